@@ -1,0 +1,125 @@
+"""What the router decides: states and the events it returns.
+
+The router (``desktop.routing.router``) is pure: it is fed commands with a
+``now`` (seconds since the epoch, float) and returns a list of these events.
+The routing service persists them (``Repository.record_routing``) and only
+then announces them to browsers, so a new leader can rebuild from the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+__all__ = [
+    "AgentState", "CallbackState", "OfferOutcome", "Channel", "TERMINAL_CALLBACK_STATES",
+    "RoutingEvent", "CallbackQueued", "CallbackScheduled", "OfferMade", "OfferEnded",
+    "CallbackConnected", "CallbackEnded", "AgentStateChanged", "QueueChanged",
+]
+
+
+class AgentState(enum.StrEnum):
+    OFFLINE = "offline"      # no socket; not routable
+    AWAY = "away"            # logged in, not taking contacts (with a reason)
+    AVAILABLE = "available"  # idle, routable
+    RESERVED = "reserved"    # holds exactly one pending offer
+    BUSY = "busy"            # connected to a customer
+    WRAP_UP = "wrap_up"      # after a contact, until done or the wrap-up timeout
+
+
+class CallbackState(enum.StrEnum):
+    SCHEDULED = "scheduled"  # waits for its time, not yet in the queue
+    QUEUED = "queued"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # by the customer
+    ABANDONED = "abandoned"  # the customer's page was gone past the grace period
+
+
+TERMINAL_CALLBACK_STATES = frozenset(
+    {CallbackState.COMPLETED, CallbackState.CANCELLED, CallbackState.ABANDONED}
+)
+
+
+class OfferOutcome(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TIMED_OUT = "timed_out"
+    WITHDRAWN = "withdrawn"  # the callback was cancelled/abandoned, or the agent left
+
+
+class Channel(enum.StrEnum):
+    BROWSER = "browser"  # voice in the customer's browser
+    PHONE = "phone"      # the agent calls the customer's phone
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallbackQueued:
+    callback_id: str
+    queue: str
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallbackScheduled:
+    callback_id: str
+    queue: str
+    scheduled_at: float
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OfferMade:
+    offer_id: str
+    callback_id: str
+    agent_id: str
+    at: float
+    expires_at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OfferEnded:
+    offer_id: str
+    callback_id: str
+    agent_id: str
+    outcome: OfferOutcome
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallbackConnected:
+    callback_id: str
+    agent_id: str
+    offer_id: str
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallbackEnded:
+    callback_id: str
+    state: CallbackState  # one of TERMINAL_CALLBACK_STATES
+    agent_id: str | None
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    agent_id: str
+    state: AgentState
+    reason: str
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueueChanged:
+    """Positions in this queue moved: waiting customers should be told."""
+
+    queue: str
+    at: float
+
+
+RoutingEvent = (
+    CallbackQueued | CallbackScheduled | OfferMade | OfferEnded | CallbackConnected
+    | CallbackEnded | AgentStateChanged | QueueChanged
+)

@@ -1,0 +1,133 @@
+"""One Settings object, read from OTODESK_* environment variables.
+
+Nothing here runs at import time; call :func:`Settings.from_env` (or build a
+``Settings`` directly in tests) and pass it to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+
+__all__ = ["Settings", "DEFAULT_URGENT_WORDS"]
+
+DEFAULT_URGENT_WORDS = (
+    "urgent", "asap", "immediately", "emergency", "angry", "furious", "unacceptable",
+    "complaint", "cancel my account", "refund", "lawyer", "terrible", "worst",
+)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"OTODESK_{name}", default)
+
+
+def _float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = _env(name)
+    if value in (None, ""):
+        return default
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    var_dir: Path = Path("var")
+    #: SQLAlchemy async URL; empty means a SQLite file in ``var_dir``.
+    database_url: str = ""
+    #: ``redis://...`` to run many processes; empty means one process, in-memory bus.
+    redis_url: str = ""
+    #: Signs agent session cookies and customer visitor tokens.
+    secret_key: str = ""
+    #: Extra origins allowed to open websockets (the app's own origin always is).
+    allowed_origins: tuple[str, ...] = ()
+    #: Where customer phone numbers without a + are assumed to be.
+    default_region: str = "US"
+
+    # Routing, all durations in seconds.
+    offer_timeout: float = 20.0
+    wrapup_timeout: float = 60.0
+    away_on_missed_offer: bool = True
+    abandon_grace: float = 60.0
+    urgent_words: tuple[str, ...] = DEFAULT_URGENT_WORDS
+
+    # Limits on what a stranger may send.
+    max_message_bytes: int = 64 * 1024
+    messages_per_second: float = 20.0
+    message_burst: int = 60
+    callme_per_phone: int = 3
+    callme_window: float = 600.0
+
+    # Hub.
+    send_queue_size: int = 256
+    heartbeat_interval: float = 15.0
+    replay_window: int = 500
+
+    # Many processes.
+    leader_lease: float = 5.0
+    process_id: str = ""
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.var_dir / 'otodesk.db'}"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        var_dir = Path(_env("VAR_DIR", "var"))
+        values = dict(
+            host=_env("HOST", "127.0.0.1"),
+            port=_int("PORT", 8000),
+            var_dir=var_dir,
+            database_url=_env("DATABASE_URL", ""),
+            redis_url=_env("REDIS_URL", ""),
+            secret_key=_env("SECRET_KEY", "") or _stored_secret(var_dir),
+            allowed_origins=_list("ALLOWED_ORIGINS", ()),
+            default_region=_env("DEFAULT_REGION", "US"),
+            offer_timeout=_float("OFFER_TIMEOUT", 20.0),
+            wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
+            away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
+            abandon_grace=_float("ABANDON_GRACE", 60.0),
+            urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
+            callme_per_phone=_int("CALLME_PER_PHONE", 3),
+            callme_window=_float("CALLME_WINDOW", 600.0),
+            leader_lease=_float("LEADER_LEASE", 5.0),
+            process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+def _stored_secret(var_dir: Path) -> str:
+    """A secret kept in ``var/secret_key`` so sessions survive a restart.
+
+    Many processes must share one secret: set OTODESK_SECRET_KEY for them.
+    """
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
