@@ -68,6 +68,8 @@ class Settings:
     wrapup_timeout: float = 60.0
     away_on_missed_offer: bool = True
     abandon_grace: float = 60.0
+    #: An agent whose last socket closed stays logged in this long (a tab reload).
+    agent_reconnect_grace: float = 30.0
     urgent_words: tuple[str, ...] = DEFAULT_URGENT_WORDS
 
     # Limits on what a stranger may send.
@@ -108,6 +110,7 @@ class Settings:
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
             abandon_grace=_float("ABANDON_GRACE", 60.0),
+            agent_reconnect_grace=_float("AGENT_RECONNECT_GRACE", 30.0),
             urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
             callme_per_phone=_int("CALLME_PER_PHONE", 3),
             callme_window=_float("CALLME_WINDOW", 600.0),

@@ -1,0 +1,40 @@
+# `make run` and `make test` each do their own set-up on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+VENDORED := static/vendor/.installed
+
+.PHONY: run test test-fast bench chromium clean
+
+run: $(INSTALLED) $(VENDORED)
+	$(VENV)/bin/otodesk demo
+
+test: $(INSTALLED) $(VENDORED) chromium
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast: $(INSTALLED) $(VENDORED)
+	$(PY) -m pytest -q -m "not browser"
+
+bench: $(INSTALLED)
+	$(PY) bench/router_core.py
+	$(PY) bench/bus_roundtrip.py
+	$(PY) bench/offer_latency.py
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "otodesk needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+$(VENDORED): package.json package-lock.json static/copy-vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	node static/copy-vendor.mjs
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor var

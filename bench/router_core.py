@@ -1,0 +1,158 @@
+"""Throughput of the pure routing core (``desktop.routing.router.Router``).
+
+Drives ~200,000 commands against 1,000 agents: add_callback, accept,
+decline, end_contact, finish_wrap_up and tick, reacting to the events the
+router returns as the routing service would. Only the time spent inside
+router calls is counted, best of ``--repeat`` runs. As a yardstick for the machine, the same number of
+trivial dict updates is timed in the same run.
+
+    python bench/router_core.py [--commands N] [--profile]
+
+The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop.routing import (  # noqa: E402
+    AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackRequest, OfferEnded,
+    OfferMade, QueueConfig, Router,
+)
+
+AGENTS = 1_000
+QUEUES = [QueueConfig("sales"), QueueConfig("support", frozenset({"tech"})), QueueConfig("fr", frozenset({"fr"}))]
+SKILLSETS = [frozenset(), frozenset({"tech"}), frozenset({"fr"}), frozenset({"tech", "fr"})]
+TIERS = ["standard", "standard", "standard", "silver", "gold", "platinum"]
+TEXTS = ["", "billing question", "my order is late", "URGENT: card stolen", "call me as soon as possible"]
+
+
+# Command weights: rushes pile callbacks up in the queues, calms drain them.
+RUSH = {"add": 40, "accept": 20, "decline": 2, "end": 18, "wrap": 15, "tick": 3, "back": 2}
+CALM = {"add": 10, "accept": 25, "decline": 3, "end": 25, "wrap": 25, "tick": 6, "back": 6}
+PHASE = 20_000  # commands per phase
+
+
+def drive(commands: int, seed: int = 42) -> tuple[int, float, int, int]:
+    """Run the mix; return (commands, seconds inside the router, events emitted, longest backlog)."""
+    rng = random.Random(seed)
+    router = Router(QUEUES, offer_timeout=20.0, wrapup_timeout=30.0)
+    clock = time.perf_counter
+    now = 1_700_000_000.0
+    for i in range(AGENTS):
+        router.agent_login(f"a{i}", SKILLSETS[i % len(SKILLSETS)], now)
+        router.set_available(f"a{i}", now)
+
+    offers: dict[str, str] = {}        # pending offer -> agent, oldest first
+    connected: dict[str, str] = {}     # callback -> agent
+    wrapping: dict[str, None] = {}     # agents in wrap-up
+    away: dict[str, None] = {}         # agents that missed an offer
+    waiting = backlog = 0
+    spent = 0.0
+    emitted = next_id = 0
+    phases = [rng.choices(list(w), weights=list(w.values()), k=PHASE) for w in (RUSH, CALM)]
+    for done in range(commands):
+        command = phases[(done // PHASE) % 2][done % PHASE]
+        now += 0.005
+        if command == "accept" and offers:
+            offer_id = next(iter(offers))
+            t = clock()
+            events = router.accept(offer_id, offers[offer_id], now)
+        elif command == "decline" and offers:
+            offer_id = next(iter(offers))
+            t = clock()
+            events = router.decline(offer_id, offers[offer_id], now)
+        elif command == "end" and connected:
+            callback_id = next(iter(connected))
+            t = clock()
+            events = router.end_contact(callback_id, connected[callback_id], now)
+        elif command == "wrap" and wrapping:
+            t = clock()
+            events = router.finish_wrap_up(next(iter(wrapping)), now)
+        elif command == "back" and away:
+            t = clock()
+            events = router.set_available(next(iter(away)), now)
+        elif command != "add":  # a tick, or what the agents cannot do right now
+            now += 1.0 if command == "tick" else 0.0
+            t = clock()
+            events = router.tick(now)
+        else:
+            next_id += 1
+            request = CallbackRequest(f"c{next_id}", QUEUES[next_id % 3].name, rng.choice(TIERS),
+                                      rng.choice(TEXTS), created_at=now)
+            t = clock()
+            events = router.add_callback(request, now)
+            waiting += 1
+        spent += clock() - t
+        emitted += len(events)
+        for event in events:  # what the service would track
+            kind = type(event)
+            if kind is OfferMade:
+                offers[event.offer_id] = event.agent_id
+                waiting -= 1
+            elif kind is OfferEnded:
+                del offers[event.offer_id]
+                waiting += event.outcome != "accepted"
+            elif kind is CallbackConnected:
+                connected[event.callback_id] = event.agent_id
+            elif kind is CallbackEnded:
+                connected.pop(event.callback_id, None)
+            elif kind is AgentStateChanged:
+                state = event.state
+                (wrapping.__setitem__ if state is AgentState.WRAP_UP else wrapping.pop)(event.agent_id, None)
+                (away.__setitem__ if state is AgentState.AWAY else away.pop)(event.agent_id, None)
+        backlog = max(backlog, waiting)
+    return commands, spent, emitted, backlog
+
+
+def baseline(count: int) -> float:
+    """Seconds for ``count`` trivial dict updates: the machine's speed of Python."""
+    table: dict[int, int] = {}
+    t = time.perf_counter()
+    for i in range(count):
+        table[i % AGENTS] = i
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs; the fastest counts (a busy machine only slows)")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile run")
+    args = parser.parse_args()
+
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(drive, args.commands)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+    runs = [drive(args.commands) for _ in range(args.repeat)]
+    commands, spent, emitted, backlog = min(runs, key=lambda run: run[1])
+    base = min(baseline(commands) for _ in range(args.repeat))
+    router_rate = commands / spent
+    base_rate = commands / base
+    print(f"router: {commands} commands in {spent:.3f} s inside the router "
+          f"({router_rate:,.0f} commands/s, {emitted} events emitted, up to {backlog} callbacks waiting)")
+    print(f"baseline: {commands} dict updates in {base:.4f} s ({base_rate:,.0f} ops/s)")
+    print(json.dumps({
+        "router_events_per_s": round(router_rate),
+        "baseline_dict_ops_per_s": round(base_rate),
+        "ratio": round(router_rate / base_rate, 5),
+        "commands": commands,
+        "routing_events_emitted": emitted,
+        "agents": AGENTS,
+        "max_waiting_callbacks": backlog,
+    }))
+
+
+if __name__ == "__main__":
+    main()

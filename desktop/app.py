@@ -1,0 +1,108 @@
+"""``create_app(settings)`` assembles otodesk; nothing runs at import time.
+
+Lifetimes nest in the lifespan: repository → bus → router client → the
+routing service (contending for leadership) → a watcher that re-announces
+this process's sockets whenever a new leader is elected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.websockets import WebSocket
+
+from desktop.repository.migrate import upgrade_database_async
+from desktop.repository.repository import Repository
+from desktop.router_client import RouterClient
+from desktop.routing_service import SYSTEM_ROOM, RoutingService
+from desktop.settings import Settings
+from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
+from desktop.web import pages, shop
+from desktop.web.auth import Signer
+from signaling.bus import SubscriptionLagged, open_bus
+from signaling.hub import Hub, HubLimits
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = PACKAGE_DIR.parent / "static"
+
+
+def create_app(settings: Settings) -> Starlette:
+    handlers: dict[str, object] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        url = settings.effective_database_url
+        await upgrade_database_async(url)
+        async with Repository.open(url) as repo, \
+                open_bus(settings.redis_url or None, replay_window=settings.replay_window) as bus, \
+                RouterClient(bus, settings.process_id) as router:
+            routing = RoutingService(repo=repo, bus=bus, settings=settings)
+            presence = Presence(router, settings.process_id)
+            common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,
+                          settings=settings, presence=presence)
+            handlers.update(customer=CustomerHandler(**common), agent=AgentHandler(**common),
+                            supervisor=SupervisorHandler(**common))
+            app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
+            app.state.hub = Hub(bus, limits=HubLimits(
+                max_message_bytes=settings.max_message_bytes,
+                messages_per_second=settings.messages_per_second,
+                message_burst=settings.message_burst,
+                send_queue_size=settings.send_queue_size,
+            ), allowed_origins=settings.allowed_origins)
+            tasks = [asyncio.create_task(routing.run(), name="routing"),
+                     asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence")]
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def customer_socket(websocket: WebSocket) -> None:
+        await websocket.app.state.hub.serve(websocket, handlers["customer"])
+
+    async def agent_socket(websocket: WebSocket) -> None:
+        await websocket.app.state.hub.serve(websocket, handlers["agent"])
+
+    async def supervisor_socket(websocket: WebSocket) -> None:
+        await websocket.app.state.hub.serve(websocket, handlers["supervisor"])
+
+    routes = [
+        *shop.routes,
+        *pages.routes,
+        WebSocketRoute("/ws/customer", customer_socket),
+        WebSocketRoute("/ws/agent", agent_socket),
+        WebSocketRoute("/ws/supervisor", supervisor_socket),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+                             allow_methods=["POST"], allow_headers=["content-type"])]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.signer = Signer(settings.secret_key)
+    app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    return app
+
+
+async def _reannounce_on_new_leader(bus, presence: Presence) -> None:
+    while True:
+        try:
+            async with bus.subscribe(SYSTEM_ROOM) as subscription:
+                async for _seq, event in subscription:
+                    if event.get("type") == "leader":
+                        await presence.reannounce()
+        except SubscriptionLagged:
+            await presence.reannounce()

@@ -1,0 +1,80 @@
+"""What browsers are shown, built from repository records (shapes in docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.repository.repository import Repository
+
+__all__ = ["customer_card", "contact_card", "page_of", "agent_public"]
+
+TRAIL_LENGTH = 30
+PREVIOUS_CONTACTS = 15
+# Timeline kinds worth showing as "previous contacts" (page views are the trail).
+CONTACT_KINDS = (
+    "callback_requested", "callback_connected", "callback_completed", "callback_cancelled",
+    "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
+    "inbound_call",
+)
+
+
+def agent_public(agent) -> dict[str, Any]:
+    return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
+            "role": agent.role, "skills": list(agent.skills)}
+
+
+def customer_card(customer) -> dict[str, Any]:
+    return {"id": customer.id, "name": customer.name, "email": customer.email,
+            "phone": customer.phone, "tier": customer.tier}
+
+
+def page_of(event) -> dict[str, Any]:
+    data = event.data or {}
+    return {"url": data.get("url", ""), "title": data.get("title", ""), "at": event.at}
+
+
+def _callback_fields(callback) -> dict[str, Any]:
+    return {"id": callback.id, "queue": callback.queue, "name": callback.name,
+            "topic": callback.topic, "message": callback.message, "channel": callback.channel,
+            "phone": callback.phone, "created_at": callback.created_at,
+            "enqueued_at": callback.enqueued_at, "scheduled_at": callback.scheduled_at}
+
+
+async def contact_card(repo: Repository, callback_id: str, *, state: str,
+                       offer: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Everything the agent needs about one callback's customer, or None if it is gone."""
+    callback = await repo.get_callback(callback_id)
+    if callback is None:
+        return None
+    customer = await repo.get_customer(callback.customer_id)
+    visitor = await repo.get_visitor(callback.visitor_id) if callback.visitor_id else None
+    trail = await repo.trail(callback.visitor_id, limit=TRAIL_LENGTH) if callback.visitor_id else []
+    previous = [
+        event for event in await repo.timeline(callback.customer_id, limit=PREVIOUS_CONTACTS + 10,
+                                                kinds=CONTACT_KINDS)
+        if event.callback_id != callback_id
+    ][:PREVIOUS_CONTACTS]
+    page = None
+    if visitor is not None and visitor.current_url:
+        page = {"url": visitor.current_url, "title": visitor.current_title or "",
+                "at": visitor.last_seen_at}
+    card: dict[str, Any] = {
+        "callback_id": callback.id,
+        "state": state,
+        "answered_at": callback.answered_at,
+        "callback": _callback_fields(callback),
+        "customer": {**customer_card(customer), "name": customer.name or callback.name}
+        if customer else {"id": None, "name": callback.name, "email": None, "phone": callback.phone,
+                          "tier": callback.tier},
+        "page": page,
+        "trail": [page_of(event) for event in trail],
+        "context": (visitor.context if visitor else None) or {},
+        "previous": [
+            {"kind": e.kind, "channel": e.channel, "at": e.at, "agent_id": e.agent_id,
+             "data": e.data or {}}
+            for e in previous
+        ],
+    }
+    if offer:
+        card.update(offer)
+    return card

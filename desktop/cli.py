@@ -1,0 +1,119 @@
+"""The ``otodesk`` command: serve, demo, user add, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+
+from desktop.settings import Settings
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="otodesk", description="A real-time agent desktop.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (OTODESK_* settings)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    demo = commands.add_parser("demo", help="seed the demo shop, agents and supervisor, then serve")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--no-serve", action="store_true", help="only seed the database")
+
+    user = commands.add_parser("user", help="manage agents").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="add an agent, supervisor or admin")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--role", choices=("agent", "supervisor", "admin"), default="agent")
+    add.add_argument("--skills", default="", help="comma-separated, e.g. sales,support")
+    add.add_argument("--password", help="default: asked on the terminal")
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply the Alembic migrations")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = {k: v for k, v in (("host", getattr(args, "host", None)),
+                                   ("port", getattr(args, "port", None))) if v}
+    settings = Settings.from_env(**overrides)
+
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "demo":
+        logins = asyncio.run(_seed(settings))
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"\notodesk demo\n  shop:        {base}/\n  agent desk:  {base}/desk\n"
+              f"  supervisor:  {base}/supervisor\n  health:      {base}/healthz\n\n  logins:")
+        for username, password, role in logins:
+            print(f"    {role:<11} {username:<8} password {password}")
+        print(flush=True)
+        return 0 if args.no_serve else _serve(settings)
+    if args.command == "user":
+        password = args.password or getpass.getpass(f"password for {args.username}: ")
+        if len(password) < 8:
+            print("otodesk: the password must have at least 8 characters", file=sys.stderr)
+            return 2
+        return asyncio.run(_add_user(settings, args, password))
+    if args.command == "db":
+        from desktop.repository.migrate import upgrade_database
+        upgrade_database(settings.effective_database_url)
+        print(f"database at head: {_redacted(settings.effective_database_url)}")
+        return 0
+    return 2
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from desktop.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
+                ws_max_size=settings.max_message_bytes * 2)
+    return 0
+
+
+async def _seed(settings: Settings):
+    import time
+
+    from desktop.repository.demo import seed_demo
+    from desktop.repository.migrate import upgrade_database_async
+    from desktop.repository.repository import Repository
+
+    await upgrade_database_async(settings.effective_database_url)
+    async with Repository.open(settings.effective_database_url) as repo:
+        return await seed_demo(repo, time.time())
+
+
+async def _add_user(settings: Settings, args, password: str) -> int:
+    from desktop.repository.errors import DuplicateUser
+    from desktop.repository.migrate import upgrade_database_async
+    from desktop.repository.repository import Repository
+
+    await upgrade_database_async(settings.effective_database_url)
+    async with Repository.open(settings.effective_database_url) as repo:
+        try:
+            await repo.add_agent(args.username, password, display_name=args.name or args.username,
+                                 role=args.role, skills=[s.strip() for s in args.skills.split(",") if s.strip()])
+        except DuplicateUser:
+            print(f"otodesk: a user named {args.username!r} already exists", file=sys.stderr)
+            return 1
+    print(f"added {args.role} {args.username}")
+    return 0
+
+
+def _redacted(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Customer phone numbers: parsed to E.164 with ``phonenumbers``, risky kinds refused."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+__all__ = ["PhoneRejected", "normalize_phone"]
+
+# Calling these costs the company money per minute or routes to a third party.
+_REFUSED_TYPES = {
+    PhoneNumberType.PREMIUM_RATE: "premium-rate numbers can't be called back",
+    PhoneNumberType.SHARED_COST: "shared-cost numbers can't be called back",
+    PhoneNumberType.UAN: "universal access numbers can't be called back",
+    PhoneNumberType.PAGER: "pagers can't take a call",
+}
+
+
+class PhoneRejected(ValueError):
+    """``code`` is ``invalid_phone`` or ``phone_refused``; the message says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def normalize_phone(text: str, *, default_region: str) -> str:
+    """The number in E.164 (``+14155552671``), or raise PhoneRejected."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise PhoneRejected("invalid_phone", "a phone number is needed for a phone callback")
+    try:
+        number = phonenumbers.parse(cleaned, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneRejected("invalid_phone", f"not a phone number: {exc._msg}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneRejected("invalid_phone", "this phone number does not exist; check the digits and country code")
+    reason = _REFUSED_TYPES.get(phonenumbers.number_type(number))
+    if reason:
+        raise PhoneRejected("phone_refused", reason)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

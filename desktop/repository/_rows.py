@@ -1,0 +1,64 @@
+"""Rows to records: the one place that knows both shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.repository.records import (
+    AgentRecord,
+    CallbackRecord,
+    ContactEventRecord,
+    CustomerRecord,
+    OfferRecord,
+    QueueRecord,
+    VisitorRecord,
+)
+from desktop.routing.events import AgentState, CallbackState, Channel, OfferOutcome
+
+Row = Any  # a sqlalchemy Row with ._mapping
+
+
+def agent(row: Row) -> AgentRecord:
+    m = row._mapping
+    return AgentRecord(
+        id=m["id"], username=m["username"], display_name=m["display_name"], role=m["role"],
+        skills=tuple(m["skills"]), state=AgentState(m["state"]), state_reason=m["state_reason"],
+        state_since=m["state_since"], created_at=m["created_at"],
+    )
+
+
+def queue(row: Row) -> QueueRecord:
+    m = row._mapping
+    return QueueRecord(
+        name=m["name"], title=m["title"], skills=tuple(m["skills"]),
+        service_level_target=m["service_level_target"], sort_order=m["sort_order"],
+    )
+
+
+def customer(row: Row) -> CustomerRecord:
+    return CustomerRecord(**row._mapping)
+
+
+def visitor(row: Row) -> VisitorRecord:
+    m = dict(row._mapping)
+    m["context"] = dict(m["context"] or {})
+    return VisitorRecord(**m)
+
+
+def callback(row: Row) -> CallbackRecord:
+    m = dict(row._mapping)
+    m["channel"] = Channel(m["channel"])
+    m["state"] = CallbackState(m["state"])
+    return CallbackRecord(**m)
+
+
+def offer(row: Row) -> OfferRecord:
+    m = dict(row._mapping)
+    m["outcome"] = OfferOutcome(m["outcome"]) if m["outcome"] is not None else None
+    return OfferRecord(**m)
+
+
+def contact_event(row: Row) -> ContactEventRecord:
+    m = dict(row._mapping)
+    m["data"] = dict(m["data"] or {})
+    return ContactEventRecord(**m)

@@ -1,0 +1,46 @@
+"""What every part of the repository shares: the database, the tables, the hasher.
+
+Each public method of the repository is a thin ``async`` wrapper handing one
+synchronous query function to ``self._db.write`` or ``self._db.read``; the
+function runs in one transaction (see :mod:`.engine`). Query functions are
+module-level, take the ``Connection`` first and never await.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from desktop.repository import models
+from desktop.repository.engine import Database
+
+AGENTS: Table = models.Agent.__table__  # type: ignore[assignment]
+QUEUES: Table = models.Queue.__table__  # type: ignore[assignment]
+CUSTOMERS: Table = models.Customer.__table__  # type: ignore[assignment]
+VISITORS: Table = models.Visitor.__table__  # type: ignore[assignment]
+CALLBACKS: Table = models.Callback.__table__  # type: ignore[assignment]
+OFFERS: Table = models.Offer.__table__  # type: ignore[assignment]
+CONTACT_EVENTS: Table = models.ContactEvent.__table__  # type: ignore[assignment]
+
+
+class Store:
+    def __init__(self, database: Database, *, hasher: PasswordHasher) -> None:
+        self._db = database
+        self._hasher = hasher
+        self._dummy_hash: str | None = None  # see Agents.authenticate
+
+
+def upsert(conn: Connection, table: Table) -> Any:
+    """An INSERT for ``table`` that understands ``on_conflict_do_*`` on this backend."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def first(conn: Connection, statement: Any) -> Any:
+    """The first row ``statement`` gives, or ``None``."""
+    return conn.execute(statement).first()

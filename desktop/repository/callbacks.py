@@ -1,0 +1,210 @@
+"""Callbacks as requested by customers and closed by agents.
+
+Their life in between (queued, offered, connected, ended) is written by
+``record_routing`` from the router's events; see :mod:`.routing_log`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from desktop.repository import _rows
+from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
+from desktop.repository.errors import DuplicateCallback, NotFound
+from desktop.repository.records import (
+    CallbackRecord,
+    ContactEventRecord,
+    check_phone,
+    check_tier,
+)
+from desktop.routing.events import TERMINAL_CALLBACK_STATES, CallbackState, Channel
+
+__all__ = ["Callbacks", "EDITABLE_CALLBACK_FIELDS"]
+
+#: What :meth:`Callbacks.set_callback_fields` may change; states and times are the router's.
+EDITABLE_CALLBACK_FIELDS = frozenset({"name", "topic", "message", "phone", "disposition", "note"})
+
+_TERMINAL = sorted(state.value for state in TERMINAL_CALLBACK_STATES)
+
+
+class Callbacks(Store):
+    async def create_callback(
+        self,
+        *,
+        id: str,
+        visitor_id: str | None,
+        customer_id: str,
+        queue: str,
+        name: str,
+        topic: str,
+        message: str,
+        channel: Channel | str,
+        phone: str | None,
+        tier: str,
+        scheduled_at: float | None,
+        now: float,
+        command_id: str | None = None,
+    ) -> CallbackRecord:
+        """Store a customer's "call me" and return it; tell the router only after.
+
+        The callback is ``scheduled`` if ``scheduled_at`` is after ``now``,
+        else ``queued`` with ``enqueued_at = now``. A ``callback_requested``
+        entry joins the customer's timeline.
+
+        Idempotent by ``(visitor_id, command_id)``: a retried command returns
+        the callback stored the first time, unchanged, whatever else it carries.
+
+        Raises ``ValueError`` for a bad channel, tier or phone (a ``phone``
+        callback needs an E.164 number), :class:`DuplicateCallback` if ``id``
+        is taken by another command, :class:`NotFound` for an unknown customer
+        or visitor.
+        """
+        channel = Channel(channel)
+        check_tier(tier)
+        check_phone(phone)
+        if channel is Channel.PHONE and phone is None:
+            raise ValueError("A phone callback needs a phone number")
+        queued = scheduled_at is None or scheduled_at <= now
+        values = dict(
+            id=id, customer_id=customer_id, visitor_id=visitor_id, queue=queue, name=name,
+            topic=topic, message=message, channel=channel.value, phone=phone, tier=tier,
+            scheduled_at=scheduled_at,
+            state=(CallbackState.QUEUED if queued else CallbackState.SCHEDULED).value,
+            created_at=now, enqueued_at=now if queued else None, command_id=command_id,
+        )
+        try:
+            return await self._db.write(_create_callback, values)
+        except IntegrityError:
+            # A concurrent retry of the same command won the race, or the id or a
+            # reference is bad: look, in a fresh transaction, which one it was.
+            existing, taken = await self._db.read(_why_not_created, values)
+        if existing is not None:
+            return existing
+        if taken:
+            raise DuplicateCallback(f"A callback with id {id!r} already exists")
+        raise NotFound(f"No customer {customer_id!r} or no visitor {visitor_id!r}")
+
+    async def get_callback(self, callback_id: str) -> CallbackRecord | None:
+        row = await self._db.read(first, select(CALLBACKS).where(CALLBACKS.c.id == callback_id))
+        return _rows.callback(row) if row is not None else None
+
+    async def active_callback_for_visitor(self, visitor_id: str) -> CallbackRecord | None:
+        """The visitor's newest callback that has not ended, if any."""
+        c = CALLBACKS.c
+        statement = (
+            select(CALLBACKS).where(c.visitor_id == visitor_id, c.state.not_in(_TERMINAL))
+            .order_by(c.created_at.desc(), c.id.desc()).limit(1)
+        )
+        row = await self._db.read(first, statement)
+        return _rows.callback(row) if row is not None else None
+
+    async def open_callbacks(self) -> list[CallbackRecord]:
+        """Every callback that has not ended, oldest first: what a new leader rebuilds from."""
+        c = CALLBACKS.c
+        statement = select(CALLBACKS).where(c.state.not_in(_TERMINAL)).order_by(c.created_at, c.id)
+        return await self._db.read(_callbacks, statement)
+
+    async def count_callbacks_for_phone(self, phone: str, *, since: float) -> int:
+        """How many callbacks for ``phone`` (E.164) were created at or after ``since``."""
+        c = CALLBACKS.c
+        return await self._db.read(_count, c.phone == phone, c.created_at >= since)
+
+    async def count_callbacks_for_visitor(self, visitor_id: str, *, since: float) -> int:
+        """How many callbacks this visitor created at or after ``since``."""
+        c = CALLBACKS.c
+        return await self._db.read(_count, c.visitor_id == visitor_id, c.created_at >= since)
+
+    async def set_callback_fields(self, callback_id: str, **fields: Any) -> CallbackRecord:
+        """Change some of :data:`EDITABLE_CALLBACK_FIELDS`; return the callback.
+
+        Raises ``TypeError`` for any other field, ``ValueError`` for a phone
+        not in E.164, :class:`NotFound` for an unknown callback.
+        """
+        unknown = set(fields) - EDITABLE_CALLBACK_FIELDS
+        if unknown:
+            raise TypeError(f"Cannot set callback field(s) {', '.join(sorted(unknown))}")
+        if "phone" in fields:
+            check_phone(fields["phone"])
+        where = CALLBACKS.c.id == callback_id
+        statement = (
+            update(CALLBACKS).where(where).values(fields).returning(CALLBACKS) if fields
+            else select(CALLBACKS).where(where)
+        )
+        row = await self._db.write(first, statement)
+        if row is None:
+            raise NotFound(f"No callback with id {callback_id!r}")
+        return _rows.callback(row)
+
+    async def wrap_up(
+        self, callback_id: str, *, agent_id: str, disposition: str, note: str, now: float
+    ) -> ContactEventRecord:
+        """Close the contact from the agent's side: store disposition and note.
+
+        Appends a ``wrap_up`` entry (data ``{"disposition", "note"}``) to the
+        customer's timeline and returns it. Whether ``agent_id`` may do this is
+        the caller's check. Raises :class:`NotFound` for an unknown callback.
+        """
+        return await self._db.write(_wrap_up, callback_id, agent_id, disposition, note, now)
+
+
+def _by_command(visitor_id: str | None, command_id: str) -> Any:
+    c = CALLBACKS.c
+    return select(CALLBACKS).where(c.visitor_id == visitor_id, c.command_id == command_id)
+
+
+def _create_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord:
+    if values["command_id"] is not None:
+        existing = conn.execute(_by_command(values["visitor_id"], values["command_id"])).first()
+        if existing is not None:
+            return _rows.callback(existing)
+    row = conn.execute(CALLBACKS.insert().values(values).returning(CALLBACKS)).one()
+    conn.execute(CONTACT_EVENTS.insert().values(
+        customer_id=values["customer_id"], visitor_id=values["visitor_id"],
+        callback_id=values["id"], kind="callback_requested", channel=values["channel"],
+        at=values["created_at"],
+        data={"queue": values["queue"], "topic": values["topic"],
+              "scheduled_at": values["scheduled_at"]},
+    ))
+    return _rows.callback(row)
+
+
+def _why_not_created(
+    conn: Connection, values: dict[str, Any]
+) -> tuple[CallbackRecord | None, bool]:
+    """(the callback stored for this command, whether the id is taken)."""
+    if values["command_id"] is not None:
+        existing = conn.execute(_by_command(values["visitor_id"], values["command_id"])).first()
+        if existing is not None:
+            return _rows.callback(existing), True
+    taken = conn.execute(select(CALLBACKS.c.id).where(CALLBACKS.c.id == values["id"])).first()
+    return None, taken is not None
+
+
+def _callbacks(conn: Connection, statement: Any) -> list[CallbackRecord]:
+    return [_rows.callback(row) for row in conn.execute(statement)]
+
+
+def _count(conn: Connection, *where: Any) -> int:
+    return conn.execute(select(func.count()).select_from(CALLBACKS).where(*where)).scalar_one()
+
+
+def _wrap_up(
+    conn: Connection, callback_id: str, agent_id: str, disposition: str, note: str, now: float
+) -> ContactEventRecord:
+    owner = conn.execute(
+        update(CALLBACKS).where(CALLBACKS.c.id == callback_id)
+        .values(disposition=disposition, note=note)
+        .returning(CALLBACKS.c.customer_id, CALLBACKS.c.visitor_id, CALLBACKS.c.channel)
+    ).first()
+    if owner is None:
+        raise NotFound(f"No callback with id {callback_id!r}")
+    row = conn.execute(CONTACT_EVENTS.insert().values(
+        customer_id=owner.customer_id, visitor_id=owner.visitor_id, callback_id=callback_id,
+        agent_id=agent_id, kind="wrap_up", channel=owner.channel, at=now,
+        data={"disposition": disposition, "note": note},
+    ).returning(CONTACT_EVENTS)).one()
+    return _rows.contact_event(row)

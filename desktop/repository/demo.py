@@ -1,0 +1,176 @@
+"""Demo data: two queues, five accounts and three customers with a history.
+
+``otodesk demo`` and ``make run`` call :func:`seed_demo` so a fresh install
+has someone to log in as and customers worth looking at. Every account shares
+:data:`DEMO_PASSWORD`; never seed a database reachable from the internet.
+"""
+
+from __future__ import annotations
+
+from desktop.repository.repository import Repository
+from desktop.routing.events import (
+    CallbackConnected,
+    CallbackEnded,
+    CallbackQueued,
+    CallbackState,
+    OfferEnded,
+    OfferMade,
+    OfferOutcome,
+)
+
+__all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_QUEUES", "DEMO_CUSTOMERS", "seed_demo"]
+
+#: The password of every demo account. Public by design: demo only.
+DEMO_PASSWORD = "otodesk-demo"
+
+#: (username, display name, role, skills)
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("alice", "Alice Martin", "agent", ("sales", "support")),
+    ("bob", "Bob Okafor", "agent", ("sales",)),
+    ("carol", "Carol Nguyen", "agent", ("support",)),
+    ("sam", "Sam Reyes", "supervisor", ()),
+    ("admin", "Administrator", "admin", ()),
+)
+
+#: (name, title, skills, service-level target in seconds)
+DEMO_QUEUES: tuple[tuple[str, str, tuple[str, ...], float], ...] = (
+    ("sales", "Sales", ("sales",), 20.0),
+    ("support", "Support", ("support",), 30.0),
+)
+
+#: (visitor id, name, email, phone, tier); 555-01xx numbers are fictional.
+DEMO_CUSTOMERS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("demo-visitor-1", "Mei Chen", "mei.chen@example.com", "+12025550143", "gold"),
+    ("demo-visitor-2", "Oskar Lindqvist", "oskar@example.org", "+12025550178", "platinum"),
+    ("demo-visitor-3", "Ana Souza", "ana.souza@example.net", "+12025550112", "standard"),
+)
+
+_HOUR = 3600.0
+_DAY = 24 * _HOUR
+
+
+async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
+    """Create the demo queues, accounts and customers; return ``(username, password, role)``.
+
+    Idempotent: queues are upserted, and accounts and customers that already
+    exist (by username, by visitor id) are left alone, passwords included.
+    History is placed in the days before ``now`` (epoch seconds), so today's
+    queue statistics start empty.
+    """
+    for order, (name, title, skills, target) in enumerate(DEMO_QUEUES):
+        await repo.upsert_queue(
+            name, title=title, skills=skills, service_level_target=target, sort_order=order
+        )
+    agent_ids: dict[str, str] = {}
+    for username, display_name, role, skills in DEMO_ACCOUNTS:
+        agent = await repo.get_agent_by_username(username)
+        if agent is None:
+            agent = await repo.add_agent(
+                username, DEMO_PASSWORD, display_name=display_name, role=role, skills=skills,
+                now=now - 30 * _DAY,
+            )
+        agent_ids[username] = agent.id
+
+    await _mei(repo, now, agent_ids["alice"])
+    await _oskar(repo, now, agent_ids["carol"])
+    await _ana(repo, now)
+    return [(username, DEMO_PASSWORD, role) for username, _, role, _ in DEMO_ACCOUNTS]
+
+
+async def _new_customer(repo: Repository, index: int, since: float) -> tuple[str, str] | None:
+    """Create the demo customer ``index``; ``(visitor id, customer id)``, or None if present."""
+    visitor_id, name, email, phone, tier = DEMO_CUSTOMERS[index]
+    if await repo.get_visitor(visitor_id) is not None:
+        return None
+    visitor = await repo.touch_visitor(visitor_id, since)
+    await repo.update_customer(
+        visitor.customer_id, name=name, email=email, phone=phone, tier=tier, now=since
+    )
+    return visitor_id, visitor.customer_id
+
+
+async def _pages(
+    repo: Repository, visitor_id: str, start: float, pages: list[tuple[str, str]]
+) -> None:
+    """Page views 40 s apart from ``start``."""
+    for step, (url, title) in enumerate(pages):
+        await repo.record_page_view(visitor_id, url=url, title=title, now=start + 40.0 * step)
+
+
+async def _mei(repo: Repository, now: float, alice_id: str) -> None:
+    """Gold: three days ago she browsed laptops, asked for a call and bought with Alice's help."""
+    start = now - 3 * _DAY
+    created = await _new_customer(repo, 0, start)
+    if created is None:
+        return
+    visitor_id, customer_id = created
+    await _pages(repo, visitor_id, start, [
+        ("https://shop.example.com/", "Example Shop"),
+        ("https://shop.example.com/laptops", "Laptops"),
+        ("https://shop.example.com/laptops/studio-15", "Studio 15 laptop"),
+        ("https://shop.example.com/checkout", "Checkout"),
+    ])
+    asked = start + 200.0
+    await repo.set_visitor_context(visitor_id, {"cart_value": 1899.0, "currency": "USD"}, asked)
+    await repo.create_callback(
+        id="demo-callback-1", visitor_id=visitor_id, customer_id=customer_id, queue="sales",
+        name="Mei Chen", topic="Laptop for video editing",
+        message="Is the Studio 15 fast enough for 4K editing? Checkout asks for a warranty.",
+        channel="browser", phone=None, tier="gold", scheduled_at=None, now=asked,
+        command_id="demo-command-1",
+    )
+    await repo.record_routing([
+        CallbackQueued(callback_id="demo-callback-1", queue="sales", at=asked),
+        OfferMade(offer_id="demo-offer-1", callback_id="demo-callback-1", agent_id=alice_id,
+                  at=asked + 4.0, expires_at=asked + 24.0),
+        OfferEnded(offer_id="demo-offer-1", callback_id="demo-callback-1", agent_id=alice_id,
+                   outcome=OfferOutcome.ACCEPTED, at=asked + 9.0),
+        CallbackConnected(callback_id="demo-callback-1", agent_id=alice_id,
+                          offer_id="demo-offer-1", at=asked + 9.0),
+        CallbackEnded(callback_id="demo-callback-1", state=CallbackState.COMPLETED,
+                      agent_id=alice_id, at=asked + 9.0 + 7 * 60.0),
+    ])
+    await repo.wrap_up(
+        "demo-callback-1", agent_id=alice_id, disposition="sale",
+        note="Bought the Studio 15 with 32 GB and the 3-year warranty. "
+        "Wants a colour-calibrated monitor next.",
+        now=asked + 9.0 + 8 * 60.0,
+    )
+    await _pages(repo, visitor_id, now - 2 * _HOUR, [
+        ("https://shop.example.com/monitors", "Monitors"),
+        ("https://shop.example.com/monitors/pro-27", "Pro 27 monitor"),
+    ])
+
+
+async def _oskar(repo: Repository, now: float, carol_id: str) -> None:
+    """Platinum: wrote to support yesterday about an invoice and browsed the help pages."""
+    start = now - _DAY
+    created = await _new_customer(repo, 1, start)
+    if created is None:
+        return
+    visitor_id, customer_id = created
+    await repo.add_contact_event(
+        customer_id=customer_id, kind="email_received", channel="email", at=start,
+        data={"subject": "Invoice 2211 charged twice", "from": "oskar@example.org"},
+    )
+    await repo.add_contact_event(
+        customer_id=customer_id, kind="email_sent", channel="email", at=start + 2 * _HOUR,
+        agent_id=carol_id, data={"subject": "Re: Invoice 2211 charged twice"},
+    )
+    await _pages(repo, visitor_id, start + 3 * _HOUR, [
+        ("https://shop.example.com/help/billing", "Billing help"),
+        ("https://shop.example.com/account/invoices", "Your invoices"),
+    ])
+
+
+async def _ana(repo: Repository, now: float) -> None:
+    """Standard: a first visit a few minutes ago."""
+    start = now - 10 * 60.0
+    created = await _new_customer(repo, 2, start)
+    if created is None:
+        return
+    visitor_id, _ = created
+    await _pages(repo, visitor_id, start, [
+        ("https://shop.example.com/", "Example Shop"),
+        ("https://shop.example.com/phones", "Phones"),
+    ])

@@ -1,0 +1,191 @@
+"""What the repository hands back: small frozen records, never ORM objects.
+
+Records are plain values: safe to keep after the transaction that read them,
+to pass between tasks and to serialise (``dataclasses.asdict``). Every time is
+a float of seconds since the epoch (UTC), the unit the router uses too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from desktop.routing.events import (
+    TERMINAL_CALLBACK_STATES,
+    AgentState,
+    CallbackState,
+    Channel,
+    OfferOutcome,
+)
+
+__all__ = [
+    "ROLES", "TIERS", "AgentRecord", "QueueRecord", "CustomerRecord", "VisitorRecord",
+    "CallbackRecord", "OfferRecord", "ContactEventRecord", "QueueDayStats",
+    "check_role", "check_tier", "check_phone",
+]
+
+#: Agent roles, least to most powerful.
+ROLES = ("agent", "supervisor", "admin")
+#: Customer value tiers, lowest to highest (the router puts higher tiers first).
+TIERS = ("standard", "silver", "gold", "platinum")
+
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+def check_role(role: str) -> str:
+    """Return ``role`` if it is one of :data:`ROLES`, else raise ``ValueError``."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    return role
+
+
+def check_tier(tier: str) -> str:
+    """Return ``tier`` if it is one of :data:`TIERS`, else raise ``ValueError``."""
+    if tier not in TIERS:
+        raise ValueError(f"Unknown tier {tier!r}; expected one of {', '.join(TIERS)}")
+    return tier
+
+
+def check_phone(phone: str | None) -> str | None:
+    """Return ``phone`` if it is ``None`` or in E.164 form, else raise ``ValueError``.
+
+    Parsing what people type is the web layer's job (``phonenumbers``); the
+    repository only refuses what was not parsed.
+    """
+    if phone is not None and not _E164.fullmatch(phone):
+        raise ValueError(f"Phone number {phone!r} is not in E.164 form (+15551234567)")
+    return phone
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AgentRecord:
+    """An agent, supervisor or admin. The password hash never leaves the database."""
+
+    id: str
+    username: str
+    display_name: str
+    role: str
+    skills: tuple[str, ...]
+    state: AgentState
+    state_reason: str
+    state_since: float
+    created_at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class QueueRecord:
+    name: str
+    title: str
+    skills: tuple[str, ...]
+    #: Seconds within which a callback should be answered.
+    service_level_target: float
+    sort_order: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerRecord:
+    """One person, however many browsers (visitors) they came from."""
+
+    id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    external_id: str | None
+    tier: str
+    created_at: float
+    updated_at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VisitorRecord:
+    """One browser, named by the id inside its signed visitor token."""
+
+    id: str
+    customer_id: str
+    created_at: float
+    last_seen_at: float
+    #: What the site set with ``setContext`` (replaced as a whole each time).
+    context: dict[str, Any]
+    current_url: str | None
+    current_title: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackRecord:
+    id: str
+    customer_id: str
+    visitor_id: str | None
+    queue: str
+    name: str
+    topic: str
+    message: str
+    channel: Channel
+    phone: str | None
+    tier: str
+    scheduled_at: float | None
+    state: CallbackState
+    created_at: float
+    #: When it first entered the queue; kept across declined offers.
+    enqueued_at: float | None
+    #: When the most recent offer was made.
+    offered_at: float | None
+    answered_at: float | None
+    ended_at: float | None
+    #: The agent who connected; ``None`` until then (offers keep their own agent).
+    agent_id: str | None
+    disposition: str | None
+    note: str | None
+    command_id: str | None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_CALLBACK_STATES
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class OfferRecord:
+    id: str
+    callback_id: str
+    agent_id: str
+    offered_at: float
+    expires_at: float
+    #: ``None`` while the offer is pending.
+    outcome: OfferOutcome | None
+    ended_at: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ContactEventRecord:
+    """One entry of a customer's timeline. Append-only: never changed once written."""
+
+    id: int
+    customer_id: str
+    visitor_id: str | None
+    callback_id: str | None
+    agent_id: str | None
+    #: What happened: ``page_view``, ``callback_requested``, ``callback_connected``, ...
+    kind: str
+    #: Where it happened: ``web``, ``browser`` (voice in the browser), ``phone``, ...
+    channel: str
+    at: float
+    data: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class QueueDayStats:
+    """A queue's figures for the callbacks that entered it since a given time."""
+
+    queue: str
+    #: Callbacks that entered the queue.
+    offered: int
+    answered: int
+    answered_within_target: int
+    #: Abandoned plus cancelled by the customer.
+    abandoned: int
+    #: Mean seconds from entering the queue to being answered; ``None`` if none answered.
+    avg_speed_of_answer: float | None
+    #: ``answered_within_target / offered``; ``None`` with nothing offered or no target.
+    service_level: float | None
+    #: ``abandoned / offered``; ``None`` with nothing offered.
+    abandon_rate: float | None

@@ -1,0 +1,76 @@
+"""The Customer Contact Repository: the application's only door to the database.
+
+Open it once per process::
+
+    async with Repository.open(settings.effective_database_url) as repo:
+        agent = await repo.authenticate("alice", password)
+
+Every method runs in its own transaction and has committed before it returns,
+so whatever a caller announces after an ``await repo...`` is already durable.
+Records come back as frozen dataclasses (:mod:`.records`); every time is float
+seconds since the epoch. Errors are those of :mod:`.errors`.
+
+The methods live with their idea: :mod:`.agents` (accounts, queues),
+:mod:`.contacts` (customers, visitors, timeline), :mod:`.callbacks`,
+:mod:`.routing_log` (the router's events), :mod:`.stats`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from argon2 import PasswordHasher
+
+from desktop.repository.agents import Agents
+from desktop.repository.callbacks import Callbacks
+from desktop.repository.contacts import Contacts
+from desktop.repository.engine import Database, open_database
+from desktop.repository.migrate import alembic_config, run_migrations
+from desktop.repository.routing_log import RoutingLog
+from desktop.repository.stats import Stats
+
+__all__ = ["Repository"]
+
+
+class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats):
+    """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
+
+    def __init__(
+        self, database: Database, *, password_hasher: PasswordHasher | None = None
+    ) -> None:
+        """Wrap a database made by :func:`desktop.repository.engine.open_database`.
+
+        Prefer :meth:`open`, which also disposes of it.
+        """
+        super().__init__(database, hasher=password_hasher or PasswordHasher())
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls,
+        url: str,
+        *,
+        upgrade: bool = False,
+        password_hasher: PasswordHasher | None = None,
+    ) -> AsyncIterator[Repository]:
+        """Connect to ``url`` (``sqlite+aiosqlite:///file`` or ``postgresql+asyncpg://...``).
+
+        With ``upgrade=True`` the schema is migrated to head first; otherwise
+        the caller must have run ``upgrade_database`` (``otodesk db upgrade``).
+        ``password_hasher`` replaces argon2's default parameters (tests pass
+        cheap ones). Connections (and SQLite's threads) are closed when the block exits.
+        """
+        database = open_database(url)
+        try:
+            if upgrade:
+                # Through this very database: an in-memory SQLite has no other.
+                await database.write(run_migrations, alembic_config(url))
+            yield cls(database, password_hasher=password_hasher)
+        finally:
+            await database.dispose()
+
+    @property
+    def database(self) -> Database:
+        """Where the queries run; for health checks and tests."""
+        return self._db

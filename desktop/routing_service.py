@@ -1,0 +1,528 @@
+"""The router's I/O edge: it runs on the one process that holds the leader lease.
+
+Loop: take a command from the bus's router inbox (or wake at the router's
+next deadline), feed the pure :class:`~desktop.routing.Router`, write its
+events to the repository in one transaction, and only then announce them to
+the rooms of the browsers concerned. A new leader rebuilds the router from the
+database, so a crash loses no callback; offers that were pending are withdrawn
+and made again.
+
+Commands (dicts with ``op``) are sent by :class:`desktop.router_client.RouterClient`;
+those with ``rid`` get a reply on ``reply:<process>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from typing import Any
+
+from desktop.cards import contact_card
+from desktop.repository.repository import Repository
+from desktop.router_client import reply_room
+from desktop.routing import (
+    CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
+)
+from desktop.routing.events import (
+    AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued,
+    CallbackScheduled, CallbackState, Channel, OfferEnded, OfferMade, QueueChanged,
+    TERMINAL_CALLBACK_STATES,
+)
+from desktop.settings import Settings
+from signaling.bus import Bus
+from signaling.protocol import ErrorCode
+
+__all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "SYSTEM_ROOM"]
+
+log = logging.getLogger(__name__)
+
+WALL_ROOM = "wall"
+SYSTEM_ROOM = "system"
+STATUS_FLUSH = 1.0   # seconds between position/estimated-wait updates to waiting customers
+WALL_FLUSH = 1.0     # at most one wall a second...
+WALL_REFRESH = 5.0   # ...and at least one every five
+HISTORY_POINTS = 60  # one a minute: the wall's last hour
+
+
+def agent_room(agent_id: str) -> str:
+    return f"agent:{agent_id}"
+
+
+def visitor_room(visitor_id: str) -> str:
+    return f"visitor:{visitor_id}"
+
+
+class LeadershipLost(Exception):
+    pass
+
+
+class _Tracked:
+    """What the leader remembers of a live callback to tell its customer."""
+
+    __slots__ = ("id", "visitor_id", "queue", "channel", "phone", "created_at", "scheduled_at",
+                 "last_status")
+
+    def __init__(self, record):
+        self.id = record.id
+        self.visitor_id = record.visitor_id
+        self.queue = record.queue
+        self.channel = record.channel
+        self.phone = record.phone
+        self.created_at = record.created_at
+        self.scheduled_at = record.scheduled_at
+        self.last_status: tuple | None = None
+
+
+class RoutingService:
+    def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time):
+        self.repo = repo
+        self.bus = bus
+        self.settings = settings
+        self.clock = clock
+        self.owner = settings.process_id
+        self.is_leader = False
+
+    async def run(self) -> None:
+        """Contend for the lease forever; lead while holding it. Cancel to stop."""
+        while True:
+            try:
+                async with self.bus.leadership("router", self.owner, lease=self.settings.leader_lease) as lead:
+                    await lead.acquired()
+                    log.info("process %s leads the router (epoch %s)", self.owner, lead.epoch)
+                    self.is_leader = True
+                    try:
+                        await _Leader(self, lead).run()
+                    finally:
+                        self.is_leader = False
+            except LeadershipLost:
+                log.warning("process %s lost the router lease; stepping down", self.owner)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("router leader failed; contending again")
+                await asyncio.sleep(1.0)
+
+
+class _Leader:
+    """One term of leadership: a router rebuilt from the database."""
+
+    def __init__(self, service: RoutingService, lead):
+        self.service = service
+        self.repo = service.repo
+        self.bus = service.bus
+        self.settings = service.settings
+        self.clock = service.clock
+        self.lead = lead
+        self.router = Router(
+            offer_timeout=self.settings.offer_timeout,
+            wrapup_timeout=self.settings.wrapup_timeout,
+            away_on_missed_offer=self.settings.away_on_missed_offer,
+            abandon_grace=self.settings.abandon_grace,
+            urgent_words=self.settings.urgent_words,
+            id_factory=_offer_ids(),
+        )
+        self.tracked: dict[str, _Tracked] = {}
+        self.visitor_callback: dict[str, str] = {}
+        self.agent_names: dict[str, str] = {}
+        self.agent_usernames: dict[str, str] = {}
+        self.agent_skills: dict[str, list[str]] = {}
+        self.queue_titles: dict[str, str] = {}
+        self.targets: dict[str, float] = {}
+        # Sockets per agent / visitor, by process, so a dead process can be forgotten.
+        # Socket keys ("<process>:<n>") per agent / visitor: sets, so a socket
+        # announced twice (re-announced after a failover) still counts once.
+        self.agent_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
+        self.visitor_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
+        self.logout_at: dict[str, float] = {}
+        self.dirty_queues: set[str] = set()
+        self.wall_dirty = True
+        self.next_status_flush = 0.0
+        self.next_wall = 0.0
+        self.last_wall = 0.0
+        self.history: dict[str, collections.OrderedDict[int, int]] = {}
+
+    # -- the loop ----------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self._rebuild()
+        async with self.bus.router_inbox() as inbox:
+            await self.bus.publish(SYSTEM_ROOM, {"type": "leader", "owner": self.service.owner,
+                                                 "epoch": self.lead.epoch})
+            commands = aiter(inbox)
+            next_command = asyncio.ensure_future(anext(commands))
+            lost = asyncio.ensure_future(self.lead.lost.wait())
+            try:
+                while True:
+                    timeout = self._seconds_to_next_deadline()
+                    done, _ = await asyncio.wait({next_command, lost}, timeout=timeout,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if lost in done:
+                        raise LeadershipLost()
+                    if next_command in done:
+                        command = next_command.result()
+                        next_command = asyncio.ensure_future(anext(commands))
+                        await self._apply_safely(command)
+                    await self._due(self.clock())
+            finally:
+                for task in (next_command, lost):
+                    task.cancel()
+                    with contextlib.suppress(BaseException):
+                        await task
+
+    def _seconds_to_next_deadline(self) -> float:
+        now = self.clock()
+        candidates = [self.next_wall]
+        deadline = self.router.next_deadline()
+        if deadline is not None:
+            candidates.append(deadline)
+        if self.dirty_queues:
+            candidates.append(self.next_status_flush)
+        if self.logout_at:
+            candidates.append(min(self.logout_at.values()))
+        return max(0.0, min(candidates) - now)
+
+    async def _due(self, now: float) -> None:
+        for agent_id, at in list(self.logout_at.items()):
+            if at <= now:
+                del self.logout_at[agent_id]
+                await self._logout_if_idle(agent_id, now)
+        await self._commit(self.router.tick(now))
+        if self.dirty_queues and now >= self.next_status_flush:
+            await self._flush_statuses()
+            self.next_status_flush = now + STATUS_FLUSH
+        if now >= self.next_wall and (self.wall_dirty or now - self.last_wall >= WALL_REFRESH):
+            await self._publish_wall(now)
+        if now >= self.next_wall:
+            self.next_wall = now + (WALL_FLUSH if self.wall_dirty else WALL_REFRESH - (now - self.last_wall))
+
+    # -- rebuild ---------------------------------------------------------------------
+
+    async def _rebuild(self) -> None:
+        now = self.clock()
+        for queue in await self.repo.list_queues():
+            self.router.add_queue(QueueConfig(queue.name, frozenset(queue.skills), queue.service_level_target))
+            self.queue_titles[queue.name] = queue.title
+            self.targets[queue.name] = queue.service_level_target
+            for seconds in await self.repo.recent_handle_times(queue.name):
+                self.router.record_handle_time(queue.name, seconds)
+        for agent in await self.repo.list_agents():
+            self.agent_names[agent.id] = agent.display_name
+            self.agent_usernames[agent.id] = agent.username
+            self.agent_skills[agent.id] = list(agent.skills)
+            if agent.state and agent.state != AgentState.OFFLINE:
+                self.router.restore_agent(agent.id, agent.skills, AgentState(agent.state),
+                                          agent.state_reason or "", agent.state_since or now)
+                # Its socket re-announces itself if it still exists.
+                self.logout_at[agent.id] = now + self.settings.agent_reconnect_grace
+        await self.repo.withdraw_open_offers(now)
+        for record in await self.repo.open_callbacks():
+            self._track(record)
+            self.router.restore_callback(
+                _request_of(record), CallbackState(record.state),
+                enqueued_at=record.enqueued_at or record.scheduled_at or record.created_at,
+                agent_id=record.agent_id, connected_at=record.answered_at,
+            )
+            if record.channel == Channel.BROWSER and record.state != CallbackState.CONNECTED:
+                self.router.customer_left(record.id, now)
+        await self._commit(self.router.rebalance(now))
+        self.dirty_queues.update(self.queue_titles)
+        log.info("router rebuilt: %d callbacks, %d agents", len(self.tracked), len(self.router.agents()))
+
+    def _track(self, record) -> None:
+        self.tracked[record.id] = _Tracked(record)
+        if record.visitor_id:
+            self.visitor_callback[record.visitor_id] = record.id
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def _apply_safely(self, command: dict[str, Any]) -> None:
+        op = command.get("op", "")
+        handler = getattr(self, f"_op_{op}", None)
+        try:
+            if handler is None:
+                raise _Refused(ErrorCode.BAD_MESSAGE, f"unknown router op {op!r}")
+            result = await handler(command, self.clock())
+        except _Refused as exc:
+            await self._reply(command, ok=False, code=exc.code, message=str(exc))
+        except InvalidTransition as exc:
+            await self._reply(command, ok=False, code=ErrorCode.INVALID_STATE, message=str(exc))
+        except LookupError as exc:
+            await self._reply(command, ok=False, code=ErrorCode.NOT_FOUND, message=str(exc.args[0] if exc.args else exc))
+        except RoutingError as exc:
+            await self._reply(command, ok=False, code=ErrorCode.INVALID_STATE, message=str(exc))
+        except Exception:
+            log.exception("router op %s failed", op)
+            await self._reply(command, ok=False, code=ErrorCode.INTERNAL, message="internal error")
+        else:
+            await self._reply(command, ok=True, result=result)
+
+    async def _reply(self, command: dict[str, Any], **reply: Any) -> None:
+        if command.get("rid") and command.get("reply_to"):
+            await self.bus.publish(reply_room(command["reply_to"]), {"rid": command["rid"], **reply})
+
+    async def _op_callback_added(self, command, now):
+        callback_id = command["callback_id"]
+        with contextlib.suppress(LookupError):
+            self.router.callback(callback_id)
+            return None  # already known (rebuilt from the database before this command arrived)
+        record = await self.repo.get_callback(callback_id)
+        if record is None or record.state in TERMINAL_CALLBACK_STATES:
+            return None
+        self._track(record)
+        events = self.router.add_callback(_request_of(record), now)
+        if record.channel == Channel.BROWSER and not self.visitor_sockets.get(record.visitor_id):
+            events += self.router.customer_left(callback_id, now)
+        await self._commit(events)
+        return None
+
+    async def _op_cancel(self, command, now):
+        await self._commit(self.router.cancel(command["callback_id"], now))
+
+    async def _op_status(self, command, now):
+        tracked = self.tracked.get(command["callback_id"])
+        if tracked is not None:
+            tracked.last_status = None
+            await self._publish_status(tracked)
+
+    async def _op_customer_presence(self, command, now):
+        visitor_id = command["visitor_id"]
+        sockets = self.visitor_sockets[visitor_id]
+        before = len(sockets)
+        if command["present"]:
+            sockets.add(command["socket"])
+        else:
+            sockets.discard(command["socket"])
+        if not sockets:
+            del self.visitor_sockets[visitor_id]
+        callback_id = self.visitor_callback.get(visitor_id)
+        if callback_id is None:
+            return
+        try:
+            self.router.callback(callback_id)
+        except LookupError:
+            return
+        if command["present"] and before == 0:
+            await self._commit(self.router.customer_returned(callback_id, now))
+        elif not command["present"] and before and not sockets:
+            await self._commit(self.router.customer_left(callback_id, now))
+
+    async def _op_agent_presence(self, command, now):
+        agent_id = command["agent_id"]
+        sockets = self.agent_sockets[agent_id]
+        if command["present"]:
+            sockets.add(command["socket"])
+            self.logout_at.pop(agent_id, None)
+            if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
+                await self._login(agent_id, now)
+        else:
+            sockets.discard(command["socket"])
+            if not sockets:
+                # A tab reload comes back within the grace; a closed tab does not.
+                self.logout_at[agent_id] = now + self.settings.agent_reconnect_grace
+
+    async def _login(self, agent_id: str, now: float) -> None:
+        agent = await self.repo.get_agent(agent_id)
+        if agent is None:
+            raise _Refused(ErrorCode.NOT_FOUND, "no such agent")
+        self.agent_names[agent_id] = agent.display_name
+        self.agent_usernames[agent_id] = agent.username
+        await self._commit(self.router.agent_login(agent_id, agent.skills, now))
+
+    def router_agent_state(self, agent_id: str) -> AgentState | None:
+        try:
+            return self.router.agent(agent_id).state
+        except LookupError:
+            return None
+
+    async def _logout_if_idle(self, agent_id: str, now: float) -> None:
+        if self.router_agent_state(agent_id) in (AgentState.AVAILABLE, AgentState.AWAY, AgentState.RESERVED):
+            await self._commit(self.router.agent_logout(agent_id, now))
+
+    async def _op_set_state(self, command, now):
+        agent_id = command["agent_id"]
+        if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
+            await self._login(agent_id, now)
+        if command["state"] == "available":
+            await self._commit(self.router.set_available(agent_id, now))
+        else:
+            await self._commit(self.router.set_away(agent_id, command.get("reason") or "away", now))
+
+    async def _op_accept(self, command, now):
+        await self._commit(self.router.accept(command["offer_id"], command["agent_id"], now))
+
+    async def _op_decline(self, command, now):
+        await self._commit(self.router.decline(command["offer_id"], command["agent_id"], now))
+
+    async def _op_end(self, command, now):
+        await self._commit(self.router.end_contact(command["callback_id"], command["agent_id"], now))
+
+    async def _op_wrap_up(self, command, now):
+        agent_id = command["agent_id"]
+        await self.repo.wrap_up(command["callback_id"], agent_id=agent_id,
+                                disposition=command["disposition"], note=command.get("note", ""), now=now)
+        if self.router_agent_state(agent_id) == AgentState.WRAP_UP:
+            await self._commit(self.router.finish_wrap_up(agent_id, now))
+        await self.bus.publish(agent_room(agent_id), {"type": "contact", "contact": None,
+                                                      "wrapped_up": command["callback_id"]})
+
+    async def _op_wall(self, command, now):
+        self.wall_dirty = True
+        self.next_wall = 0.0
+
+    # -- events: persist, then announce ---------------------------------------------------
+
+    async def _commit(self, events: list) -> None:
+        if not events:
+            return
+        if self.lead.lost.is_set():
+            raise LeadershipLost()
+        await self.repo.record_routing(events)
+        for event in events:
+            await self._announce(event)
+
+    async def _announce(self, event) -> None:
+        self.wall_dirty = True
+        match event:
+            case OfferMade():
+                card = await contact_card(self.repo, event.callback_id, state="offered", offer={
+                    "offer_id": event.offer_id, "offered_at": event.at, "expires_at": event.expires_at})
+                if card is not None:
+                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": card})
+                await self._status_now(event.callback_id)
+            case OfferEnded():
+                await self.bus.publish(agent_room(event.agent_id), {
+                    "type": "offer_ended", "offer_id": event.offer_id,
+                    "callback_id": event.callback_id, "outcome": str(event.outcome)})
+            case CallbackConnected():
+                card = await contact_card(self.repo, event.callback_id, state="connected")
+                await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                await self._status_now(event.callback_id, agent_id=event.agent_id)
+            case CallbackEnded():
+                if event.state == CallbackState.COMPLETED and event.agent_id:
+                    card = await contact_card(self.repo, event.callback_id, state="wrap_up")
+                    await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                await self._status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
+                tracked = self.tracked.pop(event.callback_id, None)
+                if tracked and self.visitor_callback.get(tracked.visitor_id) == event.callback_id:
+                    del self.visitor_callback[tracked.visitor_id]
+            case AgentStateChanged():
+                await self.bus.publish(agent_room(event.agent_id), {
+                    "type": "agent_state",
+                    "state": {"state": str(event.state), "reason": event.reason, "since": event.at}})
+                self.dirty_queues.update(self.queue_titles)  # estimated waits depend on staffing
+            case CallbackQueued():
+                await self._status_now(event.callback_id)
+                self.dirty_queues.add(event.queue)
+            case CallbackScheduled():
+                await self._status_now(event.callback_id)
+            case QueueChanged():
+                self.dirty_queues.add(event.queue)
+
+    async def _status_now(self, callback_id: str, *, final: str | None = None,
+                          agent_id: str | None = None) -> None:
+        tracked = self.tracked.get(callback_id)
+        if tracked is not None:
+            await self._publish_status(tracked, final=final, agent_id=agent_id)
+
+    async def _publish_status(self, tracked: _Tracked, *, final: str | None = None,
+                              agent_id: str | None = None) -> None:
+        now = self.clock()
+        if final is not None:
+            state, position, wait = final, None, None
+        else:
+            try:
+                view = self.router.callback(tracked.id)
+            except LookupError:
+                return
+            state = str(view.state)
+            agent_id = agent_id or view.agent_id
+            position = self.router.position(tracked.id)
+            wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
+        rounded_wait = None if wait is None else round(wait / 15) * 15  # no flicker every second
+        key = (state, position, rounded_wait, agent_id)
+        if key == tracked.last_status:
+            return
+        tracked.last_status = key
+        await self.bus.publish(visitor_room(tracked.visitor_id), {"type": "callback_status", "callback": {
+            "id": tracked.id, "state": state, "queue": tracked.queue, "channel": tracked.channel,
+            "phone": tracked.phone, "position": position,
+            "estimated_wait": rounded_wait, "scheduled_at": tracked.scheduled_at,
+            "agent_name": self.agent_names.get(agent_id) if agent_id else None,
+            "created_at": tracked.created_at,
+        }})
+
+    async def _flush_statuses(self) -> None:
+        queues, self.dirty_queues = self.dirty_queues, set()
+        for tracked in list(self.tracked.values()):
+            if tracked.queue in queues:
+                await self._publish_status(tracked)
+
+    # -- the wall -------------------------------------------------------------------------
+
+    async def _publish_wall(self, now: float) -> None:
+        await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)})
+        self.wall_dirty = False
+        self.last_wall = now
+
+    async def wall(self, now: float) -> dict[str, Any]:
+        day = await self.repo.queue_day_stats(since=_start_of_day(now), targets=self.targets)
+        queues = []
+        minute = int(now // 60)
+        for config in self.router.queues():
+            view = self.router.queue_view(config.name, now)
+            stats = day.get(config.name)
+            history = self.history.setdefault(config.name, collections.OrderedDict())
+            history[minute] = max(history.get(minute, 0), view.waiting)
+            while len(history) > HISTORY_POINTS:
+                history.popitem(last=False)
+            queues.append({
+                "name": config.name, "title": self.queue_titles.get(config.name, config.name),
+                "service_level_target": config.service_level_target,
+                "waiting": view.waiting, "longest_wait": view.longest_wait,
+                "estimated_wait": view.estimated_wait,
+                "agents_staffed": view.agents_staffed, "agents_available": view.agents_available,
+                "offered": stats.offered if stats else 0,
+                "answered": stats.answered if stats else 0,
+                "abandoned": stats.abandoned if stats else 0,
+                "service_level": stats.service_level if stats else None,
+                "abandon_rate": stats.abandon_rate if stats else None,
+                "average_speed_of_answer": stats.avg_speed_of_answer if stats else None,
+            })
+        agents = [
+            {"id": view.id, "username": self.agent_usernames.get(view.id, view.id),
+             "display_name": self.agent_names.get(view.id, view.id),
+             "state": str(view.state), "reason": view.reason, "since": view.since,
+             "skills": sorted(view.skills)}
+            for view in self.router.agents() if view.state != AgentState.OFFLINE
+        ]
+        history = {name: [[m * 60, count] for m, count in points.items()]
+                   for name, points in self.history.items()}
+        return {"at": now, "queues": queues, "agents": agents, "history": history}
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _request_of(record) -> CallbackRequest:
+    return CallbackRequest(
+        id=record.id, queue=record.queue, tier=record.tier or "standard",
+        text=f"{record.topic or ''} {record.message or ''}",
+        channel=Channel(record.channel), created_at=record.created_at,
+        scheduled_at=record.scheduled_at,
+    )
+
+
+def _offer_ids():
+    import uuid
+    return lambda: uuid.uuid4().hex
+
+
+def _start_of_day(now: float) -> float:
+    local = time.localtime(now)
+    return time.mktime((local.tm_year, local.tm_mon, local.tm_mday, 0, 0, 0, 0, 0, -1))

@@ -1,0 +1,325 @@
+"""The hub's room handlers: what customers, agents and supervisors may do.
+
+Each handler authenticates a ``hello``, builds its ``welcome`` and applies
+commands. Anything that changes routing goes to the leader through the
+:class:`RouterClient`; what a customer tells us about themselves is written to
+the repository here, on whichever process holds their socket.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import time
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+from desktop.cards import agent_public, contact_card
+from desktop.phones import PhoneRejected, normalize_phone
+from desktop.repository.repository import Repository
+from desktop.router_client import RouterClient
+from desktop.routing.events import AgentState, CallbackState
+from desktop.routing_service import WALL_ROOM, agent_room, visitor_room
+from desktop.settings import Settings
+from desktop.web.auth import SESSION_COOKIE, Signer
+from signaling import protocol
+from signaling.bus import Bus
+from signaling.hub import Session, Unauthorized
+from signaling.protocol import ErrorCode, ProtocolError
+
+__all__ = ["CustomerHandler", "AgentHandler", "SupervisorHandler", "DISPOSITIONS", "Presence"]
+
+DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled",
+                "Not interested", "Wrong number", "No answer", "Escalated")
+MAX_CONTEXT_KEYS = 50
+MAX_SCHEDULE_AHEAD = 30 * 24 * 3600  # seconds: a callback can be booked up to a month out
+
+
+class Presence:
+    """The sockets of this process, so they can be re-announced to a new leader."""
+
+    def __init__(self, router: RouterClient, process_id: str):
+        self.router = router
+        self.process_id = process_id
+        self._keys = itertools.count(1)
+        self.sessions: dict[str, Session] = {}
+
+    def key(self) -> str:
+        return f"{self.process_id}:{next(self._keys)}"
+
+    async def announce(self, session: Session, present: bool) -> None:
+        key = session.data["socket"]
+        if present:
+            self.sessions[key] = session
+        else:
+            self.sessions.pop(key, None)
+        if session.role == "customer":
+            await self.router.notify("customer_presence", visitor_id=session.identity,
+                                     socket=key, present=present)
+        elif session.role == "agent":
+            await self.router.notify("agent_presence", agent_id=session.identity,
+                                     socket=key, present=present)
+
+    async def reannounce(self) -> None:
+        """A new leader knows nobody's sockets: tell it ours."""
+        for session in list(self.sessions.values()):
+            await self.announce(session, True)
+
+
+class _Replies:
+    """Acks of recent commands by identity, so a retried command id is not applied twice."""
+
+    def __init__(self, size: int = 200):
+        self._size = size
+        self._by_identity: dict[str, collections.OrderedDict[str, dict]] = {}
+
+    def get(self, identity: str, command_id: str) -> dict | None:
+        return self._by_identity.get(identity, {}).get(command_id)
+
+    def put(self, identity: str, command_id: str, extra: dict) -> None:
+        recent = self._by_identity.setdefault(identity, collections.OrderedDict())
+        recent[command_id] = extra
+        while len(recent) > self._size:
+            recent.popitem(last=False)
+
+
+class _Base:
+    def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
+                 settings: Settings, presence: Presence, clock=time.time):
+        self.repo = repo
+        self.bus = bus
+        self.router = router
+        self.signer = signer
+        self.settings = settings
+        self.presence = presence
+        self.clock = clock
+        self.replies = _Replies()
+
+    async def queues(self) -> list[dict[str, str]]:
+        return [{"name": q.name, "title": q.title} for q in await self.repo.list_queues()]
+
+    async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
+        command_id = getattr(message, "id", None)
+        if command_id is not None:
+            previous = self.replies.get(session.identity, command_id)
+            if previous is not None:
+                return previous
+        method = getattr(self, f"on_{type(message).__name__.lower()}", None)
+        if method is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{session.role}s can't send this message")
+        extra = await method(session, message) or {}
+        if command_id is not None:
+            self.replies.put(session.identity, command_id, extra)
+        return extra
+
+    async def opened(self, session: Session, hello: protocol.Hello) -> None:
+        await self.presence.announce(session, True)
+
+    async def closed(self, session: Session) -> None:
+        await self.presence.announce(session, False)
+
+    async def _agent_from_cookie(self, websocket: WebSocket):
+        data = self.signer.read_session(websocket.cookies.get(SESSION_COOKIE))
+        agent = await self.repo.get_agent(data["agent"]) if data else None
+        if agent is None:
+            raise Unauthorized("log in first")
+        return agent
+
+
+class CustomerHandler(_Base):
+    role = "customer"
+
+    async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
+        visitor_id = self.signer.read_visitor(hello.token)
+        if visitor_id is None:
+            raise Unauthorized("visitor token missing or invalid; get one from POST /api/visitor")
+        visitor = await self.repo.touch_visitor(visitor_id, self.clock())
+        return Session(role=self.role, room=visitor_room(visitor_id), identity=visitor_id,
+                       data={"socket": self.presence.key(), "customer_id": visitor.customer_id})
+
+    async def opened(self, session: Session, hello: protocol.Hello) -> None:
+        if hello.url:
+            await self._page_view(session, hello.url[:2048], (hello.title or "")[:200])
+        await super().opened(session, hello)
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        callback = await self.repo.active_callback_for_visitor(session.identity)
+        status = None
+        if callback is not None:
+            status = {"id": callback.id, "state": callback.state, "queue": callback.queue,
+                      "channel": callback.channel, "phone": callback.phone, "position": None,
+                      "estimated_wait": None, "scheduled_at": callback.scheduled_at,
+                      "agent_name": None, "created_at": callback.created_at}
+            # The leader knows the position; it publishes a fresh status to the room.
+            await self.router.notify("status", callback_id=callback.id)
+        return {"visitor_id": session.identity, "callback": status, "queues": await self.queues()}
+
+    async def on_pageview(self, session: Session, message: protocol.PageView) -> None:
+        await self._page_view(session, message.url, message.title)
+
+    async def _page_view(self, session: Session, url: str, title: str) -> None:
+        now = self.clock()
+        await self.repo.record_page_view(session.identity, url=url, title=title, now=now)
+        agent_id = await self._handling_agent(session.identity)
+        if agent_id is not None:
+            callback = await self.repo.active_callback_for_visitor(session.identity)
+            await self.bus.publish(agent_room(agent_id), {
+                "type": "customer_page", "callback_id": callback.id if callback else None,
+                "url": url, "title": title, "at": now})
+
+    async def _handling_agent(self, visitor_id: str) -> str | None:
+        """The agent holding an offer for, or connected to, this visitor's callback."""
+        callback = await self.repo.active_callback_for_visitor(visitor_id)
+        if callback is None:
+            return None
+        if callback.state == CallbackState.CONNECTED:
+            return callback.agent_id
+        if callback.state == CallbackState.OFFERED:
+            offer = await self.repo.open_offer_for_callback(callback.id)
+            return offer.agent_id if offer else None
+        return None
+
+    async def on_identify(self, session: Session, message: protocol.Identify) -> None:
+        phone = None
+        if message.phone:
+            try:
+                phone = normalize_phone(message.phone, default_region=self.settings.default_region)
+            except PhoneRejected as exc:
+                raise ProtocolError(exc.code, str(exc)) from None
+        # Unverified hints only: linking records by a verified user id is issue 4's.
+        await self.repo.update_customer(session.data["customer_id"], name=message.name,
+                                        email=message.email, phone=phone)
+
+    async def on_setcontext(self, session: Session, message: protocol.SetContext) -> None:
+        if len(message.context) > MAX_CONTEXT_KEYS:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"context has more than {MAX_CONTEXT_KEYS} keys")
+        await self.repo.set_visitor_context(session.identity, message.context, self.clock())
+
+    async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
+        now = self.clock()
+        queues = {q.name: q for q in await self.repo.list_queues()}
+        if message.queue not in queues:
+            raise ProtocolError(ErrorCode.UNKNOWN_QUEUE, f"no queue named {message.queue!r}; "
+                                f"choose one of {', '.join(sorted(queues))}")
+        if not message.name.strip():
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "please tell us your name")
+        phone = None
+        if message.channel == "phone":
+            try:
+                phone = normalize_phone(message.phone or "", default_region=self.settings.default_region)
+            except PhoneRejected as exc:
+                raise ProtocolError(exc.code, str(exc)) from None
+        scheduled_at = message.scheduled_at
+        if scheduled_at is not None:
+            if scheduled_at > now + MAX_SCHEDULE_AHEAD:
+                raise ProtocolError(ErrorCode.BAD_TIME, "a callback can be booked at most 30 days ahead")
+            if scheduled_at <= now + 1:
+                scheduled_at = None  # "now", or a time already past: queue at once
+        existing = await self.repo.active_callback_for_visitor(session.identity)
+        if existing is not None:
+            raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
+                                "cancel it first to make a new one")
+        limit, window = self.settings.callme_per_phone, self.settings.callme_window
+        minutes = int(window // 60)
+        if not await self.bus.hit(f"callme:visitor:{session.identity}", limit=limit, window=window, now=now):
+            raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
+                                f"at most {limit} callback requests in {minutes} minutes; please wait")
+        if phone and not await self.bus.hit(f"callme:phone:{phone}", limit=limit, window=window, now=now):
+            raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
+                                f"at most {limit} callback requests per phone number in {minutes} minutes")
+        customer = await self.repo.get_customer(session.data["customer_id"])
+        if customer is not None and not customer.name:
+            await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
+        callback = await self.repo.create_callback(
+            id=_new_id(), visitor_id=session.identity, customer_id=session.data["customer_id"],
+            queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
+            message=message.message.strip(), channel=message.channel, phone=phone,
+            tier=customer.tier if customer else "standard", scheduled_at=scheduled_at, now=now,
+            command_id=message.id,
+        )
+        # Committed above; only now may the router hear of it.
+        await self.router.notify("callback_added", callback_id=callback.id)
+        return {"callback_id": callback.id}
+
+    async def on_cancel(self, session: Session, message: protocol.Cancel) -> None:
+        callback = await self.repo.get_callback(message.callback_id)
+        if callback is None or callback.visitor_id != session.identity:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback request")
+        if callback.state in ("completed", "cancelled", "abandoned"):
+            return
+        await self.router.call("cancel", callback_id=callback.id)
+
+
+class AgentHandler(_Base):
+    role = "agent"
+
+    async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
+        agent = await self._agent_from_cookie(websocket)
+        return Session(role=self.role, room=agent_room(agent.id), identity=agent.id,
+                       data={"socket": self.presence.key()})
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        agent = await self.repo.get_agent(session.identity)
+        offer = contact = None
+        pending = await self.repo.open_offer_for_agent(agent.id)
+        if pending is not None:
+            offer = await contact_card(self.repo, pending.callback_id, state="offered", offer={
+                "offer_id": pending.id, "offered_at": pending.offered_at, "expires_at": pending.expires_at})
+        current = await self.repo.current_contact_for_agent(agent.id)
+        if current is not None:
+            in_wrap_up = current.state != CallbackState.CONNECTED
+            contact = await contact_card(self.repo, current.id, state="wrap_up" if in_wrap_up else "connected")
+        state = agent.state if agent.state != AgentState.OFFLINE else AgentState.AWAY
+        return {
+            "agent": agent_public(agent),
+            "state": {"state": str(state), "reason": agent.state_reason or "", "since": agent.state_since},
+            "offer": offer, "contact": contact, "dispositions": list(DISPOSITIONS),
+            "queues": await self.queues(),
+        }
+
+    async def on_setstate(self, session: Session, message: protocol.SetState) -> None:
+        await self.router.call("set_state", agent_id=session.identity, state=message.state,
+                               reason=message.reason)
+
+    async def on_accept(self, session: Session, message: protocol.Accept) -> None:
+        await self.router.call("accept", agent_id=session.identity, offer_id=message.offer_id)
+
+    async def on_decline(self, session: Session, message: protocol.Decline) -> None:
+        await self.router.call("decline", agent_id=session.identity, offer_id=message.offer_id)
+
+    async def on_end(self, session: Session, message: protocol.End) -> None:
+        await self.router.call("end", agent_id=session.identity, callback_id=message.callback_id)
+
+    async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
+        callback = await self.repo.get_callback(message.callback_id)
+        if callback is None or callback.agent_id != session.identity:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
+        await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,
+                               disposition=message.disposition, note=message.note)
+
+
+class SupervisorHandler(_Base):
+    role = "supervisor"
+
+    async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
+        agent = await self._agent_from_cookie(websocket)
+        if agent.role not in ("supervisor", "admin"):
+            raise Unauthorized("the wall is for supervisors")
+        return Session(role=self.role, room=WALL_ROOM, identity=agent.id,
+                       data={"socket": self.presence.key()})
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        last = await self.bus.last_seq(WALL_ROOM)
+        latest = await self.bus.replay(WALL_ROOM, max(0, last - 1)) if last else None
+        if latest:
+            wall = dict(latest[-1][1])
+            wall.pop("type", None)
+            return wall
+        await self.router.notify("wall")
+        return {"at": self.clock(), "queues": [], "agents": [], "history": {}}
+
+
+def _new_id() -> str:
+    import uuid
+    return uuid.uuid4().hex

@@ -1,0 +1,67 @@
+"""Signed tokens: agent sessions, CSRF tokens and customer visitor tokens.
+
+Nothing the browser holds is trusted unless it carries our signature
+(itsdangerous, keyed by ``Settings.secret_key``, one salt per purpose so a
+token of one kind can never be replayed as another).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+__all__ = ["Signer", "SESSION_COOKIE", "SESSION_MAX_AGE", "VISITOR_MAX_AGE"]
+
+SESSION_COOKIE = "otodesk_session"
+SESSION_MAX_AGE = 12 * 3600          # seconds: one long shift
+VISITOR_MAX_AGE = 365 * 24 * 3600    # seconds: a returning customer is recognised for a year
+
+
+class Signer:
+    def __init__(self, secret_key: str):
+        if not secret_key:
+            raise ValueError("secret_key must not be empty")
+        self._secret = secret_key.encode()
+        self._sessions = URLSafeTimedSerializer(secret_key, salt="otodesk.session")
+        self._visitors = URLSafeTimedSerializer(secret_key, salt="otodesk.visitor")
+
+    # -- agents ---------------------------------------------------------------
+
+    def session_token(self, agent_id: str) -> str:
+        """A cookie value naming the agent, with a random id the CSRF token is bound to."""
+        return self._sessions.dumps({"agent": agent_id, "sid": secrets.token_urlsafe(12)})
+
+    def read_session(self, token: str | None) -> dict | None:
+        """The session dict, or None when missing, forged or older than SESSION_MAX_AGE."""
+        if not token:
+            return None
+        try:
+            data = self._sessions.loads(token, max_age=SESSION_MAX_AGE)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) and "agent" in data else None
+
+    def csrf_token(self, session_id: str) -> str:
+        """Bound to one session: a form posted from another site can't know it."""
+        return hmac.new(self._secret, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+
+    def check_csrf(self, session_id: str, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf_token(session_id), token)
+
+    # -- customers --------------------------------------------------------------
+
+    def visitor_token(self, visitor_id: str) -> str:
+        return self._visitors.dumps(visitor_id)
+
+    def read_visitor(self, token: str | None) -> str | None:
+        """The visitor id, or None when missing, forged or expired."""
+        if not token or len(token) > 512:
+            return None
+        try:
+            value = self._visitors.loads(token, max_age=VISITOR_MAX_AGE)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None

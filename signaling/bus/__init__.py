@@ -1,0 +1,68 @@
+"""The bus between otodesk processes: room events with replay, the router inbox, leases.
+
+``open_bus(url)`` picks the backend by URL: ``memory://`` (or nothing) for one process,
+``redis://`` / ``rediss://`` / ``unix://`` for many. Both have the same semantics and run
+the same tests (tests/integration/test_bus.py). Errors: see ``signaling.bus.base``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from signaling.bus.base import (
+    Bus,
+    BusClosed,
+    BusError,
+    BusUnavailable,
+    EventNotSerialisable,
+    Leadership,
+    Subscription,
+    SubscriptionLagged,
+)
+from signaling.bus.memory import MemoryBus
+from signaling.bus.redis import RedisBus
+
+__all__ = [
+    "Bus",
+    "BusClosed",
+    "BusError",
+    "BusUnavailable",
+    "EventNotSerialisable",
+    "Leadership",
+    "MemoryBus",
+    "RedisBus",
+    "Subscription",
+    "SubscriptionLagged",
+    "create_bus",
+    "open_bus",
+]
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def create_bus(url: str | None, *, replay_window: int = 500, namespace: str = "otodesk") -> Bus:
+    """Build (not start) the bus for ``url``; prefer ``open_bus``. Raises ValueError for an
+    unknown scheme."""
+    if not url or url == "memory://":
+        return MemoryBus(replay_window=replay_window)
+    if url.startswith(_REDIS_SCHEMES):
+        return RedisBus(url, replay_window=replay_window, namespace=namespace)
+    scheme = url.split("://", 1)[0] if "://" in url else url
+    raise ValueError(f'Unsupported bus URL scheme "{scheme}": use memory:// or redis://host:port/db')
+
+
+@contextlib.asynccontextmanager
+async def open_bus(url: str | None, *, replay_window: int = 500,
+                   namespace: str = "otodesk") -> AsyncIterator[Bus]:
+    """``async with open_bus(settings.redis_url) as bus: ...``
+
+    ``""``/None/``memory://`` -> MemoryBus; ``redis://...`` -> RedisBus (keys under
+    ``namespace:``). Raises BusUnavailable if Redis can't be reached on entry. Closed on exit.
+    """
+    bus = create_bus(url, replay_window=replay_window, namespace=namespace)
+    try:
+        await bus.start()
+        yield bus
+    finally:
+        await bus.close()

@@ -1,0 +1,392 @@
+"""The bus interface, shared by every backend.
+
+A bus carries three things between the processes of one deployment:
+
+- **room events**: ``publish`` numbers each event per room (1, 2, 3...), keeps the last
+  ``replay_window`` of them for ``replay`` and fans them out to every ``subscribe``-r;
+- **router commands**: ``send_to_router`` from any process, ``router_inbox`` on the leader;
+- **coordination**: a leased ``leadership`` with a fencing epoch, and ``hit`` rate limits.
+
+Exceptions (all in this module)::
+
+    BusError                                   base of everything the bus raises
+    ├── SubscriptionLagged                     a subscriber fell behind: resync from a snapshot
+    ├── BusClosed(BusError, RuntimeError)      the bus was used after close()
+    ├── BusUnavailable(BusError, ConnectionError)  the backend (Redis) can't be reached
+    └── EventNotSerialisable(BusError, TypeError)  an event that isn't a JSON object
+
+Events go through JSON on every backend (msgspec.json), so a subscriber receives the same
+shapes from ``memory://`` as from ``redis://`` (tuples come back as lists). The dicts handed
+to subscribers are shared between them: treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any, AsyncContextManager
+
+import msgspec
+
+__all__ = [
+    "Bus",
+    "BusClosed",
+    "BusError",
+    "BusUnavailable",
+    "EventNotSerialisable",
+    "Leadership",
+    "Subscription",
+    "SubscriptionLagged",
+    "decode_event",
+    "encode_event",
+]
+
+log = logging.getLogger("signaling.bus")
+
+#: Default bound of one subscription's buffer, in events.
+DEFAULT_BUFFER = 1_000
+
+
+class BusError(Exception):
+    """Base of every error raised by the bus."""
+
+
+class SubscriptionLagged(BusError):
+    """The subscriber fell too far behind (or missed events that left the replay window).
+
+    The subscription is dead: leave its ``async with``, subscribe again and resync from a
+    snapshot (``last_seq`` + the application's state).
+    """
+
+
+class BusClosed(BusError, RuntimeError):
+    """The bus was used after ``close()``."""
+
+
+class BusUnavailable(BusError, ConnectionError):
+    """The backend could not be reached in time."""
+
+
+class EventNotSerialisable(BusError, TypeError):
+    """The event (or command) is not a JSON object."""
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    """JSON-encode an event or command; raise EventNotSerialisable if it can't be."""
+    if not isinstance(event, dict):
+        raise EventNotSerialisable(f"Events must be dicts, not {type(event).__name__}")
+    try:
+        return _encoder.encode(event)
+    except (TypeError, ValueError, msgspec.EncodeError) as exc:
+        raise EventNotSerialisable(f"Event is not JSON-serialisable: {exc}") from None
+
+
+def decode_event(data: bytes | str) -> Any:
+    return _decoder.decode(data)
+
+
+class Subscription:
+    """An async iterator of ``(seq, event)`` for one room, in seq order, without duplicates.
+
+    Created by ``Bus.subscribe``; iteration ends when the bus closes. Raises
+    SubscriptionLagged when more than ``buffer`` events wait unread, or when events it should
+    have had can no longer be replayed: the caller must resync.
+    """
+
+    __slots__ = ("room", "buffer", "_queue", "_wakeup", "_last", "_lagged", "_closed", "_ready")
+
+    def __init__(self, room: str, *, buffer: int = DEFAULT_BUFFER, last: int | None = None):
+        if buffer < 1:
+            raise ValueError(f"buffer must be at least 1, got {buffer}")
+        self.room = room
+        self.buffer = buffer
+        self._queue: collections.deque[tuple[int, Any]] = collections.deque()
+        self._wakeup = asyncio.Event()
+        # Highest seq accepted so far; None while the backend has not fixed the starting
+        # point yet (offers are dropped until then: they predate the subscription).
+        self._last = last
+        self._lagged = False
+        self._closed = False
+        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    @property
+    def last_seq(self) -> int | None:
+        """The highest seq this subscription has accepted (not necessarily read yet)."""
+        return self._last
+
+    def _offer(self, seq: int, event: Any) -> None:
+        """Queue one event; drops duplicates and marks the subscription lagged when full."""
+        if self._last is None or seq <= self._last or self._lagged or self._closed:
+            return
+        if len(self._queue) >= self.buffer:
+            self._lag()
+            return
+        self._queue.append((seq, event))
+        self._last = seq
+        self._wakeup.set()
+
+    def _lag(self) -> None:
+        # The backlog is useless to a subscriber that must resync anyway: free it now.
+        self._lagged = True
+        self._queue.clear()
+        self._wakeup.set()
+
+    def _close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+        if not self._ready.done():
+            self._ready.cancel()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> tuple[int, Any]:
+        while True:
+            if self._lagged:
+                raise SubscriptionLagged(
+                    f'Subscription to room "{self.room}" fell behind (buffer of {self.buffer} '
+                    "events, or events past the replay window): resync from a snapshot")
+            if self._queue:
+                return self._queue.popleft()
+            if self._closed:
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+
+class Leadership:
+    """A leased, exclusive role (e.g. "router") contended by many processes.
+
+    Obtained from ``Bus.leadership``. Poll-free for the holder: ``await acquired()`` then run
+    until ``lost`` is set. Once lost, the object is spent: leave the ``async with`` and enter
+    a new one to contend again. ``epoch`` increases with every new holder: write it with
+    every decision so a stale leader's late writes can be rejected (fencing).
+    """
+
+    def __init__(self, bus: Bus, name: str, owner: str, *, lease: float):
+        if lease <= 0:
+            raise ValueError(f"lease must be positive seconds, got {lease}")
+        self.name = name
+        self.owner = owner
+        self.lease = lease
+        self.epoch = 0
+        self.lost = asyncio.Event()
+        self._bus = bus
+        self._held = False
+        self._acquired = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while this contender holds an unexpired lease."""
+        return self._held
+
+    async def acquired(self) -> int:
+        """Wait (no timeout: wrap it in ``asyncio.timeout`` if needed) until the lease is
+        held; return the epoch. Returns at once if it was acquired, even if since lost.
+        Raises BusClosed if the bus closes first."""
+        await self._acquired.wait()
+        if not self.epoch:
+            raise BusClosed(f'Bus closed before leadership "{self.name}" was acquired.')
+        return self.epoch
+
+    def _start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"leadership:{self.name}:{self.owner}")
+
+    async def _stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._held:
+            self._held = False
+            try:
+                async with asyncio.timeout(self.lease):
+                    await self._bus._lease_release(self.name, self.owner)
+            except (BusError, TimeoutError) as exc:
+                # The lease will expire by itself; the next holder just waits longer.
+                log.warning("could not release leadership %r: %s", self.name, exc)
+
+    def _lose(self, why: str) -> None:
+        if self._held:
+            log.warning("leadership %r (epoch %d) lost: %s", self.name, self.epoch, why)
+        self._held = False
+        self.lost.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.lease / 3
+        # Acquire: retry until free. The backend says how long the current lease has left,
+        # so a crashed holder is replaced right after its lease expires, not a poll later.
+        while True:
+            started = loop.time()
+            try:
+                epoch, retry_after = await self._bus._lease_acquire(self.name, self.owner, self.lease)
+            except BusError as exc:
+                log.warning("leadership %r: acquire failed: %s", self.name, exc)
+                epoch, retry_after = None, interval
+            if epoch is not None:
+                break
+            await asyncio.sleep(min(max(retry_after, 0.01), interval))
+        self.epoch, self._held = epoch, True
+        self._acquired.set()
+        # Hold: renew every lease/3. The lease counts from when the last successful renewal
+        # was *sent* (conservative); past that deadline another process may hold it.
+        renewed_at = started
+        while True:
+            await asyncio.sleep(interval)
+            deadline = renewed_at + self.lease
+            while True:
+                sent = loop.time()
+                if sent >= deadline:
+                    self._lose("lease expired before it could be renewed")
+                    return
+                try:
+                    async with asyncio.timeout(deadline - sent):
+                        ok = await self._bus._lease_renew(self.name, self.owner, self.lease)
+                except (BusError, TimeoutError) as exc:
+                    log.warning("leadership %r: renewal failed: %s", self.name, exc)
+                    await asyncio.sleep(min(interval / 3, max(deadline - loop.time(), 0)))
+                    continue
+                if not ok:
+                    self._lose("another process holds the lease")
+                    return
+                renewed_at = sent
+                break
+
+
+class Bus(ABC):
+    """The interface every backend implements; open one with ``open_bus(url)``.
+
+    Rooms are free-form strings. ``publish`` assigns per-room sequence numbers that every
+    process agrees on; ``subscribe`` delivers, in seq order and once each, every event
+    published after it was entered; ``replay`` returns what a reconnecting client missed.
+    """
+
+    replay_window: int
+
+    async def start(self) -> None:
+        """Connect; raise BusUnavailable if the backend can't be reached."""
+
+    @abstractmethod
+    async def publish(self, room: str, event: dict[str, Any]) -> int:
+        """Number ``event`` (next seq of ``room``), keep it for replay and deliver it to every
+        subscriber of the room in every process. Returns the seq.
+
+        Raises EventNotSerialisable, BusUnavailable, BusClosed.
+        """
+
+    @abstractmethod
+    def subscribe(self, room: str, *, buffer: int = DEFAULT_BUFFER) -> AsyncContextManager[Subscription]:
+        """``async with bus.subscribe(room) as sub: async for seq, event in sub: ...``
+
+        The subscription is registered before the body runs: every event published after
+        entering is delivered (events published concurrently with entering may or may not
+        be). ``buffer``: events held for a slow reader before it gets SubscriptionLagged.
+        Raises BusUnavailable if the subscription can't be confirmed in time.
+        """
+
+    @abstractmethod
+    async def replay(self, room: str, after_seq: int) -> list[tuple[int, Any]] | None:
+        """Events with seq > ``after_seq``, oldest first; ``[]`` when up to date.
+
+        None when some of them already left the replay window, or when ``after_seq`` is ahead
+        of the room (its counter expired and restarted): the caller must resync.
+        """
+
+    @abstractmethod
+    async def last_seq(self, room: str) -> int:
+        """The room's latest seq; 0 when nothing was published (or it all expired)."""
+
+    @abstractmethod
+    async def send_to_router(self, command: dict[str, Any]) -> None:
+        """Queue a command for whichever process leads the router. At most once: commands
+        may be lost if the leader dies holding them (the database is the source of truth)."""
+
+    @abstractmethod
+    def router_inbox(self) -> AsyncContextManager[AsyncIterator[Any]]:
+        """``async with bus.router_inbox() as inbox: async for command in inbox: ...``
+
+        FIFO. Only the leader should consume it; each command goes to one consumer.
+        Iteration ends when the bus closes.
+        """
+
+    @contextlib.asynccontextmanager
+    async def leadership(self, name: str, owner: str, *, lease: float = 5.0) -> AsyncIterator[Leadership]:
+        """Contend for the role ``name`` as ``owner`` (unique per contender, e.g. host:pid:uuid).
+
+        ``lease`` in seconds: renewed every lease/3; if the holder stops renewing, another
+        contender takes over within about ``lease`` seconds. Released on exit.
+        """
+        self._check_open()
+        leadership = Leadership(self, name, owner, lease=lease)
+        self._leaderships.add(leadership)
+        leadership._start()
+        try:
+            yield leadership
+        finally:
+            self._leaderships.discard(leadership)
+            await leadership._stop()
+
+    @abstractmethod
+    async def hit(self, key: str, *, limit: int, window: float, now: float | None = None) -> bool:
+        """Record one hit on ``key``; False when more than ``limit`` hits (this one included)
+        happened in the last ``window`` seconds. Refused hits count too, so a client that
+        keeps hammering stays refused. ``now``: seconds since the epoch (default: the
+        backend's clock, shared by all processes)."""
+
+    @abstractmethod
+    async def erase(self, pattern_room_prefix: str) -> int:
+        """Delete the replay windows of every room whose name starts with the prefix.
+        Sequence counters are kept so numbering never goes backwards. Returns the number of
+        rooms erased."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Idempotent. Ends every subscription and inbox iteration; leases are left to expire
+        (leave the ``leadership`` contexts first to release them promptly)."""
+
+    # -- lease primitives used by Leadership (a backend's private protocol) --
+
+    @abstractmethod
+    async def _lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
+        """(epoch, 0) if acquired, else (None, seconds left on the current holder's lease)."""
+
+    @abstractmethod
+    async def _lease_renew(self, name: str, owner: str, lease: float) -> bool:
+        """Extend the lease to ``lease`` seconds from now if ``owner`` still holds it."""
+
+    @abstractmethod
+    async def _lease_release(self, name: str, owner: str) -> None:
+        """Delete the lease if ``owner`` still holds it."""
+
+    # -- shared plumbing --
+
+    _closed: bool
+    _leaderships: set[Leadership]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BusClosed(f"Cannot use {type(self).__name__} once it has been closed.")
+
+    def _close_leaderships(self) -> None:
+        for leadership in list(self._leaderships):
+            if leadership._task is not None:
+                leadership._task.cancel()
+            leadership._lose("bus closed")
+            leadership._acquired.set()  # wake acquired() waiters: it raises BusClosed
+
+    async def __aenter__(self) -> Bus:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

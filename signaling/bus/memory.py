@@ -1,0 +1,193 @@
+"""MemoryBus: the bus of a single process (``memory://``), the embedded default.
+
+Same semantics as RedisBus, minus the network: numbering, replay window, bounded
+subscriptions, a FIFO router inbox, leases with epochs and sliding-window rate limits, all
+held in this process. Events still go through JSON so both backends hand out the same shapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event
+
+__all__ = ["MemoryBus"]
+
+#: Rooms idle this long (seconds) with no subscriber are forgotten, like Redis keys expiring.
+ROOM_TTL = 24 * 3600.0
+#: Router commands kept while no leader consumes them; the oldest are dropped beyond this.
+INBOX_LIMIT = 10_000
+
+
+@dataclass(slots=True)
+class _Room:
+    seq: int = 0
+    window: collections.deque[tuple[int, Any]] = field(default_factory=collections.deque)
+    subscriptions: set[Subscription] = field(default_factory=set)
+    touched: float = 0.0
+
+
+class MemoryBus(Bus):
+    """One process, no I/O. ``replay_window``: events kept per room for ``replay``."""
+
+    def __init__(self, *, replay_window: int = 500):
+        if replay_window < 0:
+            raise ValueError(f"replay_window must be >= 0, got {replay_window}")
+        self.replay_window = replay_window
+        self._rooms: dict[str, _Room] = {}
+        self._inbox: collections.deque[Any] = collections.deque(maxlen=INBOX_LIMIT)
+        self._inbox_ready = asyncio.Event()
+        self._leases: dict[str, tuple[str, float]] = {}  # name -> (owner, expires at loop time)
+        self._epochs: dict[str, int] = {}
+        self._hits: dict[str, tuple[float, collections.deque[float]]] = {}
+        self._leaderships = set()
+        self._closed = False
+        self._swept = time.monotonic()
+
+    def _room(self, room: str) -> _Room:
+        state = self._rooms.get(room)
+        if state is None:
+            state = self._rooms[room] = _Room(window=collections.deque(maxlen=self.replay_window),
+                                              touched=time.monotonic())
+        return state
+
+    async def publish(self, room: str, event: dict[str, Any]) -> int:
+        self._check_open()
+        shared = decode_event(encode_event(event))  # validates, and detaches from the caller's dict
+        state = self._room(room)
+        state.seq += 1
+        state.touched = time.monotonic()
+        state.window.append((state.seq, shared))
+        for subscription in tuple(state.subscriptions):
+            subscription._offer(state.seq, shared)
+        self._maybe_sweep(state.touched)
+        return state.seq
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, room: str, *, buffer: int = DEFAULT_BUFFER) -> AsyncIterator[Subscription]:
+        self._check_open()
+        state = self._room(room)
+        subscription = Subscription(room, buffer=buffer, last=state.seq)
+        state.subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            subscription._close()
+            state.subscriptions.discard(subscription)
+
+    async def replay(self, room: str, after_seq: int) -> list[tuple[int, Any]] | None:
+        self._check_open()
+        if after_seq < 0:
+            raise ValueError(f"after_seq must be >= 0, got {after_seq}")
+        state = self._rooms.get(room)
+        current = state.seq if state else 0
+        if after_seq >= current:
+            return [] if after_seq == current else None
+        window = state.window if state else ()
+        if not window or window[0][0] > after_seq + 1:
+            return None
+        return [(seq, event) for seq, event in window if seq > after_seq]
+
+    async def last_seq(self, room: str) -> int:
+        self._check_open()
+        state = self._rooms.get(room)
+        return state.seq if state else 0
+
+    async def send_to_router(self, command: dict[str, Any]) -> None:
+        self._check_open()
+        self._inbox.append(decode_event(encode_event(command)))
+        self._inbox_ready.set()
+
+    @contextlib.asynccontextmanager
+    async def router_inbox(self) -> AsyncIterator[AsyncIterator[Any]]:
+        self._check_open()
+        commands = self._drain_inbox()
+        try:
+            yield commands
+        finally:
+            await commands.aclose()
+
+    async def _drain_inbox(self) -> AsyncIterator[Any]:
+        while True:
+            if self._inbox:
+                yield self._inbox.popleft()
+                continue
+            if self._closed:
+                return
+            self._inbox_ready.clear()
+            await self._inbox_ready.wait()
+
+    async def hit(self, key: str, *, limit: int, window: float, now: float | None = None) -> bool:
+        self._check_open()
+        now = time.time() if now is None else now
+        _, hits = self._hits.get(key) or (window, collections.deque())
+        self._hits[key] = (window, hits)
+        while hits and hits[0] <= now - window:
+            hits.popleft()
+        hits.append(now)
+        # Only the newest limit+1 hits can change the answer: keep memory bounded under attack.
+        while len(hits) > limit + 1:
+            hits.popleft()
+        return len(hits) <= limit
+
+    async def erase(self, pattern_room_prefix: str) -> int:
+        self._check_open()
+        erased = 0
+        for name, state in self._rooms.items():
+            if name.startswith(pattern_room_prefix) and state.window:
+                state.window.clear()
+                erased += 1
+        return erased
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for state in self._rooms.values():
+            for subscription in state.subscriptions:
+                subscription._close()
+        self._inbox_ready.set()
+        self._close_leaderships()
+
+    def _maybe_sweep(self, now: float) -> None:
+        # Amortised: at most once a minute, forget idle rooms and stale rate-limit keys.
+        if now - self._swept < 60:
+            return
+        self._swept = now
+        for name in [n for n, s in self._rooms.items() if not s.subscriptions and now - s.touched > ROOM_TTL]:
+            del self._rooms[name]
+        wall = time.time()
+        for key in [k for k, (w, h) in self._hits.items() if not h or h[-1] <= wall - w]:
+            del self._hits[key]
+
+    # -- leases: same protocol as Redis, on the event loop's clock --
+
+    async def _lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
+        self._check_open()
+        now = asyncio.get_running_loop().time()
+        current = self._leases.get(name)
+        if current is not None and current[1] > now:
+            return None, current[1] - now
+        self._leases[name] = (owner, now + lease)
+        self._epochs[name] = epoch = self._epochs.get(name, 0) + 1
+        return epoch, 0.0
+
+    async def _lease_renew(self, name: str, owner: str, lease: float) -> bool:
+        self._check_open()
+        now = asyncio.get_running_loop().time()
+        current = self._leases.get(name)
+        if current is None or current[0] != owner or current[1] <= now:
+            return False
+        self._leases[name] = (owner, now + lease)
+        return True
+
+    async def _lease_release(self, name: str, owner: str) -> None:
+        current = self._leases.get(name)
+        if current is not None and current[0] == owner:
+            del self._leases[name]

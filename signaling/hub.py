@@ -1,0 +1,274 @@
+"""The websocket hub: connections, rooms, resume, limits.
+
+The hub knows nothing of callbacks or agents. A :class:`RoomHandler` per role
+(customer, agent, supervisor; see ``desktop/sockets``) authenticates the
+``hello``, builds the full-state ``welcome`` and handles commands. The hub
+gives every socket:
+
+- an Origin check before the handshake completes (close 4403 → HTTP 403);
+- a bounded send queue drained by its own writer task, so a slow browser never
+  stalls a broadcast; a socket that falls ``send_queue_size`` messages behind is
+  closed with 4408 and resyncs when it reconnects;
+- validation of every frame against the role's schema, a size limit and a
+  token-bucket rate limit, each refused with an ``error`` that names a code;
+- its room subscription on the bus, with resume: ``hello.last_seq`` within the
+  replay window gets ``resumed`` and the missed events, otherwise ``welcome``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from signaling import protocol
+from signaling.bus import Bus, SubscriptionLagged
+from signaling.limits import TokenBucket
+from signaling.protocol import ErrorCode, ProtocolError
+
+__all__ = ["Hub", "HubLimits", "RoomHandler", "Session", "Unauthorized", "origin_allowed"]
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_TOO_SLOW = 4408
+HELLO_TIMEOUT = 10.0  # seconds a socket may stay silent before its hello
+
+
+class Unauthorized(Exception):
+    """The hello's credentials were missing, expired or forged."""
+
+
+@dataclasses.dataclass(eq=False)
+class Session:
+    """Who is on a socket, set by the handler's ``authenticate``."""
+
+    role: str
+    room: str
+    identity: str
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    connection: "Connection | None" = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send to this socket only (not the room); never blocks."""
+        if self.connection is not None:
+            self.connection.send(message)
+
+
+class RoomHandler(Protocol):
+    role: str
+
+    async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
+        """Return the session for this hello or raise Unauthorized."""
+
+    async def opened(self, session: Session, hello: protocol.Hello) -> None:
+        """The socket is subscribed to its room; announce presence here."""
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        """The full current state of the room, sent as ``welcome``."""
+
+    async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
+        """Apply one command. Return extra ``ack`` fields (or None); raise ProtocolError."""
+
+    async def closed(self, session: Session) -> None:
+        """The socket is gone (always called once ``opened`` was)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HubLimits:
+    max_message_bytes: int = 64 * 1024
+    messages_per_second: float = 20.0
+    message_burst: int = 60
+    send_queue_size: int = 256
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """True for the app's own origin, a listed one, or no Origin at all.
+
+    Browsers always send Origin; native clients (our bots) send none and
+    still have to authenticate, so a missing Origin is not a CSWSH risk.
+    """
+    if origin is None:
+        return True
+    if origin in allowed or "*" in allowed:
+        return True
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+class Connection:
+    """One socket's bounded outbox and its writer task."""
+
+    def __init__(self, websocket: WebSocket, *, queue_size: int):
+        self.websocket = websocket
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.too_slow = asyncio.Event()
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.too_slow.is_set():
+            return
+        try:
+            self._queue.put_nowait(protocol.encode(message))
+        except asyncio.QueueFull:
+            # Dropping one event would leave the client's state silently wrong;
+            # close instead so it resyncs on reconnect.
+            log.warning("socket too slow, closing it")
+            self.too_slow.set()
+
+    async def writer(self) -> None:
+        while True:
+            text = await self._queue.get()
+            if text is None:
+                return
+            await self.websocket.send_text(text)
+
+
+class Hub:
+    """Serves sockets for any number of room handlers over one bus."""
+
+    def __init__(self, bus: Bus, *, limits: HubLimits, allowed_origins: tuple[str, ...] = (),
+                 clock=time.time):
+        self.bus = bus
+        self.limits = limits
+        self.allowed_origins = allowed_origins
+        self.clock = clock
+        self.sessions: set[Session] = set()
+
+    async def serve(self, websocket: WebSocket, handler: RoomHandler) -> None:
+        """Run one socket until it closes. Never raises for what a client sends."""
+        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
+                              self.allowed_origins):
+            await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            return
+        await websocket.accept()
+        connection = Connection(websocket, queue_size=self.limits.send_queue_size)
+        writer = asyncio.create_task(connection.writer())
+        try:
+            hello = await self._receive_hello(websocket, handler.role, connection)
+            if hello is None:
+                return
+            try:
+                session = await handler.authenticate(websocket, hello)
+            except Unauthorized as exc:
+                connection.send(protocol.error(ErrorCode.UNAUTHORIZED, str(exc) or "not authenticated"))
+                await asyncio.sleep(0.05)  # let the writer flush the reason
+                await websocket.close(code=CLOSE_UNAUTHORIZED)
+                return
+            session.connection = connection
+            await self._run_session(websocket, handler, session, hello, connection)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+            if websocket.application_state != WebSocketState.DISCONNECTED:
+                with contextlib.suppress(Exception):
+                    code = CLOSE_TOO_SLOW if connection.too_slow.is_set() else 1000
+                    await websocket.close(code=code)
+
+    async def _receive_hello(self, websocket: WebSocket, role: str,
+                             connection: Connection) -> protocol.Hello | None:
+        while True:
+            try:
+                text = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
+            except asyncio.TimeoutError:
+                return None
+            try:
+                message = protocol.decode(role, text, max_bytes=self.limits.max_message_bytes)
+            except ProtocolError as exc:
+                connection.send(protocol.error(exc.code, exc.message, command_id=exc.command_id))
+                continue
+            if isinstance(message, protocol.Hello):
+                return message
+            connection.send(protocol.error(ErrorCode.NOT_READY, "send hello first",
+                                           command_id=getattr(message, "id", None)))
+
+    async def _run_session(self, websocket: WebSocket, handler: RoomHandler, session: Session,
+                           hello: protocol.Hello, connection: Connection) -> None:
+        self.sessions.add(session)
+        try:
+            async with self.bus.subscribe(session.room) as subscription:
+                # Subscribed first, then state: nothing published in between is lost.
+                delivered = await self._catch_up(handler, session, hello.last_seq)
+                await handler.opened(session, hello)
+                try:
+                    tasks = [
+                        asyncio.create_task(self._forward(subscription, connection, delivered)),
+                        asyncio.create_task(self._read(websocket, handler, session, connection)),
+                        asyncio.create_task(connection.too_slow.wait()),
+                    ]
+                    try:
+                        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for task in tasks:
+                            task.cancel()
+                        await asyncio.gather(*tasks, return_exceptions=True)
+                    for task in done:
+                        exc = task.exception()
+                        if exc is not None and not isinstance(exc, (WebSocketDisconnect, SubscriptionLagged)):
+                            log.error("socket task failed", exc_info=exc)
+                finally:
+                    await handler.closed(session)
+        finally:
+            self.sessions.discard(session)
+
+    async def _catch_up(self, handler: RoomHandler, session: Session, last_seq: int | None) -> int:
+        if last_seq is not None and last_seq >= 0:
+            missed = await self.bus.replay(session.room, last_seq)
+            if missed is not None:
+                session.send({"type": "resumed", "seq": last_seq, "now": self.clock()})
+                for seq, event in missed:
+                    session.send({**event, "seq": seq})
+                return missed[-1][0] if missed else last_seq
+        seq = await self.bus.last_seq(session.room)
+        state = await handler.welcome(session)
+        session.send({"type": "welcome", "seq": seq, "now": self.clock(), **state})
+        return seq
+
+    async def _forward(self, subscription, connection: Connection, delivered: int) -> None:
+        try:
+            async for seq, event in subscription:
+                if seq <= delivered:
+                    continue
+                delivered = seq
+                connection.send({**event, "seq": seq})
+        except SubscriptionLagged:
+            connection.too_slow.set()
+
+    async def _read(self, websocket: WebSocket, handler: RoomHandler, session: Session,
+                    connection: Connection) -> None:
+        bucket = TokenBucket(rate=self.limits.messages_per_second, burst=self.limits.message_burst,
+                             now=self.clock())
+        while True:
+            text = await websocket.receive_text()
+            if not bucket.take(self.clock()):
+                connection.send(protocol.error(ErrorCode.RATE_LIMITED, "too many messages; slow down"))
+                continue
+            message = None
+            try:
+                message = protocol.decode(session.role, text, max_bytes=self.limits.max_message_bytes)
+                if isinstance(message, protocol.Ping):
+                    connection.send({"type": "pong", "at": self.clock()})
+                    continue
+                if isinstance(message, protocol.Hello):
+                    raise ProtocolError(ErrorCode.INVALID_STATE, "hello was already received")
+                extra = await handler.handle(session, message)
+            except ProtocolError as exc:
+                connection.send(protocol.error(exc.code, exc.message,
+                                               command_id=exc.command_id or getattr(message, "id", None)))
+                continue
+            except Exception:
+                log.exception("handler failed on %s", type(message).__name__)
+                connection.send(protocol.error(ErrorCode.INTERNAL, "internal error; nothing was changed",
+                                               command_id=getattr(message, "id", None)))
+                continue
+            command_id = getattr(message, "id", None)
+            if command_id is not None:
+                connection.send(protocol.ack(command_id, **(extra or {})))

@@ -1,0 +1,34 @@
+"""Rate limits a connection enforces on itself, pure (the clock is passed in)."""
+
+from __future__ import annotations
+
+__all__ = ["TokenBucket"]
+
+
+class TokenBucket:
+    """Allows ``rate`` events a second on average, in bursts of up to ``burst``.
+
+    >>> bucket = TokenBucket(rate=1.0, burst=2, now=0.0)
+    >>> bucket.take(0.0), bucket.take(0.0), bucket.take(0.0), bucket.take(1.0)
+    (True, True, False, True)
+    """
+
+    __slots__ = ("rate", "burst", "_tokens", "_updated")
+
+    def __init__(self, *, rate: float, burst: int, now: float):
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate must be > 0 and burst >= 1, got rate={rate} burst={burst}")
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._updated = now
+
+    def take(self, now: float) -> bool:
+        """Spend one token; False (and nothing spent) when the bucket is empty."""
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+        self._updated = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True

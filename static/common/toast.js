@@ -1,0 +1,14 @@
+// Short messages in the corner of staff pages (`<div data-toasts>` in base.html).
+import { h } from "./dom.js";
+
+/** Show `text` for `seconds` (errors stay until closed when seconds is 0). */
+export function toast(text, { kind = "info", seconds = 6 } = {}) {
+  const box = document.querySelector("[data-toasts]");
+  if (!box) return;
+  const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", dataset: { testid: "toast" } },
+    h("span", {}, text),
+    h("button", { type: "button", "aria-label": "Dismiss", onclick: () => item.remove() }, "×"));
+  box.append(item);
+  while (box.children.length > 4) box.firstElementChild.remove();
+  if (seconds) setTimeout(() => item.remove(), seconds * 1000);
+}

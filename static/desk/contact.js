@@ -1,0 +1,183 @@
+// The contact in progress: connected (talk timer, End) and then wrap-up
+// (disposition, note, Done). Built once per callback and updated in place, so
+// a page change or a reconnect never wipes the note being typed; the note
+// draft is also kept in sessionStorage so a reload keeps it.
+import { h, replace, setText } from "../common/dom.js";
+import { clock } from "../common/format.js";
+import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+
+const DRAFT_PREFIX = "otodesk.note.";
+
+function draft(callbackId, value) {
+  try {
+    if (value === undefined) return sessionStorage.getItem(DRAFT_PREFIX + callbackId) || "";
+    if (value) sessionStorage.setItem(DRAFT_PREFIX + callbackId, value);
+    else sessionStorage.removeItem(DRAFT_PREFIX + callbackId);
+  } catch {
+    /* no storage: the draft lives as long as the page */
+  }
+  return "";
+}
+
+export class ContactView {
+  /**
+   * @param {object} options
+   * @param {() => number} options.now  the server's clock, epoch seconds
+   * @param {(card) => Promise} options.end
+   * @param {(card, disposition, note) => Promise} options.wrapUp
+   */
+  constructor({ now, end, wrapUp }) {
+    this.now = now;
+    this.onEnd = end;
+    this.onWrapUp = wrapUp;
+    this.card = null;
+    this.element = null;
+    this.wrapUpSince = null;
+    this.connectedSince = null;
+  }
+
+  /** Show `card`; rebuilds only for another callback. Returns the element. */
+  render(card, { queues, dispositions, agentStatus }) {
+    const same = this.element && this.card?.callback_id === card.callback_id;
+    this.card = card;
+    if (!same) this._build(card, queues, dispositions);
+    this._update(card, dispositions, agentStatus);
+    return this.element;
+  }
+
+  _build(card, queues, dispositions) {
+    const customer = card.customer || {};
+    const callback = card.callback || {};
+    this.details = new CustomerDetails("contact");
+    this.stateText = h("span", { class: "talk-state", dataset: { testid: "contact-state" } });
+    this.timer = h("span", { class: "talk-timer", role: "timer", dataset: { testid: "contact-timer" } });
+    this.endButton = h("button", {
+      type: "button", class: "btn danger big", dataset: { testid: "btn-end" }, onclick: () => this._end(),
+    }, "End call");
+
+    this.disposition = h("select", { id: "wrapup-disposition", name: "disposition", required: true, dataset: { testid: "wrapup-disposition" } });
+    this._fillDispositions(dispositions);
+    this.note = h("textarea", {
+      id: "wrapup-note", name: "note", maxlength: "2000", rows: "4", dataset: { testid: "wrapup-note" },
+      placeholder: "What was agreed, what happens next…",
+      oninput: () => draft(this.card.callback_id, this.note.value),
+    });
+    this.note.value = draft(card.callback_id);
+    this.wrapError = h("p", { class: "form-error", role: "alert" });
+    this.doneButton = h("button", { type: "submit", class: "btn primary big", dataset: { testid: "btn-wrapup" } }, "Done");
+    this.wrapTimer = h("span", { class: "muted", dataset: { testid: "wrapup-timer" } });
+    this.form = h("form", {
+      class: "wrapup-form", dataset: { testid: "wrapup-form" }, hidden: true, novalidate: true,
+      "aria-labelledby": "wrapup-heading",
+      onsubmit: (event) => {
+        event.preventDefault();
+        this._wrapUp();
+      },
+    },
+    h("div", { class: "wrapup-head" }, h("h3", { id: "wrapup-heading" }, "Wrap-up"), this.wrapTimer),
+    h("div", { class: "field" }, h("label", { for: "wrapup-disposition" }, "Outcome"), this.disposition),
+    h("div", { class: "field" }, h("label", { for: "wrapup-note" }, "Note ", h("span", { class: "muted" }, "(for the customer's timeline)")), this.note),
+    this.wrapError,
+    h("div", { class: "wrapup-actions" }, this.doneButton));
+
+    this.element = h("article", {
+      class: "contact-view card", dataset: { testid: "contact-view", callbackId: card.callback_id || "" },
+      "aria-labelledby": "contact-heading",
+    },
+    h("header", { class: "contact-head" },
+      h("div", { class: "who" },
+        h("p", { class: "eyebrow" }, queueTitle(queues, callback.queue)),
+        h("h2", { id: "contact-heading" },
+          h("span", { dataset: { testid: "contact-name" } }, customer.name || "Unknown customer"), " ",
+          tierBadge(customer.tier, "contact"))),
+      h("div", { class: "talk" }, this.stateText, this.timer),
+      this.endButton),
+    this.form,
+    facts(card, "contact", queues),
+    this.details.element);
+  }
+
+  _fillDispositions(dispositions) {
+    const current = this.disposition.value;
+    replace(this.disposition,
+      h("option", { value: "" }, "Choose an outcome…"),
+      (dispositions || []).map((item) => h("option", { value: item }, item)));
+    if ((dispositions || []).includes(current)) this.disposition.value = current;
+  }
+
+  _update(card, dispositions, agentStatus) {
+    const wrapping = card.state === "wrap_up";
+    this.element.dataset.state = card.state;
+    this.element.classList.toggle("wrapping", wrapping);
+    this.connectedSince = card.answered_at || this.connectedSince || this.now();
+    if (wrapping) {
+      this.wrapUpSince = agentStatus?.state === "wrap_up" && agentStatus.since ? agentStatus.since : this.wrapUpSince || this.now();
+    }
+    if (dispositions && this.disposition.options.length !== dispositions.length + 1) this._fillDispositions(dispositions);
+    const wasHidden = this.form.hidden;
+    this.form.hidden = !wrapping;
+    this.endButton.hidden = wrapping;
+    setText(this.stateText, wrapping ? "Call ended · wrap-up" : "Connected");
+    this.details.update(card, this.now());
+    this.tick();
+    if (wrapping && wasHidden) requestAnimationFrame(() => this.disposition.focus());
+  }
+
+  updatePage(card) {
+    if (!this.element) return;
+    this.card = card;
+    this.details.renderPage(card.page, this.now());
+    this.details.renderTrail(card.trail || [], this.now());
+  }
+
+  refreshTimes() {
+    if (this.element && this.card) this.details.update(this.card, this.now());
+  }
+
+  tick() {
+    if (!this.element || !this.card) return;
+    const now = this.now();
+    if (this.card.state === "wrap_up") {
+      setText(this.timer, "");
+      setText(this.wrapTimer, clock(now - (this.wrapUpSince || now)));
+    } else {
+      setText(this.timer, clock(now - (this.connectedSince || now)));
+    }
+  }
+
+  async _end() {
+    if (this.endButton.disabled) return;
+    this.endButton.disabled = true;
+    setText(this.endButton, "Ending…");
+    try {
+      await this.onEnd(this.card);
+    } finally {
+      this.endButton.disabled = false;
+      setText(this.endButton, "End call");
+    }
+  }
+
+  async _wrapUp() {
+    if (this.doneButton.disabled) return;
+    setText(this.wrapError, "");
+    this.disposition.removeAttribute("aria-invalid");
+    if (!this.disposition.value) {
+      setText(this.wrapError, "Please choose an outcome.");
+      this.disposition.setAttribute("aria-invalid", "true");
+      this.disposition.focus();
+      return;
+    }
+    this.doneButton.disabled = true;
+    setText(this.doneButton, "Saving…");
+    const callbackId = this.card.callback_id;
+    try {
+      await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim());
+      draft(callbackId, "");
+    } catch (error) {
+      setText(this.wrapError, error?.message || "Could not save the wrap-up.");
+    } finally {
+      this.doneButton.disabled = false;
+      setText(this.doneButton, "Done");
+    }
+  }
+}

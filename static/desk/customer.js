@@ -1,0 +1,197 @@
+// What the agent sees about a customer, shared by the offer card and the
+// contact view: who it is, the page they are on now, the pages they visited,
+// what the site told us (the cart…) and their previous contacts.
+//
+// Everything here comes from a stranger's browser: text goes in with
+// textContent (h() never parses markup) and only http(s) URLs become links.
+import { h, replace } from "../common/dom.js";
+import { ago, dateTime, label, money, shortUrl, timeOfDay } from "../common/format.js";
+
+const TRAIL_SHOWN = 12;
+const PREVIOUS_SHOWN = 5;
+
+/** A link when `url` is http(s), plain text otherwise. */
+export function safeLink(url, text, attrs = {}) {
+  let safe = false;
+  try {
+    safe = ["http:", "https:"].includes(new URL(url).protocol);
+  } catch {
+    safe = false;
+  }
+  return safe
+    ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer", ...attrs }, text)
+    : h("span", attrs, text);
+}
+
+export function queueTitle(queues, name) {
+  return queues.find((queue) => queue.name === name)?.title ?? label(name);
+}
+
+export function channelText(channel) {
+  return channel === "phone" ? "📱 Call their phone" : "🌐 Voice in their browser";
+}
+
+/** The customer's name, tier badge and the facts of the request, as a <dl>. */
+export function facts(card, prefix, queues) {
+  const customer = card.customer || {};
+  const callback = card.callback || {};
+  const phone = customer.phone || callback.phone;
+  const rows = [
+    ["Phone", phone ? h("a", { href: `tel:${phone}` }, phone) : h("span", { class: "muted" }, "—"), "phone"],
+    ["Channel", channelText(callback.channel), "channel"],
+    ["Queue", queueTitle(queues, callback.queue), "queue"],
+    ["Topic", callback.topic || h("span", { class: "muted" }, "—"), "topic"],
+    callback.message ? ["Message", h("q", {}, callback.message), "message"] : null,
+    customer.email ? ["E-mail", customer.email, "email"] : null,
+    callback.scheduled_at ? ["Scheduled", dateTime(callback.scheduled_at), "scheduled"] : null,
+  ].filter(Boolean);
+  return h("dl", { class: "facts" }, rows.map(([term, value, key]) => h("div", {},
+    h("dt", {}, term),
+    h("dd", { dataset: { testid: `${prefix}-${key}` } }, value))));
+}
+
+export function tierBadge(tier, prefix) {
+  const value = tier ? String(tier) : "standard";
+  return h("span", { class: "badge", dataset: { tier: value.toLowerCase(), testid: `${prefix}-tier` }, title: "Customer value tier" }, label(value));
+}
+
+/** The live sections: page now, trail, context, previous contacts. */
+export class CustomerDetails {
+  constructor(prefix) {
+    this.prefix = prefix;
+    this.page = h("div", { class: "page-now", dataset: { testid: `${prefix}-page` } });
+    this.trail = h("ol", { class: "trail", dataset: { testid: `${prefix}-trail` } });
+    this.context = h("div", { class: "context", dataset: { testid: `${prefix}-context` } });
+    this.previous = h("ol", { class: "previous", dataset: { testid: `${prefix}-previous` } });
+    this.element = h("div", { class: "customer-details" },
+      h("section", { class: "detail-block wide" }, h("h3", {}, "On the page now"), this.page),
+      h("section", { class: "detail-block" }, h("h3", {}, "Pages visited"), this.trail),
+      h("section", { class: "detail-block" }, h("h3", {}, "From the site"), this.context),
+      h("section", { class: "detail-block wide" }, h("h3", {}, "Previous contacts"), this.previous));
+  }
+
+  /** Render everything from `card`; `now` is the server's clock (s). */
+  update(card, now) {
+    this.renderPage(card.page, now);
+    this.renderTrail(card.trail || [], now);
+    this.renderContext(card.context || {});
+    this.renderPrevious(card.previous || [], now);
+  }
+
+  renderPage(page, now) {
+    if (!page || !page.url) {
+      replace(this.page, h("p", { class: "muted" }, "Not on the site right now."));
+      return;
+    }
+    replace(this.page,
+      h("p", { class: "page-title" }, safeLink(page.url, page.title || shortUrl(page.url))),
+      h("p", { class: "page-url muted" }, shortUrl(page.url), page.at ? ` · since ${timeOfDay(page.at)} (${ago(page.at, now)})` : ""));
+  }
+
+  renderTrail(trail, now) {
+    if (!trail.length) {
+      replace(this.trail, h("li", { class: "muted empty" }, "No pages recorded."));
+      return;
+    }
+    const shown = trail.slice(0, TRAIL_SHOWN);
+    replace(this.trail,
+      shown.map((entry) => h("li", {},
+        h("time", { datetime: new Date((entry.at || 0) * 1000).toISOString(), title: ago(entry.at, now) }, timeOfDay(entry.at)),
+        h("span", { class: "trail-text" },
+          safeLink(entry.url, entry.title || shortUrl(entry.url)),
+          h("small", { class: "muted" }, shortUrl(entry.url))))),
+      trail.length > shown.length ? h("li", { class: "muted more" }, `+ ${trail.length - shown.length} earlier pages`) : null);
+  }
+
+  renderContext(context) {
+    const entries = Object.entries(context);
+    if (!entries.length) {
+      replace(this.context, h("p", { class: "muted" }, "Nothing yet."));
+      return;
+    }
+    const currency = typeof context.currency === "string" && /^[A-Z]{3}$/.test(context.currency) ? context.currency : "USD";
+    const blocks = [];
+    const rows = [];
+    for (const [key, value] of entries) {
+      if (key === "currency") continue;
+      if (Array.isArray(value) && value.length && value.every((item) => item && typeof item === "object" && !Array.isArray(item))) {
+        blocks.push(h("div", { class: "context-table" }, h("p", { class: "context-key" }, label(key)), objectTable(key, value, currency)));
+      } else {
+        rows.push([label(key), contextValue(key, value, currency)]);
+      }
+    }
+    replace(this.context,
+      rows.length ? h("dl", { class: "kv" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
+      blocks);
+  }
+
+  renderPrevious(previous, now) {
+    if (!previous.length) {
+      replace(this.previous, h("li", { class: "muted empty" }, "First contact: no history yet."));
+      return;
+    }
+    const shown = previous.slice(0, PREVIOUS_SHOWN);
+    replace(this.previous,
+      shown.map((item) => h("li", { dataset: { kind: item.kind || "" } },
+        h("span", { class: "kind-icon", "aria-hidden": "true" }, KIND_ICONS[item.kind] || "•"),
+        h("div", {},
+          h("p", { class: "previous-head" },
+            h("strong", {}, label(item.kind || "contact")),
+            item.channel ? ` · ${label(item.channel)}` : "",
+            h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
+          summary(item.data)))),
+      previous.length > shown.length ? h("li", { class: "muted more" }, `+ ${previous.length - shown.length} older contacts`) : null);
+  }
+}
+
+const KIND_ICONS = {
+  callback_requested: "📞", callback_connected: "🎧", callback_completed: "✅", callback_cancelled: "✖️",
+  callback_abandoned: "⌛", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
+  chat: "💬", store_visit: "🏬", meeting: "🤝", page_view: "📄", search: "🔎", order: "🧾",
+};
+
+const SUMMARY_KEYS = ["disposition", "topic", "note", "message", "outcome", "subject", "title", "url"];
+
+function summary(data) {
+  if (!data || typeof data !== "object") return null;
+  const parts = SUMMARY_KEYS.filter((key) => data[key] !== undefined && data[key] !== null && data[key] !== "")
+    .slice(0, 3)
+    .map((key) => h("span", {}, h("span", { class: "muted" }, `${label(key)}: `), short(data[key], 140)));
+  return parts.length ? h("p", { class: "previous-summary" }, parts.flatMap((part, i) => (i ? [" · ", part] : [part]))) : null;
+}
+
+function short(value, max = 80) {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function isMoneyKey(key) {
+  return /(^|_)(total|price|amount|subtotal|value)$/i.test(key);
+}
+
+function contextValue(key, value, currency) {
+  if (value === null || value === undefined) return h("span", { class: "muted" }, "—");
+  if (typeof value === "number" && isMoneyKey(key)) return money(value, currency);
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (Array.isArray(value) && !value.length) return h("span", { class: "muted" }, "empty");
+  if (Array.isArray(value) && value.every((item) => item === null || typeof item !== "object")) return short(value.join(", "), 200);
+  if (typeof value === "string" && /^https?:\/\//.test(value)) return safeLink(value, shortUrl(value));
+  if (typeof value === "object") return h("code", {}, short(value, 200));
+  return short(value, 200);
+}
+
+/** A list of objects (a cart…) as a table; name/qty/price columns get special care. */
+function objectTable(key, items, currency) {
+  const columns = [];
+  for (const item of items.slice(0, 30)) {
+    for (const column of Object.keys(item)) if (!columns.includes(column) && column !== "slug" && column !== "id") columns.push(column);
+  }
+  const qtyKey = columns.find((column) => /^(qty|quantity|count)$/i.test(column));
+  const priceKey = columns.find((column) => /^(price|unit_price)$/i.test(column));
+  const showLineTotal = qtyKey && priceKey;
+  return h("table", { class: "mini", dataset: { testid: `context-${key}` } },
+    h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, label(column))), showLineTotal ? h("th", { scope: "col" }, "Line") : null)),
+    h("tbody", {}, items.slice(0, 30).map((item) => h("tr", {},
+      columns.map((column) => h("td", {}, contextValue(column, item[column], currency))),
+      showLineTotal ? h("td", {}, money(Number(item[qtyKey]) * Number(item[priceKey]), currency)) : null))));
+}

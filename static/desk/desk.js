@@ -1,0 +1,317 @@
+// The agent desk: one socket to /ws/agent, the agent's state, the ringing
+// offer and the contact in progress. All of it is rebuilt from `welcome`
+// (after a reload or a resync); room events then change it piece by piece.
+import { setText } from "../common/dom.js";
+import { label } from "../common/format.js";
+import { HubSocket, wsUrl } from "../common/socket.js";
+import { toast } from "../common/toast.js";
+import { ContactView } from "./contact.js";
+import { OfferCard } from "./offer.js";
+import { Ringer } from "./ring.js";
+import { StateBar } from "./statebar.js";
+
+const SOUND_KEY = "otodesk.desk.sound";
+const root = document.querySelector(".desk");
+const $ = (selector) => document.querySelector(selector);
+
+const desk = {
+  agent: null,
+  status: { state: "offline", reason: "", since: null },
+  offer: null,
+  contact: null,
+  dispositions: [],
+  queues: [],
+  connected: false,
+  welcomed: false,
+};
+
+const socket = new HubSocket(wsUrl("/ws/agent"));
+const now = () => socket.serverNow();
+const ringer = new Ringer();
+
+const stateBar = new StateBar(root, {
+  now,
+  setState: (state, reason) => command("set_state", { state, reason }),
+});
+
+const offerCard = new OfferCard({
+  now,
+  accept: (card) => command("accept", { offer_id: card.offer_id }),
+  decline: (card) => command("decline", { offer_id: card.offer_id }),
+});
+
+const contactView = new ContactView({
+  now,
+  end: (card) => command("end", { callback_id: card.callback_id }),
+  wrapUp: async (card, disposition, note) => {
+    await command("wrap_up", { callback_id: card.callback_id, disposition, note }, { quiet: true });
+    // No event says "contact closed": the ack does (and agent_state follows).
+    if (desk.contact?.callback_id === card.callback_id) {
+      desk.contact = null;
+      render();
+    }
+  },
+});
+
+/** Send a command; errors become a toast (and are re-thrown for the caller). */
+async function command(type, fields, { quiet = false } = {}) {
+  try {
+    return await socket.send(type, fields);
+  } catch (error) {
+    if (!quiet) toast(`${label(type)}: ${error.message}`, { kind: "error", seconds: 8 });
+    throw error;
+  }
+}
+
+// -- rendering -----------------------------------------------------------------
+
+const offerSlot = $("[data-offer-slot]");
+const contactSlot = $("[data-contact-slot]");
+const idle = $("[data-idle]");
+const announce = $("[data-announce]");
+const baseTitle = document.title;
+let titleTimer = null;
+
+function render() {
+  stateBar.render(desk.status, { connected: desk.connected });
+
+  if (desk.offer) {
+    if (offerCard.card?.offer_id !== desk.offer.offer_id || !offerSlot.firstChild) {
+      offerSlot.replaceChildren(offerCard.render(desk.offer, desk.queues));
+      const focusIsFree = !document.activeElement || document.activeElement === document.body || root.querySelector(".statebar")?.contains(document.activeElement);
+      if (focusIsFree) offerCard.focus();
+      const name = desk.offer.customer?.name || "a customer";
+      setText(announce, `Incoming callback from ${name}. Accept or decline.`);
+    }
+    ringer.start();
+    flashTitle(`☎ ${desk.offer.customer?.name || "Incoming"} · otodesk`);
+    notify(desk.offer);
+  } else {
+    offerSlot.replaceChildren();
+    offerCard.card = null;
+    offerCard.element = null;
+    ringer.stop();
+    flashTitle(null);
+    notify(null);
+  }
+
+  if (desk.contact) {
+    const element = contactView.render(desk.contact, {
+      queues: desk.queues, dispositions: desk.dispositions, agentStatus: desk.status,
+    });
+    // Re-inserting the same element would drop the focus (the note being typed).
+    if (contactSlot.firstChild !== element) contactSlot.replaceChildren(element);
+  } else {
+    contactSlot.replaceChildren();
+    contactView.card = null;
+    contactView.element = null;
+  }
+
+  idle.hidden = !!(desk.offer || desk.contact);
+  if (!idle.hidden) renderIdle();
+}
+
+function renderIdle() {
+  const state = desk.status.state;
+  let title;
+  let text;
+  if (!desk.welcomed) {
+    title = "Connecting to the hub…";
+    text = "One moment.";
+  } else if (state === "available") {
+    title = "Waiting for the next callback";
+    text = "An offer rings here as soon as a customer asks for one of your queues.";
+  } else if (state === "away") {
+    title = `You are away${desk.status.reason ? ` (${desk.status.reason})` : ""}`;
+    text = "Press Available when you are ready to take callbacks.";
+  } else {
+    title = "You are not taking callbacks";
+    text = "Press Available to start.";
+  }
+  setText($("[data-idle-title]"), title);
+  setText($("[data-idle-text]"), text);
+  const skills = desk.agent?.skills || [];
+  const served = skills.length ? skills.map((skill) => desk.queues.find((q) => q.name === skill)?.title || skill) : desk.queues.map((q) => q.title);
+  setText($("[data-idle-queues]"), served.length ? `Your queues: ${served.join(", ")}` : "");
+}
+
+function flashTitle(text) {
+  clearInterval(titleTimer);
+  titleTimer = null;
+  if (!text) {
+    document.title = baseTitle;
+    return;
+  }
+  let on = false;
+  titleTimer = setInterval(() => {
+    on = !on;
+    document.title = on ? text : baseTitle;
+  }, 1000);
+  document.title = text;
+}
+
+// A system notification when an offer rings while the desk tab is hidden.
+let notification = null;
+function notify(offer) {
+  if (!offer) {
+    notification?.close();
+    notification = null;
+    return;
+  }
+  if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
+  if (notification && notification.tag === offer.offer_id) return;
+  notification?.close();
+  const name = offer.customer?.name || "A customer";
+  const queue = desk.queues.find((q) => q.name === offer.callback?.queue)?.title || offer.callback?.queue || "";
+  notification = new Notification(`Incoming callback: ${name}`, {
+    body: [queue, offer.callback?.topic].filter(Boolean).join(" · "),
+    tag: offer.offer_id,
+    requireInteraction: true,
+  });
+  notification.onclick = () => {
+    window.focus();
+    offerCard.focus();
+  };
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (desk.offer) notify(desk.offer);
+});
+
+/** Apply a change of page to the offer or contact for that callback. */
+function applyPage(card, message) {
+  if (!card || card.callback_id !== message.callback_id) return null;
+  const page = { url: message.url, title: message.title, at: message.at };
+  const trail = card.trail || [];
+  const newest = trail[0];
+  const sameAsNewest = newest && newest.url === page.url && Math.abs((newest.at || 0) - (page.at || 0)) < 1;
+  return { ...card, page, trail: sameAsNewest ? trail : [page, ...trail] };
+}
+
+// -- the hub's messages ----------------------------------------------------------
+
+socket.on("welcome", (message) => {
+  desk.welcomed = true;
+  desk.agent = message.agent || desk.agent;
+  desk.status = message.state || desk.status;
+  desk.offer = message.offer || null;
+  desk.contact = message.contact || null;
+  desk.dispositions = message.dispositions || [];
+  desk.queues = message.queues || [];
+  offerCard.card = null; // rebuild from the fresh state
+  render();
+});
+
+socket.on("agent_state", (message) => {
+  const previous = desk.status.state;
+  desk.status = message.state;
+  // Leaving busy / wrap-up means the contact is closed (done, or wrap-up timed out).
+  if (desk.contact && !["busy", "wrap_up"].includes(desk.status.state)) desk.contact = null;
+  if (previous !== desk.status.state && desk.status.state === "away" && previous === "reserved") {
+    toast("You missed an offer, so you were set to Away.", { kind: "error", seconds: 0 });
+  }
+  render();
+});
+
+socket.on("offer", (message) => {
+  desk.offer = message.offer;
+  render();
+});
+
+socket.on("offer_ended", (message) => {
+  if (desk.offer && desk.offer.offer_id === message.offer_id) {
+    const name = desk.offer.customer?.name || "The customer";
+    desk.offer = null;
+    if (message.outcome === "timed_out") toast(`The offer from ${name} timed out and went to another agent.`, { kind: "error", seconds: 10 });
+    else if (message.outcome === "withdrawn") toast(`${name} no longer needs the call.`);
+  }
+  render();
+});
+
+socket.on("contact", (message) => {
+  desk.contact = message.contact;
+  if (desk.offer && desk.offer.callback_id === message.contact.callback_id) desk.offer = null;
+  render();
+});
+
+socket.on("customer_page", (message) => {
+  const offer = applyPage(desk.offer, message);
+  if (offer) {
+    desk.offer = offer;
+    offerCard.updatePage(offer);
+  }
+  const contact = applyPage(desk.contact, message);
+  if (contact) {
+    desk.contact = contact;
+    contactView.updatePage(contact);
+  }
+});
+
+socket.onState((state, detail) => {
+  desk.connected = state === "open";
+  const indicator = $("[data-testid=connection]");
+  indicator.dataset.state = state === "idle" ? "connecting" : state;
+  const text = {
+    idle: "Connecting…",
+    connecting: "Connecting…",
+    open: "Connected",
+    reconnecting: "Reconnecting…",
+    closed: detail.reason === "unauthorized" ? "Signed out" : "Disconnected",
+  }[state];
+  setText(indicator.querySelector("[data-connection-text]"), text);
+  if (state === "closed" && detail.reason === "unauthorized") {
+    toast("Your session has ended. Taking you to the sign-in page…", { kind: "error", seconds: 0 });
+    setTimeout(() => location.assign(`/login?next=${encodeURIComponent(location.pathname)}`), 1500);
+  }
+  render();
+});
+
+// -- sound --------------------------------------------------------------------
+
+const soundButton = $("[data-sound]");
+function setSound(on) {
+  ringer.setMuted(!on);
+  soundButton.setAttribute("aria-pressed", String(on));
+  setText(soundButton, on ? "🔔 Sound on" : "🔕 Sound off");
+  try {
+    localStorage.setItem(SOUND_KEY, on ? "on" : "off");
+  } catch {
+    /* fine */
+  }
+}
+soundButton.addEventListener("click", () => {
+  ringer.unlock();
+  setSound(ringer.muted);
+});
+let soundPref = "on";
+try {
+  soundPref = localStorage.getItem(SOUND_KEY) || "on";
+} catch {
+  /* fine */
+}
+setSound(soundPref !== "off");
+
+// Asked once, on the gesture that starts taking calls: offers can then show
+// as system notifications while the agent works in another tab.
+$("[data-available]").addEventListener("click", () => {
+  if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+});
+
+// Browsers allow sound only after a gesture on the page: the first one unlocks it.
+for (const type of ["pointerdown", "keydown"]) {
+  window.addEventListener(type, () => ringer.unlock(), { capture: true, passive: true });
+}
+
+// -- clocks ---------------------------------------------------------------------
+
+setInterval(() => {
+  stateBar.tick();
+  offerCard.tick();
+  contactView.tick();
+}, 250);
+setInterval(() => {
+  offerCard.refreshTimes();
+  contactView.refreshTimes();
+}, 30000);
+
+socket.connect();

@@ -1,0 +1,110 @@
+// The incoming offer: who is calling back, their context, a countdown to
+// expires_at (on the server's clock) and Accept / Decline.
+import { h, setText } from "../common/dom.js";
+import { clock } from "../common/format.js";
+import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+
+export class OfferCard {
+  /**
+   * @param {object} options
+   * @param {() => number} options.now  the server's clock, epoch seconds
+   * @param {(card) => Promise} options.accept
+   * @param {(card) => Promise} options.decline
+   */
+  constructor({ now, accept, decline }) {
+    this.now = now;
+    this.onAccept = accept;
+    this.onDecline = decline;
+    this.card = null;
+    this.element = null;
+  }
+
+  /** Render `card` (a Card with offer_id and expires_at); returns the element. */
+  render(card, queues) {
+    this.card = card;
+    const customer = card.customer || {};
+    const callback = card.callback || {};
+    this.details = new CustomerDetails("offer");
+    this.countdown = h("span", { class: "countdown-text", dataset: { testid: "offer-countdown" }, role: "timer", "aria-label": "Time left to answer" });
+    this.bar = h("span", { class: "bar-fill" });
+    this.waiting = h("span", { dataset: { testid: "offer-waiting" } });
+    this.acceptButton = h("button", {
+      type: "button", class: "btn ok big", dataset: { testid: "btn-accept" }, onclick: () => this._act("accept"),
+    }, "Accept");
+    this.declineButton = h("button", {
+      type: "button", class: "btn big", dataset: { testid: "btn-decline" }, onclick: () => this._act("decline"),
+    }, "Decline");
+
+    this.element = h("article", {
+      class: "offer-card card ringing", dataset: { testid: "offer-card", offerId: card.offer_id || "", callbackId: card.callback_id || "" },
+      "aria-labelledby": "offer-heading",
+    },
+    h("header", { class: "offer-head" },
+      h("div", { class: "ring-icon", "aria-hidden": "true" }, "📞"),
+      h("div", { class: "who" },
+        h("p", { class: "eyebrow" }, `Incoming callback · ${queueTitle(queues, callback.queue)}`),
+        h("h2", { id: "offer-heading" },
+          h("span", { dataset: { testid: "offer-name" } }, customer.name || "Unknown customer"), " ",
+          tierBadge(customer.tier, "offer")),
+        h("p", { class: "muted small" }, "Waiting ", this.waiting)),
+      h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),
+    facts(card, "offer", queues),
+    this.details.element,
+    h("footer", { class: "offer-actions" }, this.acceptButton, this.declineButton));
+    this.details.update(card, this.now());
+    this.tick();
+    return this.element;
+  }
+
+  /** The customer moved to another page while the offer rings. */
+  updatePage(card) {
+    if (!this.element) return;
+    this.card = card;
+    this.details.renderPage(card.page, this.now());
+    this.details.renderTrail(card.trail || [], this.now());
+  }
+
+  /** Once a second: countdown and waiting time. */
+  tick() {
+    if (!this.element || !this.card) return;
+    const now = this.now();
+    const card = this.card;
+    const expires = card.expires_at;
+    if (expires) {
+      const left = Math.max(0, expires - now);
+      const total = Math.max(1, expires - (card.offered_at || expires - 20));
+      setText(this.countdown, `${Math.ceil(left)} s`);
+      this.bar.style.width = `${Math.min(100, (left / total) * 100)}%`;
+      this.element.classList.toggle("urgent", left <= 5);
+    } else {
+      setText(this.countdown, "");
+    }
+    const since = card.callback?.enqueued_at || card.callback?.created_at;
+    setText(this.waiting, since ? clock(now - since) : "—");
+  }
+
+  refreshTimes() {
+    if (this.element && this.card) this.details.update(this.card, this.now());
+  }
+
+  focus() {
+    this.acceptButton?.focus({ preventScroll: false });
+  }
+
+  async _act(action) {
+    if (!this.card || this.acceptButton.disabled) return;
+    this.acceptButton.disabled = this.declineButton.disabled = true;
+    const button = action === "accept" ? this.acceptButton : this.declineButton;
+    const text = button.textContent;
+    setText(button, action === "accept" ? "Accepting…" : "Declining…");
+    try {
+      await (action === "accept" ? this.onAccept(this.card) : this.onDecline(this.card));
+    } finally {
+      // The card usually goes away on offer_ended; if it stays, allow another try.
+      if (this.acceptButton) {
+        this.acceptButton.disabled = this.declineButton.disabled = false;
+        setText(button, text);
+      }
+    }
+  }
+}

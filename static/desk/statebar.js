@@ -1,0 +1,79 @@
+// The agent's own state: the pill, time in state, and Available / Away.
+import { setText } from "../common/dom.js";
+import { clock, label } from "../common/format.js";
+
+const LABELS = {
+  offline: "Offline",
+  away: "Away",
+  available: "Available",
+  reserved: "Ringing",
+  busy: "On a call",
+  wrap_up: "Wrap-up",
+};
+
+/** States in which the agent may pick Available or Away themselves. */
+const CHOOSABLE = new Set(["offline", "away", "available", "wrap_up"]);
+
+export class StateBar {
+  /**
+   * @param {Element} root  the page (looks up data-testid elements in it)
+   * @param {object} options
+   * @param {(state: string, reason: string) => Promise} options.setState
+   * @param {() => number} options.now  the server's clock, epoch seconds
+   */
+  constructor(root, { setState, now }) {
+    this.now = now;
+    this.onSetState = setState;
+    this.pill = root.querySelector("[data-testid=desk-state]");
+    this.reason = root.querySelector("[data-state-reason]");
+    this.since = root.querySelector("[data-state-since]");
+    this.available = root.querySelector("[data-available]");
+    this.away = root.querySelector("[data-away]");
+    this.awayReason = root.querySelector("[data-away-reason]");
+    this.status = { state: "offline", reason: "", since: null };
+    this.busy = false;
+    this.available.addEventListener("click", () => this._choose("available", ""));
+    this.away.addEventListener("click", () => this._choose("away", this.awayReason.value));
+    this.awayReason.addEventListener("change", () => {
+      // Already away: changing the reason is a new away state.
+      if (this.status.state === "away") this._choose("away", this.awayReason.value);
+    });
+  }
+
+  render(status, { connected = true } = {}) {
+    this.status = status || { state: "offline", reason: "", since: null };
+    this.connected = connected;
+    const state = this.status.state;
+    this.pill.dataset.state = state;
+    setText(this.pill, LABELS[state] || label(state));
+    setText(this.reason, state === "away" && this.status.reason ? this.status.reason : "");
+    if (state === "away" && this.status.reason && [...this.awayReason.options].some((o) => o.value === this.status.reason)) {
+      this.awayReason.value = this.status.reason;
+    }
+    this.available.setAttribute("aria-pressed", String(state === "available"));
+    this.away.setAttribute("aria-pressed", String(state === "away"));
+    const canChoose = connected && !this.busy && CHOOSABLE.has(state);
+    this.available.disabled = !canChoose || state === "available";
+    this.away.disabled = !canChoose || state === "away";
+    this.awayReason.disabled = !connected || this.busy || !CHOOSABLE.has(state);
+    document.body.dataset.agentState = state;
+    this.tick();
+  }
+
+  tick() {
+    const since = this.status.since;
+    setText(this.since, since ? clock(this.now() - since) : "");
+  }
+
+  async _choose(state, reason) {
+    if (this.busy) return;
+    this.busy = true;
+    this.render(this.status, { connected: this.connected });
+    try {
+      await this.onSetState(state, reason);
+    } finally {
+      this.busy = false;
+      this.render(this.status, { connected: this.connected });
+    }
+  }
+}

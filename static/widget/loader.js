@@ -1,0 +1,57 @@
+/* otodesk widget loader, served as /widget.js. The one script tag a site adds:
+ *
+ *   <script src="https://otodesk.example.com/widget.js" async></script>
+ *
+ * It only defines window.otodesk as a stub that queues calls, then loads the
+ * widget proper (a module) when the browser is idle, which replays the queue.
+ * Calls may even be made before this file runs:
+ *
+ *   window.otodesk = window.otodesk || { q: [] };  otodesk.q.push(["setContext", [{...}]]);
+ *
+ * Every stub method returns a Promise settled by the real one.
+ */
+(function () {
+  "use strict";
+  var w = window;
+  var existing = w.otodesk;
+  if (existing && existing.loaded) return; // the tag was added twice
+
+  var script = document.currentScript;
+  if (!script || !/\/widget\.js(\?|#|$)/.test(script.src || "")) {
+    var tags = document.getElementsByTagName("script");
+    for (var i = tags.length - 1; i >= 0; i--) {
+      if (/\/widget\.js(\?|#|$)/.test(tags[i].src || "")) { script = tags[i]; break; }
+    }
+  }
+  var base = script ? new URL(script.src, location.href).origin : location.origin;
+
+  var q = (existing && existing.q) || [];
+  var api = existing || {};
+  api.q = q;
+  api.base = base;
+  api.loaded = true;
+  ["open", "close", "callMe", "cancel", "identify", "setContext", "on", "off"].forEach(function (name) {
+    if (typeof api[name] === "function") return;
+    api[name] = function () {
+      var args = Array.prototype.slice.call(arguments);
+      if (name === "on" || name === "off") { q.push([name, args]); return api; }
+      return new Promise(function (resolve, reject) { q.push([name, args, resolve, reject]); });
+    };
+  });
+  w.otodesk = api;
+
+  function load() {
+    var module = document.createElement("script");
+    module.type = "module";
+    module.src = base + "/static/widget/widget.js";
+    module.crossOrigin = "anonymous";
+    if ("fetchPriority" in module) module.fetchPriority = "low";
+    module.onerror = function () { if (w.console) console.warn("otodesk: the widget could not be loaded from " + base); };
+    (document.head || document.documentElement).appendChild(module);
+  }
+
+  // Started now, but out of the host page's way: when its main thread is idle
+  // (at the latest after 2 s), fetched at low priority.
+  if (w.requestIdleCallback) w.requestIdleCallback(load, { timeout: 2000 });
+  else setTimeout(load, 50);
+})();

@@ -1,0 +1,529 @@
+// The widget's user interface, inside an open shadow root: a launcher button,
+// a "call me" form and a status panel. It knows nothing about sockets: the
+// widget (widget.js) calls render*/show* and passes callbacks in.
+import { h, setText } from "../common/dom.js";
+import { dateTime, ordinal, waitText } from "../common/format.js";
+import { css } from "./styles.js";
+
+export const ACTIVE_STATES = new Set(["scheduled", "queued", "offered", "connected"]);
+export const FINAL_STATES = new Set(["completed", "cancelled", "abandoned"]);
+
+/** Which form field shows the server's error, by error code. */
+const FIELD_OF_ERROR = {
+  invalid_phone: "phone",
+  phone_refused: "phone",
+  bad_time: "scheduled_at",
+  unknown_queue: "queue",
+};
+
+const FIELDS = ["name", "queue", "topic", "message", "channel", "phone", "when", "scheduled_at"];
+
+/** "2030-04-05T18:30" for a Date, in local time (what datetime-local wants). */
+export function toLocalInput(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** Epoch seconds for a datetime-local value (read as local time); null if empty or invalid. */
+export function fromLocalInput(value) {
+  if (!value) return null;
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value);
+  if (!match) return null;
+  const [, y, mo, d, hh, mm] = match.map(Number);
+  const date = new Date(y, mo - 1, d, hh, mm, 0, 0);
+  return isNaN(date.getTime()) ? null : date.getTime() / 1000;
+}
+
+/** A sensible default for "later": the next whole hour at least 30 minutes away. */
+function defaultLater(now = new Date()) {
+  const date = new Date(now.getTime() + 30 * 60000);
+  if (date.getMinutes() || date.getSeconds()) date.setHours(date.getHours() + 1, 0, 0, 0);
+  return date;
+}
+
+export class WidgetUI {
+  /**
+   * @param {object} handlers
+   * @param {(values: object) => Promise<void>} handlers.submit  rejects with {code, message}
+   * @param {() => Promise<void>} handlers.cancel
+   * @param {(open: boolean) => void} [handlers.openChanged]
+   * @param {() => void} [handlers.dismiss]  the final message was closed
+   */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.queues = [];
+    this.callback = null;
+    this.mode = "form"; // "form" | "status"
+    this.isOpen = false;
+    this.connection = "open";
+    this._build();
+  }
+
+  // -- building -------------------------------------------------------------
+
+  _build() {
+    this.host = document.createElement("otodesk-widget");
+    this.host.setAttribute("data-otodesk", "");
+    this.root = this.host.attachShadow({ mode: "open" });
+    const style = document.createElement("style");
+    style.textContent = css;
+
+    this.title = h("h2", { id: "otodesk-title", tabindex: "-1" }, "Call me back");
+    this.subtitle = h("p", { id: "otodesk-subtitle" }, "An agent calls you, usually within minutes.");
+    this.minimize = h("button", {
+      type: "button", class: "icon-button", "aria-label": "Minimise", title: "Minimise",
+      dataset: { testid: "otodesk-minimize" }, onclick: () => this.close(),
+    }, "×");
+    this.connectionLine = h("p", { class: "connection", role: "status", hidden: true, dataset: { testid: "otodesk-connection" } },
+      "Reconnecting…");
+
+    this.form = this._buildForm();
+    this.status = this._buildStatus();
+
+    this.panel = h("div", {
+      class: "panel", id: "otodesk-panel", role: "dialog", "aria-modal": "false",
+      "aria-labelledby": "otodesk-title", "aria-describedby": "otodesk-subtitle", hidden: true,
+      onkeydown: (event) => {
+        if (event.key === "Escape") {
+          event.stopPropagation();
+          this.close();
+        }
+      },
+    },
+    h("header", {}, h("div", {}, this.title, this.subtitle), this.minimize),
+    this.connectionLine,
+    h("div", { class: "body" }, this.form, this.status));
+
+    this.badge = h("span", { class: "badge", hidden: true, dataset: { testid: "otodesk-badge" } });
+    this.launcherText = h("span", { class: "text" }, "Call me");
+    this.launcher = h("button", {
+      type: "button", class: "launcher", id: "otodesk-launcher",
+      "aria-controls": "otodesk-panel", "aria-expanded": "false", hidden: true,
+      dataset: { testid: "otodesk-launcher" },
+      onclick: () => (this.isOpen ? this.close() : this.open()),
+    }, h("span", { class: "icon", "aria-hidden": "true" }, "📞"), this.launcherText, this.badge);
+
+    this.root.append(style, h("div", { class: "root" }, this.panel, this.launcher));
+    document.body.append(this.host);
+  }
+
+  _field(name, labelText, control, { optional = false, hint = null } = {}) {
+    const errorId = `otodesk-${name}-error`;
+    const hintId = hint ? `otodesk-${name}-hint` : null;
+    control.id = control.id || `otodesk-${name}`;
+    control.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
+    const error = h("p", { class: "error", id: errorId, dataset: { testid: `otodesk-error-${name}` } });
+    const wrapper = h("div", { class: "field", dataset: { field: name } },
+      h("label", { for: control.id }, labelText, optional ? h("span", { class: "optional" }, " (optional)") : null),
+      control,
+      hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+      error);
+    this.errors[name] = error;
+    this.controls[name] = control;
+    return wrapper;
+  }
+
+  _choices(name, legend, options) {
+    const errorId = `otodesk-${name}-error`;
+    const error = h("p", { class: "error", id: errorId, dataset: { testid: `otodesk-error-${name}` } });
+    this.errors[name] = error;
+    const inputs = options.map(([value, text], index) => h("input", {
+      type: "radio", name, value, id: `otodesk-${name}-${value}`, checked: index === 0,
+      dataset: { testid: `otodesk-${name}-${value}` },
+      onchange: () => this._syncForm(),
+    }));
+    this.controls[name] = inputs;
+    return h("fieldset", { "aria-describedby": errorId },
+      h("legend", {}, legend),
+      h("div", { class: "choices" }, inputs.map((input, index) =>
+        h("label", { class: "choice", for: input.id }, input, h("span", {}, options[index][1])))),
+      error);
+  }
+
+  _buildForm() {
+    this.errors = {};
+    this.controls = {};
+    const name = h("input", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: "200" });
+    const queue = h("select", { name: "queue", required: true });
+    const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: "e.g. my payment failed" });
+    const message = h("textarea", { name: "message", maxlength: "2000", rows: "2" });
+    const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: "+1 555 010 0123" });
+    const scheduled = h("input", { type: "datetime-local", name: "scheduled_at", step: "60" });
+
+    this.phoneField = this._field("phone", "Your phone number", phone, { hint: "Include the country code if you are abroad." });
+    this.laterField = this._field("scheduled_at", "When should we call?", scheduled, { hint: "In your local time, today or another day." });
+    this.formError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-error" } });
+    this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, "Call me now");
+
+    return h("form", {
+      id: "otodesk-form", novalidate: true, dataset: { testid: "otodesk-form" },
+      onsubmit: (event) => {
+        event.preventDefault();
+        this._submit();
+      },
+    },
+    this._field("name", "Your name", name),
+    this._field("queue", "Who would you like to talk to?", queue),
+    this._field("topic", "Topic", topic, { optional: true }),
+    this._field("message", "Anything we should know?", message, { optional: true }),
+    this._choices("channel", "How should we talk?", [["browser", "In my browser"], ["phone", "Call my phone"]]),
+    this.phoneField,
+    this._choices("when", "When?", [["now", "Now"], ["later", "Later"]]),
+    this.laterField,
+    this.formError,
+    this.submitButton,
+    h("p", { class: "privacy" }, "We use these details only to call you back."));
+  }
+
+  _buildStatus() {
+    this.statusIcon = h("div", { class: "big", "aria-hidden": "true" }, "⏳");
+    this.stateLine = h("p", { class: "state", tabindex: "-1", dataset: { testid: "otodesk-state" } });
+    this.positionLine = h("p", { class: "line position", dataset: { testid: "otodesk-position" } });
+    this.waitLine = h("p", { class: "line wait", dataset: { testid: "otodesk-wait" } });
+    this.scheduledLine = h("p", { class: "line scheduled", dataset: { testid: "otodesk-scheduled" } });
+    this.detailLine = h("p", { class: "line detail", dataset: { testid: "otodesk-detail" } });
+    this.statusError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-status-error" } });
+    this.cancelButton = h("button", {
+      type: "button", class: "secondary", dataset: { testid: "otodesk-cancel" }, onclick: () => this._cancel(),
+    }, "Cancel my request");
+    this.againButton = h("button", {
+      type: "button", class: "primary", hidden: true, dataset: { testid: "otodesk-again" },
+      onclick: () => this.showForm({ focus: true }),
+    }, "Request another call");
+    this.closeButton = h("button", {
+      type: "button", class: "secondary", hidden: true, dataset: { testid: "otodesk-close" },
+      onclick: () => {
+        this.handlers.dismiss?.();
+        this.callback = null;
+        this.close();
+        this.mode = "form";
+        this._render();
+      },
+    }, "Close");
+    return h("section", { class: "status", hidden: true, "aria-labelledby": "otodesk-title", dataset: { testid: "otodesk-status" } },
+      this.statusIcon,
+      // One live region: state and position are read out when they change.
+      h("div", { "aria-live": "polite", "aria-atomic": "true" }, this.stateLine, this.positionLine),
+      this.waitLine, this.scheduledLine, this.detailLine, this.statusError,
+      h("div", { class: "actions" }, this.cancelButton, this.againButton, this.closeButton));
+  }
+
+  // -- the form -------------------------------------------------------------
+
+  value(name) {
+    const control = this.controls[name];
+    if (Array.isArray(control)) return control.find((input) => input.checked)?.value ?? "";
+    return control.value;
+  }
+
+  setValue(name, value) {
+    const control = this.controls[name];
+    if (value === undefined || value === null) return;
+    if (Array.isArray(control)) control.forEach((input) => { input.checked = input.value === value; });
+    else control.value = value;
+  }
+
+  /** Fill empty fields from what the site or an earlier request told us. */
+  prefill(values = {}) {
+    for (const [name, value] of Object.entries(values)) {
+      if (!FIELDS.includes(name) || value === undefined || value === null || value === "") continue;
+      if (name === "scheduled_at") {
+        const seconds = typeof value === "number" ? value : Date.parse(value) / 1000;
+        if (isFinite(seconds)) this.setValue(name, toLocalInput(new Date(seconds * 1000)));
+        continue;
+      }
+      const control = this.controls[name];
+      if (Array.isArray(control) || name === "queue" || !control.value) this.setValue(name, String(value));
+    }
+    this._syncForm();
+  }
+
+  setQueues(queues) {
+    this.queues = Array.isArray(queues) ? queues : [];
+    const select = this.controls.queue;
+    const current = select.value;
+    select.replaceChildren(...this.queues.map((queue) => h("option", { value: queue.name }, queue.title || queue.name)));
+    if (this.queues.some((queue) => queue.name === current)) select.value = current;
+  }
+
+  _syncForm() {
+    const byPhone = this.value("channel") === "phone";
+    const later = this.value("when") === "later";
+    this.phoneField.hidden = !byPhone;
+    this.controls.phone.required = byPhone;
+    this.laterField.hidden = !later;
+    this.controls.scheduled_at.required = later;
+    if (later) {
+      const min = new Date(Date.now() + 60000);
+      this.controls.scheduled_at.min = toLocalInput(min);
+      if (!this.controls.scheduled_at.value) this.controls.scheduled_at.value = toLocalInput(defaultLater());
+    }
+    setText(this.submitButton, later ? "Schedule my call" : "Call me now");
+  }
+
+  clearErrors() {
+    for (const [name, error] of Object.entries(this.errors)) {
+      setText(error, "");
+      const control = this.controls[name];
+      for (const element of Array.isArray(control) ? control : [control]) element.removeAttribute("aria-invalid");
+    }
+    setText(this.formError, "");
+  }
+
+  /** Show `message` next to `field` (or above the button when field is null) and focus it. */
+  showError(field, message, { focus = true } = {}) {
+    const error = field && this.errors[field];
+    if (!error) {
+      setText(this.formError, message);
+      if (focus) this.submitButton.focus();
+      return;
+    }
+    setText(error, message);
+    const control = this.controls[field];
+    const first = Array.isArray(control) ? control[0] : control;
+    for (const element of Array.isArray(control) ? control : [control]) element.setAttribute("aria-invalid", "true");
+    if (focus) first.focus();
+  }
+
+  /** Show a server error: on its field when it has one, above the button otherwise. */
+  showServerError(error) {
+    const field = FIELD_OF_ERROR[error?.code] ?? null;
+    this.showError(field, friendlyMessage(error));
+  }
+
+  _validate() {
+    const values = {
+      name: this.value("name").trim(),
+      queue: this.value("queue"),
+      topic: this.value("topic").trim(),
+      message: this.value("message").trim(),
+      channel: this.value("channel") || "browser",
+      phone: null,
+      scheduled_at: null,
+    };
+    const problems = [];
+    if (!values.name) problems.push(["name", "Please tell us your name."]);
+    if (!values.queue) problems.push(["queue", "Please choose who you would like to talk to."]);
+    if (values.channel === "phone") {
+      values.phone = this.value("phone").trim();
+      if (!values.phone) problems.push(["phone", "Please enter the number we should call."]);
+      else if (!/\d/.test(values.phone)) problems.push(["phone", "This doesn't look like a phone number."]);
+    }
+    if (this.value("when") === "later") {
+      values.scheduled_at = fromLocalInput(this.value("scheduled_at"));
+      if (values.scheduled_at === null) problems.push(["scheduled_at", "Please pick a day and a time."]);
+      else if (values.scheduled_at < Date.now() / 1000 + 30) problems.push(["scheduled_at", "Please pick a time in the future."]);
+    }
+    return { values, problems };
+  }
+
+  async _submit() {
+    if (this.submitButton.disabled) return;
+    this.clearErrors();
+    const { values, problems } = this._validate();
+    if (problems.length) {
+      problems.forEach(([field, message], index) => this.showError(field, message, { focus: index === 0 }));
+      return;
+    }
+    this.submitButton.disabled = true;
+    const label = this.submitButton.textContent;
+    setText(this.submitButton, "Sending…");
+    try {
+      await this.handlers.submit(values);
+    } catch (error) {
+      this.showServerError(error);
+    } finally {
+      this.submitButton.disabled = false;
+      setText(this.submitButton, label);
+    }
+  }
+
+  // -- the status panel -----------------------------------------------------
+
+  async _cancel() {
+    if (!this.callback || this.cancelButton.disabled) return;
+    this.cancelButton.disabled = true;
+    setText(this.statusError, "");
+    setText(this.cancelButton, "Cancelling…");
+    try {
+      await this.handlers.cancel(this.callback.id);
+    } catch (error) {
+      setText(this.statusError, friendlyMessage(error));
+    } finally {
+      this.cancelButton.disabled = false;
+      setText(this.cancelButton, "Cancel my request");
+    }
+  }
+
+  /** Show `callback` (a CallbackStatus, or null for none). */
+  setCallback(callback) {
+    const previous = this.callback;
+    this.callback = callback;
+    if (callback) this.mode = "status";
+    else if (this.mode === "status") this.mode = "form";
+    this._render();
+    if (callback && previous?.state !== callback.state && this.isOpen && this.mode === "status" && !this.panel.contains(this.root.activeElement)) {
+      // Nothing focused in the panel: keep keyboard users where the news is.
+      this.stateLine.focus({ preventScroll: true });
+    }
+  }
+
+  showForm({ focus = false, prefill = null } = {}) {
+    this.mode = "form";
+    this.callback = null;
+    this.clearErrors();
+    if (prefill) this.prefill(prefill);
+    this._render();
+    this.open({ focus });
+  }
+
+  setConnection(state) {
+    this.connection = state;
+    this.connectionLine.hidden = state === "open";
+    setText(this.connectionLine, state === "closed" ? "Disconnected. Please reload the page." : "Reconnecting…");
+  }
+
+  _render() {
+    const callback = this.callback;
+    const status = this.mode === "status" && callback;
+    this.form.hidden = !!status;
+    this.status.hidden = !status;
+    this._syncForm();
+    setText(this.title, status ? "Your callback" : "Call me back");
+    setText(this.subtitle, status ? queueTitle(this.queues, callback.queue) : "An agent calls you, usually within minutes.");
+    this._renderLauncher();
+    if (!status) return;
+
+    const { state } = callback;
+    const final = FINAL_STATES.has(state);
+    this.stateLine.className = `state ${state === "connected" ? "connected" : final ? "final" : ""}`;
+    setText(this.stateLine, stateText(callback));
+    this.statusIcon.className = `big ${state === "offered" ? "ringing" : ""}`;
+    setText(this.statusIcon, { scheduled: "🗓️", queued: "⏳", offered: "📞", connected: "🎧", completed: "✅", cancelled: "👋", abandoned: "⌛" }[state] || "⏳");
+
+    const queued = state === "queued";
+    this.positionLine.hidden = !queued;
+    setText(this.positionLine, queued ? positionText(callback.position) : "");
+    this.waitLine.hidden = !queued;
+    setText(this.waitLine, queued ? `Estimated wait: ${waitText(callback.estimated_wait)}` : "");
+    this.scheduledLine.hidden = !(callback.scheduled_at && (state === "scheduled" || queued));
+    setText(this.scheduledLine, callback.scheduled_at ? `Scheduled for ${dateTime(callback.scheduled_at)}` : "");
+    setText(this.detailLine, detailText(callback));
+    this.detailLine.hidden = !this.detailLine.textContent;
+
+    this.cancelButton.hidden = final || state === "connected";
+    this.closeButton.hidden = !final;
+    this.againButton.hidden = !final;
+    if (!final) setText(this.statusError, "");
+  }
+
+  _renderLauncher() {
+    const callback = this.callback;
+    const active = callback && ACTIVE_STATES.has(callback.state);
+    let badge = "";
+    if (active && callback.state === "queued" && callback.position) badge = ordinal(callback.position);
+    this.badge.hidden = !badge;
+    setText(this.badge, badge);
+    const text = !active ? "Call me"
+      : { scheduled: "Call scheduled", queued: "In line", offered: "Agent calling…", connected: "On a call" }[callback.state];
+    setText(this.launcherText, text);
+    this.launcher.classList.toggle("live", !!active && !this.isOpen && callback.state === "offered");
+    this.launcher.setAttribute("aria-label", active ? `${text}${badge ? `, ${badge} in line` : ""}: show my callback` : "Call me: ask an agent to call you back");
+  }
+
+  // -- opening and closing --------------------------------------------------
+
+  showLauncher() {
+    this.launcher.hidden = false;
+  }
+
+  open({ focus = true } = {}) {
+    const wasOpen = this.isOpen;
+    this.isOpen = true;
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this._renderLauncher();
+    if (!wasOpen) this.handlers.openChanged?.(true);
+    if (focus) {
+      const target = this.mode === "status" ? this.stateLine : firstEmpty(this.controls) ?? this.controls.name;
+      requestAnimationFrame(() => target.focus({ preventScroll: true }));
+    }
+  }
+
+  close() {
+    const hadFocus = this.panel.contains(this.root.activeElement);
+    const wasOpen = this.isOpen;
+    this.isOpen = false;
+    this.panel.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this._renderLauncher();
+    if (wasOpen) this.handlers.openChanged?.(false);
+    if (hadFocus && !this.launcher.hidden) this.launcher.focus();
+  }
+}
+
+function firstEmpty(controls) {
+  for (const name of ["name", "phone"]) {
+    const control = controls[name];
+    if (control && !control.value && !control.closest("[hidden]")) return control;
+  }
+  return null;
+}
+
+function queueTitle(queues, name) {
+  const queue = queues.find((q) => q.name === name);
+  return queue ? queue.title : name ? String(name) : "";
+}
+
+export function positionText(position) {
+  if (!position) return "Finding your place in line…";
+  return `You are ${ordinal(position)} in line`;
+}
+
+export function stateText(callback) {
+  switch (callback.state) {
+    case "scheduled": return "Your call is scheduled";
+    case "queued": return "You're in line";
+    case "offered": return "An agent is about to call you";
+    case "connected": return `Connected with ${callback.agent_name || "an agent"}`;
+    case "completed": return "Your call has ended. Thank you!";
+    case "cancelled": return "Your request was cancelled";
+    case "abandoned": return "Your request has expired";
+    default: return String(callback.state || "");
+  }
+}
+
+function detailText(callback) {
+  const byPhone = callback.channel === "phone";
+  switch (callback.state) {
+    case "scheduled":
+      return byPhone ? `We'll call ${callback.phone || "your phone"} then.` : "Have this site open at that time: we'll call you right here in your browser.";
+    case "queued":
+      return byPhone ? `We'll call ${callback.phone || "your phone"}.` : "Keep this site open: we'll call you right here in your browser.";
+    case "offered":
+      return byPhone ? `Your phone (${callback.phone || "the number you gave"}) will ring in a moment.` : "Stay on this site, it will ring in a moment.";
+    case "connected":
+      return callback.agent_name ? `${callback.agent_name} is with you now.` : "";
+    case "abandoned":
+      return "We couldn't reach you in time. You can ask again whenever you like.";
+    case "cancelled":
+      return "No one will call you. You can ask again whenever you like.";
+    default:
+      return "";
+  }
+}
+
+/** The text to show for an error from the hub (or a network failure). */
+export function friendlyMessage(error) {
+  const code = error?.code;
+  const fallback = {
+    timeout: "We couldn't reach our team just now. Please try again.",
+    closed: "The connection was closed. Please reload the page.",
+    rate_limited: "That was a bit fast. Please try again in a moment.",
+    too_many_requests: "You've asked for several calls already. Please wait a few minutes.",
+    already_waiting: "You already have a call waiting.",
+    internal: "Something went wrong on our side. Please try again.",
+  }[code];
+  if (code === "internal" || code === "timeout" || code === "closed") return fallback;
+  return error?.message || fallback || "Something went wrong. Please try again.";
+}

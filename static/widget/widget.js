@@ -1,0 +1,370 @@
+// The otodesk customer widget, loaded by loader.js (served as /widget.js).
+//
+// It connects at once, so the hub records the browsing trail: `hello` carries
+// the page on every load, `page_view` follows single-page navigation. The UI
+// lives in a shadow root (ui.js). The public API is window.otodesk:
+//
+//   otodesk.open({queue, topic, message})      show the form (prefilled) or the current request
+//   otodesk.close()
+//   otodesk.callMe({name, queue, topic, message, channel, phone, scheduledAt})
+//       -> Promise<{callback_id}>; rejects with {code, message}
+//   otodesk.cancel()                            cancel the current request
+//   otodesk.identify({name, email, phone, userId, userHash})
+//   otodesk.setContext({...})                   free-form, ≤ 50 keys (cart, order number…)
+//   otodesk.on(event, fn) / otodesk.off(event, fn)
+//       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
+//       "ended" CallbackStatus, "error" {code, message}
+import { HubSocket, wsUrl } from "../common/socket.js";
+import { ACTIVE_STATES, FINAL_STATES, WidgetUI } from "./ui.js";
+
+const TOKEN_KEY = "otodesk.token";
+const SEEN_KEY = "otodesk.seen"; // id of the last final callback the customer has seen
+const MINIMIZED_KEY = "otodesk.minimized"; // id of the callback the customer minimised (this tab)
+const ME_KEY = "otodesk.me"; // name and phone of this tab's last request, to prefill the form
+const MAX_CONTEXT_KEYS = 50; // the hub refuses more
+const STALE_AFTER = 3 * 3600; // s: an ended request older than this is not shown on a new page
+
+const stub = window.otodesk || { q: [] };
+const base = stub.base || new URL(import.meta.url).origin;
+
+// -- storage that may be blocked (private modes, sandboxed frames) -----------
+
+function stored(storage, key) {
+  try {
+    return window[storage].getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function store(storage, key, value) {
+  try {
+    if (value === null) window[storage].removeItem(key);
+    else window[storage].setItem(key, value);
+  } catch {
+    /* the widget works without storage, only forgets more */
+  }
+}
+
+function remembered() {
+  try {
+    const me = JSON.parse(stored("sessionStorage", ME_KEY) || "{}");
+    return me && typeof me === "object" ? { name: me.name, phone: me.phone } : {};
+  } catch {
+    return {};
+  }
+}
+
+// -- events for the site ----------------------------------------------------
+
+const listeners = new Map();
+const sticky = new Map(); // "ready" is replayed to late listeners
+
+function emit(event, detail) {
+  if (event === "ready") sticky.set(event, detail);
+  for (const fn of listeners.get(event) ?? []) {
+    try {
+      fn(detail);
+    } catch (error) {
+      console.error(`otodesk: an "${event}" listener failed`, error);
+    }
+  }
+}
+
+function on(event, fn) {
+  if (typeof fn !== "function") return;
+  if (!listeners.has(event)) listeners.set(event, new Set());
+  listeners.get(event).add(fn);
+  if (sticky.has(event)) queueMicrotask(() => fn(sticky.get(event)));
+}
+
+function off(event, fn) {
+  listeners.get(event)?.delete(fn);
+}
+
+// -- the visitor token ------------------------------------------------------
+
+async function fetchToken(token) {
+  const response = await fetch(`${base}/api/visitor`, {
+    method: "POST",
+    mode: "cors",
+    credentials: "omit",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: token || null }),
+  });
+  if (!response.ok) throw new Error(`POST /api/visitor answered ${response.status}`);
+  const body = await response.json();
+  store("localStorage", TOKEN_KEY, body.token);
+  return body;
+}
+
+// -- state ------------------------------------------------------------------
+
+const state = {
+  token: stored("localStorage", TOKEN_KEY),
+  visitorId: null,
+  queues: [],
+  callback: null,
+  ready: false,
+  identity: remembered(),
+  pendingOpen: null, // open() asked before the first welcome
+  tokenRetries: 0,
+};
+
+const socket = new HubSocket(wsUrl("/ws/customer", base), {
+  hello: () => ({ token: state.token, url: location.href.slice(0, 2048), title: document.title.slice(0, 200) }),
+});
+
+const ui = new WidgetUI({
+  submit: (values) => callMe(values).then(() => undefined),
+  cancel: (callbackId) => socket.send("cancel", { callback_id: callbackId }),
+  openChanged: (open) => {
+    const callback = state.callback;
+    if (callback && ACTIVE_STATES.has(callback.state)) {
+      store("sessionStorage", MINIMIZED_KEY, open ? null : callback.id);
+    }
+  },
+  dismiss: () => {
+    if (state.callback) store("localStorage", SEEN_KEY, state.callback.id);
+  },
+});
+
+ui.prefill(state.identity);
+
+function showCallback(callback, { fromWelcome = false } = {}) {
+  const previous = state.callback;
+  state.callback = callback;
+  if (!callback) {
+    if (ui.mode === "status" && !(previous && FINAL_STATES.has(previous.state))) ui.setCallback(null);
+    return;
+  }
+  const active = ACTIVE_STATES.has(callback.state);
+  const final = FINAL_STATES.has(callback.state);
+  const changed = !previous || previous.id !== callback.id || previous.state !== callback.state;
+
+  const stale = socket.serverNow() - (callback.created_at || 0) > STALE_AFTER;
+  if (fromWelcome && final && (stale || stored("localStorage", SEEN_KEY) === callback.id)) {
+    // Ended earlier and already seen (or long ago): start afresh, but keep the
+    // panel if it shows it.
+    if (ui.mode === "status" && ui.callback?.id === callback.id) ui.setCallback(callback);
+    return;
+  }
+  ui.setCallback(callback);
+  if (active && !ui.isOpen && stored("sessionStorage", MINIMIZED_KEY) !== callback.id) {
+    ui.open({ focus: false }); // the request survives page loads: show it again
+  }
+  if (final && !ui.isOpen && changed) ui.open({ focus: false });
+  if (final && ui.isOpen) store("localStorage", SEEN_KEY, callback.id);
+
+  if (!fromWelcome || changed) emit("status", callback);
+  if (changed && callback.state === "connected") emit("connected", callback);
+  if (changed && final && previous && !FINAL_STATES.has(previous.state)) emit("ended", callback);
+}
+
+socket.on("welcome", (message) => {
+  state.visitorId = message.visitor_id ?? state.visitorId;
+  state.queues = message.queues ?? [];
+  state.tokenRetries = 0;
+  ui.setQueues(state.queues);
+  ui.showLauncher();
+  showCallback(message.callback ?? null, { fromWelcome: true });
+  if (!state.ready) {
+    state.ready = true;
+    emit("ready", { visitor_id: state.visitorId, queues: state.queues });
+    if (state.pendingOpen) {
+      const options = state.pendingOpen;
+      state.pendingOpen = null;
+      open(options);
+    }
+  }
+});
+
+socket.on("callback_status", (message) => showCallback(message.callback));
+
+socket.on("error", (error) => {
+  if (error.id == null) emit("error", { code: error.code, message: error.message });
+});
+
+socket.onState(async (connection, detail) => {
+  ui.setConnection(connection === "closed" ? "closed" : connection === "open" || !state.ready ? "open" : "reconnecting");
+  if (connection !== "closed") return;
+  if (detail.reason === "unauthorized" && state.tokenRetries < 3) {
+    // The token was refused (expired, or signed with an old key): ask for a
+    // fresh one. The server keeps the visitor when it still recognises it.
+    state.tokenRetries += 1;
+    try {
+      const failed = state.token;
+      let body = await fetchToken(failed);
+      if (body.token === failed) body = await fetchToken(null);
+      state.token = body.token;
+      state.visitorId = body.visitor_id;
+      socket.connect();
+    } catch (error) {
+      console.warn("otodesk: could not get a visitor token", error);
+      emit("error", { code: "unauthorized", message: "The widget could not identify this visitor." });
+    }
+    return;
+  }
+  if (detail.reason === "forbidden") {
+    console.warn(`otodesk: ${base} does not accept this site's origin (${location.origin}); add it to OTODESK_ALLOWED_ORIGINS`);
+    ui.host.hidden = true;
+  }
+  emit("error", { code: detail.reason || "closed", message: "The widget is disconnected." });
+});
+
+// -- the browsing trail on single-page sites ----------------------------------
+
+let lastUrl = location.href;
+let pageTimer = null;
+
+function pageChanged() {
+  // Wait a moment: routers usually set the new title just after pushState.
+  clearTimeout(pageTimer);
+  pageTimer = setTimeout(() => {
+    if (location.href === lastUrl) return;
+    lastUrl = location.href;
+    socket.notify("page_view", { url: location.href.slice(0, 2048), title: document.title.slice(0, 200) });
+  }, 300);
+}
+
+for (const method of ["pushState", "replaceState"]) {
+  const original = history[method];
+  history[method] = function patched(...args) {
+    const result = original.apply(this, args);
+    pageChanged();
+    return result;
+  };
+}
+window.addEventListener("popstate", pageChanged);
+window.addEventListener("hashchange", pageChanged);
+
+// -- the public API -----------------------------------------------------------
+
+function toEpochSeconds(value) {
+  if (value === undefined || value === null || value === "") return null;
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (typeof value === "number") return value > 1e11 ? value / 1000 : value; // ms or s
+  const parsed = Date.parse(value);
+  return isNaN(parsed) ? null : parsed / 1000;
+}
+
+async function callMe(options = {}) {
+  const channel = options.channel === "phone" ? "phone" : "browser";
+  const fields = {
+    name: String(options.name ?? state.identity.name ?? "").trim(),
+    queue: options.queue ?? state.queues[0]?.name ?? "",
+    topic: String(options.topic ?? "").trim(),
+    message: String(options.message ?? "").trim(),
+    channel,
+    phone: channel === "phone" ? String(options.phone ?? state.identity.phone ?? "").trim() || null : null,
+    scheduled_at: toEpochSeconds(options.scheduledAt ?? options.scheduled_at),
+  };
+  try {
+    const ack = await socket.send("call_me", fields);
+    store("sessionStorage", MINIMIZED_KEY, null);
+    // Remembered for this tab only, to prefill a later request on another page.
+    store("sessionStorage", ME_KEY, JSON.stringify({ name: fields.name, phone: fields.phone || undefined }));
+    state.identity.name = fields.name || state.identity.name;
+    state.identity.phone = fields.phone || state.identity.phone;
+    ui.prefill({ name: fields.name, phone: fields.phone });
+    if (!state.callback || state.callback.id !== ack.callback_id) {
+      // The status event may come after the ack: show the request meanwhile.
+      showCallback({
+        id: ack.callback_id, state: fields.scheduled_at ? "scheduled" : "queued", queue: fields.queue,
+        channel, phone: fields.phone, position: null, estimated_wait: null,
+        scheduled_at: fields.scheduled_at, agent_name: null, created_at: socket.serverNow(),
+      });
+    }
+    ui.open({ focus: true });
+    return { callback_id: ack.callback_id };
+  } catch (error) {
+    const detail = { code: error.code, message: error.message };
+    emit("error", detail);
+    throw detail;
+  }
+}
+
+function open(options = {}) {
+  if (!state.ready) {
+    state.pendingOpen = options || {};
+    return;
+  }
+  const callback = state.callback;
+  if (callback && ACTIVE_STATES.has(callback.state)) {
+    ui.setCallback(callback);
+    ui.open();
+    return;
+  }
+  ui.showForm({ focus: true, prefill: { ...state.identity, ...(options || {}) } });
+}
+
+function identify(details = {}) {
+  const fields = {};
+  for (const [from, to] of [["name", "name"], ["email", "email"], ["phone", "phone"], ["userId", "user_id"], ["user_id", "user_id"], ["userHash", "user_hash"], ["user_hash", "user_hash"]]) {
+    if (details[from] !== undefined && details[from] !== null) fields[to] = String(details[from]).slice(0, 200);
+  }
+  Object.assign(state.identity, { name: fields.name ?? state.identity.name, phone: fields.phone ?? state.identity.phone });
+  ui.prefill({ name: fields.name, phone: fields.phone });
+  socket.dropQueued("identify");
+  socket.notify("identify", fields);
+}
+
+function setContext(context = {}) {
+  if (!context || typeof context !== "object" || Array.isArray(context)) throw new TypeError("otodesk.setContext expects an object");
+  const keys = Object.keys(context);
+  if (keys.length > MAX_CONTEXT_KEYS) {
+    console.warn(`otodesk: setContext keeps the first ${MAX_CONTEXT_KEYS} of ${keys.length} keys`);
+    context = Object.fromEntries(keys.slice(0, MAX_CONTEXT_KEYS).map((key) => [key, context[key]]));
+  }
+  socket.dropQueued("set_context"); // only the newest matters
+  socket.notify("set_context", { context });
+}
+
+async function cancel() {
+  const callback = state.callback;
+  if (!callback || !ACTIVE_STATES.has(callback.state)) return;
+  await socket.send("cancel", { callback_id: callback.id });
+}
+
+const api = {
+  open,
+  close: () => ui.close(),
+  callMe,
+  cancel,
+  identify,
+  setContext,
+  on,
+  off,
+};
+
+// Replace the stub's methods and run what was queued, in order.
+const queued = Array.isArray(stub.q) ? stub.q.splice(0) : [];
+Object.assign(stub, api, { q: [], loaded: true, ready: true, base, version: 1 });
+window.otodesk = stub;
+for (const [name, args, resolve, reject] of queued) {
+  try {
+    const result = api[name]?.(...(args || []));
+    Promise.resolve(result).then(resolve, reject);
+  } catch (error) {
+    reject?.(error);
+  }
+}
+
+// -- connect ------------------------------------------------------------------
+
+async function start() {
+  if (!state.token) {
+    try {
+      const body = await fetchToken(null);
+      state.token = body.token;
+      state.visitorId = body.visitor_id;
+    } catch (error) {
+      console.warn("otodesk: the widget could not start", error);
+      emit("error", { code: "unavailable", message: "The call-me service is unavailable." });
+      return;
+    }
+  }
+  socket.connect();
+}
+
+start();

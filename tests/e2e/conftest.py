@@ -1,0 +1,59 @@
+"""Real Chromium (Debian's) driven by Playwright, against a real ``otodesk demo`` process."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from desktop.repository.demo import DEMO_PASSWORD
+from tests.server import running_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright gives every launch a fresh, empty profile directory of its own.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {"OTODESK_OFFER_TIMEOUT": "4", "OTODESK_WRAPUP_TIMEOUT": "60"}
+    with running_server(tmp_path_factory.mktemp("e2e"), env=env) as server:
+        yield server
+
+
+def login(browser, server, username: str, path: str = "/desk"):
+    """A fresh browser context (its own cookies) logged in as ``username`` on ``path``."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{server.base_url}{path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    return page
