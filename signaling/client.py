@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import re
+import secrets
 from typing import Any, Callable
 
 import httpx
@@ -50,6 +51,7 @@ class ProtocolClient:
         self.last_seq: int | None = None
         self.welcome: dict[str, Any] | None = None
         self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(4)
         self._pending: dict[str, asyncio.Future] = {}
         self._changed = asyncio.Condition()
         self._socket = None
@@ -92,7 +94,8 @@ class ProtocolClient:
 
     async def command(self, type_: str, *, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
         """Send a command with a fresh id; return its ``ack`` or raise CommandFailed."""
-        command_id = fields.pop("id", None) or f"{self.role[:1]}{next(self._ids)}"
+        # Unique across this bot's lives: the server remembers ids to drop retries.
+        command_id = fields.pop("id", None) or f"{self._prefix}.{next(self._ids)}"
         future = asyncio.get_running_loop().create_future()
         self._pending[command_id] = future
         try:

@@ -92,6 +92,8 @@ class Ping(_In, tag="ping"):
 class PageView(_In, tag="page_view"):
     url: Url
     title: ShortText = ""
+    #: Optional on informational messages: with an id, the server acks.
+    id: CommandId | None = None
 
 
 class Identify(_In, tag="identify"):
@@ -106,12 +108,14 @@ class Identify(_In, tag="identify"):
     phone: ShortText | None = None
     user_id: ShortText | None = None
     user_hash: ShortText | None = None
+    id: CommandId | None = None
 
 
 class SetContext(_In, tag="set_context"):
     """Free-form context from the site (cart, order number...), at most 50 keys."""
 
     context: dict[str, Any]
+    id: CommandId | None = None
 
 
 class CallMe(_In, tag="call_me"):

@@ -1,15 +1,20 @@
 """Automatic call distribution: which agent gets which callback, and when.
 
-``router.Router`` is the pure core (no I/O, no clock); ``events`` holds the
-states and the events it returns.
+``router.Router`` is the pure core (no I/O, no clock): commands in, events
+out. ``events`` holds the states and events, ``models`` what goes in and the
+views that come out, ``errors`` the exception tree, ``priority`` the order
+of waiting callbacks.
 """
 
 from .errors import (
     DuplicateCallback, InvalidRequest, InvalidTransition, RoutingError, UnknownAgent,
     UnknownCallback, UnknownOffer, UnknownQueue,
 )
-from .events import *  # noqa: F403 - the events are part of this package's surface
-from .events import __all__ as _events_all
+from .events import (
+    TERMINAL_CALLBACK_STATES, AgentState, AgentStateChanged, CallbackConnected, CallbackEnded,
+    CallbackQueued, CallbackScheduled, CallbackState, Channel, OfferEnded, OfferMade,
+    OfferOutcome, QueueChanged, RoutingEvent,
+)
 from .models import AgentView, CallbackRequest, CallbackView, QueueConfig, QueueView
 from .router import Router
 
@@ -17,5 +22,7 @@ __all__ = [
     "Router", "QueueConfig", "CallbackRequest", "AgentView", "CallbackView", "QueueView",
     "RoutingError", "UnknownCallback", "UnknownAgent", "UnknownOffer", "UnknownQueue",
     "InvalidTransition", "InvalidRequest", "DuplicateCallback",
-    *_events_all,
+    "AgentState", "CallbackState", "OfferOutcome", "Channel", "TERMINAL_CALLBACK_STATES",
+    "RoutingEvent", "CallbackQueued", "CallbackScheduled", "OfferMade", "OfferEnded",
+    "CallbackConnected", "CallbackEnded", "AgentStateChanged", "QueueChanged",
 ]

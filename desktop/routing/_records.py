@@ -2,7 +2,7 @@
 
 Plain ``__slots__`` classes that point at each other (a callback at its
 queue, an offer at its agent) so the routing path follows references instead
-of looking ids up. Only ``desktop.routing.router`` changes them; the outside
+of looking ids up. Only ``_core`` and ``router`` change them; the outside
 world sees the frozen views of ``models``.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 
 from .events import AgentState, CallbackState
-from .models import CallbackRequest, QueueConfig
+from .models import AgentView, CallbackRequest, CallbackView, QueueConfig
 from .priority import WaitingLine
 
 __all__ = ["Skillset", "QueueState", "AgentRecord", "CallbackRecord", "OfferRecord"]
@@ -66,6 +66,14 @@ class AgentRecord:
         self.callback: CallbackRecord | None = None
         self.state_seq = 0      # bumped on every state change; stale timers compare it
 
+    def view(self) -> AgentView:
+        return AgentView(
+            id=self.id, state=self.state, reason=self.reason, since=self.since,
+            skills=self.skillset.skills,
+            offer_id=self.offer.id if self.offer is not None else None,
+            callback_id=self.callback.id if self.callback is not None else None,
+        )
+
 
 class CallbackRecord:
     __slots__ = (
@@ -90,6 +98,15 @@ class CallbackRecord:
         self.left_at: float | None = None       # when the customer's page went away
         self.left_token = 0                     # bumped on leave/return; stale timers compare it
         self.connected_at: float | None = None
+
+    def view(self) -> CallbackView:
+        return CallbackView(
+            id=self.id, queue=self.queue.name, state=self.state, priority=self.bonus,
+            enqueued_at=self.enqueued_at,
+            agent_id=self.agent.id if self.agent is not None else None,
+            offer_id=self.offer.id if self.offer is not None else None,
+            channel=self.request.channel, scheduled_at=self.request.scheduled_at,
+        )
 
 
 class OfferRecord:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Callable, Protocol
+from typing import Protocol
 
 __all__ = [
     "DEFAULT_TIER_BONUS", "DEFAULT_URGENT_WORDS", "DEFAULT_HANDLE_TIME",
@@ -35,9 +35,9 @@ class UrgencyMatcher:
     """Tells whether a text holds one of the urgent words or phrases.
 
     Case-insensitive, whole words only ("urgent" does not match "insurgent"),
-    and a phrase matches across any run of whitespace ("as  soon\nas
-    possible"). Each text costs a few substring scans; the regular
-    expression runs only when one of them hits, which most texts never do.
+    and a phrase matches across any run of whitespace, line breaks included.
+    Each text costs a few substring scans; the regular expression runs only
+    when one of them hits, which most texts never do.
     """
 
     __slots__ = ("_needles", "_pattern")
@@ -71,8 +71,8 @@ class WaitingLine:
     A heap with lazy deletion: removing an item from the middle only clears
     ``item.entry``; the dead entry is skipped when it reaches the top and
     dropped when dead entries outnumber live ones. ``push``/``remove``/``first``
-    are O(log n); ``position``/``ordered``/``oldest`` are O(n) and meant for
-    queries, not the routing path.
+    are O(log n); ``position``, ``ordered`` and iteration are O(n) and meant
+    for queries, not the routing path.
     """
 
     __slots__ = ("_heap", "_live", "_dead")

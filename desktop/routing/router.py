@@ -27,19 +27,21 @@ changed nothing.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 
-from ._records import AgentRecord, CallbackRecord, OfferRecord, QueueState, Skillset
+from ._core import (
+    _ABANDON_TIMER, _AVAILABLE, _AWAY, _BUSY, _CONNECTED, _OFFLINE, _RESERVED, _SCHEDULE_TIMER,
+    _SCHEDULED, _QUEUED, _WRAP_UP, RoutingCore,
+)
+from ._records import AgentRecord, CallbackRecord, OfferRecord, QueueState
 from .errors import (
     DuplicateCallback, InvalidRequest, InvalidTransition, RoutingError, UnknownAgent,
     UnknownCallback, UnknownOffer, UnknownQueue,
 )
 from .events import (
-    AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued,
-    CallbackScheduled, CallbackState, Channel, OfferEnded, OfferMade, OfferOutcome,
-    QueueChanged, RoutingEvent, TERMINAL_CALLBACK_STATES,
+    AgentState, CallbackConnected, CallbackScheduled, CallbackState, Channel, OfferOutcome,
+    RoutingEvent, TERMINAL_CALLBACK_STATES,
 )
 from .models import AgentView, CallbackRequest, CallbackView, QueueConfig, QueueView
 from .priority import (
@@ -52,36 +54,8 @@ __all__ = [
     "InvalidTransition", "InvalidRequest", "DuplicateCallback",
 ]
 
-# Module-level names: the routing path runs hot and global lookups are cheaper.
-_OFFLINE, _AWAY, _AVAILABLE = AgentState.OFFLINE, AgentState.AWAY, AgentState.AVAILABLE
-_RESERVED, _BUSY, _WRAP_UP = AgentState.RESERVED, AgentState.BUSY, AgentState.WRAP_UP
-_SCHEDULED, _QUEUED, _OFFERED = CallbackState.SCHEDULED, CallbackState.QUEUED, CallbackState.OFFERED
-_CONNECTED = CallbackState.CONNECTED
-_STAFFED = frozenset({_AVAILABLE, _RESERVED, _BUSY, _WRAP_UP})
-_WAITING = frozenset({_SCHEDULED, _QUEUED, _OFFERED})  # states a customer can cancel or abandon
 
-# Every legal move; _set_agent and _set_callback enforce them.
-_AGENT_MOVES: dict[AgentState, frozenset[AgentState]] = {
-    _OFFLINE: frozenset({_AWAY}),
-    _AWAY: frozenset({_AWAY, _AVAILABLE, _OFFLINE}),
-    _AVAILABLE: frozenset({_RESERVED, _AWAY, _OFFLINE}),
-    _RESERVED: frozenset({_BUSY, _AVAILABLE, _AWAY, _OFFLINE}),
-    _BUSY: frozenset({_WRAP_UP}),
-    _WRAP_UP: frozenset({_AVAILABLE, _AWAY, _OFFLINE}),
-}
-_CALLBACK_MOVES: dict[CallbackState, frozenset[CallbackState]] = {
-    _SCHEDULED: frozenset({_QUEUED, CallbackState.CANCELLED, CallbackState.ABANDONED}),
-    _QUEUED: frozenset({_OFFERED, CallbackState.CANCELLED, CallbackState.ABANDONED}),
-    _OFFERED: frozenset({_QUEUED, _CONNECTED, CallbackState.CANCELLED, CallbackState.ABANDONED}),
-    _CONNECTED: frozenset({CallbackState.COMPLETED}),
-    **{state: frozenset() for state in TERMINAL_CALLBACK_STATES},
-}
-
-# Timer kinds, in the timer heap as (deadline, seq, kind, record, token).
-_OFFER_TIMER, _WRAP_UP_TIMER, _SCHEDULE_TIMER, _ABANDON_TIMER = range(4)
-
-
-class Router:
+class Router(RoutingCore):
     """Routes callbacks to agents. See the module docstring for the rules.
 
     ``offer_timeout``, ``wrapup_timeout`` and ``abandon_grace`` are seconds.
@@ -107,25 +81,16 @@ class Router:
             raise InvalidRequest(f"offer_timeout must be positive, not {offer_timeout!r}")
         if not (wrapup_timeout >= 0 and abandon_grace >= 0):
             raise InvalidRequest("wrapup_timeout and abandon_grace must not be negative")
-        self._offer_timeout = float(offer_timeout)
-        self._wrapup_timeout = float(wrapup_timeout)
-        self._away_on_missed_offer = away_on_missed_offer
-        self._abandon_grace = float(abandon_grace)
-        self._is_urgent = UrgencyMatcher(urgent_words)
-        self._tier_bonus = {tier: float(bonus) for tier, bonus in tier_bonus.items()}
-        self._urgency_bonus = float(urgency_bonus)
         if id_factory is None:
             counter = itertools.count(1)
             id_factory = lambda: f"o{next(counter)}"  # noqa: E731
-        self._new_offer_id = id_factory
-        self._queues: dict[str, QueueState] = {}
-        self._skillsets: dict[frozenset[str], Skillset] = {}
-        self._agents: dict[str, AgentRecord] = {}
-        self._callbacks: dict[str, CallbackRecord] = {}  # live ones only
-        self._offers: dict[str, OfferRecord] = {}        # pending ones only
-        self._timers: list[tuple[float, int, int, object, int]] = []
-        self._seq = itertools.count()                    # arrival, idle and timer order
-        self._dirty: dict[str, None] = {}                # queues to announce, in order
+        super().__init__(
+            offer_timeout=float(offer_timeout), wrapup_timeout=float(wrapup_timeout),
+            away_on_missed_offer=away_on_missed_offer, abandon_grace=float(abandon_grace),
+            is_urgent=UrgencyMatcher(urgent_words),
+            tier_bonus={tier: float(bonus) for tier, bonus in tier_bonus.items()},
+            urgency_bonus=float(urgency_bonus), new_offer_id=id_factory,
+        )
         for config in queues:
             self.add_queue(config)
 
@@ -165,10 +130,10 @@ class Router:
         skills = frozenset(skills)
         out: list[RoutingEvent] = []
         agent = self._agents.get(agent_id)
-        if agent is None:
-            agent = self._agents[agent_id] = AgentRecord(agent_id, self._skillset(skills))
-        if agent.state is _OFFLINE:
-            agent.skillset = self._skillset(skills)
+        if agent is None or agent.state is _OFFLINE:
+            if agent is None:
+                agent = self._agents[agent_id] = AgentRecord(agent_id, self._skillset(skills))
+            agent.skillset = self._skillset(skills)  # OFFLINE: counted nowhere yet
             self._set_agent(agent, _AWAY, "login", now, out)
         elif agent.skillset.skills != skills:
             self._change_skills(agent, self._skillset(skills), now, out)
@@ -254,7 +219,7 @@ class Router:
             cb = CallbackRecord(request, queue, _SCHEDULED, bonus, next(self._seq))
             self._callbacks[cb.id] = cb
             out.append(CallbackScheduled(cb.id, queue.name, request.scheduled_at, now))
-            heapq.heappush(self._timers, (request.scheduled_at, next(self._seq), _SCHEDULE_TIMER, cb, 0))
+            self._start_timer(request.scheduled_at, _SCHEDULE_TIMER, cb)
         else:
             cb = CallbackRecord(request, queue, _QUEUED, bonus, next(self._seq))
             self._callbacks[cb.id] = cb
@@ -289,7 +254,7 @@ class Router:
         cb.left_at = now
         cb.left_token += 1
         start = now if cb.request.scheduled_at is None else max(now, cb.request.scheduled_at)
-        heapq.heappush(self._timers, (start + self._abandon_grace, next(self._seq), _ABANDON_TIMER, cb, cb.left_token))
+        self._start_timer(start + self._abandon_grace, _ABANDON_TIMER, cb, cb.left_token)
         return []
 
     def customer_returned(self, callback_id: str, now: float) -> list[RoutingEvent]:
@@ -326,7 +291,7 @@ class Router:
 
         Raises like ``accept``.
         """
-        agent, offer = self._offer_of(offer_id, agent_id, "decline")
+        _, offer = self._offer_of(offer_id, agent_id, "decline")
         out: list[RoutingEvent] = []
         self._take_back(offer, OfferOutcome.DECLINED, _AVAILABLE, "", now, out)
         return self._done(now, out)
@@ -350,7 +315,7 @@ class Router:
         agent.callback = None
         self._end_callback(cb, CallbackState.COMPLETED, agent.id, now, out)
         self._set_agent(agent, _WRAP_UP, "", now, out)
-        heapq.heappush(self._timers, (now + self._wrapup_timeout, next(self._seq), _WRAP_UP_TIMER, agent, agent.state_seq))
+        self._start_wrap_up_timer(agent, now + self._wrapup_timeout)
         return self._done(now, out)
 
     # ------------------------------------------------------------------ timers
@@ -364,31 +329,12 @@ class Router:
         (``CallbackQueued``) and abandonments (``CallbackEnded(ABANDONED)``).
         """
         out: list[RoutingEvent] = []
-        timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, _, kind, record, token = heapq.heappop(timers)
-            if not self._timer_live(kind, record, token):
-                continue
-            if kind == _OFFER_TIMER:
-                if self._away_on_missed_offer:
-                    self._take_back(record, OfferOutcome.TIMED_OUT, _AWAY, "missed offer", now, out)
-                else:
-                    self._take_back(record, OfferOutcome.TIMED_OUT, _AVAILABLE, "", now, out)
-            elif kind == _WRAP_UP_TIMER:
-                self._make_available(record, now, out)
-            elif kind == _SCHEDULE_TIMER:
-                self._set_callback(record, _QUEUED)
-                self._enqueue(record, now, out)
-            else:
-                self._finish(record, CallbackState.ABANDONED, now, out)
+        self._fire_timers(now, out)
         return self._done(now, out)
 
     def next_deadline(self) -> float | None:
         """The earliest time ``tick`` has something to do, or None."""
-        timers = self._timers
-        while timers and not self._timer_live(timers[0][2], timers[0][3], timers[0][4]):
-            heapq.heappop(timers)  # a timer whose subject moved on: drop it now
-        return timers[0][0] if timers else None
+        return self._next_live_deadline()
 
     # --------------------------------------------------------------- failover
 
@@ -411,7 +357,7 @@ class Router:
         agent.reason = reason
         agent.since = since
         if state is _WRAP_UP:
-            heapq.heappush(self._timers, (since + self._wrapup_timeout, next(self._seq), _WRAP_UP_TIMER, agent, agent.state_seq))
+            self._start_wrap_up_timer(agent, since + self._wrapup_timeout)
 
     def restore_callback(self, request: CallbackRequest, state: CallbackState, *,
                          enqueued_at: float | None, agent_id: str | None = None,
@@ -447,7 +393,7 @@ class Router:
         cb = CallbackRecord(request, queue, state, bonus, next(self._seq))
         self._callbacks[cb.id] = cb
         if state is _SCHEDULED:
-            heapq.heappush(self._timers, (request.scheduled_at, next(self._seq), _SCHEDULE_TIMER, cb, 0))
+            self._start_timer(request.scheduled_at, _SCHEDULE_TIMER, cb)
             return
         cb.enqueued_at = enqueued_at
         cb.key = enqueued_at - bonus
@@ -471,7 +417,7 @@ class Router:
         for agent in self._agents.values():
             if agent.state is _BUSY and agent.callback is None:
                 self._set_agent(agent, _WRAP_UP, "", now, out)
-                heapq.heappush(self._timers, (now + self._wrapup_timeout, next(self._seq), _WRAP_UP_TIMER, agent, agent.state_seq))
+                self._start_wrap_up_timer(agent, now + self._wrapup_timeout)
         idle = sorted((a for a in self._agents.values() if a.state is _AVAILABLE), key=lambda a: (a.since, a.idle_seq))
         for skillset in self._skillsets.values():
             skillset.available.clear()
@@ -483,7 +429,7 @@ class Router:
                 self._offer_best_to(agent, now, out)
         # Timers last: once the restored state obeys the routing rules, a
         # callback that falls due is routed like any newcomer.
-        out.extend(self.tick(now))
+        self._fire_timers(now, out)
         return self._done(now, out)
 
     def record_handle_time(self, queue: str, seconds: float) -> None:
@@ -493,19 +439,19 @@ class Router:
     # ----------------------------------------------------------------- queries
 
     def agent(self, agent_id: str) -> AgentView:
-        return _agent_view(self._agent(agent_id))
+        return self._agent(agent_id).view()
 
     def agents(self) -> list[AgentView]:
         """Every agent ever seen, OFFLINE ones included."""
-        return [_agent_view(a) for a in self._agents.values()]
+        return [a.view() for a in self._agents.values()]
 
     def callback(self, callback_id: str) -> CallbackView:
         """Raises ``UnknownCallback`` once the callback has ended."""
-        return _callback_view(self._callback(callback_id))
+        return self._callback(callback_id).view()
 
     def callbacks(self) -> list[CallbackView]:
         """Every live (not ended) callback."""
-        return [_callback_view(cb) for cb in self._callbacks.values()]
+        return [cb.view() for cb in self._callbacks.values()]
 
     def queues(self) -> list[QueueConfig]:
         return [q.config for q in self._queues.values()]
@@ -555,296 +501,7 @@ class Router:
             agents_available=sum(len(s.available) for s in q.skillsets),
         )
 
-    # -------------------------------------------------- transitions (private)
-
-    def _set_agent(self, agent: AgentRecord, state: AgentState, reason: str, now: float,
-                   out: list[RoutingEvent]) -> None:
-        """The one place agents change state (and say so)."""
-        old = agent.state
-        if state not in _AGENT_MOVES[old]:
-            raise InvalidTransition(f'Cannot move agent "{agent.id}" from {old} to {state}')
-        # _put_agent, inlined: this runs several times per command
-        skillset = agent.skillset
-        if old is _AVAILABLE:
-            del skillset.available[agent.id]
-        if old in _STAFFED:
-            if state not in _STAFFED:
-                skillset.staffed -= 1
-        elif state in _STAFFED:
-            skillset.staffed += 1
-        if state is _AVAILABLE:
-            agent.idle_seq = next(self._seq)
-            skillset.available[agent.id] = agent
-        agent.state = state
-        agent.state_seq += 1
-        agent.reason = reason
-        agent.since = now
-        out.append(AgentStateChanged(agent.id, state, reason, now))
-
-    def _put_agent(self, agent: AgentRecord, state: AgentState) -> None:
-        """Bookkeeping of a state change: staffed counts and the idle lines.
-
-        Keep in step with the inlined copy in ``_set_agent``.
-        """
-        old = agent.state
-        skillset = agent.skillset
-        if old is _AVAILABLE:
-            del skillset.available[agent.id]
-        if old in _STAFFED:
-            if state not in _STAFFED:
-                skillset.staffed -= 1
-        elif state in _STAFFED:
-            skillset.staffed += 1
-        if state is _AVAILABLE:
-            agent.idle_seq = next(self._seq)
-            skillset.available[agent.id] = agent  # at the back: newest idle
-        agent.state = state
-        agent.state_seq += 1
-
-    def _set_callback(self, cb: CallbackRecord, state: CallbackState) -> None:
-        """The one place callbacks change state (events are the caller's)."""
-        if state not in _CALLBACK_MOVES[cb.state]:
-            raise InvalidTransition(f'Cannot move callback "{cb.id}" from {cb.state} to {state}')
-        cb.state = state
-
-    def _change_skills(self, agent: AgentRecord, skillset: Skillset, now: float, out: list[RoutingEvent]) -> None:
-        old = agent.skillset
-        state, state_seq = agent.state, agent.state_seq
-        self._put_agent(agent, _OFFLINE)  # out of the old skillset's counts...
-        agent.skillset = skillset
-        self._put_agent(agent, state)     # ...and into the new one's
-        agent.state_seq = state_seq       # same state: its pending timers still apply
-        if state in _STAFFED:
-            self._unlock(old.queues, now, out)
-        if state is _AVAILABLE:
-            self._offer_best_to(agent, now, out)
-
-    def _make_available(self, agent: AgentRecord, now: float, out: list[RoutingEvent]) -> None:
-        self._set_agent(agent, _AVAILABLE, "", now, out)
-        self._offer_best_to(agent, now, out)
-
-    def _leave(self, agent: AgentRecord, state: AgentState, reason: str, now: float,
-               out: list[RoutingEvent]) -> None:
-        """The agent goes AWAY or OFFLINE, giving back any pending offer."""
-        if agent.offer is not None:
-            self._take_back(agent.offer, OfferOutcome.WITHDRAWN, state, reason, now, out)
-            return
-        was_staffed = agent.state in _STAFFED
-        self._set_agent(agent, state, reason, now, out)
-        if was_staffed:
-            self._unlock(agent.skillset.queues, now, out)
-
-    def _enqueue(self, cb: CallbackRecord, now: float, out: list[RoutingEvent]) -> None:
-        """A new or newly due callback enters its queue (state already QUEUED)."""
-        cb.enqueued_at = now
-        cb.key = now - cb.bonus
-        out.append(CallbackQueued(cb.id, cb.queue.name, now))
-        agent = self._pick_agent(cb)
-        if agent is None:
-            cb.queue.line.push(cb)
-            self._dirty[cb.queue.name] = None
-        else:
-            # Every AVAILABLE agent had nothing it could take, so the newcomer
-            # is the best there is for the longest idle one.
-            self._offer(cb, agent, now, out)
-
-    def _offer(self, cb: CallbackRecord, agent: AgentRecord, now: float, out: list[RoutingEvent]) -> None:
-        """Offer a callback, already out of its waiting line, to an AVAILABLE agent."""
-        offer = OfferRecord(self._new_offer_id(), cb, agent, now + self._offer_timeout)
-        self._offers[offer.id] = offer
-        self._set_callback(cb, _OFFERED)
-        cb.offer = offer
-        cb.agent = agent
-        agent.offer = offer
-        out.append(OfferMade(offer.id, cb.id, agent.id, now, offer.expires_at))
-        self._set_agent(agent, _RESERVED, "", now, out)
-        heapq.heappush(self._timers, (offer.expires_at, next(self._seq), _OFFER_TIMER, offer, 0))
-
-    def _end_offer(self, offer: OfferRecord, outcome: OfferOutcome, now: float, out: list[RoutingEvent]) -> None:
-        del self._offers[offer.id]
-        offer.callback.offer = None
-        offer.agent.offer = None
-        out.append(OfferEnded(offer.id, offer.callback.id, offer.agent.id, outcome, now))
-
-    def _take_back(self, offer: OfferRecord, outcome: OfferOutcome, state: AgentState, reason: str,
-                   now: float, out: list[RoutingEvent]) -> None:
-        """End an offer the agent did not take; the callback returns to its
-        original place and the agent moves to ``state``."""
-        cb, agent = offer.callback, offer.agent
-        self._end_offer(offer, outcome, now, out)
-        if outcome is not OfferOutcome.WITHDRAWN:
-            if cb.declined is None:
-                cb.declined = set()
-            cb.declined.add(agent.id)
-            cb.queue.declined[cb.id] = cb
-        self._set_callback(cb, _QUEUED)
-        cb.agent = None
-        self._set_agent(agent, state, reason, now, out)
-        cb.queue.line.push(cb)
-        self._dirty[cb.queue.name] = None
-        # The callback goes to somebody else first: even when everyone staffed
-        # has declined it, the one who just did comes last. Whoever takes it
-        # was idle before, so had nothing better waiting.
-        target = self._pick_agent(cb, agent)
-        if target is not None:
-            cb.queue.line.remove(cb)
-            self._offer(cb, target, now, out)
-        if state is _AVAILABLE:
-            self._offer_best_to(agent, now, out)  # may be this callback, if it is still the best
-        else:
-            self._unlock(agent.skillset.queues, now, out)
-
-    def _finish(self, cb: CallbackRecord, state: CallbackState, now: float, out: list[RoutingEvent]) -> None:
-        """A waiting callback ends CANCELLED or ABANDONED; its agent, if any, is freed."""
-        offer = cb.offer
-        if cb.entry is not None:
-            cb.queue.line.remove(cb)
-            self._dirty[cb.queue.name] = None
-        if offer is not None:
-            self._end_offer(offer, OfferOutcome.WITHDRAWN, now, out)
-        self._end_callback(cb, state, None, now, out)
-        if offer is not None:
-            self._make_available(offer.agent, now, out)
-
-    def _end_callback(self, cb: CallbackRecord, state: CallbackState, agent_id: str | None, now: float,
-                      out: list[RoutingEvent]) -> None:
-        self._set_callback(cb, state)
-        cb.agent = None
-        del self._callbacks[cb.id]  # forgotten: memory stays bounded
-        cb.queue.declined.pop(cb.id, None)
-        out.append(CallbackEnded(cb.id, state, agent_id, now))
-
-    # ----------------------------------------------------- matching (private)
-
-    def _pick_agent(self, cb: CallbackRecord, not_: AgentRecord | None = None) -> AgentRecord | None:
-        """The longest-idle AVAILABLE agent, other than ``not_``, that can take
-        ``cb`` and is not excluded from it."""
-        excluded = cb.declined if cb.declined and self._others_exist(cb) else None
-        best = None
-        for skillset in cb.queue.skillsets:
-            available = skillset.available
-            if not available:
-                continue
-            for agent in available.values():  # usually stops at the first
-                if agent is not not_ and (excluded is None or agent.id not in excluded):
-                    break
-            else:
-                continue
-            if best is None or agent.idle_seq < best.idle_seq:
-                best = agent
-        return best
-
-    def _offer_best_to(self, agent: AgentRecord, now: float, out: list[RoutingEvent]) -> bool:
-        """Offer the AVAILABLE ``agent`` the best callback it can take, if any."""
-        agent_id = agent.id
-        excluded = None
-        best: CallbackRecord | None = None
-        for queue in agent.skillset.queues:
-            line = queue.line
-            if not line:
-                continue
-            if queue.declined and excluded is None:  # only then can the agent be excluded
-                def excluded(cb: CallbackRecord) -> bool:
-                    return cb.declined is not None and agent_id in cb.declined and self._others_exist(cb)
-            cb = line.first(excluded if queue.declined else None)
-            if cb is not None and (best is None or cb.key < best.key or (cb.key == best.key and cb.seq < best.seq)):
-                best = cb
-        if best is None:
-            return False
-        best.queue.line.remove(best)
-        self._dirty[best.queue.name] = None
-        self._offer(best, agent, now, out)
-        return True
-
-    def _others_exist(self, cb: CallbackRecord) -> bool:
-        """Is a staffed agent who has not declined ``cb`` able to take it?"""
-        queue = cb.queue
-        declined = cb.declined
-        staffed = 0
-        for skillset in queue.skillsets:
-            staffed += skillset.staffed
-        if not declined or staffed > len(declined):
-            return staffed > 0
-        for agent_id in declined:
-            agent = self._agents[agent_id]
-            if agent.state in _STAFFED and queue.skills <= agent.skillset.skills:
-                staffed -= 1
-        return staffed > 0
-
-    def _unlock(self, queues: list[QueueState], now: float, out: list[RoutingEvent]) -> None:
-        """A staffed agent left: callbacks it alone kept from agents who
-        declined them may now go to those agents."""
-        candidates: dict[str, AgentRecord] = {}
-        for queue in queues:
-            for cb in queue.declined.values():
-                if cb.entry is None or self._others_exist(cb):
-                    continue
-                for agent_id in cb.declined:
-                    agent = self._agents[agent_id]
-                    if agent.state is _AVAILABLE and queue.skills <= agent.skillset.skills:
-                        candidates[agent_id] = agent
-        for agent in sorted(candidates.values(), key=lambda a: a.idle_seq):
-            if agent.state is _AVAILABLE:
-                self._offer_best_to(agent, now, out)
-
     # ------------------------------------------------------ helpers (private)
-
-    def _timer_live(self, kind: int, record: object, token: int) -> bool:
-        """Does this timer still apply, or has its subject moved on?"""
-        if kind == _OFFER_TIMER:
-            return self._offers.get(record.id) is record
-        if kind == _WRAP_UP_TIMER:
-            return record.state is _WRAP_UP and record.state_seq == token
-        if kind == _SCHEDULE_TIMER:
-            return self._callbacks.get(record.id) is record and record.state is _SCHEDULED
-        return (self._callbacks.get(record.id) is record and record.left_token == token
-                and record.state in _WAITING)
-
-    def _done(self, now: float, out: list[RoutingEvent]) -> list[RoutingEvent]:
-        """Close a command: announce the queues whose waiting lines changed."""
-        dirty = self._dirty
-        if dirty:
-            for name in dirty:
-                out.append(QueueChanged(name, now))
-            dirty.clear()
-        return out
-
-    def _bonus(self, request: CallbackRequest) -> float:
-        try:
-            bonus = self._tier_bonus[request.tier]
-        except KeyError:
-            raise InvalidRequest(f'Unknown tier "{request.tier}" for callback "{request.id}"') from None
-        if request.text and self._is_urgent(request.text):
-            bonus += self._urgency_bonus
-        return bonus
-
-    def _skillset(self, skills: frozenset[str]) -> Skillset:
-        skillset = self._skillsets.get(skills)
-        if skillset is None:
-            skillset = self._skillsets[skills] = Skillset(skills)
-            for queue in self._queues.values():
-                if queue.skills <= skills:
-                    skillset.queues.append(queue)
-                    queue.skillsets.append(skillset)
-        return skillset
-
-    def _agent(self, agent_id: str) -> AgentRecord:
-        try:
-            return self._agents[agent_id]
-        except KeyError:
-            raise UnknownAgent(f'Unknown agent "{agent_id}"') from None
-
-    def _callback(self, callback_id: str) -> CallbackRecord:
-        try:
-            return self._callbacks[callback_id]
-        except KeyError:
-            raise UnknownCallback(f'Unknown callback "{callback_id}" (it may have ended)') from None
-
-    def _queue(self, name: str) -> QueueState:
-        try:
-            return self._queues[name]
-        except KeyError:
-            raise UnknownQueue(f'Unknown queue "{name}"') from None
 
     def _offer_of(self, offer_id: str, agent_id: str, action: str) -> tuple[AgentRecord, OfferRecord]:
         agent = self._agent(agent_id)
@@ -860,20 +517,3 @@ class Router:
     def _illegal(action: str, agent: AgentRecord) -> InvalidTransition:
         return InvalidTransition(f'Cannot {action}: agent "{agent.id}" is {agent.state}')
 
-
-def _agent_view(agent: AgentRecord) -> AgentView:
-    return AgentView(
-        id=agent.id, state=agent.state, reason=agent.reason, since=agent.since,
-        skills=agent.skillset.skills,
-        offer_id=agent.offer.id if agent.offer is not None else None,
-        callback_id=agent.callback.id if agent.callback is not None else None,
-    )
-
-
-def _callback_view(cb: CallbackRecord) -> CallbackView:
-    return CallbackView(
-        id=cb.id, queue=cb.queue.name, state=cb.state, priority=cb.bonus, enqueued_at=cb.enqueued_at,
-        agent_id=cb.agent.id if cb.agent is not None else None,
-        offer_id=cb.offer.id if cb.offer is not None else None,
-        channel=cb.request.channel, scheduled_at=cb.request.scheduled_at,
-    )

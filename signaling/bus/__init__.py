@@ -2,7 +2,7 @@
 
 ``open_bus(url)`` picks the backend by URL: ``memory://`` (or nothing) for one process,
 ``redis://`` / ``rediss://`` / ``unix://`` for many. Both have the same semantics and run
-the same tests (tests/integration/test_bus.py). Errors: see ``signaling.bus.base``.
+the same tests (tests/integration/test_bus.py). Errors: see ``signaling.bus.errors``.
 """
 
 from __future__ import annotations
@@ -10,16 +10,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from signaling.bus.base import (
-    Bus,
-    BusClosed,
-    BusError,
-    BusUnavailable,
-    EventNotSerialisable,
-    Leadership,
-    Subscription,
-    SubscriptionLagged,
-)
+from signaling.bus.base import Bus, Subscription
+from signaling.bus.errors import BusClosed, BusError, BusUnavailable, EventNotSerialisable, SubscriptionLagged
+from signaling.bus.leadership import Leadership
 from signaling.bus.memory import MemoryBus
 from signaling.bus.redis import RedisBus
 

@@ -7,13 +7,7 @@ A bus carries three things between the processes of one deployment:
 - **router commands**: ``send_to_router`` from any process, ``router_inbox`` on the leader;
 - **coordination**: a leased ``leadership`` with a fencing epoch, and ``hit`` rate limits.
 
-Exceptions (all in this module)::
-
-    BusError                                   base of everything the bus raises
-    ├── SubscriptionLagged                     a subscriber fell behind: resync from a snapshot
-    ├── BusClosed(BusError, RuntimeError)      the bus was used after close()
-    ├── BusUnavailable(BusError, ConnectionError)  the backend (Redis) can't be reached
-    └── EventNotSerialisable(BusError, TypeError)  an event that isn't a JSON object
+Exceptions: see ``signaling.bus.errors`` (all derive from BusError).
 
 Events go through JSON on every backend (msgspec.json), so a subscriber receives the same
 shapes from ``memory://`` as from ``redis://`` (tuples come back as lists). The dicts handed
@@ -25,54 +19,21 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import Any, AsyncContextManager
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
+from typing import Any
 
 import msgspec
 
-__all__ = [
-    "Bus",
-    "BusClosed",
-    "BusError",
-    "BusUnavailable",
-    "EventNotSerialisable",
-    "Leadership",
-    "Subscription",
-    "SubscriptionLagged",
-    "decode_event",
-    "encode_event",
-]
+from signaling.bus.errors import BusClosed, EventNotSerialisable, SubscriptionLagged
+from signaling.bus.leadership import Leadership
 
-log = logging.getLogger("signaling.bus")
+__all__ = ["DEFAULT_BUFFER", "Bus", "Subscription", "decode_event", "encode_event"]
+
 
 #: Default bound of one subscription's buffer, in events.
 DEFAULT_BUFFER = 1_000
-
-
-class BusError(Exception):
-    """Base of every error raised by the bus."""
-
-
-class SubscriptionLagged(BusError):
-    """The subscriber fell too far behind (or missed events that left the replay window).
-
-    The subscription is dead: leave its ``async with``, subscribe again and resync from a
-    snapshot (``last_seq`` + the application's state).
-    """
-
-
-class BusClosed(BusError, RuntimeError):
-    """The bus was used after ``close()``."""
-
-
-class BusUnavailable(BusError, ConnectionError):
-    """The backend could not be reached in time."""
-
-
-class EventNotSerialisable(BusError, TypeError):
-    """The event (or command) is not a JSON object."""
 
 
 _encoder = msgspec.json.Encoder()
@@ -160,107 +121,6 @@ class Subscription:
                 raise StopAsyncIteration
             self._wakeup.clear()
             await self._wakeup.wait()
-
-
-class Leadership:
-    """A leased, exclusive role (e.g. "router") contended by many processes.
-
-    Obtained from ``Bus.leadership``. Poll-free for the holder: ``await acquired()`` then run
-    until ``lost`` is set. Once lost, the object is spent: leave the ``async with`` and enter
-    a new one to contend again. ``epoch`` increases with every new holder: write it with
-    every decision so a stale leader's late writes can be rejected (fencing).
-    """
-
-    def __init__(self, bus: Bus, name: str, owner: str, *, lease: float):
-        if lease <= 0:
-            raise ValueError(f"lease must be positive seconds, got {lease}")
-        self.name = name
-        self.owner = owner
-        self.lease = lease
-        self.epoch = 0
-        self.lost = asyncio.Event()
-        self._bus = bus
-        self._held = False
-        self._acquired = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def held(self) -> bool:
-        """True while this contender holds an unexpired lease."""
-        return self._held
-
-    async def acquired(self) -> int:
-        """Wait (no timeout: wrap it in ``asyncio.timeout`` if needed) until the lease is
-        held; return the epoch. Returns at once if it was acquired, even if since lost.
-        Raises BusClosed if the bus closes first."""
-        await self._acquired.wait()
-        if not self.epoch:
-            raise BusClosed(f'Bus closed before leadership "{self.name}" was acquired.')
-        return self.epoch
-
-    def _start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"leadership:{self.name}:{self.owner}")
-
-    async def _stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._held:
-            self._held = False
-            try:
-                async with asyncio.timeout(self.lease):
-                    await self._bus._lease_release(self.name, self.owner)
-            except (BusError, TimeoutError) as exc:
-                # The lease will expire by itself; the next holder just waits longer.
-                log.warning("could not release leadership %r: %s", self.name, exc)
-
-    def _lose(self, why: str) -> None:
-        if self._held:
-            log.warning("leadership %r (epoch %d) lost: %s", self.name, self.epoch, why)
-        self._held = False
-        self.lost.set()
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        interval = self.lease / 3
-        # Acquire: retry until free. The backend says how long the current lease has left,
-        # so a crashed holder is replaced right after its lease expires, not a poll later.
-        while True:
-            started = loop.time()
-            try:
-                epoch, retry_after = await self._bus._lease_acquire(self.name, self.owner, self.lease)
-            except BusError as exc:
-                log.warning("leadership %r: acquire failed: %s", self.name, exc)
-                epoch, retry_after = None, interval
-            if epoch is not None:
-                break
-            await asyncio.sleep(min(max(retry_after, 0.01), interval))
-        self.epoch, self._held = epoch, True
-        self._acquired.set()
-        # Hold: renew every lease/3. The lease counts from when the last successful renewal
-        # was *sent* (conservative); past that deadline another process may hold it.
-        renewed_at = started
-        while True:
-            await asyncio.sleep(interval)
-            deadline = renewed_at + self.lease
-            while True:
-                sent = loop.time()
-                if sent >= deadline:
-                    self._lose("lease expired before it could be renewed")
-                    return
-                try:
-                    async with asyncio.timeout(deadline - sent):
-                        ok = await self._bus._lease_renew(self.name, self.owner, self.lease)
-                except (BusError, TimeoutError) as exc:
-                    log.warning("leadership %r: renewal failed: %s", self.name, exc)
-                    await asyncio.sleep(min(interval / 3, max(deadline - loop.time(), 0)))
-                    continue
-                if not ok:
-                    self._lose("another process holds the lease")
-                    return
-                renewed_at = sent
-                break
 
 
 class Bus(ABC):

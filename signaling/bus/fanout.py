@@ -27,7 +27,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from signaling.bus.base import DEFAULT_BUFFER, BusUnavailable, Subscription, decode_event
+from signaling.bus.base import DEFAULT_BUFFER, Subscription, decode_event
+from signaling.bus.errors import BusUnavailable
+from signaling.bus.tasks import cancel_and_wait
 
 __all__ = ["RedisFanout", "parse_message"]
 
@@ -76,9 +78,7 @@ class RedisFanout:
     async def close(self) -> None:
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         for subscriptions in self._rooms.values():
             for subscription in subscriptions:
                 subscription._close()
@@ -138,7 +138,7 @@ class RedisFanout:
                 await self._read(pubsub)
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, BusUnavailable) as exc:
                 log.warning("bus pub/sub connection lost: %s; reconnecting in %.1f s", exc, backoff)
             except Exception:  # a bug must not silently stop delivery for the whole process
                 log.exception("bus pub/sub reader failed; reconnecting in %.1f s", backoff)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from typing import Any
 from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event
 
 __all__ = ["MemoryBus"]
+
+log = logging.getLogger("signaling.bus")
 
 #: Rooms idle this long (seconds) with no subscriber are forgotten, like Redis keys expiring.
 ROOM_TTL = 24 * 3600.0
@@ -101,7 +104,10 @@ class MemoryBus(Bus):
 
     async def send_to_router(self, command: dict[str, Any]) -> None:
         self._check_open()
-        self._inbox.append(decode_event(encode_event(command)))
+        command = decode_event(encode_event(command))
+        if len(self._inbox) == INBOX_LIMIT:
+            log.warning("router inbox full (%d): oldest command dropped; is a leader running?", INBOX_LIMIT)
+        self._inbox.append(command)
         self._inbox_ready.set()
 
     @contextlib.asynccontextmanager

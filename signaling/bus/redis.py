@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -37,7 +36,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from signaling.bus import scripts
-from signaling.bus.base import DEFAULT_BUFFER, Bus, BusUnavailable, Subscription, encode_event, decode_event
+from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event
+from signaling.bus.errors import BusUnavailable
 from signaling.bus.fanout import RedisFanout, parse_message
 
 __all__ = ["RedisBus"]
@@ -91,7 +91,7 @@ class RedisBus(Bus):
         common: dict[str, Any] = {"socket_connect_timeout": timeout, "socket_keepalive": True}
         # A blocking pool: a burst of concurrent publishes queues for a connection (up to
         # ``timeout``) instead of failing with "Too many connections".
-        self._redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
+        self._redis = aioredis.Redis.from_pool(aioredis.BlockingConnectionPool.from_url(
             url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout,
             client_name=self.client_name, **common))
         self._blocking = aioredis.Redis.from_url(url, client_name=f"{self.client_name}:inbox", **common)

@@ -534,3 +534,69 @@ def test_router_options_are_checked() -> None:
         Router(offer_timeout=0)
     with pytest.raises(InvalidRequest):
         Router(abandon_grace=-1)
+
+
+# ------------------------------------------------------------- odds and ends
+
+def test_urgency_matcher_words_and_phrases() -> None:
+    from desktop.routing.priority import UrgencyMatcher
+
+    matcher = UrgencyMatcher(["a.s.a.p", "right now", "Dringend"])
+    assert matcher("Please call A.S.A.P.")
+    assert matcher("I need it right\tnow!")
+    assert matcher("DRINGEND bitte")
+    assert not matcher("rightnow")
+    assert not matcher("not urgent at all")
+    assert not UrgencyMatcher([])("anything urgent")
+
+
+def test_changing_a_queues_skills_takes_effect_on_rebalance() -> None:
+    router = make_router()
+    staff(router, "a1")
+    router.add_callback(callback("t1", "support"), 10.0)
+    router.add_queue(QueueConfig("support", frozenset(), service_level_target=30.0))
+    assert router.waiting("support") == ["t1"]
+    assert only_offer(router.rebalance(11.0)).agent_id == "a1"
+    assert router.queues()[1].service_level_target == 30.0
+
+
+def test_logout_from_wrap_up_and_skills_change_while_reserved() -> None:
+    router = make_router()
+    staff(router, "a1")
+    offer = only_offer(router.add_callback(callback("c1"), 10.0))
+    assert router.agent_login("a1", ["tech"], 11.0) == []   # the offer stands
+    router.accept(offer.offer_id, "a1", 12.0)
+    router.end_contact("c1", "a1", 13.0)
+    assert router.agent_logout("a1", 14.0) == [AgentStateChanged("a1", AgentState.OFFLINE, "logout", 14.0)]
+    assert router.next_deadline() is None                     # the wrap-up timer died with it
+
+
+def test_dead_timers_do_not_pile_up() -> None:
+    router = make_router()
+    for i in range(5000):
+        router.add_callback(callback(f"c{i}", scheduled_at=1e6 + i), 0.0)
+        router.cancel(f"c{i}", 0.0)
+    assert router.next_deadline() is None
+    assert len(router._timers) <= 2048  # white-box: the sweep keeps the heap bounded
+
+
+def test_a_tie_across_queues_goes_to_the_earlier_arrival() -> None:
+    router = make_router()
+    router.add_callback(callback("t1", "support"), 10.0)
+    router.add_callback(callback("s1", "sales"), 10.0)
+    staff(router, "a1", skills=("tech",), now=20.0)
+    assert router.agent("a1").callback_id is None
+    assert router.callback("t1").agent_id == "a1"
+
+
+def test_a_declined_callback_is_released_when_the_other_agent_leaves_wrap_up() -> None:
+    router = make_router()
+    staff(router, "a1", "a2")
+    router.add_callback(callback("c0"), 1.0)                    # a1
+    router.accept(router.agent("a1").offer_id, "a1", 2.0)
+    router.end_contact("c0", "a1", 3.0)                         # a1 wrapping up
+    offer = only_offer(router.add_callback(callback("c1"), 4.0))  # a2
+    router.decline(offer.offer_id, "a2", 5.0)
+    assert router.waiting("sales") == ["c1"]                    # kept for a1
+    events = router.set_away("a1", "done for today", 6.0)
+    assert only_offer(events).agent_id == "a2"

@@ -10,16 +10,18 @@ rebuilds from them. On top of that, the routing invariants:
   agent declined or missed it and another staffed agent who did not could;
 * an offer never skips a better QUEUED callback of the same queue that the
   agent could have taken;
-* every callback ends at most once, and once ended is forgotten.
+* every callback ends exactly once (the run ends by draining them all), and
+  once ended is forgotten.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -29,7 +31,7 @@ from desktop.routing import (
     OfferMade, OfferOutcome, QueueChanged, QueueConfig, Router, RoutingEvent, UnknownAgent,
     UnknownCallback, UnknownOffer,
 )
-from desktop.routing.priority import DEFAULT_TIER_BONUS
+from desktop.routing.priority import DEFAULT_TIER_BONUS, WaitingLine
 
 QUEUES = [QueueConfig("sales"), QueueConfig("support", frozenset({"tech"})), QueueConfig("fr", frozenset({"fr"}))]
 QUEUE_SKILLS = {q.name: q.skills for q in QUEUES}
@@ -129,6 +131,9 @@ class RouterMachine(RuleBasedStateMachine):
         queue = self.requests[cb].queue
         assert self.skills[agent] >= QUEUE_SKILLS[queue]
         assert e.expires_at == e.at + OFFER_TIMEOUT
+        if agent in self.declined[cb]:  # only once nobody else staffed could take it
+            assert not any(self.agent_state.get(o) in STAFFED and self.skills[o] >= QUEUE_SKILLS[queue]
+                           for o in AGENTS if o not in self.declined[cb]), f"{cb} re-offered to {agent}"
         for other, state in self.cb_state.items():
             if (state is CS.QUEUED and other != cb and self.requests[other].queue == queue
                     and self.keys[other] < self.keys[cb] and agent not in self.declined[other]):
@@ -152,7 +157,7 @@ class RouterMachine(RuleBasedStateMachine):
         r = self.router
         return r.agents(), r.callbacks(), r.next_deadline()
 
-    def expect(self, call, error: type[Exception] | None) -> None:
+    def expect(self, call: Callable[[], list[RoutingEvent]], error: type[Exception] | None) -> None:
         """Run a command; it must fail with ``error`` (changing nothing) or succeed."""
         if error is None:
             self.apply(call())
@@ -296,6 +301,16 @@ class RouterMachine(RuleBasedStateMachine):
         self.router = new
         self.apply(new.rebalance(self.now))
 
+    def teardown(self) -> None:
+        """Drain: every callback ever added must end exactly once."""
+        for view in self.router.callbacks():
+            if view.state is CS.CONNECTED:
+                self.apply(self.router.end_contact(view.id, view.agent_id, self.now))
+            else:
+                self.apply(self.router.cancel(view.id, self.now))
+        assert self.router.callbacks() == []
+        assert all(self.ended[c] == 1 for c in self.requests)
+
     # ------------------------------------------------------------ invariants
 
     @invariant()
@@ -352,3 +367,37 @@ RouterMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestRouterMachine = RouterMachine.TestCase
+
+
+# ------------------------------------------------------------ the waiting line
+
+class _Item:
+    def __init__(self, key: float, seq: int) -> None:
+        self.key, self.seq, self.entry = key, seq, None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["push", "push", "remove", "first"]),
+                          st.integers(0, 20), st.integers(0, 400)), max_size=300))
+def test_waiting_line_matches_a_sorted_list(ops: list[tuple[str, int, int]]) -> None:
+    """The lazy-deletion heap gives the order, positions and skips of a sorted list."""
+    line, model, seq = WaitingLine(), [], itertools.count()
+    for op, key, pick in ops:
+        if op == "push":
+            item = _Item(float(key), next(seq))
+            line.push(item)
+            model.append(item)
+        elif op == "remove" and model:
+            item = model.pop(pick % len(model))
+            line.remove(item)
+        elif op == "first":
+            ordered = sorted(model, key=lambda i: (i.key, i.seq))
+            skipped = {id(i) for i in ordered[: pick % 4]}
+            expected = next((i for i in ordered if id(i) not in skipped), None)
+            assert line.first(lambda i: id(i) in skipped) is expected
+        ordered = sorted(model, key=lambda i: (i.key, i.seq))
+        assert len(line) == len(model)
+        assert line.ordered() == ordered
+        assert line.first() is (ordered[0] if ordered else None)
+    for n, item in enumerate(sorted(model, key=lambda i: (i.key, i.seq)), 1):
+        assert line.position(item) == n
