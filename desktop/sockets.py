@@ -34,6 +34,7 @@ DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled
                 "Not interested", "Wrong number", "No answer", "Escalated")
 MAX_CONTEXT_KEYS = 50
 MAX_SCHEDULE_AHEAD = 30 * 24 * 3600  # seconds: a callback can be booked up to a month out
+PAGE_VIEW_BACKDATE = 3600  # seconds: how old a page noted before the socket was up may be
 
 
 class Presence:
@@ -156,10 +157,13 @@ class CustomerHandler(_Base):
         return {"visitor_id": session.identity, "callback": status, "queues": await self.queues()}
 
     async def on_pageview(self, session: Session, message: protocol.PageView) -> None:
-        await self._page_view(session, message.url, message.title)
+        await self._page_view(session, message.url, message.title, at=message.at)
 
-    async def _page_view(self, session: Session, url: str, title: str) -> None:
+    async def _page_view(self, session: Session, url: str, title: str, *, at: float | None = None) -> None:
         now = self.clock()
+        if at is not None and now - PAGE_VIEW_BACKDATE <= at <= now:
+            await self.repo.record_page_view(session.identity, url=url, title=title, now=at, current=False)
+            return  # an earlier page: not the one the customer is on now
         await self.repo.record_page_view(session.identity, url=url, title=title, now=now)
         agent_id = await self._handling_agent(session.identity)
         if agent_id is not None:

@@ -92,6 +92,9 @@ class Ping(_In, tag="ping"):
 class PageView(_In, tag="page_view"):
     url: Url
     title: ShortText = ""
+    #: When the page was shown (epoch s), for pages noted before the socket
+    #: was up; the server accepts the last hour and uses its own clock otherwise.
+    at: float | None = None
     #: Optional on informational messages: with an id, the server acks.
     id: CommandId | None = None
 

@@ -120,15 +120,16 @@ class Contacts(Store):
         return _rows.visitor(row)
 
     async def record_page_view(
-        self, visitor_id: str, *, url: str, title: str, now: float
+        self, visitor_id: str, *, url: str, title: str, now: float, current: bool = True
     ) -> ContactEventRecord:
         """Note that the visitor is now on ``url``; return the new timeline entry.
 
-        Updates the visitor's current page and appends a ``page_view`` entry
-        (channel ``web``, data ``{"url", "title"}``). Raises :class:`NotFound`
-        for an unknown visitor (call :meth:`touch_visitor` first).
+        Updates the visitor's current page (unless ``current=False``: a page
+        seen earlier, reported late) and appends a ``page_view`` entry at
+        ``now`` (channel ``web``, data ``{"url", "title"}``). Raises
+        :class:`NotFound` for an unknown visitor (call :meth:`touch_visitor` first).
         """
-        return await self._db.write(_record_page_view, visitor_id, url, title, now)
+        return await self._db.write(_record_page_view, visitor_id, url, title, now, current)
 
     async def trail(self, visitor_id: str, *, limit: int = 50) -> list[ContactEventRecord]:
         """The visitor's page views, newest first, at most ``limit``."""
@@ -221,13 +222,18 @@ def _touch_visitor(conn: Connection, visitor_id: str, now: float) -> VisitorReco
 
 
 def _record_page_view(
-    conn: Connection, visitor_id: str, url: str, title: str, now: float
+    conn: Connection, visitor_id: str, url: str, title: str, now: float, current: bool
 ) -> ContactEventRecord:
-    customer_id = conn.execute(
-        update(VISITORS).where(VISITORS.c.id == visitor_id)
-        .values(current_url=url, current_title=title, last_seen_at=now)
-        .returning(VISITORS.c.customer_id)
-    ).scalar()
+    if current:
+        customer_id = conn.execute(
+            update(VISITORS).where(VISITORS.c.id == visitor_id)
+            .values(current_url=url, current_title=title, last_seen_at=now)
+            .returning(VISITORS.c.customer_id)
+        ).scalar()
+    else:
+        customer_id = conn.execute(
+            select(VISITORS.c.customer_id).where(VISITORS.c.id == visitor_id)
+        ).scalar()
     if customer_id is None:
         raise NotFound(f"No visitor with id {visitor_id!r}")
     row = conn.execute(CONTACT_EVENTS.insert().values(

@@ -258,7 +258,7 @@ class RoutingCore:
             if not line:
                 continue
             # only callbacks somebody declined can be excluded: skip the check otherwise
-            cb = line.first(None)
+            cb = line.first(excluded if queue.declined else None)
             if cb is not None and (best is None or cb.key < best.key or (cb.key == best.key and cb.seq < best.seq)):
                 best = cb
         if best is None:

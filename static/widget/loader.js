@@ -40,6 +40,15 @@
   });
   w.otodesk = api;
 
+  // Note this page now: a shopper who moves on before the widget has loaded
+  // still leaves it in the trail (the widget sends these on connect).
+  try {
+    var pending = JSON.parse(w.localStorage.getItem("otodesk.pending") || "[]").slice(-19);
+    api.pageId = Math.random().toString(36).slice(2);
+    pending.push({ id: api.pageId, url: location.href.slice(0, 2048), title: document.title.slice(0, 200), at: Date.now() / 1000 });
+    w.localStorage.setItem("otodesk.pending", JSON.stringify(pending));
+  } catch (e) { /* storage blocked: the trail starts when the widget connects */ }
+
   function load() {
     var module = document.createElement("script");
     module.type = "module";

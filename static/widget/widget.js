@@ -100,6 +100,8 @@ async function fetchToken(token) {
 
 // -- state ------------------------------------------------------------------
 
+const PENDING_KEY = "otodesk.pending";
+
 const state = {
   token: stored("localStorage", TOKEN_KEY),
   visitorId: null,
@@ -168,6 +170,7 @@ socket.on("welcome", (message) => {
   ui.setQueues(state.queues);
   ui.showLauncher();
   showCallback(message.callback ?? null, { fromWelcome: true });
+  sendPendingPages();
   if (!state.ready) {
     state.ready = true;
     emit("ready", { visitor_id: state.visitorId, queues: state.queues });
@@ -180,6 +183,20 @@ socket.on("welcome", (message) => {
 });
 
 socket.on("callback_status", (message) => showCallback(message.callback));
+
+// Pages the loader noted before this module connected (this page is in hello).
+function sendPendingPages() {
+  let pending = [];
+  try {
+    pending = JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+    localStorage.removeItem(PENDING_KEY);
+  } catch { return; }
+  const thisPage = window.otodesk && window.otodesk.pageId;
+  for (const page of pending) {
+    if (!page || page.id === thisPage || typeof page.url !== "string") continue;
+    socket.notify("page_view", { url: page.url.slice(0, 2048), title: String(page.title || "").slice(0, 200), at: Number(page.at) || null });
+  }
+}
 
 socket.on("error", (error) => {
   if (error.id == null) emit("error", { code: error.code, message: error.message });
