@@ -1,12 +1,15 @@
 """Throughput of the pure routing core (``desktop.routing.router.Router``).
 
-Drives ~200,000 commands against 1,000 agents: add_callback, accept,
-decline, end_contact, finish_wrap_up and tick, reacting to the events the
-router returns as the routing service would. Only the time spent inside
-router calls is counted, best of ``--repeat`` runs. As a yardstick for the machine, the same number of
-trivial dict updates is timed in the same run.
+Drives ~200,000 commands against 1,000 agents and 3 queues: add_callback,
+accept, decline, end_contact, finish_wrap_up, set_available (agents back
+from a missed offer) and tick, reacting to the events the router returns as
+the routing service would. Rushes (callbacks pile up, thousands waiting)
+alternate with calms (the queues drain). Only the time spent inside router
+calls is counted, best of ``--repeat`` runs: the machine may be shared. As a
+yardstick for the machine, the same number of trivial dict updates is timed
+in the same run.
 
-    python bench/router_core.py [--commands N] [--profile]
+    python bench/router_core.py [--commands N] [--repeat R] [--profile]
 
 The last line printed is one JSON object.
 """
@@ -26,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop.routing import (  # noqa: E402
     AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackRequest, OfferEnded,
-    OfferMade, QueueConfig, Router,
+    OfferMade, OfferOutcome, QueueConfig, Router,
 )
 
 AGENTS = 1_000
@@ -34,7 +37,6 @@ QUEUES = [QueueConfig("sales"), QueueConfig("support", frozenset({"tech"})), Que
 SKILLSETS = [frozenset(), frozenset({"tech"}), frozenset({"fr"}), frozenset({"tech", "fr"})]
 TIERS = ["standard", "standard", "standard", "silver", "gold", "platinum"]
 TEXTS = ["", "billing question", "my order is late", "URGENT: card stolen", "call me as soon as possible"]
-
 
 # Command weights: rushes pile callbacks up in the queues, calms drain them.
 RUSH = {"add": 40, "accept": 20, "decline": 2, "end": 18, "wrap": 15, "tick": 3, "back": 2}
@@ -101,15 +103,19 @@ def drive(commands: int, seed: int = 42) -> tuple[int, float, int, int]:
                 waiting -= 1
             elif kind is OfferEnded:
                 del offers[event.offer_id]
-                waiting += event.outcome != "accepted"
+                if event.outcome is not OfferOutcome.ACCEPTED:
+                    waiting += 1  # back in its queue
             elif kind is CallbackConnected:
                 connected[event.callback_id] = event.agent_id
             elif kind is CallbackEnded:
                 connected.pop(event.callback_id, None)
             elif kind is AgentStateChanged:
-                state = event.state
-                (wrapping.__setitem__ if state is AgentState.WRAP_UP else wrapping.pop)(event.agent_id, None)
-                (away.__setitem__ if state is AgentState.AWAY else away.pop)(event.agent_id, None)
+                wrapping.pop(event.agent_id, None)
+                away.pop(event.agent_id, None)
+                if event.state is AgentState.WRAP_UP:
+                    wrapping[event.agent_id] = None
+                elif event.state is AgentState.AWAY:
+                    away[event.agent_id] = None
         backlog = max(backlog, waiting)
     return commands, spent, emitted, backlog
 

@@ -47,7 +47,8 @@ def create_app(settings: Settings) -> Starlette:
         url = settings.effective_database_url
         await upgrade_database_async(url)
         async with Repository.open(url) as repo, \
-                open_bus(settings.redis_url or None, replay_window=settings.replay_window) as bus, \
+                open_bus(settings.redis_url or None, replay_window=settings.replay_window,
+                         namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
             routing = RoutingService(repo=repo, bus=bus, settings=settings)
             presence = Presence(router, settings.process_id)

@@ -56,6 +56,8 @@ class Settings:
     database_url: str = ""
     #: ``redis://...`` to run many processes; empty means one process, in-memory bus.
     redis_url: str = ""
+    #: Prefix of every Redis key, so several deployments (or test runs) can share one server.
+    redis_namespace: str = "otodesk"
     #: Signs agent session cookies and customer visitor tokens.
     secret_key: str = ""
     #: Extra origins allowed to open websockets (the app's own origin always is).
@@ -103,6 +105,7 @@ class Settings:
             var_dir=var_dir,
             database_url=_env("DATABASE_URL", ""),
             redis_url=_env("REDIS_URL", ""),
+            redis_namespace=_env("REDIS_NAMESPACE", "otodesk"),
             secret_key=_env("SECRET_KEY", "") or _stored_secret(var_dir),
             allowed_origins=_list("ALLOWED_ORIGINS", ()),
             default_region=_env("DEFAULT_REGION", "US"),

@@ -21,9 +21,11 @@ from typing import Any
 from ._records import AgentRecord, CallbackRecord, OfferRecord, QueueState, Skillset
 from .errors import InvalidRequest, InvalidTransition, UnknownAgent, UnknownCallback, UnknownQueue
 from .events import (
-    AgentState, AgentStateChanged, CallbackEnded, CallbackQueued, CallbackState, OfferEnded,
-    OfferMade, OfferOutcome, QueueChanged, RoutingEvent, TERMINAL_CALLBACK_STATES,
+    AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued,
+    CallbackScheduled, CallbackState, OfferEnded, OfferMade, OfferOutcome, QueueChanged,
+    RoutingEvent, TERMINAL_CALLBACK_STATES,
 )
+from ._construct import fast_constructor
 from .models import CallbackRequest
 from .priority import UrgencyMatcher
 
@@ -53,6 +55,12 @@ _CALLBACK_MOVES: dict[CallbackState, frozenset[CallbackState]] = {
     _CONNECTED: frozenset({CallbackState.COMPLETED}),
     **{state: frozenset() for state in TERMINAL_CALLBACK_STATES},
 }
+
+# Events are built several times per command; _construct says why not cls(...).
+(_AgentStateChanged, _CallbackConnected, _CallbackEnded, _CallbackQueued, _CallbackScheduled,
+ _OfferEnded, _OfferMade, _QueueChanged) = map(fast_constructor, (
+    AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued, CallbackScheduled,
+    OfferEnded, OfferMade, QueueChanged))
 
 # Timer kinds, in the timer heap as (deadline, seq, kind, record, token).
 _OFFER_TIMER, _WRAP_UP_TIMER, _SCHEDULE_TIMER, _ABANDON_TIMER = range(4)
@@ -93,7 +101,7 @@ class RoutingCore:
         self._put_agent(agent, state)
         agent.reason = reason
         agent.since = now
-        out.append(AgentStateChanged(agent.id, state, reason, now))
+        out.append(_AgentStateChanged(agent.id, state, reason, now))
 
     def _put_agent(self, agent: AgentRecord, state: AgentState) -> None:
         """Bookkeeping of a state change: staffed counts and the idle lines."""
@@ -149,7 +157,7 @@ class RoutingCore:
         """A new or newly due callback enters its queue (state already QUEUED)."""
         cb.enqueued_at = now
         cb.key = now - cb.bonus
-        out.append(CallbackQueued(cb.id, cb.queue.name, now))
+        out.append(_CallbackQueued(cb.id, cb.queue.name, now))
         agent = self._pick_agent(cb)
         if agent is None:
             cb.queue.line.push(cb)
@@ -167,7 +175,7 @@ class RoutingCore:
         cb.offer = offer
         cb.agent = agent
         agent.offer = offer
-        out.append(OfferMade(offer.id, cb.id, agent.id, now, offer.expires_at))
+        out.append(_OfferMade(offer.id, cb.id, agent.id, now, offer.expires_at))
         self._set_agent(agent, _RESERVED, "", now, out)
         self._start_timer(offer.expires_at, _OFFER_TIMER, offer)
 
@@ -175,7 +183,7 @@ class RoutingCore:
         del self._offers[offer.id]
         offer.callback.offer = None
         offer.agent.offer = None
-        out.append(OfferEnded(offer.id, offer.callback.id, offer.agent.id, outcome, now))
+        out.append(_OfferEnded(offer.id, offer.callback.id, offer.agent.id, outcome, now))
 
     def _take_back(self, offer: OfferRecord, outcome: OfferOutcome, state: AgentState, reason: str,
                    now: float, out: list[RoutingEvent]) -> None:
@@ -223,7 +231,7 @@ class RoutingCore:
         cb.agent = None
         del self._callbacks[cb.id]  # forgotten: memory stays bounded
         cb.queue.declined.pop(cb.id, None)
-        out.append(CallbackEnded(cb.id, state, agent_id, now))
+        out.append(_CallbackEnded(cb.id, state, agent_id, now))
 
     # ----------------------------------------------------- matching (private)
 
@@ -360,7 +368,7 @@ class RoutingCore:
         dirty = self._dirty
         if dirty:
             for name in dirty:
-                out.append(QueueChanged(name, now))
+                out.append(_QueueChanged(name, now))
             dirty.clear()
         return out
 

@@ -31,8 +31,8 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 
 from ._core import (
-    _ABANDON_TIMER, _AVAILABLE, _AWAY, _BUSY, _CONNECTED, _OFFLINE, _RESERVED, _SCHEDULE_TIMER,
-    _SCHEDULED, _QUEUED, _WRAP_UP, RoutingCore,
+    _ABANDON_TIMER, _AVAILABLE, _AWAY, _BUSY, _CONNECTED, _OFFLINE, _QUEUED, _RESERVED,
+    _SCHEDULE_TIMER, _SCHEDULED, _WRAP_UP, RoutingCore, _CallbackConnected, _CallbackScheduled,
 )
 from ._records import AgentRecord, CallbackRecord, OfferRecord, QueueState
 from .errors import (
@@ -40,8 +40,7 @@ from .errors import (
     UnknownCallback, UnknownOffer, UnknownQueue,
 )
 from .events import (
-    AgentState, CallbackConnected, CallbackScheduled, CallbackState, Channel, OfferOutcome,
-    RoutingEvent, TERMINAL_CALLBACK_STATES,
+    AgentState, CallbackState, Channel, OfferOutcome, RoutingEvent, TERMINAL_CALLBACK_STATES,
 )
 from .models import AgentView, CallbackRequest, CallbackView, QueueConfig, QueueView
 from .priority import (
@@ -218,7 +217,7 @@ class Router(RoutingCore):
         if request.scheduled_at is not None and request.scheduled_at > now:
             cb = CallbackRecord(request, queue, _SCHEDULED, bonus, next(self._seq))
             self._callbacks[cb.id] = cb
-            out.append(CallbackScheduled(cb.id, queue.name, request.scheduled_at, now))
+            out.append(_CallbackScheduled(cb.id, queue.name, request.scheduled_at, now))
             self._start_timer(request.scheduled_at, _SCHEDULE_TIMER, cb)
         else:
             cb = CallbackRecord(request, queue, _QUEUED, bonus, next(self._seq))
@@ -280,7 +279,7 @@ class Router(RoutingCore):
         cb.agent = agent
         cb.connected_at = now
         agent.callback = cb
-        out.append(CallbackConnected(cb.id, agent.id, offer.id, now))
+        out.append(_CallbackConnected(cb.id, agent.id, offer.id, now))
         self._set_agent(agent, _BUSY, "", now, out)
         return self._done(now, out)
 

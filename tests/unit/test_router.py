@@ -601,3 +601,37 @@ def test_a_declined_callback_is_released_when_the_other_agent_leaves_wrap_up() -
     assert router.waiting("sales") == ["c1"]                    # kept for a1
     events = router.set_away("a1", "done for today", 6.0)
     assert only_offer(events).agent_id == "a2"
+
+
+def test_fast_constructors_build_the_same_events() -> None:
+    import dataclasses
+
+    from desktop.routing._construct import fast_constructor
+
+    made = fast_constructor(OfferMade)("o1", "c1", "a1", 1.0, 21.0)
+    assert made == OfferMade("o1", "c1", "a1", 1.0, 21.0)
+    assert type(made) is OfferMade and hash(made) == hash(OfferMade("o1", "c1", "a1", 1.0, 21.0))
+    assert repr(made) == repr(OfferMade("o1", "c1", "a1", 1.0, 21.0))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.at = 2.0  # type: ignore[misc]
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class WithDefault:
+        a: str
+        b: int = 7
+
+    assert fast_constructor(WithDefault)("x") == WithDefault("x", 7)
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: str
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: str
+
+        def __post_init__(self) -> None:
+            raise ValueError
+
+    assert fast_constructor(NoSlots) is NoSlots
+    assert fast_constructor(Checked) is Checked

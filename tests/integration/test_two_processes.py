@@ -1,0 +1,143 @@
+"""Two ``otodesk`` processes sharing the real Redis and PostgreSQL act as one.
+
+A customer on one process is routed to an agent on the other; ``kill -9`` of
+the leader hands the router to the survivor within 10 s, rebuilt from the
+database: no callback lost, none offered twice at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import pytest
+import redis.asyncio as redis_asyncio
+
+from desktop.repository.demo import DEMO_PASSWORD
+from signaling.client import AgentBot, CustomerBot
+from tests.server import ServerProcess
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+@pytest.fixture
+async def cluster(tmp_path, postgres_url, redis_url):
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn, timeout=3)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+    namespace = f"otodesk-test-{secrets.token_hex(4)}"
+    env = {
+        "OTODESK_DATABASE_URL": postgres_url, "OTODESK_REDIS_URL": redis_url,
+        "OTODESK_REDIS_NAMESPACE": namespace, "OTODESK_SECRET_KEY": secrets.token_urlsafe(16),
+        "OTODESK_LEADER_LEASE": "3", "OTODESK_OFFER_TIMEOUT": "20",
+    }
+    first = ServerProcess(tmp_path / "a", env={**env, "OTODESK_PROCESS_ID": "a"}, log_name="a").start()
+    second = ServerProcess(tmp_path / "b", env={**env, "OTODESK_PROCESS_ID": "b"}, seed=False,
+                           log_name="b").start()
+    try:
+        yield first, second
+    finally:
+        for server in (first, second):
+            server.stop()
+        client = redis_asyncio.from_url(redis_url)
+        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def wait_until(check, *, timeout: float, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = await asyncio.to_thread(check)
+        if result:
+            return result
+        await asyncio.sleep(step)
+    raise AssertionError(f"not true within {timeout} s")
+
+
+async def test_routed_across_processes_and_leader_failover(cluster):
+    a, b = cluster
+    assert a.health()["leader"] and not b.health()["leader"]
+
+    # A customer on A reaches an agent on B: every message crosses Redis.
+    alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
+    await alice.command("set_state", state="available")
+    shopper = await CustomerBot.start(a.base_url, url="http://shop.test/cart", title="Cart")
+    first = await shopper.command("call_me", name="Across", queue="sales")
+    offer = (await alice.wait_for("offer"))["offer"]
+    assert offer["callback_id"] == first["callback_id"]
+    assert offer["page"]["url"] == "http://shop.test/cart"
+    await alice.command("accept", offer_id=offer["offer_id"])
+    await shopper.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
+
+    # Two more wait with nobody free: one on each process.
+    waiting_b = await CustomerBot.start(b.base_url)
+    queued_b = await waiting_b.command("call_me", name="Waits on B", queue="support")
+    waiting_a = await CustomerBot.start(a.base_url)
+    queued_a = await waiting_a.command("call_me", name="Waits on A", queue="support")
+    await waiting_a.wait_for("callback_status", lambda m: m["callback"]["state"] == "queued")
+
+    killed_at = time.monotonic()
+    a.kill()
+    await wait_until(lambda: b.health()["leader"], timeout=10)
+    takeover = time.monotonic() - killed_at
+    assert takeover < 10, f"takeover took {takeover:.1f} s"
+
+    # The customer whose page was on A comes back on B and keeps their place.
+    back = await CustomerBot.start(b.base_url, token=waiting_a.token)
+    assert back.welcome["callback"]["id"] == queued_a["callback_id"]
+    await back.wait_for("callback_status", lambda m: m["callback"]["position"] == 2, timeout=10)
+
+    # Carol takes the support queue: each waiting callback is offered once, in order.
+    carol = await AgentBot.login(b.base_url, "carol", DEMO_PASSWORD)
+    await carol.command("set_state", state="available")
+    offered = (await carol.wait_for("offer"))["offer"]
+    assert offered["callback_id"] == queued_b["callback_id"]
+    await carol.command("accept", offer_id=offered["offer_id"])
+    await carol.command("end", callback_id=offered["callback_id"])
+    await carol.command("wrap_up", callback_id=offered["callback_id"], disposition="Resolved")
+    second = (await carol.wait_for("offer", lambda m: m["offer"]["offer_id"] != offered["offer_id"]))["offer"]
+    assert second["callback_id"] == queued_a["callback_id"]
+    offers_per_callback = {}
+    for message in carol.messages + alice.messages:
+        if message["type"] == "offer" and message["offer"]["callback_id"] != first["callback_id"]:
+            key = message["offer"]["callback_id"]
+            offers_per_callback[key] = offers_per_callback.get(key, 0) + 1
+    assert offers_per_callback == {queued_b["callback_id"]: 1, queued_a["callback_id"]: 1}
+    await back.wait_for("callback_status", lambda m: m["callback"]["state"] == "offered")
+
+    # Alice's call survived the failover; she finishes it on B.
+    await alice.command("end", callback_id=first["callback_id"])
+    await alice.command("wrap_up", callback_id=first["callback_id"], disposition="Resolved")
+    await shopper.close()
+
+    for bot in (alice, carol, back, waiting_b):
+        await bot.close()
+
+
+async def test_offer_pending_at_the_crash_is_offered_again(cluster):
+    a, b = cluster
+    bob = await AgentBot.login(b.base_url, "bob", DEMO_PASSWORD)
+    await bob.command("set_state", state="available")
+    shopper = await CustomerBot.start(b.base_url)
+    ack = await shopper.command("call_me", name="Mid-offer", queue="sales", channel="phone",
+                                phone="+1 202 555 0199")
+    offer = (await bob.wait_for("offer"))["offer"]
+    a.kill()  # the leader dies while Bob's phone rings
+    await wait_until(lambda: b.health()["leader"], timeout=10)
+    again = await bob.wait_for("offer", lambda m: m["offer"]["offer_id"] != offer["offer_id"], timeout=10)
+    assert again["offer"]["callback_id"] == ack["callback_id"]
+    with pytest.raises(Exception):
+        await bob.command("accept", offer_id=offer["offer_id"])  # the old offer is gone
+    await bob.command("accept", offer_id=again["offer"]["offer_id"])
+    await shopper.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
+    for bot in (bob, shopper):
+        await bot.close()
