@@ -19,7 +19,7 @@ class QueueConfig:
 
     name: str
     skills: frozenset[str] = frozenset()
-    service_level_target: float = 20.0  # seconds; reported, not used for routing
+    service_level_target: float = 20.0  # seconds; for reporting, not used for routing
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

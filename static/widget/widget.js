@@ -114,7 +114,10 @@ const state = {
 };
 
 const socket = new HubSocket(wsUrl("/ws/customer", base), {
-  hello: () => ({ token: state.token, url: location.href.slice(0, 2048), title: document.title.slice(0, 200) }),
+  hello: () => {
+    forgetThisPage();  // hello reports it; the next page must not report it again
+    return { token: state.token, url: location.href.slice(0, 2048), title: document.title.slice(0, 200) };
+  },
 });
 
 const ui = new WidgetUI({
@@ -183,6 +186,15 @@ socket.on("welcome", (message) => {
 });
 
 socket.on("callback_status", (message) => showCallback(message.callback));
+
+function forgetThisPage() {
+  const thisPage = window.otodesk && window.otodesk.pageId;
+  try {
+    const pending = JSON.parse(localStorage.getItem(PENDING_KEY) || "[]");
+    const rest = pending.filter((page) => page && page.id !== thisPage);
+    if (rest.length !== pending.length) localStorage.setItem(PENDING_KEY, JSON.stringify(rest));
+  } catch { /* storage blocked */ }
+}
 
 // Pages the loader noted before this module connected (this page is in hello).
 function sendPendingPages() {
