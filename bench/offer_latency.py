@@ -65,7 +65,7 @@ from argon2 import PasswordHasher  # noqa: E402
 
 from desktop.repository.repository import Repository  # noqa: E402
 from desktop.web.auth import SESSION_COOKIE, Signer  # noqa: E402
-from signaling.client import AgentBot, CustomerBot, login_cookie  # noqa: E402
+from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie  # noqa: E402
 
 PASSWORD = "bench-password"
 BENCH_QUEUE, HOLD_QUEUE = "bench", "hold"
@@ -246,6 +246,28 @@ class Inbox(list):
             self.on_message(message)
 
 
+class SetupStats:
+    not_ready_retries = 0
+
+
+async def command_with_retry(bot, type_: str, **fields: Any) -> dict[str, Any]:
+    """A setup command, retried with the same id while the router answers ``not_ready``.
+
+    The server gives up on a router reply after 5 s (RouterClient.timeout) and answers
+    ``not_ready``; under a setup storm the router's inbox can be that far behind.
+    """
+    command_id = f"setup.{secrets.token_hex(6)}"
+    for attempt in range(20):
+        try:
+            return await bot.command(type_, id=command_id, timeout=SETUP_TIMEOUT, **fields)
+        except CommandFailed as exc:
+            if exc.code != "not_ready":
+                raise
+            SetupStats.not_ready_retries += 1
+            await asyncio.sleep(1.0)
+    raise RuntimeError(f"{type_}: the router stayed not_ready for 20 attempts")
+
+
 class Bots:
     """All the bots of one deployment, in this process."""
 
@@ -286,7 +308,7 @@ class Bots:
     async def waiting_customer(self, index: int) -> CustomerBot:
         bot = await self.customer()
         async with self.limit:
-            await bot.command("call_me", name=f"hold-{index}", queue=HOLD_QUEUE, timeout=SETUP_TIMEOUT)
+            await command_with_retry(bot, "call_me", name=f"hold-{index}", queue=HOLD_QUEUE)
         return bot
 
     async def agent(self, agent_id: str, username: str, login: str) -> AgentBot:
@@ -300,7 +322,7 @@ class Bots:
             bot.messages = Inbox(lambda message, bot=bot: self._agent_message(bot, message))
             await asyncio.wait_for(bot.connect(), SETUP_TIMEOUT)
             self.all.append(bot)
-            await bot.command("set_state", state="available", timeout=SETUP_TIMEOUT)
+            await command_with_retry(bot, "set_state", state="available")
             self.agents.append(bot)
             return bot
 

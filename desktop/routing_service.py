@@ -428,7 +428,13 @@ class _Leader:
             await self._publish_status(tracked, final=final, agent_id=agent_id)
 
     async def _publish_status(self, tracked: _Tracked, *, final: str | None = None,
-                              agent_id: str | None = None) -> None:
+                              agent_id: str | None = None,
+                              place: tuple[int, float | None] | None = None) -> None:
+        """Tell the customer where their callback stands, if that changed.
+
+        ``place`` is (position, estimated wait) when the caller computed it
+        for the whole queue at once.
+        """
         now = self.clock()
         if final is not None:
             state, position, wait = final, None, None
@@ -439,8 +445,11 @@ class _Leader:
                 return
             state = str(view.state)
             agent_id = agent_id or view.agent_id
-            position = self.router.position(tracked.id)
-            wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
+            if place is not None:
+                position, wait = place
+            else:
+                position = self.router.position(tracked.id)
+                wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
         rounded_wait = None if wait is None else round(wait / 15) * 15  # no flicker every second
         key = (state, position, rounded_wait, agent_id)
         if key == tracked.last_status:
@@ -456,9 +465,11 @@ class _Leader:
 
     async def _flush_statuses(self) -> None:
         queues, self.dirty_queues = self.dirty_queues, set()
-        for tracked in list(self.tracked.values()):
-            if tracked.queue in queues:
-                await self._publish_status(tracked)
+        for queue in queues:
+            for callback_id, position, wait in self.router.waiting_estimates(queue):
+                tracked = self.tracked.get(callback_id)
+                if tracked is not None:
+                    await self._publish_status(tracked, place=(position, wait))
 
     # -- the wall -------------------------------------------------------------------------
 

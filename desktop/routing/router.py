@@ -488,6 +488,21 @@ class Router(RoutingCore):
         return estimate_wait(position, staffed=sum(s.staffed for s in q.skillsets),
                              available=sum(len(s.available) for s in q.skillsets), mean_handle_time=mean)
 
+    def waiting_estimates(self, queue: str) -> list[tuple[str, int, float | None]]:
+        """``(callback id, 1-based position, estimated wait in s)`` of every QUEUED
+        callback of ``queue``, best first: all positions in O(n log n) where
+        calling ``position`` for each would be O(n²)."""
+        q = self._queue(queue)
+        times = q.handle_times
+        mean = sum(times) / len(times) if times else DEFAULT_HANDLE_TIME
+        staffed = sum(s.staffed for s in q.skillsets)
+        available = sum(len(s.available) for s in q.skillsets)
+        return [
+            (cb.id, position, estimate_wait(position, staffed=staffed, available=available,
+                                            mean_handle_time=mean))
+            for position, cb in enumerate(q.line.ordered(), start=1)
+        ]
+
     def queue_view(self, queue: str, now: float) -> QueueView:
         q = self._queue(queue)
         oldest = min((cb.enqueued_at for cb in q.line), default=now)

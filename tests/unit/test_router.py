@@ -635,3 +635,17 @@ def test_fast_constructors_build_the_same_events() -> None:
 
     assert fast_constructor(NoSlots) is NoSlots
     assert fast_constructor(Checked) is Checked
+
+
+def test_waiting_estimates_match_position_and_estimated_wait_one_by_one() -> None:
+    router = make_router()
+    staff(router, "a1", "a2", skills=("sales",))
+    for agent in ("a1", "a2"):
+        router.set_available(agent, 1.0)
+    for n in range(6):
+        router.add_callback(callback(f"c{n}", tier="gold" if n == 4 else "standard"), 2.0 + n)
+    bulk = router.waiting_estimates("sales")
+    one_by_one = [(cid, router.position(cid), router.estimated_wait(cid, "sales", 10.0))
+                  for cid in router.waiting("sales")]
+    assert bulk == one_by_one
+    assert [cid for cid, _, _ in bulk][0] == "c4"  # gold jumped ahead of the earlier ones
