@@ -71,6 +71,7 @@ PASSWORD = "bench-password"
 BENCH_QUEUE, HOLD_QUEUE = "bench", "hold"
 SAMPLE_TIMEOUT = 30.0  # seconds for one offer to arrive before the bench gives up
 SETUP_TIMEOUT = 60.0   # seconds for one bot's connect / command during setup
+PING_SPACING = 0.06    # seconds between hub pings: under the 20 messages/s rate limit
 TARGETS_MS = {"one_process": 25.0, "redis": 60.0}
 
 
@@ -159,8 +160,21 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
-    def tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
+    def tail(self, lines: int = 40) -> str:
+        """The log's last lines, without uvicorn's access lines."""
+        if not self.log_path.exists():
+            return ""
+        kept = [line for line in self.log_path.read_text(errors="replace").splitlines()
+                if not line.startswith("INFO:     127.0.0.1:") and line.strip()]
+        return "\n".join(kept[-lines:])
+
+    def keep_log(self) -> Path | None:
+        """Copy the log out of the temp dir (on failure); return where."""
+        if not self.log_path.exists():
+            return None
+        keep = Path(tempfile.gettempdir()) / f"offer_latency-{self.name}-{os.getpid()}.log"
+        shutil.copyfile(self.log_path, keep)
+        return keep
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -382,7 +396,11 @@ async def measure_pings(bot, count: int, spacing: float) -> dict[str, float]:
         start = bot.mark()
         started = time.perf_counter()
         await bot.send({"type": "ping"})
-        pong = await bot.wait_for("pong", start=start, timeout=SAMPLE_TIMEOUT)
+        try:
+            pong = await bot.wait_for("pong", start=start, timeout=SAMPLE_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise RuntimeError(f"no pong in {SAMPLE_TIMEOUT} s; socket close code "
+                               f"{bot._socket.close_code}, reason {bot._socket.close_reason!r}") from None
         samples.append((pong["_rx"] - started) * 1000)
         await asyncio.sleep(spacing)
     return summary(samples)
@@ -471,8 +489,9 @@ async def run_deployment(label: str, customer_server: Server, agent_server: Serv
         callers = await gather_in_batches(lambda i: bots.customer(), total, "callers")
         t_callers = time.perf_counter() - t
         await asyncio.sleep(args.settle)  # let fire-and-forget presence notes drain
-        log(f"  [{label}] hub ping on an idle agent socket...")
-        ping = await measure_pings(bots.agents[0], args.pings, 0.01)
+        log(f"  [{label}] setup done ({SetupStats.not_ready_retries} not_ready retries so far); "
+            "hub ping on an idle agent socket...")
+        ping = await measure_pings(bots.agents[0], args.pings, PING_SPACING)
         pids = {s.name: s.pid for s in dict.fromkeys((customer_server, agent_server))}
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         profiler.start(label, pids)
@@ -486,6 +505,7 @@ async def run_deployment(label: str, customer_server: Server, agent_server: Serv
         result["ping"] = ping
         result["setup_seconds"] = {"waiting": t_waiting, "agents": t_agents, "callers": t_callers}
         result["stray_offers"] = bots.stray_offers
+        result["not_ready_retries"] = SetupStats.not_ready_retries
         return result
     finally:
         await bots.close()
@@ -506,7 +526,8 @@ async def one_process(args: argparse.Namespace, tmp: Path, profiler: Profiler) -
         result["leader"] = "one" if health["leader"] else "?"
         return result
     except BaseException:
-        log(f"--- one-process server log (tail) ---\n{server.tail()}")
+        log(f"--- one-process server log (tail, access lines left out; whole log: "
+            f"{server.keep_log()}) ---\n{server.tail()}")
         raise
     finally:
         server.stop()
@@ -586,7 +607,8 @@ async def two_processes(args: argparse.Namespace, tmp: Path, profiler: Profiler)
             return result
         except BaseException:
             for server in (a, b):
-                log(f"--- process {server.name} log (tail) ---\n{server.tail()}")
+                log(f"--- process {server.name} log (tail, access lines left out; whole log: "
+                    f"{server.keep_log()}) ---\n{server.tail()}")
             raise
         finally:
             a.stop()
@@ -667,7 +689,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connect-concurrency", type=int, default=20,
                         help="bots connecting / logging in at once during setup")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds of quiet before measuring")
-    parser.add_argument("--pings", type=int, default=200, help="hub pings, 10 ms apart")
+    parser.add_argument("--pings", type=int, default=100,
+                        help=f"hub pings, {PING_SPACING * 1000:.0f} ms apart (the hub allows 20 messages/s)")
     parser.add_argument("--echo", type=int, default=2000, help="echo round trips for the floor")
     parser.add_argument("--only", choices=("one", "redis"), help="run one deployment only")
     parser.add_argument("--login", choices=("mint", "form"), default="mint",
