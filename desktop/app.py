@@ -54,8 +54,11 @@ def create_app(settings: Settings) -> Starlette:
             presence = Presence(router, settings.process_id)
             common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,
                           settings=settings, presence=presence)
-            handlers.update(customer=CustomerHandler(**common), agent=AgentHandler(**common),
-                            supervisor=SupervisorHandler(**common))
+            # Features (co-browse, voice...) plug their messages into these roles.
+            features: dict[str, tuple] = {"customer": (), "agent": (), "supervisor": ()}
+            handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
+                            agent=AgentHandler(**common, features=features["agent"]),
+                            supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,

@@ -87,7 +87,8 @@ class _Replies:
 
 class _Base:
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
-                 settings: Settings, presence: Presence, clock=time.time):
+                 settings: Settings, presence: Presence, clock=time.time,
+                 features: tuple[Any, ...] = ()):
         self.repo = repo
         self.bus = bus
         self.router = router
@@ -96,6 +97,10 @@ class _Base:
         self.presence = presence
         self.clock = clock
         self.replies = _Replies()
+        #: Capabilities added to this role's sockets (co-browse, voice...). A feature
+        #: may define ``on_<message class name lowercased>(session, message)`` methods
+        #: and ``welcome(session) -> dict``, ``opened(session)``, ``closed(session)`` hooks.
+        self.features = features
 
     async def queues(self) -> list[dict[str, str]]:
         return [{"name": q.name, "title": q.title} for q in await self.repo.list_queues()]
@@ -106,7 +111,10 @@ class _Base:
             previous = self.replies.get(session.identity, command_id)
             if previous is not None:
                 return previous
-        method = getattr(self, f"on_{type(message).__name__.lower()}", None)
+        name = f"on_{type(message).__name__.lower()}"
+        method = getattr(self, name, None)
+        for feature in self.features:
+            method = method or getattr(feature, name, None)
         if method is None:
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{session.role}s can't send this message")
         extra = await method(session, message) or {}
@@ -116,9 +124,24 @@ class _Base:
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         await self.presence.announce(session, True)
+        for feature in self.features:
+            if hasattr(feature, "opened"):
+                await feature.opened(session)
 
     async def closed(self, session: Session) -> None:
-        await self.presence.announce(session, False)
+        try:
+            for feature in self.features:
+                if hasattr(feature, "closed"):
+                    await feature.closed(session)
+        finally:
+            await self.presence.announce(session, False)
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        state = await self._welcome(session)
+        for feature in self.features:
+            if hasattr(feature, "welcome"):
+                state.update(await feature.welcome(session))
+        return state
 
     async def _agent_from_cookie(self, websocket: WebSocket):
         data = self.signer.read_session(websocket.cookies.get(SESSION_COOKIE))
@@ -144,7 +167,7 @@ class CustomerHandler(_Base):
             await self._page_view(session, hello.url[:2048], (hello.title or "")[:200])
         await super().opened(session, hello)
 
-    async def welcome(self, session: Session) -> dict[str, Any]:
+    async def _welcome(self, session: Session) -> dict[str, Any]:
         callback = await self.repo.active_callback_for_visitor(session.identity)
         status = None
         if callback is not None:
@@ -263,7 +286,7 @@ class AgentHandler(_Base):
         return Session(role=self.role, room=agent_room(agent.id), identity=agent.id,
                        data={"socket": self.presence.key()})
 
-    async def welcome(self, session: Session) -> dict[str, Any]:
+    async def _welcome(self, session: Session) -> dict[str, Any]:
         agent = await self.repo.get_agent(session.identity)
         offer = contact = None
         pending = await self.repo.open_offer_for_agent(agent.id)
@@ -313,7 +336,7 @@ class SupervisorHandler(_Base):
         return Session(role=self.role, room=WALL_ROOM, identity=agent.id,
                        data={"socket": self.presence.key()})
 
-    async def welcome(self, session: Session) -> dict[str, Any]:
+    async def _welcome(self, session: Session) -> dict[str, Any]:
         last = await self.bus.last_seq(WALL_ROOM)
         latest = await self.bus.replay(WALL_ROOM, max(0, last - 1)) if last else None
         if latest:
