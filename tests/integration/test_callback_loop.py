@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    env = {"OTODESK_OFFER_TIMEOUT": "2", "OTODESK_WRAPUP_TIMEOUT": "30", "OTODESK_CALLME_PER_PHONE": "3"}
+    env = {"OTODESK_OFFER_TIMEOUT": "2", "OTODESK_WRAPUP_TIMEOUT": "30", "OTODESK_CALLME_PER_PHONE": "3",
+           "OTODESK_ABANDON_GRACE": "3"}
     with running_server(tmp_path_factory.mktemp("loop"), env=env) as server:
         yield server
 
@@ -273,3 +275,57 @@ async def test_agents_cannot_open_the_wall(server):
 
 def _queue(wall: dict, name: str) -> dict:
     return next(q for q in wall["queues"] if q["name"] == name)
+
+
+async def test_scheduled_callback_enters_the_queue_at_its_time(server):
+    customer = await CustomerBot.start(server.base_url)
+    try:
+        at = time.time() + 2.5
+        ack = await customer.command("call_me", name="Later", queue="support", scheduled_at=at)
+        status = await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "scheduled")
+        assert status["callback"]["scheduled_at"] == pytest.approx(at)
+        queued = await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "queued", timeout=8)
+        assert time.time() >= at - 0.05
+        assert queued["callback"]["id"] == ack["callback_id"]
+        with pytest.raises(CommandFailed) as too_far:
+            await customer.command("call_me", name="Later", queue="support", scheduled_at=time.time() + 90 * 86400)
+        assert too_far.value.code in ("bad_time", "already_waiting")
+        await customer.command("cancel", callback_id=ack["callback_id"])
+    finally:
+        await customer.close()
+
+
+async def test_gone_browser_customer_is_abandoned_but_a_phone_callback_waits(server):
+    browser = await CustomerBot.start(server.base_url)
+    phone = await CustomerBot.start(server.base_url)
+    await browser.command("call_me", name="Gone", queue="support")
+    kept = await phone.command("call_me", name="Phone", queue="support", channel="phone", phone="+1 202 555 0123")
+    await browser.close()
+    await phone.close()
+    await asyncio.sleep(4.5)  # the grace is 3 s here
+    back = await CustomerBot.start(server.base_url, token=browser.token)
+    assert back.welcome["callback"] is None  # abandoned: nothing active any more
+    still = await CustomerBot.start(server.base_url, token=phone.token)
+    assert still.welcome["callback"]["id"] == kept["callback_id"]
+    await still.command("cancel", callback_id=kept["callback_id"])
+    await back.close()
+    await still.close()
+
+
+async def test_out_of_order_agent_commands_are_refused(server):
+    carol = await AgentBot.login(server.base_url, "carol", DEMO_PASSWORD)
+    try:
+        for command, fields, codes in [
+            ("accept", {"offer_id": "no-such-offer"}, ("not_found", "invalid_state")),
+            ("decline", {"offer_id": "no-such-offer"}, ("not_found", "invalid_state")),
+            ("end", {"callback_id": "no-such-callback"}, ("not_found", "invalid_state")),
+            ("wrap_up", {"callback_id": "no-such-callback", "disposition": "Resolved"}, ("not_found",)),
+        ]:
+            with pytest.raises(CommandFailed) as refused:
+                await carol.command(command, **fields)
+            assert refused.value.code in codes, (command, refused.value.error)
+        # Still usable afterwards.
+        await carol.command("set_state", state="available")
+        await carol.command("set_state", state="away", reason="done")
+    finally:
+        await carol.close()
