@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
-from desktop.routing_service import SYSTEM_ROOM, RoutingService
+from desktop.routing_service import PROCESS_HEARTBEAT, SYSTEM_ROOM, RoutingService
 from desktop.settings import Settings
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.web import pages, shop
@@ -67,7 +67,8 @@ def create_app(settings: Settings) -> Starlette:
                 send_queue_size=settings.send_queue_size,
             ), allowed_origins=settings.allowed_origins)
             tasks = [asyncio.create_task(routing.run(), name="routing"),
-                     asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence")]
+                     asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
+                     asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat")]
             try:
                 yield
             finally:
@@ -99,6 +100,16 @@ def create_app(settings: Settings) -> Starlette:
     app.state.signer = Signer(settings.secret_key)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
     return app
+
+
+async def _heartbeat(router: RouterClient, process_id: str) -> None:
+    """Tell the leader this process (and so its sockets) is alive."""
+    while True:
+        try:
+            await router.notify("process_alive", process=process_id)
+        except Exception:
+            log.warning("could not reach the router inbox", exc_info=True)
+        await asyncio.sleep(PROCESS_HEARTBEAT)
 
 
 async def _reannounce_on_new_leader(bus, presence: Presence) -> None:

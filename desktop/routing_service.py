@@ -45,6 +45,8 @@ STATUS_FLUSH = 1.0   # seconds between position/estimated-wait updates to waitin
 WALL_FLUSH = 1.0     # at most one wall a second...
 WALL_REFRESH = 5.0   # ...and at least one every five
 HISTORY_POINTS = 60  # one a minute: the wall's last hour
+PROCESS_HEARTBEAT = 2.0  # seconds between a process's "alive" to the leader
+PROCESS_TIMEOUT = 3 * PROCESS_HEARTBEAT  # silent this long: its sockets are gone with it
 
 
 def agent_room(agent_id: str) -> str:
@@ -137,6 +139,9 @@ class _Leader:
         self.agent_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
         self.visitor_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
         self.logout_at: dict[str, float] = {}
+        # Last word from each process; a process killed with its sockets never
+        # says goodbye for them, so its silence has to.
+        self.process_seen: dict[str, float] = {}
         self.dirty_queues: set[str] = set()
         self.wall_dirty = True
         self.next_status_flush = 0.0
@@ -182,9 +187,15 @@ class _Leader:
             candidates.append(self.next_status_flush)
         if self.logout_at:
             candidates.append(min(self.logout_at.values()))
+        if self.process_seen:
+            candidates.append(min(self.process_seen.values()) + PROCESS_TIMEOUT)
         return max(0.0, min(candidates) - now)
 
     async def _due(self, now: float) -> None:
+        for process, seen in list(self.process_seen.items()):
+            if seen < now - PROCESS_TIMEOUT:
+                del self.process_seen[process]
+                await self._forget_process(process, now)
         for agent_id, at in list(self.logout_at.items()):
             if at <= now:
                 del self.logout_at[agent_id]
@@ -286,6 +297,19 @@ class _Leader:
         if tracked is not None:
             tracked.last_status = None
             await self._publish_status(tracked)
+
+    async def _op_process_alive(self, command, now):
+        self.process_seen[command["process"]] = now
+
+    async def _forget_process(self, process: str, now: float) -> None:
+        log.warning("process %s went silent; forgetting its sockets", process)
+        prefix = f"{process}:"
+        for visitor_id, sockets in list(self.visitor_sockets.items()):
+            for key in [k for k in sockets if k.startswith(prefix)]:
+                await self._op_customer_presence({"visitor_id": visitor_id, "socket": key, "present": False}, now)
+        for agent_id, sockets in list(self.agent_sockets.items()):
+            for key in [k for k in sockets if k.startswith(prefix)]:
+                await self._op_agent_presence({"agent_id": agent_id, "socket": key, "present": False}, now)
 
     async def _op_customer_presence(self, command, now):
         visitor_id = command["visitor_id"]

@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as redis_asyncio
 
 from desktop.repository.demo import DEMO_PASSWORD
-from signaling.client import AgentBot, CustomerBot
+from signaling.client import AgentBot, CustomerBot, SupervisorBot
 from tests.server import ServerProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -36,7 +36,7 @@ async def cluster(tmp_path, postgres_url, redis_url):
     env = {
         "OTODESK_DATABASE_URL": postgres_url, "OTODESK_REDIS_URL": redis_url,
         "OTODESK_REDIS_NAMESPACE": namespace, "OTODESK_SECRET_KEY": secrets.token_urlsafe(16),
-        "OTODESK_LEADER_LEASE": "3", "OTODESK_OFFER_TIMEOUT": "20",
+        "OTODESK_LEADER_LEASE": "3", "OTODESK_OFFER_TIMEOUT": "20", "OTODESK_ABANDON_GRACE": "4",
     }
     first = ServerProcess(tmp_path / "a", env={**env, "OTODESK_PROCESS_ID": "a"}, log_name="a").start()
     second = ServerProcess(tmp_path / "b", env={**env, "OTODESK_PROCESS_ID": "b"}, seed=False,
@@ -141,3 +141,23 @@ async def test_offer_pending_at_the_crash_is_offered_again(cluster):
     await shopper.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
     for bot in (bob, shopper):
         await bot.close()
+
+
+async def test_customers_of_a_dead_follower_are_abandoned_after_the_grace(cluster):
+    a, b = cluster
+    on_b = await CustomerBot.start(b.base_url)
+    await on_b.command("call_me", name="On a follower", queue="support")
+    await on_b.wait_for("callback_status", lambda m: m["callback"]["state"] == "queued")
+    b.kill()  # not the leader: nobody hears its sockets close
+    # Its silence (6 s) plus the abandon grace (4 s) later, the callback is abandoned.
+    # (Watched on the wall: a probe with the customer's token would count as their return.)
+    sam = await SupervisorBot.login(a.base_url, "sam", DEMO_PASSWORD)
+    started = time.monotonic()
+    wall = await sam.wait_for("wall", lambda m: _support(m)["abandoned"] >= 1, timeout=20)
+    assert _support(wall)["waiting"] == 0
+    assert time.monotonic() - started > 2  # not at once: only after the silence and the grace
+    await sam.close()
+
+
+def _support(wall: dict) -> dict:
+    return next(q for q in wall["queues"] if q["name"] == "support")
