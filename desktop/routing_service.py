@@ -32,6 +32,7 @@ from desktop.routing.events import (
     TERMINAL_CALLBACK_STATES,
 )
 from desktop.settings import Settings
+from desktop.wall import WaitingHistory, wall_snapshot
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 
@@ -44,7 +45,6 @@ SYSTEM_ROOM = "system"
 STATUS_FLUSH = 1.0   # seconds between position/estimated-wait updates to waiting customers
 WALL_FLUSH = 1.0     # at most one wall a second...
 WALL_REFRESH = 5.0   # ...and at least one every five
-HISTORY_POINTS = 60  # one a minute: the wall's last hour
 PROCESS_HEARTBEAT = 2.0  # seconds between a process's "alive" to the leader
 PROCESS_TIMEOUT = 3 * PROCESS_HEARTBEAT  # silent this long: its sockets are gone with it
 
@@ -147,7 +147,7 @@ class _Leader:
         self.next_status_flush = 0.0
         self.next_wall = 0.0
         self.last_wall = 0.0
-        self.history: dict[str, collections.OrderedDict[int, int]] = {}
+        self.history = WaitingHistory()
 
     # -- the loop ----------------------------------------------------------------
 
@@ -504,38 +504,9 @@ class _Leader:
 
     async def wall(self, now: float) -> dict[str, Any]:
         day = await self.repo.queue_day_stats(since=_start_of_day(now), targets=self.targets)
-        queues = []
-        minute = int(now // 60)
-        for config in self.router.queues():
-            view = self.router.queue_view(config.name, now)
-            stats = day.get(config.name)
-            history = self.history.setdefault(config.name, collections.OrderedDict())
-            history[minute] = max(history.get(minute, 0), view.waiting)
-            while len(history) > HISTORY_POINTS:
-                history.popitem(last=False)
-            queues.append({
-                "name": config.name, "title": self.queue_titles.get(config.name, config.name),
-                "service_level_target": config.service_level_target,
-                "waiting": view.waiting, "longest_wait": view.longest_wait,
-                "estimated_wait": view.estimated_wait,
-                "agents_staffed": view.agents_staffed, "agents_available": view.agents_available,
-                "offered": stats.offered if stats else 0,
-                "answered": stats.answered if stats else 0,
-                "abandoned": stats.abandoned if stats else 0,
-                "service_level": stats.service_level if stats else None,
-                "abandon_rate": stats.abandon_rate if stats else None,
-                "average_speed_of_answer": stats.avg_speed_of_answer if stats else None,
-            })
-        agents = [
-            {"id": view.id, "username": self.agent_usernames.get(view.id, view.id),
-             "display_name": self.agent_names.get(view.id, view.id),
-             "state": str(view.state), "reason": view.reason, "since": view.since,
-             "skills": sorted(view.skills)}
-            for view in self.router.agents() if view.state != AgentState.OFFLINE
-        ]
-        history = {name: [[m * 60, count] for m, count in points.items()]
-                   for name, points in self.history.items()}
-        return {"at": now, "queues": queues, "agents": agents, "history": history}
+        return wall_snapshot(self.router, now, day_stats=day, titles=self.queue_titles,
+                             names=self.agent_names, usernames=self.agent_usernames,
+                             history=self.history)
 
 
 class _Refused(Exception):

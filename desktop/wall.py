@@ -1,0 +1,72 @@
+"""The supervisor wall: live queue and agent figures, built from the router and today's stats.
+
+Pure: the routing service passes in the router, today's per-queue statistics
+from the repository, the names it knows and ``now``.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+from typing import Any
+
+from desktop.routing import Router
+from desktop.routing.events import AgentState
+
+__all__ = ["WaitingHistory", "wall_snapshot"]
+
+HISTORY_POINTS = 60  # one a minute: the wall's last hour
+
+
+class WaitingHistory:
+    """Most customers waiting per queue per minute, for the last hour.
+
+    Kept by the leader in memory: after a failover the chart starts afresh
+    (the day's counters come from the database and survive).
+    """
+
+    def __init__(self, points: int = HISTORY_POINTS):
+        self.points = points
+        self._by_queue: dict[str, collections.OrderedDict[int, int]] = {}
+
+    def note(self, queue: str, waiting: int, now: float) -> None:
+        minute = int(now // 60)
+        history = self._by_queue.setdefault(queue, collections.OrderedDict())
+        history[minute] = max(history.get(minute, 0), waiting)
+        while len(history) > self.points:
+            history.popitem(last=False)
+
+    def as_dict(self) -> dict[str, list[list[float]]]:
+        return {queue: [[minute * 60, count] for minute, count in points.items()]
+                for queue, points in self._by_queue.items()}
+
+
+def wall_snapshot(router: Router, now: float, *, day_stats: Mapping[str, Any],
+                  titles: Mapping[str, str], names: Mapping[str, str],
+                  usernames: Mapping[str, str], history: WaitingHistory) -> dict[str, Any]:
+    """The ``wall`` message's fields (docs/protocol.md); notes the waiting counts in ``history``."""
+    queues = []
+    for config in router.queues():
+        view = router.queue_view(config.name, now)
+        stats = day_stats.get(config.name)
+        history.note(config.name, view.waiting, now)
+        queues.append({
+            "name": config.name, "title": titles.get(config.name, config.name),
+            "service_level_target": config.service_level_target,
+            "waiting": view.waiting, "longest_wait": view.longest_wait,
+            "estimated_wait": view.estimated_wait,
+            "agents_staffed": view.agents_staffed, "agents_available": view.agents_available,
+            "offered": stats.offered if stats else 0,
+            "answered": stats.answered if stats else 0,
+            "abandoned": stats.abandoned if stats else 0,
+            "service_level": stats.service_level if stats else None,
+            "abandon_rate": stats.abandon_rate if stats else None,
+            "average_speed_of_answer": stats.avg_speed_of_answer if stats else None,
+        })
+    agents = [
+        {"id": view.id, "username": usernames.get(view.id, view.id),
+         "display_name": names.get(view.id, view.id), "state": str(view.state),
+         "reason": view.reason, "since": view.since, "skills": sorted(view.skills)}
+        for view in router.agents() if view.state != AgentState.OFFLINE
+    ]
+    return {"at": now, "queues": queues, "agents": agents, "history": history.as_dict()}
