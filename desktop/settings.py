@@ -80,6 +80,8 @@ class Settings:
     message_burst: int = 60
     callme_per_phone: int = 3
     callme_window: float = 600.0
+    #: New visitor tokens per client address per minute (POST /api/visitor).
+    new_visitors_per_minute: int = 120
 
     # Hub.
     send_queue_size: int = 256
@@ -117,6 +119,7 @@ class Settings:
             urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
             callme_per_phone=_int("CALLME_PER_PHONE", 3),
             callme_window=_float("CALLME_WINDOW", 600.0),
+            new_visitors_per_minute=_int("NEW_VISITORS_PER_MINUTE", 120),
             leader_lease=_float("LEADER_LEASE", 5.0),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )

@@ -18,6 +18,7 @@ __all__ = ["routes", "current_agent"]
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
+VISITOR_BODY_LIMIT = 4096
 
 
 async def current_agent(request: Request):
@@ -105,7 +106,12 @@ async def supervisor(request: Request) -> Response:
 
 
 async def visitor_token(request: Request) -> Response:
-    """Issue (or confirm) the widget's signed visitor token."""
+    """Issue (or confirm) the widget's signed visitor token.
+
+    Anyone may ask, so new tokens are rate-limited per client address.
+    """
+    if int(request.headers.get("content-length") or 0) > VISITOR_BODY_LIMIT:
+        return JSONResponse({"code": "too_large", "message": "body too large"}, status_code=413)
     try:
         body = await request.json()
     except ValueError:
@@ -114,6 +120,12 @@ async def visitor_token(request: Request) -> Response:
     token = body.get("token") if isinstance(body, dict) else None
     visitor_id = signer.read_visitor(token if isinstance(token, str) else None)
     if visitor_id is None:
+        client = request.client.host if request.client else "unknown"
+        if not await request.app.state.bus.hit(f"visitor-tokens:{client}", limit=request.app.state.settings.new_visitors_per_minute,
+                                               window=60.0):
+            return JSONResponse({"code": "rate_limited", "message": "too many new visitors from this "
+                                 "address; try again in a minute"}, status_code=429,
+                                headers={"Retry-After": "60"})
         visitor_id = secrets.token_hex(12)
         token = signer.visitor_token(visitor_id)
     return JSONResponse({"token": token, "visitor_id": visitor_id})

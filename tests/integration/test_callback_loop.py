@@ -329,3 +329,16 @@ async def test_out_of_order_agent_commands_are_refused(server):
         await carol.command("set_state", state="away", reason="done")
     finally:
         await carol.close()
+
+
+async def test_new_visitor_tokens_are_rate_limited_per_address(tmp_path):
+    env = {"OTODESK_NEW_VISITORS_PER_MINUTE": "5"}
+    with running_server(tmp_path, env=env) as small:
+        async with httpx.AsyncClient(base_url=small.base_url) as http:
+            codes = [(await http.post("/api/visitor", json={})).status_code for _ in range(7)]
+            assert codes == [200] * 5 + [429, 429]
+            token = (await http.post("/api/visitor", json={})).json().get("token")
+            assert token is None
+            huge = await http.post("/api/visitor", content=b"{" + b" " * 10000 + b"}",
+                                   headers={"content-type": "application/json"})
+            assert huge.status_code == 413
