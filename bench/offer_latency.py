@@ -14,33 +14,49 @@ Measured, in the same run:
 1. one process: ``otodesk serve`` with default settings (SQLite in a temp var dir,
    in-memory bus);
 2. two processes: ``otodesk serve`` x2 on one PostgreSQL database (created for the run)
-   and one Redis database index (claimed for the run), customers on process A (started
-   first: it leads the router), agents on process B, so every command and every offer
-   crosses Redis;
-3. the floor: the round trip of a bare ``websockets`` echo server on 127.0.0.1, from this
-   same client process and library, one message in flight.
+   and one Redis database index (claimed for the run) under a namespace of its own
+   (``OTODESK_REDIS_NAMESPACE``: pub/sub channels are global to a Redis server, whatever
+   the index), customers on process A (started first: it leads the router), agents on
+   process B, so every command and every offer crosses Redis;
+3. the floor: the round trip of a bare ``websockets`` echo server on 127.0.0.1 (its own
+   process, uvloop like uvicorn) from this same client process and library, one message
+   in flight, on a quiet machine; the same echo is also probed every 20 ms while the calls
+   run, which shows how noisy the machine was meanwhile (the figures are only as good as
+   that probe: a shared 2-CPU box with browser tests running can add 100 ms hiccups).
+
+Also printed, to tell where the time goes: the ``call_me`` ack (customer side), the hub's
+own ``ping`` round trip (no routing, no database), the ``accept`` round trip, the CPU of
+every process while calling, the servers' RSS, and in Redis the size of the wall room's
+replay window.
 
 Agents are seeded through ``Repository.open(url, upgrade=True, password_hasher=cheap)``.
 Their session cookies are minted with the server's own ``Signer`` and the shared
 ``OTODESK_SECRET_KEY`` (``--login form`` logs in through ``POST /login`` instead; slow: the
 server re-hashes a cheap hash with its default argon2 parameters at first login, ~0.25 s
-of CPU each). Everything started is stopped, and the temp dir, the Redis keys and the
-PostgreSQL database are removed, also on failure or Ctrl-C. Never passes or fails on time.
+of CPU each). Customers get their tokens from ``POST /api/visitor`` (the servers run with
+``OTODESK_NEW_VISITORS_PER_MINUTE`` lifted: every bot comes from 127.0.0.1). Everything
+started is stopped, and the temp dir, the Redis keys and the PostgreSQL database are
+removed, also on failure, Ctrl-C or SIGTERM (a server's log is kept in the temp directory
+of the system if the run fails). Never passes or fails on time.
 
     .venv/bin/python bench/offer_latency.py [--agents 1000] [--waiting 1000] [--samples 400]
-        [--concurrency 1] [--only one|redis] [--profile DIR]
+        [--concurrency 1] [--only one|redis] [--dump calls.csv] [--profile DIR]
 
-The last line printed is one JSON object.
+About 3.5 minutes on a quiet 2-CPU machine with the defaults. The last line printed is one
+JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import ctypes
+import gc
 import json
 import os
+import re
 import resource
 import secrets
 import shutil
@@ -71,6 +87,7 @@ PASSWORD = "bench-password"
 BENCH_QUEUE, HOLD_QUEUE = "bench", "hold"
 SAMPLE_TIMEOUT = 30.0  # seconds for one offer to arrive before the bench gives up
 SETUP_TIMEOUT = 60.0   # seconds for one bot's connect / command during setup
+ECHO_BYTES = 850       # the echo floor's frame: about an offer's size
 PING_SPACING = 0.06    # seconds between hub pings: under the 20 messages/s rate limit
 TARGETS_MS = {"one_process": 25.0, "redis": 60.0}
 
@@ -132,7 +149,9 @@ class Server:
         var_dir.mkdir(parents=True, exist_ok=True)
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("OTODESK_")}
         self.env = {**inherited, "OTODESK_VAR_DIR": str(var_dir), "OTODESK_HOST": "127.0.0.1",
-                    "OTODESK_PORT": str(self.port), "PYTHONUNBUFFERED": "1", **env}
+                    "OTODESK_PORT": str(self.port), "PYTHONUNBUFFERED": "1",
+                    # Every bot comes from 127.0.0.1: lift the per-address limit on new visitors.
+                    "OTODESK_NEW_VISITORS_PER_MINUTE": "1000000", **env}
         self.log_path = var_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -167,6 +186,16 @@ class Server:
         kept = [line for line in self.log_path.read_text(errors="replace").splitlines()
                 if not line.startswith("INFO:     127.0.0.1:") and line.strip()]
         return "\n".join(kept[-lines:])
+
+    def warnings(self) -> collections.Counter:
+        """WARNING/ERROR lines of the log, counted by message (ids and numbers blurred)."""
+        counts: collections.Counter = collections.Counter()
+        if self.log_path.exists():
+            for line in self.log_path.read_text(errors="replace").splitlines():
+                match = re.match(r"\S+ \S+ (WARNING|ERROR|CRITICAL) (.*)", line)
+                if match:
+                    counts[re.sub(r"\d+(\.\d+)?", "N", f"{match[1]} {match[2]}")[:120]] += 1
+        return counts
 
     def keep_log(self) -> Path | None:
         """Copy the log out of the temp dir (on failure); return where."""
@@ -308,7 +337,15 @@ class Bots:
     async def customer(self) -> CustomerBot:
         """A new visitor (token from POST /api/visitor), connected and welcomed."""
         async with self.limit:
-            response = await self._http.post("/api/visitor", json={})
+            for attempt in range(3):
+                try:
+                    response = await self._http.post("/api/visitor", json={})
+                    break
+                except httpx.TransportError:
+                    # uvicorn closes idle keep-alive connections after 5 s; a POST that
+                    # races the close is lost: take another connection.
+                    if attempt == 2:
+                        raise
             response.raise_for_status()
             data = response.json()
             bot = CustomerBot(self.customer_url, hello={"token": data["token"],
@@ -365,28 +402,44 @@ async def gather_in_batches(make: Callable[[int], Any], count: int, label: str) 
 # -- measurements ------------------------------------------------------------------------
 
 
-async def measure_echo(round_trips: int, payload_bytes: int) -> dict[str, float]:
-    """The floor: websockets client -> bare websockets echo server (own process) -> back."""
-    process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE,
-                               preexec_fn=_die_with_parent)
-    try:
-        port = int(await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30))
-        message = json.dumps({"type": "offer", "seq": 1, "pad": "x" * max(0, payload_bytes - 40)})
+class EchoServer:
+    """A bare ``websockets`` echo server in its own process, for the floor."""
+
+    def __init__(self, payload_bytes: int = ECHO_BYTES):
+        self.message = json.dumps({"type": "offer", "seq": 1, "pad": "x" * max(0, payload_bytes - 40)})
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+
+    async def start(self) -> "EchoServer":
+        self.process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE,
+                                        preexec_fn=_die_with_parent)
+        self.port = int(await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), 30))
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(10)
+            if self.process.poll() is None:
+                self.process.kill()
+
+    async def round_trips(self, count: int, *, warmup: int = 200, spacing: float = 0.0,
+                          stop: asyncio.Event | None = None) -> list[float]:
+        """One message in flight; ``stop`` ends it early (the probe during the calls)."""
         samples = []
-        async with websockets.connect(f"ws://127.0.0.1:{port}/", max_size=2**22) as socket:
-            for i in range(200 + round_trips):
+        async with websockets.connect(f"ws://127.0.0.1:{self.port}/", max_size=2**22) as socket:
+            for i in range(warmup + count):
+                if stop is not None and stop.is_set():
+                    break
                 started = time.perf_counter()
-                await socket.send(message)
+                await socket.send(self.message)
                 json.loads(await socket.recv())
-                if i >= 200:
+                if i >= warmup:
                     samples.append((time.perf_counter() - started) * 1000)
-        return summary(samples)
-    finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
-        if process.poll() is None:
-            process.kill()
+                if spacing:
+                    await asyncio.sleep(spacing)
+        return samples
 
 
 async def measure_pings(bot, count: int, spacing: float) -> dict[str, float]:
@@ -410,6 +463,8 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
                          concurrency: int) -> dict[str, Any]:
     """Each customer calls once; time call_me -> offer on the agent's socket."""
     offer_ms: list[float] = []
+    rows: list[tuple] = []  # (index, started at epoch s, offer ms, ack ms) for --dump
+    leg_ms: list[float] = []
     ack_ms: list[float] = []
     accept_ms: list[float] = []
     offer_bytes: list[int] = []
@@ -441,6 +496,9 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
             del bots.offers[name]
             if index >= warmup:
                 offer_ms.append((offer["_rx"] - started) * 1000)
+                leg_ms.append((offer["_rx"] - ack["_rx"]) * 1000)
+                rows.append((index, time.time() - (time.perf_counter() - started),
+                             offer_ms[-1], (ack["_rx"] - started) * 1000))
                 ack_ms.append((ack["_rx"] - started) * 1000)
                 accept_ms.append((accepted - accept_started) * 1000)
                 offer_bytes.append(len(json.dumps({k: v for k, v in offer.items() if k != "_rx"})))
@@ -448,7 +506,8 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    return {"offer": summary(offer_ms), "ack": summary(ack_ms), "accept": summary(accept_ms),
+    return {"offer": summary(offer_ms), "ack": summary(ack_ms), "leg": summary(leg_ms),
+            "accept": summary(accept_ms), "rows": rows,
             "offer_bytes": int(statistics.median(offer_bytes)), "seconds": elapsed,
             "calls_per_second": len(customers) / elapsed}
 
@@ -469,9 +528,16 @@ async def seed(url: str, agents: int) -> list[tuple[str, str]]:
         return await gather_in_batches(add, agents, "seeded agents")
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 async def run_deployment(label: str, customer_server: Server, agent_server: Server, secret: str,
                          args: argparse.Namespace, agent_ids: list[tuple[str, str]],
-                         profiler: Profiler) -> dict[str, Any]:
+                         profiler: Profiler, echo: EchoServer) -> dict[str, Any]:
     bots = Bots(customer_server.base_url, agent_server.base_url, secret, args.connect_concurrency)
     try:
         t = time.perf_counter()
@@ -489,29 +555,44 @@ async def run_deployment(label: str, customer_server: Server, agent_server: Serv
         callers = await gather_in_batches(lambda i: bots.customer(), total, "callers")
         t_callers = time.perf_counter() - t
         await asyncio.sleep(args.settle)  # let fire-and-forget presence notes drain
+        # This process holds thousands of bots: keep its own full GC passes out of the figures.
+        gc.collect()
+        gc.freeze()
         log(f"  [{label}] setup done ({SetupStats.not_ready_retries} not_ready retries so far); "
             "hub ping on an idle agent socket...")
         ping = await measure_pings(bots.agents[0], args.pings, PING_SPACING)
         pids = {s.name: s.pid for s in dict.fromkeys((customer_server, agent_server))}
+        pids["bench"] = os.getpid()
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        profiler.start(label, pids)
+        load_before = os.getloadavg()[0]
+        profiler.start(label, {k: v for k, v in pids.items() if k != "bench"})
         log(f"  [{label}] {total} calls ({args.warmup} warm-up), {args.concurrency} in flight...")
+        # The machine's own noise meanwhile: an echo round trip every 20 ms from this loop.
+        stop_probe = asyncio.Event()
+        probe = asyncio.create_task(echo.round_trips(10**9, warmup=0, spacing=0.02, stop=stop_probe))
         try:
             result = await measure_offers(bots, callers, args.warmup, args.concurrency)
         finally:
             profiler.stop()
+            stop_probe.set()
+            probe_ms = await probe
         result["cpu"] = {name: (cpu_seconds(pid) - cpu_before[name]) / result["seconds"]
                          for name, pid in pids.items()}
+        result["echo_probe"] = summary(probe_ms)
+        result["load"] = (load_before, os.getloadavg()[0])
+        result["rss_mb"] = {name: rss_mb(pid) for name, pid in pids.items() if name != "bench"}
         result["ping"] = ping
         result["setup_seconds"] = {"waiting": t_waiting, "agents": t_agents, "callers": t_callers}
         result["stray_offers"] = bots.stray_offers
         result["not_ready_retries"] = SetupStats.not_ready_retries
         return result
     finally:
+        gc.unfreeze()
         await bots.close()
 
 
-async def one_process(args: argparse.Namespace, tmp: Path, profiler: Profiler) -> dict[str, Any]:
+async def one_process(args: argparse.Namespace, tmp: Path, profiler: Profiler,
+                      echo: EchoServer) -> dict[str, Any]:
     var_dir = tmp / "one"
     url = f"sqlite+aiosqlite:///{var_dir / 'otodesk.db'}"  # what Settings picks for this var dir
     secret = secrets.token_urlsafe(32)
@@ -521,9 +602,10 @@ async def one_process(args: argparse.Namespace, tmp: Path, profiler: Profiler) -
     server = Server("one", var_dir, {"OTODESK_SECRET_KEY": secret})
     try:
         await server.start()
-        result = await run_deployment("one", server, server, secret, args, agent_ids, profiler)
+        result = await run_deployment("one", server, server, secret, args, agent_ids, profiler, echo)
         health = await server.health()
         result["leader"] = "one" if health["leader"] else "?"
+        result["warnings"] = server.warnings()
         return result
     except BaseException:
         log(f"--- one-process server log (tail, access lines left out; whole log: "
@@ -534,8 +616,12 @@ async def one_process(args: argparse.Namespace, tmp: Path, profiler: Profiler) -
 
 
 @contextlib.asynccontextmanager
-async def redis_database(url: str):
-    """Claim an empty Redis database index for the run; delete what was written there after."""
+async def redis_database(url: str, namespace: str):
+    """Claim an empty Redis database index for the run; delete what was written there after.
+
+    The servers also get their own ``OTODESK_REDIS_NAMESPACE``: a database index does not
+    separate pub/sub channels, which are global to the Redis server.
+    """
     base = url.rstrip("/")
     token = secrets.token_hex(8)
     for index in range(15, 0, -1):
@@ -554,7 +640,8 @@ async def redis_database(url: str):
     try:
         yield f"{base}/{index}"
     finally:
-        keys = [key async for key in client.scan_iter(match="otodesk:*", count=1000)]
+        keys = [key for pattern in (f"{namespace}:*", "otodesk:*")
+                async for key in client.scan_iter(match=pattern, count=1000)]
         for start in range(0, len(keys), 500):
             await client.delete(*keys[start:start + 500])
         await client.delete("otodesk-bench:claim")
@@ -579,16 +666,31 @@ async def postgres_database(admin_url: str):
         await admin.close()
 
 
-async def two_processes(args: argparse.Namespace, tmp: Path, profiler: Profiler) -> dict[str, Any]:
+async def wall_replay(redis_url: str, namespace: str) -> dict[str, float]:
+    """What the wall room's replay window holds in Redis (the router publishes a wall a second)."""
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        key = f"{namespace}:replay:wall"
+        count = await client.zcard(key)
+        size = await client.execute_command("MEMORY", "USAGE", key, "SAMPLES", "0") or 0
+        last = await client.zrange(key, -1, -1)
+        return {"walls": count, "mb": size / 1e6, "last_bytes": len(last[0]) if last else 0}
+    finally:
+        await client.aclose()
+
+
+async def two_processes(args: argparse.Namespace, tmp: Path, profiler: Profiler,
+                        echo: EchoServer) -> dict[str, Any]:
     secret = secrets.token_urlsafe(32)
+    namespace = f"otodesk-bench-{secrets.token_hex(4)}"
     async with postgres_database(args.postgres_url) as database_url, \
-            redis_database(args.redis_url) as redis_url:
+            redis_database(args.redis_url, namespace) as redis_url:
         t = time.perf_counter()
         agent_ids = await seed(database_url, args.agents)
         log(f"  [redis] seeded {args.agents} agents in PostgreSQL in {time.perf_counter() - t:.1f} s; "
             f"bus {redis_url}")
         env = {"OTODESK_SECRET_KEY": secret, "OTODESK_DATABASE_URL": database_url,
-               "OTODESK_REDIS_URL": redis_url}
+               "OTODESK_REDIS_URL": redis_url, "OTODESK_REDIS_NAMESPACE": namespace}
         a = Server("A", tmp / "A", {**env, "OTODESK_PROCESS_ID": "bench-A"})
         b = Server("B", tmp / "B", {**env, "OTODESK_PROCESS_ID": "bench-B"})
         try:
@@ -599,11 +701,13 @@ async def two_processes(args: argparse.Namespace, tmp: Path, profiler: Profiler)
                     raise RuntimeError("process A never took the router lease")
                 await asyncio.sleep(0.1)
             await b.start()
-            result = await run_deployment("redis", a, b, secret, args, agent_ids, profiler)
+            result = await run_deployment("redis", a, b, secret, args, agent_ids, profiler, echo)
+            result["wall_replay"] = await wall_replay(redis_url, namespace)
             leaders = [s.name for s in (a, b) if (await s.health())["leader"]]
             if len(leaders) != 1:
                 raise RuntimeError(f"expected one router leader, got {leaders}")
             result["leader"] = leaders[0]
+            result["warnings"] = a.warnings() + b.warnings()
             return result
         except BaseException:
             for server in (a, b):
@@ -620,16 +724,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     profiler = Profiler(Path(args.profile) if args.profile else None, args.profile_format)
     results: dict[str, Any] = {}
     started = time.perf_counter()
+    echo = EchoServer(payload_bytes=ECHO_BYTES)
     try:
+        await echo.start()
         log(f"echo floor: {args.echo} round trips...")
-        results["echo"] = await measure_echo(args.echo, payload_bytes=1500)
+        results["echo"] = summary(await echo.round_trips(args.echo))
         if args.only in (None, "one"):
             log("one process (SQLite, in-memory bus)...")
-            results["one_process"] = await one_process(args, tmp, profiler)
+            results["one_process"] = await one_process(args, tmp, profiler, echo)
         if args.only in (None, "redis"):
             log("two processes (PostgreSQL, Redis bus)...")
-            results["redis"] = await two_processes(args, tmp, profiler)
+            results["redis"] = await two_processes(args, tmp, profiler, echo)
     finally:
+        echo.stop()
         profiler.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     results["seconds"] = time.perf_counter() - started
@@ -642,7 +749,7 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
           f"{args.agents} agents available, {args.waiting} customers waiting, {args.samples} calls "
           f"after {args.warmup} warm-up, {args.concurrency} in flight; Python {sys.version.split()[0]}, "
           f"websockets {websockets.__version__}, {os.cpu_count()} CPUs")
-    print(f"  echo floor (bare websockets echo server, 127.0.0.1, 1.5 KB): {fmt(echo)}")
+    print(f"  echo floor (bare websockets echo server, 127.0.0.1, {ECHO_BYTES} B, quiet): {fmt(echo)}")
     figures: dict[str, Any] = {}
     titles = {"one_process": "one process (SQLite file, in-memory bus)",
               "redis": "two processes (PostgreSQL, Redis bus; customers on A, agents on B)"}
@@ -651,15 +758,27 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
         if result is None:
             continue
         cpu = ", ".join(f"{name} {share * 100:.0f}%" for name, share in result["cpu"].items())
+        rss = ", ".join(f"{name} {mb:.0f} MB" for name, mb in result["rss_mb"].items())
         setup = result["setup_seconds"]
         print(f"  {title}, router led by {result['leader']}:")
         print(f"    offer         {fmt(result['offer'])}")
-        print(f"    call_me ack   {fmt(result['ack'])}")
+        print(f"    call_me ack   {fmt(result['ack'])}  (customer socket, same clock)")
+        print(f"    ack -> offer  {fmt(result['leg'])}  (the router's leg, roughly)")
         print(f"    accept ack    {fmt(result['accept'])}")
-        print(f"    hub ping      {fmt(result['ping'])}  (idle, before the calls)")
-        print(f"    {result['calls_per_second']:.1f} calls/s end to end; server CPU while calling: {cpu}; "
-              f"offer frame {result['offer_bytes']} B; setup {setup['waiting']:.0f} s waiting customers, "
-              f"{setup['agents']:.0f} s agents, {setup['callers']:.0f} s callers")
+        print(f"    hub ping      {fmt(result['ping'])}  (agent socket, idle, before the calls)")
+        print(f"    echo probe    {fmt(result['echo_probe'])}  (every 20 ms during the calls: machine noise)")
+        print(f"    {result['calls_per_second']:.1f} calls/s end to end (call, offer, accept, end, wrap-up); "
+              f"CPU while calling: {cpu}; load average {result['load'][0]:.1f} -> {result['load'][1]:.1f}; "
+              f"server RSS after: {rss}")
+        print(f"    offer frame {result['offer_bytes']} B; setup: {setup['waiting']:.0f} s waiting customers, "
+              f"{setup['agents']:.0f} s agents, {setup['callers']:.0f} s callers; "
+              f"{result['not_ready_retries']} not_ready answers retried during setup")
+        for message, count in result["warnings"].most_common(8):
+            print(f"    server log: {count} x {message}")
+        if "wall_replay" in result:
+            wall = result["wall_replay"]
+            print(f"    Redis replay window of the 'wall' room: {wall['walls']} walls, {wall['mb']:.1f} MB "
+                  f"(last wall {wall['last_bytes'] / 1000:.0f} KB)")
         target = TARGETS_MS[key]
         p99 = result["offer"]["p99"]
         print(f"    p99 {p99:.2f} ms vs target {target:.0f} ms: {'met' if p99 <= target else 'MISSED'}; "
@@ -669,13 +788,25 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
         figures[f"{key}_max_ms"] = round(result["offer"]["max"], 3)
         figures[f"{key}_callme_ack_p50_ms"] = round(result["ack"]["p50"], 3)
         figures[f"{key}_ping_p99_ms"] = round(result["ping"]["p99"], 3)
+        figures[f"{key}_echo_probe_p99_ms"] = round(result["echo_probe"]["p99"], 3)
         figures[f"{key}_p99_over_echo_p99_ratio"] = round(p99 / echo["p99"], 2)
+    if "one_process" in results and "redis" in results:
+        print(f"  ratios: one-process p99 / echo p99 = x{figures['one_process_p99_over_echo_p99_ratio']}, "
+              f"Redis p99 / echo p99 = x{figures['redis_p99_over_echo_p99_ratio']}, "
+              f"Redis p99 / one-process p99 = x{figures['redis_p99_ms'] / figures['one_process_p99_ms']:.2f}")
     figures["echo_p50_ms"] = round(echo["p50"], 4)
     figures["echo_p99_ms"] = round(echo["p99"], 4)
     figures.update(agents=args.agents, waiting=args.waiting, samples=args.samples,
                    warmup=args.warmup, concurrency=args.concurrency,
                    total_seconds=round(results["seconds"], 1))
     print(f"  whole run: {results['seconds']:.0f} s")
+    if args.dump:
+        with open(args.dump, "w") as out:
+            out.write("deployment,index,started_at_epoch_s,offer_ms,ack_ms\n")
+            for key in titles:
+                for row in results.get(key, {}).get("rows", []):
+                    out.write(f"{key},{row[0]},{row[1]:.6f},{row[2]:.3f},{row[3]:.3f}\n")
+        print(f"  samples written to {args.dump}")
     return figures
 
 
@@ -699,6 +830,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="Redis server; an empty database index 1-15 is claimed for the run")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="an existing database to connect to for CREATE/DROP DATABASE")
+    parser.add_argument("--dump", metavar="CSV", help="write every timed call to this CSV file")
     parser.add_argument("--profile", metavar="DIR", help="py-spy record the server(s) while calling")
     parser.add_argument("--profile-format", choices=("flamegraph", "raw", "speedscope"), default="flamegraph")
     args = parser.parse_args(argv)

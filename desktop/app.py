@@ -20,13 +20,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.websockets import WebSocket
 
+from cobrowse import routes as cobrowse_routes
+from cobrowse.feature import cobrowse_features
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
 from desktop.routing_service import PROCESS_HEARTBEAT, SYSTEM_ROOM, RoutingService
 from desktop.settings import Settings
+from desktop import voice as voice_module
+from desktop.voice import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
-from desktop.web import pages, shop
+from desktop.privacy import RetentionJob
+from desktop.web import api, customer_pages, mydata, pages, shop
 from desktop.web.auth import Signer
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
@@ -56,6 +61,10 @@ def create_app(settings: Settings) -> Starlette:
                           settings=settings, presence=presence)
             # Features (co-browse, voice...) plug their messages into these roles.
             features: dict[str, tuple] = {"customer": (), "agent": (), "supervisor": ()}
+            cobrowse = cobrowse_features(repo=repo, bus=bus, settings=settings)
+            features = {role: (*features[role], *cobrowse[role]) for role in features}
+            voice = VoiceFeature.create(repo=repo, bus=bus, router=router, settings=settings)
+            features = {role: (*features[role], voice) for role in features}
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
@@ -68,13 +77,15 @@ def create_app(settings: Settings) -> Starlette:
             ), allowed_origins=settings.allowed_origins)
             tasks = [asyncio.create_task(routing.run(), name="routing"),
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
-                     asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat")]
+                     asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
+                     asyncio.create_task(RetentionJob(repo, settings).run(), name="retention")]
             try:
                 yield
             finally:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                await voice.aclose()
 
     async def customer_socket(websocket: WebSocket) -> None:
         await websocket.app.state.hub.serve(websocket, handlers["customer"])
@@ -88,13 +99,17 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *shop.routes,
         *pages.routes,
+        *cobrowse_routes.routes,
+        *voice_module.routes,
+        *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
-                             allow_methods=["POST"], allow_headers=["content-type"])]
+                             allow_methods=["GET", "POST", "PATCH"],
+                             allow_headers=["content-type", "x-otodesk-visitor"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.signer = Signer(settings.secret_key)

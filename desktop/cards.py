@@ -46,14 +46,14 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
     callback = await repo.get_callback(callback_id)
     if callback is None:
         return None
-    customer = await repo.get_customer(callback.customer_id)
+    # A merged customer's callback shows the whole person's record.
+    customer = await repo.resolve_customer(callback.customer_id)
     visitor = await repo.get_visitor(callback.visitor_id) if callback.visitor_id else None
     trail = await repo.trail(callback.visitor_id, limit=TRAIL_LENGTH) if callback.visitor_id else []
-    previous = [
-        event for event in await repo.timeline(callback.customer_id, limit=PREVIOUS_CONTACTS + 10,
-                                                kinds=CONTACT_KINDS)
-        if event.callback_id != callback_id
-    ][:PREVIOUS_CONTACTS]
+    history = await repo.customer_timeline(callback.customer_id, limit=PREVIOUS_CONTACTS + 10,
+                                           kinds=CONTACT_KINDS)
+    previous = [event for event in history.events
+                if event.callback_id != callback_id][:PREVIOUS_CONTACTS]
     page = None
     if visitor is not None and visitor.current_url:
         page = {"url": visitor.current_url, "title": visitor.current_title or "",

@@ -1,4 +1,4 @@
-"""The ``otodesk`` command: serve, demo, user add, db upgrade."""
+"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import."""
 
 from __future__ import annotations
 
@@ -37,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the Alembic migrations")
 
+    apikey = commands.add_parser("apikey", help="REST API keys").add_subparsers(dest="action", required=True)
+    create_key = apikey.add_parser("create", help="make a key (printed once, stored hashed)")
+    create_key.add_argument("name", help="what the key is for, e.g. 'shop backend'")
+    create_key.add_argument("--site", default="default")
+    revoke_key = apikey.add_parser("revoke", help="revoke a key by its id")
+    revoke_key.add_argument("key_id")
+    apikey.add_parser("list", help="list keys (never the keys themselves)")
+
+    importer = commands.add_parser("import", help="import the site's customers, orders or products (CSV)")
+    importer.add_argument("kind", choices=("customers", "orders", "products"))
+    importer.add_argument("file", help="CSV with a header row (see docs/api.md)")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides = {k: v for k, v in (("host", getattr(args, "host", None)),
@@ -60,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             print("otodesk: the password must have at least 8 characters", file=sys.stderr)
             return 2
         return asyncio.run(_add_user(settings, args, password))
+    if args.command in ("apikey", "import"):
+        from desktop.ccr_cli import run
+
+        return run(settings, args)
     if args.command == "db":
         from desktop.repository.migrate import upgrade_database
         upgrade_database(settings.effective_database_url)

@@ -64,6 +64,13 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     #: Where customer phone numbers without a + are assumed to be.
     default_region: str = "US"
+    #: The site's identity-verification secret: ``otodesk.identify({userId, userHash})``
+    #: links records only when userHash = hex HMAC-SHA256(secret, userId). Empty: never.
+    identity_secret: str = ""
+    #: Days raw browsing trails (page views) are kept; 0 keeps them forever.
+    retention_days: float = 0.0
+    #: Seconds between two runs of the retention job.
+    retention_interval: float = 3600.0
 
     # Routing, all durations in seconds.
     offer_timeout: float = 20.0
@@ -88,6 +95,15 @@ class Settings:
     heartbeat_interval: float = 15.0
     replay_window: int = 500
 
+    # Voice (signaling/voice). ICE servers as the browser's RTCIceServer list:
+    # [{"urls": "turn:turn.example.com:3478", "username": "...", "credential": "..."}].
+    # Empty: host candidates only (a LAN). Never aiortc's default public STUN.
+    ice_servers: tuple[dict, ...] = ()
+    #: Calls one process anchors at most; more are refused with ``capacity``.
+    voice_max_calls: int = 100
+    #: Queues whose calls are recorded ("*": all), into ``var_dir/recordings``.
+    voice_recording: tuple[str, ...] = ()
+
     # Many processes.
     leader_lease: float = 5.0
     process_id: str = ""
@@ -111,6 +127,9 @@ class Settings:
             secret_key=_env("SECRET_KEY", "") or _stored_secret(var_dir),
             allowed_origins=_list("ALLOWED_ORIGINS", ()),
             default_region=_env("DEFAULT_REGION", "US"),
+            identity_secret=_env("IDENTITY_SECRET", ""),
+            retention_days=_float("RETENTION_DAYS", 0.0),
+            retention_interval=_float("RETENTION_INTERVAL", 3600.0),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
@@ -121,10 +140,24 @@ class Settings:
             callme_window=_float("CALLME_WINDOW", 600.0),
             new_visitors_per_minute=_int("NEW_VISITORS_PER_MINUTE", 120),
             leader_lease=_float("LEADER_LEASE", 5.0),
+            ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
+            voice_max_calls=_int("VOICE_MAX_CALLS", 100),
+            voice_recording=_list("VOICE_RECORDING", ()),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _ice_servers(text: str | None) -> tuple[dict, ...]:
+    """OTODESK_ICE_SERVERS: a JSON list of {"urls", "username"?, "credential"?}."""
+    if not text:
+        return ()
+    import json
+    servers = json.loads(text)
+    if not isinstance(servers, list) or not all(isinstance(s, dict) and s.get("urls") for s in servers):
+        raise ValueError('OTODESK_ICE_SERVERS must be a JSON list like [{"urls": "stun:host:3478"}]')
+    return tuple({k: s[k] for k in ("urls", "username", "credential") if k in s} for s in servers)
 
 
 def _stored_secret(var_dir: Path) -> str:

@@ -9,6 +9,7 @@ the repository here, on whichever process holds their socket.
 from __future__ import annotations
 
 import collections
+import hashlib
 import itertools
 import time
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from desktop.cards import agent_public, contact_card
+from desktop.identity import verify_user_hash
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
@@ -207,16 +209,30 @@ class CustomerHandler(_Base):
             return offer.agent_id if offer else None
         return None
 
-    async def on_identify(self, session: Session, message: protocol.Identify) -> None:
+    async def on_identify(self, session: Session, message: protocol.Identify) -> dict[str, Any]:
         phone = None
         if message.phone:
             try:
                 phone = normalize_phone(message.phone, default_region=self.settings.default_region)
             except PhoneRejected as exc:
                 raise ProtocolError(exc.code, str(exc)) from None
-        # Unverified hints only: linking records by a verified user id is issue 4's.
-        await self.repo.update_customer(session.data["customer_id"], name=message.name,
-                                        email=message.email, phone=phone)
+        verified = False
+        if message.user_id is not None:
+            # Only the site's HMAC links records; a bare user id is refused, not stored.
+            if not verify_user_hash(self.settings.identity_secret, message.user_id, message.user_hash):
+                raise ProtocolError(ErrorCode.IDENTITY_UNVERIFIED,
+                                    "user_hash is not the HMAC-SHA256 of user_id with this site's "
+                                    "identity secret; nothing was linked")
+            customer = await self.repo.link_verified_user(session.identity, message.user_id,
+                                                          now=self.clock())
+            session.data["customer_id"] = customer.id
+            verified = True
+        customer_id = session.data["customer_id"]
+        await self.repo.update_customer(customer_id, name=message.name, email=message.email,
+                                        phone=phone)
+        await self.repo.record_identity_hints(customer_id, email=message.email, phone=phone,
+                                              now=self.clock())
+        return {"customer_id": customer_id, "verified": verified}
 
     async def on_setcontext(self, session: Session, message: protocol.SetContext) -> None:
         if len(message.context) > MAX_CONTEXT_KEYS:
@@ -252,10 +268,13 @@ class CustomerHandler(_Base):
         if not await self.bus.hit(f"callme:visitor:{session.identity}", limit=limit, window=window, now=now):
             raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
                                 f"at most {limit} callback requests in {minutes} minutes; please wait")
-        if phone and not await self.bus.hit(f"callme:phone:{phone}", limit=limit, window=window, now=now):
+        # The key holds a digest, not the number: Redis keeps no phone (erasure).
+        phone_key = hashlib.sha256(f"{self.settings.secret_key}:{phone}".encode()).hexdigest()[:32] if phone else ""
+        if phone and not await self.bus.hit(f"callme:phone:{phone_key}", limit=limit, window=window, now=now):
             raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
                                 f"at most {limit} callback requests per phone number in {minutes} minutes")
-        customer = await self.repo.get_customer(session.data["customer_id"])
+        # The whole person's record (a merged customer reads as its head): its tier counts.
+        customer = await self.repo.resolve_customer(session.data["customer_id"])
         if customer is not None and not customer.name:
             await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
         callback = await self.repo.create_callback(
@@ -267,6 +286,9 @@ class CustomerHandler(_Base):
         )
         # Committed above; only now may the router hear of it.
         await self.router.notify("callback_added", callback_id=callback.id)
+        if phone:  # findable by this number from now on (a hint: it links nothing)
+            await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
+                                                  source="callback", now=now)
         return {"callback_id": callback.id}
 
     async def on_cancel(self, session: Session, message: protocol.Cancel) -> None:
@@ -338,9 +360,11 @@ class SupervisorHandler(_Base):
 
     async def _welcome(self, session: Session) -> dict[str, Any]:
         last = await self.bus.last_seq(WALL_ROOM)
-        latest = await self.bus.replay(WALL_ROOM, max(0, last - 1)) if last else None
-        if latest:
-            wall = dict(latest[-1][1])
+        # The wall room also carries voice events: the newest "wall" among the last few.
+        latest = await self.bus.replay(WALL_ROOM, max(0, last - 50)) if last else None
+        walls = [event for _seq, event in latest or () if event.get("type", "wall") == "wall"]
+        if walls:
+            wall = dict(walls[-1])
             wall.pop("type", None)
             return wall
         await self.router.notify("wall")

@@ -25,6 +25,9 @@ __all__ = [
     "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel",
     "SetState", "Accept", "Decline", "End", "WrapUp",
     "ErrorCode",
+    "CobrowseAnswer", "CobrowseEvents", "CobrowseChunk", "CobrowseStop", "CobrowseResume",
+    "CobrowseRequest", "CobrowseView", "CobrowsePointer", "CobrowseEnd",
+    "VoiceOffer", "VoiceControl",
 ]
 
 VERSION = 1
@@ -53,6 +56,10 @@ class ErrorCode:
     INVALID_STATE = "invalid_state"
     UNKNOWN_QUEUE = "unknown_queue"
     BAD_TIME = "bad_time"
+    IDENTITY_UNVERIFIED = "identity_unverified"  # identify's user_hash does not match user_id
+    BAD_SDP = "bad_sdp"                  # voice: an SDP offer that can't be used
+    ALREADY_CONNECTED = "already_connected"  # voice: a second offer for a live leg
+    CAPACITY = "capacity"                # voice: this server carries as many calls as it may
     INTERNAL = "internal"
 
 
@@ -172,9 +179,150 @@ class WrapUp(_In, tag="wrap_up"):
     note: LongText = ""
 
 
-CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel
-AgentMessage = Hello | Ping | SetState | Accept | Decline | End | WrapUp
-SupervisorMessage = Hello | Ping
+# -- co-browse (issue 3; cobrowse/feature.py) ---------------------------------
+# Customer: answer an agent's request, send rrweb events (batched; a batch too
+# big for one message in ordered pieces), stop, resume on a new page load.
+# Agent / supervisor: ask to see the page, watch a share midway, point, end.
+
+class CobrowseAnswer(_In, tag="cobrowse_answer"):
+    """The customer's answer to ``cobrowse_request``; accepting acks with ``token``."""
+
+    id: CommandId
+    request_id: ShortText
+    accept: bool
+
+
+class CobrowseEvents(_In, tag="cobrowse_events"):
+    """rrweb events recorded since the last batch (about every 100 ms)."""
+
+    events: list[dict[str, Any]]
+
+
+class CobrowseChunk(_In, tag="cobrowse_chunk"):
+    """Piece ``index`` (from 0) of ``total`` of one batch's JSON text (a full snapshot)."""
+
+    batch: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    index: Annotated[int, msgspec.Meta(ge=0)]
+    total: Annotated[int, msgspec.Meta(ge=1)]
+    data: str
+
+
+class CobrowseStop(_In, tag="cobrowse_stop"):
+    """The customer stops sharing (also withdraws from a pending request)."""
+
+    id: CommandId | None = None
+
+
+class CobrowseResume(_In, tag="cobrowse_resume"):
+    """A new page of a share in progress: ``token`` is the ack of the accepting answer."""
+
+    id: CommandId
+    token: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+class CobrowseRequest(_In, tag="cobrowse_request"):
+    """The agent asks to see the page of the customer of ``callback_id``."""
+
+    id: CommandId
+    callback_id: ShortText
+
+
+class CobrowseView(_In, tag="cobrowse_view"):
+    """Watch a share in progress (a supervisor, or the agent after a reload)."""
+
+    id: CommandId
+    visitor_id: ShortText
+
+
+class CobrowsePointer(_In, tag="cobrowse_pointer"):
+    """Where the viewer points: rrweb node id and offset in it (0..1), page coordinates as a fallback."""
+
+    visitor_id: ShortText
+    node: int | None = None
+    fx: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
+    fy: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
+    x: float = 0
+    y: float = 0
+
+
+class CobrowseEnd(_In, tag="cobrowse_end"):
+    """Stop watching; the agent who asked also ends the customer's share."""
+
+    id: CommandId
+    visitor_id: ShortText
+
+
+class DocPush(_In, tag="doc_push"):
+    """The agent opens a library document on the customer's page (acks ``push_id``, ``visitor_id``)."""
+
+    id: CommandId
+    callback_id: ShortText
+    document_id: ShortText
+
+
+class DocPage(_In, tag="doc_page"):
+    """A page turn or zoom of a pushed document, from either side (agents name ``visitor_id``)."""
+
+    push_id: ShortText
+    page: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+    zoom: Annotated[float, msgspec.Meta(ge=0.25, le=5)] = 1.0
+    #: Pages in the document, once the customer's side has opened it.
+    pages: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    visitor_id: ShortText | None = None
+    id: CommandId | None = None
+
+
+class DocClose(_In, tag="doc_close"):
+    """The customer closes a pushed document, or the agent takes it back."""
+
+    push_id: ShortText
+    visitor_id: ShortText | None = None
+    id: CommandId | None = None
+
+
+CobrowseCustomerMessage = (CobrowseAnswer | CobrowseEvents | CobrowseChunk | CobrowseStop | CobrowseResume
+                           | DocPage | DocClose)
+CobrowseViewerMessage = CobrowseRequest | CobrowseView | CobrowsePointer | CobrowseEnd | DocPush | DocPage | DocClose
+
+
+# -- voice (issue 5; desktop/voice.py, signaling/voice/) ----------------------
+# Each browser makes one RTCPeerConnection to the server's media anchor. The
+# offer is complete (non-trickle: the browser waited for ICE gathering); the
+# ack carries the answer. Who hears whom is changed with ``voice_control``.
+
+Sdp = Annotated[str, msgspec.Meta(min_length=1, max_length=32 * 1024)]
+
+
+class VoiceOffer(_In, tag="voice_offer"):
+    """This participant's SDP offer for the call of ``callback_id``; the ack has ``sdp`` (the answer).
+
+    Audio m-lines only: the first sends the microphone (and receives the other
+    party), an optional second receives an extra voice (a supervisor's, or for
+    a supervisor the agent's). ``mode`` is for supervisors: how they join.
+    """
+
+    id: CommandId
+    callback_id: ShortText
+    sdp: Sdp
+    mode: Literal["listen", "whisper", "barge"] | None = None
+
+
+class VoiceControl(_In, tag="voice_control"):
+    """Customer: mute, unmute, hangup, and consent / refuse when asked to be recorded.
+    Agent: mute, unmute, hold, resume, hangup. Supervisor: listen, whisper, barge, leave."""
+
+    id: CommandId
+    callback_id: ShortText
+    action: Literal["mute", "unmute", "hold", "resume", "hangup", "listen", "whisper", "barge", "leave",
+                    "consent", "refuse"]
+
+
+VoiceMessage = VoiceOffer | VoiceControl
+
+
+CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | CobrowseCustomerMessage | VoiceMessage
+AgentMessage = Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
+SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
 
 _decoders = {
     "customer": msgspec.json.Decoder(CustomerMessage),

@@ -16,6 +16,15 @@ const FILES = [
   ["uplot/dist/uPlot.iife.min.js", "uplot/uPlot.iife.min.js"],
   ["uplot/dist/uPlot.min.css", "uplot/uPlot.min.css"],
   ["uplot/LICENSE", "uplot/LICENSE"],
+  // Co-browse: the recorder (fetched by the widget only after the customer's consent)
+  // and the live replayer of the desk. The umd files define globals rrwebRecord/rrwebReplay.
+  ["@rrweb/record/umd/record.min.js", "rrweb/record.min.js"],
+  ["@rrweb/replay/umd/replay.min.js", "rrweb/replay.min.js"],
+  ["@rrweb/replay/dist/style.min.css", "rrweb/replay.min.css"],
+  // Pushed documents: pdf.js (legacy build, for older browsers too), fetched only when a PDF is opened.
+  ["pdfjs-dist/legacy/build/pdf.min.mjs", "pdfjs/pdf.min.mjs"],
+  ["pdfjs-dist/legacy/build/pdf.worker.min.mjs", "pdfjs/pdf.worker.min.mjs"],
+  ["pdfjs-dist/LICENSE", "pdfjs/LICENSE"],
 ];
 
 let missing = 0;

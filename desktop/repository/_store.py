@@ -25,6 +25,12 @@ VISITORS: Table = models.Visitor.__table__  # type: ignore[assignment]
 CALLBACKS: Table = models.Callback.__table__  # type: ignore[assignment]
 OFFERS: Table = models.Offer.__table__  # type: ignore[assignment]
 CONTACT_EVENTS: Table = models.ContactEvent.__table__  # type: ignore[assignment]
+IDENTITIES: Table = models.Identity.__table__  # type: ignore[assignment]
+MERGES: Table = models.CustomerMerge.__table__  # type: ignore[assignment]
+PRODUCTS: Table = models.Product.__table__  # type: ignore[assignment]
+ORDERS: Table = models.Order.__table__  # type: ignore[assignment]
+API_KEYS: Table = models.ApiKey.__table__  # type: ignore[assignment]
+ERASURES: Table = models.Erasure.__table__  # type: ignore[assignment]
 
 
 class Store:

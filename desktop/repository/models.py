@@ -27,18 +27,21 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     Index,
+    Boolean,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
-    "Offer", "ContactEvent",
+    "Offer", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
+    "Erasure",
 ]
 
 NAMING_CONVENTION = {
@@ -98,15 +101,18 @@ class Customer(Base):
 
     id: Mapped[str] = mapped_column(primary_key=True)
     name: Mapped[str | None]
-    email: Mapped[str | None]
+    email: Mapped[str | None] = mapped_column(index=True)
     #: E.164.
-    phone: Mapped[str | None]
+    phone: Mapped[str | None] = mapped_column(index=True)
     #: The site's own id for a logged-in customer (vouched for by HMAC).
     external_id: Mapped[str | None] = mapped_column(unique=True)
     #: One of ``records.TIERS``.
     tier: Mapped[str] = mapped_column(server_default="standard")
     created_at: Mapped[float]
     updated_at: Mapped[float]
+    #: Set while this customer is merged into another (see ``CustomerMerge``): its
+    #: rows stay its own, read as part of the other's record until unmerged.
+    merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
 
 
 class Visitor(Base):
@@ -179,7 +185,8 @@ class ContactEvent(Base):
 
     __tablename__ = "contact_events"
     __table_args__ = (
-        Index("ix_contact_events_customer_id_at", "customer_id", "at"),
+        # The timeline's keyset order: newest first by (at, id) within one customer.
+        Index("ix_contact_events_customer_id_at_id", "customer_id", "at", "id"),
         Index("ix_contact_events_visitor_id_at", "visitor_id", "at"),
     )
 
@@ -193,3 +200,102 @@ class ContactEvent(Base):
     channel: Mapped[str]
     at: Mapped[float]
     data: Mapped[dict[str, Any]]
+
+
+class Identity(Base):
+    """A way to recognise a customer: ``phone`` (E.164), ``email``, ``user_id`` (the site's).
+
+    Verified identities (a site's HMAC, an agent's confirmation, the API) are
+    unique per kind and value: they are what links records. Unverified ones are
+    hints, shown and searched, never used to link.
+    """
+
+    __tablename__ = "identities"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "kind", "value", name="uq_identities_customer_id_kind_value"),
+        Index("ix_identities_kind_value", "kind", "value"),
+        Index("uq_identities_verified_kind_value", "kind", "value", unique=True,
+              sqlite_where=text("verified"), postgresql_where=text("verified")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str]
+    value: Mapped[str]
+    verified: Mapped[bool] = mapped_column(Boolean)
+    #: Who said so: ``identify``, ``identify:hmac``, ``callback``, ``agent:<id>``, ``api``, ``import``.
+    source: Mapped[str]
+    created_at: Mapped[float]
+
+
+class CustomerMerge(Base):
+    """The audit of merges and unmerges (who, when, why); never updated."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: ``merge`` or ``unmerge``.
+    action: Mapped[str]
+    source_id: Mapped[str] = mapped_column(index=True)
+    target_id: Mapped[str] = mapped_column(index=True)
+    #: ``agent:<id>``, ``api:<key id>``, ``identify:hmac``.
+    actor: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    at: Mapped[float]
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    #: Minor units (cents).
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    category: Mapped[str] = mapped_column(server_default="")
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_customer_id_placed_at", "customer_id", "placed_at"),)
+
+    #: The site's own order id.
+    id: Mapped[str] = mapped_column(primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    placed_at: Mapped[float]
+    #: Minor units (cents).
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str]
+    status: Mapped[str] = mapped_column(server_default="placed")
+    #: ``[{"sku", "quantity", "price_cents"}]``.
+    items: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    created_at: Mapped[float]
+
+
+class ApiKey(Base):
+    """A site's key for the REST API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_keys"
+
+    #: The public part, also the key's prefix (``otk_<id>_<secret>``).
+    id: Mapped[str] = mapped_column(primary_key=True)
+    site: Mapped[str]
+    name: Mapped[str]
+    key_hash: Mapped[str] = mapped_column(unique=True)
+    created_at: Mapped[float]
+    revoked_at: Mapped[float | None]
+    last_used_at: Mapped[float | None]
+
+
+class Erasure(Base):
+    """What an erasure removed, as anonymous counts (no id, no name) for reports."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float]
+    #: ``customer`` (asked in the widget), ``agent:<id>``, ``api:<key id>``.
+    requested_by: Mapped[str]
+    counts: Mapped[dict[str, Any]]

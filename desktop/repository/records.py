@@ -23,7 +23,12 @@ __all__ = [
     "ROLES", "TIERS", "AgentRecord", "QueueRecord", "CustomerRecord", "VisitorRecord",
     "CallbackRecord", "OfferRecord", "ContactEventRecord", "QueueDayStats",
     "check_role", "check_tier", "check_phone",
+    "IDENTITY_KINDS", "IdentityRecord", "MergeRecord", "TimelinePage", "ProductRecord",
+    "OrderRecord", "ApiKeyRecord", "ErasureResult",
 ]
+
+#: What an identity may be: an E.164 phone, an e-mail, the site's own user id.
+IDENTITY_KINDS = ("phone", "email", "user_id")
 
 #: Agent roles, least to most powerful.
 ROLES = ("agent", "supervisor", "admin")
@@ -95,6 +100,8 @@ class CustomerRecord:
     tier: str
     created_at: float
     updated_at: float
+    #: The customer this one is merged into, if any (its rows read as that one's).
+    merged_into: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,3 +196,93 @@ class QueueDayStats:
     service_level: float | None
     #: ``abandoned / offered``; ``None`` with nothing offered.
     abandon_rate: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityRecord:
+    """One way to recognise a customer (``visitor`` ones are read from the visitors)."""
+
+    id: int | None
+    customer_id: str
+    #: ``phone``, ``email``, ``user_id`` or ``visitor``.
+    kind: str
+    value: str
+    #: Only verified identities link records.
+    verified: bool
+    source: str
+    created_at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class MergeRecord:
+    """One audited merge or unmerge."""
+
+    id: int
+    #: ``merge`` or ``unmerge``.
+    action: str
+    source_id: str
+    target_id: str
+    actor: str
+    reason: str
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TimelinePage:
+    """A page of a timeline, newest first; pass ``next_cursor`` for the next (None: no more)."""
+
+    events: list[ContactEventRecord]
+    next_cursor: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ProductRecord:
+    sku: str
+    name: str
+    #: Minor units (cents).
+    price_cents: int
+    currency: str
+    category: str
+    created_at: float
+    updated_at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRecord:
+    id: str
+    customer_id: str
+    placed_at: float
+    #: Minor units (cents).
+    total_cents: int
+    currency: str
+    status: str
+    items: list[dict[str, Any]]
+    created_at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ApiKeyRecord:
+    """An API key as stored: never the key itself."""
+
+    id: str
+    site: str
+    name: str
+    created_at: float
+    revoked_at: float | None
+    last_used_at: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ErasureResult:
+    """What an erasure removed from the database, and what to scrub elsewhere.
+
+    ``counts`` is what was kept in the ``erasures`` table (anonymous). The ids and
+    ``identifiers`` (phones, e-mails, names) are for the caller to scrub files and
+    Redis with; they must not be stored.
+    """
+
+    counts: dict[str, int]
+    customer_ids: tuple[str, ...]
+    visitor_ids: tuple[str, ...]
+    callback_ids: tuple[str, ...]
+    identifiers: tuple[str, ...]

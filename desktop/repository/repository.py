@@ -12,7 +12,10 @@ seconds since the epoch. Errors are those of :mod:`.errors`.
 
 The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.contacts` (customers, visitors, timeline), :mod:`.callbacks`,
-:mod:`.routing_log` (the router's events), :mod:`.stats`.
+:mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
+(verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
+summary, retention), :mod:`.commerce` (products, orders, tiers),
+:mod:`.apikeys`, :mod:`.erasure`.
 """
 
 from __future__ import annotations
@@ -23,17 +26,24 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 
 from desktop.repository.agents import Agents
+from desktop.repository.apikeys import ApiKeys
 from desktop.repository.callbacks import Callbacks
+from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
 from desktop.repository.engine import Database, open_database
+from desktop.repository.erasure import Erasure
+from desktop.repository.identities import Identities
+from desktop.repository.imports import Imports
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.routing_log import RoutingLog
 from desktop.repository.stats import Stats
+from desktop.repository.timeline import Timeline
 
 __all__ = ["Repository"]
 
 
-class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats):
+class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
+                 ApiKeys, Erasure, Imports):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -44,6 +44,8 @@ export function facts(card, prefix, queues) {
     callback.message ? ["Message", h("q", {}, callback.message), "message"] : null,
     customer.email ? ["E-mail", customer.email, "email"] : null,
     callback.scheduled_at ? ["Scheduled", dateTime(callback.scheduled_at), "scheduled"] : null,
+    // The whole record (timeline, notes, outside contacts) opens beside the call.
+    customer.id ? ["Record", h("a", { href: `/desk/customers/${encodeURIComponent(customer.id)}`, target: "_blank", dataset: { testid: `${prefix}-timeline-link` } }, "Full timeline ↗"), "record"] : null,
   ].filter(Boolean);
   return h("dl", { class: "facts" }, rows.map(([term, value, key]) => h("div", {},
     h("dt", {}, term),
@@ -139,18 +141,21 @@ export class CustomerDetails {
             h("strong", {}, label(item.kind || "contact")),
             item.channel ? ` · ${label(item.channel)}` : "",
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
-          summary(item.data)))),
+          summary(item.data),
+          // A recorded call (desktop/voice.py) plays right here.
+          item.kind === "call_recording" && item.data?.url
+            ? h("audio", { controls: true, preload: "none", src: item.data.url, dataset: { testid: "recording-player" } }) : null))),
       previous.length > shown.length ? h("li", { class: "muted more" }, `+ ${previous.length - shown.length} older contacts`) : null);
   }
 }
 
 const KIND_ICONS = {
   callback_requested: "📞", callback_connected: "🎧", callback_completed: "✅", callback_cancelled: "✖️",
-  callback_abandoned: "⌛", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
+  callback_abandoned: "⌛", call_recording: "🎙️", voice_call: "🎧", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
   chat: "💬", store_visit: "🏬", meeting: "🤝", page_view: "📄", search: "🔎", order: "🧾",
 };
 
-const SUMMARY_KEYS = ["disposition", "topic", "note", "message", "outcome", "subject", "title", "url"];
+const SUMMARY_KEYS = ["disposition", "summary", "topic", "note", "message", "outcome", "subject", "title", "url"];
 
 function summary(data) {
   if (!data || typeof data !== "object") return null;

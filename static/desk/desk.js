@@ -9,6 +9,9 @@ import { ContactView } from "./contact.js";
 import { OfferCard } from "./offer.js";
 import { Ringer } from "./ring.js";
 import { StateBar } from "./statebar.js";
+import { CobrowsePanel } from "./cobrowse.js";
+import { DocumentsPanel } from "./documents.js";
+import { DeskVoice } from "./voice.js";
 
 const SOUND_KEY = "otodesk.desk.sound";
 const root = document.querySelector(".desk");
@@ -26,6 +29,11 @@ const desk = {
 };
 
 const socket = new HubSocket(wsUrl("/ws/agent"));
+// Co-browse listens to this socket itself (static/desk/cobrowse.js).
+const cobrowsePanel = new CobrowsePanel(socket, document.querySelector("[data-cobrowse-slot]"), { toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
+new DocumentsPanel(socket, document.querySelector("[data-documents-slot]"), { cobrowse: cobrowsePanel, toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
+// Voice listens to this socket itself (static/desk/voice.js).
+new DeskVoice({ socket, root: document.querySelector(".desk") });
 const now = () => socket.serverNow();
 const ringer = new Ringer();
 

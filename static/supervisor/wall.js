@@ -6,6 +6,7 @@ import { h, setText } from "../common/dom.js";
 import { clock, label, percent, timeOfDay, waitText } from "../common/format.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { WaitingChart } from "./chart.js";
+import { CallMonitor } from "./monitor.js";
 
 const STATE_ORDER = ["busy", "reserved", "wrap_up", "available", "away", "offline"];
 const STATE_LABELS = {
@@ -16,6 +17,8 @@ const STALE_AFTER = 12; // s without a wall message before the page says so
 
 const $ = (selector) => document.querySelector(selector);
 const socket = new HubSocket(wsUrl("/ws/supervisor"));
+// Live calls (listen, whisper, barge) listen to this socket themselves (monitor.js).
+new CallMonitor({ socket, root: document.querySelector(".wall") });
 const chart = new WaitingChart($("[data-chart]"));
 
 let latest = null; // the last welcome / wall message

@@ -10,6 +10,9 @@
 //       -> Promise<{callback_id}>; rejects with {code, message}
 //   otodesk.cancel()                            cancel the current request
 //   otodesk.identify({name, email, phone, userId, userHash})
+//       with userId + userHash (the site's HMAC) the visitor is linked to that customer
+//       and gets "My data" (view, correct, download, erase: mydata.js)
+//   otodesk.myData()                            open "My data" (identified customers only)
 //   otodesk.setContext({...})                   free-form, ≤ 50 keys (cart, order number…)
 //   otodesk.on(event, fn) / otodesk.off(event, fn)
 //       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
@@ -335,7 +338,29 @@ function identify(details = {}) {
   Object.assign(state.identity, { name: fields.name ?? state.identity.name, phone: fields.phone ?? state.identity.phone });
   ui.prefill({ name: fields.name, phone: fields.phone });
   socket.dropQueued("identify");
-  socket.notify("identify", fields);
+  if (!fields.user_id) {
+    socket.notify("identify", fields);
+    return;
+  }
+  // A site-verified customer: the ack says whether the HMAC held; then "My data".
+  socket.send("identify", fields).then((ack) => {
+    if (ack.verified) loadMyData();
+  }, (error) => emit("error", { code: error.code, message: error.message }));
+}
+
+// -- "My data": mydata.js is fetched only for a customer the site identified ------
+
+let myData = null;
+function loadMyData() {
+  myData ??= import("./mydata.js").then((module) => module.start({
+    ui, base, token: () => state.token,
+    onErased: () => {
+      // The person is gone: so is this browser's key to them.
+      store("localStorage", TOKEN_KEY, null);
+      emit("erased", {});
+    },
+  }));
+  return myData;
 }
 
 function setContext(context = {}) {
@@ -362,6 +387,7 @@ const api = {
   cancel,
   identify,
   setContext,
+  myData: () => loadMyData().then((controller) => controller?.open()),
   on,
   off,
 };
@@ -378,6 +404,40 @@ for (const [name, args, resolve, reject] of queued) {
     reject?.(error);
   }
 }
+
+// -- co-browse: cobrowse.js is fetched only when an agent asks to see the page,
+// or when this page continues a share (and the recorder only after consent) ----
+
+let cobrowse = null;
+function loadCobrowse() {
+  cobrowse ??= import("./cobrowse.js").then((module) => module.start(socket, { base }));
+  return cobrowse;
+}
+socket.on("cobrowse_request", (message) => loadCobrowse().then((controller) => controller.receive(message)));
+if (stored("sessionStorage", "otodesk.cobrowse")) loadCobrowse();
+
+// Documents an agent pushes (documents.js, fetched on the first one).
+let documents = null;
+socket.on("doc_open", (message) => {
+  documents ??= import("./documents.js").then((module) => module.start(socket, { base }));
+  documents.then((controller) => controller.receive(message));
+});
+
+// -- voice: voice.js is fetched only when a "talk in the browser" callback is connected --
+
+let voice = null;
+let iceServers = [];
+function voiceFor(callback) {
+  if (!voice && callback?.channel === "browser" && callback.state === "connected") {
+    voice = import("./voice.js").then((module) => module.start(socket, { ui, iceServers, api: stub }));
+  }
+  voice?.then((controller) => controller.update(callback));
+}
+socket.on("welcome", (message) => {
+  iceServers = message.voice?.ice_servers || [];
+  voiceFor(message.callback);
+});
+socket.on("callback_status", (message) => voiceFor(message.callback));
 
 // -- connect ------------------------------------------------------------------
 

@@ -1,0 +1,207 @@
+"""How fast the Customer Contact Repository answers an agent, on SQLite and PostgreSQL.
+
+Builds a repository of ``--customers`` customers and ``--events`` timeline
+events (one "heavy" customer gets ``--heavy`` of them, the rest are spread
+evenly), then measures, through the real :class:`Repository`:
+
+- opening a customer: the summary plus the first timeline page (50 entries),
+  for random customers and for the heavy one;
+- finding a customer by phone typed in a national format.
+
+The issue's full size is ``--customers 100000 --events 5000000`` (slow to
+load: tens of minutes); the default is small enough to finish in a few
+minutes. Prints p50/p99 per backend; the last line is one JSON object with
+the units in the keys. Figures, never pass/fail::
+
+    .venv/bin/python bench/timeline.py [--db sqlite|postgresql|both] [--customers N] [--events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop.repository import Repository, upgrade_database_async  # noqa: E402
+from desktop.repository._store import CONTACT_EVENTS, CUSTOMERS, IDENTITIES  # noqa: E402
+
+KINDS = [("page_view", "web"), ("callback_requested", "phone"), ("wrap_up", "phone"),
+         ("email", "email"), ("note", "desk"), ("store_visit", "store")]
+CHUNK = 20_000
+
+
+def _phone(n: int) -> str:
+    return f"+1415{2000000 + n:07d}"
+
+
+def _national(phone: str) -> str:
+    digits = phone[2:]
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+async def _load(repo: Repository, customers: int, events: int, heavy: int, now: float) -> list[str]:
+    ids = [uuid.uuid4().hex for _ in range(customers)]
+
+    def insert(conn, table, rows):
+        if conn.dialect.name != "postgresql":
+            conn.execute(table.insert(), rows)
+            return
+        # COPY: an INSERT per row through the async driver loads 5 M rows in an hour.
+        from sqlalchemy.util import await_only
+
+        columns = list(rows[0])
+        driver = conn.connection.dbapi_connection.driver_connection
+        records = [tuple(json.dumps(r[c]) if isinstance(r[c], dict) else r[c] for c in columns)
+                   for r in rows]
+        await_only(driver.copy_records_to_table(table.name, records=records, columns=columns))
+
+    for start in range(0, customers, CHUNK):
+        batch = [{"id": ids[n], "name": f"Customer {n}", "email": f"c{n}@example.com", "phone": _phone(n),
+                  "tier": "standard", "created_at": now, "updated_at": now}
+                 for n in range(start, min(customers, start + CHUNK))]
+        await repo.database.write(insert, CUSTOMERS, batch)
+        await repo.database.write(insert, IDENTITIES, [
+            {"customer_id": row["id"], "kind": "email", "value": row["email"], "verified": False,
+             "source": "bench", "created_at": now} for row in batch])
+    rng = random.Random(7)
+    rest = max(0, events - heavy)
+    written = 0
+    while written < events:
+        size = min(CHUNK, events - written)
+        rows = []
+        for k in range(size):
+            n = written + k
+            owner = ids[0] if n < heavy else ids[(n - heavy) % customers] if rest else ids[0]
+            kind, channel = KINDS[rng.randrange(len(KINDS))]
+            rows.append({"customer_id": owner, "kind": kind, "channel": channel,
+                         "at": now - rng.random() * 365 * 86400, "data": {"n": n}})
+        await repo.database.write(insert, CONTACT_EVENTS, rows)
+        written += size
+        print(f"  loaded {written}/{events} events", end="\r", flush=True)
+    print()
+    if repo.database.dialect == "postgresql":
+        await repo.database.write(lambda conn: conn.exec_driver_sql("ANALYZE"))
+    else:
+        await repo.database.write(lambda conn: conn.exec_driver_sql("ANALYZE"))
+    return ids
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def _measure(repo: Repository, ids: list[str], samples: int) -> dict[str, float]:
+    rng = random.Random(11)
+
+    async def open_customer(customer_id: str) -> float:
+        start = time.perf_counter()
+        await repo.customer_summary(customer_id)
+        await repo.customer_timeline(customer_id, limit=50)
+        return time.perf_counter() - start
+
+    for customer_id in ids[:20]:  # warm the caches and connections
+        await open_customer(customer_id)
+    opened = [await open_customer(ids[rng.randrange(len(ids))]) for _ in range(samples)]
+    heavy = [await open_customer(ids[0]) for _ in range(max(20, samples // 5))]
+    found = []
+    for _ in range(samples):
+        n = rng.randrange(len(ids))
+        start = time.perf_counter()
+        result = await repo.search_customers(_national(_phone(n)))
+        found.append(time.perf_counter() - start)
+        assert result and result[0].id == ids[n], "search by phone found the wrong customer"
+    page2 = []
+    first = await repo.customer_timeline(ids[0], limit=50)
+    cursor = first.next_cursor
+    for _ in range(min(samples, 100)):
+        start = time.perf_counter()
+        page = await repo.customer_timeline(ids[0], limit=50, cursor=cursor)
+        page2.append(time.perf_counter() - start)
+        cursor = page.next_cursor or first.next_cursor
+    return {
+        "open_p50_ms": round(_p(opened, 0.5), 2), "open_p99_ms": round(_p(opened, 0.99), 2),
+        "open_heavy_p50_ms": round(_p(heavy, 0.5), 2), "open_heavy_p99_ms": round(_p(heavy, 0.99), 2),
+        "next_page_heavy_p50_ms": round(_p(page2, 0.5), 2), "next_page_heavy_p99_ms": round(_p(page2, 0.99), 2),
+        "find_by_phone_p50_ms": round(_p(found, 0.5), 2), "find_by_phone_p99_ms": round(_p(found, 0.99), 2),
+        "open_mean_ms": round(statistics.fmean(opened) * 1000, 2),
+    }
+
+
+async def _run(url: str, args: argparse.Namespace) -> dict[str, float]:
+    await upgrade_database_async(url)
+    async with Repository.open(url) as repo:
+        start = time.perf_counter()
+        ids = await _load(repo, args.customers, args.events, args.heavy, time.time())
+        load_s = time.perf_counter() - start
+        figures = await _measure(repo, ids, args.samples)
+    return {"load_s": round(load_s, 1), **figures}
+
+
+async def _postgres_database(server: str) -> tuple[str, str]:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = f"otodesk_bench_{uuid.uuid4().hex[:8]}"
+    base = make_url(server)
+    conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_postgres(server: str, name: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(base)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--heavy", type=int, default=10_000, help="events of the one heavy customer")
+    parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--postgres-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    args.heavy = min(args.heavy, args.events)
+    print(f"otodesk timeline bench: {args.customers} customers, {args.events} events "
+          f"({args.heavy} on one customer), {args.samples} samples")
+    result: dict[str, object] = {"customers": args.customers, "events": args.events,
+                                 "heavy_customer_events": args.heavy}
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = await _run(f"sqlite+aiosqlite:///{tmp}/bench.db", args)
+        print(f"sqlite      {figures}")
+        result["sqlite"] = figures
+    if args.db in ("postgresql", "both"):
+        url, name = await _postgres_database(args.postgres_url)
+        try:
+            figures = await _run(url, args)
+        finally:
+            await _drop_postgres(args.postgres_url, name)
+        print(f"postgresql  {figures}")
+        result["postgresql"] = figures
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,459 @@
+"""Voice: calls per core and added one-way latency through the media anchor.
+
+    sudo .venv/bin/python bench/voice.py [--calls 15] [--seconds 10] [--probes 2]
+
+Runs inside a network namespace of its own (aioice never uses 127.0.0.1; needs
+root). For each anchor the bench starts it in a process of its own and puts
+``--calls`` concurrent calls through it, each two aiortc bots (customer and
+agent) sending a pre-encoded Opus tone and counting what they receive
+(undecoded, so the bots stay cheap). The anchor process's CPU time over
+``--seconds`` gives its CPU per call. ``--probes`` more calls carry tone bursts
+(20 ms of tone every 500 ms, silence between) that the receiving bot decodes:
+the burst's onset at the receiver minus its start at the sender is the one-way
+latency; the same bots connected directly to each other give the baseline that
+is subtracted (the bots' own jitter buffers and codecs). Anchors compared:
+
+- ``forward``:        otodesk's anchor, encoded Opus forwarded, no decoding
+- ``forward+record``: the same, recording every call (packets logged; mixed after)
+- ``naive``:          aiortc ``MediaRelay``: every leg decoded and re-encoded
+
+Prints a table, then the last line: one JSON object, units in the keys.
+Figures, never pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fractions
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import av  # noqa: E402
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc.contrib.media import MediaRelay  # noqa: E402
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
+
+from signaling.voice.anchor import MediaAnchor  # noqa: E402
+from signaling.voice.bots import Bot  # noqa: E402
+from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE  # noqa: E402
+from signaling.voice.recorder import PacketRecorder  # noqa: E402
+from signaling.voice.routes import Role  # noqa: E402
+from signaling.voice.tap import tap_receiver  # noqa: E402
+from signaling.voice.tones import encode_tone  # noqa: E402
+
+ADDRESS = "10.213.0.1"
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+
+
+# -- the anchors under test, each served in a process of its own --------------------------
+
+class NaiveRelay:
+    """The baseline: each leg's audio decoded and re-encoded for the other leg (MediaRelay)."""
+
+    def __init__(self):
+        self.relay = MediaRelay()
+        self.calls: dict[str, dict[str, RTCPeerConnection]] = {}
+        self.sinks: dict[str, dict[str, list]] = {}
+
+    async def offer(self, call_id: str, role: str, sdp: str) -> str:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        legs = self.calls.setdefault(call_id, {})
+        legs[role] = pc
+        other = "agent" if role == "customer" else "customer"
+        out = _SwitchTrack()
+        self.sinks.setdefault(call_id, {})[role] = out
+
+        @pc.on("track")
+        def _track(track):
+            subscribed = self.relay.subscribe(track, buffered=False)
+            target = self.sinks[call_id].get(other)
+            if target is not None:
+                target.source = subscribed
+            else:
+                self.sinks[call_id][f"pending-{other}"] = subscribed
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        transceivers = pc.getTransceivers()
+        transceivers[0].sender.replaceTrack(out)
+        transceivers[0].direction = "sendrecv"
+        pending = self.sinks[call_id].pop(f"pending-{role}", None)
+        if pending is not None:
+            out.source = pending
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription.sdp
+
+    async def aclose(self):
+        for legs in self.calls.values():
+            for pc in legs.values():
+                await pc.close()
+
+
+class _SwitchTrack(MediaStreamTrack):
+    """Sends the frames of ``source`` once there is one (silence is simply nothing sent)."""
+
+    kind = "audio"
+
+    def __init__(self):
+        super().__init__()
+        self.source = None
+
+    async def recv(self):
+        while self.source is None:
+            if self.readyState != "live":
+                raise MediaStreamError
+            await asyncio.sleep(0.02)
+        return await self.source.recv()
+
+
+async def serve(mode: str, port: int) -> None:
+    """The anchor process: JSON lines ``{call, role, sdp}`` in, ``{sdp}`` out."""
+    if mode == "naive":
+        anchor = NaiveRelay()
+        offer = anchor.offer
+    else:
+        recordings = Path(tempfile.mkdtemp(prefix="otodesk-bench-"))
+        anchor = MediaAnchor(max_calls=10_000, recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
+
+        async def offer(call_id, role, sdp):
+            return await anchor.offer(call_id, Role(role), sdp, owner=f"{call_id}:{role}",
+                                      recording=mode == "forward+record")
+
+    async def handle(reader, writer):
+        while line := await reader.readline():
+            request = json.loads(line)
+            answer = await offer(request["call"], request["role"], request["sdp"])
+            writer.write(json.dumps({"sdp": answer}).encode() + b"\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(handle, ADDRESS, port)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+# -- bots ------------------------------------------------------------------------------
+
+class PacketTrack(MediaStreamTrack):
+    """A microphone that sends pre-encoded Opus packets (no encoder cost in the bot)."""
+
+    kind = "audio"
+
+    def __init__(self, packets: list[bytes]):
+        super().__init__()
+        self.packets = packets
+        self.start: float | None = None
+        self.index = 0
+
+    async def recv(self):
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.start is None:
+            self.start = time.time()
+        else:
+            self.index += 1
+            wait = self.start + self.index * FRAME_SAMPLES / SAMPLE_RATE - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        packet = av.Packet(self.packets[self.index % len(self.packets)])
+        packet.pts = self.index * FRAME_SAMPLES
+        packet.time_base = TIME_BASE
+        return packet
+
+
+class LightBot:
+    """Sends packets, counts what arrives (tapped: nothing decoded), notes gaps."""
+
+    def __init__(self, packets: list[bytes]):
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        transceiver = self.pc.addTransceiver(PacketTrack(packets), direction="sendrecv")
+        self.pc.addTransceiver("audio", direction="recvonly")
+        self.received = 0
+        self.gaps = 0
+        self.last: float | None = None
+        self.counting = False
+        tap_receiver(transceiver.receiver, self._packet)
+
+    def _packet(self, packet) -> None:
+        now = time.monotonic()
+        if self.counting:
+            self.received += 1
+            if self.last is not None and now - self.last > 0.1:
+                self.gaps += 1
+        self.last = now
+
+    async def connect(self, signal) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        answer = await signal(self.pc.localDescription.sdp)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+class BurstProbe:
+    """A probe call: the sender's tone comes in 20 ms bursts every 500 ms; the receiver times onsets."""
+
+    PERIOD = 0.5
+
+    def __init__(self):
+        self.sender = Bot(1000)
+        self.receiver = Bot(300)
+        self.sender.mic.silent = True
+        self.receiver.mic.silent = True
+        self.latencies: list[float] = []
+        self._sent: list[float] = []
+        self._quiet = True
+        self.task: asyncio.Task | None = None
+
+    def _frame(self, samples, at: float) -> None:
+        loud = max(abs(min(samples)), abs(max(samples))) > 2000
+        if loud and self._quiet:
+            sent = [t for t in self._sent if 0 < at - t < self.PERIOD * 0.8]
+            if sent:
+                self.latencies.append((at - sent[-1]) * 1000)
+        self._quiet = not loud
+
+    async def run(self) -> None:
+        while not self.receiver.ears:
+            await asyncio.sleep(0.05)
+        self.receiver.ears[0].on_frame = self._frame
+        while True:
+            await asyncio.sleep(self.PERIOD)
+            mic = self.sender.mic
+            mic.silent = False
+            mic.mark()
+            await asyncio.sleep(0.021)
+            mic.silent = True
+            if mic.marks:
+                self._sent.append(mic.marks[-1])
+                self._sent = self._sent[-10:]
+
+
+# -- one run ----------------------------------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def direct_baseline(probes: int, seconds: float) -> list[float]:
+    """Probe bots connected to each other, no anchor: what the bots themselves add."""
+    runs = [BurstProbe() for _ in range(probes)]
+    for probe in runs:
+        async def signal(sdp, probe=probe):
+            await probe.receiver.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await probe.receiver.pc.setLocalDescription(await probe.receiver.pc.createAnswer())
+            return probe.receiver.pc.localDescription.sdp
+        await probe.sender.connect(signal)
+    for probe in runs:
+        await probe.sender.connected()
+        probe.task = asyncio.create_task(probe.run())
+    await asyncio.sleep(seconds)
+    latencies = [x for probe in runs for x in probe.latencies]
+    for probe in runs:
+        probe.task.cancel()
+        await probe.sender.close()
+        await probe.receiver.close()
+    return latencies
+
+
+async def _signaling(port: int):
+    reader, writer = await asyncio.open_connection(ADDRESS, port)
+    lock = asyncio.Lock()
+
+    async def signal(call: str, role: str, sdp: str) -> str:
+        async with lock:
+            writer.write(json.dumps({"call": call, "role": role, "sdp": sdp}).encode() + b"\n")
+            await writer.drain()
+            return json.loads(await reader.readline())["sdp"]
+    return signal, writer
+
+
+async def load_worker(port: int, calls: int) -> None:
+    """The load: ``calls`` calls of light bots, in a process of their own. Talks on stdin/stdout:
+    prints ``connected N``, counts between the lines ``count`` and ``stop``, prints a JSON result."""
+    signal, writer = await _signaling(port)
+    customer_packets, agent_packets = encode_tone(440), encode_tone(880)
+    bots: list[LightBot] = []
+    for i in range(calls):
+        pair = []
+        for role, packets in (("customer", customer_packets), ("agent", agent_packets)):
+            bot = LightBot(packets)
+            await bot.connect(lambda sdp, i=i, role=role: signal(f"c{i}", role, sdp))
+            pair.append(bot)
+        bots += pair
+        # One call's handshakes (DTLS is costly) at a time, as calls arrive in real life.
+        deadline = time.monotonic() + 10
+        while any(b.pc.connectionState != "connected" for b in pair) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    print(f"connected {sum(b.pc.connectionState == 'connected' for b in bots)} {len(bots)}", flush=True)
+    loop = asyncio.get_running_loop()
+    assert (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "count"
+    started = time.monotonic()
+    for bot in bots:
+        bot.counting = True
+    assert (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "stop"
+    wall = time.monotonic() - started
+    result = {"received": sum(b.received for b in bots), "gaps": sum(b.gaps for b in bots),
+              "expected": len(bots) * wall * 50}
+    print(json.dumps(result), flush=True)
+    for bot in bots:
+        await bot.close()
+    writer.close()
+
+
+async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int, profile: str | None = None) -> dict:
+    command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
+    if profile:
+        command += ["--profile", f"{profile}.{mode}"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    worker = None
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        worker = subprocess.Popen([sys.executable, __file__, "--load", str(calls), "--port", str(port)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        loop = asyncio.get_running_loop()
+        _, connected, legs = (await loop.run_in_executor(None, worker.stdout.readline)).split()
+        signal, writer = await _signaling(port)
+        probe_runs = [BurstProbe() for _ in range(probes)]
+        for i, probe in enumerate(probe_runs):
+            await probe.sender.connect(lambda sdp, i=i: signal(f"p{i}", "customer", sdp))
+            await probe.receiver.connect(lambda sdp, i=i: signal(f"p{i}", "agent", sdp))
+            await probe.sender.connected()
+            await probe.receiver.connected()
+        for probe in probe_runs:
+            probe.task = asyncio.create_task(probe.run())
+        await asyncio.sleep(2.0)  # warm-up
+        worker.stdin.write("count\n")
+        worker.stdin.flush()
+        rss_start = rss_mb(process.pid)
+        cpu_start, wall_start = cpu_seconds(process.pid), time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu = cpu_seconds(process.pid) - cpu_start
+        wall = time.monotonic() - wall_start
+        rss_end = rss_mb(process.pid)
+        worker.stdin.write("stop\n")
+        worker.stdin.flush()
+        load = json.loads(await loop.run_in_executor(None, worker.stdout.readline))
+        latencies = [x for probe in probe_runs for x in probe.latencies]
+        for probe in probe_runs:
+            probe.task.cancel()
+            await probe.sender.close()
+            await probe.receiver.close()
+        writer.close()
+        total_calls = calls + probes
+        core_share = cpu / wall
+        return {
+            "mode": mode, "calls": total_calls, "legs_connected": int(connected), "legs": int(legs),
+            "core_share": core_share,
+            "cpu_ms_per_call_second": cpu / wall / total_calls * 1000,
+            "calls_per_core": total_calls / core_share if core_share else float("inf"),
+            "packets_expected": load["expected"], "packets_received": load["received"],
+            "gaps_over_100ms": load["gaps"], "latency_ms": latencies,
+            "rss_mb": rss_end, "rss_growth_mb": rss_end - rss_start,
+        }
+    finally:
+        for child in (worker, process):
+            if child is None:
+                continue
+            child.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(10)
+            if child.poll() is None:
+                child.kill()
+
+
+def p95(values: list[float]) -> float | None:
+    if len(values) < 2:
+        return values[0] if values else None
+    return statistics.quantiles(values, n=20)[-1]
+
+
+async def main(args) -> None:
+    baseline = await direct_baseline(args.probes, args.seconds)
+    base_p50 = statistics.median(baseline) if baseline else 0.0
+    results = []
+    for n, mode in enumerate(args.modes.split(",")):
+        result = await run_mode(mode, args.calls, args.probes, args.seconds, 40000 + n, args.profile)
+        added = [x - base_p50 for x in result.pop("latency_ms")]
+        result["added_latency_p50_ms"] = statistics.median(added) if added else None
+        result["added_latency_p95_ms"] = p95(added)
+        results.append(result)
+    print(f"direct bot-to-bot one-way (baseline, subtracted): p50 {base_p50:.1f} ms over {len(baseline)} bursts")
+    print(f"{'anchor':16} {'calls':>5} {'legs up':>8} {'CPU %':>6} {'ms CPU/call·s':>14} {'calls/core':>10} "
+          f"{'+lat p50':>9} {'+lat p95':>9} {'recv %':>7} {'gaps':>5} {'RSS MB':>7}")
+    for r in results:
+        print(f"{r['mode']:16} {r['calls']:5d} {r['legs_connected']:4d}/{r['legs']:<3d} {r['core_share'] * 100:6.1f} "
+              f"{r['cpu_ms_per_call_second']:14.2f} {r['calls_per_core']:10.0f} "
+              f"{_ms(r['added_latency_p50_ms']):>9} {_ms(r['added_latency_p95_ms']):>9} "
+              f"{100 * r['packets_received'] / max(1, r['packets_expected']):7.1f} {r['gaps_over_100ms']:5d} {r['rss_mb']:7.0f}")
+    by = {r["mode"]: r for r in results}
+    summary = {"calls_concurrent": args.calls + args.probes, "seconds_measured": args.seconds,
+               "baseline_one_way_p50_ms": round(base_p50, 1)}
+    for r in results:
+        key = r["mode"].replace("+", "_")
+        summary[f"{key}_calls_per_core"] = round(r["calls_per_core"], 1)
+        summary[f"{key}_cpu_ms_per_call_second"] = round(r["cpu_ms_per_call_second"], 3)
+        summary[f"{key}_added_latency_p50_ms"] = _round(r["added_latency_p50_ms"])
+        summary[f"{key}_added_latency_p95_ms"] = _round(r["added_latency_p95_ms"])
+        summary[f"{key}_gaps_over_100ms_count"] = r["gaps_over_100ms"]
+        summary[f"{key}_rss_growth_mb"] = round(r["rss_growth_mb"], 1)
+    if "forward" in by and "naive" in by:
+        summary["calls_per_core_ratio_forward_to_naive"] = round(by["forward"]["calls_per_core"] / by["naive"]["calls_per_core"], 1)
+    print(json.dumps(summary))
+
+
+def _ms(value):
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=15)
+    parser.add_argument("--probes", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--modes", default="forward,forward+record,naive")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", help="write a cProfile of each anchor process to PROFILE.<mode>")
+    args = parser.parse_args()
+    if args.serve and args.profile:
+        import cProfile
+        import signal
+        profiler = cProfile.Profile()
+        signal.signal(signal.SIGTERM, lambda *_: (profiler.disable(), profiler.dump_stats(args.profile), os._exit(0)))
+        profiler.enable()
+        asyncio.run(serve(args.serve, args.port))
+    elif args.serve:
+        asyncio.run(serve(args.serve, args.port))
+    elif args.load is not None:
+        asyncio.run(load_worker(args.port, args.load))
+    else:
+        if os.geteuid() != 0:
+            sys.exit("bench/voice.py needs root: it runs in a network namespace of its own")
+        from tests.voice.netns import network_namespace
+        with network_namespace():
+            asyncio.run(main(args))

@@ -1,0 +1,296 @@
+"""Co-browse on the hub's sockets: the I/O edge of ``cobrowse.session``.
+
+Two features plug into ``desktop.sockets`` (see ``features`` in ``desktop/app.py``):
+
+- :class:`CustomerCobrowse` on customer sockets. Each customer socket gets a second
+  bus subscription, to ``cobrowse-in:<visitor_id>``: what viewers send the page
+  (requests, pointer, snapshot asks, end). The consent state machine of that tab
+  (:class:`~cobrowse.session.Share`) lives with the socket; the customer's rrweb
+  events go to ``cobrowse:<visitor_id>`` once (and only while) it is ``sharing``.
+- :class:`~cobrowse.viewer.ViewerCobrowse` on agent and supervisor sockets: subscribes the socket to
+  ``cobrowse:<visitor_id>`` of each share it watches and relays what the viewer
+  sends to ``cobrowse-in:<visitor_id>``.
+
+rrweb frames never enter the main rooms (``visitor:``, ``agent:``, ``wall``): their
+replay windows stay for the events a reconnecting client must not miss. Nothing
+here logs event contents. Rooms work across processes through the bus, so the
+customer and the agent may be on different processes.
+
+A share survives the customer's page loads: accepting acks a signed ``token``
+(visitor, agent, request; valid ``SHARE_MAX_AGE`` seconds) that the next page sends
+in ``cobrowse_resume``; the recorder on the new page starts with a full snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import msgspec
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from cobrowse.documents import DocumentLibrary, LinkSigner
+from cobrowse.session import (
+    ByteBudget,
+    ChunkAssembler,
+    CobrowseError,
+    Share,
+    ShareLimits,
+    check_events,
+)
+from desktop.repository.repository import Repository
+from signaling import protocol
+from signaling.bus import Bus, SubscriptionLagged
+from signaling.hub import Session
+from signaling.protocol import ErrorCode, ProtocolError
+
+__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "frames_room", "inbox_room"]
+
+log = logging.getLogger(__name__)
+
+SHARE_MAX_AGE = 2 * 3600   # seconds a share token stays valid across page loads
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def frames_room(visitor_id: str) -> str:
+    """Customer → viewers: rrweb events and the share's state."""
+    return f"cobrowse:{visitor_id}"
+
+
+def inbox_room(visitor_id: str) -> str:
+    """Viewers → the customer's page: requests, pointer, snapshot asks, end."""
+    return f"cobrowse-in:{visitor_id}"
+
+
+def _refuse(error: CobrowseError) -> ProtocolError:
+    return ProtocolError(error.code, str(error))
+
+
+class CustomerCobrowse:
+    """The customer's side: consent, events, resume. One :class:`Share` per socket."""
+
+    def __init__(self, *, repo: Repository, bus: Bus, secret_key: str, clock=time.time,
+                 limits: ShareLimits | None = None):
+        self.repo = repo
+        self.bus = bus
+        self.clock = clock
+        self.limits = limits or ShareLimits()
+        self._tokens = URLSafeTimedSerializer(secret_key, salt="otodesk.cobrowse")
+
+    # -- lifetime ---------------------------------------------------------------
+
+    async def opened(self, session: Session) -> None:
+        session.data["cobrowse"] = Share()
+        session.data["cobrowse_chunks"] = ChunkAssembler(self.limits)
+        session.data["cobrowse_budget"] = ByteBudget(self.limits, now=self.clock())
+        session.data["documents"] = {}  # push_id -> what the customer has open, and pages seen
+        ready = asyncio.get_running_loop().create_future()
+        session.data["cobrowse_task"] = asyncio.create_task(self._inbox(session, ready))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(ready), 5)
+
+    async def closed(self, session: Session) -> None:
+        task = session.data.pop("cobrowse_task", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        share: Share | None = session.data.get("cobrowse")
+        if share is not None and share.sharing:
+            # A page load (or a lost connection): the next page resumes the share.
+            await self._announce(session, "paused")
+
+    async def _inbox(self, session: Session, ready: asyncio.Future) -> None:
+        room = inbox_room(session.identity)
+        while True:
+            try:
+                async with self.bus.subscribe(room) as subscription:
+                    if not ready.done():
+                        ready.set_result(None)
+                    async for _seq, event in subscription:
+                        await self._from_viewer(session, event)
+            except SubscriptionLagged:
+                continue  # pointer moves only: nothing to resync
+
+    async def _from_viewer(self, session: Session, event: dict[str, Any]) -> None:
+        share: Share = session.data["cobrowse"]
+        kind = event.get("type")
+        if kind == "cobrowse_request":
+            if share.sharing:
+                await self._announce(session, "sharing")  # already shared: tell the asker
+                return
+            share.request(request_id=event["request_id"], agent_id=event["agent_id"],
+                          agent_name=event.get("agent_name", ""))
+            session.send(event)
+            await self._announce(session, "requested")
+        elif kind == "cobrowse_end":
+            if share.agent_id != event.get("agent_id") or share.state not in ("requested", "sharing"):
+                return
+            since = share.stop()
+            session.send({"type": "cobrowse_ended", "by": "agent", "name": event.get("agent_name", "")})
+            await self._announce(session, "stopped", by="agent")
+            if since is not None:
+                await self._timeline(session, "cobrowse_stopped", share, by="agent", since=since)
+        elif kind in ("cobrowse_snapshot", "cobrowse_pointer", "cobrowse_viewer"):
+            if share.sharing:
+                session.send(event)
+        elif kind == "doc_open":
+            # Documents need no co-browse consent: the agent is on a call with this customer.
+            document = event["document"]
+            session.data["documents"][event["push_id"]] = {
+                "document_id": document["id"], "name": document["name"], "pages_seen": {1}, "pages": None,
+                "agent_id": event.get("agent_id"), "opened_at": self.clock()}
+            session.send(event)
+        elif kind == "doc_page":
+            opened = session.data["documents"].get(event.get("push_id"))
+            if opened is not None:
+                opened["pages_seen"].add(event.get("page"))
+                session.send(event)
+        elif kind == "doc_closed":
+            opened = session.data["documents"].pop(event.get("push_id"), None)
+            if opened is not None:
+                session.send(event)
+                await self._document_closed(session, event["push_id"], opened, by="agent")
+
+    # -- the customer's messages -------------------------------------------------------
+
+    async def on_cobrowseanswer(self, session: Session, message: protocol.CobrowseAnswer) -> dict[str, Any]:
+        share: Share = session.data["cobrowse"]
+        now = self.clock()
+        try:
+            share.answer(message.request_id, accept=message.accept, now=now)
+        except CobrowseError as exc:
+            raise _refuse(exc) from None
+        if not message.accept:
+            await self._announce(session, "refused")
+            await self._timeline(session, "cobrowse_refused", share)
+            return {}
+        await self._announce(session, "sharing")
+        await self._timeline(session, "cobrowse_started", share)
+        token = self._tokens.dumps({"v": session.identity, "r": share.request_id, "a": share.agent_id,
+                                    "n": share.agent_name, "s": share.since})
+        return {"token": token, "agent_name": share.agent_name}
+
+    async def on_cobrowseresume(self, session: Session, message: protocol.CobrowseResume) -> dict[str, Any]:
+        try:
+            data = self._tokens.loads(message.token, max_age=SHARE_MAX_AGE)
+        except BadSignature:
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "this share has ended or its token is invalid") from None
+        if not isinstance(data, dict) or data.get("v") != session.identity:
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "this share belongs to another visitor")
+        share: Share = session.data["cobrowse"]
+        if share.sharing:
+            return {"agent_name": share.agent_name}
+        try:
+            share.resume(request_id=data["r"], agent_id=data["a"], agent_name=data.get("n", ""),
+                         since=float(data.get("s") or self.clock()))
+        except CobrowseError as exc:
+            raise _refuse(exc) from None
+        await self._announce(session, "sharing", resumed=True)
+        return {"agent_name": share.agent_name}
+
+    async def on_cobrowseevents(self, session: Session, message: protocol.CobrowseEvents) -> None:
+        share: Share = session.data["cobrowse"]
+        try:
+            share.require_sharing()
+            events = check_events(message.events, limits=self.limits)
+            session.data["cobrowse_budget"].take(len(_encoder.encode(events)), self.clock())
+        except CobrowseError as exc:
+            raise _refuse(exc) from None
+        await self._publish_events(session, events)
+
+    async def on_cobrowsechunk(self, session: Session, message: protocol.CobrowseChunk) -> None:
+        share: Share = session.data["cobrowse"]
+        try:
+            share.require_sharing()
+            session.data["cobrowse_budget"].take(len(message.data), self.clock())
+            events = session.data["cobrowse_chunks"].add(message.batch, message.index, message.total,
+                                                         message.data)
+        except CobrowseError as exc:
+            raise _refuse(exc) from None
+        if events is not None:
+            await self._publish_events(session, events)
+
+    async def on_cobrowsestop(self, session: Session, message: protocol.CobrowseStop) -> None:
+        share: Share = session.data["cobrowse"]
+        if share.state not in ("requested", "sharing"):
+            return  # stopping twice is fine
+        since = share.stop()
+        await self._announce(session, "stopped", by="customer")
+        if since is not None:
+            await self._timeline(session, "cobrowse_stopped", share, by="customer", since=since)
+        await self.bus.erase(frames_room(session.identity))
+
+    async def on_docpage(self, session: Session, message: protocol.DocPage) -> None:
+        opened = session.data["documents"].get(message.push_id)
+        if opened is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such document is open on this page")
+        if opened["pages"] is not None and message.page > opened["pages"]:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"the document has {opened['pages']} pages")
+        opened["pages_seen"].add(message.page)
+        opened["pages"] = message.pages or opened["pages"]
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "doc_page", "visitor_id": session.identity, "push_id": message.push_id,
+            "page": message.page, "zoom": message.zoom, "pages": opened["pages"], "by": "customer"})
+
+    async def on_docclose(self, session: Session, message: protocol.DocClose) -> None:
+        opened = session.data["documents"].pop(message.push_id, None)
+        if opened is None:
+            return  # closing twice is fine
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "doc_closed", "visitor_id": session.identity, "push_id": message.push_id, "by": "customer"})
+        await self._document_closed(session, message.push_id, opened, by="customer")
+
+    async def _document_closed(self, session: Session, push_id: str, opened: dict, *, by: str) -> None:
+        """One timeline entry per pushed document: who closed it, which pages were seen, how long."""
+        now = self.clock()
+        try:
+            await self.repo.add_contact_event(
+                customer_id=session.data["customer_id"], kind="document_closed", channel="web", at=now,
+                visitor_id=session.identity, agent_id=opened.get("agent_id"),
+                data={"push_id": push_id, "document_id": opened["document_id"], "name": opened["name"],
+                      "by": by, "pages": opened["pages"],
+                      "pages_seen": sorted(p for p in opened["pages_seen"] if isinstance(p, int)),
+                      "duration": round(max(0.0, now - opened["opened_at"]), 1)})
+        except Exception:
+            log.warning("could not write document_closed to the timeline", exc_info=True)
+
+    # -- helpers -------------------------------------------------------------------
+
+    async def _publish_events(self, session: Session, events: list[dict[str, Any]]) -> None:
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "cobrowse_events", "visitor_id": session.identity, "events": events})
+
+    async def _announce(self, session: Session, state: str, **extra: Any) -> None:
+        share: Share = session.data["cobrowse"]
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "cobrowse_state", "visitor_id": session.identity, "state": state,
+            "request_id": share.request_id, "agent_id": share.agent_id, "at": self.clock(), **extra})
+
+    async def _timeline(self, session: Session, kind: str, share: Share, *, by: str | None = None,
+                        since: float | None = None) -> None:
+        now = self.clock()
+        data: dict[str, Any] = {"request_id": share.request_id, "agent_name": share.agent_name}
+        if by is not None:
+            data["by"] = by
+        if since is not None:
+            data["duration"] = round(max(0.0, now - since), 1)
+        try:
+            await self.repo.add_contact_event(customer_id=session.data["customer_id"], kind=kind, channel="web",
+                                              at=now, visitor_id=session.identity, agent_id=share.agent_id,
+                                              data=data)
+        except Exception:
+            log.warning("could not write %s to the timeline", kind, exc_info=True)
+
+
+def cobrowse_features(*, repo: Repository, bus: Bus, settings) -> dict[str, tuple[Any, ...]]:
+    """The co-browse features of each socket role, for ``desktop.app``."""
+    from cobrowse.viewer import ViewerCobrowse
+    viewer = ViewerCobrowse(repo=repo, bus=bus, library=DocumentLibrary(settings.var_dir / "documents"),
+                            links=LinkSigner(settings.secret_key))
+    customer = CustomerCobrowse(repo=repo, bus=bus, secret_key=settings.secret_key)
+    return {"customer": (customer,), "agent": (viewer,), "supervisor": (viewer,)}

@@ -1,0 +1,111 @@
+"""HTTP routes of co-browse: the supervisor's watch page and the document library.
+
+``POST /api/documents?name=<file name>`` (agents; the raw file as the body, the desk's CSRF
+token in ``X-CSRF-Token``) → 201 and the document, or 413 / 415 / 400 with
+``{"error": code, "message": ...}``. ``GET /api/documents`` lists them.
+``GET /documents/<id>`` serves one to an agent (session cookie) or a customer (``?t=``,
+the signed link a push carries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from cobrowse.documents import (
+    DocumentError,
+    DocumentLibrary,
+    DocumentTooLarge,
+    LinkSigner,
+)
+from desktop.cards import agent_public
+from desktop.web.auth import SESSION_COOKIE
+from desktop.web.pages import current_agent
+
+__all__ = ["routes"]
+
+
+async def watch(request: Request) -> Response:
+    """``/cobrowse/watch?visitor=<id>``: a live mirror of that customer's shared page."""
+    agent = await current_agent(request)
+    if agent is None:
+        return RedirectResponse(f"/login?next={request.url.path}%3F{request.url.query}", status_code=303)
+    if agent.role not in ("supervisor", "admin"):
+        return Response("Watching a co-browse from this page is for supervisors; agents use the desk.",
+                        status_code=403)
+    visitor = request.query_params.get("visitor", "")[:200]
+    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
+    return request.app.state.templates.TemplateResponse(request, "cobrowse_watch.html", {
+        "agent": agent_public(agent), "visitor": visitor,
+        "csrf_token": request.app.state.signer.csrf_token(data["sid"])})
+
+
+def library(request: Request) -> DocumentLibrary:
+    return DocumentLibrary(request.app.state.settings.var_dir / "documents")
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+async def upload(request: Request) -> Response:
+    agent = await current_agent(request)
+    if agent is None:
+        return _error(401, "unauthorized", "log in first")
+    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
+    if not request.app.state.signer.check_csrf(data["sid"], request.headers.get("x-csrf-token")):
+        return _error(403, "bad_csrf", "missing or wrong X-CSRF-Token")
+    documents = library(request)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > documents.max_bytes:
+        return _error(413, DocumentTooLarge.code, f"the file has {declared} bytes; at most {documents.max_bytes} are accepted")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > documents.max_bytes:
+            return _error(413, DocumentTooLarge.code, f"the file is larger than {documents.max_bytes} bytes")
+    name = request.query_params.get("name", "document")[:200]
+    try:
+        document = await asyncio.to_thread(documents.add, bytes(body), name=name, uploaded_by=agent.id)
+    except DocumentError as exc:
+        return _error(exc.status, exc.code, str(exc))
+    return JSONResponse(document.public(), status_code=201)
+
+
+async def list_documents(request: Request) -> Response:
+    if await current_agent(request) is None:
+        return _error(401, "unauthorized", "log in first")
+    documents = await asyncio.to_thread(library(request).list)
+    return JSONResponse({"documents": [d.public() for d in documents]})
+
+
+async def download(request: Request) -> Response:
+    document_id = request.path_params["document_id"]
+    token = request.query_params.get("t")
+    allowed = LinkSigner(request.app.state.settings.secret_key).check(document_id, token) if token \
+        else await current_agent(request) is not None
+    if not allowed:
+        return _error(403, "forbidden", "this link has expired or is not valid")
+    documents = library(request)
+    document = await asyncio.to_thread(documents.get, document_id)
+    if document is None:
+        return _error(404, "not_found", "no such document")
+    disposition = "attachment" if request.query_params.get("download") else "inline"
+    return FileResponse(documents.path(document), media_type=document.media_type, headers={
+        "Content-Disposition": f'{disposition}; filename="{document.name}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600",
+        "Access-Control-Allow-Origin": "*",  # widgets on other origins fetch it (the link is the key)
+    })
+
+
+routes = [
+    Route("/cobrowse/watch", watch, methods=["GET"]),
+    Route("/api/documents", upload, methods=["POST"]),
+    Route("/api/documents", list_documents, methods=["GET"]),
+    Route("/documents/{document_id}", download, methods=["GET"]),
+]

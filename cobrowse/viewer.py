@@ -1,0 +1,180 @@
+"""Co-browse viewers: agents and supervisors watching shares, pointing, pushing documents.
+
+The agent-and-supervisor half of ``cobrowse.feature`` (see its docstring for the rooms).
+Each watched share is one extra bus subscription of the viewer's socket, to
+``cobrowse:<visitor_id>``, relayed with ``session.send`` (no ``seq``); what the viewer sends
+goes to ``cobrowse-in:<visitor_id>``, where the customer's socket applies it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any
+
+from cobrowse.documents import DocumentLibrary, LinkSigner
+from cobrowse.feature import frames_room, inbox_room
+from desktop.repository.repository import Repository
+from desktop.routing.events import CallbackState
+from signaling import protocol
+from signaling.bus import Bus, SubscriptionLagged
+from signaling.hub import Session
+from signaling.protocol import ErrorCode, ProtocolError
+
+__all__ = ["ViewerCobrowse"]
+
+log = logging.getLogger(__name__)
+
+VIEW_BUFFER = 2000  # events a viewer's subscription holds before it must resync
+
+
+class ViewerCobrowse:
+    """Agents and supervisors watching shares; one bus subscription per share watched."""
+
+    def __init__(self, *, repo: Repository, bus: Bus, library: DocumentLibrary | None = None,
+                 links: LinkSigner | None = None, clock=time.time):
+        self.repo = repo
+        self.bus = bus
+        self.library = library
+        self.links = links
+        self.clock = clock
+        #: Shares each viewer watches, kept across their socket's reconnects (a desk reload).
+        self._watching: dict[str, set[str]] = {}
+
+    async def opened(self, session: Session) -> None:
+        session.data["cobrowse_views"] = {}
+        for visitor_id in sorted(self._watching.get(session.identity, ())):
+            await self._watch(session, visitor_id)
+            await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})
+
+    async def closed(self, session: Session) -> None:
+        views: dict[str, asyncio.Task] = session.data.pop("cobrowse_views", {})
+        for task in views.values():
+            task.cancel()
+        await asyncio.gather(*views.values(), return_exceptions=True)
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        return {"cobrowse": sorted(self._watching.get(session.identity, ()))}
+
+    async def on_cobrowserequest(self, session: Session, message: protocol.CobrowseRequest) -> dict[str, Any]:
+        callback = await self.repo.get_callback(message.callback_id)
+        if callback is None or callback.visitor_id is None or not await self._handles(session, callback):
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback of yours with a customer on the web")
+        agent = await self.repo.get_agent(session.identity)
+        visitor_id = callback.visitor_id
+        request_id = secrets.token_hex(8)
+        await self._watch(session, visitor_id)
+        await self.bus.publish(inbox_room(visitor_id), {
+            "type": "cobrowse_request", "request_id": request_id, "agent_id": session.identity,
+            "agent_name": agent.display_name or agent.username, "callback_id": callback.id,
+            "at": self.clock()})
+        return {"visitor_id": visitor_id, "request_id": request_id}
+
+    async def on_cobrowseview(self, session: Session, message: protocol.CobrowseView) -> dict[str, Any]:
+        agent = await self.repo.get_agent(session.identity)
+        if agent.role not in ("supervisor", "admin"):
+            callback = await self.repo.active_callback_for_visitor(message.visitor_id)
+            if callback is None or not await self._handles(session, callback):
+                raise ProtocolError(ErrorCode.NOT_FOUND, "no such customer of yours")
+        await self._watch(session, message.visitor_id)
+        name = agent.display_name or agent.username
+        await self.bus.publish(inbox_room(message.visitor_id), {
+            "type": "cobrowse_viewer", "name": name, "role": agent.role})
+        # A late joiner needs a full snapshot: ask the customer's recorder for one.
+        await self.bus.publish(inbox_room(message.visitor_id), {"type": "cobrowse_snapshot"})
+        return {"visitor_id": message.visitor_id}
+
+    async def on_cobrowsepointer(self, session: Session, message: protocol.CobrowsePointer) -> None:
+        if message.visitor_id not in session.data.get("cobrowse_views", {}):
+            raise ProtocolError(ErrorCode.INVALID_STATE, "you are not watching this customer's page")
+        name = session.data.get("cobrowse_name")
+        if name is None:
+            agent = await self.repo.get_agent(session.identity)
+            name = session.data["cobrowse_name"] = agent.display_name or agent.username
+        await self.bus.publish(inbox_room(message.visitor_id), {
+            "type": "cobrowse_pointer", "name": name, "node": message.node, "fx": message.fx,
+            "fy": message.fy, "x": message.x, "y": message.y})
+
+    async def on_cobrowseend(self, session: Session, message: protocol.CobrowseEnd) -> None:
+        views = session.data.get("cobrowse_views", {})
+        task = views.pop(message.visitor_id, None)
+        if task is not None:
+            task.cancel()
+        self._watching.get(session.identity, set()).discard(message.visitor_id)
+        agent = await self.repo.get_agent(session.identity)
+        # Only the agent the customer said yes to can end the share (checked on the customer's side).
+        await self.bus.publish(inbox_room(message.visitor_id), {
+            "type": "cobrowse_end", "agent_id": session.identity,
+            "agent_name": agent.display_name or agent.username})
+
+    async def on_docpush(self, session: Session, message: protocol.DocPush) -> dict[str, Any]:
+        callback = await self.repo.get_callback(message.callback_id)
+        if callback is None or callback.visitor_id is None or not await self._handles(session, callback):
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback of yours with a customer on the web")
+        document = await asyncio.to_thread(self.library.get, message.document_id) if self.library else None
+        if document is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such document in the library")
+        agent = await self.repo.get_agent(session.identity)
+        visitor_id = callback.visitor_id
+        push_id = secrets.token_hex(8)
+        await self._watch(session, visitor_id)  # the customer's page turns come back on the frames room
+        public = {**document.public(), "url": self.links.url(document.id, visitor_id)}
+        await self.bus.publish(inbox_room(visitor_id), {
+            "type": "doc_open", "push_id": push_id, "document": public, "agent_id": session.identity,
+            "agent_name": agent.display_name or agent.username})
+        try:
+            await self.repo.add_contact_event(
+                customer_id=callback.customer_id, kind="document_pushed", channel="web", at=self.clock(),
+                visitor_id=visitor_id, callback_id=callback.id, agent_id=session.identity,
+                data={"push_id": push_id, "document_id": document.id, "name": document.name,
+                      "kind": document.kind})
+        except Exception:
+            log.warning("could not write document_pushed to the timeline", exc_info=True)
+        return {"push_id": push_id, "visitor_id": visitor_id, "document": public}
+
+    async def on_docpage(self, session: Session, message: protocol.DocPage) -> None:
+        if not message.visitor_id or message.visitor_id not in session.data.get("cobrowse_views", {}):
+            raise ProtocolError(ErrorCode.INVALID_STATE, "push a document to this customer first")
+        await self.bus.publish(inbox_room(message.visitor_id), {
+            "type": "doc_page", "push_id": message.push_id, "page": message.page, "zoom": message.zoom,
+            "by": "agent"})
+
+    async def on_docclose(self, session: Session, message: protocol.DocClose) -> None:
+        if not message.visitor_id or message.visitor_id not in session.data.get("cobrowse_views", {}):
+            raise ProtocolError(ErrorCode.INVALID_STATE, "push a document to this customer first")
+        await self.bus.publish(inbox_room(message.visitor_id), {
+            "type": "doc_closed", "push_id": message.push_id, "by": "agent"})
+
+    async def _handles(self, session: Session, callback) -> bool:
+        if session.role == "supervisor":
+            return True
+        if callback.state == CallbackState.CONNECTED and callback.agent_id == session.identity:
+            return True
+        if callback.state == CallbackState.OFFERED:
+            offer = await self.repo.open_offer_for_callback(callback.id)
+            return offer is not None and offer.agent_id == session.identity
+        return False
+
+    async def _watch(self, session: Session, visitor_id: str) -> None:
+        views: dict[str, asyncio.Task] = session.data.setdefault("cobrowse_views", {})
+        if session.role == "agent":  # a desk reload watches again; a supervisor's page does not
+            self._watching.setdefault(session.identity, set()).add(visitor_id)
+        if visitor_id in views and not views[visitor_id].done():
+            return
+        ready = asyncio.get_running_loop().create_future()
+        views[visitor_id] = asyncio.create_task(self._relay(session, visitor_id, ready))
+        await asyncio.wait_for(asyncio.shield(ready), 5)
+
+    async def _relay(self, session: Session, visitor_id: str, ready: asyncio.Future) -> None:
+        while True:
+            try:
+                async with self.bus.subscribe(frames_room(visitor_id), buffer=VIEW_BUFFER) as subscription:
+                    if not ready.done():
+                        ready.set_result(None)
+                    async for _seq, event in subscription:
+                        session.send(event)
+            except SubscriptionLagged:
+                # Fell behind: start again from a fresh full snapshot.
+                await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})

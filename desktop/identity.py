@@ -1,0 +1,26 @@
+"""Identity verification: a site vouches for a logged-in customer with an HMAC.
+
+The site's server computes ``user_hash = hex(HMAC-SHA256(OTODESK_IDENTITY_SECRET, user_id))``
+and the page passes both to ``otodesk.identify({userId, userHash})``. Only a
+matching hash links the visitor to the customer with that user id; anything
+else is a claim, kept as a hint and never used to link records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+__all__ = ["user_hash", "verify_user_hash"]
+
+
+def user_hash(secret: str, user_id: str) -> str:
+    """What the site computes: hex HMAC-SHA256 of ``user_id`` keyed with ``secret``."""
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_user_hash(secret: str, user_id: str | None, given: str | None) -> bool:
+    """True only with a secret configured and ``given`` equal to :func:`user_hash` (constant time)."""
+    if not secret or not user_id or not given:
+        return False
+    return hmac.compare_digest(user_hash(secret, user_id), given.strip().lower())

@@ -1,0 +1,80 @@
+"""Per-site API keys: shown once, stored as a SHA-256, revocable.
+
+A key reads ``otk_<id>_<secret>``; ``<id>`` is public (it names the key in
+listings and the audit), ``<secret>`` is 32 random bytes. A SHA-256 of the
+whole key is enough at rest: the secret has 256 bits of entropy, nothing to
+brute-force, and checking it stays a single indexed look-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from desktop.repository._store import API_KEYS, Store
+from desktop.repository.errors import NotFound
+from desktop.repository.records import ApiKeyRecord
+
+__all__ = ["ApiKeys", "hash_key"]
+
+PREFIX = "otk"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _record(row) -> ApiKeyRecord:
+    m = dict(row._mapping)
+    m.pop("key_hash", None)
+    return ApiKeyRecord(**m)
+
+
+class ApiKeys(Store):
+    async def create_api_key(self, *, name: str, site: str = "default",
+                             now: float | None = None) -> tuple[ApiKeyRecord, str]:
+        """A new key: its record and the key itself, which is not stored and can't be shown again."""
+        key_id = secrets.token_hex(6)
+        key = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        now = time.time() if now is None else now
+        row = await self._db.write(lambda conn: conn.execute(API_KEYS.insert().values(
+            id=key_id, site=site, name=name, key_hash=hash_key(key), created_at=now,
+        ).returning(API_KEYS)).one())
+        return _record(row), key
+
+    async def revoke_api_key(self, key_id: str, *, now: float | None = None) -> ApiKeyRecord:
+        """Revoke the key (idempotent). Raises :class:`NotFound` for an unknown id."""
+        now = time.time() if now is None else now
+
+        def revoke(conn: Connection):
+            conn.execute(update(API_KEYS).where(API_KEYS.c.id == key_id, API_KEYS.c.revoked_at.is_(None))
+                         .values(revoked_at=now))
+            return conn.execute(select(API_KEYS).where(API_KEYS.c.id == key_id)).first()
+
+        row = await self._db.write(revoke)
+        if row is None:
+            raise NotFound(f"No API key with id {key_id!r}")
+        return _record(row)
+
+    async def list_api_keys(self) -> list[ApiKeyRecord]:
+        rows = await self._db.read(lambda conn: conn.execute(
+            select(API_KEYS).order_by(API_KEYS.c.created_at)).all())
+        return [_record(row) for row in rows]
+
+    async def check_api_key(self, key: str) -> ApiKeyRecord | None:
+        """The live key ``key`` is, or None (unknown, malformed or revoked)."""
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != PREFIX or len(key) > 200:
+            return None
+        row = await self._db.read(lambda conn: conn.execute(
+            select(API_KEYS).where(API_KEYS.c.id == parts[1])).first())
+        if row is None or row.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(row.key_hash, hash_key(key)):
+            return None
+        return _record(row)

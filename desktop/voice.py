@@ -1,0 +1,374 @@
+"""Voice on the hub's sockets: who may offer, control and join which call.
+
+:class:`VoiceFeature` plugs into the customer, agent and supervisor handlers
+(``desktop/sockets.py`` features). It checks every message against the
+callback in the repository (a customer only for their own connected
+"browser" callback, an agent only for the contact they hold, a supervisor
+only for a call already live), then drives the process's
+:class:`~signaling.voice.anchor.MediaAnchor`. Call state changes go out as
+``voice_state`` events to the agent's room, the customer's room and the wall.
+
+A call's peers all live on one process, the first to get an offer for it;
+sockets on other processes reach it over the bus (``desktop/voice_bus.py``).
+
+A call ends when either party hangs up (the contact goes to wrap-up, as the
+agent's End does), and the anchor also drops any call whose callback is no
+longer connected (checked every ``REAP_INTERVAL`` seconds), so an End button,
+an abandoned page or a failover never leaves a peer behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from desktop.repository.repository import Repository
+from desktop.router_client import RouterClient
+from desktop.routing.events import CallbackState, Channel
+from desktop.routing_service import WALL_ROOM, agent_room, visitor_room
+from desktop.settings import Settings
+from desktop.voice_bus import VoiceBus
+from signaling import protocol
+from signaling.bus import Bus
+from signaling.hub import Session
+from signaling.protocol import ErrorCode, ProtocolError
+from signaling.voice.anchor import Call, MediaAnchor, ice_servers_from_config
+from signaling.voice.errors import VoiceError
+from signaling.voice.recorder import PacketRecorder, mix_to_ogg
+from signaling.voice.routes import Mode, Role
+
+__all__ = ["VoiceFeature", "routes", "recording_url"]
+
+log = logging.getLogger(__name__)
+
+REAP_INTERVAL = 5.0   # seconds between checks that anchored calls are still connected
+STATS_INTERVAL = 2.0  # seconds between quality reports to the wall
+
+_ACTIONS = {
+    "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
+    "agent": {"mute", "unmute", "hold", "resume", "hangup"},
+    "supervisor": {"listen", "whisper", "barge", "leave"},
+}
+
+
+class VoiceFeature:
+    def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings,
+                 anchor: MediaAnchor, clock=time.time):
+        self.repo = repo
+        self.bus = bus
+        self.router = router
+        self.settings = settings
+        self.anchor = anchor
+        self.clock = clock
+        self.ice_servers = [dict(server) for server in settings.ice_servers]
+        #: callback id -> who is on an anchored call (rooms to tell, names for the wall).
+        self._meta: dict[str, dict[str, Any]] = {}
+        self._published: dict[str, dict] = {}
+        #: callback id -> {role: the leg's last quality}, kept for the call's record.
+        self._quality: dict[str, dict[str, dict]] = {}
+        self._pending: set[asyncio.Task] = set()
+        self._background: asyncio.Task | None = None
+        #: socket key -> calls it has a leg in on another process (told when the socket closes).
+        self._remote_owners: dict[str, set[str]] = {}
+        self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote)
+        anchor.on_change = self._changed
+
+    @classmethod
+    def create(cls, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings) -> "VoiceFeature":
+        """A feature with its own anchor; close it with :meth:`aclose`."""
+        recordings = Path(settings.var_dir) / "recordings"
+        anchor = MediaAnchor(ice_servers=ice_servers_from_config(list(settings.ice_servers)),
+                             max_calls=settings.voice_max_calls,
+                             recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
+        return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor)
+
+    # -- hooks ----------------------------------------------------------------------------
+
+    async def welcome(self, session: Session) -> dict[str, Any]:
+        calls: list[dict[str, Any]] = []
+        for call in list(self.anchor.calls.values()):
+            meta = self._meta.get(call.id, {})
+            mine = {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role)
+            if session.role == "supervisor" or mine == session.identity:
+                calls.append(self._public(call))
+        return {"voice": {"ice_servers": self.ice_servers, "calls": calls}}
+
+    async def closed(self, session: Session) -> None:
+        # Its legs may now be taken over by a new offer (a tab reload).
+        key = session.data.get("socket", "")
+        self.anchor.owner_gone(key)
+        for callback_id in self._remote_owners.pop(key, ()):
+            with contextlib.suppress(Exception):
+                await self.voice_bus.notify(callback_id, "owner_gone", owner=key)
+
+    # -- messages ---------------------------------------------------------------------
+
+    async def on_voiceoffer(self, session: Session, message: protocol.VoiceOffer) -> dict[str, Any]:
+        callback = await self._callback_of(session, message.callback_id)
+        role = Role(session.role)
+        owner = session.data.get("socket")
+        request = {
+            "role": str(role), "sdp": message.sdp, "owner": owner,
+            "mode": message.mode if role == Role.SUPERVISOR else None,
+            "recording": self._records(callback.queue), "meta": await self._meta_of(callback),
+        }
+        if await self._anchored_here(callback.id):
+            return await self._local_offer(callback.id, request)
+        result = await self.voice_bus.request(callback.id, "offer", **request)
+        self._remote_owners.setdefault(owner, set()).add(callback.id)
+        return result
+
+    async def on_voicecontrol(self, session: Session, message: protocol.VoiceControl) -> dict[str, Any]:
+        action = message.action
+        if action not in _ACTIONS[session.role]:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"a {session.role} can't {action}")
+        callback = await self._callback_of(session, message.callback_id, ended_ok=action == "hangup")
+        role = Role(session.role)
+        if action == "hangup":
+            with contextlib.suppress(ProtocolError):  # no voice (any more) is fine: hang up anyway
+                await self._control(callback.id, role, action)
+            if callback.state == CallbackState.CONNECTED and callback.agent_id:
+                # Hanging up ends the conversation: the agent goes to wrap-up.
+                with contextlib.suppress(Exception):
+                    await self.router.call("end", agent_id=callback.agent_id, callback_id=callback.id)
+            return {}
+        return await self._control(callback.id, role, action)
+
+    async def _anchored_here(self, callback_id: str) -> bool:
+        """True when this process anchors the call: it has it, or it just claimed it."""
+        return callback_id in self.anchor.calls or await self.voice_bus.claim(callback_id)
+
+    async def _control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
+        if await self._anchored_here(callback_id):
+            return await self._local_control(callback_id, role, action)
+        return await self.voice_bus.request(callback_id, "control", role=str(role), action=action)
+
+    # -- what the anchoring process does (for its own sockets, or asked over the bus) ----
+
+    async def _local_offer(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        role = Role(request["role"])
+        if role == Role.SUPERVISOR and callback_id not in self.anchor.calls:
+            raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
+        self._meta.setdefault(callback_id, request["meta"])
+        self._start_background()
+        try:
+            answer = await self.anchor.offer(
+                callback_id, role, request["sdp"], owner=request.get("owner"),
+                mode=Mode(request["mode"]) if request.get("mode") else None,
+                recording=request.get("recording") == "on", consent=request.get("recording") == "consent")
+        except VoiceError as exc:
+            raise ProtocolError(exc.code, exc.message) from None
+        return {"sdp": answer, "call": self._public(self.anchor.calls[callback_id])}
+
+    async def _local_control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
+        try:
+            if action == "hangup":
+                await self.anchor.end(callback_id)
+                return {}
+            call = self.anchor.call(callback_id)
+            if action in ("mute", "unmute"):
+                call.mute(role, action == "mute")
+            elif action in ("hold", "resume"):
+                call.update(held=action == "hold")
+            elif action == "leave":
+                await self.anchor.leave(callback_id, Role.SUPERVISOR)
+            elif action in ("consent", "refuse"):
+                call.answer_consent(action == "consent")
+            else:
+                if Role.SUPERVISOR not in call.legs:
+                    raise ProtocolError(ErrorCode.INVALID_STATE, "join the call first (voice_offer)")
+                call.update(supervisor=Mode(action))
+        except VoiceError as exc:
+            raise ProtocolError(exc.code, exc.message) from None
+        return {"call": self._public(call)}
+
+    async def _remote(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
+        """A request for a call anchored here, from another process (desktop/voice_bus.py)."""
+        op = request.get("op")
+        if op == "offer":
+            return await self._local_offer(callback_id, request)
+        if op == "control":
+            return await self._local_control(callback_id, Role(request["role"]), request["action"])
+        if op == "owner_gone":
+            self.anchor.owner_gone(request.get("owner", ""))
+            return {}
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown voice request {op!r}")
+
+    async def _meta_of(self, callback) -> dict[str, Any]:
+        meta = self._meta.get(callback.id)
+        if meta is None:
+            agent = await self.repo.get_agent(callback.agent_id) if callback.agent_id else None
+            meta = {"customer_id": callback.customer_id, "agent_id": callback.agent_id,
+                    "visitor_id": callback.visitor_id, "queue": callback.queue,
+                    "customer_name": callback.name, "agent_name": agent.display_name if agent else None}
+        return meta
+
+    async def _callback_of(self, session: Session, callback_id: str, *, ended_ok: bool = False):
+        callback = await self.repo.get_callback(callback_id)
+        mine = callback is not None and (
+            (session.role == "customer" and callback.visitor_id == session.identity)
+            or (session.role == "agent" and callback.agent_id == session.identity)
+            or session.role == "supervisor")
+        if not mine:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "no such call of yours")
+        if callback.channel != Channel.BROWSER:
+            raise ProtocolError(ErrorCode.INVALID_STATE, "this callback is to a phone, not in the browser")
+        if callback.state != CallbackState.CONNECTED and not ended_ok:
+            raise ProtocolError(ErrorCode.INVALID_STATE, f"the call is not connected (it is {callback.state})")
+        return callback
+
+    # -- events out ------------------------------------------------------------------------
+
+    def _public(self, call: Call) -> dict[str, Any]:
+        meta = self._meta.get(call.id, {})
+        return {**call.public(), "customer_name": meta.get("customer_name"),
+                "agent_name": meta.get("agent_name"), "queue": meta.get("queue")}
+
+    def _changed(self, call: Call) -> None:
+        public = self._public(call)
+        if self._published.get(call.id) == public:
+            return
+        self._published[call.id] = public
+        if call.ended:
+            self._published.pop(call.id, None)
+            self.voice_bus.release(call.id)
+            meta = dict(self._meta.get(call.id, {}))
+            self._spawn(self._record_call(call, meta, self._quality.pop(call.id, {})))
+            if call.recorder is not None:
+                self._spawn(self._finish_recording(call, meta))
+        self._spawn(self._publish(call.id, public))
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def _records(self, queue: str) -> str | None:
+        """"on", "consent" (asked of the customer first) or None, from OTODESK_VOICE_RECORDING."""
+        for entry in self.settings.voice_recording:
+            name, _, how = entry.partition(":")
+            if name in ("*", queue):
+                return "consent" if how.strip() == "consent" else "on"
+        return None
+
+    async def _record_call(self, call: Call, meta: dict[str, Any], quality: dict[str, dict]) -> None:
+        """The call on the customer's timeline: its length and each leg's last quality."""
+        if not meta.get("customer_id"):
+            return
+        try:
+            await self.repo.add_contact_event(
+                customer_id=meta["customer_id"], kind="voice_call", channel="voice", at=call.started_at,
+                visitor_id=meta.get("visitor_id"), callback_id=call.id, agent_id=meta.get("agent_id"),
+                data={"seconds": round(self.clock() - call.started_at, 1), "quality": quality,
+                      "recorded": call.recorder is not None})
+        except Exception:
+            log.exception("voice call %s not recorded on the timeline", call.id)
+
+    async def _finish_recording(self, call: Call, meta: dict[str, Any]) -> None:
+        """Mix the call's packets into ``var/recordings/<callback_id>.ogg``; put it on the timeline."""
+        packets = call.recorder.path
+        target = packets.with_suffix(".ogg")
+        try:
+            seconds = await asyncio.to_thread(mix_to_ogg, packets, target)
+            if meta.get("customer_id"):
+                await self.repo.add_contact_event(
+                    customer_id=meta["customer_id"], kind="call_recording", channel="voice",
+                    at=call.started_at, visitor_id=meta.get("visitor_id"), callback_id=call.id,
+                    agent_id=meta.get("agent_id"),
+                    data={"url": recording_url(call.id), "seconds": round(seconds, 1),
+                          "format": "audio/ogg; codecs=opus"})
+        except Exception:
+            log.exception("recording of %s not finished", call.id)
+
+    async def _publish(self, call_id: str, public: dict[str, Any]) -> None:
+        meta = self._meta.get(call_id, {})
+        agent_id, visitor_id = meta.get("agent_id"), meta.get("visitor_id")
+        if public["state"] == "ended":
+            self._meta.pop(call_id, None)
+        event = {"type": "voice_state", "call": public}
+        try:
+            if agent_id:
+                await self.bus.publish(agent_room(agent_id), event)
+            if visitor_id:
+                await self.bus.publish(visitor_room(visitor_id), event)
+            await self.bus.publish(WALL_ROOM, event)
+        except Exception:
+            log.exception("voice_state for %s not published", call_id)
+
+    # -- background: reaping ended calls, quality to the wall -------------------------------
+
+    def _start_background(self) -> None:
+        if self._background is None or self._background.done():
+            self._background = asyncio.get_running_loop().create_task(self._watch(), name="voice-watch")
+
+    async def _watch(self) -> None:
+        next_reap = 0.0
+        while self.anchor.calls:
+            await asyncio.sleep(STATS_INTERVAL)
+            try:
+                if time.monotonic() >= next_reap:
+                    next_reap = time.monotonic() + REAP_INTERVAL
+                    await self._reap()
+                await self._report_quality()
+            except Exception:
+                log.exception("voice watch failed")
+
+    async def _reap(self) -> None:
+        for call_id in list(self.anchor.calls):
+            callback = await self.repo.get_callback(call_id)
+            if callback is None or callback.state != CallbackState.CONNECTED:
+                await self.anchor.end(call_id)
+
+    async def _report_quality(self) -> None:
+        calls = {call.id: await call.stats() for call in list(self.anchor.calls.values())}
+        for call_id, legs in calls.items():
+            kept = self._quality.setdefault(call_id, {})
+            for leg in legs:
+                if leg["rtt_ms"] is not None or leg["loss"] is not None:
+                    kept[leg["role"]] = {k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out")}
+        if calls:
+            await self.bus.publish(WALL_ROOM, {"type": "voice_quality", "at": self.clock(), "calls": calls})
+
+    async def aclose(self) -> None:
+        await self.voice_bus.aclose()
+        if self._background is not None:
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background
+        await self.anchor.aclose()
+        for task in list(self._pending):
+            with contextlib.suppress(Exception):
+                await task
+
+
+# -- recordings, played in the desk --------------------------------------------------------
+
+def recording_url(callback_id: str) -> str:
+    return f"/voice/recordings/{callback_id}.ogg"
+
+
+async def recording(request: Request) -> Response:
+    """A call's recording, for staff signed in (agents, supervisors)."""
+    from desktop.web.auth import SESSION_COOKIE
+
+    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
+    if not data or await request.app.state.repo.get_agent(data["agent"]) is None:
+        return PlainTextResponse("log in first", status_code=401)
+    callback_id = request.path_params["callback_id"]
+    if not callback_id.isalnum():
+        return PlainTextResponse("no such recording", status_code=404)
+    path = Path(request.app.state.settings.var_dir) / "recordings" / f"{callback_id}.ogg"
+    if not path.is_file():
+        return PlainTextResponse("no such recording", status_code=404)
+    return FileResponse(path, media_type="audio/ogg")
+
+
+routes = [Route("/voice/recordings/{callback_id}.ogg", recording)]

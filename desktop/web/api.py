@@ -1,0 +1,438 @@
+"""The REST API of the Customer Contact Repository (``/api/v1``), described at ``/api/openapi.json``.
+
+Two ways in:
+
+- a site's API key, ``Authorization: Bearer otk_...`` (``otodesk apikey create``);
+- the desk's session cookie; then every request that changes something must
+  carry ``X-CSRF-Token`` (the desk page's token), and erasure needs an admin.
+
+Lists are paginated: ``limit`` (1-200, default 50) and the ``next_cursor`` of
+the previous page. Errors are JSON, ``{"error": {"code", "message"}}``, with a
+precise 4xx status: 400 malformed, 401 no or bad credentials, 403 not allowed,
+404 unknown, 409 conflict, 413 too large, 415 not JSON, 422 invalid values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from desktop.phones import PhoneRejected, normalize_phone
+from desktop.privacy import erase_everywhere
+from desktop.repository.errors import Conflict, NotFound
+from desktop.repository.timeline import event_json
+from desktop.web.auth import SESSION_COOKIE
+
+__all__ = ["routes", "ApiError", "Caller"]
+
+MAX_BODY = 64 * 1024
+MAX_LIMIT = 200
+LATEST = 4102444800.0  # 2100-01-01, the latest time accepted
+
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Epoch = Annotated[float, msgspec.Meta(ge=0, le=LATEST)]
+Cents = Annotated[int, msgspec.Meta(ge=0, le=10**14)]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+
+class CustomerIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+    user_id: Id | None = None
+
+
+class CustomerPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+
+
+class IdentityIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["phone", "email", "user_id"]
+    value: Id
+    verified: bool = False
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+    kind: Literal["note", "email", "inbound_call", "chat", "store_visit", "meeting"]
+    at: Epoch | None = None
+    channel: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
+    summary: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    data: dict[str, Any] = {}
+
+
+class MergeIn(msgspec.Struct, forbid_unknown_fields=True):
+    source_id: Id
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class UnmergeIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class OrderItem(msgspec.Struct, forbid_unknown_fields=True):
+    sku: Id
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 1
+    price_cents: Cents | None = None
+
+
+class OrderIn(msgspec.Struct, forbid_unknown_fields=True):
+    id: Id
+    customer_id: Id
+    placed_at: Epoch
+    total_cents: Cents
+    currency: Currency
+    status: Literal["placed", "paid", "shipped", "delivered", "cancelled", "refunded"] = "placed"
+    items: Annotated[list[OrderItem], msgspec.Meta(max_length=500)] = []
+
+
+class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    price_cents: Cents
+    currency: Currency
+    category: Text = ""
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    #: ``api:<key id>`` or ``agent:<agent id>``: what the audit records.
+    actor: str
+    #: ``api``, or the agent's role.
+    role: str
+    agent_id: str | None = None
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def _caller(request: Request) -> Caller:
+    repo = request.app.state.repo
+    authorization = request.headers.get("authorization", "")
+    if authorization:
+        scheme, _, key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            raise ApiError(401, "unauthorized", "use 'Authorization: Bearer <API key>'")
+        record = await repo.check_api_key(key.strip())
+        if record is None:
+            raise ApiError(401, "unauthorized", "unknown or revoked API key")
+        return Caller(actor=f"api:{record.id}", role="api")
+    signer = request.app.state.signer
+    session = signer.read_session(request.cookies.get(SESSION_COOKIE))
+    agent = await repo.get_agent(session["agent"]) if session else None
+    if agent is None:
+        raise ApiError(401, "unauthorized", "an API key (Authorization: Bearer) or a desk login is needed")
+    if request.method not in ("GET", "HEAD") and not signer.check_csrf(
+            session["sid"], request.headers.get("x-csrf-token")):
+        raise ApiError(403, "csrf", "a desk request that changes something needs X-CSRF-Token")
+    return Caller(actor=f"agent:{agent.id}", role=agent.role, agent_id=agent.id)
+
+
+async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
+    if b"\\u0000" in body or b"\x00" in body:
+        raise ApiError(422, "invalid", "NUL characters are not accepted")
+    try:
+        return msgspec.json.decode(body, type=schema)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "bad_json", f"the body is not JSON: {exc}") from None
+
+
+def _limit(request: Request) -> int:
+    text = request.query_params.get("limit")
+    if text is None:
+        return 50
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise ApiError(422, "invalid", f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+def _phone(request: Request, value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalize_phone(value, default_region=request.app.state.settings.default_region)
+    except PhoneRejected as exc:
+        raise ApiError(422, exc.code, f"phone: {exc}") from None
+
+
+def _customer_json(customer) -> dict[str, Any]:
+    return {"id": customer.id, "name": customer.name, "email": customer.email,
+            "phone": customer.phone, "tier": customer.tier, "created_at": customer.created_at,
+            "updated_at": customer.updated_at}
+
+
+def _identity_json(identity) -> dict[str, Any]:
+    return {"id": identity.id, "customer_id": identity.customer_id, "kind": identity.kind,
+            "value": identity.value, "verified": identity.verified, "source": identity.source,
+            "created_at": identity.created_at}
+
+
+def _merge_json(merge) -> dict[str, Any]:
+    return dataclasses.asdict(merge)
+
+
+def _order_json(order) -> dict[str, Any]:
+    return dataclasses.asdict(order)
+
+
+def _product_json(product) -> dict[str, Any]:
+    return dataclasses.asdict(product)
+
+
+def _page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": next_cursor}
+
+
+Handler = Callable[[Request, Caller], Awaitable[Response]]
+
+
+def endpoint(handler: Handler, *, admin: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, run ``handler``, turn every expected failure into a JSON 4xx."""
+
+    async def run(request: Request) -> Response:
+        try:
+            for value in (request.url.path, *request.query_params.values(), *request.path_params.values()):
+                if "\x00" in str(value):
+                    raise ApiError(400, "bad_request", "NUL characters are not accepted")
+            caller = await _caller(request)
+            if admin and caller.role not in ("api", "admin"):
+                raise ApiError(403, "forbidden", "only an admin (or an API key) may do this")
+            return await handler(request, caller)
+        except ApiError as exc:
+            return error_response(exc.status, exc.code, exc.message)
+        except NotFound as exc:
+            return error_response(404, "not_found", str(exc))
+        except Conflict as exc:
+            return error_response(409, "conflict", str(exc))
+        except ValueError as exc:
+            return error_response(422, "invalid", str(exc))
+
+    return run
+
+
+# -- customers -------------------------------------------------------------------
+
+
+async def list_customers(request: Request, caller: Caller) -> Response:
+    repo = request.app.state.repo
+    limit = _limit(request)
+    query = request.query_params.get("q")
+    if query is not None:
+        found = await repo.search_customers(query, default_region=request.app.state.settings.default_region,
+                                            limit=limit)
+        return JSONResponse(_page([_customer_json(c) for c in found], None))
+    customers = await repo.list_customers(limit=limit, after=request.query_params.get("cursor"))
+    cursor = customers[-1].id if len(customers) == limit else None
+    return JSONResponse(_page([_customer_json(c) for c in customers], cursor))
+
+
+async def create_customer(request: Request, caller: Caller) -> Response:
+    body = await _body(request, CustomerIn)
+    customer = await request.app.state.repo.create_customer(
+        name=body.name, email=body.email, phone=_phone(request, body.phone), user_id=body.user_id,
+        source=caller.actor)
+    return JSONResponse(_customer_json(customer), status_code=201)
+
+
+async def get_customer(request: Request, caller: Caller) -> Response:
+    summary = await request.app.state.repo.customer_summary(request.path_params["customer_id"])
+    return JSONResponse(summary)
+
+
+async def patch_customer(request: Request, caller: Caller) -> Response:
+    body = await _body(request, CustomerPatch)
+    repo = request.app.state.repo
+    head = await repo.resolve_customer(request.path_params["customer_id"])
+    if head is None:
+        raise NotFound(f"No customer with id {request.path_params['customer_id']!r}")
+    email = body.email
+    if email:
+        from desktop.repository.identities import check_identity
+
+        email = check_identity("email", email)
+    customer = await repo.update_customer(head.id, name=body.name, email=email,
+                                          phone=_phone(request, body.phone))
+    return JSONResponse(_customer_json(customer))
+
+
+async def erase_customer(request: Request, caller: Caller) -> Response:
+    state = request.app.state
+    result = await erase_everywhere(state.repo, state.bus, state.settings,
+                                    request.path_params["customer_id"], requested_by=caller.actor)
+    return JSONResponse({"erased": True, "counts": result.counts})
+
+
+async def list_identities(request: Request, caller: Caller) -> Response:
+    repo = request.app.state.repo
+    customer_id = request.path_params["customer_id"]
+    if await repo.resolve_customer(customer_id) is None:
+        raise NotFound(f"No customer with id {customer_id!r}")
+    return JSONResponse(_page([_identity_json(i) for i in await repo.identities(customer_id)], None))
+
+
+async def add_identity(request: Request, caller: Caller) -> Response:
+    body = await _body(request, IdentityIn)
+    value = _phone(request, body.value) if body.kind == "phone" else body.value
+    identity = await request.app.state.repo.add_identity(
+        request.path_params["customer_id"], body.kind, value, verified=body.verified, source=caller.actor)
+    return JSONResponse(_identity_json(identity), status_code=201)
+
+
+async def remove_identity(request: Request, caller: Caller) -> Response:
+    text = request.path_params["identity_id"]
+    if not text.isdigit() or len(text) > 18:
+        raise ApiError(404, "not_found", f"No identity {text!r}")
+    await request.app.state.repo.remove_identity(request.path_params["customer_id"], int(text))
+    return Response(status_code=204)
+
+
+async def list_events(request: Request, caller: Caller) -> Response:
+    params = request.query_params
+    kinds = [k for value in params.getlist("kind") for k in value.split(",") if k]
+    channels = [c for value in params.getlist("channel") for c in value.split(",") if c]
+    page = await request.app.state.repo.customer_timeline(
+        request.path_params["customer_id"], limit=_limit(request), cursor=params.get("cursor") or None,
+        kinds=kinds or None, channels=channels or None)
+    return JSONResponse(_page([event_json(e) for e in page.events], page.next_cursor))
+
+
+async def add_event(request: Request, caller: Caller) -> Response:
+    body = await _body(request, EventIn)
+    if len(msgspec.json.encode(body.data)) > 16 * 1024:
+        raise ApiError(413, "too_large", "data is over 16 KB")
+    data = dict(body.data)
+    if body.summary:
+        data["summary"] = body.summary
+    event = await request.app.state.repo.log_contact(
+        request.path_params["customer_id"], kind=body.kind, at=body.at or time.time(),
+        agent_id=caller.agent_id, channel=body.channel, data={**data, "logged_by": caller.actor})
+    return JSONResponse(event_json(event), status_code=201)
+
+
+async def merge(request: Request, caller: Caller) -> Response:
+    body = await _body(request, MergeIn)
+    record = await request.app.state.repo.merge_customers(
+        body.source_id, request.path_params["customer_id"], actor=caller.actor, reason=body.reason)
+    return JSONResponse(_merge_json(record), status_code=201)
+
+
+async def unmerge(request: Request, caller: Caller) -> Response:
+    body = await _body(request, UnmergeIn)
+    record = await request.app.state.repo.unmerge_customer(
+        request.path_params["customer_id"], actor=caller.actor, reason=body.reason)
+    return JSONResponse(_merge_json(record), status_code=201)
+
+
+async def merges(request: Request, caller: Caller) -> Response:
+    repo = request.app.state.repo
+    customer_id = request.path_params["customer_id"]
+    if await repo.resolve_customer(customer_id) is None:
+        raise NotFound(f"No customer with id {customer_id!r}")
+    return JSONResponse(_page([_merge_json(m) for m in await repo.merge_history(customer_id)], None))
+
+
+# -- orders and products ------------------------------------------------------------
+
+
+async def list_orders(request: Request, caller: Caller) -> Response:
+    limit = _limit(request)
+    orders = await request.app.state.repo.list_orders(
+        customer_id=request.query_params.get("customer_id"), limit=limit,
+        after=request.query_params.get("cursor"))
+    cursor = orders[-1].id if len(orders) == limit else None
+    return JSONResponse(_page([_order_json(o) for o in orders], cursor))
+
+
+async def create_order(request: Request, caller: Caller) -> Response:
+    body = await _body(request, OrderIn)
+    order = await request.app.state.repo.add_order(
+        id=body.id, customer_id=body.customer_id, placed_at=body.placed_at,
+        total_cents=body.total_cents, currency=body.currency, status=body.status,
+        items=[msgspec.structs.asdict(i) for i in body.items])
+    return JSONResponse(_order_json(order), status_code=201)
+
+
+async def get_order(request: Request, caller: Caller) -> Response:
+    order = await request.app.state.repo.get_order(request.path_params["order_id"])
+    if order is None:
+        raise NotFound(f"No order with id {request.path_params['order_id']!r}")
+    return JSONResponse(_order_json(order))
+
+
+async def list_products(request: Request, caller: Caller) -> Response:
+    limit = _limit(request)
+    products = await request.app.state.repo.list_products(limit=limit, after=request.query_params.get("cursor"))
+    cursor = products[-1].sku if len(products) == limit else None
+    return JSONResponse(_page([_product_json(p) for p in products], cursor))
+
+
+async def put_product(request: Request, caller: Caller) -> Response:
+    body = await _body(request, ProductIn)
+    sku = request.path_params["sku"]
+    if len(sku) > 200:
+        raise ApiError(422, "invalid", "a sku has at most 200 characters")
+    product = await request.app.state.repo.put_product(
+        sku=sku, name=body.name, price_cents=body.price_cents, currency=body.currency,
+        category=body.category)
+    return JSONResponse(_product_json(product))
+
+
+async def get_product(request: Request, caller: Caller) -> Response:
+    product = await request.app.state.repo.get_product(request.path_params["sku"])
+    if product is None:
+        raise NotFound(f"No product with sku {request.path_params['sku']!r}")
+    return JSONResponse(_product_json(product))
+
+
+async def openapi(request: Request) -> Response:
+    from desktop.web.openapi import openapi_document
+
+    return JSONResponse(openapi_document())
+
+
+_C = "/api/v1/customers/{customer_id}"
+routes = [
+    Route("/api/openapi.json", openapi, methods=["GET"]),
+    Route("/api/v1/customers", endpoint(list_customers), methods=["GET"]),
+    Route("/api/v1/customers", endpoint(create_customer), methods=["POST"]),
+    Route(_C, endpoint(get_customer), methods=["GET"]),
+    Route(_C, endpoint(patch_customer), methods=["PATCH"]),
+    Route(_C, endpoint(erase_customer, admin=True), methods=["DELETE"]),
+    Route(f"{_C}/identities", endpoint(list_identities), methods=["GET"]),
+    Route(f"{_C}/identities", endpoint(add_identity), methods=["POST"]),
+    Route(f"{_C}/identities/{{identity_id}}", endpoint(remove_identity), methods=["DELETE"]),
+    Route(f"{_C}/events", endpoint(list_events), methods=["GET"]),
+    Route(f"{_C}/events", endpoint(add_event), methods=["POST"]),
+    Route(f"{_C}/merge", endpoint(merge), methods=["POST"]),
+    Route(f"{_C}/unmerge", endpoint(unmerge), methods=["POST"]),
+    Route(f"{_C}/merges", endpoint(merges), methods=["GET"]),
+    Route("/api/v1/orders", endpoint(list_orders), methods=["GET"]),
+    Route("/api/v1/orders", endpoint(create_order), methods=["POST"]),
+    Route("/api/v1/orders/{order_id}", endpoint(get_order), methods=["GET"]),
+    Route("/api/v1/products", endpoint(list_products), methods=["GET"]),
+    Route("/api/v1/products/{sku}", endpoint(put_product), methods=["PUT"]),
+    Route("/api/v1/products/{sku}", endpoint(get_product), methods=["GET"]),
+]

@@ -1,0 +1,181 @@
+// The desk's co-browse panel: ask the customer of the current offer or
+// contact to share their page, watch it live (liveview.js), point at things on
+// it, stop. It listens to the desk's own socket (the same HubSocket desk.js
+// uses) for the card in progress, so desk.js only creates it.
+//
+// Also the supervisor's watch page (cobrowse-watch.js): `watch: visitorId`
+// joins a share in progress; the customer's recorder is asked for a fresh full
+// snapshot so the page shows at once.
+import { h, setText } from "../common/dom.js";
+import { LiveView } from "./liveview.js";
+
+const TEXT = {
+  idle: "Ask the customer to show you the page they are on.",
+  asking: "Asking…",
+  requested: "Waiting for the customer to accept…",
+  sharing: "Live: you see the customer's page. Typed values stay hidden.",
+  paused: "The customer's next page is loading…",
+  refused: "The customer chose not to share their page.",
+  stopped: "The customer stopped sharing.",
+  ended: "You stopped viewing the customer's page.",
+  watching: "Joining the customer's page…",
+};
+
+export class CobrowsePanel {
+  /**
+   * @param {import("../common/socket.js").HubSocket} socket
+   * @param {HTMLElement} slot
+   * @param {object} [options]
+   * @param {string} [options.watch]  a visitor id to watch (supervisor page); no request button then
+   * @param {(message: string) => void} [options.toast]
+   */
+  constructor(socket, slot, { watch = null, toast = () => {} } = {}) {
+    this.socket = socket;
+    this.slot = slot;
+    this.watchOnly = !!watch;
+    this.toast = toast;
+    this.card = null; // the desk's offer or contact
+    this.visitorId = watch;
+    this.state = watch ? "watching" : "idle";
+    this.view = null;
+    /** Called after every render (the documents panel follows the card from here). */
+    this.onChange = new Set();
+    this._build();
+    this._listen();
+    this.render();
+  }
+
+  _build() {
+    this.stateText = h("p", { class: "cobrowse-state", role: "status", dataset: { testid: "cobrowse-state", state: this.state } });
+    this.askButton = h("button", { type: "button", class: "btn primary", dataset: { testid: "btn-cobrowse" }, onclick: () => this.ask() }, "See their page");
+    this.endButton = h("button", { type: "button", class: "btn", dataset: { testid: "btn-cobrowse-end" }, onclick: () => this.end() }, "Stop viewing");
+    this.watchLink = h("a", { class: "small muted", target: "_blank", rel: "noopener", dataset: { testid: "cobrowse-watch-link" } }, "Link for a supervisor");
+    this.stage = h("div", { class: "cobrowse-replay", dataset: { testid: "cobrowse-replay" } });
+    this.element = h("section", { class: "cobrowse card", "aria-labelledby": "cobrowse-heading", dataset: { testid: "cobrowse-panel" } },
+      h("header", { class: "cobrowse-head" },
+        h("h3", { id: "cobrowse-heading" }, "Co-browse"),
+        this.stateText,
+        h("div", { class: "cobrowse-actions" }, this.watchLink, this.askButton, this.endButton)),
+      this.stage);
+    this.slot.replaceChildren(this.element);
+  }
+
+  _listen() {
+    const socket = this.socket;
+    socket.on("welcome", (message) => {
+      if (this.watchOnly) {
+        this._watch();
+        return;
+      }
+      this.card = message.contact || message.offer || null;
+      const watching = message.cobrowse || [];
+      if (watching.length && !this.view) {
+        // A reload while watching: the server asked the customer for a fresh snapshot.
+        this.visitorId = watching[0];
+        this._setState("paused");
+      }
+      this.render();
+    });
+    socket.on("offer", (message) => {
+      if (!this.card || this.card.state !== "connected") this.card = message.offer;
+      this.render();
+    });
+    socket.on("offer_ended", (message) => {
+      if (this.card?.offer_id === message.offer_id && message.outcome !== "accepted") this.card = null;
+      this.render();
+    });
+    socket.on("contact", (message) => {
+      this.card = message.contact;
+      this.render();
+    });
+    socket.on("agent_state", (message) => {
+      if (!["busy", "wrap_up", "reserved"].includes(message.state?.state) && this.card) {
+        this.card = null;
+        if (this.visitorId && !this.watchOnly) this.end({ quiet: true });
+        this.render();
+      }
+    });
+    socket.on("cobrowse_state", (message) => {
+      if (message.visitor_id !== this.visitorId) return;
+      this._setState(message.state);
+    });
+    socket.on("cobrowse_events", (message) => {
+      if (message.visitor_id !== this.visitorId) return;
+      if (this.state === "paused" || this.state === "watching" || this.state === "requested") this._setState("sharing");
+      this._ensureView().add(message.events || []);
+    });
+  }
+
+  async _watch() {
+    try {
+      await this.socket.send("cobrowse_view", { visitor_id: this.visitorId });
+      if (this.state !== "sharing") this._setState("watching");
+    } catch (error) {
+      this._setState("stopped");
+      setText(this.stateText, error.message);
+    }
+  }
+
+  _ensureView() {
+    if (!this.view) {
+      this.view = new LiveView(this.stage, {
+        onPointer: (pointer) => {
+          if (this.state === "sharing") this.socket.notify("cobrowse_pointer", { visitor_id: this.visitorId, ...pointer });
+        },
+      });
+      // For tests and figures: the replay as the page sees it.
+      window.otodeskCobrowse = this;
+    }
+    return this.view;
+  }
+
+  _dropView() {
+    this.view?.destroy();
+    this.view = null;
+  }
+
+  _setState(state) {
+    this.state = state;
+    if (["refused", "stopped", "ended"].includes(state)) this._dropView(); // at once: nothing stays on screen
+    this.render();
+  }
+
+  async ask() {
+    if (!this.card) return;
+    this._dropView();
+    this._setState("asking");
+    try {
+      const ack = await this.socket.send("cobrowse_request", { callback_id: this.card.callback_id });
+      this.visitorId = ack.visitor_id;
+      if (this.state === "asking") this._setState("requested");
+    } catch (error) {
+      this._setState("idle");
+      this.toast(`Co-browse: ${error.message}`);
+    }
+  }
+
+  async end({ quiet = false } = {}) {
+    const visitorId = this.visitorId;
+    this._setState("ended");
+    if (!visitorId) return;
+    try {
+      await this.socket.send("cobrowse_end", { visitor_id: visitorId });
+    } catch (error) {
+      if (!quiet) this.toast(`Co-browse: ${error.message}`);
+    }
+  }
+
+  render() {
+    const active = ["asking", "requested", "sharing", "paused", "watching"].includes(this.state);
+    this.element.hidden = !this.watchOnly && !this.card && !active && !this.view;
+    this.stateText.dataset.state = this.state;
+    setText(this.stateText, TEXT[this.state] || this.state);
+    this.askButton.hidden = this.watchOnly || active || !this.card;
+    this.endButton.hidden = !active;
+    const link = this.visitorId && this.state === "sharing" && !this.watchOnly;
+    this.watchLink.hidden = !link;
+    if (link) this.watchLink.href = `/cobrowse/watch?visitor=${encodeURIComponent(this.visitorId)}`;
+    this.element.dataset.visitor = this.visitorId || "";
+    for (const fn of this.onChange) fn();
+  }
+}

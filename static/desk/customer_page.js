@@ -1,0 +1,191 @@
+// The desk's customer search and customer page: summary, identities, the full
+// timeline (filter, "older" pages), notes and outside contacts, merge/unmerge,
+// and erasure for admins. Everything goes through /api/v1 with the session
+// cookie and the page's CSRF token.
+import { h, replace } from "../common/dom.js";
+import { dateTime, label, money } from "../common/format.js";
+import { toast } from "../common/toast.js";
+
+const root = document.querySelector(".customers");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const isAdmin = root.dataset.agentRole === "admin";
+const results = root.querySelector("[data-results]");
+const panel = root.querySelector("[data-customer]");
+const searchForm = root.querySelector("[data-search]");
+const PAGE = 30;
+const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meeting"];
+const FILTERS = ["", "page_view", "callback_requested", "callback_connected", "callback_completed", "wrap_up", "call", ...LOG_KINDS];
+
+async function api(path, { method = "GET", body } = {}) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? { "X-CSRF-Token": csrf } : { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.error?.message || `HTTP ${response.status}`);
+  return data;
+}
+
+// -- search --------------------------------------------------------------------
+
+async function search(query) {
+  if (!query.trim()) return;
+  try {
+    const page = await api(`/api/v1/customers?q=${encodeURIComponent(query)}&limit=20`);
+    replace(results, page.items.length
+      ? page.items.map((c) => h("li", {},
+          h("a", { href: `/desk/customers/${c.id}`, dataset: { testid: "customer-result", customerId: c.id }, onclick: (e) => { e.preventDefault(); open(c.id); } },
+            h("strong", {}, c.name || "Unnamed customer"), " ",
+            h("span", { class: "muted" }, [c.phone, c.email].filter(Boolean).join(" · ")))))
+      : h("li", { class: "muted", dataset: { testid: "no-results" } }, "No customer matches."));
+  } catch (error) {
+    toast(`Search: ${error.message}`, { kind: "error" });
+  }
+}
+
+searchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  search(searchForm.q.value);
+});
+
+// -- one customer ----------------------------------------------------------------
+
+const view = { id: null, cursor: null, kind: "" };
+
+function describe(event) {
+  const d = event.data || {};
+  if (event.kind === "page_view") return h("a", { href: d.url, target: "_blank", rel: "noopener noreferrer" }, d.title || d.url);
+  if (event.kind === "wrap_up") return [d.disposition, d.note].filter(Boolean).join(": ");
+  if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
+  return d.summary || d.note || d.subject || d.disposition || "";
+}
+
+function eventItem(event) {
+  return h("li", { dataset: { testid: "timeline-event", kind: event.kind, channel: event.channel } },
+    h("span", { class: "kind" }, label(event.kind)), " ",
+    h("span", { class: "muted" }, `${event.channel} · ${dateTime(event.at)}`),
+    event.agent_id ? h("span", { class: "muted" }, ` · by agent ${event.data?.agent_name || event.agent_id.slice(0, 8)}`) : null,
+    h("div", { class: "event-text" }, describe(event)));
+}
+
+async function loadTimeline({ more = false } = {}) {
+  const list = panel.querySelector("[data-timeline]");
+  const button = panel.querySelector("[data-more]");
+  const params = new URLSearchParams({ limit: String(PAGE) });
+  if (view.kind) params.set("kind", view.kind);
+  if (more && view.cursor) params.set("cursor", view.cursor);
+  const page = await api(`/api/v1/customers/${view.id}/events?${params}`);
+  if (!more) list.replaceChildren();
+  list.append(...page.items.map(eventItem));
+  if (!list.children.length) list.append(h("li", { class: "muted" }, "Nothing yet."));
+  view.cursor = page.next_cursor;
+  button.hidden = !page.next_cursor;
+}
+
+function summaryView(summary) {
+  const c = summary.customer;
+  const kindSelect = h("select", { dataset: { testid: "timeline-filter" }, "aria-label": "Show only",
+    onchange: (e) => { view.kind = e.target.value; loadTimeline(); } },
+    FILTERS.map((k) => h("option", { value: k }, k ? label(k) : "Everything")));
+  const logKind = h("select", { name: "kind", dataset: { testid: "log-kind" }, "aria-label": "What happened" },
+    LOG_KINDS.map((k) => h("option", { value: k }, label(k))));
+  const logText = h("textarea", { name: "summary", dataset: { testid: "log-text" }, maxlength: "4000", placeholder: "What was said or done", "aria-label": "Summary" });
+  const mergeInput = h("input", { name: "source", dataset: { testid: "merge-source" }, placeholder: "Customer id to merge into this one", maxlength: "200" });
+  return [
+    h("div", { class: "customer-head" },
+      h("h2", { dataset: { testid: "customer-name" } }, c.name || "Unnamed customer"),
+      h("span", { class: "tier", dataset: { testid: "customer-tier" } }, c.tier),
+      h("span", { class: "muted" }, `spent ${money(summary.spend_365d_cents / 100)} in 365 days · ${summary.orders_365d} orders`),
+      h("code", { class: "muted small", dataset: { testid: "customer-id" } }, c.id)),
+    h("ul", { class: "identities", dataset: { testid: "customer-identities" } },
+      summary.identities.map((i) => h("li", { class: i.verified ? "" : "unverified", title: `${i.source}${i.verified ? "" : " (unverified)"}` }, `${label(i.kind)}: ${i.value}`))),
+    summary.open_issues.length ? h("p", { dataset: { testid: "open-issues" } }, h("strong", {}, "Open: "),
+      summary.open_issues.map((o) => o.callback_id ? `${label(o.state)} callback (${o.queue}) ` : `follow-up: ${o.note} `)) : null,
+    summary.merged.length ? h("p", {}, "Merged here: ", summary.merged.map((id) =>
+      h("span", {}, h("code", {}, id.slice(0, 10)), " ",
+        h("button", { type: "button", class: "link", dataset: { testid: "btn-unmerge" }, onclick: () => unmerge(id) }, "Unmerge"), " "))) : null,
+    h("form", { class: "log-form", dataset: { testid: "log-form" }, onsubmit: (e) => { e.preventDefault(); logContact(logKind.value, logText); } },
+      h("label", {}, "Log ", logKind), logText,
+      h("button", { type: "submit", class: "btn ok", dataset: { testid: "log-submit" } }, "Add to timeline")),
+    h("div", { class: "timeline-head" }, h("h3", {}, "Timeline"), kindSelect),
+    h("ol", { class: "timeline", dataset: { testid: "timeline" }, "data-timeline": "" }),
+    h("button", { type: "button", class: "btn", hidden: true, "data-more": "", dataset: { testid: "timeline-more" }, onclick: () => loadTimeline({ more: true }) }, "Older"),
+    h("details", {}, h("summary", {}, "Merge, erase"),
+      h("form", { class: "merge-form", onsubmit: (e) => { e.preventDefault(); merge(mergeInput.value.trim()); } },
+        mergeInput, h("button", { type: "submit", class: "btn", dataset: { testid: "btn-merge" } }, "Merge into this customer")),
+      isAdmin ? h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-erase" }, onclick: erase }, "Erase this person everywhere") : null),
+  ];
+}
+
+async function open(id, { push = true } = {}) {
+  try {
+    const summary = await api(`/api/v1/customers/${encodeURIComponent(id)}`);
+    view.id = summary.customer.id;
+    view.cursor = null;
+    view.kind = "";
+    if (push && location.pathname !== `/desk/customers/${view.id}`) history.pushState({ id: view.id }, "", `/desk/customers/${view.id}`);
+    panel.hidden = false;
+    replace(panel, summaryView(summary));
+    for (const link of results.querySelectorAll("a")) link.toggleAttribute("aria-current", link.dataset.customerId === view.id);
+    await loadTimeline();
+  } catch (error) {
+    panel.hidden = false;
+    replace(panel, h("p", { class: "muted", dataset: { testid: "customer-error" } }, error.message));
+  }
+}
+
+async function logContact(kind, textarea) {
+  const summary = textarea.value.trim();
+  if (!summary) { textarea.focus(); return; }
+  try {
+    await api(`/api/v1/customers/${view.id}/events`, { method: "POST", body: { kind, summary } });
+    textarea.value = "";
+    toast(`${label(kind)} added to the timeline`);
+    view.kind = "";
+    await open(view.id, { push: false });
+  } catch (error) {
+    toast(`Log: ${error.message}`, { kind: "error" });
+  }
+}
+
+async function merge(sourceId) {
+  if (!sourceId) return;
+  try {
+    await api(`/api/v1/customers/${view.id}/merge`, { method: "POST", body: { source_id: sourceId, reason: "merged from the desk" } });
+    await open(view.id, { push: false });
+  } catch (error) {
+    toast(`Merge: ${error.message}`, { kind: "error" });
+  }
+}
+
+async function unmerge(sourceId) {
+  try {
+    await api(`/api/v1/customers/${sourceId}/unmerge`, { method: "POST", body: { reason: "unmerged from the desk" } });
+    await open(view.id, { push: false });
+  } catch (error) {
+    toast(`Unmerge: ${error.message}`, { kind: "error" });
+  }
+}
+
+async function erase() {
+  if (!confirm("Erase this person's data everywhere? This cannot be undone.")) return;
+  try {
+    await api(`/api/v1/customers/${view.id}`, { method: "DELETE" });
+    replace(panel, h("p", { dataset: { testid: "customer-erased" } }, "Erased. Only anonymous counts remain."));
+  } catch (error) {
+    toast(`Erase: ${error.message}`, { kind: "error" });
+  }
+}
+
+window.addEventListener("popstate", () => {
+  const id = location.pathname.split("/desk/customers/")[1];
+  if (id) open(decodeURIComponent(id), { push: false });
+});
+
+const initial = location.pathname.split("/desk/customers/")[1];
+if (initial) open(decodeURIComponent(initial), { push: false });
+const q = new URLSearchParams(location.search).get("q");
+if (q) { searchForm.q.value = q; search(q); }

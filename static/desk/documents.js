@@ -1,0 +1,160 @@
+// The desk's documents panel: the library (upload, list), pushing a document
+// to the customer of the current offer or contact, and the pushed ones in
+// sync: which page the customer is on, page turns and zoom from here, take back.
+// The current card comes from the co-browse panel (cobrowse.js), which tracks it.
+import { h, setText } from "../common/dom.js";
+
+const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
+
+function csrfToken() {
+  return document.querySelector("input[name=csrf_token]")?.value || "";
+}
+
+export class DocumentsPanel {
+  /**
+   * @param {import("../common/socket.js").HubSocket} socket
+   * @param {HTMLElement} slot
+   * @param {object} options
+   * @param {{card: object|null, onChange: Set<Function>}} options.cobrowse  the co-browse panel (current card)
+   * @param {(text: string) => void} [options.toast]
+   */
+  constructor(socket, slot, { cobrowse, toast = () => {} }) {
+    this.socket = socket;
+    this.cobrowse = cobrowse;
+    this.toast = toast;
+    this.library = [];
+    this.pushed = new Map(); // push_id -> {document, visitorId, page, pages, zoom, closed}
+    this._build(slot);
+    cobrowse.onChange.add(() => this.render());
+    socket.on("doc_page", (message) => this._customerPage(message));
+    socket.on("doc_closed", (message) => this._closed(message));
+    socket.on("welcome", () => this.refresh());
+    this.render();
+  }
+
+  _build(slot) {
+    this.file = h("input", {
+      type: "file", accept: "image/png,image/jpeg,image/webp,application/pdf", dataset: { testid: "doc-upload" },
+      onchange: () => this.upload(),
+    });
+    this.uploadError = h("p", { class: "form-error", role: "alert", dataset: { testid: "doc-upload-error" } });
+    this.list = h("ul", { class: "doc-library", dataset: { testid: "doc-library" } });
+    this.pushedList = h("ul", { class: "doc-pushed", dataset: { testid: "doc-pushed" } });
+    this.element = h("section", { class: "documents card", "aria-labelledby": "documents-heading", dataset: { testid: "documents-panel" } },
+      h("header", { class: "cobrowse-head" }, h("h3", { id: "documents-heading" }, "Documents"),
+        h("label", { class: "btn small" }, "Upload…", this.file)),
+      this.uploadError, this.pushedList, this.list);
+    slot.replaceChildren(this.element);
+  }
+
+  async refresh() {
+    try {
+      const response = await fetch("/api/documents", { credentials: "same-origin" });
+      if (response.ok) this.library = (await response.json()).documents || [];
+    } catch {
+      /* the list stays as it was */
+    }
+    this.render();
+  }
+
+  async upload() {
+    const file = this.file.files?.[0];
+    setText(this.uploadError, "");
+    if (!file) return;
+    try {
+      const response = await fetch(`/api/documents?name=${encodeURIComponent(file.name)}`, {
+        method: "POST", credentials: "same-origin", body: file,
+        headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/octet-stream" },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.message || `upload failed (HTTP ${response.status})`);
+      this.library = [body, ...this.library.filter((doc) => doc.id !== body.id)];
+      this.render();
+    } catch (error) {
+      setText(this.uploadError, error.message);
+    } finally {
+      this.file.value = "";
+    }
+  }
+
+  async push(document) {
+    const card = this.cobrowse.card;
+    if (!card) return;
+    try {
+      const ack = await this.socket.send("doc_push", { callback_id: card.callback_id, document_id: document.id });
+      this.pushed.set(ack.push_id, { document, visitorId: ack.visitor_id, page: 1, pages: null, zoom: 1, seen: false, closed: null });
+      this.render();
+    } catch (error) {
+      this.toast(`Push: ${error.message}`);
+    }
+  }
+
+  _send(pushId, changes) {
+    const item = this.pushed.get(pushId);
+    if (!item || item.closed) return;
+    Object.assign(item, changes);
+    this.socket.send("doc_page", { push_id: pushId, visitor_id: item.visitorId, page: item.page, zoom: item.zoom })
+      .catch((error) => this.toast(`Document: ${error.message}`));
+    this.render();
+  }
+
+  turn(pushId, step) {
+    const item = this.pushed.get(pushId);
+    if (!item) return;
+    const page = Math.max(1, Math.min(item.pages || item.page + step, item.page + step));
+    if (page !== item.page) this._send(pushId, { page });
+  }
+
+  zoom(pushId, step) {
+    const item = this.pushed.get(pushId);
+    if (!item) return;
+    const index = ZOOMS.findIndex((zoom) => zoom >= item.zoom - 1e-6);
+    this._send(pushId, { zoom: ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (index < 0 ? 2 : index) + step))] });
+  }
+
+  takeBack(pushId) {
+    const item = this.pushed.get(pushId);
+    if (!item || item.closed) return;
+    item.closed = "agent";
+    this.socket.send("doc_close", { push_id: pushId, visitor_id: item.visitorId }).catch((error) => this.toast(`Document: ${error.message}`));
+    this.render();
+  }
+
+  _customerPage(message) {
+    const item = this.pushed.get(message.push_id);
+    if (!item) return;
+    Object.assign(item, { page: message.page, zoom: message.zoom, pages: message.pages ?? item.pages, seen: true });
+    this.render();
+  }
+
+  _closed(message) {
+    const item = this.pushed.get(message.push_id);
+    if (!item) return;
+    item.closed = message.by || "customer";
+    this.render();
+  }
+
+  render() {
+    const card = this.cobrowse.card;
+    this.element.hidden = !card && !this.pushed.size;
+    this.list.replaceChildren(...this.library.map((doc) => h("li", { dataset: { testid: `doc-${doc.id}`, name: doc.name } },
+      h("span", { class: "doc-kind" }, doc.kind.toUpperCase()), " ", h("span", { class: "doc-name" }, doc.name), " ",
+      h("button", { type: "button", class: "btn small", disabled: !card, dataset: { testid: "btn-doc-push" }, onclick: () => this.push(doc) }, "Push to customer"))));
+    this.pushedList.replaceChildren(...[...this.pushed.entries()].map(([pushId, item]) => {
+      const where = item.closed
+        ? (item.closed === "agent" ? "Taken back" : "Closed by the customer")
+        : item.seen ? `Customer: page ${item.page} of ${item.pages ?? "?"} · ${Math.round(item.zoom * 100)}%` : "Opening on the customer's screen…";
+      const live = !item.closed;
+      return h("li", { dataset: { testid: "doc-pushed-item", push: pushId } },
+        h("strong", {}, item.document.name), " ",
+        h("span", { class: "muted", dataset: { testid: "doc-remote-page", page: String(item.page), state: item.closed ? "closed" : "open" } }, where), " ",
+        live ? [
+          h("button", { type: "button", class: "btn small", "aria-label": "Previous page", dataset: { testid: "btn-doc-prev" }, onclick: () => this.turn(pushId, -1) }, "‹"),
+          h("button", { type: "button", class: "btn small", "aria-label": "Next page", dataset: { testid: "btn-doc-next" }, onclick: () => this.turn(pushId, 1) }, "›"),
+          h("button", { type: "button", class: "btn small", "aria-label": "Zoom out", dataset: { testid: "btn-doc-zoom-out" }, onclick: () => this.zoom(pushId, -1) }, "−"),
+          h("button", { type: "button", class: "btn small", "aria-label": "Zoom in", dataset: { testid: "btn-doc-zoom-in" }, onclick: () => this.zoom(pushId, 1) }, "+"),
+          h("button", { type: "button", class: "btn small", dataset: { testid: "btn-doc-take-back" }, onclick: () => this.takeBack(pushId) }, "Take back"),
+        ] : null);
+    }));
+  }
+}

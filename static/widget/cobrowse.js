@@ -1,0 +1,382 @@
+// Co-browse on the customer's page (docs/protocol.md, "Co-browse").
+//
+// Loaded by widget.js only when an agent asks to see the page, or when a share
+// in progress continues on a new page (sessionStorage "otodesk.cobrowse"). The
+// rrweb recorder itself (/static/vendor/rrweb/record.min.js, 77 KB) is fetched
+// only after the customer said yes.
+//
+// - the prompt: who asks, what they will and won't see, Share / No thanks;
+// - while shared, a banner "<agent> can see this page" with "What is hidden"
+//   and "Stop sharing" (stops the recorder at once, before telling the server);
+// - rrweb events are masked here (privacy.js), batched every 100 ms and sent on
+//   the widget's socket; a batch over one message's limit goes in pieces;
+// - the agent's pointer is drawn as a labelled cursor on the element it points at.
+import { h, setText } from "../common/dom.js";
+import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskInput, maskText } from "./privacy.js";
+
+const TOKEN_KEY = "otodesk.cobrowse";
+const BATCH_MS = 100;
+const MAX_MESSAGE = 60000; // characters; the hub refuses frames over 64 KiB
+const PIECE = 24000; // characters of JSON text per piece (JSON escaping at most doubles it)
+const POINTER_HIDE_MS = 4000;
+
+function stored() {
+  try {
+    return JSON.parse(sessionStorage.getItem(TOKEN_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function store(value) {
+  try {
+    if (value) sessionStorage.setItem(TOKEN_KEY, JSON.stringify(value));
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* without storage a share ends with the page */
+  }
+}
+
+let recorderScript = null;
+function loadRecorder(base) {
+  if (globalThis.rrwebRecord) return Promise.resolve(globalThis.rrwebRecord);
+  recorderScript ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = `${base}/static/vendor/rrweb/record.min.js`;
+    script.crossOrigin = "anonymous";
+    script.onload = () => (globalThis.rrwebRecord ? resolve(globalThis.rrwebRecord) : reject(new Error("rrweb missing")));
+    script.onerror = () => {
+      recorderScript = null;
+      reject(new Error("the co-browse recorder could not be loaded"));
+    };
+    document.head.append(script);
+  });
+  return recorderScript;
+}
+
+const css = `
+:host { all: initial; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1f2433; }
+* { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.prompt { position: fixed; z-index: 2147483600; left: 50%; top: 24px; transform: translateX(-50%);
+  width: min(440px, calc(100vw - 24px)); background: #fff; border-radius: 12px; padding: 18px 20px;
+  box-shadow: 0 12px 40px rgba(20, 20, 60, .35); border: 1px solid #d9dce6; }
+.prompt h2 { font-size: 17px; margin: 0 0 6px; }
+.prompt p, .prompt li { margin: 0 0 6px; color: #3b4152; }
+.prompt ul { margin: 0 0 12px; padding-left: 18px; }
+.actions { display: flex; gap: 8px; justify-content: flex-end; }
+button { font: inherit; border-radius: 8px; padding: 8px 14px; cursor: pointer; border: 1px solid #c7cbd9; background: #fff; color: #1f2433; }
+button.primary { background: #4338ca; border-color: #4338ca; color: #fff; font-weight: 600; }
+button.stop { background: #b91c1c; border-color: #b91c1c; color: #fff; font-weight: 600; }
+button:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
+.banner { position: fixed; z-index: 2147483500; left: 50%; top: 0; transform: translateX(-50%);
+  display: flex; align-items: center; gap: 10px; padding: 6px 8px 6px 14px; background: #111827; color: #fff;
+  border-radius: 0 0 10px 10px; box-shadow: 0 4px 14px rgba(0,0,0,.3); max-width: calc(100vw - 16px); }
+.banner .dot { width: 9px; height: 9px; border-radius: 50%; background: #ef4444; box-shadow: 0 0 0 3px rgba(239,68,68,.3); }
+.banner button { padding: 4px 10px; font-size: 13px; }
+.banner button.link { background: transparent; color: #c7d2fe; border-color: transparent; text-decoration: underline; }
+.hidden-view { position: fixed; z-index: 2147483500; left: 50%; top: 44px; transform: translateX(-50%);
+  width: min(420px, calc(100vw - 24px)); background: #fff; border: 1px solid #d9dce6; border-radius: 10px; padding: 12px 16px;
+  box-shadow: 0 8px 28px rgba(20,20,60,.25); }
+.hidden-view ul { margin: 6px 0 0; padding-left: 18px; }
+.box { position: fixed; z-index: 2147483400; border: 2px dashed #b91c1c; background: rgba(185,28,28,.08); pointer-events: none; border-radius: 4px; }
+.cursor { position: fixed; z-index: 2147483550; left: 0; top: 0; pointer-events: none; transition: transform .08s linear; }
+.cursor svg { display: block; filter: drop-shadow(0 1px 2px rgba(0,0,0,.4)); }
+.cursor .label { position: absolute; left: 16px; top: 16px; background: #4338ca; color: #fff; font-size: 12px; font-weight: 600;
+  padding: 2px 8px; border-radius: 999px; white-space: nowrap; }
+.note { position: fixed; z-index: 2147483500; left: 50%; top: 8px; transform: translateX(-50%); background: #111827; color: #fff;
+  padding: 6px 14px; border-radius: 8px; }
+`;
+
+class Cobrowse {
+  constructor(socket, base) {
+    this.socket = socket;
+    this.base = base;
+    this.request = null; // the pending cobrowse_request
+    this.share = stored(); // {token, agent} while sharing
+    this.stopRecording = null;
+    this.buffer = [];
+    this.timer = null;
+    this.batchCounter = 0;
+    this.viewers = new Set();
+    this.options = window.otodesk?.cobrowseOptions || {};
+    this._build();
+    socket.on("cobrowse_ended", (message) => this._ended(message));
+    socket.on("cobrowse_snapshot", () => this._snapshot());
+    socket.on("cobrowse_pointer", (message) => this._pointer(message));
+    socket.on("cobrowse_viewer", (message) => this._viewer(message));
+    const resume = () => this._resume();
+    socket.on("welcome", resume);
+    socket.on("resumed", resume);
+    if (socket.ready) resume();
+    window.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && !this.prompt.hidden) this._answer(false);
+    });
+  }
+
+  // -- the shadow-DOM UI ----------------------------------------------------
+
+  _build() {
+    this.host = document.createElement("otodesk-cobrowse");
+    this.host.setAttribute("data-otodesk", ""); // never recorded
+    this.root = this.host.attachShadow({ mode: "open" });
+    const style = document.createElement("style");
+    style.textContent = css;
+
+    this.promptTitle = h("h2", { id: "otodesk-cb-title" });
+    this.prompt = h("div", {
+      class: "prompt", role: "alertdialog", "aria-labelledby": "otodesk-cb-title", hidden: true,
+      dataset: { testid: "otodesk-cobrowse-prompt" },
+    },
+    this.promptTitle,
+    h("ul", {},
+      h("li", {}, "They will see this page and the next pages of this site you open, live."),
+      h("li", {}, "They will not see what you type: every field is hidden from them, card numbers and passwords always."),
+      h("li", {}, "They can point at things on your screen. You can stop sharing at any time.")),
+    h("div", { class: "actions" },
+      h("button", { type: "button", dataset: { testid: "otodesk-cobrowse-refuse" }, onclick: () => this._answer(false) }, "No thanks"),
+      h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-cobrowse-accept" }, onclick: () => this._answer(true) }, "Share my screen")));
+
+    this.bannerText = h("span", { dataset: { testid: "otodesk-cobrowse-who" } });
+    this.banner = h("div", { class: "banner", role: "status", hidden: true, dataset: { testid: "otodesk-cobrowse-banner" } },
+      h("span", { class: "dot", "aria-hidden": "true" }), this.bannerText,
+      h("button", { type: "button", class: "link", dataset: { testid: "otodesk-cobrowse-hidden-toggle" }, onclick: () => this._toggleHidden() }, "What is hidden"),
+      h("button", { type: "button", class: "stop", dataset: { testid: "otodesk-cobrowse-stop" }, onclick: () => this.stop() }, "Stop sharing"));
+
+    this.hiddenList = h("ul", {});
+    this.hiddenView = h("div", { class: "hidden-view", hidden: true, dataset: { testid: "otodesk-cobrowse-hidden" } },
+      h("strong", {}, "Hidden from the agent (outlined in red):"), this.hiddenList);
+    this.boxes = h("div", {});
+
+    this.cursorLabel = h("span", { class: "label" });
+    this.cursor = h("div", { class: "cursor", hidden: true, dataset: { testid: "otodesk-agent-cursor" } });
+    this.cursor.innerHTML = '<svg width="18" height="22" viewBox="0 0 18 22" aria-hidden="true"><path d="M1 1l15 11-7 1.5L5.5 21z" fill="#4338ca" stroke="#fff" stroke-width="1.5"/></svg>';
+    this.cursor.append(this.cursorLabel);
+
+    this.note = h("div", { class: "note", role: "status", hidden: true, dataset: { testid: "otodesk-cobrowse-note" } });
+    this.root.append(style, this.prompt, this.banner, this.hiddenView, this.boxes, this.cursor, this.note);
+    document.body.append(this.host);
+  }
+
+  _showNote(text) {
+    setText(this.note, text);
+    this.note.hidden = false;
+    clearTimeout(this._noteTimer);
+    this._noteTimer = setTimeout(() => (this.note.hidden = true), 4000);
+  }
+
+  _renderBanner() {
+    const sharing = !!this.share;
+    this.banner.hidden = !sharing;
+    if (!sharing) {
+      this.hiddenView.hidden = true;
+      this.boxes.replaceChildren();
+      this.cursor.hidden = true;
+      return;
+    }
+    const names = [this.share.agent || "The agent", ...[...this.viewers].filter((name) => name !== this.share.agent)];
+    setText(this.bannerText, `${names.join(", ")} can see this page`);
+  }
+
+  _toggleHidden() {
+    this.hiddenView.hidden = !this.hiddenView.hidden;
+    this.boxes.replaceChildren();
+    if (this.hiddenView.hidden) return;
+    const fields = [...document.querySelectorAll("input, textarea, select")].filter((el) => el.type !== "hidden" && !el.closest(BLOCK_SELECTOR));
+    const blocked = [...document.querySelectorAll(`${BLOCK_SELECTOR}, ${MASK_SELECTOR}`)].filter((el) => !el.matches("[data-otodesk]"));
+    const unmasked = fields.filter((el) => maskInput("x", el, { unmask: this._unmask() }) === "x");
+    this.hiddenList.replaceChildren(
+      h("li", {}, `What you type in ${fields.length - unmasked.length} field${fields.length - unmasked.length === 1 ? "" : "s"} on this page`),
+      h("li", {}, "Card numbers and passwords, always"),
+      blocked.length ? h("li", {}, `${blocked.length} area${blocked.length === 1 ? "" : "s"} the site marked private`) : null,
+      unmasked.length ? h("li", { class: "shown" }, `Visible: ${unmasked.length} field${unmasked.length === 1 ? "" : "s"} the site marked safe (e.g. promo code)`) : null);
+    for (const el of [...fields.filter((el) => !unmasked.includes(el)), ...blocked]) {
+      const rect = el.getBoundingClientRect();
+      if (!rect.width || !rect.height) continue;
+      this.boxes.append(h("div", { class: "box", style: { left: `${rect.left - 3}px`, top: `${rect.top - 3}px`, width: `${rect.width + 6}px`, height: `${rect.height + 6}px` } }));
+    }
+  }
+
+  // -- consent ----------------------------------------------------------------
+
+  /** A message from the hub that made widget.js load this module. */
+  receive(message) {
+    if (message.type !== "cobrowse_request") return;
+    if (this.share) return; // already sharing: the server told the agent so
+    this.request = message;
+    setText(this.promptTitle, `${message.agent_name || "Your agent"} would like to see this page`);
+    this.prompt.hidden = false;
+    this.prompt.querySelector(".primary").focus({ preventScroll: true });
+  }
+
+  async _answer(accept) {
+    const request = this.request;
+    this.prompt.hidden = true;
+    this.request = null;
+    if (!request) return;
+    try {
+      const ack = await this.socket.send("cobrowse_answer", { request_id: request.request_id, accept });
+      if (!accept) return;
+      this.share = { token: ack.token, agent: ack.agent_name || request.agent_name || "" };
+      store(this.share);
+      this._renderBanner();
+      await this._record();
+    } catch (error) {
+      console.warn("otodesk: co-browse answer failed", error);
+      this._showNote("The request has expired.");
+    }
+  }
+
+  async _resume() {
+    if (!this.share || this.stopRecording || this._resuming) return;
+    this._resuming = true;
+    try {
+      const ack = await this.socket.send("cobrowse_resume", { token: this.share.token });
+      if (!this.share) return; // stopped meanwhile
+      this.share.agent = ack.agent_name || this.share.agent;
+      this._renderBanner();
+      await this._record();
+    } catch (error) {
+      if (error?.code === "unauthorized" || error?.code === "invalid_state") this._end();
+    } finally {
+      this._resuming = false;
+    }
+  }
+
+  /** The customer's "Stop sharing": the recorder stops first, then the server is told. */
+  stop() {
+    const wasSharing = !!this.share;
+    this._end();
+    if (wasSharing) this.socket.send("cobrowse_stop", {}).catch(() => {});
+    this._showNote("You stopped sharing your screen.");
+  }
+
+  _ended(message) {
+    this._end();
+    this._showNote(`${message.name || "The agent"} stopped viewing your page.`);
+  }
+
+  _end() {
+    this.stopRecording?.();
+    this.stopRecording = null;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.buffer = [];
+    this.share = null;
+    this.viewers.clear();
+    store(null);
+    this._renderBanner();
+  }
+
+  _viewer(message) {
+    if (message.name) this.viewers.add(message.role === "agent" ? message.name : `${message.name} (${message.role})`);
+    this._renderBanner();
+  }
+
+  // -- recording ----------------------------------------------------------------
+
+  _unmask() {
+    return [UNMASK_SELECTOR, this.options.unmask].filter(Boolean).join(", ");
+  }
+
+  async _record() {
+    if (this.stopRecording || !this.share) return;
+    const rrweb = await loadRecorder(this.base);
+    if (this.stopRecording || !this.share) return;
+    const unmask = this._unmask();
+    const mask = [MASK_SELECTOR, this.options.mask].filter(Boolean).join(", ");
+    this.recorder = rrweb.record;
+    const stop = rrweb.record({
+      emit: (event) => this._emit(event),
+      maskAllInputs: true,
+      maskInputFn: (text, element) => maskInput(text, element, { unmask }),
+      maskTextSelector: "*",
+      maskTextFn: (text, element) => maskText(text, element, { mask }),
+      blockSelector: [BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", "),
+      recordCanvas: false,
+      collectFonts: false,
+      inlineImages: false,
+      recordCrossOriginIframes: false,
+      sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 },
+      slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true, headMetaSocial: true, headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true },
+    });
+    this.stopRecording = () => {
+      try {
+        stop?.();
+      } catch {
+        /* already stopped */
+      }
+    };
+  }
+
+  _emit(event) {
+    if (!this.share) return;
+    this.buffer.push(event);
+    if (event.type === 2) this._flush(); // a full snapshot goes at once
+    else if (!this.timer) this.timer = setTimeout(() => this._flush(), BATCH_MS);
+  }
+
+  _flush() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    const events = this.buffer;
+    this.buffer = [];
+    if (!events.length || !this.share) return;
+    const text = JSON.stringify(events);
+    if (text.length + 40 <= MAX_MESSAGE) {
+      this.socket.notify("cobrowse_events", { events });
+      return;
+    }
+    this.batchCounter += 1;
+    const batch = `b${Date.now().toString(36)}${this.batchCounter}`;
+    const pieces = [];
+    for (let at = 0; at < text.length;) {
+      let end = Math.min(text.length, at + PIECE);
+      const code = text.charCodeAt(end - 1);
+      if (end < text.length && code >= 0xd800 && code <= 0xdbff) end -= 1; // keep surrogate pairs whole
+      pieces.push(text.slice(at, end));
+      at = end;
+    }
+    pieces.forEach((data, index) => this.socket.notify("cobrowse_chunk", { batch, index, total: pieces.length, data }));
+  }
+
+  _snapshot() {
+    if (this.stopRecording && this.recorder?.takeFullSnapshot) this.recorder.takeFullSnapshot(true);
+  }
+
+  // -- the agent's pointer --------------------------------------------------------
+
+  _pointer(message) {
+    if (!this.share) return;
+    let x = Number(message.x) || 0;
+    let y = Number(message.y) || 0;
+    const node = message.node != null ? this.recorder?.mirror?.getNode(message.node) : null;
+    const element = node && (node.nodeType === 1 ? node : node.parentElement);
+    if (element && element.isConnected && !element.closest("[data-otodesk]")) {
+      const rect = element.getBoundingClientRect();
+      x = rect.left + rect.width * (Number(message.fx) || 0);
+      y = rect.top + rect.height * (Number(message.fy) || 0);
+      this.cursor.dataset.node = String(message.node);
+    } else {
+      x -= window.scrollX;
+      y -= window.scrollY;
+      delete this.cursor.dataset.node;
+    }
+    setText(this.cursorLabel, message.name || "Agent");
+    this.cursor.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
+    this.cursor.hidden = false;
+    clearTimeout(this._cursorTimer);
+    this._cursorTimer = setTimeout(() => (this.cursor.hidden = true), POINTER_HIDE_MS);
+  }
+}
+
+let instance = null;
+
+/** Called by widget.js (once); returns the co-browse controller. */
+export function start(socket, { base }) {
+  instance ??= new Cobrowse(socket, base);
+  return instance;
+}
+
+/** Whether this page continues a share (widget.js loads this module at once then). */
+export const SHARE_KEY = TOKEN_KEY;

@@ -1,0 +1,178 @@
+// Voice in the widget, fetched only when a "talk in the browser" callback is
+// connected: one RTCPeerConnection to the server's media anchor, the call's
+// state and a mute and hang-up button in the status panel.
+//
+//   const controller = start(socket, { ui, iceServers, api });  // api: window.otodesk
+//   controller.update(callback);   // every CallbackStatus
+//
+// Test ids (in the widget's shadow root): otodesk-voice (data-state
+// connecting|active|held|ended|failed), otodesk-voice-state, otodesk-mute
+// (aria-pressed), otodesk-hangup. `otodesk.voice` is the controller (peak(), level()).
+import { h, setText } from "../common/dom.js";
+import { VoicePeer } from "../common/voicepeer.js";
+
+const css = `
+.voice { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .75rem 0; }
+.voice .voice-state { flex: 1 1 100%; font-weight: 600; margin: 0; }
+.voice .voice-consent { flex: 1 1 100%; display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+.voice .voice-consent p { flex: 1 1 100%; margin: 0; }
+.voice[data-state="held"] .voice-state { color: #b26b00; }
+.voice[data-state="failed"] .voice-state { color: #b00020; }
+`;
+
+export function start(socket, options) {
+  return new WidgetVoice(socket, options);
+}
+
+class WidgetVoice {
+  constructor(socket, { ui, iceServers = [], api = null }) {
+    this.socket = socket;
+    this.iceServers = iceServers;
+    this.callbackId = null;
+    this.peer = null;
+    this.call = null;
+    this.muted = false;
+    const style = document.createElement("style");
+    style.textContent = css;
+    ui.root.append(style);
+    this.stateLine = h("p", { class: "voice-state", role: "status", dataset: { testid: "otodesk-voice-state" } });
+    this.muteButton = h("button", { type: "button", class: "secondary", "aria-pressed": "false", dataset: { testid: "otodesk-mute" },
+      onclick: () => this._mute(!this.muted) }, "Mute");
+    this.hangupButton = h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-hangup" },
+      onclick: () => this._hangup() }, "Hang up");
+    // Recording with consent: asked before anything is recorded; the answer is final.
+    this.consent = h("div", { class: "voice-consent", hidden: true, dataset: { testid: "otodesk-record-consent" } },
+      h("p", {}, "May we record this call to improve our service?"),
+      h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-record-yes" }, onclick: () => this._consent(true) }, "Yes, record"),
+      h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-record-no" }, onclick: () => this._consent(false) }, "No"));
+    this.element = h("div", { class: "voice", hidden: true, dataset: { testid: "otodesk-voice", state: "idle" } },
+      this.stateLine, this.consent, this.muteButton, this.hangupButton);
+    ui.status.append(this.element);
+    socket.on("voice_state", (message) => this._state(message.call));
+    socket.on("welcome", (message) => {
+      this.iceServers = message.voice?.ice_servers || this.iceServers;
+      for (const call of message.voice?.calls || []) this._state(call);
+    });
+    if (api) api.voice = this;
+    setInterval(() => this._render(), 500);
+  }
+
+  update(callback) {
+    const live = callback && callback.channel === "browser" && callback.state === "connected";
+    if (!live) return this._stop();
+    if (this.callbackId === callback.id && this.peer) return;
+    this._start(callback.id);
+  }
+
+  peak(slot) {
+    return this.peer ? this.peer.peak(slot) : null;
+  }
+
+  level(slot) {
+    return this.peer ? this.peer.level(slot) : 0;
+  }
+
+  async _start(callbackId) {
+    this._stop();
+    this.callbackId = callbackId;
+    const peer = new VoicePeer({ iceServers: this.iceServers, onState: (connection) => {
+      this._render();
+      // A leg that failed (network change) is offered again: the server replaces it.
+      if (connection === "failed" && this.call?.state !== "ended" && (this.retries = (this.retries || 0) + 1) <= 3) {
+        setTimeout(() => { if (this.peer === peer) this._start(callbackId); }, 1000 * this.retries);
+      }
+    } });
+    peer.setMuted(this.muted);
+    this.peer = peer;
+    this._render();
+    try {
+      await peer.start(async (sdp) => {
+        const ack = await this.socket.send("voice_offer", { callback_id: callbackId, sdp });
+        if (ack.call) this._state(ack.call);
+        return ack.sdp;
+      });
+    } catch (error) {
+      if (this.peer === peer) this.failed = error.message || "failed";
+    }
+    this._render();
+  }
+
+  _stop() {
+    this.peer?.close();
+    this.peer = null;
+    this.callbackId = null;
+    this.call = null;
+    this.failed = null;
+    this._render();
+  }
+
+  _state(call) {
+    if (!call || call.callback_id !== this.callbackId) return;
+    this.call = call;
+    if (call.state === "ended") {
+      this.peer?.close();
+      this.peer = null;
+    }
+    this._render();
+  }
+
+  async _mute(muted) {
+    if (!this.callbackId) return;
+    this.muted = muted;
+    this.peer?.setMuted(muted);
+    this._render();
+    try {
+      await this.socket.send("voice_control", { callback_id: this.callbackId, action: muted ? "mute" : "unmute" });
+    } catch {
+      /* the microphone track is disabled anyway */
+    }
+  }
+
+  async _consent(given) {
+    if (!this.callbackId) return;
+    this.consent.hidden = true;
+    try {
+      const ack = await this.socket.send("voice_control", { callback_id: this.callbackId, action: given ? "consent" : "refuse" });
+      if (ack.call) this._state(ack.call);
+    } catch {
+      this._render();
+    }
+  }
+
+  async _hangup() {
+    if (!this.callbackId) return;
+    const callbackId = this.callbackId;
+    this.peer?.close();
+    this.peer = null;
+    this.call = { ...(this.call || {}), state: "ended" };
+    this._render();
+    await this.socket.send("voice_control", { callback_id: callbackId, action: "hangup" }).catch(() => {});
+  }
+
+  _render() {
+    this.element.hidden = !this.callbackId;
+    if (!this.callbackId) return;
+    const pc = this.peer?.pc?.connectionState;
+    const state = this.call?.state === "ended" ? "ended"
+      : this.failed || pc === "failed" ? "failed"
+      : pc !== "connected" ? "connecting"
+      : this.call?.held ? "held" : "active";
+    this.element.dataset.state = state;
+    setText(this.stateLine, {
+      connecting: "Connecting the call…",
+      active: this.muted ? "On a call · you are muted" : "On a call",
+      held: "On hold: please wait",
+      ended: "Call ended",
+      failed: `The call could not connect${this.failed ? `: ${this.failed}` : ""}`,
+    }[state] + (this.call?.recording && state !== "ended" ? " · this call is recorded" : "")
+      // Policy: the customer is told when a supervisor speaks to them (barge), not of listening or coaching.
+      + (this.call?.supervisor === "barge" && state !== "ended" ? " · a supervisor joined" : ""));
+    if (state === "active" && ["failed", "disconnected", "closed"].includes(this.call?.legs?.agent)) {
+      setText(this.stateLine, "The agent's connection dropped: please hold on…");
+    }
+    this.consent.hidden = !(this.call?.consent === "asked" && state !== "ended");
+    this.muteButton.setAttribute("aria-pressed", String(this.muted));
+    setText(this.muteButton, this.muted ? "Unmute" : "Mute");
+    this.muteButton.disabled = this.hangupButton.disabled = state === "ended";
+  }
+}

@@ -1,0 +1,287 @@
+"""Voice in real Chromium: a customer, an agent and a supervisor, each a browser with its own tone.
+
+The server and the three browsers run inside a network namespace of their own
+(aioice never uses 127.0.0.1; see tests/voice/netns.py). Each browser's
+microphone is a WAV tone: customer 440 Hz, agent 880 Hz, supervisor 1500 Hz.
+What each page hears is named by a WebAudio analyser on what its peer
+connection plays (``peak(slot)``: slot 0 the other party, slot 1 an extra voice).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sqlite3
+import struct
+import time
+import wave
+
+import pytest
+from playwright.sync_api import expect
+
+from desktop.repository.demo import DEMO_PASSWORD
+from signaling.voice.bots import goertzel_power
+from signaling.voice.recorder import read_audio
+from signaling.voice.tones import HOLD_TONE_HZ
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.server import ServerProcess
+from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
+
+W = "otodesk-widget"
+CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ = 440, 880, 1500
+TOLERANCE = 30  # Hz: the analyser's bins are 11.7 Hz wide
+
+
+def write_tone(path, hz: int, seconds: float = 2.0, rate: int = 48000) -> str:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        frames = int(seconds * rate)
+        out.writeframes(b"".join(struct.pack("<h", int(0.4 * 32767 * math.sin(2 * math.pi * hz * n / rate)))
+                                 for n in range(frames)))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def voice(tmp_path_factory):
+    """(server, {"customer": browser, "agent": browser, "supervisor": browser}) inside a namespace."""
+    require_netns()
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    tmp = tmp_path_factory.mktemp("voice")
+    with network_namespace():
+        server = ServerProcess(tmp / "var", env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_OFFER_TIMEOUT": "20",
+                                                  "OTODESK_VOICE_RECORDING": "sales,support:consent"})
+        server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
+        server.start()
+        try:
+            with sync_playwright() as playwright:
+                browsers = {}
+                try:
+                    for role, hz in (("customer", CUSTOMER_HZ), ("agent", AGENT_HZ), ("supervisor", SUPERVISOR_HZ)):
+                        tone = write_tone(tmp / f"{role}.wav", hz)
+                        browsers[role] = playwright.chromium.launch(
+                            executable_path=CHROMIUM, headless=True,
+                            ignore_default_args=["--mute-audio"],
+                            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
+                                  "--use-fake-device-for-media-stream",
+                                  f"--use-file-for-fake-audio-capture={tone}",
+                                  "--autoplay-policy=no-user-gesture-required",
+                                  f"--unsafely-treat-insecure-origin-as-secure={server.base_url}"])
+                    yield server, browsers
+                finally:
+                    for browser in browsers.values():
+                        browser.close()
+        finally:
+            server.stop()
+
+
+def login(browser, server, username: str, path: str = "/desk"):
+    page = browser.new_context().new_page()
+    page.goto(f"{server.base_url}{path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    return page
+
+
+def heard(page, expression: str, hz: float | None, *, timeout: float = 8.0, settle: int = 3) -> None:
+    """Wait until ``expression`` (a peak frequency or null) names ``hz`` ``settle`` times running."""
+    deadline = time.monotonic() + timeout
+    streak, last = 0, None
+    while time.monotonic() < deadline:
+        last = page.evaluate(expression)
+        ok = (last is None) if hz is None else (last is not None and abs(last - hz) <= TOLERANCE)
+        streak = streak + 1 if ok else 0
+        if streak >= settle:
+            return
+        time.sleep(0.15)
+    owner = expression.split(" && ")[0]
+    stats = page.evaluate(f"""async () => {{
+        const o = {owner}; const peer = o && (o.voice || o).peer; if (!peer || !peer.pc) return null;
+        const out = {{ctx: peer.context && peer.context.state, analysers: Object.keys(peer.analysers).filter(k => peer.analysers[k]),
+                     pc: peer.pc.connectionState, rtp: []}};
+        (await peer.pc.getStats()).forEach(s => {{ if (s.type.endsWith("rtp")) out.rtp.push([s.type, s.mid, s.packetsReceived ?? s.packetsSent, s.audioLevel, s.totalAudioEnergy]); }});
+        return out; }}""")
+    raise AssertionError(f"{expression} heard {last}, expected {hz}; {stats}")
+
+
+DESK = "window.otodeskDeskVoice && window.otodeskDeskVoice.peer ? window.otodeskDeskVoice.peer.peak({slot}) : null"
+WIDGET = "window.otodesk && window.otodesk.voice ? window.otodesk.voice.peak({slot}) : null"
+WALL = "window.otodeskMonitor && window.otodeskMonitor.peer ? window.otodeskMonitor.peer.peak({slot}) : null"
+
+
+def start_call(server, browsers, *, name: str, queue: str = "sales"):
+    agent = login(browsers["agent"], server, "alice")
+    agent.get_by_test_id("btn-available").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+
+    customer = browsers["customer"].new_context().new_page()
+    customer.goto(f"{server.base_url}/")
+    customer.locator(f"{W} [data-testid=otodesk-launcher]").click()
+    form = customer.locator(f"{W} [data-testid=otodesk-form]")
+    form.locator("[name=name]").fill(name)
+    form.locator("[name=queue]").select_option(queue)
+    customer.locator(f"{W} [data-testid=otodesk-channel-browser]").check(force=True)
+    customer.locator(f"{W} [data-testid=otodesk-submit]").click()
+
+    expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+    started = time.monotonic()
+    agent.get_by_test_id("btn-accept").click()
+    expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-state", "active", timeout=8000)
+    expect(customer.locator(f"{W} [data-testid=otodesk-voice]")).to_have_attribute("data-state", "active", timeout=8000)
+    return agent, customer, time.monotonic() - started
+
+
+def test_customer_and_agent_talk_mute_hold_and_hang_up(voice):
+    server, browsers = voice
+    agent, customer, connect_seconds = start_call(server, browsers, name="Vera Voice")
+    assert connect_seconds < 5, f"voice took {connect_seconds:.1f} s to connect"
+
+    # Each hears the other's tone.
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ)
+    # The desk's talk time runs; its meters move.
+    expect(agent.get_by_test_id("voice-talk-time")).to_have_text(re.compile(r"^0:0[1-9]$"), timeout=5000)
+    assert agent.get_by_test_id("voice-meter-customer").evaluate("m => m.value") > 0.01
+    assert agent.get_by_test_id("voice-meter-agent").evaluate("m => m.value") > 0.01
+
+    # The agent reloads the desk mid-call: the desk offers again, its new leg replaces the old.
+    agent.reload()
+    expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-state", "active", timeout=8000)
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ)
+
+    # The agent mutes: the customer hears nothing; unmutes: the tone is back.
+    agent.get_by_test_id("btn-mute").click()
+    expect(agent.get_by_test_id("btn-mute")).to_have_attribute("aria-pressed", "true")
+    heard(customer, WIDGET.format(slot=0), None)
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+    agent.get_by_test_id("btn-mute").click()
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ)
+
+    # The customer mutes from the widget.
+    customer.locator(f"{W} [data-testid=otodesk-mute]").click()
+    expect(customer.locator(f"{W} [data-testid=otodesk-mute]")).to_have_attribute("aria-pressed", "true")
+    heard(agent, DESK.format(slot=0), None)
+    customer.locator(f"{W} [data-testid=otodesk-mute]").click()
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+
+    # Hold: the customer hears the hold tone, the agent is not heard (nor hears).
+    agent.get_by_test_id("btn-hold").click()
+    expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-state", "held")
+    expect(customer.locator(f"{W} [data-testid=otodesk-voice]")).to_have_attribute("data-state", "held")
+    heard(customer, WIDGET.format(slot=0), HOLD_TONE_HZ)
+    heard(agent, DESK.format(slot=0), None)
+    agent.get_by_test_id("btn-hold").click()
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ)
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+
+    # The customer hangs up: the agent goes to wrap-up, the widget says it ended.
+    customer.locator(f"{W} [data-testid=otodesk-hangup]").click()
+    expect(agent.get_by_test_id("contact-view")).to_have_attribute("data-state", "wrap_up", timeout=8000)
+    expect(agent.get_by_test_id("voice-panel")).to_be_hidden()
+    expect(customer.locator(f"{W} [data-testid=otodesk-state]")).to_contain_text(re.compile("ended|complete|thank", re.I),
+                                                                                 timeout=8000)
+
+    # The call was recorded (queue "sales"): one Ogg Opus file with both voices, on the timeline.
+    recordings = server.var_dir / "recordings"
+    deadline = time.monotonic() + 10
+    while not list(recordings.glob("*.ogg")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [path] = list(recordings.glob("*.ogg"))
+    samples = read_audio(path)
+    assert len(samples) > 48000 * 5
+    powers = {hz: max(goertzel_power(samples[i:i + 9600], hz) for i in range(0, len(samples) - 9600, 9600))
+              for hz in (CUSTOMER_HZ, AGENT_HZ)}
+    assert powers[CUSTOMER_HZ] > 1e4 and powers[AGENT_HZ] > 1e4, powers
+    callback_id = path.stem
+    response = agent.request.get(f"{server.base_url}/voice/recordings/{callback_id}.ogg")
+    assert response.status == 200 and response.headers["content-type"] == "audio/ogg"
+    with sqlite3.connect(server.var_dir / "otodesk.db") as db:
+        [(data,)] = db.execute("SELECT data FROM contact_events WHERE kind = 'call_recording' AND callback_id = ?",
+                               (callback_id,)).fetchall()
+    assert json.loads(data)["url"] == f"/voice/recordings/{callback_id}.ogg"
+    with sqlite3.connect(server.var_dir / "otodesk.db") as db:
+        [(call,)] = db.execute("SELECT data FROM contact_events WHERE kind = 'voice_call' AND callback_id = ?",
+                               (callback_id,)).fetchall()
+    call = json.loads(call)
+    assert call["seconds"] > 5 and call["recorded"] is True
+    assert call["quality"]["customer"]["rtt_ms"] < 200, call
+
+    agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    agent.get_by_test_id("btn-wrapup").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    agent.get_by_test_id("btn-away").click()
+    for page in (agent, customer):
+        page.context.close()
+
+
+def test_supervisor_listens_whispers_barges_and_sees_quality(voice):
+    server, browsers = voice
+    agent, customer, _ = start_call(server, browsers, name="Walt Whisper", queue="support")
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+    # "support:consent": the customer is asked before anything is recorded.
+    expect(customer.locator(f"{W} [data-testid=otodesk-record-consent]")).to_be_visible(timeout=5000)
+    expect(agent.get_by_test_id("voice-state")).not_to_contain_text("recording")
+    customer.locator(f"{W} [data-testid=otodesk-record-yes]").click()
+    expect(customer.locator(f"{W} [data-testid=otodesk-voice-state]")).to_contain_text("recorded", timeout=5000)
+    expect(agent.get_by_test_id("voice-state")).to_contain_text("recording", timeout=5000)
+    wall = login(browsers["supervisor"], server, "sam", "/supervisor")
+    row = wall.locator("[data-testid^=voice-call-]").filter(has_text="Walt Whisper")
+    expect(row).to_be_visible(timeout=8000)
+
+    # Listen: the supervisor hears both; nobody hears the supervisor.
+    row.get_by_test_id("btn-listen").click()
+    heard(wall, WALL.format(slot=0), CUSTOMER_HZ)
+    heard(wall, WALL.format(slot=1), AGENT_HZ)
+    expect(agent.get_by_test_id("voice-supervisor")).to_contain_text("listening")
+    heard(agent, DESK.format(slot=1), None)
+    heard(customer, WIDGET.format(slot=1), None)
+
+    # Whisper: the agent hears the supervisor, the customer does not.
+    row.get_by_test_id("btn-whisper").click()
+    heard(agent, DESK.format(slot=1), SUPERVISOR_HZ)
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+    heard(customer, WIDGET.format(slot=1), None)
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ)
+
+    # Barge: all three hear each other.
+    row.get_by_test_id("btn-barge").click()
+    heard(customer, WIDGET.format(slot=1), SUPERVISOR_HZ)
+    heard(agent, DESK.format(slot=1), SUPERVISOR_HZ)
+    heard(wall, WALL.format(slot=0), CUSTOMER_HZ)
+
+    # Back to listen: nobody hears the supervisor again.
+    row.get_by_test_id("btn-listen").click()
+    heard(customer, WIDGET.format(slot=1), None)
+    heard(agent, DESK.format(slot=1), None)
+
+    # Each leg's quality is on the wall, with no warning on this clean network.
+    for role in ("customer", "agent", "supervisor"):
+        leg = row.get_by_test_id(f"call-quality-{role}")
+        expect(leg).to_contain_text(re.compile(r"RTT \d+ ms"), timeout=10000)
+        expect(leg).to_have_attribute("data-warn", "false")
+
+    row.get_by_test_id("btn-leave").click()
+    expect(agent.get_by_test_id("voice-supervisor")).to_have_text("", timeout=5000)
+
+    # The agent hangs up from the desk: wrap-up, the widget says the call ended, the wall drops it.
+    agent.get_by_test_id("btn-hangup").click()
+    expect(agent.get_by_test_id("contact-view")).to_have_attribute("data-state", "wrap_up", timeout=8000)
+    expect(customer.locator(f"{W} [data-testid=otodesk-voice]")).to_be_hidden(timeout=8000)
+    expect(row).to_have_count(0, timeout=8000)
+    agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    agent.get_by_test_id("btn-wrapup").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    agent.get_by_test_id("btn-away").click()
+    for page in (agent, customer, wall):
+        page.context.close()

@@ -1,0 +1,131 @@
+"""The media anchor with real aiortc peers on both ends, in a network namespace of its own.
+
+Bots play tones as their microphones (customer 440 Hz, agent 880 Hz,
+supervisor 1500 Hz) and name what they hear: the anchor forwards encoded
+Opus without decoding, and its routes decide who hears whom.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from signaling.voice.anchor import MediaAnchor
+from signaling.voice.bots import Bot
+from signaling.voice.errors import AtCapacity, BadOffer, LegTaken
+from signaling.voice.routes import EXTRA, MAIN, Mode, Role
+from signaling.voice.tap import is_tapped
+from signaling.voice.tones import HOLD_TONE_HZ
+from tests.voice.netns import network_namespace, require_netns
+
+TONES = [440, 880, 1500, HOLD_TONE_HZ]
+
+
+@pytest.fixture
+def netns():
+    require_netns()
+    with network_namespace() as name:
+        yield name
+
+
+async def until(predicate, timeout: float = 5.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def hears(bot: Bot, slot: int, hz: float | None, timeout: float = 5.0) -> None:
+    await until(lambda: len(bot.ears) > slot, what="track")
+    ear = bot.ears[slot]
+    ear.clear()
+
+    if hz is None:  # silence: no packets at all, or packets of silence
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ear.clear()
+            await asyncio.sleep(0.4)
+            if len(ear.samples) < 4800 or ear.hears(TONES) is None:
+                return
+        raise AssertionError(f"slot {slot} still hears {ear.hears(TONES)}")
+
+    def heard():
+        if len(ear.samples) < 9600:
+            return False
+        return ear.hears(TONES) == hz
+    await until(heard, timeout, what=f"slot {slot} hearing {hz}")
+
+
+async def join(anchor: MediaAnchor, role: Role, hz: int, owner: str, **kwargs) -> Bot:
+    bot = Bot(hz)
+    await bot.connect(lambda sdp: anchor.offer("call-1", role, sdp, owner=owner, **kwargs))
+    await bot.connected()
+    return bot
+
+
+async def test_customer_and_agent_hear_each_other_then_hold_mute_whisper_barge(netns):
+    async with MediaAnchor(max_calls=1) as anchor:
+        customer = await join(anchor, Role.CUSTOMER, 440, "s1")
+        agent = await join(anchor, Role.AGENT, 880, "s2")
+        call = anchor.call("call-1")
+        assert all(is_tapped(t.receiver) for leg in call.legs.values() for t in leg.pc.getTransceivers())
+        await hears(agent, MAIN, 440)
+        await hears(customer, MAIN, 880)
+
+        call.mute(Role.CUSTOMER, True)
+        await hears(agent, MAIN, None)
+        await hears(customer, MAIN, 880)
+        call.mute(Role.CUSTOMER, False)
+        await hears(agent, MAIN, 440)
+
+        call.update(held=True)
+        await hears(customer, MAIN, HOLD_TONE_HZ)
+        await hears(agent, MAIN, None)
+        call.update(held=False)
+        await hears(customer, MAIN, 880)
+        await hears(agent, MAIN, 440)
+
+        supervisor = await join(anchor, Role.SUPERVISOR, 1500, "s3", mode=Mode.LISTEN)
+        await hears(supervisor, MAIN, 440)
+        await hears(supervisor, EXTRA, 880)
+        await hears(agent, EXTRA, None)
+        call.update(supervisor=Mode.WHISPER)
+        await hears(agent, EXTRA, 1500)
+        await hears(customer, EXTRA, None)
+        call.update(supervisor=Mode.BARGE)
+        await hears(customer, EXTRA, 1500)
+        await hears(agent, MAIN, 440)
+        call.update(supervisor=Mode.LISTEN)
+        await hears(customer, EXTRA, None)
+        await hears(agent, EXTRA, None)
+
+        stats = {}
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            stats = {s["role"]: s for s in await call.stats()}
+            if all(s["rtt_ms"] is not None for s in stats.values()):
+                break
+            await asyncio.sleep(0.3)
+        assert stats["customer"]["rtt_ms"] is not None and stats["customer"]["rtt_ms"] < 100
+        assert stats["agent"]["loss"] == 0
+
+        # A second offer for a live leg, malformed SDP, a call beyond capacity: refused, nothing disturbed.
+        extra = Bot(440)
+        with pytest.raises(LegTaken):
+            await extra.connect(lambda sdp: anchor.offer("call-1", Role.AGENT, sdp, owner="s9"))
+        with pytest.raises(BadOffer):
+            await anchor.offer("call-1", Role.AGENT, "v=0\r\nnonsense", owner="s9")
+        with pytest.raises(AtCapacity):
+            await anchor.offer("call-2", Role.CUSTOMER, extra.pc.localDescription.sdp, owner="s9")
+        await extra.close()
+        await hears(agent, MAIN, 440)
+        await hears(customer, MAIN, 880)
+
+        for bot in (customer, agent, supervisor):
+            await bot.close()

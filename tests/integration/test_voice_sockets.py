@@ -1,0 +1,166 @@
+"""Voice signaling over the real sockets of a real server, with aiortc bots as browsers.
+
+Bad input is refused with a clear error and disturbs nothing: a malformed
+SDP, a second offer for a live leg, signaling for someone else's call, a
+call beyond the configured capacity, a supervisor action from a customer.
+Runs in a network namespace of its own (aioice never uses 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import pytest
+
+from desktop.repository.demo import DEMO_PASSWORD
+from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
+from signaling.voice.bots import Bot
+from tests.server import ServerProcess
+from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_netns()
+    with network_namespace():
+        server = ServerProcess(tmp_path_factory.mktemp("voice-sockets"),
+                               env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_VOICE_MAX_CALLS": "1",
+                                    "OTODESK_VOICE_RECORDING": "sales:consent"})
+        server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+async def connected_call(base_url: str, agent_name: str, customer_name: str):
+    agent = await AgentBot.login(base_url, agent_name, DEMO_PASSWORD)
+    await agent.command("set_state", state="available")
+    customer = await CustomerBot.start(base_url)
+    mark = agent.mark()
+    callback_id = (await customer.command("call_me", name=customer_name, queue="sales", channel="browser"))["callback_id"]
+    offer = (await agent.wait_for("offer", start=mark))["offer"]
+    await agent.command("accept", offer_id=offer["offer_id"])
+    await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
+    return agent, customer, callback_id
+
+
+async def refused(client, code: str, type_: str = "voice_offer", **fields) -> str:
+    with pytest.raises(CommandFailed) as failure:
+        await client.command(type_, **fields)
+    assert failure.value.code == code, failure.value.error
+    return failure.value.error["message"]
+
+
+async def join(bot: Bot, client, callback_id: str, **fields) -> dict:
+    acks = []
+
+    async def signal(sdp: str) -> str:
+        acks.append(await client.command("voice_offer", callback_id=callback_id, sdp=sdp, **fields))
+        return acks[-1]["sdp"]
+    await bot.connect(signal)
+    await bot.connected()
+    return acks[-1]
+
+
+async def hears(bot: Bot, hz: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bot.ears and len(bot.ears[0].samples) >= 9600 and bot.ears[0].hears([440, 880, 1500]) == hz:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"did not hear {hz} Hz")
+
+
+async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
+    alice, customer, callback_id = await connected_call(server.base_url, "alice", "Ann Voice")
+    customer_bot, agent_bot = Bot(440), Bot(880)
+    try:
+        ack = await join(customer_bot, customer, callback_id)
+        assert ack["call"]["state"] == "active"
+        # "sales:consent": nothing is recorded until the customer says yes.
+        assert ack["call"]["consent"] == "asked" and ack["call"]["recording"] is False
+        await refused(alice, "bad_message", "voice_control", callback_id=callback_id, action="consent")
+
+        # Malformed SDP, and an offer with video.
+        await refused(alice, "bad_sdp", callback_id=callback_id, sdp="v=0\r\nthis is not sdp")
+        await refused(alice, "bad_sdp", callback_id=callback_id, sdp="not even v=0")
+        video = customer_bot.pc.localDescription.sdp.replace("m=audio", "m=video", 1)
+        assert "audio only" in await refused(alice, "bad_sdp", callback_id=callback_id, sdp=video)
+        # A second offer for the customer's live leg.
+        again = customer_bot.pc.localDescription.sdp
+        await refused(customer, "already_connected", callback_id=callback_id, sdp=again)
+        # Someone else's call: another visitor, another agent.
+        stranger = await CustomerBot.start(server.base_url)
+        bob = await AgentBot.login(server.base_url, "bob", DEMO_PASSWORD)
+        try:
+            assert "yours" in await refused(stranger, "not_found", callback_id=callback_id, sdp=again)
+            await refused(bob, "not_found", callback_id=callback_id, sdp=again)
+            await refused(stranger, "not_found", "voice_control", callback_id=callback_id, action="mute")
+            # A customer can't act as a supervisor.
+            await refused(customer, "bad_message", "voice_control", callback_id=callback_id, action="barge")
+        finally:
+            await stranger.close()
+            await bob.close()
+
+        # The call goes on: the agent joins and both hear each other.
+        await join(agent_bot, alice, callback_id)
+        await hears(agent_bot, 440)
+        await hears(customer_bot, 880)
+        consented = await customer.command("voice_control", callback_id=callback_id, action="consent")
+        assert consented["call"]["recording"] is True and consented["call"]["consent"] == "given"
+
+        # Capacity (1 call here): a second connected call can't get voice.
+        bob, other, other_id = await connected_call(server.base_url, "bob", "Carl Capacity")
+        try:
+            extra = Bot(440)
+            try:
+                with pytest.raises(CommandFailed) as failure:
+                    await extra.connect(lambda sdp: _offer(other, other_id, sdp))
+                assert failure.value.code == "capacity"
+            finally:
+                await extra.close()
+            await other.command("voice_control", callback_id=other_id, action="hangup")
+            await bob.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
+        finally:
+            await other.close()
+            with contextlib.suppress(CommandFailed):
+                await bob.command("set_state", state="away", reason="test over")
+            await bob.close()
+        await hears(agent_bot, 440)
+
+        # A supervisor listens in, then the customer hangs up: the agent is in wrap-up, the call gone.
+        sam = await SupervisorBot.login(server.base_url, "sam", DEMO_PASSWORD)
+        supervisor_bot = Bot(1500)
+        try:
+            await join(supervisor_bot, sam, callback_id, mode="listen")
+            await hears(supervisor_bot, 440)
+            mark = sam.mark()
+            await customer.command("voice_control", callback_id=callback_id, action="hangup")
+            await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
+            ended = await sam.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
+            assert ended["call"]["callback_id"] == callback_id
+            recording = server.var_dir / "recordings" / f"{callback_id}.ogg"
+            deadline = time.monotonic() + 10
+            while not recording.exists() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert recording.stat().st_size > 1000
+        finally:
+            await supervisor_bot.close()
+            await sam.close()
+    finally:
+        await customer_bot.close()
+        await agent_bot.close()
+        await customer.close()
+        with contextlib.suppress(CommandFailed):
+            await alice.command("set_state", state="away", reason="test over")
+        await alice.close()
+
+
+async def _offer(client, callback_id: str, sdp: str) -> str:
+    return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]

@@ -1,0 +1,119 @@
+"""A call between a customer on one process and an agent on another, through Redis.
+
+Both processes, their Redis (a redis-server of the test's own) and the aiortc
+bots run in a network namespace of their own; the processes share one SQLite
+file (PostgreSQL on the host is outside the namespace). The customer's process
+anchors the call (it offered first); the agent's offer, mute and hang-up reach
+it over the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from desktop.repository.demo import DEMO_PASSWORD
+from signaling.client import AgentBot, CommandFailed, CustomerBot
+from signaling.voice.bots import Bot
+from tests.server import ServerProcess
+from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+REDIS_PORT = 6391
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    require_netns()
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    tmp = tmp_path_factory.mktemp("voice-two")
+    with network_namespace():
+        redis = subprocess.Popen([redis_server, "--bind", SERVER_ADDRESS, "--port", str(REDIS_PORT), "--save", "",
+                                  "--appendonly", "no", "--protected-mode", "no"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers = []
+        try:
+            env = {"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_REDIS_URL": f"redis://{SERVER_ADDRESS}:{REDIS_PORT}/0",
+                   "OTODESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'shared.db'}",
+                   "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3"}
+            for name, seed in (("a", True), ("b", False)):
+                server = ServerProcess(tmp / name, env={**env, "OTODESK_PROCESS_ID": name}, seed=seed, log_name=name)
+                server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
+                servers.append(server.start())
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+            redis.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                redis.wait(5)
+            if redis.poll() is None:
+                redis.kill()
+
+
+async def hears(bot: Bot, hz: int | None, timeout: float = 6.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bot.ears:
+            ear = bot.ears[0]
+            ear.clear()
+            await asyncio.sleep(0.3)
+            heard = ear.hears([440, 880]) if len(ear.samples) >= 9600 else None
+            if heard == hz:
+                return
+        else:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"did not hear {hz}")
+
+
+async def test_customer_on_one_process_agent_on_another(cluster):
+    a, b = cluster
+    alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
+    customer = await CustomerBot.start(a.base_url)
+    customer_bot, agent_bot = Bot(440), Bot(880)
+    try:
+        await alice.command("set_state", state="available")
+        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
+        mark = alice.mark()
+        callback_id = (await customer.command("call_me", name="Two Process", queue="sales",
+                                              channel="browser"))["callback_id"]
+        offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
+        await alice.command("accept", offer_id=offer["offer_id"])
+        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+
+        async def via(client, sdp):
+            return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
+        await customer_bot.connect(lambda sdp: via(customer, sdp))   # process a anchors
+        await agent_bot.connect(lambda sdp: via(alice, sdp))         # process b, over the bus
+        await customer_bot.connected()
+        await agent_bot.connected()
+        await hears(agent_bot, 440)
+        await hears(customer_bot, 880)
+
+        # Controls from the agent's process reach the anchor; its events reach both rooms.
+        await alice.command("voice_control", callback_id=callback_id, action="mute")
+        await hears(customer_bot, None)
+        state = await customer.wait_for("voice_state", lambda m: "agent" in m["call"]["muted"], timeout=5)
+        assert state["call"]["legs"] == {"customer": "connected", "agent": "connected"}
+        await alice.command("voice_control", callback_id=callback_id, action="unmute")
+        await hears(customer_bot, 880)
+
+        await alice.command("voice_control", callback_id=callback_id, action="hangup")
+        await customer.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", timeout=5)
+        await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up", timeout=5)
+    finally:
+        await customer_bot.close()
+        await agent_bot.close()
+        await customer.close()
+        with contextlib.suppress(CommandFailed):
+            await alice.command("set_state", state="away", reason="test over")
+        await alice.close()

@@ -1,0 +1,69 @@
+"""The document library without a server: type by content, size, names, signed links."""
+
+from __future__ import annotations
+
+import pytest
+
+from cobrowse.documents import (
+    DocumentLibrary,
+    DocumentTooLarge,
+    LinkSigner,
+    UnsupportedDocument,
+    clean_name,
+    sniff,
+)
+from tests.pdfgen import pdf_with_pages
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+
+
+@pytest.mark.parametrize("data, kind", [
+    (b"%PDF-1.7\n...", "pdf"), (PNG, "png"), (b"\xff\xd8\xff\xe0" + b"0" * 8, "jpeg"),
+    (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "webp"),
+])
+def test_type_is_read_from_the_content(data, kind):
+    assert sniff(data) == kind
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "SVG"),
+    (b'\xef\xbb\xbf<?xml version="1.0"?>\n<svg></svg>', "SVG"),
+    (b"<html>not an image</html>", "only PNG"),
+    (b"GIF89a....", "only PNG"),
+])
+def test_other_types_are_refused(data, words):
+    with pytest.raises(UnsupportedDocument, match=words):
+        sniff(data)
+
+
+def test_names_lose_paths_and_get_the_real_extension():
+    assert clean_name("../../etc/passwd.png", "pdf") == "passwd.pdf"
+    assert clean_name("C:\\Users\\me\\plan<1>.jpeg", "png") == "plan_1_.png"
+    assert clean_name("", "pdf") == "document.pdf"
+
+
+def test_library_stores_checks_and_limits(tmp_path):
+    library = DocumentLibrary(tmp_path / "docs", max_bytes=5000)
+    pdf = pdf_with_pages(["one", "two"])
+    document = library.add(pdf, name="contract.PDF", uploaded_by="a1", now=10)
+    assert document.kind == "pdf" and document.name == "contract.pdf" and document.size == len(pdf)
+    assert library.get(document.id) == document
+    assert library.path(document).read_bytes() == pdf
+    assert library.add(pdf, name="again.pdf", uploaded_by="a2", now=11).id == document.id
+    assert [d.name for d in library.list()] == ["again.pdf"]
+    assert library.get("../../secret") is None and library.get("0" * 32) is None
+    with pytest.raises(DocumentTooLarge):
+        library.add(pdf_with_pages(["big"], padding=6000), name="big.pdf", uploaded_by="a1")
+    with pytest.raises(UnsupportedDocument):
+        library.add(b"", name="empty.png", uploaded_by="a1")
+
+
+def test_links_name_one_document_and_expire():
+    links = LinkSigner("k" * 32)
+    url = links.url("a" * 32, "visitor-1")
+    token = url.split("?t=")[1]
+    assert links.check("a" * 32, token)
+    assert not links.check("b" * 32, token)
+    assert not LinkSigner("other" * 8).check("a" * 32, token)
+    assert not LinkSigner("k" * 32, max_age=-1).check("a" * 32, token)
+    assert not links.check("a" * 32, None)

@@ -1,0 +1,24 @@
+"""Recording: encoded packets logged as they come, one mixed Ogg Opus file after the call."""
+
+from signaling.voice.bots import goertzel_power
+from signaling.voice.recorder import PacketRecorder, mix_to_ogg, read_audio
+from signaling.voice.tones import encode_tone
+
+
+def test_two_voices_end_up_in_one_file_each_at_its_time(tmp_path):
+    customer, agent = encode_tone(440), encode_tone(880)
+    now = [0.0]
+    recorder = PacketRecorder(tmp_path / "call.packets", clock=lambda: now[0])
+    for i in range(100):  # 2 s of the customer; the agent speaks during the second one
+        now[0] = i * 0.02
+        recorder.write(0, customer[i], 1000 + i * 960)
+        if i >= 50:
+            recorder.write(1, agent[i], 77 + i * 960)
+    recorder.close()
+    seconds = mix_to_ogg(tmp_path / "call.packets", tmp_path / "call.ogg")
+    assert 1.9 < seconds < 2.2
+    assert not (tmp_path / "call.packets").exists()
+    samples = read_audio(tmp_path / "call.ogg")
+    first, second = samples[12000:24000], samples[60000:84000]
+    assert goertzel_power(first, 440) > 100 * goertzel_power(first, 880)
+    assert goertzel_power(second, 880) > 1e4 and goertzel_power(second, 440) > 1e4
