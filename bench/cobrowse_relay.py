@@ -160,7 +160,7 @@ async def run_otodesk(args, stream) -> dict:
                                          additional_headers={"Cookie": cookie})
             await v.send(json.dumps({"type": "hello"}))
             await v.recv()
-            await v.send(json.dumps({"type": "cobrowse_view", "id": "v1", "visitor_id": visitor}))
+            await v.send(json.dumps({"type": "cobrowse_view", "id": f"v{i}.{visitor}", "visitor_id": visitor}))
             customers.append(c)
             viewers.append(v)
         # The customers' own inboxes (snapshot asks, acks) are drained so they never back up.

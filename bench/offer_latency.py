@@ -357,9 +357,19 @@ class Bots:
             return bot
 
     async def waiting_customer(self, index: int) -> CustomerBot:
+        """A customer whose call waits in "hold"; returns once the router has queued it.
+
+        Waiting for the router's ``callback_status`` (not just the ack) keeps the setup
+        closed-loop: the router's inbox never holds more than a few commands per bot
+        connecting at once. (Flooding it makes the leader think live processes went
+        silent: see the report.)
+        """
         bot = await self.customer()
         async with self.limit:
+            start = bot.mark()
             await command_with_retry(bot, "call_me", name=f"hold-{index}", queue=HOLD_QUEUE)
+            await bot.wait_for("callback_status", lambda m: m["callback"]["state"] == "queued",
+                               start=start, timeout=SETUP_TIMEOUT)
         return bot
 
     async def agent(self, agent_id: str, username: str, login: str) -> AgentBot:
@@ -539,6 +549,7 @@ async def run_deployment(label: str, customer_server: Server, agent_server: Serv
                          args: argparse.Namespace, agent_ids: list[tuple[str, str]],
                          profiler: Profiler, echo: EchoServer) -> dict[str, Any]:
     bots = Bots(customer_server.base_url, agent_server.base_url, secret, args.connect_concurrency)
+    SetupStats.not_ready_retries = 0
     try:
         t = time.perf_counter()
         log(f"  [{label}] {args.waiting} customers waiting in '{HOLD_QUEUE}'...")
@@ -554,11 +565,14 @@ async def run_deployment(label: str, customer_server: Server, agent_server: Serv
         log(f"  [{label}] {total} caller bots connecting...")
         callers = await gather_in_batches(lambda i: bots.customer(), total, "callers")
         t_callers = time.perf_counter() - t
-        await asyncio.sleep(args.settle)  # let fire-and-forget presence notes drain
+        # A router round trip behind everything queued so far (set_state is a no-op for an
+        # available agent): once it is answered, the router's inbox is empty.
+        await command_with_retry(bots.agents[-1], "set_state", state="available")
+        await asyncio.sleep(args.settle)
         # This process holds thousands of bots: keep its own full GC passes out of the figures.
         gc.collect()
         gc.freeze()
-        log(f"  [{label}] setup done ({SetupStats.not_ready_retries} not_ready retries so far); "
+        log(f"  [{label}] setup done ({SetupStats.not_ready_retries} not_ready answers retried); "
             "hub ping on an idle agent socket...")
         ping = await measure_pings(bots.agents[0], args.pings, PING_SPACING)
         pids = {s.name: s.pid for s in dict.fromkeys((customer_server, agent_server))}
@@ -653,7 +667,7 @@ async def postgres_database(admin_url: str):
     """A fresh database on the server of ``admin_url``, dropped after."""
     import asyncpg
 
-    name = f"otodesk_bench_{secrets.token_hex(4)}"
+    name = f"otodesk_bench_offer_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -720,7 +734,7 @@ async def two_processes(args: argparse.Namespace, tmp: Path, profiler: Profiler,
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="otodesk-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="offer-latency-"))
     profiler = Profiler(Path(args.profile) if args.profile else None, args.profile_format)
     results: dict[str, Any] = {}
     started = time.perf_counter()

@@ -105,8 +105,8 @@ async def _measure(repo: Repository, ids: list[str], samples: int) -> dict[str, 
 
     async def open_customer(customer_id: str) -> float:
         start = time.perf_counter()
-        await repo.customer_summary(customer_id)
-        await repo.customer_timeline(customer_id, limit=50)
+        # What the desk's customer page asks: the summary with the first 50 entries.
+        await repo.customer_summary(customer_id, timeline=50)
         return time.perf_counter() - start
 
     for customer_id in ids[:20]:  # warm the caches and connections

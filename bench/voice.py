@@ -29,6 +29,7 @@ import contextlib
 import fractions
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -122,7 +123,7 @@ async def serve(mode: str, port: int) -> None:
         anchor = NaiveRelay()
         offer = anchor.offer
     else:
-        recordings = Path(tempfile.mkdtemp(prefix="otodesk-bench-"))
+        recordings = Path(os.environ.get("OTODESK_BENCH_RECORDINGS") or tempfile.mkdtemp(prefix="otodesk-bench-"))
         anchor = MediaAnchor(max_calls=10_000, recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
 
         async def offer(call_id, role, sdp):
@@ -324,7 +325,9 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
     command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
     if profile:
         command += ["--profile", f"{profile}.{mode}"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    recordings = tempfile.mkdtemp(prefix="otodesk-bench-")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "OTODESK_BENCH_RECORDINGS": recordings})
     worker = None
     try:
         assert process.stdout.readline().strip() == "ready"
@@ -366,6 +369,10 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
             "core_share": core_share,
             "cpu_ms_per_call_second": cpu / wall / total_calls * 1000,
             "calls_per_core": total_calls / core_share if core_share else float("inf"),
+            # Starved bots deliver fewer packets than a real call: per delivered packet, a call
+            # at the full rate (2 legs × 50 packets/s) would cost this much.
+            "calls_per_core_full_rate": (load["received"] / wall) / (core_share * 100)
+            if core_share and load["received"] else 0.0,
             "packets_expected": load["expected"], "packets_received": load["received"],
             "gaps_over_100ms": load["gaps"], "latency_ms": latencies,
             "rss_mb": rss_end, "rss_growth_mb": rss_end - rss_start,
@@ -379,6 +386,7 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
                 child.wait(10)
             if child.poll() is None:
                 child.kill()
+        shutil.rmtree(recordings, ignore_errors=True)
 
 
 def p95(values: list[float]) -> float | None:
@@ -398,11 +406,11 @@ async def main(args) -> None:
         result["added_latency_p95_ms"] = p95(added)
         results.append(result)
     print(f"direct bot-to-bot one-way (baseline, subtracted): p50 {base_p50:.1f} ms over {len(baseline)} bursts")
-    print(f"{'anchor':16} {'calls':>5} {'legs up':>8} {'CPU %':>6} {'ms CPU/call·s':>14} {'calls/core':>10} "
+    print(f"{'anchor':16} {'calls':>5} {'legs up':>8} {'CPU %':>6} {'ms CPU/call·s':>14} {'calls/core':>10} {'at full rate':>12} "
           f"{'+lat p50':>9} {'+lat p95':>9} {'recv %':>7} {'gaps':>5} {'RSS MB':>7}")
     for r in results:
         print(f"{r['mode']:16} {r['calls']:5d} {r['legs_connected']:4d}/{r['legs']:<3d} {r['core_share'] * 100:6.1f} "
-              f"{r['cpu_ms_per_call_second']:14.2f} {r['calls_per_core']:10.0f} "
+              f"{r['cpu_ms_per_call_second']:14.2f} {r['calls_per_core']:10.0f} {r['calls_per_core_full_rate']:12.0f} "
               f"{_ms(r['added_latency_p50_ms']):>9} {_ms(r['added_latency_p95_ms']):>9} "
               f"{100 * r['packets_received'] / max(1, r['packets_expected']):7.1f} {r['gaps_over_100ms']:5d} {r['rss_mb']:7.0f}")
     by = {r["mode"]: r for r in results}
@@ -411,6 +419,8 @@ async def main(args) -> None:
     for r in results:
         key = r["mode"].replace("+", "_")
         summary[f"{key}_calls_per_core"] = round(r["calls_per_core"], 1)
+        summary[f"{key}_calls_per_core_at_full_packet_rate"] = round(r["calls_per_core_full_rate"], 1)
+        summary[f"{key}_packets_delivered_percent"] = round(100 * r["packets_received"] / max(1, r["packets_expected"]), 1)
         summary[f"{key}_cpu_ms_per_call_second"] = round(r["cpu_ms_per_call_second"], 3)
         summary[f"{key}_added_latency_p50_ms"] = _round(r["added_latency_p50_ms"])
         summary[f"{key}_added_latency_p95_ms"] = _round(r["added_latency_p95_ms"])
@@ -418,6 +428,9 @@ async def main(args) -> None:
         summary[f"{key}_rss_growth_mb"] = round(r["rss_growth_mb"], 1)
     if "forward" in by and "naive" in by:
         summary["calls_per_core_ratio_forward_to_naive"] = round(by["forward"]["calls_per_core"] / by["naive"]["calls_per_core"], 1)
+        if by["naive"]["calls_per_core_full_rate"]:
+            summary["full_rate_calls_per_core_ratio_forward_to_naive"] = round(
+                by["forward"]["calls_per_core_full_rate"] / by["naive"]["calls_per_core_full_rate"], 1)
     print(json.dumps(summary))
 
 

@@ -95,7 +95,7 @@ class ViewerCobrowse:
             name = session.data["cobrowse_name"] = agent.display_name or agent.username
         await self.bus.publish(inbox_room(message.visitor_id), {
             "type": "cobrowse_pointer", "name": name, "node": message.node, "fx": message.fx,
-            "fy": message.fy, "x": message.x, "y": message.y})
+            "fy": message.fy, "x": message.x, "y": message.y, "highlight": message.highlight})
 
     async def on_cobrowseend(self, session: Session, message: protocol.CobrowseEnd) -> None:
         views = session.data.get("cobrowse_views", {})

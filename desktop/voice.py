@@ -335,7 +335,10 @@ class VoiceFeature:
                 if leg["rtt_ms"] is not None or leg["loss"] is not None:
                     kept[leg["role"]] = {k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out")}
         if calls:
-            await self.bus.publish(WALL_ROOM, {"type": "voice_quality", "at": self.clock(), "calls": calls})
+            # With each call's state too: a wall on another process learns of calls it missed.
+            states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}
+            await self.bus.publish(WALL_ROOM, {"type": "voice_quality", "at": self.clock(), "calls": calls,
+                                               "states": states})
 
     async def aclose(self) -> None:
         await self.voice_bus.aclose()

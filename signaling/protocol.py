@@ -243,6 +243,8 @@ class CobrowsePointer(_In, tag="cobrowse_pointer"):
     fy: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
     x: float = 0
     y: float = 0
+    #: A click: the customer's page briefly rings the element (a highlight).
+    highlight: bool = False
 
 
 class CobrowseEnd(_In, tag="cobrowse_end"):

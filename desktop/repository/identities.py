@@ -39,7 +39,7 @@ from desktop.repository.records import (
     check_phone,
 )
 
-__all__ = ["Identities", "canonical_id", "group_ids", "check_identity", "record_hints", "USER_ID"]
+__all__ = ["Identities", "canonical_id", "head_customer", "group_ids", "check_identity", "record_hints", "USER_ID"]
 
 USER_ID = "user_id"
 #: A merge chain longer than this is a bug (a cycle), not data.
@@ -191,6 +191,19 @@ def canonical_id(conn: Connection, customer_id: str) -> str | None:
     raise RuntimeError(f"Merge chain from customer {customer_id!r} is longer than {MAX_MERGE_DEPTH}")
 
 
+def head_customer(conn: Connection, customer_id: str) -> CustomerRecord | None:
+    """The head of the group as a record (one query unless merged), or None if unknown."""
+    current = customer_id
+    for _ in range(MAX_MERGE_DEPTH):
+        row = conn.execute(select(CUSTOMERS).where(CUSTOMERS.c.id == current)).first()
+        if row is None:
+            return None
+        if row.merged_into is None:
+            return _rows.customer(row)
+        current = row.merged_into
+    raise RuntimeError(f"Merge chain from customer {customer_id!r} is longer than {MAX_MERGE_DEPTH}")
+
+
 def group_ids(conn: Connection, head_id: str) -> list[str]:
     """``head_id`` and every customer merged into it, directly or not."""
     ids, frontier = [head_id], [head_id]
@@ -216,8 +229,7 @@ def _customer(conn: Connection, customer_id: str) -> CustomerRecord:
 
 
 def _resolved(conn: Connection, customer_id: str) -> CustomerRecord | None:
-    head = canonical_id(conn, customer_id)
-    return _customer(conn, head) if head is not None else None
+    return head_customer(conn, customer_id)
 
 
 # -- queries --------------------------------------------------------------------

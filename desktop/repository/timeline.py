@@ -12,13 +12,13 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.engine import Connection
 
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, ORDERS, Store
 from desktop.repository.errors import NotFound
-from desktop.repository.identities import _group_identities, canonical_id, group_ids
+from desktop.repository.identities import _group_identities, canonical_id, group_ids, head_customer
 from desktop.repository.records import TimelinePage
 from desktop.routing.events import TERMINAL_CALLBACK_STATES
 
@@ -97,12 +97,17 @@ class Timeline(Store):
         return await self._db.write(_log, customer_id, kind, channel or OUTSIDE_CHANNELS[kind],
                                     at, agent_id, dict(data or {}))
 
-    async def customer_summary(self, customer_id: str, *, now: float | None = None) -> dict[str, Any]:
+    async def customer_summary(self, customer_id: str, *, now: float | None = None,
+                               timeline: int = 0) -> dict[str, Any]:
         """What an agent sees first: the customer, identities, tier, spend, open and last contacts.
 
-        JSON-ready. Raises :class:`NotFound` for an unknown customer.
+        With ``timeline=N`` (1..200) the first N timeline entries come too, as
+        ``timeline: {items, next_cursor}``, in the same transaction: opening a
+        customer is then one round of queries. JSON-ready. Raises
+        :class:`NotFound` for an unknown customer.
         """
-        return await self._db.read(_summary, customer_id, time.time() if now is None else now)
+        return await self._db.read(_summary, customer_id, time.time() if now is None else now,
+                                   max(0, min(MAX_PAGE, timeline)))
 
     async def delete_browsing_before(self, cutoff: float, *, batch: int = 5000) -> int:
         """Retention: delete page views older than ``cutoff`` (epoch s); return how many."""
@@ -135,7 +140,9 @@ def _group_page(conn: Connection, head: str, group: list[str], limit: int,
         statement = statement.where(ce.channel.in_(channels))
     if after is not None:
         at, event_id = after
-        statement = statement.where(or_(ce.at < at, and_(ce.at == at, ce.id < event_id)))
+        # A row-value comparison, not "at < x OR (at = x AND id < y)": both engines
+        # turn it into one index range (SQLite scanned the whole customer for the OR).
+        statement = statement.where(tuple_(ce.at, ce.id) < tuple_(literal(at), literal(event_id)))
     statement = statement.order_by(ce.at.desc(), ce.id.desc()).limit(limit + 1)
     events = [_rows.contact_event(row) for row in conn.execute(statement)]
     more = len(events) > limit
@@ -155,14 +162,12 @@ def _log(conn: Connection, customer_id: str, kind: str, channel: str, at: float,
     return _rows.contact_event(row)
 
 
-def _summary(conn: Connection, customer_id: str, now: float) -> dict[str, Any]:
-    head = canonical_id(conn, customer_id)
-    if head is None:
+def _summary(conn: Connection, customer_id: str, now: float, timeline: int = 0) -> dict[str, Any]:
+    customer = head_customer(conn, customer_id)
+    if customer is None:
         raise NotFound(f"No customer with id {customer_id!r}")
+    head = customer.id
     group = group_ids(conn, head)
-    from desktop.repository.identities import _customer
-
-    customer = _customer(conn, head)
     cb = CALLBACKS.c
     open_callbacks = conn.execute(
         select(cb.id, cb.state, cb.queue, cb.topic, cb.created_at)
@@ -177,7 +182,7 @@ def _summary(conn: Connection, customer_id: str, now: float) -> dict[str, Any]:
     ).one()
     follow_ups = [e for e in last if e.kind == "wrap_up"
                   and (e.data or {}).get("disposition") == "Follow-up needed"]
-    return {
+    summary: dict[str, Any] = {
         "customer": {"id": customer.id, "name": customer.name, "email": customer.email,
                      "phone": customer.phone, "tier": customer.tier,
                      "created_at": customer.created_at, "updated_at": customer.updated_at},
@@ -194,6 +199,11 @@ def _summary(conn: Connection, customer_id: str, now: float) -> dict[str, Any]:
         ] + [{"follow_up": e.id, "at": e.at, "note": (e.data or {}).get("note", "")} for e in follow_ups],
         "last_contacts": [event_json(e) for e in last],
     }
+    if timeline:
+        page = _group_page(conn, head, group, timeline, None, None, None)
+        summary["timeline"] = {"items": [event_json(e) for e in page.events],
+                               "next_cursor": page.next_cursor}
+    return summary
 
 
 def event_json(event) -> dict[str, Any]:

@@ -258,7 +258,11 @@ async def create_customer(request: Request, caller: Caller) -> Response:
 
 
 async def get_customer(request: Request, caller: Caller) -> Response:
-    summary = await request.app.state.repo.customer_summary(request.path_params["customer_id"])
+    text = request.query_params.get("timeline", "0")
+    if not text.isdigit() or int(text) > MAX_LIMIT:
+        raise ApiError(422, "invalid", f"timeline must be an integer from 0 to {MAX_LIMIT}")
+    summary = await request.app.state.repo.customer_summary(request.path_params["customer_id"],
+                                                            timeline=int(text))
     return JSONResponse(summary)
 
 

@@ -97,7 +97,8 @@ def openapi_document() -> dict[str, Any]:
                         "identities": {"type": "array", "items": _ref("Identity")},
                         "spend_365d_cents": {"type": "integer"}, "orders_365d": {"type": "integer"},
                         "open_issues": {"type": "array", "items": {"type": "object"}},
-                        "last_contacts": {"type": "array", "items": _ref("Event")}}},
+                        "last_contacts": {"type": "array", "items": _ref("Event")},
+                        "timeline": _page("Event")}},
         "Merge": {"type": "object", "required": ["id", "action", "source_id", "target_id"], "properties": {
             "id": {"type": "integer"}, "action": {"enum": ["merge", "unmerge"]},
             "source_id": {"type": "string"}, "target_id": {"type": "string"},
@@ -125,8 +126,11 @@ def openapi_document() -> dict[str, Any]:
                         {"201": _ok("Created", _ref("Customer"))}, body="CustomerIn"),
         },
         "/api/v1/customers/{customer_id}": {
-            "get": _op("The customer's summary (merged customers resolve to their head)",
-                       {"200": _ok("Summary", _ref("Summary"))}, parameters=[customer]),
+            "get": _op("The customer's summary (merged customers resolve to their head); "
+                       "with timeline=N also the first N timeline entries",
+                       {"200": _ok("Summary", _ref("Summary"))},
+                       parameters=[customer, {"name": "timeline", "in": "query", "required": False,
+                                              "schema": {"type": "integer", "minimum": 0, "maximum": 200}}]),
             "patch": _op("Correct name or contact details", {"200": _ok("Updated", _ref("Customer"))},
                          body="CustomerPatch", parameters=[customer]),
             "delete": _op("Erase the person everywhere (database, files, Redis); admin or API key",

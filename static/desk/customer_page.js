@@ -71,13 +71,14 @@ function eventItem(event) {
     h("div", { class: "event-text" }, describe(event)));
 }
 
-async function loadTimeline({ more = false } = {}) {
+async function loadTimeline({ more = false, first = null } = {}) {
   const list = panel.querySelector("[data-timeline]");
   const button = panel.querySelector("[data-more]");
   const params = new URLSearchParams({ limit: String(PAGE) });
   if (view.kind) params.set("kind", view.kind);
   if (more && view.cursor) params.set("cursor", view.cursor);
-  const page = await api(`/api/v1/customers/${view.id}/events?${params}`);
+  // The first page comes with the summary (one request to open a customer).
+  const page = first || await api(`/api/v1/customers/${view.id}/events?${params}`);
   if (!more) list.replaceChildren();
   list.append(...page.items.map(eventItem));
   if (!list.children.length) list.append(h("li", { class: "muted" }, "Nothing yet."));
@@ -122,7 +123,7 @@ function summaryView(summary) {
 
 async function open(id, { push = true } = {}) {
   try {
-    const summary = await api(`/api/v1/customers/${encodeURIComponent(id)}`);
+    const summary = await api(`/api/v1/customers/${encodeURIComponent(id)}?timeline=${PAGE}`);
     view.id = summary.customer.id;
     view.cursor = null;
     view.kind = "";
@@ -130,7 +131,7 @@ async function open(id, { push = true } = {}) {
     panel.hidden = false;
     replace(panel, summaryView(summary));
     for (const link of results.querySelectorAll("a")) link.toggleAttribute("aria-current", link.dataset.customerId === view.id);
-    await loadTimeline();
+    await loadTimeline({ first: summary.timeline });
   } catch (error) {
     panel.hidden = false;
     replace(panel, h("p", { class: "muted", dataset: { testid: "customer-error" } }, error.message));

@@ -58,6 +58,7 @@ export class LiveView {
     this.glass = document.createElement("div");
     this.glass.className = "cobrowse-glass";
     this.glass.addEventListener("mousemove", (event) => this._move(event));
+    this.glass.addEventListener("click", (event) => this._move(event, { highlight: true }));
     container.replaceChildren(this.stage, this.glass);
     this._resizeObserver = new ResizeObserver(() => this._fit());
     this._resizeObserver.observe(container);
@@ -149,10 +150,10 @@ export class LiveView {
     return this.replayer?.iframe?.contentDocument || null;
   }
 
-  _move(event) {
+  _move(event, { highlight = false } = {}) {
     if (!this.onPointer || !this.replayer) return;
     const now = performance.now();
-    if (now - this.lastPointer < POINTER_EVERY_MS) return;
+    if (!highlight && now - this.lastPointer < POINTER_EVERY_MS) return;
     this.lastPointer = now;
     const iframe = this.replayer.iframe;
     const doc = this.document;
@@ -174,7 +175,7 @@ export class LiveView {
       }
     }
     const view = doc.defaultView;
-    this.onPointer({ node, fx, fy, x: x + (view?.scrollX || 0), y: y + (view?.scrollY || 0) });
+    this.onPointer({ node, fx, fy, x: x + (view?.scrollX || 0), y: y + (view?.scrollY || 0), highlight });
   }
 
   destroy() {

@@ -20,6 +20,7 @@ export class CallMonitor {
     this.iceServers = [];
     this.calls = new Map(); // callback_id -> call
     this.quality = new Map(); // callback_id -> [leg stats]
+    this.ended = new Set(); // calls seen ending: a late quality report must not bring them back
     this.rows = new Map();
     this.joined = null; // callback_id we are on
     this.peer = null;
@@ -42,6 +43,7 @@ export class CallMonitor {
     socket.on("voice_state", (message) => {
       const call = message.call;
       if (call.state === "ended") {
+        this.ended.add(call.callback_id);
         this.calls.delete(call.callback_id);
         this.quality.delete(call.callback_id);
         if (this.joined === call.callback_id) this._leaveLocally();
@@ -51,6 +53,10 @@ export class CallMonitor {
       this._render();
     });
     socket.on("voice_quality", (message) => {
+      // Calls anchored on another process than this wall's socket arrive here too.
+      for (const [id, call] of Object.entries(message.states || {})) {
+        if (call.state !== "ended" && !this.ended.has(id)) this.calls.set(id, call);
+      }
       for (const [id, legs] of Object.entries(message.calls || {})) this.quality.set(id, legs);
       this._render();
     });

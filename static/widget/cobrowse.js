@@ -84,6 +84,9 @@ button:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .cursor svg { display: block; filter: drop-shadow(0 1px 2px rgba(0,0,0,.4)); }
 .cursor .label { position: absolute; left: 16px; top: 16px; background: #4338ca; color: #fff; font-size: 12px; font-weight: 600;
   padding: 2px 8px; border-radius: 999px; white-space: nowrap; }
+.ring { position: fixed; z-index: 2147483540; pointer-events: none; border: 3px solid #f59e0b; border-radius: 8px;
+  box-shadow: 0 0 0 6px rgba(245,158,11,.25); animation: otodesk-ring 1.6s ease-out forwards; }
+@keyframes otodesk-ring { 0% { opacity: 0; transform: scale(1.15); } 15% { opacity: 1; transform: scale(1); } 70% { opacity: 1; } 100% { opacity: 0; } }
 .note { position: fixed; z-index: 2147483500; left: 50%; top: 8px; transform: translateX(-50%); background: #111827; color: #fff;
   padding: 6px 14px; border-radius: 8px; }
 `;
@@ -154,7 +157,8 @@ class Cobrowse {
     this.cursor.append(this.cursorLabel);
 
     this.note = h("div", { class: "note", role: "status", hidden: true, dataset: { testid: "otodesk-cobrowse-note" } });
-    this.root.append(style, this.prompt, this.banner, this.hiddenView, this.boxes, this.cursor, this.note);
+    this.ring = h("div", { class: "ring", hidden: true, dataset: { testid: "otodesk-agent-highlight" } });
+    this.root.append(style, this.prompt, this.banner, this.hiddenView, this.boxes, this.ring, this.cursor, this.note);
     document.body.append(this.host);
   }
 
@@ -346,6 +350,17 @@ class Cobrowse {
 
   // -- the agent's pointer --------------------------------------------------------
 
+  /** The agent clicked: ring the element for a moment (drawn only, nothing is clicked). */
+  _highlight(rect) {
+    const pad = 4;
+    Object.assign(this.ring.style, { left: `${rect.left - pad}px`, top: `${rect.top - pad}px`, width: `${rect.width + pad * 2}px`, height: `${rect.height + pad * 2}px` });
+    this.ring.hidden = true;
+    void this.ring.offsetWidth; // restart the animation
+    this.ring.hidden = false;
+    clearTimeout(this._ringTimer);
+    this._ringTimer = setTimeout(() => (this.ring.hidden = true), 1600);
+  }
+
   _pointer(message) {
     if (!this.share) return;
     let x = Number(message.x) || 0;
@@ -357,6 +372,7 @@ class Cobrowse {
       x = rect.left + rect.width * (Number(message.fx) || 0);
       y = rect.top + rect.height * (Number(message.fy) || 0);
       this.cursor.dataset.node = String(message.node);
+      if (message.highlight) this._highlight(rect);
     } else {
       x -= window.scrollX;
       y -= window.scrollY;

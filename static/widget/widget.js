@@ -428,7 +428,8 @@ socket.on("doc_open", (message) => {
 let voice = null;
 let iceServers = [];
 function voiceFor(callback) {
-  if (!voice && callback?.channel === "browser" && callback.state === "connected") {
+  // Fetched as soon as an agent is being offered the call, so connecting costs no download.
+  if (!voice && callback?.channel === "browser" && ["offered", "connected"].includes(callback.state)) {
     voice = import("./voice.js").then((module) => module.start(socket, { ui, iceServers, api: stub }));
   }
   voice?.then((controller) => controller.update(callback));

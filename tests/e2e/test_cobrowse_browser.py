@@ -113,17 +113,15 @@ def test_cobrowse_consent_mirror_privacy_pointer_supervisor_stop(browser, server
         host.attachShadow({mode: 'open'}).innerHTML = '<b>Shadow price: $19</b>';
         box.append(host);
         const frame = document.createElement('iframe');
-        frame.srcdoc = '<p>Inside the iframe: delivery in 2 days</p>';
-        frame.onload = () => done();
         box.append(frame);
         document.querySelector('main').prepend(box);
+        frame.contentDocument.body.innerHTML = '<p>Inside the iframe: delivery in 2 days</p>';
+        done();
     })""")
     replayed = mirror.locator("#fidelity")
     expect(replayed).to_be_attached(timeout=5000)
     assert replayed.locator("tbody").text_content() == shopper.locator("#fidelity tbody").text_content()
     expect(replayed.locator("price-badge")).to_have_text("Shadow price: $19")
-    shopper.wait_for_timeout(1000)
-    print("DBG", alice.evaluate("() => { const f = window.otodeskCobrowse.view.document.querySelector('#fidelity iframe'); return f && f.outerHTML + ' | ' + (f.contentDocument && f.contentDocument.documentElement.outerHTML) }"))
     expect(alice.frame_locator("[data-testid=cobrowse-replay] iframe").frame_locator("#fidelity iframe")
            .locator("p")).to_have_text("Inside the iframe: delivery in 2 days", timeout=5000)
 
@@ -147,6 +145,13 @@ def test_cobrowse_consent_mirror_privacy_pointer_supervisor_stop(browser, server
     target = shopper.locator("h1").first.bounding_box()
     assert target["x"] - 5 <= cursor_box["x"] <= target["x"] + target["width"], (cursor_box, target)
     assert target["y"] - 5 <= cursor_box["y"] <= target["y"] + target["height"], (cursor_box, target)
+    # A click on the mirror rings that element on the customer's page for a moment.
+    alice.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)
+    ring = shopper.locator(f"{CB} [data-testid=otodesk-agent-highlight]")
+    expect(ring).to_be_visible(timeout=5000)
+    ring_box = ring.bounding_box()
+    centre = lambda b: (b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)  # the ring animates its scale
+    assert all(abs(a - b) < 12 for a, b in zip(centre(ring_box), centre(target))), (ring_box, target)
 
     # A supervisor joins midway and sees the current page at once.
     visitor = alice.get_by_test_id("cobrowse-panel").get_attribute("data-visitor")

@@ -97,6 +97,9 @@ def test_customers_identities_events_orders_products(client: TestClient, key) ->
     assert [e["kind"] for e in first["items"]] == ["inbound_call", "meeting"]
     second = client.get(events, headers=key, params={"limit": 2, "cursor": first["next_cursor"]}).json()
     assert [e["kind"] for e in second["items"]] == ["chat", "store_visit"]
+    opened = client.get(f"/api/v1/customers/{mei['id']}", headers=key, params={"timeline": 2}).json()
+    assert opened["timeline"] == first  # the summary brings the first page along
+    assert client.get(f"/api/v1/customers/{mei['id']}", headers=key, params={"timeline": "x"}).status_code == 422
     assert client.get(events, headers=key, params={"cursor": "nope"}).status_code == 422
     assert client.get(events, headers=key, params={"limit": 0}).status_code == 422
     only = client.get(events, headers=key, params={"channel": "store,email"}).json()

@@ -205,8 +205,15 @@ async def test_bad_rrweb_input_is_refused_and_the_session_survives(server):
                                  "data": "x" * 60_000})
         error = await customer.wait_for("error", start=mark)
         assert error["code"] == "too_large" and "bytes" in error["message"]
+        # The agent ends the share: the customer's page is told at once and its events stop.
         await asyncio.sleep(0.3)
-        await customer.command("cobrowse_stop")
+        mark = customer.mark()
+        await agent.command("cobrowse_end", visitor_id=customer.visitor_id)
+        ended = await customer.wait_for("cobrowse_ended", start=mark)
+        assert ended["by"] == "agent"
+        probe = customer.mark()
+        await customer.send({"type": "cobrowse_events", "events": [_meta(1e12 + 1)]})
+        assert (await customer.wait_for("error", start=probe))["code"] == "invalid_state"
     finally:
         await _finish(agent, customer, callback_id)
 
