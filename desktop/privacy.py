@@ -98,7 +98,8 @@ def _checkpoint(url: str) -> None:
 
 
 class RetentionJob:
-    """Deletes page views older than ``settings.retention_days``; run :meth:`run` as a task."""
+    """Deletes page views and call recordings older than ``settings.retention_days``;
+    run :meth:`run` as a task."""
 
     def __init__(self, repo: Repository, settings: Settings, *, clock=time.time):
         self.repo = repo
@@ -114,7 +115,11 @@ class RetentionJob:
         if deleted:
             log.info("retention: deleted %d page views older than %s days", deleted,
                      self.settings.retention_days)
-        return deleted
+        removed = await asyncio.to_thread(_delete_files_before, self.settings.var_dir / "recordings", cutoff)
+        if removed:
+            log.info("retention: deleted %d recordings older than %s days", removed,
+                     self.settings.retention_days)
+        return deleted + removed
 
     async def run(self) -> None:
         """Forever, until cancelled; a failed pass is logged and retried next interval."""
@@ -126,3 +131,15 @@ class RetentionJob:
             except Exception:  # noqa: BLE001 - a periodic job must survive a bad pass
                 log.exception("retention pass failed")
             await asyncio.sleep(max(1.0, self.settings.retention_interval))
+
+
+def _delete_files_before(folder, cutoff: float) -> int:
+    """Remove files in ``folder`` last written before ``cutoff`` (epoch s); the count."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

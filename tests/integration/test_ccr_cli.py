@@ -4,6 +4,7 @@ identity verification's HMAC."""
 from __future__ import annotations
 
 import asyncio
+import os
 import hashlib
 import hmac
 
@@ -61,11 +62,20 @@ async def test_retention_job_deletes_old_browsing(tmp_path) -> None:
         await repo.touch_visitor("v", now)
         await repo.record_page_view("v", url="https://a", title="", now=now - 40 * 86400)
         await repo.record_page_view("v", url="https://b", title="", now=now - 1)
-        off = RetentionJob(repo, Settings(secret_key="x", retention_days=0), clock=lambda: now)
+        recordings = tmp_path / "recordings"
+        recordings.mkdir()
+        old, new = recordings / "old-call.ogg", recordings / "new-call.ogg"
+        for path, written in ((old, now - 40 * 86400), (new, now - 60)):
+            path.write_bytes(b"OggS")
+            os.utime(path, (written, written))
+        off = RetentionJob(repo, Settings(secret_key="x", retention_days=0, var_dir=tmp_path),
+                           clock=lambda: now)
         assert await off.run_once() == 0
-        job = RetentionJob(repo, Settings(secret_key="x", retention_days=30), clock=lambda: now)
-        assert await job.run_once() == 1
+        job = RetentionJob(repo, Settings(secret_key="x", retention_days=30, var_dir=tmp_path),
+                           clock=lambda: now)
+        assert await job.run_once() == 2  # one page view, one recording
         assert [e.data["url"] for e in await repo.trail("v")] == ["https://b"]
+        assert not old.exists() and new.exists()
         task = asyncio.create_task(job.run())
         await asyncio.sleep(0.05)
         task.cancel()
