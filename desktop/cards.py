@@ -74,7 +74,28 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
              "data": e.data or {}}
             for e in previous
         ],
+        "open_issues": open_issues(previous),
     }
     if offer:
         card.update(offer)
     return card
+
+
+# Wrap-up dispositions that leave something to do, and those that settle it.
+OPEN_DISPOSITIONS = frozenset({"Follow-up needed", "Escalated", "Callback scheduled"})
+SETTLING_DISPOSITIONS = frozenset({"Resolved", "Sale made"})
+
+
+def open_issues(events) -> list[dict[str, Any]]:
+    """Wrap-ups since the last settled contact that said there is more to do, newest first."""
+    issues = []
+    for event in events:  # newest first
+        if event.kind != "wrap_up":
+            continue
+        disposition = (event.data or {}).get("disposition")
+        if disposition in SETTLING_DISPOSITIONS:
+            break
+        if disposition in OPEN_DISPOSITIONS:
+            issues.append({"disposition": disposition, "note": (event.data or {}).get("note", ""),
+                           "at": event.at, "agent_id": event.agent_id})
+    return issues

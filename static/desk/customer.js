@@ -77,7 +77,7 @@ export class CustomerDetails {
     this.renderPage(card.page, now);
     this.renderTrail(card.trail || [], now);
     this.renderContext(card.context || {});
-    this.renderPrevious(card.previous || [], now);
+    this.renderPrevious(card.previous || [], now, card.open_issues || []);
   }
 
   renderPage(page, now) {
@@ -127,13 +127,19 @@ export class CustomerDetails {
       blocks);
   }
 
-  renderPrevious(previous, now) {
+  renderPrevious(previous, now, openIssues = []) {
+    // What is still open comes first: the customer should not have to repeat it.
+    const open = openIssues.length
+      ? h("li", { class: "open-issues", dataset: { testid: "open-issues" } },
+        h("strong", {}, `Open (${openIssues.length}): `),
+        openIssues.map((issue, i) => [i ? " · " : "", `${issue.disposition}${issue.note ? ` — ${issue.note}` : ""} (${ago(issue.at, now)})`]))
+      : null;
     if (!previous.length) {
       replace(this.previous, h("li", { class: "muted empty" }, "First contact: no history yet."));
       return;
     }
     const shown = previous.slice(0, PREVIOUS_SHOWN);
-    replace(this.previous,
+    replace(this.previous, open,
       shown.map((item) => h("li", { dataset: { kind: item.kind || "" } },
         h("span", { class: "kind-icon", "aria-hidden": "true" }, KIND_ICONS[item.kind] || "•"),
         h("div", {},
