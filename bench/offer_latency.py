@@ -206,13 +206,18 @@ class Server:
         return keep
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 15 s; never raises (it runs in cleanup paths)."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
+                log(f"{self.name} ignored SIGTERM for 15 s; killing it")
                 self.process.kill()
-                self.process.wait(10)
+                try:
+                    self.process.wait(30)
+                except subprocess.TimeoutExpired:
+                    log(f"{self.name} (pid {self.process.pid}) survived SIGKILL for 30 s")
         if getattr(self, "_log", None):
             self._log.close()
 
@@ -257,7 +262,7 @@ class Profiler:
             self.files.append(out)
             self.processes.append(subprocess.Popen(
                 [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", self.fmt,
-                 "--output", str(out), "--threads"],
+                 "--output", str(out), "--threads", "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
 
     def stop(self) -> None:
