@@ -118,9 +118,16 @@ def raise_open_file_limit(needed: int) -> None:
         log(f"warning: open-file limit {soft} < {needed} sockets needed; expect failures")
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+try:  # resolved here, not in the child: the child only calls it
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux
+    _PRCTL = None
+
+
+def _die_with_parent() -> None:
+    """In a child, between fork and exec: SIGTERM it when the bench dies (even by kill -9)."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -155,7 +162,7 @@ class Server:
         self.log_path = var_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
-    async def start(self, timeout: float = 60.0) -> "Server":
+    async def start(self, timeout: float = 60.0) -> Server:
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "serve"], cwd=ROOT,
                                         env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
@@ -425,7 +432,7 @@ class EchoServer:
         self.process: subprocess.Popen | None = None
         self.port = 0
 
-    async def start(self) -> "EchoServer":
+    async def start(self) -> EchoServer:
         self.process = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE,
                                         preexec_fn=_die_with_parent)
         self.port = int(await asyncio.wait_for(asyncio.to_thread(self.process.stdout.readline), 30))
@@ -466,7 +473,7 @@ async def measure_pings(bot, count: int, spacing: float) -> dict[str, float]:
         await bot.send({"type": "ping"})
         try:
             pong = await bot.wait_for("pong", start=start, timeout=SAMPLE_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RuntimeError(f"no pong in {SAMPLE_TIMEOUT} s; socket close code "
                                f"{bot._socket.close_code}, reason {bot._socket.close_reason!r}") from None
         samples.append((pong["_rx"] - started) * 1000)
@@ -496,7 +503,7 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
                 "call_me", name=name, queue=BENCH_QUEUE, channel="browser", timeout=SAMPLE_TIMEOUT))
             try:
                 agent, offer = await asyncio.wait_for(future, SAMPLE_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RuntimeError(f"no offer for {name} within {SAMPLE_TIMEOUT} s "
                                    f"(call_me ack: {await ack_task})") from None
             ack = await ack_task
@@ -792,6 +799,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, Any]:
         print(f"    offer frame {result['offer_bytes']} B; setup: {setup['waiting']:.0f} s waiting customers, "
               f"{setup['agents']:.0f} s agents, {setup['callers']:.0f} s callers; "
               f"{result['not_ready_retries']} not_ready answers retried during setup")
+        if result["stray_offers"]:
+            print(f"    {result['stray_offers']} offers did not match a call in flight (re-offers?)")
         for message, count in result["warnings"].most_common(8):
             print(f"    server log: {count} x {message}")
         if "wall_replay" in result:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from typing import Any
 
 from signaling.bus import Bus, SubscriptionLagged
@@ -51,7 +52,7 @@ class RouterClient:
 
     async def notify(self, op: str, **args: Any) -> None:
         """Fire and forget: presence and 'something changed' hints."""
-        await self.bus.send_to_router({"op": op, **args})
+        await self.bus.send_to_router({"op": op, "sent_at": time.time(), **args})
 
     async def call(self, op: str, **args: Any) -> dict[str, Any]:
         """Apply ``op`` on the leader and return its result.
@@ -63,11 +64,13 @@ class RouterClient:
         future = asyncio.get_running_loop().create_future()
         self._pending[rid] = future
         try:
-            await self.bus.send_to_router({"op": op, "rid": rid, "reply_to": self.process_id, **args})
+            await self.bus.send_to_router({"op": op, "rid": rid, "reply_to": self.process_id,
+                                           "sent_at": time.time(), **args})
             reply = await asyncio.wait_for(future, self.timeout)
         except asyncio.TimeoutError:
             raise ProtocolError(ErrorCode.NOT_READY,
-                                "routing is restarting; try again in a few seconds") from None
+                                "routing did not answer in time (busy or restarting); the request "
+                                "may still be applied: check its state before trying again") from None
         finally:
             self._pending.pop(rid, None)
         if not reply.get("ok"):

@@ -142,6 +142,8 @@ class _Leader:
         # Last word from each process; a process killed with its sockets never
         # says goodbye for them, so its silence has to.
         self.process_seen: dict[str, float] = {}
+        self.inbox_lag = 0.0  # seconds between sending and applying the latest command
+        self.last_due = self.clock()
         self.dirty_queues: set[str] = set()
         self.wall_dirty = True
         self.next_status_flush = 0.0
@@ -192,10 +194,15 @@ class _Leader:
         return max(0.0, min(candidates) - now)
 
     async def _due(self, now: float) -> None:
-        for process, seen in list(self.process_seen.items()):
-            if seen < now - PROCESS_TIMEOUT:
-                del self.process_seen[process]
-                await self._forget_process(process, now)
+        # Judge silence only when the inbox is flowing: a backlog (or a stalled
+        # loop) delays everyone's heartbeats, and a live process must not be forgotten.
+        stalled = now - self.last_due > 1.5 * PROCESS_HEARTBEAT
+        self.last_due = now
+        if self.inbox_lag <= PROCESS_HEARTBEAT and not stalled:
+            for process, seen in list(self.process_seen.items()):
+                if seen < now - PROCESS_TIMEOUT and process != self.service.owner:
+                    del self.process_seen[process]
+                    await self._forget_process(process, now)
         for agent_id, at in list(self.logout_at.items()):
             if at <= now:
                 del self.logout_at[agent_id]
@@ -251,6 +258,9 @@ class _Leader:
 
     async def _apply_safely(self, command: dict[str, Any]) -> None:
         op = command.get("op", "")
+        sent_at = command.get("sent_at")
+        if isinstance(sent_at, (int, float)):
+            self.inbox_lag = max(0.0, self.clock() - sent_at)
         handler = getattr(self, f"_op_{op}", None)
         try:
             if handler is None:
