@@ -190,18 +190,15 @@ class CustomerHandler(_Base):
             await self.repo.record_page_view(session.identity, url=url, title=title, now=at, current=False)
             return  # an earlier page: not the one the customer is on now
         await self.repo.record_page_view(session.identity, url=url, title=title, now=now)
-        agent_id = await self._handling_agent(session.identity)
+        callback = await self.repo.active_callback_for_visitor(session.identity)
+        agent_id = await self._handling_agent(callback) if callback is not None else None
         if agent_id is not None:
-            callback = await self.repo.active_callback_for_visitor(session.identity)
             await self.bus.publish(agent_room(agent_id), {
-                "type": "customer_page", "callback_id": callback.id if callback else None,
+                "type": "customer_page", "callback_id": callback.id,
                 "url": url, "title": title, "at": now})
 
-    async def _handling_agent(self, visitor_id: str) -> str | None:
-        """The agent holding an offer for, or connected to, this visitor's callback."""
-        callback = await self.repo.active_callback_for_visitor(visitor_id)
-        if callback is None:
-            return None
+    async def _handling_agent(self, callback) -> str | None:
+        """The agent holding an offer for, or connected to, this callback."""
         if callback.state == CallbackState.CONNECTED:
             return callback.agent_id
         if callback.state == CallbackState.OFFERED:

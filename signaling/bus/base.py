@@ -171,13 +171,23 @@ class Bus(ABC):
         """Queue a command for whichever process leads the router. At most once: commands
         may be lost if the leader dies holding them (the database is the source of truth)."""
 
-    @abstractmethod
-    def router_inbox(self) -> AsyncContextManager[AsyncIterator[Any]]:
+    @contextlib.asynccontextmanager
+    async def router_inbox(self) -> AsyncIterator[AsyncIterator[Any]]:
         """``async with bus.router_inbox() as inbox: async for command in inbox: ...``
 
         FIFO. Only the leader should consume it; each command goes to one consumer.
         Iteration ends when the bus closes.
         """
+        self._check_open()
+        commands = self._drain_inbox()
+        try:
+            yield commands
+        finally:
+            await commands.aclose()
+
+    @abstractmethod
+    def _drain_inbox(self) -> AsyncIterator[Any]:
+        """The backend's commands, in order, until the bus closes."""
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str, owner: str, *, lease: float = 5.0) -> AsyncIterator[Leadership]:

@@ -110,15 +110,6 @@ class MemoryBus(Bus):
         self._inbox.append(command)
         self._inbox_ready.set()
 
-    @contextlib.asynccontextmanager
-    async def router_inbox(self) -> AsyncIterator[AsyncIterator[Any]]:
-        self._check_open()
-        commands = self._drain_inbox()
-        try:
-            yield commands
-        finally:
-            await commands.aclose()
-
     async def _drain_inbox(self) -> AsyncIterator[Any]:
         while True:
             if self._inbox:

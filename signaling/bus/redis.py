@@ -164,15 +164,6 @@ class RedisBus(Bus):
         if length > INBOX_LIMIT:
             log.warning("router inbox full (%d): oldest commands dropped; is a leader running?", length)
 
-    @contextlib.asynccontextmanager
-    async def router_inbox(self) -> AsyncIterator[AsyncIterator[Any]]:
-        self._check_open()
-        commands = self._drain_inbox()
-        try:
-            yield commands
-        finally:
-            await commands.aclose()
-
     async def _drain_inbox(self) -> AsyncIterator[Any]:
         key = self._ns + "router:inbox"
         backoff = 0.2
