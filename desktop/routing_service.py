@@ -36,11 +36,14 @@ from desktop.wall import WaitingHistory, wall_snapshot
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 
-__all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "SYSTEM_ROOM"]
+__all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
 
 log = logging.getLogger(__name__)
 
 WALL_ROOM = "wall"
+#: Walls kept for replay: each is a whole snapshot (177 KB with 1,000 agents), so a joiner
+#: needs only the newest; the few more cover the voice events that share the room.
+WALL_KEEP = 20
 SYSTEM_ROOM = "system"
 STATUS_FLUSH = 1.0   # seconds between position/estimated-wait updates to waiting customers
 WALL_FLUSH = 1.0     # at most one wall a second...
@@ -150,6 +153,9 @@ class _Leader:
         self.next_wall = 0.0
         self.last_wall = 0.0
         self.history = WaitingHistory()
+        # Contact cards built for offers, reused when the call connects and ends: a card is
+        # five reads, and the leader's loop is what every offer waits on.
+        self.cards: dict[str, dict[str, Any]] = {}
 
     # -- the loop ----------------------------------------------------------------
 
@@ -421,23 +427,26 @@ class _Leader:
         self.wall_dirty = True
         match event:
             case OfferMade():
-                card = await contact_card(self.repo, event.callback_id, state="offered", offer={
-                    "offer_id": event.offer_id, "offered_at": event.at, "expires_at": event.expires_at})
+                card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": card})
+                    self.cards[event.callback_id] = card
+                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
+                        **card, "offer_id": event.offer_id, "offered_at": event.at,
+                        "expires_at": event.expires_at}})
                 await self._status_now(event.callback_id)
             case OfferEnded():
                 await self.bus.publish(agent_room(event.agent_id), {
                     "type": "offer_ended", "offer_id": event.offer_id,
                     "callback_id": event.callback_id, "outcome": str(event.outcome)})
             case CallbackConnected():
-                card = await contact_card(self.repo, event.callback_id, state="connected")
+                card = await self._card(event.callback_id, state="connected", answered_at=event.at)
                 await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
                 await self._status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
-                    card = await contact_card(self.repo, event.callback_id, state="wrap_up")
+                    card = await self._card(event.callback_id, state="wrap_up")
                     await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                self.cards.pop(event.callback_id, None)
                 await self._status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 tracked = self.tracked.pop(event.callback_id, None)
                 if tracked and self.visitor_callback.get(tracked.visitor_id) == event.callback_id:
@@ -454,6 +463,17 @@ class _Leader:
                 await self._status_now(event.callback_id)
             case QueueChanged():
                 self.dirty_queues.add(event.queue)
+
+    async def _card(self, callback_id: str, *, state: str, **changes: Any) -> dict[str, Any] | None:
+        """The callback's card in a new state: the offer's, or read afresh after a takeover."""
+        cached = self.cards.get(callback_id)
+        if cached is None:
+            card = await contact_card(self.repo, callback_id, state=state)
+            if card is not None:
+                self.cards[callback_id] = card
+            return card
+        card = self.cards[callback_id] = {**cached, "state": state, **changes}
+        return card
 
     async def _status_now(self, callback_id: str, *, final: str | None = None,
                           agent_id: str | None = None) -> None:
@@ -508,7 +528,7 @@ class _Leader:
     # -- the wall -------------------------------------------------------------------------
 
     async def _publish_wall(self, now: float) -> None:
-        await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)})
+        await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)}, keep=WALL_KEEP)
         self.wall_dirty = False
         self.last_wall = now
 

@@ -22,7 +22,7 @@ from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
 from desktop.routing.events import AgentState, CallbackState
-from desktop.routing_service import WALL_ROOM, agent_room, visitor_room
+from desktop.routing_service import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.web.auth import SESSION_COOKIE, Signer
 from signaling import protocol
@@ -358,7 +358,7 @@ class SupervisorHandler(_Base):
     async def _welcome(self, session: Session) -> dict[str, Any]:
         last = await self.bus.last_seq(WALL_ROOM)
         # The wall room also carries voice events: the newest "wall" among the last few.
-        latest = await self.bus.replay(WALL_ROOM, max(0, last - 50)) if last else None
+        latest = await self.bus.replay(WALL_ROOM, max(0, last - WALL_KEEP)) if last else None
         walls = [event for _seq, event in latest or () if event.get("type", "wall") == "wall"]
         if walls:
             wall = dict(walls[-1])

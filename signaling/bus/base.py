@@ -29,7 +29,7 @@ import msgspec
 from signaling.bus.errors import BusClosed, EventNotSerialisable, SubscriptionLagged
 from signaling.bus.leadership import Leadership
 
-__all__ = ["DEFAULT_BUFFER", "Bus", "Subscription", "decode_event", "encode_event"]
+__all__ = ["DEFAULT_BUFFER", "Bus", "Subscription", "decode_event", "encode_event", "window_size"]
 
 
 #: Default bound of one subscription's buffer, in events.
@@ -123,6 +123,15 @@ class Subscription:
             await self._wakeup.wait()
 
 
+def window_size(replay_window: int, keep: int | None) -> int:
+    """The replay window of one publish: the bus's, or ``keep`` when that is smaller."""
+    if keep is None:
+        return replay_window
+    if keep < 1:
+        raise ValueError(f"keep must be >= 1, got {keep}")
+    return min(keep, replay_window)
+
+
 class Bus(ABC):
     """The interface every backend implements; open one with ``open_bus(url)``.
 
@@ -137,9 +146,12 @@ class Bus(ABC):
         """Connect; raise BusUnavailable if the backend can't be reached."""
 
     @abstractmethod
-    async def publish(self, room: str, event: dict[str, Any]) -> int:
+    async def publish(self, room: str, event: dict[str, Any], *, keep: int | None = None) -> int:
         """Number ``event`` (next seq of ``room``), keep it for replay and deliver it to every
         subscriber of the room in every process. Returns the seq.
+
+        ``keep``: the room's replay window from now on, when smaller than ``replay_window``;
+        rooms whose events are whole snapshots (the wall) need only the last few.
 
         Raises EventNotSerialisable, BusUnavailable, BusClosed.
         """

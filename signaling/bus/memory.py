@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event
+from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event, window_size
 
 __all__ = ["MemoryBus"]
 
@@ -60,13 +60,16 @@ class MemoryBus(Bus):
                                               touched=time.monotonic())
         return state
 
-    async def publish(self, room: str, event: dict[str, Any]) -> int:
+    async def publish(self, room: str, event: dict[str, Any], *, keep: int | None = None) -> int:
         self._check_open()
+        window = window_size(self.replay_window, keep)
         shared = decode_event(encode_event(event))  # validates, and detaches from the caller's dict
         state = self._room(room)
         state.seq += 1
         state.touched = time.monotonic()
         state.window.append((state.seq, shared))
+        while len(state.window) > window:
+            state.window.popleft()
         for subscription in tuple(state.subscriptions):
             subscription._offer(state.seq, shared)
         self._maybe_sweep(state.touched)

@@ -36,7 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from signaling.bus import scripts
-from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event
+from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event, window_size
 from signaling.bus.errors import BusUnavailable
 from signaling.bus.fanout import RedisFanout, parse_message
 
@@ -116,13 +116,14 @@ class RedisBus(Bus):
             await self._redis.ping()
         self.fanout.start()
 
-    async def publish(self, room: str, event: dict[str, Any]) -> int:
+    async def publish(self, room: str, event: dict[str, Any], *, keep: int | None = None) -> int:
         self._check_open()
         payload = encode_event(event)
+        window = window_size(self.replay_window, keep)
         with _unavailable(f'publishing to room "{room}"'):
             return await self._publish(
                 keys=[self._key("seq", room), self._key("replay", room)],
-                args=[payload, self.replay_window, self.ttl, self._key("room", room)])
+                args=[payload, window, self.ttl, self._key("room", room)])
 
     def subscribe(self, room: str, *, buffer: int = DEFAULT_BUFFER) -> contextlib.AbstractAsyncContextManager[Subscription]:
         self._check_open()

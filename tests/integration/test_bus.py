@@ -147,6 +147,19 @@ async def test_replay_returns_missed_events_or_none_when_too_old(backend: Backen
         assert await bus.replay("room", 9) is None  # ahead of the room: counter restarted
 
 
+async def test_keep_shrinks_a_rooms_replay_window_for_snapshot_rooms(backend: Backend) -> None:
+    async with backend.open(replay_window=50) as bus:
+        for n in range(1, 11):
+            await bus.publish("snapshots", {"n": n}, keep=3)
+        assert await bus.replay("snapshots", 7) == [(seq, {"n": seq}) for seq in (8, 9, 10)]
+        assert await bus.replay("snapshots", 6) is None  # seq 7 was dropped: only 3 kept
+        for n in range(1, 11):
+            await bus.publish("other", {"n": n})
+        assert len(await bus.replay("other", 0)) == 10  # other rooms keep the bus's window
+        with pytest.raises(ValueError, match="keep"):
+            await bus.publish("snapshots", {"n": 11}, keep=0)
+
+
 async def test_slow_subscriber_is_told_it_lagged_and_others_keep_going(backend: Backend) -> None:
     async with backend.open() as bus:
         async with bus.subscribe("room", buffer=10) as slow, bus.subscribe("room") as fast:
