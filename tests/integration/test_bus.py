@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import msgspec
 import pytest
 import redis.asyncio as aioredis
 
@@ -158,6 +159,21 @@ async def test_keep_shrinks_a_rooms_replay_window_for_snapshot_rooms(backend: Ba
         assert len(await bus.replay("other", 0)) == 10  # other rooms keep the bus's window
         with pytest.raises(ValueError, match="keep"):
             await bus.publish("snapshots", {"n": 11}, keep=0)
+
+
+async def test_a_publishers_later_changes_never_reach_subscribers(backend: Backend) -> None:
+    async with backend.open() as bus, bus.subscribe("room") as sub:
+        nested = {"type": "nested", "items": [1, 2]}
+        flat = {"type": "flat", "frames": msgspec.Raw(b'[{"a":1}]')}
+        await bus.publish("room", nested)
+        await bus.publish("room", flat)
+        nested["items"].append(3)
+        flat["type"] = "changed"
+        first = await asyncio.wait_for(anext(sub), TIMEOUT)
+        second = await asyncio.wait_for(anext(sub), TIMEOUT)
+        assert first[1] == {"type": "nested", "items": [1, 2]}
+        assert second[1]["type"] == "flat"
+        assert msgspec.json.decode(msgspec.json.encode(second[1]["frames"])) == [{"a": 1}]
 
 
 async def test_slow_subscriber_is_told_it_lagged_and_others_keep_going(backend: Backend) -> None:
