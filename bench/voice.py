@@ -1,6 +1,7 @@
 """Voice: calls per core and added one-way latency through the media anchor.
 
     sudo .venv/bin/python bench/voice.py [--calls 15] [--seconds 10] [--probes 2]
+    sudo .venv/bin/python bench/voice.py --calls 48 --modes forward+record --soak 600
 
 Runs inside a network namespace of its own (aioice never uses 127.0.0.1; needs
 root). For each anchor the bench starts it in a process of its own and puts
@@ -16,6 +17,18 @@ is subtracted (the bots' own jitter buffers and codecs). Anchors compared:
 - ``forward``:        otodesk's anchor, encoded Opus forwarded, no decoding
 - ``forward+record``: the same, recording every call (packets logged; mixed after)
 - ``naive``:          aiortc ``MediaRelay``: every leg decoded and re-encoded
+
+Audio gaps: every load bot plays what it receives through an ideal playout
+buffer of ``PLAYOUT_MS`` (a browser's jitter buffer keeps 40–80 ms): a frame
+missing or arriving after its playout time would be concealed, as a browser's
+``concealedSamples`` counts it. The share of concealed audio is reported. The
+mode ``direct`` (the same load, each pair of bots connected to each other, no
+anchor) shows what the bots conceal by themselves on this machine (a starved
+load generator is late too): compare against it.
+
+``--soak SECONDS``: one anchor (the first of ``--modes``) carries the calls for
+that long; its RSS is sampled every ``--rss-every`` seconds (30) and the slope
+of a least-squares line through the samples is printed (MB per hour).
 
 Prints a table, then the last line: one JSON object, units in the keys.
 Figures, never pass/fail.
@@ -55,6 +68,7 @@ from signaling.voice.tones import encode_tone  # noqa: E402
 
 ADDRESS = "10.213.0.1"
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+PLAYOUT_MS = 60  # the playout buffer the gap count assumes (a browser's jitter buffer: 40-80 ms)
 
 
 # -- the anchors under test, each served in a process of its own --------------------------
@@ -173,7 +187,7 @@ class PacketTrack(MediaStreamTrack):
 
 
 class LightBot:
-    """Sends packets, counts what arrives (tapped: nothing decoded), notes gaps."""
+    """Sends packets, counts what arrives (tapped: nothing decoded), notes gaps and concealment."""
 
     def __init__(self, packets: list[bytes]):
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -183,15 +197,44 @@ class LightBot:
         self.gaps = 0
         self.last: float | None = None
         self.counting = False
+        # Playout: media time (unwrapped RTP timestamp, s) against arrival; the earliest
+        # (arrival - media time) seen is the ideal playout clock, a frame later than
+        # PLAYOUT_MS behind it would be concealed.
+        self._ts: int | None = None
+        self._media = 0.0
+        self._base: float | None = None
+        self.on_time = 0
+        self._first_media: float | None = None
+        self._last_media = 0.0
         tap_receiver(transceiver.receiver, self._packet)
 
     def _packet(self, packet) -> None:
         now = time.monotonic()
+        if self._ts is not None:
+            step = (packet.timestamp - self._ts) % (1 << 32)
+            if step >= 1 << 31:  # an older packet, out of order
+                step -= 1 << 32
+            self._media += step / SAMPLE_RATE
+        self._ts = packet.timestamp
+        offset = now - self._media
+        self._base = offset if self._base is None else min(self._base, offset)
         if self.counting:
             self.received += 1
             if self.last is not None and now - self.last > 0.1:
                 self.gaps += 1
+            if self._first_media is None:
+                self._first_media = self._media
+            self._last_media = max(self._last_media, self._media)
+            if offset - self._base <= PLAYOUT_MS / 1000:
+                self.on_time += 1
         self.last = now
+
+    def concealed_frames(self) -> int:
+        """20 ms frames of the counted span a browser would have concealed (missing or too late)."""
+        if self._first_media is None:
+            return 0
+        expected = round((self._last_media - self._first_media) * SAMPLE_RATE / FRAME_SAMPLES) + 1
+        return max(0, expected - self.on_time)
 
     async def connect(self, signal) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -291,12 +334,15 @@ async def _signaling(port: int):
 async def load_worker(port: int, calls: int) -> None:
     """The load: ``calls`` calls of light bots, in a process of their own. Talks on stdin/stdout:
     prints ``connected N``, counts between the lines ``count`` and ``stop``, prints a JSON result."""
-    signal, writer = await _signaling(port)
+    signal, writer = await _signaling(port) if port else (None, None)
     customer_packets, agent_packets = encode_tone(440), encode_tone(880)
     bots: list[LightBot] = []
     for i in range(calls):
         pair = []
-        for role, packets in (("customer", customer_packets), ("agent", agent_packets)):
+        if signal is None:  # "direct": the agent bot answers the customer bot, no anchor
+            pair = [LightBot(customer_packets), LightBot(agent_packets)]
+            await pair[0].connect(lambda sdp, agent=pair[1]: _answer(agent.pc, sdp))
+        for role, packets in (("customer", customer_packets), ("agent", agent_packets)) if signal else ():
             bot = LightBot(packets)
             await bot.connect(lambda sdp, i=i, role=role: signal(f"c{i}", role, sdp))
             pair.append(bot)
@@ -314,29 +360,39 @@ async def load_worker(port: int, calls: int) -> None:
     assert (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "stop"
     wall = time.monotonic() - started
     result = {"received": sum(b.received for b in bots), "gaps": sum(b.gaps for b in bots),
-              "expected": len(bots) * wall * 50}
+              "expected": len(bots) * wall * 50, "concealed_frames": sum(b.concealed_frames() for b in bots),
+              "legs_concealing": sum(b.concealed_frames() > 0 for b in bots)}
     print(json.dumps(result), flush=True)
     for bot in bots:
         await bot.close()
-    writer.close()
+    if writer is not None:
+        writer.close()
 
 
-async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int, profile: str | None = None) -> dict:
+async def _answer(pc: RTCPeerConnection, sdp: str) -> str:
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+    await pc.setLocalDescription(await pc.createAnswer())
+    return pc.localDescription.sdp
+
+
+async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int, profile: str | None = None,
+                   rss_every: float | None = None) -> dict:
     command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
     if profile:
         command += ["--profile", f"{profile}.{mode}"]
     recordings = tempfile.mkdtemp(prefix="otodesk-bench-")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "OTODESK_BENCH_RECORDINGS": recordings})
+    direct = mode == "direct"
+    process = None if direct else subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                                                   env={**os.environ, "OTODESK_BENCH_RECORDINGS": recordings})
     worker = None
     try:
-        assert process.stdout.readline().strip() == "ready"
-        worker = subprocess.Popen([sys.executable, __file__, "--load", str(calls), "--port", str(port)],
+        assert direct or process.stdout.readline().strip() == "ready"
+        worker = subprocess.Popen([sys.executable, __file__, "--load", str(calls), "--port", str(0 if direct else port)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         loop = asyncio.get_running_loop()
         _, connected, legs = (await loop.run_in_executor(None, worker.stdout.readline)).split()
-        signal, writer = await _signaling(port)
-        probe_runs = [BurstProbe() for _ in range(probes)]
+        signal, writer = await _signaling(port) if not direct else (None, None)
+        probe_runs = [BurstProbe() for _ in range(0 if direct else probes)]
         for i, probe in enumerate(probe_runs):
             await probe.sender.connect(lambda sdp, i=i: signal(f"p{i}", "customer", sdp))
             await probe.receiver.connect(lambda sdp, i=i: signal(f"p{i}", "agent", sdp))
@@ -347,12 +403,20 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
         await asyncio.sleep(2.0)  # warm-up
         worker.stdin.write("count\n")
         worker.stdin.flush()
-        rss_start = rss_mb(process.pid)
-        cpu_start, wall_start = cpu_seconds(process.pid), time.monotonic()
-        await asyncio.sleep(seconds)
-        cpu = cpu_seconds(process.pid) - cpu_start
+        pid = worker.pid if direct else process.pid  # direct: no anchor; the figures are the bots'
+        rss_start = rss_mb(pid)
+        cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
+        rss_samples = [(0.0, rss_start)]
+        if rss_every:  # a soak: RSS sampled as it goes
+            while (elapsed := time.monotonic() - wall_start) < seconds:
+                await asyncio.sleep(min(rss_every, seconds - elapsed))
+                rss_samples.append((time.monotonic() - wall_start, rss_mb(pid)))
+                print(f"  {rss_samples[-1][0]:6.0f} s  anchor RSS {rss_samples[-1][1]:.1f} MB", flush=True)
+        else:
+            await asyncio.sleep(seconds)
+        cpu = cpu_seconds(pid) - cpu_start
         wall = time.monotonic() - wall_start
-        rss_end = rss_mb(process.pid)
+        rss_end = rss_mb(pid)
         worker.stdin.write("stop\n")
         worker.stdin.flush()
         load = json.loads(await loop.run_in_executor(None, worker.stdout.readline))
@@ -361,8 +425,9 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
             probe.task.cancel()
             await probe.sender.close()
             await probe.receiver.close()
-        writer.close()
-        total_calls = calls + probes
+        if writer is not None:
+            writer.close()
+        total_calls = calls + len(probe_runs)
         core_share = cpu / wall
         return {
             "mode": mode, "calls": total_calls, "legs_connected": int(connected), "legs": int(legs),
@@ -375,7 +440,8 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
             if core_share and load["received"] else 0.0,
             "packets_expected": load["expected"], "packets_received": load["received"],
             "gaps_over_100ms": load["gaps"], "latency_ms": latencies,
-            "rss_mb": rss_end, "rss_growth_mb": rss_end - rss_start,
+            "concealed_frames": load["concealed_frames"], "legs_concealing": load["legs_concealing"],
+            "rss_mb": rss_end, "rss_growth_mb": rss_end - rss_start, "rss_samples": rss_samples,
         }
     finally:
         for child in (worker, process):
@@ -395,7 +461,43 @@ def p95(values: list[float]) -> float | None:
     return statistics.quantiles(values, n=20)[-1]
 
 
+def slope_per_hour(samples: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MB) samples, in MB per hour."""
+    if len(samples) < 2:
+        return None
+    n = len(samples)
+    mean_t = sum(t for t, _ in samples) / n
+    mean_m = sum(m for _, m in samples) / n
+    spread = sum((t - mean_t) ** 2 for t, _ in samples)
+    return sum((t - mean_t) * (m - mean_m) for t, m in samples) / spread * 3600 if spread else None
+
+
+async def soak(args) -> None:
+    mode = args.modes.split(",")[0]
+    print(f"soak: {args.calls + args.probes} calls through {mode} for {args.soak:.0f} s, RSS every {args.rss_every:.0f} s")
+    r = await run_mode(mode, args.calls, args.probes, args.soak, 40100, rss_every=args.rss_every)
+    samples = r["rss_samples"]
+    slope = slope_per_hour(samples)
+    # The first minutes carry allocator warm-up; the slope of the second half is the leak test.
+    second_half = [s for s in samples if s[0] >= args.soak / 2]
+    late_slope = slope_per_hour(second_half)
+    concealed = 100 * r["concealed_frames"] / max(1, r["packets_expected"])
+    print(f"RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f} MB; slope {slope:+.2f} MB/h overall, "
+          f"{late_slope:+.2f} MB/h over the second half; CPU {r['core_share'] * 100:.1f} % of a core; "
+          f"delivered {100 * r['packets_received'] / max(1, r['packets_expected']):.1f} %; concealed {concealed:.3f} %")
+    print(json.dumps({"soak_mode": mode, "soak_calls": r["calls"], "soak_seconds": args.soak,
+                      "soak_legs_connected": r["legs_connected"], "soak_rss_start_mb": round(samples[0][1], 1),
+                      "soak_rss_end_mb": round(samples[-1][1], 1), "soak_rss_slope_mb_per_hour": _round(slope),
+                      "soak_rss_slope_second_half_mb_per_hour": _round(late_slope),
+                      "soak_cpu_core_percent": round(r["core_share"] * 100, 1),
+                      "soak_packets_delivered_percent": round(100 * r["packets_received"] / max(1, r["packets_expected"]), 2),
+                      "soak_concealed_percent": round(concealed, 3)}))
+
+
 async def main(args) -> None:
+    if args.soak:
+        await soak(args)
+        return
     baseline = await direct_baseline(args.probes, args.seconds)
     base_p50 = statistics.median(baseline) if baseline else 0.0
     results = []
@@ -407,17 +509,23 @@ async def main(args) -> None:
         results.append(result)
     print(f"direct bot-to-bot one-way (baseline, subtracted): p50 {base_p50:.1f} ms over {len(baseline)} bursts")
     print(f"{'anchor':16} {'calls':>5} {'legs up':>8} {'CPU %':>6} {'ms CPU/call·s':>14} {'calls/core':>10} {'at full rate':>12} "
-          f"{'+lat p50':>9} {'+lat p95':>9} {'recv %':>7} {'gaps':>5} {'RSS MB':>7}")
+          f"{'+lat p50':>9} {'+lat p95':>9} {'recv %':>7} {'gaps':>5} {'concealed %':>11} {'legs':>5} {'RSS MB':>7}")
     for r in results:
         print(f"{r['mode']:16} {r['calls']:5d} {r['legs_connected']:4d}/{r['legs']:<3d} {r['core_share'] * 100:6.1f} "
               f"{r['cpu_ms_per_call_second']:14.2f} {r['calls_per_core']:10.0f} {r['calls_per_core_full_rate']:12.0f} "
               f"{_ms(r['added_latency_p50_ms']):>9} {_ms(r['added_latency_p95_ms']):>9} "
-              f"{100 * r['packets_received'] / max(1, r['packets_expected']):7.1f} {r['gaps_over_100ms']:5d} {r['rss_mb']:7.0f}")
+              f"{100 * r['packets_received'] / max(1, r['packets_expected']):7.1f} {r['gaps_over_100ms']:5d} "
+              f"{100 * r['concealed_frames'] / max(1, r['packets_expected']):11.3f} {r['legs_concealing']:5d} {r['rss_mb']:7.0f}")
     by = {r["mode"]: r for r in results}
     summary = {"calls_concurrent": args.calls + args.probes, "seconds_measured": args.seconds,
                "baseline_one_way_p50_ms": round(base_p50, 1)}
     for r in results:
         key = r["mode"].replace("+", "_")
+        if r["mode"] == "direct":  # no anchor: only what the bots deliver and conceal by themselves
+            summary["direct_packets_delivered_percent"] = round(100 * r["packets_received"] / max(1, r["packets_expected"]), 1)
+            summary["direct_concealed_percent"] = round(100 * r["concealed_frames"] / max(1, r["packets_expected"]), 3)
+            summary["direct_legs_with_concealment_count"] = r["legs_concealing"]
+            continue
         summary[f"{key}_calls_per_core"] = round(r["calls_per_core"], 1)
         summary[f"{key}_calls_per_core_at_full_packet_rate"] = round(r["calls_per_core_full_rate"], 1)
         summary[f"{key}_packets_delivered_percent"] = round(100 * r["packets_received"] / max(1, r["packets_expected"]), 1)
@@ -425,6 +533,8 @@ async def main(args) -> None:
         summary[f"{key}_added_latency_p50_ms"] = _round(r["added_latency_p50_ms"])
         summary[f"{key}_added_latency_p95_ms"] = _round(r["added_latency_p95_ms"])
         summary[f"{key}_gaps_over_100ms_count"] = r["gaps_over_100ms"]
+        summary[f"{key}_concealed_percent"] = round(100 * r["concealed_frames"] / max(1, r["packets_expected"]), 3)
+        summary[f"{key}_legs_with_concealment_count"] = r["legs_concealing"]
         summary[f"{key}_rss_growth_mb"] = round(r["rss_growth_mb"], 1)
     if "forward" in by and "naive" in by:
         summary["calls_per_core_ratio_forward_to_naive"] = round(by["forward"]["calls_per_core"] / by["naive"]["calls_per_core"], 1)
@@ -447,11 +557,13 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=15)
     parser.add_argument("--probes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--modes", default="forward,forward+record,naive")
+    parser.add_argument("--modes", default="direct,forward,forward+record,naive")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="write a cProfile of each anchor process to PROFILE.<mode>")
+    parser.add_argument("--soak", type=float, help="carry the calls this many seconds through one anchor; RSS slope")
+    parser.add_argument("--rss-every", type=float, default=30.0, help="seconds between RSS samples in a soak")
     args = parser.parse_args()
     if args.serve and args.profile:
         import cProfile

@@ -6,6 +6,12 @@ too. Files live on disk under ``<var_dir>/documents/`` (one ``<id>.<ext>`` and a
 ``<id>.json`` of metadata each); the id is derived from the content, so the
 same file uploaded twice is one document.
 
+A document uploaded for one customer (a contract during their call) belongs to
+them: it lives under ``<var_dir>/documents/customers/<customer_id>/``, is listed
+and pushed only for that customer, and is erased with them
+(``desktop.privacy`` removes every file under ``var/`` whose path names the
+customer). The rest is the site-wide library.
+
 Customers download through a signed link that names the document and the
 visitor and expires (:class:`LinkSigner`); agents with their session cookie.
 
@@ -91,6 +97,8 @@ class Document:
     size: int
     uploaded_by: str
     uploaded_at: float
+    #: The customer it belongs to; None for the site-wide library.
+    customer_id: str | None = None
 
     @property
     def media_type(self) -> str:
@@ -98,10 +106,12 @@ class Document:
 
     def public(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind, "size": self.size,
-                "media_type": self.media_type, "uploaded_at": self.uploaded_at}
+                "media_type": self.media_type, "uploaded_at": self.uploaded_at,
+                "customer_id": self.customer_id}
 
 
 _SAFE_NAME = re.compile(r"[^\w .()+-]+")
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def clean_name(name: str, kind: str) -> str:
@@ -118,28 +128,39 @@ class DocumentLibrary:
         self.root = Path(root)
         self.max_bytes = max_bytes
 
-    def add(self, data: bytes, *, name: str, uploaded_by: str, now: float | None = None) -> Document:
-        """Check and store ``data``; raises DocumentTooLarge, UnsupportedDocument."""
+    def add(self, data: bytes, *, name: str, uploaded_by: str, now: float | None = None,
+            customer_id: str | None = None) -> Document:
+        """Check and store ``data`` (for ``customer_id`` only, if given); raises DocumentTooLarge,
+        UnsupportedDocument, DocumentError (a customer id that can't name a folder)."""
         if len(data) > self.max_bytes:
             raise DocumentTooLarge(f"the file has {len(data)} bytes; at most {self.max_bytes} are accepted")
         if not data:
             raise UnsupportedDocument("the file is empty")
         kind = sniff(data)
-        digest = hashlib.sha256(data).hexdigest()[:32]
+        if customer_id is not None and not _SAFE_ID.fullmatch(customer_id):
+            raise DocumentError("not a customer id")
+        # A customer's copy of a library file is another document (erased with them, not with the library).
+        seed = f"{customer_id}\0".encode() if customer_id else b""
+        digest = hashlib.sha256(seed + data).hexdigest()[:32]
         document = Document(id=digest, name=clean_name(name, kind), kind=kind, size=len(data),
-                            uploaded_by=uploaded_by, uploaded_at=now if now is not None else time.time())
-        self.root.mkdir(parents=True, exist_ok=True)
+                            uploaded_by=uploaded_by, uploaded_at=now if now is not None else time.time(),
+                            customer_id=customer_id)
+        folder = self._folder(customer_id)
+        folder.mkdir(parents=True, exist_ok=True)
         path = self._file(document)
         if not path.exists():
             _write_atomically(path, data)
-        _write_atomically(self.root / f"{digest}.json", json.dumps(dataclasses.asdict(document)).encode())
+        _write_atomically(folder / f"{digest}.json", json.dumps(dataclasses.asdict(document)).encode())
         return document
 
     def get(self, document_id: str) -> Document | None:
         if not re.fullmatch(r"[0-9a-f]{32}", document_id or ""):
             return None
+        meta = self.root / f"{document_id}.json"
+        if not meta.exists():  # a customer's document
+            meta = next(iter((self.root / "customers").glob(f"*/{document_id}.json")), meta)
         try:
-            data = json.loads((self.root / f"{document_id}.json").read_text())
+            data = json.loads(meta.read_text())
         except (OSError, ValueError):
             return None
         return Document(**data)
@@ -147,14 +168,25 @@ class DocumentLibrary:
     def path(self, document: Document) -> Path:
         return self._file(document)
 
-    def list(self) -> list[Document]:
-        if not self.root.exists():
-            return []
-        documents = [self.get(path.stem) for path in self.root.glob("*.json")]
-        return sorted((d for d in documents if d is not None), key=lambda d: d.uploaded_at, reverse=True)
+    def list(self, *, customer_id: str | None = None) -> list[Document]:
+        """The site-wide library, and ``customer_id``'s own documents first if given."""
+        folders = [self.root]
+        if customer_id is not None and _SAFE_ID.fullmatch(customer_id):
+            folders.insert(0, self._folder(customer_id))
+        documents = []
+        for folder in folders:
+            for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+                try:
+                    documents.append(Document(**json.loads(path.read_text())))
+                except (OSError, ValueError, TypeError):
+                    continue
+        return sorted(documents, key=lambda d: (d.customer_id is None, -d.uploaded_at))
+
+    def _folder(self, customer_id: str | None) -> Path:
+        return self.root / "customers" / customer_id if customer_id else self.root
 
     def _file(self, document: Document) -> Path:
-        return self.root / f"{document.id}.{KINDS[document.kind][1]}"
+        return self._folder(document.customer_id) / f"{document.id}.{KINDS[document.kind][1]}"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -168,11 +200,24 @@ class LinkSigner:
 
     def __init__(self, secret_key: str, *, max_age: float = LINK_MAX_AGE):
         self._serializer = URLSafeTimedSerializer(secret_key, salt="otodesk.document")
+        self._pushes = URLSafeTimedSerializer(secret_key, salt="otodesk.document-push")
         self.max_age = max_age
 
     def url(self, document_id: str, visitor_id: str) -> str:
         token = self._serializer.dumps({"d": document_id, "v": visitor_id})
         return f"/documents/{document_id}?t={token}"
+
+    def push_token(self, *, push_id: str, document_id: str, name: str, visitor_id: str, agent_id: str) -> str:
+        """What lets the customer's next page re-open a pushed document (``doc_resume``)."""
+        return self._pushes.dumps({"p": push_id, "d": document_id, "n": name, "v": visitor_id, "a": agent_id})
+
+    def check_push(self, token: str, visitor_id: str) -> dict | None:
+        """The push a ``doc_resume`` token names, if it is valid and for ``visitor_id``."""
+        try:
+            data = self._pushes.loads(token, max_age=self.max_age)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) and data.get("v") == visitor_id else None
 
     def check(self, document_id: str, token: str | None) -> bool:
         if not token or len(token) > 512:

@@ -81,6 +81,9 @@ class CustomerCobrowse:
         self.clock = clock
         self.limits = limits or ShareLimits()
         self._tokens = URLSafeTimedSerializer(secret_key, salt="otodesk.cobrowse")
+        self._links = LinkSigner(secret_key)
+        #: "Go to this page" and remote control (cobrowse/control.py), set by cobrowse_features.
+        self.control = None
 
     # -- lifetime ---------------------------------------------------------------
 
@@ -138,6 +141,8 @@ class CustomerCobrowse:
         elif kind in ("cobrowse_snapshot", "cobrowse_pointer", "cobrowse_viewer"):
             if share.sharing:
                 session.send(event)
+        elif self.control is not None and kind in self.control.kinds:
+            await self.control.from_viewer(session, event)
         elif kind == "doc_open":
             # Documents need no co-browse consent: the agent is on a call with this customer.
             document = event["document"]
@@ -198,10 +203,11 @@ class CustomerCobrowse:
         try:
             share.require_sharing()
             events = check_events(message.events, limits=self.limits)
-            session.data["cobrowse_budget"].take(len(_encoder.encode(events)), self.clock())
+            encoded = _encoder.encode(events)
+            session.data["cobrowse_budget"].take(len(encoded), self.clock())
         except CobrowseError as exc:
             raise _refuse(exc) from None
-        await self._publish_events(session, events)
+        await self._publish_events(session, encoded)
 
     async def on_cobrowsechunk(self, session: Session, message: protocol.CobrowseChunk) -> None:
         share: Share = session.data["cobrowse"]
@@ -213,7 +219,7 @@ class CustomerCobrowse:
         except CobrowseError as exc:
             raise _refuse(exc) from None
         if events is not None:
-            await self._publish_events(session, events)
+            await self._publish_events(session, _encoder.encode(events))
 
     async def on_cobrowsestop(self, session: Session, message: protocol.CobrowseStop) -> None:
         share: Share = session.data["cobrowse"]
@@ -236,6 +242,33 @@ class CustomerCobrowse:
         await self.bus.publish(frames_room(session.identity), {
             "type": "doc_page", "visitor_id": session.identity, "push_id": message.push_id,
             "page": message.page, "zoom": message.zoom, "pages": opened["pages"], "by": "customer"})
+
+    async def on_cobrowseunmirrored(self, session: Session, message: protocol.CobrowseUnmirrored) -> None:
+        """What the page has that the mirror can't show: the viewers draw a notice and placeholders."""
+        share: Share = session.data["cobrowse"]
+        try:
+            share.require_sharing()
+        except CobrowseError as exc:
+            raise _refuse(exc) from None
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "cobrowse_unmirrored", "visitor_id": session.identity, "frames": message.frames,
+            "canvases": message.canvases, "videos": message.videos,
+            "areas": [{"kind": area.kind, "node": area.node, "width": area.width, "height": area.height}
+                      for area in message.areas]})
+
+    async def on_docresume(self, session: Session, message: protocol.DocResume) -> dict[str, Any]:
+        """A pushed document stays open across the customer's page loads: the new page re-opens it."""
+        push = self._links.check_push(message.token, session.identity)
+        if push is None:
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "this document is no longer shared with you")
+        session.data["documents"][push["p"]] = {
+            "document_id": push["d"], "name": push.get("n", ""), "pages_seen": {message.page},
+            "pages": message.pages, "agent_id": push.get("a"), "opened_at": self.clock()}
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "doc_page", "visitor_id": session.identity, "push_id": push["p"], "page": message.page,
+            "zoom": message.zoom, "pages": message.pages, "by": "customer", "resumed": True})
+        # The link in the first doc_open expires; the new page gets a fresh one.
+        return {"push_id": push["p"], "url": self._links.url(push["d"], session.identity)}
 
     async def on_docclose(self, session: Session, message: protocol.DocClose) -> None:
         opened = session.data["documents"].pop(message.push_id, None)
@@ -261,9 +294,11 @@ class CustomerCobrowse:
 
     # -- helpers -------------------------------------------------------------------
 
-    async def _publish_events(self, session: Session, events: list[dict[str, Any]]) -> None:
+    async def _publish_events(self, session: Session, events: bytes) -> None:
+        # Raw: checked JSON that no one reads again on the way; no process decodes and
+        # re-encodes it (a memory bus shares it, the hub's writer copies it into the frame).
         await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_events", "visitor_id": session.identity, "events": events})
+            "type": "cobrowse_events", "visitor_id": session.identity, "events": msgspec.Raw(events)})
 
     async def _announce(self, session: Session, state: str, **extra: Any) -> None:
         share: Share = session.data["cobrowse"]
@@ -293,4 +328,8 @@ def cobrowse_features(*, repo: Repository, bus: Bus, settings) -> dict[str, tupl
     viewer = ViewerCobrowse(repo=repo, bus=bus, library=DocumentLibrary(settings.var_dir / "documents"),
                             links=LinkSigner(settings.secret_key))
     customer = CustomerCobrowse(repo=repo, bus=bus, secret_key=settings.secret_key)
-    return {"customer": (customer,), "agent": (viewer,), "supervisor": (viewer,)}
+    from cobrowse.control import CustomerControl, ViewerControl
+    sites = settings.cobrowse_remote_control
+    customer.control = CustomerControl(repo=repo, bus=bus, remote_control=sites)
+    agent_control = ViewerControl(repo=repo, bus=bus, remote_control=sites)
+    return {"customer": (customer.control, customer), "agent": (viewer, agent_control), "supervisor": (viewer,)}

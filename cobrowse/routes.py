@@ -2,7 +2,9 @@
 
 ``POST /api/documents?name=<file name>`` (agents; the raw file as the body, the desk's CSRF
 token in ``X-CSRF-Token``) → 201 and the document, or 413 / 415 / 400 with
-``{"error": code, "message": ...}``. ``GET /api/documents`` lists them.
+``{"error": code, "message": ...}``; ``&customer_id=<id>`` makes it that customer's own
+(pushed only to them, erased with them). ``GET /api/documents[?customer_id=<id>]`` lists
+the site-wide library (and that customer's documents first).
 ``GET /documents/<id>`` serves one to an agent (session cookie) or a customer (``?t=``,
 the signed link a push carries).
 """
@@ -68,8 +70,15 @@ async def upload(request: Request) -> Response:
         if len(body) > documents.max_bytes:
             return _error(413, DocumentTooLarge.code, f"the file is larger than {documents.max_bytes} bytes")
     name = request.query_params.get("name", "document")[:200]
+    customer_id = request.query_params.get("customer_id") or None
+    if customer_id is not None:
+        customer = await request.app.state.repo.resolve_customer(customer_id[:64])
+        if customer is None:
+            return _error(404, "not_found", "no such customer")
+        customer_id = customer.id  # a merged record's documents go to the surviving one
     try:
-        document = await asyncio.to_thread(documents.add, bytes(body), name=name, uploaded_by=agent.id)
+        document = await asyncio.to_thread(documents.add, bytes(body), name=name, uploaded_by=agent.id,
+                                           customer_id=customer_id)
     except DocumentError as exc:
         return _error(exc.status, exc.code, str(exc))
     return JSONResponse(document.public(), status_code=201)
@@ -78,7 +87,8 @@ async def upload(request: Request) -> Response:
 async def list_documents(request: Request) -> Response:
     if await current_agent(request) is None:
         return _error(401, "unauthorized", "log in first")
-    documents = await asyncio.to_thread(library(request).list)
+    customer_id = request.query_params.get("customer_id") or None
+    documents = await asyncio.to_thread(library(request).list, customer_id=customer_id)
     return JSONResponse({"documents": [d.public() for d in documents]})
 
 

@@ -14,6 +14,7 @@ import secrets
 import time
 from typing import Any
 
+from cobrowse.control import observe
 from cobrowse.documents import DocumentLibrary, LinkSigner
 from cobrowse.feature import frames_room, inbox_room
 from desktop.repository.repository import Repository
@@ -114,6 +115,11 @@ class ViewerCobrowse:
         if callback is None or callback.visitor_id is None or not await self._handles(session, callback):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback of yours with a customer on the web")
         document = await asyncio.to_thread(self.library.get, message.document_id) if self.library else None
+        if document is not None and document.customer_id is not None:
+            # Another customer's document is not pushed here (nor said to exist).
+            owner = await self.repo.resolve_customer(callback.customer_id)
+            if document.customer_id not in (callback.customer_id, owner.id if owner else None):
+                document = None
         if document is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such document in the library")
         agent = await self.repo.get_agent(session.identity)
@@ -123,7 +129,10 @@ class ViewerCobrowse:
         public = {**document.public(), "url": self.links.url(document.id, visitor_id)}
         await self.bus.publish(inbox_room(visitor_id), {
             "type": "doc_open", "push_id": push_id, "document": public, "agent_id": session.identity,
-            "agent_name": agent.display_name or agent.username})
+            "agent_name": agent.display_name or agent.username,
+            # The customer's next page sends it back (doc_resume) to keep the document open.
+            "token": self.links.push_token(push_id=push_id, document_id=document.id, name=document.name,
+                                           visitor_id=visitor_id, agent_id=session.identity)})
         try:
             await self.repo.add_contact_event(
                 customer_id=callback.customer_id, kind="document_pushed", channel="web", at=self.clock(),
@@ -174,6 +183,7 @@ class ViewerCobrowse:
                     if not ready.done():
                         ready.set_result(None)
                     async for _seq, event in subscription:
+                        observe(session, visitor_id, event)  # the share's and control's state
                         session.send(event)
             except SubscriptionLagged:
                 # Fell behind: start again from a fresh full snapshot.

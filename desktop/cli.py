@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import getpass
 import logging
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "demo":
+        if not settings.identity_secret:  # so the demo shop's sign-in is trusted (desktop/web/shop.py)
+            from desktop.identity import demo_identity_secret
+
+            settings = dataclasses.replace(settings, identity_secret=demo_identity_secret(settings.var_dir))
         logins = asyncio.run(_seed(settings))
         base = f"http://{settings.host}:{settings.port}"
         print(f"\notodesk demo\n  shop:        {base}/\n  agent desk:  {base}/desk\n"

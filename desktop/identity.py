@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from pathlib import Path
 
-__all__ = ["user_hash", "verify_user_hash"]
+__all__ = ["user_hash", "verify_user_hash", "demo_identity_secret"]
 
 
 def user_hash(secret: str, user_id: str) -> str:
@@ -24,3 +26,19 @@ def verify_user_hash(secret: str, user_id: str | None, given: str | None) -> boo
     if not secret or not user_id or not given:
         return False
     return hmac.compare_digest(user_hash(secret, user_id), given.strip().lower())
+
+
+def demo_identity_secret(var_dir: Path) -> str:
+    """The identity secret ``otodesk demo`` uses when none is set: made once into ``var/``.
+
+    The demo shop (same server) signs its customers in with it. A real site sets
+    ``OTODESK_IDENTITY_SECRET`` and keeps it on its own server.
+    """
+    path = var_dir / "identity_secret"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

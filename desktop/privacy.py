@@ -10,7 +10,9 @@ can sit:
   recent events carry offer cards with names, phones and pages. Agents and the
   wall simply get a full ``welcome`` on their next reconnect.
 - **Files under var/** (recordings, pushed documents, snapshots): every file
-  whose path names one of their visitor, callback or customer ids. Features
+  whose path names one of their visitor, callback or customer ids (a customer's
+  own documents live in ``documents/customers/<customer_id>/``; the site-wide
+  library is nobody's and stays). Features
   storing files must name them so (``var/recordings/<callback_id>.ogg``).
 - **SQLite**: deleted rows are overwritten (``secure_delete``) and the WAL is
   checkpointed and truncated, so no old page image survives in ``var/``.

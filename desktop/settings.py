@@ -103,6 +103,9 @@ class Settings:
     voice_max_calls: int = 100
     #: Queues whose calls are recorded ("*": all), into ``var_dir/recordings``.
     voice_recording: tuple[str, ...] = ()
+    #: Sites (page origins, or "*") where an agent may ask for remote control of a
+    #: co-browsed page; empty: nowhere (cobrowse/control.py).
+    cobrowse_remote_control: tuple[str, ...] = ()
 
     # Many processes.
     leader_lease: float = 5.0
@@ -143,6 +146,7 @@ class Settings:
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),
             voice_recording=_list("VOICE_RECORDING", ()),
+            cobrowse_remote_control=_list("COBROWSE_REMOTE_CONTROL", ()),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)

@@ -10,6 +10,11 @@ only for a call already live), then drives the process's
 
 A call's peers all live on one process, the first to get an offer for it;
 sockets on other processes reach it over the bus (``desktop/voice_bus.py``).
+If that process dies, a process with a socket on the call claims it once the
+dead one's lease runs out (checked every ``ADOPT_INTERVAL`` seconds), tells
+both parties their legs are reconnecting, and anchors the call from the
+browsers' next offers (their legs dropped with the process; they remake
+them, ``reconnect``); the call's talk time counts from the answer.
 
 A call ends when either party hangs up (the contact goes to wrap-up, as the
 agent's End does), and the anchor also drops any call whose callback is no
@@ -51,6 +56,10 @@ log = logging.getLogger(__name__)
 
 REAP_INTERVAL = 5.0   # seconds between checks that anchored calls are still connected
 STATS_INTERVAL = 2.0  # seconds between quality reports to the wall
+STALL_INTERVAL = 1.0  # seconds between checks for legs that stopped sending (a drop)
+BROWSER_STATS_MIN_INTERVAL = 1.0  # seconds: a browser reporting faster is refused (rate_limited)
+ADOPT_INTERVAL = 2.0  # seconds between checks that calls anchored elsewhere still have their anchor
+ADOPT_WAIT = 60.0     # seconds an adopted call waits for a leg before its claim is given up
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
@@ -78,6 +87,10 @@ class VoiceFeature:
         self._background: asyncio.Task | None = None
         #: socket key -> calls it has a leg in on another process (told when the socket closes).
         self._remote_owners: dict[str, set[str]] = {}
+        self._adopting: asyncio.Task | None = None
+        self._give_ups: set[asyncio.Task] = set()  # cancelled on close, unlike _pending
+        #: callback id -> what parties are told of a call adopted here until its first leg is back.
+        self._orphans: dict[str, dict[str, Any]] = {}
         self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote)
         anchor.on_change = self._changed
 
@@ -99,6 +112,11 @@ class VoiceFeature:
             mine = {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role)
             if session.role == "supervisor" or mine == session.identity:
                 calls.append(self._public(call))
+        for callback_id, public in list(self._orphans.items()):
+            meta = self._meta.get(callback_id, {})
+            mine = {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role)
+            if callback_id not in self.anchor.calls and (session.role == "supervisor" or mine == session.identity):
+                calls.append(public)
         return {"voice": {"ice_servers": self.ice_servers, "calls": calls}}
 
     async def closed(self, session: Session) -> None:
@@ -117,13 +135,15 @@ class VoiceFeature:
         owner = session.data.get("socket")
         request = {
             "role": str(role), "sdp": message.sdp, "owner": owner,
-            "mode": message.mode if role == Role.SUPERVISOR else None,
+            "mode": message.mode if role == Role.SUPERVISOR else None, "reconnect": message.reconnect,
             "recording": self._records(callback.queue), "meta": await self._meta_of(callback),
         }
         if await self._anchored_here(callback.id):
             return await self._local_offer(callback.id, request)
         result = await self.voice_bus.request(callback.id, "offer", **request)
         self._remote_owners.setdefault(owner, set()).add(callback.id)
+        if self._adopting is None or self._adopting.done():
+            self._adopting = asyncio.get_running_loop().create_task(self._adopt_orphans(), name="voice-adopt")
         return result
 
     async def on_voicecontrol(self, session: Session, message: protocol.VoiceControl) -> dict[str, Any]:
@@ -141,6 +161,26 @@ class VoiceFeature:
                     await self.router.call("end", agent_id=callback.agent_id, callback_id=callback.id)
             return {}
         return await self._control(callback.id, role, action)
+
+    async def on_voicestats(self, session: Session, message: protocol.VoiceStats) -> None:
+        """A browser's getStats for its leg: kept beside aiortc's, shown on the wall, stored with the call."""
+        now = time.monotonic()
+        if now - session.data.get("voice_stats_at", -1e9) < BROWSER_STATS_MIN_INTERVAL:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "voice_stats at most once a second")
+        session.data["voice_stats_at"] = now
+        callback = await self._callback_of(session, message.callback_id)
+        report = {k: getattr(message, k) for k in ("rtt_ms", "jitter_ms", "loss", "concealed_ms")}
+        if callback.id in self.anchor.calls:
+            self._browser_stats(callback.id, session.role, report)
+        else:  # anchored elsewhere (or nowhere any more): best effort, no reply awaited
+            await self.voice_bus.notify(callback.id, "stats", role=session.role, report=report)
+
+    def _browser_stats(self, callback_id: str, role: str, report: dict[str, Any]) -> None:
+        call = self.anchor.calls.get(callback_id)
+        leg = call.legs.get(Role(role)) if call is not None else None
+        if leg is not None:
+            leg.browser = {k: (round(v, 4) if k == "loss" else round(v, 1)) for k, v in report.items()
+                           if v is not None}
 
     async def _anchored_here(self, callback_id: str) -> bool:
         """True when this process anchors the call: it has it, or it just claimed it."""
@@ -163,10 +203,17 @@ class VoiceFeature:
             answer = await self.anchor.offer(
                 callback_id, role, request["sdp"], owner=request.get("owner"),
                 mode=Mode(request["mode"]) if request.get("mode") else None,
-                recording=request.get("recording") == "on", consent=request.get("recording") == "consent")
+                recording=request.get("recording") == "on", consent=request.get("recording") == "consent",
+                reconnect=bool(request.get("reconnect")))
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
-        return {"sdp": answer, "call": self._public(self.anchor.calls[callback_id])}
+        call = self.anchor.calls[callback_id]
+        self._orphans.pop(callback_id, None)
+        answered_at = request["meta"].get("answered_at")
+        if answered_at:
+            # Talk time counts from the answer, also for a call re-anchored after a process died.
+            call.started_at = min(call.started_at, answered_at)
+        return {"sdp": answer, "call": self._public(call)}
 
     async def _local_control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
         try:
@@ -200,6 +247,9 @@ class VoiceFeature:
         if op == "owner_gone":
             self.anchor.owner_gone(request.get("owner", ""))
             return {}
+        if op == "stats":
+            self._browser_stats(callback_id, request.get("role", ""), request.get("report") or {})
+            return {}
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown voice request {op!r}")
 
     async def _meta_of(self, callback) -> dict[str, Any]:
@@ -208,7 +258,8 @@ class VoiceFeature:
             agent = await self.repo.get_agent(callback.agent_id) if callback.agent_id else None
             meta = {"customer_id": callback.customer_id, "agent_id": callback.agent_id,
                     "visitor_id": callback.visitor_id, "queue": callback.queue,
-                    "customer_name": callback.name, "agent_name": agent.display_name if agent else None}
+                    "customer_name": callback.name, "agent_name": agent.display_name if agent else None,
+                    "answered_at": callback.answered_at}
         return meta
 
     async def _callback_of(self, session: Session, callback_id: str, *, ended_ok: bool = False):
@@ -303,6 +354,49 @@ class VoiceFeature:
         except Exception:
             log.exception("voice_state for %s not published", call_id)
 
+    # -- calls whose anchoring process died ------------------------------------------------
+
+    async def _adopt_orphans(self) -> None:
+        """While sockets here are on calls anchored elsewhere, claim any call whose anchor's lease lapsed."""
+        while any(self._remote_owners.values()):
+            await asyncio.sleep(ADOPT_INTERVAL)
+            for callback_id in set().union(*self._remote_owners.values()):
+                try:
+                    if callback_id not in self.anchor.calls and await self.voice_bus.claim(callback_id, adopt=True):
+                        await self._adopted(callback_id)
+                except Exception:
+                    log.exception("voice call %s not adopted", callback_id)
+
+    async def _adopted(self, callback_id: str) -> None:
+        """This process now anchors a call whose anchor died: tell both parties; their offers rebuild it."""
+        for calls in self._remote_owners.values():
+            calls.discard(callback_id)
+        callback = await self.repo.get_callback(callback_id)
+        if callback is None or callback.state != CallbackState.CONNECTED:
+            self.voice_bus.release(callback_id)
+            return
+        log.warning("voice call %s: its anchoring process is gone; anchored here from now on", callback_id)
+        meta = self._meta[callback_id] = await self._meta_of(callback)
+        public = {"callback_id": callback_id, "state": "active", "started_at": callback.answered_at,
+                  "muted": [], "held": False, "supervisor": None, "recording": False, "consent": None,
+                  "legs": {"customer": "reconnecting", "agent": "reconnecting"},
+                  "customer_name": meta.get("customer_name"), "agent_name": meta.get("agent_name"),
+                  "queue": meta.get("queue")}
+        self._orphans[callback_id] = public
+        await self._publish(callback_id, public)
+        task = asyncio.get_running_loop().create_task(self._give_up_unless_rejoined(callback_id))
+        self._give_ups.add(task)
+        task.add_done_callback(self._give_ups.discard)
+
+    async def _give_up_unless_rejoined(self, callback_id: str) -> None:
+        await asyncio.sleep(ADOPT_WAIT)
+        public = self._orphans.pop(callback_id, None)
+        if callback_id not in self.anchor.calls:
+            self.voice_bus.release(callback_id)
+            if public is not None:  # nobody came back: the parties and the wall drop the call
+                await self._publish(callback_id, {**public, "state": "ended", "legs": {}})
+            self._meta.pop(callback_id, None)
+
     # -- background: reaping ended calls, quality to the wall -------------------------------
 
     def _start_background(self) -> None:
@@ -310,14 +404,17 @@ class VoiceFeature:
             self._background = asyncio.get_running_loop().create_task(self._watch(), name="voice-watch")
 
     async def _watch(self) -> None:
-        next_reap = 0.0
+        next_reap = next_report = time.monotonic() + STATS_INTERVAL
         while self.anchor.calls:
-            await asyncio.sleep(STATS_INTERVAL)
+            await asyncio.sleep(STALL_INTERVAL)
             try:
+                self.anchor.check_stalls()
                 if time.monotonic() >= next_reap:
                     next_reap = time.monotonic() + REAP_INTERVAL
                     await self._reap()
-                await self._report_quality()
+                if time.monotonic() >= next_report:
+                    next_report = time.monotonic() + STATS_INTERVAL
+                    await self._report_quality()
             except Exception:
                 log.exception("voice watch failed")
 
@@ -333,7 +430,7 @@ class VoiceFeature:
             kept = self._quality.setdefault(call_id, {})
             for leg in legs:
                 if leg["rtt_ms"] is not None or leg["loss"] is not None:
-                    kept[leg["role"]] = {k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out")}
+                    kept[leg["role"]] = {k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out", "browser")}
         if calls:
             # With each call's state too: a wall on another process learns of calls it missed.
             states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}
@@ -342,10 +439,11 @@ class VoiceFeature:
 
     async def aclose(self) -> None:
         await self.voice_bus.aclose()
-        if self._background is not None:
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
+        for task in (self._background, self._adopting, *self._give_ups):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.anchor.aclose()
         for task in list(self._pending):
             with contextlib.suppress(Exception):

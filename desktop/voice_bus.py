@@ -1,15 +1,22 @@
 """Which process anchors a call, and voice signaling to it over the bus.
 
 A call's peers all live on one process: the first process that gets an offer
-for it claims it (``bus.hit`` on ``voice:anchor:<callback_id>`` with a limit
-of one, atomic across processes on Redis) and serves requests published to
-the room ``voice:<callback_id>``. Any other process whose socket offers or
-controls that call publishes a request there and waits for the reply on
-``voice-reply:<process_id>``. The anchor reads the room from its beginning
-(``replay``), so a request published before it subscribed is not lost, and
-answers a request id once.
+for it claims it (a lease ``voice-anchor:<callback_id>``, atomic across
+processes on Redis, renewed every ``CLAIM_LEASE / 3`` seconds while the call
+lives here) and serves requests published to the room ``voice:<callback_id>``.
+If that process dies, its lease runs out within ``CLAIM_LEASE`` seconds and
+the next offer for the call (the browsers reconnecting their legs), or a
+process with a socket on the call (``adopt``), claims it on a surviving
+process, which anchors the call from then on. Any other process whose socket
+offers or controls that call publishes a request there and waits for the reply on
+``voice-reply:<process_id>``. The anchor also reads what the room held when
+it subscribed (``replay``), so a request published just before is not lost,
+but only requests younger than ``REPLAY_WINDOW`` seconds (older ones were a
+previous, dead anchor's, answered or given up); it answers a request id once.
+A process adopting a dead anchor's call replays nothing: what was pending
+times out and the browsers offer again.
 
-Requests: ``{"op": "offer"|"control"|"owner_gone", "rid", "reply_to", ...}``;
+Requests: ``{"op": "offer"|"control"|"owner_gone"|"stats", "rid", "reply_to", "at", ...}``;
 replies: ``{"rid", "ok": true, "result": {...}}`` or ``{"rid", "ok": false,
 "code", "message"}``.
 """
@@ -21,6 +28,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,11 +40,17 @@ __all__ = ["VoiceBus", "call_room", "REQUEST_TIMEOUT"]
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0  # seconds a remote voice request may take (an answer gathers ICE)
-CLAIM_WINDOW = 12 * 3600  # seconds a call stays claimed by its anchoring process
+CLAIM_LEASE = 6.0  # seconds a dead anchor keeps its calls claimed
+REPLAY_WINDOW = 2.0  # seconds: requests this young found in the room on claiming are answered
+ENDED_HOLD = 60.0  # seconds an ended call stays claimed, so no process adopts it as orphaned
 
 
 def call_room(callback_id: str) -> str:
     return f"voice:{callback_id}"
+
+
+def _claim_name(callback_id: str) -> str:
+    return f"voice-anchor:{callback_id}"
 
 
 def _reply_room(process_id: str) -> str:
@@ -59,24 +73,56 @@ class VoiceBus:
         self._serving: dict[str, asyncio.Task] = {}
         self._replies: asyncio.Task | None = None
         self._replies_ready: asyncio.Event = asyncio.Event()
+        #: Unique to this process's life: a restarted process must not inherit a dead one's claims.
+        self._owner = f"{process_id}:{secrets.token_hex(4)}"
+        self._renewing: asyncio.Task | None = None
 
-    async def claim(self, callback_id: str) -> bool:
-        """True if this process now anchors the call (or already did); then it serves its room."""
+    async def claim(self, callback_id: str, *, adopt: bool = False) -> bool:
+        """True if this process now anchors the call (or already did); then it serves its room.
+
+        ``adopt``: the call's anchor died; answer only requests published from now on.
+        """
         if callback_id in self._serving:
             return True
-        if not await self.bus.hit(f"voice:anchor:{callback_id}", limit=1, window=CLAIM_WINDOW):
+        epoch, _left = await self.bus._lease_acquire(_claim_name(callback_id), self._owner, CLAIM_LEASE)
+        if epoch is None:
             return False
         ready = asyncio.Event()
-        self._serving[callback_id] = asyncio.create_task(self._serve(callback_id, ready),
+        since = time.time() - (0 if adopt else REPLAY_WINDOW)
+        self._serving[callback_id] = asyncio.create_task(self._serve(callback_id, ready, since),
                                                          name=f"voice-serve-{callback_id}")
+        if self._renewing is None or self._renewing.done():
+            self._renewing = asyncio.create_task(self._renew(), name="voice-claims")
         await ready.wait()
         return True
 
     def release(self, callback_id: str) -> None:
-        """The call ended here: stop serving its room."""
+        """The call ended here: stop serving its room. Its claim is held ``ENDED_HOLD`` seconds more
+        (then lapses): a process that sees no anchor must not take an ended call for an orphan
+        while the contact's end is still on its way to the database."""
         task = self._serving.pop(callback_id, None)
         if task is not None:
             task.cancel()
+            asyncio.get_running_loop().create_task(self._hold_ended(callback_id))
+
+    async def _hold_ended(self, callback_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.bus._lease_renew(_claim_name(callback_id), self._owner, ENDED_HOLD)
+
+    async def _release(self, callback_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.bus._lease_release(_claim_name(callback_id), self._owner)
+
+    async def _renew(self) -> None:
+        while self._serving:
+            await asyncio.sleep(CLAIM_LEASE / 3)
+            for callback_id in list(self._serving):
+                try:
+                    if not await self.bus._lease_renew(_claim_name(callback_id), self._owner, CLAIM_LEASE):
+                        # Only after a stall longer than the lease: another process may anchor it now.
+                        log.warning("voice call %s: anchor claim lost", callback_id)
+                except Exception as exc:
+                    log.warning("voice call %s: claim not renewed: %s", callback_id, exc)
 
     async def request(self, callback_id: str, op: str, **fields: Any) -> dict[str, Any]:
         """Ask the anchoring process; raises ProtocolError with its error, or on timeout."""
@@ -86,7 +132,7 @@ class VoiceBus:
         self._pending[rid] = future
         try:
             await self.bus.publish(call_room(callback_id), {"op": op, "rid": rid, "reply_to": self.process_id,
-                                                            **fields})
+                                                            "at": time.time(), **fields})
             reply = await asyncio.wait_for(future, REQUEST_TIMEOUT)
         except asyncio.TimeoutError:
             raise ProtocolError(ErrorCode.INVALID_STATE, "the call's media server did not answer; "
@@ -98,11 +144,11 @@ class VoiceBus:
         return reply.get("result") or {}
 
     async def notify(self, callback_id: str, op: str, **fields: Any) -> None:
-        await self.bus.publish(call_room(callback_id), {"op": op, "rid": None, **fields})
+        await self.bus.publish(call_room(callback_id), {"op": op, "rid": None, "at": time.time(), **fields})
 
     # -- the anchoring side --------------------------------------------------------------
 
-    async def _serve(self, callback_id: str, ready: asyncio.Event) -> None:
+    async def _serve(self, callback_id: str, ready: asyncio.Event, since: float) -> None:
         room = call_room(callback_id)
         done: set[str] = set()
         try:
@@ -110,7 +156,8 @@ class VoiceBus:
                 earlier = await self.bus.replay(room, 0) or []
                 ready.set()
                 for _seq, request in earlier:
-                    await self._answer(callback_id, request, done)
+                    if request.get("at", 0) >= since:
+                        await self._answer(callback_id, request, done)
                 async for _seq, request in subscription:
                     await self._answer(callback_id, request, done)
         except SubscriptionLagged:
@@ -119,6 +166,8 @@ class VoiceBus:
             ready.set()
 
     async def _answer(self, callback_id: str, request: dict[str, Any], done: set[str]) -> None:
+        if time.time() - request.get("at", 0) > REQUEST_TIMEOUT:
+            return  # its sender gave up long ago (e.g. a request to a previous anchor that died)
         rid = request.get("rid")
         if rid is not None:
             if rid in done:
@@ -155,8 +204,12 @@ class VoiceBus:
                 continue
 
     async def aclose(self) -> None:
-        tasks = [*self._serving.values(), *([self._replies] if self._replies else [])]
+        claimed = list(self._serving)
+        tasks = [*self._serving.values(), *([self._replies] if self._replies else []),
+                 *([self._renewing] if self._renewing else [])]
         self._serving.clear()
+        for callback_id in claimed:
+            await self._release(callback_id)
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -27,7 +27,10 @@ __all__ = [
     "ErrorCode",
     "CobrowseAnswer", "CobrowseEvents", "CobrowseChunk", "CobrowseStop", "CobrowseResume",
     "CobrowseRequest", "CobrowseView", "CobrowsePointer", "CobrowseEnd",
-    "VoiceOffer", "VoiceControl",
+    "CobrowseUnmirrored", "DocResume",
+    "CobrowseNavigate", "CobrowseNavigateAnswer", "CobrowseControl", "CobrowseControlAnswer",
+    "CobrowseControlRevoke", "CobrowseInput", "CobrowseControlRefused",
+    "VoiceOffer", "VoiceControl", "VoiceStats",
 ]
 
 VERSION = 1
@@ -282,9 +285,107 @@ class DocClose(_In, tag="doc_close"):
     id: CommandId | None = None
 
 
+# -- co-browse: "go to this page" and remote control (cobrowse/control.py) ------
+# Agent: send the customer to a page of the same site; ask for / give back control;
+# while granted, clicks, scrolls and typing on the mirror (rrweb node ids).
+# Customer: Go / Stay, Allow / No, take control back, "refused on my device".
+
+class CobrowseNavigate(_In, tag="cobrowse_navigate"):
+    """The agent proposes a page of the customer's own site (same origin; relative URLs resolve)."""
+
+    id: CommandId
+    visitor_id: ShortText
+    url: Url
+    title: ShortText = ""
+
+
+class CobrowseNavigateAnswer(_In, tag="cobrowse_navigate_answer"):
+    """The customer's Go (``go``) or Stay on a ``cobrowse_navigate``."""
+
+    id: CommandId
+    nav_id: ShortText
+    go: bool
+
+
+class CobrowseControl(_In, tag="cobrowse_control"):
+    """The sharing agent asks for remote control, or gives it back."""
+
+    id: CommandId
+    visitor_id: ShortText
+    action: Literal["request", "release"]
+
+
+class CobrowseControlAnswer(_In, tag="cobrowse_control_answer"):
+    """The customer allows (``accept``) or refuses the agent's control, each time asked."""
+
+    id: CommandId
+    request_id: ShortText
+    accept: bool
+
+
+class CobrowseControlRevoke(_In, tag="cobrowse_control_revoke"):
+    """The customer takes control back (Esc, a click, the banner's button)."""
+
+    id: CommandId | None = None
+
+
+class CobrowseInput(_In, tag="cobrowse_input"):
+    """One input of the agent in control: a click on ``node``, a scroll by (dx, dy) px,
+    ``text`` typed into ``node``, or a ``key`` pressed there."""
+
+    visitor_id: ShortText
+    action: Literal["click", "scroll", "text", "key"]
+    node: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    fx: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
+    fy: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
+    dx: Annotated[float, msgspec.Meta(ge=-5000, le=5000)] = 0
+    dy: Annotated[float, msgspec.Meta(ge=-5000, le=5000)] = 0
+    text: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    key: Literal["Backspace", "Enter"] | None = None
+
+
+class CobrowseControlRefused(_In, tag="cobrowse_control_refused"):
+    """The customer's device refused one of the agent's inputs (told to the agent)."""
+
+    reason: Literal["private", "masked", "foreign", "gone"]
+
+
+class UnmirroredArea(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One element the mirror can't show: its rrweb node id on the customer's page."""
+
+    kind: Literal["frame", "canvas", "video"]
+    node: Annotated[int, msgspec.Meta(ge=1, le=2**31)]
+    #: Its size on the customer's screen (CSS px): the replay can't size a canvas without scripts.
+    width: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0
+    height: Annotated[float, msgspec.Meta(ge=0, le=100_000)] = 0
+
+
+class CobrowseUnmirrored(_In, tag="cobrowse_unmirrored"):
+    """What the shared page has that the agent can't see: cross-origin (or sandboxed) frames,
+    canvases, videos. Sent after every full snapshot and when the counts change."""
+
+    frames: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    canvases: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    videos: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    areas: Annotated[list[UnmirroredArea], msgspec.Meta(max_length=50)] = []
+
+
+class DocResume(_In, tag="doc_resume"):
+    """A pushed document still open after a page load: ``token`` came with its ``doc_open``."""
+
+    token: Annotated[str, msgspec.Meta(max_length=1024)]
+    page: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
+    zoom: Annotated[float, msgspec.Meta(ge=0.25, le=5)] = 1.0
+    pages: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    id: CommandId | None = None
+
+
 CobrowseCustomerMessage = (CobrowseAnswer | CobrowseEvents | CobrowseChunk | CobrowseStop | CobrowseResume
-                           | DocPage | DocClose)
-CobrowseViewerMessage = CobrowseRequest | CobrowseView | CobrowsePointer | CobrowseEnd | DocPush | DocPage | DocClose
+                           | DocPage | DocClose | CobrowseNavigateAnswer
+                           | CobrowseControlAnswer | CobrowseControlRevoke | CobrowseControlRefused
+                           | CobrowseUnmirrored | DocResume)
+CobrowseViewerMessage = (CobrowseRequest | CobrowseView | CobrowsePointer | CobrowseEnd | DocPush | DocPage | DocClose
+                         | CobrowseNavigate | CobrowseControl | CobrowseInput)
 
 
 # -- voice (issue 5; desktop/voice.py, signaling/voice/) ----------------------
@@ -301,12 +402,15 @@ class VoiceOffer(_In, tag="voice_offer"):
     Audio m-lines only: the first sends the microphone (and receives the other
     party), an optional second receives an extra voice (a supervisor's, or for
     a supervisor the agent's). ``mode`` is for supervisors: how they join.
+    ``reconnect``: this replaces this participant's own leg, which dropped (a
+    fresh RTCPeerConnection: aiortc can't do an ICE restart); the call goes on.
     """
 
     id: CommandId
     callback_id: ShortText
     sdp: Sdp
     mode: Literal["listen", "whisper", "barge"] | None = None
+    reconnect: bool = False
 
 
 class VoiceControl(_In, tag="voice_control"):
@@ -319,7 +423,26 @@ class VoiceControl(_In, tag="voice_control"):
                     "consent", "refuse"]
 
 
-VoiceMessage = VoiceOffer | VoiceControl
+Millis = Annotated[float, msgspec.Meta(ge=0, le=600_000)]
+
+
+class VoiceStats(_In, tag="voice_stats"):
+    """The browser's own view of its leg (getStats), every few seconds; no ack.
+
+    ``rtt_ms`` from remote-inbound-rtp (what the server reports of our audio),
+    the rest from inbound-rtp (what we receive): ``jitter_ms``, ``loss`` (share
+    0..1 since the last report), ``concealed_ms`` (audio the browser had to
+    invent since the last report: gaps a person hears).
+    """
+
+    callback_id: ShortText
+    rtt_ms: Millis | None = None
+    jitter_ms: Millis | None = None
+    loss: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    concealed_ms: Millis | None = None
+
+
+VoiceMessage = VoiceOffer | VoiceControl | VoiceStats
 
 
 CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | CobrowseCustomerMessage | VoiceMessage

@@ -28,14 +28,14 @@ class ServerProcess:
     """One ``otodesk`` process; ``kill()`` is ``kill -9``."""
 
     def __init__(self, var_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None,
-                 seed: bool = True, log_name: str = "server"):
+                 seed: bool = True, log_name: str = "server", log_dir: Path | None = None):
         self.var_dir = var_dir
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "OTODESK_VAR_DIR": str(var_dir), "OTODESK_HOST": "127.0.0.1",
                     "OTODESK_PORT": str(self.port), "PYTHONUNBUFFERED": "1", **(env or {})}
         self.seed = seed
-        self.log_path = var_dir / f"{log_name}-{self.port}.log"
+        self.log_path = (log_dir or var_dir) / f"{log_name}-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":

@@ -59,6 +59,9 @@ def offer(row: Row) -> OfferRecord:
 
 
 def contact_event(row: Row) -> ContactEventRecord:
-    m = dict(row._mapping)
+    return contact_event_values(dict(row._mapping))
+
+
+def contact_event_values(m: dict) -> ContactEventRecord:
     m["data"] = dict(m["data"] or {})
     return ContactEventRecord(**m)

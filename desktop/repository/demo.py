@@ -7,6 +7,7 @@ has someone to log in as and customers worth looking at. Every account shares
 
 from __future__ import annotations
 
+from desktop.repository.errors import Conflict
 from desktop.repository.repository import Repository
 from desktop.routing.events import (
     CallbackConnected,
@@ -18,7 +19,8 @@ from desktop.routing.events import (
     OfferOutcome,
 )
 
-__all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_QUEUES", "DEMO_CUSTOMERS", "seed_demo"]
+__all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_QUEUES", "DEMO_CUSTOMERS", "DEMO_USER_IDS",
+           "seed_demo"]
 
 #: The password of every demo account. Public by design: demo only.
 DEMO_PASSWORD = "otodesk-demo"
@@ -44,6 +46,12 @@ DEMO_CUSTOMERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("demo-visitor-2", "Oskar Lindqvist", "oskar@example.org", "+12025550178", "platinum"),
     ("demo-visitor-3", "Ana Souza", "ana.souza@example.net", "+12025550112", "standard"),
 )
+
+#: The demo shop's own user id of each demo customer (by visitor id): a verified identity,
+#: so signing in to the shop as one of them joins their record (``desktop.web.shop``).
+DEMO_USER_IDS: dict[str, str] = {
+    "demo-visitor-1": "nova-mei", "demo-visitor-2": "nova-oskar", "demo-visitor-3": "nova-ana",
+}
 
 _HOUR = 3600.0
 _DAY = 24 * _HOUR
@@ -74,6 +82,14 @@ async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
     await _mei(repo, now, agent_ids["alice"])
     await _oskar(repo, now, agent_ids["carol"])
     await _ana(repo, now)
+    for visitor_id, user_id in DEMO_USER_IDS.items():
+        visitor = await repo.get_visitor(visitor_id)
+        if visitor is not None:  # idempotent; an erased demo customer stays erased
+            try:
+                await repo.add_identity(visitor.customer_id, "user_id", user_id, verified=True,
+                                        source="demo", now=now)
+            except Conflict:
+                pass  # someone signed in as them before this seed ran: theirs already
     return [(username, DEMO_PASSWORD, role) for username, _, role, _ in DEMO_ACCOUNTS]
 
 

@@ -69,6 +69,17 @@ class Database(abc.ABC):
     async def read(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``fn(conn, ...)`` for reading; whatever it wrote is rolled back."""
 
+    async def read_fast(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``fn(conn, ...)``, which only reads, with the fewest round trips the backend allows.
+
+        On PostgreSQL each statement runs on its own (autocommit): no ``BEGIN`` and
+        ``ROLLBACK`` round trips around the queries, which was a fifth of opening a
+        customer. Each statement then sees the latest commit, as it would inside a
+        READ COMMITTED transaction anyway. ``fn`` must not write (nothing would roll
+        it back). Elsewhere this is :meth:`read`.
+        """
+        return await self.read(fn, *args, **kwargs)
+
     @abc.abstractmethod
     async def dispose(self) -> None:
         """Close every connection (and thread). The object is unusable afterwards."""
@@ -94,6 +105,8 @@ class _AsyncDatabase(Database):
     def __init__(self, engine: AsyncEngine) -> None:
         self.dialect = engine.dialect.name
         self._engine = engine
+        # Same pool; the isolation level is set on checkout and reset on return.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def write(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         async with self._engine.begin() as conn:
@@ -101,6 +114,10 @@ class _AsyncDatabase(Database):
 
     async def read(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         async with self._engine.connect() as conn:
+            return await conn.run_sync(fn, *args, **kwargs)
+
+    async def read_fast(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        async with self._autocommit.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
     async def dispose(self) -> None:

@@ -17,11 +17,11 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal, or_, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from desktop.repository import _rows
+from desktop.repository import _rows, timeline_queries
 from desktop.repository._store import (
     CUSTOMERS,
     IDENTITIES,
@@ -170,7 +170,7 @@ class Identities(Store):
 
         Merged customers come back as the head of their group; at most ``limit``.
         """
-        return await self._db.read(_search, query.strip()[:200], default_region, limit)
+        return await self._db.read_fast(_search, query.strip()[:200], default_region, limit)
 
 
 # -- groups -------------------------------------------------------------------
@@ -291,19 +291,11 @@ def _identities(conn: Connection, customer_id: str) -> list[IdentityRecord]:
 
 
 def _group_identities(conn: Connection, group: list[str]) -> list[IdentityRecord]:
-    found = [_identity(row) for row in conn.execute(
-        select(IDENTITIES).where(IDENTITIES.c.customer_id.in_(group))
-        .order_by(IDENTITIES.c.created_at, IDENTITIES.c.id)
-    )]
-    found += [
-        IdentityRecord(id=None, customer_id=row.customer_id, kind="visitor", value=row.id,
-                       verified=True, source="browser", created_at=row.created_at)
-        for row in conn.execute(
-            select(VISITORS.c.id, VISITORS.c.customer_id, VISITORS.c.created_at)
-            .where(VISITORS.c.customer_id.in_(group)).order_by(VISITORS.c.created_at)
-        )
-    ]
-    return found
+    """The group's identities, then its browsers (as ``visitor`` identities): one statement."""
+    rows = conn.execute(timeline_queries.identities(len(group) == 1), timeline_queries.group_params(group))
+    return [IdentityRecord(id=r.id, customer_id=r.customer_id, kind=r.kind, value=r.value,
+                           verified=bool(r.verified), source=r.source, created_at=r.created_at)
+            for r in rows]
 
 
 def _add_identity(conn: Connection, customer_id: str, kind: str, value: str, verified: bool,
@@ -412,13 +404,13 @@ def _search(conn: Connection, query: str, default_region: str, limit: int) -> li
     if not query:
         return []
     c, i = CUSTOMERS.c, IDENTITIES.c
-    found: list[str] = []
+    heads: dict[str, CustomerRecord] = {}
 
     def add(ids: Any) -> None:
         for customer_id in ids:
-            head = canonical_id(conn, customer_id)
-            if head is not None and head not in found:
-                found.append(head)
+            head = head_customer(conn, customer_id)
+            if head is not None and head.id not in heads:
+                heads[head.id] = head
 
     exact = [query]
     if "@" in query:
@@ -431,18 +423,22 @@ def _search(conn: Connection, query: str, default_region: str, limit: int) -> li
             exact.append(normalize_phone(query, default_region=default_region))
         except PhoneRejected:
             pass
-    add(conn.execute(select(c.id).where(or_(
+    # One statement for both exact lookups: the customers' own columns first, then identities.
+    own = select(literal(0).label("part"), c.id.label("customer_id")).where(or_(
         c.id == query, c.email.in_(exact), c.phone.in_(exact)
-    )).limit(limit)).scalars())
-    add(conn.execute(select(i.customer_id).where(i.kind.in_(IDENTITY_KINDS), i.value.in_(exact))
-                     .limit(limit)).scalars())
-    if not found and len(query) >= 2:
+    )).limit(limit).subquery()
+    held = select(literal(1).label("part"), i.customer_id).where(
+        i.kind.in_(IDENTITY_KINDS), i.value.in_(exact)).limit(limit).subquery()
+    exact_matches = union_all(select(own), select(held)).subquery()
+    add(conn.execute(select(exact_matches.c.customer_id).order_by(exact_matches.c.part)).scalars())
+    if not heads and len(query) >= 2:
         pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        add(conn.execute(
-            select(c.id).where(func.lower(c.name).like(pattern, escape="\\"), c.merged_into.is_(None))
+        for row in conn.execute(  # heads only: their rows are the answer
+            select(CUSTOMERS).where(func.lower(c.name).like(pattern, escape="\\"), c.merged_into.is_(None))
             .order_by(c.updated_at.desc()).limit(limit)
-        ).scalars())
-    return [_customer(conn, customer_id) for customer_id in found[:limit]]
+        ):
+            heads.setdefault(row.id, _rows.customer(row))
+    return list(heads.values())[:limit]
 
 
 def record_hints(conn: Connection, customer_id: str, *, email: str | None, phone: str | None,

@@ -12,29 +12,23 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from desktop.repository import _rows
-from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, ORDERS, Store
+from desktop.repository import timeline_queries as queries
+from desktop.repository._store import CONTACT_EVENTS, CUSTOMERS, Store
 from desktop.repository.errors import NotFound
-from desktop.repository.identities import _group_identities, canonical_id, group_ids, head_customer
-from desktop.repository.records import TimelinePage
-from desktop.routing.events import TERMINAL_CALLBACK_STATES
+from desktop.repository.identities import canonical_id
+from desktop.repository.records import CustomerRecord, TimelinePage
+from desktop.repository.timeline_queries import OUTSIDE_KINDS, SUMMARY_KINDS
 
 __all__ = ["Timeline", "OUTSIDE_KINDS", "OUTSIDE_CHANNELS", "SUMMARY_KINDS", "encode_cursor",
            "decode_cursor"]
 
-#: What an agent or the API may log as having happened elsewhere.
-OUTSIDE_KINDS = ("note", "email", "inbound_call", "chat", "store_visit", "meeting")
 #: The channel each outside kind is filed under.
 OUTSIDE_CHANNELS = {"note": "desk", "email": "email", "inbound_call": "phone", "chat": "chat",
                     "store_visit": "store", "meeting": "in_person"}
-#: Kinds shown as "last contacts" in a summary (page views are the trail).
-SUMMARY_KINDS = (
-    "callback_requested", "callback_connected", "callback_completed", "callback_cancelled",
-    "callback_abandoned", "wrap_up", "call", *OUTSIDE_KINDS,
-)
 MAX_PAGE = 200
 DAY = 86400.0
 
@@ -72,7 +66,7 @@ class Timeline(Store):
         """
         after = decode_cursor(cursor) if cursor else None
         limit = max(1, min(MAX_PAGE, limit))
-        return await self._db.read(
+        return await self._db.read_fast(
             _page, customer_id, limit, after,
             list(kinds) if kinds else None, list(channels) if channels else None,
         )
@@ -106,7 +100,7 @@ class Timeline(Store):
         customer is then one round of queries. JSON-ready. Raises
         :class:`NotFound` for an unknown customer.
         """
-        return await self._db.read(_summary, customer_id, time.time() if now is None else now,
+        return await self._db.read_fast(_summary, customer_id, time.time() if now is None else now,
                                    max(0, min(MAX_PAGE, timeline)))
 
     async def delete_browsing_before(self, cutoff: float, *, batch: int = 5000) -> int:
@@ -121,30 +115,22 @@ class Timeline(Store):
 
 def _page(conn: Connection, customer_id: str, limit: int, after: tuple[float, int] | None,
           kinds: list[str] | None, channels: list[str] | None) -> TimelinePage:
-    head = canonical_id(conn, customer_id)
-    if head is None:
-        raise NotFound(f"No customer with id {customer_id!r}")
-    return _group_page(conn, head, group_ids(conn, head), limit, after, kinds, channels)
+    customer, group, _, _ = _group_and_spend(conn, customer_id, None)
+    return _group_page(conn, group, limit, after, kinds, channels)
 
 
-def _group_page(conn: Connection, head: str, group: list[str], limit: int,
+def _group_page(conn: Connection, group: list[str], limit: int,
                 after: tuple[float, int] | None, kinds: list[str] | None,
                 channels: list[str] | None) -> TimelinePage:
-    ce = CONTACT_EVENTS.c
-    statement = select(CONTACT_EVENTS).where(
-        ce.customer_id == head if len(group) == 1 else ce.customer_id.in_(group)
-    )
+    params = {**queries.group_params(group), "limit": limit + 1}
     if kinds:
-        statement = statement.where(ce.kind.in_(kinds))
+        params["kinds"] = kinds
     if channels:
-        statement = statement.where(ce.channel.in_(channels))
+        params["channels"] = channels
     if after is not None:
-        at, event_id = after
-        # A row-value comparison, not "at < x OR (at = x AND id < y)": both engines
-        # turn it into one index range (SQLite scanned the whole customer for the OR).
-        statement = statement.where(tuple_(ce.at, ce.id) < tuple_(literal(at), literal(event_id)))
-    statement = statement.order_by(ce.at.desc(), ce.id.desc()).limit(limit + 1)
-    events = [_rows.contact_event(row) for row in conn.execute(statement)]
+        params["at"], params["event_id"] = after
+    statement = queries.page(len(group) == 1, bool(kinds), bool(channels), after is not None)
+    events = [_rows.contact_event(row) for row in conn.execute(statement, params)]
     more = len(events) > limit
     events = events[:limit]
     return TimelinePage(events=events,
@@ -163,36 +149,33 @@ def _log(conn: Connection, customer_id: str, kind: str, channel: str, at: float,
 
 
 def _summary(conn: Connection, customer_id: str, now: float, timeline: int = 0) -> dict[str, Any]:
-    customer = head_customer(conn, customer_id)
-    if customer is None:
-        raise NotFound(f"No customer with id {customer_id!r}")
-    head = customer.id
-    group = group_ids(conn, head)
-    cb = CALLBACKS.c
-    open_callbacks = conn.execute(
-        select(cb.id, cb.state, cb.queue, cb.topic, cb.created_at)
-        .where(cb.customer_id.in_(group), cb.state.notin_([str(s) for s in TERMINAL_CALLBACK_STATES]))
-        .order_by(cb.created_at.desc()).limit(10)
-    ).all()
-    last = _group_page(conn, head, group, 5, None, list(SUMMARY_KINDS), None).events
-    o = ORDERS.c
-    spend, orders = conn.execute(
-        select(func.coalesce(func.sum(o.total_cents), 0), func.count())
-        .where(o.customer_id.in_(group), o.placed_at >= now - 365 * DAY)
-    ).one()
+    # Four statements, built once (timeline_queries), whatever the size of the record:
+    # each round trip through the driver costs more than the indexed query it carries.
+    customer, group, spend, orders = _group_and_spend(conn, customer_id, now - 365 * DAY)
+    single, params = len(group) == 1, queries.group_params(group)
+    open_callbacks = conn.execute(queries.open_callbacks(single), params).all()
+    identities = conn.execute(queries.identities(single), params).all()
+    found: tuple[list, list] = ([], [])
+    for row in conn.execute(queries.last_and_first_page(single, bool(timeline)),
+                            {**params, "limit": timeline + 1}):
+        values = dict(row._mapping)
+        found[values.pop("part")].append(_rows.contact_event_values(values))
+    last, page = found
+    for events in found:  # a UNION keeps no order
+        events.sort(key=lambda e: (e.at, e.id), reverse=True)
     follow_ups = [e for e in last if e.kind == "wrap_up"
                   and (e.data or {}).get("disposition") == "Follow-up needed"]
     summary: dict[str, Any] = {
         "customer": {"id": customer.id, "name": customer.name, "email": customer.email,
                      "phone": customer.phone, "tier": customer.tier,
                      "created_at": customer.created_at, "updated_at": customer.updated_at},
-        "merged": [cid for cid in group if cid != head],
+        "merged": group[1:],
         "identities": [
-            {"id": i.id, "kind": i.kind, "value": i.value, "verified": i.verified,
+            {"id": i.id, "kind": i.kind, "value": i.value, "verified": bool(i.verified),
              "source": i.source, "created_at": i.created_at}
-            for i in _group_identities(conn, group)
+            for i in identities
         ],
-        "spend_365d_cents": int(spend), "orders_365d": int(orders),
+        "spend_365d_cents": spend, "orders_365d": orders,
         "open_issues": [
             {"callback_id": r.id, "state": r.state, "queue": r.queue, "topic": r.topic,
              "created_at": r.created_at} for r in open_callbacks
@@ -200,10 +183,43 @@ def _summary(conn: Connection, customer_id: str, now: float, timeline: int = 0) 
         "last_contacts": [event_json(e) for e in last],
     }
     if timeline:
-        page = _group_page(conn, head, group, timeline, None, None, None)
-        summary["timeline"] = {"items": [event_json(e) for e in page.events],
-                               "next_cursor": page.next_cursor}
+        more = len(page) > timeline
+        page = page[:timeline]
+        summary["timeline"] = {
+            "items": [event_json(e) for e in page],
+            "next_cursor": encode_cursor(page[-1].at, page[-1].id) if more else None,
+        }
     return summary
+
+
+def _group_and_spend(conn: Connection, customer_id: str,
+                     since: float | None) -> tuple[CustomerRecord, list[str], int, int]:
+    """The head's record, its group (head first), and the group's order total and count since ``since``.
+
+    One statement for a customer nobody was merged into: the head's row and its
+    direct members', each with its own orders summed by correlated subqueries
+    (left out, and 0, when ``since`` is None). Raises :class:`NotFound`.
+    """
+    with_orders = since is not None
+    rows = conn.execute(queries.head_and_members(with_orders), {"head": customer_id, "since": since}).all()
+    mine = next((r for r in rows if r.id == customer_id), None)
+    if mine is None:
+        raise NotFound(f"No customer with id {customer_id!r}")
+    if mine.merged_into is not None:  # a merged id: start again from its head
+        head = canonical_id(conn, customer_id)
+        assert head is not None
+        return _group_and_spend(conn, head, since)
+    group = [customer_id] + [r.id for r in rows if r.id != customer_id]
+    total, orders = sum(int(r.spend) for r in rows), sum(int(r.orders) for r in rows)
+    frontier = group[1:]
+    while frontier:  # members merged into members: rare, one statement a level
+        more = conn.execute(queries.members(with_orders), {"group": frontier, "since": since}).all()
+        frontier = [r.id for r in more]
+        group += frontier
+        total += sum(int(r.spend) for r in more)
+        orders += sum(int(r.orders) for r in more)
+    customer = CustomerRecord(**{key: getattr(mine, key) for key in CUSTOMERS.c.keys()})
+    return customer, group, total, orders
 
 
 def event_json(event) -> dict[str, Any]:

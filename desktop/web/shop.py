@@ -5,6 +5,15 @@ localStorage by ``static/shop/shop.js``) and reaches a checkout whose payment
 always "fails", the moment the seeds say customers give up, and so the moment
 to click "Call me". Nothing here is stored on the server.
 
+**Demo sign-in** (``/account``): a shopper may sign in as one of the demo
+customers (no password: it is a demo). The shop then does what a real site
+does for a logged-in customer: its server computes the identity HMAC with the
+site's secret (``OTODESK_IDENTITY_SECRET``; ``otodesk demo`` makes one) and the
+page calls ``otodesk.identify({id, name, email, phone, hmac})``. The widget then
+links this browser to that customer (so a returning customer's visits meet on
+one timeline, whichever browser) and shows "My data". Signing in is a signed
+cookie naming the demo account; nothing else is kept.
+
 Pages are rendered with ``request.app.state.templates`` (a Jinja2Templates).
 ``request.app.state.widget_src`` may point the script tag at another host;
 it defaults to this app's ``/widget.js``.
@@ -13,13 +22,18 @@ it defaults to this app's ``/widget.js``.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-__all__ = ["Product", "PRODUCTS", "routes"]
+from desktop.identity import user_hash
+from desktop.repository.demo import DEMO_CUSTOMERS, DEMO_USER_IDS
+
+__all__ = ["Product", "PRODUCTS", "ShopAccount", "SHOP_ACCOUNTS", "routes"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -76,12 +90,58 @@ PRODUCTS: tuple[Product, ...] = (
 _BY_SLUG = {product.slug: product for product in PRODUCTS}
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShopAccount:
+    """A demo shopper one can sign in as: the site's own user id and what the shop knows."""
+
+    user_id: str
+    name: str
+    email: str
+    phone: str
+
+
+#: The demo customers (``desktop.repository.demo``), as the shop's accounts.
+SHOP_ACCOUNTS: tuple[ShopAccount, ...] = tuple(
+    ShopAccount(DEMO_USER_IDS[visitor_id], name, email, phone)
+    for visitor_id, name, email, phone, _tier in DEMO_CUSTOMERS
+)
+_ACCOUNTS = {account.user_id: account for account in SHOP_ACCOUNTS}
+ACCOUNT_COOKIE = "nova_account"
+ACCOUNT_MAX_AGE = 30 * 24 * 3600  # seconds
+
+
+def _account_signer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key, salt="nova.shop.account")
+
+
+def _signed_in(request: Request) -> ShopAccount | None:
+    token = request.cookies.get(ACCOUNT_COOKIE)
+    if not token:
+        return None
+    try:
+        user_id = _account_signer(request).loads(token, max_age=ACCOUNT_MAX_AGE)
+    except BadSignature:
+        return None
+    return _ACCOUNTS.get(user_id) if isinstance(user_id, str) else None
+
+
+def _identify(request: Request, account: ShopAccount | None) -> dict[str, Any] | None:
+    """What the page passes to ``otodesk.identify``: computed here, where the secret lives."""
+    secret = request.app.state.settings.identity_secret
+    if account is None or not secret:
+        return None
+    return {"id": account.user_id, "name": account.name, "email": account.email,
+            "phone": account.phone, "hmac": user_hash(secret, account.user_id)}
+
+
 def _render(request: Request, template: str, context: dict) -> Response:
     widget_src = getattr(request.app.state, "widget_src", None) or "/widget.js"
+    account = _signed_in(request)
     return request.app.state.templates.TemplateResponse(
         request,
         f"shop/{template}",
-        {"products": PRODUCTS, "widget_src": widget_src, **context},
+        {"products": PRODUCTS, "widget_src": widget_src, "account": account,
+         "identify": _identify(request, account), **context},
     )
 
 
@@ -106,9 +166,59 @@ async def checkout(request: Request) -> Response:
     return _render(request, "checkout.html", {"title": "Checkout"})
 
 
+async def plans(request: Request) -> Response:
+    """Care plans: a table, a form, a web font, a shadow DOM component, an iframe, a canvas."""
+    return _render(request, "plans.html", {"title": "Care plans"})
+
+
+async def plans_delivery(request: Request) -> Response:
+    """The same-origin page the care-plans page frames."""
+    return request.app.state.templates.TemplateResponse(request, "shop/plans_delivery.html", {})
+
+
+async def account(request: Request) -> Response:
+    return _render(request, "account.html", {
+        "title": "Your account", "accounts": SHOP_ACCOUNTS,
+        "verifying": bool(request.app.state.settings.identity_secret),
+    })
+
+
+def _same_origin(request: Request) -> bool:
+    # A form posted from another site must not sign this browser in (login CSRF).
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def sign_in(request: Request) -> Response:
+    if not _same_origin(request):
+        raise HTTPException(403, "Sign in from this shop's own page")
+    form = await request.form()
+    chosen = _ACCOUNTS.get(str(form.get("user_id", "")))
+    if chosen is None:
+        raise HTTPException(400, "No such demo account")
+    response = RedirectResponse("/account", status_code=303)
+    response.set_cookie(ACCOUNT_COOKIE, _account_signer(request).dumps(chosen.user_id),
+                        max_age=ACCOUNT_MAX_AGE, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    if not _same_origin(request):
+        raise HTTPException(403, "Sign out from this shop's own page")
+    response = RedirectResponse("/account", status_code=303)
+    response.delete_cookie(ACCOUNT_COOKIE)
+    return response
+
+
 routes = [
     Route("/", home, name="shop_home"),
+    Route("/account", account, name="shop_account"),
+    Route("/account/sign-in", sign_in, methods=["POST"], name="shop_sign_in"),
+    Route("/account/sign-out", sign_out, methods=["POST"], name="shop_sign_out"),
     Route("/product/{slug}", product, name="shop_product"),
     Route("/cart", cart, name="shop_cart"),
     Route("/checkout", checkout, name="shop_checkout"),
+    Route("/plans", plans, name="shop_plans"),
+    Route("/plans/delivery", plans_delivery, name="shop_plans_delivery"),
 ]

@@ -16,6 +16,16 @@ Lifetimes: ``async with MediaAnchor(...) as anchor``; closing it closes every
 peer. :meth:`MediaAnchor.end` ends one call; a leg whose socket went away
 (``owner_gone``) stays until the same participant offers again (a reload)
 or the call ends.
+
+A leg that drops mid-call: aiortc 1.16 can't do an ICE restart (it has no
+``iceRestart`` and ignores new ICE credentials on an open connection), so the
+browser makes a fresh RTCPeerConnection and offers again with ``reconnect``;
+:meth:`MediaAnchor.offer` swaps that leg in place (the call, its start, its
+recording and the other legs go on). aiortc itself only notices a dead leg
+after ~30 s of failed consent checks, so :meth:`MediaAnchor.check_stalls`
+marks a connected leg ``reconnecting`` after :data:`STALL_SECONDS` without a
+packet (browsers send 50 a second, silence included), and the other party is
+told at once.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ log = logging.getLogger(__name__)
 
 MAX_SDP_BYTES = 32 * 1024
 SLOTS = 2
+STALL_SECONDS = 2.5  # a connected leg silent this long (no packet at all) is "reconnecting"
 
 
 def ice_servers_from_config(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
@@ -90,11 +101,21 @@ class Leg:
         self.state = "new"
         self.packets_in = 0
         self.closed = False
+        self.last_packet = time.monotonic()
+        self.stalled = False
+        #: The browser's own report (``voice_stats``): rtt_ms, jitter_ms, loss, concealed_ms.
+        self.browser: dict[str, Any] = {}
 
         @self.pc.on("connectionstatechange")
         async def _changed() -> None:
             self.state = self.pc.connectionState
+            self.last_packet = time.monotonic()  # the stall clock starts when it connects
             self.call._leg_changed(self)
+
+    @property
+    def public_state(self) -> str:
+        """aiortc's connection state, or "reconnecting" while packets have stopped."""
+        return "reconnecting" if self.stalled and self.state == "connected" else self.state
 
     async def answer(self, offer: str) -> str:
         _check_offer(offer)
@@ -121,6 +142,10 @@ class Leg:
 
     def _received(self, packet: RtpPacket) -> None:
         self.packets_in += 1
+        self.last_packet = time.monotonic()
+        if self.stalled:
+            self.stalled = False
+            self.call._leg_changed(self)
         self.call._route(self.role, packet.payload, packet.timestamp, packet.ssrc)
 
     async def stats(self) -> dict[str, Any]:
@@ -140,9 +165,9 @@ class Leg:
                     # aiortc reports jitter in RTP timestamp units (48 kHz for Opus).
                     jitter_in = max(jitter_in or 0.0, (stat.jitter or 0) * 1000 / 48000)
         loss_in = lost / (received + lost) if received + lost else None
-        return {"role": str(self.role), "state": self.state, "rtt_ms": _round(rtt),
+        return {"role": str(self.role), "state": self.public_state, "rtt_ms": _round(rtt),
                 "jitter_ms": _round(jitter_in), "loss": _round(loss_in, 4), "loss_out": _round(loss_out, 4),
-                "packets_in": self.packets_in}
+                "packets_in": self.packets_in, "browser": dict(self.browser)}
 
     async def close(self) -> None:
         if self.closed:
@@ -231,7 +256,7 @@ class Call:
             "supervisor": str(self.state.supervisor) if self.state.supervisor else None,
             "recording": self.state.recording,
             "consent": self.consent,
-            "legs": {str(role): leg.state for role, leg in self.legs.items()},
+            "legs": {str(role): leg.public_state for role, leg in self.legs.items()},
         }
 
     async def stats(self) -> list[dict[str, Any]]:
@@ -277,12 +302,15 @@ class MediaAnchor:
         return call
 
     async def offer(self, call_id: str, role: Role, sdp: str, *, owner: str | None,
-                    mode: Mode | None = None, recording: bool = False, consent: bool = False) -> str:
+                    mode: Mode | None = None, recording: bool = False, consent: bool = False,
+                    reconnect: bool = False) -> str:
         """Answer ``role``'s offer for ``call_id``, creating the call if needed; returns the answer SDP.
 
-        Raises BadOffer (nothing else is disturbed), LegTaken when that role already
-        has a live leg whose socket is still open, AtCapacity for a new call beyond
-        ``max_calls``.
+        A new offer replaces ``role``'s leg when that leg's socket went away (a
+        reload), when the leg is dead or stalled, or when it is a ``reconnect``
+        from the same socket; the call goes on. Raises BadOffer (nothing else is
+        disturbed), LegTaken when that role already has a live leg otherwise,
+        AtCapacity for a new call beyond ``max_calls``.
         """
         _check_offer(sdp)
         async with self._lock:  # two offers for one call at once must not both create it
@@ -300,7 +328,9 @@ class MediaAnchor:
             else:
                 created = False
             previous = call.legs.get(role)
-            if previous is not None and previous.owner is not None and previous.state not in ("failed", "closed"):
+            replaceable = previous is None or previous.owner is None or previous.stalled \
+                or previous.state in ("failed", "closed") or (reconnect and previous.owner == owner)
+            if not replaceable:
                 raise LegTaken(f"the {role} of this call is already connected; hang up first")
             leg = Leg(call, role, owner=owner, ice_servers=self.ice_servers)
         try:
@@ -318,6 +348,16 @@ class MediaAnchor:
         else:
             self._changed(call)
         return answer
+
+    def check_stalls(self, now: float | None = None) -> None:
+        """Mark connected legs that stopped sending ``reconnecting`` (call it every second or so)."""
+        now = time.monotonic() if now is None else now
+        for call in list(self.calls.values()):
+            for leg in list(call.legs.values()):
+                stalled = leg.state == "connected" and now - leg.last_packet > STALL_SECONDS
+                if stalled and not leg.stalled:
+                    leg.stalled = True
+                    call._leg_changed(leg)
 
     def owner_gone(self, owner: str) -> None:
         """The socket ``owner`` closed: its legs may be replaced by a new offer (a reload)."""

@@ -2,7 +2,10 @@
 
 During the call :class:`PacketRecorder` appends each voice's encoded Opus
 packets, as they are forwarded, to ``<name>.packets`` (slot, RTP timestamp,
-arrival time, payload): no decoding on the real-time path. When the call
+arrival time, payload): no decoding on the real-time path. Arrival times are
+wall-clock seconds and the file is appended to, so a call re-anchored on
+another process sharing ``var/`` (its first anchor died) continues the same
+log, and the mix places each part at its time. When the call
 ends, :func:`mix_to_ogg` (run it in a thread) decodes the two voices once,
 places them on one timeline and writes a single Ogg Opus file, which every
 current browser plays, then the packet log is removed.
@@ -22,25 +25,24 @@ from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE
 
 __all__ = ["PacketRecorder", "mix_to_ogg", "read_audio"]
 
-_RECORD = struct.Struct("<BIdH")  # slot, rtp timestamp, seconds since start, payload length
+_RECORD = struct.Struct("<BIdH")  # slot, rtp timestamp, arrival (seconds since the epoch), payload length
 MAX_SPACING = 2 * SAMPLE_RATE
 
 
 class PacketRecorder:
     """Appends encoded packets to ``path``; ``write`` is called on the event loop and never blocks long."""
 
-    def __init__(self, path: Path, *, clock=time.monotonic):
+    def __init__(self, path: Path, *, clock=time.time):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._file = open(path, "ab")  # noqa: SIM115 - closed in close()
         self._clock = clock
-        self._start = clock()
         self.packets = 0
 
     def write(self, slot: int, payload: bytes, rtp_timestamp: int) -> None:
         if self._file.closed:
             return
-        self._file.write(_RECORD.pack(slot, rtp_timestamp, self._clock() - self._start, len(payload)))
+        self._file.write(_RECORD.pack(slot, rtp_timestamp, self._clock(), len(payload)))
         self._file.write(payload)
         self.packets += 1
 
@@ -67,7 +69,10 @@ def mix_to_ogg(packets_path: Path, out_path: Path, *, remove: bool = True) -> fl
     decoders: dict[int, av.CodecContext] = {}
     placed: dict[int, tuple[int, int]] = {}  # slot -> (last rtp timestamp, its sample offset)
     mix = array.array("i")
+    first_at: float | None = None
     for slot, ts, at, payload in _read(packets_path):
+        first_at = at if first_at is None else first_at
+        at -= first_at
         decoder = decoders.get(slot)
         if decoder is None:
             decoder = decoders[slot] = av.CodecContext.create("libopus", "r")

@@ -8,6 +8,8 @@
 // snapshot so the page shows at once.
 import { h, setText } from "../common/dom.js";
 import { LiveView } from "./liveview.js";
+import { ControlBar } from "./control.js";
+import { Placeholders, describe } from "./unmirrored.js";
 
 const TEXT = {
   idle: "Ask the customer to show you the page they are on.",
@@ -42,6 +44,8 @@ export class CobrowsePanel {
     this.onChange = new Set();
     this._build();
     this._listen();
+    // "Send to page" and remote control: the agent's own share only (control.js).
+    if (!this.watchOnly) this.control = new ControlBar(this);
     this.render();
   }
 
@@ -51,11 +55,14 @@ export class CobrowsePanel {
     this.endButton = h("button", { type: "button", class: "btn", dataset: { testid: "btn-cobrowse-end" }, onclick: () => this.end() }, "Stop viewing");
     this.watchLink = h("a", { class: "small muted", target: "_blank", rel: "noopener", dataset: { testid: "cobrowse-watch-link" } }, "Link for a supervisor");
     this.stage = h("div", { class: "cobrowse-replay", dataset: { testid: "cobrowse-replay" } });
+    // What the customer's page has that the mirror can't show (cross-origin frames, canvases).
+    this.unmirroredText = h("p", { class: "cobrowse-unmirrored", role: "status", hidden: true, dataset: { testid: "cobrowse-unmirrored" } });
     this.element = h("section", { class: "cobrowse card", "aria-labelledby": "cobrowse-heading", dataset: { testid: "cobrowse-panel" } },
       h("header", { class: "cobrowse-head" },
         h("h3", { id: "cobrowse-heading" }, "Co-browse"),
         this.stateText,
         h("div", { class: "cobrowse-actions" }, this.watchLink, this.askButton, this.endButton)),
+      this.unmirroredText,
       this.stage);
     this.slot.replaceChildren(this.element);
   }
@@ -104,6 +111,11 @@ export class CobrowsePanel {
       if (this.state === "paused" || this.state === "watching" || this.state === "requested") this._setState("sharing");
       this._ensureView().add(message.events || []);
     });
+    socket.on("cobrowse_unmirrored", (message) => {
+      if (message.visitor_id !== this.visitorId || !this.view) return;
+      this.placeholders.set(message.areas);
+      this._showUnmirrored(message);
+    });
   }
 
   async _watch() {
@@ -123,13 +135,23 @@ export class CobrowsePanel {
           if (this.state === "sharing") this.socket.notify("cobrowse_pointer", { visitor_id: this.visitorId, ...pointer });
         },
       });
+      this.placeholders = new Placeholders(this.view);
       // For tests and figures: the replay as the page sees it.
       window.otodeskCobrowse = this;
     }
     return this.view;
   }
 
+  _showUnmirrored(message) {
+    const text = describe(message);
+    setText(this.unmirroredText, text);
+    this.unmirroredText.hidden = !text;
+  }
+
   _dropView() {
+    this.placeholders?.destroy();
+    this.placeholders = null;
+    this._showUnmirrored(null);
     this.view?.destroy();
     this.view = null;
   }

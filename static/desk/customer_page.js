@@ -15,6 +15,8 @@ const searchForm = root.querySelector("[data-search]");
 const PAGE = 30;
 const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meeting"];
 const FILTERS = ["", "page_view", "callback_requested", "callback_connected", "callback_completed", "wrap_up", "call", ...LOG_KINDS];
+// Where contacts happen (desktop/repository/timeline.py's OUTSIDE_CHANNELS, the widget's and voice's).
+const CHANNELS = ["", "web", "phone", "browser", "voice", "email", "chat", "store", "in_person", "desk"];
 
 async function api(path, { method = "GET", body } = {}) {
   const response = await fetch(path, {
@@ -53,7 +55,7 @@ searchForm.addEventListener("submit", (event) => {
 
 // -- one customer ----------------------------------------------------------------
 
-const view = { id: null, cursor: null, kind: "" };
+const view = { id: null, cursor: null, kind: "", channel: "" };
 
 function describe(event) {
   const d = event.data || {};
@@ -76,6 +78,7 @@ async function loadTimeline({ more = false, first = null } = {}) {
   const button = panel.querySelector("[data-more]");
   const params = new URLSearchParams({ limit: String(PAGE) });
   if (view.kind) params.set("kind", view.kind);
+  if (view.channel) params.set("channel", view.channel);
   if (more && view.cursor) params.set("cursor", view.cursor);
   // The first page comes with the summary (one request to open a customer).
   const page = first || await api(`/api/v1/customers/${view.id}/events?${params}`);
@@ -91,6 +94,9 @@ function summaryView(summary) {
   const kindSelect = h("select", { dataset: { testid: "timeline-filter" }, "aria-label": "Show only",
     onchange: (e) => { view.kind = e.target.value; loadTimeline(); } },
     FILTERS.map((k) => h("option", { value: k }, k ? label(k) : "Everything")));
+  const channelSelect = h("select", { dataset: { testid: "timeline-channel" }, "aria-label": "Only on channel",
+    onchange: (e) => { view.channel = e.target.value; loadTimeline(); } },
+    CHANNELS.map((c) => h("option", { value: c }, c ? label(c) : "Every channel")));
   const logKind = h("select", { name: "kind", dataset: { testid: "log-kind" }, "aria-label": "What happened" },
     LOG_KINDS.map((k) => h("option", { value: k }, label(k))));
   const logText = h("textarea", { name: "summary", dataset: { testid: "log-text" }, maxlength: "4000", placeholder: "What was said or done", "aria-label": "Summary" });
@@ -111,7 +117,7 @@ function summaryView(summary) {
     h("form", { class: "log-form", dataset: { testid: "log-form" }, onsubmit: (e) => { e.preventDefault(); logContact(logKind.value, logText); } },
       h("label", {}, "Log ", logKind), logText,
       h("button", { type: "submit", class: "btn ok", dataset: { testid: "log-submit" } }, "Add to timeline")),
-    h("div", { class: "timeline-head" }, h("h3", {}, "Timeline"), kindSelect),
+    h("div", { class: "timeline-head" }, h("h3", {}, "Timeline"), kindSelect, channelSelect),
     h("ol", { class: "timeline", dataset: { testid: "timeline" }, "data-timeline": "" }),
     h("button", { type: "button", class: "btn", hidden: true, "data-more": "", dataset: { testid: "timeline-more" }, onclick: () => loadTimeline({ more: true }) }, "Older"),
     h("details", {}, h("summary", {}, "Merge, erase"),
@@ -127,6 +133,7 @@ async function open(id, { push = true } = {}) {
     view.id = summary.customer.id;
     view.cursor = null;
     view.kind = "";
+    view.channel = "";
     if (push && location.pathname !== `/desk/customers/${view.id}`) history.pushState({ id: view.id }, "", `/desk/customers/${view.id}`);
     panel.hidden = false;
     replace(panel, summaryView(summary));
@@ -146,6 +153,7 @@ async function logContact(kind, textarea) {
     textarea.value = "";
     toast(`${label(kind)} added to the timeline`);
     view.kind = "";
+    view.channel = "";
     await open(view.id, { push: false });
   } catch (error) {
     toast(`Log: ${error.message}`, { kind: "error" });

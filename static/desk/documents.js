@@ -2,9 +2,25 @@
 // to the customer of the current offer or contact, and the pushed ones in
 // sync: which page the customer is on, page turns and zoom from here, take back.
 // The current card comes from the co-browse panel (cobrowse.js), which tracks it.
+//
+// The agent sees the document too, at the page the customer is on (pdf.js, fetched
+// on the first PDF shown). During a contact, an upload belongs to that customer by
+// default ("Only for <name>"): listed and pushed only for them, erased with them.
 import { h, setText } from "../common/dom.js";
 
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
+
+let pdfjs = null;
+function loadPdfjs() {
+  pdfjs ??= import("/static/vendor/pdfjs/pdf.min.mjs").then((lib) => {
+    lib.GlobalWorkerOptions.workerSrc = "/static/vendor/pdfjs/pdf.worker.min.mjs";
+    return lib;
+  }).catch((error) => {
+    pdfjs = null;
+    throw error;
+  });
+  return pdfjs;
+}
 
 function csrfToken() {
   return document.querySelector("input[name=csrf_token]")?.value || "";
@@ -24,8 +40,16 @@ export class DocumentsPanel {
     this.toast = toast;
     this.library = [];
     this.pushed = new Map(); // push_id -> {document, visitorId, page, pages, zoom, closed}
+    this.shown = null; // the pushed document shown here
+    this.customerId = null; // whose own documents the library lists
     this._build(slot);
-    cobrowse.onChange.add(() => this.render());
+    cobrowse.onChange.add(() => {
+      const customerId = this.cobrowse.card?.customer?.id || null;
+      if (customerId !== this.customerId) {
+        this.customerId = customerId;
+        this.refresh();
+      } else this.render();
+    });
     socket.on("doc_page", (message) => this._customerPage(message));
     socket.on("doc_closed", (message) => this._closed(message));
     socket.on("welcome", () => this.refresh());
@@ -38,18 +62,25 @@ export class DocumentsPanel {
       onchange: () => this.upload(),
     });
     this.uploadError = h("p", { class: "form-error", role: "alert", dataset: { testid: "doc-upload-error" } });
+    this.forCustomer = h("input", { type: "checkbox", checked: true, dataset: { testid: "doc-upload-for-customer" } });
+    this.forCustomerText = h("span", {});
+    this.forCustomerLabel = h("label", { class: "small muted doc-for-customer" }, this.forCustomer, " ", this.forCustomerText);
+    this.viewerTitle = h("p", { class: "small muted", dataset: { testid: "doc-viewer-title" } });
+    this.viewerBody = h("div", { class: "doc-viewer-body" });
+    this.viewer = h("div", { class: "doc-viewer", hidden: true, dataset: { testid: "doc-viewer" } }, this.viewerTitle, this.viewerBody);
     this.list = h("ul", { class: "doc-library", dataset: { testid: "doc-library" } });
     this.pushedList = h("ul", { class: "doc-pushed", dataset: { testid: "doc-pushed" } });
     this.element = h("section", { class: "documents card", "aria-labelledby": "documents-heading", dataset: { testid: "documents-panel" } },
       h("header", { class: "cobrowse-head" }, h("h3", { id: "documents-heading" }, "Documents"),
         h("label", { class: "btn small" }, "Upload…", this.file)),
-      this.uploadError, this.pushedList, this.list);
+      this.forCustomerLabel, this.uploadError, this.pushedList, this.viewer, this.list);
     slot.replaceChildren(this.element);
   }
 
   async refresh() {
     try {
-      const response = await fetch("/api/documents", { credentials: "same-origin" });
+      const query = this.customerId ? `?customer_id=${encodeURIComponent(this.customerId)}` : "";
+      const response = await fetch(`/api/documents${query}`, { credentials: "same-origin" });
       if (response.ok) this.library = (await response.json()).documents || [];
     } catch {
       /* the list stays as it was */
@@ -62,7 +93,8 @@ export class DocumentsPanel {
     setText(this.uploadError, "");
     if (!file) return;
     try {
-      const response = await fetch(`/api/documents?name=${encodeURIComponent(file.name)}`, {
+      const owner = this.customerId && this.forCustomer.checked ? `&customer_id=${encodeURIComponent(this.customerId)}` : "";
+      const response = await fetch(`/api/documents?name=${encodeURIComponent(file.name)}${owner}`, {
         method: "POST", credentials: "same-origin", body: file,
         headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/octet-stream" },
       });
@@ -83,6 +115,7 @@ export class DocumentsPanel {
     try {
       const ack = await this.socket.send("doc_push", { callback_id: card.callback_id, document_id: document.id });
       this.pushed.set(ack.push_id, { document, visitorId: ack.visitor_id, page: 1, pages: null, zoom: 1, seen: false, closed: null });
+      this.shown = ack.push_id;
       this.render();
     } catch (error) {
       this.toast(`Push: ${error.message}`);
@@ -93,6 +126,7 @@ export class DocumentsPanel {
     const item = this.pushed.get(pushId);
     if (!item || item.closed) return;
     Object.assign(item, changes);
+    this.shown = pushId;
     this.socket.send("doc_page", { push_id: pushId, visitor_id: item.visitorId, page: item.page, zoom: item.zoom })
       .catch((error) => this.toast(`Document: ${error.message}`));
     this.render();
@@ -123,6 +157,11 @@ export class DocumentsPanel {
   _customerPage(message) {
     const item = this.pushed.get(message.push_id);
     if (!item) return;
+    if (item.closed === "agent") {
+      // Taken back while the customer's next page was loading: it re-opened there; take it back again.
+      if (message.resumed) this.socket.send("doc_close", { push_id: message.push_id, visitor_id: item.visitorId }).catch(() => {});
+      return;
+    }
     Object.assign(item, { page: message.page, zoom: message.zoom, pages: message.pages ?? item.pages, seen: true });
     this.render();
   }
@@ -134,19 +173,64 @@ export class DocumentsPanel {
     this.render();
   }
 
+  /** The pushed document as the customer sees it: same page, same zoom. */
+  async _renderViewer() {
+    const item = this.pushed.get(this.shown);
+    const live = item && !item.closed;
+    this.viewer.hidden = !live;
+    if (!live) {
+      this.viewerBody.replaceChildren();
+      this._viewed = null;
+      return;
+    }
+    const key = `${this.shown}:${item.page}:${item.zoom}`;
+    setText(this.viewerTitle, `${item.document.name}: you see page ${item.page}${item.pages ? ` of ${item.pages}` : ""}, as the customer does`);
+    if (this._viewed === key) return;
+    this._viewed = key;
+    const url = `/documents/${encodeURIComponent(item.document.id)}`;
+    try {
+      if (item.document.kind === "pdf") {
+        const lib = await loadPdfjs();
+        item.pdf ??= lib.getDocument({ url, withCredentials: true }).promise;
+        const pdf = await item.pdf;
+        const page = await pdf.getPage(Math.min(item.page, pdf.numPages));
+        const base = page.getViewport({ scale: 1 });
+        const fit = Math.min(1, (this.viewerBody.clientWidth || 480) / base.width);
+        const ratio = window.devicePixelRatio || 1;
+        const viewport = page.getViewport({ scale: fit * item.zoom * ratio });
+        const canvas = h("canvas", { dataset: { testid: "doc-desk-canvas", page: String(item.page) } });
+        canvas.width = Math.floor(viewport.width);
+        canvas.height = Math.floor(viewport.height);
+        canvas.style.width = `${Math.floor(viewport.width / ratio)}px`;
+        await page.render({ canvasContext: canvas.getContext("2d"), viewport, canvas }).promise;
+        if (this._viewed !== key) return; // a newer page was asked for meanwhile
+        this.viewerBody.replaceChildren(canvas);
+      } else {
+        this.viewerBody.replaceChildren(h("img", { src: url, alt: item.document.name, dataset: { testid: "doc-desk-image" }, style: { width: `${Math.round(item.zoom * 100)}%` } }));
+      }
+    } catch (error) {
+      this._viewed = null;
+      this.viewerBody.replaceChildren(h("p", { class: "form-error" }, `The document could not be shown: ${error.message}`));
+    }
+  }
+
   render() {
     const card = this.cobrowse.card;
     this.element.hidden = !card && !this.pushed.size;
-    this.list.replaceChildren(...this.library.map((doc) => h("li", { dataset: { testid: `doc-${doc.id}`, name: doc.name } },
+    const name = card?.customer?.name || "this customer";
+    setText(this.forCustomerText, `Only for ${name} (erased with them)`);
+    this.forCustomerLabel.hidden = !this.customerId;
+    this.list.replaceChildren(...this.library.map((doc) => h("li", { dataset: { testid: `doc-${doc.id}`, name: doc.name, owner: doc.customer_id ? "customer" : "library" } },
       h("span", { class: "doc-kind" }, doc.kind.toUpperCase()), " ", h("span", { class: "doc-name" }, doc.name), " ",
+      doc.customer_id ? [h("span", { class: "small muted" }, "this customer's"), " "] : null,
       h("button", { type: "button", class: "btn small", disabled: !card, dataset: { testid: "btn-doc-push" }, onclick: () => this.push(doc) }, "Push to customer"))));
     this.pushedList.replaceChildren(...[...this.pushed.entries()].map(([pushId, item]) => {
       const where = item.closed
         ? (item.closed === "agent" ? "Taken back" : "Closed by the customer")
         : item.seen ? `Customer: page ${item.page} of ${item.pages ?? "?"} · ${Math.round(item.zoom * 100)}%` : "Opening on the customer's screen…";
       const live = !item.closed;
-      return h("li", { dataset: { testid: "doc-pushed-item", push: pushId } },
-        h("strong", {}, item.document.name), " ",
+      return h("li", { dataset: { testid: "doc-pushed-item", push: pushId, shown: String(pushId === this.shown) } },
+        h("button", { type: "button", class: "link", title: "Show it here", onclick: () => { this.shown = pushId; this.render(); } }, h("strong", {}, item.document.name)), " ",
         h("span", { class: "muted", dataset: { testid: "doc-remote-page", page: String(item.page), state: item.closed ? "closed" : "open" } }, where), " ",
         live ? [
           h("button", { type: "button", class: "btn small", "aria-label": "Previous page", dataset: { testid: "btn-doc-prev" }, onclick: () => this.turn(pushId, -1) }, "‹"),
@@ -156,5 +240,10 @@ export class DocumentsPanel {
           h("button", { type: "button", class: "btn small", dataset: { testid: "btn-doc-take-back" }, onclick: () => this.takeBack(pushId) }, "Take back"),
         ] : null);
     }));
+    if (this.pushed.get(this.shown)?.closed) {
+      // Taken back or closed: show the last one still open, if any.
+      this.shown = [...this.pushed.entries()].filter(([, item]) => !item.closed).map(([pushId]) => pushId).at(-1) ?? this.shown;
+    }
+    this._renderViewer();
   }
 }

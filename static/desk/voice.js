@@ -4,12 +4,15 @@
 //
 //   new DeskVoice({ socket, root })   // listens to welcome / contact / voice_state itself
 //
-// Test ids: voice-panel (data-state: connecting|active|held|ended|failed),
+// A leg that drops is remade (common/voicelink.js): the panel says
+// "Reconnecting…" meanwhile; a reload re-offers and takes the leg over.
+//
+// Test ids: voice-panel (data-state: connecting|active|held|reconnecting|ended|failed),
 // voice-state, voice-talk-time, voice-meter-agent, voice-meter-customer,
 // voice-meter-extra, voice-supervisor, btn-mute (aria-pressed), btn-hold (aria-pressed), btn-hangup.
 import { h, setText } from "../common/dom.js";
 import { toast } from "../common/toast.js";
-import { VoicePeer } from "../common/voicepeer.js";
+import { VoiceLink } from "../common/voicelink.js";
 
 export class DeskVoice {
   constructor({ socket, root }) {
@@ -17,7 +20,7 @@ export class DeskVoice {
     this.root = root;
     this.iceServers = [];
     this.callbackId = null; // the call we are in (or joining)
-    this.peer = null;
+    this.link = null;
     this.call = null; // last voice_state.call
     this.startedAt = null;
     this.panel = this._build();
@@ -49,8 +52,13 @@ export class DeskVoice {
       this._stop();
       return;
     }
-    if (this.callbackId === contact.callback_id && this.peer) return;
+    if (this.callbackId === contact.callback_id && this.link) return;
     this._start(contact.callback_id, contact.answered_at);
+  }
+
+  /** The current VoicePeer (meters, peak); a new one after each reconnect. */
+  get peer() {
+    return this.link?.peer || null;
   }
 
   async _start(callbackId, answeredAt) {
@@ -58,36 +66,25 @@ export class DeskVoice {
     this.callbackId = callbackId;
     this.startedAt = answeredAt || this.socket.serverNow();
     this.call = null;
-    const peer = new VoicePeer({ iceServers: this.iceServers, onState: (state) => {
-      this._render(state);
-      if (state === "failed") this._retry(callbackId, peer);
-    } });
-    this.peer = peer;
-    this._render("connecting");
+    const link = new VoiceLink({ socket: this.socket, callbackId, iceServers: this.iceServers,
+      onState: () => this._render(), onCall: (call) => this._state(call) });
+    this.link = link;
+    this._render();
     try {
-      await peer.start(async (sdp) => {
-        const ack = await this.socket.send("voice_offer", { callback_id: callbackId, sdp });
-        if (ack.call) this._state(ack.call);
-        return ack.sdp;
-      });
+      await link.start();
     } catch (error) {
-      if (this.peer !== peer) return;
-      this._render("failed");
+      if (this.link !== link) return;
+      link.close();
+      this.failed = true;
+      this._render();
       toast(`Voice: ${error.message}`, { kind: "error", seconds: 8 });
     }
   }
 
-  /** A leg that failed (network change, sleep) is offered again: the server replaces it. */
-  _retry(callbackId, peer) {
-    if (this.peer !== peer || this.call?.state === "ended" || (this.retries = (this.retries || 0) + 1) > 3) return;
-    setTimeout(() => {
-      if (this.peer === peer && this.callbackId === callbackId) this._start(callbackId, this.startedAt);
-    }, 1000 * this.retries);
-  }
-
   _stop() {
-    this.peer?.close();
-    this.peer = null;
+    this.link?.close();
+    this.link = null;
+    this.failed = false;
     this.callbackId = null;
     this.call = null;
     this._render();
@@ -99,8 +96,8 @@ export class DeskVoice {
     this.call = call;
     if (call.started_at && !this.startedAt) this.startedAt = call.started_at;
     if (call.state === "ended") {
-      this.peer?.close();
-      this.peer = null;
+      this.link?.close();
+      this.link = null;
     }
     this._render();
   }
@@ -110,7 +107,7 @@ export class DeskVoice {
     try {
       const ack = await this.socket.send("voice_control", { callback_id: this.callbackId, action });
       if (ack.call) this._state(ack.call);
-      if (action === "mute" || action === "unmute") this.peer?.setMuted(action === "mute");
+      if (action === "mute" || action === "unmute") this.link?.setMuted(action === "mute");
     } catch (error) {
       toast(`Voice: ${error.message}`, { kind: "error", seconds: 8 });
     }
@@ -139,29 +136,30 @@ export class DeskVoice {
       h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton));
   }
 
-  _render(connection) {
+  _render() {
     const panel = this.panel;
     panel.hidden = !this.callbackId;
     if (!this.callbackId) {
       panel.dataset.state = "idle";
       return;
     }
-    const pc = this.peer?.pc?.connectionState;
+    const link = this.link?.state;
     let state = this.call?.state === "ended" ? "ended"
-      : connection === "failed" || pc === "failed" ? "failed"
-      : pc !== "connected" ? "connecting"
+      : this.failed || link === "failed" ? "failed"
+      : link === "reconnecting" ? "reconnecting"
+      : link !== "connected" ? "connecting"
       : this.call?.held ? "held" : "active";
     panel.dataset.state = state;
     const muted = (this.call?.muted || []).includes("agent");
     setText(this.stateText, { connecting: "Connecting voice…", active: muted ? "On a call (muted)" : "On a call",
-      held: "On hold", ended: "Call ended", failed: "Voice failed" }[state] + (this.call?.recording && state !== "ended" ? " · recording" : ""));
+      held: "On hold", reconnecting: "Your connection dropped: reconnecting…", ended: "Call ended", failed: "Voice failed" }[state] + (this.call?.recording && state !== "ended" ? " · recording" : ""));
     this.muteButton.setAttribute("aria-pressed", String(muted));
     setText(this.muteButton, muted ? "Unmute" : "Mute");
     this.holdButton.setAttribute("aria-pressed", String(!!this.call?.held));
     setText(this.holdButton, this.call?.held ? "Resume" : "Hold");
     const supervisor = this.call?.supervisor;
     const customerLeg = this.call?.legs?.customer;
-    if (state === "active" && ["failed", "disconnected", "closed"].includes(customerLeg)) {
+    if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(customerLeg)) {
       setText(this.stateText, "The customer's connection dropped: waiting for them to reconnect…");
     }
     setText(this.supervisorLine, supervisor ? { listen: "A supervisor is listening", whisper: "Your supervisor is coaching you", barge: "Your supervisor joined the call" }[supervisor] : "");
@@ -179,6 +177,6 @@ export class DeskVoice {
       const level = this.peer ? Math.min(1, this.peer.level(which) * 3) : 0;
       this.meters[which].querySelector("meter").value = level;
     }
-    if (this.peer?.pc && this.panel.dataset.state === "connecting") this._render();
+    if (this.link && this.panel.dataset.state === "connecting") this._render();
   }
 }

@@ -1,6 +1,6 @@
 // The demo shop's little script: a cart in localStorage, the cart and
-// checkout pages, and telling the otodesk widget what is in the cart so the
-// agent sees it (otodesk.setContext).
+// checkout pages, telling the otodesk widget what is in the cart so the
+// agent sees it (otodesk.setContext), and who is signed in (otodesk.identify).
 import { h, replace } from "../common/dom.js";
 import { money } from "../common/format.js";
 
@@ -175,5 +175,19 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// -- a signed-in customer -------------------------------------------------------
+
+/** Tell the widget who is signed in, with the HMAC the shop's server computed (base.html). */
+function identifySignedIn() {
+  const data = document.getElementById("nova-identify");
+  if (!data) return;
+  try {
+    otodesk("identify", JSON.parse(data.textContent));
+  } catch (error) {
+    console.warn("nova: could not read the signed-in customer", error);
+  }
+}
+
 cartChanged();
 setUpCheckout();
+identifySignedIn();

@@ -6,13 +6,18 @@
 // slot 0 plays the customer, slot 1 the agent; the supervisor's microphone is
 // heard only in whisper (by the agent) and barge (by both).
 //
+// Each leg's quality twice: as the server's aiortc sees it, and as the browser
+// itself reports it (getStats: RTT, jitter, loss, concealed audio).
+//
 // Test ids: voice-calls, voice-call-<callback_id> (data-state, data-mode) with
 // call-customer, call-state, call-mode, call-quality, call-quality-<role>
-// (data-warn="true" when the leg degrades), btn-listen, btn-whisper, btn-barge, btn-leave.
+// (data-warn="true" when the leg degrades or is reconnecting), call-browser-<role>
+// (the browser's report), btn-listen, btn-whisper, btn-barge, btn-leave.
 import { h, setText } from "../common/dom.js";
-import { VoicePeer } from "../common/voicepeer.js";
+import { VoiceLink } from "../common/voicelink.js";
 
-const WARN = { rtt_ms: 300, jitter_ms: 30, loss: 0.05 }; // a leg beyond any of these is degraded
+// A leg beyond any of these is degraded; concealed_ms is per browser report (4 s): 5 % of it.
+const WARN = { rtt_ms: 300, jitter_ms: 30, loss: 0.05, concealed_ms: 200 };
 
 export class CallMonitor {
   constructor({ socket, root }) {
@@ -23,7 +28,7 @@ export class CallMonitor {
     this.ended = new Set(); // calls seen ending: a late quality report must not bring them back
     this.rows = new Map();
     this.joined = null; // callback_id we are on
-    this.peer = null;
+    this.link = null;
     this.mode = null;
     this.list = h("div", { class: "voice-call-list" }, h("p", { class: "muted empty" }, "No calls in progress."));
     this.section = h("section", { class: "card voice-calls", "aria-labelledby": "calls-title", dataset: { testid: "voice-calls" } },
@@ -63,6 +68,11 @@ export class CallMonitor {
     window.otodeskMonitor = this; // for the browser tests and the console
   }
 
+  /** The current VoicePeer of the call we are on (a new one after a reconnect). */
+  get peer() {
+    return this.link?.peer || null;
+  }
+
   async act(callbackId, mode) {
     try {
       if (mode === "leave") {
@@ -70,22 +80,21 @@ export class CallMonitor {
         await this.socket.send("voice_control", { callback_id: callbackId, action: "leave" });
         return;
       }
-      if (this.joined === callbackId && this.peer) {
+      if (this.joined === callbackId && this.link) {
         await this.socket.send("voice_control", { callback_id: callbackId, action: mode });
         this.mode = mode;
+        this.link.mode = mode; // a reconnect joins in the current mode
         this._render();
         return;
       }
       if (this.joined) await this.act(this.joined, "leave");
       this.joined = callbackId;
       this.mode = mode;
-      const peer = new VoicePeer({ iceServers: this.iceServers, onState: () => this._render() });
-      this.peer = peer;
+      const link = new VoiceLink({ socket: this.socket, callbackId, iceServers: this.iceServers, mode,
+        onState: () => this._render() });
+      this.link = link;
       this._render();
-      await peer.start(async (sdp) => {
-        const ack = await this.socket.send("voice_offer", { callback_id: callbackId, sdp, mode });
-        return ack.sdp;
-      });
+      await link.start();
     } catch (error) {
       this._leaveLocally();
       this.error = `${error.message}`;
@@ -94,8 +103,8 @@ export class CallMonitor {
   }
 
   _leaveLocally() {
-    this.peer?.close();
-    this.peer = null;
+    this.link?.close();
+    this.link = null;
     this.joined = null;
     this.mode = null;
   }
@@ -122,7 +131,7 @@ export class CallMonitor {
       row.element.dataset.mode = mine ? this.mode : "";
       setText(row.customer, `${call.customer_name || "Customer"} · ${call.agent_name || "agent"}${call.queue ? ` · ${call.queue}` : ""}`);
       setText(row.state, call.held ? "on hold" : call.state);
-      const connection = this.peer?.pc?.connectionState;
+      const connection = this.link?.state;
       setText(row.mode, mine ? `you: ${this.mode}${connection && connection !== "connected" ? ` (${connection})` : ""}` : call.supervisor ? `supervised (${call.supervisor})` : "");
       for (const [mode, button] of Object.entries(row.buttons)) {
         button.setAttribute("aria-pressed", String(mine && this.mode === mode));
@@ -130,9 +139,16 @@ export class CallMonitor {
       }
       const legs = this.quality.get(id) || [];
       row.quality.replaceChildren(...legs.map((leg) => {
-        const warn = (leg.rtt_ms ?? 0) > WARN.rtt_ms || (leg.jitter_ms ?? 0) > WARN.jitter_ms || (leg.loss ?? 0) > WARN.loss || (leg.loss_out ?? 0) > WARN.loss;
-        return h("span", { class: `leg ${warn ? "warn" : ""}`, title: warn ? "This leg is degraded" : "", dataset: { testid: `call-quality-${leg.role}`, warn: String(warn) } },
-          `${leg.role}: RTT ${fmt(leg.rtt_ms, " ms")} · jitter ${fmt(leg.jitter_ms, " ms")} · loss ${leg.loss == null ? "–" : `${(leg.loss * 100).toFixed(1)}%`}`);
+        const b = leg.browser || {};
+        const over = (key, value) => (value ?? 0) > WARN[key];
+        const warn = leg.state === "reconnecting" || over("rtt_ms", leg.rtt_ms) || over("jitter_ms", leg.jitter_ms) || over("loss", leg.loss)
+          || over("loss", leg.loss_out) || over("rtt_ms", b.rtt_ms) || over("jitter_ms", b.jitter_ms) || over("loss", b.loss)
+          || over("concealed_ms", b.concealed_ms);
+        const title = leg.state === "reconnecting" ? "This leg dropped: reconnecting" : warn ? "This leg is degraded" : "";
+        return h("span", { class: `leg ${warn ? "warn" : ""}`, title, dataset: { testid: `call-quality-${leg.role}`, warn: String(warn) } },
+          `${leg.role}${leg.state === "reconnecting" ? " (reconnecting)" : ""}: RTT ${fmt(leg.rtt_ms, " ms")} · jitter ${fmt(leg.jitter_ms, " ms")} · loss ${pct(leg.loss)}`,
+          h("span", { class: "leg-browser muted", dataset: { testid: `call-browser-${leg.role}` } },
+            Object.keys(b).length ? ` · browser: RTT ${fmt(b.rtt_ms, " ms")} · jitter ${fmt(b.jitter_ms, " ms")} · loss ${pct(b.loss)} · concealed ${fmt(b.concealed_ms, " ms")}` : ""));
       }));
     }
   }
@@ -152,6 +168,10 @@ export class CallMonitor {
       h("div", { class: "call-actions" }, ...Object.values(row.buttons)));
     return row;
   }
+}
+
+function pct(value) {
+  return value == null ? "–" : `${(value * 100).toFixed(1)}%`;
 }
 
 function fmt(value, unit) {

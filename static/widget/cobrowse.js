@@ -13,6 +13,8 @@
 // - the agent's pointer is drawn as a labelled cursor on the element it points at.
 import { h, setText } from "../common/dom.js";
 import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskInput, maskText } from "./privacy.js";
+import { scan as scanUnmirrored } from "./unmirrored.js";
+import { Control } from "./control.js";
 
 const TOKEN_KEY = "otodesk.cobrowse";
 const BATCH_MS = 100;
@@ -104,6 +106,7 @@ class Cobrowse {
     this.viewers = new Set();
     this.options = window.otodesk?.cobrowseOptions || {};
     this._build();
+    this.control = new Control(this); // "go to this page" and remote control
     socket.on("cobrowse_ended", (message) => this._ended(message));
     socket.on("cobrowse_snapshot", () => this._snapshot());
     socket.on("cobrowse_pointer", (message) => this._pointer(message));
@@ -268,6 +271,7 @@ class Cobrowse {
     this.buffer = [];
     this.share = null;
     this.viewers.clear();
+    this.control?.end();
     store(null);
     this._renderBanner();
   }
@@ -304,7 +308,12 @@ class Cobrowse {
       sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 },
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true, headMetaSocial: true, headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true },
     });
+    // A frame that finished loading may now be cross-origin: look again.
+    const onLoad = (event) => event.target?.localName === "iframe" && this._reportUnmirrored();
+    document.addEventListener("load", onLoad, true);
     this.stopRecording = () => {
+      document.removeEventListener("load", onLoad, true);
+      clearTimeout(this._unmirroredTimer);
       try {
         stop?.();
       } catch {
@@ -318,6 +327,25 @@ class Cobrowse {
     this.buffer.push(event);
     if (event.type === 2) this._flush(); // a full snapshot goes at once
     else if (!this.timer) this.timer = setTimeout(() => this._flush(), BATCH_MS);
+    if (event.type === 2) this._reportUnmirrored({ always: true }); // new node ids, maybe a new viewer
+    else if (event.type === 3 && event.data?.source === 0) this._reportUnmirrored();
+  }
+
+  /** Tell the agent what this page has that the mirror can't show (after the events before it). */
+  _reportUnmirrored({ always = false } = {}) {
+    this._unmirroredAlways ||= always;
+    clearTimeout(this._unmirroredTimer);
+    this._unmirroredTimer = setTimeout(() => {
+      if (!this.share || !this.stopRecording) return;
+      const skip = ["[data-otodesk]", BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", ");
+      const found = scanUnmirrored(this.recorder?.mirror, skip);
+      const text = JSON.stringify(found);
+      if (text === this._unmirrored && !this._unmirroredAlways) return;
+      this._unmirrored = text;
+      this._unmirroredAlways = false;
+      this._flush();
+      this.socket.notify("cobrowse_unmirrored", found);
+    }, always ? 0 : 300);
   }
 
   _flush() {

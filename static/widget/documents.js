@@ -6,9 +6,25 @@
 // applied from the agent) is reported back with `doc_page`, so both sides see
 // which page the customer is on. The customer can download or close; the agent
 // can take a document back (`doc_closed`). Several documents: one tab each.
+// The overlay says which page the agent is on (the desk shows the customer's page,
+// so it follows every turn made here; the agent's own turns arrive as `doc_page`).
+//
+// Open documents survive page loads: each is kept in sessionStorage with the
+// signed token of its `doc_open`; the next page sends `doc_resume` and shows it
+// again at the same page and zoom (widget.js loads this module when it finds them).
 import { h, setText } from "../common/dom.js";
 
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
+const STORE_KEY = "otodesk.documents";
+
+function restore() {
+  try {
+    const items = JSON.parse(sessionStorage.getItem(STORE_KEY) || "[]");
+    return Array.isArray(items) ? items : [];
+  } catch {
+    return [];
+  }
+}
 
 let pdfjs = null;
 function loadPdfjs(base) {
@@ -48,11 +64,50 @@ class Documents {
   constructor(socket, base) {
     this.socket = socket;
     this.base = base;
-    this.open = new Map(); // push_id -> {document, page, pages, zoom, pdf, from}
+    this.open = new Map(); // push_id -> {document, page, pages, zoom, pdf, from, agentPage, token}
     this.current = null;
+    this.waiting = restore(); // documents of the previous page, re-opened once the socket is ready
     this._build();
     socket.on("doc_page", (message) => this._remotePage(message));
     socket.on("doc_closed", (message) => this._remove(message.push_id));
+    const resume = () => this._resume();
+    socket.on("welcome", resume);
+    socket.on("resumed", resume);
+    if (socket.ready) resume();
+  }
+
+  async _resume() {
+    const items = this.waiting;
+    this.waiting = [];
+    let first = null;
+    for (const item of items) {
+      if (!item?.push_id || !item.token || this.open.has(item.push_id)) continue;
+      try {
+        const ack = await this.socket.send("doc_resume", { token: item.token, page: item.page || 1, zoom: item.zoom || 1, pages: item.pages || null });
+        const url = new URL(ack.url, this.base).toString();
+        this.open.set(item.push_id, { ...item, document: { ...item.document, url }, pdf: null });
+        first ??= item.push_id;
+      } catch (error) {
+        console.warn("otodesk: a document could not be re-opened", error);
+      }
+    }
+    this._persist();
+    const current = items.find((item) => item?.current && this.open.has(item.push_id))?.push_id || first;
+    if (current) await this._show(current, { report: false }); // the server told the desk already
+  }
+
+  /** What the next page needs to re-open the documents (no pixels, no pdf.js state). */
+  _persist() {
+    const items = [...this.open.entries()].map(([pushId, item]) => ({
+      push_id: pushId, token: item.token, document: item.document, page: item.page, pages: item.pages,
+      zoom: item.zoom, from: item.from, agentPage: item.agentPage, current: pushId === this.current,
+    }));
+    try {
+      if (items.length) sessionStorage.setItem(STORE_KEY, JSON.stringify(items));
+      else sessionStorage.removeItem(STORE_KEY);
+    } catch {
+      /* without storage a document closes with the page */
+    }
   }
 
   _build() {
@@ -66,6 +121,7 @@ class Documents {
     this.download = h("a", { class: "button", dataset: { testid: "otodesk-doc-download" }, download: "" }, "Download");
     this.tabs = h("div", { class: "tabs", role: "tablist" });
     this.pageText = h("span", { class: "page", dataset: { testid: "otodesk-doc-page" }, "aria-live": "polite" });
+    this.agentPage = h("span", { class: "from", dataset: { testid: "otodesk-doc-agent-page" } });
     this.zoomText = h("span", { dataset: { testid: "otodesk-doc-zoom" } });
     this.prev = h("button", { type: "button", "aria-label": "Previous page", dataset: { testid: "otodesk-doc-prev" }, onclick: () => this._turn(-1) }, "‹");
     this.next = h("button", { type: "button", "aria-label": "Next page", dataset: { testid: "otodesk-doc-next" }, onclick: () => this._turn(1) }, "›");
@@ -84,7 +140,8 @@ class Documents {
     h("div", { class: "controls" }, this.prev, this.pageText, this.next,
       h("button", { type: "button", "aria-label": "Zoom out", dataset: { testid: "otodesk-doc-zoom-out" }, onclick: () => this._zoom(-1) }, "−"),
       this.zoomText,
-      h("button", { type: "button", "aria-label": "Zoom in", dataset: { testid: "otodesk-doc-zoom-in" }, onclick: () => this._zoom(1) }, "+")),
+      h("button", { type: "button", "aria-label": "Zoom in", dataset: { testid: "otodesk-doc-zoom-in" }, onclick: () => this._zoom(1) }, "+"),
+      this.agentPage),
     this.body);
     this.root.append(style, this.overlay);
     document.body.append(this.host);
@@ -94,11 +151,11 @@ class Documents {
   receive(message) {
     if (message.type !== "doc_open" || !message.document) return;
     const url = new URL(message.document.url, this.base).toString();
-    this.open.set(message.push_id, { document: { ...message.document, url }, page: 1, pages: null, zoom: 1, pdf: null, from: message.agent_name || "" });
+    this.open.set(message.push_id, { document: { ...message.document, url }, page: 1, pages: null, zoom: 1, pdf: null, from: message.agent_name || "", agentPage: 1, token: message.token || null });
     this._show(message.push_id);
   }
 
-  async _show(pushId) {
+  async _show(pushId, { report = true } = {}) {
     const item = this.open.get(pushId);
     if (!item) return;
     this.current = pushId;
@@ -107,7 +164,7 @@ class Documents {
     setText(this.from, item.from ? `from ${item.from}` : "");
     this.download.href = `${item.document.url}&download=1`;
     this._renderTabs();
-    await this._render({ report: true });
+    await this._render({ report });
   }
 
   _renderTabs() {
@@ -151,6 +208,9 @@ class Documents {
     setText(this.zoomText, `${Math.round(item.zoom * 100)}%`);
     this.prev.disabled = item.page <= 1;
     this.next.disabled = item.pages !== null && item.page >= item.pages;
+    this.agentPage.dataset.page = String(item.agentPage || "");
+    setText(this.agentPage, item.agentPage ? `· ${item.from || "Your agent"} is on page ${item.agentPage}` : "");
+    this._persist();
     if (report) this._report(item);
   }
 
@@ -164,6 +224,7 @@ class Documents {
     const page = Math.max(1, Math.min(item.pages || 1, item.page + step));
     if (page === item.page) return;
     item.page = page;
+    item.agentPage = page; // the desk shows the page the customer is on
     this._render({ report: true });
   }
 
@@ -183,6 +244,7 @@ class Documents {
     if (!item) return;
     item.page = Math.max(1, Math.min(item.pages || message.page, message.page));
     item.zoom = message.zoom || item.zoom;
+    if (message.by === "agent") item.agentPage = item.page;
     if (this.current !== message.push_id) this._show(message.push_id);
     else this._render({ report: true });
   }
@@ -207,6 +269,7 @@ class Documents {
         this.body.replaceChildren();
       }
     } else this._renderTabs();
+    this._persist();
   }
 }
 

@@ -6,10 +6,10 @@
 //   controller.update(callback);   // every CallbackStatus
 //
 // Test ids (in the widget's shadow root): otodesk-voice (data-state
-// connecting|active|held|ended|failed), otodesk-voice-state, otodesk-mute
+// connecting|active|held|reconnecting|ended|failed), otodesk-voice-state, otodesk-mute
 // (aria-pressed), otodesk-hangup. `otodesk.voice` is the controller (peak(), level()).
 import { h, setText } from "../common/dom.js";
-import { VoicePeer } from "../common/voicepeer.js";
+import { VoiceLink } from "../common/voicelink.js";
 
 const css = `
 .voice { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .75rem 0; }
@@ -29,7 +29,7 @@ class WidgetVoice {
     this.socket = socket;
     this.iceServers = iceServers;
     this.callbackId = null;
-    this.peer = null;
+    this.link = null; // common/voicelink.js: the leg, remade when the network drops it
     this.call = null;
     this.muted = false;
     const style = document.createElement("style");
@@ -60,8 +60,12 @@ class WidgetVoice {
   update(callback) {
     const live = callback && callback.channel === "browser" && callback.state === "connected";
     if (!live) return this._stop();
-    if (this.callbackId === callback.id && this.peer) return;
+    if (this.callbackId === callback.id && this.link) return;
     this._start(callback.id);
+  }
+
+  get peer() {
+    return this.link?.peer || null;
   }
 
   peak(slot) {
@@ -75,31 +79,24 @@ class WidgetVoice {
   async _start(callbackId) {
     this._stop();
     this.callbackId = callbackId;
-    const peer = new VoicePeer({ iceServers: this.iceServers, onState: (connection) => {
-      this._render();
-      // A leg that failed (network change) is offered again: the server replaces it.
-      if (connection === "failed" && this.call?.state !== "ended" && (this.retries = (this.retries || 0) + 1) <= 3) {
-        setTimeout(() => { if (this.peer === peer) this._start(callbackId); }, 1000 * this.retries);
-      }
-    } });
-    peer.setMuted(this.muted);
-    this.peer = peer;
+    const link = new VoiceLink({ socket: this.socket, callbackId, iceServers: this.iceServers, muted: this.muted,
+      onState: () => this._render(), onCall: (call) => this._state(call) });
+    this.link = link;
     this._render();
     try {
-      await peer.start(async (sdp) => {
-        const ack = await this.socket.send("voice_offer", { callback_id: callbackId, sdp });
-        if (ack.call) this._state(ack.call);
-        return ack.sdp;
-      });
+      await link.start();
     } catch (error) {
-      if (this.peer === peer) this.failed = error.message || "failed";
+      if (this.link === link) {
+        link.close();
+        this.failed = error.message || "failed";
+      }
     }
     this._render();
   }
 
   _stop() {
-    this.peer?.close();
-    this.peer = null;
+    this.link?.close();
+    this.link = null;
     this.callbackId = null;
     this.call = null;
     this.failed = null;
@@ -110,8 +107,8 @@ class WidgetVoice {
     if (!call || call.callback_id !== this.callbackId) return;
     this.call = call;
     if (call.state === "ended") {
-      this.peer?.close();
-      this.peer = null;
+      this.link?.close();
+      this.link = null;
     }
     this._render();
   }
@@ -119,7 +116,7 @@ class WidgetVoice {
   async _mute(muted) {
     if (!this.callbackId) return;
     this.muted = muted;
-    this.peer?.setMuted(muted);
+    this.link?.setMuted(muted);
     this._render();
     try {
       await this.socket.send("voice_control", { callback_id: this.callbackId, action: muted ? "mute" : "unmute" });
@@ -142,8 +139,8 @@ class WidgetVoice {
   async _hangup() {
     if (!this.callbackId) return;
     const callbackId = this.callbackId;
-    this.peer?.close();
-    this.peer = null;
+    this.link?.close();
+    this.link = null;
     this.call = { ...(this.call || {}), state: "ended" };
     this._render();
     await this.socket.send("voice_control", { callback_id: callbackId, action: "hangup" }).catch(() => {});
@@ -152,22 +149,24 @@ class WidgetVoice {
   _render() {
     this.element.hidden = !this.callbackId;
     if (!this.callbackId) return;
-    const pc = this.peer?.pc?.connectionState;
+    const link = this.link?.state;
     const state = this.call?.state === "ended" ? "ended"
-      : this.failed || pc === "failed" ? "failed"
-      : pc !== "connected" ? "connecting"
+      : this.failed || link === "failed" ? "failed"
+      : link === "reconnecting" ? "reconnecting"
+      : link !== "connected" ? "connecting"
       : this.call?.held ? "held" : "active";
     this.element.dataset.state = state;
     setText(this.stateLine, {
       connecting: "Connecting the call…",
       active: this.muted ? "On a call · you are muted" : "On a call",
       held: "On hold: please wait",
+      reconnecting: "Your connection dropped: reconnecting…",
       ended: "Call ended",
       failed: `The call could not connect${this.failed ? `: ${this.failed}` : ""}`,
     }[state] + (this.call?.recording && state !== "ended" ? " · this call is recorded" : "")
       // Policy: the customer is told when a supervisor speaks to them (barge), not of listening or coaching.
       + (this.call?.supervisor === "barge" && state !== "ended" ? " · a supervisor joined" : ""));
-    if (state === "active" && ["failed", "disconnected", "closed"].includes(this.call?.legs?.agent)) {
+    if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(this.call?.legs?.agent)) {
       setText(this.stateLine, "The agent's connection dropped: please hold on…");
     }
     this.consent.hidden = !(this.call?.consent === "asked" && state !== "ended");

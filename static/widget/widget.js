@@ -9,7 +9,7 @@
 //   otodesk.callMe({name, queue, topic, message, channel, phone, scheduledAt})
 //       -> Promise<{callback_id}>; rejects with {code, message}
 //   otodesk.cancel()                            cancel the current request
-//   otodesk.identify({name, email, phone, userId, userHash})
+//   otodesk.identify({name, email, phone, userId, userHash})   (or {id, ..., hmac})
 //       with userId + userHash (the site's HMAC) the visitor is linked to that customer
 //       and gets "My data" (view, correct, download, erase: mydata.js)
 //   otodesk.myData()                            open "My data" (identified customers only)
@@ -332,7 +332,7 @@ function open(options = {}) {
 
 function identify(details = {}) {
   const fields = {};
-  for (const [from, to] of [["name", "name"], ["email", "email"], ["phone", "phone"], ["userId", "user_id"], ["user_id", "user_id"], ["userHash", "user_hash"], ["user_hash", "user_hash"]]) {
+  for (const [from, to] of [["name", "name"], ["email", "email"], ["phone", "phone"], ["userId", "user_id"], ["user_id", "user_id"], ["id", "user_id"], ["userHash", "user_hash"], ["user_hash", "user_hash"], ["hmac", "user_hash"]]) {
     if (details[from] !== undefined && details[from] !== null) fields[to] = String(details[from]).slice(0, 200);
   }
   Object.assign(state.identity, { name: fields.name ?? state.identity.name, phone: fields.phone ?? state.identity.phone });
@@ -418,10 +418,13 @@ if (stored("sessionStorage", "otodesk.cobrowse")) loadCobrowse();
 
 // Documents an agent pushes (documents.js, fetched on the first one).
 let documents = null;
-socket.on("doc_open", (message) => {
+function loadDocuments() {
   documents ??= import("./documents.js").then((module) => module.start(socket, { base }));
-  documents.then((controller) => controller.receive(message));
-});
+  return documents;
+}
+socket.on("doc_open", (message) => loadDocuments().then((controller) => controller.receive(message)));
+// A pushed document stays open across page loads: documents.js re-opens it on this page.
+if (stored("sessionStorage", "otodesk.documents")) loadDocuments();
 
 // -- voice: voice.js is fetched only when a "talk in the browser" callback is connected --
 

@@ -95,8 +95,12 @@ def test_returning_customer_history_note_and_store_visit(browser, server):
     expect(previous).to_contain_text("Prefers calls in the evening")
     expect(previous).to_contain_text("Explained the sizes")
     expect(alice.get_by_test_id("offer-trail")).to_contain_text(product_title)
+    expect(alice.get_by_test_id("offer-tier")).to_have_text("Standard")
     alice.get_by_test_id("btn-accept").click()
     expect(alice.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected")
+    # Connected, the same summary stays in view.
+    expect(alice.get_by_test_id("contact-tier")).to_have_text("Standard")
+    expect(alice.get_by_test_id("contact-previous")).to_contain_text("Prefers calls in the evening")
 
     # From the call, the full record opens in a tab; she logs an in-store visit.
     with alice.context.expect_page() as opened:
@@ -110,8 +114,18 @@ def test_returning_customer_history_note_and_store_visit(browser, server):
     expect(page.get_by_test_id("timeline-event").first).to_contain_text("Main Street store")
     page.get_by_test_id("timeline-filter").select_option("store_visit")
     expect(page.get_by_test_id("timeline-event")).to_have_count(1)
+    # By channel: the in-store visit is the one contact "in the store"; the web has her pages.
+    page.get_by_test_id("timeline-filter").select_option("")
+    page.get_by_test_id("timeline-channel").select_option("store")
+    expect(page.get_by_test_id("timeline-event")).to_have_count(1)
+    expect(page.get_by_test_id("timeline-event")).to_have_attribute("data-kind", "store_visit")
+    page.get_by_test_id("timeline-channel").select_option("web")
+    expect(page.get_by_test_id("timeline-event").first).to_have_attribute("data-channel", "web")
+    expect(page.get_by_test_id("timeline")).to_contain_text(product_title)
+    expect(page.get_by_test_id("timeline")).not_to_contain_text("Main Street store")
     alice.get_by_test_id("btn-end").click()
-    alice.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    alice.get_by_test_id("wrapup-disposition").select_option("Follow-up needed")
+    alice.get_by_test_id("wrapup-note").fill("Bring the receipt next time")
     alice.get_by_test_id("btn-wrapup").click()
     expect(alice.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
     go_away(alice)
@@ -122,6 +136,8 @@ def test_returning_customer_history_note_and_store_visit(browser, server):
     go_available(bob)
     call_me(shopper, "Third time")
     expect(bob.get_by_test_id("offer-previous")).to_contain_text("Main Street store", timeout=5000)
+    # What is still open comes first: Alice's follow-up.
+    expect(bob.get_by_test_id("offer-previous").get_by_test_id("open-issues")).to_contain_text("Bring the receipt")
     answer_and_wrap_up(bob, shopper, "Third call")
     go_away(bob)
     for page in (bob, carol, alice, shopper):
@@ -162,4 +178,66 @@ def test_identified_customer_views_corrects_downloads_and_erases_their_data(brow
     admin.get_by_test_id("btn-search").click()
     expect(admin.get_by_test_id("no-results")).to_be_visible()
     for page in (admin, shopper):
+        page.context.close()
+
+
+def test_demo_shop_sign_in_links_a_returning_customers_visits_and_opens_my_data(browser, server):
+    # Two browsers of one person (say a laptop, then a phone): each browses anonymously, then
+    # signs in to the demo shop as Mei Chen; the shop's server computes the HMAC.
+    titles = []
+    shoppers = []
+    for slug in ("aurora-laptop-14", "nimbus-headphones"):
+        shopper = browser.new_context().new_page()
+        shoppers.append(shopper)
+        shopper.goto(f"{server.base_url}/product/{slug}")
+        titles.append(shopper.locator("h1").first.inner_text())
+        shopper.wait_for_function("window.otodesk && window.otodesk.loaded")
+        expect(shopper.locator(f"{W} [data-testid=mydata-open]")).to_have_count(0)  # anonymous
+        shopper.get_by_test_id("account-link").click()
+        shopper.get_by_test_id("sign-in-nova-mei").click()
+        expect(shopper.get_by_test_id("account-name")).to_have_text("Mei Chen")
+        expect(shopper.get_by_test_id("account-link")).to_have_text("Mei Chen")
+        # The widget trusted the shop's HMAC: "My data" shows her own record.
+        my_data = shopper.locator(f"{W} [data-testid=mydata-open]")
+        expect(my_data).to_be_visible(timeout=5000)
+        my_data.click()
+        panel = shopper.locator(f"{W} [data-testid=mydata]")
+        expect(panel.get_by_test_id("mydata-name")).to_have_value("Mei Chen")
+        expect(panel.get_by_test_id("mydata-email")).to_have_value("mei.chen@example.com")
+
+    # An agent finds one Mei Chen, whose timeline holds both browsers' pages and her seeded past.
+    carol = login(browser, server, "carol")
+    carol.goto(f"{server.base_url}/desk/customers")
+    # Found by phone in any format, e-mail in any case, the shop's id, or name.
+    for query in ("(202) 555-0143", "+1 202-555-0143", "MEI.CHEN@example.com", "nova-mei"):
+        carol.get_by_test_id("customer-search").fill(query)
+        carol.get_by_test_id("btn-search").click()
+        expect(carol.get_by_test_id("customer-result")).to_have_count(1)
+        expect(carol.get_by_test_id("customer-result")).to_contain_text("Mei Chen")
+        carol.get_by_test_id("customer-search").fill("nobody-at-all")
+        carol.get_by_test_id("btn-search").click()
+        expect(carol.get_by_test_id("no-results")).to_be_visible()
+    carol.get_by_test_id("customer-search").fill("Mei Chen")
+    carol.get_by_test_id("btn-search").click()
+    expect(carol.get_by_test_id("customer-result")).to_have_count(1)
+    carol.get_by_test_id("customer-result").click()
+    expect(carol.get_by_test_id("customer-name")).to_have_text("Mei Chen")
+    expect(carol.get_by_test_id("customer-tier")).to_have_text("gold")
+    identities = carol.get_by_test_id("customer-identities")
+    expect(identities).to_contain_text("nova-mei")
+    # Her seeded browser and the two new ones, on one record.
+    expect(identities.locator("li", has_text=re.compile(r"^Visitor: "))).to_have_count(3)
+    carol.get_by_test_id("timeline-filter").select_option("page_view")
+    timeline = carol.get_by_test_id("timeline")
+    for title in titles:
+        expect(timeline).to_contain_text(title)
+
+    # Signing out stops vouching: after a reload the widget shows no "My data".
+    shopper = shoppers[0]
+    shopper.get_by_test_id("sign-out").click()
+    expect(shopper.get_by_test_id("account-link")).to_have_text("Sign in")
+    shopper.wait_for_function("window.otodesk && window.otodesk.loaded")
+    shopper.wait_for_timeout(500)
+    expect(shopper.locator(f"{W} [data-testid=mydata-open]")).to_have_count(0)
+    for page in (carol, *shoppers):
         page.context.close()

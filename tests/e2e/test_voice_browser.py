@@ -27,7 +27,7 @@ from signaling.voice.recorder import read_audio
 from signaling.voice.tones import HOLD_TONE_HZ
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.server import ServerProcess
-from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
+from tests.voice.netns import SERVER_ADDRESS, cut, network_namespace, require_netns, side_namespace
 
 W = "otodesk-widget"
 CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ = 440, 880, 1500
@@ -47,7 +47,11 @@ def write_tone(path, hz: int, seconds: float = 2.0, rate: int = 48000) -> str:
 
 @pytest.fixture(scope="module")
 def voice(tmp_path_factory):
-    """(server, {"customer": browser, "agent": browser, "supervisor": browser}) inside a namespace."""
+    """(server, {"customer": browser, "agent": browser, "supervisor": browser, "far": browser}) inside a namespace.
+
+    "far" is a second customer browser (also 440 Hz) in a side namespace of its
+    own, whose network the test can cut (``browsers["cut"](True)``).
+    """
     require_netns()
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
@@ -56,7 +60,10 @@ def voice(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     tmp = tmp_path_factory.mktemp("voice")
-    with network_namespace():
+    with network_namespace() as namespace, side_namespace(namespace) as side:
+        far_chromium = tmp / "chromium-far.sh"
+        far_chromium.write_text(f"#!/bin/sh\nexec ip netns exec {side} {CHROMIUM} \"$@\"\n")
+        far_chromium.chmod(0o755)
         server = ServerProcess(tmp / "var", env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_OFFER_TIMEOUT": "20",
                                                   "OTODESK_VOICE_RECORDING": "sales,support:consent"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
@@ -65,18 +72,20 @@ def voice(tmp_path_factory):
             with sync_playwright() as playwright:
                 browsers = {}
                 try:
-                    for role, hz in (("customer", CUSTOMER_HZ), ("agent", AGENT_HZ), ("supervisor", SUPERVISOR_HZ)):
+                    for role, hz in (("customer", CUSTOMER_HZ), ("agent", AGENT_HZ), ("supervisor", SUPERVISOR_HZ),
+                                     ("far", CUSTOMER_HZ)):
                         tone = write_tone(tmp / f"{role}.wav", hz)
                         browsers[role] = playwright.chromium.launch(
-                            executable_path=CHROMIUM, headless=True,
+                            executable_path=str(far_chromium) if role == "far" else CHROMIUM, headless=True,
                             ignore_default_args=["--mute-audio"],
                             args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
                                   "--use-fake-device-for-media-stream",
                                   f"--use-file-for-fake-audio-capture={tone}",
                                   "--autoplay-policy=no-user-gesture-required",
                                   f"--unsafely-treat-insecure-origin-as-secure={server.base_url}"])
-                    yield server, browsers
+                    yield server, {**browsers, "cut": lambda down: cut(namespace, side, down)}
                 finally:
+                    cut(namespace, side, False)
                     for browser in browsers.values():
                         browser.close()
         finally:
@@ -119,12 +128,12 @@ WIDGET = "window.otodesk && window.otodesk.voice ? window.otodesk.voice.peak({sl
 WALL = "window.otodeskMonitor && window.otodeskMonitor.peer ? window.otodeskMonitor.peer.peak({slot}) : null"
 
 
-def start_call(server, browsers, *, name: str, queue: str = "sales"):
+def start_call(server, browsers, *, name: str, queue: str = "sales", customer_browser: str = "customer"):
     agent = login(browsers["agent"], server, "alice")
     agent.get_by_test_id("btn-available").click()
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
 
-    customer = browsers["customer"].new_context().new_page()
+    customer = browsers[customer_browser].new_context().new_page()
     customer.goto(f"{server.base_url}/")
     customer.locator(f"{W} [data-testid=otodesk-launcher]").click()
     form = customer.locator(f"{W} [data-testid=otodesk-form]")
@@ -156,9 +165,12 @@ def test_customer_and_agent_talk_mute_hold_and_hang_up(voice):
     assert agent.get_by_test_id("voice-meter-customer").evaluate("m => m.value") > 0.01
     assert agent.get_by_test_id("voice-meter-agent").evaluate("m => m.value") > 0.01
 
-    # The agent reloads the desk mid-call: the desk offers again, its new leg replaces the old.
+    # The agent reloads the desk mid-call: the desk offers again, its new leg replaces the old;
+    # it is the same call (talk time runs on; one record on the timeline, checked below).
+    before_reload = talk_seconds(agent)
     agent.reload()
     expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-state", "active", timeout=8000)
+    assert talk_seconds(agent) >= before_reload
     heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
     heard(customer, WIDGET.format(slot=0), AGENT_HZ)
 
@@ -218,6 +230,10 @@ def test_customer_and_agent_talk_mute_hold_and_hang_up(voice):
     call = json.loads(call)
     assert call["seconds"] > 5 and call["recorded"] is True
     assert call["quality"]["customer"]["rtt_ms"] < 200, call
+    # The browsers' own getStats are stored with the call too.
+    for role in ("customer", "agent"):
+        browser = call["quality"][role]["browser"]
+        assert browser["rtt_ms"] < 200 and browser["loss"] < 0.05 and "concealed_ms" in browser, call
 
     agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
     agent.get_by_test_id("btn-wrapup").click()
@@ -272,6 +288,9 @@ def test_supervisor_listens_whispers_barges_and_sees_quality(voice):
         leg = row.get_by_test_id(f"call-quality-{role}")
         expect(leg).to_contain_text(re.compile(r"RTT \d+ ms"), timeout=10000)
         expect(leg).to_have_attribute("data-warn", "false")
+        # Beside aiortc's view, the browser's own (getStats, reported every few seconds).
+        expect(row.get_by_test_id(f"call-browser-{role}")).to_contain_text(
+            re.compile(r"browser: RTT \d+ ms · jitter \d+ ms · loss \d+\.\d% · concealed \d+ ms"), timeout=10000)
 
     row.get_by_test_id("btn-leave").click()
     expect(agent.get_by_test_id("voice-supervisor")).to_have_text("", timeout=5000)
@@ -292,4 +311,64 @@ def test_supervisor_listens_whispers_barges_and_sees_quality(voice):
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
     agent.get_by_test_id("btn-away").click()
     for page in (agent, customer, wall):
+        page.context.close()
+
+
+def talk_seconds(agent) -> int:
+    minutes, seconds = agent.get_by_test_id("voice-talk-time").inner_text().split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_a_leg_that_drops_mid_call_reconnects(voice):
+    """The customer's network vanishes for a while: both sides are told, the leg is remade, the call goes on."""
+    server, browsers = voice
+    agent, customer, _ = start_call(server, browsers, name="Dora Drop", customer_browser="far")
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ)
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ)
+    time.sleep(1.5)
+    before = talk_seconds(agent)
+    cut_at = time.monotonic()
+
+    browsers["cut"](True)
+    try:
+        # The agent is told by the server (no packets from the customer's leg), the customer by their browser.
+        expect(agent.get_by_test_id("voice-state")).to_contain_text("customer's connection dropped", timeout=10000)
+        expect(customer.locator(f"{W} [data-testid=otodesk-voice]")).to_have_attribute("data-state", "reconnecting",
+                                                                                       timeout=10000)
+        expect(customer.locator(f"{W} [data-testid=otodesk-voice-state]")).to_contain_text("reconnecting")
+        heard(agent, DESK.format(slot=0), None)
+        time.sleep(2)
+    finally:
+        browsers["cut"](False)
+    dropped = time.monotonic() - cut_at
+
+    # The leg comes back on a fresh peer connection; both hear each other again.
+    expect(customer.locator(f"{W} [data-testid=otodesk-voice]")).to_have_attribute("data-state", "active", timeout=40000)
+    back = time.monotonic() - cut_at
+    print(f"network cut for {dropped:.1f} s; voice back {back:.1f} s after the cut")
+    assert customer.evaluate("window.otodesk.voice.link.reconnects") >= 1
+    heard(customer, WIDGET.format(slot=0), AGENT_HZ, timeout=10)
+    heard(agent, DESK.format(slot=0), CUSTOMER_HZ, timeout=10)
+    expect(agent.get_by_test_id("voice-state")).not_to_contain_text("dropped", timeout=5000)
+    # Same call: the talk time ran on (it did not start again at 0:00).
+    assert talk_seconds(agent) >= before + int(dropped)
+
+    agent.get_by_test_id("btn-hangup").click()
+    expect(agent.get_by_test_id("contact-view")).to_have_attribute("data-state", "wrap_up", timeout=8000)
+    # One call on the timeline, as long as the whole conversation, recorded (queue "sales") in one file.
+    deadline = time.monotonic() + 10
+    rows = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(server.var_dir / "otodesk.db") as db:
+            rows = db.execute("SELECT c.data FROM contact_events c JOIN callbacks b ON b.id = c.callback_id "
+                              "WHERE c.kind = 'voice_call' AND b.name = 'Dora Drop'").fetchall()
+        time.sleep(0.2)
+    [(call,)] = rows
+    call = json.loads(call)
+    assert call["seconds"] >= before + back and call["recorded"] is True, call
+    agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    agent.get_by_test_id("btn-wrapup").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    agent.get_by_test_id("btn-away").click()
+    for page in (agent, customer):
         page.context.close()

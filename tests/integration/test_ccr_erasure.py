@@ -1,32 +1,33 @@
-"""Erasure everywhere: after a customer with a callback, pages, a recording, a co-browse
-session and a pushed document is erased, no table, no file under var/ and no Redis key holds
-their phone, e-mail or name. Real Redis; SQLite and PostgreSQL."""
+"""Erasure everywhere: after a customer with pages, a call (offer, connection, wrap-up note), a
+recording, a co-browse session and a document of theirs pushed to them is erased by an admin
+from the desk, no table, no file under var/ and no Redis key of the deployment holds their
+phone, e-mail or name. A real server process, real Redis; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import functools
 import json
+import re
 import secrets
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import MetaData, select
-from starlette.testclient import TestClient
 
-from desktop.app import create_app
 from desktop.identity import user_hash
-from desktop.settings import Settings
+from desktop.repository import Repository
+from desktop.repository.demo import DEMO_PASSWORD
+from signaling.client import AgentBot, CustomerBot, login_cookie
+from tests.pdfgen import pdf_with_pages
+from tests.server import running_server
 
 pytestmark = pytest.mark.redis
 
 SECRET = "erasure-site-secret"
 NAME, EMAIL, PHONE, LOCAL_PHONE = "Zed Quixote", "zed.quixote@example.com", "+14155550123", "(415) 555-0123"
 NEEDLES = (NAME, EMAIL, PHONE, "4155550123", "Quixote")
-
-
-def call(client: TestClient, fn, *args, **kwargs):
-    return client.portal.call(functools.partial(fn, *args, **kwargs))
 
 
 def _rows_with_needles(conn) -> list[str]:
@@ -69,66 +70,121 @@ async def _redis_with_needles(url: str, namespace: str) -> list[str]:
     return hits
 
 
-def test_erasure_leaves_nothing_in_tables_files_or_redis(database_url, redis_url, tmp_path) -> None:
-    var = tmp_path / "var"
-    namespace = f"otodesk-test-{secrets.token_hex(4)}"
-    settings = Settings(var_dir=var, database_url=database_url, secret_key="erase-secret",
-                        identity_secret=SECRET, redis_url=redis_url, redis_namespace=namespace,
-                        process_id="erase-test", leader_lease=2.0)
-    with TestClient(create_app(settings)) as client:
-        repo, bus = client.app.state.repo, client.app.state.bus
-        _record, key = call(client, repo.create_api_key, name="eraser")
-        call(client, repo.upsert_queue, "sales", title="Sales", skills=["sales"], service_level_target=30)
-        token = client.post("/api/visitor", json={}).json()["token"]
-        with client.websocket_connect("/ws/customer") as socket:
-            socket.send_text(json.dumps({"type": "hello", "token": token, "url": "http://testserver/p/kettle",
-                                         "title": f"Kettle for {NAME}"}))
-            welcome = socket.receive_json()
-            visitor_id = welcome["visitor_id"]
+async def _desk_session(base_url: str, username: str) -> httpx.AsyncClient:
+    cookie = await login_cookie(base_url, username, DEMO_PASSWORD)
+    http = httpx.AsyncClient(base_url=base_url, headers={"Cookie": cookie})
+    page = (await http.get("/desk/customers")).text
+    http.headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return http
 
-            def command(type_, n, **fields):
-                socket.send_text(json.dumps({"type": type_, "id": f"e{n}", **fields}))
-                while True:
-                    message = socket.receive_json()
-                    if message["type"] in ("ack", "error"):
-                        return message
 
-            assert command("identify", 1, user_id="zed-1", user_hash=user_hash(SECRET, "zed-1"),
-                           name=NAME, email=EMAIL)["type"] == "ack"
-            ack = command("call_me", 2, name=NAME, queue="sales", topic=f"{NAME} needs help",
-                          channel="phone", phone=LOCAL_PHONE)
-            assert ack["type"] == "ack", ack
-            callback_id = ack["callback_id"]
-            time.sleep(0.3)
-        customer_id = call(client, repo.get_visitor, visitor_id).customer_id
-        call(client, repo.log_contact, customer_id, kind="store_visit", at=time.time(),
-             data={"summary": f"{NAME} came to the store, phone {PHONE}"})
-        # What other features leave: a recording, a pushed document, co-browse frames.
-        (var / "recordings").mkdir(parents=True, exist_ok=True)
-        (var / "recordings" / f"{callback_id}.ogg").write_bytes(f"OggS {NAME} {PHONE}".encode())
-        (var / "documents" / visitor_id).mkdir(parents=True)
-        (var / "documents" / visitor_id / "quote.pdf").write_bytes(f"%PDF quote for {EMAIL}".encode())
-        call(client, bus.publish, f"cobrowse:{visitor_id}", {"type": "frames", "text": f"Hello {NAME}"})
-        call(client, bus.publish, "agent:someone", {"type": "offer", "customer": {"name": NAME, "phone": PHONE}})
+def _rrweb_page(ts: float, text: str) -> list[dict]:
+    """A Meta and a FullSnapshot whose page shows ``text`` (what a shared page would)."""
+    node = {"type": 0, "id": 1, "childNodes": [{"type": 3, "id": 2, "textContent": text}]}
+    return [{"type": 4, "timestamp": ts, "data": {"href": "http://shop.test/checkout", "width": 800, "height": 600}},
+            {"type": 2, "timestamp": ts + 1, "data": {"node": node, "initialOffset": {"left": 0, "top": 0}}}]
 
-        db = repo.database
-        assert call(client, db.read, _rows_with_needles), "the setup stored nothing to erase"
-        assert call(client, _redis_with_needles, redis_url, namespace)
 
-        erased = client.delete(f"/api/v1/customers/{customer_id}", headers={"Authorization": f"Bearer {key}"})
-        assert erased.status_code == 200, erased.text
-        counts = erased.json()["counts"]
-        assert counts["customers"] >= 1 and counts["callbacks"] == 1 and counts["contact_events"] >= 3
-
-        assert call(client, db.read, _rows_with_needles) == []
-        assert call(client, _redis_with_needles, redis_url, namespace) == []
-        # Anonymous counts remain for the reports.
-        stats = call(client, db.read, lambda conn: conn.exec_driver_sql("SELECT count(*) FROM callbacks").scalar())
-        assert stats == 1
-    files = []
+def _files_with_needles(var: Path) -> list[str]:
+    hits = []
     for path in var.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            files += [f"{path}: {n}" for n in NEEDLES if n.encode() in data]
-    assert files == []
+            hits += [f"{path}: {n}" for n in NEEDLES if n.encode() in data]
+    return hits
 
+
+async def test_erasure_leaves_nothing_in_tables_files_or_redis(database_url, redis_url, tmp_path) -> None:
+    """A real server process (``otodesk demo``) on this database and Redis; bots on its sockets."""
+    var = tmp_path / "var"
+    namespace = f"otodesk-test-{secrets.token_hex(4)}"
+    env = {"OTODESK_DATABASE_URL": database_url, "OTODESK_REDIS_URL": redis_url,
+           "OTODESK_REDIS_NAMESPACE": namespace, "OTODESK_IDENTITY_SECRET": SECRET,
+           "OTODESK_OFFER_TIMEOUT": "10", "OTODESK_WRAPUP_TIMEOUT": "30"}
+    # The server's own log goes beside var/, not in it: this test reads every file under var/.
+    with running_server(var, env=env, log_dir=tmp_path) as server:
+        base = server.base_url
+        # The customer browses, signs in on the site (HMAC), asks for a call to their phone.
+        customer = await CustomerBot.start(base, url="http://shop.test/p/kettle", title=f"Kettle for {NAME}")
+        agent = await AgentBot.login(base, "alice", DEMO_PASSWORD)
+        desk = await _desk_session(base, "alice")
+        try:
+            verified = await customer.command("identify", user_id="zed-1", user_hash=user_hash(SECRET, "zed-1"),
+                                              name=NAME, email=EMAIL)
+            assert verified["verified"] is True
+            await agent.command("set_state", state="available")
+            mark = agent.mark()
+            ack = await customer.command("call_me", name=NAME, queue="sales", topic=f"{NAME} needs help",
+                                         channel="phone", phone=LOCAL_PHONE)
+            callback_id = ack["callback_id"]
+            # A call: offered (the offer names them), accepted, connected.
+            offer = (await agent.wait_for("offer", start=mark))["offer"]
+            await agent.command("accept", offer_id=offer["offer_id"])
+            contact = await agent.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "connected")
+            customer_id = contact["contact"]["customer"]["id"]
+            # A co-browse session with consent: their page (with their name on it) reaches the agent.
+            mark = customer.mark()
+            request = await agent.command("cobrowse_request", callback_id=callback_id)
+            asked = await customer.wait_for("cobrowse_request", start=mark)
+            assert asked["request_id"] == request["request_id"]
+            await customer.command("cobrowse_answer", request_id=asked["request_id"], accept=True)
+            await agent.wait_for("cobrowse_state", lambda m: m["state"] == "sharing")
+            mark = agent.mark()
+            await customer.send({"type": "cobrowse_events",
+                                 "events": _rrweb_page(time.time() * 1000, f"Deliver to {NAME}, {EMAIL}")})
+            await agent.wait_for("cobrowse_events", start=mark)
+            # A document of theirs, uploaded during the call and pushed to their page.
+            quote = pdf_with_pages([f"Quote for {NAME}", f"Phone {PHONE}"])
+            uploaded = await desk.post("/api/documents", params={"name": f"Quote {NAME}.pdf", "customer_id": customer_id},
+                                       content=quote)
+            assert uploaded.status_code in (200, 201), uploaded.text
+            mark = customer.mark()
+            await agent.command("doc_push", callback_id=callback_id, document_id=uploaded.json()["id"])
+            await customer.wait_for("doc_open", start=mark)
+            await customer.command("cobrowse_stop")
+            # The call ends; the wrap-up note names them; a colleague logs a store visit.
+            await agent.command("end", callback_id=callback_id)
+            await agent.command("wrap_up", callback_id=callback_id, disposition="Resolved",
+                                note=f"Called {NAME} back on {PHONE}")
+            logged = await desk.post(f"/api/v1/customers/{customer_id}/events",
+                                     json={"kind": "store_visit", "data": {"summary": f"{NAME} came to the store"}})
+            assert logged.status_code == 201, logged.text
+        finally:
+            await agent.command("set_state", state="away", reason="test over")
+            for bot in (customer, agent):
+                await bot.close()
+            await desk.aclose()
+        # The call's recording, where and how the media anchor leaves it: its real capture needs a
+        # network namespace (tests/integration/test_voice_*), the file's fate is the same.
+        recording = var / "recordings" / f"{callback_id}.ogg"
+        recording.parent.mkdir(parents=True, exist_ok=True)
+        recording.write_bytes(f"OggS {NAME} {PHONE}".encode())
+        async with Repository.open(database_url) as repo:
+            await repo.add_contact_event(customer_id=customer_id, kind="call_recording", channel="voice",
+                                         at=time.time(), callback_id=callback_id,
+                                         data={"url": f"/recordings/{callback_id}.ogg"})
+            kinds = {e.kind for e in (await repo.customer_timeline(customer_id, limit=200)).events}
+            assert {"page_view", "callback_requested", "callback_connected", "wrap_up", "cobrowse_started",
+                    "store_visit", "call_recording"} <= kinds, kinds
+            assert await repo.database.read(_rows_with_needles), "the setup stored nothing to erase"
+        assert await _redis_with_needles(redis_url, namespace), "nothing of theirs reached Redis"
+        assert any(str(customer_id) in str(p) for p in (var / "documents").rglob("*"))
+
+        # An admin erases them from the desk.
+        admin = await _desk_session(base, "admin")
+        try:
+            erased = await admin.delete(f"/api/v1/customers/{customer_id}")
+        finally:
+            await admin.aclose()
+        assert erased.status_code == 200, erased.text
+        counts = erased.json()["counts"]
+        assert counts["customers"] >= 1 and counts["callbacks"] == 1 and counts["contact_events"] >= 6
+
+        async with Repository.open(database_url) as repo:
+            assert await repo.database.read(_rows_with_needles) == []
+            # The callback stays, stripped, for the queue's reports; it belongs to nobody known.
+            kept = await repo.get_callback(callback_id)
+            assert kept is not None and kept.customer_id != customer_id and not kept.phone
+        assert await _redis_with_needles(redis_url, namespace) == []
+        assert not recording.exists()
+        assert _files_with_needles(var) == []

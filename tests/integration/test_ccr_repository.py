@@ -129,6 +129,39 @@ async def test_merge_and_unmerge_are_audited_and_reversible(repo: Repository) ->
         await repo.merge_customers("nobody", personal.id, actor="agent:bob")
 
 
+async def test_summary_of_a_merged_group_reads_every_member(repo: Repository) -> None:
+    # head ← middle ← leaf: opened from any of them, the summary is the head's, with all three.
+    head = await repo.create_customer(name="Head", user_id="g-head", now=T0)
+    middle = await repo.create_customer(name="Middle", user_id="g-mid", now=T0)
+    leaf = await _visitor_customer(repo, "v-leaf")
+    await repo.record_page_view("v-leaf", url="https://shop/leaf", title="Leaf page", now=T0 + 1)
+    for n, (customer_id, kind) in enumerate([(head.id, "email"), (middle.id, "chat"), (leaf, "note")]):
+        await repo.log_contact(customer_id, kind=kind, at=T0 + 10 + n, data={"n": n})
+        await repo.add_order(id=f"g-o{n}", customer_id=customer_id, placed_at=T0 - 10,
+                             total_cents=10_000 * (n + 1), currency="USD", now=T0)
+    await repo.merge_customers(leaf, middle.id, actor="agent:alice", now=T0 + 20)
+    await repo.merge_customers(middle.id, head.id, actor="agent:alice", now=T0 + 21)
+    for opened_as in (head.id, middle.id, leaf):
+        summary = await repo.customer_summary(opened_as, now=T0, timeline=2)
+        assert summary["customer"]["name"] == "Head"
+        assert sorted(summary["merged"]) == sorted([middle.id, leaf])
+        assert summary["spend_365d_cents"] == 60_000 and summary["orders_365d"] == 3
+        kinds = [(i["kind"], i["value"]) for i in summary["identities"]]
+        assert ("user_id", "g-head") in kinds and ("user_id", "g-mid") in kinds and ("visitor", "v-leaf") in kinds
+        assert [e["kind"] for e in summary["last_contacts"]] == ["note", "chat", "email"]
+        page = await repo.customer_timeline(opened_as, limit=2)
+        assert summary["timeline"]["items"] == [_event(e) for e in page.events]
+        assert summary["timeline"]["next_cursor"] == page.next_cursor is not None
+    await repo.unmerge_customer(middle.id, actor="agent:bob", now=T0 + 22)
+    assert (await repo.customer_summary(head.id, now=T0))["spend_365d_cents"] == 10_000
+
+
+def _event(e) -> dict:
+    return {"id": e.id, "customer_id": e.customer_id, "kind": e.kind, "channel": e.channel, "at": e.at,
+            "agent_id": e.agent_id, "visitor_id": e.visitor_id, "callback_id": e.callback_id,
+            "data": e.data}
+
+
 async def test_search_by_name_phone_email_and_id(repo: Repository) -> None:
     mei = await repo.create_customer(name="Mei Lin", email="mei@example.com", phone="+14155552671",
                                      user_id="shop-77")
@@ -291,3 +324,46 @@ async def test_migration_upgrades_a_populated_0001_database(database_url: str) -
         assert [c.id for c in await repo.search_customers("415 555 2671")] == ["c-old"]
         await repo.link_verified_user("v-old", "ext-1")
         assert (await repo.customer_summary("c-old"))["customer"]["name"] == "Old Timer"
+
+
+async def test_migration_0003_keeps_merges_and_indexes_only_merged_rows(database_url: str) -> None:
+    from alembic import command
+
+    database = open_database(database_url)
+    try:
+        def to_0002(conn):
+            cfg = alembic_config(database_url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+            for n in range(50):
+                conn.execute(text(
+                    "INSERT INTO customers (id, name, tier, created_at, updated_at, merged_into)"
+                    f" VALUES ('c-{n}', 'Person {n}', 'standard', 1, 1, NULL)"))
+            conn.execute(text("UPDATE customers SET merged_into = 'c-0' WHERE id IN ('c-1', 'c-2')"))
+            conn.execute(text(
+                "INSERT INTO contact_events (customer_id, kind, channel, at, data)"
+                " VALUES ('c-2', 'note', 'desk', 5, '{}')"))
+
+        await database.write(to_0002)
+    finally:
+        await database.dispose()
+    await upgrade_database_async(database_url)
+    async with Repository.open(database_url, password_hasher=FAST_HASHER) as repo:
+        summary = await repo.customer_summary("c-2", timeline=5)
+        assert summary["customer"]["id"] == "c-0" and sorted(summary["merged"]) == ["c-1", "c-2"]
+        assert [e["kind"] for e in summary["timeline"]["items"]] == ["note"]
+
+        def plan(conn) -> str:
+            if conn.dialect.name == "postgresql":
+                return conn.exec_driver_sql(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_customers_merged_into'").scalar_one()
+            # With statistics, as a long-lived database has them: the index must still be chosen.
+            conn.exec_driver_sql("ANALYZE")
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN SELECT id FROM customers WHERE merged_into = 'c-0'")
+            return " ".join(str(row[-1]) for row in rows)
+
+        found = await repo.database.write(plan)
+        if repo.database.dialect == "postgresql":
+            assert "WHERE (merged_into IS NOT NULL)" in found, found
+        else:
+            assert "USING INDEX ix_customers_merged_into" in found or "USING COVERING INDEX ix_customers_merged_into" in found, found

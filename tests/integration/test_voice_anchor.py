@@ -129,3 +129,41 @@ async def test_customer_and_agent_hear_each_other_then_hold_mute_whisper_barge(n
 
         for bot in (customer, agent, supervisor):
             await bot.close()
+
+
+async def test_a_leg_that_stops_is_reconnecting_and_a_fresh_offer_swaps_it_in_place(netns):
+    """aiortc has no ICE restart: a dropped leg is remade with a new peer; the call, its start and the
+    other leg go on. A second offer from another socket for a live leg is still refused."""
+    changes = []
+    async with MediaAnchor(on_change=lambda call: changes.append(dict(call.public()["legs"]))) as anchor:
+        customer = await join(anchor, Role.CUSTOMER, 440, "s1")
+        agent = await join(anchor, Role.AGENT, 880, "s2")
+        call = anchor.call("call-1")
+        started = call.started_at
+        await hears(agent, MAIN, 440)
+
+        intruder = Bot(440)
+        with pytest.raises(LegTaken):  # another socket, the leg alive, reconnect or not
+            await intruder.connect(lambda sdp: anchor.offer("call-1", Role.CUSTOMER, sdp, owner="s9",
+                                                            reconnect=True))
+        await intruder.close()
+
+        # The customer's network vanishes: its peer stops sending (closed without a goodbye here).
+        customer.pc.getTransceivers()[0].sender.replaceTrack(None)
+        # The feature's watch calls check_stalls every second; here the wait does.
+        await until(lambda: anchor.check_stalls() or call.public()["legs"]["customer"] == "reconnecting", 6,
+                    "a stall")
+        assert call.public()["legs"] == {"customer": "reconnecting", "agent": "connected"}
+        assert {"customer": "reconnecting", "agent": "connected"} in changes
+
+        # The same socket offers again from a fresh peer (as common/voicelink.js does).
+        old_leg = call.legs[Role.CUSTOMER]
+        await customer.close()
+        customer = await join(anchor, Role.CUSTOMER, 440, "s1", reconnect=True)
+        assert anchor.call("call-1") is call and call.started_at == started
+        assert call.legs[Role.CUSTOMER] is not old_leg and old_leg.closed
+        await hears(agent, MAIN, 440)
+        await hears(customer, MAIN, 880)
+        await until(lambda: call.public()["legs"] == {"customer": "connected", "agent": "connected"}, 5, "both up")
+        for bot in (customer, agent):
+            await bot.close()

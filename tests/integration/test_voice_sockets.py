@@ -92,9 +92,14 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         await refused(alice, "bad_sdp", callback_id=callback_id, sdp="not even v=0")
         video = customer_bot.pc.localDescription.sdp.replace("m=audio", "m=video", 1)
         assert "audio only" in await refused(alice, "bad_sdp", callback_id=callback_id, sdp=video)
-        # A second offer for the customer's live leg.
+        # A second offer for the customer's live leg, also one claiming to reconnect it from another socket.
         again = customer_bot.pc.localDescription.sdp
         await refused(customer, "already_connected", callback_id=callback_id, sdp=again)
+        second_tab = await CustomerBot.start(server.base_url, token=customer.token)
+        try:
+            await refused(second_tab, "already_connected", callback_id=callback_id, sdp=again, reconnect=True)
+        finally:
+            await second_tab.close()
         # Someone else's call: another visitor, another agent.
         stranger = await CustomerBot.start(server.base_url)
         bob = await AgentBot.login(server.base_url, "bob", DEMO_PASSWORD)
@@ -102,6 +107,7 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
             assert "yours" in await refused(stranger, "not_found", callback_id=callback_id, sdp=again)
             await refused(bob, "not_found", callback_id=callback_id, sdp=again)
             await refused(stranger, "not_found", "voice_control", callback_id=callback_id, action="mute")
+            assert (await notified(stranger, callback_id=callback_id, rtt_ms=1.0))["code"] == "not_found"
             # A customer can't act as a supervisor.
             await refused(customer, "bad_message", "voice_control", callback_id=callback_id, action="barge")
         finally:
@@ -112,6 +118,13 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         await join(agent_bot, alice, callback_id)
         await hears(agent_bot, 440)
         await hears(customer_bot, 880)
+        # The browser's own getStats: schema-checked, once a second at most, kept with the leg.
+        assert (await notified(customer, callback_id=callback_id, loss=2.0))["code"] == "bad_message"
+        assert (await notified(customer, callback_id=callback_id, rtt_ms="fast"))["code"] == "bad_message"
+        await asyncio.sleep(1.1)
+        await customer.send({"type": "voice_stats", "callback_id": callback_id, "rtt_ms": 12.5, "jitter_ms": 3.0,
+                             "loss": 0.01, "concealed_ms": 40.0})
+        assert (await notified(customer, callback_id=callback_id, rtt_ms=1.0))["code"] == "rate_limited"
         consented = await customer.command("voice_control", callback_id=callback_id, action="consent")
         assert consented["call"]["recording"] is True and consented["call"]["consent"] == "given"
 
@@ -140,6 +153,11 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         try:
             await join(supervisor_bot, sam, callback_id, mode="listen")
             await hears(supervisor_bot, 440)
+            # The wall gets the browser's report beside aiortc's own view of the leg.
+            quality = await sam.wait_for("voice_quality", lambda m: callback_id in m["calls"], timeout=6)
+            legs = {leg["role"]: leg for leg in quality["calls"][callback_id]}
+            assert legs["customer"]["browser"] == {"rtt_ms": 12.5, "jitter_ms": 3.0, "loss": 0.01, "concealed_ms": 40.0}
+            assert legs["customer"]["rtt_ms"] is not None and legs["customer"]["state"] == "connected"
             mark = sam.mark()
             await customer.command("voice_control", callback_id=callback_id, action="hangup")
             await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
@@ -160,6 +178,13 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         with contextlib.suppress(CommandFailed):
             await alice.command("set_state", state="away", reason="test over")
         await alice.close()
+
+
+async def notified(client, **fields) -> dict:
+    """Send a ``voice_stats`` (a notification, no ack) and return the ``error`` it brings back."""
+    mark = client.mark()
+    await client.send({"type": "voice_stats", **fields})
+    return await client.wait_for("error", start=mark, timeout=5)
 
 
 async def _offer(client, callback_id: str, sdp: str) -> str:

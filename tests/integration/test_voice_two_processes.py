@@ -117,3 +117,92 @@ async def test_customer_on_one_process_agent_on_another(cluster):
         with contextlib.suppress(CommandFailed):
             await alice.command("set_state", state="away", reason="test over")
         await alice.close()
+
+
+async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
+    """``kill -9`` of the process that anchors a call: both parties are told, both legs are remade on
+    the surviving process (what the browsers' common/voicelink.js does), they hear each other again,
+    and the call's record covers the whole conversation. Runs last: it kills process a."""
+    a, b = cluster
+    alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
+    customer = await CustomerBot.start(a.base_url)
+    bots = [Bot(440), Bot(880)]
+    back = None
+    try:
+        await alice.command("set_state", state="available")
+        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
+        mark = alice.mark()
+        callback_id = (await customer.command("call_me", name="Moved Call", queue="sales",
+                                              channel="browser"))["callback_id"]
+        offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
+        await alice.command("accept", offer_id=offer["offer_id"])
+        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+        answered = time.monotonic()
+
+        def via(client, **extra):
+            async def signal(sdp):
+                return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp, **extra))["sdp"]
+            return signal
+        await bots[0].connect(via(customer))   # process a anchors the call
+        await bots[1].connect(via(alice))      # the agent on b, over the bus
+        for bot in bots:
+            await bot.connected()
+        await hears(bots[1], 440)
+        await hears(bots[0], 880)
+
+        mark = alice.mark()
+        a.kill()
+        # The agent's process sees the anchor's claim lapse, takes the call over and says so.
+        told = await alice.wait_for("voice_state", lambda m: m["call"]["callback_id"] == callback_id
+                                    and m["call"]["legs"].get("customer") == "reconnecting", start=mark, timeout=20)
+        assert told["call"]["state"] == "active" and told["call"]["legs"]["agent"] == "reconnecting"
+
+        # The customer's page reconnects (to b: a load balancer's job) and is told the same.
+        back = await CustomerBot.start(b.base_url, token=customer.token)
+        [call] = back.welcome["voice"]["calls"]
+        assert call["callback_id"] == callback_id and call["legs"]["customer"] == "reconnecting"
+        for bot in bots:
+            await bot.close()
+        bots = [Bot(440), Bot(880)]
+        await bots[0].connect(via(back, reconnect=True))
+        await bots[1].connect(via(alice, reconnect=True))
+        for bot in bots:
+            await bot.connected()
+        await hears(bots[1], 440)
+        await hears(bots[0], 880)
+        state = await back.wait_for("voice_state", lambda m: m["call"]["legs"] == {"customer": "connected",
+                                                                                     "agent": "connected"},
+                                    timeout=10)
+        assert state["call"]["started_at"] <= time.time() - (time.monotonic() - answered) + 1
+
+        await alice.command("voice_control", callback_id=callback_id, action="hangup")
+        await back.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", timeout=5)
+        await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up", timeout=10)
+        # The call is on the customer's timeline once, from the answer to the hang-up.
+        events = await _voice_calls(b, callback_id)
+        assert len(events) == 1 and events[0]["seconds"] >= time.monotonic() - answered - 2, events
+    finally:
+        for bot in bots:
+            await bot.close()
+        for client in (customer, back):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.close()
+        with contextlib.suppress(Exception):
+            await alice.command("set_state", state="away", reason="test over")
+        await alice.close()
+
+
+async def _voice_calls(server, callback_id: str) -> list[dict]:
+    """The call's ``voice_call`` events, read from the shared SQLite file (waits a little for the write)."""
+    import json
+    import sqlite3
+
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(server.env["OTODESK_DATABASE_URL"].split("///", 1)[1]) as db:
+            rows = db.execute("SELECT data FROM contact_events WHERE kind = 'voice_call' AND callback_id = ?",
+                              (callback_id,)).fetchall()
+        if rows or time.monotonic() > deadline:
+            return [json.loads(data) for (data,) in rows]
+        await asyncio.sleep(0.2)

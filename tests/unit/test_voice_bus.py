@@ -53,3 +53,33 @@ async def test_a_request_published_before_the_anchor_listens_is_answered():
         finally:
             await a.aclose()
             await b.aclose()
+
+
+async def test_a_dead_anchors_claim_lapses_and_an_adopter_ignores_its_old_requests(monkeypatch):
+    import desktop.voice_bus as voice_bus
+
+    monkeypatch.setattr(voice_bus, "CLAIM_LEASE", 0.3)
+    async with open_bus(None) as bus:
+        served = []
+
+        async def record(callback_id, request):
+            served.append(request["n"])
+            return {}
+
+        a, b = VoiceBus(bus, "a", record), VoiceBus(bus, "b", record)
+        try:
+            assert await a.claim("cb3")
+            assert await b.request("cb3", "control", n=1) == {}
+            await asyncio.sleep(0.5)
+            assert not await b.claim("cb3", adopt=True)  # a renews its claim while it lives
+            # a dies: nothing renews, nothing is released (kill -9).
+            for task in [*a._serving.values(), a._renewing]:
+                task.cancel()
+            a._serving.clear()
+            await asyncio.sleep(0.4)
+            assert await b.claim("cb3", adopt=True)
+            assert await b.request("cb3", "control", n=2) == {}
+            assert served == [1, 2]  # request 1 (a's, answered) is not run again
+        finally:
+            await a.aclose()
+            await b.aclose()

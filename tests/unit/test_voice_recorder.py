@@ -22,3 +22,25 @@ def test_two_voices_end_up_in_one_file_each_at_its_time(tmp_path):
     first, second = samples[12000:24000], samples[60000:84000]
     assert goertzel_power(first, 440) > 100 * goertzel_power(first, 880)
     assert goertzel_power(second, 880) > 1e4 and goertzel_power(second, 440) > 1e4
+
+
+def test_a_call_re_anchored_appends_to_the_same_log_and_each_part_plays_at_its_time(tmp_path):
+    """A second recorder (the call's new anchor) continues the log; new RTP timestamps, placed by arrival."""
+    tone = encode_tone(440)
+    now = [1000.0]
+    first = PacketRecorder(tmp_path / "call.packets", clock=lambda: now[0])
+    for i in range(50):  # 1 s
+        now[0] = 1000.0 + i * 0.02
+        first.write(0, tone[i], 5 + i * 960)
+    first.close()  # the first anchor is gone; 2 s of nothing
+    second = PacketRecorder(tmp_path / "call.packets", clock=lambda: now[0])
+    for i in range(50):  # 1 s more, another stream (another SSRC, another timestamp base)
+        now[0] = 1003.0 + i * 0.02
+        second.write(0, tone[i], 3_000_000_000 + i * 960)
+    second.close()
+    seconds = mix_to_ogg(tmp_path / "call.packets", tmp_path / "call.ogg")
+    assert 3.9 < seconds < 4.2
+    samples = read_audio(tmp_path / "call.ogg")
+    gap, before, after = samples[72000:120000], samples[12000:36000], samples[156000:180000]
+    assert goertzel_power(before, 440) > 1e4 and goertzel_power(after, 440) > 1e4
+    assert goertzel_power(gap, 440) < goertzel_power(before, 440) / 100

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
-__all__ = ["network_namespace", "require_netns", "SERVER_ADDRESS", "PEER_ADDRESS"]
+__all__ = ["network_namespace", "side_namespace", "cut", "require_netns", "SERVER_ADDRESS", "PEER_ADDRESS", "SIDE_ADDRESS"]
 
 SERVER_ADDRESS = "10.213.0.1"
 PEER_ADDRESS = "10.213.0.2"
@@ -78,3 +78,47 @@ def network_namespace() -> Iterator[str]:
         os.close(home)
         with contextlib.suppress(Exception):
             _ip("netns", "delete", name)
+
+
+SIDE_ADDRESS = "10.214.0.2"  # a browser in a side namespace (reaches the server through a veth pair)
+_SIDE_GATEWAY = "10.214.0.1"
+
+
+@contextlib.contextmanager
+def side_namespace(parent: str) -> Iterator[str]:
+    """A second namespace joined to ``parent`` by a veth pair of its own; yields its name.
+
+    Run a program there with ``ip netns exec NAME program`` (e.g. a Chromium
+    wrapper); :func:`cut` then drops its traffic, and only its, as a network
+    that goes away would.
+    """
+    name = f"{parent}-s"
+    _ip("netns", "add", name)
+    try:
+        _ip("-n", name, "link", "set", "lo", "up")
+        _ip("-n", parent, "link", "add", "vc", "type", "veth", "peer", "name", "vd", "netns", name)
+        _ip("-n", parent, "addr", "add", f"{_SIDE_GATEWAY}/24", "dev", "vc")
+        _ip("-n", name, "addr", "add", f"{SIDE_ADDRESS}/24", "dev", "vd")
+        _ip("-n", parent, "link", "set", "vc", "up")
+        _ip("-n", name, "link", "set", "vd", "up")
+        _ip("-n", name, "route", "add", "default", "via", _SIDE_GATEWAY)
+        yield name
+    finally:
+        with contextlib.suppress(Exception):
+            _ip("netns", "delete", name)
+
+
+def cut(parent: str, side: str, down: bool) -> None:
+    """Drop (``down``) or restore every packet between ``side`` and ``parent``, both ways.
+
+    A FIFO of length zero on each end (netem isn't in every kernel): the link
+    stays up and packets just vanish (no error a program could notice at once),
+    as on a Wi-Fi that goes away.
+    """
+    for namespace, device in ((parent, "vc"), (side, "vd")):
+        if down:
+            subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "replace", "dev", device, "root",
+                            "pfifo", "limit", "0"], check=True, capture_output=True, timeout=10)
+        else:
+            subprocess.run(["ip", "netns", "exec", namespace, "tc", "qdisc", "del", "dev", device, "root"],
+                           check=False, capture_output=True, timeout=10)
