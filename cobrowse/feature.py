@@ -52,6 +52,10 @@ __all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "frames_roo
 log = logging.getLogger(__name__)
 
 SHARE_MAX_AGE = 2 * 3600   # seconds a share token stays valid across page loads
+#: rrweb frames a frames room keeps for a subscriber's gap (about 5 s at 10 a second). No one
+#: replays them (a late joiner gets a fresh snapshot); 500 kept per share made the collector's
+#: full passes over 500 shares take 100+ ms, every socket paused (bench/cobrowse_relay.py).
+FRAMES_KEEP = 50
 
 
 _encoder = msgspec.json.Encoder()
@@ -298,7 +302,8 @@ class CustomerCobrowse:
         # Raw: checked JSON that no one reads again on the way; no process decodes and
         # re-encodes it (a memory bus shares it, the hub's writer copies it into the frame).
         await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_events", "visitor_id": session.identity, "events": msgspec.Raw(events)})
+            "type": "cobrowse_events", "visitor_id": session.identity, "events": msgspec.Raw(events)},
+            keep=FRAMES_KEEP)
 
     async def _announce(self, session: Session, state: str, **extra: Any) -> None:
         share: Share = session.data["cobrowse"]

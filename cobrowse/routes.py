@@ -12,6 +12,7 @@ the signed link a push carries).
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -92,6 +93,13 @@ async def list_documents(request: Request) -> Response:
     return JSONResponse({"documents": [d.public() for d in documents]})
 
 
+def _disposition(kind: str, name: str) -> str:
+    """``inline`` / ``attachment`` with the name: an ASCII fallback and the UTF-8 name (RFC 6266);
+    headers are Latin-1, so a name in another script must not reach them raw (it was a 500)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
+    return f'{kind}; filename="{fallback}"; filename*=UTF-8\'\'{quote(name, safe="")}'
+
+
 async def download(request: Request) -> Response:
     document_id = request.path_params["document_id"]
     token = request.query_params.get("t")
@@ -105,7 +113,7 @@ async def download(request: Request) -> Response:
         return _error(404, "not_found", "no such document")
     disposition = "attachment" if request.query_params.get("download") else "inline"
     return FileResponse(documents.path(document), media_type=document.media_type, headers={
-        "Content-Disposition": f'{disposition}; filename="{document.name}"',
+        "Content-Disposition": _disposition(disposition, document.name),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, max-age=3600",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from pathlib import Path
 
@@ -79,6 +80,9 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention")]
+            # What is loaded by now lives as long as the process: keep it out of the collector's
+            # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
+            gc.freeze()
             try:
                 yield
             finally:

@@ -24,8 +24,8 @@ from sqlalchemy.sql import Select
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, CUSTOMERS, IDENTITIES, ORDERS, VISITORS
 from desktop.routing.events import TERMINAL_CALLBACK_STATES
 
-__all__ = ["OUTSIDE_KINDS", "SUMMARY_KINDS", "LAST_CONTACTS", "group_params", "head_and_members", "members", "open_callbacks", "identities",
-           "last_and_first_page", "page"]
+__all__ = ["OUTSIDE_KINDS", "SUMMARY_KINDS", "LAST_CONTACTS", "group_params", "head_and_members",
+           "members", "open_callbacks", "identities", "last_and_first_page", "page"]
 
 #: What an agent or the API may log as having happened elsewhere.
 OUTSIDE_KINDS = ("note", "email", "inbound_call", "chat", "store_visit", "meeting")

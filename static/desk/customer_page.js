@@ -5,6 +5,7 @@
 import { h, replace } from "../common/dom.js";
 import { dateTime, label, money } from "../common/format.js";
 import { toast } from "../common/toast.js";
+import { safeLink } from "./customer.js";
 
 const root = document.querySelector(".customers");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -14,7 +15,10 @@ const panel = root.querySelector("[data-customer]");
 const searchForm = root.querySelector("[data-search]");
 const PAGE = 30;
 const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meeting"];
-const FILTERS = ["", "page_view", "callback_requested", "callback_connected", "callback_completed", "wrap_up", "call", ...LOG_KINDS];
+// Every kind the timeline holds (routing_log.py, voice.py, cobrowse/), then what agents log.
+const FILTERS = ["", "page_view", "callback_requested", "callback_offered", "callback_connected", "callback_completed",
+  "callback_cancelled", "callback_abandoned", "wrap_up", "voice_call", "call_recording", "cobrowse_started", "cobrowse_stopped",
+  "document_pushed", "document_closed", ...LOG_KINDS];
 // Where contacts happen (desktop/repository/timeline.py's OUTSIDE_CHANNELS, the widget's and voice's).
 const CHANNELS = ["", "web", "phone", "browser", "voice", "email", "chat", "store", "in_person", "desk"];
 
@@ -59,7 +63,8 @@ const view = { id: null, cursor: null, kind: "", channel: "" };
 
 function describe(event) {
   const d = event.data || {};
-  if (event.kind === "page_view") return h("a", { href: d.url, target: "_blank", rel: "noopener noreferrer" }, d.title || d.url);
+  // The URL is the customer's word: a link only when http(s) (never javascript: in the desk).
+  if (event.kind === "page_view") return safeLink(d.url, d.title || d.url);
   if (event.kind === "wrap_up") return [d.disposition, d.note].filter(Boolean).join(": ");
   if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
   return d.summary || d.note || d.subject || d.disposition || "";

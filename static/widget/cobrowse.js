@@ -189,8 +189,25 @@ class Cobrowse {
     this.hiddenView.hidden = !this.hiddenView.hidden;
     this.boxes.replaceChildren();
     if (this.hiddenView.hidden) return;
-    const fields = [...document.querySelectorAll("input, textarea, select")].filter((el) => el.type !== "hidden" && !el.closest(BLOCK_SELECTOR));
-    const blocked = [...document.querySelectorAll(`${BLOCK_SELECTOR}, ${MASK_SELECTOR}`)].filter((el) => !el.matches("[data-otodesk]"));
+    // The same selectors the recorder uses, the site's own included (cobrowseOptions.block / .mask).
+    const hiding = [BLOCK_SELECTOR, MASK_SELECTOR, this.options.block, this.options.mask].filter(Boolean).join(", ");
+    const block = [BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", ");
+    const all = (selector, fallback) => {
+      try {
+        return [...document.querySelectorAll(selector)];
+      } catch {
+        return [...document.querySelectorAll(fallback)]; // a bad site selector: the defaults still show
+      }
+    };
+    const inBlock = (el) => {
+      try {
+        return !!el.closest(block);
+      } catch {
+        return !!el.closest(BLOCK_SELECTOR);
+      }
+    };
+    const fields = all("input, textarea, select", "input").filter((el) => el.type !== "hidden" && !inBlock(el));
+    const blocked = all(hiding, `${BLOCK_SELECTOR}, ${MASK_SELECTOR}`).filter((el) => !el.matches("[data-otodesk]"));
     const unmasked = fields.filter((el) => maskInput("x", el, { unmask: this._unmask() }) === "x");
     this.hiddenList.replaceChildren(
       h("li", {}, `What you type in ${fields.length - unmasked.length} field${fields.length - unmasked.length === 1 ? "" : "s"} on this page`),

@@ -26,12 +26,39 @@ const css = `
 .control-banner button { padding: 4px 10px; font-size: 13px; }
 `;
 
-function sameOrigin(url) {
+function sameOrigin(url, base = location.href) {
   try {
-    return new URL(url, location.href).origin === location.origin;
+    return new URL(url, base).origin === location.origin;
   } catch {
     return false;
   }
+}
+
+const XLINK = "http://www.w3.org/1999/xlink";
+
+/** Where a click on `element` would navigate or submit to, read from attributes (never from
+ * properties a page element can clobber: `form.action` is an <input name=action>, an SVG
+ * link's `href` is an object). null when it goes nowhere. */
+function destinations(element) {
+  const base = element.ownerDocument?.baseURI || location.href;
+  const found = [];
+  const link = element.closest("a, area");
+  const href = link && (link.getAttribute("href") ?? link.getAttributeNS(XLINK, "href"));
+  if (href != null) found.push(href);
+  // A submit button may belong to a form elsewhere (form="…") and carry its own formaction.
+  const submitter = element.closest("button, input");
+  const form = submitter?.form || element.closest("form");
+  if (form) {
+    const own = submitter && /^(submit|image)$/i.test(submitter.type) ? submitter.getAttribute("formaction") : null;
+    found.push(own || form.getAttribute("action") || "");
+  }
+  return found.map((url) => [url, base]);
+}
+
+/** The field a click on `element` acts on: itself, or the control of the label it is in. */
+function targetField(element) {
+  const label = element.closest("label");
+  return element.closest("input, textarea, select, [contenteditable]") || label?.control || null;
 }
 
 /** Set a field's value the way typing does, so the page's own code sees an input event. */
@@ -58,7 +85,15 @@ export class Control {
     });
     socket.on("cobrowse_input", (message) => this._input(message));
     // The customer's own Esc or click takes control back at once (capture: before the page sees it).
-    window.addEventListener("keydown", (event) => {
+    this.watched = new WeakSet(); // windows whose Esc and clicks revoke control
+    this._watch(window);
+  }
+
+  /** Esc or a click in `win` (this page, or a same-origin frame of it) takes control back. */
+  _watch(win) {
+    if (this.watched.has(win)) return;
+    this.watched.add(win);
+    win.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || !event.isTrusted) return;
       if (this.agent) {
         event.preventDefault();
@@ -66,9 +101,24 @@ export class Control {
       } else if (!this.navPrompt.hidden) this._go(false);
       else if (!this.controlPrompt.hidden) this._allow(false);
     }, true);
-    window.addEventListener("pointerdown", (event) => {
+    win.addEventListener("pointerdown", (event) => {
       if (this.agent && event.isTrusted) this.revoke();
     }, true);
+  }
+
+  /** Same-origin frames get their own events: a customer typing Esc or clicking in one revokes too. */
+  _watchFrames(doc = document) {
+    for (const frame of doc.querySelectorAll("iframe, frame")) {
+      try {
+        const inner = frame.contentWindow;
+        if (inner && inner.document) {
+          this._watch(inner);
+          this._watchFrames(inner.document);
+        }
+      } catch {
+        /* cross-origin: the agent can't act in it either (not mirrored) */
+      }
+    }
   }
 
   _build() {
@@ -146,16 +196,20 @@ export class Control {
     this.request = null;
     this.controlPrompt.hidden = true;
     if (!request) return;
-    try {
-      await this.socket.send("cobrowse_control_answer", { request_id: request.request_id, accept });
-    } catch {
-      this.cb._showNote("The request for control has expired.");
-      return;
+    const granting = accept && this.cb.share;
+    if (granting) {
+      // Banner and Esc work before the server's reply: a revoke sent now follows the answer.
+      this.agent = request.agent_name || "Your agent";
+      setText(this.bannerText, `${this.agent} has control — Esc or click to revoke`);
+      this.banner.hidden = false;
+      this._watchFrames();
     }
-    if (!accept || !this.cb.share) return;
-    this.agent = request.agent_name || "Your agent";
-    setText(this.bannerText, `${this.agent} has control — Esc or click to revoke`);
-    this.banner.hidden = false;
+    try {
+      await this.socket.send("cobrowse_control_answer", { request_id: request.request_id, accept: Boolean(granting) });
+    } catch {
+      if (granting) this._lost("The request for control has expired.");
+      else this.cb._showNote("The request for control has expired.");
+    }
   }
 
   /** The customer takes control back: nothing more is applied from now on. */
@@ -186,16 +240,19 @@ export class Control {
     } catch {
       return "private"; // a bad site selector refuses rather than allows
     }
-    const field = element.closest("input, textarea, select, [contenteditable]");
+    // A label acts on its control (maybe a private one elsewhere on the page).
+    const field = targetField(element);
     if (field) {
+      try {
+        if (field !== element && (field.closest(block) || field.closest(MASK_SELECTOR))) return "private";
+      } catch {
+        return "private";
+      }
       if (alwaysPrivate(field)) return "private";
       if (maskInput("x", field, { unmask: this.cb._unmask() }) !== "x") return "masked";
     }
     if ((action === "text" || action === "key") && !(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return "gone";
-    const link = element.closest("a[href]");
-    if (action === "click" && link && !sameOrigin(link.href)) return "foreign";
-    const form = element.closest("form");
-    if (action === "click" && form?.getAttribute("action") && !sameOrigin(form.action)) return "foreign";
+    if (action === "click" && destinations(element).some(([url, base]) => !sameOrigin(url, base))) return "foreign";
     return null;
   }
 
@@ -237,7 +294,7 @@ export class Control {
     } else if (message.action === "key" && message.key === "Enter") {
       const init = { key: "Enter", code: "Enter", bubbles: true, cancelable: true };
       const form = field.form;
-      const allowed = form && (!form.getAttribute("action") || sameOrigin(form.action));
+      const allowed = form && sameOrigin(form.getAttribute("action") || "", field.ownerDocument.baseURI);
       if (field.dispatchEvent(new KeyboardEvent("keydown", init)) && field instanceof HTMLInputElement && allowed) form.requestSubmit();
     }
   }

@@ -59,8 +59,12 @@
     (document.head || document.documentElement).appendChild(module);
   }
 
-  // Started now, but out of the host page's way: when its main thread is idle
-  // (at the latest after 2 s), fetched at low priority.
-  if (w.requestIdleCallback) w.requestIdleCallback(load, { timeout: 2000 });
-  else setTimeout(load, 50);
+  // Out of the host page's way: after its own load event (its images and scripts
+  // first), then when its main thread is idle (at the latest 2 s on), at low priority.
+  function idle() {
+    if (w.requestIdleCallback) w.requestIdleCallback(load, { timeout: 2000 });
+    else setTimeout(load, 50);
+  }
+  if (document.readyState === "complete") idle();
+  else w.addEventListener("load", idle, { once: true });
 })();

@@ -122,3 +122,23 @@ async def test_customer_documents_are_theirs_resume_on_next_page_and_are_erased_
         assert (await admin.get(f"/documents/{mine['id']}")).status_code == 404
     finally:
         await admin.aclose()
+
+
+async def test_a_document_named_in_any_script_downloads_with_safe_headers(server):
+    """A name outside Latin-1 (say a contract named in Chinese) once broke the download (500):
+    the header now carries an ASCII fallback and the UTF-8 name (RFC 6266 ``filename*``)."""
+    desk = await _session(server, "alice", "/desk", r'name="csrf_token" value="([^"]+)"')
+    try:
+        up = await desk.post("/api/documents?name=%E5%90%88%E5%90%8C%22x.pdf", content=pdf_with_pages(["合同"]))
+        assert up.status_code in (200, 201), up.text
+        document = up.json()
+        got = await desk.get(f"/documents/{document['id']}?download=1")
+        assert got.status_code == 200
+        assert got.headers["content-type"] == "application/pdf"
+        assert got.headers["x-content-type-options"] == "nosniff"
+        disposition = got.headers["content-disposition"]
+        assert disposition.startswith("attachment; filename=\"")
+        assert "filename*=UTF-8''" in disposition and "%E5%90%88%E5%90%8C" in disposition
+        assert disposition.count('"') == 2  # no quote from the name breaks out of the parameter
+    finally:
+        await desk.aclose()
