@@ -467,8 +467,8 @@ async def recording(request: Request) -> Response:
     if not callback_id.isalnum():
         return PlainTextResponse("no such recording", status_code=404)
     path = Path(request.app.state.settings.var_dir) / "recordings" / f"{callback_id}.ogg"
-    if not path.is_file():
-        return PlainTextResponse("no such recording", status_code=404)
+    if not path.is_file():  # never made, or deleted by retention or erasure
+        return PlainTextResponse("this recording is not kept (any more)", status_code=404)
     return FileResponse(path, media_type="audio/ogg")
 
 

@@ -150,7 +150,10 @@ export class CustomerDetails {
           summary(item.data),
           // A recorded call (desktop/voice.py) plays right here.
           item.kind === "call_recording" && item.data?.url
-            ? h("audio", { controls: true, preload: "none", src: item.data.url, dataset: { testid: "recording-player" } }) : null))),
+            ? h("audio", { controls: true, preload: "none", src: item.data.url, dataset: { testid: "recording-player" },
+                // Retention or erasure may have deleted the file since: say so rather than a dead player.
+                onerror: (event) => event.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) })
+            : null))),
       previous.length > shown.length ? h("li", { class: "muted more" }, `+ ${previous.length - shown.length} older contacts`) : null);
   }
 }

@@ -252,14 +252,17 @@ class Cobrowse {
   }
 
   async _resume() {
-    if (!this.share || this.stopRecording || this._resuming) return;
+    if (!this.share || this._resuming) return;
     this._resuming = true;
     try {
+      // A new page, or the same page after a dropped socket: the server's side of the
+      // share lives with the socket, so every new connection resumes it.
       const ack = await this.socket.send("cobrowse_resume", { token: this.share.token });
       if (!this.share) return; // stopped meanwhile
       this.share.agent = ack.agent_name || this.share.agent;
       this._renderBanner();
-      await this._record();
+      if (this.stopRecording) this._snapshot(); // still recording: the viewers resync from here
+      else await this._record();
     } catch (error) {
       if (error?.code === "unauthorized" || error?.code === "invalid_state") this._end();
     } finally {
