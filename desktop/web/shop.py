@@ -206,7 +206,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     if not _same_origin(request):
         raise HTTPException(403, "Sign out from this shop's own page")
-    response = RedirectResponse("/account", status_code=303)
+    response = RedirectResponse("/account?signed_out=1", status_code=303)
     response.delete_cookie(ACCOUNT_COOKIE)
     return response
 

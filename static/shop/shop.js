@@ -188,6 +188,28 @@ function identifySignedIn() {
   }
 }
 
+/**
+ * Signing out tells the widget too (otodesk.reset), or what this browser does next would
+ * still join the signed-out customer's record. A widget not loaded yet is reset on the
+ * page the sign-out lands on (/account?signed_out=1).
+ */
+function setUpSignOut() {
+  const form = document.querySelector("[data-sign-out]");
+  form?.addEventListener("submit", async (event) => {
+    if (typeof window.otodesk?.reset !== "function") return;
+    event.preventDefault();
+    const timeout = new Promise((done) => setTimeout(done, 3000));
+    await Promise.race([window.otodesk.reset().catch(() => {}), timeout]);
+    sessionStorage.setItem("nova.widget-reset", "1");
+    form.submit();
+  });
+  if (new URLSearchParams(location.search).has("signed_out")) {
+    if (sessionStorage.getItem("nova.widget-reset")) sessionStorage.removeItem("nova.widget-reset");
+    else otodesk("reset");
+  }
+}
+
 cartChanged();
 setUpCheckout();
 identifySignedIn();
+setUpSignOut();

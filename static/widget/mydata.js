@@ -118,5 +118,11 @@ export async function start({ ui, base, token, onErased }) {
     onErased?.();
   }
 
-  return { open, close };
+  /** The site signed the person out: nothing of theirs stays on this page. */
+  function remove() {
+    link.remove();
+    panel.remove();
+  }
+
+  return { open, close, remove };
 }

@@ -6,6 +6,7 @@
 //
 //   otodesk.open({queue, topic, message})      show the form (prefilled) or the current request
 //   otodesk.close()
+//   otodesk.reset()                             the site's sign-out: carry on as a new anonymous visitor
 //   otodesk.callMe({name, queue, topic, message, channel, phone, scheduledAt})
 //       -> Promise<{callback_id}>; rejects with {code, message}
 //   otodesk.cancel()                            cancel the current request
@@ -380,8 +381,27 @@ async function cancel() {
   await socket.send("cancel", { callback_id: callback.id });
 }
 
+/**
+ * The site's sign-out (as Intercom's shutdown, Chatwoot's reset): this browser stops being
+ * the person who was signed in. It forgets its visitor key and what it prefilled, and carries
+ * on as a new anonymous visitor, so what happens next is not added to their record.
+ */
+async function reset() {
+  for (const key of [TOKEN_KEY, SEEN_KEY, PENDING_KEY]) store("localStorage", key, null);
+  for (const key of [ME_KEY, MINIMIZED_KEY]) store("sessionStorage", key, null);
+  state.identity = {};
+  for (const field of ["name", "phone"]) ui.setValue(field, "");
+  const shown = myData;
+  myData = null;
+  (await shown?.catch(() => null))?.remove();
+  const body = await fetchToken(null);
+  state.token = body.token;
+  socket.reconnect({ resync: true });
+}
+
 const api = {
   open,
+  reset,
   close: () => ui.close(),
   callMe,
   cancel,

@@ -239,5 +239,15 @@ def test_demo_shop_sign_in_links_a_returning_customers_visits_and_opens_my_data(
     shopper.wait_for_function("window.otodesk && window.otodesk.loaded")
     shopper.wait_for_timeout(500)
     expect(shopper.locator(f"{W} [data-testid=mydata-open]")).to_have_count(0)
+    # ...and this browser carries on as someone new: what it does next is not on her record.
+    shopper.goto(f"{server.base_url}/product/swift-e-bike")
+    after = shopper.locator("h1").first.inner_text()
+    shopper.wait_for_function("window.otodesk && window.otodesk.loaded && window.otodesk.ready")
+    shopper.wait_for_timeout(500)
+    carol.reload()
+    expect(carol.get_by_test_id("customer-name")).to_have_text("Mei Chen")
+    carol.get_by_test_id("timeline-filter").select_option("page_view")
+    expect(carol.get_by_test_id("timeline")).to_contain_text(titles[0])
+    expect(carol.get_by_test_id("timeline")).not_to_contain_text(after)
     for page in (carol, *shoppers):
         page.context.close()
