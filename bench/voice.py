@@ -40,7 +40,9 @@ import argparse
 import asyncio
 import contextlib
 import fractions
+import gc
 import json
+import math
 import os
 import shutil
 import statistics
@@ -48,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +72,81 @@ from signaling.voice.tones import encode_tone  # noqa: E402
 ADDRESS = "10.213.0.1"
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 PLAYOUT_MS = 60  # the playout buffer the gap count assumes (a browser's jitter buffer: 40-80 ms)
+
+
+# -- what a process is doing over time (soaks): GC pauses, event-loop lag, counters ------------
+
+class Monitor:
+    """Per window of ``every`` seconds, one JSON line on stderr: the longest GC pass (ms, by
+    generation), the event loop's worst lag behind a 10 ms ticker, and ``counters`` deltas.
+
+    Tells pauses (GC, a starved loop) from drift: a pause shows as a lag spike in the window
+    where the audio was concealed; drift shows as concealment growing with no lag."""
+
+    def __init__(self, name: str, every: float):
+        self.name, self.every = name, every
+        self.counters: dict[str, float] = {}
+        self.maxima: dict[str, float] = {}  # reset each window
+        self._gc_start = 0.0
+        self._gc: dict[int, list[float]] = {}
+        self._first_snapshot = None
+        gc.callbacks.append(self._on_gc)
+        if os.environ.get("OTODESK_BENCH_TRACEMALLOC") and name == "anchor":
+            tracemalloc.start(1)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self._gc.setdefault(info["generation"], []).append((time.perf_counter() - self._gc_start) * 1000)
+
+    def _memory_growth(self) -> None:
+        """With OTODESK_BENCH_TRACEMALLOC=1: where memory grew since the second window (the
+        first holds the calls' set-up), by the line that allocated it."""
+        snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        if self._first_snapshot is None:
+            self._first_snapshot = snapshot
+            return
+        top = snapshot.compare_to(self._first_snapshot, "lineno")[:6]
+        print(json.dumps({"proc": self.name, "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 2),
+                          "grew_since_first_window": [f"{s.size_diff / 1024:+.0f} KiB {s.count_diff:+d} objects "
+                                                      f"{s.traceback[0].filename.rsplit('/', 2)[-1]}:{s.traceback[0].lineno}"
+                                                      for s in top]}), file=sys.stderr, flush=True)
+
+    def peak(self, key: str, value: float) -> None:
+        if value > self.maxima.get(key, 0.0):
+            self.maxima[key] = value
+
+    async def run(self) -> None:
+        started = time.monotonic()
+        clocks = time.time() - started  # the wall clock (bots' pacing) against monotonic (arrival)
+        last_counters = dict(self.counters)
+        lag_max = 0.0
+        window_end = started + self.every
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            lag_max = max(lag_max, (time.monotonic() - before - 0.01) * 1000)
+            if time.monotonic() < window_end:
+                continue
+            window_end += self.every
+            line = {"proc": self.name, "t_s": round(time.monotonic() - started),
+                    "loop_lag_max_ms": round(lag_max, 1),
+                    "gc_passes": {g: len(v) for g, v in sorted(self._gc.items())},
+                    "gc_max_ms": {g: round(max(v), 1) for g, v in sorted(self._gc.items())},
+                    "clock_drift_ms": round((time.time() - time.monotonic() - clocks) * 1000, 2)}
+            line.update({k: round(v - last_counters.get(k, 0), 1) for k, v in self.counters.items()})
+            line.update({f"{k}_max": round(v, 1) for k, v in self.maxima.items()})
+            print(json.dumps(line), file=sys.stderr, flush=True)
+            if tracemalloc.is_tracing():
+                self._memory_growth()
+            last_counters = dict(self.counters)
+            self._gc.clear()
+            self.maxima.clear()
+            lag_max = 0.0
+
+
+MONITOR: Monitor | None = None  # set in the bench's child processes when --window is given
 
 
 # -- the anchors under test, each served in a process of its own --------------------------
@@ -152,6 +230,8 @@ async def serve(mode: str, port: int) -> None:
             await writer.drain()
 
     server = await asyncio.start_server(handle, ADDRESS, port)
+    if MONITOR is not None:
+        monitor_task = asyncio.create_task(MONITOR.run())  # noqa: F841 - lives as long as the server
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
@@ -180,6 +260,8 @@ class PacketTrack(MediaStreamTrack):
             wait = self.start + self.index * FRAME_SAMPLES / SAMPLE_RATE - time.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            elif MONITOR is not None:  # the sender is behind its own schedule
+                MONITOR.peak("sender_behind_ms", -wait * 1000)
         packet = av.Packet(self.packets[self.index % len(self.packets)])
         packet.pts = self.index * FRAME_SAMPLES
         packet.time_base = TIME_BASE
@@ -206,6 +288,8 @@ class LightBot:
         self.on_time = 0
         self._first_media: float | None = None
         self._last_media = 0.0
+        self._adaptive_base: float | None = None
+        self.expanded = 0  # frames the adaptive model played while waiting for late ones
         tap_receiver(transceiver.receiver, self._packet)
 
     def _packet(self, packet) -> None:
@@ -218,6 +302,13 @@ class LightBot:
         self._ts = packet.timestamp
         offset = now - self._media
         self._base = offset if self._base is None else min(self._base, offset)
+        # The adaptive model: a jitter buffer that ran dry waits for the late frame and plays on
+        # from it (its playout clock moves later by the wait), as a browser's NetEq does.
+        late = offset - self._adaptive_base - PLAYOUT_MS / 1000 if self._adaptive_base is not None else 0.0
+        if self._adaptive_base is None or offset < self._adaptive_base:
+            self._adaptive_base = offset
+        elif late > 0:
+            self._adaptive_base = offset - PLAYOUT_MS / 1000
         if self.counting:
             self.received += 1
             if self.last is not None and now - self.last > 0.1:
@@ -227,6 +318,14 @@ class LightBot:
             self._last_media = max(self._last_media, self._media)
             if offset - self._base <= PLAYOUT_MS / 1000:
                 self.on_time += 1
+            if late > 0:
+                self.expanded += math.ceil(late * SAMPLE_RATE / FRAME_SAMPLES)
+            if MONITOR is not None:
+                c = MONITOR.counters
+                c["received"] = c.get("received", 0) + 1
+                c["late_fixed_clock"] = c.get("late_fixed_clock", 0) + (offset - self._base > PLAYOUT_MS / 1000)
+                c["expanded_adaptive"] = c.get("expanded_adaptive", 0) + (math.ceil(late * 50) if late > 0 else 0)
+                MONITOR.peak("arrival_behind_fixed_clock_ms", (offset - self._base) * 1000)
         self.last = now
 
     def concealed_frames(self) -> int:
@@ -235,6 +334,14 @@ class LightBot:
             return 0
         expected = round((self._last_media - self._first_media) * SAMPLE_RATE / FRAME_SAMPLES) + 1
         return max(0, expected - self.on_time)
+
+    def concealed_frames_adaptive(self) -> int:
+        """The same for a jitter buffer that re-anchors after running dry: missing frames plus
+        the frames it played while waiting for late ones."""
+        if self._first_media is None:
+            return 0
+        expected = round((self._last_media - self._first_media) * SAMPLE_RATE / FRAME_SAMPLES) + 1
+        return max(0, expected - self.received) + self.expanded
 
     async def connect(self, signal) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -357,11 +464,15 @@ async def load_worker(port: int, calls: int) -> None:
     started = time.monotonic()
     for bot in bots:
         bot.counting = True
+    if MONITOR is not None:
+        monitor_task = asyncio.create_task(MONITOR.run())  # noqa: F841 - lives as long as the worker
     assert (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "stop"
     wall = time.monotonic() - started
     result = {"received": sum(b.received for b in bots), "gaps": sum(b.gaps for b in bots),
               "expected": len(bots) * wall * 50, "concealed_frames": sum(b.concealed_frames() for b in bots),
-              "legs_concealing": sum(b.concealed_frames() > 0 for b in bots)}
+              "legs_concealing": sum(b.concealed_frames() > 0 for b in bots),
+              "concealed_frames_adaptive": sum(b.concealed_frames_adaptive() for b in bots),
+              "legs_concealing_adaptive": sum(b.concealed_frames_adaptive() > 0 for b in bots)}
     print(json.dumps(result), flush=True)
     for bot in bots:
         await bot.close()
@@ -377,7 +488,8 @@ async def _answer(pc: RTCPeerConnection, sdp: str) -> str:
 
 async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int, profile: str | None = None,
                    rss_every: float | None = None) -> dict:
-    command = [sys.executable, __file__, "--serve", mode, "--port", str(port)]
+    window = ["--window", str(rss_every)] if rss_every else []
+    command = [sys.executable, __file__, "--serve", mode, "--port", str(port)] + window
     if profile:
         command += ["--profile", f"{profile}.{mode}"]
     recordings = tempfile.mkdtemp(prefix="otodesk-bench-")
@@ -387,7 +499,7 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
     worker = None
     try:
         assert direct or process.stdout.readline().strip() == "ready"
-        worker = subprocess.Popen([sys.executable, __file__, "--load", str(calls), "--port", str(0 if direct else port)],
+        worker = subprocess.Popen([sys.executable, __file__, "--load", str(calls), "--port", str(0 if direct else port)] + window,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         loop = asyncio.get_running_loop()
         _, connected, legs = (await loop.run_in_executor(None, worker.stdout.readline)).split()
@@ -441,6 +553,8 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
             "packets_expected": load["expected"], "packets_received": load["received"],
             "gaps_over_100ms": load["gaps"], "latency_ms": latencies,
             "concealed_frames": load["concealed_frames"], "legs_concealing": load["legs_concealing"],
+            "concealed_frames_adaptive": load["concealed_frames_adaptive"],
+            "legs_concealing_adaptive": load["legs_concealing_adaptive"],
             "rss_mb": rss_end, "rss_growth_mb": rss_end - rss_start, "rss_samples": rss_samples,
         }
     finally:
@@ -482,16 +596,19 @@ async def soak(args) -> None:
     second_half = [s for s in samples if s[0] >= args.soak / 2]
     late_slope = slope_per_hour(second_half)
     concealed = 100 * r["concealed_frames"] / max(1, r["packets_expected"])
+    adaptive = 100 * r["concealed_frames_adaptive"] / max(1, r["packets_expected"])
     print(f"RSS {samples[0][1]:.1f} -> {samples[-1][1]:.1f} MB; slope {slope:+.2f} MB/h overall, "
           f"{late_slope:+.2f} MB/h over the second half; CPU {r['core_share'] * 100:.1f} % of a core; "
-          f"delivered {100 * r['packets_received'] / max(1, r['packets_expected']):.1f} %; concealed {concealed:.3f} %")
+          f"delivered {100 * r['packets_received'] / max(1, r['packets_expected']):.1f} %; concealed {concealed:.3f} % "
+          f"(fixed playout clock), {adaptive:.3f} % (adaptive)")
     print(json.dumps({"soak_mode": mode, "soak_calls": r["calls"], "soak_seconds": args.soak,
                       "soak_legs_connected": r["legs_connected"], "soak_rss_start_mb": round(samples[0][1], 1),
                       "soak_rss_end_mb": round(samples[-1][1], 1), "soak_rss_slope_mb_per_hour": _round(slope),
                       "soak_rss_slope_second_half_mb_per_hour": _round(late_slope),
                       "soak_cpu_core_percent": round(r["core_share"] * 100, 1),
                       "soak_packets_delivered_percent": round(100 * r["packets_received"] / max(1, r["packets_expected"]), 2),
-                      "soak_concealed_percent": round(concealed, 3)}))
+                      "soak_concealed_percent": round(concealed, 3),
+                      "soak_concealed_adaptive_percent": round(adaptive, 3)}))
 
 
 async def main(args) -> None:
@@ -564,7 +681,10 @@ if __name__ == "__main__":
     parser.add_argument("--profile", help="write a cProfile of each anchor process to PROFILE.<mode>")
     parser.add_argument("--soak", type=float, help="carry the calls this many seconds through one anchor; RSS slope")
     parser.add_argument("--rss-every", type=float, default=30.0, help="seconds between RSS samples in a soak")
+    parser.add_argument("--window", type=float, help=argparse.SUPPRESS)  # child processes: Monitor lines
     args = parser.parse_args()
+    if args.window:
+        MONITOR = Monitor("anchor" if args.serve else "bots", args.window)
     if args.serve and args.profile:
         import cProfile
         import signal
