@@ -84,7 +84,7 @@ class VoiceBus:
         """
         if callback_id in self._serving:
             return True
-        epoch, _left = await self.bus._lease_acquire(_claim_name(callback_id), self._owner, CLAIM_LEASE)
+        epoch, _left = await self.bus.lease_acquire(_claim_name(callback_id), self._owner, CLAIM_LEASE)
         if epoch is None:
             return False
         ready = asyncio.Event()
@@ -107,18 +107,18 @@ class VoiceBus:
 
     async def _hold_ended(self, callback_id: str) -> None:
         with contextlib.suppress(Exception):
-            await self.bus._lease_renew(_claim_name(callback_id), self._owner, ENDED_HOLD)
+            await self.bus.lease_renew(_claim_name(callback_id), self._owner, ENDED_HOLD)
 
     async def _release(self, callback_id: str) -> None:
         with contextlib.suppress(Exception):
-            await self.bus._lease_release(_claim_name(callback_id), self._owner)
+            await self.bus.lease_release(_claim_name(callback_id), self._owner)
 
     async def _renew(self) -> None:
         while self._serving:
             await asyncio.sleep(CLAIM_LEASE / 3)
             for callback_id in list(self._serving):
                 try:
-                    if not await self.bus._lease_renew(_claim_name(callback_id), self._owner, CLAIM_LEASE):
+                    if not await self.bus.lease_renew(_claim_name(callback_id), self._owner, CLAIM_LEASE):
                         # Only after a stall longer than the lease: another process may anchor it now.
                         log.warning("voice call %s: anchor claim lost", callback_id)
                 except Exception as exc:

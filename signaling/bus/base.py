@@ -29,11 +29,12 @@ import msgspec
 from signaling.bus.errors import BusClosed, EventNotSerialisable, SubscriptionLagged
 from signaling.bus.leadership import Leadership
 
-__all__ = ["DEFAULT_BUFFER", "Bus", "Subscription", "decode_event", "encode_event", "window_size"]
+__all__ = ["DEFAULT_BUFFER", "EPOCH_MEMORY", "Bus", "Subscription", "decode_event", "encode_event", "window_size"]
 
 
 #: Default bound of one subscription's buffer, in events.
 DEFAULT_BUFFER = 1_000
+EPOCH_MEMORY = 24 * 3600  # seconds a lease's epoch counter outlives its last holder
 
 
 _encoder = msgspec.json.Encoder()
@@ -236,18 +237,22 @@ class Bus(ABC):
         """Idempotent. Ends every subscription and inbox iteration; leases are left to expire
         (leave the ``leadership`` contexts first to release them promptly)."""
 
-    # -- lease primitives used by Leadership (a backend's private protocol) --
+    # -- leases: Leadership contends with them; a one-off claim (a call's media anchor,
+    # desktop/voice_bus.py) takes and renews one directly --
 
     @abstractmethod
-    async def _lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
-        """(epoch, 0) if acquired, else (None, seconds left on the current holder's lease)."""
+    async def lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
+        """(epoch, 0) if acquired, else (None, seconds left on the current holder's lease).
+
+        Epochs grow with each acquisition of ``name``; a name nobody held for
+        ``EPOCH_MEMORY`` seconds is forgotten (a claim per call must not pile up forever)."""
 
     @abstractmethod
-    async def _lease_renew(self, name: str, owner: str, lease: float) -> bool:
+    async def lease_renew(self, name: str, owner: str, lease: float) -> bool:
         """Extend the lease to ``lease`` seconds from now if ``owner`` still holds it."""
 
     @abstractmethod
-    async def _lease_release(self, name: str, owner: str) -> None:
+    async def lease_release(self, name: str, owner: str) -> None:
         """Delete the lease if ``owner`` still holds it."""
 
     # -- shared plumbing --

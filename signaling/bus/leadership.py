@@ -69,7 +69,7 @@ class Leadership:
             self._held = False
             try:
                 async with asyncio.timeout(self.lease):
-                    await self._bus._lease_release(self.name, self.owner)
+                    await self._bus.lease_release(self.name, self.owner)
             except (BusError, TimeoutError) as exc:
                 # The lease will expire by itself; the next holder just waits longer.
                 log.warning("could not release leadership %r: %s", self.name, exc)
@@ -90,7 +90,7 @@ class Leadership:
                 return
             started = loop.time()
             try:
-                epoch, retry_after = await self._bus._lease_acquire(self.name, self.owner, self.lease)
+                epoch, retry_after = await self._bus.lease_acquire(self.name, self.owner, self.lease)
             except BusError as exc:
                 log.warning("leadership %r: acquire failed: %s", self.name, exc)
                 epoch, retry_after = None, interval
@@ -115,7 +115,7 @@ class Leadership:
                     return
                 try:
                     async with asyncio.timeout(deadline - sent):
-                        ok = await self._bus._lease_renew(self.name, self.owner, self.lease)
+                        ok = await self._bus.lease_renew(self.name, self.owner, self.lease)
                 except (BusError, TimeoutError) as exc:
                     log.warning("leadership %r: renewal failed: %s", self.name, exc)
                     await asyncio.sleep(min(interval / 3, max(deadline - loop.time(), 0)))

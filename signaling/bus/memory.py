@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event, window_size
+from signaling.bus.base import DEFAULT_BUFFER, EPOCH_MEMORY, Bus, Subscription, decode_event, encode_event, window_size
 
 __all__ = ["MemoryBus"]
 
@@ -56,7 +56,7 @@ class MemoryBus(Bus):
         self._inbox: collections.deque[Any] = collections.deque(maxlen=INBOX_LIMIT)
         self._inbox_ready = asyncio.Event()
         self._leases: dict[str, tuple[str, float]] = {}  # name -> (owner, expires at loop time)
-        self._epochs: dict[str, int] = {}
+        self._epochs: dict[str, tuple[int, float]] = {}  # name -> (epoch, last held at loop time)
         self._hits: dict[str, tuple[float, collections.deque[float]]] = {}
         self._leaderships = set()
         self._closed = False
@@ -177,29 +177,37 @@ class MemoryBus(Bus):
         wall = time.time()
         for key in [k for k, (w, h) in self._hits.items() if not h or h[-1] <= wall - w]:
             del self._hits[key]
+        loop_now = asyncio.get_running_loop().time()  # the leases' clock
+        for name in [n for n, (_owner, expires) in self._leases.items() if expires <= loop_now]:
+            del self._leases[name]
+        for name in [n for n, (_e, held) in self._epochs.items()
+                     if n not in self._leases and loop_now - held > EPOCH_MEMORY]:
+            del self._epochs[name]
 
     # -- leases: same protocol as Redis, on the event loop's clock --
 
-    async def _lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
+    async def lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
         self._check_open()
         now = asyncio.get_running_loop().time()
         current = self._leases.get(name)
         if current is not None and current[1] > now:
             return None, current[1] - now
         self._leases[name] = (owner, now + lease)
-        self._epochs[name] = epoch = self._epochs.get(name, 0) + 1
+        epoch = self._epochs.get(name, (0, now))[0] + 1
+        self._epochs[name] = (epoch, now)
         return epoch, 0.0
 
-    async def _lease_renew(self, name: str, owner: str, lease: float) -> bool:
+    async def lease_renew(self, name: str, owner: str, lease: float) -> bool:
         self._check_open()
         now = asyncio.get_running_loop().time()
         current = self._leases.get(name)
         if current is None or current[0] != owner or current[1] <= now:
             return False
         self._leases[name] = (owner, now + lease)
+        self._epochs[name] = (self._epochs[name][0], now)
         return True
 
-    async def _lease_release(self, name: str, owner: str) -> None:
+    async def lease_release(self, name: str, owner: str) -> None:
         current = self._leases.get(name)
         if current is not None and current[0] == owner:
             del self._leases[name]

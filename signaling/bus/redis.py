@@ -36,7 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from signaling.bus import scripts
-from signaling.bus.base import DEFAULT_BUFFER, Bus, Subscription, decode_event, encode_event, window_size
+from signaling.bus.base import DEFAULT_BUFFER, EPOCH_MEMORY, Bus, Subscription, decode_event, encode_event, window_size
 from signaling.bus.errors import BusUnavailable
 from signaling.bus.fanout import RedisFanout, parse_message
 
@@ -219,18 +219,18 @@ class RedisBus(Bus):
 
     # -- leases --
 
-    async def _lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
+    async def lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:
         with _unavailable(f'acquiring leadership "{name}"'):
             result = int(await self._acquire(
                 keys=[self._key("lease", name), self._key("lease", name) + ":epoch"],
-                args=[owner, max(1, round(lease * 1000))]))
+                args=[owner, max(1, round(lease * 1000)), EPOCH_MEMORY * 1000]))
         return (result, 0.0) if result > 0 else (None, -result / 1000)
 
-    async def _lease_renew(self, name: str, owner: str, lease: float) -> bool:
+    async def lease_renew(self, name: str, owner: str, lease: float) -> bool:
         with _unavailable(f'renewing leadership "{name}"'):
-            return bool(await self._renew(keys=[self._key("lease", name)],
-                                          args=[owner, max(1, round(lease * 1000))]))
+            return bool(await self._renew(keys=[self._key("lease", name), self._key("lease", name) + ":epoch"],
+                                          args=[owner, max(1, round(lease * 1000)), EPOCH_MEMORY * 1000]))
 
-    async def _lease_release(self, name: str, owner: str) -> None:
+    async def lease_release(self, name: str, owner: str) -> None:
         with _unavailable(f'releasing leadership "{name}"'):
             await self._release(keys=[self._key("lease", name)], args=[owner])

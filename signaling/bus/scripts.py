@@ -49,18 +49,21 @@ if redis.call('ZCARD', KEYS[1]) <= limit then return 1 end
 return 0
 """
 
-#: KEYS: lease, epoch counter. ARGV: owner, lease ms.
+#: KEYS: lease, epoch counter. ARGV: owner, lease ms, epoch memory ms.
 #: Returns the new epoch (> 0) or minus the milliseconds left on the current holder's lease.
 LEASE_ACQUIRE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('INCR', KEYS[2])
+  local epoch = redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return epoch
 end
 return -math.max(redis.call('PTTL', KEYS[1]), 1)
 """
 
-#: KEYS: lease. ARGV: owner, lease ms. Compare-and-renew: 1 if still ours.
+#: KEYS: lease, epoch counter. ARGV: owner, lease ms, epoch memory ms. Compare-and-renew: 1 if still ours.
 LEASE_RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0

@@ -255,12 +255,12 @@ async def test_holder_is_told_when_its_lease_is_lost(backend: Backend) -> None:
         async with a.leadership("router", "a", lease=lease) as la:
             await asyncio.wait_for(la.acquired(), TIMEOUT)
             # Another process grabs the lease (as if ours had expired during a pause).
-            await b._lease_release("router", "a")
-            intruder_epoch, _ = await b._lease_acquire("router", "intruder", 60)
+            await b.lease_release("router", "a")
+            intruder_epoch, _ = await b.lease_acquire("router", "intruder", 60)
             async with asyncio.timeout(lease):  # the next renewal, lease/3 away, notices
                 await la.lost.wait()
             assert not la.held and intruder_epoch > la.epoch
-        await b._lease_release("router", "intruder")
+        await b.lease_release("router", "intruder")
 
 
 async def test_hit_limits_rate_across_processes_with_a_sliding_window(backend: Backend) -> None:
@@ -380,3 +380,19 @@ async def test_outage_longer_than_the_window_makes_subscribers_resync(redis_back
                     await receive(sub, 5)
     finally:
         await admin.aclose()
+
+
+async def test_a_released_claim_leaves_no_key_that_lives_forever(redis_backend: Backend) -> None:
+    # One lease per call (the media anchor's claim): none of their keys may pile up.
+    async with redis_backend.open() as bus:
+        epoch, _ = await bus.lease_acquire("voice-anchor:c1", "p1", 5)
+        assert epoch == 1 and await bus.lease_renew("voice-anchor:c1", "p1", 5)
+        await bus.lease_release("voice-anchor:c1", "p1")
+    client = aioredis.Redis.from_url(redis_backend.url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{redis_backend.namespace}:lease:*")]
+        assert keys  # the epoch counter stays a while, so epochs keep growing...
+        for key in keys:
+            assert await client.pttl(key) > 0, key  # ...but not forever
+    finally:
+        await client.aclose()
