@@ -103,6 +103,9 @@ class Settings:
     voice_max_calls: int = 100
     #: Queues whose calls are recorded ("*": all), into ``var_dir/recordings``.
     voice_recording: tuple[str, ...] = ()
+    #: What the customer is told of a supervisor on their call: "barge" (only when one joins
+    #: the conversation; listening and coaching are silent) or "all" (also while one listens).
+    supervisor_notice: str = "barge"
     #: Sites (page origins, or "*") where an agent may ask for remote control of a
     #: co-browsed page; empty: nowhere (cobrowse/control.py).
     cobrowse_remote_control: tuple[str, ...] = ()
@@ -146,11 +149,19 @@ class Settings:
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),
             voice_recording=_list("VOICE_RECORDING", ()),
+            supervisor_notice=_choice("SUPERVISOR_NOTICE", "barge", ("barge", "all")),
             cobrowse_remote_control=_list("COBROWSE_REMOTE_CONTROL", ()),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"OTODESK_{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _ice_servers(text: str | None) -> tuple[dict, ...]:

@@ -117,6 +117,8 @@ class VoiceFeature:
             mine = {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role)
             if callback_id not in self.anchor.calls and (session.role == "supervisor" or mine == session.identity):
                 calls.append(public)
+        if session.role == "customer":
+            calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
         return {"voice": {"ice_servers": self.ice_servers, "calls": calls}}
 
     async def closed(self, session: Session) -> None:
@@ -139,12 +141,12 @@ class VoiceFeature:
             "recording": self._records(callback.queue), "meta": await self._meta_of(callback),
         }
         if await self._anchored_here(callback.id):
-            return await self._local_offer(callback.id, request)
+            return self._told(session, await self._local_offer(callback.id, request))
         result = await self.voice_bus.request(callback.id, "offer", **request)
         self._remote_owners.setdefault(owner, set()).add(callback.id)
         if self._adopting is None or self._adopting.done():
             self._adopting = asyncio.get_running_loop().create_task(self._adopt_orphans(), name="voice-adopt")
-        return result
+        return self._told(session, result)
 
     async def on_voicecontrol(self, session: Session, message: protocol.VoiceControl) -> dict[str, Any]:
         action = message.action
@@ -160,7 +162,13 @@ class VoiceFeature:
                 with contextlib.suppress(Exception):
                     await self.router.call("end", agent_id=callback.agent_id, callback_id=callback.id)
             return {}
-        return await self._control(callback.id, role, action)
+        return self._told(session, await self._control(callback.id, role, action))
+
+    def _told(self, session: Session, reply: dict[str, Any]) -> dict[str, Any]:
+        """A reply carrying the call, as this socket's party may see it."""
+        if session.role != "customer" or not reply.get("call"):
+            return reply
+        return {**reply, "call": customer_view(reply["call"], notice=self.settings.supervisor_notice)}
 
     async def on_voicestats(self, session: Session, message: protocol.VoiceStats) -> None:
         """A browser's getStats for its leg: kept beside aiortc's, shown on the wall, stored with the call."""
@@ -349,7 +357,8 @@ class VoiceFeature:
             if agent_id:
                 await self.bus.publish(agent_room(agent_id), event)
             if visitor_id:
-                await self.bus.publish(visitor_room(visitor_id), event)
+                told = customer_view(public, notice=self.settings.supervisor_notice)
+                await self.bus.publish(visitor_room(visitor_id), {"type": "voice_state", "call": told})
             await self.bus.publish(WALL_ROOM, event)
         except Exception:
             log.exception("voice_state for %s not published", call_id)
@@ -451,6 +460,15 @@ class VoiceFeature:
 
 
 # -- recordings, played in the desk --------------------------------------------------------
+
+def customer_view(public: dict[str, Any], *, notice: str) -> dict[str, Any]:
+    """The call as its customer is told of it: a supervisor only as the site's policy says
+    (``supervisor_notice``), never their leg; the frames of a silent listen say nothing."""
+    mode = public.get("supervisor")
+    told = mode if mode == "barge" or (mode and notice == "all") else None
+    legs = {role: state for role, state in (public.get("legs") or {}).items() if role in ("customer", "agent")}
+    return {**public, "supervisor": told, "legs": legs}
+
 
 def recording_url(callback_id: str) -> str:
     return f"/voice/recordings/{callback_id}.ogg"

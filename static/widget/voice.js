@@ -164,8 +164,9 @@ class WidgetVoice {
       ended: "Call ended",
       failed: `The call could not connect${this.failed ? `: ${this.failed}` : ""}`,
     }[state] + (this.call?.recording && state !== "ended" ? " · this call is recorded" : "")
-      // Policy: the customer is told when a supervisor speaks to them (barge), not of listening or coaching.
-      + (this.call?.supervisor === "barge" && state !== "ended" ? " · a supervisor joined" : ""));
+      // The server tells what the site's policy says (OTODESK_SUPERVISOR_NOTICE): barge only, or all.
+      + (state === "ended" || !this.call?.supervisor ? ""
+        : this.call.supervisor === "barge" ? " · a supervisor joined" : " · a supervisor is listening"));
     if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(this.call?.legs?.agent)) {
       setText(this.stateLine, "The agent's connection dropped: please hold on…");
     }

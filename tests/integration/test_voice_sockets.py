@@ -151,8 +151,20 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         sam = await SupervisorBot.login(server.base_url, "sam", DEMO_PASSWORD)
         supervisor_bot = Bot(1500)
         try:
+            told_from = customer.mark()
+            agent_from = alice.mark()
             await join(supervisor_bot, sam, callback_id, mode="listen")
             await hears(supervisor_bot, 440)
+            # The agent knows; the customer's frames say nothing of a silent listen (the site's
+            # policy, OTODESK_SUPERVISOR_NOTICE=barge, the default)...
+            await alice.wait_for("voice_state", lambda m: m["call"]["supervisor"] == "listen", start=agent_from)
+            await asyncio.sleep(0.5)  # any voice_state the listen caused has reached the customer
+            told = [m["call"] for m in customer.messages[told_from:] if m.get("type") == "voice_state"]
+            assert all(c["supervisor"] is None and set(c["legs"]) <= {"customer", "agent"} for c in told), told
+            # ...but is told when the supervisor barges in and speaks to them.
+            await sam.command("voice_control", callback_id=callback_id, action="barge")
+            await customer.wait_for("voice_state", lambda m: m["call"]["supervisor"] == "barge", start=told_from)
+            await sam.command("voice_control", callback_id=callback_id, action="listen")
             # The wall gets the browser's report beside aiortc's own view of the leg.
             quality = await sam.wait_for("voice_quality", lambda m: callback_id in m["calls"], timeout=6)
             legs = {leg["role"]: leg for leg in quality["calls"][callback_id]}
