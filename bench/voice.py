@@ -398,6 +398,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> tuple[float, float]:
+    """CPU seconds every core spent busy (not idle, I/O wait or stolen), and stolen by the
+    hypervisor (a virtual machine whose host is busy), since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:7]) - fields[3] - fields[4]) / tick, fields[7] / tick
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -519,11 +527,19 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
         rss_start = rss_mb(pid)
         cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
         rss_samples = [(0.0, rss_start)]
-        if rss_every:  # a soak: RSS sampled as it goes
+        if rss_every:  # a soak: RSS sampled as it goes, and what else kept the machine's cores busy
+            ours = [p for p in (os.getpid(), worker.pid, None if direct else process.pid) if p]
+            busy, mine = machine_busy_seconds(), sum(map(cpu_seconds, ours))
             while (elapsed := time.monotonic() - wall_start) < seconds:
                 await asyncio.sleep(min(rss_every, seconds - elapsed))
                 rss_samples.append((time.monotonic() - wall_start, rss_mb(pid)))
-                print(f"  {rss_samples[-1][0]:6.0f} s  anchor RSS {rss_samples[-1][1]:.1f} MB", flush=True)
+                busy_now, mine_now = machine_busy_seconds(), sum(map(cpu_seconds, ours))
+                span = max(1e-3, rss_samples[-1][0] - rss_samples[-2][0])
+                print(f"  {rss_samples[-1][0]:6.0f} s  anchor RSS {rss_samples[-1][1]:.1f} MB  "
+                      f"bench {100 * (mine_now - mine) / span:.0f} %  other processes "
+                      f"{100 * max(0.0, busy_now[0] - busy[0] - (mine_now - mine)) / span:.0f} %  "
+                      f"stolen {100 * (busy_now[1] - busy[1]) / span:.0f} % of a core", flush=True)
+                busy, mine = busy_now, mine_now
         else:
             await asyncio.sleep(seconds)
         cpu = cpu_seconds(pid) - cpu_start
