@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from pathlib import Path
+
+from desktop.settings import stored_secret
 
 __all__ = ["user_hash", "verify_user_hash", "demo_identity_secret"]
 
@@ -34,11 +35,4 @@ def demo_identity_secret(var_dir: Path) -> str:
     The demo shop (same server) signs its customers in with it. A real site sets
     ``OTODESK_IDENTITY_SECRET`` and keeps it on its own server.
     """
-    path = var_dir / "identity_secret"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32)
-    path.write_text(secret)
-    path.chmod(0o600)
-    return secret
+    return stored_secret(var_dir, "identity_secret")

@@ -130,7 +130,7 @@ class Settings:
             database_url=_env("DATABASE_URL", ""),
             redis_url=_env("REDIS_URL", ""),
             redis_namespace=_env("REDIS_NAMESPACE", "otodesk"),
-            secret_key=_env("SECRET_KEY", "") or _stored_secret(var_dir),
+            secret_key=_env("SECRET_KEY", "") or stored_secret(var_dir),
             allowed_origins=_list("ALLOWED_ORIGINS", ()),
             default_region=_env("DEFAULT_REGION", "US"),
             identity_secret=_env("IDENTITY_SECRET", ""),
@@ -175,12 +175,11 @@ def _ice_servers(text: str | None) -> tuple[dict, ...]:
     return tuple({k: s[k] for k in ("urls", "username", "credential") if k in s} for s in servers)
 
 
-def _stored_secret(var_dir: Path) -> str:
-    """A secret kept in ``var/secret_key`` so sessions survive a restart.
-
-    Many processes must share one secret: set OTODESK_SECRET_KEY for them.
-    """
-    path = var_dir / "secret_key"
+def stored_secret(var_dir: Path, name: str = "secret_key") -> str:
+    """A secret made once and kept in ``var/<name>``, so it survives a restart
+    (``secret_key``: sessions and tokens; many processes must share one: set
+    OTODESK_SECRET_KEY for them)."""
+    path = var_dir / name
     if path.exists():
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
