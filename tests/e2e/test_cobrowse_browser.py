@@ -26,8 +26,12 @@ def _secrets_in(text: str) -> list[str]:
     return found
 
 
-def _connected_shopper(browser, server, alice, sent: list[str], received: list[str] | None = None):
-    shopper = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+def _connected_shopper(browser, server, alice, sent: list[str], received: list[str] | None = None,
+                       *, init_script: str | None = None):
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    if init_script:
+        context.add_init_script(init_script)
+    shopper = context.new_page()
 
     def capture(ws):
         ws.on("framesent", lambda payload: sent.append(

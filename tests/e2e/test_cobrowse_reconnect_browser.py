@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
-from tests.e2e.test_cobrowse_browser import CB, PROMO, W
+from tests.e2e.test_cobrowse_browser import CB, PROMO, _connected_shopper
 
 # Keeps every socket the page opens, so the test can drop one as a network would.
 TRACK_SOCKETS = """
@@ -25,19 +25,7 @@ def test_a_dropped_customer_socket_reconnects_and_the_mirror_carries_on(browser,
     alice.get_by_test_id("btn-available").click()
     expect(alice.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
 
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    context.add_init_script(TRACK_SOCKETS)
-    shopper = context.new_page()
-    shopper.goto(f"{server.base_url}/checkout")
-    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
-    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
-    form.locator("[name=name]").fill("Rita Reconnect")
-    form.locator("[name=queue]").select_option("sales")
-    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
-    expect(alice.get_by_test_id("offer-card")).to_be_visible(timeout=5000)
-    alice.get_by_test_id("btn-accept").click()
-    expect(alice.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected")
-    shopper.locator(f"{W} [data-testid=otodesk-minimize]").click()
+    shopper = _connected_shopper(browser, server, alice, [], init_script=TRACK_SOCKETS)
 
     alice.get_by_test_id("btn-cobrowse").click()
     shopper.locator(f"{CB} [data-testid=otodesk-cobrowse-accept]").click()
