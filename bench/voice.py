@@ -429,11 +429,11 @@ async def direct_baseline(probes: int, seconds: float) -> list[float]:
     """Probe bots connected to each other, no anchor: what the bots themselves add."""
     runs = [BurstProbe() for _ in range(probes)]
     for probe in runs:
-        async def signal(sdp, probe=probe):
+        async def answer_directly(sdp, probe=probe):
             await probe.receiver.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             await probe.receiver.pc.setLocalDescription(await probe.receiver.pc.createAnswer())
             return probe.receiver.pc.localDescription.sdp
-        await probe.sender.connect(signal)
+        await probe.sender.connect(answer_directly)
     for probe in runs:
         await probe.sender.connected()
         probe.task = asyncio.create_task(probe.run())

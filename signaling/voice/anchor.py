@@ -44,7 +44,7 @@ from aiortc.rtp import RtpPacket
 
 from signaling.voice.errors import AtCapacity, BadOffer, InvalidCallState, LegTaken, NoSuchCall
 from signaling.voice.forward import ForwardTrack
-from signaling.voice.routes import EXTRA, MAIN, CallState, Mode, Role, Source, routes
+from signaling.voice.routes import MAIN, CallState, Mode, Role, Source, routes
 from signaling.voice.tap import tap_receiver
 from signaling.voice.tones import TonePlayer, hold_tone
 
