@@ -37,7 +37,7 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from cobrowse.feature import frames_room, inbox_room
+from cobrowse.feature import frames_room, inbox_room, refuse
 from cobrowse.session import CobrowseError, Share
 from desktop.repository.repository import Repository
 from signaling import protocol
@@ -210,10 +210,6 @@ def observe(session: Session, visitor_id: str, event: dict[str, Any]) -> None:
         seen["control"] = event.get("agent_id") if event.get("state") == "granted" else None
 
 
-def _refuse(error: CobrowseError) -> ProtocolError:
-    return ProtocolError(error.code, str(error))
-
-
 # -- the agent's side -----------------------------------------------------------------------
 
 class ViewerControl:
@@ -248,7 +244,7 @@ class ViewerControl:
         try:
             url = same_site_url(message.url, visitor.current_url if visitor else None)
         except ControlError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         nav_id = secrets.token_hex(8)
         await self.bus.publish(inbox_room(message.visitor_id), {
             "type": "cobrowse_navigate", "nav_id": nav_id, "url": url, "title": message.title,
@@ -281,7 +277,7 @@ class ViewerControl:
         try:
             budget.take(self.clock())
         except ControlError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         await self.bus.publish(inbox_room(message.visitor_id), {
             "type": "cobrowse_input", "agent_id": session.identity, "action": message.action,
             "node": message.node, "fx": message.fx, "fy": message.fy, "dx": message.dx, "dy": message.dy,
@@ -362,7 +358,7 @@ class CustomerControl:
         try:
             control.answer(message.request_id, accept=message.accept, now=self.clock())
         except ControlError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         state = "granted" if message.accept else "refused"
         await self._announce(session, state, control.agent_id)
         await self._timeline(session, f"cobrowse_control_{state}", control.agent_id,

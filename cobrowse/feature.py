@@ -47,7 +47,7 @@ from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "frames_room", "inbox_room"]
+__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "frames_room", "inbox_room", "refuse"]
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ def inbox_room(visitor_id: str) -> str:
     return f"cobrowse-in:{visitor_id}"
 
 
-def _refuse(error: CobrowseError) -> ProtocolError:
+def refuse(error: CobrowseError) -> ProtocolError:
+    """A co-browse error as the error the browser is sent."""
     return ProtocolError(error.code, str(error))
 
 
@@ -173,7 +174,7 @@ class CustomerCobrowse:
         try:
             share.answer(message.request_id, accept=message.accept, now=now)
         except CobrowseError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         if not message.accept:
             await self._announce(session, "refused")
             await self._timeline(session, "cobrowse_refused", share)
@@ -198,7 +199,7 @@ class CustomerCobrowse:
             share.resume(request_id=data["r"], agent_id=data["a"], agent_name=data.get("n", ""),
                          since=float(data.get("s") or self.clock()))
         except CobrowseError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         await self._announce(session, "sharing", resumed=True)
         return {"agent_name": share.agent_name}
 
@@ -210,7 +211,7 @@ class CustomerCobrowse:
             encoded = _encoder.encode(events)
             session.data["cobrowse_budget"].take(len(encoded), self.clock())
         except CobrowseError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         await self._publish_events(session, encoded)
 
     async def on_cobrowsechunk(self, session: Session, message: protocol.CobrowseChunk) -> None:
@@ -221,7 +222,7 @@ class CustomerCobrowse:
             events = session.data["cobrowse_chunks"].add(message.batch, message.index, message.total,
                                                          message.data)
         except CobrowseError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         if events is not None:
             await self._publish_events(session, _encoder.encode(events))
 
@@ -253,7 +254,7 @@ class CustomerCobrowse:
         try:
             share.require_sharing()
         except CobrowseError as exc:
-            raise _refuse(exc) from None
+            raise refuse(exc) from None
         await self.bus.publish(frames_room(session.identity), {
             "type": "cobrowse_unmirrored", "visitor_id": session.identity, "frames": message.frames,
             "canvases": message.canvases, "videos": message.videos,

@@ -106,20 +106,19 @@ class VoiceFeature:
     # -- hooks ----------------------------------------------------------------------------
 
     async def welcome(self, session: Session) -> dict[str, Any]:
-        calls: list[dict[str, Any]] = []
-        for call in list(self.anchor.calls.values()):
-            meta = self._meta.get(call.id, {})
-            mine = {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role)
-            if session.role == "supervisor" or mine == session.identity:
-                calls.append(self._public(call))
-        for callback_id, public in list(self._orphans.items()):
-            meta = self._meta.get(callback_id, {})
-            mine = {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role)
-            if callback_id not in self.anchor.calls and (session.role == "supervisor" or mine == session.identity):
-                calls.append(public)
+        calls = [self._public(call) for call in list(self.anchor.calls.values()) if self._on_call(session, call.id)]
+        calls += [public for callback_id, public in list(self._orphans.items())
+                  if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
         return {"voice": {"ice_servers": self.ice_servers, "calls": calls}}
+
+    def _on_call(self, session: Session, callback_id: str) -> bool:
+        """A supervisor sees every call; an agent or a customer the ones they are on."""
+        if session.role == "supervisor":
+            return True
+        meta = self._meta.get(callback_id, {})
+        return {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role) == session.identity
 
     async def closed(self, session: Session) -> None:
         # Its legs may now be taken over by a new offer (a tab reload).
