@@ -186,8 +186,10 @@ class VoiceFeature:
         call = self.anchor.calls.get(callback_id)
         leg = call.legs.get(Role(role)) if call is not None else None
         if leg is not None:
-            leg.browser = {k: (round(v, 4) if k == "loss" else round(v, 1)) for k, v in report.items()
-                           if v is not None}
+            # A report lacks what the browser doesn't know yet (no round trip before the first
+            # receiver report): the last known figure stands.
+            leg.browser = {**leg.browser, **{k: (round(v, 4) if k == "loss" else round(v, 1))
+                                             for k, v in report.items() if v is not None}}
 
     async def _anchored_here(self, callback_id: str) -> bool:
         """True when this process anchors the call: it has it, or it just claimed it."""
@@ -438,7 +440,11 @@ class VoiceFeature:
             kept = self._quality.setdefault(call_id, {})
             for leg in legs:
                 if leg["rtt_ms"] is not None or leg["loss"] is not None:
-                    kept[leg["role"]] = {k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out", "browser")}
+                    # A leg remade mid-call (reload, reconnect) starts with no browser report:
+                    # the call keeps the one its earlier leg sent.
+                    browser = {**kept.get(leg["role"], {}).get("browser", {}), **leg["browser"]}
+                    kept[leg["role"]] = {**{k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out")},
+                                         "browser": browser}
         if calls:
             # With each call's state too: a wall on another process learns of calls it missed.
             states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}

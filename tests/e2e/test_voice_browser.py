@@ -92,6 +92,15 @@ def voice(tmp_path_factory):
             server.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_pages_left(voice):
+    """Each test closes every page it opened, failed or not: a desk left open would take the next test's call."""
+    yield
+    for browser in voice[1].values():
+        for context in getattr(browser, "contexts", ()):
+            context.close()
+
+
 def login(browser, server, username: str, path: str = "/desk"):
     page = browser.new_context().new_page()
     page.goto(f"{server.base_url}{path}")

@@ -125,6 +125,9 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         await customer.send({"type": "voice_stats", "callback_id": callback_id, "rtt_ms": 12.5, "jitter_ms": 3.0,
                              "loss": 0.01, "concealed_ms": 40.0})
         assert (await notified(customer, callback_id=callback_id, rtt_ms=1.0))["code"] == "rate_limited"
+        # A later report that knows less (here only the loss) keeps the figures it lacks.
+        await asyncio.sleep(1.1)
+        await customer.send({"type": "voice_stats", "callback_id": callback_id, "loss": 0.01})
         consented = await customer.command("voice_control", callback_id=callback_id, action="consent")
         assert consented["call"]["recording"] is True and consented["call"]["consent"] == "given"
 
