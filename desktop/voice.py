@@ -14,7 +14,10 @@ If that process dies, a process with a socket on the call claims it once the
 dead one's lease runs out (checked every ``ADOPT_INTERVAL`` seconds), tells
 both parties their legs are reconnecting, and anchors the call from the
 browsers' next offers (their legs dropped with the process; they remake
-them, ``reconnect``); the call's talk time counts from the answer.
+them, ``reconnect``); the call's talk time counts from the answer. The
+customer's answer to "may we record?" outlives the process: it is a
+``recording_consent`` event on their timeline, read back when a call is
+rebuilt, so they are not asked again and a consented recording goes on.
 
 A call ends when either party hangs up (the contact goes to wrap-up, as the
 agent's End does), and the anchor also drops any call whose callback is no
@@ -45,7 +48,7 @@ from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
-from signaling.voice.anchor import Call, MediaAnchor, ice_servers_from_config
+from signaling.voice.anchor import Call, MediaAnchor, consent_state, ice_servers_from_config
 from signaling.voice.errors import VoiceError
 from signaling.voice.recorder import PacketRecorder, mix_to_ogg
 from signaling.voice.routes import Mode, Role
@@ -60,6 +63,8 @@ STALL_INTERVAL = 1.0  # seconds between checks for legs that stopped sending (a 
 BROWSER_STATS_MIN_INTERVAL = 1.0  # seconds: a browser reporting faster is refused (rate_limited)
 ADOPT_INTERVAL = 2.0  # seconds between checks that calls anchored elsewhere still have their anchor
 ADOPT_WAIT = 60.0     # seconds an adopted call waits for a leg before its claim is given up
+#: The timeline kind of the customer's answer to "may we record?" (``data: {"given": bool}``).
+RECORDING_CONSENT = "recording_consent"
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
@@ -208,12 +213,18 @@ class VoiceFeature:
             raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
         self._meta.setdefault(callback_id, request["meta"])
         self._start_background()
+        consented = None
+        if request.get("recording") == "consent" and callback_id not in self.anchor.calls \
+                and (request.get("reconnect") or callback_id in self._orphans):
+            # A call rebuilt here after its anchor died: the customer already answered (or not);
+            # a first offer of a fresh call skips this read, nobody can have answered yet.
+            consented = await self._consent_answer(callback_id, request["meta"].get("customer_id"))
         try:
             answer = await self.anchor.offer(
                 callback_id, role, request["sdp"], owner=request.get("owner"),
                 mode=Mode(request["mode"]) if request.get("mode") else None,
                 recording=request.get("recording") == "on", consent=request.get("recording") == "consent",
-                reconnect=bool(request.get("reconnect")))
+                consented=consented, reconnect=bool(request.get("reconnect")))
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
         call = self.anchor.calls[callback_id]
@@ -238,6 +249,7 @@ class VoiceFeature:
                 await self.anchor.leave(callback_id, Role.SUPERVISOR)
             elif action in ("consent", "refuse"):
                 call.answer_consent(action == "consent")
+                await self._record_consent(call, action == "consent")
             else:
                 if Role.SUPERVISOR not in call.legs:
                     raise ProtocolError(ErrorCode.INVALID_STATE, "join the call first (voice_offer)")
@@ -332,6 +344,32 @@ class VoiceFeature:
         except Exception:
             log.exception("voice call %s not recorded on the timeline", call.id)
 
+    async def _record_consent(self, call: Call, given: bool) -> None:
+        """The customer's answer on their timeline: an audit of consent, and what a process that
+        takes the call over reads (:meth:`_consent_answer`) so they are not asked again."""
+        meta = self._meta.get(call.id, {})
+        if not meta.get("customer_id"):
+            return
+        try:
+            await self.repo.add_contact_event(
+                customer_id=meta["customer_id"], kind=RECORDING_CONSENT, channel="voice", at=self.clock(),
+                visitor_id=meta.get("visitor_id"), callback_id=call.id, agent_id=meta.get("agent_id"),
+                data={"given": given})
+        except Exception:
+            log.exception("recording consent for %s not recorded on the timeline", call.id)
+
+    async def _consent_answer(self, callback_id: str, customer_id: str | None) -> bool | None:
+        """The customer's last answer to "may we record?" on this call, None if they gave none
+        (or it can't be read: then they are asked again rather than recorded unasked)."""
+        if not customer_id:
+            return None
+        try:
+            event = await self.repo.last_contact_event(customer_id, kind=RECORDING_CONSENT, callback_id=callback_id)
+        except Exception:
+            log.exception("recording consent for %s not read", callback_id)
+            return None
+        return None if event is None else bool(event.data.get("given"))
+
     async def _finish_recording(self, call: Call, meta: dict[str, Any]) -> None:
         """Mix the call's packets into ``var/recordings/<callback_id>.ogg``; put it on the timeline."""
         packets = call.recorder.path
@@ -387,8 +425,14 @@ class VoiceFeature:
             return
         log.warning("voice call %s: its anchoring process is gone; anchored here from now on", callback_id)
         meta = self._meta[callback_id] = await self._meta_of(callback)
+        how = self._records(callback.queue)
+        consented = await self._consent_answer(callback_id, callback.customer_id) if how == "consent" else None
         public = {"callback_id": callback_id, "state": "active", "started_at": callback.answered_at,
-                  "muted": [], "held": False, "supervisor": None, "recording": False, "consent": None,
+                  "muted": [], "held": False, "supervisor": None,
+                  # As the rebuilt call will be; a customer yet to answer is asked once it is (an
+                  # answer now would find no call).
+                  "recording": how == "on" or consented is True,
+                  "consent": None if consented is None else consent_state(consented),
                   "legs": {"customer": "reconnecting", "agent": "reconnecting"},
                   "customer_name": meta.get("customer_name"), "agent_name": meta.get("agent_name"),
                   "queue": meta.get("queue")}

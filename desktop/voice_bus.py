@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from signaling.bus import Bus, SubscriptionLagged
+from signaling.bus import Bus, ReplyBox, SubscriptionLagged, error_reply, ok_reply
 from signaling.protocol import ErrorCode, ProtocolError
 
 __all__ = ["VoiceBus", "call_room", "REQUEST_TIMEOUT"]
@@ -67,12 +66,11 @@ class VoiceBus:
         self.bus = bus
         self.process_id = process_id
         self.handler = handler
-        self._ids = itertools.count(1)
-        self._prefix = secrets.token_hex(3)
-        self._pending: dict[str, asyncio.Future] = {}
+        self._replies = ReplyBox(bus, _reply_room(process_id), id_prefix=f"{secrets.token_hex(3)}-",
+                                 timeout_code=ErrorCode.INVALID_STATE,
+                                 timeout_message="the call's media server did not answer; "
+                                                 "the call may have ended")
         self._serving: dict[str, asyncio.Task] = {}
-        self._replies: asyncio.Task | None = None
-        self._replies_ready: asyncio.Event = asyncio.Event()
         #: Unique to this process's life: a restarted process must not inherit a dead one's claims.
         self._owner = f"{process_id}:{secrets.token_hex(4)}"
         self._renewing: asyncio.Task | None = None
@@ -125,23 +123,13 @@ class VoiceBus:
                     log.warning("voice call %s: claim not renewed: %s", callback_id, exc)
 
     async def request(self, callback_id: str, op: str, **fields: Any) -> dict[str, Any]:
-        """Ask the anchoring process; raises ProtocolError with its error, or on timeout."""
-        await self._listen()
-        rid = f"{self._prefix}-{next(self._ids)}"
-        future = asyncio.get_running_loop().create_future()
-        self._pending[rid] = future
-        try:
+        """Ask the anchoring process; raises ProtocolError with its error, or ``invalid_state``
+        when it did not answer within ``REQUEST_TIMEOUT`` seconds."""
+        async def send(rid: str) -> None:
             await self.bus.publish(call_room(callback_id), {"op": op, "rid": rid, "reply_to": self.process_id,
                                                             "at": time.time(), **fields})
-            reply = await asyncio.wait_for(future, REQUEST_TIMEOUT)
-        except asyncio.TimeoutError:
-            raise ProtocolError(ErrorCode.INVALID_STATE, "the call's media server did not answer; "
-                                "the call may have ended") from None
-        finally:
-            self._pending.pop(rid, None)
-        if not reply.get("ok"):
-            raise ProtocolError(reply.get("code", ErrorCode.INTERNAL), reply.get("message", "failed"))
-        return reply.get("result") or {}
+
+        return await self._replies.ask(send, timeout=REQUEST_TIMEOUT)
 
     async def notify(self, callback_id: str, op: str, **fields: Any) -> None:
         await self.bus.publish(call_room(callback_id), {"op": op, "rid": None, "at": time.time(), **fields})
@@ -174,39 +162,18 @@ class VoiceBus:
                 return
             done.add(rid)
         try:
-            reply = {"ok": True, "result": await self.handler(callback_id, request)}
+            reply = ok_reply(rid, await self.handler(callback_id, request))
         except ProtocolError as exc:
-            reply = {"ok": False, "code": exc.code, "message": exc.message}
+            reply = error_reply(rid, exc.code, exc.message)
         except Exception:
             log.exception("voice request %s failed", request.get("op"))
-            reply = {"ok": False, "code": ErrorCode.INTERNAL, "message": "internal error"}
+            reply = error_reply(rid, ErrorCode.INTERNAL, "internal error")
         if rid is not None and request.get("reply_to"):
-            await self.bus.publish(_reply_room(request["reply_to"]), {"rid": rid, **reply})
-
-    # -- the requesting side ---------------------------------------------------------------
-
-    async def _listen(self) -> None:
-        if self._replies is None or self._replies.done():
-            self._replies_ready.clear()
-            self._replies = asyncio.create_task(self._receive_replies(), name="voice-replies")
-        await self._replies_ready.wait()
-
-    async def _receive_replies(self) -> None:
-        while True:
-            try:
-                async with self.bus.subscribe(_reply_room(self.process_id)) as subscription:
-                    self._replies_ready.set()
-                    async for _seq, reply in subscription:
-                        future = self._pending.get(reply.get("rid", ""))
-                        if future is not None and not future.done():
-                            future.set_result(reply)
-            except SubscriptionLagged:
-                continue
+            await self.bus.publish(_reply_room(request["reply_to"]), reply)
 
     async def aclose(self) -> None:
         claimed = list(self._serving)
-        tasks = [*self._serving.values(), *([self._replies] if self._replies else []),
-                 *([self._renewing] if self._renewing else [])]
+        tasks = [*self._serving.values(), *([self._renewing] if self._renewing else [])]
         self._serving.clear()
         for callback_id in claimed:
             await self._release(callback_id)
@@ -215,3 +182,4 @@ class VoiceBus:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._replies.aclose()

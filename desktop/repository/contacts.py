@@ -166,6 +166,23 @@ class Contacts(Store):
         statement = statement.order_by(ce.at.desc(), ce.id.desc()).limit(limit)
         return await self._db.read(_contact_events, statement)
 
+    async def last_contact_event(
+        self, customer_id: str, *, kind: str, callback_id: str
+    ) -> ContactEventRecord | None:
+        """The customer's newest ``kind`` entry about ``callback_id``, or None.
+
+        Found through the customer's timeline index: pass the ``customer_id``
+        the entry was written with (the callback's).
+        """
+        ce = CONTACT_EVENTS.c
+        statement = (
+            select(CONTACT_EVENTS)
+            .where(ce.customer_id == customer_id, ce.kind == kind, ce.callback_id == callback_id)
+            .order_by(ce.at.desc(), ce.id.desc()).limit(1)
+        )
+        found = await self._db.read(_contact_events, statement)
+        return found[0] if found else None
+
     async def add_contact_event(
         self,
         *,

@@ -3,6 +3,7 @@
 ``open_bus(url)`` picks the backend by URL: ``memory://`` (or nothing) for one process,
 ``redis://`` / ``rediss://`` / ``unix://`` for many. Both have the same semantics and run
 the same tests (tests/integration/test_bus.py). Errors: see ``signaling.bus.errors``.
+Request/reply between processes on top of it: ``signaling.bus.replies`` (``ReplyBox``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from signaling.bus.errors import BusClosed, BusError, BusUnavailable, EventNotSe
 from signaling.bus.leadership import Leadership
 from signaling.bus.memory import MemoryBus
 from signaling.bus.redis import RedisBus
+from signaling.bus.replies import ReplyBox, error_reply, ok_reply, result_of
 
 __all__ = [
     "Bus",
@@ -25,10 +27,14 @@ __all__ = [
     "Leadership",
     "MemoryBus",
     "RedisBus",
+    "ReplyBox",
     "Subscription",
     "SubscriptionLagged",
     "create_bus",
+    "error_reply",
+    "ok_reply",
     "open_bus",
+    "result_of",
 ]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -48,7 +48,7 @@ from signaling.voice.routes import MAIN, CallState, Mode, Role, Source, routes
 from signaling.voice.tap import tap_receiver
 from signaling.voice.tones import TonePlayer, hold_tone
 
-__all__ = ["MediaAnchor", "Call", "Leg", "ice_servers_from_config"]
+__all__ = ["MediaAnchor", "Call", "Leg", "consent_state", "ice_servers_from_config"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,11 @@ def ice_servers_from_config(servers: list[dict[str, Any]]) -> list[RTCIceServer]
     """``[{"urls": ..., "username"?: ..., "credential"?: ...}]`` (the browser's shape) for aiortc."""
     return [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
             for s in servers]
+
+
+def consent_state(answer: bool | None) -> str:
+    """``Call.consent`` of a call that asks: "asked" until the customer answers, then "given" or "refused"."""
+    return "asked" if answer is None else "given" if answer else "refused"
 
 
 def _opus_only() -> list:
@@ -303,8 +308,12 @@ class MediaAnchor:
 
     async def offer(self, call_id: str, role: Role, sdp: str, *, owner: str | None,
                     mode: Mode | None = None, recording: bool = False, consent: bool = False,
-                    reconnect: bool = False) -> str:
+                    consented: bool | None = None, reconnect: bool = False) -> str:
         """Answer ``role``'s offer for ``call_id``, creating the call if needed; returns the answer SDP.
+
+        A call created with ``consent`` asks the customer, unless ``consented``
+        carries the answer they already gave (to an anchor that died): then it
+        records, or not, from the start and is never asked again.
 
         A new offer replaces ``role``'s leg when that leg's socket went away (a
         reload), when the leg is dead or stalled, or when it is a ``reconnect``
@@ -318,11 +327,13 @@ class MediaAnchor:
             if call is None:
                 if len(self.calls) >= self.max_calls:
                     raise AtCapacity(f"this server carries {self.max_calls} calls at most; try again shortly")
-                call = Call(call_id, self, recording=recording and self.recorder is not None)
-                if call.state.recording:
-                    call.recorder = self.recorder(call_id)
-                elif consent and self.recorder is not None:
-                    call.consent = "asked"
+                asks = consent and not recording and self.recorder is not None
+                records = self.recorder is not None and (recording or (asks and consented is True))
+                call = Call(call_id, self, recording=records)
+                if records:
+                    call.recorder = self.recorder(call_id)  # appends: a moved call goes on in the same log
+                if asks:
+                    call.consent = consent_state(consented)
                 self.calls[call_id] = call
                 created = True
             else:

@@ -147,7 +147,7 @@ export class CustomerDetails {
             h("strong", {}, label(item.kind || "contact")),
             item.channel ? ` · ${label(item.channel)}` : "",
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
-          summary(item.data),
+          item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data)) : summary(item.data),
           // A recorded call (desktop/voice.py) plays right here.
           item.kind === "call_recording" && item.data?.url
             ? h("audio", { controls: true, preload: "none", src: item.data.url, dataset: { testid: "recording-player" },
@@ -160,9 +160,14 @@ export class CustomerDetails {
 
 const KIND_ICONS = {
   callback_requested: "📞", callback_connected: "🎧", callback_completed: "✅", callback_cancelled: "✖️",
-  callback_abandoned: "⌛", call_recording: "🎙️", voice_call: "🎧", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
+  callback_abandoned: "⌛", call_recording: "🎙️", recording_consent: "🎙️", voice_call: "🎧", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
   chat: "💬", store_visit: "🏬", meeting: "🤝", page_view: "📄", search: "🔎", order: "🧾",
 };
+
+/** A `recording_consent` event (desktop/voice.py): the customer's answer to "may we record?". */
+export function consentText(data) {
+  return data?.given ? "Agreed to recording" : "Declined recording";
+}
 
 const SUMMARY_KEYS = ["disposition", "summary", "topic", "note", "message", "outcome", "subject", "title", "url"];
 

@@ -5,7 +5,7 @@
 import { h, replace } from "../common/dom.js";
 import { dateTime, label, money } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { safeLink } from "./customer.js";
+import { consentText, safeLink } from "./customer.js";
 
 const root = document.querySelector(".customers");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -17,7 +17,7 @@ const PAGE = 30;
 const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meeting"];
 // Every kind the timeline holds (routing_log.py, voice.py, cobrowse/), then what agents log.
 const FILTERS = ["", "page_view", "callback_requested", "callback_offered", "callback_connected", "callback_completed",
-  "callback_cancelled", "callback_abandoned", "wrap_up", "voice_call", "call_recording", "cobrowse_started", "cobrowse_stopped",
+  "callback_cancelled", "callback_abandoned", "wrap_up", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "cobrowse_stopped",
   "document_pushed", "document_closed", ...LOG_KINDS];
 // Where contacts happen (desktop/repository/timeline.py's OUTSIDE_CHANNELS, the widget's and voice's).
 const CHANNELS = ["", "web", "phone", "browser", "voice", "email", "chat", "store", "in_person", "desk"];
@@ -67,6 +67,7 @@ function describe(event) {
   if (event.kind === "page_view") return safeLink(d.url, d.title || d.url);
   if (event.kind === "wrap_up") return [d.disposition, d.note].filter(Boolean).join(": ");
   if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
+  if (event.kind === "recording_consent") return consentText(d);
   return d.summary || d.note || d.subject || d.disposition || "";
 }
 

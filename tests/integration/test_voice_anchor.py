@@ -167,3 +167,37 @@ async def test_a_leg_that_stops_is_reconnecting_and_a_fresh_offer_swaps_it_in_pl
         await until(lambda: call.public()["legs"] == {"customer": "connected", "agent": "connected"}, 5, "both up")
         for bot in (customer, agent):
             await bot.close()
+
+
+async def test_a_call_rebuilt_with_the_customers_answer_is_not_asked_again(netns):
+    """``consented`` (read back after the call's anchor died): a yes records from the first packet,
+    a no never records; without an answer the customer is asked, as on a fresh call."""
+
+    class Log:
+        def __init__(self, call_id: str):
+            self.call_id, self.packets = call_id, 0
+            made.append(self)
+
+        def write(self, slot: int, payload: bytes, rtp_timestamp: int) -> None:
+            self.packets += 1
+
+        def close(self) -> None:
+            pass
+
+    made: list[Log] = []
+    bots = []
+    async with MediaAnchor(max_calls=3, recorder=Log) as anchor:
+        try:
+            for call_id, consented, told in (("fresh", None, "asked"), ("yes", True, "given"), ("no", False, "refused")):
+                bot = Bot(440)
+                bots.append(bot)
+                await bot.connect(lambda sdp, call_id=call_id, consented=consented: anchor.offer(
+                    call_id, Role.CUSTOMER, sdp, owner="s1", consent=True, consented=consented, reconnect=True))
+                call = anchor.call(call_id)
+                assert (call.consent, call.public()["recording"]) == (told, consented is True), call_id
+            assert [log.call_id for log in made] == ["yes"]
+            await bots[1].connected()
+            await until(lambda: made[0].packets > 0, what="the consented call recording")
+        finally:
+            for bot in bots:
+                await bot.close()

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from desktop.repository.demo import DEMO_PASSWORD
+from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from signaling.voice.bots import Bot
 from tests.server import ServerProcess
@@ -130,6 +131,14 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         await customer.send({"type": "voice_stats", "callback_id": callback_id, "loss": 0.01})
         consented = await customer.command("voice_control", callback_id=callback_id, action="consent")
         assert consented["call"]["recording"] is True and consented["call"]["consent"] == "given"
+        # The answer is on the customer's timeline: an audit of consent, and what a process that
+        # takes the call over reads back (tests/integration/test_voice_two_processes.py).
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            [answer] = await repo.timeline(customer_id, kinds=["recording_consent"])
+            last = await repo.last_contact_event(customer_id, kind="recording_consent", callback_id=callback_id)
+        assert (answer.channel, answer.callback_id, answer.data) == ("voice", callback_id, {"given": True})
+        assert last == answer
 
         # Capacity (1 call here): a second connected call can't get voice.
         bob, other, other_id = await connected_call(server.base_url, "bob", "Carl Capacity")

@@ -44,7 +44,8 @@ def cluster(tmp_path_factory):
         try:
             env = {"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_REDIS_URL": f"redis://{SERVER_ADDRESS}:{REDIS_PORT}/0",
                    "OTODESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'shared.db'}",
-                   "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3"}
+                   "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3",
+                   "OTODESK_VOICE_RECORDING": "support:consent"}
             for name, seed in (("a", True), ("b", False)):
                 server = ServerProcess(tmp / name, env={**env, "OTODESK_PROCESS_ID": name}, seed=seed, log_name=name)
                 server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
@@ -122,7 +123,9 @@ async def test_customer_on_one_process_agent_on_another(cluster):
 async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
     """``kill -9`` of the process that anchors a call: both parties are told, both legs are remade on
     the surviving process (what the browsers' common/voicelink.js does), they hear each other again,
-    and the call's record covers the whole conversation. Runs last: it kills process a."""
+    and the call's record covers the whole conversation. The customer's yes to recording (a
+    "support:consent" queue) outlives process a: the call goes on recording, nobody asks again.
+    Runs last: it kills process a."""
     a, b = cluster
     alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
     customer = await CustomerBot.start(a.base_url)
@@ -132,7 +135,7 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
         await alice.command("set_state", state="available")
         await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
         mark = alice.mark()
-        callback_id = (await customer.command("call_me", name="Moved Call", queue="sales",
+        callback_id = (await customer.command("call_me", name="Moved Call", queue="support",
                                               channel="browser"))["callback_id"]
         offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
         await alice.command("accept", offer_id=offer["offer_id"])
@@ -149,6 +152,8 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
             await bot.connected()
         await hears(bots[1], 440)
         await hears(bots[0], 880)
+        consented = await customer.command("voice_control", callback_id=callback_id, action="consent")
+        assert (consented["call"]["consent"], consented["call"]["recording"]) == ("given", True)
 
         mark = alice.mark()
         a.kill()
@@ -156,11 +161,13 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
         told = await alice.wait_for("voice_state", lambda m: m["call"]["callback_id"] == callback_id
                                     and m["call"]["legs"].get("customer") == "reconnecting", start=mark, timeout=20)
         assert told["call"]["state"] == "active" and told["call"]["legs"]["agent"] == "reconnecting"
+        assert (told["call"]["consent"], told["call"]["recording"]) == ("given", True)
 
         # The customer's page reconnects (to b: a load balancer's job) and is told the same.
         back = await CustomerBot.start(b.base_url, token=customer.token)
         [call] = back.welcome["voice"]["calls"]
         assert call["callback_id"] == callback_id and call["legs"]["customer"] == "reconnecting"
+        assert call["consent"] == "given"
         for bot in bots:
             await bot.close()
         bots = [Bot(440), Bot(880)]
@@ -174,13 +181,23 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
                                                                                      "agent": "connected"},
                                     timeout=10)
         assert state["call"]["started_at"] <= time.time() - (time.monotonic() - answered) + 1
+        # Rebuilt on b with the customer's answer: recording, and the question is never put again.
+        assert (state["call"]["consent"], state["call"]["recording"]) == ("given", True)
+        since_move = [m["call"]["consent"] for m in back.messages + alice.messages[mark:]
+                      if m.get("type") == "voice_state" and m["call"]["callback_id"] == callback_id]
+        assert since_move and "asked" not in since_move, since_move
 
         await alice.command("voice_control", callback_id=callback_id, action="hangup")
         await back.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", timeout=5)
         await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up", timeout=10)
-        # The call is on the customer's timeline once, from the answer to the hang-up.
-        events = await _voice_calls(b, callback_id)
+        # The call is on the customer's timeline once, from the answer to the hang-up, with the
+        # customer's one answer to recording, and b's part of the recording.
+        events = await _events(b, callback_id, "voice_call")
         assert len(events) == 1 and events[0]["seconds"] >= time.monotonic() - answered - 2, events
+        assert events[0]["recorded"] is True
+        assert await _events(b, callback_id, "recording_consent") == [{"given": True}]
+        [recording] = await _events(b, callback_id, "call_recording")
+        assert recording["seconds"] > 0
     finally:
         for bot in bots:
             await bot.close()
@@ -193,16 +210,16 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
         await alice.close()
 
 
-async def _voice_calls(server, callback_id: str) -> list[dict]:
-    """The call's ``voice_call`` events, read from the shared SQLite file (waits a little for the write)."""
+async def _events(server, callback_id: str, kind: str) -> list[dict]:
+    """The call's ``kind`` events' data, read from the shared SQLite file (waits a little for the write)."""
     import json
     import sqlite3
 
     deadline = time.monotonic() + 10
     while True:
         with sqlite3.connect(server.env["OTODESK_DATABASE_URL"].split("///", 1)[1]) as db:
-            rows = db.execute("SELECT data FROM contact_events WHERE kind = 'voice_call' AND callback_id = ?",
-                              (callback_id,)).fetchall()
+            rows = db.execute("SELECT data FROM contact_events WHERE kind = ? AND callback_id = ? ORDER BY id",
+                              (kind, callback_id)).fetchall()
         if rows or time.monotonic() > deadline:
             return [json.loads(data) for (data,) in rows]
         await asyncio.sleep(0.2)
