@@ -50,6 +50,7 @@ WALL_FLUSH = 1.0     # at most one wall a second...
 WALL_REFRESH = 5.0   # ...and at least one every five
 PROCESS_HEARTBEAT = 2.0  # seconds between a process's "alive" to the leader
 PROCESS_TIMEOUT = 3 * PROCESS_HEARTBEAT  # silent this long: its sockets are gone with it
+AWAY_WHILE_GONE = "desk closed"  # an available agent's last desk socket went: no offers until one is back
 
 
 def agent_room(agent_id: str) -> str:
@@ -357,11 +358,20 @@ class _Leader:
             self.logout_at.pop(agent_id, None)
             if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
                 await self._login(agent_id, now)
+            elif self._paused_while_gone(agent_id):
+                await self._commit(self.router.set_available(agent_id, now))
         else:
             sockets.discard(command["socket"])
             if not sockets:
                 # A tab reload comes back within the grace; a closed tab does not.
                 self.logout_at[agent_id] = now + self.settings.agent_reconnect_grace
+                if self.router_agent_state(agent_id) == AgentState.AVAILABLE:
+                    # No desk is open to show an offer: none is made until one is back.
+                    await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, now))
+
+    def _paused_while_gone(self, agent_id: str) -> bool:
+        agent = self.router.agent(agent_id)
+        return agent.state == AgentState.AWAY and agent.reason == AWAY_WHILE_GONE
 
     async def _login(self, agent_id: str, now: float) -> None:
         agent = await self.repo.get_agent(agent_id)

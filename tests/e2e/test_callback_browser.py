@@ -43,7 +43,6 @@ def test_shopper_calls_agent_sees_trail_and_accepts(browser, server):
     shopper.locator("[data-testid^=product-]").first.locator("a").first.click()
     shopper.wait_for_url(re.compile(r"/product/"))
     product_title = shopper.title()
-    product_url = shopper.url
     open_widget_form(shopper, name="Dana Shopper", queue="sales", topic="Which size fits?")
     shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
     shopper.locator(f"{W} [name=phone]").fill("+1 415 555 2671")

@@ -342,3 +342,35 @@ async def test_new_visitor_tokens_are_rate_limited_per_address(tmp_path):
             huge = await http.post("/api/visitor", content=b"{" + b" " * 10000 + b"}",
                                    headers={"content-type": "application/json"})
             assert huge.status_code == 413
+
+
+async def test_an_agent_whose_desk_closed_gets_no_offer_until_it_is_back(server):
+    sam = await SupervisorBot.login(server.base_url, "sam", DEMO_PASSWORD)
+    carol = await available(server.base_url, "carol")
+    customer = await CustomerBot.start(server.base_url)
+    back = None
+    try:
+        await carol.close()  # the tab closed; she is still in the reconnect grace
+        wall = await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] == "away",
+                                  timeout=8)
+        assert _agent(wall, "carol")["reason"] == "desk closed"
+        ack = await customer.command("call_me", name="Nobody Home", queue="support", channel="phone",
+                                     phone="+1 202 555 0142")
+        await asyncio.sleep(1.0)  # an offer to her would have been made by now
+        status = [m for m in customer.messages if m.get("type") == "callback_status"][-1]
+        assert status["callback"]["state"] == "queued"
+        # Her desk is back (a reload): she is available again and the waiting callback is offered to her.
+        back = await AgentBot.login(server.base_url, "carol", DEMO_PASSWORD)
+        offer = (await back.wait_for("offer", timeout=8))["offer"]
+        assert offer["callback_id"] == ack["callback_id"]
+        await back.command("decline", offer_id=offer["offer_id"])
+        await customer.command("cancel", callback_id=ack["callback_id"])
+    finally:
+        await customer.close()
+        await sam.close()
+        if back is not None:
+            await away(back)
+
+
+def _agent(wall: dict, username: str) -> dict | None:
+    return next((a for a in wall["agents"] if a["username"] == username), None)
