@@ -214,10 +214,10 @@ class VoiceFeature:
         self._meta.setdefault(callback_id, request["meta"])
         self._start_background()
         consented = None
-        if request.get("recording") == "consent" and callback_id not in self.anchor.calls \
-                and (request.get("reconnect") or callback_id in self._orphans):
-            # A call rebuilt here after its anchor died: the customer already answered (or not);
-            # a first offer of a fresh call skips this read, nobody can have answered yet.
+        if request.get("recording") == "consent" and callback_id not in self.anchor.calls:
+            # The call may be rebuilt here after its anchor died (a reconnect, or a reload that
+            # reached this process first): the customer's answer, if any, stands. One indexed
+            # read per call built.
             consented = await self._consent_answer(callback_id, request["meta"].get("customer_id"))
         try:
             answer = await self.anchor.offer(
