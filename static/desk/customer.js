@@ -5,7 +5,7 @@
 // Everything here comes from a stranger's browser: text goes in with
 // textContent (h() never parses markup) and only http(s) URLs become links.
 import { h, replace } from "../common/dom.js";
-import { ago, dateTime, label, money, shortUrl, timeOfDay } from "../common/format.js";
+import { ago, clock, dateTime, label, money, shortUrl, timeOfDay } from "../common/format.js";
 
 const TRAIL_SHOWN = 12;
 const PREVIOUS_SHOWN = 5;
@@ -147,13 +147,10 @@ export class CustomerDetails {
             h("strong", {}, label(item.kind || "contact")),
             item.channel ? ` · ${label(item.channel)}` : "",
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
-          item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data)) : summary(item.data),
-          // A recorded call (desktop/voice.py) plays right here.
-          item.kind === "call_recording" && item.data?.url
-            ? h("audio", { controls: true, preload: "none", src: item.data.url, dataset: { testid: "recording-player" },
-                // Retention or erasure may have deleted the file since: say so rather than a dead player.
-                onerror: (event) => event.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) })
-            : null))),
+          item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data))
+            : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
+              : summary(item.data),
+          recordingPlayer(item)))),
       previous.length > shown.length ? h("li", { class: "muted more" }, `+ ${previous.length - shown.length} older contacts`) : null);
   }
 }
@@ -163,6 +160,19 @@ const KIND_ICONS = {
   callback_abandoned: "⌛", call_recording: "🎙️", recording_consent: "🎙️", voice_call: "🎧", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
   chat: "💬", store_visit: "🏬", meeting: "🤝", page_view: "📄", search: "🔎", order: "🧾",
 };
+
+/** A `voice_call` event (desktop/voice.py): how long they talked, and whether it was recorded. */
+export function callText(data) {
+  return data?.seconds == null ? "" : `Talked ${clock(data.seconds)}${data.recorded ? " · recorded" : ""}`;
+}
+
+/** A `call_recording` event plays right where it is listed; any other event: null. */
+export function recordingPlayer(event) {
+  if (event.kind !== "call_recording" || !event.data?.url) return null;
+  return h("audio", { controls: true, preload: "none", src: event.data.url, dataset: { testid: "recording-player" },
+    // Retention or erasure may have deleted the file since: say so rather than a dead player.
+    onerror: (error) => error.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) });
+}
 
 /** A `recording_consent` event (desktop/voice.py): the customer's answer to "may we record?". */
 export function consentText(data) {

@@ -5,7 +5,7 @@
 import { h, replace } from "../common/dom.js";
 import { dateTime, label, money } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { consentText, safeLink } from "./customer.js";
+import { callText, consentText, recordingPlayer, safeLink } from "./customer.js";
 
 const root = document.querySelector(".customers");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -68,6 +68,7 @@ function describe(event) {
   if (event.kind === "wrap_up") return [d.disposition, d.note].filter(Boolean).join(": ");
   if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
   if (event.kind === "recording_consent") return consentText(d);
+  if (event.kind === "voice_call") return callText(d);
   return d.summary || d.note || d.subject || d.disposition || "";
 }
 
@@ -76,7 +77,8 @@ function eventItem(event) {
     h("span", { class: "kind" }, label(event.kind)), " ",
     h("span", { class: "muted" }, `${event.channel} · ${dateTime(event.at)}`),
     event.agent_id ? h("span", { class: "muted" }, ` · by agent ${event.data?.agent_name || event.agent_id.slice(0, 8)}`) : null,
-    h("div", { class: "event-text" }, describe(event)));
+    h("div", { class: "event-text" }, describe(event)),
+    recordingPlayer(event));
 }
 
 async function loadTimeline({ more = false, first = null } = {}) {

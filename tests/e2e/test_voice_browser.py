@@ -244,6 +244,21 @@ def test_customer_and_agent_talk_mute_hold_and_hang_up(voice):
         browser = call["quality"][role]["browser"]
         assert browser["rtt_ms"] < 200 and browser["loss"] < 0.05 and "concealed_ms" in browser, call
 
+    # The agent opens the customer's record from the wrap-up: the call and its recording are
+    # there, and the desk's own player loads the whole file (Chromium decodes the Ogg Opus).
+    with agent.context.expect_page() as opened:
+        agent.get_by_test_id("contact-timeline-link").click()
+    record = opened.value
+    expect(record.locator("[data-testid=timeline-event][data-kind=voice_call]")).to_contain_text(
+        re.compile(r"Talked \d+:\d\d · recorded"))
+    player = record.locator("[data-testid=timeline-event][data-kind=call_recording] [data-testid=recording-player]")
+    seconds = player.evaluate("""audio => new Promise((resolve, reject) => {
+        audio.onloadedmetadata = () => resolve(audio.duration);
+        audio.onerror = () => reject(new Error(`recording not playable: ${audio.error && audio.error.code}`));
+        audio.preload = "auto"; audio.load(); })""")
+    assert seconds > 5, seconds
+    record.close()
+
     agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
     agent.get_by_test_id("btn-wrapup").click()
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")

@@ -465,3 +465,22 @@ async def test_customer_export(repo: Repository) -> None:
     json.dumps(export)
     with pytest.raises(NotFound):
         await repo.customer_export("nope")
+
+
+async def test_offer_card_shows_the_customers_earlier_calls_recordings_and_shares(repo: Repository) -> None:
+    from desktop.cards import contact_card
+
+    earlier = await _callback(repo, "v-card", "cb-earlier", now=T0)
+    customer_id = earlier.customer_id
+    for kind, channel, data in [("voice_call", "voice", {"seconds": 241.0, "recorded": True}),
+                                ("call_recording", "voice", {"url": "/voice/recordings/cb-earlier.ogg"}),
+                                ("cobrowse_started", "web", {}), ("document_pushed", "web", {"name": "plan.pdf"}),
+                                ("page_view", "web", {"url": "http://shop.test/"})]:
+        await repo.add_contact_event(customer_id=customer_id, kind=kind, channel=channel, at=T0 + 10,
+                                     callback_id="cb-earlier", data=data)
+    await _callback(repo, "v-card", "cb-now", now=T0 + 3600, command_id="again")
+    card = await contact_card(repo, "cb-now", state="offered")
+    kinds = [item["kind"] for item in card["previous"]]
+    assert {"voice_call", "call_recording", "cobrowse_started", "document_pushed"} <= set(kinds)
+    assert "page_view" not in kinds  # the trail shows pages
+    assert all(item.get("callback_id") != "cb-now" for item in card["previous"])
