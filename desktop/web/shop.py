@@ -43,9 +43,10 @@ class Product:
     price: float
     category: str
     description: str
-    #: A CSS gradient and an emoji stand in for product photos.
+    #: A CSS gradient and a line icon stand in for product photos.
     art: str
-    emoji: str
+    #: A name from static/common/icons.js (emoji show as empty boxes without a colour emoji font).
+    icon: str
 
 
 PRODUCTS: tuple[Product, ...] = (
@@ -53,37 +54,37 @@ PRODUCTS: tuple[Product, ...] = (
         slug="aurora-laptop-14", name="Aurora Laptop 14", price=1299.00, category="Laptops",
         description="A 1.2 kg laptop with a 14-inch matte screen, 16 GB of memory and a battery "
         "that lasts a working day and an evening.",
-        art="linear-gradient(135deg, #6366f1, #22d3ee)", emoji="💻",
+        art="linear-gradient(135deg, #6366f1, #22d3ee)", icon="laptop",
     ),
     Product(
         slug="nimbus-headphones", name="Nimbus Headphones", price=249.00, category="Audio",
         description="Over-ear headphones with active noise cancelling, 30 hours of battery and a "
         "microphone clear enough for calls from a train.",
-        art="linear-gradient(135deg, #f472b6, #fb923c)", emoji="🎧",
+        art="linear-gradient(135deg, #f472b6, #fb923c)", icon="headphones",
     ),
     Product(
         slug="pixel-pro-camera", name="Pixel Pro Camera", price=899.00, category="Cameras",
         description="A mirrorless camera with a 24 MP sensor, in-body stabilisation and a 24-70 mm "
         "kit lens. Weather sealed.",
-        art="linear-gradient(135deg, #34d399, #3b82f6)", emoji="📷",
+        art="linear-gradient(135deg, #34d399, #3b82f6)", icon="camera",
     ),
     Product(
         slug="orbit-smartwatch", name="Orbit Smartwatch", price=329.00, category="Wearables",
         description="Heart rate, sleep and GPS tracking with a week of battery; answers calls from "
         "your wrist.",
-        art="linear-gradient(135deg, #facc15, #f97316)", emoji="⌚",
+        art="linear-gradient(135deg, #facc15, #f97316)", icon="watch",
     ),
     Product(
         slug="terra-home-hub", name="Terra Home Hub", price=149.00, category="Smart home",
         description="One hub for lights, heating and locks, with a speaker good enough for the "
         "kitchen radio.",
-        art="linear-gradient(135deg, #a78bfa, #ec4899)", emoji="🏠",
+        art="linear-gradient(135deg, #a78bfa, #ec4899)", icon="home",
     ),
     Product(
         slug="swift-e-bike", name="Swift E-Bike", price=2190.00, category="Mobility",
         description="A city e-bike with a 90 km range, hydraulic brakes and a removable battery "
         "that charges in four hours.",
-        art="linear-gradient(135deg, #4ade80, #14b8a6)", emoji="🚲",
+        art="linear-gradient(135deg, #4ade80, #14b8a6)", icon="bike",
     ),
 )
 

@@ -6,6 +6,7 @@
 // textContent (h() never parses markup) and only http(s) URLs become links.
 import { h, replace } from "../common/dom.js";
 import { ago, clock, dateTime, label, money, shortUrl, timeOfDay } from "../common/format.js";
+import { icon } from "../common/icons.js";
 
 const TRAIL_SHOWN = 12;
 const PREVIOUS_SHOWN = 5;
@@ -28,7 +29,7 @@ export function queueTitle(queues, name) {
 }
 
 export function channelText(channel) {
-  return channel === "phone" ? "📱 Call their phone" : "🌐 Voice in their browser";
+  return channel === "phone" ? [icon("smartphone"), " Call their phone"] : [icon("globe"), " Voice in their browser"];
 }
 
 /** The customer's name, tier badge and the facts of the request, as a <dl>. */
@@ -141,7 +142,7 @@ export class CustomerDetails {
     const shown = previous.slice(0, PREVIOUS_SHOWN);
     replace(this.previous, open,
       shown.map((item) => h("li", { dataset: { kind: item.kind || "" } },
-        h("span", { class: "kind-icon", "aria-hidden": "true" }, KIND_ICONS[item.kind] || "•"),
+        h("span", { class: "kind-icon", "aria-hidden": "true" }, icon(KIND_ICONS[item.kind] || "dot")),
         h("div", {},
           h("p", { class: "previous-head" },
             h("strong", {}, label(item.kind || "contact")),
@@ -155,10 +156,12 @@ export class CustomerDetails {
   }
 }
 
+/** Icon names (common/icons.js) by timeline event kind; any other kind gets a dot. */
 const KIND_ICONS = {
-  callback_requested: "📞", callback_connected: "🎧", callback_completed: "✅", callback_cancelled: "✖️",
-  callback_abandoned: "⌛", call_recording: "🎙️", recording_consent: "🎙️", voice_call: "🎧", wrap_up: "📝", note: "📝", call: "📞", inbound_call: "📞", email: "✉️",
-  chat: "💬", store_visit: "🏬", meeting: "🤝", page_view: "📄", search: "🔎", order: "🧾",
+  callback_requested: "phone", callback_connected: "headphones", callback_completed: "check-circle", callback_cancelled: "x-circle",
+  callback_abandoned: "hourglass", call_recording: "mic", recording_consent: "mic", voice_call: "headphones", wrap_up: "note", note: "note",
+  call: "phone", inbound_call: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
+  search: "search", order: "receipt",
 };
 
 /** A `voice_call` event (desktop/voice.py): how long they talked, and whether it was recorded. */

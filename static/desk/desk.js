@@ -1,7 +1,8 @@
 // The agent desk: one socket to /ws/agent, the agent's state, the ringing
 // offer and the contact in progress. All of it is rebuilt from `welcome`
 // (after a reload or a resync); room events then change it piece by piece.
-import { setText } from "../common/dom.js";
+import { replace, setText } from "../common/dom.js";
+import { icon, placeIcons } from "../common/icons.js";
 import { label } from "../common/format.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { toast } from "../common/toast.js";
@@ -15,6 +16,7 @@ import { DeskVoice } from "./voice.js";
 
 const SOUND_KEY = "otodesk.desk.sound";
 const root = document.querySelector(".desk");
+placeIcons(document);
 const $ = (selector) => document.querySelector(selector);
 
 const desk = {
@@ -280,7 +282,7 @@ const soundButton = $("[data-sound]");
 function setSound(on) {
   ringer.setMuted(!on);
   soundButton.setAttribute("aria-pressed", String(on));
-  setText(soundButton, on ? "🔔 Sound on" : "🔕 Sound off");
+  replace(soundButton, icon(on ? "bell" : "bell-off"), on ? " Sound on" : " Sound off");
   try {
     localStorage.setItem(SOUND_KEY, on ? "on" : "off");
   } catch {

@@ -2,6 +2,7 @@
 // expires_at (on the server's clock) and Accept / Decline.
 import { h, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
+import { icon } from "../common/icons.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
 
 export class OfferCard {
@@ -40,7 +41,7 @@ export class OfferCard {
       "aria-labelledby": "offer-heading",
     },
     h("header", { class: "offer-head" },
-      h("div", { class: "ring-icon", "aria-hidden": "true" }, "📞"),
+      h("div", { class: "ring-icon", "aria-hidden": "true" }, icon("phone")),
       h("div", { class: "who" },
         h("p", { class: "eyebrow" }, `Incoming callback · ${queueTitle(queues, callback.queue)}`),
         h("h2", { id: "offer-heading" },

@@ -11,6 +11,7 @@
 // voice-state, voice-talk-time, voice-meter-agent, voice-meter-customer,
 // voice-meter-extra, voice-supervisor, btn-mute (aria-pressed), btn-hold (aria-pressed), btn-hangup.
 import { h, setText } from "../common/dom.js";
+import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
 
@@ -131,7 +132,7 @@ export class DeskVoice {
     this.hangupButton = h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-hangup" },
       onclick: () => this._control("hangup") }, "Hang up");
     return h("section", { class: "voice card", hidden: true, "aria-label": "Voice call", dataset: { testid: "voice-panel", state: "idle" } },
-      h("div", { class: "voice-head" }, h("span", { "aria-hidden": "true" }, "🎙️"), this.stateText, this.timer, this.supervisorLine),
+      h("div", { class: "voice-head" }, h("span", { class: "voice-icon", "aria-hidden": "true" }, icon("mic")), this.stateText, this.timer, this.supervisorLine),
       h("div", { class: "voice-meters" }, this.meters.mic, this.meters[0], this.meters[1]),
       h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton));
   }

@@ -3,6 +3,7 @@
 // agent sees it (otodesk.setContext), and who is signed in (otodesk.identify).
 import { h, replace } from "../common/dom.js";
 import { money } from "../common/format.js";
+import { placeIcons } from "../common/icons.js";
 
 const CART_KEY = "nova.cart";
 
@@ -209,6 +210,7 @@ function setUpSignOut() {
   }
 }
 
+placeIcons(document);
 cartChanged();
 setUpCheckout();
 identifySignedIn();

@@ -34,7 +34,7 @@ export const css = `
 .launcher:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible {
   outline: 3px solid #f59e0b; outline-offset: 2px;
 }
-.launcher .icon { font-size: 18px; line-height: 1; }
+.launcher .icon { font-size: 18px; line-height: 1; display: inline-flex; }
 .launcher .badge {
   background: #fff; color: var(--accent-dark); border-radius: 999px;
   padding: 1px 8px; font-size: 13px; font-weight: 700;
@@ -111,7 +111,7 @@ fieldset { border: 0; margin: 0; padding: 0; display: grid; gap: 6px; }
 .status .state.final { color: #343a4d; }
 .status .big {
   margin: 0 auto; width: 64px; height: 64px; border-radius: 50%;
-  display: grid; place-items: center; font-size: 28px; background: var(--accent-soft);
+  display: grid; place-items: center; font-size: 28px; color: var(--accent); background: var(--accent-soft);
 }
 .status .big.ringing { animation: ring 1.2s ease-in-out infinite; }
 @keyframes ring { 0%, 100% { transform: rotate(0); } 20% { transform: rotate(-12deg); } 40% { transform: rotate(12deg); } 60% { transform: rotate(-6deg); } }

@@ -3,6 +3,7 @@
 // widget (widget.js) calls render*/show* and passes callbacks in.
 import { h, setText } from "../common/dom.js";
 import { dateTime, ordinal, waitText } from "../common/format.js";
+import { icon } from "../common/icons.js";
 import { css } from "./styles.js";
 
 export const ACTIVE_STATES = new Set(["scheduled", "queued", "offered", "connected"]);
@@ -14,6 +15,12 @@ const FIELD_OF_ERROR = {
   phone_refused: "phone",
   bad_time: "scheduled_at",
   unknown_queue: "queue",
+};
+
+/** The picture above the status line, by callback state. */
+const STATUS_ICONS = {
+  scheduled: "calendar", queued: "hourglass", offered: "phone", connected: "headphones",
+  completed: "check-circle", cancelled: "x-circle", abandoned: "hourglass",
 };
 
 const FIELDS = ["name", "queue", "topic", "message", "channel", "phone", "when", "scheduled_at"];
@@ -101,7 +108,7 @@ export class WidgetUI {
       "aria-controls": "otodesk-panel", "aria-expanded": "false", hidden: true,
       dataset: { testid: "otodesk-launcher" },
       onclick: () => (this.isOpen ? this.close() : this.open()),
-    }, h("span", { class: "icon", "aria-hidden": "true" }, "📞"), this.launcherText, this.badge);
+    }, h("span", { class: "icon", "aria-hidden": "true" }, icon("phone")), this.launcherText, this.badge);
 
     this.root.append(style, h("div", { class: "root" }, this.panel, this.launcher));
     document.body.append(this.host);
@@ -176,7 +183,7 @@ export class WidgetUI {
   }
 
   _buildStatus() {
-    this.statusIcon = h("div", { class: "big", "aria-hidden": "true" }, "⏳");
+    this.statusIcon = h("div", { class: "big", "aria-hidden": "true" }, icon("hourglass"));
     this.stateLine = h("p", { class: "state", tabindex: "-1", dataset: { testid: "otodesk-state" } });
     this.positionLine = h("p", { class: "line position", dataset: { testid: "otodesk-position" } });
     this.waitLine = h("p", { class: "line wait", dataset: { testid: "otodesk-wait" } });
@@ -399,7 +406,8 @@ export class WidgetUI {
     this.stateLine.className = `state ${state === "connected" ? "connected" : final ? "final" : ""}`;
     setText(this.stateLine, stateText(callback));
     this.statusIcon.className = `big ${state === "offered" ? "ringing" : ""}`;
-    setText(this.statusIcon, { scheduled: "🗓️", queued: "⏳", offered: "📞", connected: "🎧", completed: "✅", cancelled: "👋", abandoned: "⌛" }[state] || "⏳");
+    const iconName = STATUS_ICONS[state] || "hourglass";
+    if (this.statusIcon.firstElementChild?.dataset.iconName !== iconName) this.statusIcon.replaceChildren(icon(iconName));
 
     const queued = state === "queued";
     this.positionLine.hidden = !queued;
