@@ -14,6 +14,7 @@
 import { h, setText } from "../common/dom.js";
 import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskInput, maskText } from "./privacy.js";
 import { scan as scanUnmirrored } from "./unmirrored.js";
+import { findHidden } from "./hidden.js";
 import { Control } from "./control.js";
 
 const TOKEN_KEY = "otodesk.cobrowse";
@@ -189,35 +190,30 @@ class Cobrowse {
     this.hiddenView.hidden = !this.hiddenView.hidden;
     this.boxes.replaceChildren();
     if (this.hiddenView.hidden) return;
-    // The same selectors the recorder uses, the site's own included (cobrowseOptions.block / .mask).
-    const hiding = [BLOCK_SELECTOR, MASK_SELECTOR, this.options.block, this.options.mask].filter(Boolean).join(", ");
-    const block = [BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", ");
-    const all = (selector, fallback) => {
-      try {
-        return [...document.querySelectorAll(selector)];
-      } catch {
-        return [...document.querySelectorAll(fallback)]; // a bad site selector: the defaults still show
-      }
+    // The same selectors the recorder uses, the site's own included (cobrowseOptions.block / .mask),
+    // looked for where the recorder looks: open shadow roots and same-origin frames too.
+    const unmask = this._unmask();
+    const { fields, unmasked, areas } = findHidden({
+      block: ["[data-otodesk]", BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", "),
+      hiding: [BLOCK_SELECTOR, MASK_SELECTOR, this.options.block, this.options.mask].filter(Boolean).join(", "),
+      isUnmasked: (field) => maskInput("x", field, { unmask }) === "x",
+    }, { block: `[data-otodesk], ${BLOCK_SELECTOR}`, hiding: `${BLOCK_SELECTOR}, ${MASK_SELECTOR}` });
+    const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+    const within = (where, what) => {
+      const count = areas.filter((area) => area.where === where).length;
+      return count ? `${count} inside ${what}` : null;
     };
-    const inBlock = (el) => {
-      try {
-        return !!el.closest(block);
-      } catch {
-        return !!el.closest(BLOCK_SELECTOR);
-      }
-    };
-    const fields = all("input, textarea, select", "input").filter((el) => el.type !== "hidden" && !inBlock(el));
-    const blocked = all(hiding, `${BLOCK_SELECTOR}, ${MASK_SELECTOR}`).filter((el) => !el.matches("[data-otodesk]"));
-    const unmasked = fields.filter((el) => maskInput("x", el, { unmask: this._unmask() }) === "x");
+    const inside = [within("component", "a page component"), within("frame", "an embedded frame")].filter(Boolean);
     this.hiddenList.replaceChildren(
-      h("li", {}, `What you type in ${fields.length - unmasked.length} field${fields.length - unmasked.length === 1 ? "" : "s"} on this page`),
+      h("li", {}, `What you type in ${plural(fields.length, "field")} on this page`),
       h("li", {}, "Card numbers and passwords, always"),
-      blocked.length ? h("li", {}, `${blocked.length} area${blocked.length === 1 ? "" : "s"} the site marked private`) : null,
-      unmasked.length ? h("li", { class: "shown" }, `Visible: ${unmasked.length} field${unmasked.length === 1 ? "" : "s"} the site marked safe (e.g. promo code)`) : null);
-    for (const el of [...fields.filter((el) => !unmasked.includes(el)), ...blocked]) {
-      const rect = el.getBoundingClientRect();
-      if (!rect.width || !rect.height) continue;
-      this.boxes.append(h("div", { class: "box", style: { left: `${rect.left - 3}px`, top: `${rect.top - 3}px`, width: `${rect.width + 6}px`, height: `${rect.height + 6}px` } }));
+      areas.length ? h("li", { dataset: { testid: "otodesk-cobrowse-hidden-areas" } },
+        `${plural(areas.length, "area")} the site marked private${inside.length ? ` (${inside.join(", ")})` : ""}`) : null,
+      unmasked.length ? h("li", { class: "shown" }, `Visible: ${plural(unmasked.length, "field")} the site marked safe (e.g. promo code)`) : null);
+    for (const { box, where } of [...fields, ...areas]) {
+      if (!box) continue;
+      this.boxes.append(h("div", { class: "box", dataset: { where },
+        style: { left: `${box.left - 3}px`, top: `${box.top - 3}px`, width: `${box.width + 6}px`, height: `${box.height + 6}px` } }));
     }
   }
 
@@ -328,12 +324,22 @@ class Cobrowse {
       sampling: { mousemove: 50, mousemoveCallback: 100, scroll: 100 },
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headWhitespace: true, headMetaSocial: true, headMetaRobots: true, headMetaHttpEquiv: true, headMetaVerification: true },
     });
-    // A frame that finished loading may now be cross-origin: look again.
-    const onLoad = (event) => event.target?.localName === "iframe" && this._reportUnmirrored();
+    // A frame that finished loading may now be cross-origin: look again. An
+    // `<iframe srcdoc>` added while sharing is recorded, but the agent's live
+    // replay loses it (its copy loads the srcdoc over the mirrored content); a
+    // new full snapshot shows it, as one does for the srcdoc frames already there.
+    const onLoad = (event) => {
+      if (event.target?.localName !== "iframe") return;
+      this._reportUnmirrored();
+      if (!event.target.hasAttribute("srcdoc")) return;
+      clearTimeout(this._srcdocTimer);
+      this._srcdocTimer = setTimeout(() => this._snapshot(), 300);
+    };
     document.addEventListener("load", onLoad, true);
     this.stopRecording = () => {
       document.removeEventListener("load", onLoad, true);
       clearTimeout(this._unmirroredTimer);
+      clearTimeout(this._srcdocTimer);
       try {
         stop?.();
       } catch {

@@ -50,9 +50,19 @@ export function alwaysPrivate(element) {
   return CARD_NAME.test(`${attr(element, "name")} ${element.id || ""}`);
 }
 
+/**
+ * Whether `element` is inside `selector`, looking past shadow roots and
+ * same-origin frames: rrweb records both, and a masked component or frame must
+ * hide its inside too (Element.closest stops at the boundary).
+ */
 function closest(element, selector) {
   try {
-    return !!(selector && element && element.closest && element.closest(selector));
+    for (let at = element; selector && at; ) {
+      if (at.closest?.(selector)) return true;
+      const root = at.getRootNode?.();
+      at = root?.host || root?.defaultView?.frameElement || null;
+    }
+    return false;
   } catch {
     return false; // a bad site selector must not unmask anything
   }

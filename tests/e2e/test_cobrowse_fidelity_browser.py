@@ -191,6 +191,21 @@ def test_replayed_text_equals_customer_text_and_agent_is_told_what_does_not_mirr
                                     "see (striped on the mirror).", timeout=5000)
         expect(alice.locator("[data-testid=cobrowse-unmirrored-area][data-kind=video]")).to_have_count(1)
 
+        # A same-origin `<iframe srcdoc>` added while sharing mirrors too (rrweb's live replay
+        # loses it; the widget sends a new full snapshot), and is not reported as unmirrored.
+        shopper.evaluate("""() => new Promise((done) => {
+            const frame = document.createElement('iframe');
+            frame.srcdoc = '<p>Your quote: $8.99 a month</p>'; frame.dataset.testid = 'plans-quote';
+            frame.onload = () => done();
+            document.querySelector('[data-testid=plans]').append(frame);
+        })""")
+        expect(mirror.frame_locator("[data-testid=plans-quote]").locator("p")) \
+            .to_have_text("Your quote: $8.99 a month", timeout=5000)
+        assert _same_text_soon(shopper, alice)
+        expect(notice).to_have_text("This page has 1 cross-origin frame, 2 canvases and 1 video that you can't "
+                                    "see (striped on the mirror).", timeout=5000)
+        expect(areas).to_have_count(4)
+
         # The demo shop's own pages mirror word for word too, and have nothing unmirrored.
         for path, marker in (("/", "[data-testid=product-grid], main"), ("/product/aurora-laptop-14", "main")):
             shopper.goto(f"{server.base_url}{path}")

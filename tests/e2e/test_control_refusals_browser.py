@@ -124,6 +124,45 @@ def test_what_is_hidden_view_shows_the_sites_own_selectors(browser, server):
     page.context.close()
 
 
+def test_what_is_hidden_view_looks_into_components_and_same_origin_frames(browser, server):
+    """The recorder hides private areas inside an open shadow root and a same-origin frame
+    too, so the customer's "what is hidden" view names them and outlines each where it is
+    on screen; an area scrolled out of its frame's view is counted but not outlined."""
+    page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+    page.goto(f"{server.base_url}/plans")
+    page.wait_for_function("window.otodesk")
+    frame = page.frame_locator("[data-testid=plans-frame]")
+    frame.locator("[data-testid=delivery-text]").wait_for()
+    page.locator("[data-testid=plans-frame]").scroll_into_view_if_needed()
+    got = page.evaluate("""async () => {
+      const badge = document.querySelector('nova-plan-badge').shadowRoot;
+      badge.append(Object.assign(document.createElement('span'),
+        { id: 'in-shadow', textContent: 'Member 0042', style: 'display:inline-block;width:120px;height:20px' }));
+      badge.getElementById('in-shadow').setAttribute('data-otodesk-private', '');
+      const doc = document.querySelector('[data-testid=plans-frame]').contentDocument;
+      doc.body.insertAdjacentHTML('afterbegin',
+        '<p id="in-frame" data-otodesk-mask style="width:160px;height:18px;margin:0">Order 7731</p>');
+      doc.body.insertAdjacentHTML('beforeend',
+        '<p id="below" data-otodesk-private style="margin-top:400px;height:18px">Out of view</p>');
+      const { start } = await import('/static/widget/cobrowse.js?hidden-deep');
+      const cb = start({ on() {}, notify() {}, send: () => new Promise(() => {}), ready: false }, { base: '' });
+      cb._toggleHidden();
+      return { text: cb.hiddenList.textContent,
+               boxes: [...cb.boxes.children].map((b) => ({ where: b.dataset.where,
+                 x: parseFloat(b.style.left) + 3, y: parseFloat(b.style.top) + 3,
+                 width: parseFloat(b.style.width) - 6, height: parseFloat(b.style.height) - 6 })) };
+    }""")
+    assert "3 areas the site marked private (1 inside a page component, 2 inside an embedded frame)" in got["text"]
+    # Playwright's boxes are on the top page's viewport, frames and shadow roots included.
+    targets = {"component": page.locator("nova-plan-badge #in-shadow").bounding_box(),
+               "frame": frame.locator("#in-frame").bounding_box()}
+    for where, target in targets.items():
+        assert any(box["where"] == where and all(abs(box[k] - target[k]) < 1 for k in ("x", "y", "width", "height"))
+                   for box in got["boxes"]), (where, target, got["boxes"])
+    assert [box["where"] for box in got["boxes"]].count("frame") == 1  # "#below" is outside the frame's view
+    page.context.close()
+
+
 def test_the_widget_loads_lazily_and_no_recorder_is_fetched_before_consent(browser, server):
     """What the shop's page fetches, as Chromium saw it on the wire: the widget proper is
     requested only after the page's own load event; neither the rrweb recorder nor the

@@ -42,3 +42,12 @@ test("page text: masked areas and card numbers", () => {
   assert.equal(maskText("Paid with 4242 4242 4242 4242", element()), "Paid with **** **** **** ****");
   assert.equal(maskText("Hello", element()), "Hello");
 });
+
+test("a masked component or frame masks what is inside it", () => {
+  const masked = element({ inside: ["[data-otodesk-mask]"] });
+  const inShadow = { ...element(), getRootNode: () => ({ host: masked }) };
+  const inFrame = { ...element(), getRootNode: () => ({ defaultView: { frameElement: masked } }) };
+  assert.equal(maskText("Member 42", inShadow), "****** **");
+  assert.equal(maskText("Member 42", inFrame), "****** **");
+  assert.equal(maskText("Member 42", { ...element(), getRootNode: () => ({ host: element() }) }), "Member 42");
+});
