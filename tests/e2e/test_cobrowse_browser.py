@@ -12,6 +12,8 @@ from tests.e2e.conftest import login
 
 W = "otodesk-widget"
 CB = "otodesk-cobrowse"
+SHADOW_SECRET = "ACCT-7731-4410"      # inside a masked component's shadow root
+FRAME_SECRET = "GB33BUKB20201555555555"  # inside a masked same-origin frame
 CARD = "4000 0566 5566 5556"          # Luhn-valid test card (not the page's placeholder)
 PASSWORD = "Hunter2-Secret!pw"
 PROMO = "SPRING-SALE-42"               # the shop marks this field safe: the agent sees it
@@ -20,7 +22,7 @@ NAME = "Dana Privatename"
 
 def _secrets_in(text: str) -> list[str]:
     found = []
-    for secret in (CARD, CARD.replace(" ", ""), PASSWORD, NAME):
+    for secret in (CARD, CARD.replace(" ", ""), PASSWORD, NAME, SHADOW_SECRET, FRAME_SECRET):
         if secret in text:
             found.append(secret)
     return found
@@ -120,14 +122,24 @@ def test_cobrowse_consent_mirror_privacy_pointer_supervisor_stop(browser, server
         box.append(frame);
         document.querySelector('main').prepend(box);
         frame.contentDocument.body.innerHTML = '<p>Inside the iframe: delivery in 2 days</p>';
+        // The site masks a component and a frame as a whole: what is inside them is masked too.
+        const account = document.createElement('account-badge');
+        account.setAttribute('data-otodesk-mask', '');
+        account.attachShadow({mode: 'open'}).innerHTML = '<b>Member ${SHADOW_SECRET}</b>';
+        box.append(account);
+        const statement = document.createElement('iframe');
+        statement.setAttribute('data-otodesk-mask', '');
+        box.append(statement);
+        statement.contentDocument.body.innerHTML = '<p>Account ${FRAME_SECRET}</p>';
         done();
-    })""")
+    })""".replace("${SHADOW_SECRET}", SHADOW_SECRET).replace("${FRAME_SECRET}", FRAME_SECRET))
     replayed = mirror.locator("#fidelity")
     expect(replayed).to_be_attached(timeout=5000)
     assert replayed.locator("tbody").text_content() == shopper.locator("#fidelity tbody").text_content()
     expect(replayed.locator("price-badge")).to_have_text("Shadow price: $19")
-    expect(alice.frame_locator("[data-testid=cobrowse-replay] iframe").frame_locator("#fidelity iframe")
+    expect(alice.frame_locator("[data-testid=cobrowse-replay] iframe").frame_locator("#fidelity iframe").first
            .locator("p")).to_have_text("Inside the iframe: delivery in 2 days", timeout=5000)
+    expect(replayed.locator("account-badge")).to_have_text(re.compile(r"^\*+ \*+$"))
 
     # Across a page load: a new full snapshot, the agent's view follows.
     shopper.goto(f"{server.base_url}/cart")
