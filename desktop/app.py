@@ -26,7 +26,9 @@ from cobrowse.feature import cobrowse_features
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
-from desktop.routing_service import PROCESS_HEARTBEAT, SYSTEM_ROOM, RoutingService
+from desktop.reachability import PROCESS_HEARTBEAT
+from desktop.rooms import SYSTEM_ROOM
+from desktop.routing_service import RoutingService
 from desktop.settings import Settings
 from desktop import voice as voice_module
 from desktop.voice import VoiceFeature

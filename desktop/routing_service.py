@@ -9,77 +9,48 @@ and made again.
 
 Commands (dicts with ``op``) are sent by :class:`desktop.router_client.RouterClient`;
 those with ``rid`` get a reply on ``reply:<process>``.
+
+The leader owns, for its term: a :class:`~desktop.reachability.Reachability` (whose
+sockets are open, when an agent is logged out, when a process is gone), the
+customers' :class:`~desktop.callback_status.CallbackStatuses`, and an
+:class:`~desktop.announcements.Announcer` that tells the rooms of each event.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import time
 from typing import Any
 
-from desktop.cards import contact_card
+from desktop.announcements import Announcer
+from desktop.callback_status import CallbackStatuses
+from desktop.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
 from desktop.repository.repository import Repository
+from desktop.rooms import SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.router_client import reply_room
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
-from desktop.routing.events import (
-    AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued,
-    CallbackScheduled, CallbackState, Channel, OfferEnded, OfferMade, QueueChanged,
-    TERMINAL_CALLBACK_STATES,
-)
+from desktop.routing.events import AgentState, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
 from desktop.wall import WaitingHistory, wall_snapshot
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 
+# The room names live in desktop/rooms.py; re-exported so existing imports keep working.
 __all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
 
 log = logging.getLogger(__name__)
 
-WALL_ROOM = "wall"
-#: Walls kept for replay: each is a whole snapshot (177 KB with 1,000 agents), so a joiner
-#: needs only the newest; the few more cover the voice events that share the room.
-WALL_KEEP = 20
-SYSTEM_ROOM = "system"
 STATUS_FLUSH = 1.0   # seconds between position/estimated-wait updates to waiting customers
 WALL_FLUSH = 1.0     # at most one wall a second...
 WALL_REFRESH = 5.0   # ...and at least one every five
-PROCESS_HEARTBEAT = 2.0  # seconds between a process's "alive" to the leader
-PROCESS_TIMEOUT = 3 * PROCESS_HEARTBEAT  # silent this long: its sockets are gone with it
-AWAY_WHILE_GONE = "desk closed"  # an available agent's last desk socket went: no offers until one is back
-
-
-def agent_room(agent_id: str) -> str:
-    return f"agent:{agent_id}"
-
-
-def visitor_room(visitor_id: str) -> str:
-    return f"visitor:{visitor_id}"
 
 
 class LeadershipLost(Exception):
     pass
-
-
-class _Tracked:
-    """What the leader remembers of a live callback to tell its customer."""
-
-    __slots__ = ("id", "visitor_id", "queue", "channel", "phone", "created_at", "scheduled_at",
-                 "last_status")
-
-    def __init__(self, record):
-        self.id = record.id
-        self.visitor_id = record.visitor_id
-        self.queue = record.queue
-        self.channel = record.channel
-        self.phone = record.phone
-        self.created_at = record.created_at
-        self.scheduled_at = record.scheduled_at
-        self.last_status: tuple | None = None
 
 
 class RoutingService:
@@ -130,33 +101,23 @@ class _Leader:
             urgent_words=self.settings.urgent_words,
             id_factory=_offer_ids(),
         )
-        self.tracked: dict[str, _Tracked] = {}
-        self.visitor_callback: dict[str, str] = {}
         self.agent_names: dict[str, str] = {}
+        self.statuses = CallbackStatuses(self.router, self.agent_names)
         self.agent_usernames: dict[str, str] = {}
         self.agent_skills: dict[str, list[str]] = {}
         self.queue_titles: dict[str, str] = {}
         self.targets: dict[str, float] = {}
-        # Sockets per agent / visitor, by process, so a dead process can be forgotten.
-        # Socket keys ("<process>:<n>") per agent / visitor: sets, so a socket
-        # announced twice (re-announced after a failover) still counts once.
-        self.agent_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
-        self.visitor_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
-        self.logout_at: dict[str, float] = {}
-        # Last word from each process; a process killed with its sockets never
-        # says goodbye for them, so its silence has to.
-        self.process_seen: dict[str, float] = {}
+        self.reach = Reachability(reconnect_grace=self.settings.agent_reconnect_grace,
+                                  own_process=service.owner, now=self.clock())
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
-        self.last_due = self.clock()
         self.dirty_queues: set[str] = set()
         self.wall_dirty = True
         self.next_status_flush = 0.0
         self.next_wall = 0.0
         self.last_wall = 0.0
         self.history = WaitingHistory()
-        # Contact cards built for offers, reused when the call connects and ends: a card is
-        # five reads, and the leader's loop is what every offer waits on.
-        self.cards: dict[str, dict[str, Any]] = {}
+        self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
+                                   queue_titles=self.queue_titles, clock=self.clock)
 
     # -- the loop ----------------------------------------------------------------
 
@@ -194,26 +155,16 @@ class _Leader:
             candidates.append(deadline)
         if self.dirty_queues:
             candidates.append(self.next_status_flush)
-        if self.logout_at:
-            candidates.append(min(self.logout_at.values()))
-        if self.process_seen:
-            candidates.append(min(self.process_seen.values()) + PROCESS_TIMEOUT)
+        presence_deadline = self.reach.next_deadline()
+        if presence_deadline is not None:
+            candidates.append(presence_deadline)
         return max(0.0, min(candidates) - now)
 
     async def _due(self, now: float) -> None:
-        # Judge silence only when the inbox is flowing: a backlog (or a stalled
-        # loop) delays everyone's heartbeats, and a live process must not be forgotten.
-        stalled = now - self.last_due > 1.5 * PROCESS_HEARTBEAT
-        self.last_due = now
-        if self.inbox_lag <= PROCESS_HEARTBEAT and not stalled:
-            for process, seen in list(self.process_seen.items()):
-                if seen < now - PROCESS_TIMEOUT and process != self.service.owner:
-                    del self.process_seen[process]
-                    await self._forget_process(process, now)
-        for agent_id, at in list(self.logout_at.items()):
-            if at <= now:
-                del self.logout_at[agent_id]
-                await self._logout_if_idle(agent_id, now)
+        for process in self.reach.silent_processes(now, inbox_lag=self.inbox_lag):
+            await self._forget_process(process, now)
+        for agent_id in self.reach.due_logouts(now):
+            await self._logout_if_idle(agent_id, now)
         await self._commit(self.router.tick(now))
         if self.dirty_queues and now >= self.next_status_flush:
             await self._flush_statuses()
@@ -240,11 +191,10 @@ class _Leader:
             if agent.state and agent.state != AgentState.OFFLINE:
                 self.router.restore_agent(agent.id, agent.skills, AgentState(agent.state),
                                           agent.state_reason or "", agent.state_since or now)
-                # Its socket re-announces itself if it still exists.
-                self.logout_at[agent.id] = now + self.settings.agent_reconnect_grace
+                self.reach.expect_agent(agent.id, now)
         await self.repo.withdraw_open_offers(now)
         for record in await self.repo.open_callbacks():
-            self._track(record)
+            self.statuses.track(record)
             self.router.restore_callback(
                 _request_of(record), CallbackState(record.state),
                 enqueued_at=record.enqueued_at or record.scheduled_at or record.created_at,
@@ -254,12 +204,7 @@ class _Leader:
                 self.router.customer_left(record.id, now)
         await self._commit(self.router.rebalance(now))
         self.dirty_queues.update(self.queue_titles)
-        log.info("router rebuilt: %d callbacks, %d agents", len(self.tracked), len(self.router.agents()))
-
-    def _track(self, record) -> None:
-        self.tracked[record.id] = _Tracked(record)
-        if record.visitor_id:
-            self.visitor_callback[record.visitor_id] = record.id
+        log.info("router rebuilt: %d callbacks, %d agents", len(self.statuses), len(self.router.agents()))
 
     # -- commands ------------------------------------------------------------------------
 
@@ -299,9 +244,9 @@ class _Leader:
         record = await self.repo.get_callback(callback_id)
         if record is None or record.state in TERMINAL_CALLBACK_STATES:
             return None
-        self._track(record)
+        self.statuses.track(record)
         events = self.router.add_callback(_request_of(record), now)
-        if record.channel == Channel.BROWSER and not self.visitor_sockets.get(record.visitor_id):
+        if record.channel == Channel.BROWSER and not self.reach.has_customer_socket(record.visitor_id):
             events += self.router.customer_left(callback_id, now)
         await self._commit(events)
         return None
@@ -310,68 +255,48 @@ class _Leader:
         await self._commit(self.router.cancel(command["callback_id"], now))
 
     async def _op_status(self, command, now):
-        tracked = self.tracked.get(command["callback_id"])
-        if tracked is not None:
-            tracked.last_status = None
-            await self._publish_status(tracked)
+        await self.announcer.status_now(command["callback_id"], again=True)
+
+    # -- presence: what desktop/reachability.py decides, told to the router -------------
 
     async def _op_process_alive(self, command, now):
-        self.process_seen[command["process"]] = now
+        self.reach.process_alive(command["process"], now)
 
     async def _forget_process(self, process: str, now: float) -> None:
         log.warning("process %s went silent; forgetting its sockets", process)
-        prefix = f"{process}:"
-        for visitor_id, sockets in list(self.visitor_sockets.items()):
-            for key in [k for k in sockets if k.startswith(prefix)]:
-                await self._op_customer_presence({"visitor_id": visitor_id, "socket": key, "present": False}, now)
-        for agent_id, sockets in list(self.agent_sockets.items()):
-            for key in [k for k in sockets if k.startswith(prefix)]:
-                await self._op_agent_presence({"agent_id": agent_id, "socket": key, "present": False}, now)
+        visitors, agents = self.reach.sockets_on(process)
+        for visitor_id, key in visitors:
+            await self._op_customer_presence({"visitor_id": visitor_id, "socket": key, "present": False}, now)
+        for agent_id, key in agents:
+            await self._op_agent_presence({"agent_id": agent_id, "socket": key, "present": False}, now)
 
     async def _op_customer_presence(self, command, now):
         visitor_id = command["visitor_id"]
-        sockets = self.visitor_sockets[visitor_id]
-        before = len(sockets)
-        if command["present"]:
-            sockets.add(command["socket"])
-        else:
-            sockets.discard(command["socket"])
-        if not sockets:
-            del self.visitor_sockets[visitor_id]
-        callback_id = self.visitor_callback.get(visitor_id)
+        change = self.reach.customer_socket(visitor_id, command["socket"], command["present"])
+        callback_id = self.statuses.callback_of(visitor_id)
         if callback_id is None:
             return
         try:
             self.router.callback(callback_id)
         except LookupError:
             return
-        if command["present"] and before == 0:
+        if change == Reach.RETURNED:
             await self._commit(self.router.customer_returned(callback_id, now))
-        elif not command["present"] and before and not sockets:
+        elif change == Reach.LEFT:
             await self._commit(self.router.customer_left(callback_id, now))
 
     async def _op_agent_presence(self, command, now):
         agent_id = command["agent_id"]
-        sockets = self.agent_sockets[agent_id]
         if command["present"]:
-            sockets.add(command["socket"])
-            self.logout_at.pop(agent_id, None)
+            self.reach.agent_socket_opened(agent_id, command["socket"])
             if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
                 await self._login(agent_id, now)
-            elif self._paused_while_gone(agent_id):
+            elif paused_while_gone(self.router.agent(agent_id)):
                 await self._commit(self.router.set_available(agent_id, now))
-        else:
-            sockets.discard(command["socket"])
-            if not sockets:
-                # A tab reload comes back within the grace; a closed tab does not.
-                self.logout_at[agent_id] = now + self.settings.agent_reconnect_grace
-                if self.router_agent_state(agent_id) == AgentState.AVAILABLE:
-                    # No desk is open to show an offer: none is made until one is back.
-                    await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, now))
-
-    def _paused_while_gone(self, agent_id: str) -> bool:
-        agent = self.router.agent(agent_id)
-        return agent.state == AgentState.AWAY and agent.reason == AWAY_WHILE_GONE
+        elif (self.reach.agent_socket_closed(agent_id, command["socket"], now)
+              and self.router_agent_state(agent_id) == AgentState.AVAILABLE):
+            # No desk is open to show an offer: none is made until one is back.
+            await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, now))
 
     async def _login(self, agent_id: str, now: float) -> None:
         agent = await self.repo.get_agent(agent_id)
@@ -431,109 +356,14 @@ class _Leader:
             raise LeadershipLost()
         await self.repo.record_routing(events)
         for event in events:
-            await self._announce(event)
-
-    async def _announce(self, event) -> None:
-        self.wall_dirty = True
-        match event:
-            case OfferMade():
-                card = await contact_card(self.repo, event.callback_id, state="offered")
-                if card is not None:
-                    self.cards[event.callback_id] = card
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
-                        **card, "offer_id": event.offer_id, "offered_at": event.at,
-                        "expires_at": event.expires_at}})
-                await self._status_now(event.callback_id)
-            case OfferEnded():
-                await self.bus.publish(agent_room(event.agent_id), {
-                    "type": "offer_ended", "offer_id": event.offer_id,
-                    "callback_id": event.callback_id, "outcome": str(event.outcome)})
-            case CallbackConnected():
-                card = await self._card(event.callback_id, state="connected", answered_at=event.at)
-                await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
-                await self._status_now(event.callback_id, agent_id=event.agent_id)
-            case CallbackEnded():
-                if event.state == CallbackState.COMPLETED and event.agent_id:
-                    card = await self._card(event.callback_id, state="wrap_up")
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
-                self.cards.pop(event.callback_id, None)
-                await self._status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
-                tracked = self.tracked.pop(event.callback_id, None)
-                if tracked and self.visitor_callback.get(tracked.visitor_id) == event.callback_id:
-                    del self.visitor_callback[tracked.visitor_id]
-            case AgentStateChanged():
-                await self.bus.publish(agent_room(event.agent_id), {
-                    "type": "agent_state",
-                    "state": {"state": str(event.state), "reason": event.reason, "since": event.at}})
-                self.dirty_queues.update(self.queue_titles)  # estimated waits depend on staffing
-            case CallbackQueued():
-                await self._status_now(event.callback_id)
-                self.dirty_queues.add(event.queue)
-            case CallbackScheduled():
-                await self._status_now(event.callback_id)
-            case QueueChanged():
-                self.dirty_queues.add(event.queue)
-
-    async def _card(self, callback_id: str, *, state: str, **changes: Any) -> dict[str, Any] | None:
-        """The callback's card in a new state: the offer's, or read afresh after a takeover."""
-        cached = self.cards.get(callback_id)
-        if cached is None:
-            card = await contact_card(self.repo, callback_id, state=state)
-            if card is not None:
-                self.cards[callback_id] = card
-            return card
-        card = self.cards[callback_id] = {**cached, "state": state, **changes}
-        return card
-
-    async def _status_now(self, callback_id: str, *, final: str | None = None,
-                          agent_id: str | None = None) -> None:
-        tracked = self.tracked.get(callback_id)
-        if tracked is not None:
-            await self._publish_status(tracked, final=final, agent_id=agent_id)
-
-    async def _publish_status(self, tracked: _Tracked, *, final: str | None = None,
-                              agent_id: str | None = None,
-                              place: tuple[int, float | None] | None = None) -> None:
-        """Tell the customer where their callback stands, if that changed.
-
-        ``place`` is (position, estimated wait) when the caller computed it
-        for the whole queue at once.
-        """
-        now = self.clock()
-        if final is not None:
-            state, position, wait = final, None, None
-        else:
-            try:
-                view = self.router.callback(tracked.id)
-            except LookupError:
-                return
-            state = str(view.state)
-            agent_id = agent_id or view.agent_id
-            if place is not None:
-                position, wait = place
-            else:
-                position = self.router.position(tracked.id)
-                wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
-        rounded_wait = None if wait is None else round(wait / 15) * 15  # no flicker every second
-        key = (state, position, rounded_wait, agent_id)
-        if key == tracked.last_status:
-            return
-        tracked.last_status = key
-        await self.bus.publish(visitor_room(tracked.visitor_id), {"type": "callback_status", "callback": {
-            "id": tracked.id, "state": state, "queue": tracked.queue, "channel": tracked.channel,
-            "phone": tracked.phone, "position": position,
-            "estimated_wait": rounded_wait, "scheduled_at": tracked.scheduled_at,
-            "agent_name": self.agent_names.get(agent_id) if agent_id else None,
-            "created_at": tracked.created_at,
-        }})
+            self.wall_dirty = True
+            self.dirty_queues.update(await self.announcer.announce(event))
 
     async def _flush_statuses(self) -> None:
         queues, self.dirty_queues = self.dirty_queues, set()
         for queue in queues:
-            for callback_id, position, wait in self.router.waiting_estimates(queue):
-                tracked = self.tracked.get(callback_id)
-                if tracked is not None:
-                    await self._publish_status(tracked, place=(position, wait))
+            for update in self.statuses.queue_updates(queue, self.clock()):
+                await self.announcer.tell_customer(update)
 
     # -- the wall -------------------------------------------------------------------------
 

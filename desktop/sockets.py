@@ -22,7 +22,7 @@ from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
 from desktop.routing.events import AgentState, CallbackState
-from desktop.routing_service import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
+from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.web.auth import SESSION_COOKIE, Signer
 from signaling import protocol

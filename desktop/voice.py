@@ -11,7 +11,7 @@ only for a call already live), then drives the process's
 A call's peers all live on one process, the first to get an offer for it;
 sockets on other processes reach it over the bus (``desktop/voice_bus.py``).
 If that process dies, a process with a socket on the call claims it once the
-dead one's lease runs out (checked every ``ADOPT_INTERVAL`` seconds), tells
+dead one's lease runs out (``desktop/voice_adoption.py``), tells
 both parties their legs are reconnecting, and anchors the call from the
 browsers' next offers (their legs dropped with the process; they remake
 them, ``reconnect``); the call's talk time counts from the answer. The
@@ -34,37 +34,31 @@ import time
 from pathlib import Path
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Route
-
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
 from desktop.routing.events import CallbackState, Channel
-from desktop.routing_service import WALL_ROOM, agent_room, visitor_room
+from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
+from desktop.voice_adoption import Adoption
 from desktop.voice_bus import VoiceBus
+from desktop.voice_quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
+from desktop.voice_records import RECORDING_CONSENT, CallRecords, recording_mode, recording_url, routes
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 from signaling.voice.anchor import Call, MediaAnchor, consent_state, ice_servers_from_config
 from signaling.voice.errors import VoiceError
-from signaling.voice.recorder import PacketRecorder, mix_to_ogg
+from signaling.voice.recorder import PacketRecorder
 from signaling.voice.routes import Mode, Role
 
-__all__ = ["VoiceFeature", "routes", "recording_url"]
+# recording_url, routes and RECORDING_CONSENT live in desktop/voice_records.py; re-exported here.
+__all__ = ["VoiceFeature", "customer_view", "routes", "recording_url", "RECORDING_CONSENT"]
 
 log = logging.getLogger(__name__)
 
 REAP_INTERVAL = 5.0   # seconds between checks that anchored calls are still connected
-STATS_INTERVAL = 2.0  # seconds between quality reports to the wall
 STALL_INTERVAL = 1.0  # seconds between checks for legs that stopped sending (a drop)
-BROWSER_STATS_MIN_INTERVAL = 1.0  # seconds: a browser reporting faster is refused (rate_limited)
-ADOPT_INTERVAL = 2.0  # seconds between checks that calls anchored elsewhere still have their anchor
-ADOPT_WAIT = 60.0     # seconds an adopted call waits for a leg before its claim is given up
-#: The timeline kind of the customer's answer to "may we record?" (``data: {"given": bool}``).
-RECORDING_CONSENT = "recording_consent"
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
@@ -86,17 +80,14 @@ class VoiceFeature:
         #: callback id -> who is on an anchored call (rooms to tell, names for the wall).
         self._meta: dict[str, dict[str, Any]] = {}
         self._published: dict[str, dict] = {}
-        #: callback id -> {role: the leg's last quality}, kept for the call's record.
-        self._quality: dict[str, dict[str, dict]] = {}
+        self._quality = QualityLog()
+        self._timeline = CallRecords(repo, clock=clock)
         self._pending: set[asyncio.Task] = set()
         self._background: asyncio.Task | None = None
-        #: socket key -> calls it has a leg in on another process (told when the socket closes).
-        self._remote_owners: dict[str, set[str]] = {}
-        self._adopting: asyncio.Task | None = None
-        self._give_ups: set[asyncio.Task] = set()  # cancelled on close, unlike _pending
-        #: callback id -> what parties are told of a call adopted here until its first leg is back.
-        self._orphans: dict[str, dict[str, Any]] = {}
         self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote)
+        self._adoption = Adoption(voice_bus=self.voice_bus, anchored_here=lambda call_id: call_id in anchor.calls,
+                                  adopt=self._adopt, publish=self._publish,
+                                  forget=lambda call_id: self._meta.pop(call_id, None))
         anchor.on_change = self._changed
 
     @classmethod
@@ -112,7 +103,7 @@ class VoiceFeature:
 
     async def welcome(self, session: Session) -> dict[str, Any]:
         calls = [self._public(call) for call in list(self.anchor.calls.values()) if self._on_call(session, call.id)]
-        calls += [public for callback_id, public in list(self._orphans.items())
+        calls += [public for callback_id, public in list(self._adoption.orphans.items())
                   if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
@@ -129,7 +120,7 @@ class VoiceFeature:
         # Its legs may now be taken over by a new offer (a tab reload).
         key = session.data.get("socket", "")
         self.anchor.owner_gone(key)
-        for callback_id in self._remote_owners.pop(key, ()):
+        for callback_id in self._adoption.socket_closed(key):
             with contextlib.suppress(Exception):
                 await self.voice_bus.notify(callback_id, "owner_gone", owner=key)
 
@@ -142,14 +133,13 @@ class VoiceFeature:
         request = {
             "role": str(role), "sdp": message.sdp, "owner": owner,
             "mode": message.mode if role == Role.SUPERVISOR else None, "reconnect": message.reconnect,
-            "recording": self._records(callback.queue), "meta": await self._meta_of(callback),
+            "recording": recording_mode(self.settings.voice_recording, callback.queue),
+            "meta": await self._meta_of(callback),
         }
         if await self._anchored_here(callback.id):
             return self._told(session, await self._local_offer(callback.id, request))
         result = await self.voice_bus.request(callback.id, "offer", **request)
-        self._remote_owners.setdefault(owner, set()).add(callback.id)
-        if self._adopting is None or self._adopting.done():
-            self._adopting = asyncio.get_running_loop().create_task(self._adopt_orphans(), name="voice-adopt")
+        self._adoption.leg_elsewhere(owner, callback.id)
         return self._told(session, result)
 
     async def on_voicecontrol(self, session: Session, message: protocol.VoiceControl) -> dict[str, Any]:
@@ -191,10 +181,7 @@ class VoiceFeature:
         call = self.anchor.calls.get(callback_id)
         leg = call.legs.get(Role(role)) if call is not None else None
         if leg is not None:
-            # A report lacks what the browser doesn't know yet (no round trip before the first
-            # receiver report): the last known figure stands.
-            leg.browser = {**leg.browser, **{k: (round(v, 4) if k == "loss" else round(v, 1))
-                                             for k, v in report.items() if v is not None}}
+            merge_browser_report(leg, report)
 
     async def _anchored_here(self, callback_id: str) -> bool:
         """True when this process anchors the call: it has it, or it just claimed it."""
@@ -218,7 +205,7 @@ class VoiceFeature:
             # The call may be rebuilt here after its anchor died (a reconnect, or a reload that
             # reached this process first): the customer's answer, if any, stands. One indexed
             # read per call built.
-            consented = await self._consent_answer(callback_id, request["meta"].get("customer_id"))
+            consented = await self._timeline.consent_answer(callback_id, request["meta"].get("customer_id"))
         try:
             answer = await self.anchor.offer(
                 callback_id, role, request["sdp"], owner=request.get("owner"),
@@ -228,7 +215,7 @@ class VoiceFeature:
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
         call = self.anchor.calls[callback_id]
-        self._orphans.pop(callback_id, None)
+        self._adoption.rejoined(callback_id)
         answered_at = request["meta"].get("answered_at")
         if answered_at:
             # Talk time counts from the answer, also for a call re-anchored after a process died.
@@ -249,7 +236,7 @@ class VoiceFeature:
                 await self.anchor.leave(callback_id, Role.SUPERVISOR)
             elif action in ("consent", "refuse"):
                 call.answer_consent(action == "consent")
-                await self._record_consent(call, action == "consent")
+                await self._timeline.consent(call, self._meta.get(call.id, {}), action == "consent")
             else:
                 if Role.SUPERVISOR not in call.legs:
                     raise ProtocolError(ErrorCode.INVALID_STATE, "join the call first (voice_offer)")
@@ -313,78 +300,15 @@ class VoiceFeature:
             self._published.pop(call.id, None)
             self.voice_bus.release(call.id)
             meta = dict(self._meta.get(call.id, {}))
-            self._spawn(self._record_call(call, meta, self._quality.pop(call.id, {})))
+            self._spawn(self._timeline.call_ended(call, meta, self._quality.pop(call.id)))
             if call.recorder is not None:
-                self._spawn(self._finish_recording(call, meta))
+                self._spawn(self._timeline.finish_recording(call, meta))
         self._spawn(self._publish(call.id, public))
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
-
-    def _records(self, queue: str) -> str | None:
-        """"on", "consent" (asked of the customer first) or None, from OTODESK_VOICE_RECORDING."""
-        for entry in self.settings.voice_recording:
-            name, _, how = entry.partition(":")
-            if name in ("*", queue):
-                return "consent" if how.strip() == "consent" else "on"
-        return None
-
-    async def _record_call(self, call: Call, meta: dict[str, Any], quality: dict[str, dict]) -> None:
-        """The call on the customer's timeline: its length and each leg's last quality."""
-        if not meta.get("customer_id"):
-            return
-        try:
-            await self.repo.add_contact_event(
-                customer_id=meta["customer_id"], kind="voice_call", channel="voice", at=call.started_at,
-                visitor_id=meta.get("visitor_id"), callback_id=call.id, agent_id=meta.get("agent_id"),
-                data={"seconds": round(self.clock() - call.started_at, 1), "quality": quality,
-                      "recorded": call.recorder is not None})
-        except Exception:
-            log.exception("voice call %s not recorded on the timeline", call.id)
-
-    async def _record_consent(self, call: Call, given: bool) -> None:
-        """The customer's answer on their timeline: an audit of consent, and what a process that
-        takes the call over reads (:meth:`_consent_answer`) so they are not asked again."""
-        meta = self._meta.get(call.id, {})
-        if not meta.get("customer_id"):
-            return
-        try:
-            await self.repo.add_contact_event(
-                customer_id=meta["customer_id"], kind=RECORDING_CONSENT, channel="voice", at=self.clock(),
-                visitor_id=meta.get("visitor_id"), callback_id=call.id, agent_id=meta.get("agent_id"),
-                data={"given": given})
-        except Exception:
-            log.exception("recording consent for %s not recorded on the timeline", call.id)
-
-    async def _consent_answer(self, callback_id: str, customer_id: str | None) -> bool | None:
-        """The customer's last answer to "may we record?" on this call, None if they gave none
-        (or it can't be read: then they are asked again rather than recorded unasked)."""
-        if not customer_id:
-            return None
-        try:
-            event = await self.repo.last_contact_event(customer_id, kind=RECORDING_CONSENT, callback_id=callback_id)
-        except Exception:
-            log.exception("recording consent for %s not read", callback_id)
-            return None
-        return None if event is None else bool(event.data.get("given"))
-
-    async def _finish_recording(self, call: Call, meta: dict[str, Any]) -> None:
-        """Mix the call's packets into ``var/recordings/<callback_id>.ogg``; put it on the timeline."""
-        packets = call.recorder.path
-        target = packets.with_suffix(".ogg")
-        try:
-            seconds = await asyncio.to_thread(mix_to_ogg, packets, target)
-            if meta.get("customer_id"):
-                await self.repo.add_contact_event(
-                    customer_id=meta["customer_id"], kind="call_recording", channel="voice",
-                    at=call.started_at, visitor_id=meta.get("visitor_id"), callback_id=call.id,
-                    agent_id=meta.get("agent_id"),
-                    data={"url": recording_url(call.id), "seconds": round(seconds, 1),
-                          "format": "audio/ogg; codecs=opus"})
-        except Exception:
-            log.exception("recording of %s not finished", call.id)
 
     async def _publish(self, call_id: str, public: dict[str, Any]) -> None:
         meta = self._meta.get(call_id, {})
@@ -404,29 +328,17 @@ class VoiceFeature:
 
     # -- calls whose anchoring process died ------------------------------------------------
 
-    async def _adopt_orphans(self) -> None:
-        """While sockets here are on calls anchored elsewhere, claim any call whose anchor's lease lapsed."""
-        while any(self._remote_owners.values()):
-            await asyncio.sleep(ADOPT_INTERVAL)
-            for callback_id in set().union(*self._remote_owners.values()):
-                try:
-                    if callback_id not in self.anchor.calls and await self.voice_bus.claim(callback_id, adopt=True):
-                        await self._adopted(callback_id)
-                except Exception:
-                    log.exception("voice call %s not adopted", callback_id)
-
-    async def _adopted(self, callback_id: str) -> None:
-        """This process now anchors a call whose anchor died: tell both parties; their offers rebuild it."""
-        for calls in self._remote_owners.values():
-            calls.discard(callback_id)
+    async def _adopt(self, callback_id: str) -> dict[str, Any] | None:
+        """This process now anchors a call whose anchor died: what both parties are told until
+        their offers rebuild it; None (the claim released) if the call is over."""
         callback = await self.repo.get_callback(callback_id)
         if callback is None or callback.state != CallbackState.CONNECTED:
             self.voice_bus.release(callback_id)
-            return
+            return None
         log.warning("voice call %s: its anchoring process is gone; anchored here from now on", callback_id)
         meta = self._meta[callback_id] = await self._meta_of(callback)
-        how = self._records(callback.queue)
-        consented = await self._consent_answer(callback_id, callback.customer_id) if how == "consent" else None
+        how = recording_mode(self.settings.voice_recording, callback.queue)
+        consented = await self._timeline.consent_answer(callback_id, callback.customer_id) if how == "consent" else None
         public = {"callback_id": callback_id, "state": "active", "started_at": callback.answered_at,
                   "muted": [], "held": False, "supervisor": None,
                   # As the rebuilt call will be; a customer yet to answer is asked once it is (an
@@ -436,20 +348,7 @@ class VoiceFeature:
                   "legs": {"customer": "reconnecting", "agent": "reconnecting"},
                   "customer_name": meta.get("customer_name"), "agent_name": meta.get("agent_name"),
                   "queue": meta.get("queue")}
-        self._orphans[callback_id] = public
-        await self._publish(callback_id, public)
-        task = asyncio.get_running_loop().create_task(self._give_up_unless_rejoined(callback_id))
-        self._give_ups.add(task)
-        task.add_done_callback(self._give_ups.discard)
-
-    async def _give_up_unless_rejoined(self, callback_id: str) -> None:
-        await asyncio.sleep(ADOPT_WAIT)
-        public = self._orphans.pop(callback_id, None)
-        if callback_id not in self.anchor.calls:
-            self.voice_bus.release(callback_id)
-            if public is not None:  # nobody came back: the parties and the wall drop the call
-                await self._publish(callback_id, {**public, "state": "ended", "legs": {}})
-            self._meta.pop(callback_id, None)
+        return public
 
     # -- background: reaping ended calls, quality to the wall -------------------------------
 
@@ -481,14 +380,7 @@ class VoiceFeature:
     async def _report_quality(self) -> None:
         calls = {call.id: await call.stats() for call in list(self.anchor.calls.values())}
         for call_id, legs in calls.items():
-            kept = self._quality.setdefault(call_id, {})
-            for leg in legs:
-                if leg["rtt_ms"] is not None or leg["loss"] is not None:
-                    # A leg remade mid-call (reload, reconnect) starts with no browser report:
-                    # the call keeps the one its earlier leg sent.
-                    browser = {**kept.get(leg["role"], {}).get("browser", {}), **leg["browser"]}
-                    kept[leg["role"]] = {**{k: leg[k] for k in ("rtt_ms", "jitter_ms", "loss", "loss_out")},
-                                         "browser": browser}
+            self._quality.keep(call_id, legs)
         if calls:
             # With each call's state too: a wall on another process learns of calls it missed.
             states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}
@@ -497,18 +389,18 @@ class VoiceFeature:
 
     async def aclose(self) -> None:
         await self.voice_bus.aclose()
-        for task in (self._background, self._adopting, *self._give_ups):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._background is not None:
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background
+        await self._adoption.aclose()
         await self.anchor.aclose()
         for task in list(self._pending):
             with contextlib.suppress(Exception):
                 await task
 
 
-# -- recordings, played in the desk --------------------------------------------------------
+# -- what the customer is told ---------------------------------------------------------
 
 def customer_view(public: dict[str, Any], *, notice: str) -> dict[str, Any]:
     """The call as its customer is told of it: a supervisor only as the site's policy says
@@ -517,26 +409,3 @@ def customer_view(public: dict[str, Any], *, notice: str) -> dict[str, Any]:
     told = mode if mode == "barge" or (mode and notice == "all") else None
     legs = {role: state for role, state in (public.get("legs") or {}).items() if role in ("customer", "agent")}
     return {**public, "supervisor": told, "legs": legs}
-
-
-def recording_url(callback_id: str) -> str:
-    return f"/voice/recordings/{callback_id}.ogg"
-
-
-async def recording(request: Request) -> Response:
-    """A call's recording, for staff signed in (agents, supervisors)."""
-    from desktop.web.auth import SESSION_COOKIE
-
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if not data or await request.app.state.repo.get_agent(data["agent"]) is None:
-        return PlainTextResponse("log in first", status_code=401)
-    callback_id = request.path_params["callback_id"]
-    if not callback_id.isalnum():
-        return PlainTextResponse("no such recording", status_code=404)
-    path = Path(request.app.state.settings.var_dir) / "recordings" / f"{callback_id}.ogg"
-    if not path.is_file():  # never made, or deleted by retention or erasure
-        return PlainTextResponse("this recording is not kept (any more)", status_code=404)
-    return FileResponse(path, media_type="audio/ogg")
-
-
-routes = [Route("/voice/recordings/{callback_id}.ogg", recording)]

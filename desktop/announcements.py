@@ -1,0 +1,103 @@
+"""What each routing event tells whom, once the leader has written it to the database.
+
+Offers, contacts and agent states go to the agent's room; a customer's callback
+status (:mod:`desktop.callback_status`) to the visitor's room. The contact card
+built for an offer is kept and reused when the call connects and ends: a card is
+five reads, and the leader's loop is what every offer waits on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from desktop.callback_status import CallbackStatuses, Update
+from desktop.cards import contact_card
+from desktop.repository.repository import Repository
+from desktop.rooms import agent_room, visitor_room
+from desktop.routing.events import (
+    AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued, CallbackScheduled,
+    CallbackState, OfferEnded, OfferMade, QueueChanged,
+)
+from signaling.bus import Bus
+
+__all__ = ["Announcer"]
+
+
+class Announcer:
+    """Publishes routing events to the rooms of the browsers concerned.
+
+    ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
+    """
+
+    def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
+                 queue_titles: Mapping[str, str], clock=time.time):
+        self.repo = repo
+        self.bus = bus
+        self.statuses = statuses
+        self.queue_titles = queue_titles
+        self.clock = clock
+        self.cards: dict[str, dict[str, Any]] = {}  # callback id -> its card since the offer
+
+    async def announce(self, event) -> Iterable[str]:
+        """Tell the rooms concerned; return the queues whose waiting customers' places may have changed."""
+        match event:
+            case OfferMade():
+                card = await contact_card(self.repo, event.callback_id, state="offered")
+                if card is not None:
+                    self.cards[event.callback_id] = card
+                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
+                        **card, "offer_id": event.offer_id, "offered_at": event.at,
+                        "expires_at": event.expires_at}})
+                await self.status_now(event.callback_id)
+            case OfferEnded():
+                await self.bus.publish(agent_room(event.agent_id), {
+                    "type": "offer_ended", "offer_id": event.offer_id,
+                    "callback_id": event.callback_id, "outcome": str(event.outcome)})
+            case CallbackConnected():
+                card = await self._card(event.callback_id, state="connected", answered_at=event.at)
+                await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                await self.status_now(event.callback_id, agent_id=event.agent_id)
+            case CallbackEnded():
+                if event.state == CallbackState.COMPLETED and event.agent_id:
+                    card = await self._card(event.callback_id, state="wrap_up")
+                    await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                self.cards.pop(event.callback_id, None)
+                await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
+                self.statuses.forget(event.callback_id)
+            case AgentStateChanged():
+                await self.bus.publish(agent_room(event.agent_id), {
+                    "type": "agent_state",
+                    "state": {"state": str(event.state), "reason": event.reason, "since": event.at}})
+                return list(self.queue_titles)  # estimated waits depend on staffing
+            case CallbackQueued():
+                await self.status_now(event.callback_id)
+                return (event.queue,)
+            case CallbackScheduled():
+                await self.status_now(event.callback_id)
+            case QueueChanged():
+                return (event.queue,)
+        return ()
+
+    async def _card(self, callback_id: str, *, state: str, **changes: Any) -> dict[str, Any] | None:
+        """The callback's card in a new state: the offer's, or read afresh after a takeover."""
+        cached = self.cards.get(callback_id)
+        if cached is None:
+            card = await contact_card(self.repo, callback_id, state=state)
+            if card is not None:
+                self.cards[callback_id] = card
+            return card
+        card = self.cards[callback_id] = {**cached, "state": state, **changes}
+        return card
+
+    async def status_now(self, callback_id: str, *, final: str | None = None,
+                         agent_id: str | None = None, again: bool = False) -> None:
+        """Tell the customer where their callback stands, if that changed (``again``: even if not)."""
+        await self.tell_customer(self.statuses.update(callback_id, self.clock(), final=final,
+                                                      agent_id=agent_id, again=again))
+
+    async def tell_customer(self, update: Update | None) -> None:
+        if update is not None:
+            visitor_id, message = update
+            await self.bus.publish(visitor_room(visitor_id), message)

@@ -1,0 +1,116 @@
+"""What a customer is told of their live callback: its state, place in the queue, estimated wait.
+
+The leader tracks each live callback from the database record and asks
+:class:`CallbackStatuses` for a ``callback_status`` message whenever an event may
+have changed what the customer sees; a message comes back only when it did change
+(waits rounded to 15 s, so it does not flicker every second). Pure: the router is
+read, never fed, and the caller publishes what comes back to the visitor's room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from desktop.routing import Router
+
+__all__ = ["CallbackStatuses"]
+
+Update = tuple[str, dict[str, Any]]  # (visitor id, the callback_status message for their room)
+
+
+class _Tracked:
+    """What the leader remembers of a live callback to tell its customer."""
+
+    __slots__ = ("id", "visitor_id", "queue", "channel", "phone", "created_at", "scheduled_at",
+                 "last_status")
+
+    def __init__(self, record):
+        self.id = record.id
+        self.visitor_id = record.visitor_id
+        self.queue = record.queue
+        self.channel = record.channel
+        self.phone = record.phone
+        self.created_at = record.created_at
+        self.scheduled_at = record.scheduled_at
+        self.last_status: tuple | None = None
+
+
+class CallbackStatuses:
+    """The live callbacks whose customers are kept told, and what each was told last.
+
+    ``agent_names`` (agent id -> display name) is read when a message is made, so the
+    caller may keep filling it in.
+    """
+
+    def __init__(self, router: Router, agent_names: dict[str, str]):
+        self.router = router
+        self.agent_names = agent_names
+        self._tracked: dict[str, _Tracked] = {}
+        self._by_visitor: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._tracked)
+
+    def track(self, record) -> None:
+        self._tracked[record.id] = _Tracked(record)
+        if record.visitor_id:
+            self._by_visitor[record.visitor_id] = record.id
+
+    def forget(self, callback_id: str) -> None:
+        """The callback ended: its customer is told nothing more of it."""
+        tracked = self._tracked.pop(callback_id, None)
+        if tracked and self._by_visitor.get(tracked.visitor_id) == callback_id:
+            del self._by_visitor[tracked.visitor_id]
+
+    def callback_of(self, visitor_id: str) -> str | None:
+        """The visitor's live callback, if the leader tracks one."""
+        return self._by_visitor.get(visitor_id)
+
+    def update(self, callback_id: str, now: float, *, final: str | None = None,
+               agent_id: str | None = None, place: tuple[int, float | None] | None = None,
+               again: bool = False) -> Update | None:
+        """The customer's new status, or None if the callback is not tracked or nothing changed.
+
+        ``final`` is the state of a callback that just ended; ``place`` is (position,
+        estimated wait) when the caller computed it for the whole queue at once; ``again``
+        repeats the last status (the customer asked).
+        """
+        tracked = self._tracked.get(callback_id)
+        if tracked is None:
+            return None
+        if again:
+            tracked.last_status = None
+        if final is not None:
+            state, position, wait = final, None, None
+        else:
+            try:
+                view = self.router.callback(tracked.id)
+            except LookupError:
+                return None
+            state = str(view.state)
+            agent_id = agent_id or view.agent_id
+            if place is not None:
+                position, wait = place
+            else:
+                position = self.router.position(tracked.id)
+                wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
+        rounded_wait = None if wait is None else round(wait / 15) * 15  # no flicker every second
+        key = (state, position, rounded_wait, agent_id)
+        if key == tracked.last_status:
+            return None
+        tracked.last_status = key
+        return tracked.visitor_id, {"type": "callback_status", "callback": {
+            "id": tracked.id, "state": state, "queue": tracked.queue, "channel": tracked.channel,
+            "phone": tracked.phone, "position": position,
+            "estimated_wait": rounded_wait, "scheduled_at": tracked.scheduled_at,
+            "agent_name": self.agent_names.get(agent_id) if agent_id else None,
+            "created_at": tracked.created_at,
+        }}
+
+    def queue_updates(self, queue: str, now: float) -> Iterator[Update]:
+        """New statuses of the queue's waiting customers whose place or wait changed (lazily)."""
+        for callback_id, position, wait in self.router.waiting_estimates(queue):
+            update = self.update(callback_id, now, place=(position, wait))
+            if update is not None:
+                yield update

@@ -1,0 +1,151 @@
+"""Who the leader can reach: customers' and agents' sockets, and the processes holding them.
+
+Every process announces its sockets to the leader (``customer_presence``,
+``agent_presence``; re-announced after a failover) and says it is alive every
+``PROCESS_HEARTBEAT`` seconds (``process_alive``). From those, :class:`Reachability`
+decides, without touching the router, a socket or the clock (``now`` is passed in):
+
+- **A customer is reachable** while at least one of their sockets is open. Their
+  first socket coming back is :attr:`Reach.RETURNED`; their last one closing is
+  :attr:`Reach.LEFT`; the leader tells the router either.
+- **An agent is logged out** ``reconnect_grace`` seconds after their last desk
+  socket closed, unless one comes back first (a tab reload does; a closed tab does
+  not). Meanwhile an available agent is put away with the reason
+  ``AWAY_WHILE_GONE``, so no offer goes to a desk nobody sees, and made available
+  again when a desk is back (:func:`paused_while_gone`).
+- **A process is gone** when it has been silent ``PROCESS_TIMEOUT`` seconds: a
+  process killed with its sockets never says goodbye for them, so its silence has
+  to. Silence is judged only while the inbox flows: a backlog (or a stalled loop)
+  delays everyone's heartbeats, and a live process must not be forgotten.
+
+The state lasts one term of leadership; a new leader starts empty and learns it again.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+
+from desktop.routing.events import AgentState
+
+__all__ = ["Reachability", "Reach", "paused_while_gone", "PROCESS_HEARTBEAT", "PROCESS_TIMEOUT",
+           "AWAY_WHILE_GONE"]
+
+PROCESS_HEARTBEAT = 2.0  # seconds between a process's "alive" to the leader
+PROCESS_TIMEOUT = 3 * PROCESS_HEARTBEAT  # silent this long: its sockets are gone with it
+AWAY_WHILE_GONE = "desk closed"  # an available agent's last desk socket went: no offers until one is back
+
+
+class Reach(enum.Enum):
+    """How a customer's socket announcement changed whether they can be reached."""
+
+    RETURNED = "returned"  # their first socket opened
+    LEFT = "left"          # their last socket closed
+
+
+def paused_while_gone(agent) -> bool:
+    """True when the router's ``agent`` is away only because their desk was closed."""
+    return agent.state == AgentState.AWAY and agent.reason == AWAY_WHILE_GONE
+
+
+class Reachability:
+    """The leader's ledger of sockets (keys ``"<process>:<n>"``) and process heartbeats.
+
+    ``reconnect_grace`` is in seconds; ``own_process`` (the leader's) is never judged
+    gone; ``now`` is the time the term began.
+    """
+
+    def __init__(self, *, reconnect_grace: float, own_process: str, now: float):
+        self.reconnect_grace = reconnect_grace
+        self.own_process = own_process
+        # Sets, so a socket announced twice (re-announced after a failover) still counts once.
+        self.agent_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
+        self.visitor_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
+        self.logout_at: dict[str, float] = {}  # agent id -> when to log them out
+        self.process_seen: dict[str, float] = {}  # process -> its last word
+        self.last_due = now
+
+    # -- announcements --------------------------------------------------------------------
+
+    def customer_socket(self, visitor_id: str, socket: str, present: bool) -> Reach | None:
+        """Note a customer's socket opening or closing; say if that changed their reach."""
+        sockets = self.visitor_sockets[visitor_id]
+        before = len(sockets)
+        if present:
+            sockets.add(socket)
+        else:
+            sockets.discard(socket)
+        if not sockets:
+            del self.visitor_sockets[visitor_id]
+        if present and before == 0:
+            return Reach.RETURNED
+        if not present and before and not sockets:
+            return Reach.LEFT
+        return None
+
+    def has_customer_socket(self, visitor_id: str | None) -> bool:
+        return bool(self.visitor_sockets.get(visitor_id))
+
+    def agent_socket_opened(self, agent_id: str, socket: str) -> None:
+        """A desk is open: the agent is not logged out (a reload came back within the grace)."""
+        self.agent_sockets[agent_id].add(socket)
+        self.logout_at.pop(agent_id, None)
+
+    def agent_socket_closed(self, agent_id: str, socket: str, now: float) -> bool:
+        """True when it was the agent's last desk: they are logged out after the grace."""
+        sockets = self.agent_sockets[agent_id]
+        sockets.discard(socket)
+        if sockets:
+            return False
+        self.logout_at[agent_id] = now + self.reconnect_grace
+        return True
+
+    def expect_agent(self, agent_id: str, now: float) -> None:
+        """An agent was logged in before a failover: their socket re-announces itself within
+        the grace, if it still exists."""
+        self.logout_at[agent_id] = now + self.reconnect_grace
+
+    def process_alive(self, process: str, now: float) -> None:
+        self.process_seen[process] = now
+
+    # -- deadlines ------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`silent_processes` or :meth:`due_logouts` may have work."""
+        candidates = []
+        if self.logout_at:
+            candidates.append(min(self.logout_at.values()))
+        if self.process_seen:
+            candidates.append(min(self.process_seen.values()) + PROCESS_TIMEOUT)
+        return min(candidates, default=None)
+
+    def silent_processes(self, now: float, *, inbox_lag: float) -> list[str]:
+        """Processes judged gone (and forgotten here); the caller forgets their sockets.
+
+        ``inbox_lag`` is the seconds between sending and applying the latest command.
+        Call once per pass of the leader's loop: the gap between calls tells a stalled loop.
+        """
+        stalled = now - self.last_due > 1.5 * PROCESS_HEARTBEAT
+        self.last_due = now
+        if inbox_lag > PROCESS_HEARTBEAT or stalled:
+            return []
+        gone = [process for process, seen in self.process_seen.items()
+                if seen < now - PROCESS_TIMEOUT and process != self.own_process]
+        for process in gone:
+            del self.process_seen[process]
+        return gone
+
+    def sockets_on(self, process: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(visitor id, socket) and (agent id, socket) pairs of the sockets ``process`` held."""
+        prefix = f"{process}:"
+        return ([(visitor_id, key) for visitor_id, sockets in self.visitor_sockets.items()
+                 for key in sockets if key.startswith(prefix)],
+                [(agent_id, key) for agent_id, sockets in self.agent_sockets.items()
+                 for key in sockets if key.startswith(prefix)])
+
+    def due_logouts(self, now: float) -> list[str]:
+        """Agents whose grace ran out, forgotten here; the caller logs out those idle."""
+        due = [agent_id for agent_id, at in self.logout_at.items() if at <= now]
+        for agent_id in due:
+            del self.logout_at[agent_id]
+        return due

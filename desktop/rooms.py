@@ -1,0 +1,19 @@
+"""The bus rooms the desktop publishes to, by name, so every process agrees on them."""
+
+from __future__ import annotations
+
+__all__ = ["agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
+
+WALL_ROOM = "wall"
+#: Walls kept for replay: each is a whole snapshot (177 KB with 1,000 agents), so a joiner
+#: needs only the newest; the few more cover the voice events that share the room.
+WALL_KEEP = 20
+SYSTEM_ROOM = "system"  # who leads the router, for processes to re-announce their sockets
+
+
+def agent_room(agent_id: str) -> str:
+    return f"agent:{agent_id}"
+
+
+def visitor_room(visitor_id: str) -> str:
+    return f"visitor:{visitor_id}"
