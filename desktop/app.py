@@ -81,7 +81,8 @@ def create_app(settings: Settings) -> Starlette:
             tasks = [asyncio.create_task(routing.run(), name="routing"),
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
-                     asyncio.create_task(RetentionJob(repo, settings).run(), name="retention")]
+                     asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
+                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings")]
             # What is loaded by now lives as long as the process: keep it out of the collector's
             # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
             gc.freeze()

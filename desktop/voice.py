@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 
 REAP_INTERVAL = 5.0   # seconds between checks that anchored calls are still connected
 STALL_INTERVAL = 1.0  # seconds between checks for legs that stopped sending (a drop)
+ORPHAN_SWEEP = 300.0  # seconds between looks for recordings a dead process left unfinished
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
@@ -386,6 +387,18 @@ class VoiceFeature:
             states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}
             await self.bus.publish(WALL_ROOM, {"type": "voice_quality", "at": self.clock(), "calls": calls,
                                                "states": states})
+
+    async def finish_orphan_recordings(self) -> None:
+        """Now and every ``ORPHAN_SWEEP`` seconds: recordings a dead process left unfinished
+        (see :meth:`CallRecords.finish_orphans`). Run it as a task; cancel it to stop."""
+        recordings = Path(self.settings.var_dir) / "recordings"
+        while True:
+            try:
+                if recordings.is_dir():
+                    await self._timeline.finish_orphans(recordings, anchored=lambda call_id: call_id in self.anchor.calls)
+            except Exception:
+                log.exception("orphaned recordings not finished")
+            await asyncio.sleep(ORPHAN_SWEEP)
 
     async def aclose(self) -> None:
         await self.voice_bus.aclose()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from desktop.repository.repository import Repository
+from desktop.routing.events import CallbackState
 from signaling.voice.anchor import Call
 from signaling.voice.recorder import mix_to_ogg
 
@@ -31,6 +32,7 @@ __all__ = ["CallRecords", "RECORDING_CONSENT", "recording_mode", "recording_url"
 
 log = logging.getLogger(__name__)
 
+ORPHAN_AGE = 120.0  # seconds a packet log lies untouched before it is taken for a dead process's
 #: The timeline kind of the customer's answer to "may we record?" (``data: {"given": bool}``).
 RECORDING_CONSENT = "recording_consent"
 
@@ -91,21 +93,57 @@ class CallRecords:
             return None
         return None if event is None else bool(event.data.get("given"))
 
+    async def finish_orphans(self, recordings: Path, *, anchored: Callable[[str], bool]) -> int:
+        """Mix the packet logs a dead process left behind; returns how many were finished.
+
+        A process killed mid-call leaves ``<callback_id>.packets``. If a surviving or
+        restarted process takes the call over, it appends to that log and mixes it at the
+        end; if nobody does (the customer hung up meanwhile), the call is over without an
+        anchor and this puts its recording on the timeline, so a crash loses no recording.
+        A log is an orphan when its call is not anchored here, its callback is no longer
+        connected, and it was untouched for ``ORPHAN_AGE`` seconds. Processes sharing
+        ``var/`` race for it by renaming it (atomic): one wins, the others skip it.
+        """
+        finished = 0
+        for packets in sorted(recordings.glob("*.packets")):
+            callback_id = packets.stem
+            try:
+                if anchored(callback_id) or self.clock() - packets.stat().st_mtime < ORPHAN_AGE:
+                    continue
+                callback = await self.repo.get_callback(callback_id)
+                if callback is not None and callback.state == CallbackState.CONNECTED:
+                    continue  # its call may still be taken over
+                taken = packets.with_suffix(".mixing")
+                packets.rename(taken)
+            except FileNotFoundError:
+                continue  # another process took it (or it was mixed) meanwhile
+            if callback is None:  # erased (or never stored): nobody's recording to keep
+                taken.unlink(missing_ok=True)
+                continue
+            log.warning("recording of %s: its process died; finishing it here", callback_id)
+            await self._mix(callback_id, taken, {"customer_id": callback.customer_id,
+                                                 "visitor_id": callback.visitor_id, "agent_id": callback.agent_id},
+                            at=callback.answered_at or callback.created_at)
+            finished += 1
+        return finished
+
     async def finish_recording(self, call: Call, meta: dict[str, Any]) -> None:
         """Mix the call's packets into ``var/recordings/<callback_id>.ogg``; put it on the timeline."""
-        packets = call.recorder.path
-        target = packets.with_suffix(".ogg")
+        await self._mix(call.id, call.recorder.path, meta, at=call.started_at)
+
+    async def _mix(self, callback_id: str, packets: Path, meta: dict[str, Any], *, at: float) -> None:
+        target = packets.parent / f"{callback_id}.ogg"
         try:
             seconds = await asyncio.to_thread(mix_to_ogg, packets, target)
             if meta.get("customer_id"):
                 await self.repo.add_contact_event(
                     customer_id=meta["customer_id"], kind="call_recording", channel="voice",
-                    at=call.started_at, visitor_id=meta.get("visitor_id"), callback_id=call.id,
+                    at=at, visitor_id=meta.get("visitor_id"), callback_id=callback_id,
                     agent_id=meta.get("agent_id"),
-                    data={"url": recording_url(call.id), "seconds": round(seconds, 1),
+                    data={"url": recording_url(callback_id), "seconds": round(seconds, 1),
                           "format": "audio/ogg; codecs=opus"})
         except Exception:
-            log.exception("recording of %s not finished", call.id)
+            log.exception("recording of %s not finished", callback_id)
 
 
 # -- recordings, played in the desk --------------------------------------------------------
