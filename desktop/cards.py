@@ -14,7 +14,7 @@ PREVIOUS_CONTACTS = 15
 CONTACT_KINDS = (
     "callback_requested", "callback_connected", "callback_completed", "callback_cancelled",
     "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
-    "inbound_call", "voice_call", "call_recording", "cobrowse_started", "document_pushed",
+    "inbound_call", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
 )
 
 

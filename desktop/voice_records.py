@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -32,6 +34,7 @@ __all__ = ["CallRecords", "RECORDING_CONSENT", "recording_mode", "recording_url"
 
 log = logging.getLogger(__name__)
 
+ABANDONED_MIX_AGE = 3600.0  # seconds: a mix takes a few per hour of call; older, its process died
 ORPHAN_AGE = 120.0  # seconds a packet log lies untouched before it is taken for a dead process's
 #: The timeline kind of the customer's answer to "may we record?" (``data: {"given": bool}``).
 RECORDING_CONSENT = "recording_consent"
@@ -105,16 +108,18 @@ class CallRecords:
         ``var/`` race for it by renaming it (atomic): one wins, the others skip it.
         """
         finished = 0
-        for packets in sorted(recordings.glob("*.packets")):
-            callback_id = packets.stem
+        # A ``.mixing`` log this old is one whose mixing process died too.
+        logs = [(p, ORPHAN_AGE) for p in recordings.glob("*.packets")]
+        logs += [(p, ABANDONED_MIX_AGE) for p in recordings.glob("*.mixing")]
+        for packets, age in sorted(logs):
+            callback_id = _callback_of(packets)
             try:
-                if anchored(callback_id) or self.clock() - packets.stat().st_mtime < ORPHAN_AGE:
+                if anchored(callback_id) or self.clock() - packets.stat().st_mtime < age:
                     continue
                 callback = await self.repo.get_callback(callback_id)
                 if callback is not None and callback.state == CallbackState.CONNECTED:
                     continue  # its call may still be taken over
-                taken = packets.with_suffix(".mixing")
-                packets.rename(taken)
+                taken = _claim(packets)
             except FileNotFoundError:
                 continue  # another process took it (or it was mixed) meanwhile
             if callback is None:  # erased (or never stored): nobody's recording to keep
@@ -129,7 +134,12 @@ class CallRecords:
 
     async def finish_recording(self, call: Call, meta: dict[str, Any]) -> None:
         """Mix the call's packets into ``var/recordings/<callback_id>.ogg``; put it on the timeline."""
-        await self._mix(call.id, call.recorder.path, meta, at=call.started_at)
+        try:
+            taken = _claim(call.recorder.path)  # so no sweep takes it while it is mixed
+        except FileNotFoundError:
+            log.warning("recording of %s: its packet log is gone (erased, or taken by a sweep)", call.id)
+            return
+        await self._mix(call.id, taken, meta, at=call.started_at)
 
     async def _mix(self, callback_id: str, packets: Path, meta: dict[str, Any], *, at: float) -> None:
         target = packets.parent / f"{callback_id}.ogg"
@@ -144,6 +154,20 @@ class CallRecords:
                           "format": "audio/ogg; codecs=opus"})
         except Exception:
             log.exception("recording of %s not finished", callback_id)
+
+
+def _claim(packets: Path) -> Path:
+    """Rename a packet log (or an abandoned ``.mixing``) to ``<callback_id>.<token>.mixing``:
+    atomic, so one process alone mixes it. Its time is set to now: an old ``.mixing`` is an
+    abandoned one. Raises FileNotFoundError when another process took it first."""
+    taken = packets.with_name(f"{_callback_of(packets)}.{secrets.token_hex(4)}.mixing")
+    packets.rename(taken)
+    os.utime(taken)
+    return taken
+
+
+def _callback_of(log_path: Path) -> str:
+    return log_path.name.split(".", 1)[0]
 
 
 # -- recordings, played in the desk --------------------------------------------------------

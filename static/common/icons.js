@@ -56,7 +56,8 @@ export const ICON_NAMES = Object.freeze(Object.keys(SHAPES));
  * Throws on an unknown name: names come from our own code, never from data.
  */
 export function icon(name, { className = "" } = {}) {
-  const shapes = Object.hasOwn(SHAPES, name) ? SHAPES[name] : null;
+  // Not Object.hasOwn: the widget runs on customers' sites, in browsers older than it.
+  const shapes = Object.prototype.hasOwnProperty.call(SHAPES, name) ? SHAPES[name] : null;
   if (!shapes) throw new Error(`Unknown icon "${name}"; known: ${ICON_NAMES.join(", ")}`);
   const svg = svgElement("svg", {
     class: ["icon", className].filter(Boolean).join(" "),
@@ -74,7 +75,12 @@ export function icon(name, { className = "" } = {}) {
 /** Fill every empty `[data-icon]` placeholder under `root` (server-rendered pages). */
 export function placeIcons(root) {
   for (const slot of root.querySelectorAll("[data-icon]")) {
-    if (!slot.firstElementChild) slot.append(icon(slot.dataset.icon));
+    if (slot.firstElementChild) continue;
+    try {
+      slot.append(icon(slot.dataset.icon));
+    } catch (error) {
+      console.warn(error.message); // one bad placeholder must not stop the page's script
+    }
   }
 }
 

@@ -18,7 +18,7 @@ from desktop.routing.events import (
     OfferMade,
     OfferOutcome,
 )
-from desktop.voice_records import ORPHAN_AGE, CallRecords
+from desktop.voice_records import ABANDONED_MIX_AGE, ORPHAN_AGE, CallRecords
 from signaling.voice.bots import goertzel_power
 from signaling.voice.recorder import PacketRecorder, read_audio
 from signaling.voice.tones import encode_tone
@@ -63,15 +63,21 @@ async def test_an_ended_calls_left_behind_recording_is_mixed_once_and_put_on_the
     for callback_id in ("fresh", "here"):
         await repo.record_routing([CallbackEnded(callback_id, CallbackState.COMPLETED, agent.id, T0 + 60)])
     _left_behind(recordings, "nobodys", age=ORPHAN_AGE + 60)  # its callback is gone (erased)
+    # A log whose mixing process died mid-mix: taken again once it is clearly abandoned.
+    await _connected_call(repo, agent.id, "stuck")
+    await repo.record_routing([CallbackEnded("stuck", CallbackState.COMPLETED, agent.id, T0 + 60)])
+    _left_behind(recordings, "stuck", age=ABANDONED_MIX_AGE + 60)
+    (recordings / "stuck.packets").rename(recordings / "stuck.a1b2c3d4.mixing")
 
     # Two processes sharing var/ look at once: the log is finished exactly once.
     records = [CallRecords(repo), CallRecords(repo)]
     done = await asyncio.gather(*(r.finish_orphans(recordings, anchored=lambda call_id: call_id == "here")
                                   for r in records))
-    assert sum(done) == 1
+    assert sum(done) == 2
 
-    samples = read_audio(recordings / "ended.ogg")
-    assert goertzel_power(samples[24000:72000], 440) > 1e4
+    for callback_id in ("ended", "stuck"):
+        samples = read_audio(recordings / f"{callback_id}.ogg")
+        assert goertzel_power(samples[24000:72000], 440) > 1e4
     ended = await repo.get_callback("ended")
     timeline = await repo.customer_timeline(ended.customer_id, limit=50)
     [event] = [e for e in timeline.events if e.kind == "call_recording"]
@@ -81,4 +87,4 @@ async def test_an_ended_calls_left_behind_recording_is_mixed_once_and_put_on_the
     # Still connected (may be taken over), still being written, or anchored here: left alone.
     # Nobody's (erased): deleted, not mixed.
     left = sorted(p.name for p in recordings.iterdir())
-    assert left == ["ended.ogg", "fresh.packets", "here.packets", "live.packets"], left
+    assert left == ["ended.ogg", "fresh.packets", "here.packets", "live.packets", "stuck.ogg"], left

@@ -51,7 +51,19 @@ test("placeIcons fills empty placeholders only", () => {
   const filled = fakeElement(null, "span");
   filled.dataset.icon = "bell";
   filled.append(icon("mic"));
-  placeIcons({ querySelectorAll: () => [empty, filled] });
+  const unknown = fakeElement(null, "span");
+  unknown.dataset.icon = "rocket";
+  const after = fakeElement(null, "span");
+  after.dataset.icon = "phone";
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    placeIcons({ querySelectorAll: () => [empty, filled, unknown, after] });
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(unknown.children.length, 0); // skipped, and the rest still filled
+  assert.equal(after.firstElementChild.dataset.iconName, "phone");
   assert.equal(empty.children.length, 1);
   assert.equal(empty.firstElementChild.dataset.iconName, "bell");
   assert.equal(filled.children.length, 1);
