@@ -33,7 +33,7 @@ from desktop.router_client import reply_room
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
-from desktop.routing.events import AgentState, CallbackState, Channel, TERMINAL_CALLBACK_STATES
+from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
 from desktop.wall import WaitingHistory, wall_snapshot
 from signaling.bus import Bus
@@ -358,6 +358,14 @@ class _Leader:
         for event in events:
             self.wall_dirty = True
             self.dirty_queues.update(await self.announcer.announce(event))
+        await self._pause_agents_without_desk(events)
+
+    async def _pause_agents_without_desk(self, events: list) -> None:
+        """An agent made available with no desk open (wrap-up timed out, a missed offer returned
+        them) while in the reconnect grace: away until a desk is back, as when it closed."""
+        for agent_id in {e.agent_id for e in events if isinstance(e, AgentStateChanged)}:
+            if agent_id in self.reach.logout_at and self.router_agent_state(agent_id) == AgentState.AVAILABLE:
+                await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, self.clock()))
 
     async def _flush_statuses(self) -> None:
         queues, self.dirty_queues = self.dirty_queues, set()

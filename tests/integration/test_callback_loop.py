@@ -372,5 +372,32 @@ async def test_an_agent_whose_desk_closed_gets_no_offer_until_it_is_back(server)
             await away(back)
 
 
+async def test_an_agent_made_available_with_no_desk_open_gets_no_offer(tmp_path):
+    """Her wrap-up times out after she closed the desk: she is not made available to a closed tab."""
+    with running_server(tmp_path, env={"OTODESK_WRAPUP_TIMEOUT": "2"}) as small:
+        sam = await SupervisorBot.login(small.base_url, "sam", DEMO_PASSWORD)
+        carol = await available(small.base_url, "carol")
+        first = await CustomerBot.start(small.base_url)
+        second = await CustomerBot.start(small.base_url)
+        try:
+            await first.command("call_me", name="First", queue="support", channel="phone", phone="+1 202 555 0143")
+            offer = (await carol.wait_for("offer", timeout=8))["offer"]
+            await carol.command("accept", offer_id=offer["offer_id"])
+            await carol.command("end", callback_id=offer["callback_id"])
+            await carol.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
+            await carol.close()  # in wrap-up, the tab closes; the wrap-up then times out
+            await sam.wait_for("wall", lambda m: (_agent(m, "carol") or {}).get("reason") == "desk closed",
+                               timeout=10)
+            await second.command("call_me", name="Second", queue="support", channel="phone",
+                                 phone="+1 202 555 0144")
+            await asyncio.sleep(1.0)
+            status = [m for m in second.messages if m.get("type") == "callback_status"][-1]
+            assert status["callback"]["state"] == "queued"
+        finally:
+            await first.close()
+            await second.close()
+            await sam.close()
+
+
 def _agent(wall: dict, username: str) -> dict | None:
     return next((a for a in wall["agents"] if a["username"] == username), None)
