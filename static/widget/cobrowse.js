@@ -12,7 +12,7 @@
 //   the widget's socket; a batch over one message's limit goes in pieces;
 // - the agent's pointer is drawn as a labelled cursor on the element it points at.
 import { h, setText } from "../common/dom.js";
-import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskInput, maskText } from "./privacy.js";
+import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskInput, maskText, validSelector } from "./privacy.js";
 import { scan as scanUnmirrored } from "./unmirrored.js";
 import { findHidden } from "./hidden.js";
 import { Control } from "./control.js";
@@ -308,7 +308,8 @@ class Cobrowse {
     const rrweb = await loadRecorder(this.base);
     if (this.stopRecording || !this.share) return;
     const unmask = this._unmask();
-    const mask = [MASK_SELECTOR, this.options.mask].filter(Boolean).join(", ");
+    // A site selector that isn't valid CSS is dropped, not allowed to switch masking off.
+    const mask = validSelector([MASK_SELECTOR, this.options.mask].filter(Boolean).join(", "), MASK_SELECTOR);
     this.recorder = rrweb.record;
     const stop = rrweb.record({
       emit: (event) => this._emit(event),

@@ -4,15 +4,7 @@
 // looks inside them too; a blocked area is not recorded at all, so nothing
 // inside it (the widget's own UI included) is looked at.
 
-/** `selector`, or `fallback` when the site's selector is not valid CSS (the defaults still apply). */
-function valid(selector, fallback) {
-  try {
-    document.createDocumentFragment().querySelector(selector);
-    return selector;
-  } catch {
-    return fallback;
-  }
-}
+import { validSelector } from "./privacy.js";
 
 /** The viewport box of a frame's content, in the top page's coordinates. */
 function contentBox(frame, outer) {
@@ -78,8 +70,8 @@ function boxOf(element, clip) {
  *   `{element, where, box}`; `where` is "page", "component" or "frame", `box` null when not on screen.
  */
 export function findHidden({ block, hiding, isUnmasked }, defaults) {
-  block = valid(block, defaults.block);
-  hiding = valid(hiding, defaults.hiding);
+  block = validSelector(block, defaults.block);
+  hiding = validSelector(hiding, defaults.hiding);
   const found = { fields: [], unmasked: [], areas: [] };
   for (const { root, where, clip } of parts(block)) {
     const item = (element) => ({ element, where, box: boxOf(element, clip) });

@@ -51,20 +51,45 @@ export function alwaysPrivate(element) {
 }
 
 /**
- * Whether `element` is inside `selector`, looking past shadow roots and
- * same-origin frames: rrweb records both, and a masked component or frame must
- * hide its inside too (Element.closest stops at the boundary).
+ * Whether `element` is inside `selector`, looking past shadow roots, slots and
+ * same-origin frames: rrweb records all of them, and a masked component or
+ * frame must hide its inside too (Element.closest stops at each boundary).
+ * A selector that throws answers `onError`: true where that masks.
  */
-function closest(element, selector) {
+function closest(element, selector, onError = false) {
   try {
     for (let at = element; selector && at; ) {
       if (at.closest?.(selector)) return true;
+      // Light-DOM content shown through a <slot> sits, as rendered, inside the component's
+      // shadow tree: a masked wrapper around the slot masks it.
+      const slotted = slottedAncestor(at);
+      if (slotted) {
+        at = slotted.assignedSlot;
+        continue;
+      }
       const root = at.getRootNode?.();
       at = root?.host || root?.defaultView?.frameElement || null;
     }
     return false;
   } catch {
-    return false; // a bad site selector must not unmask anything
+    return onError;
+  }
+}
+
+function slottedAncestor(element) {
+  for (let at = element; at; at = at.parentElement) {
+    if (at.assignedSlot) return at;
+  }
+  return null;
+}
+
+/** `selector`, or `fallback` when the site's selector is not valid CSS (the defaults still apply). */
+export function validSelector(selector, fallback) {
+  try {
+    document.createDocumentFragment().querySelector(selector);
+    return selector;
+  } catch {
+    return fallback;
   }
 }
 
@@ -81,6 +106,6 @@ export function maskInput(text, element, { unmask = UNMASK_SELECTOR } = {}) {
 /** rrweb maskTextFn (called for every text node): masked areas, and card numbers anywhere. */
 export function maskText(text, element, { mask = MASK_SELECTOR } = {}) {
   if (!text) return text;
-  if (closest(element, mask)) return String(text).replace(/\S/g, "*");
+  if (closest(element, mask, true)) return String(text).replace(/\S/g, "*");
   return maskCardsInText(text);
 }

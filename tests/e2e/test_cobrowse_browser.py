@@ -14,6 +14,7 @@ W = "otodesk-widget"
 CB = "otodesk-cobrowse"
 SHADOW_SECRET = "ACCT-7731-4410"      # inside a masked component's shadow root
 FRAME_SECRET = "GB33BUKB20201555555555"  # inside a masked same-origin frame
+SLOT_SECRET = "LOYAL-90210-77"        # light DOM shown through a slot in a masked wrapper
 CARD = "4000 0566 5566 5556"          # Luhn-valid test card (not the page's placeholder)
 PASSWORD = "Hunter2-Secret!pw"
 PROMO = "SPRING-SALE-42"               # the shop marks this field safe: the agent sees it
@@ -22,7 +23,7 @@ NAME = "Dana Privatename"
 
 def _secrets_in(text: str) -> list[str]:
     found = []
-    for secret in (CARD, CARD.replace(" ", ""), PASSWORD, NAME, SHADOW_SECRET, FRAME_SECRET):
+    for secret in (CARD, CARD.replace(" ", ""), PASSWORD, NAME, SHADOW_SECRET, FRAME_SECRET, SLOT_SECRET):
         if secret in text:
             found.append(secret)
     return found
@@ -131,8 +132,13 @@ def test_cobrowse_consent_mirror_privacy_pointer_supervisor_stop(browser, server
         statement.setAttribute('data-otodesk-mask', '');
         box.append(statement);
         statement.contentDocument.body.innerHTML = '<p>Account ${FRAME_SECRET}</p>';
+        // ...and what a component shows through a <slot> inside its masked wrapper.
+        const card = document.createElement('loyalty-card');
+        card.attachShadow({mode: 'open'}).innerHTML = '<div data-otodesk-mask><slot></slot></div>';
+        card.innerHTML = '<span>Points ${SLOT_SECRET}</span>';
+        box.append(card);
         done();
-    })""".replace("${SHADOW_SECRET}", SHADOW_SECRET).replace("${FRAME_SECRET}", FRAME_SECRET))
+    })""".replace("${SHADOW_SECRET}", SHADOW_SECRET).replace("${FRAME_SECRET}", FRAME_SECRET).replace("${SLOT_SECRET}", SLOT_SECRET))
     replayed = mirror.locator("#fidelity")
     expect(replayed).to_be_attached(timeout=5000)
     assert replayed.locator("tbody").text_content() == shopper.locator("#fidelity tbody").text_content()
@@ -140,6 +146,7 @@ def test_cobrowse_consent_mirror_privacy_pointer_supervisor_stop(browser, server
     expect(alice.frame_locator("[data-testid=cobrowse-replay] iframe").frame_locator("#fidelity iframe").first
            .locator("p")).to_have_text("Inside the iframe: delivery in 2 days", timeout=5000)
     expect(replayed.locator("account-badge")).to_have_text(re.compile(r"^\*+ \*+$"))
+    expect(replayed.locator("loyalty-card span")).to_have_text(re.compile(r"^\*+ \*+$"))
 
     # Across a page load: a new full snapshot, the agent's view follows.
     shopper.goto(f"{server.base_url}/cart")

@@ -51,3 +51,19 @@ test("a masked component or frame masks what is inside it", () => {
   assert.equal(maskText("Member 42", inFrame), "****** **");
   assert.equal(maskText("Member 42", { ...element(), getRootNode: () => ({ host: element() }) }), "Member 42");
 });
+
+test("text shown through a <slot> is masked by a masked wrapper inside the component", () => {
+  const slotInMaskedWrapper = element({ inside: ["[data-otodesk-mask]"] });
+  const slotted = { ...element(), assignedSlot: slotInMaskedWrapper, parentElement: null };
+  const child = { ...element(), parentElement: slotted }; // a text's element below the slotted one
+  assert.equal(maskText("Member 42", child), "****** **");
+  const plainSlot = { ...element(), assignedSlot: element(), parentElement: null };
+  assert.equal(maskText("Member 42", plainSlot), "Member 42");
+});
+
+test("a site mask selector that throws masks rather than sends in clear", () => {
+  const throwing = { ...element(), closest: () => { throw new SyntaxError("bad selector"); } };
+  assert.equal(maskText("Member 42", throwing, { mask: "[[nope" }), "****** **");
+  // ...and never unmasks a field.
+  assert.equal(maskInput("SPRING", throwing, { unmask: "[[nope" }), "******");
+});
