@@ -91,14 +91,16 @@ class Reachability:
         self.agent_sockets[agent_id].add(socket)
         self.logout_at.pop(agent_id, None)
 
-    def agent_socket_closed(self, agent_id: str, socket: str, now: float) -> bool:
-        """True when it was the agent's last desk: they are logged out after the grace."""
+    def has_agent_desk(self, agent_id: str) -> bool:
+        """False while the agent waits out the reconnect grace with no desk socket open."""
+        return agent_id not in self.logout_at
+
+    def agent_socket_closed(self, agent_id: str, socket: str, now: float) -> None:
+        """After the agent's last desk closes, they are logged out when the grace runs out."""
         sockets = self.agent_sockets[agent_id]
         sockets.discard(socket)
-        if sockets:
-            return False
-        self.logout_at[agent_id] = now + self.reconnect_grace
-        return True
+        if not sockets:
+            self.logout_at[agent_id] = now + self.reconnect_grace
 
     def expect_agent(self, agent_id: str, now: float) -> None:
         """An agent was logged in before a failover: their socket re-announces itself within

@@ -293,10 +293,9 @@ class _Leader:
                 await self._login(agent_id, now)
             elif paused_while_gone(self.router.agent(agent_id)):
                 await self._commit(self.router.set_available(agent_id, now))
-        elif (self.reach.agent_socket_closed(agent_id, command["socket"], now)
-              and self.router_agent_state(agent_id) == AgentState.AVAILABLE):
-            # No desk is open to show an offer: none is made until one is back.
-            await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, now))
+        else:
+            self.reach.agent_socket_closed(agent_id, command["socket"], now)
+            await self._pause_if_no_desk(agent_id, now)
 
     async def _login(self, agent_id: str, now: float) -> None:
         agent = await self.repo.get_agent(agent_id)
@@ -358,14 +357,15 @@ class _Leader:
         for event in events:
             self.wall_dirty = True
             self.dirty_queues.update(await self.announcer.announce(event))
-        await self._pause_agents_without_desk(events)
-
-    async def _pause_agents_without_desk(self, events: list) -> None:
-        """An agent made available with no desk open (wrap-up timed out, a missed offer returned
-        them) while in the reconnect grace: away until a desk is back, as when it closed."""
+        # Also made available after the desk closed (wrap-up timed out, a missed offer returned them).
         for agent_id in {e.agent_id for e in events if isinstance(e, AgentStateChanged)}:
-            if agent_id in self.reach.logout_at and self.router_agent_state(agent_id) == AgentState.AVAILABLE:
-                await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, self.clock()))
+            await self._pause_if_no_desk(agent_id, self.clock())
+
+    async def _pause_if_no_desk(self, agent_id: str, now: float) -> None:
+        """An available agent with no desk open (within the reconnect grace) can't see an offer:
+        away ("desk closed") until a desk is back."""
+        if not self.reach.has_agent_desk(agent_id) and self.router_agent_state(agent_id) == AgentState.AVAILABLE:
+            await self._commit(self.router.set_away(agent_id, AWAY_WHILE_GONE, now))
 
     async def _flush_statuses(self) -> None:
         queues, self.dirty_queues = self.dirty_queues, set()
