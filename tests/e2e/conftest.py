@@ -23,12 +23,17 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="module")
-def browser():
+def require_chromium() -> None:
+    """Skip when Debian's Chromium is absent; under ``CI=true`` fail instead."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     # Playwright gives every launch a fresh, empty profile directory of its own.

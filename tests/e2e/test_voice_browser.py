@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sqlite3
 import struct
@@ -25,7 +24,7 @@ from desktop.repository.demo import DEMO_PASSWORD
 from signaling.voice.bots import goertzel_power
 from signaling.voice.recorder import read_audio
 from signaling.voice.tones import HOLD_TONE_HZ
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.server import ServerProcess
 from tests.voice.netns import SERVER_ADDRESS, cut, network_namespace, require_netns, side_namespace
 
@@ -53,10 +52,7 @@ def voice(tmp_path_factory):
     own, whose network the test can cut (``browsers["cut"](True)``).
     """
     require_netns()
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     tmp = tmp_path_factory.mktemp("voice")
@@ -74,15 +70,9 @@ def voice(tmp_path_factory):
                 try:
                     for role, hz in (("customer", CUSTOMER_HZ), ("agent", AGENT_HZ), ("supervisor", SUPERVISOR_HZ),
                                      ("far", CUSTOMER_HZ)):
-                        tone = write_tone(tmp / f"{role}.wav", hz)
-                        browsers[role] = playwright.chromium.launch(
-                            executable_path=str(far_chromium) if role == "far" else CHROMIUM, headless=True,
-                            ignore_default_args=["--mute-audio"],
-                            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-                                  "--use-fake-device-for-media-stream",
-                                  f"--use-file-for-fake-audio-capture={tone}",
-                                  "--autoplay-policy=no-user-gesture-required",
-                                  f"--unsafely-treat-insecure-origin-as-secure={server.base_url}"])
+                        browsers[role] = launch_speaking(
+                            playwright, write_tone(tmp / f"{role}.wav", hz), server.base_url,
+                            executable=str(far_chromium) if role == "far" else CHROMIUM)
                     yield server, {**browsers, "cut": lambda down: cut(namespace, side, down)}
                 finally:
                     cut(namespace, side, False)
@@ -90,6 +80,16 @@ def voice(tmp_path_factory):
                         browser.close()
         finally:
             server.stop()
+
+
+def launch_speaking(playwright, tone: str, base_url: str, *, executable: str = CHROMIUM):
+    """A Chromium whose microphone plays ``tone`` (a WAV file) and that plays what it receives,
+    with ``base_url`` (plain http inside the namespace) treated as secure for getUserMedia."""
+    return playwright.chromium.launch(
+        executable_path=executable, headless=True, ignore_default_args=["--mute-audio"],
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+              f"--use-file-for-fake-audio-capture={tone}", "--autoplay-policy=no-user-gesture-required",
+              f"--unsafely-treat-insecure-origin-as-secure={base_url}"])
 
 
 @pytest.fixture(autouse=True)

@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import secrets
-import shutil
-import subprocess
 import threading
 import time
 
@@ -34,9 +30,11 @@ import redis
 from playwright.sync_api import expect
 
 from desktop.repository.demo import DEMO_PASSWORD
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.test_voice_browser import AGENT_HZ, CUSTOMER_HZ, DESK, W, WIDGET, heard, talk_seconds, write_tone
-from tests.server import ServerProcess, free_port
+from tests.e2e.conftest import require_chromium
+from tests.e2e.test_voice_browser import (AGENT_HZ, CUSTOMER_HZ, DESK, W, WIDGET, heard, launch_speaking,
+                                          talk_seconds, write_tone)
+from tests.server import free_port
+from tests.voice.cluster import two_processes
 from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
 
 REDIS_PORT = 6392
@@ -110,57 +108,22 @@ class Forwarder:
 def cluster(tmp_path_factory):
     """(a, b, base_url, {"customer": browser, "agent": browser}) inside a namespace."""
     require_netns()
-    redis_server = shutil.which("redis-server")
-    if redis_server is None:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     tmp = tmp_path_factory.mktemp("voice-move")
-    with network_namespace():
-        redis = subprocess.Popen([redis_server, "--bind", SERVER_ADDRESS, "--port", str(REDIS_PORT), "--save", "",
-                                  "--appendonly", "no", "--protected-mode", "no"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        servers = []
-        try:
-            env = {"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_REDIS_URL": f"redis://{SERVER_ADDRESS}:{REDIS_PORT}/0",
-                   "OTODESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'shared.db'}",
-                   "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3",
-                   "OTODESK_OFFER_TIMEOUT": "20"}
-            for name, seed in (("a", True), ("b", False)):
-                server = ServerProcess(tmp / name, env={**env, "OTODESK_PROCESS_ID": name}, seed=seed, log_name=name)
-                server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
-                servers.append(server.start())
-            a, b = servers
-            with Forwarder(SERVER_ADDRESS, ports=[a.port, b.port], agent_port=b.port) as forwarder, \
-                    sync_playwright() as playwright:
-                base_url = f"http://{SERVER_ADDRESS}:{forwarder.port}"
-                browsers = {}
-                try:
-                    for role, hz in (("customer", CUSTOMER_HZ), ("agent", AGENT_HZ)):
-                        tone = write_tone(tmp / f"{role}.wav", hz)
-                        browsers[role] = playwright.chromium.launch(
-                            executable_path=CHROMIUM, headless=True, ignore_default_args=["--mute-audio"],
-                            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream",
-                                  "--use-fake-device-for-media-stream",
-                                  f"--use-file-for-fake-audio-capture={tone}",
-                                  "--autoplay-policy=no-user-gesture-required",
-                                  f"--unsafely-treat-insecure-origin-as-secure={base_url}"])
-                    yield a, b, base_url, browsers
-                finally:
-                    for browser in browsers.values():
-                        browser.close()
-        finally:
-            for server in servers:
-                server.stop()
-            redis.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                redis.wait(5)
-            if redis.poll() is None:
-                redis.kill()
+    with network_namespace(), two_processes(tmp, redis_port=REDIS_PORT, env={"OTODESK_OFFER_TIMEOUT": "20"}) as (a, b):
+        with Forwarder(SERVER_ADDRESS, ports=[a.port, b.port], agent_port=b.port) as forwarder, \
+                sync_playwright() as playwright:
+            base_url = f"http://{SERVER_ADDRESS}:{forwarder.port}"
+            browsers = {}
+            try:
+                for role, hz in (("customer", CUSTOMER_HZ), ("agent", AGENT_HZ)):
+                    browsers[role] = launch_speaking(playwright, write_tone(tmp / f"{role}.wav", hz), base_url)
+                yield a, b, base_url, browsers
+            finally:
+                for browser in browsers.values():
+                    browser.close()
 
 
 class HeldOffers:

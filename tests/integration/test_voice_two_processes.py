@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
-import shutil
-import subprocess
 import time
 
 import pytest
@@ -21,8 +18,8 @@ import pytest
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
 from signaling.voice.bots import Bot
-from tests.server import ServerProcess
-from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
+from tests.voice.cluster import two_processes
+from tests.voice.netns import network_namespace, require_netns
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -32,33 +29,10 @@ REDIS_PORT = 6391
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     require_netns()
-    redis_server = shutil.which("redis-server")
-    if redis_server is None:
-        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
     tmp = tmp_path_factory.mktemp("voice-two")
-    with network_namespace():
-        redis = subprocess.Popen([redis_server, "--bind", SERVER_ADDRESS, "--port", str(REDIS_PORT), "--save", "",
-                                  "--appendonly", "no", "--protected-mode", "no"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        servers = []
-        try:
-            env = {"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_REDIS_URL": f"redis://{SERVER_ADDRESS}:{REDIS_PORT}/0",
-                   "OTODESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'shared.db'}",
-                   "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3",
-                   "OTODESK_VOICE_RECORDING": "support:consent"}
-            for name, seed in (("a", True), ("b", False)):
-                server = ServerProcess(tmp / name, env={**env, "OTODESK_PROCESS_ID": name}, seed=seed, log_name=name)
-                server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
-                servers.append(server.start())
-            yield servers
-        finally:
-            for server in servers:
-                server.stop()
-            redis.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                redis.wait(5)
-            if redis.poll() is None:
-                redis.kill()
+    with network_namespace(), two_processes(tmp, redis_port=REDIS_PORT,
+                                            env={"OTODESK_VOICE_RECORDING": "support:consent"}) as servers:
+        yield list(servers)
 
 
 async def hears(bot: Bot, hz: int | None, timeout: float = 6.0) -> None:
