@@ -192,12 +192,11 @@ class Cobrowse {
     if (this.hiddenView.hidden) return;
     // The same selectors the recorder uses, the site's own included (cobrowseOptions.block / .mask),
     // looked for where the recorder looks: open shadow roots and same-origin frames too.
-    const unmask = this._unmask();
+    const { block, mask, unmask } = this._selectors();
     const { fields, unmasked, areas } = findHidden({
-      block: ["[data-otodesk]", BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", "),
-      hiding: [BLOCK_SELECTOR, MASK_SELECTOR, this.options.block, this.options.mask].filter(Boolean).join(", "),
+      block, hiding: `${block}, ${mask}`,
       isUnmasked: (field) => maskInput("x", field, { unmask }) === "x",
-    }, { block: `[data-otodesk], ${BLOCK_SELECTOR}`, hiding: `${BLOCK_SELECTOR}, ${MASK_SELECTOR}` });
+    }, { block: BLOCK_SELECTOR, hiding: `${BLOCK_SELECTOR}, ${MASK_SELECTOR}` });
     const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
     const within = (where, what) => {
       const count = areas.filter((area) => area.where === where).length;
@@ -299,17 +298,22 @@ class Cobrowse {
 
   // -- recording ----------------------------------------------------------------
 
-  _unmask() {
-    return [UNMASK_SELECTOR, this.options.unmask].filter(Boolean).join(", ");
+  /** What the recorder blocks, masks and unmasks: the defaults and the site's own selectors. */
+  _selectors() {
+    const join = (...parts) => parts.filter(Boolean).join(", ");
+    return {
+      block: join(BLOCK_SELECTOR, this.options.block),
+      // A site selector that isn't valid CSS is dropped, not allowed to switch masking off.
+      mask: validSelector(join(MASK_SELECTOR, this.options.mask), MASK_SELECTOR),
+      unmask: join(UNMASK_SELECTOR, this.options.unmask),
+    };
   }
 
   async _record() {
     if (this.stopRecording || !this.share) return;
     const rrweb = await loadRecorder(this.base);
     if (this.stopRecording || !this.share) return;
-    const unmask = this._unmask();
-    // A site selector that isn't valid CSS is dropped, not allowed to switch masking off.
-    const mask = validSelector([MASK_SELECTOR, this.options.mask].filter(Boolean).join(", "), MASK_SELECTOR);
+    const { block, mask, unmask } = this._selectors();
     this.recorder = rrweb.record;
     const stop = rrweb.record({
       emit: (event) => this._emit(event),
@@ -317,7 +321,7 @@ class Cobrowse {
       maskInputFn: (text, element) => maskInput(text, element, { unmask }),
       maskTextSelector: "*",
       maskTextFn: (text, element) => maskText(text, element, { mask }),
-      blockSelector: [BLOCK_SELECTOR, this.options.block].filter(Boolean).join(", "),
+      blockSelector: block,
       recordCanvas: false,
       collectFonts: false,
       inlineImages: false,

@@ -12,7 +12,7 @@
 //
 // Created by cobrowse.js; draws in its shadow root.
 import { h, setText } from "../common/dom.js";
-import { BLOCK_SELECTOR, MASK_SELECTOR, alwaysPrivate, maskInput } from "./privacy.js";
+import { alwaysPrivate, maskInput } from "./privacy.js";
 
 const css = `
 .nav-prompt, .control-prompt { position: fixed; z-index: 2147483600; left: 50%; top: 24px; transform: translateX(-50%);
@@ -234,22 +234,22 @@ export class Control {
 
   /** Why this device refuses an input on `element`, or null. */
   _refusal(element, action) {
-    const block = [BLOCK_SELECTOR, this.cb.options.block].filter(Boolean).join(", ");
-    try {
-      if (element.closest(block) || element.closest(MASK_SELECTOR)) return "private";
-    } catch {
-      return "private"; // a bad site selector refuses rather than allows
-    }
+    // The recorder's own selectors: what the agent can't see, the agent can't touch.
+    const { block, mask, unmask } = this.cb._selectors();
+    const hidden = (el) => {
+      try {
+        return Boolean(el.closest(block) || el.closest(mask));
+      } catch {
+        return true; // a bad site selector refuses rather than allows
+      }
+    };
+    if (hidden(element)) return "private";
     // A label acts on its control (maybe a private one elsewhere on the page).
     const field = targetField(element);
     if (field) {
-      try {
-        if (field !== element && (field.closest(block) || field.closest(MASK_SELECTOR))) return "private";
-      } catch {
-        return "private";
-      }
+      if (field !== element && hidden(field)) return "private";
       if (alwaysPrivate(field)) return "private";
-      if (maskInput("x", field, { unmask: this.cb._unmask() }) !== "x") return "masked";
+      if (maskInput("x", field, { unmask }) !== "x") return "masked";
     }
     if ((action === "text" || action === "key") && !(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return "gone";
     if (action === "click" && destinations(element).some(([url, base]) => !sameOrigin(url, base))) return "foreign";

@@ -30,8 +30,9 @@ SETUP = """async () => {
   const { Control } = await import('/static/widget/control.js');
   const sent = [];
   const socket = { on() {}, notify() {}, send: (type, body) => { sent.push([type, body]); return new Promise(() => {}); } };
+  const { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR } = await import('/static/widget/privacy.js');
   const cb = { socket, root: document.createElement('div'), options: {}, share: {}, _showNote() {},
-               _unmask: () => '[data-otodesk-unmask]' };
+               _selectors: () => ({ block: BLOCK_SELECTOR, mask: MASK_SELECTOR, unmask: UNMASK_SELECTOR }) };
   window.auditControl = new Control(cb);
   window.auditSent = sent;
 }"""
