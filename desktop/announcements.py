@@ -1,9 +1,10 @@
 """What each routing event tells whom, once the leader has written it to the database.
 
 Offers, contacts and agent states go to the agent's room; a customer's callback
-status (:mod:`desktop.callback_status`) to the visitor's room. The contact card
-built for an offer is kept and reused when the call connects and ends: a card is
-five reads, and the leader's loop is what every offer waits on.
+status (:mod:`desktop.callback_status`) to the visitor's room. The contact card is
+read afresh for the offer, the connection and the wrap-up: the customer keeps
+moving (pages, cart) while the offer rings, and a card kept from the offer would
+take the agent back in time.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ class Announcer:
         self.statuses = statuses
         self.queue_titles = queue_titles
         self.clock = clock
-        self.cards: dict[str, dict[str, Any]] = {}  # callback id -> its card since the offer
 
     async def announce(self, event) -> Iterable[str]:
         """Tell the rooms concerned; return the queues whose waiting customers' places may have changed."""
@@ -46,7 +46,6 @@ class Announcer:
             case OfferMade():
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
-                    self.cards[event.callback_id] = card
                     await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
                         "expires_at": event.expires_at}})
@@ -56,14 +55,13 @@ class Announcer:
                     "type": "offer_ended", "offer_id": event.offer_id,
                     "callback_id": event.callback_id, "outcome": str(event.outcome)})
             case CallbackConnected():
-                card = await self._card(event.callback_id, state="connected", answered_at=event.at)
+                card = await contact_card(self.repo, event.callback_id, state="connected")
                 await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
-                    card = await self._card(event.callback_id, state="wrap_up")
+                    card = await contact_card(self.repo, event.callback_id, state="wrap_up")
                     await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
-                self.cards.pop(event.callback_id, None)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)
             case AgentStateChanged():
@@ -79,17 +77,6 @@ class Announcer:
             case QueueChanged():
                 return (event.queue,)
         return ()
-
-    async def _card(self, callback_id: str, *, state: str, **changes: Any) -> dict[str, Any] | None:
-        """The callback's card in a new state: the offer's, or read afresh after a takeover."""
-        cached = self.cards.get(callback_id)
-        if cached is None:
-            card = await contact_card(self.repo, callback_id, state=state)
-            if card is not None:
-                self.cards[callback_id] = card
-            return card
-        card = self.cards[callback_id] = {**cached, "state": state, **changes}
-        return card
 
     async def status_now(self, callback_id: str, *, final: str | None = None,
                          agent_id: str | None = None, again: bool = False) -> None:
