@@ -30,11 +30,13 @@ class Announcer:
     """Publishes routing events to the rooms of the browsers concerned.
 
     ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
+    ``wrapup_timeout`` (seconds) is told to the agent with the wrap-up card, as its end.
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
-                 queue_titles: Mapping[str, str], clock=time.time):
+                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time):
         self.repo = repo
+        self.wrapup_timeout = wrapup_timeout
         self.bus = bus
         self.statuses = statuses
         self.queue_titles = queue_titles
@@ -60,7 +62,8 @@ class Announcer:
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
-                    card = await contact_card(self.repo, event.callback_id, state="wrap_up")
+                    card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
+                        "wrap_up_ends_at": event.at + self.wrapup_timeout})
                     await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)

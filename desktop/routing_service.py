@@ -117,7 +117,8 @@ class _Leader:
         self.last_wall = 0.0
         self.history = WaitingHistory()
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
-                                   queue_titles=self.queue_titles, clock=self.clock)
+                                   queue_titles=self.queue_titles,
+                                   wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock)
 
     # -- the loop ----------------------------------------------------------------
 
@@ -317,8 +318,14 @@ class _Leader:
 
     async def _op_set_state(self, command, now):
         agent_id = command["agent_id"]
-        if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
+        state = self.router_agent_state(agent_id)
+        if state in (None, AgentState.OFFLINE):
             await self._login(agent_id, now)
+        elif state == AgentState.WRAP_UP:
+            # Leaving wrap-up is Done (with an outcome) or its timeout: never a closed
+            # contact with no disposition and a lost note.
+            raise _Refused(ErrorCode.INVALID_STATE, "finish the wrap-up first: choose an outcome "
+                           "and press Done (it also ends by itself when its time is up)")
         if command["state"] == "available":
             await self._commit(self.router.set_available(agent_id, now))
         else:
@@ -336,7 +343,8 @@ class _Leader:
     async def _op_wrap_up(self, command, now):
         agent_id = command["agent_id"]
         await self.repo.wrap_up(command["callback_id"], agent_id=agent_id,
-                                disposition=command["disposition"], note=command.get("note", ""), now=now)
+                                disposition=command["disposition"], note=command.get("note", ""), now=now,
+                                timed_out=bool(command.get("timed_out")))
         if self.router_agent_state(agent_id) == AgentState.WRAP_UP:
             await self._commit(self.router.finish_wrap_up(agent_id, now))
         await self.bus.publish(agent_room(agent_id), {"type": "contact", "contact": None,

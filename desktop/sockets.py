@@ -315,7 +315,9 @@ class AgentHandler(_Base):
         current = await self.repo.current_contact_for_agent(agent.id)
         if current is not None:
             in_wrap_up = current.state != CallbackState.CONNECTED
-            contact = await contact_card(self.repo, current.id, state="wrap_up" if in_wrap_up else "connected")
+            ends = {"wrap_up_ends_at": (agent.state_since or self.clock()) + self.settings.wrapup_timeout}
+            contact = await contact_card(self.repo, current.id, state="wrap_up" if in_wrap_up else "connected",
+                                         offer=ends if in_wrap_up else None)
         state = agent.state if agent.state != AgentState.OFFLINE else AgentState.AWAY
         return {
             "agent": agent_public(agent),
@@ -338,11 +340,19 @@ class AgentHandler(_Base):
         await self.router.call("end", agent_id=session.identity, callback_id=message.callback_id)
 
     async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
+        # Only a wrap-up whose time ran out may be saved without an outcome.
+        if message.disposition not in DISPOSITIONS and not (message.timed_out and not message.disposition):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"choose an outcome: one of {', '.join(DISPOSITIONS)}")
         callback = await self.repo.get_callback(message.callback_id)
         if callback is None or callback.agent_id != session.identity:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
+        if callback.state == CallbackState.CONNECTED:
+            raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
+        if callback.disposition is not None:
+            raise ProtocolError(ErrorCode.INVALID_STATE, "this contact is already wrapped up")
         await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,
-                               disposition=message.disposition, note=message.note)
+                               disposition=message.disposition, note=message.note,
+                               timed_out=message.timed_out)
 
 
 class SupervisorHandler(_Base):

@@ -174,12 +174,17 @@ class End(_In, tag="end"):
 
 
 class WrapUp(_In, tag="wrap_up"):
-    """Disposition and note for the contact; the agent becomes available."""
+    """Disposition and note for the contact; the agent becomes available.
+
+    ``timed_out``: the desk saves what the agent had typed when the wrap-up time ran
+    out (the agent is already available); the disposition may then be empty.
+    """
 
     id: CommandId
     callback_id: ShortText
     disposition: ShortText
     note: LongText = ""
+    timed_out: bool = False
 
 
 # -- co-browse (issue 3; cobrowse/feature.py) ---------------------------------

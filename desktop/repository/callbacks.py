@@ -140,15 +140,17 @@ class Callbacks(Store):
         return _rows.callback(row)
 
     async def wrap_up(
-        self, callback_id: str, *, agent_id: str, disposition: str, note: str, now: float
+        self, callback_id: str, *, agent_id: str, disposition: str, note: str, now: float,
+        timed_out: bool = False,
     ) -> ContactEventRecord:
         """Close the contact from the agent's side: store disposition and note.
 
-        Appends a ``wrap_up`` entry (data ``{"disposition", "note"}``) to the
+        Appends a ``wrap_up`` entry (data ``{"disposition", "note"}``, and
+        ``"timed_out": true`` when saved after the wrap-up time ran out) to the
         customer's timeline and returns it. Whether ``agent_id`` may do this is
         the caller's check. Raises :class:`NotFound` for an unknown callback.
         """
-        return await self._db.write(_wrap_up, callback_id, agent_id, disposition, note, now)
+        return await self._db.write(_wrap_up, callback_id, agent_id, disposition, note, now, timed_out)
 
 
 def _by_command(visitor_id: str | None, command_id: str) -> Any:
@@ -193,7 +195,8 @@ def _count(conn: Connection, *where: Any) -> int:
 
 
 def _wrap_up(
-    conn: Connection, callback_id: str, agent_id: str, disposition: str, note: str, now: float
+    conn: Connection, callback_id: str, agent_id: str, disposition: str, note: str, now: float,
+    timed_out: bool,
 ) -> ContactEventRecord:
     owner = conn.execute(
         update(CALLBACKS).where(CALLBACKS.c.id == callback_id)
@@ -205,6 +208,6 @@ def _wrap_up(
     row = conn.execute(CONTACT_EVENTS.insert().values(
         customer_id=owner.customer_id, visitor_id=owner.visitor_id, callback_id=callback_id,
         agent_id=agent_id, kind="wrap_up", channel=owner.channel, at=now,
-        data={"disposition": disposition, "note": note},
+        data={"disposition": disposition or None, "note": note, **({"timed_out": True} if timed_out else {})},
     ).returning(CONTACT_EVENTS)).one()
     return _rows.contact_event(row)

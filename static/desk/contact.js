@@ -139,7 +139,9 @@ export class ContactView {
     const now = this.now();
     if (this.card.state === "wrap_up") {
       setText(this.timer, "");
-      setText(this.wrapTimer, clock(now - (this.wrapUpSince || now)));
+      const ends = this.card.wrap_up_ends_at;
+      // The limit, not only the time spent: the contact closes by itself at its end.
+      setText(this.wrapTimer, ends ? `${clock(Math.max(0, ends - now))} left` : clock(now - (this.wrapUpSince || now)));
     } else {
       setText(this.timer, clock(now - (this.connectedSince || now)));
     }
@@ -155,6 +157,16 @@ export class ContactView {
       this.endButton.disabled = false;
       setText(this.endButton, "End call");
     }
+  }
+
+  /** The wrap-up time ran out: save what was typed (the agent is available already). */
+  async saveOnTimeout() {
+    if (!this.card || this.card.state !== "wrap_up") return null;
+    const callbackId = this.card.callback_id;
+    const disposition = this.disposition.value;
+    await this.onWrapUp(this.card, disposition, this.note.value.trim(), { timedOut: true });
+    draft(callbackId, "");
+    return disposition;
   }
 
   async _wrapUp() {

@@ -53,8 +53,8 @@ const offerCard = new OfferCard({
 const contactView = new ContactView({
   now,
   end: (card) => command("end", { callback_id: card.callback_id }),
-  wrapUp: async (card, disposition, note) => {
-    await command("wrap_up", { callback_id: card.callback_id, disposition, note }, { quiet: true });
+  wrapUp: async (card, disposition, note, { timedOut = false } = {}) => {
+    await command("wrap_up", { callback_id: card.callback_id, disposition, note, timed_out: timedOut }, { quiet: true });
     // No event says "contact closed": the ack does (and agent_state follows).
     if (desk.contact?.callback_id === card.callback_id) {
       desk.contact = null;
@@ -215,13 +215,29 @@ socket.on("welcome", (message) => {
 socket.on("agent_state", (message) => {
   const previous = desk.status.state;
   desk.status = message.state;
-  // Leaving busy / wrap-up means the contact is closed (done, or wrap-up timed out).
-  if (desk.contact && !["busy", "wrap_up"].includes(desk.status.state)) desk.contact = null;
+  // Leaving wrap-up other than by Done is its timeout: save what was typed, then close.
+  if (previous === "wrap_up" && desk.contact?.state === "wrap_up" && desk.status.state !== "wrap_up") saveTimedOutWrapUp();
+  else if (desk.contact && !["busy", "wrap_up"].includes(desk.status.state)) desk.contact = null;
   if (previous !== desk.status.state && desk.status.state === "away" && previous === "reserved") {
     toast("You missed an offer, so you were set to Away.", { kind: "error", seconds: 0 });
   }
   render();
 });
+
+async function saveTimedOutWrapUp() {
+  const card = desk.contact;
+  try {
+    const disposition = await contactView.saveOnTimeout();
+    toast(`Wrap-up time ran out, so you are available again. Your note was saved${disposition ? ` (${disposition})` : " without an outcome"}.`, { seconds: 10 });
+  } catch (error) {
+    // invalid_state: a Done sent just before the time ran out was saved first.
+    if (error.code !== "invalid_state") toast(`Wrap-up time ran out; the note could not be saved: ${error.message}`, { kind: "error", seconds: 0 });
+  }
+  if (desk.contact === card) {
+    desk.contact = null;
+    render();
+  }
+}
 
 socket.on("offer", (message) => {
   desk.offer = message.offer;
@@ -240,7 +256,7 @@ socket.on("offer_ended", (message) => {
 
 socket.on("contact", (message) => {
   desk.contact = message.contact;
-  if (desk.offer && desk.offer.callback_id === message.contact.callback_id) desk.offer = null;
+  if (desk.offer && desk.offer.callback_id === message.contact?.callback_id) desk.offer = null;
   render();
 });
 

@@ -11,8 +11,8 @@ const LABELS = {
   wrap_up: "Wrap-up",
 };
 
-/** States in which the agent may pick Available or Away themselves. */
-const CHOOSABLE = new Set(["offline", "away", "available", "wrap_up"]);
+/** States in which the agent may pick Available or Away themselves (wrap-up ends with Done). */
+const CHOOSABLE = new Set(["offline", "away", "available"]);
 
 export class StateBar {
   /**
@@ -56,6 +56,9 @@ export class StateBar {
     this.available.disabled = !canChoose || state === "available";
     this.away.disabled = !canChoose || state === "away";
     this.awayReason.disabled = !connected || this.busy || !CHOOSABLE.has(state);
+    const hint = state === "wrap_up" ? "Finish the wrap-up first: choose an outcome and press Done" : "";
+    this.available.title = hint;
+    this.away.title = hint;
     document.body.dataset.agentState = state;
     this.tick();
   }

@@ -79,3 +79,52 @@ async def test_the_connected_and_wrap_up_cards_show_where_the_customer_is_now(se
     finally:
         await customer.close()
         await carol.close()
+
+
+async def test_wrap_up_has_a_limit_keeps_its_note_when_time_runs_out_and_needs_an_outcome(server):
+    carol = await available(server.base_url, "carol")
+    customer, offer, _ = await connected_call(server, carol)
+    callback_id = offer["callback_id"]
+    try:
+        mark = carol.mark()
+        await carol.command("end", callback_id=callback_id)
+        wrap = (await carol.wait_for("contact", lambda m: m["contact"]["state"] == "wrap_up",
+                                     start=mark))["contact"]
+        state = await carol.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        # The desk can show how long is left.
+        assert wrap["wrap_up_ends_at"] == pytest.approx(state["state"]["since"] + WRAPUP_TIMEOUT)
+
+        # "Available" (or "Away") can't close the contact without an outcome...
+        for target in ("available", "away"):
+            with pytest.raises(CommandFailed) as refused:
+                await carol.command("set_state", state=target)
+            assert refused.value.error["code"] == "invalid_state"
+            assert "Done" in refused.value.error["message"]
+        # ...nor can Done without one.
+        with pytest.raises(CommandFailed) as refused:
+            await carol.command("wrap_up", callback_id=callback_id, disposition="")
+        assert refused.value.error["code"] == "bad_message"
+
+        # Time runs out: the agent is available again; what was typed is saved, marked so.
+        await carol.wait_for("agent_state", lambda m: m["state"]["state"] == "available",
+                             start=mark, timeout=WRAPUP_TIMEOUT + 5)
+        await carol.command("wrap_up", callback_id=callback_id, disposition="", note="Sent the manual",
+                            timed_out=True)
+        with pytest.raises(CommandFailed) as again:
+            await carol.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+        assert again.value.error["code"] == "invalid_state"
+
+        # The customer's next call shows it on the card.
+        await customer.close()
+        second = await CustomerBot.start(server.base_url, token=customer.token)
+        customer = second
+        mark = carol.mark()
+        ack = await second.command("call_me", name="Nina", queue="support")
+        card = (await carol.wait_for("offer", lambda m: m["offer"]["callback_id"] == ack["callback_id"],
+                                     start=mark))["offer"]
+        wrap_ups = [e for e in card["previous"] if e["kind"] == "wrap_up" and e["data"].get("timed_out")]
+        assert wrap_ups and wrap_ups[0]["data"]["note"] == "Sent the manual"
+        await second.command("cancel", callback_id=ack["callback_id"])
+    finally:
+        await customer.close()
+        await carol.close()
