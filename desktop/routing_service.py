@@ -26,6 +26,7 @@ from typing import Any
 
 from desktop.announcements import Announcer
 from desktop.callback_status import CallbackStatuses
+from desktop.outcomes import CommandOutcomes, failed, succeeded
 from desktop.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
 from desktop.repository.repository import Repository
 from desktop.rooms import SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
@@ -116,6 +117,7 @@ class _Leader:
         self.next_wall = 0.0
         self.last_wall = 0.0
         self.history = WaitingHistory()
+        self.outcomes = CommandOutcomes(self.bus)
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
                                    queue_titles=self.queue_titles,
                                    wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock)
@@ -214,28 +216,36 @@ class _Leader:
         sent_at = command.get("sent_at")
         if isinstance(sent_at, (int, float)):
             self.inbox_lag = max(0.0, self.clock() - sent_at)
+        # A retried command (same sender, same id) gets the first outcome, not a second go.
+        key = command.get("command_key")
+        outcome = await self.outcomes.recall(key)
+        if outcome is None:
+            outcome = await self.outcomes.keep(key, await self._apply(op, command))
+        await self._reply(command, outcome)
+
+    async def _apply(self, op: str, command: dict[str, Any]) -> dict[str, Any]:
         handler = getattr(self, f"_op_{op}", None)
         try:
             if handler is None:
                 raise _Refused(ErrorCode.BAD_MESSAGE, f"unknown router op {op!r}")
-            result = await handler(command, self.clock())
+            return succeeded(await handler(command, self.clock()))
         except _Refused as exc:
-            await self._reply(command, ok=False, code=exc.code, message=str(exc))
+            return failed(exc.code, str(exc))
         except InvalidTransition as exc:
-            await self._reply(command, ok=False, code=ErrorCode.INVALID_STATE, message=str(exc))
+            return failed(ErrorCode.INVALID_STATE, str(exc))
         except LookupError as exc:
-            await self._reply(command, ok=False, code=ErrorCode.NOT_FOUND, message=str(exc.args[0] if exc.args else exc))
+            return failed(ErrorCode.NOT_FOUND, str(exc.args[0] if exc.args else exc))
         except RoutingError as exc:
-            await self._reply(command, ok=False, code=ErrorCode.INVALID_STATE, message=str(exc))
+            return failed(ErrorCode.INVALID_STATE, str(exc))
+        except LeadershipLost:
+            raise
         except Exception:
             log.exception("router op %s failed", op)
-            await self._reply(command, ok=False, code=ErrorCode.INTERNAL, message="internal error")
-        else:
-            await self._reply(command, ok=True, result=result)
+            return failed(ErrorCode.INTERNAL, "internal error")
 
-    async def _reply(self, command: dict[str, Any], **reply: Any) -> None:
+    async def _reply(self, command: dict[str, Any], outcome: dict[str, Any]) -> None:
         if command.get("rid") and command.get("reply_to"):
-            await self.bus.publish(reply_room(command["reply_to"]), {"rid": command["rid"], **reply})
+            await self.bus.publish(reply_room(command["reply_to"]), {"rid": command["rid"], **outcome})
 
     async def _op_callback_added(self, command, now):
         callback_id = command["callback_id"]

@@ -8,7 +8,6 @@ the repository here, on whichever process holds their socket.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import itertools
 import time
@@ -18,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from desktop.cards import agent_public, contact_card
 from desktop.identity import verify_user_hash
+from desktop.outcomes import CommandOutcomes, answer, command_key, failed, succeeded
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
@@ -70,23 +70,6 @@ class Presence:
             await self.announce(session, True)
 
 
-class _Replies:
-    """Acks of recent commands by identity, so a retried command id is not applied twice."""
-
-    def __init__(self, size: int = 200):
-        self._size = size
-        self._by_identity: dict[str, collections.OrderedDict[str, dict]] = {}
-
-    def get(self, identity: str, command_id: str) -> dict | None:
-        return self._by_identity.get(identity, {}).get(command_id)
-
-    def put(self, identity: str, command_id: str, extra: dict) -> None:
-        recent = self._by_identity.setdefault(identity, collections.OrderedDict())
-        recent[command_id] = extra
-        while len(recent) > self._size:
-            recent.popitem(last=False)
-
-
 class _Base:
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
                  settings: Settings, presence: Presence, clock=time.time,
@@ -98,7 +81,7 @@ class _Base:
         self.settings = settings
         self.presence = presence
         self.clock = clock
-        self.replies = _Replies()
+        self.outcomes = CommandOutcomes(bus)
         #: Capabilities added to this role's sockets (co-browse, voice...). A feature
         #: may define ``on_<message class name lowercased>(session, message)`` methods
         #: and ``welcome(session) -> dict``, ``opened(session)``, ``closed(session)`` hooks.
@@ -108,21 +91,24 @@ class _Base:
         return [{"name": q.name, "title": q.title} for q in await self.repo.list_queues()]
 
     async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
-        command_id = getattr(message, "id", None)
-        if command_id is not None:
-            previous = self.replies.get(session.identity, command_id)
-            if previous is not None:
-                return previous
+        """Apply a command once: a retry (same id, any process) gets the first outcome
+        (desktop/outcomes.py); routing commands pass the key on to the leader."""
+        key = _key(session, message)
+        previous = await self.outcomes.recall(key)
+        if previous is not None:
+            return answer(previous)
         name = f"on_{type(message).__name__.lower()}"
         method = getattr(self, name, None)
         for feature in self.features:
             method = method or getattr(feature, name, None)
         if method is None:
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{session.role}s can't send this message")
-        extra = await method(session, message) or {}
-        if command_id is not None:
-            self.replies.put(session.identity, command_id, extra)
-        return extra
+        try:
+            extra = await method(session, message) or {}
+        except ProtocolError as exc:
+            await self.outcomes.keep(key, failed(exc.code, exc.message))
+            raise
+        return answer(await self.outcomes.keep(key, succeeded(extra)))
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         await self.presence.announce(session, True)
@@ -294,7 +280,7 @@ class CustomerHandler(_Base):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback request")
         if callback.state in ("completed", "cancelled", "abandoned"):
             return
-        await self.router.call("cancel", callback_id=callback.id)
+        await self.router.call("cancel", callback_id=callback.id, command_key=_key(session, message))
 
 
 class AgentHandler(_Base):
@@ -328,16 +314,19 @@ class AgentHandler(_Base):
 
     async def on_setstate(self, session: Session, message: protocol.SetState) -> None:
         await self.router.call("set_state", agent_id=session.identity, state=message.state,
-                               reason=message.reason)
+                               reason=message.reason, command_key=_key(session, message))
 
     async def on_accept(self, session: Session, message: protocol.Accept) -> None:
-        await self.router.call("accept", agent_id=session.identity, offer_id=message.offer_id)
+        await self.router.call("accept", agent_id=session.identity, offer_id=message.offer_id,
+                               command_key=_key(session, message))
 
     async def on_decline(self, session: Session, message: protocol.Decline) -> None:
-        await self.router.call("decline", agent_id=session.identity, offer_id=message.offer_id)
+        await self.router.call("decline", agent_id=session.identity, offer_id=message.offer_id,
+                               command_key=_key(session, message))
 
     async def on_end(self, session: Session, message: protocol.End) -> None:
-        await self.router.call("end", agent_id=session.identity, callback_id=message.callback_id)
+        await self.router.call("end", agent_id=session.identity, callback_id=message.callback_id,
+                               command_key=_key(session, message))
 
     async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
         # Only a wrap-up whose time ran out may be saved without an outcome.
@@ -352,7 +341,7 @@ class AgentHandler(_Base):
             raise ProtocolError(ErrorCode.INVALID_STATE, "this contact is already wrapped up")
         await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,
                                disposition=message.disposition, note=message.note,
-                               timed_out=message.timed_out)
+                               timed_out=message.timed_out, command_key=_key(session, message))
 
 
 class SupervisorHandler(_Base):
@@ -376,6 +365,12 @@ class SupervisorHandler(_Base):
             return wall
         await self.router.notify("wall")
         return {"at": self.clock(), "queues": [], "agents": [], "history": {}}
+
+
+def _key(session: Session, message: Any) -> str | None:
+    """The key of a command's outcome (None for a message without an id)."""
+    command_id = getattr(message, "id", None)
+    return command_key(session.role, session.identity, command_id) if command_id else None
 
 
 def _new_id() -> str:

@@ -247,6 +247,8 @@ class Hub:
         bucket = TokenBucket(rate=self.limits.messages_per_second, burst=self.limits.message_burst,
                              now=self.clock())
         while True:
+            if websocket.application_state != WebSocketState.CONNECTED:
+                return  # the writer found the peer gone (a server stopping closes them): not a failure
             text = await websocket.receive_text()
             if not bucket.take(self.clock()):
                 connection.send(protocol.error(ErrorCode.RATE_LIMITED, "too many messages; slow down"))

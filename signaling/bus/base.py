@@ -227,6 +227,15 @@ class Bus(ABC):
         backend's clock, shared by all processes)."""
 
     @abstractmethod
+    async def remember(self, key: str, value: dict[str, Any], *, ttl: float) -> dict[str, Any]:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds unless a value is already there;
+        return the value kept (the first writer's). For answers to retried commands."""
+
+    @abstractmethod
+    async def recall(self, key: str) -> dict[str, Any] | None:
+        """The value ``remember`` keeps under ``key``, or None (never kept, or expired)."""
+
+    @abstractmethod
     async def erase(self, pattern_room_prefix: str) -> int:
         """Delete the replay windows of every room whose name starts with the prefix.
         Sequence counters are kept so numbering never goes backwards. Returns the number of

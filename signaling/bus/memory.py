@@ -58,6 +58,7 @@ class MemoryBus(Bus):
         self._leases: dict[str, tuple[str, float]] = {}  # name -> (owner, expires at loop time)
         self._epochs: dict[str, tuple[int, float]] = {}  # name -> (epoch, last held at loop time)
         self._hits: dict[str, tuple[float, collections.deque[float]]] = {}
+        self._kept: dict[str, tuple[Any, float]] = {}  # key -> (value, expires at, monotonic)
         self._leaderships = set()
         self._closed = False
         self._swept = time.monotonic()
@@ -147,6 +148,26 @@ class MemoryBus(Bus):
         while len(hits) > limit + 1:
             hits.popleft()
         return len(hits) <= limit
+
+    async def remember(self, key: str, value: dict[str, Any], *, ttl: float) -> dict[str, Any]:
+        self._check_open()
+        kept = await self.recall(key)
+        if kept is not None:
+            return kept
+        now = time.monotonic()
+        # Forget the expired ones now and then: memory stays bounded by the ttl.
+        if len(self._kept) % 256 == 0:
+            self._kept = {k: v for k, v in self._kept.items() if v[1] > now}
+        self._kept[key] = (encode_event(value), now + ttl)
+        return value
+
+    async def recall(self, key: str) -> dict[str, Any] | None:
+        self._check_open()
+        kept = self._kept.get(key)
+        if kept is None or kept[1] <= time.monotonic():
+            self._kept.pop(key, None)
+            return None
+        return decode_event(kept[0])
 
     async def erase(self, pattern_room_prefix: str) -> int:
         self._check_open()

@@ -8,6 +8,7 @@ Keys, all under ``{namespace}:`` (one Redis can serve several deployments or tes
     router:inbox      LIST of router commands (LPUSH, BRPOP)
     lease:{name}      the holder's owner id, PX lease      lease:{name}:epoch  INCR, no expiry
     hit:{key}         ZSET of hit times (sliding window)
+    kept:{key}        a remembered value (SET NX), PX ttl
 
 Three connections per process: commands (pooled), the pub/sub reader (``RedisFanout``) and
 blocking BRPOP for the router inbox (so it never holds up a publish). Payloads are JSON
@@ -191,6 +192,21 @@ class RedisBus(Bus):
                 keys=[self._key("hit", key)],
                 args=["" if now is None else repr(float(now)), repr(float(window)), limit,
                       secrets.token_hex(8)]))
+
+    async def remember(self, key: str, value: dict[str, Any], *, ttl: float) -> dict[str, Any]:
+        self._check_open()
+        data = encode_event(value)
+        with _unavailable("remembering"):
+            if await self._redis.set(self._key("kept", key), data, nx=True, px=max(1, int(ttl * 1000))):
+                return value
+            kept = await self._redis.get(self._key("kept", key))
+        return value if kept is None else decode_event(kept)
+
+    async def recall(self, key: str) -> dict[str, Any] | None:
+        self._check_open()
+        with _unavailable("recalling"):
+            kept = await self._redis.get(self._key("kept", key))
+        return None if kept is None else decode_event(kept)
 
     async def erase(self, pattern_room_prefix: str) -> int:
         self._check_open()
