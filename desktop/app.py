@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> Starlette:
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
+            app.state.router = router
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,

@@ -6,7 +6,7 @@ from typing import Any
 
 from desktop.repository.repository import Repository
 
-__all__ = ["customer_card", "contact_card", "page_of", "agent_public"]
+__all__ = ["customer_card", "contact_card", "page_of", "agent_public", "takes_calls"]
 
 TRAIL_LENGTH = 30
 PREVIOUS_CONTACTS = 15
@@ -21,6 +21,11 @@ CONTACT_KINDS = (
 def agent_public(agent) -> dict[str, Any]:
     return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
             "role": agent.role, "skills": list(agent.skills)}
+
+
+def takes_calls(agent) -> bool:
+    """Agents do; a supervisor or admin only with skills (a queue to serve)."""
+    return agent.role == "agent" or bool(agent.skills)
 
 
 def customer_card(customer) -> dict[str, Any]:

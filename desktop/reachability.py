@@ -102,6 +102,10 @@ class Reachability:
         if not sockets:
             self.logout_at[agent_id] = now + self.reconnect_grace
 
+    def forget_agent(self, agent_id: str) -> None:
+        """The agent signed out: no grace to wait out (their desks close on their own)."""
+        self.logout_at.pop(agent_id, None)
+
     def expect_agent(self, agent_id: str, now: float) -> None:
         """An agent was logged in before a failover: their socket re-announces itself within
         the grace, if it still exists."""

@@ -36,7 +36,7 @@ from desktop.routing import (
 )
 from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
-from desktop.wall import WaitingHistory, wall_snapshot
+from desktop.wall import WaitingHistory, WallSchedule, wall_snapshot
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 
@@ -46,8 +46,6 @@ __all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KE
 log = logging.getLogger(__name__)
 
 STATUS_FLUSH = 1.0   # seconds between position/estimated-wait updates to waiting customers
-WALL_FLUSH = 1.0     # at most one wall a second...
-WALL_REFRESH = 5.0   # ...and at least one every five
 
 
 class LeadershipLost(Exception):
@@ -112,10 +110,8 @@ class _Leader:
                                   own_process=service.owner, now=self.clock())
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
         self.dirty_queues: set[str] = set()
-        self.wall_dirty = True
+        self.wall_schedule = WallSchedule()
         self.next_status_flush = 0.0
-        self.next_wall = 0.0
-        self.last_wall = 0.0
         self.history = WaitingHistory()
         self.outcomes = CommandOutcomes(self.bus)
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
@@ -152,7 +148,7 @@ class _Leader:
 
     def _seconds_to_next_deadline(self) -> float:
         now = self.clock()
-        candidates = [self.next_wall]
+        candidates = [self.wall_schedule.next_at()]
         deadline = self.router.next_deadline()
         if deadline is not None:
             candidates.append(deadline)
@@ -172,10 +168,8 @@ class _Leader:
         if self.dirty_queues and now >= self.next_status_flush:
             await self._flush_statuses()
             self.next_status_flush = now + STATUS_FLUSH
-        if now >= self.next_wall and (self.wall_dirty or now - self.last_wall >= WALL_REFRESH):
+        if self.wall_schedule.due(now):
             await self._publish_wall(now)
-        if now >= self.next_wall:
-            self.next_wall = now + (WALL_FLUSH if self.wall_dirty else WALL_REFRESH - (now - self.last_wall))
 
     # -- rebuild ---------------------------------------------------------------------
 
@@ -308,6 +302,11 @@ class _Leader:
             self.reach.agent_socket_closed(agent_id, command["socket"], now)
             await self._pause_if_no_desk(agent_id, now)
 
+    async def _op_signed_out(self, command, now):
+        """The agent signed out: logged out now (unless a contact is still theirs to finish)."""
+        self.reach.forget_agent(command["agent_id"])
+        await self._logout_if_idle(command["agent_id"], now)
+
     async def _login(self, agent_id: str, now: float) -> None:
         agent = await self.repo.get_agent(agent_id)
         if agent is None:
@@ -361,8 +360,7 @@ class _Leader:
                                                       "wrapped_up": command["callback_id"]})
 
     async def _op_wall(self, command, now):
-        self.wall_dirty = True
-        self.next_wall = 0.0
+        self.wall_schedule.now_please()
 
     # -- events: persist, then announce ---------------------------------------------------
 
@@ -373,7 +371,7 @@ class _Leader:
             raise LeadershipLost()
         await self.repo.record_routing(events)
         for event in events:
-            self.wall_dirty = True
+            self.wall_schedule.change()
             self.dirty_queues.update(await self.announcer.announce(event))
         # Also made available after the desk closed (wrap-up timed out, a missed offer returned them).
         for agent_id in {e.agent_id for e in events if isinstance(e, AgentStateChanged)}:
@@ -395,8 +393,7 @@ class _Leader:
 
     async def _publish_wall(self, now: float) -> None:
         await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)}, keep=WALL_KEEP)
-        self.wall_dirty = False
-        self.last_wall = now
+        self.wall_schedule.published(now)
 
     async def wall(self, now: float) -> dict[str, Any]:
         day = await self.repo.queue_day_stats(since=_start_of_day(now), targets=self.targets)

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from desktop.cards import agent_public, contact_card
+from desktop.cards import agent_public, contact_card, takes_calls
 from desktop.identity import verify_user_hash
 from desktop.outcomes import CommandOutcomes, answer, command_key, failed, succeeded
 from desktop.phones import PhoneRejected, normalize_phone
@@ -288,6 +288,8 @@ class AgentHandler(_Base):
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         agent = await self._agent_from_cookie(websocket)
+        if not takes_calls(agent):
+            raise Unauthorized("the desk is for agents: a supervisor without skills has the wall")
         return Session(role=self.role, room=agent_room(agent.id), identity=agent.id,
                        data={"socket": self.presence.key()})
 

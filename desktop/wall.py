@@ -13,9 +13,40 @@ from typing import Any
 from desktop.routing import Router
 from desktop.routing.events import AgentState
 
-__all__ = ["WaitingHistory", "wall_snapshot"]
+__all__ = ["WaitingHistory", "WallSchedule", "wall_snapshot"]
 
 HISTORY_POINTS = 60  # one a minute: the wall's last hour
+WALL_FLUSH = 1.0     # seconds: at most one wall a second...
+WALL_REFRESH = 5.0   # ...and at least one every five (the waiting times move on their own)
+
+
+class WallSchedule:
+    """When the leader publishes the wall: ``WALL_FLUSH`` seconds after the last one once
+    something changed, else ``WALL_REFRESH`` seconds after it. Pure: ``now`` is passed in."""
+
+    def __init__(self) -> None:
+        self.changed = True
+        self.last = float("-inf")
+
+    def change(self) -> None:
+        self.changed = True
+
+    def now_please(self) -> None:
+        """Someone waits for a wall (a supervisor's first one): publish at the next pass."""
+        self.changed = True
+        self.last = float("-inf")
+
+    def next_at(self) -> float:
+        # Computed from the state each time: a change after a publish brings the next one
+        # forward (a time fixed at the publish kept it 5 s away while routing was busy).
+        return self.last + (WALL_FLUSH if self.changed else WALL_REFRESH)
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_at()
+
+    def published(self, now: float) -> None:
+        self.changed = False
+        self.last = now
 
 
 class WaitingHistory:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from desktop.cards import agent_public
+from desktop.cards import agent_public, takes_calls
 from desktop.web.auth import SESSION_COOKIE, SESSION_MAX_AGE
 
 __all__ = ["routes", "current_agent"]
@@ -81,6 +81,9 @@ async def logout(request: Request) -> Response:
     data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
     if data and not request.app.state.signer.check_csrf(data["sid"], str(form.get("csrf_token", ""))):
         return Response("bad CSRF token", status_code=400)
+    if data:
+        # Off the wall and out of routing now, not after the desk's reconnect grace.
+        await request.app.state.router.notify("signed_out", agent_id=data["agent"])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -98,6 +101,10 @@ async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Resp
 
 
 async def desk(request: Request) -> Response:
+    agent = await current_agent(request)
+    if agent is not None and not takes_calls(agent):
+        # Opening the desk would log them in for routing and list them on the wall.
+        return RedirectResponse("/supervisor", status_code=303)
     return await _page(request, "desk.html", ("agent", "supervisor", "admin"))
 
 

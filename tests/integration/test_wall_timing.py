@@ -1,0 +1,85 @@
+"""The wall follows the floor (issue 9, item 12): a change is on the wall within a second,
+even right after a publish, and an agent who signs out leaves it at once. The leader is
+driven by hand with its own clock (no waiting, no time measured): a repository, the
+memory bus, and the leader's loop steps (``_apply_safely``, ``_due``)."""
+
+from __future__ import annotations
+
+import asyncio
+import types
+
+from desktop.rooms import WALL_ROOM
+from desktop.routing_service import RoutingService, _Leader
+from desktop.settings import Settings
+WALL_FLUSH = 1.0  # seconds: docs/protocol.md, "at most one a second"
+from signaling.bus import open_bus
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _leader(repo, bus, clock):
+    settings = Settings(secret_key="test", process_id="p1")
+    service = RoutingService(repo=repo, bus=bus, settings=settings, clock=clock)
+    leader = _Leader(service, types.SimpleNamespace(epoch=1, lost=asyncio.Event()))
+    await leader._rebuild()
+    return leader
+
+
+async def _walls(subscription) -> list[dict]:
+    walls = []
+    while True:
+        try:
+            _, event = await asyncio.wait_for(anext(subscription), 0.05)
+        except asyncio.TimeoutError:
+            return walls
+        if event.get("type") == "wall":
+            walls.append(event)
+
+
+def _agents(wall) -> dict[str, str]:
+    return {agent["username"]: agent["state"] for agent in wall["agents"]}
+
+
+async def test_a_change_right_after_a_publish_is_on_the_wall_within_a_second(repo):
+    await repo.upsert_queue("sales", title="Sales", skills=["sales"], service_level_target=20)
+    ann = await repo.add_agent("ann", "a long password", display_name="Ann", skills=["sales"])
+    clock = Clock(1_000_000.0)
+    async with open_bus(None) as bus, bus.subscribe(WALL_ROOM) as subscription:
+        leader = await _leader(repo, bus, clock)
+        await leader._apply_safely({"op": "agent_presence", "agent_id": ann.id, "socket": "p1:1",
+                                    "present": True})
+        await leader._due(clock.now)
+        assert _agents((await _walls(subscription))[-1]) == {"ann": "away"}
+
+        # Busy routing: a change 0.2 s after that wall...
+        clock.now += 0.2
+        await leader._apply_safely({"op": "set_state", "agent_id": ann.id, "state": "available"})
+        await leader._due(clock.now)
+        assert await _walls(subscription) == []  # at most one a second
+        # ...is due within the second, not at the 5-second refresh.
+        assert leader._seconds_to_next_deadline() <= WALL_FLUSH - 0.2 + 1e-6
+        clock.now += leader._seconds_to_next_deadline()
+        await leader._due(clock.now)
+        assert _agents((await _walls(subscription))[-1]) == {"ann": "available"}
+
+        # Away the same way.
+        clock.now += 0.1
+        await leader._apply_safely({"op": "set_state", "agent_id": ann.id, "state": "away", "reason": "break"})
+        clock.now += leader._seconds_to_next_deadline()
+        await leader._due(clock.now)
+        assert _agents((await _walls(subscription))[-1]) == {"ann": "away"}
+
+        # Signing out takes her off the wall at once, not after the desk's reconnect grace.
+        await leader._apply_safely({"op": "agent_presence", "agent_id": ann.id, "socket": "p1:1",
+                                    "present": False})
+        await leader._apply_safely({"op": "signed_out", "agent_id": ann.id})
+        clock.now += leader._seconds_to_next_deadline()
+        assert leader._seconds_to_next_deadline() < leader.settings.agent_reconnect_grace
+        await leader._due(clock.now)
+        assert _agents((await _walls(subscription))[-1]) == {}
