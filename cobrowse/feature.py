@@ -42,12 +42,14 @@ from cobrowse.session import (
     check_events,
 )
 from desktop.repository.repository import Repository
+from desktop.routing.events import CallbackState
 from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "frames_room", "inbox_room", "refuse"]
+__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "contact_ended", "frames_room",
+           "inbox_room", "refuse"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,33 @@ def frames_room(visitor_id: str) -> str:
 def inbox_room(visitor_id: str) -> str:
     """Viewers → the customer's page: requests, pointer, snapshot asks, end."""
     return f"cobrowse-in:{visitor_id}"
+
+
+async def contact_ended(bus: Bus, *, visitor_id: str, callback_id: str) -> None:
+    """The contact with this visitor ended (End call, the customer hung up, a cancel): co-browse
+    access ends with it, on every process. The customer's sockets stop the share (and a pending
+    request); every viewer's relay of the share stops, so no event or pointer passes any more."""
+    await bus.publish(inbox_room(visitor_id), {"type": "cobrowse_contact_ended", "callback_id": callback_id})
+    await bus.publish(frames_room(visitor_id), {
+        "type": "cobrowse_state", "visitor_id": visitor_id, "state": "ended", "by": "contact",
+        "callback_id": callback_id})
+
+
+async def contact_live(repo: Repository, visitor_id: str, agent_id: str | None,
+                       callback_id: str | None = None) -> bool:
+    """Whether ``agent_id`` is still with this visitor: their offer rings or their call is on.
+
+    A share is consent given to one agent for one contact; it lasts no longer than the contact.
+    """
+    callback = await repo.active_callback_for_visitor(visitor_id)
+    if callback is None or (callback_id is not None and callback.id != callback_id):
+        return False
+    if callback.state == CallbackState.CONNECTED:
+        return callback.agent_id == agent_id
+    if callback.state == CallbackState.OFFERED:
+        offer = await repo.open_offer_for_callback(callback.id)
+        return offer is not None and offer.agent_id == agent_id
+    return False
 
 
 def refuse(error: CobrowseError) -> ProtocolError:
@@ -132,7 +161,7 @@ class CustomerCobrowse:
                 await self._announce(session, "sharing")  # already shared: tell the asker
                 return
             share.request(request_id=event["request_id"], agent_id=event["agent_id"],
-                          agent_name=event.get("agent_name", ""))
+                          agent_name=event.get("agent_name", ""), callback_id=event.get("callback_id"))
             session.send(event)
             await self._announce(session, "requested")
         elif kind == "cobrowse_end":
@@ -143,6 +172,9 @@ class CustomerCobrowse:
             await self._announce(session, "stopped", by="agent")
             if since is not None:
                 await self._timeline(session, "cobrowse_stopped", share, by="agent", since=since)
+        elif kind == "cobrowse_contact_ended":
+            if share.callback_id in (None, event.get("callback_id")):
+                await self._end_with_contact(session)
         elif kind in ("cobrowse_snapshot", "cobrowse_pointer", "cobrowse_viewer"):
             if share.sharing:
                 session.send(event)
@@ -166,11 +198,28 @@ class CustomerCobrowse:
                 session.send(event)
                 await self._document_closed(session, event["push_id"], opened, by="agent")
 
+    async def _end_with_contact(self, session: Session) -> None:
+        """The call is over: the share (or the question) ends, on the page and for the viewers."""
+        share: Share = session.data["cobrowse"]
+        if share.state not in ("requested", "sharing"):
+            return
+        since = share.stop()
+        session.send({"type": "cobrowse_ended", "by": "contact", "name": share.agent_name})
+        await self._announce(session, "stopped", by="contact")
+        if since is not None:
+            await self._timeline(session, "cobrowse_stopped", share, by="contact", since=since)
+        await self.bus.erase(frames_room(session.identity))
+
     # -- the customer's messages -------------------------------------------------------
 
     async def on_cobrowseanswer(self, session: Session, message: protocol.CobrowseAnswer) -> dict[str, Any]:
         share: Share = session.data["cobrowse"]
         now = self.clock()
+        if (message.accept and share.state == "requested" and message.request_id == share.request_id
+                and not await contact_live(self.repo, session.identity, share.agent_id, share.callback_id)):
+            share.stop()  # asked during a call that has ended since: nothing may be shared now
+            session.send({"type": "cobrowse_ended", "by": "contact", "name": share.agent_name})
+            raise ProtocolError(ErrorCode.INVALID_STATE, "the call has ended; nothing is shared")
         try:
             share.answer(message.request_id, accept=message.accept, now=now)
         except CobrowseError as exc:
@@ -182,7 +231,7 @@ class CustomerCobrowse:
         await self._announce(session, "sharing")
         await self._timeline(session, "cobrowse_started", share)
         token = self._tokens.dumps({"v": session.identity, "r": share.request_id, "a": share.agent_id,
-                                    "n": share.agent_name, "s": share.since})
+                                    "n": share.agent_name, "s": share.since, "c": share.callback_id})
         return {"token": token, "agent_name": share.agent_name}
 
     async def on_cobrowseresume(self, session: Session, message: protocol.CobrowseResume) -> dict[str, Any]:
@@ -195,9 +244,12 @@ class CustomerCobrowse:
         share: Share = session.data["cobrowse"]
         if share.sharing:
             return {"agent_name": share.agent_name}
+        # The token outlives the call (a page loaded after End): the contact decides, not the token.
+        if not await contact_live(self.repo, session.identity, data.get("a"), data.get("c")):
+            raise ProtocolError(ErrorCode.UNAUTHORIZED, "this share ended with the call")
         try:
             share.resume(request_id=data["r"], agent_id=data["a"], agent_name=data.get("n", ""),
-                         since=float(data.get("s") or self.clock()))
+                         since=float(data.get("s") or self.clock()), callback_id=data.get("c"))
         except CobrowseError as exc:
             raise refuse(exc) from None
         await self._announce(session, "sharing", resumed=True)

@@ -107,6 +107,8 @@ class Share:
     agent_id: str | None = None
     agent_name: str = ""
     since: float | None = None
+    #: The contact the share belongs to: it ends with it.
+    callback_id: str | None = None
 
     def _move(self, action: str) -> ShareState:
         target = _MOVES.get((self.state, action))
@@ -115,11 +117,12 @@ class Share:
         self.state = target
         return target
 
-    def request(self, *, request_id: str, agent_id: str, agent_name: str) -> None:
+    def request(self, *, request_id: str, agent_id: str, agent_name: str, callback_id: str | None = None) -> None:
         if self.state == ShareState.SHARING:
             raise InvalidShareState("the customer is already sharing their page")
         self._move("request")
         self.request_id, self.agent_id, self.agent_name = request_id, agent_id, agent_name
+        self.callback_id = callback_id
 
     def answer(self, request_id: str, *, accept: bool, now: float) -> None:
         """The customer's answer to request ``request_id``; a forged or stale id is refused."""
@@ -129,9 +132,11 @@ class Share:
         if accept:
             self.since = now
 
-    def resume(self, *, request_id: str, agent_id: str, agent_name: str, since: float) -> None:
+    def resume(self, *, request_id: str, agent_id: str, agent_name: str, since: float,
+               callback_id: str | None = None) -> None:
         self._move("resume")
         self.request_id, self.agent_id, self.agent_name, self.since = request_id, agent_id, agent_name, since
+        self.callback_id = callback_id
 
     def stop(self) -> float | None:
         """End the share (or withdraw the request); returns how long it lasted (s) from ``since``."""

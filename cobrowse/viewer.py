@@ -16,7 +16,7 @@ from typing import Any
 
 from cobrowse.control import observe
 from cobrowse.documents import DocumentLibrary, LinkSigner
-from cobrowse.feature import frames_room, inbox_room
+from cobrowse.feature import contact_live, frames_room, inbox_room
 from desktop.repository.repository import Repository
 from desktop.routing.events import CallbackState
 from signaling import protocol
@@ -46,7 +46,7 @@ class ViewerCobrowse:
 
     async def opened(self, session: Session) -> None:
         session.data["cobrowse_views"] = {}
-        for visitor_id in sorted(self._watching.get(session.identity, ())):
+        for visitor_id in await self._still_watching(session):
             await self._watch(session, visitor_id)
             await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})
 
@@ -57,7 +57,18 @@ class ViewerCobrowse:
         await asyncio.gather(*views.values(), return_exceptions=True)
 
     async def welcome(self, session: Session) -> dict[str, Any]:
-        return {"cobrowse": sorted(self._watching.get(session.identity, ()))}
+        return {"cobrowse": await self._still_watching(session)}
+
+    async def _still_watching(self, session: Session) -> list[str]:
+        """The shares this agent watched before a reconnect whose contact is still on.
+
+        A contact that ended while the desk was away ended access with it: forgotten here.
+        """
+        watching = self._watching.get(session.identity, set())
+        for visitor_id in sorted(watching):
+            if not await contact_live(self.repo, visitor_id, session.identity):
+                watching.discard(visitor_id)
+        return sorted(watching)
 
     async def on_cobrowserequest(self, session: Session, message: protocol.CobrowseRequest) -> dict[str, Any]:
         callback = await self.repo.get_callback(message.callback_id)
@@ -100,10 +111,10 @@ class ViewerCobrowse:
 
     async def on_cobrowseend(self, session: Session, message: protocol.CobrowseEnd) -> None:
         views = session.data.get("cobrowse_views", {})
-        task = views.pop(message.visitor_id, None)
+        task = views.get(message.visitor_id)
+        self._unwatch(session, message.visitor_id)
         if task is not None:
             task.cancel()
-        self._watching.get(session.identity, set()).discard(message.visitor_id)
         agent = await self.repo.get_agent(session.identity)
         # Only the agent the customer said yes to can end the share (checked on the customer's side).
         await self.bus.publish(inbox_room(message.visitor_id), {
@@ -166,6 +177,12 @@ class ViewerCobrowse:
             return offer is not None and offer.agent_id == session.identity
         return False
 
+    def _unwatch(self, session: Session, visitor_id: str) -> None:
+        """Stop relaying this share to the socket; a desk reload won't watch it again."""
+        session.data.get("cobrowse_views", {}).pop(visitor_id, None)
+        session.data.get("cobrowse_seen", {}).pop(visitor_id, None)
+        self._watching.get(session.identity, set()).discard(visitor_id)
+
     async def _watch(self, session: Session, visitor_id: str) -> None:
         views: dict[str, asyncio.Task] = session.data.setdefault("cobrowse_views", {})
         if session.role == "agent":  # a desk reload watches again; a supervisor's page does not
@@ -185,6 +202,9 @@ class ViewerCobrowse:
                     async for _seq, event in subscription:
                         observe(session, visitor_id, event)  # the share's and control's state
                         session.send(event)
+                        if event.get("type") == "cobrowse_state" and event.get("state") == "ended":
+                            self._unwatch(session, visitor_id)  # the contact ended: so does access
+                            return
             except SubscriptionLagged:
                 # Fell behind: start again from a fresh full snapshot.
                 await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})

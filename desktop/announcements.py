@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from cobrowse.feature import contact_ended as cobrowse_contact_ended
 from desktop.callback_status import CallbackStatuses, Update
 from desktop.cards import contact_card
 from desktop.repository.repository import Repository
@@ -65,6 +66,7 @@ class Announcer:
                     card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
                         "wrap_up_ends_at": event.at + self.wrapup_timeout})
                     await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                await self._end_cobrowse(event.callback_id)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)
             case AgentStateChanged():
@@ -80,6 +82,15 @@ class Announcer:
             case QueueChanged():
                 return (event.queue,)
         return ()
+
+    async def _end_cobrowse(self, callback_id: str) -> None:
+        """Co-browse access ends with the contact (End, the customer hanging up, a cancel)."""
+        visitor_id = self.statuses.visitor_of(callback_id)
+        if visitor_id is None:
+            record = await self.repo.get_callback(callback_id)
+            visitor_id = record.visitor_id if record is not None else None
+        if visitor_id:
+            await cobrowse_contact_ended(self.bus, visitor_id=visitor_id, callback_id=callback_id)
 
     async def status_now(self, callback_id: str, *, final: str | None = None,
                          agent_id: str | None = None, again: bool = False) -> None:

@@ -63,6 +63,11 @@ class CallbackStatuses:
         if tracked and self._by_visitor.get(tracked.visitor_id) == callback_id:
             del self._by_visitor[tracked.visitor_id]
 
+    def visitor_of(self, callback_id: str) -> str | None:
+        """The visitor of a live callback the leader tracks (None: untracked or a phone-only one)."""
+        tracked = self._tracked.get(callback_id)
+        return tracked.visitor_id if tracked else None
+
     def callback_of(self, visitor_id: str) -> str | None:
         """The visitor's live callback, if the leader tracks one."""
         return self._by_visitor.get(visitor_id)

@@ -20,6 +20,7 @@ const TEXT = {
   refused: "The customer chose not to share their page.",
   stopped: "The customer stopped sharing.",
   ended: "You stopped viewing the customer's page.",
+  contact_ended: "The call has ended: you no longer see the customer's page.",
   watching: "Joining the customer's page…",
 };
 
@@ -98,13 +99,15 @@ export class CobrowsePanel {
     socket.on("agent_state", (message) => {
       if (!["busy", "wrap_up", "reserved"].includes(message.state?.state) && this.card) {
         this.card = null;
-        if (this.visitorId && !this.watchOnly) this.end({ quiet: true });
+        if (this.visitorId && !this.watchOnly && this._active()) this.end({ quiet: true });
         this.render();
       }
     });
     socket.on("cobrowse_state", (message) => {
       if (message.visitor_id !== this.visitorId) return;
-      this._setState(message.state);
+      // The server ended access with the contact (End call, the customer hung up).
+      if (message.by === "contact") this._setState("contact_ended");
+      else this._setState(message.state);
     });
     socket.on("cobrowse_events", (message) => {
       if (message.visitor_id !== this.visitorId) return;
@@ -158,7 +161,7 @@ export class CobrowsePanel {
 
   _setState(state) {
     this.state = state;
-    if (["refused", "stopped", "ended"].includes(state)) this._dropView(); // at once: nothing stays on screen
+    if (["refused", "stopped", "ended", "contact_ended"].includes(state)) this._dropView(); // at once: nothing stays on screen
     this.render();
   }
 
@@ -187,8 +190,12 @@ export class CobrowsePanel {
     }
   }
 
+  _active() {
+    return ["asking", "requested", "sharing", "paused", "watching"].includes(this.state);
+  }
+
   render() {
-    const active = ["asking", "requested", "sharing", "paused", "watching"].includes(this.state);
+    const active = this._active();
     this.element.hidden = !this.watchOnly && !this.card && !active && !this.view;
     this.stateText.dataset.state = this.state;
     setText(this.stateText, TEXT[this.state] || this.state);

@@ -274,8 +274,14 @@ class Cobrowse {
   }
 
   _ended(message) {
+    const name = message.name || "The agent";
+    const shown = !!this.share || !this.prompt.hidden;
+    this.prompt.hidden = true; // a question from a call that is over has no answer
+    this.request = null;
     this._end();
-    this._showNote(`${message.name || "The agent"} stopped viewing your page.`);
+    if (message.by === "contact") {
+      if (shown) this._showNote(`The call has ended: ${name} can no longer see this page.`);
+    } else this._showNote(`${name} stopped viewing your page.`);
   }
 
   _end() {

@@ -299,3 +299,55 @@ async def test_documents_upload_checks_push_links_and_timeline(server):
     by_kind = {event.kind: event.data for event in events}
     assert by_kind["document_pushed"]["name"] == "plan.pdf"
     assert by_kind["document_closed"]["pages_seen"] == [1, 2] and by_kind["document_closed"]["by"] == "customer"
+
+
+async def test_the_share_ends_with_the_call_on_both_sides_and_stays_ended(server):
+    """Issue 9 items 2 and 18: End call (or the customer hanging up) ends co-browse access
+    server-side: the customer's page stops sharing, the agent's socket gets no more events, the
+    pointer is refused, the share token no longer resumes, and a desk reconnect re-subscribes
+    nothing."""
+    for hang_up_by in ("agent", "customer"):
+        agent, customer, callback_id = await _connected(server, "alice")
+        try:
+            token = await _share(agent, customer, callback_id)
+            if hang_up_by == "customer":
+                # The desk is away (a reload) when the customer hangs up.
+                await agent.close()
+                await customer.command("voice_control", action="hangup", callback_id=callback_id)
+                ended = await customer.wait_for("cobrowse_ended")
+                agent = await AgentBot.login(server.base_url, "alice", DEMO_PASSWORD)
+                assert agent.welcome["cobrowse"] == []
+            else:
+                mark, customer_mark = agent.mark(), customer.mark()
+                await agent.command("end", callback_id=callback_id)
+                state = await agent.wait_for("cobrowse_state", lambda m: m["state"] in ("ended", "stopped"),
+                                             start=mark)
+                assert state["by"] == "contact" and state["visitor_id"] == customer.visitor_id
+                ended = await customer.wait_for("cobrowse_ended", start=customer_mark)
+            assert ended["by"] == "contact"
+
+            # Nothing flows any more, either way.
+            probe = customer.mark()
+            await customer.send({"type": "cobrowse_events", "events": [_meta(1e12 + 2)]})
+            assert (await customer.wait_for("error", start=probe))["code"] == "invalid_state"
+            mark = agent.mark()
+            await agent.send({"type": "cobrowse_pointer", "visitor_id": customer.visitor_id, "node": 3,
+                              "fx": 0.5, "fy": 0.5, "x": 1, "y": 1})
+            assert (await agent.wait_for("error", start=mark))["code"] == "invalid_state"
+            # The next page's resume is refused: the consent was for that call.
+            await customer.close()
+            customer = await CustomerBot.start(server.base_url, token=customer.token, url="http://shop.test/cart")
+            with pytest.raises(CommandFailed) as refused:
+                await customer.command("cobrowse_resume", token=token)
+            assert refused.value.code == "unauthorized"
+            # The desk reloads (after End, before Done): the welcome watches nothing.
+            await agent.close()
+            agent = await AgentBot.login(server.base_url, "alice", DEMO_PASSWORD)
+            assert agent.welcome["cobrowse"] == []
+            await asyncio.sleep(0.2)
+            assert not [m for m in agent.messages if m.get("type") == "cobrowse_events"]
+        finally:
+            await customer.close()
+            await agent.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+            await agent.command("set_state", state="away", reason="test over")
+            await agent.close()
