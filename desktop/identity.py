@@ -26,7 +26,10 @@ def verify_user_hash(secret: str, user_id: str | None, given: str | None) -> boo
     """True only with a secret configured and ``given`` equal to :func:`user_hash` (constant time)."""
     if not secret or not user_id or not given:
         return False
-    return hmac.compare_digest(user_hash(secret, user_id), given.strip().lower())
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str (a forged hash
+    # must read as a wrong hash, not a server error).
+    return hmac.compare_digest(user_hash(secret, user_id).encode(),
+                               given.strip().lower().encode("utf-8", "surrogatepass"))
 
 
 def demo_identity_secret(var_dir: Path) -> str:

@@ -102,6 +102,24 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
     return bool(host) and urlsplit(origin).netloc == host
 
 
+async def _receive(websocket: WebSocket) -> dict[str, Any]:
+    """The next ASGI websocket frame; raises WebSocketDisconnect when the client has gone."""
+    frame = await websocket.receive()
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+    return frame
+
+
+def _frame_text(frame: dict[str, Any]) -> str:
+    """A frame's text; ProtocolError for a binary frame (the protocol is JSON text, and
+    Starlette's ``receive_text`` would fail on one with a KeyError that closes the socket
+    without a word)."""
+    text = frame.get("text")
+    if text is None:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "binary frames are not accepted; send JSON as text")
+    return text
+
+
 class Connection:
     """One socket's bounded outbox and its writer task."""
 
@@ -177,10 +195,11 @@ class Hub:
                              connection: Connection) -> protocol.Hello | None:
         while True:
             try:
-                text = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
+                frame = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT)
             except asyncio.TimeoutError:
                 return None
             try:
+                text = _frame_text(frame)
                 message = protocol.decode(role, text, max_bytes=self.limits.max_message_bytes)
             except ProtocolError as exc:
                 connection.send(protocol.error(exc.code, exc.message, command_id=exc.command_id))
@@ -249,12 +268,13 @@ class Hub:
         while True:
             if websocket.application_state != WebSocketState.CONNECTED:
                 return  # the writer found the peer gone (a server stopping closes them): not a failure
-            text = await websocket.receive_text()
+            frame = await _receive(websocket)
             if not bucket.take(self.clock()):
                 connection.send(protocol.error(ErrorCode.RATE_LIMITED, "too many messages; slow down"))
                 continue
             message = None
             try:
+                text = _frame_text(frame)
                 message = protocol.decode(session.role, text, max_bytes=self.limits.max_message_bytes)
                 if isinstance(message, protocol.Ping):
                     connection.send({"type": "pong", "at": self.clock()})

@@ -479,12 +479,15 @@ def decode(role: str, data: str | bytes, *, max_bytes: int) -> _In:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, text, command_id=command_id) from None
     except msgspec.DecodeError as exc:
         raise ProtocolError(ErrorCode.BAD_JSON, f"not JSON: {exc}") from None
+    except RecursionError:
+        # msgspec refuses very deep nesting this way; no message of ours nests so.
+        raise ProtocolError(ErrorCode.BAD_JSON, "JSON nested too deeply") from None
 
 
 def _command_id(data: str | bytes) -> str | None:
     try:
         value = _any_type.decode(data).get("id")
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     return value if isinstance(value, str) and len(value) <= 64 else None
 

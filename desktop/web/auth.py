@@ -13,11 +13,22 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-__all__ = ["Signer", "SESSION_COOKIE", "SESSION_MAX_AGE", "VISITOR_MAX_AGE"]
+__all__ = ["Signer", "SESSION_COOKIE", "SESSION_MAX_AGE", "VISITOR_MAX_AGE", "tokens_equal"]
 
 SESSION_COOKIE = "otodesk_session"
 SESSION_MAX_AGE = 12 * 3600          # seconds: one long shift
 VISITOR_MAX_AGE = 365 * 24 * 3600    # seconds: a returning customer is recognised for a year
+
+
+def tokens_equal(expected: str, given: str | None) -> bool:
+    """Constant-time equality of two tokens, for any text a client sends.
+
+    ``hmac.compare_digest`` raises TypeError on a non-ASCII ``str``; a forged
+    token is a wrong token, never a server error, so both sides go in as UTF-8.
+    """
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 class Signer:
@@ -49,7 +60,7 @@ class Signer:
         return hmac.new(self._secret, b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
 
     def check_csrf(self, session_id: str, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(self.csrf_token(session_id), token)
+        return tokens_equal(self.csrf_token(session_id), token)
 
     # -- customers --------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from desktop.cards import agent_public, takes_calls
-from desktop.web.auth import SESSION_COOKIE, SESSION_MAX_AGE
+from desktop.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, tokens_equal
 
 __all__ = ["routes", "current_agent"]
 
@@ -53,7 +53,7 @@ async def login(request: Request) -> Response:
     form = await request.form()
     next_url = _safe_next(str(form.get("next", "")))
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not expected or not secrets.compare_digest(expected, str(form.get("csrf_token", ""))):
+    if not tokens_equal(expected or "", str(form.get("csrf_token", ""))):
         return await _login_failed(request, next_url, "Your session expired; please try again.", 400)
     agent = await request.app.state.repo.authenticate(str(form.get("username", ""))[:100],
                                                       str(form.get("password", ""))[:200])
