@@ -4,16 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 VENDORED := static/vendor/.installed
+# The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
+WIDGET_BUILD := static/dist/manifest.json
 
 .PHONY: run test test-fast bench chromium clean
 
-run: $(INSTALLED) $(VENDORED)
+run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
-test: $(INSTALLED) $(VENDORED) chromium
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-fast: $(INSTALLED) $(VENDORED)
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(PY) -m pytest -q -m "not browser"
 
 bench: $(INSTALLED)
@@ -28,13 +30,16 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-$(VENDORED): package.json package-lock.json static/copy-vendor.mjs
+$(VENDORED): package.json package-lock.json static/copy-vendor.mjs static/compress.mjs
 	npm ci --no-audit --no-fund --loglevel=error
 	node static/copy-vendor.mjs
 	touch $@
+
+$(WIDGET_BUILD): $(VENDORED) static/build-widget.mjs static/compress.mjs $(wildcard static/widget/*.js static/common/*.js)
+	node static/build-widget.mjs
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor var
+	rm -rf $(VENV) node_modules static/vendor static/dist var

@@ -16,8 +16,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.websockets import WebSocket
 
@@ -35,6 +35,7 @@ from desktop.voice import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.privacy import RetentionJob
 from desktop.web import api, customer_pages, mydata, pages, shop
+from desktop.web.assets import CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> Starlette:
     async def supervisor_socket(websocket: WebSocket) -> None:
         await websocket.app.state.hub.serve(websocket, handlers["supervisor"])
 
+    static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
         *pages.routes,
@@ -113,7 +115,9 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        # Precompressed copies where set-up made them (the widget, vendor files), gzip on the fly
+        # for our own plain modules.
+        Mount("/static", app=GZipMiddleware(static, minimum_size=1024), name="static"),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
@@ -122,6 +126,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.signer = Signer(settings.secret_key)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    app.state.static, app.state.widget_build = static, WidgetBuild(STATIC_DIR)
     return app
 
 

@@ -5,6 +5,7 @@
 import { copyFileSync, mkdirSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { COMPRESSIBLE, precompress } from "./compress.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -38,6 +39,7 @@ for (const [source, destination] of FILES) {
   }
   mkdirSync(dirname(to), { recursive: true });
   copyFileSync(from, to);
+  if (COMPRESSIBLE.test(to)) precompress(to); // served as .br / .gz (desktop/web/assets.py)
   const parts = source.split("/");
   const name = parts[0].startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
   const pkg = JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8"));

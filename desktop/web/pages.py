@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from desktop.cards import agent_public, takes_calls
@@ -138,9 +138,16 @@ async def visitor_token(request: Request) -> Response:
     return JSONResponse({"token": token, "visitor_id": visitor_id})
 
 
+#: /widget.js is the one URL sites embed, so it can't be cached for good: a short lifetime, then
+#: a revalidation (304); what it loads has a hashed name and is cached for good.
+WIDGET_SCRIPT_CACHE = "public, max-age=300, stale-while-revalidate=86400"
+
+
 async def widget_script(request: Request) -> Response:
-    return FileResponse(STATIC_DIR / "widget" / "loader.js", media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=300"})
+    """The widget's loader: the built one (pointing at the hashed bundle) while it is fresh."""
+    built = request.app.state.widget_build.loader()
+    return request.app.state.static.send(built or STATIC_DIR / "widget" / "loader.js", request.scope,
+                                         cache_control=WIDGET_SCRIPT_CACHE)
 
 
 async def healthz(request: Request) -> Response:

@@ -30,7 +30,8 @@
   api.q = q;
   api.base = base;
   api.loaded = true;
-  ["open", "close", "callMe", "cancel", "identify", "setContext", "on", "off"].forEach(function (name) {
+  // Every method of the widget's API (widget.js `api`; tests/js/loader.test.mjs keeps them equal).
+  ["open", "close", "reset", "callMe", "cancel", "identify", "setContext", "myData", "on", "off"].forEach(function (name) {
     if (typeof api[name] === "function") return;
     api[name] = function () {
       var args = Array.prototype.slice.call(arguments);

@@ -1,46 +1,11 @@
-// The widget's stylesheet, applied inside its shadow root: nothing here leaks
-// into the host page, and the host page's CSS does not reach in (`all:
-// initial` on the host stops inherited fonts and colours as well).
+// The panel's stylesheet, applied inside the widget's shadow root with the panel
+// (the host's and the launcher's are in shell.js): nothing here leaks into the
+// host page, and the host page's CSS does not reach in (`all: initial` on the
+// host stops inherited fonts and colours as well).
 export const css = `
-:host {
-  all: initial;
-  position: fixed;
-  right: 20px;
-  bottom: 20px;
-  z-index: 2147483000;
-  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: #1f2433;
-  --accent: #4338ca;
-  --accent-dark: #3730a3;
-  --accent-soft: #eef0ff;
-  --ok: #047857;
-  --warn: #b45309;
-  --bad: #b91c1c;
-  --muted: #5b6275;
-  --line: #d9dce6;
-}
-* { box-sizing: border-box; }
-[hidden] { display: none !important; }
-.root { display: flex; flex-direction: column; align-items: flex-end; gap: 12px; }
-
-.launcher {
-  display: inline-flex; align-items: center; gap: 8px;
-  border: 0; border-radius: 999px; padding: 12px 20px 12px 16px;
-  background: var(--accent); color: #fff; font: inherit; font-weight: 600;
-  box-shadow: 0 6px 20px rgba(40, 40, 90, .28); cursor: pointer;
-  transition: transform .15s ease, background .15s ease;
-}
-.launcher:hover { background: var(--accent-dark); transform: translateY(-1px); }
 .launcher:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible {
   outline: 3px solid #f59e0b; outline-offset: 2px;
 }
-.launcher .icon { font-size: 18px; line-height: 1; display: inline-flex; }
-.launcher .badge {
-  background: #fff; color: var(--accent-dark); border-radius: 999px;
-  padding: 1px 8px; font-size: 13px; font-weight: 700;
-}
-.launcher.live { animation: pulse 1.6s ease-in-out infinite; }
-@keyframes pulse { 50% { box-shadow: 0 0 0 8px rgba(67, 56, 202, .18), 0 6px 20px rgba(40, 40, 90, .28); } }
 
 .panel {
   width: 360px; max-width: calc(100vw - 24px);
@@ -121,10 +86,9 @@ fieldset { border: 0; margin: 0; padding: 0; display: grid; gap: 6px; }
 .status .actions { display: grid; gap: 8px; margin-top: 4px; }
 
 @media (max-width: 480px) {
-  :host { right: 12px; bottom: 12px; left: auto; }
   .panel { width: calc(100vw - 24px); }
 }
 @media (prefers-reduced-motion: reduce) {
-  .launcher, .launcher.live, .status .big.ringing { animation: none; transition: none; }
+  .status .big.ringing { animation: none; transition: none; }
 }
 `;

@@ -1,13 +1,14 @@
-// The widget's user interface, inside an open shadow root: a launcher button,
-// a "call me" form and a status panel. It knows nothing about sockets: the
-// widget (widget.js) calls render*/show* and passes callbacks in.
+// The widget's panel, inside the shadow root of the shell (shell.js, which draws
+// the launcher and fetches this module when the panel is first needed): a "call
+// me" form and a status panel. It knows nothing about sockets: the widget
+// (widget.js) calls render*/show* through the shell and passes callbacks in.
 import { h, setText } from "../common/dom.js";
 import { dateTime, ordinal, waitText } from "../common/format.js";
 import { icon } from "../common/icons.js";
+import { ACTIVE_STATES, FINAL_STATES } from "./shell.js";
 import { css } from "./styles.js";
 
-export const ACTIVE_STATES = new Set(["scheduled", "queued", "offered", "connected"]);
-export const FINAL_STATES = new Set(["completed", "cancelled", "abandoned"]);
+export { ACTIVE_STATES, FINAL_STATES };
 
 /** Which form field shows the server's error, by error code. */
 const FIELD_OF_ERROR = {
@@ -55,9 +56,11 @@ export class WidgetUI {
    * @param {() => Promise<void>} handlers.cancel
    * @param {(open: boolean) => void} [handlers.openChanged]
    * @param {() => void} [handlers.dismiss]  the final message was closed
+   * @param {import("./shell.js").WidgetShell} shell  the host, its shadow root and the launcher
    */
-  constructor(handlers) {
+  constructor(handlers, shell) {
     this.handlers = handlers;
+    this.shell = shell;
     this.queues = [];
     this.callback = null;
     this.mode = "form"; // "form" | "status"
@@ -69,9 +72,8 @@ export class WidgetUI {
   // -- building -------------------------------------------------------------
 
   _build() {
-    this.host = document.createElement("otodesk-widget");
-    this.host.setAttribute("data-otodesk", "");
-    this.root = this.host.attachShadow({ mode: "open" });
+    const { host, root, launcher, launcherText, badge, main } = this.shell;
+    Object.assign(this, { host, root, launcher, launcherText, badge });
     const style = document.createElement("style");
     style.textContent = css;
 
@@ -101,17 +103,9 @@ export class WidgetUI {
     this.connectionLine,
     h("div", { class: "body" }, this.form, this.status));
 
-    this.badge = h("span", { class: "badge", hidden: true, dataset: { testid: "otodesk-badge" } });
-    this.launcherText = h("span", { class: "text" }, "Call me");
-    this.launcher = h("button", {
-      type: "button", class: "launcher", id: "otodesk-launcher",
-      "aria-controls": "otodesk-panel", "aria-expanded": "false", hidden: true,
-      dataset: { testid: "otodesk-launcher" },
-      onclick: () => (this.isOpen ? this.close() : this.open()),
-    }, h("span", { class: "icon", "aria-hidden": "true" }, icon("phone")), this.launcherText, this.badge);
-
-    this.root.append(style, h("div", { class: "root" }, this.panel, this.launcher));
-    document.body.append(this.host);
+    this.root.append(style);
+    main.prepend(this.panel);
+    this._renderLauncher();
   }
 
   _field(name, labelText, control, { optional = false, hint = null } = {}) {

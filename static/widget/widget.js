@@ -2,7 +2,7 @@
 //
 // It connects at once, so the hub records the browsing trail: `hello` carries
 // the page on every load, `page_view` follows single-page navigation. The UI
-// lives in a shadow root (ui.js). The public API is window.otodesk:
+// lives in a shadow root (shell.js: the launcher; ui.js: the panel). The public API is window.otodesk:
 //
 //   otodesk.open({queue, topic, message})      show the form (prefilled) or the current request
 //   otodesk.close()
@@ -19,7 +19,7 @@
 //       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
 //       "ended" CallbackStatus, "error" {code, message}
 import { HubSocket, wsUrl } from "../common/socket.js";
-import { ACTIVE_STATES, FINAL_STATES, WidgetUI } from "./ui.js";
+import { ACTIVE_STATES, FINAL_STATES, WidgetShell } from "./shell.js";
 
 const TOKEN_KEY = "otodesk.token";
 const SEEN_KEY = "otodesk.seen"; // id of the last final callback the customer has seen
@@ -124,7 +124,8 @@ const socket = new HubSocket(wsUrl("/ws/customer", base), {
   },
 });
 
-const ui = new WidgetUI({
+// The launcher now; the panel (ui.js) is fetched when it is first needed.
+const ui = new WidgetShell({
   submit: (values) => callMe(values).then(() => undefined),
   cancel: (callbackId) => socket.send("cancel", { callback_id: callbackId }),
   openChanged: (open) => {
@@ -453,7 +454,7 @@ let iceServers = [];
 function voiceFor(callback) {
   // Fetched as soon as an agent is being offered the call, so connecting costs no download.
   if (!voice && callback?.channel === "browser" && ["offered", "connected"].includes(callback.state)) {
-    voice = import("./voice.js").then((module) => module.start(socket, { ui, iceServers, api: stub }));
+    voice = ui.load().then((panel) => import("./voice.js").then((module) => module.start(socket, { ui: panel, iceServers, api: stub })));
   }
   voice?.then((controller) => controller.update(callback));
 }
