@@ -20,6 +20,7 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.websockets import WebSocket
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cobrowse import routes as cobrowse_routes
 from cobrowse.feature import cobrowse_features
@@ -36,6 +37,7 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.privacy import RetentionJob
 from desktop.web import api, customer_pages, mydata, pages, shop
 from desktop.web.auth import Signer
+from desktop.web.staff import StaffHeaders
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
 
@@ -114,12 +116,18 @@ def create_app(settings: Settings) -> Starlette:
         WebSocketRoute("/ws/supervisor", supervisor_socket),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+    middleware = [
+        # Outermost: who the client is (behind trusted proxies only), before any limit counts it.
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+          if settings.trusted_proxies else []),
+        Middleware(StaffHeaders),
+        Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
-                             allow_headers=["content-type", "x-otodesk-visitor"])]
+                             allow_headers=["content-type", "x-otodesk-visitor"]),
+    ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
-    app.state.signer = Signer(settings.secret_key)
+    app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
     return app
 

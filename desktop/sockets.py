@@ -24,7 +24,8 @@ from desktop.router_client import RouterClient
 from desktop.routing.events import AgentState, CallbackState
 from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
-from desktop.web.auth import SESSION_COOKIE, Signer
+from desktop.web.auth import Signer
+from desktop.web.staff import staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
@@ -146,11 +147,10 @@ class _Base:
         return state
 
     async def _agent_from_cookie(self, websocket: WebSocket):
-        data = self.signer.read_session(websocket.cookies.get(SESSION_COOKIE))
-        agent = await self.repo.get_agent(data["agent"]) if data else None
-        if agent is None:
+        session = await staff_session(websocket)
+        if session is None:
             raise Unauthorized("log in first")
-        return agent
+        return session.agent
 
 
 class CustomerHandler(_Base):

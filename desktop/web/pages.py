@@ -12,7 +12,9 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from desktop.cards import agent_public
-from desktop.web.auth import SESSION_COOKIE, SESSION_MAX_AGE
+from desktop.web.addresses import client_address
+from desktop.web.auth import SESSION_COOKIE
+from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
 
 __all__ = ["routes", "current_agent"]
 
@@ -22,11 +24,9 @@ VISITOR_BODY_LIMIT = 4096
 
 
 async def current_agent(request: Request):
-    """The logged-in agent record, or None."""
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if not data:
-        return None
-    return await request.app.state.repo.get_agent(data["agent"])
+    """The signed-in agent record (a live session), or None."""
+    session = await staff_session(request)
+    return session.agent if session else None
 
 
 def _safe_next(value: str | None) -> str:
@@ -55,46 +55,58 @@ async def login(request: Request) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not secrets.compare_digest(expected, str(form.get("csrf_token", ""))):
         return await _login_failed(request, next_url, "Your session expired; please try again.", 400)
-    agent = await request.app.state.repo.authenticate(str(form.get("username", ""))[:100],
-                                                      str(form.get("password", ""))[:200])
+    username = str(form.get("username", ""))[:100]
+    state = request.app.state
+    try:
+        attempt = await LoginThrottle(state.bus, state.settings).attempt(username, client_address(request))
+    except LoginRefused as refused:
+        return await _login_failed(request, next_url, str(refused), 429,
+                                   headers=retry_after_header(refused.retry_after))
+    agent = await state.repo.authenticate(username, str(form.get("password", ""))[:200])
     if agent is None:
         return await _login_failed(request, next_url, "Wrong username or password.", 401)
+    await attempt.succeeded()
     if next_url == "/desk" and agent.role in ("supervisor",):
         next_url = "/supervisor"
     response = RedirectResponse(next_url, status_code=303)
-    _set_cookie(request, response, SESSION_COOKIE, request.app.state.signer.session_token(agent.id),
-                SESSION_MAX_AGE)
+    _set_cookie(request, response, SESSION_COOKIE, await sign_in(request, agent.id),
+                int(state.settings.session_max_age))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
-async def _login_failed(request: Request, next_url: str, error: str, status: int) -> Response:
+async def _login_failed(request: Request, next_url: str, error: str, status: int, *,
+                        headers: dict[str, str] | None = None) -> Response:
     token = secrets.token_urlsafe(16)
     response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"error": error, "next": next_url, "csrf_token": token}, status_code=status)
+        request, "login.html", {"error": error, "next": next_url, "csrf_token": token},
+        status_code=status, headers=headers)
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
 
 
 async def logout(request: Request) -> Response:
+    """End the session here and everywhere (desk, REST, sockets), not just forget the cookie."""
     form = await request.form()
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if data and not request.app.state.signer.check_csrf(data["sid"], str(form.get("csrf_token", ""))):
-        return Response("bad CSRF token", status_code=400)
+    session = await staff_session(request)
+    if session is not None:
+        if not request.app.state.signer.check_csrf(session.session_id, str(form.get("csrf_token", ""))):
+            return Response("bad CSRF token", status_code=400)
+        await sign_out(request, session.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
-    agent = await current_agent(request)
-    if agent is None:
+    session = await staff_session(request)
+    if session is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if agent.role not in roles:
+    if session.agent.role not in roles:
         return Response("This page is for supervisors.", status_code=403)
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
     return request.app.state.templates.TemplateResponse(request, template, {
-        "agent": agent_public(agent), "csrf_token": request.app.state.signer.csrf_token(data["sid"])})
+        "agent": agent_public(session.agent),
+        "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
 
 
 async def desk(request: Request) -> Response:
