@@ -97,10 +97,10 @@ class Settings:
     #: Proxies (addresses or CIDR networks, "*" for any) whose X-Forwarded-For and
     #: X-Forwarded-Proto are believed; empty: the peer's address is the client's.
     trusted_proxies: tuple[str, ...] = ()
-    #: Open customer sockets per visitor in one process; page views stored per visitor
-    #: per minute (across processes).
+    #: Open customer sockets per visitor in one process (tabs of one browser); what a
+    #: visitor's sockets may store (page views, identify, context) per minute, all processes.
     sockets_per_visitor: int = 8
-    page_views_per_minute: int = 60
+    visitor_events_per_minute: int = 60
     #: Remote ICE candidates in private ranges (10/8, 172.16/12, 192.168/16, fc00::/7, CGNAT)
     #: the media anchor may send to, as CIDR networks ("*": all private ranges); loopback,
     #: link-local, multicast, unspecified and the server's own addresses never are.
@@ -174,7 +174,7 @@ class Settings:
             new_visitors_per_minute=_int("NEW_VISITORS_PER_MINUTE", 600),
             trusted_proxies=_list("TRUSTED_PROXIES", ()),
             sockets_per_visitor=_int("SOCKETS_PER_VISITOR", 8),
-            page_views_per_minute=_int("PAGE_VIEWS_PER_MINUTE", 60),
+            visitor_events_per_minute=_int("VISITOR_EVENTS_PER_MINUTE", 60),
             voice_private_candidates=_list("VOICE_PRIVATE_CANDIDATES", ()),
             session_max_age=_float("SESSION_MAX_AGE", 12 * 3600.0),
             login_failures_per_account=_int("LOGIN_FAILURES_PER_ACCOUNT", 10),

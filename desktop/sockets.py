@@ -29,6 +29,7 @@ from desktop.web.staff import staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
+from signaling.limits import describe_wait
 from signaling.protocol import ErrorCode, ProtocolError
 
 __all__ = ["CustomerHandler", "AgentHandler", "SupervisorHandler", "DISPOSITIONS", "Presence"]
@@ -156,6 +157,23 @@ class _Base:
 class CustomerHandler(_Base):
     role = "customer"
 
+    @property
+    def max_sockets(self) -> int:
+        """Tabs of one browser share a visitor; a hundred sockets are a script (per process)."""
+        return self.settings.sockets_per_visitor
+
+    async def _may_store(self, session: Session) -> float:
+        """Spend one of the visitor's stored events (page views, identify, context) per
+        minute, across processes; 0.0 when allowed, else seconds until one frees."""
+        return await self.bus.take(f"visitor-events:{session.identity}", window=60.0,
+                                   limit=self.settings.visitor_events_per_minute, now=self.clock())
+
+    async def _check_store(self, session: Session) -> None:
+        wait = await self._may_store(session)
+        if wait > 0:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many page events; this one was not "
+                                f"stored (try again {describe_wait(wait)})", retry_after=wait)
+
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         visitor_id = self.signer.read_visitor(hello.token)
         if visitor_id is None:
@@ -165,7 +183,8 @@ class CustomerHandler(_Base):
                        data={"socket": self.presence.key(), "customer_id": visitor.customer_id})
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
-        if hello.url:
+        # Over budget, the hello's page is not stored: the socket still opens.
+        if hello.url and not await self._may_store(session):
             await self._page_view(session, hello.url[:2048], (hello.title or "")[:200])
         await super().opened(session, hello)
 
@@ -182,6 +201,7 @@ class CustomerHandler(_Base):
         return {"visitor_id": session.identity, "callback": status, "queues": await self.queues()}
 
     async def on_pageview(self, session: Session, message: protocol.PageView) -> None:
+        await self._check_store(session)
         await self._page_view(session, message.url, message.title, at=message.at)
 
     async def _page_view(self, session: Session, url: str, title: str, *, at: float | None = None) -> None:
@@ -207,6 +227,7 @@ class CustomerHandler(_Base):
         return None
 
     async def on_identify(self, session: Session, message: protocol.Identify) -> dict[str, Any]:
+        await self._check_store(session)
         phone = None
         if message.phone:
             try:
@@ -234,6 +255,7 @@ class CustomerHandler(_Base):
     async def on_setcontext(self, session: Session, message: protocol.SetContext) -> None:
         if len(message.context) > MAX_CONTEXT_KEYS:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"context has more than {MAX_CONTEXT_KEYS} keys")
+        await self._check_store(session)
         await self.repo.set_visitor_context(session.identity, message.context, self.clock())
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from desktop.phones import PhoneRejected, normalize_phone
 from desktop.privacy import erase_everywhere
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
+from desktop.web.client import read_body
 from desktop.web.staff import staff_session
 
 __all__ = ["routes", "ApiError", "Caller"]
@@ -147,8 +148,8 @@ async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    body = await read_body(request, MAX_BODY)
+    if body is None:
         raise ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
     if b"\\u0000" in body or b"\x00" in body:
         raise ApiError(422, "invalid", "NUL characters are not accepted")

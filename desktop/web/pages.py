@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
 import time
 from pathlib import Path
@@ -12,9 +14,10 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from desktop.cards import agent_public
-from desktop.web.addresses import client_address
+from desktop.web.client import client_address, read_body
 from desktop.web.auth import SESSION_COOKIE
 from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
+from signaling.limits import describe_wait
 
 __all__ = ["routes", "current_agent"]
 
@@ -120,24 +123,30 @@ async def supervisor(request: Request) -> Response:
 async def visitor_token(request: Request) -> Response:
     """Issue (or confirm) the widget's signed visitor token.
 
-    Anyone may ask, so new tokens are rate-limited per client address.
+    Anyone may ask, so new tokens come from a budget per client address (behind trusted
+    proxies, the address they forward): ``new_visitors_per_minute`` tokens issued in any
+    minute; a refused request spends nothing and is told when to retry (``Retry-After``).
     """
-    if int(request.headers.get("content-length") or 0) > VISITOR_BODY_LIMIT:
-        return JSONResponse({"code": "too_large", "message": "body too large"}, status_code=413)
+    body = await read_body(request, VISITOR_BODY_LIMIT)
+    if body is None:
+        return JSONResponse({"code": "too_large", "message": f"the body is over {VISITOR_BODY_LIMIT} bytes"},
+                            status_code=413)
     try:
-        body = await request.json()
+        data = json.loads(body) if body else {}
     except ValueError:
-        body = {}
+        data = {}
     signer = request.app.state.signer
-    token = body.get("token") if isinstance(body, dict) else None
+    token = data.get("token") if isinstance(data, dict) else None
     visitor_id = signer.read_visitor(token if isinstance(token, str) else None)
     if visitor_id is None:
-        client = request.client.host if request.client else "unknown"
-        if not await request.app.state.bus.hit(f"visitor-tokens:{client}", limit=request.app.state.settings.new_visitors_per_minute,
-                                               window=60.0):
-            return JSONResponse({"code": "rate_limited", "message": "too many new visitors from this "
-                                 "address; try again in a minute"}, status_code=429,
-                                headers={"Retry-After": "60"})
+        wait = await request.app.state.bus.take(
+            f"visitor-tokens:{client_address(request)}", window=60.0,
+            limit=request.app.state.settings.new_visitors_per_minute)
+        if wait > 0:
+            return JSONResponse({"code": "rate_limited", "retry_after": math.ceil(wait),
+                                 "message": "too many new visitors from this address; try again "
+                                            f"{describe_wait(wait)}"},
+                                status_code=429, headers=retry_after_header(wait))
         visitor_id = secrets.token_hex(12)
         token = signer.visitor_token(visitor_id)
     return JSONResponse({"token": token, "visitor_id": visitor_id})
