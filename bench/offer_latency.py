@@ -384,13 +384,13 @@ class Bots:
                                start=start, timeout=SETUP_TIMEOUT)
         return bot
 
-    async def agent(self, agent_id: str, username: str, login: str) -> AgentBot:
+    async def agent(self, agent_id: str, username: str, session_id: str, login: str) -> AgentBot:
         """Log in (minted cookie or the login form), connect, and become available."""
         async with self.limit:
             if login == "form":
                 cookie = await login_cookie(self.agent_url, username, PASSWORD)
             else:
-                cookie = f"{SESSION_COOKIE}={self.signer.session_token(agent_id)}"
+                cookie = f"{SESSION_COOKIE}={self.signer.session_token(agent_id, session_id)}"
             bot = AgentBot(self.agent_url, headers={"Cookie": cookie})
             bot.messages = Inbox(lambda message, bot=bot: self._agent_message(bot, message))
             await asyncio.wait_for(bot.connect(), SETUP_TIMEOUT)
@@ -534,18 +534,21 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
             "calls_per_second": len(customers) / elapsed}
 
 
-async def seed(url: str, agents: int) -> list[tuple[str, str]]:
-    """Queues "bench" and "hold", and ``agents`` agents with skill "bench": [(id, username)]."""
+async def seed(url: str, agents: int) -> list[tuple[str, str, str]]:
+    """Queues "bench" and "hold", and ``agents`` agents with skill "bench", each with an open
+    desk session (a minted cookie needs one): [(id, username, session id)]."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     async with Repository.open(url, upgrade=True, password_hasher=cheap) as repo:
         await repo.upsert_queue(BENCH_QUEUE, title="Bench", skills=[BENCH_QUEUE], service_level_target=20)
         await repo.upsert_queue(HOLD_QUEUE, title="Hold", skills=[HOLD_QUEUE], service_level_target=20)
 
-        async def add(i: int) -> tuple[str, str]:
+        async def add(i: int) -> tuple[str, str, str]:
             username = f"bench{i:05d}"
             record = await repo.add_agent(username, PASSWORD, display_name=f"Bench Agent {i}",
                                           skills=[BENCH_QUEUE])
-            return record.id, username
+            session_id = secrets.token_urlsafe(16)
+            await repo.open_staff_session(session_id, record.id, now=time.time(), max_age=24 * 3600)
+            return record.id, username, session_id
 
         return await gather_in_batches(add, agents, "seeded agents")
 
@@ -558,7 +561,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def run_deployment(label: str, customer_server: Server, agent_server: Server, secret: str,
-                         args: argparse.Namespace, agent_ids: list[tuple[str, str]],
+                         args: argparse.Namespace, agent_ids: list[tuple[str, str, str]],
                          profiler: Profiler, echo: EchoServer) -> dict[str, Any]:
     bots = Bots(customer_server.base_url, agent_server.base_url, secret, args.connect_concurrency)
     SetupStats.not_ready_retries = 0

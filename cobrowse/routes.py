@@ -25,25 +25,25 @@ from cobrowse.documents import (
     LinkSigner,
 )
 from desktop.cards import agent_public
-from desktop.web.auth import SESSION_COOKIE
 from desktop.web.pages import current_agent
+from desktop.web.staff import staff_session
 
 __all__ = ["routes"]
 
 
 async def watch(request: Request) -> Response:
     """``/cobrowse/watch?visitor=<id>``: a live mirror of that customer's shared page."""
-    agent = await current_agent(request)
-    if agent is None:
+    session = await staff_session(request)
+    if session is None:
         return RedirectResponse(f"/login?next={request.url.path}%3F{request.url.query}", status_code=303)
+    agent = session.agent
     if agent.role not in ("supervisor", "admin"):
         return Response("Watching a co-browse from this page is for supervisors; agents use the desk.",
                         status_code=403)
     visitor = request.query_params.get("visitor", "")[:200]
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
     return request.app.state.templates.TemplateResponse(request, "cobrowse_watch.html", {
         "agent": agent_public(agent), "visitor": visitor,
-        "csrf_token": request.app.state.signer.csrf_token(data["sid"])})
+        "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
 
 
 def library(request: Request) -> DocumentLibrary:
@@ -55,11 +55,11 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 
 async def upload(request: Request) -> Response:
-    agent = await current_agent(request)
-    if agent is None:
+    session = await staff_session(request)
+    if session is None:
         return _error(401, "unauthorized", "log in first")
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if not request.app.state.signer.check_csrf(data["sid"], request.headers.get("x-csrf-token")):
+    agent = session.agent
+    if not request.app.state.signer.check_csrf(session.session_id, request.headers.get("x-csrf-token")):
         return _error(403, "bad_csrf", "missing or wrong X-CSRF-Token")
     documents = library(request)
     declared = request.headers.get("content-length")

@@ -20,6 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.templating import Jinja2Templates
 from starlette.websockets import WebSocket
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from cobrowse import routes as cobrowse_routes
 from cobrowse.feature import cobrowse_features
@@ -37,6 +38,7 @@ from desktop.privacy import RetentionJob
 from desktop.web import api, customer_pages, mydata, pages, shop
 from desktop.web.assets import CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
+from desktop.web.staff import StaffHeaders
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
 
@@ -119,12 +121,19 @@ def create_app(settings: Settings) -> Starlette:
         # for our own plain modules.
         Mount("/static", app=GZipMiddleware(static, minimum_size=1024), name="static"),
     ]
-    middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+    middleware = [
+        # Outermost: who the client is (behind trusted proxies only), before any limit counts it.
+        *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+          if settings.trusted_proxies else []),
+        Middleware(StaffHeaders),
+        Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
-                             allow_headers=["content-type", "x-otodesk-visitor"])]
+                             allow_headers=["content-type", "x-otodesk-visitor"],
+                             expose_headers=["retry-after"]),  # the widget waits as told on 429
+    ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
-    app.state.signer = Signer(settings.secret_key)
+    app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
     app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
     app.state.static, app.state.widget_build = static, WidgetBuild(STATIC_DIR)
     return app

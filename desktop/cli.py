@@ -95,7 +95,10 @@ def _serve(settings: Settings) -> int:
 
     from desktop.app import create_app
 
+    # proxy_headers off: only Settings.trusted_proxies decides whose X-Forwarded-For counts
+    # (uvicorn's default believes 127.0.0.1, letting any local client pick its address).
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                proxy_headers=False,
                 ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
                 ws_max_size=settings.max_message_bytes * 2)
     return 0

@@ -87,8 +87,33 @@ class Settings:
     message_burst: int = 60
     callme_per_phone: int = 3
     callme_window: float = 600.0
-    #: New visitor tokens per client address per minute (POST /api/visitor).
-    new_visitors_per_minute: int = 120
+    #: Callback requests (phone and browser) from one client address, and phone callbacks
+    #: queued for the whole site, per ``callme_window``: minted visitor tokens can't multiply them.
+    callme_per_address: int = 10
+    phone_callbacks_per_site: int = 200
+    #: New visitor tokens per client address per minute (POST /api/visitor). Only tokens
+    #: issued count (a refused request costs nothing); one office behind a NAT shares it.
+    new_visitors_per_minute: int = 600
+    #: Proxies (addresses or CIDR networks, "*" for any) whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; empty: the peer's address is the client's.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Open customer sockets per visitor in one process (tabs of one browser); what a
+    #: visitor's sockets may store (page views, identify, context) per minute, all processes.
+    sockets_per_visitor: int = 8
+    visitor_events_per_minute: int = 60
+    #: Remote ICE candidates in private ranges (10/8, 172.16/12, 192.168/16, fc00::/7, CGNAT)
+    #: the media anchor may send to, as CIDR networks ("*": all private ranges); loopback,
+    #: link-local, multicast, unspecified and the server's own addresses never are.
+    voice_private_candidates: tuple[str, ...] = ()
+
+    # Staff sessions and sign-in.
+    #: Seconds a desk sign-in lasts (one long shift); POST /logout ends it at once.
+    session_max_age: float = 12 * 3600.0
+    #: Failed sign-ins per account and per client address per ``login_window`` seconds
+    #: before sign-in is refused (with when to retry) for that account or address.
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 30
+    login_window: float = 900.0
 
     # Hub.
     send_queue_size: int = 256
@@ -144,7 +169,17 @@ class Settings:
             urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
             callme_per_phone=_int("CALLME_PER_PHONE", 3),
             callme_window=_float("CALLME_WINDOW", 600.0),
-            new_visitors_per_minute=_int("NEW_VISITORS_PER_MINUTE", 120),
+            callme_per_address=_int("CALLME_PER_ADDRESS", 10),
+            phone_callbacks_per_site=_int("PHONE_CALLBACKS_PER_SITE", 200),
+            new_visitors_per_minute=_int("NEW_VISITORS_PER_MINUTE", 600),
+            trusted_proxies=_list("TRUSTED_PROXIES", ()),
+            sockets_per_visitor=_int("SOCKETS_PER_VISITOR", 8),
+            visitor_events_per_minute=_int("VISITOR_EVENTS_PER_MINUTE", 60),
+            voice_private_candidates=_list("VOICE_PRIVATE_CANDIDATES", ()),
+            session_max_age=_float("SESSION_MAX_AGE", 12 * 3600.0),
+            login_failures_per_account=_int("LOGIN_FAILURES_PER_ACCOUNT", 10),
+            login_failures_per_address=_int("LOGIN_FAILURES_PER_ADDRESS", 30),
+            login_window=_float("LOGIN_WINDOW", 900.0),
             leader_lease=_float("LEADER_LEASE", 5.0),
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),

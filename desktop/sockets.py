@@ -24,10 +24,13 @@ from desktop.router_client import RouterClient
 from desktop.routing.events import AgentState, CallbackState
 from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
-from desktop.web.auth import SESSION_COOKIE, Signer
+from desktop.web.auth import Signer
+from desktop.web.client import client_address
+from desktop.web.staff import staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
+from signaling.limits import describe_wait
 from signaling.protocol import ErrorCode, ProtocolError
 
 __all__ = ["CustomerHandler", "AgentHandler", "SupervisorHandler", "DISPOSITIONS", "Presence"]
@@ -132,15 +135,31 @@ class _Base:
         return state
 
     async def _agent_from_cookie(self, websocket: WebSocket):
-        data = self.signer.read_session(websocket.cookies.get(SESSION_COOKIE))
-        agent = await self.repo.get_agent(data["agent"]) if data else None
-        if agent is None:
+        session = await staff_session(websocket)
+        if session is None:
             raise Unauthorized("log in first")
-        return agent
+        return session.agent
 
 
 class CustomerHandler(_Base):
     role = "customer"
+
+    @property
+    def max_sockets(self) -> int:
+        """Tabs of one browser share a visitor; a hundred sockets are a script (per process)."""
+        return self.settings.sockets_per_visitor
+
+    async def _may_store(self, session: Session) -> float:
+        """Spend one of the visitor's stored events (page views, identify, context) per
+        minute, across processes; 0.0 when allowed, else seconds until one frees."""
+        return await self.bus.take(f"visitor-events:{session.identity}", window=60.0,
+                                   limit=self.settings.visitor_events_per_minute, now=self.clock())
+
+    async def _check_store(self, session: Session) -> None:
+        wait = await self._may_store(session)
+        if wait > 0:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "too many page events; this one was not "
+                                f"stored (try again {describe_wait(wait)})", retry_after=wait)
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         visitor_id = self.signer.read_visitor(hello.token)
@@ -148,10 +167,12 @@ class CustomerHandler(_Base):
             raise Unauthorized("visitor token missing or invalid; get one from POST /api/visitor")
         visitor = await self.repo.touch_visitor(visitor_id, self.clock())
         return Session(role=self.role, room=visitor_room(visitor_id), identity=visitor_id,
-                       data={"socket": self.presence.key(), "customer_id": visitor.customer_id})
+                       data={"socket": self.presence.key(), "customer_id": visitor.customer_id,
+                             "address": client_address(websocket)})
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
-        if hello.url:
+        # Over budget, the hello's page is not stored: the socket still opens.
+        if hello.url and not await self._may_store(session):
             await self._page_view(session, hello.url[:2048], (hello.title or "")[:200])
         await super().opened(session, hello)
 
@@ -168,6 +189,7 @@ class CustomerHandler(_Base):
         return {"visitor_id": session.identity, "callback": status, "queues": await self.queues()}
 
     async def on_pageview(self, session: Session, message: protocol.PageView) -> None:
+        await self._check_store(session)
         await self._page_view(session, message.url, message.title, at=message.at)
 
     async def _page_view(self, session: Session, url: str, title: str, *, at: float | None = None) -> None:
@@ -193,6 +215,7 @@ class CustomerHandler(_Base):
         return None
 
     async def on_identify(self, session: Session, message: protocol.Identify) -> dict[str, Any]:
+        await self._check_store(session)
         phone = None
         if message.phone:
             try:
@@ -220,6 +243,7 @@ class CustomerHandler(_Base):
     async def on_setcontext(self, session: Session, message: protocol.SetContext) -> None:
         if len(message.context) > MAX_CONTEXT_KEYS:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"context has more than {MAX_CONTEXT_KEYS} keys")
+        await self._check_store(session)
         await self.repo.set_visitor_context(session.identity, message.context, self.clock())
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
@@ -246,27 +270,22 @@ class CustomerHandler(_Base):
         if existing is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
                                 "cancel it first to make a new one")
-        limit, window = self.settings.callme_per_phone, self.settings.callme_window
-        minutes = int(window // 60)
-        if not await self.bus.hit(f"callme:visitor:{session.identity}", limit=limit, window=window, now=now):
-            raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
-                                f"at most {limit} callback requests in {minutes} minutes; please wait")
-        # The key holds a digest, not the number: Redis keeps no phone (erasure).
-        phone_key = hashlib.sha256(f"{self.settings.secret_key}:{phone}".encode()).hexdigest()[:32] if phone else ""
-        if phone and not await self.bus.hit(f"callme:phone:{phone_key}", limit=limit, window=window, now=now):
-            raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
-                                f"at most {limit} callback requests per phone number in {minutes} minutes")
+        callback_id = _new_id()
+        await self._spend_callme_budgets(session, callback_id, phone, now)
         # The whole person's record (a merged customer reads as its head): its tier counts.
         customer = await self.repo.resolve_customer(session.data["customer_id"])
         if customer is not None and not customer.name:
             await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
         callback = await self.repo.create_callback(
-            id=_new_id(), visitor_id=session.identity, customer_id=session.data["customer_id"],
+            id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
             queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
             message=message.message.strip(), channel=message.channel, phone=phone,
             tier=customer.tier if customer else "standard", scheduled_at=scheduled_at, now=now,
             command_id=message.id,
         )
+        if callback.id != callback_id:  # a retried command: the first request already counted
+            for key, *_ in self._callme_budgets(session, phone):
+                await self.bus.give_back(key, callback_id)
         # Committed above; only now may the router hear of it.
         await self.router.notify("callback_added", callback_id=callback.id)
         if phone:  # findable by this number from now on (a hint: it links nothing)
@@ -281,6 +300,61 @@ class CustomerHandler(_Base):
         if callback.state in ("completed", "cancelled", "abandoned"):
             return
         await self.router.call("cancel", callback_id=callback.id, command_key=_key(session, message))
+        if callback.state != CallbackState.CONNECTED:
+            # Cancelled before anyone talked to them (asked by mistake, the wrong time or
+            # number): it does not count against asking again. Only the attempts cap keeps it.
+            for key, _limit, _reason, refundable in self._callme_budgets(session, callback.phone):
+                if refundable:
+                    await self.bus.give_back(key, callback.id)
+
+    def _callme_budgets(self, session: Session, phone: str | None) -> list[tuple[str, int, str, bool]]:
+        """(bus key, limit, what the customer is told, given back on cancel) of every budget
+        a request spends. A request cancelled before anyone talked to the customer gives back
+        the fair ones (per visitor, per number); the attempts caps still bound the cycling."""
+        s = self.settings
+        window = _minutes(s.callme_window)
+        visitor = session.identity
+        budgets = [
+            (f"callme:attempts:{visitor}", 2 * s.callme_per_phone,
+             f"You've made {2 * s.callme_per_phone} callback requests in the last {window}.", False),
+            (f"callme:visitor:{visitor}", s.callme_per_phone,
+             f"You've asked for {s.callme_per_phone} callbacks in the last {window}.", True),
+        ]
+        if phone:
+            # Keys hold digests, not numbers or addresses: Redis keeps nothing personal (erasure).
+            digest = hashlib.sha256(f"{s.secret_key}:{phone}".encode()).hexdigest()[:32]
+            address = hashlib.sha256(f"{s.secret_key}:{session.data.get('address', '')}".encode()).hexdigest()[:32]
+            # Tokens are free to mint: per number, per client address and for the whole site
+            # too, so one client can't queue calls to many numbers (toll fraud, call bombing).
+            budgets += [
+                (f"callme:phone-attempts:{digest}", 2 * s.callme_per_phone,
+                 f"This number has been given for {2 * s.callme_per_phone} callback requests "
+                 f"in the last {window}.", False),
+                (f"callme:phone:{digest}", s.callme_per_phone,
+                 f"This number has been asked to be called back {s.callme_per_phone} times "
+                 f"in the last {window}.", True),
+                (f"callme:address:{address}", s.callme_per_address,
+                 f"Many phone callback requests have come from your network in the last {window}.", False),
+                ("callme:site-phone", s.phone_callbacks_per_site,
+                 "We have more phone callback requests than we can take right now.", False),
+            ]
+        return budgets
+
+    async def _spend_callme_budgets(self, session: Session, callback_id: str, phone: str | None,
+                                    now: float) -> None:
+        """Take a slot of every budget as ``callback_id``, or none of them (refused requests
+        cost nothing) and say when the customer can ask again."""
+        taken: list[str] = []
+        for key, limit, reason, _refundable in self._callme_budgets(session, phone):
+            wait = await self.bus.take(key, limit=limit, window=self.settings.callme_window,
+                                       member=callback_id, now=now)
+            if wait > 0:
+                for done in taken:
+                    await self.bus.give_back(done, callback_id)
+                raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
+                                    f"{reason} You can ask again {describe_wait(wait)}.",
+                                    retry_after=wait)
+            taken.append(key)
 
 
 class AgentHandler(_Base):
@@ -373,6 +447,11 @@ def _key(session: Session, message: Any) -> str | None:
     """The key of a command's outcome (None for a message without an id)."""
     command_id = getattr(message, "id", None)
     return command_key(session.role, session.identity, command_id) if command_id else None
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def _new_id() -> str:

@@ -178,10 +178,9 @@ def recording_url(callback_id: str) -> str:
 
 async def recording(request: Request) -> Response:
     """A call's recording, for staff signed in (agents, supervisors)."""
-    from desktop.web.auth import SESSION_COOKIE
+    from desktop.web.staff import staff_session
 
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if not data or await request.app.state.repo.get_agent(data["agent"]) is None:
+    if await staff_session(request) is None:
         return PlainTextResponse("log in first", status_code=401)
     callback_id = request.path_params["callback_id"]
     if not callback_id.isalnum():

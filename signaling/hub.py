@@ -11,6 +11,8 @@ gives every socket:
   closed with 4408 and resyncs when it reconnects;
 - validation of every frame against the role's schema, a size limit and a
   token-bucket rate limit, each refused with an ``error`` that names a code;
+- a cap on the open sockets of one identity (a handler's ``max_sockets``), refused with
+  ``rate_limited`` and close 1013;
 - its room subscription on the bus, with resume: ``hello.last_seq`` within the
   replay window gets ``resumed`` and the missed events, otherwise ``welcome``.
 """
@@ -18,6 +20,7 @@ gives every socket:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_SLOW = 4408
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: too many sockets of one identity
+TRY_AGAIN_AFTER = 5.0  # seconds a client refused for too many sockets should wait
 HELLO_TIMEOUT = 10.0  # seconds a socket may stay silent before its hello
 
 
@@ -64,6 +69,8 @@ class Session:
 
 class RoomHandler(Protocol):
     role: str
+    #: Optional: open sockets one identity may have in this process (None: no cap).
+    max_sockets: int | None
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         """Return the session for this hello or raise Unauthorized."""
@@ -157,6 +164,8 @@ class Hub:
         self.allowed_origins = allowed_origins
         self.clock = clock
         self.sessions: set[Session] = set()
+        #: Open sockets per (role, identity) in this process, for a handler's ``max_sockets``.
+        self._open: collections.Counter[tuple[str, str]] = collections.Counter()
 
     async def serve(self, websocket: WebSocket, handler: RoomHandler) -> None:
         """Run one socket until it closes. Never raises for what a client sends."""
@@ -179,6 +188,15 @@ class Hub:
                 await websocket.close(code=CLOSE_UNAUTHORIZED)
                 return
             session.connection = connection
+            if self._too_many_sockets(handler, session):
+                connection.send(protocol.error(
+                    ErrorCode.RATE_LIMITED, f"at most {handler.max_sockets} open sockets at once; "
+                    "close another tab first", retry_after=TRY_AGAIN_AFTER))
+                await asyncio.sleep(0.05)  # let the writer flush the reason
+                await websocket.close(code=CLOSE_TRY_AGAIN_LATER)
+                return
+            # No await between the count above and registering the session in _run_session:
+            # a hundred sockets opened at once can't all pass the check.
             await self._run_session(websocket, handler, session, hello, connection)
         except WebSocketDisconnect:
             pass
@@ -190,6 +208,10 @@ class Hub:
                 with contextlib.suppress(Exception):
                     code = CLOSE_TOO_SLOW if connection.too_slow.is_set() else 1000
                     await websocket.close(code=code)
+
+    def _too_many_sockets(self, handler: RoomHandler, session: Session) -> bool:
+        limit = getattr(handler, "max_sockets", None)
+        return bool(limit) and self._open[(session.role, session.identity)] >= limit
 
     async def _receive_hello(self, websocket: WebSocket, role: str,
                              connection: Connection) -> protocol.Hello | None:
@@ -212,6 +234,7 @@ class Hub:
     async def _run_session(self, websocket: WebSocket, handler: RoomHandler, session: Session,
                            hello: protocol.Hello, connection: Connection) -> None:
         self.sessions.add(session)
+        self._open[(session.role, session.identity)] += 1
         try:
             async with self.bus.subscribe(session.room) as subscription:
                 # Subscribed first, then state: nothing published in between is lost.
@@ -237,6 +260,10 @@ class Hub:
                     await handler.closed(session)
         finally:
             self.sessions.discard(session)
+            key = (session.role, session.identity)
+            self._open[key] -= 1
+            if self._open[key] <= 0:
+                del self._open[key]
 
     async def _catch_up(self, handler: RoomHandler, session: Session, last_seq: int | None) -> int:
         if last_seq is not None and last_seq >= 0:
@@ -283,7 +310,7 @@ class Hub:
                     raise ProtocolError(ErrorCode.INVALID_STATE, "hello was already received")
                 extra = await handler.handle(session, message)
             except ProtocolError as exc:
-                connection.send(protocol.error(exc.code, exc.message,
+                connection.send(protocol.error(exc.code, exc.message, retry_after=exc.retry_after,
                                                command_id=exc.command_id or getattr(message, "id", None)))
                 continue
             except Exception:

@@ -1,8 +1,28 @@
-"""Rate limits a connection enforces on itself, pure (the clock is passed in)."""
+"""Rate limits a connection enforces on itself, pure (the clock is passed in), and how a
+wait is told to a person."""
 
 from __future__ import annotations
 
-__all__ = ["TokenBucket"]
+import math
+
+__all__ = ["TokenBucket", "describe_wait"]
+
+
+def describe_wait(seconds: float) -> str:
+    """When a refused person may try again, in words: "in 40 seconds", "in 4 minutes".
+
+    Rounded up, so trying again at the time said always works.
+
+    >>> describe_wait(0.2), describe_wait(61), describe_wait(3600), describe_wait(5400)
+    ('in 1 second', 'in 2 minutes', 'in 60 minutes', 'in 2 hours')
+    """
+    if seconds <= 60:
+        count, unit = max(1, math.ceil(seconds)), "second"
+    elif seconds <= 3600:
+        count, unit = math.ceil(seconds / 60), "minute"
+    else:
+        count, unit = math.ceil(seconds / 3600), "hour"
+    return f"in {count} {unit}{'' if count == 1 else 's'}"
 
 
 class TokenBucket:

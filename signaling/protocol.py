@@ -15,6 +15,8 @@ in ``hello.last_seq`` when it reconnects.
 
 from __future__ import annotations
 
+import math
+
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -69,11 +71,14 @@ class ErrorCode:
 class ProtocolError(Exception):
     """A message that can't be accepted; ``code`` is one of :class:`ErrorCode`."""
 
-    def __init__(self, code: str, message: str, *, command_id: str | None = None):
+    def __init__(self, code: str, message: str, *, command_id: str | None = None,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.command_id = command_id
+        #: Seconds until the same request can succeed (rate limits), sent as ``retry_after``.
+        self.retry_after = retry_after
 
 
 class _In(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, frozen=True):
@@ -500,10 +505,13 @@ def encode(message: dict[str, Any]) -> str:
     return _encoder.encode(message).decode()
 
 
-def error(code: str, message: str, *, command_id: str | None = None) -> dict[str, Any]:
+def error(code: str, message: str, *, command_id: str | None = None,
+          retry_after: float | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if command_id is not None:
         out["id"] = command_id
+    if retry_after is not None:
+        out["retry_after"] = math.ceil(retry_after)  # whole seconds, never early
     return out
 
 

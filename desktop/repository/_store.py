@@ -31,6 +31,7 @@ PRODUCTS: Table = models.Product.__table__  # type: ignore[assignment]
 ORDERS: Table = models.Order.__table__  # type: ignore[assignment]
 API_KEYS: Table = models.ApiKey.__table__  # type: ignore[assignment]
 ERASURES: Table = models.Erasure.__table__  # type: ignore[assignment]
+STAFF_SESSIONS: Table = models.StaffSession.__table__  # type: ignore[assignment]
 
 
 class Store:

@@ -41,7 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
-    "Erasure",
+    "Erasure", "StaffSession",
 ]
 
 NAMING_CONVENTION = {
@@ -305,3 +305,17 @@ class Erasure(Base):
     #: ``customer`` (asked in the widget), ``agent:<id>``, ``api:<key id>``.
     requested_by: Mapped[str]
     counts: Mapped[dict[str, Any]]
+
+
+class StaffSession(Base):
+    """A desk sign-in: the cookie is only honoured while its row says so (sign-out revokes)."""
+
+    __tablename__ = "staff_sessions"
+
+    #: SHA-256 of the random session id the signed cookie carries (a database leak gives
+    #: no usable cookie).
+    id: Mapped[str] = mapped_column(primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    created_at: Mapped[float]
+    expires_at: Mapped[float]
+    revoked_at: Mapped[float | None]

@@ -15,7 +15,7 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
 (verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
-:mod:`.apikeys`, :mod:`.erasure`.
+:mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.routing_log import RoutingLog
+from desktop.repository.staff_sessions import StaffSessions
 from desktop.repository.stats import Stats
 from desktop.repository.timeline import Timeline
 
@@ -43,7 +44,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports):
+                 ApiKeys, Erasure, Imports, StaffSessions):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -28,7 +28,8 @@ from desktop.phones import PhoneRejected, normalize_phone
 from desktop.privacy import erase_everywhere
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
-from desktop.web.auth import SESSION_COOKIE
+from desktop.web.client import read_body
+from desktop.web.staff import staff_session
 
 __all__ = ["routes", "ApiError", "Caller"]
 
@@ -133,12 +134,12 @@ async def _caller(request: Request) -> Caller:
             raise ApiError(401, "unauthorized", "unknown or revoked API key")
         return Caller(actor=f"api:{record.id}", role="api")
     signer = request.app.state.signer
-    session = signer.read_session(request.cookies.get(SESSION_COOKIE))
-    agent = await repo.get_agent(session["agent"]) if session else None
-    if agent is None:
+    session = await staff_session(request)
+    if session is None:
         raise ApiError(401, "unauthorized", "an API key (Authorization: Bearer) or a desk login is needed")
+    agent = session.agent
     if request.method not in ("GET", "HEAD") and not signer.check_csrf(
-            session["sid"], request.headers.get("x-csrf-token")):
+            session.session_id, request.headers.get("x-csrf-token")):
         raise ApiError(403, "csrf", "a desk request that changes something needs X-CSRF-Token")
     return Caller(actor=f"agent:{agent.id}", role=agent.role, agent_id=agent.id)
 
@@ -147,8 +148,8 @@ async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    body = await read_body(request, MAX_BODY)
+    if body is None:
         raise ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
     if b"\\u0000" in body or b"\x00" in body:
         raise ApiError(422, "invalid", "NUL characters are not accepted")

@@ -32,25 +32,30 @@ def tokens_equal(expected: str, given: str | None) -> bool:
 
 
 class Signer:
-    def __init__(self, secret_key: str):
+    def __init__(self, secret_key: str, *, session_max_age: float = SESSION_MAX_AGE):
         if not secret_key:
             raise ValueError("secret_key must not be empty")
         self._secret = secret_key.encode()
+        self._session_max_age = session_max_age
         self._sessions = URLSafeTimedSerializer(secret_key, salt="otodesk.session")
         self._visitors = URLSafeTimedSerializer(secret_key, salt="otodesk.visitor")
 
     # -- agents ---------------------------------------------------------------
 
-    def session_token(self, agent_id: str) -> str:
-        """A cookie value naming the agent, with a random id the CSRF token is bound to."""
-        return self._sessions.dumps({"agent": agent_id, "sid": secrets.token_urlsafe(12)})
+    def session_token(self, agent_id: str, session_id: str | None = None) -> str:
+        """A cookie value naming the agent, with a random id the CSRF token is bound to.
+
+        The signature alone does not make a session: ``desktop.web.staff`` also finds
+        ``session_id`` among the live sessions in the repository (sign-out revokes it)."""
+        return self._sessions.dumps({"agent": agent_id, "sid": session_id or secrets.token_urlsafe(12)})
 
     def read_session(self, token: str | None) -> dict | None:
-        """The session dict, or None when missing, forged or older than SESSION_MAX_AGE."""
+        """The signed session dict, or None when missing, forged or older than the
+        session max age. Signed is not live: use ``desktop.web.staff.staff_session``."""
         if not token:
             return None
         try:
-            data = self._sessions.loads(token, max_age=SESSION_MAX_AGE)
+            data = self._sessions.loads(token, max_age=self._session_max_age)
         except BadSignature:
             return None
         return data if isinstance(data, dict) and "agent" in data else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
 import time
 from pathlib import Path
@@ -12,7 +14,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from desktop.cards import agent_public, takes_calls
-from desktop.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, tokens_equal
+from desktop.web.client import client_address, read_body
+from desktop.web.auth import SESSION_COOKIE, tokens_equal
+from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
+from signaling.limits import describe_wait
 
 __all__ = ["routes", "current_agent"]
 
@@ -22,11 +27,9 @@ VISITOR_BODY_LIMIT = 4096
 
 
 async def current_agent(request: Request):
-    """The logged-in agent record, or None."""
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if not data:
-        return None
-    return await request.app.state.repo.get_agent(data["agent"])
+    """The signed-in agent record (a live session), or None."""
+    session = await staff_session(request)
+    return session.agent if session else None
 
 
 def _safe_next(value: str | None) -> str:
@@ -55,49 +58,60 @@ async def login(request: Request) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not tokens_equal(expected or "", str(form.get("csrf_token", ""))):
         return await _login_failed(request, next_url, "Your session expired; please try again.", 400)
-    agent = await request.app.state.repo.authenticate(str(form.get("username", ""))[:100],
-                                                      str(form.get("password", ""))[:200])
+    username = str(form.get("username", ""))[:100]
+    state = request.app.state
+    try:
+        attempt = await LoginThrottle(state.bus, state.settings).attempt(username, client_address(request))
+    except LoginRefused as refused:
+        return await _login_failed(request, next_url, str(refused), 429,
+                                   headers=retry_after_header(refused.retry_after))
+    agent = await state.repo.authenticate(username, str(form.get("password", ""))[:200])
     if agent is None:
         return await _login_failed(request, next_url, "Wrong username or password.", 401)
+    await attempt.succeeded()
     if next_url == "/desk" and agent.role in ("supervisor",):
         next_url = "/supervisor"
     response = RedirectResponse(next_url, status_code=303)
-    _set_cookie(request, response, SESSION_COOKIE, request.app.state.signer.session_token(agent.id),
-                SESSION_MAX_AGE)
+    _set_cookie(request, response, SESSION_COOKIE, await sign_in(request, agent.id),
+                int(state.settings.session_max_age))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
-async def _login_failed(request: Request, next_url: str, error: str, status: int) -> Response:
+async def _login_failed(request: Request, next_url: str, error: str, status: int, *,
+                        headers: dict[str, str] | None = None) -> Response:
     token = secrets.token_urlsafe(16)
     response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"error": error, "next": next_url, "csrf_token": token}, status_code=status)
+        request, "login.html", {"error": error, "next": next_url, "csrf_token": token},
+        status_code=status, headers=headers)
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
 
 
 async def logout(request: Request) -> Response:
+    """End the session here and everywhere (desk, REST, sockets), not just forget the cookie."""
     form = await request.form()
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
-    if data and not request.app.state.signer.check_csrf(data["sid"], str(form.get("csrf_token", ""))):
-        return Response("bad CSRF token", status_code=400)
-    if data:
+    session = await staff_session(request)
+    if session is not None:
+        if not request.app.state.signer.check_csrf(session.session_id, str(form.get("csrf_token", ""))):
+            return Response("bad CSRF token", status_code=400)
+        await sign_out(request, session.session_id)
         # Off the wall and out of routing now, not after the desk's reconnect grace.
-        await request.app.state.router.notify("signed_out", agent_id=data["agent"])
+        await request.app.state.router.notify("signed_out", agent_id=session.agent.id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
-    agent = await current_agent(request)
-    if agent is None:
+    session = await staff_session(request)
+    if session is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if agent.role not in roles:
+    if session.agent.role not in roles:
         return Response("This page is for supervisors.", status_code=403)
-    data = request.app.state.signer.read_session(request.cookies.get(SESSION_COOKIE))
     return request.app.state.templates.TemplateResponse(request, template, {
-        "agent": agent_public(agent), "csrf_token": request.app.state.signer.csrf_token(data["sid"])})
+        "agent": agent_public(session.agent),
+        "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
 
 
 async def desk(request: Request) -> Response:
@@ -115,24 +129,30 @@ async def supervisor(request: Request) -> Response:
 async def visitor_token(request: Request) -> Response:
     """Issue (or confirm) the widget's signed visitor token.
 
-    Anyone may ask, so new tokens are rate-limited per client address.
+    Anyone may ask, so new tokens come from a budget per client address (behind trusted
+    proxies, the address they forward): ``new_visitors_per_minute`` tokens issued in any
+    minute; a refused request spends nothing and is told when to retry (``Retry-After``).
     """
-    if int(request.headers.get("content-length") or 0) > VISITOR_BODY_LIMIT:
-        return JSONResponse({"code": "too_large", "message": "body too large"}, status_code=413)
+    body = await read_body(request, VISITOR_BODY_LIMIT)
+    if body is None:
+        return JSONResponse({"code": "too_large", "message": f"the body is over {VISITOR_BODY_LIMIT} bytes"},
+                            status_code=413)
     try:
-        body = await request.json()
+        data = json.loads(body) if body else {}
     except ValueError:
-        body = {}
+        data = {}
     signer = request.app.state.signer
-    token = body.get("token") if isinstance(body, dict) else None
+    token = data.get("token") if isinstance(data, dict) else None
     visitor_id = signer.read_visitor(token if isinstance(token, str) else None)
     if visitor_id is None:
-        client = request.client.host if request.client else "unknown"
-        if not await request.app.state.bus.hit(f"visitor-tokens:{client}", limit=request.app.state.settings.new_visitors_per_minute,
-                                               window=60.0):
-            return JSONResponse({"code": "rate_limited", "message": "too many new visitors from this "
-                                 "address; try again in a minute"}, status_code=429,
-                                headers={"Retry-After": "60"})
+        wait = await request.app.state.bus.take(
+            f"visitor-tokens:{client_address(request)}", window=60.0,
+            limit=request.app.state.settings.new_visitors_per_minute)
+        if wait > 0:
+            return JSONResponse({"code": "rate_limited", "retry_after": math.ceil(wait),
+                                 "message": "too many new visitors from this address; try again "
+                                            f"{describe_wait(wait)}"},
+                                status_code=429, headers=retry_after_header(wait))
         visitor_id = secrets.token_hex(12)
         token = signer.visitor_token(visitor_id)
     return JSONResponse({"token": token, "visitor_id": visitor_id})

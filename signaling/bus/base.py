@@ -236,6 +236,18 @@ class Bus(ABC):
         """The value ``remember`` keeps under ``key``, or None (never kept, or expired)."""
 
     @abstractmethod
+    async def take(self, key: str, *, limit: int, window: float, member: str | None = None,
+                   now: float | None = None) -> float:
+        """Spend one of ``limit`` slots of ``key`` per sliding ``window`` seconds, as ``member``
+        (unique; default random). Returns 0.0 when taken, else the seconds until a slot frees
+        (nothing is recorded: a refused request costs no budget, unlike ``hit``).
+        ``now``: seconds since the epoch (default: the backend's clock, shared by all processes)."""
+
+    @abstractmethod
+    async def give_back(self, key: str, member: str) -> None:
+        """Return the slot ``member`` took from ``key`` (a request that should not count)."""
+
+    @abstractmethod
     async def erase(self, pattern_room_prefix: str) -> int:
         """Delete the replay windows of every room whose name starts with the prefix.
         Sequence counters are kept so numbering never goes backwards. Returns the number of

@@ -11,6 +11,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class MemoryBus(Bus):
         self._epochs: dict[str, tuple[int, float]] = {}  # name -> (epoch, last held at loop time)
         self._hits: dict[str, tuple[float, collections.deque[float]]] = {}
         self._kept: dict[str, tuple[Any, float]] = {}  # key -> (value, expires at, monotonic)
+        self._slots: dict[str, tuple[float, dict[str, float]]] = {}  # key -> (window, member -> at)
         self._leaderships = set()
         self._closed = False
         self._swept = time.monotonic()
@@ -169,6 +171,25 @@ class MemoryBus(Bus):
             return None
         return decode_event(kept[0])
 
+    async def take(self, key: str, *, limit: int, window: float, member: str | None = None,
+                   now: float | None = None) -> float:
+        self._check_open()
+        now = time.time() if now is None else now
+        _, taken = self._slots.get(key) or (window, {})
+        self._slots[key] = (window, taken)
+        for name in [n for n, at in taken.items() if at <= now - window]:
+            del taken[name]
+        if len(taken) < limit:
+            taken[member or secrets.token_hex(8)] = now
+            return 0.0
+        oldest = sorted(taken.values())
+        return max(0.001, oldest[len(oldest) - limit] + window - now)
+
+    async def give_back(self, key: str, member: str) -> None:
+        self._check_open()
+        _, taken = self._slots.get(key) or (0.0, {})
+        taken.pop(member, None)
+
     async def erase(self, pattern_room_prefix: str) -> int:
         self._check_open()
         erased = 0
@@ -198,6 +219,8 @@ class MemoryBus(Bus):
         wall = time.time()
         for key in [k for k, (w, h) in self._hits.items() if not h or h[-1] <= wall - w]:
             del self._hits[key]
+        for key in [k for k, (w, t) in self._slots.items() if not t or max(t.values()) <= wall - w]:
+            del self._slots[key]
         loop_now = asyncio.get_running_loop().time()  # the leases' clock
         for name in [n for n, (_owner, expires) in self._leases.items() if expires <= loop_now]:
             del self._leases[name]

@@ -105,6 +105,7 @@ class RedisBus(Bus):
         self._publish = self._redis.register_script(scripts.PUBLISH_EVENT)
         self._replay = self._redis.register_script(scripts.REPLAY)
         self._hit = self._redis.register_script(scripts.HIT)
+        self._take = self._redis.register_script(scripts.TAKE)
         self._acquire = self._redis.register_script(scripts.LEASE_ACQUIRE)
         self._renew = self._redis.register_script(scripts.LEASE_RENEW)
         self._release = self._redis.register_script(scripts.LEASE_RELEASE)
@@ -207,6 +208,21 @@ class RedisBus(Bus):
         with _unavailable("recalling"):
             kept = await self._redis.get(self._key("kept", key))
         return None if kept is None else decode_event(kept)
+
+    async def take(self, key: str, *, limit: int, window: float, member: str | None = None,
+                   now: float | None = None) -> float:
+        self._check_open()
+        with _unavailable("rate limiting"):
+            wait = await self._take(
+                keys=[self._key("slots", key)],
+                args=["" if now is None else repr(float(now)), repr(float(window)), limit,
+                      member or secrets.token_hex(8)])
+        return float(wait)
+
+    async def give_back(self, key: str, member: str) -> None:
+        self._check_open()
+        with _unavailable("rate limiting"):
+            await self._redis.zrem(self._key("slots", key), member)
 
     async def erase(self, pattern_room_prefix: str) -> int:
         self._check_open()

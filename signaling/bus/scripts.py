@@ -4,7 +4,7 @@ Atomicity is the point: ``PUBLISH_EVENT`` numbers, stores and announces an event
 step, so every process sees a room's events in seq order with no gaps.
 """
 
-__all__ = ["PUBLISH_EVENT", "REPLAY", "HIT", "LEASE_ACQUIRE", "LEASE_RENEW", "LEASE_RELEASE"]
+__all__ = ["PUBLISH_EVENT", "REPLAY", "HIT", "TAKE", "LEASE_ACQUIRE", "LEASE_RENEW", "LEASE_RELEASE"]
 
 #: KEYS: seq, replay zset. ARGV: payload json, window size, ttl seconds, channel.
 #: Members are "seq|json" (the same bytes as the pub/sub message), unique even when two
@@ -47,6 +47,30 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(limit + 2))
 redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
 if redis.call('ZCARD', KEYS[1]) <= limit then return 1 end
 return 0
+"""
+
+#: KEYS: slots zset. ARGV: now seconds ('' = Redis' clock), window seconds, limit, member.
+#: Returns '0' when the slot was taken, else the seconds until one frees (as a string:
+#: Lua numbers come back truncated to integers). A refused request records nothing.
+TAKE = """
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+else
+  now = tonumber(ARGV[1])
+end
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+  return '0'
+end
+local freeing = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+return tostring(math.max(0.001, tonumber(freeing[2]) + window - now))
 """
 
 #: KEYS: lease, epoch counter. ARGV: owner, lease ms, epoch memory ms.

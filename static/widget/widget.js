@@ -88,7 +88,7 @@ function off(event, fn) {
 
 // -- the visitor token ------------------------------------------------------
 
-async function fetchToken(token) {
+async function fetchToken(token, attempts = 4) {
   const response = await fetch(`${base}/api/visitor`, {
     method: "POST",
     mode: "cors",
@@ -96,6 +96,13 @@ async function fetchToken(token) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ token: token || null }),
   });
+  if (response.status === 429 && attempts > 1) {
+    // Many customers behind one address (an office NAT): wait as told, spread by a
+    // random second so they don't all come back at once, then ask again.
+    const seconds = Math.min(Number(response.headers.get("Retry-After")) || 5, 120);
+    await new Promise((resolve) => setTimeout(resolve, (seconds + Math.random()) * 1000));
+    return fetchToken(token, attempts - 1);
+  }
   if (!response.ok) throw new Error(`POST /api/visitor answered ${response.status}`);
   const body = await response.json();
   store("localStorage", TOKEN_KEY, body.token);

@@ -275,6 +275,25 @@ async def test_hit_limits_rate_across_processes_with_a_sliding_window(backend: B
         assert [await a.hit("ip:3", limit=2, window=60) for _ in range(3)] == [True, True, False]
 
 
+async def test_take_refuses_without_spending_and_says_when_a_slot_frees(backend: Backend) -> None:
+    async with backend.open() as a, backend.open() as b:
+        assert [await (a, b)[t % 2].take("nat:1", limit=2, window=10, now=1000.0 + t)
+                for t in range(2)] == [0.0, 0.0]
+        # Refused requests record nothing: hammering does not push the retry time back.
+        for t in (2.0, 3.0, 9.0):
+            assert await a.take("nat:1", limit=2, window=10, now=1000.0 + t) == pytest.approx(10.0 - t)
+        assert await b.take("nat:1", limit=2, window=10, now=1010.0) == 0.0  # 1000 left the window
+        assert await a.take("nat:1", limit=2, window=10, now=1010.5) == pytest.approx(0.5)
+        # A slot given back (a request that should not count) is free again at once.
+        assert await a.take("nat:2", limit=1, window=60, member="cb-1", now=2000.0) == 0.0
+        assert await b.take("nat:2", limit=1, window=60, now=2001.0) == pytest.approx(59.0)
+        await b.give_back("nat:2", "cb-1")
+        assert await a.take("nat:2", limit=1, window=60, now=2002.0) == 0.0
+        # The backend's own clock.
+        assert await a.take("nat:3", limit=1, window=60) == 0.0
+        assert 59.0 < await b.take("nat:3", limit=1, window=60) <= 60.0
+
+
 async def test_erase_deletes_replay_windows_by_room_prefix(backend: Backend) -> None:
     async with backend.open() as bus:
         for room in ("customer:1:call", "customer:1:chat", "customer:12:call", "customer:2:call"):

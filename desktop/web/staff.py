@@ -1,0 +1,156 @@
+"""Staff sign-in: live sessions, sign-in throttling and the headers of staff pages.
+
+A desk session is a signed cookie *and* a row in the repository (``staff_sessions``):
+the signature proves we issued the cookie, the row that it was not signed out. Every
+desk page, REST call and staff socket asks :func:`staff_session`, so ``POST /logout``
+ends the session in every process at once.
+
+Failed sign-ins are throttled per account and per client address on the bus's shared
+budgets (``Bus.take``): past the limit, sign-in is refused without checking the password
+and the answer says when to try again. A successful sign-in gives its slot back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import secrets
+import time
+
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from desktop.repository.records import AgentRecord
+from desktop.web.auth import SESSION_COOKIE
+from signaling.limits import describe_wait
+
+__all__ = ["StaffSession", "staff_session", "sign_in", "sign_out", "LoginRefused",
+           "LoginThrottle", "StaffHeaders", "STAFF_CSP", "retry_after_header"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StaffSession:
+    agent: AgentRecord
+    session_id: str
+
+
+async def staff_session(conn: HTTPConnection) -> StaffSession | None:
+    """The signed-in staff member of this request or socket, or None (also when signed out)."""
+    state = conn.app.state
+    data = state.signer.read_session(conn.cookies.get(SESSION_COOKIE))
+    if not data or not isinstance(data.get("sid"), str):
+        return None
+    agent_id = await state.repo.staff_session_agent(data["sid"], now=time.time())
+    if agent_id is None or agent_id != data["agent"]:
+        return None
+    agent = await state.repo.get_agent(agent_id)
+    return StaffSession(agent, data["sid"]) if agent is not None else None
+
+
+async def sign_in(conn: HTTPConnection, agent_id: str) -> str:
+    """Open a session for the agent; returns the cookie value."""
+    state = conn.app.state
+    session_id = secrets.token_urlsafe(16)
+    await state.repo.open_staff_session(session_id, agent_id, now=time.time(),
+                                        max_age=state.settings.session_max_age)
+    return state.signer.session_token(agent_id, session_id)
+
+
+async def sign_out(conn: HTTPConnection, session_id: str) -> None:
+    await conn.app.state.repo.revoke_staff_session(session_id, now=time.time())
+
+
+class LoginRefused(Exception):
+    """Too many failed sign-ins; ``retry_after`` seconds until one is checked again."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LoginThrottle:
+    """Budgets of failed sign-ins per account and per address, shared by every process."""
+
+    def __init__(self, bus, settings):
+        self.bus = bus
+        self.settings = settings
+
+    def _keys(self, username: str, address: str) -> list[tuple[str, int, str]]:
+        # A digest: the bus (Redis) never holds usernames.
+        account = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+        return [(f"login:account:{account}", self.settings.login_failures_per_account,
+                 "for this account"),
+                (f"login:address:{address}", self.settings.login_failures_per_address,
+                 "from this address")]
+
+    async def attempt(self, username: str, address: str) -> "LoginAttempt":
+        """Reserve a failure slot on each budget; raise LoginRefused when one is spent.
+
+        Call ``succeeded()`` on the result when the password was right."""
+        member = secrets.token_hex(8)
+        taken: list[str] = []
+        for key, limit, where in self._keys(username, address):
+            wait = await self.bus.take(key, limit=limit, window=self.settings.login_window,
+                                       member=member)
+            if wait > 0:
+                for done in taken:
+                    await self.bus.give_back(done, member)
+                raise LoginRefused(f"Too many failed sign-ins {where}; try again "
+                                   f"{describe_wait(wait)}.", wait)
+            taken.append(key)
+        return LoginAttempt(self.bus, taken, member)
+
+
+@dataclasses.dataclass(slots=True)
+class LoginAttempt:
+    bus: object
+    keys: list[str]
+    member: str
+
+    async def succeeded(self) -> None:
+        """A right password is no failure: its slots are given back."""
+        for key in self.keys:
+            await self.bus.give_back(key, self.member)
+
+
+#: Staff pages run only our own scripts and can't be framed (clickjacking Accept, End,
+#: Erase). Styles, images and fonts may come from anywhere and styles may be inline:
+#: the co-browse mirror shows the customer's page (its stylesheets inlined by rrweb)
+#: inside the desk's own document.
+STAFF_CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
+    "form-action 'self'", "frame-ancestors 'none'", "connect-src 'self'",
+    "style-src 'self' 'unsafe-inline' http: https:", "img-src 'self' data: blob: http: https:",
+    "font-src 'self' data: http: https:", "media-src 'self' blob:", "worker-src 'self' blob:",
+    "frame-src 'self' blob:",
+])
+_STAFF_PREFIXES = ("/login", "/logout", "/desk", "/supervisor", "/cobrowse/", "/voice/recordings/",
+                   "/api/v1/", "/api/openapi.json", "/api/documents")
+_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", STAFF_CSP.encode()),
+            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+
+
+class StaffHeaders:
+    """ASGI middleware: anti-framing, a CSP and no-sniff on every staff response."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(_STAFF_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in _HEADERS if k not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def retry_after_header(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
