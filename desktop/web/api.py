@@ -264,7 +264,19 @@ async def get_customer(request: Request, caller: Caller) -> Response:
         raise ApiError(422, "invalid", f"timeline must be an integer from 0 to {MAX_LIMIT}")
     summary = await request.app.state.repo.customer_summary(request.path_params["customer_id"],
                                                             timeline=int(text))
+    if summary.get("timeline"):
+        await _name_agents(request.app.state.repo, summary["timeline"]["items"])
     return JSONResponse(summary)
+
+
+async def _name_agents(repo, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who did each thing, by name (``agent_name``): a person can't read an agent id."""
+    if any(event.get("agent_id") for event in events):
+        names = {agent.id: agent.display_name for agent in await repo.list_agents()}
+        for event in events:
+            if event.get("agent_id"):
+                event["agent_name"] = names.get(event["agent_id"])
+    return events
 
 
 async def patch_customer(request: Request, caller: Caller) -> Response:
@@ -321,7 +333,8 @@ async def list_events(request: Request, caller: Caller) -> Response:
     page = await request.app.state.repo.customer_timeline(
         request.path_params["customer_id"], limit=_limit(request), cursor=params.get("cursor") or None,
         kinds=kinds or None, channels=channels or None)
-    return JSONResponse(_page([event_json(e) for e in page.events], page.next_cursor))
+    items = await _name_agents(request.app.state.repo, [event_json(e) for e in page.events])
+    return JSONResponse(_page(items, page.next_cursor))
 
 
 async def add_event(request: Request, caller: Caller) -> Response:

@@ -89,7 +89,7 @@ def openapi_document() -> dict[str, Any]:
             "verified": {"type": "boolean"}, "source": {"type": "string"}, "created_at": number}},
         "Event": {"type": "object", "required": ["id", "kind", "channel", "at"], "properties": {
             "id": {"type": "integer"}, "customer_id": {"type": "string"}, "kind": {"type": "string"},
-            "channel": {"type": "string"}, "at": number, "agent_id": nullable, "visitor_id": nullable,
+            "channel": {"type": "string"}, "at": number, "agent_id": nullable, "agent_name": nullable, "visitor_id": nullable,
             "callback_id": nullable, "data": {"type": "object"}}},
         "Summary": {"type": "object", "required": ["customer", "identities", "last_contacts"],
                     "properties": {
