@@ -116,7 +116,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
-                             allow_headers=["content-type", "x-otodesk-visitor"])]
+                             allow_headers=["content-type", "x-otodesk-visitor", "x-otodesk-me"])]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.signer = Signer(settings.secret_key)

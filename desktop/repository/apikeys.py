@@ -32,6 +32,7 @@ def hash_key(key: str) -> str:
 def _record(row) -> ApiKeyRecord:
     m = dict(row._mapping)
     m.pop("key_hash", None)
+    m["scopes"] = tuple(m.get("scopes", "").split())
     return ApiKeyRecord(**m)
 
 

@@ -15,7 +15,8 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
 (verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
-:mod:`.apikeys`, :mod:`.erasure`.
+:mod:`.apikeys`, :mod:`.erasure`, :mod:`.revocations` (revoked visitor tokens,
+erasure tombstones).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from desktop.repository.erasure import Erasure
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.migrate import alembic_config, run_migrations
+from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
 from desktop.repository.stats import Stats
 from desktop.repository.timeline import Timeline
@@ -43,7 +45,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports):
+                 ApiKeys, Erasure, Imports, Revocations):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -119,6 +119,8 @@ async def visitor_token(request: Request) -> Response:
     signer = request.app.state.signer
     token = body.get("token") if isinstance(body, dict) else None
     visitor_id = signer.read_visitor(token if isinstance(token, str) else None)
+    if visitor_id is not None and await request.app.state.repo.visitor_revoked(visitor_id):
+        visitor_id = None  # signed out or erased: a new anonymous visitor, never the old one
     if visitor_id is None:
         client = request.client.host if request.client else "unknown"
         if not await request.app.state.bus.hit(f"visitor-tokens:{client}", limit=request.app.state.settings.new_visitors_per_minute,

@@ -170,11 +170,13 @@ def test_identify_links_only_with_a_valid_hmac(client: TestClient, key) -> None:
 
 def test_my_data_view_correct_download_erase(client: TestClient, key) -> None:
     with visitor(client) as (socket, token, visitor_id):
-        me = {"X-Otodesk-Visitor": token}
-        assert client.get("/api/me", headers=me).status_code == 403  # anonymous: nobody to show
+        assert client.get("/api/me", headers={"X-Otodesk-Visitor": token}).status_code == 401  # not the key
+        hint = command(socket, "identify", name="Anon")
+        assert hint["type"] == "ack" and "me_token" not in hint  # anonymous: nobody to show
         ack = command(socket, "identify", user_id="u-9", user_hash=user_hash(SITE_SECRET, "u-9"),
                       name="Nia Noone", email="nia@example.com")
         assert ack["type"] == "ack" and ack["verified"]
+    me = {"X-Otodesk-Me": ack["me_token"]}
     assert client.get("/api/me").status_code == 401
     data = client.get("/api/me", headers=me).json()
     assert data["customer"]["name"] == "Nia Noone"
@@ -184,7 +186,7 @@ def test_my_data_view_correct_download_erase(client: TestClient, key) -> None:
     assert client.patch("/api/me", headers=me, json={"email": "not-an-email"}).status_code == 422
     erased = client.post("/api/me/erase", headers=me)
     assert erased.status_code == 200 and erased.json()["counts"]["customers"] == 1
-    assert client.get("/api/me", headers=me).status_code == 403
+    assert client.get("/api/me", headers=me).status_code == 401  # signed out by the erasure
     assert client.get("/api/v1/customers", headers=key, params={"q": "Nia"}).json()["items"] == []
 
 
