@@ -6,7 +6,8 @@
 //
 //   otodesk.open({queue, topic, message})      show the form (prefilled) or the current request
 //   otodesk.close()
-//   otodesk.reset()                             the site's sign-out: carry on as a new anonymous visitor
+//   otodesk.reset()                             the site's sign-out: revoke this browser's token, carry on
+//                                               as a new anonymous visitor
 //   otodesk.callMe({name, queue, topic, message, channel, phone, scheduledAt})
 //       -> Promise<{callback_id}>; rejects with {code, message}
 //   otodesk.cancel()                            cancel the current request
@@ -17,7 +18,9 @@
 //   otodesk.setContext({...})                   free-form, ≤ 50 keys (cart, order number…)
 //   otodesk.on(event, fn) / otodesk.off(event, fn)
 //       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
-//       "ended" CallbackStatus, "error" {code, message}
+//       "ended" CallbackStatus, "error" {code, message},
+//       "erased" {reason: "my_data" | "identify"} (sign the person out of the site),
+//       "corrected" {name?, email?, phone?} (the customer's own values win over identify's)
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { ACTIVE_STATES, FINAL_STATES, WidgetUI } from "./ui.js";
 
