@@ -144,6 +144,8 @@ async def visitor_token(request: Request) -> Response:
     signer = request.app.state.signer
     token = data.get("token") if isinstance(data, dict) else None
     visitor_id = signer.read_visitor(token if isinstance(token, str) else None)
+    if visitor_id is not None and await request.app.state.repo.visitor_revoked(visitor_id):
+        visitor_id = None  # signed out or erased: a new anonymous visitor, never the old one
     if visitor_id is None:
         wait = await request.app.state.bus.take(
             f"visitor-tokens:{client_address(request)}", window=60.0,
