@@ -95,7 +95,7 @@ async def logout(request: Request) -> Response:
     if session is not None:
         if not request.app.state.signer.check_csrf(session.session_id, str(form.get("csrf_token", ""))):
             return Response("bad CSRF token", status_code=400)
-        await sign_out(request, session.session_id)
+        await sign_out(request, session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
