@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.identity import demo_identity_secret
 
             settings = dataclasses.replace(settings, identity_secret=demo_identity_secret(settings.var_dir))
+        if not settings.voice_private_candidates:
+            # A trial on one machine or a LAN: browsers there have private (or this host's own)
+            # addresses. `otodesk serve` allows neither unless told (README, Voice).
+            settings = dataclasses.replace(settings, voice_private_candidates=("*", "self"))
         logins = asyncio.run(_seed(settings))
         base = f"http://{settings.host}:{settings.port}"
         print(f"\notodesk demo\n  shop:        {base}/\n  agent desk:  {base}/desk\n"

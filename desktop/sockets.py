@@ -26,7 +26,7 @@ from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.web.auth import Signer
 from desktop.web.client import client_address
-from desktop.web.staff import staff_session
+from desktop.web.staff import StaffSession, staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
@@ -134,11 +134,11 @@ class _Base:
                 state.update(await feature.welcome(session))
         return state
 
-    async def _agent_from_cookie(self, websocket: WebSocket):
+    async def _staff_from_cookie(self, websocket: WebSocket) -> StaffSession:
         session = await staff_session(websocket)
         if session is None:
             raise Unauthorized("log in first")
-        return session.agent
+        return session
 
 
 class CustomerHandler(_Base):
@@ -362,11 +362,13 @@ class AgentHandler(_Base):
     role = "agent"
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        agent = await self._agent_from_cookie(websocket)
+        staff = await self._staff_from_cookie(websocket)
+        agent = staff.agent
         if not takes_calls(agent):
             raise Unauthorized("the desk is for agents: a supervisor without skills has the wall")
+        # Signing out publishes session_ended with this tag to the agent's room: the hub closes it.
         return Session(role=self.role, room=agent_room(agent.id), identity=agent.id,
-                       data={"socket": self.presence.key()})
+                       data={"socket": self.presence.key()}, tag=staff.tag)
 
     async def _welcome(self, session: Session) -> dict[str, Any]:
         agent = await self.repo.get_agent(session.identity)
@@ -425,7 +427,7 @@ class SupervisorHandler(_Base):
     role = "supervisor"
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        agent = await self._agent_from_cookie(websocket)
+        agent = (await self._staff_from_cookie(websocket)).agent
         if agent.role not in ("supervisor", "admin"):
             raise Unauthorized("the wall is for supervisors")
         return Session(role=self.role, room=WALL_ROOM, identity=agent.id,

@@ -48,6 +48,7 @@ from signaling.bus import Bus
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 from signaling.voice.anchor import Call, MediaAnchor, consent_state, ice_servers_from_config
+from signaling.voice.candidates import CandidatePolicy
 from signaling.voice.errors import VoiceError
 from signaling.voice.recorder import PacketRecorder
 from signaling.voice.routes import Mode, Role
@@ -97,6 +98,7 @@ class VoiceFeature:
         recordings = Path(settings.var_dir) / "recordings"
         anchor = MediaAnchor(ice_servers=ice_servers_from_config(list(settings.ice_servers)),
                              max_calls=settings.voice_max_calls,
+                             candidates=CandidatePolicy.from_setting(settings.voice_private_candidates),
                              recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
         return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor)
 

@@ -95,7 +95,7 @@ async def logout(request: Request) -> Response:
     if session is not None:
         if not request.app.state.signer.check_csrf(session.session_id, str(form.get("csrf_token", ""))):
             return Response("bad CSRF token", status_code=400)
-        await sign_out(request, session.session_id)
+        await sign_out(request, session)
         # Off the wall and out of routing now, not after the desk's reconnect grace.
         await request.app.state.router.notify("signed_out", agent_id=session.agent.id)
     response = RedirectResponse("/login", status_code=303)
