@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 
 from desktop.cards import agent_public, contact_card, takes_calls
 from desktop.identity import identify, verify_user_hash
-from desktop.outcomes import CommandOutcomes, answer, command_key, failed, succeeded
+from desktop.outcomes import KEPT_COMMANDS, CommandOutcomes, answer, command_key, failed, succeeded
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
@@ -447,9 +447,11 @@ class SupervisorHandler(_Base):
 
 
 def _key(session: Session, message: Any) -> str | None:
-    """The key of a command's outcome (None for a message without an id)."""
+    """The key of a command's outcome (None for a message without an id, or one not kept)."""
     command_id = getattr(message, "id", None)
-    return command_key(session.role, session.identity, command_id) if command_id else None
+    if not command_id or type(message).__struct_config__.tag not in KEPT_COMMANDS:
+        return None
+    return command_key(session.role, session.identity, command_id)
 
 
 def _minutes(seconds: float) -> str:
