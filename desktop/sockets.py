@@ -164,6 +164,13 @@ class CustomerHandler(_Base):
         return Session(role=self.role, room=visitor_room(visitor_id), identity=visitor_id,
                        data={"socket": self.presence.key(), "customer_id": visitor.customer_id})
 
+    async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
+        # Signed out (the site's sign-out in another tab, its server) or erased while this
+        # socket was open: it ends here, nothing more is added to the person's record.
+        if await self.repo.visitor_revoked(session.identity):
+            raise Unauthorized("this browser was signed out; get a new visitor token from POST /api/visitor")
+        return await super().handle(session, message)
+
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         if hello.url:
             await self._page_view(session, hello.url[:2048], (hello.title or "")[:200])
