@@ -40,7 +40,8 @@ from desktop.rooms import visitor_room
 from desktop.settings import Settings
 from signaling.bus import Bus
 
-__all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "VISITOR_ROOM_PREFIXES", "CALLBACK_ROOM_PREFIXES"]
+__all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "VISITOR_ROOM_PREFIXES",
+           "CALLBACK_ROOM_PREFIXES"]
 
 log = logging.getLogger(__name__)
 
