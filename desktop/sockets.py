@@ -170,6 +170,13 @@ class CustomerHandler(_Base):
                        data={"socket": self.presence.key(), "customer_id": visitor.customer_id,
                              "address": client_address(websocket)})
 
+    async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
+        # Signed out (the site's sign-out in another tab, its server) or erased while this
+        # socket was open: it ends here, nothing more is added to the person's record.
+        if await self.repo.visitor_revoked(session.identity):
+            raise Unauthorized("this browser was signed out; get a new visitor token from POST /api/visitor")
+        return await super().handle(session, message)
+
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         # Over budget, the hello's page is not stored: the socket still opens.
         if hello.url and not await self._may_store(session):
