@@ -59,7 +59,7 @@ async def login(request: Request) -> Response:
                                                       str(form.get("password", ""))[:200])
     if agent is None:
         return await _login_failed(request, next_url, "Wrong username or password.", 401)
-    if next_url == "/desk" and agent.role in ("supervisor",):
+    if next_url == "/desk" and not takes_calls(agent):
         next_url = "/supervisor"
     response = RedirectResponse(next_url, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, request.app.state.signer.session_token(agent.id),
