@@ -351,6 +351,10 @@ class _Leader:
 
     async def _op_wrap_up(self, command, now):
         agent_id = command["agent_id"]
+        # Here, after the retry check: a retried wrap-up gets its first outcome, another one this.
+        record = await self.repo.get_callback(command["callback_id"])
+        if record is not None and record.disposition is not None:
+            raise _Refused(ErrorCode.INVALID_STATE, "this contact is already wrapped up")
         await self.repo.wrap_up(command["callback_id"], agent_id=agent_id,
                                 disposition=command["disposition"], note=command.get("note", ""), now=now,
                                 timed_out=bool(command.get("timed_out")))

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 
 from desktop.cards import agent_public, contact_card, takes_calls
 from desktop.identity import identify, verify_user_hash
-from desktop.outcomes import KEPT_COMMANDS, CommandOutcomes, answer, command_key, failed, succeeded
+from desktop.outcomes import RecentOutcomes, answer, command_key, failed, succeeded
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
@@ -84,7 +84,7 @@ class _Base:
         self.settings = settings
         self.presence = presence
         self.clock = clock
-        self.outcomes = CommandOutcomes(bus)
+        self.outcomes = RecentOutcomes()
         #: Capabilities added to this role's sockets (co-browse, voice...). A feature
         #: may define ``on_<message class name lowercased>(session, message)`` methods
         #: and ``welcome(session) -> dict``, ``opened(session)``, ``closed(session)`` hooks.
@@ -94,10 +94,10 @@ class _Base:
         return [{"name": q.name, "title": q.title} for q in await self.repo.list_queues()]
 
     async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
-        """Apply a command once: a retry (same id, any process) gets the first outcome
-        (desktop/outcomes.py); routing commands pass the key on to the leader."""
+        """Apply a command once: a retry (same id) gets the first outcome; routing commands
+        pass the key on to the leader, who answers a retry on any process (desktop/outcomes.py)."""
         key = _key(session, message)
-        previous = await self.outcomes.recall(key)
+        previous = self.outcomes.recall(key)
         if previous is not None:
             return answer(previous)
         name = f"on_{type(message).__name__.lower()}"
@@ -109,9 +109,9 @@ class _Base:
         try:
             extra = await method(session, message) or {}
         except ProtocolError as exc:
-            await self.outcomes.keep(key, failed(exc.code, exc.message))
+            self.outcomes.keep(key, failed(exc.code, exc.message))
             raise
-        return answer(await self.outcomes.keep(key, succeeded(extra)))
+        return answer(self.outcomes.keep(key, succeeded(extra)))
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         await self.presence.announce(session, True)
@@ -423,8 +423,6 @@ class AgentHandler(_Base):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
         if callback.state == CallbackState.CONNECTED:
             raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
-        if callback.disposition is not None:
-            raise ProtocolError(ErrorCode.INVALID_STATE, "this contact is already wrapped up")
         await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,
                                disposition=message.disposition, note=message.note,
                                timed_out=message.timed_out, command_key=_key(session, message))
@@ -454,11 +452,9 @@ class SupervisorHandler(_Base):
 
 
 def _key(session: Session, message: Any) -> str | None:
-    """The key of a command's outcome (None for a message without an id, or one not kept)."""
+    """The key of a command's outcome (None for a message without an id)."""
     command_id = getattr(message, "id", None)
-    if not command_id or type(message).__struct_config__.tag not in KEPT_COMMANDS:
-        return None
-    return command_key(session.role, session.identity, command_id)
+    return command_key(session.role, session.identity, command_id) if command_id else None
 
 
 def _minutes(seconds: float) -> str:

@@ -79,7 +79,7 @@ async def login(request: Request) -> Response:
     if agent is None:
         return await _login_failed(request, next_url, "Wrong username or password.", 401)
     await attempt.succeeded()
-    if next_url == "/desk" and agent.role in ("supervisor",):
+    if next_url == "/desk" and not takes_calls(agent):
         next_url = "/supervisor"
     response = RedirectResponse(next_url, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, await sign_in(request, agent.id),

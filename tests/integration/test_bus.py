@@ -294,6 +294,17 @@ async def test_take_refuses_without_spending_and_says_when_a_slot_frees(backend:
         assert 59.0 < await b.take("nat:3", limit=1, window=60) <= 60.0
 
 
+async def test_remember_keeps_the_first_value_for_every_process_until_it_expires(backend: Backend) -> None:
+    async with backend.open() as a, backend.open() as b:
+        assert await a.recall("outcome:x") is None
+        assert await a.remember("outcome:x", {"ok": True}, ttl=0.3) == {"ok": True}
+        # Another process's later value does not replace it: the first outcome stands.
+        assert await b.remember("outcome:x", {"ok": False, "code": "not_found"}, ttl=0.3) == {"ok": True}
+        assert await b.recall("outcome:x") == {"ok": True}
+        await asyncio.sleep(0.5)
+        assert await b.recall("outcome:x") is None
+
+
 async def test_erase_deletes_replay_windows_by_room_prefix(backend: Backend) -> None:
     async with backend.open() as bus:
         for room in ("customer:1:call", "customer:1:chat", "customer:12:call", "customer:2:call"):

@@ -1,0 +1,16 @@
+// What the desk's timeline says about an event (static/desk/customer.js). Run: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { documentText, wrapUpText } from "../../static/desk/customer.js";
+
+test("a pushed document is named, not just 'Document pushed'", () => {
+  assert.equal(documentText({ kind: "document_pushed", data: { name: "plan.pdf", document_id: "d1" } }), "plan.pdf");
+  assert.equal(documentText({ kind: "document_closed", data: { name: "plan.pdf" } }), "plan.pdf");
+  assert.equal(documentText({ kind: "note", data: { name: "x" } }), "");
+});
+
+test("a wrap-up whose time ran out says so and keeps its note", () => {
+  assert.equal(wrapUpText({ disposition: null, note: "Sent the manual", timed_out: true }), "wrap-up time ran out: Sent the manual");
+  assert.equal(wrapUpText({ disposition: "Resolved", note: "ok" }), "Resolved: ok");
+});
