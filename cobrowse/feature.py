@@ -43,6 +43,7 @@ from cobrowse.session import (
 )
 from desktop.repository.repository import Repository
 from desktop.routing.events import CallbackState
+from desktop.url_privacy import KNOWN_PRIVATE_PARAMS
 from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
@@ -109,8 +110,10 @@ class CustomerCobrowse:
     """The customer's side: consent, events, resume. One :class:`Share` per socket."""
 
     def __init__(self, *, repo: Repository, bus: Bus, secret_key: str, clock=time.time,
-                 limits: ShareLimits | None = None):
+                 limits: ShareLimits | None = None, url_privacy: dict[str, Any] | None = None):
         self.repo = repo
+        #: How the recorder shows page URLs to the agent ({query, params}: desktop/url_privacy.py).
+        self.url_privacy = url_privacy or {"query": "mask", "params": list(KNOWN_PRIVATE_PARAMS)}
         self.bus = bus
         self.clock = clock
         self.limits = limits or ShareLimits()
@@ -232,7 +235,7 @@ class CustomerCobrowse:
         await self._timeline(session, "cobrowse_started", share)
         token = self._tokens.dumps({"v": session.identity, "r": share.request_id, "a": share.agent_id,
                                     "n": share.agent_name, "s": share.since, "c": share.callback_id})
-        return {"token": token, "agent_name": share.agent_name}
+        return {"token": token, "agent_name": share.agent_name, **self._recorder()}
 
     async def on_cobrowseresume(self, session: Session, message: protocol.CobrowseResume) -> dict[str, Any]:
         try:
@@ -243,7 +246,7 @@ class CustomerCobrowse:
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "this share belongs to another visitor")
         share: Share = session.data["cobrowse"]
         if share.sharing:
-            return {"agent_name": share.agent_name}
+            return {"agent_name": share.agent_name, **self._recorder()}
         # The token outlives the call (a page loaded after End): the contact decides, not the token.
         if not await contact_live(self.repo, session.identity, data.get("a"), data.get("c")):
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "this share ended with the call")
@@ -253,7 +256,7 @@ class CustomerCobrowse:
         except CobrowseError as exc:
             raise refuse(exc) from None
         await self._announce(session, "sharing", resumed=True)
-        return {"agent_name": share.agent_name}
+        return {"agent_name": share.agent_name, **self._recorder()}
 
     async def on_cobrowseevents(self, session: Session, message: protocol.CobrowseEvents) -> None:
         share: Share = session.data["cobrowse"]
@@ -266,17 +269,33 @@ class CustomerCobrowse:
             raise refuse(exc) from None
         await self._publish_events(session, encoded)
 
-    async def on_cobrowsechunk(self, session: Session, message: protocol.CobrowseChunk) -> None:
+    async def on_cobrowsechunk(self, session: Session, message: protocol.CobrowseChunk) -> dict[str, Any] | None:
         share: Share = session.data["cobrowse"]
         try:
             share.require_sharing()
+        except CobrowseError as exc:
+            raise refuse(exc) from None
+        if message.index == 0 and message.total > 1:
+            # The viewers show "loading the page…" over a mirror that is no longer the page.
+            await self._loading(session, total=message.total)
+        try:
             session.data["cobrowse_budget"].take(len(message.data), self.clock())
             events = session.data["cobrowse_chunks"].add(message.batch, message.index, message.total,
-                                                         message.data)
+                                                         message.data, message.encoding)
         except CobrowseError as exc:
+            # The recorder sends the snapshot again (its last piece's command fails); the
+            # viewers are told plainly meanwhile.
+            await self._loading(session, failed=str(exc))
             raise refuse(exc) from None
         if events is not None:
             await self._publish_events(session, _encoder.encode(events))
+            return {"events": len(events)}
+        return None
+
+    async def _loading(self, session: Session, *, total: int | None = None, failed: str | None = None) -> None:
+        await self.bus.publish(frames_room(session.identity), {
+            "type": "cobrowse_loading", "visitor_id": session.identity, "pieces": total, "failed": failed},
+            keep=FRAMES_KEEP)
 
     async def on_cobrowsestop(self, session: Session, message: protocol.CobrowseStop) -> None:
         share: Share = session.data["cobrowse"]
@@ -351,6 +370,10 @@ class CustomerCobrowse:
 
     # -- helpers -------------------------------------------------------------------
 
+    def _recorder(self) -> dict[str, Any]:
+        """What the customer's recorder must respect: the pace of snapshot pieces, URL privacy."""
+        return {"pace": self.limits.pace(), "url_privacy": self.url_privacy}
+
     async def _publish_events(self, session: Session, events: bytes) -> None:
         # Raw: checked JSON that no one reads again on the way; no process decodes and
         # re-encodes it (a memory bus shares it, the hub's writer copies it into the frame).
@@ -385,7 +408,11 @@ def cobrowse_features(*, repo: Repository, bus: Bus, settings) -> dict[str, tupl
     from cobrowse.viewer import ViewerCobrowse
     viewer = ViewerCobrowse(repo=repo, bus=bus, library=DocumentLibrary(settings.var_dir / "documents"),
                             links=LinkSigner(settings.secret_key))
-    customer = CustomerCobrowse(repo=repo, bus=bus, secret_key=settings.secret_key)
+    limits = ShareLimits.within_hub(messages_per_second=settings.messages_per_second,
+                                    message_burst=settings.message_burst,
+                                    max_message_bytes=settings.max_message_bytes)
+    customer = CustomerCobrowse(repo=repo, bus=bus, secret_key=settings.secret_key, limits=limits, url_privacy={
+        "query": settings.url_query, "params": list(settings.url_private_params)})
     from cobrowse.control import CustomerControl, ViewerControl
     sites = settings.cobrowse_remote_control
     customer.control = CustomerControl(repo=repo, bus=bus, remote_control=sites)

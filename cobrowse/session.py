@@ -23,8 +23,10 @@ sender), :class:`InvalidShareState` (also a ``RuntimeError``),
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
+import zlib
 from typing import Any
 
 import msgspec
@@ -86,16 +88,43 @@ _MOVES: dict[tuple[ShareState, str], ShareState] = {
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ShareLimits:
+    """What one share may send, coherent with the hub's per-socket limits (``within_hub``).
+
+    A full snapshot of a big page (Python's ``genindex-all.html``, 7 MB of HTML) is ~10 MB
+    of JSON, ~1 MB compressed: the recorder sends it deflated, in ``piece_chars`` pieces,
+    at most ``pieces_per_second`` (bursts of ``piece_burst``), under the hub's message rate
+    with room left for the socket's other messages. The customer is told these in the
+    answer's and resume's ack (``pace``).
+    """
+
     #: Events in one ``cobrowse_events`` batch.
     max_events: int = 2000
-    #: Bytes of one reassembled batch (a full snapshot of a heavy page is ~1 MB).
-    max_batch_bytes: int = 4 * 1024 * 1024
-    #: Pieces of one chunked batch.
-    max_chunks: int = 128
+    #: Bytes of one reassembled batch once decompressed (the JSON text).
+    max_batch_bytes: int = 32 * 1024 * 1024
+    #: Pieces of one chunked batch, and characters in one piece (under the hub's message size).
+    max_chunks: int = 512
+    piece_chars: int = 48_000
+    #: The pace the recorder keeps when sending pieces.
+    pieces_per_second: float = 14.0
+    piece_burst: int = 30
     #: Sustained bytes a second one share may relay, and the burst above it (page loads
     #: send a full snapshot at once). Bounds what a hostile page can make the bus hold.
     bytes_per_second: float = 256 * 1024
     burst_bytes: int = 8 * 1024 * 1024
+
+    @classmethod
+    def within_hub(cls, *, messages_per_second: float, message_burst: int, max_message_bytes: int,
+                   **overrides: Any) -> "ShareLimits":
+        """Limits a recorder can keep without the hub refusing its pieces: about 70% of the
+        socket's message rate and half its burst (pointer, input and control messages share
+        the socket), pieces that fit one message with room for the envelope."""
+        return cls(pieces_per_second=max(1.0, messages_per_second * 0.7),
+                   piece_burst=max(1, message_burst // 2),
+                   piece_chars=max(1024, min(48_000, max_message_bytes - 4096)), **overrides)
+
+    def pace(self) -> dict[str, Any]:
+        return {"per_second": self.pieces_per_second, "burst": self.piece_burst, "piece": self.piece_chars,
+                "max_pieces": self.max_chunks}
 
 
 @dataclasses.dataclass(eq=False)
@@ -205,6 +234,21 @@ class ByteBudget:
         self.tokens -= size
 
 
+def _inflate(text: str, max_bytes: int) -> bytes:
+    """base64 of zlib-compressed JSON -> the JSON bytes, never more than ``max_bytes`` of it."""
+    try:
+        packed = base64.b64decode(text, validate=True)
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(packed, max_bytes + 1)
+    except (ValueError, zlib.error) as exc:
+        raise BadEvents(f"the joined batch is not base64 of deflated JSON: {exc}") from None
+    if len(data) > max_bytes or inflater.unconsumed_tail:
+        raise BadEvents(f"batch larger than {max_bytes} bytes once decompressed", code="too_large")
+    if not inflater.eof:
+        raise BadEvents("the joined batch is cut short: the compressed stream does not end")
+    return data
+
+
 class ChunkAssembler:
     """Joins the pieces of one batch too big for a websocket message.
 
@@ -219,10 +263,13 @@ class ChunkAssembler:
         self._parts: list[str] = []
         self._size = 0
 
-    def add(self, batch: str, index: int, total: int, data: str) -> list[dict[str, Any]] | None:
+    def add(self, batch: str, index: int, total: int, data: str,
+            encoding: str = "json") -> list[dict[str, Any]] | None:
         """Add piece ``index`` of ``total``; the checked events once the last arrives, else None.
 
-        Pieces must come in order. Raises BadEvents (and forgets the batch).
+        Pieces must come in order. ``encoding`` "deflate": the joined pieces are the base64 of
+        the JSON compressed (zlib format), decompressed here no further than ``max_batch_bytes``.
+        Raises BadEvents (and forgets the batch).
         """
         if not 1 <= total <= self.limits.max_chunks:
             self.reset()
@@ -242,6 +289,8 @@ class ChunkAssembler:
             return None
         text = "".join(self._parts)
         self.reset()
+        if encoding == "deflate":
+            text = _inflate(text, self.limits.max_batch_bytes)
         try:
             events = _event_list.decode(text)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:

@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from desktop.url_privacy import KNOWN_PRIVATE_PARAMS, URL_QUERY_MODES
+
 __all__ = ["Settings", "DEFAULT_URGENT_WORDS"]
 
 DEFAULT_URGENT_WORDS = (
@@ -134,6 +136,10 @@ class Settings:
     #: Sites (page origins, or "*") where an agent may ask for remote control of a
     #: co-browsed page; empty: nowhere (cobrowse/control.py).
     cobrowse_remote_control: tuple[str, ...] = ()
+    #: Query strings of page URLs in the trail and the mirror (desktop/url_privacy.py):
+    #: "mask" the values of ``url_private_params``, "strip" the whole query, or "keep".
+    url_query: str = "mask"
+    url_private_params: tuple[str, ...] = KNOWN_PRIVATE_PARAMS
 
     # Many processes.
     leader_lease: float = 5.0
@@ -186,6 +192,8 @@ class Settings:
             voice_recording=_list("VOICE_RECORDING", ()),
             supervisor_notice=_choice("SUPERVISOR_NOTICE", "barge", ("barge", "all")),
             cobrowse_remote_control=_list("COBROWSE_REMOTE_CONTROL", ()),
+            url_query=_choice("URL_QUERY", "mask", URL_QUERY_MODES),
+            url_private_params=_list("URL_PRIVATE_PARAMS", KNOWN_PRIVATE_PARAMS),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)

@@ -24,6 +24,7 @@ from desktop.router_client import RouterClient
 from desktop.routing.events import AgentState, CallbackState
 from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
+from desktop.url_privacy import private_url
 from desktop.web.auth import Signer
 from desktop.web.client import client_address
 from desktop.web.staff import StaffSession, staff_session
@@ -200,6 +201,8 @@ class CustomerHandler(_Base):
         await self._page_view(session, message.url, message.title, at=message.at)
 
     async def _page_view(self, session: Session, url: str, title: str, *, at: float | None = None) -> None:
+        # Search terms and tokens in the query never reach the trail nor the agent.
+        url = private_url(url, query=self.settings.url_query, params=self.settings.url_private_params)
         now = self.clock()
         if at is not None and now - PAGE_VIEW_BACKDATE <= at <= now:
             await self.repo.record_page_view(session.identity, url=url, title=title, now=at, current=False)

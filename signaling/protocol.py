@@ -212,12 +212,16 @@ class CobrowseEvents(_In, tag="cobrowse_events"):
 
 
 class CobrowseChunk(_In, tag="cobrowse_chunk"):
-    """Piece ``index`` (from 0) of ``total`` of one batch's JSON text (a full snapshot)."""
+    """Piece ``index`` (from 0) of ``total`` of one batch (a full snapshot): its JSON text, or
+    with ``encoding`` "deflate" the base64 of that text compressed (zlib format). The last
+    piece carries an ``id``: its ack says the whole batch arrived."""
 
     batch: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     index: Annotated[int, msgspec.Meta(ge=0)]
     total: Annotated[int, msgspec.Meta(ge=1)]
     data: str
+    encoding: Literal["json", "deflate"] = "json"
+    id: CommandId | None = None
 
 
 class CobrowseStop(_In, tag="cobrowse_stop"):

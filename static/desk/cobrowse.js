@@ -16,6 +16,8 @@ const TEXT = {
   asking: "Asking…",
   requested: "Waiting for the customer to accept…",
   sharing: "Live: you see the customer's page. Typed values stay hidden.",
+  loading: "Loading the customer's page…",
+  failed: "The customer's page could not be shown.",
   paused: "The customer's next page is loading…",
   refused: "The customer chose not to share their page.",
   stopped: "The customer stopped sharing.",
@@ -107,12 +109,21 @@ export class CobrowsePanel {
       if (message.visitor_id !== this.visitorId) return;
       // The server ended access with the contact (End call, the customer hung up).
       if (message.by === "contact") this._setState("contact_ended");
+      // Shared (again): live only once the page's full snapshot is here, never on the old mirror.
+      else if (message.state === "sharing") this._setState(this.state === "sharing" ? "sharing" : "loading");
       else this._setState(message.state);
+    });
+    socket.on("cobrowse_loading", (message) => {
+      if (message.visitor_id !== this.visitorId || !this._active()) return;
+      this.failure = message.failed || "";
+      this._setState(message.failed ? "failed" : "loading");
     });
     socket.on("cobrowse_events", (message) => {
       if (message.visitor_id !== this.visitorId) return;
-      if (this.state === "paused" || this.state === "watching" || this.state === "requested") this._setState("sharing");
-      this._ensureView().add(message.events || []);
+      const events = message.events || [];
+      // Live from the page's full snapshot on; what comes before it belongs to the old page.
+      if (events.some((event) => event.type === 2) && this.state !== "sharing") this._setState("sharing");
+      this._ensureView().add(events);
     });
     socket.on("cobrowse_unmirrored", (message) => {
       if (message.visitor_id !== this.visitorId || !this.view) return;
@@ -171,6 +182,8 @@ export class CobrowsePanel {
   _setState(state) {
     this.state = state;
     if (["refused", "stopped", "ended", "contact_ended"].includes(state)) this._dropView(); // at once: nothing stays on screen
+    // A mirror that is no longer the customer's page is shown as such, never as live.
+    this.stage.dataset.stale = String(["loading", "failed", "paused"].includes(state));
     this.render();
   }
 
@@ -200,14 +213,15 @@ export class CobrowsePanel {
   }
 
   _active() {
-    return ["asking", "requested", "sharing", "paused", "watching"].includes(this.state);
+    return ["asking", "requested", "sharing", "paused", "watching", "loading", "failed"].includes(this.state);
   }
 
   render() {
     const active = this._active();
     this.element.hidden = !this.watchOnly && !this.card && !active && !this.view;
     this.stateText.dataset.state = this.state;
-    setText(this.stateText, TEXT[this.state] || this.state);
+    const failure = this.state === "failed" && this.failure ? ` ${this.failure}. The customer's browser sends it again.` : "";
+    setText(this.stateText, (TEXT[this.state] || this.state) + failure);
     this.askButton.hidden = this.watchOnly || active || !this.card;
     this.endButton.hidden = !active;
     const link = this.visitorId && this.state === "sharing" && !this.watchOnly;

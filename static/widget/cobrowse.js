@@ -9,10 +9,13 @@
 // - while shared, a banner "<agent> can see this page" with "What is hidden"
 //   and "Stop sharing" (stops the recorder at once, before telling the server);
 // - rrweb events are masked here (privacy.js), batched every 100 ms and sent on
-//   the widget's socket; a batch over one message's limit goes in pieces;
+//   the widget's socket; a batch over one message's limit (a full snapshot) is
+//   deflated (CompressionStream), sent in base64 pieces at the pace the server
+//   gave (under the hub's per-socket rate), yielding to the page between pieces,
+//   and sent again if it did not arrive whole (its last piece is a command);
 // - the agent's pointer is drawn as a labelled cursor on the element it points at.
 import { h, setText } from "../common/dom.js";
-import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskInput, maskText, validSelector } from "./privacy.js";
+import { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR, maskEventUrls, maskInput, maskText, validSelector } from "./privacy.js";
 import { scan as scanUnmirrored } from "./unmirrored.js";
 import { findHidden } from "./hidden.js";
 import { Control } from "./control.js";
@@ -20,8 +23,63 @@ import { Control } from "./control.js";
 const TOKEN_KEY = "otodesk.cobrowse";
 const BATCH_MS = 100;
 const MAX_MESSAGE = 60000; // characters; the hub refuses frames over 64 KiB
-const PIECE = 24000; // characters of JSON text per piece (JSON escaping at most doubles it)
 const POINTER_HIDE_MS = 4000;
+// Until the server's ack says (`pace`, from the hub's own limits): pieces a second, the
+// burst, characters of a piece (JSON pieces: escaping at most doubles them), pieces a batch.
+const PACE = { per_second: 14, burst: 30, piece: 24000, max_pieces: 512 };
+const ATTEMPTS = 3; // a snapshot that did not arrive whole is sent again, then given up
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A token bucket: `await take()` before each piece; it also yields to the page every time. */
+class Pacer {
+  constructor({ per_second, burst }) {
+    this.rate = per_second;
+    this.burst = burst;
+    this.tokens = burst;
+    this.at = performance.now();
+  }
+
+  async take() {
+    for (;;) {
+      const now = performance.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
+      this.at = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return pause(0);
+      }
+      await pause(((1 - this.tokens) / this.rate) * 1000);
+    }
+  }
+}
+
+/** The batch's JSON text as sent: base64 of its deflated bytes, or the text where the browser can't compress. */
+async function pack(text) {
+  if (typeof CompressionStream !== "function") return { data: text, encoding: "json" };
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("deflate"));
+  const blob = await new Response(stream).blob();
+  const url = await new Promise((resolve, reject) => {
+    const reader = new FileReader(); // base64 off the page's main work, unlike btoa over megabytes
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+  return { data: url.slice(url.indexOf(",") + 1), encoding: "deflate" };
+}
+
+/** `text` in pieces of at most `size` characters, never splitting a surrogate pair. */
+function split(text, size) {
+  const pieces = [];
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(text.length, at + size);
+    const code = text.charCodeAt(end - 1);
+    if (end < text.length && code >= 0xd800 && code <= 0xdbff) end -= 1;
+    pieces.push(text.slice(at, end));
+    at = end;
+  }
+  return pieces;
+}
 
 function stored() {
   try {
@@ -236,7 +294,7 @@ class Cobrowse {
     try {
       const ack = await this.socket.send("cobrowse_answer", { request_id: request.request_id, accept });
       if (!accept) return;
-      this.share = { token: ack.token, agent: ack.agent_name || request.agent_name || "" };
+      this.share = { token: ack.token, agent: ack.agent_name || request.agent_name || "", urls: ack.url_privacy, pace: ack.pace };
       store(this.share);
       this._renderBanner();
       await this._record();
@@ -255,6 +313,8 @@ class Cobrowse {
       const ack = await this.socket.send("cobrowse_resume", { token: this.share.token });
       if (!this.share) return; // stopped meanwhile
       this.share.agent = ack.agent_name || this.share.agent;
+      this.share.urls = ack.url_privacy || this.share.urls;
+      this.share.pace = ack.pace || this.share.pace;
       this._renderBanner();
       if (this.stopRecording) this._snapshot(); // still recording: the viewers resync from here
       else await this._record();
@@ -361,6 +421,8 @@ class Cobrowse {
 
   _emit(event) {
     if (!this.share) return;
+    // The page's address (and links to it) as the agent may see it: no search terms or tokens.
+    maskEventUrls(event, this.share.urls);
     this.buffer.push(event);
     if (event.type === 2) this._flush(); // a full snapshot goes at once
     else if (!this.timer) this.timer = setTimeout(() => this._flush(), BATCH_MS);
@@ -388,6 +450,9 @@ class Cobrowse {
   _flush() {
     clearTimeout(this.timer);
     this.timer = null;
+    // A batch in pieces is on its way: what follows waits for it (the order of events, and
+    // the hub's message rate, which the pieces already use).
+    if (this.sending) return;
     const events = this.buffer;
     this.buffer = [];
     if (!events.length || !this.share) return;
@@ -396,17 +461,41 @@ class Cobrowse {
       this.socket.notify("cobrowse_events", { events });
       return;
     }
-    this.batchCounter += 1;
-    const batch = `b${Date.now().toString(36)}${this.batchCounter}`;
-    const pieces = [];
-    for (let at = 0; at < text.length;) {
-      let end = Math.min(text.length, at + PIECE);
-      const code = text.charCodeAt(end - 1);
-      if (end < text.length && code >= 0xd800 && code <= 0xdbff) end -= 1; // keep surrogate pairs whole
-      pieces.push(text.slice(at, end));
-      at = end;
+    this.sending = this._sendInPieces(text).finally(() => {
+      this.sending = null;
+      if (this.buffer.length) this._flush();
+    });
+  }
+
+  async _sendInPieces(text) {
+    const share = this.share;
+    const pace = { ...PACE, ...share.pace };
+    this.pacer ??= new Pacer(pace); // one for the socket: bursts don't add up batch after batch
+    const { data, encoding } = await pack(text).catch(() => ({ data: text, encoding: "json" }));
+    const size = encoding === "json" ? Math.min(pace.piece, PACE.piece) : pace.piece;
+    const pieces = split(data, size);
+    if (pieces.length > pace.max_pieces) {
+      console.warn(`otodesk: this page is too big to show the agent (${pieces.length} pieces)`);
+      return;
     }
-    pieces.forEach((data, index) => this.socket.notify("cobrowse_chunk", { batch, index, total: pieces.length, data }));
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
+      this.batchCounter += 1;
+      const batch = `b${Date.now().toString(36)}${this.batchCounter}`;
+      try {
+        for (let index = 0; index < pieces.length; index += 1) {
+          await this.pacer.take(); // yields to the page between pieces
+          if (this.share !== share) return; // stopped, or another share
+          const piece = { batch, index, total: pieces.length, data: pieces[index], encoding };
+          if (index < pieces.length - 1) this.socket.notify("cobrowse_chunk", piece);
+          else await this.socket.send("cobrowse_chunk", piece); // its ack: the whole batch arrived
+        }
+        return;
+      } catch (error) {
+        if (this.share !== share || error?.code === "too_large" || error?.code === "invalid_state") return;
+        console.warn(`otodesk: a co-browse snapshot did not arrive whole (${error?.message}); sending it again`);
+        await pause(1000 * attempt);
+      }
+    }
   }
 
   _snapshot() {

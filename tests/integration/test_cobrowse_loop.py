@@ -198,14 +198,20 @@ async def test_bad_rrweb_input_is_refused_and_the_session_survives(server):
         await agent.wait_for("cobrowse_events", start=mark)
 
         await asyncio.sleep(3.5)  # let the hub's message bucket (20/s, bursts of 60) fill up again
+        # A deflate bomb: 40 KB that would inflate to 40 MB, over the 32 MiB a batch may have.
+        import base64
+        import zlib
+        bomb = base64.b64encode(zlib.compress(b"[" + b" " * 40_000_000 + b"]", 9)).decode()
+        pieces = [bomb[i:i + 40_000] for i in range(0, len(bomb), 40_000)]
         mark = customer.mark()
-        for index in range(72):  # 72 pieces of 60,000 characters: over the 4 MiB a batch may have
-            if index == 55:
-                await asyncio.sleep(1.0)  # stay under the hub's message rate limit
-            await customer.send({"type": "cobrowse_chunk", "batch": "big", "index": index, "total": 72,
-                                 "data": "x" * 60_000})
+        for index, data in enumerate(pieces):
+            await customer.send({"type": "cobrowse_chunk", "batch": "bomb", "index": index, "total": len(pieces),
+                                 "data": data, "encoding": "deflate"})
         error = await customer.wait_for("error", start=mark)
-        assert error["code"] == "too_large" and "bytes" in error["message"]
+        assert error["code"] == "too_large" and "decompressed" in error["message"]
+        # Not base64 of deflated JSON: a clear error.
+        assert (await refused({"type": "cobrowse_chunk", "batch": "z", "index": 0, "total": 1,
+                               "data": "bm90IGRlZmxhdGU=", "encoding": "deflate"}))["code"] == "bad_message"
         # The agent ends the share: the customer's page is told at once and its events stop.
         await asyncio.sleep(0.3)
         mark = customer.mark()

@@ -1,7 +1,7 @@
 // The co-browse masking rules (static/widget/privacy.js), with stand-in elements.
 import assert from "node:assert/strict";
 import test from "node:test";
-import { alwaysPrivate, looksLikeCard, maskCardsInText, maskInput, maskText } from "../../static/widget/privacy.js";
+import { alwaysPrivate, looksLikeCard, maskCardsInText, maskEventUrls, maskInput, maskText, maskUrl } from "../../static/widget/privacy.js";
 
 function element({ type = "text", name = "", id = "", autocomplete = "", attrs = {}, inside = [] } = {}) {
   const all = { type, name, autocomplete, ...attrs };
@@ -66,4 +66,43 @@ test("a site mask selector that throws masks rather than sends in clear", () => 
   assert.equal(maskText("Member 42", throwing, { mask: "[[nope" }), "****** **");
   // ...and never unmasks a field.
   assert.equal(maskInput("SPRING", throwing, { unmask: "[[nope" }), "******");
+});
+
+test("a card typed key by key into a site-unmasked field never shows 6 of its digits", () => {
+  const field = element({ name: "note", inside: ["[data-otodesk-unmask]"] });
+  const card = "4111 1111 1111 1111";
+  for (let end = 1; end <= card.length; end += 1) {
+    const shown = maskInput(card.slice(0, end), field);
+    assert.equal(/\d(?:\s?\d){5}/.test(shown), false, `${card.slice(0, end)} showed as ${shown}`);
+  }
+  assert.equal(maskInput("5555-5555-55", field), "****-****-**");
+  // What a safe field is for still shows: codes, short numbers, numbers no card starts with.
+  assert.equal(maskInput("SPRING-42", field), "SPRING-42");
+  assert.equal(maskInput("order 12345678, zip 90210", field), "order 12345678, zip 90210");
+  assert.equal(maskInput("ref 41111", field), "ref 41111");
+});
+
+test("page URLs lose the values of private query parameters", () => {
+  const params = ["q", "email", "token"];
+  assert.equal(maskUrl("https://shop.test/search?q=divorce+lawyer&page=2#top", { params }),
+    "https://shop.test/search?q=***&page=2#top");
+  assert.equal(maskUrl("https://shop.test/?Email=a%40b.c&x=1&q=", { params }), "https://shop.test/?Email=***&x=1&q=");
+  assert.equal(maskUrl("https://shop.test/search?q=x&page=2#top", { query: "strip", params }), "https://shop.test/search#top");
+  assert.equal(maskUrl("https://shop.test/search?q=x", { query: "keep", params }), "https://shop.test/search?q=x");
+  assert.equal(maskUrl("https://shop.test/plain", { params }), "https://shop.test/plain");
+});
+
+test("rrweb events carry the page's URL masked: its address, links, added nodes, changed attributes", () => {
+  const options = { params: ["q"] };
+  const page = "https://shop.test/s?q=secret&p=2";
+  assert.equal(maskEventUrls({ type: 4, data: { href: page } }, options).data.href, "https://shop.test/s?q=***&p=2");
+  const full = { type: 2, data: { node: { type: 0, childNodes: [{ type: 2, tagName: "a", attributes: { href: `${page}#main`, title: "q=secret" }, childNodes: [] }] } } };
+  maskEventUrls(full, options);
+  assert.deepEqual(full.data.node.childNodes[0].attributes, { href: "https://shop.test/s?q=***&p=2#main", title: "q=secret" });
+  const mutation = { type: 3, data: { source: 0, adds: [{ node: { type: 2, tagName: "form", attributes: { action: page } } }],
+    attributes: [{ id: 4, attributes: { src: page } }] } };
+  maskEventUrls(mutation, options);
+  assert.equal(mutation.data.adds[0].node.attributes.action, "https://shop.test/s?q=***&p=2");
+  assert.equal(mutation.data.attributes[0].attributes.src, "https://shop.test/s?q=***&p=2");
+  assert.equal(maskEventUrls({ type: 4, data: { href: page } }, { query: "keep" }).data.href, page);
 });

@@ -116,3 +116,48 @@ def test_byte_budget_refuses_a_flood_then_recovers():
         budget.take(200, now=0.5)  # 150 left
     assert flood.value.code == "rate_limited"
     budget.take(200, now=1.0)  # 100 more a second: 200 again
+
+
+def test_the_recorder_pace_fits_inside_the_hub_limits():
+    """Issue 9 item 14: pieces sent at the pace the share announces are never refused by the
+    hub's per-socket limit, however many there are (a 7 MB page was 262 pieces)."""
+    from signaling.hub import HubLimits
+    from signaling.limits import TokenBucket
+
+    hub = HubLimits()
+    limits = ShareLimits.within_hub(messages_per_second=hub.messages_per_second,
+                                    message_burst=hub.message_burst, max_message_bytes=hub.max_message_bytes)
+    assert limits.piece_chars + 200 < hub.max_message_bytes
+    # The recorder's bucket (pace) decides when each piece leaves; the hub's bucket judges it,
+    # with one other message (pointer, input) a second on the same socket.
+    hub_bucket = TokenBucket(rate=hub.messages_per_second, burst=hub.message_burst, now=0.0)
+    tokens, now, refused = float(limits.piece_burst), 0.0, 0
+    for piece in range(limits.max_chunks):
+        if tokens < 1:
+            now += (1 - tokens) / limits.pieces_per_second
+            tokens = 1.0
+        tokens -= 1
+        refused += not hub_bucket.take(now)
+        if piece % max(1, int(limits.pieces_per_second)) == 0:
+            refused += not hub_bucket.take(now)
+        tokens = min(limits.piece_burst, tokens)
+    assert refused == 0
+
+
+def test_deflated_pieces_are_joined_and_inflated_within_limits():
+    import base64
+    import zlib
+
+    events = [{"type": 2, "timestamp": 1e12, "data": {"node": {"text": "word " * 50_000}}}]
+    packed = base64.b64encode(zlib.compress(json.dumps(events).encode())).decode()
+    assembler = ChunkAssembler(ShareLimits())
+    pieces = [packed[i:i + 1000] for i in range(0, len(packed), 1000)]
+    for index, piece in enumerate(pieces[:-1]):
+        assert assembler.add("b", index, len(pieces), piece, "deflate") is None
+    assert assembler.add("b", len(pieces) - 1, len(pieces), pieces[-1], "deflate") == events
+    small = ChunkAssembler(ShareLimits(max_batch_bytes=1000))
+    with pytest.raises(BadEvents) as bomb:
+        small.add("c", 0, 1, packed, "deflate")
+    assert bomb.value.code == "too_large"
+    with pytest.raises(BadEvents):
+        small.add("d", 0, 1, base64.b64encode(zlib.compress(b"[]"))[:-6].decode(), "deflate")
