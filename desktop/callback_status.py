@@ -3,8 +3,9 @@
 The leader tracks each live callback from the database record and asks
 :class:`CallbackStatuses` for a ``callback_status`` message whenever an event may
 have changed what the customer sees; a message comes back only when it did change
-(waits rounded to 15 s, so it does not flicker every second). Pure: the router is
-read, never fed, and the caller publishes what comes back to the visitor's room.
+(waits rounded to 15 s, so it does not flicker every second). ``queue_availability``
+is what a customer is told before asking. Pure: the router is read, never fed, and
+the caller publishes what comes back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,25 @@ from typing import Any
 
 from desktop.routing import Router
 
-__all__ = ["CallbackStatuses"]
+__all__ = ["CallbackStatuses", "queue_availability", "WAIT_STEP"]
+
+WAIT_STEP = 15  # s: waits told to customers are rounded to this, so they don't flicker every second
+
+
+def _rounded(wait: float | None) -> float | None:
+    return None if wait is None else round(wait / WAIT_STEP) * WAIT_STEP
+
+
+def queue_availability(router: Router, now: float) -> list[dict[str, Any]]:
+    """What a customer may know of each queue before asking: ``open`` (somebody with the skills
+    is logged in and not away) and ``estimated_wait`` for a request made now, in seconds (the
+    wall's "for a new request", rounded; None when nobody is there to answer)."""
+    availability = []
+    for config in router.queues():
+        view = router.queue_view(config.name, now)
+        availability.append({"name": config.name, "open": view.agents_staffed > 0,
+                             "estimated_wait": _rounded(view.estimated_wait)})
+    return availability
 
 Update = tuple[str, dict[str, Any]]  # (visitor id, the callback_status message for their room)
 
@@ -100,7 +119,7 @@ class CallbackStatuses:
             else:
                 position = self.router.position(tracked.id)
                 wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
-        rounded_wait = None if wait is None else round(wait / 15) * 15  # no flicker every second
+        rounded_wait = _rounded(wait)
         key = (state, position, rounded_wait, agent_id)
         if key == tracked.last_status:
             return None
@@ -109,6 +128,8 @@ class CallbackStatuses:
             "id": tracked.id, "state": state, "queue": tracked.queue, "channel": tracked.channel,
             "phone": tracked.phone, "position": position,
             "estimated_wait": rounded_wait, "scheduled_at": tracked.scheduled_at,
+            # In line with nobody staffed to answer: say so rather than "estimating…".
+            "nobody_available": state == "queued" and position is not None and wait is None,
             "agent_name": self.agent_names.get(agent_id) if agent_id else None,
             "created_at": tracked.created_at,
         }}

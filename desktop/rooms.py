@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-__all__ = ["agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
+__all__ = ["agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM", "QUEUES_ROOM"]
 
 WALL_ROOM = "wall"
 #: Walls kept for replay: each is a whole snapshot (177 KB with 1,000 agents), so a joiner
 #: needs only the newest; the few more cover the voice events that share the room.
 WALL_KEEP = 20
 SYSTEM_ROOM = "system"  # who leads the router, for processes to re-announce their sockets
+#: Whether each queue can answer now (desktop/callback_status.py ``queue_availability``): the
+#: newest event is what the widget is told before a customer asks (its welcome, ``queues``).
+QUEUES_ROOM = "queues"
 
 
 def agent_room(agent_id: str) -> str:

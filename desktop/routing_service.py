@@ -25,11 +25,11 @@ import time
 from typing import Any
 
 from desktop.announcements import Announcer
-from desktop.callback_status import CallbackStatuses
+from desktop.callback_status import CallbackStatuses, queue_availability
 from desktop.outcomes import CommandOutcomes, failed, succeeded
 from desktop.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
 from desktop.repository.repository import Repository
-from desktop.rooms import SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
+from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.router_client import reply_room
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
@@ -112,6 +112,7 @@ class _Leader:
         self.dirty_queues: set[str] = set()
         self.wall_schedule = WallSchedule()
         self.next_status_flush = 0.0
+        self.last_availability: list | None = None
         self.history = WaitingHistory()
         self.outcomes = CommandOutcomes(self.bus)
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
@@ -398,6 +399,11 @@ class _Leader:
     async def _publish_wall(self, now: float) -> None:
         await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)}, keep=WALL_KEEP)
         self.wall_schedule.published(now)
+        # With the wall (the same staffing, the same estimate), what widgets tell before a request.
+        availability = queue_availability(self.router, now)
+        if availability != self.last_availability:
+            await self.bus.publish(QUEUES_ROOM, {"type": "queues", "queues": availability}, keep=1)
+            self.last_availability = availability
 
     async def wall(self, now: float) -> dict[str, Any]:
         day = await self.repo.queue_day_stats(since=_start_of_day(now), targets=self.targets)

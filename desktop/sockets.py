@@ -22,7 +22,7 @@ from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
 from desktop.routing.events import AgentState, CallbackState
-from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
+from desktop.rooms import QUEUES_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.url_privacy import private_url
 from desktop.web.auth import Signer
@@ -194,7 +194,20 @@ class CustomerHandler(_Base):
                       "agent_name": None, "created_at": callback.created_at}
             # The leader knows the position; it publishes a fresh status to the room.
             await self.router.notify("status", callback_id=callback.id)
-        return {"visitor_id": session.identity, "callback": status, "queues": await self.queues()}
+        return {"visitor_id": session.identity, "callback": status, "queues": await self.queues_now()}
+
+    async def queues_now(self) -> list[dict[str, Any]]:
+        """The queues with whether somebody can answer now and the wait for a new request
+        (``open``, ``estimated_wait``: the leader's newest word, as the wall's); without them
+        while no leader has said yet."""
+        last = await self.bus.last_seq(QUEUES_ROOM)
+        events = await self.bus.replay(QUEUES_ROOM, last - 1) if last else None
+        now_open = {q["name"]: q for _seq, event in events or () for q in event.get("queues", ())}
+        return [{**queue, **{key: now_open[queue["name"]][key] for key in ("open", "estimated_wait")}}
+                if queue["name"] in now_open else queue for queue in await self.queues()]
+
+    async def on_queues(self, session: Session, message: protocol.Queues) -> dict[str, Any]:
+        return {"queues": await self.queues_now()}
 
     async def on_pageview(self, session: Session, message: protocol.PageView) -> None:
         await self._check_store(session)

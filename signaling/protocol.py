@@ -24,7 +24,7 @@ import msgspec
 __all__ = [
     "VERSION", "ProtocolError", "decode", "encode",
     "CustomerMessage", "AgentMessage", "SupervisorMessage",
-    "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel",
+    "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel", "Queues",
     "SetState", "Accept", "Decline", "End", "WrapUp",
     "ErrorCode",
     "CobrowseAnswer", "CobrowseEvents", "CobrowseChunk", "CobrowseStop", "CobrowseResume",
@@ -151,6 +151,12 @@ class CallMe(_In, tag="call_me"):
 class Cancel(_In, tag="cancel"):
     id: CommandId
     callback_id: ShortText
+
+
+class Queues(_In, tag="queues"):
+    """The queues as the welcome lists them, afresh (who can answer now); acks ``queues``."""
+
+    id: CommandId
 
 
 # -- agent (desk) ----------------------------------------------------------
@@ -459,7 +465,7 @@ class VoiceStats(_In, tag="voice_stats"):
 VoiceMessage = VoiceOffer | VoiceControl | VoiceStats
 
 
-CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | CobrowseCustomerMessage | VoiceMessage
+CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | Queues | CobrowseCustomerMessage | VoiceMessage
 AgentMessage = Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
 SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
 

@@ -37,7 +37,7 @@ function buildTile(queue) {
   const f = {};
   const waiting = metric("waiting", "waiting now", { main: true });
   const longest = metric("longest-wait", "longest wait");
-  const estimated = metric("estimated-wait", "estimated wait");
+  const estimated = metric("estimated-wait", "est. wait, new request");
   f.waiting = waiting.value;
   f.longest = longest.value;
   f.estimated = estimated.value;

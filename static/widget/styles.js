@@ -44,6 +44,10 @@ textarea { min-height: 52px; resize: vertical; }
 .error { margin: 0; color: var(--bad); font-size: 13px; }
 .error:empty { display: none; }
 .hint { margin: 0; color: var(--muted); font-size: 12.5px; }
+.availability { margin: -4px 0 0; color: var(--muted); font-size: 13px; }
+.availability.closed, .status .wait.closed {
+  color: var(--warn); background: #fff7e6; border: 1px solid #fde3b0; border-radius: 10px; padding: 8px 10px;
+}
 fieldset { border: 0; margin: 0; padding: 0; display: grid; gap: 6px; }
 .choices { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
 .choice { position: relative; }

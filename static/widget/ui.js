@@ -145,7 +145,7 @@ export class WidgetUI {
     this.errors = {};
     this.controls = {};
     const name = h("input", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: "200" });
-    const queue = h("select", { name: "queue", required: true });
+    const queue = h("select", { name: "queue", required: true, onchange: () => this._syncForm() });
     const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: "e.g. my payment failed" });
     const message = h("textarea", { name: "message", maxlength: "2000", rows: "2" });
     const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: "+1 555 010 0123" });
@@ -165,6 +165,7 @@ export class WidgetUI {
     },
     this._field("name", "Your name", name),
     this._field("queue", "Who would you like to talk to?", queue),
+    this.availability = h("p", { class: "availability", role: "status", hidden: true, dataset: { testid: "otodesk-availability" } }),
     this._field("topic", "Topic", topic, { optional: true }),
     this._field("message", "Anything we should know?", message, { optional: true }),
     this._choices("channel", "How should we talk?", [["browser", "In my browser"], ["phone", "Call my phone"]]),
@@ -184,6 +185,9 @@ export class WidgetUI {
     this.scheduledLine = h("p", { class: "line scheduled", dataset: { testid: "otodesk-scheduled" } });
     this.detailLine = h("p", { class: "line detail", dataset: { testid: "otodesk-detail" } });
     this.statusError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-status-error" } });
+    this.laterButton = h("button", {
+      type: "button", class: "primary", hidden: true, dataset: { testid: "otodesk-later" }, onclick: () => this._later(),
+    }, "Choose a later time");
     this.cancelButton = h("button", {
       type: "button", class: "secondary", dataset: { testid: "otodesk-cancel" }, onclick: () => this._cancel(),
     }, "Cancel my request");
@@ -206,7 +210,7 @@ export class WidgetUI {
       // One live region: state and position are read out when they change.
       h("div", { "aria-live": "polite", "aria-atomic": "true" }, this.stateLine, this.positionLine),
       this.waitLine, this.scheduledLine, this.detailLine, this.statusError,
-      h("div", { class: "actions" }, this.cancelButton, this.againButton, this.closeButton));
+      h("div", { class: "actions" }, this.laterButton, this.cancelButton, this.againButton, this.closeButton));
   }
 
   // -- the form -------------------------------------------------------------
@@ -245,9 +249,11 @@ export class WidgetUI {
     const current = select.value;
     select.replaceChildren(...this.queues.map((queue) => h("option", { value: queue.name }, queue.title || queue.name)));
     if (this.queues.some((queue) => queue.name === current)) select.value = current;
+    this._syncForm();
   }
 
   _syncForm() {
+    this._syncAvailability();
     const byPhone = this.value("channel") === "phone";
     const later = this.value("when") === "later";
     this.phoneField.hidden = !byPhone;
@@ -260,6 +266,25 @@ export class WidgetUI {
       if (!this.controls.scheduled_at.value) this.controls.scheduled_at.value = toLocalInput(defaultLater());
     }
     setText(this.submitButton, later ? "Schedule my call" : "Call me now");
+  }
+
+  /** Whether somebody can answer the chosen queue now (the welcome's and `queues`' `open`). */
+  _syncAvailability() {
+    const queue = this.queues.find((q) => q.name === this.value("queue"));
+    const closed = queue?.open === false;
+    this.availability.hidden = !queue || (!closed && (queue.estimated_wait ?? null) === null);
+    this.availability.classList.toggle("closed", closed);
+    if (!queue) return;
+    if (closed) {
+      setText(this.availability, `Nobody from ${queue.title || queue.name} can take a call right now. Choose a time and we'll call you then.`);
+      // Offer a later time once for this queue; a customer who picks "Now" again keeps it.
+      if (this._laterOfferedFor !== queue.name && this.value("when") === "now") this.setValue("when", "later");
+      this._laterOfferedFor = queue.name;
+    } else {
+      // The same figure as the wall's "for a new request".
+      setText(this.availability, `Estimated wait for a new request: ${waitText(queue.estimated_wait)}`);
+      this._laterOfferedFor = null;
+    }
   }
 
   clearErrors() {
@@ -341,6 +366,27 @@ export class WidgetUI {
 
   // -- the status panel -----------------------------------------------------
 
+  /** Nobody can answer now: cancel this request and offer the form at a later time, prefilled. */
+  async _later() {
+    const callback = this.callback;
+    if (!callback || this.laterButton.disabled) return;
+    this.laterButton.disabled = true;
+    this._replaced = callback.id; // its "cancelled" must not cover the form
+    try {
+      await this.handlers.cancel(callback.id);
+      this.handlers.dismiss?.();
+      this.setValue("when", "later");
+      this.setValue("queue", callback.queue);
+      this._laterOfferedFor = callback.queue;
+      this.showForm({ focus: true });
+    } catch (error) {
+      this._replaced = null;
+      setText(this.statusError, friendlyMessage(error));
+    } finally {
+      this.laterButton.disabled = false;
+    }
+  }
+
   async _cancel() {
     if (!this.callback || this.cancelButton.disabled) return;
     this.cancelButton.disabled = true;
@@ -358,6 +404,11 @@ export class WidgetUI {
 
   /** Show `callback` (a CallbackStatus, or null for none). */
   setCallback(callback) {
+    if (callback && callback.id === this._replaced && FINAL_STATES.has(callback.state)) {
+      // Cancelled to be asked again later: the form stays.
+      if (this.mode === "status") this.showForm({ focus: false });
+      return;
+    }
     const previous = this.callback;
     this.callback = callback;
     if (callback) this.mode = "status";
@@ -406,8 +457,14 @@ export class WidgetUI {
     const queued = state === "queued";
     this.positionLine.hidden = !queued;
     setText(this.positionLine, queued ? positionText(callback.position) : "");
+    const nobody = queued && callback.nobody_available === true;
     this.waitLine.hidden = !queued;
-    setText(this.waitLine, queued ? `Estimated wait: ${waitText(callback.estimated_wait)}` : "");
+    this.waitLine.classList.toggle("closed", nobody);
+    // "Your" wait: for this place in line (the wall shows the wait for a new request).
+    setText(this.waitLine, !queued ? "" : nobody
+      ? "Nobody can take your call right now. We'll call you as soon as someone is back, or choose a later time."
+      : `Your estimated wait: ${waitText(callback.estimated_wait)}`);
+    this.laterButton.hidden = !nobody;
     this.scheduledLine.hidden = !(callback.scheduled_at && (state === "scheduled" || queued));
     setText(this.scheduledLine, callback.scheduled_at ? `Scheduled for ${dateTime(callback.scheduled_at)}` : "");
     setText(this.detailLine, detailText(callback));

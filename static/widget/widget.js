@@ -143,6 +143,7 @@ const ui = new WidgetShell({
   submit: (values) => callMe(values).then(() => undefined),
   cancel: (callbackId) => socket.send("cancel", { callback_id: callbackId }),
   openChanged: (open) => {
+    if (open) refreshQueues();
     const callback = state.callback;
     if (callback && ACTIVE_STATES.has(callback.state)) {
       store("sessionStorage", MINIMIZED_KEY, open ? null : callback.id);
@@ -205,6 +206,17 @@ socket.on("welcome", (message) => {
 });
 
 socket.on("callback_status", (message) => showCallback(message.callback));
+
+// Whether somebody can answer each queue changes as agents come and go: asked afresh
+// whenever the panel opens (the welcome's may be hours old on a long-lived page).
+function refreshQueues() {
+  if (!state.ready) return;
+  socket.send("queues").then((ack) => {
+    if (!Array.isArray(ack.queues)) return;
+    state.queues = ack.queues;
+    ui.setQueues(state.queues);
+  }, () => { /* the welcome's list stays */ });
+}
 
 function forgetThisPage() {
   const thisPage = window.otodesk && window.otodesk.pageId;
