@@ -255,10 +255,11 @@ async def test_supervisor_wall_moves(server):
     try:
         ack = await customer.command("call_me", name="Walled", queue="support")
         wall = await sam.wait_for("wall", lambda m: _queue(m, "support")["waiting"] >= 1, timeout=8)
-        offered = _queue(wall, "support")["offered"]
+        offered, abandoned = _queue(wall, "support")["offered"], _queue(wall, "support")["abandoned"]
+        mark = sam.mark()  # a wall from before (an earlier test's) must not answer for this cancel
         await customer.command("cancel", callback_id=ack["callback_id"])
-        wall = await sam.wait_for("wall", lambda m: _queue(m, "support")["abandoned"] >= 1
-                                  and _queue(m, "support")["waiting"] == 0, timeout=8)
+        wall = await sam.wait_for("wall", lambda m: _queue(m, "support")["abandoned"] > abandoned
+                                  and _queue(m, "support")["waiting"] == 0, timeout=8, start=mark)
         assert _queue(wall, "support")["offered"] >= offered
         assert "history" in wall
     finally:
@@ -355,10 +356,15 @@ async def test_an_agent_whose_desk_closed_gets_no_offer_until_it_is_back(server)
     customer = await CustomerBot.start(server.base_url)
     back = None
     try:
+        # She is available on the wall first: the wall sam got on joining may be older (it is
+        # published at most once a second), showing her away from an earlier test.
+        await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] == "available",
+                           timeout=8)
+        mark = sam.mark()
         await carol.close()  # the tab closed; she is still in the reconnect grace
-        wall = await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] == "away",
-                                  timeout=8)
-        assert _agent(wall, "carol")["reason"] == "desk closed"
+        wall = await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] != "available",
+                                  timeout=8, start=mark)
+        assert (_agent(wall, "carol")["state"], _agent(wall, "carol")["reason"]) == ("away", "desk closed")
         ack = await customer.command("call_me", name="Nobody Home", queue="support", channel="phone",
                                      phone="+1 202 555 0142")
         await asyncio.sleep(1.0)  # an offer to her would have been made by now
