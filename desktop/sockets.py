@@ -268,7 +268,13 @@ class CustomerHandler(_Base):
         if len(message.context) > MAX_CONTEXT_KEYS:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"context has more than {MAX_CONTEXT_KEYS} keys")
         await self._check_store(session)
-        await self.repo.set_visitor_context(session.identity, message.context, self.clock())
+        visitor = await self.repo.set_visitor_context(session.identity, message.context, self.clock())
+        # The agent ringing or talking with them sees the cart change, as they see page moves.
+        callback = await self.repo.active_callback_for_visitor(session.identity)
+        agent_id = await self._handling_agent(callback) if callback is not None else None
+        if agent_id is not None:
+            await self.bus.publish(agent_room(agent_id), {
+                "type": "customer_context", "callback_id": callback.id, "context": visitor.context or {}})
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
         now = self.clock()

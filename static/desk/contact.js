@@ -138,6 +138,13 @@ export class ContactView {
     this.details.renderTrail(card.trail || [], this.now());
   }
 
+  /** The site told us something new about the customer (their cart). */
+  updateContext(card) {
+    if (!this.element) return;
+    this.card = card;
+    this.details.renderContext(card.context || {});
+  }
+
   refreshTimes() {
     if (this.element && this.card) this.details.update(this.card, this.now());
   }

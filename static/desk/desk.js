@@ -281,6 +281,18 @@ socket.on("customer_page", (message) => {
   }
 });
 
+socket.on("customer_context", (message) => {
+  const follows = (card) => card && card.callback_id === message.callback_id;
+  if (follows(desk.offer)) {
+    desk.offer = { ...desk.offer, context: message.context };
+    offerCard.updateContext(desk.offer);
+  }
+  if (follows(desk.contact)) {
+    desk.contact = { ...desk.contact, context: message.context };
+    contactView.updateContext(desk.contact);
+  }
+});
+
 socket.onState((state, detail) => {
   desk.connected = state === "open";
   const indicator = $("[data-testid=connection]");

@@ -65,6 +65,13 @@ export class OfferCard {
     this.details.renderTrail(card.trail || [], this.now());
   }
 
+  /** The site told us something new about the customer (their cart) while the offer rings. */
+  updateContext(card) {
+    if (!this.element) return;
+    this.card = card;
+    this.details.renderContext(card.context || {});
+  }
+
   /** Once a second: countdown and waiting time. */
   tick() {
     if (!this.element || !this.card) return;

@@ -66,6 +66,10 @@ async def test_the_connected_and_wrap_up_cards_show_where_the_customer_is_now(se
         assert [p["url"] for p in contact["trail"]][:2] == ["http://shop.test/cart", "http://shop.test/kettle"]
         assert contact["context"]["cart"] == ["kettle", "toaster"]
         assert contact["answered_at"]
+        # The cart changes during the call: the desk is told, as it is of page moves.
+        await customer.command("set_context", context={"cart": ["kettle", "toaster", "mug"]})
+        told = await carol.wait_for("customer_context", lambda m: "mug" in m["context"]["cart"], start=mark)
+        assert (told["callback_id"], told["context"]["cart"]) == (ack["callback_id"], ["kettle", "toaster", "mug"])
 
         await customer.send({"type": "page_view", "url": "http://shop.test/checkout", "title": "Checkout"})
         await carol.wait_for("customer_page", lambda m: m["url"].endswith("/checkout"), start=mark)
