@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 W = "otodesk-widget"
 CB = "otodesk-cobrowse"

@@ -60,7 +60,7 @@ from itsdangerous import URLSafeTimedSerializer
 from desktop.repository.demo import DEMO_PASSWORD
 from desktop.web.auth import Signer
 from signaling.client import login_cookie
-from tests.server import free_port, running_server
+from tests.helpers.server import free_port, running_server
 
 BARE_RELAY = textwrap.dedent('''
     import asyncio, sys

@@ -72,13 +72,13 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  #
 from aiortc.contrib.media import MediaRelay  # noqa: E402
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
 
-from signaling.voice.anchor import MediaAnchor  # noqa: E402
-from signaling.voice.bots import Bot  # noqa: E402
-from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE  # noqa: E402
-from signaling.voice.recorder import PacketRecorder  # noqa: E402
-from signaling.voice.routes import Role  # noqa: E402
-from signaling.voice.tap import tap_receiver  # noqa: E402
-from signaling.voice.tones import encode_tone  # noqa: E402
+from signaling.media.anchor import MediaAnchor  # noqa: E402
+from tests.helpers.voice_bots import Bot  # noqa: E402
+from signaling.media.forward import FRAME_SAMPLES, SAMPLE_RATE  # noqa: E402
+from signaling.media.recorder import PacketRecorder  # noqa: E402
+from signaling.media.hearing import Role  # noqa: E402
+from signaling.media.tap import tap_receiver  # noqa: E402
+from signaling.media.tones import encode_tone  # noqa: E402
 
 ADDRESS = "10.213.0.1"
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
@@ -739,7 +739,7 @@ if __name__ == "__main__":
     else:
         if os.geteuid() != 0:
             sys.exit("bench/voice.py needs root: it runs in a network namespace of its own")
-        from tests.voice.netns import network_namespace
+        from tests.helpers.netns import network_namespace
         if args.nice:
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # this process runs the probes
         with network_namespace():

@@ -164,7 +164,7 @@ const KIND_ICONS = {
   search: "search", order: "receipt",
 };
 
-/** A `voice_call` event (desktop/voice.py): how long they talked, and whether it was recorded. */
+/** A `voice_call` event (desktop/voice/feature.py): how long they talked, and whether it was recorded. */
 export function callText(data) {
   return data?.seconds == null ? "" : `Talked ${clock(data.seconds)}${data.recorded ? " · recorded" : ""}`;
 }
@@ -177,7 +177,7 @@ export function recordingPlayer(event) {
     onerror: (error) => error.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) });
 }
 
-/** A `recording_consent` event (desktop/voice.py): the customer's answer to "may we record?". */
+/** A `recording_consent` event (desktop/voice/feature.py): the customer's answer to "may we record?". */
 export function consentText(data) {
   return data?.given ? "Agreed to recording" : "Declined recording";
 }
