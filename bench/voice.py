@@ -34,7 +34,7 @@ connected to each other, no anchor) shows what the bots conceal by themselves
 on this machine (a starved load generator is late too): compare against it.
 Each run also reports the CPU that other processes took meanwhile: what
 concealment was seen here came from other load starving the anchor and the bots
-(see the README); ``--nice -10`` puts the bench's processes first on a machine
+(see bench/README.md); ``--nice -10`` puts the bench's processes first on a machine
 shared with other work.
 
 ``--soak SECONDS``: one anchor (the first of ``--modes``) carries the calls for
