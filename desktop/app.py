@@ -128,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(StaffHeaders),
         Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
-                             allow_headers=["content-type", "x-otodesk-visitor"],
+                             allow_headers=["content-type", "x-otodesk-visitor", "x-otodesk-me"],
                              expose_headers=["retry-after"]),  # the widget waits as told on 429
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -27,8 +27,15 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     async with Repository.open(url) as repo:
         if args.command == "apikey":
             if args.action == "create":
-                record, key = await repo.create_api_key(name=args.name, site=args.site)
-                print(f"created API key {record.id} ({record.name}); it is shown only now:\n{key}")
+                try:
+                    record, key = await repo.create_api_key(name=args.name, site=args.site,
+                                                            scopes=args.scopes.split(","))
+                except ValueError as error:
+                    print(f"otodesk: {error}", file=sys.stderr)
+                    return 2
+                site = "every site" if record.site == "*" else f"site {record.site}"
+                print(f"created API key {record.id} ({record.name}; {site}; may "
+                      f"{', '.join(record.scopes)}); it is shown only now:\n{key}")
                 return 0
             if args.action == "revoke":
                 try:
@@ -40,7 +47,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             for record in await repo.list_api_keys():
                 state = "revoked" if record.revoked_at else "active"
-                print(f"{record.id}  {state:<8} {record.site:<10} {record.name}")
+                print(f"{record.id}  {state:<8} {record.site:<10} {','.join(record.scopes):<16} {record.name}")
             return 0
         try:
             text = Path(args.file).read_text(encoding="utf-8-sig")

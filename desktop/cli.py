@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     apikey = commands.add_parser("apikey", help="REST API keys").add_subparsers(dest="action", required=True)
     create_key = apikey.add_parser("create", help="make a key (printed once, stored hashed)")
     create_key.add_argument("name", help="what the key is for, e.g. 'shop backend'")
-    create_key.add_argument("--site", default="default")
+    create_key.add_argument("--site", default="*",
+                            help="the one site whose customers the key sees (default *: every site)")
+    create_key.add_argument("--scopes", default="read,write",
+                            help="what the key may do, comma-separated from read, write, erase "
+                                 "(default read,write: erasing people must be asked for)")
     revoke_key = apikey.add_parser("revoke", help="revoke a key by its id")
     revoke_key.add_argument("key_id")
     apikey.add_parser("list", help="list keys (never the keys themselves)")
@@ -64,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.identity import demo_identity_secret
 
             settings = dataclasses.replace(settings, identity_secret=demo_identity_secret(settings.var_dir))
+        if not settings.voice_private_candidates:
+            # A trial on one machine or a LAN: browsers there have private (or this host's own)
+            # addresses. `otodesk serve` allows neither unless told (README, Voice).
+            settings = dataclasses.replace(settings, voice_private_candidates=("*", "self"))
         logins = asyncio.run(_seed(settings))
         base = f"http://{settings.host}:{settings.port}"
         print(f"\notodesk demo\n  shop:        {base}/\n  agent desk:  {base}/desk\n"

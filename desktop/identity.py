@@ -4,17 +4,27 @@ The site's server computes ``user_hash = hex(HMAC-SHA256(OTODESK_IDENTITY_SECRET
 and the page passes both to ``otodesk.identify({userId, userHash})``. Only a
 matching hash links the visitor to the customer with that user id; anything
 else is a claim, kept as a hint and never used to link records.
+
+:func:`identify` applies what a site says (its HMAC already checked), with two rules
+that make the customer's own choices stick (issue 9):
+
+- an **erased** user id (a tombstone, see :mod:`desktop.repository.revocations`)
+  links nothing and stores nothing: the site's next page can't recreate the person;
+- a field the customer **corrected** in "My data" is not overwritten by the site's
+  profile; the outcome lists the customer's values so the site can be told.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from pathlib import Path
+from typing import Any
 
 from desktop.settings import stored_secret
 
-__all__ = ["user_hash", "verify_user_hash", "demo_identity_secret"]
+__all__ = ["user_hash", "verify_user_hash", "demo_identity_secret", "Identified", "identify"]
 
 
 def user_hash(secret: str, user_id: str) -> str:
@@ -39,3 +49,41 @@ def demo_identity_secret(var_dir: Path) -> str:
     ``OTODESK_IDENTITY_SECRET`` and keeps it on its own server.
     """
     return stored_secret(var_dir, "identity_secret")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Identified:
+    """What an ``identify`` did."""
+
+    customer_id: str
+    verified: bool
+    #: The user id was erased at the person's request: nothing was linked or stored.
+    erased: bool = False
+    #: Fields the customer corrected that the site's hint contradicts: the customer's values.
+    corrected: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+async def identify(repo: Any, *, visitor_id: str, customer_id: str, user_id: str | None,
+                   user_key: str | None, name: str | None, email: str | None, phone: str | None,
+                   now: float) -> Identified:
+    """Apply a site's ``identify`` for ``visitor_id`` (whose customer is ``customer_id``).
+
+    ``user_id`` must already be verified against ``user_key`` (its ``user_hash``);
+    ``phone`` is E.164. See the module docstring for erased and corrected customers.
+    """
+    verified = False
+    if user_id is not None and user_key is not None:
+        if await repo.user_erased(user_key.strip().lower()):
+            return Identified(customer_id=customer_id, verified=False, erased=True)
+        customer_id = (await repo.link_verified_user(visitor_id, user_id, now=now)).id
+        verified = True
+    customer = await repo.update_customer(customer_id, name=name, email=email, phone=phone,
+                                          site_hint=True, now=now)
+    kept = set(customer.corrected)
+    await repo.record_identity_hints(customer_id, email=None if "email" in kept else email,
+                                     phone=None if "phone" in kept else phone, now=now)
+    given = {"name": name, "email": email, "phone": phone}
+    corrected = {field: getattr(customer, field) for field, value in given.items()
+                 if field in kept and value is not None
+                 and value.strip().lower() != (getattr(customer, field) or "").lower()}
+    return Identified(customer_id=customer_id, verified=verified, corrected=corrected)

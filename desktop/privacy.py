@@ -33,6 +33,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from desktop.identity import user_hash
 from desktop.repository.records import ErasureResult
 from desktop.repository.repository import Repository
 from desktop.settings import Settings
@@ -56,9 +57,15 @@ async def erase_everywhere(repo: Repository, bus: Bus, settings: Settings, custo
                            requested_by: str) -> ErasureResult:
     """Erase the person ``customer_id`` belongs to from the database, Redis and ``var/``.
 
+    Their browsers are signed out (visitor tokens revoked) and each verified user id
+    leaves a tombstone, the site's HMAC of it, so the site's next ``identify`` can't
+    recreate them (see :mod:`desktop.repository.revocations`).
     Raises the repository's ``NotFound`` for an unknown customer (nothing done).
     """
-    result = await repo.erase_customer(customer_id, requested_by=requested_by)
+    secret = settings.identity_secret
+    result = await repo.erase_customer(
+        customer_id, requested_by=requested_by,
+        tombstone=(lambda user_id: user_hash(secret, user_id)) if secret else None)
     prefixes = [f"{p}{v}" for v in result.visitor_ids for p in VISITOR_ROOM_PREFIXES]
     prefixes += [f"{p}{c}" for c in result.callback_ids for p in CALLBACK_ROOM_PREFIXES]
     prefixes += list(SHARED_ROOM_PREFIXES)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from desktop.cards import agent_public, contact_card, takes_calls
-from desktop.identity import verify_user_hash
+from desktop.identity import identify, verify_user_hash
 from desktop.outcomes import CommandOutcomes, answer, command_key, failed, succeeded
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
@@ -26,7 +26,7 @@ from desktop.rooms import WALL_KEEP, WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.web.auth import Signer
 from desktop.web.client import client_address
-from desktop.web.staff import staff_session
+from desktop.web.staff import StaffSession, staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
@@ -134,11 +134,11 @@ class _Base:
                 state.update(await feature.welcome(session))
         return state
 
-    async def _agent_from_cookie(self, websocket: WebSocket):
+    async def _staff_from_cookie(self, websocket: WebSocket) -> StaffSession:
         session = await staff_session(websocket)
         if session is None:
             raise Unauthorized("log in first")
-        return session.agent
+        return session
 
 
 class CustomerHandler(_Base):
@@ -163,8 +163,8 @@ class CustomerHandler(_Base):
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         visitor_id = self.signer.read_visitor(hello.token)
-        if visitor_id is None:
-            raise Unauthorized("visitor token missing or invalid; get one from POST /api/visitor")
+        if visitor_id is None or await self.repo.visitor_revoked(visitor_id):
+            raise Unauthorized("visitor token missing, invalid or signed out; get one from POST /api/visitor")
         visitor = await self.repo.touch_visitor(visitor_id, self.clock())
         return Session(role=self.role, room=visitor_room(visitor_id), identity=visitor_id,
                        data={"socket": self.presence.key(), "customer_id": visitor.customer_id,
@@ -222,23 +222,24 @@ class CustomerHandler(_Base):
                 phone = normalize_phone(message.phone, default_region=self.settings.default_region)
             except PhoneRejected as exc:
                 raise ProtocolError(exc.code, str(exc)) from None
-        verified = False
-        if message.user_id is not None:
+        if message.user_id is not None and not verify_user_hash(
+                self.settings.identity_secret, message.user_id, message.user_hash):
             # Only the site's HMAC links records; a bare user id is refused, not stored.
-            if not verify_user_hash(self.settings.identity_secret, message.user_id, message.user_hash):
-                raise ProtocolError(ErrorCode.IDENTITY_UNVERIFIED,
-                                    "user_hash is not the HMAC-SHA256 of user_id with this site's "
-                                    "identity secret; nothing was linked")
-            customer = await self.repo.link_verified_user(session.identity, message.user_id,
-                                                          now=self.clock())
-            session.data["customer_id"] = customer.id
-            verified = True
-        customer_id = session.data["customer_id"]
-        await self.repo.update_customer(customer_id, name=message.name, email=message.email,
-                                        phone=phone)
-        await self.repo.record_identity_hints(customer_id, email=message.email, phone=phone,
-                                              now=self.clock())
-        return {"customer_id": customer_id, "verified": verified}
+            raise ProtocolError(ErrorCode.IDENTITY_UNVERIFIED,
+                                "user_hash is not the HMAC-SHA256 of user_id with this site's "
+                                "identity secret; nothing was linked")
+        outcome = await identify(self.repo, visitor_id=session.identity,
+                                 customer_id=session.data["customer_id"], user_id=message.user_id,
+                                 user_key=message.user_hash, name=message.name, email=message.email,
+                                 phone=phone, now=self.clock())
+        session.data["customer_id"] = outcome.customer_id
+        ack: dict[str, Any] = {"customer_id": outcome.customer_id, "verified": outcome.verified}
+        if outcome.erased:
+            ack["erased"] = True
+        if outcome.verified:  # the short-lived key to "My data" (the visitor token is not enough)
+            ack["me_token"] = self.signer.me_token(session.identity, outcome.customer_id)
+            ack["corrected"] = outcome.corrected
+        return ack
 
     async def on_setcontext(self, session: Session, message: protocol.SetContext) -> None:
         if len(message.context) > MAX_CONTEXT_KEYS:
@@ -361,11 +362,13 @@ class AgentHandler(_Base):
     role = "agent"
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        agent = await self._agent_from_cookie(websocket)
+        staff = await self._staff_from_cookie(websocket)
+        agent = staff.agent
         if not takes_calls(agent):
             raise Unauthorized("the desk is for agents: a supervisor without skills has the wall")
+        # Signing out publishes session_ended with this tag to the agent's room: the hub closes it.
         return Session(role=self.role, room=agent_room(agent.id), identity=agent.id,
-                       data={"socket": self.presence.key()})
+                       data={"socket": self.presence.key()}, tag=staff.tag)
 
     async def _welcome(self, session: Session) -> dict[str, Any]:
         agent = await self.repo.get_agent(session.identity)
@@ -424,7 +427,7 @@ class SupervisorHandler(_Base):
     role = "supervisor"
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        agent = await self._agent_from_cookie(websocket)
+        agent = (await self._staff_from_cookie(websocket)).agent
         if agent.role not in ("supervisor", "admin"):
             raise Unauthorized("the wall is for supervisors")
         return Session(role=self.role, room=WALL_ROOM, identity=agent.id,

@@ -35,13 +35,14 @@ from signaling.bus import Bus, SubscriptionLagged
 from signaling.limits import TokenBucket
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["Hub", "HubLimits", "RoomHandler", "Session", "Unauthorized", "origin_allowed"]
+__all__ = ["Hub", "HubLimits", "RoomHandler", "Session", "Unauthorized", "origin_allowed", "SESSION_ENDED"]
 
 log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_SLOW = 4408
+SESSION_ENDED = "session_ended"  # room event: close the sockets whose Session.tag it names
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: too many sockets of one identity
 TRY_AGAIN_AFTER = 5.0  # seconds a client refused for too many sockets should wait
 HELLO_TIMEOUT = 10.0  # seconds a socket may stay silent before its hello
@@ -60,6 +61,9 @@ class Session:
     identity: str
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
     connection: "Connection | None" = None
+    #: What ends this socket: a ``session_ended`` event in its room with this ``tag``
+    #: (a staff member signed out) closes it with 4401.
+    tag: str | None = None
 
     def send(self, message: dict[str, Any]) -> None:
         """Send to this socket only (not the room); never blocks."""
@@ -134,6 +138,7 @@ class Connection:
         self.websocket = websocket
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self.too_slow = asyncio.Event()
+        self.ended = False  # its session ended (signed out): close with 4401
 
     def send(self, message: dict[str, Any]) -> None:
         if self.too_slow.is_set():
@@ -206,7 +211,8 @@ class Hub:
                 await writer
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 with contextlib.suppress(Exception):
-                    code = CLOSE_TOO_SLOW if connection.too_slow.is_set() else 1000
+                    code = CLOSE_TOO_SLOW if connection.too_slow.is_set() \
+                        else CLOSE_UNAUTHORIZED if connection.ended else 1000
                     await websocket.close(code=code)
 
     def _too_many_sockets(self, handler: RoomHandler, session: Session) -> bool:
@@ -242,7 +248,7 @@ class Hub:
                 await handler.opened(session, hello)
                 try:
                     tasks = [
-                        asyncio.create_task(self._forward(subscription, connection, delivered)),
+                        asyncio.create_task(self._forward(subscription, session, connection, delivered)),
                         asyncio.create_task(self._read(websocket, handler, session, connection)),
                         asyncio.create_task(connection.too_slow.wait()),
                     ]
@@ -271,19 +277,27 @@ class Hub:
             if missed is not None:
                 session.send({"type": "resumed", "seq": last_seq, "now": self.clock()})
                 for seq, event in missed:
-                    session.send({**event, "seq": seq})
+                    if event.get("type") != SESSION_ENDED:
+                        session.send({**event, "seq": seq})
                 return missed[-1][0] if missed else last_seq
         seq = await self.bus.last_seq(session.room)
         state = await handler.welcome(session)
         session.send({"type": "welcome", "seq": seq, "now": self.clock(), **state})
         return seq
 
-    async def _forward(self, subscription, connection: Connection, delivered: int) -> None:
+    async def _forward(self, subscription, session: Session, connection: Connection, delivered: int) -> None:
         try:
             async for seq, event in subscription:
                 if seq <= delivered:
                     continue
                 delivered = seq
+                if event.get("type") == SESSION_ENDED:  # for the hub, never for clients
+                    if session.tag is not None and event.get("tag") == session.tag:
+                        connection.send(protocol.error(ErrorCode.UNAUTHORIZED, "signed out"))
+                        connection.ended = True
+                        await asyncio.sleep(0.05)  # let the writer flush the reason
+                        return
+                    continue
                 connection.send({**event, "seq": seq})
         except SubscriptionLagged:
             connection.too_slow.set()

@@ -36,7 +36,9 @@ def queue(row: Row) -> QueueRecord:
 
 
 def customer(row: Row) -> CustomerRecord:
-    return CustomerRecord(**row._mapping)
+    m = dict(row._mapping)
+    m["corrected"] = tuple(m.get("corrected") or ())
+    return CustomerRecord(**m)
 
 
 def visitor(row: Row) -> VisitorRecord:

@@ -32,6 +32,8 @@ ORDERS: Table = models.Order.__table__  # type: ignore[assignment]
 API_KEYS: Table = models.ApiKey.__table__  # type: ignore[assignment]
 ERASURES: Table = models.Erasure.__table__  # type: ignore[assignment]
 STAFF_SESSIONS: Table = models.StaffSession.__table__  # type: ignore[assignment]
+REVOKED_VISITORS: Table = models.RevokedVisitor.__table__  # type: ignore[assignment]
+ERASED_USERS: Table = models.ErasedUser.__table__  # type: ignore[assignment]
 
 
 class Store:

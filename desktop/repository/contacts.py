@@ -75,9 +75,15 @@ class Contacts(Store):
         phone: str | None = None,
         external_id: str | None = None,
         tier: str | None = None,
+        by_customer: bool = False,
+        site_hint: bool = False,
         now: float | None = None,
     ) -> CustomerRecord:
         """Set the given fields (``None`` leaves a field as it is); return the customer.
+
+        ``by_customer``: the customer's own correction ("My data"); the fields given
+        are remembered in ``corrected``. ``site_hint``: what the site's ``identify``
+        says; a field the customer corrected is left as the customer wrote it.
 
         ``phone`` must be E.164 and ``tier`` one of ``records.TIERS`` (else
         ``ValueError``); ``now`` (epoch seconds, for ``updated_at``) defaults to
@@ -90,12 +96,8 @@ class Contacts(Store):
         given = dict(name=name, email=email, phone=phone, external_id=external_id, tier=tier)
         values: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
         values["updated_at"] = time.time() if now is None else now
-        statement = (
-            update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id)
-            .values(values).returning(CUSTOMERS)
-        )
         try:
-            row = await self._db.write(first, statement)
+            row = await self._db.write(_update_customer, customer_id, values, by_customer, site_hint)
         except IntegrityError:
             raise Conflict(f"The external id {external_id!r} belongs to another customer") from None
         if row is None:
@@ -287,3 +289,22 @@ def _customer_export(conn: Connection, customer_id: str) -> dict[str, Any]:
 def _plain(record: dict[str, Any]) -> dict[str, Any]:
     # Enum members become their string values, so json.dumps and == "queued" both work.
     return {key: getattr(value, "value", value) for key, value in record.items()}
+
+
+#: The fields a customer may correct in "My data".
+CORRECTABLE = ("name", "email", "phone")
+
+
+def _update_customer(conn: Connection, customer_id: str, values: dict[str, Any], by_customer: bool,
+                     site_hint: bool) -> Any:
+    current = first(conn, select(CUSTOMERS.c.corrected).where(CUSTOMERS.c.id == customer_id))
+    if current is None:
+        return None
+    corrected = list(current.corrected or [])
+    if site_hint:  # the customer's own word wins over the site's profile
+        values = {key: value for key, value in values.items() if key not in corrected}
+    if by_customer:
+        corrected += [key for key in CORRECTABLE if key in values and key not in corrected]
+        values["corrected"] = corrected
+    return first(conn, update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id)
+                 .values(values).returning(CUSTOMERS))

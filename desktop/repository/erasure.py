@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import MetaData, or_, select, update
 from sqlalchemy.engine import Connection
@@ -32,29 +33,36 @@ from desktop.repository._store import (
     Store,
 )
 from desktop.repository.errors import NotFound
-from desktop.repository.identities import canonical_id, group_ids
+from desktop.repository.identities import USER_ID, canonical_id, group_ids
 from desktop.repository.records import ErasureResult
+from desktop.repository.revocations import add_tombstones, revoke_visitors
 
 __all__ = ["Erasure"]
 
 _OWN_TABLES = {t.name for t in (CALLBACKS, CONTACT_EVENTS, CUSTOMERS, ERASURES, IDENTITIES,
                                 MERGES, ORDERS, VISITORS)} | {"offers", "agents", "queues",
-                                                              "products", "api_keys", "alembic_version"}
+                                                              "products", "api_keys", "alembic_version",
+                                                              # revocations outlive the person
+                                                              "revoked_visitors", "erased_users"}
 
 
 class Erasure(Store):
-    async def erase_customer(self, customer_id: str, *, requested_by: str,
-                             now: float | None = None) -> ErasureResult:
+    async def erase_customer(self, customer_id: str, *, requested_by: str, now: float | None = None,
+                             tombstone: Callable[[str], str] | None = None) -> ErasureResult:
         """Erase the person ``customer_id`` belongs to, in one transaction.
 
+        Their visitors' tokens are revoked, and each verified user id of theirs
+        leaves a tombstone ``tombstone(user_id)`` (the site's HMAC of it) so that
+        ``identify`` can't recreate them; without ``tombstone`` none is kept.
         Raises :class:`NotFound` for an unknown customer. The result's ids and
         identifiers are for scrubbing files and Redis; store none of them.
         """
         now = time.time() if now is None else now
-        return await self._db.write(_erase, customer_id, requested_by, now)
+        return await self._db.write(_erase, customer_id, requested_by, now, tombstone)
 
 
-def _erase(conn: Connection, customer_id: str, requested_by: str, now: float) -> ErasureResult:
+def _erase(conn: Connection, customer_id: str, requested_by: str, now: float,
+           tombstone: Callable[[str], str] | None) -> ErasureResult:
     head = canonical_id(conn, customer_id)
     if head is None:
         raise NotFound(f"No customer with id {customer_id!r}")
@@ -75,6 +83,14 @@ def _erase(conn: Connection, customer_id: str, requested_by: str, now: float) ->
     counts: dict[str, int] = {"customers": len(group), "visitors": len(visitors),
                               "callbacks": len(callback_ids)}
     counts["other_rows"] = _erase_feature_rows(conn, group, visitors, callback_ids)
+    revoke_visitors(conn, visitors, "erasure", now)
+    if tombstone is not None:
+        users = conn.execute(select(IDENTITIES.c.value).where(
+            IDENTITIES.c.customer_id.in_(group), IDENTITIES.c.kind == USER_ID,
+            IDENTITIES.c.verified.is_(True))).scalars()
+        keys = [tombstone(user) for user in users]
+        add_tombstones(conn, keys, requested_by, now)
+        counts["tombstones"] = len(keys)
 
     anonymous = uuid.uuid4().hex
     conn.execute(CUSTOMERS.insert().values(id=anonymous, tier="standard", created_at=now, updated_at=now))

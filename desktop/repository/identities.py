@@ -69,14 +69,14 @@ class Identities(Store):
 
     async def create_customer(
         self, *, name: str | None = None, email: str | None = None, phone: str | None = None,
-        user_id: str | None = None, source: str = "api", now: float | None = None,
+        user_id: str | None = None, source: str = "api", site: str = "default", now: float | None = None,
     ) -> CustomerRecord:
-        """A new customer; ``user_id`` (the site's id) becomes a verified identity.
+        """A new customer of ``site``; ``user_id`` (the site's id) becomes a verified identity.
 
         Raises :class:`Conflict` if ``user_id`` already belongs to a customer.
         """
         now = time.time() if now is None else now
-        return await self._db.write(_create_customer, name, email, phone, user_id, source, now)
+        return await self._db.write(_create_customer, name, email, phone, user_id, source, now, site)
 
     async def resolve_customer(self, customer_id: str) -> CustomerRecord | None:
         """The customer whose record ``customer_id`` is part of (itself unless merged)."""
@@ -154,12 +154,16 @@ class Identities(Store):
         """The audit rows naming the customer or its group, oldest first."""
         return await self._db.read(_merge_history, customer_id)
 
-    async def list_customers(self, *, limit: int = 50, after: str | None = None) -> list[CustomerRecord]:
-        """Customers that are not merged into another, by id, after the id ``after``."""
+    async def list_customers(self, *, limit: int = 50, after: str | None = None,
+                             site: str | None = None) -> list[CustomerRecord]:
+        """Customers that are not merged into another, by id, after the id ``after``
+        (only those of ``site`` when given)."""
         statement = select(CUSTOMERS).where(CUSTOMERS.c.merged_into.is_(None)) \
             .order_by(CUSTOMERS.c.id).limit(limit)
         if after is not None:
             statement = statement.where(CUSTOMERS.c.id > after)
+        if site is not None:
+            statement = statement.where(CUSTOMERS.c.site == site)
         rows = await self._db.read(lambda conn: conn.execute(statement).all())
         return [_rows.customer(row) for row in rows]
 
@@ -262,7 +266,7 @@ def _verified_holder(conn: Connection, kind: str, value: str) -> str | None:
 
 
 def _create_customer(conn: Connection, name: str | None, email: str | None, phone: str | None,
-                     user_id: str | None, source: str, now: float) -> CustomerRecord:
+                     user_id: str | None, source: str, now: float, site: str = "default") -> CustomerRecord:
     check_phone(phone)
     if email is not None:
         email = check_identity("email", email)
@@ -273,7 +277,7 @@ def _create_customer(conn: Connection, name: str | None, email: str | None, phon
     customer_id = uuid.uuid4().hex
     conn.execute(CUSTOMERS.insert().values(
         id=customer_id, name=name, email=email, phone=phone, tier="standard",
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, site=site,
     ))
     if user_id is not None:
         _insert_identity(conn, customer_id, USER_ID, user_id, True, source, now)

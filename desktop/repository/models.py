@@ -41,7 +41,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
-    "Erasure", "StaffSession",
+    "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser",
 ]
 
 NAMING_CONVENTION = {
@@ -119,6 +119,11 @@ class Customer(Base):
     #: Set while this customer is merged into another (see ``CustomerMerge``): its
     #: rows stay its own, read as part of the other's record until unmerged.
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    #: The fields (``name``, ``email``, ``phone``) the customer corrected in "My data":
+    #: the site's later ``identify`` hints no longer overwrite them.
+    corrected: Mapped[list[str] | None] = mapped_column(Json)
+    #: The site the record belongs to; an API key made for one site sees only its own.
+    site: Mapped[str] = mapped_column(server_default="default", index=True)
 
 
 class Visitor(Base):
@@ -290,6 +295,8 @@ class ApiKey(Base):
     site: Mapped[str]
     name: Mapped[str]
     key_hash: Mapped[str] = mapped_column(unique=True)
+    #: What the key may do: space-separated ``read``, ``write``, ``erase``.
+    scopes: Mapped[str] = mapped_column(server_default="read write erase")
     created_at: Mapped[float]
     revoked_at: Mapped[float | None]
     last_used_at: Mapped[float | None]
@@ -319,3 +326,31 @@ class StaffSession(Base):
     created_at: Mapped[float]
     expires_at: Mapped[float]
     revoked_at: Mapped[float | None]
+
+
+class RevokedVisitor(Base):
+    """A visitor id whose tokens no longer open anything (signed out, or erased).
+
+    Visitor tokens are signed, not stored; this is how one is revoked before it expires.
+    """
+
+    __tablename__ = "revoked_visitors"
+
+    visitor_id: Mapped[str] = mapped_column(primary_key=True)
+    revoked_at: Mapped[float]
+    #: ``sign_out`` (the site's reset), ``erasure``, ``api:<key id>``, ``agent:<id>``.
+    reason: Mapped[str]
+
+
+class ErasedUser(Base):
+    """The tombstone of an erased signed-in customer: the site's HMAC of their user id.
+
+    ``identify`` with that user id links nothing and stores nothing; the key is the
+    ``user_hash`` the site itself computes, so the site can match the list to its users.
+    """
+
+    __tablename__ = "erased_users"
+
+    user_key: Mapped[str] = mapped_column(primary_key=True)
+    erased_at: Mapped[float]
+    requested_by: Mapped[str]

@@ -102,6 +102,10 @@ class CustomerRecord:
     updated_at: float
     #: The customer this one is merged into, if any (its rows read as that one's).
     merged_into: str | None = None
+    #: Fields the customer corrected in "My data" (the site's hints no longer overwrite them).
+    corrected: tuple[str, ...] = ()
+    #: The site the record belongs to (API keys made for a site see only its customers).
+    site: str = "default"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -270,6 +274,8 @@ class ApiKeyRecord:
     created_at: float
     revoked_at: float | None
     last_used_at: float | None
+    #: What the key may do: some of ``read``, ``write``, ``erase`` (see ``API_SCOPES``).
+    scopes: tuple[str, ...] = ("read", "write", "erase")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,8 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
 (verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
-:mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins).
+:mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
+:mod:`.revocations` (revoked visitor tokens, erasure tombstones).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from desktop.repository.erasure import Erasure
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.migrate import alembic_config, run_migrations
+from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
 from desktop.repository.staff_sessions import StaffSessions
 from desktop.repository.stats import Stats
@@ -44,7 +46,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

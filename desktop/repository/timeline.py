@@ -222,7 +222,8 @@ def _group_and_spend(conn: Connection, customer_id: str,
         orders += sum(int(r.orders) for r in more)
     else:
         raise RuntimeError(f"Merge tree under customer {customer_id!r} is deeper than {MAX_MERGE_DEPTH}")
-    customer = CustomerRecord(**{key: getattr(mine, key) for key in CUSTOMERS.c.keys()})
+    fields = {key: getattr(mine, key) for key in CUSTOMERS.c.keys()}
+    customer = CustomerRecord(**{**fields, "corrected": tuple(fields["corrected"] or ())})
     return customer, group, total, orders
 
 

@@ -47,6 +47,7 @@ from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session
 from signaling.media.anchor import Call, MediaAnchor, consent_state, ice_servers_from_config
+from signaling.media.candidates import CandidatePolicy
 from signaling.media.errors import VoiceError
 from signaling.media.hearing import Mode, Role
 from signaling.media.recorder import PacketRecorder
@@ -96,6 +97,7 @@ class VoiceFeature:
         recordings = Path(settings.var_dir) / "recordings"
         anchor = MediaAnchor(ice_servers=ice_servers_from_config(list(settings.ice_servers)),
                              max_calls=settings.voice_max_calls,
+                             candidates=CandidatePolicy.from_setting(settings.voice_private_candidates),
                              recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
         return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor)
 

@@ -2,7 +2,9 @@
 
 Two ways in:
 
-- a site's API key, ``Authorization: Bearer otk_...`` (``otodesk apikey create``);
+- a site's API key, ``Authorization: Bearer otk_...`` (``otodesk apikey create``): it may
+  do what its scopes say (``read`` for GET, ``write`` for changes, ``erase`` for erasures)
+  and, made for one site, sees only that site's customers (others are 404);
 - the desk's session cookie; then every request that changes something must
   carry ``X-CSRF-Token`` (the desk page's token), and erasure needs an admin.
 
@@ -26,6 +28,7 @@ from starlette.routing import Route
 
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.privacy import erase_everywhere
+from desktop.repository.apikeys import ALL_SITES, API_SCOPES
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
 from desktop.web.client import read_body
@@ -116,6 +119,13 @@ class Caller:
     #: ``api``, or the agent's role.
     role: str
     agent_id: str | None = None
+    #: What the caller may do (an API key's scopes; every scope for the desk).
+    scopes: tuple[str, ...] = API_SCOPES
+    #: The only site whose customers the caller sees; None for every site.
+    site: str | None = None
+
+    def sees(self, customer) -> bool:
+        return self.site is None or customer.site == self.site
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -132,7 +142,8 @@ async def _caller(request: Request) -> Caller:
         record = await repo.check_api_key(key.strip())
         if record is None:
             raise ApiError(401, "unauthorized", "unknown or revoked API key")
-        return Caller(actor=f"api:{record.id}", role="api")
+        return Caller(actor=f"api:{record.id}", role="api", scopes=record.scopes,
+                      site=None if record.site == ALL_SITES else record.site)
     signer = request.app.state.signer
     session = await staff_session(request)
     if session is None:
@@ -210,8 +221,11 @@ def _page(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any
 Handler = Callable[[Request, Caller], Awaitable[Response]]
 
 
-def endpoint(handler: Handler, *, admin: bool = False) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, run ``handler``, turn every expected failure into a JSON 4xx."""
+def endpoint(handler: Handler, *, scope: str, admin: bool = False,
+             all_sites: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate, check the caller may (``scope``; ``admin`` for desk users; ``all_sites``
+    for what no one site owns) and sees the path's customer, run ``handler``, and turn every
+    expected failure into a JSON 4xx."""
 
     async def run(request: Request) -> Response:
         try:
@@ -221,6 +235,14 @@ def endpoint(handler: Handler, *, admin: bool = False) -> Callable[[Request], Aw
             caller = await _caller(request)
             if admin and caller.role not in ("api", "admin"):
                 raise ApiError(403, "forbidden", "only an admin (or an API key) may do this")
+            if scope not in caller.scopes:
+                raise ApiError(403, "forbidden", f"this API key lacks the {scope!r} scope "
+                               f"(it has: {', '.join(caller.scopes) or 'none'})")
+            if all_sites and caller.site is not None:
+                raise ApiError(403, "forbidden", "this is shared by every site: use a key made "
+                               "for every site (otodesk apikey create NAME)")
+            if "customer_id" in request.path_params:
+                await _visible(request, caller, request.path_params["customer_id"])
             return await handler(request, caller)
         except ApiError as exc:
             return error_response(exc.status, exc.code, exc.message)
@@ -234,6 +256,15 @@ def endpoint(handler: Handler, *, admin: bool = False) -> Callable[[Request], Aw
     return run
 
 
+async def _visible(request: Request, caller: Caller, customer_id: str) -> None:
+    """NotFound unless the caller's site holds this customer (another site's are not there)."""
+    if caller.site is None:
+        return
+    customer = await request.app.state.repo.resolve_customer(customer_id)
+    if customer is None or not caller.sees(customer):
+        raise NotFound(f"No customer with id {customer_id!r}")
+
+
 # -- customers -------------------------------------------------------------------
 
 
@@ -244,8 +275,9 @@ async def list_customers(request: Request, caller: Caller) -> Response:
     if query is not None:
         found = await repo.search_customers(query, default_region=request.app.state.settings.default_region,
                                             limit=limit)
-        return JSONResponse(_page([_customer_json(c) for c in found], None))
-    customers = await repo.list_customers(limit=limit, after=request.query_params.get("cursor"))
+        return JSONResponse(_page([_customer_json(c) for c in found if caller.sees(c)], None))
+    customers = await repo.list_customers(limit=limit, after=request.query_params.get("cursor"),
+                                          site=caller.site)
     cursor = customers[-1].id if len(customers) == limit else None
     return JSONResponse(_page([_customer_json(c) for c in customers], cursor))
 
@@ -254,7 +286,7 @@ async def create_customer(request: Request, caller: Caller) -> Response:
     body = await _body(request, CustomerIn)
     customer = await request.app.state.repo.create_customer(
         name=body.name, email=body.email, phone=_phone(request, body.phone), user_id=body.user_id,
-        source=caller.actor)
+        source=caller.actor, site=caller.site or "default")
     return JSONResponse(_customer_json(customer), status_code=201)
 
 
@@ -264,7 +296,19 @@ async def get_customer(request: Request, caller: Caller) -> Response:
         raise ApiError(422, "invalid", f"timeline must be an integer from 0 to {MAX_LIMIT}")
     summary = await request.app.state.repo.customer_summary(request.path_params["customer_id"],
                                                             timeline=int(text))
+    if summary.get("timeline"):
+        await _name_agents(request.app.state.repo, summary["timeline"]["items"])
     return JSONResponse(summary)
+
+
+async def _name_agents(repo, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who did each thing, by name (``agent_name``): a person can't read an agent id."""
+    if any(event.get("agent_id") for event in events):
+        names = {agent.id: agent.display_name for agent in await repo.list_agents()}
+        for event in events:
+            if event.get("agent_id"):
+                event["agent_name"] = names.get(event["agent_id"])
+    return events
 
 
 async def patch_customer(request: Request, caller: Caller) -> Response:
@@ -321,7 +365,8 @@ async def list_events(request: Request, caller: Caller) -> Response:
     page = await request.app.state.repo.customer_timeline(
         request.path_params["customer_id"], limit=_limit(request), cursor=params.get("cursor") or None,
         kinds=kinds or None, channels=channels or None)
-    return JSONResponse(_page([event_json(e) for e in page.events], page.next_cursor))
+    items = await _name_agents(request.app.state.repo, [event_json(e) for e in page.events])
+    return JSONResponse(_page(items, page.next_cursor))
 
 
 async def add_event(request: Request, caller: Caller) -> Response:
@@ -339,6 +384,7 @@ async def add_event(request: Request, caller: Caller) -> Response:
 
 async def merge(request: Request, caller: Caller) -> Response:
     body = await _body(request, MergeIn)
+    await _visible(request, caller, body.source_id)
     record = await request.app.state.repo.merge_customers(
         body.source_id, request.path_params["customer_id"], actor=caller.actor, reason=body.reason)
     return JSONResponse(_merge_json(record), status_code=201)
@@ -364,6 +410,11 @@ async def merges(request: Request, caller: Caller) -> Response:
 
 async def list_orders(request: Request, caller: Caller) -> Response:
     limit = _limit(request)
+    customer_id = request.query_params.get("customer_id")
+    if caller.site is not None:
+        if customer_id is None:
+            raise ApiError(422, "invalid", "a key made for one site lists orders by customer_id")
+        await _visible(request, caller, customer_id)
     orders = await request.app.state.repo.list_orders(
         customer_id=request.query_params.get("customer_id"), limit=limit,
         after=request.query_params.get("cursor"))
@@ -373,6 +424,7 @@ async def list_orders(request: Request, caller: Caller) -> Response:
 
 async def create_order(request: Request, caller: Caller) -> Response:
     body = await _body(request, OrderIn)
+    await _visible(request, caller, body.customer_id)
     order = await request.app.state.repo.add_order(
         id=body.id, customer_id=body.customer_id, placed_at=body.placed_at,
         total_cents=body.total_cents, currency=body.currency, status=body.status,
@@ -384,6 +436,10 @@ async def get_order(request: Request, caller: Caller) -> Response:
     order = await request.app.state.repo.get_order(request.path_params["order_id"])
     if order is None:
         raise NotFound(f"No order with id {request.path_params['order_id']!r}")
+    try:
+        await _visible(request, caller, order.customer_id)
+    except NotFound:
+        raise NotFound(f"No order with id {request.path_params['order_id']!r}") from None
     return JSONResponse(_order_json(order))
 
 
@@ -412,6 +468,36 @@ async def get_product(request: Request, caller: Caller) -> Response:
     return JSONResponse(_product_json(product))
 
 
+# -- signing out and erasure tombstones ------------------------------------------------
+
+
+async def sign_out_customer(request: Request, caller: Caller) -> Response:
+    """The site's server signs the person out of every browser (their visitor tokens revoked)."""
+    customer_id = request.path_params["customer_id"]
+    if await request.app.state.repo.resolve_customer(customer_id) is None:
+        raise NotFound(f"No customer with id {customer_id!r}")
+    count = await request.app.state.repo.revoke_customer_visitors(customer_id, reason=caller.actor)
+    return JSONResponse({"signed_out": True, "visitors": count})
+
+
+async def list_erasures(request: Request, caller: Caller) -> Response:
+    """Tombstones of erased signed-in customers: the site's HMAC of each user id, oldest first."""
+    text = request.query_params.get("since", "0")
+    try:
+        since = float(text)
+    except ValueError:
+        raise ApiError(422, "invalid", "since is epoch seconds") from None
+    rows = await request.app.state.repo.list_erased_users(since=since, limit=_limit(request))
+    return JSONResponse(_page([{"user_key": key, "erased_at": at} for key, at in rows], None))
+
+
+async def lift_erasure(request: Request, caller: Caller) -> Response:
+    """The person signed up again and asked to be known: identify may link their user id again."""
+    if not await request.app.state.repo.lift_tombstone(request.path_params["user_key"]):
+        raise NotFound("No erased user with that key")
+    return Response(status_code=204)
+
+
 async def openapi(request: Request) -> Response:
     from desktop.web.openapi import openapi_document
 
@@ -421,23 +507,27 @@ async def openapi(request: Request) -> Response:
 _C = "/api/v1/customers/{customer_id}"
 routes = [
     Route("/api/openapi.json", openapi, methods=["GET"]),
-    Route("/api/v1/customers", endpoint(list_customers), methods=["GET"]),
-    Route("/api/v1/customers", endpoint(create_customer), methods=["POST"]),
-    Route(_C, endpoint(get_customer), methods=["GET"]),
-    Route(_C, endpoint(patch_customer), methods=["PATCH"]),
-    Route(_C, endpoint(erase_customer, admin=True), methods=["DELETE"]),
-    Route(f"{_C}/identities", endpoint(list_identities), methods=["GET"]),
-    Route(f"{_C}/identities", endpoint(add_identity), methods=["POST"]),
-    Route(f"{_C}/identities/{{identity_id}}", endpoint(remove_identity), methods=["DELETE"]),
-    Route(f"{_C}/events", endpoint(list_events), methods=["GET"]),
-    Route(f"{_C}/events", endpoint(add_event), methods=["POST"]),
-    Route(f"{_C}/merge", endpoint(merge), methods=["POST"]),
-    Route(f"{_C}/unmerge", endpoint(unmerge), methods=["POST"]),
-    Route(f"{_C}/merges", endpoint(merges), methods=["GET"]),
-    Route("/api/v1/orders", endpoint(list_orders), methods=["GET"]),
-    Route("/api/v1/orders", endpoint(create_order), methods=["POST"]),
-    Route("/api/v1/orders/{order_id}", endpoint(get_order), methods=["GET"]),
-    Route("/api/v1/products", endpoint(list_products), methods=["GET"]),
-    Route("/api/v1/products/{sku}", endpoint(put_product), methods=["PUT"]),
-    Route("/api/v1/products/{sku}", endpoint(get_product), methods=["GET"]),
+    Route("/api/v1/customers", endpoint(list_customers, scope="read"), methods=["GET"]),
+    Route("/api/v1/customers", endpoint(create_customer, scope="write"), methods=["POST"]),
+    Route(_C, endpoint(get_customer, scope="read"), methods=["GET"]),
+    Route(_C, endpoint(patch_customer, scope="write"), methods=["PATCH"]),
+    Route(_C, endpoint(erase_customer, scope="erase", admin=True), methods=["DELETE"]),
+    Route(f"{_C}/identities", endpoint(list_identities, scope="read"), methods=["GET"]),
+    Route(f"{_C}/identities", endpoint(add_identity, scope="write"), methods=["POST"]),
+    Route(f"{_C}/identities/{{identity_id}}", endpoint(remove_identity, scope="write"), methods=["DELETE"]),
+    Route(f"{_C}/events", endpoint(list_events, scope="read"), methods=["GET"]),
+    Route(f"{_C}/events", endpoint(add_event, scope="write"), methods=["POST"]),
+    Route(f"{_C}/merge", endpoint(merge, scope="write"), methods=["POST"]),
+    Route(f"{_C}/unmerge", endpoint(unmerge, scope="write"), methods=["POST"]),
+    Route(f"{_C}/merges", endpoint(merges, scope="read"), methods=["GET"]),
+    Route(f"{_C}/sign-out", endpoint(sign_out_customer, scope="write"), methods=["POST"]),
+    Route("/api/v1/erasures", endpoint(list_erasures, scope="read", all_sites=True), methods=["GET"]),
+    Route("/api/v1/erasures/{user_key}", endpoint(lift_erasure, scope="erase", admin=True, all_sites=True),
+          methods=["DELETE"]),
+    Route("/api/v1/orders", endpoint(list_orders, scope="read"), methods=["GET"]),
+    Route("/api/v1/orders", endpoint(create_order, scope="write"), methods=["POST"]),
+    Route("/api/v1/orders/{order_id}", endpoint(get_order, scope="read"), methods=["GET"]),
+    Route("/api/v1/products", endpoint(list_products, scope="read"), methods=["GET"]),
+    Route("/api/v1/products/{sku}", endpoint(put_product, scope="write", all_sites=True), methods=["PUT"]),
+    Route("/api/v1/products/{sku}", endpoint(get_product, scope="read"), methods=["GET"]),
 ]

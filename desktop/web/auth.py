@@ -13,11 +13,12 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-__all__ = ["Signer", "SESSION_COOKIE", "SESSION_MAX_AGE", "VISITOR_MAX_AGE", "tokens_equal"]
+__all__ = ["Signer", "SESSION_COOKIE", "SESSION_MAX_AGE", "VISITOR_MAX_AGE", "ME_MAX_AGE", "tokens_equal"]
 
 SESSION_COOKIE = "otodesk_session"
 SESSION_MAX_AGE = 12 * 3600          # seconds: one long shift
 VISITOR_MAX_AGE = 365 * 24 * 3600    # seconds: a returning customer is recognised for a year
+ME_MAX_AGE = 15 * 60                 # seconds: a "My data" token (the whole record) is short-lived
 
 
 def tokens_equal(expected: str, given: str | None) -> bool:
@@ -39,6 +40,7 @@ class Signer:
         self._session_max_age = session_max_age
         self._sessions = URLSafeTimedSerializer(secret_key, salt="otodesk.session")
         self._visitors = URLSafeTimedSerializer(secret_key, salt="otodesk.visitor")
+        self._me = URLSafeTimedSerializer(secret_key, salt="otodesk.me")
 
     # -- agents ---------------------------------------------------------------
 
@@ -81,3 +83,23 @@ class Signer:
         except BadSignature:
             return None
         return value if isinstance(value, str) else None
+
+    def me_token(self, visitor_id: str, customer_id: str) -> str:
+        """A short-lived key to "My data", given only in the ack of a verified ``identify``.
+
+        The year-long visitor token only recognises a browser; the whole record needs
+        the site's fresh word (its HMAC) that this person is signed in now.
+        """
+        return self._me.dumps({"v": visitor_id, "c": customer_id})
+
+    def read_me(self, token: str | None) -> tuple[str, str] | None:
+        """``(visitor_id, customer_id)``, or None when missing, forged or older than ME_MAX_AGE."""
+        if not token or len(token) > 512:
+            return None
+        try:
+            value = self._me.loads(token, max_age=ME_MAX_AGE)
+        except BadSignature:
+            return None
+        if not isinstance(value, dict) or not isinstance(value.get("v"), str) or not isinstance(value.get("c"), str):
+            return None
+        return value["v"], value["c"]

@@ -89,7 +89,7 @@ def openapi_document() -> dict[str, Any]:
             "verified": {"type": "boolean"}, "source": {"type": "string"}, "created_at": number}},
         "Event": {"type": "object", "required": ["id", "kind", "channel", "at"], "properties": {
             "id": {"type": "integer"}, "customer_id": {"type": "string"}, "kind": {"type": "string"},
-            "channel": {"type": "string"}, "at": number, "agent_id": nullable, "visitor_id": nullable,
+            "channel": {"type": "string"}, "at": number, "agent_id": nullable, "agent_name": nullable, "visitor_id": nullable,
             "callback_id": nullable, "data": {"type": "object"}}},
         "Summary": {"type": "object", "required": ["customer", "identities", "last_contacts"],
                     "properties": {
@@ -170,6 +170,29 @@ def openapi_document() -> dict[str, Any]:
         "/api/v1/customers/{customer_id}/merges": {
             "get": _op("The merge audit", {"200": _ok("Merges", _page("Merge"))}, parameters=[customer]),
         },
+        "/api/v1/customers/{customer_id}/sign-out": {
+            "post": _op("Sign the person out of every browser: their widget visitor tokens are revoked "
+                        "(the site's server, at its own sign-out)",
+                        {"200": _ok("Signed out", {"type": "object", "properties": {
+                            "signed_out": {"type": "boolean"}, "visitors": {"type": "integer"}}})},
+                        parameters=[customer]),
+        },
+        "/api/v1/erasures": {
+            "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
+                       "HMAC of the user id (identify's user_hash); a key for every site only",
+                       {"200": _ok("A page of tombstones", {"type": "object", "properties": {
+                           "items": {"type": "array", "items": {"type": "object", "properties": {
+                               "user_key": {"type": "string"}, "erased_at": number}}},
+                           "next_cursor": {"type": "null"}}})},
+                       parameters=[{"name": "since", "in": "query", "required": False,
+                                    "schema": {"type": "number", "minimum": 0},
+                                    "description": "only erasures after this (epoch s)"}, _LIMIT]),
+        },
+        "/api/v1/erasures/{user_key}": {
+            "delete": _op("Lift a tombstone (the person signed up again and asked to be known); "
+                          "a key for every site only", {"204": _ok("Lifted")},
+                          parameters=[_path("user_key")]),
+        },
         "/api/v1/orders": {
             "get": _op("List orders (of one customer with customer_id)",
                        {"200": _ok("A page of orders", _page("Order"))},
@@ -191,11 +214,20 @@ def openapi_document() -> dict[str, Any]:
                        body="ProductIn", parameters=[_path("sku")]),
         },
     }
+    # What scope each operation needs (desk users: erasures need an admin).
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            erasing = method == "delete" and path in ("/api/v1/customers/{customer_id}", "/api/v1/erasures/{user_key}")
+            scope = "erase" if erasing else "read" if method == "get" else "write"
+            operation["x-otodesk-scope"] = scope
+            operation["description"] = f"API key scope: {scope}."
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",
                  "description": "Customers, identities, timeline events, orders and products. "
-                                "Authenticate with a per-site API key (otodesk apikey create)."},
+                                "Authenticate with a per-site API key (otodesk apikey create): "
+                                "its scopes (read, write, erase) say what it may do, and a key "
+                                "made for one site sees only that site's customers."},
         "servers": [{"url": "/"}],
         "security": [{"apiKey": []}],
         "paths": paths,

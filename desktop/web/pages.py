@@ -95,7 +95,7 @@ async def logout(request: Request) -> Response:
     if session is not None:
         if not request.app.state.signer.check_csrf(session.session_id, str(form.get("csrf_token", ""))):
             return Response("bad CSRF token", status_code=400)
-        await sign_out(request, session.session_id)
+        await sign_out(request, session)
         # Off the wall and out of routing now, not after the desk's reconnect grace.
         await request.app.state.router.notify("signed_out", agent_id=session.agent.id)
     response = RedirectResponse("/login", status_code=303)
@@ -144,6 +144,8 @@ async def visitor_token(request: Request) -> Response:
     signer = request.app.state.signer
     token = data.get("token") if isinstance(data, dict) else None
     visitor_id = signer.read_visitor(token if isinstance(token, str) else None)
+    if visitor_id is not None and await request.app.state.repo.visitor_revoked(visitor_id):
+        visitor_id = None  # signed out or erased: a new anonymous visitor, never the old one
     if visitor_id is None:
         wait = await request.app.state.bus.take(
             f"visitor-tokens:{client_address(request)}", window=60.0,

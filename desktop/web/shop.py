@@ -181,6 +181,7 @@ async def account(request: Request) -> Response:
     return _render(request, "account.html", {
         "title": "Your account", "accounts": SHOP_ACCOUNTS,
         "verifying": bool(request.app.state.settings.identity_secret),
+        "erased": "erased" in request.query_params,
     })
 
 

@@ -3,7 +3,8 @@
 A desk session is a signed cookie *and* a row in the repository (``staff_sessions``):
 the signature proves we issued the cookie, the row that it was not signed out. Every
 desk page, REST call and staff socket asks :func:`staff_session`, so ``POST /logout``
-ends the session in every process at once.
+ends the session in every process at once; the desk sockets it had open are closed too
+(a ``session_ended`` event in the agent's room, see ``signaling.hub``).
 
 Failed sign-ins are throttled per account and per client address on the bus's shared
 budgets (``Bus.take``): past the limit, sign-in is refused without checking the password
@@ -22,7 +23,9 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop.repository.records import AgentRecord
+from desktop.rooms import agent_room
 from desktop.web.auth import SESSION_COOKIE
+from signaling.hub import SESSION_ENDED
 from signaling.limits import describe_wait
 
 __all__ = ["StaffSession", "staff_session", "sign_in", "sign_out", "LoginRefused",
@@ -33,6 +36,11 @@ __all__ = ["StaffSession", "staff_session", "sign_in", "sign_out", "LoginRefused
 class StaffSession:
     agent: AgentRecord
     session_id: str
+
+    @property
+    def tag(self) -> str:
+        """Names the session on the bus (the id itself is a secret half of the cookie)."""
+        return hashlib.sha256(self.session_id.encode()).hexdigest()
 
 
 async def staff_session(conn: HTTPConnection) -> StaffSession | None:
@@ -57,8 +65,11 @@ async def sign_in(conn: HTTPConnection, agent_id: str) -> str:
     return state.signer.session_token(agent_id, session_id)
 
 
-async def sign_out(conn: HTTPConnection, session_id: str) -> None:
-    await conn.app.state.repo.revoke_staff_session(session_id, now=time.time())
+async def sign_out(conn: HTTPConnection, session: StaffSession) -> None:
+    """Revoke the session, then close its desk sockets in every process."""
+    state = conn.app.state
+    await state.repo.revoke_staff_session(session.session_id, now=time.time())
+    await state.bus.publish(agent_room(session.agent.id), {"type": SESSION_ENDED, "tag": session.tag})
 
 
 class LoginRefused(Exception):

@@ -4,6 +4,7 @@
 - :mod:`.tap`     the one place that uses aiortc's private API (encoded packets in)
 - :mod:`.forward` a track that sends encoded Opus packets as they come (packets out)
 - :mod:`.tones`   pre-encoded Opus tones (hold music), encoded once per process
+- :mod:`.candidates` which remote ICE candidates the anchor may send checks to
 - :mod:`.anchor`  calls, legs and their RTCPeerConnections; errors in :mod:`.errors`
 - :mod:`.recorder` packets logged during the call, one mixed Ogg Opus file after it
 

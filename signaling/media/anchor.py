@@ -35,13 +35,15 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtpPacket
+from aioice.ice import get_host_addresses
 
+from signaling.media.candidates import CandidatePolicy, filter_offer
 from signaling.media.errors import AtCapacity, BadOffer, InvalidCallState, LegTaken, NoSuchCall
 from signaling.media.forward import ForwardTrack
 from signaling.media.hearing import MAIN, CallState, Mode, Role, Source, who_hears
@@ -124,6 +126,7 @@ class Leg:
 
     async def answer(self, offer: str) -> str:
         _check_offer(offer)
+        offer = self.call.anchor.filter_candidates(offer)
         opus = _opus_only()
         count = len(aiortc_sdp.SessionDescription.parse(offer).media)
         # Transceivers made before the offer is applied take it in order, with
@@ -285,8 +288,14 @@ class MediaAnchor:
 
     def __init__(self, *, ice_servers: list[RTCIceServer] | None = None, max_calls: int = 100,
                  on_change: Callable[[Call], None] | None = None,
-                 recorder: Callable[[str], Any] | None = None):
+                 recorder: Callable[[str], Any] | None = None,
+                 candidates: CandidatePolicy = CandidatePolicy(),
+                 own_addresses: Callable[[], Iterable[str]] = lambda: get_host_addresses(True, True)):
         self.ice_servers = list(ice_servers or [])  # never None: None means aiortc's public STUN
+        #: Where the anchor may send connectivity checks (signaling/media/candidates.py);
+        #: ``own_addresses()`` lists this host's addresses, read at each offer.
+        self.candidates = candidates
+        self.own_addresses = own_addresses
         self.max_calls = max_calls
         self.on_change = on_change
         #: ``recorder(call_id)`` makes the recorder of a recorded call (``write``, ``close``).
@@ -299,6 +308,16 @@ class MediaAnchor:
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.aclose()
+
+    def filter_candidates(self, offer: str) -> str:
+        """The offer without candidates the policy refuses; BadOffer when none is left."""
+        kept, refused = filter_offer(offer, self.candidates, self.own_addresses())
+        if refused:
+            log.warning("voice offer: refused remote candidates %s", ", ".join(refused))
+            if "a=candidate:" not in kept:
+                raise BadOffer("none of the offer's ICE candidates is an address this server may "
+                               "send to (loopback, link-local, its own, or a private network not allowed)")
+        return kept
 
     def call(self, call_id: str) -> Call:
         call = self.calls.get(call_id)

@@ -1,7 +1,8 @@
 // Short messages in the corner of staff pages (`<div data-toasts>` in base.html).
 import { h } from "./dom.js";
 
-/** Show `text` for `seconds` (errors stay until closed when seconds is 0). */
+/** Show `text` for `seconds` (errors stay until closed when seconds is 0); returns the
+ * toast element, for the caller to remove once it is no longer true. */
 export function toast(text, { kind = "info", seconds = 6 } = {}) {
   const box = document.querySelector("[data-toasts]");
   if (!box) return;
@@ -11,4 +12,5 @@ export function toast(text, { kind = "info", seconds = 6 } = {}) {
   box.append(item);
   while (box.children.length > 4) box.firstElementChild.remove();
   if (seconds) setTimeout(() => item.remove(), seconds * 1000);
+  return item;
 }

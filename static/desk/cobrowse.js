@@ -85,7 +85,7 @@ export class CobrowsePanel {
       this.render();
     });
     socket.on("offer", (message) => {
-      if (!this.card || this.card.state !== "connected") this.card = message.offer;
+      if (!this.card || this.card.state !== "connected") this._follow(message.offer);
       this.render();
     });
     socket.on("offer_ended", (message) => {
@@ -93,7 +93,7 @@ export class CobrowsePanel {
       this.render();
     });
     socket.on("contact", (message) => {
-      this.card = message.contact;
+      this._follow(message.contact);
       this.render();
     });
     socket.on("agent_state", (message) => {
@@ -119,6 +119,15 @@ export class CobrowsePanel {
       this.placeholders.set(message.areas);
       this._showUnmirrored(message);
     });
+  }
+
+  /** The desk's card changed; how the last customer's share ended is no news for the next one. */
+  _follow(card) {
+    if (card && card.callback_id !== this.card?.callback_id && ["refused", "stopped", "ended"].includes(this.state)) {
+      this.state = "idle";
+      this.visitorId = null;
+    }
+    this.card = card;
   }
 
   async _watch() {

@@ -51,6 +51,11 @@ export class ContactView {
     this.details = new CustomerDetails("contact");
     this.stateText = h("span", { class: "talk-state", dataset: { testid: "contact-state" } });
     this.timer = h("span", { class: "talk-timer", role: "timer", dataset: { testid: "contact-timer" } });
+    // A phone callback is not connected until the agent dials it (no telephony yet): say so.
+    const phone = callback.phone || customer.phone;
+    this.dialLine = h("p", { class: "dial-line", role: "status", dataset: { testid: "contact-dial" }, hidden: true },
+      "Call the customer now on ", phone ? h("a", { href: `tel:${phone}`, dataset: { testid: "contact-dial-number" } }, phone) : "the number they gave",
+      ": they are waiting for your call.");
     this.endButton = h("button", {
       type: "button", class: "btn danger big", dataset: { testid: "btn-end" }, onclick: () => this._end(),
     }, "End call");
@@ -92,6 +97,7 @@ export class ContactView {
           tierBadge(customer.tier, "contact"))),
       h("div", { class: "talk" }, this.stateText, this.timer),
       this.endButton),
+    this.dialLine,
     this.form,
     facts(card, "contact", queues),
     this.details.element);
@@ -117,7 +123,9 @@ export class ContactView {
     const wasHidden = this.form.hidden;
     this.form.hidden = !wrapping;
     this.endButton.hidden = wrapping;
-    setText(this.stateText, wrapping ? "Call ended · wrap-up" : "Connected");
+    const byPhone = card.callback?.channel === "phone";
+    this.dialLine.hidden = wrapping || !byPhone;
+    setText(this.stateText, wrapping ? "Call ended · wrap-up" : byPhone ? "Calling their phone" : "Connected");
     this.details.update(card, this.now());
     this.tick();
     if (wrapping && wasHidden) requestAnimationFrame(() => this.disposition.focus());

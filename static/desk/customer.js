@@ -150,7 +150,8 @@ export class CustomerDetails {
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
           item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data))
             : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
-              : summary(item.data),
+              : documentText(item) ? h("p", { class: "previous-summary" }, documentText(item))
+                : summary(item.data),
           recordingPlayer(item)))),
       previous.length > shown.length ? h("li", { class: "muted more" }, `+ ${previous.length - shown.length} older contacts`) : null);
   }
@@ -177,6 +178,16 @@ export function recordingPlayer(event) {
     onerror: (error) => error.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) });
 }
 
+/** A `document_pushed` / `document_closed` event (cobrowse/viewer.py): which document. */
+export function documentText(event) {
+  return event.kind?.startsWith("document_") && event.data?.name ? event.data.name : "";
+}
+
+/** A `wrap_up` event: outcome and note, and whether its time ran out first. */
+export function wrapUpText(data) {
+  return [data?.disposition, data?.timed_out ? "wrap-up time ran out" : "", data?.note].filter(Boolean).join(": ");
+}
+
 /** A `recording_consent` event (desktop/voice/feature.py): the customer's answer to "may we record?". */
 export function consentText(data) {
   return data?.given ? "Agreed to recording" : "Declined recording";
@@ -186,6 +197,7 @@ const SUMMARY_KEYS = ["disposition", "summary", "topic", "note", "message", "out
 
 function summary(data) {
   if (!data || typeof data !== "object") return null;
+  if (data.timed_out) return h("p", { class: "previous-summary" }, wrapUpText(data));
   const parts = SUMMARY_KEYS.filter((key) => data[key] !== undefined && data[key] !== null && data[key] !== "")
     .slice(0, 3)
     .map((key) => h("span", {}, h("span", { class: "muted" }, `${label(key)}: `), short(data[key], 140)));

@@ -5,7 +5,7 @@
 import { h, replace } from "../common/dom.js";
 import { dateTime, label, money } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { callText, consentText, recordingPlayer, safeLink } from "./customer.js";
+import { callText, consentText, documentText, recordingPlayer, safeLink, wrapUpText } from "./customer.js";
 
 const root = document.querySelector(".customers");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -65,7 +65,8 @@ function describe(event) {
   const d = event.data || {};
   // The URL is the customer's word: a link only when http(s) (never javascript: in the desk).
   if (event.kind === "page_view") return safeLink(d.url, d.title || d.url);
-  if (event.kind === "wrap_up") return [d.disposition, d.note].filter(Boolean).join(": ");
+  if (event.kind === "wrap_up") return wrapUpText(d);
+  if (documentText(event)) return documentText(event);
   if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
   if (event.kind === "recording_consent") return consentText(d);
   if (event.kind === "voice_call") return callText(d);
@@ -76,7 +77,7 @@ function eventItem(event) {
   return h("li", { dataset: { testid: "timeline-event", kind: event.kind, channel: event.channel } },
     h("span", { class: "kind" }, label(event.kind)), " ",
     h("span", { class: "muted" }, `${event.channel} · ${dateTime(event.at)}`),
-    event.agent_id ? h("span", { class: "muted" }, ` · by agent ${event.data?.agent_name || event.agent_id.slice(0, 8)}`) : null,
+    event.agent_id ? h("span", { class: "muted", dataset: { testid: "timeline-agent" } }, ` · by ${event.agent_name || "a former agent"}`) : null,
     h("div", { class: "event-text" }, describe(event)),
     recordingPlayer(event));
 }

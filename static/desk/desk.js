@@ -212,14 +212,22 @@ socket.on("welcome", (message) => {
   render();
 });
 
+// "You missed an offer" is true until the agent is back: then it goes.
+let missedToast = null;
+
 socket.on("agent_state", (message) => {
   const previous = desk.status.state;
   desk.status = message.state;
+  if (desk.status.state !== "away") {
+    missedToast?.remove();
+    missedToast = null;
+  }
   // Leaving wrap-up other than by Done is its timeout: save what was typed, then close.
   if (previous === "wrap_up" && desk.contact?.state === "wrap_up" && desk.status.state !== "wrap_up") saveTimedOutWrapUp();
   else if (desk.contact && !["busy", "wrap_up"].includes(desk.status.state)) desk.contact = null;
   if (previous !== desk.status.state && desk.status.state === "away" && previous === "reserved") {
-    toast("You missed an offer, so you were set to Away.", { kind: "error", seconds: 0 });
+    missedToast?.remove();
+    missedToast = toast("You missed an offer, so you were set to Away. Press Available when you are back.", { kind: "error", seconds: 0 });
   }
   render();
 });

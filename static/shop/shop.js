@@ -204,14 +204,35 @@ function setUpSignOut() {
     sessionStorage.setItem("nova.widget-reset", "1");
     form.submit();
   });
-  if (new URLSearchParams(location.search).has("signed_out")) {
+  const params = new URLSearchParams(location.search);
+  if (params.has("signed_out") || params.has("erased")) {
     if (sessionStorage.getItem("nova.widget-reset")) sessionStorage.removeItem("nova.widget-reset");
     else otodesk("reset");
   }
 }
 
+/**
+ * The customer erased their data in the widget's "My data": the help service has signed
+ * this browser out and will not link this account again, so the shop signs them out too
+ * (a fresh start). An identify the service refuses for that reason just says so.
+ */
+function setUpErasure() {
+  otodesk("on", "erased", async ({ reason } = {}) => {
+    if (reason === "my_data") {
+      sessionStorage.setItem("nova.widget-reset", "1"); // the widget has started afresh already
+      await fetch("/account/sign-out", { method: "POST" }).catch(() => {});
+      location.assign("/account?erased=1");
+      return;
+    }
+    if (document.querySelector("[data-erased-notice]")) return;
+    document.getElementById("main")?.prepend(h("p", { class: "note", dataset: { erasedNotice: "", testid: "erased-notice" } },
+      "Our help service erased your data at your request: it no longer recognises this account."));
+  });
+}
+
 placeIcons(document);
 cartChanged();
 setUpCheckout();
+setUpErasure();
 identifySignedIn();
 setUpSignOut();

@@ -1,9 +1,10 @@
 // "My data" (seed 004: the customer may view, correct and delete their data),
 // loaded by widget.js only once the site has identified the customer with a
-// valid HMAC. It talks to /api/me with the visitor token; an anonymous visitor
-// gets 403 and nothing is shown.
+// valid HMAC. It talks to /api/me with the short-lived token of that identify
+// (token(); refresh() renews it by identifying again); the year-long visitor
+// token opens nothing here, and an anonymous visitor gets nothing shown.
 //
-//   start({ ui, base, token, onErased }) -> Promise<{ open(), close() } | null>
+//   start({ ui, base, token, refresh, onErased }) -> Promise<{ open(), close(), remove() } | null>
 import { h, replace } from "../common/dom.js";
 
 const STYLE = `
@@ -21,11 +22,19 @@ const STYLE = `
 .mydata .muted { color: #667; font-size: 12px; }
 `;
 
-export async function start({ ui, base, token, onErased }) {
+export async function start({ ui, base, token, refresh, onErased }) {
   async function api(path, { method = "GET", body } = {}) {
-    const headers = { "X-Otodesk-Visitor": token() || "" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const send = (me) => {
+      const headers = { "X-Otodesk-Me": me || "" };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      return fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    };
+    let response = await send(token());
+    if (response.status === 401 && refresh) {
+      // The token lives 15 minutes: the site's identify again gives a fresh one.
+      const fresh = await refresh().catch(() => null);
+      if (fresh) response = await send(fresh);
+    }
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       const error = new Error(data.error?.message || `HTTP ${response.status}`);
@@ -113,8 +122,10 @@ export async function start({ ui, base, token, onErased }) {
       status(error.message);
       return;
     }
-    replace(panel, h("p", { dataset: { testid: "mydata-erased" } }, "Your data has been erased."));
+    replace(panel, h("p", { dataset: { testid: "mydata-erased" } },
+      "Your data has been erased, and this browser is signed out of our help service."));
     link.remove();
+    setTimeout(() => panel.remove(), 8000);
     onErased?.();
   }
 

@@ -427,7 +427,8 @@ export class WidgetUI {
     this.badge.hidden = !badge;
     setText(this.badge, badge);
     const text = !active ? "Call me"
-      : { scheduled: "Call scheduled", queued: "In line", offered: "Agent calling…", connected: "On a call" }[callback.state];
+      : { scheduled: "Call scheduled", queued: "In line", offered: "Agent calling…",
+        connected: callback.channel === "phone" ? "Calling your phone" : "On a call" }[callback.state];
     setText(this.launcherText, text);
     this.launcher.classList.toggle("live", !!active && !this.isOpen && callback.state === "offered");
     this.launcher.setAttribute("aria-label", active ? `${text}${badge ? `, ${badge} in line` : ""}: show my callback` : "Call me: ask an agent to call you back");
@@ -487,7 +488,8 @@ export function stateText(callback) {
     case "scheduled": return "Your call is scheduled";
     case "queued": return "You're in line";
     case "offered": return "An agent is about to call you";
-    case "connected": return `Connected with ${callback.agent_name || "an agent"}`;
+    // A phone callback: the agent dials it by hand, so nobody is "connected" before it rings.
+    case "connected": return callback.channel === "phone" ? `${callback.agent_name || "An agent"} is calling you` : `Connected with ${callback.agent_name || "an agent"}`;
     case "completed": return "Your call has ended. Thank you!";
     case "cancelled": return "Your request was cancelled";
     case "abandoned": return "Your request has expired";
@@ -503,8 +505,9 @@ function detailText(callback) {
     case "queued":
       return byPhone ? `We'll call ${callback.phone || "your phone"}.` : "Keep this site open: we'll call you right here in your browser.";
     case "offered":
-      return byPhone ? `Your phone (${callback.phone || "the number you gave"}) will ring in a moment.` : "Stay on this site, it will ring in a moment.";
+      return byPhone ? `An agent will call ${callback.phone || "the number you gave"} shortly.` : "Stay on this site, it will ring in a moment.";
     case "connected":
+      if (byPhone) return `Your phone (${callback.phone || "the number you gave"}) rings in a moment: answer it to talk.`;
       return callback.agent_name ? `${callback.agent_name} is with you now.` : "";
     case "abandoned":
       return "We couldn't reach you in time. You can ask again whenever you like.";

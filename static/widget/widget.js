@@ -6,7 +6,8 @@
 //
 //   otodesk.open({queue, topic, message})      show the form (prefilled) or the current request
 //   otodesk.close()
-//   otodesk.reset()                             the site's sign-out: carry on as a new anonymous visitor
+//   otodesk.reset()                             the site's sign-out: revoke this browser's token, carry on
+//                                               as a new anonymous visitor
 //   otodesk.callMe({name, queue, topic, message, channel, phone, scheduledAt})
 //       -> Promise<{callback_id}>; rejects with {code, message}
 //   otodesk.cancel()                            cancel the current request
@@ -17,7 +18,9 @@
 //   otodesk.setContext({...})                   free-form, ≤ 50 keys (cart, order number…)
 //   otodesk.on(event, fn) / otodesk.off(event, fn)
 //       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
-//       "ended" CallbackStatus, "error" {code, message}
+//       "ended" CallbackStatus, "error" {code, message},
+//       "erased" {reason: "my_data" | "identify"} (sign the person out of the site),
+//       "corrected" {name?, email?, phone?} (the customer's own values win over identify's)
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { ACTIVE_STATES, FINAL_STATES, WidgetShell } from "./shell.js";
 
@@ -122,6 +125,8 @@ const state = {
   identity: remembered(),
   pendingOpen: null, // open() asked before the first welcome
   tokenRetries: 0,
+  me: null, // the short-lived "My data" token of the last verified identify (memory only)
+  signedIn: null, // that identify's fields, to renew it
 };
 
 const socket = new HubSocket(wsUrl("/ws/customer", base), {
@@ -352,9 +357,33 @@ function identify(details = {}) {
     return;
   }
   // A site-verified customer: the ack says whether the HMAC held; then "My data".
-  socket.send("identify", fields).then((ack) => {
-    if (ack.verified) loadMyData();
-  }, (error) => emit("error", { code: error.code, message: error.message }));
+  socket.send("identify", fields).then((ack) => identified(ack, fields),
+    (error) => emit("error", { code: error.code, message: error.message }));
+}
+
+function identified(ack, fields) {
+  if (ack.erased) {
+    // Erased at the person's request: the server linked nothing; the site is told.
+    state.me = null;
+    state.signedIn = null;
+    dropMyData();
+    emit("erased", { reason: "identify" });
+    return;
+  }
+  if (!ack.verified) return;
+  // The short-lived key to "My data" lives in memory only; the visitor token can't open it.
+  state.me = ack.me_token || null;
+  state.signedIn = fields;
+  if (ack.corrected && Object.keys(ack.corrected).length) emit("corrected", { ...ack.corrected });
+  loadMyData();
+}
+
+/** A fresh "My data" token: the same verified identify again (null when signed out). */
+async function refreshMe() {
+  if (!state.signedIn) return null;
+  const fields = state.signedIn;
+  identified(await socket.send("identify", fields), fields);
+  return state.me;
 }
 
 // -- "My data": mydata.js is fetched only for a customer the site identified ------
@@ -362,14 +391,22 @@ function identify(details = {}) {
 let myData = null;
 function loadMyData() {
   myData ??= import("./mydata.js").then((module) => module.start({
-    ui, base, token: () => state.token,
-    onErased: () => {
-      // The person is gone: so is this browser's key to them.
-      store("localStorage", TOKEN_KEY, null);
-      emit("erased", {});
+    ui, base, token: () => state.me, refresh: refreshMe,
+    onErased: async () => {
+      // The person is gone and the server signed this browser out: start afresh, tell the
+      // site. The panel says so itself, then goes.
+      myData = null;
+      await signOut({ revoked: true });
+      emit("erased", { reason: "my_data" });
     },
   }));
   return myData;
+}
+
+async function dropMyData() {
+  const shown = myData;
+  myData = null;
+  (await shown?.catch(() => null))?.remove();
 }
 
 function setContext(context = {}) {
@@ -395,13 +432,24 @@ async function cancel() {
  * on as a new anonymous visitor, so what happens next is not added to their record.
  */
 async function reset() {
+  await signOut({ revoked: false });
+}
+
+/** Forget this browser's visitor (revoked on the server too) and carry on as a new one. */
+async function signOut({ revoked }) {
+  const old = state.token;
   for (const key of [TOKEN_KEY, SEEN_KEY, PENDING_KEY]) store("localStorage", key, null);
   for (const key of [ME_KEY, MINIMIZED_KEY]) store("sessionStorage", key, null);
   state.identity = {};
+  state.me = null;
+  state.signedIn = null;
   for (const field of ["name", "phone"]) ui.setValue(field, "");
-  const shown = myData;
-  myData = null;
-  (await shown?.catch(() => null))?.remove();
+  await dropMyData();
+  if (old && !revoked) {
+    // Server-side too, or a copy of the old token would still open this person's record.
+    await fetch(`${base}/api/me/sign-out`, { method: "POST", mode: "cors", credentials: "omit",
+      keepalive: true, headers: { "X-Otodesk-Visitor": old } }).catch(() => {});
+  }
   const body = await fetchToken(null);
   state.token = body.token;
   socket.reconnect({ resync: true });

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -250,4 +251,58 @@ def test_demo_shop_sign_in_links_a_returning_customers_visits_and_opens_my_data(
     expect(carol.get_by_test_id("timeline")).to_contain_text(titles[0])
     expect(carol.get_by_test_id("timeline")).not_to_contain_text(after)
     for page in (carol, *shoppers):
+        page.context.close()
+
+
+def test_shop_sign_out_revokes_the_widgets_old_token(browser, server):
+    shopper = browser.new_context().new_page()
+    shopper.goto(f"{server.base_url}/account")
+    shopper.get_by_test_id("sign-in-nova-oskar").click()
+    expect(shopper.locator(f"{W} [data-testid=mydata-open]")).to_be_visible(timeout=5000)
+    old = shopper.evaluate("localStorage.getItem('otodesk.token')")
+    shopper.get_by_test_id("sign-out").click()
+    expect(shopper.get_by_test_id("account-link")).to_have_text("Sign in")
+    shopper.wait_for_function(f"localStorage.getItem('otodesk.token') && localStorage.getItem('otodesk.token') !== '{old}'")
+    # A copy of the old token opens nothing: the server gives a new anonymous visitor instead.
+    assert httpx.post(f"{server.base_url}/api/visitor", json={"token": old}).json()["token"] != old
+    shopper.context.close()
+
+
+def test_shop_correction_sticks_and_erasure_signs_the_customer_out_for_good(browser, server):
+    shopper = browser.new_context().new_page()
+    shopper.goto(f"{server.base_url}/account")
+    shopper.get_by_test_id("sign-in-nova-ana").click()
+    my_data = shopper.locator(f"{W} [data-testid=mydata-open]")
+    panel = shopper.locator(f"{W} [data-testid=mydata]")
+    expect(my_data).to_be_visible(timeout=5000)
+    my_data.click()
+    expect(panel.get_by_test_id("mydata-name")).to_have_value("Ana Souza")
+    panel.get_by_test_id("mydata-name").fill("Ana Paula Souza")
+    panel.get_by_test_id("mydata-save").click()
+    expect(panel.get_by_test_id("mydata-status")).to_have_text("Saved.")
+
+    # The next page: the shop identifies her with its own profile again; her correction stays.
+    shopper.goto(f"{server.base_url}/cart")
+    expect(my_data).to_be_visible(timeout=5000)
+    my_data.click()
+    expect(panel.get_by_test_id("mydata-name")).to_have_value("Ana Paula Souza")
+
+    shopper.once("dialog", lambda dialog: dialog.accept())
+    panel.get_by_test_id("mydata-erase").click()
+    # The shop is told and signs her out; the widget starts afresh without "My data".
+    expect(shopper.get_by_test_id("erased-signed-out")).to_be_visible(timeout=5000)
+    expect(shopper.get_by_test_id("account-link")).to_have_text("Sign in")
+    expect(my_data).to_have_count(0)
+
+    # Signing in again: the shop still vouches for her, and the service recreates nothing.
+    shopper.get_by_test_id("sign-in-nova-ana").click()
+    expect(shopper.get_by_test_id("erased-notice")).to_be_visible(timeout=5000)
+    expect(my_data).to_have_count(0)
+    admin = login(browser, server, "admin")
+    admin.goto(f"{server.base_url}/desk/customers")
+    for query in ("Souza", "ana.souza@example.net"):
+        admin.get_by_test_id("customer-search").fill(query)
+        admin.get_by_test_id("btn-search").click()
+        expect(admin.get_by_test_id("no-results")).to_be_visible()
+    for page in (admin, shopper):
         page.context.close()

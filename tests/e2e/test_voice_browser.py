@@ -26,7 +26,7 @@ from signaling.media.recorder import read_audio
 from signaling.media.tones import HOLD_TONE_HZ
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.helpers.server import ServerProcess
-from tests.helpers.netns import SERVER_ADDRESS, cut, network_namespace, require_netns, side_namespace
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, cut, network_namespace, require_netns, side_namespace
 
 W = "otodesk-widget"
 CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ = 440, 880, 1500
@@ -60,7 +60,7 @@ def voice(tmp_path_factory):
         far_chromium = tmp / "chromium-far.sh"
         far_chromium.write_text(f"#!/bin/sh\nexec ip netns exec {side} {CHROMIUM} \"$@\"\n")
         far_chromium.chmod(0o755)
-        server = ServerProcess(tmp / "var", env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_OFFER_TIMEOUT": "20",
+        server = ServerProcess(tmp / "var", env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_OFFER_TIMEOUT": "20", **VOICE_ENV,
                                                   "OTODESK_VOICE_RECORDING": "sales,support:consent"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.start()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.server import ServerProcess
-from tests.helpers.netns import SERVER_ADDRESS
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV
 
 __all__ = ["two_processes"]
 
@@ -36,7 +36,8 @@ def two_processes(tmp: Path, *, redis_port: int,
     try:
         common = {"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_REDIS_URL": f"redis://{SERVER_ADDRESS}:{redis_port}/0",
                   "OTODESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'shared.db'}",
-                  "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3", **(env or {})}
+                  "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3", **VOICE_ENV,
+                  **(env or {})}
         for name, seed in (("a", True), ("b", False)):
             server = ServerProcess(tmp / name, env={**common, "OTODESK_PROCESS_ID": name}, seed=seed, log_name=name)
             server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"

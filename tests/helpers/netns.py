@@ -22,7 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
-__all__ = ["network_namespace", "side_namespace", "cut", "require_netns", "SERVER_ADDRESS", "PEER_ADDRESS", "SIDE_ADDRESS"]
+__all__ = ["network_namespace", "side_namespace", "cut", "require_netns", "SERVER_ADDRESS", "PEER_ADDRESS",
+           "SIDE_ADDRESS", "VOICE_CANDIDATES", "VOICE_ENV"]
 
 SERVER_ADDRESS = "10.213.0.1"
 PEER_ADDRESS = "10.213.0.2"
@@ -82,6 +83,10 @@ def network_namespace() -> Iterator[str]:
 
 SIDE_ADDRESS = "10.214.0.2"  # a browser in a side namespace (reaches the server through a veth pair)
 _SIDE_GATEWAY = "10.214.0.1"
+#: The anchor refuses private and own-address ICE candidates unless told: here every peer
+#: is in these private networks, and those in the namespace share the server's addresses.
+VOICE_CANDIDATES = "10.213.0.0/24,10.214.0.0/24,self"
+VOICE_ENV = {"OTODESK_VOICE_PRIVATE_CANDIDATES": VOICE_CANDIDATES}
 
 
 @contextlib.contextmanager

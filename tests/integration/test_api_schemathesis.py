@@ -28,7 +28,8 @@ def api(tmp_path_factory):
     app = create_app(Settings(var_dir=var, secret_key="fuzz", process_id="fuzz"))
     with TestClient(app, raise_server_exceptions=False) as client:
         repo = app.state.repo
-        _record, key = client.portal.call(functools.partial(repo.create_api_key, name="schemathesis"))
+        _record, key = client.portal.call(functools.partial(repo.create_api_key, name="schemathesis",
+                                                                 scopes=("read", "write", "erase")))
         headers = {"Authorization": f"Bearer {key}"}
         # Something to find: a customer with an event.
         customer = client.post("/api/v1/customers", headers=headers,

@@ -33,8 +33,57 @@ def call(client: TestClient, fn, *args, **kwargs):
 
 @pytest.fixture
 def key(client: TestClient) -> dict[str, str]:
-    _record, key = call(client, client.app.state.repo.create_api_key, name="test")
+    _record, key = call(client, client.app.state.repo.create_api_key, name="test",
+                        scopes=("read", "write", "erase"))
     return {"Authorization": f"Bearer {key}"}
+
+
+def _key(client: TestClient, **options) -> dict[str, str]:
+    _record, key = call(client, client.app.state.repo.create_api_key, name="scoped", **options)
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_api_keys_do_only_what_their_scopes_say(client: TestClient, key) -> None:
+    person = client.post("/api/v1/customers", headers=key, json={"name": "Scoped Person"}).json()
+    path = f"/api/v1/customers/{person['id']}"
+    reader = _key(client, scopes=["read"])
+    assert client.get(path, headers=reader).status_code == 200
+    refused = client.patch(path, headers=reader, json={"name": "Changed"})
+    assert refused.status_code == 403 and "'write' scope" in refused.json()["error"]["message"]
+    assert client.post("/api/v1/customers", headers=reader, json={"name": "New"}).status_code == 403
+    writer = _key(client)  # the default: read and write, not erase
+    assert client.patch(path, headers=writer, json={"name": "Changed"}).status_code == 200
+    assert client.delete(path, headers=writer).status_code == 403
+    assert client.get(path, headers=key).json()["customer"]["name"] == "Changed"  # still there
+    assert client.delete(path, headers=_key(client, scopes=["erase"])).status_code == 200
+    with pytest.raises(ValueError):
+        call(client, client.app.state.repo.create_api_key, name="bad", scopes=["everything"])
+
+
+def test_a_key_made_for_one_site_sees_only_that_sites_data(client: TestClient, key) -> None:
+    other = client.post("/api/v1/customers", headers=key, json={"name": "Other Site Olga"}).json()
+    client.post("/api/v1/orders", headers=key, json={
+        "id": "O-1", "customer_id": other["id"], "placed_at": 1, "total_cents": 100, "currency": "USD"})
+    shop_a = _key(client, site="shop-a", scopes=["read", "write", "erase"])
+    mine = client.post("/api/v1/customers", headers=shop_a, json={"name": "Site A Sam"}).json()
+    listed = client.get("/api/v1/customers", headers=shop_a).json()["items"]
+    assert [c["id"] for c in listed] == [mine["id"]]
+    assert client.get("/api/v1/customers", headers=shop_a, params={"q": "Olga"}).json()["items"] == []
+    for method, path in (("GET", f"/api/v1/customers/{other['id']}"),
+                         ("GET", f"/api/v1/customers/{other['id']}/events"),
+                         ("PATCH", f"/api/v1/customers/{other['id']}"),
+                         ("DELETE", f"/api/v1/customers/{other['id']}"),
+                         ("GET", "/api/v1/orders/O-1")):
+        answer = client.request(method, path, headers=shop_a, json={"name": "x"} if method == "PATCH" else None)
+        assert answer.status_code == 404, (method, path)
+    assert client.post(f"/api/v1/customers/{mine['id']}/merge", headers=shop_a,
+                       json={"source_id": other["id"]}).status_code == 404
+    assert client.get("/api/v1/orders", headers=shop_a, params={"customer_id": other["id"]}).status_code == 404
+    assert client.put("/api/v1/products/sku-1", headers=shop_a, json={
+        "name": "Kettle", "price_cents": 100, "currency": "USD"}).status_code == 403  # shared catalogue
+    assert client.get(f"/api/v1/customers/{other['id']}", headers=key).json()["customer"]["name"] == "Other Site Olga"
+    # Every site's key sees both.
+    assert {c["id"] for c in client.get("/api/v1/customers", headers=key).json()["items"]} >= {mine["id"], other["id"]}
 
 
 @contextlib.contextmanager
@@ -170,11 +219,13 @@ def test_identify_links_only_with_a_valid_hmac(client: TestClient, key) -> None:
 
 def test_my_data_view_correct_download_erase(client: TestClient, key) -> None:
     with visitor(client) as (socket, token, visitor_id):
-        me = {"X-Otodesk-Visitor": token}
-        assert client.get("/api/me", headers=me).status_code == 403  # anonymous: nobody to show
+        assert client.get("/api/me", headers={"X-Otodesk-Visitor": token}).status_code == 401  # not the key
+        hint = command(socket, "identify", name="Anon")
+        assert hint["type"] == "ack" and "me_token" not in hint  # anonymous: nobody to show
         ack = command(socket, "identify", user_id="u-9", user_hash=user_hash(SITE_SECRET, "u-9"),
                       name="Nia Noone", email="nia@example.com")
         assert ack["type"] == "ack" and ack["verified"]
+    me = {"X-Otodesk-Me": ack["me_token"]}
     assert client.get("/api/me").status_code == 401
     data = client.get("/api/me", headers=me).json()
     assert data["customer"]["name"] == "Nia Noone"
@@ -184,7 +235,7 @@ def test_my_data_view_correct_download_erase(client: TestClient, key) -> None:
     assert client.patch("/api/me", headers=me, json={"email": "not-an-email"}).status_code == 422
     erased = client.post("/api/me/erase", headers=me)
     assert erased.status_code == 200 and erased.json()["counts"]["customers"] == 1
-    assert client.get("/api/me", headers=me).status_code == 403
+    assert client.get("/api/me", headers=me).status_code == 401  # signed out by the erasure
     assert client.get("/api/v1/customers", headers=key, params={"q": "Nia"}).json()["items"] == []
 
 
@@ -204,3 +255,27 @@ def test_desk_session_needs_csrf_to_write_and_admin_to_erase(client: TestClient)
     noted = client.post(events, json={"kind": "note", "summary": "hi"}, headers={"X-CSRF-Token": token})
     assert noted.status_code == 201 and noted.json()["agent_id"] is not None
     assert client.delete(f"/api/v1/customers/{customer.id}", headers={"X-CSRF-Token": token}).status_code == 403
+
+
+def test_the_sites_server_signs_a_person_out_and_is_told_of_erasures(client: TestClient, key) -> None:
+    person = client.post("/api/v1/customers", headers=key, json={"name": "Tomas", "user_id": "u-31"}).json()
+    with visitor(client) as (socket, token, _visitor_id):
+        ack = command(socket, "identify", user_id="u-31", user_hash=user_hash(SITE_SECRET, "u-31"))
+        assert ack["verified"] and ack["customer_id"] == person["id"]
+    signed_out = client.post(f"/api/v1/customers/{person['id']}/sign-out", headers=key)
+    assert signed_out.status_code == 200 and signed_out.json()["visitors"] == 1
+    assert client.get("/api/me", headers={"X-Otodesk-Me": ack["me_token"]}).status_code == 401
+    assert client.post("/api/visitor", json={"token": token}).json()["token"] != token
+
+    assert client.delete(f"/api/v1/customers/{person['id']}", headers=key).status_code == 200
+    tombstones = client.get("/api/v1/erasures", headers=key).json()["items"]
+    user_key = user_hash(SITE_SECRET, "u-31")
+    assert [t["user_key"] for t in tombstones] == [user_key]  # the site's own HMAC, never the id
+    with visitor(client) as (socket, _token, _visitor_id):
+        refused = command(socket, "identify", user_id="u-31", user_hash=user_key, name="Tomas")
+        assert refused["verified"] is False and refused["erased"] is True
+        # They signed up again and asked to be known: the site lifts the tombstone.
+        assert client.delete(f"/api/v1/erasures/{user_key}", headers=key).status_code == 204
+        assert command(socket, "identify", user_id="u-31", user_hash=user_key)["verified"] is True
+    assert client.get("/api/v1/erasures", headers=key).json()["items"] == []
+    assert client.get("/api/v1/erasures", headers=_key(client, site="shop-a")).status_code == 403

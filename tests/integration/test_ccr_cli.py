@@ -3,10 +3,12 @@ identity verification's HMAC."""
 
 from __future__ import annotations
 
+
 import asyncio
 import os
 import hashlib
 import hmac
+import re
 
 import pytest
 
@@ -41,6 +43,12 @@ def test_apikey_and_import_commands(tmp_path, monkeypatch, capsys) -> None:
     assert key_id in listed and "active" in listed and key not in listed  # never the key itself
     assert main(["apikey", "revoke", key_id]) == 0
     assert main(["apikey", "revoke", "nope"]) == 1
+    assert main(["apikey", "create", "reports", "--site", "shop-a", "--scopes", "read"]) == 0
+    assert "site shop-a; may read)" in capsys.readouterr().out
+    assert main(["apikey", "list"]) == 0
+    assert re.search(r"active\s+shop-a\s+read\s+reports", capsys.readouterr().out)
+    assert main(["apikey", "create", "x", "--scopes", "read,delete-all"]) == 2
+    assert "unknown: delete-all" in capsys.readouterr().err
 
     good = tmp_path / "customers.csv"
     good.write_text("user_id,name,email,phone\nu-1,Mei Lin,mei@example.com,(415) 555-2671\n")

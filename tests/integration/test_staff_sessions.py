@@ -8,6 +8,7 @@ import json
 
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from desktop.app import create_app
 from desktop.settings import Settings
@@ -49,7 +50,17 @@ def test_sign_out_ends_the_session_on_the_desk_the_rest_api_and_sockets(client: 
     assert client.get("/api/v1/customers").status_code == 200
     assert agent_socket_answer(client)["type"] == "welcome"
     csrf = desk.text.split('name="csrf_token" value="')[1].split('"')[0]
-    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    with client.websocket_connect("/ws/agent", headers={"cookie": f"otodesk_session={cookie}"}) as other_tab:
+        other_tab.send_text(json.dumps({"type": "hello"}))
+        assert other_tab.receive_json()["type"] == "welcome"
+        assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+        # A desk still open in another tab is closed, not left receiving the customer's events.
+        while (message := other_tab.receive_json())["type"] != "error":
+            pass
+        assert message["code"] == "unauthorized" and message["message"] == "signed out"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            other_tab.receive_json()
+        assert closed.value.code == 4401
 
     # The old cookie, replayed as a stolen or cached copy would be.
     client.cookies.set("otodesk_session", cookie)

@@ -13,14 +13,17 @@ import time
 import pytest
 
 from signaling.media.anchor import MediaAnchor
+from signaling.media.candidates import CandidatePolicy
 from tests.helpers.voice_bots import Bot
 from signaling.media.errors import AtCapacity, BadOffer, LegTaken
 from signaling.media.hearing import EXTRA, MAIN, Mode, Role
 from signaling.media.tap import is_tapped
 from signaling.media.tones import HOLD_TONE_HZ
-from tests.helpers.netns import network_namespace, require_netns
+from tests.helpers.netns import VOICE_CANDIDATES, network_namespace, require_netns
 
 TONES = [440, 880, 1500, HOLD_TONE_HZ]
+#: The bots share the namespace (and so the anchor's own addresses) in 10.213.0.0/24.
+RIG = CandidatePolicy.from_setting(VOICE_CANDIDATES.split(","))
 
 
 @pytest.fixture
@@ -70,7 +73,7 @@ async def join(anchor: MediaAnchor, role: Role, hz: int, owner: str, **kwargs) -
 
 
 async def test_customer_and_agent_hear_each_other_then_hold_mute_whisper_barge(netns):
-    async with MediaAnchor(max_calls=1) as anchor:
+    async with MediaAnchor(max_calls=1, candidates=RIG) as anchor:
         customer = await join(anchor, Role.CUSTOMER, 440, "s1")
         agent = await join(anchor, Role.AGENT, 880, "s2")
         call = anchor.call("call-1")
@@ -135,7 +138,7 @@ async def test_a_leg_that_stops_is_reconnecting_and_a_fresh_offer_swaps_it_in_pl
     """aiortc has no ICE restart: a dropped leg is remade with a new peer; the call, its start and the
     other leg go on. A second offer from another socket for a live leg is still refused."""
     changes = []
-    async with MediaAnchor(on_change=lambda call: changes.append(dict(call.public()["legs"]))) as anchor:
+    async with MediaAnchor(candidates=RIG, on_change=lambda call: changes.append(dict(call.public()["legs"]))) as anchor:
         customer = await join(anchor, Role.CUSTOMER, 440, "s1")
         agent = await join(anchor, Role.AGENT, 880, "s2")
         call = anchor.call("call-1")
@@ -186,7 +189,7 @@ async def test_a_call_rebuilt_with_the_customers_answer_is_not_asked_again(netns
 
     made: list[Log] = []
     bots = []
-    async with MediaAnchor(max_calls=3, recorder=Log) as anchor:
+    async with MediaAnchor(max_calls=3, recorder=Log, candidates=RIG) as anchor:
         try:
             for call_id, consented, told in (("fresh", None, "asked"), ("yes", True, "given"), ("no", False, "refused")):
                 bot = Bot(440)
@@ -201,3 +204,32 @@ async def test_a_call_rebuilt_with_the_customers_answer_is_not_asked_again(netns
         finally:
             for bot in bots:
                 await bot.close()
+
+
+async def test_an_offer_aimed_at_loopback_is_refused_and_nothing_is_sent_there() -> None:
+    """A customer's SDP with a host candidate 127.0.0.1:<port> made the anchor send STUN there."""
+    import re
+    import socket
+
+    from aiortc import RTCConfiguration, RTCPeerConnection
+
+    target = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    target.bind(("127.0.0.1", 0))
+    target.setblocking(False)
+    port = target.getsockname()[1]
+    browser = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        browser.addTransceiver("audio", direction="sendrecv")
+        await browser.setLocalDescription(await browser.createOffer())
+        offer = re.sub(r"(a=candidate:\S+ \d \S+ \d+ )\S+ \d+", rf"\g<1>127.0.0.1 {port}",
+                       browser.localDescription.sdp)
+        assert f"127.0.0.1 {port} typ host" in offer
+        async with MediaAnchor() as anchor:
+            with pytest.raises(BadOffer, match="none of the offer's ICE candidates"):
+                await anchor.offer("call-1", Role.CUSTOMER, offer, owner="s1")
+            assert anchor.calls == {}
+        with pytest.raises(BlockingIOError):  # not one binding request reached it
+            target.recvfrom(2048)
+    finally:
+        await browser.close()
+        target.close()

@@ -19,7 +19,7 @@ from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from tests.helpers.voice_bots import Bot
 from tests.helpers.server import ServerProcess
-from tests.helpers.netns import SERVER_ADDRESS, network_namespace, require_netns
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -29,7 +29,7 @@ def server(tmp_path_factory):
     require_netns()
     with network_namespace():
         server = ServerProcess(tmp_path_factory.mktemp("voice-sockets"),
-                               env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_VOICE_MAX_CALLS": "1",
+                               env={"OTODESK_HOST": SERVER_ADDRESS, "OTODESK_VOICE_MAX_CALLS": "1", **VOICE_ENV,
                                     "OTODESK_VOICE_RECORDING": "sales:consent"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.start()

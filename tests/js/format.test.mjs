@@ -53,6 +53,12 @@ test("state texts", () => {
   assert.equal(stateText({ state: "offered" }), "An agent is about to call you");
 });
 
+test("a phone callback is not 'connected' before the agent has dialled it", () => {
+  // Until telephony lands the agent dials by hand: the customer is told their phone will ring.
+  assert.equal(stateText({ state: "connected", channel: "phone", agent_name: "Alice" }), "Alice is calling you");
+  assert.equal(stateText({ state: "connected", channel: "browser", agent_name: "Alice" }), "Connected with Alice");
+});
+
 test("friendlyMessage keeps the server's reason, hides internals", () => {
   assert.equal(friendlyMessage({ code: "invalid_phone", message: "The number is too short." }), "The number is too short.");
   assert.match(friendlyMessage({ code: "internal", message: "Traceback…" }), /went wrong on our side/);

@@ -6,7 +6,7 @@ sign-out (or an expired row) ends it everywhere at once. Existing cookies have
 no row: staff sign in again once after the upgrade.
 
 Revision ID: 0200
-Revises: 0003
+Revises: 0100
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0200"
-down_revision: str | None = "0003"
+down_revision: str | None = "0100"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,91 @@
+"""Who may not come back by an old key: revoked visitor tokens and erased users.
+
+Visitor tokens are signed, not stored, and live up to a year; a visitor id in
+``revoked_visitors`` makes every token naming it worthless (the site's
+sign-out, ``otodesk.reset()``; an erasure; the site's server through the API).
+
+An erased signed-in customer leaves a tombstone in ``erased_users``: the site's
+own HMAC of their user id (the ``user_hash`` of ``identify``), never the id.
+``identify`` with a tombstoned id links nothing and stores nothing, so the next
+page load can't recreate the person; the site can list the tombstones
+(``GET /api/v1/erasures``) and match them to its users with the same HMAC.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from desktop.repository._store import ERASED_USERS, REVOKED_VISITORS, VISITORS, Store, first, upsert
+from desktop.repository.identities import canonical_id, group_ids
+
+__all__ = ["Revocations", "revoke_visitors", "add_tombstones"]
+
+
+class Revocations(Store):
+    async def revoke_visitors(self, visitor_ids: Iterable[str], *, reason: str,
+                              now: float | None = None) -> int:
+        """Revoke every token of these visitors (idempotent); how many ids were given."""
+        ids = list(dict.fromkeys(visitor_ids))
+        now = time.time() if now is None else now
+        await self._db.write(revoke_visitors, ids, reason, now)
+        return len(ids)
+
+    async def revoke_customer_visitors(self, customer_id: str, *, reason: str,
+                                       now: float | None = None) -> int:
+        """Sign the person ``customer_id`` belongs to out of every browser; how many visitors.
+
+        Raises nothing for an unknown customer (0).
+        """
+        now = time.time() if now is None else now
+
+        def revoke(conn: Connection) -> int:
+            head = canonical_id(conn, customer_id)
+            if head is None:
+                return 0
+            ids = list(conn.execute(select(VISITORS.c.id).where(
+                VISITORS.c.customer_id.in_(group_ids(conn, head)))).scalars())
+            revoke_visitors(conn, ids, reason, now)
+            return len(ids)
+
+        return await self._db.write(revoke)
+
+    async def visitor_revoked(self, visitor_id: str) -> bool:
+        return await self._db.read(first, select(REVOKED_VISITORS.c.visitor_id).where(
+            REVOKED_VISITORS.c.visitor_id == visitor_id)) is not None
+
+    async def user_erased(self, user_key: str) -> bool:
+        """Whether ``user_key`` (the site's ``user_hash`` of a user id) was erased."""
+        return await self._db.read(first, select(ERASED_USERS.c.user_key).where(
+            ERASED_USERS.c.user_key == user_key.lower())) is not None
+
+    async def list_erased_users(self, *, since: float = 0.0, limit: int = 500) -> list[tuple[str, float]]:
+        """``(user_key, erased_at)`` erased after ``since`` (epoch s), oldest first."""
+        rows = await self._db.read(lambda conn: conn.execute(
+            select(ERASED_USERS.c.user_key, ERASED_USERS.c.erased_at)
+            .where(ERASED_USERS.c.erased_at > since)
+            .order_by(ERASED_USERS.c.erased_at, ERASED_USERS.c.user_key).limit(limit)).all())
+        return [(row.user_key, row.erased_at) for row in rows]
+
+    async def lift_tombstone(self, user_key: str) -> bool:
+        """Let this user id be linked again (they came back and signed up anew); whether it was there."""
+        return await self._db.write(lambda conn: conn.execute(ERASED_USERS.delete().where(
+            ERASED_USERS.c.user_key == user_key.lower())).rowcount > 0)
+
+
+def revoke_visitors(conn: Connection, visitor_ids: list[str], reason: str, now: float) -> None:
+    if visitor_ids:
+        conn.execute(upsert(conn, REVOKED_VISITORS).values(
+            [{"visitor_id": v, "revoked_at": now, "reason": reason} for v in visitor_ids],
+        ).on_conflict_do_nothing(index_elements=["visitor_id"]))
+
+
+def add_tombstones(conn: Connection, user_keys: Iterable[str], requested_by: str, now: float) -> None:
+    rows = [{"user_key": key.lower(), "erased_at": now, "requested_by": requested_by}
+            for key in dict.fromkeys(user_keys)]
+    if rows:
+        conn.execute(upsert(conn, ERASED_USERS).values(rows).on_conflict_do_nothing(
+            index_elements=["user_key"]))
