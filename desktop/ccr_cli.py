@@ -47,7 +47,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             for record in await repo.list_api_keys():
                 state = "revoked" if record.revoked_at else "active"
-                print(f"{record.id}  {state:<8} {record.site:<10} {','.join(record.scopes):<16} {record.name}")
+                scopes = ",".join(record.scopes)
+                print(f"{record.id}  {state:<8} {record.site:<10} {scopes:<16} {record.name}")
             return 0
         try:
             text = Path(args.file).read_text(encoding="utf-8-sig")

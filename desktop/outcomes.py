@@ -20,10 +20,14 @@ from typing import Any
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["CommandOutcomes", "OUTCOME_TTL", "command_key", "failed", "succeeded", "answer"]
+__all__ = ["CommandOutcomes", "KEPT_COMMANDS", "OUTCOME_TTL", "command_key", "failed", "succeeded", "answer"]
 
 #: Seconds an outcome is kept: well beyond a client's reconnect and retry.
 OUTCOME_TTL = 15 * 60.0
+#: The commands whose effect a retry must not repeat: routing's. Their answers carry ids,
+#: never a customer's data, so nothing personal stays on the bus after an erasure; reads
+#: and streams (co-browse events, documents, voice) are answered afresh and cost no round trip.
+KEPT_COMMANDS = frozenset({"call_me", "cancel", "set_state", "accept", "decline", "end", "wrap_up"})
 #: Errors after which a retry must really be tried again.
 RETRYABLE = frozenset({ErrorCode.NOT_READY, ErrorCode.INTERNAL})
 

@@ -36,10 +36,12 @@ from sqlalchemy.engine import make_url
 from desktop.identity import user_hash
 from desktop.repository.records import ErasureResult
 from desktop.repository.repository import Repository
+from desktop.rooms import visitor_room
 from desktop.settings import Settings
 from signaling.bus import Bus
 
-__all__ = ["erase_everywhere", "RetentionJob", "VISITOR_ROOM_PREFIXES", "CALLBACK_ROOM_PREFIXES"]
+__all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "VISITOR_ROOM_PREFIXES",
+           "CALLBACK_ROOM_PREFIXES"]
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +73,29 @@ async def erase_everywhere(repo: Repository, bus: Bus, settings: Settings, custo
     prefixes += list(SHARED_ROOM_PREFIXES)
     for prefix in prefixes:
         await bus.erase(prefix)
+    await _tell_signed_out(bus, result.visitor_ids, "erased")
     ids = (*result.customer_ids, *result.visitor_ids, *result.callback_ids)
     removed = await asyncio.to_thread(_remove_files, Path(settings.var_dir), ids)
     if repo.database.dialect == "sqlite":
         await asyncio.to_thread(_checkpoint, settings.effective_database_url)
     log.info("erased a customer (%s): %s, %d file(s)", requested_by, result.counts, removed)
     return result
+
+
+async def sign_out_everywhere(repo: Repository, bus: Bus, customer_id: str, *, reason: str) -> int:
+    """Sign the person out of every browser: revoke their visitor tokens, end open sockets.
+
+    Returns how many visitors (browsers) were signed out; 0 for an unknown customer.
+    """
+    visitor_ids = await repo.revoke_customer_visitors(customer_id, reason=reason)
+    await _tell_signed_out(bus, visitor_ids, "signed_out")
+    return len(visitor_ids)
+
+
+async def _tell_signed_out(bus: Bus, visitor_ids, reason: str) -> None:
+    # Their widgets (other tabs too) start afresh; the hub refuses what their sockets send next.
+    for visitor_id in visitor_ids:
+        await bus.publish(visitor_room(visitor_id), {"type": "signed_out", "reason": reason})
 
 
 def _remove_files(var_dir: Path, ids: tuple[str, ...]) -> int:

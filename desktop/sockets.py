@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 
 from desktop.cards import agent_public, contact_card, takes_calls
 from desktop.identity import identify, verify_user_hash
-from desktop.outcomes import CommandOutcomes, answer, command_key, failed, succeeded
+from desktop.outcomes import KEPT_COMMANDS, CommandOutcomes, answer, command_key, failed, succeeded
 from desktop.phones import PhoneRejected, normalize_phone
 from desktop.repository.repository import Repository
 from desktop.router_client import RouterClient
@@ -169,6 +169,13 @@ class CustomerHandler(_Base):
         return Session(role=self.role, room=visitor_room(visitor_id), identity=visitor_id,
                        data={"socket": self.presence.key(), "customer_id": visitor.customer_id,
                              "address": client_address(websocket)})
+
+    async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
+        # Signed out (the site's sign-out in another tab, its server) or erased while this
+        # socket was open: it ends here, nothing more is added to the person's record.
+        if await self.repo.visitor_revoked(session.identity):
+            raise Unauthorized("this browser was signed out; get a new visitor token from POST /api/visitor")
+        return await super().handle(session, message)
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         # Over budget, the hello's page is not stored: the socket still opens.
@@ -447,9 +454,11 @@ class SupervisorHandler(_Base):
 
 
 def _key(session: Session, message: Any) -> str | None:
-    """The key of a command's outcome (None for a message without an id)."""
+    """The key of a command's outcome (None for a message without an id, or one not kept)."""
     command_id = getattr(message, "id", None)
-    return command_key(session.role, session.identity, command_id) if command_id else None
+    if not command_id or type(message).__struct_config__.tag not in KEPT_COMMANDS:
+        return None
+    return command_key(session.role, session.identity, command_id)
 
 
 def _minutes(seconds: float) -> str:

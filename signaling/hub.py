@@ -86,7 +86,8 @@ class RoomHandler(Protocol):
         """The full current state of the room, sent as ``welcome``."""
 
     async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
-        """Apply one command. Return extra ``ack`` fields (or None); raise ProtocolError."""
+        """Apply one command. Return extra ``ack`` fields (or None); raise ProtocolError,
+        or Unauthorized to end a session whose credentials were revoked (close 4401)."""
 
     async def closed(self, session: Session) -> None:
         """The socket is gone (always called once ``opened`` was)."""
@@ -323,6 +324,13 @@ class Hub:
                 if isinstance(message, protocol.Hello):
                     raise ProtocolError(ErrorCode.INVALID_STATE, "hello was already received")
                 extra = await handler.handle(session, message)
+            except Unauthorized as exc:
+                # The session's credentials were revoked while it was open: say so and end it.
+                connection.send(protocol.error(ErrorCode.UNAUTHORIZED, str(exc) or "not authenticated",
+                                               command_id=getattr(message, "id", None)))
+                await asyncio.sleep(0.05)  # let the writer flush the reason
+                await websocket.close(code=CLOSE_UNAUTHORIZED)
+                return
             except ProtocolError as exc:
                 connection.send(protocol.error(exc.code, exc.message, retry_after=exc.retry_after,
                                                command_id=exc.command_id or getattr(message, "id", None)))

@@ -35,21 +35,21 @@ class Revocations(Store):
         return len(ids)
 
     async def revoke_customer_visitors(self, customer_id: str, *, reason: str,
-                                       now: float | None = None) -> int:
-        """Sign the person ``customer_id`` belongs to out of every browser; how many visitors.
+                                       now: float | None = None) -> list[str]:
+        """Sign the person ``customer_id`` belongs to out of every browser; the visitor ids.
 
-        Raises nothing for an unknown customer (0).
+        Raises nothing for an unknown customer (no ids).
         """
         now = time.time() if now is None else now
 
-        def revoke(conn: Connection) -> int:
+        def revoke(conn: Connection) -> list[str]:
             head = canonical_id(conn, customer_id)
             if head is None:
-                return 0
+                return []
             ids = list(conn.execute(select(VISITORS.c.id).where(
                 VISITORS.c.customer_id.in_(group_ids(conn, head)))).scalars())
             revoke_visitors(conn, ids, reason, now)
-            return len(ids)
+            return ids
 
         return await self._db.write(revoke)
 

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from desktop.phones import PhoneRejected, normalize_phone
-from desktop.privacy import erase_everywhere
+from desktop.privacy import erase_everywhere, sign_out_everywhere
 from desktop.repository.apikeys import ALL_SITES, API_SCOPES
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
@@ -476,7 +476,8 @@ async def sign_out_customer(request: Request, caller: Caller) -> Response:
     customer_id = request.path_params["customer_id"]
     if await request.app.state.repo.resolve_customer(customer_id) is None:
         raise NotFound(f"No customer with id {customer_id!r}")
-    count = await request.app.state.repo.revoke_customer_visitors(customer_id, reason=caller.actor)
+    state = request.app.state
+    count = await sign_out_everywhere(state.repo, state.bus, customer_id, reason=caller.actor)
     return JSONResponse({"signed_out": True, "visitors": count})
 
 

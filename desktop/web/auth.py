@@ -100,6 +100,6 @@ class Signer:
             value = self._me.loads(token, max_age=ME_MAX_AGE)
         except BadSignature:
             return None
-        if not isinstance(value, dict) or not isinstance(value.get("v"), str) or not isinstance(value.get("c"), str):
+        if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("v", "c")):
             return None
         return value["v"], value["c"]

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from desktop.privacy import erase_everywhere
+from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
 from desktop.web.api import ApiError, CustomerPatch, _body, _phone, error_response
 from desktop.web.auth import ME_MAX_AGE
@@ -116,6 +117,8 @@ async def sign_out(request: Request) -> Response:
     visitor_id = state.signer.read_visitor(request.headers.get(VISITOR_HEADER))
     if visitor_id is not None:
         await state.repo.revoke_visitors([visitor_id], reason="sign_out")
+        # The same browser's other tabs start afresh too (their widgets hear it).
+        await state.bus.publish(visitor_room(visitor_id), {"type": "signed_out", "reason": "signed_out"})
     return Response(status_code=204)
 
 

@@ -217,7 +217,8 @@ def openapi_document() -> dict[str, Any]:
     # What scope each operation needs (desk users: erasures need an admin).
     for path, operations in paths.items():
         for method, operation in operations.items():
-            erasing = method == "delete" and path in ("/api/v1/customers/{customer_id}", "/api/v1/erasures/{user_key}")
+            erasing = method == "delete" and path in ("/api/v1/customers/{customer_id}",
+                                                      "/api/v1/erasures/{user_key}")
             scope = "erase" if erasing else "read" if method == "get" else "write"
             operation["x-otodesk-scope"] = scope
             operation["description"] = f"API key scope: {scope}."

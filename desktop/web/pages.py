@@ -7,7 +7,7 @@ import math
 import secrets
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -24,6 +24,7 @@ __all__ = ["routes", "current_agent"]
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
 VISITOR_BODY_LIMIT = 4096
+FORM_LIMIT = 16 * 1024  # bytes of a sign-in or sign-out form
 
 
 async def current_agent(request: Request):
@@ -52,8 +53,17 @@ async def login_page(request: Request) -> Response:
     return response
 
 
+async def _form(request: Request) -> dict[str, str] | None:
+    """The posted (urlencoded) form, or None past FORM_LIMIT bytes, counted as read: anyone
+    may post to /login, and Starlette would read any size."""
+    body = await read_body(request, FORM_LIMIT)
+    return None if body is None else dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
 async def login(request: Request) -> Response:
-    form = await request.form()
+    form = await _form(request)
+    if form is None:
+        return Response("the form is too large", status_code=413)
     next_url = _safe_next(str(form.get("next", "")))
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not tokens_equal(expected or "", str(form.get("csrf_token", ""))):
@@ -90,7 +100,9 @@ async def _login_failed(request: Request, next_url: str, error: str, status: int
 
 async def logout(request: Request) -> Response:
     """End the session here and everywhere (desk, REST, sockets), not just forget the cookie."""
-    form = await request.form()
+    form = await _form(request)
+    if form is None:
+        return Response("the form is too large", status_code=413)
     session = await staff_session(request)
     if session is not None:
         if not request.app.state.signer.check_csrf(session.session_id, str(form.get("csrf_token", ""))):

@@ -4,7 +4,7 @@
 // (token(); refresh() renews it by identifying again); the year-long visitor
 // token opens nothing here, and an anonymous visitor gets nothing shown.
 //
-//   start({ ui, base, token, refresh, onErased }) -> Promise<{ open(), close(), remove() } | null>
+//   start({ ui, base, token, refresh, erasing, onErased }) -> Promise<{ open(), close(), remove() } | null>
 import { h, replace } from "../common/dom.js";
 
 const STYLE = `
@@ -22,7 +22,7 @@ const STYLE = `
 .mydata .muted { color: #667; font-size: 12px; }
 `;
 
-export async function start({ ui, base, token, refresh, onErased }) {
+export async function start({ ui, base, token, refresh, erasing, onErased }) {
   async function api(path, { method = "GET", body } = {}) {
     const send = (me) => {
       const headers = { "X-Otodesk-Me": me || "" };
@@ -116,9 +116,11 @@ export async function start({ ui, base, token, refresh, onErased }) {
 
   async function erase() {
     if (!confirm("Erase everything held about you? This cannot be undone.")) return;
+    erasing?.(true); // the server's "signed out" for this very erasure is ours, not news
     try {
       await api("/api/me/erase", { method: "POST" });
     } catch (error) {
+      erasing?.(false);
       status(error.message);
       return;
     }

@@ -127,6 +127,8 @@ const state = {
   tokenRetries: 0,
   me: null, // the short-lived "My data" token of the last verified identify (memory only)
   signedIn: null, // that identify's fields, to renew it
+  signingOut: false,
+  erasing: false, // a My data erasure is under way in this tab
 };
 
 const socket = new HubSocket(wsUrl("/ws/customer", base), {
@@ -229,6 +231,14 @@ function sendPendingPages() {
 
 socket.on("error", (error) => {
   if (error.id == null) emit("error", { code: error.code, message: error.message });
+});
+
+// Signed out elsewhere (the site's sign-out in another tab, its server) or erased: this
+// browser's token is revoked on the server, so start afresh as a new anonymous visitor.
+socket.on("signed_out", async (message) => {
+  if (state.signingOut || state.erasing) return; // this tab is already on it
+  await signOut({ revoked: true });
+  if (message.reason === "erased") emit("erased", { reason: "elsewhere" });
 });
 
 socket.onState(async (connection, detail) => {
@@ -392,11 +402,16 @@ let myData = null;
 function loadMyData() {
   myData ??= import("./mydata.js").then((module) => module.start({
     ui, base, token: () => state.me, refresh: refreshMe,
+    erasing: (flag) => { state.erasing = flag; },
     onErased: async () => {
       // The person is gone and the server signed this browser out: start afresh, tell the
       // site. The panel says so itself, then goes.
       myData = null;
-      await signOut({ revoked: true });
+      try {
+        await signOut({ revoked: true });
+      } finally {
+        state.erasing = false;
+      }
       emit("erased", { reason: "my_data" });
     },
   }));
@@ -437,6 +452,15 @@ async function reset() {
 
 /** Forget this browser's visitor (revoked on the server too) and carry on as a new one. */
 async function signOut({ revoked }) {
+  state.signingOut = true;
+  try {
+    await forget(revoked);
+  } finally {
+    state.signingOut = false;
+  }
+}
+
+async function forget(revoked) {
   const old = state.token;
   for (const key of [TOKEN_KEY, SEEN_KEY, PENDING_KEY]) store("localStorage", key, null);
   for (const key of [ME_KEY, MINIMIZED_KEY]) store("sessionStorage", key, null);

@@ -259,9 +259,14 @@ def test_shop_sign_out_revokes_the_widgets_old_token(browser, server):
     shopper.goto(f"{server.base_url}/account")
     shopper.get_by_test_id("sign-in-nova-oskar").click()
     expect(shopper.locator(f"{W} [data-testid=mydata-open]")).to_be_visible(timeout=5000)
+    other_tab = shopper.context.new_page()  # the same browser, still on a signed-in page
+    other_tab.goto(f"{server.base_url}/cart")
+    expect(other_tab.locator(f"{W} [data-testid=mydata-open]")).to_be_visible(timeout=5000)
     old = shopper.evaluate("localStorage.getItem('otodesk.token')")
     shopper.get_by_test_id("sign-out").click()
     expect(shopper.get_by_test_id("account-link")).to_have_text("Sign in")
+    # The other tab hears it: its "My data" goes without a reload.
+    expect(other_tab.locator(f"{W} [data-testid=mydata-open]")).to_have_count(0, timeout=5000)
     shopper.wait_for_function(f"localStorage.getItem('otodesk.token') && localStorage.getItem('otodesk.token') !== '{old}'")
     # A copy of the old token opens nothing: the server gives a new anonymous visitor instead.
     assert httpx.post(f"{server.base_url}/api/visitor", json={"token": old}).json()["token"] != old

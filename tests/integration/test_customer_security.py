@@ -193,3 +193,26 @@ async def test_erasure_signs_out_and_identify_does_not_recreate_the_person(serve
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         assert (await http.get("/api/me", headers=_widget(ack, customer))).status_code == 401
     assert (await _hello(server.base_url, customer.token))["code"] == "unauthorized"
+
+
+async def test_an_open_socket_of_a_signed_out_or_erased_browser_ends(server):
+    """Another tab of the browser still had its socket open: it hears so and is ended."""
+    for user, ending in (("u-19b", "sign-out"), ("u-5c", "erase")):
+        customer, ack = await _signed_in(server.base_url, user, name="Tab Two")
+        other_tab = await CustomerBot.start(server.base_url, token=customer.token)
+        try:
+            mark = other_tab.mark()
+            async with httpx.AsyncClient(base_url=server.base_url) as http:
+                if ending == "sign-out":
+                    assert (await http.post("/api/me/sign-out", headers=_me(visitor=customer.token))).status_code == 204
+                else:
+                    assert (await http.post("/api/me/erase", headers=_widget(ack, customer))).status_code == 200
+            told = await other_tab.wait_for("signed_out", start=mark)
+            assert told["reason"] == ("signed_out" if ending == "sign-out" else "erased")
+            await other_tab.send({"type": "page_view", "url": "http://shop.test/after", "title": "After"})
+            refused = await other_tab.wait_for("error", start=mark)
+            assert refused["code"] == "unauthorized", ending
+        finally:
+            await other_tab.close()
+            await customer.close()
+    assert "Traceback" not in server.log()

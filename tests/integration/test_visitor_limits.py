@@ -85,6 +85,9 @@ def test_the_visitor_endpoint_counts_body_bytes_as_read_not_as_declared(client: 
                            headers={"content-type": "application/json"})
     assert streamed.status_code == 413 and streamed.json()["code"] == "too_large"
     assert client.post("/api/visitor", json={}).status_code == 200
+    # The sign-in form, which anyone may post, too.
+    assert client.post("/login", content=chunked(8 * 1024 * 1024),
+                       headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 413
 
 
 @pytest.mark.parametrize("client", [{"new_visitors_per_minute": 5, "trusted_proxies": ("127.0.0.1", "testclient")}],

@@ -155,6 +155,9 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         finally:
             await other.close()
             with contextlib.suppress(CommandFailed):
+                # Leaving wrap-up takes an outcome now (Done), never a bare state change.
+                await bob.command("wrap_up", callback_id=other_id, disposition="Resolved")
+            with contextlib.suppress(CommandFailed):
                 await bob.command("set_state", state="away", reason="test over")
             await bob.close()
         await hears(agent_bot, 440)
@@ -204,6 +207,9 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         await customer_bot.close()
         await agent_bot.close()
         await customer.close()
+        with contextlib.suppress(CommandFailed):
+            # Leaving wrap-up takes an outcome now (Done), never a bare state change.
+            await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved")
         with contextlib.suppress(CommandFailed):
             await alice.command("set_state", state="away", reason="test over")
         await alice.close()

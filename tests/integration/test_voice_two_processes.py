@@ -90,6 +90,9 @@ async def test_customer_on_one_process_agent_on_another(cluster):
         await agent_bot.close()
         await customer.close()
         with contextlib.suppress(CommandFailed):
+            # Leaving wrap-up takes an outcome now (Done), never a bare state change.
+            await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+        with contextlib.suppress(CommandFailed):
             await alice.command("set_state", state="away", reason="test over")
         await alice.close()
 
@@ -179,6 +182,9 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
             if client is not None:
                 with contextlib.suppress(Exception):
                     await client.close()
+        with contextlib.suppress(Exception):
+            # Leaving wrap-up takes an outcome now (Done), never a bare state change.
+            await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved")
         with contextlib.suppress(Exception):
             await alice.command("set_state", state="away", reason="test over")
         await alice.close()
