@@ -18,10 +18,12 @@ test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium
 test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(PY) -m pytest -q -m "not browser"
 
-bench: $(INSTALLED)
-	$(PY) bench/router_core.py
-	$(PY) bench/bus_roundtrip.py
-	$(PY) bench/offer_latency.py
+# Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
+# Redis and PostgreSQL for some, Chromium for the browser ones; voice runs as root (a network namespace).
+BENCHES := router_core bus_roundtrip timeline offer_latency cobrowse_relay cobrowse_control cobrowse_browser voice
+
+bench: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium
+	@set -e; for b in $(BENCHES); do echo "== bench.$$b"; $(PY) -m bench.$$b; done
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "otodesk needs Python 3.11+"'

@@ -4,7 +4,7 @@ Measures MemoryBus, RedisBus and, as the floor RedisBus builds on, a bare redis-
 PUBLISH -> SUBSCRIBE round trip, in the same run and process. Prints figures and ratios;
 the last line is one JSON object. Never passes or fails on time.
 
-    .venv/bin/python bench/bus_roundtrip.py [--messages 2000] [--url redis://127.0.0.1:6379/0] [--uvloop]
+    .venv/bin/python -m bench.bus_roundtrip [--messages 2000] [--url redis://127.0.0.1:6379/0] [--uvloop]
 """
 
 from __future__ import annotations
@@ -13,25 +13,16 @@ import argparse
 import asyncio
 import json
 import secrets
-import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import redis.asyncio as aioredis
 
-import redis.asyncio as aioredis  # noqa: E402
-
-from signaling.bus import Bus, open_bus  # noqa: E402
+from bench.common import summary
+from signaling.bus import Bus, open_bus
 
 WARMUP = 100
-
-
-def summary(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": pick(0.50), "p99": pick(0.99), "mean": statistics.fmean(ordered), "max": ordered[-1]}
 
 
 async def ping_pong(send: Callable[[int], Awaitable[object]], received: AsyncIterator[int],

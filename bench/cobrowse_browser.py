@@ -14,7 +14,7 @@ asks for a call, the agent accepts and asks to see the page, the shopper shares.
    it exists in the agent's replayed DOM (both pages share this machine's clock), p50/p95
    of ``--probes`` changes.
 
-Usage: ``.venv/bin/python bench/cobrowse_browser.py [--seconds 20] [--probes 30]``
+Usage: ``.venv/bin/python -m bench.cobrowse_browser [--seconds 20] [--probes 30]``
 """
 
 from __future__ import annotations
@@ -22,18 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 import zlib
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 W = "otodesk-widget"
 CB = "otodesk-cobrowse"

@@ -9,7 +9,7 @@ character for the unmasked promo field (the message the desk sends for a key pre
   (what the agent sees of their typing: desk → hub → page → recorder → hub → replay).
 
 Both pages share this machine's clock. Usage:
-``.venv/bin/python bench/cobrowse_control.py [--probes 40]``
+``.venv/bin/python -m bench.cobrowse_control [--probes 40]``
 """
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 W = "otodesk-widget"
 CB = "otodesk-cobrowse"

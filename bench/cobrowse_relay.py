@@ -30,7 +30,7 @@ batches/s, p99 ≤ 50 ms, ≥ 0.8 of the bare relay's throughput. Never passes o
 ``--profile FILE`` runs ``py-spy record`` on the hub's process during the window (collapsed
 stacks, for ``flamegraph.pl`` or speedscope).
 
-Usage: ``.venv/bin/python bench/cobrowse_relay.py [--sessions 100] [--seconds 10] [--bots 2]``
+Usage: ``.venv/bin/python -m bench.cobrowse_relay [--sessions 100] [--seconds 10] [--bots 2]``
 """
 
 from __future__ import annotations
@@ -51,16 +51,15 @@ import textwrap
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import msgspec
 import websockets
 from itsdangerous import URLSafeTimedSerializer
 
+from bench.common import cpu_seconds, free_port
 from desktop.repository.demo import DEMO_PASSWORD
 from desktop.web.auth import Signer
 from signaling.client import login_cookie
-from tests.server import free_port, running_server
+from tests.helpers.server import running_server
 
 BARE_RELAY = textwrap.dedent('''
     import asyncio, sys
@@ -115,13 +114,6 @@ def _stamp(batch: list[dict], now_ms: float) -> bytes:
     events = [{**event, "timestamp": now_ms} for event in batch]
     events.append({"type": 5, "timestamp": now_ms, "data": {"tag": "bench", "payload": {"sent": time.monotonic()}}})
     return _encode({"type": "cobrowse_events", "events": events})
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (its own threads, not its children), in seconds."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()  # the name may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- the bots: each process runs a slice of the sessions -------------------------------

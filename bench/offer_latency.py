@@ -39,7 +39,7 @@ started is stopped, and the temp dir, the Redis keys and the PostgreSQL database
 removed, also on failure, Ctrl-C or SIGTERM (a server's log is kept in the temp directory
 of the system if the run fails). Never passes or fails on time.
 
-    .venv/bin/python bench/offer_latency.py [--agents 1000] [--waiting 1000] [--samples 400]
+    .venv/bin/python -m bench.offer_latency [--agents 1000] [--waiting 1000] [--samples 400]
         [--concurrency 1] [--only one|redis] [--dump calls.csv] [--profile DIR]
 
 About 3.5 minutes on a quiet 2-CPU machine with the defaults. The last line printed is one
@@ -71,17 +71,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import httpx
+import redis.asyncio as aioredis
+import websockets
+from argon2 import PasswordHasher
 
-import httpx  # noqa: E402
-import redis.asyncio as aioredis  # noqa: E402
-import websockets  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
-
-from desktop.repository.repository import Repository  # noqa: E402
-from desktop.web.auth import SESSION_COOKIE, Signer  # noqa: E402
-from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie  # noqa: E402
+from bench.common import ROOT, cpu_seconds, free_port, rss_mb, summary
+from desktop.repository.repository import Repository
+from desktop.web.auth import SESSION_COOKIE, Signer
+from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
 
 PASSWORD = "bench-password"
 BENCH_QUEUE, HOLD_QUEUE = "bench", "hold"
@@ -94,13 +92,6 @@ TARGETS_MS = {"one_process": 25.0, "redis": 60.0}
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def summary(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99),
-            "mean": statistics.fmean(ordered), "max": ordered[-1], "n": len(ordered)}
 
 
 def fmt(stats: dict[str, float]) -> str:
@@ -128,19 +119,6 @@ def _die_with_parent() -> None:
     """In a child, between fork and exec: SIGTERM it when the bench dies (even by kill -9)."""
     if _PRCTL is not None:
         _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- processes -------------------------------------------------------------------------
@@ -551,13 +529,6 @@ async def seed(url: str, agents: int) -> list[tuple[str, str, str]]:
             return record.id, username, session_id
 
         return await gather_in_batches(add, agents, "seeded agents")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def run_deployment(label: str, customer_server: Server, agent_server: Server, secret: str,

@@ -14,7 +14,7 @@ shared with other work slows the figures little; wall-clock figures are
 printed too. As a yardstick for the machine, the same number of trivial dict
 updates is timed the same way.
 
-    python bench/router_core.py [--commands N] [--repeat R] [--profile]
+    .venv/bin/python -m bench.router_core [--commands N] [--repeat R] [--profile]
 
 The last line printed is one JSON object.
 """
@@ -26,14 +26,10 @@ import cProfile
 import json
 import pstats
 import random
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from desktop.routing import (  # noqa: E402
+from desktop.routing import (
     AgentState, AgentStateChanged, CallbackConnected, CallbackEnded, CallbackRequest, OfferEnded,
     OfferMade, OfferOutcome, QueueConfig, Router,
 )

@@ -19,7 +19,7 @@ otherwise a new PostgreSQL database and a temporary SQLite file are used and
 removed. Prints p50/p99 per backend and the ratio to the bare driver; the last
 line is one JSON object with the units in the keys. Figures, never pass/fail::
 
-    .venv/bin/python bench/timeline.py [--db sqlite|postgresql|both] [--customers N] [--events N]
+    .venv/bin/python -m bench.timeline [--db sqlite|postgresql|both] [--customers N] [--events N]
 """
 
 from __future__ import annotations
@@ -31,20 +31,16 @@ import os
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 
-from sqlalchemy.dialects import postgresql, sqlite  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from desktop.repository import Repository, upgrade_database_async  # noqa: E402
-from desktop.repository import timeline_queries as queries  # noqa: E402
-from desktop.repository._store import CONTACT_EVENTS, CUSTOMERS, IDENTITIES  # noqa: E402
+from desktop.repository import Repository, upgrade_database_async
+from desktop.repository import timeline_queries as queries
+from desktop.repository._store import CONTACT_EVENTS, CUSTOMERS, IDENTITIES
 
 KINDS = [("page_view", "web"), ("callback_requested", "phone"), ("wrap_up", "phone"),
          ("email", "email"), ("note", "desk"), ("store_visit", "store")]

@@ -1,7 +1,7 @@
 """Voice: calls per core and added one-way latency through the media anchor.
 
-    sudo .venv/bin/python bench/voice.py [--calls 15] [--seconds 10] [--probes 2]
-    sudo .venv/bin/python bench/voice.py --calls 48 --modes forward+record --soak 600 [--nice -10]
+    sudo .venv/bin/python -m bench.voice [--calls 15] [--seconds 10] [--probes 2]
+    sudo .venv/bin/python -m bench.voice --calls 48 --modes forward+record --soak 600 [--nice -10]
 
 Runs inside a network namespace of its own (aioice never uses 127.0.0.1; needs
 root). For each anchor the bench starts it in a process of its own and puts
@@ -34,7 +34,7 @@ connected to each other, no anchor) shows what the bots conceal by themselves
 on this machine (a starved load generator is late too): compare against it.
 Each run also reports the CPU that other processes took meanwhile: what
 concealment was seen here came from other load starving the anchor and the bots
-(see the README); ``--nice -10`` puts the bench's processes first on a machine
+(see bench/README.md); ``--nice -10`` puts the bench's processes first on a machine
 shared with other work.
 
 ``--soak SECONDS``: one anchor (the first of ``--modes``) carries the calls for
@@ -64,21 +64,19 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import av
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-import av  # noqa: E402
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
-from aiortc.contrib.media import MediaRelay  # noqa: E402
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
-
-from signaling.voice.anchor import MediaAnchor  # noqa: E402
-from signaling.voice.bots import Bot  # noqa: E402
-from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE  # noqa: E402
-from signaling.voice.recorder import PacketRecorder  # noqa: E402
-from signaling.voice.routes import Role  # noqa: E402
-from signaling.voice.tap import tap_receiver  # noqa: E402
-from signaling.voice.tones import encode_tone  # noqa: E402
+from bench.common import cpu_seconds, rss_mb
+from signaling.media.anchor import MediaAnchor
+from signaling.media.forward import FRAME_SAMPLES, SAMPLE_RATE
+from signaling.media.hearing import Role
+from signaling.media.recorder import PacketRecorder
+from signaling.media.tap import tap_receiver
+from signaling.media.tones import encode_tone
+from tests.helpers.voice_bots import Bot
 
 ADDRESS = "10.213.0.1"
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
@@ -405,24 +403,12 @@ class BurstProbe:
 
 # -- one run ----------------------------------------------------------------------------
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def machine_busy_seconds() -> tuple[float, float]:
     """CPU seconds every core spent running processes (user, nice, system: not interrupts,
     which carry the bench's own packets), and stolen by the hypervisor, since boot."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     tick = os.sysconf("SC_CLK_TCK")
     return sum(fields[:3]) / tick, fields[7] / tick
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def direct_baseline(probes: int, seconds: float) -> list[float]:
@@ -508,7 +494,7 @@ async def _answer(pc: RTCPeerConnection, sdp: str) -> str:
 async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int, profile: str | None = None,
                    rss_every: float | None = None, nice: int = 0) -> dict:
     window = ["--window", str(rss_every)] if rss_every else []
-    command = [sys.executable, __file__, "--serve", mode, "--port", str(port)] + window
+    command = [sys.executable, "-m", "bench.voice", "--serve", mode, "--port", str(port)] + window
     if profile:
         command += ["--profile", f"{profile}.{mode}"]
     recordings = tempfile.mkdtemp(prefix="otodesk-bench-")
@@ -518,7 +504,7 @@ async def run_mode(mode: str, calls: int, probes: int, seconds: float, port: int
     worker = None
     try:
         assert direct or process.stdout.readline().strip() == "ready"
-        worker = subprocess.Popen([sys.executable, __file__, "--load", str(calls), "--port", str(0 if direct else port)] + window,
+        worker = subprocess.Popen([sys.executable, "-m", "bench.voice", "--load", str(calls), "--port", str(0 if direct else port)] + window,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for child in (process, worker):  # --nice: the bench's processes before other load
             if nice and child is not None:
@@ -738,8 +724,8 @@ if __name__ == "__main__":
         asyncio.run(load_worker(args.port, args.load))
     else:
         if os.geteuid() != 0:
-            sys.exit("bench/voice.py needs root: it runs in a network namespace of its own")
-        from tests.voice.netns import network_namespace
+            sys.exit("bench.voice needs root: it runs in a network namespace of its own")
+        from tests.helpers.netns import network_namespace
         if args.nice:
             os.setpriority(os.PRIO_PROCESS, 0, args.nice)  # this process runs the probes
         with network_namespace():

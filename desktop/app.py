@@ -31,8 +31,8 @@ from desktop.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
 from desktop.routing_service import RoutingService
 from desktop.settings import Settings
-from desktop import voice as voice_module
-from desktop.voice import VoiceFeature
+from desktop.voice import http as voice_http
+from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.privacy import RetentionJob
 from desktop.web import api, customer_pages, mydata, pages, shop
@@ -112,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
         *shop.routes,
         *pages.routes,
         *cobrowse_routes.routes,
-        *voice_module.routes,
+        *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),

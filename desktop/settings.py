@@ -122,7 +122,7 @@ class Settings:
     heartbeat_interval: float = 15.0
     replay_window: int = 500
 
-    # Voice (signaling/voice). ICE servers as the browser's RTCIceServer list:
+    # Voice (signaling/media). ICE servers as the browser's RTCIceServer list:
     # [{"urls": "turn:turn.example.com:3478", "username": "...", "credential": "..."}].
     # Empty: host candidates only (a LAN). Never aiortc's default public STUN.
     ice_servers: tuple[dict, ...] = ()

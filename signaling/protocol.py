@@ -408,7 +408,7 @@ CobrowseViewerMessage = (CobrowseRequest | CobrowseView | CobrowsePointer | Cobr
                          | CobrowseNavigate | CobrowseControl | CobrowseInput)
 
 
-# -- voice (issue 5; desktop/voice.py, signaling/voice/) ----------------------
+# -- voice (issue 5; desktop/voice/feature.py, signaling/media/) ----------------------
 # Each browser makes one RTCPeerConnection to the server's media anchor. The
 # offer is complete (non-trickle: the browser waited for ICE gathering); the
 # ack carries the answer. Who hears whom is changed with ``voice_control``.

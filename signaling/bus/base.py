@@ -259,7 +259,7 @@ class Bus(ABC):
         (leave the ``leadership`` contexts first to release them promptly)."""
 
     # -- leases: Leadership contends with them; a one-off claim (a call's media anchor,
-    # desktop/voice_bus.py) takes and renews one directly --
+    # desktop/voice/bus.py) takes and renews one directly --
 
     @abstractmethod
     async def lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]:

@@ -165,7 +165,7 @@ const KIND_ICONS = {
   search: "search", order: "receipt",
 };
 
-/** A `voice_call` event (desktop/voice.py): how long they talked, and whether it was recorded. */
+/** A `voice_call` event (desktop/voice/feature.py): how long they talked, and whether it was recorded. */
 export function callText(data) {
   return data?.seconds == null ? "" : `Talked ${clock(data.seconds)}${data.recorded ? " · recorded" : ""}`;
 }
@@ -188,7 +188,7 @@ export function wrapUpText(data) {
   return [data?.disposition, data?.timed_out ? "wrap-up time ran out" : "", data?.note].filter(Boolean).join(": ");
 }
 
-/** A `recording_consent` event (desktop/voice.py): the customer's answer to "may we record?". */
+/** A `recording_consent` event (desktop/voice/feature.py): the customer's answer to "may we record?". */
 export function consentText(data) {
   return data?.given ? "Agreed to recording" : "Declined recording";
 }

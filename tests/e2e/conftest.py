@@ -7,7 +7,7 @@ import os
 import pytest
 
 from desktop.repository.demo import DEMO_PASSWORD
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -208,7 +208,7 @@ def test_cobrowse_consent_mirror_privacy_pointer_supervisor_stop(browser, server
 
 
 def test_pushed_pdf_pages_and_zoom_in_sync_both_ways(browser, server, tmp_path):
-    from tests.pdfgen import pdf_with_pages
+    from tests.helpers.pdfgen import pdf_with_pages
 
     bob = login(browser, server, "bob")
     bob.get_by_test_id("btn-available").click()

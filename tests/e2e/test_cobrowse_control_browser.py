@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from desktop.repository.demo import DEMO_PASSWORD
 from tests.e2e.test_cobrowse_browser import CB, W
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 PRODUCT = "nimbus-headphones"
 

@@ -12,7 +12,7 @@ import zlib
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
-from tests.pdfgen import pdf_with_pages
+from tests.helpers.pdfgen import pdf_with_pages
 
 W = "otodesk-widget"
 

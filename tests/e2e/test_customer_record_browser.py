@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from desktop.identity import user_hash
 from tests.e2e.conftest import login
-from tests.server import running_server
+from tests.helpers.server import running_server
 from tests.e2e.test_callback_browser import W, go_available, go_away
 
 NAME = "Rita Returning"

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 W = "otodesk-widget"
 WRAPUP_TIMEOUT = 6

@@ -1,7 +1,7 @@
 """Voice in real Chromium: a customer, an agent and a supervisor, each a browser with its own tone.
 
 The server and the three browsers run inside a network namespace of their own
-(aioice never uses 127.0.0.1; see tests/voice/netns.py). Each browser's
+(aioice never uses 127.0.0.1; see tests/helpers/netns.py). Each browser's
 microphone is a WAV tone: customer 440 Hz, agent 880 Hz, supervisor 1500 Hz.
 What each page hears is named by a WebAudio analyser on what its peer
 connection plays (``peak(slot)``: slot 0 the other party, slot 1 an extra voice).
@@ -21,12 +21,12 @@ import pytest
 from playwright.sync_api import expect
 
 from desktop.repository.demo import DEMO_PASSWORD
-from signaling.voice.bots import goertzel_power
-from signaling.voice.recorder import read_audio
-from signaling.voice.tones import HOLD_TONE_HZ
+from tests.helpers.voice_bots import goertzel_power
+from signaling.media.recorder import read_audio
+from signaling.media.tones import HOLD_TONE_HZ
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from tests.server import ServerProcess
-from tests.voice.netns import SERVER_ADDRESS, VOICE_ENV, cut, network_namespace, require_netns, side_namespace
+from tests.helpers.server import ServerProcess
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, cut, network_namespace, require_netns, side_namespace
 
 W = "otodesk-widget"
 CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ = 440, 880, 1500

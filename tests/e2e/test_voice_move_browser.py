@@ -1,6 +1,6 @@
 """A voice call in real Chromium survives ``kill -9`` of the process that anchors it.
 
-Inside one network namespace (tests/voice/netns.py): a redis-server of the
+Inside one network namespace (tests/helpers/netns.py): a redis-server of the
 test's own, two otodesk processes ``a`` and ``b`` sharing one SQLite file, and
 in front of them a tiny TCP forwarder, the test's "load balancer". Both
 browsers use the forwarder's address, so the desk, the shop and their sockets
@@ -33,9 +33,9 @@ from desktop.repository.demo import DEMO_PASSWORD
 from tests.e2e.conftest import require_chromium
 from tests.e2e.test_voice_browser import (AGENT_HZ, CUSTOMER_HZ, DESK, W, WIDGET, heard, launch_speaking,
                                           talk_seconds, write_tone)
-from tests.server import free_port
-from tests.voice.cluster import two_processes
-from tests.voice.netns import SERVER_ADDRESS, network_namespace, require_netns
+from tests.helpers.server import free_port
+from tests.helpers.cluster import two_processes
+from tests.helpers.netns import SERVER_ADDRESS, network_namespace, require_netns
 
 REDIS_PORT = 6392
 

@@ -12,7 +12,7 @@ import websockets
 
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

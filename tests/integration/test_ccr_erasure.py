@@ -20,8 +20,8 @@ from desktop.identity import user_hash
 from desktop.repository import Repository
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, login_cookie
-from tests.pdfgen import pdf_with_pages
-from tests.server import running_server
+from tests.helpers.pdfgen import pdf_with_pages
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.redis
 

@@ -11,7 +11,7 @@ from desktop.repository import Repository
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from tests.integration.test_cobrowse_loop import _connected, _finish, _share
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -11,7 +11,7 @@ import pytest
 from desktop.repository import Repository
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -231,7 +231,7 @@ async def test_documents_upload_checks_push_links_and_timeline(server):
     import httpx
 
     from signaling.client import login_cookie
-    from tests.pdfgen import pdf_with_pages
+    from tests.helpers.pdfgen import pdf_with_pages
 
     cookie = await login_cookie(server.base_url, "alice", DEMO_PASSWORD)
     async with httpx.AsyncClient(base_url=server.base_url, headers={"Cookie": cookie}) as http:

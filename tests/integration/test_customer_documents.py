@@ -13,8 +13,8 @@ import pytest
 
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
-from tests.pdfgen import pdf_with_pages
-from tests.server import running_server
+from tests.helpers.pdfgen import pdf_with_pages
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

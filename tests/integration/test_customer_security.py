@@ -13,7 +13,7 @@ import websockets
 from desktop.identity import user_hash
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import CustomerBot, login_cookie
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

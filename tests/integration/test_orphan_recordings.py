@@ -18,10 +18,10 @@ from desktop.routing.events import (
     OfferMade,
     OfferOutcome,
 )
-from desktop.voice_records import ABANDONED_MIX_AGE, ORPHAN_AGE, CallRecords
-from signaling.voice.bots import goertzel_power
-from signaling.voice.recorder import PacketRecorder, read_audio
-from signaling.voice.tones import encode_tone
+from desktop.voice.records import ABANDONED_MIX_AGE, ORPHAN_AGE, CallRecords
+from tests.helpers.voice_bots import goertzel_power
+from signaling.media.recorder import PacketRecorder, read_audio
+from signaling.media.tones import encode_tone
 
 T0 = time.time() - 3600
 

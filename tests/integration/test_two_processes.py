@@ -16,7 +16,7 @@ import redis.asyncio as redis_asyncio
 
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, SupervisorBot
-from tests.server import ServerProcess
+from tests.helpers.server import ServerProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

@@ -12,14 +12,14 @@ import time
 
 import pytest
 
-from signaling.voice.anchor import MediaAnchor
-from signaling.voice.candidates import CandidatePolicy
-from signaling.voice.bots import Bot
-from signaling.voice.errors import AtCapacity, BadOffer, LegTaken
-from signaling.voice.routes import EXTRA, MAIN, Mode, Role
-from signaling.voice.tap import is_tapped
-from signaling.voice.tones import HOLD_TONE_HZ
-from tests.voice.netns import VOICE_CANDIDATES, network_namespace, require_netns
+from signaling.media.anchor import MediaAnchor
+from signaling.media.candidates import CandidatePolicy
+from tests.helpers.voice_bots import Bot
+from signaling.media.errors import AtCapacity, BadOffer, LegTaken
+from signaling.media.hearing import EXTRA, MAIN, Mode, Role
+from signaling.media.tap import is_tapped
+from signaling.media.tones import HOLD_TONE_HZ
+from tests.helpers.netns import VOICE_CANDIDATES, network_namespace, require_netns
 
 TONES = [440, 880, 1500, HOLD_TONE_HZ]
 #: The bots share the namespace (and so the anchor's own addresses) in 10.213.0.0/24.

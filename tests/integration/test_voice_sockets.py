@@ -17,9 +17,9 @@ import pytest
 from desktop.repository.demo import DEMO_PASSWORD
 from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
-from signaling.voice.bots import Bot
-from tests.server import ServerProcess
-from tests.voice.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
+from tests.helpers.voice_bots import Bot
+from tests.helpers.server import ServerProcess
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -17,9 +17,9 @@ import pytest
 
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
-from signaling.voice.bots import Bot
-from tests.voice.cluster import two_processes
-from tests.voice.netns import network_namespace, require_netns
+from tests.helpers.voice_bots import Bot
+from tests.helpers.cluster import two_processes
+from tests.helpers.netns import network_namespace, require_netns
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

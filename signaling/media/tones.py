@@ -16,7 +16,7 @@ import math
 
 import av
 
-from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE
+from signaling.media.forward import FRAME_SAMPLES, SAMPLE_RATE
 
 __all__ = ["HOLD_TONE_HZ", "hold_tone", "TonePlayer", "encode_tone"]
 

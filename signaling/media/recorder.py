@@ -21,7 +21,7 @@ from pathlib import Path
 
 import av
 
-from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE
+from signaling.media.forward import FRAME_SAMPLES, SAMPLE_RATE
 
 __all__ = ["PacketRecorder", "mix_to_ogg", "read_audio"]
 

@@ -5,13 +5,13 @@
 callback in the repository (a customer only for their own connected
 "browser" callback, an agent only for the contact they hold, a supervisor
 only for a call already live), then drives the process's
-:class:`~signaling.voice.anchor.MediaAnchor`. Call state changes go out as
+:class:`~signaling.media.anchor.MediaAnchor`. Call state changes go out as
 ``voice_state`` events to the agent's room, the customer's room and the wall.
 
 A call's peers all live on one process, the first to get an offer for it;
-sockets on other processes reach it over the bus (``desktop/voice_bus.py``).
+sockets on other processes reach it over the bus (``desktop/voice/bus.py``).
 If that process dies, a process with a socket on the call claims it once the
-dead one's lease runs out (``desktop/voice_adoption.py``), tells
+dead one's lease runs out (``desktop/voice/adoption.py``), tells
 both parties their legs are reconnecting, and anchors the call from the
 browsers' next offers (their legs dropped with the process; they remake
 them, ``reconnect``); the call's talk time counts from the answer. The
@@ -39,22 +39,21 @@ from desktop.router_client import RouterClient
 from desktop.routing.events import CallbackState, Channel
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
-from desktop.voice_adoption import Adoption
-from desktop.voice_bus import VoiceBus
-from desktop.voice_quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
-from desktop.voice_records import RECORDING_CONSENT, CallRecords, recording_mode, recording_url, routes
+from desktop.voice.adoption import Adoption
+from desktop.voice.bus import VoiceBus
+from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
+from desktop.voice.records import CallRecords, recording_mode
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session
+from signaling.media.anchor import Call, MediaAnchor, consent_state, ice_servers_from_config
+from signaling.media.candidates import CandidatePolicy
+from signaling.media.errors import VoiceError
+from signaling.media.hearing import Mode, Role
+from signaling.media.recorder import PacketRecorder
 from signaling.protocol import ErrorCode, ProtocolError
-from signaling.voice.anchor import Call, MediaAnchor, consent_state, ice_servers_from_config
-from signaling.voice.candidates import CandidatePolicy
-from signaling.voice.errors import VoiceError
-from signaling.voice.recorder import PacketRecorder
-from signaling.voice.routes import Mode, Role
 
-# recording_url, routes and RECORDING_CONSENT live in desktop/voice_records.py; re-exported here.
-__all__ = ["VoiceFeature", "customer_view", "routes", "recording_url", "RECORDING_CONSENT"]
+__all__ = ["VoiceFeature", "customer_view"]
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +248,7 @@ class VoiceFeature:
         return {"call": self._public(call)}
 
     async def _remote(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        """A request for a call anchored here, from another process (desktop/voice_bus.py)."""
+        """A request for a call anchored here, from another process (desktop/voice/bus.py)."""
         op = request.get("op")
         if op == "offer":
             return await self._local_offer(callback_id, request)

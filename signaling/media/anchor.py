@@ -3,10 +3,10 @@
 A :class:`Call` (keyed by its callback id) has up to three :class:`Leg` s:
 customer, agent, supervisor. Each leg's peer receives its browser's
 microphone on the first audio m-line and sends two audio slots back
-(:data:`~signaling.voice.routes.MAIN`, :data:`~signaling.voice.routes.EXTRA`).
+(:data:`~signaling.media.hearing.MAIN`, :data:`~signaling.media.hearing.EXTRA`).
 Received packets are tapped before aiortc's jitter buffer
-(:mod:`~signaling.voice.tap`) and pushed, still encoded, into the slots
-:func:`~signaling.voice.routes.routes` names for the call's state. Nothing
+(:mod:`~signaling.media.tap`) and pushed, still encoded, into the slots
+:func:`~signaling.media.hearing.who_hears` names for the call's state. Nothing
 is decoded or re-encoded on the way.
 
 Signaling is non-trickle: the browser sends a complete offer (it waited for
@@ -43,12 +43,12 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtpPacket
 from aioice.ice import get_host_addresses
 
-from signaling.voice.candidates import CandidatePolicy, filter_offer
-from signaling.voice.errors import AtCapacity, BadOffer, InvalidCallState, LegTaken, NoSuchCall
-from signaling.voice.forward import ForwardTrack
-from signaling.voice.routes import MAIN, CallState, Mode, Role, Source, routes
-from signaling.voice.tap import tap_receiver
-from signaling.voice.tones import TonePlayer, hold_tone
+from signaling.media.candidates import CandidatePolicy, filter_offer
+from signaling.media.errors import AtCapacity, BadOffer, InvalidCallState, LegTaken, NoSuchCall
+from signaling.media.forward import ForwardTrack
+from signaling.media.hearing import MAIN, CallState, Mode, Role, Source, who_hears
+from signaling.media.tap import tap_receiver
+from signaling.media.tones import TonePlayer, hold_tone
 
 __all__ = ["MediaAnchor", "Call", "Leg", "consent_state", "ice_servers_from_config"]
 
@@ -204,7 +204,7 @@ class Call:
         self.recorder: Any = None  # something with write(slot, payload, rtp_timestamp)
         #: Recording with the customer's consent: None (not asked), "asked", "given", "refused".
         self.consent: str | None = None
-        self._routes = routes(self.state)
+        self._routes = who_hears(self.state)
         self._hold = TonePlayer(hold_tone(), self._hold_packet)
 
     # -- routing ------------------------------------------------------------------------
@@ -227,7 +227,7 @@ class Call:
         if self.ended:
             raise InvalidCallState("the call has ended")
         self.state = dataclasses.replace(self.state, **changes)
-        self._routes = routes(self.state)
+        self._routes = who_hears(self.state)
         if self.state.held:
             self._hold.start()
         else:
@@ -292,7 +292,7 @@ class MediaAnchor:
                  candidates: CandidatePolicy = CandidatePolicy(),
                  own_addresses: Callable[[], Iterable[str]] = lambda: get_host_addresses(True, True)):
         self.ice_servers = list(ice_servers or [])  # never None: None means aiortc's public STUN
-        #: Where the anchor may send connectivity checks (signaling/voice/candidates.py);
+        #: Where the anchor may send connectivity checks (signaling/media/candidates.py);
         #: ``own_addresses()`` lists this host's addresses, read at each offer.
         self.candidates = candidates
         self.own_addresses = own_addresses

@@ -12,7 +12,7 @@ from cobrowse.documents import (
     clean_name,
     sniff,
 )
-from tests.pdfgen import pdf_with_pages
+from tests.helpers.pdfgen import pdf_with_pages
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
 

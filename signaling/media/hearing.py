@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-__all__ = ["Role", "Mode", "Source", "MAIN", "EXTRA", "CallState", "routes"]
+__all__ = ["Role", "Mode", "Source", "MAIN", "EXTRA", "CallState", "who_hears"]
 
 MAIN = 0
 EXTRA = 1
@@ -51,7 +51,7 @@ class CallState:
 Target = tuple[str, int]  # (role or Source.RECORDER, slot)
 
 
-def routes(state: CallState) -> dict[str, tuple[Target, ...]]:
+def who_hears(state: CallState) -> dict[str, tuple[Target, ...]]:
     """Where each source's packets go: ``{source: ((destination, slot), ...)}``.
 
     Sources are the roles plus ``Source.HOLD``. A muted party is heard by

@@ -18,7 +18,7 @@ import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from signaling.voice.forward import FRAME_SAMPLES, SAMPLE_RATE
+from signaling.media.forward import FRAME_SAMPLES, SAMPLE_RATE
 
 __all__ = ["ToneTrack", "Ear", "Bot", "goertzel_power"]
 

@@ -15,7 +15,7 @@ import httpx
 
 __all__ = ["ServerProcess", "free_port", "running_server"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from desktop.voice_bus import VoiceBus
+from desktop.voice.bus import VoiceBus
 
 __all__ = ["Adoption", "ADOPT_INTERVAL", "ADOPT_WAIT"]
 

@@ -7,8 +7,8 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParamete
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
-from signaling.voice.tap import is_tapped, tap_receiver
-from signaling.voice.tones import hold_tone
+from signaling.media.tap import is_tapped, tap_receiver
+from signaling.media.tones import hold_tone
 
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
 

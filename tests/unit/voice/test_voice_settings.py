@@ -3,7 +3,7 @@
 import pytest
 
 from desktop.settings import Settings
-from signaling.voice.anchor import ice_servers_from_config
+from signaling.media.anchor import ice_servers_from_config
 
 
 def test_ice_servers_from_json(monkeypatch, tmp_path):

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from signaling.voice.forward import FRAME_SAMPLES, ForwardTrack
+from signaling.media.forward import FRAME_SAMPLES, ForwardTrack
 
 
 class Clock:

@@ -1,6 +1,6 @@
 """Two otodesk processes over a Redis of their own, for voice tests that span processes.
 
-Call :func:`two_processes` inside :func:`tests.voice.netns.network_namespace`:
+Call :func:`two_processes` inside :func:`tests.helpers.netns.network_namespace`:
 a redis-server on ``SERVER_ADDRESS:redis_port`` and processes ``a`` (seeded
 with the demo) and ``b`` sharing one SQLite file, each with ``base_url`` set.
 Everything is stopped afterwards, even on failure.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.server import ServerProcess
-from tests.voice.netns import SERVER_ADDRESS, VOICE_ENV
+from tests.helpers.server import ServerProcess
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV
 
 __all__ = ["two_processes"]
 

@@ -1,12 +1,12 @@
 """Who hears whom, as a pure function of the call's state."""
 
-from signaling.voice.routes import EXTRA, MAIN, CallState, Mode, Role, Source, routes
+from signaling.media.hearing import EXTRA, MAIN, CallState, Mode, Role, Source, who_hears
 
 C, A, S, HOLD, REC = Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR, Source.HOLD, Source.RECORDER
 
 
 def hears(state: CallState) -> set[tuple[str, str, int]]:
-    return {(source, dst, slot) for source, targets in routes(state).items() for dst, slot in targets}
+    return {(source, dst, slot) for source, targets in who_hears(state).items() for dst, slot in targets}
 
 
 def test_two_parties_hear_each_other():

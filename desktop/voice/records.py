@@ -7,7 +7,7 @@ The customer's answer to "may we record?" is a ``recording_consent`` event: an a
 of consent, and what a process that takes a call over reads back so the customer is
 not asked again. A failed write is logged, never raised: the call itself goes on.
 
-:data:`routes` serves recordings to staff signed in.
+The recordings are served to staff by :mod:`desktop.voice.http`.
 """
 
 from __future__ import annotations
@@ -21,16 +21,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
-from starlette.routing import Route
-
 from desktop.repository.repository import Repository
 from desktop.routing.events import CallbackState
-from signaling.voice.anchor import Call
-from signaling.voice.recorder import mix_to_ogg
+from desktop.voice.http import recording_url
+from signaling.media.anchor import Call
+from signaling.media.recorder import mix_to_ogg
 
-__all__ = ["CallRecords", "RECORDING_CONSENT", "recording_mode", "recording_url", "routes"]
+__all__ = ["CallRecords", "RECORDING_CONSENT", "recording_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -168,27 +165,3 @@ def _claim(packets: Path) -> Path:
 
 def _callback_of(log_path: Path) -> str:
     return log_path.name.split(".", 1)[0]
-
-
-# -- recordings, played in the desk --------------------------------------------------------
-
-def recording_url(callback_id: str) -> str:
-    return f"/voice/recordings/{callback_id}.ogg"
-
-
-async def recording(request: Request) -> Response:
-    """A call's recording, for staff signed in (agents, supervisors)."""
-    from desktop.web.staff import staff_session
-
-    if await staff_session(request) is None:
-        return PlainTextResponse("log in first", status_code=401)
-    callback_id = request.path_params["callback_id"]
-    if not callback_id.isalnum():
-        return PlainTextResponse("no such recording", status_code=404)
-    path = Path(request.app.state.settings.var_dir) / "recordings" / f"{callback_id}.ogg"
-    if not path.is_file():  # never made, or deleted by retention or erasure
-        return PlainTextResponse("this recording is not kept (any more)", status_code=404)
-    return FileResponse(path, media_type="audio/ogg")
-
-
-routes = [Route("/voice/recordings/{callback_id}.ogg", recording)]

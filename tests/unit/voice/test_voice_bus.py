@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from desktop.voice_bus import VoiceBus
+from desktop.voice.bus import VoiceBus
 from signaling.bus import open_bus
 from signaling.protocol import ProtocolError
 
@@ -56,7 +56,7 @@ async def test_a_request_published_before_the_anchor_listens_is_answered():
 
 
 async def test_a_dead_anchors_claim_lapses_and_an_adopter_ignores_its_old_requests(monkeypatch):
-    import desktop.voice_bus as voice_bus
+    import desktop.voice.bus as voice_bus
 
     # Short, but long enough that a loaded machine's stall doesn't lapse a live claim.
     monkeypatch.setattr(voice_bus, "CLAIM_LEASE", 1.0)

@@ -1,8 +1,8 @@
 """Recording: encoded packets logged as they come, one mixed Ogg Opus file after the call."""
 
-from signaling.voice.bots import goertzel_power
-from signaling.voice.recorder import PacketRecorder, mix_to_ogg, read_audio
-from signaling.voice.tones import encode_tone
+from tests.helpers.voice_bots import goertzel_power
+from signaling.media.recorder import PacketRecorder, mix_to_ogg, read_audio
+from signaling.media.tones import encode_tone
 
 
 def test_two_voices_end_up_in_one_file_each_at_its_time(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from signaling.voice.candidates import CandidatePolicy, filter_offer
+from signaling.media.candidates import CandidatePolicy, filter_offer
 
 OWN = ["203.0.113.5", "10.0.0.5"]
 
