@@ -421,11 +421,14 @@ class Cobrowse {
 
   _emit(event) {
     if (!this.share) return;
-    // The page's address (and links to it) as the agent may see it: no search terms or tokens.
-    maskEventUrls(event, this.share.urls);
     this.buffer.push(event);
-    if (event.type === 2) this._flush(); // a full snapshot goes at once
-    else if (!this.timer) this.timer = setTimeout(() => this._flush(), BATCH_MS);
+    // A full snapshot goes at once, but in a task of its own: rrweb's snapshot is already
+    // one long task of the page's, serialising it need not lengthen it.
+    const wait = event.type === 2 ? 0 : BATCH_MS;
+    if (!this.timer || wait === 0) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this._flush(), wait);
+    }
     if (event.type === 2) this._reportUnmirrored({ always: true }); // new node ids, maybe a new viewer
     else if (event.type === 3 && event.data?.source === 0) this._reportUnmirrored();
   }
@@ -443,7 +446,9 @@ class Cobrowse {
       this._unmirrored = text;
       this._unmirroredAlways = false;
       this._flush();
-      this.socket.notify("cobrowse_unmirrored", found);
+      const send = () => this.share && this.socket.notify("cobrowse_unmirrored", found);
+      if (this.sending) this.sending.then(send); // after the snapshot whose node ids it names
+      else send();
     }, always ? 0 : 300);
   }
 
@@ -456,6 +461,8 @@ class Cobrowse {
     const events = this.buffer;
     this.buffer = [];
     if (!events.length || !this.share) return;
+    // The page's address (and links to it) as the agent may see it: no search terms or tokens.
+    for (const event of events) maskEventUrls(event, this.share.urls);
     const text = JSON.stringify(events);
     if (text.length + 40 <= MAX_MESSAGE) {
       this.socket.notify("cobrowse_events", { events });

@@ -106,11 +106,13 @@ def _done(desk) -> None:
 def test_a_page_over_5_mb_reaches_the_agent_compressed_and_never_shows_stale_as_live(browser, server):
     sent: list[str] = []
     size = {}
-    desk, shopper = _sharing(browser, server, "alice", sent,
-                             before_share=lambda page: size.setdefault("html", page.evaluate(BIG_PAGE, 14_000)))
+    def build(page):
+        size["html"] = page.evaluate(BIG_PAGE, 14_000)
+        page.evaluate("window.__longest = 0")  # from here on: the share's own work
+
+    desk, shopper = _sharing(browser, server, "alice", sent, before_share=build)
     try:
         assert size["html"] >= 5_000_000
-        shopper.evaluate("window.__longest = 0")  # from here on: the share's own work
         # The desk says what is true while the pieces travel, then shows the page itself.
         desk.evaluate("""() => { window.__states = [];
             const node = document.querySelector('[data-testid=cobrowse-state]');
