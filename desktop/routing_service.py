@@ -378,6 +378,9 @@ class _Leader:
         for event in events:
             self.wall_schedule.change()
             self.dirty_queues.update(await self.announcer.announce(event))
+        if any(isinstance(event, AgentStateChanged) for event in events):
+            # Staffing changed: a customer opening the widget now must not be told "nobody".
+            await self._publish_availability(self.clock())
         # Also made available after the desk closed (wrap-up timed out, a missed offer returned them).
         for agent_id in {e.agent_id for e in events if isinstance(e, AgentStateChanged)}:
             await self._pause_if_no_desk(agent_id, self.clock())
@@ -399,7 +402,10 @@ class _Leader:
     async def _publish_wall(self, now: float) -> None:
         await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)}, keep=WALL_KEEP)
         self.wall_schedule.published(now)
-        # With the wall (the same staffing, the same estimate), what widgets tell before a request.
+        await self._publish_availability(now)
+
+    async def _publish_availability(self, now: float) -> None:
+        """What widgets tell before a request (the wall's staffing and estimate), when it changed."""
         availability = queue_availability(self.router, now)
         if availability != self.last_availability:
             await self.bus.publish(QUEUES_ROOM, {"type": "queues", "queues": availability}, keep=1)

@@ -136,6 +136,14 @@ button:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .banner .dot { width: 9px; height: 9px; border-radius: 50%; background: #ef4444; box-shadow: 0 0 0 3px rgba(239,68,68,.3); }
 .banner button { padding: 4px 10px; font-size: 13px; }
 .banner button.link { background: transparent; color: #c7d2fe; border-color: transparent; text-decoration: underline; }
+.banner button { white-space: nowrap; flex: none; }
+.banner [data-testid=otodesk-cobrowse-who] { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+/* A phone: a full-width bar at the top, who on one line, the buttons under it (documents.js keeps below it). */
+@media (max-width: 480px) {
+  .banner { left: 0; right: 0; transform: none; max-width: none; border-radius: 0; flex-wrap: wrap; gap: 4px 8px;
+    padding: 5px 10px; justify-content: flex-end; max-height: 68px; }
+  .banner [data-testid=otodesk-cobrowse-who] { flex: 1 1 calc(100% - 24px); }
+}
 .hidden-view { position: fixed; z-index: 2147483500; left: 50%; top: 44px; transform: translateX(-50%);
   width: min(420px, calc(100vw - 24px)); background: #fff; border: 1px solid #d9dce6; border-radius: 10px; padding: 12px 16px;
   box-shadow: 0 8px 28px rgba(20,20,60,.25); }

@@ -42,7 +42,7 @@ const css = `
 :host { all: initial; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1f2433; }
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
-.overlay { position: fixed; z-index: 2147483300; right: 24px; top: 56px; bottom: 96px; width: min(640px, calc(100vw - 48px));
+.overlay { position: fixed; z-index: 2147483300; left: 24px; top: 56px; bottom: 96px; width: min(640px, calc(100vw - 48px));
   display: flex; flex-direction: column; background: #fff; border-radius: 12px; border: 1px solid #d9dce6;
   box-shadow: 0 16px 48px rgba(20,20,60,.35); overflow: hidden; }
 header { display: flex; align-items: center; gap: 8px; padding: 8px 10px; border-bottom: 1px solid #e3e6ee; background: #f6f7fb; }
@@ -58,6 +58,16 @@ button:focus-visible, a.button:focus-visible { outline: 3px solid #f59e0b; outli
 .body { flex: 1; overflow: auto; background: #eceef4; padding: 12px; text-align: center; }
 canvas, img { background: #fff; box-shadow: 0 2px 8px rgba(0,0,0,.15); max-width: none; }
 .from { font-size: 12px; color: #5b6275; }
+header .from { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; flex: 0 1 auto; }
+header a.button, header button { flex: none; }
+/* Left of the widget's panel (bottom right) where there is room; on a phone, between the
+   co-browse bar (68 px at most) and the widget's launcher; the widget, above, can cover it. */
+@media (max-width: 480px) {
+  .overlay { left: 8px; right: 8px; width: auto; top: 72px; bottom: 72px; }
+  header .from { display: none; }
+  .controls { flex-wrap: wrap; }
+  .controls .from { flex-basis: 100%; }
+}
 `;
 
 class Documents {

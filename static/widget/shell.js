@@ -13,7 +13,8 @@ export const FINAL_STATES = new Set(["completed", "cancelled", "abandoned"]);
 /** The launcher's own styles; the panel's (styles.js) come with it. */
 export const launcherCss = `
 :host {
-  all: initial; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  all: initial; position: fixed; right: 20px; bottom: 20px;
+  z-index: 2147483450; /* above a pushed document (2147483300), under the co-browse bar and prompt */
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: #1f2433;
   --accent: #4338ca; --accent-dark: #3730a3; --accent-soft: #eef0ff;

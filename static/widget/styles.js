@@ -9,13 +9,14 @@ export const css = `
 
 .panel {
   width: 360px; max-width: calc(100vw - 24px);
-  max-height: calc(100vh - 110px); overflow: auto;
+  /* The window less the launcher under it (46 px, 20 px from the bottom, 12 px gap) and a margin. */
+  max-height: calc(100vh - 92px); overflow: auto;
   background: #fff; border-radius: 16px; border: 1px solid var(--line);
   box-shadow: 0 18px 50px rgba(20, 20, 60, .25);
 }
 .panel header {
   display: flex; align-items: center; justify-content: space-between; gap: 8px;
-  padding: 14px 16px; background: linear-gradient(135deg, #4338ca, #6d28d9); color: #fff;
+  padding: 10px 14px; background: linear-gradient(135deg, #4338ca, #6d28d9); color: #fff;
   border-radius: 15px 15px 0 0; position: sticky; top: 0; z-index: 1;
 }
 .panel h2 { margin: 0; font-size: 16px; font-weight: 650; }
@@ -25,21 +26,21 @@ export const css = `
   border-radius: 50%; font-size: 20px; line-height: 1; cursor: pointer; flex: none;
 }
 .icon-button:hover { background: rgba(255,255,255,.3); }
-.body { padding: 16px; }
+.body { padding: 12px 14px 14px; }
 .connection {
   margin: 0; padding: 6px 16px; background: #fff7e6; color: var(--warn); font-size: 13px;
   border-bottom: 1px solid #fde3b0;
 }
 
-form { display: grid; gap: 12px; }
+form { display: grid; gap: 10px; }
 .field { display: grid; gap: 4px; }
 label, legend { font-size: 13px; font-weight: 600; color: #343a4d; }
 .optional { font-weight: 400; color: var(--muted); }
 input[type=text], input[type=tel], input[type=datetime-local], select, textarea {
   width: 100%; font: inherit; color: inherit; background: #fff;
-  border: 1px solid #b9bfcf; border-radius: 10px; padding: 9px 11px;
+  border: 1px solid #b9bfcf; border-radius: 10px; padding: 7px 10px;
 }
-textarea { min-height: 52px; resize: vertical; }
+textarea { min-height: 40px; resize: vertical; }
 [aria-invalid="true"] { border-color: var(--bad) !important; background: #fff6f6 !important; }
 .error { margin: 0; color: var(--bad); font-size: 13px; }
 .error:empty { display: none; }
@@ -53,7 +54,7 @@ fieldset { border: 0; margin: 0; padding: 0; display: grid; gap: 6px; }
 .choice { position: relative; }
 .choice input { position: absolute; opacity: 0; inset: 0; margin: 0; cursor: pointer; }
 .choice span {
-  display: block; text-align: center; padding: 8px 6px; border: 1px solid #b9bfcf;
+  display: block; text-align: center; padding: 6px; border: 1px solid #b9bfcf;
   border-radius: 10px; font-size: 14px; cursor: pointer;
 }
 .choice input:checked + span { border-color: var(--accent); background: var(--accent-soft); color: var(--accent-dark); font-weight: 600; }
@@ -90,7 +91,7 @@ fieldset { border: 0; margin: 0; padding: 0; display: grid; gap: 6px; }
 .status .actions { display: grid; gap: 8px; margin-top: 4px; }
 
 @media (max-width: 480px) {
-  .panel { width: calc(100vw - 24px); }
+  .panel { width: calc(100vw - 24px); max-height: calc(100vh - 80px); }
 }
 @media (prefers-reduced-motion: reduce) {
   .status .big.ringing { animation: none; transition: none; }

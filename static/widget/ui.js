@@ -131,7 +131,10 @@ export class WidgetUI {
     const inputs = options.map(([value, text], index) => h("input", {
       type: "radio", name, value, id: `otodesk-${name}-${value}`, checked: index === 0,
       dataset: { testid: `otodesk-${name}-${value}` },
-      onchange: () => this._syncForm(),
+      onchange: () => {
+        if (name === "when") this._autoLater = false; // the customer's own choice from now on
+        this._syncForm();
+      },
     }));
     this.controls[name] = inputs;
     return h("fieldset", { "aria-describedby": errorId },
@@ -152,7 +155,7 @@ export class WidgetUI {
     const scheduled = h("input", { type: "datetime-local", name: "scheduled_at", step: "60" });
 
     this.phoneField = this._field("phone", "Your phone number", phone, { hint: "Include the country code if you are abroad." });
-    this.laterField = this._field("scheduled_at", "When should we call?", scheduled, { hint: "In your local time, today or another day." });
+    this.laterField = this._field("scheduled_at", "When should we call? (your local time)", scheduled);
     this.formError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-error" } });
     this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, "Call me now");
 
@@ -278,12 +281,17 @@ export class WidgetUI {
     if (closed) {
       setText(this.availability, `Nobody from ${queue.title || queue.name} can take a call right now. Choose a time and we'll call you then.`);
       // Offer a later time once for this queue; a customer who picks "Now" again keeps it.
-      if (this._laterOfferedFor !== queue.name && this.value("when") === "now") this.setValue("when", "later");
+      if (this._laterOfferedFor !== queue.name && this.value("when") === "now") {
+        this.setValue("when", "later");
+        this._autoLater = true;
+      }
       this._laterOfferedFor = queue.name;
     } else {
       // The same figure as the wall's "for a new request".
       setText(this.availability, `Estimated wait for a new request: ${waitText(queue.estimated_wait)}`);
       this._laterOfferedFor = null;
+      if (this._autoLater) this.setValue("when", "now"); // somebody is back: "Now" again, as it was
+      this._autoLater = false;
     }
   }
 
@@ -378,6 +386,7 @@ export class WidgetUI {
       this.setValue("when", "later");
       this.setValue("queue", callback.queue);
       this._laterOfferedFor = callback.queue;
+      this._autoLater = false;
       this.showForm({ focus: true });
     } catch (error) {
       this._replaced = null;
