@@ -134,7 +134,7 @@ export class CobrowsePanel {
 
   /** The desk's card changed; how the last customer's share ended is no news for the next one. */
   _follow(card) {
-    if (card && card.callback_id !== this.card?.callback_id && ["refused", "stopped", "ended"].includes(this.state)) {
+    if (card && card.callback_id !== this.card?.callback_id && ["refused", "stopped", "ended", "contact_ended"].includes(this.state)) {
       this.state = "idle";
       this.visitorId = null;
     }

@@ -302,8 +302,7 @@ def test_shop_correction_sticks_and_erasure_signs_the_customer_out_for_good(brow
     shopper.get_by_test_id("sign-in-nova-ana").click()
     expect(shopper.get_by_test_id("erased-notice")).to_be_visible(timeout=5000)
     expect(my_data).to_have_count(0)
-    admin = login(browser, server, "admin")
-    admin.goto(f"{server.base_url}/desk/customers")
+    admin = login(browser, server, "admin", "/desk/customers")  # no skills: /desk is not theirs
     for query in ("Souza", "ana.souza@example.net"):
         admin.get_by_test_id("customer-search").fill(query)
         admin.get_by_test_id("btn-search").click()
