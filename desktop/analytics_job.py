@@ -69,12 +69,18 @@ async def run_analytics(repo: Any, *, config: AnalyticsConfig, now: float | None
     now = time.time() if now is None else now
     run_id = await repo.start_analytics_run(now=now, model_version=MODEL_VERSION, config=config.as_dict())
     try:
+        started = time.perf_counter()
         rows = await repo.analytics_orders()
         orders = [Order(r.customer_id, r.placed_at, r.value_cents, r.skus) for r in rows]
+        loaded = time.perf_counter()
         result = await asyncio.to_thread(analyse, orders, now=now, config=config)
-        summary = result.summary()
+        computed = time.perf_counter()
+        summary = {**result.summary(), "orders": len(orders),
+                   "seconds": {"load": round(loaded - started, 3), "compute": round(computed - loaded, 3)}}
         await repo.finish_analytics_run(run_id, now=time.time(), summary=summary,
                                         scores=_scores(result), rules=_rules(result))
+        # The store's own time, for whoever reads the run (the bench): after the commit.
+        summary["seconds"]["store"] = round(time.perf_counter() - computed, 3)
     except Exception as e:  # noqa: BLE001 - recorded and reported; the previous results stand
         log.exception("analytics run %d failed", run_id)
         reason = f"{type(e).__name__}: {e}"
@@ -166,4 +172,6 @@ async def main(settings: Settings, action: str) -> int:
     print(outcome.message, file=sys.stdout if outcome.ok else sys.stderr)
     for note in (outcome.summary or {}).get("notes", []):
         print(f"  note: {note}")
+    if outcome.summary:
+        print("  seconds: " + ", ".join(f"{k} {v}" for k, v in outcome.summary["seconds"].items()))
     return 0 if outcome.ok else 1

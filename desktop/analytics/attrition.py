@@ -117,9 +117,12 @@ def fit_bgnbd_arrays(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     if np.any(t_x > T) or np.any(t_x < 0) or np.any(x < 0):
         raise AnalyticsError("BG/NBD inputs need 0 <= t_x <= T and x >= 0")
     T = np.maximum(T, 1e-9)  # a customer first seen at the very end
+    # Customers with the same (x, t_x, T) share a likelihood: fit each once, weighted.
+    unique, weight = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+    x, t_x, T = unique.T
 
     def negative(log_params: np.ndarray) -> float:
-        value = -_bgnbd_ll(np.exp(log_params), x, t_x, T).sum()
+        value = -(weight * _bgnbd_ll(np.exp(log_params), x, t_x, T)).sum()
         return value if np.isfinite(value) else 1e300
 
     result = optimize.minimize(negative, np.zeros(4), method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 4)
@@ -167,12 +170,13 @@ def fit_gamma_gamma(x: np.ndarray, mean_value: np.ndarray) -> GammaGamma:
     keep = (x > 0) & (mean_value > 0)
     if keep.sum() < 2:
         raise AnalyticsError("Gamma-Gamma needs at least two customers who bought more than once")
-    xs, ms = x[keep], mean_value[keep]
+    unique, weight = np.unique(np.column_stack([x[keep], mean_value[keep]]), axis=0, return_counts=True)
+    xs, ms = unique.T
     # Fit in the data's own scale so the optimiser starts near the answer.
-    scale = float(np.median(ms))
+    scale = float(np.median(mean_value[keep]))
 
     def negative(log_params: np.ndarray) -> float:
-        value = -_gg_ll(np.exp(log_params), xs, ms / scale).sum()
+        value = -(weight * _gg_ll(np.exp(log_params), xs, ms / scale)).sum()
         return value if np.isfinite(value) else 1e300
 
     result = optimize.minimize(negative, np.zeros(3), method="L-BFGS-B", bounds=[_LOG_BOUNDS] * 3)

