@@ -46,6 +46,12 @@ class AnalyticsConfig:
             raise AnalyticsError(f"p_alive_threshold must be in [0, 1], not {self.p_alive_threshold!r}")
         if self.unit_days <= 0 or self.period_days <= 0:
             raise AnalyticsError("period_days and unit_days must be positive")
+        if not 0 < self.min_support <= 1:
+            raise AnalyticsError(f"min_support must be in (0, 1], not {self.min_support!r}")
+        if not 0 <= self.min_confidence <= 1 or self.min_lift < 0:
+            raise AnalyticsError("min_confidence must be in [0, 1] and min_lift at least 0")
+        if self.max_rule_length < 2 or self.recommendations < 0:
+            raise AnalyticsError("max_rule_length must be at least 2 and recommendations at least 0")
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
