@@ -506,15 +506,19 @@ async def customer_analytics(request: Request, caller: Caller) -> Response:
     from desktop.web.analytics_views import customer_analytics_json, run_json
 
     repo = request.app.state.repo
-    score = await repo.customer_score(request.path_params["customer_id"])
-    run = run_json(*await repo.analytics_status())
+    customer = await repo.resolve_customer(request.path_params["customer_id"])
+    if customer is None:
+        raise NotFound(f"No customer with id {request.path_params['customer_id']!r}")
+    latest, current = await repo.analytics_status()
+    score = await repo.customer_score(customer.id)
     names = {}
     for sku in score.data.get("recommendations", []) if score else ():
         product = await repo.get_product(sku)
         if product is not None:
             names[sku] = product.name
-    head = score.customer_id if score else (await repo.resolve_customer(request.path_params["customer_id"])).id
-    return JSONResponse(customer_analytics_json(head, score, run, names))
+    # The run the scores come from, even if another finished between the two reads.
+    run = run_json(latest, score.run if score else current)
+    return JSONResponse(customer_analytics_json(customer.id, score, run, names))
 
 
 async def associated_products(request: Request, caller: Caller) -> Response:
