@@ -9,6 +9,7 @@ and says why in :attr:`AnalyticsResult.notes`; it does not fail the run.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -108,7 +109,13 @@ def compute(orders: Sequence[Order], *, now: float, config: AnalyticsConfig = An
     orders = [o for o in orders if o.placed_at < now]
     notes: list[str] = []
     windows = rfm.periods(now, days=config.period_days, count=config.history_periods)
-    per_period = [rfm.rfm(orders, start=s, end=e) for s, e in windows]
+    # One pass to sort orders into periods, not one pass over every order per period.
+    starts = [start for start, _ in windows]
+    buckets: list[list[Order]] = [[] for _ in windows]
+    for o in orders:
+        if o.placed_at >= starts[0]:
+            buckets[bisect.bisect_right(starts, o.placed_at) - 1].append(o)
+    per_period = [rfm.rfm(bucket, start=s, end=e) for bucket, (s, e) in zip(buckets, windows)]
     tiers_per_period = [rfm.assign_tiers(values, config.tiers) for values in per_period]
     current, tiers = per_period[-1], tiers_per_period[-1]
 
