@@ -5,6 +5,7 @@ are the previous ones."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import subprocess
 import sys
 import time
@@ -77,7 +78,9 @@ def test_agent_sees_tier_trend_risk_and_recommendations(browser, server):
     bad = otodesk(server, "analytics", "run", env={"OTODESK_ANALYTICS_TIERS": "ranks:gold=1"})
     assert bad.returncode == 2 and "Unknown tier mode" in bad.stderr
     # ...and when a run fails, the desk goes on showing the previous results and says so.
-    asyncio.run(record_failed_run(server, "MemoryError: out of memory"))
+    # (Playwright's sync API runs a loop in this thread: the repository gets a thread of its own.)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, record_failed_run(server, "MemoryError: out of memory")).result()
     page.goto(f"{server.base_url}/desk/customers/{customers['Lena Lapsed']}")
     expect(block.get_by_test_id("analytics-notice")).to_contain_text("failed (MemoryError: out of memory)")
     expect(block.get_by_test_id("analytics-notice")).to_contain_text("showing the results of")
