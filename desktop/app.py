@@ -87,6 +87,11 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings")]
+            if settings.analytics_interval > 0:  # numpy and scipy load only for the job
+                from desktop.analytics_job import AnalyticsSchedule
+
+                tasks.append(asyncio.create_task(AnalyticsSchedule(
+                    repo, settings, lambda: routing.is_leader).run(), name="analytics"))
             # What is loaded by now lives as long as the process: keep it out of the collector's
             # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
             gc.freeze()

@@ -1,4 +1,4 @@
-"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import."""
+"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import, analytics."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("kind", choices=("customers", "orders", "products"))
     importer.add_argument("file", help="CSV with a header row (see docs/api.md)")
 
+    analytics = commands.add_parser("analytics", help="customer value, attrition, associations")
+    analytics_actions = analytics.add_subparsers(dest="action", required=True)
+    analytics_actions.add_parser("run", help="compute and store a new version of the results")
+    analytics_actions.add_parser("status", help="the last run and the results in use")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines of set-up per start
@@ -90,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.ccr_cli import run
 
         return run(settings, args)
+    if args.command == "analytics":
+        from desktop.analytics_job import main as analytics_main
+
+        return asyncio.run(analytics_main(settings, args.action))
     if args.command == "db":
         from desktop.repository.migrate import upgrade_database
         upgrade_database(settings.effective_database_url)

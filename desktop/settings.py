@@ -73,6 +73,16 @@ class Settings:
     retention_days: float = 0.0
     #: Seconds between two runs of the retention job.
     retention_interval: float = 3600.0
+    #: Seconds between scheduled analytics runs on the leader process; 0: only ``otodesk analytics run``.
+    analytics_interval: float = 0.0
+    #: Days in one analytics period (RFM, tiers; a tier falling between two periods is attrition).
+    analytics_period_days: float = 365.0
+    #: ``thresholds:platinum=1000000,gold=200000,silver=50000`` (minor units) or
+    #: ``quantiles:platinum=0.01,gold=0.05,silver=0.2`` (top shares); empty: the thresholds shown.
+    analytics_tiers: str = ""
+    #: Association rules: minimum support (share of orders) and lift.
+    analytics_min_support: float = 0.01
+    analytics_min_lift: float = 1.0
 
     # Routing, all durations in seconds.
     offer_timeout: float = 20.0
@@ -167,6 +177,11 @@ class Settings:
             identity_secret=_env("IDENTITY_SECRET", ""),
             retention_days=_float("RETENTION_DAYS", 0.0),
             retention_interval=_float("RETENTION_INTERVAL", 3600.0),
+            analytics_interval=_float("ANALYTICS_INTERVAL", 0.0),
+            analytics_period_days=_float("ANALYTICS_PERIOD_DAYS", 365.0),
+            analytics_tiers=_env("ANALYTICS_TIERS", "") or "",
+            analytics_min_support=_float("ANALYTICS_MIN_SUPPORT", 0.01),
+            analytics_min_lift=_float("ANALYTICS_MIN_LIFT", 1.0),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),

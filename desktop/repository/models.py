@@ -41,7 +41,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
-    "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser",
+    "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
+    "ProductRule",
 ]
 
 NAMING_CONVENTION = {
@@ -354,3 +355,57 @@ class ErasedUser(Base):
     user_key: Mapped[str] = mapped_column(primary_key=True)
     erased_at: Mapped[float]
     requested_by: Mapped[str]
+
+
+class AnalyticsRun(Base):
+    """One run of the analytics job (``otodesk analytics run``); results are kept per run.
+
+    Readers use the latest ``succeeded`` run, so a failed or unfinished one leaves
+    the previous results in place.
+    """
+
+    __tablename__ = "analytics_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    started_at: Mapped[float]
+    finished_at: Mapped[float | None]
+    #: ``running``, ``succeeded`` or ``failed``.
+    status: Mapped[str]
+    model_version: Mapped[str]
+    config: Mapped[dict[str, Any]] = mapped_column(Json)
+    #: Counts, segments, fitted parameters and notes (see ``AnalyticsResult.summary``).
+    summary: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerScore(Base):
+    """A customer's value, tier, attrition and recommendations in one run."""
+
+    __tablename__ = "customer_scores"
+    __table_args__ = (Index("ix_customer_scores_customer_id", "customer_id"),)
+
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("analytics_runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    #: No foreign key: erasure deletes these rows by its ``customer_id`` convention.
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    tier: Mapped[str]
+    at_risk: Mapped[bool] = mapped_column(Boolean)
+    #: The rest of ``CustomerAnalytics`` (RFM, trend, history, p_alive, reasons, ...).
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class ProductRule(Base):
+    """An association rule (antecedent -> consequent) found in one run."""
+
+    __tablename__ = "product_rules"
+
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("analytics_runs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    #: Rank in the run, strongest first.
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    antecedent: Mapped[list[str]] = mapped_column(Json)
+    consequent: Mapped[list[str]] = mapped_column(Json)
+    support: Mapped[float]
+    confidence: Mapped[float]
+    lift: Mapped[float]
+    count: Mapped[int] = mapped_column(Integer)

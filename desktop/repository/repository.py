@@ -16,7 +16,8 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 (verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
-:mod:`.revocations` (revoked visitor tokens, erasure tombstones).
+:mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
+(the analytics job's versioned results).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 
 from desktop.repository.agents import Agents
+from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
 from desktop.repository.callbacks import Callbacks
 from desktop.repository.commerce import Commerce
@@ -46,7 +48,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

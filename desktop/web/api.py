@@ -499,6 +499,43 @@ async def lift_erasure(request: Request, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
+# -- analytics (desktop/analytics_job.py computes; desktop/web/analytics_views.py shapes) --
+
+
+async def customer_analytics(request: Request, caller: Caller) -> Response:
+    from desktop.web.analytics_views import customer_analytics_json, run_json
+
+    repo = request.app.state.repo
+    customer = await repo.resolve_customer(request.path_params["customer_id"])
+    if customer is None:
+        raise NotFound(f"No customer with id {request.path_params['customer_id']!r}")
+    latest, current = await repo.analytics_status()
+    score = await repo.customer_score(customer.id)
+    names = {}
+    for sku in score.data.get("recommendations", []) if score else ():
+        product = await repo.get_product(sku)
+        if product is not None:
+            names[sku] = product.name
+    # The run the scores come from, even if another finished between the two reads.
+    run = run_json(latest, score.run if score else current)
+    return JSONResponse(customer_analytics_json(customer.id, score, run, names))
+
+
+async def associated_products(request: Request, caller: Caller) -> Response:
+    from desktop.web.analytics_views import associated_json, run_json
+
+    cart = request.query_params.getlist("sku")
+    if not cart or len(cart) > 100 or any(len(s) > 200 for s in cart):
+        raise ApiError(422, "invalid", "give the cart as 1 to 100 sku parameters (?sku=A&sku=B)")
+    repo = request.app.state.repo
+    found = associated_json(cart, await repo.product_rules(), run_json(*await repo.analytics_status()),
+                            limit=min(_limit(request), 20) if "limit" in request.query_params else 5)
+    for item in found["items"]:
+        product = await repo.get_product(item["sku"])
+        item["name"] = product.name if product else None
+    return JSONResponse(found)
+
+
 async def openapi(request: Request) -> Response:
     from desktop.web.openapi import openapi_document
 
@@ -528,6 +565,8 @@ routes = [
     Route("/api/v1/orders", endpoint(list_orders, scope="read"), methods=["GET"]),
     Route("/api/v1/orders", endpoint(create_order, scope="write"), methods=["POST"]),
     Route("/api/v1/orders/{order_id}", endpoint(get_order, scope="read"), methods=["GET"]),
+    Route(f"{_C}/analytics", endpoint(customer_analytics, scope="read"), methods=["GET"]),
+    Route("/api/v1/associations", endpoint(associated_products, scope="read"), methods=["GET"]),
     Route("/api/v1/products", endpoint(list_products, scope="read"), methods=["GET"]),
     Route("/api/v1/products/{sku}", endpoint(put_product, scope="write", all_sites=True), methods=["PUT"]),
     Route("/api/v1/products/{sku}", endpoint(get_product, scope="read"), methods=["GET"]),

@@ -112,6 +112,32 @@ def openapi_document() -> dict[str, Any]:
             "sku": {"type": "string"}, "name": {"type": "string"}, "price_cents": {"type": "integer"},
             "currency": {"type": "string"}, "category": {"type": "string"},
             "created_at": number, "updated_at": number}},
+        "AnalyticsRun": {"type": "object", "required": ["id", "notice"], "properties": {
+            "id": {"type": ["integer", "null"]}, "computed_at": {"type": ["number", "null"]},
+            "finished_at": {"type": ["number", "null"]}, "model_version": nullable,
+            "notice": {**nullable, "description": "set when the latest run failed (these are the "
+                       "previous results) or there are no results yet"}}},
+        "CustomerAnalytics": {"type": "object", "required": ["customer_id", "run", "analytics"], "properties": {
+            "customer_id": {"type": "string"}, "run": _ref("AnalyticsRun"),
+            "analytics": {"type": ["object", "null"], "properties": {
+                "tier": {"enum": ["standard", "silver", "gold", "platinum"]},
+                "previous_tier": {"enum": ["standard", "silver", "gold", "platinum", None]},
+                "trend": {"enum": ["up", "down", "same", "new"]},
+                "tier_history": {"type": "array", "items": {"type": "object", "properties": {
+                    "period_end": number, "tier": {"enum": ["standard", "silver", "gold", "platinum", None]}}}},
+                "recency_days": {"type": ["number", "null"]}, "frequency": {"type": "integer"},
+                "monetary_cents": {"type": "integer"},
+                "p_alive": {"type": ["number", "null"], "description": "BG/NBD probability still active"},
+                "expected_purchases": {"type": ["number", "null"], "description": "in the next period"},
+                "expected_spend_cents": {"type": ["number", "null"], "description": "Gamma-Gamma, per order"},
+                "at_risk": {"type": "boolean"}, "reasons": {"type": "array", "items": {"type": "string"}},
+                "recommendations": {"type": "array", "items": {"type": "object", "properties": {
+                    "sku": {"type": "string"}, "name": nullable}}}}}}},
+        "Associated": {"type": "object", "required": ["run", "items"], "properties": {
+            "run": _ref("AnalyticsRun"), "items": {"type": "array", "items": {"type": "object", "properties": {
+                "sku": {"type": "string"}, "name": nullable,
+                "because": {"type": "array", "items": {"type": "string"}},
+                "support": number, "confidence": number, "lift": number}}}}},
         "Erased": {"type": "object", "required": ["erased", "counts"], "properties": {
             "erased": {"type": "boolean"}, "counts": {"type": "object"}}},
     })
@@ -176,6 +202,23 @@ def openapi_document() -> dict[str, Any]:
                         {"200": _ok("Signed out", {"type": "object", "properties": {
                             "signed_out": {"type": "boolean"}, "visitors": {"type": "integer"}}})},
                         parameters=[customer]),
+        },
+        "/api/v1/customers/{customer_id}/analytics": {
+            "get": _op("The customer's value tier and its trend, RFM, attrition (probability still "
+                       "active, expected purchases and spend), at-risk reasons and recommended products, "
+                       "from the latest successful analytics run",
+                       {"200": _ok("Analytics (null before the customer's first analysed order)",
+                                   _ref("CustomerAnalytics"))}, parameters=[customer]),
+        },
+        "/api/v1/associations": {
+            "get": _op("Products associated with a cart (association rules of the latest analytics run)",
+                       {"200": _ok("Associated products, strongest first", _ref("Associated"))},
+                       parameters=[{"name": "sku", "in": "query", "required": True,
+                                    "schema": {"type": "array", "minItems": 1, "maxItems": 100,
+                                               "items": {"type": "string", "minLength": 1, "maxLength": 200}},
+                                    "style": "form", "explode": True},
+                                   {"name": "limit", "in": "query", "required": False,
+                                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 5}}]),
         },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "

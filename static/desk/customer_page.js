@@ -1,4 +1,4 @@
-// The desk's customer search and customer page: summary, identities, the full
+// The desk's customer search and customer page: summary, identities, analytics, the full
 // timeline (filter, "older" pages), notes and outside contacts, merge/unmerge,
 // and erasure for admins. Everything goes through /api/v1 with the session
 // cookie and the page's CSRF token.
@@ -6,6 +6,7 @@ import { h, replace } from "../common/dom.js";
 import { dateTime, label, money } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { callText, consentText, documentText, recordingPlayer, safeLink, wrapUpText } from "./customer.js";
+import { loadAnalytics } from "./customer_analytics.js";
 
 const root = document.querySelector(".customers");
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -123,6 +124,7 @@ function summaryView(summary) {
     summary.merged.length ? h("p", {}, "Merged here: ", summary.merged.map((id) =>
       h("span", {}, h("code", {}, id.slice(0, 10)), " ",
         h("button", { type: "button", class: "link", dataset: { testid: "btn-unmerge" }, onclick: () => unmerge(id) }, "Unmerge"), " "))) : null,
+    h("section", { class: "analytics", dataset: { testid: "customer-analytics" }, "data-analytics": "" }),
     h("form", { class: "log-form", dataset: { testid: "log-form" }, onsubmit: (e) => { e.preventDefault(); logContact(logKind.value, logText); } },
       h("label", {}, "Log ", logKind), logText,
       h("button", { type: "submit", class: "btn ok", dataset: { testid: "log-submit" } }, "Add to timeline")),
@@ -147,6 +149,7 @@ async function open(id, { push = true } = {}) {
     panel.hidden = false;
     replace(panel, summaryView(summary));
     for (const link of results.querySelectorAll("a")) link.toggleAttribute("aria-current", link.dataset.customerId === view.id);
+    loadAnalytics(panel.querySelector("[data-analytics]"), view.id, api);
     await loadTimeline({ first: summary.timeline });
   } catch (error) {
     panel.hidden = false;

@@ -57,4 +57,4 @@ def test_the_contracts_that_list_the_desk_name_every_module_of_it():
     routing = set(_contract(contracts, "routing is the pure core")["forbidden_modules"])
     assert desk - {"desktop.routing"} <= routing
     repository = set(_contract(contracts, "the repository imports only")["forbidden_modules"])
-    assert desk - {"desktop.routing", "desktop.repository", "desktop.phones"} <= repository
+    assert desk - {"desktop.routing", "desktop.repository", "desktop.phones", "desktop.analytics"} <= repository
