@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from desktop.repository import Repository
 from desktop.settings import Settings
 from tests.e2e.conftest import login
-from tests.server import ROOT, running_server
+from tests.helpers.server import ROOT, running_server
 
 DAY = 86400.0
 

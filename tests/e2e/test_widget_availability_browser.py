@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 W = "otodesk-widget"
 

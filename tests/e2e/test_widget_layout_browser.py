@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login
-from tests.pdfgen import pdf_with_pages
+from tests.helpers.pdfgen import pdf_with_pages
 
 W = "otodesk-widget"
 CB = "otodesk-cobrowse"

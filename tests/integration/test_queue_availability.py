@@ -10,7 +10,7 @@ import pytest
 
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, SupervisorBot
-from tests.server import running_server
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
