@@ -126,5 +126,11 @@ def test_banner_document_and_call_controls_all_reachable(media_browser, browser,
         assert on_top(shopper.locator(f"{W} [data-testid={testid}]")) == "visible", (name, testid)
 
     agent.get_by_test_id("btn-end").click()
+    # Leaving wrap-up takes an outcome (Done); then away, so the next case's desk starts clean.
+    agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    agent.get_by_test_id("btn-wrapup").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    agent.get_by_test_id("btn-away").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "away")
     shopper.context.close()
     agent.context.close()
