@@ -207,9 +207,11 @@ class LinkSigner:
         token = self._serializer.dumps({"d": document_id, "v": visitor_id})
         return f"/documents/{document_id}?t={token}"
 
-    def push_token(self, *, push_id: str, document_id: str, name: str, visitor_id: str, agent_id: str) -> str:
+    def push_token(self, *, push_id: str, document_id: str, name: str, visitor_id: str, agent_id: str,
+                   kind: str | None = None, callback_id: str | None = None) -> str:
         """What lets the customer's next page re-open a pushed document (``doc_resume``)."""
-        return self._pushes.dumps({"p": push_id, "d": document_id, "n": name, "v": visitor_id, "a": agent_id})
+        return self._pushes.dumps({"p": push_id, "d": document_id, "n": name, "v": visitor_id, "a": agent_id,
+                                   "k": kind, "c": callback_id})
 
     def check_push(self, token: str, visitor_id: str) -> dict | None:
         """The push a ``doc_resume`` token names, if it is valid and for ``visitor_id``."""

@@ -49,8 +49,8 @@ from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "contact_ended", "frames_room",
-           "inbox_room", "refuse"]
+__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "contact_ended", "documents_room",
+           "frames_room", "inbox_room", "open_documents", "refuse"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,19 @@ def frames_room(visitor_id: str) -> str:
 def inbox_room(visitor_id: str) -> str:
     """Viewers → the customer's page: requests, pointer, snapshot asks, end."""
     return f"cobrowse-in:{visitor_id}"
+
+
+def documents_room(visitor_id: str) -> str:
+    """The documents open on this visitor's screen: one whole-state event, the latest kept."""
+    return f"documents:{visitor_id}"
+
+
+async def open_documents(bus: Bus, visitor_id: str) -> dict[str, dict[str, Any]]:
+    """push_id -> {document, agent_id, callback_id, page, zoom, pages} of what the customer's
+    screen shows now (kept on the bus, so every process sees it; see ``CustomerCobrowse._on_screen``)."""
+    last = await bus.last_seq(documents_room(visitor_id))
+    events = await bus.replay(documents_room(visitor_id), last - 1) if last else None
+    return dict(events[-1][1].get("documents") or {}) if events else {}
 
 
 async def contact_ended(bus: Bus, *, visitor_id: str, callback_id: str) -> None:
@@ -121,6 +134,8 @@ class CustomerCobrowse:
         self._links = LinkSigner(secret_key)
         #: "Go to this page" and remote control (cobrowse/control.py), set by cobrowse_features.
         self.control = None
+        #: Serialises the read-modify-write of documents_room (all of a visitor's changes pass here).
+        self._documents_lock = asyncio.Lock()
 
     # -- lifetime ---------------------------------------------------------------
 
@@ -190,6 +205,10 @@ class CustomerCobrowse:
                 "document_id": document["id"], "name": document["name"], "pages_seen": {1}, "pages": None,
                 "agent_id": event.get("agent_id"), "opened_at": self.clock()}
             session.send(event)
+            await self._on_screen(session.identity, event["push_id"], {
+                "document": {key: document.get(key) for key in ("id", "name", "kind")},
+                "agent_id": event.get("agent_id"), "callback_id": event.get("callback_id"),
+                "page": 1, "zoom": 1.0, "pages": None})
         elif kind == "doc_page":
             opened = session.data["documents"].get(event.get("push_id"))
             if opened is not None:
@@ -199,6 +218,7 @@ class CustomerCobrowse:
             opened = session.data["documents"].pop(event.get("push_id"), None)
             if opened is not None:
                 session.send(event)
+                await self._on_screen(session.identity, event["push_id"], None)
                 await self._document_closed(session, event["push_id"], opened, by="agent")
 
     async def _end_with_contact(self, session: Session) -> None:
@@ -315,6 +335,8 @@ class CustomerCobrowse:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"the document has {opened['pages']} pages")
         opened["pages_seen"].add(message.page)
         opened["pages"] = message.pages or opened["pages"]
+        await self._on_screen(session.identity, message.push_id, {
+            "page": message.page, "zoom": message.zoom, "pages": opened["pages"]})
         await self.bus.publish(frames_room(session.identity), {
             "type": "doc_page", "visitor_id": session.identity, "push_id": message.push_id,
             "page": message.page, "zoom": message.zoom, "pages": opened["pages"], "by": "customer"})
@@ -340,6 +362,10 @@ class CustomerCobrowse:
         session.data["documents"][push["p"]] = {
             "document_id": push["d"], "name": push.get("n", ""), "pages_seen": {message.page},
             "pages": message.pages, "agent_id": push.get("a"), "opened_at": self.clock()}
+        await self._on_screen(session.identity, push["p"], {
+            "document": {"id": push["d"], "name": push.get("n", ""), "kind": push.get("k")},
+            "agent_id": push.get("a"), "callback_id": push.get("c"),
+            "page": message.page, "zoom": message.zoom, "pages": message.pages})
         await self.bus.publish(frames_room(session.identity), {
             "type": "doc_page", "visitor_id": session.identity, "push_id": push["p"], "page": message.page,
             "zoom": message.zoom, "pages": message.pages, "by": "customer", "resumed": True})
@@ -352,7 +378,25 @@ class CustomerCobrowse:
             return  # closing twice is fine
         await self.bus.publish(frames_room(session.identity), {
             "type": "doc_closed", "visitor_id": session.identity, "push_id": message.push_id, "by": "customer"})
+        await self._on_screen(session.identity, message.push_id, None)
         await self._document_closed(session, message.push_id, opened, by="customer")
+
+    async def _on_screen(self, visitor_id: str, push_id: str, change: dict[str, Any] | None) -> None:
+        """Keep on the bus what the customer's screen shows (``documents_room``): ``change``
+        updates the document ``push_id``, None removes it. The customer's socket is the one
+        writer (pushes, turns and take-backs all reach it); a reloaded desk reads it."""
+        try:
+            async with self._documents_lock:
+                documents = await open_documents(self.bus, visitor_id)
+                if change is None:
+                    if documents.pop(push_id, None) is None:
+                        return
+                else:
+                    documents[push_id] = {**documents.get(push_id, {}), **change}
+                await self.bus.publish(documents_room(visitor_id), {"type": "documents_open",
+                                                                   "documents": documents}, keep=1)
+        except Exception:
+            log.warning("could not keep the customer's open documents", exc_info=True)
 
     async def _document_closed(self, session: Session, push_id: str, opened: dict, *, by: str) -> None:
         """One timeline entry per pushed document: who closed it, which pages were seen, how long."""

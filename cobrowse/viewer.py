@@ -16,7 +16,7 @@ from typing import Any
 
 from cobrowse.control import observe
 from cobrowse.documents import DocumentLibrary, LinkSigner
-from cobrowse.feature import contact_live, frames_room, inbox_room
+from cobrowse.feature import contact_live, frames_room, inbox_room, open_documents
 from desktop.repository.repository import Repository
 from desktop.routing.events import CallbackState
 from signaling import protocol
@@ -57,7 +57,33 @@ class ViewerCobrowse:
         await asyncio.gather(*views.values(), return_exceptions=True)
 
     async def welcome(self, session: Session) -> dict[str, Any]:
-        return {"cobrowse": await self._still_watching(session)}
+        watching = await self._still_watching(session)
+        documents = await self._documents_on_screen(session) if session.role == "agent" else []
+        return {"cobrowse": watching, "documents": documents}
+
+    async def _documents_on_screen(self, session: Session) -> list[dict[str, Any]]:
+        """The documents pushed during this agent's live contacts that are still open on the
+        customer's screen, at the customer's page and zoom: a reloaded desk (on any process) shows
+        them again and can turn or take them back. Read from the bus (``documents_room``), which
+        the customer's socket keeps; a contact that ended gives nothing back."""
+        callbacks = [await self.repo.current_contact_for_agent(session.identity)]
+        offer = await self.repo.open_offer_for_agent(session.identity)
+        if offer is not None:
+            callbacks.append(await self.repo.get_callback(offer.callback_id))
+        found = []
+        for callback in callbacks:
+            if callback is None or callback.visitor_id is None or not await contact_live(
+                    self.repo, callback.visitor_id, session.identity, callback.id):
+                continue
+            on_screen = await open_documents(self.bus, callback.visitor_id)
+            mine = [{"push_id": push_id, "visitor_id": callback.visitor_id, "callback_id": callback.id,
+                     "document": item.get("document") or {}, "page": item.get("page") or 1,
+                     "zoom": item.get("zoom") or 1.0, "pages": item.get("pages")}
+                    for push_id, item in on_screen.items() if item.get("callback_id") == callback.id]
+            if mine:
+                await self._watch(session, callback.visitor_id)  # the customer's turns come back here
+            found += mine
+        return found
 
     async def _still_watching(self, session: Session) -> list[str]:
         """The shares this agent watched before a reconnect whose contact is still on.
@@ -140,10 +166,11 @@ class ViewerCobrowse:
         public = {**document.public(), "url": self.links.url(document.id, visitor_id)}
         await self.bus.publish(inbox_room(visitor_id), {
             "type": "doc_open", "push_id": push_id, "document": public, "agent_id": session.identity,
-            "agent_name": agent.display_name or agent.username,
+            "agent_name": agent.display_name or agent.username, "callback_id": callback.id,
             # The customer's next page sends it back (doc_resume) to keep the document open.
             "token": self.links.push_token(push_id=push_id, document_id=document.id, name=document.name,
-                                           visitor_id=visitor_id, agent_id=session.identity)})
+                                           visitor_id=visitor_id, agent_id=session.identity,
+                                           kind=document.kind, callback_id=callback.id)})
         try:
             await self.repo.add_contact_event(
                 customer_id=callback.customer_id, kind="document_pushed", channel="web", at=self.clock(),

@@ -46,7 +46,7 @@ __all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "VISITOR_R
 log = logging.getLogger(__name__)
 
 #: Rooms named ``<prefix><visitor id>``.
-VISITOR_ROOM_PREFIXES = ("visitor:", "cobrowse:", "cobrowse-in:", "voice:")
+VISITOR_ROOM_PREFIXES = ("visitor:", "cobrowse:", "cobrowse-in:", "documents:", "voice:")
 #: Rooms named ``<prefix><callback id>``.
 CALLBACK_ROOM_PREFIXES = ("call:", "voice:", "documents:", "cobrowse:")
 #: Rooms whose recent events may show anybody's details.

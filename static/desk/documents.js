@@ -4,7 +4,8 @@
 // The current card comes from the co-browse panel (cobrowse.js), which tracks it.
 //
 // The agent sees the document too, at the page the customer is on (pdf.js, fetched
-// on the first PDF shown). During a contact, an upload belongs to that customer by
+// on the first PDF shown). A desk reload gets the documents still open on the
+// customer's screen back in `welcome.documents` (the server keeps them). During a contact, an upload belongs to that customer by
 // default ("Only for <name>"): listed and pushed only for them, erased with them.
 import { h, setText } from "../common/dom.js";
 
@@ -52,7 +53,7 @@ export class DocumentsPanel {
     });
     socket.on("doc_page", (message) => this._customerPage(message));
     socket.on("doc_closed", (message) => this._closed(message));
-    socket.on("welcome", () => this.refresh());
+    socket.on("welcome", (message) => this._reopen(message.documents || []));
     this.render();
   }
 
@@ -75,6 +76,22 @@ export class DocumentsPanel {
         h("label", { class: "btn small" }, "Upload…", this.file)),
       this.forCustomerLabel, this.uploadError, this.pushedList, this.viewer, this.list);
     slot.replaceChildren(this.element);
+  }
+
+  /** A reload (or a reconnect to any process): the server says which pushed documents are
+   * still open on the customer's screen, at which page and zoom. */
+  _reopen(documents) {
+    for (const open of documents) {
+      const item = this.pushed.get(open.push_id);
+      const state = { page: open.page, zoom: open.zoom, pages: open.pages ?? item?.pages ?? null, seen: true };
+      if (item) {
+        if (!item.closed) Object.assign(item, state);
+      } else {
+        this.pushed.set(open.push_id, { document: open.document, visitorId: open.visitor_id, ...state, closed: null });
+        this.shown ??= open.push_id;
+      }
+    }
+    this.refresh();
   }
 
   async refresh() {

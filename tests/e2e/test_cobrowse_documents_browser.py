@@ -1,7 +1,8 @@
 """Pushed documents in Chromium, the gaps of issue 3: the desk shows the document at the page
 the customer is on and the customer sees which page the agent is on; a pushed document stays
 open across the customer's page loads (same page); several pushed, one taken back, the other
-stays; the customer downloads and closes; an upload during a call belongs to that customer."""
+stays; the customer downloads and closes; an upload during a call belongs to that customer; a desk reload during the call gets the pushed
+document back (its page, its zoom, Take back)."""
 
 from __future__ import annotations
 
@@ -132,4 +133,58 @@ def test_documents_seen_on_both_sides_survive_page_loads_push_several_take_back(
     shopper.wait_for_timeout(800)
     expect(shopper.locator("otodesk-documents [data-testid=otodesk-doc]")).to_have_count(0)
     for page in (bob, shopper):
+        page.context.close()
+
+
+def test_desk_reload_during_a_call_gets_the_pushed_document_back(browser, server, tmp_path):
+    carol = login(browser, server, "carol")
+    carol.get_by_test_id("btn-available").click()
+    expect(carol.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    shopper = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    shopper.goto(f"{server.base_url}/plans")
+    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
+    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
+    form.locator("[name=name]").fill("Reload Reader")
+    form.locator("[name=queue]").select_option("support")
+    form.locator("[name=topic]").fill("The terms, please")
+    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+    expect(carol.get_by_test_id("offer-card")).to_be_visible(timeout=5000)
+    carol.get_by_test_id("btn-accept").click()
+    expect(carol.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected")
+    shopper.locator(f"{W} [data-testid=otodesk-minimize]").click()
+
+    terms = tmp_path / "terms.pdf"
+    terms.write_bytes(pdf_with_pages(["Terms page one", "Terms page two", "Terms page three"]))
+    carol.get_by_test_id("doc-upload").set_input_files(str(terms))
+    carol.locator("[data-testid^=doc-][data-name='terms.pdf']").get_by_test_id("btn-doc-push").click()
+    overlay = shopper.locator("otodesk-documents [data-testid=otodesk-doc]")
+    expect(overlay.get_by_test_id("otodesk-doc-page")).to_have_text("Page 1 of 3", timeout=8000)
+    # The customer turns to page 2 and zooms in; the desk follows.
+    overlay.get_by_test_id("otodesk-doc-next").click()
+    overlay.get_by_test_id("otodesk-doc-zoom-in").click()
+    remote = carol.get_by_test_id("doc-remote-page")
+    expect(remote).to_have_text("Customer: page 2 of 3 · 125%", timeout=5000)
+
+    # The desk reloads during the call: the document is still there, where the customer is.
+    carol.reload()
+    expect(carol.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected", timeout=8000)
+    item = carol.get_by_test_id("doc-pushed-item")
+    expect(item).to_have_count(1, timeout=8000)
+    expect(item.get_by_text("terms.pdf")).to_be_visible()
+    expect(item.get_by_test_id("doc-remote-page")).to_have_text("Customer: page 2 of 3 · 125%")
+    expect(carol.get_by_test_id("doc-desk-canvas")).to_have_attribute("data-page", "2", timeout=8000)
+    # ... and still in sync: the customer turns to page 3, the reloaded desk sees it.
+    overlay.get_by_test_id("otodesk-doc-next").click()
+    expect(item.get_by_test_id("doc-remote-page")).to_have_text("Customer: page 3 of 3 · 125%", timeout=5000)
+
+    # Take back works from the reloaded desk: the document leaves the customer's screen.
+    item.get_by_test_id("btn-doc-take-back").click()
+    expect(overlay).to_be_hidden(timeout=5000)
+    expect(item.get_by_test_id("doc-remote-page")).to_have_text("Taken back")
+    # A taken-back document is not given back by the next reload.
+    carol.reload()
+    expect(carol.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected", timeout=8000)
+    carol.wait_for_timeout(500)
+    expect(carol.get_by_test_id("doc-pushed-item")).to_have_count(0)
+    for page in (carol, shopper):
         page.context.close()

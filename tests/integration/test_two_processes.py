@@ -161,3 +161,66 @@ async def test_customers_of_a_dead_follower_are_abandoned_after_the_grace(cluste
 
 def _support(wall: dict) -> dict:
     return next(q for q in wall["queues"] if q["name"] == "support")
+
+
+async def test_a_desk_reconnecting_to_the_other_process_gets_the_pushed_documents_back(cluster):
+    """Issue 9 item 6: the documents open on the customer's screen are kept on the bus, so a
+    desk reloaded onto another process shows each at the customer's page and zoom, can take it
+    back, and gets nothing back once the contact has ended."""
+    import re
+
+    import httpx
+
+    from signaling.client import login_cookie
+    from tests.helpers.pdfgen import pdf_with_pages
+
+    a, b = cluster
+    cookie = await login_cookie(b.base_url, "alice", DEMO_PASSWORD)
+    async with httpx.AsyncClient(base_url=b.base_url, headers={"Cookie": cookie}) as http:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', (await http.get("/desk")).text).group(1)
+        uploaded = await http.post("/api/documents?name=terms.pdf", content=pdf_with_pages(["1", "2", "3"]),
+                                   headers={"X-CSRF-Token": csrf})
+        assert uploaded.status_code == 201, uploaded.text
+        document = uploaded.json()
+
+    alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
+    await alice.command("set_state", state="available")
+    shopper = await CustomerBot.start(a.base_url, url="http://shop.test/cart", title="Cart")
+    callback_id = (await shopper.command("call_me", name="Doc Reader", queue="sales"))["callback_id"]
+    offer = (await alice.wait_for("offer"))["offer"]
+    await alice.command("accept", offer_id=offer["offer_id"])
+    await shopper.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
+    push = await alice.command("doc_push", callback_id=callback_id, document_id=document["id"])
+    await shopper.wait_for("doc_open")
+    mark = alice.mark()
+    await shopper.command("doc_page", push_id=push["push_id"], page=2, zoom=1.25, pages=3)
+    await alice.wait_for("doc_page", lambda m: m["page"] == 2, start=mark)
+    await alice.close()
+
+    # The desk comes back on the other process: the document, its page and zoom.
+    again = await AgentBot.login(a.base_url, "alice", DEMO_PASSWORD)
+    documents = again.welcome["documents"]
+    assert [(d["push_id"], d["page"], d["zoom"], d["pages"], d["document"]["name"]) for d in documents] \
+        == [(push["push_id"], 2, 1.25, 3, "terms.pdf")]
+    # ... still in sync (the customer's turns reach it) and it can take the document back.
+    mark = again.mark()
+    await shopper.command("doc_page", push_id=push["push_id"], page=3, zoom=1.25, pages=3)
+    await again.wait_for("doc_page", lambda m: m["page"] == 3, start=mark)
+    mark = shopper.mark()
+    await again.command("doc_close", push_id=push["push_id"], visitor_id=push["visitor_id"])
+    await shopper.wait_for("doc_closed", lambda m: m["push_id"] == push["push_id"], start=mark)
+    await again.close()
+    third = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
+    assert third.welcome["documents"] == []
+
+    # Pushed again, then the call ends: a reload gets nothing back (the contact has ended).
+    mark = shopper.mark()
+    await third.command("doc_push", callback_id=callback_id, document_id=document["id"])
+    await shopper.wait_for("doc_open", start=mark)
+    await third.command("end", callback_id=callback_id)
+    await third.close()
+    fourth = await AgentBot.login(a.base_url, "alice", DEMO_PASSWORD)
+    assert fourth.welcome["documents"] == []
+    await fourth.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+    await fourth.close()
+    await shopper.close()
