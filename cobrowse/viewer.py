@@ -45,7 +45,7 @@ class ViewerCobrowse:
         self._watching: dict[str, set[str]] = {}
 
     async def opened(self, session: Session) -> None:
-        session.data["cobrowse_views"] = {}
+        session.data.setdefault("cobrowse_views", {})  # the welcome (sent first) may have watched already
         for visitor_id in await self._still_watching(session):
             await self._watch(session, visitor_id)
             await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})
@@ -81,7 +81,7 @@ class ViewerCobrowse:
                      "zoom": item.get("zoom") or 1.0, "pages": item.get("pages")}
                     for push_id, item in on_screen.items() if item.get("callback_id") == callback.id]
             if mine:
-                await self._watch(session, callback.visitor_id)  # the customer's turns come back here
+                await self._watch(session, callback.visitor_id, share=False)  # their turns come back here
             found += mine
         return found
 
@@ -162,7 +162,9 @@ class ViewerCobrowse:
         agent = await self.repo.get_agent(session.identity)
         visitor_id = callback.visitor_id
         push_id = secrets.token_hex(8)
-        await self._watch(session, visitor_id)  # the customer's page turns come back on the frames room
+        # The customer's page turns come back on the frames room; not a share (a reload must not
+        # wait for their page): the welcome's ``documents`` watches it again.
+        await self._watch(session, visitor_id, share=False)
         public = {**document.public(), "url": self.links.url(document.id, visitor_id)}
         await self.bus.publish(inbox_room(visitor_id), {
             "type": "doc_open", "push_id": push_id, "document": public, "agent_id": session.identity,
@@ -210,9 +212,11 @@ class ViewerCobrowse:
         session.data.get("cobrowse_seen", {}).pop(visitor_id, None)
         self._watching.get(session.identity, set()).discard(visitor_id)
 
-    async def _watch(self, session: Session, visitor_id: str) -> None:
+    async def _watch(self, session: Session, visitor_id: str, *, share: bool = True) -> None:
+        """Relay the customer's frames room to this socket (``share``: a co-browse share, watched
+        again after a desk reload; else for pushed documents only)."""
         views: dict[str, asyncio.Task] = session.data.setdefault("cobrowse_views", {})
-        if session.role == "agent":  # a desk reload watches again; a supervisor's page does not
+        if share and session.role == "agent":  # a desk reload watches again; a supervisor's page does not
             self._watching.setdefault(session.identity, set()).add(visitor_id)
         if visitor_id in views and not views[visitor_id].done():
             return

@@ -173,6 +173,8 @@ def test_desk_reload_during_a_call_gets_the_pushed_document_back(browser, server
     expect(item.get_by_text("terms.pdf")).to_be_visible()
     expect(item.get_by_test_id("doc-remote-page")).to_have_text("Customer: page 2 of 3 · 125%")
     expect(carol.get_by_test_id("doc-desk-canvas")).to_have_attribute("data-page", "2", timeout=8000)
+    # A pushed document is not a co-browse share: the panel does not wait for a page that never comes.
+    expect(carol.get_by_test_id("cobrowse-state")).not_to_have_attribute("data-state", "paused")
     # ... and still in sync: the customer turns to page 3, the reloaded desk sees it.
     overlay.get_by_test_id("otodesk-doc-next").click()
     expect(item.get_by_test_id("doc-remote-page")).to_have_text("Customer: page 3 of 3 · 125%", timeout=5000)
