@@ -29,9 +29,9 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {current, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')}
 """
 
-#: KEYS: hits zset. ARGV: now seconds ('' = Redis' clock), window seconds, limit, unique member.
-#: Only the newest limit+1 hits can change the answer, so the zset never grows past that.
-HIT = """
+#: The sliding window both limits share: ``now`` (ARGV[1], or Redis' own clock when ''),
+#: ``window`` and ``limit`` (ARGV[2], ARGV[3]); what left the window is dropped first.
+_SLIDING_WINDOW = """
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')
@@ -42,6 +42,11 @@ end
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+"""
+
+#: KEYS: hits zset. ARGV: now seconds ('' = Redis' clock), window seconds, limit, unique member.
+#: Only the newest limit+1 hits can change the answer, so the zset never grows past that.
+HIT = _SLIDING_WINDOW + """
 redis.call('ZADD', KEYS[1], now, ARGV[4])
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(limit + 2))
 redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
@@ -52,17 +57,7 @@ return 0
 #: KEYS: slots zset. ARGV: now seconds ('' = Redis' clock), window seconds, limit, member.
 #: Returns '0' when the slot was taken, else the seconds until one frees (as a string:
 #: Lua numbers come back truncated to integers). A refused request records nothing.
-TAKE = """
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[1])
-end
-local window = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+TAKE = _SLIDING_WINDOW + """
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])

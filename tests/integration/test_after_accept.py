@@ -10,6 +10,7 @@ import pytest
 from desktop.repository.demo import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.server import running_server
+from tests.integration.test_callback_loop import available
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -22,13 +23,6 @@ def server(tmp_path_factory):
            "OTODESK_CALLME_PER_PHONE": "20"}
     with running_server(tmp_path_factory.mktemp("after-accept"), env=env) as server:
         yield server
-
-
-async def available(base_url: str, username: str) -> AgentBot:
-    agent = await AgentBot.login(base_url, username, DEMO_PASSWORD)
-    await agent.command("set_state", state="available")
-    await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
-    return agent
 
 
 async def connected_call(server, agent: AgentBot, queue: str = "support", **call):
