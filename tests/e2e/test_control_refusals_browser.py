@@ -176,7 +176,7 @@ def test_the_widget_loads_lazily_and_no_recorder_is_fetched_before_consent(brows
     page.wait_for_timeout(1000)
     assert any(url.endswith("/widget.js") for url in requested)
     assert not [url for url in requested if "rrweb" in url or "cobrowse" in url or "pdf" in url]
-    timing = page.evaluate("""() => {
+    timing = page.evaluate(r"""() => {
       const nav = performance.getEntriesByType('navigation')[0];
       // The bundle (static/dist/widget/widget.<hash>.js) or, unbuilt, the plain module.
       const widget = performance.getEntriesByType('resource').find((e) => /\/static\/(dist\/)?widget\/widget(\.[A-Z0-9]+)?\.js$/.test(e.name));
