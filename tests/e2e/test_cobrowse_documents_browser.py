@@ -27,22 +27,30 @@ def png(width: int = 40, height: int = 30) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def test_documents_seen_on_both_sides_survive_page_loads_push_several_take_back(browser, server, tmp_path):
-    bob = login(browser, server, "bob")
-    bob.get_by_test_id("btn-available").click()
-    expect(bob.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+def connected_call(browser, server, agent_name: str, *, name: str, queue: str, topic: str):
+    """``agent_name``'s desk in a call with a shopper on the plans page (widget minimised):
+    (desk, shopper)."""
+    desk = login(browser, server, agent_name)
+    desk.get_by_test_id("btn-available").click()
+    expect(desk.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
     shopper = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
     shopper.goto(f"{server.base_url}/plans")
     shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
     form = shopper.locator(f"{W} [data-testid=otodesk-form]")
-    form.locator("[name=name]").fill("Doc Reader")
-    form.locator("[name=queue]").select_option("sales")
-    form.locator("[name=topic]").fill("Send me the contract")
+    form.locator("[name=name]").fill(name)
+    form.locator("[name=queue]").select_option(queue)
+    form.locator("[name=topic]").fill(topic)
     shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
-    expect(bob.get_by_test_id("offer-card")).to_be_visible(timeout=5000)
-    bob.get_by_test_id("btn-accept").click()
-    expect(bob.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected")
+    expect(desk.get_by_test_id("offer-card")).to_be_visible(timeout=5000)
+    desk.get_by_test_id("btn-accept").click()
+    expect(desk.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected")
     shopper.locator(f"{W} [data-testid=otodesk-minimize]").click()
+    return desk, shopper
+
+
+def test_documents_seen_on_both_sides_survive_page_loads_push_several_take_back(browser, server, tmp_path):
+    bob, shopper = connected_call(browser, server, "bob", name="Doc Reader", queue="sales",
+                                  topic="Send me the contract")
 
     # During the call an upload is this customer's own by default; the floor plan goes to the library.
     contract = tmp_path / "contract.pdf"
@@ -137,21 +145,8 @@ def test_documents_seen_on_both_sides_survive_page_loads_push_several_take_back(
 
 
 def test_desk_reload_during_a_call_gets_the_pushed_document_back(browser, server, tmp_path):
-    carol = login(browser, server, "carol")
-    carol.get_by_test_id("btn-available").click()
-    expect(carol.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
-    shopper = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
-    shopper.goto(f"{server.base_url}/plans")
-    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
-    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
-    form.locator("[name=name]").fill("Reload Reader")
-    form.locator("[name=queue]").select_option("support")
-    form.locator("[name=topic]").fill("The terms, please")
-    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
-    expect(carol.get_by_test_id("offer-card")).to_be_visible(timeout=5000)
-    carol.get_by_test_id("btn-accept").click()
-    expect(carol.get_by_test_id("contact-view")).to_have_attribute("data-state", "connected")
-    shopper.locator(f"{W} [data-testid=otodesk-minimize]").click()
+    carol, shopper = connected_call(browser, server, "carol", name="Reload Reader", queue="support",
+                                    topic="The terms, please")
 
     terms = tmp_path / "terms.pdf"
     terms.write_bytes(pdf_with_pages(["Terms page one", "Terms page two", "Terms page three"]))
