@@ -56,7 +56,7 @@ import websockets
 from itsdangerous import URLSafeTimedSerializer
 
 from bench.common import cpu_seconds, free_port
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from desktop.web.auth import Signer
 from signaling.client import login_cookie
 from tests.helpers.server import running_server

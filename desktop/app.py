@@ -22,20 +22,21 @@ from starlette.templating import Jinja2Templates
 from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from cobrowse import routes as cobrowse_routes
-from cobrowse.feature import cobrowse_features
+from desktop.cobrowse import routes as cobrowse_routes
+from desktop.cobrowse.feature import cobrowse_features
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
-from desktop.router_client import RouterClient
-from desktop.reachability import PROCESS_HEARTBEAT
+from desktop.leader.client import RouterClient
+from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
-from desktop.routing_service import RoutingService
+from desktop.leader.service import RoutingService
 from desktop.settings import Settings
 from desktop.voice import http as voice_http
 from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
-from desktop.privacy import RetentionJob
-from desktop.web import api, customer_pages, mydata, pages, shop
+from desktop.contacts.privacy import RetentionJob
+from desktop.demo import shop
+from desktop.web import api, customer_pages, mydata, pages
 from desktop.web.assets import CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
@@ -88,7 +89,7 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
-                from desktop.analytics_job import AnalyticsSchedule
+                from desktop.leader.analytics_job import AnalyticsSchedule
 
                 tasks.append(asyncio.create_task(AnalyticsSchedule(
                     repo, settings, lambda: routing.is_leader).run(), name="analytics"))

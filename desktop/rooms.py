@@ -9,7 +9,7 @@ WALL_ROOM = "wall"
 #: needs only the newest; the few more cover the voice events that share the room.
 WALL_KEEP = 20
 SYSTEM_ROOM = "system"  # who leads the router, for processes to re-announce their sockets
-#: Whether each queue can answer now (desktop/callback_status.py ``queue_availability``): the
+#: Whether each queue can answer now (desktop/routing/status.py ``queue_availability``): the
 #: newest event is what the widget is told before a customer asks (its welcome, ``queues``).
 QUEUES_ROOM = "queues"
 

@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from desktop.url_privacy import KNOWN_PRIVATE_PARAMS, URL_QUERY_MODES
+from desktop.customers.url_privacy import KNOWN_PRIVATE_PARAMS, URL_QUERY_MODES
 
 __all__ = ["Settings", "DEFAULT_URGENT_WORDS"]
 
@@ -144,9 +144,9 @@ class Settings:
     #: the conversation; listening and coaching are silent) or "all" (also while one listens).
     supervisor_notice: str = "barge"
     #: Sites (page origins, or "*") where an agent may ask for remote control of a
-    #: co-browsed page; empty: nowhere (cobrowse/control.py).
+    #: co-browsed page; empty: nowhere (desktop/cobrowse/control.py).
     cobrowse_remote_control: tuple[str, ...] = ()
-    #: Query strings of page URLs in the trail and the mirror (desktop/url_privacy.py):
+    #: Query strings of page URLs in the trail and the mirror (desktop/customers/url_privacy.py):
     #: "mask" the values of ``url_private_params``, "strip" the whole query, or "keep".
     url_query: str = "mask"
     url_private_params: tuple[str, ...] = KNOWN_PRIVATE_PARAMS

@@ -198,7 +198,7 @@ class WrapUp(_In, tag="wrap_up"):
     timed_out: bool = False
 
 
-# -- co-browse (issue 3; cobrowse/feature.py) ---------------------------------
+# -- co-browse (issue 3; desktop/cobrowse/feature.py) ---------------------------------
 # Customer: answer an agent's request, send rrweb events (batched; a batch too
 # big for one message in ordered pieces), stop, resume on a new page load.
 # Agent / supervisor: ask to see the page, watch a share midway, point, end.
@@ -305,7 +305,7 @@ class DocClose(_In, tag="doc_close"):
     id: CommandId | None = None
 
 
-# -- co-browse: "go to this page" and remote control (cobrowse/control.py) ------
+# -- co-browse: "go to this page" and remote control (desktop/cobrowse/control.py) ------
 # Agent: send the customer to a page of the same site; ask for / give back control;
 # while granted, clicks, scrolls and typing on the mirror (rrweb node ids).
 # Customer: Go / Stay, Allow / No, take control back, "refused on my device".

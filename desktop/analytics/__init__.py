@@ -2,7 +2,7 @@
 
 A pure package: plain data in, results out; no database, no clock (``now`` is
 passed in), no I/O. The job that feeds it orders and stores what it returns is
-:mod:`desktop.analytics_job`.
+:mod:`desktop.leader.analytics_job`.
 
 Modules, one idea each:
 

@@ -421,7 +421,7 @@ def _search(conn: Connection, query: str, default_region: str, limit: int) -> li
         exact.append(query.lower())
     digits = sum(ch.isdigit() for ch in query)
     if digits >= 5 and all(ch.isdigit() or ch in "+-(). /" for ch in query):
-        from desktop.phones import PhoneRejected, normalize_phone
+        from desktop.customers.phones import PhoneRejected, normalize_phone
 
         try:
             exact.append(normalize_phone(query, default_region=default_region))

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from desktop.phones import PhoneRejected, normalize_phone
+from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.repository._store import CUSTOMERS, ORDERS, Store
 from desktop.repository.commerce import ORDER_STATUSES, _put_product, insert_order, refresh_tier
 from desktop.repository.errors import RepositoryError

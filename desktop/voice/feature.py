@@ -1,7 +1,7 @@
 """Voice on the hub's sockets: who may offer, control and join which call.
 
 :class:`VoiceFeature` plugs into the customer, agent and supervisor handlers
-(``desktop/sockets.py`` features). It checks every message against the
+(``desktop/sockets/`` features). It checks every message against the
 callback in the repository (a customer only for their own connected
 "browser" callback, an agent only for the contact they hold, a supervisor
 only for a call already live), then drives the process's
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.repository.repository import Repository
-from desktop.router_client import RouterClient
+from desktop.leader.client import RouterClient
 from desktop.routing.events import CallbackState, Channel
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from desktop.phones import PhoneRejected, normalize_phone
-from desktop.privacy import erase_everywhere, sign_out_everywhere
+from desktop.customers.phones import PhoneRejected, normalize_phone
+from desktop.contacts.privacy import erase_everywhere, sign_out_everywhere
 from desktop.repository.apikeys import ALL_SITES, API_SCOPES
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
@@ -499,7 +499,7 @@ async def lift_erasure(request: Request, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-# -- analytics (desktop/analytics_job.py computes; desktop/web/analytics_views.py shapes) --
+# -- analytics (desktop/leader/analytics_job.py computes; desktop/web/analytics_views.py shapes) --
 
 
 async def customer_analytics(request: Request, caller: Caller) -> Response:

@@ -9,7 +9,7 @@ signed out (``otodesk.reset()``) or erased is refused even with a fresh token.
 - ``GET /api/me``: everything held about the person, as JSON (the download);
 - ``PATCH /api/me``: correct name, e-mail, phone; the correction wins over the
   site's later ``identify`` hints (the site is told in identify's ack);
-- ``POST /api/me/erase``: erase the person everywhere (:func:`desktop.privacy.erase_everywhere`):
+- ``POST /api/me/erase``: erase the person everywhere (:func:`desktop.contacts.privacy.erase_everywhere`):
   their browsers are signed out and the site's next ``identify`` recreates nothing;
 - ``POST /api/me/sign-out``: revoke this browser's visitor token (``X-Otodesk-Visitor``),
   what the widget's ``reset()`` does at the site's sign-out.
@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from desktop.privacy import erase_everywhere
+from desktop.contacts.privacy import erase_everywhere
 from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
 from desktop.web.api import ApiError, CustomerPatch, _body, _phone, error_response

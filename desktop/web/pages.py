@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from desktop.cards import agent_public, takes_calls
+from desktop.contacts.card import agent_public, takes_calls
 from desktop.web.client import client_address, read_body
 from desktop.web.auth import SESSION_COOKIE, tokens_equal
 from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session

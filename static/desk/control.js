@@ -1,4 +1,4 @@
-// The agent's hand on the customer's page, beyond the pointer (cobrowse/control.py):
+// The agent's hand on the customer's page, beyond the pointer (desktop/cobrowse/control.py):
 // a row under the co-browse panel's header while the customer shares.
 //
 // - "Send to page": a URL or path of the customer's own site (or one of the

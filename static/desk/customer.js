@@ -178,7 +178,7 @@ export function recordingPlayer(event) {
     onerror: (error) => error.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) });
 }
 
-/** A `document_pushed` / `document_closed` event (cobrowse/viewer.py): which document. */
+/** A `document_pushed` / `document_closed` event (desktop/cobrowse/viewer.py): which document. */
 export function documentText(event) {
   return event.kind?.startsWith("document_") && event.data?.name ? event.data.name : "";
 }

@@ -1,4 +1,4 @@
-// The agent's hand on the customer's page, beyond the pointer (cobrowse/control.py):
+// The agent's hand on the customer's page, beyond the pointer (desktop/cobrowse/control.py):
 //
 // - "Go to this page": the agent proposes a page of this same site; the customer
 //   sees "Your agent wants to take you to …" with Go / Stay. Another origin is

@@ -55,7 +55,7 @@ export function maskCardPrefixes(text) {
 
 /**
  * A page URL as the agent may see it: `query` "mask" (values of `params` become ***),
- * "strip" (no query string) or "keep". The same rule as desktop/url_privacy.py.
+ * "strip" (no query string) or "keep". The same rule as desktop/customers/url_privacy.py.
  */
 export function maskUrl(url, { query = "mask", params = [] } = {}) {
   const text = String(url || "");

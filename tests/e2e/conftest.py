@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from tests.helpers.server import running_server
 
 CHROMIUM = "/usr/bin/chromium"

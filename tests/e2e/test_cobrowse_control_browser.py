@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from tests.e2e.test_cobrowse_browser import CB, W
 from tests.helpers.server import running_server
 

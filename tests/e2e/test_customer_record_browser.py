@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from desktop.identity import user_hash
+from desktop.customers.identity import user_hash
 from tests.e2e.conftest import login
 from tests.helpers.server import running_server
 from tests.e2e.test_callback_browser import W, go_available, go_away

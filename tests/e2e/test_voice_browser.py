@@ -20,7 +20,7 @@ import wave
 import pytest
 from playwright.sync_api import expect
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from tests.helpers.voice_bots import goertzel_power
 from signaling.media.recorder import read_audio
 from signaling.media.tones import HOLD_TONE_HZ

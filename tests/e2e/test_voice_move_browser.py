@@ -29,7 +29,7 @@ import pytest
 import redis
 from playwright.sync_api import expect
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from tests.e2e.conftest import require_chromium
 from tests.e2e.test_voice_browser import (AGENT_HZ, CUSTOMER_HZ, DESK, W, WIDGET, heard, launch_speaking,
                                           talk_seconds, write_tone)

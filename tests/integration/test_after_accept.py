@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.server import running_server
 from tests.integration.test_callback_loop import available

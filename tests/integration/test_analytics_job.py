@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from desktop.analytics.compute import AnalyticsConfig
-from desktop.analytics_job import RunOutcome, run_analytics
+from desktop.leader.analytics_job import RunOutcome, run_analytics
 from desktop.app import create_app
 from desktop.repository import Repository
 from desktop.settings import Settings

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import websockets
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from tests.helpers.server import running_server
 

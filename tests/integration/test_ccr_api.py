@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from desktop.app import create_app
-from desktop.identity import user_hash
+from desktop.customers.identity import user_hash
 from desktop.settings import Settings
 
 SITE_SECRET = "site-identity-secret"

@@ -13,8 +13,8 @@ import re
 import pytest
 
 from desktop.cli import main
-from desktop.identity import user_hash, verify_user_hash
-from desktop.privacy import RetentionJob
+from desktop.customers.identity import user_hash, verify_user_hash
+from desktop.contacts.privacy import RetentionJob
 from desktop.repository import Repository
 from desktop.settings import Settings
 from tests.conftest import FAST_HASHER

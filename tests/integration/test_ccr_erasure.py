@@ -16,9 +16,9 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy import MetaData, select
 
-from desktop.identity import user_hash
+from desktop.customers.identity import user_hash
 from desktop.repository import Repository
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, login_cookie
 from tests.helpers.pdfgen import pdf_with_pages
 from tests.helpers.server import running_server

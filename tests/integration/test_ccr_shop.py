@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from desktop.app import create_app
-from desktop.identity import user_hash, verify_user_hash
+from desktop.customers.identity import user_hash, verify_user_hash
 from desktop.settings import Settings
 
 SECRET = "shop-identity-secret"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.repository import Repository
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from tests.integration.test_cobrowse_loop import _connected, _finish, _share
 from tests.helpers.server import running_server

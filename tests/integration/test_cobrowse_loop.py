@@ -9,7 +9,7 @@ import json
 import pytest
 
 from desktop.repository import Repository
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from tests.helpers.server import running_server
 

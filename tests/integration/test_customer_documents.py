@@ -11,7 +11,7 @@ import re
 import httpx
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
 from tests.helpers.pdfgen import pdf_with_pages
 from tests.helpers.server import running_server

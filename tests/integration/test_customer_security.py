@@ -10,8 +10,8 @@ import httpx
 import pytest
 import websockets
 
-from desktop.identity import user_hash
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.customers.identity import user_hash
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import CustomerBot, login_cookie
 from tests.helpers.server import running_server
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, SupervisorBot
 from tests.helpers.server import running_server
 

@@ -23,7 +23,7 @@ from desktop.repository import (
     upgrade_database_async,
 )
 from desktop.repository._store import AGENTS
-from desktop.repository.demo import DEMO_PASSWORD, seed_demo
+from desktop.demo.seed import DEMO_PASSWORD, seed_demo
 from desktop.repository.engine import open_database
 from desktop.repository.models import Base
 from desktop.routing.events import (
@@ -468,7 +468,7 @@ async def test_customer_export(repo: Repository) -> None:
 
 
 async def test_offer_card_shows_the_customers_earlier_calls_recordings_and_shares(repo: Repository) -> None:
-    from desktop.cards import contact_card
+    from desktop.contacts.card import contact_card
 
     earlier = await _callback(repo, "v-card", "cb-earlier", now=T0)
     customer_id = earlier.customer_id

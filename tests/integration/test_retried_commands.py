@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot
 from tests.integration.test_two_processes import cluster  # noqa: F401  (the fixture)
 

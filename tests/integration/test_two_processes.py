@@ -14,7 +14,7 @@ import time
 import pytest
 import redis.asyncio as redis_asyncio
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, SupervisorBot
 from tests.helpers.server import ServerProcess
 

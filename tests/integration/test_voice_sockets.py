@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
 from tests.helpers.voice_bots import Bot

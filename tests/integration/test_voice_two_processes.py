@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from desktop.repository.demo import DEMO_PASSWORD
+from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.voice_bots import Bot
 from tests.helpers.cluster import two_processes

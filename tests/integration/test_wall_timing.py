@@ -9,7 +9,7 @@ import asyncio
 import types
 
 from desktop.rooms import WALL_ROOM
-from desktop.routing_service import RoutingService, _Leader
+from desktop.leader.service import RoutingService, _Leader
 from desktop.settings import Settings
 WALL_FLUSH = 1.0  # seconds: docs/protocol.md, "at most one a second"
 from signaling.bus import open_bus

@@ -74,7 +74,7 @@ test("every icon name the pages and the shop catalogue use exists", () => {
   const sources = [
     ...readdirSync(join(repo, "desktop/templates"), { recursive: true })
       .filter((file) => file.endsWith(".html")).map((file) => join("desktop/templates", file)),
-    "desktop/web/shop.py",
+    "desktop/demo/shop.py",
   ];
   const used = new Set();
   for (const file of sources) {

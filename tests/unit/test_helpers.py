@@ -14,4 +14,4 @@ TREE = Path(__file__).resolve().parents[2]
 def test_servers_and_benches_run_this_trees_code():
     assert tests.helpers.server.ROOT == TREE
     assert bench.common.ROOT == TREE
-    assert (TREE / "desktop" / "cli.py").is_file()
+    assert (TREE / "desktop" / "app.py").is_file()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cobrowse.documents import (
+from desktop.cobrowse.documents import (
     DocumentLibrary,
     DocumentTooLarge,
     LinkSigner,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cobrowse.session import (
+from desktop.cobrowse.session import (
     BadEvents,
     ChunkAssembler,
     InvalidShareState,
@@ -108,7 +108,7 @@ def test_chunks_refused():
 
 
 def test_byte_budget_refuses_a_flood_then_recovers():
-    from cobrowse.session import ByteBudget
+    from desktop.cobrowse.session import ByteBudget
 
     budget = ByteBudget(ShareLimits(bytes_per_second=100, burst_bytes=1000), now=0)
     budget.take(900, now=0)

@@ -1,11 +1,11 @@
-"""The pure part of cobrowse/control.py: same-site URLs, the per-site switch, the control
+"""The pure part of desktop/cobrowse/control.py: same-site URLs, the per-site switch, the control
 consent state machine and the input budget."""
 
 from __future__ import annotations
 
 import pytest
 
-from cobrowse.control import (
+from desktop.cobrowse.control import (
     Control,
     ControlError,
     ControlState,
@@ -15,7 +15,7 @@ from cobrowse.control import (
     control_allowed,
     same_site_url,
 )
-from cobrowse.session import Share
+from desktop.cobrowse.session import Share
 
 PAGE = "https://shop.example.com/product/nimbus?x=1"
 

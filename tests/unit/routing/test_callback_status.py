@@ -1,10 +1,10 @@
-"""Examples of what a customer is told of their live callback (``desktop.callback_status``)."""
+"""Examples of what a customer is told of their live callback (``desktop.routing.status``)."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from desktop.callback_status import CallbackStatuses
+from desktop.routing.status import CallbackStatuses
 from desktop.routing import CallbackRequest, OfferMade, QueueConfig, Router
 
 

@@ -1,10 +1,10 @@
-"""Examples of the leader's ledger of sockets and processes (``desktop.reachability``), clock passed in."""
+"""Examples of the leader's ledger of sockets and processes (``desktop.routing.reachability``), clock passed in."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from desktop.reachability import (AWAY_WHILE_GONE, PROCESS_HEARTBEAT, PROCESS_TIMEOUT, Reach, Reachability,
+from desktop.routing.reachability import (AWAY_WHILE_GONE, PROCESS_HEARTBEAT, PROCESS_TIMEOUT, Reach, Reachability,
                                   paused_while_gone)
 from desktop.routing import AgentState
 

@@ -1,13 +1,13 @@
-"""Co-browse on the hub's sockets: the I/O edge of ``cobrowse.session``.
+"""Co-browse on the hub's sockets: the I/O edge of ``desktop.cobrowse.session``.
 
 Two features plug into ``desktop.sockets`` (see ``features`` in ``desktop/app.py``):
 
 - :class:`CustomerCobrowse` on customer sockets. Each customer socket gets a second
   bus subscription, to ``cobrowse-in:<visitor_id>``: what viewers send the page
   (requests, pointer, snapshot asks, end). The consent state machine of that tab
-  (:class:`~cobrowse.session.Share`) lives with the socket; the customer's rrweb
+  (:class:`~desktop.cobrowse.session.Share`) lives with the socket; the customer's rrweb
   events go to ``cobrowse:<visitor_id>`` once (and only while) it is ``sharing``.
-- :class:`~cobrowse.viewer.ViewerCobrowse` on agent and supervisor sockets: subscribes the socket to
+- :class:`~desktop.cobrowse.viewer.ViewerCobrowse` on agent and supervisor sockets: subscribes the socket to
   ``cobrowse:<visitor_id>`` of each share it watches and relays what the viewer
   sends to ``cobrowse-in:<visitor_id>``.
 
@@ -32,8 +32,8 @@ from typing import Any
 import msgspec
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from cobrowse.documents import DocumentLibrary, LinkSigner
-from cobrowse.session import (
+from desktop.cobrowse.documents import DocumentLibrary, LinkSigner
+from desktop.cobrowse.session import (
     ByteBudget,
     ChunkAssembler,
     CobrowseError,
@@ -43,7 +43,7 @@ from cobrowse.session import (
 )
 from desktop.repository.repository import Repository
 from desktop.routing.events import CallbackState
-from desktop.url_privacy import KNOWN_PRIVATE_PARAMS
+from desktop.customers.url_privacy import KNOWN_PRIVATE_PARAMS
 from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
@@ -125,14 +125,14 @@ class CustomerCobrowse:
     def __init__(self, *, repo: Repository, bus: Bus, secret_key: str, clock=time.time,
                  limits: ShareLimits | None = None, url_privacy: dict[str, Any] | None = None):
         self.repo = repo
-        #: How the recorder shows page URLs to the agent ({query, params}: desktop/url_privacy.py).
+        #: How the recorder shows page URLs to the agent ({query, params}: desktop/customers/url_privacy.py).
         self.url_privacy = url_privacy or {"query": "mask", "params": list(KNOWN_PRIVATE_PARAMS)}
         self.bus = bus
         self.clock = clock
         self.limits = limits or ShareLimits()
         self._tokens = URLSafeTimedSerializer(secret_key, salt="otodesk.cobrowse")
         self._links = LinkSigner(secret_key)
-        #: "Go to this page" and remote control (cobrowse/control.py), set by cobrowse_features.
+        #: "Go to this page" and remote control (desktop/cobrowse/control.py), set by cobrowse_features.
         self.control = None
         #: Serialises the read-modify-write of documents_room (all of a visitor's changes pass here).
         self._documents_lock = asyncio.Lock()
@@ -449,7 +449,7 @@ class CustomerCobrowse:
 
 def cobrowse_features(*, repo: Repository, bus: Bus, settings) -> dict[str, tuple[Any, ...]]:
     """The co-browse features of each socket role, for ``desktop.app``."""
-    from cobrowse.viewer import ViewerCobrowse
+    from desktop.cobrowse.viewer import ViewerCobrowse
     viewer = ViewerCobrowse(repo=repo, bus=bus, library=DocumentLibrary(settings.var_dir / "documents"),
                             links=LinkSigner(settings.secret_key))
     limits = ShareLimits.within_hub(messages_per_second=settings.messages_per_second,
@@ -457,7 +457,7 @@ def cobrowse_features(*, repo: Repository, bus: Bus, settings) -> dict[str, tupl
                                     max_message_bytes=settings.max_message_bytes)
     customer = CustomerCobrowse(repo=repo, bus=bus, secret_key=settings.secret_key, limits=limits, url_privacy={
         "query": settings.url_query, "params": list(settings.url_private_params)})
-    from cobrowse.control import CustomerControl, ViewerControl
+    from desktop.cobrowse.control import CustomerControl, ViewerControl
     sites = settings.cobrowse_remote_control
     customer.control = CustomerControl(repo=repo, bus=bus, remote_control=sites)
     agent_control = ViewerControl(repo=repo, bus=bus, remote_control=sites)

@@ -1,6 +1,6 @@
 """Co-browse viewers: agents and supervisors watching shares, pointing, pushing documents.
 
-The agent-and-supervisor half of ``cobrowse.feature`` (see its docstring for the rooms).
+The agent-and-supervisor half of ``desktop.cobrowse.feature`` (see its docstring for the rooms).
 Each watched share is one extra bus subscription of the viewer's socket, to
 ``cobrowse:<visitor_id>``, relayed with ``session.send`` (no ``seq``); what the viewer sends
 goes to ``cobrowse-in:<visitor_id>``, where the customer's socket applies it.
@@ -14,9 +14,9 @@ import secrets
 import time
 from typing import Any
 
-from cobrowse.control import observe
-from cobrowse.documents import DocumentLibrary, LinkSigner
-from cobrowse.feature import contact_live, frames_room, inbox_room, open_documents
+from desktop.cobrowse.control import observe
+from desktop.cobrowse.documents import DocumentLibrary, LinkSigner
+from desktop.cobrowse.feature import contact_live, frames_room, inbox_room, open_documents
 from desktop.repository.repository import Repository
 from desktop.routing.events import CallbackState
 from signaling import protocol

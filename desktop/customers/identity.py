@@ -19,12 +19,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-from pathlib import Path
 from typing import Any
 
-from desktop.settings import stored_secret
-
-__all__ = ["user_hash", "verify_user_hash", "demo_identity_secret", "Identified", "identify"]
+__all__ = ["user_hash", "verify_user_hash", "Identified", "identify"]
 
 
 def user_hash(secret: str, user_id: str) -> str:
@@ -40,15 +37,6 @@ def verify_user_hash(secret: str, user_id: str | None, given: str | None) -> boo
     # must read as a wrong hash, not a server error).
     return hmac.compare_digest(user_hash(secret, user_id).encode(),
                                given.strip().lower().encode("utf-8", "surrogatepass"))
-
-
-def demo_identity_secret(var_dir: Path) -> str:
-    """The identity secret ``otodesk demo`` uses when none is set: made once into ``var/``.
-
-    The demo shop (same server) signs its customers in with it. A real site sets
-    ``OTODESK_IDENTITY_SECRET`` and keeps it on its own server.
-    """
-    return stored_secret(var_dir, "identity_secret")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

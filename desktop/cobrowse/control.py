@@ -1,7 +1,7 @@
 """The agent's hand on the page, beyond the pointer: "go to this page" and remote control.
 
 Pure part first (URL checks, the control consent state machine, a rate budget), then
-the two socket features that drive it, plugged in next to ``cobrowse.feature``:
+the two socket features that drive it, plugged in next to ``desktop.cobrowse.feature``:
 
 - :class:`ViewerControl` on agent sockets (supervisors can't send these messages):
   ``cobrowse_navigate``, ``cobrowse_control`` (request / release), ``cobrowse_input``.
@@ -9,7 +9,7 @@ the two socket features that drive it, plugged in next to ``cobrowse.feature``:
   see*: not the share's agent, share not live, control not granted to them, the site
   has remote control off, a URL of another origin, too many inputs.
 - :class:`CustomerControl` on customer sockets: the authority. What viewers send
-  arrives on the customer's inbox room (``cobrowse.feature.CustomerCobrowse``
+  arrives on the customer's inbox room (``desktop.cobrowse.feature.CustomerCobrowse``
   passes these kinds here) and reaches the page only when *this* socket's share is
   live, belongs to that agent and, for inputs, control was granted on this page.
   The widget then checks each input again on the customer's device (never into a
@@ -37,8 +37,8 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from cobrowse.feature import frames_room, inbox_room, refuse
-from cobrowse.session import CobrowseError, Share
+from desktop.cobrowse.feature import frames_room, inbox_room, refuse
+from desktop.cobrowse.session import CobrowseError, Share
 from desktop.repository.repository import Repository
 from signaling import protocol
 from signaling.bus import Bus

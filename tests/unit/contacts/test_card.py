@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from desktop.cards import open_issues
+from desktop.contacts.card import open_issues
 
 
 def wrap(disposition: str, at: float, note: str = "") -> SimpleNamespace:

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from cobrowse.documents import (
+from desktop.cobrowse.documents import (
     DocumentError,
     DocumentLibrary,
     DocumentTooLarge,
     LinkSigner,
 )
-from desktop.cards import agent_public
+from desktop.contacts.card import agent_public
 from desktop.web.pages import current_agent
 from desktop.web.staff import staff_session
 

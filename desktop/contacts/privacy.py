@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from desktop.identity import user_hash
+from desktop.customers.identity import user_hash
 from desktop.repository.records import ErasureResult
 from desktop.repository.repository import Repository
 from desktop.rooms import visitor_room

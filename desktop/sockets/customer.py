@@ -1,148 +1,32 @@
-"""The hub's room handlers: what customers, agents and supervisors may do.
-
-Each handler authenticates a ``hello``, builds its ``welcome`` and applies
-commands. Anything that changes routing goes to the leader through the
-:class:`RouterClient`; what a customer tells us about themselves is written to
-the repository here, on whichever process holds their socket.
-"""
+"""The customer's socket: the widget's page views, identity, context and callbacks."""
 
 from __future__ import annotations
 
 import hashlib
-import itertools
-import time
 from typing import Any
 
 from starlette.websockets import WebSocket
 
-from desktop.cards import agent_public, contact_card, takes_calls
-from desktop.identity import identify, verify_user_hash
-from desktop.outcomes import RecentOutcomes, answer, command_key, failed, succeeded
-from desktop.phones import PhoneRejected, normalize_phone
-from desktop.repository.repository import Repository
-from desktop.router_client import RouterClient
-from desktop.routing.events import AgentState, CallbackState
-from desktop.rooms import QUEUES_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
-from desktop.settings import Settings
-from desktop.url_privacy import private_url
-from desktop.web.auth import Signer
+from desktop.customers.identity import identify, verify_user_hash
+from desktop.customers.phones import PhoneRejected, normalize_phone
+from desktop.customers.url_privacy import private_url
+from desktop.rooms import QUEUES_ROOM, agent_room, visitor_room
+from desktop.routing.events import CallbackState
+from desktop.sockets.base import RoleHandler, new_id, outcome_key
 from desktop.web.client import client_address
-from desktop.web.staff import StaffSession, staff_session
 from signaling import protocol
-from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
 from signaling.limits import describe_wait
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["CustomerHandler", "AgentHandler", "SupervisorHandler", "DISPOSITIONS", "Presence"]
+__all__ = ["CustomerHandler"]
 
-DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled",
-                "Not interested", "Wrong number", "No answer", "Escalated")
 MAX_CONTEXT_KEYS = 50
 MAX_SCHEDULE_AHEAD = 30 * 24 * 3600  # seconds: a callback can be booked up to a month out
 PAGE_VIEW_BACKDATE = 3600  # seconds: how old a page noted before the socket was up may be
 
 
-class Presence:
-    """The sockets of this process, so they can be re-announced to a new leader."""
-
-    def __init__(self, router: RouterClient, process_id: str):
-        self.router = router
-        self.process_id = process_id
-        self._keys = itertools.count(1)
-        self.sessions: dict[str, Session] = {}
-
-    def key(self) -> str:
-        return f"{self.process_id}:{next(self._keys)}"
-
-    async def announce(self, session: Session, present: bool) -> None:
-        key = session.data["socket"]
-        if present:
-            self.sessions[key] = session
-        else:
-            self.sessions.pop(key, None)
-        if session.role == "customer":
-            await self.router.notify("customer_presence", visitor_id=session.identity,
-                                     socket=key, present=present)
-        elif session.role == "agent":
-            await self.router.notify("agent_presence", agent_id=session.identity,
-                                     socket=key, present=present)
-
-    async def reannounce(self) -> None:
-        """A new leader knows nobody's sockets: tell it ours."""
-        for session in list(self.sessions.values()):
-            await self.announce(session, True)
-
-
-class _Base:
-    def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
-                 settings: Settings, presence: Presence, clock=time.time,
-                 features: tuple[Any, ...] = ()):
-        self.repo = repo
-        self.bus = bus
-        self.router = router
-        self.signer = signer
-        self.settings = settings
-        self.presence = presence
-        self.clock = clock
-        self.outcomes = RecentOutcomes()
-        #: Capabilities added to this role's sockets (co-browse, voice...). A feature
-        #: may define ``on_<message class name lowercased>(session, message)`` methods
-        #: and ``welcome(session) -> dict``, ``opened(session)``, ``closed(session)`` hooks.
-        self.features = features
-
-    async def queues(self) -> list[dict[str, str]]:
-        return [{"name": q.name, "title": q.title} for q in await self.repo.list_queues()]
-
-    async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
-        """Apply a command once: a retry (same id) gets the first outcome; routing commands
-        pass the key on to the leader, who answers a retry on any process (desktop/outcomes.py)."""
-        key = _key(session, message)
-        previous = self.outcomes.recall(key)
-        if previous is not None:
-            return answer(previous)
-        name = f"on_{type(message).__name__.lower()}"
-        method = getattr(self, name, None)
-        for feature in self.features:
-            method = method or getattr(feature, name, None)
-        if method is None:
-            raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"{session.role}s can't send this message")
-        try:
-            extra = await method(session, message) or {}
-        except ProtocolError as exc:
-            self.outcomes.keep(key, failed(exc.code, exc.message))
-            raise
-        return answer(self.outcomes.keep(key, succeeded(extra)))
-
-    async def opened(self, session: Session, hello: protocol.Hello) -> None:
-        await self.presence.announce(session, True)
-        for feature in self.features:
-            if hasattr(feature, "opened"):
-                await feature.opened(session)
-
-    async def closed(self, session: Session) -> None:
-        try:
-            for feature in self.features:
-                if hasattr(feature, "closed"):
-                    await feature.closed(session)
-        finally:
-            await self.presence.announce(session, False)
-
-    async def welcome(self, session: Session) -> dict[str, Any]:
-        state = await self._welcome(session)
-        for feature in self.features:
-            if hasattr(feature, "welcome"):
-                state.update(await feature.welcome(session))
-        return state
-
-    async def _staff_from_cookie(self, websocket: WebSocket) -> StaffSession:
-        session = await staff_session(websocket)
-        if session is None:
-            raise Unauthorized("log in first")
-        return session
-
-
-class CustomerHandler(_Base):
+class CustomerHandler(RoleHandler):
     role = "customer"
 
     @property
@@ -300,7 +184,7 @@ class CustomerHandler(_Base):
         if existing is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
                                 "cancel it first to make a new one")
-        callback_id = _new_id()
+        callback_id = new_id()
         await self._spend_callme_budgets(session, callback_id, phone, now)
         # The whole person's record (a merged customer reads as its head): its tier counts.
         customer = await self.repo.resolve_customer(session.data["customer_id"])
@@ -329,7 +213,7 @@ class CustomerHandler(_Base):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback request")
         if callback.state in ("completed", "cancelled", "abandoned"):
             return
-        await self.router.call("cancel", callback_id=callback.id, command_key=_key(session, message))
+        await self.router.call("cancel", callback_id=callback.id, command_key=outcome_key(session, message))
         if callback.state != CallbackState.CONNECTED:
             # Cancelled before anyone talked to them (asked by mistake, the wrong time or
             # number): it does not count against asking again. Only the attempts cap keeps it.
@@ -387,103 +271,6 @@ class CustomerHandler(_Base):
             taken.append(key)
 
 
-class AgentHandler(_Base):
-    role = "agent"
-
-    async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        staff = await self._staff_from_cookie(websocket)
-        agent = staff.agent
-        if not takes_calls(agent):
-            raise Unauthorized("the desk is for agents: a supervisor without skills has the wall")
-        # Signing out publishes session_ended with this tag to the agent's room: the hub closes it.
-        return Session(role=self.role, room=agent_room(agent.id), identity=agent.id,
-                       data={"socket": self.presence.key()}, tag=staff.tag)
-
-    async def _welcome(self, session: Session) -> dict[str, Any]:
-        agent = await self.repo.get_agent(session.identity)
-        offer = contact = None
-        pending = await self.repo.open_offer_for_agent(agent.id)
-        if pending is not None:
-            offer = await contact_card(self.repo, pending.callback_id, state="offered", offer={
-                "offer_id": pending.id, "offered_at": pending.offered_at, "expires_at": pending.expires_at})
-        current = await self.repo.current_contact_for_agent(agent.id)
-        if current is not None:
-            in_wrap_up = current.state != CallbackState.CONNECTED
-            ends = {"wrap_up_ends_at": (agent.state_since or self.clock()) + self.settings.wrapup_timeout}
-            contact = await contact_card(self.repo, current.id, state="wrap_up" if in_wrap_up else "connected",
-                                         offer=ends if in_wrap_up else None)
-        state = agent.state if agent.state != AgentState.OFFLINE else AgentState.AWAY
-        return {
-            "agent": agent_public(agent),
-            "state": {"state": str(state), "reason": agent.state_reason or "", "since": agent.state_since},
-            "offer": offer, "contact": contact, "dispositions": list(DISPOSITIONS),
-            "queues": await self.queues(),
-        }
-
-    async def on_setstate(self, session: Session, message: protocol.SetState) -> None:
-        await self.router.call("set_state", agent_id=session.identity, state=message.state,
-                               reason=message.reason, command_key=_key(session, message))
-
-    async def on_accept(self, session: Session, message: protocol.Accept) -> None:
-        await self.router.call("accept", agent_id=session.identity, offer_id=message.offer_id,
-                               command_key=_key(session, message))
-
-    async def on_decline(self, session: Session, message: protocol.Decline) -> None:
-        await self.router.call("decline", agent_id=session.identity, offer_id=message.offer_id,
-                               command_key=_key(session, message))
-
-    async def on_end(self, session: Session, message: protocol.End) -> None:
-        await self.router.call("end", agent_id=session.identity, callback_id=message.callback_id,
-                               command_key=_key(session, message))
-
-    async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
-        # Only a wrap-up whose time ran out may be saved without an outcome.
-        if message.disposition not in DISPOSITIONS and not (message.timed_out and not message.disposition):
-            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"choose an outcome: one of {', '.join(DISPOSITIONS)}")
-        callback = await self.repo.get_callback(message.callback_id)
-        if callback is None or callback.agent_id != session.identity:
-            raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
-        if callback.state == CallbackState.CONNECTED:
-            raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
-        await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,
-                               disposition=message.disposition, note=message.note,
-                               timed_out=message.timed_out, command_key=_key(session, message))
-
-
-class SupervisorHandler(_Base):
-    role = "supervisor"
-
-    async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        agent = (await self._staff_from_cookie(websocket)).agent
-        if agent.role not in ("supervisor", "admin"):
-            raise Unauthorized("the wall is for supervisors")
-        return Session(role=self.role, room=WALL_ROOM, identity=agent.id,
-                       data={"socket": self.presence.key()})
-
-    async def _welcome(self, session: Session) -> dict[str, Any]:
-        last = await self.bus.last_seq(WALL_ROOM)
-        # The wall room also carries voice events: the newest "wall" among the last few.
-        latest = await self.bus.replay(WALL_ROOM, max(0, last - WALL_KEEP)) if last else None
-        walls = [event for _seq, event in latest or () if event.get("type", "wall") == "wall"]
-        if walls:
-            wall = dict(walls[-1])
-            wall.pop("type", None)
-            return wall
-        await self.router.notify("wall")
-        return {"at": self.clock(), "queues": [], "agents": [], "history": {}}
-
-
-def _key(session: Session, message: Any) -> str | None:
-    """The key of a command's outcome (None for a message without an id)."""
-    command_id = getattr(message, "id", None)
-    return command_key(session.role, session.identity, command_id) if command_id else None
-
-
 def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'' if minutes == 1 else 's'}"
-
-
-def _new_id() -> str:
-    import uuid
-    return uuid.uuid4().hex

@@ -7,13 +7,13 @@ the rooms of the browsers concerned. A new leader rebuilds the router from the
 database, so a crash loses no callback; offers that were pending are withdrawn
 and made again.
 
-Commands (dicts with ``op``) are sent by :class:`desktop.router_client.RouterClient`;
+Commands (dicts with ``op``) are sent by :class:`desktop.leader.client.RouterClient`;
 those with ``rid`` get a reply on ``reply:<process>``.
 
-The leader owns, for its term: a :class:`~desktop.reachability.Reachability` (whose
+The leader owns, for its term: a :class:`~desktop.routing.reachability.Reachability` (whose
 sockets are open, when an agent is logged out, when a process is gone), the
-customers' :class:`~desktop.callback_status.CallbackStatuses`, and an
-:class:`~desktop.announcements.Announcer` that tells the rooms of each event.
+customers' :class:`~desktop.routing.status.CallbackStatuses`, and an
+:class:`~desktop.leader.announcements.Announcer` that tells the rooms of each event.
 """
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ import logging
 import time
 from typing import Any
 
-from desktop.announcements import Announcer
-from desktop.callback_status import CallbackStatuses, queue_availability
-from desktop.outcomes import CommandOutcomes, failed, succeeded
-from desktop.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
+from desktop.leader.announcements import Announcer
+from desktop.routing.status import CallbackStatuses, queue_availability
+from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
+from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
 from desktop.repository.repository import Repository
 from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
-from desktop.router_client import reply_room
+from desktop.leader.client import reply_room
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
 from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
-from desktop.wall import WaitingHistory, WallSchedule, wall_snapshot
+from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 
@@ -263,7 +263,7 @@ class _Leader:
     async def _op_status(self, command, now):
         await self.announcer.status_now(command["callback_id"], again=True)
 
-    # -- presence: what desktop/reachability.py decides, told to the router -------------
+    # -- presence: what desktop/routing/reachability.py decides, told to the router -------------
 
     async def _op_process_alive(self, command, now):
         self.reach.process_alive(command["process"], now)

@@ -9,7 +9,7 @@ same file uploaded twice is one document.
 A document uploaded for one customer (a contract during their call) belongs to
 them: it lives under ``<var_dir>/documents/customers/<customer_id>/``, is listed
 and pushed only for that customer, and is erased with them
-(``desktop.privacy`` removes every file under ``var/`` whose path names the
+(``desktop.contacts.privacy`` removes every file under ``var/`` whose path names the
 customer). The rest is the site-wide library.
 
 Customers download through a signed link that names the document and the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from desktop.routing import CallbackRequest, QueueConfig, Router
-from desktop.wall import WaitingHistory, wall_snapshot
+from desktop.routing.wall import WaitingHistory, wall_snapshot
 
 
 @dataclasses.dataclass

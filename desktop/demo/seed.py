@@ -7,8 +7,11 @@ has someone to log in as and customers worth looking at. Every account shares
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from desktop.repository.errors import Conflict
 from desktop.repository.repository import Repository
+from desktop.settings import stored_secret
 from desktop.routing.events import (
     CallbackConnected,
     CallbackEnded,
@@ -20,7 +23,7 @@ from desktop.routing.events import (
 )
 
 __all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_QUEUES", "DEMO_CUSTOMERS", "DEMO_USER_IDS",
-           "seed_demo"]
+           "seed_demo", "demo_identity_secret"]
 
 #: The password of every demo account. Public by design: demo only.
 DEMO_PASSWORD = "otodesk-demo"
@@ -48,7 +51,7 @@ DEMO_CUSTOMERS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 #: The demo shop's own user id of each demo customer (by visitor id): a verified identity,
-#: so signing in to the shop as one of them joins their record (``desktop.web.shop``).
+#: so signing in to the shop as one of them joins their record (``desktop.demo.shop``).
 DEMO_USER_IDS: dict[str, str] = {
     "demo-visitor-1": "nova-mei", "demo-visitor-2": "nova-oskar", "demo-visitor-3": "nova-ana",
 }
@@ -190,3 +193,12 @@ async def _ana(repo: Repository, now: float) -> None:
         ("https://shop.example.com/", "Example Shop"),
         ("https://shop.example.com/phones", "Phones"),
     ])
+
+
+def demo_identity_secret(var_dir: Path) -> str:
+    """The identity secret ``otodesk demo`` uses when none is set: made once into ``var/``.
+
+    The demo shop (same server) signs its customers in with it. A real site sets
+    ``OTODESK_IDENTITY_SECRET`` and keeps it on its own server.
+    """
+    return stored_secret(var_dir, "identity_secret")

@@ -1,7 +1,7 @@
 """What each routing event tells whom, once the leader has written it to the database.
 
 Offers, contacts and agent states go to the agent's room; a customer's callback
-status (:mod:`desktop.callback_status`) to the visitor's room. The contact card is
+status (:mod:`desktop.routing.status`) to the visitor's room. The contact card is
 read afresh for the offer, the connection and the wrap-up: the customer keeps
 moving (pages, cart) while the offer rings, and a card kept from the offer would
 take the agent back in time.
@@ -13,9 +13,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cobrowse.feature import contact_ended as cobrowse_contact_ended
-from desktop.callback_status import CallbackStatuses, Update
-from desktop.cards import contact_card
+from desktop.cobrowse.feature import contact_ended as cobrowse_contact_ended
+from desktop.routing.status import CallbackStatuses, Update
+from desktop.contacts.card import contact_card
 from desktop.repository.repository import Repository
 from desktop.rooms import agent_room, visitor_room
 from desktop.routing.events import (

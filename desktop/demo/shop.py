@@ -30,8 +30,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from desktop.identity import user_hash
-from desktop.repository.demo import DEMO_CUSTOMERS, DEMO_USER_IDS
+from desktop.customers.identity import user_hash
+from desktop.demo.seed import DEMO_CUSTOMERS, DEMO_USER_IDS
 
 __all__ = ["Product", "PRODUCTS", "ShopAccount", "SHOP_ACCOUNTS", "routes"]
 
@@ -101,7 +101,7 @@ class ShopAccount:
     phone: str
 
 
-#: The demo customers (``desktop.repository.demo``), as the shop's accounts.
+#: The demo customers (``desktop.demo.seed``), as the shop's accounts.
 SHOP_ACCOUNTS: tuple[ShopAccount, ...] = tuple(
     ShopAccount(DEMO_USER_IDS[visitor_id], name, email, phone)
     for visitor_id, name, email, phone, _tier in DEMO_CUSTOMERS

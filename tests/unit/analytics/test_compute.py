@@ -10,7 +10,7 @@ import pytest
 
 from desktop.analytics import AnalyticsError, Order
 from desktop.analytics.compute import AnalyticsConfig, compute
-from desktop.analytics_job import AnalyticsSchedule, parse_tiers
+from desktop.leader.analytics_job import AnalyticsSchedule, parse_tiers
 from desktop.settings import Settings
 
 DAY = 86400.0

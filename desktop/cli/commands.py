@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings)
     if args.command == "demo":
-        if not settings.identity_secret:  # so the demo shop's sign-in is trusted (desktop/web/shop.py)
-            from desktop.identity import demo_identity_secret
+        if not settings.identity_secret:  # so the demo shop's sign-in is trusted (desktop/demo/shop.py)
+            from desktop.demo.seed import demo_identity_secret
 
             settings = dataclasses.replace(settings, identity_secret=demo_identity_secret(settings.var_dir))
         if not settings.voice_private_candidates:
@@ -92,11 +92,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return asyncio.run(_add_user(settings, args, password))
     if args.command in ("apikey", "import"):
-        from desktop.ccr_cli import run
+        from desktop.cli.ccr import run
 
         return run(settings, args)
     if args.command == "analytics":
-        from desktop.analytics_job import main as analytics_main
+        from desktop.leader.analytics_job import main as analytics_main
 
         return asyncio.run(analytics_main(settings, args.action))
     if args.command == "db":
@@ -124,7 +124,7 @@ def _serve(settings: Settings) -> int:
 async def _seed(settings: Settings):
     import time
 
-    from desktop.repository.demo import seed_demo
+    from desktop.demo.seed import seed_demo
     from desktop.repository.migrate import upgrade_database_async
     from desktop.repository.repository import Repository
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from itsdangerous import TimestampSigner
 
-from desktop.identity import user_hash, verify_user_hash
+from desktop.customers.identity import user_hash, verify_user_hash
 from desktop.repository.apikeys import check_scopes
 from desktop.web.auth import ME_MAX_AGE, Signer, tokens_equal
 

@@ -1,7 +1,7 @@
 """Co-browse sessions, the pure part: consent, event checks, snapshot reassembly.
 
 Nothing here touches a socket, the bus, the database or the clock (``now`` is
-passed in); ``cobrowse.feature`` drives these objects from the hub.
+passed in); ``desktop.cobrowse.feature`` drives these objects from the hub.
 
 One :class:`Share` per customer socket (a browser tab) holds the consent state
 machine::
