@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of ``/api/v1``: request bodies generated from the msgspec
-structs :mod:`desktop.web.api` validates with, so the two cannot drift apart."""
+structs :mod:`desktop.web.schemas` holds (the API validates with them), so the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import functools
 from typing import Any
 
 import msgspec
+
+from desktop.web import schemas
 
 __all__ = ["openapi_document"]
 
@@ -68,10 +70,8 @@ def _op(summary: str, responses: dict[str, Any], *, body: str | None = None,
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import api
-
-    bodies = (api.CustomerIn, api.CustomerPatch, api.IdentityIn, api.EventIn, api.MergeIn,
-              api.UnmergeIn, api.OrderIn, api.ProductIn)
+    bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
