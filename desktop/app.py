@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from desktop.cobrowse import routes as cobrowse_routes
-from desktop.cobrowse.feature import cobrowse_features
+from desktop.cobrowse.roles import cobrowse_features
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
 from desktop.leader.client import RouterClient

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM", "QUEUES_ROOM"]
+__all__ = ["agent_room", "visitor_room", "frames_room", "inbox_room", "documents_room", "WALL_ROOM", "WALL_KEEP",
+           "SYSTEM_ROOM", "QUEUES_ROOM"]
 
 WALL_ROOM = "wall"
 #: Walls kept for replay: each is a whole snapshot (177 KB with 1,000 agents), so a joiner
@@ -20,3 +21,20 @@ def agent_room(agent_id: str) -> str:
 
 def visitor_room(visitor_id: str) -> str:
     return f"visitor:{visitor_id}"
+
+
+# -- co-browse (desktop/cobrowse/): its frames never enter the rooms above --
+
+def frames_room(visitor_id: str) -> str:
+    """Customer → viewers: rrweb events and the share's state."""
+    return f"cobrowse:{visitor_id}"
+
+
+def inbox_room(visitor_id: str) -> str:
+    """Viewers → the customer's page: requests, pointer, snapshot asks, end."""
+    return f"cobrowse-in:{visitor_id}"
+
+
+def documents_room(visitor_id: str) -> str:
+    """The documents open on this visitor's screen: one whole-state event, the latest kept."""
+    return f"documents:{visitor_id}"

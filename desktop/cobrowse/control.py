@@ -37,9 +37,10 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from desktop.cobrowse.feature import frames_room, inbox_room, refuse
 from desktop.cobrowse.session import CobrowseError, Share
+from desktop.cobrowse.shared import refuse
 from desktop.repository.repository import Repository
+from desktop.rooms import frames_room, inbox_room
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session

@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from desktop.cobrowse.documents import DocumentLibrary, LinkSigner
+from desktop.cobrowse.documents import LinkSigner
 from desktop.cobrowse.session import (
     ByteBudget,
     ChunkAssembler,
@@ -41,16 +41,16 @@ from desktop.cobrowse.session import (
     ShareLimits,
     check_events,
 )
-from desktop.repository.repository import Repository
-from desktop.routing.events import CallbackState
+from desktop.cobrowse.shared import contact_live, open_documents, refuse
 from desktop.customers.url_privacy import KNOWN_PRIVATE_PARAMS
+from desktop.repository.repository import Repository
+from desktop.rooms import documents_room, frames_room, inbox_room
 from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "contact_ended", "documents_room",
-           "frames_room", "inbox_room", "open_documents", "refuse"]
+__all__ = ["SHARE_MAX_AGE", "CustomerCobrowse"]
 
 log = logging.getLogger(__name__)
 
@@ -60,63 +60,7 @@ SHARE_MAX_AGE = 2 * 3600   # seconds a share token stays valid across page loads
 #: full passes over 500 shares take 100+ ms, every socket paused (bench/cobrowse_relay.py).
 FRAMES_KEEP = 50
 
-
 _encoder = msgspec.json.Encoder()
-
-
-def frames_room(visitor_id: str) -> str:
-    """Customer → viewers: rrweb events and the share's state."""
-    return f"cobrowse:{visitor_id}"
-
-
-def inbox_room(visitor_id: str) -> str:
-    """Viewers → the customer's page: requests, pointer, snapshot asks, end."""
-    return f"cobrowse-in:{visitor_id}"
-
-
-def documents_room(visitor_id: str) -> str:
-    """The documents open on this visitor's screen: one whole-state event, the latest kept."""
-    return f"documents:{visitor_id}"
-
-
-async def open_documents(bus: Bus, visitor_id: str) -> dict[str, dict[str, Any]]:
-    """push_id -> {document, agent_id, callback_id, page, zoom, pages} of what the customer's
-    screen shows now (kept on the bus, so every process sees it; see ``CustomerCobrowse._on_screen``)."""
-    last = await bus.last_seq(documents_room(visitor_id))
-    events = await bus.replay(documents_room(visitor_id), last - 1) if last else None
-    return dict(events[-1][1].get("documents") or {}) if events else {}
-
-
-async def contact_ended(bus: Bus, *, visitor_id: str, callback_id: str) -> None:
-    """The contact with this visitor ended (End call, the customer hung up, a cancel): co-browse
-    access ends with it, on every process. The customer's sockets stop the share (and a pending
-    request); every viewer's relay of the share stops, so no event or pointer passes any more."""
-    await bus.publish(inbox_room(visitor_id), {"type": "cobrowse_contact_ended", "callback_id": callback_id})
-    await bus.publish(frames_room(visitor_id), {
-        "type": "cobrowse_state", "visitor_id": visitor_id, "state": "ended", "by": "contact",
-        "callback_id": callback_id})
-
-
-async def contact_live(repo: Repository, visitor_id: str, agent_id: str | None,
-                       callback_id: str | None = None) -> bool:
-    """Whether ``agent_id`` is still with this visitor: their offer rings or their call is on.
-
-    A share is consent given to one agent for one contact; it lasts no longer than the contact.
-    """
-    callback = await repo.active_callback_for_visitor(visitor_id)
-    if callback is None or (callback_id is not None and callback.id != callback_id):
-        return False
-    if callback.state == CallbackState.CONNECTED:
-        return callback.agent_id == agent_id
-    if callback.state == CallbackState.OFFERED:
-        offer = await repo.open_offer_for_callback(callback.id)
-        return offer is not None and offer.agent_id == agent_id
-    return False
-
-
-def refuse(error: CobrowseError) -> ProtocolError:
-    """A co-browse error as the error the browser is sent."""
-    return ProtocolError(error.code, str(error))
 
 
 class CustomerCobrowse:
@@ -445,20 +389,3 @@ class CustomerCobrowse:
                                               data=data)
         except Exception:
             log.warning("could not write %s to the timeline", kind, exc_info=True)
-
-
-def cobrowse_features(*, repo: Repository, bus: Bus, settings) -> dict[str, tuple[Any, ...]]:
-    """The co-browse features of each socket role, for ``desktop.app``."""
-    from desktop.cobrowse.viewer import ViewerCobrowse
-    viewer = ViewerCobrowse(repo=repo, bus=bus, library=DocumentLibrary(settings.var_dir / "documents"),
-                            links=LinkSigner(settings.secret_key))
-    limits = ShareLimits.within_hub(messages_per_second=settings.messages_per_second,
-                                    message_burst=settings.message_burst,
-                                    max_message_bytes=settings.max_message_bytes)
-    customer = CustomerCobrowse(repo=repo, bus=bus, secret_key=settings.secret_key, limits=limits, url_privacy={
-        "query": settings.url_query, "params": list(settings.url_private_params)})
-    from desktop.cobrowse.control import CustomerControl, ViewerControl
-    sites = settings.cobrowse_remote_control
-    customer.control = CustomerControl(repo=repo, bus=bus, remote_control=sites)
-    agent_control = ViewerControl(repo=repo, bus=bus, remote_control=sites)
-    return {"customer": (customer.control, customer), "agent": (viewer, agent_control), "supervisor": (viewer,)}

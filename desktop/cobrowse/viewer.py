@@ -16,8 +16,9 @@ from typing import Any
 
 from desktop.cobrowse.control import observe
 from desktop.cobrowse.documents import DocumentLibrary, LinkSigner
-from desktop.cobrowse.feature import contact_live, frames_room, inbox_room, open_documents
+from desktop.cobrowse.shared import contact_live, open_documents
 from desktop.repository.repository import Repository
+from desktop.rooms import frames_room, inbox_room
 from desktop.routing.events import CallbackState
 from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged

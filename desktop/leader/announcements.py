@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from desktop.cobrowse.feature import contact_ended as cobrowse_contact_ended
+from desktop.cobrowse.shared import contact_ended as cobrowse_contact_ended
 from desktop.routing.status import CallbackStatuses, Update
 from desktop.contacts.card import contact_card
 from desktop.repository.repository import Repository
