@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from pathlib import Path
@@ -24,6 +25,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from desktop.cobrowse import routes as cobrowse_routes
 from desktop.cobrowse.roles import cobrowse_features
+from desktop.cobrowse.shared import contact_ended as cobrowse_contact_ended
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
 from desktop.leader.client import RouterClient
@@ -62,7 +64,9 @@ def create_app(settings: Settings) -> Starlette:
                 open_bus(settings.redis_url or None, replay_window=settings.replay_window,
                          namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
-            routing = RoutingService(repo=repo, bus=bus, settings=settings)
+            # Co-browse access ends with the contact; the leader is told how, not importing co-browse.
+            routing = RoutingService(repo=repo, bus=bus, settings=settings,
+                                     on_contact_ended=[functools.partial(cobrowse_contact_ended, bus)])
             presence = Presence(router, settings.process_id)
             common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,
                           settings=settings, presence=presence)

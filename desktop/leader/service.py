@@ -22,9 +22,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from desktop.leader.announcements import Announcer
+from desktop.leader.announcements import Announcer, ContactEndedHook
 from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
 from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
@@ -53,8 +54,13 @@ class LeadershipLost(Exception):
 
 
 class RoutingService:
-    def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time):
+    """``on_contact_ended``: what the features wired in by the app do when a contact ends
+    (see :class:`~desktop.leader.announcements.Announcer`); the leader imports none of them."""
+
+    def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time,
+                 on_contact_ended: Sequence[ContactEndedHook] = ()):
         self.repo = repo
+        self.on_contact_ended = tuple(on_contact_ended)
         self.bus = bus
         self.settings = settings
         self.clock = clock
@@ -117,7 +123,8 @@ class _Leader:
         self.outcomes = CommandOutcomes(self.bus)
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
                                    queue_titles=self.queue_titles,
-                                   wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock)
+                                   wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock,
+                                   on_contact_ended=service.on_contact_ended)
 
     # -- the loop ----------------------------------------------------------------
 
