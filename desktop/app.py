@@ -40,8 +40,8 @@ from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import api, customer_pages, mydata, pages
 from desktop.web.assets import CompressedStaticFiles, WidgetBuild
-from desktop.web.auth import Signer
-from desktop.web.staff import StaffHeaders
+from desktop.auth.tokens import Signer
+from desktop.auth.staff import StaffHeaders
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
 

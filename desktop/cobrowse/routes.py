@@ -26,7 +26,7 @@ from desktop.cobrowse.documents import (
 )
 from desktop.contacts.card import agent_public
 from desktop.web.pages import current_agent
-from desktop.web.staff import staff_session
+from desktop.auth.staff import staff_session
 
 __all__ = ["routes"]
 

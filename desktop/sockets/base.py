@@ -24,8 +24,8 @@ from desktop.leader.outcomes import (
 from desktop.repository.repository import Repository
 from desktop.settings import Settings
 from desktop.sockets.presence import Presence
-from desktop.web.auth import Signer
-from desktop.web.staff import StaffSession, staff_session
+from desktop.auth.tokens import Signer
+from desktop.auth.staff import StaffSession, staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized

@@ -17,7 +17,7 @@ def recording_url(callback_id: str) -> str:
 
 async def recording(request: Request) -> Response:
     """A call's recording, for staff signed in (agents, supervisors)."""
-    from desktop.web.staff import staff_session
+    from desktop.auth.staff import staff_session
 
     if await staff_session(request) is None:
         return PlainTextResponse("log in first", status_code=401)

@@ -33,7 +33,7 @@ from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
 from desktop.web.client import read_body
 from desktop.web.schemas import CustomerIn, CustomerPatch, EventIn, IdentityIn, MergeIn, OrderIn, ProductIn, UnmergeIn
-from desktop.web.staff import staff_session
+from desktop.auth.staff import staff_session
 
 __all__ = ["routes", "ApiError", "Caller"]
 

@@ -28,7 +28,7 @@ from desktop.contacts.privacy import erase_everywhere
 from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
 from desktop.web.api import ApiError, CustomerPatch, _body, _phone, error_response
-from desktop.web.auth import ME_MAX_AGE
+from desktop.auth.tokens import ME_MAX_AGE
 
 __all__ = ["routes"]
 

@@ -15,8 +15,8 @@ from starlette.routing import Route
 
 from desktop.contacts.card import agent_public, takes_calls
 from desktop.web.client import client_address, read_body
-from desktop.web.auth import SESSION_COOKIE, tokens_equal
-from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
+from desktop.auth.tokens import SESSION_COOKIE, tokens_equal
+from desktop.auth.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
 from signaling.limits import describe_wait
 
 __all__ = ["routes", "current_agent"]

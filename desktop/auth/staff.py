@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop.repository.records import AgentRecord
 from desktop.rooms import agent_room
-from desktop.web.auth import SESSION_COOKIE
+from desktop.auth.tokens import SESSION_COOKIE
 from signaling.hub import SESSION_ENDED
 from signaling.limits import describe_wait
 
