@@ -6,7 +6,8 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from desktop.contacts.card import agent_public, contact_card, takes_calls
+from desktop.auth.agents import agent_public, takes_calls
+from desktop.contacts.card import contact_card
 from desktop.rooms import agent_room
 from desktop.routing.events import AgentState, CallbackState
 from desktop.sockets.base import RoleHandler, outcome_key

@@ -9,10 +9,14 @@ the repository on whichever process holds their socket.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.auth.agents import STAFF_ROLES
+from desktop.auth.staff import NotAllowed, NotSignedIn, StaffSession, require_staff
+from desktop.auth.tokens import Signer
 from desktop.leader.client import RouterClient
 from desktop.leader.outcomes import (
     RecentOutcomes,
@@ -24,8 +28,6 @@ from desktop.leader.outcomes import (
 from desktop.repository.repository import Repository
 from desktop.settings import Settings
 from desktop.sockets.presence import Presence
-from desktop.auth.tokens import Signer
-from desktop.auth.staff import StaffSession, staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
@@ -95,11 +97,16 @@ class RoleHandler:
                 state.update(await feature.welcome(session))
         return state
 
-    async def _staff_from_cookie(self, websocket: WebSocket) -> StaffSession:
-        session = await staff_session(websocket)
-        if session is None:
-            raise Unauthorized("log in first")
-        return session
+    async def _staff_from_cookie(self, websocket: WebSocket, *, roles: Collection[str] = STAFF_ROLES,
+                                 not_allowed: str = "") -> StaffSession:
+        """The socket's live staff session of one of ``roles``; Unauthorized (``not_allowed``
+        for another role) otherwise."""
+        try:
+            return await require_staff(websocket, roles=roles)
+        except NotSignedIn:
+            raise Unauthorized("log in first") from None
+        except NotAllowed:
+            raise Unauthorized(not_allowed) from None
 
 
 def outcome_key(session: Session, message: Any) -> str | None:

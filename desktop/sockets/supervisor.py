@@ -6,10 +6,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.auth.agents import SUPERVISOR_ROLES
 from desktop.rooms import WALL_KEEP, WALL_ROOM
 from desktop.sockets.base import RoleHandler
 from signaling import protocol
-from signaling.hub import Session, Unauthorized
+from signaling.hub import Session
 
 __all__ = ["SupervisorHandler"]
 
@@ -18,9 +19,8 @@ class SupervisorHandler(RoleHandler):
     role = "supervisor"
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
-        agent = (await self._staff_from_cookie(websocket)).agent
-        if agent.role not in ("supervisor", "admin"):
-            raise Unauthorized("the wall is for supervisors")
+        agent = (await self._staff_from_cookie(websocket, roles=SUPERVISOR_ROLES,
+                                               not_allowed="the wall is for supervisors")).agent
         return Session(role=self.role, room=WALL_ROOM, identity=agent.id,
                        data={"socket": self.presence.key()})
 

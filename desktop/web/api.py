@@ -33,7 +33,7 @@ from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
 from desktop.web.client import read_body
 from desktop.web.schemas import CustomerIn, CustomerPatch, EventIn, IdentityIn, MergeIn, OrderIn, ProductIn, UnmergeIn
-from desktop.auth.staff import staff_session
+from desktop.auth.staff import BadCsrf, NotSignedIn, require_staff
 
 __all__ = ["routes", "ApiError", "Caller"]
 
@@ -79,14 +79,13 @@ async def _caller(request: Request) -> Caller:
             raise ApiError(401, "unauthorized", "unknown or revoked API key")
         return Caller(actor=f"api:{record.id}", role="api", scopes=record.scopes,
                       site=None if record.site == ALL_SITES else record.site)
-    signer = request.app.state.signer
-    session = await staff_session(request)
-    if session is None:
-        raise ApiError(401, "unauthorized", "an API key (Authorization: Bearer) or a desk login is needed")
+    try:
+        session = await require_staff(request, csrf=request.method not in ("GET", "HEAD"))
+    except NotSignedIn:
+        raise ApiError(401, "unauthorized", "an API key (Authorization: Bearer) or a desk login is needed") from None
+    except BadCsrf:
+        raise ApiError(403, "csrf", "a desk request that changes something needs X-CSRF-Token") from None
     agent = session.agent
-    if request.method not in ("GET", "HEAD") and not signer.check_csrf(
-            session.session_id, request.headers.get("x-csrf-token")):
-        raise ApiError(403, "csrf", "a desk request that changes something needs X-CSRF-Token")
     return Caller(actor=f"agent:{agent.id}", role=agent.role, agent_id=agent.id)
 
 

@@ -13,24 +13,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from desktop.contacts.card import agent_public, takes_calls
-from desktop.web.client import client_address, read_body
+from desktop.auth.agents import STAFF_ROLES, SUPERVISOR_ROLES, agent_public, takes_calls
+from desktop.auth.staff import (
+    LoginRefused, LoginThrottle, NotSignedIn, StaffRefused, current_agent, require_staff, retry_after_header, sign_in,
+    sign_out, staff_session,
+)
 from desktop.auth.tokens import SESSION_COOKIE, tokens_equal
-from desktop.auth.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
+from desktop.web.client import client_address, read_body
 from signaling.limits import describe_wait
 
-__all__ = ["routes", "current_agent"]
+__all__ = ["routes"]
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
 VISITOR_BODY_LIMIT = 4096
 FORM_LIMIT = 16 * 1024  # bytes of a sign-in or sign-out form
-
-
-async def current_agent(request: Request):
-    """The signed-in agent record (a live session), or None."""
-    session = await staff_session(request)
-    return session.agent if session else None
 
 
 def _safe_next(value: str | None) -> str:
@@ -116,10 +113,11 @@ async def logout(request: Request) -> Response:
 
 
 async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
-    session = await staff_session(request)
-    if session is None:
+    try:
+        session = await require_staff(request, roles=roles)
+    except NotSignedIn:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if session.agent.role not in roles:
+    except StaffRefused:
         return Response("This page is for supervisors.", status_code=403)
     return request.app.state.templates.TemplateResponse(request, template, {
         "agent": agent_public(session.agent),
@@ -131,11 +129,11 @@ async def desk(request: Request) -> Response:
     if agent is not None and not takes_calls(agent):
         # Opening the desk would log them in for routing and list them on the wall.
         return RedirectResponse("/supervisor", status_code=303)
-    return await _page(request, "desk.html", ("agent", "supervisor", "admin"))
+    return await _page(request, "desk.html", STAFF_ROLES)
 
 
 async def supervisor(request: Request) -> Response:
-    return await _page(request, "supervisor.html", ("supervisor", "admin"))
+    return await _page(request, "supervisor.html", SUPERVISOR_ROLES)
 
 
 async def visitor_token(request: Request) -> Response:
