@@ -9,14 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from desktop.rooms import reply_room
 from signaling.bus import Bus, ReplyBox
 from signaling.protocol import ErrorCode
 
-__all__ = ["RouterClient", "reply_room"]
-
-
-def reply_room(process_id: str) -> str:
-    return f"reply:{process_id}"
+__all__ = ["RouterClient"]
 
 
 class RouterClient:

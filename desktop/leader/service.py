@@ -30,8 +30,7 @@ from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
 from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
 from desktop.repository.repository import Repository
-from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, visitor_room
-from desktop.leader.client import reply_room
+from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, reply_room, visitor_room
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )

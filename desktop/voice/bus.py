@@ -31,10 +31,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from desktop.rooms import call_room, voice_reply_room
 from signaling.bus import Bus, ReplyBox, SubscriptionLagged, error_reply, ok_reply
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["VoiceBus", "call_room", "REQUEST_TIMEOUT"]
+__all__ = ["VoiceBus", "REQUEST_TIMEOUT"]
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +45,8 @@ REPLAY_WINDOW = 2.0  # seconds: requests this young found in the room on claimin
 ENDED_HOLD = 60.0  # seconds an ended call stays claimed, so no process adopts it as orphaned
 
 
-def call_room(callback_id: str) -> str:
-    return f"voice:{callback_id}"
-
-
 def _claim_name(callback_id: str) -> str:
     return f"voice-anchor:{callback_id}"
-
-
-def _reply_room(process_id: str) -> str:
-    return f"voice-reply:{process_id}"
 
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -66,7 +59,7 @@ class VoiceBus:
         self.bus = bus
         self.process_id = process_id
         self.handler = handler
-        self._replies = ReplyBox(bus, _reply_room(process_id), id_prefix=f"{secrets.token_hex(3)}-",
+        self._replies = ReplyBox(bus, voice_reply_room(process_id), id_prefix=f"{secrets.token_hex(3)}-",
                                  timeout_code=ErrorCode.INVALID_STATE,
                                  timeout_message="the call's media server did not answer; "
                                                  "the call may have ended")
@@ -169,7 +162,7 @@ class VoiceBus:
             log.exception("voice request %s failed", request.get("op"))
             reply = error_reply(rid, ErrorCode.INTERNAL, "internal error")
         if rid is not None and request.get("reply_to"):
-            await self.bus.publish(_reply_room(request["reply_to"]), reply)
+            await self.bus.publish(voice_reply_room(request["reply_to"]), reply)
 
     async def aclose(self) -> None:
         claimed = list(self._serving)
