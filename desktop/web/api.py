@@ -35,7 +35,7 @@ from desktop.web.client import read_body
 from desktop.web.schemas import CustomerIn, CustomerPatch, EventIn, IdentityIn, MergeIn, OrderIn, ProductIn, UnmergeIn
 from desktop.auth.staff import BadCsrf, NotSignedIn, require_staff
 
-__all__ = ["routes", "ApiError", "Caller"]
+__all__ = ["routes", "ApiError", "Caller", "checked_phone", "error_response", "json_body"]
 
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 200
@@ -89,7 +89,8 @@ async def _caller(request: Request) -> Caller:
     return Caller(actor=f"agent:{agent.id}", role=agent.role, agent_id=agent.id)
 
 
-async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
+async def json_body(request: Request, schema: type[msgspec.Struct]) -> Any:
+    """The JSON body decoded into ``schema``; ApiError 415 / 413 / 422 / 400 otherwise."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
@@ -115,7 +116,8 @@ def _limit(request: Request) -> int:
     return int(text)
 
 
-def _phone(request: Request, value: str | None) -> str | None:
+def checked_phone(request: Request, value: str | None) -> str | None:
+    """``value`` in E.164 (the site's default region for a local number); ApiError 422 if it is no phone."""
     if not value:
         return None
     try:
@@ -217,9 +219,9 @@ async def list_customers(request: Request, caller: Caller) -> Response:
 
 
 async def create_customer(request: Request, caller: Caller) -> Response:
-    body = await _body(request, CustomerIn)
+    body = await json_body(request, CustomerIn)
     customer = await request.app.state.repo.create_customer(
-        name=body.name, email=body.email, phone=_phone(request, body.phone), user_id=body.user_id,
+        name=body.name, email=body.email, phone=checked_phone(request, body.phone), user_id=body.user_id,
         source=caller.actor, site=caller.site or "default")
     return JSONResponse(_customer_json(customer), status_code=201)
 
@@ -246,7 +248,7 @@ async def _name_agents(repo, events: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 async def patch_customer(request: Request, caller: Caller) -> Response:
-    body = await _body(request, CustomerPatch)
+    body = await json_body(request, CustomerPatch)
     repo = request.app.state.repo
     head = await repo.resolve_customer(request.path_params["customer_id"])
     if head is None:
@@ -257,7 +259,7 @@ async def patch_customer(request: Request, caller: Caller) -> Response:
 
         email = check_identity("email", email)
     customer = await repo.update_customer(head.id, name=body.name, email=email,
-                                          phone=_phone(request, body.phone))
+                                          phone=checked_phone(request, body.phone))
     return JSONResponse(_customer_json(customer))
 
 
@@ -277,8 +279,8 @@ async def list_identities(request: Request, caller: Caller) -> Response:
 
 
 async def add_identity(request: Request, caller: Caller) -> Response:
-    body = await _body(request, IdentityIn)
-    value = _phone(request, body.value) if body.kind == "phone" else body.value
+    body = await json_body(request, IdentityIn)
+    value = checked_phone(request, body.value) if body.kind == "phone" else body.value
     identity = await request.app.state.repo.add_identity(
         request.path_params["customer_id"], body.kind, value, verified=body.verified, source=caller.actor)
     return JSONResponse(_identity_json(identity), status_code=201)
@@ -304,7 +306,7 @@ async def list_events(request: Request, caller: Caller) -> Response:
 
 
 async def add_event(request: Request, caller: Caller) -> Response:
-    body = await _body(request, EventIn)
+    body = await json_body(request, EventIn)
     if len(msgspec.json.encode(body.data)) > 16 * 1024:
         raise ApiError(413, "too_large", "data is over 16 KB")
     data = dict(body.data)
@@ -317,7 +319,7 @@ async def add_event(request: Request, caller: Caller) -> Response:
 
 
 async def merge(request: Request, caller: Caller) -> Response:
-    body = await _body(request, MergeIn)
+    body = await json_body(request, MergeIn)
     await _visible(request, caller, body.source_id)
     record = await request.app.state.repo.merge_customers(
         body.source_id, request.path_params["customer_id"], actor=caller.actor, reason=body.reason)
@@ -325,7 +327,7 @@ async def merge(request: Request, caller: Caller) -> Response:
 
 
 async def unmerge(request: Request, caller: Caller) -> Response:
-    body = await _body(request, UnmergeIn)
+    body = await json_body(request, UnmergeIn)
     record = await request.app.state.repo.unmerge_customer(
         request.path_params["customer_id"], actor=caller.actor, reason=body.reason)
     return JSONResponse(_merge_json(record), status_code=201)
@@ -357,7 +359,7 @@ async def list_orders(request: Request, caller: Caller) -> Response:
 
 
 async def create_order(request: Request, caller: Caller) -> Response:
-    body = await _body(request, OrderIn)
+    body = await json_body(request, OrderIn)
     await _visible(request, caller, body.customer_id)
     order = await request.app.state.repo.add_order(
         id=body.id, customer_id=body.customer_id, placed_at=body.placed_at,
@@ -385,7 +387,7 @@ async def list_products(request: Request, caller: Caller) -> Response:
 
 
 async def put_product(request: Request, caller: Caller) -> Response:
-    body = await _body(request, ProductIn)
+    body = await json_body(request, ProductIn)
     sku = request.path_params["sku"]
     if len(sku) > 200:
         raise ApiError(422, "invalid", "a sku has at most 200 characters")

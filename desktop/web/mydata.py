@@ -27,7 +27,8 @@ from starlette.routing import Route
 from desktop.contacts.privacy import erase_everywhere
 from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
-from desktop.web.api import ApiError, CustomerPatch, _body, _phone, error_response
+from desktop.web.api import ApiError, checked_phone, error_response, json_body
+from desktop.web.schemas import CustomerPatch
 from desktop.auth.tokens import ME_MAX_AGE
 
 __all__ = ["routes"]
@@ -87,13 +88,13 @@ async def my_data(request: Request, customer_id: str) -> Response:
 
 
 async def correct(request: Request, customer_id: str) -> Response:
-    body = await _body(request, CustomerPatch)
+    body = await json_body(request, CustomerPatch)
     email = body.email.strip().lower() if body.email else None
     if email is not None:
         from desktop.repository.identities import check_identity
         email = check_identity("email", email)
     customer = await request.app.state.repo.update_customer(
-        customer_id, name=(body.name or "").strip() or None, email=email, phone=_phone(request, body.phone),
+        customer_id, name=(body.name or "").strip() or None, email=email, phone=checked_phone(request, body.phone),
         by_customer=True)
     return JSONResponse({"id": customer.id, "name": customer.name, "email": customer.email,
                          "phone": customer.phone})

@@ -22,7 +22,7 @@ from desktop.auth.tokens import SESSION_COOKIE, tokens_equal
 from desktop.web.client import client_address, read_body
 from signaling.limits import describe_wait
 
-__all__ = ["routes"]
+__all__ = ["routes", "staff_page"]
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
@@ -112,7 +112,8 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
+async def staff_page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
+    """A staff page rendered for a signed-in member of ``roles``; others go to sign in (or get 403)."""
     try:
         session = await require_staff(request, roles=roles)
     except NotSignedIn:
@@ -129,11 +130,11 @@ async def desk(request: Request) -> Response:
     if agent is not None and not takes_calls(agent):
         # Opening the desk would log them in for routing and list them on the wall.
         return RedirectResponse("/supervisor", status_code=303)
-    return await _page(request, "desk.html", STAFF_ROLES)
+    return await staff_page(request, "desk.html", STAFF_ROLES)
 
 
 async def supervisor(request: Request) -> Response:
-    return await _page(request, "supervisor.html", SUPERVISOR_ROLES)
+    return await staff_page(request, "supervisor.html", SUPERVISOR_ROLES)
 
 
 async def visitor_token(request: Request) -> Response:
