@@ -32,7 +32,7 @@ from desktop.repository.apikeys import ALL_SITES, API_SCOPES
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.timeline import event_json
 from desktop.web.client import read_body
-from desktop.web.schemas import CustomerIn, CustomerPatch, EventIn, IdentityIn, MergeIn, OrderIn, ProductIn, UnmergeIn
+from desktop.web.api.schemas import CustomerIn, CustomerPatch, EventIn, IdentityIn, MergeIn, OrderIn, ProductIn, UnmergeIn
 from desktop.auth.staff import BadCsrf, NotSignedIn, require_staff
 
 __all__ = ["routes", "ApiError", "Caller", "checked_phone", "error_response", "json_body"]
@@ -435,11 +435,11 @@ async def lift_erasure(request: Request, caller: Caller) -> Response:
     return Response(status_code=204)
 
 
-# -- analytics (desktop/leader/analytics_job.py computes; desktop/web/analytics_views.py shapes) --
+# -- analytics (desktop/leader/analytics_job.py computes; desktop/web/api/analytics_views.py shapes) --
 
 
 async def customer_analytics(request: Request, caller: Caller) -> Response:
-    from desktop.web.analytics_views import customer_analytics_json, run_json
+    from desktop.web.api.analytics_views import customer_analytics_json, run_json
 
     repo = request.app.state.repo
     customer = await repo.resolve_customer(request.path_params["customer_id"])
@@ -458,7 +458,7 @@ async def customer_analytics(request: Request, caller: Caller) -> Response:
 
 
 async def associated_products(request: Request, caller: Caller) -> Response:
-    from desktop.web.analytics_views import associated_json, run_json
+    from desktop.web.api.analytics_views import associated_json, run_json
 
     cart = request.query_params.getlist("sku")
     if not cart or len(cart) > 100 or any(len(s) > 200 for s in cart):
@@ -473,7 +473,7 @@ async def associated_products(request: Request, caller: Caller) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    from desktop.web.openapi import openapi_document
+    from desktop.web.api.openapi import openapi_document
 
     return JSONResponse(openapi_document())
 

@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of ``/api/v1``: request bodies generated from the msgspec
-structs :mod:`desktop.web.schemas` holds (the API validates with them), so the two cannot drift apart."""
+structs :mod:`desktop.web.api.schemas` holds (the API validates with them), so the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from desktop.web import schemas
+from desktop.web.api import schemas
 
 __all__ = ["openapi_document"]
 

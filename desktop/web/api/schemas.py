@@ -1,6 +1,6 @@
 """The request bodies of the REST API (``/api/v1``): msgspec structs that both validate what
 :mod:`desktop.web.api` receives and generate the OpenAPI document's schemas
-(:mod:`desktop.web.openapi`), so the two cannot drift apart."""
+(:mod:`desktop.web.api.openapi`), so the two cannot drift apart."""
 
 from __future__ import annotations
 
