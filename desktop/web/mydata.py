@@ -27,7 +27,7 @@ from starlette.routing import Route
 from desktop.contacts.privacy import erase_everywhere
 from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
-from desktop.web.api.customers import ApiError, checked_phone, error_response, json_body
+from desktop.web.api.common import ApiError, checked_phone, error_response, json_body
 from desktop.web.api.schemas import CustomerPatch
 from desktop.auth.tokens import ME_MAX_AGE
 

@@ -7,10 +7,12 @@ import functools
 from typing import Any
 
 import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from desktop.web.api import schemas
 
-__all__ = ["openapi_document"]
+__all__ = ["openapi", "openapi_document"]
 
 _REF = "#/components/schemas/{name}"
 
@@ -278,3 +280,7 @@ def openapi_document() -> dict[str, Any]:
         "components": {"schemas": components, "securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "otk_<id>_<secret>"}}},
     }
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
