@@ -55,13 +55,13 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-def _upload_refused(request: Request, refusal: StaffRefused) -> Response:
+def _refused(request: Request, refusal: StaffRefused) -> Response:
     if isinstance(refusal, BadCsrf):
         return _error(403, "bad_csrf", "missing or wrong X-CSRF-Token")
     return _error(401, "unauthorized", "log in first")
 
 
-@staff_only(csrf=True, refused=_upload_refused)
+@staff_only(csrf=True, refused=_refused)
 async def upload(request: Request, session: StaffSession) -> Response:
     agent = session.agent
     documents = library(request)
@@ -88,9 +88,8 @@ async def upload(request: Request, session: StaffSession) -> Response:
     return JSONResponse(document.public(), status_code=201)
 
 
-async def list_documents(request: Request) -> Response:
-    if await current_agent(request) is None:
-        return _error(401, "unauthorized", "log in first")
+@staff_only(refused=_refused)
+async def list_documents(request: Request, session: StaffSession) -> Response:
     customer_id = request.query_params.get("customer_id") or None
     documents = await asyncio.to_thread(library(request).list, customer_id=customer_id)
     return JSONResponse({"documents": [d.public() for d in documents]})
