@@ -37,7 +37,7 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import api, customer_pages, mydata, pages
-from desktop.web.assets import CompressedStaticFiles, WidgetBuild
+from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
 from signaling.bus import SubscriptionLagged, open_bus
@@ -45,10 +45,10 @@ from signaling.hub import Hub, HubLimits
 
 __all__ = ["create_app"]
 
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-STATIC_DIR = PACKAGE_DIR.parent / "static"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -140,7 +140,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
-    app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
     app.state.static, app.state.widget_build = static, WidgetBuild(STATIC_DIR)
     return app
 

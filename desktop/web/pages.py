@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from desktop.contacts.card import agent_public, takes_calls
+from desktop.web.assets import STATIC_DIR
 from desktop.web.client import client_address, read_body
 from desktop.web.auth import SESSION_COOKIE, tokens_equal
 from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
@@ -21,7 +22,6 @@ from signaling.limits import describe_wait
 
 __all__ = ["routes", "current_agent"]
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
 VISITOR_BODY_LIMIT = 4096
 FORM_LIMIT = 16 * 1024  # bytes of a sign-in or sign-out form
