@@ -36,7 +36,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, mydata, pages
+from desktop.web import api, customer_pages, metrics, mydata, pages
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
@@ -87,7 +87,8 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
-                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings")]
+                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
+                     asyncio.create_task(app.state.loop_lag.run(), name="loop-lag")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 
@@ -116,7 +117,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes,
+        *pages.routes, *metrics.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
@@ -139,6 +140,8 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
+    app.state.loop_lag = metrics.LoopLag()
+    app.state.metrics = metrics.registry_for(app.state)
     app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
     app.state.static, app.state.widget_build = static, WidgetBuild(STATIC_DIR)

@@ -64,6 +64,8 @@ class Settings:
     secret_key: str = ""
     #: Extra origins allowed to open websockets (the app's own origin always is).
     allowed_origins: tuple[str, ...] = ()
+    #: Bearer token Prometheus sends to /metrics; empty: only clients on this machine may scrape.
+    metrics_token: str = ""
     #: Where customer phone numbers without a + are assumed to be.
     default_region: str = "US"
     #: The site's identity-verification secret: ``otodesk.identify({userId, userHash})``
@@ -173,6 +175,7 @@ class Settings:
             redis_namespace=_env("REDIS_NAMESPACE", "otodesk"),
             secret_key=_env("SECRET_KEY", "") or stored_secret(var_dir),
             allowed_origins=_list("ALLOWED_ORIGINS", ()),
+            metrics_token=_env("METRICS_TOKEN", ""),
             default_region=_env("DEFAULT_REGION", "US"),
             identity_secret=_env("IDENTITY_SECRET", ""),
             retention_days=_float("RETENTION_DAYS", 0.0),

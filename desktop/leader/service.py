@@ -60,6 +60,8 @@ class RoutingService:
         self.clock = clock
         self.owner = settings.process_id
         self.is_leader = False
+        #: The current term while this process leads (what /metrics reads of the router), else None.
+        self.term: _Leader | None = None
 
     async def run(self) -> None:
         """Contend for the lease forever; lead while holding it. Cancel to stop."""
@@ -68,11 +70,11 @@ class RoutingService:
                 async with self.bus.leadership("router", self.owner, lease=self.settings.leader_lease) as lead:
                     await lead.acquired()
                     log.info("process %s leads the router (epoch %s)", self.owner, lead.epoch)
-                    self.is_leader = True
+                    self.is_leader, self.term = True, _Leader(self, lead)
                     try:
-                        await _Leader(self, lead).run()
+                        await self.term.run()
                     finally:
-                        self.is_leader = False
+                        self.is_leader, self.term = False, None
             except LeadershipLost:
                 log.warning("process %s lost the router lease; stepping down", self.owner)
             except asyncio.CancelledError:
