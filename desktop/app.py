@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> Starlette:
                 messages_per_second=settings.messages_per_second,
                 message_burst=settings.message_burst,
                 send_queue_size=settings.send_queue_size,
-            ), allowed_origins=settings.allowed_origins)
+            ), allowed_origins=settings.allowed_origins, public_origins=settings.public_origins)
             tasks = [asyncio.create_task(routing.run(), name="routing"),
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),

@@ -64,6 +64,9 @@ class Settings:
     secret_key: str = ""
     #: Extra origins allowed to open websockets (the app's own origin always is).
     allowed_origins: tuple[str, ...] = ()
+    #: The origins people reach this deployment at (``https://desk.example.com``): behind a proxy,
+    #: the app's own origin for the websocket check. Empty: the ``Host`` header names it.
+    public_origins: tuple[str, ...] = ()
     #: Bearer token Prometheus sends to /metrics; empty: only clients on this machine may scrape.
     metrics_token: str = ""
     #: Where customer phone numbers without a + are assumed to be.
@@ -175,6 +178,7 @@ class Settings:
             redis_namespace=_env("REDIS_NAMESPACE", "otodesk"),
             secret_key=_env("SECRET_KEY", "") or stored_secret(var_dir),
             allowed_origins=_list("ALLOWED_ORIGINS", ()),
+            public_origins=_list("PUBLIC_ORIGINS", ()),
             metrics_token=_env("METRICS_TOKEN", ""),
             default_region=_env("DEFAULT_REGION", "US"),
             identity_secret=_env("IDENTITY_SECRET", ""),

@@ -101,17 +101,20 @@ class HubLimits:
     send_queue_size: int = 256
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...],
+                   public: tuple[str, ...] = ()) -> bool:
     """True for the app's own origin, a listed one, or no Origin at all.
 
+    The app's own origin is ``public`` when configured (behind a proxy, whatever ``Host`` the
+    proxy forwards or not), else the one the ``Host`` header names (one process, no proxy).
     Browsers always send Origin; native clients (our bots) send none and
     still have to authenticate, so a missing Origin is not a CSWSH risk.
     """
     if origin is None:
         return True
-    if origin in allowed or "*" in allowed:
+    if origin in allowed or "*" in allowed or origin in public:
         return True
-    return bool(host) and urlsplit(origin).netloc == host
+    return not public and bool(host) and urlsplit(origin).netloc == host
 
 
 async def _receive(websocket: WebSocket) -> dict[str, Any]:
@@ -164,10 +167,11 @@ class Hub:
     """Serves sockets for any number of room handlers over one bus."""
 
     def __init__(self, bus: Bus, *, limits: HubLimits, allowed_origins: tuple[str, ...] = (),
-                 clock=time.time):
+                 public_origins: tuple[str, ...] = (), clock=time.time):
         self.bus = bus
         self.limits = limits
         self.allowed_origins = allowed_origins
+        self.public_origins = public_origins
         self.clock = clock
         self.sessions: set[Session] = set()
         #: Open sockets per (role, identity) in this process, for a handler's ``max_sockets``.
@@ -176,7 +180,7 @@ class Hub:
     async def serve(self, websocket: WebSocket, handler: RoomHandler) -> None:
         """Run one socket until it closes. Never raises for what a client sends."""
         if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
-                              self.allowed_origins):
+                              self.allowed_origins, self.public_origins):
             await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
             return
         await websocket.accept()
