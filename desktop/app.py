@@ -37,6 +37,7 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import api, customer_pages, metrics, mydata, pages
+from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
@@ -132,6 +133,7 @@ def create_app(settings: Settings) -> Starlette:
         # Outermost: who the client is (behind trusted proxies only), before any limit counts it.
         *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
           if settings.trusted_proxies else []),
+        Middleware(RequestIds),
         Middleware(StaffHeaders),
         Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
