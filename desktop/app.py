@@ -36,7 +36,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, metrics, mydata, pages
+from desktop.web import api, customer_pages, metrics, mydata, pages, sso
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
@@ -118,7 +118,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *metrics.routes,
+        *pages.routes, *sso.routes, *metrics.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
@@ -143,6 +143,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.loop_lag = metrics.LoopLag()
+    app.state.sso = sso.SsoConfig(settings.oidc_issuer) if settings.oidc_issuer else None
     app.state.metrics = metrics.registry_for(app.state)
     app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from desktop.contacts.card import agent_public, takes_calls
 from desktop.web.assets import STATIC_DIR
+from desktop.web.sso import SSO_ERRORS
 from desktop.web.client import client_address, read_body
 from desktop.web.auth import SESSION_COOKIE, tokens_equal
 from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
@@ -47,10 +48,17 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 async def login_page(request: Request) -> Response:
     token = secrets.token_urlsafe(16)
+    sso_error = SSO_ERRORS.get(request.query_params.get("sso_error", ""))
     response = request.app.state.templates.TemplateResponse(request, "login.html", {
-        "error": None, "next": _safe_next(request.query_params.get("next")), "csrf_token": token})
+        "error": sso_error, "next": _safe_next(request.query_params.get("next")), "csrf_token": token,
+        "sso_name": _sso_name(request)})
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
+
+
+def _sso_name(request: Request) -> str | None:
+    """The label of the "Sign in with ..." button, when single sign-on is configured."""
+    return request.app.state.settings.oidc_name if request.app.state.sso is not None else None
 
 
 async def _form(request: Request) -> dict[str, str] | None:
@@ -92,7 +100,7 @@ async def _login_failed(request: Request, next_url: str, error: str, status: int
                         headers: dict[str, str] | None = None) -> Response:
     token = secrets.token_urlsafe(16)
     response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"error": error, "next": next_url, "csrf_token": token},
+        request, "login.html", {"error": error, "next": next_url, "csrf_token": token, "sso_name": _sso_name(request)},
         status_code=status, headers=headers)
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
