@@ -39,6 +39,7 @@ from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
+from signaling.protocol.outbound import BusLeader, BusQueues, OutContact, OutWall
 
 # The room names live in desktop/rooms.py; re-exported so existing imports keep working.
 __all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
@@ -124,8 +125,7 @@ class _Leader:
     async def run(self) -> None:
         await self._rebuild()
         async with self.bus.router_inbox() as inbox:
-            await self.bus.publish(SYSTEM_ROOM, {"type": "leader", "owner": self.service.owner,
-                                                 "epoch": self.lead.epoch})
+            await self.bus.publish(SYSTEM_ROOM, BusLeader(owner=self.service.owner, epoch=self.lead.epoch).to_dict())
             commands = aiter(inbox)
             next_command = asyncio.ensure_future(anext(commands))
             lost = asyncio.ensure_future(self.lead.lost.wait())
@@ -361,8 +361,8 @@ class _Leader:
                                 timed_out=bool(command.get("timed_out")))
         if self.router_agent_state(agent_id) == AgentState.WRAP_UP:
             await self._commit(self.router.finish_wrap_up(agent_id, now))
-        await self.bus.publish(agent_room(agent_id), {"type": "contact", "contact": None,
-                                                      "wrapped_up": command["callback_id"]})
+        await self.bus.publish(agent_room(agent_id), OutContact(
+            contact=None, wrapped_up=command["callback_id"]).to_dict())
 
     async def _op_wall(self, command, now):
         self.wall_schedule.now_please()
@@ -400,7 +400,7 @@ class _Leader:
     # -- the wall -------------------------------------------------------------------------
 
     async def _publish_wall(self, now: float) -> None:
-        await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)}, keep=WALL_KEEP)
+        await self.bus.publish(WALL_ROOM, OutWall(**await self.wall(now)).to_dict(), keep=WALL_KEEP)
         self.wall_schedule.published(now)
         await self._publish_availability(now)
 
@@ -408,7 +408,7 @@ class _Leader:
         """What widgets tell before a request (the wall's staffing and estimate), when it changed."""
         availability = queue_availability(self.router, now)
         if availability != self.last_availability:
-            await self.bus.publish(QUEUES_ROOM, {"type": "queues", "queues": availability}, keep=1)
+            await self.bus.publish(QUEUES_ROOM, BusQueues(queues=availability).to_dict(), keep=1)
             self.last_availability = availability
 
     async def wall(self, now: float) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from desktop.sockets.base import RoleHandler, outcome_key
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import AgentWelcome
 
 __all__ = ["AgentHandler", "DISPOSITIONS"]
 
@@ -22,6 +23,7 @@ DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled
 
 class AgentHandler(RoleHandler):
     role = "agent"
+    welcome_fields = AgentWelcome
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         staff = await self._staff_from_cookie(websocket)

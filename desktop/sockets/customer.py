@@ -18,6 +18,7 @@ from signaling import protocol
 from signaling.hub import Session, Unauthorized
 from signaling.limits import describe_wait
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import CustomerWelcome, OutCustomerContext, OutCustomerPage
 
 __all__ = ["CustomerHandler"]
 
@@ -28,6 +29,7 @@ PAGE_VIEW_BACKDATE = 3600  # seconds: how old a page noted before the socket was
 
 class CustomerHandler(RoleHandler):
     role = "customer"
+    welcome_fields = CustomerWelcome
 
     @property
     def max_sockets(self) -> int:
@@ -108,9 +110,8 @@ class CustomerHandler(RoleHandler):
         callback = await self.repo.active_callback_for_visitor(session.identity)
         agent_id = await self._handling_agent(callback) if callback is not None else None
         if agent_id is not None:
-            await self.bus.publish(agent_room(agent_id), {
-                "type": "customer_page", "callback_id": callback.id,
-                "url": url, "title": title, "at": now})
+            await self.bus.publish(agent_room(agent_id), OutCustomerPage(
+                callback_id=callback.id, url=url, title=title, at=now).to_dict())
 
     async def _handling_agent(self, callback) -> str | None:
         """The agent holding an offer for, or connected to, this callback."""
@@ -157,8 +158,8 @@ class CustomerHandler(RoleHandler):
         callback = await self.repo.active_callback_for_visitor(session.identity)
         agent_id = await self._handling_agent(callback) if callback is not None else None
         if agent_id is not None:
-            await self.bus.publish(agent_room(agent_id), {
-                "type": "customer_context", "callback_id": callback.id, "context": visitor.context or {}})
+            await self.bus.publish(agent_room(agent_id), OutCustomerContext(
+                callback_id=callback.id, context=visitor.context or {}).to_dict())
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
         now = self.clock()

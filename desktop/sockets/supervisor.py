@@ -10,12 +10,14 @@ from desktop.rooms import WALL_KEEP, WALL_ROOM
 from desktop.sockets.base import RoleHandler
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
+from signaling.protocol.outbound import SupervisorWelcome
 
 __all__ = ["SupervisorHandler"]
 
 
 class SupervisorHandler(RoleHandler):
     role = "supervisor"
+    welcome_fields = SupervisorWelcome
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         agent = (await self._staff_from_cookie(websocket)).agent

@@ -52,6 +52,7 @@ from signaling.media.errors import VoiceError
 from signaling.media.hearing import Mode, Role
 from signaling.media.recorder import PacketRecorder
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import OutVoiceQuality, OutVoiceState
 
 __all__ = ["VoiceFeature", "customer_view"]
 
@@ -317,13 +318,13 @@ class VoiceFeature:
         agent_id, visitor_id = meta.get("agent_id"), meta.get("visitor_id")
         if public["state"] == "ended":
             self._meta.pop(call_id, None)
-        event = {"type": "voice_state", "call": public}
+        event = OutVoiceState(call=public).to_dict()
         try:
             if agent_id:
                 await self.bus.publish(agent_room(agent_id), event)
             if visitor_id:
                 told = customer_view(public, notice=self.settings.supervisor_notice)
-                await self.bus.publish(visitor_room(visitor_id), {"type": "voice_state", "call": told})
+                await self.bus.publish(visitor_room(visitor_id), OutVoiceState(call=told).to_dict())
             await self.bus.publish(WALL_ROOM, event)
         except Exception:
             log.exception("voice_state for %s not published", call_id)
@@ -386,8 +387,8 @@ class VoiceFeature:
         if calls:
             # With each call's state too: a wall on another process learns of calls it missed.
             states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}
-            await self.bus.publish(WALL_ROOM, {"type": "voice_quality", "at": self.clock(), "calls": calls,
-                                               "states": states})
+            await self.bus.publish(WALL_ROOM, OutVoiceQuality(at=self.clock(), calls=calls,
+                                                              states=states).to_dict())
 
     async def finish_orphan_recordings(self) -> None:
         """Now and every ``ORPHAN_SWEEP`` seconds: recordings a dead process left unfinished
