@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.routing import commands
 from desktop.customers.identity import identify, verify_user_hash
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.customers.url_privacy import private_url
@@ -79,7 +80,7 @@ class CustomerHandler(RoleHandler):
                       "estimated_wait": None, "scheduled_at": callback.scheduled_at,
                       "agent_name": None, "created_at": callback.created_at}
             # The leader knows the position; it publishes a fresh status to the room.
-            await self.router.notify("status", callback_id=callback.id)
+            await self.router.notify(commands.Status(callback_id=callback.id))
         return {"visitor_id": session.identity, "callback": status, "queues": await self.queues_now()}
 
     async def queues_now(self) -> list[dict[str, Any]]:
@@ -202,7 +203,7 @@ class CustomerHandler(RoleHandler):
             for key, *_ in self._callme_budgets(session, phone):
                 await self.bus.give_back(key, callback_id)
         # Committed above; only now may the router hear of it.
-        await self.router.notify("callback_added", callback_id=callback.id)
+        await self.router.notify(commands.CallbackAdded(callback_id=callback.id))
         if phone:  # findable by this number from now on (a hint: it links nothing)
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)
@@ -214,7 +215,7 @@ class CustomerHandler(RoleHandler):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback request")
         if callback.state in ("completed", "cancelled", "abandoned"):
             return
-        await self.router.call("cancel", callback_id=callback.id, command_key=outcome_key(session, message))
+        await self.router.call(commands.Cancel(callback_id=callback.id, command_key=outcome_key(session, message)))
         if callback.state != CallbackState.CONNECTED:
             # Cancelled before anyone talked to them (asked by mistake, the wrong time or
             # number): it does not count against asking again. Only the attempts cap keeps it.

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.routing import commands
 from desktop.rooms import WALL_KEEP, WALL_ROOM
 from desktop.sockets.base import RoleHandler
 from signaling import protocol
@@ -35,5 +36,5 @@ class SupervisorHandler(RoleHandler):
             wall = dict(walls[-1])
             wall.pop("type", None)
             return wall
-        await self.router.notify("wall")
+        await self.router.notify(commands.Wall())
         return {"at": self.clock(), "queues": [], "agents": [], "history": {}}

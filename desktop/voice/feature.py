@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.repository.repository import Repository
+from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from desktop.routing.events import CallbackState, Channel
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
@@ -157,7 +158,7 @@ class VoiceFeature:
             if callback.state == CallbackState.CONNECTED and callback.agent_id:
                 # Hanging up ends the conversation: the agent goes to wrap-up.
                 with contextlib.suppress(Exception):
-                    await self.router.call("end", agent_id=callback.agent_id, callback_id=callback.id)
+                    await self.router.call(commands.End(agent_id=callback.agent_id, callback_id=callback.id))
             return {}
         return self._told(session, await self._control(callback.id, role, action))
 
