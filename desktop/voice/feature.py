@@ -43,6 +43,7 @@ from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
 from desktop.voice.bus import VoiceBus
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
+from desktop.voice import requests
 from desktop.voice.records import CallRecords, recording_mode
 from signaling import protocol
 from signaling.bus import Bus
@@ -87,6 +88,9 @@ class VoiceFeature:
         self._timeline = CallRecords(repo, clock=clock)
         self._pending: set[asyncio.Task] = set()
         self._background: asyncio.Task | None = None
+        #: What each request from another process does (desktop/voice/requests.py).
+        self._remote_handlers = {requests.Offer: self._local_offer, requests.Control: self._remote_control,
+                                 requests.OwnerGone: self._remote_owner_gone, requests.Stats: self._remote_stats}
         self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote)
         self._adoption = Adoption(voice_bus=self.voice_bus, anchored_here=lambda call_id: call_id in anchor.calls,
                                   adopt=self._adopt, publish=self._publish,
@@ -126,7 +130,7 @@ class VoiceFeature:
         self.anchor.owner_gone(key)
         for callback_id in self._adoption.socket_closed(key):
             with contextlib.suppress(Exception):
-                await self.voice_bus.notify(callback_id, "owner_gone", owner=key)
+                await self.voice_bus.notify(callback_id, requests.OwnerGone(owner=key))
 
     # -- messages ---------------------------------------------------------------------
 
@@ -134,15 +138,15 @@ class VoiceFeature:
         callback = await self._callback_of(session, message.callback_id)
         role = Role(session.role)
         owner = session.data.get("socket")
-        request = {
-            "role": str(role), "sdp": message.sdp, "owner": owner,
-            "mode": message.mode if role == Role.SUPERVISOR else None, "reconnect": message.reconnect,
-            "recording": recording_mode(self.settings.voice_recording, callback.queue),
-            "meta": await self._meta_of(callback),
-        }
+        request = requests.Offer(
+            role=str(role), sdp=message.sdp, owner=owner,
+            mode=message.mode if role == Role.SUPERVISOR else None, reconnect=message.reconnect,
+            recording=recording_mode(self.settings.voice_recording, callback.queue),
+            meta=await self._meta_of(callback),
+        )
         if await self._anchored_here(callback.id):
             return self._told(session, await self._local_offer(callback.id, request))
-        result = await self.voice_bus.request(callback.id, "offer", **request)
+        result = await self.voice_bus.request(callback.id, request)
         self._adoption.leg_elsewhere(owner, callback.id)
         return self._told(session, result)
 
@@ -179,7 +183,7 @@ class VoiceFeature:
         if callback.id in self.anchor.calls:
             self._browser_stats(callback.id, session.role, report)
         else:  # anchored elsewhere (or nowhere any more): best effort, no reply awaited
-            await self.voice_bus.notify(callback.id, "stats", role=session.role, report=report)
+            await self.voice_bus.notify(callback.id, requests.Stats(role=session.role, report=report))
 
     def _browser_stats(self, callback_id: str, role: str, report: dict[str, Any]) -> None:
         call = self.anchor.calls.get(callback_id)
@@ -194,33 +198,33 @@ class VoiceFeature:
     async def _control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
         if await self._anchored_here(callback_id):
             return await self._local_control(callback_id, role, action)
-        return await self.voice_bus.request(callback_id, "control", role=str(role), action=action)
+        return await self.voice_bus.request(callback_id, requests.Control(role=str(role), action=action))
 
     # -- what the anchoring process does (for its own sockets, or asked over the bus) ----
 
-    async def _local_offer(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        role = Role(request["role"])
+    async def _local_offer(self, callback_id: str, request: requests.Offer) -> dict[str, Any]:
+        role = Role(request.role)
         if role == Role.SUPERVISOR and callback_id not in self.anchor.calls:
             raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
-        self._meta.setdefault(callback_id, request["meta"])
+        self._meta.setdefault(callback_id, request.meta)
         self._start_background()
         consented = None
-        if request.get("recording") == "consent" and callback_id not in self.anchor.calls:
+        if request.recording == "consent" and callback_id not in self.anchor.calls:
             # The call may be rebuilt here after its anchor died (a reconnect, or a reload that
             # reached this process first): the customer's answer, if any, stands. One indexed
             # read per call built.
-            consented = await self._timeline.consent_answer(callback_id, request["meta"].get("customer_id"))
+            consented = await self._timeline.consent_answer(callback_id, request.meta.get("customer_id"))
         try:
             answer = await self.anchor.offer(
-                callback_id, role, request["sdp"], owner=request.get("owner"),
-                mode=Mode(request["mode"]) if request.get("mode") else None,
-                recording=request.get("recording") == "on", consent=request.get("recording") == "consent",
-                consented=consented, reconnect=bool(request.get("reconnect")))
+                callback_id, role, request.sdp, owner=request.owner,
+                mode=Mode(request.mode) if request.mode else None,
+                recording=request.recording == "on", consent=request.recording == "consent",
+                consented=consented, reconnect=request.reconnect)
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
         call = self.anchor.calls[callback_id]
         self._adoption.rejoined(callback_id)
-        answered_at = request["meta"].get("answered_at")
+        answered_at = request.meta.get("answered_at")
         if answered_at:
             # Talk time counts from the answer, also for a call re-anchored after a process died.
             call.started_at = min(call.started_at, answered_at)
@@ -249,20 +253,20 @@ class VoiceFeature:
             raise ProtocolError(exc.code, exc.message) from None
         return {"call": self._public(call)}
 
-    async def _remote(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    async def _remote(self, callback_id: str, request: requests.VoiceRequest) -> dict[str, Any]:
         """A request for a call anchored here, from another process (desktop/voice/bus.py)."""
-        op = request.get("op")
-        if op == "offer":
-            return await self._local_offer(callback_id, request)
-        if op == "control":
-            return await self._local_control(callback_id, Role(request["role"]), request["action"])
-        if op == "owner_gone":
-            self.anchor.owner_gone(request.get("owner", ""))
-            return {}
-        if op == "stats":
-            self._browser_stats(callback_id, request.get("role", ""), request.get("report") or {})
-            return {}
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown voice request {op!r}")
+        return await self._remote_handlers[type(request)](callback_id, request)
+
+    async def _remote_control(self, callback_id: str, request: requests.Control) -> dict[str, Any]:
+        return await self._local_control(callback_id, Role(request.role), request.action)
+
+    async def _remote_owner_gone(self, callback_id: str, request: requests.OwnerGone) -> dict[str, Any]:
+        self.anchor.owner_gone(request.owner)
+        return {}
+
+    async def _remote_stats(self, callback_id: str, request: requests.Stats) -> dict[str, Any]:
+        self._browser_stats(callback_id, request.role, request.report)
+        return {}
 
     async def _meta_of(self, callback) -> dict[str, Any]:
         meta = self._meta.get(callback.id)
