@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
+#: A number as the sender gave it: checking a dict (``msgspec.convert``) must not turn 30 into 30.0.
+Number = int | float
 
 
 class Out(msgspec.Struct, tag_field="type", kw_only=True):
@@ -88,12 +90,12 @@ class CallbackStatus(msgspec.Struct, kw_only=True):
     channel: str
     phone: str | None
     position: int | None
-    estimated_wait: float | None
-    scheduled_at: float | None
+    estimated_wait: Number | None
+    scheduled_at: Number | None
     #: In line with nobody staffed to answer (the leader's statuses; absent from a welcome's).
     nobody_available: bool | UnsetType = UNSET
     agent_name: str | None
-    created_at: float
+    created_at: Number
 
 
 class AgentStatus(msgspec.Struct, kw_only=True):
@@ -101,7 +103,7 @@ class AgentStatus(msgspec.Struct, kw_only=True):
 
     state: str
     reason: str
-    since: float | None
+    since: Number | None
 
 
 # -- any socket (signaling/hub.py) --------------------------------------------------------------
@@ -139,7 +141,7 @@ class AgentWelcome(_WelcomeFields):
 class SupervisorWelcome(_WelcomeFields):
     """The newest ``wall`` (its fields), with the features' parts."""
 
-    at: float
+    at: Number
     queues: list[Json]
     agents: list[Json]
     history: Json
