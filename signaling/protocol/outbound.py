@@ -174,7 +174,8 @@ class OutAck(Out, tag="ack"):
     erased: bool | UnsetType = UNSET
     me_token: str | UnsetType = UNSET
     corrected: Json | UnsetType = UNSET
-    # co-browse and documents
+    # co-browse and documents (in the order their acks have always had)
+    push_id: str | UnsetType = UNSET
     visitor_id: str | UnsetType = UNSET
     request_id: str | UnsetType = UNSET
     token: str | UnsetType = UNSET
@@ -182,7 +183,6 @@ class OutAck(Out, tag="ack"):
     pace: Json | UnsetType = UNSET
     url_privacy: Json | UnsetType = UNSET
     events: int | UnsetType = UNSET
-    push_id: str | UnsetType = UNSET
     document: Json | UnsetType = UNSET
     nav_id: str | UnsetType = UNSET
     url: str | UnsetType = UNSET
