@@ -131,8 +131,8 @@ class _Leader:
         await self._rebuild()
         async with self.bus.router_inbox() as inbox:
             await self.bus.publish(SYSTEM_ROOM, BusLeader(owner=self.service.owner, epoch=self.lead.epoch).to_dict())
-            commands = aiter(inbox)
-            next_command = asyncio.ensure_future(anext(commands))
+            received = aiter(inbox)
+            next_command = asyncio.ensure_future(anext(received))
             lost = asyncio.ensure_future(self.lead.lost.wait())
             try:
                 while True:
@@ -143,7 +143,7 @@ class _Leader:
                         raise LeadershipLost()
                     if next_command in done:
                         command = next_command.result()
-                        next_command = asyncio.ensure_future(anext(commands))
+                        next_command = asyncio.ensure_future(anext(received))
                         await self._apply_safely(command)
                     await self._due(self.clock())
             finally:
@@ -257,9 +257,9 @@ class _Leader:
             log.exception("router command %s failed", type(command).__name__)
             return failed(ErrorCode.INTERNAL, "internal error")
 
-    async def _reply(self, command: dict[str, Any], outcome: dict[str, Any]) -> None:
-        if command.get("rid") and command.get("reply_to"):
-            await self.bus.publish(reply_room(command["reply_to"]), {"rid": command["rid"], **outcome})
+    async def _reply(self, message: dict[str, Any], outcome: dict[str, Any]) -> None:
+        if message.get("rid") and message.get("reply_to"):
+            await self.bus.publish(reply_room(message["reply_to"]), {"rid": message["rid"], **outcome})
 
     async def _op_callback_added(self, command: commands.CallbackAdded, now: float):
         callback_id = command.callback_id
