@@ -34,7 +34,7 @@ from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.limits import TokenBucket
 from signaling.protocol import ErrorCode, ProtocolError
-from signaling.protocol.outbound import OutPong, OutResumed
+from signaling.protocol.outbound import BusSessionEnded, OutPong, OutResumed
 
 __all__ = ["Hub", "HubLimits", "RoomHandler", "Session", "Unauthorized", "origin_allowed", "SESSION_ENDED"]
 
@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_SLOW = 4408
-SESSION_ENDED = "session_ended"  # room event: close the sockets whose Session.tag it names
+# Room event: close the sockets whose Session.tag it names (built as BusSessionEnded).
+SESSION_ENDED = BusSessionEnded.__struct_config__.tag
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: too many sockets of one identity
 TRY_AGAIN_AFTER = 5.0  # seconds a client refused for too many sockets should wait
 HELLO_TIMEOUT = 10.0  # seconds a socket may stay silent before its hello

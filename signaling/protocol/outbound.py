@@ -12,7 +12,8 @@ defaults to :data:`msgspec.UNSET` (absent); ``None`` is sent as ``null``. Payloa
 with REST or built by the pure core (cards, calls, the wall's rows) stay plain dicts.
 
 A message with two shapes (what the customer's page gets and what the viewers get) has a
-struct for each, both with the same ``type``.
+struct for each, both with the same ``type``. The ``Bus*`` structs are room events the desk's
+processes send each other and no socket passes on (:data:`BETWEEN_PROCESSES`).
 """
 
 from __future__ import annotations
