@@ -26,6 +26,7 @@ from desktop.cobrowse import routes as cobrowse_routes
 from desktop.cobrowse.feature import cobrowse_features
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
+from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
@@ -155,7 +156,7 @@ async def _heartbeat(router: RouterClient, process_id: str) -> None:
     """Tell the leader this process (and so its sockets) is alive."""
     while True:
         try:
-            await router.notify("process_alive", process=process_id)
+            await router.notify(commands.ProcessAlive(process=process_id))
         except Exception:
             log.warning("could not reach the router inbox", exc_info=True)
         await asyncio.sleep(PROCESS_HEARTBEAT)

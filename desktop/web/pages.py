@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from desktop.contacts.card import agent_public, takes_calls
+from desktop.routing import commands
 from desktop.web.assets import STATIC_DIR
 from desktop.web.sso import SSO_ERRORS
 from desktop.web.client import client_address, read_body
@@ -117,7 +118,7 @@ async def logout(request: Request) -> Response:
             return Response("bad CSRF token", status_code=400)
         await sign_out(request, session)
         # Off the wall and out of routing now, not after the desk's reconnect grace.
-        await request.app.state.router.notify("signed_out", agent_id=session.agent.id)
+        await request.app.state.router.notify(commands.SignedOut(agent_id=session.agent.id))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
