@@ -12,7 +12,8 @@ from desktop.web.request_ids import RequestIdFilter
 __all__ = ["configure_logging", "JsonFormatter"]
 
 #: LogRecord's own attributes: everything else on a record came as ``extra`` (callback_id, ...).
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id",
+                                                                        "color_message"}  # uvicorn's ANSI copy
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,6 +42,7 @@ def configure_logging(log_format: str) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    logging.captureWarnings(True)  # a library's warnings become log records too, not raw stderr
     root.setLevel(logging.INFO)
     # uvicorn's own loggers go through the same handler (serve passes log_config=None).
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
