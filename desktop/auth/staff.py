@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import functools
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -34,7 +34,7 @@ from desktop.auth.agents import STAFF_ROLES
 from desktop.repository.records import AgentRecord
 from desktop.rooms import agent_room
 from desktop.auth.tokens import SESSION_COOKIE
-from signaling.hub import SESSION_ENDED
+from signaling.protocol.outbound import BusSessionEnded
 from signaling.limits import describe_wait
 
 __all__ = ["StaffSession", "staff_session", "current_agent", "require_staff", "staff_only", "StaffRefused",
@@ -144,7 +144,7 @@ async def sign_out(conn: HTTPConnection, session: StaffSession) -> None:
     """Revoke the session, then close its desk sockets in every process."""
     state = conn.app.state
     await state.repo.revoke_staff_session(session.session_id, now=time.time())
-    await state.bus.publish(agent_room(session.agent.id), {"type": SESSION_ENDED, "tag": session.tag})
+    await state.bus.publish(agent_room(session.agent.id), BusSessionEnded(tag=session.tag).to_dict())
 
 
 class LoginRefused(Exception):

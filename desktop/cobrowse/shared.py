@@ -13,6 +13,7 @@ from desktop.rooms import documents_room, frames_room, inbox_room
 from desktop.routing.events import CallbackState
 from signaling.bus import Bus
 from signaling.protocol import ProtocolError
+from signaling.protocol.outbound import BusCobrowseContactEnded, OutCobrowseState
 
 __all__ = ["contact_ended", "contact_live", "open_documents", "refuse"]
 
@@ -29,10 +30,9 @@ async def contact_ended(bus: Bus, *, visitor_id: str, callback_id: str) -> None:
     """The contact with this visitor ended (End call, the customer hung up, a cancel): co-browse
     access ends with it, on every process. The customer's sockets stop the share (and a pending
     request); every viewer's relay of the share stops, so no event or pointer passes any more."""
-    await bus.publish(inbox_room(visitor_id), {"type": "cobrowse_contact_ended", "callback_id": callback_id})
-    await bus.publish(frames_room(visitor_id), {
-        "type": "cobrowse_state", "visitor_id": visitor_id, "state": "ended", "by": "contact",
-        "callback_id": callback_id})
+    await bus.publish(inbox_room(visitor_id), BusCobrowseContactEnded(callback_id=callback_id).to_dict())
+    await bus.publish(frames_room(visitor_id), OutCobrowseState(
+        visitor_id=visitor_id, state="ended", by="contact", callback_id=callback_id).to_dict())
 
 
 async def contact_live(repo: Repository, visitor_id: str, agent_id: str | None,
