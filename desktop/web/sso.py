@@ -15,11 +15,17 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+import warnings
 from urllib.parse import urlencode
 
 import httpx
+import authlib.deprecate  # noqa: F401  (it installs an "always" filter on import; ours must come after)
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+with warnings.catch_warnings():
+    # authlib 1.x warns at import that it will move to httpx2 in 2.0; the client is unchanged.
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
