@@ -29,6 +29,7 @@ from desktop.repository.repository import Repository
 from desktop.leader.client import RouterClient
 from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
+from desktop.leader.live_rules import LiveRules
 from desktop.leader.service import RoutingService
 from desktop.settings import Settings
 from desktop.voice import http as voice_http
@@ -36,7 +37,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, mydata, pages
+from desktop.web import api, customer_pages, mydata, pages, rules_api
 from desktop.web.assets import CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
@@ -77,6 +78,9 @@ def create_app(settings: Settings) -> Starlette:
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
             app.state.router = router
+            # The published rules, compiled before the first offer can ring, then followed.
+            app.state.rules = LiveRules(repo, bus)
+            await app.state.rules.load()
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,
@@ -87,7 +91,8 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
-                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings")]
+                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
+                     asyncio.create_task(app.state.rules.run(), name="rules")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 
@@ -120,6 +125,7 @@ def create_app(settings: Settings) -> Starlette:
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
+        *rules_api.routes,  # the planner's business rules
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),
