@@ -102,14 +102,16 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
     }
   }, CHECK_DELAY);
 
-  const checkField = debounce(async (name) => {
-    try {
-      const { errors: found } = await rules.validate({ [name]: controls[name].value });
-      showError(errors[name], controls[name].value, found.find((e) => e.field === name) || null);
-    } catch { /* the save will tell */ }
-  }, CHECK_DELAY);
+  // One timer a field: typing in the next field must not cancel this one's check.
   for (const name of ["eligibility", "applicability", "suitability", "script"]) {
-    controls[name].addEventListener("input", () => checkField(name));
+    const check = debounce(async () => {
+      const text = controls[name].value;
+      try {
+        const { errors: found } = await rules.validate({ [name]: text });
+        if (controls[name].value === text) showError(errors[name], text, found.find((e) => e.field === name) || null);
+      } catch { /* the save will tell */ }
+    }, CHECK_DELAY);
+    controls[name].addEventListener("input", check);
   }
   controls.script.addEventListener("input", refreshPreview);
   controls.product_name.addEventListener("input", refreshPreview);
