@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from desktop.rules.actions import Action
 from desktop.rules.conditions import ConditionError, compile_condition
 from desktop.rules.script import script_errors
@@ -13,8 +15,6 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 def validate_action(action: Action) -> list[ConditionError]:
     """All the problems of ``action`` (conditions, script, window), empty when it is fine."""
-    import re
-
     problems: list[ConditionError] = []
     if not re.match(ID_PATTERN, action.id):
         problems.append(ConditionError("an id is 1-64 lower-case letters, digits or dashes",

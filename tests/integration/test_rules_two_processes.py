@@ -3,6 +3,7 @@ PostgreSQL shared, as in production behind a load balancer)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -38,7 +39,7 @@ async def test_a_version_published_on_one_process_is_live_on_the_other_within_a_
         start = time.monotonic()
         while on_b.get("/api/v1/rules/versions").json()["live"] != 2:
             assert time.monotonic() - start < 1.0, "process b did not load version 2 within a second"
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         # B matches with it: a customer with a watch in the cart is suggested the headphones.
         tested = on_b.post("/api/v1/rules/test", headers=b_headers,
                            json={"snapshot": {"cart_skus": ["orbit-smartwatch"]}, "queue": "sales"}).json()
