@@ -59,10 +59,20 @@ class LiveRules:
             log.info("rules version %s live (%s actions)", catalogue.version, len(catalogue))
             return catalogue
 
-    async def announce(self, version: int) -> None:
-        """Tell every process (this one too) that ``version`` was published, and load it here."""
-        await self._bus.publish(RULES_ROOM, {"type": "rules_published", "version": version}, keep=RULES_KEEP)
+    async def announce(self, version: int) -> bool:
+        """Tell every process (this one too) that ``version`` was published, and load it here.
+
+        Returns whether the bus took the message; when it did not (Redis down), the version is
+        live here and the others load it when they next subscribe (they load the newest then).
+        """
+        try:
+            await self._bus.publish(RULES_ROOM, {"type": "rules_published", "version": version}, keep=RULES_KEEP)
+            announced = True
+        except Exception:
+            log.warning("could not announce rules version %s on the bus", version, exc_info=True)
+            announced = False
         await self.load(version)
+        return announced
 
     async def run(self) -> None:
         """Follow the rules room for good (a task of the app's lifespan)."""

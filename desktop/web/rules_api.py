@@ -84,6 +84,8 @@ async def _body(request: Request, schema: type, limit: int = MAX_BODY) -> Any:
     body = await read_body(request, limit)
     if body is None:
         raise ApiError(413, "too_large", f"the body is over {limit} bytes")
+    if b"\\u0000" in body or b"\x00" in body:  # PostgreSQL stores no NUL in text
+        raise ApiError(422, "invalid", "NUL characters are not accepted")
     try:
         return msgspec.json.decode(body, type=schema)
     except msgspec.ValidationError as exc:
@@ -105,6 +107,9 @@ def planner(handler: Handler, *, edit: bool = True) -> Callable[[Request], Await
 
     async def run(request: Request) -> Response:
         try:
+            if any("\x00" in str(value) for value in (request.url.path, *request.query_params.values(),
+                                                        *request.path_params.values())):
+                raise ApiError(400, "bad_request", "NUL characters are not accepted")
             caller = await _caller(request)
             if caller.role not in allowed:
                 raise ApiError(403, "forbidden", f"the rules are for {' and '.join(allowed)} accounts")
@@ -216,8 +221,8 @@ async def publish(request: Request, caller: Caller) -> Response:
     except ValueError as error:
         raise ApiError(422, "invalid", str(error)) from None
     version = await repo.publish_rules(by=_who(caller), note=given.note)
-    await request.app.state.rules.announce(version)
-    return _json({"version": version, "actions": len(drafts)}, 201)
+    announced = await request.app.state.rules.announce(version)
+    return _json({"version": version, "actions": len(drafts), "announced": announced}, 201)
 
 
 def _version_json(record, *, with_actions: bool) -> dict[str, Any]:

@@ -71,6 +71,8 @@ def test_bad_conditions_are_refused_at_save_with_their_position(client: TestClie
     checked = client.post("/api/v1/rules/validate", json={"applicability": "cart_total >"}, headers=headers).json()
     assert not checked["ok"] and checked["errors"][0]["position"] == len("cart_total >")
     assert client.get("/api/v1/rules/actions").json()["items"] == []  # nothing half-saved
+    nul = client.post("/api/v1/rules/actions", json={**BAG, "title": "a\u0000b"}, headers=headers)
+    assert nul.status_code == 422 and "NUL" in nul.json()["error"]["message"]
 
 
 def test_publish_versions_audit_and_the_test_panel(client: TestClient) -> None:
@@ -81,7 +83,7 @@ def test_publish_versions_audit_and_the_test_panel(client: TestClient) -> None:
     client.post("/api/v1/rules/actions", json=gold, headers=headers)
     assert client.app.state.rules.current().version == 0
     published = client.post("/api/v1/rules/publish", json={"note": "first"}, headers=headers)
-    assert published.status_code == 201 and published.json() == {"version": 1, "actions": 2}
+    assert published.status_code == 201 and published.json() == {"version": 1, "actions": 2, "announced": True}
     assert client.app.state.rules.current().version == 1  # live here as the answer comes back
     versions = client.get("/api/v1/rules/versions").json()
     assert versions["live"] == 1 and versions["items"][0]["note"] == "first"
