@@ -50,14 +50,14 @@ DEMO_CUSTOMERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("demo-visitor-1", "Mei Chen", "mei.chen@example.com", "+12025550143", "gold"),
     ("demo-visitor-2", "Oskar Lindqvist", "oskar@example.org", "+12025550178", "platinum"),
     ("demo-visitor-3", "Ana Souza", "ana.souza@example.net", "+12025550112", "standard"),
-    ("demo-visitor-4", "Lena Park", "lena.park@example.com", "+12025550187", "standard"),
+    ("demo-visitor-4", "Idris Noor", "idris.noor@example.com", "+12025550187", "standard"),
 )
 
 #: The demo shop's own user id of each demo customer (by visitor id): a verified identity,
 #: so signing in to the shop as one of them joins their record (``desktop.demo.shop``).
 DEMO_USER_IDS: dict[str, str] = {
     "demo-visitor-1": "nova-mei", "demo-visitor-2": "nova-oskar", "demo-visitor-3": "nova-ana",
-    "demo-visitor-4": "nova-lena",
+    "demo-visitor-4": "nova-idris",
 }
 
 _HOUR = 3600.0
@@ -89,7 +89,7 @@ async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
     await _mei(repo, now, agent_ids["alice"])
     await _oskar(repo, now, agent_ids["carol"])
     await _ana(repo, now)
-    await _lena(repo, now)
+    await _idris(repo, now)
     for visitor_id, user_id in DEMO_USER_IDS.items():
         visitor = await repo.get_visitor(visitor_id)
         if visitor is not None:  # idempotent; an erased demo customer stays erased
@@ -203,7 +203,7 @@ async def _ana(repo: Repository, now: float) -> None:
     ])
 
 
-async def _lena(repo: Repository, now: float) -> None:
+async def _idris(repo: Repository, now: float) -> None:
     """Silver once: three orders last winter and spring, nothing for over four months."""
     created = await _new_customer(repo, 3, now - 300 * _DAY)
     if created is None:
@@ -211,7 +211,7 @@ async def _lena(repo: Repository, now: float) -> None:
     _visitor_id, customer_id = created
     for n, (days, sku, cents) in enumerate(((260, "nimbus-headphones", 24900), (190, "orbit-smartwatch", 32900),
                                             (130, "terra-home-hub", 14900))):
-        await repo.add_order(id=f"demo-order-lena-{n + 1}", customer_id=customer_id, placed_at=now - days * _DAY,
+        await repo.add_order(id=f"demo-order-idris-{n + 1}", customer_id=customer_id, placed_at=now - days * _DAY,
                              total_cents=cents, currency="USD", status="delivered",
                              items=[{"sku": sku, "quantity": 1, "price_cents": cents}], now=now)
 

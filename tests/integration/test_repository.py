@@ -450,7 +450,7 @@ async def test_seed_demo_is_idempotent(repo: Repository) -> None:
     for i in (1, 2, 3, 4):
         visitor = await repo.get_visitor(f"demo-visitor-{i}")
         tiers.append((await repo.get_customer(visitor.customer_id)).tier)
-    assert tiers == ["gold", "platinum", "standard", "silver"]  # Lena's tier comes from her orders
+    assert tiers == ["gold", "platinum", "standard", "silver"]  # Idris's tier comes from his orders
     # The demo's actions are published once, never over what a planner published since.
     assert [v.version for v in await repo.rule_versions()] == [1]
     assert await repo.open_callbacks() == []
