@@ -23,7 +23,7 @@ import msgspec
 from desktop.rules.actions import (
     Action, CatalogueSettings, Impression, Kind, Outcome, Push, Stage,
 )
-from desktop.rules.conditions import Condition, ConditionError, Fact, _preference, compile_condition, snapshot_facts
+from desktop.rules.conditions import Condition, ConditionError, Fact, guard_preference, compile_condition, snapshot_facts
 from desktop.rules.script import render_script, script_errors
 from desktop.rules.snapshot import FIELD_TYPES, Snapshot, snapshot_context
 
@@ -89,7 +89,7 @@ class CompiledAction:
         self.guard: Fact | None = None
         self.guard_exclusion: Exclusion | None = None
         first_stage = next((stage for stage, c in zip(_CONDITION_STAGES, self.conditions) if not c.always), None)
-        choices = [(_preference(fact[0]), n, fact, stage, condition)
+        choices = [(guard_preference(fact[0]), n, fact, stage, condition)
                    for n, (stage, condition) in enumerate(zip(_CONDITION_STAGES, self.conditions))
                    for fact in condition.guards]
         if choices:

@@ -23,7 +23,7 @@ from rule_engine.types import DataType
 
 from desktop.rules.snapshot import FIELD_TYPES
 
-__all__ = ["Condition", "ConditionError", "compile_condition", "Fact", "rule_context", "snapshot_facts"]
+__all__ = ["Condition", "ConditionError", "compile_condition", "Fact", "guard_preference", "rule_context", "snapshot_facts"]
 
 #: rule-engine parses with one parser shared by every Rule (a class attribute, not thread-safe):
 #: a catalogue compiled in a worker thread must not parse at the same time as a save.
@@ -92,7 +92,7 @@ class Condition:
             else:
                 residual.append(node)
         self.required, self.forbidden, self.residual = tuple(required), tuple(forbidden), tuple(residual)
-        self.guards = tuple(sorted(required, key=lambda fact: _preference(fact[0])))
+        self.guards = tuple(sorted(required, key=lambda fact: guard_preference(fact[0])))
         self.fields = frozenset(field for field, _ in (*required, *forbidden))
 
     @property
@@ -268,7 +268,8 @@ def _guard(node) -> Fact | None:
     return None
 
 
-def _preference(field: str) -> int:
+def guard_preference(field: str) -> int:
+    """How selective a guard on ``field`` is: lower picks out fewer customers."""
     try:
         return _GUARD_PREFERENCE.index(field)
     except ValueError:

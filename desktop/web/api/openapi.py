@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of ``/api/v1``: request bodies generated from the msgspec
-structs :mod:`desktop.web.api` validates with, so the two cannot drift apart."""
+structs :mod:`desktop.web.api.schemas` holds (the API validates with them), so the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import functools
 from typing import Any
 
 import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-__all__ = ["openapi_document"]
+from desktop.web.api import schemas
+
+__all__ = ["openapi", "openapi_document"]
 
 _REF = "#/components/schemas/{name}"
 
@@ -68,10 +72,8 @@ def _op(summary: str, responses: dict[str, Any], *, body: str | None = None,
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import api
-
-    bodies = (api.CustomerIn, api.CustomerPatch, api.IdentityIn, api.EventIn, api.MergeIn,
-              api.UnmergeIn, api.OrderIn, api.ProductIn)
+    bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -287,13 +289,13 @@ def openapi_document() -> dict[str, Any]:
 
 
 def _rules() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The planner's business rules (desktop/web/rules_api.py): staff sessions only."""
+    """The planner's business rules (desktop/web/api/rules.py): staff sessions only."""
     from desktop.rules import Action, Decision, Snapshot
-    from desktop.web import rules_api
+    from desktop.web.api import schemas
 
     _, components = msgspec.json.schema_components(
-        (Action, Snapshot, Decision, rules_api.PublishIn, rules_api.ValidateIn, rules_api.PreviewIn,
-         rules_api.TestIn, rules_api.CatalogueIn), ref_template=_REF)
+        (Action, Snapshot, Decision, schemas.PublishIn, schemas.ValidateIn, schemas.PreviewIn,
+         schemas.RuleTestIn, schemas.CatalogueIn), ref_template=_REF)
     # As JSON has them (a tuple default is a list), so the served document equals this one.
     components = msgspec.json.decode(msgspec.json.encode(components))
     problem = {"type": "object", "properties": {
@@ -370,7 +372,7 @@ def _rules() -> tuple[dict[str, Any], dict[str, Any]]:
                 "version": {"type": "integer"}, "snapshot": _ref("Snapshot"),
                 "suggestions": {"type": "array", "items": {"type": "object"}},
                 "excluded": {"type": "array", "items": {"type": "object"}},
-                "errors": {"type": "integer"}}})}, body="TestIn")},
+                "errors": {"type": "integer"}}})}, body="RuleTestIn")},
     }
     for operations in paths.values():
         for method, operation in operations.items():
@@ -378,3 +380,7 @@ def _rules() -> tuple[dict[str, Any], dict[str, Any]]:
             operation["x-otodesk-roles"] = who
             operation["description"] = f"Staff session ({who}); changes need X-CSRF-Token. API keys are refused."
     return components, paths
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())

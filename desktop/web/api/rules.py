@@ -1,5 +1,7 @@
 """The planner's REST API (``/api/v1/rules/...``): actions, validation, publishing, tests.
 
+Request bodies are in :mod:`desktop.web.api.schemas`.
+
 Staff only (the desk's session cookie; changes carry ``X-CSRF-Token``): planners and
 admins may change the catalogue, supervisors may read it. Errors are the API's JSON,
 ``{"error": {"code", "message"}}``; a condition or script that is wrong answers 422 with
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from starlette.requests import Request
@@ -25,7 +27,9 @@ from desktop.rules import (
 )
 from desktop.rules.script import script_errors
 from desktop.rules.snapshot import FIELD_HELP
-from desktop.web.api import ApiError, Caller, _caller, error_response
+from desktop.auth.staff import BadCsrf, NotAllowed, NotSignedIn, StaffSession, require_staff
+from desktop.web.api.common import ApiError, error_response
+from desktop.web.api.schemas import CatalogueIn, PreviewIn, PublishIn, RuleTestIn, ValidateIn
 from desktop.web.client import read_body
 
 __all__ = ["routes", "EDITORS", "READERS"]
@@ -34,41 +38,7 @@ EDITORS = ("planner", "admin")
 READERS = ("planner", "admin", "supervisor")
 MAX_BODY = 64 * 1024
 MAX_IMPORT = 8 * 1024 * 1024  # a catalogue of a few thousand actions
-MAX_ACTIONS = 5000
 
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
-Condition = Annotated[str, msgspec.Meta(max_length=4000)]
-
-
-class PublishIn(msgspec.Struct, forbid_unknown_fields=True):
-    note: Note = ""
-
-
-class ValidateIn(msgspec.Struct, forbid_unknown_fields=True):
-    """Any of the three conditions and the script, checked as the editor types."""
-    eligibility: Condition | None = None
-    applicability: Condition | None = None
-    suitability: Condition | None = None
-    script: Condition | None = None
-
-
-class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
-    script: Condition
-    product_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    customer_id: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    snapshot: Snapshot | None = None
-
-
-class TestIn(msgspec.Struct, forbid_unknown_fields=True):
-    customer_id: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    snapshot: Snapshot | None = None
-    queue: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    #: A published version (default: the live one); 0 tests the drafts as they are now.
-    version: Annotated[int, msgspec.Meta(ge=0)] | None = None
-
-
-class CatalogueIn(msgspec.Struct, forbid_unknown_fields=True):
-    actions: Annotated[list[Action], msgspec.Meta(max_length=MAX_ACTIONS)]
 
 
 def _invalid(errors: list[ConditionError]) -> JSONResponse:
@@ -98,7 +68,7 @@ def _json(value: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
-Handler = Callable[[Request, Caller], Awaitable[Response]]
+Handler = Callable[[Request, StaffSession], Awaitable[Response]]
 
 
 def planner(handler: Handler, *, edit: bool = True) -> Callable[[Request], Awaitable[Response]]:
@@ -110,10 +80,15 @@ def planner(handler: Handler, *, edit: bool = True) -> Callable[[Request], Await
             if any("\x00" in str(value) for value in (request.url.path, *request.query_params.values(),
                                                         *request.path_params.values())):
                 raise ApiError(400, "bad_request", "NUL characters are not accepted")
-            caller = await _caller(request)
-            if caller.role not in allowed:
-                raise ApiError(403, "forbidden", f"the rules are for {' and '.join(allowed)} accounts")
-            return await handler(request, caller)
+            try:
+                session = await require_staff(request, roles=allowed, csrf=request.method not in ("GET", "HEAD"))
+            except NotSignedIn:
+                raise ApiError(401, "unauthorized", "log in as a planner first (API keys are not accepted here)") from None
+            except NotAllowed:
+                raise ApiError(403, "forbidden", f"the rules are for {' and '.join(allowed)} accounts") from None
+            except BadCsrf:
+                raise ApiError(403, "csrf", "a request that changes something needs X-CSRF-Token") from None
+            return await handler(request, session)
         except ApiError as exc:
             return error_response(exc.status, exc.code, exc.message)
         except NotFound as exc:
@@ -124,11 +99,11 @@ def planner(handler: Handler, *, edit: bool = True) -> Callable[[Request], Await
     return run
 
 
-def _who(caller: Caller) -> str:
-    return caller.actor
+def _who(session: StaffSession) -> str:
+    return f"agent:{session.agent.id}"
 
 
-async def fields(request: Request, caller: Caller) -> Response:
+async def fields(request: Request, caller: StaffSession) -> Response:
     return _json([{"name": name, "type": _type_name(kind), "help": FIELD_HELP.get(name, "")}
                   for name, kind in FIELD_TYPES.items()])
 
@@ -139,7 +114,7 @@ def _type_name(kind: Any) -> str:
         "number" if name == "float" else "yes/no" if name == "boolean" else "map of text" if name == "mapping" else name
 
 
-async def list_actions(request: Request, caller: Caller) -> Response:
+async def list_actions(request: Request, caller: StaffSession) -> Response:
     return _json({"items": await request.app.state.repo.rule_actions()})
 
 
@@ -149,7 +124,7 @@ async def _checked(request: Request) -> Action | Response:
     return _invalid(errors) if errors else action
 
 
-async def create_action(request: Request, caller: Caller) -> Response:
+async def create_action(request: Request, caller: StaffSession) -> Response:
     action = await _checked(request)
     if isinstance(action, Response):
         return action
@@ -157,11 +132,11 @@ async def create_action(request: Request, caller: Caller) -> Response:
     return _json(action, 201)
 
 
-async def get_action(request: Request, caller: Caller) -> Response:
+async def get_action(request: Request, caller: StaffSession) -> Response:
     return _json(await request.app.state.repo.rule_action(request.path_params["action_id"]))
 
 
-async def put_action(request: Request, caller: Caller) -> Response:
+async def put_action(request: Request, caller: StaffSession) -> Response:
     action = await _checked(request)
     if isinstance(action, Response):
         return action
@@ -171,12 +146,12 @@ async def put_action(request: Request, caller: Caller) -> Response:
     return _json(action)
 
 
-async def delete_action(request: Request, caller: Caller) -> Response:
+async def delete_action(request: Request, caller: StaffSession) -> Response:
     await request.app.state.repo.delete_rule_action(request.path_params["action_id"], by=_who(caller))
     return Response(status_code=204)
 
 
-async def validate(request: Request, caller: Caller) -> Response:
+async def validate(request: Request, caller: StaffSession) -> Response:
     given = await _body(request, ValidateIn)
     errors: list[ConditionError] = []
     for field in ("eligibility", "applicability", "suitability"):
@@ -203,14 +178,14 @@ async def _snapshot_for(request: Request, customer_id: str | None, snapshot: Sna
     return built
 
 
-async def preview(request: Request, caller: Caller) -> Response:
+async def preview(request: Request, caller: StaffSession) -> Response:
     given = await _body(request, PreviewIn)
     snapshot = await _snapshot_for(request, given.customer_id, given.snapshot)
     text = render_script(given.script, msgspec.structs.asdict(snapshot), product=given.product_name)
     return _json({"text": text, "errors": [{"position": p, "message": m} for p, m in script_errors(given.script)]})
 
 
-async def publish(request: Request, caller: Caller) -> Response:
+async def publish(request: Request, caller: StaffSession) -> Response:
     given = await _body(request, PublishIn)
     repo = request.app.state.repo
     drafts = await repo.rule_actions()
@@ -234,34 +209,34 @@ def _version_json(record, *, with_actions: bool) -> dict[str, Any]:
     return data
 
 
-async def versions(request: Request, caller: Caller) -> Response:
+async def versions(request: Request, caller: StaffSession) -> Response:
     live = request.app.state.rules.current().version
     return _json({"live": live, "items": [_version_json(v, with_actions=False)
                                           for v in await request.app.state.repo.rule_versions()]})
 
 
-async def version(request: Request, caller: Caller) -> Response:
+async def version(request: Request, caller: StaffSession) -> Response:
     text = request.path_params["version"]
     if not text.isdigit():
         raise ApiError(422, "invalid", "a version is a positive integer")
     return _json(_version_json(await request.app.state.repo.rule_version(int(text)), with_actions=True))
 
 
-async def audit(request: Request, caller: Caller) -> Response:
+async def audit(request: Request, caller: StaffSession) -> Response:
     action_id = request.query_params.get("action_id")
     rows = await request.app.state.repo.rule_audit(action_id=action_id, limit=200)
     return _json({"items": [{"id": r.id, "at": r.at, "by": r.by, "what": r.what, "action_id": r.action_id,
                              "version": r.version, "before": r.before, "after": r.after} for r in rows]})
 
 
-async def export_catalogue(request: Request, caller: Caller) -> Response:
+async def export_catalogue(request: Request, caller: StaffSession) -> Response:
     actions = await request.app.state.repo.rule_actions()
     response = _json({"actions": actions})
     response.headers["content-disposition"] = 'attachment; filename="otodesk-rules.json"'
     return response
 
 
-async def import_catalogue(request: Request, caller: Caller) -> Response:
+async def import_catalogue(request: Request, caller: StaffSession) -> Response:
     given = await _body(request, CatalogueIn, MAX_IMPORT)
     errors = [error for action in given.actions for error in validate_action(action)]
     if errors:
@@ -270,9 +245,9 @@ async def import_catalogue(request: Request, caller: Caller) -> Response:
     return _json({"imported": count})
 
 
-async def test_customer(request: Request, caller: Caller) -> Response:
+async def test_customer(request: Request, caller: StaffSession) -> Response:
     """Which actions would show for this customer now, in what order, and why not the others."""
-    given = await _body(request, TestIn)
+    given = await _body(request, RuleTestIn)
     if given.customer_id is None and given.snapshot is None:
         raise ApiError(422, "invalid", "give a customer_id or a snapshot")
     repo = request.app.state.repo
