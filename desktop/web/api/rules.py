@@ -40,7 +40,6 @@ MAX_BODY = 64 * 1024
 MAX_IMPORT = 8 * 1024 * 1024  # a catalogue of a few thousand actions
 
 
-
 def _invalid(errors: list[ConditionError]) -> JSONResponse:
     first = errors[0]
     return JSONResponse({"error": {"code": "invalid_condition", "message": str(first),
