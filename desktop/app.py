@@ -32,6 +32,7 @@ from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
+from desktop.leader.live_rules import LiveRules
 from desktop.leader.service import RoutingService
 from desktop.settings import Settings
 from desktop.voice import http as voice_http
@@ -83,6 +84,9 @@ def create_app(settings: Settings) -> Starlette:
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
             app.state.router = router
+            # The published rules, compiled before the first offer can ring, then followed.
+            app.state.rules = LiveRules(repo, bus)
+            await app.state.rules.load()
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,
@@ -94,7 +98,8 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
-                     asyncio.create_task(app.state.loop_lag.run(), name="loop-lag")]
+                     asyncio.create_task(app.state.loop_lag.run(), name="loop-lag"),
+                     asyncio.create_task(app.state.rules.run(), name="rules")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 

@@ -40,6 +40,7 @@ from desktop.repository.imports import Imports
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
+from desktop.repository.rules import Rules
 from desktop.repository.staff_sessions import StaffSessions
 from desktop.repository.stats import Stats
 from desktop.repository.timeline import Timeline
@@ -48,7 +49,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -84,7 +84,9 @@ async def login(request: Request) -> Response:
     if agent is None:
         return await _login_failed(request, next_url, "Wrong username or password.", 401)
     await attempt.succeeded()
-    if next_url == "/desk" and not takes_calls(agent):
+    if next_url == "/desk" and agent.role == "planner":
+        next_url = "/planner"
+    elif next_url == "/desk" and not takes_calls(agent):
         next_url = "/supervisor"
     response = RedirectResponse(next_url, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, await sign_in(request, agent.id),
@@ -127,7 +129,7 @@ async def staff_page(request: Request, template: str, roles: tuple[str, ...]) ->
     except NotSignedIn:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     except StaffRefused:
-        return Response("This page is for supervisors.", status_code=403)
+        return Response(f"This page is for {' and '.join(r + 's' for r in roles)}.", status_code=403)
     return request.app.state.templates.TemplateResponse(request, template, {
         "agent": agent_public(session.agent),
         "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
@@ -135,6 +137,8 @@ async def staff_page(request: Request, template: str, roles: tuple[str, ...]) ->
 
 async def desk(request: Request) -> Response:
     agent = await current_agent(request)
+    if agent is not None and agent.role == "planner":
+        return RedirectResponse("/planner", status_code=303)
     if agent is not None and not takes_calls(agent):
         # Opening the desk would log them in for routing and list them on the wall.
         return RedirectResponse("/supervisor", status_code=303)
@@ -143,6 +147,11 @@ async def desk(request: Request) -> Response:
 
 async def supervisor(request: Request) -> Response:
     return await staff_page(request, "supervisor.html", SUPERVISOR_ROLES)
+
+
+async def planner(request: Request) -> Response:
+    """The planner's workspace: the catalogue of actions, publishing, tests and results."""
+    return await staff_page(request, "planner.html", ("planner", "admin"))
 
 
 async def visitor_token(request: Request) -> Response:
@@ -203,6 +212,7 @@ routes = [
     Route("/logout", logout, methods=["POST"]),
     Route("/desk", desk),
     Route("/supervisor", supervisor),
+    Route("/planner", planner),
     Route("/api/visitor", visitor_token, methods=["POST"]),
     Route("/widget.js", widget_script),
     Route("/healthz", healthz),

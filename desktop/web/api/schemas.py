@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from desktop.rules import Action, Snapshot
+
 __all__ = ["CustomerIn", "CustomerPatch", "IdentityIn", "EventIn", "MergeIn", "UnmergeIn", "OrderItem", "OrderIn",
-           "ProductIn"]
+           "ProductIn", "PublishIn", "ValidateIn", "PreviewIn", "RuleTestIn", "CatalogueIn", "MAX_ACTIONS"]
 
 LATEST = 4102444800.0  # 2100-01-01, the latest time accepted
 
@@ -77,3 +79,42 @@ class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
     price_cents: Cents
     currency: Currency
     category: Text = ""
+
+
+# -- the planner's business rules (desktop/web/api/rules.py) ---------------------------------
+
+#: Actions in one imported catalogue.
+MAX_ACTIONS = 5000
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Condition = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class PublishIn(msgspec.Struct, forbid_unknown_fields=True):
+    note: Note = ""
+
+
+class ValidateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Any of the three conditions and the script, checked as the editor types."""
+    eligibility: Condition | None = None
+    applicability: Condition | None = None
+    suitability: Condition | None = None
+    script: Condition | None = None
+
+
+class PreviewIn(msgspec.Struct, forbid_unknown_fields=True):
+    script: Condition
+    product_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    customer_id: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    snapshot: Snapshot | None = None
+
+
+class RuleTestIn(msgspec.Struct, forbid_unknown_fields=True):
+    customer_id: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    snapshot: Snapshot | None = None
+    queue: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    #: A published version (default: the live one); 0 tests the drafts as they are now.
+    version: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class CatalogueIn(msgspec.Struct, forbid_unknown_fields=True):
+    actions: Annotated[list[Action], msgspec.Meta(max_length=MAX_ACTIONS)]
