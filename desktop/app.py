@@ -71,12 +71,14 @@ def create_app(settings: Settings) -> Starlette:
             cobrowse = cobrowse_features(repo=repo, bus=bus, settings=settings)
             features = {role: (*features[role], *cobrowse[role]) for role in features}
             voice = VoiceFeature.create(repo=repo, bus=bus, router=router, settings=settings)
+            await voice.start()
             features = {role: (*features[role], voice) for role in features}
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
             app.state.router = router
+            app.state.voice = voice
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,

@@ -41,6 +41,7 @@ from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
 from desktop.voice.bus import VoiceBus
+from desktop.voice.phone import PhoneCallbacks
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
 from desktop.voice.records import CallRecords, recording_mode
 from signaling import protocol
@@ -70,7 +71,7 @@ _ACTIONS = {
 
 class VoiceFeature:
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings,
-                 anchor: MediaAnchor, clock=time.time):
+                 anchor: MediaAnchor, phones: PhoneCallbacks | None = None, clock=time.time):
         self.repo = repo
         self.bus = bus
         self.router = router
@@ -90,6 +91,10 @@ class VoiceFeature:
                                   adopt=self._adopt, publish=self._publish,
                                   forget=lambda call_id: self._meta.pop(call_id, None))
         anchor.on_change = self._changed
+        #: Phone callbacks dialled over the SIP trunk (desktop/voice/phone.py), if one is configured.
+        self.phones = phones or PhoneCallbacks(repo=repo, settings=settings, trunk=None)
+        if self.phones.trunk is not None:
+            self.phones.trunk.on_registration = lambda state: self._spawn(self._publish_trunk())
 
     @classmethod
     def create(cls, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings) -> "VoiceFeature":
@@ -99,7 +104,17 @@ class VoiceFeature:
                              max_calls=settings.voice_max_calls,
                              candidates=CandidatePolicy.from_setting(settings.voice_private_candidates),
                              recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
-        return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor)
+        return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor,
+                   phones=PhoneCallbacks.create(repo=repo, settings=settings))
+
+    async def start(self) -> None:
+        """Start the SIP trunk, if there is one (it registers in the background)."""
+        await self.phones.start()
+
+    async def _publish_trunk(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.bus.publish(WALL_ROOM, {"type": "trunk_state", "process": self.settings.process_id,
+                                               **self.phones.public()})
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -109,7 +124,7 @@ class VoiceFeature:
                   if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
-        return {"voice": {"ice_servers": self.ice_servers, "calls": calls}}
+        return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": self.phones.public()}}
 
     def _on_call(self, session: Session, callback_id: str) -> bool:
         """A supervisor sees every call; an agent or a customer the ones they are on."""
@@ -217,12 +232,22 @@ class VoiceFeature:
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
         call = self.anchor.calls[callback_id]
+        if role == Role.AGENT and self._meta[callback_id].get("channel") == Channel.PHONE:
+            await self._dial(callback_id)  # agent-first: their leg is up, now the customer's phone
         self._adoption.rejoined(callback_id)
         answered_at = request["meta"].get("answered_at")
         if answered_at:
             # Talk time counts from the answer, also for a call re-anchored after a process died.
             call.started_at = min(call.started_at, answered_at)
         return {"sdp": answer, "call": self._public(call)}
+
+    async def _dial(self, callback_id: str) -> None:
+        try:
+            await self.phones.dial(self.anchor, callback_id, self._meta[callback_id])
+        except VoiceError as exc:
+            # The trunk can't place it (not started, a number it refuses): the call can't go on.
+            log.warning("phone callback %s not dialled: %s", callback_id, exc.message)
+            await self.anchor.end(callback_id)
 
     async def _local_control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
         try:
@@ -269,7 +294,8 @@ class VoiceFeature:
             meta = {"customer_id": callback.customer_id, "agent_id": callback.agent_id,
                     "visitor_id": callback.visitor_id, "queue": callback.queue,
                     "customer_name": callback.name, "agent_name": agent.display_name if agent else None,
-                    "answered_at": callback.answered_at}
+                    "answered_at": callback.answered_at, "channel": str(callback.channel),
+                    "phone": callback.phone}
         return meta
 
     async def _callback_of(self, session: Session, callback_id: str, *, ended_ok: bool = False):
@@ -280,7 +306,8 @@ class VoiceFeature:
             or session.role == "supervisor")
         if not mine:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such call of yours")
-        if callback.channel != Channel.BROWSER:
+        dialled = callback.channel == Channel.PHONE and session.role != "customer" and self.phones.dials
+        if callback.channel != Channel.BROWSER and not dialled:
             raise ProtocolError(ErrorCode.INVALID_STATE, "this callback is to a phone, not in the browser")
         if callback.state != CallbackState.CONNECTED and not ended_ok:
             raise ProtocolError(ErrorCode.INVALID_STATE, f"the call is not connected (it is {callback.state})")
@@ -305,7 +332,20 @@ class VoiceFeature:
             self._spawn(self._timeline.call_ended(call, meta, self._quality.pop(call.id)))
             if call.recorder is not None:
                 self._spawn(self._timeline.finish_recording(call, meta))
+            if call.phone is not None:
+                self._spawn(self._phone_ended(call, meta))
         self._spawn(self._publish(call.id, public))
+
+    async def _phone_ended(self, call: Call, meta: dict[str, Any]) -> None:
+        """The attempt on the timeline; the agent to wrap-up (the phone hung up, or never answered);
+        the next attempt queued at its time when the rules say so."""
+        retry = await self.phones.ended(call, meta)
+        if meta.get("agent_id"):
+            with contextlib.suppress(Exception):  # already ended by the agent's own hang-up
+                await self.router.call("end", agent_id=meta["agent_id"], callback_id=call.id)
+        if retry is not None:
+            with contextlib.suppress(Exception):
+                await self.router.notify("callback_added", callback_id=retry)
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -409,6 +449,7 @@ class VoiceFeature:
                 await self._background
         await self._adoption.aclose()
         await self.anchor.aclose()
+        await self.phones.aclose()
         for task in list(self._pending):
             with contextlib.suppress(Exception):
                 await task

@@ -14,16 +14,13 @@ import asyncio
 import collections
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from signaling.media.hearing import Role
 from signaling.media.sip.trunk import FRAME_BYTES, PhoneCall, PhoneEvent, PhoneState
 from signaling.media.transcode import OpusToPcm, PcmToOpus
-
-if TYPE_CHECKING:
-    from signaling.media.anchor import Call
 
 __all__ = ["PhoneLeg"]
 
@@ -51,7 +48,7 @@ class PhoneLeg:
 
     role = Role.CUSTOMER
 
-    def __init__(self, call: "Call", phone: PhoneCall):
+    def __init__(self, call: Any, phone: PhoneCall):  # call: signaling.media.anchor.Call (imports this module)
         self.call = call
         self.phone = phone
         self.owner: str | None = "phone"  # never replaced by a browser's offer
