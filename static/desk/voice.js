@@ -15,6 +15,15 @@ import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
 
+/** What the agent is told of the phone being dialled (voice_state's `phone`); "" once it talks. */
+function phoneText(phone) {
+  if (phone.state === "dialling") return `Dialling ${phone.number}…`;
+  if (phone.state === "ringing") return `Ringing ${phone.number}…`;
+  if (phone.state === "connected") return "";
+  return { completed: "The customer hung up", busy: "Busy", no_answer: "No answer", rejected: "Declined",
+    cancelled: "Call cancelled" }[phone.result] || `Call failed${phone.reason ? `: ${phone.reason}` : ""}`;
+}
+
 export class DeskVoice {
   constructor({ socket, root }) {
     this.socket = socket;
@@ -34,13 +43,16 @@ export class DeskVoice {
 
     socket.on("welcome", (message) => {
       this.iceServers = message.voice?.ice_servers || [];
+      this.phoneDials = (message.voice?.phone?.trunk || "off") !== "off";
       const call = (message.voice?.calls || [])[0];
       if (call) this._state(call);
       this._contact(message.contact);
     });
     socket.on("contact", (message) => this._contact(message.contact));
     socket.on("agent_state", (message) => {
-      if (!["busy"].includes(message.state?.state)) this._stop();
+      // A phone that was busy or never answered stays said through wrap-up (the agent picks the outcome).
+      const phoneOutcome = this.call?.phone && this.call.state === "ended" && message.state?.state === "wrap_up";
+      if (!["busy"].includes(message.state?.state) && !phoneOutcome) this._stop();
     });
     socket.on("voice_state", (message) => this._state(message.call));
     setInterval(() => this._tick(), 200);
@@ -48,9 +60,13 @@ export class DeskVoice {
   }
 
   _contact(contact) {
-    const live = contact && contact.state === "connected" && contact.callback?.channel === "browser";
+    // A phone callback joins the anchor too when a SIP trunk dials it (agent-first: the phone is
+    // dialled once this leg is up); without a trunk the agent dials by hand.
+    const channel = contact?.callback?.channel;
+    const live = contact && contact.state === "connected" && (channel === "browser" || (channel === "phone" && this.phoneDials));
     if (!live) {
-      this._stop();
+      const phoneOutcome = contact?.state === "wrap_up" && contact.callback_id === this.callbackId && this.call?.phone;
+      if (!phoneOutcome) this._stop();
       return;
     }
     if (this.callbackId === contact.callback_id && this.link) return;
@@ -158,6 +174,12 @@ export class DeskVoice {
     setText(this.muteButton, muted ? "Unmute" : "Mute");
     this.holdButton.setAttribute("aria-pressed", String(!!this.call?.held));
     setText(this.holdButton, this.call?.held ? "Resume" : "Hold");
+    const phone = this.call?.phone;
+    this.panel.dataset.phone = phone ? (phone.result || phone.state) : "";
+    if (phone && state !== "failed") {
+      const text = phoneText(phone);
+      if (text) setText(this.stateText, text + (this.call?.recording && phone.state === "connected" ? " · recording" : ""));
+    }
     const supervisor = this.call?.supervisor;
     const customerLeg = this.call?.legs?.customer;
     if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(customerLeg)) {
