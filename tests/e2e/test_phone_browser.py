@@ -88,6 +88,9 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     server, peer, agent_browser, shopper_browser = rig
     # The trunk registered with the far end's digest challenge before anyone asked.
     assert "registered" in peer.peer.log
+    wall = login(shopper_browser, server, "sam", "/supervisor")
+    expect(wall.get_by_test_id("wall-trunk")).to_have_attribute("data-state", "registered", timeout=5000)
+    expect(wall.get_by_test_id("wall-trunk")).to_have_text("Phone trunk: registered")
     agent = login(agent_browser, server, "alice")
     agent.get_by_test_id("btn-available").click()
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
@@ -119,6 +122,7 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     # The phone answers: both pages say so, the agent hears it and it hears the agent.
     expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
     expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
+    expect(wall.get_by_test_id("voice-calls")).to_contain_text("phone connected")
     heard(agent, DESK.format(slot=0), 440)
     deadline = time.monotonic() + 5
     while (hz := dominant_hz(peer.peer.recent())) is None or abs(hz - 880) > 10:
