@@ -64,7 +64,7 @@ ORPHAN_SWEEP = 300.0  # seconds between looks for recordings a dead process left
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
-    "agent": {"mute", "unmute", "hold", "resume", "hangup"},
+    "agent": {"mute", "unmute", "hold", "resume", "hangup", "dtmf"},
     "supervisor": {"listen", "whisper", "barge", "leave"},
 }
 
@@ -173,7 +173,9 @@ class VoiceFeature:
                 with contextlib.suppress(Exception):
                     await self.router.call("end", agent_id=callback.agent_id, callback_id=callback.id)
             return {}
-        return self._told(session, await self._control(callback.id, role, action))
+        if action == "dtmf" and not message.digits:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "dtmf needs digits (0-9, *, #, A-D)")
+        return self._told(session, await self._control(callback.id, role, action, digits=message.digits))
 
     def _told(self, session: Session, reply: dict[str, Any]) -> dict[str, Any]:
         """A reply carrying the call, as this socket's party may see it."""
@@ -204,10 +206,10 @@ class VoiceFeature:
         """True when this process anchors the call: it has it, or it just claimed it."""
         return callback_id in self.anchor.calls or await self.voice_bus.claim(callback_id)
 
-    async def _control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
+    async def _control(self, callback_id: str, role: Role, action: str, *, digits: str | None = None) -> dict[str, Any]:
         if await self._anchored_here(callback_id):
-            return await self._local_control(callback_id, role, action)
-        return await self.voice_bus.request(callback_id, "control", role=str(role), action=action)
+            return await self._local_control(callback_id, role, action, digits=digits)
+        return await self.voice_bus.request(callback_id, "control", role=str(role), action=action, digits=digits)
 
     # -- what the anchoring process does (for its own sockets, or asked over the bus) ----
 
@@ -249,7 +251,8 @@ class VoiceFeature:
             log.warning("phone callback %s not dialled: %s", callback_id, exc.message)
             await self.anchor.end(callback_id)
 
-    async def _local_control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
+    async def _local_control(self, callback_id: str, role: Role, action: str, *,
+                             digits: str | None = None) -> dict[str, Any]:
         try:
             if action == "hangup":
                 await self.anchor.end(callback_id)
@@ -259,6 +262,8 @@ class VoiceFeature:
                 call.mute(role, action == "mute")
             elif action in ("hold", "resume"):
                 call.update(held=action == "hold")
+            elif action == "dtmf":
+                call.dtmf(digits or "")
             elif action == "leave":
                 await self.anchor.leave(callback_id, Role.SUPERVISOR)
             elif action in ("consent", "refuse"):
@@ -278,7 +283,8 @@ class VoiceFeature:
         if op == "offer":
             return await self._local_offer(callback_id, request)
         if op == "control":
-            return await self._local_control(callback_id, Role(request["role"]), request["action"])
+            return await self._local_control(callback_id, Role(request["role"]), request["action"],
+                                             digits=request.get("digits"))
         if op == "owner_gone":
             self.anchor.owner_gone(request.get("owner", ""))
             return {}

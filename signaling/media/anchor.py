@@ -248,6 +248,14 @@ class Call:
             self.recorder = self.anchor.recorder(self.id)
         return self.update(recording=given and self.recorder is not None)
 
+    def dtmf(self, digits: str) -> None:
+        """Send ``digits`` to the phone (RFC 4733); only on a phone call that has answered."""
+        if self.phone is None or self.phone.closed:
+            raise InvalidCallState("DTMF goes to a phone: this call has none")
+        if self.phone.phone.state != PhoneState.CONNECTED:
+            raise InvalidCallState(f"the phone has not answered (it is {self.phone.phone.state})")
+        self.phone.send_dtmf(digits)
+
     def mute(self, role: Role, muted: bool) -> CallState:
         muted_set = set(self.state.muted)
         (muted_set.add if muted else muted_set.discard)(role)

@@ -119,10 +119,10 @@ export class DeskVoice {
     this._render();
   }
 
-  async _control(action) {
+  async _control(action, fields = {}) {
     if (!this.callbackId) return;
     try {
-      const ack = await this.socket.send("voice_control", { callback_id: this.callbackId, action });
+      const ack = await this.socket.send("voice_control", { callback_id: this.callbackId, action, ...fields });
       if (ack.call) this._state(ack.call);
       if (action === "mute" || action === "unmute") this.link?.setMuted(action === "mute");
     } catch (error) {
@@ -147,10 +147,15 @@ export class DeskVoice {
       onclick: () => this._control(this.call?.held ? "resume" : "hold") }, "Hold");
     this.hangupButton = h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-hangup" },
       onclick: () => this._control("hangup") }, "Hang up");
+    // A phone call's keypad: digits go to the far end as RFC 4733 events (menus, extensions).
+    this.keypad = h("div", { class: "voice-keypad", role: "group", "aria-label": "Keypad", hidden: true, dataset: { testid: "voice-keypad" } },
+      [..."123456789*0#"].map((digit) => h("button", { type: "button", class: "btn key", dataset: { testid: `btn-dtmf-${digit}` },
+        "aria-label": `Dial ${digit}`, onclick: () => this._control("dtmf", { digits: digit }) }, digit)));
     return h("section", { class: "voice card", hidden: true, "aria-label": "Voice call", dataset: { testid: "voice-panel", state: "idle" } },
       h("div", { class: "voice-head" }, h("span", { class: "voice-icon", "aria-hidden": "true" }, icon("mic")), this.stateText, this.timer, this.supervisorLine),
       h("div", { class: "voice-meters" }, this.meters.mic, this.meters[0], this.meters[1]),
-      h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton));
+      h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton),
+      this.keypad);
   }
 
   _render() {
@@ -176,6 +181,7 @@ export class DeskVoice {
     setText(this.holdButton, this.call?.held ? "Resume" : "Hold");
     const phone = this.call?.phone;
     this.panel.dataset.phone = phone ? (phone.result || phone.state) : "";
+    this.keypad.hidden = phone?.state !== "connected" || state === "ended";
     if (phone && state !== "failed") {
       const text = phoneText(phone);
       if (text) setText(this.stateText, text + (this.call?.recording && phone.state === "connected" ? " · recording" : ""));

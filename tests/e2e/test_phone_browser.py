@@ -123,6 +123,14 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
     expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
     expect(wall.get_by_test_id("voice-calls")).to_contain_text("phone connected")
+    # The keypad reaches the phone as RFC 4733 events (an IVR menu, an extension).
+    expect(agent.get_by_test_id("voice-keypad")).to_be_visible()
+    agent.get_by_test_id("btn-dtmf-4").click()
+    agent.get_by_test_id("btn-dtmf-#").click()
+    deadline = time.monotonic() + 3
+    while peer.peer.dtmf != ["4", "#"]:
+        assert time.monotonic() < deadline, f"the phone got {peer.peer.dtmf}"
+        time.sleep(0.05)
     heard(agent, DESK.format(slot=0), 440)
     deadline = time.monotonic() + 5
     while (hz := dominant_hz(peer.peer.recent())) is None or abs(hz - 880) > 10:

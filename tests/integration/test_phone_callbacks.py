@@ -20,7 +20,7 @@ import pytest
 
 from desktop.demo.seed import DEMO_PASSWORD
 from desktop.repository.repository import Repository
-from signaling.client import AgentBot, CustomerBot
+from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_peer import SipPeer, dominant_hz
@@ -122,6 +122,11 @@ async def test_agent_accepts_the_server_dials_and_both_hear_each_other(server):
                     what="the agent hearing the phone")
         await until(lambda: (hz := dominant_hz(peer.recent())) is not None and abs(hz - 880) < 10,
                     what="the phone hearing the agent")
+        await agent.command("voice_control", callback_id=callback_id, action="dtmf", digits="42#")
+        await until(lambda: peer.dtmf == ["4", "2", "#"], what="the phone getting the digits")
+        with pytest.raises(CommandFailed) as refused:
+            await agent.command("voice_control", callback_id=callback_id, action="dtmf")
+        assert refused.value.code == "bad_message"
 
         began = time.monotonic()
         await peer.hangup()

@@ -184,3 +184,20 @@ def test_config_says_what_is_wrong():
     with pytest.raises(ValueError, match="TLS"):
         TrunkConfig(uri="sip:example.com", transport="tls")
     assert TrunkConfig(uri="sip:pbx.example.com:5080").proxy == ("pbx.example.com", 5080)
+
+
+async def test_dtmf_digits_arrive_one_event_each_even_repeated():
+    async with SipPeer() as peer, open_trunk(config(peer, register_expires=0)) as trunk:
+        side = Side()
+        call = await trunk.dial("+15550106", ring_timeout=5, on_event=side.on_event, on_audio=side.on_audio)
+        await side.until(PhoneState.CONNECTED)
+        call.send_dtmf("12#*9")
+        call.send_dtmf("9")  # the same digit again: a second event, not a retransmission
+        for _ in range(100):
+            if len(peer.dtmf) >= 6:
+                break
+            await asyncio.sleep(0.05)
+        assert peer.dtmf == ["1", "2", "#", "*", "9", "9"]
+        with pytest.raises(ValueError, match="DTMF"):
+            call.send_dtmf("1x")
+        await hears(peer, 880)  # the audio goes on after the digits

@@ -13,6 +13,10 @@ Where aiosipua 0.7.1 stops short, this module fills in, at the edge:
 - its ringing callback doesn't carry the 183's SDP: we read it from the
   response, so early media reaches the agent;
 - it has no ring timeout: ours CANCELs;
+- aiortp sends a DTMF digit's packets in one burst, every digit at RTP
+  timestamp 0 (a receiver takes a second digit for the first one's
+  retransmission): ours are paced every 20 ms on the call's audio clock,
+  one event per digit (RFC 4733 section 2.5), audio paused meanwhile;
 - its UDP transport asserts that asyncio's datagram transport is a
   ``DatagramTransport``, which Python 3.11's is not (it logs an error at each
   start): :class:`UdpTransport` binds without that check.
@@ -31,7 +35,10 @@ import secrets
 import socket
 import time
 
-from aiortp import PortAllocator, RTPSession
+import collections
+
+from aiortp import DtmfEvent, PortAllocator, RTPSession
+from aiortp.dtmf import DTMF_EVENTS
 from aiosipua import (SipDigestAuth, SipRequest, SipResponse, SipUAC, SipUAS, UdpSipTransport, parse_sdp)
 from aiosipua import Registration as SipRegistration
 from aiosipua import RegistrationState as SipRegistrationState
@@ -50,6 +57,8 @@ DTMF_PAYLOAD_TYPE = 101
 LINGER = 32.0  # seconds an ended call's Call-ID is remembered, to ACK retransmitted answers
 REGISTER_RETRY = 30.0  # seconds between REGISTER attempts after a failure
 USER_AGENT = "otodesk"
+DTMF_STEPS = 8     # 20 ms packets per digit: 160 ms of tone
+DTMF_GAP = 0.08    # seconds of audio between two digits
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -131,6 +140,9 @@ class SipuaCall(PhoneCall):
         self.answered_at: float | None = None
         self._media_lock = asyncio.Lock()
         self._answering = False
+        self._digits: collections.deque[str] = collections.deque(maxlen=64)
+        self._dtmf_task: asyncio.Task | None = None
+        self._in_event = False
         self._ended = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
 
@@ -237,12 +249,45 @@ class SipuaCall(PhoneCall):
     # -- from the anchor ----------------------------------------------------------------------
 
     def send_audio(self, pcm: bytes) -> None:
-        if self.state == PhoneState.CONNECTED and self.rtp is not None and len(pcm) == FRAME_BYTES:
+        if self.state == PhoneState.CONNECTED and self.rtp is not None and len(pcm) == FRAME_BYTES \
+                and not self._in_event:
             self.rtp.send_audio_pcm_auto(pcm)
 
-    def send_dtmf(self, digit: str) -> None:
-        if self.state == PhoneState.CONNECTED and self.rtp is not None:
-            self.rtp.send_dtmf(digit)
+    def send_dtmf(self, digits: str) -> None:
+        bad = [d for d in digits if d.upper() not in DTMF_EVENTS]
+        if bad or not digits:
+            raise ValueError(f"not DTMF digits: {''.join(bad)!r} (0-9, *, #, A-D)")
+        if self.state != PhoneState.CONNECTED or self.rtp is None:
+            return
+        self._digits.extend(d.upper() for d in digits)
+        if self._dtmf_task is None or self._dtmf_task.done():
+            self._dtmf_task = asyncio.get_running_loop().create_task(self._send_digits(), name="dtmf")
+            self._tasks.add(self._dtmf_task)
+            self._dtmf_task.add_done_callback(self._tasks.discard)
+
+    async def _send_digits(self) -> None:
+        while self._digits and self.state == PhoneState.CONNECTED and self.rtp is not None:
+            await self._send_event(DTMF_EVENTS[self._digits.popleft()])
+            await asyncio.sleep(DTMF_GAP)
+
+    async def _send_event(self, code: int) -> None:
+        rtp = self.rtp
+        sender, payload_type = rtp._sender, rtp._dtmf_payload_type  # aiortp paces nothing itself
+        timestamp = sender.current_timestamp  # the event starts now on the audio clock
+        self._in_event = True
+        try:
+            for step in range(1, DTMF_STEPS):
+                event = DtmfEvent(event=code, end=False, volume=10, duration=step * 160)
+                sender.send_raw(payload_type, event.serialize(), timestamp, marker=int(step == 1),
+                                addr=rtp._remote_addr)
+                sender.advance_timestamp()
+                await asyncio.sleep(0.02)
+            for _ in range(3):  # the end, three times (RFC 4733 section 2.5.1.4)
+                event = DtmfEvent(event=code, end=True, volume=10, duration=DTMF_STEPS * 160)
+                sender.send_raw(payload_type, event.serialize(), timestamp, addr=rtp._remote_addr)
+            sender.advance_timestamp()
+        finally:
+            self._in_event = False
 
     async def hangup(self) -> None:
         if self.state == PhoneState.ENDED:

@@ -153,8 +153,9 @@ class PhoneCall(abc.ABC):
         """Send one 20 ms frame (:data:`FRAME_BYTES`) to the phone; ignored unless connected."""
 
     @abc.abstractmethod
-    def send_dtmf(self, digit: str) -> None:
-        """Send a digit (0-9, *, #, A-D) as RFC 4733 telephone-events; ignored unless connected."""
+    def send_dtmf(self, digits: str) -> None:
+        """Send digits (0-9, *, #, A-D), one after the other, as RFC 4733 telephone-events;
+        ignored unless connected. Raises ValueError for anything else."""
 
     @abc.abstractmethod
     async def hangup(self) -> None:
