@@ -8,6 +8,8 @@ hears by FFT. Nothing leaves 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import time
 
 import pytest
@@ -201,3 +203,43 @@ async def test_dtmf_digits_arrive_one_event_each_even_repeated():
         with pytest.raises(ValueError, match="DTMF"):
             call.send_dtmf("1x")
         await hears(peer, 880)  # the audio goes on after the digits
+
+
+async def test_an_unreachable_trunk_fails_the_call_after_retransmitting_the_invite(monkeypatch):
+    import signaling.media.sip.sipua as sipua
+
+    monkeypatch.setattr(sipua, "NO_RESPONSE", 1.2)
+    monkeypatch.setattr(sipua, "T1", 0.2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # a trunk that reads and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.setblocking(False)
+        cfg = TrunkConfig(uri=f"sip:127.0.0.1:{silent.getsockname()[1]}", local_host="127.0.0.1", register_expires=0)
+        async with open_trunk(cfg) as trunk:
+            side = Side()
+            began = time.monotonic()
+            await trunk.dial("+15550107", ring_timeout=30, on_event=side.on_event, on_audio=side.on_audio)
+            ended = await side.until(PhoneState.ENDED, timeout=3)
+            assert 1.1 < time.monotonic() - began < 2.5
+            assert ended.result == CallResult.FAILED and "did not answer" in ended.reason
+            invites = 0
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    invites += silent.recv(65536).startswith(b"INVITE ")
+            assert invites >= 3  # the first, then 0.2 s and 0.6 s later (Timer A)
+
+
+async def test_an_unreachable_registrar_is_a_failed_registration(monkeypatch):
+    import signaling.media.sip.sipua as sipua
+
+    monkeypatch.setattr(sipua, "REGISTER_TIMEOUT", 0.5)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        cfg = TrunkConfig(uri=f"sip:127.0.0.1:{silent.getsockname()[1]}", local_host="127.0.0.1")
+        async with open_trunk(cfg) as trunk:
+            assert trunk.registration == Registration.REGISTERING
+            for _ in range(50):
+                if trunk.registration == Registration.FAILED:
+                    break
+                await asyncio.sleep(0.05)
+            assert trunk.registration == Registration.FAILED
+            assert trunk.registration_error == "the registrar did not answer"

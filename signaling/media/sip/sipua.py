@@ -13,6 +13,9 @@ Where aiosipua 0.7.1 stops short, this module fills in, at the edge:
 - its ringing callback doesn't carry the 183's SDP: we read it from the
   response, so early media reaches the agent;
 - it has no ring timeout: ours CANCELs;
+- it never retransmits an INVITE over UDP (RFC 3261 Timer A): we do, at
+  0.5 s doubling, until any answer, and a trunk that answers nothing in
+  :data:`NO_RESPONSE` seconds fails the call ("the trunk did not answer");
 - aiortp sends a DTMF digit's packets in one burst, every digit at RTP
   timestamp 0 (a receiver takes a second digit for the first one's
   retransmission): ours are paced every 20 ms on the call's audio clock,
@@ -56,7 +59,10 @@ PAYLOAD_TYPES = {"PCMU": 0, "PCMA": 8}
 DTMF_PAYLOAD_TYPE = 101
 LINGER = 32.0  # seconds an ended call's Call-ID is remembered, to ACK retransmitted answers
 REGISTER_RETRY = 30.0  # seconds between REGISTER attempts after a failure
+REGISTER_TIMEOUT = 8.0  # seconds without an answer to REGISTER: the registrar is unreachable
 USER_AGENT = "otodesk"
+T1 = 0.5           # seconds: RFC 3261's first retransmission interval
+NO_RESPONSE = 8.0  # seconds without any answer to an INVITE: the trunk is unreachable
 DTMF_STEPS = 8     # 20 ms packets per digit: 160 ms of tone
 DTMF_GAP = 0.08    # seconds of audio between two digits
 
@@ -142,6 +148,7 @@ class SipuaCall(PhoneCall):
         self._answering = False
         self._digits: collections.deque[str] = collections.deque(maxlen=64)
         self._dtmf_task: asyncio.Task | None = None
+        self.responded = False  # any answer at all to our INVITE (100 Trying included)
         self._in_event = False
         self._ended = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
@@ -238,6 +245,21 @@ class SipuaCall(PhoneCall):
             with contextlib.suppress(Exception):
                 await self.rtp.close()
         self.trunk._forget(self)
+
+    async def _retransmit(self) -> None:
+        """Timer A: the INVITE again at T1, 2·T1, 4·T1… until any answer; none in NO_RESPONSE: failed."""
+        loop = asyncio.get_running_loop()
+        deadline, interval = loop.time() + NO_RESPONSE, T1
+        while not self.responded and self.state == PhoneState.DIALLING:
+            wait = min(interval, deadline - loop.time())
+            if wait <= 0:
+                await self._end(CallResult.FAILED, reason=f"the trunk did not answer in {NO_RESPONSE:g} s")
+                return
+            await asyncio.sleep(wait)
+            if not self.responded and self.state == PhoneState.DIALLING and loop.time() < deadline:
+                with contextlib.suppress(Exception):
+                    self.trunk._transport.send(self.sip_call.invite, self.trunk.proxy_address)
+            interval *= 2
 
     async def _ring_timeout(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -376,7 +398,7 @@ class SipuaTrunk(Trunk):
         registration.register()
         # aiosipua doesn't retransmit REGISTER: an unreachable registrar never answers.
         self._retry = asyncio.get_running_loop().call_later(
-            min(REGISTER_RETRY, 8.0), self._registration_silent, registration)
+            REGISTER_TIMEOUT, self._registration_silent, registration)
 
     def _registration_silent(self, registration: SipRegistration) -> None:
         if self._register is registration and registration.state == SipRegistrationState.REGISTERING:
@@ -423,6 +445,7 @@ class SipuaTrunk(Trunk):
         sip_call.on_answer = lambda c: None  # the 200 itself is read in _received
         sip_call.on_rejected = lambda c, status, reason: call._rejected(status, reason)
         call._spawn(call._ring_timeout(ring_timeout))
+        call._spawn(call._retransmit())
         return call
 
     def _forget(self, call: SipuaCall) -> None:
@@ -441,6 +464,7 @@ class SipuaTrunk(Trunk):
             call = self._calls.get(message.call_id or "")
             cseq = message.cseq
             if call is not None and cseq is not None and cseq.method.upper() == "INVITE":
+                call.responded = True
                 status = message.status_code
                 if status >= 300:
                     self._ack_failure(call, message)
