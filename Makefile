@@ -7,15 +7,15 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast bench chromium clean
+.PHONY: run test test-fast bench chromium sipp clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium sipp
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp
 	$(PY) -m pytest -q -m "not browser"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
@@ -42,6 +42,10 @@ $(WIDGET_BUILD): $(VENDORED) static/build-widget.mjs static/compress.mjs $(wildc
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's sipp plays the SIP trunk's far end in tests/integration/test_sip_sipp.py.
+sipp:
+	@command -v sipp >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist var
