@@ -50,7 +50,7 @@ from signaling.media.hearing import MAIN, CallState, Mode, Role, Source, who_hea
 from signaling.media.phone import PhoneLeg
 from signaling.media.sip.trunk import PhoneState, Trunk
 from signaling.media.tap import tap_receiver
-from signaling.media.tones import TonePlayer, hold_tone
+from signaling.media.tones import TonePlayer, hold_tone, ringback_tone
 
 __all__ = ["MediaAnchor", "Call", "Leg", "consent_state", "ice_servers_from_config"]
 
@@ -208,6 +208,8 @@ class Call:
         self.consent: str | None = None
         self._routes = who_hears(self.state)
         self._hold = TonePlayer(hold_tone(), self._hold_packet)
+        self._ringback = TonePlayer(ringback_tone(),
+                                    lambda payload, ts: self._route(Source.RINGBACK, payload, ts, "ringback"))
         #: The customer's leg when it is a phone (kept after the call ends: its result is told).
         self.phone: PhoneLeg | None = None
 
@@ -236,6 +238,10 @@ class Call:
             self._hold.start()
         else:
             self._hold.stop()
+        if self.state.ringback:
+            self._ringback.start()
+        else:
+            self._ringback.stop()
         self.anchor._changed(self)
         return self.state
 
@@ -286,6 +292,7 @@ class Call:
     async def close(self) -> None:
         self.ended = True
         self._hold.stop()
+        self._ringback.stop()
         if self.recorder is not None:
             self.recorder.close()
         legs, self.legs = list(self.legs.values()), {}

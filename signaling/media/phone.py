@@ -81,6 +81,10 @@ class PhoneLeg:
     def on_event(self, phone: PhoneCall, event: PhoneEvent) -> None:
         self.event = event
         self.state = str(event.state)
+        # A phone that rings without early media of its own: the agent hears a ringback meanwhile.
+        ringback = event.state == PhoneState.RINGING and not event.early_media
+        if not self.call.ended and self.call.state.ringback != ringback:
+            self.call.update(ringback=ringback)
         if event.state == PhoneState.CONNECTED and self._mixer is None:
             self._mixer = asyncio.get_running_loop().create_task(self._mix(), name="phone-mixer")
         if event.state == PhoneState.ENDED:

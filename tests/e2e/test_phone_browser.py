@@ -3,7 +3,7 @@
 The server, the agent's Chromium (its microphone an 880 Hz WAV) and the SIP
 far end (tests/helpers/sip_peer.py, on its own asyncio loop in a thread) all
 live in a network namespace of their own; SIP and RTP go over its 127.0.0.1.
-The far end plays 425 Hz early media while it rings, then answers with
+The far end plays 525 Hz early media while it rings, then answers with
 440 Hz. The desk says dialling, ringing, then the call; the agent hears the
 ringback, then the phone; the phone hears the agent; the shopper's widget says
 "Your phone is ringing" and "Connected" only once the phone has answered; the
@@ -115,7 +115,7 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     expect(agent.get_by_test_id("voice-state")).to_contain_text(f"Ringing {NUMBER}")
     expect(agent.get_by_test_id("contact-dial")).to_be_hidden()
     expect(widget_state).to_have_text("Your phone is ringing", timeout=5000)
-    heard(agent, DESK.format(slot=0), 425, timeout=4)
+    heard(agent, DESK.format(slot=0), 525, timeout=4)
     assert panel.get_attribute("data-phone") == "ringing"
     assert "Connected" not in widget_state.inner_text()
 

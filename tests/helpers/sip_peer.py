@@ -62,7 +62,7 @@ def _digest_ok(header: str | None, *, method: str, username: str, password: str,
 class SipPeer:
     def __init__(self, *, username: str = "otodesk", password: str = "s3cret", realm: str = "trunk.test",
                  behaviour: str = "answer", ring_seconds: float = 0.3, tone_hz: int = 440,
-                 early_hz: int = 425, port: int = 0):
+                 early_hz: int = 525, port: int = 0):
         self.username, self.password, self.realm = username, password, realm
         self.behaviour = behaviour
         self.ring_seconds = ring_seconds

@@ -82,14 +82,14 @@ def trunk(far: Sipp) -> TrunkConfig:
 
 
 async def test_407_then_early_media_then_the_answer_and_the_far_end_hangs_up(tmp_path):
-    early = write_tone_pcap(tmp_path / "early.pcap", 425, seconds=1.0)
+    early = write_tone_pcap(tmp_path / "early.pcap", 525, seconds=1.0)
     tone = write_tone_pcap(tmp_path / "tone.pcap", 440, seconds=2.0)
     async with Sipp("answer.xml", tmp_path, EARLY=str(early), TONE=str(tone)) as far, \
             open_trunk(trunk(far)) as ours:
         side = Side()
         call = await ours.dial("+15550200", ring_timeout=10, on_event=side.on_event, on_audio=side.on_audio)
         ringing = await side.until(PhoneState.RINGING)
-        await hears(side, 425, timeout=2.0)  # the early media sipp replays after its 183
+        await hears(side, 525, timeout=2.0)  # the early media sipp replays after its 183
         assert any(e.early_media for e in side.events)
         await side.until(PhoneState.CONNECTED, timeout=5)
         await hears(side, 440, timeout=2.0)  # the pcap's tone, through the answered call

@@ -151,7 +151,7 @@ async def test_early_media_reaches_us_while_ringing_then_the_answer():
         await trunk.dial("+15550104", ring_timeout=5, on_event=side.on_event, on_audio=side.on_audio)
         ringing = await side.until(PhoneState.RINGING)
         assert ringing.early_media and ringing.status == 183
-        await hears(side, 425, timeout=0.9)  # the ringback the far end plays, before any answer
+        await hears(side, 525, timeout=0.9)  # the ringback the far end plays, before any answer
         assert not any(e.state == PhoneState.CONNECTED for e in side.events)
         await side.until(PhoneState.CONNECTED)
         await hears(side, 440)
