@@ -16,6 +16,7 @@ Without a trunk (``OTODESK_SIP_URI`` empty) nothing here runs: the desk says
 
 from __future__ import annotations
 
+import collections
 import logging
 import secrets
 import time
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 PHONE_ATTEMPT = "phone_attempt"  # data: number, result, status, reason, attempt, rang_s, talked_s
 PHONE_RETRY = "phone_retry"      # on the retry's callback: data: first, attempt, after
 RETRIED = (CallResult.BUSY, CallResult.NO_ANSWER, CallResult.FAILED)
+DIALLED_MEMORY = 10_000  # callback ids remembered as dialled (far more than one process's calls a day)
 
 
 def trunk_config(settings: Settings) -> TrunkConfig | None:
@@ -71,7 +73,7 @@ class PhoneCallbacks:
         self.trunk = trunk
         self.clock = clock
         #: callback ids dialled on this process: an agent's reload or reconnect never redials.
-        self._dialled: set[str] = set()
+        self._dialled: collections.OrderedDict[str, None] = collections.OrderedDict()
 
     @classmethod
     def create(cls, *, repo: Repository, settings: Settings) -> "PhoneCallbacks":
@@ -105,7 +107,9 @@ class PhoneCallbacks:
         """Dial the callback's number as the customer's leg of its call, once per callback."""
         if self.trunk is None or callback_id in self._dialled or not meta.get("phone"):
             return None
-        self._dialled.add(callback_id)
+        self._dialled[callback_id] = None
+        while len(self._dialled) > DIALLED_MEMORY:
+            self._dialled.popitem(last=False)
         meta["dialled_at"] = self.clock()
         meta["attempt"] = await self._attempt_number(callback_id, meta)
         return await anchor.dial(callback_id, meta["phone"], trunk=self.trunk,

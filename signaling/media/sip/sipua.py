@@ -241,6 +241,10 @@ class SipuaCall(PhoneCall):
         self.result = result
         self._emit(PhoneEvent(state=PhoneState.ENDED, result=result, status=status, reason=reason))
         self._ended.set()
+        current = asyncio.current_task()
+        for task in list(self._tasks):  # the ring timeout, Timer A, DTMF: nothing outlives the call
+            if task is not current:
+                task.cancel()
         if self.rtp is not None:
             with contextlib.suppress(Exception):
                 await self.rtp.close()
