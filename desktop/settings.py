@@ -163,6 +163,8 @@ class Settings:
     #: ``phone_retry_delay`` seconds, ``phone_max_attempts`` attempts in all.
     phone_retry_delay: float = 300.0
     phone_max_attempts: int = 3
+    #: Per queue, ``queue:delay:attempts`` (e.g. ``sales:120:5``); other queues use the two above.
+    phone_retry_queues: tuple[str, ...] = ()
     #: What the customer is told of a supervisor on their call: "barge" (only when one joins
     #: the conversation; listening and coaching are silent) or "all" (also while one listens).
     supervisor_notice: str = "barge"
@@ -242,6 +244,7 @@ class Settings:
             sip_ring_timeout=_float("SIP_RING_TIMEOUT", 25.0),
             phone_retry_delay=_float("PHONE_RETRY_DELAY", 300.0),
             phone_max_attempts=_int("PHONE_MAX_ATTEMPTS", 3),
+            phone_retry_queues=_list("PHONE_RETRY_QUEUES", ()),
             cobrowse_remote_control=_list("COBROWSE_REMOTE_CONTROL", ()),
             url_query=_choice("URL_QUERY", "mask", URL_QUERY_MODES),
             url_private_params=_list("URL_PRIVATE_PARAMS", KNOWN_PRIVATE_PARAMS),

@@ -8,7 +8,8 @@ media and, once it answers, the customer. Each attempt goes on the
 customer's timeline as a ``phone_attempt`` event with its SIP result. A call
 that was busy, not answered or failed is tried again after
 ``phone_retry_delay`` seconds as a new scheduled callback (a
-``phone_retry`` event links it to the first), up to ``phone_max_attempts``.
+``phone_retry`` event links it to the first), up to ``phone_max_attempts``
+(both per queue in ``phone_retry_queues``).
 
 Without a trunk (``OTODESK_SIP_URI`` empty) nothing here runs: the desk says
 "Call the customer now on <number>" and the agent dials by hand.
@@ -28,7 +29,7 @@ from signaling.media.anchor import Call, MediaAnchor
 from signaling.media.errors import TrunkError
 from signaling.media.sip import CallResult, Registration, Trunk, TrunkConfig, open_trunk
 
-__all__ = ["PhoneCallbacks", "trunk_config", "should_retry", "PHONE_ATTEMPT", "PHONE_RETRY"]
+__all__ = ["PhoneCallbacks", "trunk_config", "should_retry", "retry_policy", "PHONE_ATTEMPT", "PHONE_RETRY"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,22 @@ def rtp_ports(text: str) -> tuple[int, int]:
     return ports
 
 
+def retry_policy(settings: Settings, queue: str) -> tuple[float, int]:
+    """(seconds before the next attempt, attempts in all) for ``queue``: its entry in
+    OTODESK_PHONE_RETRY_QUEUES (``queue:delay:attempts``), else the defaults. ValueError if malformed."""
+    for entry in settings.phone_retry_queues:
+        name, delay, attempts = (entry.split(":") + ["", ""])[:3]
+        try:
+            policy = float(delay), int(attempts)
+        except ValueError:
+            raise ValueError(f"OTODESK_PHONE_RETRY_QUEUES entries are queue:delay:attempts, not {entry!r}") from None
+        if policy[0] < 0 or policy[1] < 1:
+            raise ValueError(f"OTODESK_PHONE_RETRY_QUEUES: a delay >= 0 and at least 1 attempt, not {entry!r}")
+        if name == queue:
+            return policy
+    return settings.phone_retry_delay, settings.phone_max_attempts
+
+
 def should_retry(result: str | None, attempt: int, max_attempts: int) -> bool:
     """Whether an attempt that ended ``result`` is followed by another."""
     return result in RETRIED and attempt < max_attempts
@@ -78,6 +95,7 @@ class PhoneCallbacks:
     @classmethod
     def create(cls, *, repo: Repository, settings: Settings) -> "PhoneCallbacks":
         config = trunk_config(settings)
+        retry_policy(settings, "")  # malformed retry rules fail at start, not at a call's end
         trunk = open_trunk(config, rtp_ports=rtp_ports(settings.sip_rtp_ports)) if config else None
         return cls(repo=repo, settings=settings, trunk=trunk)
 
@@ -142,13 +160,15 @@ class PhoneCallbacks:
                 customer_id=meta["customer_id"], kind=PHONE_ATTEMPT, channel="phone",
                 at=meta.get("dialled_at") or self.clock(), callback_id=call.id,
                 agent_id=meta.get("agent_id"), data=data)
-            if should_retry(phone["result"], attempt, self.settings.phone_max_attempts):
-                return await self._schedule_retry(call.id, meta, attempt, phone["result"])
+            delay, attempts = retry_policy(self.settings, meta.get("queue") or "")
+            if should_retry(phone["result"], attempt, attempts):
+                return await self._schedule_retry(call.id, meta, attempt, phone["result"], delay)
         except Exception:
             log.exception("phone attempt of %s not recorded", call.id)
         return None
 
-    async def _schedule_retry(self, callback_id: str, meta: dict[str, Any], attempt: int, result: str) -> str | None:
+    async def _schedule_retry(self, callback_id: str, meta: dict[str, Any], attempt: int, result: str,
+                              delay: float) -> str | None:
         original = await self.repo.get_callback(callback_id)
         if original is None:
             return None
@@ -157,11 +177,11 @@ class PhoneCallbacks:
         retry = await self.repo.create_callback(
             id=retry_id, visitor_id=original.visitor_id, customer_id=original.customer_id, queue=original.queue,
             name=original.name, topic=original.topic, message=original.message, channel=original.channel,
-            phone=original.phone, tier=original.tier, scheduled_at=now + self.settings.phone_retry_delay, now=now,
+            phone=original.phone, tier=original.tier, scheduled_at=now + delay, now=now,
             command_id=f"phone-retry-{callback_id}")  # once, however often this runs
         first = meta.get("first_callback_id") or callback_id
         await self.repo.add_contact_event(
             customer_id=original.customer_id, kind=PHONE_RETRY, channel="phone", at=now, callback_id=retry.id,
             data={"first": first, "previous": callback_id, "attempt": attempt + 1, "after": result,
-                  "at": now + self.settings.phone_retry_delay})
+                  "at": now + delay})
         return retry.id

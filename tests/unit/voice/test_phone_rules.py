@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.settings import Settings
-from desktop.voice.phone import rtp_ports, should_retry, trunk_config
+from desktop.voice.phone import retry_policy, rtp_ports, should_retry, trunk_config
 
 
 def test_busy_no_answer_and_failed_are_retried_up_to_the_maximum():
@@ -14,6 +14,16 @@ def test_busy_no_answer_and_failed_are_retried_up_to_the_maximum():
         assert not should_retry(result, 3, 3)
     for result in ("completed", "rejected", "cancelled", None):
         assert not should_retry(result, 1, 3)
+
+
+def test_retry_rules_per_queue_else_the_defaults():
+    settings = Settings(phone_retry_delay=300, phone_max_attempts=3, phone_retry_queues=("sales:120:5", "vip:0:1"))
+    assert retry_policy(settings, "sales") == (120.0, 5)
+    assert retry_policy(settings, "vip") == (0.0, 1)
+    assert retry_policy(settings, "support") == (300, 3)
+    for bad in ("sales:soon:5", "sales:120", "sales:-1:2", "sales:60:0"):
+        with pytest.raises(ValueError, match="OTODESK_PHONE_RETRY_QUEUES"):
+            retry_policy(Settings(phone_retry_queues=(bad,)), "sales")
 
 
 def test_no_sip_uri_no_trunk_and_bad_settings_say_what_is_wrong():
