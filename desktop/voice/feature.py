@@ -41,7 +41,7 @@ from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
 from desktop.voice.bus import VoiceBus
-from desktop.voice.phone import PhoneCallbacks
+from desktop.voice.phone import PhoneCallbacks, PhoneCallLost
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
 from desktop.voice.records import CallRecords, recording_mode
 from signaling import protocol
@@ -244,12 +244,20 @@ class VoiceFeature:
         return {"sdp": answer, "call": self._public(call)}
 
     async def _dial(self, callback_id: str) -> None:
+        meta = self._meta[callback_id]
         try:
-            await self.phones.dial(self.anchor, callback_id, self._meta[callback_id])
+            await self.phones.dial(self.anchor, callback_id, meta)
         except VoiceError as exc:
             # The trunk can't place it (not started, a number it refuses): the call can't go on.
             log.warning("phone callback %s not dialled: %s", callback_id, exc.message)
             await self.anchor.end(callback_id)
+        except PhoneCallLost:
+            # Dialled by a process that died mid-call: not again at once; a failed attempt, the
+            # retry the rules allow, and the agent to wrap-up.
+            log.warning("phone callback %s: its call dropped with the process carrying it", callback_id)
+            retry = await self.phones.lost(callback_id, dict(meta))
+            await self.anchor.end(callback_id)
+            await self._after_phone(callback_id, meta, retry)
 
     async def _local_control(self, callback_id: str, role: Role, action: str, *,
                              digits: str | None = None) -> dict[str, Any]:
@@ -345,10 +353,12 @@ class VoiceFeature:
     async def _phone_ended(self, call: Call, meta: dict[str, Any]) -> None:
         """The attempt on the timeline; the agent to wrap-up (the phone hung up, or never answered);
         the next attempt queued at its time when the rules say so."""
-        retry = await self.phones.ended(call, meta)
+        await self._after_phone(call.id, meta, await self.phones.ended(call, meta))
+
+    async def _after_phone(self, callback_id: str, meta: dict[str, Any], retry: str | None) -> None:
         if meta.get("agent_id"):
             with contextlib.suppress(Exception):  # already ended by the agent's own hang-up
-                await self.router.call("end", agent_id=meta["agent_id"], callback_id=call.id)
+                await self.router.call("end", agent_id=meta["agent_id"], callback_id=callback_id)
         if retry is not None:
             with contextlib.suppress(Exception):
                 await self.router.notify("callback_added", callback_id=retry)

@@ -11,6 +11,12 @@ that was busy, not answered or failed is tried again after
 ``phone_retry`` event links it to the first), up to ``phone_max_attempts``
 (both per queue in ``phone_retry_queues``).
 
+A ``phone_dialled`` event is written as each attempt is dialled: if the
+process carrying the call dies (``kill -9``: the phone call drops with it),
+whichever process the agent's desk reconnects to finds it, and instead of
+dialling the customer again at once it records the attempt as failed and
+books the retry the rules allow (:class:`PhoneCallLost`).
+
 Without a trunk (``OTODESK_SIP_URI`` empty) nothing here runs: the desk says
 "Call the customer now on <number>" and the agent dials by hand.
 """
@@ -29,14 +35,21 @@ from signaling.media.anchor import Call, MediaAnchor
 from signaling.media.errors import TrunkError
 from signaling.media.sip import CallResult, Registration, Trunk, TrunkConfig, open_trunk
 
-__all__ = ["PhoneCallbacks", "trunk_config", "should_retry", "retry_policy", "PHONE_ATTEMPT", "PHONE_RETRY"]
+__all__ = ["PhoneCallbacks", "PhoneCallLost", "trunk_config", "should_retry", "retry_policy", "PHONE_ATTEMPT",
+           "PHONE_RETRY", "PHONE_DIALLED"]
 
 log = logging.getLogger(__name__)
 
 PHONE_ATTEMPT = "phone_attempt"  # data: number, result, status, reason, attempt, rang_s, talked_s
 PHONE_RETRY = "phone_retry"      # on the retry's callback: data: first, attempt, after
+PHONE_DIALLED = "phone_dialled"  # as an attempt is dialled: data: number, attempt
+LOST = "the server carrying the call stopped"
 RETRIED = (CallResult.BUSY, CallResult.NO_ANSWER, CallResult.FAILED)
 DIALLED_MEMORY = 10_000  # callback ids remembered as dialled (far more than one process's calls a day)
+
+
+class PhoneCallLost(Exception):
+    """This callback was dialled already, by a process that is gone: its call dropped with it."""
 
 
 def trunk_config(settings: Settings) -> TrunkConfig | None:
@@ -130,6 +143,15 @@ class PhoneCallbacks:
             self._dialled.popitem(last=False)
         meta["dialled_at"] = self.clock()
         meta["attempt"] = await self._attempt_number(callback_id, meta)
+        if meta.get("customer_id"):
+            dialled = await self.repo.last_contact_event(meta["customer_id"], kind=PHONE_DIALLED,
+                                                         callback_id=callback_id)
+            if dialled is not None:
+                raise PhoneCallLost(callback_id)
+            await self.repo.add_contact_event(
+                customer_id=meta["customer_id"], kind=PHONE_DIALLED, channel="phone", at=meta["dialled_at"],
+                callback_id=callback_id, agent_id=meta.get("agent_id"),
+                data={"number": meta["phone"], "attempt": meta["attempt"]})
         return await anchor.dial(callback_id, meta["phone"], trunk=self.trunk,
                                  ring_timeout=self.settings.sip_ring_timeout)
 
@@ -146,25 +168,35 @@ class PhoneCallbacks:
         """The attempt on the timeline, and the next one scheduled if the rules say so: returns
         the retry's callback id (tell the router), or None. Never raises."""
         phone = call.phone.public() if call.phone is not None else None
-        if phone is None or not meta.get("customer_id"):
+        if phone is None:
             return None
-        attempt = int(meta.get("attempt", 1))
         leg = call.phone.phone
         answered = getattr(leg, "answered_at", None)
         started = getattr(leg, "started_at", None)
-        data = {**phone, "attempt": attempt,
-                "rang_s": round((answered or time.monotonic()) - started, 1) if started else None,
-                "talked_s": round(time.monotonic() - answered, 1) if answered else None}
+        return await self._record(call.id, meta, {
+            **phone, "rang_s": round((answered or time.monotonic()) - started, 1) if started else None,
+            "talked_s": round(time.monotonic() - answered, 1) if answered else None})
+
+    async def lost(self, callback_id: str, meta: dict[str, Any]) -> str | None:
+        """A call that dropped with the process carrying it: a failed attempt, and its retry."""
+        return await self._record(callback_id, meta, {
+            "number": meta.get("phone"), "state": "ended", "result": str(CallResult.FAILED), "status": 0,
+            "reason": LOST, "early_media": False, "rang_s": None, "talked_s": None})
+
+    async def _record(self, callback_id: str, meta: dict[str, Any], data: dict[str, Any]) -> str | None:
+        if not meta.get("customer_id"):
+            return None
+        attempt = int(meta.get("attempt", 1))
         try:
             await self.repo.add_contact_event(
                 customer_id=meta["customer_id"], kind=PHONE_ATTEMPT, channel="phone",
-                at=meta.get("dialled_at") or self.clock(), callback_id=call.id,
-                agent_id=meta.get("agent_id"), data=data)
+                at=meta.get("dialled_at") or self.clock(), callback_id=callback_id,
+                agent_id=meta.get("agent_id"), data={**data, "attempt": attempt})
             delay, attempts = retry_policy(self.settings, meta.get("queue") or "")
-            if should_retry(phone["result"], attempt, attempts):
-                return await self._schedule_retry(call.id, meta, attempt, phone["result"], delay)
+            if should_retry(data["result"], attempt, attempts):
+                return await self._schedule_retry(callback_id, meta, attempt, data["result"], delay)
         except Exception:
-            log.exception("phone attempt of %s not recorded", call.id)
+            log.exception("phone attempt of %s not recorded", callback_id)
         return None
 
     async def _schedule_retry(self, callback_id: str, meta: dict[str, Any], attempt: int, result: str,

@@ -150,7 +150,7 @@ export class CustomerDetails {
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
           item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data))
             : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
-            : item.kind === "phone_attempt" || item.kind === "phone_retry" ? h("p", { class: "previous-summary" }, phoneText(item))
+            : ["phone_attempt", "phone_retry", "phone_dialled"].includes(item.kind) ? h("p", { class: "previous-summary" }, phoneText(item))
               : documentText(item) ? h("p", { class: "previous-summary" }, documentText(item))
                 : summary(item.data),
           recordingPlayer(item)))),
@@ -162,7 +162,7 @@ export class CustomerDetails {
 const KIND_ICONS = {
   callback_requested: "phone", callback_connected: "headphones", callback_completed: "check-circle", callback_cancelled: "x-circle",
   callback_abandoned: "hourglass", call_recording: "mic", recording_consent: "mic", voice_call: "headphones", wrap_up: "note", note: "note",
-  call: "phone", inbound_call: "phone", phone_attempt: "phone", phone_retry: "hourglass", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
+  call: "phone", inbound_call: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
   search: "search", order: "receipt",
 };
 
@@ -178,6 +178,7 @@ const PHONE_RESULTS = { completed: "answered", busy: "busy", no_answer: "no answ
 export function phoneText(event) {
   const d = event.data || {};
   if (event.kind === "phone_retry") return `Attempt ${d.attempt} booked after ${PHONE_RESULTS[d.after] || d.after}`;
+  if (event.kind === "phone_dialled") return `Attempt ${d.attempt || 1}: dialling ${d.number}`;
   const result = PHONE_RESULTS[d.result] || d.result || "";
   const status = d.status && d.result !== "completed" ? ` (${d.status})` : "";
   const talked = d.result === "completed" && d.talked_s != null ? `, talked ${clock(d.talked_s)}` : "";

@@ -48,7 +48,7 @@ def server(tmp_path_factory):
             "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
             "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_REGISTER_EXPIRES": "0",
             "OTODESK_SIP_RING_TIMEOUT": "3", "OTODESK_PHONE_RETRY_DELAY": "600",
-            "OTODESK_PHONE_MAX_ATTEMPTS": "2", "OTODESK_PHONE_RETRY_QUEUES": "sales:900:2,support:60:1",
+            "OTODESK_PHONE_MAX_ATTEMPTS": "2", "OTODESK_PHONE_RETRY_QUEUES": "sales:900:2,support:60:2",
             "OTODESK_DEFAULT_REGION": "GB"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.sip_port = sip_port
@@ -59,12 +59,12 @@ def server(tmp_path_factory):
             server.stop()
 
 
-async def accepted_phone_callback(base_url: str, agent_name: str):
+async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "sales"):
     agent = await AgentBot.login(base_url, agent_name, DEMO_PASSWORD)
     await agent.command("set_state", state="available")
     customer = await CustomerBot.start(base_url)
     mark = agent.mark()
-    callback_id = (await customer.command("call_me", name="Pat Phone", queue="sales", channel="phone",
+    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone",
                                           phone=NUMBER))["callback_id"]
     offer = (await agent.wait_for("offer", start=mark))["offer"]
     await agent.command("accept", offer_id=offer["offer_id"])
@@ -80,6 +80,10 @@ async def join(bot: Bot, agent: AgentBot, callback_id: str) -> dict:
     await bot.connect(signal)
     await bot.connected()
     return acks[-1]
+
+
+async def _sdp(agent: AgentBot, callback_id: str, sdp: str) -> str:
+    return (await agent.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
 
 
 async def until(predicate, timeout: float = 5.0, what: str = "condition"):
@@ -167,6 +171,34 @@ async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
             assert retry.data["attempt"] == 2 and retry.data["after"] == "busy"
             again = await repo.get_callback(retry.callback_id)
         assert again.phone == NUMBER and again.scheduled_at > time.time() + 800  # the sales rule: 900 s
+        await bot.close()
+        await agent.close()
+        await customer.close()
+
+
+async def test_a_call_that_dropped_with_its_process_is_not_redialled_at_once_but_retried(server):
+    """As after kill -9 of the process carrying the call: the callback was dialled (its
+    phone_dialled event is written) and nobody holds the call any more. The agent's desk
+    reconnects to this process: no INVITE; a failed attempt, a retry, the agent in wrap-up."""
+    async with SipPeer(port=server.sip_port) as peer:
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "carol", "support")
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            await repo.add_contact_event(customer_id=customer_id, kind="phone_dialled", channel="phone",
+                                         at=time.time() - 30, callback_id=callback_id,
+                                         data={"number": NUMBER, "attempt": 1})
+        bot = Bot(880)
+        mark = agent.mark()
+        # The desk's offer is answered, then the call ends at once (its leg never needs to connect).
+        await bot.connect(lambda sdp: _sdp(agent, callback_id, sdp))
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
+            retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
+                       if e.data.get("previous") == callback_id]
+        assert attempt.data["result"] == "failed" and "stopped" in attempt.data["reason"]
+        assert len(retries) == 1 and retries[0].data["after"] == "failed"
+        assert peer.invites == [] and "invite" not in peer.log
         await bot.close()
         await agent.close()
         await customer.close()

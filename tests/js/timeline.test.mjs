@@ -21,4 +21,5 @@ test("a dialled phone attempt says its result, a retry what it follows", () => {
   assert.equal(phoneText({ kind: "phone_attempt", data: { attempt: 2, number: "+442079460123", result: "completed", status: 200, talked_s: 75 } }),
     "Attempt 2 to +442079460123: answered, talked 1:15");
   assert.equal(phoneText({ kind: "phone_retry", data: { attempt: 2, after: "no_answer" } }), "Attempt 2 booked after no answer");
+  assert.equal(phoneText({ kind: "phone_dialled", data: { attempt: 1, number: "+442079460123" } }), "Attempt 1: dialling +442079460123");
 });
