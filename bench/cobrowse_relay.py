@@ -57,7 +57,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from bench.common import cpu_seconds, free_port
 from desktop.demo.seed import DEMO_PASSWORD
-from desktop.web.auth import Signer
+from desktop.auth.tokens import Signer
 from signaling.client import login_cookie
 from tests.helpers.server import running_server
 

@@ -78,7 +78,7 @@ from argon2 import PasswordHasher
 
 from bench.common import ROOT, cpu_seconds, free_port, rss_mb, summary
 from desktop.repository.repository import Repository
-from desktop.web.auth import SESSION_COOKIE, Signer
+from desktop.auth.tokens import SESSION_COOKIE, Signer
 from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
 
 PASSWORD = "bench-password"

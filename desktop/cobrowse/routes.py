@@ -18,28 +18,29 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from desktop.auth.agents import SUPERVISOR_ROLES, agent_public
+from desktop.auth.staff import BadCsrf, NotSignedIn, StaffRefused, StaffSession, current_agent, staff_only
 from desktop.cobrowse.documents import (
     DocumentError,
     DocumentLibrary,
     DocumentTooLarge,
     LinkSigner,
 )
-from desktop.contacts.card import agent_public
-from desktop.web.pages import current_agent
-from desktop.web.staff import staff_session
 
 __all__ = ["routes"]
 
 
-async def watch(request: Request) -> Response:
-    """``/cobrowse/watch?visitor=<id>``: a live mirror of that customer's shared page."""
-    session = await staff_session(request)
-    if session is None:
+def _watch_refused(request: Request, refusal: StaffRefused) -> Response:
+    if isinstance(refusal, NotSignedIn):
         return RedirectResponse(f"/login?next={request.url.path}%3F{request.url.query}", status_code=303)
+    return Response("Watching a co-browse from this page is for supervisors; agents use the desk.",
+                    status_code=403)
+
+
+@staff_only(roles=SUPERVISOR_ROLES, refused=_watch_refused)
+async def watch(request: Request, session: StaffSession) -> Response:
+    """``/cobrowse/watch?visitor=<id>``: a live mirror of that customer's shared page."""
     agent = session.agent
-    if agent.role not in ("supervisor", "admin"):
-        return Response("Watching a co-browse from this page is for supervisors; agents use the desk.",
-                        status_code=403)
     visitor = request.query_params.get("visitor", "")[:200]
     return request.app.state.templates.TemplateResponse(request, "cobrowse_watch.html", {
         "agent": agent_public(agent), "visitor": visitor,
@@ -54,13 +55,15 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-async def upload(request: Request) -> Response:
-    session = await staff_session(request)
-    if session is None:
-        return _error(401, "unauthorized", "log in first")
-    agent = session.agent
-    if not request.app.state.signer.check_csrf(session.session_id, request.headers.get("x-csrf-token")):
+def _refused(request: Request, refusal: StaffRefused) -> Response:
+    if isinstance(refusal, BadCsrf):
         return _error(403, "bad_csrf", "missing or wrong X-CSRF-Token")
+    return _error(401, "unauthorized", "log in first")
+
+
+@staff_only(csrf=True, refused=_refused)
+async def upload(request: Request, session: StaffSession) -> Response:
+    agent = session.agent
     documents = library(request)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > documents.max_bytes:
@@ -85,9 +88,8 @@ async def upload(request: Request) -> Response:
     return JSONResponse(document.public(), status_code=201)
 
 
-async def list_documents(request: Request) -> Response:
-    if await current_agent(request) is None:
-        return _error(401, "unauthorized", "log in first")
+@staff_only(refused=_refused)
+async def list_documents(request: Request, session: StaffSession) -> Response:
     customer_id = request.query_params.get("customer_id") or None
     documents = await asyncio.to_thread(library(request).list, customer_id=customer_id)
     return JSONResponse({"documents": [d.public() for d in documents]})

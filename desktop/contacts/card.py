@@ -6,7 +6,7 @@ from typing import Any
 
 from desktop.repository.repository import Repository
 
-__all__ = ["customer_card", "contact_card", "page_of", "agent_public", "takes_calls"]
+__all__ = ["customer_card", "contact_card", "page_of"]
 
 TRAIL_LENGTH = 30
 PREVIOUS_CONTACTS = 15
@@ -16,16 +16,6 @@ CONTACT_KINDS = (
     "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
     "inbound_call", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
 )
-
-
-def agent_public(agent) -> dict[str, Any]:
-    return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
-            "role": agent.role, "skills": list(agent.skills)}
-
-
-def takes_calls(agent) -> bool:
-    """Agents do; a supervisor or admin only with skills (a queue to serve)."""
-    return agent.role == "agent" or bool(agent.skills)
 
 
 def customer_card(customer) -> dict[str, Any]:

@@ -5,10 +5,12 @@
 can sit:
 
 - **Redis** (or the memory bus): the replay windows of every room named after
-  one of their visitors or callbacks (``visitor:``, ``cobrowse:``,
-  ``cobrowse-in:``, ``call:``...), and of every agent room and the wall, whose
-  recent events carry offer cards with names, phones and pages. Agents and the
-  wall simply get a full ``welcome`` on their next reconnect.
+  one of their visitors or callbacks (``visitor:``, ``cobrowse:``, ``voice:``...),
+  and of every room of the families that may show anybody's details (agent rooms
+  and the wall, whose recent events carry offer cards with names, phones and pages;
+  reply rooms). Which family is which is ``desktop.rooms.FAMILIES``: a new room
+  family says there how it is erased. Agents and the wall simply get a full
+  ``welcome`` on their next reconnect.
 - **Files under var/** (recordings, pushed documents, snapshots): every file
   whose path names one of their visitor, callback or customer ids (a customer's
   own documents live in ``documents/customers/<customer_id>/``; the site-wide
@@ -29,6 +31,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -36,21 +39,15 @@ from sqlalchemy.engine import make_url
 from desktop.customers.identity import user_hash
 from desktop.repository.records import ErasureResult
 from desktop.repository.repository import Repository
-from desktop.rooms import visitor_room
+from desktop.rooms import Erase, erased_prefixes, visitor_room
 from desktop.settings import Settings
 from signaling.bus import Bus
+from signaling.protocol.outbound import OutSignedOut
 
-__all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "VISITOR_ROOM_PREFIXES",
-           "CALLBACK_ROOM_PREFIXES"]
+__all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "rooms_to_erase"]
 
 log = logging.getLogger(__name__)
 
-#: Rooms named ``<prefix><visitor id>``.
-VISITOR_ROOM_PREFIXES = ("visitor:", "cobrowse:", "cobrowse-in:", "documents:", "voice:")
-#: Rooms named ``<prefix><callback id>``.
-CALLBACK_ROOM_PREFIXES = ("call:", "voice:", "documents:", "cobrowse:")
-#: Rooms whose recent events may show anybody's details.
-SHARED_ROOM_PREFIXES = ("agent:", "wall", "supervisor")
 #: Never deleted by an erasure, whatever their name.
 _KEEP_FILES = {"secret_key"}
 
@@ -68,10 +65,7 @@ async def erase_everywhere(repo: Repository, bus: Bus, settings: Settings, custo
     result = await repo.erase_customer(
         customer_id, requested_by=requested_by,
         tombstone=(lambda user_id: user_hash(secret, user_id)) if secret else None)
-    prefixes = [f"{p}{v}" for v in result.visitor_ids for p in VISITOR_ROOM_PREFIXES]
-    prefixes += [f"{p}{c}" for c in result.callback_ids for p in CALLBACK_ROOM_PREFIXES]
-    prefixes += list(SHARED_ROOM_PREFIXES)
-    for prefix in prefixes:
+    for prefix in rooms_to_erase(result.visitor_ids, result.callback_ids):
         await bus.erase(prefix)
     await _tell_signed_out(bus, result.visitor_ids, "erased")
     ids = (*result.customer_ids, *result.visitor_ids, *result.callback_ids)
@@ -80,6 +74,14 @@ async def erase_everywhere(repo: Repository, bus: Bus, settings: Settings, custo
         await asyncio.to_thread(_checkpoint, settings.effective_database_url)
     log.info("erased a customer (%s): %s, %d file(s)", requested_by, result.counts, removed)
     return result
+
+
+def rooms_to_erase(visitor_ids: Iterable[str], callback_ids: Iterable[str]) -> list[str]:
+    """The room-name prefixes (``Bus.erase``) whose replay windows an erasure of a person with
+    these visitors and callbacks empties, from the families in ``desktop.rooms``."""
+    prefixes = [f"{p}{v}" for v in visitor_ids for p in erased_prefixes(Erase.VISITOR)]
+    prefixes += [f"{p}{c}" for c in callback_ids for p in erased_prefixes(Erase.CALLBACK)]
+    return prefixes + list(erased_prefixes(Erase.EVERY_ROOM))
 
 
 async def sign_out_everywhere(repo: Repository, bus: Bus, customer_id: str, *, reason: str) -> int:
@@ -95,7 +97,7 @@ async def sign_out_everywhere(repo: Repository, bus: Bus, customer_id: str, *, r
 async def _tell_signed_out(bus: Bus, visitor_ids, reason: str) -> None:
     # Their widgets (other tabs too) start afresh; the hub refuses what their sockets send next.
     for visitor_id in visitor_ids:
-        await bus.publish(visitor_room(visitor_id), {"type": "signed_out", "reason": reason})
+        await bus.publish(visitor_room(visitor_id), OutSignedOut(reason=reason).to_dict())
 
 
 def _remove_files(var_dir: Path, ids: tuple[str, ...]) -> int:

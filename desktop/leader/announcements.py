@@ -10,10 +10,8 @@ take the agent back in time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
-from desktop.cobrowse.feature import contact_ended as cobrowse_contact_ended
 from desktop.routing.status import CallbackStatuses, Update
 from desktop.contacts.card import contact_card
 from desktop.repository.repository import Repository
@@ -23,8 +21,15 @@ from desktop.routing.events import (
     CallbackState, OfferEnded, OfferMade, QueueChanged,
 )
 from signaling.bus import Bus
+from signaling.protocol.outbound import (
+    AgentStatus, OutAgentState, OutCallbackStatus, OutContact, OutOffer, OutOfferEnded, checked,
+)
 
-__all__ = ["Announcer"]
+__all__ = ["Announcer", "ContactEndedHook"]
+
+#: Told ``(visitor_id=..., callback_id=...)`` when a contact with a visitor ends, after the
+#: event is written: how a feature the leader must not import (co-browse) ends with the contact.
+ContactEndedHook = Callable[..., Awaitable[None]]
 
 
 class Announcer:
@@ -32,11 +37,14 @@ class Announcer:
 
     ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
     ``wrapup_timeout`` (seconds) is told to the agent with the wrap-up card, as its end.
+    ``on_contact_ended`` are awaited in order for each ended callback that had a visitor.
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
-                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time):
+                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time,
+                 on_contact_ended: Sequence[ContactEndedHook] = ()):
         self.repo = repo
+        self.on_contact_ended = tuple(on_contact_ended)
         self.wrapup_timeout = wrapup_timeout
         self.bus = bus
         self.statuses = statuses
@@ -49,30 +57,29 @@ class Announcer:
             case OfferMade():
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
+                    await self.bus.publish(agent_room(event.agent_id), OutOffer(offer={
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
-                        "expires_at": event.expires_at}})
+                        "expires_at": event.expires_at}).to_dict())
                 await self.status_now(event.callback_id)
             case OfferEnded():
-                await self.bus.publish(agent_room(event.agent_id), {
-                    "type": "offer_ended", "offer_id": event.offer_id,
-                    "callback_id": event.callback_id, "outcome": str(event.outcome)})
+                await self.bus.publish(agent_room(event.agent_id), OutOfferEnded(
+                    offer_id=event.offer_id, callback_id=event.callback_id,
+                    outcome=str(event.outcome)).to_dict())
             case CallbackConnected():
                 card = await contact_card(self.repo, event.callback_id, state="connected")
-                await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
                     card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
                         "wrap_up_ends_at": event.at + self.wrapup_timeout})
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
-                await self._end_cobrowse(event.callback_id)
+                    await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
+                await self._contact_ended(event.callback_id)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)
             case AgentStateChanged():
-                await self.bus.publish(agent_room(event.agent_id), {
-                    "type": "agent_state",
-                    "state": {"state": str(event.state), "reason": event.reason, "since": event.at}})
+                await self.bus.publish(agent_room(event.agent_id), OutAgentState(state=AgentStatus(
+                    state=str(event.state), reason=event.reason, since=event.at)).to_dict())
                 return list(self.queue_titles)  # estimated waits depend on staffing
             case CallbackQueued():
                 await self.status_now(event.callback_id)
@@ -83,14 +90,18 @@ class Announcer:
                 return (event.queue,)
         return ()
 
-    async def _end_cobrowse(self, callback_id: str) -> None:
-        """Co-browse access ends with the contact (End, the customer hanging up, a cancel)."""
+    async def _contact_ended(self, callback_id: str) -> None:
+        """Tell the hooks the contact ended (End, the customer hanging up, a cancel): co-browse
+        access ends with it."""
+        if not self.on_contact_ended:
+            return
         visitor_id = self.statuses.visitor_of(callback_id)
         if visitor_id is None:
             record = await self.repo.get_callback(callback_id)
             visitor_id = record.visitor_id if record is not None else None
         if visitor_id:
-            await cobrowse_contact_ended(self.bus, visitor_id=visitor_id, callback_id=callback_id)
+            for hook in self.on_contact_ended:
+                await hook(visitor_id=visitor_id, callback_id=callback_id)
 
     async def status_now(self, callback_id: str, *, final: str | None = None,
                          agent_id: str | None = None, again: bool = False) -> None:
@@ -100,5 +111,5 @@ class Announcer:
 
     async def tell_customer(self, update: Update | None) -> None:
         if update is not None:
-            visitor_id, message = update
-            await self.bus.publish(visitor_room(visitor_id), message)
+            visitor_id, message = update  # built by the pure core, which can't import the protocol
+            await self.bus.publish(visitor_room(visitor_id), checked(OutCallbackStatus, message))

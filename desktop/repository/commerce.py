@@ -20,7 +20,7 @@ from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.identities import canonical_id, group_ids
 from desktop.repository.records import OrderRecord, ProductRecord
 
-__all__ = ["Commerce", "TIER_THRESHOLDS", "tier_for", "ORDER_STATUSES"]
+__all__ = ["Commerce", "TIER_THRESHOLDS", "tier_for", "ORDER_STATUSES", "write_product"]
 
 #: Spend over 365 days (minor units) from which each tier starts, highest first.
 TIER_THRESHOLDS = (("platinum", 1_000_000), ("gold", 200_000), ("silver", 50_000))
@@ -42,7 +42,7 @@ class Commerce(Store):
                           category: str = "", now: float | None = None) -> ProductRecord:
         """Create or replace the product ``sku``."""
         now = time.time() if now is None else now
-        return await self._db.write(_put_product, dict(
+        return await self._db.write(write_product, dict(
             sku=sku, name=name, price_cents=price_cents, currency=currency, category=category), now)
 
     async def get_product(self, sku: str) -> ProductRecord | None:
@@ -95,7 +95,7 @@ def _order(row: Any) -> OrderRecord:
     return OrderRecord(**m)
 
 
-def _put_product(conn: Connection, values: dict[str, Any], now: float) -> ProductRecord:
+def write_product(conn: Connection, values: dict[str, Any], now: float) -> ProductRecord:
     statement = upsert(conn, PRODUCTS).values(**values, created_at=now, updated_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=["sku"],

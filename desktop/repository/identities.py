@@ -39,7 +39,8 @@ from desktop.repository.records import (
     check_phone,
 )
 
-__all__ = ["Identities", "canonical_id", "head_customer", "group_ids", "check_identity", "record_hints", "USER_ID"]
+__all__ = ["Identities", "canonical_id", "head_customer", "group_ids", "check_identity", "record_hints", "USER_ID",
+           "insert_customer", "verified_holder"]
 
 USER_ID = "user_id"
 #: A merge chain longer than this is a bug (a cycle), not data.
@@ -76,7 +77,7 @@ class Identities(Store):
         Raises :class:`Conflict` if ``user_id`` already belongs to a customer.
         """
         now = time.time() if now is None else now
-        return await self._db.write(_create_customer, name, email, phone, user_id, source, now, site)
+        return await self._db.write(insert_customer, name, email, phone, user_id, source, now, site)
 
     async def resolve_customer(self, customer_id: str) -> CustomerRecord | None:
         """The customer whose record ``customer_id`` is part of (itself unless merged)."""
@@ -259,20 +260,21 @@ def _insert_identity(conn: Connection, customer_id: str, kind: str, value: str, 
         ).values(verified=True))
 
 
-def _verified_holder(conn: Connection, kind: str, value: str) -> str | None:
+def verified_holder(conn: Connection, kind: str, value: str) -> str | None:
+    """The customer holding this verified identity, or None."""
     return conn.execute(select(IDENTITIES.c.customer_id).where(
         IDENTITIES.c.kind == kind, IDENTITIES.c.value == value, IDENTITIES.c.verified.is_(True),
     )).scalar()
 
 
-def _create_customer(conn: Connection, name: str | None, email: str | None, phone: str | None,
+def insert_customer(conn: Connection, name: str | None, email: str | None, phone: str | None,
                      user_id: str | None, source: str, now: float, site: str = "default") -> CustomerRecord:
     check_phone(phone)
     if email is not None:
         email = check_identity("email", email)
     if user_id is not None:
         user_id = check_identity(USER_ID, user_id)
-        if _verified_holder(conn, USER_ID, user_id) is not None:
+        if verified_holder(conn, USER_ID, user_id) is not None:
             raise Conflict(f"The user id {user_id!r} already belongs to a customer")
     customer_id = uuid.uuid4().hex
     conn.execute(CUSTOMERS.insert().values(
@@ -306,7 +308,7 @@ def _add_identity(conn: Connection, customer_id: str, kind: str, value: str, ver
                   source: str, now: float) -> IdentityRecord:
     head = _head(conn, customer_id)
     if verified:
-        holder = _verified_holder(conn, kind, value)
+        holder = verified_holder(conn, kind, value)
         if holder is not None and canonical_id(conn, holder) != head:
             raise Conflict(f"The {kind} {value!r} is a verified identity of customer {holder!r}; "
                            "merge the two customers instead")
@@ -344,7 +346,7 @@ def _link_verified_user(conn: Connection, visitor_id: str, user_id: str, now: fl
     if visitor_customer is None:
         raise NotFound(f"No visitor with id {visitor_id!r}")
     current = _head(conn, visitor_customer)
-    holder = _verified_holder(conn, USER_ID, user_id)
+    holder = verified_holder(conn, USER_ID, user_id)
     if holder is None:
         _insert_identity(conn, current, USER_ID, user_id, True, "identify:hmac", now)
         return _customer(conn, current)

@@ -33,15 +33,15 @@ from sqlalchemy.engine import Connection
 
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.repository._store import CUSTOMERS, ORDERS, Store
-from desktop.repository.commerce import ORDER_STATUSES, _put_product, insert_order, refresh_tier
+from desktop.repository.commerce import ORDER_STATUSES, insert_order, refresh_tier, write_product
 from desktop.repository.errors import RepositoryError
 from desktop.repository.identities import (
     USER_ID,
-    _create_customer,
-    _verified_holder,
     canonical_id,
     check_identity,
+    insert_customer,
     record_hints,
+    verified_holder,
 )
 
 __all__ = ["Imports", "ImportFailed", "RowError", "KINDS", "MAX_ROWS"]
@@ -203,9 +203,9 @@ def _write(conn: Connection, kind: str, rows: list[tuple[int, dict[str, Any]]], 
                 errors.append(RowError(line, f"user_id {row['user_id']!r} repeats line {seen[row['user_id']]}"))
                 continue
             seen[row["user_id"]] = line
-            holder = _verified_holder(conn, USER_ID, row["user_id"])
+            holder = verified_holder(conn, USER_ID, row["user_id"])
             if holder is None:
-                _create_customer(conn, row["name"], row["email"], row["phone"], row["user_id"], "import", now)
+                insert_customer(conn, row["name"], row["email"], row["phone"], row["user_id"], "import", now)
                 continue
             head = canonical_id(conn, holder)
             given = {k: row[k] for k in ("name", "email", "phone") if row[k]}
@@ -216,7 +216,7 @@ def _write(conn: Connection, kind: str, rows: list[tuple[int, dict[str, Any]]], 
         touched: set[str] = set()
         seen = {}
         for line, row in rows:
-            holder = _verified_holder(conn, USER_ID, row.pop("user_id"))
+            holder = verified_holder(conn, USER_ID, row.pop("user_id"))
             if row["id"] in seen:
                 errors.append(RowError(line, f"order_id {row['id']!r} repeats line {seen[row['id']]}"))
                 continue
@@ -241,7 +241,7 @@ def _write(conn: Connection, kind: str, rows: list[tuple[int, dict[str, Any]]], 
                 errors.append(RowError(line, f"sku {row['sku']!r} repeats line {seen[row['sku']]}"))
                 continue
             seen[row["sku"]] = line
-            _put_product(conn, row, now)
+            write_product(conn, row, now)
     if errors:
         raise ImportFailed(errors)  # rolls the whole transaction back
     return len(rows)

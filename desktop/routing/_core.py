@@ -63,7 +63,7 @@ _CALLBACK_MOVES: dict[CallbackState, frozenset[CallbackState]] = {
     OfferEnded, OfferMade, QueueChanged))
 
 # Timer kinds, in the timer heap as (deadline, seq, kind, record, token).
-_OFFER_TIMER, _WRAP_UP_TIMER, _SCHEDULE_TIMER, _ABANDON_TIMER = range(4)
+OFFER_TIMER, WRAP_UP_TIMER, SCHEDULE_TIMER, ABANDON_TIMER = range(4)
 _TIMERS_COMPACT_MIN = 1024  # dead timers are swept when the heap doubles past this
 
 
@@ -177,7 +177,7 @@ class RoutingCore:
         agent.offer = offer
         out.append(_OfferMade(offer.id, cb.id, agent.id, now, offer.expires_at))
         self._set_agent(agent, _RESERVED, "", now, out)
-        self._start_timer(offer.expires_at, _OFFER_TIMER, offer)
+        self._start_timer(offer.expires_at, OFFER_TIMER, offer)
 
     def _end_offer(self, offer: OfferRecord, outcome: OfferOutcome, now: float, out: list[RoutingEvent]) -> None:
         del self._offers[offer.id]
@@ -322,7 +322,7 @@ class RoutingCore:
             self._timers_compact_at = max(_TIMERS_COMPACT_MIN, 2 * len(timers))
 
     def _start_wrap_up_timer(self, agent: AgentRecord, deadline: float) -> None:
-        self._start_timer(deadline, _WRAP_UP_TIMER, agent, agent.state_seq)
+        self._start_timer(deadline, WRAP_UP_TIMER, agent, agent.state_seq)
 
     def _fire_timers(self, now: float, out: list[RoutingEvent]) -> None:
         """Fire every live timer due at ``now``, earliest first."""
@@ -331,14 +331,14 @@ class RoutingCore:
             _, _, kind, record, token = heapq.heappop(timers)
             if not self._timer_live(kind, record, token):
                 continue
-            if kind == _OFFER_TIMER:
+            if kind == OFFER_TIMER:
                 if self._away_on_missed_offer:
                     self._take_back(record, OfferOutcome.TIMED_OUT, _AWAY, "missed offer", now, out)
                 else:
                     self._take_back(record, OfferOutcome.TIMED_OUT, _AVAILABLE, "", now, out)
-            elif kind == _WRAP_UP_TIMER:
+            elif kind == WRAP_UP_TIMER:
                 self._make_available(record, now, out)
-            elif kind == _SCHEDULE_TIMER:
+            elif kind == SCHEDULE_TIMER:
                 self._set_callback(record, _QUEUED)
                 self._enqueue(record, now, out)
             else:
@@ -352,11 +352,11 @@ class RoutingCore:
 
     def _timer_live(self, kind: int, record: Any, token: int) -> bool:
         """Does this timer still apply, or has its subject moved on?"""
-        if kind == _OFFER_TIMER:
+        if kind == OFFER_TIMER:
             return self._offers.get(record.id) is record
-        if kind == _WRAP_UP_TIMER:
+        if kind == WRAP_UP_TIMER:
             return record.state is _WRAP_UP and record.state_seq == token
-        if kind == _SCHEDULE_TIMER:
+        if kind == SCHEDULE_TIMER:
             return self._callbacks.get(record.id) is record and record.state is _SCHEDULED
         return (self._callbacks.get(record.id) is record and record.left_token == token
                 and record.state in _WAITING)

@@ -30,17 +30,16 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 
-from ._core import (
-    _ABANDON_TIMER, _AVAILABLE, _AWAY, _BUSY, _CONNECTED, _OFFLINE, _QUEUED, _RESERVED,
-    _SCHEDULE_TIMER, _SCHEDULED, _WRAP_UP, RoutingCore, _CallbackConnected, _CallbackScheduled,
-)
+from ._construct import fast_constructor
+from ._core import ABANDON_TIMER, SCHEDULE_TIMER, RoutingCore
 from ._records import AgentRecord, CallbackRecord, OfferRecord, QueueState
 from .errors import (
     DuplicateCallback, InvalidRequest, InvalidTransition, RoutingError, UnknownAgent,
     UnknownCallback, UnknownOffer, UnknownQueue,
 )
 from .events import (
-    AgentState, CallbackState, Channel, OfferOutcome, RoutingEvent, TERMINAL_CALLBACK_STATES,
+    AgentState, CallbackConnected, CallbackScheduled, CallbackState, Channel, OfferOutcome, RoutingEvent,
+    TERMINAL_CALLBACK_STATES,
 )
 from .models import AgentView, CallbackRequest, CallbackView, QueueConfig, QueueView
 from .priority import (
@@ -52,6 +51,12 @@ __all__ = [
     "RoutingError", "UnknownCallback", "UnknownAgent", "UnknownOffer", "UnknownQueue",
     "InvalidTransition", "InvalidRequest", "DuplicateCallback",
 ]
+
+# As in _core: enum members and event constructors as module globals for the hot paths.
+_OFFLINE, _AWAY, _AVAILABLE = AgentState.OFFLINE, AgentState.AWAY, AgentState.AVAILABLE
+_RESERVED, _BUSY, _WRAP_UP = AgentState.RESERVED, AgentState.BUSY, AgentState.WRAP_UP
+_SCHEDULED, _QUEUED, _CONNECTED = CallbackState.SCHEDULED, CallbackState.QUEUED, CallbackState.CONNECTED
+_CallbackConnected, _CallbackScheduled = map(fast_constructor, (CallbackConnected, CallbackScheduled))
 
 
 class Router(RoutingCore):
@@ -218,7 +223,7 @@ class Router(RoutingCore):
             cb = CallbackRecord(request, queue, _SCHEDULED, bonus, next(self._seq))
             self._callbacks[cb.id] = cb
             out.append(_CallbackScheduled(cb.id, queue.name, request.scheduled_at, now))
-            self._start_timer(request.scheduled_at, _SCHEDULE_TIMER, cb)
+            self._start_timer(request.scheduled_at, SCHEDULE_TIMER, cb)
         else:
             cb = CallbackRecord(request, queue, _QUEUED, bonus, next(self._seq))
             self._callbacks[cb.id] = cb
@@ -253,7 +258,7 @@ class Router(RoutingCore):
         cb.left_at = now
         cb.left_token += 1
         start = now if cb.request.scheduled_at is None else max(now, cb.request.scheduled_at)
-        self._start_timer(start + self._abandon_grace, _ABANDON_TIMER, cb, cb.left_token)
+        self._start_timer(start + self._abandon_grace, ABANDON_TIMER, cb, cb.left_token)
         return []
 
     def customer_returned(self, callback_id: str, now: float) -> list[RoutingEvent]:
@@ -392,7 +397,7 @@ class Router(RoutingCore):
         cb = CallbackRecord(request, queue, state, bonus, next(self._seq))
         self._callbacks[cb.id] = cb
         if state is _SCHEDULED:
-            self._start_timer(request.scheduled_at, _SCHEDULE_TIMER, cb)
+            self._start_timer(request.scheduled_at, SCHEDULE_TIMER, cb)
             return
         cb.enqueued_at = enqueued_at
         cb.key = enqueued_at - bonus

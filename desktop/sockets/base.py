@@ -9,10 +9,15 @@ the repository on whichever process holds their socket.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Any
 
+import msgspec
 from starlette.websockets import WebSocket
 
+from desktop.auth.agents import STAFF_ROLES
+from desktop.auth.staff import NotAllowed, NotSignedIn, StaffSession, require_staff
+from desktop.auth.tokens import Signer
 from desktop.leader.client import RouterClient
 from desktop.leader.outcomes import (
     RecentOutcomes,
@@ -24,8 +29,6 @@ from desktop.leader.outcomes import (
 from desktop.repository.repository import Repository
 from desktop.settings import Settings
 from desktop.sockets.presence import Presence
-from desktop.web.auth import Signer
-from desktop.web.staff import StaffSession, staff_session
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
@@ -35,6 +38,9 @@ __all__ = ["RoleHandler", "outcome_key", "new_id"]
 
 
 class RoleHandler:
+    #: The role's part of ``welcome`` (a struct of ``signaling.protocol.outbound``).
+    welcome_fields: type[msgspec.Struct]
+
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
                  settings: Settings, presence: Presence, clock=time.time,
                  features: tuple[Any, ...] = ()):
@@ -88,18 +94,25 @@ class RoleHandler:
         finally:
             await self.presence.announce(session, False)
 
-    async def welcome(self, session: Session) -> dict[str, Any]:
+    async def welcome(self, session: Session) -> msgspec.Struct:
+        """The role's welcome with every feature's part, checked against ``welcome_fields``
+        (a field missing, unknown or of the wrong type raises ``msgspec.ValidationError``)."""
         state = await self._welcome(session)
         for feature in self.features:
             if hasattr(feature, "welcome"):
                 state.update(await feature.welcome(session))
-        return state
+        return msgspec.convert(state, self.welcome_fields)
 
-    async def _staff_from_cookie(self, websocket: WebSocket) -> StaffSession:
-        session = await staff_session(websocket)
-        if session is None:
-            raise Unauthorized("log in first")
-        return session
+    async def _staff_from_cookie(self, websocket: WebSocket, *, roles: Collection[str] = STAFF_ROLES,
+                                 not_allowed: str = "") -> StaffSession:
+        """The socket's live staff session of one of ``roles``; Unauthorized (``not_allowed``
+        for another role) otherwise."""
+        try:
+            return await require_staff(websocket, roles=roles)
+        except NotSignedIn:
+            raise Unauthorized("log in first") from None
+        except NotAllowed:
+            raise Unauthorized(not_allowed) from None
 
 
 def outcome_key(session: Session, message: Any) -> str | None:

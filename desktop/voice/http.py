@@ -8,6 +8,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from desktop.auth.staff import StaffRefused, StaffSession, staff_only
+
 __all__ = ["recording_url", "routes"]
 
 
@@ -15,12 +17,13 @@ def recording_url(callback_id: str) -> str:
     return f"/voice/recordings/{callback_id}.ogg"
 
 
-async def recording(request: Request) -> Response:
-    """A call's recording, for staff signed in (agents, supervisors)."""
-    from desktop.web.staff import staff_session
+def _refused(request: Request, refusal: StaffRefused) -> Response:
+    return PlainTextResponse("log in first", status_code=401)
 
-    if await staff_session(request) is None:
-        return PlainTextResponse("log in first", status_code=401)
+
+@staff_only(refused=_refused)
+async def recording(request: Request, session: StaffSession) -> Response:
+    """A call's recording, for staff signed in (agents, supervisors)."""
     callback_id = request.path_params["callback_id"]
     if not callback_id.isalnum():
         return PlainTextResponse("no such recording", status_code=404)

@@ -24,11 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from signaling.protocol.outbound import OutSignedOut
+
 from desktop.contacts.privacy import erase_everywhere
 from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
-from desktop.web.api import ApiError, CustomerPatch, _body, _phone, error_response
-from desktop.web.auth import ME_MAX_AGE
+from desktop.web.api.common import ApiError, checked_phone, error_response, json_body
+from desktop.web.api.schemas import CustomerPatch
+from desktop.auth.tokens import ME_MAX_AGE
 
 __all__ = ["routes"]
 
@@ -87,13 +90,13 @@ async def my_data(request: Request, customer_id: str) -> Response:
 
 
 async def correct(request: Request, customer_id: str) -> Response:
-    body = await _body(request, CustomerPatch)
+    body = await json_body(request, CustomerPatch)
     email = body.email.strip().lower() if body.email else None
     if email is not None:
         from desktop.repository.identities import check_identity
         email = check_identity("email", email)
     customer = await request.app.state.repo.update_customer(
-        customer_id, name=(body.name or "").strip() or None, email=email, phone=_phone(request, body.phone),
+        customer_id, name=(body.name or "").strip() or None, email=email, phone=checked_phone(request, body.phone),
         by_customer=True)
     return JSONResponse({"id": customer.id, "name": customer.name, "email": customer.email,
                          "phone": customer.phone})
@@ -118,7 +121,7 @@ async def sign_out(request: Request) -> Response:
     if visitor_id is not None:
         await state.repo.revoke_visitors([visitor_id], reason="sign_out")
         # The same browser's other tabs start afresh too (their widgets hear it).
-        await state.bus.publish(visitor_room(visitor_id), {"type": "signed_out", "reason": "signed_out"})
+        await state.bus.publish(visitor_room(visitor_id), OutSignedOut(reason="signed_out").to_dict())
     return Response(status_code=204)
 
 

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from signaling.bus.errors import BusClosed, BusError
 from signaling.bus.tasks import cancel_and_wait
 
-if TYPE_CHECKING:
-    from signaling.bus.base import Bus
-
-__all__ = ["Leadership"]
+__all__ = ["Leadership", "Leases"]
 
 log = logging.getLogger("signaling.bus")
+
+
+class Leases(Protocol):
+    """What a Leadership needs of its bus: the lease calls of ``Bus`` (signaling/bus/base.py
+    documents them). A protocol, so this module need not import the bus that creates it."""
+
+    _closed: bool
+
+    async def lease_acquire(self, name: str, owner: str, lease: float) -> tuple[int | None, float]: ...
+
+    async def lease_renew(self, name: str, owner: str, lease: float) -> bool: ...
+
+    async def lease_release(self, name: str, owner: str) -> None: ...
 
 
 class Leadership:
@@ -32,7 +42,7 @@ class Leadership:
     every decision so a stale leader's late writes can be rejected (fencing).
     """
 
-    def __init__(self, bus: Bus, name: str, owner: str, *, lease: float):
+    def __init__(self, bus: Leases, name: str, owner: str, *, lease: float):
         if lease <= 0:
             raise ValueError(f"lease must be positive seconds, got {lease}")
         self.name = name

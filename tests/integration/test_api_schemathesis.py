@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from desktop.app import create_app
 from desktop.settings import Settings
-from desktop.web.openapi import openapi_document
+from desktop.web.api.openapi import openapi_document
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 #: Status codes seen, so the last test can tell the fuzzing got past authentication.

@@ -247,6 +247,8 @@ async def test_documents_upload_checks_push_links_and_timeline(server):
         assert (await upload(pdf, "plan.pdf")).json()["error"] == "bad_csrf"
         async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
             assert (await anonymous.post("/api/documents?name=x.pdf", content=pdf)).status_code == 401
+            listed = await anonymous.get("/api/documents")
+            assert listed.status_code == 401 and listed.json()["error"] == "unauthorized"
         fake = await upload(b"MZ\x90\x00 an executable", "photo.png", headers=headers)
         assert fake.status_code == 415 and fake.json()["error"] == "unsupported_type"
         assert "whatever its name says" in fake.json()["message"]

@@ -8,7 +8,7 @@ from itsdangerous import TimestampSigner
 
 from desktop.customers.identity import user_hash, verify_user_hash
 from desktop.repository.apikeys import check_scopes
-from desktop.web.auth import ME_MAX_AGE, Signer, tokens_equal
+from desktop.auth.tokens import ME_MAX_AGE, Signer, tokens_equal
 
 
 def test_my_data_token_is_short_lived_and_never_a_visitor_token(monkeypatch) -> None:

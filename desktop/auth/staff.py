@@ -6,6 +6,11 @@ desk page, REST call and staff socket asks :func:`staff_session`, so ``POST /log
 ends the session in every process at once; the desk sockets it had open are closed too
 (a ``session_ended`` event in the agent's room, see ``signaling.hub``).
 
+The one check every staff endpoint makes: :func:`require_staff` (a live session, one of
+``roles``, and the CSRF header when asked), or the :func:`staff_only` decorator around it;
+refusals are :class:`NotSignedIn`, :class:`NotAllowed` and :class:`BadCsrf` (each a
+:class:`StaffRefused`, also a ``PermissionError``), which the caller turns into its own answer.
+
 Failed sign-ins are throttled per account and per client address on the bus's shared
 budgets (``Bus.take``): past the limit, sign-in is refused without checking the password
 and the answer says when to try again. A successful sign-in gives its slot back.
@@ -15,21 +20,26 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import functools
 import math
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Collection
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from desktop.auth.agents import STAFF_ROLES
 from desktop.repository.records import AgentRecord
 from desktop.rooms import agent_room
-from desktop.web.auth import SESSION_COOKIE
-from signaling.hub import SESSION_ENDED
+from desktop.auth.tokens import SESSION_COOKIE
+from signaling.protocol.outbound import BusSessionEnded
 from signaling.limits import describe_wait
 
-__all__ = ["StaffSession", "staff_session", "sign_in", "sign_out", "LoginRefused",
-           "LoginThrottle", "StaffHeaders", "STAFF_CSP", "retry_after_header"]
+__all__ = ["StaffSession", "staff_session", "current_agent", "require_staff", "staff_only", "StaffRefused",
+           "NotSignedIn", "NotAllowed", "BadCsrf", "sign_in", "sign_out", "LoginRefused", "LoginThrottle",
+           "StaffHeaders", "STAFF_CSP", "retry_after_header"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,6 +66,71 @@ async def staff_session(conn: HTTPConnection) -> StaffSession | None:
     return StaffSession(agent, data["sid"]) if agent is not None else None
 
 
+async def current_agent(conn: HTTPConnection) -> AgentRecord | None:
+    """The signed-in staff member's record (a live session), or None."""
+    session = await staff_session(conn)
+    return session.agent if session else None
+
+
+class StaffRefused(PermissionError):
+    """A staff endpoint refused the request; the subclass says why."""
+
+
+class NotSignedIn(StaffRefused):
+    """No live staff session (never signed in, signed out, or expired)."""
+
+
+class NotAllowed(StaffRefused):
+    """Signed in, but the role may not do this."""
+
+    def __init__(self, message: str, session: StaffSession):
+        super().__init__(message)
+        self.session = session
+
+
+class BadCsrf(StaffRefused):
+    """A request that changes something came without the session's CSRF token."""
+
+
+async def require_staff(conn: HTTPConnection, *, roles: Collection[str] = STAFF_ROLES,
+                        csrf: bool = False) -> StaffSession:
+    """The live staff session of this request or socket, whose role is one of ``roles``.
+
+    ``csrf``: also require the session's token in the ``X-CSRF-Token`` header (for requests
+    that change something). Raises NotSignedIn, NotAllowed or BadCsrf, in that order.
+    """
+    session = await staff_session(conn)
+    if session is None:
+        raise NotSignedIn("log in first")
+    if session.agent.role not in roles:
+        raise NotAllowed(f"this is for {' and '.join(roles)} roles, not {session.agent.role}", session)
+    if csrf and not conn.app.state.signer.check_csrf(session.session_id, conn.headers.get("x-csrf-token")):
+        raise BadCsrf("missing or wrong X-CSRF-Token")
+    return session
+
+
+StaffHandler = Callable[[Request, StaffSession], Awaitable[Response]]
+
+
+def staff_only(*, roles: Collection[str] = STAFF_ROLES, csrf: bool = False,
+               refused: Callable[[Request, StaffRefused], Response]) -> Callable[[StaffHandler], Callable]:
+    """Decorate ``handler(request, session)`` into a Starlette endpoint that runs it only for
+    :func:`require_staff` (``roles``, ``csrf``); ``refused(request, error)`` answers the others."""
+
+    def decorate(handler: StaffHandler) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            try:
+                session = await require_staff(request, roles=roles, csrf=csrf)
+            except StaffRefused as refusal:
+                return refused(request, refusal)
+            return await handler(request, session)
+
+        return endpoint
+
+    return decorate
+
+
 async def sign_in(conn: HTTPConnection, agent_id: str) -> str:
     """Open a session for the agent; returns the cookie value."""
     state = conn.app.state
@@ -69,7 +144,7 @@ async def sign_out(conn: HTTPConnection, session: StaffSession) -> None:
     """Revoke the session, then close its desk sockets in every process."""
     state = conn.app.state
     await state.repo.revoke_staff_session(session.session_id, now=time.time())
-    await state.bus.publish(agent_room(session.agent.id), {"type": SESSION_ENDED, "tag": session.tag})
+    await state.bus.publish(agent_room(session.agent.id), BusSessionEnded(tag=session.tag).to_dict())
 
 
 class LoginRefused(Exception):

@@ -47,13 +47,13 @@ class Signer:
     def session_token(self, agent_id: str, session_id: str | None = None) -> str:
         """A cookie value naming the agent, with a random id the CSRF token is bound to.
 
-        The signature alone does not make a session: ``desktop.web.staff`` also finds
+        The signature alone does not make a session: ``desktop.auth.staff`` also finds
         ``session_id`` among the live sessions in the repository (sign-out revokes it)."""
         return self._sessions.dumps({"agent": agent_id, "sid": session_id or secrets.token_urlsafe(12)})
 
     def read_session(self, token: str | None) -> dict | None:
         """The signed session dict, or None when missing, forged or older than the
-        session max age. Signed is not live: use ``desktop.web.staff.staff_session``."""
+        session max age. Signed is not live: use ``desktop.auth.staff.staff_session``."""
         if not token:
             return None
         try:

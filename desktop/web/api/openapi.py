@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of ``/api/v1``: request bodies generated from the msgspec
-structs :mod:`desktop.web.api` validates with, so the two cannot drift apart."""
+structs :mod:`desktop.web.api.schemas` holds (the API validates with them), so the two cannot drift apart."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import functools
 from typing import Any
 
 import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-__all__ = ["openapi_document"]
+from desktop.web.api import schemas
+
+__all__ = ["openapi", "openapi_document"]
 
 _REF = "#/components/schemas/{name}"
 
@@ -68,10 +72,8 @@ def _op(summary: str, responses: dict[str, Any], *, body: str | None = None,
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import api
-
-    bodies = (api.CustomerIn, api.CustomerPatch, api.IdentityIn, api.EventIn, api.MergeIn,
-              api.UnmergeIn, api.OrderIn, api.ProductIn)
+    bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -278,3 +280,7 @@ def openapi_document() -> dict[str, Any]:
         "components": {"schemas": components, "securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "otk_<id>_<secret>"}}},
     }
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
