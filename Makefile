@@ -7,20 +7,20 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast bench chromium nginx clean
+.PHONY: run test test-fast bench chromium nginx sipp clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp
 	$(PY) -m pytest -q -p no:cacheprovider
 
-test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp
 	$(PY) -m pytest -q -m "not browser"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
 # Redis and PostgreSQL for some, Chromium for the browser ones; voice runs as root (a network namespace).
-BENCHES := router_core bus_roundtrip timeline offer_latency cobrowse_relay cobrowse_control cobrowse_browser voice analytics rules
+BENCHES := router_core bus_roundtrip timeline offer_latency cobrowse_relay cobrowse_control cobrowse_browser voice phone analytics rules
 
 bench: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium
 	@set -e; for b in $(BENCHES); do echo "== bench.$$b"; $(PY) -m bench.$$b; done
@@ -46,6 +46,10 @@ chromium:
 # Debian's nginx, for the proxy test (tests/integration/test_nginx.py runs deploy/nginx.conf).
 nginx:
 	@test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+
+# Debian's sipp plays the SIP trunk's far end in tests/integration/test_sip_sipp.py.
+sipp:
+	@command -v sipp >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist var

@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> Starlette:
             cobrowse = cobrowse_features(repo=repo, bus=bus, settings=settings)
             features = {role: (*features[role], *cobrowse[role]) for role in features}
             voice = VoiceFeature.create(repo=repo, bus=bus, router=router, settings=settings)
+            await voice.start()
             features = {role: (*features[role], voice) for role in features}
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> Starlette:
             # The published rules, compiled before the first offer can ring, then followed.
             app.state.rules = LiveRules(repo, bus)
             await app.state.rules.load()
+            app.state.voice = voice
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,

@@ -167,6 +167,31 @@ class Settings:
     voice_max_calls: int = 100
     #: Queues whose calls are recorded ("*": all), into ``var_dir/recordings``.
     voice_recording: tuple[str, ...] = ()
+    #: A SIP trunk for phone callbacks (docs/voice.md, "Phone calls"). Empty ``sip_uri``: no
+    #: trunk, and the agent dials phone callbacks by hand. ``sip:host[:port]`` of the
+    #: provider's proxy/registrar; digest credentials; the caller ID presented (E.164, a
+    #: number the contact centre owns); G.711 codecs in order of preference; UDP only;
+    #: seconds between REGISTERs (0: a trunk that authenticates each call and takes no
+    #: REGISTER); the address SIP and RTP use (empty: the one routed towards the proxy)
+    #: and SIP's port (0: any); RTP ports as "low-high".
+    sip_uri: str = ""
+    sip_username: str = ""
+    sip_password: str = ""
+    sip_caller_id: str = ""
+    sip_codecs: tuple[str, ...] = ("PCMU", "PCMA")
+    sip_transport: str = "udp"
+    sip_register_expires: int = 300
+    sip_local_host: str = ""
+    sip_local_port: int = 0
+    sip_rtp_ports: str = "20000-30000"
+    #: Seconds a phone rings before the call is cancelled (CANCEL) and counted "no answer".
+    sip_ring_timeout: float = 25.0
+    #: A phone callback that was busy, not answered or failed is tried again after
+    #: ``phone_retry_delay`` seconds, ``phone_max_attempts`` attempts in all.
+    phone_retry_delay: float = 300.0
+    phone_max_attempts: int = 3
+    #: Per queue, ``queue:delay:attempts`` (e.g. ``sales:120:5``); other queues use the two above.
+    phone_retry_queues: tuple[str, ...] = ()
     #: What the customer is told of a supervisor on their call: "barge" (only when one joins
     #: the conversation; listening and coaching are silent) or "all" (also while one listens).
     supervisor_notice: str = "barge"
@@ -242,6 +267,20 @@ class Settings:
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),
             voice_recording=_list("VOICE_RECORDING", ()),
             supervisor_notice=_choice("SUPERVISOR_NOTICE", "barge", ("barge", "all")),
+            sip_uri=_env("SIP_URI", "") or "",
+            sip_username=_env("SIP_USERNAME", "") or "",
+            sip_password=_env("SIP_PASSWORD", "") or "",
+            sip_caller_id=_env("SIP_CALLER_ID", "") or "",
+            sip_codecs=tuple(c.upper() for c in _list("SIP_CODECS", ("PCMU", "PCMA"))),
+            sip_transport=_choice("SIP_TRANSPORT", "udp", ("udp",)),
+            sip_register_expires=_int("SIP_REGISTER_EXPIRES", 300),
+            sip_local_host=_env("SIP_LOCAL_HOST", "") or "",
+            sip_local_port=_int("SIP_LOCAL_PORT", 0),
+            sip_rtp_ports=_env("SIP_RTP_PORTS", "20000-30000") or "20000-30000",
+            sip_ring_timeout=_float("SIP_RING_TIMEOUT", 25.0),
+            phone_retry_delay=_float("PHONE_RETRY_DELAY", 300.0),
+            phone_max_attempts=_int("PHONE_MAX_ATTEMPTS", 3),
+            phone_retry_queues=_list("PHONE_RETRY_QUEUES", ()),
             cobrowse_remote_control=_list("COBROWSE_REMOTE_CONTROL", ()),
             url_query=_choice("URL_QUERY", "mask", URL_QUERY_MODES),
             url_private_params=_list("URL_PRIVATE_PARAMS", KNOWN_PRIVATE_PARAMS),

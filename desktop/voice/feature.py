@@ -42,6 +42,7 @@ from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
 from desktop.voice.bus import VoiceBus
+from desktop.voice.phone import PhoneCallbacks, PhoneCallLost
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
 from desktop.voice import requests
 from desktop.voice.records import CallRecords, recording_mode
@@ -66,14 +67,14 @@ ORPHAN_SWEEP = 300.0  # seconds between looks for recordings a dead process left
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
-    "agent": {"mute", "unmute", "hold", "resume", "hangup"},
+    "agent": {"mute", "unmute", "hold", "resume", "hangup", "dtmf"},
     "supervisor": {"listen", "whisper", "barge", "leave"},
 }
 
 
 class VoiceFeature:
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings,
-                 anchor: MediaAnchor, clock=time.time):
+                 anchor: MediaAnchor, phones: PhoneCallbacks | None = None, clock=time.time):
         self.repo = repo
         self.bus = bus
         self.router = router
@@ -96,6 +97,10 @@ class VoiceFeature:
                                   adopt=self._adopt, publish=self._publish,
                                   forget=lambda call_id: self._meta.pop(call_id, None))
         anchor.on_change = self._changed
+        #: Phone callbacks dialled over the SIP trunk (desktop/voice/phone.py), if one is configured.
+        self.phones = phones or PhoneCallbacks(repo=repo, settings=settings, trunk=None)
+        if self.phones.trunk is not None:
+            self.phones.trunk.on_registration = lambda state: self._spawn(self._publish_trunk())
 
     @classmethod
     def create(cls, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings) -> "VoiceFeature":
@@ -105,7 +110,17 @@ class VoiceFeature:
                              max_calls=settings.voice_max_calls,
                              candidates=CandidatePolicy.from_setting(settings.voice_private_candidates),
                              recorder=lambda call_id: PacketRecorder(recordings / f"{call_id}.packets"))
-        return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor)
+        return cls(repo=repo, bus=bus, router=router, settings=settings, anchor=anchor,
+                   phones=PhoneCallbacks.create(repo=repo, settings=settings))
+
+    async def start(self) -> None:
+        """Start the SIP trunk, if there is one (it registers in the background)."""
+        await self.phones.start()
+
+    async def _publish_trunk(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.bus.publish(WALL_ROOM, {"type": "trunk_state", "process": self.settings.process_id,
+                                               **self.phones.public()})
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -115,7 +130,7 @@ class VoiceFeature:
                   if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
-        return {"voice": {"ice_servers": self.ice_servers, "calls": calls}}
+        return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": self.phones.public()}}
 
     def _on_call(self, session: Session, callback_id: str) -> bool:
         """A supervisor sees every call; an agent or a customer the ones they are on."""
@@ -164,7 +179,9 @@ class VoiceFeature:
                 with contextlib.suppress(Exception):
                     await self.router.call(commands.End(agent_id=callback.agent_id, callback_id=callback.id))
             return {}
-        return self._told(session, await self._control(callback.id, role, action))
+        if action == "dtmf" and not message.digits:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "dtmf needs digits (0-9, *, #, A-D)")
+        return self._told(session, await self._control(callback.id, role, action, digits=message.digits))
 
     def _told(self, session: Session, reply: dict[str, Any]) -> dict[str, Any]:
         """A reply carrying the call, as this socket's party may see it."""
@@ -195,10 +212,11 @@ class VoiceFeature:
         """True when this process anchors the call: it has it, or it just claimed it."""
         return callback_id in self.anchor.calls or await self.voice_bus.claim(callback_id)
 
-    async def _control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
+    async def _control(self, callback_id: str, role: Role, action: str, *, digits: str | None = None) -> dict[str, Any]:
         if await self._anchored_here(callback_id):
-            return await self._local_control(callback_id, role, action)
-        return await self.voice_bus.request(callback_id, requests.Control(role=str(role), action=action))
+            return await self._local_control(callback_id, role, action, digits=digits)
+        return await self.voice_bus.request(callback_id, requests.Control(role=str(role), action=action,
+                                                                          digits=digits))
 
     # -- what the anchoring process does (for its own sockets, or asked over the bus) ----
 
@@ -223,6 +241,8 @@ class VoiceFeature:
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
         call = self.anchor.calls[callback_id]
+        if role == Role.AGENT and self._meta[callback_id].get("channel") == Channel.PHONE:
+            await self._dial(callback_id)  # agent-first: their leg is up, now the customer's phone
         self._adoption.rejoined(callback_id)
         answered_at = request.meta.get("answered_at")
         if answered_at:
@@ -230,7 +250,24 @@ class VoiceFeature:
             call.started_at = min(call.started_at, answered_at)
         return {"sdp": answer, "call": self._public(call)}
 
-    async def _local_control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
+    async def _dial(self, callback_id: str) -> None:
+        meta = self._meta[callback_id]
+        try:
+            await self.phones.dial(self.anchor, callback_id, meta)
+        except VoiceError as exc:
+            # The trunk can't place it (not started, a number it refuses): the call can't go on.
+            log.warning("phone callback %s not dialled: %s", callback_id, exc.message)
+            await self.anchor.end(callback_id)
+        except PhoneCallLost:
+            # Dialled by a process that died mid-call: not again at once; a failed attempt, the
+            # retry the rules allow, and the agent to wrap-up.
+            log.warning("phone callback %s: its call dropped with the process carrying it", callback_id)
+            retry = await self.phones.lost(callback_id, dict(meta))
+            await self.anchor.end(callback_id)
+            await self._after_phone(callback_id, meta, retry)
+
+    async def _local_control(self, callback_id: str, role: Role, action: str, *,
+                             digits: str | None = None) -> dict[str, Any]:
         try:
             if action == "hangup":
                 await self.anchor.end(callback_id)
@@ -240,6 +277,8 @@ class VoiceFeature:
                 call.mute(role, action == "mute")
             elif action in ("hold", "resume"):
                 call.update(held=action == "hold")
+            elif action == "dtmf":
+                call.dtmf(digits or "")
             elif action == "leave":
                 await self.anchor.leave(callback_id, Role.SUPERVISOR)
             elif action in ("consent", "refuse"):
@@ -258,7 +297,7 @@ class VoiceFeature:
         return await self._remote_handlers[type(request)](callback_id, request)
 
     async def _remote_control(self, callback_id: str, request: requests.Control) -> dict[str, Any]:
-        return await self._local_control(callback_id, Role(request.role), request.action)
+        return await self._local_control(callback_id, Role(request.role), request.action, digits=request.digits)
 
     async def _remote_owner_gone(self, callback_id: str, request: requests.OwnerGone) -> dict[str, Any]:
         self.anchor.owner_gone(request.owner)
@@ -275,7 +314,8 @@ class VoiceFeature:
             meta = {"customer_id": callback.customer_id, "agent_id": callback.agent_id,
                     "visitor_id": callback.visitor_id, "queue": callback.queue,
                     "customer_name": callback.name, "agent_name": agent.display_name if agent else None,
-                    "answered_at": callback.answered_at}
+                    "answered_at": callback.answered_at, "channel": str(callback.channel),
+                    "phone": callback.phone}
         return meta
 
     async def _callback_of(self, session: Session, callback_id: str, *, ended_ok: bool = False):
@@ -286,7 +326,8 @@ class VoiceFeature:
             or session.role == "supervisor")
         if not mine:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such call of yours")
-        if callback.channel != Channel.BROWSER:
+        dialled = callback.channel == Channel.PHONE and session.role != "customer" and self.phones.dials
+        if callback.channel != Channel.BROWSER and not dialled:
             raise ProtocolError(ErrorCode.INVALID_STATE, "this callback is to a phone, not in the browser")
         if callback.state != CallbackState.CONNECTED and not ended_ok:
             raise ProtocolError(ErrorCode.INVALID_STATE, f"the call is not connected (it is {callback.state})")
@@ -311,7 +352,28 @@ class VoiceFeature:
             self._spawn(self._timeline.call_ended(call, meta, self._quality.pop(call.id)))
             if call.recorder is not None:
                 self._spawn(self._timeline.finish_recording(call, meta))
+            if call.phone is not None:
+                self._spawn(self._phone_ended(call, meta))
         self._spawn(self._publish(call.id, public))
+
+    async def _phone_ended(self, call: Call, meta: dict[str, Any]) -> None:
+        """The attempt on the timeline; the agent to wrap-up (the phone hung up, or never answered);
+        the next attempt queued at its time when the rules say so."""
+        await self._after_phone(call.id, meta, await self.phones.ended(call, meta))
+
+    async def _after_phone(self, callback_id: str, meta: dict[str, Any], retry: str | None) -> None:
+        if meta.get("agent_id"):
+            try:
+                await self.router.call(commands.End(agent_id=meta["agent_id"], callback_id=callback_id))
+            except ProtocolError as exc:  # already ended by the agent's own hang-up
+                log.info("phone callback %s: end: %s", callback_id, exc.message)
+            except Exception:
+                log.exception("phone callback %s: the agent not sent to wrap-up", callback_id)
+        if retry is not None:
+            try:
+                await self.router.notify(commands.CallbackAdded(callback_id=retry))
+            except Exception:  # it is in the database: the router finds it when it next rebuilds
+                log.exception("phone retry %s not announced to the router", retry)
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -415,6 +477,7 @@ class VoiceFeature:
                 await self._background
         await self._adoption.aclose()
         await self.anchor.aclose()
+        await self.phones.aclose()
         for task in list(self._pending):
             with contextlib.suppress(Exception):
                 await task

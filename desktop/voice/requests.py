@@ -45,6 +45,8 @@ class Offer(VoiceRequest, tag="offer"):
 class Control(VoiceRequest, tag="control"):
     role: str
     action: str
+    #: With ``dtmf``: the digits for the phone (0-9, *, #, A-D).
+    digits: str | None = None
 
 
 class OwnerGone(VoiceRequest, tag="owner_gone"):

@@ -202,8 +202,11 @@ async def widget_script(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     state = request.app.state
+    voice = getattr(state, "voice", None)
     return JSONResponse({"ok": True, "process": state.settings.process_id,
-                         "leader": state.routing.is_leader, "at": time.time()})
+                         "leader": state.routing.is_leader, "at": time.time(),
+                         # The SIP trunk's registration (off, static, registering, registered, failed).
+                         "sip": voice.phones.public() if voice is not None else None})
 
 
 routes = [

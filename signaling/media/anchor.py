@@ -47,8 +47,10 @@ from signaling.media.candidates import CandidatePolicy, filter_offer
 from signaling.media.errors import AtCapacity, BadOffer, InvalidCallState, LegTaken, NoSuchCall
 from signaling.media.forward import ForwardTrack
 from signaling.media.hearing import MAIN, CallState, Mode, Role, Source, who_hears
+from signaling.media.phone import PhoneLeg
+from signaling.media.sip.trunk import PhoneState, Trunk
 from signaling.media.tap import tap_receiver
-from signaling.media.tones import TonePlayer, hold_tone
+from signaling.media.tones import TonePlayer, hold_tone, ringback_tone
 
 __all__ = ["MediaAnchor", "Call", "Leg", "consent_state", "ice_servers_from_config"]
 
@@ -206,6 +208,10 @@ class Call:
         self.consent: str | None = None
         self._routes = who_hears(self.state)
         self._hold = TonePlayer(hold_tone(), self._hold_packet)
+        self._ringback = TonePlayer(ringback_tone(),
+                                    lambda payload, ts: self._route(Source.RINGBACK, payload, ts, "ringback"))
+        #: The customer's leg when it is a phone (kept after the call ends: its result is told).
+        self.phone: PhoneLeg | None = None
 
     # -- routing ------------------------------------------------------------------------
 
@@ -232,6 +238,10 @@ class Call:
             self._hold.start()
         else:
             self._hold.stop()
+        if self.state.ringback:
+            self._ringback.start()
+        else:
+            self._ringback.stop()
         self.anchor._changed(self)
         return self.state
 
@@ -243,6 +253,14 @@ class Call:
         if given and self.recorder is None and self.anchor.recorder is not None:
             self.recorder = self.anchor.recorder(self.id)
         return self.update(recording=given and self.recorder is not None)
+
+    def dtmf(self, digits: str) -> None:
+        """Send ``digits`` to the phone (RFC 4733); only on a phone call that has answered."""
+        if self.phone is None or self.phone.closed:
+            raise InvalidCallState("DTMF goes to a phone: this call has none")
+        if self.phone.phone.state != PhoneState.CONNECTED:
+            raise InvalidCallState(f"the phone has not answered (it is {self.phone.phone.state})")
+        self.phone.send_dtmf(digits)
 
     def mute(self, role: Role, muted: bool) -> CallState:
         muted_set = set(self.state.muted)
@@ -265,6 +283,7 @@ class Call:
             "recording": self.state.recording,
             "consent": self.consent,
             "legs": {str(role): leg.public_state for role, leg in self.legs.items()},
+            "phone": self.phone.public() if self.phone is not None else None,
         }
 
     async def stats(self) -> list[dict[str, Any]]:
@@ -273,6 +292,7 @@ class Call:
     async def close(self) -> None:
         self.ended = True
         self._hold.stop()
+        self._ringback.stop()
         if self.recorder is not None:
             self.recorder.close()
         legs, self.legs = list(self.legs.values()), {}
@@ -378,6 +398,50 @@ class MediaAnchor:
         else:
             self._changed(call)
         return answer
+
+    async def dial(self, call_id: str, number: str, *, trunk: Trunk, ring_timeout: float,
+                   recording: bool = False) -> Call:
+        """Call ``number`` on ``trunk`` as the customer's leg of ``call_id`` (created if needed).
+
+        The agent's leg joins as usual (:meth:`offer`), before or after; it hears
+        the phone from its first early media. When the phone call ends (hung up,
+        busy, no answer, failed) the whole call ends: ``call.phone`` keeps its
+        result. Raises AtCapacity for a new call beyond ``max_calls``,
+        LegTaken when the call already has a customer, TrunkError from the trunk.
+        """
+        async with self._lock:
+            call = self.calls.get(call_id)
+            created = call is None
+            if created:
+                if len(self.calls) >= self.max_calls:
+                    raise AtCapacity(f"this server carries {self.max_calls} calls at most; try again shortly")
+                call = Call(call_id, self, recording=recording and self.recorder is not None)
+                if call.state.recording:
+                    call.recorder = self.recorder(call_id)
+                self.calls[call_id] = call
+            elif Role.CUSTOMER in call.legs:
+                raise LegTaken("this call already has its customer")
+            try:
+                phone = await trunk.dial(number, ring_timeout=ring_timeout)
+            except BaseException:
+                if created:
+                    self.calls.pop(call_id, None)
+                raise
+            leg = PhoneLeg(call, phone)
+            phone.on_event = self._phone_event(leg)
+            phone.on_audio = leg.on_audio
+            call.phone = leg
+            call.legs[Role.CUSTOMER] = leg  # type: ignore[assignment]
+        self._changed(call)
+        return call
+
+    def _phone_event(self, leg: PhoneLeg):
+        def on_event(phone, event) -> None:
+            leg.on_event(phone, event)
+            if event.state == PhoneState.ENDED and not leg.call.ended:
+                # The phone is gone (or never answered): the agent's leg ends with it.
+                asyncio.get_running_loop().create_task(self.end(leg.call.id))
+        return on_event
 
     def check_stalls(self, now: float | None = None) -> None:
         """Mark connected legs that stopped sending ``reconnecting`` (call it every second or so)."""

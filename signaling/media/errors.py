@@ -6,11 +6,12 @@
   - :class:`AtCapacity`: this process anchors as many calls as it is allowed (``capacity``)
   - :class:`NoSuchCall` (also ``LookupError``): not a live call (``not_found``)
   - :class:`InvalidCallState`: the call is not in a state for that (``invalid_state``)
+  - :class:`TrunkError`: the SIP trunk can't place that call (``trunk``)
 """
 
 from __future__ import annotations
 
-__all__ = ["VoiceError", "BadOffer", "LegTaken", "AtCapacity", "NoSuchCall", "InvalidCallState"]
+__all__ = ["VoiceError", "BadOffer", "LegTaken", "AtCapacity", "NoSuchCall", "InvalidCallState", "TrunkError"]
 
 
 class VoiceError(Exception):
@@ -39,3 +40,9 @@ class NoSuchCall(VoiceError, LookupError):
 
 class InvalidCallState(VoiceError):
     code = "invalid_state"
+
+
+class TrunkError(VoiceError):
+    """The SIP trunk can't place that call (not configured, not started, not an E.164 number)."""
+
+    code = "trunk"

@@ -36,6 +36,7 @@ class Source(enum.StrEnum):
     """What can feed a slot besides a participant's voice."""
 
     HOLD = "hold"          # the hold tone, to the customer
+    RINGBACK = "ringback"  # a phone ringing with no early media of its own: the ring, to the agent
     RECORDER = "recorder"  # not a source: the destination "role" of recorded packets
 
 
@@ -46,6 +47,8 @@ class CallState:
     #: None when no supervisor is on the call.
     supervisor: Mode | None = None
     recording: bool = False
+    #: The customer's phone is ringing and sends no early media: the agent hears a ringback tone.
+    ringback: bool = False
 
 
 Target = tuple[str, int]  # (role or Source.RECORDER, slot)
@@ -54,11 +57,13 @@ Target = tuple[str, int]  # (role or Source.RECORDER, slot)
 def who_hears(state: CallState) -> dict[str, tuple[Target, ...]]:
     """Where each source's packets go: ``{source: ((destination, slot), ...)}``.
 
-    Sources are the roles plus ``Source.HOLD``. A muted party is heard by
+    Sources are the roles plus ``Source.HOLD`` and ``Source.RINGBACK`` (the agent hears it while
+    a phone rings without early media of its own). A muted party is heard by
     nobody (nor recorded); on hold the customer hears the hold tone and the
     two parties don't hear each other (a supervisor still hears both).
     """
-    out: dict[str, list[Target]] = {Role.CUSTOMER: [], Role.AGENT: [], Role.SUPERVISOR: [], Source.HOLD: []}
+    out: dict[str, list[Target]] = {Role.CUSTOMER: [], Role.AGENT: [], Role.SUPERVISOR: [], Source.HOLD: [],
+                                    Source.RINGBACK: []}
     customer_on = Role.CUSTOMER not in state.muted
     agent_on = Role.AGENT not in state.muted
     if customer_on and not state.held:
@@ -71,6 +76,8 @@ def who_hears(state: CallState) -> dict[str, tuple[Target, ...]]:
             out[Role.AGENT].append((Source.RECORDER, 1))
     if state.held:
         out[Source.HOLD].append((Role.CUSTOMER, MAIN))
+    if state.ringback:
+        out[Source.RINGBACK].append((Role.AGENT, MAIN))
     if state.supervisor is not None:
         if customer_on:
             out[Role.CUSTOMER].append((Role.SUPERVISOR, MAIN))

@@ -18,9 +18,10 @@ import av
 
 from signaling.media.forward import FRAME_SAMPLES, SAMPLE_RATE
 
-__all__ = ["HOLD_TONE_HZ", "hold_tone", "TonePlayer", "encode_tone"]
+__all__ = ["HOLD_TONE_HZ", "RINGBACK_HZ", "hold_tone", "ringback_tone", "TonePlayer", "encode_tone"]
 
 HOLD_TONE_HZ = 620.0
+RINGBACK_HZ = 400.0  # the UK's ring tone pitch; 1 s on, 2 s off
 
 
 def encode_tone(frequency: float, *, seconds: float = 2.0, amplitude: float = 0.25) -> list[bytes]:
@@ -52,6 +53,12 @@ def encode_tone(frequency: float, *, seconds: float = 2.0, amplitude: float = 0.
 @functools.lru_cache(maxsize=1)
 def hold_tone() -> tuple[bytes, ...]:
     return tuple(encode_tone(HOLD_TONE_HZ))
+
+
+@functools.lru_cache(maxsize=1)
+def ringback_tone() -> tuple[bytes, ...]:
+    """What an agent hears while the phone they called rings (and sends no early media)."""
+    return tuple(encode_tone(RINGBACK_HZ, seconds=1.0) + encode_tone(RINGBACK_HZ, seconds=2.0, amplitude=0.0))
 
 
 class TonePlayer:

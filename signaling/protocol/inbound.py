@@ -396,12 +396,14 @@ class VoiceOffer(_In, tag="voice_offer"):
 
 class VoiceControl(_In, tag="voice_control"):
     """Customer: mute, unmute, hangup, and consent / refuse when asked to be recorded.
-    Agent: mute, unmute, hold, resume, hangup. Supervisor: listen, whisper, barge, leave."""
+    Agent: mute, unmute, hold, resume, hangup, and dtmf (``digits``, to a phone call's far end).
+    Supervisor: listen, whisper, barge, leave."""
 
     id: CommandId
     callback_id: ShortText
     action: Literal["mute", "unmute", "hold", "resume", "hangup", "listen", "whisper", "barge", "leave",
-                    "consent", "refuse"]
+                    "consent", "refuse", "dtmf"]
+    digits: Annotated[str, msgspec.Meta(pattern=r"^[0-9*#A-Da-d]{1,32}$")] | None = None
 
 
 Millis = Annotated[float, msgspec.Meta(ge=0, le=600_000)]

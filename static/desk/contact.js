@@ -37,7 +37,8 @@ export class ContactView {
   }
 
   /** Show `card`; rebuilds only for another callback. Returns the element. */
-  render(card, { queues, dispositions, agentStatus }) {
+  render(card, { queues, dispositions, agentStatus, phoneDials = false }) {
+    this.phoneDials = phoneDials;
     const same = this.element && this.card?.callback_id === card.callback_id;
     this.card = card;
     if (!same) this._build(card, queues, dispositions);
@@ -124,8 +125,9 @@ export class ContactView {
     this.form.hidden = !wrapping;
     this.endButton.hidden = wrapping;
     const byPhone = card.callback?.channel === "phone";
-    this.dialLine.hidden = wrapping || !byPhone;
-    setText(this.stateText, wrapping ? "Call ended · wrap-up" : byPhone ? "Calling their phone" : "Connected");
+    // Dialled by the server (a SIP trunk), the voice panel shows the call's real state.
+    this.dialLine.hidden = wrapping || !byPhone || this.phoneDials;
+    setText(this.stateText, wrapping ? "Call ended · wrap-up" : byPhone ? (this.phoneDials ? "Phone call" : "Calling their phone") : "Connected");
     this.details.update(card, this.now());
     this.tick();
     if (wrapping && wasHidden) requestAnimationFrame(() => this.disposition.focus());

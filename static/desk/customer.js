@@ -150,6 +150,7 @@ export class CustomerDetails {
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
           item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data))
             : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
+            : ["phone_attempt", "phone_retry", "phone_dialled"].includes(item.kind) ? h("p", { class: "previous-summary" }, phoneText(item))
               : documentText(item) ? h("p", { class: "previous-summary" }, documentText(item))
                 : summary(item.data),
           recordingPlayer(item)))),
@@ -161,13 +162,27 @@ export class CustomerDetails {
 const KIND_ICONS = {
   callback_requested: "phone", callback_connected: "headphones", callback_completed: "check-circle", callback_cancelled: "x-circle",
   callback_abandoned: "hourglass", call_recording: "mic", recording_consent: "mic", voice_call: "headphones", wrap_up: "note", note: "note",
-  call: "phone", inbound_call: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
+  call: "phone", inbound_call: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
   search: "search", order: "receipt",
 };
 
 /** A `voice_call` event (desktop/voice/feature.py): how long they talked, and whether it was recorded. */
 export function callText(data) {
   return data?.seconds == null ? "" : `Talked ${clock(data.seconds)}${data.recorded ? " · recorded" : ""}`;
+}
+
+const PHONE_RESULTS = { completed: "answered", busy: "busy", no_answer: "no answer", rejected: "declined",
+  failed: "failed", cancelled: "cancelled" };
+
+/** A `phone_attempt` or `phone_retry` event (desktop/voice/phone.py): a dialled attempt and its SIP result. */
+export function phoneText(event) {
+  const d = event.data || {};
+  if (event.kind === "phone_retry") return `Attempt ${d.attempt} booked after ${PHONE_RESULTS[d.after] || d.after}`;
+  if (event.kind === "phone_dialled") return `Attempt ${d.attempt || 1}: dialling ${d.number}`;
+  const result = PHONE_RESULTS[d.result] || d.result || "";
+  const status = d.status && d.result !== "completed" ? ` (${d.status})` : "";
+  const talked = d.result === "completed" && d.talked_s != null ? `, talked ${clock(d.talked_s)}` : "";
+  return `Attempt ${d.attempt || 1} to ${d.number}: ${result}${status}${talked}`;
 }
 
 /** A `call_recording` event plays right where it is listed; any other event: null. */

@@ -107,7 +107,7 @@ function render() {
 
   if (desk.contact) {
     const element = contactView.render(desk.contact, {
-      queues: desk.queues, dispositions: desk.dispositions, agentStatus: desk.status,
+      queues: desk.queues, dispositions: desk.dispositions, agentStatus: desk.status, phoneDials: desk.phoneDials,
     });
     // Re-inserting the same element would drop the focus (the note being typed).
     if (contactSlot.firstChild !== element) contactSlot.replaceChildren(element);
@@ -208,6 +208,8 @@ socket.on("welcome", (message) => {
   desk.contact = message.contact || null;
   desk.dispositions = message.dispositions || [];
   desk.queues = message.queues || [];
+  // A SIP trunk dials phone callbacks (desk voice.js joins them); without one the agent dials by hand.
+  desk.phoneDials = (message.voice?.phone?.trunk || "off") !== "off";
   offerCard.card = null; // rebuild from the fresh state
   render();
 });

@@ -15,6 +15,15 @@ import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
 
+/** What the agent is told of the phone being dialled (voice_state's `phone`); "" once it talks. */
+function phoneText(phone) {
+  if (phone.state === "dialling") return `Dialling ${phone.number}…`;
+  if (phone.state === "ringing") return `Ringing ${phone.number}…`;
+  if (phone.state === "connected") return "";
+  return { completed: "The customer hung up", busy: "Busy", no_answer: "No answer", rejected: "Declined",
+    cancelled: "Call cancelled" }[phone.result] || `Call failed${phone.reason ? `: ${phone.reason}` : ""}`;
+}
+
 export class DeskVoice {
   constructor({ socket, root }) {
     this.socket = socket;
@@ -34,13 +43,16 @@ export class DeskVoice {
 
     socket.on("welcome", (message) => {
       this.iceServers = message.voice?.ice_servers || [];
+      this.phoneDials = (message.voice?.phone?.trunk || "off") !== "off";
       const call = (message.voice?.calls || [])[0];
       if (call) this._state(call);
       this._contact(message.contact);
     });
     socket.on("contact", (message) => this._contact(message.contact));
     socket.on("agent_state", (message) => {
-      if (!["busy"].includes(message.state?.state)) this._stop();
+      // A phone that was busy or never answered stays said through wrap-up (the agent picks the outcome).
+      const phoneOutcome = this.call?.phone && this.call.state === "ended" && message.state?.state === "wrap_up";
+      if (!["busy"].includes(message.state?.state) && !phoneOutcome) this._stop();
     });
     socket.on("voice_state", (message) => this._state(message.call));
     setInterval(() => this._tick(), 200);
@@ -48,9 +60,13 @@ export class DeskVoice {
   }
 
   _contact(contact) {
-    const live = contact && contact.state === "connected" && contact.callback?.channel === "browser";
+    // A phone callback joins the anchor too when a SIP trunk dials it (agent-first: the phone is
+    // dialled once this leg is up); without a trunk the agent dials by hand.
+    const channel = contact?.callback?.channel;
+    const live = contact && contact.state === "connected" && (channel === "browser" || (channel === "phone" && this.phoneDials));
     if (!live) {
-      this._stop();
+      const phoneOutcome = contact?.state === "wrap_up" && contact.callback_id === this.callbackId && this.call?.phone;
+      if (!phoneOutcome) this._stop();
       return;
     }
     if (this.callbackId === contact.callback_id && this.link) return;
@@ -103,10 +119,10 @@ export class DeskVoice {
     this._render();
   }
 
-  async _control(action) {
+  async _control(action, fields = {}) {
     if (!this.callbackId) return;
     try {
-      const ack = await this.socket.send("voice_control", { callback_id: this.callbackId, action });
+      const ack = await this.socket.send("voice_control", { callback_id: this.callbackId, action, ...fields });
       if (ack.call) this._state(ack.call);
       if (action === "mute" || action === "unmute") this.link?.setMuted(action === "mute");
     } catch (error) {
@@ -131,10 +147,15 @@ export class DeskVoice {
       onclick: () => this._control(this.call?.held ? "resume" : "hold") }, "Hold");
     this.hangupButton = h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-hangup" },
       onclick: () => this._control("hangup") }, "Hang up");
+    // A phone call's keypad: digits go to the far end as RFC 4733 events (menus, extensions).
+    this.keypad = h("div", { class: "voice-keypad", role: "group", "aria-label": "Keypad", hidden: true, dataset: { testid: "voice-keypad" } },
+      [..."123456789*0#"].map((digit) => h("button", { type: "button", class: "btn key", dataset: { testid: `btn-dtmf-${digit}` },
+        "aria-label": `Dial ${digit}`, onclick: () => this._control("dtmf", { digits: digit }) }, digit)));
     return h("section", { class: "voice card", hidden: true, "aria-label": "Voice call", dataset: { testid: "voice-panel", state: "idle" } },
       h("div", { class: "voice-head" }, h("span", { class: "voice-icon", "aria-hidden": "true" }, icon("mic")), this.stateText, this.timer, this.supervisorLine),
       h("div", { class: "voice-meters" }, this.meters.mic, this.meters[0], this.meters[1]),
-      h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton));
+      h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton),
+      this.keypad);
   }
 
   _render() {
@@ -158,6 +179,13 @@ export class DeskVoice {
     setText(this.muteButton, muted ? "Unmute" : "Mute");
     this.holdButton.setAttribute("aria-pressed", String(!!this.call?.held));
     setText(this.holdButton, this.call?.held ? "Resume" : "Hold");
+    const phone = this.call?.phone;
+    this.panel.dataset.phone = phone ? (phone.result || phone.state) : "";
+    this.keypad.hidden = phone?.state !== "connected" || state === "ended";
+    if (phone && state !== "failed") {
+      const text = phoneText(phone);
+      if (text) setText(this.stateText, text + (this.call?.recording && phone.state === "connected" ? " · recording" : ""));
+    }
     const supervisor = this.call?.supervisor;
     const customerLeg = this.call?.legs?.customer;
     if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(customerLeg)) {

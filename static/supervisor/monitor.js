@@ -31,8 +31,11 @@ export class CallMonitor {
     this.link = null;
     this.mode = null;
     this.list = h("div", { class: "voice-call-list" }, h("p", { class: "muted empty" }, "No calls in progress."));
+    // The SIP trunk of each server process (desktop/voice/phone.py): welcome, then trunk_state events.
+    this.trunks = new Map();
+    this.trunkLine = h("p", { class: "voice-trunk muted", role: "status", dataset: { testid: "wall-trunk", state: "off" }, hidden: true });
     this.section = h("section", { class: "card voice-calls", "aria-labelledby": "calls-title", dataset: { testid: "voice-calls" } },
-      h("h2", { id: "calls-title" }, "Live calls"), this.list);
+      h("h2", { id: "calls-title" }, "Live calls"), this.trunkLine, this.list);
     root.prepend(this.section);
     const link = document.createElement("link");
     link.rel = "stylesheet";
@@ -43,6 +46,12 @@ export class CallMonitor {
       this.iceServers = message.voice?.ice_servers || [];
       this.calls.clear();
       for (const call of message.voice?.calls || []) this.calls.set(call.callback_id, call);
+      if (message.voice?.phone) this.trunks.set("welcome", message.voice.phone);
+      this._render();
+    });
+    socket.on("trunk_state", (message) => {
+      this.trunks.delete("welcome"); // from now on each process says its own
+      this.trunks.set(message.process, { trunk: message.trunk, error: message.error });
       this._render();
     });
     socket.on("voice_state", (message) => {
@@ -109,7 +118,20 @@ export class CallMonitor {
     this.mode = null;
   }
 
+  _renderTrunk() {
+    const trunks = [...this.trunks.values()].filter((t) => t.trunk !== "off");
+    this.trunkLine.hidden = !trunks.length;
+    if (!trunks.length) return;
+    const bad = trunks.find((t) => t.trunk === "failed") || trunks.find((t) => t.trunk === "registering");
+    const shown = bad || trunks[0];
+    this.trunkLine.dataset.state = shown.trunk;
+    this.trunkLine.classList.toggle("warn", shown.trunk === "failed");
+    setText(this.trunkLine, `Phone trunk: ${{ registered: "registered", static: "up (no registration)", registering: "registering…", failed: "failing" }[shown.trunk] || shown.trunk}`
+      + (shown.error ? ` (${shown.error})` : ""));
+  }
+
   _render() {
+    this._renderTrunk();
     const ids = [...this.calls.keys()];
     for (const [id, row] of this.rows) {
       if (!this.calls.has(id)) {
@@ -130,7 +152,9 @@ export class CallMonitor {
       row.element.dataset.state = call.state;
       row.element.dataset.mode = mine ? this.mode : "";
       setText(row.customer, `${call.customer_name || "Customer"} · ${call.agent_name || "agent"}${call.queue ? ` · ${call.queue}` : ""}`);
-      setText(row.state, call.held ? "on hold" : call.state);
+      // A phone leg: its SIP progress (dialling, ringing) or result, beside the call's state.
+      const phone = call.phone ? ` · phone ${call.phone.result || call.phone.state}` : "";
+      setText(row.state, (call.held ? "on hold" : call.state) + phone);
       const connection = this.link?.state;
       setText(row.mode, mine ? `you: ${this.mode}${connection && connection !== "connected" ? ` (${connection})` : ""}` : call.supervisor ? `supervised (${call.supervisor})` : "");
       for (const [mode, button] of Object.entries(row.buttons)) {

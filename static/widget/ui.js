@@ -554,13 +554,25 @@ export function stateText(callback) {
     case "scheduled": return "Your call is scheduled";
     case "queued": return "You're in line";
     case "offered": return "An agent is about to call you";
-    // A phone callback: the agent dials it by hand, so nobody is "connected" before it rings.
-    case "connected": return callback.channel === "phone" ? `${callback.agent_name || "An agent"} is calling you` : `Connected with ${callback.agent_name || "an agent"}`;
+    // A phone callback is "connected" only once the phone answers (phone_call: the SIP call's
+    // state from voice_state); dialled by hand (no trunk) it never says so.
+    case "connected": return callback.channel === "phone" ? phoneStateText(callback) : `Connected with ${callback.agent_name || "an agent"}`;
     case "completed": return "Your call has ended. Thank you!";
     case "cancelled": return "Your request was cancelled";
     case "abandoned": return "Your request has expired";
     default: return String(callback.state || "");
   }
+}
+
+/** A phone callback being dialled by the server: `callback.phone_call` is voice_state's `phone`. */
+function phoneStateText(callback) {
+  const agent = callback.agent_name || "An agent";
+  const call = callback.phone_call;
+  if (!call || call.state === "dialling") return `${agent} is calling you`;
+  if (call.state === "ringing") return "Your phone is ringing";
+  if (call.state === "connected") return `Connected with ${callback.agent_name || "an agent"}`;
+  return { completed: "Your call has ended. Thank you!", busy: "Your line was busy", no_answer: "We couldn't reach you",
+    cancelled: "The call was stopped" }[call.result] || "We couldn't reach you";
 }
 
 function detailText(callback) {
@@ -573,6 +585,10 @@ function detailText(callback) {
     case "offered":
       return byPhone ? `An agent will call ${callback.phone || "the number you gave"} shortly.` : "Stay on this site, it will ring in a moment.";
     case "connected":
+      if (byPhone && callback.phone_call?.state === "connected") return "";
+      if (byPhone && callback.phone_call?.state === "ended") {
+        return callback.phone_call.result === "completed" ? "" : "We'll try again a little later.";
+      }
       if (byPhone) return `Your phone (${callback.phone || "the number you gave"}) rings in a moment: answer it to talk.`;
       return callback.agent_name ? `${callback.agent_name} is with you now.` : "";
     case "abandoned":

@@ -129,6 +129,7 @@ const state = {
   signedIn: null, // that identify's fields, to renew it
   signingOut: false,
   erasing: false, // a My data erasure is under way in this tab
+  phoneCall: null, // { callbackId, state }: the SIP call of a phone callback the server dials
 };
 
 const socket = new HubSocket(wsUrl("/ws/customer", base), {
@@ -158,6 +159,7 @@ ui.prefill(state.identity);
 
 function showCallback(callback, { fromWelcome = false } = {}) {
   const previous = state.callback;
+  if (callback && state.phoneCall?.callbackId === callback.id) callback = { ...callback, phone_call: state.phoneCall.state };
   state.callback = callback;
   if (!callback) {
     if (ui.mode === "status" && !(previous && FINAL_STATES.has(previous.state))) ui.setCallback(null);
@@ -554,6 +556,15 @@ socket.on("welcome", (message) => {
   voiceFor(message.callback);
 });
 socket.on("callback_status", (message) => voiceFor(message.callback));
+// A phone callback the server dials: its SIP call's state (dialling, ringing, connected, ended),
+// from voice_state and the welcome's calls; callback_status frames don't carry it.
+function phoneCallState(call) {
+  if (!call?.phone || state.callback?.channel !== "phone" || call.callback_id !== state.callback.id) return;
+  state.phoneCall = { callbackId: call.callback_id, state: call.phone };
+  showCallback(state.callback);
+}
+socket.on("voice_state", (message) => phoneCallState(message.call));
+socket.on("welcome", (message) => (message.voice?.calls || []).forEach(phoneCallState));
 
 // -- connect ------------------------------------------------------------------
 

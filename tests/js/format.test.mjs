@@ -59,6 +59,16 @@ test("a phone callback is not 'connected' before the agent has dialled it", () =
   assert.equal(stateText({ state: "connected", channel: "browser", agent_name: "Alice" }), "Connected with Alice");
 });
 
+test("a phone callback the server dials says connected only once the phone answers", () => {
+  const at = (phone_call) => stateText({ state: "connected", channel: "phone", agent_name: "Alice", phone_call });
+  assert.equal(at({ state: "dialling" }), "Alice is calling you");
+  assert.equal(at({ state: "ringing" }), "Your phone is ringing");
+  assert.equal(at({ state: "connected" }), "Connected with Alice");
+  assert.equal(at({ state: "ended", result: "busy" }), "Your line was busy");
+  assert.equal(at({ state: "ended", result: "no_answer" }), "We couldn't reach you");
+  assert.equal(at({ state: "ended", result: "completed" }), "Your call has ended. Thank you!");
+});
+
 test("friendlyMessage keeps the server's reason, hides internals", () => {
   assert.equal(friendlyMessage({ code: "invalid_phone", message: "The number is too short." }), "The number is too short.");
   assert.match(friendlyMessage({ code: "internal", message: "Traceback…" }), /went wrong on our side/);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { documentText, wrapUpText } from "../../static/desk/customer.js";
+import { documentText, phoneText, wrapUpText } from "../../static/desk/customer.js";
 
 test("a pushed document is named, not just 'Document pushed'", () => {
   assert.equal(documentText({ kind: "document_pushed", data: { name: "plan.pdf", document_id: "d1" } }), "plan.pdf");
@@ -13,4 +13,13 @@ test("a pushed document is named, not just 'Document pushed'", () => {
 test("a wrap-up whose time ran out says so and keeps its note", () => {
   assert.equal(wrapUpText({ disposition: null, note: "Sent the manual", timed_out: true }), "wrap-up time ran out: Sent the manual");
   assert.equal(wrapUpText({ disposition: "Resolved", note: "ok" }), "Resolved: ok");
+});
+
+test("a dialled phone attempt says its result, a retry what it follows", () => {
+  assert.equal(phoneText({ kind: "phone_attempt", data: { attempt: 1, number: "+442079460123", result: "busy", status: 486 } }),
+    "Attempt 1 to +442079460123: busy (486)");
+  assert.equal(phoneText({ kind: "phone_attempt", data: { attempt: 2, number: "+442079460123", result: "completed", status: 200, talked_s: 75 } }),
+    "Attempt 2 to +442079460123: answered, talked 1:15");
+  assert.equal(phoneText({ kind: "phone_retry", data: { attempt: 2, after: "no_answer" } }), "Attempt 2 booked after no answer");
+  assert.equal(phoneText({ kind: "phone_dialled", data: { attempt: 1, number: "+442079460123" } }), "Attempt 1: dialling +442079460123");
 });

@@ -34,3 +34,11 @@ def test_recording_takes_each_voice_on_its_own_track():
 
 def test_a_barging_supervisor_is_not_heard_by_a_held_customer():
     assert (S, C, EXTRA) not in hears(CallState(held=True, supervisor=Mode.BARGE))
+
+
+def test_a_ringing_phone_without_early_media_rings_back_to_the_agent_only():
+    from signaling.media.hearing import Source
+
+    routes = who_hears(CallState(ringback=True))
+    assert routes[Source.RINGBACK] == ((Role.AGENT, MAIN),)
+    assert who_hears(CallState())[Source.RINGBACK] == ()

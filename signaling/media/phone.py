@@ -1,0 +1,140 @@
+"""A phone leg: a SIP call (signaling/media/sip) standing in a call as the customer.
+
+It looks to the call what a browser :class:`~signaling.media.anchor.Leg`
+looks like: two outgoing slots whose ``push`` takes Opus packets, a state, a
+``close``. Behind that, what is routed to it is decoded (:mod:`.transcode`),
+the two slots mixed on a 20 ms clock (the other party, and a barging
+supervisor), and sent to the trunk as 8 kHz PCM; what the phone says (early
+media included) is encoded to Opus once and routed as the customer's voice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+from typing import Any
+
+import numpy as np
+
+from signaling.media.hearing import Role
+from signaling.media.sip.trunk import FRAME_BYTES, PhoneCall, PhoneEvent, PhoneState
+from signaling.media.transcode import OpusToPcm, PcmToOpus
+
+__all__ = ["PhoneLeg"]
+
+SLOTS = 2
+QUEUE_FRAMES = 6  # 120 ms at most waits for the mixer; older audio is dropped, never delayed
+FRAME_SECONDS = 0.02
+
+
+class _Slot:
+    """One outgoing slot of a phone leg: Opus in, 20 ms PCM frames queued for the mixer."""
+
+    def __init__(self):
+        self._decoder = OpusToPcm()
+        self.frames: collections.deque[bytes] = collections.deque(maxlen=QUEUE_FRAMES)
+
+    def push(self, source: object, payload: bytes, rtp_timestamp: int) -> None:
+        self.frames.extend(self._decoder.decode(payload))
+
+    def stop(self) -> None:
+        self.frames.clear()
+
+
+class PhoneLeg:
+    """The customer's leg of ``call``, on ``phone``; :meth:`attach` before the phone's events come."""
+
+    role = Role.CUSTOMER
+
+    def __init__(self, call: Any, phone: PhoneCall):  # call: signaling.media.anchor.Call (imports this module)
+        self.call = call
+        self.phone = phone
+        self.owner: str | None = "phone"  # never replaced by a browser's offer
+        self.outs = [_Slot() for _ in range(SLOTS)]
+        self.state = str(phone.state)
+        self.stalled = False
+        self.closed = False
+        self.packets_in = 0
+        self.last_packet = time.monotonic()
+        self.browser: dict[str, Any] = {}
+        #: The last :class:`PhoneEvent`: what the desk and the widget are told.
+        self.event: PhoneEvent | None = None
+        self._encoder = PcmToOpus()
+        self._rtp_timestamp = 0
+        self._mixer: asyncio.Task | None = None
+
+    @property
+    def public_state(self) -> str:
+        return "closed" if self.closed else self.state
+
+    def public(self) -> dict[str, Any]:
+        event = self.event
+        return {"number": self.phone.number, "state": str(self.phone.state),
+                "result": str(event.result) if event and event.result else None,
+                "status": event.status if event else 0, "reason": event.reason if event else "",
+                "early_media": bool(event and event.early_media)}
+
+    # -- the phone's side -------------------------------------------------------------------
+
+    def on_event(self, phone: PhoneCall, event: PhoneEvent) -> None:
+        self.event = event
+        self.state = str(event.state)
+        # A phone that rings without early media of its own: the agent hears a ringback meanwhile.
+        ringback = event.state == PhoneState.RINGING and not event.early_media
+        if not self.call.ended and self.call.state.ringback != ringback:
+            self.call.update(ringback=ringback)
+        if event.state == PhoneState.CONNECTED and self._mixer is None:
+            self._mixer = asyncio.get_running_loop().create_task(self._mix(), name="phone-mixer")
+        if event.state == PhoneState.ENDED:
+            self._stop_mixer()
+        self.call._leg_changed(self)
+
+    def on_audio(self, pcm: bytes) -> None:
+        self.packets_in += 1
+        self.last_packet = time.monotonic()
+        for payload in self._encoder.encode(pcm):
+            self.call._route(Role.CUSTOMER, payload, self._rtp_timestamp, "phone")
+            self._rtp_timestamp = (self._rtp_timestamp + 960) % (1 << 32)
+
+    # -- towards the phone ---------------------------------------------------------------------
+
+    async def _mix(self) -> None:
+        loop = asyncio.get_running_loop()
+        start, i = loop.time(), 0
+        silence = bytes(FRAME_BYTES)
+        while True:
+            frames = [slot.frames.popleft() for slot in self.outs if slot.frames]
+            if len(frames) == 1:
+                self.phone.send_audio(frames[0])
+            elif frames:
+                mixed = np.sum([np.frombuffer(f, dtype=np.int16).astype(np.int32) for f in frames], axis=0)
+                self.phone.send_audio(np.clip(mixed, -32768, 32767).astype(np.int16).tobytes())
+            else:
+                self.phone.send_audio(silence)  # a phone line carries silence, not nothing
+            i += 1
+            await asyncio.sleep(max(0.0, start + i * FRAME_SECONDS - loop.time()))
+
+    def _stop_mixer(self) -> None:
+        if self._mixer is not None:
+            self._mixer.cancel()
+            self._mixer = None
+
+    def send_dtmf(self, digit: str) -> None:
+        self.phone.send_dtmf(digit)
+
+    async def stats(self) -> dict[str, Any]:
+        return {"role": str(self.role), "state": self.public_state, "rtt_ms": None, "jitter_ms": None,
+                "loss": None, "loss_out": None, "packets_in": self.packets_in, "browser": {},
+                "phone": self.public()}
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._stop_mixer()
+        for slot in self.outs:
+            slot.stop()
+        with contextlib.suppress(Exception):
+            await self.phone.hangup()

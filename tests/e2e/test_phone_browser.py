@@ -1,0 +1,146 @@
+"""A phone callback that really dials, in Chromium: the agent accepts, the server dials the far end.
+
+The server, the agent's Chromium (its microphone an 880 Hz WAV) and the SIP
+far end (tests/helpers/sip_peer.py, on its own asyncio loop in a thread) all
+live in a network namespace of their own; SIP and RTP go over its 127.0.0.1.
+The far end plays 525 Hz early media while it rings, then answers with
+440 Hz. The desk says dialling, ringing, then the call; the agent hears the
+ringback, then the phone; the phone hears the agent; the shopper's widget says
+"Your phone is ringing" and "Connected" only once the phone has answered; the
+phone hanging up ends the call on both pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import CHROMIUM, require_chromium
+from tests.e2e.test_voice_browser import DESK, heard, launch_speaking, login, write_tone
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
+from tests.helpers.server import ServerProcess
+from tests.helpers.sip_peer import SipPeer, dominant_hz
+
+W = "otodesk-widget"
+NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
+
+
+class PeerThread:
+    """A SipPeer on an asyncio loop of its own (Playwright's API here is synchronous)."""
+
+    def __init__(self, **options):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()  # started inside the namespace: the thread is in it too
+        self.peer = SipPeer(**options)
+        self.run(self.peer.__aenter__())
+
+    def run(self, coroutine, timeout: float = 10.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.run(self.peer.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    require_netns()
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    tmp = tmp_path_factory.mktemp("phone")
+    with network_namespace():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            sip_port = probe.getsockname()[1]
+        peer = PeerThread(port=sip_port, behaviour="early", ring_seconds=2.5)
+        server = ServerProcess(tmp / "var", env={
+            "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV, "OTODESK_DEFAULT_REGION": "GB",
+            "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
+            "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
+            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1"})
+        server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
+        try:
+            server.start()
+            with sync_playwright() as playwright:
+                agent = launch_speaking(playwright, write_tone(tmp / "agent.wav", 880), server.base_url)
+                shopper = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                     args=["--no-sandbox", "--disable-gpu"])
+                try:
+                    yield server, peer, agent, shopper
+                finally:
+                    agent.close()
+                    shopper.close()
+        finally:
+            server.stop()
+            peer.close()
+
+
+def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for_the_answer(rig):
+    server, peer, agent_browser, shopper_browser = rig
+    # The trunk registered with the far end's digest challenge before anyone asked.
+    assert "registered" in peer.peer.log
+    wall = login(shopper_browser, server, "sam", "/supervisor")
+    expect(wall.get_by_test_id("wall-trunk")).to_have_attribute("data-state", "registered", timeout=5000)
+    expect(wall.get_by_test_id("wall-trunk")).to_have_text("Phone trunk: registered")
+    agent = login(agent_browser, server, "alice")
+    agent.get_by_test_id("btn-available").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+
+    shopper = shopper_browser.new_context().new_page()
+    shopper.goto(f"{server.base_url}/")
+    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
+    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
+    form.locator("[name=name]").fill("Pat Phone")
+    form.locator("[name=queue]").select_option("sales")
+    shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
+    shopper.locator(f"{W} [name=phone]").fill(NUMBER)
+    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+
+    expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+    agent.get_by_test_id("btn-accept").click()
+    panel = agent.get_by_test_id("voice-panel")
+    widget_state = shopper.locator(f"{W} [data-testid=otodesk-state]")
+    # Ringing (183 with early media): the agent hears the far end's ringback; the widget
+    # says the phone rings and nobody says "connected".
+    expect(panel).to_have_attribute("data-phone", "ringing", timeout=8000)
+    expect(agent.get_by_test_id("voice-state")).to_contain_text(f"Ringing {NUMBER}")
+    expect(agent.get_by_test_id("contact-dial")).to_be_hidden()
+    expect(widget_state).to_have_text("Your phone is ringing", timeout=5000)
+    heard(agent, DESK.format(slot=0), 525, timeout=4)
+    assert panel.get_attribute("data-phone") == "ringing"
+    assert "Connected" not in widget_state.inner_text()
+
+    # The phone answers: both pages say so, the agent hears it and it hears the agent.
+    expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
+    expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
+    expect(wall.get_by_test_id("voice-calls")).to_contain_text("phone connected")
+    # The keypad reaches the phone as RFC 4733 events (an IVR menu, an extension).
+    expect(agent.get_by_test_id("voice-keypad")).to_be_visible()
+    agent.get_by_test_id("btn-dtmf-4").click()
+    agent.get_by_test_id("btn-dtmf-#").click()
+    deadline = time.monotonic() + 3
+    while peer.peer.dtmf != ["4", "#"]:
+        assert time.monotonic() < deadline, f"the phone got {peer.peer.dtmf}"
+        time.sleep(0.05)
+    heard(agent, DESK.format(slot=0), 440)
+    deadline = time.monotonic() + 5
+    while (hz := dominant_hz(peer.peer.recent())) is None or abs(hz - 880) > 10:
+        assert time.monotonic() < deadline, f"the phone heard {hz}"
+        time.sleep(0.1)
+
+    # The phone hangs up: the agent is in wrap-up, told so, within 2 s; the widget says it ended.
+    began = time.monotonic()
+    peer.run(peer.peer.hangup())
+    expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=2000)
+    assert time.monotonic() - began < 2.5
+    expect(agent.get_by_test_id("voice-state")).to_have_text("The customer hung up")
+    expect(widget_state).to_have_text(re.compile("ended"), timeout=5000)

@@ -1,0 +1,231 @@
+"""A SIP trunk's far end, in-process, on 127.0.0.1: a registrar and a phone that plays a tone.
+
+Built on aiosipua's own UAS (with its UAC for BYE): it challenges REGISTER
+with 401 and INVITE with 407 (digest, MD5, qop=auth), then behaves as told
+(``answer``, ``busy``, ``no_answer``, ``early``: 183 with early media, then
+answer), plays a sine of ``tone_hz`` as G.711 and keeps what it hears
+(``heard``, PCM 8 kHz) for :func:`dominant_hz`.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import hashlib
+import math
+import secrets
+
+import numpy as np
+from aiortp import PortAllocator, RTPSession
+from aiosipua import SipResponse, SipUAC, SipUAS, negotiate_sdp, parse_auth, serialize_sdp
+
+from signaling.media.sip.sipua import UdpTransport
+
+__all__ = ["SipPeer", "dominant_hz", "tone_frames"]
+
+RATE = 8000
+FRAME = 160
+
+
+def tone_frames(hz: int, *, amplitude: float = 0.3) -> list[bytes]:
+    """One second of a sine (a seamless loop) as 20 ms PCM frames, 8 kHz."""
+    wave = array.array("h", (int(amplitude * 32767 * math.sin(2 * math.pi * hz * n / RATE)) for n in range(RATE)))
+    return [wave[i:i + FRAME].tobytes() for i in range(0, RATE, FRAME)]
+
+
+def dominant_hz(pcm: bytes, rate: int = RATE, *, floor: float = 100.0) -> float | None:
+    """The strongest frequency in ``pcm`` (s16 mono) by FFT, or None for near-silence."""
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    if len(samples) < rate // 10 or np.sqrt(np.mean(samples ** 2)) < floor:
+        return None
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(np.argmax(spectrum[1:])) + 1])
+
+
+def _digest_ok(header: str | None, *, method: str, username: str, password: str, realm: str, nonce: str) -> bool:
+    if not header:
+        return False
+    auth = parse_auth(header)
+    p = auth.params
+    if p.get("username") != username or p.get("nonce") != nonce or p.get("realm") != realm:
+        return False
+    h = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731
+    ha1, ha2 = h(f"{username}:{realm}:{password}"), h(f"{method}:{p.get('uri', '')}")
+    if p.get("qop") == "auth":
+        expected = h(f"{ha1}:{nonce}:{p.get('nc')}:{p.get('cnonce')}:auth:{ha2}")
+    else:
+        expected = h(f"{ha1}:{nonce}:{ha2}")
+    return p.get("response") == expected
+
+
+class SipPeer:
+    def __init__(self, *, username: str = "otodesk", password: str = "s3cret", realm: str = "trunk.test",
+                 behaviour: str = "answer", ring_seconds: float = 0.3, tone_hz: int = 440,
+                 early_hz: int = 525, port: int = 0):
+        self.username, self.password, self.realm = username, password, realm
+        self.behaviour = behaviour
+        self.ring_seconds = ring_seconds
+        self.tone = tone_frames(tone_hz)
+        self.early = tone_frames(early_hz)
+        self.nonce = secrets.token_hex(8)
+        self._ports = PortAllocator((40000, 50000))  # apart from the trunk's default range
+        self.transport = UdpTransport(local_addr=("127.0.0.1", port))
+        self.uas = SipUAS(self.transport, uac=SipUAC(self.transport), user_agent="sip-peer")
+        self.uas.on_invite = self._invite
+        self.uas.on_bye = lambda call, request: self._hung_up("bye")
+        self.uas.on_cancel = lambda request, addr: self._hung_up("cancel")
+        self.uas._handlers["REGISTER"] = self._register
+        #: What happened, in order: "register-challenged", "registered", "invite-challenged",
+        #: "invite", "ringing", "answered", "busy", "bye", "cancel", "ack" ...
+        self.log: list[str] = []
+        self.invites: list = []
+        self.heard = bytearray()
+        self.dtmf: list[str] = []
+        self.call = None
+        self.rtp: RTPSession | None = None
+        self._player: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.changed = asyncio.Event()
+
+    @property
+    def uri(self) -> str:
+        return f"sip:127.0.0.1:{self.port}"
+
+    @property
+    def port(self) -> int:
+        return self.transport.bound[1]
+
+    async def __aenter__(self) -> "SipPeer":
+        await self.uas.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._stop_media()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.uas.stop()
+
+    def _note(self, what: str) -> None:
+        self.log.append(what)
+        self.changed.set()
+
+    async def wait_for(self, what: str, timeout: float = 5.0) -> None:
+        async def seen() -> None:
+            while what not in self.log:
+                self.changed.clear()
+                await self.changed.wait()
+        await asyncio.wait_for(seen(), timeout)
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- REGISTER -----------------------------------------------------------------------------
+
+    def _register(self, request, addr) -> None:
+        response = SipResponse(status_code=200, reason_phrase="OK")
+        for via in request.headers.get("via"):
+            response.headers.append("Via", via)
+        for name in ("From", "Call-ID", "CSeq"):
+            response.headers.set_single(name, request.headers.get_first(name) or "")
+        response.headers.set_single("To", f"{request.headers.get_first('to')};tag={secrets.token_hex(4)}")
+        if not _digest_ok(request.headers.get_first("authorization"), method="REGISTER", username=self.username,
+                          password=self.password, realm=self.realm, nonce=self.nonce):
+            response.status_code, response.reason_phrase = 401, "Unauthorized"
+            response.headers.set_single("WWW-Authenticate",
+                                        f'Digest realm="{self.realm}", nonce="{self.nonce}", qop="auth", algorithm=MD5')
+            self._note("register-challenged")
+        else:
+            response.headers.set_single("Contact", f"{request.headers.get_first('contact')};expires=300")
+            response.headers.set_single("Expires", "300")
+            self._note("registered")
+        self.transport.send_reply(response)
+
+    # -- INVITE -------------------------------------------------------------------------------
+
+    def _invite(self, call) -> None:
+        if not _digest_ok(call.invite.headers.get_first("proxy-authorization"), method="INVITE",
+                          username=self.username, password=self.password, realm=self.realm, nonce=self.nonce):
+            call._send_response(407, "Proxy Authentication Required", extra_headers={
+                "Proxy-Authenticate": f'Digest realm="{self.realm}", nonce="{self.nonce}", qop="auth", algorithm=MD5'})
+            call.dialog.terminate()
+            self._note("invite-challenged")
+            return
+        self.call = call
+        self.invites.append(call.invite)
+        self._note("invite")
+        self._spawn(self._answer_as_told(call))
+
+    async def _answer_as_told(self, call) -> None:
+        if self.behaviour == "early":
+            answer, rtp_port = await self._start_media(call, self.early)
+            call._send_response(183, "Session Progress", body=serialize_sdp(answer), content_type="application/sdp")
+            self._note("early")
+        else:
+            call.ringing()
+            self._note("ringing")
+        if self.behaviour == "no_answer":
+            return
+        await asyncio.sleep(self.ring_seconds)
+        if call.dialog.state.value == "terminated":
+            return  # cancelled meanwhile
+        if self.behaviour == "busy":
+            call.reject(486, "Busy Here")
+            self._note("busy")
+            return
+        if self.behaviour == "early":
+            self._play(self.tone)
+        else:
+            answer, _ = await self._start_media(call, self.tone)
+        call.accept(answer)
+        self._note("answered")
+
+    async def _start_media(self, call, frames):
+        offer = call.sdp_offer
+        port, _ = await self._ports.allocate()
+        answer, payload_type = negotiate_sdp(offer, "127.0.0.1", port)
+        remote = offer.rtp_address
+        self.rtp = await RTPSession.create(("127.0.0.1", port), remote, payload_type, jitter_prefetch=1)
+        self.rtp.on_audio = lambda pcm, ts: self.heard.extend(pcm)
+        self.rtp.on_dtmf = lambda digit, duration: self.dtmf.append(digit)
+        self.payload_type = payload_type
+        self._play(frames)
+        return answer, port
+
+    def _play(self, frames: list[bytes]) -> None:
+        if self._player is not None:
+            self._player.cancel()
+        self._player = asyncio.get_running_loop().create_task(self._run_player(frames))
+
+    async def _run_player(self, frames: list[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        start, i = loop.time(), 0
+        while self.rtp is not None:
+            self.rtp.send_audio_pcm_auto(frames[i % len(frames)])
+            i += 1
+            await asyncio.sleep(max(0.0, start + i * 0.02 - loop.time()))
+
+    async def _stop_media(self) -> None:
+        if self._player is not None:
+            self._player.cancel()
+            self._player = None
+        if self.rtp is not None:
+            rtp, self.rtp = self.rtp, None
+            with contextlib.suppress(Exception):
+                await rtp.close()
+
+    def _hung_up(self, how: str) -> None:
+        self._note(how)
+        self._spawn(self._stop_media())
+
+    async def hangup(self) -> None:
+        """The phone hangs up (BYE)."""
+        if self.call is not None:
+            self.call.hangup()
+            self._note("hung-up")
+        await self._stop_media()
+
+    def recent(self, seconds: float = 0.5) -> bytes:
+        return bytes(self.heard[-int(seconds * RATE) * 2:])

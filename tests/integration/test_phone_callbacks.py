@@ -1,0 +1,204 @@
+"""Phone callbacks that really dial, through a real server's sockets, against a SIP far end (Tier 1).
+
+A real otodesk process in a network namespace of its own, its trunk pointed
+at the in-process far end (tests/helpers/sip_peer.py) on the namespace's
+127.0.0.1. An agent accepts a customer's "call my phone" request; their
+aiortc bot joins the call; the server dials; the desk's voice_state says
+dialling, ringing, connected; the agent hears the phone's 440 Hz and the
+phone the agent's 880 Hz; the phone hangs up and the agent goes to wrap-up;
+the attempt is on the customer's timeline. A busy phone schedules a retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import httpx
+import pytest
+
+from desktop.demo.seed import DEMO_PASSWORD
+from desktop.repository.repository import Repository
+from signaling.client import AgentBot, CommandFailed, CustomerBot
+from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
+from tests.helpers.server import ServerProcess
+from tests.helpers.sip_peer import SipPeer, dominant_hz
+from tests.helpers.voice_bots import Bot
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_netns()
+    with network_namespace():
+        sip_port = free_udp_port()
+        server = ServerProcess(tmp_path_factory.mktemp("phone-callbacks"), env={
+            "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
+            "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
+            "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
+            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_REGISTER_EXPIRES": "0",
+            "OTODESK_SIP_RING_TIMEOUT": "3", "OTODESK_PHONE_RETRY_DELAY": "600",
+            "OTODESK_PHONE_MAX_ATTEMPTS": "2", "OTODESK_PHONE_RETRY_QUEUES": "sales:900:2,support:60:2",
+            "OTODESK_DEFAULT_REGION": "GB"})
+        server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
+        server.sip_port = sip_port
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "sales"):
+    agent = await AgentBot.login(base_url, agent_name, DEMO_PASSWORD)
+    await agent.command("set_state", state="available")
+    customer = await CustomerBot.start(base_url)
+    mark = agent.mark()
+    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone",
+                                          phone=NUMBER))["callback_id"]
+    offer = (await agent.wait_for("offer", start=mark))["offer"]
+    await agent.command("accept", offer_id=offer["offer_id"])
+    return agent, customer, callback_id
+
+
+async def join(bot: Bot, agent: AgentBot, callback_id: str) -> dict:
+    acks = []
+
+    async def signal(sdp: str) -> str:
+        acks.append(await agent.command("voice_offer", callback_id=callback_id, sdp=sdp))
+        return acks[-1]["sdp"]
+    await bot.connect(signal)
+    await bot.connected()
+    return acks[-1]
+
+
+async def _sdp(agent: AgentBot, callback_id: str, sdp: str) -> str:
+    return (await agent.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
+
+
+async def until(predicate, timeout: float = 5.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+    return value
+
+
+def phone_states(agent: AgentBot, start: int, callback_id: str) -> list[str]:
+    states = []
+    for message in agent.messages[start:]:
+        if message.get("type") == "voice_state" and message["call"]["callback_id"] == callback_id:
+            phone = message["call"].get("phone") or {}
+            state = phone.get("result") or phone.get("state")
+            if state and (not states or states[-1] != state):
+                states.append(state)
+    return states
+
+
+async def test_health_says_the_trunk_is_up(server):
+    async with httpx.AsyncClient() as client:
+        health = (await client.get(f"{server.base_url}/healthz")).json()
+    assert health["sip"] == {"trunk": "static", "error": ""}
+
+
+async def test_agent_accepts_the_server_dials_and_both_hear_each_other(server):
+    async with SipPeer(port=server.sip_port, behaviour="answer", ring_seconds=0.8) as peer:
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "alice")
+        welcome_phone = agent.welcome["voice"]["phone"]
+        assert welcome_phone == {"trunk": "static", "error": ""}
+        bot = Bot(880)
+        mark = agent.mark()
+        ack = await join(bot, agent, callback_id)
+        await until(lambda: "connected" in phone_states(agent, mark, callback_id), what="the phone to answer")
+        assert phone_states(agent, mark, callback_id)[:3] == ["dialling", "ringing", "connected"]
+        assert NUMBER.lstrip("+") in peer.invites[0].uri
+        await until(lambda: bot.ears and len(bot.ears[0].samples) >= 9600 and bot.ears[0].hears([440, 880]) == 440,
+                    what="the agent hearing the phone")
+        await until(lambda: (hz := dominant_hz(peer.recent())) is not None and abs(hz - 880) < 10,
+                    what="the phone hearing the agent")
+        await agent.command("voice_control", callback_id=callback_id, action="dtmf", digits="42#")
+        await until(lambda: peer.dtmf == ["4", "2", "#"], what="the phone getting the digits")
+        with pytest.raises(CommandFailed) as refused:
+            await agent.command("voice_control", callback_id=callback_id, action="dtmf")
+        assert refused.value.code == "bad_message"
+
+        began = time.monotonic()
+        await peer.hangup()
+        await agent.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
+        assert time.monotonic() - began < 2.0
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
+        assert attempt.data["result"] == "completed" and attempt.data["attempt"] == 1
+        assert attempt.data["number"] == NUMBER and attempt.data["talked_s"] >= 0
+        await bot.close()
+        await agent.close()
+        await customer.close()
+
+
+async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
+    async with SipPeer(port=server.sip_port, behaviour="busy", ring_seconds=0.2):
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "bob")
+        bot = Bot(880)
+        mark = agent.mark()
+        await join(bot, agent, callback_id)
+        await agent.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
+        assert phone_states(agent, mark, callback_id)[-1] == "busy"
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            for _ in range(50):
+                attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
+                retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
+                           if e.data.get("previous") == callback_id]
+                if attempt and retries:
+                    break
+                await asyncio.sleep(0.1)
+            assert attempt.data["result"] == "busy" and attempt.data["status"] == 486
+            [retry] = retries
+            assert retry.data["attempt"] == 2 and retry.data["after"] == "busy"
+            again = await repo.get_callback(retry.callback_id)
+        assert again.phone == NUMBER and again.scheduled_at > time.time() + 800  # the sales rule: 900 s
+        await bot.close()
+        await agent.close()
+        await customer.close()
+
+
+async def test_a_call_that_dropped_with_its_process_is_not_redialled_at_once_but_retried(server):
+    """As after kill -9 of the process carrying the call: the callback was dialled (its
+    phone_dialled event is written) and nobody holds the call any more. The agent's desk
+    reconnects to this process: no INVITE; a failed attempt, a retry, the agent in wrap-up."""
+    async with SipPeer(port=server.sip_port) as peer:
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "carol", "support")
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            await repo.add_contact_event(customer_id=customer_id, kind="phone_dialled", channel="phone",
+                                         at=time.time() - 30, callback_id=callback_id,
+                                         data={"number": NUMBER, "attempt": 1})
+        bot = Bot(880)
+        mark = agent.mark()
+        # The desk's offer is answered, then the call ends at once (its leg never needs to connect).
+        await bot.connect(lambda sdp: _sdp(agent, callback_id, sdp))
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
+            retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
+                       if e.data.get("previous") == callback_id]
+        assert attempt.data["result"] == "failed" and "stopped" in attempt.data["reason"]
+        assert len(retries) == 1 and retries[0].data["after"] == "failed"
+        assert peer.invites == [] and "invite" not in peer.log
+        await bot.close()
+        await agent.close()
+        await customer.close()

@@ -1,0 +1,117 @@
+"""The SIP trunk against Debian's sipp as its far end (Tier 2), on 127.0.0.1 only.
+
+sipp plays the provider: a 407 and a check of our credentials (``verifyauth``),
+180, 183 with SDP and early media, 200 with SDP, a G.711 tone replayed from a
+pcap into the call (``play_pcap_audio``), then it hangs up; or it is busy
+(486), or rings until we CANCEL. Each scenario must run to its end (sipp exits
+0): our ACKs, our BYE answer and our CANCEL are what it expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
+from tests.helpers.pcap import write_tone_pcap
+from tests.integration.test_sip_trunk import Side, hears
+
+SCENARIOS = Path(__file__).parent.parent / "sipp"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sipp:
+    """One sipp far end for one call: ``async with Sipp(scenario, tmp_path) as far: ...; await far.finished()``."""
+
+    def __init__(self, scenario: str, tmp: Path, **substitutions: str):
+        if shutil.which("sipp") is None:
+            import os
+            if os.environ.get("CI") == "true":
+                pytest.fail("sipp is not installed (apt-get install sip-tester); CI=true: it must run")
+            pytest.skip("sipp is not installed (apt-get install sip-tester)")
+        text = (SCENARIOS / scenario).read_text()
+        for key, value in substitutions.items():
+            text = text.replace(f"@{key}@", value)
+        self.scenario = tmp / scenario
+        self.scenario.write_text(text)
+        self.port = free_udp_port()
+        self.tmp = tmp
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"sip:127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> "Sipp":
+        self.process = await asyncio.create_subprocess_exec(
+            "sipp", "-sf", str(self.scenario), "-i", "127.0.0.1", "-p", str(self.port),
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-m", "1", "-nostdin", "-timeout", "20s",
+            "-timeout_error", "-trace_err", "-error_file", str(self.tmp / "sipp-errors.log"),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=self.tmp)
+        await asyncio.sleep(0.3)  # bound and listening
+        return self
+
+    async def finished(self, timeout: float = 10.0) -> None:
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            raise
+        errors = self.tmp / "sipp-errors.log"
+        assert self.process.returncode == 0, \
+            f"sipp failed ({self.process.returncode}): {errors.read_text() if errors.exists() else ''}"
+
+    async def __aexit__(self, *exc) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+def trunk(far: Sipp) -> TrunkConfig:
+    return TrunkConfig(uri=far.uri, username="otodesk", password="s3cret", caller_id="+441632960000",
+                       local_host="127.0.0.1", register_expires=0)
+
+
+async def test_407_then_early_media_then_the_answer_and_the_far_end_hangs_up(tmp_path):
+    early = write_tone_pcap(tmp_path / "early.pcap", 525, seconds=1.0)
+    tone = write_tone_pcap(tmp_path / "tone.pcap", 440, seconds=2.0)
+    async with Sipp("answer.xml", tmp_path, EARLY=str(early), TONE=str(tone)) as far, \
+            open_trunk(trunk(far)) as ours:
+        side = Side()
+        call = await ours.dial("+15550200", ring_timeout=10, on_event=side.on_event, on_audio=side.on_audio)
+        ringing = await side.until(PhoneState.RINGING)
+        await hears(side, 525, timeout=2.0)  # the early media sipp replays after its 183
+        assert any(e.early_media for e in side.events)
+        await side.until(PhoneState.CONNECTED, timeout=5)
+        await hears(side, 440, timeout=2.0)  # the pcap's tone, through the answered call
+        ended = await side.until(PhoneState.ENDED, timeout=5)  # sipp's BYE
+        assert ended.result == CallResult.COMPLETED
+        await far.finished()
+        assert ringing.status == 180 and call.result == CallResult.COMPLETED
+
+
+async def test_busy(tmp_path):
+    async with Sipp("busy.xml", tmp_path) as far, open_trunk(trunk(far)) as ours:
+        side = Side()
+        await ours.dial("+15550201", ring_timeout=10, on_event=side.on_event, on_audio=side.on_audio)
+        ended = await side.until(PhoneState.ENDED)
+        assert ended.result == CallResult.BUSY and ended.status == 486
+        await far.finished()  # it got our ACK
+
+
+async def test_no_answer_is_cancelled(tmp_path):
+    async with Sipp("no_answer.xml", tmp_path) as far, open_trunk(trunk(far)) as ours:
+        side = Side()
+        await ours.dial("+15550202", ring_timeout=1.0, on_event=side.on_event, on_audio=side.on_audio)
+        ended = await side.until(PhoneState.ENDED, timeout=4)
+        assert ended.result == CallResult.NO_ANSWER
+        await far.finished()  # our CANCEL, then our ACK of its 487
