@@ -18,6 +18,7 @@ from desktop.routing.status import CallbackStatuses, Update
 from desktop.contacts.card import contact_card
 from desktop.repository.repository import Repository
 from desktop.rooms import agent_room, visitor_room
+from desktop.suggestions.live import Suggester
 from desktop.routing.events import (
     AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued, CallbackScheduled,
     CallbackState, OfferEnded, OfferMade, QueueChanged,
@@ -32,11 +33,15 @@ class Announcer:
 
     ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
     ``wrapup_timeout`` (seconds) is told to the agent with the wrap-up card, as its end.
+    ``suggester`` puts the business rules' suggestions on the offer and connected cards
+    (none without one); it never raises and keeps to its time budget.
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
-                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time):
+                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time,
+                 suggester: Suggester | None = None):
         self.repo = repo
+        self.suggester = suggester
         self.wrapup_timeout = wrapup_timeout
         self.bus = bus
         self.statuses = statuses
@@ -49,6 +54,7 @@ class Announcer:
             case OfferMade():
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
+                    card["suggestions"] = await self._suggestions(card)
                     await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
                         "expires_at": event.expires_at}})
@@ -59,6 +65,8 @@ class Announcer:
                     "callback_id": event.callback_id, "outcome": str(event.outcome)})
             case CallbackConnected():
                 card = await contact_card(self.repo, event.callback_id, state="connected")
+                if card is not None:
+                    card["suggestions"] = await self._suggestions(card)
                 await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
@@ -67,6 +75,8 @@ class Announcer:
                         "wrap_up_ends_at": event.at + self.wrapup_timeout})
                     await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
                 await self._end_cobrowse(event.callback_id)
+                if self.suggester is not None:
+                    self.suggester.forget(event.callback_id)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)
             case AgentStateChanged():
@@ -82,6 +92,9 @@ class Announcer:
             case QueueChanged():
                 return (event.queue,)
         return ()
+
+    async def _suggestions(self, card) -> list:
+        return await self.suggester.suggest(card) if self.suggester is not None else []
 
     async def _end_cobrowse(self, callback_id: str) -> None:
         """Co-browse access ends with the contact (End, the customer hanging up, a cancel)."""

@@ -37,6 +37,7 @@ from desktop.routing import (
 from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
+from desktop.suggestions.live import Suggester
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 
@@ -53,11 +54,14 @@ class LeadershipLost(Exception):
 
 
 class RoutingService:
-    def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time):
+    def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time,
+                 suggester: Suggester | None = None):
         self.repo = repo
         self.bus = bus
         self.settings = settings
         self.clock = clock
+        #: The business rules' suggestions for the offer and connected cards (none without).
+        self.suggester = suggester
         self.owner = settings.process_id
         self.is_leader = False
 
@@ -117,7 +121,8 @@ class _Leader:
         self.outcomes = CommandOutcomes(self.bus)
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
                                    queue_titles=self.queue_titles,
-                                   wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock)
+                                   wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock,
+                                   suggester=service.suggester)
 
     # -- the loop ----------------------------------------------------------------
 
