@@ -129,7 +129,7 @@ class Suggester:
         return catalogue.match(snapshot, impressions_of(rows), now=now,
                                queue=(card.get("callback") or {}).get("queue") or None,
                                contact_id=callback_id, limit=LIMIT, budget=self.match_budget,
-                               fallback=self._last.get(callback_id or ""))
+                               fallback=self._last.get(callback_id or ""), explain=False)
 
     def _keep(self, callback_id: str, decision: Decision) -> None:
         if not callback_id:
