@@ -29,7 +29,7 @@ export class OfferCard {
     const customer = card.customer || {};
     const callback = card.callback || {};
     this.details = new CustomerDetails("offer");
-    this.suggestions = new SuggestionsPanel({ prefix: "offer", send: this.feedback, canPush: false });
+    this.suggestions = new SuggestionsPanel({ prefix: "offer", send: this.feedback, ringing: true });
     this.countdown = h("span", { class: "countdown-text", dataset: { testid: "offer-countdown" }, role: "timer", "aria-label": "Time left to answer" });
     this.bar = h("span", { class: "bar-fill" });
     this.waiting = h("span", { dataset: { testid: "offer-waiting" } });

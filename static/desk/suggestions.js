@@ -3,7 +3,9 @@
 // one-click push (a document, or "go to this page" while co-browsing) and the
 // customer's answer. What the agent does is told back as `suggestion_feedback`:
 // shown (the card showed it: an impression), presented (the agent opened the
-// script), accepted, declined (with an optional reason). Each once per contact.
+// script during the call, or recorded an answer), accepted, declined (with an
+// optional reason). Each once per contact. The ringing offer card shows the same
+// suggestions to read ahead, without push or answers (nobody is talking yet).
 import { h, replace, setText } from "../common/dom.js";
 
 const KIND_TEXT = {
@@ -14,8 +16,10 @@ const REASONS = ["Not interested", "Already has it", "Too expensive", "Not now",
 // What was said already, per contact: "callback:action:version" -> outcomes sent. Shared by
 // the offer card and the connected card, so the same contact never counts twice.
 const told = new Map();
-// The customer's answer per suggestion, to keep it across re-renders (a cart change).
+// The customer's answer per suggestion, and the scripts the agent opened, to keep them
+// across re-renders (a cart change re-matches).
 const answers = new Map();
+const openScripts = new Set();
 
 const keyOf = (callbackId, item) => `${callbackId}:${item.action_id}:${item.version}`;
 
@@ -25,17 +29,20 @@ export class SuggestionsPanel {
    * @param {string} options.prefix  "offer" or "contact" (test ids, element ids)
    * @param {(fields: object) => Promise} options.send  sends `suggestion_feedback` with these fields
    * @param {(item: object, card: object) => Promise|void} [options.push]  the one-click push
-   * @param {boolean} [options.canPush]  false on the offer card: nothing is pushed before the call
+   * @param {boolean} [options.ringing]  the offer card: read ahead only (nothing to push or
+   *   answer before the agent talks with the customer)
    */
-  constructor({ prefix, send, push = null, canPush = true }) {
+  constructor({ prefix, send, push = null, ringing = false }) {
     this.prefix = prefix;
     this.send = send;
     this.push = push;
-    this.canPush = canPush;
+    this.ringing = ringing;
     this.card = null;
     this.list = h("ol", { class: "suggestions", dataset: { testid: `${prefix}-suggestions` } });
     this.element = h("section", { class: "suggested-now", "aria-labelledby": `${prefix}-suggested-heading`, hidden: true },
-      h("h3", { id: `${prefix}-suggested-heading` }, "Suggested now"), this.list);
+      h("div", { class: "suggested-head" }, h("h3", { id: `${prefix}-suggested-heading` }, "Suggested now"),
+        ringing ? h("span", { class: "small muted" }, "Push and record the answer once you are talking") : null),
+      this.list);
   }
 
   /** Show the suggestions of `card` (`card.suggestions`, best first). */
@@ -43,57 +50,59 @@ export class SuggestionsPanel {
     this.card = card;
     const items = card?.suggestions || [];
     this.element.hidden = !items.length;
-    replace(this.list, items.map((item, index) => this._item(card, item, index)));
+    replace(this.list, items.map((item) => this._item(card, item)));
     for (const item of items) this._tell(card, item, "shown").catch(() => {}); // retried on the next render
   }
 
-  _item(card, item, index) {
+  _item(card, item) {
     const key = keyOf(card.callback_id, item);
     const answer = answers.get(key);
     const script = h("div", { class: "suggestion-script", dataset: { testid: "suggestion-script" } }, item.script || "");
-    const details = h("details", { class: "suggestion-details", open: index === 0 && this.prefix === "contact" },
+    const opened = `${this.prefix}:${key}`;
+    const details = h("details", { class: "suggestion-details", open: openScripts.has(opened) },
       h("summary", {}, "Script"), script);
-    // Opening the script is the agent reading it: "presented" (the first one opens by itself on the call).
+    // Opening the script during the call is the agent reading it out: "presented". On the
+    // ringing card it is only reading ahead.
     details.addEventListener("toggle", () => {
-      if (details.open) this._tell(card, item, "presented").catch(() => {});
+      if (details.open) openScripts.add(opened);
+      else openScripts.delete(opened);
+      if (details.open && !this.ringing) this._tell(card, item, "presented").catch(() => {});
     });
-    if (details.open) queueMicrotask(() => this._tell(card, item, "presented").catch(() => {}));
     const status = h("p", { class: "suggestion-status small", role: "status", dataset: { testid: "suggestion-status" } },
       answer ? (answer.outcome === "accepted" ? "Accepted" : `Declined${answer.reason ? `: ${answer.reason}` : ""}`) : "");
+    const head = h("div", { class: "suggestion-head" },
+      h("span", { class: "suggestion-kind", dataset: { kind: item.kind || "" } }, KIND_TEXT[item.kind] || item.kind || ""),
+      h("strong", { class: "suggestion-title", dataset: { testid: "suggestion-title" } }, item.title || ""));
+    const element = h("li", {
+      class: ["suggestion", answer ? `answered ${answer.outcome}` : ""],
+      dataset: { testid: "suggestion", actionId: item.action_id, version: String(item.version), kind: item.kind || "" },
+    }, head, details);
+    if (this.ringing) return element;
     const pushButton = item.push ? h("button", {
-      type: "button", class: "btn small", dataset: { testid: "btn-suggestion-push" },
-      disabled: !this.canPush || !this.push,
-      title: this.canPush ? "" : "Push once you are talking with the customer",
+      type: "button", class: "btn small", dataset: { testid: "btn-suggestion-push" }, disabled: !this.push,
       onclick: () => this.push?.(item, card),
     }, item.push.kind === "page" ? `Send to page: ${item.push.label || item.push.target}` : `Push ${item.push.label || "document"}`) : null;
+    // The customer's answer, as the agent records it.
     const accept = h("button", {
-      type: "button", class: "btn small ok", dataset: { testid: "btn-suggestion-accept" }, disabled: !!answer,
-      onclick: () => this._answer(card, item, "accepted"),
-    }, "Accept");
+      type: "button", class: "btn small", dataset: { testid: "btn-suggestion-accept" }, disabled: !!answer,
+      title: "The customer takes it", onclick: () => this._answer(card, item, "accepted"),
+    }, "Accepted");
     const reason = h("select", { class: "suggestion-reason", "aria-label": "Why the customer declined (optional)", dataset: { testid: "suggestion-reason" } },
       h("option", { value: "" }, "Reason (optional)"), REASONS.map((text) => h("option", { value: text }, text)));
     const confirm = h("button", { type: "button", class: "btn small", dataset: { testid: "btn-suggestion-decline-confirm" },
-      onclick: () => this._answer(card, item, "declined", reason.value) }, "Decline");
+      onclick: () => this._answer(card, item, "declined", reason.value) }, "Save");
     const declineRow = h("div", { class: "suggestion-decline", hidden: true }, reason, confirm);
     const decline = h("button", {
       type: "button", class: "btn small", dataset: { testid: "btn-suggestion-decline" }, disabled: !!answer,
-      "aria-expanded": "false",
+      "aria-expanded": "false", title: "The customer says no",
       onclick: () => {
         declineRow.hidden = !declineRow.hidden;
         decline.setAttribute("aria-expanded", String(!declineRow.hidden));
         if (!declineRow.hidden) reason.focus();
       },
-    }, "Decline…");
-    return h("li", {
-      class: ["suggestion", answer ? `answered ${answer.outcome}` : ""],
-      dataset: { testid: "suggestion", actionId: item.action_id, version: String(item.version), kind: item.kind || "" },
-    },
-    h("div", { class: "suggestion-head" },
-      h("span", { class: "suggestion-kind", dataset: { kind: item.kind || "" } }, KIND_TEXT[item.kind] || item.kind || ""),
-      h("strong", { class: "suggestion-title", dataset: { testid: "suggestion-title" } }, item.title || "")),
-    details,
-    h("div", { class: "suggestion-actions" }, pushButton, accept, decline),
-    declineRow, status);
+    }, "Declined…");
+    element.append(h("div", { class: "suggestion-actions" }, pushButton, accept, decline), declineRow, status);
+    return element;
   }
 
   async _answer(card, item, outcome, reason = "") {
