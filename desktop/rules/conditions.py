@@ -55,7 +55,10 @@ class ConditionError(ValueError):
 @functools.cache
 def rule_context() -> rule_engine.Context:
     """The typed context every condition compiles against (one, shared: it is immutable)."""
-    return rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(FIELD_TYPES))
+    # A missing key of the site's context reads as null with `context&["campaign"]`; the dotted
+    # form is deprecated by the engine, so it is refused here at save.
+    return rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(FIELD_TYPES),
+                               mapping_attribute_lookup=False)
 
 
 class Condition:
@@ -92,6 +95,12 @@ def compile_condition(text: str, *, field: str = "", action_id: str = "") -> Con
         raise ConditionError(f"unknown field {error.symbol_name!r}{hint}", text=text,
                              position=_symbol_position(text, error.symbol_name),
                              field=field, action_id=action_id) from None
+    except re_errors.AttributeResolutionError as error:
+        hint = ('; read a key of the site\'s context as context&["key"]'
+                if "MAPPING" in str(error) else "")
+        raise ConditionError(f"unknown attribute {error.attribute_name!r}{hint}", text=text,
+                             position=_symbol_position(text, error.attribute_name),
+                             field=field, action_id=action_id) from None
     except re_errors.EngineError as error:
         raise ConditionError(f"{_describe(error)}", text=text, position=_type_error_position(text),
                              field=field, action_id=action_id) from None
@@ -113,6 +122,9 @@ def _describe(error: re_errors.EngineError) -> str:
     message = getattr(error, "message", "") or str(error)
     if message == "data type mismatch":
         return "wrong type: this operator cannot compare or combine these values"
+    if message.startswith("attribute access on a MAPPING"):
+        return 'read a key of the site\'s context as context&["key"] (null when the site did not set it)'
+
     return message
 
 

@@ -108,7 +108,7 @@ FIELD_HELP: dict[str, str] = {
     "recommended": "SKUs recommended for the customer", "associated": "SKUs associated with the cart",
     "owned": "SKUs bought before", "cart_skus": "SKUs in the cart", "cart_categories": "categories in the cart",
     "cart_names": "product names in the cart", "cart_total": "cart total", "cart_items": "items in the cart",
-    "context": "the site's context (text values): context.campaign",
+    "context": 'the site\'s context (text values): context&["campaign"]',
     "page_url": "the page now", "page_title": "its title", "trail": "pages visited this visit",
     "queue": "the queue of this contact", "topic": "the topic chosen", "message": "the customer's message",
     "channel": "browser or phone", "previous_contacts": "contacts before this one",
