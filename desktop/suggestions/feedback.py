@@ -77,10 +77,10 @@ class SuggestionFeedbackFeature:
     async def _actions(self, version: int) -> dict[str, Action]:
         if version not in self._versions:
             try:
-                _meta, actions = await self.repo.rule_version(version)
-            except LookupError:
+                published = await self.repo.rule_version(version)
+            except LookupError:  # never published
                 return {}
             if len(self._versions) >= VERSIONS_KEPT:
                 self._versions.pop(next(iter(self._versions)))
-            self._versions[version] = {a.id: a for a in actions}
+            self._versions[version] = {a.id: a for a in published.actions}
         return self._versions[version]
