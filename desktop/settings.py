@@ -88,7 +88,7 @@ class Settings:
     #: An order within this many days of an accepted suggestion for its product is attributed to it.
     rules_attribution_days: float = 14.0
     #: Seconds a card's suggestions may take (snapshot, history, match) before the last ones stand.
-    suggestions_budget: float = 0.25
+    suggestions_budget: float = 0.1
     #: The contact centre's IANA time zone: the ``hour`` and ``weekday`` conditions read.
     contact_centre_zone: str = "UTC"
 
@@ -191,7 +191,7 @@ class Settings:
             analytics_min_support=_float("ANALYTICS_MIN_SUPPORT", 0.01),
             analytics_min_lift=_float("ANALYTICS_MIN_LIFT", 1.0),
             rules_attribution_days=_float("RULES_ATTRIBUTION_DAYS", 14.0),
-            suggestions_budget=_float("SUGGESTIONS_BUDGET", 0.25),
+            suggestions_budget=_float("SUGGESTIONS_BUDGET", 0.1),
             contact_centre_zone=_env("CONTACT_CENTRE_ZONE", "UTC") or "UTC",
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
