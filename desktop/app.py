@@ -29,14 +29,17 @@ from desktop.repository.repository import Repository
 from desktop.leader.client import RouterClient
 from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
+from desktop.leader.live_rules import LiveRules
 from desktop.leader.service import RoutingService
 from desktop.settings import Settings
 from desktop.voice import http as voice_http
+from desktop.suggestions.feedback import SuggestionFeedbackFeature
+from desktop.suggestions.live import Suggester
 from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, mydata, pages, rules_stats
+from desktop.web import api, customer_pages, mydata, pages, rules_api, rules_stats
 from desktop.web.assets import CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
@@ -62,21 +65,29 @@ def create_app(settings: Settings) -> Starlette:
                 open_bus(settings.redis_url or None, replay_window=settings.replay_window,
                          namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
-            routing = RoutingService(repo=repo, bus=bus, settings=settings)
+            # The published rules, compiled before the first offer can ring, then followed;
+            # the suggester matches them for the desk's cards (within its budget, never failing).
+            rules = LiveRules(repo, bus)
+            await rules.load()
+            suggester = Suggester(repo=repo, bus=bus, rules=rules, zone=settings.contact_centre_zone,
+                                  budget=settings.suggestions_budget)
+            routing = RoutingService(repo=repo, bus=bus, settings=settings, suggester=suggester)
             presence = Presence(router, settings.process_id)
             common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,
-                          settings=settings, presence=presence)
+                          settings=settings, presence=presence, suggester=suggester)
             # Features (co-browse, voice...) plug their messages into these roles.
             features: dict[str, tuple] = {"customer": (), "agent": (), "supervisor": ()}
             cobrowse = cobrowse_features(repo=repo, bus=bus, settings=settings)
             features = {role: (*features[role], *cobrowse[role]) for role in features}
             voice = VoiceFeature.create(repo=repo, bus=bus, router=router, settings=settings)
             features = {role: (*features[role], voice) for role in features}
+            features["agent"] = (*features["agent"], SuggestionFeedbackFeature(repo))
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
             app.state.router = router
+            app.state.rules, app.state.suggester = rules, suggester
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,
@@ -87,7 +98,8 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
-                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings")]
+                     asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
+                     asyncio.create_task(app.state.rules.run(), name="rules")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 
@@ -103,6 +115,7 @@ def create_app(settings: Settings) -> Starlette:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await voice.aclose()
+                await suggester.aclose()
 
     async def customer_socket(websocket: WebSocket) -> None:
         await websocket.app.state.hub.serve(websocket, handlers["customer"])
@@ -120,7 +133,7 @@ def create_app(settings: Settings) -> Starlette:
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
-        *rules_stats.routes,
+        *rules_api.routes, *rules_stats.routes,  # the planner's business rules and their results
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     add = user.add_parser("add", help="add an agent, supervisor or admin")
     add.add_argument("username")
     add.add_argument("--name", help="display name (default: the username)")
-    add.add_argument("--role", choices=("agent", "supervisor", "admin"), default="agent")
+    add.add_argument("--role", choices=("agent", "supervisor", "admin", "planner"), default="agent")
     add.add_argument("--skills", default="", help="comma-separated, e.g. sales,support")
     add.add_argument("--password", help="default: asked on the terminal")
 

@@ -1,4 +1,4 @@
-"""Demo data: two queues, five accounts and three customers with a history.
+"""Demo data: two queues, six accounts, four customers with a history, and published rules.
 
 ``otodesk demo`` and ``make run`` call :func:`seed_demo` so a fresh install
 has someone to log in as and customers worth looking at. Every account shares
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from desktop.repository.errors import Conflict
 from desktop.repository.repository import Repository
+from desktop.rules import Action, ContactPolicy, Kind, Push, PushKind
 from desktop.settings import stored_secret
 from desktop.routing.events import (
     CallbackConnected,
@@ -22,7 +23,7 @@ from desktop.routing.events import (
     OfferOutcome,
 )
 
-__all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_QUEUES", "DEMO_CUSTOMERS", "DEMO_USER_IDS",
+__all__ = ["DEMO_PASSWORD", "DEMO_ACCOUNTS", "DEMO_QUEUES", "DEMO_CUSTOMERS", "DEMO_USER_IDS", "DEMO_ACTIONS",
            "seed_demo", "demo_identity_secret"]
 
 #: The password of every demo account. Public by design: demo only.
@@ -35,6 +36,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("carol", "Carol Nguyen", "agent", ("support",)),
     ("sam", "Sam Reyes", "supervisor", ()),
     ("admin", "Administrator", "admin", ()),
+    ("pat", "Pat Lee", "planner", ()),
 )
 
 #: (name, title, skills, service-level target in seconds)
@@ -48,12 +50,14 @@ DEMO_CUSTOMERS: tuple[tuple[str, str, str, str, str], ...] = (
     ("demo-visitor-1", "Mei Chen", "mei.chen@example.com", "+12025550143", "gold"),
     ("demo-visitor-2", "Oskar Lindqvist", "oskar@example.org", "+12025550178", "platinum"),
     ("demo-visitor-3", "Ana Souza", "ana.souza@example.net", "+12025550112", "standard"),
+    ("demo-visitor-4", "Lena Park", "lena.park@example.com", "+12025550187", "standard"),
 )
 
 #: The demo shop's own user id of each demo customer (by visitor id): a verified identity,
 #: so signing in to the shop as one of them joins their record (``desktop.demo.shop``).
 DEMO_USER_IDS: dict[str, str] = {
     "demo-visitor-1": "nova-mei", "demo-visitor-2": "nova-oskar", "demo-visitor-3": "nova-ana",
+    "demo-visitor-4": "nova-lena",
 }
 
 _HOUR = 3600.0
@@ -85,6 +89,7 @@ async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
     await _mei(repo, now, agent_ids["alice"])
     await _oskar(repo, now, agent_ids["carol"])
     await _ana(repo, now)
+    await _lena(repo, now)
     for visitor_id, user_id in DEMO_USER_IDS.items():
         visitor = await repo.get_visitor(visitor_id)
         if visitor is not None:  # idempotent; an erased demo customer stays erased
@@ -93,6 +98,9 @@ async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
                                         source="demo", now=now)
             except Conflict:
                 pass  # someone signed in as them before this seed ran: theirs already
+    if await repo.latest_rule_version() is None:  # never over a planner's own catalogue
+        await repo.import_rule_actions(DEMO_ACTIONS, by="demo", now=now)
+        await repo.publish_rules(by="demo", note="The demo's actions", now=now)
     return [(username, DEMO_PASSWORD, role) for username, _, role, _ in DEMO_ACCOUNTS]
 
 
@@ -193,6 +201,57 @@ async def _ana(repo: Repository, now: float) -> None:
         ("https://shop.example.com/", "Example Shop"),
         ("https://shop.example.com/phones", "Phones"),
     ])
+
+
+async def _lena(repo: Repository, now: float) -> None:
+    """Silver once: three orders last winter and spring, nothing for over four months."""
+    created = await _new_customer(repo, 3, now - 300 * _DAY)
+    if created is None:
+        return
+    _visitor_id, customer_id = created
+    for n, (days, sku, cents) in enumerate(((260, "nimbus-headphones", 24900), (190, "orbit-smartwatch", 32900),
+                                            (130, "terra-home-hub", 14900))):
+        await repo.add_order(id=f"demo-order-lena-{n + 1}", customer_id=customer_id, placed_at=now - days * _DAY,
+                             total_cents=cents, currency="USD", status="delivered",
+                             items=[{"sku": sku, "quantity": 1, "price_cents": cents}], now=now)
+
+
+#: The demo's catalogue, published by the seed: what the desk suggests during the tour.
+DEMO_ACTIONS: tuple[Action, ...] = (
+    Action(
+        id="laptop-bag", kind=Kind.CROSS_SELL, title="Voyager Laptop Bag with the laptop",
+        script="{first_name|By the way}, the {product} fits the Aurora Laptop 14 in your cart exactly, "
+               "with a pocket for the charger. It's $89, and it ships in the same box.",
+        product_sku="voyager-laptop-bag", product_name="Voyager Laptop Bag",
+        push=Push(kind=PushKind.PAGE, target="/product/voyager-laptop-bag", label="Show the bag"),
+        value=89.0, lever=1.0, priority=1.0, queues=("sales", "support"),
+        applicability='"aurora-laptop-14" in cart_skus',
+        suitability='not ("voyager-laptop-bag" in cart_skus) and not ("voyager-laptop-bag" in owned)',
+        policy=ContactPolicy(max_impressions=3, window_days=30, refusal_days=30),
+    ),
+    Action(
+        id="gold-care-plan", kind=Kind.UP_SELL, title="3-year care plan for gold customers",
+        script="As one of our {tier} customers, {first_name|you} can add the 3-year care plan to this "
+               "${cart_total} order at half price: repairs, a replacement if it breaks, and a courier "
+               "both ways.",
+        product_sku="care-plan-3y", product_name="Care plan, 3 years",
+        push=Push(kind=PushKind.PAGE, target="/plans", label="Show the care plans"),
+        value=120.0, lever=1.0, priority=1.0,
+        eligibility='tier == "gold" or tier == "platinum"',
+        applicability="cart_total >= 300",
+        suitability='not ("care-plan-3y" in owned)',
+        policy=ContactPolicy(max_impressions=2, window_days=30, refusal_days=60),
+    ),
+    Action(
+        id="win-back", kind=Kind.RETENTION, title="Welcome-back offer for lapsed customers",
+        script="{first_name|Hello}, it's good to hear from you! It has been {days_since_last_order|some} days "
+               "since your last order, so here is 15% off the next one: code COMEBACK15, valid for a month.",
+        value=60.0, lever=1.5, priority=1.0,
+        eligibility="orders >= 2 and days_since_last_order > 90",
+        suitability="open_issues == 0",
+        policy=ContactPolicy(max_impressions=2, window_days=60, refusal_days=90),
+    ),
+)
 
 
 def demo_identity_secret(var_dir: Path) -> str:

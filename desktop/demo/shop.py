@@ -86,6 +86,12 @@ PRODUCTS: tuple[Product, ...] = (
         "that charges in four hours.",
         art="linear-gradient(135deg, #4ade80, #14b8a6)", icon="bike",
     ),
+    Product(
+        slug="voyager-laptop-bag", name="Voyager Laptop Bag", price=89.00, category="Accessories",
+        description="A padded bag for laptops up to 14 inches, with a pocket for the charger and a "
+        "strap that slides over a suitcase handle.",
+        art="linear-gradient(135deg, #94a3b8, #0ea5e9)", icon="bag",
+    ),
 )
 
 _BY_SLUG = {product.slug: product for product in PRODUCTS}

@@ -411,6 +411,51 @@ class ProductRule(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
+class RuleAction(Base):
+    """A planner's action as a draft: what publishing would put live (desktop/rules/actions.py)."""
+
+    __tablename__ = "rule_actions"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    #: The whole ``Action`` as JSON (its schema is the msgspec Struct, checked on every read).
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+    #: The catalogue's order (ties in arbitration go to the earlier one).
+    position: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float]
+    updated_by: Mapped[str]
+
+
+class RuleVersion(Base):
+    """A published catalogue: an immutable copy of the drafts at the moment of publishing."""
+
+    __tablename__ = "rule_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    published_at: Mapped[float]
+    published_by: Mapped[str]
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    #: Every ``Action`` of the version, in catalogue order, and the ``CatalogueSettings``.
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    settings: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class RuleAudit(Base):
+    """Who changed which action (or published, or imported), when, from what to what."""
+
+    __tablename__ = "rule_audit"
+    __table_args__ = (Index("ix_rule_audit_action_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float]
+    by: Mapped[str]
+    #: ``create``, ``update``, ``delete``, ``publish`` or ``import``.
+    what: Mapped[str]
+    action_id: Mapped[str | None]
+    version: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
 class RuleInteraction(Base):
     """What became of one suggestion on one contact: the interaction history (append-only).
 

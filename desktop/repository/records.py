@@ -31,7 +31,7 @@ __all__ = [
 IDENTITY_KINDS = ("phone", "email", "user_id")
 
 #: Agent roles, least to most powerful.
-ROLES = ("agent", "supervisor", "admin")
+ROLES = ("agent", "supervisor", "admin", "planner")
 #: Customer value tiers, lowest to highest (the router puts higher tiers first).
 TIERS = ("standard", "silver", "gold", "platinum")
 

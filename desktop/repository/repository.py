@@ -42,6 +42,7 @@ from desktop.repository.interactions import Interactions
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
+from desktop.repository.rules import Rules
 from desktop.repository.staff_sessions import StaffSessions
 from desktop.repository.stats import Stats
 from desktop.repository.timeline import Timeline
@@ -50,7 +51,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Interactions):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

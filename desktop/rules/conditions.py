@@ -14,6 +14,7 @@ A compiled condition also lists its *guards*: facts the condition cannot be true
 from __future__ import annotations
 
 import functools
+import threading
 
 import rule_engine
 from rule_engine import ast as re_ast
@@ -23,6 +24,10 @@ from rule_engine.types import DataType
 from desktop.rules.snapshot import FIELD_TYPES
 
 __all__ = ["Condition", "ConditionError", "compile_condition", "Fact", "rule_context"]
+
+#: rule-engine parses with one parser shared by every Rule (a class attribute, not thread-safe):
+#: a catalogue compiled in a worker thread must not parse at the same time as a save.
+_PARSING = threading.Lock()
 
 #: A fact a snapshot may hold: (field, value) — a member of a list field, the value of a text
 #: field, or True for a boolean field.
@@ -83,7 +88,8 @@ def compile_condition(text: str, *, field: str = "", action_id: str = "") -> Con
     if not text.strip():
         return Condition(text, None, (), 0)
     try:
-        rule = rule_engine.Rule(text, context=rule_context())
+        with _PARSING:
+            rule = rule_engine.Rule(text, context=rule_context())
     except re_errors.RuleSyntaxError as error:
         token = error.token
         position = token.lexpos if token is not None else len(text.rstrip())
@@ -158,7 +164,8 @@ def _type_error_position(text: str, *, strict: bool = False) -> int:
         start = clause[0].lexpos
         end = clause[-1].lexpos + len(str(clause[-1].value))
         try:
-            rule = rule_engine.Rule(text[start:end], context=rule_context())
+            with _PARSING:
+                rule = rule_engine.Rule(text[start:end], context=rule_context())
             if strict and _mismatched_comparison(rule.statement.expression):
                 raise ValueError
         except (re_errors.EngineError, ValueError):

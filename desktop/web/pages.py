@@ -79,7 +79,9 @@ async def login(request: Request) -> Response:
     if agent is None:
         return await _login_failed(request, next_url, "Wrong username or password.", 401)
     await attempt.succeeded()
-    if next_url == "/desk" and not takes_calls(agent):
+    if next_url == "/desk" and agent.role == "planner":
+        next_url = "/planner"
+    elif next_url == "/desk" and not takes_calls(agent):
         next_url = "/supervisor"
     response = RedirectResponse(next_url, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, await sign_in(request, agent.id),
@@ -120,7 +122,7 @@ async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Resp
     if session is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if session.agent.role not in roles:
-        return Response("This page is for supervisors.", status_code=403)
+        return Response(f"This page is for {' and '.join(r + 's' for r in roles)}.", status_code=403)
     return request.app.state.templates.TemplateResponse(request, template, {
         "agent": agent_public(session.agent),
         "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
@@ -128,6 +130,8 @@ async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Resp
 
 async def desk(request: Request) -> Response:
     agent = await current_agent(request)
+    if agent is not None and agent.role == "planner":
+        return RedirectResponse("/planner", status_code=303)
     if agent is not None and not takes_calls(agent):
         # Opening the desk would log them in for routing and list them on the wall.
         return RedirectResponse("/supervisor", status_code=303)
@@ -136,6 +140,11 @@ async def desk(request: Request) -> Response:
 
 async def supervisor(request: Request) -> Response:
     return await _page(request, "supervisor.html", ("supervisor", "admin"))
+
+
+async def planner(request: Request) -> Response:
+    """The planner's workspace: the catalogue of actions, publishing, tests and results."""
+    return await _page(request, "planner.html", ("planner", "admin"))
 
 
 async def visitor_token(request: Request) -> Response:
@@ -196,6 +205,7 @@ routes = [
     Route("/logout", logout, methods=["POST"]),
     Route("/desk", desk),
     Route("/supervisor", supervisor),
+    Route("/planner", planner),
     Route("/api/visitor", visitor_token, methods=["POST"]),
     Route("/widget.js", widget_script),
     Route("/healthz", healthz),

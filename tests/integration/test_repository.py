@@ -431,7 +431,7 @@ async def test_seed_demo_is_idempotent(repo: Repository) -> None:
     accounts = await seed_demo(repo, T0)
     assert {("alice", DEMO_PASSWORD, "agent"), ("bob", DEMO_PASSWORD, "agent"),
             ("carol", DEMO_PASSWORD, "agent"), ("sam", DEMO_PASSWORD, "supervisor"),
-            ("admin", DEMO_PASSWORD, "admin")} == set(accounts)
+            ("admin", DEMO_PASSWORD, "admin"), ("pat", DEMO_PASSWORD, "planner")} == set(accounts)
     agents_before = await repo.list_agents()
     mei = await repo.get_visitor("demo-visitor-1")
     timeline_before = await repo.timeline(mei.customer_id, limit=100)
@@ -447,10 +447,12 @@ async def test_seed_demo_is_idempotent(repo: Repository) -> None:
     assert {"page_view", "callback_requested", "callback_connected", "wrap_up"} <= kinds
     assert (await repo.get_callback("demo-callback-1")).state is CallbackState.COMPLETED
     tiers = []
-    for i in (1, 2, 3):
+    for i in (1, 2, 3, 4):
         visitor = await repo.get_visitor(f"demo-visitor-{i}")
         tiers.append((await repo.get_customer(visitor.customer_id)).tier)
-    assert tiers == ["gold", "platinum", "standard"]
+    assert tiers == ["gold", "platinum", "standard", "silver"]  # Lena's tier comes from her orders
+    # The demo's actions are published once, never over what a planner published since.
+    assert [v.version for v in await repo.rule_versions()] == [1]
     assert await repo.open_callbacks() == []
 
 

@@ -1,0 +1,84 @@
+"""The published catalogue each process matches with, kept current over the bus.
+
+``LiveRules.current()`` is the compiled :class:`~desktop.rules.Catalogue` of the newest
+published version this process has loaded (``Catalogue.empty()`` before any). Publishing
+(``announce``) tells every process in the ``rules`` room; each loads that version from the
+repository and compiles it once, in a worker thread so sockets keep flowing. A version older
+than the one held is ignored, so out-of-order messages never go back in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from desktop.rooms import RULES_ROOM
+from desktop.rules import Catalogue
+from signaling.bus import SubscriptionLagged
+
+__all__ = ["LiveRules", "RULES_KEEP"]
+
+log = logging.getLogger(__name__)
+
+#: Publications kept for replay: only the newest matters, a few cover a burst.
+RULES_KEEP = 5
+_RETRY = 1.0  # seconds before subscribing again after the bus failed
+
+
+class LiveRules:
+    def __init__(self, repo, bus) -> None:
+        self._repo, self._bus = repo, bus
+        self._catalogue = Catalogue.empty()
+        self._lock = asyncio.Lock()  # one load at a time, so versions only move forward
+        self.loads = 0
+        self.failures = 0
+
+    def current(self) -> Catalogue:
+        """The catalogue to match with now; call it at each match, don't keep it."""
+        return self._catalogue
+
+    async def load(self, version: int | None = None) -> Catalogue:
+        """Load and compile ``version`` (the newest when None) unless this process holds it or
+        a newer one. A version that fails to compile is logged and counted; the one held stays."""
+        async with self._lock:
+            if version is not None and version <= self._catalogue.version:
+                return self._catalogue
+            record = await (self._repo.latest_rule_version() if version is None else self._repo.rule_version(version))
+            if record is None or record.version <= self._catalogue.version:
+                return self._catalogue
+            try:
+                catalogue = await asyncio.to_thread(
+                    Catalogue.compile, record.actions, version=record.version, settings=record.settings)
+            except Exception:
+                self.failures += 1
+                log.exception("rules version %s does not compile; keeping version %s",
+                              record.version, self._catalogue.version)
+                return self._catalogue
+            self._catalogue = catalogue
+            self.loads += 1
+            log.info("rules version %s live (%s actions)", catalogue.version, len(catalogue))
+            return catalogue
+
+    async def announce(self, version: int) -> None:
+        """Tell every process (this one too) that ``version`` was published, and load it here."""
+        await self._bus.publish(RULES_ROOM, {"type": "rules_published", "version": version}, keep=RULES_KEEP)
+        await self.load(version)
+
+    async def run(self) -> None:
+        """Follow the rules room for good (a task of the app's lifespan)."""
+        while True:
+            try:
+                async with self._bus.subscribe(RULES_ROOM) as subscription:
+                    # Subscribed first, then loaded: a version published in between is not missed.
+                    await self.load()
+                    async for _seq, event in subscription:
+                        if isinstance(event, dict) and event.get("type") == "rules_published" \
+                                and isinstance(event.get("version"), int):
+                            await self.load(event["version"])
+            except SubscriptionLagged:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("following the rules room failed; again in %ss", _RETRY, exc_info=True)
+                await asyncio.sleep(_RETRY)
