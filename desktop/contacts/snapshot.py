@@ -211,17 +211,24 @@ class SnapshotReader:
 
 
 async def customer_snapshot(repo: Repository, customer_id: str | None, *, now: float,
-                            contact: Mapping[str, Any] | None = None, zone: str = "UTC") -> Snapshot:
-    """The snapshot of ``customer_id`` now, with ``contact`` (a contact card, or its
-    queue/topic/page/trail/context keys) for the contact in progress, if any."""
+                            contact: Mapping[str, Any] | None = None, zone: str = "UTC") -> Snapshot | None:
+    """The snapshot of ``customer_id`` at ``now`` (None for an unknown customer), for the
+    planner's "test a customer" panel and the like.
+
+    ``contact``: a contact card, or the contact's own keys (``queue``, ``topic``, ``message``,
+    ``channel``, ``page``, ``trail``, ``context``) when there is no card.
+    """
     card: dict[str, Any] = dict(contact or {})
+    if "callback" not in card:
+        card["callback"] = {key: card[key] for key in ("queue", "topic", "message", "channel") if key in card}
     if customer_id:
         customer = await repo.resolve_customer(customer_id)
-        if customer is not None:
-            card["customer"] = {"id": customer.id, "name": customer.name, "email": customer.email,
-                                "tier": customer.tier}
-            if "previous" not in card:
-                history = await repo.customer_timeline(customer.id, limit=PREVIOUS_READ, kinds=CONTACT_KINDS)
-                card["previous"] = [{"kind": e.kind, "at": e.at, "data": e.data or {}} for e in history.events]
-                card["open_issues"] = open_issues(history.events)
+        if customer is None:
+            return None
+        card["customer"] = {"id": customer.id, "name": customer.name, "email": customer.email,
+                            "tier": customer.tier}
+        if "previous" not in card:
+            history = await repo.customer_timeline(customer.id, limit=PREVIOUS_READ, kinds=CONTACT_KINDS)
+            card["previous"] = [{"kind": e.kind, "at": e.at, "data": e.data or {}} for e in history.events]
+            card["open_issues"] = open_issues(history.events)
     return await SnapshotReader(repo, zone=zone, clock=lambda: now).snapshot(card, now=now)

@@ -46,3 +46,18 @@ async def test_history_and_orders_follow_the_customer_through_a_merge_and_erasur
 
     await repo.erase_customer(nina, requested_by="test", now=T0 + 30)
     assert await repo.interactions_between(0, T0 + 100) == []
+
+
+async def test_customer_snapshot_from_the_repository(repo: Repository) -> None:
+    from desktop.contacts.snapshot import customer_snapshot
+
+    nina = (await repo.create_customer(name="Nina Park", now=T0)).id
+    await repo.add_order(id="o1", customer_id=nina, placed_at=T0 - 86400, total_cents=129_900, currency="USD",
+                         items=[{"sku": "aurora-laptop-14", "quantity": 1, "price_cents": 129_900}], now=T0)
+    snap = await customer_snapshot(repo, nina, now=T0, contact={"queue": "sales", "context": {"cart": ["swift-e-bike"]}})
+    assert (snap.customer_id, snap.first_name, snap.queue) == (nina, "Nina", "sales")
+    assert snap.spend_30d == 1299.0 and snap.orders == 1.0 and snap.owned == ("aurora-laptop-14",)
+    assert snap.days_since_last_order == 1.0 and snap.cart_skus == ("swift-e-bike",)
+    assert await customer_snapshot(repo, "nobody", now=T0) is None
+    anonymous = await customer_snapshot(repo, None, now=T0)
+    assert anonymous.customer_id == "" and anonymous.orders == 0.0
