@@ -277,16 +277,22 @@ def openapi_document() -> dict[str, Any]:
     }
     # What scope each operation needs (desk users: erasures need an admin).
     for path, operations in paths.items():
+        if path.startswith("/api/v1/rules"):
+            continue
         for method, operation in operations.items():
             erasing = method == "delete" and path in ("/api/v1/customers/{customer_id}",
                                                       "/api/v1/erasures/{user_key}")
             scope = "erase" if erasing else "read" if method == "get" else "write"
             operation["x-otodesk-scope"] = scope
             operation["description"] = f"API key scope: {scope}."
+    rules_components, rules_paths = _rules()
+    components.update(rules_components)
+    paths.update(rules_paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",
-                 "description": "Customers, identities, timeline events, orders and products. "
+                 "description": "Customers, identities, timeline events, orders and products; the planner's "
+                                "business rules (staff sessions only). "
                                 "Authenticate with a per-site API key (otodesk apikey create): "
                                 "its scopes (read, write, erase) say what it may do, and a key "
                                 "made for one site sees only that site's customers."},
@@ -296,3 +302,97 @@ def openapi_document() -> dict[str, Any]:
         "components": {"schemas": components, "securitySchemes": {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "otk_<id>_<secret>"}}},
     }
+
+
+def _rules() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The planner's business rules (desktop/web/rules_api.py): staff sessions only."""
+    from desktop.rules import Action, Decision, Snapshot
+    from desktop.web import rules_api
+
+    _, components = msgspec.json.schema_components(
+        (Action, Snapshot, Decision, rules_api.PublishIn, rules_api.ValidateIn, rules_api.PreviewIn,
+         rules_api.TestIn, rules_api.CatalogueIn), ref_template=_REF)
+    # As JSON has them (a tuple default is a list), so the served document equals this one.
+    components = msgspec.json.decode(msgspec.json.encode(components))
+    problem = {"type": "object", "properties": {
+        "action_id": {"type": "string"}, "field": {"type": "string"}, "position": {"type": "integer"},
+        "line": {"type": "integer"}, "column": {"type": "integer"}, "message": {"type": "string"}}}
+    components["ConditionProblem"] = problem
+    components["Version"] = {"type": "object", "required": ["version", "published_at", "published_by", "count"],
+                             "properties": {"version": {"type": "integer"}, "published_at": {"type": "number"},
+                                            "published_by": {"type": "string"}, "note": {"type": "string"},
+                                            "count": {"type": "integer"},
+                                            "actions": {"type": "array", "items": _ref("Action")},
+                                            "settings": {"type": "object"}}}
+    invalid = _ok("A condition or the script is wrong: error.errors lists each problem with its position "
+                  "(0-based offset, 1-based line and column)", {"type": "object", "properties": {"error": {
+                      "type": "object", "properties": {"code": {"const": "invalid_condition"},
+                                                       "message": {"type": "string"},
+                                                       "errors": {"type": "array", "items": _ref("ConditionProblem")}}}}})
+    action = _path("action_id")
+    actions = {"type": "object", "required": ["items"],
+               "properties": {"items": {"type": "array", "items": _ref("Action")}}}
+    paths = {
+        "/api/v1/rules/fields": {"get": _op("The customer snapshot's fields that conditions and placeholders read",
+                                            {"200": _ok("Fields", {"type": "array", "items": {"type": "object"}})})},
+        "/api/v1/rules/actions": {
+            "get": _op("The draft actions, in catalogue order", {"200": _ok("Drafts", actions)}),
+            "post": _op("Create a draft action (its conditions and script are checked)",
+                        {"201": _ok("Created", _ref("Action")), "422": invalid}, body="Action"),
+        },
+        "/api/v1/rules/actions/{action_id}": {
+            "get": _op("One draft action", {"200": _ok("Draft", _ref("Action"))}, parameters=[action]),
+            "put": _op("Replace a draft action (audited: before and after)",
+                       {"200": _ok("Saved", _ref("Action")), "422": invalid}, body="Action", parameters=[action]),
+            "delete": _op("Delete a draft action (published versions keep it)", {"204": _ok("Deleted")},
+                          parameters=[action]),
+        },
+        "/api/v1/rules/validate": {"post": _op(
+            "Check conditions and a script as they are typed", {"200": _ok("Problems, each with its position", {
+                "type": "object", "properties": {"ok": {"type": "boolean"},
+                                                 "errors": {"type": "array", "items": _ref("ConditionProblem")}}})},
+            body="ValidateIn")},
+        "/api/v1/rules/preview": {"post": _op(
+            "A script filled from a customer's snapshot (or a given one)",
+            {"200": _ok("The text the agent would read", {"type": "object", "properties": {
+                "text": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}}})},
+            body="PreviewIn")},
+        "/api/v1/rules/publish": {"post": _op(
+            "Publish the drafts as a new version, live on every process within a second",
+            {"201": _ok("Published", {"type": "object", "properties": {
+                "version": {"type": "integer"}, "actions": {"type": "integer"}}}), "422": invalid},
+            body="PublishIn")},
+        "/api/v1/rules/versions": {"get": _op("Published versions, newest first, and the live one", {"200": _ok(
+            "Versions", {"type": "object", "properties": {"live": {"type": "integer"},
+                                                          "items": {"type": "array", "items": _ref("Version")}}})})},
+        "/api/v1/rules/versions/{version}": {"get": _op(
+            "One published version with its actions", {"200": _ok("Version", _ref("Version"))},
+            parameters=[{"name": "version", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1}}])},
+        "/api/v1/rules/audit": {"get": _op(
+            "Who changed what and when, with the action before and after, newest first",
+            {"200": _ok("Audit", {"type": "object", "properties": {"items": {"type": "array", "items": {
+                "type": "object"}}}})},
+            parameters=[{"name": "action_id", "in": "query", "required": False,
+                         "schema": {"type": "string", "maxLength": 200}}])},
+        "/api/v1/rules/export": {"get": _op("The drafts as one JSON document", {"200": _ok(
+            "The catalogue", {"type": "object", "properties": {"actions": {
+                "type": "array", "items": _ref("Action")}}})})},
+        "/api/v1/rules/import": {"post": _op(
+            "Replace the drafts with an exported catalogue (every action checked first)",
+            {"200": _ok("Imported", {"type": "object", "properties": {"imported": {"type": "integer"}}}),
+             "422": invalid}, body="CatalogueIn")},
+        "/api/v1/rules/test": {"post": _op(
+            "Test a customer: which actions would show now, in what order, and why each other was excluded",
+            {"200": _ok("The decision and the snapshot it read", {"type": "object", "properties": {
+                "version": {"type": "integer"}, "snapshot": _ref("Snapshot"),
+                "suggestions": {"type": "array", "items": {"type": "object"}},
+                "excluded": {"type": "array", "items": {"type": "object"}},
+                "errors": {"type": "integer"}}})}, body="TestIn")},
+    }
+    for operations in paths.values():
+        for method, operation in operations.items():
+            who = "planner, admin or supervisor" if method == "get" else "planner or admin"
+            operation["x-otodesk-roles"] = who
+            operation["description"] = f"Staff session ({who}); changes need X-CSRF-Token. API keys are refused."
+    return components, paths
