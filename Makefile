@@ -7,12 +7,12 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast bench chromium clean
+.PHONY: run test test-fast bench chromium nginx clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
@@ -42,6 +42,10 @@ $(WIDGET_BUILD): $(VENDORED) static/build-widget.mjs static/compress.mjs $(wildc
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+# Debian's nginx, for the proxy test (tests/integration/test_nginx.py runs deploy/nginx.conf).
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist var

@@ -26,6 +26,7 @@ from desktop.cobrowse import routes as cobrowse_routes
 from desktop.cobrowse.feature import cobrowse_features
 from desktop.repository.migrate import upgrade_database_async
 from desktop.repository.repository import Repository
+from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
@@ -39,8 +40,9 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, mydata, pages, rules_api, rules_stats
-from desktop.web.assets import CompressedStaticFiles, WidgetBuild
+from desktop.web import api, customer_pages, metrics, mydata, pages, rules_api, rules_stats, sso
+from desktop.web.request_ids import RequestIds
+from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
 from signaling.bus import SubscriptionLagged, open_bus
@@ -48,10 +50,10 @@ from signaling.hub import Hub, HubLimits
 
 __all__ = ["create_app"]
 
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-STATIC_DIR = PACKAGE_DIR.parent / "static"
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -93,13 +95,14 @@ def create_app(settings: Settings) -> Starlette:
                 messages_per_second=settings.messages_per_second,
                 message_burst=settings.message_burst,
                 send_queue_size=settings.send_queue_size,
-            ), allowed_origins=settings.allowed_origins)
+            ), allowed_origins=settings.allowed_origins, public_origins=settings.public_origins)
             tasks = [asyncio.create_task(routing.run(), name="routing"),
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
-                     asyncio.create_task(app.state.rules.run(), name="rules")]
+                     asyncio.create_task(app.state.rules.run(), name="rules"),
+                     asyncio.create_task(app.state.loop_lag.run(), name="loop-lag")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 
@@ -129,7 +132,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes,
+        *pages.routes, *sso.routes, *metrics.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
@@ -145,6 +148,7 @@ def create_app(settings: Settings) -> Starlette:
         # Outermost: who the client is (behind trusted proxies only), before any limit counts it.
         *([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
           if settings.trusted_proxies else []),
+        Middleware(RequestIds),
         Middleware(StaffHeaders),
         Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                              allow_methods=["GET", "POST", "PATCH"],
@@ -153,8 +157,11 @@ def create_app(settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
+    app.state.loop_lag = metrics.LoopLag()
+    app.state.sso = sso.SsoConfig(settings.oidc_issuer) if settings.oidc_issuer else None
+    app.state.metrics = metrics.registry_for(app.state)
     app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
-    app.state.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+    app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
     app.state.static, app.state.widget_build = static, WidgetBuild(STATIC_DIR)
     return app
 
@@ -163,7 +170,7 @@ async def _heartbeat(router: RouterClient, process_id: str) -> None:
     """Tell the leader this process (and so its sockets) is alive."""
     while True:
         try:
-            await router.notify("process_alive", process=process_id)
+            await router.notify(commands.ProcessAlive(process=process_id))
         except Exception:
             log.warning("could not reach the router inbox", exc_info=True)
         await asyncio.sleep(PROCESS_HEARTBEAT)

@@ -49,6 +49,17 @@ def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _pairs(name: str) -> dict[str, str]:
+    """``a=x,b=y`` as {"a": "x", "b": "y"}; a part without ``=`` is a mistake worth stopping for."""
+    pairs = {}
+    for part in _list(name, ()):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"OTODESK_{name}: {part!r} is not name=value")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -64,6 +75,22 @@ class Settings:
     secret_key: str = ""
     #: Extra origins allowed to open websockets (the app's own origin always is).
     allowed_origins: tuple[str, ...] = ()
+    #: The origins people reach this deployment at (``https://desk.example.com``): behind a proxy,
+    #: the app's own origin for the websocket check. Empty: the ``Host`` header names it.
+    public_origins: tuple[str, ...] = ()
+    #: Single sign-on for staff through an OpenID Connect provider (desktop/web/sso.py): its
+    #: issuer URL (empty: local passwords only), this app's client id and secret there, the
+    #: button's label, which groups give which role ("group=role" pairs), and the claims that
+    #: carry the groups and the skills.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_name: str = "company account"
+    oidc_roles: dict[str, str] = dataclasses.field(default_factory=dict)
+    oidc_groups_claim: str = "groups"
+    oidc_skills_claim: str = "otodesk_skills"
+    #: Bearer token Prometheus sends to /metrics; empty: only clients on this machine may scrape.
+    metrics_token: str = ""
     #: Where customer phone numbers without a + are assumed to be.
     default_region: str = "US"
     #: The site's identity-verification secret: ``otodesk.identify({userId, userHash})``
@@ -181,6 +208,15 @@ class Settings:
             redis_namespace=_env("REDIS_NAMESPACE", "otodesk"),
             secret_key=_env("SECRET_KEY", "") or stored_secret(var_dir),
             allowed_origins=_list("ALLOWED_ORIGINS", ()),
+            public_origins=_list("PUBLIC_ORIGINS", ()),
+            metrics_token=_env("METRICS_TOKEN", ""),
+            oidc_issuer=_env("OIDC_ISSUER", ""),
+            oidc_client_id=_env("OIDC_CLIENT_ID", ""),
+            oidc_client_secret=_env("OIDC_CLIENT_SECRET", ""),
+            oidc_name=_env("OIDC_NAME", "company account"),
+            oidc_roles=_pairs("OIDC_ROLES"),
+            oidc_groups_claim=_env("OIDC_GROUPS_CLAIM", "groups"),
+            oidc_skills_claim=_env("OIDC_SKILLS_CLAIM", "otodesk_skills"),
             default_region=_env("DEFAULT_REGION", "US"),
             identity_secret=_env("IDENTITY_SECRET", ""),
             retention_days=_float("RETENTION_DAYS", 0.0),

@@ -34,6 +34,7 @@ from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.limits import TokenBucket
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import BusSessionEnded, OutPong, OutResumed
 
 __all__ = ["Hub", "HubLimits", "RoomHandler", "Session", "Unauthorized", "origin_allowed", "SESSION_ENDED"]
 
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_SLOW = 4408
-SESSION_ENDED = "session_ended"  # room event: close the sockets whose Session.tag it names
+# Room event: close the sockets whose Session.tag it names (built as BusSessionEnded).
+SESSION_ENDED = BusSessionEnded.__struct_config__.tag
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: too many sockets of one identity
 TRY_AGAIN_AFTER = 5.0  # seconds a client refused for too many sockets should wait
 HELLO_TIMEOUT = 10.0  # seconds a socket may stay silent before its hello
@@ -82,8 +84,9 @@ class RoomHandler(Protocol):
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
         """The socket is subscribed to its room; announce presence here."""
 
-    async def welcome(self, session: Session) -> dict[str, Any]:
-        """The full current state of the room, sent as ``welcome``."""
+    async def welcome(self, session: Session) -> Any:
+        """The full current state of the room, sent as ``welcome``: the role's ``*Welcome``
+        struct of ``signaling.protocol.outbound`` (a plain mapping is taken too)."""
 
     async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
         """Apply one command. Return extra ``ack`` fields (or None); raise ProtocolError,
@@ -101,17 +104,20 @@ class HubLimits:
     send_queue_size: int = 256
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...],
+                   public: tuple[str, ...] = ()) -> bool:
     """True for the app's own origin, a listed one, or no Origin at all.
 
+    The app's own origin is ``public`` when configured (behind a proxy, whatever ``Host`` the
+    proxy forwards or not), else the one the ``Host`` header names (one process, no proxy).
     Browsers always send Origin; native clients (our bots) send none and
     still have to authenticate, so a missing Origin is not a CSWSH risk.
     """
     if origin is None:
         return True
-    if origin in allowed or "*" in allowed:
+    if origin in allowed or "*" in allowed or origin in public:
         return True
-    return bool(host) and urlsplit(origin).netloc == host
+    return not public and bool(host) and urlsplit(origin).netloc == host
 
 
 async def _receive(websocket: WebSocket) -> dict[str, Any]:
@@ -164,10 +170,11 @@ class Hub:
     """Serves sockets for any number of room handlers over one bus."""
 
     def __init__(self, bus: Bus, *, limits: HubLimits, allowed_origins: tuple[str, ...] = (),
-                 clock=time.time):
+                 public_origins: tuple[str, ...] = (), clock=time.time):
         self.bus = bus
         self.limits = limits
         self.allowed_origins = allowed_origins
+        self.public_origins = public_origins
         self.clock = clock
         self.sessions: set[Session] = set()
         #: Open sockets per (role, identity) in this process, for a handler's ``max_sockets``.
@@ -176,7 +183,7 @@ class Hub:
     async def serve(self, websocket: WebSocket, handler: RoomHandler) -> None:
         """Run one socket until it closes. Never raises for what a client sends."""
         if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
-                              self.allowed_origins):
+                              self.allowed_origins, self.public_origins):
             await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
             return
         await websocket.accept()
@@ -276,14 +283,14 @@ class Hub:
         if last_seq is not None and last_seq >= 0:
             missed = await self.bus.replay(session.room, last_seq)
             if missed is not None:
-                session.send({"type": "resumed", "seq": last_seq, "now": self.clock()})
+                session.send(OutResumed(seq=last_seq, now=self.clock()).to_dict())
                 for seq, event in missed:
                     if event.get("type") != SESSION_ENDED:
                         session.send({**event, "seq": seq})
                 return missed[-1][0] if missed else last_seq
         seq = await self.bus.last_seq(session.room)
         state = await handler.welcome(session)
-        session.send({"type": "welcome", "seq": seq, "now": self.clock(), **state})
+        session.send(protocol.welcome(state, seq=seq, now=self.clock()))
         return seq
 
     async def _forward(self, subscription, session: Session, connection: Connection, delivered: int) -> None:
@@ -319,7 +326,7 @@ class Hub:
                 text = _frame_text(frame)
                 message = protocol.decode(session.role, text, max_bytes=self.limits.max_message_bytes)
                 if isinstance(message, protocol.Ping):
-                    connection.send({"type": "pong", "at": self.clock()})
+                    connection.send(OutPong(at=self.clock()).to_dict())
                     continue
                 if isinstance(message, protocol.Hello):
                     raise ProtocolError(ErrorCode.INVALID_STATE, "hello was already received")

@@ -6,9 +6,10 @@ import argparse
 import dataclasses
 import asyncio
 import getpass
-import logging
+import os
 import sys
 
+from desktop.cli.logs import configure_logging
 from desktop.settings import Settings
 
 __all__ = ["main"]
@@ -60,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     analytics_actions.add_parser("status", help="the last run and the results in use")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines of set-up per start
+    configure_logging(os.environ.get("OTODESK_LOG_FORMAT", "text"))
     overrides = {k: v for k, v in (("host", getattr(args, "host", None)),
                                    ("port", getattr(args, "port", None))) if v}
     settings = Settings.from_env(**overrides)
@@ -114,7 +114,7 @@ def _serve(settings: Settings) -> int:
 
     # proxy_headers off: only Settings.trusted_proxies decides whose X-Forwarded-For counts
     # (uvicorn's default believes 127.0.0.1, letting any local client pick its address).
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", log_config=None,
                 proxy_headers=False,
                 ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
                 ws_max_size=settings.max_message_bytes * 2)

@@ -44,6 +44,10 @@ from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import (
+    BusCobrowseControlRelease, OutCobrowseControlRefused, OutCobrowseControlRequest, OutCobrowseControlState,
+    OutCobrowseControlStateToCustomer, OutCobrowseInput, OutCobrowseNavigate, OutCobrowseNavigateAnswer,
+)
 
 __all__ = [
     "Control", "ControlError", "ControlState", "CustomerControl", "ForeignUrl", "InputBudget",
@@ -246,25 +250,24 @@ class ViewerControl:
         except ControlError as exc:
             raise refuse(exc) from None
         nav_id = secrets.token_hex(8)
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "cobrowse_navigate", "nav_id": nav_id, "url": url, "title": message.title,
-            "agent_id": session.identity, "agent_name": await self._name(session)})
+        await self.bus.publish(inbox_room(message.visitor_id), OutCobrowseNavigate(
+            nav_id=nav_id, url=url, title=message.title, agent_id=session.identity,
+            agent_name=await self._name(session)).to_dict())
         return {"nav_id": nav_id, "url": url}
 
     async def on_cobrowsecontrol(self, session: Session, message: protocol.CobrowseControl) -> dict[str, Any]:
         await self._agent_of_share(session, message.visitor_id)
         if message.action == "release":
-            await self.bus.publish(inbox_room(message.visitor_id), {
-                "type": "cobrowse_control_release", "agent_id": session.identity})
+            await self.bus.publish(inbox_room(message.visitor_id), BusCobrowseControlRelease(
+                agent_id=session.identity).to_dict())
             return {}
         visitor = await self.repo.get_visitor(message.visitor_id)
         if not control_allowed(self.remote_control, visitor.current_url if visitor else None):
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "remote control is off for this site "
                                 "(OTODESK_COBROWSE_REMOTE_CONTROL)")
         request_id = secrets.token_hex(8)
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "cobrowse_control_request", "request_id": request_id, "agent_id": session.identity,
-            "agent_name": await self._name(session)})
+        await self.bus.publish(inbox_room(message.visitor_id), OutCobrowseControlRequest(
+            request_id=request_id, agent_id=session.identity, agent_name=await self._name(session)).to_dict())
         return {"request_id": request_id}
 
     async def on_cobrowseinput(self, session: Session, message: protocol.CobrowseInput) -> None:
@@ -278,10 +281,9 @@ class ViewerControl:
             budget.take(self.clock())
         except ControlError as exc:
             raise refuse(exc) from None
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "cobrowse_input", "agent_id": session.identity, "action": message.action,
-            "node": message.node, "fx": message.fx, "fy": message.fy, "dx": message.dx, "dy": message.dy,
-            "text": message.text, "key": message.key})
+        await self.bus.publish(inbox_room(message.visitor_id), OutCobrowseInput(
+            agent_id=session.identity, action=message.action, node=message.node, fx=message.fx, fy=message.fy,
+            dx=message.dx, dy=message.dy, text=message.text, key=message.key).to_dict())
 
 
 # -- the customer's side (the authority) -------------------------------------------------------
@@ -332,7 +334,7 @@ class CustomerControl:
         elif kind == "cobrowse_control_release":
             if control.state == ControlState.GRANTED:
                 await self._ended(session, control, by="agent")
-                session.send({"type": "cobrowse_control_state", "state": "revoked", "by": "agent"})
+                session.send(OutCobrowseControlStateToCustomer().to_dict())
         elif kind == "cobrowse_input" and control.granted_to(agent_id, share):
             session.send(event)
 
@@ -342,9 +344,8 @@ class CustomerControl:
         if nav is None:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such page was proposed to you")
         share: Share = session.data["cobrowse"]
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_navigate_answer", "visitor_id": session.identity, "nav_id": message.nav_id,
-            "go": message.go, "url": nav["url"]})
+        await self.bus.publish(frames_room(session.identity), OutCobrowseNavigateAnswer(
+            visitor_id=session.identity, nav_id=message.nav_id, go=message.go, url=nav["url"]).to_dict())
         await self._timeline(session, "cobrowse_navigated", share.agent_id, {
             "url": nav["url"], "title": nav["title"], "went": message.go, "agent_name": share.agent_name})
         return {"url": nav["url"]}
@@ -376,8 +377,8 @@ class CustomerControl:
         control: Control = session.data["cobrowse_control"]
         if control.state != ControlState.GRANTED:
             return
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_control_refused", "visitor_id": session.identity, "reason": message.reason})
+        await self.bus.publish(frames_room(session.identity), OutCobrowseControlRefused(
+            visitor_id=session.identity, reason=message.reason).to_dict())
 
     async def _ended(self, session: Session, control: Control, *, by: str) -> None:
         agent_id = control.agent_id
@@ -389,9 +390,8 @@ class CustomerControl:
         await self._timeline(session, "cobrowse_control_ended", agent_id, data)
 
     async def _announce(self, session: Session, state: str, agent_id: str | None, **extra: Any) -> None:
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_control_state", "visitor_id": session.identity, "state": state,
-            "agent_id": agent_id, "at": self.clock(), **extra})
+        await self.bus.publish(frames_room(session.identity), OutCobrowseControlState(
+            visitor_id=session.identity, state=state, agent_id=agent_id, at=self.clock(), **extra).to_dict())
 
     async def _timeline(self, session: Session, kind: str, agent_id: str | None, data: dict[str, Any]) -> None:
         try:

@@ -48,6 +48,10 @@ from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import (
+    BusCobrowseContactEnded, BusDocumentsOpen, OutCobrowseEnded, OutCobrowseEvents, OutCobrowseLoading,
+    OutCobrowseState, OutCobrowseUnmirrored, OutDocClosedToViewer, OutDocPageToViewer,
+)
 
 __all__ = ["SHARE_MAX_AGE", "CustomerCobrowse", "cobrowse_features", "contact_ended", "documents_room",
            "frames_room", "inbox_room", "open_documents", "refuse"]
@@ -91,10 +95,9 @@ async def contact_ended(bus: Bus, *, visitor_id: str, callback_id: str) -> None:
     """The contact with this visitor ended (End call, the customer hung up, a cancel): co-browse
     access ends with it, on every process. The customer's sockets stop the share (and a pending
     request); every viewer's relay of the share stops, so no event or pointer passes any more."""
-    await bus.publish(inbox_room(visitor_id), {"type": "cobrowse_contact_ended", "callback_id": callback_id})
-    await bus.publish(frames_room(visitor_id), {
-        "type": "cobrowse_state", "visitor_id": visitor_id, "state": "ended", "by": "contact",
-        "callback_id": callback_id})
+    await bus.publish(inbox_room(visitor_id), BusCobrowseContactEnded(callback_id=callback_id).to_dict())
+    await bus.publish(frames_room(visitor_id), OutCobrowseState(
+        visitor_id=visitor_id, state="ended", by="contact", callback_id=callback_id).to_dict())
 
 
 async def contact_live(repo: Repository, visitor_id: str, agent_id: str | None,
@@ -186,7 +189,7 @@ class CustomerCobrowse:
             if share.agent_id != event.get("agent_id") or share.state not in ("requested", "sharing"):
                 return
             since = share.stop()
-            session.send({"type": "cobrowse_ended", "by": "agent", "name": event.get("agent_name", "")})
+            session.send(OutCobrowseEnded(by="agent", name=event.get("agent_name", "")).to_dict())
             await self._announce(session, "stopped", by="agent")
             if since is not None:
                 await self._timeline(session, "cobrowse_stopped", share, by="agent", since=since)
@@ -227,7 +230,7 @@ class CustomerCobrowse:
         if share.state not in ("requested", "sharing"):
             return
         since = share.stop()
-        session.send({"type": "cobrowse_ended", "by": "contact", "name": share.agent_name})
+        session.send(OutCobrowseEnded(by="contact", name=share.agent_name).to_dict())
         await self._announce(session, "stopped", by="contact")
         if since is not None:
             await self._timeline(session, "cobrowse_stopped", share, by="contact", since=since)
@@ -241,7 +244,7 @@ class CustomerCobrowse:
         if (message.accept and share.state == "requested" and message.request_id == share.request_id
                 and not await contact_live(self.repo, session.identity, share.agent_id, share.callback_id)):
             share.stop()  # asked during a call that has ended since: nothing may be shared now
-            session.send({"type": "cobrowse_ended", "by": "contact", "name": share.agent_name})
+            session.send(OutCobrowseEnded(by="contact", name=share.agent_name).to_dict())
             raise ProtocolError(ErrorCode.INVALID_STATE, "the call has ended; nothing is shared")
         try:
             share.answer(message.request_id, accept=message.accept, now=now)
@@ -313,9 +316,8 @@ class CustomerCobrowse:
         return None
 
     async def _loading(self, session: Session, *, total: int | None = None, failed: str | None = None) -> None:
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_loading", "visitor_id": session.identity, "pieces": total, "failed": failed},
-            keep=FRAMES_KEEP)
+        await self.bus.publish(frames_room(session.identity), OutCobrowseLoading(
+            visitor_id=session.identity, pieces=total, failed=failed).to_dict(), keep=FRAMES_KEEP)
 
     async def on_cobrowsestop(self, session: Session, message: protocol.CobrowseStop) -> None:
         share: Share = session.data["cobrowse"]
@@ -337,9 +339,9 @@ class CustomerCobrowse:
         opened["pages"] = message.pages or opened["pages"]
         await self._on_screen(session.identity, message.push_id, {
             "page": message.page, "zoom": message.zoom, "pages": opened["pages"]})
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "doc_page", "visitor_id": session.identity, "push_id": message.push_id,
-            "page": message.page, "zoom": message.zoom, "pages": opened["pages"], "by": "customer"})
+        await self.bus.publish(frames_room(session.identity), OutDocPageToViewer(
+            visitor_id=session.identity, push_id=message.push_id, page=message.page, zoom=message.zoom,
+            pages=opened["pages"]).to_dict())
 
     async def on_cobrowseunmirrored(self, session: Session, message: protocol.CobrowseUnmirrored) -> None:
         """What the page has that the mirror can't show: the viewers draw a notice and placeholders."""
@@ -348,11 +350,9 @@ class CustomerCobrowse:
             share.require_sharing()
         except CobrowseError as exc:
             raise refuse(exc) from None
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_unmirrored", "visitor_id": session.identity, "frames": message.frames,
-            "canvases": message.canvases, "videos": message.videos,
-            "areas": [{"kind": area.kind, "node": area.node, "width": area.width, "height": area.height}
-                      for area in message.areas]})
+        await self.bus.publish(frames_room(session.identity), OutCobrowseUnmirrored(
+            visitor_id=session.identity, frames=message.frames, canvases=message.canvases,
+            videos=message.videos, areas=message.areas).to_dict())
 
     async def on_docresume(self, session: Session, message: protocol.DocResume) -> dict[str, Any]:
         """A pushed document stays open across the customer's page loads: the new page re-opens it."""
@@ -366,9 +366,9 @@ class CustomerCobrowse:
             "document": {"id": push["d"], "name": push.get("n", ""), "kind": push.get("k")},
             "agent_id": push.get("a"), "callback_id": push.get("c"),
             "page": message.page, "zoom": message.zoom, "pages": message.pages})
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "doc_page", "visitor_id": session.identity, "push_id": push["p"], "page": message.page,
-            "zoom": message.zoom, "pages": message.pages, "by": "customer", "resumed": True})
+        await self.bus.publish(frames_room(session.identity), OutDocPageToViewer(
+            visitor_id=session.identity, push_id=push["p"], page=message.page, zoom=message.zoom,
+            pages=message.pages, resumed=True).to_dict())
         # The link in the first doc_open expires; the new page gets a fresh one.
         return {"push_id": push["p"], "url": self._links.url(push["d"], session.identity)}
 
@@ -376,8 +376,8 @@ class CustomerCobrowse:
         opened = session.data["documents"].pop(message.push_id, None)
         if opened is None:
             return  # closing twice is fine
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "doc_closed", "visitor_id": session.identity, "push_id": message.push_id, "by": "customer"})
+        await self.bus.publish(frames_room(session.identity), OutDocClosedToViewer(
+            visitor_id=session.identity, push_id=message.push_id).to_dict())
         await self._on_screen(session.identity, message.push_id, None)
         await self._document_closed(session, message.push_id, opened, by="customer")
 
@@ -393,8 +393,8 @@ class CustomerCobrowse:
                         return
                 else:
                     documents[push_id] = {**documents.get(push_id, {}), **change}
-                await self.bus.publish(documents_room(visitor_id), {"type": "documents_open",
-                                                                   "documents": documents}, keep=1)
+                await self.bus.publish(documents_room(visitor_id), BusDocumentsOpen(documents=documents).to_dict(),
+                                       keep=1)
         except Exception:
             log.warning("could not keep the customer's open documents", exc_info=True)
 
@@ -421,15 +421,14 @@ class CustomerCobrowse:
     async def _publish_events(self, session: Session, events: bytes) -> None:
         # Raw: checked JSON that no one reads again on the way; no process decodes and
         # re-encodes it (a memory bus shares it, the hub's writer copies it into the frame).
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_events", "visitor_id": session.identity, "events": msgspec.Raw(events)},
-            keep=FRAMES_KEEP)
+        await self.bus.publish(frames_room(session.identity), OutCobrowseEvents(
+            visitor_id=session.identity, events=msgspec.Raw(events)).to_dict(), keep=FRAMES_KEEP)
 
     async def _announce(self, session: Session, state: str, **extra: Any) -> None:
         share: Share = session.data["cobrowse"]
-        await self.bus.publish(frames_room(session.identity), {
-            "type": "cobrowse_state", "visitor_id": session.identity, "state": state,
-            "request_id": share.request_id, "agent_id": share.agent_id, "at": self.clock(), **extra})
+        await self.bus.publish(frames_room(session.identity), OutCobrowseState(
+            visitor_id=session.identity, state=state, request_id=share.request_id, agent_id=share.agent_id,
+            at=self.clock(), **extra).to_dict())
 
     async def _timeline(self, session: Session, kind: str, share: Share, *, by: str | None = None,
                         since: float | None = None) -> None:

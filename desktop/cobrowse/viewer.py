@@ -23,6 +23,10 @@ from signaling import protocol
 from signaling.bus import Bus, SubscriptionLagged
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import (
+    BusCobrowseEnd, OutCobrowsePointer, OutCobrowseRequest, OutCobrowseSnapshot, OutCobrowseViewer,
+    OutDocClosedToCustomer, OutDocOpen, OutDocPageToCustomer,
+)
 
 __all__ = ["ViewerCobrowse"]
 
@@ -48,7 +52,7 @@ class ViewerCobrowse:
         session.data.setdefault("cobrowse_views", {})  # the welcome (sent first) may have watched already
         for visitor_id in await self._still_watching(session):
             await self._watch(session, visitor_id)
-            await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})
+            await self.bus.publish(inbox_room(visitor_id), OutCobrowseSnapshot().to_dict())
 
     async def closed(self, session: Session) -> None:
         views: dict[str, asyncio.Task] = session.data.pop("cobrowse_views", {})
@@ -104,10 +108,9 @@ class ViewerCobrowse:
         visitor_id = callback.visitor_id
         request_id = secrets.token_hex(8)
         await self._watch(session, visitor_id)
-        await self.bus.publish(inbox_room(visitor_id), {
-            "type": "cobrowse_request", "request_id": request_id, "agent_id": session.identity,
-            "agent_name": agent.display_name or agent.username, "callback_id": callback.id,
-            "at": self.clock()})
+        await self.bus.publish(inbox_room(visitor_id), OutCobrowseRequest(
+            request_id=request_id, agent_id=session.identity, agent_name=agent.display_name or agent.username,
+            callback_id=callback.id, at=self.clock()).to_dict())
         return {"visitor_id": visitor_id, "request_id": request_id}
 
     async def on_cobrowseview(self, session: Session, message: protocol.CobrowseView) -> dict[str, Any]:
@@ -118,10 +121,9 @@ class ViewerCobrowse:
                 raise ProtocolError(ErrorCode.NOT_FOUND, "no such customer of yours")
         await self._watch(session, message.visitor_id)
         name = agent.display_name or agent.username
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "cobrowse_viewer", "name": name, "role": agent.role})
+        await self.bus.publish(inbox_room(message.visitor_id), OutCobrowseViewer(name=name, role=agent.role).to_dict())
         # A late joiner needs a full snapshot: ask the customer's recorder for one.
-        await self.bus.publish(inbox_room(message.visitor_id), {"type": "cobrowse_snapshot"})
+        await self.bus.publish(inbox_room(message.visitor_id), OutCobrowseSnapshot().to_dict())
         return {"visitor_id": message.visitor_id}
 
     async def on_cobrowsepointer(self, session: Session, message: protocol.CobrowsePointer) -> None:
@@ -131,9 +133,9 @@ class ViewerCobrowse:
         if name is None:
             agent = await self.repo.get_agent(session.identity)
             name = session.data["cobrowse_name"] = agent.display_name or agent.username
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "cobrowse_pointer", "name": name, "node": message.node, "fx": message.fx,
-            "fy": message.fy, "x": message.x, "y": message.y, "highlight": message.highlight})
+        await self.bus.publish(inbox_room(message.visitor_id), OutCobrowsePointer(
+            name=name, node=message.node, fx=message.fx, fy=message.fy, x=message.x, y=message.y,
+            highlight=message.highlight).to_dict())
 
     async def on_cobrowseend(self, session: Session, message: protocol.CobrowseEnd) -> None:
         views = session.data.get("cobrowse_views", {})
@@ -143,9 +145,8 @@ class ViewerCobrowse:
             task.cancel()
         agent = await self.repo.get_agent(session.identity)
         # Only the agent the customer said yes to can end the share (checked on the customer's side).
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "cobrowse_end", "agent_id": session.identity,
-            "agent_name": agent.display_name or agent.username})
+        await self.bus.publish(inbox_room(message.visitor_id), BusCobrowseEnd(
+            agent_id=session.identity, agent_name=agent.display_name or agent.username).to_dict())
 
     async def on_docpush(self, session: Session, message: protocol.DocPush) -> dict[str, Any]:
         callback = await self.repo.get_callback(message.callback_id)
@@ -166,13 +167,13 @@ class ViewerCobrowse:
         # wait for their page): the welcome's ``documents`` watches it again.
         await self._watch(session, visitor_id, share=False)
         public = {**document.public(), "url": self.links.url(document.id, visitor_id)}
-        await self.bus.publish(inbox_room(visitor_id), {
-            "type": "doc_open", "push_id": push_id, "document": public, "agent_id": session.identity,
-            "agent_name": agent.display_name or agent.username, "callback_id": callback.id,
+        await self.bus.publish(inbox_room(visitor_id), OutDocOpen(
+            push_id=push_id, document=public, agent_id=session.identity,
+            agent_name=agent.display_name or agent.username, callback_id=callback.id,
             # The customer's next page sends it back (doc_resume) to keep the document open.
-            "token": self.links.push_token(push_id=push_id, document_id=document.id, name=document.name,
-                                           visitor_id=visitor_id, agent_id=session.identity,
-                                           kind=document.kind, callback_id=callback.id)})
+            token=self.links.push_token(push_id=push_id, document_id=document.id, name=document.name,
+                                        visitor_id=visitor_id, agent_id=session.identity,
+                                        kind=document.kind, callback_id=callback.id)).to_dict())
         try:
             await self.repo.add_contact_event(
                 customer_id=callback.customer_id, kind="document_pushed", channel="web", at=self.clock(),
@@ -186,15 +187,14 @@ class ViewerCobrowse:
     async def on_docpage(self, session: Session, message: protocol.DocPage) -> None:
         if not message.visitor_id or message.visitor_id not in session.data.get("cobrowse_views", {}):
             raise ProtocolError(ErrorCode.INVALID_STATE, "push a document to this customer first")
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "doc_page", "push_id": message.push_id, "page": message.page, "zoom": message.zoom,
-            "by": "agent"})
+        await self.bus.publish(inbox_room(message.visitor_id), OutDocPageToCustomer(
+            push_id=message.push_id, page=message.page, zoom=message.zoom).to_dict())
 
     async def on_docclose(self, session: Session, message: protocol.DocClose) -> None:
         if not message.visitor_id or message.visitor_id not in session.data.get("cobrowse_views", {}):
             raise ProtocolError(ErrorCode.INVALID_STATE, "push a document to this customer first")
-        await self.bus.publish(inbox_room(message.visitor_id), {
-            "type": "doc_closed", "push_id": message.push_id, "by": "agent"})
+        await self.bus.publish(inbox_room(message.visitor_id), OutDocClosedToCustomer(
+            push_id=message.push_id).to_dict())
 
     async def _handles(self, session: Session, callback) -> bool:
         if session.role == "supervisor":
@@ -238,4 +238,4 @@ class ViewerCobrowse:
                             return
             except SubscriptionLagged:
                 # Fell behind: start again from a fresh full snapshot.
-                await self.bus.publish(inbox_room(visitor_id), {"type": "cobrowse_snapshot"})
+                await self.bus.publish(inbox_room(visitor_id), OutCobrowseSnapshot().to_dict())

@@ -39,6 +39,7 @@ from desktop.repository.repository import Repository
 from desktop.rooms import visitor_room
 from desktop.settings import Settings
 from signaling.bus import Bus
+from signaling.protocol.outbound import OutSignedOut
 
 __all__ = ["erase_everywhere", "sign_out_everywhere", "RetentionJob", "VISITOR_ROOM_PREFIXES",
            "CALLBACK_ROOM_PREFIXES"]
@@ -95,7 +96,7 @@ async def sign_out_everywhere(repo: Repository, bus: Bus, customer_id: str, *, r
 async def _tell_signed_out(bus: Bus, visitor_ids, reason: str) -> None:
     # Their widgets (other tabs too) start afresh; the hub refuses what their sockets send next.
     for visitor_id in visitor_ids:
-        await bus.publish(visitor_room(visitor_id), {"type": "signed_out", "reason": reason})
+        await bus.publish(visitor_room(visitor_id), OutSignedOut(reason=reason).to_dict())
 
 
 def _remove_files(var_dir: Path, ids: tuple[str, ...]) -> int:

@@ -24,6 +24,9 @@ from desktop.routing.events import (
     CallbackState, OfferEnded, OfferMade, QueueChanged,
 )
 from signaling.bus import Bus
+from signaling.protocol.outbound import (
+    AgentStatus, OutAgentState, OutCallbackStatus, OutContact, OutOffer, OutOfferEnded, checked,
+)
 
 __all__ = ["Announcer"]
 
@@ -55,34 +58,33 @@ class Announcer:
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
                     card["suggestions"] = await self._suggestions(card)
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "offer", "offer": {
+                    await self.bus.publish(agent_room(event.agent_id), OutOffer(offer={
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
-                        "expires_at": event.expires_at}})
+                        "expires_at": event.expires_at}).to_dict())
                 await self.status_now(event.callback_id)
             case OfferEnded():
-                await self.bus.publish(agent_room(event.agent_id), {
-                    "type": "offer_ended", "offer_id": event.offer_id,
-                    "callback_id": event.callback_id, "outcome": str(event.outcome)})
+                await self.bus.publish(agent_room(event.agent_id), OutOfferEnded(
+                    offer_id=event.offer_id, callback_id=event.callback_id,
+                    outcome=str(event.outcome)).to_dict())
             case CallbackConnected():
                 card = await contact_card(self.repo, event.callback_id, state="connected")
                 if card is not None:
                     card["suggestions"] = await self._suggestions(card)
-                await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
                     card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
                         "wrap_up_ends_at": event.at + self.wrapup_timeout})
-                    await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
+                    await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self._end_cobrowse(event.callback_id)
                 if self.suggester is not None:
                     self.suggester.forget(event.callback_id)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)
             case AgentStateChanged():
-                await self.bus.publish(agent_room(event.agent_id), {
-                    "type": "agent_state",
-                    "state": {"state": str(event.state), "reason": event.reason, "since": event.at}})
+                await self.bus.publish(agent_room(event.agent_id), OutAgentState(state=AgentStatus(
+                    state=str(event.state), reason=event.reason, since=event.at)).to_dict())
                 return list(self.queue_titles)  # estimated waits depend on staffing
             case CallbackQueued():
                 await self.status_now(event.callback_id)
@@ -113,5 +115,5 @@ class Announcer:
 
     async def tell_customer(self, update: Update | None) -> None:
         if update is not None:
-            visitor_id, message = update
-            await self.bus.publish(visitor_room(visitor_id), message)
+            visitor_id, message = update  # built by the pure core, which can't import the protocol
+            await self.bus.publish(visitor_room(visitor_id), checked(OutCallbackStatus, message))

@@ -1,7 +1,7 @@
 """How any process talks to the router, wherever the leader runs.
 
-Commands go into the bus's router inbox; the leader answers on this process's
-reply room. ``call`` waits for that answer; ``notify`` does not.
+Commands (``desktop/routing/commands.py``) go into the bus's router inbox; the leader
+answers on this process's reply room. ``call`` waits for that answer; ``notify`` does not.
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
+
+from desktop.routing.commands import Command
 from signaling.bus import Bus, ReplyBox
 from signaling.protocol import ErrorCode
 
@@ -39,18 +42,18 @@ class RouterClient:
     async def __aexit__(self, *exc_info) -> None:
         await self._replies.aclose()
 
-    async def notify(self, op: str, **args: Any) -> None:
+    async def notify(self, command: Command) -> None:
         """Fire and forget: presence and 'something changed' hints."""
-        await self.bus.send_to_router({"op": op, "sent_at": time.time(), **args})
+        await self.bus.send_to_router(msgspec.structs.replace(command, sent_at=time.time()).to_dict())
 
-    async def call(self, op: str, **args: Any) -> dict[str, Any]:
-        """Apply ``op`` on the leader and return its result.
+    async def call(self, command: Command) -> dict[str, Any]:
+        """Apply ``command`` on the leader and return its result.
 
         Raises ProtocolError with the router's code, or ``not_ready`` when no
         leader answered within ``timeout`` seconds (failover in progress).
         """
         async def send(rid: str) -> None:
-            await self.bus.send_to_router({"op": op, "rid": rid, "reply_to": self.process_id,
-                                           "sent_at": time.time(), **args})
+            await self.bus.send_to_router(msgspec.structs.replace(
+                command, rid=rid, reply_to=self.process_id, sent_at=time.time()).to_dict())
 
         return await self._replies.ask(send, timeout=self.timeout)

@@ -7,8 +7,9 @@ the rooms of the browsers concerned. A new leader rebuilds the router from the
 database, so a crash loses no callback; offers that were pending are withdrawn
 and made again.
 
-Commands (dicts with ``op``) are sent by :class:`desktop.leader.client.RouterClient`;
-those with ``rid`` get a reply on ``reply:<process>``.
+Commands (``desktop/routing/commands.py``, one struct each, tagged ``op`` on the bus) are
+sent by :class:`desktop.leader.client.RouterClient`; the leader decodes each and applies it
+through its table of handlers. Those with ``rid`` get a reply on ``reply:<process>``.
 
 The leader owns, for its term: a :class:`~desktop.routing.reachability.Reachability` (whose
 sockets are open, when an agent is logged out, when a process is gone), the
@@ -24,6 +25,9 @@ import logging
 import time
 from typing import Any
 
+import msgspec
+
+from desktop.routing import commands
 from desktop.leader.announcements import Announcer
 from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
@@ -40,6 +44,7 @@ from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
 from desktop.suggestions.live import Suggester
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
+from signaling.protocol.outbound import BusLeader, BusQueues, OutContact, OutWall
 
 # The room names live in desktop/rooms.py; re-exported so existing imports keep working.
 __all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
@@ -64,6 +69,8 @@ class RoutingService:
         self.suggester = suggester
         self.owner = settings.process_id
         self.is_leader = False
+        #: The current term while this process leads (what /metrics reads of the router), else None.
+        self.term: _Leader | None = None
 
     async def run(self) -> None:
         """Contend for the lease forever; lead while holding it. Cancel to stop."""
@@ -72,11 +79,11 @@ class RoutingService:
                 async with self.bus.leadership("router", self.owner, lease=self.settings.leader_lease) as lead:
                     await lead.acquired()
                     log.info("process %s leads the router (epoch %s)", self.owner, lead.epoch)
-                    self.is_leader = True
+                    self.is_leader, self.term = True, _Leader(self, lead)
                     try:
-                        await _Leader(self, lead).run()
+                        await self.term.run()
                     finally:
-                        self.is_leader = False
+                        self.is_leader, self.term = False, None
             except LeadershipLost:
                 log.warning("process %s lost the router lease; stepping down", self.owner)
             except asyncio.CancelledError:
@@ -119,6 +126,7 @@ class _Leader:
         self.last_availability: list | None = None
         self.history = WaitingHistory()
         self.outcomes = CommandOutcomes(self.bus)
+        self.handlers = self._handlers()
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
                                    queue_titles=self.queue_titles,
                                    wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock,
@@ -129,10 +137,9 @@ class _Leader:
     async def run(self) -> None:
         await self._rebuild()
         async with self.bus.router_inbox() as inbox:
-            await self.bus.publish(SYSTEM_ROOM, {"type": "leader", "owner": self.service.owner,
-                                                 "epoch": self.lead.epoch})
-            commands = aiter(inbox)
-            next_command = asyncio.ensure_future(anext(commands))
+            await self.bus.publish(SYSTEM_ROOM, BusLeader(owner=self.service.owner, epoch=self.lead.epoch).to_dict())
+            received = aiter(inbox)
+            next_command = asyncio.ensure_future(anext(received))
             lost = asyncio.ensure_future(self.lead.lost.wait())
             try:
                 while True:
@@ -143,7 +150,7 @@ class _Leader:
                         raise LeadershipLost()
                     if next_command in done:
                         command = next_command.result()
-                        next_command = asyncio.ensure_future(anext(commands))
+                        next_command = asyncio.ensure_future(anext(received))
                         await self._apply_safely(command)
                     await self._due(self.clock())
             finally:
@@ -211,23 +218,37 @@ class _Leader:
 
     # -- commands ------------------------------------------------------------------------
 
-    async def _apply_safely(self, command: dict[str, Any]) -> None:
-        op = command.get("op", "")
-        sent_at = command.get("sent_at")
-        if isinstance(sent_at, (int, float)):
-            self.inbox_lag = max(0.0, self.clock() - sent_at)
-        # A retried command (same sender, same id) gets the first outcome, not a second go.
-        key = command.get("command_key")
-        outcome = await self.outcomes.recall(key)
-        if outcome is None:
-            outcome = await self.outcomes.keep(key, await self._apply(op, command))
-        await self._reply(command, outcome)
+    def _handlers(self) -> dict[type[commands.Command], Any]:
+        """What each command does (``handler(command, now)``)."""
+        return {
+            commands.CallbackAdded: self._op_callback_added, commands.Cancel: self._op_cancel,
+            commands.Status: self._op_status, commands.ProcessAlive: self._op_process_alive,
+            commands.CustomerPresence: self._op_customer_presence,
+            commands.AgentPresence: self._op_agent_presence, commands.SignedOut: self._op_signed_out,
+            commands.SetState: self._op_set_state, commands.Accept: self._op_accept,
+            commands.Decline: self._op_decline, commands.End: self._op_end, commands.WrapUp: self._op_wrap_up,
+            commands.Wall: self._op_wall,
+        }
 
-    async def _apply(self, op: str, command: dict[str, Any]) -> dict[str, Any]:
-        handler = getattr(self, f"_op_{op}", None)
+    async def _apply_safely(self, message: dict[str, Any]) -> None:
+        """Apply one command from the inbox (as the bus carries it) and answer it if it asks."""
         try:
-            if handler is None:
-                raise _Refused(ErrorCode.BAD_MESSAGE, f"unknown router op {op!r}")
+            command = commands.decode(message)
+        except msgspec.ValidationError as exc:
+            log.warning("router command refused: %s", exc)
+            await self._reply(message, failed(ErrorCode.BAD_MESSAGE, f"not a router command: {exc}"))
+            return
+        if command.sent_at is not None:
+            self.inbox_lag = max(0.0, self.clock() - command.sent_at)
+        # A retried command (same sender, same id) gets the first outcome, not a second go.
+        outcome = await self.outcomes.recall(command.command_key)
+        if outcome is None:
+            outcome = await self.outcomes.keep(command.command_key, await self._apply(command))
+        await self._reply(message, outcome)
+
+    async def _apply(self, command: commands.Command) -> dict[str, Any]:
+        handler = self.handlers[type(command)]
+        try:
             return succeeded(await handler(command, self.clock()))
         except _Refused as exc:
             return failed(exc.code, str(exc))
@@ -240,15 +261,15 @@ class _Leader:
         except LeadershipLost:
             raise
         except Exception:
-            log.exception("router op %s failed", op)
+            log.exception("router command %s failed", type(command).__name__)
             return failed(ErrorCode.INTERNAL, "internal error")
 
-    async def _reply(self, command: dict[str, Any], outcome: dict[str, Any]) -> None:
-        if command.get("rid") and command.get("reply_to"):
-            await self.bus.publish(reply_room(command["reply_to"]), {"rid": command["rid"], **outcome})
+    async def _reply(self, message: dict[str, Any], outcome: dict[str, Any]) -> None:
+        if message.get("rid") and message.get("reply_to"):
+            await self.bus.publish(reply_room(message["reply_to"]), {"rid": message["rid"], **outcome})
 
-    async def _op_callback_added(self, command, now):
-        callback_id = command["callback_id"]
+    async def _op_callback_added(self, command: commands.CallbackAdded, now: float):
+        callback_id = command.callback_id
         with contextlib.suppress(LookupError):
             self.router.callback(callback_id)
             return None  # already known (rebuilt from the database before this command arrived)
@@ -262,28 +283,29 @@ class _Leader:
         await self._commit(events)
         return None
 
-    async def _op_cancel(self, command, now):
-        await self._commit(self.router.cancel(command["callback_id"], now))
+    async def _op_cancel(self, command: commands.Cancel, now: float):
+        await self._commit(self.router.cancel(command.callback_id, now))
 
-    async def _op_status(self, command, now):
-        await self.announcer.status_now(command["callback_id"], again=True)
+    async def _op_status(self, command: commands.Status, now: float):
+        await self.announcer.status_now(command.callback_id, again=True)
 
     # -- presence: what desktop/routing/reachability.py decides, told to the router -------------
 
-    async def _op_process_alive(self, command, now):
-        self.reach.process_alive(command["process"], now)
+    async def _op_process_alive(self, command: commands.ProcessAlive, now: float):
+        self.reach.process_alive(command.process, now)
 
     async def _forget_process(self, process: str, now: float) -> None:
         log.warning("process %s went silent; forgetting its sockets", process)
         visitors, agents = self.reach.sockets_on(process)
         for visitor_id, key in visitors:
-            await self._op_customer_presence({"visitor_id": visitor_id, "socket": key, "present": False}, now)
+            await self._op_customer_presence(
+                commands.CustomerPresence(visitor_id=visitor_id, socket=key, present=False), now)
         for agent_id, key in agents:
-            await self._op_agent_presence({"agent_id": agent_id, "socket": key, "present": False}, now)
+            await self._op_agent_presence(commands.AgentPresence(agent_id=agent_id, socket=key, present=False), now)
 
-    async def _op_customer_presence(self, command, now):
-        visitor_id = command["visitor_id"]
-        change = self.reach.customer_socket(visitor_id, command["socket"], command["present"])
+    async def _op_customer_presence(self, command: commands.CustomerPresence, now: float):
+        visitor_id = command.visitor_id
+        change = self.reach.customer_socket(visitor_id, command.socket, command.present)
         callback_id = self.statuses.callback_of(visitor_id)
         if callback_id is None:
             return
@@ -296,22 +318,22 @@ class _Leader:
         elif change == Reach.LEFT:
             await self._commit(self.router.customer_left(callback_id, now))
 
-    async def _op_agent_presence(self, command, now):
-        agent_id = command["agent_id"]
-        if command["present"]:
-            self.reach.agent_socket_opened(agent_id, command["socket"])
+    async def _op_agent_presence(self, command: commands.AgentPresence, now: float):
+        agent_id = command.agent_id
+        if command.present:
+            self.reach.agent_socket_opened(agent_id, command.socket)
             if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
                 await self._login(agent_id, now)
             elif paused_while_gone(self.router.agent(agent_id)):
                 await self._commit(self.router.set_available(agent_id, now))
         else:
-            self.reach.agent_socket_closed(agent_id, command["socket"], now)
+            self.reach.agent_socket_closed(agent_id, command.socket, now)
             await self._pause_if_no_desk(agent_id, now)
 
-    async def _op_signed_out(self, command, now):
+    async def _op_signed_out(self, command: commands.SignedOut, now: float):
         """The agent signed out: logged out now (unless a contact is still theirs to finish)."""
-        self.reach.forget_agent(command["agent_id"])
-        await self._logout_if_idle(command["agent_id"], now)
+        self.reach.forget_agent(command.agent_id)
+        await self._logout_if_idle(command.agent_id, now)
 
     async def _login(self, agent_id: str, now: float) -> None:
         agent = await self.repo.get_agent(agent_id)
@@ -331,8 +353,8 @@ class _Leader:
         if self.router_agent_state(agent_id) in (AgentState.AVAILABLE, AgentState.AWAY, AgentState.RESERVED):
             await self._commit(self.router.agent_logout(agent_id, now))
 
-    async def _op_set_state(self, command, now):
-        agent_id = command["agent_id"]
+    async def _op_set_state(self, command: commands.SetState, now: float):
+        agent_id = command.agent_id
         state = self.router_agent_state(agent_id)
         if state in (None, AgentState.OFFLINE):
             await self._login(agent_id, now)
@@ -341,35 +363,35 @@ class _Leader:
             # contact with no disposition and a lost note.
             raise _Refused(ErrorCode.INVALID_STATE, "finish the wrap-up first: choose an outcome "
                            "and press Done (it also ends by itself when its time is up)")
-        if command["state"] == "available":
+        if command.state == "available":
             await self._commit(self.router.set_available(agent_id, now))
         else:
-            await self._commit(self.router.set_away(agent_id, command.get("reason") or "away", now))
+            await self._commit(self.router.set_away(agent_id, command.reason or "away", now))
 
-    async def _op_accept(self, command, now):
-        await self._commit(self.router.accept(command["offer_id"], command["agent_id"], now))
+    async def _op_accept(self, command: commands.Accept, now: float):
+        await self._commit(self.router.accept(command.offer_id, command.agent_id, now))
 
-    async def _op_decline(self, command, now):
-        await self._commit(self.router.decline(command["offer_id"], command["agent_id"], now))
+    async def _op_decline(self, command: commands.Decline, now: float):
+        await self._commit(self.router.decline(command.offer_id, command.agent_id, now))
 
-    async def _op_end(self, command, now):
-        await self._commit(self.router.end_contact(command["callback_id"], command["agent_id"], now))
+    async def _op_end(self, command: commands.End, now: float):
+        await self._commit(self.router.end_contact(command.callback_id, command.agent_id, now))
 
-    async def _op_wrap_up(self, command, now):
-        agent_id = command["agent_id"]
+    async def _op_wrap_up(self, command: commands.WrapUp, now: float):
+        agent_id = command.agent_id
         # Here, after the retry check: a retried wrap-up gets its first outcome, another one this.
-        record = await self.repo.get_callback(command["callback_id"])
+        record = await self.repo.get_callback(command.callback_id)
         if record is not None and record.disposition is not None:
             raise _Refused(ErrorCode.INVALID_STATE, "this contact is already wrapped up")
-        await self.repo.wrap_up(command["callback_id"], agent_id=agent_id,
-                                disposition=command["disposition"], note=command.get("note", ""), now=now,
-                                timed_out=bool(command.get("timed_out")))
+        await self.repo.wrap_up(command.callback_id, agent_id=agent_id,
+                                disposition=command.disposition, note=command.note, now=now,
+                                timed_out=command.timed_out)
         if self.router_agent_state(agent_id) == AgentState.WRAP_UP:
             await self._commit(self.router.finish_wrap_up(agent_id, now))
-        await self.bus.publish(agent_room(agent_id), {"type": "contact", "contact": None,
-                                                      "wrapped_up": command["callback_id"]})
+        await self.bus.publish(agent_room(agent_id), OutContact(
+            contact=None, wrapped_up=command.callback_id).to_dict())
 
-    async def _op_wall(self, command, now):
+    async def _op_wall(self, command: commands.Wall, now: float):
         self.wall_schedule.now_please()
 
     # -- events: persist, then announce ---------------------------------------------------
@@ -405,7 +427,7 @@ class _Leader:
     # -- the wall -------------------------------------------------------------------------
 
     async def _publish_wall(self, now: float) -> None:
-        await self.bus.publish(WALL_ROOM, {"type": "wall", **await self.wall(now)}, keep=WALL_KEEP)
+        await self.bus.publish(WALL_ROOM, OutWall(**await self.wall(now)).to_dict(), keep=WALL_KEEP)
         self.wall_schedule.published(now)
         await self._publish_availability(now)
 
@@ -413,7 +435,7 @@ class _Leader:
         """What widgets tell before a request (the wall's staffing and estimate), when it changed."""
         availability = queue_availability(self.router, now)
         if availability != self.last_availability:
-            await self.bus.publish(QUEUES_ROOM, {"type": "queues", "queues": availability}, keep=1)
+            await self.bus.publish(QUEUES_ROOM, BusQueues(queues=availability).to_dict(), keep=1)
             self.last_availability = availability
 
     async def wall(self, now: float) -> dict[str, Any]:

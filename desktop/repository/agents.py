@@ -99,6 +99,20 @@ class Agents(Store):
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         await self._db.write(_update_agent, agent_id, {"password_hash": password_hash})
 
+    async def sign_in_by_sso(self, username: str, subject: str, *, display_name: str, role: str,
+                             skills: Iterable[str], now: float | None = None) -> AgentRecord:
+        """The account of a person the company's identity provider vouched for, made on their
+        first sign-in, and given the name, role and skills its claims carry at each one.
+
+        ``subject`` is the provider's stable id for the person (issuer and ``sub``). Such an
+        account has no password (its hash is a marker no password verifies against). A local
+        account of the same username is never taken over: :class:`DuplicateUser`.
+        """
+        check_role(role)
+        now = time.time() if now is None else now
+        return await self._db.write(_sso_agent, username, SSO_MARKER + subject, dict(
+            display_name=display_name, role=role, skills=list(skills)), now)
+
     async def upsert_queue(
         self,
         name: str,
@@ -132,6 +146,23 @@ class Agents(Store):
             return self._hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+#: The password hash of an account signed in through SSO: not an argon2 hash, so no password
+#: ever verifies against it (``_verify`` answers False for an invalid hash).
+SSO_MARKER = "!sso:"
+
+
+def _sso_agent(conn: Connection, username: str, marker: str, profile: dict[str, Any], now: float) -> AgentRecord:
+    row = conn.execute(select(AGENTS).where(AGENTS.c.username == username)).first()
+    if row is None:
+        return _insert_agent(conn, dict(id=uuid.uuid4().hex, username=username, password_hash=marker,
+                                        state=AgentState.OFFLINE.value, state_reason="", state_since=now,
+                                        created_at=now, **profile))
+    if row.password_hash != marker:
+        raise DuplicateUser(f"The username {username!r} belongs to another account")
+    conn.execute(update(AGENTS).where(AGENTS.c.id == row.id).values(profile))
+    return _rows.agent(conn.execute(select(AGENTS).where(AGENTS.c.id == row.id)).one())
 
 
 def _insert_agent(conn: Connection, values: dict[str, Any]) -> AgentRecord:

@@ -3,7 +3,7 @@
 ``router.Router`` is the pure core (no I/O, no clock): commands in, events
 out. ``events`` holds the states and events, ``models`` what goes in and the
 views that come out, ``errors`` the exception tree, ``priority`` the order
-of waiting callbacks.
+of waiting callbacks; ``commands`` what any process asks of the leader that runs it.
 """
 
 from .errors import (

@@ -27,7 +27,15 @@ DEFAULT_TIER_BONUS: Mapping[str, float] = MappingProxyType(
 DEFAULT_URGENT_WORDS: tuple[str, ...] = (
     "urgent", "urgently", "emergency", "asap", "immediately", "right away",
     "as soon as possible", "critical", "fraud", "stolen",
+    # Chinese (simplified and traditional): urgent, as soon as possible, at once, fraud, stolen
+    "紧急", "緊急", "尽快", "盡快", "马上", "馬上", "立刻", "立即", "诈骗", "詐騙", "被盗", "被盜", "盗刷", "盜刷",
 )
+#: Scripts written without spaces between words (Chinese, Japanese kana, Thai): a word there is
+#: found inside a run of text ("紧急" in "我需要紧急退款"), where a Latin word needs its boundaries.
+_UNSPACED_RANGES = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNSPACED = re.compile(f"[{_UNSPACED_RANGES}]")
+#: A letter of a spaced script: what may not touch a Latin word's ends ("urgent" is in "urgent退款").
+_SPACED_LETTER = f"[^\\W{_UNSPACED_RANGES}]"
 DEFAULT_HANDLE_TIME = 180.0  # seconds, assumed before any contact was handled
 
 
@@ -35,7 +43,9 @@ class UrgencyMatcher:
     """Tells whether a text holds one of the urgent words or phrases.
 
     Case-insensitive, whole words only ("urgent" does not match "insurgent"),
-    and a phrase matches across any run of whitespace, line breaks included.
+    and a phrase matches across any run of whitespace, line breaks included. A word of a
+    script written without spaces (Chinese) matches anywhere in the text: it has no
+    boundaries to look for.
     Each text costs a few substring scans; the regular expression runs only
     when one of them hits, which most texts never do.
     """
@@ -46,8 +56,8 @@ class UrgencyMatcher:
         phrases = [w.casefold().split() for w in words if w.strip()]
         # the longest word of each phrase: present in any text the phrase matches
         self._needles = tuple({max(p, key=len) for p in phrases})
-        parts = sorted((r"\s+".join(map(re.escape, p)) for p in phrases), key=len, reverse=True)
-        self._pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)") if parts else None
+        parts = sorted((_bounded(p) for p in phrases), key=len, reverse=True)
+        self._pattern = re.compile("|".join(parts)) if parts else None
 
     def __call__(self, text: str) -> bool:
         folded = text.casefold()
@@ -55,6 +65,14 @@ class UrgencyMatcher:
             if needle in folded:
                 return self._pattern.search(folded) is not None
         return False
+
+
+def _bounded(phrase: list[str]) -> str:
+    """The phrase's pattern, with a word boundary at each end written in a spaced script."""
+    body = r"\s+".join(map(re.escape, phrase))
+    start = "" if _UNSPACED.match(phrase[0][0]) else f"(?<!{_SPACED_LETTER})"
+    end = "" if _UNSPACED.match(phrase[-1][-1]) else f"(?!{_SPACED_LETTER})"
+    return f"{start}(?:{body}){end}"
 
 
 class Waiting(Protocol):

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.routing import commands
 from desktop.contacts.card import agent_public, contact_card, takes_calls
 from desktop.rooms import agent_room
 from desktop.routing.events import AgentState, CallbackState
@@ -13,6 +14,7 @@ from desktop.sockets.base import RoleHandler, outcome_key
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import AgentWelcome
 
 __all__ = ["AgentHandler", "DISPOSITIONS"]
 
@@ -22,6 +24,7 @@ DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled
 
 class AgentHandler(RoleHandler):
     role = "agent"
+    welcome_fields = AgentWelcome
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         staff = await self._staff_from_cookie(websocket)
@@ -58,20 +61,20 @@ class AgentHandler(RoleHandler):
         }
 
     async def on_setstate(self, session: Session, message: protocol.SetState) -> None:
-        await self.router.call("set_state", agent_id=session.identity, state=message.state,
-                               reason=message.reason, command_key=outcome_key(session, message))
+        await self.router.call(commands.SetState(agent_id=session.identity, state=message.state,
+                                                 reason=message.reason, command_key=outcome_key(session, message)))
 
     async def on_accept(self, session: Session, message: protocol.Accept) -> None:
-        await self.router.call("accept", agent_id=session.identity, offer_id=message.offer_id,
-                               command_key=outcome_key(session, message))
+        await self.router.call(commands.Accept(agent_id=session.identity, offer_id=message.offer_id,
+                                               command_key=outcome_key(session, message)))
 
     async def on_decline(self, session: Session, message: protocol.Decline) -> None:
-        await self.router.call("decline", agent_id=session.identity, offer_id=message.offer_id,
-                               command_key=outcome_key(session, message))
+        await self.router.call(commands.Decline(agent_id=session.identity, offer_id=message.offer_id,
+                                                command_key=outcome_key(session, message)))
 
     async def on_end(self, session: Session, message: protocol.End) -> None:
-        await self.router.call("end", agent_id=session.identity, callback_id=message.callback_id,
-                               command_key=outcome_key(session, message))
+        await self.router.call(commands.End(agent_id=session.identity, callback_id=message.callback_id,
+                                            command_key=outcome_key(session, message)))
 
     async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
         # Only a wrap-up whose time ran out may be saved without an outcome.
@@ -82,6 +85,7 @@ class AgentHandler(RoleHandler):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
         if callback.state == CallbackState.CONNECTED:
             raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
-        await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,
-                               disposition=message.disposition, note=message.note,
-                               timed_out=message.timed_out, command_key=outcome_key(session, message))
+        await self.router.call(commands.WrapUp(agent_id=session.identity, callback_id=callback.id,
+                                               disposition=message.disposition, note=message.note,
+                                               timed_out=message.timed_out,
+                                               command_key=outcome_key(session, message)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
 from starlette.websockets import WebSocket
 
 from desktop.leader.client import RouterClient
@@ -36,6 +37,9 @@ __all__ = ["RoleHandler", "outcome_key", "new_id"]
 
 
 class RoleHandler:
+    #: The role's part of ``welcome`` (a struct of ``signaling.protocol.outbound``).
+    welcome_fields: type[msgspec.Struct]
+
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
                  settings: Settings, presence: Presence, clock=time.time,
                  features: tuple[Any, ...] = (), suggester: Suggester | None = None):
@@ -91,12 +95,14 @@ class RoleHandler:
         finally:
             await self.presence.announce(session, False)
 
-    async def welcome(self, session: Session) -> dict[str, Any]:
+    async def welcome(self, session: Session) -> msgspec.Struct:
+        """The role's welcome with every feature's part, checked against ``welcome_fields``
+        (a field missing, unknown or of the wrong type raises ``msgspec.ValidationError``)."""
         state = await self._welcome(session)
         for feature in self.features:
             if hasattr(feature, "welcome"):
                 state.update(await feature.welcome(session))
-        return state
+        return msgspec.convert(state, self.welcome_fields)
 
     async def _staff_from_cookie(self, websocket: WebSocket) -> StaffSession:
         session = await staff_session(websocket)

@@ -7,6 +7,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.routing import commands
 from desktop.customers.identity import identify, verify_user_hash
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.customers.url_privacy import private_url
@@ -18,6 +19,7 @@ from signaling import protocol
 from signaling.hub import Session, Unauthorized
 from signaling.limits import describe_wait
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import CustomerWelcome, OutCustomerContext, OutCustomerPage
 
 __all__ = ["CustomerHandler"]
 
@@ -28,6 +30,7 @@ PAGE_VIEW_BACKDATE = 3600  # seconds: how old a page noted before the socket was
 
 class CustomerHandler(RoleHandler):
     role = "customer"
+    welcome_fields = CustomerWelcome
 
     @property
     def max_sockets(self) -> int:
@@ -77,7 +80,7 @@ class CustomerHandler(RoleHandler):
                       "estimated_wait": None, "scheduled_at": callback.scheduled_at,
                       "agent_name": None, "created_at": callback.created_at}
             # The leader knows the position; it publishes a fresh status to the room.
-            await self.router.notify("status", callback_id=callback.id)
+            await self.router.notify(commands.Status(callback_id=callback.id))
         return {"visitor_id": session.identity, "callback": status, "queues": await self.queues_now()}
 
     async def queues_now(self) -> list[dict[str, Any]]:
@@ -108,9 +111,8 @@ class CustomerHandler(RoleHandler):
         callback = await self.repo.active_callback_for_visitor(session.identity)
         agent_id = await self._handling_agent(callback) if callback is not None else None
         if agent_id is not None:
-            await self.bus.publish(agent_room(agent_id), {
-                "type": "customer_page", "callback_id": callback.id,
-                "url": url, "title": title, "at": now})
+            await self.bus.publish(agent_room(agent_id), OutCustomerPage(
+                callback_id=callback.id, url=url, title=title, at=now).to_dict())
             self._suggest_again(agent_id, callback)
 
     async def _handling_agent(self, callback) -> str | None:
@@ -158,8 +160,8 @@ class CustomerHandler(RoleHandler):
         callback = await self.repo.active_callback_for_visitor(session.identity)
         agent_id = await self._handling_agent(callback) if callback is not None else None
         if agent_id is not None:
-            await self.bus.publish(agent_room(agent_id), {
-                "type": "customer_context", "callback_id": callback.id, "context": visitor.context or {}})
+            await self.bus.publish(agent_room(agent_id), OutCustomerContext(
+                callback_id=callback.id, context=visitor.context or {}).to_dict())
             self._suggest_again(agent_id, callback)
 
     def _suggest_again(self, agent_id: str, callback) -> None:
@@ -209,7 +211,7 @@ class CustomerHandler(RoleHandler):
             for key, *_ in self._callme_budgets(session, phone):
                 await self.bus.give_back(key, callback_id)
         # Committed above; only now may the router hear of it.
-        await self.router.notify("callback_added", callback_id=callback.id)
+        await self.router.notify(commands.CallbackAdded(callback_id=callback.id))
         if phone:  # findable by this number from now on (a hint: it links nothing)
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)
@@ -221,7 +223,7 @@ class CustomerHandler(RoleHandler):
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such callback request")
         if callback.state in ("completed", "cancelled", "abandoned"):
             return
-        await self.router.call("cancel", callback_id=callback.id, command_key=outcome_key(session, message))
+        await self.router.call(commands.Cancel(callback_id=callback.id, command_key=outcome_key(session, message)))
         if callback.state != CallbackState.CONNECTED:
             # Cancelled before anyone talked to them (asked by mistake, the wrong time or
             # number): it does not count against asking again. Only the attempts cap keeps it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from signaling.hub import Session
 
@@ -29,11 +30,11 @@ class Presence:
         else:
             self.sessions.pop(key, None)
         if session.role == "customer":
-            await self.router.notify("customer_presence", visitor_id=session.identity,
-                                     socket=key, present=present)
+            await self.router.notify(commands.CustomerPresence(visitor_id=session.identity,
+                                                               socket=key, present=present))
         elif session.role == "agent":
-            await self.router.notify("agent_presence", agent_id=session.identity,
-                                     socket=key, present=present)
+            await self.router.notify(commands.AgentPresence(agent_id=session.identity,
+                                                            socket=key, present=present))
 
     async def reannounce(self) -> None:
         """A new leader knows nobody's sockets: tell it ours."""

@@ -6,16 +6,19 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from desktop.routing import commands
 from desktop.rooms import WALL_KEEP, WALL_ROOM
 from desktop.sockets.base import RoleHandler
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
+from signaling.protocol.outbound import SupervisorWelcome
 
 __all__ = ["SupervisorHandler"]
 
 
 class SupervisorHandler(RoleHandler):
     role = "supervisor"
+    welcome_fields = SupervisorWelcome
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         agent = (await self._staff_from_cookie(websocket)).agent
@@ -33,5 +36,5 @@ class SupervisorHandler(RoleHandler):
             wall = dict(walls[-1])
             wall.pop("type", None)
             return wall
-        await self.router.notify("wall")
+        await self.router.notify(commands.Wall())
         return {"at": self.clock(), "queues": [], "agents": [], "history": {}}

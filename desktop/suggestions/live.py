@@ -30,6 +30,7 @@ from desktop.rooms import agent_room
 from desktop.rules.actions import Impression, Outcome
 from desktop.rules.catalogue import Catalogue, Decision, Suggestion
 from signaling.bus import Bus
+from signaling.protocol.outbound import OutSuggestions
 
 __all__ = ["Suggester", "suggestion_json", "impressions_of", "LIMIT"]
 
@@ -157,8 +158,8 @@ class Suggester:
                 if card is None:
                     return
                 suggestions = await self.suggest(card)
-                await self.bus.publish(agent_room(agent_id), {
-                    "type": "suggestions", "callback_id": callback_id, "suggestions": suggestions})
+                await self.bus.publish(agent_room(agent_id), OutSuggestions(
+                    callback_id=callback_id, suggestions=suggestions).to_dict())
                 if callback_id not in self._again:
                     return
         except Exception:

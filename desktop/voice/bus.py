@@ -16,9 +16,10 @@ previous, dead anchor's, answered or given up); it answers a request id once.
 A process adopting a dead anchor's call replays nothing: what was pending
 times out and the browsers offer again.
 
-Requests: ``{"op": "offer"|"control"|"owner_gone"|"stats", "rid", "reply_to", "at", ...}``;
-replies: ``{"rid", "ok": true, "result": {...}}`` or ``{"rid", "ok": false,
-"code", "message"}``.
+Requests: one struct each (``desktop/voice/requests.py``), published as ``{"op":
+"offer"|"control"|"owner_gone"|"stats", "rid", "reply_to", "at", ...}`` and decoded on the
+anchoring side (one it can't read is answered ``bad_message``); replies: ``{"rid", "ok":
+true, "result": {...}}`` or ``{"rid", "ok": false, "code", "message"}``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
+
+from desktop.voice import requests
+from desktop.voice.requests import VoiceRequest
 from signaling.bus import Bus, ReplyBox, SubscriptionLagged, error_reply, ok_reply
 from signaling.protocol import ErrorCode, ProtocolError
 
@@ -56,7 +61,7 @@ def _reply_room(process_id: str) -> str:
     return f"voice-reply:{process_id}"
 
 
-Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[str, VoiceRequest], Awaitable[dict[str, Any]]]
 
 
 class VoiceBus:
@@ -122,17 +127,18 @@ class VoiceBus:
                 except Exception as exc:
                     log.warning("voice call %s: claim not renewed: %s", callback_id, exc)
 
-    async def request(self, callback_id: str, op: str, **fields: Any) -> dict[str, Any]:
+    async def request(self, callback_id: str, request: VoiceRequest) -> dict[str, Any]:
         """Ask the anchoring process; raises ProtocolError with its error, or ``invalid_state``
         when it did not answer within ``REQUEST_TIMEOUT`` seconds."""
         async def send(rid: str) -> None:
-            await self.bus.publish(call_room(callback_id), {"op": op, "rid": rid, "reply_to": self.process_id,
-                                                            "at": time.time(), **fields})
+            await self.bus.publish(call_room(callback_id), msgspec.structs.replace(
+                request, rid=rid, reply_to=self.process_id, at=time.time()).to_dict())
 
         return await self._replies.ask(send, timeout=REQUEST_TIMEOUT)
 
-    async def notify(self, callback_id: str, op: str, **fields: Any) -> None:
-        await self.bus.publish(call_room(callback_id), {"op": op, "rid": None, "at": time.time(), **fields})
+    async def notify(self, callback_id: str, request: VoiceRequest) -> None:
+        """Tell the anchoring process, expecting no answer."""
+        await self.bus.publish(call_room(callback_id), msgspec.structs.replace(request, at=time.time()).to_dict())
 
     # -- the anchoring side --------------------------------------------------------------
 
@@ -144,7 +150,7 @@ class VoiceBus:
                 earlier = await self.bus.replay(room, 0) or []
                 ready.set()
                 for _seq, request in earlier:
-                    if request.get("at", 0) >= since:
+                    if (request.get("at") or 0) >= since:
                         await self._answer(callback_id, request, done)
                 async for _seq, request in subscription:
                     await self._answer(callback_id, request, done)
@@ -153,23 +159,25 @@ class VoiceBus:
         finally:
             ready.set()
 
-    async def _answer(self, callback_id: str, request: dict[str, Any], done: set[str]) -> None:
-        if time.time() - request.get("at", 0) > REQUEST_TIMEOUT:
+    async def _answer(self, callback_id: str, message: dict[str, Any], done: set[str]) -> None:
+        if time.time() - (message.get("at") or 0) > REQUEST_TIMEOUT:
             return  # its sender gave up long ago (e.g. a request to a previous anchor that died)
-        rid = request.get("rid")
+        rid = message.get("rid")
         if rid is not None:
             if rid in done:
                 return
             done.add(rid)
         try:
-            reply = ok_reply(rid, await self.handler(callback_id, request))
+            reply = ok_reply(rid, await self.handler(callback_id, requests.decode(message)))
+        except msgspec.ValidationError as exc:
+            reply = error_reply(rid, ErrorCode.BAD_MESSAGE, f"not a voice request: {exc}")
         except ProtocolError as exc:
             reply = error_reply(rid, exc.code, exc.message)
         except Exception:
-            log.exception("voice request %s failed", request.get("op"))
+            log.exception("voice request %s failed", message.get("op"))
             reply = error_reply(rid, ErrorCode.INTERNAL, "internal error")
-        if rid is not None and request.get("reply_to"):
-            await self.bus.publish(_reply_room(request["reply_to"]), reply)
+        if rid is not None and message.get("reply_to"):
+            await self.bus.publish(_reply_room(message["reply_to"]), reply)
 
     async def aclose(self) -> None:
         claimed = list(self._serving)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.repository.repository import Repository
+from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from desktop.routing.events import CallbackState, Channel
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
@@ -42,6 +43,7 @@ from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
 from desktop.voice.bus import VoiceBus
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
+from desktop.voice import requests
 from desktop.voice.records import CallRecords, recording_mode
 from signaling import protocol
 from signaling.bus import Bus
@@ -52,6 +54,7 @@ from signaling.media.errors import VoiceError
 from signaling.media.hearing import Mode, Role
 from signaling.media.recorder import PacketRecorder
 from signaling.protocol import ErrorCode, ProtocolError
+from signaling.protocol.outbound import OutVoiceQuality, OutVoiceState
 
 __all__ = ["VoiceFeature", "customer_view"]
 
@@ -85,6 +88,9 @@ class VoiceFeature:
         self._timeline = CallRecords(repo, clock=clock)
         self._pending: set[asyncio.Task] = set()
         self._background: asyncio.Task | None = None
+        #: What each request from another process does (desktop/voice/requests.py).
+        self._remote_handlers = {requests.Offer: self._local_offer, requests.Control: self._remote_control,
+                                 requests.OwnerGone: self._remote_owner_gone, requests.Stats: self._remote_stats}
         self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote)
         self._adoption = Adoption(voice_bus=self.voice_bus, anchored_here=lambda call_id: call_id in anchor.calls,
                                   adopt=self._adopt, publish=self._publish,
@@ -124,7 +130,7 @@ class VoiceFeature:
         self.anchor.owner_gone(key)
         for callback_id in self._adoption.socket_closed(key):
             with contextlib.suppress(Exception):
-                await self.voice_bus.notify(callback_id, "owner_gone", owner=key)
+                await self.voice_bus.notify(callback_id, requests.OwnerGone(owner=key))
 
     # -- messages ---------------------------------------------------------------------
 
@@ -132,15 +138,15 @@ class VoiceFeature:
         callback = await self._callback_of(session, message.callback_id)
         role = Role(session.role)
         owner = session.data.get("socket")
-        request = {
-            "role": str(role), "sdp": message.sdp, "owner": owner,
-            "mode": message.mode if role == Role.SUPERVISOR else None, "reconnect": message.reconnect,
-            "recording": recording_mode(self.settings.voice_recording, callback.queue),
-            "meta": await self._meta_of(callback),
-        }
+        request = requests.Offer(
+            role=str(role), sdp=message.sdp, owner=owner,
+            mode=message.mode if role == Role.SUPERVISOR else None, reconnect=message.reconnect,
+            recording=recording_mode(self.settings.voice_recording, callback.queue),
+            meta=await self._meta_of(callback),
+        )
         if await self._anchored_here(callback.id):
             return self._told(session, await self._local_offer(callback.id, request))
-        result = await self.voice_bus.request(callback.id, "offer", **request)
+        result = await self.voice_bus.request(callback.id, request)
         self._adoption.leg_elsewhere(owner, callback.id)
         return self._told(session, result)
 
@@ -156,7 +162,7 @@ class VoiceFeature:
             if callback.state == CallbackState.CONNECTED and callback.agent_id:
                 # Hanging up ends the conversation: the agent goes to wrap-up.
                 with contextlib.suppress(Exception):
-                    await self.router.call("end", agent_id=callback.agent_id, callback_id=callback.id)
+                    await self.router.call(commands.End(agent_id=callback.agent_id, callback_id=callback.id))
             return {}
         return self._told(session, await self._control(callback.id, role, action))
 
@@ -177,7 +183,7 @@ class VoiceFeature:
         if callback.id in self.anchor.calls:
             self._browser_stats(callback.id, session.role, report)
         else:  # anchored elsewhere (or nowhere any more): best effort, no reply awaited
-            await self.voice_bus.notify(callback.id, "stats", role=session.role, report=report)
+            await self.voice_bus.notify(callback.id, requests.Stats(role=session.role, report=report))
 
     def _browser_stats(self, callback_id: str, role: str, report: dict[str, Any]) -> None:
         call = self.anchor.calls.get(callback_id)
@@ -192,33 +198,33 @@ class VoiceFeature:
     async def _control(self, callback_id: str, role: Role, action: str) -> dict[str, Any]:
         if await self._anchored_here(callback_id):
             return await self._local_control(callback_id, role, action)
-        return await self.voice_bus.request(callback_id, "control", role=str(role), action=action)
+        return await self.voice_bus.request(callback_id, requests.Control(role=str(role), action=action))
 
     # -- what the anchoring process does (for its own sockets, or asked over the bus) ----
 
-    async def _local_offer(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
-        role = Role(request["role"])
+    async def _local_offer(self, callback_id: str, request: requests.Offer) -> dict[str, Any]:
+        role = Role(request.role)
         if role == Role.SUPERVISOR and callback_id not in self.anchor.calls:
             raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
-        self._meta.setdefault(callback_id, request["meta"])
+        self._meta.setdefault(callback_id, request.meta)
         self._start_background()
         consented = None
-        if request.get("recording") == "consent" and callback_id not in self.anchor.calls:
+        if request.recording == "consent" and callback_id not in self.anchor.calls:
             # The call may be rebuilt here after its anchor died (a reconnect, or a reload that
             # reached this process first): the customer's answer, if any, stands. One indexed
             # read per call built.
-            consented = await self._timeline.consent_answer(callback_id, request["meta"].get("customer_id"))
+            consented = await self._timeline.consent_answer(callback_id, request.meta.get("customer_id"))
         try:
             answer = await self.anchor.offer(
-                callback_id, role, request["sdp"], owner=request.get("owner"),
-                mode=Mode(request["mode"]) if request.get("mode") else None,
-                recording=request.get("recording") == "on", consent=request.get("recording") == "consent",
-                consented=consented, reconnect=bool(request.get("reconnect")))
+                callback_id, role, request.sdp, owner=request.owner,
+                mode=Mode(request.mode) if request.mode else None,
+                recording=request.recording == "on", consent=request.recording == "consent",
+                consented=consented, reconnect=request.reconnect)
         except VoiceError as exc:
             raise ProtocolError(exc.code, exc.message) from None
         call = self.anchor.calls[callback_id]
         self._adoption.rejoined(callback_id)
-        answered_at = request["meta"].get("answered_at")
+        answered_at = request.meta.get("answered_at")
         if answered_at:
             # Talk time counts from the answer, also for a call re-anchored after a process died.
             call.started_at = min(call.started_at, answered_at)
@@ -247,20 +253,20 @@ class VoiceFeature:
             raise ProtocolError(exc.code, exc.message) from None
         return {"call": self._public(call)}
 
-    async def _remote(self, callback_id: str, request: dict[str, Any]) -> dict[str, Any]:
+    async def _remote(self, callback_id: str, request: requests.VoiceRequest) -> dict[str, Any]:
         """A request for a call anchored here, from another process (desktop/voice/bus.py)."""
-        op = request.get("op")
-        if op == "offer":
-            return await self._local_offer(callback_id, request)
-        if op == "control":
-            return await self._local_control(callback_id, Role(request["role"]), request["action"])
-        if op == "owner_gone":
-            self.anchor.owner_gone(request.get("owner", ""))
-            return {}
-        if op == "stats":
-            self._browser_stats(callback_id, request.get("role", ""), request.get("report") or {})
-            return {}
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown voice request {op!r}")
+        return await self._remote_handlers[type(request)](callback_id, request)
+
+    async def _remote_control(self, callback_id: str, request: requests.Control) -> dict[str, Any]:
+        return await self._local_control(callback_id, Role(request.role), request.action)
+
+    async def _remote_owner_gone(self, callback_id: str, request: requests.OwnerGone) -> dict[str, Any]:
+        self.anchor.owner_gone(request.owner)
+        return {}
+
+    async def _remote_stats(self, callback_id: str, request: requests.Stats) -> dict[str, Any]:
+        self._browser_stats(callback_id, request.role, request.report)
+        return {}
 
     async def _meta_of(self, callback) -> dict[str, Any]:
         meta = self._meta.get(callback.id)
@@ -317,13 +323,13 @@ class VoiceFeature:
         agent_id, visitor_id = meta.get("agent_id"), meta.get("visitor_id")
         if public["state"] == "ended":
             self._meta.pop(call_id, None)
-        event = {"type": "voice_state", "call": public}
+        event = OutVoiceState(call=public).to_dict()
         try:
             if agent_id:
                 await self.bus.publish(agent_room(agent_id), event)
             if visitor_id:
                 told = customer_view(public, notice=self.settings.supervisor_notice)
-                await self.bus.publish(visitor_room(visitor_id), {"type": "voice_state", "call": told})
+                await self.bus.publish(visitor_room(visitor_id), OutVoiceState(call=told).to_dict())
             await self.bus.publish(WALL_ROOM, event)
         except Exception:
             log.exception("voice_state for %s not published", call_id)
@@ -386,8 +392,8 @@ class VoiceFeature:
         if calls:
             # With each call's state too: a wall on another process learns of calls it missed.
             states = {call.id: self._public(call) for call in list(self.anchor.calls.values())}
-            await self.bus.publish(WALL_ROOM, {"type": "voice_quality", "at": self.clock(), "calls": calls,
-                                               "states": states})
+            await self.bus.publish(WALL_ROOM, OutVoiceQuality(at=self.clock(), calls=calls,
+                                                              states=states).to_dict())
 
     async def finish_orphan_recordings(self) -> None:
         """Now and every ``ORPHAN_SWEEP`` seconds: recordings a dead process left unfinished

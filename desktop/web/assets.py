@@ -24,7 +24,7 @@ from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
-__all__ = ["CompressedStaticFiles", "WidgetBuild", "IMMUTABLE", "REVALIDATE"]
+__all__ = ["STATIC_DIR", "find_static_dir", "CompressedStaticFiles", "WidgetBuild", "IMMUTABLE", "REVALIDATE"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,17 @@ class CompressedStaticFiles(StaticFiles):
         if self.is_not_modified(response.headers, request):
             return NotModifiedResponse(response.headers)
         return response
+
+
+def find_static_dir() -> Path:
+    """The browser files: inside the installed package (the wheel copies ``static/`` into
+    ``desktop/static``, setup.py), else the checkout's ``static/`` beside the packages."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "static"
+    return installed if installed.is_dir() else package.parent / "static"
+
+
+STATIC_DIR = find_static_dir()
 
 
 class WidgetBuild:

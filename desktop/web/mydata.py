@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from signaling.protocol.outbound import OutSignedOut
+
 from desktop.contacts.privacy import erase_everywhere
 from desktop.rooms import visitor_room
 from desktop.repository.timeline import event_json
@@ -118,7 +120,7 @@ async def sign_out(request: Request) -> Response:
     if visitor_id is not None:
         await state.repo.revoke_visitors([visitor_id], reason="sign_out")
         # The same browser's other tabs start afresh too (their widgets hear it).
-        await state.bus.publish(visitor_room(visitor_id), {"type": "signed_out", "reason": "signed_out"})
+        await state.bus.publish(visitor_room(visitor_id), OutSignedOut(reason="signed_out").to_dict())
     return Response(status_code=204)
 
 

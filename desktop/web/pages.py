@@ -14,6 +14,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from desktop.contacts.card import agent_public, takes_calls
+from desktop.routing import commands
+from desktop.web.assets import STATIC_DIR
+from desktop.web.sso import SSO_ERRORS
 from desktop.web.client import client_address, read_body
 from desktop.web.auth import SESSION_COOKIE, tokens_equal
 from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
@@ -21,7 +24,6 @@ from signaling.limits import describe_wait
 
 __all__ = ["routes", "current_agent"]
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
 VISITOR_BODY_LIMIT = 4096
 FORM_LIMIT = 16 * 1024  # bytes of a sign-in or sign-out form
@@ -47,10 +49,17 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 async def login_page(request: Request) -> Response:
     token = secrets.token_urlsafe(16)
+    sso_error = SSO_ERRORS.get(request.query_params.get("sso_error", ""))
     response = request.app.state.templates.TemplateResponse(request, "login.html", {
-        "error": None, "next": _safe_next(request.query_params.get("next")), "csrf_token": token})
+        "error": sso_error, "next": _safe_next(request.query_params.get("next")), "csrf_token": token,
+        "sso_name": _sso_name(request)})
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
+
+
+def _sso_name(request: Request) -> str | None:
+    """The label of the "Sign in with ..." button, when single sign-on is configured."""
+    return request.app.state.settings.oidc_name if request.app.state.sso is not None else None
 
 
 async def _form(request: Request) -> dict[str, str] | None:
@@ -94,7 +103,7 @@ async def _login_failed(request: Request, next_url: str, error: str, status: int
                         headers: dict[str, str] | None = None) -> Response:
     token = secrets.token_urlsafe(16)
     response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"error": error, "next": next_url, "csrf_token": token},
+        request, "login.html", {"error": error, "next": next_url, "csrf_token": token, "sso_name": _sso_name(request)},
         status_code=status, headers=headers)
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
@@ -111,7 +120,7 @@ async def logout(request: Request) -> Response:
             return Response("bad CSRF token", status_code=400)
         await sign_out(request, session)
         # Off the wall and out of routing now, not after the desk's reconnect grace.
-        await request.app.state.router.notify("signed_out", agent_id=session.agent.id)
+        await request.app.state.router.notify(commands.SignedOut(agent_id=session.agent.id))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from desktop.repository.records import AgentRecord
 from desktop.rooms import agent_room
 from desktop.web.auth import SESSION_COOKIE
-from signaling.hub import SESSION_ENDED
+from signaling.protocol.outbound import BusSessionEnded
 from signaling.limits import describe_wait
 
 __all__ = ["StaffSession", "staff_session", "sign_in", "sign_out", "LoginRefused",
@@ -69,7 +69,7 @@ async def sign_out(conn: HTTPConnection, session: StaffSession) -> None:
     """Revoke the session, then close its desk sockets in every process."""
     state = conn.app.state
     await state.repo.revoke_staff_session(session.session_id, now=time.time())
-    await state.bus.publish(agent_room(session.agent.id), {"type": SESSION_ENDED, "tag": session.tag})
+    await state.bus.publish(agent_room(session.agent.id), BusSessionEnded(tag=session.tag).to_dict())
 
 
 class LoginRefused(Exception):

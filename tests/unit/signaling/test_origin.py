@@ -30,3 +30,20 @@ def test_allowed(origin, host, allowed):
 ])
 def test_refused(origin, host, allowed):
     assert not origin_allowed(origin, host, allowed)
+
+
+PUBLIC = ("https://desk.example.com",)
+
+
+@pytest.mark.parametrize(("origin", "host"), [
+    ("https://desk.example.com", "10.0.0.5:8000"),  # a proxy that forwards its upstream's Host
+    ("https://desk.example.com", None),             # or no Host at all
+])
+def test_the_configured_public_origin_is_the_apps_own_behind_a_proxy(origin, host):
+    assert origin_allowed(origin, host, (), PUBLIC)
+
+
+def test_with_public_origins_configured_the_host_header_no_longer_vouches_for_an_origin():
+    # Host is the client's to set when the proxy passes it through: it must not widen the check.
+    assert not origin_allowed("https://evil.example", "evil.example", (), PUBLIC)
+    assert origin_allowed("https://shop.example.org", "evil.example", ("https://shop.example.org",), PUBLIC)

@@ -1,10 +1,12 @@
 """Voice signaling between processes: one claims a call, the other's requests reach it (MemoryBus)."""
 
 import asyncio
+import time
 
 import pytest
 
 from desktop.voice.bus import VoiceBus
+from desktop.voice.requests import Control, Offer, OwnerGone
 from signaling.bus import open_bus
 from signaling.protocol import ProtocolError
 
@@ -14,10 +16,10 @@ async def test_the_first_claims_the_other_asks_over_the_bus():
         served = []
 
         async def anchor_side(callback_id, request):
-            served.append((callback_id, request["op"], request.get("role")))
-            if request.get("role") == "stranger":
+            served.append((callback_id, type(request).__name__, getattr(request, "role", None)))
+            if getattr(request, "role", None) == "stranger":
                 raise ProtocolError("not_found", "no such call of yours")
-            return {"sdp": f"answer for {request['role']}"}
+            return {"sdp": f"answer for {request.role}"}
 
         async def never(callback_id, request):
             raise AssertionError("process b anchors nothing")
@@ -27,13 +29,13 @@ async def test_the_first_claims_the_other_asks_over_the_bus():
             assert await a.claim("cb1")
             assert await a.claim("cb1")  # idempotent for the anchor
             assert not await b.claim("cb1")
-            assert await b.request("cb1", "offer", role="agent", sdp="v=0") == {"sdp": "answer for agent"}
+            assert await b.request("cb1", Offer(role="agent", sdp="v=0")) == {"sdp": "answer for agent"}
             with pytest.raises(ProtocolError) as refused:
-                await b.request("cb1", "offer", role="stranger", sdp="v=0")
+                await b.request("cb1", Offer(role="stranger", sdp="v=0"))
             assert refused.value.code == "not_found"
-            await b.notify("cb1", "owner_gone", owner="b:1")
+            await b.notify("cb1", OwnerGone(owner="b:1"))
             await asyncio.sleep(0.05)
-            assert served[-1] == ("cb1", "owner_gone", None)
+            assert served[-1] == ("cb1", "OwnerGone", None)
         finally:
             await a.aclose()
             await b.aclose()
@@ -42,14 +44,14 @@ async def test_the_first_claims_the_other_asks_over_the_bus():
 async def test_a_request_published_before_the_anchor_listens_is_answered():
     async with open_bus(None) as bus:
         async def anchor_side(callback_id, request):
-            return {"ok": request["n"]}
+            return {"ok": request.action}
 
         a, b = VoiceBus(bus, "a", anchor_side), VoiceBus(bus, "b", anchor_side)
         try:
-            early = asyncio.create_task(b.request("cb2", "control", n=7))
+            early = asyncio.create_task(b.request("cb2", Control(role="agent", action="mute")))
             await asyncio.sleep(0.05)  # published; nobody serves the room yet
             assert await a.claim("cb2")
-            assert await asyncio.wait_for(early, 2) == {"ok": 7}
+            assert await asyncio.wait_for(early, 2) == {"ok": "mute"}
         finally:
             await a.aclose()
             await b.aclose()
@@ -64,13 +66,13 @@ async def test_a_dead_anchors_claim_lapses_and_an_adopter_ignores_its_old_reques
         served = []
 
         async def record(callback_id, request):
-            served.append(request["n"])
+            served.append(request.action)
             return {}
 
         a, b = VoiceBus(bus, "a", record), VoiceBus(bus, "b", record)
         try:
             assert await a.claim("cb3")
-            assert await b.request("cb3", "control", n=1) == {}
+            assert await b.request("cb3", Control(role="agent", action="mute")) == {}
             await asyncio.sleep(1.5)
             assert not await b.claim("cb3", adopt=True)  # a renews its claim while it lives
             # a dies: nothing renews, nothing is released (kill -9).
@@ -79,8 +81,30 @@ async def test_a_dead_anchors_claim_lapses_and_an_adopter_ignores_its_old_reques
             a._serving.clear()
             await asyncio.sleep(1.2)
             assert await b.claim("cb3", adopt=True)
-            assert await b.request("cb3", "control", n=2) == {}
-            assert served == [1, 2]  # request 1 (a's, answered) is not run again
+            assert await b.request("cb3", Control(role="agent", action="unmute")) == {}
+            assert served == ["mute", "unmute"]  # the first (a's, answered) is not run again
         finally:
             await a.aclose()
             await b.aclose()
+
+
+async def test_a_request_the_anchor_cant_read_is_refused_not_run():
+    async with open_bus(None) as bus:
+        served = []
+
+        async def anchor_side(callback_id, request):
+            served.append(request)
+            return {}
+
+        a = VoiceBus(bus, "a", anchor_side)
+        try:
+            assert await a.claim("cb4")
+            replies = bus.subscribe("voice-reply:b")
+            async with replies as subscription:
+                await bus.publish("voice:cb4", {"op": "control", "rid": "r1", "reply_to": "b",
+                                                "at": time.time(), "role": "agent", "acton": "mute"})
+                _seq, reply = await asyncio.wait_for(anext(aiter(subscription)), 2)
+            assert reply["ok"] is False and reply["code"] == "bad_message" and "acton" in reply["message"]
+            assert served == []
+        finally:
+            await a.aclose()

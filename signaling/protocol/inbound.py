@@ -1,11 +1,11 @@
-"""Every websocket message, typed, in one place (protocol version 1).
+"""What browsers send, typed (protocol version 1).
 
 Messages are JSON text frames with a ``type`` field. What a browser sends is
 decoded with :func:`decode` against the union for its role; anything else is
-refused with a :class:`ProtocolError` whose ``code`` goes back to the sender
-in an ``error`` message. The server's messages are built with the ``Out*``
-structs and encoded with :func:`encode`. ``docs/protocol.md`` is the prose
-version of this file; keep them together.
+refused with a :class:`~signaling.protocol.errors.ProtocolError` whose ``code``
+goes back to the sender in an ``error`` message. What the server sends is in
+:mod:`signaling.protocol.outbound`. ``docs/protocol.md`` is the prose of both
+(tests/unit/signaling/test_protocol_doc.py checks they name the same messages).
 
 Commands that change something carry ``id``, a client-chosen key: a retry
 with the same id is answered with the same ``ack`` and not applied twice.
@@ -15,21 +15,20 @@ in ``hello.last_seq`` when it reconnects.
 
 from __future__ import annotations
 
-import math
-
 from typing import Annotated, Any, Literal
 
 import msgspec
 
+from signaling.protocol.errors import ErrorCode, ProtocolError
+
 __all__ = [
-    "VERSION", "ProtocolError", "decode", "encode",
+    "VERSION", "decode", "INBOUND",
     "CustomerMessage", "AgentMessage", "SupervisorMessage",
     "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel", "Queues",
     "SetState", "Accept", "Decline", "End", "WrapUp",
-    "ErrorCode",
     "CobrowseAnswer", "CobrowseEvents", "CobrowseChunk", "CobrowseStop", "CobrowseResume",
     "CobrowseRequest", "CobrowseView", "CobrowsePointer", "CobrowseEnd",
-    "CobrowseUnmirrored", "DocResume",
+    "CobrowseUnmirrored", "UnmirroredArea", "DocPush", "DocPage", "DocClose", "DocResume",
     "CobrowseNavigate", "CobrowseNavigateAnswer", "CobrowseControl", "CobrowseControlAnswer",
     "CobrowseControlRevoke", "CobrowseInput", "CobrowseControlRefused",
     "VoiceOffer", "VoiceControl", "VoiceStats", "SuggestionFeedback",
@@ -41,44 +40,6 @@ CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
-
-
-class ErrorCode:
-    """The ``code`` of an ``error`` message; stable, for programs to act on."""
-
-    BAD_JSON = "bad_json"
-    BAD_MESSAGE = "bad_message"          # not valid against the schema
-    UNKNOWN_TYPE = "unknown_type"
-    TOO_LARGE = "too_large"
-    RATE_LIMITED = "rate_limited"
-    NOT_READY = "not_ready"              # hello must come first
-    UNAUTHORIZED = "unauthorized"
-    INVALID_PHONE = "invalid_phone"
-    PHONE_REFUSED = "phone_refused"      # premium-rate, shared-cost...
-    TOO_MANY_REQUESTS = "too_many_requests"  # call-me rate per phone/visitor
-    ALREADY_WAITING = "already_waiting"
-    NOT_FOUND = "not_found"
-    INVALID_STATE = "invalid_state"
-    UNKNOWN_QUEUE = "unknown_queue"
-    BAD_TIME = "bad_time"
-    IDENTITY_UNVERIFIED = "identity_unverified"  # identify's user_hash does not match user_id
-    BAD_SDP = "bad_sdp"                  # voice: an SDP offer that can't be used
-    ALREADY_CONNECTED = "already_connected"  # voice: a second offer for a live leg
-    CAPACITY = "capacity"                # voice: this server carries as many calls as it may
-    INTERNAL = "internal"
-
-
-class ProtocolError(Exception):
-    """A message that can't be accepted; ``code`` is one of :class:`ErrorCode`."""
-
-    def __init__(self, code: str, message: str, *, command_id: str | None = None,
-                 retry_after: float | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.command_id = command_id
-        #: Seconds until the same request can succeed (rate limits), sent as ``retry_after``.
-        self.retry_after = retry_after
 
 
 class _In(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, frozen=True):
@@ -489,6 +450,14 @@ AgentMessage = (Hello | Ping | SetState | Accept | Decline | End | WrapUp | Cobr
                 | SuggestionFeedback)
 SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
 
+#: Every message type a browser may send (its ``type`` tag -> struct), for docs/protocol.md's check.
+INBOUND: dict[str, type[msgspec.Struct]] = {
+    cls.__struct_config__.tag: cls
+    for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues,
+                SetState, Accept, Decline, End, WrapUp, *CobrowseCustomerMessage.__args__,
+                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__)
+}
+
 _decoders = {
     "customer": msgspec.json.Decoder(CustomerMessage),
     "agent": msgspec.json.Decoder(AgentMessage),
@@ -525,25 +494,3 @@ def _command_id(data: str | bytes) -> str | None:
     except (msgspec.DecodeError, RecursionError):
         return None
     return value if isinstance(value, str) and len(value) <= 64 else None
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode(message: dict[str, Any]) -> str:
-    """Encode a server message (a dict with ``type``) as a JSON text frame."""
-    return _encoder.encode(message).decode()
-
-
-def error(code: str, message: str, *, command_id: str | None = None,
-          retry_after: float | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if command_id is not None:
-        out["id"] = command_id
-    if retry_after is not None:
-        out["retry_after"] = math.ceil(retry_after)  # whole seconds, never early
-    return out
-
-
-def ack(command_id: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "ack", "id": command_id, **fields}

@@ -1,0 +1,133 @@
+"""What any process asks of the router's leader: one struct per command.
+
+Plain data, no I/O: it lives beside the router it drives so that every layer that asks
+something of it (sockets, the web layer's sign-out, voice) can import it without importing
+the leader's package.
+
+:class:`~desktop.leader.client.RouterClient` sends a command over the bus's router inbox
+(as a dict tagged ``op``, the bus carrying JSON); the leader's service decodes it with
+:func:`decode` against :data:`RouterCommand` and applies it through a table of handlers
+(``desktop/leader/service.py``). A field misspelt or missing raises ``TypeError`` where the
+command is built, and a command the leader can't read is refused with ``bad_message``.
+
+Every command may carry ``command_key`` (a browser command's id, so a retry on any process
+gets the first outcome: ``desktop/leader/outcomes.py``). The client sets ``rid``,
+``reply_to`` and ``sent_at``; a command with ``rid`` is answered on ``reply:<reply_to>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+__all__ = [
+    "Command", "RouterCommand", "decode",
+    "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "CallbackAdded", "Status",
+    "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall",
+]
+
+
+class Command(msgspec.Struct, tag_field="op", kw_only=True, frozen=True, omit_defaults=True,
+              forbid_unknown_fields=True):
+    """Base of every router command; the envelope fields are set by the client."""
+
+    command_key: str | None = None
+    rid: str | None = None
+    reply_to: str | None = None
+    sent_at: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the bus carries it: ``op`` and the fields set (defaults left out)."""
+        return msgspec.to_builtins(self)
+
+
+# -- an agent's desk ----------------------------------------------------------------------------
+
+class SetState(Command, tag="set_state"):
+    agent_id: str
+    state: Literal["available", "away"]
+    reason: str = ""
+
+
+class Accept(Command, tag="accept"):
+    agent_id: str
+    offer_id: str
+
+
+class Decline(Command, tag="decline"):
+    agent_id: str
+    offer_id: str
+
+
+class End(Command, tag="end"):
+    """End the conversation (the agent's End, either party's hang-up): the agent goes to wrap-up."""
+
+    agent_id: str
+    callback_id: str
+
+
+class WrapUp(Command, tag="wrap_up"):
+    agent_id: str
+    callback_id: str
+    disposition: str
+    note: str = ""
+    timed_out: bool = False
+
+
+class SignedOut(Command, tag="signed_out"):
+    """The agent signed out: logged out now, unless a contact is still theirs to finish."""
+
+    agent_id: str
+
+
+# -- a customer's callback ----------------------------------------------------------------------
+
+class CallbackAdded(Command, tag="callback_added"):
+    """A callback was committed to the database: route it."""
+
+    callback_id: str
+
+
+class Cancel(Command, tag="cancel"):
+    callback_id: str
+
+
+class Status(Command, tag="status"):
+    """Tell the customer where their callback stands, even if nothing changed."""
+
+    callback_id: str
+
+
+# -- presence and hints ---------------------------------------------------------------------------
+
+class ProcessAlive(Command, tag="process_alive"):
+    """A process's heartbeat: its sockets are still there."""
+
+    process: str
+
+
+class CustomerPresence(Command, tag="customer_presence"):
+    visitor_id: str
+    socket: str
+    present: bool
+
+
+class AgentPresence(Command, tag="agent_presence"):
+    agent_id: str
+    socket: str
+    present: bool
+
+
+class Wall(Command, tag="wall"):
+    """A wall opened and found no snapshot: publish one now."""
+
+
+RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Status
+                 | ProcessAlive | CustomerPresence | AgentPresence | Wall)
+
+
+def decode(message: dict[str, Any]) -> Command:
+    """The command a bus message holds; raises ``msgspec.ValidationError`` (unknown ``op``,
+    a field missing, unknown or of the wrong type)."""
+    return msgspec.convert(message, RouterCommand)

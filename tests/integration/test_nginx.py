@@ -1,0 +1,145 @@
+"""Debian's nginx in front of two otodesk processes, with deploy/nginx.conf as shipped.
+
+No sticky sessions: nginx sends each request and socket to either process in turn, and a
+callback still goes end to end (the processes meet through Redis). The websocket Origin check
+uses OTODESK_PUBLIC_ORIGINS, so it holds whatever Host the proxy forwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from desktop.demo.seed import DEMO_PASSWORD
+from signaling.client import AgentBot, CustomerBot
+from tests.helpers.server import ROOT, ServerProcess, free_port
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def rendered_site(port: int, upstreams: list[int]) -> str:
+    """deploy/nginx.conf with this test's ports: only the lines marked CHANGE differ."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in upstreams)
+    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001;\n    server 127\.0\.0\.1:8002;\n)",
+                          lambda m: m.group(1) + servers, site, flags=re.S)
+    assert count == 1
+    site, count = re.subn(r"listen 127\.0\.0\.1:8000;", f"listen 127.0.0.1:{port};", site)
+    assert count == 1
+    return site
+
+
+@contextlib.contextmanager
+def nginx_in_front(tmp: Path, port: int, upstreams: list[int]):
+    if not Path(NGINX).exists():
+        if __import__("os").environ.get("CI") == "true":
+            pytest.fail("nginx is missing: `make test` installs Debian's nginx")
+        pytest.skip("nginx is missing (apt-get install -y nginx)")
+    (tmp / "site.conf").write_text(rendered_site(port, upstreams))
+    (tmp / "nginx.conf").write_text(f"""
+daemon off;
+user root;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$request_uri $status $upstream_addr';
+    access_log {tmp}/access.log upstream;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    include {tmp}/site.conf;
+}}
+""")
+    process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            assert process.poll() is None, (tmp / "error.log").read_text()
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nginx")
+    redis_port, front = free_port(), free_port()
+    redis = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port",
+                              str(redis_port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    public = f"http://127.0.0.1:{front}"
+    common = {"OTODESK_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+              "OTODESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'shared.db'}",
+              "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3",
+              "OTODESK_PUBLIC_ORIGINS": public, "OTODESK_TRUSTED_PROXIES": "127.0.0.1",
+              "OTODESK_CALLME_PER_ADDRESS": "1000"}
+    servers = []
+    try:
+        for name, seed in (("a", True), ("b", False)):
+            servers.append(ServerProcess(tmp / name, env={**common, "OTODESK_PROCESS_ID": name}, seed=seed,
+                                         log_name=name).start())
+        with nginx_in_front(tmp, front, [s.port for s in servers]) as base_url:
+            yield base_url, tmp, servers
+    finally:
+        for server in servers:
+            server.stop()
+        redis.terminate()
+        redis.wait(5)
+
+
+async def test_a_callback_goes_end_to_end_through_nginx_without_sticky_sessions(behind_nginx):
+    base_url, tmp, servers = behind_nginx
+    assert "/widget.js" in httpx.get(f"{base_url}/").text
+    alice = await AgentBot.login(base_url, "alice", DEMO_PASSWORD)
+    customer = await CustomerBot.start(base_url, url="http://shop.test/product/kettle", title="Kettle",
+                                       origin=base_url)
+    try:
+        await alice.command("set_state", state="available")
+        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
+        mark = alice.mark()
+        ack = await customer.command("call_me", name="Nora Proxy", queue="sales", topic="Through the proxy")
+        offer = (await alice.wait_for("offer", start=mark, timeout=15))["offer"]
+        assert offer["callback_id"] == ack["callback_id"]
+        await alice.command("accept", offer_id=offer["offer_id"])
+        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
+        await alice.command("end", callback_id=offer["callback_id"])
+        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "completed")
+        await alice.command("wrap_up", callback_id=offer["callback_id"], disposition="Resolved", note="")
+    finally:
+        await customer.close()
+        await alice.close()
+
+    # Both processes served this journey's requests: nginx spread them, nothing was pinned.
+    served = {line.split()[-1] for line in (tmp / "access.log").read_text().splitlines() if line.strip()}
+    assert {f"127.0.0.1:{s.port}" for s in servers} <= served
+
+
+async def test_the_origin_check_trusts_the_public_origin_not_the_forwarded_host(behind_nginx):
+    base_url, _tmp, _servers = behind_nginx
+    ws_url = base_url.replace("http://", "ws://") + "/ws/customer"
+    # nginx forwards $host, which has no port: "127.0.0.1" never equals the page's origin's
+    # "127.0.0.1:<port>", so a check against Host refused every socket behind this proxy.
+    async with websockets.connect(ws_url, origin=base_url) as socket:
+        assert socket.protocol.state.name == "OPEN"
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(ws_url, origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
