@@ -455,7 +455,7 @@ INBOUND: dict[str, type[msgspec.Struct]] = {
     cls.__struct_config__.tag: cls
     for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues,
                 SetState, Accept, Decline, End, WrapUp, *CobrowseCustomerMessage.__args__,
-                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__)
+                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__, SuggestionFeedback)
 }
 
 _decoders = {

@@ -191,6 +191,8 @@ class OutAck(Out, tag="ack"):
     # voice
     sdp: str | UnsetType = UNSET
     call: Json | UnsetType = UNSET
+    # suggestion_feedback (false: this outcome of this suggestion was recorded already)
+    recorded: bool | UnsetType = UNSET
 
 
 class OutError(Out, tag="error"):
