@@ -163,6 +163,12 @@ async def test_offer_shows_the_suggestion_it_follows_the_cart_and_feedback_reach
         assert sleeve_stats["by_queue"][0]["key"] == "sales"
         assert (helmet_stats["declined"], helmet_stats["decline_reasons"]) == (1, {"Not now": 1})
         assert stats["titles"]["laptop-sleeve"] == SLEEVE["title"]
+        # The process counts its matches (and would count fallbacks) for /metrics.
+        from tests.integration.test_metrics import samples
+        figures = samples((await planner.get("/metrics")).text)
+        assert figures[("otodesk_suggestions_total", (("outcome", "matched"),))] >= 3  # offer, cart change, contact
+        assert figures[("otodesk_suggestions_total", (("outcome", "fallback_error"),))] == 0
+        assert figures[("otodesk_rules_version", ())] == version
         # Not for agents.
         bob_http = await staff_client(server.base_url, "bob")
         assert (await bob_http.get("/api/v1/rules/stats")).status_code == 403
