@@ -23,7 +23,7 @@ import msgspec
 from desktop.rules.actions import (
     Action, CatalogueSettings, Impression, Kind, Outcome, Push, Stage,
 )
-from desktop.rules.conditions import Condition, ConditionError, Fact, compile_condition
+from desktop.rules.conditions import Condition, ConditionError, Fact, _preference, compile_condition, snapshot_facts
 from desktop.rules.script import render_script, script_errors
 from desktop.rules.snapshot import FIELD_TYPES, Snapshot, snapshot_context
 
@@ -82,23 +82,25 @@ class CompiledAction:
         self.score = action.priority * action.value * action.lever
         self.specificity = sum(c.clauses for c in self.conditions) + (1 if action.queues else 0)
         self.queues = frozenset(action.queues)
-        # The guard comes from the first stage that has a condition, so an action skipped for
-        # lacking it is excluded at the very stage a full evaluation would have named.
+        # The guard: the most selective fact any stage requires, so the index skips the action
+        # for customers without it. When it sits in the first stage with a condition, skipping
+        # it names that very stage; otherwise an explained match evaluates it in full, so the
+        # stage it names is always the one a full evaluation names.
         self.guard: Fact | None = None
-        self.guard_stage: Stage | None = None
         self.guard_exclusion: Exclusion | None = None
-        for stage, condition in zip(_CONDITION_STAGES, self.conditions):
-            if condition.always:
-                continue
-            if condition.guards:
-                self.guard, self.guard_stage = condition.guards[0], stage
+        first_stage = next((stage for stage, c in zip(_CONDITION_STAGES, self.conditions) if not c.always), None)
+        choices = [(_preference(fact[0]), n, fact, stage, condition)
+                   for n, (stage, condition) in enumerate(zip(_CONDITION_STAGES, self.conditions))
+                   for fact in condition.guards]
+        if choices:
+            _, _, self.guard, stage, condition = min(choices, key=lambda choice: choice[:2])
+            if stage == first_stage:
                 field, value = self.guard
                 needs = (f"{field} is false" if value is True else
-                         f"{value!r} is not in {field}" if FIELD_TYPES[field] != FIELD_TYPES["tier"] else
-                         f"{field} is not {value!r}")
+                         f"{field} is not {value!r}" if FIELD_TYPES[field] == FIELD_TYPES["tier"] else
+                         f"{value!r} is not in {field}")
                 self.guard_exclusion = Exclusion(action_id=action.id, title=action.title, stage=stage,
                                                  reason=f"{needs} ({condition.text})")
-            break
 
     def rank_key(self) -> tuple:
         return (-self.score, -self.specificity, self.order)
@@ -107,25 +109,29 @@ class CompiledAction:
 class Catalogue:
     """An immutable, compiled catalogue; safe to share between tasks."""
 
-    def __init__(self, compiled: Sequence[CompiledAction], *, version: int, settings: CatalogueSettings):
+    def __init__(self, compiled: Sequence[CompiledAction], *, version: int, settings: CatalogueSettings,
+                 index: bool = True):
         self.version, self.settings = version, settings
         self.actions: tuple[CompiledAction, ...] = tuple(compiled)
         self._by_fact: dict[Fact, list[CompiledAction]] = {}
         self._unguarded: list[CompiledAction] = []
         for item in self.actions:
-            if item.guard is None:
+            if item.guard is None or not index:
                 self._unguarded.append(item)
             else:
                 self._by_fact.setdefault(item.guard, []).append(item)
-        self._fact_fields = tuple(sorted({field for field, _ in self._by_fact}))
+        self._fact_fields = frozenset(field for item in self.actions for c in item.conditions for field in c.fields) \
+            | {field for field, _ in self._by_fact}
 
     def __len__(self) -> int:
         return len(self.actions)
 
     @classmethod
     def compile(cls, actions: Iterable[Action], *, version: int = 0,
-                settings: CatalogueSettings | None = None) -> Catalogue:
-        """Compile every action (raises ConditionError, naming the action, for a bad one)."""
+                settings: CatalogueSettings | None = None, index: bool = True) -> Catalogue:
+        """Compile every action (raises ConditionError, naming the action, for a bad one).
+
+        ``index=False`` evaluates every action at every match (the bench's yardstick)."""
         seen: set[str] = set()
         compiled = []
         for order, action in enumerate(actions):
@@ -133,21 +139,11 @@ class Catalogue:
                 raise ValueError(f"two actions have the id {action.id!r}")
             seen.add(action.id)
             compiled.append(CompiledAction(action, order))
-        return cls(compiled, version=version, settings=settings or CatalogueSettings())
+        return cls(compiled, version=version, settings=settings or CatalogueSettings(), index=index)
 
     @classmethod
     def empty(cls) -> Catalogue:
         return cls((), version=0, settings=CatalogueSettings())
-
-    def _facts(self, context: dict) -> set[Fact]:
-        facts: set[Fact] = set()
-        for field in self._fact_fields:
-            value = context.get(field)
-            if isinstance(value, (list, tuple)):
-                facts.update((field, item) for item in value)
-            elif value is not None and value is not False:
-                facts.add((field, value))
-        return facts
 
     def match(self, snapshot: Snapshot, history: Iterable[Impression] = (), *, now: float,
               queue: str | None = None, contact_id: str | None = None, limit: int = 3,
@@ -163,17 +159,20 @@ class Catalogue:
         """
         started = clock()
         context = snapshot_context(snapshot)
-        facts = self._facts(context)
+        facts = snapshot_facts(context, self._fact_fields)
         candidates: list[CompiledAction] = list(self._unguarded)
         for fact in facts:
             candidates.extend(self._by_fact.get(fact, ()))
-        candidate_ids = {id(item) for item in candidates}
         excluded: list[Exclusion] = []
         if explain:
+            candidate_ids = {id(item) for item in candidates}
             for item in self.actions:
                 if id(item) not in candidate_ids:
-                    early = _early_exclusion(item, queue, now)
-                    excluded.append(early or item.guard_exclusion)
+                    early = _early_exclusion(item, queue, now) or item.guard_exclusion
+                    if early is None:  # its guard is in a later stage: evaluate it for the true reason
+                        candidates.append(item)
+                    else:
+                        excluded.append(early)
         candidates.sort(key=lambda item: item.order)
         history_by_action = _history_by_action(history, contact_id)
         survivors: list[CompiledAction] = []
@@ -195,7 +194,7 @@ class Catalogue:
                 result = by_text.get(condition.text)
                 if result is None:
                     try:
-                        result = condition.matches(context)
+                        result = condition.matches(context, facts)
                     except Exception as error:  # a rule that raises is skipped, never the offer
                         errors += 1
                         failed = Exclusion(action_id=item.action.id, title=item.action.title, stage=Stage.ERROR,

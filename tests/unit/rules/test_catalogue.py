@@ -168,3 +168,15 @@ def test_the_index_skips_actions_without_changing_the_answer():
 def test_the_empty_catalogue_suggests_nothing():
     decision = Catalogue.empty().match(Snapshot(), now=NOW)
     assert decision.suggestions == [] and decision.excluded == [] and decision.version == 0
+
+
+def test_a_guard_in_a_later_stage_still_names_the_first_stage_that_fails():
+    catalogue = Catalogue.compile([action("late", eligibility="spend_365d > 100",
+                                          applicability='"p1" in cart_skus', suitability='not ("p2" in owned)')])
+    assert catalogue.actions[0].guard == ("cart_skus", "p1")
+    assert stages(catalogue.match(Snapshot(), now=NOW))["late"] == Stage.ELIGIBILITY
+    assert stages(catalogue.match(Snapshot(spend_365d=200.0), now=NOW))["late"] == Stage.APPLICABILITY
+    assert stages(catalogue.match(Snapshot(spend_365d=200.0, cart_skus=("p1",), owned=("p2",)),
+                                  now=NOW))["late"] == Stage.SUITABILITY
+    assert shown(catalogue.match(Snapshot(spend_365d=200.0, cart_skus=("p1",)), now=NOW)) == ["late"]
+    assert catalogue.match(Snapshot(), now=NOW, explain=False).excluded == []  # skipped unexplained
