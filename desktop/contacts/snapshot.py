@@ -23,7 +23,7 @@ from desktop.repository.records import OrderRecord, ProductRecord
 from desktop.repository.repository import Repository
 from desktop.rules.snapshot import WEEKDAYS, Snapshot
 
-__all__ = ["snapshot_of", "customer_snapshot", "SnapshotReader", "cart_lines", "cart_skus", "SPEND_PERIODS"]
+__all__ = ["snapshot_of", "customer_snapshot", "SnapshotReader", "cart_lines", "cart_skus", "SPEND_PERIODS", "ORDERS_READ"]
 
 DAY = 86400.0
 #: Spend is summed over each of these periods (days), as ``spend.d30`` and so on.
@@ -182,14 +182,18 @@ class SnapshotReader:
         self._rules: tuple[float, list[RuleRecord]] | None = None
         self._products: dict[str, tuple[float, ProductRecord | None]] = {}
 
-    async def snapshot(self, card: Mapping[str, Any], *, now: float | None = None) -> Snapshot:
+    async def snapshot(self, card: Mapping[str, Any], *, now: float | None = None,
+                       orders: Sequence[OrderRecord] | None = None,
+                       score: CustomerScoreRecord | None = None) -> Snapshot:
+        """The snapshot of ``card``'s customer; ``orders`` and ``score`` when the caller read
+        them already (None: read here)."""
         now = self.clock() if now is None else now
         customer_id = (card.get("customer") or {}).get("id")
-        orders: list[OrderRecord] = []
-        score = None
-        if customer_id:
-            orders = await self.repo.customer_orders(customer_id, limit=ORDERS_READ)
-            score = await self.repo.customer_score(customer_id)
+        if orders is None:
+            orders = []
+            if customer_id:
+                orders = await self.repo.customer_orders(customer_id, limit=ORDERS_READ)
+                score = await self.repo.customer_score(customer_id)
         cart = cart_skus(card.get("context") or {})
         rules = await self._association_rules(now) if cart else []
         products = {sku: p for sku in cart[:MAX_CART_LOOKUPS] if (p := await self._product(sku, now))}

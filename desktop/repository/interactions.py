@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 
 from desktop.repository import models
 from desktop.repository._store import ORDERS, Store, upsert
+from desktop.repository.analytics import CustomerScoreRecord, _customer_score
 from desktop.repository.commerce import _order
+from desktop.repository.errors import NotFound
 from desktop.repository.identities import canonical_id, group_ids
 from desktop.repository.records import OrderRecord
 
@@ -67,6 +69,26 @@ class Interactions(Store):
     async def interaction_history(self, customer_id: str, *, since: float) -> list[InteractionRecord]:
         """The customer's (group's) interactions at or after ``since``, oldest first."""
         return await self._db.read(_history, customer_id, since)
+
+    async def suggestion_inputs(self, customer_id: str, *, since: float, orders: int = 200
+                                ) -> tuple[list[OrderRecord], CustomerScoreRecord | None, list[InteractionRecord]]:
+        """What one contact's suggestions read about the customer, in one transaction (one
+        round trip less each on the offer's path): their newest ``orders``, their latest
+        analytics scores and their interactions since ``since``. Raises :class:`NotFound`."""
+        def read(conn: Connection):
+            head = canonical_id(conn, customer_id)
+            if head is None:
+                raise NotFound(f"No customer with id {customer_id!r}")
+            ids = group_ids(conn, head)  # once for the three reads, not once each
+            found = conn.execute(select(ORDERS).where(ORDERS.c.customer_id.in_(ids))
+                                 .order_by(ORDERS.c.placed_at.desc(), ORDERS.c.id).limit(orders))
+            history = conn.execute(select(INTERACTIONS).where(INTERACTIONS.c.customer_id.in_(ids),
+                                                              INTERACTIONS.c.at >= since)
+                                   .order_by(INTERACTIONS.c.at, INTERACTIONS.c.id))
+            return ([_order(row) for row in found], _customer_score(conn, head),
+                    [InteractionRecord(**row._mapping) for row in history])
+
+        return await self._db.read(read)
 
     async def interactions_between(self, start: float, end: float) -> list[InteractionRecord]:
         """Every interaction with ``start <= at < end``, oldest first."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from desktop.contacts.card import contact_card
-from desktop.contacts.snapshot import SnapshotReader
+from desktop.contacts.snapshot import ORDERS_READ, SnapshotReader
 from desktop.repository.interactions import InteractionRecord
 from desktop.repository.repository import Repository
 from desktop.rooms import agent_room
@@ -122,10 +122,12 @@ class Suggester:
     async def _decide(self, card: Mapping[str, Any]) -> Decision:
         now = self.clock()
         callback_id = card.get("callback_id") or None
-        snapshot = await self.reader.snapshot(card, now=now)
         customer_id = (card.get("customer") or {}).get("id")
-        rows = (await self.repo.interaction_history(customer_id, since=now - self.history_days * 86400)
-                if customer_id else [])
+        orders, score, rows = [], None, []
+        if customer_id:  # orders, scores and history in one read
+            orders, score, rows = await self.repo.suggestion_inputs(
+                customer_id, since=now - self.history_days * 86400, orders=ORDERS_READ)
+        snapshot = await self.reader.snapshot(card, now=now, orders=orders, score=score)
         catalogue = self.rules.current()
         return catalogue.match(snapshot, impressions_of(rows), now=now,
                                queue=(card.get("callback") or {}).get("queue") or None,

@@ -43,6 +43,10 @@ async def test_history_and_orders_follow_the_customer_through_a_merge_and_erasur
     assert [h.outcome for h in await repo.interaction_history(nina, since=T0)] == ["accepted"]
     orders = await repo.orders_of_customers([other], start=T0, end=T0 + 50)
     assert [(head, order.id) for head, order in orders] == [(nina, "o1")]
+    # What a contact's suggestions read, in one go: the group's orders (newest first), scores, history.
+    orders, score, history = await repo.suggestion_inputs(other, since=T0, orders=10)
+    assert [o.id for o in orders] == ["o-late", "o1"] and score is None
+    assert [h.outcome for h in history] == ["accepted"]
 
     await repo.erase_customer(nina, requested_by="test", now=T0 + 30)
     assert await repo.interactions_between(0, T0 + 100) == []

@@ -38,20 +38,14 @@ class Repo:
             await asyncio.sleep(self.delay)
         return value
 
-    async def customer_orders(self, customer_id, *, limit):
-        return await self._read([])
-
-    async def customer_score(self, customer_id):
-        return await self._read(None)
-
     async def product_rules(self):
         return await self._read([])
 
     async def get_product(self, sku):
         return await self._read(None)
 
-    async def interaction_history(self, customer_id, *, since):
-        return await self._read([h for h in self.history if h.at >= since])
+    async def suggestion_inputs(self, customer_id, *, since, orders):
+        return await self._read(([], None, [h for h in self.history if h.at >= since]))
 
 
 class Rules:
