@@ -36,6 +36,8 @@ from desktop.leader.live_rules import LiveRules
 from desktop.leader.service import RoutingService
 from desktop.settings import Settings
 from desktop.voice import http as voice_http
+from desktop.suggestions.feedback import SuggestionFeedbackFeature
+from desktop.suggestions.live import Suggester
 from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
@@ -67,12 +69,18 @@ def create_app(settings: Settings) -> Starlette:
                 open_bus(settings.redis_url or None, replay_window=settings.replay_window,
                          namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
+            # The published rules, compiled before the first offer can ring, then followed;
+            # the suggester matches them for the desk's cards (within its budget, never failing).
+            rules = LiveRules(repo, bus)
+            await rules.load()
+            suggester = Suggester(repo=repo, bus=bus, rules=rules, zone=settings.contact_centre_zone,
+                                  budget=settings.suggestions_budget)
             # Co-browse access ends with the contact; the leader is told how, not importing co-browse.
-            routing = RoutingService(repo=repo, bus=bus, settings=settings,
+            routing = RoutingService(repo=repo, bus=bus, settings=settings, suggester=suggester,
                                      on_contact_ended=[functools.partial(cobrowse_contact_ended, bus)])
             presence = Presence(router, settings.process_id)
             common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,
-                          settings=settings, presence=presence)
+                          settings=settings, presence=presence, suggester=suggester)
             # Features (co-browse, voice...) plug their messages into these roles.
             features: dict[str, tuple] = {"customer": (), "agent": (), "supervisor": ()}
             cobrowse = cobrowse_features(repo=repo, bus=bus, settings=settings)
@@ -80,14 +88,13 @@ def create_app(settings: Settings) -> Starlette:
             voice = VoiceFeature.create(repo=repo, bus=bus, router=router, settings=settings)
             await voice.start()
             features = {role: (*features[role], voice) for role in features}
+            features["agent"] = (*features["agent"], SuggestionFeedbackFeature(repo))
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
             app.state.repo, app.state.bus, app.state.routing = repo, bus, routing
             app.state.router = router
-            # The published rules, compiled before the first offer can ring, then followed.
-            app.state.rules = LiveRules(repo, bus)
-            await app.state.rules.load()
+            app.state.rules, app.state.suggester = rules, suggester
             app.state.voice = voice
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
@@ -117,6 +124,7 @@ def create_app(settings: Settings) -> Starlette:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await voice.aclose()
+                await suggester.aclose()
 
     async def customer_socket(websocket: WebSocket) -> None:
         await websocket.app.state.hub.serve(websocket, handlers["customer"])

@@ -111,6 +111,14 @@ class Settings:
     analytics_min_support: float = 0.01
     analytics_min_lift: float = 1.0
 
+    # Suggestions (the business rules on the desk; desktop/suggestions/).
+    #: An order within this many days of an accepted suggestion for its product is attributed to it.
+    rules_attribution_days: float = 14.0
+    #: Seconds a card's suggestions may take (snapshot, history, match) before the last ones stand.
+    suggestions_budget: float = 0.1
+    #: The contact centre's IANA time zone: the ``hour`` and ``weekday`` conditions read.
+    contact_centre_zone: str = "UTC"
+
     # Routing, all durations in seconds.
     offer_timeout: float = 20.0
     wrapup_timeout: float = 60.0
@@ -243,6 +251,9 @@ class Settings:
             analytics_tiers=_env("ANALYTICS_TIERS", "") or "",
             analytics_min_support=_float("ANALYTICS_MIN_SUPPORT", 0.01),
             analytics_min_lift=_float("ANALYTICS_MIN_LIFT", 1.0),
+            rules_attribution_days=_float("RULES_ATTRIBUTION_DAYS", 14.0),
+            suggestions_budget=_float("SUGGESTIONS_BUDGET", 0.1),
+            contact_centre_zone=_env("CONTACT_CENTRE_ZONE", "UTC") or "UTC",
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),

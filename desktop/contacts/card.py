@@ -15,6 +15,7 @@ CONTACT_KINDS = (
     "callback_requested", "callback_connected", "callback_completed", "callback_cancelled",
     "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
     "inbound_call", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
+    "suggestion_accepted", "suggestion_declined",  # what was offered before, and the answer
 )
 
 

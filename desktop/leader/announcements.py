@@ -16,6 +16,7 @@ from desktop.routing.status import CallbackStatuses, Update
 from desktop.contacts.card import contact_card
 from desktop.repository.repository import Repository
 from desktop.rooms import agent_room, visitor_room
+from desktop.suggestions.live import Suggester
 from desktop.routing.events import (
     AgentStateChanged, CallbackConnected, CallbackEnded, CallbackQueued, CallbackScheduled,
     CallbackState, OfferEnded, OfferMade, QueueChanged,
@@ -38,13 +39,16 @@ class Announcer:
     ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
     ``wrapup_timeout`` (seconds) is told to the agent with the wrap-up card, as its end.
     ``on_contact_ended`` are awaited in order for each ended callback that had a visitor.
+    ``suggester`` puts the business rules' suggestions on the offer and connected cards
+    (none without one); it never raises and keeps to its time budget.
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
                  queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time,
-                 on_contact_ended: Sequence[ContactEndedHook] = ()):
+                 on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None):
         self.repo = repo
         self.on_contact_ended = tuple(on_contact_ended)
+        self.suggester = suggester
         self.wrapup_timeout = wrapup_timeout
         self.bus = bus
         self.statuses = statuses
@@ -57,6 +61,7 @@ class Announcer:
             case OfferMade():
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
+                    card["suggestions"] = await self._suggestions(card)
                     await self.bus.publish(agent_room(event.agent_id), OutOffer(offer={
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
                         "expires_at": event.expires_at}).to_dict())
@@ -67,6 +72,8 @@ class Announcer:
                     outcome=str(event.outcome)).to_dict())
             case CallbackConnected():
                 card = await contact_card(self.repo, event.callback_id, state="connected")
+                if card is not None:
+                    card["suggestions"] = await self._suggestions(card)
                 await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
@@ -75,6 +82,8 @@ class Announcer:
                         "wrap_up_ends_at": event.at + self.wrapup_timeout})
                     await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self._contact_ended(event.callback_id)
+                if self.suggester is not None:
+                    self.suggester.forget(event.callback_id)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)
                 self.statuses.forget(event.callback_id)
             case AgentStateChanged():
@@ -89,6 +98,9 @@ class Announcer:
             case QueueChanged():
                 return (event.queue,)
         return ()
+
+    async def _suggestions(self, card) -> list:
+        return await self.suggester.suggest(card) if self.suggester is not None else []
 
     async def _contact_ended(self, callback_id: str) -> None:
         """Tell the hooks the contact ended (End, the customer hanging up, a cancel): co-browse

@@ -41,6 +41,7 @@ from desktop.routing import (
 from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
+from desktop.suggestions.live import Suggester
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
 from signaling.protocol.outbound import BusLeader, BusQueues, OutContact, OutWall
@@ -62,12 +63,14 @@ class RoutingService:
     (see :class:`~desktop.leader.announcements.Announcer`); the leader imports none of them."""
 
     def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time,
-                 on_contact_ended: Sequence[ContactEndedHook] = ()):
+                 on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None):
         self.repo = repo
         self.on_contact_ended = tuple(on_contact_ended)
         self.bus = bus
         self.settings = settings
         self.clock = clock
+        #: The business rules' suggestions for the offer and connected cards (none without).
+        self.suggester = suggester
         self.owner = settings.process_id
         self.is_leader = False
         #: The current term while this process leads (what /metrics reads of the router), else None.
@@ -131,7 +134,8 @@ class _Leader:
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
                                    queue_titles=self.queue_titles,
                                    wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock,
-                                   on_contact_ended=service.on_contact_ended)
+                                   on_contact_ended=service.on_contact_ended,
+                                   suggester=service.suggester)
 
     # -- the loop ----------------------------------------------------------------
 

@@ -83,6 +83,14 @@ class Commerce(Store):
         """Orders by id (of one customer's group if given), at most ``limit``, after id ``after``."""
         return await self._db.read(_list_orders, customer_id, limit, after)
 
+    async def customer_orders(self, customer_id: str, *, since: float | None = None,
+                              limit: int = 200) -> list[OrderRecord]:
+        """The orders of the customer's group, newest first, placed at or after ``since``.
+
+        Raises :class:`NotFound` for an unknown customer.
+        """
+        return await self._db.read(_customer_orders, customer_id, since, limit)
+
     async def refresh_tier(self, customer_id: str, *, now: float | None = None) -> str:
         """Recompute the group's tier from its orders; return it."""
         now = time.time() if now is None else now
@@ -140,4 +148,15 @@ def _list_orders(conn: Connection, customer_id: str | None, limit: int,
         statement = statement.where(ORDERS.c.customer_id.in_(group_ids(conn, head)))
     if after is not None:
         statement = statement.where(ORDERS.c.id > after)
+    return [_order(row) for row in conn.execute(statement)]
+
+
+def _customer_orders(conn: Connection, customer_id: str, since: float | None, limit: int) -> list[OrderRecord]:
+    head = canonical_id(conn, customer_id)
+    if head is None:
+        raise NotFound(f"No customer with id {customer_id!r}")
+    statement = (select(ORDERS).where(ORDERS.c.customer_id.in_(group_ids(conn, head)))
+                 .order_by(ORDERS.c.placed_at.desc(), ORDERS.c.id).limit(limit))
+    if since is not None:
+        statement = statement.where(ORDERS.c.placed_at >= since)
     return [_order(row) for row in conn.execute(statement)]

@@ -42,7 +42,7 @@ __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
-    "ProductRule",
+    "ProductRule", "RuleInteraction",
 ]
 
 NAMING_CONVENTION = {
@@ -454,3 +454,37 @@ class RuleAudit(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class RuleInteraction(Base):
+    """What became of one suggestion on one contact: the interaction history (append-only).
+
+    ``outcome`` is ``shown`` (on the card: an impression), ``presented`` (the agent opened it),
+    ``accepted`` or ``declined``; each at most once per contact, action and version.
+    The contact policies read it, the planner's results count it, and attribution joins
+    an ``accepted`` one for ``product`` with the customer's later orders.
+    """
+
+    __tablename__ = "rule_interactions"
+    __table_args__ = (
+        Index("ix_rule_interactions_customer_id_at", "customer_id", "at"),
+        Index("ix_rule_interactions_at", "at"),
+        UniqueConstraint("callback_id", "action_id", "version", "outcome",
+                         name="uq_rule_interactions_callback_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float]
+    #: No foreign key: erasure deletes these rows by its ``customer_id`` convention.
+    customer_id: Mapped[str]
+    callback_id: Mapped[str]
+    agent_id: Mapped[str | None]
+    action_id: Mapped[str]
+    version: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str]
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: The contact's queue and the customer's value tier then, for the results by queue and tier.
+    queue: Mapped[str]
+    tier: Mapped[str]
+    #: The sku the action offers, if any: an order of it within the window is attributed.
+    product: Mapped[str | None]

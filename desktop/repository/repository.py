@@ -17,7 +17,8 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
-(the analytics job's versioned results).
+(the analytics job's versioned results), :mod:`.interactions` (what became of
+suggestions).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from desktop.repository.engine import Database, open_database
 from desktop.repository.erasure import Erasure
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
+from desktop.repository.interactions import Interactions
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
@@ -49,7 +51,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

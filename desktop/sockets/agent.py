@@ -49,6 +49,10 @@ class AgentHandler(RoleHandler):
             ends = {"wrap_up_ends_at": (agent.state_since or self.clock()) + self.settings.wrapup_timeout}
             contact = await contact_card(self.repo, current.id, state="wrap_up" if in_wrap_up else "connected",
                                          offer=ends if in_wrap_up else None)
+        if self.suggester is not None:  # as the offer and the connected card had them
+            for card in (offer, contact if contact and contact["state"] == "connected" else None):
+                if card is not None:
+                    card["suggestions"] = await self.suggester.suggest(card)
         state = agent.state if agent.state != AgentState.OFFLINE else AgentState.AWAY
         return {
             "agent": agent_public(agent),

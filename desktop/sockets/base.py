@@ -29,6 +29,7 @@ from desktop.leader.outcomes import (
 from desktop.repository.repository import Repository
 from desktop.settings import Settings
 from desktop.sockets.presence import Presence
+from desktop.suggestions.live import Suggester
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session, Unauthorized
@@ -43,7 +44,7 @@ class RoleHandler:
 
     def __init__(self, *, repo: Repository, bus: Bus, router: RouterClient, signer: Signer,
                  settings: Settings, presence: Presence, clock=time.time,
-                 features: tuple[Any, ...] = ()):
+                 features: tuple[Any, ...] = (), suggester: Suggester | None = None):
         self.repo = repo
         self.bus = bus
         self.router = router
@@ -56,6 +57,8 @@ class RoleHandler:
         #: may define ``on_<message class name lowercased>(session, message)`` methods
         #: and ``welcome(session) -> dict``, ``opened(session)``, ``closed(session)`` hooks.
         self.features = features
+        #: The business rules' suggestions for a contact's card (none without one).
+        self.suggester = suggester
 
     async def queues(self) -> list[dict[str, str]]:
         return [{"name": q.name, "title": q.title} for q in await self.repo.list_queues()]

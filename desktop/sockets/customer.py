@@ -113,6 +113,7 @@ class CustomerHandler(RoleHandler):
         if agent_id is not None:
             await self.bus.publish(agent_room(agent_id), OutCustomerPage(
                 callback_id=callback.id, url=url, title=title, at=now).to_dict())
+            self._suggest_again(agent_id, callback)
 
     async def _handling_agent(self, callback) -> str | None:
         """The agent holding an offer for, or connected to, this callback."""
@@ -161,6 +162,13 @@ class CustomerHandler(RoleHandler):
         if agent_id is not None:
             await self.bus.publish(agent_room(agent_id), OutCustomerContext(
                 callback_id=callback.id, context=visitor.context or {}).to_dict())
+            self._suggest_again(agent_id, callback)
+
+    def _suggest_again(self, agent_id: str, callback) -> None:
+        """The page or cart changed during the offer or the call: the suggestions may too."""
+        if self.suggester is not None:
+            state = "offered" if callback.state == CallbackState.OFFERED else "connected"
+            self.suggester.refresh(agent_id, callback.id, state=state)
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
         now = self.clock()

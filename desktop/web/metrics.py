@@ -19,7 +19,7 @@ import logging
 import time
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -76,6 +76,20 @@ class _LiveState:
         if lag is not None:
             yield GaugeMetricFamily("otodesk_event_loop_lag_seconds",
                                     "Worst lateness of the event loop since the last scrape", value=lag.take_worst())
+
+        suggester = getattr(state, "suggester", None)
+        if suggester is not None:
+            # How the desk's suggestions went on this process: matched, or fell back (and why).
+            suggestions = CounterMetricFamily("otodesk_suggestions", "Suggestion matches for cards, by outcome",
+                                              labels=["outcome"])
+            for outcome in ("matched", "fallback_over_budget", "fallback_match_over_budget", "fallback_error",
+                            "rule_errors"):
+                suggestions.add_metric([outcome], suggester.counts.get(outcome, 0))
+            yield suggestions
+            rules = getattr(state, "rules", None)
+            if rules is not None:
+                yield GaugeMetricFamily("otodesk_rules_version", "The published rules version live on this process",
+                                        value=rules.current().version)
 
         routing = getattr(state, "routing", None)
         term = routing.term if routing is not None else None

@@ -31,7 +31,7 @@ __all__ = [
     "CobrowseUnmirrored", "UnmirroredArea", "DocPush", "DocPage", "DocClose", "DocResume",
     "CobrowseNavigate", "CobrowseNavigateAnswer", "CobrowseControl", "CobrowseControlAnswer",
     "CobrowseControlRevoke", "CobrowseInput", "CobrowseControlRefused",
-    "VoiceOffer", "VoiceControl", "VoiceStats",
+    "VoiceOffer", "VoiceControl", "VoiceStats", "SuggestionFeedback",
 ]
 
 VERSION = 1
@@ -428,8 +428,28 @@ class VoiceStats(_In, tag="voice_stats"):
 VoiceMessage = VoiceOffer | VoiceControl | VoiceStats
 
 
+# -- suggestions (issue 11; desktop/suggestions/) ----------------------------------------
+
+class SuggestionFeedback(_In, tag="suggestion_feedback"):
+    """What became of a suggestion on the card of a contact of the agent's (offer or call).
+
+    ``shown``: it was on the card (an impression, sent once); ``presented``: the agent
+    opened it to read; ``accepted`` / ``declined`` (with an optional ``reason``): the
+    customer's answer. Each is recorded once per contact, action and version (acks
+    ``recorded``: false for a repeat).
+    """
+
+    id: CommandId
+    callback_id: ShortText
+    action_id: ShortText
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    outcome: Literal["shown", "presented", "accepted", "declined"]
+    reason: ShortText = ""
+
+
 CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | Queues | CobrowseCustomerMessage | VoiceMessage
-AgentMessage = Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
+AgentMessage = (Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
+                | SuggestionFeedback)
 SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
 
 #: Every message type a browser may send (its ``type`` tag -> struct), for docs/protocol.md's check.
@@ -437,7 +457,7 @@ INBOUND: dict[str, type[msgspec.Struct]] = {
     cls.__struct_config__.tag: cls
     for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues,
                 SetState, Accept, Decline, End, WrapUp, *CobrowseCustomerMessage.__args__,
-                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__)
+                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__, SuggestionFeedback)
 }
 
 _decoders = {

@@ -37,6 +37,7 @@ __all__ = [
     "OutCallbackStatus", "OutSignedOut",
     # agent
     "OutAgentState", "OutOffer", "OutOfferEnded", "OutContact", "OutCustomerPage", "OutCustomerContext",
+    "OutSuggestions",
     # supervisor
     "OutWall", "OutVoiceQuality",
     # voice
@@ -190,6 +191,8 @@ class OutAck(Out, tag="ack"):
     # voice
     sdp: str | UnsetType = UNSET
     call: Json | UnsetType = UNSET
+    # suggestion_feedback (false: this outcome of this suggestion was recorded already)
+    recorded: bool | UnsetType = UNSET
 
 
 class OutError(Out, tag="error"):
@@ -247,6 +250,14 @@ class OutCustomerPage(Out, tag="customer_page"):
 class OutCustomerContext(Out, tag="customer_context"):
     callback_id: str
     context: Json
+
+
+class OutSuggestions(Out, tag="suggestions"):
+    """The business rules matched again for a contact (its page, cart or context changed):
+    replaces the card's ``suggestions`` (desktop/suggestions/live.py)."""
+
+    callback_id: str
+    suggestions: list[Json]
 
 
 # -- supervisor (wall) -----------------------------------------------------------------------------

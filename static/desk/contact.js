@@ -5,6 +5,7 @@
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { SuggestionsPanel } from "./suggestions.js";
 
 const DRAFT_PREFIX = "otodesk.note.";
 
@@ -25,9 +26,13 @@ export class ContactView {
    * @param {() => number} options.now  the server's clock, epoch seconds
    * @param {(card) => Promise} options.end
    * @param {(card, disposition, note) => Promise} options.wrapUp
+   * @param {(fields) => Promise} [options.feedback]  sends a suggestion's `suggestion_feedback`
+   * @param {(item, card) => Promise} [options.push]  pushes a suggestion's document or page
    */
-  constructor({ now, end, wrapUp }) {
+  constructor({ now, end, wrapUp, feedback = () => Promise.resolve(), push = null }) {
     this.now = now;
+    this.feedback = feedback;
+    this.push = push;
     this.onEnd = end;
     this.onWrapUp = wrapUp;
     this.card = null;
@@ -50,6 +55,7 @@ export class ContactView {
     const customer = card.customer || {};
     const callback = card.callback || {};
     this.details = new CustomerDetails("contact");
+    this.suggestions = new SuggestionsPanel({ prefix: "contact", send: this.feedback, push: this.push });
     this.stateText = h("span", { class: "talk-state", dataset: { testid: "contact-state" } });
     this.timer = h("span", { class: "talk-timer", role: "timer", dataset: { testid: "contact-timer" } });
     // A phone callback is not connected until the agent dials it (no telephony yet): say so.
@@ -101,6 +107,7 @@ export class ContactView {
     this.dialLine,
     this.form,
     facts(card, "contact", queues),
+    this.suggestions.element,
     this.details.element);
   }
 
@@ -129,6 +136,8 @@ export class ContactView {
     this.dialLine.hidden = wrapping || !byPhone || this.phoneDials;
     setText(this.stateText, wrapping ? "Call ended · wrap-up" : byPhone ? (this.phoneDials ? "Phone call" : "Calling their phone") : "Connected");
     this.details.update(card, this.now());
+    // During the call only: in wrap-up the suggestions have had their moment.
+    this.suggestions.update(wrapping ? { ...card, suggestions: [] } : card);
     this.tick();
     if (wrapping && wasHidden) requestAnimationFrame(() => this.disposition.focus());
   }
@@ -138,6 +147,13 @@ export class ContactView {
     this.card = card;
     this.details.renderPage(card.page, this.now());
     this.details.renderTrail(card.trail || [], this.now());
+  }
+
+  /** The rules matched again (the customer's page or cart changed). */
+  updateSuggestions(card) {
+    if (!this.element || card.state === "wrap_up") return;
+    this.card = card;
+    this.suggestions.update(card);
   }
 
   /** The site told us something new about the customer (their cart). */

@@ -163,7 +163,7 @@ const KIND_ICONS = {
   callback_requested: "phone", callback_connected: "headphones", callback_completed: "check-circle", callback_cancelled: "x-circle",
   callback_abandoned: "hourglass", call_recording: "mic", recording_consent: "mic", voice_call: "headphones", wrap_up: "note", note: "note",
   call: "phone", inbound_call: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
-  search: "search", order: "receipt",
+  search: "search", order: "receipt", suggestion_accepted: "check-circle", suggestion_declined: "x-circle",
 };
 
 /** A `voice_call` event (desktop/voice/feature.py): how long they talked, and whether it was recorded. */
@@ -208,7 +208,7 @@ export function consentText(data) {
   return data?.given ? "Agreed to recording" : "Declined recording";
 }
 
-const SUMMARY_KEYS = ["disposition", "summary", "topic", "note", "message", "outcome", "subject", "title", "url"];
+const SUMMARY_KEYS = ["disposition", "summary", "topic", "note", "message", "outcome", "subject", "title", "reason", "url"];
 
 function summary(data) {
   if (!data || typeof data !== "object") return null;

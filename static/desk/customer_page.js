@@ -19,7 +19,8 @@ const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meet
 // Every kind the timeline holds (routing_log.py, voice.py, cobrowse/), then what agents log.
 const FILTERS = ["", "page_view", "callback_requested", "callback_offered", "callback_connected", "callback_completed",
   "callback_cancelled", "callback_abandoned", "wrap_up", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "cobrowse_stopped",
-  "document_pushed", "document_closed", ...LOG_KINDS];
+  "document_pushed", "document_closed", "suggestion_shown", "suggestion_presented", "suggestion_accepted",
+  "suggestion_declined", ...LOG_KINDS];
 // Where contacts happen (desktop/repository/timeline.py's OUTSIDE_CHANNELS, the widget's and voice's).
 const CHANNELS = ["", "web", "phone", "browser", "voice", "email", "chat", "store", "in_person", "desk"];
 
@@ -71,6 +72,8 @@ function describe(event) {
   if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
   if (event.kind === "recording_consent") return consentText(d);
   if (event.kind === "voice_call") return callText(d);
+  // Suggestions (docs/rules.md): which action, and why the customer said no.
+  if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? `version ${d.version}` : "", d.reason].filter(Boolean).join(" · ");
   return d.summary || d.note || d.subject || d.disposition || "";
 }
 

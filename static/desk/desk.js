@@ -33,7 +33,7 @@ const desk = {
 const socket = new HubSocket(wsUrl("/ws/agent"));
 // Co-browse listens to this socket itself (static/desk/cobrowse.js).
 const cobrowsePanel = new CobrowsePanel(socket, document.querySelector("[data-cobrowse-slot]"), { toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
-new DocumentsPanel(socket, document.querySelector("[data-documents-slot]"), { cobrowse: cobrowsePanel, toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
+const documentsPanel = new DocumentsPanel(socket, document.querySelector("[data-documents-slot]"), { cobrowse: cobrowsePanel, toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
 // Voice listens to this socket itself (static/desk/voice.js).
 new DeskVoice({ socket, root: document.querySelector(".desk") });
 const now = () => socket.serverNow();
@@ -44,14 +44,33 @@ const stateBar = new StateBar(root, {
   setState: (state, reason) => command("set_state", { state, reason }),
 });
 
+const feedback = (fields) => command("suggestion_feedback", fields, { quiet: true });
+
+/** A suggestion's one-click push: its document, or its page (co-browse's "go to this page"). */
+async function pushSuggestion(item) {
+  const push = item.push;
+  if (!push) return;
+  if (push.kind === "document") {
+    await documentsPanel.pushById(push.target, push.label);
+  } else if (cobrowsePanel.state !== "sharing" || !cobrowsePanel.visitorId) {
+    toast("Start co-browsing first: the customer is sent to the page from their shared screen.", { kind: "error", seconds: 8 });
+  } else {
+    const ack = await command("cobrowse_navigate", { visitor_id: cobrowsePanel.visitorId, url: push.target, title: push.label || "" });
+    toast(`Asked the customer to go to ${ack?.url || push.target}`);
+  }
+}
+
 const offerCard = new OfferCard({
   now,
+  feedback,
   accept: (card) => command("accept", { offer_id: card.offer_id }),
   decline: (card) => command("decline", { offer_id: card.offer_id }),
 });
 
 const contactView = new ContactView({
   now,
+  feedback,
+  push: pushSuggestion,
   end: (card) => command("end", { callback_id: card.callback_id }),
   wrapUp: async (card, disposition, note, { timedOut = false } = {}) => {
     await command("wrap_up", { callback_id: card.callback_id, disposition, note, timed_out: timedOut }, { quiet: true });
@@ -292,6 +311,19 @@ socket.on("customer_context", (message) => {
   if (follows(desk.contact)) {
     desk.contact = { ...desk.contact, context: message.context };
     contactView.updateContext(desk.contact);
+  }
+});
+
+// The rules matched again for a contact (its page, cart or context changed).
+socket.on("suggestions", (message) => {
+  const follows = (card) => card && card.callback_id === message.callback_id;
+  if (follows(desk.offer)) {
+    desk.offer = { ...desk.offer, suggestions: message.suggestions };
+    offerCard.updateSuggestions(desk.offer);
+  }
+  if (follows(desk.contact)) {
+    desk.contact = { ...desk.contact, suggestions: message.suggestions };
+    contactView.updateSuggestions(desk.contact);
   }
 });
 

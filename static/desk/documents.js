@@ -139,6 +139,21 @@ export class DocumentsPanel {
     }
   }
 
+  /** Push the library document `id` (a suggestion's one-click push); `label` names it if
+   * the library list does not have it yet. */
+  async pushById(id, label = "") {
+    let document = this.library.find((doc) => doc.id === id);
+    if (!document) {
+      await this.refresh();
+      document = this.library.find((doc) => doc.id === id);
+    }
+    if (!document) {
+      this.toast(`Push: the document ${label || id} is not in the library any more`);
+      return;
+    }
+    await this.push(document);
+  }
+
   _send(pushId, changes) {
     const item = this.pushed.get(pushId);
     if (!item || item.closed) return;

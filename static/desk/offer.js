@@ -4,6 +4,7 @@ import { h, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { icon } from "../common/icons.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { SuggestionsPanel } from "./suggestions.js";
 
 export class OfferCard {
   /**
@@ -11,9 +12,11 @@ export class OfferCard {
    * @param {() => number} options.now  the server's clock, epoch seconds
    * @param {(card) => Promise} options.accept
    * @param {(card) => Promise} options.decline
+   * @param {(fields) => Promise} [options.feedback]  sends a suggestion's `suggestion_feedback`
    */
-  constructor({ now, accept, decline }) {
+  constructor({ now, accept, decline, feedback = () => Promise.resolve() }) {
     this.now = now;
+    this.feedback = feedback;
     this.onAccept = accept;
     this.onDecline = decline;
     this.card = null;
@@ -26,6 +29,7 @@ export class OfferCard {
     const customer = card.customer || {};
     const callback = card.callback || {};
     this.details = new CustomerDetails("offer");
+    this.suggestions = new SuggestionsPanel({ prefix: "offer", send: this.feedback, ringing: true });
     this.countdown = h("span", { class: "countdown-text", dataset: { testid: "offer-countdown" }, role: "timer", "aria-label": "Time left to answer" });
     this.bar = h("span", { class: "bar-fill" });
     this.waiting = h("span", { dataset: { testid: "offer-waiting" } });
@@ -50,9 +54,11 @@ export class OfferCard {
         h("p", { class: "muted small" }, "Waiting ", this.waiting)),
       h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),
     facts(card, "offer", queues),
+    this.suggestions.element,
     this.details.element,
     h("footer", { class: "offer-actions" }, this.acceptButton, this.declineButton));
     this.details.update(card, this.now());
+    this.suggestions.update(card);
     this.tick();
     return this.element;
   }
@@ -70,6 +76,13 @@ export class OfferCard {
     if (!this.element) return;
     this.card = card;
     this.details.renderContext(card.context || {});
+  }
+
+  /** The rules matched again (the customer's page or cart changed). */
+  updateSuggestions(card) {
+    if (!this.element) return;
+    this.card = card;
+    this.suggestions.update(card);
   }
 
   /** Once a second: countdown and waiting time. */

@@ -1,7 +1,128 @@
-// The "Results" tab: what each action achieved. A placeholder until the desk's feedback
-// (impressions, acceptances, attributed orders) is there to show.
-import { h, replace } from "../common/dom.js";
+// The planner's "Results": what each action (per published version) achieved over a
+// period, from GET /api/v1/rules/stats (desktop/suggestions/results.py): impressions,
+// presentation rate, acceptance rate with its 95% interval (Wilson), attributed
+// revenue, by queue and by value tier, and the last week against the one before.
+import { h, replace, setText } from "../common/dom.js";
+import { money, percent } from "../common/format.js";
 
+const DAY = 86400;
+
+function isoDay(seconds) {
+  return new Date(seconds * 1000).toISOString().slice(0, 10);
+}
+
+/** "42% (31–54%)": a rate and its 95% interval, or "—" without anyone to count. */
+function rateText(rate, interval) {
+  if (rate === null || rate === undefined) return "—";
+  return interval ? `${percent(rate)} (${percent(interval[0])}–${percent(interval[1])})` : percent(rate);
+}
+
+/** The interval as a bar: the range shaded, the rate marked (what a person reads at a glance). */
+function intervalBar(rate, interval) {
+  if (!interval) return null;
+  const [low, high] = interval;
+  return h("span", { class: "ci-bar", role: "img", "aria-label": `95% interval ${percent(low)} to ${percent(high)}` },
+    h("span", { class: "ci-range", style: { left: `${low * 100}%`, width: `${Math.max(1, (high - low) * 100)}%` } }),
+    h("span", { class: "ci-point", style: { left: `${rate * 100}%` } }));
+}
+
+function trendText(trend) {
+  if (!trend) return "—";
+  const parts = [];
+  const change = trend.acceptance_rate_change;
+  if (change !== null && change !== undefined) {
+    const points = Math.round(change * 100);
+    parts.push(`${points > 0 ? "▲" : points < 0 ? "▼" : "="} ${points > 0 ? "+" : ""}${points} pts acceptance`);
+  }
+  parts.push(`${trend.impressions} shown (${trend.impressions_before} the week before)`);
+  return parts.join(" · ");
+}
+
+function figuresRow(label, figures, testid) {
+  return h("tr", { dataset: { testid } },
+    h("th", { scope: "row" }, label),
+    h("td", { class: "num", dataset: { testid: "stat-impressions" } }, String(figures.impressions)),
+    h("td", { class: "num", dataset: { testid: "stat-presentation" } }, percent(figures.presentation_rate)),
+    h("td", { class: "num", dataset: { testid: "stat-accepted" } }, `${figures.accepted} of ${figures.presented}`),
+    h("td", { dataset: { testid: "stat-acceptance" } }, rateText(figures.acceptance_rate, figures.acceptance_interval), " ",
+      intervalBar(figures.acceptance_rate, figures.acceptance_interval)),
+    h("td", { class: "num", dataset: { testid: "stat-revenue" } }, money(figures.attributed_revenue_cents / 100),
+      figures.attributed_orders ? h("small", { class: "muted" }, ` · ${figures.attributed_orders} order${figures.attributed_orders === 1 ? "" : "s"}`) : null));
+}
+
+const HEAD = () => h("thead", {}, h("tr", {},
+  h("th", { scope: "col" }, ""), h("th", { scope: "col", class: "num" }, "Shown"),
+  h("th", { scope: "col", class: "num" }, "Presented"), h("th", { scope: "col", class: "num" }, "Accepted"),
+  h("th", { scope: "col" }, "Acceptance (95% interval)"), h("th", { scope: "col", class: "num" }, "Attributed revenue")));
+
+function breakdown(title, rows, testid) {
+  if (!rows.length) return null;
+  return h("div", { class: "stats-breakdown" }, h("h4", {}, title),
+    h("div", { class: "table-scroll" }, h("table", { class: "stats-table", dataset: { testid } }, HEAD(),
+      h("tbody", {}, rows.map((row) => figuresRow(row.key || "—", row, `${testid}-row`))))));
+}
+
+function weeks(series) {
+  const most = Math.max(1, ...series.map((week) => week.impressions));
+  return h("ol", { class: "stats-weeks", "aria-label": "Week by week: shown and accepted" },
+    series.map((week) => h("li", { title: `${isoDay(week.start)} to ${isoDay(week.end - 1)}: ${week.impressions} shown, ${week.accepted} accepted` },
+      h("span", { class: "week-bar", style: { height: `${(week.impressions / most) * 100}%` } },
+        h("span", { class: "week-accepted", style: { height: week.impressions ? `${(week.accepted / week.impressions) * 100}%` : "0" } })),
+      h("small", {}, isoDay(week.start).slice(5)))));
+}
+
+function actionBlock(action, titles) {
+  const title = titles[action.action_id] || action.action_id;
+  const reasons = Object.entries(action.decline_reasons || {});
+  return h("section", { class: "stats-action card", dataset: { testid: "stats-action", actionId: action.action_id, version: String(action.version) } },
+    h("header", { class: "stats-action-head" },
+      h("h3", {}, title, " ", h("span", { class: "muted small" }, `version ${action.version}`)),
+      h("p", { class: "small", dataset: { testid: "stat-trend" } }, "Last week: ", trendText(action.trend))),
+    h("div", { class: "table-scroll" }, h("table", { class: "stats-table" }, HEAD(), h("tbody", {}, figuresRow("All", action, "stats-total")))),
+    h("details", { class: "stats-more" }, h("summary", {}, "By queue, by value tier, week by week"),
+      breakdown("By queue", action.by_queue, "stats-by-queue"),
+      breakdown("By value tier", action.by_tier, "stats-by-tier"),
+      h("h4", {}, "Week by week"), weeks(action.weeks || []),
+      reasons.length ? [h("h4", {}, "Why customers declined"),
+        h("ul", { class: "small" }, reasons.map(([reason, count]) => h("li", {}, `${reason}: ${count}`)))] : null));
+}
+
+function ensureStyles() {
+  if (document.querySelector("link[data-planner-stats]")) return;
+  document.head.append(h("link", { rel: "stylesheet", href: "/static/planner/stats.css", dataset: { plannerStats: "" } }));
+}
+
+/** Mount the results view into `element`. */
 export function mountStats(element) {
-  replace(element, h("p", { class: "muted", dataset: { testid: "results-empty" } }, "No results yet."));
+  ensureStyles();
+  const now = Date.now() / 1000;
+  const from = h("input", { type: "date", value: isoDay(now - 27 * DAY), dataset: { testid: "stats-from" }, "aria-label": "From" });
+  const to = h("input", { type: "date", value: isoDay(now), dataset: { testid: "stats-to" }, "aria-label": "To" });
+  const status = h("p", { class: "small muted", role: "status", dataset: { testid: "stats-status" } });
+  const list = h("div", { class: "stats-list", dataset: { testid: "stats-list" } });
+  const form = h("form", { class: "stats-period", onsubmit: (event) => {
+    event.preventDefault();
+    load();
+  } }, h("label", {}, "From ", from), h("label", {}, "To ", to),
+  h("button", { type: "submit", class: "btn", dataset: { testid: "btn-stats-load" } }, "Show"));
+  replace(element, h("div", { class: "planner-stats" }, form, status, list));
+
+  async function load() {
+    setText(status, "Loading…");
+    try {
+      const query = new URLSearchParams({ from: from.value, to: to.value });
+      const response = await fetch(`/api/v1/rules/stats?${query}`, { credentials: "same-origin" });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.error?.message || `HTTP ${response.status}`);
+      const actions = body.actions || [];
+      setText(status, actions.length
+        ? `${isoDay(body.start)} to ${isoDay(body.end - 1)} · orders count for an accepted suggestion within ${body.attribution_days} days`
+        : "No suggestion was shown in this period.");
+      replace(list, actions.map((action) => actionBlock(action, body.titles || {})));
+    } catch (error) {
+      setText(status, `The results could not be loaded: ${error.message}`);
+    }
+  }
+  load();
+  return { reload: load };
 }

@@ -1,7 +1,7 @@
 """The REST API of the Customer Contact Repository (``/api/v1``), described at ``/api/openapi.json``.
 
 One module a resource (``customers``, ``commerce``, ``privacy``, ``analytics``, ``rules``: the
-planner's business rules, staff only), what they share
+planner's business rules, and ``rules_stats``, their results; staff only), what they share
 in ``common``; request bodies in ``schemas``, response shapes in ``responses``, both apart from
 the handlers; the OpenAPI document in ``openapi``.
 
@@ -33,6 +33,7 @@ from desktop.web.api.customers import (
 from desktop.web.api.openapi import openapi
 from desktop.web.api.privacy import erase_customer, lift_erasure, list_erasures, sign_out_customer
 from desktop.web.api.rules import routes as rules_routes
+from desktop.web.api.rules_stats import routes as rules_stats_routes
 
 __all__ = ["routes"]
 
@@ -64,5 +65,5 @@ routes = [
     Route("/api/v1/products", endpoint(list_products, scope="read"), methods=["GET"]),
     Route("/api/v1/products/{sku}", endpoint(put_product, scope="write", all_sites=True), methods=["PUT"]),
     Route("/api/v1/products/{sku}", endpoint(get_product, scope="read"), methods=["GET"]),
-    *rules_routes,
+    *rules_routes, *rules_stats_routes,
 ]

@@ -72,12 +72,15 @@ def _op(summary: str, responses: dict[str, Any], *, body: str | None = None,
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
+    from desktop.web.api.rules_stats import stats_schema
+
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
               schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
     components.update({
+        "RuleStats": stats_schema(),
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
             "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
@@ -257,6 +260,22 @@ def openapi_document() -> dict[str, Any]:
             "get": _op("One product", {"200": _ok("Product", _ref("Product"))}, parameters=[_path("sku")]),
             "put": _op("Create or replace a product", {"200": _ok("Stored", _ref("Product"))},
                        body="ProductIn", parameters=[_path("sku")]),
+        },
+        "/api/v1/rules/stats": {
+            "get": _op("What the suggestions achieved, per action and published version: impressions, "
+                       "presentation rate, acceptance rate with its 95% Wilson interval, revenue of the "
+                       "orders attributed to accepted suggestions, by queue and by value tier, week by week "
+                       "(planners, supervisors and admins at the desk)",
+                       {"200": _ok("Results over the period", _ref("RuleStats"))},
+                       parameters=[
+                           {"name": "from", "in": "query", "required": False,
+                            "schema": {"type": "string", "format": "date"},
+                            "description": "first UTC day (default: 27 days before to)"},
+                           {"name": "to", "in": "query", "required": False,
+                            "schema": {"type": "string", "format": "date"},
+                            "description": "last UTC day, included (default: today)"},
+                           {"name": "action_id", "in": "query", "required": False,
+                            "schema": {"type": "string", "maxLength": 200}}]),
         },
     }
     # What scope each operation needs (desk users: erasures need an admin).

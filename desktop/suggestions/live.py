@@ -1,0 +1,186 @@
+"""Suggestions for a contact, now: the live catalogue matched against the customer's snapshot.
+
+:meth:`Suggester.suggest` is what the offer card and the connected card call. It
+must never break nor slow the offer: reading the snapshot and the history and
+matching all run within ``budget`` seconds; a failure or an overrun gives the
+last suggestions this process made for the contact (or none) and is counted in
+:attr:`Suggester.counts`. The matcher itself (:meth:`Catalogue.match`) has its
+own budget and falls back the same way.
+
+:meth:`Suggester.refresh` is for changes during the offer and the call (a page,
+the cart, the site's context): it matches in a task of its own and publishes
+``suggestions`` to the agent's room, one match at a time per contact (changes
+that arrive meanwhile make one more match, not one each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from desktop.contacts.card import contact_card
+from desktop.contacts.snapshot import ORDERS_READ, SnapshotReader
+from desktop.repository.interactions import InteractionRecord
+from desktop.repository.repository import Repository
+from desktop.rooms import agent_room
+from desktop.rules.actions import Impression, Outcome
+from desktop.rules.catalogue import Catalogue, Decision, Suggestion
+from signaling.bus import Bus
+from signaling.protocol.outbound import OutSuggestions
+
+__all__ = ["Suggester", "suggestion_json", "impressions_of", "LIMIT"]
+
+log = logging.getLogger(__name__)
+
+#: Suggestions on a card.
+LIMIT = 3
+#: Contacts whose last decision is kept for the fallback.
+KEEP_LAST = 2000
+#: The furthest an interaction went, for the contact policies (a refusal outranks all).
+_RANK = {"shown": 0, "presented": 1, "accepted": 2, "declined": 3}
+
+
+class _LiveRules(Protocol):
+    def current(self) -> Catalogue: ...
+
+
+def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
+    """A suggestion as the desk shows it (docs/protocol.md, ``suggestions``)."""
+    push = suggestion.push
+    return {
+        "action_id": suggestion.action_id, "version": suggestion.version, "kind": str(suggestion.kind),
+        "title": suggestion.title, "script": suggestion.script,
+        "product_sku": suggestion.product_sku or None, "product_name": suggestion.product_name or None,
+        "push": {"kind": str(push.kind), "target": push.target, "label": push.label} if push else None,
+        "value": suggestion.value,
+    }
+
+
+def impressions_of(rows: Iterable[InteractionRecord]) -> list[Impression]:
+    """The history the matcher reads: one impression per contact and action, its furthest outcome."""
+    best: dict[tuple[str, str], InteractionRecord] = {}
+    newest: dict[tuple[str, str], float] = {}
+    for row in rows:
+        key = (row.callback_id, row.action_id)
+        newest[key] = max(newest.get(key, row.at), row.at)
+        if key not in best or _RANK.get(row.outcome, 0) > _RANK.get(best[key].outcome, 0):
+            best[key] = row
+    return [Impression(action_id=row.action_id, contact_id=row.callback_id, at=newest[key],
+                       outcome=Outcome(row.outcome)) for key, row in best.items()]
+
+
+class Suggester:
+    """Matches the live catalogue for contacts; one per process.
+
+    ``rules``: the process's live catalogue holder (``current()``); ``budget``: seconds the
+    whole of a suggestion may take (snapshot, history, match); ``history_days``: how far
+    back the contact policies look; ``zone``: the contact centre's time zone.
+    """
+
+    def __init__(self, *, repo: Repository, bus: Bus, rules: _LiveRules, zone: str = "UTC",
+                 budget: float = 0.25, match_budget: float = 0.05, history_days: float = 365.0,
+                 clock: Callable[[], float] = time.time):
+        self.repo = repo
+        self.bus = bus
+        self.rules = rules
+        self.budget = budget
+        self.match_budget = match_budget
+        self.history_days = history_days
+        self.clock = clock
+        self.reader = SnapshotReader(repo, zone=zone, clock=clock)
+        self.counts: collections.Counter[str] = collections.Counter()
+        self._last: collections.OrderedDict[str, Decision] = collections.OrderedDict()
+        self._running: dict[str, asyncio.Task] = {}
+        self._again: set[str] = set()
+
+    async def suggest(self, card: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The top suggestions for ``card`` (a contact card), best first; never raises."""
+        callback_id = card.get("callback_id") or ""
+        try:
+            decision = await asyncio.wait_for(self._decide(card), timeout=self.budget)
+        except TimeoutError:
+            self.counts["fallback_over_budget"] += 1
+            log.warning("suggestions for %s took over %.0f ms: the last ones stand", callback_id, self.budget * 1000)
+            decision = self._last.get(callback_id)
+        except Exception:
+            self.counts["fallback_error"] += 1
+            log.exception("suggestions for %s failed: the last ones stand", callback_id)
+            decision = self._last.get(callback_id)
+        else:
+            self.counts["matched"] += 1
+            if decision.timed_out:
+                self.counts["fallback_match_over_budget"] += 1
+            if decision.errors:
+                self.counts["rule_errors"] += decision.errors
+            self._keep(callback_id, decision)
+        return [suggestion_json(s) for s in decision.suggestions] if decision is not None else []
+
+    async def _decide(self, card: Mapping[str, Any]) -> Decision:
+        now = self.clock()
+        callback_id = card.get("callback_id") or None
+        customer_id = (card.get("customer") or {}).get("id")
+        orders, score, rows = [], None, []
+        if customer_id:  # orders, scores and history in one read
+            orders, score, rows = await self.repo.suggestion_inputs(
+                customer_id, since=now - self.history_days * 86400, orders=ORDERS_READ)
+        snapshot = await self.reader.snapshot(card, now=now, orders=orders, score=score)
+        catalogue = self.rules.current()
+        return catalogue.match(snapshot, impressions_of(rows), now=now,
+                               queue=(card.get("callback") or {}).get("queue") or None,
+                               contact_id=callback_id, limit=LIMIT, budget=self.match_budget,
+                               fallback=self._last.get(callback_id or ""), explain=False)
+
+    def _keep(self, callback_id: str, decision: Decision) -> None:
+        if not callback_id:
+            return
+        self._last[callback_id] = decision
+        self._last.move_to_end(callback_id)
+        while len(self._last) > KEEP_LAST:
+            self._last.popitem(last=False)
+
+    # -- during the offer and the call -------------------------------------------------
+
+    def refresh(self, agent_id: str, callback_id: str, *, state: str) -> None:
+        """Match again for the contact and tell the agent (``suggestions``), in the background."""
+        if callback_id in self._running:
+            self._again.add(callback_id)  # one more match once this one ends
+            return
+        task = asyncio.create_task(self._refresh(agent_id, callback_id, state), name=f"suggest:{callback_id}")
+        self._running[callback_id] = task
+
+    async def _refresh(self, agent_id: str, callback_id: str, state: str) -> None:
+        try:
+            while True:
+                self._again.discard(callback_id)
+                card = await contact_card(self.repo, callback_id, state=state)
+                if card is None:
+                    return
+                suggestions = await self.suggest(card)
+                await self.bus.publish(agent_room(agent_id), OutSuggestions(
+                    callback_id=callback_id, suggestions=suggestions).to_dict())
+                if callback_id not in self._again:
+                    return
+        except Exception:
+            self.counts["fallback_error"] += 1
+            log.exception("suggestions for %s could not be refreshed", callback_id)
+        finally:
+            self._running.pop(callback_id, None)
+
+    async def settle(self) -> None:
+        """Wait for the refreshes under way (tests, shutdown)."""
+        while self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    def forget(self, callback_id: str) -> None:
+        """The contact ended: its fallback is no use any more."""
+        self._last.pop(callback_id, None)
+
