@@ -109,7 +109,7 @@ class Analytics(Store):
 
         Raises :class:`NotFound` for an unknown customer.
         """
-        return await self._db.read(_customer_score, customer_id)
+        return await self._db.read(read_customer_score, customer_id)
 
     async def product_rules(self) -> list[RuleRecord]:
         """The association rules of the latest succeeded run, strongest first."""
@@ -188,7 +188,7 @@ def _status(conn: Connection) -> tuple[AnalyticsRunRecord | None, AnalyticsRunRe
     return (_run(row) if row is not None else None), _latest_succeeded(conn)
 
 
-def _customer_score(conn: Connection, customer_id: str) -> CustomerScoreRecord | None:
+def read_customer_score(conn: Connection, customer_id: str) -> CustomerScoreRecord | None:
     head = canonical_id(conn, customer_id)
     if head is None:
         raise NotFound(f"No customer with id {customer_id!r}")

@@ -76,7 +76,7 @@ class Commerce(Store):
     async def get_order(self, order_id: str) -> OrderRecord | None:
         row = await self._db.read(lambda conn: conn.execute(
             select(ORDERS).where(ORDERS.c.id == order_id)).first())
-        return _order(row) if row is not None else None
+        return order_record(row) if row is not None else None
 
     async def list_orders(self, *, customer_id: str | None = None, limit: int = 50,
                           after: str | None = None) -> list[OrderRecord]:
@@ -97,7 +97,7 @@ class Commerce(Store):
         return await self._db.write(refresh_tier, customer_id, now)
 
 
-def _order(row: Any) -> OrderRecord:
+def order_record(row: Any) -> OrderRecord:
     m = dict(row._mapping)
     m["items"] = list(m["items"] or [])
     return OrderRecord(**m)
@@ -120,7 +120,7 @@ def insert_order(conn: Connection, values: dict[str, Any], now: float,
     row = conn.execute(ORDERS.insert().values(**values, created_at=now).returning(ORDERS)).one()
     if refresh:
         refresh_tier(conn, head, now)
-    return _order(row)
+    return order_record(row)
 
 
 def refresh_tier(conn: Connection, customer_id: str, now: float) -> str:
@@ -148,7 +148,7 @@ def _list_orders(conn: Connection, customer_id: str | None, limit: int,
         statement = statement.where(ORDERS.c.customer_id.in_(group_ids(conn, head)))
     if after is not None:
         statement = statement.where(ORDERS.c.id > after)
-    return [_order(row) for row in conn.execute(statement)]
+    return [order_record(row) for row in conn.execute(statement)]
 
 
 def _customer_orders(conn: Connection, customer_id: str, since: float | None, limit: int) -> list[OrderRecord]:
@@ -159,4 +159,4 @@ def _customer_orders(conn: Connection, customer_id: str, since: float | None, li
                  .order_by(ORDERS.c.placed_at.desc(), ORDERS.c.id).limit(limit))
     if since is not None:
         statement = statement.where(ORDERS.c.placed_at >= since)
-    return [_order(row) for row in conn.execute(statement)]
+    return [order_record(row) for row in conn.execute(statement)]

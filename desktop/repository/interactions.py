@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from desktop.repository import models
 from desktop.repository._store import ORDERS, Store, upsert
-from desktop.repository.analytics import CustomerScoreRecord, _customer_score
-from desktop.repository.commerce import _order
+from desktop.repository.analytics import CustomerScoreRecord, read_customer_score
+from desktop.repository.commerce import order_record
 from desktop.repository.errors import NotFound
 from desktop.repository.identities import canonical_id, group_ids
 from desktop.repository.records import OrderRecord
@@ -85,7 +85,7 @@ class Interactions(Store):
             history = conn.execute(select(INTERACTIONS).where(INTERACTIONS.c.customer_id.in_(ids),
                                                               INTERACTIONS.c.at >= since)
                                    .order_by(INTERACTIONS.c.at, INTERACTIONS.c.id))
-            return ([_order(row) for row in found], _customer_score(conn, head),
+            return ([order_record(row) for row in found], read_customer_score(conn, head),
                     [InteractionRecord(**row._mapping) for row in history])
 
         return await self._db.read(read)
@@ -126,4 +126,4 @@ def _orders_of(conn: Connection, customer_ids: list[str], start: float,
                                              ORDERS.c.placed_at >= start, ORDERS.c.placed_at < end)
                         .order_by(ORDERS.c.placed_at, ORDERS.c.id))
     # The head the interaction was keyed by: a customer merged into another reads as the new head.
-    return [(head_of[row.customer_id], _order(row)) for row in rows]
+    return [(head_of[row.customer_id], order_record(row)) for row in rows]
