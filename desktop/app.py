@@ -36,7 +36,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, mydata, pages
+from desktop.web import api, customer_pages, mydata, pages, reports
 from desktop.web.assets import CompressedStaticFiles, WidgetBuild
 from desktop.web.auth import Signer
 from desktop.web.staff import StaffHeaders
@@ -120,6 +120,7 @@ def create_app(settings: Settings) -> Starlette:
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
+        *reports.routes,
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),

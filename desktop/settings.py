@@ -83,6 +83,12 @@ class Settings:
     #: Association rules: minimum support (share of orders) and lift.
     analytics_min_support: float = 0.01
     analytics_min_lift: float = 1.0
+    #: The contact centre's time zone (IANA name): the reports' hours, days and weeks are its own.
+    time_zone: str = "UTC"
+    #: Seconds: a callback given up sooner is a short abandon, apart from the abandons.
+    short_abandon: float = 10.0
+    #: Seconds after its time a scheduled callback may be answered and still count as kept.
+    schedule_grace: float = 300.0
 
     # Routing, all durations in seconds.
     offer_timeout: float = 20.0
@@ -182,6 +188,9 @@ class Settings:
             analytics_tiers=_env("ANALYTICS_TIERS", "") or "",
             analytics_min_support=_float("ANALYTICS_MIN_SUPPORT", 0.01),
             analytics_min_lift=_float("ANALYTICS_MIN_LIFT", 1.0),
+            time_zone=_zone(_env("TIMEZONE", "") or "UTC"),
+            short_abandon=_float("SHORT_ABANDON", 10.0),
+            schedule_grace=_float("SCHEDULE_GRACE", 300.0),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
@@ -213,6 +222,16 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _zone(name: str) -> str:
+    """OTODESK_TIMEZONE: an IANA zone such as Europe/Paris, checked at start-up."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"OTODESK_TIMEZONE must be a time zone such as Europe/Paris, not {name!r}") from None
+    return name
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

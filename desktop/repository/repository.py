@@ -17,7 +17,8 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
-(the analytics job's versioned results).
+(the analytics job's versioned results), :mod:`.history` (the contact centre's
+history, summed for the reports).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
 from desktop.repository.engine import Database, open_database
 from desktop.repository.erasure import Erasure
+from desktop.repository.history import History
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.migrate import alembic_config, run_migrations
@@ -48,7 +50,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, History):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

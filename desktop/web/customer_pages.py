@@ -6,13 +6,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from desktop.web.pages import _page
+from desktop.web.pages import staff_page
 
 __all__ = ["routes"]
 
 
 async def customers(request: Request) -> Response:
-    return await _page(request, "customers.html", ("agent", "supervisor", "admin"))
+    return await staff_page(request, "customers.html", ("agent", "supervisor", "admin"))
 
 
 routes = [

@@ -19,7 +19,7 @@ from desktop.web.auth import SESSION_COOKIE, tokens_equal
 from desktop.web.staff import LoginRefused, LoginThrottle, retry_after_header, sign_in, sign_out, staff_session
 from signaling.limits import describe_wait
 
-__all__ = ["routes", "current_agent"]
+__all__ = ["routes", "current_agent", "staff_page"]
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
@@ -115,15 +115,17 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def _page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
+async def staff_page(request: Request, template: str, roles: tuple[str, ...], *,
+                     extra: dict | None = None) -> Response:
+    """A desk page for the signed-in ``roles`` (others: sign in, or 403); ``extra`` goes to the template."""
     session = await staff_session(request)
     if session is None:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if session.agent.role not in roles:
-        return Response("This page is for supervisors.", status_code=403)
+        return Response(f"This page is for: {', '.join(roles)}.", status_code=403)
     return request.app.state.templates.TemplateResponse(request, template, {
         "agent": agent_public(session.agent),
-        "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
+        "csrf_token": request.app.state.signer.csrf_token(session.session_id), **(extra or {})})
 
 
 async def desk(request: Request) -> Response:
@@ -131,11 +133,11 @@ async def desk(request: Request) -> Response:
     if agent is not None and not takes_calls(agent):
         # Opening the desk would log them in for routing and list them on the wall.
         return RedirectResponse("/supervisor", status_code=303)
-    return await _page(request, "desk.html", ("agent", "supervisor", "admin"))
+    return await staff_page(request, "desk.html", ("agent", "supervisor", "admin"))
 
 
 async def supervisor(request: Request) -> Response:
-    return await _page(request, "supervisor.html", ("supervisor", "admin"))
+    return await staff_page(request, "supervisor.html", ("supervisor", "admin"))
 
 
 async def visitor_token(request: Request) -> Response:
