@@ -83,7 +83,7 @@ def _transitions(start: float, end: float, zone: ZoneInfo) -> list[tuple[float, 
     t = start
     while t < end:
         step = min(t + DAY, end)
-        offset = _offset(step, zone) if step < end else segments[-1][1]
+        offset = _offset(step, zone)
         if offset != segments[-1][1]:
             low, high = t, step  # the change is in (low, high]
             while high - low > 1:
@@ -483,6 +483,8 @@ def state_time(changes: Iterable[StateChange], plan: PeriodPlan, *, now: float) 
     result: dict[tuple[str, int], StateTime] = {}
     for agent_id, own in by_agent.items():
         for change, following in zip(own, [*own[1:], None]):
+            if change.state not in STAFFED_STATES and change.state != "away":
+                continue  # offline: no time to count
             begin = max(change.at, plan.start)
             finish = min(following.at if following is not None else stop, stop)
             for piece_start, piece_end in _split(begin, finish, boundaries):
