@@ -89,6 +89,9 @@ class Settings:
     short_abandon: float = 10.0
     #: Seconds after its time a scheduled callback may be answered and still count as kept.
     schedule_grace: float = 300.0
+    #: ``otodesk demo`` also generates a year of orders and five weeks of contacts (for the
+    #: analytics and the reports); tests turn it off to start from the hand-made demo only.
+    demo_history: bool = True
 
     # Routing, all durations in seconds.
     offer_timeout: float = 20.0
@@ -191,6 +194,7 @@ class Settings:
             time_zone=_zone(_env("TIMEZONE", "") or "UTC"),
             short_abandon=_float("SHORT_ABANDON", 10.0),
             schedule_grace=_float("SCHEDULE_GRACE", 300.0),
+            demo_history=_bool("DEMO_HISTORY", True),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, cast, func, literal, select
 from sqlalchemy.engine import Connection
 
-from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, OFFERS, Store
+from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CUSTOMERS, OFFERS, ORDERS, PRODUCTS, Store
 
 __all__ = ["History", "HistoryQuery", "SumsRow", "StateRow"]
 
@@ -90,10 +90,32 @@ class History(Store):
         """``(queue, disposition, count)`` of the callbacks that entered in the range, most first."""
         return await self._db.read(_dispositions, query)
 
+    async def load_history(self, **rows: list[dict[str, Any]]) -> None:
+        """Insert generated history in one transaction: ``customers``, ``products``, ``orders``,
+        ``callbacks``, ``offers``, ``agent_states`` (lists of column dicts, in that order).
+
+        For trusted, generated data only (the demo, benches): nothing is checked
+        beyond what the schema enforces, and no timeline entry is written.
+        """
+        unknown = rows.keys() - _LOADABLE.keys()
+        if unknown:
+            raise TypeError(f"Cannot load {', '.join(sorted(unknown))}")
+        await self._db.write(_load, rows)
+
     async def agent_state_changes(self, start: float, end: float) -> list[StateRow]:
         """Every agent's state changes in ``[start, end)``, with the last one before ``start``
         (the state they were in), by agent then time."""
         return await self._db.read(_state_changes, start, end)
+
+
+_LOADABLE = {"customers": CUSTOMERS, "products": PRODUCTS, "orders": ORDERS, "callbacks": CALLBACKS,
+             "offers": OFFERS, "agent_states": AGENT_STATES}
+
+
+def _load(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    for name, table in _LOADABLE.items():
+        if rows.get(name):
+            conn.execute(table.insert(), rows[name])
 
 
 def _floor(conn: Connection, expression: Any) -> Any:
