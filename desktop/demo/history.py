@@ -122,8 +122,8 @@ async def seed_orders(repo: Repository, now: float, demo_customers: Mapping[str,
 
 
 _DISPOSITIONS = {
-    "sales": (("sale", 5), ("quote sent", 3), ("product question", 3), ("no sale", 2)),
-    "support": (("resolved", 6), ("refund issued", 2), ("delivery query", 3), ("escalated", 1)),
+    "sales": (("Sale made", 5), ("Follow-up needed", 3), ("Callback scheduled", 1), ("Not interested", 2)),
+    "support": (("Resolved", 6), ("Follow-up needed", 2), ("Escalated", 1), ("No answer", 1)),
 }
 #: (username, queues, shift start and end in local hours, lunch start)
 _SHIFTS = (
