@@ -164,7 +164,7 @@ async def _mei(repo: Repository, now: float, alice_id: str) -> None:
                       agent_id=alice_id, at=asked + 9.0 + 7 * 60.0),
     ])
     await repo.wrap_up(
-        "demo-callback-1", agent_id=alice_id, disposition="sale",
+        "demo-callback-1", agent_id=alice_id, disposition="Sale made",
         note="Bought the Studio 15 with 32 GB and the 3-year warranty. "
         "Wants a colour-calibrated monitor next.",
         now=asked + 9.0 + 8 * 60.0,

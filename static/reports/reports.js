@@ -109,6 +109,7 @@ function renderChart(chart) {
   plot = new uPlot({
     ...size(),
     legend: { show: true },
+    padding: [12, 36, 0, 0], // room for the last period's label
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(4, Math.ceil((max || 0) * 1.15))] } },
     axes: [
