@@ -25,8 +25,11 @@ day, Monday's midnight for a week. In the autumn the repeated hour (01:00 to
 - *ASA*: mean seconds from entering the queue to the answer;
 - *AHT*: mean of talk + hold + wrap-up over the answered callbacks that ended
   (talk and hold from answer to end, wrap-up from end to the agent's "Done");
-- *occupancy*: seconds handling (busy, wrap-up) / seconds staffed (available,
-  reserved, busy, wrap-up), from the agent's state changes;
+- *occupancy*: seconds handling (talk, hold and wrap-up of the callbacks the
+  agent answered in the period) / seconds staffed (signed in and not away), from
+  the agent's state changes split at period boundaries. Handling counts in the
+  period of the answer; staffed time is read from the changes between staffed
+  and away or offline only (a few a day), never the several a contact makes;
 - scheduled callbacks *kept* (answered no later than the grace after their
   time) and *missed* (answered later, or ended unanswered).
 
@@ -349,6 +352,11 @@ class AgentSums:
         self.time.add(other.time)
         return self
 
+    @property
+    def handling(self) -> float:
+        """Seconds handling contacts: talk, hold and wrap-up of the callbacks answered."""
+        return self.contacts.talk_seconds + self.contacts.wrap_up_seconds
+
     def figures(self) -> dict[str, float | int | None]:
         contacts = self.contacts
         return {
@@ -359,8 +367,8 @@ class AgentSums:
             "average_talk": _ratio(contacts.talk_seconds - contacts.hold_seconds, contacts.handled),
             "average_hold": _ratio(contacts.hold_seconds, contacts.handled),
             "average_wrap_up": _ratio(contacts.wrap_up_seconds, contacts.handled),
-            "staffed_seconds": round(self.time.staffed, 1), "handling_seconds": round(self.time.handling, 1),
-            "away_seconds": round(self.time.away, 1), "occupancy": self.time.occupancy,
+            "staffed_seconds": round(self.time.staffed, 1), "handling_seconds": round(self.handling, 1),
+            "away_seconds": round(self.time.away, 1), "occupancy": _ratio(self.handling, self.time.staffed),
         }
 
 
@@ -467,6 +475,10 @@ def _credit(time: StateTime, state: str, seconds: float) -> None:
 
 def state_time(changes: Iterable[StateChange], plan: PeriodPlan, *, now: float) -> dict[tuple[str, int], StateTime]:
     """Each agent's time per period of ``plan``, from their state changes.
+
+    Fed every state, it also counts handling (busy, wrap-up); the reports feed
+    only presence changes (staffed or not, ``Repository.agent_presence``) and
+    take handling from the callbacks.
 
     ``changes`` must hold, per agent, the last change before ``plan.start``
     (the state they were in) and every change up to ``plan.end``, each agent's

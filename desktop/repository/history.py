@@ -102,10 +102,12 @@ class History(Store):
             raise TypeError(f"Cannot load {', '.join(sorted(unknown))}")
         await self._db.write(_load, rows)
 
-    async def agent_state_changes(self, start: float, end: float) -> list[StateRow]:
-        """Every agent's state changes in ``[start, end)``, with the last one before ``start``
-        (the state they were in), by agent then time."""
-        return await self._db.read(_state_changes, start, end)
+    async def agent_presence(self, start: float, end: float) -> list[StateRow]:
+        """When each agent was staffed in ``[start, end)``: their state at ``start`` and every
+        change between staffed (shown as ``available``) and ``away`` or ``offline``, by agent
+        then time. Changes among staffed states (an offer, a call, a wrap-up) are left out:
+        handling time comes from the callbacks, and there are several of those a contact."""
+        return await self._db.read(_presence_changes, start, end)
 
 
 _LOADABLE = {"customers": CUSTOMERS, "products": PRODUCTS, "orders": ORDERS, "callbacks": CALLBACKS,
@@ -255,7 +257,10 @@ def _dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str, str,
     return [(row.queue, row.disposition, int(row.count)) for row in conn.execute(statement)]
 
 
-def _state_changes(conn: Connection, start: float, end: float) -> list[StateRow]:
+_UNSTAFFED = ("away", "offline")
+
+
+def _presence_changes(conn: Connection, start: float, end: float) -> list[StateRow]:
     s = AGENT_STATES.c
     # The state each agent was in at ``start``: their last change before it, one indexed
     # look-up an account (not a scan of all the history before ``start``).
@@ -263,9 +268,29 @@ def _state_changes(conn: Connection, start: float, end: float) -> list[StateRow]
         select(s.id).where(s.agent_id == AGENTS.c.id, s.at < start)
         .order_by(s.at.desc(), s.id.desc()).limit(1).scalar_subquery()
     )
-    opening_ids = [row[0] for row in conn.execute(select(last.label("id"))) if row[0] is not None]
-    opening = select(s.agent_id, s.state, s.at, s.id).where(s.id.in_(opening_ids))
-    within = select(s.agent_id, s.state, s.at, s.id).where(s.at >= start, s.at < end)
-    union = opening.union_all(within).subquery()
-    rows = conn.execute(select(union).order_by(union.c.agent_id, union.c.at, union.c.id))
-    return [StateRow(row.agent_id, row.state, float(row.at)) for row in rows]
+    opening_ids = [row[0] for row in conn.execute(select(last.label("id")).select_from(AGENTS))
+                   if row[0] is not None]
+    following = AGENT_STATES.alias("following")
+    next_at = (
+        select(func.min(following.c.at))
+        .where(following.c.agent_id == s.agent_id, following.c.at > s.at).scalar_subquery()
+    )
+    opening = conn.execute(select(s.agent_id, s.state, s.at, next_at.label("next_at")).where(s.id.in_(opening_ids))).all()
+    result = [StateRow(row.agent_id, _presence(row.state), float(row.at)) for row in opening]
+    # Each time an agent left (away, offline) in the range, and when they next changed state:
+    # a few rows an agent a day, through the partial index, whatever the contacts' volume.
+    leaving = conn.execute(
+        select(s.agent_id, s.state, s.at, next_at.label("next_at"))
+        .where(s.state.in_(_UNSTAFFED), s.at >= start, s.at < end)
+    ).all()
+    unstaffed_at = {(row.agent_id, float(row.at)) for row in leaving}
+    for row in leaving:
+        result.append(StateRow(row.agent_id, row.state, float(row.at)))
+    for row in [*leaving, *(row for row in opening if row.state in _UNSTAFFED)]:
+        if row.next_at is not None and row.next_at < end and (row.agent_id, float(row.next_at)) not in unstaffed_at:
+            result.append(StateRow(row.agent_id, "available", float(row.next_at)))
+    return sorted(result, key=lambda row: (row.agent_id, row.at, row.state not in _UNSTAFFED))
+
+
+def _presence(state: str) -> str:
+    return state if state in _UNSTAFFED else "available"

@@ -61,7 +61,7 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
     earlier = comparison_ranges(current)
     queue_rows, contact_rows, offer_rows, dispositions, changes, agents, *compared_rows = await asyncio.gather(
         repo.queue_sums(main), repo.agent_contact_sums(main), repo.agent_offer_sums(main),
-        repo.dispositions(main), repo.agent_state_changes(current.start, current.end), repo.list_agents(),
+        repo.dispositions(main), repo.agent_presence(current.start, current.end), repo.list_agents(),
         *(repo.queue_sums(query(other, None)) for other in earlier.values()),
     )
     times = state_time((StateChange(row.agent_id, row.state, row.at) for row in changes), plan, now=now)

@@ -102,11 +102,25 @@ async def test_agent_state_changes_are_kept_with_their_reasons(repo):
         AgentStateChanged(agent.id, AgentState.AVAILABLE, "back", 3000.0),
         AgentStateChanged(agent.id, AgentState.OFFLINE, "signed out", 5000.0),
     ])
-    changes = await repo.agent_state_changes(2500.0, 4000.0)
+    changes = await repo.agent_presence(2500.0, 4000.0)
     # The state held at 2500 (away since 2000), then what changed inside the range.
     assert [(c.state, c.at) for c in changes] == [("away", 2000.0), ("available", 3000.0)]
-    assert (await repo.get_agent(agent.id)).state_reason == "signed out"
+    # Staffed state changes (an offer, a call) are not presence; leaving and coming back are.
+    await repo.record_routing([
+        AgentStateChanged(agent.id, AgentState.AVAILABLE, "signed in", 6000.0),
+        AgentStateChanged(agent.id, AgentState.RESERVED, "offer", 6100.0),
+        AgentStateChanged(agent.id, AgentState.BUSY, "connected", 6110.0),
+        AgentStateChanged(agent.id, AgentState.AWAY, "missed an offer", 6500.0),
+        AgentStateChanged(agent.id, AgentState.AVAILABLE, "back", 6700.0),
+        AgentStateChanged(agent.id, AgentState.BUSY, "connected", 6800.0),
+    ])
+    changes = await repo.agent_presence(5500.0, 7000.0)
+    assert [(c.state, c.at) for c in changes] == [
+        ("offline", 5000.0), ("available", 6000.0), ("away", 6500.0), ("available", 6700.0)]
+    changes = await repo.agent_presence(6200.0, 6600.0)
+    assert [(c.state, c.at) for c in changes] == [("available", 6110.0), ("away", 6500.0)]
+    assert (await repo.get_agent(agent.id)).state_reason == "connected"
     reasons = await repo.database.read(
         lambda conn: [row.reason for row in conn.exec_driver_sql("SELECT reason FROM agent_states ORDER BY at")])
-    assert reasons == ["signed in", "lunch", "back", "signed out"]
+    assert reasons[:4] == ["signed in", "lunch", "back", "signed out"]
     assert [StateChange(c.agent_id, c.state, c.at) for c in changes][0].agent_id == agent.id

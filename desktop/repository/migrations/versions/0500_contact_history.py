@@ -32,6 +32,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_agent_states_agent_id_at", "agent_states", ["agent_id", "at"])
     op.create_index("ix_agent_states_at", "agent_states", ["at"])
+    op.create_index("ix_agent_states_unstaffed", "agent_states", ["at"],
+                    sqlite_where=sa.text("state IN ('away', 'offline')"),
+                    postgresql_where=sa.text("state IN ('away', 'offline')"))
     with op.batch_alter_table("callbacks") as batch:
         batch.add_column(sa.Column("wrapped_up_at", sa.Double(), nullable=True))
         batch.add_column(sa.Column("held_seconds", sa.Double(), server_default="0", nullable=False))
@@ -47,6 +50,7 @@ def downgrade() -> None:
     with op.batch_alter_table("callbacks") as batch:
         batch.drop_column("held_seconds")
         batch.drop_column("wrapped_up_at")
+    op.drop_index("ix_agent_states_unstaffed", table_name="agent_states")
     op.drop_index("ix_agent_states_at", table_name="agent_states")
     op.drop_index("ix_agent_states_agent_id_at", table_name="agent_states")
     op.drop_table("agent_states")
