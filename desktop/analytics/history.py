@@ -112,6 +112,10 @@ class PeriodPlan:
     end: float
     granularity: Granularity
     segments: tuple[tuple[float, int], ...]
+    _starts: tuple[float, ...] = dataclasses.field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.segments))
 
     @classmethod
     def make(cls, start: float, end: float, granularity: Granularity, zone: ZoneInfo) -> PeriodPlan:
@@ -120,7 +124,9 @@ class PeriodPlan:
         return cls(start, end, granularity, tuple(_transitions(start, end, zone)))
 
     def offset(self, at: float) -> int:
-        index = bisect.bisect_right([s for s, _ in self.segments], at) - 1
+        if len(self._starts) == 1:
+            return self.segments[0][1]
+        index = bisect.bisect_right(self._starts, at) - 1
         return self.segments[max(index, 0)][1]
 
     def key(self, at: float) -> int:
@@ -129,7 +135,7 @@ class PeriodPlan:
 
     def boundaries(self) -> list[float]:
         """Every instant in ``(start, end)`` where the period changes, in order."""
-        starts = [s for s, _ in self.segments[1:]]
+        starts = self._starts[1:]
         found: list[float] = []
         t = self.start
         key = self.key(t)

@@ -98,8 +98,15 @@ def build_report(
     compared: Mapping[str, tuple[ReportRange, Iterable[Sums]]],
     queue_titles: Mapping[str, str],
     agent_names: Mapping[str, str],
+    row_limit: int | None = None,
+    agent_periods_omitted: int | None = None,
 ) -> dict[str, Any]:
     """The whole report: range, totals, chart series and every table of :data:`TABLES`.
+
+    With ``row_limit``, a by-period table longer than that has no rows but
+    ``omitted`` (its length): a page shows hundreds of rows, a CSV any number.
+    ``agent_periods_omitted`` says the agents' sums were read for the whole range
+    (not by period) and how many agent-periods the range could have.
 
     ``compared`` maps a name (``previous_week``...) to its range and its queue
     sums over that range as one period. Queues with a title come first, in
@@ -181,25 +188,25 @@ def build_report(
                          for queue in queue_order]
                 + [{"queue": "All queues", **_queue_row(total)}],
             },
-            "queue_periods": {
-                "columns": [_col("period", "Period", "text"), _col("queue", "Queue", "text"), *_QUEUE_FIGURES[:8]],
-                "rows": [{"period": label(period), "queue": queue_titles.get(queue, queue),
+            "queue_periods": _limited(
+                row_limit, len(by_queue_period),
+                [_col("period", "Period", "text"), _col("queue", "Queue", "text"), *_QUEUE_FIGURES[:8]],
+                lambda: [{"period": label(period), "queue": queue_titles.get(queue, queue),
                           **{k: v for k, v in _queue_row(sums).items() if k in {c["key"] for c in _QUEUE_FIGURES[:8]}}}
                          for (queue, period), sums in sorted(by_queue_period.items(),
-                                                             key=lambda item: (item[0][1], queue_order.index(item[0][0])))],
-            },
+                                                             key=lambda item: (item[0][1], queue_order.index(item[0][0])))]),
             "agents": {
                 "columns": [_col("agent", "Agent", "text"), *_AGENT_FIGURES],
                 "rows": [{"agent": agent_names.get(agent_id, agent_id), **_agent_row(agents[agent_id])}
                          for agent_id in sorted(agents, key=agent_order)],
             },
-            "agent_periods": {
-                "columns": [_col("period", "Period", "text"), _col("agent", "Agent", "text"), *_AGENT_FIGURES],
-                "rows": [{"period": label(period), "agent": agent_names.get(agent_id, agent_id),
+            "agent_periods": _limited(
+                row_limit, agent_periods_omitted or len(agent_periods),
+                [_col("period", "Period", "text"), _col("agent", "Agent", "text"), *_AGENT_FIGURES],
+                lambda: [{"period": label(period), "agent": agent_names.get(agent_id, agent_id),
                           **_agent_row(sums)}
                          for (agent_id, period), sums in sorted(agent_periods.items(),
-                                                                key=lambda item: (item[0][1], agent_order(item[0][0])))],
-            },
+                                                                key=lambda item: (item[0][1], agent_order(item[0][0])))]),
             "dispositions": {
                 "columns": [_col("queue", "Queue", "text"), _col("disposition", "Disposition", "text"),
                             _col("count", "Contacts"), _col("share", "Share of answered", "percent")],
@@ -209,6 +216,14 @@ def build_report(
             },
         },
     }
+
+
+def _limited(limit: int | None, count: int, columns: list[dict[str, str]], rows: Any) -> dict[str, Any]:
+    """The table, or past ``limit`` rows its columns and how many rows it has (not built:
+    their cost is the point of the limit)."""
+    if limit is None or count <= limit:
+        return {"columns": columns, "rows": rows()}
+    return {"columns": columns, "rows": [], "omitted": count}
 
 
 def _compared_figures(sums: QueueSums) -> dict[str, Any]:

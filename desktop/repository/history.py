@@ -102,11 +102,17 @@ class History(Store):
             raise TypeError(f"Cannot load {', '.join(sorted(unknown))}")
         await self._db.write(_load, rows)
 
+    async def agent_staffed_seconds(self, start: float, end: float) -> dict[str, float]:
+        """Seconds each agent was staffed (signed in, not away) in ``[start, end)``, summed by
+        the database from the presence changes: the whole range as one period."""
+        return await self._db.read(_staffed_seconds, start, end)
+
     async def agent_presence(self, start: float, end: float) -> list[StateRow]:
         """When each agent was staffed in ``[start, end)``: their state at ``start`` and every
         change between staffed (shown as ``available``) and ``away`` or ``offline``, by agent
-        then time. Changes among staffed states (an offer, a call, a wrap-up) are left out:
-        handling time comes from the callbacks, and there are several of those a contact."""
+        then time (the rows marked ``presence``, through a partial index). Changes among
+        staffed states (an offer, a call, a wrap-up) are left out: handling time comes from
+        the callbacks, and there are several of those a contact."""
         return await self._db.read(_presence_changes, start, end)
 
 
@@ -115,6 +121,8 @@ _LOADABLE = {"customers": CUSTOMERS, "products": PRODUCTS, "orders": ORDERS, "ca
 
 
 def _load(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    if rows.get("agent_states"):
+        rows = {**rows, "agent_states": with_presence([dict(row) for row in rows["agent_states"]])}
     for name, table in _LOADABLE.items():
         if rows.get(name):
             conn.execute(table.insert(), rows[name])
@@ -262,35 +270,54 @@ _UNSTAFFED = ("away", "offline")
 
 def _presence_changes(conn: Connection, start: float, end: float) -> list[StateRow]:
     s = AGENT_STATES.c
-    # The state each agent was in at ``start``: their last change before it, one indexed
-    # look-up an account (not a scan of all the history before ``start``).
+    # The state each agent was in at ``start``: their last presence change before it (one
+    # indexed look-up an account), then their presence changes in the range.
     last = (
-        select(s.id).where(s.agent_id == AGENTS.c.id, s.at < start)
+        select(s.id).where(s.agent_id == AGENTS.c.id, s.presence, s.at < start)
         .order_by(s.at.desc(), s.id.desc()).limit(1).scalar_subquery()
     )
     opening_ids = [row[0] for row in conn.execute(select(last.label("id")).select_from(AGENTS))
                    if row[0] is not None]
-    following = AGENT_STATES.alias("following")
-    next_at = (
-        select(func.min(following.c.at))
-        .where(following.c.agent_id == s.agent_id, following.c.at > s.at).scalar_subquery()
+    opening = select(s.agent_id, s.state, s.at, s.id).where(s.id.in_(opening_ids))
+    within = select(s.agent_id, s.state, s.at, s.id).where(s.presence, s.at >= start, s.at < end)
+    union = opening.union_all(within).subquery()
+    rows = conn.execute(select(union.c.agent_id, union.c.state, union.c.at)
+                        .order_by(union.c.agent_id, union.c.at, union.c.id))
+    return [StateRow(agent_id, _presence(state), float(at)) for agent_id, state, at in rows]
+
+
+def _staffed_seconds(conn: Connection, start: float, end: float) -> dict[str, float]:
+    s = AGENT_STATES.c
+    last = (
+        select(s.id).where(s.agent_id == AGENTS.c.id, s.presence, s.at < start)
+        .order_by(s.at.desc(), s.id.desc()).limit(1).scalar_subquery()
     )
-    opening = conn.execute(select(s.agent_id, s.state, s.at, next_at.label("next_at")).where(s.id.in_(opening_ids))).all()
-    result = [StateRow(row.agent_id, _presence(row.state), float(row.at)) for row in opening]
-    # Each time an agent left (away, offline) in the range, and when they next changed state:
-    # a few rows an agent a day, through the partial index, whatever the contacts' volume.
-    leaving = conn.execute(
-        select(s.agent_id, s.state, s.at, next_at.label("next_at"))
-        .where(s.state.in_(_UNSTAFFED), s.at >= start, s.at < end)
-    ).all()
-    unstaffed_at = {(row.agent_id, float(row.at)) for row in leaving}
-    for row in leaving:
-        result.append(StateRow(row.agent_id, row.state, float(row.at)))
-    for row in [*leaving, *(row for row in opening if row.state in _UNSTAFFED)]:
-        if row.next_at is not None and row.next_at < end and (row.agent_id, float(row.next_at)) not in unstaffed_at:
-            result.append(StateRow(row.agent_id, "available", float(row.next_at)))
-    return sorted(result, key=lambda row: (row.agent_id, row.at, row.state not in _UNSTAFFED))
+    opening_ids = [row[0] for row in conn.execute(select(last.label("id")).select_from(AGENTS))
+                   if row[0] is not None]
+    # The state held at ``start`` counts from ``start``; each state lasts until the agent's next change.
+    opening = select(s.agent_id, s.state, literal(float(start)).label("at"), s.id).where(s.id.in_(opening_ids))
+    within = select(s.agent_id, s.state, s.at, s.id).where(s.presence, s.at >= start, s.at < end)
+    changes = opening.union_all(within).subquery()
+    until = func.lead(changes.c.at).over(partition_by=changes.c.agent_id, order_by=(changes.c.at, changes.c.id))
+    spans = select(changes.c.agent_id, changes.c.state, changes.c.at, until.label("until")).subquery()
+    finish = func.coalesce(spans.c.until, float(end))
+    statement = (
+        select(spans.c.agent_id, func.sum(finish - spans.c.at).label("seconds"))
+        .where(spans.c.state.not_in(_UNSTAFFED)).group_by(spans.c.agent_id)
+    )
+    return {agent_id: float(seconds or 0.0) for agent_id, seconds in conn.execute(statement)}
 
 
 def _presence(state: str) -> str:
     return state if state in _UNSTAFFED else "available"
+
+
+def with_presence(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``agent_states`` rows with ``presence`` set as the router's log sets it (each agent
+    starts offline); for :meth:`History.load_history`."""
+    previous: dict[str, bool] = {}
+    for row in sorted(rows, key=lambda r: (r["agent_id"], r["at"])):
+        unstaffed = row["state"] in _UNSTAFFED
+        row.setdefault("presence", previous.get(row["agent_id"], True) != unstaffed)
+        previous[row["agent_id"]] = unstaffed
+    return rows

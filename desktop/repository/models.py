@@ -209,9 +209,10 @@ class AgentStateLog(Base):
     __table_args__ = (
         Index("ix_agent_states_agent_id_at", "agent_id", "at"),
         Index("ix_agent_states_at", "at"),
-        # When agents left (away, offline): what staffed time is read from, a few rows a day.
-        Index("ix_agent_states_unstaffed", "at", sqlite_where=text("state IN ('away', 'offline')"),
-              postgresql_where=text("state IN ('away', 'offline')")),
+        # The presence changes: what staffed time is read from, a few rows an agent a day.
+        Index("ix_agent_states_presence_agent_id_at", "agent_id", "at",
+              sqlite_where=text("presence"), postgresql_where=text("presence")),
+        Index("ix_agent_states_presence_at", "at", sqlite_where=text("presence"), postgresql_where=text("presence")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -221,6 +222,8 @@ class AgentStateLog(Base):
     state: Mapped[str]
     reason: Mapped[str] = mapped_column(Text, server_default="")
     at: Mapped[float]
+    #: The change is between staffed (available, reserved, busy, wrap-up) and away or offline.
+    presence: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class ContactEvent(Base):

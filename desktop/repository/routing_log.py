@@ -77,9 +77,15 @@ _END_OFFER = update(OFFERS).where(OFFERS.c.id == bindparam("offer_id")).values(
 _SET_AGENT_STATE = update(AGENTS).where(AGENTS.c.id == bindparam("agent_id")).values(
     state=bindparam("state"), state_reason=bindparam("reason"), state_since=bindparam("at")
 )
-_LOG_AGENT_STATE = insert(AGENT_STATES).values(
-    agent_id=bindparam("agent_id"), state=bindparam("state"), reason=bindparam("reason"),
-    at=bindparam("at"),
+_UNSTAFFED_STATES = [AgentState.AWAY.value, AgentState.OFFLINE.value]
+# ``presence``: the change is between staffed and away/offline (what staffed time is read from),
+# decided against the state stored before this change, in the same statement.
+_LOG_AGENT_STATE = insert(AGENT_STATES).from_select(
+    ["agent_id", "state", "reason", "at", "presence"],
+    select(
+        AGENTS.c.id, bindparam("state"), bindparam("reason"), bindparam("at"),
+        AGENTS.c.state.in_(_UNSTAFFED_STATES) != bindparam("unstaffed"),
+    ).where(AGENTS.c.id == bindparam("agent_id")),
 )
 _ADD_ENTRIES = insert(CONTACT_EVENTS).returning(CONTACT_EVENTS, sort_by_parameter_order=True)
 
@@ -268,8 +274,8 @@ def _apply(conn: Connection, event: RoutingEvent) -> _Entry | None:
         case AgentStateChanged():
             values = {"agent_id": event.agent_id, "state": AgentState(event.state).value,
                       "reason": event.reason, "at": event.at}
+            conn.execute(_LOG_AGENT_STATE, {**values, "unstaffed": values["state"] in _UNSTAFFED_STATES})
             conn.execute(_SET_AGENT_STATE, values)
-            conn.execute(_LOG_AGENT_STATE, values)
             return None
         case QueueChanged():
             return None

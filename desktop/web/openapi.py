@@ -155,7 +155,9 @@ def openapi_document() -> dict[str, Any]:
                 "key": {"type": "string"}, "label": {"type": "string"},
                 "unit": {"enum": ["text", "count", "percent", "seconds", "hours"],
                          "description": "percent: a ratio 0-1; hours: given in seconds"}}}},
-            "rows": {"type": "array", "items": {"type": "object", "description": "values by column key"}}}},
+            "rows": {"type": "array", "items": {"type": "object", "description": "values by column key"}},
+            "omitted": {"type": "integer", "description": "a by-period table too long for the page: its row "
+                        "count (rows is empty); its CSV has them all"}}},
         "Report": {"type": "object", "required": ["range", "totals", "chart", "tables"], "properties": {
             "range": {"type": "object", "properties": {
                 "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},

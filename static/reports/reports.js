@@ -158,7 +158,9 @@ function renderTable(name, table) {
     const td = document.createElement("td");
     td.colSpan = table.columns.length;
     td.className = "muted";
-    td.textContent = "Nothing in this range.";
+    td.textContent = table.omitted
+      ? `${table.omitted.toLocaleString("en")} rows: too many to show here; download the CSV, or choose a longer period.`
+      : "Nothing in this range.";
     tr.append(td);
     rows.push(tr);
   }

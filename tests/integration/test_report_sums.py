@@ -118,7 +118,7 @@ async def test_agent_state_changes_are_kept_with_their_reasons(repo):
     assert [(c.state, c.at) for c in changes] == [
         ("offline", 5000.0), ("available", 6000.0), ("away", 6500.0), ("available", 6700.0)]
     changes = await repo.agent_presence(6200.0, 6600.0)
-    assert [(c.state, c.at) for c in changes] == [("available", 6110.0), ("away", 6500.0)]
+    assert [(c.state, c.at) for c in changes] == [("available", 6000.0), ("away", 6500.0)]
     assert (await repo.get_agent(agent.id)).state_reason == "connected"
     reasons = await repo.database.read(
         lambda conn: [row.reason for row in conn.exec_driver_sql("SELECT reason FROM agent_states ORDER BY at")])

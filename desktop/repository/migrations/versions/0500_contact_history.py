@@ -28,13 +28,15 @@ def upgrade() -> None:
         sa.Column("state", sa.String(), nullable=False),
         sa.Column("reason", sa.Text(), server_default="", nullable=False),
         sa.Column("at", sa.Double(), nullable=False),
+        sa.Column("presence", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_agent_states"),
     )
     op.create_index("ix_agent_states_agent_id_at", "agent_states", ["agent_id", "at"])
     op.create_index("ix_agent_states_at", "agent_states", ["at"])
-    op.create_index("ix_agent_states_unstaffed", "agent_states", ["at"],
-                    sqlite_where=sa.text("state IN ('away', 'offline')"),
-                    postgresql_where=sa.text("state IN ('away', 'offline')"))
+    op.create_index("ix_agent_states_presence_agent_id_at", "agent_states", ["agent_id", "at"],
+                    sqlite_where=sa.text("presence"), postgresql_where=sa.text("presence"))
+    op.create_index("ix_agent_states_presence_at", "agent_states", ["at"],
+                    sqlite_where=sa.text("presence"), postgresql_where=sa.text("presence"))
     with op.batch_alter_table("callbacks") as batch:
         batch.add_column(sa.Column("wrapped_up_at", sa.Double(), nullable=True))
         batch.add_column(sa.Column("held_seconds", sa.Double(), server_default="0", nullable=False))
@@ -50,7 +52,8 @@ def downgrade() -> None:
     with op.batch_alter_table("callbacks") as batch:
         batch.drop_column("held_seconds")
         batch.drop_column("wrapped_up_at")
-    op.drop_index("ix_agent_states_unstaffed", table_name="agent_states")
+    op.drop_index("ix_agent_states_presence_at", table_name="agent_states")
+    op.drop_index("ix_agent_states_presence_agent_id_at", table_name="agent_states")
     op.drop_index("ix_agent_states_at", table_name="agent_states")
     op.drop_index("ix_agent_states_agent_id_at", table_name="agent_states")
     op.drop_table("agent_states")
