@@ -53,7 +53,8 @@ def test_queue_totals_comparison_and_agents():
     assert ann["occupancy"] == pytest.approx(660 / 3300)  # talk + wrap-up over staffed
     assert report["tables"]["dispositions"]["rows"] == [
         {"queue": "Sales", "disposition": "Resolved", "count": 3, "share": pytest.approx(3 / 5)}]
-    assert table_csv(report["tables"]["queue_periods"]).splitlines()[1].== "2026-11-23,Sales,4,3,1,0,50.0,25.0,10.0,220.0"  # SL 2 / (3 + 1)
+    # Day one: 2 within target / (3 answered + 1 abandoned) = 50%; ASA 30 / 3; AHT 660 / 3.
+    assert table_csv(report["tables"]["queue_periods"]).splitlines()[1] == "2026-11-23,Sales,4,3,1,0,50.0,25.0,10.0,220.0"
 
 
 def test_long_by_period_tables_leave_their_rows_to_the_csv():
