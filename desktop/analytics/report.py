@@ -13,6 +13,7 @@ two read alike.
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -236,14 +237,20 @@ def cell(value: Any, unit: str) -> str:
     if value is None:
         return ""
     if unit == "percent":
-        return f"{value * 100:.1f}"
+        return _one_decimal(value * 100)
     if unit == "seconds":
-        return f"{value:.1f}"
+        return _one_decimal(value)
     if unit == "hours":
-        return f"{value / 3600:.1f}"
+        return _one_decimal(value / 3600)
     if unit == "count":
         return str(int(value))
     return str(value)
+
+
+def _one_decimal(value: float) -> str:
+    # As JavaScript's toFixed(1) on the page: the exact binary value, a tie rounded up
+    # (Python's format would round 81.25 to even, 81.2, where the page shows 81.3).
+    return str(decimal.Decimal(value).quantize(decimal.Decimal("0.1"), rounding=decimal.ROUND_HALF_UP))
 
 
 def _header(column: Mapping[str, str]) -> str:
