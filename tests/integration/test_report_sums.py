@@ -124,3 +124,18 @@ async def test_agent_state_changes_are_kept_with_their_reasons(repo):
         lambda conn: [row.reason for row in conn.exec_driver_sql("SELECT reason FROM agent_states ORDER BY at")])
     assert reasons[:4] == ["signed in", "lunch", "back", "signed out"]
     assert [StateChange(c.agent_id, c.state, c.at) for c in changes][0].agent_id == agent.id
+
+
+async def test_hold_time_adds_up_and_the_first_done_ends_the_wrap_up(repo):
+    customer = await repo.touch_visitor("v-hold", 100.0)
+    await repo.create_callback(id="cb-hold", visitor_id="v-hold", customer_id=customer.customer_id, queue="sales",
+                               name="", topic="", message="", channel="browser", phone=None, tier="standard",
+                               scheduled_at=None, now=100.0)
+    await repo.add_hold_time("cb-hold", 12.5)
+    await repo.add_hold_time("cb-hold", 7.5)
+    await repo.add_hold_time("cb-hold", 0.0)  # nothing
+    await repo.add_hold_time("no-such-callback", 5.0)  # erased meanwhile: ignored
+    await repo.wrap_up("cb-hold", agent_id=None, disposition="Resolved", note="", now=400.0)
+    await repo.wrap_up("cb-hold", agent_id=None, disposition="Resolved", note="corrected", now=900.0)
+    callback = await repo.get_callback("cb-hold")
+    assert (callback.held_seconds, callback.wrapped_up_at, callback.note) == (20.0, 400.0, "corrected")
