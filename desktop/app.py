@@ -42,7 +42,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, metrics, mydata, pages, sso
+from desktop.web import api, customer_pages, metrics, mydata, pages, reports, sso
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
@@ -73,7 +73,7 @@ def create_app(settings: Settings) -> Starlette:
             # the suggester matches them for the desk's cards (within its budget, never failing).
             rules = LiveRules(repo, bus)
             await rules.load()
-            suggester = Suggester(repo=repo, bus=bus, rules=rules, zone=settings.contact_centre_zone,
+            suggester = Suggester(repo=repo, bus=bus, rules=rules, zone=settings.time_zone,
                                   budget=settings.suggestions_budget)
             # Co-browse access ends with the contact; the leader is told how, not importing co-browse.
             routing = RoutingService(repo=repo, bus=bus, settings=settings, suggester=suggester,
@@ -142,6 +142,7 @@ def create_app(settings: Settings) -> Starlette:
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
+        *reports.routes,
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),

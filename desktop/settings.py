@@ -110,14 +110,21 @@ class Settings:
     #: Association rules: minimum support (share of orders) and lift.
     analytics_min_support: float = 0.01
     analytics_min_lift: float = 1.0
+    #: The contact centre's time zone (IANA name): the reports' hours, days and weeks are its own.
+    time_zone: str = "UTC"
+    #: Seconds: a callback given up sooner is a short abandon, apart from the abandons.
+    short_abandon: float = 10.0
+    #: Seconds after its time a scheduled callback may be answered and still count as kept.
+    schedule_grace: float = 300.0
+    #: ``otodesk demo`` also generates a year of orders and five weeks of contacts (for the
+    #: analytics and the reports); tests turn it off to start from the hand-made demo only.
+    demo_history: bool = True
 
     # Suggestions (the business rules on the desk; desktop/suggestions/).
     #: An order within this many days of an accepted suggestion for its product is attributed to it.
     rules_attribution_days: float = 14.0
     #: Seconds a card's suggestions may take (snapshot, history, match) before the last ones stand.
     suggestions_budget: float = 0.1
-    #: The contact centre's IANA time zone: the ``hour`` and ``weekday`` conditions read.
-    contact_centre_zone: str = "UTC"
 
     # Routing, all durations in seconds.
     offer_timeout: float = 20.0
@@ -253,7 +260,10 @@ class Settings:
             analytics_min_lift=_float("ANALYTICS_MIN_LIFT", 1.0),
             rules_attribution_days=_float("RULES_ATTRIBUTION_DAYS", 14.0),
             suggestions_budget=_float("SUGGESTIONS_BUDGET", 0.1),
-            contact_centre_zone=_env("CONTACT_CENTRE_ZONE", "UTC") or "UTC",
+            time_zone=_zone(_env("TIMEZONE", "") or "UTC"),
+            short_abandon=_float("SHORT_ABANDON", 10.0),
+            schedule_grace=_float("SCHEDULE_GRACE", 300.0),
+            demo_history=_bool("DEMO_HISTORY", True),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
@@ -299,6 +309,16 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _zone(name: str) -> str:
+    """OTODESK_TIMEZONE: an IANA zone such as Europe/Paris, checked at start-up."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"OTODESK_TIMEZONE must be a time zone such as Europe/Paris, not {name!r}") from None
+    return name
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

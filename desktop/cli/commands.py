@@ -130,7 +130,7 @@ async def _seed(settings: Settings):
 
     await upgrade_database_async(settings.effective_database_url)
     async with Repository.open(settings.effective_database_url) as repo:
-        return await seed_demo(repo, time.time())
+        return await seed_demo(repo, time.time(), time_zone=settings.time_zone, history=settings.demo_history)
 
 
 async def _add_user(settings: Settings, args, password: str) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.demo.history import seed_contacts, seed_orders
 from desktop.repository.errors import Conflict
 from desktop.repository.repository import Repository
 from desktop.rules import Action, ContactPolicy, Kind, Push, PushKind
@@ -64,13 +65,16 @@ _HOUR = 3600.0
 _DAY = 24 * _HOUR
 
 
-async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
+async def seed_demo(repo: Repository, now: float, *, time_zone: str = "UTC",
+                    history: bool = True) -> list[tuple[str, str, str]]:
     """Create the demo queues, accounts and customers; return ``(username, password, role)``.
 
     Idempotent: queues are upserted, and accounts and customers that already
     exist (by username, by visitor id) are left alone, passwords included.
     History is placed in the days before ``now`` (epoch seconds), so today's
-    queue statistics start empty.
+    queue statistics start empty. With ``history`` (the default), a year of
+    orders and five weeks of contacts in ``time_zone`` are generated too
+    (:mod:`desktop.demo.history`), for the analytics and the reports.
     """
     for order, (name, title, skills, target) in enumerate(DEMO_QUEUES):
         await repo.upsert_queue(
@@ -101,6 +105,16 @@ async def seed_demo(repo: Repository, now: float) -> list[tuple[str, str, str]]:
     if await repo.latest_rule_version() is None:  # never over a planner's own catalogue
         await repo.import_rule_actions(DEMO_ACTIONS, by="demo", now=now)
         await repo.publish_rules(by="demo", note="The demo's actions", now=now)
+    if history:
+        # How much each demo customer buys, against a typical shopper's 1.
+        spend = {"demo-visitor-1": 3.0, "demo-visitor-2": 6.0, "demo-visitor-3": 0.3}
+        buyers = {}
+        for visitor_id, value in spend.items():
+            visitor = await repo.get_visitor(visitor_id)
+            if visitor is not None:
+                buyers[visitor.customer_id] = value
+        await seed_orders(repo, now, buyers)
+        await seed_contacts(repo, {u: agent_ids[u] for u in ("alice", "bob", "carol")}, now=now, zone=time_zone)
     return [(username, DEMO_PASSWORD, role) for username, _, role, _ in DEMO_ACCOUNTS]
 
 
@@ -158,7 +172,7 @@ async def _mei(repo: Repository, now: float, alice_id: str) -> None:
                       agent_id=alice_id, at=asked + 9.0 + 7 * 60.0),
     ])
     await repo.wrap_up(
-        "demo-callback-1", agent_id=alice_id, disposition="sale",
+        "demo-callback-1", agent_id=alice_id, disposition="Sale made",
         note="Bought the Studio 15 with 32 GB and the 3-year warranty. "
         "Wants a colour-calibrated monitor next.",
         now=asked + 9.0 + 8 * 60.0,

@@ -139,13 +139,22 @@ class Callbacks(Store):
             raise NotFound(f"No callback with id {callback_id!r}")
         return _rows.callback(row)
 
+    async def add_hold_time(self, callback_id: str, seconds: float) -> None:
+        """Add ``seconds`` (> 0) the call spent on hold to the callback's ``held_seconds``.
+
+        Unknown callbacks are ignored (an erased one has nothing to add to).
+        """
+        if seconds > 0:
+            await self._db.write(_add_hold, callback_id, float(seconds))
+
     async def wrap_up(
         self, callback_id: str, *, agent_id: str, disposition: str, note: str, now: float,
         timed_out: bool = False,
     ) -> ContactEventRecord:
         """Close the contact from the agent's side: store disposition and note.
 
-        Appends a ``wrap_up`` entry (data ``{"disposition", "note"}``, and
+        The first call also sets ``wrapped_up_at`` (the end of the wrap-up the
+        reports count). Appends a ``wrap_up`` entry (data ``{"disposition", "note"}``, and
         ``"timed_out": true`` when saved after the wrap-up time ran out) to the
         customer's timeline and returns it. Whether ``agent_id`` may do this is
         the caller's check. Raises :class:`NotFound` for an unknown callback.
@@ -194,13 +203,20 @@ def _count(conn: Connection, *where: Any) -> int:
     return conn.execute(select(func.count()).select_from(CALLBACKS).where(*where)).scalar_one()
 
 
+def _add_hold(conn: Connection, callback_id: str, seconds: float) -> None:
+    conn.execute(update(CALLBACKS).where(CALLBACKS.c.id == callback_id)
+                 .values(held_seconds=CALLBACKS.c.held_seconds + seconds))
+
+
 def _wrap_up(
     conn: Connection, callback_id: str, agent_id: str, disposition: str, note: str, now: float,
     timed_out: bool,
 ) -> ContactEventRecord:
     owner = conn.execute(
         update(CALLBACKS).where(CALLBACKS.c.id == callback_id)
-        .values(disposition=disposition, note=note)
+        # The first save ends the wrap-up (the reports' wrap-up time); a later correction doesn't move it.
+        .values(disposition=disposition, note=note,
+                wrapped_up_at=func.coalesce(CALLBACKS.c.wrapped_up_at, now))
         .returning(CALLBACKS.c.customer_id, CALLBACKS.c.visitor_id, CALLBACKS.c.channel)
     ).first()
     if owner is None:

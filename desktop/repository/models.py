@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
-    "Offer", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
+    "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
     "ProductRule", "RuleInteraction",
 ]
@@ -149,6 +149,9 @@ class Callback(Base):
         Index("ix_callbacks_phone_created_at", "phone", "created_at"),
         Index("ix_callbacks_visitor_id_created_at", "visitor_id", "created_at"),
         Index("ix_callbacks_queue_enqueued_at", "queue", "enqueued_at"),
+        # The reports read callbacks by when they entered the queue and when they were answered.
+        Index("ix_callbacks_enqueued_at", "enqueued_at"),
+        Index("ix_callbacks_answered_at", "answered_at"),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -176,11 +179,15 @@ class Callback(Base):
     note: Mapped[str | None] = mapped_column(Text)
     #: The client's idempotency key for the "call me" command.
     command_id: Mapped[str | None]
+    #: When the agent finished the wrap-up (disposition stored): wrap-up is from ``ended_at`` to this.
+    wrapped_up_at: Mapped[float | None]
+    #: Seconds the call was on hold (part of answer to end).
+    held_seconds: Mapped[float] = mapped_column(server_default="0")
 
 
 class Offer(Base):
     __tablename__ = "offers"
-    __table_args__ = (Index("ix_offers_outcome", "outcome"),)
+    __table_args__ = (Index("ix_offers_outcome", "outcome"), Index("ix_offers_offered_at", "offered_at"))
 
     id: Mapped[str] = mapped_column(primary_key=True)
     callback_id: Mapped[str] = mapped_column(ForeignKey("callbacks.id"), index=True)
@@ -190,6 +197,33 @@ class Offer(Base):
     #: An ``OfferOutcome`` value; NULL while pending.
     outcome: Mapped[str | None]
     ended_at: Mapped[float | None]
+
+
+class AgentStateLog(Base):
+    """Every change of an agent's state, with its reason: the history behind occupancy.
+
+    Append-only, written with the router's events (``record_routing``).
+    """
+
+    __tablename__ = "agent_states"
+    __table_args__ = (
+        Index("ix_agent_states_agent_id_at", "agent_id", "at"),
+        Index("ix_agent_states_at", "at"),
+        # The presence changes: what staffed time is read from, a few rows an agent a day.
+        Index("ix_agent_states_presence_agent_id_at", "agent_id", "at",
+              sqlite_where=text("presence"), postgresql_where=text("presence")),
+        Index("ix_agent_states_presence_at", "at", sqlite_where=text("presence"), postgresql_where=text("presence")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Loose: the history outlives an account.
+    agent_id: Mapped[str]
+    #: An ``AgentState`` value.
+    state: Mapped[str]
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    at: Mapped[float]
+    #: The change is between staffed (available, reserved, busy, wrap-up) and away or offline.
+    presence: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class ContactEvent(Base):

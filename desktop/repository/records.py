@@ -148,6 +148,10 @@ class CallbackRecord:
     disposition: str | None
     note: str | None
     command_id: str | None
+    #: When the agent's wrap-up of it ended (the disposition stored).
+    wrapped_up_at: float | None = None
+    #: Seconds the call spent on hold.
+    held_seconds: float = 0.0
 
     @property
     def is_terminal(self) -> bool:

@@ -18,7 +18,7 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
-suggestions).
+suggestions), :mod:`.history` (the contact centre's history, summed for the reports).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
 from desktop.repository.engine import Database, open_database
 from desktop.repository.erasure import Erasure
+from desktop.repository.history import History
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.interactions import Interactions
@@ -51,7 +52,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from desktop.repository import _rows
-from desktop.repository._store import AGENTS, CALLBACKS, CONTACT_EVENTS, OFFERS, Store
+from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CONTACT_EVENTS, OFFERS, Store
 from desktop.repository.errors import NotFound, RepositoryError
 from desktop.repository.records import CallbackRecord, ContactEventRecord, OfferRecord
 from desktop.routing.events import (
@@ -77,6 +77,16 @@ _END_OFFER = update(OFFERS).where(OFFERS.c.id == bindparam("offer_id")).values(
 _SET_AGENT_STATE = update(AGENTS).where(AGENTS.c.id == bindparam("agent_id")).values(
     state=bindparam("state"), state_reason=bindparam("reason"), state_since=bindparam("at")
 )
+_UNSTAFFED_STATES = [AgentState.AWAY.value, AgentState.OFFLINE.value]
+# ``presence``: the change is between staffed and away/offline (what staffed time is read from),
+# decided against the state stored before this change, in the same statement.
+_LOG_AGENT_STATE = insert(AGENT_STATES).from_select(
+    ["agent_id", "state", "reason", "at", "presence"],
+    select(
+        AGENTS.c.id, bindparam("state"), bindparam("reason"), bindparam("at"),
+        AGENTS.c.state.in_(_UNSTAFFED_STATES) != bindparam("unstaffed"),
+    ).where(AGENTS.c.id == bindparam("agent_id")),
+)
 _ADD_ENTRIES = insert(CONTACT_EVENTS).returning(CONTACT_EVENTS, sort_by_parameter_order=True)
 
 
@@ -96,7 +106,8 @@ class RoutingLog(Store):
           the batch, e.g. ``CallbackEnded``, say where it really went).
         - ``CallbackConnected``: state ``connected``, ``answered_at``, ``agent_id``.
         - ``CallbackEnded``: the terminal state and ``ended_at``.
-        - ``AgentStateChanged``: the agent's state, reason and since.
+        - ``AgentStateChanged``: the agent's state, reason and since, and a row
+          of their state history (``agent_states``, what occupancy is read from).
         - ``QueueChanged``: nothing stored.
 
         Timeline kinds appended (on the callback's channel, with the agent
@@ -261,10 +272,10 @@ def _apply(conn: Connection, event: RoutingEvent) -> _Entry | None:
             })
             return f"callback_{state.value}", event.agent_id, {}
         case AgentStateChanged():
-            conn.execute(_SET_AGENT_STATE, {
-                "agent_id": event.agent_id, "state": AgentState(event.state).value,
-                "reason": event.reason, "at": event.at,
-            })
+            values = {"agent_id": event.agent_id, "state": AgentState(event.state).value,
+                      "reason": event.reason, "at": event.at}
+            conn.execute(_LOG_AGENT_STATE, {**values, "unstaffed": values["state"] in _UNSTAFFED_STATES})
+            conn.execute(_SET_AGENT_STATE, values)
             return None
         case QueueChanged():
             return None

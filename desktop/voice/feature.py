@@ -85,6 +85,8 @@ class VoiceFeature:
         #: callback id -> who is on an anchored call (rooms to tell, names for the wall).
         self._meta: dict[str, dict[str, Any]] = {}
         self._published: dict[str, dict] = {}
+        #: callback id -> when its call went on hold (the hold time goes to the reports on resume or end).
+        self._held_since: dict[str, float] = {}
         self._quality = QualityLog()
         self._timeline = CallRecords(repo, clock=clock)
         self._pending: set[asyncio.Task] = set()
@@ -341,6 +343,7 @@ class VoiceFeature:
                 "agent_name": meta.get("agent_name"), "queue": meta.get("queue")}
 
     def _changed(self, call: Call) -> None:
+        self._count_hold(call)
         public = self._public(call)
         if self._published.get(call.id) == public:
             return
@@ -374,6 +377,20 @@ class VoiceFeature:
                 await self.router.notify(commands.CallbackAdded(callback_id=retry))
             except Exception:  # it is in the database: the router finds it when it next rebuilds
                 log.exception("phone retry %s not announced to the router", retry)
+
+    def _count_hold(self, call: Call) -> None:
+        held = call.state.held and not call.ended
+        if held and call.id not in self._held_since:
+            self._held_since[call.id] = self.clock()
+        elif not held and call.id in self._held_since:
+            seconds = self.clock() - self._held_since.pop(call.id)
+            self._spawn(self._add_hold(call.id, seconds))
+
+    async def _add_hold(self, callback_id: str, seconds: float) -> None:
+        try:
+            await self.repo.add_hold_time(callback_id, seconds)
+        except Exception:
+            log.exception("hold time of %s not stored", callback_id)
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -122,8 +122,10 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def staff_page(request: Request, template: str, roles: tuple[str, ...]) -> Response:
-    """A staff page rendered for a signed-in member of ``roles``; others go to sign in (or get 403)."""
+async def staff_page(request: Request, template: str, roles: tuple[str, ...], *,
+                     extra: dict | None = None) -> Response:
+    """A staff page rendered for a signed-in member of ``roles`` (others: sign in, or 403);
+    ``extra`` goes to the template."""
     try:
         session = await require_staff(request, roles=roles)
     except NotSignedIn:
@@ -132,7 +134,7 @@ async def staff_page(request: Request, template: str, roles: tuple[str, ...]) ->
         return Response(f"This page is for {' and '.join(r + 's' for r in roles)}.", status_code=403)
     return request.app.state.templates.TemplateResponse(request, template, {
         "agent": agent_public(session.agent),
-        "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
+        "csrf_token": request.app.state.signer.csrf_token(session.session_id), **(extra or {})})
 
 
 async def desk(request: Request) -> Response:

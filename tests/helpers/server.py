@@ -33,7 +33,10 @@ class ServerProcess:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "OTODESK_VAR_DIR": str(var_dir), "OTODESK_HOST": "127.0.0.1",
-                    "OTODESK_PORT": str(self.port), "PYTHONUNBUFFERED": "1", **(env or {})}
+                    "OTODESK_PORT": str(self.port), "PYTHONUNBUFFERED": "1",
+                    # The generated history (a year of orders, weeks of contacts) only where a test
+                    # asks for it: the others count what they made themselves.
+                    "OTODESK_DEMO_HISTORY": "0", **(env or {})}
         self.seed = seed
         self.log_path = (log_dir or var_dir) / f"{log_name}-{self.port}.log"
         self.process: subprocess.Popen | None = None

@@ -70,6 +70,17 @@ def _op(summary: str, responses: dict[str, Any], *, body: str | None = None,
     return operation
 
 
+_REPORT_PARAMETERS = [
+    {"name": "from", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "first local day (YYYY-MM-DD); by default 7 days before today"},
+    {"name": "to", "in": "query", "required": False, "schema": {"type": "string", "format": "date"},
+     "description": "last local day, inclusive; not after today; at most 2 years after from"},
+    {"name": "period", "in": "query", "required": False,
+     "schema": {"enum": ["hour", "day", "week"], "default": "day"},
+     "description": "hour only for ranges of up to 31 days"},
+]
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     from desktop.web.api.rules_stats import stats_schema
@@ -143,6 +154,32 @@ def openapi_document() -> dict[str, Any]:
                 "sku": {"type": "string"}, "name": nullable,
                 "because": {"type": "array", "items": {"type": "string"}},
                 "support": number, "confidence": number, "lift": number}}}}},
+        "ReportTable": {"type": "object", "required": ["columns", "rows"], "properties": {
+            "columns": {"type": "array", "items": {"type": "object", "required": ["key", "label", "unit"],
+                                                   "properties": {
+                "key": {"type": "string"}, "label": {"type": "string"},
+                "unit": {"enum": ["text", "count", "percent", "seconds", "hours"],
+                         "description": "percent: a ratio 0-1; hours: given in seconds"}}}},
+            "rows": {"type": "array", "items": {"type": "object", "description": "values by column key"}},
+            "omitted": {"type": "integer", "description": "a by-period table too long for the page: its row "
+                        "count (rows is empty); its CSV has them all"}}},
+        "Report": {"type": "object", "required": ["range", "totals", "chart", "tables"], "properties": {
+            "range": {"type": "object", "properties": {
+                "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                "days": {"type": "integer"}, "time_zone": {"type": "string"},
+                "period": {"enum": ["hour", "day", "week"]}, "start": number, "end": number}},
+            "totals": {"type": "object", "description": "every queue together: offered, answered, abandoned, "
+                       "short_abandoned, service_level, abandon_rate, average_speed_of_answer, "
+                       "average_handle_time (talk + hold + wrap-up), scheduled_kept, scheduled_missed, ..."},
+            "chart": {"type": "object", "properties": {
+                "labels": {"type": "array", "items": {"type": "string"}},
+                "offered": {"type": "array", "items": {"type": "integer"}},
+                "answered": {"type": "array", "items": {"type": "integer"}},
+                "abandoned": {"type": "array", "items": {"type": "integer"}},
+                "service_level": {"type": "array", "items": {"type": ["number", "null"]}}}},
+            "tables": {"type": "object", "properties": {
+                name: _ref("ReportTable") for name in
+                ("comparison", "queues", "queue_periods", "agents", "agent_periods", "dispositions")}}}},
         "Erased": {"type": "object", "required": ["erased", "counts"], "properties": {
             "erased": {"type": "boolean"}, "counts": {"type": "object"}}},
     })
@@ -225,6 +262,20 @@ def openapi_document() -> dict[str, Any]:
                                    {"name": "limit", "in": "query", "required": False,
                                     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 5}}]),
         },
+        "/api/v1/reports": {
+            "get": _op("The contact centre's history over a range of local days (the centre's time zone): "
+                       "per queue and agent, per period, with the comparison a week, a month and a year "
+                       "earlier; for supervisors, planners and admins, or a key for every site",
+                       {"200": _ok("The report", _ref("Report"))}, parameters=_REPORT_PARAMETERS),
+        },
+        "/api/v1/reports/{table}.csv": {
+            "get": {**_op("One table of the report as CSV (the values as the reports page shows them)",
+                          {"200": {"description": "CSV, a header row of labels with units",
+                                   "content": {"text/csv": {"schema": {"type": "string"}}}}},
+                          parameters=[{"name": "table", "in": "path", "required": True, "schema": {
+                              "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
+                                       "dispositions"]}}, *_REPORT_PARAMETERS])},
+        },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
                        "HMAC of the user id (identify's user_hash); a key for every site only",
@@ -295,7 +346,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",
                  "description": "Customers, identities, timeline events, orders and products; the planner's "
-                                "business rules (staff sessions only). "
+                                "business rules (staff sessions only); the contact centre's history (reports). "
                                 "Authenticate with a per-site API key (otodesk apikey create): "
                                 "its scopes (read, write, erase) say what it may do, and a key "
                                 "made for one site sees only that site's customers."},
