@@ -64,9 +64,13 @@ function element(tag, attrs, ...children) {
 }
 
 export class WidgetShell {
-  /** @param {object} handlers  as WidgetUI's (ui.js) */
-  constructor(handlers) {
+  /**
+   * @param {object} handlers  as WidgetUI's (ui.js)
+   * @param {import("./language.js").WidgetLanguage} language  the customer's language
+   */
+  constructor(handlers, language) {
     this.handlers = handlers;
+    this.language = language;
     this.ui = null; // the panel, once loaded
     this._loading = null;
     this._queued = [];
@@ -80,10 +84,11 @@ export class WidgetShell {
     style.textContent = launcherCss;
     this.badge = element("span", { class: "badge", "data-testid": "otodesk-badge" });
     this.badge.hidden = true;
-    this.launcherText = element("span", { class: "text" }, "Call me");
+    const { t } = language;
+    this.launcherText = element("span", { class: "text" }, t("launcher.call"));
     this.launcher = element("button", {
       type: "button", class: "launcher", id: "otodesk-launcher", "aria-controls": "otodesk-panel",
-      "aria-expanded": "false", "aria-label": "Call me: ask an agent to call you back", "data-testid": "otodesk-launcher",
+      "aria-expanded": "false", "aria-label": t("launcher.label"), "data-testid": "otodesk-launcher",
     }, element("span", { class: "icon", "aria-hidden": "true" }, phoneIcon()), this.launcherText, this.badge);
     this.launcher.hidden = true;
     this.launcher.addEventListener("click", () => (this.isOpen ? this.close() : this.open()));
@@ -93,11 +98,13 @@ export class WidgetShell {
     this.main = element("div", { class: "root" }, this.launcher);
     this.root.append(style, this.main);
     document.body.append(this.host);
+    language.onChange(() => this._relabel());
   }
 
-  /** The panel (ui.js's WidgetUI), fetched once. */
+  /** The panel (ui.js's WidgetUI), fetched once, with the words of the customer's language. */
   load() {
-    this._loading ??= import("./ui.js").then(({ WidgetUI }) => {
+    this._loading ??= Promise.all([import("./ui.js"), this.language.load()]).then(([{ WidgetUI }]) => {
+      this._WidgetUI = WidgetUI;
       this.ui = new WidgetUI(this.handlers, this);
       for (const [name, args] of this._queued.splice(0)) this.ui[name](...args);
       this._revealLauncher();
@@ -140,6 +147,30 @@ export class WidgetShell {
   }
 
   close() { return this._later("close"); }
+
+  /** Another language: the launcher's words, and the panel drawn anew in it, as it was. */
+  _relabel() {
+    const old = this.ui;
+    if (!old) {
+      this.launcherText.textContent = this.language.t("launcher.call");
+      this.launcher.setAttribute("aria-label", this.language.t("launcher.label"));
+      return;
+    }
+    const values = Object.fromEntries(["name", "queue", "topic", "message", "channel", "phone", "when", "scheduled_at"]
+      .map((name) => [name, old.value(name)]));
+    const wasOpen = old.isOpen;
+    old.panel.remove();
+    old.style.remove();
+    this.ui = new this._WidgetUI(this.handlers, this);
+    this.ui.setQueues(old.queues);
+    this.ui.setConnection(old.connection);
+    for (const [name, value] of Object.entries(values)) this.ui.setValue(name, value);
+    this.ui.mode = old.mode;
+    this.ui.setCallback(old.callback);
+    if (!old.callback) this.ui._render();
+    if (wasOpen) this.ui.open({ focus: false });
+    else this.ui._renderLauncher();
+  }
 
   showLauncher() {
     this._launcherWanted = true;

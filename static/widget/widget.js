@@ -16,12 +16,15 @@
 //       and gets "My data" (view, correct, download, erase: mydata.js)
 //   otodesk.myData()                            open "My data" (identified customers only)
 //   otodesk.setContext({...})                   free-form, ≤ 50 keys (cart, order number…)
+//   otodesk.setLocale("zh-CN")                 the widget's language ("en", "zh-CN", "zh-TW"; null: choose
+//                                               again), as data-locale="zh-TW" on the script tag does
 //   otodesk.on(event, fn) / otodesk.off(event, fn)
 //       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
 //       "ended" CallbackStatus, "error" {code, message},
 //       "erased" {reason: "my_data" | "identify"} (sign the person out of the site),
 //       "corrected" {name?, email?, phone?} (the customer's own values win over identify's)
 import { HubSocket, wsUrl } from "../common/socket.js";
+import { WidgetLanguage } from "./language.js";
 import { ACTIVE_STATES, FINAL_STATES, WidgetShell } from "./shell.js";
 
 const TOKEN_KEY = "otodesk.token";
@@ -138,6 +141,15 @@ const socket = new HubSocket(wsUrl("/ws/customer", base), {
   },
 });
 
+// The site's data-locale (read by the loader), or an otodesk.setLocale() made before this ran.
+const language = new WidgetLanguage({
+  requested: stub.q?.findLast?.(([name]) => name === "setLocale")?.[1]?.[0] ?? stub.locale ?? null,
+  browser: navigator.languages || [navigator.language],
+});
+
+/** `module` once the customer's words are there too (a lazy part of the widget draws with them). */
+const withWords = (module) => Promise.all([module, language.load()]).then(([loaded]) => loaded);
+
 // The launcher now; the panel (ui.js) is fetched when it is first needed.
 const ui = new WidgetShell({
   submit: (values) => callMe(values).then(() => undefined),
@@ -152,7 +164,7 @@ const ui = new WidgetShell({
   dismiss: () => {
     if (state.callback) store("localStorage", SEEN_KEY, state.callback.id);
   },
-});
+}, language);
 
 ui.prefill(state.identity);
 
@@ -187,6 +199,7 @@ function showCallback(callback, { fromWelcome = false } = {}) {
 }
 
 socket.on("welcome", (message) => {
+  language.site(message.locale ?? null); // the contact centre's setting, before anything is drawn
   state.visitorId = message.visitor_id ?? state.visitorId;
   state.queues = message.queues ?? [];
   state.tokenRetries = 0;
@@ -412,7 +425,7 @@ async function refreshMe() {
 
 let myData = null;
 function loadMyData() {
-  myData ??= import("./mydata.js").then((module) => module.start({
+  myData ??= withWords(import("./mydata.js")).then((module) => module.start({
     ui, base, token: () => state.me, refresh: refreshMe,
     erasing: (flag) => { state.erasing = flag; },
     onErased: async () => {
@@ -500,6 +513,7 @@ const api = {
   identify,
   setContext,
   myData: () => loadMyData().then((controller) => controller?.open()),
+  setLocale: (locale) => language.set(locale),
   on,
   off,
 };
@@ -522,7 +536,7 @@ for (const [name, args, resolve, reject] of queued) {
 
 let cobrowse = null;
 function loadCobrowse() {
-  cobrowse ??= import("./cobrowse.js").then((module) => module.start(socket, { base }));
+  cobrowse ??= withWords(import("./cobrowse.js")).then((module) => module.start(socket, { base, language }));
   return cobrowse;
 }
 socket.on("cobrowse_request", (message) => loadCobrowse().then((controller) => controller.receive(message)));
@@ -531,7 +545,7 @@ if (stored("sessionStorage", "otodesk.cobrowse")) loadCobrowse();
 // Documents an agent pushes (documents.js, fetched on the first one).
 let documents = null;
 function loadDocuments() {
-  documents ??= import("./documents.js").then((module) => module.start(socket, { base }));
+  documents ??= withWords(import("./documents.js")).then((module) => module.start(socket, { base, language }));
   return documents;
 }
 socket.on("doc_open", (message) => loadDocuments().then((controller) => controller.receive(message)));
@@ -545,7 +559,7 @@ let iceServers = [];
 function voiceFor(callback) {
   // Fetched as soon as an agent is being offered the call, so connecting costs no download.
   if (!voice && callback?.channel === "browser" && ["offered", "connected"].includes(callback.state)) {
-    voice = ui.load().then((panel) => import("./voice.js").then((module) => module.start(socket, { ui: panel, iceServers, api: stub })));
+    voice = ui.load().then((panel) => import("./voice.js").then((module) => module.start(socket, { ui: panel, iceServers, api: stub, language })));
   }
   voice?.then((controller) => controller.update(callback));
 }
