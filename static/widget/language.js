@@ -29,9 +29,7 @@ const CATALOGUES = {
 
 /** Until a catalogue is there: the launcher's words only (nothing else draws before one is). */
 function firstPaint(locale) {
-  const words = FIRST_PAINT[locale];
-  const none = () => "";
-  return { locale, t: (key) => words[key] ?? key, number: String, duration: none, dateTime: none, list: (items) => items.join(", ") };
+  return { locale, t: (key) => FIRST_PAINT[locale][key] ?? key };
 }
 
 export class WidgetLanguage {
@@ -51,7 +49,6 @@ export class WidgetLanguage {
     this.t = (key, values) => this.messages.t(key, values);
     this.duration = (seconds) => this.messages.duration(seconds);
     this.dateTime = (at) => this.messages.dateTime(at);
-    this.number = (value) => this.messages.number(value);
     this.list = (items) => this.messages.list(items);
   }
 

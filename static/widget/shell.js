@@ -104,7 +104,6 @@ export class WidgetShell {
   /** The panel (ui.js's WidgetUI), fetched once, with the words of the customer's language. */
   load() {
     this._loading ??= Promise.all([import("./ui.js"), this.language.load()]).then(([{ WidgetUI }]) => {
-      this._WidgetUI = WidgetUI;
       this.ui = new WidgetUI(this.handlers, this);
       for (const [name, args] of this._queued.splice(0)) this.ui[name](...args);
       this._revealLauncher();
@@ -148,28 +147,14 @@ export class WidgetShell {
 
   close() { return this._later("close"); }
 
-  /** Another language: the launcher's words, and the panel drawn anew in it, as it was. */
+  /** Another language: the launcher's words, or the panel drawn anew in it (ui.js). */
   _relabel() {
-    const old = this.ui;
-    if (!old) {
-      this.launcherText.textContent = this.language.t("launcher.call");
-      this.launcher.setAttribute("aria-label", this.language.t("launcher.label"));
+    if (this.ui) {
+      this.ui = this.ui.redrawn();
       return;
     }
-    const values = Object.fromEntries(["name", "queue", "topic", "message", "channel", "phone", "when", "scheduled_at"]
-      .map((name) => [name, old.value(name)]));
-    const wasOpen = old.isOpen;
-    old.panel.remove();
-    old.style.remove();
-    this.ui = new this._WidgetUI(this.handlers, this);
-    this.ui.setQueues(old.queues);
-    this.ui.setConnection(old.connection);
-    for (const [name, value] of Object.entries(values)) this.ui.setValue(name, value);
-    this.ui.mode = old.mode;
-    this.ui.setCallback(old.callback);
-    if (!old.callback) this.ui._render();
-    if (wasOpen) this.ui.open({ focus: false });
-    else this.ui._renderLauncher();
+    this.launcherText.textContent = this.language.t("launcher.call");
+    this.launcher.setAttribute("aria-label", this.language.t("launcher.label"));
   }
 
   showLauncher() {

@@ -509,6 +509,25 @@ export class WidgetUI {
       : badge ? t("launcher.label_position", { state: text, position: badge }) : t("launcher.label_active", { state: text }));
   }
 
+  /** This panel drawn anew (in another language: shell.js), as it was: what was typed, the request, open or not. */
+  redrawn() {
+    const values = FIELDS.map((name) => [name, this.value(name)]);
+    this.panel.remove();
+    this.style.remove();
+    const ui = new WidgetUI(this.handlers, this.shell);
+    ui.setQueues(this.queues);
+    ui.setConnection(this.connection);
+    for (const [name, value] of values) ui.setValue(name, value);
+    ui._laterOfferedFor = this._laterOfferedFor;
+    ui._autoLater = this._autoLater;
+    ui.mode = this.mode;
+    ui.setCallback(this.callback);
+    if (!this.callback) ui._render();
+    if (this.isOpen) ui.open({ focus: false });
+    else ui._renderLauncher();
+    return ui;
+  }
+
   // -- opening and closing --------------------------------------------------
 
   showLauncher() {
