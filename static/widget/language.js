@@ -36,11 +36,12 @@ export class WidgetLanguage {
   /**
    * @param {object} options
    * @param {string|null} [options.requested]  data-locale, or an early setLocale()
+   * @param {string|null} [options.site]  the contact centre's setting, as last known
    * @param {readonly string[]} [options.browser]  the customer's languages, best first
    */
-  constructor({ requested = null, browser = [] } = {}) {
+  constructor({ requested = null, site = null, browser = [] } = {}) {
     this.requested = matchLocale(requested, LOCALES);
-    this.siteLocale = null;
+    this.siteLocale = matchLocale(site, LOCALES);
     this.browserLocale = firstMatch(browser || [], LOCALES);
     this.listeners = new Set();
     this.catalogues = {}; // locale → Promise<module of messages-<locale>.js>

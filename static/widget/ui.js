@@ -90,6 +90,7 @@ export class WidgetUI {
 
     this.form = this._buildForm();
     this.status = this._buildStatus();
+    this._statusChildren = this.status.children.length;
 
     this.panel = h("div", {
       class: "panel", id: "otodesk-panel", role: "dialog", "aria-modal": "false",
@@ -512,9 +513,12 @@ export class WidgetUI {
   /** This panel drawn anew (in another language: shell.js), as it was: what was typed, the request, open or not. */
   redrawn() {
     const values = FIELDS.map((name) => [name, this.value(name)]);
+    // What other modules put in the status (voice.js: the call's controls) moves to the new one.
+    const added = [...this.status.children].slice(this._statusChildren);
     this.panel.remove();
     this.style.remove();
     const ui = new WidgetUI(this.handlers, this.shell);
+    ui.status.append(...added);
     ui.setQueues(this.queues);
     ui.setConnection(this.connection);
     for (const [name, value] of values) ui.setValue(name, value);

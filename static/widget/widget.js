@@ -31,6 +31,7 @@ const TOKEN_KEY = "otodesk.token";
 const SEEN_KEY = "otodesk.seen"; // id of the last final callback the customer has seen
 const MINIMIZED_KEY = "otodesk.minimized"; // id of the callback the customer minimised (this tab)
 const ME_KEY = "otodesk.me"; // name and phone of this tab's last request, to prefill the form
+const LOCALE_KEY = "otodesk.locale"; // the contact centre's language setting, from the last welcome
 const MAX_CONTEXT_KEYS = 50; // the hub refuses more
 const STALE_AFTER = 3 * 3600; // s: an ended request older than this is not shown on a new page
 
@@ -144,6 +145,7 @@ const socket = new HubSocket(wsUrl("/ws/customer", base), {
 // The site's data-locale (read by the loader), or an otodesk.setLocale() made before this ran.
 const language = new WidgetLanguage({
   requested: stub.q?.findLast?.(([name]) => name === "setLocale")?.[1]?.[0] ?? stub.locale ?? null,
+  site: stored("localStorage", LOCALE_KEY), // so a page draws in it before its welcome
   browser: navigator.languages || [navigator.language],
 });
 
@@ -200,6 +202,7 @@ function showCallback(callback, { fromWelcome = false } = {}) {
 
 socket.on("welcome", (message) => {
   language.site(message.locale ?? null); // the contact centre's setting, before anything is drawn
+  store("localStorage", LOCALE_KEY, message.locale ?? null);
   state.visitorId = message.visitor_id ?? state.visitorId;
   state.queues = message.queues ?? [];
   state.tokenRetries = 0;

@@ -73,4 +73,6 @@ test("the page's choice wins over the site's setting, which wins over the browse
   await assert.rejects(language.set("fr"), /not one of en, zh-CN, zh-TW/);
   assert.equal(new WidgetLanguage({ requested: "zh-HK", browser: ["en"] }).locale, "zh-TW");
   assert.equal(new WidgetLanguage({ browser: ["fr", "de"] }).locale, "en");
+  // The contact centre's setting as the last welcome said (kept by widget.js): drawn in at once.
+  assert.equal(new WidgetLanguage({ site: "zh-CN", browser: ["zh-TW"] }).locale, "zh-CN");
 });
