@@ -42,6 +42,8 @@ $(WIDGET_BUILD): $(VENDORED) static/build-widget.mjs static/compress.mjs $(wildc
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@# Chinese glyphs, so the widget's zh-CN/zh-TW screenshots and layouts show real text, not boxes.
+	@fc-list 2>/dev/null | grep -qi wqy || apt-get install -y -qq fonts-wqy-microhei >/dev/null || true
 
 # Debian's nginx, for the proxy test (tests/integration/test_nginx.py runs deploy/nginx.conf).
 nginx:

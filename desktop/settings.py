@@ -13,7 +13,10 @@ from pathlib import Path
 
 from desktop.customers.url_privacy import KNOWN_PRIVATE_PARAMS, URL_QUERY_MODES
 
-__all__ = ["Settings", "DEFAULT_URGENT_WORDS"]
+__all__ = ["Settings", "DEFAULT_URGENT_WORDS", "WIDGET_LOCALES"]
+
+#: The languages the customer widget speaks (its catalogues: static/widget/messages-<locale>.js).
+WIDGET_LOCALES = ("en", "zh-CN", "zh-TW")
 
 DEFAULT_URGENT_WORDS = (
     "urgent", "asap", "immediately", "emergency", "angry", "furious", "unacceptable",
@@ -217,6 +220,9 @@ class Settings:
     #: "mask" the values of ``url_private_params``, "strip" the whole query, or "keep".
     url_query: str = "mask"
     url_private_params: tuple[str, ...] = KNOWN_PRIVATE_PARAMS
+    #: The widget's language for every customer (one of WIDGET_LOCALES) unless the page says
+    #: (data-locale, otodesk.setLocale); empty: each customer's browser language.
+    widget_locale: str = ""
 
     # Many processes.
     leader_lease: float = 5.0
@@ -305,6 +311,7 @@ class Settings:
             cobrowse_remote_control=_list("COBROWSE_REMOTE_CONTROL", ()),
             url_query=_choice("URL_QUERY", "mask", URL_QUERY_MODES),
             url_private_params=_list("URL_PRIVATE_PARAMS", KNOWN_PRIVATE_PARAMS),
+            widget_locale=_locale("WIDGET_LOCALE", WIDGET_LOCALES),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)
@@ -326,6 +333,17 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"OTODESK_{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def _locale(name: str, choices: tuple[str, ...]) -> str:
+    """A language tag among ``choices``, spelt as there (``zh-tw`` → ``zh-TW``); empty: none."""
+    value = (_env(name, "") or "").strip().replace("_", "-")
+    if not value:
+        return ""
+    for choice in choices:
+        if choice.lower() == value.lower():
+            return choice
+    raise ValueError(f"OTODESK_{name} must be one of {', '.join(choices)}, not {value!r}")
 
 
 def _ice_servers(text: str | None) -> tuple[dict, ...]:

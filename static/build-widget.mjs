@@ -3,8 +3,9 @@
 // (served as they are when no fresh build exists); this makes of them:
 //
 //   static/dist/widget/widget.<hash>.js    what a page loads after the loader: one request
-//   static/dist/widget/<lazy>.<hash>.js    the panel, co-browse, documents, voice, My data:
-//                                          each one file, fetched only when needed
+//   static/dist/widget/<lazy>.<hash>.js    the panel, co-browse, documents, voice, My data,
+//                                          and each language's messages: each one file,
+//                                          fetched only when needed (one language a visitor)
 //   static/dist/widget.js                  the loader, pointing at the hashed bundle
 //   static/dist/manifest.json              {loader, bundle, sources}: `sources` is the
 //                                          SHA-256 of the files built from, so the server
@@ -22,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "dist");
 const widgetDir = join(here, "widget");
 /** Loaded by widget.js with import() only when needed: kept out of the first bundle. */
-const LAZY = ["ui", "cobrowse", "documents", "voice", "mydata"];
+const LAZY = ["ui", "cobrowse", "documents", "voice", "mydata", "messages-en", "messages-zh-CN", "messages-zh-TW"];
 /** The directories built from (the server hashes the same files: desktop/web/assets.py). */
 const SOURCE_DIRS = ["widget", "common"];
 
@@ -61,7 +62,7 @@ async function build() {
   const external = {
     name: "lazy-hashed",
     setup(b) {
-      b.onResolve({ filter: /^\.\/\w+\.js$/ }, (args) => (args.kind === "dynamic-import" && lazyNames[args.path]
+      b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => (args.kind === "dynamic-import" && lazyNames[args.path]
         ? { path: lazyNames[args.path], external: true } : undefined));
     },
   };

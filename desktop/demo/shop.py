@@ -16,7 +16,8 @@ cookie naming the demo account; nothing else is kept.
 
 Pages are rendered with ``request.app.state.templates`` (a Jinja2Templates).
 ``request.app.state.widget_src`` may point the script tag at another host;
-it defaults to this app's ``/widget.js``.
+it defaults to this app's ``/widget.js``. ``?locale=zh-TW`` on any page shows a site that
+names its widget's language on the tag (``data-locale``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from starlette.routing import Route
 
 from desktop.customers.identity import user_hash
 from desktop.demo.seed import DEMO_CUSTOMERS, DEMO_USER_IDS
+from desktop.settings import WIDGET_LOCALES
 
 __all__ = ["Product", "PRODUCTS", "ShopAccount", "SHOP_ACCOUNTS", "routes"]
 
@@ -144,10 +146,12 @@ def _identify(request: Request, account: ShopAccount | None) -> dict[str, Any] |
 def _render(request: Request, template: str, context: dict) -> Response:
     widget_src = getattr(request.app.state, "widget_src", None) or "/widget.js"
     account = _signed_in(request)
+    locale = request.query_params.get("locale")
     return request.app.state.templates.TemplateResponse(
         request,
         f"shop/{template}",
         {"products": PRODUCTS, "widget_src": widget_src, "account": account,
+         "widget_locale": locale if locale in WIDGET_LOCALES else None,
          "identify": _identify(request, account), **context},
     )
 

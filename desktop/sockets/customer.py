@@ -81,7 +81,9 @@ class CustomerHandler(RoleHandler):
                       "agent_name": None, "created_at": callback.created_at}
             # The leader knows the position; it publishes a fresh status to the room.
             await self.router.notify(commands.Status(callback_id=callback.id))
-        return {"visitor_id": session.identity, "callback": status, "queues": await self.queues_now()}
+        return {"visitor_id": session.identity, "callback": status, "queues": await self.queues_now(),
+                # The widget's language when the page names none (empty: the customer's browser's).
+                "locale": self.settings.widget_locale or None}
 
     async def queues_now(self) -> list[dict[str, Any]]:
         """The queues with whether somebody can answer now and the wait for a new request

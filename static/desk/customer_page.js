@@ -86,7 +86,10 @@ function eventItem(event) {
     recordingPlayer(event));
 }
 
+let timelineAsked = 0; // the newest loadTimeline: an older answer arriving after it is dropped
+
 async function loadTimeline({ more = false, first = null } = {}) {
+  const asked = ++timelineAsked;
   const list = panel.querySelector("[data-timeline]");
   const button = panel.querySelector("[data-more]");
   const params = new URLSearchParams({ limit: String(PAGE) });
@@ -95,6 +98,8 @@ async function loadTimeline({ more = false, first = null } = {}) {
   if (more && view.cursor) params.set("cursor", view.cursor);
   // The first page comes with the summary (one request to open a customer).
   const page = first || await api(`/api/v1/customers/${view.id}/events?${params}`);
+  // Two filters changed in a row: their answers may come in either order; the last asked wins.
+  if (asked !== timelineAsked) return;
   if (!more) list.replaceChildren();
   list.append(...page.items.map(eventItem));
   if (!list.children.length) list.append(h("li", { class: "muted" }, "Nothing yet."));

@@ -161,9 +161,10 @@ button:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 `;
 
 class Cobrowse {
-  constructor(socket, base) {
+  constructor(socket, base, language) {
     this.socket = socket;
     this.base = base;
+    this.language = language; // language.js: the customer's words
     this.request = null; // the pending cobrowse_request
     this.share = stored(); // {token, agent} while sharing
     this.stopRecording = null;
@@ -193,6 +194,7 @@ class Cobrowse {
     this.host = document.createElement("otodesk-cobrowse");
     this.host.setAttribute("data-otodesk", ""); // never recorded
     this.root = this.host.attachShadow({ mode: "open" });
+    const { t } = this.language;
     const style = document.createElement("style");
     style.textContent = css;
 
@@ -203,22 +205,22 @@ class Cobrowse {
     },
     this.promptTitle,
     h("ul", {},
-      h("li", {}, "They will see this page and the next pages of this site you open, live."),
-      h("li", {}, "They will not see what you type: every field is hidden from them, card numbers and passwords always."),
-      h("li", {}, "They can point at things on your screen. You can stop sharing at any time.")),
+      h("li", {}, t("cobrowse.will_see")),
+      h("li", {}, t("cobrowse.will_not_see")),
+      h("li", {}, t("cobrowse.can_point"))),
     h("div", { class: "actions" },
-      h("button", { type: "button", dataset: { testid: "otodesk-cobrowse-refuse" }, onclick: () => this._answer(false) }, "No thanks"),
-      h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-cobrowse-accept" }, onclick: () => this._answer(true) }, "Share my screen")));
+      h("button", { type: "button", dataset: { testid: "otodesk-cobrowse-refuse" }, onclick: () => this._answer(false) }, t("cobrowse.refuse")),
+      h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-cobrowse-accept" }, onclick: () => this._answer(true) }, t("cobrowse.accept"))));
 
     this.bannerText = h("span", { dataset: { testid: "otodesk-cobrowse-who" } });
     this.banner = h("div", { class: "banner", role: "status", hidden: true, dataset: { testid: "otodesk-cobrowse-banner" } },
       h("span", { class: "dot", "aria-hidden": "true" }), this.bannerText,
-      h("button", { type: "button", class: "link", dataset: { testid: "otodesk-cobrowse-hidden-toggle" }, onclick: () => this._toggleHidden() }, "What is hidden"),
-      h("button", { type: "button", class: "stop", dataset: { testid: "otodesk-cobrowse-stop" }, onclick: () => this.stop() }, "Stop sharing"));
+      h("button", { type: "button", class: "link", dataset: { testid: "otodesk-cobrowse-hidden-toggle" }, onclick: () => this._toggleHidden() }, t("cobrowse.what_is_hidden")),
+      h("button", { type: "button", class: "stop", dataset: { testid: "otodesk-cobrowse-stop" }, onclick: () => this.stop() }, t("cobrowse.stop")));
 
     this.hiddenList = h("ul", {});
     this.hiddenView = h("div", { class: "hidden-view", hidden: true, dataset: { testid: "otodesk-cobrowse-hidden" } },
-      h("strong", {}, "Hidden from the agent (outlined in red):"), this.hiddenList);
+      h("strong", {}, t("cobrowse.hidden_title")), this.hiddenList);
     this.boxes = h("div", {});
 
     this.cursorLabel = h("span", { class: "label" });
@@ -248,8 +250,9 @@ class Cobrowse {
       this.cursor.hidden = true;
       return;
     }
-    const names = [this.share.agent || "The agent", ...[...this.viewers].filter((name) => name !== this.share.agent)];
-    setText(this.bannerText, `${names.join(", ")} can see this page`);
+    const viewers = [...this.viewers].filter((name) => name !== this.share.agent);
+    const names = [this.share.agent || this.language.t("agent.the"), ...viewers];
+    setText(this.bannerText, this.language.t("cobrowse.can_see", { names: this.language.list(names) }));
   }
 
   _toggleHidden() {
@@ -263,18 +266,19 @@ class Cobrowse {
       block, hiding: `${block}, ${mask}`,
       isUnmasked: (field) => maskInput("x", field, { unmask }) === "x",
     }, { block: BLOCK_SELECTOR, hiding: `${BLOCK_SELECTOR}, ${MASK_SELECTOR}` });
-    const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
-    const within = (where, what) => {
+    const { t } = this.language;
+    const within = (where, key) => {
       const count = areas.filter((area) => area.where === where).length;
-      return count ? `${count} inside ${what}` : null;
+      return count ? t(key, { count }) : null;
     };
-    const inside = [within("component", "a page component"), within("frame", "an embedded frame")].filter(Boolean);
+    const inside = [within("component", "cobrowse.inside_component"), within("frame", "cobrowse.inside_frame")].filter(Boolean);
+    const marked = t("cobrowse.hidden_areas", { count: areas.length });
     this.hiddenList.replaceChildren(
-      h("li", {}, `What you type in ${plural(fields.length, "field")} on this page`),
-      h("li", {}, "Card numbers and passwords, always"),
+      h("li", {}, t("cobrowse.hidden_fields", { count: fields.length })),
+      h("li", {}, t("cobrowse.hidden_always")),
       areas.length ? h("li", { dataset: { testid: "otodesk-cobrowse-hidden-areas" } },
-        `${plural(areas.length, "area")} the site marked private${inside.length ? ` (${inside.join(", ")})` : ""}`) : null,
-      unmasked.length ? h("li", { class: "shown" }, `Visible: ${plural(unmasked.length, "field")} the site marked safe (e.g. promo code)`) : null);
+        inside.length ? t("cobrowse.hidden_areas_inside", { areas: marked, inside: this.language.list(inside) }) : marked) : null,
+      unmasked.length ? h("li", { class: "shown" }, t("cobrowse.shown_fields", { count: unmasked.length })) : null);
     for (const { box, where } of [...fields, ...areas]) {
       if (!box) continue;
       this.boxes.append(h("div", { class: "box", dataset: { where },
@@ -289,7 +293,8 @@ class Cobrowse {
     if (message.type !== "cobrowse_request") return;
     if (this.share) return; // already sharing: the server told the agent so
     this.request = message;
-    setText(this.promptTitle, `${message.agent_name || "Your agent"} would like to see this page`);
+    setText(this.promptTitle, message.agent_name ? this.language.t("cobrowse.asks", { agent: message.agent_name })
+      : this.language.t("cobrowse.asks_anonymous"));
     this.prompt.hidden = false;
     this.prompt.querySelector(".primary").focus({ preventScroll: true });
   }
@@ -308,7 +313,7 @@ class Cobrowse {
       await this._record();
     } catch (error) {
       console.warn("otodesk: co-browse answer failed", error);
-      this._showNote("The request has expired.");
+      this._showNote(this.language.t("cobrowse.expired"));
     }
   }
 
@@ -338,18 +343,18 @@ class Cobrowse {
     const wasSharing = !!this.share;
     this._end();
     if (wasSharing) this.socket.send("cobrowse_stop", {}).catch(() => {});
-    this._showNote("You stopped sharing your screen.");
+    this._showNote(this.language.t("cobrowse.stopped"));
   }
 
   _ended(message) {
-    const name = message.name || "The agent";
+    const name = message.name || this.language.t("agent.the");
     const shown = !!this.share || !this.prompt.hidden;
     this.prompt.hidden = true; // a question from a call that is over has no answer
     this.request = null;
     this._end();
     if (message.by === "contact") {
-      if (shown) this._showNote(`The call has ended: ${name} can no longer see this page.`);
-    } else this._showNote(`${name} stopped viewing your page.`);
+      if (shown) this._showNote(this.language.t("cobrowse.call_ended", { agent: name }));
+    } else this._showNote(this.language.t("cobrowse.viewer_left", { agent: name }));
   }
 
   _end() {
@@ -366,7 +371,10 @@ class Cobrowse {
   }
 
   _viewer(message) {
-    if (message.name) this.viewers.add(message.role === "agent" ? message.name : `${message.name} (${message.role})`);
+    if (message.name) {
+      this.viewers.add(message.role === "agent" ? message.name
+        : this.language.t(message.role === "supervisor" ? "cobrowse.viewer_supervisor" : "cobrowse.viewer_other", { name: message.name, role: message.role }));
+    }
     this._renderBanner();
   }
 
@@ -547,7 +555,7 @@ class Cobrowse {
       y -= window.scrollY;
       delete this.cursor.dataset.node;
     }
-    setText(this.cursorLabel, message.name || "Agent");
+    setText(this.cursorLabel, message.name || this.language.t("agent.label"));
     this.cursor.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
     this.cursor.hidden = false;
     clearTimeout(this._cursorTimer);
@@ -558,8 +566,8 @@ class Cobrowse {
 let instance = null;
 
 /** Called by widget.js (once); returns the co-browse controller. */
-export function start(socket, { base }) {
-  instance ??= new Cobrowse(socket, base);
+export function start(socket, { base, language }) {
+  instance ??= new Cobrowse(socket, base, language);
   return instance;
 }
 

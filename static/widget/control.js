@@ -73,6 +73,7 @@ export class Control {
   constructor(cobrowse) {
     this.cb = cobrowse;
     this.socket = cobrowse.socket;
+    this.language = cobrowse.language;
     this.nav = null; // the pending cobrowse_navigate
     this.request = null; // the pending cobrowse_control_request
     this.agent = null; // the agent's name while they have control
@@ -81,7 +82,7 @@ export class Control {
     socket.on("cobrowse_navigate", (message) => this._proposed(message));
     socket.on("cobrowse_control_request", (message) => this._asked(message));
     socket.on("cobrowse_control_state", (message) => {
-      if (message.state === "revoked" && this.agent) this._lost(`${this.agent} gave control back.`);
+      if (message.state === "revoked" && this.agent) this._lost(this.language.t("control.given_back", { agent: this.agent }));
     });
     socket.on("cobrowse_input", (message) => this._input(message));
     // The customer's own Esc or click takes control back at once (capture: before the page sees it).
@@ -122,6 +123,7 @@ export class Control {
   }
 
   _build() {
+    const { t } = this.language;
     const style = document.createElement("style");
     style.textContent = css;
     this.navTitle = h("h2", { id: "otodesk-nav-title" });
@@ -129,24 +131,24 @@ export class Control {
     this.navPrompt = h("div", { class: "nav-prompt", role: "alertdialog", "aria-labelledby": "otodesk-nav-title", hidden: true, dataset: { testid: "otodesk-nav-prompt" } },
       this.navTitle, this.navUrl,
       h("div", { class: "actions" },
-        h("button", { type: "button", dataset: { testid: "otodesk-nav-stay" }, onclick: () => this._go(false) }, "Stay"),
-        h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-nav-go" }, onclick: () => this._go(true) }, "Go")));
+        h("button", { type: "button", dataset: { testid: "otodesk-nav-stay" }, onclick: () => this._go(false) }, t("control.stay")),
+        h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-nav-go" }, onclick: () => this._go(true) }, t("control.go"))));
 
     this.controlTitle = h("h2", { id: "otodesk-control-title" });
     this.controlPrompt = h("div", { class: "control-prompt", role: "alertdialog", "aria-labelledby": "otodesk-control-title", hidden: true, dataset: { testid: "otodesk-control-prompt" } },
       this.controlTitle,
       h("ul", {},
-        h("li", {}, "They could click, scroll and type on this page for you."),
-        h("li", {}, "Never in hidden fields: card numbers, passwords and what you type stay yours."),
-        h("li", {}, "Press Esc or click anywhere to take control back at once.")),
+        h("li", {}, t("control.will_act")),
+        h("li", {}, t("control.never_hidden")),
+        h("li", {}, t("control.take_back_how"))),
       h("div", { class: "actions" },
-        h("button", { type: "button", dataset: { testid: "otodesk-control-refuse" }, onclick: () => this._allow(false) }, "No thanks"),
-        h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-control-allow" }, onclick: () => this._allow(true) }, "Allow")));
+        h("button", { type: "button", dataset: { testid: "otodesk-control-refuse" }, onclick: () => this._allow(false) }, t("control.refuse")),
+        h("button", { type: "button", class: "primary", dataset: { testid: "otodesk-control-allow" }, onclick: () => this._allow(true) }, t("control.allow"))));
 
     this.bannerText = h("span", {});
     this.banner = h("div", { class: "control-banner", role: "status", hidden: true, dataset: { testid: "otodesk-control-banner" } },
       this.bannerText,
-      h("button", { type: "button", class: "stop", dataset: { testid: "otodesk-control-revoke" }, onclick: () => this.revoke() }, "Take back control"));
+      h("button", { type: "button", class: "stop", dataset: { testid: "otodesk-control-revoke" }, onclick: () => this.revoke() }, t("control.take_back")));
     this.cb.root.append(style, this.navPrompt, this.controlPrompt, this.banner);
   }
 
@@ -157,12 +159,13 @@ export class Control {
     if (!sameOrigin(message.url)) {
       // Never reached with a working server; refused here anyway: this device decides.
       this.socket.send("cobrowse_navigate_answer", { nav_id: message.nav_id, go: false }).catch(() => {});
-      this.cb._showNote("Your agent proposed a page of another site: it was not opened.");
+      this.cb._showNote(this.language.t("control.other_site"));
       return;
     }
     this.nav = message;
     const where = message.title || new URL(message.url, location.href).pathname;
-    setText(this.navTitle, `${message.agent_name || "Your agent"} wants to take you to ${where}`);
+    setText(this.navTitle, message.agent_name ? this.language.t("control.navigate", { agent: message.agent_name, where })
+      : this.language.t("control.navigate_anonymous", { where }));
     setText(this.navUrl, message.url);
     this.navPrompt.hidden = false;
     this.navPrompt.querySelector(".primary").focus({ preventScroll: true });
@@ -186,7 +189,8 @@ export class Control {
   _asked(message) {
     if (!this.cb.share) return;
     this.request = message;
-    setText(this.controlTitle, `${message.agent_name || "Your agent"} asks to control this page`);
+    setText(this.controlTitle, message.agent_name ? this.language.t("control.asks", { agent: message.agent_name })
+      : this.language.t("control.asks_anonymous"));
     this.controlPrompt.hidden = false;
     this.controlPrompt.querySelector(".primary").focus({ preventScroll: true });
   }
@@ -199,23 +203,23 @@ export class Control {
     const granting = accept && this.cb.share;
     if (granting) {
       // Banner and Esc work before the server's reply: a revoke sent now follows the answer.
-      this.agent = request.agent_name || "Your agent";
-      setText(this.bannerText, `${this.agent} has control — Esc or click to revoke`);
+      this.agent = request.agent_name || this.language.t("agent.your");
+      setText(this.bannerText, this.language.t("control.banner", { agent: this.agent }));
       this.banner.hidden = false;
       this._watchFrames();
     }
     try {
       await this.socket.send("cobrowse_control_answer", { request_id: request.request_id, accept: Boolean(granting) });
     } catch {
-      if (granting) this._lost("The request for control has expired.");
-      else this.cb._showNote("The request for control has expired.");
+      if (granting) this._lost(this.language.t("control.expired"));
+      else this.cb._showNote(this.language.t("control.expired"));
     }
   }
 
   /** The customer takes control back: nothing more is applied from now on. */
   revoke() {
     if (!this.agent) return;
-    this._lost("You took back control.");
+    this._lost(this.language.t("control.taken_back"));
     this.socket.send("cobrowse_control_revoke", {}).catch(() => {});
   }
 

@@ -71,9 +71,10 @@ header a.button, header button { flex: none; }
 `;
 
 class Documents {
-  constructor(socket, base) {
+  constructor(socket, base, language) {
     this.socket = socket;
     this.base = base;
+    this.language = language; // language.js: the customer's words
     this.open = new Map(); // push_id -> {document, page, pages, zoom, pdf, from, agentPage, token}
     this.current = null;
     this.waiting = restore(); // documents of the previous page, re-opened once the socket is ready
@@ -124,20 +125,21 @@ class Documents {
     this.host = document.createElement("otodesk-documents");
     this.host.setAttribute("data-otodesk", ""); // never recorded by co-browse
     this.root = this.host.attachShadow({ mode: "open" });
+    const { t } = this.language;
     const style = document.createElement("style");
     style.textContent = css;
     this.title = h("span", { class: "title", dataset: { testid: "otodesk-doc-title" } });
     this.from = h("span", { class: "from" });
-    this.download = h("a", { class: "button", dataset: { testid: "otodesk-doc-download" }, download: "" }, "Download");
+    this.download = h("a", { class: "button", dataset: { testid: "otodesk-doc-download" }, download: "" }, t("document.download"));
     this.tabs = h("div", { class: "tabs", role: "tablist" });
     this.pageText = h("span", { class: "page", dataset: { testid: "otodesk-doc-page" }, "aria-live": "polite" });
     this.agentPage = h("span", { class: "from", dataset: { testid: "otodesk-doc-agent-page" } });
     this.zoomText = h("span", { dataset: { testid: "otodesk-doc-zoom" } });
-    this.prev = h("button", { type: "button", "aria-label": "Previous page", dataset: { testid: "otodesk-doc-prev" }, onclick: () => this._turn(-1) }, "‹");
-    this.next = h("button", { type: "button", "aria-label": "Next page", dataset: { testid: "otodesk-doc-next" }, onclick: () => this._turn(1) }, "›");
+    this.prev = h("button", { type: "button", "aria-label": t("document.previous"), dataset: { testid: "otodesk-doc-prev" }, onclick: () => this._turn(-1) }, "‹");
+    this.next = h("button", { type: "button", "aria-label": t("document.next"), dataset: { testid: "otodesk-doc-next" }, onclick: () => this._turn(1) }, "›");
     this.body = h("div", { class: "body" });
     this.overlay = h("section", {
-      class: "overlay", role: "dialog", "aria-label": "Document from your agent", hidden: true, dataset: { testid: "otodesk-doc" },
+      class: "overlay", role: "dialog", "aria-label": t("document.dialog"), hidden: true, dataset: { testid: "otodesk-doc" },
       onkeydown: (event) => {
         if (event.key === "Escape") this._close();
         if (event.key === "ArrowRight" || event.key === "PageDown") this._turn(1);
@@ -145,12 +147,12 @@ class Documents {
       },
     },
     h("header", {}, this.title, this.from, this.download,
-      h("button", { type: "button", "aria-label": "Close", dataset: { testid: "otodesk-doc-close" }, onclick: () => this._close() }, "×")),
+      h("button", { type: "button", "aria-label": t("document.close"), dataset: { testid: "otodesk-doc-close" }, onclick: () => this._close() }, "×")),
     this.tabs,
     h("div", { class: "controls" }, this.prev, this.pageText, this.next,
-      h("button", { type: "button", "aria-label": "Zoom out", dataset: { testid: "otodesk-doc-zoom-out" }, onclick: () => this._zoom(-1) }, "−"),
+      h("button", { type: "button", "aria-label": t("document.zoom_out"), dataset: { testid: "otodesk-doc-zoom-out" }, onclick: () => this._zoom(-1) }, "−"),
       this.zoomText,
-      h("button", { type: "button", "aria-label": "Zoom in", dataset: { testid: "otodesk-doc-zoom-in" }, onclick: () => this._zoom(1) }, "+"),
+      h("button", { type: "button", "aria-label": t("document.zoom_in"), dataset: { testid: "otodesk-doc-zoom-in" }, onclick: () => this._zoom(1) }, "+"),
       this.agentPage),
     this.body);
     this.root.append(style, this.overlay);
@@ -171,7 +173,7 @@ class Documents {
     this.current = pushId;
     this.overlay.hidden = false;
     setText(this.title, item.document.name);
-    setText(this.from, item.from ? `from ${item.from}` : "");
+    setText(this.from, item.from ? this.language.t("document.from", { agent: item.from }) : "");
     this.download.href = `${item.document.url}&download=1`;
     this._renderTabs();
     await this._render({ report });
@@ -211,15 +213,17 @@ class Documents {
       }
     } catch (error) {
       console.warn("otodesk: the document could not be shown", error);
-      this.body.replaceChildren(h("p", {}, "This document could not be shown. Try Download."));
+      this.body.replaceChildren(h("p", {}, this.language.t("document.failed")));
     }
-    setText(this.pageText, `Page ${item.page} of ${item.pages ?? "…"}`);
+    const { t } = this.language;
+    setText(this.pageText, item.pages ? t("document.page", { page: item.page, pages: item.pages }) : t("document.page_counting", { page: item.page }));
     this.pageText.dataset.page = String(item.page);
-    setText(this.zoomText, `${Math.round(item.zoom * 100)}%`);
+    setText(this.zoomText, t("document.zoom", { percent: Math.round(item.zoom * 100) }));
     this.prev.disabled = item.page <= 1;
     this.next.disabled = item.pages !== null && item.page >= item.pages;
     this.agentPage.dataset.page = String(item.agentPage || "");
-    setText(this.agentPage, item.agentPage ? `· ${item.from || "Your agent"} is on page ${item.agentPage}` : "");
+    setText(this.agentPage, !item.agentPage ? ""
+      : item.from ? t("document.agent_page", { agent: item.from, page: item.agentPage }) : t("document.agent_page_anonymous", { page: item.agentPage }));
     this._persist();
     if (report) this._report(item);
   }
@@ -286,7 +290,7 @@ class Documents {
 let instance = null;
 
 /** Called by widget.js on the first pushed document. */
-export function start(socket, { base }) {
-  instance ??= new Documents(socket, base);
+export function start(socket, { base, language }) {
+  instance ??= new Documents(socket, base, language);
   return instance;
 }

@@ -24,14 +24,17 @@
     }
   }
   var base = script ? new URL(script.src, location.href).origin : location.origin;
+  // <script src=".../widget.js" data-locale="zh-TW">: the widget's language (widget.js, language.js).
+  var locale = script && script.getAttribute && script.getAttribute("data-locale");
 
   var q = (existing && existing.q) || [];
   var api = existing || {};
   api.q = q;
   api.base = base;
+  if (locale && !api.locale) api.locale = locale;
   api.loaded = true;
   // Every method of the widget's API (widget.js `api`; tests/js/loader.test.mjs keeps them equal).
-  ["open", "close", "reset", "callMe", "cancel", "identify", "setContext", "myData", "on", "off"].forEach(function (name) {
+  ["open", "close", "reset", "callMe", "cancel", "identify", "setContext", "myData", "setLocale", "on", "off"].forEach(function (name) {
     if (typeof api[name] === "function") return;
     api[name] = function () {
       var args = Array.prototype.slice.call(arguments);

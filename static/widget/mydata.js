@@ -22,7 +22,10 @@ const STYLE = `
 .mydata .muted { color: #667; font-size: 12px; }
 `;
 
-export async function start({ ui, base, token, refresh, erasing, onErased }) {
+export async function start({ ui, base, token, refresh, erasing, onErased, language = ui.language }) {
+  const { t } = language;
+  // The server's reasons are English: only an English reader sees them, others our words.
+  const reason = (error) => (language.messages.locale === "en" && error.message ? error.message : t("mydata.failed"));
   async function api(path, { method = "GET", body } = {}) {
     const send = (me) => {
       const headers = { "X-Otodesk-Me": me || "" };
@@ -52,8 +55,8 @@ export async function start({ ui, base, token, refresh, erasing, onErased }) {
 
   const root = ui.root;
   root.append(h("style", {}, STYLE));
-  const panel = h("section", { class: "mydata", hidden: true, role: "dialog", "aria-label": "My data", dataset: { testid: "mydata" } });
-  const link = h("button", { type: "button", class: "mydata-link", dataset: { testid: "mydata-open" }, onclick: () => (panel.hidden ? open() : close()) }, "My data");
+  const panel = h("section", { class: "mydata", hidden: true, role: "dialog", "aria-label": t("mydata.title"), dataset: { testid: "mydata" } });
+  const link = h("button", { type: "button", class: "mydata-link", dataset: { testid: "mydata-open" }, onclick: () => (panel.hidden ? open() : close()) }, t("mydata.title"));
   root.append(link, panel);
 
   function status(text) {
@@ -63,12 +66,12 @@ export async function start({ ui, base, token, refresh, erasing, onErased }) {
 
   async function open() {
     panel.hidden = false;
-    replace(panel, h("p", {}, "Loading…"));
+    replace(panel, h("p", {}, t("mydata.loading")));
     let data;
     try {
       data = await api("/api/me");
     } catch (error) {
-      replace(panel, h("p", {}, error.message));
+      replace(panel, h("p", {}, reason(error)));
       return;
     }
     const c = data.customer;
@@ -76,24 +79,28 @@ export async function start({ ui, base, token, refresh, erasing, onErased }) {
     const email = h("input", { name: "email", type: "email", value: c.email || "", maxlength: "200", dataset: { testid: "mydata-email" } });
     const phone = h("input", { name: "phone", type: "tel", value: c.phone || "", maxlength: "200", dataset: { testid: "mydata-phone" } });
     replace(panel,
-      h("h2", {}, "What we hold about you"),
+      h("h2", {}, t("mydata.heading")),
       h("p", { class: "muted", dataset: { testid: "mydata-summary" } },
-        `${data.timeline.length} contact records, ${data.orders.length} orders, ${data.identities.length} identities.`),
+        t("mydata.summary", {
+          contacts: t("mydata.contacts", { count: data.timeline.length }),
+          orders: t("mydata.orders", { count: data.orders.length }),
+          identities: t("mydata.identities", { count: data.identities.length }),
+        })),
       h("form", { onsubmit: async (event) => {
         event.preventDefault();
         try {
           await api("/api/me", { method: "PATCH", body: { name: name.value.trim() || null, email: email.value.trim() || null, phone: phone.value.trim() || null } });
-          status("Saved.");
+          status(t("mydata.saved"));
         } catch (error) {
-          status(error.message);
+          status(reason(error));
         }
       } },
-        h("label", {}, "Name", name), h("label", {}, "E-mail", email), h("label", {}, "Phone", phone),
+        h("label", {}, t("mydata.name"), name), h("label", {}, t("mydata.email"), email), h("label", {}, t("mydata.phone"), phone),
         h("div", { class: "row" },
-          h("button", { type: "submit", dataset: { testid: "mydata-save" } }, "Save corrections"),
-          h("button", { type: "button", dataset: { testid: "mydata-download" }, onclick: () => download(data) }, "Download (JSON)"),
-          h("button", { type: "button", class: "danger", dataset: { testid: "mydata-erase" }, onclick: erase }, "Erase my data"),
-          h("button", { type: "button", onclick: close }, "Close"))),
+          h("button", { type: "submit", dataset: { testid: "mydata-save" } }, t("mydata.save")),
+          h("button", { type: "button", dataset: { testid: "mydata-download" }, onclick: () => download(data) }, t("mydata.download")),
+          h("button", { type: "button", class: "danger", dataset: { testid: "mydata-erase" }, onclick: erase }, t("mydata.erase")),
+          h("button", { type: "button", onclick: close }, t("mydata.close")))),
       h("p", { class: "muted", role: "status", "data-status": "", dataset: { testid: "mydata-status" } }));
   }
 
@@ -115,17 +122,17 @@ export async function start({ ui, base, token, refresh, erasing, onErased }) {
   }
 
   async function erase() {
-    if (!confirm("Erase everything held about you? This cannot be undone.")) return;
+    if (!confirm(t("mydata.erase_confirm"))) return;
     erasing?.(true); // the server's "signed out" for this very erasure is ours, not news
     try {
       await api("/api/me/erase", { method: "POST" });
     } catch (error) {
       erasing?.(false);
-      status(error.message);
+      status(reason(error));
       return;
     }
     replace(panel, h("p", { dataset: { testid: "mydata-erased" } },
-      "Your data has been erased, and this browser is signed out of our help service."));
+      t("mydata.erased")));
     link.remove();
     setTimeout(() => panel.remove(), 8000);
     onErased?.();

@@ -64,9 +64,13 @@ function element(tag, attrs, ...children) {
 }
 
 export class WidgetShell {
-  /** @param {object} handlers  as WidgetUI's (ui.js) */
-  constructor(handlers) {
+  /**
+   * @param {object} handlers  as WidgetUI's (ui.js)
+   * @param {import("./language.js").WidgetLanguage} language  the customer's language
+   */
+  constructor(handlers, language) {
     this.handlers = handlers;
+    this.language = language;
     this.ui = null; // the panel, once loaded
     this._loading = null;
     this._queued = [];
@@ -80,10 +84,11 @@ export class WidgetShell {
     style.textContent = launcherCss;
     this.badge = element("span", { class: "badge", "data-testid": "otodesk-badge" });
     this.badge.hidden = true;
-    this.launcherText = element("span", { class: "text" }, "Call me");
+    const { t } = language;
+    this.launcherText = element("span", { class: "text" }, t("launcher.call"));
     this.launcher = element("button", {
       type: "button", class: "launcher", id: "otodesk-launcher", "aria-controls": "otodesk-panel",
-      "aria-expanded": "false", "aria-label": "Call me: ask an agent to call you back", "data-testid": "otodesk-launcher",
+      "aria-expanded": "false", "aria-label": t("launcher.label"), "data-testid": "otodesk-launcher",
     }, element("span", { class: "icon", "aria-hidden": "true" }, phoneIcon()), this.launcherText, this.badge);
     this.launcher.hidden = true;
     this.launcher.addEventListener("click", () => (this.isOpen ? this.close() : this.open()));
@@ -93,11 +98,12 @@ export class WidgetShell {
     this.main = element("div", { class: "root" }, this.launcher);
     this.root.append(style, this.main);
     document.body.append(this.host);
+    language.onChange(() => this._relabel());
   }
 
-  /** The panel (ui.js's WidgetUI), fetched once. */
+  /** The panel (ui.js's WidgetUI), fetched once, with the words of the customer's language. */
   load() {
-    this._loading ??= import("./ui.js").then(({ WidgetUI }) => {
+    this._loading ??= Promise.all([import("./ui.js"), this.language.load()]).then(([{ WidgetUI }]) => {
       this.ui = new WidgetUI(this.handlers, this);
       for (const [name, args] of this._queued.splice(0)) this.ui[name](...args);
       this._revealLauncher();
@@ -140,6 +146,16 @@ export class WidgetShell {
   }
 
   close() { return this._later("close"); }
+
+  /** Another language: the launcher's words, or the panel drawn anew in it (ui.js). */
+  _relabel() {
+    if (this.ui) {
+      this.ui = this.ui.redrawn();
+      return;
+    }
+    this.launcherText.textContent = this.language.t("launcher.call");
+    this.launcher.setAttribute("aria-label", this.language.t("launcher.label"));
+  }
 
   showLauncher() {
     this._launcherWanted = true;

@@ -3,7 +3,6 @@
 // me" form and a status panel. It knows nothing about sockets: the widget
 // (widget.js) calls render*/show* through the shell and passes callbacks in.
 import { h, setText } from "../common/dom.js";
-import { dateTime, ordinal, waitText } from "../common/format.js";
 import { icon } from "../common/icons.js";
 import { ACTIVE_STATES, FINAL_STATES } from "./shell.js";
 import { css } from "./styles.js";
@@ -61,6 +60,7 @@ export class WidgetUI {
   constructor(handlers, shell) {
     this.handlers = handlers;
     this.shell = shell;
+    this.language = shell.language; // language.js: t() and Intl formatting in the customer's language
     this.queues = [];
     this.callback = null;
     this.mode = "form"; // "form" | "status"
@@ -74,20 +74,23 @@ export class WidgetUI {
   _build() {
     const { host, root, launcher, launcherText, badge, main } = this.shell;
     Object.assign(this, { host, root, launcher, launcherText, badge });
+    const { t } = this.language;
     const style = document.createElement("style");
     style.textContent = css;
+    this.style = style;
 
-    this.title = h("h2", { id: "otodesk-title", tabindex: "-1" }, "Call me back");
-    this.subtitle = h("p", { id: "otodesk-subtitle" }, "An agent calls you, usually within minutes.");
+    this.title = h("h2", { id: "otodesk-title", tabindex: "-1" }, t("panel.title"));
+    this.subtitle = h("p", { id: "otodesk-subtitle" }, t("panel.subtitle"));
     this.minimize = h("button", {
-      type: "button", class: "icon-button", "aria-label": "Minimise", title: "Minimise",
+      type: "button", class: "icon-button", "aria-label": t("panel.minimize"), title: t("panel.minimize"),
       dataset: { testid: "otodesk-minimize" }, onclick: () => this.close(),
     }, "×");
     this.connectionLine = h("p", { class: "connection", role: "status", hidden: true, dataset: { testid: "otodesk-connection" } },
-      "Reconnecting…");
+      t("connection.reconnecting"));
 
     this.form = this._buildForm();
     this.status = this._buildStatus();
+    this._statusChildren = this.status.children.length;
 
     this.panel = h("div", {
       class: "panel", id: "otodesk-panel", role: "dialog", "aria-modal": "false",
@@ -115,7 +118,7 @@ export class WidgetUI {
     control.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));
     const error = h("p", { class: "error", id: errorId, dataset: { testid: `otodesk-error-${name}` } });
     const wrapper = h("div", { class: "field", dataset: { field: name } },
-      h("label", { for: control.id }, labelText, optional ? h("span", { class: "optional" }, " (optional)") : null),
+      h("label", { for: control.id }, labelText, optional ? h("span", { class: "optional" }, this.language.t("form.optional")) : null),
       control,
       hint ? h("p", { class: "hint", id: hintId }, hint) : null,
       error);
@@ -145,19 +148,20 @@ export class WidgetUI {
   }
 
   _buildForm() {
+    const { t } = this.language;
     this.errors = {};
     this.controls = {};
     const name = h("input", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: "200" });
     const queue = h("select", { name: "queue", required: true, onchange: () => this._syncForm() });
-    const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: "e.g. my payment failed" });
+    const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: t("form.topic_placeholder") });
     const message = h("textarea", { name: "message", maxlength: "2000", rows: "2" });
-    const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: "+1 555 010 0123" });
+    const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: t("form.phone_placeholder") });
     const scheduled = h("input", { type: "datetime-local", name: "scheduled_at", step: "60" });
 
-    this.phoneField = this._field("phone", "Your phone number", phone, { hint: "Include the country code if you are abroad." });
-    this.laterField = this._field("scheduled_at", "When should we call? (your local time)", scheduled);
+    this.phoneField = this._field("phone", t("form.phone"), phone, { hint: t("form.phone_hint") });
+    this.laterField = this._field("scheduled_at", t("form.scheduled_at"), scheduled);
     this.formError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-error" } });
-    this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, "Call me now");
+    this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, t("form.submit_now"));
 
     return h("form", {
       id: "otodesk-form", novalidate: true, dataset: { testid: "otodesk-form" },
@@ -166,21 +170,22 @@ export class WidgetUI {
         this._submit();
       },
     },
-    this._field("name", "Your name", name),
-    this._field("queue", "Who would you like to talk to?", queue),
+    this._field("name", t("form.name"), name),
+    this._field("queue", t("form.queue"), queue),
     this.availability = h("p", { class: "availability", role: "status", hidden: true, dataset: { testid: "otodesk-availability" } }),
-    this._field("topic", "Topic", topic, { optional: true }),
-    this._field("message", "Anything we should know?", message, { optional: true }),
-    this._choices("channel", "How should we talk?", [["browser", "In my browser"], ["phone", "Call my phone"]]),
+    this._field("topic", t("form.topic"), topic, { optional: true }),
+    this._field("message", t("form.message"), message, { optional: true }),
+    this._choices("channel", t("form.channel"), [["browser", t("form.channel_browser")], ["phone", t("form.channel_phone")]]),
     this.phoneField,
-    this._choices("when", "When?", [["now", "Now"], ["later", "Later"]]),
+    this._choices("when", t("form.when"), [["now", t("form.when_now")], ["later", t("form.when_later")]]),
     this.laterField,
     this.formError,
     this.submitButton,
-    h("p", { class: "privacy" }, "We use these details only to call you back."));
+    h("p", { class: "privacy" }, t("form.privacy")));
   }
 
   _buildStatus() {
+    const { t } = this.language;
     this.statusIcon = h("div", { class: "big", "aria-hidden": "true" }, icon("hourglass"));
     this.stateLine = h("p", { class: "state", tabindex: "-1", dataset: { testid: "otodesk-state" } });
     this.positionLine = h("p", { class: "line position", dataset: { testid: "otodesk-position" } });
@@ -190,14 +195,14 @@ export class WidgetUI {
     this.statusError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-status-error" } });
     this.laterButton = h("button", {
       type: "button", class: "primary", hidden: true, dataset: { testid: "otodesk-later" }, onclick: () => this._later(),
-    }, "Choose a later time");
+    }, t("status.later"));
     this.cancelButton = h("button", {
       type: "button", class: "secondary", dataset: { testid: "otodesk-cancel" }, onclick: () => this._cancel(),
-    }, "Cancel my request");
+    }, t("status.cancel"));
     this.againButton = h("button", {
       type: "button", class: "primary", hidden: true, dataset: { testid: "otodesk-again" },
       onclick: () => this.showForm({ focus: true }),
-    }, "Request another call");
+    }, t("status.again"));
     this.closeButton = h("button", {
       type: "button", class: "secondary", hidden: true, dataset: { testid: "otodesk-close" },
       onclick: () => {
@@ -207,7 +212,7 @@ export class WidgetUI {
         this.mode = "form";
         this._render();
       },
-    }, "Close");
+    }, t("status.close"));
     return h("section", { class: "status", hidden: true, "aria-labelledby": "otodesk-title", dataset: { testid: "otodesk-status" } },
       this.statusIcon,
       // One live region: state and position are read out when they change.
@@ -268,7 +273,7 @@ export class WidgetUI {
       this.controls.scheduled_at.min = toLocalInput(min);
       if (!this.controls.scheduled_at.value) this.controls.scheduled_at.value = toLocalInput(defaultLater());
     }
-    setText(this.submitButton, later ? "Schedule my call" : "Call me now");
+    setText(this.submitButton, this.language.t(later ? "form.submit_later" : "form.submit_now"));
   }
 
   /** Whether somebody can answer the chosen queue now (the welcome's and `queues`' `open`). */
@@ -278,8 +283,9 @@ export class WidgetUI {
     this.availability.hidden = !queue || (!closed && (queue.estimated_wait ?? null) === null);
     this.availability.classList.toggle("closed", closed);
     if (!queue) return;
+    const { t } = this.language;
     if (closed) {
-      setText(this.availability, `Nobody from ${queue.title || queue.name} can take a call right now. Choose a time and we'll call you then.`);
+      setText(this.availability, t("availability.closed", { queue: queue.title || queue.name }));
       // Offer a later time once for this queue; a customer who picks "Now" again keeps it.
       if (this._laterOfferedFor !== queue.name && this.value("when") === "now") {
         this.setValue("when", "later");
@@ -288,7 +294,7 @@ export class WidgetUI {
       this._laterOfferedFor = queue.name;
     } else {
       // The same figure as the wall's "for a new request".
-      setText(this.availability, `Estimated wait for a new request: ${waitText(queue.estimated_wait)}`);
+      setText(this.availability, t("availability.wait", { wait: waitText(queue.estimated_wait, this.language) }));
       this._laterOfferedFor = null;
       if (this._autoLater) this.setValue("when", "now"); // somebody is back: "Now" again, as it was
       this._autoLater = false;
@@ -322,7 +328,7 @@ export class WidgetUI {
   /** Show a server error: on its field when it has one, above the button otherwise. */
   showServerError(error) {
     const field = FIELD_OF_ERROR[error?.code] ?? null;
-    this.showError(field, friendlyMessage(error));
+    this.showError(field, friendlyMessage(error, this.language));
   }
 
   _validate() {
@@ -335,18 +341,19 @@ export class WidgetUI {
       phone: null,
       scheduled_at: null,
     };
+    const { t } = this.language;
     const problems = [];
-    if (!values.name) problems.push(["name", "Please tell us your name."]);
-    if (!values.queue) problems.push(["queue", "Please choose who you would like to talk to."]);
+    if (!values.name) problems.push(["name", t("check.name")]);
+    if (!values.queue) problems.push(["queue", t("check.queue")]);
     if (values.channel === "phone") {
       values.phone = this.value("phone").trim();
-      if (!values.phone) problems.push(["phone", "Please enter the number we should call."]);
-      else if (!/\d/.test(values.phone)) problems.push(["phone", "This doesn't look like a phone number."]);
+      if (!values.phone) problems.push(["phone", t("check.phone")]);
+      else if (!/\d/.test(values.phone)) problems.push(["phone", t("check.phone_digits")]);
     }
     if (this.value("when") === "later") {
       values.scheduled_at = fromLocalInput(this.value("scheduled_at"));
-      if (values.scheduled_at === null) problems.push(["scheduled_at", "Please pick a day and a time."]);
-      else if (values.scheduled_at < Date.now() / 1000 + 30) problems.push(["scheduled_at", "Please pick a time in the future."]);
+      if (values.scheduled_at === null) problems.push(["scheduled_at", t("check.time")]);
+      else if (values.scheduled_at < Date.now() / 1000 + 30) problems.push(["scheduled_at", t("check.time_future")]);
     }
     return { values, problems };
   }
@@ -361,7 +368,7 @@ export class WidgetUI {
     }
     this.submitButton.disabled = true;
     const label = this.submitButton.textContent;
-    setText(this.submitButton, "Sending…");
+    setText(this.submitButton, this.language.t("form.sending"));
     try {
       await this.handlers.submit(values);
     } catch (error) {
@@ -390,7 +397,7 @@ export class WidgetUI {
       this.showForm({ focus: true });
     } catch (error) {
       this._replaced = null;
-      setText(this.statusError, friendlyMessage(error));
+      setText(this.statusError, friendlyMessage(error, this.language));
     } finally {
       this.laterButton.disabled = false;
     }
@@ -400,14 +407,14 @@ export class WidgetUI {
     if (!this.callback || this.cancelButton.disabled) return;
     this.cancelButton.disabled = true;
     setText(this.statusError, "");
-    setText(this.cancelButton, "Cancelling…");
+    setText(this.cancelButton, this.language.t("status.cancelling"));
     try {
       await this.handlers.cancel(this.callback.id);
     } catch (error) {
-      setText(this.statusError, friendlyMessage(error));
+      setText(this.statusError, friendlyMessage(error, this.language));
     } finally {
       this.cancelButton.disabled = false;
-      setText(this.cancelButton, "Cancel my request");
+      setText(this.cancelButton, this.language.t("status.cancel"));
     }
   }
 
@@ -441,7 +448,7 @@ export class WidgetUI {
   setConnection(state) {
     this.connection = state;
     this.connectionLine.hidden = state === "open";
-    setText(this.connectionLine, state === "closed" ? "Disconnected. Please reload the page." : "Reconnecting…");
+    setText(this.connectionLine, this.language.t(state === "closed" ? "connection.closed" : "connection.reconnecting"));
   }
 
   _render() {
@@ -450,33 +457,34 @@ export class WidgetUI {
     this.form.hidden = !!status;
     this.status.hidden = !status;
     this._syncForm();
-    setText(this.title, status ? "Your callback" : "Call me back");
-    setText(this.subtitle, status ? queueTitle(this.queues, callback.queue) : "An agent calls you, usually within minutes.");
+    const { t } = this.language;
+    setText(this.title, t(status ? "status.title" : "panel.title"));
+    setText(this.subtitle, status ? queueTitle(this.queues, callback.queue) : t("panel.subtitle"));
     this._renderLauncher();
     if (!status) return;
 
     const { state } = callback;
     const final = FINAL_STATES.has(state);
     this.stateLine.className = `state ${state === "connected" ? "connected" : final ? "final" : ""}`;
-    setText(this.stateLine, stateText(callback));
+    setText(this.stateLine, stateText(callback, this.language));
     this.statusIcon.className = `big ${state === "offered" ? "ringing" : ""}`;
     const iconName = STATUS_ICONS[state] || "hourglass";
     if (this.statusIcon.firstElementChild?.dataset.iconName !== iconName) this.statusIcon.replaceChildren(icon(iconName));
 
     const queued = state === "queued";
     this.positionLine.hidden = !queued;
-    setText(this.positionLine, queued ? positionText(callback.position) : "");
+    setText(this.positionLine, queued ? positionText(callback.position, this.language) : "");
     const nobody = queued && callback.nobody_available === true;
     this.waitLine.hidden = !queued;
     this.waitLine.classList.toggle("closed", nobody);
     // "Your" wait: for this place in line (the wall shows the wait for a new request).
     setText(this.waitLine, !queued ? "" : nobody
-      ? "Nobody can take your call right now. We'll call you as soon as someone is back, or choose a later time."
-      : `Your estimated wait: ${waitText(callback.estimated_wait)}`);
+      ? t("status.nobody")
+      : t("status.wait", { wait: waitText(callback.estimated_wait, this.language) }));
     this.laterButton.hidden = !nobody;
     this.scheduledLine.hidden = !(callback.scheduled_at && (state === "scheduled" || queued));
-    setText(this.scheduledLine, callback.scheduled_at ? `Scheduled for ${dateTime(callback.scheduled_at)}` : "");
-    setText(this.detailLine, detailText(callback));
+    setText(this.scheduledLine, callback.scheduled_at ? t("status.scheduled_for", { when: this.language.dateTime(callback.scheduled_at) }) : "");
+    setText(this.detailLine, detailText(callback, this.language));
     this.detailLine.hidden = !this.detailLine.textContent;
 
     this.cancelButton.hidden = final || state === "connected";
@@ -488,16 +496,40 @@ export class WidgetUI {
   _renderLauncher() {
     const callback = this.callback;
     const active = callback && ACTIVE_STATES.has(callback.state);
+    const { t } = this.language;
     let badge = "";
-    if (active && callback.state === "queued" && callback.position) badge = ordinal(callback.position);
+    if (active && callback.state === "queued" && callback.position) badge = t("position.ordinal", { n: callback.position });
     this.badge.hidden = !badge;
     setText(this.badge, badge);
-    const text = !active ? "Call me"
-      : { scheduled: "Call scheduled", queued: "In line", offered: "Agent calling…",
-        connected: callback.channel === "phone" ? "Calling your phone" : "On a call" }[callback.state];
+    const text = t(!active ? "launcher.call"
+      : { scheduled: "launcher.scheduled", queued: "launcher.queued", offered: "launcher.offered",
+        connected: callback.channel === "phone" ? "launcher.calling_phone" : "launcher.on_call" }[callback.state]);
     setText(this.launcherText, text);
     this.launcher.classList.toggle("live", !!active && !this.isOpen && callback.state === "offered");
-    this.launcher.setAttribute("aria-label", active ? `${text}${badge ? `, ${badge} in line` : ""}: show my callback` : "Call me: ask an agent to call you back");
+    this.launcher.setAttribute("aria-label", !active ? t("launcher.label")
+      : badge ? t("launcher.label_position", { state: text, position: badge }) : t("launcher.label_active", { state: text }));
+  }
+
+  /** This panel drawn anew (in another language: shell.js), as it was: what was typed, the request, open or not. */
+  redrawn() {
+    const values = FIELDS.map((name) => [name, this.value(name)]);
+    // What other modules put in the status (voice.js: the call's controls) moves to the new one.
+    const added = [...this.status.children].slice(this._statusChildren);
+    this.panel.remove();
+    this.style.remove();
+    const ui = new WidgetUI(this.handlers, this.shell);
+    ui.status.append(...added);
+    ui.setQueues(this.queues);
+    ui.setConnection(this.connection);
+    for (const [name, value] of values) ui.setValue(name, value);
+    ui._laterOfferedFor = this._laterOfferedFor;
+    ui._autoLater = this._autoLater;
+    ui.mode = this.mode;
+    ui.setCallback(this.callback);
+    if (!this.callback) ui._render();
+    if (this.isOpen) ui.open({ focus: false });
+    else ui._renderLauncher();
+    return ui;
   }
 
   // -- opening and closing --------------------------------------------------
@@ -544,73 +576,94 @@ function queueTitle(queues, name) {
   return queue ? queue.title : name ? String(name) : "";
 }
 
-export function positionText(position) {
-  if (!position) return "Finding your place in line…";
-  return `You are ${ordinal(position)} in line`;
+/** Estimated wait in words: null -> "estimating…", 40 -> "less than a minute", 170 -> "about 3 min". */
+export function waitText(seconds, { t, duration }) {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return t("wait.estimating");
+  if (seconds < 60) return t("wait.under_minute");
+  return t("wait.about", { duration: duration(seconds) });
 }
 
-export function stateText(callback) {
+export function positionText(position, { t }) {
+  if (!position) return t("position.finding");
+  return t("position.place", { position });
+}
+
+export function stateText(callback, { t }) {
+  const agent = callback.agent_name;
   switch (callback.state) {
-    case "scheduled": return "Your call is scheduled";
-    case "queued": return "You're in line";
-    case "offered": return "An agent is about to call you";
+    case "scheduled": return t("state.scheduled");
+    case "queued": return t("state.queued");
+    case "offered": return t("state.offered");
     // A phone callback is "connected" only once the phone answers (phone_call: the SIP call's
     // state from voice_state); dialled by hand (no trunk) it never says so.
-    case "connected": return callback.channel === "phone" ? phoneStateText(callback) : `Connected with ${callback.agent_name || "an agent"}`;
-    case "completed": return "Your call has ended. Thank you!";
-    case "cancelled": return "Your request was cancelled";
-    case "abandoned": return "Your request has expired";
+    case "connected":
+      if (callback.channel === "phone") return phoneStateText(callback, { t });
+      return agent ? t("state.connected", { agent }) : t("state.connected_anonymous");
+    case "completed": return t("state.completed");
+    case "cancelled": return t("state.cancelled");
+    case "abandoned": return t("state.abandoned");
     default: return String(callback.state || "");
   }
 }
 
 /** A phone callback being dialled by the server: `callback.phone_call` is voice_state's `phone`. */
-function phoneStateText(callback) {
-  const agent = callback.agent_name || "An agent";
+function phoneStateText(callback, { t }) {
+  const agent = callback.agent_name;
   const call = callback.phone_call;
-  if (!call || call.state === "dialling") return `${agent} is calling you`;
-  if (call.state === "ringing") return "Your phone is ringing";
-  if (call.state === "connected") return `Connected with ${callback.agent_name || "an agent"}`;
-  return { completed: "Your call has ended. Thank you!", busy: "Your line was busy", no_answer: "We couldn't reach you",
-    cancelled: "The call was stopped" }[call.result] || "We couldn't reach you";
+  if (!call || call.state === "dialling") return agent ? t("state.calling", { agent }) : t("state.calling_anonymous");
+  if (call.state === "ringing") return t("state.phone_ringing");
+  if (call.state === "connected") return agent ? t("state.connected", { agent }) : t("state.connected_anonymous");
+  if (call.result === "completed") return t("state.completed");
+  if (call.result === "busy") return t("state.phone_busy");
+  if (call.result === "cancelled") return t("state.phone_cancelled");
+  return t("state.phone_unreached");
 }
 
-function detailText(callback) {
+function detailText(callback, { t }) {
   const byPhone = callback.channel === "phone";
+  const phone = callback.phone;
   switch (callback.state) {
     case "scheduled":
-      return byPhone ? `We'll call ${callback.phone || "your phone"} then.` : "Have this site open at that time: we'll call you right here in your browser.";
+      if (!byPhone) return t("detail.scheduled_browser");
+      return phone ? t("detail.scheduled_phone", { phone }) : t("detail.scheduled_phone_anonymous");
     case "queued":
-      return byPhone ? `We'll call ${callback.phone || "your phone"}.` : "Keep this site open: we'll call you right here in your browser.";
+      if (!byPhone) return t("detail.queued_browser");
+      return phone ? t("detail.queued_phone", { phone }) : t("detail.queued_phone_anonymous");
     case "offered":
-      return byPhone ? `An agent will call ${callback.phone || "the number you gave"} shortly.` : "Stay on this site, it will ring in a moment.";
+      if (!byPhone) return t("detail.offered_browser");
+      return phone ? t("detail.offered_phone", { phone }) : t("detail.offered_phone_anonymous");
     case "connected":
       if (byPhone && callback.phone_call?.state === "connected") return "";
       if (byPhone && callback.phone_call?.state === "ended") {
-        return callback.phone_call.result === "completed" ? "" : "We'll try again a little later.";
+        return callback.phone_call.result === "completed" ? "" : t("detail.phone_retry");
       }
-      if (byPhone) return `Your phone (${callback.phone || "the number you gave"}) rings in a moment: answer it to talk.`;
-      return callback.agent_name ? `${callback.agent_name} is with you now.` : "";
+      if (byPhone) return phone ? t("detail.connected_phone", { phone }) : t("detail.connected_phone_anonymous");
+      return callback.agent_name ? t("detail.connected_browser", { agent: callback.agent_name }) : "";
     case "abandoned":
-      return "We couldn't reach you in time. You can ask again whenever you like.";
+      return t("detail.abandoned");
     case "cancelled":
-      return "No one will call you. You can ask again whenever you like.";
+      return t("detail.cancelled");
     default:
       return "";
   }
 }
 
-/** The text to show for an error from the hub (or a network failure). */
-export function friendlyMessage(error) {
+/** The catalogue's words for an error code. */
+const ERROR_MESSAGES = {
+  timeout: "error.timeout", closed: "error.closed", rate_limited: "error.rate_limited",
+  too_many_requests: "error.too_many_requests", already_waiting: "error.already_waiting", internal: "error.internal",
+  invalid_phone: "error.invalid_phone", phone_refused: "error.phone_refused", bad_time: "error.bad_time",
+  unknown_queue: "error.unknown_queue",
+};
+
+/**
+ * The text to show for an error from the hub (or a network failure). The server's own reason
+ * says more, but in English: an English reader gets it, others the catalogue's words for the code.
+ */
+export function friendlyMessage(error, { t, locale }) {
   const code = error?.code;
-  const fallback = {
-    timeout: "We couldn't reach our team just now. Please try again.",
-    closed: "The connection was closed. Please reload the page.",
-    rate_limited: "That was a bit fast. Please try again in a moment.",
-    too_many_requests: "You've asked for several calls already. Please wait a few minutes.",
-    already_waiting: "You already have a call waiting.",
-    internal: "Something went wrong on our side. Please try again.",
-  }[code];
-  if (code === "internal" || code === "timeout" || code === "closed") return fallback;
-  return error?.message || fallback || "Something went wrong. Please try again.";
+  const known = Object.hasOwn(ERROR_MESSAGES, code ?? "") ? t(ERROR_MESSAGES[code]) : null;
+  if (code === "internal" || code === "timeout" || code === "closed") return known;
+  if (locale === "en" && error?.message) return error.message;
+  return known || t("error.generic");
 }

@@ -25,8 +25,10 @@ export function start(socket, options) {
 }
 
 class WidgetVoice {
-  constructor(socket, { ui, iceServers = [], api = null }) {
+  constructor(socket, { ui, iceServers = [], api = null, language = ui.language }) {
     this.socket = socket;
+    this.language = language; // language.js: the customer's words
+    const { t } = language;
     this.iceServers = iceServers;
     this.callbackId = null;
     this.link = null; // common/voicelink.js: the leg, remade when the network drops it
@@ -37,14 +39,14 @@ class WidgetVoice {
     ui.root.append(style);
     this.stateLine = h("p", { class: "voice-state", role: "status", dataset: { testid: "otodesk-voice-state" } });
     this.muteButton = h("button", { type: "button", class: "secondary", "aria-pressed": "false", dataset: { testid: "otodesk-mute" },
-      onclick: () => this._mute(!this.muted) }, "Mute");
+      onclick: () => this._mute(!this.muted) }, t("voice.mute"));
     this.hangupButton = h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-hangup" },
-      onclick: () => this._hangup() }, "Hang up");
+      onclick: () => this._hangup() }, t("voice.hang_up"));
     // Recording with consent: asked before anything is recorded; the answer is final.
     this.consent = h("div", { class: "voice-consent", hidden: true, dataset: { testid: "otodesk-record-consent" } },
-      h("p", {}, "May we record this call to improve our service?"),
-      h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-record-yes" }, onclick: () => this._consent(true) }, "Yes, record"),
-      h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-record-no" }, onclick: () => this._consent(false) }, "No"));
+      h("p", {}, t("voice.consent")),
+      h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-record-yes" }, onclick: () => this._consent(true) }, t("voice.consent_yes")),
+      h("button", { type: "button", class: "secondary", dataset: { testid: "otodesk-record-no" }, onclick: () => this._consent(false) }, t("voice.consent_no")));
     this.element = h("div", { class: "voice", hidden: true, dataset: { testid: "otodesk-voice", state: "idle" } },
       this.stateLine, this.consent, this.muteButton, this.hangupButton);
     ui.status.append(this.element);
@@ -156,23 +158,28 @@ class WidgetVoice {
       : link !== "connected" ? "connecting"
       : this.call?.held ? "held" : "active";
     this.element.dataset.state = state;
-    setText(this.stateLine, {
-      connecting: "Connecting the call…",
-      active: this.muted ? "On a call · you are muted" : "On a call",
-      held: "On hold: please wait",
-      reconnecting: "Your connection dropped: reconnecting…",
-      ended: "Call ended",
-      failed: `The call could not connect${this.failed ? `: ${this.failed}` : ""}`,
-    }[state] + (this.call?.recording && state !== "ended" ? " · this call is recorded" : "")
-      // The server tells what the site's policy says (OTODESK_SUPERVISOR_NOTICE): barge only, or all.
-      + (state === "ended" || !this.call?.supervisor ? ""
-        : this.call.supervisor === "barge" ? " · a supervisor joined" : " · a supervisor is listening"));
+    const { t } = this.language;
+    // Separate facts, each a whole phrase of the catalogue, shown side by side.
+    const facts = [{
+      connecting: t("voice.connecting"),
+      active: t("voice.active"),
+      held: t("voice.held"),
+      reconnecting: t("voice.reconnecting"),
+      ended: t("voice.ended"),
+      // The browser's reason is English (and technical): only an English reader sees it.
+      failed: this.failed && this.language.messages.locale === "en" ? t("voice.failed_because", { reason: this.failed }) : t("voice.failed"),
+    }[state]];
+    if (state === "active" && this.muted) facts.push(t("voice.muted"));
+    if (this.call?.recording && state !== "ended") facts.push(t("voice.recorded"));
+    // The server tells what the site's policy says (OTODESK_SUPERVISOR_NOTICE): barge only, or all.
+    if (state !== "ended" && this.call?.supervisor) facts.push(t(this.call.supervisor === "barge" ? "voice.supervisor_joined" : "voice.supervisor_listening"));
+    setText(this.stateLine, facts.join(t("voice.separator")));
     if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(this.call?.legs?.agent)) {
-      setText(this.stateLine, "The agent's connection dropped: please hold on…");
+      setText(this.stateLine, t("voice.agent_dropped"));
     }
     this.consent.hidden = !(this.call?.consent === "asked" && state !== "ended");
     this.muteButton.setAttribute("aria-pressed", String(this.muted));
-    setText(this.muteButton, this.muted ? "Unmute" : "Mute");
+    setText(this.muteButton, t(this.muted ? "voice.unmute" : "voice.mute"));
     this.muteButton.disabled = this.hangupButton.disabled = state === "ended";
   }
 }

@@ -16,18 +16,22 @@
 //       and gets "My data" (view, correct, download, erase: mydata.js)
 //   otodesk.myData()                            open "My data" (identified customers only)
 //   otodesk.setContext({...})                   free-form, ≤ 50 keys (cart, order number…)
+//   otodesk.setLocale("zh-CN")                 the widget's language ("en", "zh-CN", "zh-TW"; null: choose
+//                                               again), as data-locale="zh-TW" on the script tag does
 //   otodesk.on(event, fn) / otodesk.off(event, fn)
 //       "ready" {visitor_id, queues}, "status" CallbackStatus, "connected" CallbackStatus,
 //       "ended" CallbackStatus, "error" {code, message},
 //       "erased" {reason: "my_data" | "identify"} (sign the person out of the site),
 //       "corrected" {name?, email?, phone?} (the customer's own values win over identify's)
 import { HubSocket, wsUrl } from "../common/socket.js";
+import { WidgetLanguage } from "./language.js";
 import { ACTIVE_STATES, FINAL_STATES, WidgetShell } from "./shell.js";
 
 const TOKEN_KEY = "otodesk.token";
 const SEEN_KEY = "otodesk.seen"; // id of the last final callback the customer has seen
 const MINIMIZED_KEY = "otodesk.minimized"; // id of the callback the customer minimised (this tab)
 const ME_KEY = "otodesk.me"; // name and phone of this tab's last request, to prefill the form
+const LOCALE_KEY = "otodesk.locale"; // the contact centre's language setting, from the last welcome
 const MAX_CONTEXT_KEYS = 50; // the hub refuses more
 const STALE_AFTER = 3 * 3600; // s: an ended request older than this is not shown on a new page
 
@@ -139,6 +143,16 @@ const socket = new HubSocket(wsUrl("/ws/customer", base), {
   },
 });
 
+// The site's data-locale (read by the loader), or an otodesk.setLocale() made before this ran.
+const language = new WidgetLanguage({
+  requested: stub.q?.findLast?.(([name]) => name === "setLocale")?.[1]?.[0] ?? stub.locale ?? null,
+  site: stored("localStorage", LOCALE_KEY), // so a page draws in it before its welcome
+  browser: navigator.languages || [navigator.language],
+});
+
+/** `module` once the customer's words are there too (a lazy part of the widget draws with them). */
+const withWords = (module) => Promise.all([module, language.load()]).then(([loaded]) => loaded);
+
 // The launcher now; the panel (ui.js) is fetched when it is first needed.
 const ui = new WidgetShell({
   submit: (values) => callMe(values).then(() => undefined),
@@ -153,7 +167,7 @@ const ui = new WidgetShell({
   dismiss: () => {
     if (state.callback) store("localStorage", SEEN_KEY, state.callback.id);
   },
-});
+}, language);
 
 ui.prefill(state.identity);
 
@@ -189,6 +203,8 @@ function showCallback(callback, { fromWelcome = false } = {}) {
 }
 
 socket.on("welcome", (message) => {
+  language.site(message.locale ?? null); // the contact centre's setting, before anything is drawn
+  store("localStorage", LOCALE_KEY, message.locale ?? null);
   state.visitorId = message.visitor_id ?? state.visitorId;
   state.queues = message.queues ?? [];
   state.tokenRetries = 0;
@@ -414,7 +430,7 @@ async function refreshMe() {
 
 let myData = null;
 function loadMyData() {
-  myData ??= import("./mydata.js").then((module) => module.start({
+  myData ??= withWords(import("./mydata.js")).then((module) => module.start({
     ui, base, token: () => state.me, refresh: refreshMe,
     erasing: (flag) => { state.erasing = flag; },
     onErased: async () => {
@@ -502,6 +518,7 @@ const api = {
   identify,
   setContext,
   myData: () => loadMyData().then((controller) => controller?.open()),
+  setLocale: (locale) => language.set(locale),
   on,
   off,
 };
@@ -524,7 +541,7 @@ for (const [name, args, resolve, reject] of queued) {
 
 let cobrowse = null;
 function loadCobrowse() {
-  cobrowse ??= import("./cobrowse.js").then((module) => module.start(socket, { base }));
+  cobrowse ??= withWords(import("./cobrowse.js")).then((module) => module.start(socket, { base, language }));
   return cobrowse;
 }
 socket.on("cobrowse_request", (message) => loadCobrowse().then((controller) => controller.receive(message)));
@@ -533,7 +550,7 @@ if (stored("sessionStorage", "otodesk.cobrowse")) loadCobrowse();
 // Documents an agent pushes (documents.js, fetched on the first one).
 let documents = null;
 function loadDocuments() {
-  documents ??= import("./documents.js").then((module) => module.start(socket, { base }));
+  documents ??= withWords(import("./documents.js")).then((module) => module.start(socket, { base, language }));
   return documents;
 }
 socket.on("doc_open", (message) => loadDocuments().then((controller) => controller.receive(message)));
@@ -547,7 +564,7 @@ let iceServers = [];
 function voiceFor(callback) {
   // Fetched as soon as an agent is being offered the call, so connecting costs no download.
   if (!voice && callback?.channel === "browser" && ["offered", "connected"].includes(callback.state)) {
-    voice = ui.load().then((panel) => import("./voice.js").then((module) => module.start(socket, { ui: panel, iceServers, api: stub })));
+    voice = ui.load().then((panel) => import("./voice.js").then((module) => module.start(socket, { ui: panel, iceServers, api: stub, language })));
   }
   voice?.then((controller) => controller.update(callback));
 }

@@ -106,7 +106,36 @@ def test_first_and_next_page_load_on_the_wire(browser, server):
     opened = wire.on_network()
     print(f"opening the panel: {len(opened)} requests, {wire.total()} B on the wire: "
           + ", ".join(f"{r['path']} {r['wire']} B" for r in opened))
-    assert [r["path"].split("/")[-1].split(".")[0] for r in opened] == ["ui"], opened
+    # With the customer's words: the catalogue of their language, and of no other.
+    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["messages-en", "ui"], opened
+    context.close()
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN", "zh-TW"])
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_each_language_costs_one_catalogue(browser, server, locale, encoding):
+    """Per language and coding (gzip: what a browser without brotli gets), the first page load and
+    opening the panel: only the customer's language's catalogue is fetched, and only then."""
+    headers = {"Accept-Encoding": "gzip, deflate"} if encoding == "gzip" else {}
+    context = browser.new_context(locale=locale, extra_http_headers=headers)
+    page = context.new_page()
+    wire = Wire(page)
+    page.goto(f"{server.base_url}/")
+    settle(page)
+    first = wire.on_network()
+    first_total = wire.total()
+    assert not [r for r in first if "messages-" in r["path"]], first
+    assert encoding == "gzip" or first_total <= FIRST_LOAD_BYTES, first
+    wire.clear()
+    page.locator(f"{W} [data-testid=otodesk-launcher]").click()
+    expect(page.locator(f"{W} [data-testid=otodesk-form]")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    opened = wire.on_network()
+    catalogue = "zh-CN" if locale == "zh-CN" else "zh-TW" if locale == "zh-TW" else "en"
+    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == [f"messages-{catalogue}", "ui"], opened
+    assert {r["encoding"] for r in opened} == {encoding}, opened
+    print(f"\n{locale} {encoding}: first page load {first_total} B, opening the panel {wire.total()} B: "
+          + ", ".join(f"{r['path'].split('/')[-1]} {r['wire']} B" for r in opened))
     context.close()
 
 

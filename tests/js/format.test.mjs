@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { clock, ordinal, percent, shortUrl, waitText } from "../../static/common/format.js";
-import { friendlyMessage, fromLocalInput, positionText, stateText, toLocalInput } from "../../static/widget/ui.js";
+import { friendlyMessage, fromLocalInput, positionText, stateText, toLocalInput, waitText as widgetWait } from "../../static/widget/ui.js";
+import { createMessages } from "../../static/common/i18n.js";
+import english from "../../static/widget/messages-en.js";
+import chinese from "../../static/widget/messages-zh-CN.js";
+
+const en = createMessages("en", english);
+const zh = createMessages("zh-CN", chinese);
 import { alignHistory } from "../../static/supervisor/chart.js";
 
 test("clock", () => {
@@ -17,8 +23,10 @@ test("clock", () => {
 test("ordinal and position", () => {
   assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal),
     ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"]);
-  assert.equal(positionText(2), "You are 2nd in line");
-  assert.equal(positionText(null), "Finding your place in line…");
+  assert.equal(positionText(2, en), "You are 2nd in line");
+  assert.equal(positionText(13, en), "You are 13th in line");
+  assert.equal(positionText(null, en), "Finding your place in line…");
+  assert.equal(positionText(2, zh), "您排在第2位");
 });
 
 test("waitText", () => {
@@ -26,6 +34,15 @@ test("waitText", () => {
   assert.equal(waitText(20), "less than a minute");
   assert.equal(waitText(170), "about 3 min");
   assert.equal(waitText(3600 + 300), "about 1 h 5 min");
+});
+
+test("the widget's wait, in the customer's language", () => {
+  assert.equal(widgetWait(null, en), "estimating…");
+  assert.equal(widgetWait(20, en), "less than a minute");
+  assert.equal(widgetWait(170, en), `about ${en.duration(170)}`);
+  assert.match(widgetWait(170, en), /^about 3 min/);
+  assert.equal(widgetWait(null, zh), "正在估算…");
+  assert.match(widgetWait(170, zh), /^约3\s?分钟$/);
 });
 
 test("percent takes fractions and percentages", () => {
@@ -49,18 +66,20 @@ test("datetime-local round trip is local time", () => {
 });
 
 test("state texts", () => {
-  assert.equal(stateText({ state: "connected", agent_name: "Alice" }), "Connected with Alice");
-  assert.equal(stateText({ state: "offered" }), "An agent is about to call you");
+  assert.equal(stateText({ state: "connected", agent_name: "Alice" }, en), "Connected with Alice");
+  assert.equal(stateText({ state: "connected" }, en), "Connected with an agent");
+  assert.equal(stateText({ state: "offered" }, en), "An agent is about to call you");
+  assert.equal(stateText({ state: "connected", agent_name: "Alice" }, zh), "已与Alice接通");
 });
 
 test("a phone callback is not 'connected' before the agent has dialled it", () => {
   // Until telephony lands the agent dials by hand: the customer is told their phone will ring.
-  assert.equal(stateText({ state: "connected", channel: "phone", agent_name: "Alice" }), "Alice is calling you");
-  assert.equal(stateText({ state: "connected", channel: "browser", agent_name: "Alice" }), "Connected with Alice");
+  assert.equal(stateText({ state: "connected", channel: "phone", agent_name: "Alice" }, en), "Alice is calling you");
+  assert.equal(stateText({ state: "connected", channel: "browser", agent_name: "Alice" }, en), "Connected with Alice");
 });
 
 test("a phone callback the server dials says connected only once the phone answers", () => {
-  const at = (phone_call) => stateText({ state: "connected", channel: "phone", agent_name: "Alice", phone_call });
+  const at = (phone_call) => stateText({ state: "connected", channel: "phone", agent_name: "Alice", phone_call }, en);
   assert.equal(at({ state: "dialling" }), "Alice is calling you");
   assert.equal(at({ state: "ringing" }), "Your phone is ringing");
   assert.equal(at({ state: "connected" }), "Connected with Alice");
@@ -69,10 +88,22 @@ test("a phone callback the server dials says connected only once the phone answe
   assert.equal(at({ state: "ended", result: "completed" }), "Your call has ended. Thank you!");
 });
 
-test("friendlyMessage keeps the server's reason, hides internals", () => {
-  assert.equal(friendlyMessage({ code: "invalid_phone", message: "The number is too short." }), "The number is too short.");
-  assert.match(friendlyMessage({ code: "internal", message: "Traceback…" }), /went wrong on our side/);
-  assert.match(friendlyMessage({ code: "timeout" }), /couldn't reach/);
+test("the phone's states in Chinese come from the catalogue", () => {
+  const at = (phone_call) => stateText({ state: "connected", channel: "phone", agent_name: "Alice", phone_call }, zh);
+  assert.equal(at({ state: "ringing" }), chinese["state.phone_ringing"]);
+  assert.equal(at({ state: "ended", result: "busy" }), chinese["state.phone_busy"]);
+});
+
+test("friendlyMessage keeps the server's reason for an English reader, hides internals", () => {
+  assert.equal(friendlyMessage({ code: "invalid_phone", message: "The number is too short." }, en), "The number is too short.");
+  assert.match(friendlyMessage({ code: "internal", message: "Traceback…" }, en), /went wrong on our side/);
+  assert.match(friendlyMessage({ code: "timeout" }, en), /couldn't reach/);
+});
+
+test("friendlyMessage in Chinese: the words for the code, never the server's English", () => {
+  assert.equal(friendlyMessage({ code: "invalid_phone", message: "not a phone number: too short" }, zh), chinese["error.invalid_phone"]);
+  assert.equal(friendlyMessage({ code: "bad_message", message: "Expected `str`" }, zh), chinese["error.generic"]);
+  assert.equal(friendlyMessage({ code: "internal", message: "Traceback…" }, zh), chinese["error.internal"]);
 });
 
 test("alignHistory puts queues on one time axis, with the live value last", () => {
