@@ -63,6 +63,8 @@ def create_app(settings: Settings) -> Starlette:
                 open_bus(settings.redis_url or None, replay_window=settings.replay_window,
                          namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
+            if await repo.ensure_default_queue():  # a fresh install: "Call me" works before any set-up
+                log.info("no queue yet: created the default queue 'general' (no skills, always open)")
             routing = RoutingService(repo=repo, bus=bus, settings=settings)
             presence = Presence(router, settings.process_id)
             common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,

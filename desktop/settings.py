@@ -119,6 +119,8 @@ class Settings:
     #: An agent whose last socket closed stays logged in this long (a tab reload).
     agent_reconnect_grace: float = 30.0
     urgent_words: tuple[str, ...] = DEFAULT_URGENT_WORDS
+    #: The contact centre's time zone (IANA name): queues' business hours are its local times.
+    time_zone: str = "UTC"
 
     # Limits on what a stranger may send.
     max_message_bytes: int = 64 * 1024
@@ -224,6 +226,7 @@ class Settings:
             abandon_grace=_float("ABANDON_GRACE", 60.0),
             agent_reconnect_grace=_float("AGENT_RECONNECT_GRACE", 30.0),
             urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
+            time_zone=_zone(_env("TIMEZONE", "") or "UTC"),
             callme_per_phone=_int("CALLME_PER_PHONE", 3),
             callme_window=_float("CALLME_WINDOW", 600.0),
             callme_per_address=_int("CALLME_PER_ADDRESS", 10),
@@ -281,3 +284,13 @@ def stored_secret(var_dir: Path, name: str = "secret_key") -> str:
     path.write_text(secret)
     path.chmod(0o600)
     return secret
+
+
+def _zone(name: str) -> str:
+    """OTODESK_TIMEZONE: an IANA zone such as Europe/Paris, checked at start-up."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"OTODESK_TIMEZONE must be a time zone such as Europe/Paris, not {name!r}") from None
+    return name

@@ -35,9 +35,12 @@ class Announcer:
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
-                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time):
+                 queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time,
+                 wrapup_timeouts: Mapping[str, float] | None = None):
         self.repo = repo
         self.wrapup_timeout = wrapup_timeout
+        #: Queue name -> its own wrap-up seconds (read when told; the caller keeps it filled in).
+        self.wrapup_timeouts = wrapup_timeouts if wrapup_timeouts is not None else {}
         self.bus = bus
         self.statuses = statuses
         self.queue_titles = queue_titles
@@ -64,7 +67,8 @@ class Announcer:
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
                     card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
-                        "wrap_up_ends_at": event.at + self.wrapup_timeout})
+                        "wrap_up_ends_at": event.at + self.wrapup_timeouts.get(
+                            self.statuses.queue_of(event.callback_id) or "", self.wrapup_timeout)})
                     await self.bus.publish(agent_room(event.agent_id), {"type": "contact", "contact": card})
                 await self._end_cobrowse(event.callback_id)
                 await self.status_now(event.callback_id, final=str(event.state), agent_id=event.agent_id)

@@ -17,7 +17,8 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
-(the analytics job's versioned results).
+(the analytics job's versioned results), :mod:`.admin` (the admin console's
+changes with their audit).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import AsyncIterator
 
 from argon2 import PasswordHasher
 
+from desktop.repository.admin import Administration
 from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
@@ -48,7 +50,7 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Administration):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

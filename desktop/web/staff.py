@@ -53,7 +53,9 @@ async def staff_session(conn: HTTPConnection) -> StaffSession | None:
     if agent_id is None or agent_id != data["agent"]:
         return None
     agent = await state.repo.get_agent(agent_id)
-    return StaffSession(agent, data["sid"]) if agent is not None else None
+    if agent is None or agent.disabled_at is not None:  # disabled: every session ends at once
+        return None
+    return StaffSession(agent, data["sid"])
 
 
 async def sign_in(conn: HTTPConnection, agent_id: str) -> str:
