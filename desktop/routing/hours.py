@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Hours", "HoursError", "WEEKDAYS", "parse_hours", "zone"]
+__all__ = ["Hours", "HoursError", "WEEKDAYS", "parse_hours", "zone", "opening", "local_text"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_INTERVALS = 6        # a day's openings
@@ -241,3 +241,19 @@ def _round_up_local(at: float, tz: ZoneInfo, step: int) -> float:
     mark = math.ceil(minute_of_day / step - 1e-9) * step
     wall = dt.datetime.combine(local.date(), dt.time(0, 0)) + dt.timedelta(minutes=mark)
     return max(wall.replace(tzinfo=tz, fold=local.fold).timestamp(), at)
+
+
+def opening(hours: Hours, now: float, tz: ZoneInfo, *, slots: int = 6) -> dict[str, Any]:
+    """What a customer is told of a queue's hours at ``now``: ``hours_open``, ``opens_at``
+    (None while open or never), ``closes_at`` (while open; None if always) and the next
+    ``slots`` times to schedule a call (epoch seconds)."""
+    is_open = hours.is_open(now, tz)
+    return {"hours_open": is_open, "opens_at": None if is_open else hours.next_open(now, tz),
+            "closes_at": hours.closes_at(now, tz) if is_open else None,
+            "slots": hours.slots(now, tz, count=slots)}
+
+
+def local_text(at: float, tz: ZoneInfo) -> str:
+    """``Mon 7 Dec 09:00`` in the zone: for messages; browsers format the epoch themselves."""
+    local = dt.datetime.fromtimestamp(at, tz)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"

@@ -68,10 +68,10 @@ def _op(summary: str, responses: dict[str, Any], *, body: str | None = None,
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import api
+    from desktop.web import admin, api
 
     bodies = (api.CustomerIn, api.CustomerPatch, api.IdentityIn, api.EventIn, api.MergeIn,
-              api.UnmergeIn, api.OrderIn, api.ProductIn)
+              api.UnmergeIn, api.OrderIn, api.ProductIn, *admin.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -265,6 +265,9 @@ def openapi_document() -> dict[str, Any]:
             scope = "erase" if erasing else "read" if method == "get" else "write"
             operation["x-otodesk-scope"] = scope
             operation["description"] = f"API key scope: {scope}."
+    # The admin console's API: an admin's session only (desktop/web/admin.py describes it).
+    paths.update(admin.openapi_paths(_op, _ok, _ref, _path))
+    components.update(admin.openapi_components())
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",
