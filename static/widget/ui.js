@@ -156,6 +156,9 @@ export class WidgetUI {
 
     this.phoneField = this._field("phone", "Your phone number", phone, { hint: "Include the country code if you are abroad." });
     this.laterField = this._field("scheduled_at", "When should we call? (your local time)", scheduled);
+    // The queue's next open times (its business hours), one tap each; the field stays for any other.
+    this.slotList = h("div", { class: "slots", role: "group", "aria-label": "Times we can call you", hidden: true, dataset: { testid: "otodesk-slots" } });
+    this.laterField.insertBefore(this.slotList, scheduled);
     this.formError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-error" } });
     this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, "Call me now");
 
@@ -263,22 +266,59 @@ export class WidgetUI {
     this.controls.phone.required = byPhone;
     this.laterField.hidden = !later;
     this.controls.scheduled_at.required = later;
+    const queue = this.queues.find((q) => q.name === this.value("queue"));
+    const slots = Array.isArray(queue?.slots) ? queue.slots : [];
     if (later) {
       const min = new Date(Date.now() + 60000);
       this.controls.scheduled_at.min = toLocalInput(min);
-      if (!this.controls.scheduled_at.value) this.controls.scheduled_at.value = toLocalInput(defaultLater());
+      // The queue's first open slot (never 03:00 when it opens at 09:00), else the next whole hour.
+      if (!this.controls.scheduled_at.value || this._slotQueue !== queue?.name) {
+        this.controls.scheduled_at.value = toLocalInput(slots.length ? new Date(slots[0] * 1000) : defaultLater());
+      }
+      this._slotQueue = queue?.name;
     }
+    this._renderSlots(later ? slots : []);
     setText(this.submitButton, later ? "Schedule my call" : "Call me now");
+  }
+
+  _renderSlots(slots) {
+    this.slotList.hidden = !slots.length;
+    const chosen = this.controls.scheduled_at.value;
+    this.slotList.replaceChildren(...slots.map((at) => {
+      const value = toLocalInput(new Date(at * 1000));
+      return h("button", {
+        type: "button", class: "slot", "aria-pressed": String(value === chosen), dataset: { testid: "otodesk-slot" },
+        onclick: () => {
+          this.controls.scheduled_at.value = value;
+          this._renderSlots(slots);
+        },
+      }, dateTime(at));
+    }));
   }
 
   /** Whether somebody can answer the chosen queue now (the welcome's and `queues`' `open`). */
   _syncAvailability() {
     const queue = this.queues.find((q) => q.name === this.value("queue"));
     const closed = queue?.open === false;
+    const outsideHours = queue?.closed === "hours";
     this.availability.hidden = !queue || (!closed && (queue.estimated_wait ?? null) === null);
     this.availability.classList.toggle("closed", closed);
+    // Outside business hours nobody takes a call now: only "Later", at the times offered.
+    const now = this.controls.when[0];
+    now.disabled = outsideHours;
+    now.closest("label").classList.toggle("unavailable", outsideHours);
     if (!queue) return;
-    if (closed) {
+    if (outsideHours) {
+      const title = queue.title || queue.name;
+      setText(this.availability, queue.opens_at
+        ? `${title} is closed now. It opens ${dateTime(queue.opens_at)}. Choose a time and we'll call you then.`
+        : `${title} has no opening hours planned. Please choose another team.`);
+      if (this.value("when") === "now") {
+        this.setValue("when", "later");
+        this._autoLater = true;
+      }
+      this._laterOfferedFor = queue.name;
+    } else if (closed) {
       setText(this.availability, `Nobody from ${queue.title || queue.name} can take a call right now. Choose a time and we'll call you then.`);
       // Offer a later time once for this queue; a customer who picks "Now" again keeps it.
       if (this._laterOfferedFor !== queue.name && this.value("when") === "now") {
