@@ -26,13 +26,13 @@ function userRow(user) {
     h("td", { dataset: { testid: "user-status" } }, user.disabled
       ? h("span", { class: "badge off" }, "Disabled")
       : h("span", { class: "badge on" }, "Active")),
-    h("td", { class: "actions" },
+    h("td", { class: "actions" }, h("div", { class: "row-actions" },
       button("Edit", "user-edit", () => openUser(user)),
       button("Password", "user-reset", () => openPassword(user)),
       user.id === me ? null : button("Sign out", "user-signout", () => act(`/users/${user.id}/sign-out`, `${user.username} is signed out everywhere`)),
       user.id === me ? null : user.disabled
         ? button("Enable", "user-enable", () => act(`/users/${user.id}/enable`, `${user.username} can sign in again`), "ok")
-        : button("Disable", "user-disable", () => act(`/users/${user.id}/disable`, `${user.username} is disabled and signed out`), "danger")));
+        : button("Disable", "user-disable", () => act(`/users/${user.id}/disable`, `${user.username} is disabled and signed out`), "danger"))));
 }
 
 async function act(path, done) {
