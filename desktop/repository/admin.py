@@ -29,7 +29,8 @@ __all__ = ["Administration", "AuditEntry", "DEFAULT_QUEUE", "user_json", "queue_
 #: The queue a fresh install starts with, so "Call me" works before anyone configures one:
 #: every agent can take it (no skills), always open, the usual 30 s answer target.
 DEFAULT_QUEUE = {"name": "general", "title": "General", "skills": [], "service_level_target": 30.0,
-                 "sort_order": 0, "offer_timeout": None, "wrapup_timeout": None, "hours": None}
+                 "sort_order": 0, "offer_timeout": None, "wrapup_timeout": None, "hours": None,
+                 "dispositions": None}
 
 
 def user_json(agent: AgentRecord) -> dict[str, Any]:
@@ -43,7 +44,8 @@ def queue_json(queue: QueueRecord) -> dict[str, Any]:
     return {"name": queue.name, "title": queue.title, "skills": list(queue.skills),
             "service_level_target": queue.service_level_target, "sort_order": queue.sort_order,
             "offer_timeout": queue.offer_timeout, "wrapup_timeout": queue.wrapup_timeout,
-            "hours": queue.hours}
+            "hours": queue.hours,
+            "dispositions": list(queue.dispositions) if queue.dispositions is not None else None}
 
 
 class AuditEntry(dict):

@@ -103,6 +103,8 @@ class Queue(Base):
     wrapup_timeout: Mapped[float | None]
     #: Business hours (``desktop/routing/hours.py``) in the centre's time zone; NULL: always open.
     hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    #: The wrap-up outcomes agents choose from after its contacts; NULL: the default list.
+    dispositions: Mapped[list[str] | None] = mapped_column(Json)
 
 
 class Customer(Base):

@@ -93,6 +93,8 @@ class QueueRecord:
     wrapup_timeout: float | None = None
     #: Business hours as stored (``desktop/routing/hours.py``); None: always open.
     hours: dict | None = None
+    #: Wrap-up outcomes of this queue's contacts; None: the default list (desktop/contacts/card.py).
+    dispositions: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

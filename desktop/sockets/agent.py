@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from desktop.contacts.card import agent_public, contact_card, takes_calls
+from desktop.contacts.card import DEFAULT_DISPOSITIONS, agent_public, contact_card, dispositions_of, takes_calls
 from desktop.rooms import agent_room
 from desktop.routing.events import AgentState, CallbackState
 from desktop.sockets.base import RoleHandler, outcome_key
@@ -16,8 +16,8 @@ from signaling.protocol import ErrorCode, ProtocolError
 
 __all__ = ["AgentHandler", "DISPOSITIONS"]
 
-DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled",
-                "Not interested", "Wrong number", "No answer", "Escalated")
+#: The outcomes of a queue without its own list (each contact card carries its queue's).
+DISPOSITIONS = DEFAULT_DISPOSITIONS
 
 
 class AgentHandler(RoleHandler):
@@ -70,12 +70,13 @@ class AgentHandler(RoleHandler):
                                command_key=outcome_key(session, message))
 
     async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
-        # Only a wrap-up whose time ran out may be saved without an outcome.
-        if message.disposition not in DISPOSITIONS and not (message.timed_out and not message.disposition):
-            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"choose an outcome: one of {', '.join(DISPOSITIONS)}")
         callback = await self.repo.get_callback(message.callback_id)
         if callback is None or callback.agent_id != session.identity:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
+        # Only a wrap-up whose time ran out may be saved without an outcome.
+        outcomes = await dispositions_of(self.repo, callback.queue)
+        if message.disposition not in outcomes and not (message.timed_out and not message.disposition):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"choose an outcome: one of {', '.join(outcomes)}")
         if callback.state == CallbackState.CONNECTED:
             raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
         await self.router.call("wrap_up", agent_id=session.identity, callback_id=callback.id,

@@ -48,6 +48,7 @@ Password = Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
 Role = Literal["agent", "supervisor", "admin"]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 WrapSeconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
+Disposition = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"\S")]
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -77,6 +78,8 @@ class QueueIn(msgspec.Struct, forbid_unknown_fields=True):
     #: ``desktop/routing/hours.py``: {"weekly": {...}, "exceptions": [...]}; null: always open.
     hours: dict[str, Any] | None = None
     sort_order: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    #: The wrap-up outcomes agents choose from; null: the default list.
+    dispositions: Annotated[list[Disposition], msgspec.Meta(min_length=1, max_length=30)] | None = None
 
 
 BODIES = (UserIn, UserPatch, PasswordIn, QueueIn)
@@ -214,9 +217,13 @@ async def put_queue(request: Request, session: StaffSession) -> Response:
                          "or '-', starting with a letter or digit")
     data = await _body(request, QueueIn)
     hours = parse_hours(data.hours).to_json()  # checked, and stored in one canonical form
+    dispositions = None
+    if data.dispositions is not None:
+        dispositions = list(dict.fromkeys(item.strip() for item in data.dispositions))
     values = dict(name=name, title=data.title.strip(), skills=sorted(set(data.skills)),
                   service_level_target=data.service_level_target, sort_order=data.sort_order,
-                  offer_timeout=data.offer_timeout, wrapup_timeout=data.wrapup_timeout, hours=hours)
+                  offer_timeout=data.offer_timeout, wrapup_timeout=data.wrapup_timeout, hours=hours,
+                  dispositions=dispositions)
     before, after = await request.app.state.repo.admin_save_queue(values, actor=_actor(session))
     await request.app.state.router.notify("queues_changed", queue=name)
     return JSONResponse(queue_json(after), status_code=200 if before else 201)
@@ -325,5 +332,5 @@ def openapi_components() -> dict[str, Any]:
             "name": {"type": "string"}, "title": {"type": "string"}, "skills": strings,
             "service_level_target": {"type": "number"}, "sort_order": {"type": "integer"},
             "offer_timeout": nullable_number, "wrapup_timeout": nullable_number,
-            "hours": {"type": ["object", "null"]}}},
+            "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}}}},
     }

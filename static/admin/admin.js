@@ -143,6 +143,7 @@ function openQueue(queue = null) {
     form.service_level_target.value = queue.service_level_target;
     form.offer_timeout.value = queue.offer_timeout ?? "";
     form.wrapup_timeout.value = queue.wrapup_timeout ?? "";
+    form.dispositions.value = (queue.dispositions || []).join("\n");
   }
   form.always.checked = hours.always;
   for (const [key] of WEEKDAYS) form[`day-${key}`].value = hours.days[key];
@@ -163,8 +164,10 @@ async function saveQueue(event) {
       title: form.title.value.trim(), skills: skillsOf(form.skills.value),
       service_level_target: number(form.service_level_target) ?? 30,
       offer_timeout: number(form.offer_timeout), wrapup_timeout: number(form.wrapup_timeout),
+      dispositions: form.dispositions.value.split("\n").map((line) => line.trim()).filter(Boolean),
       hours: hoursFromForm({ always: form.always.checked, days, exceptions: form.exceptions.value }),
     };
+    if (!body.dispositions.length) body.dispositions = null; // the default list
     const name = editingQueue ? editingQueue.name : form.name.value.trim();
     await api("PUT", `/queues/${encodeURIComponent(name)}`, body);
     $("[data-queue-dialog]").close();

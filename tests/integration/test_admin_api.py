@@ -78,9 +78,10 @@ async def test_a_new_queue_and_user_route_without_restart_and_every_change_is_au
         dana_id = made.json()["id"]
         queue = await admin.put("/api/v1/admin/queues/billing", json={
             "title": "Billing", "skills": ["billing"], "service_level_target": 45, "offer_timeout": 25,
-            "wrapup_timeout": 15})
+            "wrapup_timeout": 15, "dispositions": ["Refund issued", "Invoice explained", "Refund issued"]})
         assert queue.status_code == 201, queue.text
         assert queue.json()["offer_timeout"] == 25 and queue.json()["hours"] is None
+        assert queue.json()["dispositions"] == ["Refund issued", "Invoice explained"]
 
         dana = await AgentBot.login(server.base_url, "dana", "dana-password-1")
         await dana.command("set_state", state="available")
@@ -90,8 +91,16 @@ async def test_a_new_queue_and_user_route_without_restart_and_every_change_is_au
         offer = await dana.wait_for("offer", lambda m: m["offer"]["callback_id"] == ack["callback_id"], timeout=8)
         # The queue's own offer timeout, not the process-wide 20 s.
         assert offer["offer"]["expires_at"] - offer["offer"]["offered_at"] == pytest.approx(25, abs=0.01)
-        await dana.command("decline", offer_id=offer["offer"]["offer_id"])
-        await customer.command("cancel", callback_id=ack["callback_id"])
+        # The card carries the queue's own wrap-up outcomes; only those are taken.
+        assert offer["offer"]["dispositions"] == ["Refund issued", "Invoice explained"]
+        await dana.command("accept", offer_id=offer["offer"]["offer_id"])
+        await dana.command("end", callback_id=ack["callback_id"])
+        wrap = await dana.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
+        # The queue's own 15 s of wrap-up, not the process-wide 60 s.
+        assert wrap["contact"]["wrap_up_ends_at"] - time.time() < 16
+        with pytest.raises(CommandFailed, match="one of Refund issued, Invoice explained"):
+            await dana.command("wrap_up", callback_id=ack["callback_id"], disposition="Resolved")
+        await dana.command("wrap_up", callback_id=ack["callback_id"], disposition="Refund issued")
 
         # Disabled: the open desk is told and closed within a second; no sign-in any more.
         started = time.monotonic()

@@ -3,7 +3,8 @@
 - ``agents.disabled_at``: a disabled account can't sign in and its sessions are ended;
   the row stays (history points at it) and can be re-enabled.
 - ``queues.offer_timeout`` / ``queues.wrapup_timeout`` (seconds; NULL: the process-wide
-  setting) and ``queues.hours`` (JSON, see ``desktop/routing/hours.py``; NULL: always open).
+  setting), ``queues.hours`` (JSON, see ``desktop/routing/hours.py``; NULL: always open) and
+  ``queues.dispositions`` (the wrap-up outcomes agents choose from; NULL: the default list).
 - ``admin_audit``: every change made in the admin console or API, who, when, what, the
   values before and after. Append-only.
 
@@ -36,6 +37,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("offer_timeout", sa.Double(), nullable=True))
         batch.add_column(sa.Column("wrapup_timeout", sa.Double(), nullable=True))
         batch.add_column(sa.Column("hours", Json, nullable=True))
+        batch.add_column(sa.Column("dispositions", Json, nullable=True))
     op.create_table(
         "admin_audit",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -56,6 +58,7 @@ def downgrade() -> None:
     op.drop_index("ix_admin_audit_at", table_name="admin_audit")
     op.drop_table("admin_audit")
     with op.batch_alter_table("queues") as batch:
+        batch.drop_column("dispositions")
         batch.drop_column("hours")
         batch.drop_column("wrapup_timeout")
         batch.drop_column("offer_timeout")
