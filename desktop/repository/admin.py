@@ -24,7 +24,7 @@ from desktop.repository.errors import DuplicateUser, NotFound
 from desktop.repository.records import AgentRecord, QueueRecord, check_role
 from desktop.routing.events import AgentState
 
-__all__ = ["Administration", "AuditEntry", "DEFAULT_QUEUE", "user_json", "queue_json"]
+__all__ = ["DEFAULT_QUEUE", "Administration", "AuditEntry", "queue_json", "user_json"]
 
 #: The queue a fresh install starts with, so "Call me" works before anyone configures one:
 #: every agent can take it (no skills), always open, the usual 30 s answer target.

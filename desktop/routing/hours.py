@@ -23,13 +23,14 @@ Errors: :class:`HoursError` (a ``ValueError``) says what is wrong with the hours
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import datetime as dt
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Hours", "HoursError", "WEEKDAYS", "parse_hours", "zone", "opening", "local_text"]
+__all__ = ["WEEKDAYS", "Hours", "HoursError", "local_text", "opening", "parse_hours", "zone"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_INTERVALS = 6        # a day's openings
@@ -196,7 +197,7 @@ def _intervals(raw: Any, where: str) -> tuple[Interval, ...]:
             raise HoursError(f"{where}: {pair[0]}-{pair[1]} opens and closes at the same time")
         intervals.append((start, end))
     intervals.sort()
-    for (s1, e1), (s2, _e2) in zip(intervals, intervals[1:]):
+    for (s1, e1), (s2, _e2) in itertools.pairwise(intervals):
         if e1 <= s1 or s2 < e1:  # one past midnight must be the day's last
             raise HoursError(f"{where}: {_pair((s1, e1))} and the next opening overlap")
     return tuple(intervals)

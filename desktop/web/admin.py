@@ -35,7 +35,7 @@ from desktop.web.client import read_body
 from desktop.web.staff import StaffSession, staff_session
 from signaling.hub import SESSION_ENDED
 
-__all__ = ["routes", "openapi_paths", "BODIES"]
+__all__ = ["BODIES", "openapi_paths", "routes"]
 
 MAX_BODY = 64 * 1024
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")

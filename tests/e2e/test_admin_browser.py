@@ -103,7 +103,7 @@ def test_an_admin_makes_a_queue_and_a_user_who_takes_its_call_then_disables_them
 def test_outside_hours_the_widget_offers_the_queues_next_slots(browser, server):
     admin = login(browser, server, "admin", "/admin")
     # Open 09:00-17:00 every day but today and tomorrow (the demo runs in UTC): closed now.
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     keys = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     days = {key: "" if i == today.weekday() else "09:00-17:00" for i, key in enumerate(keys)}
     tomorrow = today + dt.timedelta(days=1)
@@ -135,7 +135,7 @@ def test_outside_hours_the_widget_offers_the_queues_next_slots(browser, server):
     slots.nth(1).click()
     expect(slots.nth(1)).to_have_attribute("aria-pressed", "true")
     shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
-    expect(shopper.locator(f"{W} [data-testid=otodesk-state]")).to_contain_text(re.compile("scheduled", re.I))
+    expect(shopper.locator(f"{W} [data-testid=otodesk-state]")).to_contain_text(re.compile("scheduled", re.IGNORECASE))
     expect(shopper.locator(f"{W} [data-testid=otodesk-scheduled]")).to_contain_text("09:30")
     shopper.locator(f"{W} [data-testid=otodesk-cancel]").click()
     context.close()

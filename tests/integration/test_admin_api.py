@@ -166,7 +166,7 @@ async def test_outside_hours_the_widget_is_told_when_it_opens_and_calls_are_only
     customer = await CustomerBot.start(server.base_url)
     try:
         # Open every day except today (UTC, the demo's time zone): closed now, whatever the hour.
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = dt.datetime.now(dt.UTC).date()
         days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         weekly = {day: [["09:00", "17:00"]] for i, day in enumerate(days) if i != today.weekday()}
         tomorrow = today + dt.timedelta(days=1)
@@ -177,10 +177,10 @@ async def test_outside_hours_the_widget_is_told_when_it_opens_and_calls_are_only
         queues = {q["name"]: q for q in (await customer.command("queues"))["queues"]}
         office = queues["office"]
         assert office["open"] is False and office["closed"] == "hours" and office["hours_open"] is False
-        opens = dt.datetime.fromtimestamp(office["opens_at"], dt.timezone.utc)
+        opens = dt.datetime.fromtimestamp(office["opens_at"], dt.UTC)
         assert opens.date() == today + dt.timedelta(days=2) and opens.strftime("%H:%M") == "09:00"
         assert office["slots"][0] == office["opens_at"] and len(office["slots"]) == 6
-        assert all(9 <= dt.datetime.fromtimestamp(s, dt.timezone.utc).hour < 17 for s in office["slots"])
+        assert all(9 <= dt.datetime.fromtimestamp(s, dt.UTC).hour < 17 for s in office["slots"])
 
         with pytest.raises(CommandFailed) as now:
             await customer.command("call_me", name="Nadia", queue="office")

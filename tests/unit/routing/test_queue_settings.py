@@ -3,8 +3,16 @@ added while the router runs (the leader's ``queues_changed``)."""
 
 from __future__ import annotations
 
-from desktop.routing import (AgentState, CallbackRequest, CallbackState, OfferEnded, OfferMade, OfferOutcome,
-                             QueueConfig, Router)
+from desktop.routing import (
+    AgentState,
+    CallbackRequest,
+    CallbackState,
+    OfferEnded,
+    OfferMade,
+    OfferOutcome,
+    QueueConfig,
+    Router,
+)
 
 
 def staffed(router: Router, agent: str, skills=(), now: float = 0.0) -> None:
