@@ -244,14 +244,15 @@ def _round_up_local(at: float, tz: ZoneInfo, step: int) -> float:
     return max(wall.replace(tzinfo=tz, fold=local.fold).timestamp(), at)
 
 
-def opening(hours: Hours, now: float, tz: ZoneInfo, *, slots: int = 6) -> dict[str, Any]:
+def opening(hours: Hours, now: float, tz: ZoneInfo, *, slots: int = 4, per_day: int = 2) -> dict[str, Any]:
     """What a customer is told of a queue's hours at ``now``: ``hours_open``, ``opens_at``
     (None while open or never), ``closes_at`` (while open; None if always) and the next
-    ``slots`` times to schedule a call (epoch seconds)."""
+    ``slots`` times to schedule a call (epoch seconds, ``per_day`` a date at most, so two
+    days show); none for an always-open queue, where any time will do."""
     is_open = hours.is_open(now, tz)
     return {"hours_open": is_open, "opens_at": None if is_open else hours.next_open(now, tz),
             "closes_at": hours.closes_at(now, tz) if is_open else None,
-            "slots": hours.slots(now, tz, count=slots)}
+            "slots": [] if hours.always else hours.slots(now, tz, count=slots, per_day=per_day)}
 
 
 def local_text(at: float, tz: ZoneInfo) -> str:

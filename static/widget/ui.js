@@ -152,7 +152,10 @@ export class WidgetUI {
     const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: "e.g. my payment failed" });
     const message = h("textarea", { name: "message", maxlength: "2000", rows: "2" });
     const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: "+1 555 010 0123" });
-    const scheduled = h("input", { type: "datetime-local", name: "scheduled_at", step: "60" });
+    const scheduled = h("input", {
+      type: "datetime-local", name: "scheduled_at", step: "60",
+      onchange: () => { this._autoScheduled = false; }, // the customer's own time: kept
+    });
 
     this.phoneField = this._field("phone", "Your phone number", phone, { hint: "Include the country code if you are abroad." });
     this.laterField = this._field("scheduled_at", "When should we call? (your local time)", scheduled);
@@ -241,6 +244,7 @@ export class WidgetUI {
       if (name === "scheduled_at") {
         const seconds = typeof value === "number" ? value : Date.parse(value) / 1000;
         if (isFinite(seconds)) this.setValue(name, toLocalInput(new Date(seconds * 1000)));
+        this._autoScheduled = false;
         continue;
       }
       const control = this.controls[name];
@@ -271,9 +275,12 @@ export class WidgetUI {
     if (later) {
       const min = new Date(Date.now() + 60000);
       this.controls.scheduled_at.min = toLocalInput(min);
-      // The queue's first open slot (never 03:00 when it opens at 09:00), else the next whole hour.
-      if (!this.controls.scheduled_at.value || this._slotQueue !== queue?.name) {
-        this.controls.scheduled_at.value = toLocalInput(slots.length ? new Date(slots[0] * 1000) : defaultLater());
+      // The queue's first open slot (never 03:00 when it opens at 09:00), else the next whole hour;
+      // a time the customer (or the site) chose stays.
+      const input = this.controls.scheduled_at;
+      if (!input.value || (this._autoScheduled && this._slotQueue !== queue?.name)) {
+        input.value = toLocalInput(slots.length ? new Date(slots[0] * 1000) : defaultLater());
+        this._autoScheduled = true;
       }
       this._slotQueue = queue?.name;
     }
@@ -290,6 +297,7 @@ export class WidgetUI {
         type: "button", class: "slot", "aria-pressed": String(value === chosen), dataset: { testid: "otodesk-slot" },
         onclick: () => {
           this.controls.scheduled_at.value = value;
+          this._autoScheduled = false;
           this._renderSlots(slots);
         },
       }, dateTime(at));

@@ -128,7 +128,7 @@ def test_outside_hours_the_widget_offers_the_queues_next_slots(browser, server):
     expect(shopper.locator(f"{W} [data-testid=otodesk-when-now]")).to_be_disabled()
     expect(shopper.locator(f"{W} [data-testid=otodesk-when-later]")).to_be_checked()
     slots = shopper.locator(f"{W} [data-testid=otodesk-slot]")
-    expect(slots).to_have_count(6)
+    expect(slots).to_have_count(4)
     expect(slots.first).to_contain_text("09:00")
     expect(slots.first).to_have_attribute("aria-pressed", "true")
     shot(shopper, "widget-closed", full_page=False)
