@@ -42,7 +42,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import api, customer_pages, metrics, mydata, pages, reports, sso
+from desktop.web import admin, api, customer_pages, metrics, mydata, pages, reports, sso
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
@@ -69,6 +69,8 @@ def create_app(settings: Settings) -> Starlette:
                 open_bus(settings.redis_url or None, replay_window=settings.replay_window,
                          namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
+            if await repo.ensure_default_queue():  # a fresh install: "Call me" works before any set-up
+                log.info("no queue yet: created the default queue 'general' (no skills, always open)")
             # The published rules, compiled before the first offer can ring, then followed;
             # the suggester matches them for the desk's cards (within its budget, never failing).
             rules = LiveRules(repo, bus)
@@ -138,7 +140,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *sso.routes, *metrics.routes,
+        *pages.routes, *sso.routes, *metrics.routes, *admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository

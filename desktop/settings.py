@@ -113,7 +113,8 @@ class Settings:
     #: Association rules: minimum support (share of orders) and lift.
     analytics_min_support: float = 0.01
     analytics_min_lift: float = 1.0
-    #: The contact centre's time zone (IANA name): the reports' hours, days and weeks are its own.
+    #: The contact centre's time zone (IANA name): the reports' hours, days and weeks, the queues'
+    #: business hours and the rules' ``hour`` and ``weekday`` are its own, not the server's.
     time_zone: str = "UTC"
     #: Seconds: a callback given up sooner is a short abandon, apart from the abandons.
     short_abandon: float = 10.0

@@ -63,7 +63,9 @@ async def staff_session(conn: HTTPConnection) -> StaffSession | None:
     if agent_id is None or agent_id != data["agent"]:
         return None
     agent = await state.repo.get_agent(agent_id)
-    return StaffSession(agent, data["sid"]) if agent is not None else None
+    if agent is None or agent.disabled_at is not None:  # disabled: every session ends at once
+        return None
+    return StaffSession(agent, data["sid"])
 
 
 async def current_agent(conn: HTTPConnection) -> AgentRecord | None:
@@ -211,7 +213,7 @@ STAFF_CSP = "; ".join([
     "font-src 'self' data: http: https:", "media-src 'self' blob:", "worker-src 'self' blob:",
     "frame-src 'self' blob:",
 ])
-_STAFF_PREFIXES = ("/login", "/logout", "/desk", "/supervisor", "/cobrowse/", "/voice/recordings/",
+_STAFF_PREFIXES = ("/login", "/logout", "/desk", "/supervisor", "/admin", "/cobrowse/", "/voice/recordings/",
                    "/api/v1/", "/api/openapi.json", "/api/documents")
 _HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", STAFF_CSP.encode()),
             (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]

@@ -71,10 +71,23 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
             for e in previous
         ],
         "open_issues": open_issues(previous),
+        # The queue's own outcomes, read with each card: an admin's change shows on the next contact.
+        "dispositions": list(await dispositions_of(repo, callback.queue)),
     }
     if offer:
         card.update(offer)
     return card
+
+
+#: The wrap-up outcomes of a queue that has no list of its own (the admin console sets one).
+DEFAULT_DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled",
+                        "Not interested", "Wrong number", "No answer", "Escalated")
+
+
+async def dispositions_of(repo: Repository, queue: str) -> tuple[str, ...]:
+    """The wrap-up outcomes agents choose from after a contact of ``queue``."""
+    record = await repo.get_queue(queue)
+    return tuple(record.dispositions) if record is not None and record.dispositions else DEFAULT_DISPOSITIONS
 
 
 # Wrap-up dispositions that leave something to do, and those that settle it.

@@ -45,11 +45,14 @@ class Announcer:
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
                  queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time,
-                 on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None):
+                 on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None,
+                 wrapup_timeouts: Mapping[str, float] | None = None):
         self.repo = repo
         self.on_contact_ended = tuple(on_contact_ended)
         self.suggester = suggester
         self.wrapup_timeout = wrapup_timeout
+        #: Queue name -> its own wrap-up seconds (read when told; the caller keeps it filled in).
+        self.wrapup_timeouts = wrapup_timeouts if wrapup_timeouts is not None else {}
         self.bus = bus
         self.statuses = statuses
         self.queue_titles = queue_titles
@@ -79,7 +82,8 @@ class Announcer:
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
                     card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
-                        "wrap_up_ends_at": event.at + self.wrapup_timeout})
+                        "wrap_up_ends_at": event.at + self.wrapup_timeouts.get(
+                            self.statuses.queue_of(event.callback_id) or "", self.wrapup_timeout)})
                     await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self._contact_ended(event.callback_id)
                 if self.suggester is not None:

@@ -121,6 +121,7 @@ class _Leader:
         self.agent_skills: dict[str, list[str]] = {}
         self.queue_titles: dict[str, str] = {}
         self.targets: dict[str, float] = {}
+        self.wrapup_timeouts: dict[str, float] = {}
         self.reach = Reachability(reconnect_grace=self.settings.agent_reconnect_grace,
                                   own_process=service.owner, now=self.clock())
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
@@ -135,7 +136,7 @@ class _Leader:
                                    queue_titles=self.queue_titles,
                                    wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock,
                                    on_contact_ended=service.on_contact_ended,
-                                   suggester=service.suggester)
+                                   suggester=service.suggester, wrapup_timeouts=self.wrapup_timeouts)
 
     # -- the loop ----------------------------------------------------------------
 
@@ -193,12 +194,7 @@ class _Leader:
 
     async def _rebuild(self) -> None:
         now = self.clock()
-        for queue in await self.repo.list_queues():
-            self.router.add_queue(QueueConfig(queue.name, frozenset(queue.skills), queue.service_level_target))
-            self.queue_titles[queue.name] = queue.title
-            self.targets[queue.name] = queue.service_level_target
-            for seconds in await self.repo.recent_handle_times(queue.name):
-                self.router.record_handle_time(queue.name, seconds)
+        await self._load_queues()
         for agent in await self.repo.list_agents():
             self.agent_names[agent.id] = agent.display_name
             self.agent_usernames[agent.id] = agent.username
@@ -221,6 +217,27 @@ class _Leader:
         self.dirty_queues.update(self.queue_titles)
         log.info("router rebuilt: %d callbacks, %d agents", len(self.statuses), len(self.router.agents()))
 
+    async def _load_queues(self) -> list[str]:
+        """Read the queues' settings into the router (new ones with their recent handle times);
+        returns the names of the new queues."""
+        added = []
+        for queue in await self.repo.list_queues():
+            new = queue.name not in self.queue_titles
+            self.router.add_queue(QueueConfig(queue.name, frozenset(queue.skills), queue.service_level_target,
+                                              offer_timeout=queue.offer_timeout,
+                                              wrapup_timeout=queue.wrapup_timeout))
+            self.queue_titles[queue.name] = queue.title
+            self.targets[queue.name] = queue.service_level_target
+            if queue.wrapup_timeout is None:
+                self.wrapup_timeouts.pop(queue.name, None)
+            else:
+                self.wrapup_timeouts[queue.name] = queue.wrapup_timeout
+            if new:
+                added.append(queue.name)
+                for seconds in await self.repo.recent_handle_times(queue.name):
+                    self.router.record_handle_time(queue.name, seconds)
+        return added
+
     # -- commands ------------------------------------------------------------------------
 
     def _handlers(self) -> dict[type[commands.Command], Any]:
@@ -233,7 +250,38 @@ class _Leader:
             commands.SetState: self._op_set_state, commands.Accept: self._op_accept,
             commands.Decline: self._op_decline, commands.End: self._op_end, commands.WrapUp: self._op_wrap_up,
             commands.Wall: self._op_wall,
+            commands.QueuesChanged: self._op_queues_changed, commands.AgentChanged: self._op_agent_changed,
         }
+
+    async def _op_queues_changed(self, command, now):
+        """An admin added or changed a queue: the router takes it now, no restart (offers a
+        changed queue's skills allow are made at once)."""
+        await self._load_queues()
+        await self._commit(self.router.rebalance(now))
+        self.dirty_queues.update(self.queue_titles)
+        self.wall_schedule.now_please()
+        await self._publish_availability(now)
+
+    async def _op_agent_changed(self, command, now):
+        """An admin changed an account: new skills count at once for a logged-in agent; a
+        disabled one is logged out (after the contact they are on, if any)."""
+        agent_id = command.agent_id
+        agent = await self.repo.get_agent(agent_id)
+        if agent is None:
+            return
+        self.agent_names[agent_id] = agent.display_name
+        self.agent_usernames[agent_id] = agent.username
+        self.agent_skills[agent_id] = list(agent.skills)
+        state = self.router_agent_state(agent_id)
+        if state in (None, AgentState.OFFLINE):
+            return
+        if agent.disabled_at is not None:
+            self.reach.forget_agent(agent_id)
+            await self._logout_if_idle(agent_id, now)
+        else:
+            await self._commit(self.router.agent_login(agent_id, agent.skills, now))
+        self.wall_schedule.now_please()
+
 
     async def _apply_safely(self, message: dict[str, Any]) -> None:
         """Apply one command from the inbox (as the bus carries it) and answer it if it asks."""
@@ -281,6 +329,8 @@ class _Leader:
         record = await self.repo.get_callback(callback_id)
         if record is None or record.state in TERMINAL_CALLBACK_STATES:
             return None
+        if record.queue not in self.queue_titles:  # made in the moment before a queues_changed came
+            await self._load_queues()
         self.statuses.track(record)
         events = self.router.add_callback(_request_of(record), now)
         if record.channel == Channel.BROWSER and not self.reach.has_customer_socket(record.visitor_id):

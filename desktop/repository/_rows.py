@@ -23,7 +23,7 @@ def agent(row: Row) -> AgentRecord:
     return AgentRecord(
         id=m["id"], username=m["username"], display_name=m["display_name"], role=m["role"],
         skills=tuple(m["skills"]), state=AgentState(m["state"]), state_reason=m["state_reason"],
-        state_since=m["state_since"], created_at=m["created_at"],
+        state_since=m["state_since"], created_at=m["created_at"], disabled_at=m.get("disabled_at"),
     )
 
 
@@ -32,6 +32,8 @@ def queue(row: Row) -> QueueRecord:
     return QueueRecord(
         name=m["name"], title=m["title"], skills=tuple(m["skills"]),
         service_level_target=m["service_level_target"], sort_order=m["sort_order"],
+        offer_timeout=m.get("offer_timeout"), wrapup_timeout=m.get("wrapup_timeout"), hours=m.get("hours"),
+        dispositions=tuple(m["dispositions"]) if m.get("dispositions") is not None else None,
     )
 
 

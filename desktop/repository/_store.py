@@ -35,6 +35,7 @@ ERASURES: Table = models.Erasure.__table__  # type: ignore[assignment]
 STAFF_SESSIONS: Table = models.StaffSession.__table__  # type: ignore[assignment]
 REVOKED_VISITORS: Table = models.RevokedVisitor.__table__  # type: ignore[assignment]
 ERASED_USERS: Table = models.ErasedUser.__table__  # type: ignore[assignment]
+ADMIN_AUDIT: Table = models.AdminAudit.__table__  # type: ignore[assignment]
 
 
 class Store:

@@ -58,7 +58,7 @@ class Agents(Store):
             raise DuplicateUser(f"The username {username!r} is already taken") from None
 
     async def authenticate(self, username: str, password: str) -> AgentRecord | None:
-        """Return the agent if ``password`` is theirs, else ``None``.
+        """Return the agent if ``password`` is theirs and the account is enabled, else ``None``.
 
         An unknown username costs the same argon2 verification as a known one
         (against a dummy hash made on first need), so timing does not tell
@@ -67,6 +67,8 @@ class Agents(Store):
         row = await self._db.read(_agent_row, AGENTS.c.username == username)
         stored = row.password_hash if row is not None else await self._dummy()
         if not await asyncio.to_thread(self._verify, stored, password) or row is None:
+            return None
+        if row.disabled_at is not None:  # checked after the hash: timing tells nothing either
             return None
         if self._hasher.check_needs_rehash(stored):
             await self.set_password(row.id, password)

@@ -42,7 +42,7 @@ __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
-    "ProductRule", "RuleInteraction",
+    "ProductRule", "RuleInteraction", "AdminAudit",
 ]
 
 NAMING_CONVENTION = {
@@ -84,6 +84,8 @@ class Agent(Base):
     state_reason: Mapped[str] = mapped_column(server_default="")
     state_since: Mapped[float]
     created_at: Mapped[float]
+    #: Set while the account is disabled: no sign-in, no session (migration 0700).
+    disabled_at: Mapped[float | None]
 
 
 class Queue(Base):
@@ -95,6 +97,14 @@ class Queue(Base):
     #: Seconds.
     service_level_target: Mapped[float]
     sort_order: Mapped[int] = mapped_column(server_default="0")
+    #: Seconds an agent has to accept an offer of this queue; NULL: the process-wide setting.
+    offer_timeout: Mapped[float | None]
+    #: Seconds of wrap-up after a contact of this queue; NULL: the process-wide setting.
+    wrapup_timeout: Mapped[float | None]
+    #: Business hours (``desktop/routing/hours.py``) in the centre's time zone; NULL: always open.
+    hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    #: The wrap-up outcomes agents choose from after its contacts; NULL: the default list.
+    dispositions: Mapped[list[str] | None] = mapped_column(Json)
 
 
 class Customer(Base):
@@ -522,3 +532,20 @@ class RuleInteraction(Base):
     tier: Mapped[str]
     #: The sku the action offers, if any: an order of it within the window is attributed.
     product: Mapped[str | None]
+class AdminAudit(Base):
+    """Every change made through the admin console or API: who, when, what, before and after.
+
+    Append-only. ``target`` names what changed (``user:<id>``, ``queue:<name>``).
+    """
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(index=True)
+    #: ``agent:<id>`` of the admin.
+    actor: Mapped[str]
+    #: ``user.add``, ``user.disable``, ``queue.update``, ...
+    action: Mapped[str]
+    target: Mapped[str] = mapped_column(index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    after: Mapped[dict[str, Any] | None] = mapped_column(Json)

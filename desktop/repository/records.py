@@ -76,6 +76,8 @@ class AgentRecord:
     state_reason: str
     state_since: float
     created_at: float
+    #: When the account was disabled (no sign-in, no session); None while enabled.
+    disabled_at: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +88,13 @@ class QueueRecord:
     #: Seconds within which a callback should be answered.
     service_level_target: float
     sort_order: int
+    #: Seconds to accept an offer / of wrap-up; None: the process-wide settings.
+    offer_timeout: float | None = None
+    wrapup_timeout: float | None = None
+    #: Business hours as stored (``desktop/routing/hours.py``); None: always open.
+    hours: dict | None = None
+    #: Wrap-up outcomes of this queue's contacts; None: the default list (desktop/contacts/card.py).
+    dispositions: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,8 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
-suggestions), :mod:`.history` (the contact centre's history, summed for the reports).
+suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
+:mod:`.admin` (the admin console's changes with their audit).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import AsyncIterator
 
 from argon2 import PasswordHasher
 
+from desktop.repository.admin import Administration
 from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
@@ -52,7 +54,8 @@ __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
-                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History):
+                 ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
+                 Administration):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

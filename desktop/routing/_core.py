@@ -169,7 +169,8 @@ class RoutingCore:
 
     def _offer(self, cb: CallbackRecord, agent: AgentRecord, now: float, out: list[RoutingEvent]) -> None:
         """Offer a callback, already out of its waiting line, to an AVAILABLE agent."""
-        offer = OfferRecord(self._new_offer_id(), cb, agent, now + self._offer_timeout)
+        timeout = cb.queue.config.offer_timeout or self._offer_timeout
+        offer = OfferRecord(self._new_offer_id(), cb, agent, now + timeout)
         self._offers[offer.id] = offer
         self._set_callback(cb, _OFFERED)
         cb.offer = offer

@@ -24,7 +24,7 @@ import msgspec
 __all__ = [
     "Command", "RouterCommand", "decode",
     "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "CallbackAdded", "Status",
-    "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall",
+    "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "AgentChanged",
 ]
 
 
@@ -123,8 +123,21 @@ class Wall(Command, tag="wall"):
     """A wall opened and found no snapshot: publish one now."""
 
 
+# -- the admin console ------------------------------------------------------------------------
+
+
+class QueuesChanged(Command, tag="queues_changed"):
+    """An admin added or changed a queue: the router re-reads the queues, no restart."""
+
+
+class AgentChanged(Command, tag="agent_changed"):
+    """An admin changed an account (skills, role, disabled): the router takes it now."""
+
+    agent_id: str
+
+
 RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Status
-                 | ProcessAlive | CustomerPresence | AgentPresence | Wall)
+                 | ProcessAlive | CustomerPresence | AgentPresence | Wall | QueuesChanged | AgentChanged)
 
 
 def decode(message: dict[str, Any]) -> Command:

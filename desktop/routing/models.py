@@ -20,6 +20,10 @@ class QueueConfig:
     name: str
     skills: frozenset[str] = frozenset()
     service_level_target: float = 20.0  # seconds; for reporting, not used for routing
+    #: Seconds an agent has to accept this queue's offers / of wrap-up after its contacts;
+    #: None: the router's own ``offer_timeout`` / ``wrapup_timeout``.
+    offer_timeout: float | None = None
+    wrapup_timeout: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

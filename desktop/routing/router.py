@@ -319,7 +319,8 @@ class Router(RoutingCore):
         agent.callback = None
         self._end_callback(cb, CallbackState.COMPLETED, agent.id, now, out)
         self._set_agent(agent, _WRAP_UP, "", now, out)
-        self._start_wrap_up_timer(agent, now + self._wrapup_timeout)
+        wrapup = cb.queue.config.wrapup_timeout
+        self._start_wrap_up_timer(agent, now + (self._wrapup_timeout if wrapup is None else wrapup))
         return self._done(now, out)
 
     # ------------------------------------------------------------------ timers

@@ -87,6 +87,11 @@ class CallbackStatuses:
         tracked = self._tracked.get(callback_id)
         return tracked.visitor_id if tracked else None
 
+    def queue_of(self, callback_id: str) -> str | None:
+        """The queue of a live callback the leader tracks."""
+        tracked = self._tracked.get(callback_id)
+        return tracked.queue if tracked else None
+
     def callback_of(self, visitor_id: str) -> str | None:
         """The visitor's live callback, if the leader tracks one."""
         return self._by_visitor.get(visitor_id)

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from desktop.auth.agents import agent_public, takes_calls
-from desktop.contacts.card import contact_card
+from desktop.contacts.card import DEFAULT_DISPOSITIONS, contact_card, dispositions_of
 from desktop.routing import commands
 from desktop.rooms import agent_room
 from desktop.routing.events import AgentState, CallbackState
@@ -19,8 +19,8 @@ from signaling.protocol.outbound import AgentWelcome
 
 __all__ = ["AgentHandler", "DISPOSITIONS"]
 
-DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback scheduled",
-                "Not interested", "Wrong number", "No answer", "Escalated")
+#: The outcomes of a queue without its own list (each contact card carries its queue's).
+DISPOSITIONS = DEFAULT_DISPOSITIONS
 
 
 class AgentHandler(RoleHandler):
@@ -78,12 +78,13 @@ class AgentHandler(RoleHandler):
                                             command_key=outcome_key(session, message)))
 
     async def on_wrapup(self, session: Session, message: protocol.WrapUp) -> None:
-        # Only a wrap-up whose time ran out may be saved without an outcome.
-        if message.disposition not in DISPOSITIONS and not (message.timed_out and not message.disposition):
-            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"choose an outcome: one of {', '.join(DISPOSITIONS)}")
         callback = await self.repo.get_callback(message.callback_id)
         if callback is None or callback.agent_id != session.identity:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
+        # Only a wrap-up whose time ran out may be saved without an outcome.
+        outcomes = await dispositions_of(self.repo, callback.queue)
+        if message.disposition not in outcomes and not (message.timed_out and not message.disposition):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"choose an outcome: one of {', '.join(outcomes)}")
         if callback.state == CallbackState.CONNECTED:
             raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
         await self.router.call(commands.WrapUp(agent_id=session.identity, callback_id=callback.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -12,6 +13,7 @@ from desktop.customers.identity import identify, verify_user_hash
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.customers.url_privacy import private_url
 from desktop.rooms import QUEUES_ROOM, agent_room, visitor_room
+from desktop.routing.hours import HoursError, local_text, opening, parse_hours, zone
 from desktop.routing.events import CallbackState
 from desktop.sockets.base import RoleHandler, new_id, outcome_key
 from desktop.web.client import client_address
@@ -22,6 +24,8 @@ from signaling.protocol import ErrorCode, ProtocolError
 from signaling.protocol.outbound import CustomerWelcome, OutCustomerContext, OutCustomerPage
 
 __all__ = ["CustomerHandler"]
+
+log = logging.getLogger(__name__)
 
 MAX_CONTEXT_KEYS = 50
 MAX_SCHEDULE_AHEAD = 30 * 24 * 3600  # seconds: a callback can be booked up to a month out
@@ -87,13 +91,26 @@ class CustomerHandler(RoleHandler):
 
     async def queues_now(self) -> list[dict[str, Any]]:
         """The queues with whether somebody can answer now and the wait for a new request
-        (``open``, ``estimated_wait``: the leader's newest word, as the wall's); without them
-        while no leader has said yet."""
+        (``open``, ``estimated_wait``: the leader's newest word, as the wall's; without them
+        while no leader has said yet), and their business hours: ``hours_open``, ``opens_at``,
+        ``slots`` (the next times to schedule a call, epoch seconds). Outside hours ``open`` is
+        False and ``closed`` says why: ``hours`` or ``nobody`` (nobody with the skills is in)."""
         last = await self.bus.last_seq(QUEUES_ROOM)
         events = await self.bus.replay(QUEUES_ROOM, last - 1) if last else None
         now_open = {q["name"]: q for _seq, event in events or () for q in event.get("queues", ())}
-        return [{**queue, **{key: now_open[queue["name"]][key] for key in ("open", "estimated_wait")}}
-                if queue["name"] in now_open else queue for queue in await self.queues()]
+        now, tz = self.clock(), zone(self.settings.time_zone)
+        described = []
+        for record in await self.repo.list_queues():
+            queue: dict[str, Any] = {"name": record.name, "title": record.title}
+            if record.name in now_open:
+                queue.update({key: now_open[record.name][key] for key in ("open", "estimated_wait")})
+            queue.update(opening(_hours_of(record), now, tz))
+            if not queue["hours_open"]:
+                queue.update(open=False, closed="hours", estimated_wait=None)
+            elif queue.get("open") is False:
+                queue["closed"] = "nobody"
+            described.append(queue)
+        return described
 
     async def on_queues(self, session: Session, message: protocol.Queues) -> dict[str, Any]:
         return {"queues": await self.queues_now()}
@@ -192,6 +209,7 @@ class CustomerHandler(RoleHandler):
                 raise ProtocolError(ErrorCode.BAD_TIME, "a callback can be booked at most 30 days ahead")
             if scheduled_at <= now + 1:
                 scheduled_at = None  # "now", or a time already past: queue at once
+        self._check_hours(queues[message.queue], scheduled_at, now)
         existing = await self.repo.active_callback_for_visitor(session.identity)
         if existing is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
@@ -218,6 +236,22 @@ class CustomerHandler(RoleHandler):
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)
         return {"callback_id": callback.id}
+
+    def _check_hours(self, queue, scheduled_at: float | None, now: float) -> None:
+        """Refuse a call now outside the queue's hours, or one scheduled outside them, saying
+        when it opens (in the centre's time zone; the widget offers the slots itself)."""
+        hours, tz = _hours_of(queue), zone(self.settings.time_zone)
+        at = now if scheduled_at is None else scheduled_at
+        if hours.is_open(at, tz):
+            return
+        opens = hours.next_open(at, tz)
+        when = f"it opens {local_text(opens, tz)} ({self.settings.time_zone})" if opens else \
+            "it has no opening hours planned"
+        if scheduled_at is None:
+            raise ProtocolError(ErrorCode.BAD_TIME, f"{queue.title} is closed now; {when}. "
+                                "Choose a time when it is open and we'll call you then.")
+        raise ProtocolError(ErrorCode.BAD_TIME, f"{queue.title} is closed at the time you chose "
+                            f"({local_text(at, tz)}); {when}. Choose a time when it is open.")
 
     async def on_cancel(self, session: Session, message: protocol.Cancel) -> None:
         callback = await self.repo.get_callback(message.callback_id)
@@ -286,3 +320,13 @@ class CustomerHandler(RoleHandler):
 def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def _hours_of(queue):
+    """The queue's hours; stored hours that no longer parse count as always open (and are logged),
+    never as a queue nobody can reach."""
+    try:
+        return parse_hours(queue.hours)
+    except HoursError:
+        log.warning("queue %s has hours that do not parse; treated as always open", queue.name, exc_info=True)
+        return parse_hours(None)

@@ -101,6 +101,7 @@ SSO_ERRORS = {
     "unreachable": "The company sign-in is unreachable right now; sign in with your password.",
     "expired": "This sign-in link expired or was not started here; try again.",
     "refused": "The company sign-in refused; try again.",
+    "disabled": "This account is disabled; ask an administrator.",
     "failed": "The company sign-in could not be completed; try again.",
     "no_role": "Your company account has no access to otodesk; ask your administrator.",
     "taken": "A local account already has your username; ask your administrator.",
@@ -175,6 +176,8 @@ async def callback(request: Request) -> Response:
                                                 role=role, skills=skills)
     except DuplicateUser:
         return _back_to_login("taken")
+    if agent.disabled_at is not None:  # an admin disabled this account: the provider's word is not enough
+        return _back_to_login("disabled")
     response = RedirectResponse("/desk" if takes_calls(agent) else "/supervisor", status_code=303)
     response.set_cookie(SESSION_COOKIE, await sign_in(request, agent.id), max_age=int(settings.session_max_age),
                         httponly=True, samesite="lax", secure=request.url.scheme == "https")

@@ -126,7 +126,9 @@ function render() {
 
   if (desk.contact) {
     const element = contactView.render(desk.contact, {
-      queues: desk.queues, dispositions: desk.dispositions, agentStatus: desk.status, phoneDials: desk.phoneDials,
+      // The contact's queue's own outcomes (its card carries them), else the default list.
+      queues: desk.queues, dispositions: desk.contact?.dispositions || desk.dispositions, agentStatus: desk.status,
+      phoneDials: desk.phoneDials,
     });
     // Re-inserting the same element would drop the focus (the note being typed).
     if (contactSlot.firstChild !== element) contactSlot.replaceChildren(element);

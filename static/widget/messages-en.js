@@ -39,6 +39,7 @@ export default {
   "form.when_now": "Now",
   "form.when_later": "Later",
   "form.scheduled_at": "When should we call? (your local time)",
+  "form.slots": "Times we can call you",
   "form.submit_now": "Call me now",
   "form.submit_later": "Schedule my call",
   "form.sending": "Sending…",
@@ -52,6 +53,8 @@ export default {
   "check.time_future": "Please pick a time in the future.",
 
   "availability.closed": "Nobody from {queue} can take a call right now. Choose a time and we'll call you then.",
+  "availability.closed_hours": "{queue} is closed now. It opens {opens}. Choose a time and we'll call you then.",
+  "availability.no_hours": "{queue} has no opening hours planned. Please choose another team.",
   "availability.wait": "Estimated wait for a new request: {wait}",
   "wait.estimating": "estimating…",
   "wait.under_minute": "less than a minute",

@@ -37,6 +37,7 @@ export default {
   "form.when_now": "现在",
   "form.when_later": "稍后",
   "form.scheduled_at": "我们应在何时致电？（您的当地时间）",
+  "form.slots": "我们可以给您来电的时间",
   "form.submit_now": "立即给我回电",
   "form.submit_later": "预约回电",
   "form.sending": "正在发送…",
@@ -50,6 +51,8 @@ export default {
   "check.time_future": "请选择一个将来的时间。",
 
   "availability.closed": "{queue}目前无人可以接听。请选择一个时间，我们届时给您回电。",
+  "availability.closed_hours": "{queue}现在不在服务时间。开放时间：{opens}。请选择一个时间，我们届时给您来电。",
+  "availability.no_hours": "{queue}暂无服务时间安排。请选择其他团队。",
   "availability.wait": "新请求的预计等待时间：{wait}",
   "wait.estimating": "正在估算…",
   "wait.under_minute": "不到一分钟",

@@ -37,6 +37,7 @@ export default {
   "form.when_now": "現在",
   "form.when_later": "稍後",
   "form.scheduled_at": "我們應在何時致電？（您的當地時間）",
+  "form.slots": "我們可以給您來電的時間",
   "form.submit_now": "立即回電給我",
   "form.submit_later": "預約回電",
   "form.sending": "正在傳送…",
@@ -50,6 +51,8 @@ export default {
   "check.time_future": "請選擇一個未來的時間。",
 
   "availability.closed": "{queue}目前無人可以接聽。請選擇一個時間，我們屆時會回電給您。",
+  "availability.closed_hours": "{queue}現在不在服務時間。開放時間：{opens}。請選擇一個時間，我們屆時給您來電。",
+  "availability.no_hours": "{queue}暫無服務時間安排。請選擇其他團隊。",
   "availability.wait": "新要求的預估等候時間：{wait}",
   "wait.estimating": "正在估算…",
   "wait.under_minute": "不到一分鐘",

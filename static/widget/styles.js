@@ -57,6 +57,13 @@ fieldset { border: 0; margin: 0; padding: 0; display: grid; gap: 6px; }
   display: block; text-align: center; padding: 6px; border: 1px solid #b9bfcf;
   border-radius: 10px; font-size: 14px; cursor: pointer;
 }
+.choice.unavailable span { opacity: .45; text-decoration: line-through; cursor: not-allowed; }
+.slots { display: flex; flex-wrap: wrap; gap: 6px; }
+.slot {
+  font: inherit; font-size: 13px; padding: 5px 9px; border-radius: 999px; cursor: pointer;
+  border: 1px solid #b9bfcf; background: #fff; color: inherit;
+}
+.slot[aria-pressed="true"] { border-color: var(--accent); background: var(--accent-soft); color: var(--accent-dark); font-weight: 600; }
 .choice input:checked + span { border-color: var(--accent); background: var(--accent-soft); color: var(--accent-dark); font-weight: 600; }
 .choice input:focus-visible + span { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .form-error {

@@ -156,10 +156,16 @@ export class WidgetUI {
     const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: t("form.topic_placeholder") });
     const message = h("textarea", { name: "message", maxlength: "2000", rows: "2" });
     const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: t("form.phone_placeholder") });
-    const scheduled = h("input", { type: "datetime-local", name: "scheduled_at", step: "60" });
+    const scheduled = h("input", {
+      type: "datetime-local", name: "scheduled_at", step: "60",
+      onchange: () => { this._autoScheduled = false; }, // the customer's own time: kept
+    });
 
     this.phoneField = this._field("phone", t("form.phone"), phone, { hint: t("form.phone_hint") });
     this.laterField = this._field("scheduled_at", t("form.scheduled_at"), scheduled);
+    // The queue's next open times (its business hours), one tap each; the field stays for any other.
+    this.slotList = h("div", { class: "slots", role: "group", "aria-label": t("form.slots"), hidden: true, dataset: { testid: "otodesk-slots" } });
+    this.laterField.insertBefore(this.slotList, scheduled);
     this.formError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-error" } });
     this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, t("form.submit_now"));
 
@@ -243,6 +249,7 @@ export class WidgetUI {
       if (name === "scheduled_at") {
         const seconds = typeof value === "number" ? value : Date.parse(value) / 1000;
         if (isFinite(seconds)) this.setValue(name, toLocalInput(new Date(seconds * 1000)));
+        this._autoScheduled = false;
         continue;
       }
       const control = this.controls[name];
@@ -268,23 +275,64 @@ export class WidgetUI {
     this.controls.phone.required = byPhone;
     this.laterField.hidden = !later;
     this.controls.scheduled_at.required = later;
+    const queue = this.queues.find((q) => q.name === this.value("queue"));
+    const slots = Array.isArray(queue?.slots) ? queue.slots : [];
     if (later) {
       const min = new Date(Date.now() + 60000);
       this.controls.scheduled_at.min = toLocalInput(min);
-      if (!this.controls.scheduled_at.value) this.controls.scheduled_at.value = toLocalInput(defaultLater());
+      // The queue's first open slot (never 03:00 when it opens at 09:00), else the next whole hour;
+      // a time the customer (or the site) chose stays.
+      const input = this.controls.scheduled_at;
+      if (!input.value || (this._autoScheduled && this._slotQueue !== queue?.name)) {
+        input.value = toLocalInput(slots.length ? new Date(slots[0] * 1000) : defaultLater());
+        this._autoScheduled = true;
+      }
+      this._slotQueue = queue?.name;
     }
+    this._renderSlots(later ? slots : []);
     setText(this.submitButton, this.language.t(later ? "form.submit_later" : "form.submit_now"));
+  }
+
+  _renderSlots(slots) {
+    this.slotList.hidden = !slots.length;
+    const chosen = this.controls.scheduled_at.value;
+    this.slotList.replaceChildren(...slots.map((at) => {
+      const value = toLocalInput(new Date(at * 1000));
+      return h("button", {
+        type: "button", class: "slot", "aria-pressed": String(value === chosen), dataset: { testid: "otodesk-slot" },
+        onclick: () => {
+          this.controls.scheduled_at.value = value;
+          this._autoScheduled = false;
+          this._renderSlots(slots);
+        },
+      }, this.language.dateTime(at));
+    }));
   }
 
   /** Whether somebody can answer the chosen queue now (the welcome's and `queues`' `open`). */
   _syncAvailability() {
     const queue = this.queues.find((q) => q.name === this.value("queue"));
     const closed = queue?.open === false;
+    const outsideHours = queue?.closed === "hours";
     this.availability.hidden = !queue || (!closed && (queue.estimated_wait ?? null) === null);
     this.availability.classList.toggle("closed", closed);
+    // Outside business hours nobody takes a call now: only "Later", at the times offered.
+    const now = this.controls.when[0];
+    now.disabled = outsideHours;
+    now.closest("label").classList.toggle("unavailable", outsideHours);
     if (!queue) return;
     const { t } = this.language;
-    if (closed) {
+    if (outsideHours) {
+      const queueTitle = queue.title || queue.name;
+      setText(this.availability, queue.opens_at
+        ? t("availability.closed_hours", { queue: queueTitle, opens: this.language.dateTime(queue.opens_at) })
+        : t("availability.no_hours", { queue: queueTitle }));
+      if (this.value("when") === "now") {
+        this.setValue("when", "later");
+        this._autoLater = true;
+      }
+      this._laterOfferedFor = queue.name;
+    } else if (closed) {
       setText(this.availability, t("availability.closed", { queue: queue.title || queue.name }));
       // Offer a later time once for this queue; a customer who picks "Now" again keeps it.
       if (this._laterOfferedFor !== queue.name && this.value("when") === "now") {

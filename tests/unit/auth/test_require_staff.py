@@ -24,8 +24,8 @@ class Sessions:
 
     def __init__(self) -> None:
         self.live = {"sid-agent": "a1", "sid-boss": "s1"}
-        self.agents = {"a1": types.SimpleNamespace(id="a1", role="agent", skills=()),
-                       "s1": types.SimpleNamespace(id="s1", role="supervisor", skills=())}
+        self.agents = {"a1": types.SimpleNamespace(id="a1", role="agent", skills=(), disabled_at=None),
+                       "s1": types.SimpleNamespace(id="s1", role="supervisor", skills=(), disabled_at=None)}
 
     async def staff_session_agent(self, session_id: str, *, now: float) -> str | None:
         return self.live.get(session_id)

@@ -1,0 +1,337 @@
+"""The admin console (``/admin``) and its REST API (``/api/v1/admin/...``).
+
+Only a signed-in admin may use either (a desk session; changes carry ``X-CSRF-Token``, the
+page's token); an agent or supervisor gets 403, nobody signed in 401. API keys belong to
+sites and never administer the centre. Every change is written with its audit row in one
+transaction (``desktop/repository/admin.py``) and then takes effect everywhere at once:
+
+- accounts: the leader re-reads the account (``agent_changed``: new skills route at once, a
+  disabled agent is logged out); sessions ended (disable, password reset, "sign out
+  everywhere") are revoked in the database, so every process refuses them from the next
+  request, and a ``session_ended`` event per session closes their open desks;
+- queues: the leader re-reads the queues (``queues_changed``): a new queue is routable without
+  a restart; the widget reads queues and hours afresh on every open.
+
+Errors are JSON, ``{"error": {"code", "message"}}``, as in the rest of ``/api/v1``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from desktop.auth.agents import agent_public
+from desktop.auth.staff import BadCsrf, NotAllowed, NotSignedIn, StaffSession, require_staff
+from desktop.repository.admin import queue_json, user_json
+from desktop.repository.errors import DuplicateUser, NotFound
+from desktop.rooms import agent_room
+from desktop.routing import commands
+from desktop.routing.hours import HoursError, parse_hours
+from desktop.web.client import read_body
+from signaling.protocol.outbound import BusSessionEnded
+
+__all__ = ["BODIES", "openapi_paths", "routes"]
+
+MAX_BODY = 64 * 1024
+QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
+
+Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
+Skill = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+Skills = Annotated[list[Skill], msgspec.Meta(max_length=30)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+Role = Literal["agent", "supervisor", "admin"]
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
+WrapSeconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
+Disposition = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"\S")]
+
+
+class UserIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Name
+    password: Password
+    display_name: Title
+    role: Role = "agent"
+    skills: Skills = []
+
+
+class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
+    display_name: Title | None = None
+    role: Role | None = None
+    skills: Skills | None = None
+
+
+class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+
+
+class QueueIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    skills: Skills = []
+    service_level_target: Seconds = 30.0
+    offer_timeout: Seconds | None = None
+    wrapup_timeout: WrapSeconds | None = None
+    #: ``desktop/routing/hours.py``: {"weekly": {...}, "exceptions": [...]}; null: always open.
+    hours: dict[str, Any] | None = None
+    sort_order: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
+    #: The wrap-up outcomes agents choose from; null: the default list.
+    dispositions: Annotated[list[Disposition], msgspec.Meta(min_length=1, max_length=30)] | None = None
+
+
+BODIES = (UserIn, UserPatch, PasswordIn, QueueIn)
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def _admin(request: Request) -> StaffSession:
+    """The one staff check (desktop/auth/staff.py), answered in this API's JSON errors."""
+    try:
+        return await require_staff(request, roles=("admin",), csrf=request.method not in ("GET", "HEAD"))
+    except NotSignedIn:
+        raise AdminError(401, "unauthorized", "sign in as an admin first") from None
+    except NotAllowed:
+        raise AdminError(403, "forbidden", "only an admin may do this") from None
+    except BadCsrf:
+        raise AdminError(403, "csrf", "a change needs X-CSRF-Token (the admin page's token)") from None
+
+
+async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise AdminError(415, "unsupported_media_type", "send the body as application/json")
+    body = await read_body(request, MAX_BODY)
+    if body is None:
+        raise AdminError(413, "too_large", f"the body is over {MAX_BODY} bytes")
+    try:
+        return msgspec.json.decode(body, type=schema)
+    except msgspec.ValidationError as exc:
+        raise AdminError(422, "invalid", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise AdminError(400, "bad_json", f"the body is not JSON: {exc}") from None
+
+
+Handler = Callable[[Request, StaffSession], Awaitable[Response]]
+
+
+def admin_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Only for an admin; every expected failure a JSON 4xx."""
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request, await _admin(request))
+        except AdminError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        except NotFound as exc:
+            return _error(404, "not_found", str(exc))
+        except DuplicateUser as exc:
+            return _error(409, "conflict", str(exc))
+        except HoursError as exc:
+            return _error(422, "invalid_hours", f"hours: {exc}")
+
+    return run
+
+
+def _actor(session: StaffSession) -> str:
+    return f"agent:{session.agent.id}"
+
+
+# -- users ------------------------------------------------------------------------------
+
+async def list_users(request: Request, session: StaffSession) -> Response:
+    return JSONResponse({"items": [user_json(a) for a in await request.app.state.repo.list_agents()]})
+
+
+async def add_user(request: Request, session: StaffSession) -> Response:
+    data = await _body(request, UserIn)
+    agent = await request.app.state.repo.admin_add_user(
+        username=data.username, password=data.password, display_name=data.display_name.strip(),
+        role=data.role, skills=sorted(set(data.skills)), actor=_actor(session))
+    return JSONResponse(user_json(agent), status_code=201)
+
+
+async def patch_user(request: Request, session: StaffSession) -> Response:
+    data = await _body(request, UserPatch)
+    user_id = request.path_params["user_id"]
+    if user_id == session.agent.id and data.role not in (None, "admin"):
+        raise AdminError(409, "own_account", "you can't take the admin role from yourself; "
+                         "ask another admin")
+    display_name = data.display_name.strip() if data.display_name is not None else None
+    return await _change(request, session, "user.update", display_name=display_name,
+                         role=data.role, skills=data.skills)
+
+
+async def disable_user(request: Request, session: StaffSession) -> Response:
+    if request.path_params["user_id"] == session.agent.id:
+        raise AdminError(409, "own_account", "you can't disable your own account")
+    return await _change(request, session, "user.disable", disabled=True)
+
+
+async def enable_user(request: Request, session: StaffSession) -> Response:
+    return await _change(request, session, "user.enable", disabled=False)
+
+
+async def reset_password(request: Request, session: StaffSession) -> Response:
+    data = await _body(request, PasswordIn)
+    return await _change(request, session, "user.password", password=data.password)
+
+
+async def sign_out_user(request: Request, session: StaffSession) -> Response:
+    return await _change(request, session, "user.sign_out", end_sessions=True)
+
+
+async def _change(request: Request, session: StaffSession, action: str, **changes: Any) -> Response:
+    state = request.app.state
+    agent, ended = await state.repo.admin_change_user(
+        request.path_params["user_id"], actor=_actor(session), action=action, **changes)
+    # Committed: now every process refuses the ended sessions; close their open desks too.
+    for tag in ended:  # the stored session id hash is the socket's Session.tag
+        await state.bus.publish(agent_room(agent.id), BusSessionEnded(tag=tag).to_dict())
+    if ended and agent.disabled_at is None:
+        await state.router.notify(commands.SignedOut(agent_id=agent.id))
+    await state.router.notify(commands.AgentChanged(agent_id=agent.id))
+    return JSONResponse({**user_json(agent), "sessions_ended": len(ended)})
+
+
+# -- queues -----------------------------------------------------------------------------
+
+async def list_queues(request: Request, session: StaffSession) -> Response:
+    state = request.app.state
+    return JSONResponse({"items": [queue_json(q) for q in await state.repo.list_queues()],
+                         "time_zone": state.settings.time_zone})
+
+
+async def put_queue(request: Request, session: StaffSession) -> Response:
+    name = request.path_params["name"]
+    if not QUEUE_NAME.match(name):
+        raise AdminError(422, "invalid", "a queue name is 1 to 40 lowercase letters, digits, '.', '_' "
+                         "or '-', starting with a letter or digit")
+    data = await _body(request, QueueIn)
+    hours = parse_hours(data.hours).to_json()  # checked, and stored in one canonical form
+    dispositions = None
+    if data.dispositions is not None:
+        dispositions = list(dict.fromkeys(item.strip() for item in data.dispositions))
+    values = dict(name=name, title=data.title.strip(), skills=sorted(set(data.skills)),
+                  service_level_target=data.service_level_target, sort_order=data.sort_order,
+                  offer_timeout=data.offer_timeout, wrapup_timeout=data.wrapup_timeout, hours=hours,
+                  dispositions=dispositions)
+    before, after = await request.app.state.repo.admin_save_queue(values, actor=_actor(session))
+    await request.app.state.router.notify(commands.QueuesChanged())
+    return JSONResponse(queue_json(after), status_code=200 if before else 201)
+
+
+# -- audit ------------------------------------------------------------------------------
+
+async def audit(request: Request, session: StaffSession) -> Response:
+    params = request.query_params
+    limit, before = params.get("limit", "100"), params.get("before")
+    if not limit.isdigit() or not 1 <= int(limit) <= 500:
+        raise AdminError(422, "invalid", "limit must be an integer from 1 to 500")
+    if before is not None and not before.isdigit():
+        raise AdminError(422, "invalid", "before must be an audit row id")
+    repo = request.app.state.repo
+    rows = await repo.admin_audit(limit=int(limit), target=params.get("target") or None,
+                                  before_id=int(before) if before else None)
+    names = {f"agent:{a.id}": a.username for a in await repo.list_agents()}
+    return JSONResponse({"items": [{**row, "actor_name": names.get(row["actor"])} for row in rows]})
+
+
+# -- the page ---------------------------------------------------------------------------
+
+async def admin_page(request: Request) -> Response:
+    session = await staff_session(request)
+    if session is None:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if session.agent.role != "admin":
+        return Response("This page is for admins.", status_code=403)
+    state = request.app.state
+    return state.templates.TemplateResponse(request, "admin.html", {
+        "agent": agent_public(session.agent), "time_zone": state.settings.time_zone,
+        "csrf_token": state.signer.csrf_token(session.session_id)})
+
+
+_U = "/api/v1/admin/users/{user_id}"
+routes = [
+    Route("/admin", admin_page),
+    Route("/api/v1/admin/users", admin_endpoint(list_users), methods=["GET"]),
+    Route("/api/v1/admin/users", admin_endpoint(add_user), methods=["POST"]),
+    Route(_U, admin_endpoint(patch_user), methods=["PATCH"]),
+    Route(f"{_U}/disable", admin_endpoint(disable_user), methods=["POST"]),
+    Route(f"{_U}/enable", admin_endpoint(enable_user), methods=["POST"]),
+    Route(f"{_U}/password", admin_endpoint(reset_password), methods=["POST"]),
+    Route(f"{_U}/sign-out", admin_endpoint(sign_out_user), methods=["POST"]),
+    Route("/api/v1/admin/queues", admin_endpoint(list_queues), methods=["GET"]),
+    Route("/api/v1/admin/queues/{name}", admin_endpoint(put_queue), methods=["PUT"]),
+    Route("/api/v1/admin/audit", admin_endpoint(audit), methods=["GET"]),
+]
+
+
+# -- OpenAPI ----------------------------------------------------------------------------
+
+def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str, Any]],
+                  ref: Callable[[str], dict[str, Any]], path: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """The admin API's paths, built with the document's own helpers (desktop/web/openapi.py)."""
+    user, items = ref("AdminUser"), {"type": "object", "properties": {"items": {"type": "array"}}}
+    user_id = [path("user_id")]
+    queue_name = [{**path("name"), "schema": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]{0,39}$"}}]
+    paths = {
+        "/api/v1/admin/users": {
+            "get": op("Every staff account", {"200": ok("Accounts", items)}),
+            "post": op("Add an account", {"201": ok("Added", user)}, body="UserIn"),
+        },
+        _U: {"patch": op("Change an account's name, role or skills", {"200": ok("Changed", user)},
+                         body="UserPatch", parameters=user_id)},
+        f"{_U}/disable": {"post": op("Disable an account: no sign-in; its sessions and open desks end",
+                                     {"200": ok("Disabled", user)}, parameters=user_id)},
+        f"{_U}/enable": {"post": op("Re-enable an account", {"200": ok("Enabled", user)}, parameters=user_id)},
+        f"{_U}/password": {"post": op("Set a new password (its sessions end)", {"200": ok("Reset", user)},
+                                      body="PasswordIn", parameters=user_id)},
+        f"{_U}/sign-out": {"post": op("End every session of the account, open desks included",
+                                      {"200": ok("Signed out", user)}, parameters=user_id)},
+        "/api/v1/admin/queues": {"get": op("Every queue, with the centre's time zone", {"200": ok("Queues", items)})},
+        "/api/v1/admin/queues/{name}": {"put": op(
+            "Create or replace a queue; the router takes it at once",
+            {"200": ok("Replaced", ref("AdminQueue")), "201": ok("Created", ref("AdminQueue"))},
+            body="QueueIn", parameters=queue_name)},
+        "/api/v1/admin/audit": {"get": op("The admin audit, newest first", {"200": ok("Audit rows", items)},
+                                          parameters=[
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+            {"name": "before", "in": "query", "required": False, "schema": {"type": "integer"},
+             "description": "rows older than this id"},
+            {"name": "target", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "user:<id> or queue:<name>"}])},
+    }
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["x-otodesk-scope"] = "admin"
+            operation["description"] = "An admin's desk session (cookie, and X-CSRF-Token on changes); " \
+                                       "API keys are refused. Audited."
+    return paths
+
+
+def openapi_components() -> dict[str, Any]:
+    nullable_number = {"type": ["number", "null"]}
+    strings = {"type": "array", "items": {"type": "string"}}
+    return {
+        "AdminUser": {"type": "object", "required": ["id", "username", "role"], "properties": {
+            "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"},
+            "role": {"enum": ["agent", "supervisor", "admin"]}, "skills": strings,
+            "disabled": {"type": "boolean"}, "disabled_at": nullable_number, "state": {"type": "string"},
+            "created_at": {"type": "number"}, "sessions_ended": {"type": "integer"}}},
+        "AdminQueue": {"type": "object", "required": ["name", "title"], "properties": {
+            "name": {"type": "string"}, "title": {"type": "string"}, "skills": strings,
+            "service_level_target": {"type": "number"}, "sort_order": {"type": "integer"},
+            "offer_timeout": nullable_number, "wrapup_timeout": nullable_number,
+            "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}}}},
+    }

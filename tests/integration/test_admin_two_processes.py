@@ -1,0 +1,48 @@
+"""An admin's change on one process takes effect on the other at once (real Redis and
+PostgreSQL): a queue and a user made on the process that does not lead the router are routed
+by the leader without a restart, and disabling the user closes their desk open on the leader's
+process."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from signaling.client import AgentBot, CustomerBot
+from tests.integration.test_admin_api import staff_client
+from tests.integration.test_two_processes import cluster  # noqa: F401  (the two-process fixture)
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+
+async def test_a_change_made_on_one_process_holds_on_the_other(cluster):  # noqa: F811
+    leader, other = cluster
+    assert leader.health()["leader"] and not other.health()["leader"]
+    admin = await staff_client(other.base_url, "admin")
+    dana = customer = None
+    try:
+        made = await admin.post("/api/v1/admin/users", json={
+            "username": "dana", "password": "dana-password-1", "display_name": "Dana Li",
+            "skills": ["billing"]})
+        assert made.status_code == 201, made.text
+        queue = await admin.put("/api/v1/admin/queues/billing", json={"title": "Billing", "skills": ["billing"]})
+        assert queue.status_code == 201, queue.text
+
+        dana = await AgentBot.login(leader.base_url, "dana", "dana-password-1")
+        await dana.command("set_state", state="available")
+        customer = await CustomerBot.start(other.base_url)
+        ack = await customer.command("call_me", name="Nadia", queue="billing")
+        offer = await dana.wait_for("offer", lambda m: m["offer"]["callback_id"] == ack["callback_id"], timeout=8)
+        await dana.command("decline", offer_id=offer["offer"]["offer_id"])
+        await customer.command("cancel", callback_id=ack["callback_id"])
+
+        mark, started = dana.mark(), time.monotonic()
+        assert (await admin.post(f"/api/v1/admin/users/{made.json()['id']}/disable")).status_code == 200
+        ended = await dana.wait_for("error", lambda m: m.get("message") == "signed out", start=mark, timeout=2)
+        assert ended["code"] == "unauthorized" and time.monotonic() - started < 1.0
+    finally:
+        for bot in (customer, dana):
+            if bot is not None:
+                await bot.close()
+        await admin.aclose()
