@@ -126,6 +126,8 @@ class CustomerWelcome(_WelcomeFields):
     callback: CallbackStatus | None
     queues: list[Json]
     voice: Json
+    #: The contact centre's language for the widget (OTODESK_WIDGET_LOCALE), null when unset.
+    locale: str | None = None
 
 
 class AgentWelcome(_WelcomeFields):
