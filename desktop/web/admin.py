@@ -23,10 +23,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from desktop.auth.agents import agent_public
 from desktop.auth.staff import BadCsrf, NotAllowed, NotSignedIn, StaffSession, require_staff
 from desktop.repository.admin import queue_json, user_json
 from desktop.repository.errors import DuplicateUser, NotFound
@@ -34,6 +33,7 @@ from desktop.rooms import agent_room
 from desktop.routing import commands
 from desktop.routing.hours import HoursError, parse_hours
 from desktop.web.client import read_body
+from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
 __all__ = ["BODIES", "openapi_paths", "routes"]
@@ -249,15 +249,8 @@ async def audit(request: Request, session: StaffSession) -> Response:
 # -- the page ---------------------------------------------------------------------------
 
 async def admin_page(request: Request) -> Response:
-    session = await staff_session(request)
-    if session is None:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if session.agent.role != "admin":
-        return Response("This page is for admins.", status_code=403)
-    state = request.app.state
-    return state.templates.TemplateResponse(request, "admin.html", {
-        "agent": agent_public(session.agent), "time_zone": state.settings.time_zone,
-        "csrf_token": state.signer.csrf_token(session.session_id)})
+    return await staff_page(request, "admin.html", ("admin",),
+                            extra={"time_zone": request.app.state.settings.time_zone})
 
 
 _U = "/api/v1/admin/users/{user_id}"
