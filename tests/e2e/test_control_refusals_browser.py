@@ -31,7 +31,11 @@ SETUP = """async () => {
   const sent = [];
   const socket = { on() {}, notify() {}, send: (type, body) => { sent.push([type, body]); return new Promise(() => {}); } };
   const { BLOCK_SELECTOR, MASK_SELECTOR, UNMASK_SELECTOR } = await import('/static/widget/privacy.js');
+  // The widget's words, as the co-browse controller hands them to remote control (English).
+  const { createMessages } = await import('/static/common/i18n.js');
+  const { default: english } = await import('/static/widget/messages-en.js');
   const cb = { socket, root: document.createElement('div'), options: {}, share: {}, _showNote() {},
+               language: createMessages('en', english),
                _selectors: () => ({ block: BLOCK_SELECTOR, mask: MASK_SELECTOR, unmask: UNMASK_SELECTOR }) };
   window.auditControl = new Control(cb);
   window.auditSent = sent;
@@ -111,7 +115,10 @@ def test_what_is_hidden_view_shows_the_sites_own_selectors(browser, server):
         '<p class="site-mask" style="width:200px;height:20px">Balance: 1,204.00</p>');
       window.otodesk.cobrowseOptions = { block: '.site-secret', mask: '.site-mask' };
       const { start } = await import('/static/widget/cobrowse.js?audit');
-      const cb = start({ on() {}, notify() {}, send: () => new Promise(() => {}), ready: false }, { base: '' });
+      const { createMessages } = await import('/static/common/i18n.js');
+      const { default: english } = await import('/static/widget/messages-en.js');
+      const cb = start({ on() {}, notify() {}, send: () => new Promise(() => {}), ready: false },
+                       { base: '', language: createMessages('en', english) });
       cb._toggleHidden();
       return { text: cb.hiddenList.textContent, boxes: cb.boxes.children.length,
                marked: ['.site-secret', '.site-mask'].map((s) => {
@@ -146,14 +153,17 @@ def test_what_is_hidden_view_looks_into_components_and_same_origin_frames(browse
       doc.body.insertAdjacentHTML('beforeend',
         '<p id="below" data-otodesk-private style="margin-top:400px;height:18px">Out of view</p>');
       const { start } = await import('/static/widget/cobrowse.js?hidden-deep');
-      const cb = start({ on() {}, notify() {}, send: () => new Promise(() => {}), ready: false }, { base: '' });
+      const { createMessages } = await import('/static/common/i18n.js');
+      const { default: english } = await import('/static/widget/messages-en.js');
+      const cb = start({ on() {}, notify() {}, send: () => new Promise(() => {}), ready: false },
+                       { base: '', language: createMessages('en', english) });
       cb._toggleHidden();
       return { text: cb.hiddenList.textContent,
                boxes: [...cb.boxes.children].map((b) => ({ where: b.dataset.where,
                  x: parseFloat(b.style.left) + 3, y: parseFloat(b.style.top) + 3,
                  width: parseFloat(b.style.width) - 6, height: parseFloat(b.style.height) - 6 })) };
     }""")
-    assert "3 areas the site marked private (1 inside a page component, 2 inside an embedded frame)" in got["text"]
+    assert "3 areas the site marked private (1 inside a page component and 2 inside an embedded frame)" in got["text"]
     # Playwright's boxes are on the top page's viewport, frames and shadow roots included.
     targets = {"component": page.locator("nova-plan-badge #in-shadow").bounding_box(),
                "frame": frame.locator("#in-frame").bounding_box()}
