@@ -139,3 +139,20 @@ def test_outside_hours_the_widget_offers_the_queues_next_slots(browser, server):
     expect(shopper.locator(f"{W} [data-testid=otodesk-scheduled]")).to_contain_text(re.compile(r"\b0?9:30"))
     shopper.locator(f"{W} [data-testid=otodesk-cancel]").click()
     context.close()
+
+
+def test_on_a_phone_the_staff_pages_fit_and_sign_out_stays_on_screen(browser, server):
+    # The top bar used to run off a 390 px screen (611 px wide on the desk): Sign out unreachable.
+    for username, path in (("bob", "/desk"), ("admin", "/admin")):
+        page = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
+        page.goto(f"{server.base_url}{path}")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "otodesk-demo")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"**{path}")
+        sign_out = page.get_by_test_id("btn-logout")
+        expect(sign_out).to_be_in_viewport()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        box = sign_out.bounding_box()
+        assert box["x"] + box["width"] <= 390, path
+        page.context.close()
