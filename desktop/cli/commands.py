@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         logins = asyncio.run(_seed(settings))
         base = f"http://{settings.host}:{settings.port}"
         print(f"\notodesk demo\n  shop:        {base}/\n  agent desk:  {base}/desk\n"
-              f"  supervisor:  {base}/supervisor\n  health:      {base}/healthz\n\n  logins:")
+              f"  supervisor:  {base}/supervisor\n  reports:     {base}/reports\n"
+              f"  planner:     {base}/planner\n  admin:       {base}/admin\n"
+              f"  health:      {base}/healthz\n\n  logins:")
         for username, password, role in logins:
             print(f"    {role:<11} {username:<8} password {password}")
         print(flush=True)
