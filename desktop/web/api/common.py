@@ -73,15 +73,15 @@ async def _caller(request: Request) -> Caller:
     return Caller(actor=f"agent:{agent.id}", role=agent.role, agent_id=agent.id)
 
 
-async def json_body(request: Request, schema: type[msgspec.Struct]) -> Any:
-    """The JSON body decoded into ``schema``; ApiError 415 / 413 / 422 / 400 otherwise."""
+async def json_body(request: Request, schema: type, limit: int = MAX_BODY) -> Any:
+    """The JSON body (at most ``limit`` bytes) decoded into ``schema``; ApiError 415 / 413 / 422 / 400 otherwise."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    body = await read_body(request, MAX_BODY)
+    body = await read_body(request, limit)
     if body is None:
-        raise ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
-    if b"\\u0000" in body or b"\x00" in body:
+        raise ApiError(413, "too_large", f"the body is over {limit} bytes")
+    if b"\\u0000" in body or b"\x00" in body:  # PostgreSQL stores no NUL in text
         raise ApiError(422, "invalid", "NUL characters are not accepted")
     try:
         return msgspec.json.decode(body, type=schema)

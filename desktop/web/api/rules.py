@@ -28,9 +28,8 @@ from desktop.rules import (
 from desktop.rules.script import script_errors
 from desktop.rules.snapshot import FIELD_HELP
 from desktop.auth.staff import BadCsrf, NotAllowed, NotSignedIn, StaffSession, require_staff
-from desktop.web.api.common import ApiError, error_response
+from desktop.web.api.common import ApiError, error_response, json_body
 from desktop.web.api.schemas import CatalogueIn, PreviewIn, PublishIn, RuleTestIn, ValidateIn
-from desktop.web.client import read_body
 
 __all__ = ["routes", "EDITORS", "READERS"]
 
@@ -44,23 +43,6 @@ def _invalid(errors: list[ConditionError]) -> JSONResponse:
     first = errors[0]
     return JSONResponse({"error": {"code": "invalid_condition", "message": str(first),
                                    "errors": [e.as_dict() for e in errors]}}, status_code=422)
-
-
-async def _body(request: Request, schema: type, limit: int = MAX_BODY) -> Any:
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    body = await read_body(request, limit)
-    if body is None:
-        raise ApiError(413, "too_large", f"the body is over {limit} bytes")
-    if b"\\u0000" in body or b"\x00" in body:  # PostgreSQL stores no NUL in text
-        raise ApiError(422, "invalid", "NUL characters are not accepted")
-    try:
-        return msgspec.json.decode(body, type=schema)
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "bad_json", f"the body is not JSON: {exc}") from None
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -118,7 +100,7 @@ async def list_actions(request: Request, caller: StaffSession) -> Response:
 
 
 async def _checked(request: Request) -> Action | Response:
-    action = await _body(request, Action)
+    action = await json_body(request, Action)
     errors = validate_action(action)
     return _invalid(errors) if errors else action
 
@@ -151,7 +133,7 @@ async def delete_action(request: Request, caller: StaffSession) -> Response:
 
 
 async def validate(request: Request, caller: StaffSession) -> Response:
-    given = await _body(request, ValidateIn)
+    given = await json_body(request, ValidateIn)
     errors: list[ConditionError] = []
     for field in ("eligibility", "applicability", "suitability"):
         text = getattr(given, field)
@@ -178,14 +160,14 @@ async def _snapshot_for(request: Request, customer_id: str | None, snapshot: Sna
 
 
 async def preview(request: Request, caller: StaffSession) -> Response:
-    given = await _body(request, PreviewIn)
+    given = await json_body(request, PreviewIn)
     snapshot = await _snapshot_for(request, given.customer_id, given.snapshot)
     text = render_script(given.script, msgspec.structs.asdict(snapshot), product=given.product_name)
     return _json({"text": text, "errors": [{"position": p, "message": m} for p, m in script_errors(given.script)]})
 
 
 async def publish(request: Request, caller: StaffSession) -> Response:
-    given = await _body(request, PublishIn)
+    given = await json_body(request, PublishIn)
     repo = request.app.state.repo
     drafts = await repo.rule_actions()
     try:  # saved drafts were checked one by one; the whole must compile too (ids, scripts)
@@ -236,7 +218,7 @@ async def export_catalogue(request: Request, caller: StaffSession) -> Response:
 
 
 async def import_catalogue(request: Request, caller: StaffSession) -> Response:
-    given = await _body(request, CatalogueIn, MAX_IMPORT)
+    given = await json_body(request, CatalogueIn, MAX_IMPORT)
     errors = [error for action in given.actions for error in validate_action(action)]
     if errors:
         return _invalid(errors[:50])
@@ -246,7 +228,7 @@ async def import_catalogue(request: Request, caller: StaffSession) -> Response:
 
 async def test_customer(request: Request, caller: StaffSession) -> Response:
     """Which actions would show for this customer now, in what order, and why not the others."""
-    given = await _body(request, RuleTestIn)
+    given = await json_body(request, RuleTestIn)
     if given.customer_id is None and given.snapshot is None:
         raise ApiError(422, "invalid", "give a customer_id or a snapshot")
     repo = request.app.state.repo
