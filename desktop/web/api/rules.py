@@ -35,7 +35,6 @@ __all__ = ["routes", "EDITORS", "READERS"]
 
 EDITORS = ("planner", "admin")
 READERS = ("planner", "admin", "supervisor")
-MAX_BODY = 64 * 1024
 MAX_IMPORT = 8 * 1024 * 1024  # a catalogue of a few thousand actions
 
 
