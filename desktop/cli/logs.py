@@ -41,7 +41,10 @@ def configure_logging(log_format: str) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # A host that set up logging already (pytest running `main()` in-process) keeps its own
+    # handlers: replacing them left records written to a stream it had closed.
+    if not root.handlers:
+        root.addHandler(handler)
     logging.captureWarnings(True)  # a library's warnings become log records too, not raw stderr
     root.setLevel(logging.INFO)
     # uvicorn's own loggers go through the same handler (serve passes log_config=None).
