@@ -24,6 +24,7 @@ def agent(row: Row) -> AgentRecord:
         id=m["id"], username=m["username"], display_name=m["display_name"], role=m["role"],
         skills=tuple(m["skills"]), state=AgentState(m["state"]), state_reason=m["state_reason"],
         state_since=m["state_since"], created_at=m["created_at"], disabled_at=m.get("disabled_at"),
+        locale=m.get("locale"),
     )
 
 

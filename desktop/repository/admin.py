@@ -37,7 +37,8 @@ def user_json(agent: AgentRecord) -> dict[str, Any]:
     """What the admin console and the audit show of an account (never its password)."""
     return {"id": agent.id, "username": agent.username, "display_name": agent.display_name,
             "role": agent.role, "skills": list(agent.skills), "disabled": agent.disabled_at is not None,
-            "disabled_at": agent.disabled_at, "state": str(agent.state), "created_at": agent.created_at}
+            "disabled_at": agent.disabled_at, "state": str(agent.state), "created_at": agent.created_at,
+            "locale": agent.locale}
 
 
 def queue_json(queue: QueueRecord) -> dict[str, Any]:
@@ -79,10 +80,11 @@ class Administration(Store):
                                 display_name: str | None = None, role: str | None = None,
                                 skills: Iterable[str] | None = None, disabled: bool | None = None,
                                 password: str | None = None, end_sessions: bool = False,
-                                ) -> tuple[AgentRecord, list[str]]:
+                                locale: str | None = None) -> tuple[AgentRecord, list[str]]:
         """Change an account (only what is not None) and audit it; returns the account after the
         change and the ids (hashes) of the sessions it ended: all of them when it is disabled,
-        its password reset or ``end_sessions`` asked. :class:`NotFound` for an unknown id."""
+        its password reset or ``end_sessions`` asked; ``locale`` "" clears its language (the
+        browser's then). :class:`NotFound` for an unknown id."""
         now = time.time() if now is None else now
         values: dict[str, Any] = {}
         if display_name is not None:
@@ -93,6 +95,8 @@ class Administration(Store):
             values["skills"] = sorted(set(skills))
         if disabled is not None:
             values["disabled_at"] = now if disabled else None
+        if locale is not None:
+            values["locale"] = locale or None
         if password is not None:
             values["password_hash"] = await asyncio.to_thread(self._hasher.hash, password)
         ending = end_sessions or bool(disabled) or password is not None

@@ -101,6 +101,11 @@ class Agents(Store):
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         await self._db.write(_update_agent, agent_id, {"password_hash": password_hash})
 
+    async def set_agent_locale(self, agent_id: str, locale: str | None) -> None:
+        """The language of an agent's staff pages (None: their browser's). :class:`NotFound`
+        for an unknown agent; the tag is checked by the caller (desktop/web/locales.py)."""
+        await self._db.write(_update_agent, agent_id, {"locale": locale})
+
     async def sign_in_by_sso(self, username: str, subject: str, *, display_name: str, role: str,
                              skills: Iterable[str], now: float | None = None) -> AgentRecord:
         """The account of a person the company's identity provider vouched for, made on their

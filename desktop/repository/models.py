@@ -86,6 +86,8 @@ class Agent(Base):
     created_at: Mapped[float]
     #: Set while the account is disabled: no sign-in, no session (migration 0700).
     disabled_at: Mapped[float | None]
+    #: The language of their staff pages (migration 0850); None: their browser's.
+    locale: Mapped[str | None]
 
 
 class Queue(Base):

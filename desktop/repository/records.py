@@ -78,6 +78,8 @@ class AgentRecord:
     created_at: float
     #: When the account was disabled (no sign-in, no session); None while enabled.
     disabled_at: float | None = None
+    #: The language of their staff pages ("zh-CN"); None: their browser's Accept-Language.
+    locale: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

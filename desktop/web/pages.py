@@ -22,6 +22,7 @@ from desktop.routing import commands
 from desktop.web.assets import STATIC_DIR
 from desktop.web.sso import SSO_ERRORS
 from desktop.web.client import client_address, read_body
+from desktop.web.locales import LOCALES, page_locale
 from signaling.limits import describe_wait
 
 __all__ = ["routes", "staff_page"]
@@ -45,10 +46,11 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 async def login_page(request: Request) -> Response:
     token = secrets.token_urlsafe(16)
-    sso_error = SSO_ERRORS.get(request.query_params.get("sso_error", ""))
+    code = request.query_params.get("sso_error", "")
+    sso_error = SSO_ERRORS.get(code)
     response = request.app.state.templates.TemplateResponse(request, "login.html", {
-        "error": sso_error, "next": _safe_next(request.query_params.get("next")), "csrf_token": token,
-        "sso_name": _sso_name(request)})
+        "error": sso_error, "error_code": f"sso_{code}" if sso_error else None, "next": _safe_next(request.query_params.get("next")), "csrf_token": token,
+        "sso_name": _sso_name(request), "locale": page_locale(request)})
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
 
@@ -72,17 +74,19 @@ async def login(request: Request) -> Response:
     next_url = _safe_next(str(form.get("next", "")))
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not tokens_equal(expected or "", str(form.get("csrf_token", ""))):
-        return await _login_failed(request, next_url, "Your session expired; please try again.", 400)
+        return await _login_failed(request, next_url, "Your session expired; please try again.", 400,
+                                   code="session_expired")
     username = str(form.get("username", ""))[:100]
     state = request.app.state
     try:
         attempt = await LoginThrottle(state.bus, state.settings).attempt(username, client_address(request))
     except LoginRefused as refused:
-        return await _login_failed(request, next_url, str(refused), 429,
+        return await _login_failed(request, next_url, str(refused), 429, code="throttled",
+                                   values={"minutes": max(1, math.ceil(refused.retry_after / 60))},
                                    headers=retry_after_header(refused.retry_after))
     agent = await state.repo.authenticate(username, str(form.get("password", ""))[:200])
     if agent is None:
-        return await _login_failed(request, next_url, "Wrong username or password.", 401)
+        return await _login_failed(request, next_url, "Wrong username or password.", 401, code="wrong")
     await attempt.succeeded()
     if next_url == "/desk" and agent.role == "planner":
         next_url = "/planner"
@@ -95,11 +99,15 @@ async def login(request: Request) -> Response:
     return response
 
 
-async def _login_failed(request: Request, next_url: str, error: str, status: int, *,
-                        headers: dict[str, str] | None = None) -> Response:
+async def _login_failed(request: Request, next_url: str, error: str, status: int, *, code: str,
+                        values: dict | None = None, headers: dict[str, str] | None = None) -> Response:
+    """The sign-in page again with ``error`` (English) and its ``code`` (the page's catalogue
+    has ``login.error.<code>`` in every language, ``values`` its placeholders)."""
     token = secrets.token_urlsafe(16)
     response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"error": error, "next": next_url, "csrf_token": token, "sso_name": _sso_name(request)},
+        request, "login.html", {"error": error, "error_code": code, "error_values": values, "next": next_url,
+                  "csrf_token": token, "sso_name": _sso_name(request),
+                  "locale": page_locale(request)},
         status_code=status, headers=headers)
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
     return response
@@ -133,7 +141,8 @@ async def staff_page(request: Request, template: str, roles: tuple[str, ...], *,
     except StaffRefused:
         return Response(f"This page is for {' and '.join(r + 's' for r in roles)}.", status_code=403)
     return request.app.state.templates.TemplateResponse(request, template, {
-        "agent": agent_public(session.agent),
+        "agent": agent_public(session.agent), "locale": page_locale(request, session.agent),
+        "locale_choice": session.agent.locale or "", "locales": LOCALES,
         "csrf_token": request.app.state.signer.csrf_token(session.session_id), **(extra or {})})
 
 
