@@ -23,8 +23,10 @@ export function alignHistory(queues, history, now) {
 }
 
 export class WaitingChart {
-  constructor(container) {
+  /** `messages`: the wall's language (static/supervisor/i18n.js): t, number, timeOfDay. */
+  constructor(container, messages) {
     this.container = container;
+    this.messages = messages;
     this.plot = null;
     this.key = "";
     this.now = null;
@@ -36,7 +38,7 @@ export class WaitingChart {
     const queues = message.queues || [];
     const uPlot = window.uPlot;
     if (!uPlot) {
-      this.container.textContent = "The chart library is not installed (run: npm ci && node static/copy-vendor.mjs).";
+      this.container.textContent = this.messages.t("chart.missing");
       return;
     }
     this.now = message.at;
@@ -61,17 +63,17 @@ export class WaitingChart {
     this.container.replaceChildren();
     const chart = this;
     const options = {
-      ..._optionsBase(),
+      ..._optionsBase(this.messages),
       ...this._size(),
       series: [
-        { label: "Time" },
+        { label: this.messages.t("chart.time"), value: (u, v) => (v == null ? "—" : this.messages.timeOfDay(v)) },
         ...queues.map((queue, index) => ({
           label: queue.title || queue.name,
           stroke: COLORS[index % COLORS.length],
           width: 2,
           spanGaps: true,
           points: { show: false },
-          value: (u, v) => (v === null || v === undefined ? "—" : String(v)),
+          value: (u, v) => (v === null || v === undefined ? "—" : this.messages.number(v)),
         })),
       ],
       scales: {
@@ -96,24 +98,26 @@ export class WaitingChart {
     const parts = queues.map((queue, index) => {
       const values = data[index + 1].filter((v) => v !== null);
       const max = values.length ? Math.max(...values) : 0;
-      return `${queue.title || queue.name}: ${queue.waiting ?? 0} now, at most ${max}`;
+      return this.messages.t("chart.queue", { queue: queue.title || queue.name, now: queue.waiting ?? 0, max });
     });
-    this.container.setAttribute("aria-label", `Customers waiting over the last hour. ${parts.join("; ")}.`);
+    this.container.setAttribute("aria-label", this.messages.t("chart.label", { queues: this.messages.list(parts) }));
   }
 }
 
-function _optionsBase() {
+function _optionsBase(messages) {
   return {
     legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
     axes: [
-      { stroke: "#5d6478", grid: { stroke: "#eceef3" }, ticks: { stroke: "#e1e4ec" } },
+      // Times of day in the page's language (uPlot's own are English: "2:30pm").
+      { stroke: "#5d6478", grid: { stroke: "#eceef3" }, ticks: { stroke: "#e1e4ec" },
+        values: (u, splits) => splits.map((v) => messages.timeOfDay(v)) },
       {
         stroke: "#5d6478",
         grid: { stroke: "#eceef3" },
         ticks: { stroke: "#e1e4ec" },
         incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-        values: (u, splits) => splits.map((v) => String(v)),
+        values: (u, splits) => splits.map((v) => messages.number(v)),
       },
     ],
   };

@@ -20,8 +20,10 @@ import { VoiceLink } from "../common/voicelink.js";
 const WARN = { rtt_ms: 300, jitter_ms: 30, loss: 0.05, concealed_ms: 200 };
 
 export class CallMonitor {
-  constructor({ socket, root }) {
+  /** `messages`: the wall's language (static/supervisor/i18n.js). */
+  constructor({ socket, root, messages }) {
     this.socket = socket;
+    const t = (this.t = messages.t);
     this.iceServers = [];
     this.calls = new Map(); // callback_id -> call
     this.quality = new Map(); // callback_id -> [leg stats]
@@ -30,12 +32,12 @@ export class CallMonitor {
     this.joined = null; // callback_id we are on
     this.link = null;
     this.mode = null;
-    this.list = h("div", { class: "voice-call-list" }, h("p", { class: "muted empty" }, "No calls in progress."));
+    this.list = h("div", { class: "voice-call-list" }, h("p", { class: "muted empty" }, t("calls.none")));
     // The SIP trunk of each server process (desktop/voice/phone.py): welcome, then trunk_state events.
     this.trunks = new Map();
     this.trunkLine = h("p", { class: "voice-trunk muted", role: "status", dataset: { testid: "wall-trunk", state: "off" }, hidden: true });
     this.section = h("section", { class: "card voice-calls", "aria-labelledby": "calls-title", dataset: { testid: "voice-calls" } },
-      h("h2", { id: "calls-title" }, "Live calls"), this.trunkLine, this.list);
+      h("h2", { id: "calls-title" }, t("calls.title")), this.trunkLine, this.list);
     root.prepend(this.section);
     const link = document.createElement("link");
     link.rel = "stylesheet";
@@ -106,7 +108,7 @@ export class CallMonitor {
       await link.start();
     } catch (error) {
       this._leaveLocally();
-      this.error = `${error.message}`;
+      this.error = `${error.message}`; // from the browser or the server: as it comes
       this._render();
     }
   }
@@ -126,8 +128,9 @@ export class CallMonitor {
     const shown = bad || trunks[0];
     this.trunkLine.dataset.state = shown.trunk;
     this.trunkLine.classList.toggle("warn", shown.trunk === "failed");
-    setText(this.trunkLine, `Phone trunk: ${{ registered: "registered", static: "up (no registration)", registering: "registering…", failed: "failing" }[shown.trunk] || shown.trunk}`
-      + (shown.error ? ` (${shown.error})` : ""));
+    const TRUNK = { registered: "trunk.registered", static: "trunk.static", registering: "trunk.registering", failed: "trunk.failed" };
+    const state = TRUNK[shown.trunk] ? this.t(TRUNK[shown.trunk]) : shown.trunk;
+    setText(this.trunkLine, shown.error ? this.t("trunk.line_error", { state, error: shown.error }) : this.t("trunk.line", { state }));
   }
 
   _render() {
@@ -151,12 +154,17 @@ export class CallMonitor {
       const mine = this.joined === id;
       row.element.dataset.state = call.state;
       row.element.dataset.mode = mine ? this.mode : "";
-      setText(row.customer, `${call.customer_name || "Customer"} · ${call.agent_name || "agent"}${call.queue ? ` · ${call.queue}` : ""}`);
+      const t = this.t;
+      const who = [call.customer_name || t("calls.customer"), call.agent_name || t("calls.agent"), call.queue].filter(Boolean);
+      setText(row.customer, who.join(" · "));
       // A phone leg: its SIP progress (dialling, ringing) or result, beside the call's state.
-      const phone = call.phone ? ` · phone ${call.phone.result || call.phone.state}` : "";
-      setText(row.state, (call.held ? "on hold" : call.state) + phone);
+      const state = call.held ? t("call.on_hold") : code(t, "call", call.state);
+      setText(row.state, call.phone ? t("call.with_phone", { state, phone: code(t, "phone", call.phone.result || call.phone.state) }) : state);
       const connection = this.link?.state;
-      setText(row.mode, mine ? `you: ${this.mode}${connection && connection !== "connected" ? ` (${connection})` : ""}` : call.supervisor ? `supervised (${call.supervisor})` : "");
+      const mode = code(t, "mode", this.mode);
+      setText(row.mode, mine
+        ? connection && connection !== "connected" ? t("calls.you_connecting", { mode, connection: code(t, "link", connection) }) : t("calls.you", { mode })
+        : call.supervisor ? t("calls.supervised", { mode: code(t, "mode", call.supervisor) }) : "");
       for (const [mode, button] of Object.entries(row.buttons)) {
         button.setAttribute("aria-pressed", String(mine && this.mode === mode));
         button.disabled = mode === "leave" ? !mine : !mine && !!call.supervisor;
@@ -168,23 +176,25 @@ export class CallMonitor {
         const warn = leg.state === "reconnecting" || over("rtt_ms", leg.rtt_ms) || over("jitter_ms", leg.jitter_ms) || over("loss", leg.loss)
           || over("loss", leg.loss_out) || over("rtt_ms", b.rtt_ms) || over("jitter_ms", b.jitter_ms) || over("loss", b.loss)
           || over("concealed_ms", b.concealed_ms);
-        const title = leg.state === "reconnecting" ? "This leg dropped: reconnecting" : warn ? "This leg is degraded" : "";
+        const title = leg.state === "reconnecting" ? t("leg.dropped") : warn ? t("leg.degraded") : "";
+        const role = code(t, "role", leg.role);
+        const figures = { rtt: fmt(leg.rtt_ms), jitter: fmt(leg.jitter_ms), loss: pct(leg.loss) };
         return h("span", { class: `leg ${warn ? "warn" : ""}`, title, dataset: { testid: `call-quality-${leg.role}`, warn: String(warn) } },
-          `${leg.role}${leg.state === "reconnecting" ? " (reconnecting)" : ""}: RTT ${fmt(leg.rtt_ms, " ms")} · jitter ${fmt(leg.jitter_ms, " ms")} · loss ${pct(leg.loss)}`,
+          t(leg.state === "reconnecting" ? "leg.server_reconnecting" : "leg.server", { role, ...figures }),
           h("span", { class: "leg-browser muted", dataset: { testid: `call-browser-${leg.role}` } },
-            Object.keys(b).length ? ` · browser: RTT ${fmt(b.rtt_ms, " ms")} · jitter ${fmt(b.jitter_ms, " ms")} · loss ${pct(b.loss)} · concealed ${fmt(b.concealed_ms, " ms")}` : ""));
+            Object.keys(b).length ? t("leg.browser", { rtt: fmt(b.rtt_ms), jitter: fmt(b.jitter_ms), loss: pct(b.loss), concealed: fmt(b.concealed_ms) }) : ""));
       }));
     }
   }
 
   _row(id) {
-    const button = (mode, text) => h("button", { type: "button", class: "btn", dataset: { testid: `btn-${mode}` }, onclick: () => this.act(id, mode) }, text);
+    const button = (mode, key) => h("button", { type: "button", class: "btn", dataset: { testid: `btn-${mode}` }, onclick: () => this.act(id, mode) }, this.t(key));
     const row = {
-      customer: h("span", { class: "call-who", dataset: { testid: "call-customer" } }),
+      customer: h("span", { class: "call-who", translate: "no", dataset: { testid: "call-customer" } }),
       state: h("span", { class: "call-state", dataset: { testid: "call-state" } }),
       mode: h("span", { class: "call-mode muted", dataset: { testid: "call-mode" } }),
       quality: h("div", { class: "call-quality", dataset: { testid: "call-quality" } }),
-      buttons: { listen: button("listen", "Listen"), whisper: button("whisper", "Whisper"), barge: button("barge", "Barge"), leave: button("leave", "Leave") },
+      buttons: { listen: button("listen", "calls.listen"), whisper: button("whisper", "calls.whisper"), barge: button("barge", "calls.barge"), leave: button("leave", "calls.leave") },
     };
     row.element = h("div", { class: "voice-call", dataset: { testid: `voice-call-${id}` } },
       h("div", { class: "call-head" }, row.customer, row.state, row.mode),
@@ -198,6 +208,25 @@ function pct(value) {
   return value == null ? "–" : `${(value * 100).toFixed(1)}%`;
 }
 
-function fmt(value, unit) {
-  return value == null ? "–" : `${Math.round(value)}${unit}`;
+/** Milliseconds, rounded (the unit is in the message). */
+function fmt(value) {
+  return value == null ? "–" : String(Math.round(value));
+}
+
+// The server's codes (call and phone-leg states, modes, leg roles) and their messages; a code
+// not listed shows as it came.
+const CODES = {
+  call: { active: "call.active", held: "call.on_hold", ended: "call.ended" }, // signaling/media/anchor.py
+  phone: { // signaling/media/sip/trunk.py: PhoneState, then CallResult
+    dialling: "phone.dialling", ringing: "phone.ringing", connected: "phone.connected", ended: "phone.ended",
+    completed: "phone.completed", busy: "phone.busy", no_answer: "phone.no_answer", rejected: "phone.rejected",
+    failed: "phone.failed", cancelled: "phone.cancelled",
+  },
+  mode: { listen: "mode.listen", whisper: "mode.whisper", barge: "mode.barge" },
+  link: { new: "link.new", connecting: "link.connecting", reconnecting: "link.reconnecting", failed: "link.failed", closed: "link.closed", disconnected: "link.disconnected" },
+  role: { customer: "leg.customer", agent: "leg.agent", supervisor: "leg.supervisor" },
+};
+function code(t, kind, value) {
+  const key = CODES[kind][value];
+  return key ? t(key) : String(value ?? "");
 }

@@ -3,23 +3,29 @@
 // applied in place. Between messages the clocks keep ticking from the
 // message's `at`, on the server's clock.
 import { h, setText } from "../common/dom.js";
-import { clock, label, percent, timeOfDay, waitText } from "../common/format.js";
+import { clock } from "../common/format.js";
+import { messages, percent, t, timeOfDay } from "./i18n.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { WaitingChart } from "./chart.js";
 import { CallMonitor } from "./monitor.js";
 
 const STATE_ORDER = ["busy", "reserved", "wrap_up", "available", "away", "offline"];
+// The server sends states as codes; these are their names.
 const STATE_LABELS = {
-  busy: "On a call", reserved: "Ringing", wrap_up: "Wrap-up", available: "Available", away: "Away", offline: "Offline",
+  busy: "state.busy", reserved: "state.reserved", wrap_up: "state.wrap_up", available: "state.available", away: "state.away", offline: "state.offline",
 };
+const COUNT_LABELS = {
+  busy: "count.busy", reserved: "count.reserved", wrap_up: "count.wrap_up", available: "count.available", away: "count.away", offline: "count.offline",
+};
+const stateName = (state) => (STATE_LABELS[state] ? t(STATE_LABELS[state]) : state);
 const DEFAULT_SERVICE_LEVEL_GOAL = 0.8; // the classic "80% within the target time"
 const STALE_AFTER = 12; // s without a wall message before the page says so
 
 const $ = (selector) => document.querySelector(selector);
 const socket = new HubSocket(wsUrl("/ws/supervisor"));
 // Live calls (listen, whisper, barge) listen to this socket themselves (monitor.js).
-new CallMonitor({ socket, root: document.querySelector(".wall") });
-const chart = new WaitingChart($("[data-chart]"));
+new CallMonitor({ socket, root: document.querySelector(".wall"), messages });
+const chart = new WaitingChart($("[data-chart]"), messages);
 
 let latest = null; // the last welcome / wall message
 let receivedAt = 0; // local ms when it came
@@ -35,18 +41,18 @@ function metric(testid, labelText, { main = false } = {}) {
 
 function buildTile(queue) {
   const f = {};
-  const waiting = metric("waiting", "waiting now", { main: true });
-  const longest = metric("longest-wait", "longest wait");
-  const estimated = metric("estimated-wait", "est. wait, new request");
+  const waiting = metric("waiting", t("tile.waiting"), { main: true });
+  const longest = metric("longest-wait", t("tile.longest"));
+  const estimated = metric("estimated-wait", t("tile.estimated"));
   f.waiting = waiting.value;
   f.longest = longest.value;
   f.estimated = estimated.value;
-  f.title = h("h2", {}, queue.title || queue.name);
+  f.title = h("h2", { translate: "no" }, queue.title || queue.name);
   f.staffed = h("span", { class: "staffed muted", dataset: { testid: "staffed" } });
   f.serviceLevel = h("span", { class: "sl-value", dataset: { testid: "service-level" } }, "—");
   f.target = h("span", { class: "muted sl-target", dataset: { testid: "service-level-target" } });
   f.slFill = h("span", { class: "sl-fill" });
-  f.slMark = h("span", { class: "sl-mark", title: "Goal" });
+  f.slMark = h("span", { class: "sl-mark", title: t("tile.goal") });
   const today = (testid, term, title = null) => {
     f[testid] = h("dd", { dataset: { testid } }, "—");
     return [h("dt", {}, title ? h("abbr", { title }, term) : term), f[testid]];
@@ -55,20 +61,20 @@ function buildTile(queue) {
     h("header", {}, f.title, f.staffed),
     h("div", { class: "metrics" }, waiting.element, longest.element, estimated.element),
     h("div", { class: "sl" },
-      h("div", { class: "sl-line" }, h("span", {}, "Service level "), f.serviceLevel, f.target),
+      h("div", { class: "sl-line" }, h("span", {}, t("tile.service_level")), f.serviceLevel, f.target),
       h("span", { class: "sl-bar", "aria-hidden": "true" }, f.slFill, f.slMark)),
     h("dl", { class: "today" },
-      today("offered", "Offered"), today("answered", "Answered"), today("abandoned", "Abandoned"),
-      today("abandon-rate", "Aband. %", "Abandon rate"), today("asa", "ASA", "Average speed of answer")));
+      today("offered", t("tile.offered")), today("answered", t("tile.answered")), today("abandoned", t("tile.abandoned")),
+      today("abandon-rate", t("tile.abandon_rate_short"), t("tile.abandon_rate")), today("asa", t("tile.asa_short"), t("tile.asa"))));
   f.title.id = `tile-${queue.name}`;
   return { element, f };
 }
 
-/** An estimated wait for a tile: "< 1 min", "~3 min", "~1 h 5 min"; null -> "—". */
+/** An estimated wait for a tile: "< 1 min", "~3 min", "~1 hr, 5 min"; null -> "—". */
 function compactWait(seconds) {
   if (seconds === null || seconds === undefined || !isFinite(seconds)) return "—";
-  if (seconds < 60) return "< 1 min";
-  return `~${waitText(seconds).replace(/^about /, "")}`;
+  if (seconds < 60) return t("tile.wait_under_minute");
+  return t("tile.wait_about", { duration: messages.duration(seconds) });
 }
 
 /** A fraction (0..1), or a percentage when above 1, as 0..100. */
@@ -98,7 +104,7 @@ function renderQueues(queues) {
     setText(f.title, queue.title || queue.name);
     setText(f.waiting, String(queue.waiting ?? 0));
     setText(f.estimated, compactWait(queue.estimated_wait));
-    setText(f.staffed, `${queue.agents_staffed ?? 0} staffed · ${queue.agents_available ?? 0} available`);
+    setText(f.staffed, t("tile.staffed", { staffed: queue.agents_staffed ?? 0, available: queue.agents_available ?? 0 }));
     setText(f.offered, String(queue.offered ?? 0));
     setText(f.answered, String(queue.answered ?? 0));
     setText(f.abandoned, String(queue.abandoned ?? 0));
@@ -111,10 +117,10 @@ function renderQueues(queues) {
     const goal = asPercent(queue.service_level_goal ?? DEFAULT_SERVICE_LEVEL_GOAL);
     const within = queue.service_level_target;
     setText(f.serviceLevel, percent(queue.service_level));
-    setText(f.target, [
-      typeof within === "number" ? ` answered within ${Math.round(within)} s` : "",
-      ` · goal ${Math.round(goal)}%`,
-    ].join(""));
+    const goalText = percent(goal / 100);
+    setText(f.target, typeof within === "number"
+      ? t("tile.target", { seconds: Math.round(within), goal: goalText })
+      : t("tile.goal_only", { goal: goalText }));
     f.slFill.style.width = `${level ?? 0}%`;
     f.slMark.style.left = `${goal}%`;
     const slState = level === null ? "none" : level >= goal ? "ok" : level >= goal - 10 ? "warn" : "bad";
@@ -128,11 +134,11 @@ function renderQueues(queues) {
 
 function buildRow(agent) {
   const f = {
-    name: h("span", { class: "agent-name" }),
+    name: h("span", { class: "agent-name", translate: "no" }),
     state: h("span", { class: "state-pill", dataset: { testid: "agent-state" } }),
     reason: h("span", { class: "muted reason", dataset: { testid: "agent-reason" } }),
     time: h("td", { class: "time", dataset: { testid: "agent-time" } }),
-    skills: h("td", { class: "skills" }),
+    skills: h("td", { class: "skills", translate: "no" }),
   };
   const element = h("tr", { dataset: { testid: `agent-${agent.username || agent.id}`, agentId: agent.id } },
     h("th", { scope: "row" }, f.name),
@@ -167,16 +173,24 @@ function renderAgents(agents, queues) {
     setText(f.name, agent.display_name || agent.username || agent.id);
     f.state.dataset.state = agent.state;
     row.element.dataset.state = agent.state;
-    setText(f.state, STATE_LABELS[agent.state] || label(agent.state));
-    setText(f.reason, agent.state === "away" && agent.reason ? agent.reason : "");
+    setText(f.state, stateName(agent.state));
+    setText(f.reason, agent.state === "away" && agent.reason ? awayReason(agent.reason) : "");
     const titles = (agent.skills || []).map((skill) => queues.find((queue) => queue.name === skill)?.title || skill);
     setText(f.skills, titles.join(", "));
   }
-  if (!agents.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "4", class: "muted" }, "No agents signed in.")));
+  if (!agents.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "4", class: "muted" }, t("agents.none"))));
 
   const counts = STATE_ORDER.map((state) => [state, agents.filter((agent) => agent.state === state).length]).filter(([, n]) => n);
   $("[data-state-counts]").replaceChildren(...counts.map(([state, n]) =>
-    h("li", { class: "state-pill", dataset: { state, testid: `count-${state}` } }, `${n} ${STATE_LABELS[state] || label(state)}`)));
+    h("li", { class: "state-pill", dataset: { state, testid: `count-${state}` } },
+      COUNT_LABELS[state] ? t(COUNT_LABELS[state], { count: n }) : `${n} ${state}`)));
+}
+
+/** The desk's away reasons are codes (static/desk/statebar.js); anything else as typed. */
+const AWAY_REASONS = { break: "away.break", lunch: "away.lunch", meeting: "away.meeting", training: "away.training", other: "away.other" };
+function awayReason(reason) {
+  const key = AWAY_REASONS[String(reason).toLowerCase()];
+  return key ? t(key) : reason;
 }
 
 // -- ticking ---------------------------------------------------------------------
@@ -204,7 +218,7 @@ function tick() {
   const age = (Date.now() - receivedAt) / 1000;
   const updated = $("[data-updated]");
   updated.classList.toggle("stale", age > STALE_AFTER);
-  setText(updated, age > STALE_AFTER ? `No update for ${Math.round(age)} s` : `Updated ${timeOfDay(latest.at)}`);
+  setText(updated, age > STALE_AFTER ? t("wall.stale", { seconds: Math.round(age) }) : t("wall.updated", { time: timeOfDay(latest.at) }));
 }
 
 // -- the hub's messages ------------------------------------------------------------
@@ -225,10 +239,10 @@ socket.on("wall", apply);
 socket.onState((state, detail) => {
   const indicator = $("[data-testid=connection]");
   indicator.dataset.state = state === "idle" ? "connecting" : state;
-  setText(indicator.querySelector("[data-connection-text]"), {
-    idle: "Connecting…", connecting: "Connecting…", open: "Live", reconnecting: "Reconnecting…",
-    closed: detail.reason === "unauthorized" ? "Signed out" : detail.reason === "forbidden" ? "Not allowed" : "Disconnected",
-  }[state]);
+  setText(indicator.querySelector("[data-connection-text]"), t({
+    idle: "hub.connecting", connecting: "hub.connecting", open: "wall.live", reconnecting: "hub.reconnecting",
+    closed: detail.reason === "unauthorized" ? "wall.signed_out" : detail.reason === "forbidden" ? "wall.not_allowed" : "wall.disconnected",
+  }[state]));
   if (state === "closed" && detail.reason === "unauthorized") {
     setTimeout(() => location.assign(`/login?next=${encodeURIComponent(location.pathname)}`), 1500);
   }
