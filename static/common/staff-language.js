@@ -93,7 +93,14 @@ export function withStaffFormats(messages) {
   const dayFormat = new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short" });
   const day = (at) => (at ? dayFormat.format(new Date(at * 1000)) : "");
 
-  return { ...messages, shortDuration, ago, percent, day };
+  /** An amount of money in the page's language: 1234.5 → "$1,234.50" / "US$1,234.50". */
+  function money(amount, currency = "USD") {
+    const value = Number(amount);
+    if (!isFinite(value)) return String(amount ?? "");
+    return new Intl.NumberFormat(locale, { style: "currency", currency }).format(value);
+  }
+
+  return { ...messages, shortDuration, ago, percent, day, money };
 }
 
 /** Replace the marked text and attributes under `root` (see the top of this file). */

@@ -1,5 +1,6 @@
 // Showing where a condition is wrong: the message, and the text with the spot marked.
 import { h, replace } from "../common/dom.js";
+import { t } from "./i18n.js";
 
 /** Show `error` ({line, column, position, message}) for `text` in `box`; clear it when null. */
 export function showError(box, text, error) {
@@ -14,7 +15,7 @@ export function showError(box, text, error) {
   const after = text.slice(at + 1);
   box.hidden = false;
   replace(box,
-    h("strong", {}, `Line ${error.line}, column ${error.column}: `), error.message,
+    h("strong", {}, t("conditions.where", { line: error.line, column: error.column })), error.message,
     text ? h("pre", { class: "error-text", "aria-hidden": "true" },
       before, h("mark", { dataset: { testid: "error-mark" } }, spot), after) : null);
 }

@@ -4,13 +4,20 @@ import { h, replace } from "../common/dom.js";
 import { toast } from "../common/toast.js";
 import { rules, ApiError } from "./api.js";
 import { showError } from "./conditions.js";
+import { t } from "./i18n.js";
+import { KINDS, kindName } from "./kinds.js";
 
-const KINDS = ["cross-sell", "up-sell", "retention", "service", "information"];
+// Each stage's condition: its name, a hint (keys of the page's catalogue) and an example in
+// the conditions' own language (code: never translated).
 const STAGES = [
-  ["eligibility", "Eligibility", "Does the customer qualify? e.g. tier == \"gold\""],
-  ["applicability", "Applicability", "Is it relevant now? e.g. \"aurora-laptop-14\" in cart_skus"],
-  ["suitability", "Suitability", "Is it in the customer's interest? e.g. not (\"voyager-laptop-bag\" in owned)"],
+  ["eligibility", "stage.eligibility", "editor.hint_eligibility", 'tier == "gold"'],
+  ["applicability", "stage.applicability", "editor.hint_applicability", '"aurora-laptop-14" in cart_skus'],
+  ["suitability", "stage.suitability", "editor.hint_suitability", 'not ("voyager-laptop-bag" in owned)'],
 ];
+const PLACEHOLDERS = "{first_name|fallback}, {product}, {tier}, {cart_names}, {context.key}…";
+// Examples of identifiers and data (translate="no" on their inputs: not words to translate).
+const EXAMPLES = { id: "laptop-bag", product_sku: "voyager-laptop-bag", product_name: "Voyager Laptop Bag",
+  push_target: "/product/voyager-laptop-bag" };
 const CHECK_DELAY = 300; // ms after the last keystroke
 
 function debounce(fn, ms) {
@@ -44,31 +51,31 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
   const errorBox = (name) => h("div", { class: "field-error", role: "alert", hidden: true, dataset: { testid: `error-${name}` } });
 
   const form = h("form", { class: "editor", novalidate: true, dataset: { testid: "action-form" } });
-  const heading = h("h2", { dataset: { testid: "editor-title" } }, "New action");
+  const heading = h("h2", { dataset: { testid: "editor-title" } }, t("editor.new"));
   const errors = {};
   const controls = {};
 
-  controls.id = input("id", { required: true, pattern: "[a-z0-9][a-z0-9-]{0,63}", placeholder: "laptop-bag" });
+  controls.id = input("id", { required: true, pattern: "[a-z0-9][a-z0-9-]{0,63}", placeholder: EXAMPLES.id, translate: "no" });
   controls.kind = h("select", { name: "kind", id: "f-kind", dataset: { testid: "field-kind" } },
-    KINDS.map((kind) => h("option", { value: kind }, kind)));
-  controls.title = input("title", { required: true, maxlength: 200, placeholder: "Laptop bag with the laptop" });
+    KINDS.map((kind) => h("option", { value: kind }, kindName(kind))));
+  controls.title = input("title", { required: true, maxlength: 200, placeholder: t("editor.ph_title") });
   controls.script = h("textarea", { name: "script", id: "f-script", rows: 4, dataset: { testid: "field-script" },
-    placeholder: "{first_name|Hello}, the {product} fits your laptop exactly." });
-  controls.product_sku = input("product_sku", { placeholder: "voyager-laptop-bag" });
-  controls.product_name = input("product_name", { placeholder: "Voyager Laptop Bag" });
+    placeholder: t("editor.ph_script") });
+  controls.product_sku = input("product_sku", { placeholder: EXAMPLES.product_sku, translate: "no" });
+  controls.product_name = input("product_name", { placeholder: EXAMPLES.product_name, translate: "no" });
   controls.push_kind = h("select", { name: "push_kind", id: "f-push_kind", dataset: { testid: "field-push_kind" } },
-    h("option", { value: "" }, "Nothing"), h("option", { value: "page" }, "A page (go to this page)"),
-    h("option", { value: "document" }, "A document (its id)"));
-  controls.push_target = input("push_target", { placeholder: "/product/voyager-laptop-bag" });
+    h("option", { value: "" }, t("editor.push_none")), h("option", { value: "page" }, t("editor.push_page")),
+    h("option", { value: "document" }, t("editor.push_document")));
+  controls.push_target = input("push_target", { placeholder: EXAMPLES.push_target, translate: "no" });
   controls.value = input("value", { type: "number", step: "any", min: 0, value: 1 });
   controls.lever = input("lever", { type: "number", step: "any", min: 0, value: 1 });
   controls.priority = input("priority", { type: "number", step: "any", min: 0, value: 1 });
   controls.valid_from = input("valid_from", { type: "datetime-local" });
   controls.valid_until = input("valid_until", { type: "datetime-local" });
-  controls.queues = input("queues", { placeholder: "sales, support (empty: every queue)" });
-  controls.max_impressions = input("max_impressions", { type: "number", min: 1, step: 1, placeholder: "no cap" });
+  controls.queues = input("queues", { placeholder: t("editor.ph_queues") });
+  controls.max_impressions = input("max_impressions", { type: "number", min: 1, step: 1, placeholder: t("editor.ph_no_cap") });
   controls.window_days = input("window_days", { type: "number", min: 1, step: "any", value: 30 });
-  controls.refusal_days = input("refusal_days", { type: "number", min: 0, step: "any", placeholder: "declines don't count" });
+  controls.refusal_days = input("refusal_days", { type: "number", min: 0, step: "any", placeholder: t("editor.ph_refusals") });
   controls.enabled = h("input", { type: "checkbox", name: "enabled", id: "f-enabled", checked: true, dataset: { testid: "field-enabled" } });
   for (const [name] of STAGES) {
     controls[name] = h("textarea", { name, id: `f-${name}`, rows: 2, spellcheck: "false", class: "code", dataset: { testid: `field-${name}` } });
@@ -79,7 +86,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
 
   // The script's preview against a customer the planner picks.
   const preview = h("div", { class: "preview", dataset: { testid: "script-preview" }, "aria-live": "polite" });
-  const customerQuery = h("input", { type: "search", placeholder: "Preview as… (name, e-mail, phone)", dataset: { testid: "preview-customer" } });
+  const customerQuery = h("input", { type: "search", placeholder: t("editor.ph_preview"), dataset: { testid: "preview-customer" } });
   const customerChoices = h("div", { class: "choices" });
   customerQuery.addEventListener("input", debounce(async () => {
     const q = customerQuery.value.trim();
@@ -96,7 +103,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
     try {
       const { text } = await rules.preview({ script: controls.script.value, product_name: controls.product_name.value,
         customer_id: previewCustomer?.id ?? null });
-      replace(preview, h("span", { class: "muted small" }, previewCustomer ? `As ${previewCustomer.name || previewCustomer.id}: ` : "As an unknown customer: "), text);
+      replace(preview, h("span", { class: "muted small" }, previewCustomer ? t("editor.preview_as", { name: previewCustomer.name || previewCustomer.id }) : t("editor.preview_unknown")), text);
     } catch (error) {
       replace(preview, h("span", { class: "muted" }, error.message));
     }
@@ -116,38 +123,40 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
   controls.script.addEventListener("input", refreshPreview);
   controls.product_name.addEventListener("input", refreshPreview);
 
-  const saveButton = h("button", { type: "submit", class: "btn primary", dataset: { testid: "btn-save-action" } }, "Save draft");
-  const deleteButton = h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-delete-action" }, onclick: remove }, "Delete");
+  const saveButton = h("button", { type: "submit", class: "btn primary", dataset: { testid: "btn-save-action" } }, t("editor.save"));
+  const deleteButton = h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-delete-action" }, onclick: remove }, t("editor.delete"));
 
   replace(form,
     heading,
     h("div", { class: "grid two" },
-      h("div", {}, labelled("id", "Id", controls.id, "lower-case letters, digits and dashes; fixed once saved"), errors.id),
-      labelled("kind", "Kind", controls.kind)),
-    labelled("title", "Title (what the agent sees first)", controls.title), errors.title,
-    h("fieldset", {}, h("legend", {}, "Script"),
-      labelled("script", "Script", controls.script, "Placeholders: {first_name|fallback}, {product}, {tier}, {cart_names}, {context.key}…"),
+      h("div", {}, labelled("id", t("editor.id"), controls.id, t("editor.id_hint")), errors.id),
+      labelled("kind", t("editor.kind"), controls.kind)),
+    labelled("title", t("editor.title"), controls.title), errors.title,
+    h("fieldset", {}, h("legend", {}, t("editor.script")),
+      labelled("script", t("editor.script"), controls.script, [t("editor.script_hint"), " ", h("code", { translate: "no" }, PLACEHOLDERS)]),
       errors.script, customerQuery, customerChoices, preview),
-    h("fieldset", {}, h("legend", {}, "Product and push"),
-      h("div", { class: "grid two" }, labelled("product_sku", "Product SKU", controls.product_sku),
-        labelled("product_name", "Product name ({product})", controls.product_name)),
-      h("div", { class: "grid two" }, labelled("push_kind", "One-click push", controls.push_kind),
-        labelled("push_target", "Page URL or document id", controls.push_target))),
-    h("fieldset", {}, h("legend", {}, "Conditions"),
-      STAGES.map(([name, text, hint]) => [labelled(name, text, controls[name], hint), errors[name]]),
-      h("p", { class: "muted small" }, "Empty means always. Fields: ", h("span", { class: "field-names" },
+    h("fieldset", {}, h("legend", {}, t("editor.product_push")),
+      h("div", { class: "grid two" }, labelled("product_sku", t("editor.sku"), controls.product_sku),
+        labelled("product_name", t("editor.product_name"), controls.product_name)),
+      h("div", { class: "grid two" }, labelled("push_kind", t("editor.push"), controls.push_kind),
+        labelled("push_target", t("editor.push_target"), controls.push_target))),
+    h("fieldset", {}, h("legend", {}, t("editor.conditions")),
+      STAGES.map(([name, text, hint, example]) => [
+        labelled(name, t(text), controls[name], [t(hint), " ", h("code", { translate: "no" }, example)]), errors[name]]),
+      // The fields' names are the conditions' own language; their help comes from the server.
+      h("p", { class: "muted small" }, t("editor.fields"), " ", h("span", { class: "field-names", translate: "no" },
         fields.map((f) => h("code", { title: `${f.type}: ${f.help}` }, f.name)).flatMap((c, i) => i ? [" ", c] : [c])))),
-    h("fieldset", {}, h("legend", {}, "Ranking, validity and queues"),
-      h("div", { class: "grid three" }, labelled("value", "Business value", controls.value),
-        labelled("priority", "Priority", controls.priority), labelled("lever", "Lever ×", controls.lever)),
-      h("div", { class: "grid two" }, labelled("valid_from", "Valid from", controls.valid_from),
-        h("div", {}, labelled("valid_until", "Valid until", controls.valid_until), errors.valid_until)),
-      labelled("queues", "Queues", controls.queues)),
-    h("fieldset", {}, h("legend", {}, "Contact policy"),
-      h("div", { class: "grid three" }, labelled("max_impressions", "At most … impressions", controls.max_impressions),
-        labelled("window_days", "… per days", controls.window_days),
-        labelled("refusal_days", "Not again after a refusal for days", controls.refusal_days)), errors.policy),
-    h("label", { class: "check" }, controls.enabled, " Enabled"),
+    h("fieldset", {}, h("legend", {}, t("editor.ranking")),
+      h("div", { class: "grid three" }, labelled("value", t("editor.value"), controls.value),
+        labelled("priority", t("editor.priority"), controls.priority), labelled("lever", t("editor.lever"), controls.lever)),
+      h("div", { class: "grid two" }, labelled("valid_from", t("editor.valid_from"), controls.valid_from),
+        h("div", {}, labelled("valid_until", t("editor.valid_until"), controls.valid_until), errors.valid_until)),
+      labelled("queues", t("editor.queues"), controls.queues)),
+    h("fieldset", {}, h("legend", {}, t("editor.policy")),
+      h("div", { class: "grid three" }, labelled("max_impressions", t("editor.max_impressions"), controls.max_impressions),
+        labelled("window_days", t("editor.window_days"), controls.window_days),
+        labelled("refusal_days", t("editor.refusal_days"), controls.refusal_days)), errors.policy),
+    h("label", { class: "check" }, controls.enabled, " ", t("editor.enabled")),
     h("div", { class: "form-actions" }, saveButton, deleteButton));
   replace(root, form);
   form.addEventListener("submit", (event) => { event.preventDefault(); save(); });
@@ -192,7 +201,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
     controls.window_days.value = a.policy?.window_days ?? 30;
     controls.refusal_days.value = a.policy?.refusal_days ?? "";
     controls.enabled.checked = a.enabled ?? true;
-    heading.textContent = action ? `Edit “${action.title}”` : "New action";
+    heading.textContent = action ? t("editor.edit", { title: action.title }) : t("editor.new");
     deleteButton.hidden = !action;
     for (const [name, box] of Object.entries(errors)) showError(box, "", null);
     refreshPreview();
@@ -205,7 +214,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
       const saved = current ? await rules.update(action) : await rules.create(action);
       current = saved;
       fill(saved);
-      toast(`Saved “${saved.title}” as a draft.`, { kind: "ok" });
+      toast(t("editor.saved", { title: saved.title }), { kind: "ok" });
       onSaved(saved);
     } catch (error) {
       if (error instanceof ApiError && error.errors.length) {
@@ -215,7 +224,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
         }
         const first = error.errors[0];
         controls[first.field]?.focus?.();
-        toast("The action was not saved: see the marked field.", { kind: "error" });
+        toast(t("editor.not_saved"), { kind: "error" });
       } else {
         toast(error.message, { kind: "error", seconds: 0 });
       }
@@ -223,10 +232,10 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
   }
 
   async function remove() {
-    if (!current || !confirm(`Delete the draft “${current.title}”? Published versions keep it.`)) return;
+    if (!current || !confirm(t("editor.confirm_delete", { title: current.title }))) return;
     try {
       await rules.remove(current.id);
-      toast(`Deleted “${current.title}”.`);
+      toast(t("editor.deleted", { title: current.title }));
       onDeleted(current);
       edit(null);
     } catch (error) {

@@ -6,6 +6,8 @@ import { rules } from "./api.js";
 import { mountEditor } from "./editor.js";
 import { mountTester } from "./tester.js";
 import { showHistory } from "./history.js";
+import { number, t } from "./i18n.js";
+import { kindName } from "./kinds.js";
 
 const rows = document.querySelector("[data-action-rows]");
 const liveVersion = document.querySelector("[data-live-version]");
@@ -23,7 +25,7 @@ function selectTab(name) {
   if (name === "history") showHistory(document.querySelector("[data-history]")).catch((e) => toast(e.message, { kind: "error" }));
   if (name === "results") {
     import("./stats.js").then((module) => module.mountStats(document.querySelector("[data-results]")))
-      .catch((e) => toast(`Results could not load: ${e.message}`, { kind: "error" }));
+      .catch((e) => toast(t("planner.results_failed", { error: e.message }), { kind: "error" }));
   }
 }
 
@@ -45,19 +47,19 @@ function renderList(selected) {
     dataset: { testid: `action-${a.id}` }, tabindex: 0,
     onclick: () => { editor.edit(a); renderList(a.id); },
     onkeydown: (event) => { if (event.key === "Enter") { editor.edit(a); renderList(a.id); } },
-  }, h("td", {}, h("strong", {}, a.title), h("br"), h("code", { class: "muted small" }, a.id)),
-  h("td", {}, h("span", { class: "badge", dataset: { kind: a.kind } }, a.kind)),
-  h("td", {}, a.queues.length ? a.queues.join(", ") : h("span", { class: "muted" }, "all")),
-  h("td", {}, a.value))) : h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No actions yet: create the first one.")));
+  }, h("td", { translate: "no" }, h("strong", {}, a.title), h("br"), h("code", { class: "muted small" }, a.id)),
+  h("td", {}, h("span", { class: "badge", dataset: { kind: a.kind } }, kindName(a.kind))),
+  h("td", {}, a.queues.length ? h("span", { translate: "no" }, a.queues.join(", ")) : h("span", { class: "muted" }, t("planner.all_queues"))),
+  h("td", {}, number(a.value)))) : h("tr", {}, h("td", { colspan: 4, class: "muted" }, t("planner.no_actions"))));
 }
 
 async function refresh(selected) {
   const [list, versions] = await Promise.all([rules.actions(), rules.versions()]);
   actions = list;
   renderList(selected);
-  liveVersion.textContent = versions.live ? `Live: version ${versions.live}` : "Nothing live yet";
+  liveVersion.textContent = versions.live ? t("planner.live", { version: versions.live }) : t("planner.nothing_live");
   const newest = versions.items[0];
-  draftsState.textContent = newest ? `Last published: version ${newest.version} (${newest.count} actions).` : "Never published.";
+  draftsState.textContent = newest ? t("planner.last_published", { version: newest.version, count: newest.count }) : t("planner.never_published");
 }
 
 async function main() {
@@ -74,14 +76,14 @@ async function main() {
     try {
       const { version, actions: count } = await rules.publish(note.value);
       note.value = "";
-      toast(`Published version ${version} (${count} actions): live on every desk now.`, { kind: "ok" });
+      toast(t("planner.published", { version, count }), { kind: "ok" });
       await refresh();
     } catch (error) {
-      toast(`Not published: ${error.message}`, { kind: "error", seconds: 0 });
+      toast(t("planner.not_published", { error: error.message }), { kind: "error", seconds: 0 });
     }
   });
   mountTester(document.querySelector("[data-tester]"));
   await refresh();
 }
 
-main().catch((error) => toast(`The planner could not load: ${error.message}`, { kind: "error", seconds: 0 }));
+main().catch((error) => toast(t("planner.load_failed", { error: error.message }), { kind: "error", seconds: 0 }));

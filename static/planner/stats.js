@@ -3,7 +3,8 @@
 // presentation rate, acceptance rate with its 95% interval (Wilson), attributed
 // revenue, by queue and by value tier, and the last week against the one before.
 import { h, replace, setText } from "../common/dom.js";
-import { money, percent } from "../common/format.js";
+import { money, number, percent, t } from "./i18n.js";
+import { tierName } from "./kinds.js";
 
 const DAY = 86400;
 
@@ -14,14 +15,14 @@ function isoDay(seconds) {
 /** "42% (31–54%)": a rate and its 95% interval, or "—" without anyone to count. */
 function rateText(rate, interval) {
   if (rate === null || rate === undefined) return "—";
-  return interval ? `${percent(rate)} (${percent(interval[0])}–${percent(interval[1])})` : percent(rate);
+  return interval ? t("stats.rate_interval", { rate: percent(rate), low: percent(interval[0]), high: percent(interval[1]) }) : percent(rate);
 }
 
 /** The interval as a bar: the range shaded, the rate marked (what a person reads at a glance). */
 function intervalBar(rate, interval) {
   if (!interval) return null;
   const [low, high] = interval;
-  return h("span", { class: "ci-bar", role: "img", "aria-label": `95% interval ${percent(low)} to ${percent(high)}` },
+  return h("span", { class: "ci-bar", role: "img", "aria-label": t("stats.interval_label", { low: percent(low), high: percent(high) }) },
     h("span", { class: "ci-range", style: { left: `${low * 100}%`, width: `${Math.max(1, (high - low) * 100)}%` } }),
     h("span", { class: "ci-point", style: { left: `${rate * 100}%` } }));
 }
@@ -32,28 +33,28 @@ function trendText(trend) {
   const change = trend.acceptance_rate_change;
   if (change !== null && change !== undefined) {
     const points = Math.round(change * 100);
-    parts.push(`${points > 0 ? "▲" : points < 0 ? "▼" : "="} ${points > 0 ? "+" : ""}${points} pts acceptance`);
+    parts.push(t(points > 0 ? "stats.trend_up" : points < 0 ? "stats.trend_down" : "stats.trend_same", { points: Math.abs(points) }));
   }
-  parts.push(`${trend.impressions} shown (${trend.impressions_before} the week before)`);
+  parts.push(t("stats.trend_shown", { count: trend.impressions, before: trend.impressions_before }));
   return parts.join(" · ");
 }
 
 function figuresRow(label, figures, testid) {
   return h("tr", { dataset: { testid } },
     h("th", { scope: "row" }, label),
-    h("td", { class: "num", dataset: { testid: "stat-impressions" } }, String(figures.impressions)),
+    h("td", { class: "num", dataset: { testid: "stat-impressions" } }, number(figures.impressions)),
     h("td", { class: "num", dataset: { testid: "stat-presentation" } }, percent(figures.presentation_rate)),
-    h("td", { class: "num", dataset: { testid: "stat-accepted" } }, `${figures.accepted} of ${figures.presented}`),
+    h("td", { class: "num", dataset: { testid: "stat-accepted" } }, t("stats.of", { accepted: figures.accepted, presented: figures.presented })),
     h("td", { dataset: { testid: "stat-acceptance" } }, rateText(figures.acceptance_rate, figures.acceptance_interval), " ",
       intervalBar(figures.acceptance_rate, figures.acceptance_interval)),
     h("td", { class: "num", dataset: { testid: "stat-revenue" } }, money(figures.attributed_revenue_cents / 100),
-      figures.attributed_orders ? h("small", { class: "muted" }, ` · ${figures.attributed_orders} order${figures.attributed_orders === 1 ? "" : "s"}`) : null));
+      figures.attributed_orders ? h("small", { class: "muted" }, t("stats.orders", { count: figures.attributed_orders })) : null));
 }
 
 const HEAD = () => h("thead", {}, h("tr", {},
-  h("th", { scope: "col" }, ""), h("th", { scope: "col", class: "num" }, "Shown"),
-  h("th", { scope: "col", class: "num" }, "Presented"), h("th", { scope: "col", class: "num" }, "Accepted"),
-  h("th", { scope: "col" }, "Acceptance (95% interval)"), h("th", { scope: "col", class: "num" }, "Attributed revenue")));
+  h("th", { scope: "col" }, ""), h("th", { scope: "col", class: "num" }, t("stats.shown")),
+  h("th", { scope: "col", class: "num" }, t("stats.presented")), h("th", { scope: "col", class: "num" }, t("stats.accepted")),
+  h("th", { scope: "col" }, t("stats.acceptance")), h("th", { scope: "col", class: "num" }, t("stats.revenue"))));
 
 function breakdown(title, rows, testid) {
   if (!rows.length) return null;
@@ -64,8 +65,8 @@ function breakdown(title, rows, testid) {
 
 function weeks(series) {
   const most = Math.max(1, ...series.map((week) => week.impressions));
-  return h("ol", { class: "stats-weeks", "aria-label": "Week by week: shown and accepted" },
-    series.map((week) => h("li", { title: `${isoDay(week.start)} to ${isoDay(week.end - 1)}: ${week.impressions} shown, ${week.accepted} accepted` },
+  return h("ol", { class: "stats-weeks", "aria-label": t("stats.weeks_label") },
+    series.map((week) => h("li", { title: t("stats.week_title", { from: isoDay(week.start), to: isoDay(week.end - 1), shown: week.impressions, accepted: week.accepted }) },
       h("span", { class: "week-bar", style: { height: `${(week.impressions / most) * 100}%` } },
         h("span", { class: "week-accepted", style: { height: week.impressions ? `${(week.accepted / week.impressions) * 100}%` : "0" } })),
       h("small", {}, isoDay(week.start).slice(5)))));
@@ -76,15 +77,16 @@ function actionBlock(action, titles) {
   const reasons = Object.entries(action.decline_reasons || {});
   return h("section", { class: "stats-action card", dataset: { testid: "stats-action", actionId: action.action_id, version: String(action.version) } },
     h("header", { class: "stats-action-head" },
-      h("h3", {}, title, " ", h("span", { class: "muted small" }, `version ${action.version}`)),
-      h("p", { class: "small", dataset: { testid: "stat-trend" } }, "Last week: ", trendText(action.trend))),
-    h("div", { class: "table-scroll" }, h("table", { class: "stats-table" }, HEAD(), h("tbody", {}, figuresRow("All", action, "stats-total")))),
-    h("details", { class: "stats-more" }, h("summary", {}, "By queue, by value tier, week by week"),
-      breakdown("By queue", action.by_queue, "stats-by-queue"),
-      breakdown("By value tier", action.by_tier, "stats-by-tier"),
-      h("h4", {}, "Week by week"), weeks(action.weeks || []),
-      reasons.length ? [h("h4", {}, "Why customers declined"),
-        h("ul", { class: "small" }, reasons.map(([reason, count]) => h("li", {}, `${reason}: ${count}`)))] : null));
+      h("h3", {}, h("span", { translate: "no" }, title), " ", h("span", { class: "muted small" }, t("stats.version", { version: action.version }))),
+      h("p", { class: "small", dataset: { testid: "stat-trend" } }, t("stats.last_week", { trend: trendText(action.trend) }))),
+    h("div", { class: "table-scroll" }, h("table", { class: "stats-table" }, HEAD(), h("tbody", {}, figuresRow(t("stats.all"), action, "stats-total")))),
+    h("details", { class: "stats-more" }, h("summary", {}, t("stats.more")),
+      breakdown(t("stats.by_queue"), action.by_queue, "stats-by-queue"),
+      breakdown(t("stats.by_tier"), (action.by_tier || []).map((row) => ({ ...row, key: tierName(row.key) })), "stats-by-tier"),
+      h("h4", {}, t("stats.week_by_week")), weeks(action.weeks || []),
+      // The reasons are what agents picked or typed on the desk: shown as they came.
+      reasons.length ? [h("h4", {}, t("stats.declined")),
+        h("ul", { class: "small" }, reasons.map(([reason, count]) => h("li", {}, t("stats.reason_count", { reason, count }))))] : null));
 }
 
 function ensureStyles() {
@@ -96,19 +98,19 @@ function ensureStyles() {
 export function mountStats(element) {
   ensureStyles();
   const now = Date.now() / 1000;
-  const from = h("input", { type: "date", value: isoDay(now - 27 * DAY), dataset: { testid: "stats-from" }, "aria-label": "From" });
-  const to = h("input", { type: "date", value: isoDay(now), dataset: { testid: "stats-to" }, "aria-label": "To" });
+  const from = h("input", { type: "date", value: isoDay(now - 27 * DAY), dataset: { testid: "stats-from" }, "aria-label": t("stats.from") });
+  const to = h("input", { type: "date", value: isoDay(now), dataset: { testid: "stats-to" }, "aria-label": t("stats.to") });
   const status = h("p", { class: "small muted", role: "status", dataset: { testid: "stats-status" } });
   const list = h("div", { class: "stats-list", dataset: { testid: "stats-list" } });
   const form = h("form", { class: "stats-period", onsubmit: (event) => {
     event.preventDefault();
     load();
-  } }, h("label", {}, "From ", from), h("label", {}, "To ", to),
-  h("button", { type: "submit", class: "btn", dataset: { testid: "btn-stats-load" } }, "Show"));
+  } }, h("label", {}, t("stats.from"), " ", from), h("label", {}, t("stats.to"), " ", to),
+  h("button", { type: "submit", class: "btn", dataset: { testid: "btn-stats-load" } }, t("stats.show")));
   replace(element, h("div", { class: "planner-stats" }, form, status, list));
 
   async function load() {
-    setText(status, "Loading…");
+    setText(status, t("stats.loading"));
     try {
       const query = new URLSearchParams({ from: from.value, to: to.value });
       const response = await fetch(`/api/v1/rules/stats?${query}`, { credentials: "same-origin" });
@@ -116,11 +118,11 @@ export function mountStats(element) {
       if (!response.ok) throw new Error(body.error?.message || `HTTP ${response.status}`);
       const actions = body.actions || [];
       setText(status, actions.length
-        ? `${isoDay(body.start)} to ${isoDay(body.end - 1)} · orders count for an accepted suggestion within ${body.attribution_days} days`
-        : "No suggestion was shown in this period.");
+        ? t("stats.period", { from: isoDay(body.start), to: isoDay(body.end - 1), days: body.attribution_days })
+        : t("stats.none"));
       replace(list, actions.map((action) => actionBlock(action, body.titles || {})));
     } catch (error) {
-      setText(status, `The results could not be loaded: ${error.message}`);
+      setText(status, t("stats.failed", { error: error.message }));
     }
   }
   load();
