@@ -36,6 +36,15 @@ export default {
   "hub.reconnecting": "Reconnecting…",
   "hub.offline": "Offline",
 
+  "disposition.resolved": "Resolved",
+  "disposition.sale_made": "Sale made",
+  "disposition.follow_up": "Follow-up needed",
+  "disposition.callback_scheduled": "Callback scheduled",
+  "disposition.not_interested": "Not interested",
+  "disposition.wrong_number": "Wrong number",
+  "disposition.no_answer": "No answer",
+  "disposition.escalated": "Escalated",
+
   "login.title": "Sign in",
   "login.who": "Agents and supervisors sign in here.",
   "login.username": "Username",

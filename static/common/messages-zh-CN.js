@@ -33,6 +33,15 @@ export default {
   "hub.reconnecting": "正在重新连接…",
   "hub.offline": "已离线",
 
+  "disposition.resolved": "已解决",
+  "disposition.sale_made": "已成交",
+  "disposition.follow_up": "需要跟进",
+  "disposition.callback_scheduled": "已预约回电",
+  "disposition.not_interested": "不感兴趣",
+  "disposition.wrong_number": "号码错误",
+  "disposition.no_answer": "无人接听",
+  "disposition.escalated": "已升级",
+
   "login.title": "登录",
   "login.who": "客服和主管在此登录。",
   "login.username": "用户名",

@@ -33,6 +33,15 @@ export default {
   "hub.reconnecting": "正在重新連線…",
   "hub.offline": "已離線",
 
+  "disposition.resolved": "已解決",
+  "disposition.sale_made": "已成交",
+  "disposition.follow_up": "需要跟進",
+  "disposition.callback_scheduled": "已預約回電",
+  "disposition.not_interested": "不感興趣",
+  "disposition.wrong_number": "號碼錯誤",
+  "disposition.no_answer": "無人接聽",
+  "disposition.escalated": "已升級",
+
   "login.title": "登入",
   "login.who": "客服與主管在此登入。",
   "login.username": "使用者名稱",

@@ -26,6 +26,23 @@ const SHELL = {
 /** The roles as the top bar names them (the server sends the code). */
 const ROLES = { agent: "role.agent", supervisor: "role.supervisor", admin: "role.admin", planner: "role.planner" };
 
+// The wrap-up outcomes a queue starts with (desktop/contacts/card.py DEFAULT_DISPOSITIONS) are
+// stored as these English words, the codes; a queue's own list (the admin's) shows as typed.
+const DISPOSITIONS = {
+  "Resolved": "disposition.resolved", "Sale made": "disposition.sale_made", "Follow-up needed": "disposition.follow_up",
+  "Callback scheduled": "disposition.callback_scheduled", "Not interested": "disposition.not_interested",
+  "Wrong number": "disposition.wrong_number", "No answer": "disposition.no_answer", "Escalated": "disposition.escalated",
+};
+
+/** A disposition as the reader says it: the default ones translated, others as stored. */
+export function dispositionName(t, disposition) {
+  const key = DISPOSITIONS[disposition];
+  return key ? t(key) : String(disposition ?? "");
+}
+
+/** Whether a disposition is one of the defaults (so translated; else the centre's own words). */
+export const isDefaultDisposition = (disposition) => disposition in DISPOSITIONS;
+
 /** The page's language: <html lang>, one of LOCALES. */
 export function pageLocale(doc = document) {
   return matchLocale(doc.documentElement.lang, LOCALES) ?? "en";

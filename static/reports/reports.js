@@ -1,6 +1,8 @@
 // The reports page: asks /api/v1/reports for the chosen range, fills the tiles, the chart
 // (uPlot, static/vendor) and every table; each table's CSV link asks the same range.
-import { cell, header, isoDay, preset } from "./format.js";
+import { cell, isoDay, preset } from "./format.js";
+import { number, t } from "./i18n.js";
+import { columnHeader, textCell } from "./words.js";
 
 const root = document.querySelector("[data-reports]");
 const form = root.querySelector("[data-range-form]");
@@ -30,7 +32,7 @@ async function load() {
   for (const link of root.querySelectorAll("[data-csv]")) {
     link.href = `/api/v1/reports/${link.dataset.csv}.csv?${params}`;
   }
-  status.textContent = "Loading…";
+  status.textContent = t("reports.loading");
   status.hidden = false;
   errorBox.hidden = true;
   root.dataset.state = "loading";
@@ -38,12 +40,13 @@ async function load() {
   try {
     response = await fetch(`/api/v1/reports?${params}`, { headers: { accept: "application/json" } });
   } catch {
-    return failed("The server could not be reached; try again.");
+    return failed(t("reports.unreachable"));
   }
   const body = await response.json().catch(() => null);
-  if (!response.ok) return failed(body?.error?.message || `The report could not be made (${response.status}).`);
+  // The server's own explanation (English) of a range it refuses, else ours.
+  if (!response.ok) return failed(body?.error?.message || t("reports.failed", { status: response.status }));
   render(body);
-  status.textContent = `${body.range.from} to ${body.range.to}, by ${body.range.period}.`;
+  status.textContent = t("reports.status", { from: body.range.from, to: body.range.to, period: t(PERIODS[body.range.period] ?? "reports.by_day") });
   root.dataset.state = "ready";
 }
 
@@ -60,11 +63,14 @@ function render(report) {
   for (const [name, table] of Object.entries(report.tables)) renderTable(name, table);
 }
 
+const PERIODS = { hour: "reports.by_hour", day: "reports.by_day", week: "reports.by_week" };
 const TILES = [
-  ["offered", "Offered", "count"], ["answered", "Answered", "count"], ["abandoned", "Abandoned", "count"],
-  ["service_level", "Service level", "percent"], ["average_speed_of_answer", "ASA", "seconds"],
-  ["average_handle_time", "AHT", "seconds"],
+  ["offered", "tile.offered", "count"], ["answered", "tile.answered", "count"], ["abandoned", "tile.abandoned", "count"],
+  ["service_level", "tile.service_level", "percent"], ["average_speed_of_answer", "tile.asa", "seconds"],
+  ["average_handle_time", "tile.aht", "seconds"],
 ];
+const VALUE = { count: "tile.value", percent: "tile.value_percent", seconds: "tile.value_seconds" };
+const CHANGE = { count: "tile.change", percent: "tile.change_points", seconds: "tile.change_seconds" };
 
 function renderTotals(report) {
   const box = root.querySelector("[data-totals]");
@@ -74,31 +80,30 @@ function renderTotals(report) {
     tile.className = "card tile";
     tile.dataset.metric = key;
     const value = report.totals[key];
-    const suffix = { percent: "%", seconds: " s" }[unit] || "";
-    const shown = value === null || value === undefined ? "—" : `${cell(value, unit)}${suffix}`;
+    const shown = value === null || value === undefined ? "—" : t(VALUE[unit], { value: cell(value, unit) });
     const before = earlier?.[key];
-    let change = "no earlier figure";
+    let change = t("tile.no_earlier");
     if (value !== null && value !== undefined && before !== null && before !== undefined) {
       const delta = unit === "percent" ? (value - before) * 100 : value - before;
       const sign = delta > 0 ? "+" : delta < 0 ? "−" : "±";
       const digits = unit === "count" ? 0 : 1;
-      change = `${sign}${Math.abs(delta).toFixed(digits)}${unit === "percent" ? " pts" : unit === "seconds" ? " s" : ""} vs a week before`;
+      change = t(CHANGE[unit], { change: `${sign}${Math.abs(delta).toFixed(digits)}` });
     }
     tile.innerHTML = `<span class="label"></span><span class="value"></span><span class="change muted"></span>`;
-    tile.querySelector(".label").textContent = label;
+    tile.querySelector(".label").textContent = t(label);
     tile.querySelector(".value").textContent = shown;
     tile.querySelector(".change").textContent = change;
     return tile;
   }));
 }
 
-const SERIES = [["offered", "Offered", "#4338ca"], ["answered", "Answered", "#059669"], ["abandoned", "Abandoned", "#dc2626"]];
+const SERIES = [["offered", "tile.offered", "#4338ca"], ["answered", "tile.answered", "#059669"], ["abandoned", "tile.abandoned", "#dc2626"]];
 
 function renderChart(chart) {
   const container = root.querySelector("[data-chart]");
   const uPlot = window.uPlot;
   if (!uPlot) {
-    container.textContent = "The chart library is not installed (run: npm ci && node static/copy-vendor.mjs).";
+    container.textContent = t("chart.missing");
     return;
   }
   const xs = chart.labels.map((_, index) => index);
@@ -117,13 +122,13 @@ function renderChart(chart) {
       { stroke: "#5d6478", grid: { stroke: "#eceef3" } },
     ],
     series: [
-      { label: "Period", value: (u, v) => (v === null || v === undefined ? "—" : chart.labels[v] ?? "") },
-      ...SERIES.map(([, label, stroke]) => ({ label, stroke, width: 2, points: { show: xs.length < 60 } })),
+      { label: t("chart.period"), value: (u, v) => (v === null || v === undefined ? "—" : chart.labels[v] ?? "") },
+      ...SERIES.map(([, label, stroke]) => ({ label: t(label), stroke, width: 2, points: { show: xs.length < 60 } })),
     ],
   }, data, container);
   const total = (key) => chart[key].reduce((sum, value) => sum + value, 0);
-  container.setAttribute("aria-label", `Contacts by period, ${chart.labels[0] ?? ""} to ${chart.labels.at(-1) ?? ""}: `
-    + SERIES.map(([key, label]) => `${label.toLowerCase()} ${total(key)}`).join(", ") + ".");
+  container.setAttribute("aria-label", t("chart.label", { from: chart.labels[0] ?? "", to: chart.labels.at(-1) ?? "",
+    offered: total("offered"), answered: total("answered"), abandoned: total("abandoned") }));
   if (!container._observed && "ResizeObserver" in window) {
     new ResizeObserver(() => plot?.setSize(size())).observe(container);
     container._observed = true;
@@ -137,7 +142,7 @@ function renderTable(name, table) {
   for (const column of table.columns) {
     const th = document.createElement("th");
     th.scope = "col";
-    th.textContent = header(column);
+    th.textContent = columnHeader(column);
     if (column.unit !== "text") th.className = "num";
     head.append(th);
   }
@@ -146,8 +151,14 @@ function renderTable(name, table) {
     const tr = document.createElement("tr");
     for (const column of table.columns) {
       const td = document.createElement("td");
-      td.textContent = cell(row[column.key], column.unit);
-      if (column.unit !== "text") td.className = "num";
+      if (column.unit === "text") {
+        const [text, data] = textCell(name, column.key, row);
+        td.textContent = text;
+        if (data) td.translate = false; // names the centre gave (queues, agents): not ours to translate
+      } else {
+        td.textContent = cell(row[column.key], column.unit);
+        td.className = "num";
+      }
       tr.append(td);
     }
     return tr;
@@ -158,9 +169,7 @@ function renderTable(name, table) {
     const td = document.createElement("td");
     td.colSpan = table.columns.length;
     td.className = "muted";
-    td.textContent = table.omitted
-      ? `${table.omitted.toLocaleString("en")} rows: too many to show here; download the CSV, or choose a longer period.`
-      : "Nothing in this range.";
+    td.textContent = table.omitted ? t("table.omitted", { count: table.omitted }) : t("table.empty");
     tr.append(td);
     rows.push(tr);
   }

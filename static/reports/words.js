@@ -1,0 +1,37 @@
+// The reports' tables in the page's language. The server names columns and rows by code
+// (column keys, comparison names); their labels in its JSON are English and stay for the CSV.
+import { dispositionName, isDefaultDisposition } from "../common/staff-language.js";
+import { t } from "./i18n.js";
+
+const COLUMNS = {
+  offered: "col.offered", answered: "col.answered", abandoned: "col.abandoned", short_abandoned: "col.short_abandoned",
+  service_level: "col.service_level", abandon_rate: "col.abandon_rate", average_speed_of_answer: "col.asa",
+  average_handle_time: "col.aht", average_talk: "col.talk", average_hold: "col.hold", average_wrap_up: "col.wrap_up",
+  scheduled_kept: "col.scheduled_kept", scheduled_missed: "col.scheduled_missed", browser: "col.browser", phone: "col.phone",
+  offers: "col.offers", accepted: "col.accepted", declined: "col.declined", missed: "col.missed",
+  staffed_seconds: "col.staffed", occupancy: "col.occupancy", label: "col.range", from: "col.from", to: "col.to",
+  queue: "col.queue", period: "col.period", agent: "col.agent", disposition: "col.disposition", count: "col.contacts",
+  share: "col.share",
+};
+const UNITS = { percent: "unit.percent", seconds: "unit.seconds", hours: "unit.hours" };
+const RANGES = { this_range: "range.this_range", previous_week: "range.previous_week", previous_month: "range.previous_month", previous_year: "range.previous_year" };
+
+/** A column's header: its name and unit ("ASA (s)", "平均应答（秒）"); an unknown column by its label. */
+export function columnHeader(column) {
+  const label = COLUMNS[column.key] ? t(COLUMNS[column.key]) : column.label;
+  return UNITS[column.unit] ? t(UNITS[column.unit], { label }) : label;
+}
+
+/**
+ * A text cell of table `table`, column `key`: [text, whether it is the centre's own data
+ * (a queue's title, an agent's name: not translated)].
+ */
+export function textCell(table, key, row) {
+  const value = String(row[key] ?? "");
+  if (table === "comparison" && key === "label" && RANGES[row.name]) return [t(RANGES[row.name]), false];
+  // The queues table's last row totals them; the server writes it in English.
+  if (table === "queues" && key === "queue" && value === "All queues") return [t("row.all_queues"), false];
+  if (key === "disposition") return [dispositionName(t, value), !isDefaultDisposition(value)];
+  if (key === "queue" || key === "agent") return [value, true];
+  return [value, false];
+}
