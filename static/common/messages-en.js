@@ -34,7 +34,6 @@ export default {
   "hub.connecting": "Connecting…",
   "hub.connected": "Connected",
   "hub.reconnecting": "Reconnecting…",
-  "hub.offline": "Offline",
 
   "disposition.resolved": "Resolved",
   "disposition.sale_made": "Sale made",

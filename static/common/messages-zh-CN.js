@@ -31,7 +31,6 @@ export default {
   "hub.connecting": "正在连接…",
   "hub.connected": "已连接",
   "hub.reconnecting": "正在重新连接…",
-  "hub.offline": "已离线",
 
   "disposition.resolved": "已解决",
   "disposition.sale_made": "已成交",

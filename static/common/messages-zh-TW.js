@@ -31,7 +31,6 @@ export default {
   "hub.connecting": "正在連線…",
   "hub.connected": "已連線",
   "hub.reconnecting": "正在重新連線…",
-  "hub.offline": "已離線",
 
   "disposition.resolved": "已解決",
   "disposition.sale_made": "已成交",

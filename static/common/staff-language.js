@@ -43,9 +43,9 @@ export function dispositionName(t, disposition) {
 /** Whether a disposition is one of the defaults (so translated; else the centre's own words). */
 export const isDefaultDisposition = (disposition) => disposition in DISPOSITIONS;
 
-/** The page's language: <html lang>, one of LOCALES. */
-export function pageLocale(doc = document) {
-  return matchLocale(doc.documentElement.lang, LOCALES) ?? "en";
+/** The page's language: <html lang>, one of LOCALES (English without a page: node's tests). */
+export function pageLocale(doc = globalThis.document) {
+  return (doc && matchLocale(doc.documentElement.lang, LOCALES)) ?? "en";
 }
 
 /**
@@ -54,7 +54,7 @@ export function pageLocale(doc = document) {
  *
  * @param {object|null} page  locale → () => import("./messages-<locale>.js"), or null (shell only)
  */
-export async function staffMessages(page, doc = document) {
+export async function staffMessages(page, doc = globalThis.document) {
   const locale = pageLocale(doc);
   const load = async (catalogues, tag) => {
     if (!catalogues) return {};
@@ -67,6 +67,7 @@ export async function staffMessages(page, doc = document) {
   };
   const [own, shell] = await Promise.all([load(page, locale), load(SHELL, locale)]);
   const messages = withStaffFormats(createMessages(locale, own, shell));
+  if (!doc) return messages;
   translate(doc, messages.t);
   wireShell(doc, messages.t);
   doc.documentElement.classList.remove("i18n-pending");

@@ -4,6 +4,7 @@
 import { setText } from "../common/dom.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { CobrowsePanel } from "./cobrowse.js";
+import { t } from "./i18n.js";
 
 const root = document.querySelector(".cobrowse-watch");
 const socket = new HubSocket(wsUrl("/ws/supervisor"));
@@ -11,6 +12,6 @@ new CobrowsePanel(socket, root.querySelector("[data-cobrowse-slot]"), { watch: r
 socket.onState((state) => {
   const indicator = document.querySelector("[data-testid=connection]");
   indicator.dataset.state = state === "idle" ? "connecting" : state;
-  setText(indicator.querySelector("[data-connection-text]"), state === "open" ? "Connected" : "Connecting…");
+  setText(indicator.querySelector("[data-connection-text]"), t(state === "open" ? "hub.connected" : "hub.connecting"));
 });
 socket.connect();

@@ -10,20 +10,21 @@ import { h, setText } from "../common/dom.js";
 import { LiveView } from "./liveview.js";
 import { ControlBar } from "./control.js";
 import { Placeholders, describe } from "./unmirrored.js";
+import { t } from "./i18n.js";
 
 const TEXT = {
-  idle: "Ask the customer to show you the page they are on.",
-  asking: "Asking…",
-  requested: "Waiting for the customer to accept…",
-  sharing: "Live: you see the customer's page. Typed values stay hidden.",
-  loading: "Loading the customer's page…",
-  failed: "The customer's page could not be shown.",
-  paused: "The customer's next page is loading…",
-  refused: "The customer chose not to share their page.",
-  stopped: "The customer stopped sharing.",
-  ended: "You stopped viewing the customer's page.",
-  contact_ended: "The call has ended: you no longer see the customer's page.",
-  watching: "Joining the customer's page…",
+  idle: "cobrowse.idle",
+  asking: "cobrowse.asking",
+  requested: "cobrowse.requested",
+  sharing: "cobrowse.sharing",
+  loading: "cobrowse.loading",
+  failed: "cobrowse.failed",
+  paused: "cobrowse.paused",
+  refused: "cobrowse.refused",
+  stopped: "cobrowse.stopped",
+  ended: "cobrowse.ended",
+  contact_ended: "cobrowse.contact_ended",
+  watching: "cobrowse.watching",
 };
 
 export class CobrowsePanel {
@@ -54,15 +55,15 @@ export class CobrowsePanel {
 
   _build() {
     this.stateText = h("p", { class: "cobrowse-state", role: "status", dataset: { testid: "cobrowse-state", state: this.state } });
-    this.askButton = h("button", { type: "button", class: "btn primary", dataset: { testid: "btn-cobrowse" }, onclick: () => this.ask() }, "See their page");
-    this.endButton = h("button", { type: "button", class: "btn", dataset: { testid: "btn-cobrowse-end" }, onclick: () => this.end() }, "Stop viewing");
-    this.watchLink = h("a", { class: "small muted", target: "_blank", rel: "noopener", dataset: { testid: "cobrowse-watch-link" } }, "Link for a supervisor");
+    this.askButton = h("button", { type: "button", class: "btn primary", dataset: { testid: "btn-cobrowse" }, onclick: () => this.ask() }, t("cobrowse.ask"));
+    this.endButton = h("button", { type: "button", class: "btn", dataset: { testid: "btn-cobrowse-end" }, onclick: () => this.end() }, t("cobrowse.stop"));
+    this.watchLink = h("a", { class: "small muted", target: "_blank", rel: "noopener", dataset: { testid: "cobrowse-watch-link" } }, t("cobrowse.watch_link"));
     this.stage = h("div", { class: "cobrowse-replay", dataset: { testid: "cobrowse-replay" } });
     // What the customer's page has that the mirror can't show (cross-origin frames, canvases).
     this.unmirroredText = h("p", { class: "cobrowse-unmirrored", role: "status", hidden: true, dataset: { testid: "cobrowse-unmirrored" } });
     this.element = h("section", { class: "cobrowse card", "aria-labelledby": "cobrowse-heading", dataset: { testid: "cobrowse-panel" } },
       h("header", { class: "cobrowse-head" },
-        h("h3", { id: "cobrowse-heading" }, "Co-browse"),
+        h("h3", { id: "cobrowse-heading" }, t("cobrowse.heading")),
         this.stateText,
         h("div", { class: "cobrowse-actions" }, this.watchLink, this.askButton, this.endButton)),
       this.unmirroredText,
@@ -197,7 +198,7 @@ export class CobrowsePanel {
       if (this.state === "asking") this._setState("requested");
     } catch (error) {
       this._setState("idle");
-      this.toast(`Co-browse: ${error.message}`);
+      this.toast(t("cobrowse.error", { error: error.message }));
     }
   }
 
@@ -208,7 +209,7 @@ export class CobrowsePanel {
     try {
       await this.socket.send("cobrowse_end", { visitor_id: visitorId });
     } catch (error) {
-      if (!quiet) this.toast(`Co-browse: ${error.message}`);
+      if (!quiet) this.toast(t("cobrowse.error", { error: error.message }));
     }
   }
 
@@ -220,8 +221,9 @@ export class CobrowsePanel {
     const active = this._active();
     this.element.hidden = !this.watchOnly && !this.card && !active && !this.view;
     this.stateText.dataset.state = this.state;
-    const failure = this.state === "failed" && this.failure ? ` ${this.failure}. The customer's browser sends it again.` : "";
-    setText(this.stateText, (TEXT[this.state] || this.state) + failure);
+    const text = TEXT[this.state] ? t(TEXT[this.state]) : this.state;
+    // The failure is the replayer's own (English) words.
+    setText(this.stateText, this.state === "failed" && this.failure ? t("cobrowse.failed_because", { text, failure: this.failure }) : text);
     this.askButton.hidden = this.watchOnly || active || !this.card;
     this.endButton.hidden = !active;
     const link = this.visitorId && this.state === "sharing" && !this.watchOnly;

@@ -11,14 +11,16 @@
 //   or a click; this row says so.
 import { h, setText } from "../common/dom.js";
 import { alwaysPrivate } from "../widget/privacy.js";
+import { t } from "./i18n.js";
 
 const TEXT_EVERY_MS = 60; // typed characters go in one message this often
 const SCROLL_EVERY_MS = 100;
+// Why the customer's page refused an input (the widget's codes).
 const REFUSED = {
-  private: "refused: that part of the page is private to the customer",
-  masked: "refused: that field is hidden from you (the customer types it)",
-  foreign: "refused: that link leads to another site",
-  gone: "refused: that element is not on the customer's page any more",
+  private: "control.why_private",
+  masked: "control.why_masked",
+  foreign: "control.why_foreign",
+  gone: "control.why_gone",
 };
 
 /** Whether the agent may type into `element` of the mirror: only fields they can see as typed. */
@@ -46,10 +48,10 @@ export class ControlBar {
   }
 
   _build() {
-    this.url = h("input", { type: "text", class: "input", list: "cobrowse-pages", placeholder: "/cart or a page they visited", "aria-label": "Page of the customer's site", dataset: { testid: "cobrowse-nav-url" } });
+    this.url = h("input", { type: "text", class: "input", list: "cobrowse-pages", placeholder: t("control.url_placeholder"), "aria-label": t("control.url_label"), dataset: { testid: "cobrowse-nav-url" } });
     this.datalist = h("datalist", { id: "cobrowse-pages" });
-    this.goButton = h("button", { type: "submit", class: "btn", dataset: { testid: "btn-cobrowse-nav" } }, "Send to page");
-    this.controlButton = h("button", { type: "button", class: "btn", dataset: { testid: "btn-cobrowse-control" }, onclick: () => this.toggleControl() }, "Ask for control");
+    this.goButton = h("button", { type: "submit", class: "btn", dataset: { testid: "btn-cobrowse-nav" } }, t("control.send"));
+    this.controlButton = h("button", { type: "button", class: "btn", dataset: { testid: "btn-cobrowse-control" }, onclick: () => this.toggleControl() }, t("control.ask"));
     this.status = h("span", { class: "small muted", role: "status", dataset: { testid: "cobrowse-control-status" } });
     this.element = h("form", { class: "cobrowse-control", dataset: { testid: "cobrowse-control" }, onsubmit: (event) => {
       event.preventDefault();
@@ -78,23 +80,23 @@ export class ControlBar {
     });
     socket.on("cobrowse_navigate_answer", (message) => {
       if (message.visitor_id !== this.panel.visitorId) return;
-      this._say(message.go ? `The customer is going to ${message.url}` : "The customer chose to stay on their page.", message.go ? "went" : "stayed");
+      this._say(message.go ? t("control.going", { url: message.url }) : t("control.stayed"), message.go ? "went" : "stayed");
     });
     socket.on("cobrowse_control_state", (message) => {
       if (message.visitor_id !== this.panel.visitorId) return;
       if (message.state === "granted") {
         this.control = "granted";
-        this._say("You have control: click, scroll and type on the mirror. The customer can take it back with Esc or a click.", "granted");
+        this._say(t("control.granted"), "granted");
       } else {
         this.control = "off";
         this.focusNode = null;
-        const why = { customer: "The customer took back control.", page: "Control ended with the page load; ask again.", agent: "You gave control back." };
-        this._say(message.state === "refused" ? "The customer said no to remote control." : why[message.by] || "Control ended.", message.state);
+        const why = { customer: "control.taken_back", page: "control.page_load", agent: "control.given_back" };
+        this._say(t(message.state === "refused" ? "control.refused" : why[message.by] || "control.ended"), message.state);
       }
       this.render();
     });
     socket.on("cobrowse_control_refused", (message) => {
-      if (message.visitor_id === this.panel.visitorId) this._say(`The customer's page ${REFUSED[message.reason] || "refused it"}.`, "refused-input");
+      if (message.visitor_id === this.panel.visitorId) this._say(REFUSED[message.reason] ? t("control.page_refused", { why: t(REFUSED[message.reason]) }) : t("control.page_refused_plain"), "refused-input");
     });
     socket.on("cobrowse_state", (message) => {
       if (message.visitor_id === this.panel.visitorId && message.state !== "sharing") {
@@ -121,7 +123,7 @@ export class ControlBar {
       this.control = "off";
       this.focusNode = null;
     }
-    setText(this.controlButton, this.control === "granted" ? "Give back control" : "Ask for control");
+    setText(this.controlButton, t(this.control === "granted" ? "control.give_back" : "control.ask"));
     this.controlButton.disabled = this.control === "asking" || this.control === "requested";
     this.controlButton.dataset.state = this.control;
     this.panel.stage.dataset.control = this.control;
@@ -133,7 +135,7 @@ export class ControlBar {
     if (!url) return;
     try {
       const ack = await this.socket.send("cobrowse_navigate", { visitor_id: this.panel.visitorId, url, title: this.pages.get(url) || "" });
-      this._say(`Asked the customer to go to ${ack.url}…`, "asked");
+      this._say(t("control.asked", { url: ack.url }), "asked");
       this.url.value = "";
     } catch (error) {
       this._say(error.message, "error");
@@ -148,7 +150,7 @@ export class ControlBar {
       await this.socket.send("cobrowse_control", { visitor_id: this.panel.visitorId, action });
       if (action === "request" && this.control === "asking") {
         this.control = "requested";
-        this._say("Waiting for the customer to allow control…", "requested");
+        this._say(t("control.waiting"), "requested");
       }
     } catch (error) {
       this.control = "off";
@@ -191,12 +193,12 @@ export class ControlBar {
     const field = target.element.closest("input, textarea, select, [contenteditable]");
     if (field && (alwaysPrivate(field) || (field.matches("input, textarea") && !typeable(field)))) {
       this.focusNode = null;
-      this._say(`Not sent: ${REFUSED.masked.replace("refused: ", "")}.`, "refused-input");
+      this._say(t("control.not_sent", { why: t(REFUSED.masked) }), "refused-input");
       return;
     }
     if (target.element.closest(".rr-block, [data-otodesk-private]")) {
       this.focusNode = null;
-      this._say(`Not sent: ${REFUSED.private.replace("refused: ", "")}.`, "refused-input");
+      this._say(t("control.not_sent", { why: t(REFUSED.private) }), "refused-input");
       return;
     }
     this.focusNode = field ? target.node : null;
@@ -209,7 +211,7 @@ export class ControlBar {
     if (!printable && event.key !== "Backspace" && event.key !== "Enter") return;
     event.preventDefault();
     if (this.focusNode == null) {
-      this._say("Click a field the customer lets you see first; typing goes there.", "refused-input");
+      this._say(t("control.click_first"), "refused-input");
       return;
     }
     if (printable) {

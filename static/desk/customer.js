@@ -5,8 +5,10 @@
 // Everything here comes from a stranger's browser: text goes in with
 // textContent (h() never parses markup) and only http(s) URLs become links.
 import { h, replace } from "../common/dom.js";
-import { ago, clock, dateTime, label, money, shortUrl, timeOfDay } from "../common/format.js";
+import { clock, label, shortUrl } from "../common/format.js";
 import { icon } from "../common/icons.js";
+import { dispositionName } from "../common/staff-language.js";
+import { ago, dateTime, money, t, timeOfDay } from "./i18n.js";
 
 const TRAIL_SHOWN = 12;
 const PREVIOUS_SHOWN = 5;
@@ -24,12 +26,13 @@ export function safeLink(url, text, attrs = {}) {
     : h("span", attrs, text);
 }
 
+/** A queue's title (the centre's own words, not translated), else its name. */
 export function queueTitle(queues, name) {
   return queues.find((queue) => queue.name === name)?.title ?? label(name);
 }
 
 export function channelText(channel) {
-  return channel === "phone" ? [icon("smartphone"), " Call their phone"] : [icon("globe"), " Voice in their browser"];
+  return channel === "phone" ? [icon("smartphone"), " ", t("facts.channel_phone")] : [icon("globe"), " ", t("facts.channel_browser")];
 }
 
 /** The customer's name, tier badge and the facts of the request, as a <dl>. */
@@ -38,24 +41,29 @@ export function facts(card, prefix, queues) {
   const callback = card.callback || {};
   const phone = customer.phone || callback.phone;
   const rows = [
-    ["Phone", phone ? h("a", { href: `tel:${phone}` }, phone) : h("span", { class: "muted" }, "—"), "phone"],
-    ["Channel", channelText(callback.channel), "channel"],
-    ["Queue", queueTitle(queues, callback.queue), "queue"],
-    ["Topic", callback.topic || h("span", { class: "muted" }, "—"), "topic"],
-    callback.message ? ["Message", h("q", {}, callback.message), "message"] : null,
-    customer.email ? ["E-mail", customer.email, "email"] : null,
-    callback.scheduled_at ? ["Scheduled", dateTime(callback.scheduled_at), "scheduled"] : null,
+    // What the customer typed and the centre's queue titles are theirs: translate="no".
+    ["facts.phone", phone ? h("a", { href: `tel:${phone}` }, phone) : h("span", { class: "muted" }, "—"), "phone"],
+    ["facts.channel", channelText(callback.channel), "channel"],
+    ["facts.queue", h("span", { translate: "no" }, queueTitle(queues, callback.queue)), "queue"],
+    ["facts.topic", callback.topic ? h("span", { translate: "no" }, callback.topic) : h("span", { class: "muted" }, "—"), "topic"],
+    callback.message ? ["facts.message", h("q", { translate: "no" }, callback.message), "message"] : null,
+    customer.email ? ["facts.email", customer.email, "email"] : null,
+    callback.scheduled_at ? ["facts.scheduled", dateTime(callback.scheduled_at), "scheduled"] : null,
     // The whole record (timeline, notes, outside contacts) opens beside the call.
-    customer.id ? ["Record", h("a", { href: `/desk/customers/${encodeURIComponent(customer.id)}`, target: "_blank", dataset: { testid: `${prefix}-timeline-link` } }, "Full timeline ↗"), "record"] : null,
+    customer.id ? ["facts.record", h("a", { href: `/desk/customers/${encodeURIComponent(customer.id)}`, target: "_blank", dataset: { testid: `${prefix}-timeline-link` } }, t("facts.full_timeline")), "record"] : null,
   ].filter(Boolean);
   return h("dl", { class: "facts" }, rows.map(([term, value, key]) => h("div", {},
-    h("dt", {}, term),
+    h("dt", {}, t(term)),
     h("dd", { dataset: { testid: `${prefix}-${key}` } }, value))));
 }
 
+// The value tiers (desktop/analytics/rfm.py TIER_ORDER), codes with names.
+const TIERS = { standard: "tier.standard", silver: "tier.silver", gold: "tier.gold", platinum: "tier.platinum" };
+export const tierName = (tier) => (TIERS[String(tier).toLowerCase()] ? t(TIERS[String(tier).toLowerCase()]) : label(tier));
+
 export function tierBadge(tier, prefix) {
   const value = tier ? String(tier) : "standard";
-  return h("span", { class: "badge", dataset: { tier: value.toLowerCase(), testid: `${prefix}-tier` }, title: "Customer value tier" }, label(value));
+  return h("span", { class: "badge", dataset: { tier: value.toLowerCase(), testid: `${prefix}-tier` }, title: t("customer.tier_title") }, tierName(value));
 }
 
 /** The live sections: page now, trail, context, previous contacts. */
@@ -67,10 +75,10 @@ export class CustomerDetails {
     this.context = h("div", { class: "context", dataset: { testid: `${prefix}-context` } });
     this.previous = h("ol", { class: "previous", dataset: { testid: `${prefix}-previous` } });
     this.element = h("div", { class: "customer-details" },
-      h("section", { class: "detail-block wide" }, h("h3", {}, "On the page now"), this.page),
-      h("section", { class: "detail-block" }, h("h3", {}, "Pages visited"), this.trail),
-      h("section", { class: "detail-block" }, h("h3", {}, "From the site"), this.context),
-      h("section", { class: "detail-block wide" }, h("h3", {}, "Previous contacts"), this.previous));
+      h("section", { class: "detail-block wide" }, h("h3", {}, t("customer.page_now")), this.page),
+      h("section", { class: "detail-block" }, h("h3", {}, t("customer.pages_visited")), this.trail),
+      h("section", { class: "detail-block" }, h("h3", {}, t("customer.from_site")), this.context),
+      h("section", { class: "detail-block wide" }, h("h3", {}, t("customer.previous")), this.previous));
   }
 
   /** Render everything from `card`; `now` is the server's clock (s). */
@@ -83,33 +91,35 @@ export class CustomerDetails {
 
   renderPage(page, now) {
     if (!page || !page.url) {
-      replace(this.page, h("p", { class: "muted" }, "Not on the site right now."));
+      replace(this.page, h("p", { class: "muted" }, t("customer.not_on_site")));
       return;
     }
+    // The site's pages are the site's words.
     replace(this.page,
-      h("p", { class: "page-title" }, safeLink(page.url, page.title || shortUrl(page.url))),
-      h("p", { class: "page-url muted" }, shortUrl(page.url), page.at ? ` · since ${timeOfDay(page.at)} (${ago(page.at, now)})` : ""));
+      h("p", { class: "page-title", translate: "no" }, safeLink(page.url, page.title || shortUrl(page.url))),
+      h("p", { class: "page-url muted" }, h("span", { translate: "no" }, shortUrl(page.url)),
+        page.at ? t("customer.since", { time: timeOfDay(page.at), ago: ago(page.at, now) }) : ""));
   }
 
   renderTrail(trail, now) {
     if (!trail.length) {
-      replace(this.trail, h("li", { class: "muted empty" }, "No pages recorded."));
+      replace(this.trail, h("li", { class: "muted empty" }, t("customer.no_pages")));
       return;
     }
     const shown = trail.slice(0, TRAIL_SHOWN);
     replace(this.trail,
       shown.map((entry) => h("li", {},
         h("time", { datetime: new Date((entry.at || 0) * 1000).toISOString(), title: ago(entry.at, now) }, timeOfDay(entry.at)),
-        h("span", { class: "trail-text" },
+        h("span", { class: "trail-text", translate: "no" },
           safeLink(entry.url, entry.title || shortUrl(entry.url)),
           h("small", { class: "muted" }, shortUrl(entry.url))))),
-      trail.length > shown.length ? h("li", { class: "muted more" }, `+ ${trail.length - shown.length} earlier pages`) : null);
+      trail.length > shown.length ? h("li", { class: "muted more" }, t("customer.more_pages", { count: trail.length - shown.length })) : null);
   }
 
   renderContext(context) {
     const entries = Object.entries(context);
     if (!entries.length) {
-      replace(this.context, h("p", { class: "muted" }, "Nothing yet."));
+      replace(this.context, h("p", { class: "muted" }, t("customer.nothing_yet")));
       return;
     }
     const currency = typeof context.currency === "string" && /^[A-Z]{3}$/.test(context.currency) ? context.currency : "USD";
@@ -118,13 +128,13 @@ export class CustomerDetails {
     for (const [key, value] of entries) {
       if (key === "currency") continue;
       if (Array.isArray(value) && value.length && value.every((item) => item && typeof item === "object" && !Array.isArray(item))) {
-        blocks.push(h("div", { class: "context-table" }, h("p", { class: "context-key" }, label(key)), objectTable(key, value, currency)));
+        blocks.push(h("div", { class: "context-table", translate: "no" }, h("p", { class: "context-key" }, label(key)), objectTable(key, value, currency)));
       } else {
-        rows.push([label(key), contextValue(key, value, currency)]);
+        rows.push([h("span", { translate: "no" }, label(key)), contextValue(key, value, currency)]);
       }
     }
     replace(this.context,
-      rows.length ? h("dl", { class: "kv" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])) : null,
+      rows.length ? h("dl", { class: "kv" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", { translate: "no" }, value)])) : null,
       blocks);
   }
 
@@ -132,11 +142,12 @@ export class CustomerDetails {
     // What is still open comes first: the customer should not have to repeat it.
     const open = openIssues.length
       ? h("li", { class: "open-issues", dataset: { testid: "open-issues" } },
-        h("strong", {}, `Open (${openIssues.length}): `),
-        openIssues.map((issue, i) => [i ? " · " : "", `${issue.disposition}${issue.note ? ` — ${issue.note}` : ""} (${ago(issue.at, now)})`]))
+        h("strong", {}, t("customer.open", { count: openIssues.length })),
+        openIssues.map((issue, i) => [i ? " · " : "", t(issue.note ? "customer.open_issue_note" : "customer.open_issue", {
+          disposition: dispositionName(t, issue.disposition), note: issue.note, ago: ago(issue.at, now) })]))
       : null;
     if (!previous.length) {
-      replace(this.previous, h("li", { class: "muted empty" }, "First contact: no history yet."));
+      replace(this.previous, h("li", { class: "muted empty" }, t("customer.first_contact")));
       return;
     }
     const shown = previous.slice(0, PREVIOUS_SHOWN);
@@ -145,8 +156,8 @@ export class CustomerDetails {
         h("span", { class: "kind-icon", "aria-hidden": "true" }, icon(KIND_ICONS[item.kind] || "dot")),
         h("div", {},
           h("p", { class: "previous-head" },
-            h("strong", {}, label(item.kind || "contact")),
-            item.channel ? ` · ${label(item.channel)}` : "",
+            h("strong", {}, kindName(item.kind)),
+            item.channel ? ` · ${channelName(item.channel)}` : "",
             h("span", { class: "muted" }, ` · ${ago(item.at, now)}`)),
           item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data))
             : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
@@ -154,7 +165,7 @@ export class CustomerDetails {
               : documentText(item) ? h("p", { class: "previous-summary" }, documentText(item))
                 : summary(item.data),
           recordingPlayer(item)))),
-      previous.length > shown.length ? h("li", { class: "muted more" }, `+ ${previous.length - shown.length} older contacts`) : null);
+      previous.length > shown.length ? h("li", { class: "muted more" }, t("customer.more_contacts", { count: previous.length - shown.length })) : null);
   }
 }
 
@@ -166,23 +177,39 @@ const KIND_ICONS = {
   search: "search", order: "receipt", suggestion_accepted: "check-circle", suggestion_declined: "x-circle",
 };
 
+/** The timeline's event kinds (codes) by name; an unknown kind as a label. */
+const KIND_NAMES = {
+  callback_requested: "kind.callback_requested", callback_connected: "kind.callback_connected",
+  callback_completed: "kind.callback_completed", callback_cancelled: "kind.callback_cancelled",
+  callback_abandoned: "kind.callback_abandoned", call_recording: "kind.call_recording", recording_consent: "kind.recording_consent",
+  voice_call: "kind.voice_call", wrap_up: "kind.wrap_up", note: "kind.note", call: "kind.call", inbound_call: "kind.inbound_call",
+  phone_attempt: "kind.phone_attempt", phone_retry: "kind.phone_retry", phone_dialled: "kind.phone_dialled", email: "kind.email",
+  chat: "kind.chat", store_visit: "kind.store_visit", meeting: "kind.meeting", page_view: "kind.page_view", search: "kind.search",
+  order: "kind.order", suggestion_accepted: "kind.suggestion_accepted", suggestion_declined: "kind.suggestion_declined",
+  suggestion_shown: "kind.suggestion_shown", document_pushed: "kind.document_pushed", document_closed: "kind.document_closed",
+  contact: "kind.contact",
+};
+export const kindName = (kind) => (KIND_NAMES[kind || "contact"] ? t(KIND_NAMES[kind || "contact"]) : label(kind));
+const CHANNELS = { browser: "channel.browser", phone: "channel.phone", web: "channel.web", email: "channel.email", chat: "channel.chat", store: "channel.store" };
+export const channelName = (channel) => (CHANNELS[channel] ? t(CHANNELS[channel]) : label(channel));
+
 /** A `voice_call` event (desktop/voice/feature.py): how long they talked, and whether it was recorded. */
 export function callText(data) {
-  return data?.seconds == null ? "" : `Talked ${clock(data.seconds)}${data.recorded ? " · recorded" : ""}`;
+  return data?.seconds == null ? "" : t(data.recorded ? "call.talked_recorded" : "call.talked", { time: clock(data.seconds) });
 }
 
-const PHONE_RESULTS = { completed: "answered", busy: "busy", no_answer: "no answer", rejected: "declined",
-  failed: "failed", cancelled: "cancelled" };
+const PHONE_RESULTS = { completed: "phone.completed", busy: "phone.busy", no_answer: "phone.no_answer", rejected: "phone.rejected",
+  failed: "phone.failed", cancelled: "phone.cancelled" };
+const phoneResult = (result) => (PHONE_RESULTS[result] ? t(PHONE_RESULTS[result]) : result || "");
 
 /** A `phone_attempt` or `phone_retry` event (desktop/voice/phone.py): a dialled attempt and its SIP result. */
 export function phoneText(event) {
   const d = event.data || {};
-  if (event.kind === "phone_retry") return `Attempt ${d.attempt} booked after ${PHONE_RESULTS[d.after] || d.after}`;
-  if (event.kind === "phone_dialled") return `Attempt ${d.attempt || 1}: dialling ${d.number}`;
-  const result = PHONE_RESULTS[d.result] || d.result || "";
-  const status = d.status && d.result !== "completed" ? ` (${d.status})` : "";
-  const talked = d.result === "completed" && d.talked_s != null ? `, talked ${clock(d.talked_s)}` : "";
-  return `Attempt ${d.attempt || 1} to ${d.number}: ${result}${status}${talked}`;
+  if (event.kind === "phone_retry") return t("phone.retry", { attempt: d.attempt, after: phoneResult(d.after) });
+  if (event.kind === "phone_dialled") return t("phone.dialling", { attempt: d.attempt || 1, number: d.number });
+  const values = { attempt: d.attempt || 1, number: d.number, result: phoneResult(d.result), status: d.status };
+  if (d.result === "completed" && d.talked_s != null) return t("phone.talked", { ...values, time: clock(d.talked_s) });
+  return t(d.status && d.result !== "completed" ? "phone.attempt_status" : "phone.attempt", values);
 }
 
 /** A `call_recording` event plays right where it is listed; any other event: null. */
@@ -190,7 +217,7 @@ export function recordingPlayer(event) {
   if (event.kind !== "call_recording" || !event.data?.url) return null;
   return h("audio", { controls: true, preload: "none", src: event.data.url, dataset: { testid: "recording-player" },
     // Retention or erasure may have deleted the file since: say so rather than a dead player.
-    onerror: (error) => error.target.replaceWith(h("p", { class: "muted", text: "Recording no longer kept" })) });
+    onerror: (error) => error.target.replaceWith(h("p", { class: "muted", text: t("call.recording_gone") })) });
 }
 
 /** A `document_pushed` / `document_closed` event (desktop/cobrowse/viewer.py): which document. */
@@ -200,22 +227,29 @@ export function documentText(event) {
 
 /** A `wrap_up` event: outcome and note, and whether its time ran out first. */
 export function wrapUpText(data) {
-  return [data?.disposition, data?.timed_out ? "wrap-up time ran out" : "", data?.note].filter(Boolean).join(": ");
+  const parts = [data?.disposition && dispositionName(t, data.disposition), data?.timed_out ? t("wrapup.timed_out") : "", data?.note];
+  return parts.filter(Boolean).join(t("wrapup.separator"));
 }
 
 /** A `recording_consent` event (desktop/voice/feature.py): the customer's answer to "may we record?". */
 export function consentText(data) {
-  return data?.given ? "Agreed to recording" : "Declined recording";
+  return t(data?.given ? "call.consent_given" : "call.consent_refused");
 }
 
 const SUMMARY_KEYS = ["disposition", "summary", "topic", "note", "message", "outcome", "subject", "title", "reason", "url"];
+const SUMMARY_NAMES = {
+  disposition: "summary.disposition", summary: "summary.summary", topic: "summary.topic", note: "summary.note",
+  message: "summary.message", outcome: "summary.outcome", subject: "summary.subject", title: "summary.title",
+  reason: "summary.reason", url: "summary.url",
+};
 
 function summary(data) {
   if (!data || typeof data !== "object") return null;
   if (data.timed_out) return h("p", { class: "previous-summary" }, wrapUpText(data));
   const parts = SUMMARY_KEYS.filter((key) => data[key] !== undefined && data[key] !== null && data[key] !== "")
     .slice(0, 3)
-    .map((key) => h("span", {}, h("span", { class: "muted" }, `${label(key)}: `), short(data[key], 140)));
+    .map((key) => h("span", {}, h("span", { class: "muted" }, t(SUMMARY_NAMES[key])),
+      h("span", { translate: "no" }, key === "disposition" ? dispositionName(t, data[key]) : short(data[key], 140))));
   return parts.length ? h("p", { class: "previous-summary" }, parts.flatMap((part, i) => (i ? [" · ", part] : [part]))) : null;
 }
 
@@ -231,8 +265,8 @@ function isMoneyKey(key) {
 function contextValue(key, value, currency) {
   if (value === null || value === undefined) return h("span", { class: "muted" }, "—");
   if (typeof value === "number" && isMoneyKey(key)) return money(value, currency);
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (Array.isArray(value) && !value.length) return h("span", { class: "muted" }, "empty");
+  if (typeof value === "boolean") return t(value ? "context.yes" : "context.no");
+  if (Array.isArray(value) && !value.length) return h("span", { class: "muted" }, t("context.empty"));
   if (Array.isArray(value) && value.every((item) => item === null || typeof item !== "object")) return short(value.join(", "), 200);
   if (typeof value === "string" && /^https?:\/\//.test(value)) return safeLink(value, shortUrl(value));
   if (typeof value === "object") return h("code", {}, short(value, 200));
@@ -249,7 +283,7 @@ function objectTable(key, items, currency) {
   const priceKey = columns.find((column) => /^(price|unit_price)$/i.test(column));
   const showLineTotal = qtyKey && priceKey;
   return h("table", { class: "mini", dataset: { testid: `context-${key}` } },
-    h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, label(column))), showLineTotal ? h("th", { scope: "col" }, "Line") : null)),
+    h("thead", {}, h("tr", {}, columns.map((column) => h("th", { scope: "col" }, label(column))), showLineTotal ? h("th", { scope: "col" }, t("context.line")) : null)),
     h("tbody", {}, items.slice(0, 30).map((item) => h("tr", {},
       columns.map((column) => h("td", {}, contextValue(column, item[column], currency))),
       showLineTotal ? h("td", {}, money(Number(item[qtyKey]) * Number(item[priceKey]), currency)) : null))));

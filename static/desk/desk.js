@@ -4,6 +4,9 @@
 import { replace, setText } from "../common/dom.js";
 import { icon, placeIcons } from "../common/icons.js";
 import { label } from "../common/format.js";
+import { awayReason } from "./statebar.js";
+import { dispositionName } from "../common/staff-language.js";
+import { t } from "./i18n.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { toast } from "../common/toast.js";
 import { ContactView } from "./contact.js";
@@ -53,10 +56,10 @@ async function pushSuggestion(item) {
   if (push.kind === "document") {
     await documentsPanel.pushById(push.target, push.label);
   } else if (cobrowsePanel.state !== "sharing" || !cobrowsePanel.visitorId) {
-    toast("Start co-browsing first: the customer is sent to the page from their shared screen.", { kind: "error", seconds: 8 });
+    toast(t("desk.cobrowse_first"), { kind: "error", seconds: 8 });
   } else {
     const ack = await command("cobrowse_navigate", { visitor_id: cobrowsePanel.visitorId, url: push.target, title: push.label || "" });
-    toast(`Asked the customer to go to ${ack?.url || push.target}`);
+    toast(t("desk.asked_to_go", { url: ack?.url || push.target }));
   }
 }
 
@@ -82,12 +85,18 @@ const contactView = new ContactView({
   },
 });
 
+const COMMANDS = {
+  set_state: "command.set_state", accept: "command.accept", decline: "command.decline", end: "command.end", wrap_up: "command.wrap_up",
+  cobrowse_navigate: "command.cobrowse_navigate", suggestion_feedback: "command.suggestion_feedback",
+};
+
 /** Send a command; errors become a toast (and are re-thrown for the caller). */
 async function command(type, fields, { quiet = false } = {}) {
   try {
     return await socket.send(type, fields);
   } catch (error) {
-    if (!quiet) toast(`${label(type)}: ${error.message}`, { kind: "error", seconds: 8 });
+    // The hub's message is English; the command is named in the desk's language.
+    if (!quiet) toast(t("desk.command_failed", { command: COMMANDS[type] ? t(COMMANDS[type]) : label(type), error: error.message }), { kind: "error", seconds: 8 });
     throw error;
   }
 }
@@ -109,11 +118,11 @@ function render() {
       offerSlot.replaceChildren(offerCard.render(desk.offer, desk.queues));
       const focusIsFree = !document.activeElement || document.activeElement === document.body || root.querySelector(".statebar")?.contains(document.activeElement);
       if (focusIsFree) offerCard.focus();
-      const name = desk.offer.customer?.name || "a customer";
-      setText(announce, `Incoming callback from ${name}. Accept or decline.`);
+      const name = desk.offer.customer?.name;
+      setText(announce, name ? t("desk.announce", { name }) : t("desk.announce_unknown"));
     }
     ringer.start();
-    flashTitle(`☎ ${desk.offer.customer?.name || "Incoming"} · otodesk`);
+    flashTitle(desk.offer.customer?.name ? t("desk.flash", { name: desk.offer.customer.name }) : t("desk.flash_unknown"));
     notify(desk.offer);
   } else {
     offerSlot.replaceChildren();
@@ -147,23 +156,26 @@ function renderIdle() {
   let title;
   let text;
   if (!desk.welcomed) {
-    title = "Connecting to the hub…";
-    text = "One moment.";
+    title = t("idle.connecting");
+    text = t("idle.moment");
   } else if (state === "available") {
-    title = "Waiting for the next callback";
-    text = "An offer rings here as soon as a customer asks for one of your queues.";
+    title = t("idle.waiting");
+    text = t("idle.waiting_text");
   } else if (state === "away") {
-    title = `You are away${desk.status.reason ? ` (${desk.status.reason})` : ""}`;
-    text = "Press Available when you are ready to take callbacks.";
+    title = desk.status.reason ? t("idle.away_reason", { reason: awayReason(desk.status.reason) }) : t("idle.away");
+    text = t("idle.away_text");
   } else {
-    title = "You are not taking callbacks";
-    text = "Press Available to start.";
+    title = t("idle.not_taking");
+    text = t("idle.not_taking_text");
   }
   setText($("[data-idle-title]"), title);
   setText($("[data-idle-text]"), text);
   const skills = desk.agent?.skills || [];
   const served = skills.length ? skills.map((skill) => desk.queues.find((q) => q.name === skill)?.title || skill) : desk.queues.map((q) => q.title);
-  setText($("[data-idle-queues]"), served.length ? `Your queues: ${served.join(", ")}` : "");
+  // The queues' titles are the centre's words.
+  const queues = $("[data-idle-queues]");
+  queues.translate = false;
+  setText(queues, served.length ? t("idle.queues", { queues: served.join(", ") }) : "");
 }
 
 function flashTitle(text) {
@@ -192,9 +204,9 @@ function notify(offer) {
   if (!document.hidden || !("Notification" in window) || Notification.permission !== "granted") return;
   if (notification && notification.tag === offer.offer_id) return;
   notification?.close();
-  const name = offer.customer?.name || "A customer";
+  const name = offer.customer?.name;
   const queue = desk.queues.find((q) => q.name === offer.callback?.queue)?.title || offer.callback?.queue || "";
-  notification = new Notification(`Incoming callback: ${name}`, {
+  notification = new Notification(name ? t("desk.notification", { name }) : t("desk.notification_unknown"), {
     body: [queue, offer.callback?.topic].filter(Boolean).join(" · "),
     tag: offer.offer_id,
     requireInteraction: true,
@@ -250,7 +262,7 @@ socket.on("agent_state", (message) => {
   else if (desk.contact && !["busy", "wrap_up"].includes(desk.status.state)) desk.contact = null;
   if (previous !== desk.status.state && desk.status.state === "away" && previous === "reserved") {
     missedToast?.remove();
-    missedToast = toast("You missed an offer, so you were set to Away. Press Available when you are back.", { kind: "error", seconds: 0 });
+    missedToast = toast(t("desk.missed"), { kind: "error", seconds: 0 });
   }
   render();
 });
@@ -259,10 +271,10 @@ async function saveTimedOutWrapUp() {
   const card = desk.contact;
   try {
     const disposition = await contactView.saveOnTimeout();
-    toast(`Wrap-up time ran out, so you are available again. Your note was saved${disposition ? ` (${disposition})` : " without an outcome"}.`, { seconds: 10 });
+    toast(disposition ? t("desk.wrap_up_saved", { disposition: dispositionName(t, disposition) }) : t("desk.wrap_up_saved_none"), { seconds: 10 });
   } catch (error) {
     // invalid_state: a Done sent just before the time ran out was saved first.
-    if (error.code !== "invalid_state") toast(`Wrap-up time ran out; the note could not be saved: ${error.message}`, { kind: "error", seconds: 0 });
+    if (error.code !== "invalid_state") toast(t("desk.wrap_up_failed", { error: error.message }), { kind: "error", seconds: 0 });
   }
   if (desk.contact === card) {
     desk.contact = null;
@@ -277,10 +289,10 @@ socket.on("offer", (message) => {
 
 socket.on("offer_ended", (message) => {
   if (desk.offer && desk.offer.offer_id === message.offer_id) {
-    const name = desk.offer.customer?.name || "The customer";
+    const name = desk.offer.customer?.name;
     desk.offer = null;
-    if (message.outcome === "timed_out") toast(`The offer from ${name} timed out and went to another agent.`, { kind: "error", seconds: 10 });
-    else if (message.outcome === "withdrawn") toast(`${name} no longer needs the call.`);
+    if (message.outcome === "timed_out") toast(name ? t("desk.offer_timed_out", { name }) : t("desk.offer_timed_out_unknown"), { kind: "error", seconds: 10 });
+    else if (message.outcome === "withdrawn") toast(name ? t("desk.offer_withdrawn", { name }) : t("desk.offer_withdrawn_unknown"));
   }
   render();
 });
@@ -333,16 +345,16 @@ socket.onState((state, detail) => {
   desk.connected = state === "open";
   const indicator = $("[data-testid=connection]");
   indicator.dataset.state = state === "idle" ? "connecting" : state;
-  const text = {
-    idle: "Connecting…",
-    connecting: "Connecting…",
-    open: "Connected",
-    reconnecting: "Reconnecting…",
-    closed: detail.reason === "unauthorized" ? "Signed out" : "Disconnected",
-  }[state];
+  const text = t({
+    idle: "hub.connecting",
+    connecting: "hub.connecting",
+    open: "hub.connected",
+    reconnecting: "hub.reconnecting",
+    closed: detail.reason === "unauthorized" ? "desk.signed_out" : "desk.disconnected",
+  }[state]);
   setText(indicator.querySelector("[data-connection-text]"), text);
   if (state === "closed" && detail.reason === "unauthorized") {
-    toast("Your session has ended. Taking you to the sign-in page…", { kind: "error", seconds: 0 });
+    toast(t("desk.session_ended"), { kind: "error", seconds: 0 });
     setTimeout(() => location.assign(`/login?next=${encodeURIComponent(location.pathname)}`), 1500);
   }
   render();
@@ -354,7 +366,7 @@ const soundButton = $("[data-sound]");
 function setSound(on) {
   ringer.setMuted(!on);
   soundButton.setAttribute("aria-pressed", String(on));
-  replace(soundButton, icon(on ? "bell" : "bell-off"), on ? " Sound on" : " Sound off");
+  replace(soundButton, icon(on ? "bell" : "bell-off"), " ", t(on ? "desk.sound_on" : "desk.sound_off"));
   try {
     localStorage.setItem(SOUND_KEY, on ? "on" : "off");
   } catch {

@@ -8,6 +8,7 @@
 // customer's screen back in `welcome.documents` (the server keeps them). During a contact, an upload belongs to that customer by
 // default ("Only for <name>"): listed and pushed only for them, erased with them.
 import { h, setText } from "../common/dom.js";
+import { percent, t } from "./i18n.js";
 
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
 
@@ -72,8 +73,8 @@ export class DocumentsPanel {
     this.list = h("ul", { class: "doc-library", dataset: { testid: "doc-library" } });
     this.pushedList = h("ul", { class: "doc-pushed", dataset: { testid: "doc-pushed" } });
     this.element = h("section", { class: "documents card", "aria-labelledby": "documents-heading", dataset: { testid: "documents-panel" } },
-      h("header", { class: "cobrowse-head" }, h("h3", { id: "documents-heading" }, "Documents"),
-        h("label", { class: "btn small" }, "Upload…", this.file)),
+      h("header", { class: "cobrowse-head" }, h("h3", { id: "documents-heading" }, t("docs.heading")),
+        h("label", { class: "btn small" }, t("docs.upload"), this.file)),
       this.forCustomerLabel, this.uploadError, this.pushedList, this.viewer, this.list);
     slot.replaceChildren(this.element);
   }
@@ -116,7 +117,7 @@ export class DocumentsPanel {
         headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/octet-stream" },
       });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.message || `upload failed (HTTP ${response.status})`);
+      if (!response.ok) throw new Error(body.message || t("docs.upload_failed", { status: response.status }));
       this.library = [body, ...this.library.filter((doc) => doc.id !== body.id)];
       this.render();
     } catch (error) {
@@ -135,7 +136,7 @@ export class DocumentsPanel {
       this.shown = ack.push_id;
       this.render();
     } catch (error) {
-      this.toast(`Push: ${error.message}`);
+      this.toast(t("docs.push_failed", { error: error.message }));
     }
   }
 
@@ -148,7 +149,7 @@ export class DocumentsPanel {
       document = this.library.find((doc) => doc.id === id);
     }
     if (!document) {
-      this.toast(`Push: the document ${label || id} is not in the library any more`);
+      this.toast(t("docs.not_in_library", { name: label || id }));
       return;
     }
     await this.push(document);
@@ -216,7 +217,7 @@ export class DocumentsPanel {
       return;
     }
     const key = `${this.shown}:${item.page}:${item.zoom}`;
-    setText(this.viewerTitle, `${item.document.name}: you see page ${item.page}${item.pages ? ` of ${item.pages}` : ""}, as the customer does`);
+    setText(this.viewerTitle, t(item.pages ? "docs.viewer_of" : "docs.viewer", { name: item.document.name, page: item.page, pages: item.pages }));
     if (this._viewed === key) return;
     this._viewed = key;
     const url = `/documents/${encodeURIComponent(item.document.id)}`;
@@ -242,34 +243,34 @@ export class DocumentsPanel {
       }
     } catch (error) {
       this._viewed = null;
-      this.viewerBody.replaceChildren(h("p", { class: "form-error" }, `The document could not be shown: ${error.message}`));
+      this.viewerBody.replaceChildren(h("p", { class: "form-error" }, t("docs.not_shown", { error: error.message })));
     }
   }
 
   render() {
     const card = this.cobrowse.card;
     this.element.hidden = !card && !this.pushed.size;
-    const name = card?.customer?.name || "this customer";
-    setText(this.forCustomerText, `Only for ${name} (erased with them)`);
+    const name = card?.customer?.name;
+    setText(this.forCustomerText, name ? t("docs.only_for", { name }) : t("docs.only_for_this"));
     this.forCustomerLabel.hidden = !this.customerId;
     this.list.replaceChildren(...this.library.map((doc) => h("li", { dataset: { testid: `doc-${doc.id}`, name: doc.name, owner: doc.customer_id ? "customer" : "library" } },
-      h("span", { class: "doc-kind" }, doc.kind.toUpperCase()), " ", h("span", { class: "doc-name" }, doc.name), " ",
-      doc.customer_id ? [h("span", { class: "small muted" }, "this customer's"), " "] : null,
-      h("button", { type: "button", class: "btn small", disabled: !card, dataset: { testid: "btn-doc-push" }, onclick: () => this.push(doc) }, "Push to customer"))));
+      h("span", { class: "doc-kind", translate: "no" }, doc.kind.toUpperCase()), " ", h("span", { class: "doc-name", translate: "no" }, doc.name), " ",
+      doc.customer_id ? [h("span", { class: "small muted" }, t("docs.customers_own")), " "] : null,
+      h("button", { type: "button", class: "btn small", disabled: !card, dataset: { testid: "btn-doc-push" }, onclick: () => this.push(doc) }, t("docs.push")))));
     this.pushedList.replaceChildren(...[...this.pushed.entries()].map(([pushId, item]) => {
       const where = item.closed
-        ? (item.closed === "agent" ? "Taken back" : "Closed by the customer")
-        : item.seen ? `Customer: page ${item.page} of ${item.pages ?? "?"} · ${Math.round(item.zoom * 100)}%` : "Opening on the customer's screen…";
+        ? t(item.closed === "agent" ? "docs.taken_back" : "docs.closed")
+        : item.seen ? t("docs.remote", { page: item.page, pages: item.pages ?? "?", zoom: percent(item.zoom) }) : t("docs.opening");
       const live = !item.closed;
       return h("li", { dataset: { testid: "doc-pushed-item", push: pushId, shown: String(pushId === this.shown) } },
-        h("button", { type: "button", class: "link", title: "Show it here", onclick: () => { this.shown = pushId; this.render(); } }, h("strong", {}, item.document.name)), " ",
+        h("button", { type: "button", class: "link", title: t("docs.show_here"), onclick: () => { this.shown = pushId; this.render(); } }, h("strong", { translate: "no" }, item.document.name)), " ",
         h("span", { class: "muted", dataset: { testid: "doc-remote-page", page: String(item.page), state: item.closed ? "closed" : "open" } }, where), " ",
         live ? [
-          h("button", { type: "button", class: "btn small", "aria-label": "Previous page", dataset: { testid: "btn-doc-prev" }, onclick: () => this.turn(pushId, -1) }, "‹"),
-          h("button", { type: "button", class: "btn small", "aria-label": "Next page", dataset: { testid: "btn-doc-next" }, onclick: () => this.turn(pushId, 1) }, "›"),
-          h("button", { type: "button", class: "btn small", "aria-label": "Zoom out", dataset: { testid: "btn-doc-zoom-out" }, onclick: () => this.zoom(pushId, -1) }, "−"),
-          h("button", { type: "button", class: "btn small", "aria-label": "Zoom in", dataset: { testid: "btn-doc-zoom-in" }, onclick: () => this.zoom(pushId, 1) }, "+"),
-          h("button", { type: "button", class: "btn small", dataset: { testid: "btn-doc-take-back" }, onclick: () => this.takeBack(pushId) }, "Take back"),
+          h("button", { type: "button", class: "btn small", "aria-label": t("docs.previous"), dataset: { testid: "btn-doc-prev" }, onclick: () => this.turn(pushId, -1) }, "‹"),
+          h("button", { type: "button", class: "btn small", "aria-label": t("docs.next"), dataset: { testid: "btn-doc-next" }, onclick: () => this.turn(pushId, 1) }, "›"),
+          h("button", { type: "button", class: "btn small", "aria-label": t("docs.zoom_out"), dataset: { testid: "btn-doc-zoom-out" }, onclick: () => this.zoom(pushId, -1) }, "−"),
+          h("button", { type: "button", class: "btn small", "aria-label": t("docs.zoom_in"), dataset: { testid: "btn-doc-zoom-in" }, onclick: () => this.zoom(pushId, 1) }, "+"),
+          h("button", { type: "button", class: "btn small", dataset: { testid: "btn-doc-take-back" }, onclick: () => this.takeBack(pushId) }, t("docs.take_back")),
         ] : null);
     }));
     if (this.pushed.get(this.shown)?.closed) {

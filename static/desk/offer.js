@@ -5,6 +5,7 @@ import { clock } from "../common/format.js";
 import { icon } from "../common/icons.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
 import { SuggestionsPanel } from "./suggestions.js";
+import { t } from "./i18n.js";
 
 export class OfferCard {
   /**
@@ -30,15 +31,15 @@ export class OfferCard {
     const callback = card.callback || {};
     this.details = new CustomerDetails("offer");
     this.suggestions = new SuggestionsPanel({ prefix: "offer", send: this.feedback, ringing: true });
-    this.countdown = h("span", { class: "countdown-text", dataset: { testid: "offer-countdown" }, role: "timer", "aria-label": "Time left to answer" });
+    this.countdown = h("span", { class: "countdown-text", dataset: { testid: "offer-countdown" }, role: "timer", "aria-label": t("offer.time_left") });
     this.bar = h("span", { class: "bar-fill" });
     this.waiting = h("span", { dataset: { testid: "offer-waiting" } });
     this.acceptButton = h("button", {
       type: "button", class: "btn ok big", dataset: { testid: "btn-accept" }, onclick: () => this._act("accept"),
-    }, "Accept");
+    }, t("offer.accept"));
     this.declineButton = h("button", {
       type: "button", class: "btn big", dataset: { testid: "btn-decline" }, onclick: () => this._act("decline"),
-    }, "Decline");
+    }, t("offer.decline"));
 
     this.element = h("article", {
       class: "offer-card card ringing", dataset: { testid: "offer-card", offerId: card.offer_id || "", callbackId: card.callback_id || "" },
@@ -47,11 +48,12 @@ export class OfferCard {
     h("header", { class: "offer-head" },
       h("div", { class: "ring-icon", "aria-hidden": "true" }, icon("phone")),
       h("div", { class: "who" },
-        h("p", { class: "eyebrow" }, `Incoming callback · ${queueTitle(queues, callback.queue)}`),
+        h("p", { class: "eyebrow" }, t("offer.incoming"), " · ", h("span", { translate: "no" }, queueTitle(queues, callback.queue))),
         h("h2", { id: "offer-heading" },
-          h("span", { dataset: { testid: "offer-name" } }, customer.name || "Unknown customer"), " ",
+          customer.name ? h("span", { dataset: { testid: "offer-name" }, translate: "no" }, customer.name)
+            : h("span", { dataset: { testid: "offer-name" } }, t("customer.unknown")), " ",
           tierBadge(customer.tier, "offer")),
-        h("p", { class: "muted small" }, "Waiting ", this.waiting)),
+        h("p", { class: "muted small" }, t("offer.waiting"), " ", this.waiting)),
       h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),
     facts(card, "offer", queues),
     this.suggestions.element,
@@ -94,7 +96,7 @@ export class OfferCard {
     if (expires) {
       const left = Math.max(0, expires - now);
       const total = Math.max(1, expires - (card.offered_at || expires - 20));
-      setText(this.countdown, `${Math.ceil(left)} s`);
+      setText(this.countdown, t("offer.seconds", { seconds: Math.ceil(left) }));
       this.bar.style.width = `${Math.min(100, (left / total) * 100)}%`;
       this.element.classList.toggle("urgent", left <= 5);
     } else {
@@ -117,7 +119,7 @@ export class OfferCard {
     this.acceptButton.disabled = this.declineButton.disabled = true;
     const button = action === "accept" ? this.acceptButton : this.declineButton;
     const text = button.textContent;
-    setText(button, action === "accept" ? "Accepting…" : "Declining…");
+    setText(button, t(action === "accept" ? "offer.accepting" : "offer.declining"));
     try {
       await (action === "accept" ? this.onAccept(this.card) : this.onDecline(this.card));
     } finally {

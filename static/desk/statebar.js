@@ -1,15 +1,24 @@
 // The agent's own state: the pill, time in state, and Available / Away.
 import { setText } from "../common/dom.js";
-import { clock, label } from "../common/format.js";
+import { clock } from "../common/format.js";
+import { t } from "./i18n.js";
 
+// The server's states (codes) and their names.
 const LABELS = {
-  offline: "Offline",
-  away: "Away",
-  available: "Available",
-  reserved: "Ringing",
-  busy: "On a call",
-  wrap_up: "Wrap-up",
+  offline: "state.offline",
+  away: "state.away",
+  available: "state.available",
+  reserved: "state.reserved",
+  busy: "state.busy",
+  wrap_up: "state.wrap_up",
 };
+// The away reasons are the menu's values, English words kept as codes (the wall names them too).
+const AWAY_REASONS = {
+  break: "away.break", lunch: "away.lunch", meeting: "away.meeting", training: "away.training", other: "away.other",
+  // The router's own reasons (desktop/routing): just signed in, a missed offer.
+  login: "away.login", "missed offer": "away.missed_offer",
+};
+export const awayReason = (reason) => (AWAY_REASONS[String(reason).toLowerCase()] ? t(AWAY_REASONS[String(reason).toLowerCase()]) : reason);
 
 /** States in which the agent may pick Available or Away themselves (wrap-up ends with Done). */
 const CHOOSABLE = new Set(["offline", "away", "available"]);
@@ -45,8 +54,8 @@ export class StateBar {
     this.connected = connected;
     const state = this.status.state;
     this.pill.dataset.state = state;
-    setText(this.pill, LABELS[state] || label(state));
-    setText(this.reason, state === "away" && this.status.reason ? this.status.reason : "");
+    setText(this.pill, LABELS[state] ? t(LABELS[state]) : state);
+    setText(this.reason, state === "away" && this.status.reason ? awayReason(this.status.reason) : "");
     if (state === "away" && this.status.reason && [...this.awayReason.options].some((o) => o.value === this.status.reason)) {
       this.awayReason.value = this.status.reason;
     }
@@ -56,7 +65,7 @@ export class StateBar {
     this.available.disabled = !canChoose || state === "available";
     this.away.disabled = !canChoose || state === "away";
     this.awayReason.disabled = !connected || this.busy || !CHOOSABLE.has(state);
-    const hint = state === "wrap_up" ? "Finish the wrap-up first: choose an outcome and press Done" : "";
+    const hint = state === "wrap_up" ? t("state.finish_wrap_up") : "";
     this.available.title = hint;
     this.away.title = hint;
     document.body.dataset.agentState = state;

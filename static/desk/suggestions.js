@@ -7,11 +7,19 @@
 // optional reason). Each once per contact. The ringing offer card shows the same
 // suggestions to read ahead, without push or answers (nobody is talking yet).
 import { h, replace, setText } from "../common/dom.js";
+import { t } from "./i18n.js";
 
 const KIND_TEXT = {
-  "cross-sell": "Cross-sell", "up-sell": "Up-sell", retention: "Retention", service: "Service", information: "Information",
+  "cross-sell": "suggestion.cross_sell", "up-sell": "suggestion.up_sell", retention: "suggestion.retention",
+  service: "suggestion.service", information: "suggestion.information",
 };
-const REASONS = ["Not interested", "Already has it", "Too expensive", "Not now", "Not relevant"];
+// Why a customer declined: the values are English codes (the planner's results list them as
+// sent), the options name them in the desk's language.
+const REASONS = {
+  "Not interested": "reason.not_interested", "Already has it": "reason.has_it", "Too expensive": "reason.too_expensive",
+  "Not now": "reason.not_now", "Not relevant": "reason.not_relevant",
+};
+const reasonName = (reason) => (REASONS[reason] ? t(REASONS[reason]) : reason);
 
 // What was said already, per contact: "callback:action:version" -> outcomes sent. Shared by
 // the offer card and the connected card, so the same contact never counts twice.
@@ -40,8 +48,8 @@ export class SuggestionsPanel {
     this.card = null;
     this.list = h("ol", { class: "suggestions", dataset: { testid: `${prefix}-suggestions` } });
     this.element = h("section", { class: "suggested-now", "aria-labelledby": `${prefix}-suggested-heading`, hidden: true },
-      h("div", { class: "suggested-head" }, h("h3", { id: `${prefix}-suggested-heading` }, "Suggested now"),
-        ringing ? h("span", { class: "small muted" }, "Push and record the answer once you are talking") : null),
+      h("div", { class: "suggested-head" }, h("h3", { id: `${prefix}-suggested-heading` }, t("suggestion.heading")),
+        ringing ? h("span", { class: "small muted" }, t("suggestion.ringing_hint")) : null),
       this.list);
   }
 
@@ -57,10 +65,11 @@ export class SuggestionsPanel {
   _item(card, item) {
     const key = keyOf(card.callback_id, item);
     const answer = answers.get(key);
-    const script = h("div", { class: "suggestion-script", dataset: { testid: "suggestion-script" } }, item.script || "");
+    // The planner's words, in the language the planner wrote them.
+    const script = h("div", { class: "suggestion-script", translate: "no", dataset: { testid: "suggestion-script" } }, item.script || "");
     const opened = `${this.prefix}:${key}`;
     const details = h("details", { class: "suggestion-details", open: openScripts.has(opened) },
-      h("summary", {}, "Script"), script);
+      h("summary", {}, t("suggestion.script")), script);
     // Opening the script during the call is the agent reading it out: "presented". On the
     // ringing card it is only reading ahead.
     details.addEventListener("toggle", () => {
@@ -69,10 +78,11 @@ export class SuggestionsPanel {
       if (details.open && !this.ringing) this._tell(card, item, "presented").catch(() => {});
     });
     const status = h("p", { class: "suggestion-status small", role: "status", dataset: { testid: "suggestion-status" } },
-      answer ? (answer.outcome === "accepted" ? "Accepted" : `Declined${answer.reason ? `: ${answer.reason}` : ""}`) : "");
+      answer ? (answer.outcome === "accepted" ? t("suggestion.accepted")
+        : answer.reason ? t("suggestion.declined_reason", { reason: reasonName(answer.reason) }) : t("suggestion.declined")) : "");
     const head = h("div", { class: "suggestion-head" },
-      h("span", { class: "suggestion-kind", dataset: { kind: item.kind || "" } }, KIND_TEXT[item.kind] || item.kind || ""),
-      h("strong", { class: "suggestion-title", dataset: { testid: "suggestion-title" } }, item.title || ""));
+      h("span", { class: "suggestion-kind", dataset: { kind: item.kind || "" } }, KIND_TEXT[item.kind] ? t(KIND_TEXT[item.kind]) : item.kind || ""),
+      h("strong", { class: "suggestion-title", translate: "no", dataset: { testid: "suggestion-title" } }, item.title || ""));
     const element = h("li", {
       class: ["suggestion", answer ? `answered ${answer.outcome}` : ""],
       dataset: { testid: "suggestion", actionId: item.action_id, version: String(item.version), kind: item.kind || "" },
@@ -81,26 +91,27 @@ export class SuggestionsPanel {
     const pushButton = item.push ? h("button", {
       type: "button", class: "btn small", dataset: { testid: "btn-suggestion-push" }, disabled: !this.push,
       onclick: () => this.push?.(item, card),
-    }, item.push.kind === "page" ? `Send to page: ${item.push.label || item.push.target}` : `Push ${item.push.label || "document"}`) : null;
+    }, item.push.kind === "page" ? t("suggestion.send_page", { page: item.push.label || item.push.target })
+      : item.push.label ? t("suggestion.push_named", { name: item.push.label }) : t("suggestion.push_document")) : null;
     // The customer's answer, as the agent records it.
     const accept = h("button", {
       type: "button", class: "btn small", dataset: { testid: "btn-suggestion-accept" }, disabled: !!answer,
-      title: "The customer takes it", onclick: () => this._answer(card, item, "accepted"),
-    }, "Accepted");
-    const reason = h("select", { class: "suggestion-reason", "aria-label": "Why the customer declined (optional)", dataset: { testid: "suggestion-reason" } },
-      h("option", { value: "" }, "Reason (optional)"), REASONS.map((text) => h("option", { value: text }, text)));
+      title: t("suggestion.accept_title"), onclick: () => this._answer(card, item, "accepted"),
+    }, t("suggestion.accepted"));
+    const reason = h("select", { class: "suggestion-reason", "aria-label": t("suggestion.reason_label"), dataset: { testid: "suggestion-reason" } },
+      h("option", { value: "" }, t("suggestion.reason_optional")), Object.entries(REASONS).map(([value, key]) => h("option", { value }, t(key))));
     const confirm = h("button", { type: "button", class: "btn small", dataset: { testid: "btn-suggestion-decline-confirm" },
-      onclick: () => this._answer(card, item, "declined", reason.value) }, "Save");
+      onclick: () => this._answer(card, item, "declined", reason.value) }, t("suggestion.save"));
     const declineRow = h("div", { class: "suggestion-decline", hidden: true }, reason, confirm);
     const decline = h("button", {
       type: "button", class: "btn small", dataset: { testid: "btn-suggestion-decline" }, disabled: !!answer,
-      "aria-expanded": "false", title: "The customer says no",
+      "aria-expanded": "false", title: t("suggestion.decline_title"),
       onclick: () => {
         declineRow.hidden = !declineRow.hidden;
         decline.setAttribute("aria-expanded", String(!declineRow.hidden));
         if (!declineRow.hidden) reason.focus();
       },
-    }, "Declined…");
+    }, t("suggestion.decline"));
     element.append(h("div", { class: "suggestion-actions" }, pushButton, accept, decline), declineRow, status);
     return element;
   }
@@ -116,7 +127,7 @@ export class SuggestionsPanel {
     } catch (error) {
       answers.delete(key); // not recorded: let the agent try again
       this.update(this.card);
-      setText(this.list.querySelector(`[data-action-id="${CSS.escape(item.action_id)}"] [data-testid=suggestion-status]`) || this.list, `Not saved: ${error.message}`);
+      setText(this.list.querySelector(`[data-action-id="${CSS.escape(item.action_id)}"] [data-testid=suggestion-status]`) || this.list, t("suggestion.not_saved", { error: error.message }));
     }
   }
 

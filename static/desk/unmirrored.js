@@ -2,23 +2,20 @@
 // (cross-origin frames, canvas drawings, videos: see static/widget/unmirrored.js),
 // as a sentence and as striped placeholders over those areas of the mirror.
 import { h } from "../common/dom.js";
-
-function count(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
-}
+import { t } from "./i18n.js";
 
 /** "This page has 1 cross-origin frame and 1 canvas that you can't see." or "" */
 export function describe(message) {
   const parts = [];
-  if (message?.frames) parts.push(count(message.frames, "cross-origin frame", "cross-origin frames"));
-  if (message?.canvases) parts.push(count(message.canvases, "canvas", "canvases"));
-  if (message?.videos) parts.push(count(message.videos, "video", "videos"));
+  if (message?.frames) parts.push(t("unmirrored.frames", { count: message.frames }));
+  if (message?.canvases) parts.push(t("unmirrored.canvases", { count: message.canvases }));
+  if (message?.videos) parts.push(t("unmirrored.videos", { count: message.videos }));
   if (!parts.length) return "";
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
-  return `This page has ${list} that you can't see (striped on the mirror).`;
+  const joined = parts.length > 1 ? t("unmirrored.and", { rest: parts.slice(0, -1).join(t("unmirrored.comma")), last: parts.at(-1) }) : parts[0];
+  return t("unmirrored.sentence", { list: joined });
 }
 
-const LABELS = { frame: "Not visible: another site's frame", canvas: "Not visible: a drawing (canvas)", video: "Not visible: a video" };
+const LABELS = { frame: "unmirrored.frame", canvas: "unmirrored.canvas", video: "unmirrored.video" };
 const REDRAW_MS = 250;
 
 /** Striped boxes over a LiveView's mirror, where the unmirrored elements are. */
@@ -74,7 +71,7 @@ export class Placeholders {
       let mark = this.marks.get(key);
       if (!mark) {
         mark = h("div", { class: "cobrowse-unmirrored-mark", dataset: { testid: "cobrowse-unmirrored-area", kind: area.kind } },
-          h("span", {}, LABELS[area.kind] || "Not visible"));
+          h("span", {}, t(LABELS[area.kind] || "unmirrored.other")));
         this.marks.set(key, mark);
       }
       Object.assign(mark.style, { left: `${rect.left}px`, top: `${rect.top}px`, width: `${rect.width}px`, height: `${rect.height}px` });

@@ -14,14 +14,19 @@ import { h, setText } from "../common/dom.js";
 import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
+import { t } from "./i18n.js";
+
+const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",
+  rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
 /** What the agent is told of the phone being dialled (voice_state's `phone`); "" once it talks. */
 function phoneText(phone) {
-  if (phone.state === "dialling") return `Dialling ${phone.number}…`;
-  if (phone.state === "ringing") return `Ringing ${phone.number}…`;
+  if (phone.state === "dialling") return t("voice.dialling", { number: phone.number });
+  if (phone.state === "ringing") return t("voice.ringing", { number: phone.number });
   if (phone.state === "connected") return "";
-  return { completed: "The customer hung up", busy: "Busy", no_answer: "No answer", rejected: "Declined",
-    cancelled: "Call cancelled" }[phone.result] || `Call failed${phone.reason ? `: ${phone.reason}` : ""}`;
+  if (PHONE_ENDS[phone.result]) return t(PHONE_ENDS[phone.result]);
+  // The SIP reason is the far end's own words.
+  return phone.reason ? t("voice.phone_failed_reason", { reason: phone.reason }) : t("voice.phone_failed");
 }
 
 export class DeskVoice {
@@ -137,21 +142,21 @@ export class DeskVoice {
     this.timer = h("span", { class: "voice-timer", dataset: { testid: "voice-talk-time" } }, "0:00");
     this.supervisorLine = h("span", { class: "voice-supervisor muted", dataset: { testid: "voice-supervisor" } });
     this.meters = {
-      mic: meter("voice-meter-agent", "You"),
-      0: meter("voice-meter-customer", "Customer"),
-      1: meter("voice-meter-extra", "Supervisor"),
+      mic: meter("voice-meter-agent", t("voice.you")),
+      0: meter("voice-meter-customer", t("voice.customer")),
+      1: meter("voice-meter-extra", t("voice.supervisor")),
     };
     this.muteButton = h("button", { type: "button", class: "btn", "aria-pressed": "false", dataset: { testid: "btn-mute" },
-      onclick: () => this._control(this.muteButton.getAttribute("aria-pressed") === "true" ? "unmute" : "mute") }, "Mute");
+      onclick: () => this._control(this.muteButton.getAttribute("aria-pressed") === "true" ? "unmute" : "mute") }, t("voice.mute"));
     this.holdButton = h("button", { type: "button", class: "btn", "aria-pressed": "false", dataset: { testid: "btn-hold" },
-      onclick: () => this._control(this.call?.held ? "resume" : "hold") }, "Hold");
+      onclick: () => this._control(this.call?.held ? "resume" : "hold") }, t("voice.hold"));
     this.hangupButton = h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-hangup" },
-      onclick: () => this._control("hangup") }, "Hang up");
+      onclick: () => this._control("hangup") }, t("voice.hang_up"));
     // A phone call's keypad: digits go to the far end as RFC 4733 events (menus, extensions).
-    this.keypad = h("div", { class: "voice-keypad", role: "group", "aria-label": "Keypad", hidden: true, dataset: { testid: "voice-keypad" } },
+    this.keypad = h("div", { class: "voice-keypad", role: "group", "aria-label": t("voice.keypad"), hidden: true, dataset: { testid: "voice-keypad" } },
       [..."123456789*0#"].map((digit) => h("button", { type: "button", class: "btn key", dataset: { testid: `btn-dtmf-${digit}` },
-        "aria-label": `Dial ${digit}`, onclick: () => this._control("dtmf", { digits: digit }) }, digit)));
-    return h("section", { class: "voice card", hidden: true, "aria-label": "Voice call", dataset: { testid: "voice-panel", state: "idle" } },
+        "aria-label": t("voice.dial", { digit }), onclick: () => this._control("dtmf", { digits: digit }) }, digit)));
+    return h("section", { class: "voice card", hidden: true, "aria-label": t("voice.call"), dataset: { testid: "voice-panel", state: "idle" } },
       h("div", { class: "voice-head" }, h("span", { class: "voice-icon", "aria-hidden": "true" }, icon("mic")), this.stateText, this.timer, this.supervisorLine),
       h("div", { class: "voice-meters" }, this.meters.mic, this.meters[0], this.meters[1]),
       h("div", { class: "voice-actions" }, this.muteButton, this.holdButton, this.hangupButton),
@@ -173,25 +178,28 @@ export class DeskVoice {
       : this.call?.held ? "held" : "active";
     panel.dataset.state = state;
     const muted = (this.call?.muted || []).includes("agent");
-    setText(this.stateText, { connecting: "Connecting voice…", active: muted ? "On a call (muted)" : "On a call",
-      held: "On hold", reconnecting: "Your connection dropped: reconnecting…", ended: "Call ended", failed: "Voice failed" }[state] + (this.call?.recording && state !== "ended" ? " · recording" : ""));
+    const recording = (text) => (this.call?.recording ? t("voice.recording", { state: text }) : text);
+    const stateText = t({ connecting: "voice.connecting", active: muted ? "voice.active_muted" : "voice.active",
+      held: "voice.held", reconnecting: "voice.reconnecting", ended: "voice.ended", failed: "voice.failed" }[state]);
+    setText(this.stateText, state !== "ended" ? recording(stateText) : stateText);
     this.muteButton.setAttribute("aria-pressed", String(muted));
-    setText(this.muteButton, muted ? "Unmute" : "Mute");
+    setText(this.muteButton, t(muted ? "voice.unmute" : "voice.mute"));
     this.holdButton.setAttribute("aria-pressed", String(!!this.call?.held));
-    setText(this.holdButton, this.call?.held ? "Resume" : "Hold");
+    setText(this.holdButton, t(this.call?.held ? "voice.resume" : "voice.hold"));
     const phone = this.call?.phone;
     this.panel.dataset.phone = phone ? (phone.result || phone.state) : "";
     this.keypad.hidden = phone?.state !== "connected" || state === "ended";
     if (phone && state !== "failed") {
       const text = phoneText(phone);
-      if (text) setText(this.stateText, text + (this.call?.recording && phone.state === "connected" ? " · recording" : ""));
+      if (text) setText(this.stateText, phone.state === "connected" ? recording(text) : text);
     }
     const supervisor = this.call?.supervisor;
     const customerLeg = this.call?.legs?.customer;
     if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(customerLeg)) {
-      setText(this.stateText, "The customer's connection dropped: waiting for them to reconnect…");
+      setText(this.stateText, t("voice.customer_dropped"));
     }
-    setText(this.supervisorLine, supervisor ? { listen: "A supervisor is listening", whisper: "Your supervisor is coaching you", barge: "Your supervisor joined the call" }[supervisor] : "");
+    const SUPERVISOR = { listen: "voice.supervisor_listen", whisper: "voice.supervisor_whisper", barge: "voice.supervisor_barge" };
+    setText(this.supervisorLine, SUPERVISOR[supervisor] ? t(SUPERVISOR[supervisor]) : "");
     this.meters[1].hidden = !supervisor || supervisor === "listen";
     for (const button of [this.muteButton, this.holdButton, this.hangupButton]) button.disabled = state === "ended";
   }

@@ -55,6 +55,8 @@ export default {
   "away.meeting": "Meeting",
   "away.training": "Training",
   "away.other": "Other",
+  "away.login": "Just signed in",
+  "away.missed_offer": "Missed an offer",
 
   "chart.missing": "The chart library is not installed (run: npm ci && node static/copy-vendor.mjs).",
   "chart.time": "Time",

@@ -54,6 +54,8 @@ export default {
   "away.meeting": "开会",
   "away.training": "培训",
   "away.other": "其他",
+  "away.login": "刚登录",
+  "away.missed_offer": "错过了分配",
 
   "chart.missing": "未安装图表库（请运行：npm ci && node static/copy-vendor.mjs）。",
   "chart.time": "时间",

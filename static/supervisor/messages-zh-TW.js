@@ -54,6 +54,8 @@ export default {
   "away.meeting": "開會",
   "away.training": "訓練",
   "away.other": "其他",
+  "away.login": "剛登入",
+  "away.missed_offer": "錯過了分配",
 
   "chart.missing": "未安裝圖表程式庫（請執行：npm ci && node static/copy-vendor.mjs）。",
   "chart.time": "時間",

@@ -25,7 +25,7 @@ export const FAMILIES = {
 const present = Object.fromEntries(Object.entries(FAMILIES).filter(([dir]) => existsSync(new URL(`${dir}/messages-en.js`, statics))));
 
 /** Latin words a Chinese message may keep: the brand, tools named in a command, units. */
-const LATIN_ALLOWED = new Set(["otodesk", "npm", "ci", "node", "static", "copy", "vendor", "mjs", "CSV", "JSON", "ID", "URL", "SIP", "Markdown"]);
+const LATIN_ALLOWED = new Set(["otodesk", "Esc", "npm", "ci", "node", "static", "copy", "vendor", "mjs", "CSV", "JSON", "ID", "URL", "SIP", "Markdown"]);
 
 const catalogues = {};
 for (const dir of Object.keys(present)) {
