@@ -15,6 +15,7 @@ export default {
   "title.cobrowse": "Co-browse · otodesk",
 
   "shell.skip": "Skip to content",
+  "shell.dismiss": "Dismiss",
   "shell.sign_out": "Sign out",
   "nav.label": "Sections",
   "nav.desk": "Desk",

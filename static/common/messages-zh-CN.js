@@ -12,6 +12,7 @@ export default {
   "title.cobrowse": "协同浏览 · otodesk",
 
   "shell.skip": "跳到主要内容",
+  "shell.dismiss": "关闭",
   "shell.sign_out": "退出登录",
   "nav.label": "栏目",
   "nav.desk": "工作台",

@@ -12,6 +12,7 @@ export default {
   "title.cobrowse": "協同瀏覽 · otodesk",
 
   "shell.skip": "跳到主要內容",
+  "shell.dismiss": "關閉",
   "shell.sign_out": "登出",
   "nav.label": "欄目",
   "nav.desk": "工作台",

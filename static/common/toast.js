@@ -8,7 +8,8 @@ export function toast(text, { kind = "info", seconds = 6 } = {}) {
   if (!box) return;
   const item = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status", dataset: { testid: "toast" } },
     h("span", {}, text),
-    h("button", { type: "button", "aria-label": "Dismiss", onclick: () => item.remove() }, "×"));
+    // The label is the page's language (base.html's data-dismiss-label, translated with the page).
+    h("button", { type: "button", "aria-label": box.dataset.dismissLabel || "Dismiss", onclick: () => item.remove() }, "×"));
   box.append(item);
   while (box.children.length > 4) box.firstElementChild.remove();
   if (seconds) setTimeout(() => item.remove(), seconds * 1000);

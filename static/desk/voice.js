@@ -16,6 +16,10 @@ import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
 import { t } from "./i18n.js";
 
+// The microphone's failures the browser names (DOMException); their messages are the browser's English.
+const MICROPHONE = { NotFoundError: "voice.no_microphone", NotAllowedError: "voice.microphone_refused", NotReadableError: "voice.microphone_busy" };
+const voiceError = (error) => (MICROPHONE[error?.name] ? t(MICROPHONE[error.name]) : t("voice.error", { error: error?.message ?? String(error) }));
+
 const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
@@ -99,7 +103,7 @@ export class DeskVoice {
       link.close();
       this.failed = true;
       this._render();
-      toast(`Voice: ${error.message}`, { kind: "error", seconds: 8 });
+      toast(voiceError(error), { kind: "error", seconds: 8 });
     }
   }
 
@@ -131,7 +135,7 @@ export class DeskVoice {
       if (ack.call) this._state(ack.call);
       if (action === "mute" || action === "unmute") this.link?.setMuted(action === "mute");
     } catch (error) {
-      toast(`Voice: ${error.message}`, { kind: "error", seconds: 8 });
+      toast(voiceError(error), { kind: "error", seconds: 8 });
     }
   }
 
