@@ -52,6 +52,14 @@ def server(tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="session")
+def languages_server(tmp_path_factory):
+    """One server for the pages walked in Chinese (the widget's and the staff pages' modules):
+    its contact centre speaks Traditional Chinese (OTODESK_WIDGET_LOCALE=zh-TW)."""
+    with running_server(tmp_path_factory.mktemp("languages"), env={"OTODESK_WIDGET_LOCALE": "zh-TW"}) as server:
+        yield server
+
+
 def login(browser, server, username: str, path: str = "/desk"):
     """A fresh browser context (its own cookies) logged in as ``username`` on ``path``."""
     context = browser.new_context()

@@ -19,7 +19,6 @@ import pytest
 from playwright.sync_api import expect
 
 from desktop.demo.seed import DEMO_QUEUES
-from tests.helpers.server import running_server
 
 W = "otodesk-widget"
 LAPTOP = {"width": 1280, "height": 860}
@@ -56,10 +55,9 @@ VISIBLE_TEXT = """() => {
 }"""
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    env = {"OTODESK_WIDGET_LOCALE": "zh-TW"}
-    with running_server(tmp_path_factory.mktemp("languages"), env=env) as server:
-        yield server
+def server(languages_server):
+    # Shared with the staff pages' walk (tests/e2e/test_staff_languages_browser.py).
+    return languages_server
 
 
 def shot(page, name: str) -> None:
