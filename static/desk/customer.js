@@ -187,10 +187,16 @@ const KIND_NAMES = {
   chat: "kind.chat", store_visit: "kind.store_visit", meeting: "kind.meeting", page_view: "kind.page_view", search: "kind.search",
   order: "kind.order", suggestion_accepted: "kind.suggestion_accepted", suggestion_declined: "kind.suggestion_declined",
   suggestion_shown: "kind.suggestion_shown", document_pushed: "kind.document_pushed", document_closed: "kind.document_closed",
-  contact: "kind.contact",
+  contact: "kind.contact", callback_offered: "kind.callback_offered", callback_queued: "kind.callback_queued",
+  cobrowse_started: "kind.cobrowse_started", cobrowse_stopped: "kind.cobrowse_stopped", suggestion_presented: "kind.suggestion_presented",
 };
 export const kindName = (kind) => (KIND_NAMES[kind || "contact"] ? t(KIND_NAMES[kind || "contact"]) : label(kind));
-const CHANNELS = { browser: "channel.browser", phone: "channel.phone", web: "channel.web", email: "channel.email", chat: "channel.chat", store: "channel.store" };
+const CHANNELS = { browser: "channel.browser", phone: "channel.phone", web: "channel.web", email: "channel.email", chat: "channel.chat",
+  store: "channel.store", voice: "channel.voice", in_person: "channel.in_person", desk: "channel.desk" };
+// A callback's states (desktop/routing/events.py CallbackState).
+const CALLBACK_STATES = { scheduled: "callback.scheduled", queued: "callback.queued", offered: "callback.offered", connected: "callback.connected",
+  completed: "callback.completed", cancelled: "callback.cancelled", abandoned: "callback.abandoned" };
+export const callbackState = (state) => (CALLBACK_STATES[state] ? t(CALLBACK_STATES[state]) : label(state));
 export const channelName = (channel) => (CHANNELS[channel] ? t(CHANNELS[channel]) : label(channel));
 
 /** A `voice_call` event (desktop/voice/feature.py): how long they talked, and whether it was recorded. */

@@ -3,9 +3,10 @@
 // and erasure for admins. Everything goes through /api/v1 with the session
 // cookie and the page's CSRF token.
 import { h, replace } from "../common/dom.js";
-import { dateTime, label, money } from "../common/format.js";
+import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { callText, consentText, documentText, recordingPlayer, safeLink, wrapUpText } from "./customer.js";
+import { callbackState, callText, channelName, consentText, documentText, kindName, recordingPlayer, safeLink, tierName, wrapUpText } from "./customer.js";
+import { dateTime, money, t } from "./i18n.js";
 import { loadAnalytics } from "./customer_analytics.js";
 
 const root = document.querySelector(".customers");
@@ -33,7 +34,7 @@ async function api(path, { method = "GET", body } = {}) {
   });
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error?.message || `HTTP ${response.status}`);
+  if (!response.ok) throw new Error(data.error?.message || t("record.http", { status: response.status }));
   return data;
 }
 
@@ -46,11 +47,11 @@ async function search(query) {
     replace(results, page.items.length
       ? page.items.map((c) => h("li", {},
           h("a", { href: `/desk/customers/${c.id}`, dataset: { testid: "customer-result", customerId: c.id }, onclick: (e) => { e.preventDefault(); open(c.id); } },
-            h("strong", {}, c.name || "Unnamed customer"), " ",
+            c.name ? h("strong", { translate: "no" }, c.name) : h("strong", {}, t("record.unnamed")), " ",
             h("span", { class: "muted" }, [c.phone, c.email].filter(Boolean).join(" · ")))))
-      : h("li", { class: "muted", dataset: { testid: "no-results" } }, "No customer matches."));
+      : h("li", { class: "muted", dataset: { testid: "no-results" } }, t("record.no_match")));
   } catch (error) {
-    toast(`Search: ${error.message}`, { kind: "error" });
+    toast(t("record.search_failed", { error: error.message }), { kind: "error" });
   }
 }
 
@@ -73,16 +74,18 @@ function describe(event) {
   if (event.kind === "recording_consent") return consentText(d);
   if (event.kind === "voice_call") return callText(d);
   // Suggestions (docs/rules.md): which action, and why the customer said no.
-  if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? `version ${d.version}` : "", d.reason].filter(Boolean).join(" · ");
+  if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? t("record.version", { version: d.version }) : "", d.reason].filter(Boolean).join(" · ");
   return d.summary || d.note || d.subject || d.disposition || "";
 }
 
 function eventItem(event) {
   return h("li", { dataset: { testid: "timeline-event", kind: event.kind, channel: event.channel } },
-    h("span", { class: "kind" }, label(event.kind)), " ",
-    h("span", { class: "muted" }, `${event.channel} · ${dateTime(event.at)}`),
-    event.agent_id ? h("span", { class: "muted", dataset: { testid: "timeline-agent" } }, ` · by ${event.agent_name || "a former agent"}`) : null,
-    h("div", { class: "event-text" }, describe(event)),
+    h("span", { class: "kind" }, kindName(event.kind)), " ",
+    h("span", { class: "muted" }, `${channelName(event.channel)} · ${dateTime(event.at)}`),
+    event.agent_id ? h("span", { class: "muted", dataset: { testid: "timeline-agent" } },
+      event.agent_name ? t("record.by", { name: event.agent_name }) : t("record.by_former")) : null,
+    // What was written or seen (notes, pages, topics) is in the words it was written in.
+    h("div", { class: "event-text", translate: "no" }, describe(event)),
     recordingPlayer(event));
 }
 
@@ -102,47 +105,49 @@ async function loadTimeline({ more = false, first = null } = {}) {
   if (asked !== timelineAsked) return;
   if (!more) list.replaceChildren();
   list.append(...page.items.map(eventItem));
-  if (!list.children.length) list.append(h("li", { class: "muted" }, "Nothing yet."));
+  if (!list.children.length) list.append(h("li", { class: "muted" }, t("customer.nothing_yet")));
   view.cursor = page.next_cursor;
   button.hidden = !page.next_cursor;
 }
 
 function summaryView(summary) {
   const c = summary.customer;
-  const kindSelect = h("select", { dataset: { testid: "timeline-filter" }, "aria-label": "Show only",
+  const kindSelect = h("select", { dataset: { testid: "timeline-filter" }, "aria-label": t("record.show_only"),
     onchange: (e) => { view.kind = e.target.value; loadTimeline(); } },
-    FILTERS.map((k) => h("option", { value: k }, k ? label(k) : "Everything")));
-  const channelSelect = h("select", { dataset: { testid: "timeline-channel" }, "aria-label": "Only on channel",
+    FILTERS.map((k) => h("option", { value: k }, k ? kindName(k) : t("record.everything"))));
+  const channelSelect = h("select", { dataset: { testid: "timeline-channel" }, "aria-label": t("record.only_channel"),
     onchange: (e) => { view.channel = e.target.value; loadTimeline(); } },
-    CHANNELS.map((c) => h("option", { value: c }, c ? label(c) : "Every channel")));
-  const logKind = h("select", { name: "kind", dataset: { testid: "log-kind" }, "aria-label": "What happened" },
-    LOG_KINDS.map((k) => h("option", { value: k }, label(k))));
-  const logText = h("textarea", { name: "summary", dataset: { testid: "log-text" }, maxlength: "4000", placeholder: "What was said or done", "aria-label": "Summary" });
-  const mergeInput = h("input", { name: "source", dataset: { testid: "merge-source" }, placeholder: "Customer id to merge into this one", maxlength: "200" });
+    CHANNELS.map((c) => h("option", { value: c }, c ? channelName(c) : t("record.every_channel"))));
+  const logKind = h("select", { name: "kind", dataset: { testid: "log-kind" }, "aria-label": t("record.what_happened") },
+    LOG_KINDS.map((k) => h("option", { value: k }, kindName(k))));
+  const logText = h("textarea", { name: "summary", dataset: { testid: "log-text" }, maxlength: "4000", placeholder: t("record.log_placeholder"), "aria-label": t("record.log_label") });
+  const mergeInput = h("input", { name: "source", dataset: { testid: "merge-source" }, placeholder: t("record.merge_placeholder"), maxlength: "200" });
   return [
     h("div", { class: "customer-head" },
-      h("h2", { dataset: { testid: "customer-name" } }, c.name || "Unnamed customer"),
-      h("span", { class: "tier", dataset: { testid: "customer-tier" } }, c.tier),
-      h("span", { class: "muted" }, `spent ${money(summary.spend_365d_cents / 100)} in 365 days · ${summary.orders_365d} orders`),
-      h("code", { class: "muted small", dataset: { testid: "customer-id" } }, c.id)),
+      c.name ? h("h2", { dataset: { testid: "customer-name" }, translate: "no" }, c.name) : h("h2", { dataset: { testid: "customer-name" } }, t("record.unnamed")),
+      h("span", { class: "tier", dataset: { testid: "customer-tier" } }, tierName(c.tier)),
+      h("span", { class: "muted" }, t("record.spent", { amount: money(summary.spend_365d_cents / 100), orders: summary.orders_365d })),
+      h("code", { class: "muted small", translate: "no", dataset: { testid: "customer-id" } }, c.id)),
     h("ul", { class: "identities", dataset: { testid: "customer-identities" } },
-      summary.identities.map((i) => h("li", { class: i.verified ? "" : "unverified", title: `${i.source}${i.verified ? "" : " (unverified)"}` }, `${label(i.kind)}: ${i.value}`))),
-    summary.open_issues.length ? h("p", { dataset: { testid: "open-issues" } }, h("strong", {}, "Open: "),
-      summary.open_issues.map((o) => o.callback_id ? `${label(o.state)} callback (${o.queue}) ` : `follow-up: ${o.note} `)) : null,
-    summary.merged.length ? h("p", {}, "Merged here: ", summary.merged.map((id) =>
+      // Identities: their kind (a code of the site's) and value, as the site gave them.
+      summary.identities.map((i) => h("li", { class: i.verified ? "" : "unverified", translate: "no",
+        title: i.verified ? i.source : t("record.unverified", { source: i.source }) }, `${label(i.kind)}: ${i.value}`))),
+    summary.open_issues.length ? h("p", { dataset: { testid: "open-issues" } }, h("strong", {}, t("record.open")),
+      summary.open_issues.map((o) => (o.callback_id ? t("record.open_callback", { state: callbackState(o.state), queue: o.queue }) : t("record.follow_up", { note: o.note })) + " ")) : null,
+    summary.merged.length ? h("p", {}, t("record.merged_here"), " ", summary.merged.map((id) =>
       h("span", {}, h("code", {}, id.slice(0, 10)), " ",
-        h("button", { type: "button", class: "link", dataset: { testid: "btn-unmerge" }, onclick: () => unmerge(id) }, "Unmerge"), " "))) : null,
+        h("button", { type: "button", class: "link", dataset: { testid: "btn-unmerge" }, onclick: () => unmerge(id) }, t("record.unmerge")), " "))) : null,
     h("section", { class: "analytics", dataset: { testid: "customer-analytics" }, "data-analytics": "" }),
     h("form", { class: "log-form", dataset: { testid: "log-form" }, onsubmit: (e) => { e.preventDefault(); logContact(logKind.value, logText); } },
-      h("label", {}, "Log ", logKind), logText,
-      h("button", { type: "submit", class: "btn ok", dataset: { testid: "log-submit" } }, "Add to timeline")),
-    h("div", { class: "timeline-head" }, h("h3", {}, "Timeline"), kindSelect, channelSelect),
+      h("label", {}, t("record.log"), " ", logKind), logText,
+      h("button", { type: "submit", class: "btn ok", dataset: { testid: "log-submit" } }, t("record.add"))),
+    h("div", { class: "timeline-head" }, h("h3", {}, t("record.timeline")), kindSelect, channelSelect),
     h("ol", { class: "timeline", dataset: { testid: "timeline" }, "data-timeline": "" }),
-    h("button", { type: "button", class: "btn", hidden: true, "data-more": "", dataset: { testid: "timeline-more" }, onclick: () => loadTimeline({ more: true }) }, "Older"),
-    h("details", {}, h("summary", {}, "Merge, erase"),
+    h("button", { type: "button", class: "btn", hidden: true, "data-more": "", dataset: { testid: "timeline-more" }, onclick: () => loadTimeline({ more: true }) }, t("record.older")),
+    h("details", {}, h("summary", {}, t("record.merge_erase")),
       h("form", { class: "merge-form", onsubmit: (e) => { e.preventDefault(); merge(mergeInput.value.trim()); } },
-        mergeInput, h("button", { type: "submit", class: "btn", dataset: { testid: "btn-merge" } }, "Merge into this customer")),
-      isAdmin ? h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-erase" }, onclick: erase }, "Erase this person everywhere") : null),
+        mergeInput, h("button", { type: "submit", class: "btn", dataset: { testid: "btn-merge" } }, t("record.merge"))),
+      isAdmin ? h("button", { type: "button", class: "btn danger", dataset: { testid: "btn-erase" }, onclick: erase }, t("record.erase")) : null),
   ];
 }
 
@@ -171,12 +176,12 @@ async function logContact(kind, textarea) {
   try {
     await api(`/api/v1/customers/${view.id}/events`, { method: "POST", body: { kind, summary } });
     textarea.value = "";
-    toast(`${label(kind)} added to the timeline`);
+    toast(t("record.added", { kind: kindName(kind) }));
     view.kind = "";
     view.channel = "";
     await open(view.id, { push: false });
   } catch (error) {
-    toast(`Log: ${error.message}`, { kind: "error" });
+    toast(t("record.log_failed", { error: error.message }), { kind: "error" });
   }
 }
 
@@ -186,7 +191,7 @@ async function merge(sourceId) {
     await api(`/api/v1/customers/${view.id}/merge`, { method: "POST", body: { source_id: sourceId, reason: "merged from the desk" } });
     await open(view.id, { push: false });
   } catch (error) {
-    toast(`Merge: ${error.message}`, { kind: "error" });
+    toast(t("record.merge_failed", { error: error.message }), { kind: "error" });
   }
 }
 
@@ -195,17 +200,17 @@ async function unmerge(sourceId) {
     await api(`/api/v1/customers/${sourceId}/unmerge`, { method: "POST", body: { reason: "unmerged from the desk" } });
     await open(view.id, { push: false });
   } catch (error) {
-    toast(`Unmerge: ${error.message}`, { kind: "error" });
+    toast(t("record.unmerge_failed", { error: error.message }), { kind: "error" });
   }
 }
 
 async function erase() {
-  if (!confirm("Erase this person's data everywhere? This cannot be undone.")) return;
+  if (!confirm(t("record.erase_confirm"))) return;
   try {
     await api(`/api/v1/customers/${view.id}`, { method: "DELETE" });
-    replace(panel, h("p", { dataset: { testid: "customer-erased" } }, "Erased. Only anonymous counts remain."));
+    replace(panel, h("p", { dataset: { testid: "customer-erased" } }, t("record.erased")));
   } catch (error) {
-    toast(`Erase: ${error.message}`, { kind: "error" });
+    toast(t("record.erase_failed", { error: error.message }), { kind: "error" });
   }
 }
 

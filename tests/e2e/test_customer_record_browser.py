@@ -224,7 +224,7 @@ def test_demo_shop_sign_in_links_a_returning_customers_visits_and_opens_my_data(
     expect(carol.get_by_test_id("customer-result")).to_have_count(1)
     carol.get_by_test_id("customer-result").click()
     expect(carol.get_by_test_id("customer-name")).to_have_text("Mei Chen")
-    expect(carol.get_by_test_id("customer-tier")).to_have_text("gold")
+    expect(carol.get_by_test_id("customer-tier")).to_have_text("Gold")
     identities = carol.get_by_test_id("customer-identities")
     expect(identities).to_contain_text("nova-mei")
     # Her seeded browser and the two new ones, on one record.
