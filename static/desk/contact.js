@@ -6,6 +6,8 @@ import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
 import { SuggestionsPanel } from "./suggestions.js";
+import { dispositionName, isDefaultDisposition } from "../common/staff-language.js";
+import { t } from "./i18n.js";
 
 const DRAFT_PREFIX = "otodesk.note.";
 
@@ -60,23 +62,24 @@ export class ContactView {
     this.timer = h("span", { class: "talk-timer", role: "timer", dataset: { testid: "contact-timer" } });
     // A phone callback is not connected until the agent dials it (no telephony yet): say so.
     const phone = callback.phone || customer.phone;
+    // The number is a link inside the sentence: the message names where it goes ({number}).
+    const [before, after] = t(phone ? "contact.dial" : "contact.dial_unknown").split("{number}");
     this.dialLine = h("p", { class: "dial-line", role: "status", dataset: { testid: "contact-dial" }, hidden: true },
-      "Call the customer now on ", phone ? h("a", { href: `tel:${phone}`, dataset: { testid: "contact-dial-number" } }, phone) : "the number they gave",
-      ": they are waiting for your call.");
+      before, phone ? h("a", { href: `tel:${phone}`, dataset: { testid: "contact-dial-number" } }, phone) : null, after ?? "");
     this.endButton = h("button", {
       type: "button", class: "btn danger big", dataset: { testid: "btn-end" }, onclick: () => this._end(),
-    }, "End call");
+    }, t("contact.end"));
 
     this.disposition = h("select", { id: "wrapup-disposition", name: "disposition", required: true, dataset: { testid: "wrapup-disposition" } });
     this._fillDispositions(dispositions);
     this.note = h("textarea", {
       id: "wrapup-note", name: "note", maxlength: "2000", rows: "4", dataset: { testid: "wrapup-note" },
-      placeholder: "What was agreed, what happens next…",
+      placeholder: t("wrapup.note_placeholder"),
       oninput: () => draft(this.card.callback_id, this.note.value),
     });
     this.note.value = draft(card.callback_id);
     this.wrapError = h("p", { class: "form-error", role: "alert" });
-    this.doneButton = h("button", { type: "submit", class: "btn primary big", dataset: { testid: "btn-wrapup" } }, "Done");
+    this.doneButton = h("button", { type: "submit", class: "btn primary big", dataset: { testid: "btn-wrapup" } }, t("wrapup.done"));
     this.wrapTimer = h("span", { class: "muted", dataset: { testid: "wrapup-timer" } });
     this.form = h("form", {
       class: "wrapup-form", dataset: { testid: "wrapup-form" }, hidden: true, novalidate: true,
@@ -86,9 +89,9 @@ export class ContactView {
         this._wrapUp();
       },
     },
-    h("div", { class: "wrapup-head" }, h("h3", { id: "wrapup-heading" }, "Wrap-up"), this.wrapTimer),
-    h("div", { class: "field" }, h("label", { for: "wrapup-disposition" }, "Outcome"), this.disposition),
-    h("div", { class: "field" }, h("label", { for: "wrapup-note" }, "Note ", h("span", { class: "muted" }, "(for the customer's timeline)")), this.note),
+    h("div", { class: "wrapup-head" }, h("h3", { id: "wrapup-heading" }, t("wrapup.heading")), this.wrapTimer),
+    h("div", { class: "field" }, h("label", { for: "wrapup-disposition" }, t("wrapup.outcome")), this.disposition),
+    h("div", { class: "field" }, h("label", { for: "wrapup-note" }, t("wrapup.note"), " ", h("span", { class: "muted" }, t("wrapup.note_hint"))), this.note),
     this.wrapError,
     h("div", { class: "wrapup-actions" }, this.doneButton));
 
@@ -98,9 +101,10 @@ export class ContactView {
     },
     h("header", { class: "contact-head" },
       h("div", { class: "who" },
-        h("p", { class: "eyebrow" }, queueTitle(queues, callback.queue)),
+        h("p", { class: "eyebrow", translate: "no" }, queueTitle(queues, callback.queue)),
         h("h2", { id: "contact-heading" },
-          h("span", { dataset: { testid: "contact-name" } }, customer.name || "Unknown customer"), " ",
+          customer.name ? h("span", { dataset: { testid: "contact-name" }, translate: "no" }, customer.name)
+            : h("span", { dataset: { testid: "contact-name" } }, t("customer.unknown")), " ",
           tierBadge(customer.tier, "contact"))),
       h("div", { class: "talk" }, this.stateText, this.timer),
       this.endButton),
@@ -114,8 +118,9 @@ export class ContactView {
   _fillDispositions(dispositions) {
     const current = this.disposition.value;
     replace(this.disposition,
-      h("option", { value: "" }, "Choose an outcome…"),
-      (dispositions || []).map((item) => h("option", { value: item }, item)));
+      h("option", { value: "" }, t("wrapup.choose")),
+      // The value stays the disposition as stored (a code); the default ones are named.
+      (dispositions || []).map((item) => h("option", { value: item, translate: isDefaultDisposition(item) ? null : "no" }, dispositionName(t, item))));
     if ((dispositions || []).includes(current)) this.disposition.value = current;
   }
 
@@ -134,7 +139,7 @@ export class ContactView {
     const byPhone = card.callback?.channel === "phone";
     // Dialled by the server (a SIP trunk), the voice panel shows the call's real state.
     this.dialLine.hidden = wrapping || !byPhone || this.phoneDials;
-    setText(this.stateText, wrapping ? "Call ended · wrap-up" : byPhone ? (this.phoneDials ? "Phone call" : "Calling their phone") : "Connected");
+    setText(this.stateText, t(wrapping ? "contact.wrapping" : byPhone ? (this.phoneDials ? "contact.phone_call" : "contact.calling_phone") : "contact.connected"));
     this.details.update(card, this.now());
     // During the call only: in wrap-up the suggestions have had their moment.
     this.suggestions.update(wrapping ? { ...card, suggestions: [] } : card);
@@ -174,7 +179,7 @@ export class ContactView {
       setText(this.timer, "");
       const ends = this.card.wrap_up_ends_at;
       // The limit, not only the time spent: the contact closes by itself at its end.
-      setText(this.wrapTimer, ends ? `${clock(Math.max(0, ends - now))} left` : clock(now - (this.wrapUpSince || now)));
+      setText(this.wrapTimer, ends ? t("wrapup.left", { time: clock(Math.max(0, ends - now)) }) : clock(now - (this.wrapUpSince || now)));
     } else {
       setText(this.timer, clock(now - (this.connectedSince || now)));
     }
@@ -183,12 +188,12 @@ export class ContactView {
   async _end() {
     if (this.endButton.disabled) return;
     this.endButton.disabled = true;
-    setText(this.endButton, "Ending…");
+    setText(this.endButton, t("contact.ending"));
     try {
       await this.onEnd(this.card);
     } finally {
       this.endButton.disabled = false;
-      setText(this.endButton, "End call");
+      setText(this.endButton, t("contact.end"));
     }
   }
 
@@ -207,22 +212,22 @@ export class ContactView {
     setText(this.wrapError, "");
     this.disposition.removeAttribute("aria-invalid");
     if (!this.disposition.value) {
-      setText(this.wrapError, "Please choose an outcome.");
+      setText(this.wrapError, t("wrapup.choose_error"));
       this.disposition.setAttribute("aria-invalid", "true");
       this.disposition.focus();
       return;
     }
     this.doneButton.disabled = true;
-    setText(this.doneButton, "Saving…");
+    setText(this.doneButton, t("wrapup.saving"));
     const callbackId = this.card.callback_id;
     try {
       await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim());
       draft(callbackId, "");
     } catch (error) {
-      setText(this.wrapError, error?.message || "Could not save the wrap-up.");
+      setText(this.wrapError, error?.message || t("wrapup.failed"));
     } finally {
       this.doneButton.disabled = false;
-      setText(this.doneButton, "Done");
+      setText(this.doneButton, t("wrapup.done"));
     }
   }
 }
