@@ -55,7 +55,8 @@ class AuditEntry(dict):
 
 class Administration(Store):
     async def admin_add_user(self, *, username: str, password: str, display_name: str, role: str,
-                             skills: Iterable[str], actor: str, now: float | None = None) -> AgentRecord:
+                             skills: Iterable[str], actor: str, now: float | None = None,
+                             locale: str | None = None) -> AgentRecord:
         """Create an account (offline, enabled) and its audit row. :class:`DuplicateUser` if taken."""
         if not username:
             raise ValueError("A username must not be empty")
@@ -64,7 +65,8 @@ class Administration(Store):
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         values = dict(id=uuid.uuid4().hex, username=username, display_name=display_name,
                       password_hash=password_hash, role=role, skills=list(skills),
-                      state=AgentState.OFFLINE.value, state_reason="", state_since=now, created_at=now)
+                      state=AgentState.OFFLINE.value, state_reason="", state_since=now, created_at=now,
+                      locale=locale)
 
         def write(conn: Connection) -> AgentRecord:
             agent = _rows.agent(conn.execute(AGENTS.insert().values(values).returning(AGENTS)).one())

@@ -47,6 +47,8 @@ Skills = Annotated[list[Skill], msgspec.Meta(max_length=30)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
 Role = Literal["agent", "supervisor", "admin"]
+#: The language of a member's staff pages (desktop/web/locales.py); "": their browser's.
+Locale = Literal["", "en", "zh-CN", "zh-TW"]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 WrapSeconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
 Disposition = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"\S")]
@@ -58,12 +60,14 @@ class UserIn(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Title
     role: Role = "agent"
     skills: Skills = []
+    locale: Locale = ""
 
 
 class UserPatch(msgspec.Struct, forbid_unknown_fields=True):
     display_name: Title | None = None
     role: Role | None = None
     skills: Skills | None = None
+    locale: Locale | None = None
 
 
 class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -156,7 +160,7 @@ async def add_user(request: Request, session: StaffSession) -> Response:
     data = await _body(request, UserIn)
     agent = await request.app.state.repo.admin_add_user(
         username=data.username, password=data.password, display_name=data.display_name.strip(),
-        role=data.role, skills=sorted(set(data.skills)), actor=_actor(session))
+        role=data.role, skills=sorted(set(data.skills)), locale=data.locale or None, actor=_actor(session))
     return JSONResponse(user_json(agent), status_code=201)
 
 
@@ -168,7 +172,7 @@ async def patch_user(request: Request, session: StaffSession) -> Response:
                          "ask another admin")
     display_name = data.display_name.strip() if data.display_name is not None else None
     return await _change(request, session, "user.update", display_name=display_name,
-                         role=data.role, skills=data.skills)
+                         role=data.role, skills=data.skills, locale=data.locale)
 
 
 async def disable_user(request: Request, session: StaffSession) -> Response:
@@ -282,7 +286,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
             "get": op("Every staff account", {"200": ok("Accounts", items)}),
             "post": op("Add an account", {"201": ok("Added", user)}, body="UserIn"),
         },
-        _U: {"patch": op("Change an account's name, role or skills", {"200": ok("Changed", user)},
+        _U: {"patch": op("Change an account's name, role, skills or language", {"200": ok("Changed", user)},
                          body="UserPatch", parameters=user_id)},
         f"{_U}/disable": {"post": op("Disable an account: no sign-in; its sessions and open desks end",
                                      {"200": ok("Disabled", user)}, parameters=user_id)},
@@ -321,7 +325,8 @@ def openapi_components() -> dict[str, Any]:
             "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"},
             "role": {"enum": ["agent", "supervisor", "admin"]}, "skills": strings,
             "disabled": {"type": "boolean"}, "disabled_at": nullable_number, "state": {"type": "string"},
-            "created_at": {"type": "number"}, "sessions_ended": {"type": "integer"}}},
+            "created_at": {"type": "number"}, "sessions_ended": {"type": "integer"},
+            "locale": {"type": ["string", "null"], "description": "the staff pages' language; null: the browser's"}}},
         "AdminQueue": {"type": "object", "required": ["name", "title"], "properties": {
             "name": {"type": "string"}, "title": {"type": "string"}, "skills": strings,
             "service_level_target": {"type": "number"}, "sort_order": {"type": "integer"},

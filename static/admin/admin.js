@@ -1,10 +1,15 @@
 // The admin console: users, queues (with business hours) and the audit of changes.
 // Every action goes through the REST API (api.js), which audits it and applies it at once.
 import { h, replace, setText } from "../common/dom.js";
-import { dateTime } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
-import { WEEKDAYS, hoursFromForm, hoursSummary, hoursToForm } from "./hours.js";
+import { DAYS, hoursFromForm, hoursSummary, hoursToForm, hoursWords } from "./hours.js";
+import { dateTime, messages, t } from "./i18n.js";
+
+const words = hoursWords(t, messages.locale);
+// Codes the API sends, by name.
+const ROLES = { agent: "role.agent", supervisor: "role.supervisor", admin: "role.admin", planner: "role.planner" };
+const roleName = (role) => (ROLES[role] ? t(ROLES[role]) : role);
 
 const me = document.querySelector('meta[name="otodesk-admin-id"]')?.content;
 const $ = (selector) => document.querySelector(selector);
@@ -20,19 +25,19 @@ async function loadUsers() {
 function userRow(user) {
   const button = (label, testid, onclick, kind = "") => h("button", { type: "button", class: `btn small ${kind}`, dataset: { testid }, onclick }, label);
   return h("tr", { dataset: { testid: `user-${user.username}`, disabled: user.disabled ? "true" : "false" } },
-    h("td", {}, h("strong", {}, user.display_name), h("br"), h("span", { class: "muted" }, user.username)),
-    h("td", {}, user.role),
-    h("td", { dataset: { testid: "user-skills-cell" } }, user.skills.length ? user.skills.join(", ") : h("span", { class: "muted" }, "none")),
+    h("td", { translate: "no" }, h("strong", {}, user.display_name), h("br"), h("span", { class: "muted" }, user.username)),
+    h("td", {}, roleName(user.role)),
+    h("td", { dataset: { testid: "user-skills-cell" } }, user.skills.length ? h("span", { translate: "no" }, user.skills.join(", ")) : h("span", { class: "muted" }, t("users.no_skills"))),
     h("td", { dataset: { testid: "user-status" } }, user.disabled
-      ? h("span", { class: "badge off" }, "Disabled")
-      : h("span", { class: "badge on" }, "Active")),
+      ? h("span", { class: "badge off" }, t("users.disabled"))
+      : h("span", { class: "badge on" }, t("users.active"))),
     h("td", { class: "actions" }, h("div", { class: "row-actions" },
-      button("Edit", "user-edit", () => openUser(user)),
-      button("Password", "user-reset", () => openPassword(user)),
-      user.id === me ? null : button("Sign out", "user-signout", () => act(`/users/${user.id}/sign-out`, `${user.username} is signed out everywhere`)),
+      button(t("users.edit"), "user-edit", () => openUser(user)),
+      button(t("users.password"), "user-reset", () => openPassword(user)),
+      user.id === me ? null : button(t("users.sign_out"), "user-signout", () => act(`/users/${user.id}/sign-out`, t("users.signed_out", { user: user.username }))),
       user.id === me ? null : user.disabled
-        ? button("Enable", "user-enable", () => act(`/users/${user.id}/enable`, `${user.username} can sign in again`), "ok")
-        : button("Disable", "user-disable", () => act(`/users/${user.id}/disable`, `${user.username} is disabled and signed out`), "danger"))));
+        ? button(t("users.enable"), "user-enable", () => act(`/users/${user.id}/enable`, t("users.enabled", { user: user.username })), "ok")
+        : button(t("users.disable"), "user-disable", () => act(`/users/${user.id}/disable`, t("users.disabled_toast", { user: user.username })), "danger"))));
 }
 
 async function act(path, done) {
@@ -51,12 +56,13 @@ function openUser(user = null) {
   editingUser = user;
   const form = $("[data-user-form]");
   form.reset();
-  setText($("[data-user-dialog-title]"), user ? `Edit ${user.username}` : "Add a user");
+  setText($("[data-user-dialog-title]"), user ? t("users.edit_title", { user: user.username }) : t("users.add"));
   form.querySelectorAll("[data-new-only]").forEach((el) => { el.hidden = !!user; el.querySelector("input").required = !user; });
   if (user) {
     form.display_name.value = user.display_name;
     form.role.value = user.role;
     form.skills.value = user.skills.join(", ");
+    form.locale.value = user.locale || "";
   }
   setText(form.querySelector("[data-form-error]"), "");
   $("[data-user-dialog]").showModal();
@@ -65,12 +71,14 @@ function openUser(user = null) {
 async function saveUser(event) {
   event.preventDefault();
   const form = event.target;
-  const body = { display_name: form.display_name.value.trim(), role: form.role.value, skills: skillsOf(form.skills.value) };
+  // The staff pages' language: "" is their browser's (a new user: theirs until they choose).
+  const body = { display_name: form.display_name.value.trim(), role: form.role.value, skills: skillsOf(form.skills.value),
+    locale: form.locale.value };
   try {
     if (editingUser) await api("PATCH", `/users/${editingUser.id}`, body);
     else await api("POST", "/users", { ...body, username: form.username.value.trim(), password: form.password.value });
     $("[data-user-dialog]").close();
-    toast(editingUser ? "Saved" : `${body.display_name} can sign in now`);
+    toast(editingUser ? t("users.saved") : t("users.can_sign_in", { name: body.display_name }));
     await Promise.all([loadUsers(), loadAudit()]);
   } catch (error) {
     setText(form.querySelector("[data-form-error]"), error.message);
@@ -94,7 +102,7 @@ async function savePassword(event) {
   try {
     await api("POST", `/users/${passwordUser.id}/password`, { password: form.password.value });
     $("[data-password-dialog]").close();
-    toast(`New password set for ${passwordUser.username}`);
+    toast(t("users.password_set", { user: passwordUser.username }));
     await loadAudit();
   } catch (error) {
     setText(form.querySelector("[data-form-error]"), error.message);
@@ -106,20 +114,20 @@ async function savePassword(event) {
 async function loadQueues() {
   const { items } = await api("GET", "/queues");
   replace($("[data-queue-rows]"), items.map((queue) => h("tr", { dataset: { testid: `queue-${queue.name}` } },
-    h("td", {}, h("strong", {}, queue.title), h("br"), h("span", { class: "muted" }, queue.name)),
-    h("td", {}, queue.skills.length ? queue.skills.join(", ") : h("span", { class: "muted" }, "any agent")),
-    h("td", {}, `${queue.service_level_target} s`),
-    h("td", { dataset: { testid: "queue-hours" } }, hoursSummary(queue.hours)),
-    h("td", { class: "actions" }, h("button", { type: "button", class: "btn small", dataset: { testid: "queue-edit" }, onclick: () => openQueue(queue) }, "Edit")))));
+    h("td", { translate: "no" }, h("strong", {}, queue.title), h("br"), h("span", { class: "muted" }, queue.name)),
+    h("td", {}, queue.skills.length ? h("span", { translate: "no" }, queue.skills.join(", ")) : h("span", { class: "muted" }, t("queues.any_agent"))),
+    h("td", {}, t("queues.seconds", { seconds: queue.service_level_target })),
+    h("td", { dataset: { testid: "queue-hours" } }, hoursSummary(queue.hours, words)),
+    h("td", { class: "actions" }, h("button", { type: "button", class: "btn small", dataset: { testid: "queue-edit" }, onclick: () => openQueue(queue) }, t("queues.edit"))))));
 }
 
 let editingQueue = null;
 
 function buildWeek() {
   const week = $("[data-week]");
-  for (const [key, name] of WEEKDAYS) {
-    week.append(h("label", { class: "day" }, h("span", {}, name),
-      h("input", { type: "text", name: `day-${key}`, placeholder: "closed", dataset: { testid: `queue-day-${key}` } })));
+  for (const key of DAYS) {
+    week.append(h("label", { class: "day" }, h("span", {}, words.long[key]),
+      h("input", { type: "text", name: `day-${key}`, placeholder: t("hours.closed_placeholder"), dataset: { testid: `queue-day-${key}` } })));
   }
 }
 
@@ -134,9 +142,9 @@ function openQueue(queue = null) {
   editingQueue = queue;
   const form = $("[data-queue-form]");
   form.reset();
-  setText($("[data-queue-dialog-title]"), queue ? `Edit ${queue.title}` : "Add a queue");
+  setText($("[data-queue-dialog-title]"), queue ? t("queues.edit_title", { queue: queue.title }) : t("queues.add"));
   form.querySelectorAll("[data-new-only]").forEach((el) => { el.hidden = !!queue; el.querySelector("input").required = !queue; });
-  const hours = hoursToForm(queue?.hours ?? null);
+  const hours = hoursToForm(queue?.hours ?? null, words);
   if (queue) {
     form.title.value = queue.title;
     form.skills.value = queue.skills.join(", ");
@@ -146,7 +154,7 @@ function openQueue(queue = null) {
     form.dispositions.value = (queue.dispositions || []).join("\n");
   }
   form.always.checked = hours.always;
-  for (const [key] of WEEKDAYS) form[`day-${key}`].value = hours.days[key];
+  for (const key of DAYS) form[`day-${key}`].value = hours.days[key];
   form.exceptions.value = hours.exceptions;
   syncAlways();
   setText(form.querySelector("[data-form-error]"), "");
@@ -159,19 +167,19 @@ async function saveQueue(event) {
   const error = form.querySelector("[data-form-error]");
   const number = (input) => (input.value === "" ? null : Number(input.value));
   try {
-    const days = Object.fromEntries(WEEKDAYS.map(([key]) => [key, form[`day-${key}`].value]));
+    const days = Object.fromEntries(DAYS.map((key) => [key, form[`day-${key}`].value]));
     const body = {
       title: form.title.value.trim(), skills: skillsOf(form.skills.value),
       service_level_target: number(form.service_level_target) ?? 30,
       offer_timeout: number(form.offer_timeout), wrapup_timeout: number(form.wrapup_timeout),
       dispositions: form.dispositions.value.split("\n").map((line) => line.trim()).filter(Boolean),
-      hours: hoursFromForm({ always: form.always.checked, days, exceptions: form.exceptions.value }),
+      hours: hoursFromForm({ always: form.always.checked, days, exceptions: form.exceptions.value }, words),
     };
     if (!body.dispositions.length) body.dispositions = null; // the default list
     const name = editingQueue ? editingQueue.name : form.name.value.trim();
     await api("PUT", `/queues/${encodeURIComponent(name)}`, body);
     $("[data-queue-dialog]").close();
-    toast(editingQueue ? "Saved: in effect now" : `${body.title} takes calls now`);
+    toast(editingQueue ? t("queues.saved") : t("queues.takes_calls", { queue: body.title }));
     await Promise.all([loadQueues(), loadAudit()]);
   } catch (failure) {
     setText(error, failure.message);
@@ -180,11 +188,17 @@ async function saveQueue(event) {
 
 // -- audit -------------------------------------------------------------------------
 
+// The audit's actions are codes; each a sentence with {actor} and {target} (an element).
 const ACTIONS = {
-  "user.add": "added user", "user.update": "changed user", "user.disable": "disabled user",
-  "user.enable": "re-enabled user", "user.password": "reset the password of", "user.sign_out": "signed out",
-  "queue.add": "added queue", "queue.update": "changed queue",
+  "user.add": "audit.user_add", "user.update": "audit.user_update", "user.disable": "audit.user_disable",
+  "user.enable": "audit.user_enable", "user.password": "audit.user_password", "user.sign_out": "audit.user_sign_out",
+  "queue.add": "audit.queue_add", "queue.update": "audit.queue_update",
 };
+
+/** A message with elements in it: its text, each {name} of `elements` replaced by its element. */
+function withElements(key, elements) {
+  return t(key).split(/\{(\w+)\}/).map((part, i) => (i % 2 ? elements[part] ?? `{${part}}` : part));
+}
 
 function changed(before, after) {
   if (!before || !after) return "";
@@ -199,9 +213,12 @@ async function loadAudit() {
     const who = row.after?.username || row.before?.username || row.after?.name || row.target;
     return h("li", { dataset: { testid: "audit-row", action: row.action } },
       h("time", { class: "muted" }, dateTime(row.at)), " ",
-      h("span", {}, `${row.actor_name || row.actor} ${ACTIONS[row.action] || row.action} `, h("strong", {}, who)),
-      changed(row.before, row.after) ? h("div", { class: "muted small diff" }, changed(row.before, row.after)) : null);
-  }) : h("li", { class: "muted" }, "No changes yet."));
+      h("span", {}, ACTIONS[row.action]
+        ? withElements(ACTIONS[row.action], { actor: h("span", { translate: "no" }, row.actor_name || row.actor), target: h("strong", { translate: "no" }, who) })
+        : [`${row.actor_name || row.actor} ${row.action} `, h("strong", { translate: "no" }, who)]),
+      // The changed fields and values, as the API names them.
+      changed(row.before, row.after) ? h("div", { class: "muted small diff", translate: "no" }, changed(row.before, row.after)) : null);
+  }) : h("li", { class: "muted" }, t("audit.none")));
 }
 
 // -- start -------------------------------------------------------------------------

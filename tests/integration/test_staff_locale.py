@@ -105,3 +105,31 @@ async def test_the_locale_column_on_each_database(repo) -> None:
     assert (await repo.get_agent(agent.id)).locale == "zh-TW"
     changed, _ = await repo.admin_change_user(agent.id, actor="test", action="user.update", locale="")
     assert changed.locale is None
+
+
+def test_an_admin_sets_a_members_language_through_the_api_and_it_is_audited(client: TestClient) -> None:
+    repo = client.app.state.repo
+    client.portal.call(functools.partial(repo.add_agent, "root", "root-password-1", display_name="Root", role="admin"))
+    ada = client.portal.call(repo.get_agent_by_username, "ada")
+    login = client.get("/login")
+    client.post("/login", data={"username": "root", "password": "root-password-1", "csrf_token": csrf(login.text)})
+    token = {"x-csrf-token": csrf(client.get("/admin").text)}
+    changed = client.patch(f"/api/v1/admin/users/{ada.id}", json={"locale": "zh-TW"}, headers=token)
+    assert changed.status_code == 200 and changed.json()["locale"] == "zh-TW"
+    made = client.post("/api/v1/admin/users", headers=token, json={
+        "username": "lin", "password": "lin-password-1", "display_name": "Lin", "locale": "zh-CN"})
+    assert made.status_code == 201 and made.json()["locale"] == "zh-CN"
+    refused = client.patch(f"/api/v1/admin/users/{ada.id}", json={"locale": "fr"}, headers=token)
+    assert refused.status_code == 422
+    audit = client.get("/api/v1/admin/audit", params={"target": f"user:{ada.id}"}).json()["items"]
+    assert (audit[0]["before"]["locale"], audit[0]["after"]["locale"]) == (None, "zh-TW")
+    assert client.patch(f"/api/v1/admin/users/{ada.id}", json={"locale": ""}, headers=token).json()["locale"] is None
+
+    # Ada's pages speak it whatever her browser says.
+    client.post("/logout", data={"csrf_token": token["x-csrf-token"]})
+    client.patch(f"/api/v1/admin/users/{ada.id}", json={"locale": "zh-TW"}, headers=token)  # signed out: refused
+    assert client.portal.call(repo.get_agent, ada.id).locale is None
+    client.portal.call(repo.set_agent_locale, ada.id, "zh-TW")
+    login = client.get("/login")
+    client.post("/login", data={"username": "ada", "password": "ada-password-1", "csrf_token": csrf(login.text)})
+    assert lang(client.get("/desk", headers={"accept-language": "en"}).text) == "zh-TW"
