@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from desktop.auth.locales import page_locale
 from desktop.auth.agents import SUPERVISOR_ROLES, agent_public
 from desktop.auth.staff import BadCsrf, NotSignedIn, StaffRefused, StaffSession, current_agent, staff_only
 from desktop.cobrowse.documents import (
@@ -43,7 +44,8 @@ async def watch(request: Request, session: StaffSession) -> Response:
     agent = session.agent
     visitor = request.query_params.get("visitor", "")[:200]
     return request.app.state.templates.TemplateResponse(request, "cobrowse_watch.html", {
-        "agent": agent_public(agent), "visitor": visitor,
+        "agent": agent_public(agent), "visitor": visitor, "locale": page_locale(request, agent),
+        "locale_choice": agent.locale or "",
         "csrf_token": request.app.state.signer.csrf_token(session.session_id)})
 
 

@@ -22,7 +22,7 @@ from desktop.routing import commands
 from desktop.web.assets import STATIC_DIR
 from desktop.web.sso import SSO_ERRORS
 from desktop.web.client import client_address, read_body
-from desktop.web.locales import LOCALES, page_locale
+from desktop.auth.locales import LOCALES, page_locale
 from signaling.limits import describe_wait
 
 __all__ = ["routes", "staff_page"]

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from desktop.app import create_app
 from desktop.settings import Settings
-from desktop.web.locales import from_accept_language, match_locale
+from desktop.auth.locales import from_accept_language, match_locale
 
 
 def test_tags_and_accept_language_choose_a_supported_locale() -> None:
