@@ -107,6 +107,10 @@ export function withStaffFormats(messages) {
     return format.format(ratio);
   }
 
+  /** A ratio as a percentage, whatever its size: 1.25 → "125%" (a zoom), 0.5 → "50%". */
+  const ratios = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 });
+  const ratio = (value) => (value === null || value === undefined || !isFinite(value) ? "—" : ratios.format(value));
+
   /** A date (epoch seconds) without the time: "Tue, 3 Mar" / "3月3日周二". */
   const dayFormat = new Intl.DateTimeFormat(locale, { weekday: "short", day: "numeric", month: "short" });
   const day = (at) => (at ? dayFormat.format(new Date(at * 1000)) : "");
@@ -118,7 +122,7 @@ export function withStaffFormats(messages) {
     return new Intl.NumberFormat(locale, { style: "currency", currency }).format(value);
   }
 
-  return { ...messages, shortDuration, ago, percent, day, money };
+  return { ...messages, shortDuration, ago, percent, ratio, day, money };
 }
 
 /** Replace the marked text and attributes under `root` (see the top of this file). */

@@ -8,7 +8,7 @@
 // customer's screen back in `welcome.documents` (the server keeps them). During a contact, an upload belongs to that customer by
 // default ("Only for <name>"): listed and pushed only for them, erased with them.
 import { h, setText } from "../common/dom.js";
-import { percent, t } from "./i18n.js";
+import { ratio, t } from "./i18n.js";
 
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
 
@@ -260,7 +260,7 @@ export class DocumentsPanel {
     this.pushedList.replaceChildren(...[...this.pushed.entries()].map(([pushId, item]) => {
       const where = item.closed
         ? t(item.closed === "agent" ? "docs.taken_back" : "docs.closed")
-        : item.seen ? t("docs.remote", { page: item.page, pages: item.pages ?? "?", zoom: percent(item.zoom) }) : t("docs.opening");
+        : item.seen ? t("docs.remote", { page: item.page, pages: item.pages ?? "?", zoom: ratio(item.zoom) }) : t("docs.opening");
       const live = !item.closed;
       return h("li", { dataset: { testid: "doc-pushed-item", push: pushId, shown: String(pushId === this.shown) } },
         h("button", { type: "button", class: "link", title: t("docs.show_here"), onclick: () => { this.shown = pushId; this.render(); } }, h("strong", { translate: "no" }, item.document.name)), " ",

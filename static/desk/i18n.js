@@ -6,4 +6,4 @@ export const messages = await staffMessages({
   "zh-CN": () => import("./messages-zh-CN.js"),
   "zh-TW": () => import("./messages-zh-TW.js"),
 });
-export const { t, number, money, percent, dateTime, timeOfDay, ago, list, duration } = messages;
+export const { t, number, money, percent, ratio, dateTime, timeOfDay, ago, list, duration } = messages;
