@@ -30,7 +30,9 @@ from desktop.repository._store import (
     Store,
     upsert,
 )
+from desktop.repository.changes import lock_change_counter
 from desktop.repository.errors import Conflict, NotFound
+from desktop.repository.outbox import emit
 from desktop.repository.records import (
     IDENTITY_KINDS,
     CustomerRecord,
@@ -286,6 +288,8 @@ def insert_customer(conn: Connection, name: str | None, email: str | None, phone
     for kind, value in (("email", email), ("phone", phone)):
         if value:
             _insert_identity(conn, customer_id, kind, value, False, source, now)
+    emit(conn, "customer.created", {"customer_id": customer_id, "name": name, "email": email, "phone": phone,
+                                    "site": site}, at=now, customer_id=customer_id)
     return _customer(conn, customer_id)
 
 
@@ -368,6 +372,9 @@ def _merge(conn: Connection, source_id: str, target_id: str, actor: str, reason:
     # Two merges of the same pair in opposite directions must not both pass the
     # "already one" check (a cycle): lock both rows first (PostgreSQL; SQLite
     # writes one at a time), then walk to the heads with what is committed.
+    # The change counter first: every customer write takes it (trigger), and taking it
+    # after these row locks could deadlock with a writer that holds it and wants a row.
+    lock_change_counter(conn)
     conn.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.id.in_([source_id, target_id]))
                  .order_by(CUSTOMERS.c.id).with_for_update())
     source, target = _head(conn, source_id), _head(conn, target_id)
@@ -378,6 +385,7 @@ def _merge(conn: Connection, source_id: str, target_id: str, actor: str, reason:
     row = conn.execute(MERGES.insert().values(
         action="merge", source_id=source, target_id=target, actor=actor, reason=reason, at=now,
     ).returning(MERGES)).one()
+    emit(conn, "customer.merged", {"customer_id": source, "into": target}, at=now, customer_id=source)
     return _merge_record(row)
 
 

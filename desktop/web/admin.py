@@ -36,7 +36,7 @@ from desktop.web.client import read_body
 from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
-__all__ = ["BODIES", "openapi_paths", "routes"]
+__all__ = ["BODIES", "AdminError", "admin_body", "admin_endpoint", "openapi_paths", "routes"]
 
 MAX_BODY = 64 * 1024
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
@@ -108,7 +108,7 @@ async def _admin(request: Request) -> StaffSession:
         raise AdminError(403, "csrf", "a change needs X-CSRF-Token (the admin page's token)") from None
 
 
-async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
+async def admin_body(request: Request, schema: type[msgspec.Struct]) -> Any:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise AdminError(415, "unsupported_media_type", "send the body as application/json")
     body = await read_body(request, MAX_BODY)
@@ -153,7 +153,7 @@ async def list_users(request: Request, session: StaffSession) -> Response:
 
 
 async def add_user(request: Request, session: StaffSession) -> Response:
-    data = await _body(request, UserIn)
+    data = await admin_body(request, UserIn)
     agent = await request.app.state.repo.admin_add_user(
         username=data.username, password=data.password, display_name=data.display_name.strip(),
         role=data.role, skills=sorted(set(data.skills)), actor=_actor(session))
@@ -161,7 +161,7 @@ async def add_user(request: Request, session: StaffSession) -> Response:
 
 
 async def patch_user(request: Request, session: StaffSession) -> Response:
-    data = await _body(request, UserPatch)
+    data = await admin_body(request, UserPatch)
     user_id = request.path_params["user_id"]
     if user_id == session.agent.id and data.role not in (None, "admin"):
         raise AdminError(409, "own_account", "you can't take the admin role from yourself; "
@@ -182,7 +182,7 @@ async def enable_user(request: Request, session: StaffSession) -> Response:
 
 
 async def reset_password(request: Request, session: StaffSession) -> Response:
-    data = await _body(request, PasswordIn)
+    data = await admin_body(request, PasswordIn)
     return await _change(request, session, "user.password", password=data.password)
 
 
@@ -216,7 +216,7 @@ async def put_queue(request: Request, session: StaffSession) -> Response:
     if not QUEUE_NAME.match(name):
         raise AdminError(422, "invalid", "a queue name is 1 to 40 lowercase letters, digits, '.', '_' "
                          "or '-', starting with a letter or digit")
-    data = await _body(request, QueueIn)
+    data = await admin_body(request, QueueIn)
     hours = parse_hours(data.hours).to_json()  # checked, and stored in one canonical form
     dispositions = None
     if data.dispositions is not None:
