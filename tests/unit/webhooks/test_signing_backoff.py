@@ -97,3 +97,18 @@ def test_private_receivers_when_allowed():
     assert check_url("http://127.0.0.1:9000/", allow_private=True)
     with pytest.raises(TargetRefused):
         check_url("gopher://127.0.0.1/", allow_private=True)
+
+
+def test_the_verification_snippet_in_the_operations_guide_works():
+    import re
+    import time
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "operations.md").read_text()
+    namespace: dict = {}
+    exec(re.search(r"```python\n(import hashlib.*?)```", doc, re.S).group(1), namespace)
+    now = int(time.time())
+    namespace["verify"](SECRET, signature_header(SECRET, now, BODY), BODY)
+    for header in (signature_header("whsec_other", now, BODY), signature_header(SECRET, now - 3600, BODY)):
+        with pytest.raises(ValueError):
+            namespace["verify"](SECRET, header, BODY)
