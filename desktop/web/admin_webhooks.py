@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from desktop.auth.staff import StaffSession
 from desktop.repository.outbox import EVENT_TYPES
-from desktop.web.admin import AdminError, admin_body, admin_endpoint
+from desktop.web.admin import admin_endpoint
+from desktop.web.client import ApiError, json_body
 from desktop.webhooks.targets import TargetRefused, check_url
 
 __all__ = ["BODIES", "openapi_paths", "routes"]
@@ -40,11 +41,11 @@ async def list_webhooks(request: Request, session: StaffSession) -> Response:
 
 
 async def add_webhook(request: Request, session: StaffSession) -> Response:
-    data = await admin_body(request, WebhookIn)
+    data = await json_body(request, WebhookIn)
     try:
         url = check_url(data.url.strip(), allow_private=request.app.state.settings.webhook_allow_private)
     except TargetRefused as exc:
-        raise AdminError(422, "invalid_url", f"url: {exc}") from None
+        raise ApiError(422, "invalid_url", f"url: {exc}") from None
     subscription, secret = await request.app.state.repo.add_webhook(
         url=url, events=list(data.events), description=data.description.strip())
     # The only time the secret leaves the server.
@@ -60,7 +61,7 @@ def _int_param(request: Request, name: str, default: int | None, high: int) -> i
     if text is None:
         return default
     if not text.isdigit() or not 1 <= int(text) <= high:
-        raise AdminError(422, "invalid", f"{name} must be an integer from 1 to {high}")
+        raise ApiError(422, "invalid", f"{name} must be an integer from 1 to {high}")
     return int(text)
 
 
@@ -74,7 +75,7 @@ async def deliveries(request: Request, session: StaffSession) -> Response:
 async def replay(request: Request, session: StaffSession) -> Response:
     text = request.path_params["delivery_id"]
     if not text.isdigit() or len(text) > 18:
-        raise AdminError(404, "not_found", f"No webhook delivery {text!r}")
+        raise ApiError(404, "not_found", f"No webhook delivery {text!r}")
     return JSONResponse(await request.app.state.repo.replay_webhook_delivery(int(text)), status_code=201)
 
 
