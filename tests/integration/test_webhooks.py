@@ -6,13 +6,10 @@ pending deliveries go out without their personal data. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections import defaultdict
 
-import httpx
-import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
