@@ -1,11 +1,13 @@
 """The change feed: customers in the order they were last written (``changed_since``).
 
 Every insert or update of a customer takes the next number of the ``change_counter`` row
-into ``customers.change_seq`` (a trigger, migration 0860, so no write path can forget).
-The counter's row lock is held until commit, so writers of customers are serialised on
-PostgreSQL and numbers become visible in increasing order: a reader who has seen number n
-will never later find a row below n appear. A plain sequence would not do: a transaction
-that took 7 may commit after one that took 8, and a reader at 8 would miss 7 for ever.
+into ``customers.change_seq`` (a trigger, migration 0860, so no write path can forget; on
+PostgreSQL a deferred one, run at commit after every row lock is held, so it cannot
+deadlock). The counter's row lock is held until commit, so commits that changed customers
+are serialised on PostgreSQL and numbers become visible in increasing order: a reader who
+has seen number n will never later find a row below n appear. A plain sequence would not
+do: a transaction that took 7 may commit after one that took 8, and a reader at 8 would
+miss 7 for ever.
 
 The cursor handed to API clients is opaque (``c1.<n>``); a customer written again moves to
 the end with a new number, so a poller sees its latest state once per change. Deleted
@@ -14,14 +16,14 @@ the end with a new number, so a poller sees its latest state once per change. De
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from desktop.repository import _rows
 from desktop.repository._store import CUSTOMERS, Store
 from desktop.repository.records import CustomerRecord
 
-__all__ = ["Changes", "decode_cursor", "encode_cursor", "lock_change_counter", "customers_changed_since"]
+__all__ = ["Changes", "decode_cursor", "encode_cursor", "customers_changed_since"]
 
 _PREFIX = "c1."
 
@@ -37,13 +39,6 @@ def decode_cursor(cursor: str) -> int:
     if not cursor.startswith(_PREFIX) or not cursor[len(_PREFIX):].isdigit() or len(cursor) > 24:
         raise ValueError(f"changed_since must be 0 or a next_cursor this API returned, not {cursor!r}")
     return int(cursor[len(_PREFIX):])
-
-
-def lock_change_counter(conn: Connection) -> None:
-    """Take the counter's row lock now (PostgreSQL): for a transaction about to lock customer
-    rows before writing them, so the lock order is always counter, then rows."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT value FROM change_counter WHERE name = 'changes' FOR UPDATE"))
 
 
 def customers_changed_since(conn: Connection, after: int, limit: int, site: str | None) -> list:

@@ -30,7 +30,6 @@ from desktop.repository._store import (
     Store,
     upsert,
 )
-from desktop.repository.changes import lock_change_counter
 from desktop.repository.errors import Conflict, NotFound
 from desktop.repository.outbox import emit
 from desktop.repository.records import (
@@ -372,9 +371,6 @@ def _merge(conn: Connection, source_id: str, target_id: str, actor: str, reason:
     # Two merges of the same pair in opposite directions must not both pass the
     # "already one" check (a cycle): lock both rows first (PostgreSQL; SQLite
     # writes one at a time), then walk to the heads with what is committed.
-    # The change counter first: every customer write takes it (trigger), and taking it
-    # after these row locks could deadlock with a writer that holds it and wants a row.
-    lock_change_counter(conn)
     conn.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.id.in_([source_id, target_id]))
                  .order_by(CUSTOMERS.c.id).with_for_update())
     source, target = _head(conn, source_id), _head(conn, target_id)

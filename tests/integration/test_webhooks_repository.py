@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from desktop.repository.changes import customers_changed_since
 
 
@@ -81,3 +83,35 @@ async def test_changed_since_sees_every_write_once_in_commit_order(repo):
     assert sorted(name for name, _ in later) == sorted(c.name for c in made)
     assert [seq for _, seq in later] == sorted({seq for _, seq in later})
     assert b.id
+
+
+async def test_a_transaction_writing_two_customers_beside_another_never_deadlocks(repo, database_url):
+    # T1 writes a, then b; T2 writes b in between. Numbered at the write, T1 would hold the
+    # counter and wait for b's row while T2 holds b's row and waits for the counter: a deadlock
+    # (PostgreSQL aborts one). Numbered at commit (a deferred trigger), T1 just waits for T2.
+    if repo.database.dialect != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    a, b = await repo.create_customer(name="a"), await repo.create_customer(name="b")
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    one, two = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    try:
+        first, second = one.transaction(), two.transaction()
+        await first.start()
+        await second.start()
+        await asyncio.wait_for(one.execute("UPDATE customers SET name = 'a1' WHERE id = $1", a.id), 5)
+        # Numbered at the write, this one would wait for T1's counter here (then deadlock below).
+        await asyncio.wait_for(two.execute("UPDATE customers SET name = 'b2' WHERE id = $1", b.id), 5)
+        waiting = asyncio.create_task(one.execute("UPDATE customers SET name = 'b1' WHERE id = $1", b.id))
+        await asyncio.sleep(0.3)
+        await asyncio.wait_for(second.commit(), 5)
+        await asyncio.wait_for(waiting, 5)
+        await first.commit()
+    finally:
+        one.terminate()
+        two.terminate()
+    rows = await repo.database.read(customers_changed_since, b.change_seq or 0, 1000, None)
+    # Both of T1's rows, in their final state, numbered after T2's commit.
+    assert sorted((row.name, row.id) for row in rows) == sorted([("a1", a.id), ("b1", b.id)])

@@ -8,9 +8,10 @@
   the customer) keeps a subscription's deliveries of one key in order.
 - ``webhook_attempts``: the delivery log (status code, error, duration).
 - ``change_counter`` and ``customers.change_seq``: every insert or update of a customer takes
-  the next number of one counter row, by trigger (so no write path can forget). The counter's
-  row lock is held to commit, so numbers become visible in order: a reader paging by
-  ``change_seq`` misses nothing (a plain sequence would let a later number commit first).
+  the next number of one counter row, by trigger (so no write path can forget); on
+  PostgreSQL at commit (a deferred constraint trigger). The counter's row lock is held to
+  commit, so numbers become visible in order: a reader paging by ``change_seq`` misses
+  nothing (a plain sequence would let a later number commit first).
 
 Revision ID: 0860
 Revises: 0700
@@ -33,16 +34,24 @@ depends_on: str | Sequence[str] | None = None
 Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+# PostgreSQL: deferred to commit, when the transaction already holds every row lock it will
+# take, so it takes the counter last and holds it only while committing. Taken at the write
+# instead, the counter could deadlock with a transaction that writes two customers (it
+# holds the counter and waits for a row another one locked before it waited for the counter).
 _PG_FUNCTION = """
 CREATE FUNCTION otodesk_change_seq() RETURNS trigger AS $$
+DECLARE
+    n bigint;
 BEGIN
-    UPDATE change_counter SET value = value + 1 WHERE name = 'changes' RETURNING value INTO NEW.change_seq;
-    RETURN NEW;
+    UPDATE change_counter SET value = value + 1 WHERE name = 'changes' RETURNING value INTO n;
+    UPDATE customers SET change_seq = n WHERE id = NEW.id;
+    RETURN NULL;
 END
 $$ LANGUAGE plpgsql
 """
-_PG_TRIGGER = ("CREATE TRIGGER customers_change_seq BEFORE INSERT OR UPDATE ON customers "
-               "FOR EACH ROW EXECUTE FUNCTION otodesk_change_seq()")
+_PG_TRIGGER = ("CREATE CONSTRAINT TRIGGER customers_change_seq AFTER INSERT OR UPDATE ON customers "
+               "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (pg_trigger_depth() < 1) "
+               "EXECUTE FUNCTION otodesk_change_seq()")
 # SQLite writes one transaction at a time: the counter is enough. The inner UPDATE does not
 # fire the update trigger again (recursive triggers are off; the WHEN guard says why anyway).
 _SQLITE_BODY = """
