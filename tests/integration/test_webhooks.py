@@ -93,7 +93,6 @@ async def _phone_callback(base_url: str, alice: AgentBot, *, wrap: bool) -> str:
         await alice.command("end", callback_id=callback_id)
         await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
         await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved", note="Refund sent")
-        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available", start=alice.mark() - 3)
         return callback_id
     finally:
         await customer.close()
@@ -120,7 +119,7 @@ async def test_every_event_once_in_order_signed_across_failures_and_a_restart(da
         answered = await _phone_callback(server.base_url, alice, wrap=True)
         # The first two deliveries failed (500) and were retried: the answered call's four events arrive.
         await _wait(lambda: _async(sum(1 for e in receiver.accepted() if e["data"].get("callback_id") == answered) == 4),
-                    20, "the answered call's events")
+                    60, "the answered call's events")
         await receiver.stop()
 
         # Down: a cancelled callback, and a customer made then erased, all queued meanwhile...
@@ -145,7 +144,7 @@ async def test_every_event_once_in_order_signed_across_failures_and_a_restart(da
             log = (await admin.get(f"/api/v1/admin/webhooks/{webhook_id}/deliveries?limit=500")).json()["items"]
             return log if log and all(d["state"] == "delivered" for d in log) else None
 
-        log = await _wait(all_delivered, 30, "every delivery delivered")
+        log = await _wait(all_delivered, 60, "every delivery delivered")
     finally:
         if alice is not None:
             await alice.close()
