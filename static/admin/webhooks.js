@@ -1,27 +1,33 @@
 // The admin console's webhooks: list, add (the secret is shown once), remove, the delivery log, replay.
 import { h, replace, setText } from "../common/dom.js";
-import { dateTime } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
+import { dateTime, t } from "./i18n.js";
+
+// A delivery's states (desktop/repository/outbox.py: codes), by name.
+const STATES = { pending: "webhooks.state_pending", delivered: "webhooks.state_delivered", failed: "webhooks.state_failed" };
+const stateName = (state) => (STATES[state] ? t(STATES[state]) : state);
 
 const $ = (selector) => document.querySelector(selector);
 
 export async function loadWebhooks() {
   const { items, event_types: types } = await api("GET", "/webhooks");
-  setText($("[data-webhook-types]"), `Types: ${types.join(", ")}`);
+  const typesLine = $("[data-webhook-types]");
+  typesLine.translate = false; // event types are codes a receiver reads
+  setText(typesLine, t("webhooks.types", { types: types.join(", ") }));
   replace($("[data-webhook-rows]"), items.length ? items.map(webhookRow)
-    : h("tr", {}, h("td", { colspan: "4", class: "muted" }, "No webhooks yet.")));
+    : h("tr", {}, h("td", { colspan: "4", class: "muted" }, t("webhooks.none"))));
 }
 
 function webhookRow(hook) {
   const button = (label, testid, onclick, kind = "") => h("button", { type: "button", class: `btn small ${kind}`, dataset: { testid }, onclick }, label);
   return h("tr", { dataset: { testid: `webhook-${hook.id}`, disabled: hook.disabled_at ? "true" : "false" } },
-    h("td", {}, h("code", {}, hook.url)),
-    h("td", {}, hook.events.join(", ")),
-    h("td", {}, hook.disabled_at ? h("span", { class: "badge off" }, "Removed") : h("span", { class: "badge on" }, "Active")),
+    h("td", { translate: "no" }, h("code", {}, hook.url)),
+    h("td", { translate: "no" }, hook.events.join(", ")),
+    h("td", {}, hook.disabled_at ? h("span", { class: "badge off" }, t("webhooks.removed")) : h("span", { class: "badge on" }, t("webhooks.active"))),
     h("td", { class: "actions" }, h("div", { class: "row-actions" },
-      button("Log", "webhook-log-open", () => showLog(hook)),
-      hook.disabled_at ? null : button("Remove", "webhook-remove", () => remove(hook), "danger"))));
+      button(t("webhooks.log"), "webhook-log-open", () => showLog(hook)),
+      hook.disabled_at ? null : button(t("webhooks.remove"), "webhook-remove", () => remove(hook), "danger"))));
 }
 
 async function add(event) {
@@ -31,8 +37,9 @@ async function add(event) {
   try {
     const made = await api("POST", "/webhooks", { url: form.url.value.trim(), events });
     const secret = $("[data-webhook-secret]");
-    replace(secret, "Signing secret for ", h("code", {}, made.url), ": ", h("code", { dataset: { testid: "webhook-secret-value" } }, made.secret),
-      " — copy it now, it is not shown again.");
+    // The sentence names where the URL and the secret go: {url}, {secret}.
+    const parts = { url: h("code", { translate: "no" }, made.url), secret: h("code", { translate: "no", dataset: { testid: "webhook-secret-value" } }, made.secret) };
+    replace(secret, t("webhooks.secret").split(/\{(\w+)\}/).map((part, i) => (i % 2 ? parts[part] : part)));
     secret.hidden = false;
     form.reset();
     await loadWebhooks();
@@ -44,7 +51,7 @@ async function add(event) {
 async function remove(hook) {
   try {
     await api("DELETE", `/webhooks/${hook.id}`);
-    toast(`${hook.url} receives nothing more`);
+    toast(t("webhooks.removed_toast", { url: hook.url }));
     await loadWebhooks();
   } catch (error) {
     toast(error.message, { kind: "error" });
@@ -53,23 +60,24 @@ async function remove(hook) {
 
 async function showLog(hook) {
   const { items } = await api("GET", `/webhooks/${hook.id}/deliveries?limit=50`);
-  const attempt = (a) => `${a.status_code ?? "—"} ${a.error || ""} (${Math.round(a.duration * 1000)} ms)`;
-  replace($("[data-webhook-log]"), h("h3", {}, `Deliveries to ${hook.url}`), items.length
+  // An attempt: the receiver's HTTP status and error (its words), and how long it took.
+  const attempt = (a) => t("webhooks.attempt", { status: a.status_code ?? "—", error: a.error || "", ms: Math.round(a.duration * 1000) });
+  replace($("[data-webhook-log]"), h("h3", {}, t("webhooks.deliveries"), " ", h("code", { translate: "no" }, hook.url)), items.length
     ? h("table", { class: "admin-table" },
-      h("thead", {}, h("tr", {}, ...["Event", "State", "Attempts", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ...[t("webhooks.col_event"), t("webhooks.col_state"), t("webhooks.col_attempts"), ""].map((text) => h("th", { scope: "col" }, text)))),
       h("tbody", {}, ...items.map((d) => h("tr", { dataset: { testid: "webhook-delivery", state: d.state } },
-        h("td", {}, d.type, h("br"), h("span", { class: "muted small" }, `${d.event_id} · ${dateTime(d.created_at)}`)),
-        h("td", {}, d.state),
-        h("td", { class: "small" }, d.log.map(attempt).join("; ") || h("span", { class: "muted" }, "none yet")),
+        h("td", {}, h("span", { translate: "no" }, d.type), h("br"), h("span", { class: "muted small" }, h("span", { translate: "no" }, d.event_id), ` · ${dateTime(d.created_at)}`)),
+        h("td", {}, stateName(d.state)),
+        h("td", { class: "small", translate: d.log.length ? "no" : null }, d.log.map(attempt).join("; ") || h("span", { class: "muted" }, t("webhooks.none_yet"))),
         h("td", { class: "actions" }, h("button", { type: "button", class: "btn small", dataset: { testid: "webhook-replay" },
-          onclick: () => replay(hook, d) }, "Replay"))))))
-    : h("p", { class: "muted" }, "Nothing sent yet."));
+          onclick: () => replay(hook, d) }, t("webhooks.replay")))))))
+    : h("p", { class: "muted" }, t("webhooks.nothing_sent")));
 }
 
 async function replay(hook, delivery) {
   try {
     await api("POST", `/webhook-deliveries/${delivery.id}/replay`);
-    toast(`${delivery.type} is queued again`);
+    toast(t("webhooks.queued_again", { type: delivery.type }));
     await showLog(hook);
   } catch (error) {
     toast(error.message, { kind: "error" });
