@@ -60,6 +60,6 @@ def summary_mail(*, to: str, sender: str, locale: str | None, name: str, agent: 
     message["To"] = formataddr((name, to)) if name else to
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message["Content-Language"] = locale or "en"
     message.set_content("\n".join(lines) + "\n", charset="utf-8")
+    message["Content-Language"] = locale if locale in MAIL else "en"  # after: set_content clears Content-*
     return message
