@@ -3,7 +3,6 @@ logged in with credentials, given up after its attempts, never blocking the call
 
 from __future__ import annotations
 
-import asyncio
 import email
 from email import policy
 
