@@ -563,7 +563,8 @@ if (stored("sessionStorage", "otodesk.documents")) loadDocuments();
 
 let afterCall = null;
 function showAfterCall(shown) {
-  if (!shown) return;
+  // Closed in this browser before (aftercall.js remembers it): not even the module is fetched.
+  if (!shown || stored("localStorage", "otodesk.aftercall") === shown.callback_id) return;
   afterCall ??= withWords(import("./aftercall.js")).then((module) => module.start(socket, { shell: ui, language }));
   afterCall.then((card) => card.show(shown));
 }
