@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import email
+import secrets
 import time
 from email import policy
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy.engine import make_url
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
@@ -43,12 +45,36 @@ def smtp():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, smtp):
-    controller, _ = smtp
+def own_postgres_url(postgres_url):
+    """A database of this module's own: other tests reset the session's one meanwhile."""
+    import asyncpg
+
+    url = make_url(postgres_url)
+    name = f"otodesk_aftercall_{secrets.token_hex(4)}"
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(statement: str) -> None:
+        conn = await asyncpg.connect(dsn, timeout=3)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server(request, tmp_path_factory, smtp):
+    controller, inbox = smtp
+    inbox.messages.clear()
     env = {"OTODESK_OFFER_TIMEOUT": "5", "OTODESK_WRAPUP_TIMEOUT": "60", "OTODESK_CALLME_PER_ADDRESS": "1000",
            "OTODESK_SMTP_HOST": "127.0.0.1", "OTODESK_SMTP_PORT": str(controller.port),
            "OTODESK_SMTP_FROM": "help@shop.test", "OTODESK_SMTP_RETRY_DELAY": "0.2"}
-    with running_server(tmp_path_factory.mktemp("aftercall"), env=env) as server:
+    if request.param == "postgresql":
+        env["OTODESK_DATABASE_URL"] = request.getfixturevalue("own_postgres_url")
+    with running_server(tmp_path_factory.mktemp(f"aftercall-{request.param}"), env=env) as server:
         yield server
 
 
