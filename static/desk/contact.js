@@ -5,6 +5,7 @@
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { followUp } from "./offer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 
 const DRAFT_PREFIX = "otodesk.note.";
@@ -114,6 +115,7 @@ export class ContactView {
       this.endButton),
     this.dialLine,
     this.form,
+    followUp(card.follow_up, "contact"),
     facts(card, "contact", queues),
     this.suggestions.element,
     this.details.element);

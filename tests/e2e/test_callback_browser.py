@@ -194,6 +194,7 @@ def test_after_wrap_up_the_customer_rates_presses_not_solved_and_it_rings_as_a_f
     expect(follow_up).to_contain_text(summary)
     expect(alice.get_by_test_id("offer-name")).to_contain_text("Lin Follow")
     alice.get_by_test_id("btn-accept").click()
+    expect(alice.get_by_test_id("contact-follow-up")).to_contain_text(summary)  # and during the call
     alice.get_by_test_id("btn-end").click()
     alice.get_by_test_id("wrapup-disposition").select_option("Resolved")
     alice.get_by_test_id("btn-wrapup").click()
