@@ -38,6 +38,8 @@ from desktop.settings import Settings
 from desktop.voice import http as voice_http
 from desktop.suggestions.feedback import SuggestionFeedbackFeature
 from desktop.suggestions.live import Suggester
+from desktop.aftercall.feature import AfterCallFeature
+from desktop.aftercall.mail import Mailer, SmtpConfig
 from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
@@ -92,6 +94,11 @@ def create_app(settings: Settings) -> Starlette:
             await voice.start()
             features = {role: (*features[role], voice) for role in features}
             features["agent"] = (*features["agent"], SuggestionFeedbackFeature(repo))
+            # After the contact: the summary to the customer's widget and e-mail, rating, "not solved".
+            mailer = Mailer(SmtpConfig.from_settings(settings), retry_delay=settings.smtp_retry_delay)
+            after_call = AfterCallFeature(repo=repo, bus=bus, router=router, settings=settings, mailer=mailer)
+            features["customer"] = (*features["customer"], after_call)
+            features["agent"] = (*features["agent"], after_call)
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
@@ -99,6 +106,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.router = router
             app.state.rules, app.state.suggester = rules, suggester
             app.state.voice = voice
+            app.state.mailer = mailer
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,
@@ -129,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await voice.aclose()
+                await mailer.aclose()
                 await suggester.aclose()
 
     async def customer_socket(websocket: WebSocket) -> None:

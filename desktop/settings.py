@@ -234,6 +234,20 @@ class Settings:
     #: (data-locale, otodesk.setLocale); empty: each customer's browser language.
     widget_locale: str = ""
 
+    # After the contact (desktop/aftercall): how long the widget offers the summary, the rating
+    # and "Not solved" (seconds), and the SMTP server the summary is e-mailed through (no host:
+    # no e-mail). STARTTLS and a login are optional.
+    after_call_window: float = 7 * 24 * 3600.0
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+    #: Seconds before a failed e-mail is tried again (then 4x as long, 4 attempts in all).
+    smtp_retry_delay: float = 5.0
+
     # Many processes.
     leader_lease: float = 5.0
     process_id: str = ""
@@ -328,6 +342,15 @@ class Settings:
             url_query=_choice("URL_QUERY", "mask", URL_QUERY_MODES),
             url_private_params=_list("URL_PRIVATE_PARAMS", KNOWN_PRIVATE_PARAMS),
             widget_locale=_locale("WIDGET_LOCALE", WIDGET_LOCALES),
+            after_call_window=_float("AFTER_CALL_WINDOW", 7 * 24 * 3600.0),
+            smtp_host=_env("SMTP_HOST", "") or "",
+            smtp_port=_int("SMTP_PORT", 25),
+            smtp_from=_env("SMTP_FROM", "") or "",
+            smtp_starttls=_bool("SMTP_STARTTLS", False),
+            smtp_username=_env("SMTP_USERNAME", "") or "",
+            smtp_password=_env("SMTP_PASSWORD", "") or "",
+            smtp_timeout=_float("SMTP_TIMEOUT", 10.0),
+            smtp_retry_delay=_float("SMTP_RETRY_DELAY", 5.0),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)

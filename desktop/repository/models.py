@@ -168,6 +168,7 @@ class Callback(Base):
         # The reports read callbacks by when they entered the queue and when they were answered.
         Index("ix_callbacks_enqueued_at", "enqueued_at"),
         Index("ix_callbacks_answered_at", "answered_at"),
+        Index("ix_callbacks_wrapped_up_at", "wrapped_up_at"),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -199,6 +200,17 @@ class Callback(Base):
     wrapped_up_at: Mapped[float | None]
     #: Seconds the call was on hold (part of answer to end).
     held_seconds: Mapped[float] = mapped_column(server_default="0")
+    # After the contact (migration 0830): the agent's summary for the customer, the widget's
+    # language, the customer's rating and "not solved" (the request it made, and on that one
+    # the contact it follows up), and when the summary's e-mail was claimed for sending.
+    summary: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None]
+    rating: Mapped[int | None]
+    rated_at: Mapped[float | None]
+    reopened_at: Mapped[float | None]
+    reopened_as: Mapped[str | None]
+    follow_up_of: Mapped[str | None]
+    summary_mailed_at: Mapped[float | None]
 
 
 class Offer(Base):

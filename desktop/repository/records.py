@@ -165,6 +165,17 @@ class CallbackRecord:
     wrapped_up_at: float | None = None
     #: Seconds the call spent on hold.
     held_seconds: float = 0.0
+    #: After the contact (desktop/aftercall): the agent's summary for the customer, the
+    #: widget's language, the rating (1-5), "not solved" and the request it made.
+    summary: str | None = None
+    locale: str | None = None
+    rating: int | None = None
+    rated_at: float | None = None
+    reopened_at: float | None = None
+    reopened_as: str | None = None
+    #: On a request made by "not solved": the contact it follows up.
+    follow_up_of: str | None = None
+    summary_mailed_at: float | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 
 from desktop.repository.admin import Administration
+from desktop.repository.aftercall import AfterCall
 from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
@@ -58,7 +59,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 Administration, Webhooks, Changes):
+                 Administration, Webhooks, Changes, AfterCall):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

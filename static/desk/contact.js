@@ -5,6 +5,7 @@
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { followUp } from "./offer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 import { dispositionName, isDefaultDisposition } from "../common/staff-language.js";
 import { t } from "./i18n.js";
@@ -78,6 +79,12 @@ export class ContactView {
       oninput: () => draft(this.card.callback_id, this.note.value),
     });
     this.note.value = draft(card.callback_id);
+    // What the customer is told (their widget, and an e-mail if they gave an address); optional.
+    this.summary = h("textarea", {
+      id: "wrapup-summary", name: "summary", maxlength: "1000", rows: "3", dataset: { testid: "wrapup-summary" },
+      placeholder: t("wrapup.summary_placeholder"),
+      "aria-describedby": "wrapup-summary-hint",
+    });
     this.wrapError = h("p", { class: "form-error", role: "alert" });
     this.doneButton = h("button", { type: "submit", class: "btn primary big", dataset: { testid: "btn-wrapup" } }, t("wrapup.done"));
     this.wrapTimer = h("span", { class: "muted", dataset: { testid: "wrapup-timer" } });
@@ -92,6 +99,8 @@ export class ContactView {
     h("div", { class: "wrapup-head" }, h("h3", { id: "wrapup-heading" }, t("wrapup.heading")), this.wrapTimer),
     h("div", { class: "field" }, h("label", { for: "wrapup-disposition" }, t("wrapup.outcome")), this.disposition),
     h("div", { class: "field" }, h("label", { for: "wrapup-note" }, t("wrapup.note"), " ", h("span", { class: "muted" }, t("wrapup.note_hint"))), this.note),
+    h("div", { class: "field" }, h("label", { for: "wrapup-summary" }, t("wrapup.summary"), " ", h("span", { class: "muted" }, t("wrapup.optional"))), this.summary,
+      h("p", { class: "muted small", id: "wrapup-summary-hint" }, t("wrapup.summary_hint"))),
     this.wrapError,
     h("div", { class: "wrapup-actions" }, this.doneButton));
 
@@ -110,6 +119,7 @@ export class ContactView {
       this.endButton),
     this.dialLine,
     this.form,
+    followUp(card.follow_up, "contact"),
     facts(card, "contact", queues),
     this.suggestions.element,
     this.details.element);
@@ -202,7 +212,7 @@ export class ContactView {
     if (!this.card || this.card.state !== "wrap_up") return null;
     const callbackId = this.card.callback_id;
     const disposition = this.disposition.value;
-    await this.onWrapUp(this.card, disposition, this.note.value.trim(), { timedOut: true });
+    await this.onWrapUp(this.card, disposition, this.note.value.trim(), { timedOut: true, summary: this.summary.value.trim() });
     draft(callbackId, "");
     return disposition;
   }
@@ -221,7 +231,7 @@ export class ContactView {
     setText(this.doneButton, t("wrapup.saving"));
     const callbackId = this.card.callback_id;
     try {
-      await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim());
+      await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim(), { summary: this.summary.value.trim() });
       draft(callbackId, "");
     } catch (error) {
       setText(this.wrapError, error?.message || t("wrapup.failed"));

@@ -413,4 +413,13 @@ export default {
   "analytics.comma": ", ",
   "analytics.as_of": "As of {time}",
   "analytics.failed": "Analytics: {error}",
+
+  "wrapup.summary": "Summary for the customer",
+  "wrapup.optional": "(optional)",
+  "wrapup.summary_placeholder": "In a few words the customer will read: what was done, what happens next",
+  "wrapup.summary_hint": "Shown in their widget with a rating and a “Not solved” button, and e-mailed if we have their address. Leave empty to send nothing.",
+  "followup.an_agent": "an agent",
+  "followup.none": "no summary given",
+  "followup.head": "Follow-up of {when}, {agent}: ",
+  "followup.head_rated": "Follow-up of {when}, {agent} · rated {rating}/5: ",
 };

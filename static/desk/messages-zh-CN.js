@@ -411,4 +411,13 @@ export default {
   "analytics.comma": "、",
   "analytics.as_of": "截至{time}",
   "analytics.failed": "分析：{error}",
+
+  "wrapup.summary": "给客户的摘要",
+  "wrapup.optional": "（选填）",
+  "wrapup.summary_placeholder": "用几句话告诉客户：做了什么，接下来会怎样",
+  "wrapup.summary_hint": "会显示在客户的小部件中，附带评分和“未解决”按钮；如有客户的电子邮件地址，也会发送邮件。留空则不发送。",
+  "followup.an_agent": "一位客服",
+  "followup.none": "未填写摘要",
+  "followup.head": "{when}（{agent}）联络的跟进：",
+  "followup.head_rated": "{when}（{agent}）联络的跟进 · 评分{rating}/5：",
 };

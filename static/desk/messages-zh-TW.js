@@ -411,4 +411,13 @@ export default {
   "analytics.comma": "、",
   "analytics.as_of": "截至{time}",
   "analytics.failed": "分析：{error}",
+
+  "wrapup.summary": "給客戶的摘要",
+  "wrapup.optional": "（選填）",
+  "wrapup.summary_placeholder": "用幾句話告訴客戶：做了什麼，接下來會怎樣",
+  "wrapup.summary_hint": "會顯示在客戶的小部件中，附帶評分和“未解決”按鈕；如有客戶的電子郵件地址，也會發送郵件。留空則不傳送。",
+  "followup.an_agent": "一位客服",
+  "followup.none": "未填寫摘要",
+  "followup.head": "{when}（{agent}）聯絡的跟進：",
+  "followup.head_rated": "{when}（{agent}）聯絡的跟進 · 評分{rating}/5：",
 };

@@ -5,7 +5,8 @@ import { clock } from "../common/format.js";
 import { icon } from "../common/icons.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
 import { SuggestionsPanel } from "./suggestions.js";
-import { t } from "./i18n.js";
+import { dispositionName } from "../common/staff-language.js";
+import { dateTime, t } from "./i18n.js";
 
 export class OfferCard {
   /**
@@ -55,6 +56,7 @@ export class OfferCard {
           tierBadge(customer.tier, "offer")),
         h("p", { class: "muted small" }, t("offer.waiting"), " ", this.waiting)),
       h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),
+    followUp(card.follow_up, "offer"),
     facts(card, "offer", queues),
     this.suggestions.element,
     this.details.element,
@@ -130,4 +132,15 @@ export class OfferCard {
       }
     }
   }
+}
+
+/** "Follow-up of <date>, <agent>: <summary>": the customer pressed "Not solved" after that contact. */
+export function followUp(earlier, prefix) {
+  if (!earlier) return null;
+  const values = { when: dateTime(earlier.at), agent: earlier.agent_name || t("followup.an_agent"), rating: earlier.rating };
+  // The summary is the agent's own words; a disposition is named; neither: say so.
+  const what = earlier.summary ? h("span", { translate: "no" }, earlier.summary)
+    : earlier.disposition ? dispositionName(t, earlier.disposition) : t("followup.none");
+  return h("p", { class: "follow-up", role: "note", dataset: { testid: `${prefix}-follow-up` } },
+    h("strong", {}, t(earlier.rating ? "followup.head_rated" : "followup.head", values)), what);
 }

@@ -12,8 +12,12 @@ const COLUMNS = {
   staffed_seconds: "col.staffed", occupancy: "col.occupancy", label: "col.range", from: "col.from", to: "col.to",
   queue: "col.queue", period: "col.period", agent: "col.agent", disposition: "col.disposition", count: "col.contacts",
   share: "col.share",
+  // Ratings and reopens (desktop/analytics/satisfaction.py).
+  by: "col.by", name: "col.name", contacts: "col.contacts_wrapped", summaries: "col.summaries", rated: "col.rated",
+  rated_share: "col.rated_share", average_rating: "col.average_rating", reopened: "col.reopened", reopen_rate: "col.reopen_rate",
 };
 const UNITS = { percent: "unit.percent", seconds: "unit.seconds", hours: "unit.hours" };
+const BY = { Queue: "by.queue", Agent: "by.agent", All: "by.all" };
 const RANGES = { this_range: "range.this_range", previous_week: "range.previous_week", previous_month: "range.previous_month", previous_year: "range.previous_year" };
 
 /** A column's header: its name and unit ("ASA (s)", "平均应答（秒）"); an unknown column by its label. */
@@ -32,6 +36,9 @@ export function textCell(table, key, row) {
   // The queues table's last row totals them; the server writes it in English.
   if (table === "queues" && key === "queue" && value === "All queues") return [t("row.all_queues"), false];
   if (key === "disposition") return [dispositionName(t, value), !isDefaultDisposition(value)];
+  // The ratings table: what a row is ("Queue", "Agent", "All") and the total row, in English.
+  if (table === "satisfaction" && key === "by" && BY[value]) return [t(BY[value]), false];
+  if (table === "satisfaction" && key === "name") return value === "All contacts" ? [t("row.all_contacts"), false] : [value, true];
   if (key === "queue" || key === "agent") return [value, true];
   return [value, false];
 }

@@ -180,7 +180,8 @@ def openapi_document() -> dict[str, Any]:
                 "service_level": {"type": "array", "items": {"type": ["number", "null"]}}}},
             "tables": {"type": "object", "properties": {
                 name: _ref("ReportTable") for name in
-                ("comparison", "queues", "queue_periods", "agents", "agent_periods", "dispositions")}}}},
+                ("comparison", "queues", "queue_periods", "agents", "agent_periods", "dispositions",
+                 "satisfaction")}}}},
         "Erased": {"type": "object", "required": ["erased", "counts"], "properties": {
             "erased": {"type": "boolean"}, "counts": {"type": "object"}}},
     })
@@ -282,7 +283,7 @@ def openapi_document() -> dict[str, Any]:
                                    "content": {"text/csv": {"schema": {"type": "string"}}}}},
                           parameters=[{"name": "table", "in": "path", "required": True, "schema": {
                               "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
-                                       "dispositions"]}}, *_REPORT_PARAMETERS])},
+                                       "dispositions", "satisfaction"]}}, *_REPORT_PARAMETERS])},
         },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
