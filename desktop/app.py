@@ -42,7 +42,7 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import admin, api, customer_pages, metrics, mydata, pages, reports, sso
+from desktop.web import admin, api, customer_pages, kb_admin, kb_widget, metrics, mydata, pages, reports, sso
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
@@ -140,11 +140,12 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *sso.routes, *metrics.routes, *admin.routes,
+        *pages.routes, *sso.routes, *metrics.routes, *admin.routes, *kb_admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
         *reports.routes,
+        *kb_widget.routes,  # the widget's knowledge base (public: origin and rate checked)
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),

@@ -19,7 +19,7 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
-:mod:`.admin` (the admin console's changes with their audit).
+:mod:`.admin` (the admin console's changes with their audit), :mod:`.kb` (the knowledge base).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from desktop.repository.history import History
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.interactions import Interactions
+from desktop.repository.kb import KnowledgeBase
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
@@ -55,7 +56,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 Administration):
+                 Administration, KnowledgeBase):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(
