@@ -32,6 +32,7 @@ from desktop.analytics.history import (
     parse_range,
     state_time,
 )
+from desktop.analytics.kb_report import KB_TABLE, KB_TITLE, kb_table
 from desktop.analytics.report import TABLES, build_report, table_csv
 from desktop.repository.history import HistoryQuery
 from desktop.web.api.common import ApiError, Caller, endpoint
@@ -42,6 +43,9 @@ __all__ = ["routes", "REPORT_ROLES", "report"]
 #: The desk roles that read the reports ("planner" where that role exists).
 REPORT_ROLES = ("supervisor", "admin", "planner")
 
+
+#: The report's tables: the contact centre's, then self-service.
+ALL_TABLES = {**TABLES, KB_TABLE: KB_TITLE}
 
 #: Rows of a by-period table the JSON carries; past that, its CSV (which has them all).
 PAGE_ROWS = 2000
@@ -86,7 +90,7 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
     else:
         times = {(agent_id, 0): StateTime(staffed=seconds) for agent_id, seconds in presence.items()}
     triples = lambda rows: [(row.key, row.period, row.sums) for row in rows]  # noqa: E731
-    return build_report(
+    built = build_report(
         current=current, plan=plan, queue_sums=triples(queue_rows), agent_contacts=triples(contact_rows),
         agent_offers=triples(offer_rows), agent_time=times, dispositions=dispositions,
         compared={name: (other, triples(rows)) for (name, other), rows in zip(earlier.items(), compared_rows)},
@@ -94,6 +98,9 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
         agent_names={agent.id: agent.display_name for agent in agents}, row_limit=row_limit,
         agent_periods_omitted=None if by_period else possible,
     )
+    # Self-service beside the contact centre's tables: deflection per knowledge-base article.
+    built["tables"][KB_TABLE] = kb_table(await repo.kb_deflection(current.start, current.end))
+    return built
 
 
 def _check_role(caller: Caller) -> None:
@@ -118,8 +125,8 @@ async def report_json(request: Request, caller: Caller) -> Response:
 
 async def report_csv(request: Request, caller: Caller) -> Response:
     name = request.path_params["table"]
-    if name not in TABLES:
-        raise ApiError(404, "not_found", f"No table {name[:40]!r}; the tables are {', '.join(TABLES)}")
+    if name not in ALL_TABLES:
+        raise ApiError(404, "not_found", f"No table {name[:40]!r}; the tables are {', '.join(ALL_TABLES)}")
     found = await _report(request, caller, row_limit=None)
     span = found["range"]
     filename = f"otodesk-{name}-{span['from']}-{span['to']}-{span['period']}.csv"
@@ -129,7 +136,7 @@ async def report_csv(request: Request, caller: Caller) -> Response:
 
 async def reports_page(request: Request) -> Response:
     return await staff_page(request, "reports.html", REPORT_ROLES,
-                            extra={"tables": TABLES, "time_zone": request.app.state.settings.time_zone})
+                            extra={"tables": ALL_TABLES, "time_zone": request.app.state.settings.time_zone})
 
 
 routes = [

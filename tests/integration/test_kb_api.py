@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 
 import httpx
 import pytest
 
+from signaling.client import CustomerBot
 from tests.helpers.server import running_server
 from tests.integration.test_admin_api import staff_client
 
@@ -119,6 +121,38 @@ async def test_the_widget_reads_suggestions_and_answers_from_the_site_only(serve
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "origin"
 
 
+async def test_a_call_after_reading_counts_against_the_article_in_the_report(server):
+    customer = await CustomerBot.start(server.base_url)
+    admin = await staff_client(server.base_url, "admin")
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url) as site:
+            [article] = (await site.get("/api/kb/suggest", params={"q": "delivery", "locale": "en"})).json()["items"]
+            visitor = {"x-otodesk-visitor": customer.token}
+            assert (await site.get(f"/api/kb/articles/{article['id']}", headers=visitor)).status_code == 200
+            assert (await site.post(f"/api/kb/articles/{article['id']}/feedback", json={"solved": False},
+                                    headers=visitor)).status_code == 204
+        await customer.command("call_me", name="Nadia", queue="support", topic="Delivery")
+        report = (await admin.get("/api/v1/reports")).json()
+        assert report["tables"]["kb_deflection"]["rows"] == []  # the last 7 full days: not today
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        report = (await admin.get("/api/v1/reports", params={"from": today, "to": today})).json()
+        rows = {row["title"]: row for row in report["tables"]["kb_deflection"]["rows"]}
+        assert rows["Delivery times"] | {"article_id": None} == {
+            "article_id": None, "title": "Delivery times", "language": "en", "views": 1, "readers": 1, "solved": 0,
+            "still_wanted_call": 1, "calls_after_reading": 1, "deflected": 0, "solved_rate": 0.0,
+            "deflection_rate": 0.0}
+        csv = await admin.get("/api/v1/reports/kb_deflection.csv", params={"from": today, "to": today})
+        assert csv.status_code == 200 and "Delivery times,en,1,1,0,1,1,0.0,0.0" in csv.text
+        # On the customer's timeline: the view, the answer and the call after it.
+        card = (await admin.get("/api/v1/customers", params={"q": "Nadia"})).json()["items"][0]
+        kinds = [e["kind"] for e in (await admin.get(f"/api/v1/customers/{card['id']}/events")).json()["items"]]
+        assert {"kb_view", "kb_unsolved", "kb_call"} <= set(kinds)
+    finally:
+        await customer.close()
+        await admin.aclose()
+
+
+# Last: it spends this address's reads for the minute.
 async def test_public_reads_are_rate_limited(server):
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         statuses = [(await http.get("/api/kb/suggest", params={"q": "delivery"})).status_code

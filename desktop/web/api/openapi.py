@@ -275,7 +275,7 @@ def openapi_document() -> dict[str, Any]:
                                    "content": {"text/csv": {"schema": {"type": "string"}}}}},
                           parameters=[{"name": "table", "in": "path", "required": True, "schema": {
                               "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
-                                       "dispositions"]}}, *_REPORT_PARAMETERS])},
+                                       "dispositions", "kb_deflection"]}}, *_REPORT_PARAMETERS])},
         },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
