@@ -224,4 +224,12 @@ export default {
   "mydata.erased": "Your data has been erased, and this browser is signed out of our help service.",
   "mydata.close": "Close",
   "mydata.failed": "That didn't work. Please try again.",
+
+  "kb.suggested": "Maybe one of these answers it:",
+  "kb.back": "Back",
+  "kb.question": "Did this solve your problem?",
+  "kb.yes": "Yes",
+  "kb.no": "No, I still want a call",
+  "kb.thanks": "Glad it helped. If you need us, ask for a call any time.",
+  "kb.failed": "This article could not be loaded. Please try again.",
 };

@@ -212,4 +212,12 @@ export default {
   "mydata.erased": "您的資料已刪除，此瀏覽器已登出我們的協助服務。",
   "mydata.close": "關閉",
   "mydata.failed": "操作未成功，請再試一次。",
+
+  "kb.suggested": "也許這些文章能解答您的問題：",
+  "kb.back": "返回",
+  "kb.question": "這篇文章解決您的問題了嗎？",
+  "kb.yes": "解決了",
+  "kb.no": "沒有，我還是想要回電",
+  "kb.thanks": "很高興能幫到您。如需協助，隨時可以請我們回電。",
+  "kb.failed": "文章載入失敗，請重試。",
 };
