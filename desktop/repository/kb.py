@@ -5,8 +5,8 @@ Search is the database's own full-text index over the terms of :mod:`desktop.kb.
 
 - SQLite: the FTS5 table ``kb_fts`` (id, title terms, body terms), ranked by ``bm25`` with the
   title counting four times the body;
-- PostgreSQL: the generated ``search`` tsvector (title A, all B) under a GIN index, ranked by
-  ``ts_rank``.
+- PostgreSQL: the generated ``search`` tsvector (every term, without positions) under a GIN
+  index, ranked by ``ts_rank`` of the title's own vector (``search_title``) first, then of ``search``.
 
 A query asks for any of its terms (OR), the last word also as a prefix while it is being
 typed; the rank puts the articles that have more of them, and in the title, first.
@@ -32,7 +32,7 @@ from desktop.repository import models
 from desktop.repository._store import ADMIN_AUDIT, CONTACT_EVENTS, Store
 from desktop.repository.errors import NotFound
 
-__all__ = ["EVENT_KINDS", "LANGUAGES", "KnowledgeBase", "article_json"]
+__all__ = ["EVENT_KINDS", "LANGUAGES", "KnowledgeBase", "article_json", "derived_columns", "index_article"]
 
 ARTICLES = models.KbArticle.__table__
 EVENTS = models.KbEvent.__table__
@@ -60,16 +60,16 @@ def _audit_json(article: dict[str, Any] | None) -> dict[str, Any] | None:
     return {key: value for key, value in article.items() if key not in ("html", "summary")}
 
 
-def _derived(values: dict[str, Any]) -> dict[str, Any]:
+def derived_columns(values: dict[str, Any]) -> dict[str, Any]:
     """The stored forms made from what the admin typed: HTML, summary, index terms."""
     words = plain_text(values["body"])
     title_terms = index_terms(" ".join([values["title"], *values["tags"]]))
     # First line: the title's (and tags') terms, weighted higher (see the migration).
     return {"html": render(values["body"]), "summary": plain_text(values["body"], limit=SUMMARY_CHARS),
-            "terms": f"{title_terms}\n{index_terms(words)}"}
+            "terms": f"{title_terms}\n{index_terms(words, singles=False)}"}
 
 
-def _index(conn: Connection, article_id: str, terms: str | None) -> None:
+def index_article(conn: Connection, article_id: str, terms: str | None) -> None:
     """Keep SQLite's FTS5 table in step (PostgreSQL's column is generated)."""
     if conn.dialect.name == "postgresql":
         return
@@ -100,7 +100,7 @@ class KnowledgeBase(Store):
         language, tags, pages, queues, published. Returns (before, after); audited
         (``kb.add`` / ``kb.update``). :class:`NotFound` for an unknown id."""
         now = time.time() if now is None else now
-        stored = {**values, **_derived(values), "updated_at": now}
+        stored = {**values, **derived_columns(values), "updated_at": now}
 
         def write(conn: Connection) -> tuple[dict[str, Any] | None, dict[str, Any]]:
             if article_id is None:
@@ -113,7 +113,7 @@ class KnowledgeBase(Store):
                 row = conn.execute(update(ARTICLES).where(ARTICLES.c.id == article_id).values(stored)
                                    .returning(ARTICLES)).one()
             after = article_json(row)
-            _index(conn, after["id"], stored["terms"])
+            index_article(conn, after["id"], stored["terms"])
             _audit(conn, now, actor, "kb.add" if before is None else "kb.update", after["id"], before, after)
             return before, after
 
@@ -142,7 +142,7 @@ class KnowledgeBase(Store):
         def write(conn: Connection) -> dict[str, Any]:
             before = article_json(_get(conn, article_id))
             conn.execute(delete(ARTICLES).where(ARTICLES.c.id == article_id))
-            _index(conn, article_id, None)
+            index_article(conn, article_id, None)
             _audit(conn, now, actor, "kb.delete", article_id, before, None)
             return before
 
@@ -265,8 +265,11 @@ def _search(conn: Connection, terms: list[str], prefix: str | None, language: st
     if conn.dialect.name == "postgresql":
         # Terms are letters and digits only (desktop/kb/terms.py); quoted anyway.
         query = " | ".join("'" + term.replace("'", "''") + "'" + (":*" if term == prefix else "") for term in terms)
+        # Ranked by the title's matches first, then how many of the terms the article has
+        # (``search`` is stripped of positions: small enough to stay uncompressed in the row).
         statement = text(
-            f"SELECT {columns}, ts_rank(a.search, q) AS rank FROM kb_articles a, to_tsquery('simple', :q) q "
+            f"SELECT {columns}, 4 * ts_rank(a.search_title, q) + ts_rank(a.search, q) AS rank "
+            "FROM kb_articles a, to_tsquery('simple', :q) q "
             "WHERE a.search @@ q AND a.published AND a.language = :language "
             "ORDER BY rank DESC, a.updated_at DESC LIMIT :limit")
     else:

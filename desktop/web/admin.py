@@ -328,3 +328,7 @@ def openapi_components() -> dict[str, Any]:
             "offer_timeout": nullable_number, "wrapup_timeout": nullable_number,
             "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}}}},
     }
+
+
+#: For the admin API's other resources (``desktop/web/kb_admin.py``): who acts, the checked body.
+actor_of, admin_body = _actor, _body

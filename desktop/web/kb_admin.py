@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from desktop.auth.staff import StaffSession
 from desktop.kb.pages import PatternError, check_pattern
-from desktop.web.admin import AdminError, Name, _actor, _body, admin_endpoint
+from desktop.web.admin import AdminError, Name, actor_of, admin_body, admin_endpoint
 
 __all__ = ["ArticleIn", "openapi_components", "openapi_paths", "routes"]
 
@@ -44,7 +44,7 @@ BODIES = (ArticleIn,)
 
 
 async def _values(request: Request) -> dict[str, Any]:
-    data = await _body(request, ArticleIn)
+    data = await admin_body(request, ArticleIn)
     try:
         pages = list(dict.fromkeys(check_pattern(p) for p in data.pages))
     except PatternError as exc:
@@ -73,28 +73,28 @@ async def get_article(request: Request, session: StaffSession) -> Response:
 
 
 async def add_article(request: Request, session: StaffSession) -> Response:
-    _, after = await request.app.state.repo.kb_save_article(await _values(request), actor=_actor(session))
+    _, after = await request.app.state.repo.kb_save_article(await _values(request), actor=actor_of(session))
     return JSONResponse(after, status_code=201)
 
 
 async def put_article(request: Request, session: StaffSession) -> Response:
     _, after = await request.app.state.repo.kb_save_article(
-        await _values(request), article_id=request.path_params["article_id"], actor=_actor(session))
+        await _values(request), article_id=request.path_params["article_id"], actor=actor_of(session))
     return JSONResponse(after)
 
 
 async def publish(request: Request, session: StaffSession) -> Response:
     return JSONResponse(await request.app.state.repo.kb_set_published(
-        request.path_params["article_id"], True, actor=_actor(session)))
+        request.path_params["article_id"], True, actor=actor_of(session)))
 
 
 async def unpublish(request: Request, session: StaffSession) -> Response:
     return JSONResponse(await request.app.state.repo.kb_set_published(
-        request.path_params["article_id"], False, actor=_actor(session)))
+        request.path_params["article_id"], False, actor=actor_of(session)))
 
 
 async def delete_article(request: Request, session: StaffSession) -> Response:
-    await request.app.state.repo.kb_delete_article(request.path_params["article_id"], actor=_actor(session))
+    await request.app.state.repo.kb_delete_article(request.path_params["article_id"], actor=actor_of(session))
     return Response(status_code=204)
 
 
