@@ -305,5 +305,5 @@ def openapi_components() -> dict[str, Any]:
     }
 
 
-#: For the admin API's other resources (``desktop/web/kb_admin.py``): who acts, the checked body.
-actor_of, admin_body = _actor, _body
+#: For the admin API's other resources (``desktop/web/kb_admin.py``): who acts, as audited.
+actor_of = _actor

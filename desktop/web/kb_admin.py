@@ -18,7 +18,8 @@ from starlette.routing import Route
 
 from desktop.auth.staff import StaffSession
 from desktop.kb.pages import PatternError, check_pattern
-from desktop.web.admin import AdminError, Name, actor_of, admin_body, admin_endpoint
+from desktop.web.admin import Name, actor_of, admin_endpoint
+from desktop.web.client import ApiError, json_body
 
 __all__ = ["ArticleIn", "openapi_components", "openapi_paths", "routes"]
 
@@ -44,15 +45,15 @@ BODIES = (ArticleIn,)
 
 
 async def _values(request: Request) -> dict[str, Any]:
-    data = await admin_body(request, ArticleIn)
+    data = await json_body(request, ArticleIn)
     try:
         pages = list(dict.fromkeys(check_pattern(p) for p in data.pages))
     except PatternError as exc:
-        raise AdminError(422, "invalid", f"pages: {exc}") from None
+        raise ApiError(422, "invalid", f"pages: {exc}") from None
     known = {q.name for q in await request.app.state.repo.list_queues()}
     unknown = sorted(set(data.queues) - known)
     if unknown:
-        raise AdminError(422, "invalid", f"queues: no queue named {', '.join(unknown)}")
+        raise ApiError(422, "invalid", f"queues: no queue named {', '.join(unknown)}")
     return {"title": data.title.strip(), "body": data.body, "language": data.language,
             "tags": list(dict.fromkeys(t.strip() for t in data.tags)), "pages": pages,
             "queues": sorted(set(data.queues)), "published": data.published}
@@ -61,14 +62,14 @@ async def _values(request: Request) -> dict[str, Any]:
 async def list_articles(request: Request, session: StaffSession) -> Response:
     language = request.query_params.get("language") or None
     if language not in (None, "en", "zh-CN", "zh-TW"):
-        raise AdminError(422, "invalid", "language is en, zh-CN or zh-TW")
+        raise ApiError(422, "invalid", "language is en, zh-CN or zh-TW")
     return JSONResponse({"items": await request.app.state.repo.kb_articles(language=language)})
 
 
 async def get_article(request: Request, session: StaffSession) -> Response:
     article = await request.app.state.repo.kb_article(request.path_params["article_id"])
     if article is None:
-        raise AdminError(404, "not_found", "no such article")
+        raise ApiError(404, "not_found", "no such article")
     return JSONResponse(article)
 
 

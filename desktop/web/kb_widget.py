@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from desktop.auth.staff import retry_after_header
 from desktop.kb.pages import matches
-from desktop.web.api.common import ApiError, error_response, json_body
+from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.client import client_address
 from desktop.web.mydata import VISITOR_HEADER
 from signaling.hub import origin_allowed
