@@ -106,8 +106,9 @@ def test_first_and_next_page_load_on_the_wire(browser, server):
     opened = wire.on_network()
     print(f"opening the panel: {len(opened)} requests, {wire.total()} B on the wire: "
           + ", ".join(f"{r['path']} {r['wire']} B" for r in opened))
-    # With the customer's words: the catalogue of their language, and of no other.
-    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["messages-en", "ui"], opened
+    # With the customer's words: the catalogue of their language, and of no other; and the
+    # knowledge base's suggestions (kb.js, docs/kb.md).
+    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["kb", "messages-en", "ui"], opened
     context.close()
 
 
@@ -132,7 +133,7 @@ def test_each_language_costs_one_catalogue(browser, server, locale, encoding):
     page.wait_for_load_state("networkidle")
     opened = wire.on_network()
     catalogue = "zh-CN" if locale == "zh-CN" else "zh-TW" if locale == "zh-TW" else "en"
-    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == [f"messages-{catalogue}", "ui"], opened
+    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["kb", f"messages-{catalogue}", "ui"], opened
     assert {r["encoding"] for r in opened} == {encoding}, opened
     print(f"\n{locale} {encoding}: first page load {first_total} B, opening the panel {wire.total()} B: "
           + ", ".join(f"{r['path'].split('/')[-1]} {r['wire']} B" for r in opened))
