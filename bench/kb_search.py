@@ -80,7 +80,7 @@ async def _load(repo: Repository, count: int, seed: int) -> None:
         def write(conn, chunk=chunk):
             conn.execute(ARTICLES.insert(), chunk)
             for row in chunk:
-                index_article(conn, row["id"], row["terms"])
+                index_article(conn, row["id"], row["terms"], new=True)
 
         await repo.database.write(write)
     if repo.database.dialect == "postgresql":
