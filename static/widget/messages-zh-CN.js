@@ -220,4 +220,17 @@ export default {
   "kb.no": "没有，我还是想要回电",
   "kb.thanks": "很高兴能帮到您。如需帮助，随时可以请我们回电。",
   "kb.failed": "文章加载失败，请重试。",
+
+  "aftercall.title": "我们为您做了什么",
+  "aftercall.by": "{agent}，{when}",
+  "aftercall.by_anonymous": "您的客服，{when}",
+  "aftercall.question": "您对我们的帮助满意吗？",
+  "aftercall.rate": "{n}分（满分5分）",
+  "aftercall.low": "很不满意",
+  "aftercall.high": "非常满意",
+  "aftercall.thanks": "感谢您的评价。",
+  "aftercall.not_solved_hint": "问题仍未解决？我们会优先给您回电。",
+  "aftercall.not_solved": "未解决",
+  "aftercall.close": "关闭",
+  "aftercall.failed": "操作未成功，请重试。",
 };

@@ -220,4 +220,17 @@ export default {
   "kb.no": "沒有，我還是想要回電",
   "kb.thanks": "很高興能幫到您。如需協助，隨時可以請我們回電。",
   "kb.failed": "文章載入失敗，請重試。",
+
+  "aftercall.title": "我們為您做了什麼",
+  "aftercall.by": "{agent}，{when}",
+  "aftercall.by_anonymous": "您的客服，{when}",
+  "aftercall.question": "您對我們的協助滿意嗎？",
+  "aftercall.rate": "{n}分（滿分5分）",
+  "aftercall.low": "很不滿意",
+  "aftercall.high": "非常滿意",
+  "aftercall.thanks": "感謝您的評價。",
+  "aftercall.not_solved_hint": "問題仍未解決？我們會優先為您回電。",
+  "aftercall.not_solved": "未解決",
+  "aftercall.close": "關閉",
+  "aftercall.failed": "操作未成功，請重試。",
 };

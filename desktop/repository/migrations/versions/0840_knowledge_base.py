@@ -9,7 +9,7 @@
 - ``kb_events``: views, "solved", "still want a call", calls asked after reading.
 
 Revision ID: 0840
-Revises: 0700
+Revises: 0830 (main's head at the merge: 0700 -> 0860 -> 0830)
 Create Date: 2026-12-02
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0840"
-down_revision: str | None = "0700"
+down_revision: str | None = "0830"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
