@@ -44,7 +44,9 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import admin, admin_webhooks, api, customer_pages, locales, metrics, mydata, pages, reports, sso
+from desktop.web import (
+    admin, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics, mydata, pages, reports, sso,
+)
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
@@ -153,10 +155,12 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         *shop.routes,
         *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_webhooks.routes,
+        *kb_admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
         *reports.routes,
+        *kb_widget.routes,  # the widget's knowledge base (public: origin and rate checked)
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),

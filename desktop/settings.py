@@ -168,6 +168,8 @@ class Settings:
     #: visitor's sockets may store (page views, identify, context) per minute, all processes.
     sockets_per_visitor: int = 8
     visitor_events_per_minute: int = 60
+    #: Knowledge-base reads (suggestions, articles, answers) a client address may make a minute.
+    kb_reads_per_minute: int = 120
     #: Remote ICE candidates in private ranges (10/8, 172.16/12, 192.168/16, fc00::/7, CGNAT)
     #: the media anchor may send to, as CIDR networks ("*": all private ranges); loopback,
     #: link-local, multicast, unspecified and the server's own addresses never are.
@@ -314,6 +316,7 @@ class Settings:
             trusted_proxies=_list("TRUSTED_PROXIES", ()),
             sockets_per_visitor=_int("SOCKETS_PER_VISITOR", 8),
             visitor_events_per_minute=_int("VISITOR_EVENTS_PER_MINUTE", 60),
+            kb_reads_per_minute=_int("KB_READS_PER_MINUTE", 120),
             voice_private_candidates=_list("VOICE_PRIVATE_CANDIDATES", ()),
             session_max_age=_float("SESSION_MAX_AGE", 12 * 3600.0),
             login_failures_per_account=_int("LOGIN_FAILURES_PER_ACCOUNT", 10),

@@ -42,7 +42,8 @@ __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
-    "ProductRule", "RuleInteraction", "AdminAudit", "ChangeCounter", "WebhookSubscription", "WebhookEvent",
+    "ProductRule", "RuleInteraction", "AdminAudit", "KbArticle", "KbEvent", "FULL_TEXT_NAMES", "include_name",
+    "ChangeCounter", "WebhookSubscription", "WebhookEvent",
     "WebhookDelivery", "WebhookAttempt",
 ]
 
@@ -567,6 +568,67 @@ class AdminAudit(Base):
     target: Mapped[str] = mapped_column(index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class KbArticle(Base):
+    """A knowledge-base article (issue 14): what the widget suggests before a call.
+
+    ``body`` is the admin's Markdown, ``html`` its sanitised rendering (``desktop/kb/markdown.py``),
+    made once at save. ``terms`` is the text the full-text index holds
+    (``desktop/kb/terms.py``: words and CJK bigrams); the index itself is kept by the database
+    and is not in these models (SQLite: the FTS5 table ``kb_fts``; PostgreSQL: the generated
+    ``search`` tsvector column and its GIN index), see :data:`FULL_TEXT_NAMES`.
+    """
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (Index("ix_kb_articles_language_published", "language", "published"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str]
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    #: The first words of the body as plain text, for the suggestions.
+    summary: Mapped[str]
+    #: ``en``, ``zh-CN`` or ``zh-TW``.
+    language: Mapped[str]
+    tags: Mapped[list[str]] = mapped_column(Json)
+    #: URL patterns of the site pages it belongs to (``desktop/kb/pages.py``).
+    pages: Mapped[list[str]] = mapped_column(Json)
+    #: Queue names; empty: every queue.
+    queues: Mapped[list[str]] = mapped_column(Json)
+    published: Mapped[bool] = mapped_column(Boolean)
+    terms: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+
+
+class KbEvent(Base):
+    """What a visitor did with an article: ``view``, ``solved``, ``unsolved`` (still wants a
+    call), ``call`` (asked for a call after reading it). Append-only; for the reports."""
+
+    __tablename__ = "kb_events"
+    __table_args__ = (
+        Index("ix_kb_events_at_article_id", "at", "article_id"),
+        Index("ix_kb_events_visitor_id_at", "visitor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Loose references: an article deleted later keeps its history in the reports.
+    article_id: Mapped[str]
+    visitor_id: Mapped[str]
+    kind: Mapped[str]
+    at: Mapped[float]
+
+
+#: The full-text index's own objects, kept by the database, outside the models: the schema
+#: comparison (tests) leaves them out.
+FULL_TEXT_NAMES = frozenset({"kb_fts", "kb_fts_data", "kb_fts_idx", "kb_fts_content", "kb_fts_docsize",
+                             "kb_fts_config", "search", "search_title", "ix_kb_articles_search"})
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For ``compare_metadata``: everything but :data:`FULL_TEXT_NAMES`."""
+    return name not in FULL_TEXT_NAMES
 
 
 class ChangeCounter(Base):

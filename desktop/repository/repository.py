@@ -20,7 +20,7 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 (the analytics job's versioned results), :mod:`.interactions` (what became of
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
 :mod:`.admin` (the admin console's changes with their audit), :mod:`.webhooks`
-(subscriptions, deliveries; events are queued by :mod:`.outbox` with the change itself).
+(subscriptions, deliveries; events are queued by :mod:`.outbox` with the change itself), :mod:`.kb` (the knowledge base).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from desktop.repository.history import History
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.interactions import Interactions
+from desktop.repository.kb import KnowledgeBase
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
@@ -59,7 +60,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 Administration, Webhooks, Changes, AfterCall):
+                 Administration, Webhooks, Changes, AfterCall, KnowledgeBase):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -232,6 +232,9 @@ class CustomerHandler(RoleHandler):
                 await self.bus.give_back(key, callback_id)
         # Committed above; only now may the router hear of it.
         await self.router.notify(commands.CallbackAdded(callback_id=callback.id))
+        if callback.id == callback_id:  # asked after reading articles: they did not solve it (the reports)
+            await self.repo.kb_note_call(visitor_id=session.identity, customer_id=callback.customer_id,
+                                         callback_id=callback.id, now=now)
         if phone:  # findable by this number from now on (a hint: it links nothing)
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)

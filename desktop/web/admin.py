@@ -308,3 +308,7 @@ def openapi_components() -> dict[str, Any]:
             "offer_timeout": nullable_number, "wrapup_timeout": nullable_number,
             "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}}}},
     }
+
+
+#: For the admin API's other resources (``desktop/web/kb_admin.py``): who acts, as audited.
+actor_of = _actor

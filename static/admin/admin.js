@@ -194,6 +194,8 @@ const ACTIONS = {
   "user.add": "audit.user_add", "user.update": "audit.user_update", "user.disable": "audit.user_disable",
   "user.enable": "audit.user_enable", "user.password": "audit.user_password", "user.sign_out": "audit.user_sign_out",
   "queue.add": "audit.queue_add", "queue.update": "audit.queue_update",
+  "kb.add": "audit.kb_add", "kb.update": "audit.kb_update", "kb.publish": "audit.kb_publish",
+  "kb.unpublish": "audit.kb_unpublish", "kb.delete": "audit.kb_delete",
 };
 
 /** A message with elements in it: its text, each {name} of `elements` replaced by its element. */
@@ -203,7 +205,7 @@ function withElements(key, elements) {
 
 function changed(before, after) {
   if (!before || !after) return "";
-  const keys = Object.keys(after).filter((key) => !["state", "disabled_at", "sessions_ended"].includes(key)
+  const keys = Object.keys(after).filter((key) => !["state", "disabled_at", "sessions_ended", "body", "updated_at"].includes(key)
     && JSON.stringify(before[key]) !== JSON.stringify(after[key]));
   return keys.map((key) => `${key}: ${JSON.stringify(before[key] ?? null)} → ${JSON.stringify(after[key])}`).join("; ");
 }
@@ -211,7 +213,7 @@ function changed(before, after) {
 async function loadAudit() {
   const { items } = await api("GET", "/audit?limit=30");
   replace($("[data-audit]"), items.length ? items.map((row) => {
-    const who = row.after?.username || row.before?.username || row.after?.name || row.target;
+    const who = row.after?.username || row.before?.username || row.after?.name || row.after?.title || row.before?.title || row.target;
     return h("li", { dataset: { testid: "audit-row", action: row.action } },
       h("time", { class: "muted" }, dateTime(row.at)), " ",
       h("span", {}, ACTIONS[row.action]
@@ -232,4 +234,6 @@ $("[data-password-form]").addEventListener("submit", savePassword);
 $("[data-queue-form]").addEventListener("submit", saveQueue);
 $("[data-queue-form]").always.addEventListener("change", syncAlways);
 document.querySelectorAll("dialog [data-close]").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
+// The knowledge base's section (kb.js) says when it changed something: the audit shows it.
+document.addEventListener("otodesk:admin-changed", () => loadAudit().catch(() => undefined));
 Promise.all([loadUsers(), loadQueues(), startWebhooks()]).then(loadAudit).catch((error) => toast(error.message, { kind: "error" }));

@@ -108,4 +108,15 @@ export default {
   "by.agent": "Agent",
   "by.all": "All",
   "row.all_contacts": "All contacts",
+
+  "table.kb_deflection": "Self-service: articles",
+  "col.article": "Article",
+  "col.language": "Language",
+  "col.views": "Views",
+  "col.readers": "Readers",
+  "col.solved": "Solved",
+  "col.still_wanted_call": "Still wanted a call",
+  "col.calls_after_reading": "Calls after reading",
+  "col.solved_rate": "Solved rate",
+  "col.deflection_rate": "Deflection",
 };

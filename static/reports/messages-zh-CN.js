@@ -107,4 +107,15 @@ export default {
   "by.agent": "客服",
   "by.all": "全部",
   "row.all_contacts": "所有联络",
+
+  "table.kb_deflection": "自助服务：文章",
+  "col.article": "文章",
+  "col.language": "语言",
+  "col.views": "浏览次数",
+  "col.readers": "读者",
+  "col.solved": "已解决",
+  "col.still_wanted_call": "仍要回电",
+  "col.calls_after_reading": "阅读后请求回电",
+  "col.solved_rate": "解决率",
+  "col.deflection_rate": "分流率",
 };

@@ -107,4 +107,15 @@ export default {
   "by.agent": "客服",
   "by.all": "全部",
   "row.all_contacts": "所有聯絡",
+
+  "table.kb_deflection": "自助服務：文章",
+  "col.article": "文章",
+  "col.language": "語言",
+  "col.views": "瀏覽次數",
+  "col.readers": "讀者",
+  "col.solved": "已解決",
+  "col.still_wanted_call": "仍要回電",
+  "col.calls_after_reading": "閱讀後請求回電",
+  "col.solved_rate": "解決率",
+  "col.deflection_rate": "分流率",
 };

@@ -12,12 +12,17 @@ const COLUMNS = {
   staffed_seconds: "col.staffed", occupancy: "col.occupancy", label: "col.range", from: "col.from", to: "col.to",
   queue: "col.queue", period: "col.period", agent: "col.agent", disposition: "col.disposition", count: "col.contacts",
   share: "col.share",
+  // Self-service (desktop/analytics/kb_report.py).
+  title: "col.article", language: "col.language", views: "col.views", readers: "col.readers", solved: "col.solved",
+  still_wanted_call: "col.still_wanted_call", calls_after_reading: "col.calls_after_reading", solved_rate: "col.solved_rate",
+  deflection_rate: "col.deflection_rate",
   // Ratings and reopens (desktop/analytics/satisfaction.py).
   by: "col.by", name: "col.name", contacts: "col.contacts_wrapped", summaries: "col.summaries", rated: "col.rated",
   rated_share: "col.rated_share", average_rating: "col.average_rating", reopened: "col.reopened", reopen_rate: "col.reopen_rate",
 };
 const UNITS = { percent: "unit.percent", seconds: "unit.seconds", hours: "unit.hours" };
 const BY = { Queue: "by.queue", Agent: "by.agent", All: "by.all" };
+const LANGUAGE_NAMES = { en: "English", "zh-CN": "简体中文", "zh-TW": "繁體中文" };
 const RANGES = { this_range: "range.this_range", previous_week: "range.previous_week", previous_month: "range.previous_month", previous_year: "range.previous_year" };
 
 /** A column's header: its name and unit ("ASA (s)", "平均应答（秒）"); an unknown column by its label. */
@@ -40,5 +45,8 @@ export function textCell(table, key, row) {
   if (table === "satisfaction" && key === "by" && BY[value]) return [t(BY[value]), false];
   if (table === "satisfaction" && key === "name") return value === "All contacts" ? [t("row.all_contacts"), false] : [value, true];
   if (key === "queue" || key === "agent") return [value, true];
+  // An article's title is the admin's words; its language a code shown by its own name.
+  if (table === "kb_deflection" && key === "title") return [value, true];
+  if (table === "kb_deflection" && key === "language") return [LANGUAGE_NAMES[value] || value, true];
   return [value, false];
 }

@@ -225,6 +225,14 @@ export default {
   "mydata.close": "Close",
   "mydata.failed": "That didn't work. Please try again.",
 
+  "kb.suggested": "Maybe one of these answers it:",
+  "kb.back": "Back",
+  "kb.question": "Did this solve your problem?",
+  "kb.yes": "Yes",
+  "kb.no": "No, I still want a call",
+  "kb.thanks": "Glad it helped. If you need us, ask for a call any time.",
+  "kb.failed": "This article could not be loaded. Please try again.",
+
   "aftercall.title": "What we did",
   "aftercall.by": "{agent}, {when}",
   "aftercall.by_anonymous": "Your agent, {when}",

@@ -213,6 +213,14 @@ export default {
   "mydata.close": "关闭",
   "mydata.failed": "操作未成功，请重试。",
 
+  "kb.suggested": "也许这些文章能解答您的问题：",
+  "kb.back": "返回",
+  "kb.question": "这篇文章解决您的问题了吗？",
+  "kb.yes": "解决了",
+  "kb.no": "没有，我还是想要回电",
+  "kb.thanks": "很高兴能帮到您。如需帮助，随时可以请我们回电。",
+  "kb.failed": "文章加载失败，请重试。",
+
   "aftercall.title": "我们为您做了什么",
   "aftercall.by": "{agent}，{when}",
   "aftercall.by_anonymous": "您的客服，{when}",

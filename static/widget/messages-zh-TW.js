@@ -213,6 +213,14 @@ export default {
   "mydata.close": "關閉",
   "mydata.failed": "操作未成功，請再試一次。",
 
+  "kb.suggested": "也許這些文章能解答您的問題：",
+  "kb.back": "返回",
+  "kb.question": "這篇文章解決您的問題了嗎？",
+  "kb.yes": "解決了",
+  "kb.no": "沒有，我還是想要回電",
+  "kb.thanks": "很高興能幫到您。如需協助，隨時可以請我們回電。",
+  "kb.failed": "文章載入失敗，請重試。",
+
   "aftercall.title": "我們為您做了什麼",
   "aftercall.by": "{agent}，{when}",
   "aftercall.by_anonymous": "您的客服，{when}",

@@ -153,6 +153,7 @@ const language = new WidgetLanguage({
 /** `module` once the customer's words are there too (a lazy part of the widget draws with them). */
 const withWords = (module) => Promise.all([module, language.load()]).then(([loaded]) => loaded);
 
+let kb; // kb.js, with the panel
 // The launcher now; the panel (ui.js) is fetched when it is first needed.
 const ui = new WidgetShell({
   submit: (values) => callMe(values).then(() => undefined),
@@ -167,6 +168,7 @@ const ui = new WidgetShell({
   dismiss: () => {
     if (state.callback) store("localStorage", SEEN_KEY, state.callback.id);
   },
+  kb: () => (kb ??= import("./kb.js").then((m) => m.start({ base, token: () => state.token, language }))),
 }, language);
 
 ui.prefill(state.identity);

@@ -83,11 +83,12 @@ _REPORT_PARAMETERS = [
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import admin, admin_webhooks
+    from desktop.web import admin, admin_webhooks, kb_admin
     from desktop.web.api.rules_stats import stats_schema
 
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
-              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_webhooks.BODIES)
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_webhooks.BODIES,
+              *kb_admin.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -283,7 +284,7 @@ def openapi_document() -> dict[str, Any]:
                                    "content": {"text/csv": {"schema": {"type": "string"}}}}},
                           parameters=[{"name": "table", "in": "path", "required": True, "schema": {
                               "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
-                                       "dispositions", "satisfaction"]}}, *_REPORT_PARAMETERS])},
+                                       "dispositions", "satisfaction", "kb_deflection"]}}, *_REPORT_PARAMETERS])},
         },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
@@ -356,6 +357,8 @@ def openapi_document() -> dict[str, Any]:
     components.update(admin.openapi_components())
     paths.update(admin_webhooks.openapi_paths(_op, _ok, _ref, _path))
     components.update(admin_webhooks.openapi_components())
+    paths.update(kb_admin.openapi_paths(_op, _ok, _ref, _path))  # the knowledge base's articles
+    components.update(kb_admin.openapi_components())
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",
