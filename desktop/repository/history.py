@@ -19,9 +19,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, literal, select
 from sqlalchemy.engine import Connection
 
+from desktop.repository import models
 from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CUSTOMERS, OFFERS, ORDERS, PRODUCTS, Store
 
 __all__ = ["History", "HistoryQuery", "SumsRow", "StateRow"]
@@ -75,38 +76,6 @@ class StateRow:
 
 
 class History(Store):
-    async def queue_sums(self, query: HistoryQuery) -> list[SumsRow]:
-        """Per queue and period, the sums of the callbacks that entered the queue in the range.
-
-        Keys of ``sums``: ``offered``, ``answered``, ``answered_within_target``,
-        ``abandoned``, ``short_abandoned``, ``wait_seconds``, ``handled``,
-        ``talk_seconds``, ``hold_seconds``, ``wrap_up_seconds``, ``scheduled_kept``,
-        ``scheduled_missed``, ``browser``, ``phone``. One query.
-        """
-        from desktop.repository import history_rollups  # it builds on this module
-
-        return await self._db.read(history_rollups.rolled_queue_sums, query)
-
-    async def agent_contact_sums(self, query: HistoryQuery) -> list[SumsRow]:
-        """Per agent and period of the answer: ``answered``, ``handled``, ``talk_seconds``,
-        ``hold_seconds``, ``wrap_up_seconds`` of the callbacks they answered in the range."""
-        from desktop.repository import history_rollups  # it builds on this module
-
-        return await self._db.read(history_rollups.rolled_agent_contact_sums, query)
-
-    async def agent_offer_sums(self, query: HistoryQuery) -> list[SumsRow]:
-        """Per agent and period of the offer: ``offers``, ``accepted``, ``declined``,
-        ``missed`` (timed out) and ``withdrawn`` of the offers made in the range."""
-        from desktop.repository import history_rollups  # it builds on this module
-
-        return await self._db.read(history_rollups.rolled_agent_offer_sums, query)
-
-    async def dispositions(self, query: HistoryQuery) -> list[tuple[str, str, int]]:
-        """``(queue, disposition, count)`` of the callbacks that entered in the range, most first."""
-        from desktop.repository import history_rollups  # it builds on this module
-
-        return await self._db.read(history_rollups.rolled_dispositions, query)
-
     async def load_history(self, **rows: list[dict[str, Any]]) -> None:
         """Insert generated history in one transaction: ``customers``, ``products``, ``orders``,
         ``callbacks``, ``offers``, ``agent_states`` (lists of column dicts, in that order).
@@ -118,16 +87,6 @@ class History(Store):
         if unknown:
             raise TypeError(f"Cannot load {', '.join(sorted(unknown))}")
         await self._db.write(_load, rows)
-
-    async def roll_up_history(self, settings: Any, *, now: float) -> list[dict[str, float]]:
-        """Roll up the closed periods (``history_rollups.roll_up``, a ``RollupSettings``), one
-        transaction a chunk; returns the marks reached."""
-        from desktop.repository import history_rollups
-
-        marks = []
-        while (mark := await self._db.write(history_rollups.roll_up, settings, now)) is not None:
-            marks.append(mark)
-        return marks
 
     async def agent_staffed_seconds(self, start: float, end: float) -> dict[str, float]:
         """Seconds each agent was staffed (signed in, not away) in ``[start, end)``, summed by
@@ -148,9 +107,9 @@ _LOADABLE = {"customers": CUSTOMERS, "products": PRODUCTS, "orders": ORDERS, "ca
 
 
 def _load(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
-    from desktop.repository.history_rollups import forget
-
-    forget(conn)  # these rows may fall in periods already rolled up
+    # These rows may fall in periods already rolled up: the next pass rebuilds them.
+    conn.execute(delete(models.HistoryRollup.__table__))
+    conn.execute(delete(models.HistoryRollupMark.__table__))
     if rows.get("agent_states"):
         rows = {**rows, "agent_states": with_presence([dict(row) for row in rows["agent_states"]])}
     for name, table in _LOADABLE.items():

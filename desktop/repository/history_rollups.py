@@ -40,7 +40,7 @@ from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.engine import Connection
 
 from desktop.repository import models
-from desktop.repository._store import CALLBACKS, OFFERS
+from desktop.repository._store import CALLBACKS, OFFERS, Store
 from desktop.repository.history import (
     AGENT_CONTACT_COLUMNS,
     HistoryQuery,
@@ -58,7 +58,7 @@ from desktop.repository.history import (
     raw_queue_sums,
 )
 
-__all__ = ["SLOT", "STALE", "fingerprint", "roll_up", "read_parts", "rolled_queue_sums",
+__all__ = ["HistorySums", "RollupSettings", "SLOT", "STALE", "fingerprint", "roll_up", "read_parts", "rolled_queue_sums",
            "rolled_agent_contact_sums", "rolled_agent_offer_sums", "rolled_dispositions", "forget"]
 
 ROLLUPS = models.HistoryRollup.__table__
@@ -280,3 +280,38 @@ def rolled_dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str
     return [(queue, disposition, count) for (queue, disposition), count
             in sorted(counts.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))]
 
+
+class HistorySums(Store):
+    """The reports' sums: closed periods from the rollups, the rest from the rows."""
+
+    async def queue_sums(self, query: HistoryQuery) -> list[SumsRow]:
+        """Per queue and period, the sums of the callbacks that entered the queue in the range.
+
+        Keys of ``sums``: ``offered``, ``answered``, ``answered_within_target``,
+        ``abandoned``, ``short_abandoned``, ``wait_seconds``, ``handled``,
+        ``talk_seconds``, ``hold_seconds``, ``wrap_up_seconds``, ``scheduled_kept``,
+        ``scheduled_missed``, ``browser``, ``phone``. A query a part (:func:`read_parts`).
+        """
+        return await self._db.read(rolled_queue_sums, query)
+
+    async def agent_contact_sums(self, query: HistoryQuery) -> list[SumsRow]:
+        """Per agent and period of the answer: ``answered``, ``handled``, ``talk_seconds``,
+        ``hold_seconds``, ``wrap_up_seconds`` of the callbacks they answered in the range."""
+        return await self._db.read(rolled_agent_contact_sums, query)
+
+    async def agent_offer_sums(self, query: HistoryQuery) -> list[SumsRow]:
+        """Per agent and period of the offer: ``offers``, ``accepted``, ``declined``,
+        ``missed`` (timed out) and ``withdrawn`` of the offers made in the range."""
+        return await self._db.read(rolled_agent_offer_sums, query)
+
+    async def dispositions(self, query: HistoryQuery) -> list[tuple[str, str, int]]:
+        """``(queue, disposition, count)`` of the callbacks that entered in the range, most first."""
+        return await self._db.read(rolled_dispositions, query)
+
+    async def roll_up_history(self, settings: RollupSettings, *, now: float) -> list[dict[str, float]]:
+        """Roll up the closed periods (``roll_up``, a ``RollupSettings``), one
+        transaction a chunk; returns the marks reached."""
+        marks = []
+        while (mark := await self._db.write(roll_up, settings, now)) is not None:
+            marks.append(mark)
+        return marks
