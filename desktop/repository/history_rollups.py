@@ -56,10 +56,12 @@ from desktop.repository.history import (
     raw_agent_contact_sums,
     raw_agent_offer_sums,
     raw_queue_sums,
+    _staffed_seconds,
 )
 
 __all__ = ["HistorySums", "RollupSettings", "SLOT", "STALE", "fingerprint", "roll_up", "read_parts", "rolled_queue_sums",
-           "rolled_agent_contact_sums", "rolled_agent_offer_sums", "rolled_dispositions", "forget"]
+           "rolled_agent_contact_sums", "rolled_agent_offer_sums", "rolled_dispositions", "rolled_staffed_seconds",
+           "forget"]
 
 ROLLUPS = models.HistoryRollup.__table__
 MARKS = models.HistoryRollupMark.__table__
@@ -130,8 +132,8 @@ def roll_up(conn: Connection, settings: RollupSettings, now: float) -> dict[str,
         slots_from = days_until
     else:
         slots_from, days_until = float(mark.slots_until), float(mark.days_until)
-    closed = _closed_until(conn, slots_from, now, settings.settle)
-    target = min(slots_from + settings.chunk, closed)
+    target = _closed_until(conn, slots_from, min(slots_from + settings.chunk, now - settings.settle),
+                           now=now, settle=settings.settle)
     if target <= slots_from:
         return None
     query = HistoryQuery(start=slots_from, end=target, segments=((slots_from, 0),), period="slot",
@@ -139,31 +141,40 @@ def roll_up(conn: Connection, settings: RollupSettings, now: float) -> dict[str,
                          schedule_grace=settings.schedule_grace)
     slots = (ROLLUPS.c.level == "slot") & (ROLLUPS.c.at >= slots_from) & (ROLLUPS.c.at < target)
     conn.execute(delete(ROLLUPS).where(slots))
-    for kind, statement in (("queue", queue_statement), ("agent", agent_contact_statement),
-                            ("offer", agent_offer_statement), ("disposition", disposition_statement)):
-        _insert(conn, "slot", kind, statement(conn, query))
+    _insert(conn, "slot", "queue", queue_statement(conn, query))
     while (following := _next_midnight(days_until, zone)) <= target:
-        _roll_day(conn, days_until, following)
+        _roll_day(conn, dataclasses.replace(query, start=days_until, end=following, period=None))
         days_until = following
     conn.execute(update(MARKS).where(MARKS.c.name == _MARK).values(
         slots_until=target, days_until=days_until, updated_at=now))
     return {"slots_until": target, "days_until": days_until}
 
 
-def _insert(conn: Connection, level: str, kind: str, statement: Any) -> None:
+def _insert(conn: Connection, level: str, kind: str, statement: Any, at: float | None = None) -> None:
     inner = statement.subquery()
     names = [name for name in inner.c.keys() if name in SUMS]
-    source = select(literal(level), literal(kind), inner.c.period, func.coalesce(inner.c.key, ""),
-                    func.coalesce(inner.c.detail, ""), *(inner.c[name] for name in names))
+    source = select(literal(level), literal(kind), inner.c.period if at is None else literal(at),
+                    func.coalesce(inner.c.key, ""), func.coalesce(inner.c.detail, ""),
+                    *(inner.c[name] for name in names))
     conn.execute(ROLLUPS.insert().from_select(["level", "kind", "at", "key", "detail", *names], source))
 
 
-def _roll_day(conn: Connection, start: float, end: float) -> None:
+def _roll_day(conn: Connection, day: HistoryQuery) -> None:
+    """The local day ``[day.start, day.end)``: its queues from their slots, the rest from the
+    rows (only queues have slots: agents' and offers' would be most of the table)."""
     r = ROLLUPS.c
-    conn.execute(delete(ROLLUPS).where(r.level == "day", r.at == start))
-    source = (select(literal("day"), r.kind, literal(start), r.key, r.detail, *(func.sum(r[name]) for name in SUMS))
-              .where(r.level == "slot", r.at >= start, r.at < end).group_by(r.kind, r.key, r.detail))
-    conn.execute(ROLLUPS.insert().from_select(["level", "kind", "at", "key", "detail", *SUMS], source))
+    conn.execute(delete(ROLLUPS).where(r.level == "day", r.at == day.start))
+    source = (select(literal("day"), literal("queue"), literal(day.start), r.key, r.detail,
+                     *(func.sum(r[name]) for name in _QUEUE_NAMES))
+              .where(r.level == "slot", r.kind == "queue", r.at >= day.start, r.at < day.end).group_by(r.key, r.detail))
+    conn.execute(ROLLUPS.insert().from_select(["level", "kind", "at", "key", "detail", *_QUEUE_NAMES], source))
+    for kind, statement in (("agent", agent_contact_statement), ("offer", agent_offer_statement),
+                            ("disposition", disposition_statement)):
+        _insert(conn, "day", kind, statement(conn, day), at=day.start)
+    staffed = _staffed_seconds(conn, day.start, day.end)
+    if staffed:
+        conn.execute(ROLLUPS.insert(), [dict(level="day", kind="staffed", at=day.start, key=agent, detail="",
+                                             staffed_seconds=seconds) for agent, seconds in staffed.items()])
 
 
 def _earliest(conn: Connection) -> float | None:
@@ -175,12 +186,14 @@ def _earliest(conn: Connection) -> float | None:
     return min(found) if found else None
 
 
-def _closed_until(conn: Connection, since: float, now: float, settle: float) -> float:
-    """The start of the earliest slot from ``since`` whose sums may still change."""
-    limit = now - settle
+def _closed_until(conn: Connection, since: float, limit: float, *, now: float, settle: float) -> float:
+    """The start of the earliest slot in ``[since, limit)`` whose sums may still change, or ``limit``'s.
+
+    Settled: ended ``settle`` ago, and wrapped up (or ended twice that long ago)."""
     c, o = CALLBACKS.c, OFFERS.c
-    settled = (c.ended_at.is_not(None) & (c.ended_at <= limit)
-               & (c.answered_at.is_(None) | c.wrapped_up_at.is_not(None) | (c.ended_at <= limit - settle)))
+    cutoff = now - settle
+    settled = (c.ended_at.is_not(None) & (c.ended_at <= cutoff)
+               & (c.answered_at.is_(None) | c.wrapped_up_at.is_not(None) | (c.ended_at <= cutoff - settle)))
     open_ = ~settled & (c.enqueued_at >= now - STALE)
     candidates = [limit]
     for column in (c.enqueued_at, c.answered_at):
@@ -203,9 +216,9 @@ def forget(conn: Connection) -> None:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def read_parts(conn: Connection, query: HistoryQuery) -> list[tuple[str, float, float]]:
+def read_parts(conn: Connection, query: HistoryQuery, *, slots: bool = True) -> list[tuple[str, float, float]]:
     """How ``query``'s range splits: ``[(source, start, end)]`` with ``source`` ``day``,
-    ``slot`` or ``raw``; all ``raw`` when the rollups can't serve it."""
+    ``slot`` (when the kind has slots) or ``raw``; all ``raw`` when the rollups can't serve it."""
     whole = [("raw", query.start, query.end)]
     if query.fingerprint is None or query.start % SLOT:
         return whole
@@ -218,7 +231,7 @@ def read_parts(conn: Connection, query: HistoryQuery) -> list[tuple[str, float, 
     if query.local_days and query.period != "hour" and at < days_until:
         parts.append(("day", at, min(query.end, days_until)))
         at = parts[-1][2]
-    if at < min(query.end, slots_until):
+    if slots and at < min(query.end, slots_until):
         parts.append(("slot", at, min(query.end, slots_until)))
         at = parts[-1][2]
     if at < query.end:
@@ -238,7 +251,7 @@ def _rolled(conn: Connection, query: HistoryQuery, level: str, kind: str, names:
 def _combined(conn: Connection, query: HistoryQuery, kind: str, names: tuple[str, ...],
               raw: Callable[[Connection, HistoryQuery], list[SumsRow]]) -> list[SumsRow]:
     merged: dict[tuple[str | None, int | None], dict[str, float]] = {}
-    for source, start, end in read_parts(conn, query):
+    for source, start, end in read_parts(conn, query, slots=kind == "queue"):
         rows = (raw(conn, dataclasses.replace(query, start=start, end=end)) if source == "raw"
                 else _rolled(conn, query, source, kind, names, start, end))
         for row in rows:
@@ -268,7 +281,7 @@ def rolled_agent_offer_sums(conn: Connection, query: HistoryQuery) -> list[SumsR
 def rolled_dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str, str, int]]:
     counts: dict[tuple[str, str], int] = {}
     r = ROLLUPS.c
-    for source, start, end in read_parts(conn, query):
+    for source, start, end in read_parts(conn, query, slots=False):
         if source == "raw":
             found = _dispositions(conn, dataclasses.replace(query, start=start, end=end))
         else:
@@ -279,6 +292,22 @@ def rolled_dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str
             counts[(queue, disposition)] = counts.get((queue, disposition), 0) + int(count)
     return [(queue, disposition, count) for (queue, disposition), count
             in sorted(counts.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))]
+
+
+def rolled_staffed_seconds(conn: Connection, query: HistoryQuery, stop: float) -> dict[str, float]:
+    """Seconds each agent was staffed in ``[query.start, min(query.end, stop))``, the whole
+    range as one period (``History.agent_staffed_seconds``): local days from their rollups."""
+    seconds: dict[str, float] = {}
+    r = ROLLUPS.c
+    for source, start, end in read_parts(conn, dataclasses.replace(query, period=None), slots=False):
+        if source == "raw":
+            found = _staffed_seconds(conn, start, min(end, stop)).items() if start < stop else ()
+        else:
+            found = conn.execute(select(r.key, func.sum(r.staffed_seconds)).where(
+                r.level == "day", r.kind == "staffed", r.at >= start, r.at < end).group_by(r.key)).all()
+        for agent, value in found:
+            seconds[agent] = seconds.get(agent, 0.0) + float(value)
+    return seconds
 
 
 class HistorySums(Store):
@@ -307,6 +336,10 @@ class HistorySums(Store):
     async def dispositions(self, query: HistoryQuery) -> list[tuple[str, str, int]]:
         """``(queue, disposition, count)`` of the callbacks that entered in the range, most first."""
         return await self._db.read(rolled_dispositions, query)
+
+    async def staffed_seconds(self, query: HistoryQuery, stop: float) -> dict[str, float]:
+        """Seconds each agent was staffed in the range (up to ``stop``), as one period."""
+        return await self._db.read(rolled_staffed_seconds, query, stop)
 
     async def roll_up_history(self, settings: RollupSettings, *, now: float) -> list[dict[str, float]]:
         """Roll up the closed periods (``roll_up``, a ``RollupSettings``), one

@@ -557,17 +557,18 @@ ROLLUP_SUMS = (
     "offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
     "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
     "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
-    "offers", "accepted", "declined", "missed", "withdrawn", "contacts",
+    "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
 )
 
 
 class HistoryRollup(Base):
     """The reports' sums, kept for closed periods so a report doesn't re-read every callback.
 
-    ``level`` ``slot``: 15 UTC minutes from ``at``; ``day``: the centre's local day starting
-    at the instant ``at``. ``kind`` ``queue`` (by entering the queue), ``agent`` (by the
-    answer), ``offer`` (by the offer) or ``disposition`` (``detail`` the outcome, in
-    ``contacts``). Rebuilt, never patched, when the settings they depend on change.
+    ``level`` ``slot``: 15 UTC minutes from ``at`` (queues only); ``day``: the centre's local
+    day starting at the instant ``at``. ``kind`` ``queue`` (by entering the queue), ``agent``
+    (by the answer), ``offer`` (by the offer), ``disposition`` (``detail`` the outcome, in
+    ``contacts``) or ``staffed`` (``staffed_seconds``). Rebuilt, never patched, when the
+    settings they depend on change.
     """
 
     __tablename__ = "history_rollups"

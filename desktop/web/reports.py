@@ -85,7 +85,7 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
         repo.queue_sums(main), repo.agent_contact_sums(agent_query), repo.agent_offer_sums(agent_query),
         repo.dispositions(main),
         repo.agent_presence(current.start, current.end) if by_period
-        else repo.agent_staffed_seconds(current.start, stop),
+        else repo.staffed_seconds(agent_query, stop),
         *(repo.queue_sums(query(other, None)) for other in earlier.values()),
     )
     if by_period:

@@ -19,7 +19,8 @@ import pytest
 
 from desktop.analytics.history import ReportRange
 from desktop.repository import history_rollups
-from desktop.repository._store import AGENTS, CALLBACKS, CUSTOMERS, OFFERS
+from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CUSTOMERS, OFFERS
+from desktop.repository.history import with_presence
 from desktop.repository.history_rollups import RollupSettings
 from desktop.settings import Settings
 from desktop.web.reports import report
@@ -68,6 +69,23 @@ def _history(start: float, end: float, count: int, seed: int) -> tuple[list[dict
     return callbacks, offers
 
 
+def _shifts(start: float, end: float, seed: int) -> list[dict]:
+    """Each agent's days: signed in, away for lunch, back, signed out; a3 works nights (across
+    midnight and the daylight-saving change)."""
+    rng = random.Random(seed)
+    rows = []
+    day = start - DAY
+    while day < end:
+        for agent in AGENT_IDS:
+            begin = day + (20 if agent == "a3" else 7) * 3600 + rng.uniform(0, 3600)
+            for state, at in (("available", begin), ("away", begin + 4 * 3600), ("available", begin + 4.75 * 3600),
+                              ("busy", begin + 5 * 3600), ("available", begin + 5.1 * 3600),
+                              ("offline", begin + 8 * 3600 + rng.uniform(0, 1800))):
+                rows.append(dict(agent_id=agent, state=state, reason=state, at=at))
+        day += DAY
+    return with_presence(rows)
+
+
 async def _load(repo: Any, start: float, end: float, count: int) -> None:
     for name, target in TARGETS.items():
         await repo.upsert_queue(name, title=name.title(), skills=[], service_level_target=target)
@@ -81,6 +99,7 @@ async def _load(repo: Any, start: float, end: float, count: int) -> None:
                                             created_at=0.0) for a in AGENT_IDS])
         conn.execute(CALLBACKS.insert(), callbacks)
         conn.execute(OFFERS.insert(), offers)
+        conn.execute(AGENT_STATES.insert(), _shifts(start, end, seed=12))
 
     await repo.database.write(insert)
 
@@ -96,8 +115,10 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-async def _both(repo: Any, settings: Settings, first: dt.date, last: dt.date, period: str, now: float):
-    args = dict(first=first.isoformat(), last=last.isoformat(), period=period, now=now, row_limit=None)
+async def _both(repo: Any, settings: Settings, first: dt.date, last: dt.date, period: str, now: float,
+                row_limit: int | None = None):
+    # A row limit below agents x periods sums the agents over the whole range (staffed time too).
+    args = dict(first=first.isoformat(), last=last.isoformat(), period=period, now=now, row_limit=row_limit)
     return (_rounded(await report(repo, settings, rollups=True, **args)),
             _rounded(await report(repo, settings, rollups=False, **args)))
 
@@ -135,6 +156,13 @@ async def test_reports_from_rollups_equal_the_raw_reports(repo, zone):
     for period in ("hour", "day", "week"):
         rolled, raw = await _both(repo, settings, first, last, period, now)
         assert rolled == raw, period
+        rolled, whole = await _both(repo, settings, first, last, period, now, row_limit=2)
+        assert rolled == whole, period
+        assert whole["tables"]["agent_periods"]["omitted"]
+        # The whole range's staffed time is its periods' (each rounded to 0.1 s).
+        assert {row["agent"]: row["staffed_seconds"] for row in whole["tables"]["agents"]["rows"]} == pytest.approx({
+            name: sum(row["staffed_seconds"] for row in raw["tables"]["agent_periods"]["rows"] if row["agent"] == name)
+            for name in ("A1", "A2", "A3")}, abs=30)
     assert raw["totals"]["offered"] > 400 and raw["tables"]["dispositions"]["rows"]
     assert raw["tables"]["agents"]["rows"] and raw["tables"]["comparison"]["rows"][1]["offered"] > 0
 
@@ -160,9 +188,9 @@ async def test_a_crash_midway_counts_nothing_twice_and_other_settings_are_not_re
     real = history_rollups._roll_day
     calls = {"n": 0}
 
-    def crashing(conn, start, end):
+    def crashing(conn, day):
         calls["n"] += 1
-        real(conn, start, end)
+        real(conn, day)
         if calls["n"] == 5:  # inside the second chunk, its slots already inserted
             raise RuntimeError("power cut")
 

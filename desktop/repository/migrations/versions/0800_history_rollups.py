@@ -1,6 +1,7 @@
 """History rollups: the reports' sums per 15 UTC minutes and per local day, for closed periods.
 
-- ``history_rollups``: ``(level, kind, at, key, detail)`` and the sums (see
+- ``history_rollups``: ``(level, kind, at, key, detail)`` and the sums, per 15 UTC minutes
+  (queues) and per local day (queues, agents, offers, dispositions, staffed time) (see
   ``desktop.repository.history_rollups``).
 - ``history_rollup_marks``: how far they reach and under which settings.
 
@@ -25,7 +26,7 @@ SUMS = (
     "offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
     "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
     "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
-    "offers", "accepted", "declined", "missed", "withdrawn", "contacts",
+    "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
 )
 
 
