@@ -11,7 +11,7 @@ ASA, AHT: ratios of sums) are the raw ones.
 
 **Closed periods only.** A callback's sums change until it has ended and been wrapped
 up. :func:`roll_up` advances a mark (``history_rollup_marks``) to the start of the
-earliest slot that may still change: no later than ``now - settle`` and held back by
+earliest slot that may still change: no later than ``now - settle`` (an hour) and held back by
 the earliest callback not yet settled (still waiting or in a call, or not wrapped up
 while its end is recent) or offer without an outcome. Rows stuck open for over
 :data:`STALE` count as settled. A report reads day rows, then slot rows, up to the
@@ -106,8 +106,9 @@ class RollupSettings:
     short_abandon: float
     schedule_grace: float
     time_zone: str
-    #: Seconds after which a period is closed at the earliest.
-    settle: float = DAY
+    #: Seconds after which a period is closed at the earliest (open contacts hold it back
+    #: anyway: this covers changes to a contact after it ended and was wrapped up).
+    settle: float = 3600.0
     #: Seconds of slots one transaction rolls up.
     chunk: float = 7 * DAY
 
@@ -310,6 +311,11 @@ def rolled_staffed_seconds(conn: Connection, query: HistoryQuery, stop: float) -
     return seconds
 
 
+def _analyze(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE history_rollups")
+
+
 class HistorySums(Store):
     """The reports' sums: closed periods from the rollups, the rest from the rows."""
 
@@ -347,4 +353,6 @@ class HistorySums(Store):
         marks = []
         while (mark := await self._db.write(roll_up, settings, now)) is not None:
             marks.append(mark)
+        if len(marks) > 1:  # a rebuild: the planner's statistics of an empty table would mislead it
+            await self._db.write(_analyze)
         return marks
