@@ -42,9 +42,12 @@ class HistoryRollupSchedule:
         if interval <= 0:
             return
         while True:
+            rolled = False
             try:
                 if self.is_leader():
                     await roll_up(self.repo, self.settings)
+                    rolled = True
             except Exception:  # noqa: BLE001 - a periodic job must survive a bad pass
                 log.exception("history rollup pass failed")
-            await asyncio.sleep(interval)
+            # Not leading (yet: at start-up the lease comes a moment later): look again soon.
+            await asyncio.sleep(interval if rolled else min(interval, 5.0))
