@@ -209,3 +209,42 @@ async def test_a_crash_midway_counts_nothing_twice_and_other_settings_are_not_re
     assert await _parts(repo, settings, span, "day") == ["raw"]
     rolled, _ = await _both(repo, settings, first, last, "day", now)
     assert rolled == raw
+
+
+async def test_a_contact_still_open_holds_the_rollups_back_until_it_settles(repo):
+    from desktop.leader.history_rollup_job import roll_up
+
+    settings = Settings(time_zone="Europe/Paris")
+    first, last = dt.date(2026, 10, 19), dt.date(2026, 10, 28)
+    span = ReportRange.of_days(first, last, ZoneInfo(settings.time_zone))
+    now = span.end + 0.5 * DAY
+    await _load(repo, span.start - 10 * DAY, span.end, 300)
+    opened = span.end - 2 * DAY + 1000.0  # in a call since then (a stuck row would be a week)
+
+    def open_callback(conn):
+        conn.execute(CALLBACKS.insert().values(
+            id="open", customer_id="c1", queue="sales", channel="browser", tier="standard", state="connected",
+            created_at=opened, enqueued_at=opened, answered_at=opened + 20, agent_id="a1", held_seconds=0.0))
+
+    await repo.database.write(open_callback)
+    marks = await roll_up(repo, settings, now=now)  # the leader's pass: settles an hour after
+    # Held back at the earliest open contact (the generated history has some still waiting).
+    assert marks[-1]["slots_until"] <= opened - opened % 900
+    rolled, raw = await _both(repo, settings, first, last, "day", now)
+    assert rolled == raw
+
+    # They end and are wrapped up, the pending offers too: the next pass goes on to an hour before
+    # now. (Not those open for over a week: rolled up as lost rows, they stay as they were.)
+    def settle(conn):
+        recent = now - history_rollups.STALE
+        conn.execute(CALLBACKS.update().where(CALLBACKS.c.ended_at.is_(None), CALLBACKS.c.enqueued_at >= recent).values(
+            state="completed", ended_at=CALLBACKS.c.enqueued_at + 300, wrapped_up_at=CALLBACKS.c.enqueued_at + 330,
+            disposition="Resolved"))
+        conn.execute(OFFERS.update().where(OFFERS.c.outcome.is_(None), OFFERS.c.offered_at >= recent)
+                     .values(outcome="withdrawn"))
+
+    await repo.database.write(settle)
+    marks = await roll_up(repo, settings, now=now)
+    assert marks[-1]["slots_until"] == (now - 3600) - (now - 3600) % 900
+    rolled, raw = await _both(repo, settings, first, last, "day", now)
+    assert rolled == raw and raw["totals"]["answered"] > 0
