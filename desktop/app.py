@@ -42,11 +42,12 @@ from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import admin, api, customer_pages, metrics, mydata, pages, reports, sso
+from desktop.web import admin, admin_webhooks, api, customer_pages, metrics, mydata, pages, reports, sso
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
 from desktop.auth.staff import StaffHeaders
+from desktop.webhooks.sender import WebhookSender
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
 
@@ -110,7 +111,9 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
                      asyncio.create_task(app.state.loop_lag.run(), name="loop-lag"),
-                     asyncio.create_task(app.state.rules.run(), name="rules")]
+                     asyncio.create_task(app.state.rules.run(), name="rules"),
+                     # Every process sends: rows are leased in the database (desktop/webhooks/sender.py).
+                     asyncio.create_task(WebhookSender.from_settings(repo, settings).run(), name="webhooks")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 
@@ -145,7 +148,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *sso.routes, *metrics.routes, *admin.routes,
+        *pages.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_webhooks.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository

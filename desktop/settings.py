@@ -142,6 +142,15 @@ class Settings:
     abandon_grace: float = 60.0
     #: An agent whose last socket closed stays logged in this long (a tab reload).
     agent_reconnect_grace: float = 30.0
+    #: Webhooks (docs/operations.md): seconds a receiver has to answer; seconds between looks
+    #: for due deliveries; the first retry's delay and the longest (seconds); attempts before
+    #: a delivery is given up; whether loopback and private addresses may receive.
+    webhook_timeout: float = 10.0
+    webhook_poll: float = 1.0
+    webhook_backoff: float = 10.0
+    webhook_backoff_cap: float = 6 * 3600.0
+    webhook_max_attempts: int = 15
+    webhook_allow_private: bool = False
     urgent_words: tuple[str, ...] = DEFAULT_URGENT_WORDS
 
     # Limits on what a stranger may send.
@@ -283,6 +292,12 @@ class Settings:
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
             abandon_grace=_float("ABANDON_GRACE", 60.0),
             agent_reconnect_grace=_float("AGENT_RECONNECT_GRACE", 30.0),
+            webhook_timeout=_float("WEBHOOK_TIMEOUT", 10.0),
+            webhook_poll=_float("WEBHOOK_POLL", 1.0),
+            webhook_backoff=_float("WEBHOOK_BACKOFF", 10.0),
+            webhook_backoff_cap=_float("WEBHOOK_BACKOFF_CAP", 6 * 3600.0),
+            webhook_max_attempts=_int("WEBHOOK_MAX_ATTEMPTS", 15),
+            webhook_allow_private=_bool("WEBHOOK_ALLOW_PRIVATE", False),
             urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
             callme_per_phone=_int("CALLME_PER_PHONE", 3),
             callme_window=_float("CALLME_WINDOW", 600.0),

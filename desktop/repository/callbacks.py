@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
 from desktop.repository.errors import DuplicateCallback, NotFound
+from desktop.repository.outbox import emit
 from desktop.repository.records import (
     CallbackRecord,
     ContactEventRecord,
@@ -180,6 +181,10 @@ def _create_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord
         data={"queue": values["queue"], "topic": values["topic"],
               "scheduled_at": values["scheduled_at"]},
     ))
+    emit(conn, "callback.requested", {
+        "callback_id": values["id"], "customer_id": values["customer_id"], "queue": values["queue"],
+        "channel": values["channel"], "scheduled_at": values["scheduled_at"]},
+        at=values["created_at"], customer_id=values["customer_id"], callback_id=values["id"])
     return _rows.callback(row)
 
 
@@ -226,4 +231,8 @@ def _wrap_up(
         agent_id=agent_id, kind="wrap_up", channel=owner.channel, at=now,
         data={"disposition": disposition or None, "note": note, **({"timed_out": True} if timed_out else {})},
     ).returning(CONTACT_EVENTS)).one()
+    emit(conn, "callback.wrapped_up", {
+        "callback_id": callback_id, "customer_id": owner.customer_id, "agent_id": agent_id,
+        "disposition": disposition or None, "timed_out": timed_out},
+        at=now, customer_id=owner.customer_id, callback_id=callback_id)
     return _rows.contact_event(row)

@@ -43,7 +43,12 @@ __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
+<<<<<<< HEAD
     "ProductRule", "RuleInteraction", "AdminAudit", "HistoryRollup", "HistoryRollupMark",
+=======
+    "ProductRule", "RuleInteraction", "AdminAudit", "ChangeCounter", "WebhookSubscription", "WebhookEvent",
+    "WebhookDelivery", "WebhookAttempt",
+>>>>>>> main
 ]
 
 NAMING_CONVENTION = {
@@ -136,6 +141,9 @@ class Customer(Base):
     corrected: Mapped[list[str] | None] = mapped_column(Json)
     #: The site the record belongs to; an API key made for one site sees only its own.
     site: Mapped[str] = mapped_column(server_default="default", index=True)
+    #: Set by a trigger on every insert and update from ``change_counter`` (migration 0860):
+    #: the ``changed_since`` feed's order, visible in commit order.
+    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class Visitor(Base):
@@ -552,6 +560,7 @@ class AdminAudit(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
 
+<<<<<<< HEAD
 #: The sums a history rollup row holds (``desktop.repository.history_rollups``); all default 0.
 ROLLUP_SUMS = (
     "offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
@@ -597,3 +606,81 @@ class HistoryRollupMark(Base):
     slots_until: Mapped[float]
     days_until: Mapped[float]
     updated_at: Mapped[float]
+=======
+class ChangeCounter(Base):
+    """The one counter (row ``changes``) the change-feed triggers number rows from (0860)."""
+
+    __tablename__ = "change_counter"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebhookSubscription(Base):
+    """A receiver: where events of the listed types are POSTed, signed with ``secret``."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]]
+    secret: Mapped[str]
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[float]
+    #: Set when removed: nothing new is queued for it (its log stays).
+    disabled_at: Mapped[float | None]
+
+
+class WebhookEvent(Base):
+    """The outbox: one thing that happened, written with the change it tells of.
+
+    The subjects are not named ``customer_id``/``callback_id`` on purpose: erasure redacts
+    these rows' ``data`` rather than deleting them by column convention (deliveries point here).
+    """
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    type: Mapped[str]
+    at: Mapped[float]
+    data: Mapped[dict[str, Any]]
+    subject_customer: Mapped[str | None] = mapped_column(index=True)
+    subject_callback: Mapped[str | None] = mapped_column(index=True)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: ``pending`` until a 2xx, ``delivered`` or ``failed``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state_next_at", "state", "next_at"),
+        Index("ix_webhook_deliveries_subscription_id_order_key_state", "subscription_id", "order_key", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id"), index=True)
+    #: The callback (else the customer, else the event): one key's deliveries go in id order.
+    order_key: Mapped[str]
+    state: Mapped[str]
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    created_at: Mapped[float]
+    next_at: Mapped[float]
+    #: Until when the process that claimed it is sending it; NULL or past: free.
+    lease_until: Mapped[float | None]
+    finished_at: Mapped[float | None]
+
+
+class WebhookAttempt(Base):
+    """The delivery log: each POST, its status code or error, its duration (seconds)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("webhook_deliveries.id"), index=True)
+    attempt: Mapped[int]
+    at: Mapped[float]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration: Mapped[float]
+>>>>>>> main

@@ -115,6 +115,8 @@ class CustomerRecord:
     corrected: tuple[str, ...] = ()
     #: The site the record belongs to (API keys made for a site see only its customers).
     site: str = "default"
+    #: Its place in the change feed (``changed_since``): larger for every later write.
+    change_seq: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

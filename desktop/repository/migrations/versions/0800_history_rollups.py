@@ -6,7 +6,7 @@
 - ``history_rollup_marks``: how far they reach and under which settings.
 
 Revision ID: 0800
-Revises: 0700
+Revises: 0860
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0800"
-down_revision: str | None = "0700"
+down_revision: str | None = "0860"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
