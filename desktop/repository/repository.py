@@ -18,14 +18,10 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
-<<<<<<< HEAD
-suggestions), :mod:`.history` (the contact centre's history, summed for the reports), :mod:`.history_rollups` (those sums kept for closed periods),
-:mod:`.admin` (the admin console's changes with their audit).
-=======
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
+:mod:`.history_rollups` (those sums kept for closed periods),
 :mod:`.admin` (the admin console's changes with their audit), :mod:`.webhooks`
 (subscriptions, deliveries; events are queued by :mod:`.outbox` with the change itself).
->>>>>>> main
 """
 
 from __future__ import annotations
@@ -64,11 +60,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-<<<<<<< HEAD
-                 HistorySums, Administration):
-=======
-                 Administration, Webhooks, Changes):
->>>>>>> main
+                 HistorySums, Administration, Webhooks, Changes):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(
