@@ -127,6 +127,11 @@ def create_app(settings: Settings) -> Starlette:
 
                 tasks.append(asyncio.create_task(AnalyticsSchedule(
                     repo, settings, lambda: routing.is_leader).run(), name="analytics"))
+            if settings.history_rollup_interval > 0:
+                from desktop.leader.history_rollup_job import HistoryRollupSchedule
+
+                tasks.append(asyncio.create_task(HistoryRollupSchedule(
+                    repo, settings, lambda: routing.is_leader).run(), name="history-rollups"))
             # What is loaded by now lives as long as the process: keep it out of the collector's
             # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
             gc.freeze()

@@ -120,6 +120,11 @@ class Settings:
     short_abandon: float = 10.0
     #: Seconds after its time a scheduled callback may be answered and still count as kept.
     schedule_grace: float = 300.0
+    #: Seconds between two passes of the history rollups on the leader (the reports' sums for
+    #: closed periods); 0: none are made and reports read every row.
+    history_rollup_interval: float = 300.0
+    #: Reports read the rollups where they can (off: every row, e.g. to compare).
+    history_rollups: bool = True
     #: ``otodesk demo`` also generates a year of orders and five weeks of contacts (for the
     #: analytics and the reports); tests turn it off to start from the hand-made demo only.
     demo_history: bool = True
@@ -295,6 +300,8 @@ class Settings:
             time_zone=_zone(_env("TIMEZONE", "") or "UTC"),
             short_abandon=_float("SHORT_ABANDON", 10.0),
             schedule_grace=_float("SCHEDULE_GRACE", 300.0),
+            history_rollup_interval=_float("HISTORY_ROLLUP_INTERVAL", 300.0),
+            history_rollups=_bool("HISTORY_ROLLUPS", True),
             demo_history=_bool("DEMO_HISTORY", True),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),

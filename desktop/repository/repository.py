@@ -19,6 +19,7 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
+:mod:`.history_rollups` (those sums kept for closed periods),
 :mod:`.admin` (the admin console's changes with their audit), :mod:`.webhooks`
 (subscriptions, deliveries; events are queued by :mod:`.outbox` with the change itself), :mod:`.kb` (the knowledge base).
 """
@@ -42,6 +43,7 @@ from desktop.repository.contacts import Contacts
 from desktop.repository.engine import Database, open_database
 from desktop.repository.erasure import Erasure
 from desktop.repository.history import History
+from desktop.repository.history_rollups import HistorySums
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.interactions import Interactions
@@ -60,7 +62,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 Administration, Webhooks, Changes, AfterCall, KnowledgeBase):
+                 HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

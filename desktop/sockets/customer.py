@@ -216,15 +216,17 @@ class CustomerHandler(RoleHandler):
                                 "cancel it first to make a new one")
         callback_id = new_id()
         await self._spend_callme_budgets(session, callback_id, phone, now)
-        # The whole person's record (a merged customer reads as its head): its tier counts.
+        # The whole person's record (a merged customer reads as its head): its tier counts, the
+        # analytics job's when its latest run scored them, else their 365-day spend's.
         customer = await self.repo.resolve_customer(session.data["customer_id"])
+        tier, _source = await self.repo.routing_tier(customer.id) if customer else ("standard", "none")
         if customer is not None and not customer.name:
             await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
         callback = await self.repo.create_callback(
             id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
             queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
             message=message.message.strip(), channel=message.channel, phone=phone,
-            tier=customer.tier if customer else "standard", scheduled_at=scheduled_at, now=now,
+            tier=tier, scheduled_at=scheduled_at, now=now,
             command_id=message.id, locale=message.locale,
         )
         if callback.id != callback_id:  # a retried command: the first request already counted

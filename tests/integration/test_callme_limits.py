@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import time
@@ -101,3 +102,18 @@ def test_the_whole_site_has_a_phone_callback_budget(client: TestClient) -> None:
             answers.append(call_me(socket, channel="phone", phone=f"+1 202 555 01{n:02d}"))
     assert [a["type"] for a in answers] == ["ack"] * 3 + ["error"]
     assert "more phone callback requests than we can take" in answers[-1]["message"]
+
+
+def test_a_callback_is_routed_with_the_analytics_tier_once_a_run_scored_the_customer(client) -> None:
+    repo = client.app.state.repo
+    run = lambda fn, *args, **kwargs: client.portal.call(functools.partial(fn, *args, **kwargs))  # noqa: E731
+    with customer(client) as socket:
+        ack = call_me(socket)
+        first = run(repo.get_callback, ack["callback_id"])
+        assert first.tier == "standard"  # no run, no spend
+        assert command(socket, "cancel", callback_id=ack["callback_id"])["type"] == "ack"
+        run_id = run(repo.start_analytics_run, now=time.time(), model_version="1", config={})
+        run(repo.finish_analytics_run, run_id, now=time.time(), summary={}, rules=[],
+            scores=[{"customer_id": first.customer_id, "tier": "gold", "at_risk": False, "data": {}}])
+        ack = call_me(socket)
+        assert run(repo.get_callback, ack["callback_id"]).tier == "gold"
