@@ -48,7 +48,7 @@ from aiosipua import RegistrationState as SipRegistrationState
 
 from signaling.media.errors import TrunkError
 from signaling.media.sip.trunk import (FRAME_BYTES, AudioSink, CallResult, EventSink, PhoneCall, PhoneEvent,
-                                       PhoneState, Registration, Trunk, TrunkConfig, result_of_status)
+                                       PhoneState, RefusedCall, Registration, Trunk, TrunkConfig, result_of_status)
 
 __all__ = ["SipuaTrunk", "UdpTransport"]
 
@@ -366,6 +366,8 @@ class SipuaTrunk(Trunk):
         self._uac = SipUAC(self._transport)
         self._uas = SipUAS(self._transport, uac=self._uac, user_agent=USER_AGENT)
         self._uas.on_bye = self._far_bye
+        self._uas.on_invite = self._far_invite
+        self._uas.on_cancel = self._far_cancel
         await self._uas.start()
         self._uac.advertised_addr = (self.address, self._transport.bound[1])
         self._uas.advertised_addr = self._uac.advertised_addr
@@ -437,6 +439,10 @@ class SipuaTrunk(Trunk):
             raise TrunkError("the SIP trunk is not started")
         if not E164.match(number or ""):
             raise TrunkError(f"{number!r} is not an E.164 number (+ and digits)")
+        limit = self.config.max_calls
+        if limit and self.live_calls >= limit:
+            return RefusedCall(number, f"this server carries {limit} phone calls at most; not dialled",
+                              on_event=on_event)
         call = SipuaCall(self, number, on_event=on_event, on_audio=on_audio)
         call.rtp_port, _ = await self._ports.allocate()
         caller = self.config.caller_id or self.config.username or "otodesk"
@@ -456,6 +462,19 @@ class SipuaTrunk(Trunk):
         asyncio.get_running_loop().create_task(self._ports.release(call.rtp_port))
         # Kept a while: a retransmitted final answer must still be ACKed.
         asyncio.get_running_loop().call_later(LINGER, self._calls.pop, call.call_id, None)
+
+    @property
+    def live_calls(self) -> int:
+        return sum(1 for call in self._calls.values() if call.state != PhoneState.ENDED)
+
+    def _far_invite(self, wrapper) -> None:
+        from signaling.media.sip.sipua_inbound import take_invite  # imports this module
+        take_invite(self, wrapper)
+
+    def _far_cancel(self, request: SipRequest, addr) -> None:
+        call = self._calls.get(request.call_id or "")
+        if call is not None and hasattr(call, "_cancelled"):
+            call._cancelled()
 
     def _far_bye(self, wrapper, request: SipRequest) -> None:
         call = self._calls.get(request.call_id or "")
