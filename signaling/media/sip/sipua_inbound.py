@@ -81,6 +81,9 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
     def reject(self, status: int, reason: str) -> None:
         if self.state == PhoneState.ENDED:
             return
+        if self.state == PhoneState.CONNECTED:  # too late for a final response: hang up
+            self._spawn(self.hangup())
+            return
         _refuse(self.trunk, self.wrapper, status, reason)
         self._spawn(self._end(CallResult.REFUSED, status=status, reason=reason))
 
