@@ -50,7 +50,7 @@ from signaling.media.errors import TrunkError
 from signaling.media.sip.trunk import (FRAME_BYTES, AudioSink, CallResult, EventSink, PhoneCall, PhoneEvent,
                                        PhoneState, RefusedCall, Registration, Trunk, TrunkConfig, result_of_status)
 
-__all__ = ["SipuaTrunk", "UdpTransport"]
+__all__ = ["SipuaTrunk", "UdpTransport", "media_of"]
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _offer(address: str, port: int, codecs: tuple[str, ...]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _media_of(text: str, codecs: tuple[str, ...]) -> tuple[tuple[str, int], int, int]:
+def media_of(text: str, codecs: tuple[str, ...]) -> tuple[tuple[str, int], int, int]:
     """(remote RTP address, payload type, telephone-event payload type) of an SDP answer.
 
     Raises ValueError when the answer can't be used (no audio, no codec of ours, no address).
@@ -211,7 +211,7 @@ class SipuaCall(PhoneCall):
     async def _media(self, sdp: str) -> None:
         """Start RTP towards the address the (early or final) answer names, once; follow a change."""
         try:
-            remote, payload_type, dtmf = _media_of(sdp, self.trunk.config.codecs)
+            remote, payload_type, dtmf = media_of(sdp, self.trunk.config.codecs)
         except Exception as exc:
             raise ValueError(f"malformed SDP answer: {exc}") from None
         async with self._media_lock:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from aiortp import RTPSession
 from aiosipua import parse_sdp
 
-from signaling.media.sip.sipua import PAYLOAD_TYPES, USER_AGENT, SipuaCall, _media_of
+from signaling.media.sip.sipua import PAYLOAD_TYPES, USER_AGENT, SipuaCall, media_of
 from signaling.media.sip.trunk import CallResult, IncomingPhoneCall, PhoneEvent, PhoneState, user_of
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
         try:
             if not (invite.body and invite.content_type == "application/sdp"):
                 raise ValueError("the INVITE carries no SDP offer")
-            remote, payload_type, dtmf = _media_of(invite.text, self.trunk.config.codecs)
+            remote, payload_type, dtmf = media_of(invite.text, self.trunk.config.codecs)
         except Exception as exc:
             self.reject(488, "Not Acceptable Here")
             raise ValueError(f"the caller's offer can't be used: {exc}") from None
