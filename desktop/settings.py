@@ -221,6 +221,12 @@ class Settings:
     sip_rtp_ports: str = "20000-30000"
     #: Seconds a phone rings before the call is cancelled (CANCEL) and counted "no answer".
     sip_ring_timeout: float = 25.0
+    #: Inbound calls: the numbers callers dial (E.164, the INVITE's Request-URI) and the queue
+    #: each enters, as ("+442079460000", "general") pairs; a number not listed is refused (404).
+    sip_inbound: tuple[tuple[str, str], ...] = ()
+    #: Phone calls (both ways) one process carries; beyond, an inbound call gets 503 and a
+    #: callback is not dialled (a refused attempt, retried). 0: no limit but the anchor's.
+    sip_max_calls: int = 50
     #: A phone callback that was busy, not answered or failed is tried again after
     #: ``phone_retry_delay`` seconds, ``phone_max_attempts`` attempts in all.
     phone_retry_delay: float = 300.0
@@ -345,6 +351,8 @@ class Settings:
             sip_local_port=_int("SIP_LOCAL_PORT", 0),
             sip_rtp_ports=_env("SIP_RTP_PORTS", "20000-30000") or "20000-30000",
             sip_ring_timeout=_float("SIP_RING_TIMEOUT", 25.0),
+            sip_inbound=tuple(_pairs("SIP_INBOUND").items()),
+            sip_max_calls=_int("SIP_MAX_CALLS", 50),
             phone_retry_delay=_float("PHONE_RETRY_DELAY", 300.0),
             phone_max_attempts=_int("PHONE_MAX_ATTEMPTS", 3),
             phone_retry_queues=_list("PHONE_RETRY_QUEUES", ()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-__all__ = ["PhoneRejected", "normalize_phone"]
+__all__ = ["PhoneRejected", "normalize_phone", "caller_number"]
 
 # Calling these costs the company money per minute or routes to a third party.
 _REFUSED_TYPES = {
@@ -38,4 +38,19 @@ def normalize_phone(text: str, *, default_region: str) -> str:
     reason = _REFUSED_TYPES.get(phonenumbers.number_type(number))
     if reason:
         raise PhoneRejected("phone_refused", reason)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def caller_number(text: str, *, default_region: str) -> str | None:
+    """A caller's number as the network sent it (``+44…``, ``0044…``, ``020…``) in E.164, or None
+    when it is withheld or not a possible number (``anonymous``). Nothing is refused: we don't call it."""
+    cleaned = (text or "").strip()
+    if not any(ch.isdigit() for ch in cleaned):
+        return None
+    try:
+        number = phonenumbers.parse(cleaned, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -226,6 +226,8 @@ class QueueDayStats:
     service_level: float | None
     #: ``abandoned / offered``; ``None`` with nothing offered.
     abandon_rate: float | None
+    #: Of ``offered``, the calls that came in on the phone (``phone_inbound``).
+    inbound: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

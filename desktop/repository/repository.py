@@ -13,7 +13,7 @@ seconds since the epoch. Errors are those of :mod:`.errors`.
 The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.contacts` (customers, visitors, timeline), :mod:`.callbacks`,
 :mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
-(verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
+(verified links, merges, search), :mod:`.callers` (who is phoning), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
@@ -37,6 +37,7 @@ from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
 from desktop.repository.callbacks import Callbacks
+from desktop.repository.callers import Callers
 from desktop.repository.changes import Changes
 from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
@@ -62,7 +63,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase):
+                 HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase, Callers):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -37,10 +37,11 @@ from typing import Any
 from desktop.repository.repository import Repository
 from desktop.routing import commands
 from desktop.leader.client import RouterClient
-from desktop.routing.events import CallbackState, Channel
+from desktop.routing.events import TERMINAL_CALLBACK_STATES, CallbackState, Channel
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
+from desktop.voice.inbound import InboundCalls
 from desktop.voice.bus import VoiceBus
 from desktop.voice.phone import PhoneCallbacks, PhoneCallLost
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
@@ -101,8 +102,12 @@ class VoiceFeature:
         anchor.on_change = self._changed
         #: Phone callbacks dialled over the SIP trunk (desktop/voice/phone.py), if one is configured.
         self.phones = phones or PhoneCallbacks(repo=repo, settings=settings, trunk=None)
+        #: Calls phoning in on the trunk (desktop/voice/inbound.py).
+        self.inbound = InboundCalls(repo=repo, router=router, anchor=anchor, settings=settings, meta=self._meta,
+                                    claim=self._claim_inbound, spawn=self._spawn, clock=clock)
         if self.phones.trunk is not None:
             self.phones.trunk.on_registration = lambda state: self._spawn(self._publish_trunk())
+            self.phones.trunk.on_incoming = self.inbound.incoming
 
     @classmethod
     def create(cls, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings) -> "VoiceFeature":
@@ -118,6 +123,11 @@ class VoiceFeature:
     async def start(self) -> None:
         """Start the SIP trunk, if there is one (it registers in the background)."""
         await self.phones.start()
+
+    async def _claim_inbound(self, callback_id: str) -> bool:
+        """An inbound call answered here: this process anchors it (agents elsewhere reach it over the bus)."""
+        self._start_background()
+        return await self.voice_bus.claim(callback_id)
 
     async def _publish_trunk(self) -> None:
         with contextlib.suppress(Exception):
@@ -226,7 +236,15 @@ class VoiceFeature:
         role = Role(request.role)
         if role == Role.SUPERVISOR and callback_id not in self.anchor.calls:
             raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
-        self._meta.setdefault(callback_id, request.meta)
+        meta = self._meta.setdefault(callback_id, request.meta)
+        if role == Role.AGENT and request.meta.get("agent_id") and not meta.get("agent_id"):
+            # An inbound call waited with no agent: the one who accepted it is on it now.
+            meta.update({key: request.meta.get(key) for key in ("agent_id", "agent_name", "answered_at")})
+        if role == Role.AGENT and meta.get("channel") == Channel.PHONE_INBOUND and callback_id not in self.anchor.calls:
+            # The caller is gone (hung up as it was accepted, or the process carrying it died).
+            with contextlib.suppress(Exception):
+                await self.router.call(commands.End(agent_id=meta["agent_id"], callback_id=callback_id))
+            raise ProtocolError(ErrorCode.INVALID_STATE, "the caller has hung up")
         self._start_background()
         consented = None
         if request.recording == "consent" and callback_id not in self.anchor.calls:
@@ -311,6 +329,11 @@ class VoiceFeature:
 
     async def _meta_of(self, callback) -> dict[str, Any]:
         meta = self._meta.get(callback.id)
+        if meta is not None and callback.agent_id and not meta.get("agent_id"):
+            # An inbound call's meta was made before anyone accepted it.
+            agent = await self.repo.get_agent(callback.agent_id)
+            meta.update(agent_id=callback.agent_id, agent_name=agent.display_name if agent else None,
+                        answered_at=callback.answered_at)
         if meta is None:
             agent = await self.repo.get_agent(callback.agent_id) if callback.agent_id else None
             meta = {"customer_id": callback.customer_id, "agent_id": callback.agent_id,
@@ -328,7 +351,8 @@ class VoiceFeature:
             or session.role == "supervisor")
         if not mine:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such call of yours")
-        dialled = callback.channel == Channel.PHONE and session.role != "customer" and self.phones.dials
+        dialled = session.role != "customer" and (
+            callback.channel == Channel.PHONE and self.phones.dials or callback.channel == Channel.PHONE_INBOUND)
         if callback.channel != Channel.BROWSER and not dialled:
             raise ProtocolError(ErrorCode.INVALID_STATE, "this callback is to a phone, not in the browser")
         if callback.state != CallbackState.CONNECTED and not ended_ok:
@@ -355,7 +379,9 @@ class VoiceFeature:
             self._spawn(self._timeline.call_ended(call, meta, self._quality.pop(call.id)))
             if call.recorder is not None:
                 self._spawn(self._timeline.finish_recording(call, meta))
-            if call.phone is not None:
+            if call.phone is not None and call.phone.inbound:
+                self._spawn(self.inbound.ended(call, meta))
+            elif call.phone is not None:
                 self._spawn(self._phone_ended(call, meta))
         self._spawn(self._publish(call.id, public))
 
@@ -459,8 +485,11 @@ class VoiceFeature:
                 log.exception("voice watch failed")
 
     async def _reap(self) -> None:
-        for call_id in list(self.anchor.calls):
+        for call_id, call in list(self.anchor.calls.items()):
             callback = await self.repo.get_callback(call_id)
+            if call.phone is not None and call.phone.inbound and (
+                    callback is None or callback.state not in TERMINAL_CALLBACK_STATES):
+                continue  # a caller waiting in the queue (or being put there)
             if callback is None or callback.state != CallbackState.CONNECTED:
                 await self.anchor.end(call_id)
 

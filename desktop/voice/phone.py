@@ -17,6 +17,9 @@ whichever process the agent's desk reconnects to finds it, and instead of
 dialling the customer again at once it records the attempt as failed and
 books the retry the rules allow (:class:`PhoneCallLost`).
 
+A callback not dialled because this process carries ``OTODESK_SIP_MAX_CALLS`` phone
+calls already is a ``refused`` attempt, retried like a busy one.
+
 Without a trunk (``OTODESK_SIP_URI`` empty) nothing here runs: the desk says
 "Call the customer now on <number>" and the agent dials by hand.
 """
@@ -44,7 +47,7 @@ PHONE_ATTEMPT = "phone_attempt"  # data: number, result, status, reason, attempt
 PHONE_RETRY = "phone_retry"      # on the retry's callback: data: first, attempt, after
 PHONE_DIALLED = "phone_dialled"  # as an attempt is dialled: data: number, attempt
 LOST = "the server carrying the call stopped"
-RETRIED = (CallResult.BUSY, CallResult.NO_ANSWER, CallResult.FAILED)
+RETRIED = (CallResult.BUSY, CallResult.NO_ANSWER, CallResult.FAILED, CallResult.REFUSED)
 DIALLED_MEMORY = 10_000  # callback ids remembered as dialled (far more than one process's calls a day)
 
 
@@ -59,7 +62,8 @@ def trunk_config(settings: Settings) -> TrunkConfig | None:
     return TrunkConfig(uri=settings.sip_uri, username=settings.sip_username, password=settings.sip_password,
                        caller_id=settings.sip_caller_id, codecs=settings.sip_codecs,
                        transport=settings.sip_transport, register_expires=settings.sip_register_expires,
-                       local_host=settings.sip_local_host, local_port=settings.sip_local_port)
+                       local_host=settings.sip_local_host, local_port=settings.sip_local_port,
+                       max_calls=settings.sip_max_calls)
 
 
 def rtp_ports(text: str) -> tuple[int, int]:

@@ -4,7 +4,7 @@
 // draft is also kept in sessionStorage so a reload keeps it.
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
-import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { CustomerDetails, displayName, facts, queueTitle, tierBadge } from "./customer.js";
 import { followUp } from "./offer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 
@@ -109,7 +109,7 @@ export class ContactView {
       h("div", { class: "who" },
         h("p", { class: "eyebrow" }, queueTitle(queues, callback.queue)),
         h("h2", { id: "contact-heading" },
-          h("span", { dataset: { testid: "contact-name" } }, customer.name || "Unknown customer"), " ",
+          h("span", { dataset: { testid: "contact-name" } }, displayName(card)), " ",
           tierBadge(customer.tier, "contact"))),
       h("div", { class: "talk" }, this.stateText, this.timer),
       this.endButton),
@@ -142,9 +142,11 @@ export class ContactView {
     this.form.hidden = !wrapping;
     this.endButton.hidden = wrapping;
     const byPhone = card.callback?.channel === "phone";
+    const phonedIn = card.callback?.channel === "phone_inbound";
     // Dialled by the server (a SIP trunk), the voice panel shows the call's real state.
     this.dialLine.hidden = wrapping || !byPhone || this.phoneDials;
-    setText(this.stateText, wrapping ? "Call ended · wrap-up" : byPhone ? (this.phoneDials ? "Phone call" : "Calling their phone") : "Connected");
+    setText(this.stateText, wrapping ? "Call ended · wrap-up" : phonedIn ? "Phone call"
+      : byPhone ? (this.phoneDials ? "Phone call" : "Calling their phone") : "Connected");
     this.details.update(card, this.now());
     // During the call only: in wrap-up the suggestions have had their moment.
     this.suggestions.update(wrapping ? { ...card, suggestions: [] } : card);

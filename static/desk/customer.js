@@ -29,7 +29,20 @@ export function queueTitle(queues, name) {
 }
 
 export function channelText(channel) {
+  if (channel === "phone_inbound") return [icon("phone"), " Phoned in"];
   return channel === "phone" ? [icon("smartphone"), " Call their phone"] : [icon("globe"), " Voice in their browser"];
+}
+
+/** How an inbound caller's number matched the records (Card.callback.caller); "" when not inbound. */
+const CALLER_MATCH = { verified: "verified number", claimed: "number on their record",
+  ambiguous: "number shared by several customers: check who it is", new: "a number we don't know", withheld: "number withheld" };
+
+/** The name to show: the customer's, else "Unknown caller" (phoned in) or "Unknown customer". */
+export function displayName(card) {
+  const name = card.customer?.name;
+  if (card.callback?.channel !== "phone_inbound") return name || "Unknown customer";
+  const known = ["verified", "claimed"].includes(card.callback?.caller);
+  return known && name ? name : "Unknown caller";
 }
 
 /** The customer's name, tier badge and the facts of the request, as a <dl>. */
@@ -40,6 +53,7 @@ export function facts(card, prefix, queues) {
   const rows = [
     ["Phone", phone ? h("a", { href: `tel:${phone}` }, phone) : h("span", { class: "muted" }, "—"), "phone"],
     ["Channel", channelText(callback.channel), "channel"],
+    callback.caller ? ["Caller", CALLER_MATCH[callback.caller] || callback.caller, "caller"] : null,
     ["Queue", queueTitle(queues, callback.queue), "queue"],
     ["Topic", callback.topic || h("span", { class: "muted" }, "—"), "topic"],
     callback.message ? ["Message", h("q", {}, callback.message), "message"] : null,
@@ -172,7 +186,7 @@ export function callText(data) {
 }
 
 const PHONE_RESULTS = { completed: "answered", busy: "busy", no_answer: "no answer", rejected: "declined",
-  failed: "failed", cancelled: "cancelled" };
+  failed: "failed", cancelled: "cancelled", refused: "not dialled (server at its phone call limit)" };
 
 /** A `phone_attempt` or `phone_retry` event (desktop/voice/phone.py): a dialled attempt and its SIP result. */
 export function phoneText(event) {

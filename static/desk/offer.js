@@ -3,7 +3,7 @@
 import { h, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { icon } from "../common/icons.js";
-import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { CustomerDetails, displayName, facts, queueTitle, tierBadge } from "./customer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 
 export class OfferCard {
@@ -47,9 +47,10 @@ export class OfferCard {
     h("header", { class: "offer-head" },
       h("div", { class: "ring-icon", "aria-hidden": "true" }, icon("phone")),
       h("div", { class: "who" },
-        h("p", { class: "eyebrow" }, `Incoming callback · ${queueTitle(queues, callback.queue)}`),
+        h("p", { class: "eyebrow", dataset: { testid: "offer-kind" } },
+          `${callback.channel === "phone_inbound" ? "Incoming phone call" : "Incoming callback"} · ${queueTitle(queues, callback.queue)}`),
         h("h2", { id: "offer-heading" },
-          h("span", { dataset: { testid: "offer-name" } }, customer.name || "Unknown customer"), " ",
+          h("span", { dataset: { testid: "offer-name" } }, displayName(card)), " ",
           tierBadge(customer.tier, "offer")),
         h("p", { class: "muted small" }, "Waiting ", this.waiting)),
       h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),

@@ -20,8 +20,9 @@ function phoneText(phone) {
   if (phone.state === "dialling") return `Dialling ${phone.number}…`;
   if (phone.state === "ringing") return `Ringing ${phone.number}…`;
   if (phone.state === "connected") return "";
-  return { completed: "The customer hung up", busy: "Busy", no_answer: "No answer", rejected: "Declined",
-    cancelled: "Call cancelled" }[phone.result] || `Call failed${phone.reason ? `: ${phone.reason}` : ""}`;
+  if (phone.result === "refused") return `Not dialled: ${phone.reason || "this server is at its phone call limit"}`;
+  return { completed: phone.inbound ? "The caller hung up" : "The customer hung up", busy: "Busy", no_answer: "No answer",
+    rejected: "Declined", cancelled: "Call cancelled" }[phone.result] || `Call failed${phone.reason ? `: ${phone.reason}` : ""}`;
 }
 
 export class DeskVoice {
@@ -63,7 +64,9 @@ export class DeskVoice {
     // A phone callback joins the anchor too when a SIP trunk dials it (agent-first: the phone is
     // dialled once this leg is up); without a trunk the agent dials by hand.
     const channel = contact?.callback?.channel;
-    const live = contact && contact.state === "connected" && (channel === "browser" || (channel === "phone" && this.phoneDials));
+    // A caller who phoned in waits on the server's anchor already: the desk joins that call.
+    const live = contact && contact.state === "connected"
+      && (channel === "browser" || channel === "phone_inbound" || (channel === "phone" && this.phoneDials));
     if (!live) {
       const phoneOutcome = contact?.state === "wrap_up" && contact.callback_id === this.callbackId && this.call?.phone;
       if (!phoneOutcome) this._stop();

@@ -58,7 +58,8 @@ function buildTile(queue) {
       h("div", { class: "sl-line" }, h("span", {}, "Service level "), f.serviceLevel, f.target),
       h("span", { class: "sl-bar", "aria-hidden": "true" }, f.slFill, f.slMark)),
     h("dl", { class: "today" },
-      today("offered", "Offered"), today("answered", "Answered"), today("abandoned", "Abandoned"),
+      today("offered", "Offered"), today("inbound", "Phoned in", "Of those offered, calls that came in on the phone"),
+      today("answered", "Answered"), today("abandoned", "Abandoned"),
       today("abandon-rate", "Aband. %", "Abandon rate"), today("asa", "ASA", "Average speed of answer")));
   f.title.id = `tile-${queue.name}`;
   return { element, f };
@@ -100,6 +101,7 @@ function renderQueues(queues) {
     setText(f.estimated, compactWait(queue.estimated_wait));
     setText(f.staffed, `${queue.agents_staffed ?? 0} staffed · ${queue.agents_available ?? 0} available`);
     setText(f.offered, String(queue.offered ?? 0));
+    setText(f.inbound, String(queue.inbound ?? 0));
     setText(f.answered, String(queue.answered ?? 0));
     setText(f.abandoned, String(queue.abandoned ?? 0));
     setText(f["abandon-rate"], percent(queue.abandon_rate));
