@@ -211,6 +211,10 @@ class CustomerHandler(RoleHandler):
                 scheduled_at = None  # "now", or a time already past: queue at once
         self._check_hours(queues[message.queue], scheduled_at, now)
         existing = await self.repo.active_callback_for_visitor(session.identity)
+        if existing is not None and message.id is not None and existing.command_id == message.id:
+            # This very request again (its ack was lost with a socket, e.g. a restarting
+            # process): the first outcome, on whichever process the page reconnected to.
+            return {"callback_id": existing.id}
         if existing is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
                                 "cancel it first to make a new one")
