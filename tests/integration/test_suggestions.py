@@ -27,7 +27,7 @@ BIKE = {"slug": "swift-e-bike", "name": "Swift E-Bike", "price": 2190, "qty": 1}
 
 SLEEVE = {
     "id": "laptop-sleeve", "kind": "cross-sell", "title": "A sleeve for the new laptop",
-    "script": "{first_name}, a padded {product} keeps the Aurora safe on the move.",
+    "script": "{first_name}, a padded {product} keeps the Aurora safe on the move. {context.coupon|Ask me about bundles.}",
     "product_sku": "aurora-sleeve", "product_name": "Aurora sleeve", "value": 39.0, "priority": 5.0,
     "applicability": '"aurora-laptop-14" in cart_skus',
 }
@@ -37,6 +37,10 @@ HELMET = {
     "product_sku": "swift-helmet", "product_name": "Swift E-Bike", "value": 59.0, "priority": 9.0,
     "applicability": '"swift-e-bike" in cart_skus',
 }
+
+#: Its condition raises at match time (the site never set "campaign"): skipped and counted, never the offer.
+BROKEN = {"id": "spring-campaign", "kind": "information", "title": "The spring campaign",
+          "applicability": 'context["campaign"] == "spring"'}
 
 
 async def staff_client(base_url: str, username: str) -> httpx.AsyncClient:
@@ -99,7 +103,7 @@ def _reset_postgres(url: str) -> None:
 
 async def test_offer_shows_the_suggestion_it_follows_the_cart_and_feedback_reaches_the_results(server):
     planner = await staff_client(server.base_url, "admin")  # an editor of the rules, as planners are
-    version = await publish(planner, SLEEVE, HELMET)
+    version = await publish(planner, SLEEVE, HELMET, BROKEN)
     bob = await AgentBot.login(server.base_url, "bob", DEMO_PASSWORD)
     customer = await CustomerBot.start(server.base_url, url="http://shop.test/cart", title="Cart")
     try:
@@ -109,7 +113,8 @@ async def test_offer_shows_the_suggestion_it_follows_the_cart_and_feedback_reach
         # The matching action, with its script filled in from the snapshot; not the other one.
         assert titles(offer["suggestions"]) == [SLEEVE["title"]]
         [sleeve] = offer["suggestions"]
-        assert sleeve["script"] == "Nina, a padded Aurora sleeve keeps the Aurora safe on the move."
+        # No coupon in the site's context: the planner's fallback, never "{...}".
+        assert sleeve["script"] == "Nina, a padded Aurora sleeve keeps the Aurora safe on the move. Ask me about bundles."
         assert (sleeve["action_id"], sleeve["version"], sleeve["kind"]) == ("laptop-sleeve", version, "cross-sell")
 
         # The customer adds the e-bike while the offer rings: the suggestions change (the helmet first).
@@ -163,11 +168,20 @@ async def test_offer_shows_the_suggestion_it_follows_the_cart_and_feedback_reach
         assert sleeve_stats["by_queue"][0]["key"] == "sales"
         assert (helmet_stats["declined"], helmet_stats["decline_reasons"]) == (1, {"Not now": 1})
         assert stats["titles"]["laptop-sleeve"] == SLEEVE["title"]
+        assert sleeve_stats["title"] == SLEEVE["title"]
+        # Renamed in the drafts since: the results of that version keep the title agents read then.
+        response = await planner.put("/api/v1/rules/actions/laptop-sleeve", json={**SLEEVE, "title": "Renamed sleeve"})
+        assert response.status_code == 200, response.text
+        renamed = (await planner.get("/api/v1/rules/stats")).json()
+        sleeve_then = next(a for a in renamed["actions"] if (a["action_id"], a["version"]) == ("laptop-sleeve", version))
+        assert sleeve_then["title"] == SLEEVE["title"]
+        assert renamed["titles"]["laptop-sleeve"] == "Renamed sleeve"
         # The process counts its matches (and would count fallbacks) for /metrics.
         from tests.integration.test_metrics import samples
         figures = samples((await planner.get("/metrics")).text)
         assert figures[("otodesk_suggestions_total", (("outcome", "matched"),))] >= 3  # offer, cart change, contact
         assert figures[("otodesk_suggestions_total", (("outcome", "fallback_error"),))] == 0
+        assert figures[("otodesk_suggestions_total", (("outcome", "rule_errors"),))] >= 3  # the spring campaign's
         assert figures[("otodesk_rules_version", ())] == version
         # Not for agents.
         bob_http = await staff_client(server.base_url, "bob")
