@@ -64,10 +64,15 @@ class Announcer:
             case OfferMade():
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
-                    card["suggestions"] = await self._suggestions(card)
+                    # The offer rings at once, with what this process last suggested for the
+                    # contact (a re-offer) or nothing; the rules' reads and match follow in the
+                    # background as a ``suggestions`` message: rules never slow an offer.
+                    card["suggestions"] = self.suggester.known(event.callback_id) if self.suggester else []
                     await self.bus.publish(agent_room(event.agent_id), OutOffer(offer={
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
                         "expires_at": event.expires_at}).to_dict())
+                    if self.suggester is not None:
+                        self.suggester.follow(event.agent_id, card)
                 await self.status_now(event.callback_id)
             case OfferEnded():
                 await self.bus.publish(agent_room(event.agent_id), OutOfferEnded(

@@ -96,10 +96,13 @@ class Suggester:
         self._last: collections.OrderedDict[str, Decision] = collections.OrderedDict()
         self._running: dict[str, asyncio.Task] = {}
         self._again: set[str] = set()
+        self._agents: dict[str, str] = {}  # callback id -> the agent its running match tells
 
     async def suggest(self, card: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The top suggestions for ``card`` (a contact card), best first; never raises."""
         callback_id = card.get("callback_id") or ""
+        if not len(self.rules.current()):
+            return []  # nothing published: no reads, the offer goes out as it would without rules
         try:
             decision = await asyncio.wait_for(self._decide(card), timeout=self.budget)
         except TimeoutError:
@@ -144,31 +147,53 @@ class Suggester:
 
     # -- during the offer and the call -------------------------------------------------
 
-    def refresh(self, agent_id: str, callback_id: str, *, state: str) -> None:
-        """Match again for the contact and tell the agent (``suggestions``), in the background."""
+    def known(self, callback_id: str) -> list[dict[str, Any]]:
+        """The last suggestions this process made for the contact (none yet: ``[]``); no I/O."""
+        decision = self._last.get(callback_id)
+        return [suggestion_json(s) for s in decision.suggestions] if decision is not None else []
+
+    def follow(self, agent_id: str, card: Mapping[str, Any]) -> None:
+        """Match for ``card`` (just sent to the agent) and tell the agent (``suggestions``), in the
+        background: how the offer rings without waiting for the rules' reads and match."""
+        if not len(self.rules.current()) and not self.known(card.get("callback_id") or ""):
+            return  # nothing published, nothing shown: nothing to say
+        self.refresh(agent_id, card.get("callback_id") or "", state=card.get("state") or "offered", card=card)
+
+    def refresh(self, agent_id: str, callback_id: str, *, state: str,
+                card: Mapping[str, Any] | None = None) -> None:
+        """Match again for the contact and tell the agent (``suggestions``), in the background.
+
+        ``card``: the contact card as it is now, if the caller has it (else it is read)."""
+        if not callback_id:
+            return
+        self._agents[callback_id] = agent_id  # a re-offer goes to another agent: tell the newest
         if callback_id in self._running:
             self._again.add(callback_id)  # one more match once this one ends
             return
-        task = asyncio.create_task(self._refresh(agent_id, callback_id, state), name=f"suggest:{callback_id}")
+        task = asyncio.create_task(self._refresh(agent_id, callback_id, state, card), name=f"suggest:{callback_id}")
         self._running[callback_id] = task
 
-    async def _refresh(self, agent_id: str, callback_id: str, state: str) -> None:
+    async def _refresh(self, agent_id: str, callback_id: str, state: str,
+                       card: Mapping[str, Any] | None = None) -> None:
         try:
             while True:
                 self._again.discard(callback_id)
-                card = await contact_card(self.repo, callback_id, state=state)
+                if card is None:
+                    card = await contact_card(self.repo, callback_id, state=state)
                 if card is None:
                     return
                 suggestions = await self.suggest(card)
-                await self.bus.publish(agent_room(agent_id), OutSuggestions(
+                await self.bus.publish(agent_room(self._agents.get(callback_id, agent_id)), OutSuggestions(
                     callback_id=callback_id, suggestions=suggestions).to_dict())
                 if callback_id not in self._again:
                     return
+                card = None  # something changed meanwhile: read it afresh
         except Exception:
             self.counts["fallback_error"] += 1
             log.exception("suggestions for %s could not be refreshed", callback_id)
         finally:
             self._running.pop(callback_id, None)
+            self._agents.pop(callback_id, None)
 
     async def settle(self) -> None:
         """Wait for the refreshes under way (tests, shutdown)."""

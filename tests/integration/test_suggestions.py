@@ -65,10 +65,15 @@ async def publish(planner: httpx.AsyncClient, *actions: dict) -> int:
 
 
 async def ring(agent: AgentBot, customer: CustomerBot, name: str, queue: str = "sales") -> dict:
+    """The offer as the desk shows it once the rules answered: it rings at once, and its
+    suggestions follow in a ``suggestions`` message (they never hold the offer up)."""
     mark = agent.mark()
     ack = await customer.command("call_me", name=name, queue=queue)
     message = await agent.wait_for("offer", lambda m: m["offer"]["callback_id"] == ack["callback_id"], start=mark)
-    return message["offer"]
+    assert message["offer"]["suggestions"] == []  # a first offer: nothing matched yet
+    follow = await agent.wait_for("suggestions", lambda m: m["callback_id"] == ack["callback_id"], start=mark)
+    assert agent.messages.index(follow) > agent.messages.index(message)
+    return {**message["offer"], "suggestions": follow["suggestions"]}
 
 
 def titles(suggestions: list[dict]) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-import pytest
 
 from desktop.rules.actions import Action, ContactPolicy, Impression, Kind, Outcome, Push, PushKind
 from desktop.rules.catalogue import Catalogue
