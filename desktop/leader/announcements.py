@@ -39,8 +39,9 @@ class Announcer:
     ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
     ``wrapup_timeout`` (seconds) is told to the agent with the wrap-up card, as its end.
     ``on_contact_ended`` are awaited in order for each ended callback that had a visitor.
-    ``suggester`` puts the business rules' suggestions on the offer and connected cards
-    (none without one); it never raises and keeps to its time budget.
+    ``suggester`` gives the business rules' suggestions: on the connected card, and right
+    after each offer (which rings without waiting for them) as a ``suggestions`` message;
+    none without one. It never raises and keeps to its time budget.
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
