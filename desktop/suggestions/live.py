@@ -1,16 +1,19 @@
 """Suggestions for a contact, now: the live catalogue matched against the customer's snapshot.
 
-:meth:`Suggester.suggest` is what the offer card and the connected card call. It
-must never break nor slow the offer: reading the snapshot and the history and
-matching all run within ``budget`` seconds; a failure or an overrun gives the
-last suggestions this process made for the contact (or none) and is counted in
+:meth:`Suggester.suggest` is what the connected card (and a reloaded desk) calls.
+It must never break the card: reading the snapshot and the history and matching
+all run within ``budget`` seconds; a failure or an overrun gives the last
+suggestions this process made for the contact (or none) and is counted in
 :attr:`Suggester.counts`. The matcher itself (:meth:`Catalogue.match`) has its
 own budget and falls back the same way.
 
-:meth:`Suggester.refresh` is for changes during the offer and the call (a page,
-the cart, the site's context): it matches in a task of its own and publishes
-``suggestions`` to the agent's room, one match at a time per contact (changes
-that arrive meanwhile make one more match, not one each).
+:meth:`Suggester.follow` is for an offer, which rings without waiting: the match
+runs in a task of its own after it and publishes ``suggestions`` to the agent's
+room. :meth:`Suggester.refresh` does the same for changes during the offer and
+the call (a page, the cart, the site's context), one match at a time per
+contact (changes that arrive meanwhile make one more match, not one each).
+Nothing waits for these, so they get ``background_budget`` (1 s): a loaded
+database delays the suggestions instead of losing them.
 """
 
 from __future__ import annotations
@@ -82,13 +85,15 @@ class Suggester:
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, rules: _LiveRules, zone: str = "UTC",
-                 budget: float = 0.25, match_budget: float = 0.05, history_days: float = 365.0,
+                 budget: float = 0.25, match_budget: float = 0.05, background_budget: float = 1.0,
+                 history_days: float = 365.0,
                  clock: Callable[[], float] = time.time):
         self.repo = repo
         self.bus = bus
         self.rules = rules
         self.budget = budget
         self.match_budget = match_budget
+        self.background_budget = background_budget
         self.history_days = history_days
         self.clock = clock
         self.reader = SnapshotReader(repo, zone=zone, clock=clock)
@@ -98,16 +103,20 @@ class Suggester:
         self._again: set[str] = set()
         self._agents: dict[str, str] = {}  # callback id -> the agent its running match tells
 
-    async def suggest(self, card: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The top suggestions for ``card`` (a contact card), best first; never raises."""
+    async def suggest(self, card: Mapping[str, Any], *, background: bool = False) -> list[dict[str, Any]]:
+        """The top suggestions for ``card`` (a contact card), best first; never raises.
+
+        ``background``: nothing waits for the answer (it follows the offer, or a change), so
+        it gets ``background_budget`` instead of ``budget`` (and ten times the matcher's)."""
         callback_id = card.get("callback_id") or ""
         if not len(self.rules.current()):
             return []  # nothing published: no reads, the offer goes out as it would without rules
+        budget = self.background_budget if background else self.budget
         try:
-            decision = await asyncio.wait_for(self._decide(card), timeout=self.budget)
+            decision = await asyncio.wait_for(self._decide(card, background), timeout=budget)
         except TimeoutError:
             self.counts["fallback_over_budget"] += 1
-            log.warning("suggestions for %s took over %.0f ms: the last ones stand", callback_id, self.budget * 1000)
+            log.warning("suggestions for %s took over %.0f ms: the last ones stand", callback_id, budget * 1000)
             decision = self._last.get(callback_id)
         except Exception:
             self.counts["fallback_error"] += 1
@@ -122,7 +131,7 @@ class Suggester:
             self._keep(callback_id, decision)
         return [suggestion_json(s) for s in decision.suggestions] if decision is not None else []
 
-    async def _decide(self, card: Mapping[str, Any]) -> Decision:
+    async def _decide(self, card: Mapping[str, Any], background: bool = False) -> Decision:
         now = self.clock()
         callback_id = card.get("callback_id") or None
         customer_id = (card.get("customer") or {}).get("id")
@@ -134,7 +143,8 @@ class Suggester:
         catalogue = self.rules.current()
         return catalogue.match(snapshot, impressions_of(rows), now=now,
                                queue=(card.get("callback") or {}).get("queue") or None,
-                               contact_id=callback_id, limit=LIMIT, budget=self.match_budget,
+                               contact_id=callback_id, limit=LIMIT,
+                               budget=self.match_budget * (10 if background else 1),
                                fallback=self._last.get(callback_id or ""), explain=False)
 
     def _keep(self, callback_id: str, decision: Decision) -> None:
@@ -182,7 +192,7 @@ class Suggester:
                     card = await contact_card(self.repo, callback_id, state=state)
                 if card is None:
                     return
-                suggestions = await self.suggest(card)
+                suggestions = await self.suggest(card, background=True)
                 await self.bus.publish(agent_room(self._agents.get(callback_id, agent_id)), OutSuggestions(
                     callback_id=callback_id, suggestions=suggestions).to_dict())
                 if callback_id not in self._again:

@@ -239,10 +239,13 @@ async def test_a_version_published_on_one_process_is_on_an_offer_of_the_other_wi
     try:
         await bob.command("set_state", state="available")
 
-        async def offer_for(cart: list[dict]) -> dict:
+        async def shopper_with(cart: list[dict]) -> CustomerBot:
             shopper = await CustomerBot.start(b.base_url, url="http://shop.test/cart", title="Cart")
             shoppers.append(shopper)
             await shopper.command("set_context", context={"cart": cart})
+            return shopper
+
+        async def offer_for(shopper: CustomerBot) -> dict:
             offer = await ring(bob, shopper, "Ola Nordmann")
             mark = bob.mark()
             await shopper.command("cancel", callback_id=offer["callback_id"])  # Bob is free again
@@ -250,13 +253,15 @@ async def test_a_version_published_on_one_process_is_on_an_offer_of_the_other_wi
             return offer
 
         # The demo's catalogue is live (its laptop bag); the sleeve is not published yet.
-        assert "laptop-sleeve" not in [s["action_id"] for s in (await offer_for([LAPTOP]))["suggestions"]]
+        assert "laptop-sleeve" not in [s["action_id"] for s in (await offer_for(await shopper_with([LAPTOP])))["suggestions"]]
+        shopper = await shopper_with([LAPTOP])  # connected before: the time that counts is the call's
         version = await publish(planner, SLEEVE)
         published = time.monotonic()
         # The customer calls 0.8 s after the publish: the leader on the other process has it by then.
         await asyncio.sleep(0.8)
-        offer = await offer_for([LAPTOP])
-        assert time.monotonic() - published < 1.5
+        called = time.monotonic()
+        offer = await offer_for(shopper)
+        assert called - published < 1.0
         assert [(s["action_id"], s["version"]) for s in offer["suggestions"]] == [("laptop-sleeve", version)]
         assert offer["suggestions"][0]["script"].startswith("Ola,")
 

@@ -183,3 +183,15 @@ async def test_with_nothing_published_follow_reads_and_sends_nothing() -> None:
     live.follow("agent1", card())
     await live.settle()
     assert bus.sent == [] and await live.suggest(card()) == [] and live.counts["fallback_error"] == 0
+
+
+async def test_a_slow_database_delays_the_suggestions_after_an_offer_it_does_not_lose_them() -> None:
+    bus = Bus()
+    repo = Repo()
+    repo.delay = 0.2  # over the card's budget, within the background one
+    live = Suggester(repo=repo, bus=bus, rules=Rules(SLEEVE), budget=0.05, background_budget=1.0, clock=lambda: NOW)
+    live.follow("agent1", card())
+    await live.settle()
+    assert [s["action_id"] for s in bus.sent[0][1]["suggestions"]] == ["sleeve"]
+    assert await live.suggest(card(callback_id="cb2")) == []  # a card waiting on it would have gone without
+    assert live.counts["fallback_over_budget"] == 1
