@@ -42,7 +42,8 @@ __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
-    "ProductRule", "RuleInteraction", "AdminAudit",
+    "ProductRule", "RuleInteraction", "AdminAudit", "ChangeCounter", "WebhookSubscription", "WebhookEvent",
+    "WebhookDelivery", "WebhookAttempt",
 ]
 
 NAMING_CONVENTION = {
@@ -135,6 +136,9 @@ class Customer(Base):
     corrected: Mapped[list[str] | None] = mapped_column(Json)
     #: The site the record belongs to; an API key made for one site sees only its own.
     site: Mapped[str] = mapped_column(server_default="default", index=True)
+    #: Set by a trigger on every insert and update from ``change_counter`` (migration 0860):
+    #: the ``changed_since`` feed's order, visible in commit order.
+    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class Visitor(Base):
@@ -162,6 +166,7 @@ class Callback(Base):
         # The reports read callbacks by when they entered the queue and when they were answered.
         Index("ix_callbacks_enqueued_at", "enqueued_at"),
         Index("ix_callbacks_answered_at", "answered_at"),
+        Index("ix_callbacks_wrapped_up_at", "wrapped_up_at"),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -193,6 +198,17 @@ class Callback(Base):
     wrapped_up_at: Mapped[float | None]
     #: Seconds the call was on hold (part of answer to end).
     held_seconds: Mapped[float] = mapped_column(server_default="0")
+    # After the contact (migration 0830): the agent's summary for the customer, the widget's
+    # language, the customer's rating and "not solved" (the request it made, and on that one
+    # the contact it follows up), and when the summary's e-mail was claimed for sending.
+    summary: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None]
+    rating: Mapped[int | None]
+    rated_at: Mapped[float | None]
+    reopened_at: Mapped[float | None]
+    reopened_as: Mapped[str | None]
+    follow_up_of: Mapped[str | None]
+    summary_mailed_at: Mapped[float | None]
 
 
 class Offer(Base):
@@ -549,3 +565,81 @@ class AdminAudit(Base):
     target: Mapped[str] = mapped_column(index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class ChangeCounter(Base):
+    """The one counter (row ``changes``) the change-feed triggers number rows from (0860)."""
+
+    __tablename__ = "change_counter"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebhookSubscription(Base):
+    """A receiver: where events of the listed types are POSTed, signed with ``secret``."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]]
+    secret: Mapped[str]
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[float]
+    #: Set when removed: nothing new is queued for it (its log stays).
+    disabled_at: Mapped[float | None]
+
+
+class WebhookEvent(Base):
+    """The outbox: one thing that happened, written with the change it tells of.
+
+    The subjects are not named ``customer_id``/``callback_id`` on purpose: erasure redacts
+    these rows' ``data`` rather than deleting them by column convention (deliveries point here).
+    """
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    type: Mapped[str]
+    at: Mapped[float]
+    data: Mapped[dict[str, Any]]
+    subject_customer: Mapped[str | None] = mapped_column(index=True)
+    subject_callback: Mapped[str | None] = mapped_column(index=True)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: ``pending`` until a 2xx, ``delivered`` or ``failed``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state_next_at", "state", "next_at"),
+        Index("ix_webhook_deliveries_subscription_id_order_key_state", "subscription_id", "order_key", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id"), index=True)
+    #: The callback (else the customer, else the event): one key's deliveries go in id order.
+    order_key: Mapped[str]
+    state: Mapped[str]
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    created_at: Mapped[float]
+    next_at: Mapped[float]
+    #: Until when the process that claimed it is sending it; NULL or past: free.
+    lease_until: Mapped[float | None]
+    finished_at: Mapped[float | None]
+
+
+class WebhookAttempt(Base):
+    """The delivery log: each POST, its status code or error, its duration (seconds)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("webhook_deliveries.id"), index=True)
+    attempt: Mapped[int]
+    at: Mapped[float]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration: Mapped[float]

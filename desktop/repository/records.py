@@ -115,6 +115,8 @@ class CustomerRecord:
     corrected: tuple[str, ...] = ()
     #: The site the record belongs to (API keys made for a site see only its customers).
     site: str = "default"
+    #: Its place in the change feed (``changed_since``): larger for every later write.
+    change_seq: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +163,17 @@ class CallbackRecord:
     wrapped_up_at: float | None = None
     #: Seconds the call spent on hold.
     held_seconds: float = 0.0
+    #: After the contact (desktop/aftercall): the agent's summary for the customer, the
+    #: widget's language, the rating (1-5), "not solved" and the request it made.
+    summary: str | None = None
+    locale: str | None = None
+    rating: int | None = None
+    rated_at: float | None = None
+    reopened_at: float | None = None
+    reopened_as: str | None = None
+    #: On a request made by "not solved": the contact it follows up.
+    follow_up_of: str | None = None
+    summary_mailed_at: float | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -225,7 +225,7 @@ class CustomerHandler(RoleHandler):
             queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
             message=message.message.strip(), channel=message.channel, phone=phone,
             tier=customer.tier if customer else "standard", scheduled_at=scheduled_at, now=now,
-            command_id=message.id,
+            command_id=message.id, locale=message.locale,
         )
         if callback.id != callback_id:  # a retried command: the first request already counted
             for key, *_ in self._callme_budgets(session, phone):

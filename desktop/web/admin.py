@@ -36,7 +36,7 @@ from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
-__all__ = ["BODIES", "openapi_paths", "routes"]
+__all__ = ["BODIES", "admin_endpoint", "openapi_paths", "routes"]
 
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
 

@@ -33,6 +33,7 @@ from desktop.analytics.history import (
     state_time,
 )
 from desktop.analytics.report import TABLES, build_report, table_csv
+from desktop.analytics.satisfaction import satisfaction_table
 from desktop.repository.history import HistoryQuery
 from desktop.web.api.common import ApiError, Caller, endpoint
 from desktop.web.pages import staff_page
@@ -86,14 +87,19 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
     else:
         times = {(agent_id, 0): StateTime(staffed=seconds) for agent_id, seconds in presence.items()}
     triples = lambda rows: [(row.key, row.period, row.sums) for row in rows]  # noqa: E731
-    return build_report(
+    queue_titles = {queue.name: queue.title for queue in queues}
+    agent_names = {agent.id: agent.display_name for agent in agents}
+    found = build_report(
         current=current, plan=plan, queue_sums=triples(queue_rows), agent_contacts=triples(contact_rows),
         agent_offers=triples(offer_rows), agent_time=times, dispositions=dispositions,
         compared={name: (other, triples(rows)) for (name, other), rows in zip(earlier.items(), compared_rows)},
-        queue_titles={queue.name: queue.title for queue in queues},
-        agent_names={agent.id: agent.display_name for agent in agents}, row_limit=row_limit,
+        queue_titles=queue_titles, agent_names=agent_names, row_limit=row_limit,
         agent_periods_omitted=None if by_period else possible,
     )
+    # Ratings and "not solved" per queue and agent (desktop/aftercall), over the same range.
+    found["tables"]["satisfaction"] = satisfaction_table(
+        await repo.satisfaction_sums(current.start, current.end), queue_titles=queue_titles, agent_names=agent_names)
+    return found
 
 
 def _check_role(caller: Caller) -> None:

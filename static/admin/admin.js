@@ -1,10 +1,11 @@
-// The admin console: users, queues (with business hours) and the audit of changes.
+// The admin console: users, queues (with business hours), webhooks (webhooks.js) and the audit of changes.
 // Every action goes through the REST API (api.js), which audits it and applies it at once.
 import { h, replace, setText } from "../common/dom.js";
 import { dateTime } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { WEEKDAYS, hoursFromForm, hoursSummary, hoursToForm } from "./hours.js";
+import { startWebhooks } from "./webhooks.js";
 
 const me = document.querySelector('meta[name="otodesk-admin-id"]')?.content;
 const $ = (selector) => document.querySelector(selector);
@@ -214,4 +215,4 @@ $("[data-password-form]").addEventListener("submit", savePassword);
 $("[data-queue-form]").addEventListener("submit", saveQueue);
 $("[data-queue-form]").always.addEventListener("change", syncAlways);
 document.querySelectorAll("dialog [data-close]").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
-Promise.all([loadUsers(), loadQueues()]).then(loadAudit).catch((error) => toast(error.message, { kind: "error" }));
+Promise.all([loadUsers(), loadQueues(), startWebhooks()]).then(loadAudit).catch((error) => toast(error.message, { kind: "error" }));

@@ -224,4 +224,17 @@ export default {
   "mydata.erased": "Your data has been erased, and this browser is signed out of our help service.",
   "mydata.close": "Close",
   "mydata.failed": "That didn't work. Please try again.",
+
+  "aftercall.title": "What we did",
+  "aftercall.by": "{agent}, {when}",
+  "aftercall.by_anonymous": "Your agent, {when}",
+  "aftercall.question": "How satisfied are you with our help?",
+  "aftercall.rate": "{n} out of 5",
+  "aftercall.low": "Not at all",
+  "aftercall.high": "Very",
+  "aftercall.thanks": "Thank you for your answer.",
+  "aftercall.not_solved_hint": "Still not solved? We'll call you back first.",
+  "aftercall.not_solved": "Not solved",
+  "aftercall.close": "Close",
+  "aftercall.failed": "That didn't work. Please try again.",
 };

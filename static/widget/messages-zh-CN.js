@@ -212,4 +212,17 @@ export default {
   "mydata.erased": "您的数据已被删除，此浏览器已退出我们的帮助服务。",
   "mydata.close": "关闭",
   "mydata.failed": "操作未成功，请重试。",
+
+  "aftercall.title": "我们为您做了什么",
+  "aftercall.by": "{agent}，{when}",
+  "aftercall.by_anonymous": "您的客服，{when}",
+  "aftercall.question": "您对我们的帮助满意吗？",
+  "aftercall.rate": "{n}分（满分5分）",
+  "aftercall.low": "很不满意",
+  "aftercall.high": "非常满意",
+  "aftercall.thanks": "感谢您的评价。",
+  "aftercall.not_solved_hint": "问题仍未解决？我们会优先给您回电。",
+  "aftercall.not_solved": "未解决",
+  "aftercall.close": "关闭",
+  "aftercall.failed": "操作未成功，请重试。",
 };

@@ -212,4 +212,17 @@ export default {
   "mydata.erased": "您的資料已刪除，此瀏覽器已登出我們的協助服務。",
   "mydata.close": "關閉",
   "mydata.failed": "操作未成功，請再試一次。",
+
+  "aftercall.title": "我們為您做了什麼",
+  "aftercall.by": "{agent}，{when}",
+  "aftercall.by_anonymous": "您的客服，{when}",
+  "aftercall.question": "您對我們的協助滿意嗎？",
+  "aftercall.rate": "{n}分（滿分5分）",
+  "aftercall.low": "很不滿意",
+  "aftercall.high": "非常滿意",
+  "aftercall.thanks": "感謝您的評價。",
+  "aftercall.not_solved_hint": "問題仍未解決？我們會優先為您回電。",
+  "aftercall.not_solved": "未解決",
+  "aftercall.close": "關閉",
+  "aftercall.failed": "操作未成功，請重試。",
 };

@@ -344,6 +344,7 @@ async function callMe(options = {}) {
     channel,
     phone: channel === "phone" ? String(options.phone ?? state.identity.phone ?? "").trim() || null : null,
     scheduled_at: toEpochSeconds(options.scheduledAt ?? options.scheduled_at),
+    locale: language.locale, // what the customer is written to in after the call
   };
   try {
     const ack = await socket.send("call_me", fields);
@@ -556,6 +557,19 @@ function loadDocuments() {
 socket.on("doc_open", (message) => loadDocuments().then((controller) => controller.receive(message)));
 // A pushed document stays open across page loads: documents.js re-opens it on this page.
 if (stored("sessionStorage", "otodesk.documents")) loadDocuments();
+
+// -- after the contact: the agent's summary, a rating and "Not solved" (aftercall.js, fetched
+// only when there is one: at wrap-up, or on a later page load from the welcome) --------------
+
+let afterCall = null;
+function showAfterCall(shown) {
+  // Closed in this browser before (aftercall.js remembers it): not even the module is fetched.
+  if (!shown || stored("localStorage", "otodesk.aftercall") === shown.callback_id) return;
+  afterCall ??= withWords(import("./aftercall.js")).then((module) => module.start(socket, { shell: ui, language }));
+  afterCall.then((card) => card.show(shown));
+}
+socket.on("after_call", (message) => showAfterCall(message.after_call));
+socket.on("welcome", (message) => showAfterCall(message.after_call));
 
 // -- voice: voice.js is fetched only when a "talk in the browser" callback is connected --
 
