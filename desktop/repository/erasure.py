@@ -100,7 +100,7 @@ def _erase(conn: Connection, customer_id: str, requested_by: str, now: float,
     ))).rowcount
     conn.execute(update(CALLBACKS).where(CALLBACKS.c.customer_id.in_(group)).values(
         customer_id=anonymous, visitor_id=None, name="", topic="", message="", phone=None,
-        note=None, command_id=None,
+        note=None, command_id=None, consent=None,
     ))
     counts["orders"] = conn.execute(update(ORDERS).where(ORDERS.c.customer_id.in_(group))
                                     .values(customer_id=anonymous)).rowcount

@@ -105,6 +105,8 @@ class Queue(Base):
     hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
     #: The wrap-up outcomes agents choose from after its contacts; NULL: the default list.
     dispositions: Mapped[list[str] | None] = mapped_column(Json)
+    #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time; NULL: the setting.
+    calling_hours: Mapped[str | None]
 
 
 class Customer(Base):
@@ -193,6 +195,8 @@ class Callback(Base):
     wrapped_up_at: Mapped[float | None]
     #: Seconds the call was on hold (part of answer to end).
     held_seconds: Mapped[float] = mapped_column(server_default="0")
+    #: A phone callback's consent record: {at, address, page, text, locale}; NULL otherwise.
+    consent: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
 
 class Offer(Base):
