@@ -22,7 +22,7 @@ from desktop.demo.seed import DEMO_PASSWORD
 from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import CONSENT, ServerProcess
 from tests.helpers.sip_peer import SipPeer, dominant_hz
 from tests.helpers.voice_bots import Bot
 
@@ -64,7 +64,7 @@ async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "
     await agent.command("set_state", state="available")
     customer = await CustomerBot.start(base_url)
     mark = agent.mark()
-    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone",
+    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone", consent=CONSENT,
                                           phone=NUMBER))["callback_id"]
     offer = (await agent.wait_for("offer", start=mark))["offer"]
     await agent.command("accept", offer_id=offer["offer_id"])
