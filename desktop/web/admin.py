@@ -33,13 +33,12 @@ from desktop.rooms import agent_room
 from desktop.routing import commands
 from desktop.routing.calling import parse_window
 from desktop.routing.hours import HoursError, parse_hours
-from desktop.web.client import read_body
+from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
 __all__ = ["BODIES", "openapi_paths", "routes"]
 
-MAX_BODY = 64 * 1024
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
 
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
@@ -90,40 +89,16 @@ class QueueIn(msgspec.Struct, forbid_unknown_fields=True):
 BODIES = (UserIn, UserPatch, PasswordIn, QueueIn)
 
 
-class AdminError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
 async def _admin(request: Request) -> StaffSession:
     """The one staff check (desktop/auth/staff.py), answered in this API's JSON errors."""
     try:
         return await require_staff(request, roles=("admin",), csrf=request.method not in ("GET", "HEAD"))
     except NotSignedIn:
-        raise AdminError(401, "unauthorized", "sign in as an admin first") from None
+        raise ApiError(401, "unauthorized", "sign in as an admin first") from None
     except NotAllowed:
-        raise AdminError(403, "forbidden", "only an admin may do this") from None
+        raise ApiError(403, "forbidden", "only an admin may do this") from None
     except BadCsrf:
-        raise AdminError(403, "csrf", "a change needs X-CSRF-Token (the admin page's token)") from None
-
-
-async def _body(request: Request, schema: type[msgspec.Struct]) -> Any:
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise AdminError(415, "unsupported_media_type", "send the body as application/json")
-    body = await read_body(request, MAX_BODY)
-    if body is None:
-        raise AdminError(413, "too_large", f"the body is over {MAX_BODY} bytes")
-    try:
-        return msgspec.json.decode(body, type=schema)
-    except msgspec.ValidationError as exc:
-        raise AdminError(422, "invalid", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise AdminError(400, "bad_json", f"the body is not JSON: {exc}") from None
+        raise ApiError(403, "csrf", "a change needs X-CSRF-Token (the admin page's token)") from None
 
 
 Handler = Callable[[Request, StaffSession], Awaitable[Response]]
@@ -134,14 +109,14 @@ def admin_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]
     async def run(request: Request) -> Response:
         try:
             return await handler(request, await _admin(request))
-        except AdminError as exc:
-            return _error(exc.status, exc.code, exc.message)
+        except ApiError as exc:
+            return error_response(exc.status, exc.code, exc.message)
         except NotFound as exc:
-            return _error(404, "not_found", str(exc))
+            return error_response(404, "not_found", str(exc))
         except DuplicateUser as exc:
-            return _error(409, "conflict", str(exc))
+            return error_response(409, "conflict", str(exc))
         except HoursError as exc:
-            return _error(422, "invalid_hours", f"hours: {exc}")
+            return error_response(422, "invalid_hours", f"hours: {exc}")
 
     return run
 
@@ -157,7 +132,7 @@ async def list_users(request: Request, session: StaffSession) -> Response:
 
 
 async def add_user(request: Request, session: StaffSession) -> Response:
-    data = await _body(request, UserIn)
+    data = await json_body(request, UserIn)
     agent = await request.app.state.repo.admin_add_user(
         username=data.username, password=data.password, display_name=data.display_name.strip(),
         role=data.role, skills=sorted(set(data.skills)), actor=_actor(session))
@@ -165,10 +140,10 @@ async def add_user(request: Request, session: StaffSession) -> Response:
 
 
 async def patch_user(request: Request, session: StaffSession) -> Response:
-    data = await _body(request, UserPatch)
+    data = await json_body(request, UserPatch)
     user_id = request.path_params["user_id"]
     if user_id == session.agent.id and data.role not in (None, "admin"):
-        raise AdminError(409, "own_account", "you can't take the admin role from yourself; "
+        raise ApiError(409, "own_account", "you can't take the admin role from yourself; "
                          "ask another admin")
     display_name = data.display_name.strip() if data.display_name is not None else None
     return await _change(request, session, "user.update", display_name=display_name,
@@ -177,7 +152,7 @@ async def patch_user(request: Request, session: StaffSession) -> Response:
 
 async def disable_user(request: Request, session: StaffSession) -> Response:
     if request.path_params["user_id"] == session.agent.id:
-        raise AdminError(409, "own_account", "you can't disable your own account")
+        raise ApiError(409, "own_account", "you can't disable your own account")
     return await _change(request, session, "user.disable", disabled=True)
 
 
@@ -186,7 +161,7 @@ async def enable_user(request: Request, session: StaffSession) -> Response:
 
 
 async def reset_password(request: Request, session: StaffSession) -> Response:
-    data = await _body(request, PasswordIn)
+    data = await json_body(request, PasswordIn)
     return await _change(request, session, "user.password", password=data.password)
 
 
@@ -218,9 +193,9 @@ async def list_queues(request: Request, session: StaffSession) -> Response:
 async def put_queue(request: Request, session: StaffSession) -> Response:
     name = request.path_params["name"]
     if not QUEUE_NAME.match(name):
-        raise AdminError(422, "invalid", "a queue name is 1 to 40 lowercase letters, digits, '.', '_' "
+        raise ApiError(422, "invalid", "a queue name is 1 to 40 lowercase letters, digits, '.', '_' "
                          "or '-', starting with a letter or digit")
-    data = await _body(request, QueueIn)
+    data = await json_body(request, QueueIn)
     hours = parse_hours(data.hours).to_json()  # checked, and stored in one canonical form
     calling_hours = None
     if data.calling_hours is not None:
@@ -248,9 +223,9 @@ async def audit(request: Request, session: StaffSession) -> Response:
     params = request.query_params
     limit, before = params.get("limit", "100"), params.get("before")
     if not limit.isdigit() or not 1 <= int(limit) <= 500:
-        raise AdminError(422, "invalid", "limit must be an integer from 1 to 500")
+        raise ApiError(422, "invalid", "limit must be an integer from 1 to 500")
     if before is not None and not before.isdigit():
-        raise AdminError(422, "invalid", "before must be an audit row id")
+        raise ApiError(422, "invalid", "before must be an audit row id")
     repo = request.app.state.repo
     rows = await repo.admin_audit(limit=int(limit), target=params.get("target") or None,
                                   before_id=int(before) if before else None)

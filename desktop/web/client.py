@@ -10,10 +10,28 @@ address it is counted under.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
+import msgspec
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse
 
-__all__ = ["client_address", "read_body"]
+__all__ = ["MAX_BODY", "ApiError", "client_address", "error_response", "json_body", "read_body"]
+
+#: The largest JSON body a staff or API request may send.
+MAX_BODY = 64 * 1024
+
+
+class ApiError(Exception):
+    """An expected failure of a JSON endpoint: answered as ``{"error": {code, message}}``."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 def client_address(conn: HTTPConnection) -> str:
@@ -43,3 +61,21 @@ async def read_body(conn: Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+async def json_body(request: Request, schema: type, limit: int = MAX_BODY) -> Any:
+    """The JSON body (at most ``limit`` bytes) decoded into ``schema``; ApiError 415 / 413 / 422 / 400 otherwise."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    body = await read_body(request, limit)
+    if body is None:
+        raise ApiError(413, "too_large", f"the body is over {limit} bytes")
+    if b"\\u0000" in body or b"\x00" in body:  # PostgreSQL stores no NUL in text
+        raise ApiError(422, "invalid", "NUL characters are not accepted")
+    try:
+        return msgspec.json.decode(body, type=schema)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "bad_json", f"the body is not JSON: {exc}") from None

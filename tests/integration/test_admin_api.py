@@ -153,9 +153,14 @@ async def test_bad_input_is_refused_with_a_reason(server):
         bad_name = await admin.put("/api/v1/admin/queues/Bad%20Name", json={"title": "Bad"})
         assert bad_name.status_code == 422
         assert (await admin.post("/api/v1/admin/users/nobody/enable")).status_code == 404
+        # A NUL can't be stored in PostgreSQL text: refused up front, as the rest of the API does.
+        nul = await admin.put("/api/v1/admin/queues/nul", json={"title": "Nul\u0000queue"})
+        assert nul.status_code == 422 and "NUL" in nul.json()["error"]["message"]
+        not_json = await admin.put("/api/v1/admin/queues/nul", content=b"{", headers={"content-type": "application/json"})
+        assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "bad_json"
         # Nothing refused reached the audit.
         audit = (await admin.get("/api/v1/admin/audit")).json()["items"]
-        assert not any(row["target"] in ("queue:night", "user:nobody") for row in audit)
+        assert not any(row["target"] in ("queue:night", "queue:nul", "user:nobody") for row in audit)
     finally:
         await admin.aclose()
 

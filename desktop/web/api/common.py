@@ -6,29 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from desktop.auth.staff import BadCsrf, NotSignedIn, require_staff
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.repository.apikeys import ALL_SITES, API_SCOPES
 from desktop.repository.errors import Conflict, NotFound
-from desktop.web.client import read_body
+from desktop.web.client import MAX_BODY, ApiError, error_response, json_body
 
 __all__ = ["MAX_BODY", "MAX_LIMIT", "ApiError", "Caller", "check_visible", "checked_phone", "endpoint",
            "error_response", "json_body", "limit_param"]
 
-MAX_BODY = 64 * 1024
 MAX_LIMIT = 200
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,10 +36,6 @@ class Caller:
 
     def sees(self, customer) -> bool:
         return self.site is None or customer.site == self.site
-
-
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 async def _caller(request: Request) -> Caller:
@@ -71,24 +58,6 @@ async def _caller(request: Request) -> Caller:
         raise ApiError(403, "csrf", "a desk request that changes something needs X-CSRF-Token") from None
     agent = session.agent
     return Caller(actor=f"agent:{agent.id}", role=agent.role, agent_id=agent.id)
-
-
-async def json_body(request: Request, schema: type, limit: int = MAX_BODY) -> Any:
-    """The JSON body (at most ``limit`` bytes) decoded into ``schema``; ApiError 415 / 413 / 422 / 400 otherwise."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
-    body = await read_body(request, limit)
-    if body is None:
-        raise ApiError(413, "too_large", f"the body is over {limit} bytes")
-    if b"\\u0000" in body or b"\x00" in body:  # PostgreSQL stores no NUL in text
-        raise ApiError(422, "invalid", "NUL characters are not accepted")
-    try:
-        return msgspec.json.decode(body, type=schema)
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "bad_json", f"the body is not JSON: {exc}") from None
 
 
 def limit_param(request: Request) -> int:
