@@ -203,7 +203,7 @@ async def put_queue(request: Request, session: StaffSession) -> Response:
         try:
             parse_window(calling_hours)
         except HoursError as exc:
-            raise AdminError(422, "invalid_hours", f"calling_hours: {exc}") from None
+            raise ApiError(422, "invalid_hours", f"calling_hours: {exc}") from None
         calling_hours = calling_hours or "*"  # empty text: any time, as the setting reads it
     dispositions = None
     if data.dispositions is not None:
