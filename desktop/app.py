@@ -38,15 +38,18 @@ from desktop.settings import Settings
 from desktop.voice import http as voice_http
 from desktop.suggestions.feedback import SuggestionFeedbackFeature
 from desktop.suggestions.live import Suggester
+from desktop.aftercall.feature import AfterCallFeature
+from desktop.aftercall.mail import Mailer, SmtpConfig
 from desktop.voice.feature import VoiceFeature
 from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorHandler
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
-from desktop.web import admin, api, customer_pages, metrics, mydata, pages, reports, sso
+from desktop.web import admin, admin_webhooks, api, customer_pages, kb_admin, kb_widget, metrics, mydata, pages, reports, sso
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
 from desktop.auth.staff import StaffHeaders
+from desktop.webhooks.sender import WebhookSender
 from signaling.bus import SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
 
@@ -91,6 +94,11 @@ def create_app(settings: Settings) -> Starlette:
             await voice.start()
             features = {role: (*features[role], voice) for role in features}
             features["agent"] = (*features["agent"], SuggestionFeedbackFeature(repo))
+            # After the contact: the summary to the customer's widget and e-mail, rating, "not solved".
+            mailer = Mailer(SmtpConfig.from_settings(settings), retry_delay=settings.smtp_retry_delay)
+            after_call = AfterCallFeature(repo=repo, bus=bus, router=router, settings=settings, mailer=mailer)
+            features["customer"] = (*features["customer"], after_call)
+            features["agent"] = (*features["agent"], after_call)
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
                             supervisor=SupervisorHandler(**common, features=features["supervisor"]))
@@ -98,6 +106,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.router = router
             app.state.rules, app.state.suggester = rules, suggester
             app.state.voice = voice
+            app.state.mailer = mailer
             app.state.hub = Hub(bus, limits=HubLimits(
                 max_message_bytes=settings.max_message_bytes,
                 messages_per_second=settings.messages_per_second,
@@ -110,7 +119,9 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
                      asyncio.create_task(app.state.loop_lag.run(), name="loop-lag"),
-                     asyncio.create_task(app.state.rules.run(), name="rules")]
+                     asyncio.create_task(app.state.rules.run(), name="rules"),
+                     # Every process sends: rows are leased in the database (desktop/webhooks/sender.py).
+                     asyncio.create_task(WebhookSender.from_settings(repo, settings).run(), name="webhooks")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
                 from desktop.leader.analytics_job import AnalyticsSchedule
 
@@ -126,6 +137,7 @@ def create_app(settings: Settings) -> Starlette:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await voice.aclose()
+                await mailer.aclose()
                 await suggester.aclose()
 
     async def customer_socket(websocket: WebSocket) -> None:
@@ -140,11 +152,12 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *sso.routes, *metrics.routes, *admin.routes,
+        *pages.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_webhooks.routes, *kb_admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
         *api.routes, *mydata.routes, *customer_pages.routes,  # the Customer Contact Repository
         *reports.routes,
+        *kb_widget.routes,  # the widget's knowledge base (public: origin and rate checked)
         WebSocketRoute("/ws/customer", customer_socket),
         WebSocketRoute("/ws/agent", agent_socket),
         WebSocketRoute("/ws/supervisor", supervisor_socket),

@@ -143,6 +143,15 @@ class Settings:
     abandon_grace: float = 60.0
     #: An agent whose last socket closed stays logged in this long (a tab reload).
     agent_reconnect_grace: float = 30.0
+    #: Webhooks (docs/operations.md): seconds a receiver has to answer; seconds between looks
+    #: for due deliveries; the first retry's delay and the longest (seconds); attempts before
+    #: a delivery is given up; whether loopback and private addresses may receive.
+    webhook_timeout: float = 10.0
+    webhook_poll: float = 1.0
+    webhook_backoff: float = 10.0
+    webhook_backoff_cap: float = 6 * 3600.0
+    webhook_max_attempts: int = 15
+    webhook_allow_private: bool = False
     urgent_words: tuple[str, ...] = DEFAULT_URGENT_WORDS
 
     # Limits on what a stranger may send.
@@ -165,6 +174,8 @@ class Settings:
     #: visitor's sockets may store (page views, identify, context) per minute, all processes.
     sockets_per_visitor: int = 8
     visitor_events_per_minute: int = 60
+    #: Knowledge-base reads (suggestions, articles, answers) a client address may make a minute.
+    kb_reads_per_minute: int = 120
     #: Remote ICE candidates in private ranges (10/8, 172.16/12, 192.168/16, fc00::/7, CGNAT)
     #: the media anchor may send to, as CIDR networks ("*": all private ranges); loopback,
     #: link-local, multicast, unspecified and the server's own addresses never are.
@@ -231,6 +242,20 @@ class Settings:
     #: (data-locale, otodesk.setLocale); empty: each customer's browser language.
     widget_locale: str = ""
 
+    # After the contact (desktop/aftercall): how long the widget offers the summary, the rating
+    # and "Not solved" (seconds), and the SMTP server the summary is e-mailed through (no host:
+    # no e-mail). STARTTLS and a login are optional.
+    after_call_window: float = 7 * 24 * 3600.0
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+    #: Seconds before a failed e-mail is tried again (then 4x as long, 4 attempts in all).
+    smtp_retry_delay: float = 5.0
+
     # Many processes.
     leader_lease: float = 5.0
     process_id: str = ""
@@ -289,6 +314,12 @@ class Settings:
             away_on_missed_offer=_bool("AWAY_ON_MISSED_OFFER", True),
             abandon_grace=_float("ABANDON_GRACE", 60.0),
             agent_reconnect_grace=_float("AGENT_RECONNECT_GRACE", 30.0),
+            webhook_timeout=_float("WEBHOOK_TIMEOUT", 10.0),
+            webhook_poll=_float("WEBHOOK_POLL", 1.0),
+            webhook_backoff=_float("WEBHOOK_BACKOFF", 10.0),
+            webhook_backoff_cap=_float("WEBHOOK_BACKOFF_CAP", 6 * 3600.0),
+            webhook_max_attempts=_int("WEBHOOK_MAX_ATTEMPTS", 15),
+            webhook_allow_private=_bool("WEBHOOK_ALLOW_PRIVATE", False),
             urgent_words=_list("URGENT_WORDS", DEFAULT_URGENT_WORDS),
             callme_per_phone=_int("CALLME_PER_PHONE", 3),
             callme_window=_float("CALLME_WINDOW", 600.0),
@@ -298,6 +329,7 @@ class Settings:
             trusted_proxies=_list("TRUSTED_PROXIES", ()),
             sockets_per_visitor=_int("SOCKETS_PER_VISITOR", 8),
             visitor_events_per_minute=_int("VISITOR_EVENTS_PER_MINUTE", 60),
+            kb_reads_per_minute=_int("KB_READS_PER_MINUTE", 120),
             voice_private_candidates=_list("VOICE_PRIVATE_CANDIDATES", ()),
             session_max_age=_float("SESSION_MAX_AGE", 12 * 3600.0),
             login_failures_per_account=_int("LOGIN_FAILURES_PER_ACCOUNT", 10),
@@ -326,6 +358,15 @@ class Settings:
             url_query=_choice("URL_QUERY", "mask", URL_QUERY_MODES),
             url_private_params=_list("URL_PRIVATE_PARAMS", KNOWN_PRIVATE_PARAMS),
             widget_locale=_locale("WIDGET_LOCALE", WIDGET_LOCALES),
+            after_call_window=_float("AFTER_CALL_WINDOW", 7 * 24 * 3600.0),
+            smtp_host=_env("SMTP_HOST", "") or "",
+            smtp_port=_int("SMTP_PORT", 25),
+            smtp_from=_env("SMTP_FROM", "") or "",
+            smtp_starttls=_bool("SMTP_STARTTLS", False),
+            smtp_username=_env("SMTP_USERNAME", "") or "",
+            smtp_password=_env("SMTP_PASSWORD", "") or "",
+            smtp_timeout=_float("SMTP_TIMEOUT", 10.0),
+            smtp_retry_delay=_float("SMTP_RETRY_DELAY", 5.0),
             process_id=_env("PROCESS_ID", "") or secrets.token_hex(4),
         )
         values.update(overrides)

@@ -23,7 +23,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "dist");
 const widgetDir = join(here, "widget");
 /** Loaded by widget.js with import() only when needed: kept out of the first bundle. */
-const LAZY = ["ui", "cobrowse", "documents", "voice", "mydata", "messages-en", "messages-zh-CN", "messages-zh-TW"];
+const LAZY = ["ui", "kb", "cobrowse", "documents", "voice", "mydata", "aftercall", "messages-en", "messages-zh-CN", "messages-zh-TW"];
 /** The directories built from (the server hashes the same files: desktop/web/assets.py). */
 const SOURCE_DIRS = ["widget", "common"];
 

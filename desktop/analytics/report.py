@@ -74,6 +74,8 @@ TABLES = {
     "agents": "Agents",
     "agent_periods": "Agents by period",
     "dispositions": "Dispositions",
+    # Built by desktop/analytics/satisfaction.py (the web layer adds it to the report).
+    "satisfaction": "Ratings and reopens",
 }
 
 

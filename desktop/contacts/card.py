@@ -16,6 +16,7 @@ CONTACT_KINDS = (
     "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
     "inbound_call", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
     "suggestion_accepted", "suggestion_declined",  # what was offered before, and the answer
+    "contact_rated", "not_solved",  # the customer's word after a contact (desktop/aftercall)
 )
 
 
@@ -74,9 +75,23 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
         # The queue's own outcomes, read with each card: an admin's change shows on the next contact.
         "dispositions": list(await dispositions_of(repo, callback.queue)),
     }
+    if callback.follow_up_of:
+        card["follow_up"] = await follow_up_of(repo, callback.follow_up_of)
     if offer:
         card.update(offer)
     return card
+
+
+async def follow_up_of(repo: Repository, callback_id: str) -> dict[str, Any] | None:
+    """The earlier contact a "not solved" request follows up: when, who, what they told the
+    customer and the customer's rating (None if it is gone: erased)."""
+    earlier = await repo.get_callback(callback_id)
+    if earlier is None:
+        return None
+    agent = await repo.get_agent(earlier.agent_id) if earlier.agent_id else None
+    return {"callback_id": earlier.id, "at": earlier.wrapped_up_at or earlier.ended_at or earlier.created_at,
+            "agent_id": earlier.agent_id, "agent_name": agent.display_name if agent else None,
+            "summary": earlier.summary or "", "disposition": earlier.disposition, "rating": earlier.rating}
 
 
 #: The wrap-up outcomes of a queue that has no list of its own (the admin console sets one).

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.demo.history import seed_contacts, seed_orders
+from desktop.demo.kb import seed_articles
 from desktop.repository.errors import Conflict
 from desktop.repository.repository import Repository
 from desktop.rules import Action, ContactPolicy, Kind, Push, PushKind
@@ -105,6 +106,7 @@ async def seed_demo(repo: Repository, now: float, *, time_zone: str = "UTC",
     if await repo.latest_rule_version() is None:  # never over a planner's own catalogue
         await repo.import_rule_actions(DEMO_ACTIONS, by="demo", now=now)
         await repo.publish_rules(by="demo", note="The demo's actions", now=now)
+    await seed_articles(repo, now)  # the knowledge base the widget suggests from
     if history:
         # How much each demo customer buys, against a typical shopper's 1.
         spend = {"demo-visitor-1": 3.0, "demo-visitor-2": 6.0, "demo-visitor-3": 0.3}

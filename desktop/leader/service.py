@@ -440,7 +440,7 @@ class _Leader:
             raise _Refused(ErrorCode.INVALID_STATE, "this contact is already wrapped up")
         await self.repo.wrap_up(command.callback_id, agent_id=agent_id,
                                 disposition=command.disposition, note=command.note, now=now,
-                                timed_out=command.timed_out)
+                                timed_out=command.timed_out, summary=command.summary)
         if self.router_agent_state(agent_id) == AgentState.WRAP_UP:
             await self._commit(self.router.finish_wrap_up(agent_id, now))
         await self.bus.publish(agent_room(agent_id), OutContact(
@@ -511,7 +511,7 @@ def _request_of(record) -> CallbackRequest:
         id=record.id, queue=record.queue, tier=record.tier or "standard",
         text=f"{record.topic or ''} {record.message or ''}",
         channel=Channel(record.channel), created_at=record.created_at,
-        scheduled_at=record.scheduled_at,
+        scheduled_at=record.scheduled_at, follow_up=record.follow_up_of is not None,
     )
 
 

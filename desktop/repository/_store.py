@@ -36,6 +36,10 @@ STAFF_SESSIONS: Table = models.StaffSession.__table__  # type: ignore[assignment
 REVOKED_VISITORS: Table = models.RevokedVisitor.__table__  # type: ignore[assignment]
 ERASED_USERS: Table = models.ErasedUser.__table__  # type: ignore[assignment]
 ADMIN_AUDIT: Table = models.AdminAudit.__table__  # type: ignore[assignment]
+WEBHOOK_SUBSCRIPTIONS: Table = models.WebhookSubscription.__table__  # type: ignore[assignment]
+WEBHOOK_EVENTS: Table = models.WebhookEvent.__table__  # type: ignore[assignment]
+WEBHOOK_DELIVERIES: Table = models.WebhookDelivery.__table__  # type: ignore[assignment]
+WEBHOOK_ATTEMPTS: Table = models.WebhookAttempt.__table__  # type: ignore[assignment]
 
 
 class Store:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
 from desktop.repository.errors import DuplicateCallback, NotFound
+from desktop.repository.outbox import emit
 from desktop.repository.records import (
     CallbackRecord,
     ContactEventRecord,
@@ -49,6 +50,8 @@ class Callbacks(Store):
         now: float,
         command_id: str | None = None,
         consent: dict[str, Any] | None = None,
+        locale: str | None = None,
+        follow_up_of: str | None = None,
     ) -> CallbackRecord:
         """Store a customer's "call me" and return it; tell the router only after.
 
@@ -65,7 +68,8 @@ class Callbacks(Store):
         Raises ``ValueError`` for a bad channel, tier or phone (a ``phone``
         callback needs an E.164 number), :class:`DuplicateCallback` if ``id``
         is taken by another command, :class:`NotFound` for an unknown customer
-        or visitor.
+        or visitor. ``locale``: the widget's language (the after-call e-mail's);
+        ``follow_up_of``: the earlier contact this request follows up ("not solved").
         """
         channel = Channel(channel)
         check_tier(tier)
@@ -80,9 +84,10 @@ class Callbacks(Store):
             state=(CallbackState.QUEUED if queued else CallbackState.SCHEDULED).value,
             created_at=now, enqueued_at=now if queued else None, command_id=command_id,
             consent=consent,
+            locale=locale, follow_up_of=follow_up_of,
         )
         try:
-            return await self._db.write(_create_callback, values)
+            return await self._db.write(insert_callback, values)
         except IntegrityError:
             # A concurrent retry of the same command won the race, or the id or a
             # reference is bad: look, in a fresh transaction, which one it was.
@@ -164,7 +169,7 @@ class Callbacks(Store):
 
     async def wrap_up(
         self, callback_id: str, *, agent_id: str, disposition: str, note: str, now: float,
-        timed_out: bool = False,
+        timed_out: bool = False, summary: str = "",
     ) -> ContactEventRecord:
         """Close the contact from the agent's side: store disposition and note.
 
@@ -172,9 +177,12 @@ class Callbacks(Store):
         reports count). Appends a ``wrap_up`` entry (data ``{"disposition", "note"}``, and
         ``"timed_out": true`` when saved after the wrap-up time ran out) to the
         customer's timeline and returns it. Whether ``agent_id`` may do this is
-        the caller's check. Raises :class:`NotFound` for an unknown callback.
+        the caller's check. ``summary``: what the agent wrote for the customer (kept on the
+        callback and in the entry's data when given). Raises :class:`NotFound` for an unknown
+        callback.
         """
-        return await self._db.write(_wrap_up, callback_id, agent_id, disposition, note, now, timed_out)
+        return await self._db.write(_wrap_up, callback_id, agent_id, disposition, note, now, timed_out,
+                                    summary)
 
 
 def _by_command(visitor_id: str | None, command_id: str) -> Any:
@@ -182,7 +190,9 @@ def _by_command(visitor_id: str | None, command_id: str) -> Any:
     return select(CALLBACKS).where(c.visitor_id == visitor_id, c.command_id == command_id)
 
 
-def _create_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord:
+def insert_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord:
+    """Insert a callback (all its columns in ``values``) and its ``callback_requested`` entry,
+    in the caller's transaction (a retried command's callback comes back instead)."""
     if values["command_id"] is not None:
         existing = conn.execute(_by_command(values["visitor_id"], values["command_id"])).first()
         if existing is not None:
@@ -194,8 +204,13 @@ def _create_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord
         at=values["created_at"],
         data={"queue": values["queue"], "topic": values["topic"],
               "scheduled_at": values["scheduled_at"],
-              **({"consent": values["consent"]} if values["consent"] else {})},
+              **({"consent": values["consent"]} if values.get("consent") else {}),
+              **({"follow_up_of": values["follow_up_of"]} if values.get("follow_up_of") else {})},
     ))
+    emit(conn, "callback.requested", {
+        "callback_id": values["id"], "customer_id": values["customer_id"], "queue": values["queue"],
+        "channel": values["channel"], "scheduled_at": values["scheduled_at"]},
+        at=values["created_at"], customer_id=values["customer_id"], callback_id=values["id"])
     return _rows.callback(row)
 
 
@@ -226,12 +241,12 @@ def _add_hold(conn: Connection, callback_id: str, seconds: float) -> None:
 
 def _wrap_up(
     conn: Connection, callback_id: str, agent_id: str, disposition: str, note: str, now: float,
-    timed_out: bool,
+    timed_out: bool, summary: str,
 ) -> ContactEventRecord:
     owner = conn.execute(
         update(CALLBACKS).where(CALLBACKS.c.id == callback_id)
         # The first save ends the wrap-up (the reports' wrap-up time); a later correction doesn't move it.
-        .values(disposition=disposition, note=note,
+        .values(disposition=disposition, note=note, summary=summary or None,
                 wrapped_up_at=func.coalesce(CALLBACKS.c.wrapped_up_at, now))
         .returning(CALLBACKS.c.customer_id, CALLBACKS.c.visitor_id, CALLBACKS.c.channel)
     ).first()
@@ -240,6 +255,11 @@ def _wrap_up(
     row = conn.execute(CONTACT_EVENTS.insert().values(
         customer_id=owner.customer_id, visitor_id=owner.visitor_id, callback_id=callback_id,
         agent_id=agent_id, kind="wrap_up", channel=owner.channel, at=now,
-        data={"disposition": disposition or None, "note": note, **({"timed_out": True} if timed_out else {})},
+        data={"disposition": disposition or None, "note": note, **({"timed_out": True} if timed_out else {}),
+              **({"summary": summary} if summary else {})},
     ).returning(CONTACT_EVENTS)).one()
+    emit(conn, "callback.wrapped_up", {
+        "callback_id": callback_id, "customer_id": owner.customer_id, "agent_id": agent_id,
+        "disposition": disposition or None, "timed_out": timed_out},
+        at=now, customer_id=owner.customer_id, callback_id=callback_id)
     return _rows.contact_event(row)

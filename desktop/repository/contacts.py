@@ -22,6 +22,7 @@ from desktop.repository._store import (
     first,
 )
 from desktop.repository.errors import Conflict, NotFound
+from desktop.repository.outbox import emit
 from desktop.repository.records import (
     ContactEventRecord,
     CustomerRecord,
@@ -206,8 +207,17 @@ class Contacts(Store):
             customer_id=customer_id, visitor_id=visitor_id, callback_id=callback_id,
             agent_id=agent_id, kind=kind, channel=channel, at=at, data=dict(data or {}),
         ).returning(CONTACT_EVENTS)
+
+        def write(conn: Connection) -> Any:
+            row = first(conn, statement)
+            if kind == "call_recording":  # the mixed file is on disk: tell the receivers
+                emit(conn, "recording.ready", {
+                    "callback_id": callback_id, "customer_id": customer_id, "seconds": row.data.get("seconds"),
+                    "url": row.data.get("url")}, at=at, customer_id=customer_id, callback_id=callback_id)
+            return row
+
         try:
-            return _rows.contact_event(await self._db.write(first, statement))
+            return _rows.contact_event(await self._db.write(write))
         except IntegrityError:
             raise NotFound(f"No customer with id {customer_id!r}") from None
 

@@ -33,6 +33,7 @@ from desktop.repository._store import (
     Store,
 )
 from desktop.repository.errors import NotFound
+from desktop.repository.outbox import emit, redact_customers
 from desktop.repository.identities import USER_ID, canonical_id, group_ids
 from desktop.repository.records import ErasureResult
 from desktop.repository.revocations import add_tombstones, revoke_visitors
@@ -43,7 +44,10 @@ _OWN_TABLES = {t.name for t in (CALLBACKS, CONTACT_EVENTS, CUSTOMERS, ERASURES, 
                                 MERGES, ORDERS, VISITORS)} | {"offers", "agents", "queues",
                                                               "products", "api_keys", "alembic_version",
                                                               # revocations outlive the person
-                                                              "revoked_visitors", "erased_users"}
+                                                              "revoked_visitors", "erased_users",
+                                                              # redacted, not deleted (outbox.py)
+                                                              "webhook_events", "webhook_deliveries",
+                                                              "webhook_attempts", "webhook_subscriptions"}
 
 
 class Erasure(Store):
@@ -100,7 +104,7 @@ def _erase(conn: Connection, customer_id: str, requested_by: str, now: float,
     ))).rowcount
     conn.execute(update(CALLBACKS).where(CALLBACKS.c.customer_id.in_(group)).values(
         customer_id=anonymous, visitor_id=None, name="", topic="", message="", phone=None,
-        note=None, command_id=None, consent=None,
+        note=None, command_id=None, consent=None, summary=None,
     ))
     counts["orders"] = conn.execute(update(ORDERS).where(ORDERS.c.customer_id.in_(group))
                                     .values(customer_id=anonymous)).rowcount
@@ -111,7 +115,10 @@ def _erase(conn: Connection, customer_id: str, requested_by: str, now: float,
     conn.execute(VISITORS.delete().where(VISITORS.c.customer_id.in_(group)))
     conn.execute(update(CUSTOMERS).where(CUSTOMERS.c.id.in_(group)).values(merged_into=None))
     conn.execute(CUSTOMERS.delete().where(CUSTOMERS.c.id.in_(group)))
+    counts["webhook_events"] = redact_customers(conn, group, callback_ids)
     conn.execute(ERASURES.insert().values(at=now, requested_by=requested_by, counts=counts))
+    # After the redaction: this one names the erased ids, so the receiver can forget them too.
+    emit(conn, "customer.erased", {"customer_ids": sorted(group)}, at=now, customer_id=head)
     return ErasureResult(counts=counts, customer_ids=tuple(group), visitor_ids=tuple(visitors),
                          callback_ids=tuple(callback_ids),
                          identifiers=tuple(sorted(i for i in identifiers if len(i) >= 3)))

@@ -31,6 +31,7 @@ from desktop.repository._store import (
     upsert,
 )
 from desktop.repository.errors import Conflict, NotFound
+from desktop.repository.outbox import emit
 from desktop.repository.records import (
     IDENTITY_KINDS,
     CustomerRecord,
@@ -286,6 +287,8 @@ def insert_customer(conn: Connection, name: str | None, email: str | None, phone
     for kind, value in (("email", email), ("phone", phone)):
         if value:
             _insert_identity(conn, customer_id, kind, value, False, source, now)
+    emit(conn, "customer.created", {"customer_id": customer_id, "name": name, "email": email, "phone": phone,
+                                    "site": site}, at=now, customer_id=customer_id)
     return _customer(conn, customer_id)
 
 
@@ -378,6 +381,7 @@ def _merge(conn: Connection, source_id: str, target_id: str, actor: str, reason:
     row = conn.execute(MERGES.insert().values(
         action="merge", source_id=source, target_id=target, actor=actor, reason=reason, at=now,
     ).returning(MERGES)).one()
+    emit(conn, "customer.merged", {"customer_id": source, "into": target}, at=now, customer_id=source)
     return _merge_record(row)
 
 

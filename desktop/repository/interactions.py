@@ -19,6 +19,7 @@ from desktop.repository._store import ORDERS, Store, upsert
 from desktop.repository.analytics import CustomerScoreRecord, read_customer_score
 from desktop.repository.commerce import order_record
 from desktop.repository.errors import NotFound
+from desktop.repository.outbox import emit
 from desktop.repository.identities import canonical_id, group_ids
 from desktop.repository.records import OrderRecord
 
@@ -62,7 +63,13 @@ class Interactions(Store):
         def insert(conn: Connection) -> bool:
             statement = upsert(conn, INTERACTIONS).values(**values).on_conflict_do_nothing(
                 index_elements=["callback_id", "action_id", "version", "outcome"])
-            return conn.execute(statement).rowcount == 1
+            added = conn.execute(statement).rowcount == 1
+            if added and outcome == "accepted":
+                emit(conn, "suggestion.accepted", {
+                    "callback_id": callback_id, "customer_id": customer_id, "agent_id": agent_id,
+                    "action_id": action_id, "version": version, "product": product},
+                    at=at, customer_id=customer_id, callback_id=callback_id)
+            return added
 
         return await self._db.write(insert)
 

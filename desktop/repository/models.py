@@ -42,7 +42,9 @@ __all__ = [
     "NAMING_CONVENTION", "Base", "Agent", "Queue", "Customer", "Visitor", "Callback",
     "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
-    "ProductRule", "RuleInteraction", "AdminAudit",
+    "ProductRule", "RuleInteraction", "AdminAudit", "KbArticle", "KbEvent", "FULL_TEXT_NAMES", "include_name",
+    "ChangeCounter", "WebhookSubscription", "WebhookEvent",
+    "WebhookDelivery", "WebhookAttempt",
 ]
 
 NAMING_CONVENTION = {
@@ -137,6 +139,9 @@ class Customer(Base):
     corrected: Mapped[list[str] | None] = mapped_column(Json)
     #: The site the record belongs to; an API key made for one site sees only its own.
     site: Mapped[str] = mapped_column(server_default="default", index=True)
+    #: Set by a trigger on every insert and update from ``change_counter`` (migration 0860):
+    #: the ``changed_since`` feed's order, visible in commit order.
+    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class Visitor(Base):
@@ -164,6 +169,7 @@ class Callback(Base):
         # The reports read callbacks by when they entered the queue and when they were answered.
         Index("ix_callbacks_enqueued_at", "enqueued_at"),
         Index("ix_callbacks_answered_at", "answered_at"),
+        Index("ix_callbacks_wrapped_up_at", "wrapped_up_at"),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -197,6 +203,17 @@ class Callback(Base):
     held_seconds: Mapped[float] = mapped_column(server_default="0")
     #: A phone callback's consent record: {at, address, page, text, locale}; NULL otherwise.
     consent: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # After the contact (migration 0830): the agent's summary for the customer, the widget's
+    # language, the customer's rating and "not solved" (the request it made, and on that one
+    # the contact it follows up), and when the summary's e-mail was claimed for sending.
+    summary: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None]
+    rating: Mapped[int | None]
+    rated_at: Mapped[float | None]
+    reopened_at: Mapped[float | None]
+    reopened_as: Mapped[str | None]
+    follow_up_of: Mapped[str | None]
+    summary_mailed_at: Mapped[float | None]
 
 
 class Offer(Base):
@@ -553,3 +570,142 @@ class AdminAudit(Base):
     target: Mapped[str] = mapped_column(index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class KbArticle(Base):
+    """A knowledge-base article (issue 14): what the widget suggests before a call.
+
+    ``body`` is the admin's Markdown, ``html`` its sanitised rendering (``desktop/kb/markdown.py``),
+    made once at save. ``terms`` is the text the full-text index holds
+    (``desktop/kb/terms.py``: words and CJK bigrams); the index itself is kept by the database
+    and is not in these models (SQLite: the FTS5 table ``kb_fts``; PostgreSQL: the generated
+    ``search`` tsvector column and its GIN index), see :data:`FULL_TEXT_NAMES`.
+    """
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (Index("ix_kb_articles_language_published", "language", "published"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str]
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    #: The first words of the body as plain text, for the suggestions.
+    summary: Mapped[str]
+    #: ``en``, ``zh-CN`` or ``zh-TW``.
+    language: Mapped[str]
+    tags: Mapped[list[str]] = mapped_column(Json)
+    #: URL patterns of the site pages it belongs to (``desktop/kb/pages.py``).
+    pages: Mapped[list[str]] = mapped_column(Json)
+    #: Queue names; empty: every queue.
+    queues: Mapped[list[str]] = mapped_column(Json)
+    published: Mapped[bool] = mapped_column(Boolean)
+    terms: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+
+
+class KbEvent(Base):
+    """What a visitor did with an article: ``view``, ``solved``, ``unsolved`` (still wants a
+    call), ``call`` (asked for a call after reading it). Append-only; for the reports."""
+
+    __tablename__ = "kb_events"
+    __table_args__ = (
+        Index("ix_kb_events_at_article_id", "at", "article_id"),
+        Index("ix_kb_events_visitor_id_at", "visitor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Loose references: an article deleted later keeps its history in the reports.
+    article_id: Mapped[str]
+    visitor_id: Mapped[str]
+    kind: Mapped[str]
+    at: Mapped[float]
+
+
+#: The full-text index's own objects, kept by the database, outside the models: the schema
+#: comparison (tests) leaves them out.
+FULL_TEXT_NAMES = frozenset({"kb_fts", "kb_fts_data", "kb_fts_idx", "kb_fts_content", "kb_fts_docsize",
+                             "kb_fts_config", "search", "search_title", "ix_kb_articles_search"})
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For ``compare_metadata``: everything but :data:`FULL_TEXT_NAMES`."""
+    return name not in FULL_TEXT_NAMES
+
+
+class ChangeCounter(Base):
+    """The one counter (row ``changes``) the change-feed triggers number rows from (0860)."""
+
+    __tablename__ = "change_counter"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class WebhookSubscription(Base):
+    """A receiver: where events of the listed types are POSTed, signed with ``secret``."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]]
+    secret: Mapped[str]
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[float]
+    #: Set when removed: nothing new is queued for it (its log stays).
+    disabled_at: Mapped[float | None]
+
+
+class WebhookEvent(Base):
+    """The outbox: one thing that happened, written with the change it tells of.
+
+    The subjects are not named ``customer_id``/``callback_id`` on purpose: erasure redacts
+    these rows' ``data`` rather than deleting them by column convention (deliveries point here).
+    """
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    type: Mapped[str]
+    at: Mapped[float]
+    data: Mapped[dict[str, Any]]
+    subject_customer: Mapped[str | None] = mapped_column(index=True)
+    subject_callback: Mapped[str | None] = mapped_column(index=True)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription: ``pending`` until a 2xx, ``delivered`` or ``failed``."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state_next_at", "state", "next_at"),
+        Index("ix_webhook_deliveries_subscription_id_order_key_state", "subscription_id", "order_key", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id"), index=True)
+    #: The callback (else the customer, else the event): one key's deliveries go in id order.
+    order_key: Mapped[str]
+    state: Mapped[str]
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    created_at: Mapped[float]
+    next_at: Mapped[float]
+    #: Until when the process that claimed it is sending it; NULL or past: free.
+    lease_until: Mapped[float | None]
+    finished_at: Mapped[float | None]
+
+
+class WebhookAttempt(Base):
+    """The delivery log: each POST, its status code or error, its duration (seconds)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("webhook_deliveries.id"), index=True)
+    attempt: Mapped[int]
+    at: Mapped[float]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration: Mapped[float]

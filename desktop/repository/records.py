@@ -117,6 +117,8 @@ class CustomerRecord:
     corrected: tuple[str, ...] = ()
     #: The site the record belongs to (API keys made for a site see only its customers).
     site: str = "default"
+    #: Its place in the change feed (``changed_since``): larger for every later write.
+    change_seq: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +167,17 @@ class CallbackRecord:
     held_seconds: float = 0.0
     #: What the customer agreed to for a phone callback: {at, address, page, text, locale}.
     consent: dict | None = None
+    #: After the contact (desktop/aftercall): the agent's summary for the customer, the
+    #: widget's language, the rating (1-5), "not solved" and the request it made.
+    summary: str | None = None
+    locale: str | None = None
+    rating: int | None = None
+    rated_at: float | None = None
+    reopened_at: float | None = None
+    reopened_as: str | None = None
+    #: On a request made by "not solved": the contact it follows up.
+    follow_up_of: str | None = None
+    summary_mailed_at: float | None = None
 
     @property
     def is_terminal(self) -> bool:

@@ -19,7 +19,8 @@ summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
-:mod:`.admin` (the admin console's changes with their audit).
+:mod:`.admin` (the admin console's changes with their audit), :mod:`.webhooks`
+(subscriptions, deliveries; events are queued by :mod:`.outbox` with the change itself), :mod:`.kb` (the knowledge base).
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 
 from desktop.repository.admin import Administration
+from desktop.repository.aftercall import AfterCall
 from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
 from desktop.repository.callbacks import Callbacks
+from desktop.repository.changes import Changes
 from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
 from desktop.repository.engine import Database, open_database
@@ -42,6 +45,7 @@ from desktop.repository.history import History
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.interactions import Interactions
+from desktop.repository.kb import KnowledgeBase
 from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
@@ -49,13 +53,14 @@ from desktop.repository.rules import Rules
 from desktop.repository.staff_sessions import StaffSessions
 from desktop.repository.stats import Stats
 from desktop.repository.timeline import Timeline
+from desktop.repository.webhooks import Webhooks
 
 __all__ = ["Repository"]
 
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 Administration):
+                 Administration, Webhooks, Changes, AfterCall, KnowledgeBase):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

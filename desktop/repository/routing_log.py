@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from desktop.repository import _rows
 from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CONTACT_EVENTS, OFFERS, Store
 from desktop.repository.errors import NotFound, RepositoryError
+from desktop.repository.outbox import emit
 from desktop.repository.records import CallbackRecord, ContactEventRecord, OfferRecord
 from desktop.routing.events import (
     TERMINAL_CALLBACK_STATES,
@@ -183,6 +184,7 @@ def _record_routing(conn: Connection, events: list[RoutingEvent]) -> list[Contac
                 customer_id=owner.customer_id, visitor_id=owner.visitor_id, callback_id=owner.id,
                 agent_id=agent_id, kind=kind, channel=owner.channel, at=event.at, data=data,
             ))
+            _emit_webhook(conn, event, owner.customer_id)
     if not timeline:
         return []
     return [_rows.contact_event(row) for row in conn.execute(_ADD_ENTRIES, timeline)]
@@ -229,6 +231,18 @@ def _withdraw_open_offers(conn: Connection, now: float) -> list[OfferRecord]:
 
 
 _Entry = tuple[str, str | None, dict[str, Any]]
+
+
+def _emit_webhook(conn: Connection, event: RoutingEvent, customer_id: str) -> None:
+    """The outbox rows of a connected or ended contact, in the batch's own transaction."""
+    if isinstance(event, CallbackConnected):
+        emit(conn, "callback.connected", {"callback_id": event.callback_id, "customer_id": customer_id,
+                                          "agent_id": event.agent_id},
+             at=event.at, customer_id=customer_id, callback_id=event.callback_id)
+    elif isinstance(event, CallbackEnded):
+        emit(conn, "callback.ended", {"callback_id": event.callback_id, "customer_id": customer_id,
+                                      "state": CallbackState(event.state).value, "agent_id": event.agent_id},
+             at=event.at, customer_id=customer_id, callback_id=event.callback_id)
 
 
 def _apply(conn: Connection, event: RoutingEvent) -> _Entry | None:

@@ -72,7 +72,7 @@ class RoutingCore:
 
     def __init__(self, *, offer_timeout: float, wrapup_timeout: float, away_on_missed_offer: bool,
                  abandon_grace: float, is_urgent: UrgencyMatcher, tier_bonus: dict[str, float],
-                 urgency_bonus: float, new_offer_id: Callable[[], str]) -> None:
+                 urgency_bonus: float, new_offer_id: Callable[[], str], follow_up_bonus: float = 0.0) -> None:
         self._offer_timeout = offer_timeout
         self._wrapup_timeout = wrapup_timeout
         self._away_on_missed_offer = away_on_missed_offer
@@ -80,6 +80,7 @@ class RoutingCore:
         self._is_urgent = is_urgent
         self._tier_bonus = tier_bonus
         self._urgency_bonus = urgency_bonus
+        self._follow_up_bonus = follow_up_bonus
         self._new_offer_id = new_offer_id
         self._queues: dict[str, QueueState] = {}
         self._skillsets: dict[frozenset[str], Skillset] = {}
@@ -380,6 +381,8 @@ class RoutingCore:
             raise InvalidRequest(f'Unknown tier "{request.tier}" for callback "{request.id}"') from None
         if request.text and self._is_urgent(request.text):
             bonus += self._urgency_bonus
+        if request.follow_up:
+            bonus += self._follow_up_bonus
         return bonus
 
     def _skillset(self, skills: frozenset[str]) -> Skillset:

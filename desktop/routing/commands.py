@@ -73,6 +73,8 @@ class WrapUp(Command, tag="wrap_up"):
     disposition: str
     note: str = ""
     timed_out: bool = False
+    #: What was done, for the customer (desktop/aftercall); empty: nothing is shown or sent.
+    summary: str = ""
 
 
 class SignedOut(Command, tag="signed_out"):

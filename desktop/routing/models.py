@@ -42,6 +42,8 @@ class CallbackRequest:
     channel: Channel = Channel.BROWSER
     created_at: float = 0.0
     scheduled_at: float | None = None
+    #: The customer said an earlier contact did not solve it ("not solved"): it goes ahead.
+    follow_up: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

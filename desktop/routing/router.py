@@ -10,7 +10,8 @@ but before the tick (say ``accept`` of an offer that just expired) is honoured.
 Routing rules
     * An agent can take a queue iff its skills ⊇ the queue's skills. An agent
       holds at most one offer (RESERVED); a callback has at most one.
-    * Priority is ``tier bonus + urgency bonus + seconds waited``; callbacks
+    * Priority is ``tier bonus + urgency bonus (+ follow-up bonus for a request made by
+      "not solved") + seconds waited``; callbacks
       are ordered by ``enqueued_at - bonus``, ties by arrival (``priority``).
     * A callback that becomes QUEUED goes to the longest-idle AVAILABLE agent
       that can take it; an agent that becomes AVAILABLE gets the best QUEUED
@@ -79,6 +80,7 @@ class Router(RoutingCore):
         urgent_words: Iterable[str] = DEFAULT_URGENT_WORDS,
         tier_bonus: Mapping[str, float] = DEFAULT_TIER_BONUS,
         urgency_bonus: float = 120.0,
+        follow_up_bonus: float = 300.0,
         id_factory: Callable[[], str] | None = None,
     ) -> None:
         if not offer_timeout > 0:
@@ -94,6 +96,7 @@ class Router(RoutingCore):
             is_urgent=UrgencyMatcher(urgent_words),
             tier_bonus={tier: float(bonus) for tier, bonus in tier_bonus.items()},
             urgency_bonus=float(urgency_bonus), new_offer_id=id_factory,
+            follow_up_bonus=float(follow_up_bonus),
         )
         for config in queues:
             self.add_queue(config)

@@ -89,5 +89,9 @@ class AgentHandler(RoleHandler):
             raise ProtocolError(ErrorCode.INVALID_STATE, "end the call before wrapping it up")
         await self.router.call(commands.WrapUp(agent_id=session.identity, callback_id=callback.id,
                                                disposition=message.disposition, note=message.note,
-                                               timed_out=message.timed_out,
+                                               timed_out=message.timed_out, summary=message.summary.strip(),
                                                command_key=outcome_key(session, message)))
+        # Stored by the leader: the features tell whoever else should know (the customer: aftercall).
+        for feature in self.features:
+            if hasattr(feature, "wrapped_up"):
+                await feature.wrapped_up(callback.id)

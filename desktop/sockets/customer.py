@@ -237,13 +237,16 @@ class CustomerHandler(RoleHandler):
             queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
             message=message.message.strip(), channel=message.channel, phone=phone,
             tier=customer.tier if customer else "standard", scheduled_at=scheduled_at, now=now,
-            command_id=message.id, consent=consent,
+            command_id=message.id, consent=consent, locale=message.locale,
         )
         if callback.id != callback_id:  # a retried command: the first request already counted
             for key, *_ in self._callme_budgets(session, phone):
                 await self.bus.give_back(key, callback_id)
         # Committed above; only now may the router hear of it.
         await self.router.notify(commands.CallbackAdded(callback_id=callback.id))
+        if callback.id == callback_id:  # asked after reading articles: they did not solve it (the reports)
+            await self.repo.kb_note_call(visitor_id=session.identity, customer_id=callback.customer_id,
+                                         callback_id=callback.id, now=now)
         if phone:  # findable by this number from now on (a hint: it links nothing)
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)

@@ -37,7 +37,7 @@ from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
-__all__ = ["BODIES", "openapi_paths", "routes"]
+__all__ = ["BODIES", "admin_endpoint", "openapi_paths", "routes"]
 
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
 
@@ -317,3 +317,7 @@ def openapi_components() -> dict[str, Any]:
             "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}},
             "calling_hours": {"type": ["string", "null"]}}},
     }
+
+
+#: For the admin API's other resources (``desktop/web/kb_admin.py``): who acts, as audited.
+actor_of = _actor

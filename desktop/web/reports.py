@@ -32,7 +32,9 @@ from desktop.analytics.history import (
     parse_range,
     state_time,
 )
+from desktop.analytics.kb_report import KB_TABLE, KB_TITLE, kb_table
 from desktop.analytics.report import TABLES, build_report, table_csv
+from desktop.analytics.satisfaction import satisfaction_table
 from desktop.repository.history import HistoryQuery
 from desktop.web.api.common import ApiError, Caller, endpoint
 from desktop.web.pages import staff_page
@@ -42,6 +44,9 @@ __all__ = ["routes", "REPORT_ROLES", "report"]
 #: The desk roles that read the reports ("planner" where that role exists).
 REPORT_ROLES = ("supervisor", "admin", "planner")
 
+
+#: The report's tables: the contact centre's, then self-service.
+ALL_TABLES = {**TABLES, KB_TABLE: KB_TITLE}
 
 #: Rows of a by-period table the JSON carries; past that, its CSV (which has them all).
 PAGE_ROWS = 2000
@@ -86,14 +91,21 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
     else:
         times = {(agent_id, 0): StateTime(staffed=seconds) for agent_id, seconds in presence.items()}
     triples = lambda rows: [(row.key, row.period, row.sums) for row in rows]  # noqa: E731
-    return build_report(
+    queue_titles = {queue.name: queue.title for queue in queues}
+    agent_names = {agent.id: agent.display_name for agent in agents}
+    found = build_report(
         current=current, plan=plan, queue_sums=triples(queue_rows), agent_contacts=triples(contact_rows),
         agent_offers=triples(offer_rows), agent_time=times, dispositions=dispositions,
         compared={name: (other, triples(rows)) for (name, other), rows in zip(earlier.items(), compared_rows)},
-        queue_titles={queue.name: queue.title for queue in queues},
-        agent_names={agent.id: agent.display_name for agent in agents}, row_limit=row_limit,
+        queue_titles=queue_titles, agent_names=agent_names, row_limit=row_limit,
         agent_periods_omitted=None if by_period else possible,
     )
+    # Ratings and "not solved" per queue and agent (desktop/aftercall), over the same range.
+    found["tables"]["satisfaction"] = satisfaction_table(
+        await repo.satisfaction_sums(current.start, current.end), queue_titles=queue_titles, agent_names=agent_names)
+    # Self-service beside the contact centre's tables: deflection per knowledge-base article.
+    found["tables"][KB_TABLE] = kb_table(await repo.kb_deflection(current.start, current.end))
+    return found
 
 
 def _check_role(caller: Caller) -> None:
@@ -118,8 +130,8 @@ async def report_json(request: Request, caller: Caller) -> Response:
 
 async def report_csv(request: Request, caller: Caller) -> Response:
     name = request.path_params["table"]
-    if name not in TABLES:
-        raise ApiError(404, "not_found", f"No table {name[:40]!r}; the tables are {', '.join(TABLES)}")
+    if name not in ALL_TABLES:
+        raise ApiError(404, "not_found", f"No table {name[:40]!r}; the tables are {', '.join(ALL_TABLES)}")
     found = await _report(request, caller, row_limit=None)
     span = found["range"]
     filename = f"otodesk-{name}-{span['from']}-{span['to']}-{span['period']}.csv"
@@ -129,7 +141,7 @@ async def report_csv(request: Request, caller: Caller) -> Response:
 
 async def reports_page(request: Request) -> Response:
     return await staff_page(request, "reports.html", REPORT_ROLES,
-                            extra={"tables": TABLES, "time_zone": request.app.state.settings.time_zone})
+                            extra={"tables": ALL_TABLES, "time_zone": request.app.state.settings.time_zone})
 
 
 routes = [

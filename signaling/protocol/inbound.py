@@ -24,7 +24,7 @@ from signaling.protocol.errors import ErrorCode, ProtocolError
 __all__ = [
     "VERSION", "decode", "INBOUND",
     "CustomerMessage", "AgentMessage", "SupervisorMessage",
-    "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel", "Queues",
+    "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel", "Queues", "Rate", "NotSolved",
     "SetState", "Accept", "Decline", "End", "WrapUp",
     "CobrowseAnswer", "CobrowseEvents", "CobrowseChunk", "CobrowseStop", "CobrowseResume",
     "CobrowseRequest", "CobrowseView", "CobrowsePointer", "CobrowseEnd",
@@ -39,6 +39,11 @@ VERSION = 1
 CommandId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
+#: The agent's summary for the customer (widget and e-mail): a few sentences.
+SUMMARY_MAX = 1000
+SummaryText = Annotated[str, msgspec.Meta(max_length=SUMMARY_MAX)]
+#: The widget's languages (desktop.settings.WIDGET_LOCALES).
+Locale = Literal["en", "zh-CN", "zh-TW"]
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
 
 
@@ -109,6 +114,8 @@ class CallMe(_In, tag="call_me"):
     scheduled_at: float | None = None
     #: A phone callback: the consent sentence the widget showed next to the number (required).
     consent: LongText | None = None
+    #: The widget's language: what the customer is written to in after the contact.
+    locale: Locale | None = None
 
 
 class Cancel(_In, tag="cancel"):
@@ -120,6 +127,23 @@ class Queues(_In, tag="queues"):
     """The queues as the welcome lists them, afresh (who can answer now); acks ``queues``."""
 
     id: CommandId
+
+
+class Rate(_In, tag="rate"):
+    """The customer's answer to "how did we do?" after a contact with a summary (1-5; a
+    later answer replaces it)."""
+
+    id: CommandId
+    callback_id: ShortText
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
+
+
+class NotSolved(_In, tag="not_solved"):
+    """"Not solved": the contact is reopened as a new request that goes ahead in line and is
+    offered as a follow-up; acks ``callback_id`` (the new request). Once per contact."""
+
+    id: CommandId
+    callback_id: ShortText
 
 
 # -- agent (desk) ----------------------------------------------------------
@@ -159,6 +183,9 @@ class WrapUp(_In, tag="wrap_up"):
     disposition: ShortText
     note: LongText = ""
     timed_out: bool = False
+    #: What was done, in words for the customer (the widget shows it, an e-mail carries it);
+    #: empty: nothing is shown or sent.
+    summary: SummaryText = ""
 
 
 # -- co-browse (issue 3; desktop/cobrowse/feature.py) ---------------------------------
@@ -449,7 +476,8 @@ class SuggestionFeedback(_In, tag="suggestion_feedback"):
     reason: ShortText = ""
 
 
-CustomerMessage = Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | Queues | CobrowseCustomerMessage | VoiceMessage
+CustomerMessage = (Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | Queues | Rate | NotSolved
+                   | CobrowseCustomerMessage | VoiceMessage)
 AgentMessage = (Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
                 | SuggestionFeedback)
 SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
@@ -457,7 +485,7 @@ SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd 
 #: Every message type a browser may send (its ``type`` tag -> struct), for docs/protocol.md's check.
 INBOUND: dict[str, type[msgspec.Struct]] = {
     cls.__struct_config__.tag: cls
-    for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues,
+    for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues, Rate, NotSolved,
                 SetState, Accept, Decline, End, WrapUp, *CobrowseCustomerMessage.__args__,
                 *CobrowseViewerMessage.__args__, *VoiceMessage.__args__, SuggestionFeedback)
 }

@@ -34,7 +34,7 @@ __all__ = [
     "OutWelcome", "CustomerWelcome", "AgentWelcome", "SupervisorWelcome",
     "OutResumed", "OutPong", "OutAck", "OutError",
     # customer
-    "OutCallbackStatus", "OutSignedOut",
+    "OutCallbackStatus", "OutSignedOut", "OutAfterCall", "AfterCall",
     # agent
     "OutAgentState", "OutOffer", "OutOfferEnded", "OutContact", "OutCustomerPage", "OutCustomerContext",
     "OutSuggestions",
@@ -100,6 +100,19 @@ class CallbackStatus(msgspec.Struct, kw_only=True):
     created_at: Number
 
 
+class AfterCall(msgspec.Struct, kw_only=True):
+    """A contact wrapped up with a summary for the customer (``welcome.after_call``, ``after_call``)."""
+
+    callback_id: str
+    queue: str
+    summary: str
+    agent_name: str | None
+    #: When the contact was wrapped up (epoch seconds).
+    at: Number
+    #: The customer's rating so far (1-5), null before they answer.
+    rating: int | None
+
+
 class AgentStatus(msgspec.Struct, kw_only=True):
     """An agent's state as the desk shows it."""
 
@@ -128,6 +141,8 @@ class CustomerWelcome(_WelcomeFields):
     voice: Json
     #: The contact centre's language for the widget (OTODESK_WIDGET_LOCALE), null when unset.
     locale: str | None = None
+    #: The newest contact wrapped up with a summary, not reopened, of the last days (desktop/aftercall).
+    after_call: AfterCall | None = None
 
 
 class AgentWelcome(_WelcomeFields):
@@ -214,6 +229,12 @@ class OutError(Out, tag="error"):
 
 class OutCallbackStatus(Out, tag="callback_status"):
     callback: CallbackStatus
+
+
+class OutAfterCall(Out, tag="after_call"):
+    """The agent wrapped up the customer's contact with a summary: show it, ask for a rating."""
+
+    after_call: AfterCall
 
 
 class OutSignedOut(Out, tag="signed_out"):

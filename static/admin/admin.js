@@ -1,10 +1,11 @@
-// The admin console: users, queues (with business hours) and the audit of changes.
+// The admin console: users, queues (with business hours), webhooks (webhooks.js) and the audit of changes.
 // Every action goes through the REST API (api.js), which audits it and applies it at once.
 import { h, replace, setText } from "../common/dom.js";
 import { dateTime } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { WEEKDAYS, hoursFromForm, hoursSummary, hoursToForm } from "./hours.js";
+import { startWebhooks } from "./webhooks.js";
 
 const me = document.querySelector('meta[name="otodesk-admin-id"]')?.content;
 const $ = (selector) => document.querySelector(selector);
@@ -186,11 +187,13 @@ const ACTIONS = {
   "user.add": "added user", "user.update": "changed user", "user.disable": "disabled user",
   "user.enable": "re-enabled user", "user.password": "reset the password of", "user.sign_out": "signed out",
   "queue.add": "added queue", "queue.update": "changed queue",
+  "kb.add": "added article", "kb.update": "changed article", "kb.publish": "published article",
+  "kb.unpublish": "unpublished article", "kb.delete": "deleted article",
 };
 
 function changed(before, after) {
   if (!before || !after) return "";
-  const keys = Object.keys(after).filter((key) => !["state", "disabled_at", "sessions_ended"].includes(key)
+  const keys = Object.keys(after).filter((key) => !["state", "disabled_at", "sessions_ended", "body", "updated_at"].includes(key)
     && JSON.stringify(before[key]) !== JSON.stringify(after[key]));
   return keys.map((key) => `${key}: ${JSON.stringify(before[key] ?? null)} → ${JSON.stringify(after[key])}`).join("; ");
 }
@@ -198,7 +201,7 @@ function changed(before, after) {
 async function loadAudit() {
   const { items } = await api("GET", "/audit?limit=30");
   replace($("[data-audit]"), items.length ? items.map((row) => {
-    const who = row.after?.username || row.before?.username || row.after?.name || row.target;
+    const who = row.after?.username || row.before?.username || row.after?.name || row.after?.title || row.before?.title || row.target;
     return h("li", { dataset: { testid: "audit-row", action: row.action } },
       h("time", { class: "muted" }, dateTime(row.at)), " ",
       h("span", {}, `${row.actor_name || row.actor} ${ACTIONS[row.action] || row.action} `, h("strong", {}, who)),
@@ -216,4 +219,6 @@ $("[data-password-form]").addEventListener("submit", savePassword);
 $("[data-queue-form]").addEventListener("submit", saveQueue);
 $("[data-queue-form]").always.addEventListener("change", syncAlways);
 document.querySelectorAll("dialog [data-close]").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
-Promise.all([loadUsers(), loadQueues()]).then(loadAudit).catch((error) => toast(error.message, { kind: "error" }));
+// The knowledge base's section (kb.js) says when it changed something: the audit shows it.
+document.addEventListener("otodesk:admin-changed", () => loadAudit().catch(() => undefined));
+Promise.all([loadUsers(), loadQueues(), startWebhooks()]).then(loadAudit).catch((error) => toast(error.message, { kind: "error" }));

@@ -5,6 +5,7 @@
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { followUp } from "./offer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 
 const DRAFT_PREFIX = "otodesk.note.";
@@ -75,6 +76,12 @@ export class ContactView {
       oninput: () => draft(this.card.callback_id, this.note.value),
     });
     this.note.value = draft(card.callback_id);
+    // What the customer is told (their widget, and an e-mail if they gave an address); optional.
+    this.summary = h("textarea", {
+      id: "wrapup-summary", name: "summary", maxlength: "1000", rows: "3", dataset: { testid: "wrapup-summary" },
+      placeholder: "In a few words the customer will read: what was done, what happens next",
+      "aria-describedby": "wrapup-summary-hint",
+    });
     this.wrapError = h("p", { class: "form-error", role: "alert" });
     this.doneButton = h("button", { type: "submit", class: "btn primary big", dataset: { testid: "btn-wrapup" } }, "Done");
     this.wrapTimer = h("span", { class: "muted", dataset: { testid: "wrapup-timer" } });
@@ -89,6 +96,8 @@ export class ContactView {
     h("div", { class: "wrapup-head" }, h("h3", { id: "wrapup-heading" }, "Wrap-up"), this.wrapTimer),
     h("div", { class: "field" }, h("label", { for: "wrapup-disposition" }, "Outcome"), this.disposition),
     h("div", { class: "field" }, h("label", { for: "wrapup-note" }, "Note ", h("span", { class: "muted" }, "(for the customer's timeline)")), this.note),
+    h("div", { class: "field" }, h("label", { for: "wrapup-summary" }, "Summary for the customer ", h("span", { class: "muted" }, "(optional)")), this.summary,
+      h("p", { class: "muted small", id: "wrapup-summary-hint" }, "Shown in their widget with a rating and a \u201cNot solved\u201d button, and e-mailed if we have their address. Leave empty to send nothing.")),
     this.wrapError,
     h("div", { class: "wrapup-actions" }, this.doneButton));
 
@@ -106,6 +115,7 @@ export class ContactView {
       this.endButton),
     this.dialLine,
     this.form,
+    followUp(card.follow_up, "contact"),
     facts(card, "contact", queues),
     this.suggestions.element,
     this.details.element);
@@ -197,7 +207,7 @@ export class ContactView {
     if (!this.card || this.card.state !== "wrap_up") return null;
     const callbackId = this.card.callback_id;
     const disposition = this.disposition.value;
-    await this.onWrapUp(this.card, disposition, this.note.value.trim(), { timedOut: true });
+    await this.onWrapUp(this.card, disposition, this.note.value.trim(), { timedOut: true, summary: this.summary.value.trim() });
     draft(callbackId, "");
     return disposition;
   }
@@ -216,7 +226,7 @@ export class ContactView {
     setText(this.doneButton, "Saving…");
     const callbackId = this.card.callback_id;
     try {
-      await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim());
+      await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim(), { summary: this.summary.value.trim() });
       draft(callbackId, "");
     } catch (error) {
       setText(this.wrapError, error?.message || "Could not save the wrap-up.");

@@ -72,8 +72,8 @@ const contactView = new ContactView({
   feedback,
   push: pushSuggestion,
   end: (card) => command("end", { callback_id: card.callback_id }),
-  wrapUp: async (card, disposition, note, { timedOut = false } = {}) => {
-    await command("wrap_up", { callback_id: card.callback_id, disposition, note, timed_out: timedOut }, { quiet: true });
+  wrapUp: async (card, disposition, note, { timedOut = false, summary = "" } = {}) => {
+    await command("wrap_up", { callback_id: card.callback_id, disposition, note, timed_out: timedOut, summary }, { quiet: true });
     // No event says "contact closed": the ack does (and agent_state follows).
     if (desk.contact?.callback_id === card.callback_id) {
       desk.contact = null;

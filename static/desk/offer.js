@@ -53,6 +53,7 @@ export class OfferCard {
           tierBadge(customer.tier, "offer")),
         h("p", { class: "muted small" }, "Waiting ", this.waiting)),
       h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),
+    followUp(card.follow_up, "offer"),
     facts(card, "offer", queues),
     this.suggestions.element,
     this.details.element,
@@ -128,4 +129,14 @@ export class OfferCard {
       }
     }
   }
+}
+
+/** "Follow-up of <date>, <agent>: <summary>": the customer pressed "Not solved" after that contact. */
+export function followUp(earlier, prefix) {
+  if (!earlier) return null;
+  const when = new Date(earlier.at * 1000).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  const rating = earlier.rating ? ` · rated ${earlier.rating}/5` : "";
+  return h("p", { class: "follow-up", role: "note", dataset: { testid: `${prefix}-follow-up` } },
+    h("strong", {}, `Follow-up of ${when}, ${earlier.agent_name || "an agent"}${rating}: `),
+    earlier.summary || earlier.disposition || "no summary given");
 }

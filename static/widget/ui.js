@@ -111,6 +111,8 @@ export class WidgetUI {
     this.root.append(style);
     main.prepend(this.panel);
     this._renderLauncher();
+    // Self-service first: articles for the topic or the page (kb.js, fetched now, not before).
+    this.handlers.kb?.().then((kb) => kb.attach(this), () => undefined);
   }
 
   _field(name, labelText, control, { optional = false, hint = null } = {}) {

@@ -153,6 +153,7 @@ const language = new WidgetLanguage({
 /** `module` once the customer's words are there too (a lazy part of the widget draws with them). */
 const withWords = (module) => Promise.all([module, language.load()]).then(([loaded]) => loaded);
 
+let kb; // kb.js, with the panel
 // The launcher now; the panel (ui.js) is fetched when it is first needed.
 const ui = new WidgetShell({
   submit: (values) => callMe(values),
@@ -167,6 +168,7 @@ const ui = new WidgetShell({
   dismiss: () => {
     if (state.callback) store("localStorage", SEEN_KEY, state.callback.id);
   },
+  kb: () => (kb ??= import("./kb.js").then((m) => m.start({ base, token: () => state.token, language }))),
 }, language);
 
 ui.prefill(state.identity);
@@ -346,6 +348,7 @@ async function callMe(options = {}) {
     scheduled_at: toEpochSeconds(options.scheduledAt ?? options.scheduled_at),
     // The sentence the customer was shown next to the number (the panel's, or the site's own).
     consent: channel === "phone" ? String(options.consent ?? "").trim() || null : null,
+    locale: language.locale, // what the customer is written to in after the call
   };
   try {
     const ack = await socket.send("call_me", fields);
@@ -559,6 +562,19 @@ function loadDocuments() {
 socket.on("doc_open", (message) => loadDocuments().then((controller) => controller.receive(message)));
 // A pushed document stays open across page loads: documents.js re-opens it on this page.
 if (stored("sessionStorage", "otodesk.documents")) loadDocuments();
+
+// -- after the contact: the agent's summary, a rating and "Not solved" (aftercall.js, fetched
+// only when there is one: at wrap-up, or on a later page load from the welcome) --------------
+
+let afterCall = null;
+function showAfterCall(shown) {
+  // Closed in this browser before (aftercall.js remembers it): not even the module is fetched.
+  if (!shown || stored("localStorage", "otodesk.aftercall") === shown.callback_id) return;
+  afterCall ??= withWords(import("./aftercall.js")).then((module) => module.start(socket, { shell: ui, language }));
+  afterCall.then((card) => card.show(shown));
+}
+socket.on("after_call", (message) => showAfterCall(message.after_call));
+socket.on("welcome", (message) => showAfterCall(message.after_call));
 
 // -- voice: voice.js is fetched only when a "talk in the browser" callback is connected --
 

@@ -148,3 +148,59 @@ def test_invalid_phone_is_explained_next_to_the_field(browser, server):
     shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
     expect(shopper.locator(f"{W} [data-testid=otodesk-error-phone]")).to_contain_text("premium", timeout=5000)
     shopper.context.close()
+
+
+def test_after_wrap_up_the_customer_rates_presses_not_solved_and_it_rings_as_a_follow_up(browser, server, tmp_path):
+    alice = login(browser, server, "alice")
+    go_available(alice)
+    # A phone in Chinese, 390 px wide: the card must fit and speak the customer's language.
+    shopper = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+    shopper.goto(f"{server.base_url}/")
+    open_widget_form(shopper, name="Lin Follow", queue="sales", topic="Invoice missing")
+    shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
+    shopper.locator(f"{W} [name=phone]").fill("+1 415 555 2672")
+    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+
+    expect(alice.get_by_test_id("offer-name")).to_contain_text("Lin Follow", timeout=5000)
+    expect(alice.get_by_test_id("offer-follow-up")).to_have_count(0)
+    alice.get_by_test_id("btn-accept").click()
+    alice.get_by_test_id("btn-end").click()
+    alice.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    summary = "发票已重新发送到您的邮箱，一小时内送达。"
+    alice.get_by_test_id("wrapup-summary").fill(summary)
+    alice.get_by_test_id("btn-wrapup").click()
+    expect(alice.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+
+    # The widget, still open, tells what was done and asks.
+    card = shopper.locator(f"{W} [data-testid=otodesk-aftercall]")
+    expect(card.get_by_test_id("otodesk-aftercall-summary")).to_have_text(summary, timeout=5000)
+    expect(card).to_contain_text("Alice Martin")
+    expect(card).to_contain_text("您对我们的帮助满意吗")
+    box = card.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    shopper.screenshot(path=str(tmp_path / "aftercall-zh-CN-390.png"))
+    card.get_by_test_id("otodesk-rate-4").click()
+    expect(card.get_by_test_id("otodesk-rate-4")).to_have_attribute("aria-pressed", "true")
+    expect(card.get_by_test_id("otodesk-aftercall-thanks")).to_have_text("感谢您的评价。")
+    # The next page load shows it again, with the answer given.
+    shopper.goto(f"{server.base_url}/cart")
+    expect(card.get_by_test_id("otodesk-rate-4")).to_have_attribute("aria-pressed", "true", timeout=5000)
+
+    # "Not solved": the request is back, and the agent sees it as a follow-up of that contact.
+    card.get_by_test_id("otodesk-not-solved").click()
+    expect(card).to_have_count(0)
+    expect(shopper.locator(f"{W} [data-testid=otodesk-status]")).to_be_visible(timeout=5000)
+    follow_up = alice.get_by_test_id("offer-follow-up")
+    expect(follow_up).to_contain_text("Follow-up of", timeout=5000)
+    expect(follow_up).to_contain_text("Alice Martin")
+    expect(follow_up).to_contain_text(summary)
+    expect(alice.get_by_test_id("offer-name")).to_contain_text("Lin Follow")
+    alice.get_by_test_id("btn-accept").click()
+    expect(alice.get_by_test_id("contact-follow-up")).to_contain_text(summary)  # and during the call
+    alice.get_by_test_id("btn-end").click()
+    alice.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    alice.get_by_test_id("btn-wrapup").click()
+    expect(alice.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    go_away(alice)
+    for page in (alice, shopper):
+        page.context.close()

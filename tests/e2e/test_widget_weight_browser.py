@@ -7,6 +7,7 @@ compressed on the wire), on a first visit before the customer opens it and on th
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +24,16 @@ WIDGET_PATHS = ("/widget.js", "/static/widget/", "/static/dist/", "/api/visitor"
 
 FIRST_LOAD_BYTES = 10 * 1024
 FIRST_LOAD_CODE_REQUESTS = 2  # the loader and the bundle
+
+
+def panel_settled(page, wire: Wire) -> None:
+    """The panel drawn, its knowledge-base module (kb.js, fetched once the form is there) too,
+    and every request counted finished: the page's "networkidle" was reached long before."""
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(f"{W} [data-testid=otodesk-kb]")).to_be_attached()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not all(r["done"] for r in wire.requests.values()):
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -102,12 +113,13 @@ def test_first_and_next_page_load_on_the_wire(browser, server):
     # Opening it: the panel's module, fetched as the pointer reaches the launcher.
     page.locator(f"{W} [data-testid=otodesk-launcher]").click()
     expect(page.locator(f"{W} [data-testid=otodesk-form]")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    panel_settled(page, wire)
     opened = wire.on_network()
     print(f"opening the panel: {len(opened)} requests, {wire.total()} B on the wire: "
           + ", ".join(f"{r['path']} {r['wire']} B" for r in opened))
-    # With the customer's words: the catalogue of their language, and of no other.
-    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["messages-en", "ui"], opened
+    # With the customer's words: the catalogue of their language, and of no other; and the
+    # knowledge base's suggestions (kb.js, docs/kb.md).
+    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["kb", "messages-en", "ui"], opened
     context.close()
 
 
@@ -129,10 +141,10 @@ def test_each_language_costs_one_catalogue(browser, server, locale, encoding):
     wire.clear()
     page.locator(f"{W} [data-testid=otodesk-launcher]").click()
     expect(page.locator(f"{W} [data-testid=otodesk-form]")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    panel_settled(page, wire)
     opened = wire.on_network()
     catalogue = "zh-CN" if locale == "zh-CN" else "zh-TW" if locale == "zh-TW" else "en"
-    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == [f"messages-{catalogue}", "ui"], opened
+    assert sorted(r["path"].split("/")[-1].split(".")[0] for r in opened) == ["kb", f"messages-{catalogue}", "ui"], opened
     assert {r["encoding"] for r in opened} == {encoding}, opened
     print(f"\n{locale} {encoding}: first page load {first_total} B, opening the panel {wire.total()} B: "
           + ", ".join(f"{r['path'].split('/')[-1]} {r['wire']} B" for r in opened))

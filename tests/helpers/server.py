@@ -48,7 +48,7 @@ class ServerProcess:
         self.log_path = (log_dir or var_dir) / f"{log_name}-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
+    def start(self, timeout: float = 60.0) -> "ServerProcess":
         self.var_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "desktop.cli", "demo" if self.seed else "serve"]
         self._log = open(self.log_path, "ab")

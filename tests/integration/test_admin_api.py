@@ -49,6 +49,7 @@ async def test_only_an_admin_may_administer(server):
             refused = await http.get("/api/v1/admin/users")
             assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
             assert (await http.put("/api/v1/admin/queues/x", json={"title": "X"})).status_code == 403
+            assert (await http.get("/api/v1/admin/webhooks")).status_code == 403
             assert (await http.get("/admin")).status_code == 403
         assert (await admin.get("/admin")).status_code == 200
         # A change without the page's token is refused even for an admin.
@@ -58,7 +59,7 @@ async def test_only_an_admin_may_administer(server):
         # API keys belong to sites: the document says so for every admin path.
         document = (await anonymous.get("/api/openapi.json")).json()
         admin_paths = [p for p in document["paths"] if p.startswith("/api/v1/admin/")]
-        assert len(admin_paths) == 9
+        assert len(admin_paths) == 13 + 4  # users, queues, audit: 9; webhooks: 4; knowledge base: 4
         assert all(op["x-otodesk-scope"] == "admin" for p in admin_paths for op in document["paths"][p].values())
         assert "UserIn" in document["components"]["schemas"] and "QueueIn" in document["components"]["schemas"]
     finally:

@@ -25,7 +25,7 @@ from desktop.repository import (
 from desktop.repository._store import AGENTS
 from desktop.demo.seed import DEMO_PASSWORD, seed_demo
 from desktop.repository.engine import open_database
-from desktop.repository.models import Base
+from desktop.repository.models import Base, include_name
 from desktop.routing.events import (
     AgentState,
     AgentStateChanged,
@@ -47,7 +47,9 @@ TABLES = {"agents", "queues", "customers", "visitors", "callbacks", "offers", "c
 
 def _look(conn: Connection) -> tuple[set[str], list]:
     tables = set(inspect(conn).get_table_names())
-    return tables, compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    # The full-text index is the database's own (FTS5 table, tsvector column): not in the models.
+    context = MigrationContext.configure(conn, opts={"include_name": include_name})
+    return tables, compare_metadata(context, Base.metadata)
 
 
 async def _schema(url: str) -> tuple[set[str], list]:

@@ -9,6 +9,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from desktop.repository.changes import decode_cursor, encode_cursor
 from desktop.repository.errors import NotFound
 from desktop.repository.timeline import event_json
 from desktop.web.api.common import MAX_LIMIT, ApiError, Caller, check_visible, checked_phone, json_body, limit_param
@@ -23,6 +24,11 @@ async def list_customers(request: Request, caller: Caller) -> Response:
     repo = request.app.state.repo
     limit = limit_param(request)
     query = request.query_params.get("q")
+    changed_since = request.query_params.get("changed_since")
+    if changed_since is not None:
+        if query is not None or request.query_params.get("cursor") is not None:
+            raise ApiError(422, "invalid", "changed_since goes alone: not with q or cursor")
+        return await _changed_since(request, caller, changed_since, limit)
     if query is not None:
         found = await repo.search_customers(query, default_region=request.app.state.settings.default_region,
                                             limit=limit)
@@ -31,6 +37,19 @@ async def list_customers(request: Request, caller: Caller) -> Response:
                                           site=caller.site)
     cursor = customers[-1].id if len(customers) == limit else None
     return JSONResponse(page_json([customer_json(c) for c in customers], cursor))
+
+
+async def _changed_since(request: Request, caller: Caller, cursor: str, limit: int) -> Response:
+    """The change feed: customers written since ``cursor``, oldest change first (merged ones
+    too, with ``merged_into``). ``next_cursor`` is always given: poll with it again later."""
+    try:
+        after = decode_cursor(cursor)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
+    customers = await request.app.state.repo.customers_changed_since(after, limit=limit, site=caller.site)
+    last = customers[-1].change_seq if customers else after
+    items = [{**customer_json(c), "merged_into": c.merged_into} for c in customers]
+    return JSONResponse(page_json(items, encode_cursor(last)))
 
 
 async def create_customer(request: Request, caller: Caller) -> Response:

@@ -83,11 +83,12 @@ _REPORT_PARAMETERS = [
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import admin
+    from desktop.web import admin, admin_webhooks, kb_admin
     from desktop.web.api.rules_stats import stats_schema
 
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
-              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES)
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_webhooks.BODIES,
+              *kb_admin.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -180,17 +181,25 @@ def openapi_document() -> dict[str, Any]:
                 "service_level": {"type": "array", "items": {"type": ["number", "null"]}}}},
             "tables": {"type": "object", "properties": {
                 name: _ref("ReportTable") for name in
-                ("comparison", "queues", "queue_periods", "agents", "agent_periods", "dispositions")}}}},
+                ("comparison", "queues", "queue_periods", "agents", "agent_periods", "dispositions",
+                 "satisfaction")}}}},
         "Erased": {"type": "object", "required": ["erased", "counts"], "properties": {
             "erased": {"type": "boolean"}, "counts": {"type": "object"}}},
     })
     customer = _path("customer_id")
     paths = {
         "/api/v1/customers": {
-            "get": _op("List customers, or search them with q (name, phone in any format, e-mail, id)",
+            "get": _op("List customers, or search them with q (name, phone in any format, e-mail, id), "
+                       "or follow the change feed with changed_since",
                        {"200": _ok("A page of customers", _page("Customer"))},
                        parameters=[{"name": "q", "in": "query", "required": False,
-                                    "schema": {"type": "string", "maxLength": 200}}, _LIMIT, _CURSOR]),
+                                    "schema": {"type": "string", "maxLength": 200}}, _LIMIT, _CURSOR,
+                                   {"name": "changed_since", "in": "query", "required": False,
+                                    "schema": {"type": "string", "maxLength": 24, "pattern": r"^(0|c1\.[0-9]+)$"},
+                                    "description": "0 for everything, then the next_cursor of the previous "
+                                                   "answer: customers created or changed since, oldest change "
+                                                   "first, merged ones too (merged_into); next_cursor is always "
+                                                   "set, poll with it again. Not with q or cursor."}]),
             "post": _op("Create a customer (user_id becomes a verified identity)",
                         {"201": _ok("Created", _ref("Customer"))}, body="CustomerIn"),
         },
@@ -275,7 +284,7 @@ def openapi_document() -> dict[str, Any]:
                                    "content": {"text/csv": {"schema": {"type": "string"}}}}},
                           parameters=[{"name": "table", "in": "path", "required": True, "schema": {
                               "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
-                                       "dispositions"]}}, *_REPORT_PARAMETERS])},
+                                       "dispositions", "satisfaction", "kb_deflection"]}}, *_REPORT_PARAMETERS])},
         },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
@@ -346,6 +355,10 @@ def openapi_document() -> dict[str, Any]:
     # The admin console's API: an admin's session only (desktop/web/admin.py describes it).
     paths.update(admin.openapi_paths(_op, _ok, _ref, _path))
     components.update(admin.openapi_components())
+    paths.update(admin_webhooks.openapi_paths(_op, _ok, _ref, _path))
+    components.update(admin_webhooks.openapi_components())
+    paths.update(kb_admin.openapi_paths(_op, _ok, _ref, _path))  # the knowledge base's articles
+    components.update(kb_admin.openapi_components())
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",

@@ -47,7 +47,7 @@ def test_rrweb_frames_pass_through_unparsed():
 
 def test_a_welcome_is_checked_against_its_role():
     fields = {"visitor_id": "v1", "callback": None, "queues": [], "voice": {"ice_servers": [], "calls": []},
-              "locale": None}
+              "locale": None, "after_call": None}
     welcome = outbound.welcome(msgspec.convert(fields, outbound.CustomerWelcome), seq=4, now=5.0)
     assert welcome == {"type": "welcome", "seq": 4, "now": 5.0, **fields}
     with pytest.raises(msgspec.ValidationError, match="voice"):

@@ -8,7 +8,7 @@
   Stripped with the rest of the person's data on erasure.
 
 Revision ID: 0820
-Revises: 0700
+Revises: 0840
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0820"
-down_revision: str | None = "0700"
+down_revision: str | None = "0840"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
