@@ -94,8 +94,14 @@ class Settings:
     oidc_skills_claim: str = "otodesk_skills"
     #: Bearer token Prometheus sends to /metrics; empty: only clients on this machine may scrape.
     metrics_token: str = ""
-    #: Where customer phone numbers without a + are assumed to be.
+    #: Where customer phone numbers without a + are assumed to be: the contact centre's own country.
     default_region: str = "US"
+    #: Countries (ISO codes) whose numbers are called back; empty: only ``default_region``'s;
+    #: ``*``: any (premium-rate and shared-cost numbers are refused whatever this says).
+    phone_countries: tuple[str, ...] = ()
+    #: When a customer's phone may ring, in the number's local time, every day (``HH:MM-HH:MM``;
+    #: empty or ``*``: any time); a queue's own (admin console) overrides it. docs/voice.md.
+    calling_hours: str = "08:00-21:00"
     #: The site's identity-verification secret: ``otodesk.identify({userId, userHash})``
     #: links records only when userHash = hex HMAC-SHA256(secret, userId). Empty: never.
     identity_secret: str = ""
@@ -266,6 +272,11 @@ class Settings:
     process_id: str = ""
 
     @property
+    def callable_countries(self) -> tuple[str, ...]:
+        """The countries phone callbacks may go to: ``phone_countries``, else the centre's own."""
+        return self.phone_countries or (self.default_region.upper(),)
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -292,7 +303,9 @@ class Settings:
             oidc_roles=_pairs("OIDC_ROLES"),
             oidc_groups_claim=_env("OIDC_GROUPS_CLAIM", "groups"),
             oidc_skills_claim=_env("OIDC_SKILLS_CLAIM", "otodesk_skills"),
-            default_region=_env("DEFAULT_REGION", "US"),
+            default_region=_env("DEFAULT_REGION", "US").upper(),
+            phone_countries=tuple(c.upper() for c in _list("PHONE_COUNTRIES", ())),
+            calling_hours=_calling_hours(_env("CALLING_HOURS", "08:00-21:00") or ""),
             identity_secret=_env("IDENTITY_SECRET", ""),
             retention_days=_float("RETENTION_DAYS", 0.0),
             retention_interval=_float("RETENTION_INTERVAL", 3600.0),
@@ -383,6 +396,17 @@ def _zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"OTODESK_TIMEZONE must be a time zone such as Europe/Paris, not {name!r}") from None
     return name
+
+
+def _calling_hours(text: str) -> str:
+    """OTODESK_CALLING_HOURS: 08:00-21:00, or empty / * for any time, checked at start-up."""
+    from desktop.routing.calling import parse_window
+    from desktop.routing.hours import HoursError
+    try:
+        parse_window(text)
+    except HoursError as exc:
+        raise ValueError(f"OTODESK_CALLING_HOURS must be like 08:00-21:00 (or * for any time): {exc}") from None
+    return text.strip()
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

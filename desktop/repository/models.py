@@ -108,6 +108,8 @@ class Queue(Base):
     hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
     #: The wrap-up outcomes agents choose from after its contacts; NULL: the default list.
     dispositions: Mapped[list[str] | None] = mapped_column(Json)
+    #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time; NULL: the setting.
+    calling_hours: Mapped[str | None]
 
 
 class Customer(Base):
@@ -200,6 +202,8 @@ class Callback(Base):
     wrapped_up_at: Mapped[float | None]
     #: Seconds the call was on hold (part of answer to end).
     held_seconds: Mapped[float] = mapped_column(server_default="0")
+    #: A phone callback's consent record: {at, address, page, text, locale}; NULL otherwise.
+    consent: Mapped[dict[str, Any] | None] = mapped_column(Json)
     # After the contact (migration 0830): the agent's summary for the customer, the widget's
     # language, the customer's rating and "not solved" (the request it made, and on that one
     # the contact it follows up), and when the summary's e-mail was claimed for sending.

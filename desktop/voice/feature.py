@@ -43,7 +43,7 @@ from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
 from desktop.voice.inbound import InboundCalls
 from desktop.voice.bus import VoiceBus
-from desktop.voice.phone import PhoneCallbacks, PhoneCallLost
+from desktop.voice.phone import OutsideCallingHours, PhoneCallbacks, PhoneCallLost
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
 from desktop.voice import requests
 from desktop.voice.records import CallRecords, recording_mode
@@ -283,6 +283,12 @@ class VoiceFeature:
             # retry the rules allow, and the agent to wrap-up.
             log.warning("phone callback %s: its call dropped with the process carrying it", callback_id)
             retry = await self.phones.lost(callback_id, dict(meta))
+            await self.anchor.end(callback_id)
+            await self._after_phone(callback_id, meta, retry)
+        except OutsideCallingHours as exc:
+            # It waited in line past the hours its phone may ring: not dialled, booked again.
+            log.info("phone callback %s not dialled: outside calling hours", callback_id)
+            retry = await self.phones.not_now(callback_id, dict(meta), exc.at)
             await self.anchor.end(callback_id)
             await self._after_phone(callback_id, meta, retry)
 

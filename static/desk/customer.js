@@ -186,7 +186,8 @@ export function callText(data) {
 }
 
 const PHONE_RESULTS = { completed: "answered", busy: "busy", no_answer: "no answer", rejected: "declined",
-  failed: "failed", cancelled: "cancelled", refused: "not dialled (server at its phone call limit)" };
+  failed: "failed", cancelled: "cancelled", refused: "not dialled (server at its phone call limit)",
+  not_dialled: "not dialled, outside calling hours" };
 
 /** A `phone_attempt` or `phone_retry` event (desktop/voice/phone.py): a dialled attempt and its SIP result. */
 export function phoneText(event) {
@@ -197,6 +198,13 @@ export function phoneText(event) {
   const status = d.status && d.result !== "completed" ? ` (${d.status})` : "";
   const talked = d.result === "completed" && d.talked_s != null ? `, talked ${clock(d.talked_s)}` : "";
   return `Attempt ${d.attempt || 1} to ${d.number}: ${result}${status}${talked}`;
+}
+
+/** A `callback_requested` event: the queue, the topic, and for a phone the consent the customer gave. */
+export function requestText(data) {
+  const consent = data?.consent;
+  return [data?.queue, data?.topic, consent ? `agreed to be called (from ${consent.address || "?"}): “${consent.text}”` : ""]
+    .filter(Boolean).join(" · ");
 }
 
 /** A `call_recording` event plays right where it is listed; any other event: null. */

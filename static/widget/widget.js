@@ -156,7 +156,7 @@ const withWords = (module) => Promise.all([module, language.load()]).then(([load
 let kb; // kb.js, with the panel
 // The launcher now; the panel (ui.js) is fetched when it is first needed.
 const ui = new WidgetShell({
-  submit: (values) => callMe(values).then(() => undefined),
+  submit: (values) => callMe(values),
   cancel: (callbackId) => socket.send("cancel", { callback_id: callbackId }),
   openChanged: (open) => {
     if (open) refreshQueues();
@@ -346,6 +346,8 @@ async function callMe(options = {}) {
     channel,
     phone: channel === "phone" ? String(options.phone ?? state.identity.phone ?? "").trim() || null : null,
     scheduled_at: toEpochSeconds(options.scheduledAt ?? options.scheduled_at),
+    // The sentence the customer was shown next to the number (the panel's, or the site's own).
+    consent: channel === "phone" ? String(options.consent ?? "").trim() || null : null,
     locale: language.locale, // what the customer is written to in after the call
   };
   try {
@@ -358,16 +360,17 @@ async function callMe(options = {}) {
     ui.prefill({ name: fields.name, phone: fields.phone });
     if (!state.callback || state.callback.id !== ack.callback_id) {
       // The status event may come after the ack: show the request meanwhile.
+      const at = ack.calling?.scheduled_at ?? fields.scheduled_at; // moved into calling hours
       showCallback({
-        id: ack.callback_id, state: fields.scheduled_at ? "scheduled" : "queued", queue: fields.queue,
+        id: ack.callback_id, state: at ? "scheduled" : "queued", queue: fields.queue,
         channel, phone: fields.phone, position: null, estimated_wait: null,
-        scheduled_at: fields.scheduled_at, agent_name: null, created_at: socket.serverNow(),
+        scheduled_at: at, agent_name: null, created_at: socket.serverNow(),
       });
     }
     ui.open({ focus: true });
-    return { callback_id: ack.callback_id };
+    return { callback_id: ack.callback_id, calling: ack.calling };
   } catch (error) {
-    const detail = { code: error.code, message: error.message };
+    const detail = { code: error.code, message: error.message, detail: error.detail };
     emit("error", detail);
     throw detail;
   }

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from desktop.app import create_app
 from desktop.repository import Repository
 from desktop.settings import Settings
+from tests.helpers.server import CONSENT
 
 _ids = itertools.count(1)
 
@@ -83,7 +84,7 @@ def test_one_address_cannot_queue_phone_callbacks_to_many_numbers(client: TestCl
     answers = []
     for n in range(12):
         with customer(client) as socket:  # a fresh token each time, as a script would mint
-            answers.append(call_me(socket, channel="phone", phone=f"+1 202 555 01{n:02d}"))
+            answers.append(call_me(socket, channel="phone", consent=CONSENT, phone=f"+1 202 555 01{n:02d}"))
     assert [a["type"] for a in answers] == ["ack"] * 10 + ["error"] * 2
     assert answers[-1]["code"] == "too_many_requests" and answers[-1]["retry_after"] > 0
     assert "from your network" in answers[-1]["message"]
@@ -91,7 +92,7 @@ def test_one_address_cannot_queue_phone_callbacks_to_many_numbers(client: TestCl
     with customer(client) as socket:
         assert call_me(socket)["type"] == "ack"
     with customer(client, "198.51.100.9") as socket:
-        assert call_me(socket, channel="phone", phone="+1 202 555 0199")["type"] == "ack"
+        assert call_me(socket, channel="phone", consent=CONSENT, phone="+1 202 555 0199")["type"] == "ack"
 
 
 @pytest.mark.parametrize("client", [{"phone_callbacks_per_site": 3}], indirect=True)
@@ -99,7 +100,7 @@ def test_the_whole_site_has_a_phone_callback_budget(client: TestClient) -> None:
     answers = []
     for n in range(4):
         with customer(client, f"198.51.100.{n + 1}") as socket:
-            answers.append(call_me(socket, channel="phone", phone=f"+1 202 555 01{n:02d}"))
+            answers.append(call_me(socket, channel="phone", consent=CONSENT, phone=f"+1 202 555 01{n:02d}"))
     assert [a["type"] for a in answers] == ["ack"] * 3 + ["error"]
     assert "more phone callback requests than we can take" in answers[-1]["message"]
 

@@ -33,7 +33,7 @@ from signaling.client import SupervisorBot
 from signaling.media.sip import PhoneState
 from signaling.media.waiting import GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import CONSENT, ServerProcess
 from tests.helpers.sip_caller import Caller
 from tests.helpers.sip_peer import SipPeer, dominant_hz
 from tests.helpers.voice_bots import Bot
@@ -80,7 +80,7 @@ async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "
     await agent.command("set_state", state="available")
     customer = await CustomerBot.start(base_url)
     mark = agent.mark()
-    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone",
+    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone", consent=CONSENT,
                                           phone=number))["callback_id"]
     offer = (await agent.wait_for("offer", start=mark))["offer"]
     await agent.command("accept", offer_id=offer["offer_id"])
