@@ -35,8 +35,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 def rendered_site(port: int, upstreams: list[int]) -> str:
     """deploy/nginx.conf with this test's ports: only the lines marked CHANGE differ."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in upstreams)
-    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001;\n    server 127\.0\.0\.1:8002;\n)",
+    servers = "".join(f"    server 127.0.0.1:{p} fail_timeout=2s;\n" for p in upstreams)
+    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001 fail_timeout=2s;\n"
+                          r"    server 127\.0\.0\.1:8002 fail_timeout=2s;\n)",
                           lambda m: m.group(1) + servers, site, flags=re.S)
     assert count == 1
     site, count = re.subn(r"listen 127\.0\.0\.1:8000;", f"listen 127.0.0.1:{port};", site)
@@ -251,6 +252,9 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
         deadline = time.monotonic() + 60
         while len(completed) < len(asked) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
+        for worker in workers:  # an agent that gave up says why
+            if worker.done() and worker.exception():
+                raise worker.exception()
         lost = set(asked) - completed
         assert not lost, f"{len(lost)} of {len(asked)} callbacks never completed"
         assert len(asked) >= 15
