@@ -244,7 +244,10 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
         await asyncio.sleep(3)
         for server in servers:
             server.process.send_signal(signal.SIGTERM)
-            await asyncio.to_thread(server.process.wait, 30)
+            try:
+                await asyncio.to_thread(server.process.wait, 30)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"a stopped process ran on 30 s:\n{server.log()}") from None
             await asyncio.to_thread(server.start)
             await asyncio.sleep(3)
         stop.set()
