@@ -270,6 +270,9 @@ class Settings:
     # Many processes.
     leader_lease: float = 5.0
     process_id: str = ""
+    #: On SIGTERM: seconds a process keeps anchoring the calls it carries (its sockets have
+    #: moved on at once) before it lets another process take them over (docs/operations.md).
+    drain_seconds: float = 25.0
 
     @property
     def callable_countries(self) -> tuple[str, ...]:
@@ -349,6 +352,7 @@ class Settings:
             login_failures_per_address=_int("LOGIN_FAILURES_PER_ADDRESS", 30),
             login_window=_float("LOGIN_WINDOW", 900.0),
             leader_lease=_float("LEADER_LEASE", 5.0),
+            drain_seconds=_float("DRAIN_SECONDS", 25.0),
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),
             voice_recording=_list("VOICE_RECORDING", ()),

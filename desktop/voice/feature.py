@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 REAP_INTERVAL = 5.0   # seconds between checks that anchored calls are still connected
 STALL_INTERVAL = 1.0  # seconds between checks for legs that stopped sending (a drop)
 ORPHAN_SWEEP = 300.0  # seconds between looks for recordings a dead process left unfinished
+ELSEWHERE_EVENTS = 200  # a room's latest events read for the calls another process anchors
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
@@ -140,9 +141,32 @@ class VoiceFeature:
         calls = [self._public(call) for call in list(self.anchor.calls.values()) if self._on_call(session, call.id)]
         calls += [public for callback_id, public in list(self._adoption.orphans.items())
                   if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
+        calls += await self._calls_elsewhere(session, {call["callback_id"] for call in calls})
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
         return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": self.phones.public()}}
+
+    async def _calls_elsewhere(self, session: Session, known: set[str]) -> list[dict[str, Any]]:
+        """The calls this customer or agent is on that another process anchors, as their room last
+        told of them: a page reloaded onto another process (no sticky sessions, or its own
+        process stopping) still finds its call, and its browser offers its leg again."""
+        room = {"customer": visitor_room, "agent": agent_room}.get(session.role)
+        if room is None or not self.settings.redis_url:
+            return []
+        with contextlib.suppress(Exception):
+            name = room(session.identity)
+            recent = await self.bus.replay(name, max(0, await self.bus.last_seq(name) - ELSEWHERE_EVENTS)) or []
+            latest = {event["call"]["callback_id"]: event["call"] for _seq, event in recent
+                      if event.get("type") == "voice_state"}
+            calls = []
+            for callback_id, call in latest.items():
+                if callback_id in known or call.get("state") == "ended":
+                    continue
+                callback = await self.repo.get_callback(callback_id)  # a dead anchor's call may be over
+                if callback is not None and callback.state == CallbackState.CONNECTED:
+                    calls.append(call)
+            return calls
+        return []
 
     def _on_call(self, session: Session, callback_id: str) -> bool:
         """A supervisor sees every call; an agent or a customer the ones they are on."""
@@ -520,6 +544,17 @@ class VoiceFeature:
             except Exception:
                 log.exception("orphaned recordings not finished")
             await asyncio.sleep(ORPHAN_SWEEP)
+
+    async def drain(self, seconds: float) -> int:
+        """Wait, at most ``seconds``, for the calls this process anchors to end; how many are left.
+
+        A stopping process's sockets have moved to another process by now, and reach these
+        calls over the bus as any other process's do: the calls go on undisturbed. Those still
+        on at the deadline are released by :meth:`aclose` and taken over at once elsewhere."""
+        deadline = time.monotonic() + seconds
+        while self.anchor.calls and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        return len(self.anchor.calls)
 
     async def aclose(self) -> None:
         await self.voice_bus.aclose()
