@@ -468,6 +468,8 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
     ack_ms: list[float] = []
     accept_ms: list[float] = []
     offer_bytes: list[int] = []
+    suggestions_ms: list[float] = []  # call_me -> the rules' suggestions on the agent's socket
+    with_suggestions: list[int] = []  # offers whose card carried the rules' suggestions (bench.offer_rules)
     next_index = iter(range(len(customers)))
 
     async def worker() -> None:
@@ -502,6 +504,12 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
                 ack_ms.append((ack["_rx"] - started) * 1000)
                 accept_ms.append((accepted - accept_started) * 1000)
                 offer_bytes.append(len(json.dumps({k: v for k, v in offer.items() if k != "_rx"})))
+                # The rules' suggestions follow the offer in a message of their own (none without rules).
+                follow = next((m for m in reversed(agent.messages) if m.get("type") == "suggestions"
+                               and m.get("callback_id") == card["callback_id"]), None)
+                with_suggestions.append(bool(card.get("suggestions") or (follow and follow["suggestions"])))
+                if follow is not None:
+                    suggestions_ms.append((follow["_rx"] - started) * 1000)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -509,7 +517,7 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
     return {"offer": summary(offer_ms), "ack": summary(ack_ms), "leg": summary(leg_ms),
             "accept": summary(accept_ms), "rows": rows,
             "offer_bytes": int(statistics.median(offer_bytes)), "seconds": elapsed,
-            "calls_per_second": len(customers) / elapsed}
+            "calls_per_second": len(customers) / elapsed, "with_suggestions": sum(with_suggestions), "suggestions_ms": suggestions_ms}
 
 
 async def seed(url: str, agents: int) -> list[tuple[str, str, str]]:
@@ -531,29 +539,37 @@ async def seed(url: str, agents: int) -> list[tuple[str, str, str]]:
         return await gather_in_batches(add, agents, "seeded agents")
 
 
+async def connect_bots(label: str, bots: Bots, args: argparse.Namespace,
+                       agent_ids: list[tuple[str, str, str]], callers: int) -> tuple[list[CustomerBot], dict]:
+    """The waiting customers, the available agents and ``callers`` fresh caller bots; returns
+    the callers and the setup's seconds. Ends with the router's inbox empty."""
+    t = time.perf_counter()
+    log(f"  [{label}] {args.waiting} customers waiting in '{HOLD_QUEUE}'...")
+    await gather_in_batches(bots.waiting_customer, args.waiting, "waiting customers")
+    t_waiting = time.perf_counter() - t
+    t = time.perf_counter()
+    log(f"  [{label}] {len(agent_ids)} agents connecting, available in '{BENCH_QUEUE}' "
+        f"({args.login} login)...")
+    await gather_in_batches(lambda i: bots.agent(*agent_ids[i], args.login), len(agent_ids), "agents")
+    t_agents = time.perf_counter() - t
+    t = time.perf_counter()
+    log(f"  [{label}] {callers} caller bots connecting...")
+    bots_calling = await gather_in_batches(lambda i: bots.customer(), callers, "callers")
+    t_callers = time.perf_counter() - t
+    # A router round trip behind everything queued so far (set_state is a no-op for an
+    # available agent): once it is answered, the router's inbox is empty.
+    await command_with_retry(bots.agents[-1], "set_state", state="available")
+    return bots_calling, {"waiting": t_waiting, "agents": t_agents, "callers": t_callers}
+
+
 async def run_deployment(label: str, customer_server: Server, agent_server: Server, secret: str,
                          args: argparse.Namespace, agent_ids: list[tuple[str, str, str]],
                          profiler: Profiler, echo: EchoServer) -> dict[str, Any]:
     bots = Bots(customer_server.base_url, agent_server.base_url, secret, args.connect_concurrency)
     SetupStats.not_ready_retries = 0
     try:
-        t = time.perf_counter()
-        log(f"  [{label}] {args.waiting} customers waiting in '{HOLD_QUEUE}'...")
-        await gather_in_batches(bots.waiting_customer, args.waiting, "waiting customers")
-        t_waiting = time.perf_counter() - t
-        t = time.perf_counter()
-        log(f"  [{label}] {len(agent_ids)} agents connecting, available in '{BENCH_QUEUE}' "
-            f"({args.login} login)...")
-        await gather_in_batches(lambda i: bots.agent(*agent_ids[i], args.login), len(agent_ids), "agents")
-        t_agents = time.perf_counter() - t
-        t = time.perf_counter()
         total = args.warmup + args.samples
-        log(f"  [{label}] {total} caller bots connecting...")
-        callers = await gather_in_batches(lambda i: bots.customer(), total, "callers")
-        t_callers = time.perf_counter() - t
-        # A router round trip behind everything queued so far (set_state is a no-op for an
-        # available agent): once it is answered, the router's inbox is empty.
-        await command_with_retry(bots.agents[-1], "set_state", state="available")
+        callers, setup_seconds = await connect_bots(label, bots, args, agent_ids, total)
         await asyncio.sleep(args.settle)
         # This process holds thousands of bots: keep its own full GC passes out of the figures.
         gc.collect()
@@ -582,7 +598,7 @@ async def run_deployment(label: str, customer_server: Server, agent_server: Serv
         result["load"] = (load_before, os.getloadavg()[0])
         result["rss_mb"] = {name: rss_mb(pid) for name, pid in pids.items() if name != "bench"}
         result["ping"] = ping
-        result["setup_seconds"] = {"waiting": t_waiting, "agents": t_agents, "callers": t_callers}
+        result["setup_seconds"] = setup_seconds
         result["stray_offers"] = bots.stray_offers
         result["not_ready_retries"] = SetupStats.not_ready_retries
         return result

@@ -8,10 +8,13 @@ lunch, back, signed out each day, and busy, wrap-up, available for every answere
 callback). Then a real ``otodesk`` process serves ``GET /api/v1/reports`` (the
 JSON the reports page draws, with its comparisons a week, a month and a year
 earlier) for the last 90 days by day, as a signed-in supervisor: the first
-request, then ``--requests`` more; also one by week over a year. Figures, never
-pass/fail; the last line is one JSON object::
+request, then ``--requests`` more; also one by week over a year. Twice in the same
+run, on the same rows: a server reading every row (``OTODESK_HISTORY_ROLLUPS=0``,
+``--raw-requests`` requests), then, after the history rollups are built (timed, as
+the leader's job builds them), one reading closed periods from them; the ratio is
+raw p50 / rollup p50. Figures, never pass/fail; the last line is one JSON object::
 
-    .venv/bin/python -m bench.reports [--callbacks N] [--requests N]
+    .venv/bin/python -m bench.reports [--callbacks N] [--requests N] [--raw-requests N]
 
 Target (issue 12): the report page's p99 <= 200 ms on PostgreSQL.
 """
@@ -33,7 +36,9 @@ from sqlalchemy.engine import make_url
 
 from bench.common import summary
 from desktop.demo.seed import DEMO_PASSWORD
-from desktop.repository import upgrade_database_async
+from desktop.leader.history_rollup_job import roll_up
+from desktop.repository import Repository, upgrade_database_async
+from desktop.settings import Settings
 from signaling.client import login_cookie
 from tests.helpers.server import running_server
 
@@ -130,6 +135,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--callbacks", type=int, default=5_000_000)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--raw-requests", type=int, default=10)
     args = parser.parse_args()
     import asyncpg
 
@@ -155,15 +161,41 @@ async def main() -> None:
                   "to": (today - dt.timedelta(days=1)).isoformat(), "period": "day"}
         year = {"from": (today - dt.timedelta(days=364)).isoformat(), "to": today.isoformat(), "period": "week"}
         with tempfile.TemporaryDirectory() as var:
-            env = {"OTODESK_DATABASE_URL": url, "OTODESK_DEMO_HISTORY": "0"}
-            with running_server(Path(var), env=env) as server:
+            # The leader's own rollup pass is off: the bench builds (and times) them itself.
+            env = {"OTODESK_DATABASE_URL": url, "OTODESK_DEMO_HISTORY": "0", "OTODESK_HISTORY_ROLLUP_INTERVAL": "0"}
+            raw: dict = {}
+            with running_server(Path(var) / "raw", env={**env, "OTODESK_HISTORY_ROLLUPS": "0"}) as server:
+                cookie = await login_cookie(server.base_url, "sam", DEMO_PASSWORD)
+                raw["report_90_days_by_day"] = await asyncio.to_thread(
+                    measure, server.base_url, cookie, last90, args.raw_requests)
+                print("raw, 90 days by day:", raw["report_90_days_by_day"], flush=True)
+                raw["report_year_by_week"] = await asyncio.to_thread(
+                    measure, server.base_url, cookie, year, max(2, args.raw_requests // 5))
+                print("raw, a year by week:", raw["report_year_by_week"], flush=True)
+            figures["raw"] = raw
+            settings = Settings.from_env(database_url=url)
+            async with Repository.open(url) as repo:  # the queues are the seeded server's by now
+                started = time.perf_counter()
+                marks = await roll_up(repo, settings)
+                figures["rollup_build_s"] = round(time.perf_counter() - started, 1)
+                figures["rollup_transactions"] = len(marks)
+                started = time.perf_counter()
+                await roll_up(repo, settings)
+                figures["rollup_pass_nothing_new_ms"] = round((time.perf_counter() - started) * 1000, 1)
+                figures["rollup_rows"] = await repo.database.read(
+                    lambda conn: conn.exec_driver_sql("SELECT count(*) FROM history_rollups").scalar())
+            print("rollups:", {k: v for k, v in figures.items() if k.startswith("rollup")}, flush=True)
+            with running_server(Path(var) / "rolled", env=env) as server:
                 cookie = await login_cookie(server.base_url, "sam", DEMO_PASSWORD)
                 figures["report_90_days_by_day"] = await asyncio.to_thread(
                     measure, server.base_url, cookie, last90, args.requests)
-                print("90 days by day:", figures["report_90_days_by_day"], flush=True)
+                print("rollups, 90 days by day:", figures["report_90_days_by_day"], flush=True)
                 figures["report_year_by_week"] = await asyncio.to_thread(
                     measure, server.base_url, cookie, year, max(5, args.requests // 10))
-                print("a year by week:", figures["report_year_by_week"], flush=True)
+                print("rollups, a year by week:", figures["report_year_by_week"], flush=True)
+            for name in ("report_90_days_by_day", "report_year_by_week"):
+                assert figures[name]["offered_in_range"] == raw[name]["offered_in_range"], name
+                figures[f"{name}_raw_over_rollups_p50_ratio"] = round(raw[name]["p50"] / figures[name]["p50"], 1)
     finally:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

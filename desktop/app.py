@@ -115,7 +115,8 @@ def create_app(settings: Settings) -> Starlette:
                 message_burst=settings.message_burst,
                 send_queue_size=settings.send_queue_size,
             ), allowed_origins=settings.allowed_origins, public_origins=settings.public_origins)
-            tasks = [asyncio.create_task(routing.run(), name="routing"),
+            routing_task = asyncio.create_task(routing.run(), name="routing")
+            tasks = [routing_task,
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
                      asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
@@ -129,12 +130,30 @@ def create_app(settings: Settings) -> Starlette:
 
                 tasks.append(asyncio.create_task(AnalyticsSchedule(
                     repo, settings, lambda: routing.is_leader).run(), name="analytics"))
+            if settings.history_rollup_interval > 0:
+                from desktop.leader.history_rollup_job import HistoryRollupSchedule
+
+                tasks.append(asyncio.create_task(HistoryRollupSchedule(
+                    repo, settings, lambda: routing.is_leader).run(), name="history-rollups"))
             # What is loaded by now lives as long as the process: keep it out of the collector's
             # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
             gc.freeze()
             try:
                 yield
             finally:
+                # A stop (SIGTERM): uvicorn has stopped accepting and told every socket to
+                # reconnect elsewhere (close code 1012, "service restart"). The routing lease
+                # goes first, so another process routes at once; then the calls anchored here
+                # may end on their own, within the drain time, before they move. (Alone, with
+                # no Redis, no other process could reach them: nothing to wait for.)
+                routing_task.cancel()
+                await asyncio.gather(routing_task, return_exceptions=True)
+                if settings.redis_url and voice.anchor.calls:
+                    log.info("draining: %d call(s) anchored here, %.0f s at most",
+                             len(voice.anchor.calls), settings.drain_seconds)
+                    left = await voice.drain(settings.drain_seconds)
+                    if left:
+                        log.warning("draining: %d call(s) still on; other processes take them over", left)
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)

@@ -94,8 +94,14 @@ class Settings:
     oidc_skills_claim: str = "otodesk_skills"
     #: Bearer token Prometheus sends to /metrics; empty: only clients on this machine may scrape.
     metrics_token: str = ""
-    #: Where customer phone numbers without a + are assumed to be.
+    #: Where customer phone numbers without a + are assumed to be: the contact centre's own country.
     default_region: str = "US"
+    #: Countries (ISO codes) whose numbers are called back; empty: only ``default_region``'s;
+    #: ``*``: any (premium-rate and shared-cost numbers are refused whatever this says).
+    phone_countries: tuple[str, ...] = ()
+    #: When a customer's phone may ring, in the number's local time, every day (``HH:MM-HH:MM``;
+    #: empty or ``*``: any time); a queue's own (admin console) overrides it. docs/voice.md.
+    calling_hours: str = "08:00-21:00"
     #: The site's identity-verification secret: ``otodesk.identify({userId, userHash})``
     #: links records only when userHash = hex HMAC-SHA256(secret, userId). Empty: never.
     identity_secret: str = ""
@@ -120,6 +126,11 @@ class Settings:
     short_abandon: float = 10.0
     #: Seconds after its time a scheduled callback may be answered and still count as kept.
     schedule_grace: float = 300.0
+    #: Seconds between two passes of the history rollups on the leader (the reports' sums for
+    #: closed periods); 0: none are made and reports read every row.
+    history_rollup_interval: float = 300.0
+    #: Reports read the rollups where they can (off: every row, e.g. to compare).
+    history_rollups: bool = True
     #: ``otodesk demo`` also generates a year of orders and five weeks of contacts (for the
     #: analytics and the reports); tests turn it off to start from the hand-made demo only.
     demo_history: bool = True
@@ -216,6 +227,12 @@ class Settings:
     sip_rtp_ports: str = "20000-30000"
     #: Seconds a phone rings before the call is cancelled (CANCEL) and counted "no answer".
     sip_ring_timeout: float = 25.0
+    #: Inbound calls: the numbers callers dial (E.164, the INVITE's Request-URI) and the queue
+    #: each enters, as ("+442079460000", "general") pairs; a number not listed is refused (404).
+    sip_inbound: tuple[tuple[str, str], ...] = ()
+    #: Phone calls (both ways) one process carries; beyond, an inbound call gets 503 and a
+    #: callback is not dialled (a refused attempt, retried). 0: no limit but the anchor's.
+    sip_max_calls: int = 50
     #: A phone callback that was busy, not answered or failed is tried again after
     #: ``phone_retry_delay`` seconds, ``phone_max_attempts`` attempts in all.
     phone_retry_delay: float = 300.0
@@ -253,6 +270,14 @@ class Settings:
     # Many processes.
     leader_lease: float = 5.0
     process_id: str = ""
+    #: On SIGTERM: seconds a process keeps anchoring the calls it carries (its sockets have
+    #: moved on at once) before it lets another process take them over (docs/operations.md).
+    drain_seconds: float = 25.0
+
+    @property
+    def callable_countries(self) -> tuple[str, ...]:
+        """The countries phone callbacks may go to: ``phone_countries``, else the centre's own."""
+        return self.phone_countries or (self.default_region.upper(),)
 
     @property
     def effective_database_url(self) -> str:
@@ -281,7 +306,9 @@ class Settings:
             oidc_roles=_pairs("OIDC_ROLES"),
             oidc_groups_claim=_env("OIDC_GROUPS_CLAIM", "groups"),
             oidc_skills_claim=_env("OIDC_SKILLS_CLAIM", "otodesk_skills"),
-            default_region=_env("DEFAULT_REGION", "US"),
+            default_region=_env("DEFAULT_REGION", "US").upper(),
+            phone_countries=tuple(c.upper() for c in _list("PHONE_COUNTRIES", ())),
+            calling_hours=_calling_hours(_env("CALLING_HOURS", "08:00-21:00") or ""),
             identity_secret=_env("IDENTITY_SECRET", ""),
             retention_days=_float("RETENTION_DAYS", 0.0),
             retention_interval=_float("RETENTION_INTERVAL", 3600.0),
@@ -295,6 +322,8 @@ class Settings:
             time_zone=_zone(_env("TIMEZONE", "") or "UTC"),
             short_abandon=_float("SHORT_ABANDON", 10.0),
             schedule_grace=_float("SCHEDULE_GRACE", 300.0),
+            history_rollup_interval=_float("HISTORY_ROLLUP_INTERVAL", 300.0),
+            history_rollups=_bool("HISTORY_ROLLUPS", True),
             demo_history=_bool("DEMO_HISTORY", True),
             offer_timeout=_float("OFFER_TIMEOUT", 20.0),
             wrapup_timeout=_float("WRAPUP_TIMEOUT", 60.0),
@@ -323,6 +352,7 @@ class Settings:
             login_failures_per_address=_int("LOGIN_FAILURES_PER_ADDRESS", 30),
             login_window=_float("LOGIN_WINDOW", 900.0),
             leader_lease=_float("LEADER_LEASE", 5.0),
+            drain_seconds=_float("DRAIN_SECONDS", 25.0),
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),
             voice_recording=_list("VOICE_RECORDING", ()),
@@ -338,6 +368,8 @@ class Settings:
             sip_local_port=_int("SIP_LOCAL_PORT", 0),
             sip_rtp_ports=_env("SIP_RTP_PORTS", "20000-30000") or "20000-30000",
             sip_ring_timeout=_float("SIP_RING_TIMEOUT", 25.0),
+            sip_inbound=tuple(_pairs("SIP_INBOUND").items()),
+            sip_max_calls=_int("SIP_MAX_CALLS", 50),
             phone_retry_delay=_float("PHONE_RETRY_DELAY", 300.0),
             phone_max_attempts=_int("PHONE_MAX_ATTEMPTS", 3),
             phone_retry_queues=_list("PHONE_RETRY_QUEUES", ()),
@@ -368,6 +400,17 @@ def _zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"OTODESK_TIMEZONE must be a time zone such as Europe/Paris, not {name!r}") from None
     return name
+
+
+def _calling_hours(text: str) -> str:
+    """OTODESK_CALLING_HOURS: 08:00-21:00, or empty / * for any time, checked at start-up."""
+    from desktop.routing.calling import parse_window
+    from desktop.routing.hours import HoursError
+    try:
+        parse_window(text)
+    except HoursError as exc:
+        raise ValueError(f"OTODESK_CALLING_HOURS must be like 08:00-21:00 (or * for any time): {exc}") from None
+    return text.strip()
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -122,6 +122,12 @@ class ProtocolClient:
             await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
             return find()
 
+    async def wait_closed(self, timeout: float = 10.0) -> int | None:
+        """Wait until the server closes the socket; its close code (1012: "service restart",
+        reconnect elsewhere)."""
+        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self._socket.close_code
+
     def mark(self) -> int:
         """An index to pass as ``start``: wait only for what arrives after now."""
         return len(self.messages)

@@ -340,7 +340,8 @@ class Hub:
                 return
             except ProtocolError as exc:
                 connection.send(protocol.error(exc.code, exc.message, retry_after=exc.retry_after,
-                                               command_id=exc.command_id or getattr(message, "id", None)))
+                                               command_id=exc.command_id or getattr(message, "id", None),
+                                               detail=exc.detail))
                 continue
             except Exception:
                 log.exception("handler failed on %s", type(message).__name__)

@@ -119,7 +119,9 @@ def _serve(settings: Settings) -> int:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", log_config=None,
                 proxy_headers=False,
                 ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
-                ws_max_size=settings.max_message_bytes * 2)
+                ws_max_size=settings.max_message_bytes * 2,
+                # Requests in flight at SIGTERM may finish; calls get the same time (app.py).
+                timeout_graceful_shutdown=settings.drain_seconds)
     return 0
 
 

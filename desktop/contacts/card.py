@@ -75,6 +75,10 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
         # The queue's own outcomes, read with each card: an admin's change shows on the next contact.
         "dispositions": list(await dispositions_of(repo, callback.queue)),
     }
+    if callback.channel == "phone_inbound":
+        # How the caller's number matched the records (desktop/repository/callers.py).
+        inbound = await repo.last_contact_event(callback.customer_id, kind="inbound_call", callback_id=callback.id)
+        card["callback"]["caller"] = (inbound.data or {}).get("caller") if inbound else None
     if callback.follow_up_of:
         card["follow_up"] = await follow_up_of(repo, callback.follow_up_of)
     if offer:

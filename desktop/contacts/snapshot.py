@@ -128,6 +128,7 @@ def snapshot_of(card: Mapping[str, Any], *, orders: Sequence[OrderRecord] = (),
         trend = str(data.get("trend") or "")
         scores = dict(
             scored=True, rfm_segment=score.tier, at_risk=bool(score.at_risk),
+            previous_tier=str(data.get("previous_tier") or ""), tier_trend=trend,
             at_risk_reason="; ".join(str(r) for r in data.get("reasons", [])),
             p_alive=float(data.get("p_alive") or 0.0),
             expected_purchases_90d=float(data.get("expected_purchases") or 0.0) * 90.0 / period,

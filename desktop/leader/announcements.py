@@ -39,8 +39,9 @@ class Announcer:
     ``queue_titles`` (queue name -> title) names every queue; the caller may keep filling it in.
     ``wrapup_timeout`` (seconds) is told to the agent with the wrap-up card, as its end.
     ``on_contact_ended`` are awaited in order for each ended callback that had a visitor.
-    ``suggester`` puts the business rules' suggestions on the offer and connected cards
-    (none without one); it never raises and keeps to its time budget.
+    ``suggester`` gives the business rules' suggestions: on the connected card, and right
+    after each offer (which rings without waiting for them) as a ``suggestions`` message;
+    none without one. It never raises and keeps to its time budget.
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
@@ -64,10 +65,15 @@ class Announcer:
             case OfferMade():
                 card = await contact_card(self.repo, event.callback_id, state="offered")
                 if card is not None:
-                    card["suggestions"] = await self._suggestions(card)
+                    # The offer rings at once, with what this process last suggested for the
+                    # contact (a re-offer) or nothing; the rules' reads and match follow in the
+                    # background as a ``suggestions`` message: rules never slow an offer.
+                    card["suggestions"] = self.suggester.known(event.callback_id) if self.suggester else []
                     await self.bus.publish(agent_room(event.agent_id), OutOffer(offer={
                         **card, "offer_id": event.offer_id, "offered_at": event.at,
                         "expires_at": event.expires_at}).to_dict())
+                    if self.suggester is not None:
+                        self.suggester.follow(event.agent_id, card)
                 await self.status_now(event.callback_id)
             case OfferEnded():
                 await self.bus.publish(agent_room(event.agent_id), OutOfferEnded(

@@ -244,6 +244,7 @@ class _Leader:
         """What each command does (``handler(command, now)``)."""
         return {
             commands.CallbackAdded: self._op_callback_added, commands.Cancel: self._op_cancel,
+            commands.Abandon: self._op_abandon,
             commands.Status: self._op_status, commands.ProcessAlive: self._op_process_alive,
             commands.CustomerPresence: self._op_customer_presence,
             commands.AgentPresence: self._op_agent_presence, commands.SignedOut: self._op_signed_out,
@@ -340,6 +341,9 @@ class _Leader:
 
     async def _op_cancel(self, command: commands.Cancel, now: float):
         await self._commit(self.router.cancel(command.callback_id, now))
+
+    async def _op_abandon(self, command: commands.Abandon, now: float):
+        await self._commit(self.router.abandon(command.callback_id, now))
 
     async def _op_status(self, command: commands.Status, now: float):
         await self.announcer.status_now(command.callback_id, again=True)

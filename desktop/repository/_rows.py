@@ -35,6 +35,7 @@ def queue(row: Row) -> QueueRecord:
         service_level_target=m["service_level_target"], sort_order=m["sort_order"],
         offer_timeout=m.get("offer_timeout"), wrapup_timeout=m.get("wrapup_timeout"), hours=m.get("hours"),
         dispositions=tuple(m["dispositions"]) if m.get("dispositions") is not None else None,
+        calling_hours=m.get("calling_hours"),
     )
 
 

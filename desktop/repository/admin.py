@@ -30,7 +30,7 @@ __all__ = ["DEFAULT_QUEUE", "Administration", "AuditEntry", "queue_json", "user_
 #: every agent can take it (no skills), always open, the usual 30 s answer target.
 DEFAULT_QUEUE = {"name": "general", "title": "General", "skills": [], "service_level_target": 30.0,
                  "sort_order": 0, "offer_timeout": None, "wrapup_timeout": None, "hours": None,
-                 "dispositions": None}
+                 "dispositions": None, "calling_hours": None}
 
 
 def user_json(agent: AgentRecord) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def queue_json(queue: QueueRecord) -> dict[str, Any]:
     return {"name": queue.name, "title": queue.title, "skills": list(queue.skills),
             "service_level_target": queue.service_level_target, "sort_order": queue.sort_order,
             "offer_timeout": queue.offer_timeout, "wrapup_timeout": queue.wrapup_timeout,
-            "hours": queue.hours,
+            "hours": queue.hours, "calling_hours": queue.calling_hours,
             "dispositions": list(queue.dispositions) if queue.dispositions is not None else None}
 
 

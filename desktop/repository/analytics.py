@@ -111,6 +111,13 @@ class Analytics(Store):
         """
         return await self._db.read(read_customer_score, customer_id)
 
+    async def routing_tier(self, customer_id: str) -> tuple[str, str]:
+        """The value tier routing gives the customer's callbacks, and where it comes from:
+        ``(tier, "analytics")``, the latest succeeded run's tier when that run scored the
+        customer (or their group), else ``(tier, "spend")``, the tier from 365 days of spend
+        kept on the customer. ``("standard", "none")`` for an unknown customer."""
+        return await self._db.read(_routing_tier, customer_id)
+
     async def product_rules(self) -> list[RuleRecord]:
         """The association rules of the latest succeeded run, strongest first."""
         return await self._db.read(_rules)
@@ -213,3 +220,15 @@ def _rules(conn: Connection) -> list[RuleRecord]:
     rows = conn.execute(select(RULES).where(RULES.c.run_id == run.id).order_by(RULES.c.position))
     return [RuleRecord(list(r.antecedent), list(r.consequent), r.support, r.confidence, r.lift, r.count)
             for r in rows]
+
+
+def _routing_tier(conn: Connection, customer_id: str) -> tuple[str, str]:
+    try:
+        score = read_customer_score(conn, customer_id)
+    except NotFound:
+        return "standard", "none"
+    if score is not None:
+        return score.tier, "analytics"
+    head = canonical_id(conn, customer_id)
+    tier = conn.execute(select(CUSTOMERS.c.tier).where(CUSTOMERS.c.id == head)).scalar()
+    return tier or "standard", "spend"

@@ -49,6 +49,7 @@ class Callbacks(Store):
         scheduled_at: float | None,
         now: float,
         command_id: str | None = None,
+        consent: dict[str, Any] | None = None,
         locale: str | None = None,
         follow_up_of: str | None = None,
     ) -> CallbackRecord:
@@ -57,6 +58,9 @@ class Callbacks(Store):
         The callback is ``scheduled`` if ``scheduled_at`` is after ``now``,
         else ``queued`` with ``enqueued_at = now``. A ``callback_requested``
         entry joins the customer's timeline.
+
+        ``consent`` (a phone callback's: what the customer agreed to, when, from where) is
+        stored with it and shown on the ``callback_requested`` entry.
 
         Idempotent by ``(visitor_id, command_id)``: a retried command returns
         the callback stored the first time, unchanged, whatever else it carries.
@@ -79,6 +83,7 @@ class Callbacks(Store):
             scheduled_at=scheduled_at,
             state=(CallbackState.QUEUED if queued else CallbackState.SCHEDULED).value,
             created_at=now, enqueued_at=now if queued else None, command_id=command_id,
+            consent=consent,
             locale=locale, follow_up_of=follow_up_of,
         )
         try:
@@ -102,6 +107,16 @@ class Callbacks(Store):
         c = CALLBACKS.c
         statement = (
             select(CALLBACKS).where(c.visitor_id == visitor_id, c.state.not_in(_TERMINAL))
+            .order_by(c.created_at.desc(), c.id.desc()).limit(1)
+        )
+        row = await self._db.read(first, statement)
+        return _rows.callback(row) if row is not None else None
+
+    async def active_callback_for_phone(self, phone: str) -> CallbackRecord | None:
+        """The newest callback to ``phone`` (E.164) that has not ended, whoever asked for it."""
+        c = CALLBACKS.c
+        statement = (
+            select(CALLBACKS).where(c.phone == phone, c.state.not_in(_TERMINAL))
             .order_by(c.created_at.desc(), c.id.desc()).limit(1)
         )
         row = await self._db.read(first, statement)
@@ -189,6 +204,7 @@ def insert_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord:
         at=values["created_at"],
         data={"queue": values["queue"], "topic": values["topic"],
               "scheduled_at": values["scheduled_at"],
+              **({"consent": values["consent"]} if values.get("consent") else {}),
               **({"follow_up_of": values["follow_up_of"]} if values.get("follow_up_of") else {})},
     ))
     emit(conn, "callback.requested", {

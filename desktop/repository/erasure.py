@@ -104,7 +104,7 @@ def _erase(conn: Connection, customer_id: str, requested_by: str, now: float,
     ))).rowcount
     conn.execute(update(CALLBACKS).where(CALLBACKS.c.customer_id.in_(group)).values(
         customer_id=anonymous, visitor_id=None, name="", topic="", message="", phone=None,
-        note=None, command_id=None, summary=None,
+        note=None, command_id=None, consent=None, summary=None,
     ))
     counts["orders"] = conn.execute(update(ORDERS).where(ORDERS.c.customer_id.in_(group))
                                     .values(customer_id=anonymous)).rowcount

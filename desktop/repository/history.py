@@ -19,16 +19,20 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, delete, func, literal, select
 from sqlalchemy.engine import Connection
 
+from desktop.repository import models
 from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CUSTOMERS, OFFERS, ORDERS, PRODUCTS, Store
 
 __all__ = ["History", "HistoryQuery", "SumsRow", "StateRow"]
 
 _GAVE_UP = ("abandoned", "cancelled")
 _ENDED_UNANSWERED = ("abandoned", "cancelled", "completed")
-_PERIOD_SECONDS = {"hour": 3600, "day": 86400}
+#: ``slot``: the rollups' 15 UTC minutes (``desktop.repository.history_rollups``).
+_PERIOD_SECONDS = {"slot": 900, "hour": 3600, "day": 86400}
+AGENT_CONTACT_COLUMNS = ("answered", "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds")
+OFFER_COLUMNS = ("offers", "accepted", "declined", "missed", "withdrawn")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,6 +50,12 @@ class HistoryQuery:
     short_abandon: float = 10.0
     #: Seconds after its time a scheduled callback may be answered and still be kept.
     schedule_grace: float = 300.0
+    #: The rollups' settings fingerprint (``history_rollups.fingerprint``): closed periods are
+    #: read from rollups made under it, if any; ``None``: every row is read raw.
+    fingerprint: str | None = None
+    #: ``start`` and ``end`` are local midnights of the zone the fingerprint names: day
+    #: rollups may serve (never for hours).
+    local_days: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,30 +76,6 @@ class StateRow:
 
 
 class History(Store):
-    async def queue_sums(self, query: HistoryQuery) -> list[SumsRow]:
-        """Per queue and period, the sums of the callbacks that entered the queue in the range.
-
-        Keys of ``sums``: ``offered``, ``answered``, ``answered_within_target``,
-        ``abandoned``, ``short_abandoned``, ``wait_seconds``, ``handled``,
-        ``talk_seconds``, ``hold_seconds``, ``wrap_up_seconds``, ``scheduled_kept``,
-        ``scheduled_missed``, ``browser``, ``phone``. One query.
-        """
-        return await self._db.read(_queue_sums, query)
-
-    async def agent_contact_sums(self, query: HistoryQuery) -> list[SumsRow]:
-        """Per agent and period of the answer: ``answered``, ``handled``, ``talk_seconds``,
-        ``hold_seconds``, ``wrap_up_seconds`` of the callbacks they answered in the range."""
-        return await self._db.read(_agent_contact_sums, query)
-
-    async def agent_offer_sums(self, query: HistoryQuery) -> list[SumsRow]:
-        """Per agent and period of the offer: ``offers``, ``accepted``, ``declined``,
-        ``missed`` (timed out) and ``withdrawn`` of the offers made in the range."""
-        return await self._db.read(_agent_offer_sums, query)
-
-    async def dispositions(self, query: HistoryQuery) -> list[tuple[str, str, int]]:
-        """``(queue, disposition, count)`` of the callbacks that entered in the range, most first."""
-        return await self._db.read(_dispositions, query)
-
     async def load_history(self, **rows: list[dict[str, Any]]) -> None:
         """Insert generated history in one transaction: ``customers``, ``products``, ``orders``,
         ``callbacks``, ``offers``, ``agent_states`` (lists of column dicts, in that order).
@@ -121,6 +107,9 @@ _LOADABLE = {"customers": CUSTOMERS, "products": PRODUCTS, "orders": ORDERS, "ca
 
 
 def _load(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    # These rows may fall in periods already rolled up: the next pass rebuilds them.
+    conn.execute(delete(models.HistoryRollup.__table__))
+    conn.execute(delete(models.HistoryRollupMark.__table__))
     if rows.get("agent_states"):
         rows = {**rows, "agent_states": with_presence([dict(row) for row in rows["agent_states"]])}
     for name, table in _LOADABLE.items():
@@ -196,7 +185,8 @@ def _queue_columns(query: HistoryQuery) -> list[Any]:
 def _rows(result: Any, *, key: str) -> list[SumsRow]:
     rows = []
     for row in result:
-        sums = {name: float(value or 0) for name, value in row._mapping.items() if name not in (key, "period")}
+        sums = {name: float(value or 0) for name, value in row._mapping.items()
+                if name not in (key, "period", "detail")}
         if "scheduled_missed_late" in sums:
             sums["scheduled_missed"] = sums.pop("scheduled_missed_late") + sums.pop("scheduled_missed_unanswered")
         period = row._mapping["period"]
@@ -204,24 +194,27 @@ def _rows(result: Any, *, key: str) -> list[SumsRow]:
     return rows
 
 
-def _queue_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
+def queue_statement(conn: Connection, query: HistoryQuery) -> Any:
     c = CALLBACKS.c
     period = _period(conn, query, c.enqueued_at).label("period")
-    statement = (
-        select(c.queue, period, *_queue_columns(query))
+    return (
+        select(c.queue.label("key"), period, literal(None).label("detail"), *_queue_columns(query))
         .where(c.enqueued_at >= query.start, c.enqueued_at < query.end)
         .group_by(c.queue, period)
     )
-    return _rows(conn.execute(statement), key="queue")
 
 
-def _agent_contact_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
+def raw_queue_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
+    return _rows(conn.execute(queue_statement(conn, query)), key="key")
+
+
+def agent_contact_statement(conn: Connection, query: HistoryQuery) -> Any:
     c = CALLBACKS.c
     period = _period(conn, query, c.answered_at).label("period")
     handled = c.ended_at.is_not(None)
-    statement = (
+    return (
         select(
-            c.agent_id, period,
+            c.agent_id.label("key"), period, literal(None).label("detail"),
             func.count().label("answered"),
             _sum_if(handled).label("handled"),
             _sum_if(handled, c.ended_at - c.answered_at).label("talk_seconds"),
@@ -231,15 +224,18 @@ def _agent_contact_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
         .where(c.answered_at >= query.start, c.answered_at < query.end, c.agent_id.is_not(None))
         .group_by(c.agent_id, period)
     )
-    return _rows(conn.execute(statement), key="agent_id")
 
 
-def _agent_offer_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
+def raw_agent_contact_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
+    return _rows(conn.execute(agent_contact_statement(conn, query)), key="key")
+
+
+def agent_offer_statement(conn: Connection, query: HistoryQuery) -> Any:
     o = OFFERS.c
     period = _period(conn, query, o.offered_at).label("period")
-    statement = (
+    return (
         select(
-            o.agent_id, period,
+            o.agent_id.label("key"), period, literal(None).label("detail"),
             func.count().label("offers"),
             _sum_if(o.outcome == "accepted").label("accepted"),
             _sum_if(o.outcome == "declined").label("declined"),
@@ -249,7 +245,24 @@ def _agent_offer_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
         .where(o.offered_at >= query.start, o.offered_at < query.end)
         .group_by(o.agent_id, period)
     )
-    return _rows(conn.execute(statement), key="agent_id")
+
+
+def raw_agent_offer_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
+    return _rows(conn.execute(agent_offer_statement(conn, query)), key="key")
+
+
+def _disposition_filter(query: HistoryQuery) -> Any:
+    c = CALLBACKS.c
+    return and_(c.enqueued_at >= query.start, c.enqueued_at < query.end,
+                c.disposition.is_not(None), c.disposition != "")
+
+
+def disposition_statement(conn: Connection, query: HistoryQuery) -> Any:
+    """Per queue, disposition and period: ``contacts`` (what the rollups keep)."""
+    c = CALLBACKS.c
+    period = _period(conn, query, c.enqueued_at).label("period")
+    return (select(c.queue.label("key"), period, c.disposition.label("detail"), func.count().label("contacts"))
+            .where(_disposition_filter(query)).group_by(c.queue, c.disposition, period))
 
 
 def _dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str, str, int]]:
@@ -257,8 +270,7 @@ def _dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str, str,
     count = func.count().label("count")
     statement = (
         select(c.queue, c.disposition, count)
-        .where(c.enqueued_at >= query.start, c.enqueued_at < query.end,
-               c.disposition.is_not(None), c.disposition != "")
+        .where(_disposition_filter(query))
         .group_by(c.queue, c.disposition)
         .order_by(count.desc(), c.queue, c.disposition)
     )

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
     Double,
     ForeignKey,
     Index,
@@ -44,7 +45,7 @@ __all__ = [
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
     "ProductRule", "RuleInteraction", "AdminAudit", "KbArticle", "KbEvent", "FULL_TEXT_NAMES", "include_name",
     "ChangeCounter", "WebhookSubscription", "WebhookEvent",
-    "WebhookDelivery", "WebhookAttempt",
+    "WebhookDelivery", "WebhookAttempt", "HistoryRollup", "HistoryRollupMark",
 ]
 
 NAMING_CONVENTION = {
@@ -109,6 +110,8 @@ class Queue(Base):
     hours: Mapped[dict[str, Any] | None] = mapped_column(Json)
     #: The wrap-up outcomes agents choose from after its contacts; NULL: the default list.
     dispositions: Mapped[list[str] | None] = mapped_column(Json)
+    #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time; NULL: the setting.
+    calling_hours: Mapped[str | None]
 
 
 class Customer(Base):
@@ -201,6 +204,8 @@ class Callback(Base):
     wrapped_up_at: Mapped[float | None]
     #: Seconds the call was on hold (part of answer to end).
     held_seconds: Mapped[float] = mapped_column(server_default="0")
+    #: A phone callback's consent record: {at, address, page, text, locale}; NULL otherwise.
+    consent: Mapped[dict[str, Any] | None] = mapped_column(Json)
     # After the contact (migration 0830): the agent's summary for the customer, the widget's
     # language, the customer's rating and "not solved" (the request it made, and on that one
     # the contact it follows up), and when the summary's e-mail was claimed for sending.
@@ -707,3 +712,50 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
     duration: Mapped[float]
+
+
+#: The sums a history rollup row holds (``desktop.repository.history_rollups``); all default 0.
+ROLLUP_SUMS = (
+    "offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
+    "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
+    "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
+    "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
+)
+
+
+class HistoryRollup(Base):
+    """The reports' sums, kept for closed periods so a report doesn't re-read every callback.
+
+    ``level`` ``slot``: 15 UTC minutes from ``at`` (queues only); ``day``: the centre's local
+    day starting at the instant ``at``. ``kind`` ``queue`` (by entering the queue), ``agent``
+    (by the answer), ``offer`` (by the offer), ``disposition`` (``detail`` the outcome, in
+    ``contacts``) or ``staffed`` (``staffed_seconds``). Rebuilt, never patched, when the
+    settings they depend on change.
+    """
+
+    __tablename__ = "history_rollups"
+
+    level: Mapped[str] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(primary_key=True)
+    at: Mapped[float] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(primary_key=True)
+    detail: Mapped[str] = mapped_column(primary_key=True)
+
+
+for _name in ROLLUP_SUMS:
+    # Core only reads these (no mapped attributes needed): 21 columns named once.
+    HistoryRollup.__table__.append_column(  # type: ignore[attr-defined]
+        Column(_name, Double(), nullable=False, server_default="0"))
+
+
+class HistoryRollupMark(Base):
+    """How far the rollups reach (one row): slots before ``slots_until`` and local days before
+    ``days_until`` are summed, under the settings ``fingerprint`` names."""
+
+    __tablename__ = "history_rollup_marks"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    slots_until: Mapped[float]
+    days_until: Mapped[float]
+    updated_at: Mapped[float]

@@ -97,6 +97,8 @@ class QueueRecord:
     hours: dict | None = None
     #: Wrap-up outcomes of this queue's contacts; None: the default list (desktop/contacts/card.py).
     dispositions: tuple[str, ...] | None = None
+    #: When its phone callbacks may ring (``desktop/routing/calling.py``); None: the setting.
+    calling_hours: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +167,8 @@ class CallbackRecord:
     wrapped_up_at: float | None = None
     #: Seconds the call spent on hold.
     held_seconds: float = 0.0
+    #: What the customer agreed to for a phone callback: {at, address, page, text, locale}.
+    consent: dict | None = None
     #: After the contact (desktop/aftercall): the agent's summary for the customer, the
     #: widget's language, the rating (1-5), "not solved" and the request it made.
     summary: str | None = None
@@ -228,6 +232,8 @@ class QueueDayStats:
     service_level: float | None
     #: ``abandoned / offered``; ``None`` with nothing offered.
     abandon_rate: float | None
+    #: Of ``offered``, the calls that came in on the phone (``phone_inbound``).
+    inbound: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,12 +13,13 @@ seconds since the epoch. Errors are those of :mod:`.errors`.
 The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.contacts` (customers, visitors, timeline), :mod:`.callbacks`,
 :mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
-(verified links, merges, search), :mod:`.timeline` (pages, outside contacts,
+(verified links, merges, search), :mod:`.callers` (who is phoning), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
 :mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
+:mod:`.history_rollups` (those sums kept for closed periods),
 :mod:`.admin` (the admin console's changes with their audit), :mod:`.webhooks`
 (subscriptions, deliveries; events are queued by :mod:`.outbox` with the change itself), :mod:`.kb` (the knowledge base).
 """
@@ -36,12 +37,14 @@ from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
 from desktop.repository.apikeys import ApiKeys
 from desktop.repository.callbacks import Callbacks
+from desktop.repository.callers import Callers
 from desktop.repository.changes import Changes
 from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
 from desktop.repository.engine import Database, open_database
 from desktop.repository.erasure import Erasure
 from desktop.repository.history import History
+from desktop.repository.history_rollups import HistorySums
 from desktop.repository.identities import Identities
 from desktop.repository.imports import Imports
 from desktop.repository.interactions import Interactions
@@ -60,7 +63,7 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 Administration, Webhooks, Changes, AfterCall, KnowledgeBase):
+                 HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase, Callers):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

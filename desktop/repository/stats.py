@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from desktop.repository._store import CALLBACKS, Store
 from desktop.repository.records import QueueDayStats
-from desktop.routing.events import CallbackState
+from desktop.routing.events import CallbackState, Channel
 
 __all__ = ["Stats"]
 
@@ -55,6 +55,7 @@ def _queue_day_rows(conn: Connection, since: float, targets: dict[str, float]) -
             func.sum(case((wait <= target, 1), else_=0)).label("within"),
             func.sum(case((c.state.in_(_GAVE_UP), 1), else_=0)).label("gave_up"),
             func.avg(wait).label("asa"),
+            func.sum(case((c.channel == Channel.PHONE_INBOUND.value, 1), else_=0)).label("inbound"),
         )
         .where(c.enqueued_at >= since)
         .group_by(c.queue)
@@ -78,6 +79,7 @@ def _day_stats(queue: str, row: Any, target: float | None) -> QueueDayStats:
         avg_speed_of_answer=float(row.asa) if row.asa is not None else None,
         service_level=within / offered if target is not None else None,
         abandon_rate=gave_up / offered,
+        inbound=int(row.inbound or 0),
     )
 
 

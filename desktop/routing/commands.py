@@ -23,7 +23,7 @@ import msgspec
 
 __all__ = [
     "Command", "RouterCommand", "decode",
-    "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "CallbackAdded", "Status",
+    "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "Abandon", "CallbackAdded", "Status",
     "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "AgentChanged",
 ]
 
@@ -95,6 +95,12 @@ class Cancel(Command, tag="cancel"):
     callback_id: str
 
 
+class Abandon(Command, tag="abandon"):
+    """The customer gave up while waiting (an inbound caller hung up): abandoned now, no grace."""
+
+    callback_id: str
+
+
 class Status(Command, tag="status"):
     """Tell the customer where their callback stands, even if nothing changed."""
 
@@ -138,7 +144,7 @@ class AgentChanged(Command, tag="agent_changed"):
     agent_id: str
 
 
-RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Status
+RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Abandon | Status
                  | ProcessAlive | CustomerPresence | AgentPresence | Wall | QueuesChanged | AgentChanged)
 
 

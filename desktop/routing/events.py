@@ -52,6 +52,7 @@ class OfferOutcome(enum.StrEnum):
 class Channel(enum.StrEnum):
     BROWSER = "browser"  # voice in the customer's browser
     PHONE = "phone"      # the agent calls the customer's phone
+    PHONE_INBOUND = "phone_inbound"  # the customer phoned us: they wait on the line (desktop/voice/inbound.py)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

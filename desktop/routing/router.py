@@ -247,16 +247,29 @@ class Router(RoutingCore):
         self._finish(cb, CallbackState.CANCELLED, now, out)
         return self._done(now, out)
 
+    def abandon(self, callback_id: str, now: float) -> list[RoutingEvent]:
+        """The customer gave up at once (an inbound caller hung up while waiting):
+        SCHEDULED, QUEUED or OFFERED -> ABANDONED, a pending offer WITHDRAWN.
+
+        Raises like ``cancel`` (``InvalidTransition`` once CONNECTED).
+        """
+        cb = self._callback(callback_id)
+        if cb.state is _CONNECTED:
+            raise InvalidTransition(f'Cannot abandon callback "{cb.id}": it is connected to agent "{cb.agent.id}"')
+        out: list[RoutingEvent] = []
+        self._finish(cb, CallbackState.ABANDONED, now, out)
+        return self._done(now, out)
+
     def customer_left(self, callback_id: str, now: float) -> list[RoutingEvent]:
         """The customer's page is gone. Returns no events.
 
         If the customer is not back ``abandon_grace`` seconds later, ``tick``
         ends the callback ABANDONED; for a SCHEDULED callback those seconds
         count from its scheduled time (the customer may well come back for it).
-        Ignored for ``Channel.PHONE`` (we call their phone) and once CONNECTED.
+        Ignored but for ``Channel.BROWSER`` (a phone has no page) and once CONNECTED.
         """
         cb = self._callback(callback_id)
-        if cb.request.channel is Channel.PHONE or cb.state is _CONNECTED or cb.left_at is not None:
+        if cb.request.channel is not Channel.BROWSER or cb.state is _CONNECTED or cb.left_at is not None:
             return []
         cb.left_at = now
         cb.left_token += 1

@@ -43,6 +43,8 @@ class Snapshot(msgspec.Struct, kw_only=True, frozen=True):
     rfm_frequency: float = 0.0           # 1..5
     rfm_monetary: float = 0.0            # 1..5
     rfm_segment: str = ""
+    previous_tier: str = ""              # the analytics tier a period earlier
+    tier_trend: str = ""                 # up | down | same | new ("" when not scored)
     at_risk: bool = False
     at_risk_reason: str = ""
     p_alive: float = 0.0                 # 0..1
@@ -85,7 +87,7 @@ FIELD_TYPES: dict[str, object] = {
     "customer_id": _S, "first_name": _S, "name": _S, "tier": _S, "segments": _LIST,
     "spend_30d": _F, "spend_90d": _F, "spend_365d": _F, "orders": _F, "days_since_last_order": _F,
     "scored": _B, "rfm_recency": _F, "rfm_frequency": _F, "rfm_monetary": _F, "rfm_segment": _S,
-    "at_risk": _B, "at_risk_reason": _S, "p_alive": _F, "expected_purchases_90d": _F,
+    "previous_tier": _S, "tier_trend": _S, "at_risk": _B, "at_risk_reason": _S, "p_alive": _F, "expected_purchases_90d": _F,
     "recommended": _LIST, "associated": _LIST, "owned": _LIST,
     "cart_skus": _LIST, "cart_categories": _LIST, "cart_names": _LIST, "cart_total": _F, "cart_items": _F,
     "context": DataType.MAPPING(DataType.STRING, DataType.STRING),
@@ -103,6 +105,7 @@ FIELD_HELP: dict[str, str] = {
     "orders": "orders placed", "days_since_last_order": "days since the last order (-1: never ordered)",
     "scored": "whether the analytics scored this customer", "rfm_recency": "RFM recency 1-5",
     "rfm_frequency": "RFM frequency 1-5", "rfm_monetary": "RFM monetary 1-5", "rfm_segment": "RFM segment",
+    "previous_tier": "the analytics tier a period earlier", "tier_trend": "the tier's trend: up, down, same, new",
     "at_risk": "attrition risk flagged", "at_risk_reason": "why at risk", "p_alive": "probability still active",
     "expected_purchases_90d": "expected purchases over 90 days",
     "recommended": "SKUs recommended for the customer", "associated": "SKUs associated with the cart",

@@ -13,9 +13,10 @@ from desktop.customers.identity import identify, verify_user_hash
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.customers.url_privacy import private_url
 from desktop.rooms import QUEUES_ROOM, agent_room, visitor_room
-from desktop.routing.hours import HoursError, local_text, opening, parse_hours, zone
+from desktop.routing.hours import local_text, opening, zone
 from desktop.routing.events import CallbackState
 from desktop.sockets.base import RoleHandler, new_id, outcome_key
+from desktop.sockets.calling_rules import call_time, check_number_free, consent_record, queue_hours
 from desktop.web.client import client_address
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
@@ -60,7 +61,9 @@ class CustomerHandler(RoleHandler):
         visitor = await self.repo.touch_visitor(visitor_id, self.clock())
         return Session(role=self.role, room=visitor_room(visitor_id), identity=visitor_id,
                        data={"socket": self.presence.key(), "customer_id": visitor.customer_id,
-                             "address": client_address(websocket)})
+                             "address": client_address(websocket),
+                             # the whole address (not the /64 the limits count) for a consent record
+                             "peer": websocket.client.host if websocket.client else ""})
 
     async def handle(self, session: Session, message: Any) -> dict[str, Any] | None:
         # Signed out (the site's sign-out in another tab, its server) or erased while this
@@ -104,7 +107,7 @@ class CustomerHandler(RoleHandler):
             queue: dict[str, Any] = {"name": record.name, "title": record.title}
             if record.name in now_open:
                 queue.update({key: now_open[record.name][key] for key in ("open", "estimated_wait")})
-            queue.update(opening(_hours_of(record), now, tz))
+            queue.update(opening(queue_hours(record), now, tz))
             if not queue["hours_open"]:
                 queue.update(open=False, closed="hours", estimated_wait=None)
             elif queue.get("open") is False:
@@ -200,9 +203,13 @@ class CustomerHandler(RoleHandler):
         phone = None
         if message.channel == "phone":
             try:
-                phone = normalize_phone(message.phone or "", default_region=self.settings.default_region)
+                phone = normalize_phone(message.phone or "", default_region=self.settings.default_region,
+                                        countries=self.settings.callable_countries)
             except PhoneRejected as exc:
-                raise ProtocolError(exc.code, str(exc)) from None
+                raise ProtocolError(exc.code, str(exc), detail=exc.detail) from None
+            if not (message.consent or "").strip():
+                raise ProtocolError(ErrorCode.CONSENT_NEEDED, "a phone callback needs your consent to be "
+                                    "called on this number (the sentence next to the phone field)")
         scheduled_at = message.scheduled_at
         if scheduled_at is not None:
             if scheduled_at > now + MAX_SCHEDULE_AHEAD:
@@ -211,21 +218,32 @@ class CustomerHandler(RoleHandler):
                 scheduled_at = None  # "now", or a time already past: queue at once
         self._check_hours(queues[message.queue], scheduled_at, now)
         existing = await self.repo.active_callback_for_visitor(session.identity)
+        if existing is not None and message.id is not None and existing.command_id == message.id:
+            # This very request again (its ack was lost with a socket, e.g. a restarting
+            # process): the first outcome, on whichever process the page reconnected to.
+            return {"callback_id": existing.id}
         if existing is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
                                 "cancel it first to make a new one")
+        calling = consent = None
+        if phone:
+            await check_number_free(self.repo, phone, self.settings.time_zone)
+            scheduled_at, calling = call_time(queues[message.queue], phone, scheduled_at, now, self.settings)
+            consent = await consent_record(self.repo, session, message.consent or "", now)
         callback_id = new_id()
         await self._spend_callme_budgets(session, callback_id, phone, now)
-        # The whole person's record (a merged customer reads as its head): its tier counts.
+        # The whole person's record (a merged customer reads as its head): its tier counts, the
+        # analytics job's when its latest run scored them, else their 365-day spend's.
         customer = await self.repo.resolve_customer(session.data["customer_id"])
+        tier, _source = await self.repo.routing_tier(customer.id) if customer else ("standard", "none")
         if customer is not None and not customer.name:
             await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
         callback = await self.repo.create_callback(
             id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
             queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
             message=message.message.strip(), channel=message.channel, phone=phone,
-            tier=customer.tier if customer else "standard", scheduled_at=scheduled_at, now=now,
-            command_id=message.id, locale=message.locale,
+            tier=tier, scheduled_at=scheduled_at, now=now,
+            command_id=message.id, consent=consent, locale=message.locale,
         )
         if callback.id != callback_id:  # a retried command: the first request already counted
             for key, *_ in self._callme_budgets(session, phone):
@@ -238,12 +256,12 @@ class CustomerHandler(RoleHandler):
         if phone:  # findable by this number from now on (a hint: it links nothing)
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)
-        return {"callback_id": callback.id}
+        return {"callback_id": callback.id, **({"calling": calling} if calling else {})}
 
     def _check_hours(self, queue, scheduled_at: float | None, now: float) -> None:
         """Refuse a call now outside the queue's hours, or one scheduled outside them, saying
         when it opens (in the centre's time zone; the widget offers the slots itself)."""
-        hours, tz = _hours_of(queue), zone(self.settings.time_zone)
+        hours, tz = queue_hours(queue), zone(self.settings.time_zone)
         at = now if scheduled_at is None else scheduled_at
         if hours.is_open(at, tz):
             return
@@ -323,13 +341,3 @@ class CustomerHandler(RoleHandler):
 def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'' if minutes == 1 else 's'}"
-
-
-def _hours_of(queue):
-    """The queue's hours; stored hours that no longer parse count as always open (and are logged),
-    never as a queue nobody can reach."""
-    try:
-        return parse_hours(queue.hours)
-    except HoursError:
-        log.warning("queue %s has hours that do not parse; treated as always open", queue.name, exc_info=True)
-        return parse_hours(None)

@@ -1,16 +1,19 @@
 """Suggestions for a contact, now: the live catalogue matched against the customer's snapshot.
 
-:meth:`Suggester.suggest` is what the offer card and the connected card call. It
-must never break nor slow the offer: reading the snapshot and the history and
-matching all run within ``budget`` seconds; a failure or an overrun gives the
-last suggestions this process made for the contact (or none) and is counted in
+:meth:`Suggester.suggest` is what the connected card (and a reloaded desk) calls.
+It must never break the card: reading the snapshot and the history and matching
+all run within ``budget`` seconds; a failure or an overrun gives the last
+suggestions this process made for the contact (or none) and is counted in
 :attr:`Suggester.counts`. The matcher itself (:meth:`Catalogue.match`) has its
 own budget and falls back the same way.
 
-:meth:`Suggester.refresh` is for changes during the offer and the call (a page,
-the cart, the site's context): it matches in a task of its own and publishes
-``suggestions`` to the agent's room, one match at a time per contact (changes
-that arrive meanwhile make one more match, not one each).
+:meth:`Suggester.follow` is for an offer, which rings without waiting: the match
+runs in a task of its own after it and publishes ``suggestions`` to the agent's
+room. :meth:`Suggester.refresh` does the same for changes during the offer and
+the call (a page, the cart, the site's context), one match at a time per
+contact (changes that arrive meanwhile make one more match, not one each).
+Nothing waits for these, so they get ``background_budget`` (1 s): a loaded
+database delays the suggestions instead of losing them.
 """
 
 from __future__ import annotations
@@ -82,13 +85,15 @@ class Suggester:
     """
 
     def __init__(self, *, repo: Repository, bus: Bus, rules: _LiveRules, zone: str = "UTC",
-                 budget: float = 0.25, match_budget: float = 0.05, history_days: float = 365.0,
+                 budget: float = 0.25, match_budget: float = 0.05, background_budget: float = 1.0,
+                 history_days: float = 365.0,
                  clock: Callable[[], float] = time.time):
         self.repo = repo
         self.bus = bus
         self.rules = rules
         self.budget = budget
         self.match_budget = match_budget
+        self.background_budget = background_budget
         self.history_days = history_days
         self.clock = clock
         self.reader = SnapshotReader(repo, zone=zone, clock=clock)
@@ -96,15 +101,22 @@ class Suggester:
         self._last: collections.OrderedDict[str, Decision] = collections.OrderedDict()
         self._running: dict[str, asyncio.Task] = {}
         self._again: set[str] = set()
+        self._agents: dict[str, str] = {}  # callback id -> the agent its running match tells
 
-    async def suggest(self, card: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The top suggestions for ``card`` (a contact card), best first; never raises."""
+    async def suggest(self, card: Mapping[str, Any], *, background: bool = False) -> list[dict[str, Any]]:
+        """The top suggestions for ``card`` (a contact card), best first; never raises.
+
+        ``background``: nothing waits for the answer (it follows the offer, or a change), so
+        it gets ``background_budget`` instead of ``budget`` (and ten times the matcher's)."""
         callback_id = card.get("callback_id") or ""
+        if not len(self.rules.current()):
+            return []  # nothing published: no reads, the offer goes out as it would without rules
+        budget = self.background_budget if background else self.budget
         try:
-            decision = await asyncio.wait_for(self._decide(card), timeout=self.budget)
+            decision = await asyncio.wait_for(self._decide(card, background), timeout=budget)
         except TimeoutError:
             self.counts["fallback_over_budget"] += 1
-            log.warning("suggestions for %s took over %.0f ms: the last ones stand", callback_id, self.budget * 1000)
+            log.warning("suggestions for %s took over %.0f ms: the last ones stand", callback_id, budget * 1000)
             decision = self._last.get(callback_id)
         except Exception:
             self.counts["fallback_error"] += 1
@@ -119,7 +131,7 @@ class Suggester:
             self._keep(callback_id, decision)
         return [suggestion_json(s) for s in decision.suggestions] if decision is not None else []
 
-    async def _decide(self, card: Mapping[str, Any]) -> Decision:
+    async def _decide(self, card: Mapping[str, Any], background: bool = False) -> Decision:
         now = self.clock()
         callback_id = card.get("callback_id") or None
         customer_id = (card.get("customer") or {}).get("id")
@@ -131,7 +143,8 @@ class Suggester:
         catalogue = self.rules.current()
         return catalogue.match(snapshot, impressions_of(rows), now=now,
                                queue=(card.get("callback") or {}).get("queue") or None,
-                               contact_id=callback_id, limit=LIMIT, budget=self.match_budget,
+                               contact_id=callback_id, limit=LIMIT,
+                               budget=self.match_budget * (10 if background else 1),
                                fallback=self._last.get(callback_id or ""), explain=False)
 
     def _keep(self, callback_id: str, decision: Decision) -> None:
@@ -144,31 +157,53 @@ class Suggester:
 
     # -- during the offer and the call -------------------------------------------------
 
-    def refresh(self, agent_id: str, callback_id: str, *, state: str) -> None:
-        """Match again for the contact and tell the agent (``suggestions``), in the background."""
+    def known(self, callback_id: str) -> list[dict[str, Any]]:
+        """The last suggestions this process made for the contact (none yet: ``[]``); no I/O."""
+        decision = self._last.get(callback_id)
+        return [suggestion_json(s) for s in decision.suggestions] if decision is not None else []
+
+    def follow(self, agent_id: str, card: Mapping[str, Any]) -> None:
+        """Match for ``card`` (just sent to the agent) and tell the agent (``suggestions``), in the
+        background: how the offer rings without waiting for the rules' reads and match."""
+        if not len(self.rules.current()) and not self.known(card.get("callback_id") or ""):
+            return  # nothing published, nothing shown: nothing to say
+        self.refresh(agent_id, card.get("callback_id") or "", state=card.get("state") or "offered", card=card)
+
+    def refresh(self, agent_id: str, callback_id: str, *, state: str,
+                card: Mapping[str, Any] | None = None) -> None:
+        """Match again for the contact and tell the agent (``suggestions``), in the background.
+
+        ``card``: the contact card as it is now, if the caller has it (else it is read)."""
+        if not callback_id:
+            return
+        self._agents[callback_id] = agent_id  # a re-offer goes to another agent: tell the newest
         if callback_id in self._running:
             self._again.add(callback_id)  # one more match once this one ends
             return
-        task = asyncio.create_task(self._refresh(agent_id, callback_id, state), name=f"suggest:{callback_id}")
+        task = asyncio.create_task(self._refresh(agent_id, callback_id, state, card), name=f"suggest:{callback_id}")
         self._running[callback_id] = task
 
-    async def _refresh(self, agent_id: str, callback_id: str, state: str) -> None:
+    async def _refresh(self, agent_id: str, callback_id: str, state: str,
+                       card: Mapping[str, Any] | None = None) -> None:
         try:
             while True:
                 self._again.discard(callback_id)
-                card = await contact_card(self.repo, callback_id, state=state)
+                if card is None:
+                    card = await contact_card(self.repo, callback_id, state=state)
                 if card is None:
                     return
-                suggestions = await self.suggest(card)
-                await self.bus.publish(agent_room(agent_id), OutSuggestions(
+                suggestions = await self.suggest(card, background=True)
+                await self.bus.publish(agent_room(self._agents.get(callback_id, agent_id)), OutSuggestions(
                     callback_id=callback_id, suggestions=suggestions).to_dict())
                 if callback_id not in self._again:
                     return
+                card = None  # something changed meanwhile: read it afresh
         except Exception:
             self.counts["fallback_error"] += 1
             log.exception("suggestions for %s could not be refreshed", callback_id)
         finally:
             self._running.pop(callback_id, None)
+            self._agents.pop(callback_id, None)
 
     async def settle(self) -> None:
         """Wait for the refreshes under way (tests, shutdown)."""

@@ -37,12 +37,13 @@ from typing import Any
 from desktop.repository.repository import Repository
 from desktop.routing import commands
 from desktop.leader.client import RouterClient
-from desktop.routing.events import CallbackState, Channel
+from desktop.routing.events import TERMINAL_CALLBACK_STATES, CallbackState, Channel
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
+from desktop.voice.inbound import InboundCalls
 from desktop.voice.bus import VoiceBus
-from desktop.voice.phone import PhoneCallbacks, PhoneCallLost
+from desktop.voice.phone import OutsideCallingHours, PhoneCallbacks, PhoneCallLost
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
 from desktop.voice import requests
 from desktop.voice.records import CallRecords, recording_mode
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 REAP_INTERVAL = 5.0   # seconds between checks that anchored calls are still connected
 STALL_INTERVAL = 1.0  # seconds between checks for legs that stopped sending (a drop)
 ORPHAN_SWEEP = 300.0  # seconds between looks for recordings a dead process left unfinished
+ELSEWHERE_EVENTS = 200  # a room's latest events read for the calls another process anchors
 
 _ACTIONS = {
     "customer": {"mute", "unmute", "hangup", "consent", "refuse"},
@@ -101,8 +103,12 @@ class VoiceFeature:
         anchor.on_change = self._changed
         #: Phone callbacks dialled over the SIP trunk (desktop/voice/phone.py), if one is configured.
         self.phones = phones or PhoneCallbacks(repo=repo, settings=settings, trunk=None)
+        #: Calls phoning in on the trunk (desktop/voice/inbound.py).
+        self.inbound = InboundCalls(repo=repo, router=router, anchor=anchor, settings=settings, meta=self._meta,
+                                    claim=self._claim_inbound, spawn=self._spawn, clock=clock)
         if self.phones.trunk is not None:
             self.phones.trunk.on_registration = lambda state: self._spawn(self._publish_trunk())
+            self.phones.trunk.on_incoming = self.inbound.incoming
 
     @classmethod
     def create(cls, *, repo: Repository, bus: Bus, router: RouterClient, settings: Settings) -> "VoiceFeature":
@@ -119,6 +125,11 @@ class VoiceFeature:
         """Start the SIP trunk, if there is one (it registers in the background)."""
         await self.phones.start()
 
+    async def _claim_inbound(self, callback_id: str) -> bool:
+        """An inbound call answered here: this process anchors it (agents elsewhere reach it over the bus)."""
+        self._start_background()
+        return await self.voice_bus.claim(callback_id)
+
     async def _publish_trunk(self) -> None:
         with contextlib.suppress(Exception):
             await self.bus.publish(WALL_ROOM, {"type": "trunk_state", "process": self.settings.process_id,
@@ -130,9 +141,32 @@ class VoiceFeature:
         calls = [self._public(call) for call in list(self.anchor.calls.values()) if self._on_call(session, call.id)]
         calls += [public for callback_id, public in list(self._adoption.orphans.items())
                   if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
+        calls += await self._calls_elsewhere(session, {call["callback_id"] for call in calls})
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
         return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": self.phones.public()}}
+
+    async def _calls_elsewhere(self, session: Session, known: set[str]) -> list[dict[str, Any]]:
+        """The calls this customer or agent is on that another process anchors, as their room last
+        told of them: a page reloaded onto another process (no sticky sessions, or its own
+        process stopping) still finds its call, and its browser offers its leg again."""
+        room = {"customer": visitor_room, "agent": agent_room}.get(session.role)
+        if room is None or not self.settings.redis_url:
+            return []
+        with contextlib.suppress(Exception):
+            name = room(session.identity)
+            recent = await self.bus.replay(name, max(0, await self.bus.last_seq(name) - ELSEWHERE_EVENTS)) or []
+            latest = {event["call"]["callback_id"]: event["call"] for _seq, event in recent
+                      if event.get("type") == "voice_state"}
+            calls = []
+            for callback_id, call in latest.items():
+                if callback_id in known or call.get("state") == "ended":
+                    continue
+                callback = await self.repo.get_callback(callback_id)  # a dead anchor's call may be over
+                if callback is not None and callback.state == CallbackState.CONNECTED:
+                    calls.append(call)
+            return calls
+        return []
 
     def _on_call(self, session: Session, callback_id: str) -> bool:
         """A supervisor sees every call; an agent or a customer the ones they are on."""
@@ -226,7 +260,15 @@ class VoiceFeature:
         role = Role(request.role)
         if role == Role.SUPERVISOR and callback_id not in self.anchor.calls:
             raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
-        self._meta.setdefault(callback_id, request.meta)
+        meta = self._meta.setdefault(callback_id, request.meta)
+        if role == Role.AGENT and request.meta.get("agent_id") and not meta.get("agent_id"):
+            # An inbound call waited with no agent: the one who accepted it is on it now.
+            meta.update({key: request.meta.get(key) for key in ("agent_id", "agent_name", "answered_at")})
+        if role == Role.AGENT and meta.get("channel") == Channel.PHONE_INBOUND and callback_id not in self.anchor.calls:
+            # The caller is gone (hung up as it was accepted, or the process carrying it died).
+            with contextlib.suppress(Exception):
+                await self.router.call(commands.End(agent_id=meta["agent_id"], callback_id=callback_id))
+            raise ProtocolError(ErrorCode.INVALID_STATE, "the caller has hung up")
         self._start_background()
         consented = None
         if request.recording == "consent" and callback_id not in self.anchor.calls:
@@ -265,6 +307,12 @@ class VoiceFeature:
             # retry the rules allow, and the agent to wrap-up.
             log.warning("phone callback %s: its call dropped with the process carrying it", callback_id)
             retry = await self.phones.lost(callback_id, dict(meta))
+            await self.anchor.end(callback_id)
+            await self._after_phone(callback_id, meta, retry)
+        except OutsideCallingHours as exc:
+            # It waited in line past the hours its phone may ring: not dialled, booked again.
+            log.info("phone callback %s not dialled: outside calling hours", callback_id)
+            retry = await self.phones.not_now(callback_id, dict(meta), exc.at)
             await self.anchor.end(callback_id)
             await self._after_phone(callback_id, meta, retry)
 
@@ -311,6 +359,11 @@ class VoiceFeature:
 
     async def _meta_of(self, callback) -> dict[str, Any]:
         meta = self._meta.get(callback.id)
+        if meta is not None and callback.agent_id and not meta.get("agent_id"):
+            # An inbound call's meta was made before anyone accepted it.
+            agent = await self.repo.get_agent(callback.agent_id)
+            meta.update(agent_id=callback.agent_id, agent_name=agent.display_name if agent else None,
+                        answered_at=callback.answered_at)
         if meta is None:
             agent = await self.repo.get_agent(callback.agent_id) if callback.agent_id else None
             meta = {"customer_id": callback.customer_id, "agent_id": callback.agent_id,
@@ -328,7 +381,8 @@ class VoiceFeature:
             or session.role == "supervisor")
         if not mine:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such call of yours")
-        dialled = callback.channel == Channel.PHONE and session.role != "customer" and self.phones.dials
+        dialled = session.role != "customer" and (
+            callback.channel == Channel.PHONE and self.phones.dials or callback.channel == Channel.PHONE_INBOUND)
         if callback.channel != Channel.BROWSER and not dialled:
             raise ProtocolError(ErrorCode.INVALID_STATE, "this callback is to a phone, not in the browser")
         if callback.state != CallbackState.CONNECTED and not ended_ok:
@@ -355,7 +409,9 @@ class VoiceFeature:
             self._spawn(self._timeline.call_ended(call, meta, self._quality.pop(call.id)))
             if call.recorder is not None:
                 self._spawn(self._timeline.finish_recording(call, meta))
-            if call.phone is not None:
+            if call.phone is not None and call.phone.inbound:
+                self._spawn(self.inbound.ended(call, meta))
+            elif call.phone is not None:
                 self._spawn(self._phone_ended(call, meta))
         self._spawn(self._publish(call.id, public))
 
@@ -459,8 +515,11 @@ class VoiceFeature:
                 log.exception("voice watch failed")
 
     async def _reap(self) -> None:
-        for call_id in list(self.anchor.calls):
+        for call_id, call in list(self.anchor.calls.items()):
             callback = await self.repo.get_callback(call_id)
+            if call.phone is not None and call.phone.inbound and (
+                    callback is None or callback.state not in TERMINAL_CALLBACK_STATES):
+                continue  # a caller waiting in the queue (or being put there)
             if callback is None or callback.state != CallbackState.CONNECTED:
                 await self.anchor.end(call_id)
 
@@ -485,6 +544,17 @@ class VoiceFeature:
             except Exception:
                 log.exception("orphaned recordings not finished")
             await asyncio.sleep(ORPHAN_SWEEP)
+
+    async def drain(self, seconds: float) -> int:
+        """Wait, at most ``seconds``, for the calls this process anchors to end; how many are left.
+
+        A stopping process's sockets have moved to another process by now, and reach these
+        calls over the bus as any other process's do: the calls go on undisturbed. Those still
+        on at the deadline are released by :meth:`aclose` and taken over at once elsewhere."""
+        deadline = time.monotonic() + seconds
+        while self.anchor.calls and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        return len(self.anchor.calls)
 
     async def aclose(self) -> None:
         await self.voice_bus.aclose()

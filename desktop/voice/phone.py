@@ -17,6 +17,16 @@ whichever process the agent's desk reconnects to finds it, and instead of
 dialling the customer again at once it records the attempt as failed and
 books the retry the rules allow (:class:`PhoneCallLost`).
 
+A callback not dialled because this process carries ``OTODESK_SIP_MAX_CALLS`` phone
+calls already is a ``refused`` attempt, retried like a busy one.
+
+Calling hours (``desktop/routing/calling.py``) hold at every step: a retry is
+booked for the first time after its delay when the phone may ring and the queue
+is open, and a callback reaching an agent when the phone may not ring (it waited
+in line past the evening's limit) is not dialled: it is booked again for the
+next allowed time (:class:`OutsideCallingHours`; a ``phone_attempt`` with result
+``not_dialled`` says why; it does not count as an attempt).
+
 Without a trunk (``OTODESK_SIP_URI`` empty) nothing here runs: the desk says
 "Call the customer now on <number>" and the agent dials by hand.
 """
@@ -30,12 +40,14 @@ import time
 from typing import Any
 
 from desktop.repository.repository import Repository
+from desktop.routing.calling import when_to_call
+from desktop.routing.hours import Hours, HoursError, parse_hours
 from desktop.settings import Settings
 from signaling.media.anchor import Call, MediaAnchor
 from signaling.media.errors import TrunkError
 from signaling.media.sip import CallResult, Registration, Trunk, TrunkConfig, open_trunk
 
-__all__ = ["PhoneCallbacks", "PhoneCallLost", "trunk_config", "should_retry", "retry_policy", "PHONE_ATTEMPT",
+__all__ = ["PhoneCallbacks", "PhoneCallLost", "OutsideCallingHours", "trunk_config", "should_retry", "retry_policy", "PHONE_ATTEMPT",
            "PHONE_RETRY", "PHONE_DIALLED"]
 
 log = logging.getLogger(__name__)
@@ -44,12 +56,21 @@ PHONE_ATTEMPT = "phone_attempt"  # data: number, result, status, reason, attempt
 PHONE_RETRY = "phone_retry"      # on the retry's callback: data: first, attempt, after
 PHONE_DIALLED = "phone_dialled"  # as an attempt is dialled: data: number, attempt
 LOST = "the server carrying the call stopped"
-RETRIED = (CallResult.BUSY, CallResult.NO_ANSWER, CallResult.FAILED)
+NOT_DIALLED = "not_dialled"  # a phone_attempt's result: outside calling hours, booked again
+RETRIED = (CallResult.BUSY, CallResult.NO_ANSWER, CallResult.FAILED, CallResult.REFUSED)
 DIALLED_MEMORY = 10_000  # callback ids remembered as dialled (far more than one process's calls a day)
 
 
 class PhoneCallLost(Exception):
     """This callback was dialled already, by a process that is gone: its call dropped with it."""
+
+
+class OutsideCallingHours(Exception):
+    """The phone may not ring now (its local time); ``at``: when it next may (None: not soon)."""
+
+    def __init__(self, callback_id: str, at: float | None):
+        super().__init__(callback_id)
+        self.at = at
 
 
 def trunk_config(settings: Settings) -> TrunkConfig | None:
@@ -59,7 +80,8 @@ def trunk_config(settings: Settings) -> TrunkConfig | None:
     return TrunkConfig(uri=settings.sip_uri, username=settings.sip_username, password=settings.sip_password,
                        caller_id=settings.sip_caller_id, codecs=settings.sip_codecs,
                        transport=settings.sip_transport, register_expires=settings.sip_register_expires,
-                       local_host=settings.sip_local_host, local_port=settings.sip_local_port)
+                       local_host=settings.sip_local_host, local_port=settings.sip_local_port,
+                       max_calls=settings.sip_max_calls)
 
 
 def rtp_ports(text: str) -> tuple[int, int]:
@@ -138,6 +160,10 @@ class PhoneCallbacks:
         """Dial the callback's number as the customer's leg of its call, once per callback."""
         if self.trunk is None or callback_id in self._dialled or not meta.get("phone"):
             return None
+        now = self.clock()
+        when = await self.call_time(meta["phone"], meta.get("queue") or "", now, queue_open=False)
+        if when is None or when > now:
+            raise OutsideCallingHours(callback_id, await self.call_time(meta["phone"], meta.get("queue") or "", now))
         self._dialled[callback_id] = None
         while len(self._dialled) > DIALLED_MEMORY:
             self._dialled.popitem(last=False)
@@ -154,6 +180,39 @@ class PhoneCallbacks:
                 data={"number": meta["phone"], "attempt": meta["attempt"]})
         return await anchor.dial(callback_id, meta["phone"], trunk=self.trunk,
                                  ring_timeout=self.settings.sip_ring_timeout)
+
+    async def call_time(self, phone: str, queue: str, at: float, *, queue_open: bool = True) -> float | None:
+        """The first time at or after ``at`` when ``phone`` may ring (and, with ``queue_open``,
+        the queue is open); None when none comes within 60 days."""
+        record = await self.repo.get_queue(queue) if queue else None
+        window = record.calling_hours if record is not None and record.calling_hours is not None \
+            else self.settings.calling_hours
+        hours: Hours | None = None
+        if queue_open and record is not None:
+            try:
+                hours = parse_hours(record.hours)
+            except HoursError:  # logged where the queue is read for customers; always open here
+                hours = None
+        return when_to_call(phone, at, window=window, centre_zone=self.settings.time_zone, queue_hours=hours)[1]
+
+    async def not_now(self, callback_id: str, meta: dict[str, Any], at: float | None) -> str | None:
+        """A callback that reached an agent when its phone may not ring: on the timeline, and
+        booked again for ``at`` (the same attempt: nothing was dialled). Never raises."""
+        if not meta.get("customer_id"):
+            return None
+        attempt = await self._attempt_number(callback_id, meta)
+        try:
+            await self.repo.add_contact_event(
+                customer_id=meta["customer_id"], kind=PHONE_ATTEMPT, channel="phone", at=self.clock(),
+                callback_id=callback_id, agent_id=meta.get("agent_id"),
+                data={"number": meta.get("phone"), "result": NOT_DIALLED, "status": 0, "attempt": attempt,
+                      "reason": "outside calling hours in the number's local time", "rang_s": None,
+                      "talked_s": None, "next_at": at})
+            if at is not None:
+                return await self._schedule_retry(callback_id, meta, attempt - 1, NOT_DIALLED, at=at)
+        except Exception:
+            log.exception("phone callback %s outside calling hours: not booked again", callback_id)
+        return None
 
     async def _attempt_number(self, callback_id: str, meta: dict[str, Any]) -> int:
         if not meta.get("customer_id"):
@@ -194,13 +253,19 @@ class PhoneCallbacks:
                 agent_id=meta.get("agent_id"), data={**data, "attempt": attempt})
             delay, attempts = retry_policy(self.settings, meta.get("queue") or "")
             if should_retry(data["result"], attempt, attempts):
-                return await self._schedule_retry(callback_id, meta, attempt, data["result"], delay)
+                # Never at a time the phone may not ring: the first allowed one after the delay.
+                at = await self.call_time(meta.get("phone") or "", meta.get("queue") or "", self.clock() + delay)
+                if at is None:
+                    log.warning("phone callback %s: no time to call again within 60 days", callback_id)
+                    return None
+                return await self._schedule_retry(callback_id, meta, attempt, data["result"], at=at)
         except Exception:
             log.exception("phone attempt of %s not recorded", callback_id)
         return None
 
-    async def _schedule_retry(self, callback_id: str, meta: dict[str, Any], attempt: int, result: str,
-                              delay: float) -> str | None:
+    async def _schedule_retry(self, callback_id: str, meta: dict[str, Any], attempt: int, result: str, *,
+                              at: float) -> str | None:
+        """A new request for the same number at ``at``, attempt ``attempt + 1``."""
         original = await self.repo.get_callback(callback_id)
         if original is None:
             return None
@@ -209,11 +274,11 @@ class PhoneCallbacks:
         retry = await self.repo.create_callback(
             id=retry_id, visitor_id=original.visitor_id, customer_id=original.customer_id, queue=original.queue,
             name=original.name, topic=original.topic, message=original.message, channel=original.channel,
-            phone=original.phone, tier=original.tier, scheduled_at=now + delay, now=now,
+            phone=original.phone, tier=original.tier, scheduled_at=at, now=now, consent=original.consent,
             command_id=f"phone-retry-{callback_id}")  # once, however often this runs
         first = meta.get("first_callback_id") or callback_id
         await self.repo.add_contact_event(
             customer_id=original.customer_id, kind=PHONE_RETRY, channel="phone", at=now, callback_id=retry.id,
             data={"first": first, "previous": callback_id, "attempt": attempt + 1, "after": result,
-                  "at": now + delay})
+                  "at": at})
         return retry.id

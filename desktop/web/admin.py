@@ -31,6 +31,7 @@ from desktop.repository.admin import queue_json, user_json
 from desktop.repository.errors import DuplicateUser, NotFound
 from desktop.rooms import agent_room
 from desktop.routing import commands
+from desktop.routing.calling import parse_window
 from desktop.routing.hours import HoursError, parse_hours
 from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.pages import staff_page
@@ -84,6 +85,9 @@ class QueueIn(msgspec.Struct, forbid_unknown_fields=True):
     sort_order: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
     #: The wrap-up outcomes agents choose from; null: the default list.
     dispositions: Annotated[list[Disposition], msgspec.Meta(min_length=1, max_length=30)] | None = None
+    #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time, ``*``
+    #: any time; null: OTODESK_CALLING_HOURS (desktop/routing/calling.py).
+    calling_hours: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 
 
 BODIES = (UserIn, UserPatch, PasswordIn, QueueIn)
@@ -197,13 +201,21 @@ async def put_queue(request: Request, session: StaffSession) -> Response:
                          "or '-', starting with a letter or digit")
     data = await json_body(request, QueueIn)
     hours = parse_hours(data.hours).to_json()  # checked, and stored in one canonical form
+    calling_hours = None
+    if data.calling_hours is not None:
+        calling_hours = data.calling_hours.strip()
+        try:
+            parse_window(calling_hours)
+        except HoursError as exc:
+            raise ApiError(422, "invalid_hours", f"calling_hours: {exc}") from None
+        calling_hours = calling_hours or "*"  # empty text: any time, as the setting reads it
     dispositions = None
     if data.dispositions is not None:
         dispositions = list(dict.fromkeys(item.strip() for item in data.dispositions))
     values = dict(name=name, title=data.title.strip(), skills=sorted(set(data.skills)),
                   service_level_target=data.service_level_target, sort_order=data.sort_order,
                   offer_timeout=data.offer_timeout, wrapup_timeout=data.wrapup_timeout, hours=hours,
-                  dispositions=dispositions)
+                  dispositions=dispositions, calling_hours=calling_hours)
     before, after = await request.app.state.repo.admin_save_queue(values, actor=_actor(session))
     await request.app.state.router.notify(commands.QueuesChanged())
     return JSONResponse(queue_json(after), status_code=200 if before else 201)
@@ -229,7 +241,8 @@ async def audit(request: Request, session: StaffSession) -> Response:
 
 async def admin_page(request: Request) -> Response:
     return await staff_page(request, "admin.html", ("admin",),
-                            extra={"time_zone": request.app.state.settings.time_zone})
+                            extra={"time_zone": request.app.state.settings.time_zone,
+                                   "calling_hours": request.app.state.settings.calling_hours})
 
 
 _U = "/api/v1/admin/users/{user_id}"
@@ -306,7 +319,8 @@ def openapi_components() -> dict[str, Any]:
             "name": {"type": "string"}, "title": {"type": "string"}, "skills": strings,
             "service_level_target": {"type": "number"}, "sort_order": {"type": "integer"},
             "offer_timeout": nullable_number, "wrapup_timeout": nullable_number,
-            "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}}}},
+            "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}},
+            "calling_hours": {"type": ["string", "null"]}}},
     }
 
 

@@ -36,6 +36,7 @@ from desktop.analytics.kb_report import KB_TABLE, KB_TITLE, kb_table
 from desktop.analytics.report import TABLES, build_report, table_csv
 from desktop.analytics.satisfaction import satisfaction_table
 from desktop.repository.history import HistoryQuery
+from desktop.repository.history_rollups import fingerprint
 from desktop.web.api.common import ApiError, Caller, endpoint
 from desktop.web.pages import staff_page
 
@@ -53,8 +54,10 @@ PAGE_ROWS = 2000
 
 
 async def report(repo: Any, settings: Any, *, first: str | None, last: str | None, period: str | None,
-                 now: float, row_limit: int | None = PAGE_ROWS) -> dict[str, Any]:
+                 now: float, row_limit: int | None = PAGE_ROWS, rollups: bool = True) -> dict[str, Any]:
     """The report for the asked range (see the module); raises ``ReportRangeError``.
+
+    ``rollups=False`` reads every row raw (the reference the rollups are tested against).
 
     By-period tables over ``row_limit`` rows come without them (``omitted``: how many).
     """
@@ -63,12 +66,16 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
     plan = PeriodPlan.make(current.start, current.end, granularity, zone)
     queues = await repo.list_queues()
     targets = {queue.name: queue.service_level_target for queue in queues}
+    # Closed periods come from the rollups made under these settings (when there are any).
+    made_under = fingerprint(targets=targets, short_abandon=settings.short_abandon,
+                             schedule_grace=settings.schedule_grace, time_zone=settings.time_zone) if rollups else None
 
     def query(over: ReportRange, plan_: PeriodPlan | None) -> HistoryQuery:
         return HistoryQuery(
             start=over.start, end=over.end,
             segments=plan_.segments if plan_ else ((over.start, 0),), period=plan_.granularity if plan_ else None,
-            targets=targets, short_abandon=settings.short_abandon, schedule_grace=settings.schedule_grace)
+            targets=targets, short_abandon=settings.short_abandon, schedule_grace=settings.schedule_grace,
+            fingerprint=made_under, local_days=True)
 
     main = query(current, plan)
     earlier = comparison_ranges(current)
@@ -83,7 +90,7 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
         repo.queue_sums(main), repo.agent_contact_sums(agent_query), repo.agent_offer_sums(agent_query),
         repo.dispositions(main),
         repo.agent_presence(current.start, current.end) if by_period
-        else repo.agent_staffed_seconds(current.start, stop),
+        else repo.staffed_seconds(agent_query, stop),
         *(repo.queue_sums(query(other, None)) for other in earlier.values()),
     )
     if by_period:
@@ -119,7 +126,7 @@ async def _report(request: Request, caller: Caller, *, row_limit: int | None = P
     try:
         return await report(request.app.state.repo, request.app.state.settings, first=params.get("from"),
                             last=params.get("to"), period=params.get("period"), now=time.time(),
-                            row_limit=row_limit)
+                            row_limit=row_limit, rollups=request.app.state.settings.history_rollups)
     except ReportRangeError as error:
         raise ApiError(422, "invalid_range", str(error)) from None
 

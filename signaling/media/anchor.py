@@ -35,7 +35,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -48,7 +48,7 @@ from signaling.media.errors import AtCapacity, BadOffer, InvalidCallState, LegTa
 from signaling.media.forward import ForwardTrack
 from signaling.media.hearing import MAIN, CallState, Mode, Role, Source, who_hears
 from signaling.media.phone import PhoneLeg
-from signaling.media.sip.trunk import PhoneState, Trunk
+from signaling.media.sip.trunk import IncomingPhoneCall, PhoneState, Trunk
 from signaling.media.tap import tap_receiver
 from signaling.media.tones import TonePlayer, hold_tone, ringback_tone
 
@@ -212,6 +212,8 @@ class Call:
                                     lambda payload, ts: self._route(Source.RINGBACK, payload, ts, "ringback"))
         #: The customer's leg when it is a phone (kept after the call ends: its result is told).
         self.phone: PhoneLeg | None = None
+        #: An inbound call of a recorded queue: recorded from the agent's arrival.
+        self.record_on_answer = False
 
     # -- routing ------------------------------------------------------------------------
 
@@ -268,8 +270,21 @@ class Call:
         return self.update(muted=frozenset(muted_set))
 
     def _leg_changed(self, leg: Leg) -> None:
-        if self.legs.get(leg.role) is leg:
-            self.anchor._changed(self)
+        if self.legs.get(leg.role) is not leg:
+            return
+        if leg.role == Role.AGENT and leg.state == "connected" and self.phone is not None \
+                and self.phone.waiting is not None:
+            self._agent_arrived()
+        self.anchor._changed(self)
+
+    def _agent_arrived(self) -> None:
+        """An inbound caller's wait is over: the greeting / hold music stops, the agent is heard
+        (and the recording starts now, not with the hold music)."""
+        self.phone.stop_waiting()
+        if self.record_on_answer and self.recorder is None and self.anchor.recorder is not None:
+            self.recorder = self.anchor.recorder(self.id)
+            self.state = dataclasses.replace(self.state, recording=True)
+            self._routes = who_hears(self.state)
 
     def public(self) -> dict[str, Any]:
         """What browsers are told about the call (``voice_state``)."""
@@ -432,6 +447,31 @@ class MediaAnchor:
             phone.on_audio = leg.on_audio
             call.phone = leg
             call.legs[Role.CUSTOMER] = leg  # type: ignore[assignment]
+        self._changed(call)
+        return call
+
+    async def take_phone(self, call_id: str, phone: IncomingPhoneCall, *, waiting: Iterator[bytes] | None = None,
+                         recording: bool = False) -> Call:
+        """An inbound ``phone`` call as the customer's leg of a new call ``call_id``; answer the
+        phone after this. It hears ``waiting`` (PCM frames: a greeting, hold music) until an
+        agent's leg connects (:meth:`offer`), then the call, recorded from then on if
+        ``recording``. When the phone hangs up the call ends, as for :meth:`dial`.
+        Raises AtCapacity beyond ``max_calls``, LegTaken if ``call_id`` is live.
+        """
+        async with self._lock:
+            if call_id in self.calls:
+                raise LegTaken("this call already has its customer")
+            if len(self.calls) >= self.max_calls:
+                raise AtCapacity(f"this server carries {self.max_calls} calls at most; try again shortly")
+            call = Call(call_id, self)
+            call.record_on_answer = recording
+            leg = PhoneLeg(call, phone)
+            leg.waiting = waiting
+            phone.on_event = self._phone_event(leg)
+            phone.on_audio = leg.on_audio
+            call.phone = leg
+            call.legs[Role.CUSTOMER] = leg  # type: ignore[assignment]
+            self.calls[call_id] = call
         self._changed(call)
         return call
 

@@ -6,6 +6,10 @@ looks like: two outgoing slots whose ``push`` takes Opus packets, a state, a
 the two slots mixed on a 20 ms clock (the other party, and a barging
 supervisor), and sent to the trunk as 8 kHz PCM; what the phone says (early
 media included) is encoded to Opus once and routed as the customer's voice.
+
+An inbound caller waiting for an agent hears ``waiting`` (PCM frames, the
+greeting then hold music: :mod:`signaling.media.waiting`) instead, until the
+call stops it (:meth:`PhoneLeg.stop_waiting`) as the agent's leg connects.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import asyncio
 import collections
 import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from signaling.media.hearing import Role
-from signaling.media.sip.trunk import FRAME_BYTES, PhoneCall, PhoneEvent, PhoneState
+from signaling.media.sip.trunk import FRAME_BYTES, IncomingPhoneCall, PhoneCall, PhoneEvent, PhoneState
 from signaling.media.transcode import OpusToPcm, PcmToOpus
 
 __all__ = ["PhoneLeg"]
@@ -61,9 +66,16 @@ class PhoneLeg:
         self.browser: dict[str, Any] = {}
         #: The last :class:`PhoneEvent`: what the desk and the widget are told.
         self.event: PhoneEvent | None = None
+        #: PCM frames the phone hears instead of the call while it waits for an agent (inbound).
+        self.waiting: Iterator[bytes] | None = None
         self._encoder = PcmToOpus()
         self._rtp_timestamp = 0
         self._mixer: asyncio.Task | None = None
+
+    @property
+    def inbound(self) -> bool:
+        """The phone called us (it was not dialled)."""
+        return isinstance(self.phone, IncomingPhoneCall)
 
     @property
     def public_state(self) -> str:
@@ -72,6 +84,7 @@ class PhoneLeg:
     def public(self) -> dict[str, Any]:
         event = self.event
         return {"number": self.phone.number, "state": str(self.phone.state),
+                "inbound": self.inbound, "waiting": self.waiting is not None,
                 "result": str(event.result) if event and event.result else None,
                 "status": event.status if event else 0, "reason": event.reason if event else "",
                 "early_media": bool(event and event.early_media)}
@@ -106,7 +119,9 @@ class PhoneLeg:
         silence = bytes(FRAME_BYTES)
         while True:
             frames = [slot.frames.popleft() for slot in self.outs if slot.frames]
-            if len(frames) == 1:
+            if self.waiting is not None:
+                self.phone.send_audio(next(self.waiting))
+            elif len(frames) == 1:
                 self.phone.send_audio(frames[0])
             elif frames:
                 mixed = np.sum([np.frombuffer(f, dtype=np.int16).astype(np.int32) for f in frames], axis=0)
@@ -120,6 +135,10 @@ class PhoneLeg:
         if self._mixer is not None:
             self._mixer.cancel()
             self._mixer = None
+
+    def stop_waiting(self) -> None:
+        """An agent is on the line: the phone hears the call from now on."""
+        self.waiting = None
 
     def send_dtmf(self, digit: str) -> None:
         self.phone.send_dtmf(digit)

@@ -21,6 +21,9 @@ class ErrorCode:
     UNAUTHORIZED = "unauthorized"
     INVALID_PHONE = "invalid_phone"
     PHONE_REFUSED = "phone_refused"      # premium-rate, shared-cost...
+    PHONE_COUNTRY = "phone_country"      # a country the contact centre does not call
+    PHONE_WAITING = "phone_waiting"      # this number has an open callback request already
+    CONSENT_NEEDED = "consent_needed"    # a phone callback without the customer's consent
     TOO_MANY_REQUESTS = "too_many_requests"  # call-me rate per phone/visitor
     ALREADY_WAITING = "already_waiting"
     NOT_FOUND = "not_found"
@@ -38,10 +41,12 @@ class ProtocolError(Exception):
     """A message that can't be accepted; ``code`` is one of :class:`ErrorCode`."""
 
     def __init__(self, code: str, message: str, *, command_id: str | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, detail: dict | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.command_id = command_id
         #: Seconds until the same request can succeed (rate limits), sent as ``retry_after``.
         self.retry_after = retry_after
+        #: Structured facts for the client to word the error (``error.detail``).
+        self.detail = detail

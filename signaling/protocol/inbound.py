@@ -112,6 +112,8 @@ class CallMe(_In, tag="call_me"):
     phone: ShortText | None = None
     #: Epoch seconds; None or in the past means now.
     scheduled_at: float | None = None
+    #: A phone callback: the consent sentence the widget showed next to the number (required).
+    consent: LongText | None = None
     #: The widget's language: what the customer is written to in after the contact.
     locale: Locale | None = None
 

@@ -186,6 +186,8 @@ class OutAck(Out, tag="ack"):
     id: str
     # call_me, queues
     callback_id: str | UnsetType = UNSET
+    #: call_me of a phone outside its calling hours: {scheduled_at, zone, window, fallback}.
+    calling: Json | UnsetType = UNSET
     queues: list[Json] | UnsetType = UNSET
     # identify
     customer_id: str | UnsetType = UNSET
@@ -218,6 +220,9 @@ class OutError(Out, tag="error"):
     id: str | UnsetType = UNSET
     #: Whole seconds until the same request can succeed (limits).
     retry_after: int | UnsetType = UNSET
+    #: What a client needs to word the error itself (``phone_waiting``: the open request's
+    #: ``{state, scheduled_at}``; ``phone_country``: ``{country, allowed}``).
+    detail: Json | UnsetType = UNSET
 
 
 # -- customer (widget) ---------------------------------------------------------------------------
@@ -545,10 +550,11 @@ def checked(cls: type[Out], message: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def error(code: str, message: str, *, command_id: str | None = None,
-          retry_after: float | None = None) -> dict[str, Any]:
+          retry_after: float | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
     return OutError(code=code, message=message, id=UNSET if command_id is None else command_id,
                     # whole seconds, never early
-                    retry_after=UNSET if retry_after is None else math.ceil(retry_after)).to_dict()
+                    retry_after=UNSET if retry_after is None else math.ceil(retry_after),
+                    detail=UNSET if detail is None else detail).to_dict()
 
 
 def ack(command_id: str, **fields: Any) -> dict[str, Any]:

@@ -152,6 +152,7 @@ function openQueue(queue = null) {
     form.service_level_target.value = queue.service_level_target;
     form.offer_timeout.value = queue.offer_timeout ?? "";
     form.wrapup_timeout.value = queue.wrapup_timeout ?? "";
+    form.calling_hours.value = queue.calling_hours ?? "";
     form.dispositions.value = (queue.dispositions || []).join("\n");
   }
   form.always.checked = hours.always;
@@ -173,6 +174,7 @@ async function saveQueue(event) {
       title: form.title.value.trim(), skills: skillsOf(form.skills.value),
       service_level_target: number(form.service_level_target) ?? 30,
       offer_timeout: number(form.offer_timeout), wrapup_timeout: number(form.wrapup_timeout),
+      calling_hours: form.calling_hours.value.trim() || null, // null: the setting
       dispositions: form.dispositions.value.split("\n").map((line) => line.trim()).filter(Boolean),
       hours: hoursFromForm({ always: form.always.checked, days, exceptions: form.exceptions.value }, words),
     };

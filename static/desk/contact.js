@@ -4,7 +4,7 @@
 // draft is also kept in sessionStorage so a reload keeps it.
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
-import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { CustomerDetails, facts, nameSpan, queueTitle, tierBadge } from "./customer.js";
 import { followUp } from "./offer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 import { dispositionName, isDefaultDisposition } from "../common/staff-language.js";
@@ -112,8 +112,7 @@ export class ContactView {
       h("div", { class: "who" },
         h("p", { class: "eyebrow", translate: "no" }, queueTitle(queues, callback.queue)),
         h("h2", { id: "contact-heading" },
-          customer.name ? h("span", { dataset: { testid: "contact-name" }, translate: "no" }, customer.name)
-            : h("span", { dataset: { testid: "contact-name" } }, t("customer.unknown")), " ",
+          nameSpan(card, "contact-name"), " ",
           tierBadge(customer.tier, "contact"))),
       h("div", { class: "talk" }, this.stateText, this.timer),
       this.endButton),
@@ -147,9 +146,11 @@ export class ContactView {
     this.form.hidden = !wrapping;
     this.endButton.hidden = wrapping;
     const byPhone = card.callback?.channel === "phone";
+    const phonedIn = card.callback?.channel === "phone_inbound";
     // Dialled by the server (a SIP trunk), the voice panel shows the call's real state.
     this.dialLine.hidden = wrapping || !byPhone || this.phoneDials;
-    setText(this.stateText, t(wrapping ? "contact.wrapping" : byPhone ? (this.phoneDials ? "contact.phone_call" : "contact.calling_phone") : "contact.connected"));
+    setText(this.stateText, t(wrapping ? "contact.wrapping" : phonedIn ? "contact.phone_call"
+      : byPhone ? (this.phoneDials ? "contact.phone_call" : "contact.calling_phone") : "contact.connected"));
     this.details.update(card, this.now());
     // During the call only: in wrap-up the suggestions have had their moment.
     this.suggestions.update(wrapping ? { ...card, suggestions: [] } : card);

@@ -32,7 +32,29 @@ export function queueTitle(queues, name) {
 }
 
 export function channelText(channel) {
+  if (channel === "phone_inbound") return [icon("phone"), " ", t("facts.channel_phone_inbound")];
   return channel === "phone" ? [icon("smartphone"), " ", t("facts.channel_phone")] : [icon("globe"), " ", t("facts.channel_browser")];
+}
+
+/** How an inbound caller's number matched the records (Card.callback.caller); "" when not inbound. */
+const CALLER_MATCH = { verified: "caller.verified", claimed: "caller.claimed",
+  ambiguous: "caller.ambiguous", new: "caller.new", withheld: "caller.withheld" };
+
+/** The customer's own name when it may be shown (a phoned-in caller's only when the number matched), else "". */
+export function knownName(card) {
+  const name = card.customer?.name || "";
+  if (card.callback?.channel !== "phone_inbound") return name;
+  return ["verified", "claimed"].includes(card.callback?.caller) ? name : "";
+}
+
+/** The name to show: the customer's, else "Unknown caller" (phoned in) or "Unknown customer". */
+export function displayName(card) {
+  return knownName(card) || t(card.callback?.channel === "phone_inbound" ? "customer.unknown_caller" : "customer.unknown");
+}
+
+/** The name as a span; the customer's own name is theirs: translate="no". */
+export function nameSpan(card, testid) {
+  return h("span", { dataset: { testid }, translate: knownName(card) ? "no" : null }, displayName(card));
 }
 
 /** The customer's name, tier badge and the facts of the request, as a <dl>. */
@@ -44,6 +66,7 @@ export function facts(card, prefix, queues) {
     // What the customer typed and the centre's queue titles are theirs: translate="no".
     ["facts.phone", phone ? h("a", { href: `tel:${phone}` }, phone) : h("span", { class: "muted" }, "—"), "phone"],
     ["facts.channel", channelText(callback.channel), "channel"],
+    callback.caller ? ["facts.caller", CALLER_MATCH[callback.caller] ? t(CALLER_MATCH[callback.caller]) : callback.caller, "caller"] : null,
     ["facts.queue", h("span", { translate: "no" }, queueTitle(queues, callback.queue)), "queue"],
     ["facts.topic", callback.topic ? h("span", { translate: "no" }, callback.topic) : h("span", { class: "muted" }, "—"), "topic"],
     callback.message ? ["facts.message", h("q", { translate: "no" }, callback.message), "message"] : null,
@@ -205,7 +228,7 @@ export function callText(data) {
 }
 
 const PHONE_RESULTS = { completed: "phone.completed", busy: "phone.busy", no_answer: "phone.no_answer", rejected: "phone.rejected",
-  failed: "phone.failed", cancelled: "phone.cancelled" };
+  failed: "phone.failed", cancelled: "phone.cancelled", refused: "phone.refused", not_dialled: "phone.not_dialled" };
 const phoneResult = (result) => (PHONE_RESULTS[result] ? t(PHONE_RESULTS[result]) : result || "");
 
 /** A `phone_attempt` or `phone_retry` event (desktop/voice/phone.py): a dialled attempt and its SIP result. */
@@ -216,6 +239,13 @@ export function phoneText(event) {
   const values = { attempt: d.attempt || 1, number: d.number, result: phoneResult(d.result), status: d.status };
   if (d.result === "completed" && d.talked_s != null) return t("phone.talked", { ...values, time: clock(d.talked_s) });
   return t(d.status && d.result !== "completed" ? "phone.attempt_status" : "phone.attempt", values);
+}
+
+/** A `callback_requested` event: the queue, the topic, and for a phone the consent the customer gave. */
+export function requestText(data) {
+  const consent = data?.consent;
+  return [data?.queue, data?.topic, consent ? t("request.consent", { address: consent.address || "?", text: consent.text }) : ""]
+    .filter(Boolean).join(" · ");
 }
 
 /** A `call_recording` event plays right where it is listed; any other event: null. */

@@ -5,7 +5,7 @@
 import { h, replace } from "../common/dom.js";
 import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { callbackState, callText, channelName, consentText, documentText, kindName, recordingPlayer, safeLink, tierName, wrapUpText } from "./customer.js";
+import { callbackState, callText, channelName, consentText, documentText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
 import { dateTime, money, t } from "./i18n.js";
 import { loadAnalytics } from "./customer_analytics.js";
 
@@ -70,7 +70,7 @@ function describe(event) {
   if (event.kind === "page_view") return safeLink(d.url, d.title || d.url);
   if (event.kind === "wrap_up") return wrapUpText(d);
   if (documentText(event)) return documentText(event);
-  if (event.kind === "callback_requested") return [d.queue, d.topic].filter(Boolean).join(" · ");
+  if (event.kind === "callback_requested") return requestText(d);
   if (event.kind === "recording_consent") return consentText(d);
   if (event.kind === "voice_call") return callText(d);
   // Suggestions (docs/rules.md): which action, and why the customer said no.

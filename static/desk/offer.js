@@ -3,7 +3,7 @@
 import { h, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { icon } from "../common/icons.js";
-import { CustomerDetails, facts, queueTitle, tierBadge } from "./customer.js";
+import { CustomerDetails, facts, nameSpan, queueTitle, tierBadge } from "./customer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 import { dispositionName } from "../common/staff-language.js";
 import { dateTime, t } from "./i18n.js";
@@ -49,10 +49,10 @@ export class OfferCard {
     h("header", { class: "offer-head" },
       h("div", { class: "ring-icon", "aria-hidden": "true" }, icon("phone")),
       h("div", { class: "who" },
-        h("p", { class: "eyebrow" }, t("offer.incoming"), " · ", h("span", { translate: "no" }, queueTitle(queues, callback.queue))),
+        h("p", { class: "eyebrow", dataset: { testid: "offer-kind" } },
+          t(callback.channel === "phone_inbound" ? "offer.incoming_phone" : "offer.incoming"), " · ", h("span", { translate: "no" }, queueTitle(queues, callback.queue))),
         h("h2", { id: "offer-heading" },
-          customer.name ? h("span", { dataset: { testid: "offer-name" }, translate: "no" }, customer.name)
-            : h("span", { dataset: { testid: "offer-name" } }, t("customer.unknown")), " ",
+          nameSpan(card, "offer-name"), " ",
           tierBadge(customer.tier, "offer")),
         h("p", { class: "muted small" }, t("offer.waiting"), " ", this.waiting)),
       h("div", { class: "countdown" }, this.countdown, h("span", { class: "bar", "aria-hidden": "true" }, this.bar))),

@@ -28,6 +28,8 @@ function phoneText(phone) {
   if (phone.state === "dialling") return t("voice.dialling", { number: phone.number });
   if (phone.state === "ringing") return t("voice.ringing", { number: phone.number });
   if (phone.state === "connected") return "";
+  if (phone.result === "refused") return phone.reason ? t("voice.not_dialled_reason", { reason: phone.reason }) : t("voice.not_dialled_limit");
+  if (phone.result === "completed" && phone.inbound) return t("voice.caller_hung_up");
   if (PHONE_ENDS[phone.result]) return t(PHONE_ENDS[phone.result]);
   // The SIP reason is the far end's own words.
   return phone.reason ? t("voice.phone_failed_reason", { reason: phone.reason }) : t("voice.phone_failed");
@@ -72,7 +74,9 @@ export class DeskVoice {
     // A phone callback joins the anchor too when a SIP trunk dials it (agent-first: the phone is
     // dialled once this leg is up); without a trunk the agent dials by hand.
     const channel = contact?.callback?.channel;
-    const live = contact && contact.state === "connected" && (channel === "browser" || (channel === "phone" && this.phoneDials));
+    // A caller who phoned in waits on the server's anchor already: the desk joins that call.
+    const live = contact && contact.state === "connected"
+      && (channel === "browser" || channel === "phone_inbound" || (channel === "phone" && this.phoneDials));
     if (!live) {
       const phoneOutcome = contact?.state === "wrap_up" && contact.callback_id === this.callbackId && this.call?.phone;
       if (!phoneOutcome) this._stop();

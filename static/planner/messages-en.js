@@ -164,6 +164,7 @@ export default {
   "stats.weeks_label": "Week by week: shown and accepted",
   "stats.week_title": "{from} to {to}: {shown} shown, {accepted} accepted",
   "stats.version": "version {version}",
+  "stats.title_now_label": "now",
   "stats.last_week": "Last week: {trend}",
   "stats.all": "All",
   "stats.more": "By queue, by value tier, week by week",

@@ -163,6 +163,7 @@ export default {
   "stats.weeks_label": "逐周：展示与接受",
   "stats.week_title": "{from}至{to}：展示{shown}次，接受{accepted}次",
   "stats.version": "版本{version}",
+  "stats.title_now_label": "现名",
   "stats.last_week": "上周：{trend}",
   "stats.all": "全部",
   "stats.more": "按队列、按价值层级、逐周",

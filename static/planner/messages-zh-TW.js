@@ -163,6 +163,7 @@ export default {
   "stats.weeks_label": "逐周：展示與接受",
   "stats.week_title": "{from}至{to}：展示{shown}次，接受{accepted}次",
   "stats.version": "版本{version}",
+  "stats.title_now_label": "現名",
   "stats.last_week": "上週：{trend}",
   "stats.all": "全部",
   "stats.more": "按佇列、按價值層級、逐周",

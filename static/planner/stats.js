@@ -73,11 +73,14 @@ function weeks(series) {
 }
 
 function actionBlock(action, titles) {
-  const title = titles[action.action_id] || action.action_id;
+  // The title this version was published with (what agents read); the draft's today if renamed since.
+  const title = action.title || titles[action.action_id] || action.action_id;
+  const now = titles[action.action_id];
   const reasons = Object.entries(action.decline_reasons || {});
   return h("section", { class: "stats-action card", dataset: { testid: "stats-action", actionId: action.action_id, version: String(action.version) } },
     h("header", { class: "stats-action-head" },
-      h("h3", {}, h("span", { translate: "no" }, title), " ", h("span", { class: "muted small" }, t("stats.version", { version: action.version }))),
+      h("h3", { dataset: { testid: "stats-title" } }, h("span", { translate: "no" }, title), " ", h("span", { class: "muted small" }, t("stats.version", { version: action.version })),
+        now && now !== title ? h("span", { class: "muted small", dataset: { testid: "stats-title-now" } }, " · ", t("stats.title_now_label"), " ", h("span", { translate: "no" }, `“${now}”`)) : null),
       h("p", { class: "small", dataset: { testid: "stat-trend" } }, t("stats.last_week", { trend: trendText(action.trend) }))),
     h("div", { class: "table-scroll" }, h("table", { class: "stats-table" }, HEAD(), h("tbody", {}, figuresRow(t("stats.all"), action, "stats-total")))),
     h("details", { class: "stats-more" }, h("summary", {}, t("stats.more")),

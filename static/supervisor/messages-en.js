@@ -28,6 +28,8 @@ export default {
   "tile.target": " answered within {seconds} s · goal {goal}",
   "tile.goal_only": " · goal {goal}",
   "tile.offered": "Offered",
+  "tile.inbound": "Phoned in",
+  "tile.inbound_hint": "Of those offered, calls that came in on the phone",
   "tile.answered": "Answered",
   "tile.abandoned": "Abandoned",
   "tile.abandon_rate_short": "Aband. %",

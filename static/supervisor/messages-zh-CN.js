@@ -27,6 +27,8 @@ export default {
   "tile.target": "（{seconds}秒内接听 · 目标{goal}）",
   "tile.goal_only": "（目标{goal}）",
   "tile.offered": "呼入",
+  "tile.inbound": "电话打入",
+  "tile.inbound_hint": "呼入中通过电话打进来的通话",
   "tile.answered": "已接听",
   "tile.abandoned": "已放弃",
   "tile.abandon_rate_short": "放弃率",

@@ -27,6 +27,8 @@ export default {
   "tile.target": "（{seconds}秒內接聽 · 目標{goal}）",
   "tile.goal_only": "（目標{goal}）",
   "tile.offered": "來電",
+  "tile.inbound": "電話打入",
+  "tile.inbound_hint": "來電中透過電話打進來的通話",
   "tile.answered": "已接聽",
   "tile.abandoned": "已放棄",
   "tile.abandon_rate_short": "放棄率",

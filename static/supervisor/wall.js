@@ -64,7 +64,8 @@ function buildTile(queue) {
       h("div", { class: "sl-line" }, h("span", {}, t("tile.service_level")), f.serviceLevel, f.target),
       h("span", { class: "sl-bar", "aria-hidden": "true" }, f.slFill, f.slMark)),
     h("dl", { class: "today" },
-      today("offered", t("tile.offered")), today("answered", t("tile.answered")), today("abandoned", t("tile.abandoned")),
+      today("offered", t("tile.offered")), today("inbound", t("tile.inbound"), t("tile.inbound_hint")),
+      today("answered", t("tile.answered")), today("abandoned", t("tile.abandoned")),
       today("abandon-rate", t("tile.abandon_rate_short"), t("tile.abandon_rate")), today("asa", t("tile.asa_short"), t("tile.asa"))));
   f.title.id = `tile-${queue.name}`;
   return { element, f };
@@ -106,6 +107,7 @@ function renderQueues(queues) {
     setText(f.estimated, compactWait(queue.estimated_wait));
     setText(f.staffed, t("tile.staffed", { staffed: queue.agents_staffed ?? 0, available: queue.agents_available ?? 0 }));
     setText(f.offered, String(queue.offered ?? 0));
+    setText(f.inbound, String(queue.inbound ?? 0));
     setText(f.answered, String(queue.answered ?? 0));
     setText(f.abandoned, String(queue.abandoned ?? 0));
     setText(f["abandon-rate"], percent(queue.abandon_rate));

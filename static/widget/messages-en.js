@@ -44,6 +44,7 @@ export default {
   "form.submit_later": "Schedule my call",
   "form.sending": "Sending…",
   "form.privacy": "We use these details only to call you back.",
+  "form.consent": "By asking us to call this number, you agree that we call it about this request, and again if we can't reach you.",
 
   "check.name": "Please tell us your name.",
   "check.queue": "Please choose who you would like to talk to.",
@@ -65,6 +66,7 @@ export default {
   "status.nobody": "Nobody can take your call right now. We'll call you as soon as someone is back, or choose a later time.",
   "status.wait": "Your estimated wait: {wait}",
   "status.scheduled_for": "Scheduled for {when}",
+  "status.calling_hours": "It's outside our calling hours where your phone is ({window}), so we'll call you {when}, your phone's local time.",
   "status.later": "Choose a later time",
   "status.cancel": "Cancel my request",
   "status.cancelling": "Cancelling…",
@@ -120,6 +122,11 @@ export default {
   "error.phone_refused": "We can't call this kind of number. Please give another one.",
   "error.bad_time": "We can't call you at that time. Please choose another.",
   "error.unknown_queue": "Please choose who you would like to talk to.",
+  "error.phone_country": "We can only call numbers in {countries}. Please give a number there, or talk in your browser.",
+  "error.phone_waiting": "This number already has a call request waiting. We'll call it once, so there's no need to ask again.",
+  "error.phone_waiting_scheduled": "This number already has a call booked for {when}. We'll call it then, so there's no need to ask again.",
+  "error.phone_waiting_now": "We're calling this number right now.",
+  "error.consent_needed": "Please agree to be called on this number.",
   "error.generic": "Something went wrong. Please try again.",
 
   "voice.mute": "Mute",

@@ -42,6 +42,7 @@ export default {
   "form.submit_later": "预约回电",
   "form.sending": "正在发送…",
   "form.privacy": "这些信息仅用于给您回电。",
+  "form.consent": "请求我们拨打此号码，即表示您同意我们就此请求致电该号码，如未能接通会再次拨打。",
 
   "check.name": "请告诉我们您的姓名。",
   "check.queue": "请选择您想咨询的部门。",
@@ -63,6 +64,7 @@ export default {
   "status.nobody": "目前无人可以接听您的电话。一有客服人员回来我们就会给您回电，您也可以选择稍后的时间。",
   "status.wait": "您的预计等待时间：{wait}",
   "status.scheduled_for": "预约时间：{when}",
+  "status.calling_hours": "您的电话所在地现在不在我们的拨打时段（{window}）内，我们将在您电话所在地时间{when}给您来电。",
   "status.later": "选择稍后的时间",
   "status.cancel": "取消我的请求",
   "status.cancelling": "正在取消…",
@@ -114,6 +116,11 @@ export default {
   "error.phone_refused": "我们无法拨打这类号码，请提供其他号码。",
   "error.bad_time": "我们无法在这个时间给您来电，请选择其他时间。",
   "error.unknown_queue": "请选择您想咨询的部门。",
+  "error.phone_country": "我们只能拨打以下国家或地区的号码：{countries}。请提供该地区的号码，或通过浏览器通话。",
+  "error.phone_waiting": "此号码已有一个正在等待的回电请求。我们只会拨打一次，无需重复申请。",
+  "error.phone_waiting_scheduled": "此号码已预约在{when}回电。届时我们会拨打，无需重复申请。",
+  "error.phone_waiting_now": "我们正在拨打此号码。",
+  "error.consent_needed": "请同意我们拨打此号码。",
   "error.generic": "出了点问题，请重试。",
 
   "voice.mute": "静音",

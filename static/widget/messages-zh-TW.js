@@ -42,6 +42,7 @@ export default {
   "form.submit_later": "預約回電",
   "form.sending": "正在傳送…",
   "form.privacy": "這些資料僅用於回電給您。",
+  "form.consent": "要求我們撥打此號碼，即表示您同意我們就此要求致電該號碼，若未能接通會再次撥打。",
 
   "check.name": "請告訴我們您的姓名。",
   "check.queue": "請選擇您想洽詢的部門。",
@@ -63,6 +64,7 @@ export default {
   "status.nobody": "目前無人可以接聽您的電話。一有客服人員回來，我們就會回電給您；您也可以選擇稍後的時間。",
   "status.wait": "您的預估等候時間：{wait}",
   "status.scheduled_for": "預約時間：{when}",
+  "status.calling_hours": "您的電話所在地現在不在我們的撥打時段（{window}）內，我們將在您電話所在地時間{when}來電。",
   "status.later": "選擇稍後的時間",
   "status.cancel": "取消我的要求",
   "status.cancelling": "正在取消…",
@@ -114,6 +116,11 @@ export default {
   "error.phone_refused": "我們無法撥打這類號碼，請提供其他號碼。",
   "error.bad_time": "我們無法在這個時間來電，請選擇其他時間。",
   "error.unknown_queue": "請選擇您想洽詢的部門。",
+  "error.phone_country": "我們只能撥打以下國家或地區的號碼：{countries}。請提供該地區的號碼，或透過瀏覽器通話。",
+  "error.phone_waiting": "此號碼已有一個正在等候的回電要求。我們只會撥打一次，無需重複申請。",
+  "error.phone_waiting_scheduled": "此號碼已預約在{when}回電。屆時我們會撥打，無需重複申請。",
+  "error.phone_waiting_now": "我們正在撥打此號碼。",
+  "error.consent_needed": "請同意我們撥打此號碼。",
   "error.generic": "發生問題，請再試一次。",
 
   "voice.mute": "靜音",

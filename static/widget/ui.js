@@ -13,6 +13,8 @@ export { ACTIVE_STATES, FINAL_STATES };
 const FIELD_OF_ERROR = {
   invalid_phone: "phone",
   phone_refused: "phone",
+  phone_country: "phone",
+  phone_waiting: "phone",
   bad_time: "scheduled_at",
   unknown_queue: "queue",
 };
@@ -164,6 +166,8 @@ export class WidgetUI {
     });
 
     this.phoneField = this._field("phone", t("form.phone"), phone, { hint: t("form.phone_hint") });
+    // What the customer agrees to by asking for a call: sent as shown, kept with the request.
+    this.phoneField.append(h("p", { class: "hint consent", dataset: { testid: "otodesk-consent" } }, t("form.consent")));
     this.laterField = this._field("scheduled_at", t("form.scheduled_at"), scheduled);
     // The queue's next open times (its business hours), one tap each; the field stays for any other.
     this.slotList = h("div", { class: "slots", role: "group", "aria-label": t("form.slots"), hidden: true, dataset: { testid: "otodesk-slots" } });
@@ -399,6 +403,7 @@ export class WidgetUI {
       values.phone = this.value("phone").trim();
       if (!values.phone) problems.push(["phone", t("check.phone")]);
       else if (!/\d/.test(values.phone)) problems.push(["phone", t("check.phone_digits")]);
+      values.consent = t("form.consent");
     }
     if (this.value("when") === "later") {
       values.scheduled_at = fromLocalInput(this.value("scheduled_at"));
@@ -420,7 +425,10 @@ export class WidgetUI {
     const label = this.submitButton.textContent;
     setText(this.submitButton, this.language.t("form.sending"));
     try {
-      await this.handlers.submit(values);
+      const result = await this.handlers.submit(values);
+      // Outside the hours its phone may ring: booked for the next allowed time, said plainly.
+      this._calling = result?.calling ? { id: result.callback_id, ...result.calling } : null;
+      this._render();
     } catch (error) {
       this.showServerError(error);
     } finally {
@@ -533,7 +541,10 @@ export class WidgetUI {
       : t("status.wait", { wait: waitText(callback.estimated_wait, this.language) }));
     this.laterButton.hidden = !nobody;
     this.scheduledLine.hidden = !(callback.scheduled_at && (state === "scheduled" || queued));
-    setText(this.scheduledLine, callback.scheduled_at ? t("status.scheduled_for", { when: this.language.dateTime(callback.scheduled_at) }) : "");
+    const calling = this._calling?.id === callback.id && state === "scheduled" ? this._calling : null;
+    setText(this.scheduledLine, calling
+      ? t("status.calling_hours", { window: calling.window, when: zoneTime(calling.scheduled_at, calling.zone, this.language.locale) })
+      : callback.scheduled_at ? t("status.scheduled_for", { when: this.language.dateTime(callback.scheduled_at) }) : "");
     setText(this.detailLine, detailText(callback, this.language));
     this.detailLine.hidden = !this.detailLine.textContent;
 
@@ -621,6 +632,16 @@ function firstEmpty(controls) {
   return null;
 }
 
+/** "Thu 08:00" on the called phone's clock (its zone, from the server), in the customer's language. */
+export function zoneTime(at, zone, locale) {
+  const options = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return new Intl.DateTimeFormat(locale, { ...options, timeZone: zone }).format(new Date(at * 1000));
+  } catch {
+    return new Intl.DateTimeFormat(locale, options).format(new Date(at * 1000)); // a zone this browser lacks
+  }
+}
+
 function queueTitle(queues, name) {
   const queue = queues.find((q) => q.name === name);
   return queue ? queue.title : name ? String(name) : "";
@@ -703,15 +724,27 @@ const ERROR_MESSAGES = {
   timeout: "error.timeout", closed: "error.closed", rate_limited: "error.rate_limited",
   too_many_requests: "error.too_many_requests", already_waiting: "error.already_waiting", internal: "error.internal",
   invalid_phone: "error.invalid_phone", phone_refused: "error.phone_refused", bad_time: "error.bad_time",
-  unknown_queue: "error.unknown_queue",
+  unknown_queue: "error.unknown_queue", phone_country: "error.phone_country", phone_waiting: "error.phone_waiting",
+  consent_needed: "error.consent_needed",
 };
 
 /**
  * The text to show for an error from the hub (or a network failure). The server's own reason
  * says more, but in English: an English reader gets it, others the catalogue's words for the code.
  */
-export function friendlyMessage(error, { t, locale }) {
+export function friendlyMessage(error, { t, locale, dateTime, list }) {
   const code = error?.code;
+  const detail = error?.detail;
+  // Worded from the facts in every language: the open request's status, the countries called.
+  if (code === "phone_waiting" && detail) {
+    if (detail.state === "scheduled" && detail.scheduled_at) return t("error.phone_waiting_scheduled", { when: dateTime(detail.scheduled_at) });
+    return t(detail.state === "connected" ? "error.phone_waiting_now" : "error.phone_waiting");
+  }
+  if (code === "phone_country" && detail) {
+    const names = new Intl.DisplayNames([locale], { type: "region" });
+    const name = (region) => { try { return names.of(region); } catch { return region; } };
+    return t("error.phone_country", { countries: list(detail.allowed.map(name)) });
+  }
   const known = Object.hasOwn(ERROR_MESSAGES, code ?? "") ? t(ERROR_MESSAGES[code]) : null;
   if (code === "internal" || code === "timeout" || code === "closed") return known;
   if (locale === "en" && error?.message) return error.message;

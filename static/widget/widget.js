@@ -95,19 +95,33 @@ function off(event, fn) {
 
 // -- the visitor token ------------------------------------------------------
 
+const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
 async function fetchToken(token, attempts = 4) {
-  const response = await fetch(`${base}/api/visitor`, {
-    method: "POST",
-    mode: "cors",
-    credentials: "omit",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: token || null }),
-  });
+  let response;
+  try {
+    response = await fetch(`${base}/api/visitor`, {
+      method: "POST",
+      mode: "cors",
+      credentials: "omit",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: token || null }),
+    });
+  } catch (error) {
+    if (attempts <= 1) throw error;
+    response = null; // the network, or a server between processes: as a 502
+  }
+  if ((!response || response.status >= 502) && attempts > 1) {
+    // A server restarting behind its proxy (a rolling restart answers 502 for a moment):
+    // ask again after a growing, random pause rather than give up on this page.
+    await pause((5 - attempts) + Math.random());
+    return fetchToken(token, attempts - 1);
+  }
   if (response.status === 429 && attempts > 1) {
     // Many customers behind one address (an office NAT): wait as told, spread by a
     // random second so they don't all come back at once, then ask again.
     const seconds = Math.min(Number(response.headers.get("Retry-After")) || 5, 120);
-    await new Promise((resolve) => setTimeout(resolve, (seconds + Math.random()) * 1000));
+    await pause(seconds + Math.random());
     return fetchToken(token, attempts - 1);
   }
   if (!response.ok) throw new Error(`POST /api/visitor answered ${response.status}`);
@@ -156,7 +170,7 @@ const withWords = (module) => Promise.all([module, language.load()]).then(([load
 let kb; // kb.js, with the panel
 // The launcher now; the panel (ui.js) is fetched when it is first needed.
 const ui = new WidgetShell({
-  submit: (values) => callMe(values).then(() => undefined),
+  submit: (values) => callMe(values),
   cancel: (callbackId) => socket.send("cancel", { callback_id: callbackId }),
   openChanged: (open) => {
     if (open) refreshQueues();
@@ -346,6 +360,8 @@ async function callMe(options = {}) {
     channel,
     phone: channel === "phone" ? String(options.phone ?? state.identity.phone ?? "").trim() || null : null,
     scheduled_at: toEpochSeconds(options.scheduledAt ?? options.scheduled_at),
+    // The sentence the customer was shown next to the number (the panel's, or the site's own).
+    consent: channel === "phone" ? String(options.consent ?? "").trim() || null : null,
     locale: language.locale, // what the customer is written to in after the call
   };
   try {
@@ -358,16 +374,17 @@ async function callMe(options = {}) {
     ui.prefill({ name: fields.name, phone: fields.phone });
     if (!state.callback || state.callback.id !== ack.callback_id) {
       // The status event may come after the ack: show the request meanwhile.
+      const at = ack.calling?.scheduled_at ?? fields.scheduled_at; // moved into calling hours
       showCallback({
-        id: ack.callback_id, state: fields.scheduled_at ? "scheduled" : "queued", queue: fields.queue,
+        id: ack.callback_id, state: at ? "scheduled" : "queued", queue: fields.queue,
         channel, phone: fields.phone, position: null, estimated_wait: null,
-        scheduled_at: fields.scheduled_at, agent_name: null, created_at: socket.serverNow(),
+        scheduled_at: at, agent_name: null, created_at: socket.serverNow(),
       });
     }
     ui.open({ focus: true });
-    return { callback_id: ack.callback_id };
+    return { callback_id: ack.callback_id, calling: ack.calling };
   } catch (error) {
-    const detail = { code: error.code, message: error.message };
+    const detail = { code: error.code, message: error.message, detail: error.detail };
     emit("error", detail);
     throw detail;
   }

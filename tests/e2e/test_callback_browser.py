@@ -46,6 +46,8 @@ def test_shopper_calls_agent_sees_trail_and_accepts(browser, server):
     open_widget_form(shopper, name="Dana Shopper", queue="sales", topic="Which size fits?")
     shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
     shopper.locator(f"{W} [name=phone]").fill("+1 415 555 2671")
+    # What asking for a call agrees to, next to the number (sent as shown, kept with the request).
+    expect(shopper.locator(f"{W} [data-testid=otodesk-consent]")).to_contain_text("you agree that we call it")
     shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
 
     # The agent's desk rings with who it is and where they are.

@@ -8,13 +8,17 @@ The far end plays 525 Hz early media while it rings, then answers with
 ringback, then the phone; the phone hears the agent; the shopper's widget says
 "Your phone is ringing" and "Connected" only once the phone has answered; the
 phone hanging up ends the call on both pages.
+
+Then someone phones in (tests/helpers/sip_caller.py, the trunk's proxy address):
+the desk offers an *Incoming phone call* from an *Unknown caller*, the agent
+accepts, each hears the other (the caller's 440 Hz, the agent's 880 Hz), the
+wall counts the call, and the caller's hang-up sends the agent to wrap-up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import threading
 import time
 
@@ -25,10 +29,12 @@ from tests.e2e.conftest import CHROMIUM, require_chromium
 from tests.e2e.test_voice_browser import DESK, heard, launch_speaking, login, write_tone
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
+from tests.helpers.sip_caller import Caller, free_udp_port
 from tests.helpers.sip_peer import SipPeer, dominant_hz
 
 W = "otodesk-widget"
 NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
+LINE = "+442079460500"    # the number callers dial (OTODESK_SIP_INBOUND)
 
 
 class PeerThread:
@@ -58,15 +64,15 @@ def rig(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("phone")
     with network_namespace():
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            sip_port = probe.getsockname()[1]
+        sip_port, our_sip_port = free_udp_port(), free_udp_port()
         peer = PeerThread(port=sip_port, behaviour="early", ring_seconds=2.5)
         server = ServerProcess(tmp / "var", env={
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV, "OTODESK_DEFAULT_REGION": "GB",
             "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
             "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
-            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1"})
+            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_LOCAL_PORT": str(our_sip_port),
+            "OTODESK_SIP_INBOUND": f"{LINE}=sales"})
+        server.our_sip_port = our_sip_port
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         try:
             server.start()
@@ -144,3 +150,39 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     assert time.monotonic() - began < 2.5
     expect(agent.get_by_test_id("voice-state")).to_have_text("The customer hung up")
     expect(widget_state).to_have_text(re.compile("ended"), timeout=5000)
+
+
+def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(rig):
+    server, peer, agent_browser, shopper_browser = rig
+    for context in [*agent_browser.contexts, *shopper_browser.contexts]:
+        context.close()  # a desk the test before left open would take this call too
+    wall = login(shopper_browser, server, "sam", "/supervisor")
+    agent = login(agent_browser, server, "alice")
+    expect(agent.get_by_test_id("desk-state")).not_to_have_attribute("data-state", "offline")
+    if agent.get_by_test_id("desk-state").get_attribute("data-state") == "wrap_up":  # the test before
+        agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+        agent.get_by_test_id("btn-wrapup").click()
+    else:
+        agent.get_by_test_id("btn-available").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+
+    caller = Caller(from_number="+447700900777", tone_hz=440)
+    try:
+        peer.run(caller.dial(server.our_sip_port, LINE))
+        expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+        expect(agent.get_by_test_id("offer-kind")).to_contain_text("Incoming phone call")
+        expect(agent.get_by_test_id("offer-name")).to_have_text("Unknown caller")
+        agent.get_by_test_id("btn-accept").click()
+        expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "connected", timeout=8000)
+        heard(agent, DESK.format(slot=0), 440)
+        deadline = time.monotonic() + 5
+        while (hz := dominant_hz(caller.recent())) is None or abs(hz - 880) > 10:
+            assert time.monotonic() < deadline, f"the caller heard {hz}"
+            time.sleep(0.1)
+        expect(wall.get_by_test_id("wall-queue-sales").get_by_test_id("inbound")).to_have_text("1", timeout=8000)
+
+        peer.run(caller.hangup())
+        expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)
+        expect(agent.get_by_test_id("voice-state")).to_have_text("The caller hung up")
+    finally:
+        peer.run(caller.__aexit__(None, None, None))

@@ -1,4 +1,5 @@
-"""Suggestions on the desk in Chromium (issue 11): a customer with a laptop in the cart calls;
+"""Suggestions on the desk in Chromium (issue 11): the planner writes an action in /planner and
+publishes it; a customer with a laptop in the cart calls;
 the offer card shows "Suggested now" with the script filled in; the customer adds an e-bike
 during the call and the suggestions change; the agent accepts one and pushes its document,
 which opens on the customer's page; the planner's Results show the impression and the
@@ -49,19 +50,39 @@ def test_suggested_now_follows_the_cart_accept_push_and_the_planners_results(bro
     leaflet = api(bob, server, "POST", "/api/documents?name=sleeve-leaflet.png", png(),
                   headers={"Content-Type": "application/octet-stream"})
     pat = login(browser, server, "pat", path="/planner")
-    # The catalogue replaced by two actions (the demo's go), then published.
+    # The catalogue replaced by the sleeve (the demo's go; imported, as a JSON file would be) ...
     api(pat, server, "POST", "/api/v1/rules/import", {"actions": [
         {"id": "laptop-sleeve", "kind": "cross-sell", "title": "A sleeve for the new laptop",
          "script": "{first_name}, a padded {product} keeps your laptop safe on the move.",
          "product_sku": "aurora-sleeve", "product_name": "Aurora sleeve", "value": 39.0, "priority": 5.0,
          "applicability": '"aurora-laptop-14" in cart_skus',
          "push": {"kind": "document", "target": leaflet["id"], "label": "the sleeve leaflet"}},
-        {"id": "bike-helmet", "kind": "cross-sell", "title": "A helmet with the e-bike",
-         "script": "{first_name}, most riders of the {product} take our light helmet.",
-         "product_sku": "swift-helmet", "product_name": "Swift E-Bike", "value": 59.0, "priority": 9.0,
-         "applicability": '"swift-e-bike" in cart_skus'},
     ]})
-    api(pat, server, "POST", "/api/v1/rules/publish", {"note": "laptop and bike"})
+    # ... and the helmet written by the planner in /planner, then published there: what the desk
+    # shows below is what she made.
+    pat.reload()
+    expect(pat.get_by_test_id("action-laptop-sleeve")).to_be_visible()
+    pat.get_by_test_id("btn-new-action").click()
+    pat.get_by_test_id("field-id").fill("bike-helmet")
+    pat.get_by_test_id("field-kind").select_option("cross-sell")
+    pat.get_by_test_id("field-title").fill("A helmet with the e-bike")
+    pat.get_by_test_id("field-script").fill("{first_name}, most riders of the {product} take our light helmet.")
+    pat.get_by_test_id("field-product_sku").fill("swift-helmet")
+    pat.get_by_test_id("field-product_name").fill("Swift E-Bike")
+    pat.get_by_test_id("field-value").fill("59")
+    pat.get_by_test_id("field-priority").fill("9")
+    pat.get_by_test_id("field-applicability").fill('"swift-e-bike" in cart_skus')
+    # A page to push, with no label: the desk's button names the whole path (it must still fit at 390 px).
+    pat.get_by_test_id("field-push_kind").select_option("page")
+    pat.get_by_test_id("field-push_target").fill("/product/swift-e-bike?accessories=helmets-and-lights")
+    pat.get_by_test_id("btn-save-action").click()
+    expect(pat.get_by_test_id("action-bike-helmet")).to_be_visible()
+    live = pat.get_by_test_id("live-version").inner_text()
+    pat.get_by_test_id("publish-note").fill("laptop and bike")
+    pat.get_by_test_id("btn-publish").click()
+    expect(pat.get_by_test_id("live-version")).not_to_have_text(live)
+    assert sorted(a["id"] for a in api(pat, server, "GET", "/api/v1/rules/versions/" + pat.get_by_test_id(
+        "live-version").inner_text().rsplit(" ", 1)[1])["actions"]) == ["bike-helmet", "laptop-sleeve"]
 
     bob.get_by_test_id("btn-available").click()
     expect(bob.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
@@ -111,7 +132,8 @@ def test_suggested_now_follows_the_cart_accept_push_and_the_planners_results(bro
     expect(helmet.get_by_test_id("suggestion-status")).to_have_text("Declined: Not now")
     bob.screenshot(path=str(tmp_path / "contact-suggested.png"), full_page=True)
 
-    # 390 px wide (a phone): the panel fits the screen, nothing in it runs off to the side.
+    # 390 px wide (a phone): the panel fits the screen, nothing in it runs off to the side (the
+    # helmet's "Send to page: /product/…" button did, before the card's column could shrink).
     # (The desk's top bar itself is wider than 390 px on main: not this panel's doing.)
     bob.set_viewport_size({"width": 390, "height": 844})
     expect(listed.first).to_be_visible()
@@ -126,6 +148,7 @@ def test_suggested_now_follows_the_cart_accept_push_and_the_planners_results(bro
     pat.get_by_role("tab", name=re.compile("Results")).click()
     sleeve_stats = pat.locator("[data-testid=stats-action][data-action-id=laptop-sleeve]")
     expect(sleeve_stats.get_by_test_id("stats-total").get_by_test_id("stat-impressions")).to_have_text("1", timeout=5000)
+    expect(sleeve_stats.get_by_test_id("stats-title")).to_contain_text("A sleeve for the new laptop")
     expect(sleeve_stats.get_by_test_id("stats-total").get_by_test_id("stat-accepted")).to_have_text("1 of 1")
     expect(sleeve_stats.get_by_test_id("stats-total").get_by_test_id("stat-acceptance")).to_contain_text("100%")
     helmet_stats = pat.locator("[data-testid=stats-action][data-action-id=bike-helmet]")

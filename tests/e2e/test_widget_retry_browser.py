@@ -29,3 +29,26 @@ def test_the_widget_waits_as_told_on_429_and_starts(browser, server):
     expect(page.locator(f"{W} [data-testid=otodesk-launcher]")).to_be_visible(timeout=10000)
     assert asked == ["POST", "POST"]
     context.close()
+
+
+def test_the_widget_asks_again_while_a_server_restarts_behind_its_proxy(browser, server):
+    """A rolling restart: the proxy answers 502 for a moment, or the connection drops. The
+    widget asked once and vanished from that page ("unavailable"); it asks again now."""
+    context = browser.new_context()
+    page = context.new_page()
+    asked: list[str] = []
+
+    def restarting(route):
+        asked.append(route.request.method)
+        if len(asked) == 1:
+            route.fulfill(status=502, body="Bad Gateway")
+        elif len(asked) == 2:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/visitor", restarting)
+    page.goto(f"{server.base_url}/")
+    expect(page.locator(f"{W} [data-testid=otodesk-launcher]")).to_be_visible(timeout=15000)
+    assert asked == ["POST", "POST", "POST"]
+    context.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port", "running_server"]
+__all__ = ["CONSENT", "ServerProcess", "free_port", "running_server"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +22,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+#: What a bot agrees to when it asks for a phone callback (the widget sends the sentence it shows).
+CONSENT = "You agree that we call this number about this request, once or a few times if we can't reach you."
 
 
 class ServerProcess:
@@ -36,12 +40,15 @@ class ServerProcess:
                     "OTODESK_PORT": str(self.port), "PYTHONUNBUFFERED": "1",
                     # The generated history (a year of orders, weeks of contacts) only where a test
                     # asks for it: the others count what they made themselves.
-                    "OTODESK_DEMO_HISTORY": "0", **(env or {})}
+                    "OTODESK_DEMO_HISTORY": "0",
+                    # Phones ring at any hour and in any country unless a test sets the rules of
+                    # calling (test_calling_rules.py): a test must not fail on the time it runs.
+                    "OTODESK_CALLING_HOURS": "*", "OTODESK_PHONE_COUNTRIES": "*", **(env or {})}
         self.seed = seed
         self.log_path = (log_dir or var_dir) / f"{log_name}-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
+    def start(self, timeout: float = 60.0) -> "ServerProcess":
         self.var_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "desktop.cli", "demo" if self.seed else "serve"]
         self._log = open(self.log_path, "ab")

@@ -78,9 +78,11 @@ async def test_a_new_queue_and_user_route_without_restart_and_every_change_is_au
         dana_id = made.json()["id"]
         queue = await admin.put("/api/v1/admin/queues/billing", json={
             "title": "Billing", "skills": ["billing"], "service_level_target": 45, "offer_timeout": 25,
-            "wrapup_timeout": 15, "dispositions": ["Refund issued", "Invoice explained", "Refund issued"]})
+            "wrapup_timeout": 15, "dispositions": ["Refund issued", "Invoice explained", "Refund issued"],
+            "calling_hours": "09:00-20:00"})
         assert queue.status_code == 201, queue.text
         assert queue.json()["offer_timeout"] == 25 and queue.json()["hours"] is None
+        assert queue.json()["calling_hours"] == "09:00-20:00"
         assert queue.json()["dispositions"] == ["Refund issued", "Invoice explained"]
 
         dana = await AgentBot.login(server.base_url, "dana", "dana-password-1")
@@ -153,6 +155,8 @@ async def test_bad_input_is_refused_with_a_reason(server):
         assert overlap.status_code == 422 and "overlap" in overlap.json()["error"]["message"]
         bad_name = await admin.put("/api/v1/admin/queues/Bad%20Name", json={"title": "Bad"})
         assert bad_name.status_code == 422
+        calling = await admin.put("/api/v1/admin/queues/night", json={"title": "Night", "calling_hours": "9-5"})
+        assert calling.status_code == 422 and calling.json()["error"]["message"].startswith("calling_hours:")
         assert (await admin.post("/api/v1/admin/users/nobody/enable")).status_code == 404
         # A NUL can't be stored in PostgreSQL text: refused up front, as the rest of the API does.
         nul = await admin.put("/api/v1/admin/queues/nul", json={"title": "Nul\u0000queue"})

@@ -173,3 +173,22 @@ def test_rest_read_of_a_customers_analytics_and_of_a_carts_associations(database
         assert client.get("/api/v1/associations", headers=auth).status_code == 422
         assert client.get("/api/v1/customers/nobody/analytics", headers=auth).status_code == 404
         assert client.get(path).status_code == 401
+
+
+async def test_routing_reads_the_analytics_tier_when_a_run_scored_the_customer_else_the_spend_tier(
+        repo: Repository) -> None:
+    ids = await _shop(repo)
+    # No run yet: the tier from 365 days of spend (lapsed spent 240,000 in the last year: gold).
+    assert await repo.routing_tier(ids["lapsed"]) == ("gold", "spend")
+    assert await repo.routing_tier("no-such-customer") == ("standard", "none")
+    assert (await run_analytics(repo, config=CONFIG, now=NOW)).ok
+    # Scored by the run (a 180-day period): nothing in the last one, so standard, though the
+    # spend tier still says gold; a merged member reads as its head.
+    assert (await repo.get_customer(ids["lapsed"])).tier == "gold"
+    assert await repo.routing_tier(ids["lapsed"]) == ("standard", "analytics")
+    assert await repo.routing_tier(ids["merged"]) == ("gold", "analytics")
+    # A customer the run has not seen (new since) falls back to their spend tier.
+    newcomer = (await repo.create_customer(name="New", now=NOW)).id
+    await repo.add_order(id="O-new", customer_id=newcomer, placed_at=NOW - DAY, total_cents=1_200_000,
+                         currency="EUR", status="paid", items=[], now=NOW)
+    assert await repo.routing_tier(newcomer) == ("platinum", "spend")

@@ -12,7 +12,7 @@ import websockets
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, SupervisorBot
-from tests.helpers.server import running_server
+from tests.helpers.server import CONSENT, running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -47,7 +47,7 @@ async def test_call_me_offer_accept_wrap_up(server):
         await customer.command("set_context", context={"cart": [{"sku": "kettle", "qty": 1}]})
         mark = alice.mark()
         ack = await customer.command("call_me", name="Ann Example", queue="sales",
-                                     topic="Checkout fails", channel="phone", phone="(415) 555-2671")
+                                     topic="Checkout fails", channel="phone", consent=CONSENT, phone="(415) 555-2671")
         callback_id = ack["callback_id"]
 
         offer = (await alice.wait_for("offer", start=mark))["offer"]
@@ -157,10 +157,10 @@ async def test_phone_numbers_are_checked(server):
     customer = await CustomerBot.start(server.base_url)
     try:
         with pytest.raises(CommandFailed) as invalid:
-            await customer.command("call_me", name="X", queue="sales", channel="phone", phone="12")
+            await customer.command("call_me", name="X", queue="sales", channel="phone", consent=CONSENT, phone="12")
         assert invalid.value.code == "invalid_phone"
         with pytest.raises(CommandFailed) as premium:
-            await customer.command("call_me", name="X", queue="sales", channel="phone", phone="+1 900 555 0123")
+            await customer.command("call_me", name="X", queue="sales", channel="phone", consent=CONSENT, phone="+1 900 555 0123")
         assert premium.value.code == "phone_refused"
         assert "premium" in premium.value.error["message"]
         with pytest.raises(CommandFailed) as queue:
@@ -178,7 +178,7 @@ async def test_call_me_rate_limited_per_phone(server):
     for attempt in range(8):
         customer = await CustomerBot.start(server.base_url)
         try:
-            ack = await customer.command("call_me", name="Rate", queue="support", channel="phone", phone=phone)
+            ack = await customer.command("call_me", name="Rate", queue="support", channel="phone", consent=CONSENT, phone=phone)
             await customer.command("cancel", callback_id=ack["callback_id"])
         except CommandFailed as exc:
             refused = (attempt, exc)
@@ -305,7 +305,7 @@ async def test_gone_browser_customer_is_abandoned_but_a_phone_callback_waits(ser
     browser = await CustomerBot.start(server.base_url)
     phone = await CustomerBot.start(server.base_url)
     await browser.command("call_me", name="Gone", queue="support")
-    kept = await phone.command("call_me", name="Phone", queue="support", channel="phone", phone="+1 202 555 0123")
+    kept = await phone.command("call_me", name="Phone", queue="support", channel="phone", consent=CONSENT, phone="+1 202 555 0123")
     await browser.close()
     await phone.close()
     await asyncio.sleep(4.5)  # the grace is 3 s here
@@ -365,7 +365,7 @@ async def test_an_agent_whose_desk_closed_gets_no_offer_until_it_is_back(server)
         wall = await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] != "available",
                                   timeout=8, start=mark)
         assert (_agent(wall, "carol")["state"], _agent(wall, "carol")["reason"]) == ("away", "desk closed")
-        ack = await customer.command("call_me", name="Nobody Home", queue="support", channel="phone",
+        ack = await customer.command("call_me", name="Nobody Home", queue="support", channel="phone", consent=CONSENT,
                                      phone="+1 202 555 0142")
         await asyncio.sleep(1.0)  # an offer to her would have been made by now
         status = [m for m in customer.messages if m.get("type") == "callback_status"][-1]
@@ -391,7 +391,7 @@ async def test_an_agent_made_available_with_no_desk_open_gets_no_offer(tmp_path)
         first = await CustomerBot.start(small.base_url)
         second = await CustomerBot.start(small.base_url)
         try:
-            await first.command("call_me", name="First", queue="support", channel="phone", phone="+1 202 555 0143")
+            await first.command("call_me", name="First", queue="support", channel="phone", consent=CONSENT, phone="+1 202 555 0143")
             offer = (await carol.wait_for("offer", timeout=8))["offer"]
             await carol.command("accept", offer_id=offer["offer_id"])
             await carol.command("end", callback_id=offer["callback_id"])
@@ -399,7 +399,7 @@ async def test_an_agent_made_available_with_no_desk_open_gets_no_offer(tmp_path)
             await carol.close()  # in wrap-up, the tab closes; the wrap-up then times out
             await sam.wait_for("wall", lambda m: (_agent(m, "carol") or {}).get("reason") == "desk closed",
                                timeout=10)
-            await second.command("call_me", name="Second", queue="support", channel="phone",
+            await second.command("call_me", name="Second", queue="support", channel="phone", consent=CONSENT,
                                  phone="+1 202 555 0144")
             await asyncio.sleep(1.0)
             status = [m for m in second.messages if m.get("type") == "callback_status"][-1]

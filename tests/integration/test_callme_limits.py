@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import time
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 from desktop.app import create_app
 from desktop.repository import Repository
 from desktop.settings import Settings
+from tests.helpers.server import CONSENT
 
 _ids = itertools.count(1)
 
@@ -82,7 +84,7 @@ def test_one_address_cannot_queue_phone_callbacks_to_many_numbers(client: TestCl
     answers = []
     for n in range(12):
         with customer(client) as socket:  # a fresh token each time, as a script would mint
-            answers.append(call_me(socket, channel="phone", phone=f"+1 202 555 01{n:02d}"))
+            answers.append(call_me(socket, channel="phone", consent=CONSENT, phone=f"+1 202 555 01{n:02d}"))
     assert [a["type"] for a in answers] == ["ack"] * 10 + ["error"] * 2
     assert answers[-1]["code"] == "too_many_requests" and answers[-1]["retry_after"] > 0
     assert "from your network" in answers[-1]["message"]
@@ -90,7 +92,7 @@ def test_one_address_cannot_queue_phone_callbacks_to_many_numbers(client: TestCl
     with customer(client) as socket:
         assert call_me(socket)["type"] == "ack"
     with customer(client, "198.51.100.9") as socket:
-        assert call_me(socket, channel="phone", phone="+1 202 555 0199")["type"] == "ack"
+        assert call_me(socket, channel="phone", consent=CONSENT, phone="+1 202 555 0199")["type"] == "ack"
 
 
 @pytest.mark.parametrize("client", [{"phone_callbacks_per_site": 3}], indirect=True)
@@ -98,6 +100,21 @@ def test_the_whole_site_has_a_phone_callback_budget(client: TestClient) -> None:
     answers = []
     for n in range(4):
         with customer(client, f"198.51.100.{n + 1}") as socket:
-            answers.append(call_me(socket, channel="phone", phone=f"+1 202 555 01{n:02d}"))
+            answers.append(call_me(socket, channel="phone", consent=CONSENT, phone=f"+1 202 555 01{n:02d}"))
     assert [a["type"] for a in answers] == ["ack"] * 3 + ["error"]
     assert "more phone callback requests than we can take" in answers[-1]["message"]
+
+
+def test_a_callback_is_routed_with_the_analytics_tier_once_a_run_scored_the_customer(client) -> None:
+    repo = client.app.state.repo
+    run = lambda fn, *args, **kwargs: client.portal.call(functools.partial(fn, *args, **kwargs))  # noqa: E731
+    with customer(client) as socket:
+        ack = call_me(socket)
+        first = run(repo.get_callback, ack["callback_id"])
+        assert first.tier == "standard"  # no run, no spend
+        assert command(socket, "cancel", callback_id=ack["callback_id"])["type"] == "ack"
+        run_id = run(repo.start_analytics_run, now=time.time(), model_version="1", config={})
+        run(repo.finish_analytics_run, run_id, now=time.time(), summary={}, rules=[],
+            scores=[{"customer_id": first.customer_id, "tier": "gold", "at_risk": False, "data": {}}])
+        ack = call_me(socket)
+        assert run(repo.get_callback, ack["callback_id"]).tier == "gold"

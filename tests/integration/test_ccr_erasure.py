@@ -21,7 +21,7 @@ from desktop.repository import Repository
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, login_cookie
 from tests.helpers.pdfgen import pdf_with_pages
-from tests.helpers.server import running_server
+from tests.helpers.server import CONSENT, running_server
 
 pytestmark = pytest.mark.redis
 
@@ -115,7 +115,7 @@ async def test_erasure_leaves_nothing_in_tables_files_or_redis(database_url, red
             await agent.command("set_state", state="available")
             mark = agent.mark()
             ack = await customer.command("call_me", name=NAME, queue="sales", topic=f"{NAME} needs help",
-                                         channel="phone", phone=LOCAL_PHONE)
+                                         channel="phone", consent=CONSENT, phone=LOCAL_PHONE)
             callback_id = ack["callback_id"]
             # A call: offered (the offer names them), accepted, connected.
             offer = (await agent.wait_for("offer", start=mark))["offer"]

@@ -7,9 +7,13 @@ uses OTODESK_PUBLIC_ORIGINS, so it holds whatever Host the proxy forwards.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
+import random
 import re
 import secrets
+import signal
 import shutil
 import subprocess
 import time
@@ -20,7 +24,7 @@ import pytest
 import websockets
 
 from desktop.demo.seed import DEMO_PASSWORD
-from signaling.client import AgentBot, CustomerBot
+from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.server import ROOT, ServerProcess, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -31,8 +35,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 def rendered_site(port: int, upstreams: list[int]) -> str:
     """deploy/nginx.conf with this test's ports: only the lines marked CHANGE differ."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in upstreams)
-    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001;\n    server 127\.0\.0\.1:8002;\n)",
+    servers = "".join(f"    server 127.0.0.1:{p} fail_timeout=2s;\n" for p in upstreams)
+    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001 fail_timeout=2s;\n"
+                          r"    server 127\.0\.0\.1:8002 fail_timeout=2s;\n)",
                           lambda m: m.group(1) + servers, site, flags=re.S)
     assert count == 1
     site, count = re.subn(r"listen 127\.0\.0\.1:8000;", f"listen 127.0.0.1:{port};", site)
@@ -143,3 +148,125 @@ async def test_the_origin_check_trusts_the_public_origin_not_the_forwarded_host(
         async with websockets.connect(ws_url, origin="http://evil.example"):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
+    """Runs last: it restarts both processes. Customers keep calling and two agents keep
+    answering through nginx while each process in turn gets SIGTERM and is started again
+    (what `systemctl restart` of one unit does). Every bot reconnects as the browsers'
+    common/socket.js does (with jitter, resuming). Every callback asked for is answered
+    exactly once and completed: none lost, none accepted twice."""
+    base_url, tmp, servers = behind_nginx
+    stop = asyncio.Event()
+    asked: list[str] = []
+    accepted: collections.Counter[str] = collections.Counter()
+    offered: collections.Counter[str] = collections.Counter()
+    completed: set[str] = set()
+    bots: list = []
+
+    async def reconnecting(bot) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Exception):
+                await bot.wait_closed(timeout=3600)
+            while not stop.is_set():
+                await asyncio.sleep(random.uniform(0.2, 1.0))
+                try:
+                    await bot.connect(resume=True)
+                    break
+                except Exception:
+                    continue
+
+    async def until_done(bot, type_: str, **fields) -> dict | None:
+        """A command retried, with its one id, across reconnects: the server applies an id once."""
+        command_id = f"rr-{secrets.token_hex(6)}"
+        for _ in range(60):
+            try:
+                return await bot.command(type_, id=command_id, timeout=3, **fields)
+            except CommandFailed as failed:
+                return {"failed": failed.code}
+            except Exception:
+                await asyncio.sleep(0.5)
+        raise AssertionError(f"{type_} never went through")
+
+    async def answer(agent) -> None:
+        done: set[str] = set()
+        await until_done(agent, "set_state", state="available")
+        while not stop.is_set() or len(completed) < len(asked):
+            offers = [m["offer"] for m in list(agent.messages) if m.get("type") == "offer"]
+            if agent.welcome and agent.welcome.get("offer"):
+                offers.append(agent.welcome["offer"])
+            fresh = [o for o in offers if o["offer_id"] not in done]
+            if not fresh:
+                await asyncio.sleep(0.1)
+                continue
+            offer = fresh[0]
+            done.add(offer["offer_id"])
+            offered[offer["callback_id"]] += 1
+            reply = await until_done(agent, "accept", offer_id=offer["offer_id"])
+            if "failed" in reply:
+                continue  # withdrawn or taken elsewhere: the router offers it again
+            accepted[offer["callback_id"]] += 1
+            await until_done(agent, "end", callback_id=offer["callback_id"])
+            await until_done(agent, "wrap_up", callback_id=offer["callback_id"], disposition="Resolved", note="")
+            completed.add(offer["callback_id"])
+
+    async def new_customer() -> CustomerBot:
+        """As the widget does: a 502 while a process restarts behind nginx is asked again."""
+        for _ in range(20):
+            try:
+                return await CustomerBot.start(base_url, origin=base_url)
+            except (httpx.HTTPError, OSError, websockets.WebSocketException):
+                await asyncio.sleep(random.uniform(0.5, 1.5))
+        raise AssertionError("no visitor token through nginx for 20 tries")
+
+    async def call(n: int) -> None:
+        customer = await new_customer()
+        bots.append(customer)
+        asyncio.create_task(reconnecting(customer))
+        ack = await until_done(customer, "call_me", name=f"Rolling {n}", queue="sales")
+        assert "failed" not in ack, ack
+        asked.append(ack["callback_id"])
+
+    agents = [await AgentBot.login(base_url, name, DEMO_PASSWORD) for name in ("alice", "bob")]
+    bots.extend(agents)
+    tasks = [asyncio.create_task(reconnecting(agent)) for agent in agents]
+    workers = [asyncio.create_task(answer(agent)) for agent in agents]
+
+    async def load() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            await call(n)
+            await asyncio.sleep(0.4)
+
+    loader = asyncio.create_task(load())
+    try:
+        await asyncio.sleep(3)
+        for server in servers:
+            server.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(server.process.wait, 30)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"a stopped process ran on 30 s:\n{server.log()}") from None
+            await asyncio.to_thread(server.start)
+            await asyncio.sleep(3)
+        stop.set()
+        await loader
+        deadline = time.monotonic() + 60
+        while len(completed) < len(asked) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        for worker in workers:  # an agent that gave up says why
+            if worker.done() and worker.exception():
+                raise worker.exception()
+        lost = set(asked) - completed
+        assert not lost, f"{len(lost)} of {len(asked)} callbacks never completed"
+        assert len(asked) >= 15
+        assert all(count == 1 for count in accepted.values()), accepted
+        print(f"rolling restart: {len(asked)} callbacks, offers per callback {dict(collections.Counter(offered.values()))}")
+    finally:
+        stop.set()
+        for task in (loader, *workers, *tasks):
+            task.cancel()
+        for bot in bots:
+            with contextlib.suppress(Exception):
+                await bot.close()

@@ -7,6 +7,14 @@ aiortc bot joins the call; the server dials; the desk's voice_state says
 dialling, ringing, connected; the agent hears the phone's 440 Hz and the
 phone the agent's 880 Hz; the phone hangs up and the agent goes to wrap-up;
 the attempt is on the customer's timeline. A busy phone schedules a retry.
+
+Inbound: someone phones one of the numbers OTODESK_SIP_INBOUND maps to a queue
+(tests/helpers/sip_caller.py, from the trunk's proxy address): they hear the
+greeting and the hold music, the agent's offer names the customer whose
+verified number it is (with their timeline), the agent accepts and each hears
+the other; a caller who hangs up while the offer rings abandons it; a number
+not mapped gets 404; beyond OTODESK_SIP_MAX_CALLS (2 here) a caller gets 503
+and a phone callback is not dialled (``refused``, retried).
 """
 
 from __future__ import annotations
@@ -21,14 +29,19 @@ import pytest
 from desktop.demo.seed import DEMO_PASSWORD
 from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot
+from signaling.client import SupervisorBot
+from signaling.media.sip import PhoneState
+from signaling.media.waiting import GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import CONSENT, ServerProcess
+from tests.helpers.sip_caller import Caller
 from tests.helpers.sip_peer import SipPeer, dominant_hz
 from tests.helpers.voice_bots import Bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
+LINE_SALES, LINE_SUPPORT = "+442079460500", "+442079460501"  # what callers dial (OTODESK_SIP_INBOUND)
 
 
 def free_udp_port() -> int:
@@ -41,8 +54,10 @@ def free_udp_port() -> int:
 def server(tmp_path_factory):
     require_netns()
     with network_namespace():
-        sip_port = free_udp_port()
+        sip_port, our_sip_port = free_udp_port(), free_udp_port()
         server = ServerProcess(tmp_path_factory.mktemp("phone-callbacks"), env={
+            "OTODESK_SIP_LOCAL_PORT": str(our_sip_port), "OTODESK_SIP_MAX_CALLS": "2",
+            "OTODESK_SIP_INBOUND": f"{LINE_SALES}=sales,{LINE_SUPPORT}=support",
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
             "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
             "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
@@ -52,6 +67,7 @@ def server(tmp_path_factory):
             "OTODESK_DEFAULT_REGION": "GB"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.sip_port = sip_port
+        server.our_sip_port = our_sip_port
         server.start()
         try:
             yield server
@@ -59,13 +75,13 @@ def server(tmp_path_factory):
             server.stop()
 
 
-async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "sales"):
+async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "sales", number: str = NUMBER):
     agent = await AgentBot.login(base_url, agent_name, DEMO_PASSWORD)
     await agent.command("set_state", state="available")
     customer = await CustomerBot.start(base_url)
     mark = agent.mark()
-    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone",
-                                          phone=NUMBER))["callback_id"]
+    callback_id = (await customer.command("call_me", name="Pat Phone", queue=queue, channel="phone", consent=CONSENT,
+                                          phone=number))["callback_id"]
     offer = (await agent.wait_for("offer", start=mark))["offer"]
     await agent.command("accept", offer_id=offer["offer_id"])
     return agent, customer, callback_id
@@ -199,6 +215,137 @@ async def test_a_call_that_dropped_with_its_process_is_not_redialled_at_once_but
         assert attempt.data["result"] == "failed" and "stopped" in attempt.data["reason"]
         assert len(retries) == 1 and retries[0].data["after"] == "failed"
         assert peer.invites == [] and "invite" not in peer.log
+        await bot.close()
+        await agent.close()
+        await customer.close()
+
+
+# -- inbound calls -------------------------------------------------------------------------------
+
+CALLER = "+447700900461"  # Ofcom's drama range for mobiles
+
+
+async def ready(agent: AgentBot) -> None:
+    """Available, after wrapping up what an earlier test of this module left in wrap-up."""
+    contact = agent.welcome.get("contact") or {}
+    if contact.get("state") == "wrap_up":
+        await agent.command("wrap_up", callback_id=contact["callback_id"], disposition="Resolved")
+    else:
+        await agent.command("set_state", state="available")
+
+
+def near(hz: float | None, tones) -> bool:
+    return hz is not None and any(abs(hz - tone) < 15 for tone in tones)
+
+
+async def test_a_known_customer_phones_in_waits_with_music_is_offered_accepted_and_heard(server):
+    db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
+    async with Repository.open(db) as repo:
+        quinn = await repo.create_customer(name="Quinn Caller", source="test")
+        await repo.add_identity(quinn.id, "phone", CALLER, verified=True, source="test")
+        await repo.add_contact_event(customer_id=quinn.id, kind="note", channel="desk", at=time.time() - 3600,
+                                     data={"text": "Asked about the Studio 15 warranty"})
+    wall = await SupervisorBot.login(server.base_url, "sam", DEMO_PASSWORD)
+    async with Caller(from_number=CALLER, tone_hz=440) as caller:
+        await caller.dial(server.our_sip_port, LINE_SALES)
+        await caller.until(PhoneState.CONNECTED)  # answered at once: the caller waits on the line
+        await until(lambda: near(dominant_hz(caller.recent(0.3)), GREETING_HZ), what="the greeting")
+        await until(lambda: near(dominant_hz(caller.recent(0.3)), HOLD_MUSIC_HZ), what="the hold music")
+
+        agent = await AgentBot.login(server.base_url, "alice", DEMO_PASSWORD)
+        mark = agent.mark()
+        await ready(agent)
+        offer = (await agent.wait_for("offer", start=mark))["offer"]
+        assert offer["callback"]["channel"] == "phone_inbound" and offer["callback"]["caller"] == "verified"
+        assert offer["customer"]["name"] == "Quinn Caller" and offer["callback"]["phone"] == CALLER
+        assert any(p["kind"] == "note" for p in offer["previous"])  # the timeline came with the offer
+        callback_id = offer["callback_id"]
+        await agent.command("accept", offer_id=offer["offer_id"])
+
+        bot = Bot(880)
+        mark = agent.mark()
+        await join(bot, agent, callback_id)
+        await until(lambda: (hz := dominant_hz(caller.recent())) is not None and abs(hz - 880) < 10,
+                    what="the caller hearing the agent")
+        await until(lambda: bot.ears and len(bot.ears[0].samples) >= 9600 and bot.ears[0].hears([440, 880]) == 440,
+                    what="the agent hearing the caller")
+        state = await agent.wait_for("voice_state", lambda m: (m["call"].get("phone") or {}).get("waiting") is False,
+                                     start=mark)
+        assert state["call"]["phone"]["inbound"] is True
+
+        queue = await wall.wait_for("wall", lambda m: next(q for q in m["queues"] if q["name"] == "sales")["inbound"] >= 1)
+        assert next(q for q in queue["queues"] if q["name"] == "sales")["inbound"] >= 1
+
+        began = time.monotonic()
+        await caller.hangup()
+        await agent.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
+        assert time.monotonic() - began < 2.0
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        async with Repository.open(db) as repo:
+            callback = await repo.get_callback(callback_id)
+            inbound = await repo.last_contact_event(quinn.id, kind="inbound_call", callback_id=callback_id)
+        assert callback.customer_id == quinn.id and callback.state == "completed"
+        assert inbound.data == {"number": CALLER, "line": LINE_SALES, "queue": "sales", "caller": "verified"}
+        await agent.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+        await bot.close()
+        await agent.close()
+    await wall.close()
+
+
+async def test_a_caller_who_hangs_up_while_the_offer_rings_abandons_it(server):
+    agent = await AgentBot.login(server.base_url, "bob", DEMO_PASSWORD)
+    await ready(agent)
+    async with Caller(from_number="+447700900999") as caller:  # nobody's number: an unknown caller
+        mark = agent.mark()
+        await caller.dial(server.our_sip_port, LINE_SALES)
+        offer = (await agent.wait_for("offer", start=mark))["offer"]
+        assert offer["callback"]["caller"] == "new" and not offer["customer"]["name"]
+        await caller.hangup()
+        ended = await agent.wait_for("offer_ended", lambda m: m["offer_id"] == offer["offer_id"], start=mark)
+        assert ended["outcome"] == "withdrawn"
+    async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        callback = await repo.get_callback(offer["callback_id"])
+    assert callback.state == "abandoned" and callback.channel == "phone_inbound"
+    await agent.close()
+
+
+async def test_a_number_not_ours_is_refused_404(server):
+    async with Caller() as caller:
+        await caller.dial(server.our_sip_port, "+442079460999")
+        ended = await caller.until(PhoneState.ENDED)
+    assert ended.status == 404
+
+
+async def test_beyond_the_phone_call_limit_callers_get_503_and_callbacks_are_not_dialled(server):
+    """Two callers wait in support (nobody staffs it now): the limit (2). A third caller is refused;
+    bob's phone callback is not dialled: refused, on the timeline, retried."""
+    async with Caller() as first, Caller() as second, Caller() as third, \
+            SipPeer(port=server.sip_port) as peer:
+        for caller in (first, second):
+            await caller.dial(server.our_sip_port, LINE_SUPPORT)
+            await caller.until(PhoneState.CONNECTED)
+        await third.dial(server.our_sip_port, LINE_SUPPORT)
+        refused = await third.until(PhoneState.ENDED)
+        assert refused.status == 503
+
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "bob", number="+442079460124")
+        bot = Bot(880)
+        mark = agent.mark()
+        await bot.connect(lambda sdp: _sdp(agent, callback_id, sdp))  # the call ends before this leg is up
+        ended = await agent.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
+        assert ended["call"]["phone"]["result"] == "refused" and "at most" in ended["call"]["phone"]["reason"]
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        assert "invite" not in peer.log
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            for _ in range(50):
+                attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
+                if attempt:
+                    break
+                await asyncio.sleep(0.1)
+        assert attempt.data["result"] == "refused" and attempt.data["status"] == 503
+        await first.hangup()
+        await second.hangup()
         await bot.close()
         await agent.close()
         await customer.close()

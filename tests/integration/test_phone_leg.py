@@ -112,7 +112,8 @@ async def test_busy_ends_the_call_with_its_result(netns):
         call = await anchor.dial("cb-3", "+15550102", trunk=trunk, ring_timeout=10)
         await until(lambda: call.ended, what="the call to end")
         assert call.public()["phone"] == {"number": "+15550102", "state": "ended", "result": "busy",
-                                          "status": 486, "reason": "Busy Here", "early_media": False}
+                                          "status": 486, "reason": "Busy Here", "early_media": False,
+                                          "inbound": False, "waiting": False}
         await agent.close()
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, login_cookie
-from tests.helpers.server import running_server
+from tests.helpers.server import CONSENT, running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -93,7 +93,7 @@ async def _script(base_url: str) -> dict:
         customer, callback_id = await call("sales")
         await _answer(alice, customer, callback_id, "Sale made", mark=mark)
         mark = alice.mark()
-        customer, callback_id = await call("sales", channel="phone", phone="+64 21 555 0134")
+        customer, callback_id = await call("sales", channel="phone", consent=CONSENT, phone="+64 21 555 0134")
         await _answer(alice, customer, callback_id, "Follow-up needed", mark=mark)
 
         # A third: declined first (nobody else could take it: offered to her again), then answered.

@@ -19,7 +19,13 @@ async def test_a_retry_on_another_process_is_answered_with_the_first_outcome(clu
     on_a = await AgentBot.login(a.base_url, "carol", DEMO_PASSWORD)
     await on_a.command("set_state", state="available")
     customer = await CustomerBot.start(a.base_url)
-    ack = await customer.command("call_me", name="Retry", queue="support")
+    ack = await customer.command("call_me", id="widget-call-me-1", name="Retry", queue="support")
+    # The widget's call_me, its ack lost with a restarting process, resent from the page now on
+    # B: the same callback, not "already_waiting" (what a rolling restart met).
+    page_on_b = await CustomerBot.start(b.base_url, token=customer.token)
+    resent = await page_on_b.command("call_me", id="widget-call-me-1", name="Retry", queue="support")
+    assert resent["callback_id"] == ack["callback_id"]
+    await page_on_b.close()
     offer = (await on_a.wait_for("offer"))["offer"]
     callback_id = offer["callback_id"]
 

@@ -64,6 +64,12 @@ def test_bad_conditions_are_refused_at_save_with_their_position(client: TestClie
     assert (errors["eligibility"]["line"], errors["eligibility"]["column"]) == (2, 12)
     assert "wrong type" in errors["eligibility"]["message"]
     assert errors["suitability"]["position"] == 0 and "unknown field 'tierr'" in errors["suitability"]["message"]
+    # A condition that does not parse: refused at save too, at the spot where it stops making sense.
+    unparsed = client.post("/api/v1/rules/actions", json={**BAG, "applicability": "cart_total >= and tier"},
+                           headers=headers)
+    assert unparsed.status_code == 422
+    [error] = unparsed.json()["error"]["errors"]
+    assert error["field"] == "applicability" and error["position"] == len("cart_total >= "), error
     script = client.post("/api/v1/rules/actions", json={**BAG, "script": "Hi {frist_name}"}, headers=headers)
     assert script.json()["error"]["errors"][0] == {
         "action_id": "laptop-bag", "field": "script", "position": 3, "line": 1, "column": 4,
@@ -124,3 +130,27 @@ def test_export_and_import_round_trip(client: TestClient) -> None:
     assert client.post("/api/v1/rules/import", json=bad, headers=headers).status_code == 422
     assert client.post("/api/v1/rules/import", json=catalogue, headers=headers).json() == {"imported": 1}
     assert client.get("/api/v1/rules/actions/laptop-bag").json()["title"] == "Laptop bag"
+
+
+def _served(routes, prefix: str = ""):
+    """(path, method) of every route the app serves, mounts walked."""
+    for route in routes:
+        path = prefix + getattr(route, "path", "")
+        if getattr(route, "routes", None):
+            yield from _served(route.routes, path)
+        else:
+            yield from ((path, method.lower()) for method in (getattr(route, "methods", None) or ()) if method != "HEAD")
+
+
+def test_the_openapi_document_lists_every_rules_route_the_app_serves(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    served = {(path, method) for path, method in _served(client.app.routes) if path.startswith("/api/v1/rules")}
+    listed = {(path, method) for path, ops in document["paths"].items() if path.startswith("/api/v1/rules")
+              for method in ops}
+    assert served == listed
+    # The ones the issue names: actions, versions, stats, export and import.
+    assert {("/api/v1/rules/actions", "post"), ("/api/v1/rules/actions/{action_id}", "put"),
+            ("/api/v1/rules/versions/{version}", "get"), ("/api/v1/rules/stats", "get"),
+            ("/api/v1/rules/export", "get"), ("/api/v1/rules/import", "post")} <= listed
+    stats = document["components"]["schemas"]["RuleStats"]
+    assert "title" in stats["properties"]["actions"]["items"]["properties"]  # the version's title

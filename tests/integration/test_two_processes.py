@@ -16,7 +16,7 @@ import redis.asyncio as redis_asyncio
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, SupervisorBot
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import CONSENT, ServerProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -128,7 +128,7 @@ async def test_offer_pending_at_the_crash_is_offered_again(cluster):
     bob = await AgentBot.login(b.base_url, "bob", DEMO_PASSWORD)
     await bob.command("set_state", state="available")
     shopper = await CustomerBot.start(b.base_url)
-    ack = await shopper.command("call_me", name="Mid-offer", queue="sales", channel="phone",
+    ack = await shopper.command("call_me", name="Mid-offer", queue="sales", channel="phone", consent=CONSENT,
                                 phone="+1 202 555 0199")
     offer = (await bob.wait_for("offer"))["offer"]
     a.kill()  # the leader dies while Bob's phone rings

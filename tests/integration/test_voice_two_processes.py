@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 
 import pytest
@@ -95,6 +96,79 @@ async def test_customer_on_one_process_agent_on_another(cluster):
         with contextlib.suppress(CommandFailed):
             await alice.command("set_state", state="away", reason="test over")
         await alice.close()
+
+
+async def test_sigterm_drains_the_anchoring_process_and_the_call_goes_on(cluster):
+    """A rolling restart's SIGTERM to the process that anchors a call: its sockets are told to
+    reconnect elsewhere (the customer's page comes back on b), it gives up the router at once,
+    and it keeps anchoring the call, undisturbed (no leg reconnects), until the call ends;
+    then it exits, well before its drain time. Nothing is lost: the call is recorded once
+    and the agent wraps up on b. Process a is started again for the next test."""
+    a, b = cluster
+    alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
+    customer = await CustomerBot.start(a.base_url)
+    bots = [Bot(440), Bot(880)]
+    back = None
+    try:
+        await alice.command("set_state", state="available")
+        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
+        mark = alice.mark()
+        callback_id = (await customer.command("call_me", name="Drained Call", queue="sales",
+                                              channel="browser"))["callback_id"]
+        offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
+        await alice.command("accept", offer_id=offer["offer_id"])
+        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+        answered = time.monotonic()
+
+        async def via(client, sdp):
+            return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
+        await bots[0].connect(lambda sdp: via(customer, sdp))   # process a anchors the call
+        await bots[1].connect(lambda sdp: via(alice, sdp))      # the agent on b, over the bus
+        for bot in bots:
+            await bot.connected()
+        await hears(bots[1], 440)
+        await hears(bots[0], 880)
+
+        mark = alice.mark()
+        stopped = time.monotonic()
+        a.process.send_signal(signal.SIGTERM)
+        # The customer's page is closed with 1012 and reconnects (to b: the proxy's job).
+        assert await customer.wait_closed(timeout=5) == 1012
+        back = await CustomerBot.start(b.base_url, token=customer.token)
+        [call] = back.welcome["voice"]["calls"]
+        assert call["callback_id"] == callback_id and call["legs"] == {"customer": "connected", "agent": "connected"}
+        # a still carries the call: both still hear each other, nobody was told to reconnect.
+        await asyncio.sleep(1.0)
+        await hears(bots[1], 440)
+        await hears(bots[0], 880)
+        assert a.process.poll() is None, "a left before its call ended"
+        legs = [m["call"]["legs"] for m in alice.messages[mark:] + back.messages
+                if m.get("type") == "voice_state" and m["call"]["callback_id"] == callback_id]
+        assert all("reconnecting" not in leg.values() for leg in legs), legs
+
+        await alice.command("voice_control", callback_id=callback_id, action="hangup")
+        await back.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", timeout=5)
+        await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up", timeout=10)
+        # Once its call ended, a exits at once (drain time 25 s), as a stopped process does:
+        # uvicorn re-raises the SIGTERM it handled.
+        assert a.process.wait(10) in (0, -signal.SIGTERM)
+        assert time.monotonic() - stopped < 15
+        assert "draining: 1 call(s) anchored here" in a.log() and "still on" not in a.log()
+        events = await _events(b, callback_id, "voice_call")
+        assert len(events) == 1 and events[0]["seconds"] >= time.monotonic() - answered - 12, events
+        await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+    finally:
+        for bot in bots:
+            await bot.close()
+        for client in (customer, back):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.close()
+        with contextlib.suppress(Exception):
+            await alice.command("set_state", state="away", reason="test over")
+        await alice.close()
+        if a.process.poll() is not None:
+            a.start()
 
 
 async def test_the_anchoring_process_dies_and_the_call_moves(cluster):

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { clock, ordinal, percent, shortUrl, waitText } from "../../static/common/format.js";
-import { friendlyMessage, fromLocalInput, positionText, stateText, toLocalInput, waitText as widgetWait } from "../../static/widget/ui.js";
+import { friendlyMessage, fromLocalInput, positionText, stateText, toLocalInput, waitText as widgetWait, zoneTime } from "../../static/widget/ui.js";
 import { createMessages } from "../../static/common/i18n.js";
 import english from "../../static/widget/messages-en.js";
 import chinese from "../../static/widget/messages-zh-CN.js";
@@ -114,4 +114,23 @@ test("alignHistory puts queues on one time axis, with the live value last", () =
     [1, 2, 3],
     [null, 5, 0],
   ]);
+});
+
+test("the rules of calling, worded from the error's facts in every language", () => {
+  const waiting = { code: "phone_waiting", message: "this number already has a callback request (queued)", detail: { state: "queued", scheduled_at: null } };
+  assert.equal(friendlyMessage(waiting, en), english["error.phone_waiting"]);
+  assert.equal(friendlyMessage(waiting, zh), chinese["error.phone_waiting"]);
+  const booked = { code: "phone_waiting", detail: { state: "scheduled", scheduled_at: 1796292000 } };
+  assert.match(friendlyMessage(booked, en), /already has a call booked for .+\. We'll call it then/);
+  assert.equal(friendlyMessage({ code: "phone_waiting", detail: { state: "connected" } }, zh), chinese["error.phone_waiting_now"]);
+  const country = { code: "phone_country", message: "we can only call numbers in ...", detail: { country: "GB", allowed: ["US", "CA"] } };
+  assert.equal(friendlyMessage(country, en), "We can only call numbers in United States and Canada. Please give a number there, or talk in your browser.");
+  assert.match(friendlyMessage(country, zh), /^我们只能拨打以下国家或地区的号码：美国和加拿大。/);
+});
+
+test("a time on the called phone's clock", () => {
+  // 13:00 UTC on Thursday 3 December 2026 is 08:00 in New York and 21:00 in Shanghai.
+  assert.equal(zoneTime(1796302800, "America/New_York", "en"), "Thu, Dec 3, 08:00");
+  assert.match(zoneTime(1796302800, "Asia/Shanghai", "zh-CN"), /21:00/);
+  assert.match(zoneTime(1796302800, "Not/AZone", "en"), /\d\d:\d\d/); // the browser's own zone then
 });

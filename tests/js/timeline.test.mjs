@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { documentText, phoneText, wrapUpText } from "../../static/desk/customer.js";
+import { documentText, phoneText, requestText, wrapUpText } from "../../static/desk/customer.js";
 
 test("a pushed document is named, not just 'Document pushed'", () => {
   assert.equal(documentText({ kind: "document_pushed", data: { name: "plan.pdf", document_id: "d1" } }), "plan.pdf");
@@ -22,4 +22,12 @@ test("a dialled phone attempt says its result, a retry what it follows", () => {
     "Attempt 2 to +442079460123: answered, talked 1:15");
   assert.equal(phoneText({ kind: "phone_retry", data: { attempt: 2, after: "no_answer" } }), "Attempt 2 booked after no answer");
   assert.equal(phoneText({ kind: "phone_dialled", data: { attempt: 1, number: "+442079460123" } }), "Attempt 1: dialling +442079460123");
+});
+
+test("a phone request shows the consent given; an attempt outside calling hours says it was not dialled", () => {
+  assert.equal(requestText({ queue: "sales", topic: "Kettle", consent: { address: "203.0.113.7", text: "You may call me." } }),
+    "sales · Kettle · agreed to be called (from 203.0.113.7): “You may call me.”");
+  assert.equal(requestText({ queue: "sales", topic: "" }), "sales");
+  assert.equal(phoneText({ kind: "phone_attempt", data: { attempt: 1, number: "+12125550123", result: "not_dialled", status: 0 } }),
+    "Attempt 1 to +12125550123: not dialled, outside calling hours");
 });

@@ -74,6 +74,10 @@ async def rule_stats(request: Request, caller: Caller) -> Response:
                                    start=start, end=end, weeks=weeks)
     body["attribution_days"] = settings.rules_attribution_days
     body["titles"] = await _titles(repo)
+    published = await _version_titles(repo, {a["version"] for a in body["actions"]})
+    for action in body["actions"]:
+        key = (action["action_id"], action["version"])
+        action["title"] = published.get(key) or body["titles"].get(action["action_id"]) or action["action_id"]
     return JSONResponse(body)
 
 
@@ -83,6 +87,19 @@ async def _titles(repo) -> dict[str, str]:
         return {action.id: action.title for action in await repo.rule_actions()}
     except Exception:  # the titles are a courtesy: the figures stand without them
         return {}
+
+
+async def _version_titles(repo, versions: set[int]) -> dict[tuple[str, int], str]:
+    """(action id, version) -> the title that version was published with: the results of
+    version 3 are about what agents saw then, whatever the draft is called today."""
+    titles: dict[tuple[str, int], str] = {}
+    for number in sorted(versions):
+        try:
+            record = await repo.rule_version(number)
+        except LookupError:  # no such version (NotFound): the caller falls back to the draft's title
+            continue
+        titles.update({(action.id, number): action.title for action in record.actions})
+    return titles
 
 
 def stats_schema() -> dict[str, Any]:
@@ -99,9 +116,12 @@ def stats_schema() -> dict[str, Any]:
     row = {"type": "object", "properties": {"key": {"type": "string"}, **figures}}
     return {"type": "object", "required": ["start", "end", "actions", "attribution_days"], "properties": {
         "start": number, "end": number, "attribution_days": number,
-        "titles": {"type": "object", "additionalProperties": {"type": "string"}},
+        "titles": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "the drafts' titles by action id (what the planner calls them now)"},
         "actions": {"type": "array", "items": {"type": "object", "properties": {
-            "action_id": {"type": "string"}, "version": {"type": "integer"}, **figures,
+            "action_id": {"type": "string"}, "version": {"type": "integer"},
+            "title": {"type": "string", "description": "the title this version was published with"},
+            **figures,
             "decline_reasons": {"type": "object", "additionalProperties": {"type": "integer"}},
             "by_queue": {"type": "array", "items": row}, "by_tier": {"type": "array", "items": row},
             "weeks": {"type": "array", "items": {"type": "object", "properties": {

@@ -1,18 +1,19 @@
 """Phone legs: a SIP trunk behind a small interface (:mod:`.trunk`), one backend a module.
 
 - :mod:`.trunk` the interface: :class:`~.trunk.Trunk`, :class:`~.trunk.PhoneCall`, their states and results
-- :mod:`.sipua` the backend on aiosipua + aiortp (UDP, G.711, RFC 4733)
+- :mod:`.sipua` the backend on aiosipua + aiortp (UDP, G.711, RFC 4733); :mod:`.sipua_inbound` its
+  inbound calls
 
 :func:`open_trunk` picks the backend for a :class:`~.trunk.TrunkConfig`.
 """
 
 from __future__ import annotations
 
-from signaling.media.sip.trunk import (CallResult, PhoneCall, PhoneEvent, PhoneState, Registration, Trunk,
-                                       TrunkConfig)
+from signaling.media.sip.trunk import (CallResult, IncomingPhoneCall, PhoneCall, PhoneEvent, PhoneState,
+                                       Registration, Trunk, TrunkConfig)
 
-__all__ = ["CallResult", "PhoneCall", "PhoneEvent", "PhoneState", "Registration", "Trunk", "TrunkConfig",
-           "open_trunk"]
+__all__ = ["CallResult", "IncomingPhoneCall", "PhoneCall", "PhoneEvent", "PhoneState", "Registration", "Trunk",
+           "TrunkConfig", "open_trunk"]
 
 
 def open_trunk(config: TrunkConfig, **options) -> Trunk:

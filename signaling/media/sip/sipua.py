@@ -48,9 +48,9 @@ from aiosipua import RegistrationState as SipRegistrationState
 
 from signaling.media.errors import TrunkError
 from signaling.media.sip.trunk import (FRAME_BYTES, AudioSink, CallResult, EventSink, PhoneCall, PhoneEvent,
-                                       PhoneState, Registration, Trunk, TrunkConfig, result_of_status)
+                                       PhoneState, RefusedCall, Registration, Trunk, TrunkConfig, result_of_status)
 
-__all__ = ["SipuaTrunk", "UdpTransport"]
+__all__ = ["SipuaTrunk", "UdpTransport", "media_of"]
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def _offer(address: str, port: int, codecs: tuple[str, ...]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _media_of(text: str, codecs: tuple[str, ...]) -> tuple[tuple[str, int], int, int]:
+def media_of(text: str, codecs: tuple[str, ...]) -> tuple[tuple[str, int], int, int]:
     """(remote RTP address, payload type, telephone-event payload type) of an SDP answer.
 
     Raises ValueError when the answer can't be used (no audio, no codec of ours, no address).
@@ -211,7 +211,7 @@ class SipuaCall(PhoneCall):
     async def _media(self, sdp: str) -> None:
         """Start RTP towards the address the (early or final) answer names, once; follow a change."""
         try:
-            remote, payload_type, dtmf = _media_of(sdp, self.trunk.config.codecs)
+            remote, payload_type, dtmf = media_of(sdp, self.trunk.config.codecs)
         except Exception as exc:
             raise ValueError(f"malformed SDP answer: {exc}") from None
         async with self._media_lock:
@@ -366,6 +366,8 @@ class SipuaTrunk(Trunk):
         self._uac = SipUAC(self._transport)
         self._uas = SipUAS(self._transport, uac=self._uac, user_agent=USER_AGENT)
         self._uas.on_bye = self._far_bye
+        self._uas.on_invite = self._far_invite
+        self._uas.on_cancel = self._far_cancel
         await self._uas.start()
         self._uac.advertised_addr = (self.address, self._transport.bound[1])
         self._uas.advertised_addr = self._uac.advertised_addr
@@ -437,6 +439,10 @@ class SipuaTrunk(Trunk):
             raise TrunkError("the SIP trunk is not started")
         if not E164.match(number or ""):
             raise TrunkError(f"{number!r} is not an E.164 number (+ and digits)")
+        limit = self.config.max_calls
+        if limit and self.live_calls >= limit:
+            return RefusedCall(number, f"this server carries {limit} phone calls at most; not dialled",
+                              on_event=on_event)
         call = SipuaCall(self, number, on_event=on_event, on_audio=on_audio)
         call.rtp_port, _ = await self._ports.allocate()
         caller = self.config.caller_id or self.config.username or "otodesk"
@@ -456,6 +462,19 @@ class SipuaTrunk(Trunk):
         asyncio.get_running_loop().create_task(self._ports.release(call.rtp_port))
         # Kept a while: a retransmitted final answer must still be ACKed.
         asyncio.get_running_loop().call_later(LINGER, self._calls.pop, call.call_id, None)
+
+    @property
+    def live_calls(self) -> int:
+        return sum(1 for call in self._calls.values() if call.state != PhoneState.ENDED)
+
+    def _far_invite(self, wrapper) -> None:
+        from signaling.media.sip.sipua_inbound import take_invite  # imports this module
+        take_invite(self, wrapper)
+
+    def _far_cancel(self, request: SipRequest, addr) -> None:
+        call = self._calls.get(request.call_id or "")
+        if call is not None and hasattr(call, "_cancelled"):
+            call._cancelled()
 
     def _far_bye(self, wrapper, request: SipRequest) -> None:
         call = self._calls.get(request.call_id or "")

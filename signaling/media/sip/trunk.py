@@ -1,7 +1,11 @@
 """What the media anchor needs of a SIP trunk, whichever stack implements it.
 
 A :class:`Trunk` registers (when its provider wants that), places calls to
-E.164 numbers and reports each call's progress as :class:`PhoneEvent` s. Audio
+E.164 numbers and reports each call's progress as :class:`PhoneEvent` s; a
+call arriving from the provider is handed to ``on_incoming`` as an
+:class:`IncomingPhoneCall`, to be answered or refused. It carries at most
+``max_calls`` calls both ways: beyond, an INVITE is refused (503) and a dial
+ends at once ``REFUSED``. Audio
 crosses this interface as PCM, signed 16-bit, mono, 8 kHz, 20 ms frames
 (:data:`FRAME_BYTES`): what the wire carries (G.711 today) is the backend's
 business, and turning that PCM into Opus for a browser is the phone leg's
@@ -15,13 +19,15 @@ not configured, not started, or the number can't be dialled.
 from __future__ import annotations
 
 import abc
+import asyncio
 import dataclasses
 import enum
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 __all__ = ["SAMPLE_RATE", "FRAME_SAMPLES", "FRAME_BYTES", "Registration", "PhoneState", "CallResult",
-           "PhoneEvent", "TrunkConfig", "PhoneCall", "Trunk", "result_of_status"]
+           "PhoneEvent", "TrunkConfig", "PhoneCall", "IncomingPhoneCall", "RefusedCall", "Trunk",
+           "result_of_status", "user_of"]
 
 SAMPLE_RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms
@@ -58,7 +64,8 @@ class CallResult(enum.StrEnum):
     NO_ANSWER = "no_answer"   # rang until the ring timeout (we sent CANCEL), or 408/480
     REJECTED = "rejected"     # 603 Decline, 404 and other refusals of that number
     FAILED = "failed"         # auth refused, unreachable, malformed answer, 5xx
-    CANCELLED = "cancelled"   # we gave up before an answer (the agent hung up)
+    CANCELLED = "cancelled"   # we gave up before an answer (the agent hung up); an inbound caller's CANCEL
+    REFUSED = "refused"       # not dialled: this process carries as many phone calls as it may
 
 
 def result_of_status(status: int) -> CallResult:
@@ -100,6 +107,8 @@ class TrunkConfig:
     #: The address SIP and RTP bind to, and advertise (a private rig may use 127.0.0.1).
     local_host: str = "0.0.0.0"
     local_port: int = 0
+    #: Phone calls (both ways) carried at once; 0: no limit.
+    max_calls: int = 0
 
     def __post_init__(self) -> None:
         host, _port = self.proxy
@@ -108,6 +117,8 @@ class TrunkConfig:
         bad = [codec for codec in self.codecs if codec.upper() not in CODECS]
         if bad or not self.codecs:
             raise ValueError(f"SIP codecs must be among {', '.join(CODECS)}, not {', '.join(bad) or 'none'}")
+        if self.max_calls < 0:
+            raise ValueError(f"the most SIP calls at once must be 0 (no limit) or more, not {self.max_calls}")
         if self.transport not in TRANSPORTS:
             raise ValueError(f"SIP transport must be one of {', '.join(TRANSPORTS)} (TLS needs a second backend), "
                              f"not {self.transport!r}")
@@ -166,13 +177,92 @@ class PhoneCall(abc.ABC):
         """Wait for the call to end; returns its result."""
 
 
+class IncomingPhoneCall(PhoneCall):
+    """A call the provider sends us (someone dialled one of our numbers), in ``DIALLING`` until answered.
+
+    ``on_incoming(call)`` must, synchronously, either :meth:`reject` it or
+    set ``on_event`` / ``on_audio`` and :meth:`answer` it (that may be
+    awaited in a task). The caller hanging up (BYE, or CANCEL before the
+    answer) ends it ``COMPLETED`` / ``CANCELLED``; :meth:`hangup` is our BYE.
+    """
+
+    #: The caller's number as the From header gives it (E.164 when the provider sends one), or "".
+    caller: str = ""
+    #: The number dialled: the Request-URI's user part (E.164 as the provider sends it).
+    called: str = ""
+
+    @abc.abstractmethod
+    async def answer(self) -> None:
+        """200 OK with our SDP answer; media starts (``CONNECTED``). Raises ValueError for an
+        offer we can't use (then the call is refused with 488)."""
+
+    @abc.abstractmethod
+    def reject(self, status: int, reason: str) -> None:
+        """Refuse the call with a final response (404, 480, 486, 503...); it ends ``REFUSED``."""
+
+
+class RefusedCall(PhoneCall):
+    """A call not placed (the trunk is at ``max_calls``): it ends ``REFUSED`` on the next turn of
+    the loop, once its owner has attached ``on_event``, through the same path as any ended call."""
+
+    def __init__(self, number: str, reason: str, *, on_event: EventSink | None = None):
+        self.number = number
+        self.reason = reason
+        self.on_event = on_event
+        self._ended = asyncio.Event()
+        asyncio.get_running_loop().call_soon(self._refuse)
+
+    def _refuse(self) -> None:
+        self.state, self.result = PhoneState.ENDED, CallResult.REFUSED
+        self._ended.set()
+        if self.on_event is not None:
+            self.on_event(self, PhoneEvent(state=PhoneState.ENDED, result=CallResult.REFUSED, status=503,
+                                           reason=self.reason))
+
+    def send_audio(self, pcm: bytes) -> None:
+        pass
+
+    def send_dtmf(self, digits: str) -> None:
+        pass
+
+    async def hangup(self) -> None:
+        pass
+
+    async def ended(self) -> CallResult:
+        await self._ended.wait()
+        return CallResult.REFUSED
+
+
+def user_of(uri: str) -> str:
+    """The user part of a SIP URI or name-addr (``"Pat" <sip:+4420...@host>;tag=x`` -> ``+4420...``), or ""."""
+    text = uri.strip()
+    if "<" in text:
+        text = text[text.index("<") + 1:].split(">", 1)[0]
+    text = text.split(";", 1)[0]
+    for scheme in ("sips:", "sip:", "tel:"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme):]
+            break
+    else:
+        return ""
+    user = text.split("@", 1)[0] if "@" in text else (text if text[:1] == "+" else "")
+    return user.split(";", 1)[0]
+
+
 class Trunk(abc.ABC):
-    """A SIP trunk: ``async with`` it (binds, registers), then :meth:`dial`."""
+    """A SIP trunk: ``async with`` it (binds, registers), then :meth:`dial`; set ``on_incoming``
+    to take calls (without it every INVITE is refused 480)."""
 
     registration: Registration = Registration.OFF
     #: The last registration failure (status and reason), for the wall.
     registration_error: str = ""
     on_registration: Callable[[Registration], None] | None = None
+    on_incoming: Callable[[IncomingPhoneCall], None] | None = None
+
+    @property
+    @abc.abstractmethod
+    def live_calls(self) -> int:
+        """Calls not yet ended, both ways (what ``max_calls`` limits)."""
 
     @abc.abstractmethod
     async def start(self) -> None: ...
@@ -187,8 +277,9 @@ class Trunk(abc.ABC):
         """Call ``number`` (E.164, ``+`` and digits); returns at once, in ``DIALLING``.
 
         After ``ring_timeout`` seconds without an answer the call is cancelled
-        (CANCEL) and ends ``NO_ANSWER``. Raises TrunkError when the trunk isn't
-        started or the number isn't E.164.
+        (CANCEL) and ends ``NO_ANSWER``. At ``max_calls`` it is a
+        :class:`RefusedCall` (nothing is sent). Raises TrunkError when the trunk
+        isn't started or the number isn't E.164.
         """
 
     async def __aenter__(self) -> "Trunk":

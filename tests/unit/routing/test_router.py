@@ -297,6 +297,28 @@ def test_phone_callbacks_are_never_abandoned() -> None:
     assert router.callback("c1").state is CallbackState.QUEUED
 
 
+def test_inbound_calls_are_not_abandoned_for_want_of_a_page_but_at_once_when_the_caller_hangs_up() -> None:
+    router = make_router(abandon_grace=10.0)
+    staff(router, "a1")
+    offer = only_offer(router.add_callback(callback("c1", channel=Channel.PHONE_INBOUND), 1.0))
+    assert router.customer_left("c1", 1.0) == [] and router.tick(12.0) == []  # past the grace, before the offer times out
+    events = router.abandon("c1", 2.0)
+    assert events[:3] == [
+        OfferEnded(offer.offer_id, "c1", "a1", OfferOutcome.WITHDRAWN, 2.0),
+        CallbackEnded("c1", CallbackState.ABANDONED, None, 2.0),
+        AgentStateChanged("a1", AgentState.AVAILABLE, "", 2.0),
+    ]
+
+
+def test_a_connected_call_is_not_abandoned() -> None:
+    router = make_router()
+    staff(router, "a1")
+    offer = only_offer(router.add_callback(callback("c1", channel=Channel.PHONE_INBOUND), 1.0))
+    router.accept(offer.offer_id, "a1", 2.0)
+    with pytest.raises(InvalidTransition):
+        router.abandon("c1", 3.0)
+
+
 def test_a_scheduled_callbacks_grace_counts_from_its_time() -> None:
     router = make_router(abandon_grace=60.0)
     router.add_callback(callback("c1", scheduled_at=1000.0), 0.0)

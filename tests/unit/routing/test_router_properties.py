@@ -147,7 +147,7 @@ class RouterMachine(RuleBasedStateMachine):
         else:
             assert before in WAITING
         if e.state is CS.ABANDONED:
-            assert request.channel is not Channel.PHONE
+            assert request.channel is Channel.BROWSER
             left = self.left_at[e.callback_id]
             assert self.now >= left + GRACE
             if request.scheduled_at is not None:
@@ -243,7 +243,7 @@ class RouterMachine(RuleBasedStateMachine):
             self.expect(lambda: r.cancel(cb, now), error)
         elif command == "left":
             self.expect(lambda: r.customer_left(cb, now), error)
-            if error is None and self.requests[cb].channel is not Channel.PHONE and self.cb_state[cb] is not CS.CONNECTED:
+            if error is None and self.requests[cb].channel is Channel.BROWSER and self.cb_state[cb] is not CS.CONNECTED:
                 self.left_at.setdefault(cb, now)
         else:
             self.expect(lambda: r.customer_returned(cb, now), error)

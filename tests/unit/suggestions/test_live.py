@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-import pytest
 
 from desktop.rules.actions import Action, ContactPolicy, Impression, Kind, Outcome, Push, PushKind
 from desktop.rules.catalogue import Catalogue
@@ -156,3 +155,43 @@ async def test_changes_during_a_match_make_one_more_match_not_one_each(monkeypat
     assert [m["type"] for _room, m in bus.sent] == ["suggestions", "suggestions"]
     assert [s["action_id"] for s in bus.sent[-1][1]["suggestions"]] == ["warranty"]  # the newest cart
     assert bus.sent[0][0] == "agent:agent1"
+
+
+async def test_follow_matches_the_card_it_is_given_tells_the_agent_and_is_known_for_a_re_offer(monkeypatch) -> None:
+    import desktop.suggestions.live as live_module
+
+    async def no_read(*args, **kwargs):
+        raise AssertionError("the card was given: nothing to read")
+
+    monkeypatch.setattr(live_module, "contact_card", no_read)
+    bus = Bus()
+    live = Suggester(repo=Repo(), bus=bus, rules=Rules(SLEEVE, WARRANTY), clock=lambda: NOW)
+    assert live.known("cb1") == []  # a first offer rings with nothing
+    live.follow("agent1", {**card(), "state": "offered"})
+    await live.settle()
+    [(room, message)] = bus.sent
+    assert room == "agent:agent1" and message["type"] == "suggestions" and message["callback_id"] == "cb1"
+    assert [s["action_id"] for s in message["suggestions"]] == ["sleeve", "warranty"]
+    assert live.known("cb1") == message["suggestions"]  # what a re-offer of cb1 rings with
+
+
+async def test_with_nothing_published_follow_reads_and_sends_nothing() -> None:
+    bus = Bus()
+    repo = Repo()
+    repo.fail = True  # any read would count as a failure
+    live = Suggester(repo=repo, bus=bus, rules=Rules(), clock=lambda: NOW)
+    live.follow("agent1", card())
+    await live.settle()
+    assert bus.sent == [] and await live.suggest(card()) == [] and live.counts["fallback_error"] == 0
+
+
+async def test_a_slow_database_delays_the_suggestions_after_an_offer_it_does_not_lose_them() -> None:
+    bus = Bus()
+    repo = Repo()
+    repo.delay = 0.2  # over the card's budget, within the background one
+    live = Suggester(repo=repo, bus=bus, rules=Rules(SLEEVE), budget=0.05, background_budget=1.0, clock=lambda: NOW)
+    live.follow("agent1", card())
+    await live.settle()
+    assert [s["action_id"] for s in bus.sent[0][1]["suggestions"]] == ["sleeve"]
+    assert await live.suggest(card(callback_id="cb2")) == []  # a card waiting on it would have gone without
+    assert live.counts["fallback_over_budget"] == 1

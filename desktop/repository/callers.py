@@ -1,0 +1,58 @@
+"""Who is phoning: an inbound caller's number looked up among the customers' identities.
+
+A number held as a *verified* phone identity names its customer outright. Else
+a number that only one customer (group) has, as its own phone or as an
+unverified hint, is taken for them ("claimed": caller ID is what the network
+says, not proof). A number several customers share, or nobody has, is an
+unknown caller: a new customer is made with that number (source
+``inbound_call``), so their next call finds this one's record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from desktop.repository._store import CUSTOMERS, IDENTITIES, Store
+from desktop.repository.identities import head_customer, insert_customer, verified_holder
+from desktop.repository.records import CustomerRecord, check_phone
+
+__all__ = ["Callers", "Caller"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Caller:
+    customer: CustomerRecord
+    #: "verified" (a verified identity), "claimed" (the one customer with that number),
+    #: "ambiguous" (several have it: a new record), "new" (nobody had it) or "withheld" (no number).
+    match: str
+
+    @property
+    def known(self) -> bool:
+        return self.match in ("verified", "claimed")
+
+
+class Callers(Store):
+    async def caller(self, phone: str | None, *, now: float | None = None) -> Caller:
+        """The customer phoning from ``phone`` (E.164, or None when withheld), made if unknown."""
+        check_phone(phone)
+        return await self._db.write(_caller, phone, time.time() if now is None else now)
+
+
+def _caller(conn: Connection, phone: str | None, now: float) -> Caller:
+    if phone is None:
+        return Caller(customer=insert_customer(conn, None, None, None, None, "inbound_call", now), match="withheld")
+    holder = verified_holder(conn, "phone", phone)
+    if holder is not None:
+        return Caller(customer=head_customer(conn, holder), match="verified")
+    ids = set(conn.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.phone == phone)).scalars())
+    ids |= set(conn.execute(select(IDENTITIES.c.customer_id).where(
+        IDENTITIES.c.kind == "phone", IDENTITIES.c.value == phone)).scalars())
+    heads = {head.id: head for head in (head_customer(conn, i) for i in ids) if head is not None}
+    if len(heads) == 1:
+        return Caller(customer=next(iter(heads.values())), match="claimed")
+    customer = insert_customer(conn, None, None, phone, None, "inbound_call", now)
+    return Caller(customer=customer, match="ambiguous" if heads else "new")

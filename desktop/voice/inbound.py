@@ -1,0 +1,164 @@
+"""Inbound phone calls: a call on the SIP trunk joins the queue its number maps to, the caller on the line.
+
+``OTODESK_SIP_INBOUND`` maps the numbers callers dial (the INVITE's
+Request-URI, E.164) to queues. A call to a mapped number is answered at once
+(200 OK and media) and becomes the customer leg of a call on this process's
+media anchor, where the caller hears a greeting and hold music
+(:mod:`signaling.media.waiting`) while a callback of channel ``phone_inbound``
+waits in the queue like any other: offered, accepted, and the agent's desk
+joins the call as it does a phone callback (the anchor bridges G.711 and Opus;
+the greeting stops as the agent's leg connects). The caller's number is looked
+up in the contact repository (:mod:`desktop.repository.callers`): the offer
+card shows who it is and their timeline, or an unknown caller, and an
+``inbound_call`` event (``number``, ``line``, ``queue``, ``caller``: how the number
+matched) joins their timeline.
+
+A caller who hangs up while waiting abandons the callback (``Abandon``: the
+offer is withdrawn from the agent); after the answer their hang-up ends the
+contact as the agent's would. Refused: a number not mapped (404), a queue that
+doesn't exist (480), a process at its calls (503: the trunk's
+``OTODESK_SIP_MAX_CALLS``, then the anchor's ``OTODESK_VOICE_MAX_CALLS``).
+
+This process anchors the call (it claims it on the bus as it answers), so an
+agent whose desk is on another process reaches it over the bus as for any call.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from desktop.customers.phones import caller_number
+from desktop.leader.client import RouterClient
+from desktop.repository.repository import Repository
+from desktop.routing import commands
+from desktop.routing.events import TERMINAL_CALLBACK_STATES, CallbackState, Channel
+from desktop.settings import Settings
+from desktop.voice.records import recording_mode
+from signaling.media.anchor import Call, MediaAnchor
+from signaling.media.errors import AtCapacity
+from signaling.media.sip import IncomingPhoneCall
+from signaling.media.waiting import waiting_frames
+from signaling.protocol import ProtocolError
+
+__all__ = ["InboundCalls", "inbound_numbers", "INBOUND_CALL"]
+
+log = logging.getLogger(__name__)
+
+INBOUND_CALL = "inbound_call"  # on the caller's timeline: data: number, line, queue, caller
+
+
+def inbound_numbers(settings: Settings) -> dict[str, str]:
+    """OTODESK_SIP_INBOUND as {E.164 number: queue}; ValueError names a number that isn't one."""
+    numbers = {}
+    for number, queue in settings.sip_inbound:
+        e164 = caller_number(number, default_region=settings.default_region)
+        if e164 is None:
+            raise ValueError(f"OTODESK_SIP_INBOUND: {number!r} is not a phone number (number=queue, ...)")
+        numbers[e164] = queue
+    return numbers
+
+
+class InboundCalls:
+    """What the trunk's ``on_incoming`` does. ``meta`` is the voice feature's (who is on each call);
+    ``claim(callback_id)`` makes this process the call's anchor on the bus; ``spawn`` runs a task."""
+
+    def __init__(self, *, repo: Repository, router: RouterClient, anchor: MediaAnchor, settings: Settings,
+                 meta: dict[str, dict[str, Any]], claim: Callable[[str], Awaitable[bool]],
+                 spawn: Callable[[Any], None], clock=time.time):
+        self.repo = repo
+        self.router = router
+        self.anchor = anchor
+        self.settings = settings
+        self.meta = meta
+        self.claim = claim
+        self.spawn = spawn
+        self.clock = clock
+        self.numbers = inbound_numbers(settings)
+
+    def incoming(self, phone: IncomingPhoneCall) -> None:
+        """A call reached the trunk: refuse it now, or take it (answered in a task)."""
+        line = caller_number(phone.called, default_region=self.settings.default_region)
+        queue = self.numbers.get(line or "")
+        if queue is None:
+            log.info("inbound call to %r refused: not a number of ours (OTODESK_SIP_INBOUND)", phone.called)
+            phone.reject(404, "Not Found")
+            return
+        if len(self.anchor.calls) >= self.anchor.max_calls:
+            log.warning("inbound call to %s refused: %d calls anchored here already", line, self.anchor.max_calls)
+            phone.reject(503, "Service Unavailable")
+            return
+        self.spawn(self._take(phone, line, queue))
+
+    async def _take(self, phone: IncomingPhoneCall, line: str, queue: str) -> None:
+        callback_id = secrets.token_hex(8)
+        call: Call | None = None
+        try:
+            if await self.repo.get_queue(queue) is None:
+                log.error("inbound call to %s refused: OTODESK_SIP_INBOUND names queue %r, which doesn't exist",
+                          line, queue)
+                phone.reject(480, "Temporarily Unavailable")
+                return
+            call = await self.anchor.take_phone(
+                callback_id, phone, waiting=waiting_frames(),
+                recording=recording_mode(self.settings.voice_recording, queue) == "on")
+            await phone.answer()
+            await self._queue(call, phone, line, queue)
+        except AtCapacity as exc:
+            log.warning("inbound call to %s refused: %s", line, exc.message)
+            phone.reject(503, "Service Unavailable")
+        except Exception:
+            log.exception("inbound call to %s failed", line)
+            phone.reject(500, "Server Internal Error")
+            if call is not None:
+                await self.anchor.end(callback_id)
+
+    async def _queue(self, call: Call, phone: IncomingPhoneCall, line: str, queue: str) -> None:
+        """Who is calling, the callback in the queue, this process the call's anchor."""
+        number = caller_number(phone.caller, default_region=self.settings.default_region)
+        now = self.clock()
+        caller = await self.repo.caller(number, now=now)
+        customer = caller.customer
+        meta = self.meta[call.id] = {
+            "customer_id": customer.id, "agent_id": None, "visitor_id": None, "queue": queue,
+            "customer_name": customer.name or number or "Unknown caller", "agent_name": None,
+            "answered_at": None, "channel": str(Channel.PHONE_INBOUND), "phone": number}
+        await self.repo.create_callback(
+            id=call.id, visitor_id=None, customer_id=customer.id, queue=queue, name=customer.name or "",
+            topic="", message="", channel=Channel.PHONE_INBOUND, phone=number, tier=customer.tier or "standard",
+            scheduled_at=None, now=now)
+        await self.repo.add_contact_event(
+            customer_id=customer.id, kind=INBOUND_CALL, channel="phone", at=now, callback_id=call.id,
+            data={"number": number, "line": line, "queue": queue, "caller": caller.match})
+        await self.claim(call.id)
+        log.info("inbound call from %s to %s: queue %s, callback %s (%s caller)", number or "a withheld number",
+                 line, queue, call.id, caller.match)
+        await self.router.notify(commands.CallbackAdded(callback_id=call.id))
+        meta["announced"] = True
+        if call.ended:  # the caller hung up while we set up; their end saw no callback to abandon
+            await self.ended(call, meta)
+
+    async def ended(self, call: Call, meta: dict[str, Any]) -> None:
+        """The phone hung up (or we did): a caller still waiting abandoned; one talking to an agent
+        ended the contact (the agent to wrap-up). Never raises."""
+        if not meta.get("announced"):
+            return  # not in the queue yet: _queue looks once it is
+        try:
+            callback = await self.repo.get_callback(call.id)
+            if callback is None or callback.state in TERMINAL_CALLBACK_STATES:
+                return
+            if callback.state != CallbackState.CONNECTED:
+                try:
+                    await self.router.call(commands.Abandon(callback_id=call.id))
+                    return
+                except ProtocolError:  # accepted in the same moment: it is the agent's contact now
+                    callback = await self.repo.get_callback(call.id)
+            if callback is not None and callback.state == CallbackState.CONNECTED and callback.agent_id:
+                await self.router.call(commands.End(agent_id=callback.agent_id, callback_id=call.id))
+        except ProtocolError as exc:
+            log.info("inbound call %s: %s", call.id, exc.message)
+        except Exception:
+            log.exception("inbound call %s: its end not told to the router", call.id)
