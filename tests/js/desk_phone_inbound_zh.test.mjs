@@ -1,0 +1,84 @@
+// The desk's offer of a call that was phoned in, rendered in Traditional Chinese (static/desk/offer.js
+// on a minimal stand-in DOM): the offer's kind, the channel and the caller match are translated and
+// the caller's own name is translate="no". Run: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+class FakeNode {}
+class FakeText extends FakeNode {
+  constructor(text) { super(); this.text = text; }
+  get textContent() { return this.text; }
+}
+class FakeElement extends FakeNode {
+  constructor(tag) {
+    super();
+    this.tag = tag;
+    this.attributes = {};
+    this.dataset = {};
+    this.style = {};
+    this.children = [];
+    this.classList = { add() {}, remove() {}, toggle() {}, contains: () => false };
+  }
+  setAttribute(name, value) { this.attributes[name] = String(value); }
+  getAttribute(name) { return this.attributes[name] ?? null; }
+  addEventListener() {}
+  append(...nodes) { for (const n of nodes) this.children.push(typeof n === "string" ? new FakeText(n) : n); }
+  replaceChildren(...nodes) { this.children = []; this.append(...nodes); }
+  querySelector() { return null; }
+  querySelectorAll() { return []; }
+  get textContent() { return this.children.map((c) => c.textContent).join(""); }
+  set textContent(value) { this.children = [new FakeText(String(value))]; }
+  find(testid) {
+    if (this.dataset.testid === testid) return this;
+    for (const c of this.children) {
+      const found = c instanceof FakeElement ? c.find(testid) : null;
+      if (found) return found;
+    }
+    return null;
+  }
+}
+globalThis.Node = FakeNode;
+globalThis.document = {
+  documentElement: { lang: "zh-TW", classList: { remove() {} } },
+  createElement: (tag) => new FakeElement(tag),
+  createElementNS: (_ns, tag) => new FakeElement(tag),
+  createTextNode: (text) => new FakeText(text),
+  querySelector: () => null,
+  querySelectorAll: () => [],
+};
+
+const { OfferCard } = await import("../../static/desk/offer.js");
+const { phoneText, requestText } = await import("../../static/desk/customer.js");
+
+function offer(caller, name) {
+  const card = new OfferCard({ now: () => 1000, accept: async () => {}, decline: async () => {} });
+  return card.render({
+    offer_id: "o1", callback_id: "c1", expires_at: 1020, offered_at: 1000,
+    customer: { name, phone: "+886212345678" },
+    callback: { channel: "phone_inbound", caller, queue: "sales", phone: "+886212345678", enqueued_at: 990 },
+  }, [{ name: "sales", title: "Sales" }]);
+}
+
+test("a phoned-in offer is worded in Chinese, the caller's own name left as it is", () => {
+  const element = offer("verified", "Mei Lin");
+  assert.match(element.find("offer-kind").textContent, /^電話來電 · Sales$/);
+  assert.equal(element.find("offer-name").textContent, "Mei Lin");
+  assert.equal(element.find("offer-name").getAttribute("translate"), "no");
+  assert.match(element.find("offer-channel").textContent, /打電話進來/);
+  assert.equal(element.find("offer-caller").textContent, "已驗證的號碼");
+});
+
+test("an unmatched caller is an unknown caller, in Chinese, and not their record's name", () => {
+  const element = offer("ambiguous", "Someone Else");
+  assert.equal(element.find("offer-name").textContent, "未知來電者");
+  assert.equal(element.find("offer-name").getAttribute("translate"), null);
+  assert.equal(element.find("offer-caller").textContent, "多位客戶共用此號碼：請確認來電者是誰");
+});
+
+test("the timeline's not-dialled results and the consent are in Chinese", () => {
+  assert.equal(phoneText({ kind: "phone_attempt", data: { attempt: 1, number: "+12125550123", result: "not_dialled" } }),
+    "第1次撥打 +12125550123：未撥打，不在可致電時段內");
+  assert.match(phoneText({ kind: "phone_attempt", data: { attempt: 1, number: "+1", result: "refused" } }), /未撥打（伺服器已達電話通話上限）/);
+  assert.equal(requestText({ queue: "sales", consent: { address: "203.0.113.7", text: "You may call me." } }),
+    "sales · 同意接聽來電（來自 203.0.113.7）：「You may call me.」");
+});
