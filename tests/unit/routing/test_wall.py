@@ -16,6 +16,7 @@ class Day:
     service_level: float | None
     abandon_rate: float | None
     avg_speed_of_answer: float | None
+    inbound: int = 0  # of those offered, phoned in (main's inbound calls added it to the wall)
 
 
 def test_wall_shows_waiting_agents_and_the_days_figures() -> None:
@@ -24,12 +25,13 @@ def test_wall_shows_waiting_agents_and_the_days_figures() -> None:
     for n in range(3):
         router.add_callback(CallbackRequest(id=f"c{n}", queue="sales"), 10.0 + n)
     history = WaitingHistory()
-    wall = wall_snapshot(router, 70.0, day_stats={"sales": Day(5, 2, 1, 0.4, 0.2, 12.5)},
+    wall = wall_snapshot(router, 70.0, day_stats={"sales": Day(5, 2, 1, 0.4, 0.2, 12.5, inbound=2)},
                          titles={"sales": "Sales"}, names={"a1": "Ann"}, usernames={"a1": "ann"},
                          history=history)
     (sales,) = wall["queues"]
     assert (sales["title"], sales["waiting"], sales["longest_wait"]) == ("Sales", 3, 60.0)
     assert (sales["offered"], sales["answered"], sales["abandoned"]) == (5, 2, 1)
+    assert sales["inbound"] == 2
     assert sales["service_level"] == 0.4 and sales["average_speed_of_answer"] == 12.5
     assert sales["agents_staffed"] == 0  # logged in but away: not staffed
     assert [(a["username"], a["state"]) for a in wall["agents"]] == [("ann", "away")]
