@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection
 from desktop.repository import models
 from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CUSTOMERS, OFFERS, ORDERS, PRODUCTS, Store
 
-__all__ = ["History", "HistoryQuery", "SumsRow", "StateRow"]
+__all__ = ["History", "HistoryQuery", "SumsRow", "StateRow", "disposition_counts", "period_of", "staffed_seconds",
+           "sums_rows"]
 
 _GAVE_UP = ("abandoned", "cancelled")
 _ENDED_UNANSWERED = ("abandoned", "cancelled", "completed")
@@ -91,7 +92,7 @@ class History(Store):
     async def agent_staffed_seconds(self, start: float, end: float) -> dict[str, float]:
         """Seconds each agent was staffed (signed in, not away) in ``[start, end)``, summed by
         the database from the presence changes: the whole range as one period."""
-        return await self._db.read(_staffed_seconds, start, end)
+        return await self._db.read(staffed_seconds, start, end)
 
     async def agent_presence(self, start: float, end: float) -> list[StateRow]:
         """When each agent was staffed in ``[start, end)``: their state at ``start`` and every
@@ -125,7 +126,7 @@ def _floor(conn: Connection, expression: Any) -> Any:
     return cast(func.floor(expression), Integer)
 
 
-def _period(conn: Connection, query: HistoryQuery, at: Any) -> Any:
+def period_of(conn: Connection, query: HistoryQuery, at: Any) -> Any:
     """The local naive epoch of the start of ``at``'s period (``desktop.analytics.history.period_key``)."""
     if query.period is None:
         return literal(None)
@@ -182,7 +183,7 @@ def _queue_columns(query: HistoryQuery) -> list[Any]:
     ]
 
 
-def _rows(result: Any, *, key: str) -> list[SumsRow]:
+def sums_rows(result: Any, *, key: str) -> list[SumsRow]:
     rows = []
     for row in result:
         sums = {name: float(value or 0) for name, value in row._mapping.items()
@@ -196,7 +197,7 @@ def _rows(result: Any, *, key: str) -> list[SumsRow]:
 
 def queue_statement(conn: Connection, query: HistoryQuery) -> Any:
     c = CALLBACKS.c
-    period = _period(conn, query, c.enqueued_at).label("period")
+    period = period_of(conn, query, c.enqueued_at).label("period")
     return (
         select(c.queue.label("key"), period, literal(None).label("detail"), *_queue_columns(query))
         .where(c.enqueued_at >= query.start, c.enqueued_at < query.end)
@@ -205,12 +206,12 @@ def queue_statement(conn: Connection, query: HistoryQuery) -> Any:
 
 
 def raw_queue_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
-    return _rows(conn.execute(queue_statement(conn, query)), key="key")
+    return sums_rows(conn.execute(queue_statement(conn, query)), key="key")
 
 
 def agent_contact_statement(conn: Connection, query: HistoryQuery) -> Any:
     c = CALLBACKS.c
-    period = _period(conn, query, c.answered_at).label("period")
+    period = period_of(conn, query, c.answered_at).label("period")
     handled = c.ended_at.is_not(None)
     return (
         select(
@@ -227,12 +228,12 @@ def agent_contact_statement(conn: Connection, query: HistoryQuery) -> Any:
 
 
 def raw_agent_contact_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
-    return _rows(conn.execute(agent_contact_statement(conn, query)), key="key")
+    return sums_rows(conn.execute(agent_contact_statement(conn, query)), key="key")
 
 
 def agent_offer_statement(conn: Connection, query: HistoryQuery) -> Any:
     o = OFFERS.c
-    period = _period(conn, query, o.offered_at).label("period")
+    period = period_of(conn, query, o.offered_at).label("period")
     return (
         select(
             o.agent_id.label("key"), period, literal(None).label("detail"),
@@ -248,7 +249,7 @@ def agent_offer_statement(conn: Connection, query: HistoryQuery) -> Any:
 
 
 def raw_agent_offer_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
-    return _rows(conn.execute(agent_offer_statement(conn, query)), key="key")
+    return sums_rows(conn.execute(agent_offer_statement(conn, query)), key="key")
 
 
 def _disposition_filter(query: HistoryQuery) -> Any:
@@ -260,12 +261,12 @@ def _disposition_filter(query: HistoryQuery) -> Any:
 def disposition_statement(conn: Connection, query: HistoryQuery) -> Any:
     """Per queue, disposition and period: ``contacts`` (what the rollups keep)."""
     c = CALLBACKS.c
-    period = _period(conn, query, c.enqueued_at).label("period")
+    period = period_of(conn, query, c.enqueued_at).label("period")
     return (select(c.queue.label("key"), period, c.disposition.label("detail"), func.count().label("contacts"))
             .where(_disposition_filter(query)).group_by(c.queue, c.disposition, period))
 
 
-def _dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str, str, int]]:
+def disposition_counts(conn: Connection, query: HistoryQuery) -> list[tuple[str, str, int]]:
     c = CALLBACKS.c
     count = func.count().label("count")
     statement = (
@@ -298,7 +299,7 @@ def _presence_changes(conn: Connection, start: float, end: float) -> list[StateR
     return [StateRow(agent_id, _presence(state), float(at)) for agent_id, state, at in rows]
 
 
-def _staffed_seconds(conn: Connection, start: float, end: float) -> dict[str, float]:
+def staffed_seconds(conn: Connection, start: float, end: float) -> dict[str, float]:
     s = AGENT_STATES.c
     last = (
         select(s.id).where(s.agent_id == AGENTS.c.id, s.presence, s.at < start)

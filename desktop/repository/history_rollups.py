@@ -46,9 +46,9 @@ from desktop.repository.history import (
     HistoryQuery,
     OFFER_COLUMNS,
     SumsRow,
-    _dispositions,
-    _period,
-    _rows,
+    disposition_counts,
+    period_of,
+    sums_rows,
     agent_contact_statement,
     agent_offer_statement,
     disposition_statement,
@@ -56,7 +56,7 @@ from desktop.repository.history import (
     raw_agent_contact_sums,
     raw_agent_offer_sums,
     raw_queue_sums,
-    _staffed_seconds,
+    staffed_seconds,
 )
 
 __all__ = ["HistorySums", "RollupSettings", "SLOT", "STALE", "fingerprint", "roll_up", "read_parts", "rolled_queue_sums",
@@ -172,7 +172,7 @@ def _roll_day(conn: Connection, day: HistoryQuery) -> None:
     for kind, statement in (("agent", agent_contact_statement), ("offer", agent_offer_statement),
                             ("disposition", disposition_statement)):
         _insert(conn, "day", kind, statement(conn, day), at=day.start)
-    staffed = _staffed_seconds(conn, day.start, day.end)
+    staffed = staffed_seconds(conn, day.start, day.end)
     if staffed:
         conn.execute(ROLLUPS.insert(), [dict(level="day", kind="staffed", at=day.start, key=agent, detail="",
                                              staffed_seconds=seconds) for agent, seconds in staffed.items()])
@@ -243,10 +243,10 @@ def read_parts(conn: Connection, query: HistoryQuery, *, slots: bool = True) -> 
 def _rolled(conn: Connection, query: HistoryQuery, level: str, kind: str, names: tuple[str, ...],
             start: float, end: float) -> list[SumsRow]:
     r = ROLLUPS.c
-    period = _period(conn, query, r.at).label("period")
+    period = period_of(conn, query, r.at).label("period")
     statement = (select(r.key, period, *(func.sum(r[name]).label(name) for name in names))
                  .where(r.level == level, r.kind == kind, r.at >= start, r.at < end).group_by(r.key, period))
-    return _rows(conn.execute(statement), key="key")
+    return sums_rows(conn.execute(statement), key="key")
 
 
 def _combined(conn: Connection, query: HistoryQuery, kind: str, names: tuple[str, ...],
@@ -284,7 +284,7 @@ def rolled_dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str
     r = ROLLUPS.c
     for source, start, end in read_parts(conn, query, slots=False):
         if source == "raw":
-            found = _dispositions(conn, dataclasses.replace(query, start=start, end=end))
+            found = disposition_counts(conn, dataclasses.replace(query, start=start, end=end))
         else:
             found = conn.execute(select(r.key, r.detail, func.sum(r.contacts))
                                  .where(r.level == source, r.kind == "disposition", r.at >= start, r.at < end)
@@ -302,7 +302,7 @@ def rolled_staffed_seconds(conn: Connection, query: HistoryQuery, stop: float) -
     r = ROLLUPS.c
     for source, start, end in read_parts(conn, dataclasses.replace(query, period=None), slots=False):
         if source == "raw":
-            found = _staffed_seconds(conn, start, min(end, stop)).items() if start < stop else ()
+            found = staffed_seconds(conn, start, min(end, stop)).items() if start < stop else ()
         else:
             found = conn.execute(select(r.key, func.sum(r.staffed_seconds)).where(
                 r.level == "day", r.kind == "staffed", r.at >= start, r.at < end).group_by(r.key)).all()
