@@ -18,6 +18,9 @@ __all__ = ["RequestIds", "RequestIdFilter", "current_request_id"]
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _SANE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+#: What every page of a customer's site loads (the widget's loader and bundle): their ids go in
+#: the log only, not back on the wire (~50 bytes a response, out of the widget's first-load budget).
+_LOGGED_ONLY = ("/static/", "/widget.js")
 
 
 def current_request_id() -> str:
@@ -35,9 +38,10 @@ class RequestIds:
         given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _SANE.fullmatch(given) else uuid.uuid4().hex
         token = _current.set(request_id)
+        echo = not scope.get("path", "").startswith(_LOGGED_ONLY)
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if echo and message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)

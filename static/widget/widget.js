@@ -95,36 +95,24 @@ function off(event, fn) {
 
 // -- the visitor token ------------------------------------------------------
 
-const pause = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-
 async function fetchToken(token, attempts = 4) {
-  let response;
-  try {
-    response = await fetch(`${base}/api/visitor`, {
-      method: "POST",
-      mode: "cors",
-      credentials: "omit",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token: token || null }),
-    });
-  } catch (error) {
-    if (attempts <= 1) throw error;
-    response = null; // the network, or a server between processes: as a 502
-  }
-  if ((!response || response.status >= 502) && attempts > 1) {
-    // A server restarting behind its proxy (a rolling restart answers 502 for a moment):
-    // ask again after a growing, random pause rather than give up on this page.
-    await pause((5 - attempts) + Math.random());
-    return fetchToken(token, attempts - 1);
-  }
-  if (response.status === 429 && attempts > 1) {
-    // Many customers behind one address (an office NAT): wait as told, spread by a
+  const response = await fetch(`${base}/api/visitor`, {
+    method: "POST",
+    mode: "cors",
+    credentials: "omit",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: token || null }),
+  }).catch(() => null); // the network, or a server between processes
+  const status = response?.status ?? 502;
+  if ((status === 429 || status >= 502) && attempts > 1) {
+    // 429: many customers behind one address (an office NAT): wait as told. 502 and up: a
+    // server restarting behind its proxy (a rolling restart): a growing pause. Spread by a
     // random second so they don't all come back at once, then ask again.
-    const seconds = Math.min(Number(response.headers.get("Retry-After")) || 5, 120);
-    await pause(seconds + Math.random());
+    const seconds = status === 429 ? Math.min(Number(response.headers.get("Retry-After")) || 5, 120) : 5 - attempts;
+    await new Promise((resolve) => setTimeout(resolve, (seconds + Math.random()) * 1000));
     return fetchToken(token, attempts - 1);
   }
-  if (!response.ok) throw new Error(`POST /api/visitor answered ${response.status}`);
+  if (!response?.ok) throw new Error(`POST /api/visitor answered ${status}`);
   const body = await response.json();
   store("localStorage", TOKEN_KEY, body.token);
   return body;

@@ -18,6 +18,9 @@ def test_json_logs_carry_the_request_id(tmp_path):
         assert len(made) == 32 and made != "from-nginx-0001"
         bad = httpx.get(f"{server.base_url}/healthz", headers={"X-Request-Id": "x <script>alert(1)</script>"})
         assert "<" not in bad.headers["x-request-id"]  # not echoed: a fresh id instead
+        # The widget's files, on every page of every site: logged with an id, not sent one.
+        loader = httpx.get(f"{server.base_url}/widget.js", headers={"X-Request-Id": "widget-load-0001"})
+        assert loader.status_code == 200 and "x-request-id" not in loader.headers
         log = server.log()
 
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
@@ -25,4 +28,5 @@ def test_json_logs_carry_the_request_id(tmp_path):
     access = [entry for entry in lines if entry["logger"] == "uvicorn.access"]
     assert any(entry.get("request_id") == "from-nginx-0001" and "/healthz" in entry["message"] for entry in access)
     assert any(entry.get("request_id") == made and "/login" in entry["message"] for entry in access)
+    assert any(entry.get("request_id") == "widget-load-0001" and "/widget.js" in entry["message"] for entry in access)
     assert all({"at", "level", "logger", "message"} <= set(entry) for entry in lines)
