@@ -197,12 +197,15 @@ async def test_a_call_that_dropped_with_its_process_is_not_redialled_at_once_but
     phone_dialled event is written) and nobody holds the call any more. The agent's desk
     reconnects to this process: no INVITE; a failed attempt, a retry, the agent in wrap-up."""
     async with SipPeer(port=server.sip_port) as peer:
-        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "carol", "support")
+        # A number of its own: earlier tests left retries booked for NUMBER (one request per number).
+        number = "+442079460125"
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "carol", "support",
+                                                                     number=number)
         async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
             await repo.add_contact_event(customer_id=customer_id, kind="phone_dialled", channel="phone",
                                          at=time.time() - 30, callback_id=callback_id,
-                                         data={"number": NUMBER, "attempt": 1})
+                                         data={"number": number, "attempt": 1})
         bot = Bot(880)
         mark = agent.mark()
         # The desk's offer is answered, then the call ends at once (its leg never needs to connect).

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from desktop.demo.seed import DEMO_PASSWORD
 from desktop.webhooks.signing import HEADER, verify
 from signaling.client import AgentBot, CustomerBot
-from tests.helpers.server import ServerProcess, free_port
+from tests.helpers.server import CONSENT, ServerProcess, free_port
 from tests.integration.test_admin_api import staff_client
 
 ENV = {"OTODESK_WEBHOOK_ALLOW_PRIVATE": "true", "OTODESK_WEBHOOK_BACKOFF": "0.2",
@@ -82,7 +82,7 @@ async def _phone_callback(base_url: str, alice: AgentBot, *, wrap: bool) -> str:
     customer = await CustomerBot.start(base_url)
     try:
         ack = await customer.command("call_me", name="Ann Example", queue="sales", channel="phone",
-                                     phone="(415) 555-2671", topic="Kettle")
+                                     phone="(415) 555-2671", topic="Kettle", consent=CONSENT)
         callback_id = ack["callback_id"]
         if not wrap:
             await customer.command("cancel", callback_id=callback_id)
