@@ -51,20 +51,25 @@ async def hears(bot: Bot, hz: int | None, timeout: float = 6.0) -> None:
     raise AssertionError(f"did not hear {hz}")
 
 
+async def answered_call(alice: AgentBot, customer: CustomerBot, *, name: str, queue: str) -> str:
+    """Alice available, the customer's browser call asked for, offered, accepted: its callback id."""
+    await alice.command("set_state", state="available")
+    await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
+    mark = alice.mark()
+    callback_id = (await customer.command("call_me", name=name, queue=queue, channel="browser"))["callback_id"]
+    offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
+    await alice.command("accept", offer_id=offer["offer_id"])
+    await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+    return callback_id
+
+
 async def test_customer_on_one_process_agent_on_another(cluster):
     a, b = cluster
     alice = await AgentBot.login(b.base_url, "alice", DEMO_PASSWORD)
     customer = await CustomerBot.start(a.base_url)
     customer_bot, agent_bot = Bot(440), Bot(880)
     try:
-        await alice.command("set_state", state="available")
-        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
-        mark = alice.mark()
-        callback_id = (await customer.command("call_me", name="Two Process", queue="sales",
-                                              channel="browser"))["callback_id"]
-        offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
-        await alice.command("accept", offer_id=offer["offer_id"])
-        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+        callback_id = await answered_call(alice, customer, name="Two Process", queue="sales")
 
         async def via(client, sdp):
             return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
@@ -110,14 +115,7 @@ async def test_sigterm_drains_the_anchoring_process_and_the_call_goes_on(cluster
     bots = [Bot(440), Bot(880)]
     back = None
     try:
-        await alice.command("set_state", state="available")
-        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
-        mark = alice.mark()
-        callback_id = (await customer.command("call_me", name="Drained Call", queue="sales",
-                                              channel="browser"))["callback_id"]
-        offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
-        await alice.command("accept", offer_id=offer["offer_id"])
-        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+        callback_id = await answered_call(alice, customer, name="Drained Call", queue="sales")
         answered = time.monotonic()
 
         async def via(client, sdp):
@@ -183,14 +181,7 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
     bots = [Bot(440), Bot(880)]
     back = None
     try:
-        await alice.command("set_state", state="available")
-        await alice.wait_for("agent_state", lambda m: m["state"]["state"] == "available")
-        mark = alice.mark()
-        callback_id = (await customer.command("call_me", name="Moved Call", queue="support",
-                                              channel="browser"))["callback_id"]
-        offer = (await alice.wait_for("offer", start=mark, timeout=10))["offer"]
-        await alice.command("accept", offer_id=offer["offer_id"])
-        await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected", timeout=10)
+        callback_id = await answered_call(alice, customer, name="Moved Call", queue="support")
         answered = time.monotonic()
 
         def via(client, **extra):
