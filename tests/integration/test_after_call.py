@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import email
-import secrets
 import time
 from email import policy
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy.engine import make_url
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
+from tests.helpers.databases import own_postgres_database
 from tests.helpers.server import free_port, running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -47,22 +46,8 @@ def smtp():
 @pytest.fixture(scope="module")
 def own_postgres_url(postgres_url):
     """A database of this module's own: other tests reset the session's one meanwhile."""
-    import asyncpg
-
-    url = make_url(postgres_url)
-    name = f"otodesk_aftercall_{secrets.token_hex(4)}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def run(statement: str) -> None:
-        conn = await asyncpg.connect(dsn, timeout=3)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with own_postgres_database(postgres_url, "otodesk_aftercall") as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

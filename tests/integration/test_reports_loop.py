@@ -11,16 +11,15 @@ import asyncio
 import csv
 import datetime as dt
 import io
-import secrets
 import time
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, login_cookie
+from tests.helpers.databases import own_postgres_database
 from tests.helpers.server import CONSENT, running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -42,22 +41,8 @@ def server(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def reports_postgres_url(postgres_url):
     """A database of this module's own: other tests reset the session's one meanwhile."""
-    import asyncpg
-
-    url = make_url(postgres_url)
-    name = f"otodesk_reports_{secrets.token_hex(4)}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def run(statement: str) -> None:
-        conn = await asyncpg.connect(dsn, timeout=3)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with own_postgres_database(postgres_url, "otodesk_reports") as url:
+        yield url
 
 
 async def _available(base_url: str, username: str) -> AgentBot:
