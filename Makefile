@@ -12,11 +12,13 @@ WIDGET_BUILD := static/dist/manifest.json
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
+# Four workers on two cores: most of a test's time is waiting on servers, browsers and timers.
+# A module stays on one worker (--dist loadfile): its shared server and state stay whole.
 test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15
 
 test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp
-	$(PY) -m pytest -q -m "not browser"
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
 # Redis and PostgreSQL for some, Chromium for the browser ones; voice runs as root (a network namespace).
