@@ -720,6 +720,7 @@ ROLLUP_SUMS = (
     "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
     "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
     "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
+    "summaries", "rated", "rating_sum", "reopened",
 )
 
 
@@ -729,7 +730,8 @@ class HistoryRollup(Base):
     ``level`` ``slot``: 15 UTC minutes from ``at`` (queues only); ``day``: the centre's local
     day starting at the instant ``at``. ``kind`` ``queue`` (by entering the queue), ``agent``
     (by the answer), ``offer`` (by the offer), ``disposition`` (``detail`` the outcome, in
-    ``contacts``) or ``staffed`` (``staffed_seconds``). Rebuilt, never patched, when the
+    ``contacts``), ``staffed`` (``staffed_seconds``) or ``satisfaction`` (by the wrap-up; ``key``
+    the queue, ``detail`` the agent). Rebuilt, never patched, when the
     settings they depend on change.
     """
 
@@ -743,7 +745,7 @@ class HistoryRollup(Base):
 
 
 for _name in ROLLUP_SUMS:
-    # Core only reads these (no mapped attributes needed): 21 columns named once.
+    # Core only reads these (no mapped attributes needed): the columns named once.
     HistoryRollup.__table__.append_column(  # type: ignore[attr-defined]
         Column(_name, Double(), nullable=False, server_default="0"))
 
