@@ -145,6 +145,10 @@ def openapi_document() -> dict[str, Any]:
                     "period_end": number, "tier": {"enum": ["standard", "silver", "gold", "platinum", None]}}}},
                 "recency_days": {"type": ["number", "null"]}, "frequency": {"type": "integer"},
                 "monetary_cents": {"type": "integer"},
+                "rfm_scores": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 0, "maximum": 5},
+                               "description": "recency, frequency and monetary scores 1-5 (quintiles of "
+                                              "this period's customers; 0 without an order this period); null before a run "
+                                              "that scored them"},
                 "p_alive": {"type": ["number", "null"], "description": "BG/NBD probability still active"},
                 "expected_purchases": {"type": ["number", "null"], "description": "in the next period"},
                 "expected_spend_cents": {"type": ["number", "null"], "description": "Gamma-Gamma, per order"},
