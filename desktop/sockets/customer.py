@@ -17,6 +17,7 @@ from desktop.routing.hours import local_text, opening, zone
 from desktop.routing.events import CallbackState
 from desktop.sockets.base import RoleHandler, new_id, outcome_key
 from desktop.sockets.calling_rules import call_time, check_number_free, consent_record, queue_hours
+from desktop.voice.records import recording_mode
 from desktop.web.client import client_address
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
@@ -97,14 +98,22 @@ class CustomerHandler(RoleHandler):
         (``open``, ``estimated_wait``: the leader's newest word, as the wall's; without them
         while no leader has said yet), and their business hours: ``hours_open``, ``opens_at``,
         ``slots`` (the next times to schedule a call, epoch seconds). Outside hours ``open`` is
-        False and ``closed`` says why: ``hours`` or ``nobody`` (nobody with the skills is in)."""
+        False and ``closed`` says why: ``hours`` or ``nobody`` (nobody with the skills is in).
+        Also as the admin set them: ``languages`` (its agents', best first: a widget in one of
+        them picks the queue), ``topics`` (``{text, translations}``: the widget shows the
+        customer's language's) and ``recording`` (``off``, ``consent``, ``on``: the widget says
+        that calls may be recorded)."""
         last = await self.bus.last_seq(QUEUES_ROOM)
         events = await self.bus.replay(QUEUES_ROOM, last - 1) if last else None
         now_open = {q["name"]: q for _seq, event in events or () for q in event.get("queues", ())}
         now, tz = self.clock(), zone(self.settings.time_zone)
         described = []
         for record in await self.repo.list_queues():
-            queue: dict[str, Any] = {"name": record.name, "title": record.title}
+            queue: dict[str, Any] = {
+                "name": record.name, "title": record.title, "languages": list(record.languages),
+                "topics": [dict(topic) for topic in record.topics],
+                "recording": recording_mode(self.settings.voice_recording, record.name,
+                                            policy=record.recording) or "off"}
             if record.name in now_open:
                 queue.update({key: now_open[record.name][key] for key in ("open", "estimated_wait")})
             queue.update(opening(queue_hours(record), now, tz))

@@ -96,6 +96,8 @@ class CallbackStatus(msgspec.Struct, kw_only=True):
     scheduled_at: Number | None
     #: In line with nobody staffed to answer (the leader's statuses; absent from a welcome's).
     nobody_available: bool | UnsetType = UNSET
+    #: The deleted queue it was just moved out of (a leader's status after the deletion only).
+    moved_from: str | UnsetType = UNSET
     agent_name: str | None
     created_at: Number
 

@@ -25,6 +25,7 @@
 //       "corrected" {name?, email?, phone?} (the customer's own values win over identify's)
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { WidgetLanguage } from "./language.js";
+import { queueForLanguage } from "./queue_choice.js";
 import { ACTIVE_STATES, FINAL_STATES, WidgetShell } from "./shell.js";
 
 const TOKEN_KEY = "otodesk.token";
@@ -227,7 +228,10 @@ socket.on("welcome", (message) => {
   }
 });
 
-socket.on("callback_status", (message) => showCallback(message.callback));
+socket.on("callback_status", (message) => {
+  showCallback(message.callback);
+  if (message.callback?.moved_from) refreshQueues(); // an admin deleted its queue: the list changed
+});
 
 // Whether somebody can answer each queue changes as agents come and go: asked afresh
 // whenever the panel opens (the welcome's may be hours old on a long-lived page).
@@ -342,7 +346,8 @@ async function callMe(options = {}) {
   const channel = options.channel === "phone" ? "phone" : "browser";
   const fields = {
     name: String(options.name ?? state.identity.name ?? "").trim(),
-    queue: options.queue ?? state.queues[0]?.name ?? "",
+    // Not named by the site: the queue whose agents speak the customer's language, else the first.
+    queue: options.queue ?? (queueForLanguage(state.queues, language.locale) ?? state.queues[0])?.name ?? "",
     topic: String(options.topic ?? "").trim(),
     message: String(options.message ?? "").trim(),
     channel,
