@@ -16,7 +16,6 @@ can't be deleted (409 ``last_queue``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
