@@ -190,6 +190,8 @@ class OutAck(Out, tag="ack"):
     callback_id: str | UnsetType = UNSET
     #: call_me of a phone outside its calling hours: {scheduled_at, zone, window, fallback}.
     calling: Json | UnsetType = UNSET
+    #: call_me: the queue it waits in (the server's choice when the widget named none).
+    queue: str | UnsetType = UNSET
     queues: list[Json] | UnsetType = UNSET
     # identify
     customer_id: str | UnsetType = UNSET

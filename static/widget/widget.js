@@ -25,7 +25,6 @@
 //       "corrected" {name?, email?, phone?} (the customer's own values win over identify's)
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { WidgetLanguage } from "./language.js";
-import { queueForLanguage } from "./queue_choice.js";
 import { ACTIVE_STATES, FINAL_STATES, WidgetShell } from "./shell.js";
 
 const TOKEN_KEY = "otodesk.token";
@@ -346,8 +345,7 @@ async function callMe(options = {}) {
   const channel = options.channel === "phone" ? "phone" : "browser";
   const fields = {
     name: String(options.name ?? state.identity.name ?? "").trim(),
-    // Not named by the site: the queue whose agents speak the customer's language, else the first.
-    queue: options.queue ?? (queueForLanguage(state.queues, language.locale) ?? state.queues[0])?.name ?? "",
+    queue: options.queue ?? "", // none named: the server's choice, by the customer's language (locale)
     topic: String(options.topic ?? "").trim(),
     message: String(options.message ?? "").trim(),
     channel,
@@ -369,7 +367,7 @@ async function callMe(options = {}) {
       // The status event may come after the ack: show the request meanwhile.
       const at = ack.calling?.scheduled_at ?? fields.scheduled_at; // moved into calling hours
       showCallback({
-        id: ack.callback_id, state: at ? "scheduled" : "queued", queue: fields.queue,
+        id: ack.callback_id, state: at ? "scheduled" : "queued", queue: ack.queue || fields.queue,
         channel, phone: fields.phone, position: null, estimated_wait: null,
         scheduled_at: at, agent_name: null, created_at: socket.serverNow(),
       });

@@ -51,6 +51,15 @@ async def test_languages_topics_and_recording_reach_the_widget_at_once_and_are_a
         assert queues["china"]["topics"] == body["topics"] and queues["china"]["recording"] == "on"
         # A queue with no policy of its own: OTODESK_VOICE_RECORDING's (none in this server).
         assert queues["sales"]["recording"] == "off" and queues["sales"]["topics"] == []
+        # A site's callMe() naming no queue: the one whose agents speak the customer's language.
+        for locale, expected in (("zh-TW", "china"), (None, next(iter(queues)))):
+            speaker = await CustomerBot.start(server.base_url)
+            try:
+                ack = await speaker.command("call_me", name="Mei", **({"locale": locale} if locale else {}))
+                assert ack["queue"] == expected, locale
+                await speaker.command("cancel", callback_id=ack["callback_id"])
+            finally:
+                await speaker.close()
 
         changed = await admin.put("/api/v1/admin/queues/china", json={"title": "China desk", "recording": "consent"})
         assert changed.status_code == 200 and changed.json()["topics"] == [] and changed.json()["languages"] == []

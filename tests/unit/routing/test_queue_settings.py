@@ -101,3 +101,18 @@ def test_removing_a_queue_into_itself_or_an_unknown_one_changes_nothing():
     with pytest.raises(UnknownQueue):
         router.remove_queue("billing", "nowhere", 1.0)
     assert router.waiting("billing") == ["c1"]
+
+
+def test_the_queue_for_a_customers_language_is_the_first_speaking_it_exactly_then_the_same_language():
+    from types import SimpleNamespace as Q
+
+    from desktop.routing.languages import queue_for_language
+
+    queues = [Q(name="general", languages=()), Q(name="taiwan", languages=("zh-TW",)),
+              Q(name="china", languages=("en", "zh-CN"))]
+    assert queue_for_language(queues, "zh-CN") == "china"
+    assert queue_for_language(queues, "zh-cn") == "china"
+    assert queue_for_language(queues, "zh-HK") == "taiwan"   # no exact one: the first speaking "zh"
+    assert queue_for_language(queues, "en") == "china"
+    assert queue_for_language(queues, "fr") is None
+    assert queue_for_language(queues, None) is None
