@@ -274,8 +274,11 @@ class _Leader:
         and each customer is told (``moved_from``). Nobody is lost."""
         name, fallback = command.name, command.fallback
         await self._load_queues()  # the fallback may be newer than this term's router
-        if fallback not in self.queue_titles:
-            raise _Refused(ErrorCode.NOT_FOUND, f"no queue named {fallback!r}")
+        queues = await self.repo.list_queues()
+        if fallback not in {q.name for q in queues}:  # deleted too in the meantime: the default
+            fallback = default_fallback(queues, name) or DEFAULT_QUEUE["name"]
+            await self.repo.ensure_default_queue()
+            await self._load_queues()
         await self.repo.move_waiting_callbacks(name, fallback)  # asked for in the moment it went
         moved = [cb.id for cb in self.router.callbacks()
                  if cb.queue == name and cb.state != CallbackState.CONNECTED]
