@@ -258,8 +258,10 @@ async function loadAudit() {
       h("span", {}, ACTIONS[row.action]
         ? withElements(ACTIONS[row.action], { actor: h("span", { translate: "no" }, row.actor_name || row.actor), target: h("strong", { translate: "no" }, who) })
         : [`${row.actor_name || row.actor} ${row.action} `, h("strong", { translate: "no" }, who)]),
-      // The changed fields and values, as the API names them.
-      changed(row.before, row.after) ? h("div", { class: "muted small diff", translate: "no" }, changed(row.before, row.after)) : null);
+      // The changed fields and values, as the API names them; a deleted queue: where its customers went.
+      row.action === "queue.delete"
+        ? h("div", { class: "muted small diff", dataset: { testid: "audit-moved" } }, t("audit.queue_moved", { count: row.after?.moved ?? 0, fallback: row.after?.fallback ?? "" }))
+        : changed(row.before, row.after) ? h("div", { class: "muted small diff", translate: "no" }, changed(row.before, row.after)) : null);
   }) : h("li", { class: "muted" }, t("audit.none")));
 }
 

@@ -118,6 +118,7 @@ export default {
   "audit.queue_add": "{actor} added queue {target}",
   "audit.queue_update": "{actor} changed queue {target}",
   "audit.queue_delete": "{actor} deleted queue {target}",
+  "audit.queue_moved": { $plural: "count", one: "{count} waiting request moved to {fallback}", other: "{count} waiting requests moved to {fallback}" },
 
   "webhooks.title": "Webhooks",
   "webhooks.intro": "Events POSTed to your systems, signed (docs/operations.md, \"Webhooks\").",

@@ -117,6 +117,7 @@ export default {
   "audit.queue_add": "{actor} 添加了队列 {target}",
   "audit.queue_update": "{actor} 修改了队列 {target}",
   "audit.queue_delete": "{actor} 删除了队列 {target}",
+  "audit.queue_moved": { $plural: "count", other: "{count}个等待中的请求已转至{fallback}" },
 
   "webhooks.title": "网络钩子",
   "webhooks.intro": "以签名的请求把事件发送到您的系统（详见运维文档中的“网络钩子”一节）。",

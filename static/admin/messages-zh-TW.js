@@ -117,6 +117,7 @@ export default {
   "audit.queue_add": "{actor} 添加了佇列 {target}",
   "audit.queue_update": "{actor} 修改了佇列 {target}",
   "audit.queue_delete": "{actor} 刪除了佇列 {target}",
+  "audit.queue_moved": { $plural: "count", other: "{count}個等候中的請求已轉至{fallback}" },
 
   "webhooks.title": "網路鉤子",
   "webhooks.intro": "以簽名的請求把事件傳送到您的系統（詳見運維文件中的“網路鉤子”一節）。",

@@ -72,7 +72,8 @@ def test_the_admins_topics_languages_and_recording_show_in_the_widget_and_a_dele
     expect(admin.get_by_test_id("toast").filter(has_text="China desk deleted")).to_contain_text(
         "1 waiting request moved to support")
     expect(admin.get_by_test_id("queue-china")).to_have_count(0)
-    expect(admin.get_by_test_id("audit").locator("li").first).to_contain_text("deleted queue")
+    expect(admin.get_by_test_id("audit").locator("li").first).to_contain_text("deleted queue China desk")
+    expect(admin.get_by_test_id("audit-moved").first).to_have_text("1 waiting request moved to support")
     # Her widget says so, in her language, and she keeps waiting.
     moved = shopper.locator(f"{W} [data-testid=otodesk-moved]")
     expect(moved).to_have_text("您的请求已转至Support，排队位置保持不变。", timeout=5000)
