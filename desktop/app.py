@@ -45,7 +45,7 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import (
-    admin, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics, mydata, pages, reports, sso,
+    admin, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics, mydata, pages, reports, sso,
 )
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
@@ -173,7 +173,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_webhooks.routes,
+        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_queues.routes, *admin_webhooks.routes,
         *kb_admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,

@@ -112,6 +112,12 @@ class Queue(Base):
     dispositions: Mapped[list[str] | None] = mapped_column(Json)
     #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time; NULL: the setting.
     calling_hours: Mapped[str | None]
+    #: The languages its agents speak (BCP 47, best first); NULL: not said (migration 0870).
+    languages: Mapped[list[str] | None] = mapped_column(Json)
+    #: The widget's topic choices for it: ``[{"text", "translations": {locale: text}}]``; NULL: none.
+    topics: Mapped[list[Any] | None] = mapped_column(Json)
+    #: ``off``, ``consent`` or ``on``; NULL: OTODESK_VOICE_RECORDING decides.
+    recording: Mapped[str | None]
 
 
 class Customer(Base):

@@ -83,11 +83,11 @@ _REPORT_PARAMETERS = [
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import admin, admin_webhooks, kb_admin
+    from desktop.web import admin, admin_queues, admin_webhooks, kb_admin
     from desktop.web.api.rules_stats import stats_schema
 
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
-              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_webhooks.BODIES,
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_queues.BODIES, *admin_webhooks.BODIES,
               *kb_admin.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
@@ -359,6 +359,8 @@ def openapi_document() -> dict[str, Any]:
     # The admin console's API: an admin's session only (desktop/web/admin.py describes it).
     paths.update(admin.openapi_paths(_op, _ok, _ref, _path))
     components.update(admin.openapi_components())
+    paths.update(admin_queues.openapi_paths(_op, _ok, _ref, _path))  # queues: their own module
+    components.update(admin_queues.openapi_components())
     paths.update(admin_webhooks.openapi_paths(_op, _ok, _ref, _path))
     components.update(admin_webhooks.openapi_components())
     paths.update(kb_admin.openapi_paths(_op, _ok, _ref, _path))  # the knowledge base's articles
