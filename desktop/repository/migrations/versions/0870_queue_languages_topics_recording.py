@@ -8,7 +8,7 @@
   ``OTODESK_VOICE_RECORDING`` decides (desktop/voice/records.py).
 
 Revision ID: 0870
-Revises: 0850
+Revises: 0900 (main's head at merge)
 Create Date: 2026-12-02
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0870"
-down_revision: str | None = "0850"
+down_revision: str | None = "0900"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
