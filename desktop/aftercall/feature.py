@@ -90,11 +90,11 @@ class AfterCallFeature:
         callback = await self._contact_of(session, message.callback_id)
         if callback.reopened_at is not None:
             raise ProtocolError(ErrorCode.INVALID_STATE, "you have already said this was not solved; "
-                                "the new request follows it up")
+                                "the new request follows it up", detail={"reason": "reopened"})
         waiting = await self.repo.active_callback_for_visitor(session.identity)
         if waiting is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request open; "
-                                "it is the one we follow up with")
+                                "it is the one we follow up with", detail={"reason": "waiting"})
         values = dict(
             id=uuid.uuid4().hex, customer_id=callback.customer_id, visitor_id=session.identity,
             queue=callback.queue, name=callback.name, topic=callback.topic, message=callback.message,
@@ -104,7 +104,7 @@ class AfterCallFeature:
         created = await self.repo.reopen_contact(callback.id, values, now=self.clock())
         if created is None:  # another tab or process got there first
             raise ProtocolError(ErrorCode.INVALID_STATE, "you have already said this was not solved; "
-                                "the new request follows it up")
+                                "the new request follows it up", detail={"reason": "reopened"})
         # Committed above; only now may the router hear of it.
         await self.router.notify(commands.CallbackAdded(callback_id=created.id))
         return {"callback_id": created.id}
@@ -117,10 +117,11 @@ class AfterCallFeature:
         if not mine:
             raise ProtocolError(ErrorCode.NOT_FOUND, "no such contact of yours")
         if callback.state != CallbackState.COMPLETED or callback.wrapped_up_at is None:
-            raise ProtocolError(ErrorCode.INVALID_STATE, "this contact is not finished yet")
+            raise ProtocolError(ErrorCode.INVALID_STATE, "this contact is not finished yet",
+                                detail={"reason": "not_finished"})
         if callback.wrapped_up_at < self.clock() - self.settings.after_call_window:
             raise ProtocolError(ErrorCode.INVALID_STATE, "this contact is too long ago to rate or reopen; "
-                                "please ask for a new call")
+                                "please ask for a new call", detail={"reason": "too_old"})
         return callback
 
     async def _view(self, callback) -> AfterCall:

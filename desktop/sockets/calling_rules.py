@@ -65,7 +65,8 @@ def call_time(queue: QueueRecord, phone: str, scheduled_at: float | None, now: f
                                  centre_zone=settings.time_zone, queue_hours=queue_hours(queue))
     if when is None:
         raise ProtocolError(ErrorCode.BAD_TIME, "we find no time in the next 60 days when this queue is "
-                            f"open and it is {calling.window} where this phone is; choose another queue")
+                            f"open and it is {calling.window} where this phone is; choose another queue",
+                            detail={"reason": "no_calling_time", "window": calling.window})
     if when <= at:
         return scheduled_at, None
     where = calling.zones[0]

@@ -226,7 +226,8 @@ class CustomerHandler(RoleHandler):
         scheduled_at = message.scheduled_at
         if scheduled_at is not None:
             if scheduled_at > now + MAX_SCHEDULE_AHEAD:
-                raise ProtocolError(ErrorCode.BAD_TIME, "a callback can be booked at most 30 days ahead")
+                raise ProtocolError(ErrorCode.BAD_TIME, "a callback can be booked at most 30 days ahead",
+                                    detail={"reason": "too_far", "days": round(MAX_SCHEDULE_AHEAD / 86400)})
             if scheduled_at <= now + 1:
                 scheduled_at = None  # "now", or a time already past: queue at once
         self._check_hours(queues[queue], scheduled_at, now)
@@ -281,11 +282,14 @@ class CustomerHandler(RoleHandler):
         opens = hours.next_open(at, tz)
         when = f"it opens {local_text(opens, tz)} ({self.settings.time_zone})" if opens else \
             "it has no opening hours planned"
+        # The facts, for the widget to say it in the customer's language and time zone.
+        detail = {"reason": "closed" if scheduled_at is None else "closed_at", "queue": queue.title,
+                  "at": at, "opens": opens}
         if scheduled_at is None:
             raise ProtocolError(ErrorCode.BAD_TIME, f"{queue.title} is closed now; {when}. "
-                                "Choose a time when it is open and we'll call you then.")
+                                "Choose a time when it is open and we'll call you then.", detail=detail)
         raise ProtocolError(ErrorCode.BAD_TIME, f"{queue.title} is closed at the time you chose "
-                            f"({local_text(at, tz)}); {when}. Choose a time when it is open.")
+                            f"({local_text(at, tz)}); {when}. Choose a time when it is open.", detail=detail)
 
     async def on_cancel(self, session: Session, message: protocol.Cancel) -> None:
         callback = await self.repo.get_callback(message.callback_id)
@@ -297,12 +301,13 @@ class CustomerHandler(RoleHandler):
         if callback.state != CallbackState.CONNECTED:
             # Cancelled before anyone talked to them (asked by mistake, the wrong time or
             # number): it does not count against asking again. Only the attempts cap keeps it.
-            for key, _limit, _reason, refundable in self._callme_budgets(session, callback.phone):
+            for key, _limit, _reason, refundable, _name in self._callme_budgets(session, callback.phone):
                 if refundable:
                     await self.bus.give_back(key, callback.id)
 
-    def _callme_budgets(self, session: Session, phone: str | None) -> list[tuple[str, int, str, bool]]:
-        """(bus key, limit, what the customer is told, given back on cancel) of every budget
+    def _callme_budgets(self, session: Session, phone: str | None) -> list[tuple[str, int, str, bool, str]]:
+        """(bus key, limit, what the customer is told, given back on cancel, its name in the
+        error's ``detail.budget``: the widget words it in the customer's language) of every budget
         a request spends. A request cancelled before anyone talked to the customer gives back
         the fair ones (per visitor, per number); the attempts caps still bound the cycling."""
         s = self.settings
@@ -310,9 +315,9 @@ class CustomerHandler(RoleHandler):
         visitor = session.identity
         budgets = [
             (f"callme:attempts:{visitor}", 2 * s.callme_per_phone,
-             f"You've made {2 * s.callme_per_phone} callback requests in the last {window}.", False),
+             f"You've made {2 * s.callme_per_phone} callback requests in the last {window}.", False, "attempts"),
             (f"callme:visitor:{visitor}", s.callme_per_phone,
-             f"You've asked for {s.callme_per_phone} callbacks in the last {window}.", True),
+             f"You've asked for {s.callme_per_phone} callbacks in the last {window}.", True, "visitor"),
         ]
         if phone:
             # Keys hold digests, not numbers or addresses: Redis keeps nothing personal (erasure).
@@ -323,14 +328,14 @@ class CustomerHandler(RoleHandler):
             budgets += [
                 (f"callme:phone-attempts:{digest}", 2 * s.callme_per_phone,
                  f"This number has been given for {2 * s.callme_per_phone} callback requests "
-                 f"in the last {window}.", False),
+                 f"in the last {window}.", False, "phone_attempts"),
                 (f"callme:phone:{digest}", s.callme_per_phone,
                  f"This number has been asked to be called back {s.callme_per_phone} times "
-                 f"in the last {window}.", True),
+                 f"in the last {window}.", True, "phone"),
                 (f"callme:address:{address}", s.callme_per_address,
-                 f"Many phone callback requests have come from your network in the last {window}.", False),
+                 f"Many phone callback requests have come from your network in the last {window}.", False, "network"),
                 ("callme:site-phone", s.phone_callbacks_per_site,
-                 "We have more phone callback requests than we can take right now.", False),
+                 "We have more phone callback requests than we can take right now.", False, "site"),
             ]
         return budgets
 
@@ -339,15 +344,16 @@ class CustomerHandler(RoleHandler):
         """Take a slot of every budget as ``callback_id``, or none of them (refused requests
         cost nothing) and say when the customer can ask again."""
         taken: list[str] = []
-        for key, limit, reason, _refundable in self._callme_budgets(session, phone):
+        for key, limit, reason, _refundable, name in self._callme_budgets(session, phone):
             wait = await self.bus.take(key, limit=limit, window=self.settings.callme_window,
                                        member=callback_id, now=now)
             if wait > 0:
                 for done in taken:
                     await self.bus.give_back(done, callback_id)
                 raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
-                                    f"{reason} You can ask again {describe_wait(wait)}.",
-                                    retry_after=wait)
+                                    f"{reason} You can ask again {describe_wait(wait)}.", retry_after=wait,
+                                    detail={"budget": name, "count": limit,
+                                            "window": self.settings.callme_window})
             taken.append(key)
 
 

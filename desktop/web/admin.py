@@ -98,11 +98,11 @@ def admin_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]
         try:
             return await handler(request, await _admin(request))
         except ApiError as exc:
-            return error_response(exc.status, exc.code, exc.message)
+            return error_response(exc.status, exc.code, exc.message, detail=exc.detail)
         except NotFound as exc:
             return error_response(404, "not_found", str(exc))
-        except DuplicateUser as exc:
-            return error_response(409, "conflict", str(exc))
+        except DuplicateUser as exc:  # its own code: the console says it in the admin's language
+            return error_response(409, "username_taken", str(exc))
         except HoursError as exc:
             return error_response(422, "invalid_hours", f"hours: {exc}")
 

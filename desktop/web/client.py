@@ -25,13 +25,16 @@ MAX_BODY = 64 * 1024
 class ApiError(Exception):
     """An expected failure of a JSON endpoint: answered as ``{"error": {code, message}}``."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, *, detail: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        #: Facts for a page to word the error in its reader's language (the message is English).
+        self.detail = detail
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(status: int, code: str, message: str, *, detail: dict | None = None) -> JSONResponse:
+    body = {"code": code, "message": message, **({"detail": detail} if detail else {})}
+    return JSONResponse({"error": body}, status_code=status)
 
 
 def client_address(conn: HTTPConnection) -> str:

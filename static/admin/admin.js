@@ -1,6 +1,7 @@
 // The admin console: users, queues (with business hours), webhooks (webhooks.js) and the audit of changes.
 // Every action goes through the REST API (api.js), which audits it and applies it at once.
 import { h, replace, setText } from "../common/dom.js";
+import { errorText } from "../common/errors.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { DAYS, hoursFromForm, hoursSummary, hoursToForm, hoursWords } from "./hours.js";
@@ -48,7 +49,7 @@ async function act(path, done) {
     toast(done);
     await Promise.all([loadUsers(), loadAudit()]);
   } catch (error) {
-    toast(error.message, { kind: "error" });
+    toast(errorText(t, error), { kind: "error" });
   }
 }
 
@@ -83,7 +84,7 @@ async function saveUser(event) {
     toast(editingUser ? t("users.saved") : t("users.can_sign_in", { name: body.display_name }));
     await Promise.all([loadUsers(), loadAudit()]);
   } catch (error) {
-    setText(form.querySelector("[data-form-error]"), error.message);
+    setText(form.querySelector("[data-form-error]"), errorText(t, error));
   }
 }
 
@@ -107,7 +108,7 @@ async function savePassword(event) {
     toast(t("users.password_set", { user: passwordUser.username }));
     await loadAudit();
   } catch (error) {
-    setText(form.querySelector("[data-form-error]"), error.message);
+    setText(form.querySelector("[data-form-error]"), errorText(t, error));
   }
 }
 
@@ -149,7 +150,7 @@ async function deleteQueue(event) {
     toast(t("queues.deleted", { queue: deletingQueue.title, count: done.moved, fallback: done.fallback }));
     await Promise.all([loadQueues(), loadAudit()]);
   } catch (failure) {
-    setText(form.querySelector("[data-form-error]"), failure.message);
+    setText(form.querySelector("[data-form-error]"), errorText(t, failure));
   }
 }
 
@@ -222,7 +223,7 @@ async function saveQueue(event) {
     toast(editingQueue ? t("queues.saved") : t("queues.takes_calls", { queue: body.title }));
     await Promise.all([loadQueues(), loadAudit()]);
   } catch (failure) {
-    setText(error, failure.line !== undefined ? t("queues.topics_bad", { line: failure.line }) : failure.message);
+    setText(error, failure.line !== undefined ? t("queues.topics_bad", { line: failure.line }) : errorText(t, failure));
   }
 }
 
@@ -278,4 +279,4 @@ $("[data-queue-form]").always.addEventListener("change", syncAlways);
 document.querySelectorAll("dialog [data-close]").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
 // The knowledge base's section (kb.js) says when it changed something: the audit shows it.
 document.addEventListener("otodesk:admin-changed", () => loadAudit().catch(() => undefined));
-Promise.all([loadUsers(), loadQueues(), startWebhooks()]).then(loadAudit).catch((error) => toast(error.message, { kind: "error" }));
+Promise.all([loadUsers(), loadQueues(), startWebhooks()]).then(loadAudit).catch((error) => toast(errorText(t, error), { kind: "error" }));

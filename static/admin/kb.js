@@ -2,6 +2,7 @@
 // Through the admin API (/api/v1/admin/kb/articles, audited); the body is Markdown, which the
 // server renders and sanitises (desktop/kb/markdown.py).
 import { h, replace, setText } from "../common/dom.js";
+import { errorText } from "../common/errors.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { t } from "./i18n.js";
@@ -47,7 +48,7 @@ async function act(method, path, done) {
     await load();
     changed();
   } catch (error) {
-    toast(error.message, { kind: "error" });
+    toast(errorText(t, error), { kind: "error" });
   }
 }
 
@@ -70,7 +71,7 @@ async function open(id = null) {
       form.queues.value = article.queues.join(", ");
       form.published.checked = article.published;
     } catch (error) {
-      toast(error.message, { kind: "error" });
+      toast(errorText(t, error), { kind: "error" });
       return;
     }
   }
@@ -93,10 +94,10 @@ async function save(event) {
     await load();
     changed();
   } catch (error) {
-    setText(form.querySelector("[data-form-error]"), error.message);
+    setText(form.querySelector("[data-form-error]"), errorText(t, error));
   }
 }
 
 $("[data-kb-new]").addEventListener("click", () => open());
 $("[data-kb-form]").addEventListener("submit", save);
-load().catch((error) => toast(error.message, { kind: "error" }));
+load().catch((error) => toast(errorText(t, error), { kind: "error" }));

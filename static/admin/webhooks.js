@@ -1,5 +1,6 @@
 // The admin console's webhooks: list, add (the secret is shown once), remove, the delivery log, replay.
 import { h, replace, setText } from "../common/dom.js";
+import { errorText } from "../common/errors.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { dateTime, t } from "./i18n.js";
@@ -44,7 +45,7 @@ async function add(event) {
     form.reset();
     await loadWebhooks();
   } catch (error) {
-    toast(error.message, { kind: "error" });
+    toast(errorText(t, error), { kind: "error" });
   }
 }
 
@@ -54,7 +55,7 @@ async function remove(hook) {
     toast(t("webhooks.removed_toast", { url: hook.url }));
     await loadWebhooks();
   } catch (error) {
-    toast(error.message, { kind: "error" });
+    toast(errorText(t, error), { kind: "error" });
   }
 }
 
@@ -80,7 +81,7 @@ async function replay(hook, delivery) {
     toast(t("webhooks.queued_again", { type: delivery.type }));
     await showLog(hook);
   } catch (error) {
-    toast(error.message, { kind: "error" });
+    toast(errorText(t, error), { kind: "error" });
   }
 }
 

@@ -6,6 +6,7 @@
 // Also the supervisor's watch page (cobrowse-watch.js): `watch: visitorId`
 // joins a share in progress; the customer's recorder is asked for a fresh full
 // snapshot so the page shows at once.
+import { errorText } from "../common/errors.js";
 import { h, setText } from "../common/dom.js";
 import { LiveView } from "./liveview.js";
 import { ControlBar } from "./control.js";
@@ -148,7 +149,7 @@ export class CobrowsePanel {
       if (this.state !== "sharing") this._setState("watching");
     } catch (error) {
       this._setState("stopped");
-      setText(this.stateText, error.message);
+      setText(this.stateText, errorText(t, error));
     }
   }
 
@@ -198,7 +199,7 @@ export class CobrowsePanel {
       if (this.state === "asking") this._setState("requested");
     } catch (error) {
       this._setState("idle");
-      this.toast(t("cobrowse.error", { error: error.message }));
+      this.toast(t("cobrowse.error", { error: errorText(t, error) }));
     }
   }
 
@@ -209,7 +210,7 @@ export class CobrowsePanel {
     try {
       await this.socket.send("cobrowse_end", { visitor_id: visitorId });
     } catch (error) {
-      if (!quiet) this.toast(t("cobrowse.error", { error: error.message }));
+      if (!quiet) this.toast(t("cobrowse.error", { error: errorText(t, error) }));
     }
   }
 

@@ -2,6 +2,7 @@
 // (disposition, note, Done). Built once per callback and updated in place, so
 // a page change or a reconnect never wipes the note being typed; the note
 // draft is also kept in sessionStorage so a reload keeps it.
+import { errorText } from "../common/errors.js";
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
 import { CustomerDetails, facts, nameSpan, queueTitle, tierBadge } from "./customer.js";
@@ -235,7 +236,7 @@ export class ContactView {
       await this.onWrapUp(this.card, this.disposition.value, this.note.value.trim(), { summary: this.summary.value.trim() });
       draft(callbackId, "");
     } catch (error) {
-      setText(this.wrapError, error?.message || t("wrapup.failed"));
+      setText(this.wrapError, error?.code ? errorText(t, error) : t("wrapup.failed"));
     } finally {
       this.doneButton.disabled = false;
       setText(this.doneButton, t("wrapup.done"));

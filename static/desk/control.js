@@ -9,6 +9,7 @@
 //   (masked, password, card, private) are refused here, and again on the
 //   customer's device, which decides. The customer takes control back with Esc
 //   or a click; this row says so.
+import { errorText } from "../common/errors.js";
 import { h, setText } from "../common/dom.js";
 import { alwaysPrivate } from "../widget/privacy.js";
 import { t } from "./i18n.js";
@@ -138,7 +139,7 @@ export class ControlBar {
       this._say(t("control.asked", { url: ack.url }), "asked");
       this.url.value = "";
     } catch (error) {
-      this._say(error.message, "error");
+      this._say(errorText(t, error), "error");
     }
   }
 
@@ -154,7 +155,7 @@ export class ControlBar {
       }
     } catch (error) {
       this.control = "off";
-      this._say(error.message, "error");
+      this._say(errorText(t, error), "error");
     }
     this.render();
   }

@@ -1,6 +1,7 @@
 // The analytics block of the desk's customer page: value tier and its trend, whether the
 // customer is at risk and why, how likely they are still active, and what to recommend.
 // Data: GET /api/v1/customers/{id}/analytics (the latest successful `otodesk analytics run`).
+import { errorText } from "../common/errors.js";
 import { h, replace } from "../common/dom.js";
 import { tierName } from "./customer.js";
 import { dateTime, messages, money, percent, t } from "./i18n.js";
@@ -51,6 +52,6 @@ export async function loadAnalytics(element, id, api) {
   try {
     replace(element, analyticsView(await api(`/api/v1/customers/${encodeURIComponent(id)}/analytics`)));
   } catch (error) {
-    replace(element, h("p", { class: "muted", dataset: { testid: "analytics-error" } }, t("analytics.failed", { error: error.message })));
+    replace(element, h("p", { class: "muted", dataset: { testid: "analytics-error" } }, t("analytics.failed", { error: errorText(t, error) })));
   }
 }

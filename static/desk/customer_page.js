@@ -2,6 +2,7 @@
 // timeline (filter, "older" pages), notes and outside contacts, merge/unmerge,
 // and erasure for admins. Everything goes through /api/v1 with the session
 // cookie and the page's CSRF token.
+import { errorText, responseError } from "../common/errors.js";
 import { h, replace } from "../common/dom.js";
 import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
@@ -34,7 +35,7 @@ async function api(path, { method = "GET", body } = {}) {
   });
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error?.message || t("record.http", { status: response.status }));
+  if (!response.ok) throw responseError(response, data);
   return data;
 }
 
@@ -51,7 +52,7 @@ async function search(query) {
             h("span", { class: "muted" }, [c.phone, c.email].filter(Boolean).join(" · ")))))
       : h("li", { class: "muted", dataset: { testid: "no-results" } }, t("record.no_match")));
   } catch (error) {
-    toast(t("record.search_failed", { error: error.message }), { kind: "error" });
+    toast(t("record.search_failed", { error: errorText(t, error) }), { kind: "error" });
   }
 }
 
@@ -166,7 +167,7 @@ async function open(id, { push = true } = {}) {
     await loadTimeline({ first: summary.timeline });
   } catch (error) {
     panel.hidden = false;
-    replace(panel, h("p", { class: "muted", dataset: { testid: "customer-error" } }, error.message));
+    replace(panel, h("p", { class: "muted", dataset: { testid: "customer-error" } }, errorText(t, error)));
   }
 }
 
@@ -181,7 +182,7 @@ async function logContact(kind, textarea) {
     view.channel = "";
     await open(view.id, { push: false });
   } catch (error) {
-    toast(t("record.log_failed", { error: error.message }), { kind: "error" });
+    toast(t("record.log_failed", { error: errorText(t, error) }), { kind: "error" });
   }
 }
 
@@ -191,7 +192,7 @@ async function merge(sourceId) {
     await api(`/api/v1/customers/${view.id}/merge`, { method: "POST", body: { source_id: sourceId, reason: "merged from the desk" } });
     await open(view.id, { push: false });
   } catch (error) {
-    toast(t("record.merge_failed", { error: error.message }), { kind: "error" });
+    toast(t("record.merge_failed", { error: errorText(t, error) }), { kind: "error" });
   }
 }
 
@@ -200,7 +201,7 @@ async function unmerge(sourceId) {
     await api(`/api/v1/customers/${sourceId}/unmerge`, { method: "POST", body: { reason: "unmerged from the desk" } });
     await open(view.id, { push: false });
   } catch (error) {
-    toast(t("record.unmerge_failed", { error: error.message }), { kind: "error" });
+    toast(t("record.unmerge_failed", { error: errorText(t, error) }), { kind: "error" });
   }
 }
 
@@ -210,7 +211,7 @@ async function erase() {
     await api(`/api/v1/customers/${view.id}`, { method: "DELETE" });
     replace(panel, h("p", { dataset: { testid: "customer-erased" } }, t("record.erased")));
   } catch (error) {
-    toast(t("record.erase_failed", { error: error.message }), { kind: "error" });
+    toast(t("record.erase_failed", { error: errorText(t, error) }), { kind: "error" });
   }
 }
 

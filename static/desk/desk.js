@@ -1,6 +1,7 @@
 // The agent desk: one socket to /ws/agent, the agent's state, the ringing
 // offer and the contact in progress. All of it is rebuilt from `welcome`
 // (after a reload or a resync); room events then change it piece by piece.
+import { errorText } from "../common/errors.js";
 import { replace, setText } from "../common/dom.js";
 import { icon, placeIcons } from "../common/icons.js";
 import { label } from "../common/format.js";
@@ -96,7 +97,7 @@ async function command(type, fields, { quiet = false } = {}) {
     return await socket.send(type, fields);
   } catch (error) {
     // The hub's message is English; the command is named in the desk's language.
-    if (!quiet) toast(t("desk.command_failed", { command: COMMANDS[type] ? t(COMMANDS[type]) : label(type), error: error.message }), { kind: "error", seconds: 8 });
+    if (!quiet) toast(t("desk.command_failed", { command: COMMANDS[type] ? t(COMMANDS[type]) : label(type), error: errorText(t, error) }), { kind: "error", seconds: 8 });
     throw error;
   }
 }
@@ -274,7 +275,7 @@ async function saveTimedOutWrapUp() {
     toast(disposition ? t("desk.wrap_up_saved", { disposition: dispositionName(t, disposition) }) : t("desk.wrap_up_saved_none"), { seconds: 10 });
   } catch (error) {
     // invalid_state: a Done sent just before the time ran out was saved first.
-    if (error.code !== "invalid_state") toast(t("desk.wrap_up_failed", { error: error.message }), { kind: "error", seconds: 0 });
+    if (error.code !== "invalid_state") toast(t("desk.wrap_up_failed", { error: errorText(t, error) }), { kind: "error", seconds: 0 });
   }
   if (desk.contact === card) {
     desk.contact = null;

@@ -7,6 +7,7 @@
 // on the first PDF shown). A desk reload gets the documents still open on the
 // customer's screen back in `welcome.documents` (the server keeps them). During a contact, an upload belongs to that customer by
 // default ("Only for <name>"): listed and pushed only for them, erased with them.
+import { errorText, responseError } from "../common/errors.js";
 import { h, setText } from "../common/dom.js";
 import { ratio, t } from "./i18n.js";
 
@@ -117,11 +118,11 @@ export class DocumentsPanel {
         headers: { "X-CSRF-Token": csrfToken(), "Content-Type": "application/octet-stream" },
       });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.message || t("docs.upload_failed", { status: response.status }));
+      if (!response.ok) throw responseError(response, body);
       this.library = [body, ...this.library.filter((doc) => doc.id !== body.id)];
       this.render();
     } catch (error) {
-      setText(this.uploadError, error.message);
+      setText(this.uploadError, errorText(t, error));
     } finally {
       this.file.value = "";
     }
@@ -136,7 +137,7 @@ export class DocumentsPanel {
       this.shown = ack.push_id;
       this.render();
     } catch (error) {
-      this.toast(t("docs.push_failed", { error: error.message }));
+      this.toast(t("docs.push_failed", { error: errorText(t, error) }));
     }
   }
 
@@ -161,7 +162,7 @@ export class DocumentsPanel {
     Object.assign(item, changes);
     this.shown = pushId;
     this.socket.send("doc_page", { push_id: pushId, visitor_id: item.visitorId, page: item.page, zoom: item.zoom })
-      .catch((error) => this.toast(`Document: ${error.message}`));
+      .catch((error) => this.toast(t("docs.push_failed", { error: errorText(t, error) })));
     this.render();
   }
 
@@ -183,7 +184,7 @@ export class DocumentsPanel {
     const item = this.pushed.get(pushId);
     if (!item || item.closed) return;
     item.closed = "agent";
-    this.socket.send("doc_close", { push_id: pushId, visitor_id: item.visitorId }).catch((error) => this.toast(`Document: ${error.message}`));
+    this.socket.send("doc_close", { push_id: pushId, visitor_id: item.visitorId }).catch((error) => this.toast(t("docs.push_failed", { error: errorText(t, error) })));
     this.render();
   }
 
@@ -243,7 +244,7 @@ export class DocumentsPanel {
       }
     } catch (error) {
       this._viewed = null;
-      this.viewerBody.replaceChildren(h("p", { class: "form-error" }, t("docs.not_shown", { error: error.message })));
+      this.viewerBody.replaceChildren(h("p", { class: "form-error" }, t("docs.not_shown", { error: errorText(t, error) })));
     }
   }
 

@@ -6,6 +6,7 @@
 // script during the call, or recorded an answer), accepted, declined (with an
 // optional reason). Each once per contact. The ringing offer card shows the same
 // suggestions to read ahead, without push or answers (nobody is talking yet).
+import { errorText } from "../common/errors.js";
 import { h, replace, setText } from "../common/dom.js";
 import { t } from "./i18n.js";
 
@@ -127,7 +128,7 @@ export class SuggestionsPanel {
     } catch (error) {
       answers.delete(key); // not recorded: let the agent try again
       this.update(this.card);
-      setText(this.list.querySelector(`[data-action-id="${CSS.escape(item.action_id)}"] [data-testid=suggestion-status]`) || this.list, t("suggestion.not_saved", { error: error.message }));
+      setText(this.list.querySelector(`[data-action-id="${CSS.escape(item.action_id)}"] [data-testid=suggestion-status]`) || this.list, t("suggestion.not_saved", { error: errorText(t, error) }));
     }
   }
 

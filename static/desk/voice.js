@@ -10,6 +10,7 @@
 // Test ids: voice-panel (data-state: connecting|active|held|reconnecting|ended|failed),
 // voice-state, voice-talk-time, voice-meter-agent, voice-meter-customer,
 // voice-meter-extra, voice-supervisor, btn-mute (aria-pressed), btn-hold (aria-pressed), btn-hangup.
+import { errorText } from "../common/errors.js";
 import { h, setText } from "../common/dom.js";
 import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
@@ -18,7 +19,7 @@ import { t } from "./i18n.js";
 
 // The microphone's failures the browser names (DOMException); their messages are the browser's English.
 const MICROPHONE = { NotFoundError: "voice.no_microphone", NotAllowedError: "voice.microphone_refused", NotReadableError: "voice.microphone_busy" };
-const voiceError = (error) => (MICROPHONE[error?.name] ? t(MICROPHONE[error.name]) : t("voice.error", { error: error?.message ?? String(error) }));
+const voiceError = (error) => (MICROPHONE[error?.name] ? t(MICROPHONE[error.name]) : t("voice.error", { error: errorText(t, error) }));
 
 const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };

@@ -6,7 +6,7 @@ export class ApiError extends Error {
   constructor(status, body) {
     super(body?.error?.message || `request failed (${status})`);
     this.status = status;
-    this.code = body?.error?.code || "error";
+    this.code = body?.error?.code || `http_${status}`; // worded by errorText (common/errors.js)
     this.errors = body?.error?.errors || [];
   }
 }

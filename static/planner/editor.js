@@ -1,5 +1,6 @@
 // The action editor: every field of an action, conditions checked as they are typed (with
 // the position of what is wrong), and the script previewed against a chosen customer.
+import { errorText } from "../common/errors.js";
 import { h, replace } from "../common/dom.js";
 import { toast } from "../common/toast.js";
 import { rules, ApiError } from "./api.js";
@@ -105,7 +106,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
         customer_id: previewCustomer?.id ?? null });
       replace(preview, h("span", { class: "muted small" }, previewCustomer ? t("editor.preview_as", { name: previewCustomer.name || previewCustomer.id }) : t("editor.preview_unknown")), text);
     } catch (error) {
-      replace(preview, h("span", { class: "muted" }, error.message));
+      replace(preview, h("span", { class: "muted" }, errorText(t, error)));
     }
   }, CHECK_DELAY);
 
@@ -226,7 +227,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
         controls[first.field]?.focus?.();
         toast(t("editor.not_saved"), { kind: "error" });
       } else {
-        toast(error.message, { kind: "error", seconds: 0 });
+        toast(errorText(t, error), { kind: "error", seconds: 0 });
       }
     }
   }
@@ -239,7 +240,7 @@ export function mountEditor(root, { onSaved, onDeleted, fields }) {
       onDeleted(current);
       edit(null);
     } catch (error) {
-      toast(error.message, { kind: "error", seconds: 0 });
+      toast(errorText(t, error), { kind: "error", seconds: 0 });
     }
   }
 

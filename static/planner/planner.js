@@ -1,5 +1,6 @@
 // The planner's workspace: the catalogue of actions and their editor, publishing, the
 // "test a customer" panel, versions and audit, and the results tab (./stats.js).
+import { errorText } from "../common/errors.js";
 import { h, replace } from "../common/dom.js";
 import { toast } from "../common/toast.js";
 import { rules } from "./api.js";
@@ -79,11 +80,11 @@ async function main() {
       toast(t("planner.published", { version, count }), { kind: "ok" });
       await refresh();
     } catch (error) {
-      toast(t("planner.not_published", { error: error.message }), { kind: "error", seconds: 0 });
+      toast(t("planner.not_published", { error: errorText(t, error) }), { kind: "error", seconds: 0 });
     }
   });
   mountTester(document.querySelector("[data-tester]"));
   await refresh();
 }
 
-main().catch((error) => toast(t("planner.load_failed", { error: error.message }), { kind: "error", seconds: 0 }));
+main().catch((error) => toast(t("planner.load_failed", { error: errorText(t, error) }), { kind: "error", seconds: 0 }));

@@ -2,6 +2,7 @@
 // period, from GET /api/v1/rules/stats (desktop/suggestions/results.py): impressions,
 // presentation rate, acceptance rate with its 95% interval (Wilson), attributed
 // revenue, by queue and by value tier, and the last week against the one before.
+import { errorText, responseError } from "../common/errors.js";
 import { h, replace, setText } from "../common/dom.js";
 import { money, number, percent, t } from "./i18n.js";
 import { tierName } from "./kinds.js";
@@ -118,14 +119,14 @@ export function mountStats(element) {
       const query = new URLSearchParams({ from: from.value, to: to.value });
       const response = await fetch(`/api/v1/rules/stats?${query}`, { credentials: "same-origin" });
       const body = await response.json().catch(() => ({}));
-      if (!response.ok) throw new Error(body.error?.message || `HTTP ${response.status}`);
+      if (!response.ok) throw responseError(response, body);
       const actions = body.actions || [];
       setText(status, actions.length
         ? t("stats.period", { from: isoDay(body.start), to: isoDay(body.end - 1), days: body.attribution_days })
         : t("stats.none"));
       replace(list, actions.map((action) => actionBlock(action, body.titles || {})));
     } catch (error) {
-      setText(status, t("stats.failed", { error: error.message }));
+      setText(status, t("stats.failed", { error: errorText(t, error) }));
     }
   }
   load();

@@ -1,5 +1,6 @@
 // "Test a customer": which actions would show for a customer (or a pasted snapshot) now, in
 // what order, and why each other one was not shown.
+import { errorText } from "../common/errors.js";
 import { h, replace } from "../common/dom.js";
 import { rules } from "./api.js";
 import { number, t } from "./i18n.js";
@@ -35,7 +36,7 @@ export function mountTester(root) {
         onclick: () => { customer = c; replace(chosen, t("tester.testing", { name: c.name || c.id, tier: tierName(c.tier) })); replace(choices); },
       }, t("tester.choice", { name: c.name || c.id, tier: tierName(c.tier) }))) : h("span", { class: "muted small" }, t("tester.no_one")));
     } catch (error) {
-      replace(choices, h("span", { class: "muted small" }, error.message));
+      replace(choices, h("span", { class: "muted small" }, errorText(t, error)));
     }
   }
   let timer;
@@ -67,7 +68,7 @@ export function mountTester(root) {
     try {
       show(await rules.test(body));
     } catch (error) {
-      replace(out, h("p", { class: "field-error", role: "alert" }, error.message));
+      replace(out, h("p", { class: "field-error", role: "alert" }, errorText(t, error)));
     }
   });
 

@@ -1,5 +1,6 @@
 // The reports page: asks /api/v1/reports for the chosen range, fills the tiles, the chart
 // (uPlot, static/vendor) and every table; each table's CSV link asks the same range.
+import { errorText, responseError } from "../common/errors.js";
 import { cell, isoDay, preset } from "./format.js";
 import { number, t } from "./i18n.js";
 import { columnHeader, textCell } from "./words.js";
@@ -43,8 +44,8 @@ async function load() {
     return failed(t("reports.unreachable"));
   }
   const body = await response.json().catch(() => null);
-  // The server's own explanation (English) of a range it refuses, else ours.
-  if (!response.ok) return failed(body?.error?.message || t("reports.failed", { status: response.status }));
+  // The words for the server's code (a range it refuses), in the reader's language.
+  if (!response.ok) return failed(body?.error?.code ? errorText(t, responseError(response, body)) : t("reports.failed", { status: response.status }));
   render(body);
   status.textContent = t("reports.status", { from: body.range.from, to: body.range.to, period: t(PERIODS[body.range.period] ?? "reports.by_day") });
   root.dataset.state = "ready";

@@ -13,6 +13,7 @@
 // call-customer, call-state, call-mode, call-quality, call-quality-<role>
 // (data-warn="true" when the leg degrades or is reconnecting), call-browser-<role>
 // (the browser's report), btn-listen, btn-whisper, btn-barge, btn-leave.
+import { errorText } from "../common/errors.js";
 import { h, setText } from "../common/dom.js";
 import { VoiceLink } from "../common/voicelink.js";
 
@@ -108,7 +109,7 @@ export class CallMonitor {
       await link.start();
     } catch (error) {
       this._leaveLocally();
-      this.error = `${error.message}`; // from the browser or the server: as it comes
+      this.error = errorText(this.t, error); // the server's in the reader's words; the browser's as it comes
       this._render();
     }
   }

@@ -10,6 +10,7 @@
 // Test ids: otodesk-aftercall, otodesk-aftercall-summary, otodesk-rate-1..5 (aria-pressed),
 // otodesk-aftercall-thanks, otodesk-not-solved, otodesk-aftercall-close, otodesk-aftercall-error.
 import { h, setText } from "../common/dom.js";
+import { errorText } from "./errors.js";
 
 const CLOSED_KEY = "otodesk.aftercall"; // the contact whose card the customer closed
 const SCALE = [1, 2, 3, 4, 5];
@@ -108,9 +109,8 @@ class AfterCallCard {
   }
 
   _failed(error) {
-    const { t } = this.language;
-    // The server's reasons are English: only an English reader sees them, others our words.
-    setText(this.error, this.language.locale === "en" && error?.message ? error.message : t("aftercall.failed"));
+    // The words for the server's code; a failure without one (the network) in ours.
+    setText(this.error, error?.code ? errorText(error, this.language) : this.language.t("aftercall.failed"));
   }
 
   async _rate(n) {

@@ -6,6 +6,7 @@
 //
 //   start({ ui, base, token, refresh, erasing, onErased }) -> Promise<{ open(), close(), remove() } | null>
 import { h, replace } from "../common/dom.js";
+import { errorText } from "./errors.js";
 
 const STYLE = `
 .mydata-link { position: fixed; right: 16px; bottom: 84px; font: 13px system-ui, sans-serif; background: #fff;
@@ -24,8 +25,8 @@ const STYLE = `
 
 export async function start({ ui, base, token, refresh, erasing, onErased, language = ui.language }) {
   const { t } = language;
-  // The server's reasons are English: only an English reader sees them, others our words.
-  const reason = (error) => (language.messages.locale === "en" && error.message ? error.message : t("mydata.failed"));
+  // The words for the server's code; a failure without one (the network) in ours.
+  const reason = (error) => (error?.code ? errorText(error, language) : t("mydata.failed"));
   async function api(path, { method = "GET", body } = {}) {
     const send = (me) => {
       const headers = { "X-Otodesk-Me": me || "" };
@@ -41,7 +42,8 @@ export async function start({ ui, base, token, refresh, erasing, onErased, langu
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       const error = new Error(data.error?.message || `HTTP ${response.status}`);
-      error.status = response.status;
+      Object.assign(error, { status: response.status, code: data.error?.code, detail: data.error?.detail,
+        retryAfter: data.error?.retry_after });
       throw error;
     }
     return data;

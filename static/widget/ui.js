@@ -4,11 +4,13 @@
 // (widget.js) calls render*/show* through the shell and passes callbacks in.
 import { h, setText } from "../common/dom.js";
 import { icon } from "../common/icons.js";
+import { errorText } from "./errors.js";
 import { queueForLanguage, topicText } from "./queue_choice.js";
 import { ACTIVE_STATES, FINAL_STATES } from "./shell.js";
 import { css } from "./styles.js";
 
 export { ACTIVE_STATES, FINAL_STATES };
+export { errorText as friendlyMessage }; // the words for a server's error (errors.js)
 
 /** Which form field shows the server's error, by error code. */
 const FIELD_OF_ERROR = {
@@ -422,7 +424,7 @@ export class WidgetUI {
   /** Show a server error: on its field when it has one, above the button otherwise. */
   showServerError(error) {
     const field = FIELD_OF_ERROR[error?.code] ?? null;
-    this.showError(field, friendlyMessage(error, this.language));
+    this.showError(field, errorText(error, this.language));
   }
 
   _validate() {
@@ -495,7 +497,7 @@ export class WidgetUI {
       this.showForm({ focus: true });
     } catch (error) {
       this._replaced = null;
-      setText(this.statusError, friendlyMessage(error, this.language));
+      setText(this.statusError, errorText(error, this.language));
     } finally {
       this.laterButton.disabled = false;
     }
@@ -509,7 +511,7 @@ export class WidgetUI {
     try {
       await this.handlers.cancel(this.callback.id);
     } catch (error) {
-      setText(this.statusError, friendlyMessage(error, this.language));
+      setText(this.statusError, errorText(error, this.language));
     } finally {
       this.cancelButton.disabled = false;
       setText(this.cancelButton, this.language.t("status.cancel"));
@@ -764,36 +766,4 @@ function detailText(callback, { t }) {
     default:
       return "";
   }
-}
-
-/** The catalogue's words for an error code. */
-const ERROR_MESSAGES = {
-  timeout: "error.timeout", closed: "error.closed", rate_limited: "error.rate_limited",
-  too_many_requests: "error.too_many_requests", already_waiting: "error.already_waiting", internal: "error.internal",
-  invalid_phone: "error.invalid_phone", phone_refused: "error.phone_refused", bad_time: "error.bad_time",
-  unknown_queue: "error.unknown_queue", phone_country: "error.phone_country", phone_waiting: "error.phone_waiting",
-  consent_needed: "error.consent_needed",
-};
-
-/**
- * The text to show for an error from the hub (or a network failure). The server's own reason
- * says more, but in English: an English reader gets it, others the catalogue's words for the code.
- */
-export function friendlyMessage(error, { t, locale, dateTime, list }) {
-  const code = error?.code;
-  const detail = error?.detail;
-  // Worded from the facts in every language: the open request's status, the countries called.
-  if (code === "phone_waiting" && detail) {
-    if (detail.state === "scheduled" && detail.scheduled_at) return t("error.phone_waiting_scheduled", { when: dateTime(detail.scheduled_at) });
-    return t(detail.state === "connected" ? "error.phone_waiting_now" : "error.phone_waiting");
-  }
-  if (code === "phone_country" && detail) {
-    const names = new Intl.DisplayNames([locale], { type: "region" });
-    const name = (region) => { try { return names.of(region); } catch { return region; } };
-    return t("error.phone_country", { countries: list(detail.allowed.map(name)) });
-  }
-  const known = Object.hasOwn(ERROR_MESSAGES, code ?? "") ? t(ERROR_MESSAGES[code]) : null;
-  if (code === "internal" || code === "timeout" || code === "closed") return known;
-  if (locale === "en" && error?.message) return error.message;
-  return known || t("error.generic");
 }

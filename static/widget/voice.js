@@ -10,6 +10,7 @@
 // (aria-pressed), otodesk-hangup. `otodesk.voice` is the controller (peak(), level()).
 import { h, setText } from "../common/dom.js";
 import { VoiceLink } from "../common/voicelink.js";
+import { errorText } from "./errors.js";
 
 const css = `
 .voice { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .75rem 0; }
@@ -90,7 +91,7 @@ class WidgetVoice {
     } catch (error) {
       if (this.link === link) {
         link.close();
-        this.failed = error.message || "failed";
+        this.failed = error || { message: "failed" };
       }
     }
     this._render();
@@ -148,6 +149,15 @@ class WidgetVoice {
     await this.socket.send("voice_control", { callback_id: callbackId, action: "hangup" }).catch(() => {});
   }
 
+  /** Why the call failed: the server's, in our words by its code; the browser's (English, and
+   * technical) only for an English reader. */
+  failedText() {
+    const { t } = this.language;
+    if (this.failed?.code) return t("voice.failed_because", { reason: errorText(this.failed, this.language) });
+    const reason = this.failed?.message;
+    return reason && this.language.locale === "en" ? t("voice.failed_because", { reason }) : t("voice.failed");
+  }
+
   _render() {
     this.element.hidden = !this.callbackId;
     if (!this.callbackId) return;
@@ -166,8 +176,7 @@ class WidgetVoice {
       held: t("voice.held"),
       reconnecting: t("voice.reconnecting"),
       ended: t("voice.ended"),
-      // The browser's reason is English (and technical): only an English reader sees it.
-      failed: this.failed && this.language.messages.locale === "en" ? t("voice.failed_because", { reason: this.failed }) : t("voice.failed"),
+      failed: this.failedText(),
     }[state]];
     if (state === "active" && this.muted) facts.push(t("voice.muted"));
     if (this.call?.recording && state !== "ended") facts.push(t("voice.recorded"));

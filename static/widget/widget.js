@@ -375,7 +375,7 @@ async function callMe(options = {}) {
     ui.open({ focus: true });
     return { callback_id: ack.callback_id, calling: ack.calling };
   } catch (error) {
-    const detail = { code: error.code, message: error.message, detail: error.detail };
+    const detail = { code: error.code, message: error.message, detail: error.detail, retryAfter: error.retryAfter };
     emit("error", detail);
     throw detail;
   }

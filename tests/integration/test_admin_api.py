@@ -146,7 +146,7 @@ async def test_bad_input_is_refused_with_a_reason(server):
         assert own.status_code == 409 and "your own account" in own.json()["error"]["message"]
         taken = await admin.post("/api/v1/admin/users", json={
             "username": "alice", "password": "password-123", "display_name": "Another Alice"})
-        assert taken.status_code == 409
+        assert taken.status_code == 409 and taken.json()["error"]["code"] == "username_taken"
         short = await admin.post("/api/v1/admin/users", json={
             "username": "eve", "password": "short", "display_name": "Eve"})
         assert short.status_code == 422

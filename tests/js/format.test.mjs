@@ -94,16 +94,31 @@ test("the phone's states in Chinese come from the catalogue", () => {
   assert.equal(at({ state: "ended", result: "busy" }), chinese["state.phone_busy"]);
 });
 
-test("friendlyMessage keeps the server's reason for an English reader, hides internals", () => {
-  assert.equal(friendlyMessage({ code: "invalid_phone", message: "The number is too short." }, en), "The number is too short.");
+test("an error reads in the catalogue's words for its code in every language, internals hidden", () => {
+  assert.equal(friendlyMessage({ code: "invalid_phone", message: "not a phone number: too short" }, en), english["error.invalid_phone"]);
   assert.match(friendlyMessage({ code: "internal", message: "Traceback…" }, en), /went wrong on our side/);
   assert.match(friendlyMessage({ code: "timeout" }, en), /couldn't reach/);
+  assert.equal(friendlyMessage({ code: "invalid_phone", message: "not a phone number: too short" }, zh), chinese["error.invalid_phone"]);
+  assert.equal(friendlyMessage({ code: "bad_message", message: "Expected `str`" }, zh), chinese["error.bad_message"]);
+  assert.equal(friendlyMessage({ code: "internal", message: "Traceback…" }, zh), chinese["error.internal"]);
+  assert.equal(friendlyMessage({ code: "already_waiting", message: "you already have a callback request" }, zh), chinese["error.already_waiting"]);
 });
 
-test("friendlyMessage in Chinese: the words for the code, never the server's English", () => {
-  assert.equal(friendlyMessage({ code: "invalid_phone", message: "not a phone number: too short" }, zh), chinese["error.invalid_phone"]);
-  assert.equal(friendlyMessage({ code: "bad_message", message: "Expected `str`" }, zh), chinese["error.generic"]);
-  assert.equal(friendlyMessage({ code: "internal", message: "Traceback…" }, zh), chinese["error.internal"]);
+test("only a code the widget does not know shows the server's own text", () => {
+  assert.equal(friendlyMessage({ code: "brand_new", message: "A new refusal." }, zh), "A new refusal.");
+  assert.equal(friendlyMessage({ code: "brand_new" }, zh), chinese["error.generic"]);
+});
+
+test("an error's facts fill its words: when a closed queue opens, how long to wait", () => {
+  const opens = 1796292000;
+  const closed = { code: "bad_time", message: "Sales is closed now; it opens ...", detail: { reason: "closed", queue: "销售", at: opens - 3600, opens } };
+  assert.equal(friendlyMessage(closed, zh), `销售现在不在服务时间，将于${zh.dateTime(opens)}开始服务。请选择服务时间内的时段，我们届时给您回电。`);
+  assert.match(friendlyMessage({ ...closed, detail: { reason: "closed", queue: "Sales", opens: null } }, en), /^Sales has no opening hours planned/);
+  const limit = { code: "too_many_requests", message: "You've asked for 3 callbacks ...", retryAfter: 600, detail: { budget: "visitor", count: 3, window: 3600 } };
+  assert.equal(friendlyMessage(limit, zh), `您在过去${zh.duration(3600)}内已申请3次回电，请在${zh.duration(600)}后再试。`);
+  assert.equal(friendlyMessage(limit, en), `You've asked for 3 calls in the last ${en.duration(3600)}. You can ask again in ${en.duration(600)}.`);
+  assert.equal(friendlyMessage({ code: "rate_limited", retryAfter: 120 }, zh), `操作太快了，请在${zh.duration(120)}后重试。`);
+  assert.equal(friendlyMessage({ code: "invalid_state", message: "you have already said ...", detail: { reason: "reopened" } }, zh), chinese["error.reopened"]);
 });
 
 test("alignHistory puts queues on one time axis, with the live value last", () => {

@@ -15,7 +15,7 @@ const templates = new URL("../../desktop/templates/", import.meta.url);
 
 /** Each family: its folder under static/ and the templates that are its HTML. */
 export const FAMILIES = {
-  common: { templates: ["base.html", "login.html"], code: ["staff-language.js", "shell.js", "toast.js"] },
+  common: { templates: ["base.html", "login.html"], code: ["staff-language.js", "shell.js", "toast.js", "errors.js"] },
   supervisor: { templates: ["supervisor.html"] },
   planner: { templates: ["planner.html"] },
   reports: { templates: ["reports.html"] },
@@ -25,7 +25,7 @@ export const FAMILIES = {
 const present = Object.fromEntries(Object.entries(FAMILIES).filter(([dir]) => existsSync(new URL(`${dir}/messages-en.js`, statics))));
 
 /** Latin words a Chinese message may keep: the brand, tools named in a command, units. */
-const LATIN_ALLOWED = new Set(["otodesk", "Esc", "HTML", "http", "https", "mailto", "npm", "ci", "node", "static", "copy", "vendor", "mjs", "CSV", "JSON", "ID", "URL", "SIP", "Markdown"]);
+const LATIN_ALLOWED = new Set(["otodesk", "Esc", "HTML", "http", "https", "mailto", "npm", "ci", "node", "static", "copy", "vendor", "mjs", "CSV", "JSON", "ID", "URL", "SIP", "Markdown", "PDF"]);
 
 const catalogues = {};
 for (const dir of Object.keys(present)) {

@@ -96,7 +96,9 @@ def openapi_document() -> dict[str, Any]:
         "RuleStats": stats_schema(),
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           # facts for a page to word the error in its reader's language
+                           "detail": {"type": "object"}}}}},
         "Customer": {"type": "object", "required": ["id", "tier"], "properties": {
             "id": {"type": "string"}, "name": nullable, "email": nullable, "phone": nullable,
             "tier": {"enum": ["standard", "silver", "gold", "platinum"]},
