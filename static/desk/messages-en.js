@@ -348,7 +348,6 @@ export default {
 
   "docs.heading": "Documents",
   "docs.upload": "Upload…",
-  "docs.upload_failed": "upload failed (HTTP {status})",
   "docs.push_failed": "Push: {error}",
   "docs.not_in_library": "Push: the document {name} is not in the library any more",
   "docs.viewer": "{name}: you see page {page}, as the customer does",
@@ -374,7 +373,6 @@ export default {
   "record.search_label": "Name, phone, e-mail or id",
   "record.search_placeholder": "Name, phone in any format, e-mail or id",
   "record.search": "Search",
-  "record.http": "HTTP {status}",
   "record.unnamed": "Unnamed customer",
   "record.no_match": "No customer matches.",
   "record.search_failed": "Search: {error}",

@@ -346,7 +346,6 @@ export default {
 
   "docs.heading": "文档",
   "docs.upload": "上传…",
-  "docs.upload_failed": "上传失败（{status}）",
   "docs.push_failed": "推送：{error}",
   "docs.not_in_library": "推送：文档 {name} 已不在文档库中",
   "docs.viewer": "{name}：您看到的是第{page}页，与客户相同",
@@ -372,7 +371,6 @@ export default {
   "record.search_label": "姓名、电话、电子邮件或编号",
   "record.search_placeholder": "姓名、任意格式的电话、电子邮件或编号",
   "record.search": "搜索",
-  "record.http": "服务器返回 {status}",
   "record.unnamed": "未命名客户",
   "record.no_match": "没有匹配的客户。",
   "record.search_failed": "搜索：{error}",

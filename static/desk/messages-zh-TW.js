@@ -346,7 +346,6 @@ export default {
 
   "docs.heading": "文件",
   "docs.upload": "上傳…",
-  "docs.upload_failed": "上傳失敗（{status}）",
   "docs.push_failed": "推送：{error}",
   "docs.not_in_library": "推送：文件 {name} 已不在文件庫中",
   "docs.viewer": "{name}：您看到的是第{page}頁，與客戶相同",
@@ -372,7 +371,6 @@ export default {
   "record.search_label": "姓名、電話、電子郵件或編號",
   "record.search_placeholder": "姓名、任意格式的電話、電子郵件或編號",
   "record.search": "搜尋",
-  "record.http": "伺服器返回 {status}",
   "record.unnamed": "未命名客戶",
   "record.no_match": "沒有匹配的客戶。",
   "record.search_failed": "搜尋：{error}",
