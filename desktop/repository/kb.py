@@ -173,7 +173,7 @@ class KnowledgeBase(Store):
         terms, prefix = query_terms(query)
         if not terms:
             return []
-        return await self._db.read_fast(search, terms, prefix, language, limit)
+        return await self._db.read(search, terms, prefix, language, limit)  # a transaction: see search()
 
     async def kb_page_articles(self, *, language: str) -> list[dict[str, Any]]:
         """Published articles in ``language`` that name pages (no body), newest first: the

@@ -11,8 +11,8 @@ Each tier ranks a **bounded** set, never every match: a common word is in thousa
 articles and ranking reads each one's vector (~16 µs a row on PostgreSQL; p99 150 ms over
 10,000 articles when every match was ranked). The set is the :data:`CANDIDATES` articles whose
 title or tags have the most of the terms (found by the title's own index and ranked on the
-title's small vector alone, so the best are in it), and the :data:`CANDIDATES` most recently
-written of those found by the whole text's index. The final rank is the same in both tiers: the
+title's small vector alone, so the best are in it), and :data:`CANDIDATES` more found by the
+whole text's index (the first it gives on PostgreSQL, the newest written on SQLite). The final rank is the same in both tiers: the
 title's matches first, then how many of the terms.
 
 - PostgreSQL: GIN indexes on ``search`` (every term) and ``search_title``; ``ts_rank`` of the OR
@@ -37,11 +37,13 @@ __all__ = ["CANDIDATES", "search"]
 CANDIDATES = 100
 _COLUMNS = "a.id, a.title, a.summary, a.pages, a.queues, a.updated_at"
 
-# The newest body matches, not the first found: "any 100" let PostgreSQL's planner pick a
-# sequential scan that stops at the 100th match, reading (and matching) every row before it
-# (17 ms for a Chinese sentence, EXPLAIN ANALYZE); sorting needs all the index's matches, so
-# it takes them from the index, and updated_at is read without a vector. SQLite: FTS5's rowid
-# is the order written, walked backwards by the index itself.
+# Only the indexes may find candidates: with "any 100 matches", PostgreSQL's planner takes a
+# sequential scan that stops at the 100th, matching each row's vector on the way (~16 µs a
+# row; 17 ms for a Chinese sentence of common bigrams, EXPLAIN ANALYZE), where the GIN
+# bitmap stops after 100 rows' heap visits (0.7 ms). Sorting all the matches instead (the
+# newest 100) reads every match's row: 15 ms when a particle's bigram is in 5,000 articles.
+# So the search runs in a transaction with sequential scans off (SET LOCAL: that transaction
+# only). SQLite: FTS5 walks its index backwards by rowid (newest written first) for free.
 # One text each, so the driver prepares it once (asyncpg's statement cache) and the planner
 # sees the same shape: :match is the tier's query, :any the OR query (candidates' titles, rank).
 _POSTGRES = text(
@@ -53,7 +55,7 @@ _POSTGRES = text(
     "  ORDER BY ts_rank(t.search_title, to_tsquery('simple', :any)) DESC LIMIT :cap)"
     " UNION ALL"
     " (SELECT b.id FROM kb_articles b WHERE b.search @@ to_tsquery('simple', :match)"
-    "  AND b.published AND b.language = :language ORDER BY b.updated_at DESC LIMIT :cap)) "
+    "  AND b.published AND b.language = :language LIMIT :cap)) "
     "ORDER BY rank DESC, a.updated_at DESC LIMIT :limit")
 # FTS5 scores each candidate where it is found: looked up again by rowid, each one would read
 # the terms' whole lists once more (400 candidates: 25-67 ms). The title's candidates, found
@@ -73,11 +75,17 @@ _SQLITE = text(
     "ORDER BY c.rank, a.updated_at DESC LIMIT :limit")
 
 
+_INDEXES_ONLY = text("SET LOCAL enable_seqscan = off")
+
+
 def search(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, *,
            cap: int = CANDIDATES) -> list[dict[str, Any]]:
     """Published articles in ``language`` with the terms, best first, at most ``limit``.
     ``terms`` as :func:`desktop.kb.terms.query_terms` gives them (not empty); ``prefix`` the one
-    of them still being typed, or None."""
+    of them still being typed, or None. Run it in a transaction (``Database.read``, not
+    ``read_fast``): on PostgreSQL it turns sequential scans off for that transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INDEXES_ONLY)
     found = _tier(conn, terms, prefix, language, limit, cap, every=True) if len(terms) > 1 else []
     if len(found) < limit:  # too few have them all: the ones with some, after those
         seen = {row["id"] for row in found}
