@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-__all__ = ["CANDIDATES", "search"]
+__all__ = ["CANDIDATES", "explain", "search"]
 
 #: Articles ranked a tier, at most, for each of the title's index and the whole text's.
 CANDIDATES = 100
@@ -43,7 +43,9 @@ _COLUMNS = "a.id, a.title, a.summary, a.pages, a.queues, a.updated_at"
 # bitmap stops after 100 rows' heap visits (0.7 ms). Sorting all the matches instead (the
 # newest 100) reads every match's row: 15 ms when a particle's bigram is in 5,000 articles.
 # So the search runs in a transaction with sequential scans off (SET LOCAL: that transaction
-# only). SQLite: FTS5 walks its index backwards by rowid (newest written first) for free.
+# only), and language and published are one expression (``(… AND language || '' = …) IS
+# TRUE``) so that their b-tree is no way round either (each language's rows, matched one by
+# one: what a tiny table's plan did). SQLite: FTS5 walks its index backwards by rowid (newest written first) for free.
 # One text each, so the driver prepares it once (asyncpg's statement cache) and the planner
 # sees the same shape: :match is the tier's query, :any the OR query (candidates' titles, rank).
 _POSTGRES = text(
@@ -51,11 +53,11 @@ _POSTGRES = text(
     "FROM kb_articles a, to_tsquery('simple', :any) q "
     "WHERE a.id IN ("
     " (SELECT t.id FROM kb_articles t WHERE t.search_title @@ to_tsquery('simple', :any)"
-    "  AND t.search @@ to_tsquery('simple', :match) AND t.published AND t.language = :language"
+    "  AND t.search @@ to_tsquery('simple', :match) AND (t.published AND t.language || '' = :language) IS TRUE"
     "  ORDER BY ts_rank(t.search_title, to_tsquery('simple', :any)) DESC LIMIT :cap)"
     " UNION ALL"
     " (SELECT b.id FROM kb_articles b WHERE b.search @@ to_tsquery('simple', :match)"
-    "  AND b.published AND b.language = :language LIMIT :cap)) "
+    "  AND (b.published AND b.language || '' = :language) IS TRUE LIMIT :cap)) "
     "ORDER BY rank DESC, a.updated_at DESC LIMIT :limit")
 # FTS5 scores each candidate where it is found: looked up again by rowid, each one would read
 # the terms' whole lists once more (400 candidates: 25-67 ms). The title's candidates, found
@@ -94,8 +96,19 @@ def search(conn: Connection, terms: list[str], prefix: str | None, language: str
     return found
 
 
-def _tier(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int, *,
-          every: bool) -> list[dict[str, Any]]:
+def explain(conn: Connection, terms: list[str], prefix: str | None, language: str, *, every: bool,
+            limit: int = 20, cap: int = CANDIDATES) -> str:
+    """The database's plan for one tier (``every``: the AND tier), one line a step: to check
+    that only the indexes find candidates. Same transaction rule as :func:`search`."""
+    statement, params = _statement(conn, terms, prefix, language, limit, cap, every=every)
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INDEXES_ONLY)
+        return "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + statement.text), params))
+    return "\n".join(row[3] for row in conn.execute(text("EXPLAIN QUERY PLAN " + statement.text), params))
+
+
+def _statement(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int, *,
+               every: bool) -> tuple[Any, dict[str, Any]]:
     if conn.dialect.name == "postgresql":
         # Terms are letters and digits only (desktop/kb/terms.py); quoted anyway.
         quoted = ["'" + term.replace("'", "''") + "'" + (":*" if term == prefix else "") for term in terms]
@@ -105,12 +118,16 @@ def _tier(conn: Connection, terms: list[str], prefix: str | None, language: str,
         quoted = ['"' + term.replace('"', '""') + '"' + ("*" if term == prefix else "") for term in terms]
         any_ = " OR ".join(quoted)
         match = " AND ".join(quoted) if every else any_
-        params = {"match": match,
-                  "title_match": f"{{title}} : ({any_})" + (f" AND ({match})" if every else "")}
+        params = {"match": match, "title_match": f"{{title}} : ({any_})" + (f" AND ({match})" if every else "")}
         statement = _SQLITE
-    rows = conn.execute(statement, {**params, "language": language, "limit": limit, "cap": cap}).all()
+    return statement, {**params, "language": language, "limit": limit, "cap": cap}
+
+
+def _tier(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int, *,
+          every: bool) -> list[dict[str, Any]]:
+    statement, params = _statement(conn, terms, prefix, language, limit, cap, every=every)
     out = []
-    for row in rows:
+    for row in conn.execute(statement, params):
         item = dict(row._mapping)
         item.pop("rank", None)
         for key in ("pages", "queues"):  # text() returns JSON as text on SQLite
