@@ -57,10 +57,11 @@ async def test_articles_with_every_term_come_before_those_with_some(repo: Reposi
 
 async def test_a_title_match_is_found_among_more_body_matches_than_are_ranked(repo: Repository) -> None:
     """More articles mention the word than the search ranks (CANDIDATES): the one whose title
-    has it is still first, whether it was written first, among, or last (the index's order)."""
+    has it is still first, with more than that written both before and after it (the body
+    candidates are the first found on PostgreSQL, the newest on SQLite)."""
     now = time.time()
     filler = [_article(f"第{i}篇", "发货以后可以在订单页面查看物流。" * 3, language="zh-CN")
-              for i in range(CANDIDATES + 10)]
+              for i in range(2 * CANDIDATES + 10)]
     answer = _article("查看物流", "物流信息在订单页面。", language="zh-CN")
     rows = [{**values, **derived_columns(values), "id": uuid.uuid4().hex, "created_at": now, "updated_at": now}
             for values in [*filler[:CANDIDATES + 5], answer, *filler[CANDIDATES + 5:]]]
