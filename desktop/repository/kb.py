@@ -168,12 +168,14 @@ class KnowledgeBase(Store):
             select(ARTICLES).where(ARTICLES.c.id == article_id)).first())
         return article_json(row) if row is not None else None
 
-    async def kb_search(self, query: str, *, language: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Published articles in ``language`` matching ``query``, best first (no body)."""
+    async def kb_search(self, query: str, *, language: str, queue: str | None = None,
+                        limit: int = 20) -> list[dict[str, Any]]:
+        """Published articles in ``language`` matching ``query``, best first (no body); with
+        ``queue``, only those for it (naming it, or no queue at all)."""
         terms, prefix = query_terms(query)
         if not terms:
             return []
-        return await self._db.read(search, terms, prefix, language, limit)  # a transaction: see search()
+        return await self._db.read(search, terms, prefix, language, limit, queue=queue)  # a transaction: see search()
 
     async def kb_page_articles(self, *, language: str) -> list[dict[str, Any]]:
         """Published articles in ``language`` that name pages (no body), newest first: the

@@ -54,10 +54,12 @@ _POSTGRES = text(
     "WHERE a.id IN ("
     " (SELECT t.id FROM kb_articles t WHERE t.search_title @@ to_tsquery('simple', :any)"
     "  AND t.search @@ to_tsquery('simple', :match) AND (t.published AND t.language || '' = :language) IS TRUE"
+    "  AND (CAST(:queue AS text) IS NULL OR t.queues = '[]' OR jsonb_exists(t.queues, :queue))"
     "  ORDER BY ts_rank(t.search_title, to_tsquery('simple', :any)) DESC LIMIT :cap)"
     " UNION ALL"
     " (SELECT b.id FROM kb_articles b WHERE b.search @@ to_tsquery('simple', :match)"
-    "  AND (b.published AND b.language || '' = :language) IS TRUE LIMIT :cap)) "
+    "  AND (b.published AND b.language || '' = :language) IS TRUE"
+    "  AND (CAST(:queue AS text) IS NULL OR b.queues = '[]' OR jsonb_exists(b.queues, :queue)) LIMIT :cap)) "
     "ORDER BY rank DESC, a.updated_at DESC LIMIT :limit")
 # FTS5 scores each candidate where it is found: looked up again by rowid, each one would read
 # the terms' whole lists once more (400 candidates: 25-67 ms). The title's candidates, found
@@ -68,10 +70,14 @@ _SQLITE = text(
     " SELECT id, min(rank) AS rank FROM ("
     "  SELECT * FROM (SELECT ta.id, bm25(kb_fts, 0.0, 4.0, 1.0) AS rank FROM kb_fts JOIN kb_articles ta"
     "   ON ta.id = kb_fts.id WHERE kb_fts MATCH :title_match AND ta.published AND ta.language = :language"
+    "   AND (:queue IS NULL OR EXISTS (SELECT 1 FROM json_each(ta.queues) q WHERE q.value = :queue)"
+    "    OR json_array_length(ta.queues) = 0)"
     "   ORDER BY rank LIMIT :cap)"
     "  UNION ALL"
     "  SELECT * FROM (SELECT ba.id, bm25(kb_fts, 0.0, 4.0, 1.0) AS rank FROM kb_fts JOIN kb_articles ba"
     "   ON ba.id = kb_fts.id WHERE kb_fts MATCH :match AND ba.published AND ba.language = :language"
+    "   AND (:queue IS NULL OR EXISTS (SELECT 1 FROM json_each(ba.queues) q WHERE q.value = :queue)"
+    "    OR json_array_length(ba.queues) = 0)"
     "   ORDER BY kb_fts.rowid DESC LIMIT :cap)"
     " ) GROUP BY id) c JOIN kb_articles a ON a.id = c.id "
     "ORDER BY c.rank, a.updated_at DESC LIMIT :limit")
@@ -81,34 +87,36 @@ _INDEXES_ONLY = text("SET LOCAL enable_seqscan = off")
 
 
 def search(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, *,
-           cap: int = CANDIDATES) -> list[dict[str, Any]]:
+           queue: str | None = None, cap: int = CANDIDATES) -> list[dict[str, Any]]:
     """Published articles in ``language`` with the terms, best first, at most ``limit``.
     ``terms`` as :func:`desktop.kb.terms.query_terms` gives them (not empty); ``prefix`` the one
-    of them still being typed, or None. Run it in a transaction (``Database.read``, not
-    ``read_fast``): on PostgreSQL it turns sequential scans off for that transaction."""
+    of them still being typed, or None; ``queue``: only the articles for it (those that name
+    no queue are for all), before the rank's bound, not after. Run it in a transaction
+    (``Database.read``, not ``read_fast``): on PostgreSQL it turns sequential scans off for
+    that transaction."""
     if conn.dialect.name == "postgresql":
         conn.execute(_INDEXES_ONLY)
-    found = _tier(conn, terms, prefix, language, limit, cap, every=True) if len(terms) > 1 else []
+    found = _tier(conn, terms, prefix, language, limit, cap, queue, every=True) if len(terms) > 1 else []
     if len(found) < limit:  # too few have them all: the ones with some, after those
         seen = {row["id"] for row in found}
-        more = _tier(conn, terms, prefix, language, limit, cap, every=False)
+        more = _tier(conn, terms, prefix, language, limit, cap, queue, every=False)
         found += [row for row in more if row["id"] not in seen][:limit - len(found)]
     return found
 
 
 def explain(conn: Connection, terms: list[str], prefix: str | None, language: str, *, every: bool,
-            limit: int = 20, cap: int = CANDIDATES) -> str:
+            queue: str | None = None, limit: int = 20, cap: int = CANDIDATES) -> str:
     """The database's plan for one tier (``every``: the AND tier), one line a step: to check
     that only the indexes find candidates. Same transaction rule as :func:`search`."""
-    statement, params = _statement(conn, terms, prefix, language, limit, cap, every=every)
+    statement, params = _statement(conn, terms, prefix, language, limit, cap, queue, every=every)
     if conn.dialect.name == "postgresql":
         conn.execute(_INDEXES_ONLY)
         return "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + statement.text), params))
     return "\n".join(row[3] for row in conn.execute(text("EXPLAIN QUERY PLAN " + statement.text), params))
 
 
-def _statement(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int, *,
-               every: bool) -> tuple[Any, dict[str, Any]]:
+def _statement(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int,
+               queue: str | None, *, every: bool) -> tuple[Any, dict[str, Any]]:
     if conn.dialect.name == "postgresql":
         # Terms are letters and digits only (desktop/kb/terms.py); quoted anyway.
         quoted = ["'" + term.replace("'", "''") + "'" + (":*" if term == prefix else "") for term in terms]
@@ -120,12 +128,12 @@ def _statement(conn: Connection, terms: list[str], prefix: str | None, language:
         match = " AND ".join(quoted) if every else any_
         params = {"match": match, "title_match": f"{{title}} : ({any_})" + (f" AND ({match})" if every else "")}
         statement = _SQLITE
-    return statement, {**params, "language": language, "limit": limit, "cap": cap}
+    return statement, {**params, "language": language, "queue": queue, "limit": limit, "cap": cap}
 
 
-def _tier(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int, *,
-          every: bool) -> list[dict[str, Any]]:
-    statement, params = _statement(conn, terms, prefix, language, limit, cap, every=every)
+def _tier(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int, cap: int,
+          queue: str | None, *, every: bool) -> list[dict[str, Any]]:
+    statement, params = _statement(conn, terms, prefix, language, limit, cap, queue, every=every)
     out = []
     for row in conn.execute(statement, params):
         item = dict(row._mapping)

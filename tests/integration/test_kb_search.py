@@ -18,9 +18,10 @@ T0 = 1_800_000_000.0
 ADMIN = "agent:admin"
 
 
-def _article(title: str, body: str, *, language: str = "en", tags: tuple[str, ...] = ()) -> dict:
-    return {"title": title, "body": body, "language": language, "tags": list(tags), "pages": [], "queues": [],
-            "published": True}
+def _article(title: str, body: str, *, language: str = "en", tags: tuple[str, ...] = (),
+             queues: tuple[str, ...] = ()) -> dict:
+    return {"title": title, "body": body, "language": language, "tags": list(tags), "pages": [],
+            "queues": list(queues), "published": True}
 
 
 @pytest.fixture
@@ -29,8 +30,8 @@ async def repo(database_url: str):
         yield repo
 
 
-async def _titles(repo: Repository, query: str, language: str = "en") -> list[str]:
-    return [a["title"] for a in await repo.kb_search(query, language=language)]
+async def _titles(repo: Repository, query: str, language: str = "en", *, queue: str | None = None) -> list[str]:
+    return [a["title"] for a in await repo.kb_search(query, language=language, queue=queue)]
 
 
 async def test_articles_with_every_term_come_before_those_with_some(repo: Repository) -> None:
@@ -77,14 +78,27 @@ async def test_a_title_match_is_found_among_more_body_matches_than_are_ranked(re
     assert len(await repo.kb_search("物流", language="zh-CN")) == 20
 
 
+async def test_a_queue_s_articles_are_chosen_before_the_bound_not_after(repo: Repository) -> None:
+    """The widget asks for the customer's queue. Filtered after the top 20, the one article
+    for billing (the word in its body only) was below 20 sales articles with it in the title."""
+    for i in range(25):
+        await repo.kb_save_article(_article(f"Refund {i}", "Sales.", queues=("sales",)), actor=ADMIN, now=T0)
+    await repo.kb_save_article(_article("Invoices", "Ask billing for a refund.", queues=("billing",)),
+                               actor=ADMIN, now=T0)
+    await repo.kb_save_article(_article("Anything", "A refund, for every queue."), actor=ADMIN, now=T0)
+    assert await _titles(repo, "refund", queue="billing") == ["Invoices", "Anything"]
+    assert await _titles(repo, "refund", queue="support") == ["Anything"]
+    assert len(await _titles(repo, "refund")) == 20
+
+
 @pytest.mark.parametrize("query", ["refund card", "我想退款怎么办", "paym"])
 async def test_only_the_indexes_find_candidates(repo: Repository, query: str) -> None:
     """A small table, where a planner would rather read every row: the search still asks the
     full-text indexes (PostgreSQL: GIN on search and search_title; SQLite: FTS5)."""
     await repo.kb_save_article(_article("Refunds", "To the card."), actor=ADMIN, now=T0)
     terms, prefix = query_terms(query)
-    for every in (True, False):
-        plan = await repo.database.read(explain, terms, prefix, "en", every=every)
+    for every, queue in ((True, None), (False, None), (True, "support"), (False, "support")):
+        plan = await repo.database.read(explain, terms, prefix, "en", every=every, queue=queue)
         if repo.database.dialect == "postgresql":
             assert "Bitmap Index Scan on ix_kb_articles_search" in plan, plan
             assert "Seq Scan" not in plan and "language_published" not in plan, plan
