@@ -12,8 +12,10 @@ articles and ranking reads each one's vector (~16 µs a row on PostgreSQL; p99 1
 10,000 articles when every match was ranked). The set is the :data:`CANDIDATES` articles whose
 title or tags have the most of the terms (found by the title's own index and ranked on the
 title's small vector alone, so the best are in it), and :data:`CANDIDATES` more found by the
-whole text's index (the first it gives on PostgreSQL, the newest written on SQLite). The final rank is the same in both tiers: the
-title's matches first, then how many of the terms.
+whole text's index (the first it gives on PostgreSQL, the newest written on SQLite). The
+final rank is the same in both tiers: the title's matches first, then how many of the terms.
+The widget's queue filters the candidates, before the bound (after it, a queue's articles
+could all be below the top 20).
 
 - PostgreSQL: GIN indexes on ``search`` (every term) and ``search_title``; ``ts_rank`` of the OR
   query, ``4 × title + whole``.
@@ -45,7 +47,8 @@ _COLUMNS = "a.id, a.title, a.summary, a.pages, a.queues, a.updated_at"
 # So the search runs in a transaction with sequential scans off (SET LOCAL: that transaction
 # only), and language and published are one expression (``(… AND language || '' = …) IS
 # TRUE``) so that their b-tree is no way round either (each language's rows, matched one by
-# one: what a tiny table's plan did). SQLite: FTS5 walks its index backwards by rowid (newest written first) for free.
+# one: what a tiny table's plan did). SQLite: FTS5 walks its index backwards by rowid
+# (newest written first) for free.
 # One text each, so the driver prepares it once (asyncpg's statement cache) and the planner
 # sees the same shape: :match is the tier's query, :any the OR query (candidates' titles, rank).
 _POSTGRES = text(
@@ -62,7 +65,7 @@ _POSTGRES = text(
     "  AND (CAST(:queue AS text) IS NULL OR b.queues = '[]' OR jsonb_exists(b.queues, :queue)) LIMIT :cap)) "
     "ORDER BY rank DESC, a.updated_at DESC LIMIT :limit")
 # FTS5 scores each candidate where it is found: looked up again by rowid, each one would read
-# the terms' whole lists once more (400 candidates: 25-67 ms). The title's candidates, found
+# the terms' whole lists once more (200-400 candidates: 25-67 ms). The title's candidates, found
 # under the column filter, score their title alone (and, in tier 1, the whole text once more):
 # an approximation that can only favour a title match, which is what the rank wants.
 _SQLITE = text(
