@@ -86,7 +86,7 @@ async def test_a_queue_s_articles_are_chosen_before_the_bound_not_after(repo: Re
     await repo.kb_save_article(_article("Invoices", "Ask billing for a refund.", queues=("billing",)),
                                actor=ADMIN, now=T0)
     await repo.kb_save_article(_article("Anything", "A refund, for every queue."), actor=ADMIN, now=T0)
-    assert await _titles(repo, "refund", queue="billing") == ["Invoices", "Anything"]
+    assert sorted(await _titles(repo, "refund", queue="billing")) == ["Anything", "Invoices"]  # a tie in rank
     assert await _titles(repo, "refund", queue="support") == ["Anything"]
     assert len(await _titles(repo, "refund")) == 20
 
