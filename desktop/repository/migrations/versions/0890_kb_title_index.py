@@ -11,7 +11,7 @@ index scan 7.8 ms instead of 0.07 ms (EXPLAIN ANALYZE). Articles are written by 
 the slower write is the right trade.
 
 Revision ID: 0890
-Revises: 0850
+Revises: 0910 (main's head at merge)
 Create Date: 2026-12-02
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0890"
-down_revision: str | None = "0850"
+down_revision: str | None = "0910"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
