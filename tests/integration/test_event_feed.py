@@ -106,7 +106,7 @@ async def test_an_entry_committed_late_is_not_stepped_over(repo, database_url) -
         # may hold it back a moment, never let the quick one through alone).
         for _ in range(100):
             found = await repo.events_added_since(start, limit=10)
-            if found:
+            if len(found) >= 2 or [event.kind for event, _ in found] not in ([], ["late"]):
                 break
             await asyncio.sleep(0.1)
         assert [event.kind for event, _ in found] == ["late", "quick"]
