@@ -24,7 +24,7 @@ from desktop.repository.errors import DuplicateUser, NotFound
 from desktop.repository.records import AgentRecord, QueueRecord, check_role
 from desktop.routing.events import AgentState
 
-__all__ = ["DEFAULT_QUEUE", "Administration", "AuditEntry", "queue_json", "user_json"]
+__all__ = ["DEFAULT_QUEUE", "Administration", "AuditEntry", "queue_json", "record_audit", "user_json"]
 
 #: The queue a fresh install starts with, so "Call me" works before anyone configures one:
 #: every agent can take it (no skills), always open, the usual 30 s answer target.
@@ -70,7 +70,7 @@ class Administration(Store):
 
         def write(conn: Connection) -> AgentRecord:
             agent = _rows.agent(conn.execute(AGENTS.insert().values(values).returning(AGENTS)).one())
-            _audit(conn, now, actor, "user.add", f"user:{agent.id}", None, user_json(agent))
+            record_audit(conn, now, actor, "user.add", f"user:{agent.id}", None, user_json(agent))
             return agent
 
         try:
@@ -125,7 +125,7 @@ class Administration(Store):
                 after_json["password"] = "reset"
             if ending:
                 after_json["sessions_ended"] = len(ended)
-            _audit(conn, now, actor, action, f"user:{agent_id}", user_json(before), after_json)
+            record_audit(conn, now, actor, action, f"user:{agent_id}", user_json(before), after_json)
             return after, ended
 
         return await self._db.write(write)
@@ -144,7 +144,7 @@ class Administration(Store):
                 index_elements=[QUEUES.c.name],
                 set_={key: statement.excluded[key] for key in values if key != "name"})
             after = _rows.queue(conn.execute(statement.returning(QUEUES)).one())
-            _audit(conn, now, actor, "queue.add" if before is None else "queue.update",
+            record_audit(conn, now, actor, "queue.add" if before is None else "queue.update",
                    f"queue:{after.name}", queue_json(before) if before else None, queue_json(after))
             return before, after
 
@@ -180,7 +180,7 @@ class Administration(Store):
         return await self._db.read(read)
 
 
-def _audit(conn: Connection, now: float, actor: str, action: str, target: str,
-           before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+def record_audit(conn: Connection, now: float, actor: str, action: str, target: str,
+                 before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     conn.execute(ADMIN_AUDIT.insert().values(at=now, actor=actor, action=action, target=target,
                                              before=before, after=after))
