@@ -36,7 +36,9 @@ export const launcherCss = `
 .launcher .badge { background: #fff; color: var(--accent-dark); border-radius: 999px; padding: 1px 8px; font-size: 13px; font-weight: 700; }
 .launcher.live { animation: pulse 1.6s ease-in-out infinite; }
 @keyframes pulse { 50% { box-shadow: 0 0 0 8px rgba(67, 56, 202, .18), 0 6px 20px rgba(40, 40, 90, .28); } }
-@media (max-width: 480px) { :host { right: 12px; bottom: 12px; left: auto; } }
+:host([data-position=bottom-left]) { right: auto; left: 20px; }
+:host([data-position=bottom-left]) .root { align-items: flex-start; }
+@media (max-width: 480px) { :host { right: 12px; bottom: 12px; left: auto; } :host([data-position=bottom-left]) { right: auto; left: 12px; } }
 @media (prefers-reduced-motion: reduce) { .launcher, .launcher.live { animation: none; transition: none; } }
 `;
 
@@ -146,6 +148,26 @@ export class WidgetShell {
   }
 
   close() { return this._later("close"); }
+
+  /**
+   * The console's look (the welcome's `look`: accent #rrggbb, position, greeting per language).
+   * The colour only ever comes checked from the server (#rrggbb) and is set as a custom property.
+   */
+  setLook(look) {
+    if (!look || !/^#[0-9a-f]{6}$/i.test(look.accent)) return;
+    this.look = look;
+    const style = this.host.style;
+    style.setProperty("--accent", look.accent);
+    style.setProperty("--accent-dark", `color-mix(in srgb, ${look.accent} 82%, #000)`);
+    style.setProperty("--accent-soft", `color-mix(in srgb, ${look.accent} 10%, #fff)`);
+    this.host.dataset.position = look.position === "bottom-left" ? "bottom-left" : "bottom-right";
+    this.ui?.relook();
+  }
+
+  /** The console's greeting in the customer's language, "" for the widget's own words. */
+  greeting() {
+    return this.look?.greeting?.[this.language.locale] || "";
+  }
 
   /** Another language: the launcher's words, or the panel drawn anew in it (ui.js). */
   _relabel() {
