@@ -10,11 +10,13 @@
 export const ACTIVE_STATES = new Set(["scheduled", "queued", "offered", "connected"]);
 export const FINAL_STATES = new Set(["completed", "cancelled", "abandoned"]);
 
-/** The launcher's own styles; the panel's (styles.js) come with it. */
+/** The launcher's own styles; the panel's (styles.js) come with it. Its z-index: above a pushed
+ * document (2147483300), under the co-browse bar and prompt. (No comments inside: every byte of
+ * this text is in every page's first load.) */
 export const launcherCss = `
 :host {
   all: initial; position: fixed; right: 20px; bottom: 20px;
-  z-index: 2147483450; /* above a pushed document (2147483300), under the co-browse bar and prompt */
+  z-index: 2147483450;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: #1f2433;
   --accent: #4338ca; --accent-dark: #3730a3; --accent-soft: #eef0ff;
@@ -36,9 +38,7 @@ export const launcherCss = `
 .launcher .badge { background: #fff; color: var(--accent-dark); border-radius: 999px; padding: 1px 8px; font-size: 13px; font-weight: 700; }
 .launcher.live { animation: pulse 1.6s ease-in-out infinite; }
 @keyframes pulse { 50% { box-shadow: 0 0 0 8px rgba(67, 56, 202, .18), 0 6px 20px rgba(40, 40, 90, .28); } }
-:host([data-position=bottom-left]) { right: auto; left: 20px; }
-:host([data-position=bottom-left]) .root { align-items: flex-start; }
-@media (max-width: 480px) { :host { right: 12px; bottom: 12px; left: auto; } :host([data-position=bottom-left]) { right: auto; left: 12px; } }
+@media (max-width: 480px) { :host { right: 12px; bottom: 12px; left: auto; } }
 @media (prefers-reduced-motion: reduce) { .launcher, .launcher.live { animation: none; transition: none; } }
 `;
 
@@ -150,23 +150,15 @@ export class WidgetShell {
   close() { return this._later("close"); }
 
   /**
-   * The console's look (the welcome's `look`: accent #rrggbb, position, greeting per language).
-   * The colour only ever comes checked from the server (#rrggbb) and is set as a custom property.
+   * The console's look (the welcome's `look`: accent #rrggbb, checked by the server, position,
+   * greeting per language). Kept this small: it is in every page's first load. The panel's
+   * shades of the colour (styles.js) and the greeting (ui.js) come with the panel.
    */
   setLook(look) {
-    if (!look || !/^#[0-9a-f]{6}$/i.test(look.accent)) return;
+    if (!look) return;
     this.look = look;
-    const style = this.host.style;
-    style.setProperty("--accent", look.accent);
-    style.setProperty("--accent-dark", `color-mix(in srgb, ${look.accent} 82%, #000)`);
-    style.setProperty("--accent-soft", `color-mix(in srgb, ${look.accent} 10%, #fff)`);
-    this.host.dataset.position = look.position === "bottom-left" ? "bottom-left" : "bottom-right";
+    this.host.style.cssText = `--accent:${look.accent}${look.position === "bottom-left" ? ";left:20px;right:auto" : ""}`;
     this.ui?.relook();
-  }
-
-  /** The console's greeting in the customer's language, "" for the widget's own words. */
-  greeting() {
-    return this.look?.greeting?.[this.language.locale] || "";
   }
 
   /** Another language: the launcher's words, or the panel drawn anew in it (ui.js). */

@@ -3,6 +3,13 @@
 // host page, and the host page's CSS does not reach in (`all: initial` on the
 // host stops inherited fonts and colours as well).
 export const css = `
+/* The console's look (shell.js setLook writes it as the host's inline style, the fewest bytes in
+   the first load): the colour's darker and softer shades, mixed by the browser; on the left,
+   the panel and the launcher line up on the left (alone, the launcher is the root's only child). */
+:host([style]) {
+  --accent-dark: color-mix(in srgb, var(--accent) 82%, #000); --accent-soft: color-mix(in srgb, var(--accent) 10%, #fff);
+}
+:host([style*="left:"]) .root { align-items: flex-start; }
 .launcher:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible {
   outline: 3px solid #f59e0b; outline-offset: 2px;
 }

@@ -32,7 +32,6 @@ const SEEN_KEY = "otodesk.seen"; // id of the last final callback the customer h
 const MINIMIZED_KEY = "otodesk.minimized"; // id of the callback the customer minimised (this tab)
 const ME_KEY = "otodesk.me"; // name and phone of this tab's last request, to prefill the form
 const LOCALE_KEY = "otodesk.locale"; // the contact centre's language setting, from the last welcome
-const LOOK_KEY = "otodesk.look"; // the console's look, from the last welcome: the next page draws in it at once
 const MAX_CONTEXT_KEYS = 50; // the hub refuses more
 const STALE_AFTER = 3 * 3600; // s: an ended request older than this is not shown on a new page
 
@@ -175,9 +174,6 @@ const ui = new WidgetShell({
 }, language);
 
 ui.prefill(state.identity);
-try {
-  ui.setLook(JSON.parse(stored("localStorage", LOOK_KEY))); // until this page's welcome says
-} catch { /* none stored, or not ours */ }
 
 function showCallback(callback, { fromWelcome = false } = {}) {
   const previous = state.callback;
@@ -214,7 +210,6 @@ socket.on("welcome", (message) => {
   language.site(message.locale ?? null); // the contact centre's setting, before anything is drawn
   store("localStorage", LOCALE_KEY, message.locale ?? null);
   ui.setLook(message.look); // the console's colour, corner and greeting
-  store("localStorage", LOOK_KEY, message.look ? JSON.stringify(message.look) : null);
   state.visitorId = message.visitor_id ?? state.visitorId;
   state.queues = message.queues ?? [];
   state.tokenRetries = 0;
