@@ -110,6 +110,32 @@ async def test_the_widget_is_welcomed_with_the_new_look(server):
         await admin.aclose()
 
 
+async def _line_up(base_url: str, queue: str, topics: tuple[str, ...]) -> list[CustomerBot]:
+    bots = []
+    for topic in topics:
+        bot = await CustomerBot.start(base_url)
+        bots.append(bot)
+        await bot.command("call_me", name="N", queue=queue, topic=topic)
+    return bots
+
+
+async def test_a_chinese_urgent_word_puts_a_request_first_before_any_change(server):
+    # OTODESK_URGENT_WORDS' default is English only and used to replace the router's Chinese
+    # words: "紧急" inside a sentence was never urgent. Failed before: positions 1, 2.
+    admin = await staff_client(server.base_url, "admin")
+    bots: list[CustomerBot] = []
+    try:
+        assert (await admin.put("/api/v1/admin/queues/nobody-zh", json={
+            "title": "Nobody", "skills": ["nobody-has-this"]})).status_code == 201
+        bots = await _line_up(server.base_url, "nobody-zh", ("我想了解一下退款政策", "我需要紧急退款"))
+        await bots[1].wait_for("callback_status", lambda m: m["callback"].get("position") == 1, timeout=8)
+        await bots[0].wait_for("callback_status", lambda m: m["callback"].get("position") == 2, timeout=8)
+    finally:
+        for bot in bots:
+            await bot.close()
+        await admin.aclose()
+
+
 async def test_new_urgent_words_put_a_request_first_at_once(server):
     admin = await staff_client(server.base_url, "admin")
     bots: list[CustomerBot] = []
@@ -120,10 +146,8 @@ async def test_new_urgent_words_put_a_request_first_at_once(server):
         # Nobody has the skill: requests wait in line, in the order the router gives them.
         assert (await admin.put("/api/v1/admin/queues/nobody", json={
             "title": "Nobody", "skills": ["nobody-has-this"]})).status_code == 201
-        for topic in ("where is my parcel", "urgent: where is my parcel", "我的订单火急"):
-            bot = await CustomerBot.start(server.base_url)
-            bots.append(bot)
-            await bot.command("call_me", name="N", queue="nobody", topic=topic)
+        bots = await _line_up(server.base_url, "nobody", ("where is my parcel", "urgent: where is my parcel",
+                                                          "我的订单火急"))
         # Each request's newest position: the Chinese word (inside the sentence) first, then the
         # first plain one; "urgent" is no longer an urgent word once the admin's list replaced it.
         for bot, position in ((bots[2], 1), (bots[0], 2), (bots[1], 3)):
