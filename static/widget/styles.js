@@ -26,6 +26,7 @@ export const css = `
   padding: 10px 14px; background: linear-gradient(135deg, #4338ca, #6d28d9); color: #fff;
   border-radius: 15px 15px 0 0; position: sticky; top: 0; z-index: 1;
 }
+:host([style]) .panel header { background: linear-gradient(135deg, var(--accent), var(--accent-dark)); }
 .panel h2 { margin: 0; font-size: 16px; font-weight: 650; }
 .panel header p { margin: 2px 0 0; font-size: 13px; opacity: .9; }
 .icon-button {

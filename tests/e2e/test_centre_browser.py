@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import re
 import threading
 
 from playwright.sync_api import expect
@@ -79,6 +80,9 @@ def test_an_admin_restyles_the_widget_and_adds_the_site_that_shows_it(browser, s
         assert box["x"] < 100, box  # bottom left, not right
         launcher.click()
         expect(shopper.locator(f"{W} [data-testid=otodesk-subtitle]")).to_have_text(GREETING)
+        header = shopper.locator(f"{W} .panel header")
+        # From the colour to a darker shade of it (the browser mixes it: color-mix()).
+        expect(header).to_have_css("background-image", re.compile(r"^linear-gradient\(135deg, rgb\(15, 118, 110\), "))
         submit = shopper.locator(f"{W} button[type=submit]").first
         expect(submit).to_have_css("background-color", "rgb(15, 118, 110)")
 
