@@ -45,8 +45,8 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import (
-    admin, admin_centre, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics, mydata, pages,
-    reports, setup, sso,
+    admin, admin_centre, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics,
+    mydata, pages, reports, setup, sso,
 )
 from desktop.web.origins import LiveCorsMiddleware, allowed_origins
 from desktop.web.request_ids import RequestIds
@@ -182,7 +182,8 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_webhooks.routes, *admin_centre.routes, *setup.routes,
+        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_queues.routes,
+        *admin_webhooks.routes, *admin_centre.routes, *setup.routes,
         *kb_admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,

@@ -66,6 +66,8 @@ class CustomerAnalytics:
     recency_days: float | None
     frequency: int
     monetary_cents: int
+    #: Recency, frequency and monetary scores 1-5 among this period's customers (``rfm.rfm_scores``).
+    scores: tuple[int, int, int]
     tier: str
     previous_tier: str | None
     trend: str
@@ -118,6 +120,7 @@ def compute(orders: Sequence[Order], *, now: float, config: AnalyticsConfig = An
     per_period = [rfm.rfm(bucket, start=s, end=e) for bucket, (s, e) in zip(buckets, windows)]
     tiers_per_period = [rfm.assign_tiers(values, config.tiers) for values in per_period]
     current, tiers = per_period[-1], tiers_per_period[-1]
+    scored = rfm.rfm_scores(current)
 
     summary = attrition.summarise(orders, end=now, unit_days=config.unit_days)
     row = {cid: i for i, cid in enumerate(summary.customer_ids)}
@@ -162,7 +165,7 @@ def compute(orders: Sequence[Order], *, now: float, config: AnalyticsConfig = An
                                             p_alive=alive, threshold=config.p_alive_threshold)
         customers[cid] = CustomerAnalytics(
             customer_id=cid, recency_days=values.recency_days, frequency=values.frequency,
-            monetary_cents=values.monetary_cents, tier=tier, previous_tier=previous, trend=trend,
+            monetary_cents=values.monetary_cents, scores=scored.get(cid, (0, 0, 0)), tier=tier, previous_tier=previous, trend=trend,
             tier_history=history, p_alive=alive,
             expected_purchases=float(purchases[i]) if purchases is not None and i is not None else None,
             expected_spend_cents=_finite(spend[i]) if spend is not None and i is not None else None,

@@ -14,6 +14,7 @@ consecutive periods gives the trend; a fall marks them as drifting away.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from desktop.analytics.orders import DAY, AnalyticsError, Order, is_purchase
 
 __all__ = [
     "Rfm", "TierRule", "SegmentValue", "TIER_ORDER", "DEFAULT_TIERS",
-    "periods", "rfm", "assign_tiers", "trend", "segment_values",
+    "periods", "rfm", "rfm_scores", "assign_tiers", "trend", "segment_values",
 ]
 
 #: Lowest first; the repository's tiers (``desktop.repository.records.TIERS``).
@@ -111,6 +112,31 @@ def rfm(orders: Iterable[Order], *, start: float, end: float) -> dict[str, Rfm]:
                  frequency=frequency[cid], monetary_cents=max(0, net[cid]))
         for cid in net
     }
+
+
+def rfm_scores(values: Mapping[str, Rfm]) -> dict[str, tuple[int, int, int]]:
+    """Each customer's recency, frequency and monetary scores, 1 (worst) to 5 (best): the
+    quintile of their rank among ``values`` (ties share a score; all alike score 3).
+    Recency ranks fewer days higher; no purchase in the period is the worst recency."""
+    worst = math.inf
+    return dict(zip(values, zip(
+        _quintiles([-(v.recency_days if v.recency_days is not None else worst) for v in values.values()]),
+        _quintiles([float(v.frequency) for v in values.values()]),
+        _quintiles([float(v.monetary_cents) for v in values.values()]),
+    )))
+
+
+def _quintiles(numbers: Sequence[float]) -> list[int]:
+    """1..5 for each of ``numbers`` (higher is better): the quintile its mid-rank's percentile
+    ((rank - 0.5) / n, the middle of its ties) falls in."""
+    ordered = sorted(numbers)
+    n = len(ordered)
+    scores = []
+    for x in numbers:
+        below, through = bisect.bisect_left(ordered, x), bisect.bisect_right(ordered, x)
+        mid_rank = below + (through - below + 1) / 2  # 1-based
+        scores.append(min(5, max(1, math.ceil(5 * (mid_rank - 0.5) / n - 1e-9))))
+    return scores
 
 
 def assign_tiers(values: Mapping[str, Rfm], rule: TierRule = DEFAULT_TIERS) -> dict[str, str]:

@@ -126,8 +126,10 @@ def snapshot_of(card: Mapping[str, Any], *, orders: Sequence[OrderRecord] = (),
         data = score.data
         period = float((score.run.config or {}).get("period_days") or 365.0)
         trend = str(data.get("trend") or "")
+        recency, frequency, monetary = (data.get("rfm_scores") or (0, 0, 0))[:3]
         scores = dict(
             scored=True, rfm_segment=score.tier, at_risk=bool(score.at_risk),
+            rfm_recency=float(recency), rfm_frequency=float(frequency), rfm_monetary=float(monetary),
             previous_tier=str(data.get("previous_tier") or ""), tier_trend=trend,
             at_risk_reason="; ".join(str(r) for r in data.get("reasons", [])),
             p_alive=float(data.get("p_alive") or 0.0),

@@ -96,6 +96,7 @@ def _scores(result: AnalyticsResult):
     # By hand, not dataclasses.asdict: that deep-copies, seconds at 100,000 customers.
     for c in result.customers.values():
         data = {"recency_days": c.recency_days, "frequency": c.frequency, "monetary_cents": c.monetary_cents,
+                "rfm_scores": list(c.scores),
                 "previous_tier": c.previous_tier, "trend": c.trend,
                 "tier_history": [[end, tier] for end, tier in c.tier_history], "p_alive": c.p_alive,
                 "expected_purchases": c.expected_purchases, "expected_spend_cents": c.expected_spend_cents,

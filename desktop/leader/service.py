@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from desktop.leader.announcements import Announcer, ContactEndedHook
 from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
 from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
+from desktop.repository.admin import DEFAULT_QUEUE, default_fallback
 from desktop.repository.repository import Repository
 from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, reply_room, visitor_room
 from desktop.routing import (
@@ -210,6 +212,8 @@ class _Leader:
                 self.reach.expect_agent(agent.id, now)
         await self.repo.withdraw_open_offers(now)
         for record in await self.repo.open_callbacks():
+            if record.queue not in self.queue_titles:  # its queue was deleted (or removed by hand)
+                record = await self._rehomed(record)
             self.statuses.track(record)
             self.router.restore_callback(
                 _request_of(record), CallbackState(record.state),
@@ -257,6 +261,7 @@ class _Leader:
             commands.Decline: self._op_decline, commands.End: self._op_end, commands.WrapUp: self._op_wrap_up,
             commands.Wall: self._op_wall,
             commands.QueuesChanged: self._op_queues_changed, commands.AgentChanged: self._op_agent_changed,
+            commands.QueueRemoved: self._op_queue_removed,
         }
 
     async def _op_queues_changed(self, command, now):
@@ -267,6 +272,49 @@ class _Leader:
         self.dirty_queues.update(self.queue_titles)
         self.wall_schedule.now_please()
         await self._publish_availability(now)
+
+    async def _op_queue_removed(self, command: commands.QueueRemoved, now: float):
+        """An admin deleted a queue and moved its waiting callbacks to ``fallback`` in the
+        database: the router moves them too (offered at once to a free agent of the fallback)
+        and each customer is told (``moved_from``). Nobody is lost."""
+        name, fallback = command.name, command.fallback
+        await self._load_queues()  # the fallback may be newer than this term's router
+        queues = await self.repo.list_queues()
+        if fallback not in {q.name for q in queues}:  # deleted too in the meantime: the default
+            fallback = default_fallback(queues, name) or DEFAULT_QUEUE["name"]
+            await self.repo.ensure_default_queue()
+            await self._load_queues()
+        await self.repo.move_waiting_callbacks(name, fallback)  # asked for in the moment it went
+        moved = [cb.id for cb in self.router.callbacks()
+                 if cb.queue == name and cb.state != CallbackState.CONNECTED]
+        events = self.router.remove_queue(name, fallback, now) if name in self.queue_titles else []
+        for callback_id in moved:
+            self.statuses.moved(callback_id, fallback)
+        await self._commit(events)
+        for mapping in (self.queue_titles, self.targets, self.wrapup_timeouts):
+            mapping.pop(name, None)
+        self.dirty_queues.discard(name)
+        for callback_id in moved:
+            await self.announcer.tell_customer(self.statuses.update(callback_id, now, again=True,
+                                                                    moved_from=name))
+        self.wall_schedule.now_please()
+        await self._publish_availability(now)
+        return {"moved": len(moved)}
+
+    async def _rehomed(self, record):
+        """A live callback whose queue is gone (a request made as it was deleted, or a queue
+        removed by hand): moved to the default fallback, in the database first, so it is
+        routed rather than lost."""
+        fallback = default_fallback(await self.repo.list_queues(), record.queue)
+        if fallback is None:  # no queue at all: the next start makes the default one
+            fallback = DEFAULT_QUEUE["name"]
+            await self.repo.ensure_default_queue()
+            await self._load_queues()
+        log.warning("callback %s waits in queue %r, which is gone: moved to %r", record.id, record.queue, fallback)
+        await self.repo.move_waiting_callbacks(record.queue, fallback)
+        if record.state == CallbackState.CONNECTED:  # in the router only: it ends where it was
+            return dataclasses.replace(record, queue=fallback)
+        return await self.repo.get_callback(record.id)
 
     async def _op_agent_changed(self, command, now):
         """An admin changed an account: new skills count at once for a logged-in agent; a
@@ -337,6 +385,8 @@ class _Leader:
             return None
         if record.queue not in self.queue_titles:  # made in the moment before a queues_changed came
             await self._load_queues()
+        if record.queue not in self.queue_titles:  # ...or as its queue was being deleted
+            record = await self._rehomed(record)
         self.statuses.track(record)
         events = self.router.add_callback(_request_of(record), now)
         if record.channel == Channel.BROWSER and not self.reach.has_customer_socket(record.visitor_id):

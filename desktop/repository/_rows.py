@@ -35,7 +35,8 @@ def queue(row: Row) -> QueueRecord:
         service_level_target=m["service_level_target"], sort_order=m["sort_order"],
         offer_timeout=m.get("offer_timeout"), wrapup_timeout=m.get("wrapup_timeout"), hours=m.get("hours"),
         dispositions=tuple(m["dispositions"]) if m.get("dispositions") is not None else None,
-        calling_hours=m.get("calling_hours"),
+        calling_hours=m.get("calling_hours"), languages=tuple(m.get("languages") or ()),
+        topics=tuple(m.get("topics") or ()), recording=m.get("recording"),
     )
 
 

@@ -19,18 +19,36 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from desktop.repository import _rows
-from desktop.repository._store import ADMIN_AUDIT, AGENTS, QUEUES, STAFF_SESSIONS, Store, upsert
+from desktop.repository._store import ADMIN_AUDIT, AGENTS, CALLBACKS, QUEUES, STAFF_SESSIONS, Store, upsert
 from desktop.repository.errors import DuplicateUser, NotFound
 from desktop.repository.records import AgentRecord, QueueRecord, check_role
 from desktop.routing.events import AgentState
 
-__all__ = ["DEFAULT_QUEUE", "Administration", "AuditEntry", "queue_json", "record_audit", "user_json"]
+__all__ = ["DEFAULT_QUEUE", "WAITING_STATES", "Administration", "AuditEntry", "LastQueue", "default_fallback",
+           "queue_json", "record_audit", "user_json"]
+
+
+class LastQueue(ValueError):
+    """The only queue can't be deleted: "Call me" would have nowhere to go."""
+
+
+def default_fallback(queues: Iterable[QueueRecord], deleted: str) -> str | None:
+    """Where a deleted queue's customers go when the admin names no queue: ``general`` (the
+    fresh install's default) if it is there, else the first other queue as the widget lists them."""
+    others = sorted((q for q in queues if q.name != deleted), key=lambda q: (q.sort_order, q.name))
+    names = [q.name for q in others]
+    return DEFAULT_QUEUE["name"] if DEFAULT_QUEUE["name"] in names else (names[0] if names else None)
 
 #: The queue a fresh install starts with, so "Call me" works before anyone configures one:
 #: every agent can take it (no skills), always open, the usual 30 s answer target.
 DEFAULT_QUEUE = {"name": "general", "title": "General", "skills": [], "service_level_target": 30.0,
                  "sort_order": 0, "offer_timeout": None, "wrapup_timeout": None, "hours": None,
-                 "dispositions": None, "calling_hours": None}
+                 "dispositions": None, "calling_hours": None, "languages": None, "topics": None,
+                 "recording": None}
+
+#: The callbacks a deleted queue hands to its fallback: everyone still waiting for an agent
+#: (a connected or ended contact keeps the queue it was in, as history does).
+WAITING_STATES = ("scheduled", "queued", "offered")
 
 
 def user_json(agent: AgentRecord) -> dict[str, Any]:
@@ -46,7 +64,9 @@ def queue_json(queue: QueueRecord) -> dict[str, Any]:
             "service_level_target": queue.service_level_target, "sort_order": queue.sort_order,
             "offer_timeout": queue.offer_timeout, "wrapup_timeout": queue.wrapup_timeout,
             "hours": queue.hours, "calling_hours": queue.calling_hours,
-            "dispositions": list(queue.dispositions) if queue.dispositions is not None else None}
+            "dispositions": list(queue.dispositions) if queue.dispositions is not None else None,
+            "languages": list(queue.languages), "topics": [dict(topic) for topic in queue.topics],
+            "recording": queue.recording}
 
 
 class AuditEntry(dict):
@@ -150,6 +170,40 @@ class Administration(Store):
 
         return await self._db.write(write)
 
+    async def admin_delete_queue(self, name: str, *, fallback: str | None, actor: str,
+                                 now: float | None = None) -> tuple[QueueRecord, str, list[str]]:
+        """Delete a queue and move its waiting callbacks (:data:`WAITING_STATES`) to ``fallback``
+        (None: :func:`default_fallback`), with the audit row, in one transaction; returns (the
+        queue as it was, the fallback, the ids moved). :class:`NotFound` for an unknown queue
+        or fallback, :class:`LastQueue` for the only one, ``ValueError`` for itself as fallback."""
+        now = time.time() if now is None else now
+
+        def write(conn: Connection) -> tuple[QueueRecord, str, list[str]]:
+            queues = [_rows.queue(row) for row in conn.execute(select(QUEUES).with_for_update())]
+            before = next((q for q in queues if q.name == name), None)
+            if before is None:
+                raise NotFound(f"No queue named {name!r}")
+            if len(queues) == 1:
+                raise LastQueue(f"{name!r} is the only queue: add another before deleting it, "
+                                "or customers' requests would have nowhere to go")
+            target = fallback or default_fallback(queues, name)
+            if target == name:
+                raise ValueError("a queue can't be its own fallback: choose another queue")
+            if not any(q.name == target for q in queues):
+                raise NotFound(f"No queue named {target!r} to move the waiting customers to")
+            moved = _move_waiting(conn, name, target)
+            conn.execute(QUEUES.delete().where(QUEUES.c.name == name))
+            record_audit(conn, now, actor, "queue.delete", f"queue:{name}", queue_json(before),
+                   {"fallback": target, "moved": len(moved), "callbacks": moved})
+            return before, target, moved
+
+        return await self._db.write(write)
+
+    async def move_waiting_callbacks(self, from_queue: str, to_queue: str) -> list[str]:
+        """Move what still waits in a deleted queue to ``to_queue`` (the leader's sweep for a
+        request made in the moment of the deletion); returns the ids moved."""
+        return await self._db.write(lambda conn: _move_waiting(conn, from_queue, to_queue))
+
     async def get_queue(self, name: str) -> QueueRecord | None:
         row = await self._db.read(lambda conn: conn.execute(select(QUEUES).where(QUEUES.c.name == name)).first())
         return _rows.queue(row) if row is not None else None
@@ -178,6 +232,12 @@ class Administration(Store):
             return [AuditEntry(row._mapping) for row in conn.execute(query)]
 
         return await self._db.read(read)
+
+
+def _move_waiting(conn: Connection, from_queue: str, to_queue: str) -> list[str]:
+    return list(conn.execute(
+        update(CALLBACKS).where(CALLBACKS.c.queue == from_queue, CALLBACKS.c.state.in_(WAITING_STATES))
+        .values(queue=to_queue).returning(CALLBACKS.c.id)).scalars())
 
 
 def record_audit(conn: Connection, now: float, actor: str, action: str, target: str,

@@ -1,5 +1,6 @@
-"""After the contact: the customer's rating, "not solved", the summary's e-mail claim and the
-figures the reports read (desktop/aftercall has the rules; this is storage only).
+"""After the contact: the customer's rating, "not solved" and the summary's e-mail claim
+(desktop/aftercall has the rules; this is storage only; the reports read the satisfaction sums
+from desktop/repository/history_rollups.py).
 
 Timeline entries added here: ``contact_rated`` (data ``{"rating"}``) and ``not_solved``
 (data ``{"follow_up": <the new request's id>}``) on the contact they are about; the new
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
 from desktop.repository.callbacks import insert_callback
+from desktop.repository.history_rollups import add_to_satisfaction
 from desktop.repository.records import CallbackRecord
 from desktop.routing.events import CallbackState
 
@@ -53,15 +55,13 @@ class AfterCall(Store):
             c.id == callback_id, c.summary_mailed_at.is_(None)).values(summary_mailed_at=now).returning(c.id))
         return row is not None
 
-    async def satisfaction_sums(self, start: float, end: float) -> list[dict[str, Any]]:
-        """Per queue and agent, for contacts wrapped up in ``[start, end)``: ``contacts``,
-        ``summaries`` (given a summary), ``rated``, ``rating_sum``, ``reopened``."""
-        return await self._db.read(_satisfaction, start, end)
-
 
 def _rate(conn: Connection, callback_id: str, rating: int, now: float) -> CallbackRecord:
+    earlier = conn.execute(select(CALLBACKS.c.rating).where(CALLBACKS.c.id == callback_id).with_for_update()).scalar()
     row = conn.execute(update(CALLBACKS).where(CALLBACKS.c.id == callback_id)
                        .values(rating=rating, rated_at=now).returning(CALLBACKS)).one()
+    add_to_satisfaction(conn, wrapped_up_at=row.wrapped_up_at, queue=row.queue, agent_id=row.agent_id,
+                        rated=int(earlier is None), rating_sum=rating - (earlier or 0))
     conn.execute(CONTACT_EVENTS.insert().values(
         customer_id=row.customer_id, visitor_id=row.visitor_id, callback_id=callback_id,
         agent_id=row.agent_id, kind="contact_rated", channel=row.channel, at=now, data={"rating": rating}))
@@ -74,24 +74,10 @@ def _reopen(conn: Connection, callback_id: str, values: dict[str, Any], now: flo
                        .values(reopened_at=now, reopened_as=values["id"]).returning(CALLBACKS)).first()
     if old is None:
         return None
+    add_to_satisfaction(conn, wrapped_up_at=old.wrapped_up_at, queue=old.queue, agent_id=old.agent_id, reopened=1)
     created = insert_callback(conn, {**values, "state": CallbackState.QUEUED.value, "created_at": now,
                                      "enqueued_at": now, "scheduled_at": None, "follow_up_of": callback_id})
     conn.execute(CONTACT_EVENTS.insert().values(
         customer_id=old.customer_id, visitor_id=old.visitor_id, callback_id=callback_id,
         agent_id=old.agent_id, kind="not_solved", channel=old.channel, at=now, data={"follow_up": created.id}))
     return created
-
-
-def _satisfaction(conn: Connection, start: float, end: float) -> list[dict[str, Any]]:
-    c = CALLBACKS.c
-    one = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
-    statement = (
-        select(c.queue, c.agent_id, func.count().label("contacts"),
-               one(c.summary.is_not(None)).label("summaries"), one(c.rating.is_not(None)).label("rated"),
-               func.coalesce(func.sum(c.rating), 0).label("rating_sum"),
-               one(c.reopened_at.is_not(None)).label("reopened"))
-        .where(and_(c.wrapped_up_at >= start, c.wrapped_up_at < end, c.agent_id.is_not(None)))
-        .group_by(c.queue, c.agent_id)
-    )
-    return [{key: (int(value) if key not in ("queue", "agent_id") else value) for key, value in row._mapping.items()}
-            for row in conn.execute(statement)]

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 from desktop.repository import models
 from desktop.repository._store import AGENT_STATES, AGENTS, CALLBACKS, CUSTOMERS, OFFERS, ORDERS, PRODUCTS, Store
 
-__all__ = ["History", "HistoryQuery", "SumsRow", "StateRow", "disposition_counts", "period_of", "staffed_seconds",
-           "sums_rows"]
+__all__ = ["History", "HistoryQuery", "SumsRow", "StateRow", "SATISFACTION_COLUMNS", "disposition_counts", "period_of",
+           "satisfaction_statement", "raw_satisfaction_sums", "staffed_seconds", "sums_rows"]
 
 _GAVE_UP = ("abandoned", "cancelled")
 _ENDED_UNANSWERED = ("abandoned", "cancelled", "completed")
@@ -34,6 +34,7 @@ _ENDED_UNANSWERED = ("abandoned", "cancelled", "completed")
 _PERIOD_SECONDS = {"slot": 900, "hour": 3600, "day": 86400}
 AGENT_CONTACT_COLUMNS = ("answered", "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds")
 OFFER_COLUMNS = ("offers", "accepted", "declined", "missed", "withdrawn")
+SATISFACTION_COLUMNS = ("contacts", "summaries", "rated", "rating_sum", "reopened")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,9 +55,9 @@ class HistoryQuery:
     #: The rollups' settings fingerprint (``history_rollups.fingerprint``): closed periods are
     #: read from rollups made under it, if any; ``None``: every row is read raw.
     fingerprint: str | None = None
-    #: ``start`` and ``end`` are local midnights of the zone the fingerprint names: day
-    #: rollups may serve (never for hours).
-    local_days: bool = False
+    #: The zone (the fingerprint's) whose local midnights ``start`` and ``end`` are: day
+    #: rollups may serve (never for hours), and week rollups for whole local weeks.
+    local_days: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -276,6 +277,26 @@ def disposition_counts(conn: Connection, query: HistoryQuery) -> list[tuple[str,
         .order_by(count.desc(), c.queue, c.disposition)
     )
     return [(row.queue, row.disposition, int(row.count)) for row in conn.execute(statement)]
+
+
+def satisfaction_statement(start: float, end: float) -> Any:
+    """Per queue (``key``) and agent (``detail``), of the contacts wrapped up in ``[start, end)``:
+    ``contacts``, ``summaries`` (given one), ``rated``, ``rating_sum``, ``reopened`` (not solved)."""
+    c = CALLBACKS.c
+    return (
+        select(c.queue.label("key"), c.agent_id.label("detail"), func.count().label("contacts"),
+               _sum_if(c.summary.is_not(None)).label("summaries"), _sum_if(c.rating.is_not(None)).label("rated"),
+               func.coalesce(func.sum(c.rating), 0).label("rating_sum"),
+               _sum_if(c.reopened_at.is_not(None)).label("reopened"))
+        .where(c.wrapped_up_at >= start, c.wrapped_up_at < end, c.agent_id.is_not(None))
+        .group_by(c.queue, c.agent_id)
+    )
+
+
+def raw_satisfaction_sums(conn: Connection, start: float, end: float) -> list[dict[str, Any]]:
+    """:func:`satisfaction_statement`'s rows as ``{queue, agent_id, contacts, ...}`` (integers)."""
+    return [{"queue": row.key, "agent_id": row.detail, **{name: int(row._mapping[name]) for name in SATISFACTION_COLUMNS}}
+            for row in conn.execute(satisfaction_statement(start, end))]
 
 
 _UNSTAFFED = ("away", "offline")

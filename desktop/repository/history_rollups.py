@@ -1,11 +1,13 @@
 """History rollups: the reports' sums kept for closed periods, so a report reads a few
 thousand rows instead of every callback of its range several times.
 
-**Two levels** in ``history_rollups``: ``slot`` rows sum 15 UTC minutes (every real
+**Three levels** in ``history_rollups``: ``slot`` rows sum 15 UTC minutes (every real
 zone's offsets and changes fall on 15 minutes, so any local hour, day or week is a sum
 of whole slots); ``day`` rows sum the slots of one local day of the centre's zone
-(what day and week reports and comparisons read: 90 days are 90 rows a queue or agent,
-not 8,640). The sums are exactly the raw queries' (``desktop.repository.history``,
+(what day reports read: 90 days are 90 rows a queue or agent, not 8,640); ``week`` rows
+sum the seven day rows of a local week from Monday, made once its last day is (what
+week reports, comparisons and the agents' whole-range figures read for whole weeks: a
+year is 52 rows an agent, not 365). The sums are exactly the raw queries' (``desktop.repository.history``,
 grouped by slot instead of local period), so figures computed from them (service level,
 ASA, AHT: ratios of sums) are the raw ones.
 
@@ -23,6 +25,12 @@ in one transaction: a crash rolls back the whole chunk, a rerun redoes it. Rollu
 tied to the settings they depend on (queues' service-level targets, the short-abandon
 threshold, the schedule grace, the time zone): a different :func:`fingerprint` rebuilds
 them, and until then reports read the raw rows.
+
+**Satisfaction is patched.** A contact may be rated, or said not solved, up to the
+after-call window (a week) after its wrap-up, when its day is rolled up already: the
+rating's transaction adds it to the day and week ``satisfaction`` rows (per queue and
+agent, by the wrap-up) itself (:func:`add_to_satisfaction`), holding the mark's row so a
+pass rolling that day up meanwhile waits for it (or it for the pass) and it is counted once.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from desktop.repository.history import (
     disposition_counts,
     period_of,
     sums_rows,
+    SATISFACTION_COLUMNS,
     agent_contact_statement,
     agent_offer_statement,
     disposition_statement,
@@ -56,12 +65,14 @@ from desktop.repository.history import (
     raw_agent_contact_sums,
     raw_agent_offer_sums,
     raw_queue_sums,
+    raw_satisfaction_sums,
+    satisfaction_statement,
     staffed_seconds,
 )
 
 __all__ = ["HistorySums", "RollupSettings", "SLOT", "STALE", "fingerprint", "roll_up", "read_parts", "rolled_queue_sums",
            "rolled_agent_contact_sums", "rolled_agent_offer_sums", "rolled_dispositions", "rolled_staffed_seconds",
-           "forget"]
+           "rolled_satisfaction_sums", "add_to_satisfaction", "forget"]
 
 ROLLUPS = models.HistoryRollup.__table__
 MARKS = models.HistoryRollupMark.__table__
@@ -71,7 +82,7 @@ DAY = 86400
 #: A callback or offer still open this long after it started is left as it is (a lost row).
 STALE = 7 * DAY
 _MARK = "history"
-_VERSION = 1
+_VERSION = 3  # 2: satisfaction; 3: week rows
 
 
 def fingerprint(*, targets: Mapping[str, float], short_abandon: float, schedule_grace: float,
@@ -122,7 +133,8 @@ def roll_up(conn: Connection, settings: RollupSettings, now: float) -> dict[str,
     """Roll up one chunk (see the module); returns the mark after it, or ``None`` when there
     was nothing to do. Call until it returns ``None`` (each call its own transaction)."""
     zone = ZoneInfo(settings.time_zone)
-    mark = conn.execute(select(MARKS).where(MARKS.c.name == _MARK)).first()
+    # Held to the end: a late rating (add_to_satisfaction) waits for this pass, or it for the rating.
+    mark = conn.execute(select(MARKS).where(MARKS.c.name == _MARK).with_for_update()).first()
     if mark is None or mark.fingerprint != settings.fingerprint:
         conn.execute(delete(ROLLUPS))
         conn.execute(delete(MARKS))
@@ -143,18 +155,49 @@ def roll_up(conn: Connection, settings: RollupSettings, now: float) -> dict[str,
     slots = (ROLLUPS.c.level == "slot") & (ROLLUPS.c.at >= slots_from) & (ROLLUPS.c.at < target)
     conn.execute(delete(ROLLUPS).where(slots))
     _insert(conn, "slot", "queue", queue_statement(conn, query))
+    days_from = days_until
     while (following := _next_midnight(days_until, zone)) <= target:
         _roll_day(conn, dataclasses.replace(query, start=days_until, end=following, period=None))
         days_until = following
+    _roll_weeks(conn, _DAY_KINDS, days_from, days_until, zone)
     conn.execute(update(MARKS).where(MARKS.c.name == _MARK).values(
         slots_until=target, days_until=days_until, updated_at=now))
     return {"slots_until": target, "days_until": days_until}
 
 
+#: The kinds with day (and week) rows.
+_DAY_KINDS = ("queue", "agent", "offer", "disposition", "staffed", "satisfaction")
+
+
+def _monday_at_or_before(at: float, zone: ZoneInfo) -> float:
+    day = dt.datetime.fromtimestamp(at, zone).date()
+    return dt.datetime.combine(day - dt.timedelta(days=day.weekday()), dt.time(), zone).timestamp()
+
+
+def _week_after(monday: float, zone: ZoneInfo) -> float:
+    day = dt.datetime.fromtimestamp(monday, zone).date() + dt.timedelta(days=7)
+    return dt.datetime.combine(day, dt.time(), zone).timestamp()
+
+
+def _roll_weeks(conn: Connection, kinds: tuple[str, ...], before: float, after: float, zone: ZoneInfo) -> None:
+    """Week rows of ``kinds`` for every local week whose last day was rolled up in ``[before, after)``."""
+    r = ROLLUPS.c
+    week = _monday_at_or_before(before, zone)
+    while (following := _week_after(week, zone)) <= after:
+        if following > before:
+            conn.execute(delete(ROLLUPS).where(r.level == "week", r.kind.in_(kinds), r.at == week))
+            source = (select(literal("week"), r.kind, literal(week), r.key, r.detail,
+                             *(func.sum(r[name]) for name in SUMS))
+                      .where(r.level == "day", r.kind.in_(kinds), r.at >= week, r.at < following)
+                      .group_by(r.kind, r.key, r.detail))
+            conn.execute(ROLLUPS.insert().from_select(["level", "kind", "at", "key", "detail", *SUMS], source))
+        week = following
+
+
 def _insert(conn: Connection, level: str, kind: str, statement: Any, at: float | None = None) -> None:
     inner = statement.subquery()
     names = [name for name in inner.c.keys() if name in SUMS]
-    source = select(literal(level), literal(kind), inner.c.period if at is None else literal(at),
+    source = select(literal(level), literal(kind), inner.c.period if at is None else literal(float(at)),
                     func.coalesce(inner.c.key, ""), func.coalesce(inner.c.detail, ""),
                     *(inner.c[name] for name in names))
     conn.execute(ROLLUPS.insert().from_select(["level", "kind", "at", "key", "detail", *names], source))
@@ -172,6 +215,7 @@ def _roll_day(conn: Connection, day: HistoryQuery) -> None:
     for kind, statement in (("agent", agent_contact_statement), ("offer", agent_offer_statement),
                             ("disposition", disposition_statement)):
         _insert(conn, "day", kind, statement(conn, day), at=day.start)
+    _insert(conn, "day", "satisfaction", satisfaction_statement(day.start, day.end), at=day.start)
     staffed = staffed_seconds(conn, day.start, day.end)
     if staffed:
         conn.execute(ROLLUPS.insert(), [dict(level="day", kind="staffed", at=day.start, key=agent, detail="",
@@ -208,6 +252,28 @@ def _closed_until(conn: Connection, since: float, limit: float, *, now: float, s
     return _slot_floor(min(candidates))
 
 
+def add_to_satisfaction(conn: Connection, *, wrapped_up_at: float | None, queue: str, agent_id: str | None,
+                        rated: int = 0, rating_sum: int = 0, reopened: int = 0) -> None:
+    """A rating (or its change) or "not solved" of a contact wrapped up on a day already rolled
+    up: added to that day's and, if made, its week's row, in the caller's transaction."""
+    mark = conn.execute(select(MARKS.c.days_until).where(MARKS.c.name == _MARK).with_for_update()).scalar()
+    if mark is None or wrapped_up_at is None or agent_id is None or wrapped_up_at >= mark:
+        return  # read raw, or never counted
+    r = ROLLUPS.c
+    day = conn.execute(select(func.max(r.at)).where(r.level == "day", r.kind == "satisfaction",
+                                                    r.at <= wrapped_up_at)).scalar()
+    if day is None:
+        return
+    at = [float(day)]
+    week = conn.execute(select(func.max(r.at)).where(r.level == "week", r.kind == "satisfaction",
+                                                     r.at <= day)).scalar()
+    if week is not None and day - week < 7 * DAY - 2 * 3600:  # its own week, not an earlier one
+        at.append(float(week))
+    conn.execute(update(ROLLUPS).where(r.kind == "satisfaction", r.key == queue, r.detail == agent_id,
+                                       r.level.in_(("day", "week")), r.at.in_(at))
+                 .values(rated=r.rated + rated, rating_sum=r.rating_sum + rating_sum, reopened=r.reopened + reopened))
+
+
 def forget(conn: Connection) -> None:
     """Drop the rollups (rows were written into closed periods): the next pass rebuilds them."""
     conn.execute(delete(ROLLUPS))
@@ -230,7 +296,7 @@ def read_parts(conn: Connection, query: HistoryQuery, *, slots: bool = True) -> 
     parts: list[tuple[str, float, float]] = []
     at = query.start
     if query.local_days and query.period != "hour" and at < days_until:
-        parts.append(("day", at, min(query.end, days_until)))
+        parts.extend(_days_and_weeks(query, at, min(query.end, days_until)))
         at = parts[-1][2]
     if slots and at < min(query.end, slots_until):
         parts.append(("slot", at, min(query.end, slots_until)))
@@ -238,6 +304,21 @@ def read_parts(conn: Connection, query: HistoryQuery, *, slots: bool = True) -> 
     if at < query.end:
         parts.append(("raw", at, query.end))
     return parts
+
+
+def _days_and_weeks(query: HistoryQuery, start: float, end: float) -> list[tuple[str, float, float]]:
+    """``[start, end)`` (local midnights, all rolled up) as day rows, or for week and whole-range
+    queries, week rows for the whole local weeks in it and day rows either side."""
+    if query.period not in ("week", None) or not query.local_days:
+        return [("day", start, end)]
+    zone = ZoneInfo(query.local_days)
+    first = _monday_at_or_before(start, zone)
+    first = first if first == start else _week_after(first, zone)
+    last = _monday_at_or_before(end, zone)
+    if first >= last:
+        return [("day", start, end)]
+    parts = [("day", start, first), ("week", first, last), ("day", last, end)]
+    return [(source, a, b) for source, a, b in parts if a < b]
 
 
 def _rolled(conn: Connection, query: HistoryQuery, level: str, kind: str, names: tuple[str, ...],
@@ -282,7 +363,7 @@ def rolled_agent_offer_sums(conn: Connection, query: HistoryQuery) -> list[SumsR
 def rolled_dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str, str, int]]:
     counts: dict[tuple[str, str], int] = {}
     r = ROLLUPS.c
-    for source, start, end in read_parts(conn, query, slots=False):
+    for source, start, end in read_parts(conn, dataclasses.replace(query, period=None), slots=False):
         if source == "raw":
             found = disposition_counts(conn, dataclasses.replace(query, start=start, end=end))
         else:
@@ -295,6 +376,29 @@ def rolled_dispositions(conn: Connection, query: HistoryQuery) -> list[tuple[str
             in sorted(counts.items(), key=lambda item: (-item[1], item[0][0], item[0][1]))]
 
 
+def rolled_satisfaction_sums(conn: Connection, query: HistoryQuery) -> list[dict[str, Any]]:
+    """Per queue and agent, of the contacts wrapped up in the range (``raw_satisfaction_sums``):
+    closed local days from their rollups, the rest raw."""
+    parts = read_parts(conn, dataclasses.replace(query, period=None), slots=False)
+    r = ROLLUPS.c
+    sums: dict[tuple[str, str], dict[str, int]] = {}
+    for source, start, end in parts:
+        if source == "raw":
+            found = raw_satisfaction_sums(conn, start, end)
+        else:
+            found = [{"queue": row.key, "agent_id": row.detail, **{name: int(row._mapping[name])
+                                                                     for name in SATISFACTION_COLUMNS}}
+                     for row in conn.execute(
+                         select(r.key, r.detail, *(func.sum(r[name]).label(name) for name in SATISFACTION_COLUMNS))
+                         .where(r.level == source, r.kind == "satisfaction", r.at >= start, r.at < end)
+                         .group_by(r.key, r.detail))]
+        for row in found:
+            into = sums.setdefault((row["queue"], row["agent_id"]), dict.fromkeys(SATISFACTION_COLUMNS, 0))
+            for name in SATISFACTION_COLUMNS:
+                into[name] += row[name]
+    return [{"queue": queue, "agent_id": agent, **values} for (queue, agent), values in sums.items()]
+
+
 def rolled_staffed_seconds(conn: Connection, query: HistoryQuery, stop: float) -> dict[str, float]:
     """Seconds each agent was staffed in ``[query.start, min(query.end, stop))``, the whole
     range as one period (``History.agent_staffed_seconds``): local days from their rollups."""
@@ -305,7 +409,7 @@ def rolled_staffed_seconds(conn: Connection, query: HistoryQuery, stop: float) -
             found = staffed_seconds(conn, start, min(end, stop)).items() if start < stop else ()
         else:
             found = conn.execute(select(r.key, func.sum(r.staffed_seconds)).where(
-                r.level == "day", r.kind == "staffed", r.at >= start, r.at < end).group_by(r.key)).all()
+                r.level == source, r.kind == "staffed", r.at >= start, r.at < end).group_by(r.key)).all()
         for agent, value in found:
             seconds[agent] = seconds.get(agent, 0.0) + float(value)
     return seconds
@@ -317,7 +421,11 @@ def _analyze(conn: Connection) -> None:
 
 
 class HistorySums(Store):
-    """The reports' sums: closed periods from the rollups, the rest from the rows."""
+    """The reports' sums: closed periods from the rollups, the rest from the rows.
+
+    Read with the fewest round trips (``read_fast``): a report makes nine of these reads at
+    once, and a transaction around each would add nothing (each statement sees the latest
+    commit either way)."""
 
     async def queue_sums(self, query: HistoryQuery) -> list[SumsRow]:
         """Per queue and period, the sums of the callbacks that entered the queue in the range.
@@ -327,25 +435,30 @@ class HistorySums(Store):
         ``talk_seconds``, ``hold_seconds``, ``wrap_up_seconds``, ``scheduled_kept``,
         ``scheduled_missed``, ``browser``, ``phone``. A query a part (:func:`read_parts`).
         """
-        return await self._db.read(rolled_queue_sums, query)
+        return await self._db.read_fast(rolled_queue_sums, query)
 
     async def agent_contact_sums(self, query: HistoryQuery) -> list[SumsRow]:
         """Per agent and period of the answer: ``answered``, ``handled``, ``talk_seconds``,
         ``hold_seconds``, ``wrap_up_seconds`` of the callbacks they answered in the range."""
-        return await self._db.read(rolled_agent_contact_sums, query)
+        return await self._db.read_fast(rolled_agent_contact_sums, query)
 
     async def agent_offer_sums(self, query: HistoryQuery) -> list[SumsRow]:
         """Per agent and period of the offer: ``offers``, ``accepted``, ``declined``,
         ``missed`` (timed out) and ``withdrawn`` of the offers made in the range."""
-        return await self._db.read(rolled_agent_offer_sums, query)
+        return await self._db.read_fast(rolled_agent_offer_sums, query)
 
     async def dispositions(self, query: HistoryQuery) -> list[tuple[str, str, int]]:
         """``(queue, disposition, count)`` of the callbacks that entered in the range, most first."""
-        return await self._db.read(rolled_dispositions, query)
+        return await self._db.read_fast(rolled_dispositions, query)
 
     async def staffed_seconds(self, query: HistoryQuery, stop: float) -> dict[str, float]:
         """Seconds each agent was staffed in the range (up to ``stop``), as one period."""
-        return await self._db.read(rolled_staffed_seconds, query, stop)
+        return await self._db.read_fast(rolled_staffed_seconds, query, stop)
+
+    async def satisfaction_sums(self, query: HistoryQuery) -> list[dict[str, Any]]:
+        """Per queue and agent, of the contacts wrapped up in the range: ``contacts``,
+        ``summaries`` (given a summary), ``rated``, ``rating_sum``, ``reopened``."""
+        return await self._db.read_fast(rolled_satisfaction_sums, query)
 
     async def roll_up_history(self, settings: RollupSettings, *, now: float) -> list[dict[str, float]]:
         """Roll up the closed periods (``roll_up``, a ``RollupSettings``), one

@@ -112,6 +112,12 @@ class Queue(Base):
     dispositions: Mapped[list[str] | None] = mapped_column(Json)
     #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time; NULL: the setting.
     calling_hours: Mapped[str | None]
+    #: The languages its agents speak (BCP 47, best first); NULL: not said (migration 0870).
+    languages: Mapped[list[str] | None] = mapped_column(Json)
+    #: The widget's topic choices for it: ``[{"text", "translations": {locale: text}}]``; NULL: none.
+    topics: Mapped[list[Any] | None] = mapped_column(Json)
+    #: ``off``, ``consent`` or ``on``; NULL: OTODESK_VOICE_RECORDING decides.
+    recording: Mapped[str | None]
 
 
 class Customer(Base):
@@ -746,6 +752,7 @@ ROLLUP_SUMS = (
     "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
     "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
     "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
+    "summaries", "rated", "rating_sum", "reopened",
 )
 
 
@@ -755,7 +762,8 @@ class HistoryRollup(Base):
     ``level`` ``slot``: 15 UTC minutes from ``at`` (queues only); ``day``: the centre's local
     day starting at the instant ``at``. ``kind`` ``queue`` (by entering the queue), ``agent``
     (by the answer), ``offer`` (by the offer), ``disposition`` (``detail`` the outcome, in
-    ``contacts``) or ``staffed`` (``staffed_seconds``). Rebuilt, never patched, when the
+    ``contacts``), ``staffed`` (``staffed_seconds``) or ``satisfaction`` (by the wrap-up; ``key``
+    the queue, ``detail`` the agent). Rebuilt, never patched, when the
     settings they depend on change.
     """
 
@@ -769,7 +777,7 @@ class HistoryRollup(Base):
 
 
 for _name in ROLLUP_SUMS:
-    # Core only reads these (no mapped attributes needed): 21 columns named once.
+    # Core only reads these (no mapped attributes needed): the columns named once.
     HistoryRollup.__table__.append_column(  # type: ignore[attr-defined]
         Column(_name, Double(), nullable=False, server_default="0"))
 

@@ -99,6 +99,12 @@ class QueueRecord:
     dispositions: tuple[str, ...] | None = None
     #: When its phone callbacks may ring (``desktop/routing/calling.py``); None: the setting.
     calling_hours: str | None = None
+    #: The languages its agents speak (BCP 47, best first); empty: not said.
+    languages: tuple[str, ...] = ()
+    #: The widget's topic choices: ``{"text", "translations": {locale: text}}`` each.
+    topics: tuple[dict, ...] = ()
+    #: ``off``, ``consent`` or ``on``; None: OTODESK_VOICE_RECORDING decides.
+    recording: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

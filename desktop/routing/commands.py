@@ -24,7 +24,8 @@ import msgspec
 __all__ = [
     "Command", "RouterCommand", "decode",
     "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "Abandon", "CallbackAdded", "Status",
-    "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "AgentChanged",
+    "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "QueueRemoved",
+    "AgentChanged",
 ]
 
 
@@ -138,6 +139,14 @@ class QueuesChanged(Command, tag="queues_changed"):
     """An admin added or changed a queue: the router re-reads the queues, no restart."""
 
 
+class QueueRemoved(Command, tag="queue_removed"):
+    """An admin deleted a queue (its waiting callbacks already moved to ``fallback`` in the
+    database): the router moves them too, and their customers are told."""
+
+    name: str
+    fallback: str
+
+
 class AgentChanged(Command, tag="agent_changed"):
     """An admin changed an account (skills, role, disabled): the router takes it now."""
 
@@ -145,7 +154,8 @@ class AgentChanged(Command, tag="agent_changed"):
 
 
 RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Abandon | Status
-                 | ProcessAlive | CustomerPresence | AgentPresence | Wall | QueuesChanged | AgentChanged)
+                 | ProcessAlive | CustomerPresence | AgentPresence | Wall | QueuesChanged | QueueRemoved
+                 | AgentChanged)
 
 
 def decode(message: dict[str, Any]) -> Command:

@@ -127,6 +127,39 @@ class Router(RoutingCore):
                 queue.skillsets.append(skillset)
                 skillset.queues.append(queue)
 
+    def remove_queue(self, name: str, fallback: str, now: float) -> list[RoutingEvent]:
+        """Delete a queue: its waiting callbacks (SCHEDULED, QUEUED, OFFERED) move to
+        ``fallback`` keeping their place in time (``enqueued_at`` and bonus), so a customer
+        who waited long is not sent to the back; a QUEUED one is offered at once when an
+        AVAILABLE agent can take it (no such agent had anything to do). A ringing offer goes
+        on; CONNECTED callbacks finish in the old queue (its wrap-up time). Returns the offers
+        made; raises ``UnknownQueue``, or ``InvalidRequest`` when ``fallback`` is ``name``.
+        """
+        old, new = self._queue(name), self._queue(fallback)
+        if old is new:
+            raise InvalidRequest(f'Queue "{name}" can\'t be its own fallback')
+        out: list[RoutingEvent] = []
+        waiting = [cb for cb in self._callbacks.values() if cb.queue is old and cb.state is not _CONNECTED]
+        for cb in sorted(waiting, key=lambda cb: (cb.key, cb.seq)):  # the best first, as they'd be served
+            if cb.entry is not None:
+                old.line.remove(cb)
+            cb.queue = new
+            if old.declined.pop(cb.id, None) is not None:
+                new.declined[cb.id] = cb
+            if cb.state is _QUEUED:
+                agent = self._pick_agent(cb)
+                if agent is None:
+                    new.line.push(cb)
+                else:
+                    self._offer(cb, agent, now, out)
+                self._dirty[new.name] = None
+        del self._queues[name]
+        for skillset in old.skillsets:
+            skillset.queues.remove(old)
+        old.skillsets = []
+        self._dirty.pop(name, None)
+        return self._done(now, out)
+
     # ------------------------------------------------------------------ agents
 
     def agent_login(self, agent_id: str, skills: Iterable[str], now: float) -> list[RoutingEvent]:

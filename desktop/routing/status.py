@@ -87,6 +87,12 @@ class CallbackStatuses:
         tracked = self._tracked.get(callback_id)
         return tracked.visitor_id if tracked else None
 
+    def moved(self, callback_id: str, queue: str) -> None:
+        """The callback's queue was deleted and it waits in ``queue`` now."""
+        tracked = self._tracked.get(callback_id)
+        if tracked is not None:
+            tracked.queue = queue
+
     def queue_of(self, callback_id: str) -> str | None:
         """The queue of a live callback the leader tracks."""
         tracked = self._tracked.get(callback_id)
@@ -98,12 +104,13 @@ class CallbackStatuses:
 
     def update(self, callback_id: str, now: float, *, final: str | None = None,
                agent_id: str | None = None, place: tuple[int, float | None] | None = None,
-               again: bool = False) -> Update | None:
+               again: bool = False, moved_from: str | None = None) -> Update | None:
         """The customer's new status, or None if the callback is not tracked or nothing changed.
 
         ``final`` is the state of a callback that just ended; ``place`` is (position,
         estimated wait) when the caller computed it for the whole queue at once; ``again``
-        repeats the last status (the customer asked).
+        repeats the last status (the customer asked); ``moved_from`` names the deleted queue the
+        callback was just moved out of (the widget says so).
         """
         tracked = self._tracked.get(callback_id)
         if tracked is None:
@@ -129,7 +136,8 @@ class CallbackStatuses:
         if key == tracked.last_status:
             return None
         tracked.last_status = key
-        return tracked.visitor_id, {"type": "callback_status", "callback": {
+        moved = {"moved_from": moved_from} if moved_from else {}
+        return tracked.visitor_id, {"type": "callback_status", "callback": {**moved,
             "id": tracked.id, "state": state, "queue": tracked.queue, "channel": tracked.channel,
             "phone": tracked.phone, "position": position,
             "estimated_wait": rounded_wait, "scheduled_at": tracked.scheduled_at,

@@ -14,9 +14,11 @@ from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.customers.url_privacy import private_url
 from desktop.rooms import QUEUES_ROOM, agent_room, visitor_room
 from desktop.routing.hours import local_text, opening, zone
+from desktop.routing.languages import queue_for_language
 from desktop.routing.events import CallbackState
 from desktop.sockets.base import RoleHandler, new_id, outcome_key
 from desktop.sockets.calling_rules import call_time, check_number_free, consent_record, queue_hours
+from desktop.voice.records import recording_mode
 from desktop.web.client import client_address
 from signaling import protocol
 from signaling.hub import Session, Unauthorized
@@ -97,14 +99,22 @@ class CustomerHandler(RoleHandler):
         (``open``, ``estimated_wait``: the leader's newest word, as the wall's; without them
         while no leader has said yet), and their business hours: ``hours_open``, ``opens_at``,
         ``slots`` (the next times to schedule a call, epoch seconds). Outside hours ``open`` is
-        False and ``closed`` says why: ``hours`` or ``nobody`` (nobody with the skills is in)."""
+        False and ``closed`` says why: ``hours`` or ``nobody`` (nobody with the skills is in).
+        Also as the admin set them: ``languages`` (its agents', best first: a widget in one of
+        them picks the queue), ``topics`` (``{text, translations}``: the widget shows the
+        customer's language's) and ``recording`` (``off``, ``consent``, ``on``: the widget says
+        that calls may be recorded)."""
         last = await self.bus.last_seq(QUEUES_ROOM)
         events = await self.bus.replay(QUEUES_ROOM, last - 1) if last else None
         now_open = {q["name"]: q for _seq, event in events or () for q in event.get("queues", ())}
         now, tz = self.clock(), zone(self.settings.time_zone)
         described = []
         for record in await self.repo.list_queues():
-            queue: dict[str, Any] = {"name": record.name, "title": record.title}
+            queue: dict[str, Any] = {
+                "name": record.name, "title": record.title, "languages": list(record.languages),
+                "topics": [dict(topic) for topic in record.topics],
+                "recording": recording_mode(self.settings.voice_recording, record.name,
+                                            policy=record.recording) or "off"}
             if record.name in now_open:
                 queue.update({key: now_open[record.name][key] for key in ("open", "estimated_wait")})
             queue.update(opening(queue_hours(record), now, tz))
@@ -194,9 +204,12 @@ class CustomerHandler(RoleHandler):
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
         now = self.clock()
-        queues = {q.name: q for q in await self.repo.list_queues()}
-        if message.queue not in queues:
-            raise ProtocolError(ErrorCode.UNKNOWN_QUEUE, f"no queue named {message.queue!r}; "
+        listed = await self.repo.list_queues()
+        queues = {q.name: q for q in listed}
+        # None named (a site's callMe() without one): the queue speaking the customer's language.
+        queue = message.queue or queue_for_language(listed, message.locale) or (listed[0].name if listed else "")
+        if queue not in queues:
+            raise ProtocolError(ErrorCode.UNKNOWN_QUEUE, f"no queue named {queue!r}; "
                                 f"choose one of {', '.join(sorted(queues))}")
         if not message.name.strip():
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "please tell us your name")
@@ -216,19 +229,19 @@ class CustomerHandler(RoleHandler):
                 raise ProtocolError(ErrorCode.BAD_TIME, "a callback can be booked at most 30 days ahead")
             if scheduled_at <= now + 1:
                 scheduled_at = None  # "now", or a time already past: queue at once
-        self._check_hours(queues[message.queue], scheduled_at, now)
+        self._check_hours(queues[queue], scheduled_at, now)
         existing = await self.repo.active_callback_for_visitor(session.identity)
         if existing is not None and message.id is not None and existing.command_id == message.id:
             # This very request again (its ack was lost with a socket, e.g. a restarting
             # process): the first outcome, on whichever process the page reconnected to.
-            return {"callback_id": existing.id}
+            return {"callback_id": existing.id, "queue": existing.queue}
         if existing is not None:
             raise ProtocolError(ErrorCode.ALREADY_WAITING, "you already have a callback request; "
                                 "cancel it first to make a new one")
         calling = consent = None
         if phone:
             await check_number_free(self.repo, phone, self.settings.time_zone)
-            scheduled_at, calling = call_time(queues[message.queue], phone, scheduled_at, now, self.settings)
+            scheduled_at, calling = call_time(queues[queue], phone, scheduled_at, now, self.settings)
             consent = await consent_record(self.repo, session, message.consent or "", now)
         callback_id = new_id()
         await self._spend_callme_budgets(session, callback_id, phone, now)
@@ -240,7 +253,7 @@ class CustomerHandler(RoleHandler):
             await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
         callback = await self.repo.create_callback(
             id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
-            queue=message.queue, name=message.name.strip(), topic=message.topic.strip(),
+            queue=queue, name=message.name.strip(), topic=message.topic.strip(),
             message=message.message.strip(), channel=message.channel, phone=phone,
             tier=tier, scheduled_at=scheduled_at, now=now,
             command_id=message.id, consent=consent, locale=message.locale,
@@ -256,7 +269,7 @@ class CustomerHandler(RoleHandler):
         if phone:  # findable by this number from now on (a hint: it links nothing)
             await self.repo.record_identity_hints(callback.customer_id, email=None, phone=phone,
                                                   source="callback", now=now)
-        return {"callback_id": callback.id, **({"calling": calling} if calling else {})}
+        return {"callback_id": callback.id, "queue": callback.queue, **({"calling": calling} if calling else {})}
 
     def _check_hours(self, queue, scheduled_at: float | None, now: float) -> None:
         """Refuse a call now outside the queue's hours, or one scheduled outside them, saying

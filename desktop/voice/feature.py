@@ -46,7 +46,7 @@ from desktop.voice.bus import VoiceBus
 from desktop.voice.phone import OutsideCallingHours, PhoneCallbacks, PhoneCallLost
 from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
 from desktop.voice import requests
-from desktop.voice.records import CallRecords, recording_mode
+from desktop.voice.records import CallRecords, queue_recording
 from signaling import protocol
 from signaling.bus import Bus
 from signaling.hub import Session
@@ -192,7 +192,7 @@ class VoiceFeature:
         request = requests.Offer(
             role=str(role), sdp=message.sdp, owner=owner,
             mode=message.mode if role == Role.SUPERVISOR else None, reconnect=message.reconnect,
-            recording=recording_mode(self.settings.voice_recording, callback.queue),
+            recording=await queue_recording(self.repo, self.settings.voice_recording, callback.queue),
             meta=await self._meta_of(callback),
         )
         if await self._anchored_here(callback.id):
@@ -480,7 +480,7 @@ class VoiceFeature:
             return None
         log.warning("voice call %s: its anchoring process is gone; anchored here from now on", callback_id)
         meta = self._meta[callback_id] = await self._meta_of(callback)
-        how = recording_mode(self.settings.voice_recording, callback.queue)
+        how = await queue_recording(self.repo, self.settings.voice_recording, callback.queue)
         consented = await self._timeline.consent_answer(callback_id, callback.customer_id) if how == "consent" else None
         public = {"callback_id": callback_id, "state": "active", "started_at": callback.answered_at,
                   "muted": [], "held": False, "supervisor": None,

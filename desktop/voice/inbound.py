@@ -97,14 +97,16 @@ class InboundCalls:
         callback_id = secrets.token_hex(8)
         call: Call | None = None
         try:
-            if await self.repo.get_queue(queue) is None:
+            record = await self.repo.get_queue(queue)
+            if record is None:
                 log.error("inbound call to %s refused: OTODESK_SIP_INBOUND names queue %r, which doesn't exist",
                           line, queue)
                 phone.reject(480, "Temporarily Unavailable")
                 return
             call = await self.anchor.take_phone(
                 callback_id, phone, waiting=waiting_frames(),
-                recording=recording_mode(self.settings.voice_recording, queue) == "on")
+                # A caller on the line can't be asked: only "on" records an inbound call.
+                recording=recording_mode(self.settings.voice_recording, queue, policy=record.recording) == "on")
             await phone.answer()
             await self._queue(call, phone, line, queue)
         except AtCapacity as exc:

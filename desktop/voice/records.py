@@ -27,7 +27,7 @@ from desktop.voice.http import recording_url
 from signaling.media.anchor import Call
 from signaling.media.recorder import mix_to_ogg
 
-__all__ = ["CallRecords", "RECORDING_CONSENT", "recording_mode"]
+__all__ = ["CallRecords", "RECORDING_CONSENT", "queue_recording", "recording_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,24 @@ ORPHAN_AGE = 120.0  # seconds a packet log lies untouched before it is taken for
 RECORDING_CONSENT = "recording_consent"
 
 
-def recording_mode(rules: Iterable[str], queue: str) -> str | None:
-    """"on", "consent" (asked of the customer first) or None for a queue's calls, from
+def recording_mode(rules: Iterable[str], queue: str, *, policy: str | None = None) -> str | None:
+    """"on", "consent" (asked of the customer first) or None for a queue's calls: the queue's
+    own ``policy`` set in the admin console ("off", "consent", "on") when it has one, else
     OTODESK_VOICE_RECORDING's rules (``queue[:consent]``, ``*`` for every queue; the first match wins)."""
+    if policy is not None:
+        return None if policy == "off" else policy
     for entry in rules:
         name, _, how = entry.partition(":")
         if name in ("*", queue):
             return "consent" if how.strip() == "consent" else "on"
     return None
+
+
+async def queue_recording(repo: Repository, rules: Iterable[str], queue: str) -> str | None:
+    """:func:`recording_mode` with the queue's policy as stored now: read when each call is set
+    up, so a change in the admin console counts from the next call on every process."""
+    record = await repo.get_queue(queue)
+    return recording_mode(rules, queue, policy=record.recording if record is not None else None)
 
 
 class CallRecords:

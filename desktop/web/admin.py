@@ -9,8 +9,9 @@ transaction (``desktop/repository/admin.py``) and then takes effect everywhere a
   disabled agent is logged out); sessions ended (disable, password reset, "sign out
   everywhere") are revoked in the database, so every process refuses them from the next
   request, and a ``session_ended`` event per session closes their open desks;
-- queues: the leader re-reads the queues (``queues_changed``): a new queue is routable without
-  a restart; the widget reads queues and hours afresh on every open.
+- queues (``desktop/web/admin_queues.py``): the leader re-reads the queues (``queues_changed``):
+  a new queue is routable without a restart; the widget reads queues and hours afresh on every
+  open; a deleted queue's waiting customers move to a fallback (``queue_removed``).
 
 Errors are JSON, ``{"error": {"code", "message"}}``, as in the rest of ``/api/v1``.
 """
@@ -27,17 +28,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from desktop.auth.staff import BadCsrf, NotAllowed, NotSignedIn, StaffSession, require_staff
-from desktop.repository.admin import queue_json, user_json
+from desktop.repository.admin import user_json
 from desktop.repository.errors import DuplicateUser, NotFound
 from desktop.rooms import agent_room
 from desktop.routing import commands
-from desktop.routing.calling import parse_window
-from desktop.routing.hours import HoursError, parse_hours
+from desktop.routing.hours import HoursError
 from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
-__all__ = ["BODIES", "admin_endpoint", "openapi_paths", "routes"]
+__all__ = ["BODIES", "QUEUE_NAME", "Seconds", "Skills", "Title", "WrapSeconds", "actor_of", "admin_endpoint",
+           "openapi_paths", "routes"]
 
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
 
@@ -51,7 +52,6 @@ Role = Literal["agent", "supervisor", "admin"]
 Locale = Literal["", "en", "zh-CN", "zh-TW"]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 WrapSeconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
-Disposition = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"\S")]
 
 
 class UserIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,23 +74,7 @@ class PasswordIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
-class QueueIn(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title
-    skills: Skills = []
-    service_level_target: Seconds = 30.0
-    offer_timeout: Seconds | None = None
-    wrapup_timeout: WrapSeconds | None = None
-    #: ``desktop/routing/hours.py``: {"weekly": {...}, "exceptions": [...]}; null: always open.
-    hours: dict[str, Any] | None = None
-    sort_order: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 0
-    #: The wrap-up outcomes agents choose from; null: the default list.
-    dispositions: Annotated[list[Disposition], msgspec.Meta(min_length=1, max_length=30)] | None = None
-    #: When its phone callbacks may ring, ``HH:MM-HH:MM`` in the number's local time, ``*``
-    #: any time; null: OTODESK_CALLING_HOURS (desktop/routing/calling.py).
-    calling_hours: Annotated[str, msgspec.Meta(max_length=20)] | None = None
-
-
-BODIES = (UserIn, UserPatch, PasswordIn, QueueIn)
+BODIES = (UserIn, UserPatch, PasswordIn)
 
 
 async def _admin(request: Request) -> StaffSession:
@@ -186,41 +170,6 @@ async def _change(request: Request, session: StaffSession, action: str, **change
     return JSONResponse({**user_json(agent), "sessions_ended": len(ended)})
 
 
-# -- queues -----------------------------------------------------------------------------
-
-async def list_queues(request: Request, session: StaffSession) -> Response:
-    state = request.app.state
-    return JSONResponse({"items": [queue_json(q) for q in await state.repo.list_queues()],
-                         "time_zone": state.settings.time_zone})
-
-
-async def put_queue(request: Request, session: StaffSession) -> Response:
-    name = request.path_params["name"]
-    if not QUEUE_NAME.match(name):
-        raise ApiError(422, "invalid", "a queue name is 1 to 40 lowercase letters, digits, '.', '_' "
-                         "or '-', starting with a letter or digit")
-    data = await json_body(request, QueueIn)
-    hours = parse_hours(data.hours).to_json()  # checked, and stored in one canonical form
-    calling_hours = None
-    if data.calling_hours is not None:
-        calling_hours = data.calling_hours.strip()
-        try:
-            parse_window(calling_hours)
-        except HoursError as exc:
-            raise ApiError(422, "invalid_hours", f"calling_hours: {exc}") from None
-        calling_hours = calling_hours or "*"  # empty text: any time, as the setting reads it
-    dispositions = None
-    if data.dispositions is not None:
-        dispositions = list(dict.fromkeys(item.strip() for item in data.dispositions))
-    values = dict(name=name, title=data.title.strip(), skills=sorted(set(data.skills)),
-                  service_level_target=data.service_level_target, sort_order=data.sort_order,
-                  offer_timeout=data.offer_timeout, wrapup_timeout=data.wrapup_timeout, hours=hours,
-                  dispositions=dispositions, calling_hours=calling_hours)
-    before, after = await request.app.state.repo.admin_save_queue(values, actor=_actor(session))
-    await request.app.state.router.notify(commands.QueuesChanged())
-    return JSONResponse(queue_json(after), status_code=200 if before else 201)
-
-
 # -- audit ------------------------------------------------------------------------------
 
 async def audit(request: Request, session: StaffSession) -> Response:
@@ -255,8 +204,6 @@ routes = [
     Route(f"{_U}/enable", admin_endpoint(enable_user), methods=["POST"]),
     Route(f"{_U}/password", admin_endpoint(reset_password), methods=["POST"]),
     Route(f"{_U}/sign-out", admin_endpoint(sign_out_user), methods=["POST"]),
-    Route("/api/v1/admin/queues", admin_endpoint(list_queues), methods=["GET"]),
-    Route("/api/v1/admin/queues/{name}", admin_endpoint(put_queue), methods=["PUT"]),
     Route("/api/v1/admin/audit", admin_endpoint(audit), methods=["GET"]),
 ]
 
@@ -268,7 +215,6 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
     """The admin API's paths, built with the document's own helpers (desktop/web/openapi.py)."""
     user, items = ref("AdminUser"), {"type": "object", "properties": {"items": {"type": "array"}}}
     user_id = [path("user_id")]
-    queue_name = [{**path("name"), "schema": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]{0,39}$"}}]
     paths = {
         "/api/v1/admin/users": {
             "get": op("Every staff account", {"200": ok("Accounts", items)}),
@@ -283,11 +229,6 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
                                       body="PasswordIn", parameters=user_id)},
         f"{_U}/sign-out": {"post": op("End every session of the account, open desks included",
                                       {"200": ok("Signed out", user)}, parameters=user_id)},
-        "/api/v1/admin/queues": {"get": op("Every queue, with the centre's time zone", {"200": ok("Queues", items)})},
-        "/api/v1/admin/queues/{name}": {"put": op(
-            "Create or replace a queue; the router takes it at once",
-            {"200": ok("Replaced", ref("AdminQueue")), "201": ok("Created", ref("AdminQueue"))},
-            body="QueueIn", parameters=queue_name)},
         "/api/v1/admin/audit": {"get": op("The admin audit, newest first", {"200": ok("Audit rows", items)},
                                           parameters=[
             {"name": "limit", "in": "query", "required": False,
@@ -315,12 +256,6 @@ def openapi_components() -> dict[str, Any]:
             "disabled": {"type": "boolean"}, "disabled_at": nullable_number, "state": {"type": "string"},
             "created_at": {"type": "number"}, "sessions_ended": {"type": "integer"},
             "locale": {"type": ["string", "null"], "description": "the staff pages' language; null: the browser's"}}},
-        "AdminQueue": {"type": "object", "required": ["name", "title"], "properties": {
-            "name": {"type": "string"}, "title": {"type": "string"}, "skills": strings,
-            "service_level_target": {"type": "number"}, "sort_order": {"type": "integer"},
-            "offer_timeout": nullable_number, "wrapup_timeout": nullable_number,
-            "hours": {"type": ["object", "null"]}, "dispositions": {"type": ["array", "null"], "items": {"type": "string"}},
-            "calling_hours": {"type": ["string", "null"]}}},
     }
 
 

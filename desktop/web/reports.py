@@ -75,7 +75,7 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
             start=over.start, end=over.end,
             segments=plan_.segments if plan_ else ((over.start, 0),), period=plan_.granularity if plan_ else None,
             targets=targets, short_abandon=settings.short_abandon, schedule_grace=settings.schedule_grace,
-            fingerprint=made_under, local_days=True)
+            fingerprint=made_under, local_days=settings.time_zone)
 
     main = query(current, plan)
     earlier = comparison_ranges(current)
@@ -86,11 +86,16 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
     by_period = row_limit is None or possible <= row_limit
     agent_query = main if by_period else query(current, None)
     stop = min(current.end, now)
-    queue_rows, contact_rows, offer_rows, dispositions, presence, *compared_rows = await asyncio.gather(
+    (queue_rows, contact_rows, offer_rows, dispositions, presence, satisfaction, deflection,
+     *compared_rows) = await asyncio.gather(
         repo.queue_sums(main), repo.agent_contact_sums(agent_query), repo.agent_offer_sums(agent_query),
         repo.dispositions(main),
         repo.agent_presence(current.start, current.end) if by_period
         else repo.staffed_seconds(agent_query, stop),
+        # Ratings and "not solved" per queue and agent (desktop/aftercall), over the same range.
+        repo.satisfaction_sums(query(current, None)),
+        # Self-service beside the contact centre's tables: deflection per knowledge-base article.
+        repo.kb_deflection(current.start, current.end),
         *(repo.queue_sums(query(other, None)) for other in earlier.values()),
     )
     if by_period:
@@ -107,11 +112,9 @@ async def report(repo: Any, settings: Any, *, first: str | None, last: str | Non
         queue_titles=queue_titles, agent_names=agent_names, row_limit=row_limit,
         agent_periods_omitted=None if by_period else possible,
     )
-    # Ratings and "not solved" per queue and agent (desktop/aftercall), over the same range.
-    found["tables"]["satisfaction"] = satisfaction_table(
-        await repo.satisfaction_sums(current.start, current.end), queue_titles=queue_titles, agent_names=agent_names)
-    # Self-service beside the contact centre's tables: deflection per knowledge-base article.
-    found["tables"][KB_TABLE] = kb_table(await repo.kb_deflection(current.start, current.end))
+    found["tables"]["satisfaction"] = satisfaction_table(satisfaction, queue_titles=queue_titles,
+                                                          agent_names=agent_names)
+    found["tables"][KB_TABLE] = kb_table(deflection)
     return found
 
 

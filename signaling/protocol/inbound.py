@@ -105,7 +105,8 @@ class SetContext(_In, tag="set_context"):
 class CallMe(_In, tag="call_me"):
     id: CommandId
     name: ShortText
-    queue: ShortText
+    #: Empty: the first queue whose agents speak ``locale`` (the admin console), else the first.
+    queue: ShortText = ""
     topic: ShortText = ""
     message: LongText = ""
     channel: Literal["browser", "phone"] = "browser"

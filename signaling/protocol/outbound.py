@@ -96,6 +96,8 @@ class CallbackStatus(msgspec.Struct, kw_only=True):
     scheduled_at: Number | None
     #: In line with nobody staffed to answer (the leader's statuses; absent from a welcome's).
     nobody_available: bool | UnsetType = UNSET
+    #: The deleted queue it was just moved out of (a leader's status after the deletion only).
+    moved_from: str | UnsetType = UNSET
     agent_name: str | None
     created_at: Number
 
@@ -198,6 +200,8 @@ class OutAck(Out, tag="ack"):
     callback_id: str | UnsetType = UNSET
     #: call_me of a phone outside its calling hours: {scheduled_at, zone, window, fallback}.
     calling: Json | UnsetType = UNSET
+    #: call_me: the queue it waits in (the server's choice when the widget named none).
+    queue: str | UnsetType = UNSET
     queues: list[Json] | UnsetType = UNSET
     # identify
     customer_id: str | UnsetType = UNSET

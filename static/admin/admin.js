@@ -6,6 +6,7 @@ import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { DAYS, hoursFromForm, hoursSummary, hoursToForm, hoursWords } from "./hours.js";
 import { dateTime, messages, t } from "./i18n.js";
+import { topicsFromText, topicsToText } from "./topics.js";
 import { startCentre } from "./centre.js";
 import { startWebhooks } from "./webhooks.js";
 
@@ -121,7 +122,37 @@ async function loadQueues() {
     h("td", {}, queue.skills.length ? h("span", { translate: "no" }, queue.skills.join(", ")) : h("span", { class: "muted" }, t("queues.any_agent"))),
     h("td", {}, t("queues.seconds", { seconds: queue.service_level_target })),
     h("td", { dataset: { testid: "queue-hours" } }, hoursSummary(queue.hours, words)),
-    h("td", { class: "actions" }, h("button", { type: "button", class: "btn small", dataset: { testid: "queue-edit" }, onclick: () => openQueue(queue) }, t("queues.edit"))))));
+    h("td", { translate: "no", dataset: { testid: "queue-languages-cell" } }, queue.languages.join(", ")),
+    h("td", { class: "actions" }, h("div", { class: "row-actions" },
+      h("button", { type: "button", class: "btn small", dataset: { testid: "queue-edit" }, onclick: () => openQueue(queue) }, t("queues.edit")),
+      h("button", { type: "button", class: "btn small danger", dataset: { testid: "queue-delete" }, onclick: () => openDelete(queue, items) }, t("queues.delete")))))));
+}
+
+let deletingQueue = null;
+
+function openDelete(queue, queues) {
+  deletingQueue = queue;
+  const form = $("[data-queue-delete-form]");
+  setText($("[data-queue-delete-name]"), queue.title);
+  // Where its waiting customers go: "general" first when there is one (the server's default too).
+  const others = queues.filter((q) => q.name !== queue.name).sort((a, b) => (b.name === "general") - (a.name === "general"));
+  replace(form.fallback, others.map((q) => h("option", { value: q.name }, `${q.title} (${q.name})`)));
+  setText(form.querySelector("[data-form-error]"), others.length ? "" : t("queues.last_queue"));
+  form.querySelector("[data-testid=queue-delete-confirm]").disabled = !others.length;
+  $("[data-queue-delete-dialog]").showModal();
+}
+
+async function deleteQueue(event) {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const done = await api("DELETE", `/queues/${encodeURIComponent(deletingQueue.name)}`, { fallback: form.fallback.value });
+    $("[data-queue-delete-dialog]").close();
+    toast(t("queues.deleted", { queue: deletingQueue.title, count: done.moved, fallback: done.fallback }));
+    await Promise.all([loadQueues(), loadAudit()]);
+  } catch (failure) {
+    setText(form.querySelector("[data-form-error]"), failure.message);
+  }
 }
 
 let editingQueue = null;
@@ -156,6 +187,9 @@ function openQueue(queue = null) {
     form.wrapup_timeout.value = queue.wrapup_timeout ?? "";
     form.calling_hours.value = queue.calling_hours ?? "";
     form.dispositions.value = (queue.dispositions || []).join("\n");
+    form.languages.value = queue.languages.join(", ");
+    form.topics.value = topicsToText(queue.topics);
+    form.recording.value = queue.recording ?? "";
   }
   form.always.checked = hours.always;
   for (const key of DAYS) form[`day-${key}`].value = hours.days[key];
@@ -179,6 +213,9 @@ async function saveQueue(event) {
       calling_hours: form.calling_hours.value.trim() || null, // null: the setting
       dispositions: form.dispositions.value.split("\n").map((line) => line.trim()).filter(Boolean),
       hours: hoursFromForm({ always: form.always.checked, days, exceptions: form.exceptions.value }, words),
+      languages: form.languages.value.split(",").map((tag) => tag.trim()).filter(Boolean),
+      topics: topicsFromText(form.topics.value),
+      recording: form.recording.value || null, // null: the server's setting
     };
     if (!body.dispositions.length) body.dispositions = null; // the default list
     const name = editingQueue ? editingQueue.name : form.name.value.trim();
@@ -187,7 +224,7 @@ async function saveQueue(event) {
     toast(editingQueue ? t("queues.saved") : t("queues.takes_calls", { queue: body.title }));
     await Promise.all([loadQueues(), loadAudit()]);
   } catch (failure) {
-    setText(error, failure.message);
+    setText(error, failure.line !== undefined ? t("queues.topics_bad", { line: failure.line }) : failure.message);
   }
 }
 
@@ -197,7 +234,7 @@ async function saveQueue(event) {
 const ACTIONS = {
   "user.add": "audit.user_add", "user.update": "audit.user_update", "user.disable": "audit.user_disable",
   "user.enable": "audit.user_enable", "user.password": "audit.user_password", "user.sign_out": "audit.user_sign_out",
-  "queue.add": "audit.queue_add", "queue.update": "audit.queue_update",
+  "queue.add": "audit.queue_add", "queue.update": "audit.queue_update", "queue.delete": "audit.queue_delete",
   "kb.add": "audit.kb_add", "kb.update": "audit.kb_update", "kb.publish": "audit.kb_publish",
   "kb.unpublish": "audit.kb_unpublish", "kb.delete": "audit.kb_delete",
   "settings.widget": "audit.settings_widget", "settings.origins": "audit.settings_origins",
@@ -225,8 +262,10 @@ async function loadAudit() {
       h("span", {}, ACTIONS[row.action]
         ? withElements(ACTIONS[row.action], { actor: h("span", { translate: "no" }, row.actor_name || row.actor), target: h("strong", { translate: "no" }, who) })
         : [`${row.actor_name || row.actor} ${row.action} `, h("strong", { translate: "no" }, who)]),
-      // The changed fields and values, as the API names them.
-      changed(row.before, row.after) ? h("div", { class: "muted small diff", translate: "no" }, changed(row.before, row.after)) : null);
+      // The changed fields and values, as the API names them; a deleted queue: where its customers went.
+      row.action === "queue.delete"
+        ? h("div", { class: "muted small diff", dataset: { testid: "audit-moved" } }, t("audit.queue_moved", { count: row.after?.moved ?? 0, fallback: row.after?.fallback ?? "" }))
+        : changed(row.before, row.after) ? h("div", { class: "muted small diff", translate: "no" }, changed(row.before, row.after)) : null);
   }) : h("li", { class: "muted" }, t("audit.none")));
 }
 
@@ -238,6 +277,7 @@ $("[data-queue-new]").addEventListener("click", () => openQueue());
 $("[data-user-form]").addEventListener("submit", saveUser);
 $("[data-password-form]").addEventListener("submit", savePassword);
 $("[data-queue-form]").addEventListener("submit", saveQueue);
+$("[data-queue-delete-form]").addEventListener("submit", deleteQueue);
 $("[data-queue-form]").always.addEventListener("change", syncAlways);
 document.querySelectorAll("dialog [data-close]").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
 // The knowledge base's section (kb.js) says when it changed something: the audit shows it.

@@ -20,7 +20,9 @@ export function analyticsView(answer) {
   if (!a) return [h("h3", {}, t("analytics.title")), notice,
     h("p", { class: "muted", dataset: { testid: "analytics-none" } }, t("analytics.none"))];
   const history = a.tier_history.map((p) => t("analytics.period", { period: year(p.period_end), tier: p.tier ? tierName(p.tier) : "—" })).join(" · ");
+  const [r, f, m] = a.rfm_scores || [];
   const outlook = [
+    r ? t("analytics.rfm", { r, f, m }) : null,
     a.p_alive === null ? null : t("analytics.alive", { percent: percent(a.p_alive) }),
     a.expected_purchases === null ? null : t("analytics.purchases", { count: a.expected_purchases.toFixed(1) }),
     a.expected_spend_cents === null ? null : t("analytics.spend", { amount: money(a.expected_spend_cents / 100) }),

@@ -414,6 +414,7 @@ export default {
   "analytics.title": "Value and outlook",
   "analytics.none": "No analytics for this customer yet.",
   "analytics.period": "{period}: {tier}",
+  "analytics.rfm": "recency {r} · frequency {f} · value {m} (of 5)",
   "analytics.alive": "{percent} likely still active",
   "analytics.purchases": "{count} orders expected next period",
   "analytics.spend": "about {amount} an order",

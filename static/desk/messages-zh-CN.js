@@ -412,6 +412,7 @@ export default {
   "analytics.title": "价值与展望",
   "analytics.none": "此客户尚无分析数据。",
   "analytics.period": "{period}：{tier}",
+  "analytics.rfm": "近度 {r} · 频度 {f} · 额度 {m}（满分 5）",
   "analytics.alive": "仍然活跃的可能性为{percent}",
   "analytics.purchases": "预计下一期{count}笔订单",
   "analytics.spend": "每笔订单约{amount}",

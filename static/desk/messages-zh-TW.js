@@ -412,6 +412,7 @@ export default {
   "analytics.title": "價值與展望",
   "analytics.none": "此客戶尚無分析資料。",
   "analytics.period": "{period}：{tier}",
+  "analytics.rfm": "近度 {r} · 頻度 {f} · 額度 {m}（滿分 5）",
   "analytics.alive": "仍然活躍的可能性為{percent}",
   "analytics.purchases": "預計下一期{count}筆訂單",
   "analytics.spend": "每筆訂單約{amount}",

@@ -4,6 +4,7 @@
 // (widget.js) calls render*/show* through the shell and passes callbacks in.
 import { h, setText } from "../common/dom.js";
 import { icon } from "../common/icons.js";
+import { queueForLanguage, topicText } from "./queue_choice.js";
 import { ACTIVE_STATES, FINAL_STATES } from "./shell.js";
 import { css } from "./styles.js";
 
@@ -156,7 +157,10 @@ export class WidgetUI {
     this.errors = {};
     this.controls = {};
     const name = h("input", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: "200" });
-    const queue = h("select", { name: "queue", required: true, onchange: () => this._syncForm() });
+    const queue = h("select", {
+      name: "queue", required: true,
+      onchange: () => { this._queueChosen = true; this._syncForm(); }, // the customer's own choice: kept
+    });
     const topic = h("input", { type: "text", name: "topic", maxlength: "200", placeholder: t("form.topic_placeholder") });
     const message = h("textarea", { name: "message", maxlength: "2000", rows: "2" });
     const phone = h("input", { type: "tel", name: "phone", autocomplete: "tel", maxlength: "200", placeholder: t("form.phone_placeholder") });
@@ -172,6 +176,12 @@ export class WidgetUI {
     // The queue's next open times (its business hours), one tap each; the field stays for any other.
     this.slotList = h("div", { class: "slots", role: "group", "aria-label": t("form.slots"), hidden: true, dataset: { testid: "otodesk-slots" } });
     this.laterField.insertBefore(this.slotList, scheduled);
+    // The queue's topics (set in the admin console), one tap each; the customer may type their own.
+    this.topicField = this._field("topic", t("form.topic"), topic, { optional: true });
+    this.topicList = h("div", { class: "slots", role: "group", "aria-label": t("form.topics"), hidden: true, dataset: { testid: "otodesk-topics" } });
+    this.topicField.insertBefore(this.topicList, topic.nextSibling);
+    // A queue whose calls are recorded says so before the customer asks.
+    this.recordingLine = h("p", { class: "hint", hidden: true, dataset: { testid: "otodesk-recording" } });
     this.formError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-error" } });
     this.submitButton = h("button", { type: "submit", class: "primary", dataset: { testid: "otodesk-submit" } }, t("form.submit_now"));
 
@@ -185,12 +195,13 @@ export class WidgetUI {
     this._field("name", t("form.name"), name),
     this._field("queue", t("form.queue"), queue),
     this.availability = h("p", { class: "availability", role: "status", hidden: true, dataset: { testid: "otodesk-availability" } }),
-    this._field("topic", t("form.topic"), topic, { optional: true }),
+    this.topicField,
     this._field("message", t("form.message"), message, { optional: true }),
     this._choices("channel", t("form.channel"), [["browser", t("form.channel_browser")], ["phone", t("form.channel_phone")]]),
     this.phoneField,
     this._choices("when", t("form.when"), [["now", t("form.when_now")], ["later", t("form.when_later")]]),
     this.laterField,
+    this.recordingLine,
     this.formError,
     this.submitButton,
     h("p", { class: "privacy" }, t("form.privacy")));
@@ -204,6 +215,7 @@ export class WidgetUI {
     this.waitLine = h("p", { class: "line wait", dataset: { testid: "otodesk-wait" } });
     this.scheduledLine = h("p", { class: "line scheduled", dataset: { testid: "otodesk-scheduled" } });
     this.detailLine = h("p", { class: "line detail", dataset: { testid: "otodesk-detail" } });
+    this.movedLine = h("p", { class: "line", hidden: true, dataset: { testid: "otodesk-moved" } });
     this.statusError = h("p", { class: "form-error", role: "alert", dataset: { testid: "otodesk-status-error" } });
     this.laterButton = h("button", {
       type: "button", class: "primary", hidden: true, dataset: { testid: "otodesk-later" }, onclick: () => this._later(),
@@ -229,7 +241,7 @@ export class WidgetUI {
       this.statusIcon,
       // One live region: state and position are read out when they change.
       h("div", { "aria-live": "polite", "aria-atomic": "true" }, this.stateLine, this.positionLine),
-      this.waitLine, this.scheduledLine, this.detailLine, this.statusError,
+      this.movedLine, this.waitLine, this.scheduledLine, this.detailLine, this.statusError,
       h("div", { class: "actions" }, this.laterButton, this.cancelButton, this.againButton, this.closeButton));
   }
 
@@ -260,6 +272,7 @@ export class WidgetUI {
       }
       const control = this.controls[name];
       if (Array.isArray(control) || name === "queue" || !control.value) this.setValue(name, String(value));
+      if (name === "queue") this._queueChosen = true; // the site named it: no language guess over it
     }
     this._syncForm();
   }
@@ -270,6 +283,11 @@ export class WidgetUI {
     const current = select.value;
     select.replaceChildren(...this.queues.map((queue) => h("option", { value: queue.name }, queue.title || queue.name)));
     if (this.queues.some((queue) => queue.name === current)) select.value = current;
+    else if (!this._queueChosen) {
+      // Nobody chose one: the queue whose agents speak the customer's language, if any.
+      const spoken = queueForLanguage(this.queues, this.language.locale);
+      if (spoken) select.value = spoken.name;
+    }
     this._syncForm();
   }
 
@@ -296,6 +314,11 @@ export class WidgetUI {
       this._slotQueue = queue?.name;
     }
     this._renderSlots(later ? slots : []);
+    this._renderTopics(queue);
+    const recording = queue?.recording === "on" || queue?.recording === "consent" ? queue.recording : null;
+    this.recordingLine.hidden = !recording;
+    setText(this.recordingLine, !recording ? ""
+      : this.language.t(recording === "on" ? "form.recording_on" : "form.recording_consent"));
     setText(this.submitButton, this.language.t(later ? "form.submit_later" : "form.submit_now"));
   }
 
@@ -312,6 +335,23 @@ export class WidgetUI {
           this._renderSlots(slots);
         },
       }, this.language.dateTime(at));
+    }));
+  }
+
+  _renderTopics(queue) {
+    const topics = Array.isArray(queue?.topics) ? queue.topics : [];
+    const input = this.controls.topic;
+    this.topicList.hidden = !topics.length;
+    this.topicList.replaceChildren(...topics.map((topic) => {
+      const words = topicText(topic, this.language.locale);
+      return h("button", {
+        type: "button", class: "slot", "aria-pressed": String(input.value === words), dataset: { testid: "otodesk-topic" },
+        onclick: () => {
+          input.value = words;
+          input.dispatchEvent(new Event("input")); // the knowledge base suggests for it (kb.js)
+          this._renderTopics(queue);
+        },
+      }, words);
     }));
   }
 
@@ -485,6 +525,8 @@ export class WidgetUI {
     }
     const previous = this.callback;
     this.callback = callback;
+    // Its queue was deleted and it waits in another now (said once by the server: kept shown).
+    if (callback?.moved_from) this._moved = callback.id;
     if (callback) this.mode = "status";
     else if (this.mode === "status") this.mode = "form";
     this._render();
@@ -550,6 +592,9 @@ export class WidgetUI {
     setText(this.scheduledLine, calling
       ? t("status.calling_hours", { window: calling.window, when: zoneTime(calling.scheduled_at, calling.zone, this.language.locale) })
       : callback.scheduled_at ? t("status.scheduled_for", { when: this.language.dateTime(callback.scheduled_at) }) : "");
+    const moved = this._moved === callback.id && !final;
+    this.movedLine.hidden = !moved;
+    setText(this.movedLine, moved ? t("status.moved", { queue: queueTitle(this.queues, callback.queue) }) : "");
     setText(this.detailLine, detailText(callback, this.language));
     this.detailLine.hidden = !this.detailLine.textContent;
 
@@ -590,6 +635,8 @@ export class WidgetUI {
     for (const [name, value] of values) ui.setValue(name, value);
     ui._laterOfferedFor = this._laterOfferedFor;
     ui._autoLater = this._autoLater;
+    ui._queueChosen = this._queueChosen;
+    ui._moved = this._moved;
     ui.mode = this.mode;
     ui.setCallback(this.callback);
     if (!this.callback) ui._render();

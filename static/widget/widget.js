@@ -228,7 +228,10 @@ socket.on("welcome", (message) => {
   }
 });
 
-socket.on("callback_status", (message) => showCallback(message.callback));
+socket.on("callback_status", (message) => {
+  showCallback(message.callback);
+  if (message.callback?.moved_from) refreshQueues(); // an admin deleted its queue: the list changed
+});
 
 // Whether somebody can answer each queue changes as agents come and go: asked afresh
 // whenever the panel opens (the welcome's may be hours old on a long-lived page).
@@ -343,7 +346,7 @@ async function callMe(options = {}) {
   const channel = options.channel === "phone" ? "phone" : "browser";
   const fields = {
     name: String(options.name ?? state.identity.name ?? "").trim(),
-    queue: options.queue ?? state.queues[0]?.name ?? "",
+    queue: options.queue ?? "", // none named: the server's choice, by the customer's language (locale)
     topic: String(options.topic ?? "").trim(),
     message: String(options.message ?? "").trim(),
     channel,
@@ -365,7 +368,7 @@ async function callMe(options = {}) {
       // The status event may come after the ack: show the request meanwhile.
       const at = ack.calling?.scheduled_at ?? fields.scheduled_at; // moved into calling hours
       showCallback({
-        id: ack.callback_id, state: at ? "scheduled" : "queued", queue: fields.queue,
+        id: ack.callback_id, state: at ? "scheduled" : "queued", queue: ack.queue || fields.queue,
         channel, phone: fields.phone, position: null, estimated_wait: null,
         scheduled_at: at, agent_name: null, created_at: socket.serverNow(),
       });

@@ -79,3 +79,78 @@ async def test_a_queue_saved_twice_is_audited_with_before_and_after(repo):
     audit = await repo.admin_audit(target="queue:billing")
     assert [row["action"] for row in audit] == ["queue.update", "queue.add"]
     assert audit[0]["before"]["title"] == "Billing" and audit[0]["after"]["offer_timeout"] == 30.0
+
+
+async def _waiting(repo, callback_id: str, queue: str, **options):
+    visitor = await repo.touch_visitor(f"v-{callback_id}", T0)
+    values = dict(id=callback_id, visitor_id=visitor.id,
+                  customer_id=visitor.customer_id, queue=queue, name="Mei", topic="", message="",
+                  channel="browser", phone=None, tier="standard", scheduled_at=None, now=T0)
+    values.update(options)
+    return await repo.create_callback(**values)
+
+
+async def test_deleting_a_queue_moves_who_waits_in_it_and_audits_how_many(repo):
+    from desktop.routing.events import CallbackConnected, CallbackEnded, CallbackState
+
+    for name in ("general", "billing", "sales"):
+        await repo.admin_save_queue({**DEFAULT_QUEUE, "name": name, "title": name.title()}, actor="agent:root", now=T0)
+    await _waiting(repo, "queued", "billing")
+    await _waiting(repo, "later", "billing", scheduled_at=T0 + 3600)
+    await _waiting(repo, "talking", "billing")
+    await _waiting(repo, "done", "billing")
+    await _waiting(repo, "elsewhere", "sales")
+    agent = await repo.add_agent("bob", "pw", display_name="Bob", skills=[])
+    await repo.record_routing([CallbackConnected("talking", agent.id, "o1", T0 + 1)])
+    await repo.record_routing([CallbackEnded("done", CallbackState.CANCELLED, None, T0 + 1)])
+
+    before, fallback, moved = await repo.admin_delete_queue("billing", fallback=None, actor="agent:root", now=T0 + 2)
+    # No fallback named: "general", the fresh install's queue, when there is one.
+    assert (before.name, fallback, sorted(moved)) == ("billing", "general", ["later", "queued"])
+    assert [q.name for q in await repo.list_queues()] == ["general", "sales"]
+    queues = {cid: (await repo.get_callback(cid)).queue for cid in ("queued", "later", "talking", "done", "elsewhere")}
+    # Who waits moves; a contact under way or ended keeps its queue, as history does.
+    assert queues == {"queued": "general", "later": "general", "talking": "billing", "done": "billing",
+                      "elsewhere": "sales"}
+    [row] = await repo.admin_audit(target="queue:billing", limit=1)
+    assert row["action"] == "queue.delete" and row["before"]["title"] == "Billing"
+    assert row["after"]["fallback"] == "general" and row["after"]["moved"] == 2
+
+
+async def test_the_last_queue_an_unknown_fallback_or_itself_are_refused_and_nothing_changes(repo):
+    from desktop.repository.admin import LastQueue
+
+    await repo.admin_save_queue({**DEFAULT_QUEUE, "name": "only", "title": "Only"}, actor="agent:root", now=T0)
+    await _waiting(repo, "c1", "only")
+    with pytest.raises(LastQueue, match="only queue"):
+        await repo.admin_delete_queue("only", fallback=None, actor="agent:root")
+    await repo.admin_save_queue({**DEFAULT_QUEUE, "name": "second", "title": "Second"}, actor="agent:root", now=T0)
+    with pytest.raises(NotFound, match="nowhere"):
+        await repo.admin_delete_queue("only", fallback="nowhere", actor="agent:root")
+    with pytest.raises(ValueError, match="its own fallback"):
+        await repo.admin_delete_queue("only", fallback="only", actor="agent:root")
+    with pytest.raises(NotFound):
+        await repo.admin_delete_queue("missing", fallback=None, actor="agent:root")
+    assert [q.name for q in await repo.list_queues()] == ["only", "second"]
+    assert (await repo.get_callback("c1")).queue == "only"
+    assert [r["action"] for r in await repo.admin_audit(target="queue:only")] == ["queue.add"]
+    # Without "general", the first other queue as the widget lists them.
+    _, fallback, moved = await repo.admin_delete_queue("only", fallback=None, actor="agent:root")
+    assert (fallback, moved) == ("second", ["c1"])
+
+
+async def test_a_queues_languages_topics_and_recording_are_stored_and_decide_recording(repo):
+    from desktop.voice.records import queue_recording
+
+    topics = [{"text": "Payment failed", "translations": {"zh-CN": "付款失败"}}]
+    _, after = await repo.admin_save_queue({**DEFAULT_QUEUE, "name": "china", "title": "China", "languages": ["zh-CN"],
+                                            "topics": topics, "recording": "consent"}, actor="agent:root", now=T0)
+    assert (after.languages, after.topics, after.recording) == (("zh-CN",), tuple(topics), "consent")
+    await repo.admin_save_queue({**DEFAULT_QUEUE, "name": "plain", "title": "Plain"}, actor="agent:root", now=T0)
+    # The queue's own policy wins over OTODESK_VOICE_RECORDING's rules; none set: the rules decide.
+    assert await queue_recording(repo, ("*",), "china") == "consent"
+    assert await queue_recording(repo, ("*",), "plain") == "on"
+    assert await queue_recording(repo, (), "plain") is None
+    await repo.admin_save_queue({**DEFAULT_QUEUE, "name": "china", "title": "China", "recording": "off"},
+                                actor="agent:root", now=T0 + 1)
+    assert await queue_recording(repo, ("*",), "china") is None  # read afresh: the next call's

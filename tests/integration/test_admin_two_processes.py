@@ -46,3 +46,41 @@ async def test_a_change_made_on_one_process_holds_on_the_other(cluster):  # noqa
             if bot is not None:
                 await bot.close()
         await admin.aclose()
+
+
+async def test_a_queue_set_and_deleted_on_one_process_holds_for_a_customer_on_the_other(cluster):  # noqa: F811
+    """Issue 14: topics, languages and recording reach a widget on the leader's process; a
+    queue deleted on the other moves the customer waiting in it, who is told on their process
+    and offered to an agent of the fallback signed in on the first."""
+    from desktop.demo.seed import DEMO_PASSWORD
+
+    leader, other = cluster
+    admin = await staff_client(other.base_url, "admin")
+    customer = bob = None
+    try:
+        made = await admin.put("/api/v1/admin/queues/taiwan", json={
+            "title": "Taiwan", "skills": ["hokkien"], "languages": ["zh-TW"], "recording": "consent",
+            "topics": [{"text": "Refund", "translations": {"zh-TW": "退款"}}]})
+        assert made.status_code == 201, made.text
+        customer = await CustomerBot.start(leader.base_url)
+        queues = {q["name"]: q for q in (await customer.command("queues"))["queues"]}
+        assert queues["taiwan"]["recording"] == "consent" and queues["taiwan"]["languages"] == ["zh-TW"]
+        assert queues["taiwan"]["topics"][0]["translations"] == {"zh-TW": "退款"}
+        ack = await customer.command("call_me", name="Mei", locale="zh-TW")  # no queue named: by language
+        assert ack["queue"] == "taiwan"
+        mark = customer.mark()
+
+        deleted = await admin.delete("/api/v1/admin/queues/taiwan", params={"fallback": "sales"})
+        assert deleted.status_code == 200 and deleted.json()["moved"] == 1
+        told = await customer.wait_for("callback_status", lambda m: m["callback"].get("moved_from") == "taiwan",
+                                       start=mark, timeout=5)
+        assert told["callback"]["queue"] == "sales"
+        bob = await AgentBot.login(other.base_url, "bob", DEMO_PASSWORD)
+        await bob.command("set_state", state="available")
+        offer = await bob.wait_for("offer", lambda m: m["offer"]["callback_id"] == ack["callback_id"], timeout=8)
+        assert offer["offer"]["callback"]["queue"] == "sales"
+    finally:
+        for bot in (customer, bob):
+            if bot is not None:
+                await bot.close()
+        await admin.aclose()

@@ -154,9 +154,11 @@ def test_rest_read_of_a_customers_analytics_and_of_a_carts_associations(database
         got = body["analytics"]
         assert (got["tier"], got["previous_tier"], got["trend"], got["at_risk"]) == ("standard", "gold", "down", True)
         assert got["reasons"][0] == "tier fell from gold to standard"
+        assert got["rfm_scores"] == [0, 0, 0]  # no order this period: not among its customers' scores
         assert got["reasons"][1].startswith("probability still active")  # silent for 200 days
         once = client.get(f"/api/v1/customers/{ids['once']}/analytics", headers=auth).json()["analytics"]
         assert once["recommendations"][0] == {"sku": "stove", "name": "Camping stove"}
+        assert len(once["rfm_scores"]) == 3 and all(1 <= score <= 5 for score in once["rfm_scores"])
 
         def broken(orders, *, now, config):
             raise RuntimeError("out of memory")

@@ -65,7 +65,11 @@ def _history(start: float, end: float, count: int, seed: int) -> tuple[list[dict
             scheduled_at=enqueued - rng.choice([0.0, 600.0]) if rng.random() < 0.2 else None, state=state,
             created_at=enqueued, enqueued_at=enqueued, answered_at=answered, ended_at=ended, wrapped_up_at=wrapped,
             held_seconds=rng.choice([0.0, 15.0]) if ended and answered else 0.0, agent_id=agent,
-            disposition=disposition))
+            disposition=disposition,
+            # After the contact: a summary, the customer's rating, "not solved" (the satisfaction table).
+            summary="Done" if wrapped and rng.random() < 0.7 else None,
+            rating=rng.randint(1, 5) if wrapped and rng.random() < 0.5 else None,
+            reopened_at=wrapped + 3600 if wrapped and rng.random() < 0.1 else None))
     return callbacks, offers
 
 
@@ -104,6 +108,26 @@ async def _load(repo: Any, start: float, end: float, count: int) -> None:
     await repo.database.write(insert)
 
 
+async def _rate_and_reopen_late(repo: Any, *, before: float, now: float, since: float = 0.0) -> None:
+    """Ratings (some changed) and "not solved" of contacts whose day is rolled up already."""
+    from sqlalchemy import select
+
+    c = CALLBACKS.c
+    ids = await repo.database.read(lambda conn: list(conn.execute(
+        select(c.id, c.queue, c.rating).where(c.wrapped_up_at >= since, c.wrapped_up_at < before,
+                                              c.reopened_at.is_(None)).order_by(c.id))))
+    assert len(ids) > 60 and any(rating is None for _, _, rating in ids)
+    for index, (callback_id, queue, _) in enumerate(ids[:60]):
+        await repo.rate_contact(callback_id, 1 + index % 5, now=now)
+        if index % 4 == 0:
+            await repo.rate_contact(callback_id, 5, now=now)  # they changed their mind
+        if index % 3 == 0:
+            assert await repo.reopen_contact(callback_id, dict(
+                id=f"again-{callback_id}", customer_id="c1", visitor_id=None, queue=queue, name="", topic="",
+                message="", channel="browser", phone=None, tier="standard", command_id=None, locale=None),
+                now=now)
+
+
 def _rounded(value: Any) -> Any:
     # Sums added in another order differ in the last bits; figures are shown to 0.1.
     if isinstance(value, float):
@@ -133,7 +157,7 @@ async def _parts(repo: Any, settings: Settings, span: ReportRange, period: str) 
     from desktop.repository.history import HistoryQuery
 
     query = HistoryQuery(start=span.start, end=span.end, segments=((span.start, 0),), period=period,
-                         fingerprint=_rollup_settings(settings).fingerprint, local_days=True)
+                         fingerprint=_rollup_settings(settings).fingerprint, local_days=settings.time_zone)
     return [source for source, _, _ in await repo.database.read(history_rollups.read_parts, query)]
 
 
@@ -151,8 +175,10 @@ async def test_reports_from_rollups_equal_the_raw_reports(repo, zone):
     marks = await repo.roll_up_history(_rollup_settings(settings), now=now)
     assert len(marks) > 2  # chunks of three days, one transaction each
     assert span.start < marks[-1]["days_until"] < marks[-1]["slots_until"] < span.end
+    await _rate_and_reopen_late(repo, before=marks[-1]["days_until"], now=now)
     assert await _parts(repo, settings, span, "day") == ["day", "slot", "raw"]
     assert await _parts(repo, settings, span, "hour") == ["slot", "raw"]
+    # A whole local week (Monday 19th, across the change on the 25th) from its week rows.
     for period in ("hour", "day", "week"):
         rolled, raw = await _both(repo, settings, first, last, period, now)
         assert rolled == raw, period
@@ -164,6 +190,7 @@ async def test_reports_from_rollups_equal_the_raw_reports(repo, zone):
             name: sum(row["staffed_seconds"] for row in raw["tables"]["agent_periods"]["rows"] if row["agent"] == name)
             for name in ("A1", "A2", "A3")}, abs=30)
     assert raw["totals"]["offered"] > 400 and raw["tables"]["dispositions"]["rows"]
+    assert sum(row["rated"] for row in raw["tables"]["satisfaction"]["rows"]) > 50
     assert raw["tables"]["agents"]["rows"] and raw["tables"]["comparison"]["rows"][1]["offered"] > 0
 
     # Nothing more to roll up: the same rows; the same rows again after a rebuild.
@@ -175,6 +202,19 @@ async def test_reports_from_rollups_equal_the_raw_reports(repo, zone):
     after = await repo.database.read(lambda conn: conn.exec_driver_sql(
         "SELECT count(*), sum(offered), sum(contacts) FROM history_rollups").one())
     assert tuple(after) == tuple(before)
+
+    # Ten days on, everything has settled: the week from Monday the 19th (across the change on
+    # the 25th) comes from its week rows, for weeks and for the agents' whole-range figures.
+    later = now + 10 * DAY
+    await repo.roll_up_history(_rollup_settings(settings), now=later)
+    assert await _parts(repo, settings, span, "week") == ["week", "day"]
+    assert await _parts(repo, settings, span, "day") == ["day"]
+    await _rate_and_reopen_late(repo, since=span.start, before=span.start + 7 * DAY, now=later)  # the week's rows
+    for period in ("day", "week"):
+        rolled, raw = await _both(repo, settings, first, last, period, later)
+        assert rolled == raw, period
+        rolled, whole = await _both(repo, settings, first, last, period, later, row_limit=2)
+        assert rolled == whole, period
 
 
 async def test_a_crash_midway_counts_nothing_twice_and_other_settings_are_not_read(repo, monkeypatch):

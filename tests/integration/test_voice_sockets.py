@@ -224,3 +224,32 @@ async def notified(client, **fields) -> dict:
 
 async def _offer(client, callback_id: str, sdp: str) -> str:
     return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
+
+
+async def test_a_queues_recording_policy_set_in_the_admin_console_wins_from_the_next_call(server):
+    """Issue 14: OTODESK_VOICE_RECORDING says "sales:consent"; the console's "on" for sales
+    records the next call at once (nobody asked), with no restart."""
+    from tests.integration.test_admin_api import staff_client
+
+    admin = await staff_client(server.base_url, "admin")
+    try:
+        saved = await admin.put("/api/v1/admin/queues/sales", json={
+            "title": "Sales", "skills": ["sales"], "service_level_target": 20, "recording": "on"})
+        assert saved.status_code == 200, saved.text
+    finally:
+        await admin.aclose()
+    bob, customer, callback_id = await connected_call(server.base_url, "bob", "Ola Policy")
+    customer_bot = Bot(440)
+    try:
+        ack = await join(customer_bot, customer, callback_id)
+        assert (ack["call"]["recording"], ack["call"]["consent"]) == (True, None)
+        await customer.command("voice_control", callback_id=callback_id, action="hangup")
+        await bob.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
+    finally:
+        await customer_bot.close()
+        await customer.close()
+        with contextlib.suppress(CommandFailed):
+            await bob.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+        with contextlib.suppress(CommandFailed):
+            await bob.command("set_state", state="away", reason="test over")
+        await bob.close()

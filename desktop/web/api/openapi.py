@@ -83,11 +83,11 @@ _REPORT_PARAMETERS = [
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import admin, admin_centre, admin_webhooks, kb_admin
+    from desktop.web import admin, admin_centre, admin_queues, admin_webhooks, kb_admin
     from desktop.web.api.rules_stats import stats_schema
 
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
-              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_webhooks.BODIES,
+              schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_queues.BODIES, *admin_webhooks.BODIES,
               *kb_admin.BODIES, *admin_centre.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
@@ -145,6 +145,10 @@ def openapi_document() -> dict[str, Any]:
                     "period_end": number, "tier": {"enum": ["standard", "silver", "gold", "platinum", None]}}}},
                 "recency_days": {"type": ["number", "null"]}, "frequency": {"type": "integer"},
                 "monetary_cents": {"type": "integer"},
+                "rfm_scores": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 0, "maximum": 5},
+                               "description": "recency, frequency and monetary scores 1-5 (quintiles of "
+                                              "this period's customers; 0 without an order this period); null before a run "
+                                              "that scored them"},
                 "p_alive": {"type": ["number", "null"], "description": "BG/NBD probability still active"},
                 "expected_purchases": {"type": ["number", "null"], "description": "in the next period"},
                 "expected_spend_cents": {"type": ["number", "null"], "description": "Gamma-Gamma, per order"},
@@ -355,6 +359,8 @@ def openapi_document() -> dict[str, Any]:
     # The admin console's API: an admin's session only (desktop/web/admin.py describes it).
     paths.update(admin.openapi_paths(_op, _ok, _ref, _path))
     components.update(admin.openapi_components())
+    paths.update(admin_queues.openapi_paths(_op, _ok, _ref, _path))  # queues: their own module
+    components.update(admin_queues.openapi_components())
     paths.update(admin_webhooks.openapi_paths(_op, _ok, _ref, _path))
     components.update(admin_webhooks.openapi_components())
     paths.update(kb_admin.openapi_paths(_op, _ok, _ref, _path))  # the knowledge base's articles

@@ -6,7 +6,7 @@ import pytest
 
 from desktop.analytics import AnalyticsError, Order
 from desktop.analytics.rfm import (
-    Rfm, TierRule, assign_tiers, periods, rfm, segment_values, trend,
+    Rfm, TierRule, assign_tiers, periods, rfm, rfm_scores, segment_values, trend,
 )
 
 DAY = 86400.0
@@ -32,6 +32,22 @@ def test_rfm_counts_purchases_nets_refunds_and_ignores_zero_value_orders():
         "cy": Rfm(recency_days=None, frequency=0, monetary_cents=0),
     }
     assert values["ann"].average_order_cents == 3_500
+
+
+def test_rfm_scores_are_quintiles_of_the_mid_rank_with_ties_shared():
+    # Five customers, each a rank apart on every measure: 1..5 (recency: fewer days is better).
+    five = {f"c{i}": Rfm(recency_days=50.0 - 10 * i, frequency=i, monetary_cents=1000 * i) for i in range(1, 6)}
+    assert rfm_scores(five) == {f"c{i}": (i, i, i) for i in range(1, 6)}
+    # Ten: two a quintile. c9 and c10 tie on frequency: mid-rank 9.5 of 10, percentile 0.9, 5 both;
+    # no purchase in the period (recency None) is the worst recency.
+    ten = {f"c{i}": Rfm(recency_days=None if i == 1 else 100.0 - i, frequency=min(i, 9), monetary_cents=i)
+           for i in range(1, 11)}
+    scores = rfm_scores(ten)
+    assert [scores[f"c{i}"][0] for i in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert scores["c9"][1] == scores["c10"][1] == 5 and scores["c8"][1] == 4
+    # Everyone alike: the middle score, not the best.
+    assert set(rfm_scores({c: Rfm(3.0, 1, 500) for c in "abcd"}).values()) == {(3, 3, 3)}
+    assert rfm_scores({}) == {}
 
 
 def test_periods_are_consecutive_and_end_at_the_end():

@@ -85,7 +85,7 @@ def test_analytics_scores_and_products_associated_with_the_cart() -> None:
     run = AnalyticsRunRecord(id=3, started_at=NOW - DAY, finished_at=NOW - DAY, status="succeeded",
                              model_version="1", config={"period_days": 180.0}, summary={}, error=None)
     score = CustomerScoreRecord(run=run, customer_id="c1", tier="gold", at_risk=True, data={
-        "p_alive": 0.31, "expected_purchases": 2.0, "trend": "down", "previous_tier": "platinum", "reasons": ["tier fell", "p_alive low"],
+        "p_alive": 0.31, "expected_purchases": 2.0, "trend": "down", "rfm_scores": [2, 4, 5], "previous_tier": "platinum", "reasons": ["tier fell", "p_alive low"],
         "recommendations": ["orbit-smartwatch", "terra-home-hub"]})
     rules = [RuleRecord(["aurora-laptop-14"], ["laptop-sleeve"], 0.1, 0.5, 3.0, 10),
              RuleRecord(["aurora-laptop-14"], ["nimbus-headphones"], 0.1, 0.5, 4.0, 10),  # in the cart already
@@ -98,6 +98,7 @@ def test_analytics_scores_and_products_associated_with_the_cart() -> None:
     assert snap.expected_purchases_90d == pytest.approx(1.0)  # 2 over 180 days
     assert snap.recommended == ("orbit-smartwatch", "terra-home-hub")
     assert snap.segments == ("gold", "trend:down", "at-risk") and snap.rfm_segment == "gold"
+    assert (snap.rfm_recency, snap.rfm_frequency, snap.rfm_monetary) == (2.0, 4.0, 5.0)
     assert (snap.previous_tier, snap.tier_trend) == ("platinum", "down")  # a rule can test the trend
     assert snap.associated == ("laptop-sleeve",)
     assert snap.cart_categories == ("Laptops",)

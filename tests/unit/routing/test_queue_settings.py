@@ -50,3 +50,69 @@ def test_a_queue_added_or_opened_to_more_agents_while_running_routes_at_once():
     router.add_queue(QueueConfig("sales"))                   # now any agent may take it
     events = router.rebalance(4.0)
     assert any(isinstance(e, OfferMade) and e.callback_id == "c2" and e.agent_id == "other" for e in events)
+
+
+def test_a_deleted_queues_waiting_callbacks_move_to_the_fallback_keeping_their_place_in_time():
+    router = Router([QueueConfig("general"), QueueConfig("billing", frozenset({"billing"}))])
+    router.add_callback(CallbackRequest("early", "billing"), 0.0)
+    router.add_callback(CallbackRequest("later", "billing", scheduled_at=500.0), 5.0)
+    router.add_callback(CallbackRequest("other", "general"), 50.0)
+    assert router.waiting("billing") == ["early"]
+
+    router.remove_queue("billing", "general", 60.0)
+    # "early" waited since 0: ahead of "other" (50) in its new queue, not sent to the back.
+    assert router.waiting("general") == ["early", "other"]
+    assert router.callback("later").queue == "general" and router.callback("later").state is CallbackState.SCHEDULED
+    assert "billing" not in {q.name for q in router.queues()}
+    # An agent of the fallback (no billing skill) gets the moved customer first.
+    router.agent_login("a1", (), 70.0)
+    [offer] = [e for e in router.set_available("a1", 70.0) if isinstance(e, OfferMade)]
+    assert offer.callback_id == "early"
+    # The scheduled one enters the fallback at its time.
+    router.accept(offer.offer_id, "a1", 71.0)
+    assert router.waiting("general") == ["other"]
+    router.tick(500.0)
+    assert router.waiting("general") == ["other", "later"]
+
+
+def test_a_moved_callback_is_offered_at_once_to_a_free_agent_and_a_ringing_offer_goes_on():
+    router = Router([QueueConfig("general"), QueueConfig("billing", frozenset({"billing"}))])
+    staffed(router, "biller", ("billing",), 0.0)
+    [ringing] = [e for e in router.add_callback(CallbackRequest("c1", "billing"), 1.0) if isinstance(e, OfferMade)]
+    router.add_callback(CallbackRequest("c2", "billing"), 2.0)
+    staffed(router, "generalist", (), 3.0)   # can't take billing: idle
+    events = router.remove_queue("billing", "general", 4.0)
+    [moved_offer] = [e for e in events if isinstance(e, OfferMade)]
+    assert (moved_offer.callback_id, moved_offer.agent_id) == ("c2", "generalist")
+    # The offer ringing when the queue went stays; declined, the callback waits in the fallback.
+    assert router.callback("c1").state is CallbackState.OFFERED
+    router.decline(ringing.offer_id, "biller", 5.0)
+    assert router.callback("c1").queue == "general"
+
+
+def test_removing_a_queue_into_itself_or_an_unknown_one_changes_nothing():
+    import pytest
+    from desktop.routing import InvalidRequest, UnknownQueue
+
+    router = Router([QueueConfig("general"), QueueConfig("billing")])
+    router.add_callback(CallbackRequest("c1", "billing"), 0.0)
+    with pytest.raises(InvalidRequest):
+        router.remove_queue("billing", "billing", 1.0)
+    with pytest.raises(UnknownQueue):
+        router.remove_queue("billing", "nowhere", 1.0)
+    assert router.waiting("billing") == ["c1"]
+
+
+def test_the_queue_for_a_customers_language_is_the_first_speaking_it_exactly_then_the_same_language():
+    from types import SimpleNamespace as Q
+
+    from desktop.routing.languages import queue_for_language
+
+    queues = [Q(name="general", languages=()), Q(name="taiwan", languages=("zh-TW",)),
+              Q(name="china", languages=("en", "zh-CN"))]
+    assert queue_for_language(queues, "zh-CN") == "china"
+    assert queue_for_language(queues, "zh-cn") == "china"
+    assert queue_for_language(queues, "zh-HK") == "taiwan"   # no exact one: the first speaking "zh"
+    assert queue_for_language(queues, "en") == "china"
+    assert queue_for_language(queues, "fr") is None
+    assert queue_for_language(queues, None) is None

@@ -16,6 +16,7 @@ rebuilds from them. On top of that, the routing invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -279,6 +280,18 @@ class RouterMachine(RuleBasedStateMachine):
         else:
             error = None
         self.expect(lambda: self.router.end_contact(cb, agent, self.now), error)
+
+    # ------------------------------------------------------------ the admin console
+
+    @rule(fallback=st.sampled_from(["sales", "support"]))
+    def delete_a_queue(self, fallback: str) -> None:
+        """An admin deletes "fr" (whoever waits in it moves to ``fallback``), then makes it again."""
+        for c, state in self.cb_state.items():
+            if state is not CS.CONNECTED and self.requests[c].queue == "fr":
+                self.requests[c] = dataclasses.replace(self.requests[c], queue=fallback)
+        self.apply(self.router.remove_queue("fr", fallback, self.now))
+        assert "fr" not in {q.name for q in self.router.queues()}
+        self.router.add_queue(QUEUES[2])
 
     # ------------------------------------------------------------ failover
 
