@@ -660,7 +660,8 @@ class KbEvent(Base):
 #: The full-text index's own objects, kept by the database, outside the models: the schema
 #: comparison (tests) leaves them out.
 FULL_TEXT_NAMES = frozenset({"kb_fts", "kb_fts_data", "kb_fts_idx", "kb_fts_content", "kb_fts_docsize",
-                             "kb_fts_config", "search", "search_title", "ix_kb_articles_search"})
+                             "kb_fts_config", "search", "search_title", "ix_kb_articles_search",
+                             "ix_kb_articles_search_title"})
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

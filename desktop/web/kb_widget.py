@@ -90,7 +90,8 @@ async def suggest(request: Request) -> Response:
     url, queue = (params.get("url") or "")[:2048], params.get("queue") or None
     repo = request.app.state.repo
     if topic.strip():
-        found = await repo.kb_search(topic, language=locale, limit=20)
+        # The queue in the query: filtered after a bounded top 20, its articles could be lost.
+        found = await repo.kb_search(topic, language=locale, queue=queue, limit=20)
         # The page's own articles first, then the rank (a stable sort keeps it within each).
         found.sort(key=lambda a: not matches(a["pages"], url))
     else:

@@ -290,6 +290,17 @@ def openapi_document() -> dict[str, Any]:
                               "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
                                        "dispositions", "satisfaction", "kb_deflection"]}}, *_REPORT_PARAMETERS])},
         },
+        "/api/v1/events": {
+            "get": _op("The contacts' change feed: every customer's timeline entries added since changed_since, "
+                       "oldest first (an entry is never changed once written)",
+                       {"200": _ok("A page of events", _page("Event"))},
+                       parameters=[_LIMIT, {"name": "changed_since", "in": "query", "required": False,
+                                            "schema": {"type": "string", "maxLength": 48,
+                                                       "pattern": r"^(0|e1\.[0-9]+\.[0-9]+)$"},
+                                            "description": "0 (the default) for everything, then the "
+                                                           "next_cursor of the previous answer; next_cursor is "
+                                                           "always set, poll with it again"}]),
+        },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
                        "HMAC of the user id (identify's user_hash); a key for every site only",
