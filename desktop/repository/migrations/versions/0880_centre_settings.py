@@ -6,7 +6,7 @@
   its expiry and when it was used.
 
 Revision ID: 0880
-Revises: 0910 (written on 0850; main's head when main was merged into h-site: 0910)
+Revises: 0890 (written on 0850; main's head when main was last merged into h-site: 0890)
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0880"
-down_revision: str | None = "0910"
+down_revision: str | None = "0890"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
