@@ -664,9 +664,14 @@ FULL_TEXT_NAMES = frozenset({"kb_fts", "kb_fts_data", "kb_fts_idx", "kb_fts_cont
                              "ix_kb_articles_search_title"})
 
 
+#: PostgreSQL's own column for the contacts' change feed (``contact_events.xid``, migration
+#: 0910, read by raw SQL in desktop/repository/changes.py): not in the models either.
+FEED_NAMES = frozenset({"xid", "ix_contact_events_xid_id"})
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """For ``compare_metadata``: everything but :data:`FULL_TEXT_NAMES`."""
-    return name not in FULL_TEXT_NAMES
+    """For ``compare_metadata``: everything but :data:`FULL_TEXT_NAMES` and :data:`FEED_NAMES`."""
+    return name not in FULL_TEXT_NAMES and name not in FEED_NAMES
 
 
 class ChangeCounter(Base):
