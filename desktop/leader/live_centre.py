@@ -39,6 +39,10 @@ class LiveCentre:
         """The settings to use now; call it at each use, don't keep it."""
         return self._config
 
+    def defaults(self) -> CentreConfig:
+        """The settings of a centre that never saved any: the environment's (for the audit's "before")."""
+        return CentreConfig.build({}, **self._env)
+
     def origins(self) -> tuple[str, ...]:
         return self._config.origins
 

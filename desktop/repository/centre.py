@@ -39,19 +39,23 @@ class CentreSettings(Store):
 
         return await self._db.read(read)
 
-    async def admin_save_setting(self, key: str, value: Any, *, actor: str, before: Any,
-                                 now: float | None = None) -> None:
-        """Store ``value`` under ``key`` and audit the change (``before``: what was in force,
-        the environment's value for a key never saved). Action ``settings.<key>``."""
+    async def admin_save_setting(self, key: str, value: Any, *, actor: str, default: Any,
+                                 now: float | None = None) -> Any:
+        """Store ``value`` under ``key`` and audit the change with what was in force before: the
+        stored value, read in the same transaction, or ``default`` (the environment's) for a key
+        never saved. Action ``settings.<key>``; returns that value before."""
         now = time.time() if now is None else now
 
-        def write(conn: Connection) -> None:
+        def write(conn: Connection) -> Any:
+            row = conn.execute(select(CENTRE_SETTINGS.c.value).where(CENTRE_SETTINGS.c.key == key)).first()
+            before = row.value if row is not None else default
             statement = upsert(conn, CENTRE_SETTINGS).values(key=key, value=value, updated_at=now)
             conn.execute(statement.on_conflict_do_update(
                 index_elements=[CENTRE_SETTINGS.c.key], set_={"value": value, "updated_at": now}))
             record_audit(conn, now, actor, f"settings.{key}", f"settings:{key}", {"value": before}, {"value": value})
+            return before
 
-        await self._db.write(write)
+        return await self._db.write(write)
 
     # -- the first admin ----------------------------------------------------------------
 

@@ -63,10 +63,11 @@ def _sites_json(config) -> dict[str, Any]:
     return {"origins": list(config.origins)}
 
 
-async def _save(request: Request, session: StaffSession, key: str, value: Any, before: Any):
-    """Store, audit, and have every process (this one first) read the settings again."""
+async def _save(request: Request, session: StaffSession, key: str, value: Any, default: Any):
+    """Store, audit (``default``: what a key never saved holds), and have every process (this
+    one first) read the settings again."""
     state = request.app.state
-    await state.repo.admin_save_setting(key, value, actor=actor_of(session), before=before)
+    await state.repo.admin_save_setting(key, value, actor=actor_of(session), default=default)
     await state.centre.announce()
     return state.centre.current()
 
@@ -85,8 +86,8 @@ async def get_urgent_words(request: Request, session: StaffSession) -> Response:
 async def put_urgent_words(request: Request, session: StaffSession) -> Response:
     data = await json_body(request, UrgentWordsIn)
     words = _checked(check_urgent_words, data.words)
-    before = _words_json(request.app.state.centre.current())["words"]
-    return JSONResponse(_words_json(await _save(request, session, "urgent_words", words, before)))
+    default = _words_json(request.app.state.centre.defaults())["words"]
+    return JSONResponse(_words_json(await _save(request, session, "urgent_words", words, default)))
 
 
 async def get_widget(request: Request, session: StaffSession) -> Response:
@@ -96,8 +97,8 @@ async def get_widget(request: Request, session: StaffSession) -> Response:
 async def put_widget(request: Request, session: StaffSession) -> Response:
     data = await json_body(request, WidgetLookIn)
     look = _checked(check_widget, accent=data.accent, position=data.position, greeting=data.greeting)
-    before = request.app.state.centre.current().widget_json()
-    return JSONResponse((await _save(request, session, "widget", look, before)).widget_json())
+    default = request.app.state.centre.defaults().widget_json()
+    return JSONResponse((await _save(request, session, "widget", look, default)).widget_json())
 
 
 async def get_sites(request: Request, session: StaffSession) -> Response:
@@ -107,8 +108,8 @@ async def get_sites(request: Request, session: StaffSession) -> Response:
 async def put_sites(request: Request, session: StaffSession) -> Response:
     data = await json_body(request, SitesIn)
     origins = _checked(check_origins, data.origins)
-    before = _sites_json(request.app.state.centre.current())["origins"]
-    return JSONResponse(_sites_json(await _save(request, session, "origins", origins, before)))
+    default = _sites_json(request.app.state.centre.defaults())["origins"]
+    return JSONResponse(_sites_json(await _save(request, session, "origins", origins, default)))
 
 
 routes = [

@@ -32,9 +32,9 @@ async def test_a_change_announced_by_one_process_is_read_by_every_other(repo: Re
         try:
             await eventually(lambda: there.loads == 1)
             assert there.origins() == ("https://env.example",) and there.is_urgent("urgent!")
-            await repo.admin_save_setting("origins", ["https://shop.example"], actor="agent:a", before=[], now=T0)
+            await repo.admin_save_setting("origins", ["https://shop.example"], actor="agent:a", default=[], now=T0)
             await repo.admin_save_setting("urgent_words", {"en": [], "zh-CN": ["火急"], "zh-TW": []},
-                                          actor="agent:a", before={}, now=T0)
+                                          actor="agent:a", default={}, now=T0)
             assert there.origins() == ("https://env.example",)  # stored, not announced: nobody reads yet
             assert await here.announce()
             assert here.origins() == ("https://shop.example",)  # the announcer first, at once
@@ -50,9 +50,10 @@ async def test_a_change_announced_by_one_process_is_read_by_every_other(repo: Re
 
 
 async def test_every_change_is_audited_with_what_was_in_force_before(repo: Repository) -> None:
-    await repo.admin_save_setting("origins", ["https://a.example"], actor="agent:a",
-                                  before=["https://env.example"], now=T0)
-    await repo.admin_save_setting("origins", [], actor="agent:b", before=["https://a.example"], now=T0 + 1)
+    env = ["https://env.example"]
+    assert await repo.admin_save_setting("origins", ["https://a.example"], actor="agent:a", default=env, now=T0) == env
+    # The second change's "before" is the stored value, read in its own transaction.
+    await repo.admin_save_setting("origins", [], actor="agent:b", default=env, now=T0 + 1)
     assert await repo.centre_settings() == {"origins": []}  # saved empty: nobody, not the environment
     rows = await repo.admin_audit(target="settings:origins")
     assert [(r["actor"], r["action"], r["before"], r["after"]) for r in rows] == [
