@@ -44,7 +44,7 @@ __all__ = [
     "Offer", "AgentStateLog", "ContactEvent", "Identity", "CustomerMerge", "Product", "Order", "ApiKey",
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
     "ProductRule", "RuleInteraction", "AdminAudit", "KbArticle", "KbEvent", "FULL_TEXT_NAMES", "include_name",
-    "ChangeCounter", "WebhookSubscription", "WebhookEvent",
+    "ChangeCounter", "WebhookSubscription", "WebhookEvent", "CentreSetting", "SetupLink",
     "WebhookDelivery", "WebhookAttempt", "HistoryRollup", "HistoryRollupMark",
 ]
 
@@ -579,6 +579,32 @@ class AdminAudit(Base):
     target: Mapped[str] = mapped_column(index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(Json)
     after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class CentreSetting(Base):
+    """One setting an admin edits in the console (issue 14): ``key`` names it (``urgent_words``,
+    ``widget``, ``origins``), ``value`` is its JSON. A key with no row keeps the environment's
+    value (``OTODESK_*``, ``desktop/settings.py``): the first admin change writes the row."""
+
+    __tablename__ = "centre_settings"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[Any] = mapped_column(Json)
+    updated_at: Mapped[float]
+
+
+class SetupLink(Base):
+    """A one-time link that creates the first admin on a fresh install (``desktop/web/setup.py``).
+
+    ``id`` is the SHA-256 of the link's random part (the link itself is never stored); a link
+    is good until ``expires_at`` and only once (``used_at``)."""
+
+    __tablename__ = "setup_links"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    issued_at: Mapped[float]
+    expires_at: Mapped[float]
+    used_at: Mapped[float | None]
 
 
 class KbArticle(Base):

@@ -6,6 +6,7 @@ export default {
   "date.day_time": "{day}, {time}",
 
   "title.login": "Sign in · otodesk",
+  "title.setup": "Set up · otodesk",
   "title.desk": "Desk · otodesk",
   "title.wall": "Wall · otodesk",
   "title.planner": "Planner · otodesk",
@@ -62,4 +63,15 @@ export default {
   "login.error.sso_failed": "The company sign-in could not be completed; try again.",
   "login.error.sso_no_role": "Your company account has no access to otodesk; ask your administrator.",
   "login.error.sso_taken": "A local account already has your username; ask your administrator.",
+  "setup.title": "Create the first admin",
+  "setup.who": "This link works once. The admin you create here manages users, queues and the widget.",
+  "setup.name": "Your name",
+  "setup.password_again": "Password again",
+  "setup.submit": "Create admin",
+  "setup.used_title": "This link can't be used",
+  "setup.used": "It was used already, it expired, or an admin exists. Sign in, or ask your admin.",
+  "setup.error.username": "A username is 1 to 40 lowercase letters, digits, '.', '_' or '-'.",
+  "setup.error.password": "The password needs 8 to 200 characters.",
+  "setup.error.mismatch": "The two passwords differ.",
+  "setup.error.taken": "That username is taken.",
 };

@@ -3,6 +3,7 @@ export default {
   "date.day_time": "{day} {time}",
 
   "title.login": "登录 · otodesk",
+  "title.setup": "初始设置 · otodesk",
   "title.desk": "工作台 · otodesk",
   "title.wall": "监控墙 · otodesk",
   "title.planner": "规则策划 · otodesk",
@@ -59,4 +60,15 @@ export default {
   "login.error.sso_failed": "公司统一登录未能完成，请重试。",
   "login.error.sso_no_role": "您的公司账号无权使用 otodesk，请联系管理员。",
   "login.error.sso_taken": "已有本地账号使用您的用户名，请联系管理员。",
+  "setup.title": "创建第一个管理员",
+  "setup.who": "此链接只能使用一次。在此创建的管理员可管理用户、队列和小部件。",
+  "setup.name": "您的姓名",
+  "setup.password_again": "再次输入密码",
+  "setup.submit": "创建管理员",
+  "setup.used_title": "此链接无法使用",
+  "setup.used": "此链接已被使用、已过期，或已存在管理员。请登录，或联系您的管理员。",
+  "setup.error.username": "用户名为 1 到 40 个小写字母、数字、“.”、“_”或“-”。",
+  "setup.error.password": "密码需要 8 到 200 个字符。",
+  "setup.error.mismatch": "两次输入的密码不一致。",
+  "setup.error.taken": "该用户名已被占用。",
 };

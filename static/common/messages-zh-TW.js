@@ -3,6 +3,7 @@ export default {
   "date.day_time": "{day} {time}",
 
   "title.login": "登入 · otodesk",
+  "title.setup": "初始設定 · otodesk",
   "title.desk": "工作台 · otodesk",
   "title.wall": "監控牆 · otodesk",
   "title.planner": "規則企劃 · otodesk",
@@ -59,4 +60,15 @@ export default {
   "login.error.sso_failed": "公司單一登入未能完成，請重試。",
   "login.error.sso_no_role": "您的公司帳號無權使用 otodesk，請聯絡管理員。",
   "login.error.sso_taken": "已有本機帳號使用您的使用者名稱，請聯絡管理員。",
+  "setup.title": "建立第一位管理員",
+  "setup.who": "此連結只能使用一次。在此建立的管理員可管理使用者、佇列和小工具。",
+  "setup.name": "您的姓名",
+  "setup.password_again": "再次輸入密碼",
+  "setup.submit": "建立管理員",
+  "setup.used_title": "此連結無法使用",
+  "setup.used": "此連結已被使用、已過期，或已有管理員。請登入，或聯絡您的管理員。",
+  "setup.error.username": "使用者名稱為 1 到 40 個小寫字母、數字、「.」、「_」或「-」。",
+  "setup.error.password": "密碼需要 8 到 200 個字元。",
+  "setup.error.mismatch": "兩次輸入的密碼不一致。",
+  "setup.error.taken": "此使用者名稱已被使用。",
 };

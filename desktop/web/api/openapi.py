@@ -83,12 +83,12 @@ _REPORT_PARAMETERS = [
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import admin, admin_queues, admin_webhooks, kb_admin
+    from desktop.web import admin, admin_centre, admin_queues, admin_webhooks, kb_admin
     from desktop.web.api.rules_stats import stats_schema
 
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
               schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_queues.BODIES, *admin_webhooks.BODIES,
-              *kb_admin.BODIES)
+              *kb_admin.BODIES, *admin_centre.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -376,6 +376,8 @@ def openapi_document() -> dict[str, Any]:
     components.update(admin_webhooks.openapi_components())
     paths.update(kb_admin.openapi_paths(_op, _ok, _ref, _path))  # the knowledge base's articles
     components.update(kb_admin.openapi_components())
+    paths.update(admin_centre.openapi_paths(_op, _ok, _ref, _path))  # urgent words, the widget, its sites
+    components.update(admin_centre.openapi_components())
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",
