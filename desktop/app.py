@@ -16,7 +16,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.templating import Jinja2Templates
@@ -32,6 +31,7 @@ from desktop.routing import commands
 from desktop.leader.client import RouterClient
 from desktop.routing.reachability import PROCESS_HEARTBEAT
 from desktop.rooms import SYSTEM_ROOM
+from desktop.leader.live_centre import LiveCentre
 from desktop.leader.live_rules import LiveRules
 from desktop.leader.service import RoutingService
 from desktop.settings import Settings
@@ -45,8 +45,10 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import (
-    admin, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics, mydata, pages, reports, sso,
+    admin, admin_centre, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics,
+    mydata, pages, reports, setup, sso,
 )
+from desktop.web.origins import LiveCorsMiddleware, allowed_origins
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
@@ -76,14 +78,20 @@ def create_app(settings: Settings) -> Starlette:
                 RouterClient(bus, settings.process_id) as router:
             if await repo.ensure_default_queue():  # a fresh install: "Call me" works before any set-up
                 log.info("no queue yet: created the default queue 'general' (no skills, always open)")
+            await setup.offer_first_admin_link(repo, app.state.signer, settings)  # no admin yet: a one-time link
             # The published rules, compiled before the first offer can ring, then followed;
             # the suggester matches them for the desk's cards (within its budget, never failing).
             rules = LiveRules(repo, bus)
             await rules.load()
+            # The console's settings (urgent words, the widget's look, its sites), followed live.
+            centre = LiveCentre(repo, bus, settings)
+            await centre.load()
+            app.state.centre = centre
             suggester = Suggester(repo=repo, bus=bus, rules=rules, zone=settings.time_zone,
                                   budget=settings.suggestions_budget)
             # Co-browse access ends with the contact; the leader is told how, not importing co-browse.
             routing = RoutingService(repo=repo, bus=bus, settings=settings, suggester=suggester,
+                                     is_urgent=centre.is_urgent,
                                      on_contact_ended=[functools.partial(cobrowse_contact_ended, bus)])
             presence = Presence(router, settings.process_id)
             common = dict(repo=repo, bus=bus, router=router, signer=app.state.signer,
@@ -99,7 +107,7 @@ def create_app(settings: Settings) -> Starlette:
             # After the contact: the summary to the customer's widget and e-mail, rating, "not solved".
             mailer = Mailer(SmtpConfig.from_settings(settings), retry_delay=settings.smtp_retry_delay)
             after_call = AfterCallFeature(repo=repo, bus=bus, router=router, settings=settings, mailer=mailer)
-            features["customer"] = (*features["customer"], after_call)
+            features["customer"] = (*features["customer"], after_call, centre)  # centre: the widget's look
             features["agent"] = (*features["agent"], after_call)
             handlers.update(customer=CustomerHandler(**common, features=features["customer"]),
                             agent=AgentHandler(**common, features=features["agent"]),
@@ -114,7 +122,7 @@ def create_app(settings: Settings) -> Starlette:
                 messages_per_second=settings.messages_per_second,
                 message_burst=settings.message_burst,
                 send_queue_size=settings.send_queue_size,
-            ), allowed_origins=settings.allowed_origins, public_origins=settings.public_origins)
+            ), allowed_origins=centre.origins, public_origins=settings.public_origins)
             routing_task = asyncio.create_task(routing.run(), name="routing")
             tasks = [routing_task,
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
@@ -123,6 +131,7 @@ def create_app(settings: Settings) -> Starlette:
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
                      asyncio.create_task(app.state.loop_lag.run(), name="loop-lag"),
                      asyncio.create_task(app.state.rules.run(), name="rules"),
+                     asyncio.create_task(centre.run(), name="centre"),
                      # Every process sends: rows are leased in the database (desktop/webhooks/sender.py).
                      asyncio.create_task(WebhookSender.from_settings(repo, settings).run(), name="webhooks")]
             if settings.analytics_interval > 0:  # numpy and scipy load only for the job
@@ -173,7 +182,8 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_queues.routes, *admin_webhooks.routes,
+        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_queues.routes,
+        *admin_webhooks.routes, *admin_centre.routes, *setup.routes,
         *kb_admin.routes,
         *cobrowse_routes.routes,
         *voice_http.routes,
@@ -193,7 +203,8 @@ def create_app(settings: Settings) -> Starlette:
           if settings.trusted_proxies else []),
         Middleware(RequestIds),
         Middleware(StaffHeaders),
-        Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+        # The sites allowed now (the console's list): asked at each request, so no restart.
+        Middleware(LiveCorsMiddleware, origins=lambda: allowed_origins(app.state),
                              allow_methods=["GET", "POST", "PATCH"],
                              allow_headers=["content-type", "x-otodesk-visitor", "x-otodesk-me"],
                              expose_headers=["retry-after"]),  # the widget waits as told on 429

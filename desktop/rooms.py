@@ -14,7 +14,7 @@ import dataclasses
 import enum
 
 __all__ = [
-    "FAMILIES", "QUEUES_ROOM", "RULES_ROOM", "SYSTEM_ROOM", "WALL_KEEP", "WALL_ROOM", "Erase", "RoomFamily", "agent_room",
+    "CENTRE_ROOM", "FAMILIES", "QUEUES_ROOM", "RULES_ROOM", "SYSTEM_ROOM", "WALL_KEEP", "WALL_ROOM", "Erase", "RoomFamily", "agent_room",
     "call_room", "documents_room", "erased_prefixes", "family_of", "frames_room", "inbox_room", "reply_room",
     "visitor_room", "voice_reply_room",
 ]
@@ -30,6 +30,9 @@ QUEUES_ROOM = "queues"
 #: A published rules version (``{"type": "rules_published", "version": n}``): every process
 #: loads it from the repository and compiles it (desktop/leader/live_rules.py).
 RULES_ROOM = "rules"
+#: The console's settings changed (``{"type": "centre_changed"}``): every process reads them again
+#: (urgent words, the widget's look, the sites that may embed it: desktop/leader/live_centre.py).
+CENTRE_ROOM = "centre"
 
 
 class Erase(enum.Enum):
@@ -61,6 +64,7 @@ FAMILIES: tuple[RoomFamily, ...] = (
     RoomFamily(WALL_ROOM, Erase.EVERY_ROOM, "the supervisors' wall: waiting customers and agents, call events"),
     RoomFamily(QUEUES_ROOM, Erase.NEVER, "whether each queue can answer now"),
     RoomFamily(SYSTEM_ROOM, Erase.NEVER, "which process leads the router"),
+    RoomFamily(CENTRE_ROOM, Erase.NEVER, "that the console's settings changed (desktop/leader/live_centre.py)"),
     RoomFamily(RULES_ROOM, Erase.NEVER, "which business-rules version was published (desktop/leader/live_rules.py)"),
     RoomFamily("cobrowse:", Erase.VISITOR, "co-browse frames: a visitor's page (rrweb), share and document state"),
     RoomFamily("cobrowse-in:", Erase.VISITOR, "co-browse inbox: what viewers send a visitor's page"),

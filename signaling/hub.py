@@ -25,6 +25,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -169,11 +170,14 @@ class Connection:
 class Hub:
     """Serves sockets for any number of room handlers over one bus."""
 
-    def __init__(self, bus: Bus, *, limits: HubLimits, allowed_origins: tuple[str, ...] = (),
+    def __init__(self, bus: Bus, *, limits: HubLimits,
+                 allowed_origins: tuple[str, ...] | Callable[[], tuple[str, ...]] = (),
                  public_origins: tuple[str, ...] = (), clock=time.time):
         self.bus = bus
         self.limits = limits
-        self.allowed_origins = allowed_origins
+        #: Other sites whose pages may open a socket: a fixed list, or a function asked at every
+        #: socket (the console's list, which changes while the process runs).
+        self._allowed_origins = allowed_origins if callable(allowed_origins) else (lambda: allowed_origins)
         self.public_origins = public_origins
         self.clock = clock
         self.sessions: set[Session] = set()
@@ -183,7 +187,7 @@ class Hub:
     async def serve(self, websocket: WebSocket, handler: RoomHandler) -> None:
         """Run one socket until it closes. Never raises for what a client sends."""
         if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
-                              self.allowed_origins, self.public_origins):
+                              self._allowed_origins(), self.public_origins):
             await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
             return
         await websocket.accept()

@@ -33,6 +33,27 @@ const options = {
   outdir: join(out, "widget"), entryNames: "[name].[hash]",
 };
 
+/**
+ * The stylesheets our modules hold as text (`export const css = \`...\``, `launcherCss`),
+ * minified as CSS: the launcher's is in every page's first load, where each byte counts
+ * (tests/e2e/test_widget_weight_browser.py). The sources keep them readable.
+ */
+const STYLESHEET = /(export const (?:css|launcherCss) = `)([^`$]*)(`)/g;
+const minifiedCss = {
+  name: "minified-css",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]widget[\\/](shell|styles)\.js$/ }, async (args) => {
+      const source = readFileSync(args.path, "utf8");
+      let contents = source;
+      for (const [whole, start, text, end] of source.matchAll(STYLESHEET)) {
+        const { code } = await esbuild.transform(text, { loader: "css", minify: true, charset: "utf8" });
+        contents = contents.replace(whole, `${start}${code.trim()}${end}`);
+      }
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 /** SHA-256 over the sources' relative paths and bytes, in a stable order. */
 export function sourceDigest() {
   const hash = createHash("sha256");
@@ -55,7 +76,8 @@ async function build() {
   const sources = sourceDigest();
 
   // 1. The lazy modules, each a whole file of its own (no shared chunk: one request each).
-  const lazy = await esbuild.build({ ...options, entryPoints: LAZY.map((name) => join(widgetDir, `${name}.js`)) });
+  const lazy = await esbuild.build({ ...options, entryPoints: LAZY.map((name) => join(widgetDir, `${name}.js`)),
+    plugins: [minifiedCss] });
   const lazyNames = Object.fromEntries(LAZY.map((name) => [`./${name}.js`, `./${outputName(lazy, name)}`]));
 
   // 2. The widget, its import("./cobrowse.js") pointed at the hashed file beside it.
@@ -66,7 +88,7 @@ async function build() {
         ? { path: lazyNames[args.path], external: true } : undefined));
     },
   };
-  const main = await esbuild.build({ ...options, entryPoints: [join(widgetDir, "widget.js")], plugins: [external] });
+  const main = await esbuild.build({ ...options, entryPoints: [join(widgetDir, "widget.js")], plugins: [external, minifiedCss] });
   const bundle = `/static/dist/widget/${outputName(main, "widget")}`;
 
   // 3. The loader (served as /widget.js), aimed at the bundle.

@@ -57,6 +57,8 @@ _QUEUE_FIGURES = [
     _col("scheduled_kept", "Scheduled kept"), _col("scheduled_missed", "Scheduled missed"),
     _col("browser", "Browser"), _col("phone", "Phone"),
 ]
+#: The figures of the by-period table (the first eight).
+_PERIOD_FIGURE_KEYS = frozenset(column["key"] for column in _QUEUE_FIGURES[:8])
 _AGENT_FIGURES = [
     _col("offers", "Offers"), _col("accepted", "Accepted"), _col("declined", "Declined"),
     _col("missed", "Missed"), _col("answered", "Answered"),
@@ -195,7 +197,7 @@ def build_report(
                 row_limit, len(by_queue_period),
                 [_col("period", "Period", "text"), _col("queue", "Queue", "text"), *_QUEUE_FIGURES[:8]],
                 lambda: [{"period": label(period), "queue": queue_titles.get(queue, queue),
-                          **{k: v for k, v in _queue_row(sums).items() if k in {c["key"] for c in _QUEUE_FIGURES[:8]}}}
+                          **{k: v for k, v in _queue_row(sums).items() if k in _PERIOD_FIGURE_KEYS}}
                          for (queue, period), sums in sorted(by_queue_period.items(),
                                                              key=lambda item: (item[0][1], queue_order.index(item[0][0])))]),
             "agents": {

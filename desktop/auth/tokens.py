@@ -41,6 +41,7 @@ class Signer:
         self._sessions = URLSafeTimedSerializer(secret_key, salt="otodesk.session")
         self._visitors = URLSafeTimedSerializer(secret_key, salt="otodesk.visitor")
         self._me = URLSafeTimedSerializer(secret_key, salt="otodesk.me")
+        self._setup = URLSafeTimedSerializer(secret_key, salt="otodesk.setup")
 
     # -- agents ---------------------------------------------------------------
 
@@ -103,3 +104,19 @@ class Signer:
         if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("v", "c")):
             return None
         return value["v"], value["c"]
+
+    # -- the first admin (desktop/web/setup.py) ----------------------------------------
+
+    def setup_token(self, nonce: str) -> str:
+        """The token of a one-time set-up link: ``nonce`` signed and timed."""
+        return self._setup.dumps(nonce)
+
+    def read_setup(self, token: str | None, *, max_age: float) -> str | None:
+        """The nonce, or None when missing, forged or older than ``max_age`` seconds."""
+        if not token or len(token) > 512:
+            return None
+        try:
+            value = self._setup.loads(token, max_age=max_age)
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None

@@ -24,7 +24,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -65,8 +65,12 @@ class RoutingService:
     (see :class:`~desktop.leader.announcements.Announcer`); the leader imports none of them."""
 
     def __init__(self, *, repo: Repository, bus: Bus, settings: Settings, clock=time.time,
-                 on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None):
+                 on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None,
+                 is_urgent: Callable[[str], bool] | None = None):
         self.repo = repo
+        #: The urgency test of the console's urgent words (desktop/leader/live_centre.py); None:
+        #: the fixed OTODESK_URGENT_WORDS.
+        self.is_urgent = is_urgent
         self.on_contact_ended = tuple(on_contact_ended)
         self.bus = bus
         self.settings = settings
@@ -115,6 +119,7 @@ class _Leader:
             away_on_missed_offer=self.settings.away_on_missed_offer,
             abandon_grace=self.settings.abandon_grace,
             urgent_words=self.settings.urgent_words,
+            is_urgent=service.is_urgent,
             id_factory=_offer_ids(),
         )
         self.agent_names: dict[str, str] = {}

@@ -40,6 +40,8 @@ WEBHOOK_SUBSCRIPTIONS: Table = models.WebhookSubscription.__table__  # type: ign
 WEBHOOK_EVENTS: Table = models.WebhookEvent.__table__  # type: ignore[assignment]
 WEBHOOK_DELIVERIES: Table = models.WebhookDelivery.__table__  # type: ignore[assignment]
 WEBHOOK_ATTEMPTS: Table = models.WebhookAttempt.__table__  # type: ignore[assignment]
+CENTRE_SETTINGS: Table = models.CentreSetting.__table__  # type: ignore[assignment]
+SETUP_LINKS: Table = models.SetupLink.__table__  # type: ignore[assignment]
 
 
 class Store:

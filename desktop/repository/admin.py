@@ -25,7 +25,7 @@ from desktop.repository.records import AgentRecord, QueueRecord, check_role
 from desktop.routing.events import AgentState
 
 __all__ = ["DEFAULT_QUEUE", "WAITING_STATES", "Administration", "AuditEntry", "LastQueue", "default_fallback",
-           "queue_json", "user_json"]
+           "queue_json", "record_audit", "user_json"]
 
 
 class LastQueue(ValueError):
@@ -90,7 +90,7 @@ class Administration(Store):
 
         def write(conn: Connection) -> AgentRecord:
             agent = _rows.agent(conn.execute(AGENTS.insert().values(values).returning(AGENTS)).one())
-            _audit(conn, now, actor, "user.add", f"user:{agent.id}", None, user_json(agent))
+            record_audit(conn, now, actor, "user.add", f"user:{agent.id}", None, user_json(agent))
             return agent
 
         try:
@@ -145,7 +145,7 @@ class Administration(Store):
                 after_json["password"] = "reset"
             if ending:
                 after_json["sessions_ended"] = len(ended)
-            _audit(conn, now, actor, action, f"user:{agent_id}", user_json(before), after_json)
+            record_audit(conn, now, actor, action, f"user:{agent_id}", user_json(before), after_json)
             return after, ended
 
         return await self._db.write(write)
@@ -164,7 +164,7 @@ class Administration(Store):
                 index_elements=[QUEUES.c.name],
                 set_={key: statement.excluded[key] for key in values if key != "name"})
             after = _rows.queue(conn.execute(statement.returning(QUEUES)).one())
-            _audit(conn, now, actor, "queue.add" if before is None else "queue.update",
+            record_audit(conn, now, actor, "queue.add" if before is None else "queue.update",
                    f"queue:{after.name}", queue_json(before) if before else None, queue_json(after))
             return before, after
 
@@ -193,7 +193,7 @@ class Administration(Store):
                 raise NotFound(f"No queue named {target!r} to move the waiting customers to")
             moved = _move_waiting(conn, name, target)
             conn.execute(QUEUES.delete().where(QUEUES.c.name == name))
-            _audit(conn, now, actor, "queue.delete", f"queue:{name}", queue_json(before),
+            record_audit(conn, now, actor, "queue.delete", f"queue:{name}", queue_json(before),
                    {"fallback": target, "moved": len(moved), "callbacks": moved})
             return before, target, moved
 
@@ -240,7 +240,7 @@ def _move_waiting(conn: Connection, from_queue: str, to_queue: str) -> list[str]
         .values(queue=to_queue).returning(CALLBACKS.c.id)).scalars())
 
 
-def _audit(conn: Connection, now: float, actor: str, action: str, target: str,
-           before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+def record_audit(conn: Connection, now: float, actor: str, action: str, target: str,
+                 before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     conn.execute(ADMIN_AUDIT.insert().values(at=now, actor=actor, action=action, target=target,
                                              before=before, after=after))

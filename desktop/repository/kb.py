@@ -1,15 +1,18 @@
 """The knowledge base at rest: articles with their audit, full-text search, what visitors did.
 
 Search is the database's own full-text index over the terms of :mod:`desktop.kb.terms`
-(words, and CJK bigrams), written in the article's own transaction:
+(words, and CJK bigrams), written in the article's own transaction (the query:
+:mod:`desktop.repository.kb_search`):
 
 - SQLite: the FTS5 table ``kb_fts`` (id, title terms, body terms), ranked by ``bm25`` with the
   title counting four times the body;
 - PostgreSQL: the generated ``search`` tsvector (every term, without positions) under a GIN
-  index, ranked by ``ts_rank`` of the title's own vector (``search_title``) first, then of ``search``.
+  index, ranked by ``ts_rank`` of the title's own vector (``search_title``, under its own GIN
+  index to find the title's candidates) first, then of ``search``.
 
-A query asks for any of its terms (OR), the last word also as a prefix while it is being
-typed; the rank puts the articles that have more of them, and in the title, first.
+A query asks for all of its terms (AND), then, when too few have them all, for any (OR); the
+last word also as a prefix while it is being typed; the rank puts the articles that have more
+of them, and in the title, first, over a bounded set of candidates.
 
 What a visitor does with an article is a ``kb_events`` row (the reports) and an entry on the
 customer's timeline (``kb_view``, ``kb_solved``, ``kb_unsolved``, ``kb_call``), in one transaction.
@@ -17,7 +20,6 @@ customer's timeline (``kb_view``, ``kb_solved``, ``kb_unsolved``, ``kb_call``), 
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import defaultdict
@@ -31,6 +33,7 @@ from desktop.kb.terms import index_terms, query_terms
 from desktop.repository import models
 from desktop.repository._store import ADMIN_AUDIT, CONTACT_EVENTS, Store
 from desktop.repository.errors import NotFound
+from desktop.repository.kb_search import search
 
 __all__ = ["EVENT_KINDS", "LANGUAGES", "KnowledgeBase", "article_json", "derived_columns", "index_article"]
 
@@ -165,12 +168,14 @@ class KnowledgeBase(Store):
             select(ARTICLES).where(ARTICLES.c.id == article_id)).first())
         return article_json(row) if row is not None else None
 
-    async def kb_search(self, query: str, *, language: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Published articles in ``language`` matching ``query``, best first (no body)."""
+    async def kb_search(self, query: str, *, language: str, queue: str | None = None,
+                        limit: int = 20) -> list[dict[str, Any]]:
+        """Published articles in ``language`` matching ``query``, best first (no body); with
+        ``queue``, only those for it (naming it, or no queue at all)."""
         terms, prefix = query_terms(query)
         if not terms:
             return []
-        return await self._db.read_fast(_search, terms, prefix, language, limit)
+        return await self._db.read(search, terms, prefix, language, limit, queue=queue)  # a transaction: see search()
 
     async def kb_page_articles(self, *, language: str) -> list[dict[str, Any]]:
         """Published articles in ``language`` that name pages (no body), newest first: the
@@ -262,32 +267,3 @@ def _deflection(rows: list[Any], views: dict[str, int], titles: dict[str, tuple[
     out.sort(key=lambda r: (-r["readers"], r["title"]))
     return out
 
-
-def _search(conn: Connection, terms: list[str], prefix: str | None, language: str, limit: int) -> list[dict[str, Any]]:
-    columns = "a.id, a.title, a.summary, a.pages, a.queues, a.updated_at"
-    if conn.dialect.name == "postgresql":
-        # Terms are letters and digits only (desktop/kb/terms.py); quoted anyway.
-        query = " | ".join("'" + term.replace("'", "''") + "'" + (":*" if term == prefix else "") for term in terms)
-        # Ranked by the title's matches first, then how many of the terms the article has
-        # (``search`` is stripped of positions: small enough to stay uncompressed in the row).
-        statement = text(
-            f"SELECT {columns}, 4 * ts_rank(a.search_title, q) + ts_rank(a.search, q) AS rank "
-            "FROM kb_articles a, to_tsquery('simple', :q) q "
-            "WHERE a.search @@ q AND a.published AND a.language = :language "
-            "ORDER BY rank DESC, a.updated_at DESC LIMIT :limit")
-    else:
-        query = " OR ".join('"' + term.replace('"', '""') + '"' + ("*" if term == prefix else "") for term in terms)
-        statement = text(
-            f"SELECT {columns}, bm25(kb_fts, 0.0, 4.0, 1.0) AS rank FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.id "
-            "WHERE kb_fts MATCH :q AND a.published AND a.language = :language "
-            "ORDER BY rank, a.updated_at DESC LIMIT :limit")
-    rows = conn.execute(statement, {"q": query, "language": language, "limit": limit}).all()
-    out = []
-    for row in rows:
-        item = dict(row._mapping)
-        item.pop("rank", None)
-        for key in ("pages", "queues"):  # text() returns JSON as text on SQLite
-            if isinstance(item[key], str):
-                item[key] = json.loads(item[key])
-        out.append(item)
-    return out

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 
 from desktop.repository.admin import Administration
+from desktop.repository.centre import CentreSettings
 from desktop.repository.aftercall import AfterCall
 from desktop.repository.agents import Agents
 from desktop.repository.analytics import Analytics
@@ -63,7 +64,8 @@ __all__ = ["Repository"]
 
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
-                 HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase, Callers):
+                 HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase, Callers,
+                 CentreSettings):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

@@ -27,7 +27,6 @@ from .events import (
 )
 from ._construct import fast_constructor
 from .models import CallbackRequest
-from .priority import UrgencyMatcher
 
 __all__ = ["RoutingCore"]
 
@@ -71,7 +70,7 @@ class RoutingCore:
     """State and transitions; see ``router.Router`` for the public commands."""
 
     def __init__(self, *, offer_timeout: float, wrapup_timeout: float, away_on_missed_offer: bool,
-                 abandon_grace: float, is_urgent: UrgencyMatcher, tier_bonus: dict[str, float],
+                 abandon_grace: float, is_urgent: Callable[[str], bool], tier_bonus: dict[str, float],
                  urgency_bonus: float, new_offer_id: Callable[[], str], follow_up_bonus: float = 0.0) -> None:
         self._offer_timeout = offer_timeout
         self._wrapup_timeout = wrapup_timeout

@@ -78,6 +78,7 @@ class Router(RoutingCore):
         away_on_missed_offer: bool = True,
         abandon_grace: float = 60.0,
         urgent_words: Iterable[str] = DEFAULT_URGENT_WORDS,
+        is_urgent: Callable[[str], bool] | None = None,
         tier_bonus: Mapping[str, float] = DEFAULT_TIER_BONUS,
         urgency_bonus: float = 120.0,
         follow_up_bonus: float = 300.0,
@@ -93,7 +94,8 @@ class Router(RoutingCore):
         super().__init__(
             offer_timeout=float(offer_timeout), wrapup_timeout=float(wrapup_timeout),
             away_on_missed_offer=away_on_missed_offer, abandon_grace=float(abandon_grace),
-            is_urgent=UrgencyMatcher(urgent_words),
+            # ``is_urgent`` replaces the fixed words: the app passes the console's, which change live.
+            is_urgent=is_urgent or UrgencyMatcher(urgent_words),
             tier_bonus={tier: float(bonus) for tier, bonus in tier_bonus.items()},
             urgency_bonus=float(urgency_bonus), new_offer_id=id_factory,
             follow_up_bonus=float(follow_up_bonus),

@@ -1,7 +1,7 @@
 """The knowledge base for the widget: suggestions, an article to read, "did this solve it?".
 
 Anyone may ask, so, as the widget's other endpoints: the site's origin must be one the centre
-accepts (``OTODESK_ALLOWED_ORIGINS``, or the centre's own), and each client address has
+accepts (the console's sites, ``desktop/web/origins.py``, or the centre's own), and each client address has
 ``kb_reads_per_minute`` reads (429 with ``Retry-After`` past it). Only published articles
 are ever shown. What a visitor does is recorded when the widget sends its visitor token
 (``X-Otodesk-Visitor``): the view and the answer land on their timeline and in the reports.
@@ -29,7 +29,7 @@ from desktop.kb.pages import matches
 from desktop.web.client import ApiError, error_response, json_body
 from desktop.web.client import client_address
 from desktop.web.mydata import VISITOR_HEADER
-from signaling.hub import origin_allowed
+from desktop.web.origins import site_allowed
 from signaling.limits import describe_wait
 
 __all__ = ["SUGGESTIONS", "routes"]
@@ -46,8 +46,7 @@ class FeedbackIn(msgspec.Struct, forbid_unknown_fields=True):
 async def _guard(request: Request) -> None:
     state = request.app.state
     settings = state.settings
-    if not origin_allowed(request.headers.get("origin"), request.headers.get("host"),
-                          settings.allowed_origins, settings.public_origins):
+    if not site_allowed(request):
         raise ApiError(403, "origin", "this site's origin may not use the widget here")
     wait = await state.bus.take(f"kb-reads:{client_address(request)}", window=60.0,
                                 limit=settings.kb_reads_per_minute)
@@ -91,7 +90,8 @@ async def suggest(request: Request) -> Response:
     url, queue = (params.get("url") or "")[:2048], params.get("queue") or None
     repo = request.app.state.repo
     if topic.strip():
-        found = await repo.kb_search(topic, language=locale, limit=20)
+        # The queue in the query: filtered after a bounded top 20, its articles could be lost.
+        found = await repo.kb_search(topic, language=locale, queue=queue, limit=20)
         # The page's own articles first, then the rank (a stable sort keeps it within each).
         found.sort(key=lambda a: not matches(a["pages"], url))
     else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -34,7 +34,7 @@ __all__ = [
     "OutWelcome", "CustomerWelcome", "AgentWelcome", "SupervisorWelcome",
     "OutResumed", "OutPong", "OutAck", "OutError",
     # customer
-    "OutCallbackStatus", "OutSignedOut", "OutAfterCall", "AfterCall",
+    "OutCallbackStatus", "OutSignedOut", "OutAfterCall", "AfterCall", "WidgetLook",
     # agent
     "OutAgentState", "OutOffer", "OutOfferEnded", "OutContact", "OutCustomerPage", "OutCustomerContext",
     "OutSuggestions",
@@ -136,6 +136,14 @@ class _WelcomeFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The role's part of a ``welcome`` (the hub adds ``type``, ``seq`` and ``now``)."""
 
 
+class WidgetLook(msgspec.Struct, forbid_unknown_fields=True):
+    """The widget's colour (``#rrggbb``), its corner and a greeting per language ("" : its own words)."""
+
+    accent: Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-f]{6}$")]
+    position: Literal["bottom-right", "bottom-left"]
+    greeting: dict[str, str]
+
+
 class CustomerWelcome(_WelcomeFields):
     visitor_id: str
     callback: CallbackStatus | None
@@ -145,6 +153,8 @@ class CustomerWelcome(_WelcomeFields):
     locale: str | None = None
     #: The newest contact wrapped up with a summary, not reopened, of the last days (desktop/aftercall).
     after_call: AfterCall | None = None
+    #: The widget's look as the console sets it (desktop/centre/config.py).
+    look: WidgetLook | None = None
 
 
 class AgentWelcome(_WelcomeFields):

@@ -1,4 +1,5 @@
-// The admin console: users, queues (with business hours), webhooks (webhooks.js) and the audit of changes.
+// The admin console: users, queues (with business hours), webhooks (webhooks.js), the widget, its sites and
+// the urgent words (centre.js), and the audit of changes.
 // Every action goes through the REST API (api.js), which audits it and applies it at once.
 import { h, replace, setText } from "../common/dom.js";
 import { errorText } from "../common/errors.js";
@@ -7,6 +8,7 @@ import { api } from "./api.js";
 import { DAYS, hoursFromForm, hoursSummary, hoursToForm, hoursWords } from "./hours.js";
 import { dateTime, messages, t } from "./i18n.js";
 import { topicsFromText, topicsToText } from "./topics.js";
+import { startCentre } from "./centre.js";
 import { startWebhooks } from "./webhooks.js";
 
 const words = hoursWords(t, messages.locale);
@@ -236,6 +238,8 @@ const ACTIONS = {
   "queue.add": "audit.queue_add", "queue.update": "audit.queue_update", "queue.delete": "audit.queue_delete",
   "kb.add": "audit.kb_add", "kb.update": "audit.kb_update", "kb.publish": "audit.kb_publish",
   "kb.unpublish": "audit.kb_unpublish", "kb.delete": "audit.kb_delete",
+  "settings.widget": "audit.settings_widget", "settings.origins": "audit.settings_origins",
+  "settings.urgent_words": "audit.settings_urgent_words",
 };
 
 /** A message with elements in it: its text, each {name} of `elements` replaced by its element. */
@@ -279,4 +283,4 @@ $("[data-queue-form]").always.addEventListener("change", syncAlways);
 document.querySelectorAll("dialog [data-close]").forEach((button) => button.addEventListener("click", () => button.closest("dialog").close()));
 // The knowledge base's section (kb.js) says when it changed something: the audit shows it.
 document.addEventListener("otodesk:admin-changed", () => loadAudit().catch(() => undefined));
-Promise.all([loadUsers(), loadQueues(), startWebhooks()]).then(loadAudit).catch((error) => toast(errorText(t, error), { kind: "error" }));
+Promise.all([loadUsers(), loadQueues(), startWebhooks(), startCentre()]).then(loadAudit).catch((error) => toast(errorText(t, error), { kind: "error" }));

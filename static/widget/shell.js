@@ -10,11 +10,13 @@
 export const ACTIVE_STATES = new Set(["scheduled", "queued", "offered", "connected"]);
 export const FINAL_STATES = new Set(["completed", "cancelled", "abandoned"]);
 
-/** The launcher's own styles; the panel's (styles.js) come with it. */
+/** The launcher's own styles; the panel's (styles.js) come with it. Its z-index: above a pushed
+ * document (2147483300), under the co-browse bar and prompt. (No comments inside: every byte of
+ * this text is in every page's first load.) */
 export const launcherCss = `
 :host {
   all: initial; position: fixed; right: 20px; bottom: 20px;
-  z-index: 2147483450; /* above a pushed document (2147483300), under the co-browse bar and prompt */
+  z-index: 2147483450;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: #1f2433;
   --accent: #4338ca; --accent-dark: #3730a3; --accent-soft: #eef0ff;
@@ -146,6 +148,18 @@ export class WidgetShell {
   }
 
   close() { return this._later("close"); }
+
+  /**
+   * The console's look (the welcome's `look`: accent #rrggbb, checked by the server, position,
+   * greeting per language). Kept this small: it is in every page's first load. The panel's
+   * shades of the colour (styles.js) and the greeting (ui.js) come with the panel.
+   */
+  setLook(look) {
+    if (!look) return;
+    this.look = look;
+    this.host.style.cssText = `--accent:${look.accent}${look.position === "bottom-left" ? ";left:20px;right:auto" : ""}`;
+    this.ui?.relook();
+  }
 
   /** Another language: the launcher's words, or the panel drawn anew in it (ui.js). */
   _relabel() {

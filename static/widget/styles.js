@@ -3,6 +3,13 @@
 // host page, and the host page's CSS does not reach in (`all: initial` on the
 // host stops inherited fonts and colours as well).
 export const css = `
+/* The console's look (shell.js setLook writes it as the host's inline style, the fewest bytes in
+   the first load): the colour's darker and softer shades, mixed by the browser; on the left,
+   the panel and the launcher line up on the left (alone, the launcher is the root's only child). */
+:host([style]) {
+  --accent-dark: color-mix(in srgb, var(--accent) 82%, #000); --accent-soft: color-mix(in srgb, var(--accent) 10%, #fff);
+}
+:host([style*="left:"]) .root { align-items: flex-start; }
 .launcher:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible {
   outline: 3px solid #f59e0b; outline-offset: 2px;
 }
@@ -19,6 +26,7 @@ export const css = `
   padding: 10px 14px; background: linear-gradient(135deg, #4338ca, #6d28d9); color: #fff;
   border-radius: 15px 15px 0 0; position: sticky; top: 0; z-index: 1;
 }
+:host([style]) .panel header { background: linear-gradient(135deg, var(--accent), var(--accent-dark)); }
 .panel h2 { margin: 0; font-size: 16px; font-weight: 650; }
 .panel header p { margin: 2px 0 0; font-size: 13px; opacity: .9; }
 .icon-button {

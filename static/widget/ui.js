@@ -85,7 +85,7 @@ export class WidgetUI {
     this.style = style;
 
     this.title = h("h2", { id: "otodesk-title", tabindex: "-1" }, t("panel.title"));
-    this.subtitle = h("p", { id: "otodesk-subtitle" }, t("panel.subtitle"));
+    this.subtitle = h("p", { id: "otodesk-subtitle", dataset: { testid: "otodesk-subtitle" } }, greeting(this) || t("panel.subtitle"));
     this.minimize = h("button", {
       type: "button", class: "icon-button", "aria-label": t("panel.minimize"), title: t("panel.minimize"),
       dataset: { testid: "otodesk-minimize" }, onclick: () => this.close(),
@@ -553,6 +553,11 @@ export class WidgetUI {
     setText(this.connectionLine, this.language.t(state === "closed" ? "connection.closed" : "connection.reconnecting"));
   }
 
+  /** The console changed the look: the greeting under the title (the colours follow by themselves). */
+  relook() {
+    this._render();
+  }
+
   _render() {
     const callback = this.callback;
     const status = this.mode === "status" && callback;
@@ -561,7 +566,7 @@ export class WidgetUI {
     this._syncForm();
     const { t } = this.language;
     setText(this.title, t(status ? "status.title" : "panel.title"));
-    setText(this.subtitle, status ? queueTitle(this.queues, callback.queue) : t("panel.subtitle"));
+    setText(this.subtitle, status ? queueTitle(this.queues, callback.queue) : greeting(this) || t("panel.subtitle"));
     this._renderLauncher();
     if (!status) return;
 
@@ -766,4 +771,9 @@ function detailText(callback, { t }) {
     default:
       return "";
   }
+}
+
+/** The console's greeting in the customer's language (the welcome's `look`), "" for the widget's own words. */
+function greeting(ui) {
+  return ui.shell.look?.greeting?.[ui.language.locale] || "";
 }

@@ -209,6 +209,7 @@ function showCallback(callback, { fromWelcome = false } = {}) {
 socket.on("welcome", (message) => {
   language.site(message.locale ?? null); // the contact centre's setting, before anything is drawn
   store("localStorage", LOCALE_KEY, message.locale ?? null);
+  ui.setLook(message.look); // the console's colour, corner and greeting
   state.visitorId = message.visitor_id ?? state.visitorId;
   state.queues = message.queues ?? [];
   state.tokenRetries = 0;

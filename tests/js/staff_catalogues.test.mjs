@@ -15,7 +15,7 @@ const templates = new URL("../../desktop/templates/", import.meta.url);
 
 /** Each family: its folder under static/ and the templates that are its HTML. */
 export const FAMILIES = {
-  common: { templates: ["base.html", "login.html"], code: ["staff-language.js", "shell.js", "toast.js", "errors.js"] },
+  common: { templates: ["base.html", "login.html", "setup.html"], code: ["staff-language.js", "shell.js", "toast.js", "errors.js"] },
   supervisor: { templates: ["supervisor.html"] },
   planner: { templates: ["planner.html"] },
   reports: { templates: ["reports.html"] },

@@ -27,8 +27,8 @@ from desktop.web.api.analytics import associated_products, customer_analytics
 from desktop.web.api.commerce import create_order, get_order, get_product, list_orders, list_products, put_product
 from desktop.web.api.common import endpoint
 from desktop.web.api.customers import (
-    add_event, add_identity, create_customer, get_customer, list_customers, list_events, list_identities, merge,
-    merges, patch_customer, remove_identity, unmerge,
+    add_event, add_identity, create_customer, events_feed, get_customer, list_customers, list_events, list_identities,
+    merge, merges, patch_customer, remove_identity, unmerge,
 )
 from desktop.web.api.openapi import openapi
 from desktop.web.api.privacy import erase_customer, lift_erasure, list_erasures, sign_out_customer
@@ -54,6 +54,7 @@ routes = [
     Route(f"{_C}/unmerge", endpoint(unmerge, scope="write"), methods=["POST"]),
     Route(f"{_C}/merges", endpoint(merges, scope="read"), methods=["GET"]),
     Route(f"{_C}/sign-out", endpoint(sign_out_customer, scope="write"), methods=["POST"]),
+    Route("/api/v1/events", endpoint(events_feed, scope="read"), methods=["GET"]),
     Route("/api/v1/erasures", endpoint(list_erasures, scope="read", all_sites=True), methods=["GET"]),
     Route("/api/v1/erasures/{user_key}", endpoint(lift_erasure, scope="erase", admin=True, all_sites=True),
           methods=["DELETE"]),

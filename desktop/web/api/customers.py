@@ -9,14 +9,14 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from desktop.repository.changes import decode_cursor, encode_cursor
+from desktop.repository.changes import EventCursor, decode_cursor, encode_cursor
 from desktop.repository.errors import NotFound
 from desktop.repository.timeline import event_json
 from desktop.web.api.common import MAX_LIMIT, ApiError, Caller, check_visible, checked_phone, json_body, limit_param
 from desktop.web.api.responses import customer_json, identity_json, merge_json, page_json
 from desktop.web.api.schemas import CustomerIn, CustomerPatch, EventIn, IdentityIn, MergeIn, UnmergeIn
 
-__all__ = ["add_event", "add_identity", "create_customer", "get_customer", "list_customers", "list_events",
+__all__ = ["add_event", "add_identity", "create_customer", "events_feed", "get_customer", "list_customers", "list_events",
            "list_identities", "merge", "merges", "patch_customer", "remove_identity", "unmerge"]
 
 
@@ -130,6 +130,19 @@ async def list_events(request: Request, caller: Caller) -> Response:
         kinds=kinds or None, channels=channels or None)
     items = await _name_agents(request.app.state.repo, [event_json(e) for e in page.events])
     return JSONResponse(page_json(items, page.next_cursor))
+
+
+async def events_feed(request: Request, caller: Caller) -> Response:
+    """Every customer's timeline entries added since ``changed_since`` (``0``: all), oldest first:
+    what a CRM polls to follow contacts. ``next_cursor`` is always given: poll with it again."""
+    text = request.query_params.get("changed_since", "0")
+    try:
+        after = EventCursor.parse(text)
+    except ValueError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
+    found = await request.app.state.repo.events_added_since(after, limit=limit_param(request), site=caller.site)
+    items = await _name_agents(request.app.state.repo, [event_json(event) for event, _ in found])
+    return JSONResponse(page_json(items, str(found[-1][1] if found else after)))
 
 
 async def add_event(request: Request, caller: Caller) -> Response:

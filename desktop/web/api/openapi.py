@@ -83,12 +83,12 @@ _REPORT_PARAMETERS = [
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    from desktop.web import admin, admin_queues, admin_webhooks, kb_admin
+    from desktop.web import admin, admin_centre, admin_queues, admin_webhooks, kb_admin
     from desktop.web.api.rules_stats import stats_schema
 
     bodies = (schemas.CustomerIn, schemas.CustomerPatch, schemas.IdentityIn, schemas.EventIn, schemas.MergeIn,
               schemas.UnmergeIn, schemas.OrderIn, schemas.ProductIn, *admin.BODIES, *admin_queues.BODIES, *admin_webhooks.BODIES,
-              *kb_admin.BODIES)
+              *kb_admin.BODIES, *admin_centre.BODIES)
     _, components = msgspec.json.schema_components(bodies, ref_template=_REF)
     number = {"type": "number"}
     nullable = {"type": ["string", "null"]}
@@ -292,6 +292,17 @@ def openapi_document() -> dict[str, Any]:
                               "enum": ["comparison", "queues", "queue_periods", "agents", "agent_periods",
                                        "dispositions", "satisfaction", "kb_deflection"]}}, *_REPORT_PARAMETERS])},
         },
+        "/api/v1/events": {
+            "get": _op("The contacts' change feed: every customer's timeline entries added since changed_since, "
+                       "oldest first (an entry is never changed once written)",
+                       {"200": _ok("A page of events", _page("Event"))},
+                       parameters=[_LIMIT, {"name": "changed_since", "in": "query", "required": False,
+                                            "schema": {"type": "string", "maxLength": 48,
+                                                       "pattern": r"^(0|e1\.[0-9]+\.[0-9]+)$"},
+                                            "description": "0 (the default) for everything, then the "
+                                                           "next_cursor of the previous answer; next_cursor is "
+                                                           "always set, poll with it again"}]),
+        },
         "/api/v1/erasures": {
             "get": _op("Tombstones of erased signed-in customers, oldest first: user_key is the site's "
                        "HMAC of the user id (identify's user_hash); a key for every site only",
@@ -367,6 +378,8 @@ def openapi_document() -> dict[str, Any]:
     components.update(admin_webhooks.openapi_components())
     paths.update(kb_admin.openapi_paths(_op, _ok, _ref, _path))  # the knowledge base's articles
     components.update(kb_admin.openapi_components())
+    paths.update(admin_centre.openapi_paths(_op, _ok, _ref, _path))  # urgent words, the widget, its sites
+    components.update(admin_centre.openapi_components())
     return {
         "openapi": "3.1.0",
         "info": {"title": "otodesk Customer Contact Repository", "version": "1.0.0",

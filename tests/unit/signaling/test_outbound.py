@@ -47,13 +47,17 @@ def test_rrweb_frames_pass_through_unparsed():
 
 def test_a_welcome_is_checked_against_its_role():
     fields = {"visitor_id": "v1", "callback": None, "queues": [], "voice": {"ice_servers": [], "calls": []},
-              "locale": None, "after_call": None}
+              "locale": None, "after_call": None, "look": None}
     welcome = outbound.welcome(msgspec.convert(fields, outbound.CustomerWelcome), seq=4, now=5.0)
     assert welcome == {"type": "welcome", "seq": 4, "now": 5.0, **fields}
     with pytest.raises(msgspec.ValidationError, match="voice"):
         msgspec.convert({**fields, "voice": None}, outbound.CustomerWelcome)
     with pytest.raises(msgspec.ValidationError, match="cobrowse"):
         msgspec.convert({**fields, "cobrowse": []}, outbound.CustomerWelcome)
+    look = {"accent": "#0f766e", "position": "bottom-left", "greeting": {"en": "Hi"}}
+    assert msgspec.convert({**fields, "look": look}, outbound.CustomerWelcome).look.accent == "#0f766e"
+    with pytest.raises(msgspec.ValidationError, match="accent"):  # the widget writes it into its CSS
+        msgspec.convert({**fields, "look": {**look, "accent": "red;}"}}, outbound.CustomerWelcome)
 
 
 def test_a_callback_status_from_the_pure_core_is_checked():
