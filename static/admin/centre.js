@@ -2,6 +2,7 @@
 // the sites that may embed it, and the urgent words per language. Each form saves through the
 // REST API (api.js), which audits the change and has every process apply it at once.
 import { setText } from "../common/dom.js";
+import { errorText } from "../common/errors.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
 import { t } from "./i18n.js";
@@ -11,7 +12,7 @@ const $ = (selector) => document.querySelector(selector);
 const lines = (text) => text.split("\n").map((line) => line.trim()).filter(Boolean);
 const changedEvent = () => document.dispatchEvent(new CustomEvent("otodesk:admin-changed"));
 
-/** Save with `send`, show the server's reason under the form when it refuses. */
+/** Save with `send`, show the server's reason (in the admin's words) under the form when it refuses. */
 function saving(form, send, done) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -22,7 +23,7 @@ function saving(form, send, done) {
       toast(t(done));
       changedEvent();
     } catch (failure) {
-      setText(error, failure.message);
+      setText(error, errorText(t, failure));
     }
   });
 }
