@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -352,8 +353,8 @@ class CustomerHandler(RoleHandler):
                     await self.bus.give_back(done, callback_id)
                 raise ProtocolError(ErrorCode.TOO_MANY_REQUESTS,
                                     f"{reason} You can ask again {describe_wait(wait)}.", retry_after=wait,
-                                    detail={"budget": name, "count": limit,
-                                            "window": self.settings.callme_window})
+                                    detail={"budget": name, "count": limit, "window": self.settings.callme_window,
+                                            "wait": math.ceil(wait)})
             taken.append(key)
 
 

@@ -368,7 +368,6 @@ export class HubSocket {
   _receiveError(message) {
     const error = new HubError(message.code, message.message, { id: message.id ?? null });
     error.detail = message.detail; // facts to word it with (phone_waiting, bad_time, ...)
-    error.retryAfter = message.retry_after; // seconds, for limits
     if (message.id != null && this._pending.has(message.id)) {
       this._settle(message.id, (entry) => {
         error.type = entry.type;

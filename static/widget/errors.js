@@ -38,7 +38,7 @@ const BY_BUDGET = {
 export function errorText(error, { t, locale, dateTime, list, duration }) {
   const code = error?.code;
   const detail = error?.detail || {};
-  const wait = error?.retryAfter ?? error?.retry_after;
+  const wait = detail.wait ?? error?.retryAfter ?? error?.retry_after; // seconds (the hub's limits put it in detail)
   if (code === "phone_waiting" && detail.state) {
     if (detail.state === "scheduled" && detail.scheduled_at) return t("error.phone_waiting_scheduled", { when: dateTime(detail.scheduled_at) });
     return t(detail.state === "connected" ? "error.phone_waiting_now" : "error.phone_waiting");

@@ -376,7 +376,7 @@ async function callMe(options = {}) {
     ui.open({ focus: true });
     return { callback_id: ack.callback_id, calling: ack.calling };
   } catch (error) {
-    const detail = { code: error.code, message: error.message, detail: error.detail, retryAfter: error.retryAfter };
+    const detail = { code: error.code, message: error.message, detail: error.detail };
     emit("error", detail);
     throw detail;
   }

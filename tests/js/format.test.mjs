@@ -114,7 +114,7 @@ test("an error's facts fill its words: when a closed queue opens, how long to wa
   const closed = { code: "bad_time", message: "Sales is closed now; it opens ...", detail: { reason: "closed", queue: "销售", at: opens - 3600, opens } };
   assert.equal(friendlyMessage(closed, zh), `销售现在不在服务时间，将于${zh.dateTime(opens)}开始服务。请选择服务时间内的时段，我们届时给您回电。`);
   assert.match(friendlyMessage({ ...closed, detail: { reason: "closed", queue: "Sales", opens: null } }, en), /^Sales has no opening hours planned/);
-  const limit = { code: "too_many_requests", message: "You've asked for 3 callbacks ...", retryAfter: 600, detail: { budget: "visitor", count: 3, window: 3600 } };
+  const limit = { code: "too_many_requests", message: "You've asked for 3 callbacks ...", detail: { budget: "visitor", count: 3, window: 3600, wait: 600 } };
   assert.equal(friendlyMessage(limit, zh), `您在过去${zh.duration(3600)}内已申请3次回电，请在${zh.duration(600)}后再试。`);
   assert.equal(friendlyMessage(limit, en), `You've asked for 3 calls in the last ${en.duration(3600)}. You can ask again in ${en.duration(600)}.`);
   assert.equal(friendlyMessage({ code: "rate_limited", retryAfter: 120 }, zh), `操作太快了，请在${zh.duration(120)}后重试。`);
