@@ -10,11 +10,12 @@ from phonenumbers import PhoneNumberType, geocoder
 __all__ = ["PhoneRejected", "caller_number", "country_of", "normalize_phone"]
 
 # Calling these costs the company money per minute or routes to a third party.
+#: The kinds of number never called back: (the kind, for a page to word it; why, in English).
 _REFUSED_TYPES = {
-    PhoneNumberType.PREMIUM_RATE: "premium-rate numbers can't be called back",
-    PhoneNumberType.SHARED_COST: "shared-cost numbers can't be called back",
-    PhoneNumberType.UAN: "universal access numbers can't be called back",
-    PhoneNumberType.PAGER: "pagers can't take a call",
+    PhoneNumberType.PREMIUM_RATE: ("premium_rate", "premium-rate numbers can't be called back"),
+    PhoneNumberType.SHARED_COST: ("shared_cost", "shared-cost numbers can't be called back"),
+    PhoneNumberType.UAN: ("uan", "universal access numbers can't be called back"),
+    PhoneNumberType.PAGER: ("pager", "pagers can't take a call"),
 }
 
 
@@ -44,9 +45,9 @@ def normalize_phone(text: str, *, default_region: str, countries: Collection[str
         raise PhoneRejected("invalid_phone", f"not a phone number: {exc._msg}") from None
     if not phonenumbers.is_valid_number(number):
         raise PhoneRejected("invalid_phone", "this phone number does not exist; check the digits and country code")
-    reason = _REFUSED_TYPES.get(phonenumbers.number_type(number))
-    if reason:
-        raise PhoneRejected("phone_refused", reason)
+    refused = _REFUSED_TYPES.get(phonenumbers.number_type(number))
+    if refused:
+        raise PhoneRejected("phone_refused", refused[1], detail={"kind": refused[0]})
     if countries is not None and "*" not in countries:
         region = country_of(number)
         if region not in {c.upper() for c in countries}:

@@ -31,6 +31,12 @@ const BY_BUDGET = {
   phone: "error.limit_phone", network: "error.limit_network", site: "error.limit_site",
 };
 
+/** phone_refused by the kind of number (`detail.kind`). */
+const BY_KIND = {
+  premium_rate: "error.refused_premium_rate", shared_cost: "error.refused_shared_cost",
+  uan: "error.refused_uan", pager: "error.refused_pager",
+};
+
 /**
  * The text for `error` ({code, message, detail?, retryAfter?}, a HubError or a failed fetch's).
  * @param {{t, locale, dateTime, list, duration}} language  the widget's (language.js)
@@ -52,6 +58,7 @@ export function errorText(error, { t, locale, dateTime, list, duration }) {
   if (code === "too_many_requests" && BY_BUDGET[detail.budget]) {
     return t(BY_BUDGET[detail.budget], { count: detail.count, window: duration(detail.window), wait: duration(Math.max(1, wait || 60)) });
   }
+  if (code === "phone_refused" && BY_KIND[detail.kind]) return t(BY_KIND[detail.kind]);
   if (code === "rate_limited" && wait) return t("error.rate_limited_wait", { wait: duration(wait) });
   if (["bad_time", "invalid_state", "already_waiting"].includes(code) && BY_REASON[detail.reason]) {
     return t(BY_REASON[detail.reason], {

@@ -119,6 +119,8 @@ test("an error's facts fill its words: when a closed queue opens, how long to wa
   assert.equal(friendlyMessage(limit, en), `You've asked for 3 calls in the last ${en.duration(3600)}. You can ask again in ${en.duration(600)}.`);
   assert.equal(friendlyMessage({ code: "rate_limited", retryAfter: 120 }, zh), `操作太快了，请在${zh.duration(120)}后重试。`);
   assert.equal(friendlyMessage({ code: "invalid_state", message: "you have already said ...", detail: { reason: "reopened" } }, zh), chinese["error.reopened"]);
+  assert.match(friendlyMessage({ code: "phone_refused", message: "premium-rate numbers can't be called back", detail: { kind: "premium_rate" } }, en), /premium-rate/);
+  assert.equal(friendlyMessage({ code: "phone_refused", detail: { kind: "premium_rate" } }, zh), chinese["error.refused_premium_rate"]);
 });
 
 test("alignHistory puts queues on one time axis, with the live value last", () => {
