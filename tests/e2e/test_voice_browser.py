@@ -247,7 +247,7 @@ def test_customer_and_agent_talk_mute_hold_and_hang_up(voice):
     assert call["seconds"] > 5 and call["recorded"] is True
     # Measured, and plausible: a veth pair, but on a loaded 2-core machine (four test workers)
     # the RTCP round trip includes the peers' scheduling delays (220 ms seen).
-    assert 0 < call["quality"]["customer"]["rtt_ms"] < 1000, call
+    assert 0 <= call["quality"]["customer"]["rtt_ms"] < 1000, call
     # The browsers' own getStats are stored with the call too.
     for role in ("customer", "agent"):
         browser = call["quality"][role]["browser"]
