@@ -8,7 +8,9 @@ the ``ausine`` module is the microphone (a sine of ``tone_hz``); the
 ``sndfile`` filter writes the decoded audio it receives to
 ``dump-<peer>-dec.wav`` in that directory (the player, ``aubridge``, just
 discards it: there is no sound card). Its console output is kept, with the
-time each line arrived, so a test can see when it closed the call.
+time each line arrived, so a test can see when it closed the call;
+:meth:`command` runs one of its commands (``hold``, ``resume``) through its
+``ctrl_tcp`` module.
 
 Needs ``baresip`` (``make test`` installs it); skips otherwise (fails under ``CI=true``).
 """
@@ -17,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
+import socket
 import time
 import wave
 from pathlib import Path
@@ -39,7 +43,7 @@ def require_baresip() -> None:
     pytest.skip(reason)
 
 
-def _config(host: str, port: int, tone_hz: int, directory: Path) -> str:
+def _config(host: str, port: int, tone_hz: int, directory: Path, control: int) -> str:
     return "\n".join([
         "poll_method epoll",
         f"sip_listen {host}:{port}",
@@ -53,10 +57,17 @@ def _config(host: str, port: int, tone_hz: int, directory: Path) -> str:
         "rtp_tos 0", "rtp_stats no", "rtcp_mux no", "jitter_buffer_delay 1-5",
         f"module_path {MODULES}",
         "module g711.so", "module ausine.so", "module aubridge.so", "module sndfile.so",
-        "module_app account.so", "module_app menu.so",
+        "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
+        f"ctrl_tcp_listen {host}:{control}",
         f"snd_path {directory}",
         "",
     ])
+
+
+def _free_tcp_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 class BaresipPeer:
@@ -70,7 +81,8 @@ class BaresipPeer:
         self.process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "config").write_text(_config(host, port, tone_hz, directory))
+        self.control = _free_tcp_port(host)
+        (directory / "config").write_text(_config(host, port, tone_hz, directory, self.control))
         (directory / "accounts").write_text(
             f"<sip:{number}@{host}:{port}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n")
         (directory / "contacts").write_text("")
@@ -102,6 +114,22 @@ class BaresipPeer:
                 raise AssertionError(f"baresip never said {text!r}; it said:\n{self.console()}")
             await asyncio.sleep(0.05)
         return at
+
+    async def command(self, command: str, params: str = "") -> dict:
+        """Run one of baresip's commands (``hold``, ``resume``...) through ctrl_tcp; its JSON answer."""
+        reader, writer = await asyncio.open_connection(self.host, self.control)
+        try:
+            body = json.dumps({"command": command, "params": params, "token": command}).encode()
+            writer.write(b"%d:%s," % (len(body), body))  # a netstring
+            await writer.drain()
+            while True:
+                length = int((await asyncio.wait_for(reader.readuntil(b":"), 5))[:-1])
+                answer = json.loads((await reader.readexactly(length + 1))[:-1])
+                if answer.get("response"):
+                    assert answer.get("ok"), f"baresip refused {command!r}: {answer}"
+                    return answer
+        finally:
+            writer.close()
 
     def console(self) -> str:
         return "\n".join(line for _, line in self.lines[-60:])

@@ -6,7 +6,10 @@ the namespace's 127.0.0.1: baresip answers on its own, plays 440 Hz from its
 ``ausine`` module and records what it decodes (``sndfile``). An agent's
 aiortc bot (880 Hz) accepts the customer's "call my phone"; the agent hears
 the 440 Hz (FFT); the agent hangs up from the desk and baresip's call ends
-within 2 s; baresip's recording holds the agent's 880 Hz.
+within 2 s; baresip's recording holds the agent's 880 Hz. Before that,
+baresip holds the call and resumes it (its own re-INVITEs, through its
+``ctrl_tcp`` commands): the desk's ``voice_state`` says the phone is held,
+then not, and the agent hears baresip again.
 """
 
 from __future__ import annotations
@@ -62,6 +65,19 @@ async def test_baresip_answers_each_hears_the_other_and_the_desk_hangs_up(server
         await until(lambda: far.saw("incoming rtp for 'audio' established") is not None, what="baresip's RTP")
         await until(lambda: bot.ears[0].hears([440, 880]) == 440 and _talked(far), timeout=5,
                     what="a second of the agent's voice at baresip")
+
+        # baresip holds (its re-INVITE: sendonly), then resumes (sendrecv): the desk is told each.
+        held_at = agent.mark()
+        await far.command("hold")
+        await agent.wait_for("voice_state", lambda m: (m["call"].get("phone") or {}).get("held") is True,
+                             start=held_at)
+        resumed_at = agent.mark()
+        await far.command("resume")
+        await agent.wait_for("voice_state", lambda m: (m["call"].get("phone") or {}).get("held") is False,
+                             start=resumed_at)
+        bot.ears[0].clear()
+        await until(lambda: len(bot.ears[0].samples) >= 9600 and bot.ears[0].hears([440, 880]) == 440,
+                    timeout=5, what="the agent hearing baresip again after its resume")
 
         began = time.monotonic()
         await agent.command("voice_control", callback_id=callback_id, action="hangup")
