@@ -113,7 +113,7 @@ async def test_busy_ends_the_call_with_its_result(netns):
         await until(lambda: call.ended, what="the call to end")
         assert call.public()["phone"] == {"number": "+15550102", "state": "ended", "result": "busy",
                                           "status": 486, "reason": "Busy Here", "early_media": False,
-                                          "inbound": False, "waiting": False}
+                                          "inbound": False, "waiting": False, "held": False}
         await agent.close()
 
 

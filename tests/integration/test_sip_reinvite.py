@@ -151,3 +151,4 @@ async def test_a_caller_holds_and_resumes_with_its_media_moved(tmp_path):
     assert media.arrivals, "nothing reached the caller's new address after the resume"
     assert abs(dominant_hz(bytes(media.pcm[-8000:])) - 660) < 10
     assert never_heard(bytes(handler.heard), QUIET_HZ), "audio sent while the call was inactive reached us"
+    assert held < resumed
