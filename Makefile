@@ -7,17 +7,17 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast bench chromium nginx sipp clean
+.PHONY: run test test-fast bench chromium nginx sipp baresip clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
 # Four workers on two cores: most of a test's time is waiting on servers, browsers and timers.
 # A module stays on one worker (--dist loadfile): its shared server and state stay whole.
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15
 
-test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
@@ -54,6 +54,10 @@ nginx:
 # Debian's sipp plays the SIP trunk's far end in tests/integration/test_sip_sipp.py.
 sipp:
 	@command -v sipp >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
+
+# Debian's baresip answers phone callbacks as the far end in tests/integration/test_sip_baresip.py.
+baresip:
+	@command -v baresip >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq baresip >/dev/null; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist var

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from desktop.repository._store import (
+    ADMIN_AUDIT,
     WEBHOOK_ATTEMPTS,
     WEBHOOK_DELIVERIES,
     WEBHOOK_EVENTS,
@@ -40,17 +41,29 @@ def subscription_json(row: Any) -> dict[str, Any]:
             "created_at": row.created_at, "disabled_at": row.disabled_at}
 
 
+def _audit(conn: Connection, *, now: float, actor: str | None, action: str, subscription_id: str,
+           before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """The admin audit's row of a change an admin made (``actor``; none for the system's own)."""
+    if actor is not None:
+        conn.execute(ADMIN_AUDIT.insert().values(at=now, actor=actor, action=action,
+                                                 target=f"webhook:{subscription_id}", before=before, after=after))
+
+
 class Webhooks(Store):
     async def add_webhook(self, *, url: str, events: list[str], description: str = "",
-                          now: float | None = None) -> tuple[dict[str, Any], str]:
-        """Store a subscription; (it, its secret). The secret is shown to the admin once."""
+                          now: float | None = None, actor: str | None = None) -> tuple[dict[str, Any], str]:
+        """Store a subscription; (it, its secret). The secret is shown to the admin once (and
+        never audited). With ``actor``, audited in the same transaction."""
         now = time.time() if now is None else now
         secret = "whsec_" + secrets.token_urlsafe(32)
         values = dict(id=f"wh_{uuid.uuid4().hex[:20]}", url=url, events=sorted(set(events)), secret=secret,
                       description=description, created_at=now, disabled_at=None)
 
         def insert(conn: Connection) -> dict[str, Any]:
-            return subscription_json(conn.execute(_S.insert().values(values).returning(_S)).one())
+            made = subscription_json(conn.execute(_S.insert().values(values).returning(_S)).one())
+            _audit(conn, now=now, actor=actor, action="webhook.add", subscription_id=made["id"], before=None,
+                   after=made)
+            return made
 
         return await self._db.write(insert), secret
 
@@ -60,15 +73,19 @@ class Webhooks(Store):
             return [subscription_json(r) for r in conn.execute(select(_S).order_by(_S.c.created_at, _S.c.id))]
         return await self._db.read(read)
 
-    async def disable_webhook(self, subscription_id: str, *, now: float | None = None) -> dict[str, Any]:
+    async def disable_webhook(self, subscription_id: str, *, now: float | None = None,
+                              actor: str | None = None) -> dict[str, Any]:
         """Queue nothing more for it and stop sending what is pending. Raises NotFound."""
         now = time.time() if now is None else now
 
         def change(conn: Connection) -> dict[str, Any]:
-            row = conn.execute(update(_S).where(_S.c.id == subscription_id)
-                               .values(disabled_at=func.coalesce(_S.c.disabled_at, now)).returning(_S)).first()
-            if row is None:
+            old = conn.execute(select(_S).where(_S.c.id == subscription_id).with_for_update()).first()
+            if old is None:
                 raise NotFound(f"No webhook {subscription_id!r}")
+            row = conn.execute(update(_S).where(_S.c.id == subscription_id)
+                               .values(disabled_at=func.coalesce(_S.c.disabled_at, now)).returning(_S)).one()
+            _audit(conn, now=now, actor=actor, action="webhook.remove", subscription_id=subscription_id,
+                   before=subscription_json(old), after=subscription_json(row))
             return subscription_json(row)
 
         return await self._db.write(change)
@@ -109,7 +126,8 @@ class Webhooks(Store):
         """The delivery log of a subscription, newest first, each with its attempts."""
         return await self._db.read(_log, subscription_id, limit, before)
 
-    async def replay_webhook_delivery(self, delivery_id: int, *, now: float | None = None) -> dict[str, Any]:
+    async def replay_webhook_delivery(self, delivery_id: int, *, now: float | None = None,
+                                      actor: str | None = None) -> dict[str, Any]:
         """Send a delivery's event again: a new delivery of the same event (same event id,
         so a receiver that dedupes ignores it if it had it), queued after its key's others."""
         now = time.time() if now is None else now
@@ -121,6 +139,8 @@ class Webhooks(Store):
             new = conn.execute(_D.insert().values(
                 subscription_id=row.subscription_id, event_id=row.event_id, order_key=row.order_key,
                 state=PENDING, attempts=0, created_at=now, next_at=now).returning(_D)).one()
+            _audit(conn, now=now, actor=actor, action="webhook.replay", subscription_id=row.subscription_id,
+                   before=None, after={"delivery_id": new.id, "replays": row.id, "event_id": row.event_id})
             return _delivery_json(new, [])
 
         return await self._db.write(write)

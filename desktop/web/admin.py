@@ -38,7 +38,7 @@ from desktop.web.pages import staff_page
 from signaling.protocol.outbound import BusSessionEnded
 
 __all__ = ["BODIES", "QUEUE_NAME", "Seconds", "Skills", "Title", "WrapSeconds", "actor_of", "admin_endpoint",
-           "openapi_paths", "routes"]
+           "admin_operations", "openapi_paths", "routes"]
 
 QUEUE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}\Z")
 
@@ -238,6 +238,11 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
             {"name": "target", "in": "query", "required": False, "schema": {"type": "string"},
              "description": "user:<id> or queue:<name>"}])},
     }
+    return admin_operations(paths)
+
+
+def admin_operations(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with every operation marked as the admin console's (scope, who may call it)."""
     for operations in paths.values():
         for operation in operations.values():
             operation["x-otodesk-scope"] = "admin"

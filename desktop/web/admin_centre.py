@@ -27,7 +27,7 @@ from desktop.centre.config import (
     LANGUAGES, MAX_GREETING, MAX_ORIGINS, MAX_WORD, MAX_WORDS, CentreSettingError, check_origins,
     check_urgent_words, check_widget,
 )
-from desktop.web.admin import actor_of, admin_endpoint
+from desktop.web.admin import actor_of, admin_endpoint, admin_operations
 from desktop.web.client import ApiError, json_body
 
 __all__ = ["BODIES", "openapi_components", "openapi_paths", "routes"]
@@ -142,12 +142,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
                       {"200": ok("Saved", ref("AdminSites")), **invalid}, body="SitesIn"),
         },
     }
-    for operations in paths.values():
-        for operation in operations.values():
-            operation["x-otodesk-scope"] = "admin"
-            operation["description"] = "An admin's desk session (cookie, and X-CSRF-Token on changes); " \
-                                       "API keys are refused. Audited."
-    return paths
+    return admin_operations(paths)
 
 
 def openapi_components() -> dict[str, Any]:

@@ -29,7 +29,9 @@ from desktop.repository.admin import LastQueue, queue_json
 from desktop.routing import commands
 from desktop.routing.calling import parse_window
 from desktop.routing.hours import HoursError, parse_hours
-from desktop.web.admin import QUEUE_NAME, Seconds, Skills, Title, WrapSeconds, actor_of, admin_endpoint
+from desktop.web.admin import (
+    QUEUE_NAME, Seconds, Skills, Title, WrapSeconds, actor_of, admin_endpoint, admin_operations,
+)
 from desktop.web.client import ApiError, json_body
 
 __all__ = ["BODIES", "canonical_language", "openapi_components", "openapi_paths", "routes"]
@@ -186,12 +188,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
                                                     "description": "as the body's fallback"}])},
     }
     paths[_Q]["delete"]["requestBody"]["required"] = False
-    for operations in paths.values():
-        for operation in operations.values():
-            operation["x-otodesk-scope"] = "admin"
-            operation["description"] = "An admin's desk session (cookie, and X-CSRF-Token on changes); " \
-                                       "API keys are refused. Audited."
-    return paths
+    return admin_operations(paths)
 
 
 def openapi_components() -> dict[str, Any]:

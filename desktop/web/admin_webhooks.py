@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from desktop.auth.staff import StaffSession
 from desktop.repository.outbox import EVENT_TYPES
-from desktop.web.admin import admin_endpoint
+from desktop.web.admin import actor_of, admin_endpoint, admin_operations
 from desktop.web.client import ApiError, json_body
 from desktop.webhooks.targets import TargetRefused, check_url
 
@@ -47,13 +47,14 @@ async def add_webhook(request: Request, session: StaffSession) -> Response:
     except TargetRefused as exc:
         raise ApiError(422, "invalid_url", f"url: {exc}") from None
     subscription, secret = await request.app.state.repo.add_webhook(
-        url=url, events=list(data.events), description=data.description.strip())
+        url=url, events=list(data.events), description=data.description.strip(), actor=actor_of(session))
     # The only time the secret leaves the server.
     return JSONResponse({**subscription, "secret": secret}, status_code=201)
 
 
 async def remove_webhook(request: Request, session: StaffSession) -> Response:
-    return JSONResponse(await request.app.state.repo.disable_webhook(request.path_params["webhook_id"]))
+    return JSONResponse(await request.app.state.repo.disable_webhook(request.path_params["webhook_id"],
+                                                                     actor=actor_of(session)))
 
 
 def _int_param(request: Request, name: str, default: int | None, high: int) -> int | None:
@@ -76,7 +77,8 @@ async def replay(request: Request, session: StaffSession) -> Response:
     text = request.path_params["delivery_id"]
     if not text.isdigit() or len(text) > 18:
         raise ApiError(404, "not_found", f"No webhook delivery {text!r}")
-    return JSONResponse(await request.app.state.repo.replay_webhook_delivery(int(text)), status_code=201)
+    return JSONResponse(await request.app.state.repo.replay_webhook_delivery(int(text), actor=actor_of(session)),
+                        status_code=201)
 
 
 _W = "/api/v1/admin/webhooks/{webhook_id}"
@@ -112,12 +114,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
             "Send a delivery's event again (a new delivery, same event id)", {"201": ok("Queued", items)},
             parameters=[path("delivery_id")])},
     }
-    for operations in paths.values():
-        for operation in operations.values():
-            operation["x-otodesk-scope"] = "admin"
-            operation["description"] = "An admin's desk session (cookie, and X-CSRF-Token on changes); " \
-                                       "API keys are refused."
-    return paths
+    return admin_operations(paths)
 
 
 def openapi_components() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from desktop.auth.staff import StaffSession
 from desktop.kb.pages import PatternError, check_pattern
-from desktop.web.admin import Name, actor_of, admin_endpoint
+from desktop.web.admin import Name, actor_of, admin_endpoint, admin_operations
 from desktop.web.client import ApiError, json_body
 
 __all__ = ["ArticleIn", "openapi_components", "openapi_paths", "routes"]
@@ -136,12 +136,7 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
         f"{_ONE}/unpublish": {"post": op("Unpublish: the widget no longer shows it",
                                          {"200": ok("Unpublished", article)}, parameters=one)},
     }
-    for operations in paths.values():
-        for operation in operations.values():
-            operation["x-otodesk-scope"] = "admin"
-            operation["description"] = "An admin's desk session (cookie, and X-CSRF-Token on changes); " \
-                                       "API keys are refused. Audited."
-    return paths
+    return admin_operations(paths)
 
 
 def openapi_components() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import secrets
 import time
@@ -49,7 +50,12 @@ async def offer_first_admin_link(repo, signer, settings, *, now: float | None = 
     await repo.issue_setup_link(_link_hash(nonce), expires_at=now + SETUP_LINK_MAX_AGE, now=now)
     base = settings.public_origins[0] if settings.public_origins else f"http://{settings.host}:{settings.port}"
     link = f"{base}/setup?token={signer.setup_token(nonce)}"
-    # Printed, not only logged: the person installing reads the terminal, whatever the log format.
+    if os.environ.get("OTODESK_LOG_FORMAT") == "json":
+        # Every line of a JSON log is JSON (a shipper reads it): the link goes in one.
+        log.warning("no admin account yet: create the first one with this link (once, within %.0f h): %s "
+                    "(or run: otodesk user add --role admin <username>)", SETUP_LINK_MAX_AGE / 3600, link)
+        return link
+    # Printed, not only logged: the person installing reads the terminal.
     print(f"\notodesk: no admin yet. Create the first one with this link (once, within "
           f"{SETUP_LINK_MAX_AGE / 3600:.0f} h):\n  {link}\n"
           "or run: otodesk user add --role admin <username>\n", flush=True)

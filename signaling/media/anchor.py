@@ -488,7 +488,9 @@ class MediaAnchor:
         now = time.monotonic() if now is None else now
         for call in list(self.calls.values()):
             for leg in list(call.legs.values()):
-                stalled = leg.state == "connected" and now - leg.last_packet > STALL_SECONDS
+                # A phone the far end holds (inactive) sends nothing: quiet, not lost.
+                paused = getattr(leg, "paused", False)
+                stalled = leg.state == "connected" and not paused and now - leg.last_packet > STALL_SECONDS
                 if stalled and not leg.stalled:
                     leg.stalled = True
                     call._leg_changed(leg)

@@ -78,6 +78,11 @@ class PhoneLeg:
         return isinstance(self.phone, IncomingPhoneCall)
 
     @property
+    def paused(self) -> bool:
+        """The far end holds the call with nothing sent (``inactive``): silence is expected."""
+        return self.phone.far_direction == "inactive"
+
+    @property
     def public_state(self) -> str:
         return "closed" if self.closed else self.state
 
@@ -87,7 +92,8 @@ class PhoneLeg:
                 "inbound": self.inbound, "waiting": self.waiting is not None,
                 "result": str(event.result) if event and event.result else None,
                 "status": event.status if event else 0, "reason": event.reason if event else "",
-                "early_media": bool(event and event.early_media)}
+                "early_media": bool(event and event.early_media),
+                "held": bool(event and event.held and event.state == PhoneState.CONNECTED)}
 
     # -- the phone's side -------------------------------------------------------------------
 

@@ -240,6 +240,7 @@ const ACTIONS = {
   "kb.unpublish": "audit.kb_unpublish", "kb.delete": "audit.kb_delete",
   "settings.widget": "audit.settings_widget", "settings.origins": "audit.settings_origins",
   "settings.urgent_words": "audit.settings_urgent_words",
+  "webhook.add": "audit.webhook_add", "webhook.remove": "audit.webhook_remove", "webhook.replay": "audit.webhook_replay",
 };
 
 /** A message with elements in it: its text, each {name} of `elements` replaced by its element. */
@@ -257,7 +258,8 @@ function changed(before, after) {
 async function loadAudit() {
   const { items } = await api("GET", "/audit?limit=30");
   replace($("[data-audit]"), items.length ? items.map((row) => {
-    const who = row.after?.username || row.before?.username || row.after?.name || row.after?.title || row.before?.title || row.target;
+    const who = row.after?.username || row.before?.username || row.after?.name || row.after?.title || row.before?.title
+      || row.after?.url || row.before?.url || row.target;
     return h("li", { dataset: { testid: "audit-row", action: row.action } },
       h("time", { class: "muted" }, dateTime(row.at)), " ",
       h("span", {}, ACTIONS[row.action]

@@ -208,4 +208,7 @@ export default {
   "audit.settings_widget": "{actor} changed the widget's look",
   "audit.settings_origins": "{actor} changed the sites that may embed the widget",
   "audit.settings_urgent_words": "{actor} changed the urgent words",
+  "audit.webhook_add": "{actor} added webhook {target}",
+  "audit.webhook_remove": "{actor} removed webhook {target}",
+  "audit.webhook_replay": "{actor} sent a delivery of webhook {target} again",
 };

@@ -207,4 +207,7 @@ export default {
   "audit.settings_widget": "{actor} 更改了小部件外观",
   "audit.settings_origins": "{actor} 更改了可以嵌入小部件的网站",
   "audit.settings_urgent_words": "{actor} 更改了紧急词",
+  "audit.webhook_add": "{actor} 添加了网络钩子 {target}",
+  "audit.webhook_remove": "{actor} 删除了网络钩子 {target}",
+  "audit.webhook_replay": "{actor} 重新发送了网络钩子 {target} 的一次投递",
 };

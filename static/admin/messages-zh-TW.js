@@ -207,4 +207,7 @@ export default {
   "audit.settings_widget": "{actor} 變更了小工具外觀",
   "audit.settings_origins": "{actor} 變更了可以嵌入小工具的網站",
   "audit.settings_urgent_words": "{actor} 變更了緊急詞",
+  "audit.webhook_add": "{actor} 新增了網路鉤子 {target}",
+  "audit.webhook_remove": "{actor} 刪除了網路鉤子 {target}",
+  "audit.webhook_replay": "{actor} 重新傳送了網路鉤子 {target} 的一次投遞",
 };

@@ -283,6 +283,7 @@ export default {
   "voice.active": "On a call",
   "voice.active_muted": "On a call (muted)",
   "voice.held": "On hold",
+  "voice.phone_held": "Held by the customer's side",
   "voice.reconnecting": "Your connection dropped: reconnecting…",
   "voice.ended": "Call ended",
   "voice.failed": "Voice failed",

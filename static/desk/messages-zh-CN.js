@@ -281,6 +281,7 @@ export default {
   "voice.active": "通话中",
   "voice.active_muted": "通话中（已静音）",
   "voice.held": "保持中",
+  "voice.phone_held": "对方已将通话保持",
   "voice.reconnecting": "您的连接已中断：正在重新连接…",
   "voice.ended": "通话已结束",
   "voice.failed": "语音失败",

@@ -281,6 +281,7 @@ export default {
   "voice.active": "通話中",
   "voice.active_muted": "通話中（已靜音）",
   "voice.held": "保持中",
+  "voice.phone_held": "對方已將通話保留",
   "voice.reconnecting": "您的連線已中斷：正在重新連線…",
   "voice.ended": "通話已結束",
   "voice.failed": "語音失敗",

@@ -28,7 +28,7 @@ const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy",
 function phoneText(phone) {
   if (phone.state === "dialling") return t("voice.dialling", { number: phone.number });
   if (phone.state === "ringing") return t("voice.ringing", { number: phone.number });
-  if (phone.state === "connected") return "";
+  if (phone.state === "connected") return phone.held ? t("voice.phone_held") : ""; // their re-INVITE put us on hold
   if (phone.result === "refused") return phone.reason ? t("voice.not_dialled_reason", { reason: phone.reason }) : t("voice.not_dialled_limit");
   if (phone.result === "completed" && phone.inbound) return t("voice.caller_hung_up");
   if (PHONE_ENDS[phone.result]) return t(PHONE_ENDS[phone.result]);

@@ -90,6 +90,8 @@ def test_an_admin_restyles_the_widget_and_adds_the_site_that_shows_it(browser, s
         admin.get_by_test_id("sites-origins").fill("")
         admin.get_by_test_id("sites-save").click()
         expect(admin.get_by_test_id("sites-origins")).to_have_value("")
+        # Saved (its audit row is there), not only typed: under load the reload could come first.
+        expect(admin.locator("[data-testid=audit-row][data-action='settings.origins']")).to_have_count(2)
         shopper.reload()
         shopper.wait_for_timeout(3000)
         expect(launcher).to_be_hidden()

@@ -7,6 +7,7 @@ The far end plays 525 Hz early media while it rings, then answers with
 440 Hz. The desk says dialling, ringing, then the call; the agent hears the
 ringback, then the phone; the phone hears the agent; the shopper's widget says
 "Your phone is ringing" and "Connected" only once the phone has answered; the
+phone holds the call (a re-INVITE) and the desk says so, then resumes it; the
 phone hanging up ends the call on both pages.
 
 Then someone phones in (tests/helpers/sip_caller.py, the trunk's proxy address):
@@ -142,6 +143,13 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     while (hz := dominant_hz(peer.peer.recent())) is None or abs(hz - 880) > 10:
         assert time.monotonic() < deadline, f"the phone heard {hz}"
         time.sleep(0.1)
+
+    # The phone holds the call (its re-INVITE: sendonly): the desk says so; it resumes: the call again.
+    peer.run(peer.peer.reinvite("sendonly"))
+    expect(agent.get_by_test_id("voice-state")).to_contain_text("Held by the customer's side", timeout=3000)
+    peer.run(peer.peer.reinvite("sendrecv"))
+    expect(agent.get_by_test_id("voice-state")).not_to_contain_text("Held by the customer's side", timeout=3000)
+    heard(agent, DESK.format(slot=0), 440)
 
     # The phone hangs up: the agent is in wrap-up, told so, within 2 s; the widget says it ended.
     began = time.monotonic()

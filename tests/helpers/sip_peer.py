@@ -87,6 +87,7 @@ class SipPeer:
         self._player: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.changed = asyncio.Event()
+        self._reinvite: asyncio.Future | None = None
 
     @property
     def uri(self) -> str:
@@ -98,7 +99,18 @@ class SipPeer:
 
     async def __aenter__(self) -> "SipPeer":
         await self.uas.start()
+        inner = self.transport.on_message
+        self.transport.on_message = lambda message, addr: self._received(inner, message, addr)
         return self
+
+    def _received(self, inner, message, addr) -> None:
+        """The final answer to our re-INVITE is ours (aiosipua's UAS has no use for it)."""
+        waiting = self._reinvite
+        if isinstance(message, SipResponse) and waiting is not None and not waiting.done() \
+                and message.cseq is not None and message.cseq.method.upper() == "INVITE" and message.status_code >= 200:
+            waiting.set_result(message)
+            return
+        inner(message, addr)
 
     async def __aexit__(self, *exc) -> None:
         await self._stop_media()
@@ -226,6 +238,29 @@ class SipPeer:
             self.call.hangup()
             self._note("hung-up")
         await self._stop_media()
+
+    async def reinvite(self, direction: str, *, timeout: float = 3.0) -> SipResponse:
+        """The phone re-INVITEs the answered call: ``sendonly`` or ``inactive`` holds it, ``sendrecv``
+        resumes it (its SDP otherwise the same, one version on); ACKs a 200. Returns the answer."""
+        call = self.call
+        answer = call.sdp_answer
+        answer.origin.session_version = str(int(answer.origin.session_version) + 1)
+        for other in ("sendrecv", "sendonly", "recvonly", "inactive"):
+            answer.audio.attributes.pop(other, None)
+        answer.audio.attributes[direction] = []
+        invite = call.dialog.create_request("INVITE", via_host="127.0.0.1", via_port=self.port)
+        invite.headers.set_single("Contact", f"<sip:127.0.0.1:{self.port}>")
+        invite.headers.set_single("Content-Type", "application/sdp")
+        invite.text = serialize_sdp(answer)
+        self._reinvite = asyncio.get_running_loop().create_future()
+        self.transport.send(invite, call.source_addr)
+        response = await asyncio.wait_for(self._reinvite, timeout)
+        if response.status_code < 300:
+            ack = call.dialog.create_request("ACK", via_host="127.0.0.1", via_port=self.port)
+            ack.headers.set_single("CSeq", f"{invite.cseq.seq} ACK")  # the INVITE's number (RFC 3261 §13.2.2.4)
+            self.transport.send(ack, call.source_addr)
+        self._note(f"reinvite-{direction}")
+        return response
 
     def recent(self, seconds: float = 0.5) -> bytes:
         return bytes(self.heard[-int(seconds * RATE) * 2:])

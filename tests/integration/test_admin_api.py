@@ -209,3 +209,23 @@ async def test_outside_hours_the_widget_is_told_when_it_opens_and_calls_are_only
     finally:
         await customer.close()
         await admin.aclose()
+
+
+async def test_webhook_changes_are_audited_without_their_secret(server):
+    admin = await staff_client(server.base_url, "admin")
+    try:
+        made = await admin.post("/api/v1/admin/webhooks", json={"url": "https://crm.example.com/hooks",
+                                                               "events": ["callback.ended"]})
+        assert made.status_code == 201, made.text
+        hook = made.json()
+        removed = await admin.delete(f"/api/v1/admin/webhooks/{hook['id']}")
+        assert removed.status_code == 200 and removed.json()["disabled_at"]
+        audit = (await admin.get("/api/v1/admin/audit", params={"target": f"webhook:{hook['id']}"})).json()["items"]
+    finally:
+        await admin.aclose()
+    assert [row["action"] for row in audit] == ["webhook.remove", "webhook.add"]
+    assert len({row["actor"] for row in audit}) == 1 and audit[0]["actor"].startswith("agent:")  # the admin
+    added, gone = audit[1], audit[0]
+    assert added["before"] is None and added["after"]["url"] == "https://crm.example.com/hooks"
+    assert gone["before"]["disabled_at"] is None and gone["after"]["disabled_at"]
+    assert hook["secret"] not in str(audit) and "secret" not in added["after"]  # shown once, never kept in the audit

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from signaling.media.anchor import MediaAnchor
+from signaling.media.anchor import STALL_SECONDS, MediaAnchor
 from signaling.media.candidates import CandidatePolicy
 from signaling.media.errors import AtCapacity
 from signaling.media.hearing import MAIN, Mode, Role
@@ -113,7 +113,7 @@ async def test_busy_ends_the_call_with_its_result(netns):
         await until(lambda: call.ended, what="the call to end")
         assert call.public()["phone"] == {"number": "+15550102", "state": "ended", "result": "busy",
                                           "status": 486, "reason": "Busy Here", "early_media": False,
-                                          "inbound": False, "waiting": False}
+                                          "inbound": False, "waiting": False, "held": False}
         await agent.close()
 
 
@@ -197,3 +197,35 @@ async def test_dialling_beyond_capacity_is_refused_and_dials_nothing(netns):
             await anchor.dial("cb-7", "+15550106", trunk=trunk, ring_timeout=10)
         await asyncio.sleep(0.3)
         assert len(peer.invites) == 1
+
+
+async def test_the_phone_holds_the_call_and_resumes_it(netns):
+    """The far end's re-INVITE: ``inactive`` (nothing either way, the desk told, the quiet leg not
+    taken for a lost one), then ``sendrecv``: each hears the other again."""
+    async with SipPeer() as peer, open_trunk(trunk_config(peer)) as trunk, MediaAnchor(candidates=RIG) as anchor:
+        agent = Bot(880)
+        await agent.connect(lambda sdp: anchor.offer("cb-9", Role.AGENT, sdp, owner="s-agent"))
+        await agent.connected()
+        call = await anchor.dial("cb-9", "+15550109", trunk=trunk, ring_timeout=10)
+        await until(lambda: call.phone.phone.state == PhoneState.CONNECTED, what="the answer")
+        await agent_hears(agent, 440)
+        await phone_hears(peer, 880)
+
+        held = await peer.reinvite("inactive")
+        assert held.status_code == 200 and "a=inactive" in held.text
+        assert call.public()["phone"]["held"] is True
+        peer._player.cancel()  # an inactive phone sends nothing
+        await asyncio.sleep(0.3)
+        before = len(peer.heard)
+        await asyncio.sleep(STALL_SECONDS + 0.5)
+        anchor.check_stalls()
+        assert not call.phone.stalled, "a phone on hold was taken for a lost one"
+        assert len(peer.heard) - before <= 2 * 320, "the agent's voice went on to a phone that holds the call"
+
+        resumed = await peer.reinvite("sendrecv")
+        assert resumed.status_code == 200 and "a=sendrecv" in resumed.text
+        assert call.public()["phone"]["held"] is False
+        peer._play(peer.tone)
+        await phone_hears(peer, 880)
+        await agent_hears(agent, 440)
+        await agent.close()

@@ -98,9 +98,9 @@ def _route_address(host: str, port: int) -> str:
         return probe.getsockname()[0]
 
 
-def _offer(address: str, port: int, codecs: tuple[str, ...]) -> str:
+def _offer(address: str, port: int, codecs: tuple[str, ...], session: int) -> str:
     pts = [PAYLOAD_TYPES[c.upper()] for c in codecs]
-    lines = ["v=0", f"o=otodesk {secrets.randbelow(1 << 31)} 1 IN IP4 {address}", "s=otodesk",
+    lines = ["v=0", f"o=otodesk {session} 1 IN IP4 {address}", "s=otodesk",
              f"c=IN IP4 {address}", "t=0 0",
              f"m=audio {port} RTP/AVP {' '.join(map(str, pts))} {DTMF_PAYLOAD_TYPE}"]
     lines += [f"a=rtpmap:{PAYLOAD_TYPES[c.upper()]} {c.upper()}/8000" for c in codecs]
@@ -152,10 +152,19 @@ class SipuaCall(PhoneCall):
         self._in_event = False
         self._ended = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
+        #: Our SDP's o= session id and version (a re-INVITE's answer is the same session, one version on).
+        self.sdp_session, self.sdp_version = secrets.randbelow(1 << 31), 1
+        #: What the far end's last offer asked for (its re-INVITE: :mod:`.sipua_reinvite`).
+        self.far_direction = "sendrecv"
 
     @property
     def call_id(self) -> str:
         return self.sip_call.call_id if self.sip_call is not None else ""
+
+    @property
+    def far_held(self) -> bool:
+        """The far end put the call on hold: it sends nothing (inactive) or only its hold music (sendonly)."""
+        return self.far_direction in ("sendonly", "inactive")
 
     # -- from the SIP side ----------------------------------------------------------------
 
@@ -226,7 +235,8 @@ class SipuaCall(PhoneCall):
                 self.rtp.update_remote(remote)
 
     def _audio(self, pcm: bytes, timestamp: int) -> None:
-        if self.on_audio is not None and self.state != PhoneState.ENDED:
+        if self.on_audio is not None and self.state != PhoneState.ENDED \
+                and self.far_direction in ("sendrecv", "sendonly"):
             self.on_audio(pcm)
 
     def _rejected(self, status: int, reason: str) -> None:
@@ -276,7 +286,7 @@ class SipuaCall(PhoneCall):
 
     def send_audio(self, pcm: bytes) -> None:
         if self.state == PhoneState.CONNECTED and self.rtp is not None and len(pcm) == FRAME_BYTES \
-                and not self._in_event:
+                and not self._in_event and self.far_direction in ("sendrecv", "recvonly"):
             self.rtp.send_audio_pcm_auto(pcm)
 
     def send_dtmf(self, digits: str) -> None:
@@ -368,6 +378,7 @@ class SipuaTrunk(Trunk):
         self._uas.on_bye = self._far_bye
         self._uas.on_invite = self._far_invite
         self._uas.on_cancel = self._far_cancel
+        self._uas.on_reinvite = self._far_reinvite
         await self._uas.start()
         self._uac.advertised_addr = (self.address, self._transport.bound[1])
         self._uas.advertised_addr = self._uac.advertised_addr
@@ -448,7 +459,7 @@ class SipuaTrunk(Trunk):
         caller = self.config.caller_id or self.config.username or "otodesk"
         sip_call = self._uac.send_invite(
             self._aor(caller), self._aor(number), self.proxy_address,
-            parse_sdp(_offer(self.address, call.rtp_port, self.config.codecs)),
+            parse_sdp(_offer(self.address, call.rtp_port, self.config.codecs, call.sdp_session)),
             user_agent=USER_AGENT, auth=self._auth())
         call.sip_call = sip_call
         self._calls[sip_call.call_id] = call
@@ -470,6 +481,10 @@ class SipuaTrunk(Trunk):
     def _far_invite(self, wrapper) -> None:
         from signaling.media.sip.sipua_inbound import take_invite  # imports this module
         take_invite(self, wrapper)
+
+    def _far_reinvite(self, wrapper) -> None:
+        from signaling.media.sip.sipua_reinvite import take_reinvite  # imports this module
+        take_reinvite(self, wrapper)
 
     def _far_cancel(self, request: SipRequest, addr) -> None:
         call = self._calls.get(request.call_id or "")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -35,8 +34,8 @@ RETRY_AFTER = 10  # seconds a caller refused at capacity is told to wait (503's 
 _NAMES = {pt: name for name, pt in PAYLOAD_TYPES.items()}
 
 
-def _answer(address: str, port: int, payload_type: int, dtmf: int) -> str:
-    lines = ["v=0", f"o=otodesk {secrets.randbelow(1 << 31)} 1 IN IP4 {address}", "s=otodesk",
+def _answer(address: str, port: int, payload_type: int, dtmf: int, session: int) -> str:
+    lines = ["v=0", f"o=otodesk {session} 1 IN IP4 {address}", "s=otodesk",
              f"c=IN IP4 {address}", "t=0 0", f"m=audio {port} RTP/AVP {payload_type} {dtmf}",
              f"a=rtpmap:{payload_type} {_NAMES[payload_type]}/8000",
              f"a=rtpmap:{dtmf} telephone-event/8000", f"a=fmtp:{dtmf} 0-16", "a=ptime:20", "a=sendrecv"]
@@ -74,7 +73,7 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
                 (self.trunk.bind_host, self.rtp_port), remote, payload_type,
                 dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
             self.rtp.on_audio = self._audio
-        self.wrapper.accept(parse_sdp(_answer(self.trunk.address, self.rtp_port, payload_type, dtmf)))
+        self.wrapper.accept(parse_sdp(_answer(self.trunk.address, self.rtp_port, payload_type, dtmf, self.sdp_session)))
         self.answered_at = time.monotonic()
         self._emit(PhoneEvent(state=PhoneState.CONNECTED, status=200, reason="OK"))
 

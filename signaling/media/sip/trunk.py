@@ -88,6 +88,8 @@ class PhoneEvent:
     reason: str = ""
     #: True on RINGING when the far end sent early media (183 with SDP): the agent hears it.
     early_media: bool = False
+    #: True on CONNECTED when the far end put the call on hold (its re-INVITE: sendonly or inactive).
+    held: bool = False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -158,6 +160,8 @@ class PhoneCall(abc.ABC):
     state: PhoneState = PhoneState.DIALLING
     result: CallResult | None = None
     on_audio: AudioSink | None = None
+    #: What the far end's last offer asked for: sendrecv, or sendonly / inactive while it holds the call.
+    far_direction: str = "sendrecv"
 
     @abc.abstractmethod
     def send_audio(self, pcm: bytes) -> None:
