@@ -44,8 +44,9 @@ export function errorText(t, error) {
   const code = error?.code;
   if (code === "rate_limited" && error.retryAfter) return t("server.rate_limited_wait", { seconds: Math.ceil(error.retryAfter) });
   if (Object.hasOwn(BY_CODE, code ?? "")) return t(BY_CODE[code]);
+  // No code in the answer (a proxy's page, a route this server lacks): its status, in our words.
   if (/^http_5\d\d$/.test(code ?? "")) return t("server.internal");
-  if (/^http_\d+$/.test(code ?? "")) return error.message || t("server.http", { status: error.status });
+  if (/^http_\d+$/.test(code ?? "")) return t("server.http", { status: error.status });
   if (!code && error instanceof TypeError) return t("server.network"); // fetch could not reach the server
   return error?.message || String(error ?? "");
 }

@@ -1,0 +1,34 @@
+// The staff pages' words for the server's refusals (static/common/errors.js): by code, in the
+// page's language, the server's English only for a code the page does not know. Run: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { createMessages } from "../../static/common/i18n.js";
+import { ServerError, errorText, responseError } from "../../static/common/errors.js";
+import english from "../../static/common/messages-en.js";
+import chinese from "../../static/common/messages-zh-TW.js";
+
+const en = createMessages("en", english).t;
+const zh = createMessages("zh-TW", chinese).t;
+
+test("a known code reads in the page's language, never the server's English", () => {
+  const taken = responseError({ status: 409 }, { error: { code: "username_taken", message: "The username 'carol' is already taken" } });
+  assert.ok(taken instanceof ServerError);
+  assert.equal(errorText(zh, taken), chinese["server.username_taken"]);
+  assert.equal(errorText(en, taken), english["server.username_taken"]);
+  const hub = Object.assign(new Error("the customer is not sharing their page now"), { code: "invalid_state" });
+  assert.equal(errorText(zh, hub), chinese["server.invalid_state"]);
+});
+
+test("an answer without a code says its status in our words, not 'http_404'", () => {
+  const missing = responseError({ status: 404 }, {});
+  assert.equal(errorText(zh, missing), "伺服器回傳了 404。");
+  assert.equal(errorText(zh, responseError({ status: 502 }, {})), chinese["server.internal"]);
+});
+
+test("limits say how long to wait; an unknown code shows the server's text; the network its own words", () => {
+  const limited = responseError({ status: 429 }, { error: { code: "rate_limited", message: "slow down", retry_after: 7 } });
+  assert.equal(errorText(en, limited), "Too many requests at once; try again in 7 seconds.");
+  assert.equal(errorText(zh, new ServerError("brand_new", "A new refusal.")), "A new refusal.");
+  assert.equal(errorText(zh, new TypeError("Failed to fetch")), chinese["server.network"]);
+});
