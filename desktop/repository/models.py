@@ -696,6 +696,9 @@ class WebhookSubscription(Base):
     created_at: Mapped[float]
     #: Set when removed: nothing new is queued for it (its log stays).
     disabled_at: Mapped[float | None]
+    #: After a rotation, the old secret, still signing beside the new one until ``previous_until`` (0920).
+    previous_secret: Mapped[str | None]
+    previous_until: Mapped[float | None]
 
 
 class WebhookEvent(Base):

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
@@ -36,9 +36,10 @@ _S, _D, _E, _A = WEBHOOK_SUBSCRIPTIONS, WEBHOOK_DELIVERIES, WEBHOOK_EVENTS, WEBH
 
 
 def subscription_json(row: Any) -> dict[str, Any]:
-    """A subscription as the admin API shows it: never its secret."""
+    """A subscription as the admin API shows it: never its secret (``previous_until``: until when
+    the secret before the last rotation still signs too)."""
     return {"id": row.id, "url": row.url, "events": list(row.events), "description": row.description,
-            "created_at": row.created_at, "disabled_at": row.disabled_at}
+            "created_at": row.created_at, "disabled_at": row.disabled_at, "previous_until": row.previous_until}
 
 
 def _audit(conn: Connection, *, now: float, actor: str | None, action: str, subscription_id: str,
@@ -89,6 +90,25 @@ class Webhooks(Store):
             return subscription_json(row)
 
         return await self._db.write(change)
+
+    async def rotate_webhook_secret(self, subscription_id: str, *, overlap: float, now: float | None = None,
+                                    actor: str | None = None) -> tuple[dict[str, Any], str]:
+        """A new secret (returned, shown once); the old one keeps signing beside it for
+        ``overlap`` seconds. Audited without either. Raises NotFound."""
+        now = time.time() if now is None else now
+        secret = "whsec_" + secrets.token_urlsafe(32)
+
+        def change(conn: Connection) -> dict[str, Any]:
+            old = conn.execute(select(_S).where(_S.c.id == subscription_id).with_for_update()).first()
+            if old is None:
+                raise NotFound(f"No webhook {subscription_id!r}")
+            row = conn.execute(update(_S).where(_S.c.id == subscription_id).values(
+                secret=secret, previous_secret=old.secret, previous_until=now + overlap).returning(_S)).one()
+            _audit(conn, now=now, actor=actor, action="webhook.rotate", subscription_id=subscription_id,
+                   before=subscription_json(old), after=subscription_json(row))
+            return subscription_json(row)
+
+        return await self._db.write(change), secret
 
     async def claim_webhook_deliveries(self, *, now: float, lease: float, limit: int = 20) -> list[dict[str, Any]]:
         """Due deliveries, each now leased to the caller for ``lease`` seconds.
@@ -167,6 +187,7 @@ def _claim(conn: Connection, now: float, lease: float, limit: int) -> list[dict[
         return []
     rows = conn.execute(
         select(_D.c.id, _D.c.attempts, _D.c.subscription_id, _S.c.url, _S.c.secret,
+               case((_S.c.previous_until > now, _S.c.previous_secret), else_=None).label("previous_secret"),
                _E.c.id.label("event_id"), _E.c.type, _E.c.at, _E.c.data)
         .join(_S, _S.c.id == _D.c.subscription_id).join(_E, _E.c.id == _D.c.event_id)
         .where(_D.c.id.in_(claimed)).order_by(_D.c.id))

@@ -33,7 +33,12 @@ class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
     description: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
-BODIES = (WebhookIn,)
+class RotateIn(msgspec.Struct, forbid_unknown_fields=True):
+    #: Hours the old secret keeps signing beside the new one (0: stop at once; a week at most).
+    overlap_hours: Annotated[float, msgspec.Meta(ge=0, le=168)] = 24.0
+
+
+BODIES = (WebhookIn, RotateIn)
 
 
 async def list_webhooks(request: Request, session: StaffSession) -> Response:
@@ -55,6 +60,14 @@ async def add_webhook(request: Request, session: StaffSession) -> Response:
 async def remove_webhook(request: Request, session: StaffSession) -> Response:
     return JSONResponse(await request.app.state.repo.disable_webhook(request.path_params["webhook_id"],
                                                                      actor=actor_of(session)))
+
+
+async def rotate_secret(request: Request, session: StaffSession) -> Response:
+    data = await json_body(request, RotateIn) if await request.body() else RotateIn()
+    subscription, secret = await request.app.state.repo.rotate_webhook_secret(
+        request.path_params["webhook_id"], overlap=data.overlap_hours * 3600, actor=actor_of(session))
+    # The only time the new secret leaves the server.
+    return JSONResponse({**subscription, "secret": secret})
 
 
 def _int_param(request: Request, name: str, default: int | None, high: int) -> int | None:
@@ -87,6 +100,7 @@ routes = [
     Route("/api/v1/admin/webhooks", admin_endpoint(add_webhook), methods=["POST"]),
     Route(_W, admin_endpoint(remove_webhook), methods=["DELETE"]),
     Route(f"{_W}/deliveries", admin_endpoint(deliveries), methods=["GET"]),
+    Route(f"{_W}/rotate-secret", admin_endpoint(rotate_secret), methods=["POST"]),
     Route("/api/v1/admin/webhook-deliveries/{delivery_id}/replay", admin_endpoint(replay), methods=["POST"]),
 ]
 
@@ -103,6 +117,10 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
         },
         _W: {"delete": op("Remove a subscription: nothing more is queued or sent (its log stays)",
                           {"200": ok("Removed", ref("AdminWebhook"))}, parameters=webhook_id)},
+        f"{_W}/rotate-secret": {"post": op(
+            "A new signing secret, shown this once; the old one signs beside it (a second v1=) for "
+            "overlap_hours (default 24), so the receiver can switch at its pace",
+            {"200": ok("Rotated", ref("AdminWebhook"))}, body="RotateIn", parameters=webhook_id)},
         f"{_W}/deliveries": {"get": op(
             "The delivery log, newest first: state, attempts (status code, error, duration)",
             {"200": ok("Deliveries", items)}, parameters=[*webhook_id,
@@ -122,4 +140,6 @@ def openapi_components() -> dict[str, Any]:
         "id": {"type": "string"}, "url": {"type": "string"}, "events": {"type": "array", "items": {"type": "string"}},
         "description": {"type": "string"}, "created_at": {"type": "number"},
         "disabled_at": {"type": ["number", "null"]},
-        "secret": {"type": "string", "description": "only in the answer to POST"}}}}
+        "previous_until": {"type": ["number", "null"],
+                           "description": "until when the secret before the last rotation signs too"},
+        "secret": {"type": "string", "description": "only in the answers to POST (add, rotate-secret)"}}}}

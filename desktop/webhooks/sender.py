@@ -96,7 +96,8 @@ class WebhookSender:
             await check_resolved(delivery["url"], allow_private=self.allow_private)
             request = client.build_request("POST", delivery["url"], content=body, headers={
                 "Content-Type": "application/json",
-                HEADER: signature_header(delivery["secret"], int(started), body),
+                HEADER: signature_header(delivery["secret"], int(started), body,
+                                         previous=delivery.get("previous_secret")),
                 "Otodesk-Event-Id": delivery["event_id"], "Otodesk-Event-Type": delivery["type"],
                 "Otodesk-Delivery-Id": str(delivery["id"]), "Otodesk-Attempt": str(attempt)})
             response = await client.send(request, stream=True)

@@ -28,9 +28,11 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    """The value of :data:`HEADER` for this body sent at ``timestamp`` (unix seconds)."""
-    return f"t={int(timestamp)},v1={sign(secret, timestamp, body)}"
+def signature_header(secret: str, timestamp: int, body: bytes, *, previous: str | None = None) -> str:
+    """The value of :data:`HEADER` for this body sent at ``timestamp`` (unix seconds); with
+    ``previous`` (a secret being rotated out), a second ``v1`` under it."""
+    header = f"t={int(timestamp)},v1={sign(secret, timestamp, body)}"
+    return f"{header},v1={sign(previous, timestamp, body)}" if previous else header
 
 
 def verify(secret: str, header: str, body: bytes, *, now: float, tolerance: float = DEFAULT_TOLERANCE) -> int:

@@ -241,6 +241,7 @@ const ACTIONS = {
   "settings.widget": "audit.settings_widget", "settings.origins": "audit.settings_origins",
   "settings.urgent_words": "audit.settings_urgent_words",
   "webhook.add": "audit.webhook_add", "webhook.remove": "audit.webhook_remove", "webhook.replay": "audit.webhook_replay",
+  "webhook.rotate": "audit.webhook_rotate",
 };
 
 /** A message with elements in it: its text, each {name} of `elements` replaced by its element. */

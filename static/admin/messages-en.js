@@ -134,6 +134,8 @@ export default {
   "webhooks.log": "Log",
   "webhooks.remove": "Remove",
   "webhooks.secret": "Signing secret for {url}: {secret} — copy it now, it is not shown again.",
+  "webhooks.rotate": "New secret",
+  "webhooks.rotated": "New signing secret for {url}: {secret} — copy it now, it is not shown again. The old one keeps signing beside it for 24 hours.",
   "webhooks.removed_toast": "{url} receives nothing more",
   "webhooks.attempt": "{status} {error} ({ms} ms)",
   "webhooks.deliveries": "Deliveries to",
@@ -211,4 +213,5 @@ export default {
   "audit.webhook_add": "{actor} added webhook {target}",
   "audit.webhook_remove": "{actor} removed webhook {target}",
   "audit.webhook_replay": "{actor} sent a delivery of webhook {target} again",
+  "audit.webhook_rotate": "{actor} gave webhook {target} a new secret",
 };

@@ -133,6 +133,8 @@ export default {
   "webhooks.log": "日志",
   "webhooks.remove": "移除",
   "webhooks.secret": "{url} 的签名密钥：{secret} — 请立即复制，之后不会再显示。",
+  "webhooks.rotate": "更换密钥",
+  "webhooks.rotated": "{url} 的新签名密钥：{secret} — 请立即复制，之后不会再显示。旧密钥在 24 小时内仍会一同签名。",
   "webhooks.removed_toast": "{url} 不再接收任何事件",
   "webhooks.attempt": "{status} {error}（{ms}毫秒）",
   "webhooks.deliveries": "投递记录：",
@@ -210,4 +212,5 @@ export default {
   "audit.webhook_add": "{actor} 添加了网络钩子 {target}",
   "audit.webhook_remove": "{actor} 删除了网络钩子 {target}",
   "audit.webhook_replay": "{actor} 重新发送了网络钩子 {target} 的一次投递",
+  "audit.webhook_rotate": "{actor} 为网络钩子 {target} 更换了密钥",
 };

@@ -133,6 +133,8 @@ export default {
   "webhooks.log": "日誌",
   "webhooks.remove": "移除",
   "webhooks.secret": "{url} 的簽名金鑰：{secret} — 請立即複製，之後不會再顯示。",
+  "webhooks.rotate": "更換金鑰",
+  "webhooks.rotated": "{url} 的新簽名金鑰：{secret} — 請立即複製，之後不會再顯示。舊金鑰在 24 小時內仍會一同簽名。",
   "webhooks.removed_toast": "{url} 不再接收任何事件",
   "webhooks.attempt": "{status} {error}（{ms}毫秒）",
   "webhooks.deliveries": "投遞記錄：",
@@ -210,4 +212,5 @@ export default {
   "audit.webhook_add": "{actor} 新增了網路鉤子 {target}",
   "audit.webhook_remove": "{actor} 刪除了網路鉤子 {target}",
   "audit.webhook_replay": "{actor} 重新傳送了網路鉤子 {target} 的一次投遞",
+  "audit.webhook_rotate": "{actor} 為網路鉤子 {target} 更換了金鑰",
 };

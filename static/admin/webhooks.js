@@ -28,6 +28,7 @@ function webhookRow(hook) {
     h("td", {}, hook.disabled_at ? h("span", { class: "badge off" }, t("webhooks.removed")) : h("span", { class: "badge on" }, t("webhooks.active"))),
     h("td", { class: "actions" }, h("div", { class: "row-actions" },
       button(t("webhooks.log"), "webhook-log-open", () => showLog(hook)),
+      hook.disabled_at ? null : button(t("webhooks.rotate"), "webhook-rotate", () => rotate(hook)),
       hook.disabled_at ? null : button(t("webhooks.remove"), "webhook-remove", () => remove(hook), "danger"))));
 }
 
@@ -36,16 +37,28 @@ async function add(event) {
   const form = event.currentTarget;
   const events = form.events.value.split(",").map((s) => s.trim()).filter(Boolean);
   try {
-    const made = await api("POST", "/webhooks", { url: form.url.value.trim(), events });
-    const secret = $("[data-webhook-secret]");
-    // The sentence names where the URL and the secret go: {url}, {secret}.
-    const parts = { url: h("code", { translate: "no" }, made.url), secret: h("code", { translate: "no", dataset: { testid: "webhook-secret-value" } }, made.secret) };
-    replace(secret, t("webhooks.secret").split(/\{(\w+)\}/).map((part, i) => (i % 2 ? parts[part] : part)));
-    secret.hidden = false;
+    showSecret(await api("POST", "/webhooks", { url: form.url.value.trim(), events }), "webhooks.secret");
     form.reset();
     await loadWebhooks();
   } catch (error) {
     toast(errorText(t, error), { kind: "error" });
+  }
+}
+
+function showSecret(made, key) {
+  const secret = $("[data-webhook-secret]");
+  // The sentence names where the URL and the secret go: {url}, {secret}.
+  const parts = { url: h("code", { translate: "no" }, made.url), secret: h("code", { translate: "no", dataset: { testid: "webhook-secret-value" } }, made.secret) };
+  replace(secret, t(key).split(/\{(\w+)\}/).map((part, i) => (i % 2 ? parts[part] : part)));
+  secret.hidden = false;
+}
+
+async function rotate(hook) {
+  try {
+    showSecret(await api("POST", `/webhooks/${hook.id}/rotate-secret`, { overlap_hours: 24 }), "webhooks.rotated");
+    await loadWebhooks();
+  } catch (error) {
+    toast(error.message, { kind: "error" });
   }
 }
 

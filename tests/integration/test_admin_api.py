@@ -59,7 +59,7 @@ async def test_only_an_admin_may_administer(server):
         # API keys belong to sites: the document says so for every admin path.
         document = (await anonymous.get("/api/openapi.json")).json()
         admin_paths = [p for p in document["paths"] if p.startswith("/api/v1/admin/")]
-        assert len(admin_paths) == 13 + 4 + 3  # users, queues, audit: 9; webhooks: 4; knowledge base: 4; centre: 3
+        assert len(admin_paths) == 9 + 5 + 4 + 3  # users, queues, audit: 9; webhooks: 5; knowledge base: 4; centre: 3
         assert all(op["x-otodesk-scope"] == "admin" for p in admin_paths for op in document["paths"][p].values())
         assert "UserIn" in document["components"]["schemas"] and "QueueIn" in document["components"]["schemas"]
     finally:
@@ -218,14 +218,20 @@ async def test_webhook_changes_are_audited_without_their_secret(server):
                                                                "events": ["callback.ended"]})
         assert made.status_code == 201, made.text
         hook = made.json()
+        rotated = await admin.post(f"/api/v1/admin/webhooks/{hook['id']}/rotate-secret", json={"overlap_hours": 1})
+        assert rotated.status_code == 200 and rotated.json()["secret"] not in ("", hook["secret"])
+        assert (await admin.post(f"/api/v1/admin/webhooks/{hook['id']}/rotate-secret",
+                                 json={"overlap_hours": 999})).status_code == 422
         removed = await admin.delete(f"/api/v1/admin/webhooks/{hook['id']}")
         assert removed.status_code == 200 and removed.json()["disabled_at"]
         audit = (await admin.get("/api/v1/admin/audit", params={"target": f"webhook:{hook['id']}"})).json()["items"]
     finally:
         await admin.aclose()
-    assert [row["action"] for row in audit] == ["webhook.remove", "webhook.add"]
+    assert [row["action"] for row in audit] == ["webhook.remove", "webhook.rotate", "webhook.add"]
     assert len({row["actor"] for row in audit}) == 1 and audit[0]["actor"].startswith("agent:")  # the admin
-    added, gone = audit[1], audit[0]
+    added, gone = audit[2], audit[0]
     assert added["before"] is None and added["after"]["url"] == "https://crm.example.com/hooks"
     assert gone["before"]["disabled_at"] is None and gone["after"]["disabled_at"]
-    assert hook["secret"] not in str(audit) and "secret" not in added["after"]  # shown once, never kept in the audit
+    # Shown once, never kept in the audit (neither the first secret nor the rotated one).
+    assert hook["secret"] not in str(audit) and rotated.json()["secret"] not in str(audit)
+    assert "secret" not in added["after"]

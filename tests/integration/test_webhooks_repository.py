@@ -115,3 +115,22 @@ async def test_a_transaction_writing_two_customers_beside_another_never_deadlock
     rows = await repo.database.read(customers_changed_since, b.change_seq or 0, 1000, None)
     # Both of T1's rows, in their final state, numbered after T2's commit.
     assert sorted((row.name, row.id) for row in rows) == sorted([("a1", a.id), ("b1", b.id)])
+
+
+async def test_a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends(repo):
+    hook, first_secret = await repo.add_webhook(url="http://127.0.0.1:1/x", events=["*"], now=100.0)
+    await repo.create_customer(name="Before", now=101.0)
+    rotated, new_secret = await repo.rotate_webhook_secret(hook["id"], overlap=3600.0, now=200.0, actor="agent:a1")
+    assert new_secret != first_secret and rotated["previous_until"] == 3800.0
+    claimed = await repo.claim_webhook_deliveries(now=300.0, lease=30.0)
+    assert [(d["secret"], d["previous_secret"]) for d in claimed] == [(new_secret, first_secret)]
+    await repo.finish_webhook_attempt(claimed[0]["id"], attempt=1, at=301.0, duration=0.1, status_code=200,
+                                      error=None, next_at=None)
+    await repo.create_customer(name="After the overlap", now=4000.0)
+    claimed = await repo.claim_webhook_deliveries(now=4000.0, lease=30.0)
+    assert [(d["secret"], d["previous_secret"]) for d in claimed] == [(new_secret, None)]
+    audit = await repo.admin_audit(target=f"webhook:{hook['id']}")
+    assert [row["action"] for row in audit] == ["webhook.rotate"]
+    assert first_secret not in str(audit) and new_secret not in str(audit)
+    with pytest.raises(Exception, match="No webhook"):
+        await repo.rotate_webhook_secret("wh_nobody", overlap=0.0)

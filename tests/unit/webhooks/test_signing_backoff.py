@@ -112,3 +112,15 @@ def test_the_verification_snippet_in_the_operations_guide_works():
     for header in (signature_header("whsec_other", now, BODY), signature_header(SECRET, now - 3600, BODY)):
         with pytest.raises(ValueError):
             namespace["verify"](SECRET, header, BODY)
+
+
+def test_a_secret_being_rotated_signs_beside_the_new_one():
+    body = b'{"id": "evt_1"}'
+    header = signature_header("whsec_new", 1_800_000_000, body, previous="whsec_old")
+    assert header.count("v1=") == 2
+    # A receiver still on the old secret, and one already on the new, both accept it.
+    for secret in ("whsec_old", "whsec_new"):
+        assert verify(secret, header, body, now=1_800_000_000) == 1_800_000_000
+    with pytest.raises(BadSignature):
+        verify("whsec_other", header, body, now=1_800_000_000)
+    assert signature_header("whsec_new", 1_800_000_000, body).count("v1=") == 1
