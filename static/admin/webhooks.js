@@ -58,7 +58,7 @@ async function rotate(hook) {
     showSecret(await api("POST", `/webhooks/${hook.id}/rotate-secret`, { overlap_hours: 24 }), "webhooks.rotated");
     await loadWebhooks();
   } catch (error) {
-    toast(error.message, { kind: "error" });
+    toast(errorText(t, error), { kind: "error" });
   }
 }
 
