@@ -15,7 +15,8 @@ export class ServerError extends Error {
 
 /** The ServerError of a failed `response` whose JSON body is `body` ({} if it had none). */
 export function responseError(response, body) {
-  const error = body?.error || {};
+  // The API's {"error": {code, message}}; the documents' upload answers {"error": code, "message"}.
+  const error = typeof body?.error === "string" ? { code: body.error, message: body.message } : body?.error || {};
   return new ServerError(error.code || `http_${response.status}`, error.message || "", {
     status: response.status, detail: error.detail ?? null, retryAfter: error.retry_after ?? null,
   });
@@ -36,6 +37,10 @@ const BY_CODE = {
   trunk: "server.trunk", bad_document: "server.bad_document", unsupported_type: "server.unsupported_type",
 };
 
+/** The codes of refused input, whose message says which field and what form it must take. */
+const SAYS_WHAT = { invalid: true, invalid_condition: true, bad_message: true, bad_request: true, invalid_hours: true,
+  invalid_url: true, invalid_range: true };
+
 /**
  * The text for `error` (a ServerError, the hub's HubError, or what fetch threw) in the page's
  * language; `t` is the page's (its catalogue with the shell's after it).
@@ -43,6 +48,11 @@ const BY_CODE = {
 export function errorText(t, error) {
   const code = error?.code;
   if (code === "rate_limited" && error.retryAfter) return t("server.rate_limited_wait", { seconds: Math.ceil(error.retryAfter) });
+  // A refused input: what exactly is wrong is in the server's sentence (a field, a value, the
+  // form it must take), which no code can carry. English reads it as it is; Chinese after a lead.
+  if (Object.hasOwn(SAYS_WHAT, code ?? "") && error.message && error.message !== code) {
+    return t("server.invalid_detail", { message: error.message });
+  }
   if (Object.hasOwn(BY_CODE, code ?? "")) return t(BY_CODE[code]);
   // No code in the answer (a proxy's page, a route this server lacks): its status, in our words.
   if (/^http_5\d\d$/.test(code ?? "")) return t("server.internal");

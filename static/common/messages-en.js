@@ -76,6 +76,7 @@ export default {
   "setup.error.taken": "That username is taken.",
 
   "server.invalid": "Some of what was entered is not accepted; check the form and try again.",
+  "server.invalid_detail": "{message}",
   "server.not_found": "It no longer exists; reload the page.",
   "server.conflict": "This conflicts with what is already stored; reload the page and try again.",
   "server.username_taken": "This username is already taken; choose another.",

@@ -73,6 +73,7 @@ export default {
   "setup.error.taken": "该用户名已被占用。",
 
   "server.invalid": "填写的内容有不被接受的地方，请检查表单后重试。",
+  "server.invalid_detail": "输入不被接受：{message}",
   "server.not_found": "该项已不存在，请刷新页面。",
   "server.conflict": "与已保存的内容冲突，请刷新页面后重试。",
   "server.username_taken": "该用户名已被使用，请换一个。",

@@ -73,6 +73,7 @@ export default {
   "setup.error.taken": "此使用者名稱已被使用。",
 
   "server.invalid": "填寫的內容有不被接受的地方，請檢查表單後重試。",
+  "server.invalid_detail": "輸入不被接受：{message}",
   "server.not_found": "該項已不存在，請重新整理頁面。",
   "server.conflict": "與已儲存的內容衝突，請重新整理頁面後重試。",
   "server.username_taken": "該使用者名稱已被使用，請換一個。",

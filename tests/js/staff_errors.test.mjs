@@ -32,3 +32,16 @@ test("limits say how long to wait; an unknown code shows the server's text; the 
   assert.equal(errorText(zh, new ServerError("brand_new", "A new refusal.")), "A new refusal.");
   assert.equal(errorText(zh, new TypeError("Failed to fetch")), chinese["server.network"]);
 });
+
+test("the documents' upload answers {error: code, message}: worded by its code too", () => {
+  const refused = responseError({ status: 415 }, { error: "unsupported_type", message: "only PNG, JPEG, WebP images and PDF documents" });
+  assert.equal(refused.code, "unsupported_type");
+  assert.equal(errorText(zh, refused), chinese["server.unsupported_type"]);
+});
+
+test("a refused input keeps the server's sentence (which field, what form): as it is in English, after a lead in Chinese", () => {
+  const bad = responseError({ status: 422 }, { error: { code: "invalid", message: "accent must be #rrggbb, not 'teal'" } });
+  assert.equal(errorText(en, bad), "accent must be #rrggbb, not 'teal'");
+  assert.equal(errorText(zh, bad), chinese["server.invalid_detail"].replace("{message}", "accent must be #rrggbb, not 'teal'"));
+  assert.equal(errorText(zh, responseError({ status: 422 }, { error: { code: "invalid" } })), chinese["server.invalid"]);
+});
