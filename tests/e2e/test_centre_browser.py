@@ -4,44 +4,21 @@ added, the widget on it never appears (its requests are refused)."""
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import re
-import threading
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
+from tests.helpers.static_site import static_site
 
 W = "otodesk-widget"
 GREETING = "您好！下单遇到问题？我们给您回电。"
 
 
-@contextlib.contextmanager
 def shop_site(otodesk_url: str):
     """A site on another 127.0.0.1 port whose page embeds the widget in Simplified Chinese."""
-    body = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>小店</title>'
-            f'<h1>小店</h1><script src="{otodesk_url}/widget.js" data-locale="zh-CN" async></script>').encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the stdlib's name
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return static_site(f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>小店</title>'
+                       f'<h1>小店</h1><script src="{otodesk_url}/widget.js" data-locale="zh-CN" async></script>'.encode())
 
 
 def test_an_admin_restyles_the_widget_and_adds_the_site_that_shows_it(browser, server):

@@ -6,13 +6,11 @@ over the cross-origin frame and the canvas)."""
 
 from __future__ import annotations
 
-import contextlib
-import http.server
-import threading
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
+from tests.helpers.static_site import static_site
 
 W = "otodesk-widget"
 CB = "otodesk-cobrowse"
@@ -61,30 +59,9 @@ def _same_text_soon(shopper, alice, *, seconds: float = 8) -> bool:
     return False
 
 
-@contextlib.contextmanager
 def other_origin():
     """A second web server on another 127.0.0.1 port: a cross-origin frame for the page."""
-    body = f"<!doctype html><meta charset=utf-8><p>{PARTNER_TEXT}</p>".encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the stdlib's name
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return static_site(f"<!doctype html><meta charset=utf-8><p>{PARTNER_TEXT}</p>".encode())
 
 
 def test_replayed_text_equals_customer_text_and_agent_is_told_what_does_not_mirror(browser, server):
