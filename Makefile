@@ -7,7 +7,7 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast bench chromium nginx sipp baresip clean
+.PHONY: run test test-fast soak bench chromium nginx sipp baresip clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
@@ -15,10 +15,14 @@ run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 # Four workers on two cores: most of a test's time is waiting on servers, browsers and timers.
 # A module stays on one worker (--dist loadfile): its shared server and state stay whole.
 test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15 -m "not soak"
+
+# The runs under load left out of `make test` (tests marked soak): the rolling restart behind nginx.
+soak: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip
+	$(PY) -m pytest -q -p no:cacheprovider -m soak
 
 test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip
-	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser"
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser and not soak"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
 # Redis and PostgreSQL for some, Chromium for the browser ones; voice runs as root (a network namespace).
