@@ -147,10 +147,11 @@ async def test_sigterm_drains_the_anchoring_process_and_the_call_goes_on(cluster
         await alice.command("voice_control", callback_id=callback_id, action="hangup")
         await back.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", timeout=5)
         await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up", timeout=10)
-        # Once its call ended, a exits at once (drain time 25 s), as a stopped process does:
-        # uvicorn re-raises the SIGTERM it handled.
-        assert a.process.wait(10) in (0, -signal.SIGTERM)
-        assert time.monotonic() - stopped < 15
+        # Once its call ended, a exits without waiting out its drain time (25 s), as a stopped
+        # process does: uvicorn re-raises the SIGTERM it handled. (Its shutdown took over 10 s
+        # once with four test workers on two cores: the bound is the drain time, not a guess.)
+        assert a.process.wait(24) in (0, -signal.SIGTERM)
+        assert time.monotonic() - stopped < 25
         assert "draining: 1 call(s) anchored here" in a.log() and "still on" not in a.log()
         events = await _events(b, callback_id, "voice_call")
         assert len(events) == 1 and events[0]["seconds"] >= time.monotonic() - answered - 12, events
