@@ -1,7 +1,7 @@
 // The admin console: users, queues (with business hours), webhooks (webhooks.js), the widget, its sites and
 // the urgent words (centre.js), and the audit of changes.
 // Every action goes through the REST API (api.js), which audits it and applies it at once.
-import { h, replace, setText } from "../common/dom.js";
+import { h, ready, replace, setText } from "../common/dom.js";
 import { errorText } from "../common/errors.js";
 import { toast } from "../common/toast.js";
 import { api } from "./api.js";
@@ -287,3 +287,5 @@ document.querySelectorAll("dialog [data-close]").forEach((button) => button.addE
 // The knowledge base's section (kb.js) says when it changed something: the audit shows it.
 document.addEventListener("otodesk:admin-changed", () => loadAudit().catch(() => undefined));
 Promise.all([loadUsers(), loadQueues(), startWebhooks(), startCentre()]).then(loadAudit).catch((error) => toast(errorText(t, error), { kind: "error" }));
+// Every button is wired now (the sections' modules did theirs on import, the webhooks' above).
+ready();

@@ -60,4 +60,6 @@ export async function startCentre() {
   fill(widget, look);
   fill(sites, allowed);
   fill(urgent, words);
+  // Saving before the values arrived would have cleared them.
+  for (const form of [widget, sites, urgent]) form.querySelector("[type=submit]").disabled = false;
 }

@@ -99,5 +99,6 @@ async function save(event) {
 }
 
 $("[data-kb-new]").addEventListener("click", () => open());
+$("[data-kb-new]").disabled = false; // rendered disabled: a click before this line would be lost
 $("[data-kb-form]").addEventListener("submit", save);
 load().catch((error) => toast(errorText(t, error), { kind: "error" }));

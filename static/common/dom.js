@@ -50,3 +50,14 @@ export function setText(element, text) {
 export function byTestId(root, id) {
   return root.querySelector(`[data-testid="${id}"]`);
 }
+
+/**
+ * Enable the controls a page rendered disabled (`disabled data-until-ready`) until its script
+ * had wired them: a click before that did nothing, and a form's button submitted natively.
+ */
+export function ready(root = document) {
+  for (const control of root.querySelectorAll("[data-until-ready]")) {
+    control.disabled = false;
+    control.removeAttribute("data-until-ready");
+  }
+}

@@ -3,7 +3,7 @@
 // and erasure for admins. Everything goes through /api/v1 with the session
 // cookie and the page's CSRF token.
 import { errorText, responseError } from "../common/errors.js";
-import { h, replace } from "../common/dom.js";
+import { h, ready, replace } from "../common/dom.js";
 import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
 import { callbackState, callText, channelName, consentText, documentText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
@@ -60,6 +60,7 @@ searchForm.addEventListener("submit", (event) => {
   event.preventDefault();
   search(searchForm.q.value);
 });
+ready(searchForm);
 
 // -- one customer ----------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 // The planner's workspace: the catalogue of actions and their editor, publishing, the
 // "test a customer" panel, versions and audit, and the results tab (./stats.js).
 import { errorText } from "../common/errors.js";
-import { h, replace } from "../common/dom.js";
+import { h, ready, replace } from "../common/dom.js";
 import { toast } from "../common/toast.js";
 import { rules } from "./api.js";
 import { mountEditor } from "./editor.js";
@@ -84,6 +84,7 @@ async function main() {
     }
   });
   mountTester(document.querySelector("[data-tester]"));
+  ready();
   await refresh();
 }
 

@@ -1,5 +1,6 @@
 // The reports page: asks /api/v1/reports for the chosen range, fills the tiles, the chart
 // (uPlot, static/vendor) and every table; each table's CSV link asks the same range.
+import { ready } from "../common/dom.js";
 import { errorText, responseError } from "../common/errors.js";
 import { cell, isoDay, preset } from "./format.js";
 import { number, t } from "./i18n.js";
@@ -191,4 +192,5 @@ form.addEventListener("submit", (event) => {
   load();
 });
 fillForm(new URLSearchParams(location.search));
+ready();
 load();
