@@ -1,4 +1,4 @@
-"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import, analytics."""
+"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import, analytics, backup, restore."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from desktop.cli.logs import configure_logging
 from desktop.settings import Settings
@@ -57,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("kind", choices=("customers", "orders", "products"))
     importer.add_argument("file", help="CSV with a header row (see docs/api.md)")
 
+    backup = commands.add_parser("backup", help="copy the database and var/ files into a new folder under DIR")
+    backup.add_argument("dir", type=Path)
+    backup.add_argument("--with-secret", action="store_true",
+                        help="put the secret key in too (default: keep it in your secret store, apart)")
+    restore = commands.add_parser("restore", help="put a backup back (stop every process first); "
+                                                  "erasures made since are applied again")
+    restore.add_argument("dir", type=Path)
+    restore.add_argument("--replace", action="store_true", help="replace a database that holds data")
+
     analytics = commands.add_parser("analytics", help="customer value, attrition, associations")
     analytics_actions = analytics.add_subparsers(dest="action", required=True)
     analytics_actions.add_parser("run", help="compute and store a new version of the results")
@@ -101,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.cli.ccr import run
 
         return run(settings, args)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
     if args.command == "analytics":
         from desktop.leader.analytics_job import main as analytics_main
 
@@ -111,6 +123,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database at head: {_redacted(settings.effective_database_url)}")
         return 0
     return 2
+
+
+def _backup_or_restore(settings: Settings, args) -> int:
+    from desktop.cli.backup import BackupError, backup, print_report, restore
+
+    try:
+        if args.command == "backup":
+            folder = asyncio.run(backup(settings, args.dir, with_secret=args.with_secret))
+            print(f"backup written to {folder}")
+        else:
+            print_report(asyncio.run(restore(settings, args.dir, replace=args.replace)))
+    except BackupError as error:
+        print(f"otodesk: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _uvicorn_options(settings: Settings) -> dict:

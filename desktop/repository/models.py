@@ -417,6 +417,15 @@ class RevokedVisitor(Base):
     reason: Mapped[str]
 
 
+class ErasedCustomer(Base):
+    """The id of an erased customer, nothing else: a restored backup erases them again."""
+
+    __tablename__ = "erased_customers"
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    erased_at: Mapped[float]
+
+
 class ErasedUser(Base):
     """The tombstone of an erased signed-in customer: the site's HMAC of their user id.
 
