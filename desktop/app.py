@@ -12,6 +12,7 @@ import contextlib
 import functools
 import gc
 import logging
+import os
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -147,6 +148,10 @@ def create_app(settings: Settings) -> Starlette:
             # What is loaded by now lives as long as the process: keep it out of the collector's
             # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
             gc.freeze()
+            if os.environ.get("OTODESK_TRACEMALLOC") == "1":
+                from desktop.web.memory_trace import start_memory_trace
+
+                start_memory_trace()
             try:
                 yield
             finally:

@@ -143,7 +143,10 @@ def _backup_or_restore(settings: Settings, args) -> int:
 def _uvicorn_options(settings: Settings) -> dict:
     # proxy_headers off: only Settings.trusted_proxies decides whose X-Forwarded-For counts
     # (uvicorn's default believes 127.0.0.1, letting any local client pick its address).
+    from desktop.web.ws_protocol import IMPORT_PATH
+
     return dict(host=settings.host, port=settings.port, log_level="info", log_config=None, proxy_headers=False,
+                ws=IMPORT_PATH,  # compressed frames, no zlib state kept between them
                 ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
                 ws_max_size=settings.max_message_bytes * 2,
                 # Requests in flight at SIGTERM may finish; calls get the same time (app.py).
