@@ -48,7 +48,7 @@ async function confirm(event) {
     const done = await post("/confirm", { code: form.code.value.trim() });
     showError(form, null);
     $("[data-enrol]").hidden = true;
-    setText($("[data-testid=security-status]"), t("security.on"));
+    replace($("[data-testid=security-status]"), h("span", { class: "badge on" }, t("security.on")));
     replace($("[data-codes-list]"), done.recovery_codes.map((code) => h("li", {}, h("code", {}, code))));
     $("[data-codes]").hidden = false;
   } catch (error) {
