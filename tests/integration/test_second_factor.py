@@ -6,9 +6,13 @@ their provider, and the secret is never stored or answered in clear once confirm
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pyotp
@@ -263,3 +267,23 @@ async def test_the_factor_and_its_codes_go_with_the_account(repo) -> None:
     left = await repo.database.read(lambda conn: (conn.execute(select(STAFF_TOTP)).all(),
                                                   conn.execute(select(STAFF_RECOVERY_CODES)).all()))
     assert left == ([], [])
+
+
+async def test_the_command_line_resets_a_locked_out_admins_factor(repo, database_url, tmp_path) -> None:
+    boss = await repo.add_agent("boss", "boss-password-1", display_name="Boss", role="admin")
+    await repo.set_pending_totp(boss.id, "sealed", now=1.0)
+    assert await repo.confirm_totp(boss.id, pending="sealed", step=1, digests=["d"], actor="t", now=2.0)
+    env = {**os.environ, "OTODESK_DATABASE_URL": database_url, "OTODESK_VAR_DIR": str(tmp_path / "cli")}
+
+    def reset(name: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "desktop.cli", "user", "reset-2fa", name], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    done = await asyncio.to_thread(reset, "boss")
+    assert done.returncode == 0, done.stderr
+    assert "reset" in done.stdout and await repo.second_factor(boss.id) is None
+    audit = await repo.admin_audit(target=f"user:{boss.id}")
+    assert [(row["action"], row["actor"]) for row in audit][0] == ("user.second_factor_reset", "cli")
+    again = await asyncio.to_thread(reset, "boss")
+    assert again.returncode == 1 and "no two-step sign-in" in again.stderr
+    assert (await asyncio.to_thread(reset, "nobody")).returncode == 1
