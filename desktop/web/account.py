@@ -1,7 +1,7 @@
 """A staff member's own sign-in security (``/profile/security``, from the top bar's menu) and its
 API, ``/api/v1/me/second-factor``: turn two-step sign-in on (a secret and its QR code, confirmed
 by a current code, then ten recovery codes shown once) or off (a current code, a recovery code or
-the password). The secret is returned only while the enrolment is pending; once confirmed no
+the password); ten new recovery codes for a current code. The secret is returned only while the enrolment is pending; once confirmed no
 answer carries it again.
 
 Every call needs the member's session and, for changes, the page's ``X-CSRF-Token``. Errors are
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from desktop.auth import totp
 from desktop.auth.agents import STAFF_ROLES
 from desktop.auth.second_factor import CodeCheck, check_code, confirm_enrolment, must_enrol, start_enrolment
 from desktop.auth.staff import (
@@ -123,10 +124,8 @@ async def disable(request: Request, session: StaffSession) -> Response:
         raise ApiError(409, "not_enrolled", "two-step sign-in is not on")
     try:
         attempt = await LoginThrottle(state.bus, state.settings).attempt(agent.username, client_address(request))
-    except LoginRefused as refused:  # the page says when to retry (static/common/errors.js)
-        return JSONResponse({"error": {"code": "rate_limited", "message": str(refused),
-                                       "retry_after": math.ceil(refused.retry_after)}},
-                            status_code=429, headers=retry_after_header(refused.retry_after))
+    except LoginRefused as refused:
+        return _throttled(refused)
     if data.password is not None:
         if await state.repo.authenticate(agent.username, data.password) is None:
             raise ApiError(422, "wrong_password", "that is not this account's password")
@@ -139,6 +138,39 @@ async def disable(request: Request, session: StaffSession) -> Response:
     await attempt.succeeded()
     await state.repo.remove_second_factor(agent.id, actor=f"agent:{agent.id}", action="user.second_factor_off")
     return JSONResponse(await _status(request, agent))
+
+
+async def new_recovery_codes(request: Request, session: StaffSession) -> Response:
+    """Ten new recovery codes (the old ones stop working), for a current code from the app."""
+    _local_account(session)
+    data = await json_body(request, CodeIn)
+    state, agent = request.app.state, session.agent
+    if not (await _status(request, agent))["enrolled"]:
+        raise ApiError(409, "not_enrolled", "two-step sign-in is not on")
+    try:
+        attempt = await LoginThrottle(state.bus, state.settings).attempt(agent.username, client_address(request))
+    except LoginRefused as refused:
+        return _throttled(refused)
+    if not totp.looks_like_totp(data.code):
+        raise ApiError(422, "wrong_code", "give the app's current code (six digits), not a recovery code")
+    result = await check_code(state, agent.id, data.code, now=time.time())
+    if result is CodeCheck.REUSED:
+        raise ApiError(409, "code_used", "that code was already used; wait for the next one")
+    if not result.accepted:
+        raise ApiError(422, "wrong_code", "that is not the app's current code")
+    await attempt.succeeded()
+    codes = totp.new_recovery_codes()
+    await state.repo.replace_recovery_codes(
+        agent.id, [state.totp_box.recovery_digest(agent.id, totp.normalise_recovery_code(c)) for c in codes])
+    return JSONResponse({**await _status(request, agent), "recovery_codes": codes},
+                        headers={"cache-control": "no-store"})
+
+
+def _throttled(refused: LoginRefused) -> Response:
+    # The page says when to retry (static/common/errors.js reads retry_after).
+    return JSONResponse({"error": {"code": "rate_limited", "message": str(refused),
+                                   "retry_after": math.ceil(refused.retry_after)}},
+                        status_code=429, headers=retry_after_header(refused.retry_after))
 
 
 async def security_page(request: Request) -> Response:
@@ -154,4 +186,5 @@ routes = [
     Route(f"{_ME}/setup", _member(setup), methods=["POST"]),
     Route(f"{_ME}/confirm", _member(confirm), methods=["POST"]),
     Route(f"{_ME}/disable", _member(disable), methods=["POST"]),
+    Route(f"{_ME}/recovery-codes", _member(new_recovery_codes), methods=["POST"]),
 ]

@@ -147,4 +147,7 @@ export default {
   "server.not_enrolled": "Two-step sign-in is not on; reload the page.",
   "server.enrolment_expired": "This set-up was replaced or finished in another window; start again.",
   "server.sso_account": "This account signs in with the company account, which asks for its own second step.",
+  "security.new_codes_title": "New recovery codes",
+  "security.new_codes_code": "A code from your app (the old recovery codes stop working)",
+  "security.new_codes": "Make new codes",
 };

@@ -144,4 +144,7 @@ export default {
   "server.not_enrolled": "两步登录未开启，请刷新页面。",
   "server.enrolment_expired": "此设置已在另一个窗口中被替换或完成，请重新开始。",
   "server.sso_account": "此账户通过公司账户登录，公司登录会自行要求第二步验证。",
+  "security.new_codes_title": "新的恢复码",
+  "security.new_codes_code": "应用中的验证码（旧的恢复码将失效）",
+  "security.new_codes": "生成新的恢复码",
 };

@@ -144,4 +144,7 @@ export default {
   "server.not_enrolled": "兩步驟登入未開啟，請重新整理頁面。",
   "server.enrolment_expired": "此設定已在另一個視窗中被取代或完成，請重新開始。",
   "server.sso_account": "此帳號透過公司帳號登入，公司登入會自行要求第二步驟驗證。",
+  "security.new_codes_title": "新的復原碼",
+  "security.new_codes_code": "應用程式中的驗證碼（舊的復原碼將失效）",
+  "security.new_codes": "產生新的復原碼",
 };

@@ -1,6 +1,7 @@
 // The member's own two-step sign-in (desktop/templates/account.html, /api/v1/me/second-factor):
 // set it up (a QR code and the key as text, confirmed by a current code, then the recovery codes,
-// shown once) or turn it off (a current code, a recovery code or the password).
+// shown once), make new recovery codes (a current code), or turn it off (a current code, a recovery
+// code or the password).
 import { h, ready, replace, setText } from "./dom.js";
 import { errorText, responseError } from "./errors.js";
 import { staffMessages } from "./staff-language.js";
@@ -49,11 +50,29 @@ async function confirm(event) {
     showError(form, null);
     $("[data-enrol]").hidden = true;
     replace($("[data-testid=security-status]"), h("span", { class: "badge on" }, t("security.on")));
-    replace($("[data-codes-list]"), done.recovery_codes.map((code) => h("li", {}, h("code", {}, code))));
-    $("[data-codes]").hidden = false;
+    showCodes(done.recovery_codes);
   } catch (error) {
     showError(form, error);
     form.code.select();
+  }
+}
+
+function showCodes(codes) {
+  replace($("[data-codes-list]"), codes.map((code) => h("li", {}, h("code", {}, code))));
+  $("[data-codes]").hidden = false;
+  $("[data-codes]").scrollIntoView({ block: "nearest" });
+}
+
+async function newCodes(event) {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const done = await post("/recovery-codes", { code: form.code.value.trim() });
+    showError(form, null);
+    form.hidden = true;
+    showCodes(done.recovery_codes);
+  } catch (error) {
+    showError(form, error);
   }
 }
 
@@ -75,4 +94,5 @@ if (since && enrolledAt) setText(since, t("security.since", { date: dateTime(enr
 $("[data-setup]")?.addEventListener("click", (event) => setUp(event.currentTarget));
 $("[data-confirm-form]")?.addEventListener("submit", confirm);
 $("[data-disable-form]")?.addEventListener("submit", disable);
+$("[data-new-codes-form]")?.addEventListener("submit", newCodes);
 ready();

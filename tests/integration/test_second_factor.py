@@ -214,6 +214,21 @@ def test_the_member_turns_it_off_with_a_code_or_the_password(client: TestClient)
     assert client.post(f"{ME}/disable", headers=headers, json={"password": "ada-password-1"}).status_code == 200
 
 
+def test_new_recovery_codes_replace_the_old_ones(client: TestClient) -> None:
+    password_step(client, "ada")
+    secret, old = enrol(client)
+    headers = api_headers(client)
+    not_a_code = client.post(f"{ME}/recovery-codes", headers=headers, json={"code": old[0]})
+    assert not_a_code.status_code == 422 and not_a_code.json()["error"]["code"] == "wrong_code"
+    made = client.post(f"{ME}/recovery-codes", headers=headers, json={"code": pyotp.TOTP(secret).at(time.time() + 30)})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    new = made.json()["recovery_codes"]
+    assert len(new) == 10 and not set(new) & set(old) and made.json()["recovery_codes_left"] == 10
+    stale = client.post(f"{ME}/disable", headers=headers, json={"code": old[1]})
+    assert stale.status_code == 422 and stale.json()["error"]["code"] == "wrong_code"
+    assert client.post(f"{ME}/disable", headers=headers, json={"code": new[1]}).status_code == 200
+
+
 @pytest.mark.parametrize("client", [{"require_totp": ("agent",)}], indirect=True)
 def test_a_role_that_must_enrol_is_sent_to_enrolment_before_any_session(client: TestClient) -> None:
     half = password_step(client, "ada")
