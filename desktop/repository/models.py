@@ -404,7 +404,7 @@ class StaffSession(Base):
 
 
 class StaffTotp(Base):
-    """A local-password account's second factor (a TOTP app), one row an account (migration 0930).
+    """A local-password account's second factor (a TOTP app), one row an account (migration 0940).
 
     The shared secret is sealed (Fernet, ``desktop/auth/totp.py``) and never leaves the server
     once confirmed; erased with the account (``ON DELETE CASCADE``)."""
@@ -445,6 +445,15 @@ class RevokedVisitor(Base):
     revoked_at: Mapped[float]
     #: ``sign_out`` (the site's reset), ``erasure``, ``api:<key id>``, ``agent:<id>``.
     reason: Mapped[str]
+
+
+class ErasedCustomer(Base):
+    """The id of an erased customer, nothing else: a restored backup erases them again."""
+
+    __tablename__ = "erased_customers"
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    erased_at: Mapped[float]
 
 
 class ErasedUser(Base):

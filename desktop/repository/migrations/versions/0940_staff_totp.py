@@ -2,8 +2,8 @@
 last step accepted) and ``staff_recovery_codes`` (HMAC digests, each used once). Both go with
 their account (``ON DELETE CASCADE``).
 
-Revision ID: 0930
-Revises: 0920
+Revision ID: 0940
+Revises: 0930
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0930"
-down_revision: str | None = "0920"
+revision: str = "0940"
+down_revision: str | None = "0930"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
