@@ -1,4 +1,5 @@
-"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import, analytics, backup, restore."""
+"""The ``otodesk`` command: serve, demo, user add / reset-2fa, db upgrade, apikey, import, analytics, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", choices=("agent", "supervisor", "admin", "planner"), default="agent")
     add.add_argument("--skills", default="", help="comma-separated, e.g. sales,support")
     add.add_argument("--password", help="default: asked on the terminal")
+    reset = user.add_parser("reset-2fa", help="remove a user's two-step sign-in (they lost their phone and "
+                                              "recovery codes, and no admin can reset it)")
+    reset.add_argument("username")
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the Alembic migrations")
@@ -101,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {role:<11} {username:<8} password {password}")
         print(flush=True)
         return 0 if args.no_serve else _serve(settings)
+    if args.command == "user" and args.action == "reset-2fa":
+        return asyncio.run(_reset_second_factor(settings, args.username))
     if args.command == "user":
         password = args.password or getpass.getpass(f"password for {args.username}: ")
         if len(password) < 8:
@@ -205,6 +211,22 @@ async def _add_user(settings: Settings, args, password: str) -> int:
             print(f"otodesk: a user named {args.username!r} already exists", file=sys.stderr)
             return 1
     print(f"added {args.role} {args.username}")
+    return 0
+
+
+async def _reset_second_factor(settings: Settings, username: str) -> int:
+    """As an admin's reset, audited as done from the command line (``cli``)."""
+    from desktop.repository.repository import Repository
+
+    async with Repository.open(settings.effective_database_url) as repo:
+        agent = await repo.get_agent_by_username(username)
+        if agent is None:
+            print(f"otodesk: no user named {username!r}", file=sys.stderr)
+            return 1
+        if not await repo.remove_second_factor(agent.id, actor="cli", action="user.second_factor_reset"):
+            print(f"otodesk: {username} has no two-step sign-in to reset", file=sys.stderr)
+            return 1
+    print(f"two-step sign-in of {username} reset: they sign in with their password")
     return 0
 
 

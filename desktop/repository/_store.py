@@ -43,6 +43,8 @@ WEBHOOK_DELIVERIES: Table = models.WebhookDelivery.__table__  # type: ignore[ass
 WEBHOOK_ATTEMPTS: Table = models.WebhookAttempt.__table__  # type: ignore[assignment]
 CENTRE_SETTINGS: Table = models.CentreSetting.__table__  # type: ignore[assignment]
 SETUP_LINKS: Table = models.SetupLink.__table__  # type: ignore[assignment]
+STAFF_TOTP: Table = models.StaffTotp.__table__  # type: ignore[assignment]
+STAFF_RECOVERY_CODES: Table = models.StaffRecoveryCode.__table__  # type: ignore[assignment]
 
 
 class Store:
