@@ -87,3 +87,36 @@ async def test_a_change_right_after_a_publish_is_on_the_wall_within_a_second(rep
         assert leader._seconds_to_next_deadline() < leader.settings.agent_reconnect_grace
         await leader._due(clock.now)
         assert _agents((await _walls(subscription, view))[-1]) == {}
+
+
+async def _kinds(subscription) -> list[str]:
+    kinds = []
+    while True:
+        try:
+            _, event = await asyncio.wait_for(anext(subscription), 0.05)
+        except asyncio.TimeoutError:
+            return kinds
+        kinds.append(event.get("type"))
+
+
+async def test_a_hundred_asking_for_a_whole_wall_get_one_a_second_not_one_each(repo):
+    """Supervisors' sockets ask for a whole wall (a joiner found none, a page met a gap): asked a
+    hundred times within a second, the leader publishes one (177 KB with 1,000 agents), then
+    one more for those who asked after it, and deltas again after that."""
+    await repo.upsert_queue("sales", title="Sales", skills=["sales"], service_level_target=20)
+    clock = Clock(1_000_000.0)
+    async with open_bus(None) as bus, bus.subscribe(WALL_ROOM) as subscription:
+        leader = await _leader(repo, bus, clock)
+        await leader._due(clock.now)
+        assert await _kinds(subscription) == ["wall"]  # the term's first is whole
+        clock.now += 2.0
+        for _ in range(100):
+            await leader._apply_safely({"op": "wall"})
+            await leader._due(clock.now)
+            clock.now += 0.005
+        clock.now += leader._seconds_to_next_deadline()
+        await leader._due(clock.now)
+        assert await _kinds(subscription) == ["wall", "wall"]
+        clock.now += leader._seconds_to_next_deadline()
+        await leader._due(clock.now)
+        assert await _kinds(subscription) == ["wall_delta"]
