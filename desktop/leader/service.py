@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,10 +44,11 @@ from desktop.routing import (
 from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
+from desktop.leader.wall_feed import WallFeed
 from desktop.suggestions.live import Suggester
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
-from signaling.protocol.outbound import BusLeader, BusQueues, OutContact, OutWall
+from signaling.protocol.outbound import BusLeader, BusQueues, OutContact
 
 # The room names live in desktop/rooms.py; re-exported so existing imports keep working.
 __all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
@@ -134,6 +136,8 @@ class _Leader:
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
         self.dirty_queues: set[str] = set()
         self.wall_schedule = WallSchedule()
+        # A term of its own: another leader's deltas never apply to this one's walls.
+        self.wall_feed = WallFeed(f"{lead.epoch}.{secrets.token_hex(4)}")
         self.next_status_flush = 0.0
         self.last_availability: list | None = None
         self.history = WaitingHistory()
@@ -506,7 +510,9 @@ class _Leader:
             contact=None, wrapped_up=command.callback_id).to_dict())
 
     async def _op_wall(self, command: commands.Wall, now: float):
-        self.wall_schedule.now_please()
+        # A whole wall within WALL_FLUSH, not at once: many asking make one, not one each.
+        self.wall_feed.want_whole()
+        self.wall_schedule.change()
 
     # -- events: persist, then announce ---------------------------------------------------
 
@@ -541,7 +547,12 @@ class _Leader:
     # -- the wall -------------------------------------------------------------------------
 
     async def _publish_wall(self, now: float) -> None:
-        await self.bus.publish(WALL_ROOM, OutWall(**await self.wall(now)).to_dict(), keep=WALL_KEEP)
+        message = self.wall_feed.message(await self.wall(now), now)
+        try:
+            await self.bus.publish(WALL_ROOM, message.to_dict(), keep=WALL_KEEP)
+        except Exception:
+            self.wall_feed.failed()
+            raise
         self.wall_schedule.published(now)
         await self._publish_availability(now)
 

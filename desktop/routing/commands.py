@@ -129,7 +129,8 @@ class AgentPresence(Command, tag="agent_presence"):
 
 
 class Wall(Command, tag="wall"):
-    """A wall opened and found no snapshot: publish one now."""
+    """A supervisor's socket needs a whole wall (none in the room's replay to start from, or a
+    delta that did not follow the wall shown): publish one within a second."""
 
 
 # -- the admin console ------------------------------------------------------------------------
