@@ -768,7 +768,7 @@ class WebhookAttempt(Base):
 ROLLUP_SUMS = (
     "offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
     "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
-    "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
+    "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone", "phone_inbound", "closed",
     "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
     "summaries", "rated", "rating_sum", "reopened",
 )
