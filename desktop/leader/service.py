@@ -398,7 +398,7 @@ class _Leader:
         await self._commit(self.router.cancel(command.callback_id, now))
 
     async def _op_abandon(self, command: commands.Abandon, now: float):
-        await self._commit(self.router.abandon(command.callback_id, now))
+        await self._commit(self.router.abandon(command.callback_id, now, reason=command.reason))
 
     async def _op_status(self, command: commands.Status, now: float):
         await self.announcer.status_now(command.callback_id, again=True)

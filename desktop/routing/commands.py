@@ -100,6 +100,8 @@ class Abandon(Command, tag="abandon"):
     """The customer gave up while waiting (an inbound caller hung up): abandoned now, no grace."""
 
     callback_id: str
+    #: Why (``desktop.routing.events.HUNG_UP``...), on the timeline entry; "" if not said.
+    reason: str = ""
 
 
 class Status(Command, tag="status"):

@@ -6,7 +6,7 @@ import { errorText, responseError } from "../common/errors.js";
 import { h, ready, replace } from "../common/dom.js";
 import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { callbackState, callText, channelName, consentText, documentText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
+import { callbackState, callText, channelName, closedText, consentText, documentText, endedText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
 import { dateTime, money, t } from "./i18n.js";
 import { loadAnalytics } from "./customer_analytics.js";
 
@@ -75,6 +75,8 @@ function describe(event) {
   if (event.kind === "callback_requested") return requestText(d);
   if (event.kind === "recording_consent") return consentText(d);
   if (event.kind === "voice_call") return callText(d);
+  if (event.kind === "called_while_closed") return closedText(d);
+  if (endedText(event)) return endedText(event);
   // Suggestions (docs/rules.md): which action, and why the customer said no.
   if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? t("record.version", { version: d.version }) : "", d.reason].filter(Boolean).join(" · ");
   return d.summary || d.note || d.subject || d.disposition || "";
