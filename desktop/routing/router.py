@@ -296,16 +296,22 @@ class Router(RoutingCore):
         self._finish(cb, CallbackState.ABANDONED, now, out, reason)
         return self._done(now, out)
 
-    def caller_gone(self, callback_id: str, now: float, *, reason: str) -> list[RoutingEvent]:
-        """A caller on the line is gone (their line dropped): ABANDONED with ``reason`` while
-        waiting (a ringing offer WITHDRAWN), the contact ended (the agent to wrap-up) once
-        CONNECTED. No events for a callback that has ended or is unknown."""
-        cb = self._callbacks.get(callback_id)
-        if cb is None:
-            return []
-        if cb.state is _CONNECTED:
-            return self.end_contact(callback_id, cb.agent.id, now, reason=reason)
-        return self.abandon(callback_id, now, reason=reason)
+    def callers_gone(self, callback_ids: Iterable[str], now: float, *, reason: str) -> list[RoutingEvent]:
+        """Callers on the line who are gone (their lines dropped): ABANDONED with ``reason``
+        while waiting (a ringing offer WITHDRAWN), the contact ended (the agent to wrap-up)
+        once CONNECTED. Those waiting in line go first, then those offered: an agent freed
+        by a withdrawn offer is never offered another caller who is gone. Callbacks that
+        have ended or are unknown are skipped."""
+        order = {_SCHEDULED: 0, _QUEUED: 0, CallbackState.OFFERED: 1, _CONNECTED: 2}
+        gone = sorted((cb for cb in map(self._callbacks.get, set(callback_ids)) if cb is not None),
+                      key=lambda cb: (order.get(cb.state, 3), cb.id))
+        out: list[RoutingEvent] = []
+        for cb in gone:
+            if cb.state is _CONNECTED:
+                out += self.end_contact(cb.id, cb.agent.id, now, reason=reason)
+            else:
+                out += self.abandon(cb.id, now, reason=reason)
+        return out
 
     def customer_left(self, callback_id: str, now: float) -> list[RoutingEvent]:
         """The customer's page is gone. Returns no events.

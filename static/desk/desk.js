@@ -302,6 +302,9 @@ socket.on("offer_ended", (message) => {
 });
 
 socket.on("contact", (message) => {
+  // A phoned-in caller whose line dropped with the server carrying it: no hang-up reached the voice panel.
+  if (message.contact?.state === "wrap_up" && message.contact.ended_reason === "line_dropped"
+    && desk.contact?.state !== "wrap_up") toast(t("voice.caller_hung_up"), { kind: "error", seconds: 10 });
   desk.contact = message.contact;
   if (desk.offer && desk.offer.callback_id === message.contact?.callback_id) desk.offer = null;
   render();
