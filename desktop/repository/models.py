@@ -183,7 +183,7 @@ class Callback(Base):
         Index("ix_callbacks_enqueued_at", "enqueued_at"),
         Index("ix_callbacks_answered_at", "answered_at"),
         Index("ix_callbacks_wrapped_up_at", "wrapped_up_at"),
-        # One waiting "call my phone" request per number, enforced here (migration 0930): two
+        # One waiting "call my phone" request per number, enforced here (migration 0950): two
         # requests in the same few milliseconds both pass the check made before the insert. A
         # connected one is not counted: its retry is booked while it is still on.
         Index("uq_callbacks_waiting_phone", "phone", unique=True,

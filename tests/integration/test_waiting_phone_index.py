@@ -1,4 +1,4 @@
-"""One waiting phone request per number, enforced by the database (migration 0930).
+"""One waiting phone request per number, enforced by the database (migration 0950).
 
 The check before the insert (``check_number_free``) lets two requests for one number made
 in the same few milliseconds both through; the unique index on the waiting phone requests

@@ -5,8 +5,8 @@ The reports count the callbacks each queue was offered per channel: browser, pho
 while it was closed (``closed``: told so and hung up, never offered). The rollups are dropped:
 the leader's next pass rebuilds them with the new sums (their fingerprint's version moved too).
 
-Revision ID: 0931
-Revises: 0930
+Revision ID: 0951
+Revises: 0950
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0931"
-down_revision: str | None = "0930"
+revision: str = "0951"
+down_revision: str | None = "0950"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

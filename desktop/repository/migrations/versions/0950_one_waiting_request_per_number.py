@@ -9,7 +9,7 @@ A unique index on ``callbacks.phone`` over the phone requests still waiting (``s
 A database that already holds two waiting requests for one number (that race, before this)
 keeps the oldest; the later ones are cancelled here, or the index could not be made.
 
-Revision ID: 0930
+Revision ID: 0950
 Revises: 0920
 Create Date: 2026-12-03
 """
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0930"
+revision: str = "0950"
 down_revision: str | None = "0920"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
