@@ -12,6 +12,7 @@ import contextlib
 import functools
 import gc
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,13 +47,14 @@ from desktop.sockets import AgentHandler, CustomerHandler, Presence, SupervisorH
 from desktop.contacts.privacy import RetentionJob
 from desktop.demo import shop
 from desktop.web import (
-    admin, admin_centre, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales, metrics,
-    mydata, pages, reports, setup, sso,
+    account, admin, admin_centre, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales,
+    metrics, mydata, pages, reports, second_step, setup, sso,
 )
 from desktop.web.origins import LiveCorsMiddleware, allowed_origins
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
+from desktop.auth.totp import SecretBox
 from desktop.auth.staff import StaffHeaders
 from desktop.webhooks.sender import WebhookSender
 from signaling.bus import SubscriptionLagged, open_bus
@@ -149,6 +151,10 @@ def create_app(settings: Settings) -> Starlette:
             # What is loaded by now lives as long as the process: keep it out of the collector's
             # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
             gc.freeze()
+            if os.environ.get("OTODESK_TRACEMALLOC") == "1":
+                from desktop.web.memory_trace import start_memory_trace
+
+                start_memory_trace()
             try:
                 yield
             finally:
@@ -184,7 +190,7 @@ def create_app(settings: Settings) -> Starlette:
     static = CompressedStaticFiles(directory=STATIC_DIR)
     routes = [
         *shop.routes,
-        *pages.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_queues.routes,
+        *pages.routes, *second_step.routes, *account.routes, *locales.routes, *sso.routes, *metrics.routes, *admin.routes, *admin_queues.routes,
         *admin_webhooks.routes, *admin_centre.routes, *setup.routes,
         *kb_admin.routes,
         *cobrowse_routes.routes,
@@ -217,6 +223,7 @@ def create_app(settings: Settings) -> Starlette:
     app.state.sso = sso.SsoConfig(settings.oidc_issuer) if settings.oidc_issuer else None
     app.state.metrics = metrics.registry_for(app.state)
     app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)
+    app.state.totp_box = SecretBox(settings.totp_key or settings.secret_key)
     app.state.templates = Jinja2Templates(directory=TEMPLATES_DIR)
     app.state.static, app.state.widget_build = static, WidgetBuild(STATIC_DIR)
     return app

@@ -194,6 +194,14 @@ class Settings:
     login_failures_per_account: int = 10
     login_failures_per_address: int = 30
     login_window: float = 900.0
+    #: Seals the second factors' secrets and keys their recovery codes' digests
+    #: (desktop/auth/totp.py); empty: derived from ``secret_key`` (changing that then resets them).
+    totp_key: str = ""
+    #: The name authenticator apps show beside the account.
+    totp_issuer: str = "otodesk"
+    #: Roles whose local-password accounts must have a second factor: sent to enrolment
+    #: after their password until they have one (SSO accounts: their provider's business).
+    require_totp: tuple[str, ...] = ()
 
     # Hub.
     send_queue_size: int = 256
@@ -351,6 +359,9 @@ class Settings:
             login_failures_per_account=_int("LOGIN_FAILURES_PER_ACCOUNT", 10),
             login_failures_per_address=_int("LOGIN_FAILURES_PER_ADDRESS", 30),
             login_window=_float("LOGIN_WINDOW", 900.0),
+            totp_key=_env("TOTP_KEY", "") or "",
+            totp_issuer=_env("TOTP_ISSUER", "otodesk") or "otodesk",
+            require_totp=_roles("REQUIRE_TOTP"),
             leader_lease=_float("LEADER_LEASE", 5.0),
             drain_seconds=_float("DRAIN_SECONDS", 25.0),
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
@@ -411,6 +422,16 @@ def _calling_hours(text: str) -> str:
     except HoursError as exc:
         raise ValueError(f"OTODESK_CALLING_HOURS must be like 08:00-21:00 (or * for any time): {exc}") from None
     return text.strip()
+
+
+def _roles(name: str) -> tuple[str, ...]:
+    """A comma-separated list of staff roles (agent, supervisor, admin, planner), checked at start-up."""
+    from desktop.repository.records import ROLES  # at call time: nothing runs at import
+    roles = tuple(dict.fromkeys(r.strip().lower() for r in (_env(name, "") or "").split(",") if r.strip()))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"OTODESK_{name}: {', '.join(unknown)} is not a role; roles are {', '.join(ROLES)}")
+    return roles
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -213,7 +213,7 @@ STAFF_CSP = "; ".join([
     "font-src 'self' data: http: https:", "media-src 'self' blob:", "worker-src 'self' blob:",
     "frame-src 'self' blob:",
 ])
-_STAFF_PREFIXES = ("/login", "/logout", "/desk", "/supervisor", "/admin", "/cobrowse/", "/voice/recordings/",
+_STAFF_PREFIXES = ("/login", "/logout", "/profile/", "/desk", "/supervisor", "/admin", "/cobrowse/", "/voice/recordings/",
                    "/api/v1/", "/api/openapi.json", "/api/documents")
 _HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", STAFF_CSP.encode()),
             (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]

@@ -42,6 +42,7 @@ class Signer:
         self._visitors = URLSafeTimedSerializer(secret_key, salt="otodesk.visitor")
         self._me = URLSafeTimedSerializer(secret_key, salt="otodesk.me")
         self._setup = URLSafeTimedSerializer(secret_key, salt="otodesk.setup")
+        self._second_step = URLSafeTimedSerializer(secret_key, salt="otodesk.second-step")
 
     # -- agents ---------------------------------------------------------------
 
@@ -69,6 +70,26 @@ class Signer:
 
     def check_csrf(self, session_id: str, token: str | None) -> bool:
         return tokens_equal(self.csrf_token(session_id), token)
+
+    # -- between the password and the second factor (desktop/web/second_step.py) --------
+
+    def second_step_token(self, agent_id: str, username: str, *, purpose: str, next_url: str) -> str:
+        """Says the password of ``agent_id`` was right, and nothing more: no staff page, API or
+        socket reads it (another salt than sessions'), only the second step. ``purpose`` is
+        ``code`` (ask the code) or ``enrol`` (a role that must enrol first)."""
+        return self._second_step.dumps({"agent": agent_id, "username": username, "purpose": purpose,
+                                        "next": next_url})
+
+    def read_second_step(self, token: str | None, *, max_age: float) -> dict | None:
+        """The token's dict, or None when missing, forged or older than ``max_age`` seconds."""
+        if not token or len(token) > 1024:
+            return None
+        try:
+            value = self._second_step.loads(token, max_age=max_age)
+        except BadSignature:
+            return None
+        keys = ("agent", "username", "purpose", "next")
+        return value if isinstance(value, dict) and all(isinstance(value.get(k), str) for k in keys) else None
 
     # -- customers --------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The ``otodesk`` command: serve, demo, user add, db upgrade, apikey, import, analytics."""
+"""The ``otodesk`` command: serve, demo, user add / reset-2fa, db upgrade, apikey, import, analytics, backup,
+restore."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from desktop.cli.logs import configure_logging
 from desktop.settings import Settings
@@ -22,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the server (OTODESK_* settings)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes sharing the port (needs OTODESK_REDIS_URL: they meet on Redis)")
 
     demo = commands.add_parser("demo", help="seed the demo shop, agents and supervisor, then serve")
     demo.add_argument("--host")
@@ -35,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", choices=("agent", "supervisor", "admin", "planner"), default="agent")
     add.add_argument("--skills", default="", help="comma-separated, e.g. sales,support")
     add.add_argument("--password", help="default: asked on the terminal")
+    reset = user.add_parser("reset-2fa", help="remove a user's two-step sign-in (they lost their phone and "
+                                              "recovery codes, and no admin can reset it)")
+    reset.add_argument("username")
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the Alembic migrations")
@@ -55,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("kind", choices=("customers", "orders", "products"))
     importer.add_argument("file", help="CSV with a header row (see docs/api.md)")
 
+    backup = commands.add_parser("backup", help="copy the database and var/ files into a new folder under DIR")
+    backup.add_argument("dir", type=Path)
+    backup.add_argument("--with-secret", action="store_true",
+                        help="put the secret key in too (default: keep it in your secret store, apart)")
+    restore = commands.add_parser("restore", help="put a backup back (stop every process first); "
+                                                  "erasures made since are applied again")
+    restore.add_argument("dir", type=Path)
+    restore.add_argument("--replace", action="store_true", help="replace a database that holds data")
+
     analytics = commands.add_parser("analytics", help="customer value, attrition, associations")
     analytics_actions = analytics.add_subparsers(dest="action", required=True)
     analytics_actions.add_parser("run", help="compute and store a new version of the results")
@@ -67,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(**overrides)
 
     if args.command == "serve":
+        if args.workers > 1:
+            return _serve_workers(settings, args.workers)
         return _serve(settings)
     if args.command == "demo":
         if not settings.identity_secret:  # so the demo shop's sign-in is trusted (desktop/demo/shop.py)
@@ -87,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {role:<11} {username:<8} password {password}")
         print(flush=True)
         return 0 if args.no_serve else _serve(settings)
+    if args.command == "user" and args.action == "reset-2fa":
+        return asyncio.run(_reset_second_factor(settings, args.username))
     if args.command == "user":
         password = args.password or getpass.getpass(f"password for {args.username}: ")
         if len(password) < 8:
@@ -97,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.cli.ccr import run
 
         return run(settings, args)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
     if args.command == "analytics":
         from desktop.leader.analytics_job import main as analytics_main
 
@@ -109,19 +131,57 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def _backup_or_restore(settings: Settings, args) -> int:
+    from desktop.cli.backup import BackupError, backup, print_report, restore
+
+    try:
+        if args.command == "backup":
+            folder = asyncio.run(backup(settings, args.dir, with_secret=args.with_secret))
+            print(f"backup written to {folder}")
+        else:
+            print_report(asyncio.run(restore(settings, args.dir, replace=args.replace)))
+    except BackupError as error:
+        print(f"otodesk: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _uvicorn_options(settings: Settings) -> dict:
+    # proxy_headers off: only Settings.trusted_proxies decides whose X-Forwarded-For counts
+    # (uvicorn's default believes 127.0.0.1, letting any local client pick its address).
+    from desktop.web.ws_protocol import IMPORT_PATH
+
+    return dict(host=settings.host, port=settings.port, log_level="info", log_config=None, proxy_headers=False,
+                ws=IMPORT_PATH,  # compressed frames, no zlib state kept between them
+                ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
+                ws_max_size=settings.max_message_bytes * 2,
+                # Requests in flight at SIGTERM may finish; calls get the same time (app.py).
+                timeout_graceful_shutdown=settings.drain_seconds)
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
     from desktop.app import create_app
 
-    # proxy_headers off: only Settings.trusted_proxies decides whose X-Forwarded-For counts
-    # (uvicorn's default believes 127.0.0.1, letting any local client pick its address).
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", log_config=None,
-                proxy_headers=False,
-                ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
-                ws_max_size=settings.max_message_bytes * 2,
-                # Requests in flight at SIGTERM may finish; calls get the same time (app.py).
-                timeout_graceful_shutdown=settings.drain_seconds)
+    uvicorn.run(create_app(settings), **_uvicorn_options(settings))
+    return 0
+
+
+def _serve_workers(settings: Settings, workers: int) -> int:
+    """N processes on one port, each a whole otodesk (desktop/cli/workers.py); uvicorn's parent
+    restarts one that dies and passes SIGTERM on, so each drains as a lone process does."""
+    import uvicorn
+
+    from desktop.repository.migrate import upgrade_database
+
+    if not settings.redis_url:
+        print(f"otodesk: --workers {workers} needs OTODESK_REDIS_URL: processes meet on Redis, "
+              "without it each would route its own customers only", file=sys.stderr)
+        return 2
+    upgrade_database(settings.effective_database_url)  # once, before N processes would race to it
+    os.environ["OTODESK_HOST"], os.environ["OTODESK_PORT"] = settings.host, str(settings.port)
+    uvicorn.run("desktop.cli.workers:app", factory=True, workers=workers, **_uvicorn_options(settings))
     return 0
 
 
@@ -151,6 +211,22 @@ async def _add_user(settings: Settings, args, password: str) -> int:
             print(f"otodesk: a user named {args.username!r} already exists", file=sys.stderr)
             return 1
     print(f"added {args.role} {args.username}")
+    return 0
+
+
+async def _reset_second_factor(settings: Settings, username: str) -> int:
+    """As an admin's reset, audited as done from the command line (``cli``)."""
+    from desktop.repository.repository import Repository
+
+    async with Repository.open(settings.effective_database_url) as repo:
+        agent = await repo.get_agent_by_username(username)
+        if agent is None:
+            print(f"otodesk: no user named {username!r}", file=sys.stderr)
+            return 1
+        if not await repo.remove_second_factor(agent.id, actor="cli", action="user.second_factor_reset"):
+            print(f"otodesk: {username} has no two-step sign-in to reset", file=sys.stderr)
+            return 1
+    print(f"two-step sign-in of {username} reset: they sign in with their password")
     return 0
 
 

@@ -11,6 +11,7 @@ from desktop.repository.records import (
     CustomerRecord,
     OfferRecord,
     QueueRecord,
+    SSO_MARKER,
     VisitorRecord,
 )
 from desktop.routing.events import AgentState, CallbackState, Channel, OfferOutcome
@@ -24,7 +25,7 @@ def agent(row: Row) -> AgentRecord:
         id=m["id"], username=m["username"], display_name=m["display_name"], role=m["role"],
         skills=tuple(m["skills"]), state=AgentState(m["state"]), state_reason=m["state_reason"],
         state_since=m["state_since"], created_at=m["created_at"], disabled_at=m.get("disabled_at"),
-        locale=m.get("locale"),
+        locale=m.get("locale"), sso=str(m.get("password_hash") or "").startswith(SSO_MARKER),
     )
 
 

@@ -35,6 +35,7 @@ ERASURES: Table = models.Erasure.__table__  # type: ignore[assignment]
 STAFF_SESSIONS: Table = models.StaffSession.__table__  # type: ignore[assignment]
 REVOKED_VISITORS: Table = models.RevokedVisitor.__table__  # type: ignore[assignment]
 ERASED_USERS: Table = models.ErasedUser.__table__  # type: ignore[assignment]
+ERASED_CUSTOMERS: Table = models.ErasedCustomer.__table__  # type: ignore[assignment]
 ADMIN_AUDIT: Table = models.AdminAudit.__table__  # type: ignore[assignment]
 WEBHOOK_SUBSCRIPTIONS: Table = models.WebhookSubscription.__table__  # type: ignore[assignment]
 WEBHOOK_EVENTS: Table = models.WebhookEvent.__table__  # type: ignore[assignment]
@@ -42,6 +43,8 @@ WEBHOOK_DELIVERIES: Table = models.WebhookDelivery.__table__  # type: ignore[ass
 WEBHOOK_ATTEMPTS: Table = models.WebhookAttempt.__table__  # type: ignore[assignment]
 CENTRE_SETTINGS: Table = models.CentreSetting.__table__  # type: ignore[assignment]
 SETUP_LINKS: Table = models.SetupLink.__table__  # type: ignore[assignment]
+STAFF_TOTP: Table = models.StaffTotp.__table__  # type: ignore[assignment]
+STAFF_RECOVERY_CODES: Table = models.StaffRecoveryCode.__table__  # type: ignore[assignment]
 
 
 class Store:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from desktop.repository import _rows
 from desktop.repository._store import AGENTS, QUEUES, Store, upsert
 from desktop.repository.errors import DuplicateUser, NotFound
-from desktop.repository.records import AgentRecord, QueueRecord, check_role
+from desktop.repository.records import SSO_MARKER, AgentRecord, QueueRecord, check_role
 from desktop.routing.events import AgentState
 
 __all__ = ["Agents"]
@@ -155,9 +155,6 @@ class Agents(Store):
             return False
 
 
-#: The password hash of an account signed in through SSO: not an argon2 hash, so no password
-#: ever verifies against it (``_verify`` answers False for an invalid hash).
-SSO_MARKER = "!sso:"
 
 
 def _sso_agent(conn: Connection, username: str, marker: str, profile: dict[str, Any], now: float) -> AgentRecord:

@@ -25,12 +25,14 @@ from desktop.repository._store import (
     CALLBACKS,
     CONTACT_EVENTS,
     CUSTOMERS,
+    ERASED_CUSTOMERS,
     ERASURES,
     IDENTITIES,
     MERGES,
     ORDERS,
     VISITORS,
     Store,
+    upsert,
 )
 from desktop.repository.errors import NotFound
 from desktop.repository.outbox import emit, redact_customers
@@ -45,6 +47,7 @@ _OWN_TABLES = {t.name for t in (CALLBACKS, CONTACT_EVENTS, CUSTOMERS, ERASURES, 
                                                               "products", "api_keys", "alembic_version",
                                                               # revocations outlive the person
                                                               "revoked_visitors", "erased_users",
+                                                              "erased_customers",
                                                               # redacted, not deleted (outbox.py)
                                                               "webhook_events", "webhook_deliveries",
                                                               "webhook_attempts", "webhook_subscriptions"}
@@ -117,6 +120,8 @@ def _erase(conn: Connection, customer_id: str, requested_by: str, now: float,
     conn.execute(CUSTOMERS.delete().where(CUSTOMERS.c.id.in_(group)))
     counts["webhook_events"] = redact_customers(conn, group, callback_ids)
     conn.execute(ERASURES.insert().values(at=now, requested_by=requested_by, counts=counts))
+    conn.execute(upsert(conn, ERASED_CUSTOMERS).values(
+        [{"customer_id": c, "erased_at": now} for c in group]).on_conflict_do_nothing(index_elements=["customer_id"]))
     # After the redaction: this one names the erased ids, so the receiver can forget them too.
     emit(conn, "customer.erased", {"customer_ids": sorted(group)}, at=now, customer_id=head)
     return ErasureResult(counts=counts, customer_ids=tuple(group), visitor_ids=tuple(visitors),

@@ -45,7 +45,8 @@ __all__ = [
     "Erasure", "StaffSession", "RevokedVisitor", "ErasedUser", "AnalyticsRun", "CustomerScore",
     "ProductRule", "RuleInteraction", "AdminAudit", "KbArticle", "KbEvent", "FULL_TEXT_NAMES", "include_name",
     "ChangeCounter", "WebhookSubscription", "WebhookEvent", "CentreSetting", "SetupLink",
-    "WebhookDelivery", "WebhookAttempt", "HistoryRollup", "HistoryRollupMark", "WAITING_PHONE",
+    "WebhookDelivery", "WebhookAttempt", "HistoryRollup", "HistoryRollupMark", "StaffTotp", "StaffRecoveryCode",
+    "WAITING_PHONE",
 ]
 
 NAMING_CONVENTION = {
@@ -412,6 +413,36 @@ class StaffSession(Base):
     revoked_at: Mapped[float | None]
 
 
+class StaffTotp(Base):
+    """A local-password account's second factor (a TOTP app), one row an account (migration 0940).
+
+    The shared secret is sealed (Fernet, ``desktop/auth/totp.py``) and never leaves the server
+    once confirmed; erased with the account (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "staff_totp"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    #: The confirmed secret, sealed; NULL until a code from the app confirmed it.
+    secret: Mapped[str | None]
+    #: A secret shown for enrolment and not yet confirmed, sealed.
+    pending: Mapped[str | None]
+    enrolled_at: Mapped[float | None]
+    #: The last 30-second step whose code was accepted: a code of it or before is refused (replay).
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[float]
+
+
+class StaffRecoveryCode(Base):
+    """A single-use recovery code of a second factor, kept only as an HMAC digest."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(primary_key=True)
+    created_at: Mapped[float]
+    used_at: Mapped[float | None]
+
+
 class RevokedVisitor(Base):
     """A visitor id whose tokens no longer open anything (signed out, or erased).
 
@@ -424,6 +455,15 @@ class RevokedVisitor(Base):
     revoked_at: Mapped[float]
     #: ``sign_out`` (the site's reset), ``erasure``, ``api:<key id>``, ``agent:<id>``.
     reason: Mapped[str]
+
+
+class ErasedCustomer(Base):
+    """The id of an erased customer, nothing else: a restored backup erases them again."""
+
+    __tablename__ = "erased_customers"
+
+    customer_id: Mapped[str] = mapped_column(primary_key=True)
+    erased_at: Mapped[float]
 
 
 class ErasedUser(Base):

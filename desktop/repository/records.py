@@ -20,7 +20,7 @@ from desktop.routing.events import (
 )
 
 __all__ = [
-    "ROLES", "TIERS", "AgentRecord", "QueueRecord", "CustomerRecord", "VisitorRecord",
+    "ROLES", "SSO_MARKER", "TIERS", "AgentRecord", "QueueRecord", "CustomerRecord", "VisitorRecord",
     "CallbackRecord", "OfferRecord", "ContactEventRecord", "QueueDayStats",
     "check_role", "check_tier", "check_phone",
     "IDENTITY_KINDS", "IdentityRecord", "MergeRecord", "TimelinePage", "ProductRecord",
@@ -29,6 +29,10 @@ __all__ = [
 
 #: What an identity may be: an E.164 phone, an e-mail, the site's own user id.
 IDENTITY_KINDS = ("phone", "email", "user_id")
+
+#: The password hash of an account signed in through SSO: not an argon2 hash, so no password
+#: ever verifies against it.
+SSO_MARKER = "!sso:"
 
 #: Agent roles, least to most powerful.
 ROLES = ("agent", "supervisor", "admin", "planner")
@@ -80,6 +84,8 @@ class AgentRecord:
     disabled_at: float | None = None
     #: The language of their staff pages ("zh-CN"); None: their browser's Accept-Language.
     locale: str | None = None
+    #: Signs in through the company's identity provider (no password here, no second factor).
+    sso: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

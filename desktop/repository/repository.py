@@ -15,7 +15,7 @@ The methods live with their idea: :mod:`.agents` (accounts, queues),
 :mod:`.routing_log` (the router's events), :mod:`.stats`, :mod:`.identities`
 (verified links, merges, search), :mod:`.callers` (who is phoning), :mod:`.timeline` (pages, outside contacts,
 summary, retention), :mod:`.commerce` (products, orders, tiers),
-:mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins),
+:mod:`.apikeys`, :mod:`.erasure`, :mod:`.staff_sessions` (desk sign-ins), :mod:`.second_factors` (TOTP secrets, recovery codes),
 :mod:`.revocations` (revoked visitor tokens, erasure tombstones), :mod:`.analytics`
 (the analytics job's versioned results), :mod:`.interactions` (what became of
 suggestions), :mod:`.history` (the contact centre's history, summed for the reports),
@@ -54,6 +54,7 @@ from desktop.repository.migrate import alembic_config, run_migrations
 from desktop.repository.revocations import Revocations
 from desktop.repository.routing_log import RoutingLog
 from desktop.repository.rules import Rules
+from desktop.repository.second_factors import SecondFactors
 from desktop.repository.staff_sessions import StaffSessions
 from desktop.repository.stats import Stats
 from desktop.repository.timeline import Timeline
@@ -65,7 +66,7 @@ __all__ = ["Repository"]
 class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Timeline, Commerce,
                  ApiKeys, Erasure, Imports, StaffSessions, Revocations, Analytics, Rules, Interactions, History,
                  HistorySums, Administration, Webhooks, Changes, AfterCall, KnowledgeBase, Callers,
-                 CentreSettings):
+                 CentreSettings, SecondFactors):
     """Data access for agents, queues, customers, visitors, callbacks and the timeline."""
 
     def __init__(

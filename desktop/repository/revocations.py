@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from desktop.repository._store import ERASED_USERS, REVOKED_VISITORS, VISITORS, Store, first, upsert
+from desktop.repository._store import ERASED_CUSTOMERS, ERASED_USERS, REVOKED_VISITORS, VISITORS, Store, first, upsert
 from desktop.repository.identities import canonical_id, group_ids
 
 __all__ = ["Revocations", "revoke_visitors", "add_tombstones"]
@@ -52,6 +52,27 @@ class Revocations(Store):
             return ids
 
         return await self._db.write(revoke)
+
+    async def owners_of_visitors(self, visitor_ids: Iterable[str]) -> list[str]:
+        """The customer ids these visitors (browsers) belong to, where they still exist."""
+        ids = list(visitor_ids)
+        return await self._db.read(lambda conn: list(conn.execute(
+            select(VISITORS.c.customer_id).where(VISITORS.c.id.in_(ids))).scalars().unique()))
+
+    async def keep_erasure_lists(self, *, erased_customers: dict[str, float], revoked_visitors: list[dict],
+                                 erased_users: list[dict]) -> None:
+        """Add these rows to the lists that outlive a person (``otodesk restore`` carries them
+        over from the database it replaces); rows already there stay as they are."""
+        def keep(conn: Connection) -> None:
+            for table, rows, key in (
+                    (ERASED_CUSTOMERS, [{"customer_id": c, "erased_at": at} for c, at in erased_customers.items()],
+                     "customer_id"),
+                    (REVOKED_VISITORS, revoked_visitors, "visitor_id"),
+                    (ERASED_USERS, erased_users, "user_key")):
+                if rows:
+                    conn.execute(upsert(conn, table).values(rows).on_conflict_do_nothing(index_elements=[key]))
+
+        await self._db.write(keep)
 
     async def visitor_revoked(self, visitor_id: str) -> bool:
         return await self._db.read(first, select(REVOKED_VISITORS.c.visitor_id).where(

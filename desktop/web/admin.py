@@ -116,7 +116,10 @@ def _actor(session: StaffSession) -> str:
 # -- users ------------------------------------------------------------------------------
 
 async def list_users(request: Request, session: StaffSession) -> Response:
-    return JSONResponse({"items": [user_json(a) for a in await request.app.state.repo.list_agents()]})
+    repo = request.app.state.repo
+    enrolled = await repo.second_factors_enrolled()
+    return JSONResponse({"items": [{**user_json(a), "second_factor": a.id in enrolled, "sso": a.sso}
+                                   for a in await repo.list_agents()]})
 
 
 async def add_user(request: Request, session: StaffSession) -> Response:
@@ -151,6 +154,16 @@ async def enable_user(request: Request, session: StaffSession) -> Response:
 async def reset_password(request: Request, session: StaffSession) -> Response:
     data = await json_body(request, PasswordIn)
     return await _change(request, session, "user.password", password=data.password)
+
+
+async def reset_second_factor(request: Request, session: StaffSession) -> Response:
+    """A member lost their phone (and their recovery codes): their second factor goes, audited;
+    they sign in with the password alone, or enrol again first if their role must have one."""
+    state, user_id = request.app.state, request.path_params["user_id"]
+    if not await state.repo.remove_second_factor(user_id, actor=_actor(session), action="user.second_factor_reset"):
+        raise ApiError(409, "not_enrolled", "this user has no second factor to reset")
+    agent = await state.repo.get_agent(user_id)
+    return JSONResponse({**user_json(agent), "second_factor": False, "sso": agent.sso})
 
 
 async def sign_out_user(request: Request, session: StaffSession) -> Response:
@@ -204,6 +217,7 @@ routes = [
     Route(f"{_U}/enable", admin_endpoint(enable_user), methods=["POST"]),
     Route(f"{_U}/password", admin_endpoint(reset_password), methods=["POST"]),
     Route(f"{_U}/sign-out", admin_endpoint(sign_out_user), methods=["POST"]),
+    Route(f"{_U}/second-factor/reset", admin_endpoint(reset_second_factor), methods=["POST"]),
     Route("/api/v1/admin/audit", admin_endpoint(audit), methods=["GET"]),
 ]
 
@@ -229,6 +243,9 @@ def openapi_paths(op: Callable[..., dict[str, Any]], ok: Callable[..., dict[str,
                                       body="PasswordIn", parameters=user_id)},
         f"{_U}/sign-out": {"post": op("End every session of the account, open desks included",
                                       {"200": ok("Signed out", user)}, parameters=user_id)},
+        f"{_U}/second-factor/reset": {"post": op(
+            "Remove the account's second factor (TOTP and recovery codes); 409 not_enrolled when it has none",
+            {"200": ok("Reset", user)}, parameters=user_id)},
         "/api/v1/admin/audit": {"get": op("The admin audit, newest first", {"200": ok("Audit rows", items)},
                                           parameters=[
             {"name": "limit", "in": "query", "required": False,
@@ -260,6 +277,8 @@ def openapi_components() -> dict[str, Any]:
             "role": {"enum": ["agent", "supervisor", "admin"]}, "skills": strings,
             "disabled": {"type": "boolean"}, "disabled_at": nullable_number, "state": {"type": "string"},
             "created_at": {"type": "number"}, "sessions_ended": {"type": "integer"},
+            "second_factor": {"type": "boolean", "description": "two-step sign-in (TOTP) is on"},
+            "sso": {"type": "boolean", "description": "signs in through the company's identity provider"},
             "locale": {"type": ["string", "null"], "description": "the staff pages' language; null: the browser's"}}},
     }
 

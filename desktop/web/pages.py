@@ -1,4 +1,5 @@
-"""HTTP routes: login, the desk and wall pages, the widget's token and script, health."""
+"""HTTP routes: login (its password step; the second factor's is desktop/web/second_step.py), the desk
+and wall pages, the widget's token and script, health."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 import math
 import secrets
 import time
-from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from desktop.auth.agents import STAFF_ROLES, SUPERVISOR_ROLES, agent_public, takes_calls
 from desktop.auth.staff import (
-    LoginRefused, LoginThrottle, NotSignedIn, StaffRefused, current_agent, require_staff, retry_after_header, sign_in,
+    LoginRefused, LoginThrottle, NotSignedIn, StaffRefused, current_agent, require_staff, retry_after_header,
     sign_out, staff_session,
 )
 from desktop.auth.tokens import SESSION_COOKIE, tokens_equal
@@ -22,100 +22,52 @@ from desktop.routing import commands
 from desktop.web.assets import STATIC_DIR
 from desktop.web.sso import SSO_ERRORS
 from desktop.web.client import client_address, read_body
+from desktop.web.second_step import password_accepted
+from desktop.web.signin import LOGIN_CSRF_COOKIE, login_page_response, read_form, safe_next
 from desktop.auth.locales import LOCALES, page_locale
 from signaling.limits import describe_wait
 
 __all__ = ["routes", "staff_page"]
 
-LOGIN_CSRF_COOKIE = "otodesk_login_csrf"
 VISITOR_BODY_LIMIT = 4096
-FORM_LIMIT = 16 * 1024  # bytes of a sign-in or sign-out form
-
-
-def _safe_next(value: str | None) -> str:
-    # Only local paths: never an open redirect to another site.
-    if not value or not value.startswith("/") or value.startswith("//") or urlsplit(value).netloc:
-        return "/desk"
-    return value
-
-
-def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https")
 
 
 async def login_page(request: Request) -> Response:
-    token = secrets.token_urlsafe(16)
     code = request.query_params.get("sso_error", "")
     sso_error = SSO_ERRORS.get(code)
-    response = request.app.state.templates.TemplateResponse(request, "login.html", {
-        "error": sso_error, "error_code": f"sso_{code}" if sso_error else None, "next": _safe_next(request.query_params.get("next")), "csrf_token": token,
-        "sso_name": _sso_name(request), "locale": page_locale(request)})
-    _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
-    return response
-
-
-def _sso_name(request: Request) -> str | None:
-    """The label of the "Sign in with ..." button, when single sign-on is configured."""
-    return request.app.state.settings.oidc_name if request.app.state.sso is not None else None
-
-
-async def _form(request: Request) -> dict[str, str] | None:
-    """The posted (urlencoded) form, or None past FORM_LIMIT bytes, counted as read: anyone
-    may post to /login, and Starlette would read any size."""
-    body = await read_body(request, FORM_LIMIT)
-    return None if body is None else dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return login_page_response(request, next_url=safe_next(request.query_params.get("next")), error=sso_error,
+                               code=f"sso_{code}" if sso_error else None)
 
 
 async def login(request: Request) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
     if form is None:
         return Response("the form is too large", status_code=413)
-    next_url = _safe_next(str(form.get("next", "")))
+    next_url = safe_next(str(form.get("next", "")))
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not tokens_equal(expected or "", str(form.get("csrf_token", ""))):
-        return await _login_failed(request, next_url, "Your session expired; please try again.", 400,
-                                   code="session_expired")
+        return login_page_response(request, next_url=next_url, error="Your session expired; please try again.",
+                                   code="session_expired", status=400)
     username = str(form.get("username", ""))[:100]
     state = request.app.state
     try:
         attempt = await LoginThrottle(state.bus, state.settings).attempt(username, client_address(request))
     except LoginRefused as refused:
-        return await _login_failed(request, next_url, str(refused), 429, code="throttled",
+        return login_page_response(request, next_url=next_url, error=str(refused), status=429, code="throttled",
                                    values={"minutes": max(1, math.ceil(refused.retry_after / 60))},
                                    headers=retry_after_header(refused.retry_after))
     agent = await state.repo.authenticate(username, str(form.get("password", ""))[:200])
     if agent is None:
-        return await _login_failed(request, next_url, "Wrong username or password.", 401, code="wrong")
+        return login_page_response(request, next_url=next_url, error="Wrong username or password.", status=401,
+                                   code="wrong")
     await attempt.succeeded()
-    if next_url == "/desk" and agent.role == "planner":
-        next_url = "/planner"
-    elif next_url == "/desk" and not takes_calls(agent):
-        next_url = "/supervisor"
-    response = RedirectResponse(next_url, status_code=303)
-    _set_cookie(request, response, SESSION_COOKIE, await sign_in(request, agent.id),
-                int(state.settings.session_max_age))
-    response.delete_cookie(LOGIN_CSRF_COOKIE)
-    return response
-
-
-async def _login_failed(request: Request, next_url: str, error: str, status: int, *, code: str,
-                        values: dict | None = None, headers: dict[str, str] | None = None) -> Response:
-    """The sign-in page again with ``error`` (English) and its ``code`` (the page's catalogue
-    has ``login.error.<code>`` in every language, ``values`` its placeholders)."""
-    token = secrets.token_urlsafe(16)
-    response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"error": error, "error_code": code, "error_values": values, "next": next_url,
-                  "csrf_token": token, "sso_name": _sso_name(request),
-                  "locale": page_locale(request)},
-        status_code=status, headers=headers)
-    _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
-    return response
+    # A second factor (or a role that must enrol one) comes before any session.
+    return await password_accepted(request, agent, next_url)
 
 
 async def logout(request: Request) -> Response:
     """End the session here and everywhere (desk, REST, sockets), not just forget the cookie."""
-    form = await _form(request)
+    form = await read_form(request)
     if form is None:
         return Response("the form is too large", status_code=413)
     session = await staff_session(request)

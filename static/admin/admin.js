@@ -36,9 +36,14 @@ function userRow(user) {
     h("td", { dataset: { testid: "user-status" } }, user.disabled
       ? h("span", { class: "badge off" }, t("users.disabled"))
       : h("span", { class: "badge on" }, t("users.active"))),
+    h("td", { dataset: { testid: "user-second-factor" } }, user.sso
+      ? h("span", { class: "muted" }, t("users.second_factor_sso"))
+      : h("span", { class: `badge ${user.second_factor ? "on" : "off"}` }, t(user.second_factor ? "users.second_factor_on" : "users.second_factor_off"))),
     h("td", { class: "actions" }, h("div", { class: "row-actions" },
       button(t("users.edit"), "user-edit", () => openUser(user)),
       button(t("users.password"), "user-reset", () => openPassword(user)),
+      user.second_factor ? button(t("users.reset_second_factor"), "user-reset-second-factor",
+        () => act(`/users/${user.id}/second-factor/reset`, t("users.second_factor_reset", { user: user.username }))) : null,
       user.id === me ? null : button(t("users.sign_out"), "user-signout", () => act(`/users/${user.id}/sign-out`, t("users.signed_out", { user: user.username }))),
       user.id === me ? null : user.disabled
         ? button(t("users.enable"), "user-enable", () => act(`/users/${user.id}/enable`, t("users.enabled", { user: user.username })), "ok")
@@ -242,6 +247,8 @@ const ACTIONS = {
   "settings.urgent_words": "audit.settings_urgent_words",
   "webhook.add": "audit.webhook_add", "webhook.remove": "audit.webhook_remove", "webhook.replay": "audit.webhook_replay",
   "webhook.rotate": "audit.webhook_rotate",
+  "user.second_factor_on": "audit.user_second_factor_on", "user.second_factor_off": "audit.user_second_factor_off",
+  "user.second_factor_reset": "audit.user_second_factor_reset",
 };
 
 /** A message with elements in it: its text, each {name} of `elements` replaced by its element. */

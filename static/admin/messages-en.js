@@ -214,4 +214,13 @@ export default {
   "audit.webhook_remove": "{actor} removed webhook {target}",
   "audit.webhook_replay": "{actor} sent a delivery of webhook {target} again",
   "audit.webhook_rotate": "{actor} gave webhook {target} a new secret",
+  "users.col_second_factor": "Two-step",
+  "users.second_factor_on": "On",
+  "users.second_factor_off": "Off",
+  "users.second_factor_sso": "Company sign-in",
+  "users.reset_second_factor": "Reset two-step",
+  "users.second_factor_reset": "Two-step sign-in of {user} reset: they sign in with their password alone (or set it up again if their role must have it).",
+  "audit.user_second_factor_on": "{actor} turned on two-step sign-in for {target}",
+  "audit.user_second_factor_off": "{actor} turned off two-step sign-in for {target}",
+  "audit.user_second_factor_reset": "{actor} reset the two-step sign-in of {target}",
 };

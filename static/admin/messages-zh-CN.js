@@ -213,4 +213,13 @@ export default {
   "audit.webhook_remove": "{actor} 删除了网络钩子 {target}",
   "audit.webhook_replay": "{actor} 重新发送了网络钩子 {target} 的一次投递",
   "audit.webhook_rotate": "{actor} 为网络钩子 {target} 更换了密钥",
+  "users.col_second_factor": "两步登录",
+  "users.second_factor_on": "已开启",
+  "users.second_factor_off": "未开启",
+  "users.second_factor_sso": "公司登录",
+  "users.reset_second_factor": "重置两步登录",
+  "users.second_factor_reset": "已重置 {user} 的两步登录：对方只需密码即可登录（若其角色必须使用，则需重新设置）。",
+  "audit.user_second_factor_on": "{actor} 为 {target} 开启了两步登录",
+  "audit.user_second_factor_off": "{actor} 为 {target} 关闭了两步登录",
+  "audit.user_second_factor_reset": "{actor} 重置了 {target} 的两步登录",
 };

@@ -213,4 +213,13 @@ export default {
   "audit.webhook_remove": "{actor} 刪除了網路鉤子 {target}",
   "audit.webhook_replay": "{actor} 重新傳送了網路鉤子 {target} 的一次投遞",
   "audit.webhook_rotate": "{actor} 為網路鉤子 {target} 更換了金鑰",
+  "users.col_second_factor": "兩步驟登入",
+  "users.second_factor_on": "已開啟",
+  "users.second_factor_off": "未開啟",
+  "users.second_factor_sso": "公司登入",
+  "users.reset_second_factor": "重設兩步驟登入",
+  "users.second_factor_reset": "已重設 {user} 的兩步驟登入：對方只需密碼即可登入（若其角色必須使用，則需重新設定）。",
+  "audit.user_second_factor_on": "{actor} 為 {target} 開啟了兩步驟登入",
+  "audit.user_second_factor_off": "{actor} 為 {target} 關閉了兩步驟登入",
+  "audit.user_second_factor_reset": "{actor} 重設了 {target} 的兩步驟登入",
 };

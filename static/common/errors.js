@@ -35,6 +35,9 @@ const BY_CODE = {
   invalid_state: "server.invalid_state", timeout: "server.timeout", closed: "server.timeout", not_ready: "server.timeout",
   internal: "server.internal", capacity: "server.capacity", bad_sdp: "server.voice", already_connected: "server.voice",
   trunk: "server.trunk", bad_document: "server.bad_document", unsupported_type: "server.unsupported_type",
+  wrong_code: "server.wrong_code", code_used: "server.code_used", wrong_password: "server.wrong_password",
+  totp_required: "server.totp_required", already_enrolled: "server.already_enrolled", not_enrolled: "server.not_enrolled",
+  enrolment_expired: "server.enrolment_expired", sso_account: "server.sso_account",
 };
 
 /** The codes of refused input, whose message says which field and what form it must take. */

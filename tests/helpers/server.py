@@ -32,7 +32,8 @@ class ServerProcess:
     """One ``otodesk`` process; ``kill()`` is ``kill -9``."""
 
     def __init__(self, var_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None,
-                 seed: bool = True, log_name: str = "server", log_dir: Path | None = None):
+                 seed: bool = True, log_name: str = "server", log_dir: Path | None = None,
+                 args: tuple[str, ...] = ()):
         self.var_dir = var_dir
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -45,12 +46,13 @@ class ServerProcess:
                     # calling (test_calling_rules.py): a test must not fail on the time it runs.
                     "OTODESK_CALLING_HOURS": "*", "OTODESK_PHONE_COUNTRIES": "*", **(env or {})}
         self.seed = seed
+        self.args = args
         self.log_path = (log_dir or var_dir) / f"{log_name}-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> "ServerProcess":
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "desktop.cli", "demo" if self.seed else "serve"]
+        command = [sys.executable, "-m", "desktop.cli", "demo" if self.seed else "serve", *self.args]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self._log,
                                         stderr=subprocess.STDOUT)

@@ -166,6 +166,8 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
     offered: collections.Counter[str] = collections.Counter()
     completed: set[str] = set()
     bots: list = []
+    # What each bot saw and got, per callback: a loss says where it stopped.
+    trace: collections.defaultdict[str, list[str]] = collections.defaultdict(list)
 
     async def reconnecting(bot) -> None:
         while not stop.is_set():
@@ -204,14 +206,18 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
                 continue
             offer = fresh[0]
             done.add(offer["offer_id"])
-            offered[offer["callback_id"]] += 1
+            callback_id = offer["callback_id"]
+            offered[callback_id] += 1
+            trace[callback_id].append(f"{time.monotonic():.1f} offer {offer['offer_id']} to {agent.username}")
             reply = await until_done(agent, "accept", offer_id=offer["offer_id"])
+            trace[callback_id].append(f"{time.monotonic():.1f} accept by {agent.username}: {reply}")
             if "failed" in reply:
                 continue  # withdrawn or taken elsewhere: the router offers it again
-            accepted[offer["callback_id"]] += 1
-            await until_done(agent, "end", callback_id=offer["callback_id"])
-            await until_done(agent, "wrap_up", callback_id=offer["callback_id"], disposition="Resolved", note="")
-            completed.add(offer["callback_id"])
+            accepted[callback_id] += 1
+            for command, fields in (("end", {}), ("wrap_up", {"disposition": "Resolved", "note": ""})):
+                reply = await until_done(agent, command, callback_id=callback_id, **fields)
+                trace[callback_id].append(f"{time.monotonic():.1f} {command} by {agent.username}: {reply}")
+            completed.add(callback_id)
 
     async def new_customer() -> CustomerBot:
         """As the widget does: a 502 while a process restarts behind nginx is asked again."""
@@ -231,6 +237,8 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
         asked.append(ack["callback_id"])
 
     agents = [await AgentBot.login(base_url, name, DEMO_PASSWORD) for name in ("alice", "bob")]
+    for agent, name in zip(agents, ("alice", "bob")):
+        agent.username = name  # for the trace
     bots.extend(agents)
     tasks = [asyncio.create_task(reconnecting(agent)) for agent in agents]
     workers = [asyncio.create_task(answer(agent)) for agent in agents]
@@ -262,7 +270,10 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
             if worker.done() and worker.exception():
                 raise worker.exception()
         lost = set(asked) - completed
-        assert not lost, f"{len(lost)} of {len(asked)} callbacks never completed"
+        states = [f"{agent.username}: {agent.welcome and agent.welcome.get('status')}" for agent in agents]
+        assert not lost, (f"{len(lost)} of {len(asked)} callbacks never completed: "
+                          + "; ".join(f"{c}: {trace.get(c, ['never offered'])}" for c in lost)
+                          + f"; agents {states}\n" + "\n".join(s.log() for s in servers))
         assert len(asked) >= 15
         assert all(count == 1 for count in accepted.values()), accepted
         print(f"rolling restart: {len(asked)} callbacks, offers per callback {dict(collections.Counter(offered.values()))}")

@@ -75,10 +75,10 @@ async def test_the_migration_keeps_the_oldest_of_requests_that_raced_before_it(d
 
     database = open_database(database_url)
     try:
-        def to_0920(conn):
+        def to_0940(conn):
             cfg = alembic_config(database_url)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0920")
+            command.upgrade(cfg, "0940")
             conn.execute(text("INSERT INTO customers (id, tier, created_at, updated_at, site)"
                               " VALUES ('c1', 'standard', 1, 1, 'default')"))
             for n, state in enumerate(("queued", "queued", "scheduled", "completed")):
@@ -86,7 +86,7 @@ async def test_the_migration_keeps_the_oldest_of_requests_that_raced_before_it(d
                     "INSERT INTO callbacks (id, customer_id, queue, channel, phone, state, created_at, held_seconds)"
                     f" VALUES ('cb-{n}', 'c1', 'sales', 'phone', '{NUMBER}', '{state}', {10 + n}, 0)"))
 
-        await database.write(to_0920)
+        await database.write(to_0940)
     finally:
         await database.dispose()
     await upgrade_database_async(database_url)

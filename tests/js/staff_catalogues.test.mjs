@@ -15,7 +15,8 @@ const templates = new URL("../../desktop/templates/", import.meta.url);
 
 /** Each family: its folder under static/ and the templates that are its HTML. */
 export const FAMILIES = {
-  common: { templates: ["base.html", "login.html", "setup.html"], code: ["staff-language.js", "shell.js", "toast.js", "errors.js"] },
+  common: { templates: ["base.html", "login.html", "setup.html", "login_error.html", "login_code.html", "login_enrol.html",
+    "login_recovery.html", "account.html"], code: ["staff-language.js", "shell.js", "toast.js", "errors.js", "security.js"] },
   supervisor: { templates: ["supervisor.html"] },
   planner: { templates: ["planner.html"] },
   reports: { templates: ["reports.html"] },
@@ -25,7 +26,7 @@ export const FAMILIES = {
 const present = Object.fromEntries(Object.entries(FAMILIES).filter(([dir]) => existsSync(new URL(`${dir}/messages-en.js`, statics))));
 
 /** Latin words a Chinese message may keep: the brand, tools named in a command, units. */
-const LATIN_ALLOWED = new Set(["otodesk", "Esc", "HTML", "http", "https", "mailto", "npm", "ci", "node", "static", "copy", "vendor", "mjs", "CSV", "JSON", "ID", "URL", "SIP", "Markdown", "PDF"]);
+const LATIN_ALLOWED = new Set(["otodesk", "Esc", "HTML", "http", "https", "mailto", "npm", "ci", "node", "static", "copy", "vendor", "mjs", "CSV", "JSON", "ID", "URL", "SIP", "Markdown", "PDF", "QR"]);
 
 const catalogues = {};
 for (const dir of Object.keys(present)) {

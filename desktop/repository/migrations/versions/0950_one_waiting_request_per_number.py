@@ -10,7 +10,7 @@ A database that already holds two waiting requests for one number (that race, be
 keeps the oldest; the later ones are cancelled here, or the index could not be made.
 
 Revision ID: 0950
-Revises: 0920
+Revises: 0940
 Create Date: 2026-12-03
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0950"
-down_revision: str | None = "0920"
+down_revision: str | None = "0940"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
