@@ -20,7 +20,7 @@ const PAGE = 30;
 const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meeting"];
 // Every kind the timeline holds (routing_log.py, voice.py, cobrowse/), then what agents log.
 const FILTERS = ["", "page_view", "callback_requested", "callback_offered", "callback_connected", "callback_completed",
-  "callback_cancelled", "callback_abandoned", "wrap_up", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "cobrowse_stopped",
+  "callback_cancelled", "callback_abandoned", "called_while_closed", "wrap_up", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "cobrowse_stopped",
   "document_pushed", "document_closed", "suggestion_shown", "suggestion_presented", "suggestion_accepted",
   "suggestion_declined", ...LOG_KINDS];
 // Where contacts happen (desktop/repository/timeline.py's OUTSIDE_CHANNELS, the widget's and voice's).

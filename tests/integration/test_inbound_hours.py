@@ -6,7 +6,8 @@ announcement (three falling notes, twice: no speech) and is hung up by us (BYE):
 queued, but on their timeline ("called while closed", with the next opening time) and in the
 reports (Called while closed, apart from Offered). The first caller keeps their place, as in
 Amazon Connect: the agent who comes is offered them. Their hang-up then abandons the callback,
-its reason ("hung_up") on the timeline.
+its reason ("hung_up") on the timeline. Open again, the one turned away phones back: the agent's
+offer shows they called while closed.
 """
 
 from __future__ import annotations
@@ -112,13 +113,25 @@ async def test_a_call_while_closed_is_told_and_hung_up_and_a_caller_already_wait
         assert offer["callback"]["phone"] == WAITING and offer["callback"]["channel"] == "phone_inbound"
         await waiting.hangup()
         await agent.wait_for("offer_ended", lambda m: m["offer_id"] == offer["offer_id"], start=mark)
+
+        # Open again: the one turned away phones back, and the agent sees they called while closed.
+        async with Repository.open(server.db) as repo:
+            await repo.database.write(lambda conn: conn.execute(text("UPDATE queues SET hours = NULL WHERE name = 'sales'")))
+        async with Caller(from_number=LATE) as again:
+            mark = agent.mark()
+            await again.dial(server.our_sip_port, LINE)
+            back = (await agent.wait_for("offer", start=mark))["offer"]
+            assert back["callback"]["phone"] == LATE
+            assert [p["kind"] for p in back["previous"]][:1] == ["called_while_closed"]
+            await again.hangup()
+            await agent.wait_for("offer_ended", lambda m: m["offer_id"] == back["offer_id"], start=mark)
         await agent.close()
 
     async with Repository.open(server.db) as repo:
         kept = await repo.database.read(lambda conn: conn.execute(text(
-            "SELECT id, state, channel, customer_id, enqueued_at FROM callbacks WHERE phone = :phone"),
+            "SELECT id, state, channel, customer_id FROM callbacks WHERE phone = :phone ORDER BY created_at"),
             {"phone": LATE}).all())
-        assert [(row.state, row.channel) for row in kept] == [("closed", "phone_inbound")]
+        assert [(row.state, row.channel) for row in kept] == [("closed", "phone_inbound"), ("abandoned", "phone_inbound")]
         entry = await repo.last_contact_event(kept[0].customer_id, kind="called_while_closed", callback_id=kept[0].id)
         assert entry.data == {"number": LATE, "line": LINE, "queue": "sales", "caller": "new", "opens": opens}
         gone = await repo.last_contact_event(offer["customer"]["id"], kind="callback_abandoned",
@@ -127,4 +140,4 @@ async def test_a_call_while_closed_is_told_and_hung_up_and_a_caller_already_wait
         today = dt.datetime.now(dt.timezone.utc).date().isoformat()
         figures = await report(repo, Settings(time_zone="UTC"), first=today, last=today, period="day", now=time.time())
     sales = next(row for row in figures["tables"]["queues"]["rows"] if row["queue"] == "Sales")
-    assert (sales["closed"], sales["phone_inbound"], sales["offered"]) == (1, 1, 1)
+    assert (sales["closed"], sales["phone_inbound"], sales["offered"]) == (1, 2, 2)
