@@ -41,7 +41,9 @@ from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
-from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
+from desktop.routing.events import (
+    LINE_DROPPED, TERMINAL_CALLBACK_STATES, AgentState, AgentStateChanged, CallbackState, Channel,
+)
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
 from desktop.leader.wall_feed import WallFeed
@@ -190,8 +192,13 @@ class _Leader:
         return max(0.0, min(candidates) - now)
 
     async def _due(self, now: float) -> None:
-        for process in self.reach.silent_processes(now, inbox_lag=self.inbox_lag):
+        gone = self.reach.silent_processes(now, inbox_lag=self.inbox_lag)
+        for process in gone:
             await self._forget_process(process, now)
+        lost = self.reach.lost_lines(now, gone)
+        if lost:  # their lines went with the process carrying them: nobody may be offered them
+            log.warning("inbound calls %s: their lines are gone (their process stopped)", ", ".join(lost))
+            await self._commit(self.router.callers_gone(lost, now, reason=LINE_DROPPED))
         for agent_id in self.reach.due_logouts(now):
             await self._logout_if_idle(agent_id, now)
         await self._commit(self.router.tick(now))
@@ -226,6 +233,8 @@ class _Leader:
             )
             if record.channel == Channel.BROWSER and record.state != CallbackState.CONNECTED:
                 self.router.customer_left(record.id, now)
+            elif record.channel == Channel.PHONE_INBOUND:  # its process may have died with the last leader
+                self.reach.expect_line(record.id, now)
         await self._commit(self.router.rebalance(now))
         self.dirty_queues.update(self.queue_titles)
         log.info("router rebuilt: %d callbacks, %d agents", len(self.statuses), len(self.router.agents()))
@@ -259,6 +268,7 @@ class _Leader:
             commands.CallbackAdded: self._op_callback_added, commands.Cancel: self._op_cancel,
             commands.Abandon: self._op_abandon,
             commands.Status: self._op_status, commands.ProcessAlive: self._op_process_alive,
+            commands.InboundLines: self._op_inbound_lines,
             commands.CustomerPresence: self._op_customer_presence,
             commands.AgentPresence: self._op_agent_presence, commands.SignedOut: self._op_signed_out,
             commands.SetState: self._op_set_state, commands.Accept: self._op_accept,
@@ -395,6 +405,8 @@ class _Leader:
         events = self.router.add_callback(_request_of(record), now)
         if record.channel == Channel.BROWSER and not self.reach.has_customer_socket(record.visitor_id):
             events += self.router.customer_left(callback_id, now)
+        elif record.channel == Channel.PHONE_INBOUND:
+            self.reach.expect_line(callback_id, now)
         await self._commit(events)
         return None
 
@@ -402,7 +414,7 @@ class _Leader:
         await self._commit(self.router.cancel(command.callback_id, now))
 
     async def _op_abandon(self, command: commands.Abandon, now: float):
-        await self._commit(self.router.abandon(command.callback_id, now))
+        await self._commit(self.router.abandon(command.callback_id, now, reason=command.reason))
 
     async def _op_status(self, command: commands.Status, now: float):
         await self.announcer.status_now(command.callback_id, again=True)
@@ -411,6 +423,9 @@ class _Leader:
 
     async def _op_process_alive(self, command: commands.ProcessAlive, now: float):
         self.reach.process_alive(command.process, now)
+
+    async def _op_inbound_lines(self, command: commands.InboundLines, now: float):
+        self.reach.lines_listed(command.process, command.lines)
 
     async def _forget_process(self, process: str, now: float) -> None:
         log.warning("process %s went silent; forgetting its sockets", process)
