@@ -77,12 +77,13 @@ def _expired(request: Request) -> Response:
     return response
 
 
-def _page(request: Request, template: str, data: dict, *, code: str | None = None, status: int = 200,
+def _page(request: Request, template: str, data: dict, agent, *, code: str | None = None, status: int = 200,
           error: str | None = None, values: dict | None = None, headers: dict | None = None,
           extra: dict | None = None) -> Response:
     error = error or (ERRORS.get(code) if code else None)
+    # In the account's own language (chosen in the staff menu), as the pages after it will be.
     return login_page_response(request, template=template, next_url=data["next"], error=error, code=code,
-                               values=values, status=status, headers=headers,
+                               values=values, status=status, headers=headers, agent=agent,
                                extra={"username": data["username"], **(extra or {})})
 
 
@@ -96,7 +97,7 @@ async def code_page(request: Request) -> Response:
     pending = await _pending(request, "code")
     if pending is None:
         return _expired(request)
-    return _page(request, "login_code.html", pending[0])
+    return _page(request, "login_code.html", *pending)
 
 
 async def code_submit(request: Request) -> Response:
@@ -111,13 +112,13 @@ async def code_submit(request: Request) -> Response:
     try:
         attempt = await LoginThrottle(state.bus, state.settings).attempt(data["username"], client_address(request))
     except LoginRefused as refused:
-        return _page(request, "login_code.html", data, error=str(refused), code="throttled", status=429,
+        return _page(request, "login_code.html", data, agent, error=str(refused), code="throttled", status=429,
                      values={"minutes": max(1, math.ceil(refused.retry_after / 60))},
                      headers=retry_after_header(refused.retry_after))
     result = await check_code(state, agent.id, str(form.get("code", "")), now=time.time())
     if not result.accepted:  # the throttle's slot stays taken: a wrong code is a failed sign-in
         code = "code_used" if result is CodeCheck.REUSED else "wrong_code"
-        return _page(request, "login_code.html", data, code=code, status=401)
+        return _page(request, "login_code.html", data, agent, code=code, status=401)
     await attempt.succeeded()
     return await signed_in(request, agent, data["next"])
 
@@ -130,7 +131,7 @@ async def enrol_page(request: Request) -> Response:
         return _expired(request)
     data, agent = pending
     enrolment = await start_enrolment(request.app.state, agent, now=time.time(), keep=True)
-    return _page(request, "login_enrol.html", data, extra={"enrolment": enrolment})
+    return _page(request, "login_enrol.html", data, agent, extra={"enrolment": enrolment})
 
 
 async def enrol_submit(request: Request) -> Response:
@@ -146,10 +147,10 @@ async def enrol_submit(request: Request) -> Response:
                                     actor=f"agent:{agent.id}")
     if not isinstance(codes, list):
         enrolment = await start_enrolment(state, agent, now=time.time(), keep=True)
-        return _page(request, "login_enrol.html", data, code="wrong_code" if codes is CodeCheck.WRONG
+        return _page(request, "login_enrol.html", data, agent, code="wrong_code" if codes is CodeCheck.WRONG
                      else "enrol_restarted", status=422, extra={"enrolment": enrolment})
     # Enrolled: the session opens with the page that shows the recovery codes, once.
-    page = _page(request, "login_recovery.html", data, extra={"codes": codes, "landing_url": landing(agent, data["next"])})
+    page = _page(request, "login_recovery.html", data, agent, extra={"codes": codes, "landing_url": landing(agent, data["next"])})
     page.headers["cache-control"] = "no-store"
     return await signed_in(request, agent, data["next"], response=page)
 

@@ -52,13 +52,13 @@ def sso_name(request: Request) -> str | None:
 
 def login_page_response(request: Request, *, next_url: str, template: str = "login.html", error: str | None = None,
                         code: str | None = None, values: dict | None = None, status: int = 200,
-                        headers: dict[str, str] | None = None, extra: dict | None = None) -> Response:
+                        headers: dict[str, str] | None = None, extra: dict | None = None, agent=None) -> Response:
     """A sign-in page (``template``) with a fresh form token; ``error`` (English) and its ``code``
     (the page's catalogue has ``login.error.<code>`` in every language, ``values`` its placeholders)."""
     token = secrets.token_urlsafe(16)
     response = request.app.state.templates.TemplateResponse(
         request, template, {"error": error, "error_code": code, "error_values": values, "next": next_url,
-                            "csrf_token": token, "sso_name": sso_name(request), "locale": page_locale(request),
+                            "csrf_token": token, "sso_name": sso_name(request), "locale": page_locale(request, agent),
                             **(extra or {})},
         status_code=status, headers=headers)
     set_cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)

@@ -36,7 +36,8 @@ function userRow(user) {
     h("td", { dataset: { testid: "user-status" } }, user.disabled
       ? h("span", { class: "badge off" }, t("users.disabled"))
       : h("span", { class: "badge on" }, t("users.active"))),
-    h("td", { dataset: { testid: "user-second-factor" } }, user.sso
+    // Its column header is hidden on a phone: the cell names itself there ("Two-step: Off").
+    h("td", { dataset: { testid: "user-second-factor" } }, h("span", { class: "cell-label" }, t("users.col_second_factor"), ": "), user.sso
       ? h("span", { class: "muted" }, t("users.second_factor_sso"))
       : h("span", { class: `badge ${user.second_factor ? "on" : "off"}` }, t(user.second_factor ? "users.second_factor_on" : "users.second_factor_off"))),
     h("td", { class: "actions" }, h("div", { class: "row-actions" },

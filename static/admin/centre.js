@@ -60,6 +60,6 @@ export async function startCentre() {
   fill(widget, look);
   fill(sites, allowed);
   fill(urgent, words);
-  // Saving before the values arrived would have cleared them.
-  for (const form of [widget, sites, urgent]) form.querySelector("[type=submit]").disabled = false;
+  // Locked until the values arrived: typing would have been replaced, a save would have cleared them.
+  for (const form of [widget, sites, urgent]) form.querySelector("fieldset[data-loading]").disabled = false;
 }

@@ -66,3 +66,17 @@ def test_new_action_pressed_before_the_planners_script_ran_opens_the_editor(brow
     expect(planner.get_by_test_id("field-id")).to_be_editable(timeout=15000)
     expect(planner.get_by_test_id("field-id")).to_have_value("")
     planner.context.close()
+
+
+def test_sign_in_security_opens_beside_the_desk_not_over_it(browser, server):
+    """The desk carries the agent's call: its top bar's "Sign-in security" opens in a new tab
+    (as "Customers" does); it took the agent off the desk mid-call (a tour found it)."""
+    from tests.e2e.conftest import login
+
+    desk = login(browser, server, "alice", "/desk")
+    with desk.context.expect_page() as opened:
+        desk.get_by_test_id("my-security").click()
+    expect(opened.value).to_have_url(f"{server.base_url}/profile/security")
+    assert desk.url == f"{server.base_url}/desk"
+    expect(desk.get_by_test_id("desk-state")).to_be_visible()
+    desk.context.close()

@@ -302,3 +302,17 @@ async def test_the_command_line_resets_a_locked_out_admins_factor(repo, database
     again = await asyncio.to_thread(reset, "boss")
     assert again.returncode == 1 and "no two-step sign-in" in again.stderr
     assert (await asyncio.to_thread(reset, "nobody")).returncode == 1
+
+
+def test_the_code_step_speaks_the_language_the_member_chose(client: TestClient) -> None:
+    """Chosen in the staff menu (agents.locale), not the browser's: the step between the password
+    and the desk was in English while the desk after it was in Chinese (a tour found it)."""
+    password_step(client, "ada")
+    enrol(client)
+    ada = call(client, client.app.state.repo.get_agent_by_username, "ada")
+    call(client, client.app.state.repo.set_agent_locale, ada.id, "zh-CN")
+    sign_out(client)
+    password_step(client, "ada")
+    page = client.get("/login/code", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert page.status_code == 200
+    assert '<html lang="zh-CN"' in page.text
