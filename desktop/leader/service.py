@@ -31,6 +31,7 @@ import msgspec
 
 from desktop.routing import commands
 from desktop.leader.announcements import Announcer, ContactEndedHook
+from desktop.leader.offer_stats import OfferStats
 from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
 from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
@@ -40,7 +41,9 @@ from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
-from desktop.routing.events import AgentState, AgentStateChanged, CallbackState, Channel, TERMINAL_CALLBACK_STATES
+from desktop.routing.events import (
+    AgentState, AgentStateChanged, CallbackState, Channel, OfferMade, TERMINAL_CALLBACK_STATES,
+)
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
 from desktop.suggestions.live import Suggester
@@ -81,6 +84,8 @@ class RoutingService:
         self.is_leader = False
         #: The current term while this process leads (what /metrics reads of the router), else None.
         self.term: _Leader | None = None
+        #: Offers made and ended while this process led, and their latency (for /metrics).
+        self.offers = OfferStats()
 
     async def run(self) -> None:
         """Contend for the lease forever; lead while holding it. Cancel to stop."""
@@ -132,6 +137,9 @@ class _Leader:
         self.reach = Reachability(reconnect_grace=self.settings.agent_reconnect_grace,
                                   own_process=service.owner, now=self.clock())
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
+        #: callback id -> its creation time, while the command that brought it in is applied:
+        #: an offer made then is timed from the customer's call_me (OfferStats.latency).
+        self.arriving: dict[str, float] = {}
         self.dirty_queues: set[str] = set()
         self.wall_schedule = WallSchedule()
         self.next_status_flush = 0.0
@@ -391,7 +399,11 @@ class _Leader:
         events = self.router.add_callback(_request_of(record), now)
         if record.channel == Channel.BROWSER and not self.reach.has_customer_socket(record.visitor_id):
             events += self.router.customer_left(callback_id, now)
-        await self._commit(events)
+        self.arriving[callback_id] = record.created_at
+        try:
+            await self._commit(events)
+        finally:
+            self.arriving.pop(callback_id, None)
         return None
 
     async def _op_cancel(self, command: commands.Cancel, now: float):
@@ -519,6 +531,9 @@ class _Leader:
         for event in events:
             self.wall_schedule.change()
             self.dirty_queues.update(await self.announcer.announce(event))
+            # An offer made as its callback arrives is timed from the call_me (once).
+            arrived_at = self.arriving.pop(event.callback_id, None) if isinstance(event, OfferMade) else None
+            self.service.offers.announced(event, arrived_at=arrived_at, now=self.clock())
         if any(isinstance(event, AgentStateChanged) for event in events):
             # Staffing changed: a customer opening the widget now must not be told "nobody".
             await self._publish_availability(self.clock())
