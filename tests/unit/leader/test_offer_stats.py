@@ -18,7 +18,7 @@ def test_an_offer_made_as_its_callback_arrived_is_timed_from_the_call_me():
     assert stats.made == 1
     assert stats.latency.count == 1
     assert abs(stats.latency.sum - 0.015) < 1e-6  # epoch floats: microsecond precision
-    assert stats.latency.counts[1] == 1  # 10 ms < 15 ms <= 25 ms
+    assert stats.latency.counts[2] == 1  # 10 ms < 15 ms <= 25 ms: the third bucket
 
 
 def test_a_later_offer_counts_but_is_not_timed_and_a_skewed_clock_never_times_negative():
