@@ -13,6 +13,7 @@ import functools
 import gc
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -129,7 +130,8 @@ def create_app(settings: Settings) -> Starlette:
             routing_task = asyncio.create_task(routing.run(), name="routing")
             tasks = [routing_task,
                      asyncio.create_task(_reannounce_on_new_leader(bus, presence), name="presence"),
-                     asyncio.create_task(_heartbeat(router, settings.process_id), name="heartbeat"),
+                     asyncio.create_task(_heartbeat(router, settings.process_id,
+                                                    voice.inbound.lines if voice.inbound.numbers else None), name="heartbeat"),
                      asyncio.create_task(RetentionJob(repo, settings).run(), name="retention"),
                      asyncio.create_task(voice.finish_orphan_recordings(), name="orphan-recordings"),
                      asyncio.create_task(app.state.loop_lag.run(), name="loop-lag"),
@@ -229,11 +231,14 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-async def _heartbeat(router: RouterClient, process_id: str) -> None:
-    """Tell the leader this process (and so its sockets) is alive."""
+async def _heartbeat(router: RouterClient, process_id: str, lines: Callable[[], list[str]] | None) -> None:
+    """Tell the leader this process (and so its sockets) is alive and, if it takes inbound
+    calls, the ones it carries (``lines()``): the leader ends theirs if it goes silent."""
     while True:
         try:
             await router.notify(commands.ProcessAlive(process=process_id))
+            if lines is not None:
+                await router.notify(commands.InboundLines(process=process_id, lines=lines()))
         except Exception:
             log.warning("could not reach the router inbox", exc_info=True)
         await asyncio.sleep(PROCESS_HEARTBEAT)

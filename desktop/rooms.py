@@ -20,9 +20,10 @@ __all__ = [
 ]
 
 WALL_ROOM = "wall"
-#: Walls kept for replay: each is a whole snapshot (177 KB with 1,000 agents), so a joiner
-#: needs only the newest; the few more cover the voice events that share the room.
-WALL_KEEP = 20
+#: Events kept for replay: a whole wall a minute (177 KB with 1,000 agents) and the deltas
+#: after it (at most one a second, desktop/leader/wall_feed.py), with the voice events that
+#: share the room; a joiner starts from the newest whole wall and applies what follows.
+WALL_KEEP = 200
 SYSTEM_ROOM = "system"  # who leads the router, for processes to re-announce their sockets
 #: Whether each queue can answer now (desktop/routing/status.py ``queue_availability``): the
 #: newest event is what the widget is told before a customer asks (its welcome, ``queues``).

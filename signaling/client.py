@@ -24,6 +24,8 @@ from typing import Any, Callable
 import httpx
 import websockets
 
+from signaling.protocol import wall_delta
+
 __all__ = ["ProtocolClient", "CustomerBot", "AgentBot", "SupervisorBot", "CommandFailed"]
 
 
@@ -140,6 +142,7 @@ class ProtocolClient:
                     self.last_seq = message["seq"]
                 elif message["type"] in ("welcome", "resumed"):
                     self.last_seq = message["seq"]
+                await self._received(message)
                 command_id = message.get("id")
                 if message["type"] in ("ack", "error") and command_id in self._pending:
                     future = self._pending[command_id]
@@ -150,6 +153,9 @@ class ProtocolClient:
                     self._changed.notify_all()
         except websockets.ConnectionClosed:
             pass
+
+    async def _received(self, message: dict[str, Any]) -> None:
+        """A role's own bookkeeping of each message, before waiters see it."""
 
 
 class CustomerBot(ProtocolClient):
@@ -184,8 +190,47 @@ class AgentBot(ProtocolClient):
 
 
 class SupervisorBot(AgentBot):
+    """The wall's socket. ``walls`` is every wall it has shown, oldest first: the welcome's,
+    each whole ``wall`` and each ``wall_delta`` applied (signaling/protocol/wall_delta.py); on
+    a delta that does not follow it asks for a whole wall (``wall_resync``), as the page does."""
+
     role = "supervisor"
     path = "/ws/supervisor"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.view = wall_delta.WallView()
+        self.walls: list[dict[str, Any]] = []
+        self.gaps = 0
+        self._asked = False
+
+    def mark_wall(self) -> int:
+        """An index to pass as ``start`` of :meth:`wait_for_wall`: only walls shown after now."""
+        return len(self.walls)
+
+    async def wait_for_wall(self, predicate: Callable[[dict], bool] | None = None, *,
+                            timeout: float = 10.0, start: int = 0) -> dict[str, Any]:
+        """The first wall shown (from index ``start`` of ``walls``) that matches."""
+        def find():
+            return next((wall for wall in self.walls[start:] if predicate is None or predicate(wall)), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
+            return find()
+
+    async def _received(self, message: dict[str, Any]) -> None:
+        if message["type"] not in ("welcome", "wall", "wall_delta"):
+            return
+        taken = self.view.take(message)
+        if taken is wall_delta.Taken.APPLIED:
+            self.walls.append(self.view.wall)
+            if message["type"] != "wall_delta":
+                self._asked = False  # a whole wall: a later gap asks again
+        elif taken is wall_delta.Taken.GAP:
+            self.gaps += 1
+            if not self._asked and message["type"] == "wall_delta":
+                self._asked = True
+                await self.send({"type": "wall_resync", "id": f"{self._prefix}.{next(self._ids)}"})
 
 
 async def login_cookie(base_url: str, username: str, password: str) -> str:

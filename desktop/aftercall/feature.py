@@ -23,6 +23,7 @@ from typing import Any
 
 from desktop.aftercall.mail import Mailer
 from desktop.aftercall.words import summary_mail
+from desktop.repository.errors import NumberWaiting
 from desktop.rooms import visitor_room
 from desktop.routing import commands
 from desktop.routing.events import CallbackState
@@ -101,7 +102,14 @@ class AfterCallFeature:
             channel=str(callback.channel), phone=callback.phone, tier=callback.tier,
             command_id=message.id, locale=callback.locale,
         )
-        created = await self.repo.reopen_contact(callback.id, values, now=self.clock())
+        try:
+            created = await self.repo.reopen_contact(callback.id, values, now=self.clock())
+        except NumberWaiting as exc:  # someone asked for a call to this number meanwhile: it is the one we make
+            existing = exc.existing
+            raise ProtocolError(ErrorCode.PHONE_WAITING, "this number already has a callback request; "
+                                "we will call it once, no need to ask again", detail={
+                                    "state": str(existing.state) if existing else "queued",
+                                    "scheduled_at": existing.scheduled_at if existing else None}) from None
         if created is None:  # another tab or process got there first
             raise ProtocolError(ErrorCode.INVALID_STATE, "you have already said this was not solved; "
                                 "the new request follows it up", detail={"reason": "reopened"})

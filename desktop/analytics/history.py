@@ -17,7 +17,10 @@ day, Monday's midnight for a week. In the autumn the repeated hour (01:00 to
 
 **Figures** (per queue or agent and period, see :class:`QueueSums`):
 
-- *offered*: callbacks that entered the queue (``enqueued_at`` in the period);
+- *offered*: callbacks that entered the queue (``enqueued_at`` in the period), by
+  channel: *browser*, *phone* (callbacks to the customer's phone), *phone_inbound*
+  (callers who phoned in); *closed* apart: callers who phoned while the queue was
+  closed (told so and hung up, never queued: on no other figure);
 - *answered*; *abandoned*: given up unanswered (cancelled or the page gone) after
   at least the short-abandon threshold; *short abandons* apart, before it;
 - *service level*: answered within the queue's target / (answered + abandoned):
@@ -301,6 +304,8 @@ class QueueSums:
     scheduled_missed: int = 0
     browser: int = 0
     phone: int = 0
+    phone_inbound: int = 0
+    closed: int = 0
 
     def add(self, other: QueueSums) -> QueueSums:
         for name in _QUEUE_SUM_NAMES:  # a report adds thousands: fields() each time was a third of it
@@ -335,7 +340,8 @@ class QueueSums:
             "average_hold": _ratio(self.hold_seconds, handled),
             "average_wrap_up": _ratio(self.wrap_up_seconds, handled),
             "scheduled_kept": self.scheduled_kept, "scheduled_missed": self.scheduled_missed,
-            "browser": self.browser, "phone": self.phone,
+            "browser": self.browser, "phone": self.phone, "phone_inbound": self.phone_inbound,
+            "closed": self.closed,
         }
 
 
@@ -398,6 +404,7 @@ class CallbackFacts:
 
 
 GAVE_UP_STATES = frozenset({"abandoned", "cancelled"})
+CLOSED_STATE = "closed"  # a caller who phoned while the queue was closed (never queued)
 
 
 def tally(callbacks: Iterable[CallbackFacts], plan: PeriodPlan, *, targets: Mapping[str, float],
@@ -413,9 +420,13 @@ def tally(callbacks: Iterable[CallbackFacts], plan: PeriodPlan, *, targets: Mapp
         if c.enqueued_at is None or not plan.start <= c.enqueued_at < plan.end:
             continue
         sums = result.setdefault((c.queue, plan.key(c.enqueued_at)), QueueSums())
+        if c.state == CLOSED_STATE:  # turned away: counted apart, on no other figure
+            sums.closed += 1
+            continue
         sums.offered += 1
         sums.browser += c.channel == "browser"
         sums.phone += c.channel == "phone"
+        sums.phone_inbound += c.channel == "phone_inbound"
         if c.answered_at is not None:
             wait = c.answered_at - c.enqueued_at
             sums.answered += 1

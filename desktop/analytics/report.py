@@ -34,7 +34,7 @@ __all__ = ["Sums", "TABLES", "queue_sums_of", "build_report", "cell", "table_csv
 Sums = tuple[str | None, int | None, Mapping[str, float]]
 
 _QUEUE_FIELDS = ("offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "handled",
-                 "scheduled_kept", "scheduled_missed", "browser", "phone")
+                 "scheduled_kept", "scheduled_missed", "browser", "phone", "phone_inbound", "closed")
 _QUEUE_SECONDS = ("wait_seconds", "talk_seconds", "hold_seconds", "wrap_up_seconds")
 
 
@@ -55,7 +55,8 @@ _QUEUE_FIGURES = [
     _col("average_handle_time", "AHT", "seconds"), _col("average_talk", "Talk", "seconds"),
     _col("average_hold", "Hold", "seconds"), _col("average_wrap_up", "Wrap-up", "seconds"),
     _col("scheduled_kept", "Scheduled kept"), _col("scheduled_missed", "Scheduled missed"),
-    _col("browser", "Browser"), _col("phone", "Phone"),
+    _col("browser", "Browser"), _col("phone", "Phone"), _col("phone_inbound", "Phoned in"),
+    _col("closed", "Called while closed"),
 ]
 #: The figures of the by-period table (the first eight).
 _PERIOD_FIGURE_KEYS = frozenset(column["key"] for column in _QUEUE_FIGURES[:8])

@@ -14,7 +14,7 @@ PREVIOUS_CONTACTS = 15
 CONTACT_KINDS = (
     "callback_requested", "callback_connected", "callback_completed", "callback_cancelled",
     "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
-    "inbound_call", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
+    "inbound_call", "called_while_closed", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
     "suggestion_accepted", "suggestion_declined",  # what was offered before, and the answer
     "contact_rated", "not_solved",  # the customer's word after a contact (desktop/aftercall)
 )

@@ -89,7 +89,9 @@ class Announcer:
                 if event.state == CallbackState.COMPLETED and event.agent_id:
                     card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
                         "wrap_up_ends_at": event.at + self.wrapup_timeouts.get(
-                            self.statuses.queue_of(event.callback_id) or "", self.wrapup_timeout)})
+                            self.statuses.queue_of(event.callback_id) or "", self.wrapup_timeout),
+                        # Ended by the leader, not a hang-up the desk saw (a caller's line dropped).
+                        **({"ended_reason": event.reason} if event.reason else {})})
                     await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self._contact_ended(event.callback_id)
                 if self.suggester is not None:

@@ -17,7 +17,7 @@ import logging
 from desktop.centre.config import CentreConfig
 from desktop.rooms import CENTRE_ROOM
 from desktop.settings import Settings
-from signaling.bus import SubscriptionLagged
+from signaling.bus.follow import follow
 
 __all__ = ["LiveCentre"]
 
@@ -75,17 +75,8 @@ class LiveCentre:
 
     async def run(self) -> None:
         """Follow the room for good (a task of the app's lifespan)."""
-        while True:
-            try:
-                async with self._bus.subscribe(CENTRE_ROOM) as subscription:
-                    await self.load()  # subscribed first: a change made in between is not missed
-                    async for _seq, event in subscription:
-                        if isinstance(event, dict) and event.get("type") == "centre_changed":
-                            await self.load()
-            except SubscriptionLagged:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("following the settings room failed; again in %ss", _RETRY, exc_info=True)
-                await asyncio.sleep(_RETRY)
+        async def changed(event: dict) -> None:
+            if event.get("type") == "centre_changed":
+                await self.load()
+
+        await follow(self._bus, CENTRE_ROOM, resync=self.load, on_event=changed, retry=_RETRY)

@@ -14,7 +14,7 @@ import logging
 
 from desktop.rooms import RULES_ROOM
 from desktop.rules import Catalogue
-from signaling.bus import SubscriptionLagged
+from signaling.bus.follow import follow
 
 __all__ = ["LiveRules", "RULES_KEEP"]
 
@@ -76,19 +76,8 @@ class LiveRules:
 
     async def run(self) -> None:
         """Follow the rules room for good (a task of the app's lifespan)."""
-        while True:
-            try:
-                async with self._bus.subscribe(RULES_ROOM) as subscription:
-                    # Subscribed first, then loaded: a version published in between is not missed.
-                    await self.load()
-                    async for _seq, event in subscription:
-                        if isinstance(event, dict) and event.get("type") == "rules_published" \
-                                and isinstance(event.get("version"), int):
-                            await self.load(event["version"])
-            except SubscriptionLagged:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("following the rules room failed; again in %ss", _RETRY, exc_info=True)
-                await asyncio.sleep(_RETRY)
+        async def published(event: dict) -> None:
+            if event.get("type") == "rules_published" and isinstance(event.get("version"), int):
+                await self.load(event["version"])
+
+        await follow(self._bus, RULES_ROOM, resync=self.load, on_event=published, retry=_RETRY)

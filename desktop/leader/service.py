@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -42,14 +43,15 @@ from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
 from desktop.routing.events import (
-    AgentState, AgentStateChanged, CallbackState, Channel, OfferMade, TERMINAL_CALLBACK_STATES,
+    LINE_DROPPED, TERMINAL_CALLBACK_STATES, AgentState, AgentStateChanged, CallbackState, Channel, OfferMade,
 )
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
+from desktop.leader.wall_feed import WallFeed
 from desktop.suggestions.live import Suggester
 from signaling.bus import Bus
 from signaling.protocol import ErrorCode
-from signaling.protocol.outbound import BusLeader, BusQueues, OutContact, OutWall
+from signaling.protocol.outbound import BusLeader, BusQueues, OutContact
 
 # The room names live in desktop/rooms.py; re-exported so existing imports keep working.
 __all__ = ["RoutingService", "agent_room", "visitor_room", "WALL_ROOM", "WALL_KEEP", "SYSTEM_ROOM"]
@@ -142,6 +144,8 @@ class _Leader:
         self.arriving: dict[str, float] = {}
         self.dirty_queues: set[str] = set()
         self.wall_schedule = WallSchedule()
+        # A term of its own: another leader's deltas never apply to this one's walls.
+        self.wall_feed = WallFeed(f"{lead.epoch}.{secrets.token_hex(4)}")
         self.next_status_flush = 0.0
         self.last_availability: list | None = None
         self.history = WaitingHistory()
@@ -194,8 +198,13 @@ class _Leader:
         return max(0.0, min(candidates) - now)
 
     async def _due(self, now: float) -> None:
-        for process in self.reach.silent_processes(now, inbox_lag=self.inbox_lag):
+        gone = self.reach.silent_processes(now, inbox_lag=self.inbox_lag)
+        for process in gone:
             await self._forget_process(process, now)
+        lost = self.reach.lost_lines(now, gone)
+        if lost:  # their lines went with the process carrying them: nobody may be offered them
+            log.warning("inbound calls %s: their lines are gone (their process stopped)", ", ".join(lost))
+            await self._commit(self.router.callers_gone(lost, now, reason=LINE_DROPPED))
         for agent_id in self.reach.due_logouts(now):
             await self._logout_if_idle(agent_id, now)
         await self._commit(self.router.tick(now))
@@ -230,6 +239,8 @@ class _Leader:
             )
             if record.channel == Channel.BROWSER and record.state != CallbackState.CONNECTED:
                 self.router.customer_left(record.id, now)
+            elif record.channel == Channel.PHONE_INBOUND:  # its process may have died with the last leader
+                self.reach.expect_line(record.id, now)
         await self._commit(self.router.rebalance(now))
         self.dirty_queues.update(self.queue_titles)
         log.info("router rebuilt: %d callbacks, %d agents", len(self.statuses), len(self.router.agents()))
@@ -263,6 +274,7 @@ class _Leader:
             commands.CallbackAdded: self._op_callback_added, commands.Cancel: self._op_cancel,
             commands.Abandon: self._op_abandon,
             commands.Status: self._op_status, commands.ProcessAlive: self._op_process_alive,
+            commands.InboundLines: self._op_inbound_lines,
             commands.CustomerPresence: self._op_customer_presence,
             commands.AgentPresence: self._op_agent_presence, commands.SignedOut: self._op_signed_out,
             commands.SetState: self._op_set_state, commands.Accept: self._op_accept,
@@ -399,6 +411,8 @@ class _Leader:
         events = self.router.add_callback(_request_of(record), now)
         if record.channel == Channel.BROWSER and not self.reach.has_customer_socket(record.visitor_id):
             events += self.router.customer_left(callback_id, now)
+        elif record.channel == Channel.PHONE_INBOUND:
+            self.reach.expect_line(callback_id, now)
         self.arriving[callback_id] = record.created_at
         try:
             await self._commit(events)
@@ -410,7 +424,7 @@ class _Leader:
         await self._commit(self.router.cancel(command.callback_id, now))
 
     async def _op_abandon(self, command: commands.Abandon, now: float):
-        await self._commit(self.router.abandon(command.callback_id, now))
+        await self._commit(self.router.abandon(command.callback_id, now, reason=command.reason))
 
     async def _op_status(self, command: commands.Status, now: float):
         await self.announcer.status_now(command.callback_id, again=True)
@@ -419,6 +433,9 @@ class _Leader:
 
     async def _op_process_alive(self, command: commands.ProcessAlive, now: float):
         self.reach.process_alive(command.process, now)
+
+    async def _op_inbound_lines(self, command: commands.InboundLines, now: float):
+        self.reach.lines_listed(command.process, command.lines)
 
     async def _forget_process(self, process: str, now: float) -> None:
         log.warning("process %s went silent; forgetting its sockets", process)
@@ -518,7 +535,9 @@ class _Leader:
             contact=None, wrapped_up=command.callback_id).to_dict())
 
     async def _op_wall(self, command: commands.Wall, now: float):
-        self.wall_schedule.now_please()
+        # A whole wall within WALL_FLUSH, not at once: many asking make one, not one each.
+        self.wall_feed.want_whole()
+        self.wall_schedule.change()
 
     # -- events: persist, then announce ---------------------------------------------------
 
@@ -556,7 +575,12 @@ class _Leader:
     # -- the wall -------------------------------------------------------------------------
 
     async def _publish_wall(self, now: float) -> None:
-        await self.bus.publish(WALL_ROOM, OutWall(**await self.wall(now)).to_dict(), keep=WALL_KEEP)
+        message = self.wall_feed.message(await self.wall(now), now)
+        try:
+            await self.bus.publish(WALL_ROOM, message.to_dict(), keep=WALL_KEEP)
+        except Exception:
+            self.wall_feed.failed()
+            raise
         self.wall_schedule.published(now)
         await self._publish_availability(now)
 

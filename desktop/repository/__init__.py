@@ -10,6 +10,7 @@ from desktop.repository.errors import (
     DuplicateCallback,
     DuplicateUser,
     NotFound,
+    NumberWaiting,
     RepositoryError,
 )
 from desktop.repository.migrate import upgrade_database, upgrade_database_async
@@ -29,7 +30,7 @@ from desktop.repository.repository import Repository
 
 __all__ = [
     "Repository", "upgrade_database", "upgrade_database_async",
-    "RepositoryError", "NotFound", "Conflict", "DuplicateUser", "DuplicateCallback",
+    "RepositoryError", "NotFound", "Conflict", "DuplicateUser", "DuplicateCallback", "NumberWaiting",
     "ROLES", "TIERS", "AgentRecord", "QueueRecord", "CustomerRecord", "VisitorRecord",
     "CallbackRecord", "OfferRecord", "ContactEventRecord", "QueueDayStats",
 ]

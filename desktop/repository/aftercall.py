@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
@@ -45,8 +46,14 @@ class AfterCall(Store):
                              now: float) -> CallbackRecord | None:
         """"Not solved": mark the contact reopened and create the follow-up request ``values``
         (as :meth:`~desktop.repository.callbacks.Callbacks.create_callback` stores them) in one
-        transaction; None when it was reopened already (by this or another process)."""
-        return await self._db.write(_reopen, callback_id, values, now)
+        transaction; None when it was reopened already (by this or another process).
+        Raises :class:`~desktop.repository.errors.NumberWaiting` (nothing stored) for a phone
+        request whose number has another request waiting."""
+        try:
+            return await self._db.write(_reopen, callback_id, values, now)
+        except IntegrityError:
+            await self.raise_if_number_waiting({**values, "state": CallbackState.QUEUED.value})
+            raise
 
     async def claim_summary_mail(self, callback_id: str, *, now: float) -> bool:
         """True once per contact: the process that gets it sends the summary's e-mail."""

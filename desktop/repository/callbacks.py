@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
-from desktop.repository.errors import DuplicateCallback, NotFound
+from desktop.repository.errors import DuplicateCallback, NotFound, NumberWaiting
 from desktop.repository.outbox import emit
 from desktop.repository.records import (
     CallbackRecord,
@@ -67,8 +67,9 @@ class Callbacks(Store):
 
         Raises ``ValueError`` for a bad channel, tier or phone (a ``phone``
         callback needs an E.164 number), :class:`DuplicateCallback` if ``id``
-        is taken by another command, :class:`NotFound` for an unknown customer
-        or visitor. ``locale``: the widget's language (the after-call e-mail's);
+        is taken by another command, :class:`NumberWaiting` if a waiting phone
+        request for ``phone`` exists (the database's unique index: the check before
+        the insert may race), :class:`NotFound` for an unknown customer or visitor. ``locale``: the widget's language (the after-call e-mail's);
         ``follow_up_of``: the earlier contact this request follows up ("not solved").
         """
         channel = Channel(channel)
@@ -94,9 +95,23 @@ class Callbacks(Store):
             existing, taken = await self._db.read(_why_not_created, values)
         if existing is not None:
             return existing
+        await self.raise_if_number_waiting(values)
         if taken:
             raise DuplicateCallback(f"A callback with id {id!r} already exists")
         raise NotFound(f"No customer {customer_id!r} or no visitor {visitor_id!r}")
+
+    async def raise_if_number_waiting(self, values: dict[str, Any]) -> None:
+        """After an insert of ``values`` failed: :class:`NumberWaiting` if the reason is another
+        waiting phone request for its number (the unique index ``uq_callbacks_waiting_phone``)."""
+        waiting = (CallbackState.SCHEDULED.value, CallbackState.QUEUED.value, CallbackState.OFFERED.value)
+        if values.get("channel") != Channel.PHONE.value or values.get("state") not in waiting or not values.get("phone"):
+            return
+        c = CALLBACKS.c
+        row = await self._db.read(first, select(CALLBACKS).where(
+            c.phone == values["phone"], c.channel == Channel.PHONE.value, c.state.in_(waiting), c.id != values["id"]))
+        if row is not None:
+            raise NumberWaiting(f"The number {values['phone']} already has a call request waiting",
+                                _rows.callback(row))
 
     async def get_callback(self, callback_id: str) -> CallbackRecord | None:
         row = await self._db.read(first, select(CALLBACKS).where(CALLBACKS.c.id == callback_id))

@@ -16,11 +16,15 @@ import time
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from desktop.repository._store import CUSTOMERS, IDENTITIES, Store
+from desktop.repository import _rows
+from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, CUSTOMERS, IDENTITIES, Store
 from desktop.repository.identities import head_customer, insert_customer, verified_holder
-from desktop.repository.records import CustomerRecord, check_phone
+from desktop.repository.records import CallbackRecord, CustomerRecord, check_phone, check_tier
+from desktop.routing.events import CallbackState, Channel
 
-__all__ = ["Callers", "Caller"]
+__all__ = ["Callers", "Caller", "CALLED_WHILE_CLOSED"]
+
+CALLED_WHILE_CLOSED = "called_while_closed"  # on the caller's timeline: data: number, line, queue, caller, opens
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +45,22 @@ class Callers(Store):
         check_phone(phone)
         return await self._db.write(_caller, phone, time.time() if now is None else now)
 
+    async def closed_call(self, *, id: str, customer_id: str, queue: str, phone: str | None, line: str,
+                          caller: str, tier: str, opens: float | None, now: float) -> CallbackRecord:
+        """A call from ``phone`` to ``line`` while ``queue`` was closed (it next opens at ``opens``,
+        None: no opening planned): a callback ``closed`` at ``now`` (``enqueued_at`` is when it
+        reached the queue; it was never offered) and a ``called_while_closed`` timeline entry
+        (data ``number``, ``line``, ``queue``, ``caller``: how the number matched, ``opens``), in
+        one transaction. ``ValueError`` for a phone not in E.164 or an unknown tier."""
+        check_phone(phone)
+        check_tier(tier)
+        values = dict(id=id, customer_id=customer_id, visitor_id=None, queue=queue, channel=Channel.PHONE_INBOUND.value,
+                      phone=phone, tier=tier, state=CallbackState.CLOSED.value, created_at=now, enqueued_at=now,
+                      ended_at=now)
+        event = dict(customer_id=customer_id, callback_id=id, kind=CALLED_WHILE_CLOSED, channel="phone", at=now,
+                     data={"number": phone, "line": line, "queue": queue, "caller": caller, "opens": opens})
+        return await self._db.write(_closed_call, values, event)
+
 
 def _caller(conn: Connection, phone: str | None, now: float) -> Caller:
     if phone is None:
@@ -56,3 +76,9 @@ def _caller(conn: Connection, phone: str | None, now: float) -> Caller:
         return Caller(customer=next(iter(heads.values())), match="claimed")
     customer = insert_customer(conn, None, None, phone, None, "inbound_call", now)
     return Caller(customer=customer, match="ambiguous" if heads else "new")
+
+
+def _closed_call(conn: Connection, values: dict, event: dict) -> CallbackRecord:
+    row = conn.execute(CALLBACKS.insert().values(values).returning(CALLBACKS)).one()
+    conn.execute(CONTACT_EVENTS.insert().values(event))
+    return _rows.callback(row)

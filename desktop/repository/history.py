@@ -29,6 +29,7 @@ __all__ = ["History", "HistoryQuery", "SumsRow", "StateRow", "SATISFACTION_COLUM
            "satisfaction_statement", "raw_satisfaction_sums", "staffed_seconds", "sums_rows"]
 
 _GAVE_UP = ("abandoned", "cancelled")
+_CLOSED = "closed"  # phoned while the queue was closed: never entered it (not offered)
 _ENDED_UNANSWERED = ("abandoned", "cancelled", "completed")
 #: ``slot``: the rollups' 15 UTC minutes (``desktop.repository.history_rollups``).
 _PERIOD_SECONDS = {"slot": 900, "hour": 3600, "day": 86400}
@@ -166,7 +167,7 @@ def _queue_columns(query: HistoryQuery) -> list[Any]:
     scheduled = c.scheduled_at.is_not(None)
     on_time = c.scheduled_at + float(query.schedule_grace)
     return [
-        func.count().label("offered"),
+        _sum_if(c.state != _CLOSED).label("offered"),
         func.count(c.answered_at).label("answered"),
         _sum_if(wait <= target).label("answered_within_target"),
         _sum_if(and_(gave_up, c.ended_at - c.enqueued_at >= short)).label("abandoned"),
@@ -181,6 +182,8 @@ def _queue_columns(query: HistoryQuery) -> list[Any]:
         _sum_if(and_(scheduled, c.answered_at.is_(None), c.state.in_(_ENDED_UNANSWERED))).label("scheduled_missed_unanswered"),
         _sum_if(c.channel == "browser").label("browser"),
         _sum_if(c.channel == "phone").label("phone"),
+        _sum_if(and_(c.channel == "phone_inbound", c.state != _CLOSED)).label("phone_inbound"),
+        _sum_if(c.state == _CLOSED).label("closed"),
     ]
 
 

@@ -82,7 +82,7 @@ DAY = 86400
 #: A callback or offer still open this long after it started is left as it is (a lost row).
 STALE = 7 * DAY
 _MARK = "history"
-_VERSION = 3  # 2: satisfaction; 3: week rows
+_VERSION = 4  # 2: satisfaction; 3: week rows; 4: phoned in, closed
 
 
 def fingerprint(*, targets: Mapping[str, float], short_abandon: float, schedule_grace: float,
@@ -345,7 +345,8 @@ def _combined(conn: Connection, query: HistoryQuery, kind: str, names: tuple[str
 
 _QUEUE_NAMES = ("offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
                 "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
-                "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone")
+                "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone", "phone_inbound",
+                "closed")
 
 
 def rolled_queue_sums(conn: Connection, query: HistoryQuery) -> list[SumsRow]:
@@ -433,7 +434,9 @@ class HistorySums(Store):
         Keys of ``sums``: ``offered``, ``answered``, ``answered_within_target``,
         ``abandoned``, ``short_abandoned``, ``wait_seconds``, ``handled``,
         ``talk_seconds``, ``hold_seconds``, ``wrap_up_seconds``, ``scheduled_kept``,
-        ``scheduled_missed``, ``browser``, ``phone``. A query a part (:func:`read_parts`).
+        ``scheduled_missed``, ``browser``, ``phone``, ``phone_inbound`` (by channel: the calls
+        offered), ``closed`` (calls to the queue while it was closed: not offered). A query a
+        part (:func:`read_parts`).
         """
         return await self._db.read_fast(rolled_queue_sums, query)
 

@@ -46,6 +46,7 @@ __all__ = [
     "ProductRule", "RuleInteraction", "AdminAudit", "KbArticle", "KbEvent", "FULL_TEXT_NAMES", "include_name",
     "ChangeCounter", "WebhookSubscription", "WebhookEvent", "CentreSetting", "SetupLink",
     "WebhookDelivery", "WebhookAttempt", "HistoryRollup", "HistoryRollupMark", "StaffTotp", "StaffRecoveryCode",
+    "WAITING_PHONE",
 ]
 
 NAMING_CONVENTION = {
@@ -166,6 +167,10 @@ class Visitor(Base):
     current_title: Mapped[str | None] = mapped_column(Text)
 
 
+#: The rows :class:`Callback`'s unique index on ``phone`` covers: phone requests still waiting.
+WAITING_PHONE = "channel = 'phone' AND state IN ('scheduled', 'queued', 'offered')"
+
+
 class Callback(Base):
     __tablename__ = "callbacks"
     __table_args__ = (
@@ -179,6 +184,11 @@ class Callback(Base):
         Index("ix_callbacks_enqueued_at", "enqueued_at"),
         Index("ix_callbacks_answered_at", "answered_at"),
         Index("ix_callbacks_wrapped_up_at", "wrapped_up_at"),
+        # One waiting "call my phone" request per number, enforced here (migration 0950): two
+        # requests in the same few milliseconds both pass the check made before the insert. A
+        # connected one is not counted: its retry is booked while it is still on.
+        Index("uq_callbacks_waiting_phone", "phone", unique=True,
+              sqlite_where=text(WAITING_PHONE), postgresql_where=text(WAITING_PHONE)),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -798,7 +808,7 @@ class WebhookAttempt(Base):
 ROLLUP_SUMS = (
     "offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "wait_seconds",
     "handled", "talk_seconds", "hold_seconds", "wrap_up_seconds", "scheduled_kept",
-    "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone",
+    "scheduled_missed_late", "scheduled_missed_unanswered", "browser", "phone", "phone_inbound", "closed",
     "offers", "accepted", "declined", "missed", "withdrawn", "contacts", "staffed_seconds",
     "summaries", "rated", "rating_sum", "reopened",
 )

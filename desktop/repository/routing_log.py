@@ -116,7 +116,8 @@ class RoutingLog(Store):
         ``callback_offered``, ``offer_declined`` / ``offer_timed_out`` /
         ``offer_withdrawn`` (an accepted offer is followed by
         ``callback_connected``), ``callback_completed`` / ``callback_cancelled``
-        / ``callback_abandoned``.
+        / ``callback_abandoned`` (data ``{"reason"}`` when the event gives one: an inbound
+        caller who hung up, or whose line dropped).
 
         Raises, storing nothing: ``ValueError`` for a ``CallbackEnded`` whose
         state is not terminal (before any I/O), :class:`NotFound` if an event
@@ -284,7 +285,7 @@ def _apply(conn: Connection, event: RoutingEvent) -> _Entry | None:
             conn.execute(_SET_ENDED, {
                 "callback_id": event.callback_id, "state": state.value, "at": event.at
             })
-            return f"callback_{state.value}", event.agent_id, {}
+            return f"callback_{state.value}", event.agent_id, {"reason": event.reason} if event.reason else {}
         case AgentStateChanged():
             values = {"agent_id": event.agent_id, "state": AgentState(event.state).value,
                       "reason": event.reason, "at": event.at}

@@ -50,12 +50,14 @@ def _queue_day_rows(conn: Connection, since: float, targets: dict[str, float]) -
     statement = (
         select(
             c.queue,
-            func.count().label("offered"),
+            # A call turned away while the queue was closed never entered it.
+            func.sum(case((c.state != CallbackState.CLOSED.value, 1), else_=0)).label("offered"),
             func.count(c.answered_at).label("answered"),
             func.sum(case((wait <= target, 1), else_=0)).label("within"),
             func.sum(case((c.state.in_(_GAVE_UP), 1), else_=0)).label("gave_up"),
             func.avg(wait).label("asa"),
-            func.sum(case((c.channel == Channel.PHONE_INBOUND.value, 1), else_=0)).label("inbound"),
+            func.sum(case(((c.channel == Channel.PHONE_INBOUND.value) & (c.state != CallbackState.CLOSED.value), 1),
+                          else_=0)).label("inbound"),
         )
         .where(c.enqueued_at >= since)
         .group_by(c.queue)
@@ -69,7 +71,7 @@ def _day_stats(queue: str, row: Any, target: float | None) -> QueueDayStats:
             queue=queue, offered=0, answered=0, answered_within_target=0, abandoned=0,
             avg_speed_of_answer=None, service_level=None, abandon_rate=None,
         )
-    offered, within, gave_up = int(row.offered), int(row.within or 0), int(row.gave_up or 0)
+    offered, within, gave_up = int(row.offered or 0), int(row.within or 0), int(row.gave_up or 0)
     return QueueDayStats(
         queue=queue,
         offered=offered,
@@ -77,8 +79,8 @@ def _day_stats(queue: str, row: Any, target: float | None) -> QueueDayStats:
         answered_within_target=within,
         abandoned=gave_up,
         avg_speed_of_answer=float(row.asa) if row.asa is not None else None,
-        service_level=within / offered if target is not None else None,
-        abandon_rate=gave_up / offered,
+        service_level=within / offered if target is not None and offered else None,
+        abandon_rate=gave_up / offered if offered else None,
         inbound=int(row.inbound or 0),
     )
 

@@ -214,25 +214,26 @@ class RoutingCore:
         else:
             self._unlock(agent.skillset.queues, now, out)
 
-    def _finish(self, cb: CallbackRecord, state: CallbackState, now: float, out: list[RoutingEvent]) -> None:
-        """A waiting callback ends CANCELLED or ABANDONED; its agent, if any, is freed."""
+    def _finish(self, cb: CallbackRecord, state: CallbackState, now: float, out: list[RoutingEvent],
+                reason: str = "") -> None:
+        """A waiting callback ends CANCELLED or ABANDONED (``reason``: why); its agent, if any, is freed."""
         offer = cb.offer
         if cb.entry is not None:
             cb.queue.line.remove(cb)
             self._dirty[cb.queue.name] = None
         if offer is not None:
             self._end_offer(offer, OfferOutcome.WITHDRAWN, now, out)
-        self._end_callback(cb, state, None, now, out)
+        self._end_callback(cb, state, None, now, out, reason)
         if offer is not None:
             self._make_available(offer.agent, now, out)
 
     def _end_callback(self, cb: CallbackRecord, state: CallbackState, agent_id: str | None, now: float,
-                      out: list[RoutingEvent]) -> None:
+                      out: list[RoutingEvent], reason: str = "") -> None:
         self._set_callback(cb, state)
         cb.agent = None
         del self._callbacks[cb.id]  # forgotten: memory stays bounded
         cb.queue.declined.pop(cb.id, None)
-        out.append(_CallbackEnded(cb.id, state, agent_id, now))
+        out.append(_CallbackEnded(cb.id, state, agent_id, now, reason))
 
     # ----------------------------------------------------- matching (private)
 

@@ -24,7 +24,7 @@ import msgspec
 __all__ = [
     "Command", "RouterCommand", "decode",
     "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "Abandon", "CallbackAdded", "Status",
-    "ProcessAlive", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "QueueRemoved",
+    "ProcessAlive", "InboundLines", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "QueueRemoved",
     "AgentChanged",
 ]
 
@@ -100,6 +100,8 @@ class Abandon(Command, tag="abandon"):
     """The customer gave up while waiting (an inbound caller hung up): abandoned now, no grace."""
 
     callback_id: str
+    #: Why (``desktop.routing.events.HUNG_UP``...), on the timeline entry; "" if not said.
+    reason: str = ""
 
 
 class Status(Command, tag="status"):
@@ -116,6 +118,14 @@ class ProcessAlive(Command, tag="process_alive"):
     process: str
 
 
+class InboundLines(Command, tag="inbound_lines"):
+    """With the heartbeat of a process that takes inbound calls: the ones it carries now
+    (callback ids). A command of its own, so that a leader older than it refuses only this."""
+
+    process: str
+    lines: list[str]
+
+
 class CustomerPresence(Command, tag="customer_presence"):
     visitor_id: str
     socket: str
@@ -129,7 +139,8 @@ class AgentPresence(Command, tag="agent_presence"):
 
 
 class Wall(Command, tag="wall"):
-    """A wall opened and found no snapshot: publish one now."""
+    """A supervisor's socket needs a whole wall (none in the room's replay to start from, or a
+    delta that did not follow the wall shown): publish one within a second."""
 
 
 # -- the admin console ------------------------------------------------------------------------
@@ -154,7 +165,7 @@ class AgentChanged(Command, tag="agent_changed"):
 
 
 RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Abandon | Status
-                 | ProcessAlive | CustomerPresence | AgentPresence | Wall | QueuesChanged | QueueRemoved
+                 | ProcessAlive | InboundLines | CustomerPresence | AgentPresence | Wall | QueuesChanged | QueueRemoved
                  | AgentChanged)
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import enum
 
 __all__ = [
-    "AgentState", "CallbackState", "OfferOutcome", "Channel", "TERMINAL_CALLBACK_STATES",
+    "AgentState", "CallbackState", "OfferOutcome", "Channel", "TERMINAL_CALLBACK_STATES", "HUNG_UP", "LINE_DROPPED",
     "RoutingEvent", "CallbackQueued", "CallbackScheduled", "OfferMade", "OfferEnded",
     "CallbackConnected", "CallbackEnded", "AgentStateChanged", "QueueChanged",
 ]
@@ -34,12 +34,19 @@ class CallbackState(enum.StrEnum):
     CONNECTED = "connected"
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # by the customer
-    ABANDONED = "abandoned"  # the customer's page was gone past the grace period
+    ABANDONED = "abandoned"  # the customer's page was gone past the grace, or a caller's line dropped
+    #: A caller phoned while the queue was closed: told so and hung up, never queued (the router
+    #: never sees it; stored for the timeline and the reports: desktop/voice/inbound.py).
+    CLOSED = "closed"
 
 
 TERMINAL_CALLBACK_STATES = frozenset(
-    {CallbackState.COMPLETED, CallbackState.CANCELLED, CallbackState.ABANDONED}
+    {CallbackState.COMPLETED, CallbackState.CANCELLED, CallbackState.ABANDONED, CallbackState.CLOSED}
 )
+
+#: Why a callback ended (``CallbackEnded.reason``, on its timeline entry); "" when nothing more is known.
+HUNG_UP = "hung_up"            # an inbound caller hung up while waiting
+LINE_DROPPED = "line_dropped"  # an inbound caller's line went with the process that carried it
 
 
 class OfferOutcome(enum.StrEnum):
@@ -102,6 +109,7 @@ class CallbackEnded:
     state: CallbackState  # one of TERMINAL_CALLBACK_STATES
     agent_id: str | None
     at: float
+    reason: str = ""  # HUNG_UP, LINE_DROPPED, or ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -17,6 +17,12 @@ decides, without touching the router, a socket or the clock (``now`` is passed i
   process killed with its sockets never says goodbye for them, so its silence has
   to. Silence is judged only while the inbox flows: a backlog (or a stalled loop)
   delays everyone's heartbeats, and a live process must not be forgotten.
+- **An inbound caller's line** lives on the process that answered it, which lists
+  it in each heartbeat. It is lost with that process (it can't move: the SIP
+  dialog and its media died there), or when no heartbeat has listed it within
+  ``PROCESS_TIMEOUT`` of the leader expecting it (:meth:`Reachability.expect_line`:
+  a new inbound call, or one rebuilt by a new leader whose process may have died
+  with the old one). The leader ends what a lost line leaves (:meth:`lost_lines`).
 
 The state lasts one term of leadership; a new leader starts empty and learns it again.
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import enum
+from collections.abc import Iterable
 
 from desktop.routing.events import AgentState
 
@@ -63,6 +70,8 @@ class Reachability:
         self.visitor_sockets: collections.defaultdict[str, set[str]] = collections.defaultdict(set)
         self.logout_at: dict[str, float] = {}  # agent id -> when to log them out
         self.process_seen: dict[str, float] = {}  # process -> its last word
+        self.line_of: dict[str, str] = {}          # inbound callback id -> the process carrying its line
+        self.expected_lines: dict[str, float] = {}  # inbound callback id -> when it is lost unless listed
         self.last_due = now
 
     # -- announcements --------------------------------------------------------------------
@@ -114,6 +123,26 @@ class Reachability:
     def process_alive(self, process: str, now: float) -> None:
         self.process_seen[process] = now
 
+    def lines_listed(self, process: str, lines: Iterable[str]) -> None:
+        """The inbound calls ``process`` carries now, as its heartbeat lists them."""
+        listed = set(lines)
+        for callback_id in [cid for cid, owner in self.line_of.items() if owner == process and cid not in listed]:
+            del self.line_of[callback_id]  # ended there (its end reached the router by its own way)
+        for callback_id in listed:
+            self.line_of[callback_id] = process
+            self.expected_lines.pop(callback_id, None)
+
+    def expect_line(self, callback_id: str, now: float) -> None:
+        """An inbound call the router now holds: lost unless a heartbeat lists it within
+        ``PROCESS_TIMEOUT`` seconds (a live process lists its lines every ``PROCESS_HEARTBEAT``)."""
+        if callback_id not in self.line_of:
+            self.expected_lines[callback_id] = now + PROCESS_TIMEOUT
+
+    def forget_line(self, callback_id: str) -> None:
+        """The inbound call ended: nothing to expect or lose any more."""
+        self.line_of.pop(callback_id, None)
+        self.expected_lines.pop(callback_id, None)
+
     # -- deadlines ------------------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
@@ -121,6 +150,8 @@ class Reachability:
         candidates = []
         if self.logout_at:
             candidates.append(min(self.logout_at.values()))
+        if self.expected_lines:
+            candidates.append(min(self.expected_lines.values()))
         if self.process_seen:
             candidates.append(min(self.process_seen.values()) + PROCESS_TIMEOUT)
         return min(candidates, default=None)
@@ -148,6 +179,16 @@ class Reachability:
                  for key in sockets if key.startswith(prefix)],
                 [(agent_id, key) for agent_id, sockets in self.agent_sockets.items()
                  for key in sockets if key.startswith(prefix)])
+
+    def lost_lines(self, now: float, gone: Iterable[str] = ()) -> list[str]:
+        """Inbound calls whose line is lost (forgotten here): those carried by the ``gone``
+        processes (:meth:`silent_processes`) and those expected but not listed in time."""
+        gone = set(gone)
+        lost = [callback_id for callback_id, process in self.line_of.items() if process in gone]
+        lost += [callback_id for callback_id, at in self.expected_lines.items() if at <= now]
+        for callback_id in lost:
+            self.forget_line(callback_id)
+        return lost
 
     def due_logouts(self, now: float) -> list[str]:
         """Agents whose grace ran out, forgotten here; the caller logs out those idle."""

@@ -282,9 +282,10 @@ class Router(RoutingCore):
         self._finish(cb, CallbackState.CANCELLED, now, out)
         return self._done(now, out)
 
-    def abandon(self, callback_id: str, now: float) -> list[RoutingEvent]:
-        """The customer gave up at once (an inbound caller hung up while waiting):
-        SCHEDULED, QUEUED or OFFERED -> ABANDONED, a pending offer WITHDRAWN.
+    def abandon(self, callback_id: str, now: float, *, reason: str = "") -> list[RoutingEvent]:
+        """The customer gave up at once (an inbound caller hung up while waiting, or their
+        line dropped): SCHEDULED, QUEUED or OFFERED -> ABANDONED with ``reason``
+        (``CallbackEnded.reason``), a pending offer WITHDRAWN.
 
         Raises like ``cancel`` (``InvalidTransition`` once CONNECTED).
         """
@@ -292,8 +293,25 @@ class Router(RoutingCore):
         if cb.state is _CONNECTED:
             raise InvalidTransition(f'Cannot abandon callback "{cb.id}": it is connected to agent "{cb.agent.id}"')
         out: list[RoutingEvent] = []
-        self._finish(cb, CallbackState.ABANDONED, now, out)
+        self._finish(cb, CallbackState.ABANDONED, now, out, reason)
         return self._done(now, out)
+
+    def callers_gone(self, callback_ids: Iterable[str], now: float, *, reason: str) -> list[RoutingEvent]:
+        """Callers on the line who are gone (their lines dropped): ABANDONED with ``reason``
+        while waiting (a ringing offer WITHDRAWN), the contact ended (the agent to wrap-up)
+        once CONNECTED. Those waiting in line go first, then those offered: an agent freed
+        by a withdrawn offer is never offered another caller who is gone. Callbacks that
+        have ended or are unknown are skipped."""
+        order = {_SCHEDULED: 0, _QUEUED: 0, CallbackState.OFFERED: 1, _CONNECTED: 2}
+        gone = sorted((cb for cb in map(self._callbacks.get, set(callback_ids)) if cb is not None),
+                      key=lambda cb: (order.get(cb.state, 3), cb.id))
+        out: list[RoutingEvent] = []
+        for cb in gone:
+            if cb.state is _CONNECTED:
+                out += self.end_contact(cb.id, cb.agent.id, now, reason=reason)
+            else:
+                out += self.abandon(cb.id, now, reason=reason)
+        return out
 
     def customer_left(self, callback_id: str, now: float) -> list[RoutingEvent]:
         """The customer's page is gone. Returns no events.
@@ -351,9 +369,9 @@ class Router(RoutingCore):
         self._take_back(offer, OfferOutcome.DECLINED, _AVAILABLE, "", now, out)
         return self._done(now, out)
 
-    def end_contact(self, callback_id: str, agent_id: str, now: float) -> list[RoutingEvent]:
-        """The contact is over: ``CallbackEnded(COMPLETED)``, agent WRAP_UP
-        until ``finish_wrap_up`` or ``wrapup_timeout`` seconds.
+    def end_contact(self, callback_id: str, agent_id: str, now: float, *, reason: str = "") -> list[RoutingEvent]:
+        """The contact is over: ``CallbackEnded(COMPLETED)`` (with ``reason``: why, if not
+        the usual hang-up), agent WRAP_UP until ``finish_wrap_up`` or ``wrapup_timeout`` seconds.
 
         The handle time (connect to now) feeds the queue's wait estimate.
         Raises ``InvalidTransition`` unless the callback is CONNECTED to this
@@ -368,7 +386,7 @@ class Router(RoutingCore):
         out: list[RoutingEvent] = []
         cb.queue.handle_times.append(max(0.0, now - cb.connected_at))
         agent.callback = None
-        self._end_callback(cb, CallbackState.COMPLETED, agent.id, now, out)
+        self._end_callback(cb, CallbackState.COMPLETED, agent.id, now, out, reason)
         self._set_agent(agent, _WRAP_UP, "", now, out)
         wrapup = cb.queue.config.wrapup_timeout
         self._start_wrap_up_timer(agent, now + (self._wrapup_timeout if wrapup is None else wrapup))

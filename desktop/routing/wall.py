@@ -75,7 +75,8 @@ class WaitingHistory:
 def wall_snapshot(router: Router, now: float, *, day_stats: Mapping[str, Any],
                   titles: Mapping[str, str], names: Mapping[str, str],
                   usernames: Mapping[str, str], history: WaitingHistory) -> dict[str, Any]:
-    """The ``wall`` message's fields (docs/protocol.md); notes the waiting counts in ``history``."""
+    """The ``wall`` message's figures (docs/protocol.md): queues in the router's order, agents in
+    order of id; notes the waiting counts in ``history``."""
     queues = []
     for config in router.queues():
         view = router.queue_view(config.name, now)
@@ -99,6 +100,7 @@ def wall_snapshot(router: Router, now: float, *, day_stats: Mapping[str, Any],
         {"id": view.id, "username": usernames.get(view.id, view.id),
          "display_name": names.get(view.id, view.id), "state": str(view.state),
          "reason": view.reason, "since": view.since, "skills": sorted(view.skills)}
-        for view in router.agents() if view.state != AgentState.OFFLINE
+        # In order of id: a delta's rows then land where the next whole wall has them.
+        for view in sorted(router.agents(), key=lambda view: view.id) if view.state != AgentState.OFFLINE
     ]
     return {"at": now, "queues": queues, "agents": agents, "history": history.as_dict()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from desktop.repository.records import QueueRecord
+from desktop.repository.records import CallbackRecord, QueueRecord
 from desktop.repository.repository import Repository
 from desktop.routing.calling import when_to_call
 from desktop.routing.hours import Hours, HoursError, local_text, parse_hours, zone
@@ -20,7 +20,7 @@ from desktop.settings import Settings
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["call_time", "check_number_free", "consent_record", "queue_calling_window", "queue_hours"]
+__all__ = ["call_time", "check_number_free", "consent_record", "phone_waiting", "queue_calling_window", "queue_hours"]
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,21 @@ async def check_number_free(repo: Repository, phone: str, centre_zone: str) -> N
     error's ``detail`` (state, scheduled time; nothing of who asked) lets the widget say where
     that request stands."""
     existing = await repo.active_callback_for_phone(phone)
-    if existing is None:
-        return
+    if existing is not None:
+        raise phone_waiting(existing, centre_zone)
+
+
+def phone_waiting(existing: CallbackRecord | None, centre_zone: str) -> ProtocolError:
+    """The ``phone_waiting`` refusal of a request for a number that has ``existing`` open (the
+    check above, or the database's unique index when two requests raced past it)."""
+    state = str(existing.state) if existing is not None else "queued"
+    scheduled_at = existing.scheduled_at if existing is not None else None
     when = ""
-    if existing.state == "scheduled" and existing.scheduled_at:
-        when = f", for {local_text(existing.scheduled_at, zone(centre_zone))} ({centre_zone})"
-    raise ProtocolError(ErrorCode.PHONE_WAITING, f"this number already has a callback request "
-                        f"({existing.state}{when}); we will call it once, no need to ask again",
-                        detail={"state": str(existing.state), "scheduled_at": existing.scheduled_at})
+    if state == "scheduled" and scheduled_at:
+        when = f", for {local_text(scheduled_at, zone(centre_zone))} ({centre_zone})"
+    return ProtocolError(ErrorCode.PHONE_WAITING, f"this number already has a callback request "
+                         f"({state}{when}); we will call it once, no need to ask again",
+                         detail={"state": state, "scheduled_at": scheduled_at})
 
 
 def call_time(queue: QueueRecord, phone: str, scheduled_at: float | None, now: float,

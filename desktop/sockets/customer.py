@@ -13,12 +13,13 @@ from desktop.routing import commands
 from desktop.customers.identity import identify, verify_user_hash
 from desktop.customers.phones import PhoneRejected, normalize_phone
 from desktop.customers.url_privacy import private_url
+from desktop.repository.errors import NumberWaiting
 from desktop.rooms import QUEUES_ROOM, agent_room, visitor_room
 from desktop.routing.hours import local_text, opening, zone
 from desktop.routing.languages import queue_for_language
 from desktop.routing.events import CallbackState
 from desktop.sockets.base import RoleHandler, new_id, outcome_key
-from desktop.sockets.calling_rules import call_time, check_number_free, consent_record, queue_hours
+from desktop.sockets.calling_rules import call_time, check_number_free, consent_record, phone_waiting, queue_hours
 from desktop.voice.records import recording_mode
 from desktop.web.client import client_address
 from signaling import protocol
@@ -253,13 +254,18 @@ class CustomerHandler(RoleHandler):
         tier, _source = await self.repo.routing_tier(customer.id) if customer else ("standard", "none")
         if customer is not None and not customer.name:
             await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
-        callback = await self.repo.create_callback(
-            id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
-            queue=queue, name=message.name.strip(), topic=message.topic.strip(),
-            message=message.message.strip(), channel=message.channel, phone=phone,
-            tier=tier, scheduled_at=scheduled_at, now=now,
-            command_id=message.id, consent=consent, locale=message.locale,
-        )
+        try:
+            callback = await self.repo.create_callback(
+                id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
+                queue=queue, name=message.name.strip(), topic=message.topic.strip(),
+                message=message.message.strip(), channel=message.channel, phone=phone,
+                tier=tier, scheduled_at=scheduled_at, now=now,
+                command_id=message.id, consent=consent, locale=message.locale,
+            )
+        except NumberWaiting as exc:  # another request for the number raced past the check
+            for key, *_ in self._callme_budgets(session, phone):
+                await self.bus.give_back(key, callback_id)
+            raise phone_waiting(exc.existing, self.settings.time_zone) from None
         if callback.id != callback_id:  # a retried command: the first request already counted
             for key, *_ in self._callme_budgets(session, phone):
                 await self.bus.give_back(key, callback_id)

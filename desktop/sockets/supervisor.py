@@ -1,4 +1,4 @@
-"""The supervisor's socket: the wall."""
+"""The supervisor's socket: the wall, one whole wall then deltas (signaling/protocol/wall_delta.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from desktop.routing import commands
 from desktop.sockets.base import RoleHandler
 from signaling import protocol
 from signaling.hub import Session
+from signaling.protocol import wall_delta
 from signaling.protocol.outbound import SupervisorWelcome
 
 __all__ = ["SupervisorHandler"]
@@ -28,13 +29,18 @@ class SupervisorHandler(RoleHandler):
                        data={"socket": self.presence.key()})
 
     async def _welcome(self, session: Session) -> dict[str, Any]:
+        """The newest whole wall in the room's replay with the deltas after it applied. None
+        there, or a delta that does not follow: the leader is asked for a whole one (the socket
+        gets it as a ``wall`` event; a welcome without ``term`` shows nothing until then)."""
         last = await self.bus.last_seq(WALL_ROOM)
-        # The wall room also carries voice events: the newest "wall" among the last few.
-        latest = await self.bus.replay(WALL_ROOM, max(0, last - WALL_KEEP)) if last else None
-        walls = [event for _seq, event in latest or () if event.get("type", "wall") == "wall"]
-        if walls:
-            wall = dict(walls[-1])
-            wall.pop("type", None)
-            return wall
+        events = await self.bus.replay(WALL_ROOM, max(0, last - WALL_KEEP)) if last else None
+        view, complete = wall_delta.latest(events or ())
+        if not complete:
+            await self.router.notify(commands.Wall())
+        if view.wall is None:
+            return {"at": self.clock(), "queues": [], "agents": [], "history": {}, "term": None, "wall_seq": None}
+        return {**view.wall, "term": view.term, "wall_seq": view.wall_seq}
+
+    async def on_wallresync(self, session: Session, message: protocol.WallResync) -> None:
+        """The page met a delta that does not follow its wall: a whole one comes as a ``wall``."""
         await self.router.notify(commands.Wall())
-        return {"at": self.clock(), "queues": [], "agents": [], "history": {}}

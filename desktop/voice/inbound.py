@@ -19,12 +19,25 @@ contact as the agent's would. Refused: a number not mapped (404), a queue that
 doesn't exist (480), a process at its calls (503: the trunk's
 ``OTODESK_SIP_MAX_CALLS``, then the anchor's ``OTODESK_VOICE_MAX_CALLS``).
 
+A call to a queue that is closed (its business hours, in the centre's zone) is
+answered too, hears the closed announcement (:func:`signaling.media.waiting.closed`,
+tones: no speech) and is hung up (BYE): it is never queued, but kept, for the
+caller's timeline (``called_while_closed``, with the next opening time) and the
+reports (a callback ``closed``: :meth:`Callers.closed_call`). A caller already
+waiting when the queue closes keeps waiting (as in Amazon Connect): hours are
+read as a call arrives, never for those in line.
+
+Each process's heartbeat lists the inbound calls it carries (:meth:`InboundCalls.lines`):
+the leader abandons a waiting caller whose process went silent, for their line
+went with it (``desktop/routing/reachability.py``).
+
 This process anchors the call (it claims it on the bus as it answers), so an
 agent whose desk is on another process reaches it over the bus as for any call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -35,13 +48,14 @@ from desktop.customers.phones import caller_number
 from desktop.leader.client import RouterClient
 from desktop.repository.repository import Repository
 from desktop.routing import commands
-from desktop.routing.events import TERMINAL_CALLBACK_STATES, CallbackState, Channel
+from desktop.routing.events import HUNG_UP, TERMINAL_CALLBACK_STATES, CallbackState, Channel
+from desktop.routing.hours import HoursError, parse_hours, zone
 from desktop.settings import Settings
 from desktop.voice.records import recording_mode
 from signaling.media.anchor import Call, MediaAnchor
 from signaling.media.errors import AtCapacity
 from signaling.media.sip import IncomingPhoneCall
-from signaling.media.waiting import waiting_frames
+from signaling.media.waiting import announce, closed, waiting_frames
 from signaling.protocol import ProtocolError
 
 __all__ = ["InboundCalls", "inbound_numbers", "INBOUND_CALL"]
@@ -79,6 +93,11 @@ class InboundCalls:
         self.clock = clock
         self.numbers = inbound_numbers(settings)
 
+    def lines(self) -> list[str]:
+        """The inbound calls this process carries (callback ids), for its heartbeat to the leader."""
+        return [call.id for call in list(self.anchor.calls.values())
+                if call.phone is not None and call.phone.inbound and not call.ended]
+
     def incoming(self, phone: IncomingPhoneCall) -> None:
         """A call reached the trunk: refuse it now, or take it (answered in a task)."""
         line = caller_number(phone.called, default_region=self.settings.default_region)
@@ -103,6 +122,10 @@ class InboundCalls:
                           line, queue)
                 phone.reject(480, "Temporarily Unavailable")
                 return
+            closed_now, opens = self._closed_now(record)
+            if closed_now:
+                await self._closed(phone, line, queue, opens)
+                return
             call = await self.anchor.take_phone(
                 callback_id, phone, waiting=waiting_frames(),
                 # A caller on the line can't be asked: only "on" records an inbound call.
@@ -117,6 +140,34 @@ class InboundCalls:
             phone.reject(500, "Server Internal Error")
             if call is not None:
                 await self.anchor.end(callback_id)
+
+    def _closed_now(self, record) -> tuple[bool, float | None]:
+        """(whether ``record``, a queue, is closed now, when it next opens: None if no opening is
+        planned). Hours that no longer parse count as always open, as for the widget."""
+        try:
+            hours = parse_hours(record.hours)
+        except HoursError:
+            log.warning("queue %s has hours that do not parse; treated as always open", record.name)
+            return False, None
+        tz, now = zone(self.settings.time_zone), self.clock()
+        return (False, None) if hours.is_open(now, tz) else (True, hours.next_open(now, tz))
+
+    async def _closed(self, phone: IncomingPhoneCall, line: str, queue: str, opens: float | None) -> None:
+        """Answer, play the closed announcement and hang up; the call is kept for the timeline
+        and the reports, never queued."""
+        await phone.answer()
+        playing = asyncio.get_running_loop().create_task(announce(phone, closed()), name="closed-announcement")
+        number = caller_number(phone.caller, default_region=self.settings.default_region)
+        now = self.clock()
+        try:
+            caller = await self.repo.caller(number, now=now)
+            await self.repo.closed_call(id=secrets.token_hex(8), customer_id=caller.customer.id, queue=queue,
+                                        phone=number, line=line, caller=caller.match,
+                                        tier=caller.customer.tier or "standard", opens=opens, now=now)
+            log.info("inbound call from %s to %s: queue %s is closed (opens %s); told and hung up",
+                     number or "a withheld number", line, queue, opens)
+        finally:
+            await playing
 
     async def _queue(self, call: Call, phone: IncomingPhoneCall, line: str, queue: str) -> None:
         """Who is calling, the callback in the queue, this process the call's anchor."""
@@ -154,7 +205,7 @@ class InboundCalls:
                 return
             if callback.state != CallbackState.CONNECTED:
                 try:
-                    await self.router.call(commands.Abandon(callback_id=call.id))
+                    await self.router.call(commands.Abandon(callback_id=call.id, reason=HUNG_UP))
                     return
                 except ProtocolError:  # accepted in the same moment: it is the agent's contact now
                     callback = await self.repo.get_callback(call.id)

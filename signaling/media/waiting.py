@@ -1,26 +1,33 @@
-"""What an inbound caller hears while they wait for an agent: a greeting, then hold music.
+"""What an inbound caller hears before an agent: a greeting, then hold music; or, when the
+queue is closed, the closed announcement before we hang up.
 
 Generated here, once per process, as 20 ms frames of 8 kHz PCM (what the
 trunk sends; nothing is encoded to Opus for a caller nobody listens to yet).
 The greeting is a three-note chime (no recorded voice ships with otodesk);
 the hold music a soft four-note phrase, looped until an agent's leg connects.
+The closed announcement is a falling phrase of three other notes, played
+twice (:func:`closed`): :func:`announce` plays it and hangs up (BYE). No
+speech: the next opening time is on the caller's timeline, not in their ear.
 Every note starts and ends on a short fade, so nothing clicks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from signaling.media.sip.trunk import FRAME_SAMPLES, SAMPLE_RATE
+from signaling.media.sip.trunk import FRAME_SAMPLES, SAMPLE_RATE, PhoneCall, PhoneState
 
-__all__ = ["GREETING_HZ", "HOLD_MUSIC_HZ", "greeting", "hold_music", "waiting_frames"]
+__all__ = ["GREETING_HZ", "HOLD_MUSIC_HZ", "CLOSED_HZ", "greeting", "hold_music", "waiting_frames", "closed",
+           "announce"]
 
 GREETING_HZ = (523, 659, 784)        # C5 E5 G5: "you are through"
 HOLD_MUSIC_HZ = (392, 494, 587, 494)  # G4 B4 D5 B4, round and round
+CLOSED_HZ = (698, 554, 440)          # F5 C#5 A4, falling: "we're closed" (none of the others' notes)
 NOTE = 0.36   # seconds a note of the greeting lasts (then a short gap)
 GAP = 0.04
 HOLD_NOTE = 0.6
@@ -58,3 +65,24 @@ def hold_music() -> tuple[bytes, ...]:
 def waiting_frames() -> Iterator[bytes]:
     """The greeting once, then the hold music for ever."""
     return itertools.chain(greeting(), itertools.cycle(hold_music()))
+
+
+@functools.lru_cache(maxsize=1)
+def closed() -> tuple[bytes, ...]:
+    """The falling phrase twice, with a pause after each: about 3.4 s."""
+    gap, pause = np.zeros(int(GAP * SAMPLE_RATE)), np.zeros(int(0.6 * SAMPLE_RATE))
+    phrase = [part for hz in CLOSED_HZ for part in (_note(hz, NOTE, 0.3), gap)]
+    return _frames(np.concatenate([*phrase, pause, *phrase, pause]))
+
+
+async def announce(phone: PhoneCall, frames: Iterable[bytes], *, frame_seconds: float = 0.02) -> None:
+    """Play ``frames`` to the answered ``phone`` at their pace, then hang up (BYE); returns at
+    once if the caller hangs up first. Cancel it to stop (the call is left to the caller)."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for i, frame in enumerate(frames, start=1):
+        if phone.state != PhoneState.CONNECTED:
+            return
+        phone.send_audio(frame)
+        await asyncio.sleep(max(0.0, start + i * frame_seconds - loop.time()))
+    await phone.hangup()

@@ -25,7 +25,7 @@ __all__ = [
     "VERSION", "decode", "INBOUND",
     "CustomerMessage", "AgentMessage", "SupervisorMessage",
     "Hello", "Ping", "PageView", "Identify", "SetContext", "CallMe", "Cancel", "Queues", "Rate", "NotSolved",
-    "SetState", "Accept", "Decline", "End", "WrapUp",
+    "SetState", "Accept", "Decline", "End", "WrapUp", "WallResync",
     "CobrowseAnswer", "CobrowseEvents", "CobrowseChunk", "CobrowseStop", "CobrowseResume",
     "CobrowseRequest", "CobrowseView", "CobrowsePointer", "CobrowseEnd",
     "CobrowseUnmirrored", "UnmirroredArea", "DocPush", "DocPage", "DocClose", "DocResume",
@@ -477,17 +477,25 @@ class SuggestionFeedback(_In, tag="suggestion_feedback"):
     reason: ShortText = ""
 
 
+# -- supervisor ---------------------------------------------------------------------------
+
+class WallResync(_In, tag="wall_resync"):
+    """A ``wall_delta`` did not follow the wall shown: publish a whole ``wall`` (within a second)."""
+
+    id: CommandId
+
+
 CustomerMessage = (Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | Queues | Rate | NotSolved
                    | CobrowseCustomerMessage | VoiceMessage)
 AgentMessage = (Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
                 | SuggestionFeedback)
-SupervisorMessage = Hello | Ping | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
+SupervisorMessage = Hello | Ping | WallResync | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
 
 #: Every message type a browser may send (its ``type`` tag -> struct), for docs/protocol.md's check.
 INBOUND: dict[str, type[msgspec.Struct]] = {
     cls.__struct_config__.tag: cls
     for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues, Rate, NotSolved,
-                SetState, Accept, Decline, End, WrapUp, *CobrowseCustomerMessage.__args__,
+                SetState, Accept, Decline, End, WrapUp, WallResync, *CobrowseCustomerMessage.__args__,
                 *CobrowseViewerMessage.__args__, *VoiceMessage.__args__, SuggestionFeedback)
 }
 

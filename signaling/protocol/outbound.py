@@ -39,7 +39,7 @@ __all__ = [
     "OutAgentState", "OutOffer", "OutOfferEnded", "OutContact", "OutCustomerPage", "OutCustomerContext",
     "OutSuggestions",
     # supervisor
-    "OutWall", "OutVoiceQuality",
+    "OutWall", "OutWallDelta", "OutVoiceQuality",
     # voice
     "OutVoiceState",
     # co-browse and documents, to the customer's page
@@ -170,12 +170,15 @@ class AgentWelcome(_WelcomeFields):
 
 
 class SupervisorWelcome(_WelcomeFields):
-    """The newest ``wall`` (its fields), with the features' parts."""
+    """The newest ``wall`` with the ``wall_delta`` after it applied (its fields), with the
+    features' parts; ``term`` null: no wall yet (a whole one follows)."""
 
     at: Number
     queues: list[Json]
     agents: list[Json]
     history: Json
+    term: str | None
+    wall_seq: int | None
     cobrowse: list[str]
     documents: list[Json]
     voice: Json
@@ -305,9 +308,32 @@ class OutSuggestions(Out, tag="suggestions"):
 # -- supervisor (wall) -----------------------------------------------------------------------------
 
 class OutWall(Out, tag="wall"):
+    """The whole wall: at a leader's start, on request (``wall_resync``), and every minute."""
+
+    #: The leader's term: ``wall_delta`` of another term don't apply to this wall.
+    term: str
+    #: This wall's number in its term; the next ``wall_delta`` has ``wall_seq`` + 1.
+    wall_seq: int
     at: float
     queues: list[Json]
     agents: list[Json]
+    history: Json
+
+
+class OutWallDelta(Out, tag="wall_delta"):
+    """What changed since the wall ``wall_seq`` - 1 of the same ``term``
+    (signaling/protocol/wall_delta.py applies it)."""
+
+    term: str
+    wall_seq: int
+    at: float
+    #: Rows new or changed, whole; then the ids of the agents gone.
+    agents: list[Json]
+    agents_removed: list[str]
+    #: Queue rows new or changed, whole; then the names of the queues gone.
+    queues: list[Json]
+    queues_removed: list[str]
+    #: {queue: {"from": at, "points": [[at, waiting], ...]}} for each series that changed.
     history: Json
 
 

@@ -185,6 +185,8 @@ export class CustomerDetails {
           item.kind === "recording_consent" ? h("p", { class: "previous-summary" }, consentText(item.data))
             : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
             : ["phone_attempt", "phone_retry", "phone_dialled"].includes(item.kind) ? h("p", { class: "previous-summary" }, phoneText(item))
+            : item.kind === "called_while_closed" ? h("p", { class: "previous-summary" }, closedText(item.data))
+            : endedText(item) ? h("p", { class: "previous-summary" }, endedText(item))
               : documentText(item) ? h("p", { class: "previous-summary" }, documentText(item))
                 : summary(item.data),
           recordingPlayer(item)))),
@@ -196,7 +198,7 @@ export class CustomerDetails {
 const KIND_ICONS = {
   callback_requested: "phone", callback_connected: "headphones", callback_completed: "check-circle", callback_cancelled: "x-circle",
   callback_abandoned: "hourglass", call_recording: "mic", recording_consent: "mic", voice_call: "headphones", wrap_up: "note", note: "note",
-  call: "phone", inbound_call: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
+  call: "phone", inbound_call: "phone", called_while_closed: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
   search: "search", order: "receipt", suggestion_accepted: "check-circle", suggestion_declined: "x-circle",
 };
 
@@ -206,6 +208,7 @@ const KIND_NAMES = {
   callback_completed: "kind.callback_completed", callback_cancelled: "kind.callback_cancelled",
   callback_abandoned: "kind.callback_abandoned", call_recording: "kind.call_recording", recording_consent: "kind.recording_consent",
   voice_call: "kind.voice_call", wrap_up: "kind.wrap_up", note: "kind.note", call: "kind.call", inbound_call: "kind.inbound_call",
+  called_while_closed: "kind.called_while_closed",
   phone_attempt: "kind.phone_attempt", phone_retry: "kind.phone_retry", phone_dialled: "kind.phone_dialled", email: "kind.email",
   chat: "kind.chat", store_visit: "kind.store_visit", meeting: "kind.meeting", page_view: "kind.page_view", search: "kind.search",
   order: "kind.order", suggestion_accepted: "kind.suggestion_accepted", suggestion_declined: "kind.suggestion_declined",
@@ -218,7 +221,7 @@ const CHANNELS = { browser: "channel.browser", phone: "channel.phone", web: "cha
   store: "channel.store", voice: "channel.voice", in_person: "channel.in_person", desk: "channel.desk" };
 // A callback's states (desktop/routing/events.py CallbackState).
 const CALLBACK_STATES = { scheduled: "callback.scheduled", queued: "callback.queued", offered: "callback.offered", connected: "callback.connected",
-  completed: "callback.completed", cancelled: "callback.cancelled", abandoned: "callback.abandoned" };
+  completed: "callback.completed", cancelled: "callback.cancelled", abandoned: "callback.abandoned", closed: "callback.closed" };
 export const callbackState = (state) => (CALLBACK_STATES[state] ? t(CALLBACK_STATES[state]) : label(state));
 export const channelName = (channel) => (CHANNELS[channel] ? t(CHANNELS[channel]) : label(channel));
 
@@ -239,6 +242,20 @@ export function phoneText(event) {
   const values = { attempt: d.attempt || 1, number: d.number, result: phoneResult(d.result), status: d.status };
   if (d.result === "completed" && d.talked_s != null) return t("phone.talked", { ...values, time: clock(d.talked_s) });
   return t(d.status && d.result !== "completed" ? "phone.attempt_status" : "phone.attempt", values);
+}
+
+/** A `called_while_closed` event (desktop/voice/inbound.py): which queue was closed, and when it opened next. */
+export function closedText(data) {
+  return data?.opens ? t("closed.summary", { queue: data.queue, opens: dateTime(data.opens) }) : t("closed.summary_no_opening", { queue: data?.queue });
+}
+
+// Why a callback ended (desktop/routing/events.py: CallbackEnded.reason), on its timeline entry.
+const ENDED_REASONS = { hung_up: "ended.hung_up", line_dropped: "ended.line_dropped" };
+
+/** A `callback_*` ending's reason in words ("" for none or one we don't know). */
+export function endedText(event) {
+  const reason = event.kind?.startsWith("callback_") ? event.data?.reason : null;
+  return reason && ENDED_REASONS[reason] ? t(ENDED_REASONS[reason]) : "";
 }
 
 /** A `callback_requested` event: the queue, the topic, and for a phone the consent the customer gave. */

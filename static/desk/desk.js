@@ -291,14 +291,20 @@ socket.on("offer", (message) => {
 socket.on("offer_ended", (message) => {
   if (desk.offer && desk.offer.offer_id === message.offer_id) {
     const name = desk.offer.customer?.name;
+    const phonedIn = desk.offer.callback?.channel === "phone_inbound";
     desk.offer = null;
     if (message.outcome === "timed_out") toast(name ? t("desk.offer_timed_out", { name }) : t("desk.offer_timed_out_unknown"), { kind: "error", seconds: 10 });
+    // A caller on the line who is gone (hung up, or their line dropped with its server) withdraws the offer.
+    else if (message.outcome === "withdrawn" && phonedIn) toast(t("voice.caller_hung_up"));
     else if (message.outcome === "withdrawn") toast(name ? t("desk.offer_withdrawn", { name }) : t("desk.offer_withdrawn_unknown"));
   }
   render();
 });
 
 socket.on("contact", (message) => {
+  // A phoned-in caller whose line dropped with the server carrying it: no hang-up reached the voice panel.
+  if (message.contact?.state === "wrap_up" && message.contact.ended_reason === "line_dropped"
+    && desk.contact?.state !== "wrap_up") toast(t("voice.caller_hung_up"), { kind: "error", seconds: 10 });
   desk.contact = message.contact;
   if (desk.offer && desk.offer.callback_id === message.contact?.callback_id) desk.offer = null;
   render();

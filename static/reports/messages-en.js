@@ -70,6 +70,8 @@ export default {
   "col.scheduled_missed": "Scheduled missed",
   "col.browser": "Browser",
   "col.phone": "Phone",
+  "col.phone_inbound": "Phoned in",
+  "col.closed": "Called while closed",
   "col.offers": "Offers",
   "col.accepted": "Accepted",
   "col.declined": "Declined",

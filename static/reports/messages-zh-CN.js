@@ -69,6 +69,8 @@ export default {
   "col.scheduled_missed": "错过预约",
   "col.browser": "浏览器",
   "col.phone": "电话",
+  "col.phone_inbound": "呼入",
+  "col.closed": "非营业时间来电",
   "col.offers": "分配",
   "col.accepted": "已接受",
   "col.declined": "已拒绝",

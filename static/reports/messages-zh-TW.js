@@ -69,6 +69,8 @@ export default {
   "col.scheduled_missed": "錯過預約",
   "col.browser": "瀏覽器",
   "col.phone": "電話",
+  "col.phone_inbound": "呼入",
+  "col.closed": "非營業時間來電",
   "col.offers": "分配",
   "col.accepted": "已接受",
   "col.declined": "已拒絕",

@@ -8,6 +8,7 @@ const COLUMNS = {
   service_level: "col.service_level", abandon_rate: "col.abandon_rate", average_speed_of_answer: "col.asa",
   average_handle_time: "col.aht", average_talk: "col.talk", average_hold: "col.hold", average_wrap_up: "col.wrap_up",
   scheduled_kept: "col.scheduled_kept", scheduled_missed: "col.scheduled_missed", browser: "col.browser", phone: "col.phone",
+  phone_inbound: "col.phone_inbound", closed: "col.closed",
   offers: "col.offers", accepted: "col.accepted", declined: "col.declined", missed: "col.missed",
   staffed_seconds: "col.staffed", occupancy: "col.occupancy", label: "col.range", from: "col.from", to: "col.to",
   queue: "col.queue", period: "col.period", agent: "col.agent", disposition: "col.disposition", count: "col.contacts",

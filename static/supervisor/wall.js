@@ -1,5 +1,6 @@
 // The supervisor wall: one socket to /ws/supervisor; `welcome` and each
-// `wall` event carry the whole picture (queues, agents, history), which is
+// `wall` event carry the whole picture (queues, agents, history), each
+// `wall_delta` what changed since (walldelta.js keeps the picture); it is
 // applied in place. Between messages the clocks keep ticking from the
 // message's `at`, on the server's clock.
 import { h, setText } from "../common/dom.js";
@@ -8,6 +9,7 @@ import { messages, percent, t, timeOfDay } from "./i18n.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { WaitingChart } from "./chart.js";
 import { CallMonitor } from "./monitor.js";
+import { WallView } from "./walldelta.js";
 
 const STATE_ORDER = ["busy", "reserved", "wrap_up", "available", "away", "offline"];
 // The server sends states as codes; these are their names.
@@ -20,6 +22,7 @@ const COUNT_LABELS = {
 const stateName = (state) => (STATE_LABELS[state] ? t(STATE_LABELS[state]) : state);
 const DEFAULT_SERVICE_LEVEL_GOAL = 0.8; // the classic "80% within the target time"
 const STALE_AFTER = 12; // s without a wall message before the page says so
+const RESYNC_AGAIN = 5000; // ms before asking again for a whole wall that has not come
 
 const $ = (selector) => document.querySelector(selector);
 const socket = new HubSocket(wsUrl("/ws/supervisor"));
@@ -27,7 +30,9 @@ const socket = new HubSocket(wsUrl("/ws/supervisor"));
 new CallMonitor({ socket, root: document.querySelector(".wall"), messages });
 const chart = new WaitingChart($("[data-chart]"), messages);
 
-let latest = null; // the last welcome / wall message
+const view = new WallView(); // the whole wall and the deltas since
+let latest = null; // the wall shown
+let resyncAsked = 0; // Date.now() when a whole wall was last asked for, while one is awaited
 let receivedAt = 0; // local ms when it came
 const tiles = new Map(); // queue name -> {element, fields}
 const rows = new Map(); // agent id -> {element, fields}
@@ -229,18 +234,35 @@ function tick() {
 
 // -- the hub's messages ------------------------------------------------------------
 
-function apply(message) {
-  latest = message;
+function show(wall) {
+  latest = wall;
   receivedAt = Date.now();
-  const queues = message.queues || [];
+  const queues = wall.queues || [];
   renderQueues(queues);
-  renderAgents(message.agents || [], queues);
-  chart.update(message);
+  renderAgents(wall.agents || [], queues);
+  chart.update(wall);
   tick();
 }
 
-socket.on("welcome", apply);
-socket.on("wall", apply);
+function take(message) {
+  const taken = view.take(message);
+  if (taken === "applied") {
+    resyncAsked = 0;
+    show(view.wall);
+  } else if (taken === "gap") {
+    // A welcome with no wall yet (the server asked for one) shows the empty wall it carries.
+    if (message.type === "welcome" && !latest) show(message);
+    if (message.type === "wall_delta" && Date.now() - resyncAsked > RESYNC_AGAIN) {
+      // Not the wall just before it (lost, another leader): a whole one comes as `wall`.
+      resyncAsked = Date.now();
+      socket.send("wall_resync").catch(() => {});
+    }
+  }
+}
+
+socket.on("welcome", take);
+socket.on("wall", take);
+socket.on("wall_delta", take);
 
 socket.onState((state, detail) => {
   const indicator = $("[data-testid=connection]");

@@ -138,17 +138,17 @@ async def test_an_agent_who_signs_out_leaves_the_wall_at_once(server):
     bob = await available(server.base_url, "bob")
     sam = await SupervisorBot.login(server.base_url, "sam", DEMO_PASSWORD)
     try:
-        await sam.wait_for("wall", lambda m: any(a["username"] == "bob" for a in m["agents"]))
+        await sam.wait_for_wall(lambda m: any(a["username"] == "bob" for a in m["agents"]))
         cookie = bob.headers["Cookie"]
         async with httpx.AsyncClient(base_url=server.base_url, headers={"Cookie": cookie}) as http:
             page = await http.get("/desk")
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-            mark = sam.mark()
+            mark = sam.mark_wall()
             response = await http.post("/logout", data={"csrf_token": token})
             assert response.status_code == 303
         await bob.close()  # the desk goes to the sign-in page
         # Gone from the wall well before the 30-s reconnect grace a closed tab gets.
-        await sam.wait_for("wall", lambda m: all(a["username"] != "bob" for a in m["agents"]),
+        await sam.wait_for_wall(lambda m: all(a["username"] != "bob" for a in m["agents"]),
                            start=mark, timeout=10)
     finally:
         await bob.close()

@@ -254,11 +254,11 @@ async def test_supervisor_wall_moves(server):
     customer = await CustomerBot.start(server.base_url)
     try:
         ack = await customer.command("call_me", name="Walled", queue="support")
-        wall = await sam.wait_for("wall", lambda m: _queue(m, "support")["waiting"] >= 1, timeout=8)
+        wall = await sam.wait_for_wall(lambda m: _queue(m, "support")["waiting"] >= 1, timeout=8)
         offered, abandoned = _queue(wall, "support")["offered"], _queue(wall, "support")["abandoned"]
-        mark = sam.mark()  # a wall from before (an earlier test's) must not answer for this cancel
+        mark = sam.mark_wall()  # a wall from before (an earlier test's) must not answer for this cancel
         await customer.command("cancel", callback_id=ack["callback_id"])
-        wall = await sam.wait_for("wall", lambda m: _queue(m, "support")["abandoned"] > abandoned
+        wall = await sam.wait_for_wall(lambda m: _queue(m, "support")["abandoned"] > abandoned
                                   and _queue(m, "support")["waiting"] == 0, timeout=8, start=mark)
         assert _queue(wall, "support")["offered"] >= offered
         assert "history" in wall
@@ -358,11 +358,11 @@ async def test_an_agent_whose_desk_closed_gets_no_offer_until_it_is_back(server)
     try:
         # She is available on the wall first: the wall sam got on joining may be older (it is
         # published at most once a second), showing her away from an earlier test.
-        await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] == "available",
+        await sam.wait_for_wall(lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] == "available",
                            timeout=8)
-        mark = sam.mark()
+        mark = sam.mark_wall()
         await carol.close()  # the tab closed; she is still in the reconnect grace
-        wall = await sam.wait_for("wall", lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] != "available",
+        wall = await sam.wait_for_wall(lambda m: _agent(m, "carol") and _agent(m, "carol")["state"] != "available",
                                   timeout=8, start=mark)
         assert (_agent(wall, "carol")["state"], _agent(wall, "carol")["reason"]) == ("away", "desk closed")
         ack = await customer.command("call_me", name="Nobody Home", queue="support", channel="phone", consent=CONSENT,
@@ -397,7 +397,7 @@ async def test_an_agent_made_available_with_no_desk_open_gets_no_offer(tmp_path)
             await carol.command("end", callback_id=offer["callback_id"])
             await carol.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
             await carol.close()  # in wrap-up, the tab closes; the wrap-up then times out
-            await sam.wait_for("wall", lambda m: (_agent(m, "carol") or {}).get("reason") == "desk closed",
+            await sam.wait_for_wall(lambda m: (_agent(m, "carol") or {}).get("reason") == "desk closed",
                                timeout=10)
             await second.command("call_me", name="Second", queue="support", channel="phone", consent=CONSENT,
                                  phone="+1 202 555 0144")

@@ -51,8 +51,10 @@ def _history(start: float, end: float, count: int, seed: int) -> tuple[list[dict
         elif fate < 0.85:
             state = rng.choice(["abandoned", "cancelled"])
             ended = enqueued + rng.choice([2.0, 9.9, 10.0, 45.0])
-        elif fate < 0.9:
+        elif fate < 0.88:
             state = "queued"
+        elif fate < 0.92:  # phoned while the queue was closed: told so, hung up, never queued
+            state, ended = "closed", enqueued
         else:
             state, answered, agent = "connected", enqueued + 12.0, rng.choice(AGENT_IDS)
         if rng.random() < 0.2:
@@ -61,8 +63,10 @@ def _history(start: float, end: float, count: int, seed: int) -> tuple[list[dict
                                outcome=rng.choice(["declined", "timed_out", "withdrawn", None]), ended_at=None))
         callbacks.append(dict(
             id=f"cb{index}", customer_id="c1", visitor_id=None, queue=rng.choice(["sales", "support", "other"]),
-            channel=rng.choice(["browser", "phone"]), phone=None, tier="standard",
-            scheduled_at=enqueued - rng.choice([0.0, 600.0]) if rng.random() < 0.2 else None, state=state,
+            channel="phone_inbound" if state == "closed" else rng.choice(["browser", "phone", "phone_inbound"]),
+            phone=None, tier="standard",
+            scheduled_at=enqueued - rng.choice([0.0, 600.0]) if rng.random() < 0.2 and state != "closed" else None,
+            state=state,
             created_at=enqueued, enqueued_at=enqueued, answered_at=answered, ended_at=ended, wrapped_up_at=wrapped,
             held_seconds=rng.choice([0.0, 15.0]) if ended and answered else 0.0, agent_id=agent,
             disposition=disposition,
@@ -190,6 +194,10 @@ async def test_reports_from_rollups_equal_the_raw_reports(repo, zone):
             name: sum(row["staffed_seconds"] for row in raw["tables"]["agent_periods"]["rows"] if row["agent"] == name)
             for name in ("A1", "A2", "A3")}, abs=30)
     assert raw["totals"]["offered"] > 400 and raw["tables"]["dispositions"]["rows"]
+    # Each channel its own column, inbound calls included; calls while closed apart (not offered).
+    queues = raw["tables"]["queues"]["rows"]
+    assert all(row["browser"] + row["phone"] + row["phone_inbound"] == row["offered"] for row in queues)
+    assert sum(row["phone_inbound"] for row in queues) > 100 and sum(row["closed"] for row in queues) > 10
     assert sum(row["rated"] for row in raw["tables"]["satisfaction"]["rows"]) > 50
     assert raw["tables"]["agents"]["rows"] and raw["tables"]["comparison"]["rows"][1]["offered"] > 0
 

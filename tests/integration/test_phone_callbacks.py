@@ -276,7 +276,7 @@ async def test_a_known_customer_phones_in_waits_with_music_is_offered_accepted_a
                                      start=mark)
         assert state["call"]["phone"]["inbound"] is True
 
-        queue = await wall.wait_for("wall", lambda m: next(q for q in m["queues"] if q["name"] == "sales")["inbound"] >= 1)
+        queue = await wall.wait_for_wall(lambda m: next(q for q in m["queues"] if q["name"] == "sales")["inbound"] >= 1)
         assert next(q for q in queue["queues"] if q["name"] == "sales")["inbound"] >= 1
 
         began = time.monotonic()

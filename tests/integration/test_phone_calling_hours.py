@@ -9,6 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from desktop.repository import Repository
 from desktop.settings import Settings
@@ -38,6 +39,10 @@ async def phone_callback(repo: Repository, callback_id: str, now: float, queue: 
         id=callback_id, visitor_id=visitor.id, customer_id=visitor.customer_id, queue=queue, name="Ann",
         topic="", message="", channel="phone", phone=NEW_YORK, tier="standard", scheduled_at=None, now=now,
         consent={"at": now, "address": "203.0.113.7", "page": "http://shop.test/", "text": "You may call me."})
+    # An agent has it (accepted: the server dials now), as when the dialling rules are met: its
+    # retry is booked while it is still connected (one *waiting* request per number).
+    await repo.database.write(lambda conn: conn.execute(
+        text("UPDATE callbacks SET state = 'connected' WHERE id = :id"), {"id": callback_id}))
     return callback, {"customer_id": callback.customer_id, "agent_id": None, "queue": queue, "phone": NEW_YORK}
 
 

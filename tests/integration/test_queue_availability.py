@@ -52,7 +52,7 @@ async def test_nobody_to_answer_is_said_before_and_after_asking(server):
         # The widget's figure for a new request is the wall's.
         sam = await SupervisorBot.login(server.base_url, "sam", DEMO_PASSWORD)
         try:
-            wall = await sam.wait_for("wall", lambda m: any(
+            wall = await sam.wait_for_wall(lambda m: any(
                 q["name"] == "support" and q["agents_staffed"] == 1 for q in m["queues"]), timeout=8)
             support = next(q for q in wall["queues"] if q["name"] == "support")
             assert support["estimated_wait"] == queues["support"]["estimated_wait"]

@@ -47,14 +47,17 @@ def _callbacks(start: float, end: float, count: int, seed: int) -> list[dict]:
         elif fate < 0.8:
             state = rng.choice(["abandoned", "cancelled"])
             ended = enqueued + rng.choice([2.0, 9.9, 10.0, 45.0])
-        elif fate < 0.9:
+        elif fate < 0.87:
             state = "queued"
+        elif fate < 0.92:  # phoned while the queue was closed: never queued, counted apart
+            state, ended = "closed", enqueued
         else:
             state, answered = "connected", enqueued + 12.0
-        scheduled = enqueued - rng.choice([0.0, 60.0]) if rng.random() < 0.2 else None
+        scheduled = enqueued - rng.choice([0.0, 60.0]) if rng.random() < 0.2 and state != "closed" else None
+        channel = "phone_inbound" if state == "closed" else rng.choice(["browser", "phone", "phone_inbound"])
         rows.append(dict(
-            id=f"cb{seed}-{index}", customer_id="c1", visitor_id=None, queue=queue, channel=rng.choice(["browser", "phone"]),
-            phone="+33612345678", tier="standard", scheduled_at=scheduled, state=state, created_at=enqueued,
+            id=f"cb{seed}-{index}", customer_id="c1", visitor_id=None, queue=queue, channel=channel,
+            phone=f"+336123{index:05d}", tier="standard", scheduled_at=scheduled, state=state, created_at=enqueued,
             enqueued_at=enqueued, answered_at=answered, ended_at=ended, wrapped_up_at=wrapped,
             held_seconds=rng.choice([0.0, 0.0, 15.0]) if answered and ended else 0.0,
             agent_id=None, disposition=None,
@@ -85,11 +88,13 @@ async def test_sql_sums_equal_the_pure_tally_across_a_dst_change(repo, period):
     for key, sums in from_python.items():
         got = from_sql[key]
         for name in ("offered", "answered", "answered_within_target", "abandoned", "short_abandoned", "handled",
-                     "scheduled_kept", "scheduled_missed", "browser", "phone"):
+                     "scheduled_kept", "scheduled_missed", "browser", "phone", "phone_inbound", "closed"):
             assert getattr(got, name) == getattr(sums, name), (key, name)
+        assert got.browser + got.phone + got.phone_inbound == got.offered, key
         for name in ("wait_seconds", "talk_seconds", "hold_seconds", "wrap_up_seconds"):
             assert getattr(got, name) == pytest.approx(getattr(sums, name)), (key, name)
     assert sum(s.offered for s in from_python.values()) > 400  # most of them are in the range
+    assert sum(s.phone_inbound for s in from_python.values()) > 100 and sum(s.closed for s in from_python.values()) > 10
     if period == "day":
         assert len({period for _, period in from_python}) == 9
 

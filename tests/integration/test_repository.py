@@ -337,13 +337,12 @@ async def test_record_routing_unknown_callback_stores_nothing(repo: Repository) 
 async def test_open_callbacks_withdraw_and_counts(repo: Repository) -> None:
     agent = await repo.add_agent("alice", "pw", display_name="Alice")
     await _callback(repo, "v1", "cb1", phone="+12025550143", now=T0)
+    # Ended before the number is asked for again (one waiting request per number: the database's index).
+    await repo.record_routing([CallbackEnded("cb1", CallbackState.CANCELLED, None, T0 + 50)])
     await _callback(repo, "v1", "cb2", phone="+12025550143", now=T0 + 100)
     await _callback(repo, "v2", "cb3", phone="+12025550199", now=T0 + 200)
     await _callback(repo, "v2", "cb4", now=T0 + 300, scheduled_at=T0 + 9000)
-    await repo.record_routing([
-        CallbackEnded("cb1", CallbackState.CANCELLED, None, T0 + 50),
-        OfferMade("o1", "cb2", agent.id, T0 + 110, T0 + 130),
-    ])
+    await repo.record_routing([OfferMade("o1", "cb2", agent.id, T0 + 110, T0 + 130)])
     assert [cb.id for cb in await repo.open_callbacks()] == ["cb2", "cb3", "cb4"]
     assert (await repo.active_callback_for_visitor("v1")).id == "cb2"
     assert (await repo.active_callback_for_visitor("v2")).id == "cb4"

@@ -1,5 +1,12 @@
 """The far end holds and resumes an established phone call with re-INVITEs, sipp playing it (Tier 2).
 
+Each test runs twice: with re-INVITEs that carry their offer (hold_*.xml, below), and with an
+UPDATE and a re-INVITE *without* SDP, whose 200 must carry our offer and whose ACK carries the
+far end's answer (offerless_*.xml: the callback's phone holds by UPDATE, a=inactive, and
+resumes by the offerless re-INVITE; the caller holds by the offerless re-INVITE, answering
+a=sendonly in its ACK, and resumes by UPDATE). Before, both got 488 and the call stayed as it
+was: the hold was never seen, our audio kept going to the old port.
+
 Both ways: a phone callback we dialled (tests/sipp/hold_callback.xml: sipp is
 the phone) and a call that came in (tests/sipp/hold_call_in.xml: sipp is the
 caller). On each call sipp plays 440 Hz, re-INVITEs with ``a=sendonly`` and
@@ -18,6 +25,7 @@ import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
 from tests.helpers.pcap import write_tone_pcap
@@ -80,11 +88,12 @@ async def held_then_resumed(events, timeout: float = 6.0) -> tuple[float, float]
     return held, resumed
 
 
-async def test_the_phone_holds_and_resumes_a_callback_with_its_media_moved(tmp_path):
+@pytest.mark.parametrize("scenario", ["hold_callback.xml", "offerless_callback.xml"])
+async def test_the_phone_holds_and_resumes_a_callback_with_its_media_moved(tmp_path, scenario):
     new_port = free_udp_port()
     moved, media = await listen(new_port)
     try:
-        async with Sipp("hold_callback.xml", tmp_path, NEWPORT=str(new_port), **tones(tmp_path)) as far, \
+        async with Sipp(scenario, tmp_path, NEWPORT=str(new_port), **tones(tmp_path)) as far, \
                 open_trunk(trunk(far)) as ours:
             side = Side()
             timed = []
@@ -112,11 +121,12 @@ async def test_the_phone_holds_and_resumes_a_callback_with_its_media_moved(tmp_p
     assert held < resumed
 
 
-async def test_a_caller_holds_and_resumes_with_its_media_moved(tmp_path):
+@pytest.mark.parametrize("name", ["hold_call_in.xml", "offerless_call_in.xml"])
+async def test_a_caller_holds_and_resumes_with_its_media_moved(tmp_path, name):
     new_port = free_udp_port()
     moved, media = await listen(new_port)
-    scenario = tmp_path / "hold_call_in.xml"
-    text = (SCENARIOS / "hold_call_in.xml").read_text().replace("@NEWPORT@", str(new_port))
+    scenario = tmp_path / name
+    text = (SCENARIOS / name).read_text().replace("@NEWPORT@", str(new_port))
     for key, value in tones(tmp_path).items():
         text = text.replace(f"@{key}@", value)
     scenario.write_text(text)

@@ -153,7 +153,7 @@ async def test_customers_of_a_dead_follower_are_abandoned_after_the_grace(cluste
     # (Watched on the wall: a probe with the customer's token would count as their return.)
     sam = await SupervisorBot.login(a.base_url, "sam", DEMO_PASSWORD)
     started = time.monotonic()
-    wall = await sam.wait_for("wall", lambda m: _support(m)["abandoned"] >= 1, timeout=20)
+    wall = await sam.wait_for_wall(lambda m: _support(m)["abandoned"] >= 1, timeout=20)
     assert _support(wall)["waiting"] == 0
     assert time.monotonic() - started > 2  # not at once: only after the silence and the grace
     await sam.close()

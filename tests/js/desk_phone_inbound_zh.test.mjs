@@ -48,7 +48,7 @@ globalThis.document = {
 };
 
 const { OfferCard } = await import("../../static/desk/offer.js");
-const { phoneText, requestText } = await import("../../static/desk/customer.js");
+const { closedText, endedText, phoneText, requestText } = await import("../../static/desk/customer.js");
 
 function offer(caller, name) {
   const card = new OfferCard({ now: () => 1000, accept: async () => {}, decline: async () => {} });
@@ -81,4 +81,13 @@ test("the timeline's not-dialled results and the consent are in Chinese", () => 
   assert.match(phoneText({ kind: "phone_attempt", data: { attempt: 1, number: "+1", result: "refused" } }), /未撥打（伺服器已達電話通話上限）/);
   assert.equal(requestText({ queue: "sales", consent: { address: "203.0.113.7", text: "You may call me." } }),
     "sales · 同意接聽來電（來自 203.0.113.7）：「You may call me.」");
+});
+
+test("a call while closed and a line that dropped read in Chinese on the timeline", () => {
+  assert.match(closedText({ queue: "sales", opens: 1_780_000_000 }), /^sales當時已下班；下次營業時間：.+/);
+  assert.equal(closedText({ queue: "sales", opens: null }), "sales當時已下班，暫無營業安排");
+  assert.equal(endedText({ kind: "callback_abandoned", data: { reason: "line_dropped" } }), "線路中斷（承載通話的伺服器已停止）");
+  assert.equal(endedText({ kind: "callback_abandoned", data: { reason: "hung_up" } }), "來電者在等待時掛斷");
+  assert.equal(endedText({ kind: "callback_abandoned", data: {} }), "");
+  assert.equal(endedText({ kind: "note", data: { reason: "line_dropped" } }), "");
 });

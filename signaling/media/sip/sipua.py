@@ -156,6 +156,8 @@ class SipuaCall(PhoneCall):
         self.sdp_session, self.sdp_version = secrets.randbelow(1 << 31), 1
         #: What the far end's last offer asked for (its re-INVITE: :mod:`.sipua_reinvite`).
         self.far_direction = "sendrecv"
+        #: We sent our offer in a 200 (its re-INVITE had none): its answer comes in the ACK.
+        self.awaiting_answer = False
 
     @property
     def call_id(self) -> str:
@@ -379,6 +381,8 @@ class SipuaTrunk(Trunk):
         self._uas.on_invite = self._far_invite
         self._uas.on_cancel = self._far_cancel
         self._uas.on_reinvite = self._far_reinvite
+        from signaling.media.sip.sipua_reinvite import install  # imports this module
+        install(self)  # the answer to our offer in an ACK; UPDATE with an offer, both ways
         await self._uas.start()
         self._uac.advertised_addr = (self.address, self._transport.bound[1])
         self._uas.advertised_addr = self._uac.advertised_addr

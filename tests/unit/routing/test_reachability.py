@@ -117,3 +117,44 @@ def test_an_agent_is_paused_only_when_away_because_the_desk_closed():
 
 def test_no_deadline_when_nothing_is_pending():
     assert ledger().next_deadline() is None
+
+
+# -- inbound callers' lines ---------------------------------------------------------------------
+
+def test_the_lines_of_a_process_gone_silent_are_lost_with_it():
+    reach = ledger()
+    reach.process_alive("p1", 0.0)
+    reach.lines_listed("p1", ["cb1", "cb2"])
+    reach.process_alive("p2", 0.0)
+    reach.lines_listed("p2", ["cb3"])
+    reach.expect_line("cb1", 0.0)  # the callback reached the router after the heartbeat: known already
+    assert reach.expected_lines == {}
+    reach.process_alive("p2", 4.0)
+    assert reach.silent_processes(4.0, inbox_lag=0.0) == []  # the leader's loop passes every few seconds
+    gone = reach.silent_processes(PROCESS_TIMEOUT + 0.5, inbox_lag=0.0)
+    assert gone == ["p1"]
+    assert sorted(reach.lost_lines(PROCESS_TIMEOUT + 0.5, gone)) == ["cb1", "cb2"]
+    assert reach.lost_lines(PROCESS_TIMEOUT + 0.5, gone) == []  # once
+    assert reach.line_of == {"cb3": "p2"}
+
+
+def test_a_line_expected_but_never_listed_is_lost_at_its_deadline():
+    reach = ledger()
+    reach.expect_line("cb1", 10.0)  # a new leader rebuilt it; its process may have died with the old one
+    reach.expect_line("cb2", 10.0)
+    assert reach.next_deadline() == 10.0 + PROCESS_TIMEOUT
+    reach.lines_listed("p1", ["cb2"])  # a live process lists its line within a heartbeat
+    assert reach.lost_lines(10.0 + PROCESS_TIMEOUT - 0.1) == []
+    assert reach.lost_lines(10.0 + PROCESS_TIMEOUT) == ["cb1"]
+    assert reach.line_of == {"cb2": "p1"} and reach.expected_lines == {}
+
+
+def test_a_line_no_longer_listed_has_ended_there():
+    reach = ledger()
+    reach.lines_listed("p1", ["cb1", "cb2"])
+    reach.lines_listed("p1", ["cb2"])  # cb1 ended there (its end told the router itself)
+    assert reach.line_of == {"cb2": "p1"}
+    reach.process_alive("p1", 4.0)  # a heartbeat alone changes no line
+    assert reach.line_of == {"cb2": "p1"}
+    reach.forget_line("cb2")
+    assert reach.lost_lines(100.0, ["p1"]) == []

@@ -12,6 +12,7 @@ from desktop.routing import (
     InvalidRequest, InvalidTransition, OfferEnded, OfferMade, OfferOutcome, QueueChanged,
     QueueConfig, Router, RoutingError, UnknownAgent, UnknownCallback, UnknownOffer, UnknownQueue,
 )
+from desktop.routing.events import LINE_DROPPED
 
 QUEUES = [QueueConfig("sales"), QueueConfig("support", frozenset({"tech"}))]
 
@@ -317,6 +318,34 @@ def test_a_connected_call_is_not_abandoned() -> None:
     router.accept(offer.offer_id, "a1", 2.0)
     with pytest.raises(InvalidTransition):
         router.abandon("c1", 3.0)
+
+
+def test_a_caller_whose_line_dropped_is_abandoned_while_waiting_and_ended_once_connected() -> None:
+    router = make_router()
+    staff(router, "a1")
+    offer = only_offer(router.add_callback(callback("c1", channel=Channel.PHONE_INBOUND), 1.0))
+    router.add_callback(callback("c2", channel=Channel.PHONE_INBOUND), 1.5)  # waits: a1 is reserved
+    events = router.callers_gone(["c1"], 2.0, reason=LINE_DROPPED)
+    assert events[:2] == [OfferEnded(offer.offer_id, "c1", "a1", OfferOutcome.WITHDRAWN, 2.0),
+                          CallbackEnded("c1", CallbackState.ABANDONED, None, 2.0, LINE_DROPPED)]
+    second = only_offer(events)  # a1 is free again: offered the caller still on the line
+    assert second.callback_id == "c2"
+    router.accept(second.offer_id, "a1", 3.0)
+    ended = router.callers_gone(["c2"], 4.0, reason=LINE_DROPPED)
+    assert ended[:2] == [CallbackEnded("c2", CallbackState.COMPLETED, "a1", 4.0, LINE_DROPPED),
+                         AgentStateChanged("a1", AgentState.WRAP_UP, "", 4.0)]
+    assert router.callers_gone(["c2", "nobody"], 5.0, reason=LINE_DROPPED) == []  # over, or unknown: nothing
+
+
+def test_callers_gone_together_free_no_agent_for_one_of_them() -> None:
+    router = make_router()
+    staff(router, "a1")
+    offer = only_offer(router.add_callback(callback("c1", channel=Channel.PHONE_INBOUND), 1.0))
+    router.add_callback(callback("c2", channel=Channel.PHONE_INBOUND), 1.5)
+    events = router.callers_gone(["c1", "c2"], 2.0, reason=LINE_DROPPED)
+    assert not any(isinstance(event, OfferMade) for event in events)  # a1 is not offered c2 on the way
+    assert [e.callback_id for e in events if isinstance(e, CallbackEnded)] == ["c2", "c1"]
+    assert router.agent("a1").state is AgentState.AVAILABLE and offer.callback_id == "c1"
 
 
 def test_a_scheduled_callbacks_grace_counts_from_its_time() -> None:
