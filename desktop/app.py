@@ -50,6 +50,7 @@ from desktop.web import (
     account, admin, admin_centre, admin_queues, admin_webhooks, api, customer_pages, kb_admin, kb_widget, locales,
     metrics, mydata, pages, reports, second_step, setup, sso,
 )
+from desktop.web.activity_metrics import QueryTimes
 from desktop.web.origins import LiveCorsMiddleware, allowed_origins
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
@@ -75,7 +76,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette):
         url = settings.effective_database_url
         await upgrade_database_async(url)
-        async with Repository.open(url) as repo, \
+        async with Repository.open(url, query_timer=app.state.query_times.observe) as repo, \
                 open_bus(settings.redis_url or None, replay_window=settings.replay_window,
                          namespace=settings.redis_namespace) as bus, \
                 RouterClient(bus, settings.process_id) as router:
@@ -220,6 +221,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.loop_lag = metrics.LoopLag()
+    app.state.query_times = QueryTimes()  # every database call, timed for /metrics
     app.state.sso = sso.SsoConfig(settings.oidc_issuer) if settings.oidc_issuer else None
     app.state.metrics = metrics.registry_for(app.state)
     app.state.signer = Signer(settings.secret_key, session_max_age=settings.session_max_age)

@@ -140,10 +140,12 @@ def _frame_text(frame: dict[str, Any]) -> str:
 
 
 class Connection:
-    """One socket's bounded outbox and its writer task."""
+    """One socket's bounded outbox and its writer task. ``sent`` counts what it queued by
+    message type (the hub's, for monitoring)."""
 
-    def __init__(self, websocket: WebSocket, *, queue_size: int):
+    def __init__(self, websocket: WebSocket, *, queue_size: int, sent: collections.Counter[str] | None = None):
         self.websocket = websocket
+        self._sent = collections.Counter() if sent is None else sent
         self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self.too_slow = asyncio.Event()
         self.ended = False  # its session ended (signed out): close with 4401
@@ -153,6 +155,7 @@ class Connection:
             return
         try:
             self._queue.put_nowait(protocol.encode(message))
+            self._sent[message.get("type")] += 1
         except asyncio.QueueFull:
             # Dropping one event would leave the client's state silently wrong;
             # close instead so it resyncs on reconnect.
@@ -181,6 +184,12 @@ class Hub:
         self.public_origins = public_origins
         self.clock = clock
         self.sessions: set[Session] = set()
+        #: For monitoring, counted in place: messages queued to sockets by ``type``; valid
+        #: frames received by message class (see :meth:`received_by_type`); frames refused
+        #: before a handler saw them, by reason ("invalid", "rate_limited").
+        self.sent: collections.Counter[str] = collections.Counter()
+        self.received: collections.Counter[type] = collections.Counter()
+        self.refused: collections.Counter[str] = collections.Counter()
         #: Open sockets per (role, identity) in this process, for a handler's ``max_sockets``.
         self._open: collections.Counter[tuple[str, str]] = collections.Counter()
 
@@ -191,7 +200,7 @@ class Hub:
             await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
             return
         await websocket.accept()
-        connection = Connection(websocket, queue_size=self.limits.send_queue_size)
+        connection = Connection(websocket, queue_size=self.limits.send_queue_size, sent=self.sent)
         writer = asyncio.create_task(connection.writer())
         try:
             hello = await self._receive_hello(websocket, handler.role, connection)
@@ -227,6 +236,10 @@ class Hub:
                         else CLOSE_UNAUTHORIZED if connection.ended else 1000
                     await websocket.close(code=code)
 
+    def received_by_type(self) -> dict[str, int]:
+        """Valid frames received so far, by their ``type`` (counted by class on the hot path)."""
+        return {cls.__struct_config__.tag: count for cls, count in self.received.items()}
+
     def _too_many_sockets(self, handler: RoomHandler, session: Session) -> bool:
         limit = getattr(handler, "max_sockets", None)
         return bool(limit) and self._open[(session.role, session.identity)] >= limit
@@ -242,8 +255,10 @@ class Hub:
                 text = _frame_text(frame)
                 message = protocol.decode(role, text, max_bytes=self.limits.max_message_bytes)
             except ProtocolError as exc:
+                self.refused["invalid"] += 1
                 connection.send(protocol.error(exc.code, exc.message, command_id=exc.command_id))
                 continue
+            self.received[type(message)] += 1
             if isinstance(message, protocol.Hello):
                 return message
             connection.send(protocol.error(ErrorCode.NOT_READY, "send hello first",
@@ -323,12 +338,18 @@ class Hub:
                 return  # the writer found the peer gone (a server stopping closes them): not a failure
             frame = await _receive(websocket)
             if not bucket.take(self.clock()):
+                self.refused["rate_limited"] += 1
                 connection.send(protocol.error(ErrorCode.RATE_LIMITED, "too many messages; slow down"))
                 continue
             message = None
             try:
-                text = _frame_text(frame)
-                message = protocol.decode(session.role, text, max_bytes=self.limits.max_message_bytes)
+                try:
+                    message = protocol.decode(session.role, _frame_text(frame),
+                                              max_bytes=self.limits.max_message_bytes)
+                except ProtocolError:
+                    self.refused["invalid"] += 1
+                    raise
+                self.received[type(message)] += 1
                 if isinstance(message, protocol.Ping):
                     connection.send(OutPong(at=self.clock()).to_dict())
                     continue

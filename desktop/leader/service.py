@@ -32,6 +32,7 @@ import msgspec
 
 from desktop.routing import commands
 from desktop.leader.announcements import Announcer, ContactEndedHook
+from desktop.leader.offer_stats import OfferStats
 from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
 from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
@@ -42,7 +43,7 @@ from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
 )
 from desktop.routing.events import (
-    LINE_DROPPED, TERMINAL_CALLBACK_STATES, AgentState, AgentStateChanged, CallbackState, Channel,
+    LINE_DROPPED, TERMINAL_CALLBACK_STATES, AgentState, AgentStateChanged, CallbackState, Channel, OfferMade,
 )
 from desktop.settings import Settings
 from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
@@ -85,6 +86,8 @@ class RoutingService:
         self.is_leader = False
         #: The current term while this process leads (what /metrics reads of the router), else None.
         self.term: _Leader | None = None
+        #: Offers made and ended while this process led, and their latency (for /metrics).
+        self.offers = OfferStats()
 
     async def run(self) -> None:
         """Contend for the lease forever; lead while holding it. Cancel to stop."""
@@ -136,6 +139,9 @@ class _Leader:
         self.reach = Reachability(reconnect_grace=self.settings.agent_reconnect_grace,
                                   own_process=service.owner, now=self.clock())
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
+        #: callback id -> its creation time, while the command that brought it in is applied:
+        #: an offer made then is timed from the customer's call_me (OfferStats.latency).
+        self.arriving: dict[str, float] = {}
         self.dirty_queues: set[str] = set()
         self.wall_schedule = WallSchedule()
         # A term of its own: another leader's deltas never apply to this one's walls.
@@ -407,7 +413,11 @@ class _Leader:
             events += self.router.customer_left(callback_id, now)
         elif record.channel == Channel.PHONE_INBOUND:
             self.reach.expect_line(callback_id, now)
-        await self._commit(events)
+        self.arriving[callback_id] = record.created_at
+        try:
+            await self._commit(events)
+        finally:
+            self.arriving.pop(callback_id, None)
         return None
 
     async def _op_cancel(self, command: commands.Cancel, now: float):
@@ -540,6 +550,9 @@ class _Leader:
         for event in events:
             self.wall_schedule.change()
             self.dirty_queues.update(await self.announcer.announce(event))
+            # An offer made as its callback arrives is timed from the call_me (once).
+            arrived_at = self.arriving.pop(event.callback_id, None) if isinstance(event, OfferMade) else None
+            self.service.offers.announced(event, arrived_at=arrived_at, now=self.clock())
         if any(isinstance(event, AgentStateChanged) for event in events):
             # Staffing changed: a customer opening the widget now must not be told "nobody".
             await self._publish_availability(self.clock())

@@ -22,6 +22,10 @@ fastest way for its backend, and returns its result:
 
 Cancelling a caller does not abort a SQLite transaction already handed to its
 thread: it still commits or rolls back as a whole, and the result is dropped.
+
+With a ``timer`` (:func:`open_database`), every call is timed as its caller waits for it
+(a free connection or thread, the queries, the commit) and told ``timer(kind, seconds)``,
+``kind`` "read" (``read``, ``read_fast``) or "write": what ``/metrics`` shows.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import abc
 import asyncio
 import concurrent.futures
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -38,7 +43,7 @@ from sqlalchemy import create_engine, event, pool
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["SQLITE_BUSY_TIMEOUT", "SQLITE_READ_THREADS", "Database", "open_database"]
+__all__ = ["SQLITE_BUSY_TIMEOUT", "SQLITE_READ_THREADS", "Database", "QueryTimer", "open_database"]
 
 #: Seconds a SQLite connection waits for another process's write lock.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -48,6 +53,8 @@ SQLITE_READ_THREADS = 4
 P = ParamSpec("P")
 T = TypeVar("T")
 Query = Callable[Concatenate[Connection, P], T]
+#: Told ``(kind, seconds)`` after every call, "read" or "write"; must be quick and never raise.
+QueryTimer = Callable[[str, float], None]
 
 _WRITE_OPTION = "otodesk_write"
 
@@ -92,20 +99,57 @@ class Database(abc.ABC):
 POSTGRES_POOL = 10
 
 
-def open_database(url: str | URL) -> Database:
-    """A :class:`Database` for ``url``; the caller must ``await db.dispose()``.
+def open_database(url: str | URL, *, timer: QueryTimer | None = None) -> Database:
+    """A :class:`Database` for ``url``; the caller must ``await db.dispose()``. ``timer``: told
+    how long each call took (see the module's docstring).
 
     Raises ``ValueError`` for a backend other than SQLite or PostgreSQL.
     """
     sa_url = make_url(url)
     backend = sa_url.get_backend_name()
+    database: Database
     if backend == "sqlite":
-        return _SqliteDatabase(sa_url)
-    if backend == "postgresql":
-        return _AsyncDatabase(create_async_engine(sa_url, pool_size=POSTGRES_POOL, max_overflow=5))
-    raise ValueError(
-        f"Unsupported database URL {sa_url!r}: use sqlite+aiosqlite:///file or postgresql+asyncpg://"
-    )
+        database = _SqliteDatabase(sa_url)
+    elif backend == "postgresql":
+        database = _AsyncDatabase(create_async_engine(sa_url, pool_size=POSTGRES_POOL, max_overflow=5))
+    else:
+        raise ValueError(
+            f"Unsupported database URL {sa_url!r}: use sqlite+aiosqlite:///file or postgresql+asyncpg://"
+        )
+    return database if timer is None else _Timed(database, timer)
+
+
+class _Timed(Database):
+    """Another database's calls, each timed for ``timer`` (failures too: the caller waited)."""
+
+    def __init__(self, database: Database, timer: QueryTimer) -> None:
+        self.dialect = database.dialect
+        self._database = database
+        self._timer = timer
+
+    async def write(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        started = time.perf_counter()
+        try:
+            return await self._database.write(fn, *args, **kwargs)
+        finally:
+            self._timer("write", time.perf_counter() - started)
+
+    async def read(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        started = time.perf_counter()
+        try:
+            return await self._database.read(fn, *args, **kwargs)
+        finally:
+            self._timer("read", time.perf_counter() - started)
+
+    async def read_fast(self, fn: Query[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        started = time.perf_counter()
+        try:
+            return await self._database.read_fast(fn, *args, **kwargs)
+        finally:
+            self._timer("read", time.perf_counter() - started)
+
+    async def dispose(self) -> None:
+        await self._database.dispose()
 
 
 class _AsyncDatabase(Database):

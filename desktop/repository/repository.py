@@ -42,7 +42,7 @@ from desktop.repository.callers import Callers
 from desktop.repository.changes import Changes
 from desktop.repository.commerce import Commerce
 from desktop.repository.contacts import Contacts
-from desktop.repository.engine import Database, open_database
+from desktop.repository.engine import Database, QueryTimer, open_database
 from desktop.repository.erasure import Erasure
 from desktop.repository.history import History
 from desktop.repository.history_rollups import HistorySums
@@ -86,15 +86,17 @@ class Repository(Agents, Contacts, Callbacks, RoutingLog, Stats, Identities, Tim
         *,
         upgrade: bool = False,
         password_hasher: PasswordHasher | None = None,
+        query_timer: QueryTimer | None = None,
     ) -> AsyncIterator[Repository]:
         """Connect to ``url`` (``sqlite+aiosqlite:///file`` or ``postgresql+asyncpg://...``).
 
         With ``upgrade=True`` the schema is migrated to head first; otherwise
         the caller must have run ``upgrade_database`` (``otodesk db upgrade``).
         ``password_hasher`` replaces argon2's default parameters (tests pass
-        cheap ones). Connections (and SQLite's threads) are closed when the block exits.
+        cheap ones). ``query_timer(kind, seconds)`` is told how long each read or write took
+        (for /metrics). Connections (and SQLite's threads) are closed when the block exits.
         """
-        database = open_database(url)
+        database = open_database(url, timer=query_timer)
         try:
             if upgrade:
                 # Through this very database: an in-memory SQLite has no other.

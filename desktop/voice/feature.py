@@ -44,7 +44,9 @@ from desktop.voice.adoption import Adoption
 from desktop.voice.inbound import InboundCalls
 from desktop.voice.bus import VoiceBus
 from desktop.voice.phone import OutsideCallingHours, PhoneCallbacks, PhoneCallLost
-from desktop.voice.quality import BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, QualityLog, merge_browser_report
+from desktop.voice.quality import (
+    BROWSER_STATS_MIN_INTERVAL, STATS_INTERVAL, LegFigures, QualityLog, merge_browser_report,
+)
 from desktop.voice import requests
 from desktop.voice.records import CallRecords, queue_recording
 from signaling import protocol
@@ -90,6 +92,8 @@ class VoiceFeature:
         #: callback id -> when its call went on hold (the hold time goes to the reports on resume or end).
         self._held_since: dict[str, float] = {}
         self._quality = QualityLog()
+        #: The legs anchored here, added up for /metrics.
+        self.leg_figures = LegFigures()
         self._timeline = CallRecords(repo, clock=clock)
         self._pending: set[asyncio.Task] = set()
         self._background: asyncio.Task | None = None
@@ -243,6 +247,7 @@ class VoiceFeature:
         leg = call.legs.get(Role(role)) if call is not None else None
         if leg is not None:
             merge_browser_report(leg, report)
+            self.leg_figures.browser_report(role, report)
 
     async def _anchored_here(self, callback_id: str) -> bool:
         """True when this process anchors the call: it has it, or it just claimed it."""
@@ -524,7 +529,12 @@ class VoiceFeature:
                 await self.anchor.end(call_id)
 
     async def _report_quality(self) -> None:
-        calls = {call.id: await call.stats() for call in list(self.anchor.calls.values())}
+        calls = {}
+        for call in list(self.anchor.calls.values()):
+            calls[call.id] = legs = []
+            for leg in list(call.legs.values()):
+                legs.append(await leg.stats())
+                self.leg_figures.sample(leg, legs[-1])
         for call_id, legs in calls.items():
             self._quality.keep(call_id, legs)
         if calls:

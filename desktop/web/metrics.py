@@ -3,8 +3,10 @@
 
 The figures are read from live state when Prometheus scrapes (a collector), so nothing on the
 hot paths pays for them: this process's sockets by role, the event loop's lag, whether it leads
-and, on the leader, the router's view of every queue and agent. ``/healthz`` stays the cheap
-liveness answer (is the process serving at all).
+and, on the leader, the router's view of every queue and agent. What the process has done
+(messages, publishes, database calls, offers, calls) is counted in place where the work happens
+and read the same way (:mod:`desktop.web.activity_metrics`). ``/healthz`` stays the cheap
+liveness answer (is the process serving at all). docs/operations.md lists every metric.
 
 ``/metrics`` is for the monitoring system, not the public: with ``OTODESK_METRICS_TOKEN`` set it
 needs ``Authorization: Bearer <token>``; without one it answers only clients on this machine.
@@ -26,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from desktop.auth.tokens import tokens_equal
+from desktop.web.activity_metrics import ActivityCollector
 from desktop.rooms import SYSTEM_ROOM
 
 __all__ = ["routes", "LoopLag", "registry_for"]
@@ -121,6 +124,7 @@ def registry_for(state) -> CollectorRegistry:
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
     registry.register(_LiveState(state))
+    registry.register(ActivityCollector(state))
     return registry
 
 

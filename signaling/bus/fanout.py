@@ -27,7 +27,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from signaling.bus.base import DEFAULT_BUFFER, Subscription, decode_event
+from signaling.bus.base import DEFAULT_BUFFER, BusStats, Subscription, decode_event
 from signaling.bus.errors import BusUnavailable
 from signaling.bus.tasks import cancel_and_wait
 
@@ -55,14 +55,17 @@ class RedisFanout:
     ``client``: a Redis client for this connection only, without retries (errors must reach
     the supervisor). ``window(room, after)``: (room's current seq, events after ``after``;
     ``after=None`` asks for the seq only). ``timeout``: seconds ``subscribe`` waits for the
-    server's confirmation before raising BusUnavailable.
+    server's confirmation before raising BusUnavailable. ``stats``: the bus's, counting
+    subscriptions that lag.
     """
 
-    def __init__(self, client: aioredis.Redis, *, channel_prefix: str, window: Window, timeout: float):
+    def __init__(self, client: aioredis.Redis, *, channel_prefix: str, window: Window, timeout: float,
+                 stats: BusStats | None = None):
         self._client = client
         self._prefix = channel_prefix
         self._window = window
         self._timeout = timeout
+        self._stats = stats
         self._rooms: dict[str, set[Subscription]] = {}
         self._tokens: dict[str, collections.deque[list[Subscription]]] = {}
         self._pubsub: aioredis.client.PubSub | None = None
@@ -86,7 +89,8 @@ class RedisFanout:
 
     @contextlib.asynccontextmanager
     async def subscribe(self, room: str, *, buffer: int = DEFAULT_BUFFER) -> AsyncIterator[Subscription]:
-        subscription = Subscription(room, buffer=buffer)  # starting point set on confirmation
+        # The starting point is set on confirmation.
+        subscription = Subscription(room, buffer=buffer, stats=self._stats)
         self._rooms.setdefault(room, set()).add(subscription)
         try:
             # Always SUBSCRIBE, even when the room is already subscribed: the confirmation is
@@ -108,6 +112,10 @@ class RedisFanout:
                 if not subscriptions:
                     del self._rooms[room]
                     await self._send("UNSUBSCRIBE", room)
+
+    def backlog(self) -> int:
+        """The most events one local subscription holds unread."""
+        return max((s.backlog for subs in self._rooms.values() for s in subs), default=0)
 
     async def _send(self, command: str, room: str, *, token: list[Subscription] | None = None) -> None:
         async with self._lock:

@@ -19,7 +19,9 @@ from typing import Any
 
 import msgspec
 
-from signaling.bus.base import DEFAULT_BUFFER, EPOCH_MEMORY, Bus, Subscription, decode_event, encode_event, window_size
+from signaling.bus.base import (
+    DEFAULT_BUFFER, EPOCH_MEMORY, Bus, BusStats, Subscription, decode_event, encode_event, window_size,
+)
 
 __all__ = ["MemoryBus"]
 
@@ -53,6 +55,7 @@ class MemoryBus(Bus):
         if replay_window < 0:
             raise ValueError(f"replay_window must be >= 0, got {replay_window}")
         self.replay_window = replay_window
+        self.stats = BusStats()
         self._rooms: dict[str, _Room] = {}
         self._inbox: collections.deque[Any] = collections.deque(maxlen=INBOX_LIMIT)
         self._inbox_ready = asyncio.Event()
@@ -73,6 +76,7 @@ class MemoryBus(Bus):
         return state
 
     async def publish(self, room: str, event: dict[str, Any], *, keep: int | None = None) -> int:
+        started = time.perf_counter()
         self._check_open()
         window = window_size(self.replay_window, keep)
         payload = encode_event(event)  # only JSON goes on a bus, as with Redis
@@ -88,19 +92,23 @@ class MemoryBus(Bus):
         for subscription in tuple(state.subscriptions):
             subscription._offer(state.seq, shared)
         self._maybe_sweep(state.touched)
+        self.stats.publish.observe(time.perf_counter() - started)
         return state.seq
 
     @contextlib.asynccontextmanager
     async def subscribe(self, room: str, *, buffer: int = DEFAULT_BUFFER) -> AsyncIterator[Subscription]:
         self._check_open()
         state = self._room(room)
-        subscription = Subscription(room, buffer=buffer, last=state.seq)
+        subscription = Subscription(room, buffer=buffer, last=state.seq, stats=self.stats)
         state.subscriptions.add(subscription)
         try:
             yield subscription
         finally:
             subscription._close()
             state.subscriptions.discard(subscription)
+
+    def backlog(self) -> int:
+        return max((s.backlog for room in self._rooms.values() for s in room.subscriptions), default=0)
 
     async def replay(self, room: str, after_seq: int) -> list[tuple[int, Any]] | None:
         self._check_open()

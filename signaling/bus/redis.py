@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -37,7 +38,9 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from signaling.bus import scripts
-from signaling.bus.base import DEFAULT_BUFFER, EPOCH_MEMORY, Bus, Subscription, decode_event, encode_event, window_size
+from signaling.bus.base import (
+    DEFAULT_BUFFER, EPOCH_MEMORY, Bus, BusStats, Subscription, decode_event, encode_event, window_size,
+)
 from signaling.bus.errors import BusUnavailable
 from signaling.bus.fanout import RedisFanout, parse_message
 
@@ -86,6 +89,7 @@ class RedisBus(Bus):
         self.ttl = ttl
         self.timeout = timeout
         self.client_name = client_name or f"{namespace}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.stats = BusStats()
         self._ns = namespace + ":"
         self._leaderships = set()
         self._closed = False
@@ -101,7 +105,7 @@ class RedisBus(Bus):
             # replays; a silent reconnect inside redis-py would lose messages.
             aioredis.Redis.from_url(url, client_name=f"{self.client_name}:pubsub",
                                     retry=Retry(NoBackoff(), 0), **common),
-            channel_prefix=self._ns + "room:", window=self._window, timeout=timeout)
+            channel_prefix=self._ns + "room:", window=self._window, timeout=timeout, stats=self.stats)
         self._publish = self._redis.register_script(scripts.PUBLISH_EVENT)
         self._replay = self._redis.register_script(scripts.REPLAY)
         self._hit = self._redis.register_script(scripts.HIT)
@@ -119,17 +123,23 @@ class RedisBus(Bus):
         self.fanout.start()
 
     async def publish(self, room: str, event: dict[str, Any], *, keep: int | None = None) -> int:
+        started = time.perf_counter()
         self._check_open()
         payload = encode_event(event)
         window = window_size(self.replay_window, keep)
         with _unavailable(f'publishing to room "{room}"'):
-            return await self._publish(
+            seq = await self._publish(
                 keys=[self._key("seq", room), self._key("replay", room)],
                 args=[payload, window, self.ttl, self._key("room", room)])
+        self.stats.publish.observe(time.perf_counter() - started)
+        return seq
 
     def subscribe(self, room: str, *, buffer: int = DEFAULT_BUFFER) -> contextlib.AbstractAsyncContextManager[Subscription]:
         self._check_open()
         return self.fanout.subscribe(room, buffer=buffer)
+
+    def backlog(self) -> int:
+        return self.fanout.backlog()
 
     async def _window(self, room: str, after: int | None) -> tuple[int, list[tuple[int, Any]]]:
         if after is None:

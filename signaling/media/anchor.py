@@ -159,7 +159,8 @@ class Leg:
         self.call._route(self.role, packet.payload, packet.timestamp, packet.ssrc)
 
     async def stats(self) -> dict[str, Any]:
-        """Round-trip time (ms), jitter (ms) and loss (share 0..1) of this leg, as aiortc sees it."""
+        """Round-trip time (ms), jitter (ms) and loss (share 0..1) of this leg, as aiortc sees it;
+        ``packets_lost``: what the browser sent that never came, since the leg began."""
         rtt = loss_out = jitter_in = None
         received = lost = 0
         with contextlib.suppress(Exception):
@@ -177,7 +178,8 @@ class Leg:
         loss_in = lost / (received + lost) if received + lost else None
         return {"role": str(self.role), "state": self.public_state, "rtt_ms": _round(rtt),
                 "jitter_ms": _round(jitter_in), "loss": _round(loss_in, 4), "loss_out": _round(loss_out, 4),
-                "packets_in": self.packets_in, "browser": dict(self.browser)}
+                "packets_in": self.packets_in, "packets_lost": lost if received + lost else None,
+                "browser": dict(self.browser)}
 
     async def close(self) -> None:
         if self.closed:

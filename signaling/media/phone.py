@@ -151,7 +151,7 @@ class PhoneLeg:
 
     async def stats(self) -> dict[str, Any]:
         return {"role": str(self.role), "state": self.public_state, "rtt_ms": None, "jitter_ms": None,
-                "loss": None, "loss_out": None, "packets_in": self.packets_in, "browser": {},
+                "loss": None, "loss_out": None, "packets_in": self.packets_in, "packets_lost": None, "browser": {},
                 "phone": self.public()}
 
     async def close(self) -> None:

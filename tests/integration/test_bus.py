@@ -188,6 +188,32 @@ async def test_slow_subscriber_is_told_it_lagged_and_others_keep_going(backend: 
                         pass
 
 
+async def test_the_bus_counts_publishes_lagged_subscriptions_and_the_deepest_backlog(backend: Backend) -> None:
+    """What /metrics reads of a bus (Bus.stats, Bus.backlog)."""
+
+    async def until(condition) -> None:  # Redis delivers through its pub/sub reader task
+        async with asyncio.timeout(TIMEOUT):
+            while not condition():
+                await asyncio.sleep(0.01)
+
+    async with backend.open() as bus:
+        published, lagged = bus.stats.publish.count, bus.stats.lagged
+        async with bus.subscribe("counted", buffer=5) as slow:
+            for n in range(4):
+                await bus.publish("counted", {"n": n})
+            assert bus.stats.publish.count == published + 4 and bus.stats.publish.sum > 0
+            await until(lambda: bus.backlog() == 4)
+            for n in range(4, 10):
+                await bus.publish("counted", {"n": n})
+            await until(lambda: bus.stats.lagged == lagged + 1)
+            assert bus.backlog() == 0  # a lagged subscription's backlog is freed at once
+            with pytest.raises(SubscriptionLagged):
+                await anext(slow)
+            await bus.publish("counted", {"n": 10})
+        assert bus.stats.lagged == lagged + 1  # once per subscription, however far it falls
+        assert bus.stats.publish.count == published + 11
+
+
 async def test_router_inbox_is_fifo_across_processes(backend: Backend) -> None:
     async with backend.open() as a, backend.open() as b:
         for n in range(20):

@@ -1,5 +1,6 @@
-"""What monitoring reads from a real process: /metrics (Prometheus text) and /readyz, which
-turns 503 naming the bus when its Redis goes away and 200 again when it is back."""
+"""What monitoring reads from a real process: /metrics (Prometheus text), whose figures move
+as a callback goes end to end, and /readyz, which turns 503 naming the bus when its Redis goes
+away and 200 again when it is back."""
 
 from __future__ import annotations
 
@@ -12,8 +13,20 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from signaling.client import CustomerBot
 from tests.integration.test_callback_loop import available, away
 from tests.helpers.server import free_port, running_server
+
+#: Every family docs/operations.md lists beside the older ones, as exposed (counters end in _total).
+ACTIVITY_FAMILIES = (
+    "otodesk_ws_messages_received_total", "otodesk_ws_messages_sent_total", "otodesk_ws_frames_refused_total",
+    "otodesk_bus_publish_seconds_count", "otodesk_bus_subscriptions_lagged_total",
+    "otodesk_bus_subscription_backlog_events", "otodesk_db_query_seconds_count", "otodesk_offers_made_total",
+    "otodesk_offers_ended_total", "otodesk_offer_latency_seconds_count", "otodesk_voice_calls",
+    "otodesk_voice_packets_received_total", "otodesk_voice_packets_lost_total",
+    "otodesk_voice_leg_jitter_seconds_count", "otodesk_voice_leg_rtt_seconds_count",
+    "otodesk_voice_concealed_seconds_total",
+)
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -47,6 +60,64 @@ async def test_metrics_count_sockets_and_tell_the_routers_queues_and_agents(tmp_
         assert figures[("otodesk_queue_waiting", (("queue", "sales"),))] == 0
         assert ("otodesk_event_loop_lag_seconds", ()) in figures
         assert figures[("process_resident_memory_bytes", ())] > 10_000_000
+
+
+def scrape(base_url: str) -> dict[tuple[str, tuple], float]:
+    response = httpx.get(f"{base_url}/metrics")  # from this machine: no token needed
+    assert response.status_code == 200
+    return samples(response.text)
+
+
+async def test_a_callback_end_to_end_moves_messages_offers_database_and_bus_figures(tmp_path):
+    with running_server(tmp_path / "var") as server:
+        alice = await available(server.base_url, "alice")
+        customer = await CustomerBot.start(server.base_url)
+        try:
+            before = scrape(server.base_url)
+            # One frame the hub refuses (no such message), then the callback, end to end.
+            mark = customer.mark()
+            await customer.send({"type": "no_such_message"})
+            await customer.wait_for("error", start=mark)
+            mark = alice.mark()
+            callback_id = (await customer.command("call_me", name="Metered", queue="sales"))["callback_id"]
+            offer = (await alice.wait_for("offer", start=mark))["offer"]
+            await alice.command("accept", offer_id=offer["offer_id"])
+            await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "connected")
+            await alice.command("end", callback_id=callback_id)
+            await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up")
+            await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+            after = scrape(server.base_url)
+        finally:
+            await customer.close()
+            await away(alice)
+
+    def moved(name: str, *labels: tuple[str, str]) -> float:
+        key = (name, tuple(sorted(labels)))
+        return after.get(key, 0) - before.get(key, 0)
+
+    names = {name for name, _ in after}
+    assert not [family for family in ACTIVITY_FAMILIES if family not in names]
+    # Messages by type, both ways, and the refused frame.
+    for kind in ("call_me", "accept", "end", "wrap_up"):
+        assert moved("otodesk_ws_messages_received_total", ("type", kind)) == 1
+    assert moved("otodesk_ws_messages_sent_total", ("type", "offer")) == 1
+    assert moved("otodesk_ws_messages_sent_total", ("type", "ack")) >= 4
+    assert moved("otodesk_ws_frames_refused_total", ("reason", "invalid")) == 1
+    # One offer, rung as the callback arrived (alice was free): one latency observation.
+    assert moved("otodesk_offers_made_total") == 1
+    assert moved("otodesk_offers_ended_total", ("outcome", "accepted")) == 1
+    assert moved("otodesk_offer_latency_seconds_count") == 1
+    assert 0 < moved("otodesk_offer_latency_seconds_sum") < 10
+    assert moved("otodesk_offer_latency_seconds_bucket", ("le", "+Inf")) == 1
+    # The database and the bus worked for it.
+    assert moved("otodesk_db_query_seconds_count", ("kind", "write")) >= 3
+    assert moved("otodesk_db_query_seconds_count", ("kind", "read")) >= 3
+    assert moved("otodesk_db_query_seconds_sum", ("kind", "write")) > 0
+    assert moved("otodesk_bus_publish_seconds_count") >= 5
+    assert after[("otodesk_bus_subscriptions_lagged_total", ())] == 0
+    # No voice on this callback: the families are there, at zero.
+    assert after[("otodesk_voice_calls", (("kind", "browser"),))] == 0
+    assert after[("otodesk_voice_packets_received_total", (("role", "customer"),))] == 0
 
 
 def test_readyz_names_the_bus_while_redis_is_down(tmp_path):
