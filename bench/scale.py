@@ -129,11 +129,15 @@ async def snapshot(servers: list[Server]) -> dict[str, dict[str, Any]]:
     async with httpx.AsyncClient(timeout=30.0) as http:
         for server in servers:
             text = (await http.get(f"{server.base_url}/metrics")).text
-            value = lambda name: [float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M)]  # noqa: E731
+            value = lambda name: [float(v) for v in re.findall(  # noqa: E731
+                rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.M)]
             figures[server.name] = {"rss_mb": rss_mb(server.pid), "sockets": sum(value("otodesk_sockets")),
                                     "lag_ms": max(value("otodesk_event_loop_lag_seconds") or [0.0]) * 1000,
                                     "leader": bool(sum(value("otodesk_leader"))),
-                                    "epoch": max(value("otodesk_leader_epoch") or [0.0])}
+                                    "epoch": max(value("otodesk_leader_epoch") or [0.0]),
+                                    # The leader's router: is everyone there?
+                                    "available": sum(value('otodesk_agents{state="available"}')),
+                                    "waiting": sum(value('otodesk_queue_waiting{queue="hold"}'))}
     return figures
 
 
@@ -245,6 +249,8 @@ async def deploy_and_run(args: argparse.Namespace, tmp: Path, echo: EchoServer) 
         servers = [Server(name, tmp / name, {**env, "OTODESK_PROCESS_ID": f"scale-{name}"}) for name in "AB"]
         for server in servers:
             stack.callback(server.stop)
+        if args.logs:  # runs last: after the servers stopped, before the temp dir goes
+            stack.callback(_keep_logs, Path(args.logs), [s.log_path for s in servers] + [tmp / "nginx" / "error.log"])
         stack.push_async_exit(_logs_on_failure(servers))
         await servers[0].start()
         deadline = time.monotonic() + 30
@@ -266,6 +272,14 @@ async def deploy_and_run(args: argparse.Namespace, tmp: Path, echo: EchoServer) 
         steps.results["warnings"] = servers[0].warnings() + servers[1].warnings()
         steps.results["nginx_errors"] = nginx.errors(5)
         return steps
+
+
+def _keep_logs(directory: Path, paths: list[Path]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        if path.exists():
+            shutil.copyfile(path, directory / f"{path.parent.name}-{path.name}")
+    log(f"logs kept in {directory}")
 
 
 def _logs_on_failure(servers: list[Server]):
@@ -312,6 +326,9 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
         print(f"  {agents} agents available, {waiting} customers waiting "
               f"({sum(s['sockets'] for s in ready.values()):.0f} sockets: "
               + ", ".join(f"{n} {s['sockets']:.0f}" for n, s in ready.items()) + "):")
+        router = next(s for s in ready.values() if s["leader"])
+        print(f"    the leader's router: {router['available']:.0f} agents available, {router['waiting']:.0f} waiting "
+              "in 'hold' (its /metrics)")
         print(f"    offer         {fmt(result['offer'])}")
         print(f"    call_me ack   {fmt(result['ack'])}")
         print(f"    echo probe    {fmt(summary(result['echo_probe']))}  (every 20 ms during the calls: machine noise)")
@@ -319,7 +336,8 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
               + f"; load average {result['load'][0]:.1f} -> {result['load'][1]:.1f}; "
               f"setup {setup[1] - setup[0]:.0f} s, calls {calls[1] - calls[0]:.0f} s")
         kib = per_socket_kib(snaps[before[label]], ready)
-        print(f"    RSS per idle socket added ({snaps[before[label]]['A']['sockets']:.0f} -> sockets above, "
+        print(f"    RSS per idle socket added ({sum(v['sockets'] for v in snaps[before[label]].values()):.0f} -> "
+              f"the sockets above, "
               f"settled {args.settle:.0f} s): " + ", ".join(
                   f"{n} {v:.1f} KiB ({snaps[before[label]][n]['rss_mb']:.0f} -> {ready[n]['rss_mb']:.0f} MiB)"
                   for n, v in kib.items() if v is not None) + f"  (target {TARGET_KIB_PER_SOCKET:.0f} KiB)")
@@ -331,9 +349,10 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
             per_change = (f"{wall['payload_bytes_per_change']:.0f} B JSON, {wall['wire_bytes_per_change']:.0f} B "
                           f"on the wire per agent state change ({wall['state_changes']} changes)"
                           if wall["state_changes"] else "no agent state change")
+            size = wall["payload_bytes"] / wall["walls"] / 1000 if wall["walls"] else 0
             print(f"    wall to one supervisor, {window}: {wall['walls']} walls (up to {wall['agents_in_wall']} "
-                  f"agents), {wall['payload_kb_per_minute']:.0f} KB/min JSON, {wall['wire_kb_per_minute']:.0f} "
-                  f"KB/min on the wire; {per_change}")
+                  f"agents, ~{size:.0f} KB JSON each), {wall['payload_kb_per_minute']:.0f} KB/min JSON, "
+                  f"{wall['wire_kb_per_minute']:.0f} KB/min on the wire; {per_change}")
         calling = steps.wall_window(f"{label}_calls")
         figures.update({
             f"{label}_offer_p50_ms": round(result["offer"]["p50"], 3),
@@ -394,6 +413,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="bots connecting at once during setup, over all bot processes")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before reading RSS")
     parser.add_argument("--echo", type=int, default=2000, help="echo round trips for the floor")
+    parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs and nginx's error.log here")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379",
                         help="Redis server; an empty database index 1-15 is claimed for the run")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test",
