@@ -247,10 +247,10 @@ async def deploy_and_run(args: argparse.Namespace, tmp: Path, echo: EchoServer) 
                "OTODESK_PUBLIC_ORIGINS": f"http://127.0.0.1:{front}",
                "OTODESK_DRAIN_SECONDS": "1"}  # the run is over when they stop: no need to drain
         servers = [Server(name, tmp / name, {**env, "OTODESK_PROCESS_ID": f"scale-{name}"}) for name in "AB"]
+        if args.logs:  # pushed first, so it runs last: once the servers stopped, before the temp dir goes
+            stack.callback(_keep_logs, Path(args.logs), [s.log_path for s in servers] + [tmp / "nginx" / "error.log"])
         for server in servers:
             stack.callback(server.stop)
-        if args.logs:  # runs last: after the servers stopped, before the temp dir goes
-            stack.callback(_keep_logs, Path(args.logs), [s.log_path for s in servers] + [tmp / "nginx" / "error.log"])
         stack.push_async_exit(_logs_on_failure(servers))
         await servers[0].start()
         deadline = time.monotonic() + 30
