@@ -226,11 +226,17 @@ ECHO_SERVER = textwrap.dedent("""
 
 
 class Profiler:
-    """``py-spy record`` on some pids for the duration of a block (``--profile DIR``)."""
+    """``py-spy record`` on some pids for the duration of a block (``--profile DIR``).
 
-    def __init__(self, directory: Path | None, fmt: str):
+    ``native``: C frames too (the collector's ``gc_collect_main``, zlib); py-spy then stops
+    the process for each sample, so the run is a little slower.
+    """
+
+    def __init__(self, directory: Path | None, fmt: str, *, native: bool = False, rate: int = 250):
         self.directory = directory
         self.fmt = fmt
+        self.native = native
+        self.rate = rate
         self.processes: list[subprocess.Popen] = []
         self.files: list[Path] = []
 
@@ -246,8 +252,8 @@ class Profiler:
             out = self.directory / f"{label}-{name}-{pid}.{suffix}"
             self.files.append(out)
             self.processes.append(subprocess.Popen(
-                [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", self.fmt,
-                 "--output", str(out), "--threads", "--nonblocking"],
+                [str(spy), "record", "--pid", str(pid), "--rate", str(self.rate), "--format", self.fmt,
+                 "--output", str(out), "--threads", "--native" if self.native else "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
 
     def stop(self) -> None:

@@ -67,7 +67,7 @@ import httpx
 
 from bench import _scale_bots as scale_bots
 from bench.common import cpu_seconds, free_port, rss_mb, summary
-from bench.offer_latency import (EchoServer, Server, _die_with_parent, fmt, log, postgres_database,
+from bench.offer_latency import (EchoServer, Profiler, Server, _die_with_parent, fmt, log, postgres_database,
                                  raise_open_file_limit, redis_database, seed)
 from tests.helpers.nginx import NGINX, main_conf, rendered_site
 
@@ -135,6 +135,7 @@ async def snapshot(servers: list[Server]) -> dict[str, dict[str, Any]]:
                                     "lag_ms": max(value("otodesk_event_loop_lag_seconds") or [0.0]) * 1000,
                                     "leader": bool(sum(value("otodesk_leader"))),
                                     "epoch": max(value("otodesk_leader_epoch") or [0.0]),
+                                    "full_gcs": sum(value('python_gc_collections_total{generation="2"}')),
                                     # The leader's router: is everyone there?
                                     "available": sum(value('otodesk_agents{state="available"}')),
                                     "waiting": sum(value('otodesk_queue_waiting{queue="hold"}'))}
@@ -159,6 +160,7 @@ class Steps:
                  bots: scale_bots.Workers, echo_port: int):
         self.args, self.servers, self.nginx, self.bots, self.echo_port = args, servers, nginx, bots, echo_port
         self.windows: dict[str, tuple[float, float]] = {}
+        self.profiler = Profiler(Path(args.profile) if args.profile else None, "raw", native=True, rate=100)
         self.snapshots: dict[str, dict] = {}
         self.results: dict[str, Any] = {}
 
@@ -191,8 +193,12 @@ class Steps:
         cpu = lambda: {k: sum(map(cpu_seconds, v if isinstance(v, list) else [v])) for k, v in pids.items()}  # noqa: E731
         cpu_before, load_before, started = cpu(), os.getloadavg()[0], time.perf_counter()
         log(f"[{label}] {args.warmup + args.samples} calls ({args.warmup} warm-up), one in flight...")
-        calls = await self.bots.probe("calls", label=label, warmup=args.warmup, echo_port=self.echo_port,
-                                      pause=args.pause)
+        self.profiler.start(label, {s.name: s.pid for s in self.servers})
+        try:
+            calls = await self.bots.probe("calls", label=label, warmup=args.warmup, echo_port=self.echo_port,
+                                          pause=args.pause)
+        finally:
+            self.profiler.stop()
         seconds = time.perf_counter() - started
         self.windows[f"{label}_calls"] = (started, time.perf_counter())
         self.results[label] = {**calls, "seconds": seconds, "load": (load_before, os.getloadavg()[0]),
@@ -294,8 +300,9 @@ def _logs_on_failure(servers: list[Server]):
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    # Both steps' sockets, the callers, the servers' database and Redis connections: per process.
-    raise_open_file_limit(args.agents + args.waiting + 2 * (args.samples + args.warmup) + 1000)
+    # Per process: a server holds about half the sockets (nginx spreads them), and its database and Redis
+    # connections; each nginx worker and bot process holds less.
+    raise_open_file_limit((args.agents + args.waiting) // 2 + 2 * (args.samples + args.warmup) + 1000)
     tmp = Path(tempfile.mkdtemp(prefix="scale-"))
     started = time.perf_counter()
     echo = EchoServer()
@@ -343,7 +350,16 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
                   for n, v in kib.items() if v is not None) + f"  (target {TARGET_KIB_PER_SOCKET:.0f} KiB)")
         lags = {n: max(snaps[f"{label}_ready"][n]["lag_ms"], snaps[f"{label}_after"][n]["lag_ms"]) for n in kib}
         print("    worst event-loop lag (setup, calls): " + ", ".join(
-            f"{n} {ready[n]['lag_ms']:.0f} / {snaps[f'{label}_after'][n]['lag_ms']:.0f} ms" for n in kib))
+            f"{n} {ready[n]['lag_ms']:.0f} / {snaps[f'{label}_after'][n]['lag_ms']:.0f} ms" for n in kib)
+              + "; the collector's full passes (setup, calls): " + ", ".join(
+            f"{n} {ready[n]['full_gcs'] - snaps[before[label]][n]['full_gcs']:.0f} / "
+            f"{snaps[f'{label}_after'][n]['full_gcs'] - ready[n]['full_gcs']:.0f}" for n in kib))
+        for path in steps.profiler.files:
+            if path.name.startswith(f"{label}-") and path.exists():
+                shares = profile_shares(path)
+                samples = shares.pop("samples")
+                print(f"    py-spy --native, {path.name.split('-')[1]} while calling: {samples} busy samples; "
+                      + ", ".join(f"{what} {share * 100:.0f}%" for what, share in shares.items()))
         for window in ("setup", "calls"):
             wall = steps.wall_window(f"{label}_{window}")
             per_change = (f"{wall['payload_bytes_per_change']:.0f} B JSON, {wall['wire_bytes_per_change']:.0f} B "
@@ -395,6 +411,25 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
     return figures
 
 
+PROFILED = {"the collector (gc_collect_main)": "gc_collect_main", "the wall (wall_snapshot, _publish_wall)":
+            r"wall_snapshot|_publish_wall", "zlib (deflate)": r"\bdeflate"}
+
+
+def profile_shares(path: Path) -> dict[str, float]:
+    """Of a py-spy raw profile's samples (one stack and its count a line), the share in each of PROFILED."""
+    counts = {what: 0 for what in PROFILED}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for what, pattern in PROFILED.items():
+            if re.search(pattern, stack):
+                counts[what] += int(count)
+    return {"samples": total, **{what: count / total if total else 0.0 for what, count in counts.items()}}
+
+
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -413,6 +448,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="bots connecting at once during setup, over all bot processes")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before reading RSS")
     parser.add_argument("--echo", type=int, default=2000, help="echo round trips for the floor")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="py-spy record --native both servers while calling (py-spy on PATH; slows them a little)")
     parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs and nginx's error.log here")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379",
                         help="Redis server; an empty database index 1-15 is claimed for the run")
