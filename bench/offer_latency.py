@@ -226,11 +226,17 @@ ECHO_SERVER = textwrap.dedent("""
 
 
 class Profiler:
-    """``py-spy record`` on some pids for the duration of a block (``--profile DIR``)."""
+    """``py-spy record`` on some pids for the duration of a block (``--profile DIR``).
 
-    def __init__(self, directory: Path | None, fmt: str):
+    ``native``: C frames too (the collector's ``gc_collect_main``, zlib); py-spy then stops
+    the process for each sample, so the run is a little slower.
+    """
+
+    def __init__(self, directory: Path | None, fmt: str, *, native: bool = False, rate: int = 250):
         self.directory = directory
         self.fmt = fmt
+        self.native = native
+        self.rate = rate
         self.processes: list[subprocess.Popen] = []
         self.files: list[Path] = []
 
@@ -246,8 +252,8 @@ class Profiler:
             out = self.directory / f"{label}-{name}-{pid}.{suffix}"
             self.files.append(out)
             self.processes.append(subprocess.Popen(
-                [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", self.fmt,
-                 "--output", str(out), "--threads", "--nonblocking"],
+                [str(spy), "record", "--pid", str(pid), "--rate", str(self.rate), "--format", self.fmt,
+                 "--output", str(out), "--threads", "--native" if self.native else "--nonblocking"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent))
 
     def stop(self) -> None:
@@ -520,18 +526,19 @@ async def measure_offers(bots: Bots, customers: list[CustomerBot], warmup: int,
             "calls_per_second": len(customers) / elapsed, "with_suggestions": sum(with_suggestions), "suggestions_ms": suggestions_ms}
 
 
-async def seed(url: str, agents: int) -> list[tuple[str, str, str]]:
-    """Queues "bench" and "hold", and ``agents`` agents with skill "bench", each with an open
-    desk session (a minted cookie needs one): [(id, username, session id)]."""
+async def seed(url: str, agents: int, *, role: str = "agent", prefix: str = "bench") -> list[tuple[str, str, str]]:
+    """Queues "bench" and "hold", and ``agents`` accounts of ``role`` (usernames ``prefix``
+    and a number) with skill "bench", each with an open desk session (a minted cookie needs
+    one): [(id, username, session id)]."""
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     async with Repository.open(url, upgrade=True, password_hasher=cheap) as repo:
         await repo.upsert_queue(BENCH_QUEUE, title="Bench", skills=[BENCH_QUEUE], service_level_target=20)
         await repo.upsert_queue(HOLD_QUEUE, title="Hold", skills=[HOLD_QUEUE], service_level_target=20)
 
         async def add(i: int) -> tuple[str, str, str]:
-            username = f"bench{i:05d}"
-            record = await repo.add_agent(username, PASSWORD, display_name=f"Bench Agent {i}",
-                                          skills=[BENCH_QUEUE])
+            username = f"{prefix}{i:05d}"
+            record = await repo.add_agent(username, PASSWORD, display_name=f"Bench {role.title()} {i}",
+                                          role=role, skills=[BENCH_QUEUE])
             session_id = secrets.token_urlsafe(16)
             await repo.open_staff_session(session_id, record.id, now=time.time(), max_age=24 * 3600)
             return record.id, username, session_id

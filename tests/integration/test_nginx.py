@@ -11,7 +11,6 @@ import asyncio
 import collections
 import contextlib
 import random
-import re
 import secrets
 import signal
 import shutil
@@ -25,25 +24,10 @@ import websockets
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
-from tests.helpers.server import ROOT, ServerProcess, free_port
+from tests.helpers.nginx import NGINX, main_conf, rendered_site
+from tests.helpers.server import ServerProcess, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def rendered_site(port: int, upstreams: list[int]) -> str:
-    """deploy/nginx.conf with this test's ports: only the lines marked CHANGE differ."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    servers = "".join(f"    server 127.0.0.1:{p} fail_timeout=2s;\n" for p in upstreams)
-    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001 fail_timeout=2s;\n"
-                          r"    server 127\.0\.0\.1:8002 fail_timeout=2s;\n)",
-                          lambda m: m.group(1) + servers, site, flags=re.S)
-    assert count == 1
-    site, count = re.subn(r"listen 127\.0\.0\.1:8000;", f"listen 127.0.0.1:{port};", site)
-    assert count == 1
-    return site
-
 
 @contextlib.contextmanager
 def nginx_in_front(tmp: Path, port: int, upstreams: list[int]):
@@ -52,21 +36,7 @@ def nginx_in_front(tmp: Path, port: int, upstreams: list[int]):
             pytest.fail("nginx is missing: `make test` installs Debian's nginx")
         pytest.skip("nginx is missing (apt-get install -y nginx)")
     (tmp / "site.conf").write_text(rendered_site(port, upstreams))
-    (tmp / "nginx.conf").write_text(f"""
-daemon off;
-user root;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    log_format upstream '$request_uri $status $upstream_addr';
-    access_log {tmp}/access.log upstream;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    include {tmp}/site.conf;
-}}
-""")
+    (tmp / "nginx.conf").write_text(main_conf(tmp))
     process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
