@@ -177,9 +177,18 @@ def test_the_staff_pages_in_chinese_have_no_english_left(browser, languages_serv
     admin.reload()
     expect(admin.get_by_test_id("queue-support")).to_be_visible()
     walk(admin, "admin-zh-TW")
-    for path, ready in (("/planner", "action-list"), ("/reports", "report-totals"), ("/supervisor", "wall-queues")):
+    # Each page walked once its script has run: translated (app.css reveals the English HTML
+    # after 3 s if its catalogue never comes, which a loaded machine can reach) and filled in
+    # by what only the script draws (the server's HTML has a "Loading…" in each of these).
+    drawn = {  # what only the page's script draws, once it has its data
+        "/planner": lambda: expect(admin.get_by_test_id("btn-new-action")).to_be_enabled(timeout=15000),
+        "/reports": lambda: expect(admin.get_by_test_id("report-totals")).not_to_be_empty(timeout=15000),
+        "/supervisor": lambda: expect(admin.get_by_test_id("wall-queue-support")).to_be_visible(timeout=15000),
+    }
+    for path, drawn_by_its_script in drawn.items():
         admin.goto(f"{server.base_url}{path}")
-        expect(admin.get_by_test_id(ready)).not_to_be_empty()
+        expect(admin.locator("html")).not_to_have_class(re.compile("i18n-pending"), timeout=15000)
+        drawn_by_its_script()
         walk(admin, f"{path.strip('/')}-zh-TW")
     admin_catalogues.only("zh-TW")
     for page in (carol, sam, admin):
