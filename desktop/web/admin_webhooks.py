@@ -50,7 +50,7 @@ async def add_webhook(request: Request, session: StaffSession) -> Response:
     try:
         url = check_url(data.url.strip(), allow_private=request.app.state.settings.webhook_allow_private)
     except TargetRefused as exc:
-        raise ApiError(422, "invalid_url", f"url: {exc}") from None
+        raise ApiError(422, "invalid_url", f"url: {exc}", detail={"reason": exc.reason}) from None
     subscription, secret = await request.app.state.repo.add_webhook(
         url=url, events=list(data.events), description=data.description.strip(), actor=actor_of(session))
     # The only time the secret leaves the server.

@@ -163,6 +163,11 @@ async def widget_script(request: Request) -> Response:
                                          cache_control=WIDGET_SCRIPT_CACHE)
 
 
+async def favicon(request: Request) -> Response:
+    # Browsers ask for /favicon.ico whatever a page links (a shop's page, a PDF, the API's JSON).
+    return RedirectResponse("/static/common/favicon.svg", status_code=301)
+
+
 async def healthz(request: Request) -> Response:
     state = request.app.state
     voice = getattr(state, "voice", None)
@@ -182,4 +187,5 @@ routes = [
     Route("/api/visitor", visitor_token, methods=["POST"]),
     Route("/widget.js", widget_script),
     Route("/healthz", healthz),
+    Route("/favicon.ico", favicon),
 ]

@@ -40,6 +40,13 @@ const BY_CODE = {
   enrolment_expired: "server.enrolment_expired", sso_account: "server.sso_account",
 };
 
+/** Why a receiver URL was refused, by the words for it. */
+const URL_REASONS = {
+  too_long: "server.url_too_long", not_url: "server.url_not_url", scheme: "server.url_scheme",
+  no_host: "server.url_no_host", credentials: "server.url_credentials", private: "server.url_private",
+  unresolved: "server.url_unresolved",
+};
+
 /** The codes of refused input, whose message says which field and what form it must take. */
 const SAYS_WHAT = { invalid: true, invalid_condition: true, bad_message: true, bad_request: true, invalid_hours: true,
   invalid_url: true, invalid_range: true };
@@ -51,6 +58,8 @@ const SAYS_WHAT = { invalid: true, invalid_condition: true, bad_message: true, b
 export function errorText(t, error) {
   const code = error?.code;
   if (code === "rate_limited" && error.retryAfter) return t("server.rate_limited_wait", { seconds: Math.ceil(error.retryAfter) });
+  // A receiver URL refused for a reason the server names (desktop/webhooks/targets.py).
+  if (code === "invalid_url" && Object.hasOwn(URL_REASONS, error.detail?.reason ?? "")) return t(URL_REASONS[error.detail.reason]);
   // A refused input: what exactly is wrong is in the server's sentence (a field, a value, the
   // form it must take), which no code can carry. English reads it as it is; Chinese after a lead.
   if (Object.hasOwn(SAYS_WHAT, code ?? "") && error.message && error.message !== code) {

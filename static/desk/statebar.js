@@ -83,6 +83,8 @@ export class StateBar {
     this.render(this.status, { connected: this.connected });
     try {
       await this.onSetState(state, reason);
+    } catch {
+      // Said by the desk's toast (desk.js command); the pill keeps the server's state.
     } finally {
       this.busy = false;
       this.render(this.status, { connected: this.connected });

@@ -218,6 +218,9 @@ async def test_webhook_changes_are_audited_without_their_secret(server):
                                                                "events": ["callback.ended"]})
         assert made.status_code == 201, made.text
         hook = made.json()
+        # A refused receiver names its reason for the console to word (and is not audited).
+        private = await admin.post("/api/v1/admin/webhooks", json={"url": "http://10.1.2.3/hooks", "events": ["callback.ended"]})
+        assert private.status_code == 422 and private.json()["error"]["detail"] == {"reason": "private"}
         rotated = await admin.post(f"/api/v1/admin/webhooks/{hook['id']}/rotate-secret", json={"overlap_hours": 1})
         assert rotated.status_code == 200 and rotated.json()["secret"] not in ("", hook["secret"])
         assert (await admin.post(f"/api/v1/admin/webhooks/{hook['id']}/rotate-secret",

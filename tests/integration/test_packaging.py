@@ -92,6 +92,8 @@ def test_pip_installed_otodesk_serves_the_shop_desk_and_widget_from_an_empty_dir
         assert httpx.get(f"{base}{built[0]}").status_code == 200
         assert httpx.get(f"{base}/static/desk/desk.js").status_code == 200
         assert httpx.get(f"{base}/static/vendor/rrweb/replay.min.js").status_code == 200
+        icon = httpx.get(f"{base}/favicon.ico", follow_redirects=True)  # what every browser asks for
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
         assert (tmp_path / "var" / "otodesk.db").exists()  # its data in the working directory's var/
     finally:
         process.terminate()

@@ -45,3 +45,14 @@ test("a refused input keeps the server's sentence (which field, what form): as i
   assert.equal(errorText(zh, bad), chinese["server.invalid_detail"].replace("{message}", "accent must be #rrggbb, not 'teal'"));
   assert.equal(errorText(zh, responseError({ status: 422 }, { error: { code: "invalid" } })), chinese["server.invalid"]);
 });
+
+test("a refused receiver URL says why in the page's language when the server names the reason", () => {
+  const scheme = responseError({ status: 422 }, { error: { code: "invalid_url", message: "url: only http and https receivers, not 'ftp'", detail: { reason: "scheme" } } });
+  assert.equal(errorText(zh, scheme), chinese["server.url_scheme"]);
+  assert.equal(errorText(en, scheme), english["server.url_scheme"]);
+  const privateAddress = responseError({ status: 422 }, { error: { code: "invalid_url", message: "url: 10.0.0.1 is not a public address", detail: { reason: "private" } } });
+  assert.doesNotMatch(errorText(zh, privateAddress), /[A-Za-z]{3,}/);
+  // An older server without the reason: its sentence after the lead, as before.
+  const bare = responseError({ status: 422 }, { error: { code: "invalid_url", message: "url: the URL has no host" } });
+  assert.equal(errorText(zh, bare), chinese["server.invalid_detail"].replace("{message}", "url: the URL has no host"));
+});

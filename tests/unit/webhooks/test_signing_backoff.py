@@ -75,22 +75,25 @@ def test_public_http_urls_are_receivers(url):
     assert check_url(url, allow_private=False) == url
 
 
-@pytest.mark.parametrize("url, why", [
-    ("ftp://crm.example.com/x", "only http and https"),
-    ("file:///etc/passwd", "only http and https"),
-    ("crm.example.com/x", "only http and https"),
-    ("https:///x", "no host"),
-    ("https://user:pw@crm.example.com/", "no credentials"),
-    ("http://127.0.0.1:9000/", "not a public address"),
-    ("http://10.1.2.3/", "not a public address"),
-    ("http://169.254.169.254/latest/meta-data", "not a public address"),
-    ("http://[::1]/", "not a public address"),
-    ("http://localhost:8000/", "localhost is private"),
-    ("http://example.com:99999/", "not a URL"),
+@pytest.mark.parametrize("url, why, reason", [
+    ("ftp://crm.example.com/x", "only http and https", "scheme"),
+    ("file:///etc/passwd", "only http and https", "scheme"),
+    ("crm.example.com/x", "only http and https", "scheme"),
+    ("https:///x", "no host", "no_host"),
+    ("https://user:pw@crm.example.com/", "no credentials", "credentials"),
+    ("http://127.0.0.1:9000/", "not a public address", "private"),
+    ("http://10.1.2.3/", "not a public address", "private"),
+    ("http://169.254.169.254/latest/meta-data", "not a public address", "private"),
+    ("http://[::1]/", "not a public address", "private"),
+    ("http://localhost:8000/", "localhost is private", "private"),
+    ("http://example.com:99999/", "not a URL", "not_url"),
+    ("https://crm.example.com/" + "x" * 2000, "over 2000", "too_long"),
 ])
-def test_refused_receivers(url, why):
-    with pytest.raises(TargetRefused, match=why):
+def test_refused_receivers(url, why, reason):
+    # The reason is what the admin console words in the reader's language (static/common/errors.js).
+    with pytest.raises(TargetRefused, match=why) as refused:
         check_url(url, allow_private=False)
+    assert refused.value.reason == reason
 
 
 def test_private_receivers_when_allowed():
