@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy.engine import make_url

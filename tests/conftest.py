@@ -39,6 +39,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 from desktop.repository import Repository, upgrade_database_async
+from tests.helpers.cluster import empty_postgres
 
 T = TypeVar("T")
 
@@ -98,14 +99,8 @@ def postgres_url() -> Iterator[str]:
 async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'var' / 'otodesk.db'}"
-    import asyncpg
-
     url = request.getfixturevalue("postgres_url")
-    conn = await asyncpg.connect(_asyncpg_dsn(make_url(url)), timeout=3)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
+    await empty_postgres(url)
     return url
 
 

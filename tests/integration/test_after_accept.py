@@ -3,7 +3,6 @@ timeout and a retried command. A real ``otodesk demo`` process, Python bots."""
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 
-import pytest
 from starlette.testclient import TestClient
 
 from desktop.analytics.compute import AnalyticsConfig

@@ -4,7 +4,6 @@ process (issue 9: items 19, 23, 25, 5)."""
 from __future__ import annotations
 
 import json
-import re
 
 import httpx
 import pytest

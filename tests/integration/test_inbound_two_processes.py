@@ -13,18 +13,16 @@ nobody is offered the third caller, then or after.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 
 import pytest
-import redis.asyncio as redis_asyncio
 from sqlalchemy import text
 
 from desktop.demo.seed import DEMO_PASSWORD
 from desktop.repository.repository import Repository
 from signaling.client import AgentBot
 from signaling.media.sip import PhoneState
-from tests.helpers.server import ServerProcess
+from tests.helpers.cluster import processes_on_redis_and_postgres
 from tests.helpers.sip_caller import Caller, free_udp_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -35,37 +33,15 @@ CALLERS = ("+447700900481", "+447700900482", "+447700900483")
 
 @pytest.fixture
 async def cluster(tmp_path, postgres_url, redis_url):
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, timeout=3)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
-    namespace = f"otodesk-test-{secrets.token_hex(4)}"
-    env = {"OTODESK_DATABASE_URL": postgres_url, "OTODESK_REDIS_URL": redis_url, "OTODESK_REDIS_NAMESPACE": namespace,
-           "OTODESK_SECRET_KEY": secrets.token_urlsafe(16), "OTODESK_LEADER_LEASE": "3",
-           "OTODESK_OFFER_TIMEOUT": "60", "OTODESK_ABANDON_GRACE": "30", "OTODESK_DEFAULT_REGION": "GB"}
+    env = {"OTODESK_OFFER_TIMEOUT": "60", "OTODESK_ABANDON_GRACE": "30", "OTODESK_DEFAULT_REGION": "GB"}
     sip_port, b_sip_port = free_udp_port(), free_udp_port()
     trunk = {"OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_LOCAL_HOST": "127.0.0.1",
              "OTODESK_SIP_LOCAL_PORT": str(b_sip_port), "OTODESK_SIP_REGISTER_EXPIRES": "0",
              "OTODESK_SIP_INBOUND": f"{LINE}=sales"}
-    first = ServerProcess(tmp_path / "a", env={**env, "OTODESK_PROCESS_ID": "a"}, log_name="a").start()
-    second = ServerProcess(tmp_path / "b", env={**env, **trunk, "OTODESK_PROCESS_ID": "b"}, seed=False,
-                           log_name="b").start()
-    second.sip_port = b_sip_port
-    try:
+    async with processes_on_redis_and_postgres(tmp_path, postgres_url, redis_url, env=env,
+                                               second_env=trunk) as (first, second):
+        second.sip_port = b_sip_port
         yield first, second
-    finally:
-        for server in (first, second):
-            server.stop()
-        client = redis_asyncio.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
 
 
 async def test_callers_on_a_killed_process_are_abandoned_and_their_agents_told(cluster, postgres_url):

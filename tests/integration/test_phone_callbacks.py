@@ -135,7 +135,7 @@ async def test_agent_accepts_the_server_dials_and_both_hear_each_other(server):
         assert welcome_phone == {"trunk": "static", "error": ""}
         bot = Bot(880)
         mark = agent.mark()
-        ack = await join(bot, agent, callback_id)
+        await join(bot, agent, callback_id)
         await until(lambda: "connected" in phone_states(agent, mark, callback_id), what="the phone to answer")
         assert phone_states(agent, mark, callback_id)[:3] == ["dialling", "ringing", "connected"]
         assert NUMBER.lstrip("+") in peer.invites[0].uri

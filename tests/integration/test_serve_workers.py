@@ -11,10 +11,10 @@ import time
 
 import httpx
 import pytest
-import redis.asyncio as redis_asyncio
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot
+from tests.helpers.cluster import forget_redis_namespace
 from tests.helpers.server import ROOT, ServerProcess
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -68,11 +68,7 @@ async def test_two_workers_on_one_port_are_one_centre_and_stop_on_sigterm(tmp_pa
         assert log.count("Finished server process") == 2, log  # each worker stopped, none killed
     finally:
         server.stop()
-        client = redis_asyncio.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+        await forget_redis_namespace(redis_url, namespace)
 
 
 def test_workers_without_redis_are_refused_with_the_reason(tmp_path):

@@ -16,11 +16,11 @@ import time
 
 import httpx
 import pytest
-import redis.asyncio as redis_asyncio
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot, login_cookie
-from tests.helpers.server import ServerProcess, running_server
+from tests.helpers.cluster import empty_postgres, processes_on_redis_and_postgres
+from tests.helpers.server import running_server
 
 LAPTOP = {"slug": "aurora-laptop-14", "name": "Aurora Laptop 14", "price": 1299, "qty": 1}
 BIKE = {"slug": "swift-e-bike", "name": "Swift E-Bike", "price": 2190, "qty": 1}
@@ -85,25 +85,10 @@ def server(request, tmp_path_factory):
     env = {"OTODESK_OFFER_TIMEOUT": "30", "OTODESK_CALLME_PER_PHONE": "20"}
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
-        _reset_postgres(url)
+        asyncio.run(empty_postgres(url))
         env["OTODESK_DATABASE_URL"] = url
     with running_server(tmp_path_factory.mktemp(f"suggestions-{request.param}"), env=env) as server:
         yield server
-
-
-def _reset_postgres(url: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    async def reset() -> None:
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = await asyncpg.connect(dsn, timeout=3)
-        try:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-        finally:
-            await conn.close()
-
-    asyncio.run(reset())
 
 
 async def test_offer_shows_the_suggestion_it_follows_the_cart_and_feedback_reaches_the_results(server):
@@ -200,31 +185,9 @@ async def test_offer_shows_the_suggestion_it_follows_the_cart_and_feedback_reach
 
 @pytest.fixture
 async def cluster(tmp_path, postgres_url, redis_url):
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, timeout=3)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
-    namespace = f"otodesk-test-{secrets.token_hex(4)}"
-    env = {"OTODESK_DATABASE_URL": postgres_url, "OTODESK_REDIS_URL": redis_url,
-           "OTODESK_REDIS_NAMESPACE": namespace, "OTODESK_SECRET_KEY": secrets.token_urlsafe(16),
-           "OTODESK_LEADER_LEASE": "3", "OTODESK_OFFER_TIMEOUT": "30"}
-    first = ServerProcess(tmp_path / "a", env={**env, "OTODESK_PROCESS_ID": "a"}, log_name="a").start()
-    second = ServerProcess(tmp_path / "b", env={**env, "OTODESK_PROCESS_ID": "b"}, seed=False, log_name="b").start()
-    try:
-        yield first, second
-    finally:
-        for process in (first, second):
-            process.stop()
-        client = redis_asyncio.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+    env = {"OTODESK_OFFER_TIMEOUT": "30"}
+    async with processes_on_redis_and_postgres(tmp_path, postgres_url, redis_url, env=env) as processes:
+        yield processes
 
 
 @pytest.mark.redis

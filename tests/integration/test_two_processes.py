@@ -8,49 +8,23 @@ database: no callback lost, none offered twice at once.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 
 import pytest
-import redis.asyncio as redis_asyncio
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CustomerBot, SupervisorBot
-from tests.helpers.server import CONSENT, ServerProcess
+from tests.helpers.cluster import processes_on_redis_and_postgres
+from tests.helpers.server import CONSENT
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
 @pytest.fixture
 async def cluster(tmp_path, postgres_url, redis_url):
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, timeout=3)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
-    namespace = f"otodesk-test-{secrets.token_hex(4)}"
-    env = {
-        "OTODESK_DATABASE_URL": postgres_url, "OTODESK_REDIS_URL": redis_url,
-        "OTODESK_REDIS_NAMESPACE": namespace, "OTODESK_SECRET_KEY": secrets.token_urlsafe(16),
-        "OTODESK_LEADER_LEASE": "3", "OTODESK_OFFER_TIMEOUT": "20", "OTODESK_ABANDON_GRACE": "4",
-    }
-    first = ServerProcess(tmp_path / "a", env={**env, "OTODESK_PROCESS_ID": "a"}, log_name="a").start()
-    second = ServerProcess(tmp_path / "b", env={**env, "OTODESK_PROCESS_ID": "b"}, seed=False,
-                           log_name="b").start()
-    try:
-        yield first, second
-    finally:
-        for server in (first, second):
-            server.stop()
-        client = redis_asyncio.from_url(redis_url)
-        keys = [key async for key in client.scan_iter(f"{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
+    env = {"OTODESK_OFFER_TIMEOUT": "20", "OTODESK_ABANDON_GRACE": "4"}
+    async with processes_on_redis_and_postgres(tmp_path, postgres_url, redis_url, env=env) as processes:
+        yield processes
 
 
 async def wait_until(check, *, timeout: float, step: float = 0.1):

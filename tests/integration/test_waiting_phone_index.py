@@ -19,6 +19,7 @@ from desktop.repository.engine import open_database
 from desktop.repository.migrate import alembic_config, upgrade_database_async
 from desktop.routing.events import CallbackEnded, CallbackState
 from signaling.client import CommandFailed, CustomerBot
+from tests.helpers.cluster import empty_postgres
 from tests.helpers.server import CONSENT, running_server
 
 pytestmark = pytest.mark.asyncio
@@ -101,15 +102,7 @@ async def test_the_migration_keeps_the_oldest_of_requests_that_raced_before_it(d
 async def test_requests_racing_for_one_number_on_a_real_server_make_one_request(postgres_url, tmp_path) -> None:
     """Six browsers ask at once to be called on one number: one request, five ``phone_waiting``
     (before the index, two or more got through: each passed the check before any insert)."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn, timeout=3)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
+    await empty_postgres(postgres_url)
     env = {"OTODESK_DATABASE_URL": postgres_url, "OTODESK_CALLING_HOURS": "*", "OTODESK_DEFAULT_REGION": "GB",
            "OTODESK_CALLME_PER_PHONE": "100", "OTODESK_CALLME_PER_ADDRESS": "100"}
     with running_server(tmp_path / "var", env=env, log_dir=tmp_path, seed=False) as server:  # queue "general"
