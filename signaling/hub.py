@@ -140,34 +140,70 @@ def _frame_text(frame: dict[str, Any]) -> str:
 
 
 class Connection:
-    """One socket's bounded outbox and its writer task. ``sent`` counts what it queued by
-    message type (the hub's, for monitoring)."""
+    """One socket's bounded outbox, written by a task that exists only while there is something
+    to send: an idle socket holds no queue and no writer (bench/idle_sockets.py). ``sent``
+    counts what it queued by message type (the hub's, for monitoring)."""
+
+    __slots__ = ("websocket", "_sent", "_limit", "_outbox", "_writer", "_broken", "too_slow", "ended", "stopped")
 
     def __init__(self, websocket: WebSocket, *, queue_size: int, sent: collections.Counter[str] | None = None):
         self.websocket = websocket
         self._sent = collections.Counter() if sent is None else sent
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
-        self.too_slow = asyncio.Event()
+        self._limit = queue_size
+        self._outbox: collections.deque[str] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._broken = False  # a send failed: the peer is gone, the reader will see it
+        self.too_slow = False  # its outbox overflowed: closed with CLOSE_TOO_SLOW
         self.ended = False  # its session ended (signed out): close with 4401
+        #: Done when the socket must close (too slow); the session waits on it beside its reader.
+        self.stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def send(self, message: dict[str, Any]) -> None:
-        if self.too_slow.is_set():
+        if self.too_slow or self._broken:
             return
-        try:
-            self._queue.put_nowait(protocol.encode(message))
-            self._sent[message.get("type")] += 1
-        except asyncio.QueueFull:
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = collections.deque()
+        elif len(outbox) >= self._limit:
             # Dropping one event would leave the client's state silently wrong;
             # close instead so it resyncs on reconnect.
             log.warning("socket too slow, closing it")
-            self.too_slow.set()
+            self.stop_too_slow()
+            return
+        outbox.append(protocol.encode(message))
+        self._sent[message.get("type")] += 1
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
 
-    async def writer(self) -> None:
-        while True:
-            text = await self._queue.get()
-            if text is None:
-                return
-            await self.websocket.send_text(text)
+    def stop_too_slow(self) -> None:
+        self.too_slow = True
+        self._outbox = None
+        if not self.stopped.done():
+            self.stopped.set_result(None)
+
+    async def _write(self) -> None:
+        try:
+            while self._outbox:
+                await self.websocket.send_text(self._outbox.popleft())
+        except Exception:  # the peer went away mid-send: the session ends (its reader may not see it)
+            self._broken = True
+            if not self.stopped.done():
+                self.stopped.set_result(None)
+        finally:
+            self._writer = None
+            if not self._outbox:
+                self._outbox = None
+
+    async def close(self) -> None:
+        """Stop writing (what is still queued is dropped: the socket is closing)."""
+        writer, self._writer = self._writer, None
+        self._broken = True
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        if not self.stopped.done():
+            self.stopped.cancel()
 
 
 class Hub:
@@ -201,7 +237,6 @@ class Hub:
             return
         await websocket.accept()
         connection = Connection(websocket, queue_size=self.limits.send_queue_size, sent=self.sent)
-        writer = asyncio.create_task(connection.writer())
         try:
             hello = await self._receive_hello(websocket, handler.role, connection)
             if hello is None:
@@ -227,12 +262,10 @@ class Hub:
         except WebSocketDisconnect:
             pass
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            await connection.close()
             if websocket.application_state != WebSocketState.DISCONNECTED:
                 with contextlib.suppress(Exception):
-                    code = CLOSE_TOO_SLOW if connection.too_slow.is_set() \
+                    code = CLOSE_TOO_SLOW if connection.too_slow \
                         else CLOSE_UNAUTHORIZED if connection.ended else 1000
                     await websocket.close(code=code)
 
@@ -277,7 +310,7 @@ class Hub:
                     tasks = [
                         asyncio.create_task(self._forward(subscription, session, connection, delivered)),
                         asyncio.create_task(self._read(websocket, handler, session, connection)),
-                        asyncio.create_task(connection.too_slow.wait()),
+                        connection.stopped,
                     ]
                     try:
                         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -327,7 +360,7 @@ class Hub:
                     continue
                 connection.send({**event, "seq": seq})
         except SubscriptionLagged:
-            connection.too_slow.set()
+            connection.stop_too_slow()
 
     async def _read(self, websocket: WebSocket, handler: RoomHandler, session: Session,
                     connection: Connection) -> None:

@@ -82,7 +82,10 @@ class Subscription:
     have had can no longer be replayed: the caller must resync.
     """
 
-    __slots__ = ("room", "buffer", "_queue", "_wakeup", "_last", "_lagged", "_closed", "_ready", "_stats")
+    # An idle socket holds one or two of these for its life (its room, the co-browse room): the
+    # queue is made on the first event, and a reader waits on a bare future, not an Event (each
+    # asyncio Event and deque is ~0.6 KiB, bench/idle_sockets.py --where).
+    __slots__ = ("room", "buffer", "_queue", "_waiter", "_last", "_lagged", "_closed", "_ready", "_stats")
 
     def __init__(self, room: str, *, buffer: int = DEFAULT_BUFFER, last: int | None = None,
                  stats: BusStats | None = None):
@@ -90,8 +93,8 @@ class Subscription:
             raise ValueError(f"buffer must be at least 1, got {buffer}")
         self.room = room
         self.buffer = buffer
-        self._queue: collections.deque[tuple[int, Any]] = collections.deque()
-        self._wakeup = asyncio.Event()
+        self._queue: collections.deque[tuple[int, Any]] | None = None
+        self._waiter: asyncio.Future[None] | None = None  # the reader's, while it waits
         # Highest seq accepted so far; None while the backend has not fixed the starting
         # point yet (offers are dropped until then: they predate the subscription).
         self._last = last
@@ -108,32 +111,38 @@ class Subscription:
     @property
     def backlog(self) -> int:
         """Events accepted and not read yet: how far its reader is behind."""
-        return len(self._queue)
+        return len(self._queue) if self._queue else 0
 
     def _offer(self, seq: int, event: Any) -> None:
         """Queue one event; drops duplicates and marks the subscription lagged when full."""
         if self._last is None or seq <= self._last or self._lagged or self._closed:
             return
-        if len(self._queue) >= self.buffer:
+        if self._queue is None:
+            self._queue = collections.deque()
+        elif len(self._queue) >= self.buffer:
             self._lag()
             return
         self._queue.append((seq, event))
         self._last = seq
-        self._wakeup.set()
+        self._wake()
 
     def _lag(self) -> None:
         if not self._lagged and self._stats is not None:
             self._stats.lagged += 1
         # The backlog is useless to a subscriber that must resync anyway: free it now.
         self._lagged = True
-        self._queue.clear()
-        self._wakeup.set()
+        self._queue = None
+        self._wake()
 
     def _close(self) -> None:
         self._closed = True
-        self._wakeup.set()
+        self._wake()
         if not self._ready.done():
             self._ready.cancel()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def __aiter__(self) -> Subscription:
         return self
@@ -145,11 +154,17 @@ class Subscription:
                     f'Subscription to room "{self.room}" fell behind (buffer of {self.buffer} '
                     "events, or events past the replay window): resync from a snapshot")
             if self._queue:
-                return self._queue.popleft()
+                item = self._queue.popleft()
+                if not self._queue:
+                    self._queue = None  # most sockets wait far longer than they read
+                return item
             if self._closed:
                 raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
 
 def window_size(replay_window: int, keep: int | None) -> int:
