@@ -96,6 +96,9 @@ class RoomHandler(Protocol):
     async def closed(self, session: Session) -> None:
         """The socket is gone (always called once ``opened`` was)."""
 
+    # Optional: ``outgoing(session, seq, event)`` → the event to send this socket instead of
+    # the room's (the wall: a delta where the socket needs no whole wall), or None for none.
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class HubLimits:
@@ -308,7 +311,8 @@ class Hub:
                 await handler.opened(session, hello)
                 try:
                     tasks = [
-                        asyncio.create_task(self._forward(subscription, session, connection, delivered)),
+                        asyncio.create_task(self._forward(subscription, session, connection, delivered,
+                                                          getattr(handler, "outgoing", None))),
                         asyncio.create_task(self._read(websocket, handler, session, connection)),
                         connection.stopped,
                     ]
@@ -345,7 +349,8 @@ class Hub:
         session.send(protocol.welcome(state, seq=seq, now=self.clock()))
         return seq
 
-    async def _forward(self, subscription, session: Session, connection: Connection, delivered: int) -> None:
+    async def _forward(self, subscription, session: Session, connection: Connection, delivered: int,
+                       outgoing: Callable[[Session, int, dict[str, Any]], dict[str, Any] | None] | None) -> None:
         try:
             async for seq, event in subscription:
                 if seq <= delivered:
@@ -357,6 +362,8 @@ class Hub:
                         connection.ended = True
                         await asyncio.sleep(0.05)  # let the writer flush the reason
                         return
+                    continue
+                if outgoing is not None and (event := outgoing(session, seq, event)) is None:
                     continue
                 connection.send({**event, "seq": seq})
         except SubscriptionLagged:

@@ -1,4 +1,5 @@
-"""The supervisor's socket: the wall, one whole wall then deltas (signaling/protocol/wall_delta.py)."""
+"""The supervisor's socket: the wall, one whole wall then deltas (signaling/protocol/wall_delta.py);
+the room's minutely whole walls reach a socket as deltas when it follows (desktop/sockets/wall_relay.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from desktop.auth.agents import SUPERVISOR_ROLES
 from desktop.rooms import WALL_KEEP, WALL_ROOM
 from desktop.routing import commands
 from desktop.sockets.base import RoleHandler
+from desktop.sockets.wall_relay import WallRelay
 from signaling import protocol
 from signaling.hub import Session
 from signaling.protocol import wall_delta
@@ -21,6 +23,14 @@ __all__ = ["SupervisorHandler"]
 class SupervisorHandler(RoleHandler):
     role = "supervisor"
     welcome_fields = SupervisorWelcome
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relay = WallRelay()
+
+    def outgoing(self, session: Session, seq: int, event: dict[str, Any]) -> dict[str, Any]:
+        sent, session.data["wall_shown"] = self.relay.outgoing(session.data.get("wall_shown"), seq, event)
+        return sent
 
     async def authenticate(self, websocket: WebSocket, hello: protocol.Hello) -> Session:
         agent = (await self._staff_from_cookie(websocket, roles=SUPERVISOR_ROLES,
@@ -39,8 +49,11 @@ class SupervisorHandler(RoleHandler):
             await self.router.notify(commands.Wall())
         if view.wall is None:
             return {"at": self.clock(), "queues": [], "agents": [], "history": {}, "term": None, "wall_seq": None}
+        self.relay.seed(view, last)
+        session.data["wall_shown"] = (view.term, view.wall_seq)
         return {**view.wall, "term": view.term, "wall_seq": view.wall_seq}
 
     async def on_wallresync(self, session: Session, message: protocol.WallResync) -> None:
         """The page met a delta that does not follow its wall: a whole one comes as a ``wall``."""
+        session.data["wall_shown"] = None  # whatever this process thought, it needs the whole one
         await self.router.notify(commands.Wall())
