@@ -12,7 +12,7 @@ memory bus, a SIP trunk on the namespace's 127.0.0.1, recording every call:
    offer, then a pcap of a 440 Hz tone as RTP, 50 packets/s), each answered,
    queued and taken by one of N agents (a process of bots: each agent's
    socket accepts the offer and joins the call with an aiortc peer sending
-   pre-encoded Opus): every call crosses the boundary (signaling/media/phone.py:
+   pre-encoded Opus; calls come 2 a second): every call crosses the boundary (signaling/media/phone.py:
    G.711 RTP <-> 8 kHz PCM <-> Opus for the agent's WebRTC leg, the mixer's
    20 ms clock towards the phone, the recorder);
 2. **browser**: N browser-only calls on the same server (a customer bot and
@@ -23,12 +23,14 @@ The server's CPU time (``/proc``) over ``--seconds`` of steady audio, after a
 per phase carries probes: 20 ms tone bursts every 500 ms, each way (the phone
 side is the stack's own UAC in this process, the agent an aiortc bot that
 decodes). A burst's onset where it is received (to the sample) minus when it
-was sent is the one-way latency; **added latency** is the phone path's minus the
-browser path's median in the same direction, measured the same way on the same
-server in the same run. What the phone path holds that the browser path has
-not: the trunk's one-frame jitter prefetch (aiortp), the Opus encode after the
-resampler, the decode and resampler towards the phone, the mixer's 20 ms clock,
-and at the probe phone's end aiortp's one-frame prefetch again.
+was sent is the one-way latency, timed as the packets arrive (each probe
+receiver decodes on arrival, no jitter buffer: aiortc's holds 4 frames, aiortp's
+one); **added latency** is the phone path's minus the browser path's median in
+the same direction, measured the same way on the same server in the same run.
+What the phone path holds that the browser path has not: the G.711 decode and
+the resampler, the Opus encoder's look-ahead (the browser path's sender encodes
+too: it cancels out), towards the phone the Opus decode, the resampler and the
+mixer's 20 ms clock (a frame waits 0-20 ms for its tick).
 
 Also printed: the transcoding kernel alone (``OpusToPcm`` / aiortp's PCMU /
 ``PcmToOpus`` in a loop, one process), the CPU that sipp, the bots and other
@@ -420,7 +422,7 @@ class Run:
         return subprocess.Popen(
             ["sipp", f"127.0.0.1:{self.sip_port}", "-sf", str(scenario), "-inf", str(numbers), "-s", LINE_LOAD,
              "-i", "127.0.0.1", "-p", str(self.sipp_port), "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
-             "-m", str(self.n), "-l", str(self.n), "-r", "5", "-nostdin", "-timeout", f"{SETUP_TIMEOUT + 120:.0f}s",
+             "-m", str(self.n), "-l", str(self.n), "-r", "2", "-nostdin", "-timeout", f"{SETUP_TIMEOUT + 120:.0f}s",
              "-trace_err", "-error_file", str(self.work / f"sipp-errors-{self.n}.log")],
             cwd=self.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
