@@ -507,7 +507,11 @@ class Run:
             log(f"{mode}: probe frames to the agent {to_agent.frames} ({to_agent.loud} loud, {len(to_agent.sent)} sent), "
                 f"from the agent {from_agent.frames} ({from_agent.loud} loud, {len(from_agent.sent)} sent)")
             if profiler is not None:
-                profiler.wait(30)
+                try:
+                    profiler.wait(30)
+                except subprocess.TimeoutExpired:  # py-spy stuck on a saturated process: no profile
+                    profiler.kill()
+                    log("py-spy did not finish: no profile")
             calls = self.n + 1
             return {"mode": mode, "calls": calls, "legs_connected": int(connected), "legs": int(legs),
                     "core_share": cpu / wall, "cpu_ms_per_call_second": cpu / wall / calls * 1000,
