@@ -32,6 +32,7 @@ __all__ = ["PhoneLeg"]
 SLOTS = 2
 QUEUE_FRAMES = 6  # 120 ms at most waits for the mixer; older audio is dropped, never delayed
 FRAME_SECONDS = 0.02
+DRAIN_TICKS = 25  # a slot whose queue never fell under 2 frames for this many ticks (0.5 s) is drained
 
 
 class _Slot:
@@ -40,9 +41,29 @@ class _Slot:
     def __init__(self):
         self._decoder = OpusToPcm()
         self.frames: collections.deque[bytes] = collections.deque(maxlen=QUEUE_FRAMES)
+        self._floor = QUEUE_FRAMES  # the fewest frames queued at a tick in this window
+        self._ticks = 0
 
     def push(self, source: object, payload: bytes, rtp_timestamp: int) -> None:
         self.frames.extend(self._decoder.decode(payload))
+
+    def next(self) -> bytes | None:
+        """The frame for this tick of the mixer, or None.
+
+        Frames come at the mixer's own rate, so whatever queue a burst left (the
+        first packets, a stall of this process) would stay as a standing delay
+        of up to :data:`QUEUE_FRAMES` frames for the rest of the call. A queue
+        that held 2 frames or more at every tick of a window (:data:`DRAIN_TICKS`)
+        is not jitter: it is cut back to one frame, once, at the window's end.
+        """
+        frames = self.frames
+        self._floor = min(self._floor, len(frames))
+        self._ticks += 1
+        if self._ticks >= DRAIN_TICKS:
+            for _ in range(self._floor - 1):
+                frames.popleft()
+            self._floor, self._ticks = QUEUE_FRAMES, 0
+        return frames.popleft() if frames else None
 
     def stop(self) -> None:
         self.frames.clear()
@@ -124,7 +145,7 @@ class PhoneLeg:
         start, i = loop.time(), 0
         silence = bytes(FRAME_BYTES)
         while True:
-            frames = [slot.frames.popleft() for slot in self.outs if slot.frames]
+            frames = [frame for slot in self.outs if (frame := slot.next()) is not None]
             if self.waiting is not None:
                 self.phone.send_audio(next(self.waiting))
             elif len(frames) == 1:

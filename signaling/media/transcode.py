@@ -5,6 +5,12 @@ audio is transcoded here, at that boundary only: :class:`OpusToPcm` turns
 the Opus packets routed to the phone into 20 ms frames of 8 kHz PCM (the
 trunk encodes G.711), :class:`PcmToOpus` the phone's 8 kHz frames into Opus
 packets the anchor routes like any browser's.
+
+Both hand each 20 ms on as soon as it is in: the resampler keeps its filter's
+tail back on the first frame (a few samples), which would leave every later
+frame waiting in the FIFO for the next one (20 ms more in each direction);
+the first output is padded at the front with that many samples of silence
+instead, so whole frames line up with what came in.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from signaling.media.sip.trunk import FRAME_BYTES, FRAME_SAMPLES as PHONE_FRAME,
 
 __all__ = ["OpusToPcm", "PcmToOpus"]
 
+COMPLEXITY = 5  # libopus 0-10 for the phone's voice encoded towards browsers
+
 
 class OpusToPcm:
     """Feed Opus packets (:meth:`decode`); get whole 20 ms frames of s16 mono 8 kHz PCM back."""
@@ -28,6 +36,7 @@ class OpusToPcm:
         self._decoder.layout = "stereo"
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=PHONE_RATE)
         self._pending = bytearray()
+        self._aligned = False
 
     def decode(self, payload: bytes) -> list[bytes]:
         out: list[bytes] = []
@@ -38,6 +47,9 @@ class OpusToPcm:
         for frame in frames:
             for resampled in self._resampler.resample(frame):
                 self._pending += bytes(resampled.planes[0])[:resampled.samples * 2]
+        if not self._aligned and self._pending:  # the module docstring says why
+            self._aligned = True
+            self._pending[:0] = bytes(-len(self._pending) % FRAME_BYTES)
         while len(self._pending) >= FRAME_BYTES:
             out.append(bytes(self._pending[:FRAME_BYTES]))
             del self._pending[:FRAME_BYTES]
@@ -54,9 +66,13 @@ class PcmToOpus:
         self._encoder.format = "s16"
         self._encoder.bit_rate = bit_rate
         self._encoder.time_base = fractions.Fraction(1, OPUS_RATE)
+        # The phone's audio stops at 4 kHz: libopus's highest complexity (10, the default) buys
+        # nothing audible for it, and its encoder is most of a phone leg's CPU (bench.phone).
+        self._encoder.options = {"compression_level": str(COMPLEXITY)}
         self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=OPUS_RATE)
         self._fifo = av.AudioFifo()
         self._pts = 0
+        self._aligned = False
 
     def encode(self, pcm: bytes) -> list[bytes]:
         frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
@@ -65,9 +81,18 @@ class PcmToOpus:
         frame.time_base = fractions.Fraction(1, PHONE_RATE)
         frame.pts = self._pts
         self._pts += len(pcm) // 2
-        for resampled in self._resampler.resample(frame):
-            resampled.pts = None
-            self._fifo.write(resampled)
+        resampled = self._resampler.resample(frame)
+        if not self._aligned and resampled:  # the module docstring says why
+            self._aligned = True
+            short = -sum(r.samples for r in resampled) % OPUS_FRAME
+            if short:
+                silence = av.AudioFrame(format="s16", layout="stereo", samples=short)
+                silence.planes[0].update(bytes(silence.planes[0].buffer_size))
+                silence.sample_rate = OPUS_RATE
+                self._fifo.write(silence)
+        for chunk in resampled:
+            chunk.pts = None
+            self._fifo.write(chunk)
         packets: list[bytes] = []
         while self._fifo.samples >= OPUS_FRAME:
             chunk = self._fifo.read(OPUS_FRAME)

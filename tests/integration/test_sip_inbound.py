@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from signaling.media.sip.arrival import ArrivalBuffer
 from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
 from tests.helpers.pcap import write_tone_pcap
 from tests.helpers.sip_caller import Caller, free_udp_port
@@ -76,6 +77,8 @@ async def test_a_call_is_answered_both_hear_each_other_and_the_caller_hangs_up()
         [call] = handler.calls
         assert (call.caller, call.called) == ("+447700900123", NUMBER)
         assert trunk.live_calls == 1
+        assert isinstance(call.rtp._jitter_buffer, ArrivalBuffer)  # packets decoded as they arrive
+        assert isinstance(caller.call.rtp._jitter_buffer, ArrivalBuffer)
         await hears(caller, 660)   # ours reaches the caller
         await hears(handler, 440)  # the caller's reaches us
         began = time.monotonic()

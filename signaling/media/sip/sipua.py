@@ -20,6 +20,8 @@ Where aiosipua 0.7.1 stops short, this module fills in, at the edge:
   timestamp 0 (a receiver takes a second digit for the first one's
   retransmission): ours are paced every 20 ms on the call's audio clock,
   one event per digit (RFC 4733 section 2.5), audio paused meanwhile;
+- aiortp decodes a packet only once the next one has come (20 ms later):
+  ours are decoded as they arrive (:mod:`.arrival`);
 - its UDP transport asserts that asyncio's datagram transport is a
   ``DatagramTransport``, which Python 3.11's is not (it logs an error at each
   start): :class:`UdpTransport` binds without that check.
@@ -47,6 +49,7 @@ from aiosipua import Registration as SipRegistration
 from aiosipua import RegistrationState as SipRegistrationState
 
 from signaling.media.errors import TrunkError
+from signaling.media.sip.arrival import deliver_on_arrival
 from signaling.media.sip.trunk import (FRAME_BYTES, AudioSink, CallResult, EventSink, PhoneCall, PhoneEvent,
                                        PhoneState, RefusedCall, Registration, Trunk, TrunkConfig, result_of_status)
 
@@ -232,6 +235,7 @@ class SipuaCall(PhoneCall):
                 self.rtp = await RTPSession.create(
                     (self.trunk.bind_host, self.rtp_port), remote, payload_type,
                     dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
+                deliver_on_arrival(self.rtp)
                 self.rtp.on_audio = self._audio
             elif self.rtp._remote_addr != remote:
                 self.rtp.update_remote(remote)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from aiortp import RTPSession
 from aiosipua import parse_sdp
 
+from signaling.media.sip.arrival import deliver_on_arrival
 from signaling.media.sip.sipua import PAYLOAD_TYPES, USER_AGENT, SipuaCall, media_of
 from signaling.media.sip.trunk import CallResult, IncomingPhoneCall, PhoneEvent, PhoneState, user_of
 
@@ -72,6 +73,7 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
             self.rtp = await RTPSession.create(
                 (self.trunk.bind_host, self.rtp_port), remote, payload_type,
                 dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
+            deliver_on_arrival(self.rtp)
             self.rtp.on_audio = self._audio
         self.wrapper.accept(parse_sdp(_answer(self.trunk.address, self.rtp_port, payload_type, dtmf, self.sdp_session)))
         self.answered_at = time.monotonic()

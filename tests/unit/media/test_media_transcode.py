@@ -25,3 +25,11 @@ def test_8khz_tone_becomes_opus_packets_of_the_same_pitch():
 
 def test_a_damaged_packet_is_skipped_not_raised():
     assert OpusToPcm().decode(b"\xff\xff\xff") == []
+
+
+def test_each_20ms_frame_is_handed_on_at_once_both_ways():
+    """Each frame in gives its frame out on the same call, from the first: the resampler's held-back
+    tail once left every frame waiting in a FIFO for the next one (20 ms more each way)."""
+    encoder, decoder = PcmToOpus(), OpusToPcm()
+    assert [len(encoder.encode(frame)) for frame in tone_frames(440)[:50]] == [1] * 50
+    assert [len(decoder.decode(packet)) for packet in encode_tone(880, seconds=1.0)] == [1] * 50
