@@ -175,6 +175,7 @@ def create_app(settings: Settings) -> Starlette:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                await presence.aclose()  # the sockets' closes, sent before the bus closes
                 await voice.aclose()
                 await mailer.aclose()
                 await suggester.aclose()
