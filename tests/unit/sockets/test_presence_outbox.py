@@ -191,3 +191,43 @@ async def test_a_closed_bus_is_raised_to_the_announcer():
         await bus.close()
         with pytest.raises(BusClosed):
             await presence.announce(_session(presence), True)
+
+
+# -- re-announcing to a new leader (desktop/app.py) ---------------------------------------------
+
+class _FlakyBus:
+    """The memory bus, but its first subscription fails as Redis down does."""
+
+    def __init__(self, bus):
+        self.bus, self.failures = bus, 1
+
+    def subscribe(self, room: str):
+        if self.failures:
+            self.failures -= 1
+            raise BusUnavailable("Redis unavailable while subscribing: gone")
+        return self.bus.subscribe(room)
+
+
+async def test_the_sockets_are_re_announced_to_each_new_leader_even_after_the_bus_failed():
+    from desktop.app import _reannounce_on_new_leader
+    from desktop.rooms import SYSTEM_ROOM
+    from signaling.protocol.outbound import BusLeader
+
+    async with open_bus(None) as bus, RouterClient(bus, "p1") as router:
+        presence = Presence(router, "p1")
+        session = _session(presence)
+        await presence.announce(session, True)
+        await _inbox(bus)
+        task = asyncio.create_task(_reannounce_on_new_leader(_FlakyBus(bus), presence))
+        try:
+            async with bus.router_inbox() as inbox:
+                received = aiter(inbox)
+                # Back after the failure: a leader may have been elected meanwhile.
+                first = await asyncio.wait_for(anext(received), 5)
+                await bus.publish(SYSTEM_ROOM, BusLeader(owner="p2", epoch=2).to_dict())
+                second = await asyncio.wait_for(anext(received), 5)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    for command in (first, second):
+        assert command["entries"] == [{"role": "agent", "identity": "a1", "socket": "p1:1", "present": True}]
