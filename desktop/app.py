@@ -58,7 +58,7 @@ from desktop.auth.tokens import Signer
 from desktop.auth.totp import SecretBox
 from desktop.auth.staff import StaffHeaders
 from desktop.webhooks.sender import WebhookSender
-from signaling.bus import SubscriptionLagged, open_bus
+from signaling.bus import BusClosed, BusError, SubscriptionLagged, open_bus
 from signaling.hub import Hub, HubLimits
 
 __all__ = ["create_app"]
@@ -175,6 +175,7 @@ def create_app(settings: Settings) -> Starlette:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                await presence.aclose()  # the sockets' closes, sent before the bus closes
                 await voice.aclose()
                 await mailer.aclose()
                 await suggester.aclose()
@@ -245,11 +246,23 @@ async def _heartbeat(router: RouterClient, process_id: str, lines: Callable[[], 
 
 
 async def _reannounce_on_new_leader(bus, presence: Presence) -> None:
+    """Re-announce this process's sockets whenever a leader is elected, and after missing some
+    of the system room (lagged behind it, or the bus down): a leader may have come meanwhile."""
+    missed = False
     while True:
         try:
             async with bus.subscribe(SYSTEM_ROOM) as subscription:
+                if missed:
+                    await presence.reannounce()
+                    missed = False
                 async for _seq, event in subscription:
                     if event.get("type") == "leader":
                         await presence.reannounce()
         except SubscriptionLagged:
-            await presence.reannounce()
+            missed = True
+        except BusClosed:
+            return
+        except BusError:  # Redis unreachable: the sockets are told once it is back
+            log.warning("could not follow the router's elections; trying again in 1 s", exc_info=True)
+            missed = True
+            await asyncio.sleep(1.0)

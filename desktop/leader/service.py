@@ -25,7 +25,7 @@ import dataclasses
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -274,7 +274,7 @@ class _Leader:
             commands.CallbackAdded: self._op_callback_added, commands.Cancel: self._op_cancel,
             commands.Abandon: self._op_abandon,
             commands.Status: self._op_status, commands.ProcessAlive: self._op_process_alive,
-            commands.InboundLines: self._op_inbound_lines,
+            commands.InboundLines: self._op_inbound_lines, commands.Presences: self._op_presences,
             commands.CustomerPresence: self._op_customer_presence,
             commands.AgentPresence: self._op_agent_presence, commands.SignedOut: self._op_signed_out,
             commands.SetState: self._op_set_state, commands.Accept: self._op_accept,
@@ -375,8 +375,12 @@ class _Leader:
 
     async def _apply(self, command: commands.Command) -> dict[str, Any]:
         handler = self.handlers[type(command)]
+        return await self._outcome(type(command).__name__, handler(command, self.clock()))
+
+    async def _outcome(self, what: str, work: Awaitable[Any]) -> dict[str, Any]:
+        """What ``work`` (a command being applied) answers: its result, or the error it met."""
         try:
-            return succeeded(await handler(command, self.clock()))
+            return succeeded(await work)
         except _Refused as exc:
             return failed(exc.code, str(exc))
         except InvalidTransition as exc:
@@ -388,7 +392,7 @@ class _Leader:
         except LeadershipLost:
             raise
         except Exception:
-            log.exception("router command %s failed", type(command).__name__)
+            log.exception("router command %s failed", what)
             return failed(ErrorCode.INTERNAL, "internal error")
 
     async def _reply(self, message: dict[str, Any], outcome: dict[str, Any]) -> None:
@@ -441,14 +445,28 @@ class _Leader:
         log.warning("process %s went silent; forgetting its sockets", process)
         visitors, agents = self.reach.sockets_on(process)
         for visitor_id, key in visitors:
-            await self._op_customer_presence(
-                commands.CustomerPresence(visitor_id=visitor_id, socket=key, present=False), now)
+            await self._customer_socket(visitor_id, key, False, now)
         for agent_id, key in agents:
-            await self._op_agent_presence(commands.AgentPresence(agent_id=agent_id, socket=key, present=False), now)
+            await self._agent_socket(agent_id, key, False, now)
+
+    async def _op_presences(self, command: commands.Presences, now: float):
+        """Each socket as a command of its own would be, in order: one refused (an agent's
+        account gone) keeps none of the others out."""
+        for entry in command.entries:
+            if entry.role == "customer":
+                work = self._customer_socket(entry.identity, entry.socket, entry.present, now)
+            else:
+                work = self._agent_socket(entry.identity, entry.socket, entry.present, now)
+            await self._outcome(f"presences ({entry.role} {entry.identity})", work)
 
     async def _op_customer_presence(self, command: commands.CustomerPresence, now: float):
-        visitor_id = command.visitor_id
-        change = self.reach.customer_socket(visitor_id, command.socket, command.present)
+        await self._customer_socket(command.visitor_id, command.socket, command.present, now)
+
+    async def _op_agent_presence(self, command: commands.AgentPresence, now: float):
+        await self._agent_socket(command.agent_id, command.socket, command.present, now)
+
+    async def _customer_socket(self, visitor_id: str, socket: str, present: bool, now: float) -> None:
+        change = self.reach.customer_socket(visitor_id, socket, present)
         callback_id = self.statuses.callback_of(visitor_id)
         if callback_id is None:
             return
@@ -461,16 +479,15 @@ class _Leader:
         elif change == Reach.LEFT:
             await self._commit(self.router.customer_left(callback_id, now))
 
-    async def _op_agent_presence(self, command: commands.AgentPresence, now: float):
-        agent_id = command.agent_id
-        if command.present:
-            self.reach.agent_socket_opened(agent_id, command.socket)
+    async def _agent_socket(self, agent_id: str, socket: str, present: bool, now: float) -> None:
+        if present:
+            self.reach.agent_socket_opened(agent_id, socket)
             if self.router_agent_state(agent_id) in (None, AgentState.OFFLINE):
                 await self._login(agent_id, now)
             elif paused_while_gone(self.router.agent(agent_id)):
                 await self._commit(self.router.set_available(agent_id, now))
         else:
-            self.reach.agent_socket_closed(agent_id, command.socket, now)
+            self.reach.agent_socket_closed(agent_id, socket, now)
             await self._pause_if_no_desk(agent_id, now)
 
     async def _op_signed_out(self, command: commands.SignedOut, now: float):

@@ -17,16 +17,19 @@ gets the first outcome: ``desktop/leader/outcomes.py``). The client sets ``rid``
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 __all__ = [
     "Command", "RouterCommand", "decode",
     "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "Abandon", "CallbackAdded", "Status",
-    "ProcessAlive", "InboundLines", "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "QueueRemoved",
-    "AgentChanged",
+    "ProcessAlive", "InboundLines", "PresenceEntry", "Presences", "PRESENCES_LIMIT",
+    "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "QueueRemoved", "AgentChanged",
 ]
+
+#: Sockets one ``Presences`` command may carry (a few tens of KB of JSON on the bus).
+PRESENCES_LIMIT = 500
 
 
 class Command(msgspec.Struct, tag_field="op", kw_only=True, frozen=True, omit_defaults=True,
@@ -126,6 +129,30 @@ class InboundLines(Command, tag="inbound_lines"):
     lines: list[str]
 
 
+class PresenceEntry(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """One socket of a process opened (``present``) or closed."""
+
+    role: Literal["customer", "agent"]
+    #: The customer's visitor id, or the agent's id.
+    identity: str
+    #: ``"<process>:<n>"``: the process is known by its prefix (its sockets go with it).
+    socket: str
+    present: bool
+
+
+class Presences(Command, tag="presences"):
+    """Sockets opened and closed, in the order they did (a socket's own open before its close),
+    up to :data:`PRESENCES_LIMIT`: applied one by one, as ``CustomerPresence`` and
+    ``AgentPresence`` each were. What a process sends (``desktop/sockets/presence.py``): a few
+    of these carry a whole process's sockets (its re-announce to a new leader, a mass
+    disconnect) without overflowing the router inbox."""
+
+    entries: Annotated[list[PresenceEntry], msgspec.Meta(min_length=1, max_length=PRESENCES_LIMIT)]
+
+
+# One socket a command: what processes sent before ``Presences``. Still applied, so that during
+# a rolling upgrade the processes not yet upgraded are heard by an upgraded leader.
+
 class CustomerPresence(Command, tag="customer_presence"):
     visitor_id: str
     socket: str
@@ -165,8 +192,8 @@ class AgentChanged(Command, tag="agent_changed"):
 
 
 RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Abandon | Status
-                 | ProcessAlive | InboundLines | CustomerPresence | AgentPresence | Wall | QueuesChanged | QueueRemoved
-                 | AgentChanged)
+                 | ProcessAlive | InboundLines | Presences | CustomerPresence | AgentPresence | Wall | QueuesChanged
+                 | QueueRemoved | AgentChanged)
 
 
 def decode(message: dict[str, Any]) -> Command:

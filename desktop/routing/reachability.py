@@ -1,7 +1,7 @@
 """Who the leader can reach: customers' and agents' sockets, and the processes holding them.
 
-Every process announces its sockets to the leader (``customer_presence``,
-``agent_presence``; re-announced after a failover) and says it is alive every
+Every process announces its sockets to the leader (``presences``, a few hundred sockets a
+command; re-announced after a failover) and says it is alive every
 ``PROCESS_HEARTBEAT`` seconds (``process_alive``). From those, :class:`Reachability`
 decides, without touching the router, a socket or the clock (``now`` is passed in):
 

@@ -1,42 +1,156 @@
-"""The sockets of this process, so a new leader can be told who is connected."""
+"""The sockets of this process, told to the router's leader: as they open and close, and all
+of them again when a new leader is elected (it knows nobody's).
+
+Every announcement goes through the router inbox, which keeps a bounded number of commands
+(the oldest dropped beyond). So they travel together, in ``commands.Presences`` of up to
+``PRESENCES_LIMIT`` sockets: a single socket's is sent at once, and those made while a send
+is under way (thousands of sockets closing as the process stops, its re-announce) go in the
+next, a few commands for a whole process. One sender sends them in the order they were made,
+so a socket's close never overtakes its open.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import itertools
+from collections.abc import Sequence
 
-from desktop.routing import commands
 from desktop.leader.client import RouterClient
+from desktop.routing import commands
+from desktop.routing.commands import PRESENCES_LIMIT, PresenceEntry
 from signaling.hub import Session
 
-__all__ = ["Presence"]
+__all__ = ["Presence", "Outbox"]
+
+
+class Outbox:
+    """Announcements not sent yet, in order, numbered from 1 as they are added (no I/O)."""
+
+    def __init__(self, *, limit: int = PRESENCES_LIMIT):
+        if not 1 <= limit <= PRESENCES_LIMIT:
+            raise ValueError(f"limit must be within 1..{PRESENCES_LIMIT}, got {limit}")
+        self.limit = limit
+        self._entries: collections.deque[PresenceEntry] = collections.deque()
+        self.added = 0  # the number of the last one added
+        self.taken = 0  # ...and of the last one taken to be sent
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, entries: Sequence[PresenceEntry]) -> tuple[int, int]:
+        """Queue ``entries``; the numbers of the first and the last (``(n + 1, n)``: none)."""
+        first = self.added + 1
+        self._entries.extend(entries)
+        self.added += len(entries)
+        return first, self.added
+
+    def take(self) -> commands.Presences | None:
+        """The next command to send: the oldest entries, ``limit`` at most (None: none left)."""
+        if not self._entries:
+            return None
+        count = min(self.limit, len(self._entries))
+        self.taken += count
+        return commands.Presences(entries=[self._entries.popleft() for _ in range(count)])
 
 
 class Presence:
-    """The sockets of this process, so they can be re-announced to a new leader."""
+    """The sockets of this process (``sessions``, by socket key), announced to the leader.
 
-    def __init__(self, router: RouterClient, process_id: str):
+    Supervisors' sockets are kept too but not announced: the router has no use for them.
+    """
+
+    def __init__(self, router: RouterClient, process_id: str, *, limit: int = PRESENCES_LIMIT):
         self.router = router
         self.process_id = process_id
         self._keys = itertools.count(1)
         self.sessions: dict[str, Session] = {}
+        self._outbox = Outbox(limit=limit)
+        # Each announce waiting for its entries (numbers first..last) to be sent, in order.
+        self._waiting: collections.deque[_Waiter] = collections.deque()
+        self._sender: asyncio.Task[None] | None = None
 
     def key(self) -> str:
         return f"{self.process_id}:{next(self._keys)}"
 
     async def announce(self, session: Session, present: bool) -> None:
+        """Tell the leader ``session``'s socket opened (``present``) or closed.
+
+        Returns once it is in the router inbox (with the others made meanwhile); raises what
+        the bus raised sending it (``BusUnavailable``, ``BusClosed``). Cancelled, it is still sent.
+        """
         key = session.data["socket"]
         if present:
             self.sessions[key] = session
         else:
             self.sessions.pop(key, None)
-        if session.role == "customer":
-            await self.router.notify(commands.CustomerPresence(visitor_id=session.identity,
-                                                               socket=key, present=present))
-        elif session.role == "agent":
-            await self.router.notify(commands.AgentPresence(agent_id=session.identity,
-                                                            socket=key, present=present))
+        entry = _entry(session, present)
+        if entry is not None:
+            await self._send([entry])
 
     async def reannounce(self) -> None:
-        """A new leader knows nobody's sockets: tell it ours."""
-        for session in list(self.sessions.values()):
-            await self.announce(session, True)
+        """A new leader knows nobody's sockets: tell it ours (``PRESENCES_LIMIT`` a command)."""
+        await self._send([entry for session in self.sessions.values()
+                          if (entry := _entry(session, True)) is not None])
+
+    async def aclose(self) -> None:
+        """Wait until what was announced is sent (or failed to be)."""
+        if self._sender is not None:
+            await asyncio.shield(self._sender)
+
+    async def _send(self, entries: list[PresenceEntry]) -> None:
+        first, last = self._outbox.add(entries)
+        if last < first:
+            return
+        waiter = _Waiter(first, last, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiter)
+        if self._sender is None:
+            # Next turn of the loop: what is announced in this one goes in the same command.
+            self._sender = asyncio.create_task(self._send_all(), name="presence-sender")
+        await waiter.future
+
+    async def _send_all(self) -> None:
+        try:
+            while (batch := self._outbox.take()) is not None:
+                try:
+                    await self.router.notify(batch)
+                except Exception as exc:  # the bus is down or closed: those are lost, as one by one
+                    self._settle(self._outbox.taken, exc)
+                else:
+                    self._settle(self._outbox.taken, None)
+        finally:
+            self._sender = None
+            for waiter in self._waiting:  # cancelled mid-send (the loop is closing): nothing more goes
+                waiter.future.cancel()
+            self._waiting.clear()
+
+    def _settle(self, sent: int, error: Exception | None) -> None:
+        """Entries up to number ``sent`` went (or failed, ``error``): answer whose they were."""
+        for waiter in self._waiting:
+            if waiter.first > sent:
+                break
+            if error is not None and waiter.error is None:
+                waiter.error = error
+        while self._waiting and self._waiting[0].last <= sent:
+            waiter = self._waiting.popleft()
+            if waiter.future.done():  # its announcer was cancelled
+                continue
+            if waiter.error is not None:
+                waiter.future.set_exception(waiter.error)
+            else:
+                waiter.future.set_result(None)
+
+
+class _Waiter:
+    __slots__ = ("first", "last", "future", "error")
+
+    def __init__(self, first: int, last: int, future: asyncio.Future[None]):
+        self.first, self.last, self.future = first, last, future
+        self.error: Exception | None = None
+
+
+def _entry(session: Session, present: bool) -> PresenceEntry | None:
+    if session.role not in ("customer", "agent"):
+        return None
+    return PresenceEntry(role=session.role, identity=session.identity, socket=session.data["socket"],
+                         present=present)
