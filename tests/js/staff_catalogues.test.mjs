@@ -15,7 +15,7 @@ const templates = new URL("../../desktop/templates/", import.meta.url);
 
 /** Each family: its folder under static/ and the templates that are its HTML. */
 export const FAMILIES = {
-  common: { templates: ["base.html", "login.html", "setup.html", "login_error.html", "login_code.html", "login_enrol.html",
+  common: { templates: ["base.html", "login_base.html", "login.html", "setup.html", "login_error.html", "login_code.html", "login_enrol.html",
     "login_recovery.html", "account.html"], code: ["staff-language.js", "shell.js", "toast.js", "errors.js", "security.js"] },
   supervisor: { templates: ["supervisor.html"] },
   planner: { templates: ["planner.html"] },
