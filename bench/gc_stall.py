@@ -15,7 +15,7 @@ The variants, in the same run on the same seeded database: ``python`` (CPython's
 ratios are against the first. The bench's own bots are frozen out of its own collector
 after the set-up (as bench.offer_latency does).
 
-``--rounds R`` then, on the last variant, connects and closes ``--count`` fresh customers R
+``--rounds R`` then, on the ``default`` variant (else the last), connects and closes ``--count`` fresh customers R
 times and reads the server's RSS settled after each round (2 s with nothing opening): flat
 means the policy (a frozen start-up heap, rarer full passes) holds nothing it should free.
 
@@ -148,10 +148,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         agent_ids = await seed(f"sqlite+aiosqlite:///{template}", args.count)
         log(f"seeded {args.count} agents in {time.perf_counter() - t:.0f} s")
         results = []
-        names = list(variants)
-        for name in names:
+        churn_on = "default" if "default" in variants else list(variants)[-1]
+        for name in variants:
             results.append(await one_variant(name, variants[name], template, tmp, args, agent_ids,
-                                             args.rounds if name == names[-1] else 0))
+                                             args.rounds if name == churn_on else 0))
         return {"results": results}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -209,7 +209,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="calls made first and not counted")
     parser.add_argument("--variants", default="python,default", help="of: " + ", ".join(VARIANTS))
     parser.add_argument("--thresholds", help="one more variant: OTODESK_GC_THRESHOLDS, e.g. 10000,10,10")
-    parser.add_argument("--rounds", type=int, default=3, help="connect/close rounds on the last variant (RSS)")
+    parser.add_argument("--rounds", type=int, default=3, help="connect/close rounds on the default variant (RSS)")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds of quiet before measuring")
     parser.add_argument("--connect-concurrency", type=int, default=50)
     return parser.parse_args(argv)
