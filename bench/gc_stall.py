@@ -15,9 +15,11 @@ The variants, in the same run on the same seeded database: ``python`` (CPython's
 ratios are against the first. The bench's own bots are frozen out of its own collector
 after the set-up (as bench.offer_latency does).
 
-``--rounds R`` then, on the ``default`` variant (else the last), connects and closes ``--count`` fresh customers R
-times and reads the server's RSS settled after each round (2 s with nothing opening): flat
-means the policy (a frozen start-up heap, rarer full passes) holds nothing it should free.
+``--rounds R`` then, on the ``default`` variant (else the last), connects and closes ``--count``
+customers R times (new visitors, then the same ones coming back: a new visitor's rooms are kept
+a day for its resume) and reads the server's RSS settled after each round (2 s with nothing
+opening) and the objects its collector tracks: flat from the second round means the policy (a
+frozen start-up heap, rarer full passes) holds nothing it should free.
 
     .venv/bin/python -m bench.gc_stall [--count 3000] [--samples 300] [--rounds 3]
 
@@ -43,8 +45,9 @@ from typing import Any
 import httpx
 
 from bench.common import rss_mb
-from bench.offer_latency import (Bots, Server, connect_bots, fmt, gather_in_batches, log, measure_offers,
+from bench.offer_latency import (Bots, Inbox, Server, connect_bots, fmt, gather_in_batches, log, measure_offers,
                                  raise_open_file_limit, seed)
+from signaling.client import CustomerBot
 
 VARIANTS = {"python": "python", "default": ""}  # OTODESK_GC_THRESHOLDS per variant ("" = the setting's default)
 METRIC = re.compile(r'^(otodesk_\w+)\{(?:generation|role)="(\w+)"\} (\S+)$', re.M)
@@ -73,19 +76,34 @@ def tracked(figures: dict[str, Any]) -> float:
     return sum(figures["otodesk_gc_objects"][g] for g in "012")
 
 
-async def churn(server: Server, secret: str, count: int, rounds: int) -> list[float]:
-    """Connect and close ``count`` fresh customers ``rounds`` times; the settled RSS after each."""
-    rss = []
+async def churn(server: Server, secret: str, count: int, rounds: int) -> tuple[list[float], list[float]]:
+    """``count`` customers connect and leave, ``rounds`` times: new visitors the first time,
+    the same ones again after (as people come back; a new visitor's rooms are kept a day for
+    its resume, so only coming back can show a flat line). The settled RSS and the objects
+    the collector tracks after each round."""
+    rss, objects, tokens = [], [], []
     for round_ in range(rounds):
         bots = Bots(server.base_url, server.base_url, secret, concurrency=50)
+
+        async def again(i: int) -> CustomerBot:
+            async with bots.limit:
+                bot = CustomerBot(server.base_url, hello={"token": tokens[i], "url": "http://shop.test/bench",
+                                                          "title": "Bench"})
+                bot.messages = Inbox()
+                await asyncio.wait_for(bot.connect(), 60)
+                bots.all.append(bot)
+                return bot
+
         try:
-            await gather_in_batches(lambda i: bots.customer(), count, f"churn {round_ + 1}")
+            made = await gather_in_batches(again if tokens else (lambda i: bots.customer()), count, f"churn {round_ + 1}")
+            tokens = tokens or [bot.token for bot in made]
         finally:
             await bots.close()
         await asyncio.sleep(2.0)
         rss.append(rss_mb(server.pid))
-        log(f"    round {round_ + 1}: RSS {rss[-1]:.1f} MB")
-    return rss
+        objects.append(tracked(await scrape(server, objects=True)))
+        log(f"    round {round_ + 1}: RSS {rss[-1]:.1f} MB, {objects[-1]:.0f} objects tracked")
+    return rss, objects
 
 
 async def one_variant(name: str, thresholds: str, template: Path, tmp: Path, args: argparse.Namespace,
@@ -128,7 +146,8 @@ async def one_variant(name: str, thresholds: str, template: Path, tmp: Path, arg
         result["offer"] = calls["offer"]
         if churn_rounds:
             log(f"  [{name}] {churn_rounds} rounds of {args.count} customers connecting and leaving...")
-            result["churn_rss_mb"] = [rss_mb(server.pid)] + await churn(server, secret, args.count, churn_rounds)
+            rss, objects = await churn(server, secret, args.count, churn_rounds)
+            result["churn_rss_mb"], result["churn_objects"] = [rss_mb(server.pid)] + rss, objects
         return result
     finally:
         gc.unfreeze()
@@ -199,6 +218,8 @@ def report(args: argparse.Namespace, outcome: dict[str, Any]) -> dict[str, Any]:
                   + " -> ".join(f"{mb:.0f}" for mb in rss) + " MB")
             figures[f"{name}_churn_rss_mb"] = [round(mb, 1) for mb in rss]
             figures[f"{name}_churn_rss_growth_after_first_round_mb"] = round(rss[-1] - rss[1], 1)
+            figures[f"{name}_churn_tracked_objects"] = [int(n) for n in result["churn_objects"]]
+            print("    objects tracked after each round: " + " -> ".join(f"{n:.0f}" for n in result["churn_objects"]))
     return figures
 
 
