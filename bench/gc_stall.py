@@ -18,7 +18,7 @@ after the set-up (as bench.offer_latency does).
 ``--rounds R`` then, on the ``default`` variant (else the last), connects and closes ``--count``
 customers R times (new visitors, then the same ones coming back: a new visitor's rooms are kept
 a day for its resume) and reads the server's RSS settled after each round (2 s with nothing
-opening) and the objects its collector tracks: flat from the second round means the policy (a
+opening) and the objects its collector tracks after a full pass: flat from the second round means the policy (a
 frozen start-up heap, rarer full passes) holds nothing it should free.
 
     .venv/bin/python -m bench.gc_stall [--count 3000] [--samples 300] [--rounds 3]
@@ -54,10 +54,12 @@ METRIC = re.compile(r'^(otodesk_\w+)\{(?:generation|role)="(\w+)"\} (\S+)$', re.
 LAG = re.compile(r"^otodesk_event_loop_lag_seconds (\S+)$", re.M)
 
 
-async def scrape(server: Server, *, objects: bool = False) -> dict[str, Any]:
-    """This server's collector figures and loop lag (each scrape resets the 'worst since')."""
+async def scrape(server: Server, *, objects: bool = False, collect: bool = False) -> dict[str, Any]:
+    """This server's collector figures and loop lag (each scrape resets the 'worst since');
+    ``objects``: the objects its collector tracks too, after a full pass if ``collect``."""
+    params = {"gc_objects": "collect" if collect else "1"} if objects else None
     async with httpx.AsyncClient(timeout=60.0) as http:
-        text = (await http.get(f"{server.base_url}/metrics", params={"gc_objects": "1"} if objects else None)).text
+        text = (await http.get(f"{server.base_url}/metrics", params=params)).text
     figures: dict[str, Any] = {}
     for name, label, value in METRIC.findall(text):
         figures.setdefault(name, {})[label] = float(value)
@@ -101,7 +103,7 @@ async def churn(server: Server, secret: str, count: int, rounds: int) -> tuple[l
             await bots.close()
         await asyncio.sleep(2.0)
         rss.append(rss_mb(server.pid))
-        objects.append(tracked(await scrape(server, objects=True)))
+        objects.append(tracked(await scrape(server, objects=True, collect=True)))
         log(f"    round {round_ + 1}: RSS {rss[-1]:.1f} MB, {objects[-1]:.0f} objects tracked")
     return rss, objects
 

@@ -164,3 +164,7 @@ def test_collector_passes_are_timed_and_its_objects_counted_when_asked(tmp_path)
         assert counted[("otodesk_gc_objects", (("generation", "permanent"),))] > 10_000  # start-up, frozen
         assert counted[("otodesk_gc_objects", (("generation", "2"),))] >= 0
         assert not [name for name, _ in scrape(server.base_url) if name == "otodesk_gc_objects"]
+        passes = figures[("otodesk_gc_passes_total", (("generation", "2"),))]
+        collected = samples(httpx.get(f"{server.base_url}/metrics", params={"gc_objects": "collect"}).text)
+        assert collected[("otodesk_gc_passes_total", (("generation", "2"),))] >= passes + 1  # a full pass first
+        assert ("otodesk_gc_objects", (("generation", "0"),)) in collected
