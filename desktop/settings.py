@@ -282,9 +282,10 @@ class Settings:
     #: moved on at once) before it lets another process take them over (docs/operations.md).
     drain_seconds: float = 25.0
     #: The cyclic collector's thresholds once start-up is frozen (gc.set_threshold; None:
-    #: CPython's 700, 10, 10). Bigger young generations mean fewer promotions, so fewer full
-    #: passes over every socket's objects (docs/operations.md, desktop/web/gc_policy.py).
-    gc_thresholds: tuple[int, int, int] | None = (50_000, 20, 100)
+    #: CPython's 700, 10, 10). A bigger young generation means fewer promotions, so fewer full
+    #: passes over every socket's objects; the full passes' own rule stays CPython's, or the
+    #: cycles of closed sockets would pile up (docs/operations.md, desktop/web/gc_policy.py).
+    gc_thresholds: tuple[int, int, int] | None = (10_000, 10, 10)
 
     @property
     def callable_countries(self) -> tuple[str, ...]:
