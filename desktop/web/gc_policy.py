@@ -2,16 +2,17 @@
 
 CPython's collector stops the whole process while it runs, so a pass is a pause of every
 socket. A young pass (generation 0 or 1) walks the objects allocated since the last one and is
-short; a full pass (generation 2) walks every tracked object the process holds: with 10,000
-sockets several hundred thousand of them, ~0.1 to 1 s. CPython starts a full pass once the
-objects promoted since the last one reach a quarter of those that survived it, which a busy
-floor reaches every few seconds.
+short; a full pass (generation 2) walks every tracked object the process holds, ~225 a socket:
+with 6,000 sockets 1.1 to 1.4 s on a loaded 2-core machine. CPython starts a full pass once
+the objects promoted since the last one reach a quarter of those that survived it, which
+thousands of sockets connecting at once reach again and again (bench/gc_stall.py).
 
 :func:`apply_gc_policy` runs once the app has started (its imports, migrations, demo seed and
 compiled rules loaded): it collects, then ``gc.freeze()``s what is left (moved to the
-permanent generation, never scanned again, never freed: it lives as long as the process
-anyway), and sets the thresholds of ``OTODESK_GC_THRESHOLDS`` (bigger young generations:
-fewer, slightly longer young passes, and fewer promotions that wake up a full pass).
+permanent generation and never scanned again; still freed by reference counting, only a cycle
+among them would stay, and it lives as long as the process anyway), and sets the thresholds
+of ``OTODESK_GC_THRESHOLDS`` (a bigger young generation: fewer, longer young passes, and fewer
+promotions that wake up a full pass).
 
 :class:`GcPauses` times every pass through ``gc.callbacks`` (two clock reads per pass) for
 ``/metrics``: count and seconds by generation, and the longest since the last scrape.
