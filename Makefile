@@ -27,7 +27,7 @@ test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
 # Redis and PostgreSQL for some, Chromium for the browser ones; voice and phone run as root (a network
 # namespace), phone with sipp.
-BENCHES := router_core bus_roundtrip timeline offer_latency offer_rules wall cobrowse_relay cobrowse_control cobrowse_browser voice phone analytics reports rules kb_search idle_sockets scale
+BENCHES := router_core bus_roundtrip timeline offer_latency offer_rules wall cobrowse_relay cobrowse_control cobrowse_browser voice phone analytics reports rules kb_search idle_sockets scale gc_stall
 
 bench: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium sipp
 	@set -e; for b in $(BENCHES); do echo "== bench.$$b"; $(PY) -m bench.$$b; done

@@ -51,6 +51,7 @@ from desktop.web import (
     metrics, mydata, pages, reports, second_step, setup, sso,
 )
 from desktop.web.activity_metrics import QueryTimes
+from desktop.web.gc_policy import GcPauses, apply_gc_policy
 from desktop.web.origins import LiveCorsMiddleware, allowed_origins
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
@@ -150,8 +151,11 @@ def create_app(settings: Settings) -> Starlette:
                 tasks.append(asyncio.create_task(HistoryRollupSchedule(
                     repo, settings, lambda: routing.is_leader).run(), name="history-rollups"))
             # What is loaded by now lives as long as the process: keep it out of the collector's
-            # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99).
-            gc.freeze()
+            # full passes, each a pause of every socket (~50 ms over ~120k objects, seen as p99),
+            # and make those passes rarer (desktop/web/gc_policy.py).
+            frozen = apply_gc_policy(settings.gc_thresholds)
+            log.info("collector: %d start-up objects frozen, thresholds %s", frozen, gc.get_threshold())
+            app.state.gc_pauses.install()
             if os.environ.get("OTODESK_TRACEMALLOC") == "1":
                 from desktop.web.memory_trace import start_memory_trace
 
@@ -159,6 +163,7 @@ def create_app(settings: Settings) -> Starlette:
             try:
                 yield
             finally:
+                app.state.gc_pauses.uninstall()
                 # A stop (SIGTERM): uvicorn has stopped accepting and told every socket to
                 # reconnect elsewhere (close code 1012, "service restart"). The routing lease
                 # goes first, so another process routes at once; then the calls anchored here
@@ -222,6 +227,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.loop_lag = metrics.LoopLag()
+    app.state.gc_pauses = GcPauses()  # every collector pass timed, for /metrics
     app.state.query_times = QueryTimes()  # every database call, timed for /metrics
     app.state.sso = sso.SsoConfig(settings.oidc_issuer) if settings.oidc_issuer else None
     app.state.metrics = metrics.registry_for(app.state)

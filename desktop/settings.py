@@ -281,6 +281,11 @@ class Settings:
     #: On SIGTERM: seconds a process keeps anchoring the calls it carries (its sockets have
     #: moved on at once) before it lets another process take them over (docs/operations.md).
     drain_seconds: float = 25.0
+    #: The cyclic collector's thresholds once start-up is frozen (gc.set_threshold; None:
+    #: CPython's 700, 10, 10). A bigger young generation means fewer promotions, so fewer full
+    #: passes over every socket's objects; the full passes' own rule stays CPython's, or the
+    #: cycles of closed sockets would pile up (docs/operations.md, desktop/web/gc_policy.py).
+    gc_thresholds: tuple[int, int, int] | None = (10_000, 10, 10)
 
     @property
     def callable_countries(self) -> tuple[str, ...]:
@@ -364,6 +369,7 @@ class Settings:
             require_totp=_roles("REQUIRE_TOTP"),
             leader_lease=_float("LEADER_LEASE", 5.0),
             drain_seconds=_float("DRAIN_SECONDS", 25.0),
+            gc_thresholds=_gc_thresholds(_env("GC_THRESHOLDS", "")),
             ice_servers=_ice_servers(_env("ICE_SERVERS", "")),
             voice_max_calls=_int("VOICE_MAX_CALLS", 100),
             voice_recording=_list("VOICE_RECORDING", ()),
@@ -401,6 +407,19 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _gc_thresholds(text: str | None) -> tuple[int, int, int] | None:
+    """``OTODESK_GC_THRESHOLDS``: three integers ``gen0,gen1,gen2``, ``python`` for CPython's own,
+    empty for otodesk's default."""
+    if text in (None, ""):
+        return Settings.gc_thresholds
+    if text.strip().lower() == "python":
+        return None
+    parts = tuple(int(part) for part in text.split(","))
+    if len(parts) != 3 or parts[0] < 1 or min(parts) < 0:
+        raise ValueError(f"OTODESK_GC_THRESHOLDS: three integers gen0,gen1,gen2 (gen0 >= 1), or python; got {text!r}")
+    return parts
 
 
 def _zone(name: str) -> str:

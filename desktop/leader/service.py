@@ -46,7 +46,7 @@ from desktop.routing.events import (
     LINE_DROPPED, TERMINAL_CALLBACK_STATES, AgentState, AgentStateChanged, CallbackState, Channel, OfferMade,
 )
 from desktop.settings import Settings
-from desktop.routing.wall import WaitingHistory, WallSchedule, wall_snapshot
+from desktop.routing.wall import AgentRows, WaitingHistory, WallSchedule, wall_snapshot
 from desktop.leader.wall_feed import WallFeed
 from desktop.suggestions.live import Suggester
 from signaling.bus import Bus
@@ -149,6 +149,7 @@ class _Leader:
         self.next_status_flush = 0.0
         self.last_availability: list | None = None
         self.history = WaitingHistory()
+        self.wall_agents = AgentRows()  # the wall's rows, rebuilt only for agents that changed
         self.outcomes = CommandOutcomes(self.bus)
         self.handlers = self._handlers()
         self.announcer = Announcer(repo=self.repo, bus=self.bus, statuses=self.statuses,
@@ -346,6 +347,7 @@ class _Leader:
         self.agent_names[agent_id] = agent.display_name
         self.agent_usernames[agent_id] = agent.username
         self.agent_skills[agent_id] = list(agent.skills)
+        self.wall_agents.touch(agent_id)  # a new name shows without a change of state
         state = self.router_agent_state(agent_id)
         if state in (None, AgentState.OFFLINE):
             return
@@ -612,7 +614,7 @@ class _Leader:
         day = await self.repo.queue_day_stats(since=_start_of_day(now), targets=self.targets)
         return wall_snapshot(self.router, now, day_stats=day, titles=self.queue_titles,
                              names=self.agent_names, usernames=self.agent_usernames,
-                             history=self.history)
+                             history=self.history, agent_rows=self.wall_agents)
 
 
 class _Refused(Exception):

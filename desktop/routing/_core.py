@@ -90,6 +90,10 @@ class RoutingCore:
         self._timers_compact_at = _TIMERS_COMPACT_MIN
         self._seq = itertools.count()                    # arrival, idle and timer order
         self._dirty: dict[str, None] = {}                # queues to announce, in order
+        # agent id -> the count of agent changes when it last changed, oldest first: who
+        # changed since a reader's mark, without a pass over every agent (the wall).
+        self._agent_changes: dict[str, int] = {}
+        self._agent_change_count = 0
 
     # -------------------------------------------------- transitions (private)
 
@@ -119,6 +123,9 @@ class RoutingCore:
             skillset.available[agent.id] = agent  # at the back: newest idle
         agent.state = state
         agent.state_seq += 1
+        self._agent_change_count += 1
+        self._agent_changes.pop(agent.id, None)
+        self._agent_changes[agent.id] = self._agent_change_count
 
     def _set_callback(self, cb: CallbackRecord, state: CallbackState) -> None:
         """The one place callbacks change state (events are the caller's)."""

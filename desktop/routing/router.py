@@ -519,6 +519,16 @@ class Router(RoutingCore):
         """Every agent ever seen, OFFLINE ones included."""
         return [a.view() for a in self._agents.values()]
 
+    def agents_changed_since(self, mark: int) -> tuple[int, list[AgentView]]:
+        """The agents whose state, reason, ``since`` or skills changed after ``mark`` (0: every
+        agent ever seen), and the mark to pass next time. O(agents changed), not O(agents)."""
+        changed = []
+        for agent_id, count in reversed(self._agent_changes.items()):
+            if count <= mark:
+                break
+            changed.append(self._agents[agent_id].view())
+        return self._agent_change_count, changed
+
     def callback(self, callback_id: str) -> CallbackView:
         """Raises ``UnknownCallback`` once the callback has ended."""
         return self._callback(callback_id).view()

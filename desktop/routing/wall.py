@@ -13,7 +13,7 @@ from typing import Any
 from desktop.routing import Router
 from desktop.routing.events import AgentState
 
-__all__ = ["WaitingHistory", "WallSchedule", "wall_snapshot"]
+__all__ = ["AgentRows", "WaitingHistory", "WallSchedule", "wall_snapshot"]
 
 HISTORY_POINTS = 60  # one a minute: the wall's last hour
 WALL_FLUSH = 1.0     # seconds: at most one wall a second...
@@ -72,11 +72,57 @@ class WaitingHistory:
                 for queue, points in self._by_queue.items()}
 
 
+class AgentRows:
+    """The wall's agent rows, kept from one wall to the next: only the agents the router changed
+    since the last wall (``Router.agents_changed_since``) and the ones :meth:`touch` (renamed)
+    get a new row; the others are the same dict objects as in the last wall. With 10,000 agents
+    that is a wall in a few ms instead of ~50 ms of rows rebuilt every second, and no 20,000
+    short-lived objects a second for the collector (rows are never changed in place: a wall
+    already built or sent keeps its own)."""
+
+    def __init__(self) -> None:
+        self._mark = 0
+        self._rows: dict[str, dict[str, Any]] = {}  # not OFFLINE agents only
+        self._order: list[str] = []                  # their ids, sorted
+        self._touched: set[str] = set()
+
+    def touch(self, agent_id: str) -> None:
+        """Rebuild this agent's row in the next wall (its name or username changed)."""
+        self._touched.add(agent_id)
+
+    def rows(self, router: Router, names: Mapping[str, str], usernames: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Every agent not OFFLINE, in order of id (a delta's rows then land where the next whole
+        wall has them)."""
+        self._mark, changed = router.agents_changed_since(self._mark)
+        touched, self._touched = self._touched, set()
+        if touched:
+            seen = {view.id for view in changed}
+            for agent_id in touched - seen:
+                if agent_id in self._rows:
+                    changed.append(router.agent(agent_id))
+        reorder = False
+        for view in changed:
+            if view.state == AgentState.OFFLINE:
+                reorder |= self._rows.pop(view.id, None) is not None
+                continue
+            reorder |= view.id not in self._rows
+            self._rows[view.id] = {
+                "id": view.id, "username": usernames.get(view.id, view.id),
+                "display_name": names.get(view.id, view.id), "state": str(view.state),
+                "reason": view.reason, "since": view.since, "skills": sorted(view.skills)}
+        if reorder:
+            self._order = sorted(self._rows)
+        rows = self._rows
+        return [rows[agent_id] for agent_id in self._order]
+
+
 def wall_snapshot(router: Router, now: float, *, day_stats: Mapping[str, Any],
                   titles: Mapping[str, str], names: Mapping[str, str],
-                  usernames: Mapping[str, str], history: WaitingHistory) -> dict[str, Any]:
+                  usernames: Mapping[str, str], history: WaitingHistory,
+                  agent_rows: AgentRows | None = None) -> dict[str, Any]:
     """The ``wall`` message's figures (docs/protocol.md): queues in the router's order, agents in
-    order of id; notes the waiting counts in ``history``."""
+    order of id; notes the waiting counts in ``history``. Pass the same ``agent_rows`` to every
+    call on one router (the leader does) to rebuild only the rows of agents that changed."""
     queues = []
     for config in router.queues():
         view = router.queue_view(config.name, now)
@@ -96,11 +142,5 @@ def wall_snapshot(router: Router, now: float, *, day_stats: Mapping[str, Any],
             "abandon_rate": stats.abandon_rate if stats else None,
             "average_speed_of_answer": stats.avg_speed_of_answer if stats else None,
         })
-    agents = [
-        {"id": view.id, "username": usernames.get(view.id, view.id),
-         "display_name": names.get(view.id, view.id), "state": str(view.state),
-         "reason": view.reason, "since": view.since, "skills": sorted(view.skills)}
-        # In order of id: a delta's rows then land where the next whole wall has them.
-        for view in sorted(router.agents(), key=lambda view: view.id) if view.state != AgentState.OFFLINE
-    ]
+    agents = (agent_rows or AgentRows()).rows(router, names, usernames)
     return {"at": now, "queues": queues, "agents": agents, "history": history.as_dict()}

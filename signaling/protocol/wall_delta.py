@@ -55,7 +55,9 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] | Non
         return None
     return {
         "at": new["at"],
-        "agents": [row for row in new["agents"] if old_agents.get(row["id"]) != row],
+        # ``is not`` first: the leader reuses an unchanged agent's row (desktop/routing/wall.py
+        # AgentRows), so with 10,000 agents most rows are the same object, not compared key by key.
+        "agents": [row for row in new["agents"] if (old_row := old_agents.get(row["id"])) is not row and old_row != row],
         "agents_removed": [agent_id for agent_id in old_agents if agent_id not in kept],
         "queues": [row for row in new["queues"] if old_queues.get(row["name"]) != row],
         "queues_removed": [name for name in old_queues if name not in staying],

@@ -149,3 +149,22 @@ def test_readyz_names_the_bus_while_redis_is_down(tmp_path):
     finally:
         redis.terminate()
         redis.wait(5)
+
+
+def test_collector_passes_are_timed_and_its_objects_counted_when_asked(tmp_path):
+    with running_server(tmp_path / "var") as server:
+        figures = scrape(server.base_url)
+        for generation in "012":
+            assert ("otodesk_gc_passes_total", (("generation", generation),)) in figures
+            assert ("otodesk_gc_pause_seconds_total", (("generation", generation),)) in figures
+            assert ("otodesk_gc_worst_pause_seconds", (("generation", generation),)) in figures
+        assert not [name for name, _ in figures if name == "otodesk_gc_objects"]  # a walk of every object: on request
+        response = httpx.get(f"{server.base_url}/metrics", params={"gc_objects": "1"})
+        counted = samples(response.text)
+        assert counted[("otodesk_gc_objects", (("generation", "permanent"),))] > 10_000  # start-up, frozen
+        assert counted[("otodesk_gc_objects", (("generation", "2"),))] >= 0
+        assert not [name for name, _ in scrape(server.base_url) if name == "otodesk_gc_objects"]
+        passes = figures[("otodesk_gc_passes_total", (("generation", "2"),))]
+        collected = samples(httpx.get(f"{server.base_url}/metrics", params={"gc_objects": "collect"}).text)
+        assert collected[("otodesk_gc_passes_total", (("generation", "2"),))] >= passes + 1  # a full pass first
+        assert ("otodesk_gc_objects", (("generation", "0"),)) in collected
