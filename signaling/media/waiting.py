@@ -149,7 +149,7 @@ class WaitingAudio:
             return frame
         if self._next_prompt is not None and self.taken > self._next_prompt:
             self.prompted_at = self.taken if self.prompted_at is None else self.prompted_at
-            self._next_prompt = self.taken + len(self.prompt) + self.every_frames if self.every_frames else None
+            self._next_prompt = self.taken + len(self.prompt) + self.every_frames - 1 if self.every_frames else None
             self._now = iter(self.prompt[1:])
             return self.prompt[0]
         return next(self._music)
