@@ -455,7 +455,15 @@ class _Leader:
         self.reach.process_alive(command.process, now)
 
     async def _op_inbound_lines(self, command: commands.InboundLines, now: float):
-        self.reach.lines_listed(command.process, command.lines)
+        # A line listed as its caller chose a callback (the heartbeat crossed our BYE) is not
+        # theirs to lose any more: its callback is a phone callback now.
+        self.reach.lines_listed(command.process, [line for line in command.lines if not self._called_back(line)])
+
+    def _called_back(self, callback_id: str) -> bool:
+        try:
+            return self.router.callback(callback_id).channel == Channel.PHONE
+        except LookupError:  # not routed yet (its callback_added is on its way) or ended
+            return False
 
     async def _forget_process(self, process: str, now: float) -> None:
         log.warning("process %s went silent; forgetting its sockets", process)

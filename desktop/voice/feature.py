@@ -274,6 +274,7 @@ class VoiceFeature:
         if role == Role.AGENT and callback_id in self.inbound.leaving:
             # A caller who chose a callback, not yet hung up: their old call ends first (it is
             # forgotten, meta and all), then the agent's leg starts the phone callback's call.
+            log.info("phone callback %s: the agent's leg waits for the caller's old line to close", callback_id)
             await self.inbound.left(callback_id)
             for _ in range(20):  # its claim is let go as the old call ends (over the bus: a moment)
                 if await self.voice_bus.claim(callback_id):

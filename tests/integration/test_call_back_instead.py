@@ -63,7 +63,10 @@ async def test_a_caller_who_chooses_a_callback_keeps_their_place_and_is_never_ta
         # No heartbeat lists the first caller's line (it is closed): they are not lost for it.
         await leader._apply_safely(commands.InboundLines(process="p2", lines=["cb-second", "cb-booked"]).to_dict())
         now[0] = T0 + PROCESS_TIMEOUT + 1
-        await leader._apply_safely(commands.InboundLines(process="p2", lines=["cb-second", "cb-booked"]).to_dict())
+        # A heartbeat that crossed our BYE still lists it: the line is not watched again.
+        await leader._apply_safely(commands.InboundLines(process="p2", lines=["cb-first", "cb-second",
+                                                                              "cb-booked"]).to_dict())
+        assert "cb-first" not in leader.reach.line_of  # p2 dying now would not take it for lost
         await leader._due(now[0])
         assert leader.router.waiting("sales") == ["cb-first", "cb-second", "cb-booked"]
 

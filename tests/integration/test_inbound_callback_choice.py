@@ -189,6 +189,46 @@ async def test_a_withheld_number_pressing_1_is_refused_and_keeps_waiting(server)
         assert (await repo.get_callback(row.id)).state != "queued"
 
 
+async def test_an_agent_who_accepts_during_the_confirmation_waits_for_our_bye_then_dials(server):
+    """The router may offer the callback the moment it is converted, while the caller still hears
+    "we'll call you back": the agent's leg must not join the old call; it waits for our BYE, and
+    then the phone callback's call dials the caller."""
+    number = "+442079460484"
+    agent = await AgentBot.login(server.base_url, "bob", DEMO_PASSWORD)  # signed in, away: the caller waits
+    async with SipPeer(port=server.sip_port, behaviour="answer", ring_seconds=0.3) as peer, \
+            Caller(from_number=number) as caller:
+        await waiting_caller(caller, server.our_sip_port)
+        await asyncio.sleep(OFFER_AFTER_GREETING)
+        caller.press("1")
+
+        async def converted() -> None:
+            while (await callbacks_of(server.db, number))[0].channel != "phone":
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(converted(), 5)
+        mark = agent.mark()
+        await agent.command("set_state", state="available")
+        offer = (await agent.wait_for("offer", start=mark))["offer"]
+        await agent.command("accept", offer_id=offer["offer_id"])
+        bot = Bot(880)
+
+        async def signal(sdp: str) -> str:
+            return (await agent.command("voice_offer", callback_id=offer["callback_id"], sdp=sdp))["sdp"]
+        await bot.connect(signal)
+        await until(lambda: peer.invites, timeout=10, what="our INVITE to the caller's number")
+        assert caller.call.state == PhoneState.ENDED  # hung up before their phone was dialled
+        assert number.lstrip("+") in peer.invites[0].uri
+        waited = "waits for the caller's old line" in server.log()
+        print(f"the agent's leg {'waited for' if waited else 'came after'} our BYE")
+        await until(lambda: "answered" in peer.log, what="the phone to answer")
+        await peer.hangup()
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        await agent.command("wrap_up", callback_id=offer["callback_id"], disposition="Resolved")
+        await bot.close()
+        await agent.close()
+    [done] = await callbacks_of(server.db, number)
+    assert (done.channel, done.state) == ("phone", "completed")
+
+
 async def test_sipp_presses_1_and_gets_our_bye(server, tmp_path):
     if shutil.which("sipp") is None:
         if os.environ.get("CI") == "true":
