@@ -7,21 +7,21 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast soak bench chromium nginx sipp baresip clean
+.PHONY: run test test-fast soak bench chromium nginx sipp baresip espeak clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
 	$(VENV)/bin/otodesk demo
 
 # Four workers on two cores: most of a test's time is waiting on servers, browsers and timers.
 # A module stays on one worker (--dist loadfile): its shared server and state stay whole.
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15 -m "not soak"
 
 # The runs under load left out of `make test` (tests marked soak): the rolling restart behind nginx.
-soak: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip
+soak: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak
 	$(PY) -m pytest -q -p no:cacheprovider -m soak
 
-test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip espeak
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser and not soak"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
@@ -63,6 +63,11 @@ sipp:
 # Debian's baresip answers phone callbacks as the far end in tests/integration/test_sip_baresip.py.
 baresip:
 	@command -v baresip >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq baresip >/dev/null; }
+
+# Debian's espeak-ng speaks the "press 1 to be called back" prompts inbound callers hear
+# (signaling/media/speech.py: rendered once, cached under var/prompts); without it, tone cues.
+espeak:
+	@command -v espeak-ng >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist var

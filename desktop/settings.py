@@ -238,6 +238,9 @@ class Settings:
     #: Inbound calls: the numbers callers dial (E.164, the INVITE's Request-URI) and the queue
     #: each enters, as ("+442079460000", "general") pairs; a number not listed is refused (404).
     sip_inbound: tuple[tuple[str, str], ...] = ()
+    #: Seconds of hold music between two offers to a waiting caller of "press 1 to be called
+    #: back" (the first right after the greeting); 0: never offered.
+    sip_callback_offer: float = 40.0
     #: Phone calls (both ways) one process carries; beyond, an inbound call gets 503 and a
     #: callback is not dialled (a refused attempt, retried). 0: no limit but the anchor's.
     sip_max_calls: int = 50
@@ -386,6 +389,7 @@ class Settings:
             sip_rtp_ports=_env("SIP_RTP_PORTS", "20000-30000") or "20000-30000",
             sip_ring_timeout=_float("SIP_RING_TIMEOUT", 25.0),
             sip_inbound=tuple(_pairs("SIP_INBOUND").items()),
+            sip_callback_offer=_float("SIP_CALLBACK_OFFER", 40.0),
             sip_max_calls=_int("SIP_MAX_CALLS", 50),
             phone_retry_delay=_float("PHONE_RETRY_DELAY", 300.0),
             phone_max_attempts=_int("PHONE_MAX_ATTEMPTS", 3),

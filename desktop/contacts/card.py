@@ -14,7 +14,7 @@ PREVIOUS_CONTACTS = 15
 CONTACT_KINDS = (
     "callback_requested", "callback_connected", "callback_completed", "callback_cancelled",
     "callback_abandoned", "wrap_up", "note", "call", "email", "chat", "store_visit", "meeting",
-    "inbound_call", "called_while_closed", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
+    "inbound_call", "called_while_closed", "callback_chosen", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
     "suggestion_accepted", "suggestion_declined",  # what was offered before, and the answer
     "contact_rated", "not_solved",  # the customer's word after a contact (desktop/aftercall)
 )
@@ -31,10 +31,15 @@ def page_of(event) -> dict[str, Any]:
 
 
 def _callback_fields(callback) -> dict[str, Any]:
+    consent = callback.consent or {}
     return {"id": callback.id, "queue": callback.queue, "name": callback.name,
             "topic": callback.topic, "message": callback.message, "channel": callback.channel,
             "phone": callback.phone, "created_at": callback.created_at,
-            "enqueued_at": callback.enqueued_at, "scheduled_at": callback.scheduled_at}
+            "enqueued_at": callback.enqueued_at, "scheduled_at": callback.scheduled_at,
+            # A caller who pressed 1 while waiting on the line (desktop/voice/inbound.py):
+            # when, and the number they had phoned.
+            "chosen_while_waiting": {"at": consent.get("at"), "line": consent.get("page")}
+            if consent.get("via") == "inbound_call" else None}
 
 
 async def contact_card(repo: Repository, callback_id: str, *, state: str,

@@ -38,6 +38,7 @@ from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
 from desktop.routing.reachability import AWAY_WHILE_GONE, Reach, Reachability, paused_while_gone
 from desktop.repository.admin import DEFAULT_QUEUE, default_fallback
 from desktop.repository.repository import Repository
+from desktop.repository.errors import NumberWaiting
 from desktop.rooms import QUEUES_ROOM, SYSTEM_ROOM, WALL_KEEP, WALL_ROOM, agent_room, reply_room, visitor_room
 from desktop.routing import (
     CallbackRequest, InvalidTransition, QueueConfig, Router, RoutingError,
@@ -273,7 +274,7 @@ class _Leader:
         """What each command does (``handler(command, now)``)."""
         return {
             commands.CallbackAdded: self._op_callback_added, commands.Cancel: self._op_cancel,
-            commands.Abandon: self._op_abandon,
+            commands.Abandon: self._op_abandon, commands.CallBackInstead: self._op_call_back_instead,
             commands.Status: self._op_status, commands.ProcessAlive: self._op_process_alive,
             commands.InboundLines: self._op_inbound_lines, commands.Presences: self._op_presences,
             commands.CustomerPresence: self._op_customer_presence,
@@ -432,6 +433,25 @@ class _Leader:
     async def _op_abandon(self, command: commands.Abandon, now: float):
         await self._commit(self.router.abandon(command.callback_id, now, reason=command.reason))
 
+    async def _op_call_back_instead(self, command: commands.CallBackInstead, now: float):
+        """A waiting caller chose a callback: in the database first (channel, number, consent,
+        the timeline), then the router; the same callback, so its place in line is kept. Its
+        line will close (our BYE): nothing is expected of it any more, and its end is no
+        abandonment (``desktop/voice/inbound.py``)."""
+        view = self.router.callback(command.callback_id)  # UnknownCallback once ended
+        if view.channel != Channel.PHONE_INBOUND or view.state not in (CallbackState.QUEUED,
+                                                                       CallbackState.SCHEDULED):
+            raise InvalidTransition(f'Cannot call back "{view.id}" instead: it is a {view.channel} '
+                                    f'callback, {view.state}')
+        try:
+            await self.repo.call_back_instead(command.callback_id, phone=command.phone, consent=command.consent,
+                                              data=command.data, now=now)
+        except NumberWaiting as exc:
+            raise _Refused(ErrorCode.PHONE_WAITING, str(exc)) from None
+        self.router.call_back_instead(command.callback_id)
+        self.reach.forget_line(command.callback_id)
+        return None
+
     async def _op_status(self, command: commands.Status, now: float):
         await self.announcer.status_now(command.callback_id, again=True)
 
@@ -441,7 +461,15 @@ class _Leader:
         self.reach.process_alive(command.process, now)
 
     async def _op_inbound_lines(self, command: commands.InboundLines, now: float):
-        self.reach.lines_listed(command.process, command.lines)
+        # A line listed as its caller chose a callback (the heartbeat crossed our BYE) is not
+        # theirs to lose any more: its callback is a phone callback now.
+        self.reach.lines_listed(command.process, [line for line in command.lines if not self._called_back(line)])
+
+    def _called_back(self, callback_id: str) -> bool:
+        try:
+            return self.router.callback(callback_id).channel == Channel.PHONE
+        except LookupError:  # not routed yet (its callback_added is on its way) or ended
+            return False
 
     async def _forget_process(self, process: str, now: float) -> None:
         log.warning("process %s went silent; forgetting its sockets", process)

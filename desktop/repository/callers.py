@@ -6,6 +6,9 @@ unverified hint, is taken for them ("claimed": caller ID is what the network
 says, not proof). A number several customers share, or nobody has, is an
 unknown caller: a new customer is made with that number (source
 ``inbound_call``), so their next call finds this one's record.
+
+A caller waiting on the line may choose to be called back instead
+(:meth:`Callers.call_back_instead`): their callback becomes a phone callback in place.
 """
 
 from __future__ import annotations
@@ -13,18 +16,25 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from desktop.repository import _rows
 from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, CUSTOMERS, IDENTITIES, Store
+from desktop.repository.errors import NotFound
 from desktop.repository.identities import head_customer, insert_customer, verified_holder
 from desktop.repository.records import CallbackRecord, CustomerRecord, check_phone, check_tier
 from desktop.routing.events import CallbackState, Channel
 
-__all__ = ["Callers", "Caller", "CALLED_WHILE_CLOSED"]
+__all__ = ["Callers", "Caller", "CALLED_WHILE_CLOSED", "CALLBACK_CHOSEN"]
 
 CALLED_WHILE_CLOSED = "called_while_closed"  # on the caller's timeline: data: number, line, queue, caller, opens
+#: On the caller's timeline: they pressed 1 while waiting. data: number, line, queue, waited_s.
+CALLBACK_CHOSEN = "callback_chosen"
+_WAITING = (CallbackState.QUEUED.value, CallbackState.SCHEDULED.value)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +70,39 @@ class Callers(Store):
         event = dict(customer_id=customer_id, callback_id=id, kind=CALLED_WHILE_CLOSED, channel="phone", at=now,
                      data={"number": phone, "line": line, "queue": queue, "caller": caller, "opens": opens})
         return await self._db.write(_closed_call, values, event)
+
+
+    async def call_back_instead(self, callback_id: str, *, phone: str, consent: dict[str, Any],
+                                data: dict[str, Any], now: float) -> CallbackRecord:
+        """The waiting inbound caller of ``callback_id`` chose to be called back on ``phone``
+        (E.164): the callback becomes channel ``phone`` in place (its id, ``enqueued_at`` and
+        state kept: its place in line), with ``consent``, and a ``callback_chosen`` entry
+        (``data``) joins the timeline, in one transaction. :class:`NotFound` unless it is a
+        waiting ``phone_inbound`` callback; :class:`NumberWaiting` if ``phone`` has a phone
+        callback waiting already (the unique index); ``ValueError`` for a phone not in E.164."""
+        check_phone(phone)
+        if phone is None:
+            raise ValueError("a callback needs a phone number")
+        try:
+            return await self._db.write(_call_back_instead, callback_id, phone, consent, data, now)
+        except IntegrityError:
+            await self.raise_if_number_waiting({"id": callback_id, "channel": Channel.PHONE.value, "phone": phone,
+                                                "state": CallbackState.QUEUED.value})
+            raise
+
+
+def _call_back_instead(conn: Connection, callback_id: str, phone: str, consent: dict, data: dict,
+                       now: float) -> CallbackRecord:
+    c = CALLBACKS.c
+    row = conn.execute(update(CALLBACKS).where(
+        c.id == callback_id, c.channel == Channel.PHONE_INBOUND.value, c.state.in_(_WAITING)).values(
+        channel=Channel.PHONE.value, phone=phone, consent=consent).returning(CALLBACKS)).one_or_none()
+    if row is None:
+        raise NotFound(f"No inbound caller waiting on callback {callback_id!r}")
+    conn.execute(CONTACT_EVENTS.insert().values(
+        customer_id=row.customer_id, callback_id=callback_id, kind=CALLBACK_CHOSEN, channel="phone", at=now,
+        data=data))
+    return _rows.callback(row)
 
 
 def _caller(conn: Connection, phone: str | None, now: float) -> Caller:

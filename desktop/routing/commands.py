@@ -24,6 +24,7 @@ import msgspec
 __all__ = [
     "Command", "RouterCommand", "decode",
     "SetState", "Accept", "Decline", "End", "WrapUp", "Cancel", "Abandon", "CallbackAdded", "Status",
+    "CallBackInstead",
     "ProcessAlive", "InboundLines", "PresenceEntry", "Presences", "PRESENCES_LIMIT",
     "CustomerPresence", "AgentPresence", "SignedOut", "Wall", "QueuesChanged", "QueueRemoved", "AgentChanged",
 ]
@@ -105,6 +106,20 @@ class Abandon(Command, tag="abandon"):
     callback_id: str
     #: Why (``desktop.routing.events.HUNG_UP``...), on the timeline entry; "" if not said.
     reason: str = ""
+
+
+class CallBackInstead(Command, tag="call_back_instead"):
+    """An inbound caller pressed 1 while waiting: hang them up and call them back, their place in
+    line kept. The leader turns the callback (QUEUED, channel ``phone_inbound``) into a phone
+    callback to ``phone`` (E.164, already checked as callable), with ``consent`` (what they
+    agreed to: the prompt's text, when, the line they called) and a ``callback_chosen`` entry
+    on their timeline (``data``); refused ``invalid_state`` once offered or ended and
+    ``phone_waiting`` if the number has a callback waiting already."""
+
+    callback_id: str
+    phone: str
+    consent: dict[str, Any]
+    data: dict[str, Any]
 
 
 class Status(Command, tag="status"):
@@ -192,8 +207,8 @@ class AgentChanged(Command, tag="agent_changed"):
 
 
 RouterCommand = (SetState | Accept | Decline | End | WrapUp | SignedOut | CallbackAdded | Cancel | Abandon | Status
-                 | ProcessAlive | InboundLines | Presences | CustomerPresence | AgentPresence | Wall | QueuesChanged
-                 | QueueRemoved | AgentChanged)
+                 | CallBackInstead | ProcessAlive | InboundLines | Presences | CustomerPresence | AgentPresence | Wall
+                 | QueuesChanged | QueueRemoved | AgentChanged)
 
 
 def decode(message: dict[str, Any]) -> Command:

@@ -28,6 +28,7 @@ changed nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Mapping
 
@@ -312,6 +313,24 @@ class Router(RoutingCore):
             else:
                 out += self.abandon(cb.id, now, reason=reason)
         return out
+
+    def call_back_instead(self, callback_id: str) -> list[RoutingEvent]:
+        """An inbound caller waiting on the line chose to hang up and be called back: their
+        callback, QUEUED (or SCHEDULED), becomes a ``Channel.PHONE`` callback where it stands,
+        its place in line unchanged (the same ``enqueued_at`` and arrival). Returns no events.
+
+        Raises ``InvalidTransition`` unless it is a waiting ``PHONE_INBOUND`` callback (once
+        OFFERED an agent is being rung for them: they stay on the line) and
+        ``UnknownCallback`` once ended.
+        """
+        cb = self._callback(callback_id)
+        if cb.request.channel is not Channel.PHONE_INBOUND:
+            raise InvalidTransition(f'Cannot call back "{cb.id}" instead: it is a {cb.request.channel} callback, '
+                                    'not a caller on the line')
+        if cb.state is not _QUEUED and cb.state is not _SCHEDULED:
+            raise InvalidTransition(f'Cannot call back "{cb.id}" instead: it is {cb.state}')
+        cb.request = dataclasses.replace(cb.request, channel=Channel.PHONE)
+        return []
 
     def customer_left(self, callback_id: str, now: float) -> list[RoutingEvent]:
         """The customer's page is gone. Returns no events.

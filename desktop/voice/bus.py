@@ -92,14 +92,16 @@ class VoiceBus:
         await ready.wait()
         return True
 
-    def release(self, callback_id: str) -> None:
+    def release(self, callback_id: str, *, hold: bool = True) -> None:
         """The call ended here: stop serving its room. Its claim is held ``ENDED_HOLD`` seconds more
         (then lapses): a process that sees no anchor must not take an ended call for an orphan
-        while the contact's end is still on its way to the database."""
+        while the contact's end is still on its way to the database. ``hold=False`` lets it go at
+        once: the contact goes on in a new call (an inbound caller who chose a callback)."""
         task = self._serving.pop(callback_id, None)
         if task is not None:
             task.cancel()
-            asyncio.get_running_loop().create_task(self._hold_ended(callback_id))
+            asyncio.get_running_loop().create_task(
+                self._hold_ended(callback_id) if hold else self._release(callback_id))
 
     async def _hold_ended(self, callback_id: str) -> None:
         with contextlib.suppress(Exception):

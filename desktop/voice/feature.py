@@ -109,7 +109,9 @@ class VoiceFeature:
         self.phones = phones or PhoneCallbacks(repo=repo, settings=settings, trunk=None)
         #: Calls phoning in on the trunk (desktop/voice/inbound.py).
         self.inbound = InboundCalls(repo=repo, router=router, anchor=anchor, settings=settings, meta=self._meta,
-                                    claim=self._claim_inbound, spawn=self._spawn, clock=clock)
+                                    claim=self._claim_inbound, spawn=self._spawn, clock=clock,
+                                    call_time=lambda phone, queue, at: self.phones.call_time(
+                                        phone, queue, at, queue_open=False))
         if self.phones.trunk is not None:
             self.phones.trunk.on_registration = lambda state: self._spawn(self._publish_trunk())
             self.phones.trunk.on_incoming = self.inbound.incoming
@@ -126,8 +128,11 @@ class VoiceFeature:
                    phones=PhoneCallbacks.create(repo=repo, settings=settings))
 
     async def start(self) -> None:
-        """Start the SIP trunk, if there is one (it registers in the background)."""
+        """Start the SIP trunk, if there is one (it registers in the background); render the
+        prompts inbound callers hear (espeak-ng, once: cached on disk)."""
         await self.phones.start()
+        if self.phones.trunk is not None and self.inbound.numbers and self.settings.sip_callback_offer > 0:
+            self._spawn(self.inbound.choice.prepare())
 
     async def _claim_inbound(self, callback_id: str) -> bool:
         """An inbound call answered here: this process anchors it (agents elsewhere reach it over the bus)."""
@@ -266,6 +271,18 @@ class VoiceFeature:
         if role == Role.SUPERVISOR and callback_id not in self.anchor.calls:
             raise ProtocolError(ErrorCode.INVALID_STATE, "that call has no voice yet")
         meta = self._meta.setdefault(callback_id, request.meta)
+        if role == Role.AGENT and callback_id in self.inbound.leaving:
+            # A caller who chose a callback, not yet hung up: their old call ends first (it is
+            # forgotten, meta and all), then the agent's leg starts the phone callback's call.
+            log.info("phone callback %s: the agent's leg waits for the caller's old line to close", callback_id)
+            await self.inbound.left(callback_id)
+            for _ in range(20):  # its claim is let go as the old call ends (over the bus: a moment)
+                if await self.voice_bus.claim(callback_id):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise ProtocolError(ErrorCode.INVALID_STATE, "this call is anchored elsewhere now; try again")
+            meta = self._meta.setdefault(callback_id, {**request.meta, "channel": str(Channel.PHONE)})
         if role == Role.AGENT and request.meta.get("agent_id") and not meta.get("agent_id"):
             # An inbound call waited with no agent: the one who accepted it is on it now.
             meta.update({key: request.meta.get(key) for key in ("agent_id", "agent_name", "answered_at")})
@@ -409,7 +426,8 @@ class VoiceFeature:
         self._published[call.id] = public
         if call.ended:
             self._published.pop(call.id, None)
-            self.voice_bus.release(call.id)
+            # A caller who chose a callback: their contact goes on as a new call (agent-first).
+            self.voice_bus.release(call.id, hold=call.id not in self.inbound.leaving)
             meta = dict(self._meta.get(call.id, {}))
             self._spawn(self._timeline.call_ended(call, meta, self._quality.pop(call.id)))
             if call.recorder is not None:
@@ -463,6 +481,7 @@ class VoiceFeature:
         agent_id, visitor_id = meta.get("agent_id"), meta.get("visitor_id")
         if public["state"] == "ended":
             self._meta.pop(call_id, None)
+            self.inbound.released(call_id)
         event = OutVoiceState(call=public).to_dict()
         try:
             if agent_id:

@@ -33,15 +33,26 @@ went with it (``desktop/routing/reachability.py``).
 
 This process anchors the call (it claims it on the bus as it answers), so an
 agent whose desk is on another process reaches it over the bus as for any call.
+
+While waiting, the caller is offered a callback (``OTODESK_SIP_CALLBACK_OFFER``:
+:mod:`desktop.voice.callback_choice`): pressing 1 (RFC 4733) after the offer began is their
+consent; the leader turns their callback into a phone callback to their number where it
+stands in line (:class:`~desktop.routing.commands.CallBackInstead`), they hear a
+confirmation and we hang up (BYE): not an abandonment. A number withheld, invalid, of a
+refused kind or country, or outside its calling hours now is refused with a short cue (they
+keep waiting; a caller whose number can't be called back is never offered the choice); a
+callback already being offered to an agent keeps its caller on the line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from desktop.customers.phones import caller_number
@@ -49,20 +60,37 @@ from desktop.leader.client import RouterClient
 from desktop.repository.repository import Repository
 from desktop.routing import commands
 from desktop.routing.events import HUNG_UP, TERMINAL_CALLBACK_STATES, CallbackState, Channel
+from desktop.voice.callback_choice import REFUSED, CallbackChoice, Sounds, callable_number, language_of
 from desktop.routing.hours import HoursError, parse_hours, zone
 from desktop.settings import Settings
 from desktop.voice.records import recording_mode
 from signaling.media.anchor import Call, MediaAnchor
 from signaling.media.errors import AtCapacity
 from signaling.media.sip import IncomingPhoneCall
-from signaling.media.waiting import announce, closed, waiting_frames
-from signaling.protocol import ProtocolError
+from signaling.media.waiting import WaitingAudio, announce, closed, seconds_of
+from signaling.protocol import ErrorCode, ProtocolError
 
-__all__ = ["InboundCalls", "inbound_numbers", "INBOUND_CALL"]
+__all__ = ["InboundCalls", "inbound_numbers", "INBOUND_CALL", "CHOICE_KEY"]
 
 log = logging.getLogger(__name__)
 
 INBOUND_CALL = "inbound_call"  # on the caller's timeline: data: number, line, queue, caller
+CHOICE_KEY = "1"  # the key a waiting caller presses to be called back
+LEAVE_WAIT = 5.0  # seconds an agent's offer waits for a caller who chose a callback to be hung up
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class _Waiting:
+    """A caller on the line, for their keys: what they hear, whether and where we may call back."""
+
+    audio: WaitingAudio
+    sounds: Sounds
+    line: str
+    queue: str
+    number: str | None     # the E.164 number to call back, None if it can't be
+    why_not: str           # why it can't be (callback_choice.WITHHELD / REFUSED), "" if it can
+    answered_at: float
+    busy: bool = False     # a key press being dealt with: the next waits its turn (ignored)
 
 
 def inbound_numbers(settings: Settings) -> dict[str, str]:
@@ -82,7 +110,8 @@ class InboundCalls:
 
     def __init__(self, *, repo: Repository, router: RouterClient, anchor: MediaAnchor, settings: Settings,
                  meta: dict[str, dict[str, Any]], claim: Callable[[str], Awaitable[bool]],
-                 spawn: Callable[[Any], None], clock=time.time):
+                 spawn: Callable[[Any], None], clock=time.time,
+                 call_time: Callable[[str, str, float], Awaitable[float | None]] | None = None):
         self.repo = repo
         self.router = router
         self.anchor = anchor
@@ -92,11 +121,18 @@ class InboundCalls:
         self.spawn = spawn
         self.clock = clock
         self.numbers = inbound_numbers(settings)
+        #: (phone, queue, now) -> when that phone may next ring (calling hours), None: not soon.
+        self.call_time = call_time
+        self.choice = CallbackChoice(Path(settings.var_dir) / "prompts")
+        #: callback id -> a caller waiting here (their keys, what they hear).
+        self.waiting: dict[str, _Waiting] = {}
+        #: callback id -> set once the line of a caller who chose a callback is closed and forgotten.
+        self.leaving: dict[str, asyncio.Event] = {}
 
     def lines(self) -> list[str]:
         """The inbound calls this process carries (callback ids), for its heartbeat to the leader."""
         return [call.id for call in list(self.anchor.calls.values())
-                if call.phone is not None and call.phone.inbound and not call.ended]
+                if call.phone is not None and call.phone.inbound and not call.ended and call.id not in self.leaving]
 
     def incoming(self, phone: IncomingPhoneCall) -> None:
         """A call reached the trunk: refuse it now, or take it (answered in a task)."""
@@ -126,11 +162,15 @@ class InboundCalls:
             if closed_now:
                 await self._closed(phone, line, queue, opens)
                 return
+            waiting = await self._waiting(phone, line, queue, record)
             call = await self.anchor.take_phone(
-                callback_id, phone, waiting=waiting_frames(),
+                callback_id, phone, waiting=waiting.audio,
                 # A caller on the line can't be asked: only "on" records an inbound call.
                 recording=recording_mode(self.settings.voice_recording, queue, policy=record.recording) == "on")
+            phone.on_dtmf = lambda digit: self.spawn(self.pressed(callback_id, digit))
+            self.waiting[callback_id] = waiting
             await phone.answer()
+            waiting.answered_at = self.clock()
             await self._queue(call, phone, line, queue)
         except AtCapacity as exc:
             log.warning("inbound call to %s refused: %s", line, exc.message)
@@ -140,6 +180,96 @@ class InboundCalls:
             phone.reject(500, "Server Internal Error")
             if call is not None:
                 await self.anchor.end(callback_id)
+
+    async def _waiting(self, phone: IncomingPhoneCall, line: str, queue: str, record) -> _Waiting:
+        """What the caller will hear, in the queue's language: the offer of a callback only if
+        it is on and their number may be called back."""
+        sounds = await self.choice.sounds(language_of(record.languages))
+        number, why_not = callable_number(caller_number(phone.caller, default_region=self.settings.default_region),
+                                          default_region=self.settings.default_region,
+                                          countries=self.settings.callable_countries)
+        every = self.settings.sip_callback_offer
+        offer = sounds.offer if every > 0 and number else None
+        return _Waiting(audio=WaitingAudio(offer, every=every), sounds=sounds, line=line, queue=queue,
+                        number=number, why_not=why_not, answered_at=self.clock())
+
+    async def pressed(self, callback_id: str, digit: str) -> None:
+        """A key the waiting caller pressed: 1 after the offer began is their choice of a
+        callback. Never raises."""
+        waiting = self.waiting.get(callback_id)
+        meta = self.meta.get(callback_id) or {}
+        if digit != CHOICE_KEY or waiting is None or waiting.busy or self.settings.sip_callback_offer <= 0:
+            return
+        waiting.busy = True
+        try:
+            if waiting.number is None:
+                log.info("inbound call %s: 1 pressed; a callback refused (%s number)", callback_id, waiting.why_not)
+                waiting.audio.interject(waiting.sounds.refusal(waiting.why_not))
+                return
+            if not waiting.audio.prompted or not meta.get("announced") or meta.get("agent_id"):
+                return  # not offered yet (no consent to read in it), or an agent has it now
+            now = self.clock()
+            if self.call_time is not None:
+                when = await self.call_time(waiting.number, waiting.queue, now)
+                if when is None or when > now + 60:
+                    log.info("inbound call %s: a callback refused: %s may not ring now (calling hours)",
+                             callback_id, waiting.number)
+                    waiting.audio.stop_offering()
+                    waiting.audio.interject(waiting.sounds.refusal(REFUSED))
+                    return
+            await self._call_back_instead(callback_id, waiting, meta, now)
+        except Exception:
+            log.exception("inbound call %s: the caller's key not dealt with", callback_id)
+        finally:
+            waiting.busy = False
+
+    async def _call_back_instead(self, callback_id: str, waiting: _Waiting, meta: dict[str, Any], now: float) -> None:
+        sounds = waiting.sounds
+        consent = {"at": now, "address": waiting.number, "page": waiting.line, "text": sounds.text("offer"),
+                   "locale": sounds.language, "via": "inbound_call"}
+        data = {"number": waiting.number, "line": waiting.line, "queue": waiting.queue,
+                "waited_s": round(now - waiting.answered_at, 1), "spoken": sounds.spoken}
+        try:
+            await self.router.call(commands.CallBackInstead(callback_id=callback_id, phone=waiting.number,
+                                                            consent=consent, data=data))
+        except ProtocolError as exc:
+            if exc.code in (ErrorCode.INVALID_STATE, ErrorCode.NOT_FOUND):
+                log.info("inbound call %s: a callback not taken: %s", callback_id, exc.message)
+                return  # being offered to an agent (or gone): they stay on the line
+            log.info("inbound call %s: a callback refused: %s", callback_id, exc.message)
+            waiting.audio.stop_offering()
+            waiting.audio.interject(sounds.refusal(REFUSED))
+            return
+        # Its line is no longer the router's to watch; an agent's offer for it waits for our BYE.
+        self.leaving[callback_id] = asyncio.Event()
+        meta["channel"] = str(Channel.PHONE)
+        meta["phone"] = waiting.number
+        log.info("inbound call %s: the caller chose a callback to %s after %.0f s; hanging up",
+                 callback_id, waiting.number, data["waited_s"])
+        waiting.audio.stop_offering()
+        waiting.audio.interject(sounds.yes)
+        await asyncio.sleep(seconds_of(sounds.yes) + 0.1)
+        await self.anchor.end(callback_id)
+
+    def released(self, callback_id: str) -> None:
+        """The call of ``callback_id`` ended here and was forgotten (its meta too)."""
+        self.waiting.pop(callback_id, None)
+        event = self.leaving.pop(callback_id, None)
+        if event is not None:
+            event.set()
+
+    async def left(self, callback_id: str) -> None:
+        """Return once the line of a caller who chose a callback is closed (at once if none is
+        closing): an agent's leg for the callback must not join the old call. Cuts its
+        confirmation short; raises ProtocolError if it won't close in ``LEAVE_WAIT`` seconds."""
+        event = self.leaving.get(callback_id)
+        if event is None:
+            return
+        await self.anchor.end(callback_id)
+        try:
+            await asyncio.wait_for(event.wait(), LEAVE_WAIT)
+        except asyncio.TimeoutError:
+            raise ProtocolError(ErrorCode.INVALID_STATE, "the caller's line is still closing; try again") from None
 
     def _closed_now(self, record) -> tuple[bool, float | None]:
         """(whether ``record``, a queue, is closed now, when it next opens: None if no opening is
@@ -203,6 +333,8 @@ class InboundCalls:
             callback = await self.repo.get_callback(call.id)
             if callback is None or callback.state in TERMINAL_CALLBACK_STATES:
                 return
+            if callback.channel == Channel.PHONE:
+                return  # they chose to be called back: hung up by us, their place kept
             if callback.state != CallbackState.CONNECTED:
                 try:
                     await self.router.call(commands.Abandon(callback_id=call.id, reason=HUNG_UP))

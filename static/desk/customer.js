@@ -66,6 +66,10 @@ export function facts(card, prefix, queues) {
     // What the customer typed and the centre's queue titles are theirs: translate="no".
     ["facts.phone", phone ? h("a", { href: `tel:${phone}` }, phone) : h("span", { class: "muted" }, "—"), "phone"],
     ["facts.channel", channelText(callback.channel), "channel"],
+    // A caller who pressed 1 while waiting on the line (desktop/voice/inbound.py): they hung up to be called back.
+    callback.chosen_while_waiting ? ["facts.chosen", t("facts.chosen_while_waiting", {
+      line: callback.chosen_while_waiting.line || "—", time: callback.chosen_while_waiting.at ? dateTime(callback.chosen_while_waiting.at) : "—",
+    }), "chosen"] : null,
     callback.caller ? ["facts.caller", CALLER_MATCH[callback.caller] ? t(CALLER_MATCH[callback.caller]) : callback.caller, "caller"] : null,
     ["facts.queue", h("span", { translate: "no" }, queueTitle(queues, callback.queue)), "queue"],
     ["facts.topic", callback.topic ? h("span", { translate: "no" }, callback.topic) : h("span", { class: "muted" }, "—"), "topic"],
@@ -186,6 +190,7 @@ export class CustomerDetails {
             : item.kind === "voice_call" ? h("p", { class: "previous-summary" }, callText(item.data))
             : ["phone_attempt", "phone_retry", "phone_dialled"].includes(item.kind) ? h("p", { class: "previous-summary" }, phoneText(item))
             : item.kind === "called_while_closed" ? h("p", { class: "previous-summary" }, closedText(item.data))
+            : item.kind === "callback_chosen" ? h("p", { class: "previous-summary" }, chosenText(item.data))
             : endedText(item) ? h("p", { class: "previous-summary" }, endedText(item))
               : documentText(item) ? h("p", { class: "previous-summary" }, documentText(item))
                 : summary(item.data),
@@ -198,7 +203,7 @@ export class CustomerDetails {
 const KIND_ICONS = {
   callback_requested: "phone", callback_connected: "headphones", callback_completed: "check-circle", callback_cancelled: "x-circle",
   callback_abandoned: "hourglass", call_recording: "mic", recording_consent: "mic", voice_call: "headphones", wrap_up: "note", note: "note",
-  call: "phone", inbound_call: "phone", called_while_closed: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
+  call: "phone", inbound_call: "phone", called_while_closed: "phone", callback_chosen: "phone", phone_attempt: "phone", phone_retry: "hourglass", phone_dialled: "phone", email: "mail", chat: "chat", store_visit: "store", meeting: "people", page_view: "page",
   search: "search", order: "receipt", suggestion_accepted: "check-circle", suggestion_declined: "x-circle",
 };
 
@@ -208,7 +213,7 @@ const KIND_NAMES = {
   callback_completed: "kind.callback_completed", callback_cancelled: "kind.callback_cancelled",
   callback_abandoned: "kind.callback_abandoned", call_recording: "kind.call_recording", recording_consent: "kind.recording_consent",
   voice_call: "kind.voice_call", wrap_up: "kind.wrap_up", note: "kind.note", call: "kind.call", inbound_call: "kind.inbound_call",
-  called_while_closed: "kind.called_while_closed",
+  called_while_closed: "kind.called_while_closed", callback_chosen: "kind.callback_chosen",
   phone_attempt: "kind.phone_attempt", phone_retry: "kind.phone_retry", phone_dialled: "kind.phone_dialled", email: "kind.email",
   chat: "kind.chat", store_visit: "kind.store_visit", meeting: "kind.meeting", page_view: "kind.page_view", search: "kind.search",
   order: "kind.order", suggestion_accepted: "kind.suggestion_accepted", suggestion_declined: "kind.suggestion_declined",
@@ -247,6 +252,11 @@ export function phoneText(event) {
 /** A `called_while_closed` event (desktop/voice/inbound.py): which queue was closed, and when it opened next. */
 export function closedText(data) {
   return data?.opens ? t("closed.summary", { queue: data.queue, opens: dateTime(data.opens) }) : t("closed.summary_no_opening", { queue: data?.queue });
+}
+
+/** A `callback_chosen` event (desktop/voice/inbound.py): the caller pressed 1 while waiting, to be called back. */
+export function chosenText(data) {
+  return t("chosen.summary", { queue: data?.queue || "—", number: data?.number || "—", time: clock(data?.waited_s || 0) });
 }
 
 // Why a callback ended (desktop/routing/events.py: CallbackEnded.reason), on its timeline entry.

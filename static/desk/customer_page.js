@@ -6,7 +6,7 @@ import { errorText, responseError } from "../common/errors.js";
 import { h, ready, replace } from "../common/dom.js";
 import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { callbackState, callText, channelName, closedText, consentText, documentText, endedText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
+import { callbackState, callText, channelName, chosenText, closedText, consentText, documentText, endedText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
 import { dateTime, money, t } from "./i18n.js";
 import { loadAnalytics } from "./customer_analytics.js";
 
@@ -20,7 +20,7 @@ const PAGE = 30;
 const LOG_KINDS = ["note", "store_visit", "inbound_call", "email", "chat", "meeting"];
 // Every kind the timeline holds (routing_log.py, voice.py, cobrowse/), then what agents log.
 const FILTERS = ["", "page_view", "callback_requested", "callback_offered", "callback_connected", "callback_completed",
-  "callback_cancelled", "callback_abandoned", "called_while_closed", "wrap_up", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "cobrowse_stopped",
+  "callback_cancelled", "callback_abandoned", "called_while_closed", "callback_chosen", "wrap_up", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "cobrowse_stopped",
   "document_pushed", "document_closed", "suggestion_shown", "suggestion_presented", "suggestion_accepted",
   "suggestion_declined", ...LOG_KINDS];
 // Where contacts happen (desktop/repository/timeline.py's OUTSIDE_CHANNELS, the widget's and voice's).
@@ -76,6 +76,7 @@ function describe(event) {
   if (event.kind === "recording_consent") return consentText(d);
   if (event.kind === "voice_call") return callText(d);
   if (event.kind === "called_while_closed") return closedText(d);
+  if (event.kind === "callback_chosen") return chosenText(d);
   if (endedText(event)) return endedText(event);
   // Suggestions (docs/rules.md): which action, and why the customer said no.
   if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? t("record.version", { version: d.version }) : "", d.reason].filter(Boolean).join(" · ");

@@ -74,6 +74,7 @@ export default {
   "offer.declining": "Declining…",
   "offer.incoming": "Incoming callback",
   "offer.incoming_phone": "Incoming phone call",
+  "offer.chosen_while_waiting": "Callback chosen on the phone",
   "offer.waiting": "Waiting",
   "offer.seconds": "{seconds} s",
 
@@ -124,6 +125,8 @@ export default {
   "facts.channel_phone": "Call their phone",
   "facts.channel_browser": "Voice in their browser",
   "facts.channel_phone_inbound": "Phoned in",
+  "facts.chosen_while_waiting": "Phoned {line} and pressed 1 while waiting, at {time}: hung up to be called back here",
+  "facts.chosen": "Chose a callback",
   "facts.caller": "Caller",
   "caller.verified": "verified number",
   "caller.claimed": "number on their record",
@@ -152,6 +155,7 @@ export default {
   "kind.call": "Call",
   "kind.inbound_call": "Inbound call",
   "kind.called_while_closed": "Called while closed",
+  "kind.callback_chosen": "Chose a callback while waiting",
   "kind.phone_attempt": "Phone attempt",
   "kind.phone_retry": "Phone retry",
   "kind.phone_dialled": "Phone dialled",
@@ -192,6 +196,7 @@ export default {
   "callback.closed": "Called while closed",
   "closed.summary": "{queue} was closed; next opening {opens}",
   "closed.summary_no_opening": "{queue} was closed, with no opening planned",
+  "chosen.summary": "Pressed 1 after waiting {time} in {queue}: to be called back on {number}",
   "ended.hung_up": "The caller hung up while waiting",
   "ended.line_dropped": "The line dropped (the server carrying the call stopped)",
 

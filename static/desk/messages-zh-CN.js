@@ -72,6 +72,7 @@ export default {
   "offer.declining": "正在拒绝…",
   "offer.incoming": "回电请求",
   "offer.incoming_phone": "电话来电",
+  "offer.chosen_while_waiting": "来电等候时选择回电",
   "offer.waiting": "已等待",
   "offer.seconds": "{seconds}秒",
 
@@ -122,6 +123,8 @@ export default {
   "facts.channel_phone": "拨打其电话",
   "facts.channel_browser": "在其浏览器中通话",
   "facts.channel_phone_inbound": "打电话进来",
+  "facts.chosen_while_waiting": "拨打 {line} 等候时于 {time} 按了 1：挂断电话，等候我们回拨此号码",
+  "facts.chosen": "选择回电",
   "facts.caller": "来电者",
   "caller.verified": "已验证的号码",
   "caller.claimed": "其记录中的号码",
@@ -150,6 +153,7 @@ export default {
   "kind.call": "电话",
   "kind.inbound_call": "呼入电话",
   "kind.called_while_closed": "非营业时间来电",
+  "kind.callback_chosen": "等候时选择回电",
   "kind.phone_attempt": "拨号尝试",
   "kind.phone_retry": "重拨",
   "kind.phone_dialled": "已拨号",
@@ -190,6 +194,7 @@ export default {
   "callback.closed": "非营业时间来电",
   "closed.summary": "{queue}当时已下班；下次营业时间：{opens}",
   "closed.summary_no_opening": "{queue}当时已下班，暂无营业安排",
+  "chosen.summary": "在{queue}等候 {time} 后按 1：请回拨 {number}",
   "ended.hung_up": "来电者在等待时挂断",
   "ended.line_dropped": "线路中断（承载通话的服务器已停止）",
 

@@ -72,6 +72,7 @@ export default {
   "offer.declining": "正在拒絕…",
   "offer.incoming": "回電請求",
   "offer.incoming_phone": "電話來電",
+  "offer.chosen_while_waiting": "來電等候時選擇回電",
   "offer.waiting": "已等待",
   "offer.seconds": "{seconds}秒",
 
@@ -122,6 +123,8 @@ export default {
   "facts.channel_phone": "撥打其電話",
   "facts.channel_browser": "在其瀏覽器中通話",
   "facts.channel_phone_inbound": "打電話進來",
+  "facts.chosen_while_waiting": "撥打 {line} 等候時於 {time} 按了 1：掛斷電話，等候我們回撥此號碼",
+  "facts.chosen": "選擇回電",
   "facts.caller": "來電者",
   "caller.verified": "已驗證的號碼",
   "caller.claimed": "其紀錄中的號碼",
@@ -150,6 +153,7 @@ export default {
   "kind.call": "電話",
   "kind.inbound_call": "呼入電話",
   "kind.called_while_closed": "非營業時間來電",
+  "kind.callback_chosen": "等候時選擇回電",
   "kind.phone_attempt": "撥號嘗試",
   "kind.phone_retry": "重撥",
   "kind.phone_dialled": "已撥號",
@@ -190,6 +194,7 @@ export default {
   "callback.closed": "非營業時間來電",
   "closed.summary": "{queue}當時已下班；下次營業時間：{opens}",
   "closed.summary_no_opening": "{queue}當時已下班，暫無營業安排",
+  "chosen.summary": "在{queue}等候 {time} 後按 1：請回撥 {number}",
   "ended.hung_up": "來電者在等待時掛斷",
   "ended.line_dropped": "線路中斷（承載通話的伺服器已停止）",
 

@@ -50,7 +50,8 @@ export class OfferCard {
       h("div", { class: "ring-icon", "aria-hidden": "true" }, icon("phone")),
       h("div", { class: "who" },
         h("p", { class: "eyebrow", dataset: { testid: "offer-kind" } },
-          t(callback.channel === "phone_inbound" ? "offer.incoming_phone" : "offer.incoming"), " · ", h("span", { translate: "no" }, queueTitle(queues, callback.queue))),
+          t(callback.channel === "phone_inbound" ? "offer.incoming_phone"
+            : callback.chosen_while_waiting ? "offer.chosen_while_waiting" : "offer.incoming"), " · ", h("span", { translate: "no" }, queueTitle(queues, callback.queue))),
         h("h2", { id: "offer-heading" },
           nameSpan(card, "offer-name"), " ",
           tierBadge(customer.tier, "offer")),

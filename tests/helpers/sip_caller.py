@@ -5,7 +5,7 @@ is what our trunk takes for its proxy: INVITEs must come from there);
 ``await caller.call(trunk_port, "+4420...")`` places a call into our trunk,
 presenting ``from_number``; the caller's microphone plays ``tone_hz`` once
 answered and what it hears is kept (``recent()`` for
-:func:`~tests.helpers.sip_peer.dominant_hz`).
+:func:`~tests.helpers.sip_peer.dominant_hz`); ``press("1")`` sends keys (RFC 4733).
 """
 
 from __future__ import annotations
@@ -85,6 +85,10 @@ class Caller:
                 await self.changed.wait()
             return next(e for e in self.events if e.state == state)
         return await asyncio.wait_for(seen(), timeout)
+
+    def press(self, digits: str) -> None:
+        """Press keys on the phone: RFC 4733 telephone-events, as a handset's keypad sends them."""
+        self.call.send_dtmf(digits)
 
     async def hangup(self) -> CallResult | None:
         """The caller hangs up (BYE once answered)."""

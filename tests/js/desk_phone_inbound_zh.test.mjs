@@ -91,3 +91,17 @@ test("a call while closed and a line that dropped read in Chinese on the timelin
   assert.equal(endedText({ kind: "callback_abandoned", data: {} }), "");
   assert.equal(endedText({ kind: "note", data: { reason: "line_dropped" } }), "");
 });
+
+test("a callback the caller chose by pressing 1 while waiting says so, in Chinese, with the line they phoned", async () => {
+  const { chosenText } = await import("../../static/desk/customer.js");
+  const card = new OfferCard({ now: () => 1000, accept: async () => {}, decline: async () => {} });
+  const element = card.render({
+    offer_id: "o2", callback_id: "c2", expires_at: 1020, offered_at: 1000,
+    customer: { name: "Mei Lin", phone: "+442079460481" },
+    callback: { channel: "phone", queue: "sales", phone: "+442079460481", enqueued_at: 990,
+      chosen_while_waiting: { at: 995, line: "+442079460500" } },
+  }, [{ name: "sales", title: "Sales" }]);
+  assert.match(element.find("offer-kind").textContent, /^來電等候時選擇回電 · Sales$/);
+  assert.match(element.find("offer-chosen").textContent, /^撥打 \+442079460500 等候時於 .+ 按了 1：掛斷電話，等候我們回撥此號碼$/);
+  assert.equal(chosenText({ queue: "sales", number: "+442079460481", waited_s: 95 }), "在sales等候 1:35 後按 1：請回撥 +442079460481");
+});

@@ -237,6 +237,7 @@ class SipuaCall(PhoneCall):
                     dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
                 deliver_on_arrival(self.rtp)
                 self.rtp.on_audio = self._audio
+                self.rtp.on_dtmf = self._digit
             elif self.rtp._remote_addr != remote:
                 self.rtp.update_remote(remote)
 
@@ -244,6 +245,13 @@ class SipuaCall(PhoneCall):
         if self.on_audio is not None and self.state != PhoneState.ENDED \
                 and self.far_direction in ("sendrecv", "sendonly"):
             self.on_audio(pcm)
+
+    def _digit(self, digit: str, duration: int) -> None:
+        if self.on_dtmf is not None and self.state == PhoneState.CONNECTED:
+            try:
+                self.on_dtmf(digit)
+            except Exception:
+                log.exception("phone call DTMF handler failed")
 
     def _rejected(self, status: int, reason: str) -> None:
         self._spawn(self._end(result_of_status(status), status=status, reason=reason))

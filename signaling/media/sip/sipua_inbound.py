@@ -27,7 +27,7 @@ from signaling.media.sip.trunk import CallResult, IncomingPhoneCall, PhoneEvent,
 if TYPE_CHECKING:
     from signaling.media.sip.sipua import SipuaTrunk
 
-__all__ = ["SipuaIncomingCall", "take_invite", "RETRY_AFTER"]
+__all__ = ["SipuaIncomingCall", "take_invite", "caller_of", "RETRY_AFTER"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _answer(address: str, port: int, payload_type: int, dtmf: int, session: int)
 class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
     def __init__(self, trunk: "SipuaTrunk", wrapper):  # wrapper: aiosipua IncomingCall
         invite = wrapper.invite
-        caller = user_of(invite.headers.get_first("from") or "")
+        caller = caller_of(invite.headers)
         super().__init__(trunk, caller, on_event=None, on_audio=None)
         self.wrapper = wrapper
         self.caller = caller
@@ -75,6 +75,7 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
                 dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
             deliver_on_arrival(self.rtp)
             self.rtp.on_audio = self._audio
+            self.rtp.on_dtmf = self._digit
         self.wrapper.accept(parse_sdp(_answer(self.trunk.address, self.rtp_port, payload_type, dtmf, self.sdp_session)))
         self.answered_at = time.monotonic()
         self._emit(PhoneEvent(state=PhoneState.CONNECTED, status=200, reason="OK"))
@@ -104,6 +105,17 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
         else:
             _refuse(self.trunk, self.wrapper, 480, "Temporarily Unavailable")
             await self._end(CallResult.CANCELLED, reason="not answered")
+
+
+def caller_of(headers) -> str:
+    """The caller's number: P-Asserted-Identity (RFC 3325: the provider vouches for it; it
+    comes from the trunk's proxy only, :func:`take_invite`), else From; "anonymous" when the
+    caller withheld it (``Privacy: id``), whatever the headers still carry."""
+    privacy = {token.strip().lower() for token in (headers.get_first("privacy") or "").split(";")}
+    if "id" in privacy:
+        return "anonymous"
+    asserted = user_of(headers.get_first("p-asserted-identity") or "")
+    return asserted or user_of(headers.get_first("from") or "")
 
 
 def _refuse(trunk: "SipuaTrunk", wrapper, status: int, reason: str, headers: dict[str, str] | None = None) -> None:

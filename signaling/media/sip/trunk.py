@@ -25,7 +25,7 @@ import enum
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-__all__ = ["SAMPLE_RATE", "FRAME_SAMPLES", "FRAME_BYTES", "Registration", "PhoneState", "CallResult",
+__all__ = ["SAMPLE_RATE", "FRAME_SAMPLES", "FRAME_BYTES", "DigitSink", "Registration", "PhoneState", "CallResult",
            "PhoneEvent", "TrunkConfig", "PhoneCall", "IncomingPhoneCall", "RefusedCall", "Trunk",
            "result_of_status", "user_of"]
 
@@ -145,6 +145,7 @@ class TrunkConfig:
 
 
 AudioSink = Callable[[bytes], None]
+DigitSink = Callable[[str], None]
 EventSink = Callable[["PhoneCall", PhoneEvent], None]
 
 
@@ -160,6 +161,8 @@ class PhoneCall(abc.ABC):
     state: PhoneState = PhoneState.DIALLING
     result: CallResult | None = None
     on_audio: AudioSink | None = None
+    #: Called with each key the far end presses (an RFC 4733 telephone-event, once at its end).
+    on_dtmf: DigitSink | None = None
     #: What the far end's last offer asked for: sendrecv, or sendonly / inactive while it holds the call.
     far_direction: str = "sendrecv"
 
@@ -190,7 +193,9 @@ class IncomingPhoneCall(PhoneCall):
     answer) ends it ``COMPLETED`` / ``CANCELLED``; :meth:`hangup` is our BYE.
     """
 
-    #: The caller's number as the From header gives it (E.164 when the provider sends one), or "".
+    #: The caller's number: the P-Asserted-Identity the provider vouches for, else the From
+    #: header's (E.164 when the provider sends one); "" or "anonymous" when withheld
+    #: (``Privacy: id``).
     caller: str = ""
     #: The number dialled: the Request-URI's user part (E.164 as the provider sends it).
     called: str = ""

@@ -700,3 +700,26 @@ def test_waiting_estimates_match_position_and_estimated_wait_one_by_one() -> Non
                   for cid in router.waiting("sales")]
     assert bulk == one_by_one
     assert [cid for cid, _, _ in bulk][0] == "c4"  # gold jumped ahead of the earlier ones
+
+
+def test_an_inbound_caller_who_chooses_a_callback_keeps_their_place() -> None:
+    router = make_router()
+    router.add_callback(CallbackRequest("first", "sales", channel=Channel.PHONE_INBOUND), 0.0)
+    router.add_callback(CallbackRequest("second", "sales", channel=Channel.PHONE_INBOUND), 5.0)
+    router.add_callback(CallbackRequest("web", "sales"), 6.0)
+    assert router.call_back_instead("first") == []
+    assert router.callback("first").channel == Channel.PHONE
+    assert router.callback("first").enqueued_at == 0.0 and router.waiting("sales") == ["first", "second", "web"]
+    with pytest.raises(InvalidTransition, match="not a caller on the line"):
+        router.call_back_instead("first")  # once is enough
+    with pytest.raises(InvalidTransition, match="browser"):
+        router.call_back_instead("web")
+    staff(router, "ann", now=10.0)
+    assert router.callback("first").state == CallbackState.OFFERED  # first in line, as before
+    router.add_callback(CallbackRequest("rung", "sales", channel=Channel.PHONE_INBOUND), 11.0)
+    staff(router, "bob", now=12.0)
+    assert router.callback("second").state == CallbackState.OFFERED
+    with pytest.raises(InvalidTransition, match="offered"):
+        router.call_back_instead("second")  # an agent is being rung for them: they stay on the line
+    with pytest.raises(UnknownCallback):
+        router.call_back_instead("nobody")
