@@ -146,6 +146,10 @@ def _backup_or_restore(settings: Settings, args) -> int:
     return 0
 
 
+#: Seconds an idle HTTP/1.1 connection is kept open (longer than the proxy's upstream keep-alive).
+KEEP_ALIVE_SECONDS = 75
+
+
 def _uvicorn_options(settings: Settings) -> dict:
     # proxy_headers off: only Settings.trusted_proxies decides whose X-Forwarded-For counts
     # (uvicorn's default believes 127.0.0.1, letting any local client pick its address).
@@ -155,6 +159,10 @@ def _uvicorn_options(settings: Settings) -> dict:
                 ws=IMPORT_PATH,  # compressed frames, no zlib state kept between them
                 ws_ping_interval=settings.heartbeat_interval, ws_ping_timeout=settings.heartbeat_interval,
                 ws_max_size=settings.max_message_bytes * 2,
+                # An idle keep-alive connection stays longer than a proxy keeps its own (nginx: 60 s):
+                # uvicorn's 5 s let a client or nginx send on a connection being closed under it
+                # ("Server disconnected without sending a response", seen on a loaded machine).
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
                 # Requests in flight at SIGTERM may finish; calls get the same time (app.py).
                 timeout_graceful_shutdown=settings.drain_seconds)
 

@@ -28,3 +28,20 @@ async def test_compression_is_negotiated_without_context_takeover_and_frames_sti
         await socket.send(json.dumps({"type": "hello", "token": "not-a-token"}))
         reply = json.loads(await socket.recv())
         assert reply["type"] == "error" and reply["code"] == "unauthorized", reply
+
+
+def test_an_idle_keep_alive_connection_outlives_a_few_seconds(server):
+    """A client (or nginx, whose upstream keep-alive is 60 s) reusing a connection after a pause
+    must not meet one the server is closing: uvicorn's default closed them after 5 s."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    address = urlsplit(server.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as conn:
+        request = f"GET /healthz HTTP/1.1\r\nHost: {address.netloc}\r\n\r\n".encode()
+        conn.sendall(request)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(6.5)
+        conn.sendall(request)  # on a connection the server closed, this reads b"" (or resets)
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")

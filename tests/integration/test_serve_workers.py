@@ -51,7 +51,11 @@ async def test_two_workers_on_one_port_are_one_centre_and_stop_on_sigterm(tmp_pa
         for n in range(4):
             shopper = await CustomerBot.start(server.base_url, origin=server.base_url)
             asked = await shopper.command("call_me", name=f"Worker {n}", queue="sales")
-            offer = (await alice.wait_for("offer", lambda m, c=asked["callback_id"]: m["offer"]["callback_id"] == c))["offer"]
+            try:  # generous: the full suite once took over 10 s here on the 2-core machine
+                offer = (await alice.wait_for("offer", lambda m, c=asked["callback_id"]: m["offer"]["callback_id"] == c,
+                                              timeout=30))["offer"]
+            except TimeoutError:
+                pytest.fail(f"callback {n} never offered to alice\n{server.log()}")
             await alice.command("accept", offer_id=offer["offer_id"])
             await shopper.wait_for("callback_status", lambda m: m["callback"]["state"] == "connected")
             await alice.command("end", callback_id=offer["callback_id"])
