@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import math
 import secrets
+import time
 
 import numpy as np
 from aiortp import PortAllocator, RTPSession
@@ -22,7 +23,7 @@ from aiosipua import SipResponse, SipUAC, SipUAS, negotiate_sdp, parse_auth, ser
 
 from signaling.media.sip.sipua import UdpTransport
 
-__all__ = ["SipPeer", "dominant_hz", "tone_frames"]
+__all__ = ["SipPeer", "dominant_hz", "near", "tone_frames", "until"]
 
 RATE = 8000
 FRAME = 160
@@ -32,6 +33,21 @@ def tone_frames(hz: int, *, amplitude: float = 0.3) -> list[bytes]:
     """One second of a sine (a seamless loop) as 20 ms PCM frames, 8 kHz."""
     wave = array.array("h", (int(amplitude * 32767 * math.sin(2 * math.pi * hz * n / RATE)) for n in range(RATE)))
     return [wave[i:i + FRAME].tobytes() for i in range(0, RATE, FRAME)]
+
+
+async def until(predicate, timeout: float = 5.0, what: str = "condition"):
+    """``predicate()``'s first true value, polled; AssertionError naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+    return value
+
+
+def near(hz: float | None, tones) -> bool:
+    """Whether a measured frequency is within 15 Hz of one of ``tones``."""
+    return hz is not None and any(abs(hz - tone) < 15 for tone in tones)
 
 
 def dominant_hz(pcm: bytes, rate: int = RATE, *, floor: float = 100.0) -> float | None:

@@ -36,7 +36,7 @@ from tests.helpers.pcap import write_dtmf_pcap
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port
-from tests.helpers.sip_peer import SipPeer, dominant_hz
+from tests.helpers.sip_peer import SipPeer, dominant_hz, near, until
 from tests.helpers.voice_bots import Bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -69,19 +69,6 @@ def server(tmp_path_factory):
             yield server
         finally:
             server.stop()
-
-
-def near(hz: float | None, tones) -> bool:
-    return hz is not None and any(abs(hz - tone) < 15 for tone in tones)
-
-
-async def until(predicate, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
 
 
 async def waiting_caller(caller: Caller, port: int) -> None:

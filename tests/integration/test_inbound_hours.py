@@ -12,7 +12,6 @@ offer shows they called while closed.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import time
@@ -30,7 +29,7 @@ from signaling.media.sip import PhoneState
 from signaling.media.waiting import CLOSED_HZ, GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port
-from tests.helpers.sip_peer import dominant_hz
+from tests.helpers.sip_peer import dominant_hz, near, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,19 +51,6 @@ def server(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-def near(hz: float | None, tones) -> bool:
-    return hz is not None and any(abs(hz - tone) < 15 for tone in tones)
-
-
-async def until(predicate, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
 
 
 def closed_today() -> dict:

@@ -35,7 +35,7 @@ from signaling.media.waiting import GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import CONSENT, ServerProcess
 from tests.helpers.sip_caller import Caller
-from tests.helpers.sip_peer import SipPeer, dominant_hz
+from tests.helpers.sip_peer import SipPeer, dominant_hz, near, until
 from tests.helpers.voice_bots import Bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -100,15 +100,6 @@ async def join(bot: Bot, agent: AgentBot, callback_id: str) -> dict:
 
 async def _sdp(agent: AgentBot, callback_id: str, sdp: str) -> str:
     return (await agent.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
-
-
-async def until(predicate, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
 
 
 def phone_states(agent: AgentBot, start: int, callback_id: str) -> list[str]:
@@ -235,10 +226,6 @@ async def ready(agent: AgentBot) -> None:
         await agent.command("wrap_up", callback_id=contact["callback_id"], disposition="Resolved")
     else:
         await agent.command("set_state", state="available")
-
-
-def near(hz: float | None, tones) -> bool:
-    return hz is not None and any(abs(hz - tone) < 15 for tone in tones)
 
 
 async def test_a_known_customer_phones_in_waits_with_music_is_offered_accepted_and_heard(server):

@@ -22,7 +22,7 @@ from signaling.media.hearing import MAIN, Mode, Role
 from signaling.media.tones import HOLD_TONE_HZ, RINGBACK_HZ
 from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
 from tests.helpers.netns import VOICE_CANDIDATES, network_namespace, require_netns
-from tests.helpers.sip_peer import SipPeer, dominant_hz
+from tests.helpers.sip_peer import SipPeer, dominant_hz, until
 from tests.helpers.voice_bots import Bot, goertzel_power
 
 RIG = CandidatePolicy.from_setting(VOICE_CANDIDATES.split(","))
@@ -34,15 +34,6 @@ def netns():
     require_netns()
     with network_namespace() as name:
         yield name
-
-
-async def until(predicate, timeout: float = 5.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
 
 
 async def agent_hears(bot: Bot, hz: int, timeout: float = 5.0) -> None:
