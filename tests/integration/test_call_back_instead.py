@@ -10,14 +10,11 @@ callback being offered, ``invalid_state``; a browser callback too.
 
 from __future__ import annotations
 
-import asyncio
-import types
 
-from desktop.leader.service import RoutingService, _Leader
 from desktop.routing import commands
 from desktop.routing.reachability import PROCESS_TIMEOUT
-from desktop.settings import Settings
 from signaling.bus import open_bus
+from tests.helpers.leader import leader_by_hand
 
 T0 = 1_000_000.0
 FIRST, SECOND, BOOKED = "+442079460491", "+442079460492", "+442079460493"
@@ -48,10 +45,7 @@ async def test_a_caller_who_chooses_a_callback_keeps_their_place_and_is_never_ta
                                scheduled_at=T0 + 3600, now=T0)
     now = [T0]
     async with open_bus(None) as bus:
-        service = RoutingService(repo=repo, bus=bus, settings=Settings(secret_key="test", process_id="p1"),
-                                 clock=lambda: now[0])
-        leader = _Leader(service, types.SimpleNamespace(epoch=1, lost=asyncio.Event()))
-        await leader._rebuild()
+        leader = await leader_by_hand(repo, bus, lambda: now[0])
         assert (await leader._apply(commands.decode(choose("cb-first", FIRST))))["ok"]
         refused = await leader._apply(commands.decode(choose("cb-booked", BOOKED)))
         assert (refused["ok"], refused["code"]) == (False, "phone_waiting")

@@ -8,14 +8,11 @@ silence (its process died with the last leader, say) is lost: abandoned, "line_d
 
 from __future__ import annotations
 
-import asyncio
-import types
 
-from desktop.leader.service import RoutingService, _Leader
 from desktop.routing import commands
 from desktop.routing.reachability import PROCESS_TIMEOUT
-from desktop.settings import Settings
 from signaling.bus import open_bus
+from tests.helpers.leader import leader_by_hand
 
 T0 = 1_000_000.0
 
@@ -29,10 +26,7 @@ async def test_a_rebuilt_caller_whose_line_no_process_lists_is_abandoned(repo):
                                    tier="standard", scheduled_at=None, now=T0 - 30)
     now = [T0]
     async with open_bus(None) as bus:
-        service = RoutingService(repo=repo, bus=bus, settings=Settings(secret_key="test", process_id="p1"),
-                                 clock=lambda: now[0])
-        leader = _Leader(service, types.SimpleNamespace(epoch=1, lost=asyncio.Event()))
-        await leader._rebuild()
+        leader = await leader_by_hand(repo, bus, lambda: now[0])
         await leader._apply_safely(commands.InboundLines(process="p2", lines=["cb-live"]).to_dict())
         now[0] = T0 + PROCESS_TIMEOUT - 1
         await leader._due(now[0])

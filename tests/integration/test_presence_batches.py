@@ -14,19 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import types
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
 
 from desktop.leader.client import RouterClient
-from desktop.leader.service import RoutingService, _Leader
+from desktop.leader.service import _Leader
 from desktop.routing.events import AgentState
-from desktop.settings import Settings
 from desktop.sockets import Presence
 from signaling.bus import Bus, open_bus
 from signaling.hub import Session
+from tests.helpers.leader import leader_by_hand
 
 SOCKETS = 12_000  # more than the router inbox keeps
 AGENTS = 20       # the agents' sockets are desks of 20 accounts (tabs); each customer is a visitor of their own
@@ -50,14 +49,6 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
         if keys:
             await client.delete(*keys)
         await client.aclose()
-
-
-async def _leader(repo, bus) -> _Leader:
-    settings = Settings(secret_key="test", process_id="p0")
-    service = RoutingService(repo=repo, bus=bus, settings=settings, clock=lambda: 1_000_000.0)
-    leader = _Leader(service, types.SimpleNamespace(epoch=1, lost=asyncio.Event()))
-    await leader._rebuild()
-    return leader
 
 
 async def _apply_inbox(bus: Bus, leader: _Leader | None) -> int:
@@ -112,7 +103,7 @@ async def test_a_mass_connect_reaches_the_leader_whole(repo, bus, caplog):
     async with RouterClient(bus, "p1") as router:
         presence = Presence(router, "p1")
         sessions = await _sockets(repo, presence)
-        leader = await _leader(repo, bus)
+        leader = await leader_by_hand(repo, bus, process_id="p0")
         await _each_at_once(presence, sessions, True)
         commands = await _apply_inbox(bus, leader)
 
@@ -132,7 +123,7 @@ async def test_a_new_leader_hears_of_every_socket(repo, bus, caplog):
             await _apply_inbox(bus, None)
         caplog.clear()
 
-        leader = await _leader(repo, bus)  # the lease changed hands: a leader that knows nobody
+        leader = await leader_by_hand(repo, bus, process_id="p0")  # the lease changed hands: a leader that knows nobody
         await presence.reannounce()
         commands = await _apply_inbox(bus, leader)
 
@@ -148,7 +139,7 @@ async def test_a_mass_disconnect_arrives_whole(repo, bus, caplog):
     async with RouterClient(bus, "p1") as router:
         presence = Presence(router, "p1")
         sessions = await _sockets(repo, presence)
-        leader = await _leader(repo, bus)
+        leader = await leader_by_hand(repo, bus, process_id="p0")
         for start in range(0, SOCKETS, 4000):
             await _each_at_once(presence, sessions[start:start + 4000], True)
             await _apply_inbox(bus, leader)
@@ -169,7 +160,7 @@ async def test_a_mass_disconnect_arrives_whole(repo, bus, caplog):
 async def test_a_batch_is_applied_entry_by_entry_in_order(repo, caplog):
     ann = await repo.add_agent("ann", "a long password", display_name="Ann", skills=["sales"])
     async with open_bus(None) as bus:
-        leader = await _leader(repo, bus)
+        leader = await leader_by_hand(repo, bus, process_id="p0")
         await leader._apply_safely({"op": "presences", "entries": [
             {"role": "agent", "identity": "nobody", "socket": "p1:1", "present": True},  # no such account
             {"role": "agent", "identity": ann.id, "socket": "p1:2", "present": True},

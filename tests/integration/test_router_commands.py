@@ -5,29 +5,19 @@ a typed command is applied; one it can't read (a misspelt field, an unknown op) 
 from __future__ import annotations
 
 import asyncio
-import types
 
 from desktop.leader.client import reply_room
-from desktop.leader.service import RoutingService, _Leader
 from desktop.routing import commands
 from desktop.routing.events import AgentState
-from desktop.settings import Settings
 from signaling.bus import open_bus
-
-
-async def _leader(repo, bus):
-    settings = Settings(secret_key="test", process_id="p1")
-    service = RoutingService(repo=repo, bus=bus, settings=settings, clock=lambda: 1_000_000.0)
-    leader = _Leader(service, types.SimpleNamespace(epoch=1, lost=asyncio.Event()))
-    await leader._rebuild()
-    return leader
+from tests.helpers.leader import leader_by_hand
 
 
 async def test_a_command_the_leader_cant_read_is_refused_and_changes_nothing(repo):
     await repo.upsert_queue("sales", title="Sales", skills=["sales"], service_level_target=20)
     ann = await repo.add_agent("ann", "a long password", display_name="Ann", skills=["sales"])
     async with open_bus(None) as bus, bus.subscribe(reply_room("p9")) as replies:
-        leader = await _leader(repo, bus)
+        leader = await leader_by_hand(repo, bus)
         await leader._apply_safely(commands.AgentPresence(agent_id=ann.id, socket="p1:1", present=True).to_dict())
         assert leader.router_agent_state(ann.id) == AgentState.AWAY
 

@@ -31,8 +31,9 @@ from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
 from tests.helpers.pcap import write_tone_pcap
 from tests.helpers.sip_caller import free_udp_port
 from tests.helpers.sip_peer import dominant_hz
-from tests.integration.test_sip_inbound import NUMBER, SCENARIOS, Answering
-from tests.integration.test_sip_sipp import Sipp, trunk
+from tests.helpers.sipp import Sipp
+from tests.integration.test_sip_inbound import NUMBER, Answering
+from tests.integration.test_sip_sipp import trunk
 from tests.integration.test_sip_trunk import Side, hears
 
 QUIET_HZ = 1000  # what sipp plays while the call is inactive: never heard
@@ -125,24 +126,14 @@ async def test_the_phone_holds_and_resumes_a_callback_with_its_media_moved(tmp_p
 async def test_a_caller_holds_and_resumes_with_its_media_moved(tmp_path, name):
     new_port = free_udp_port()
     moved, media = await listen(new_port)
-    scenario = tmp_path / name
-    text = (SCENARIOS / name).read_text().replace("@NEWPORT@", str(new_port))
-    for key, value in tones(tmp_path).items():
-        text = text.replace(f"@{key}@", value)
-    scenario.write_text(text)
-    sipp_port, port = free_udp_port(), free_udp_port()
-    config = TrunkConfig(uri=f"sip:127.0.0.1:{sipp_port}", local_host="127.0.0.1", local_port=port,
-                         register_expires=0)
+    port = free_udp_port()
+    caller = Sipp(name, tmp_path, calls=f"127.0.0.1:{port}", number=NUMBER, NEWPORT=str(new_port), **tones(tmp_path))
+    config = TrunkConfig(uri=caller.uri, local_host="127.0.0.1", local_port=port, register_expires=0)
     try:
         async with open_trunk(config) as trunk_:
             handler = trunk_.on_incoming = Answering()  # answers, plays 660 Hz
             timed = []
-            sipp = await asyncio.create_subprocess_exec(
-                "sipp", f"127.0.0.1:{port}", "-sf", str(scenario), "-s", NUMBER, "-i", "127.0.0.1",
-                "-p", str(sipp_port), "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-m", "1", "-nostdin",
-                "-timeout", "20s", "-timeout_error", "-trace_err", "-error_file", str(tmp_path / "errors.log"),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=tmp_path)
-            try:
+            async with caller:
                 while not handler.calls:
                     await asyncio.sleep(0.02)
                 [call] = handler.calls
@@ -151,13 +142,7 @@ async def test_a_caller_holds_and_resumes_with_its_media_moved(tmp_path, name):
                 await hears(handler, 440)
                 held, resumed = await held_then_resumed(timed)
                 await hears(handler, 440, timeout=2.0)
-                await asyncio.wait_for(sipp.wait(), 10)
-            finally:
-                if sipp.returncode is None:
-                    sipp.kill()
-                    await sipp.wait()
-            errors = tmp_path / "errors.log"
-            assert sipp.returncode == 0, errors.read_text() if errors.exists() else ""
+                await caller.finished()
             assert call.result == CallResult.COMPLETED
     finally:
         moved.close()

@@ -9,72 +9,12 @@ pcap into the call (``play_pcap_audio``), then it hangs up; or it is busy
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-from pathlib import Path
 
-import pytest
 
 from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
 from tests.helpers.pcap import write_tone_pcap
+from tests.helpers.sipp import Sipp
 from tests.integration.test_sip_trunk import Side, hears
-
-SCENARIOS = Path(__file__).parent.parent / "sipp"
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Sipp:
-    """One sipp far end for one call: ``async with Sipp(scenario, tmp_path) as far: ...; await far.finished()``."""
-
-    def __init__(self, scenario: str, tmp: Path, **substitutions: str):
-        if shutil.which("sipp") is None:
-            import os
-            if os.environ.get("CI") == "true":
-                pytest.fail("sipp is not installed (apt-get install sip-tester); CI=true: it must run")
-            pytest.skip("sipp is not installed (apt-get install sip-tester)")
-        text = (SCENARIOS / scenario).read_text()
-        for key, value in substitutions.items():
-            text = text.replace(f"@{key}@", value)
-        self.scenario = tmp / scenario
-        self.scenario.write_text(text)
-        self.port = free_udp_port()
-        self.tmp = tmp
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"sip:127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> "Sipp":
-        self.process = await asyncio.create_subprocess_exec(
-            "sipp", "-sf", str(self.scenario), "-i", "127.0.0.1", "-p", str(self.port),
-            "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-m", "1", "-nostdin", "-timeout", "20s",
-            "-timeout_error", "-trace_err", "-error_file", str(self.tmp / "sipp-errors.log"),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=self.tmp)
-        await asyncio.sleep(0.3)  # bound and listening
-        return self
-
-    async def finished(self, timeout: float = 10.0) -> None:
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout)
-        except TimeoutError:
-            self.process.kill()
-            raise
-        errors = self.tmp / "sipp-errors.log"
-        assert self.process.returncode == 0, \
-            f"sipp failed ({self.process.returncode}): {errors.read_text() if errors.exists() else ''}"
-
-    async def __aexit__(self, *exc) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
-
 
 def trunk(far: Sipp) -> TrunkConfig:
     return TrunkConfig(uri=far.uri, username="otodesk", password="s3cret", caller_id="+441632960000",

@@ -6,14 +6,13 @@ memory bus, and the leader's loop steps (``_apply_safely``, ``_due``)."""
 from __future__ import annotations
 
 import asyncio
-import types
 
 from desktop.rooms import WALL_ROOM
-from desktop.leader.service import RoutingService, _Leader
-from desktop.settings import Settings
-WALL_FLUSH = 1.0  # seconds: docs/protocol.md, "at most one a second"
 from signaling.bus import open_bus
 from signaling.protocol.wall_delta import Taken, WallView
+from tests.helpers.leader import leader_by_hand
+
+WALL_FLUSH = 1.0  # seconds: docs/protocol.md, "at most one a second"
 
 
 class Clock:
@@ -22,14 +21,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-async def _leader(repo, bus, clock):
-    settings = Settings(secret_key="test", process_id="p1")
-    service = RoutingService(repo=repo, bus=bus, settings=settings, clock=clock)
-    leader = _Leader(service, types.SimpleNamespace(epoch=1, lost=asyncio.Event()))
-    await leader._rebuild()
-    return leader
 
 
 async def _walls(subscription, view: WallView) -> list[dict]:
@@ -54,7 +45,7 @@ async def test_a_change_right_after_a_publish_is_on_the_wall_within_a_second(rep
     ann = await repo.add_agent("ann", "a long password", display_name="Ann", skills=["sales"])
     clock = Clock(1_000_000.0)
     async with open_bus(None) as bus, bus.subscribe(WALL_ROOM) as subscription:
-        leader = await _leader(repo, bus, clock)
+        leader = await leader_by_hand(repo, bus, clock)
         view = WallView()
         await leader._apply_safely({"op": "agent_presence", "agent_id": ann.id, "socket": "p1:1",
                                     "present": True})
@@ -106,7 +97,7 @@ async def test_a_hundred_asking_for_a_whole_wall_get_one_a_second_not_one_each(r
     await repo.upsert_queue("sales", title="Sales", skills=["sales"], service_level_target=20)
     clock = Clock(1_000_000.0)
     async with open_bus(None) as bus, bus.subscribe(WALL_ROOM) as subscription:
-        leader = await _leader(repo, bus, clock)
+        leader = await leader_by_hand(repo, bus, clock)
         await leader._due(clock.now)
         assert await _kinds(subscription) == ["wall"]  # the term's first is whole
         clock.now += 2.0
