@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 
 __all__ = ["PhoneRejected", "caller_number", "country_of", "normalize_phone"]
 
@@ -84,6 +84,10 @@ def _names(regions: Collection[str]) -> list[str]:
 
 def _name(region: str) -> str:
     """``United Kingdom (GB)`` for the message (the widget words its own from the code)."""
+    # Imported here: the geocoder's tables take half a second to load, and only a refusal's
+    # message needs a country's name (every process start paid it).
+    from phonenumbers import geocoder
+
     example = phonenumbers.example_number(region)
     name = geocoder.country_name_for_number(example, "en") if example is not None else ""
     return f"{name} ({region})" if name else region

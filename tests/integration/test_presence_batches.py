@@ -51,6 +51,13 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
         await client.aclose()
 
 
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """SQLite only: what is checked goes through the bus and the leader's memory; the database
+    holds twenty accounts (both databases doubled the module's time for nothing)."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'otodesk.db'}"
+
+
 async def _apply_inbox(bus: Bus, leader: _Leader | None) -> int:
     """Apply every command waiting in the router inbox (``leader`` None: read and drop them, as
     a leader that then lost its lease); how many there were."""
