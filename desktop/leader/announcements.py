@@ -101,7 +101,9 @@ class Announcer:
             case AgentStateChanged():
                 await self.bus.publish(agent_room(event.agent_id), OutAgentState(state=AgentStatus(
                     state=str(event.state), reason=event.reason, since=event.at)).to_dict())
-                return list(self.queue_titles)  # estimated waits depend on staffing
+                # Estimated waits depend on staffing: of the queues this agent can take, not the
+                # others (whose lines may be long: every waiting customer's status is recomputed).
+                return self.statuses.queues_of_agent(event.agent_id)
             case CallbackQueued():
                 await self.status_now(event.callback_id)
                 return (event.queue,)

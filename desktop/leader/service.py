@@ -357,6 +357,7 @@ class _Leader:
             await self._logout_if_idle(agent_id, now)
         else:
             await self._commit(self.router.agent_login(agent_id, agent.skills, now))
+            self.dirty_queues.update(self.queue_titles)  # new skills: the queues it left count it no more
         self.wall_schedule.now_please()
 
 
