@@ -118,9 +118,9 @@ class CallbackStatuses:
         """The customer's new status, or None if the callback is not tracked or nothing changed.
 
         ``final`` is the state of a callback that just ended; ``place`` is (position,
-        estimated wait) of a QUEUED callback when the caller computed it for the whole queue at once; ``again``
-        repeats the last status (the customer asked); ``moved_from`` names the deleted queue the
-        callback was just moved out of (the widget says so).
+        estimated wait) of a QUEUED callback when the caller computed it for the whole queue at
+        once; ``again`` repeats the last status (the customer asked); ``moved_from`` names the
+        deleted queue the callback was just moved out of (the widget says so).
         """
         tracked = self._tracked.get(callback_id)
         if tracked is None:
