@@ -22,7 +22,7 @@ from websockets.frames import Opcode
 from bench.offer_latency import (BENCH_QUEUE, SAMPLE_TIMEOUT, Bots, EchoServer, SetupStats, command_with_retry,
                                  gather_in_batches)
 from desktop.auth.tokens import SESSION_COOKIE
-from signaling.client import SupervisorBot
+from signaling.client import ProtocolClient, SupervisorBot
 
 __all__ = ["Workers"]
 
@@ -203,6 +203,10 @@ async def _serve(kind: str, config: dict[str, Any], pipe) -> None:
 
 
 def _main(kind: str, config: dict[str, Any], pipe) -> None:
+    # As browsers, which send no ping frames: 20,000 bots pinging every 20 s made each server
+    # answer ~1,000 pings a second through nginx (~10 % of its samples at 10,000 + 10,000), a load
+    # no desk or widget makes. The servers' own keep-alive pings (heartbeat_interval) go on.
+    ProtocolClient.ping_interval = None
     with contextlib.suppress(ImportError):
         import uvloop  # the servers' event loop
         uvloop.install()

@@ -10,6 +10,8 @@ The bots run in ``--workers`` processes of their own (multiprocessing, spawn), e
 its share of the agents and waiting customers with asyncio (``bench.offer_latency.Bots``) and
 answering the bench over a pipe; one more process, the probe, holds the callers, one
 supervisor's socket (``SupervisorBot``) and the echo probe. The bench's process holds no socket.
+The bots send no ping frames, as browsers (the servers ping every socket every
+``heartbeat_interval``, 15 s, themselves).
 
 In order:
 

@@ -43,6 +43,9 @@ class ProtocolClient:
 
     role = ""
     path = ""
+    #: Seconds between this client's ping frames (websockets' default); None: none, as a browser
+    #: (the server pings every socket itself).
+    ping_interval: float | None = 20.0
 
     def __init__(self, base_url: str, *, headers: dict[str, str] | None = None,
                  hello: dict[str, Any] | None = None):
@@ -66,7 +69,8 @@ class ProtocolClient:
     async def connect(self, *, resume: bool = False) -> dict[str, Any]:
         """Open the socket, send hello, and return the ``welcome`` or ``resumed``."""
         self._socket = await websockets.connect(self.ws_url, additional_headers=self.headers,
-                                                max_size=2**22, open_timeout=10)
+                                                max_size=2**22, open_timeout=10,
+                                                ping_interval=self.ping_interval)
         self._reader = asyncio.create_task(self._read())
         start = len(self.messages)
         await self.send({"type": "hello", "last_seq": self.last_seq if resume else None, **self.hello_fields})

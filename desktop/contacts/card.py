@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from desktop.repository.repository import Repository
 
-__all__ = ["customer_card", "contact_card", "page_of"]
+__all__ = ["customer_card", "contact_card", "page_of", "queue_dispositions"]
 
 TRAIL_LENGTH = 30
 PREVIOUS_CONTACTS = 15
@@ -43,8 +44,11 @@ def _callback_fields(callback) -> dict[str, Any]:
 
 
 async def contact_card(repo: Repository, callback_id: str, *, state: str,
-                       offer: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Everything the agent needs about one callback's customer, or None if it is gone."""
+                       offer: dict[str, Any] | None = None,
+                       dispositions: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any] | None:
+    """Everything the agent needs about one callback's customer, or None if it is gone.
+    ``dispositions``: each queue's wrap-up outcomes as the caller keeps them up to date (the
+    router's leader, reloading its queues when an admin changes one); read otherwise."""
     callback = await repo.get_callback(callback_id)
     if callback is None:
         return None
@@ -77,8 +81,10 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
             for e in previous
         ],
         "open_issues": open_issues(previous),
-        # The queue's own outcomes, read with each card: an admin's change shows on the next contact.
-        "dispositions": list(await dispositions_of(repo, callback.queue)),
+        # The queue's own outcomes, read with each card (or kept up to date by the caller): an
+        # admin's change shows on the next contact.
+        "dispositions": list(dispositions[callback.queue] if dispositions and callback.queue in dispositions
+                             else await dispositions_of(repo, callback.queue)),
     }
     if callback.channel == "phone_inbound":
         # How the caller's number matched the records (desktop/repository/callers.py).
@@ -110,7 +116,11 @@ DEFAULT_DISPOSITIONS = ("Resolved", "Sale made", "Follow-up needed", "Callback s
 
 async def dispositions_of(repo: Repository, queue: str) -> tuple[str, ...]:
     """The wrap-up outcomes agents choose from after a contact of ``queue``."""
-    record = await repo.get_queue(queue)
+    return queue_dispositions(await repo.get_queue(queue))
+
+
+def queue_dispositions(record) -> tuple[str, ...]:
+    """The wrap-up outcomes of a queue's record (None: a queue that is gone)."""
     return tuple(record.dispositions) if record is not None and record.dispositions else DEFAULT_DISPOSITIONS
 
 

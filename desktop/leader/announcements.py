@@ -47,13 +47,17 @@ class Announcer:
     def __init__(self, *, repo: Repository, bus: Bus, statuses: CallbackStatuses,
                  queue_titles: Mapping[str, str], wrapup_timeout: float, clock=time.time,
                  on_contact_ended: Sequence[ContactEndedHook] = (), suggester: Suggester | None = None,
-                 wrapup_timeouts: Mapping[str, float] | None = None):
+                 wrapup_timeouts: Mapping[str, float] | None = None,
+                 dispositions: Mapping[str, Sequence[str]] | None = None):
         self.repo = repo
         self.on_contact_ended = tuple(on_contact_ended)
         self.suggester = suggester
         self.wrapup_timeout = wrapup_timeout
         #: Queue name -> its own wrap-up seconds (read when told; the caller keeps it filled in).
         self.wrapup_timeouts = wrapup_timeouts if wrapup_timeouts is not None else {}
+        #: Queue name -> its wrap-up outcomes, kept up to date by the caller (the cards' own
+        #: query otherwise: one of an offer's six).
+        self.dispositions = dispositions
         self.bus = bus
         self.statuses = statuses
         self.queue_titles = queue_titles
@@ -63,7 +67,8 @@ class Announcer:
         """Tell the rooms concerned; return the queues whose waiting customers' places may have changed."""
         match event:
             case OfferMade():
-                card = await contact_card(self.repo, event.callback_id, state="offered")
+                card = await contact_card(self.repo, event.callback_id, state="offered",
+                                          dispositions=self.dispositions)
                 if card is not None:
                     # The offer rings at once, with what this process last suggested for the
                     # contact (a re-offer) or nothing; the rules' reads and match follow in the
@@ -80,14 +85,16 @@ class Announcer:
                     offer_id=event.offer_id, callback_id=event.callback_id,
                     outcome=str(event.outcome)).to_dict())
             case CallbackConnected():
-                card = await contact_card(self.repo, event.callback_id, state="connected")
+                card = await contact_card(self.repo, event.callback_id, state="connected",
+                                          dispositions=self.dispositions)
                 if card is not None:
                     card["suggestions"] = await self._suggestions(card)
                 await self.bus.publish(agent_room(event.agent_id), OutContact(contact=card).to_dict())
                 await self.status_now(event.callback_id, agent_id=event.agent_id)
             case CallbackEnded():
                 if event.state == CallbackState.COMPLETED and event.agent_id:
-                    card = await contact_card(self.repo, event.callback_id, state="wrap_up", offer={
+                    card = await contact_card(self.repo, event.callback_id, state="wrap_up",
+                                              dispositions=self.dispositions, offer={
                         "wrap_up_ends_at": event.at + self.wrapup_timeouts.get(
                             self.statuses.queue_of(event.callback_id) or "", self.wrapup_timeout),
                         # Ended by the leader, not a hang-up the desk saw (a caller's line dropped).
@@ -101,7 +108,9 @@ class Announcer:
             case AgentStateChanged():
                 await self.bus.publish(agent_room(event.agent_id), OutAgentState(state=AgentStatus(
                     state=str(event.state), reason=event.reason, since=event.at)).to_dict())
-                return list(self.queue_titles)  # estimated waits depend on staffing
+                # Estimated waits depend on staffing: of the queues this agent can take, not the
+                # others (whose lines may be long: every waiting customer's status is recomputed).
+                return self.statuses.queues_of_agent(event.agent_id)
             case CallbackQueued():
                 await self.status_now(event.callback_id)
                 return (event.queue,)

@@ -6,6 +6,7 @@ answers on this process's reply room. ``call`` waits for that answer; ``notify``
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -42,6 +43,24 @@ class RouterClient:
     async def notify(self, command: Command) -> None:
         """Fire and forget: presence and 'something changed' hints."""
         await self.bus.send_to_router(msgspec.structs.replace(command, sent_at=time.time()).to_dict())
+
+    async def send_asking(self, command: Command) -> asyncio.Future[dict[str, Any]]:
+        """Send ``command`` with an answer asked for, and return once it is in the inbox: the
+        future of the answer (its result, or ProtocolError as ``call`` raises). For a sender that
+        must not wait on the leader but wants to know what it made of the command. Raises what
+        sending raised."""
+        sent = asyncio.get_running_loop().create_future()
+
+        async def send(rid: str) -> None:
+            await self.bus.send_to_router(msgspec.structs.replace(
+                command, rid=rid, reply_to=self.process_id, sent_at=time.time()).to_dict())
+            sent.set_result(None)
+
+        answer = asyncio.ensure_future(self._replies.ask(send, timeout=self.timeout))
+        await asyncio.wait([sent, answer], return_when=asyncio.FIRST_COMPLETED)
+        if not sent.done():
+            answer.result()  # it failed before it went: raise why
+        return answer
 
     async def call(self, command: Command) -> dict[str, Any]:
         """Apply ``command`` on the leader and return its result.

@@ -31,6 +31,7 @@ from typing import Any
 import msgspec
 
 from desktop.routing import commands
+from desktop.contacts.card import queue_dispositions
 from desktop.leader.announcements import Announcer, ContactEndedHook
 from desktop.leader.offer_stats import OfferStats
 from desktop.routing.status import CallbackStatuses, queue_availability
@@ -137,6 +138,7 @@ class _Leader:
         self.queue_titles: dict[str, str] = {}
         self.targets: dict[str, float] = {}
         self.wrapup_timeouts: dict[str, float] = {}
+        self.dispositions: dict[str, tuple[str, ...]] = {}  # each queue's, for the cards (no query each)
         self.reach = Reachability(reconnect_grace=self.settings.agent_reconnect_grace,
                                   own_process=service.owner, now=self.clock())
         self.inbox_lag = 0.0  # seconds between sending and applying the latest command
@@ -157,7 +159,8 @@ class _Leader:
                                    queue_titles=self.queue_titles,
                                    wrapup_timeout=self.settings.wrapup_timeout, clock=self.clock,
                                    on_contact_ended=service.on_contact_ended,
-                                   suggester=service.suggester, wrapup_timeouts=self.wrapup_timeouts)
+                                   suggester=service.suggester, wrapup_timeouts=self.wrapup_timeouts,
+                                   dispositions=self.dispositions)
 
     # -- the loop ----------------------------------------------------------------
 
@@ -258,6 +261,7 @@ class _Leader:
                                               wrapup_timeout=queue.wrapup_timeout))
             self.queue_titles[queue.name] = queue.title
             self.targets[queue.name] = queue.service_level_target
+            self.dispositions[queue.name] = queue_dispositions(queue)
             if queue.wrapup_timeout is None:
                 self.wrapup_timeouts.pop(queue.name, None)
             else:
@@ -313,7 +317,7 @@ class _Leader:
         for callback_id in moved:
             self.statuses.moved(callback_id, fallback)
         await self._commit(events)
-        for mapping in (self.queue_titles, self.targets, self.wrapup_timeouts):
+        for mapping in (self.queue_titles, self.targets, self.wrapup_timeouts, self.dispositions):
             mapping.pop(name, None)
         self.dirty_queues.discard(name)
         for callback_id in moved:
@@ -357,6 +361,7 @@ class _Leader:
             await self._logout_if_idle(agent_id, now)
         else:
             await self._commit(self.router.agent_login(agent_id, agent.skills, now))
+            self.dirty_queues.update(self.queue_titles)  # new skills: the queues it left count it no more
         self.wall_schedule.now_please()
 
 

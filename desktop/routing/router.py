@@ -538,6 +538,11 @@ class Router(RoutingCore):
         """Every agent ever seen, OFFLINE ones included."""
         return [a.view() for a in self._agents.values()]
 
+    def queues_of_agent(self, agent_id: str) -> list[str]:
+        """The queues whose staffing (and so whose waits) this agent's state counts in: those it
+        has the skills for. Raises ``UnknownAgent``."""
+        return [queue.name for queue in self._agent(agent_id).skillset.queues]
+
     def agents_changed_since(self, mark: int) -> tuple[int, list[AgentView]]:
         """The agents whose state, reason, ``since`` or skills changed after ``mark`` (0: every
         agent ever seen), and the mark to pass next time. O(agents changed), not O(agents)."""

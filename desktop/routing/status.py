@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from desktop.routing import Router
+from desktop.routing.events import CallbackState
 
 __all__ = ["CallbackStatuses", "queue_availability", "WAIT_STEP"]
 
 WAIT_STEP = 15  # s: waits told to customers are rounded to this, so they don't flicker every second
+_QUEUED = str(CallbackState.QUEUED)
 
 
 def _rounded(wait: float | None) -> float | None:
@@ -30,9 +32,9 @@ def queue_availability(router: Router, now: float) -> list[dict[str, Any]]:
     wall's "for a new request", rounded; None when nobody is there to answer)."""
     availability = []
     for config in router.queues():
-        view = router.queue_view(config.name, now)
-        availability.append({"name": config.name, "open": view.agents_staffed > 0,
-                             "estimated_wait": _rounded(view.estimated_wait)})
+        # Not queue_view: its longest wait walks the whole line, on every change of staffing.
+        wait = router.estimated_wait(None, config.name, now)  # None iff nobody is staffed
+        availability.append({"name": config.name, "open": wait is not None, "estimated_wait": _rounded(wait)})
     return availability
 
 Update = tuple[str, dict[str, Any]]  # (visitor id, the callback_status message for their room)
@@ -98,6 +100,14 @@ class CallbackStatuses:
         tracked = self._tracked.get(callback_id)
         return tracked.queue if tracked else None
 
+    def queues_of_agent(self, agent_id: str) -> list[str]:
+        """The queues whose customers' places and waits this agent's state moves (the queues it
+        can take); every queue for an agent the router does not know."""
+        try:
+            return self.router.queues_of_agent(agent_id)
+        except LookupError:
+            return [config.name for config in self.router.queues()]
+
     def callback_of(self, visitor_id: str) -> str | None:
         """The visitor's live callback, if the leader tracks one."""
         return self._by_visitor.get(visitor_id)
@@ -108,9 +118,9 @@ class CallbackStatuses:
         """The customer's new status, or None if the callback is not tracked or nothing changed.
 
         ``final`` is the state of a callback that just ended; ``place`` is (position,
-        estimated wait) when the caller computed it for the whole queue at once; ``again``
-        repeats the last status (the customer asked); ``moved_from`` names the deleted queue the
-        callback was just moved out of (the widget says so).
+        estimated wait) of a QUEUED callback when the caller computed it for the whole queue at
+        once; ``again`` repeats the last status (the customer asked); ``moved_from`` names the
+        deleted queue the callback was just moved out of (the widget says so).
         """
         tracked = self._tracked.get(callback_id)
         if tracked is None:
@@ -119,6 +129,8 @@ class CallbackStatuses:
             tracked.last_status = None
         if final is not None:
             state, position, wait = final, None, None
+        elif place is not None:  # read off the queue's waiting line: queued, nobody's yet (no view to make)
+            state, (position, wait) = _QUEUED, place
         else:
             try:
                 view = self.router.callback(tracked.id)
@@ -126,11 +138,8 @@ class CallbackStatuses:
                 return None
             state = str(view.state)
             agent_id = agent_id or view.agent_id
-            if place is not None:
-                position, wait = place
-            else:
-                position = self.router.position(tracked.id)
-                wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
+            position = self.router.position(tracked.id)
+            wait = self.router.estimated_wait(tracked.id, tracked.queue, now) if position else None
         rounded_wait = _rounded(wait)
         key = (state, position, rounded_wait, agent_id)
         if key == tracked.last_status:

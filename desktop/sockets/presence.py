@@ -7,6 +7,13 @@ Every announcement goes through the router inbox, which keeps a bounded number o
 is under way (thousands of sockets closing as the process stops, its re-announce) go in the
 next, a few commands for a whole process. One sender sends them in the order they were made,
 so a socket's close never overtakes its open.
+
+A leader of an older version (a rolling upgrade) does not know ``presences``: it refuses the
+command (``bad_message``) and would know none of this process's sockets (its customers' callbacks
+abandoned, its agents "desk closed"). So until the leader of the day has answered a
+``presences``, each is sent asking for its answer; a refusal turns this process to one socket a
+command (``CustomerPresence``, ``AgentPresence``), all its open sockets announced again that way,
+until the next leader is elected.
 """
 
 from __future__ import annotations
@@ -14,14 +21,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import logging
 from collections.abc import Sequence
 
 from desktop.leader.client import RouterClient
 from desktop.routing import commands
 from desktop.routing.commands import PRESENCES_LIMIT, PresenceEntry
 from signaling.hub import Session
+from signaling.protocol import ErrorCode, ProtocolError
 
 __all__ = ["Presence", "Outbox"]
+
+log = logging.getLogger(__name__)
 
 
 class Outbox:
@@ -69,6 +80,10 @@ class Presence:
         # Each announce waiting for its entries (numbers first..last) to be sent, in order.
         self._waiting: collections.deque[_Waiter] = collections.deque()
         self._sender: asyncio.Task[None] | None = None
+        #: Does the leader of the day read ``presences``? None: not known yet (ask it).
+        self._batches: bool | None = None
+        self._term = 0  # leaders elected since this process started: an old answer is not heeded
+        self._heeding: set[asyncio.Task[None]] = set()
 
     def key(self) -> str:
         return f"{self.process_id}:{next(self._keys)}"
@@ -90,11 +105,18 @@ class Presence:
 
     async def reannounce(self) -> None:
         """A new leader knows nobody's sockets: tell it ours (``PRESENCES_LIMIT`` a command)."""
+        self._term += 1
+        self._batches = None  # it may be of another version than the last
+        await self._announce_all()
+
+    async def _announce_all(self) -> None:
         await self._send([entry for session in self.sessions.values()
                           if (entry := _entry(session, True)) is not None])
 
     async def aclose(self) -> None:
         """Wait until what was announced is sent (or failed to be)."""
+        for task in list(self._heeding):
+            task.cancel()
         if self._sender is not None:
             await asyncio.shield(self._sender)
 
@@ -113,7 +135,7 @@ class Presence:
         try:
             while (batch := self._outbox.take()) is not None:
                 try:
-                    await self.router.notify(batch)
+                    await self._deliver(batch)
                 except Exception as exc:  # the bus is down or closed: those are lost, as one by one
                     self._settle(self._outbox.taken, exc)
                 else:
@@ -123,6 +145,37 @@ class Presence:
             for waiter in self._waiting:  # cancelled mid-send (the loop is closing): nothing more goes
                 waiter.future.cancel()
             self._waiting.clear()
+
+    async def _deliver(self, batch: commands.Presences) -> None:
+        if self._batches is False:  # an older leader: one socket a command, as it reads them
+            for entry in batch.entries:
+                await self.router.notify(_single(entry))
+        elif self._batches is None:
+            answer = await self.router.send_asking(batch)
+            task = asyncio.create_task(self._heed(answer, self._term), name="presence-answer")
+            self._heeding.add(task)
+            task.add_done_callback(self._heeding.discard)
+        else:
+            await self.router.notify(batch)
+
+    async def _heed(self, answer: asyncio.Future, term: int) -> None:
+        """What the leader made of a ``presences``: read (batches from now on), refused as
+        unknown (an older leader: one by one, every open socket again), or no answer (ask again)."""
+        try:
+            await answer
+        except ProtocolError as exc:
+            if exc.code != ErrorCode.BAD_MESSAGE or term != self._term or self._batches is False:
+                return  # not_ready (no leader answered in time): the next batch asks again
+            log.warning("the router's leader does not read presence batches (an older version): "
+                        "announcing this process's sockets one by one until the next leader")
+            self._batches = False
+            # Those refused are lost; what is open now, then each change, goes one by one.
+            await self._announce_all()
+        except Exception:
+            return  # the bus closed: nothing to heed
+        else:
+            if term == self._term and self._batches is None:
+                self._batches = True
 
     def _settle(self, sent: int, error: Exception | None) -> None:
         """Entries up to number ``sent`` went (or failed, ``error``): answer whose they were."""
@@ -147,6 +200,13 @@ class _Waiter:
     def __init__(self, first: int, last: int, future: asyncio.Future[None]):
         self.first, self.last, self.future = first, last, future
         self.error: Exception | None = None
+
+
+def _single(entry: PresenceEntry) -> commands.Command:
+    """``entry`` as the command of its own a leader before ``presences`` reads."""
+    if entry.role == "customer":
+        return commands.CustomerPresence(visitor_id=entry.identity, socket=entry.socket, present=entry.present)
+    return commands.AgentPresence(agent_id=entry.identity, socket=entry.socket, present=entry.present)
 
 
 def _entry(session: Session, present: bool) -> PresenceEntry | None:

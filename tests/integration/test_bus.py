@@ -452,3 +452,55 @@ async def test_a_released_claim_leaves_no_key_that_lives_forever(redis_backend: 
             assert await client.pttl(key) > 0, key  # ...but not forever
     finally:
         await client.aclose()
+
+
+@pytest.mark.redis
+async def test_rooms_left_together_go_in_few_unsubscribes_and_a_room_taken_again_stays(redis_backend: Backend) -> None:
+    # A process stopping leaves thousands of rooms at once: one UNSUBSCRIBE each (and a turn
+    # of the lock each) took 5-6 s for 8,000 rooms.
+    admin = aioredis.Redis.from_url(redis_backend.url)
+    try:
+        async with redis_backend.open() as bus, redis_backend.open() as other:
+            assert isinstance(bus, RedisBus)
+            leave, held = asyncio.Event(), asyncio.Event()
+            entered = 0
+
+            async def hold(room: str) -> None:
+                nonlocal entered
+                async with bus.subscribe(room):
+                    entered += 1
+                    await leave.wait()
+
+            holders = [asyncio.create_task(hold(f"r{i}")) for i in range(200)]
+            async with asyncio.timeout(TIMEOUT):
+                while entered < 200:
+                    await asyncio.sleep(0.01)
+            sent: list[tuple] = []
+            pubsub = bus.fanout._pubsub  # connected: every subscription was confirmed
+            execute = pubsub.execute_command
+
+            async def counted(*args):
+                sent.append(args)
+                return await execute(*args)
+
+            pubsub.execute_command = counted
+            leave.set()
+
+            async def again() -> None:  # r0 taken again as the others leave
+                async with bus.subscribe("r0") as sub:
+                    held.set()
+                    assert await receive(sub, 1) == [(1, {"n": 1})]
+
+            taker = asyncio.create_task(again())
+            await asyncio.gather(*holders)
+            unsubscribes = [args for args in sent if args[0] == "UNSUBSCRIBE"]
+            assert 1 <= len(unsubscribes) <= 3
+            await asyncio.wait_for(held.wait(), TIMEOUT)
+            channels = [f"{redis_backend.namespace}:room:r{i}" for i in range(200)]
+            counts = dict(await admin.pubsub_numsub(*channels))
+            assert counts[channels[0].encode()] == 1
+            assert sum(counts.values()) == 1
+            await other.publish("r0", {"n": 1})
+            await asyncio.wait_for(taker, TIMEOUT)
+    finally:
+        await admin.aclose()

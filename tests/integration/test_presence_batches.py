@@ -16,11 +16,13 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 import redis.asyncio as aioredis
 
 from desktop.leader.client import RouterClient
 from desktop.leader.service import _Leader
+from desktop.routing import commands as router_commands
 from desktop.routing.events import AgentState
 from desktop.sockets import Presence
 from signaling.bus import Bus, open_bus
@@ -188,3 +190,43 @@ async def test_a_batch_is_applied_entry_by_entry_in_order(repo, caplog):
         assert set(leader.reach.logout_at) == {ann.id}
         assert "v1" not in leader.reach.visitor_sockets
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def _decode_of_an_older_leader(message):
+    """commands.decode as a leader before ``presences`` read it: an unknown op."""
+    if message.get("op") == "presences":
+        raise msgspec.ValidationError("Invalid value 'presences' - at `$.op`")
+    return _decode(message)
+
+
+_decode = router_commands.decode
+
+
+async def test_an_older_leader_hears_every_socket_one_by_one(repo, caplog, monkeypatch):
+    # A rolling upgrade: this process is new, the leader not yet. It refuses ``presences``
+    # (bad_message, as any unknown command): its customers' callbacks would be abandoned and
+    # its agents shown "desk closed". The process turns to one socket a command.
+    monkeypatch.setattr(router_commands, "decode", _decode_of_an_older_leader)
+    ann = await repo.add_agent("ann", "a long password", display_name="Ann", skills=["sales"])
+    async with open_bus(None) as bus, RouterClient(bus, "p1") as router:
+        presence = Presence(router, "p1")
+        leader = await leader_by_hand(repo, bus, process_id="p0")
+        agent = Session(role="agent", room=f"agent:{ann.id}", identity=ann.id, data={"socket": presence.key()})
+        customers = [Session(role="customer", room=f"visitor:v{n}", identity=f"v{n}",
+                             data={"socket": presence.key()}) for n in range(3)]
+        await _each_at_once(presence, [agent, *customers], True)
+        await _apply_inbox(bus, leader)  # refused, answered; then each socket on its own
+        assert _known(leader) == {s.data["socket"] for s in [agent, *customers]}
+        assert leader.router_agent_state(ann.id) == AgentState.AWAY  # logged in: her desk is open
+
+        await presence.announce(customers[0], False)  # one by one from now on
+        sent = await _apply_inbox(bus, leader)
+        assert sent == 1 and "v0" not in leader.reach.visitor_sockets
+
+        await presence.reannounce()  # a new leader (of the new version, this time): batches again
+        monkeypatch.setattr(router_commands, "decode", _decode)
+        assert await _apply_inbox(bus, leader) == 1
+        await presence.announce(customers[1], False)
+        assert await _apply_inbox(bus, leader) == 1
+        assert "v1" not in leader.reach.visitor_sockets
+    assert "does not read presence batches" in caplog.text

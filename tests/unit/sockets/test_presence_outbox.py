@@ -150,6 +150,12 @@ class _SlowRouter:
             raise error
         self.sent.append(command)
 
+    async def send_asking(self, command: commands.Command) -> asyncio.Future:
+        await self.notify(command)
+        answer = asyncio.get_running_loop().create_future()
+        answer.set_result({})  # a leader that reads presences
+        return answer
+
 
 async def test_a_single_announce_is_sent_before_it_returns():
     router = _SlowRouter()
