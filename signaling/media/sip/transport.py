@@ -49,7 +49,7 @@ MAX_HEADER = 64 * 1024  # bytes: a peer sending more is broken or hostile; the c
 MAX_BODY = 256 * 1024
 CONNECT_TIMEOUT = 8.0
 QUEUED = 32            # messages kept while the connection is down
-_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _VIA_UDP = re.compile(r"^SIP/2\.0/UDP\b", re.IGNORECASE)
 
 
@@ -95,14 +95,14 @@ async def read_message(reader: asyncio.StreamReader) -> bytes | None:
     :data:`MAX_BODY`, or a message with no Content-Length (mandatory on streams, RFC 3261 §18.3).
     """
     while True:  # CRLF keep-alives (and their answers) come between messages
-        first = await reader.readline()
+        first = await _line(reader)
         if not first:
             return None
         if first.strip():
             break
     head = bytearray(first)
     while not head.endswith(b"\r\n\r\n") and not head.endswith(b"\n\n"):
-        line = await reader.readline()
+        line = await _line(reader)
         if not line:
             return None
         head += line
@@ -116,6 +116,13 @@ async def read_message(reader: asyncio.StreamReader) -> bytes | None:
         raise FramingError(f"a body of {length} bytes (over {MAX_BODY})")
     body = await reader.readexactly(length) if length else b""
     return bytes(head) + body
+
+
+async def _line(reader: asyncio.StreamReader) -> bytes:
+    try:
+        return await reader.readline()
+    except ValueError:  # a line longer than the reader's limit (64 KiB)
+        raise FramingError(f"a header block over {MAX_HEADER} bytes") from None
 
 
 def stamp(message, transport: str) -> None:
