@@ -5,7 +5,8 @@
 (digest auth, rings, answers, plays a tone, hears ours) listening on TLS
 with aiosipua's own TCP server framing (not ours), answering an SRTP offer
 with a key of its own (``srtp=False``: it refuses such an offer, 488), and
-keeping the raw packets it receives (:attr:`TlsPeer.wire`).
+keeping the raw packets it receives (:attr:`TlsPeer.wire`). :meth:`TlsPeer.call_in`
+phones our trunk down the connection it opened, offering SRTP (RTP/SAVP).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ipaddress
 import ssl
 from pathlib import Path
 
-from aiosipua import negotiate_sdp
+from aiosipua import negotiate_sdp, parse_sdp
 from aiosipua.transport import TcpSipTransport
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -148,3 +149,26 @@ class TlsPeer(SipPeer):
         self.payload_type = payload_type
         self._play(frames)
         return answer, port
+
+    async def call_in(self, number: str, *, from_number: str = "+447700900123", timeout: float = 5.0):
+        """Call ``number`` on the trunk connected to us, offering SRTP; once answered, play the tone
+        into the call and keep what comes back (:attr:`heard`). Returns aiosipua's OutgoingCall."""
+        (addr,) = list(self.transport._connections)  # the trunk's one connection
+        port, _ = await self._ports.allocate()
+        ours = new_crypto()
+        offer = "\r\n".join(["v=0", "o=peer 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0",
+                              f"m=audio {port} RTP/SAVP 0 101", "a=rtpmap:0 PCMU/8000",
+                              "a=rtpmap:101 telephone-event/8000", f"a=crypto:{ours.line()}", "a=sendrecv"]) + "\r\n"
+        call = self.uas.uac.send_invite(f"sip:{from_number}@127.0.0.1", f"sip:{number}@127.0.0.1", addr,
+                                        parse_sdp(offer))
+        await call.wait_answered(timeout)
+        answer = call.sdp_answer
+        theirs = parse_crypto(answer.audio.attributes["crypto"][0])
+        self.answer_proto = answer.audio.proto
+        self.rtp = await _Tap.create(("127.0.0.1", port), answer.rtp_address, 0, jitter_prefetch=1)
+        self.rtp.wire = self.wire
+        self.rtp.srtp = SrtpContext(ours, theirs)
+        self.rtp.on_audio = lambda pcm, ts: self.heard.extend(pcm)
+        self._play(self.tone)
+        return call
+

@@ -10,6 +10,7 @@ our INVITE carried, by a libsrtp session of the test's own.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 
 import pylibsrtp
@@ -20,6 +21,7 @@ from signaling.media.sip import CallResult, PhoneState, Registration, TrunkConfi
 from signaling.media.sip.srtp import parse_crypto
 from tests.helpers.sip_peer import dominant_hz, near, until
 from tests.helpers.sip_tls_peer import TlsPeer, make_ca
+from tests.integration.test_sip_inbound import Answering
 from tests.integration.test_sip_trunk import Side
 
 
@@ -35,7 +37,8 @@ def config(peer: TlsPeer, ca_file, **changes) -> TrunkConfig:
     return TrunkConfig(**values)
 
 
-async def test_a_call_over_tls_with_srtp_carries_tones_digits_and_hold_both_ways(pki):
+async def test_a_call_over_tls_with_srtp_carries_tones_digits_and_hold_both_ways(pki, caplog):
+    caplog.set_level(logging.DEBUG)
     async with TlsPeer(pki) as peer, open_trunk(config(peer, pki.ca_file)) as trunk:
         assert trunk.config.transport == "tls" and trunk.config.srtp == "optional"
         await until(lambda: trunk.registration == Registration.REGISTERED, what="registered over TLS")
@@ -74,8 +77,9 @@ async def test_a_call_over_tls_with_srtp_carries_tones_digits_and_hold_both_ways
         answer = await peer.reinvite("sendrecv")
         assert answer.status_code == 200
         await until(lambda: not side.events[-1].held, what="resumed")
-        await asyncio.sleep(0.5)
-        assert near(dominant_hz(peer.recent(0.4)), [880]), "audio flows again after the hold"
+        peer.heard.clear()
+        await until(lambda: len(peer.heard) >= 8000 * 2, what="a second of our audio after the hold")
+        assert near(dominant_hz(peer.recent(0.8)), [880]), "audio flows again after the hold"
 
         await peer.hangup()  # BYE from the phone
         assert await asyncio.wait_for(call.ended(), 5) == CallResult.COMPLETED
@@ -85,18 +89,24 @@ async def test_a_call_over_tls_with_srtp_carries_tones_digits_and_hold_both_ways
         await second.hangup()  # BYE from us
         await peer.wait_for("bye")
         assert call.srtp.refused == 0
+    keys = [base64.b64encode(c.key).decode() for c in (ours, call.srtp.theirs, call.crypto)]
+    assert caplog.text and not any(key in caplog.text for key in keys), "an SRTP key was logged"
 
 
-async def test_a_proxy_certificate_from_another_ca_is_refused_with_a_clear_state(pki, tmp_path):
+async def test_a_proxy_certificate_from_another_ca_is_refused_with_a_clear_state(pki, tmp_path, monkeypatch):
+    import signaling.media.sip.sipua as sipua
+
+    monkeypatch.setattr(sipua, "NO_RESPONSE", 1.0)
     other = make_ca(tmp_path / "other", name="someone else's CA")
     async with TlsPeer(pki) as peer, open_trunk(config(peer, other.ca_file)) as trunk:
         assert trunk.registration == Registration.FAILED
         assert "certificate is refused" in trunk.registration_error, trunk.registration_error
         assert "registered" not in peer.log
-        call = await trunk.dial("+447700900123", ring_timeout=5)
-        await asyncio.sleep(0.3)
-        assert peer.invites == []  # nothing went out in clear or to an untrusted proxy
-        await call.hangup()
+        side = Side()
+        call = await trunk.dial("+447700900123", ring_timeout=5, on_event=side.on_event)
+        assert await asyncio.wait_for(call.ended(), 5) == CallResult.FAILED
+        assert "certificate is refused" in side.events[-1].reason, side.events[-1].reason
+        assert peer.invites == []  # nothing went to an untrusted proxy
 
 
 async def test_no_verification_is_a_lab_setting_said_loudly(pki, caplog):
@@ -139,3 +149,20 @@ async def test_srtp_optional_falls_back_to_plain_rtp_when_the_far_end_has_none(p
         await asyncio.sleep(1.0)
         assert near(dominant_hz(bytes(side.heard[-4000:])), [440])
         await call.hangup()
+
+
+async def test_a_call_into_the_trunk_comes_down_its_connection_with_srtp(pki):
+    answering = Answering()
+    async with TlsPeer(pki, tone_hz=440) as peer, open_trunk(config(peer, pki.ca_file)) as trunk:
+        trunk.on_incoming = answering
+        await until(lambda: trunk.registration == Registration.REGISTERED, what="registered")
+        far = await peer.call_in("+442079460500")
+        assert peer.answer_proto.upper() == "RTP/SAVP"  # answered as offered, with a key of ours
+        (call,) = answering.calls
+        assert call.srtp is not None and call.called == "+442079460500"
+        await asyncio.sleep(1.5)
+        assert near(dominant_hz(bytes(answering.heard[-8000:])), [440]), "we hear the caller"
+        assert near(dominant_hz(peer.recent(1.0)), [660]), "the caller hears us"
+        far.hangup(peer.uas.uac)
+        assert await asyncio.wait_for(call.ended(), 5) == CallResult.COMPLETED
+

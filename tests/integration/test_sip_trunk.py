@@ -38,7 +38,7 @@ class Side:
     def on_event(self, call, event) -> None:
         self.events.append(event)
         self.changed.set()
-        if event.state == PhoneState.CONNECTED:
+        if event.state == PhoneState.CONNECTED and self._mic is None:  # hold and resume are CONNECTED too
             self._mic = asyncio.get_running_loop().create_task(self._talk(call))
         if event.state == PhoneState.ENDED and self._mic is not None:
             self._mic.cancel()
