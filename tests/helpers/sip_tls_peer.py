@@ -78,9 +78,9 @@ def make_ca(directory: Path, name: str = "otodesk test CA") -> Pki:
 
 
 class TlsServerTransport(TcpSipTransport):
-    """aiosipua's TCP server transport, with TLS."""
+    """aiosipua's TCP server transport, with TLS (``context`` None: plain TCP)."""
 
-    def __init__(self, context: ssl.SSLContext):
+    def __init__(self, context: ssl.SSLContext | None):
         super().__init__(local_addr=("127.0.0.1", 0))
         self.context = context
 
@@ -112,15 +112,17 @@ class _Tap(SrtpSession):
 
 
 class TlsPeer(SipPeer):
-    def __init__(self, pki: Pki, *, srtp: bool = True, **options):
-        super().__init__(transport=TlsServerTransport(pki.server_context()), **options)
+    def __init__(self, pki: Pki | None, *, srtp: bool = True, **options):
+        """``pki`` None: plain TCP."""
+        super().__init__(transport=TlsServerTransport(pki.server_context() if pki else None), **options)
+        self.tls = pki is not None
         self.srtp = srtp
         self.wire: list[bytes] = []
         self.srtp_offers: list[str] = []  # the a=crypto values of each INVITE
 
     @property
     def uri(self) -> str:
-        return f"sips:127.0.0.1:{self.port}"
+        return f"sips:127.0.0.1:{self.port}" if self.tls else f"sip:127.0.0.1:{self.port};transport=tcp"
 
     async def _answer_as_told(self, call) -> None:
         offered = call.sdp_offer.audio.attributes.get("crypto", [])

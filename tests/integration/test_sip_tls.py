@@ -166,3 +166,18 @@ async def test_a_call_into_the_trunk_comes_down_its_connection_with_srtp(pki):
         far.hangup(peer.uas.uac)
         assert await asyncio.wait_for(call.ended(), 5) == CallResult.COMPLETED
 
+
+async def test_plain_tcp_registers_and_calls_without_srtp():
+    async with TlsPeer(None) as peer, open_trunk(config(peer, "")) as trunk:
+        assert (trunk.config.transport, trunk.config.srtp) == ("tcp", "off")
+        await until(lambda: trunk.registration == Registration.REGISTERED, what="registered over TCP")
+        side = Side()
+        call = await trunk.dial("+447700900123", ring_timeout=5, on_event=side.on_event, on_audio=side.on_audio)
+        await until(lambda: call.state == PhoneState.CONNECTED, what="the answer")
+        assert peer.invites[-1].headers.get_first("via").startswith("SIP/2.0/TCP ")
+        assert "a=crypto" not in peer.invites[-1].text and call.srtp is None
+        await asyncio.sleep(1.0)
+        assert near(dominant_hz(bytes(side.heard[-4000:])), [440]) and near(dominant_hz(peer.recent(0.5)), [880])
+        await call.hangup()
+        await peer.wait_for("bye")
+
