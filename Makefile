@@ -7,21 +7,21 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast soak bench chromium nginx sipp baresip espeak opus clean
+.PHONY: run test test-fast soak bench chromium nginx sipp baresip espeak opus bytecode clean
 
 run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) opus
 	$(VENV)/bin/otodesk demo
 
 # Four workers on two cores: most of a test's time is waiting on servers, browsers and timers.
 # A module stays on one worker (--dist loadfile): its shared server and state stay whole.
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak opus
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak opus bytecode
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15 -m "not soak"
 
 # The runs under load left out of `make test` (tests marked soak): the rolling restart behind nginx.
 soak: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak opus
 	$(PY) -m pytest -q -p no:cacheprovider -m soak
 
-test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip espeak opus
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip espeak opus bytecode
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser and not soak"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
@@ -51,6 +51,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@# Chinese glyphs, so the widget's zh-CN/zh-TW screenshots and layouts show real text, not boxes.
 	@fc-list 2>/dev/null | grep -qi wqy || apt-get install -y -qq fonts-wqy-microhei >/dev/null || true
+
+# The suite starts a few hundred otodesk processes. Where PYTHONDONTWRITEBYTECODE is set none of
+# them writes its bytecode, so each compiled every module from source again (~1 s of a 3-4 s
+# start); compiled once here, they all read it (only changed files are compiled again).
+bytecode: $(INSTALLED)
+	@$(PY) -m compileall -q -j 0 desktop signaling tests bench >/dev/null
 
 # Debian's nginx, for the proxy test (tests/integration/test_nginx.py runs deploy/nginx.conf).
 nginx:

@@ -219,7 +219,9 @@ class Settings:
     #: A SIP trunk for phone callbacks (docs/voice.md, "Phone calls"). Empty ``sip_uri``: no
     #: trunk, and the agent dials phone callbacks by hand. ``sip:host[:port]`` of the
     #: provider's proxy/registrar; digest credentials; the caller ID presented (E.164, a
-    #: number the contact centre owns); G.711 codecs in order of preference; UDP only;
+    #: number the contact centre owns); G.711 codecs in order of preference; udp, tcp or tls
+    #: (empty: from the URI); for TLS the CA file (empty: the system's) and, labs only, no
+    #: verification at all; SDES-SRTP off, optional or required (empty: optional over TLS);
     #: seconds between REGISTERs (0: a trunk that authenticates each call and takes no
     #: REGISTER); the address SIP and RTP use (empty: the one routed towards the proxy)
     #: and SIP's port (0: any); RTP ports as "low-high".
@@ -228,7 +230,10 @@ class Settings:
     sip_password: str = ""
     sip_caller_id: str = ""
     sip_codecs: tuple[str, ...] = ("PCMU", "PCMA")
-    sip_transport: str = "udp"
+    sip_transport: str = ""
+    sip_tls_ca_file: str = ""
+    sip_tls_insecure_no_verify: bool = False
+    sip_srtp: str = ""
     sip_register_expires: int = 300
     sip_local_host: str = ""
     sip_local_port: int = 0
@@ -382,7 +387,10 @@ class Settings:
             sip_password=_env("SIP_PASSWORD", "") or "",
             sip_caller_id=_env("SIP_CALLER_ID", "") or "",
             sip_codecs=tuple(c.upper() for c in _list("SIP_CODECS", ("PCMU", "PCMA"))),
-            sip_transport=_choice("SIP_TRANSPORT", "udp", ("udp",)),
+            sip_transport=_choice("SIP_TRANSPORT", "", ("", "udp", "tcp", "tls")),
+            sip_tls_ca_file=(_env("SIP_TLS_CA_FILE", "") or "").strip(),
+            sip_tls_insecure_no_verify=_bool("SIP_TLS_INSECURE_NO_VERIFY", False),
+            sip_srtp=_choice("SIP_SRTP", "", ("", "off", "optional", "required")),
             sip_register_expires=_int("SIP_REGISTER_EXPIRES", 300),
             sip_local_host=_env("SIP_LOCAL_HOST", "") or "",
             sip_local_port=_int("SIP_LOCAL_PORT", 0),
@@ -460,7 +468,7 @@ def _roles(name: str) -> tuple[str, ...]:
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = _env(name, default).strip().lower()
     if value not in choices:
-        raise ValueError(f"OTODESK_{name} must be one of {', '.join(choices)}, not {value!r}")
+        raise ValueError(f"OTODESK_{name} must be one of {', '.join(c for c in choices if c)}, not {value!r}")
     return value
 
 

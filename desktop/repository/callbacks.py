@@ -114,7 +114,7 @@ class Callbacks(Store):
                                 _rows.callback(row))
 
     async def get_callback(self, callback_id: str) -> CallbackRecord | None:
-        row = await self._db.read(first, select(CALLBACKS).where(CALLBACKS.c.id == callback_id))
+        row = await self._db.read_fast(first, select(CALLBACKS).where(CALLBACKS.c.id == callback_id))
         return _rows.callback(row) if row is not None else None
 
     async def active_callback_for_visitor(self, visitor_id: str) -> CallbackRecord | None:

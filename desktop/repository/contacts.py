@@ -54,7 +54,7 @@ class Contacts(Store):
             return await self._db.write(_touch_visitor, visitor_id, now)
 
     async def get_visitor(self, visitor_id: str) -> VisitorRecord | None:
-        row = await self._db.read(first, select(VISITORS).where(VISITORS.c.id == visitor_id))
+        row = await self._db.read_fast(first, select(VISITORS).where(VISITORS.c.id == visitor_id))
         return _rows.visitor(row) if row is not None else None
 
     async def get_customer(self, customer_id: str) -> CustomerRecord | None:
@@ -141,7 +141,7 @@ class Contacts(Store):
             select(CONTACT_EVENTS).where(ce.visitor_id == visitor_id, ce.kind == PAGE_VIEW)
             .order_by(ce.at.desc(), ce.id.desc()).limit(limit)
         )
-        return await self._db.read(_contact_events, statement)
+        return await self._db.read_fast(_contact_events, statement)
 
     async def timeline(
         self,

@@ -82,7 +82,7 @@ class Identities(Store):
 
     async def resolve_customer(self, customer_id: str) -> CustomerRecord | None:
         """The customer whose record ``customer_id`` is part of (itself unless merged)."""
-        return await self._db.read(_resolved, customer_id)
+        return await self._db.read_fast(_resolved, customer_id)
 
     async def identities(self, customer_id: str) -> list[IdentityRecord]:
         """Every identity of the customer's group, visitors included, oldest first."""

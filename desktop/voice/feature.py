@@ -41,6 +41,7 @@ from desktop.routing.events import TERMINAL_CALLBACK_STATES, CallbackState, Chan
 from desktop.rooms import WALL_ROOM, agent_room, visitor_room
 from desktop.settings import Settings
 from desktop.voice.adoption import Adoption
+from desktop.voice.in_order import InOrder
 from desktop.voice.inbound import InboundCalls
 from desktop.voice.bus import VoiceBus
 from desktop.voice.phone import OutsideCallingHours, PhoneCallbacks, PhoneCallLost
@@ -96,6 +97,8 @@ class VoiceFeature:
         self.leg_figures = LegFigures()
         self._timeline = CallRecords(repo, clock=clock)
         self._pending: set[asyncio.Task] = set()
+        #: Each call's voice_state events go out in the order its changes happened.
+        self._in_order = InOrder()
         self._background: asyncio.Task | None = None
         #: What each request from another process does (desktop/voice/requests.py).
         self._remote_handlers = {requests.Offer: self._local_offer, requests.Control: self._remote_control,
@@ -436,7 +439,7 @@ class VoiceFeature:
                 self._spawn(self.inbound.ended(call, meta))
             elif call.phone is not None:
                 self._spawn(self._phone_ended(call, meta))
-        self._spawn(self._publish(call.id, public))
+        self._keep(self._in_order.run(call.id, self._publish(call.id, public)))
 
     async def _phone_ended(self, call: Call, meta: dict[str, Any]) -> None:
         """The attempt on the timeline; the agent to wrap-up (the phone hung up, or never answered);
@@ -472,7 +475,9 @@ class VoiceFeature:
             log.exception("hold time of %s not stored", callback_id)
 
     def _spawn(self, coroutine) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
+        self._keep(asyncio.get_running_loop().create_task(coroutine))
+
+    def _keep(self, task: asyncio.Task) -> None:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 

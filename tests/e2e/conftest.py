@@ -60,6 +60,15 @@ def languages_server(tmp_path_factory):
         yield server
 
 
+def snap(page, name: str) -> None:
+    """A screenshot to look at, only when ``OTODESK_TEST_SCREENSHOTS`` names a folder: trying a
+    journey as a person would, with the suite's own rig (nothing is asserted on it)."""
+    folder = os.environ.get("OTODESK_TEST_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+
+
 def login(browser, server, username: str, path: str = "/desk"):
     """A fresh browser context (its own cookies) logged in as ``username`` on ``path``."""
     context = browser.new_context()

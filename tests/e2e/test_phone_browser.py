@@ -26,7 +26,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CHROMIUM, require_chromium
+from tests.e2e.conftest import CHROMIUM, require_chromium, snap
 from tests.e2e.test_voice_browser import DESK, heard, launch_speaking, login, write_tone
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
@@ -125,11 +125,16 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     heard(agent, DESK.format(slot=0), 525, timeout=4)
     assert panel.get_attribute("data-phone") == "ringing"
     assert "Connected" not in widget_state.inner_text()
+    snap(agent, "phone-1-desk-ringing")
+    snap(shopper, "phone-1-widget-ringing")
 
     # The phone answers: both pages say so, the agent hears it and it hears the agent.
     expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
     expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
     expect(wall.get_by_test_id("voice-calls")).to_contain_text("phone connected")
+    snap(agent, "phone-2-desk-connected")
+    snap(shopper, "phone-2-widget-connected")
+    snap(wall, "phone-2-wall")
     # The keypad reaches the phone as RFC 4733 events (an IVR menu, an extension).
     expect(agent.get_by_test_id("voice-keypad")).to_be_visible()
     agent.get_by_test_id("btn-dtmf-4").click()
@@ -158,6 +163,8 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     assert time.monotonic() - began < 2.5
     expect(agent.get_by_test_id("voice-state")).to_have_text("The customer hung up")
     expect(widget_state).to_have_text(re.compile("ended"), timeout=5000)
+    snap(agent, "phone-3-desk-wrap-up")
+    snap(shopper, "phone-3-widget-ended")
 
 
 def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(rig):
@@ -180,6 +187,7 @@ def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(r
         expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
         expect(agent.get_by_test_id("offer-kind")).to_contain_text("Incoming phone call")
         expect(agent.get_by_test_id("offer-name")).to_have_text("Unknown caller")
+        snap(agent, "phone-4-desk-inbound-offer")
         agent.get_by_test_id("btn-accept").click()
         expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "connected", timeout=8000)
         heard(agent, DESK.format(slot=0), 440)
@@ -188,6 +196,8 @@ def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(r
             assert time.monotonic() < deadline, f"the caller heard {hz}"
             time.sleep(0.1)
         expect(wall.get_by_test_id("wall-queue-sales").get_by_test_id("inbound")).to_have_text("1", timeout=8000)
+        snap(agent, "phone-5-desk-inbound-connected")
+        snap(wall, "phone-5-wall-inbound")
 
         peer.run(caller.hangup())
         expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)

@@ -12,6 +12,11 @@ time each line arrived, so a test can see when it closed the call;
 :meth:`command` runs one of its commands (``hold``, ``resume``) through its
 ``ctrl_tcp`` module.
 
+With ``certificate`` (a PEM file holding its certificate and key) it also
+listens on TLS, on ``port + 1`` (baresip's rule): :attr:`BaresipPeer.uri` is then
+``sips:``; ``mediaenc`` (``srtp-mand``: SDES-SRTP in RTP/SAVP, required;
+``srtp``: best effort) loads its ``srtp`` module for its account.
+
 Needs ``baresip`` (``make test`` installs it); skips otherwise (fails under ``CI=true``).
 """
 
@@ -43,10 +48,12 @@ def require_baresip() -> None:
     pytest.skip(reason)
 
 
-def _config(host: str, port: int, tone_hz: int, directory: Path, control: int) -> str:
+def _config(host: str, port: int, tone_hz: int, directory: Path, control: int, certificate: Path | None = None,
+            mediaenc: str = "") -> str:
     return "\n".join([
         "poll_method epoll",
         f"sip_listen {host}:{port}",
+        *([f"sip_certificate {certificate}"] if certificate else []),
         "sip_trans_def udp",
         f"audio_source ausine,{tone_hz}",
         "audio_player aubridge,discard",
@@ -56,6 +63,7 @@ def _config(host: str, port: int, tone_hz: int, directory: Path, control: int) -
         f"net_interface {host}",
         "rtp_tos 0", "rtp_stats no", "rtcp_mux no", "jitter_buffer_delay 1-5",
         f"module_path {MODULES}",
+        *(["module srtp.so"] if mediaenc else []),
         "module g711.so", "module ausine.so", "module aubridge.so", "module sndfile.so",
         "module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so",
         f"ctrl_tcp_listen {host}:{control}",
@@ -73,7 +81,8 @@ def _free_tcp_port(host: str) -> int:
 class BaresipPeer:
     """``async with BaresipPeer(tmp, port=...) as far: ...``; ``far.recording()`` is what it heard."""
 
-    def __init__(self, directory: Path, *, number: str, host: str = "127.0.0.1", port: int, tone_hz: int = 440):
+    def __init__(self, directory: Path, *, number: str, host: str = "127.0.0.1", port: int, tone_hz: int = 440,
+                 certificate: Path | None = None, mediaenc: str = ""):
         require_baresip()
         self.directory = directory
         self.host, self.port = host, port
@@ -82,14 +91,17 @@ class BaresipPeer:
         self._reader: asyncio.Task | None = None
         directory.mkdir(parents=True, exist_ok=True)
         self.control = _free_tcp_port(host)
-        (directory / "config").write_text(_config(host, port, tone_hz, directory, self.control))
+        self.tls = certificate is not None
+        (directory / "config").write_text(_config(host, port, tone_hz, directory, self.control, certificate, mediaenc))
+        transport = ";transport=tls" if self.tls else ""
+        encryption = f";mediaenc={mediaenc}" if mediaenc else ""
         (directory / "accounts").write_text(
-            f"<sip:{number}@{host}:{port}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n")
+            f"<sip:{number}@{host}:{port}{transport}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA{encryption}\n")
         (directory / "contacts").write_text("")
 
     @property
     def uri(self) -> str:
-        return f"sip:{self.host}:{self.port}"
+        return f"sips:{self.host}:{self.port + 1}" if self.tls else f"sip:{self.host}:{self.port}"
 
     async def __aenter__(self) -> "BaresipPeer":
         self.process = await asyncio.create_subprocess_exec(

@@ -78,7 +78,7 @@ def _digest_ok(header: str | None, *, method: str, username: str, password: str,
 class SipPeer:
     def __init__(self, *, username: str = "otodesk", password: str = "s3cret", realm: str = "trunk.test",
                  behaviour: str = "answer", ring_seconds: float = 0.3, tone_hz: int = 440,
-                 early_hz: int = 525, port: int = 0):
+                 early_hz: int = 525, port: int = 0, transport=None):
         self.username, self.password, self.realm = username, password, realm
         self.behaviour = behaviour
         self.ring_seconds = ring_seconds
@@ -86,7 +86,7 @@ class SipPeer:
         self.early = tone_frames(early_hz)
         self.nonce = secrets.token_hex(8)
         self._ports = PortAllocator((40000, 50000))  # apart from the trunk's default range
-        self.transport = UdpTransport(local_addr=("127.0.0.1", port))
+        self.transport = transport or UdpTransport(local_addr=("127.0.0.1", port))
         self.uas = SipUAS(self.transport, uac=SipUAC(self.transport), user_agent="sip-peer")
         self.uas.on_invite = self._invite
         self.uas.on_bye = lambda call, request: self._hung_up("bye")

@@ -388,119 +388,113 @@ async def kill_pubsub_connection(bus: RedisBus, admin: aioredis.Redis) -> None:
 
 
 @pytest.fixture
-async def redis_backend(redis_url: str) -> AsyncIterator[Backend]:
-    backend = Backend("redis", redis_url)
-    yield backend
+async def admin(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A plain client of the same Redis: to look at keys and connections, or cut one."""
     client = aioredis.Redis.from_url(redis_url)
-    keys = [key async for key in client.scan_iter(match=f"{backend.namespace}:*")]
-    if keys:
-        await client.delete(*keys)
+    yield client
     await client.aclose()
 
 
-@pytest.mark.redis
-async def test_publish_during_a_pubsub_outage_is_delivered_once_by_replay(redis_backend: Backend) -> None:
-    admin = aioredis.Redis.from_url(redis_backend.url)
-    try:
-        async with redis_backend.open() as a, redis_backend.open() as b:
-            assert isinstance(a, RedisBus)
-            async with a.subscribe("room") as sub:
-                await b.publish("room", {"n": 1})
-                assert await receive(sub, 1) == [(1, {"n": 1})]
-
-                await kill_pubsub_connection(a, admin)
-                channel = f"{redis_backend.namespace}:room:room"
-                assert (await admin.pubsub_numsub(channel))[0][1] == 0  # nobody listening now
-                await b.publish("room", {"n": 2})  # published while a's pub/sub is down
-
-                assert await receive(sub, 1) == [(2, {"n": 2})]  # recovered from the window
-                assert a.fanout.reconnects == 1
-                await b.publish("room", {"n": 3})  # and live delivery resumed
-                assert await receive(sub, 1) == [(3, {"n": 3})]
-                await nothing_more(sub)  # no duplicates
-    finally:
-        await admin.aclose()
+@pytest.fixture
+async def redis_backend(redis_url: str, admin: aioredis.Redis) -> AsyncIterator[Backend]:
+    backend = Backend("redis", redis_url)
+    yield backend
+    keys = [key async for key in admin.scan_iter(match=f"{backend.namespace}:*")]
+    if keys:
+        await admin.delete(*keys)
 
 
 @pytest.mark.redis
-async def test_outage_longer_than_the_window_makes_subscribers_resync(redis_backend: Backend) -> None:
-    admin = aioredis.Redis.from_url(redis_backend.url)
-    try:
-        async with redis_backend.open(replay_window=2) as a:
-            assert isinstance(a, RedisBus)
-            async with a.subscribe("room") as sub:
-                await kill_pubsub_connection(a, admin)
-                for n in range(5):
-                    await a.publish("room", {"n": n})
-                with pytest.raises(SubscriptionLagged):
-                    await receive(sub, 5)
-    finally:
-        await admin.aclose()
+async def test_publish_during_a_pubsub_outage_is_delivered_once_by_replay(
+        redis_backend: Backend, admin: aioredis.Redis) -> None:
+    async with redis_backend.open() as a, redis_backend.open() as b:
+        assert isinstance(a, RedisBus)
+        async with a.subscribe("room") as sub:
+            await b.publish("room", {"n": 1})
+            assert await receive(sub, 1) == [(1, {"n": 1})]
+
+            await kill_pubsub_connection(a, admin)
+            channel = f"{redis_backend.namespace}:room:room"
+            assert (await admin.pubsub_numsub(channel))[0][1] == 0  # nobody listening now
+            await b.publish("room", {"n": 2})  # published while a's pub/sub is down
+
+            assert await receive(sub, 1) == [(2, {"n": 2})]  # recovered from the window
+            assert a.fanout.reconnects == 1
+            await b.publish("room", {"n": 3})  # and live delivery resumed
+            assert await receive(sub, 1) == [(3, {"n": 3})]
+            await nothing_more(sub)  # no duplicates
 
 
-async def test_a_released_claim_leaves_no_key_that_lives_forever(redis_backend: Backend) -> None:
+@pytest.mark.redis
+async def test_outage_longer_than_the_window_makes_subscribers_resync(
+        redis_backend: Backend, admin: aioredis.Redis) -> None:
+    async with redis_backend.open(replay_window=2) as a:
+        assert isinstance(a, RedisBus)
+        async with a.subscribe("room") as sub:
+            await kill_pubsub_connection(a, admin)
+            for n in range(5):
+                await a.publish("room", {"n": n})
+            with pytest.raises(SubscriptionLagged):
+                await receive(sub, 5)
+
+
+async def test_a_released_claim_leaves_no_key_that_lives_forever(
+        redis_backend: Backend, admin: aioredis.Redis) -> None:
     # One lease per call (the media anchor's claim): none of their keys may pile up.
     async with redis_backend.open() as bus:
         epoch, _ = await bus.lease_acquire("voice-anchor:c1", "p1", 5)
         assert epoch == 1 and await bus.lease_renew("voice-anchor:c1", "p1", 5)
         await bus.lease_release("voice-anchor:c1", "p1")
-    client = aioredis.Redis.from_url(redis_backend.url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{redis_backend.namespace}:lease:*")]
-        assert keys  # the epoch counter stays a while, so epochs keep growing...
-        for key in keys:
-            assert await client.pttl(key) > 0, key  # ...but not forever
-    finally:
-        await client.aclose()
+    keys = [key async for key in admin.scan_iter(match=f"{redis_backend.namespace}:lease:*")]
+    assert keys  # the epoch counter stays a while, so epochs keep growing...
+    for key in keys:
+        assert await admin.pttl(key) > 0, key  # ...but not forever
 
 
 @pytest.mark.redis
-async def test_rooms_left_together_go_in_few_unsubscribes_and_a_room_taken_again_stays(redis_backend: Backend) -> None:
+async def test_rooms_left_together_go_in_few_unsubscribes_and_a_room_taken_again_stays(
+        redis_backend: Backend, admin: aioredis.Redis) -> None:
     # A process stopping leaves thousands of rooms at once: one UNSUBSCRIBE each (and a turn
     # of the lock each) took 5-6 s for 8,000 rooms.
-    admin = aioredis.Redis.from_url(redis_backend.url)
-    try:
-        async with redis_backend.open() as bus, redis_backend.open() as other:
-            assert isinstance(bus, RedisBus)
-            leave, held = asyncio.Event(), asyncio.Event()
-            entered = 0
+    async with redis_backend.open() as bus, redis_backend.open() as other:
+        assert isinstance(bus, RedisBus)
+        leave, held = asyncio.Event(), asyncio.Event()
+        entered = 0
 
-            async def hold(room: str) -> None:
-                nonlocal entered
-                async with bus.subscribe(room):
-                    entered += 1
-                    await leave.wait()
+        async def hold(room: str) -> None:
+            nonlocal entered
+            async with bus.subscribe(room):
+                entered += 1
+                await leave.wait()
 
-            holders = [asyncio.create_task(hold(f"r{i}")) for i in range(200)]
-            async with asyncio.timeout(TIMEOUT):
-                while entered < 200:
-                    await asyncio.sleep(0.01)
-            sent: list[tuple] = []
-            pubsub = bus.fanout._pubsub  # connected: every subscription was confirmed
-            execute = pubsub.execute_command
+        holders = [asyncio.create_task(hold(f"r{i}")) for i in range(200)]
+        async with asyncio.timeout(TIMEOUT):
+            while entered < 200:
+                await asyncio.sleep(0.01)
+        sent: list[tuple] = []
+        pubsub = bus.fanout._pubsub  # connected: every subscription was confirmed
+        execute = pubsub.execute_command
 
-            async def counted(*args):
-                sent.append(args)
-                return await execute(*args)
+        async def counted(*args):
+            sent.append(args)
+            return await execute(*args)
 
-            pubsub.execute_command = counted
-            leave.set()
+        pubsub.execute_command = counted
+        leave.set()
 
-            async def again() -> None:  # r0 taken again as the others leave
-                async with bus.subscribe("r0") as sub:
-                    held.set()
-                    assert await receive(sub, 1) == [(1, {"n": 1})]
+        async def again() -> None:  # r0 taken again as the others leave
+            async with bus.subscribe("r0") as sub:
+                held.set()
+                assert await receive(sub, 1) == [(1, {"n": 1})]
 
-            taker = asyncio.create_task(again())
-            await asyncio.gather(*holders)
-            unsubscribes = [args for args in sent if args[0] == "UNSUBSCRIBE"]
-            assert 1 <= len(unsubscribes) <= 3
-            await asyncio.wait_for(held.wait(), TIMEOUT)
-            channels = [f"{redis_backend.namespace}:room:r{i}" for i in range(200)]
-            counts = dict(await admin.pubsub_numsub(*channels))
-            assert counts[channels[0].encode()] == 1
-            assert sum(counts.values()) == 1
-            await other.publish("r0", {"n": 1})
-            await asyncio.wait_for(taker, TIMEOUT)
-    finally:
-        await admin.aclose()
+        taker = asyncio.create_task(again())
+        await asyncio.gather(*holders)
+        unsubscribes = [args for args in sent if args[0] == "UNSUBSCRIBE"]
+        assert 1 <= len(unsubscribes) <= 3
+        await asyncio.wait_for(held.wait(), TIMEOUT)
+        channels = [f"{redis_backend.namespace}:room:r{i}" for i in range(200)]
+        counts = dict(await admin.pubsub_numsub(*channels))
+        assert counts[channels[0].encode()] == 1
+        assert sum(counts.values()) == 1
+        await other.publish("r0", {"n": 1})
+        await asyncio.wait_for(taker, TIMEOUT)

@@ -38,7 +38,7 @@ class Side:
     def on_event(self, call, event) -> None:
         self.events.append(event)
         self.changed.set()
-        if event.state == PhoneState.CONNECTED:
+        if event.state == PhoneState.CONNECTED and self._mic is None:  # hold and resume are CONNECTED too
             self._mic = asyncio.get_running_loop().create_task(self._talk(call))
         if event.state == PhoneState.ENDED and self._mic is not None:
             self._mic.cancel()
@@ -183,9 +183,25 @@ def test_config_says_what_is_wrong():
         TrunkConfig(uri="http://example.com")
     with pytest.raises(ValueError, match="codecs"):
         TrunkConfig(uri="sip:example.com", codecs=("G729",))
-    with pytest.raises(ValueError, match="TLS"):
-        TrunkConfig(uri="sip:example.com", transport="tls")
+    with pytest.raises(ValueError, match="OTODESK_SIP_TRANSPORT"):
+        TrunkConfig(uri="sip:example.com", transport="sctp")
+    with pytest.raises(ValueError, match="needs OTODESK_SIP_TRANSPORT=tls"):
+        TrunkConfig(uri="sip:example.com", srtp="required")  # SDES keys in clear: refused
+    with pytest.raises(ValueError, match="OTODESK_SIP_SRTP"):
+        TrunkConfig(uri="sips:example.com", srtp="maybe")
+    with pytest.raises(ValueError, match="is not a file"):
+        TrunkConfig(uri="sips:example.com", tls_ca_file="/nonexistent/ca.pem")
+    with pytest.raises(ValueError, match="needs TLS"):
+        TrunkConfig(uri="sips:example.com", transport="udp")
     assert TrunkConfig(uri="sip:pbx.example.com:5080").proxy == ("pbx.example.com", 5080)
+    plain = TrunkConfig(uri="sip:pbx.example.com")
+    assert (plain.transport, plain.srtp, plain.proxy[1]) == ("udp", "off", 5060)
+    for uri in ("sips:pbx.example.com", "sip:pbx.example.com;transport=tls", "sip:pbx.example.com:5061"):
+        secure = TrunkConfig(uri=uri)
+        assert (secure.transport, secure.srtp, secure.proxy, secure.domain) == \
+            ("tls", "optional", ("pbx.example.com", 5061), "pbx.example.com"), uri
+    assert TrunkConfig(uri="sip:pbx.example.com;transport=tcp").transport == "tcp"
+    assert TrunkConfig(uri="sip:pbx.example.com", transport="tls").proxy[1] == 5061
 
 
 async def test_dtmf_digits_arrive_one_event_each_even_repeated():
@@ -229,9 +245,9 @@ async def test_an_unreachable_trunk_fails_the_call_after_retransmitting_the_invi
 
 
 async def test_an_unreachable_registrar_is_a_failed_registration(monkeypatch):
-    import signaling.media.sip.sipua as sipua
+    import signaling.media.sip.sipua_register as sipua_register
 
-    monkeypatch.setattr(sipua, "REGISTER_TIMEOUT", 0.5)
+    monkeypatch.setattr(sipua_register, "REGISTER_TIMEOUT", 0.5)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))
         cfg = TrunkConfig(uri=f"sip:127.0.0.1:{silent.getsockname()[1]}", local_host="127.0.0.1")

@@ -1,9 +1,12 @@
 """The SIP trunk on aiosipua (signaling) and aiortp (RTP): pure Python, asyncio, MIT.
 
-One UDP socket for SIP (a :class:`~aiosipua.SipUAS` with its
-:class:`~aiosipua.SipUAC`: responses and the far end's in-dialog requests
-arrive on the same socket), one RTP/RTCP port pair per call, G.711 (PCMU,
-PCMA) with RFC 4733 telephone-events.
+One UDP socket for SIP, or one TCP or TLS connection to the proxy
+(:mod:`.sipua_stream`), carrying a :class:`~aiosipua.SipUAS` with its
+:class:`~aiosipua.SipUAC` (responses and the far end's in-dialog requests
+arrive the same way); one RTP/RTCP port pair per call, G.711 (PCMU, PCMA)
+with RFC 4733 telephone-events (:mod:`.dtmf`), SDES-SRTP when the config
+says so (:mod:`.srtp`: offered with a key of ours; an answer without one
+fails the call when SRTP is required).
 
 Where aiosipua 0.7.1 stops short, this module fills in, at the edge:
 
@@ -17,17 +20,14 @@ Where aiosipua 0.7.1 stops short, this module fills in, at the edge:
   0.5 s doubling, until any answer, and a trunk that answers nothing in
   :data:`NO_RESPONSE` seconds fails the call ("the trunk did not answer");
 - aiortp sends a DTMF digit's packets in one burst, every digit at RTP
-  timestamp 0 (a receiver takes a second digit for the first one's
-  retransmission): ours are paced every 20 ms on the call's audio clock,
-  one event per digit (RFC 4733 section 2.5), audio paused meanwhile;
+  timestamp 0: ours are paced (:mod:`.dtmf`);
 - aiortp decodes a packet only once the next one has come (20 ms later):
   ours are decoded as they arrive (:mod:`.arrival`);
 - its UDP transport asserts that asyncio's datagram transport is a
   ``DatagramTransport``, which Python 3.11's is not (it logs an error at each
-  start): :class:`UdpTransport` binds without that check.
+  start): :class:`~.transport.UdpTransport` binds without that check.
 
-No TLS, no SRTP (aiosipua has neither): a provider that requires them needs a
-second backend (docs/voice.md).
+aiosipua has no TLS and aiortp no SRTP: :mod:`.transport` and :mod:`.srtp` add them.
 """
 
 from __future__ import annotations
@@ -42,14 +42,19 @@ import time
 
 import collections
 
-from aiortp import DtmfEvent, PortAllocator, RTPSession
-from aiortp.dtmf import DTMF_EVENTS
-from aiosipua import (SipDigestAuth, SipRequest, SipResponse, SipUAC, SipUAS, UdpSipTransport, parse_sdp)
+from aiortp import PortAllocator, RTPSession
+from aiosipua import SipRequest, SipResponse, SipUAC, SipUAS, parse_sdp
 from aiosipua import Registration as SipRegistration
-from aiosipua import RegistrationState as SipRegistrationState
 
 from signaling.media.errors import TrunkError
 from signaling.media.sip.arrival import deliver_on_arrival
+from signaling.media.sip.dtmf import check_digits, send_digits
+from signaling.media.sip.sdp import media_of, offer_sdp
+from signaling.media.sip.srtp import (Crypto, SrtpContext, SrtpSession, new_crypto, offer_profile,
+                                      their_answer)
+from signaling.media.sip.sipua_register import USER_AGENT, Registering
+from signaling.media.sip.sipua_stream import open_transport
+from signaling.media.sip.transport import StreamTransport, UdpTransport, route_address
 from signaling.media.sip.trunk import (FRAME_BYTES, AudioSink, CallResult, EventSink, PhoneCall, PhoneEvent,
                                        PhoneState, RefusedCall, Registration, Trunk, TrunkConfig, result_of_status)
 
@@ -58,80 +63,9 @@ __all__ = ["SipuaTrunk", "UdpTransport", "media_of"]
 log = logging.getLogger(__name__)
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-PAYLOAD_TYPES = {"PCMU": 0, "PCMA": 8}
-DTMF_PAYLOAD_TYPE = 101
 LINGER = 32.0  # seconds an ended call's Call-ID is remembered, to ACK retransmitted answers
-REGISTER_RETRY = 30.0  # seconds between REGISTER attempts after a failure
-REGISTER_TIMEOUT = 8.0  # seconds without an answer to REGISTER: the registrar is unreachable
-USER_AGENT = "otodesk"
 T1 = 0.5           # seconds: RFC 3261's first retransmission interval
 NO_RESPONSE = 8.0  # seconds without any answer to an INVITE: the trunk is unreachable
-DTMF_STEPS = 8     # 20 ms packets per digit: 160 ms of tone
-DTMF_GAP = 0.08    # seconds of audio between two digits
-
-
-class _Datagrams(asyncio.DatagramProtocol):
-    def __init__(self, owner: UdpSipTransport):
-        self.owner = owner
-
-    def datagram_received(self, data: bytes, addr) -> None:
-        self.owner._dispatch(data, (str(addr[0]), int(addr[1])))
-
-    def error_received(self, exc: Exception) -> None:
-        log.warning("SIP UDP error: %s", exc)
-
-
-class UdpTransport(UdpSipTransport):
-    """aiosipua's UDP transport, bound without its Python 3.12-only type assertion."""
-
-    async def start(self) -> None:
-        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-            lambda: _Datagrams(self), local_addr=self.local_addr)
-        self._udp_transport = transport
-
-    @property
-    def bound(self) -> tuple[str, int]:
-        return self._udp_transport.get_extra_info("sockname")[:2]
-
-
-def _route_address(host: str, port: int) -> str:
-    """The local address the kernel would use to reach ``host`` (a UDP connect sends nothing)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.connect((host, port))
-        return probe.getsockname()[0]
-
-
-def _offer(address: str, port: int, codecs: tuple[str, ...], session: int) -> str:
-    pts = [PAYLOAD_TYPES[c.upper()] for c in codecs]
-    lines = ["v=0", f"o=otodesk {session} 1 IN IP4 {address}", "s=otodesk",
-             f"c=IN IP4 {address}", "t=0 0",
-             f"m=audio {port} RTP/AVP {' '.join(map(str, pts))} {DTMF_PAYLOAD_TYPE}"]
-    lines += [f"a=rtpmap:{PAYLOAD_TYPES[c.upper()]} {c.upper()}/8000" for c in codecs]
-    lines += [f"a=rtpmap:{DTMF_PAYLOAD_TYPE} telephone-event/8000", f"a=fmtp:{DTMF_PAYLOAD_TYPE} 0-16",
-              "a=ptime:20", "a=sendrecv"]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def media_of(text: str, codecs: tuple[str, ...]) -> tuple[tuple[str, int], int, int]:
-    """(remote RTP address, payload type, telephone-event payload type) of an SDP answer.
-
-    Raises ValueError when the answer can't be used (no audio, no codec of ours, no address).
-    """
-    sdp = parse_sdp(text)
-    audio = sdp.audio
-    if audio is None or audio.port == 0:
-        raise ValueError("the answer has no audio")
-    connection = audio.connection or sdp.connection
-    if connection is None or not connection.address:
-        raise ValueError("the answer has no connection address")
-    ours = {PAYLOAD_TYPES[c.upper()] for c in codecs}
-    offered = [int(f) for f in audio.formats if f.isdigit()]
-    chosen = next((pt for pt in offered if pt in ours), None)
-    if chosen is None:
-        raise ValueError(f"the answer has none of our codecs ({', '.join(codecs)})")
-    dtmf = next((c.payload_type for c in audio.codecs if c.encoding_name.lower() == "telephone-event"),
-                DTMF_PAYLOAD_TYPE)
-    return (connection.address, audio.port), chosen, dtmf
 
 
 class SipuaCall(PhoneCall):
@@ -149,10 +83,14 @@ class SipuaCall(PhoneCall):
         self.answered_at: float | None = None
         self._media_lock = asyncio.Lock()
         self._answering = False
-        self._digits: collections.deque[str] = collections.deque(maxlen=64)
+        self.digits: collections.deque[str] = collections.deque(maxlen=64)
         self._dtmf_task: asyncio.Task | None = None
         self.responded = False  # any answer at all to our INVITE (100 Trying included)
-        self._in_event = False
+        self.in_event = False
+        #: SRTP: our key (offered, or answered), and the call's context once both keys are known.
+        self.crypto: Crypto | None = None
+        self.srtp: SrtpContext | None = None
+        self.profile = "RTP/AVP"  # the m= line's protocol: RTP/SAVP for SRTP required
         self._ended = asyncio.Event()
         self._tasks: set[asyncio.Task] = set()
         #: Our SDP's o= session id and version (a re-INVITE's answer is the same session, one version on).
@@ -191,7 +129,7 @@ class SipuaCall(PhoneCall):
             return
         early = response.status_code == 183 and bool(response.body) and response.content_type == "application/sdp"
         if early:
-            self._spawn(self._media(response.text))
+            self._spawn(self._early_media(response.text))
         if self.state == PhoneState.DIALLING or early:
             self._emit(PhoneEvent(state=PhoneState.RINGING, status=response.status_code,
                                   reason=response.reason_phrase, early_media=early))
@@ -216,6 +154,12 @@ class SipuaCall(PhoneCall):
         self.answered_at = time.monotonic()
         self._emit(PhoneEvent(state=PhoneState.CONNECTED, status=200, reason="OK"))
 
+    async def _early_media(self, sdp: str) -> None:
+        try:
+            await self._media(sdp)
+        except ValueError as exc:  # the final answer decides; meanwhile, nothing heard
+            log.warning("phone call to %s: early media not taken: %s", self.number, exc)
+
     async def _fail_after_answer(self, reason: str) -> None:
         log.warning("phone call to %s: %s; hanging up", self.number, reason)
         with contextlib.suppress(Exception):
@@ -228,18 +172,29 @@ class SipuaCall(PhoneCall):
             remote, payload_type, dtmf = media_of(sdp, self.trunk.config.codecs)
         except Exception as exc:
             raise ValueError(f"malformed SDP answer: {exc}") from None
+        theirs = their_answer(self.trunk.config.srtp, self.crypto, sdp)  # ValueError: SRTP refused
         async with self._media_lock:
             if self.state == PhoneState.ENDED:
                 return
             if self.rtp is None:
-                self.rtp = await RTPSession.create(
-                    (self.trunk.bind_host, self.rtp_port), remote, payload_type,
-                    dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
-                deliver_on_arrival(self.rtp)
-                self.rtp.on_audio = self._audio
-                self.rtp.on_dtmf = self._digit
-            elif self.rtp._remote_addr != remote:
-                self.rtp.update_remote(remote)
+                await self.open_rtp(remote, payload_type, dtmf, theirs)
+            else:
+                if self.rtp._remote_addr != remote:
+                    self.rtp.update_remote(remote)
+                if self.srtp is not None and theirs is not None:
+                    self.srtp.rekey(theirs)  # the 200's key may differ from the 183's
+
+    async def open_rtp(self, remote: tuple[str, int], payload_type: int, dtmf: int, theirs: Crypto | None) -> None:
+        """The call's RTP session towards ``remote``: SRTP when the far end gave a key (``theirs``)."""
+        rtp = await (SrtpSession if theirs is not None else RTPSession).create(
+            (self.trunk.bind_host, self.rtp_port), remote, payload_type,
+            dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
+        if theirs is not None:
+            self.srtp = rtp.srtp = SrtpContext(self.crypto, theirs)
+        deliver_on_arrival(rtp)
+        rtp.on_audio = self._audio
+        rtp.on_dtmf = self._digit
+        self.rtp = rtp
 
     def _audio(self, pcm: bytes, timestamp: int) -> None:
         if self.on_audio is not None and self.state != PhoneState.ENDED \
@@ -254,7 +209,10 @@ class SipuaCall(PhoneCall):
                 log.exception("phone call DTMF handler failed")
 
     def _rejected(self, status: int, reason: str) -> None:
-        self._spawn(self._end(result_of_status(status), status=status, reason=reason))
+        result = result_of_status(status)
+        if status in (488, 606) and self.crypto is not None and self.trunk.config.srtp == "required":  # Not Acceptable: most likely our SRTP offer
+            result, reason = CallResult.FAILED, f"the far end refused SRTP ({status} {reason})"
+        self._spawn(self._end(result, status=status, reason=reason))
 
     def _bye(self) -> None:
         self._spawn(self._end(CallResult.COMPLETED, reason="the phone hung up"))
@@ -281,10 +239,12 @@ class SipuaCall(PhoneCall):
         while not self.responded and self.state == PhoneState.DIALLING:
             wait = min(interval, deadline - loop.time())
             if wait <= 0:
-                await self._end(CallResult.FAILED, reason=f"the trunk did not answer in {NO_RESPONSE:g} s")
+                await self._end(CallResult.FAILED, reason=getattr(self.trunk._transport, "error", "")
+                                or f"the trunk did not answer in {NO_RESPONSE:g} s")
                 return
             await asyncio.sleep(wait)
-            if not self.responded and self.state == PhoneState.DIALLING and loop.time() < deadline:
+            if not self.responded and self.state == PhoneState.DIALLING and loop.time() < deadline \
+                    and not self.trunk._transport.reliable:  # TCP/TLS: the stream retransmits
                 with contextlib.suppress(Exception):
                     self.trunk._transport.send(self.sip_call.invite, self.trunk.proxy_address)
             interval *= 2
@@ -300,44 +260,19 @@ class SipuaCall(PhoneCall):
 
     def send_audio(self, pcm: bytes) -> None:
         if self.state == PhoneState.CONNECTED and self.rtp is not None and len(pcm) == FRAME_BYTES \
-                and not self._in_event and self.far_direction in ("sendrecv", "recvonly"):
+                and not self.in_event and self.far_direction in ("sendrecv", "recvonly"):
             self.rtp.send_audio_pcm_auto(pcm)
 
     def send_dtmf(self, digits: str) -> None:
-        bad = [d for d in digits if d.upper() not in DTMF_EVENTS]
-        if bad or not digits:
-            raise ValueError(f"not DTMF digits: {''.join(bad)!r} (0-9, *, #, A-D)")
+        digits = check_digits(digits)
         if self.state != PhoneState.CONNECTED or self.rtp is None:
             return
-        self._digits.extend(d.upper() for d in digits)
+        self.digits.extend(digits)
         if self._dtmf_task is None or self._dtmf_task.done():
-            self._dtmf_task = asyncio.get_running_loop().create_task(self._send_digits(), name="dtmf")
+            connected = lambda: self.state == PhoneState.CONNECTED  # noqa: E731
+            self._dtmf_task = asyncio.get_running_loop().create_task(send_digits(self, connected), name="dtmf")
             self._tasks.add(self._dtmf_task)
             self._dtmf_task.add_done_callback(self._tasks.discard)
-
-    async def _send_digits(self) -> None:
-        while self._digits and self.state == PhoneState.CONNECTED and self.rtp is not None:
-            await self._send_event(DTMF_EVENTS[self._digits.popleft()])
-            await asyncio.sleep(DTMF_GAP)
-
-    async def _send_event(self, code: int) -> None:
-        rtp = self.rtp
-        sender, payload_type = rtp._sender, rtp._dtmf_payload_type  # aiortp paces nothing itself
-        timestamp = sender.current_timestamp  # the event starts now on the audio clock
-        self._in_event = True
-        try:
-            for step in range(1, DTMF_STEPS):
-                event = DtmfEvent(event=code, end=False, volume=10, duration=step * 160)
-                sender.send_raw(payload_type, event.serialize(), timestamp, marker=int(step == 1),
-                                addr=rtp._remote_addr)
-                sender.advance_timestamp()
-                await asyncio.sleep(0.02)
-            for _ in range(3):  # the end, three times (RFC 4733 section 2.5.1.4)
-                event = DtmfEvent(event=code, end=True, volume=10, duration=DTMF_STEPS * 160)
-                sender.send_raw(payload_type, event.serialize(), timestamp, addr=rtp._remote_addr)
-            sender.advance_timestamp()
-        finally:
-            self._in_event = False
 
     async def hangup(self) -> None:
         if self.state == PhoneState.ENDED:
@@ -357,7 +292,7 @@ class SipuaCall(PhoneCall):
         return self.result
 
 
-class SipuaTrunk(Trunk):
+class SipuaTrunk(Registering, Trunk):
     """A trunk on aiosipua: ``async with SipuaTrunk(config) as trunk: call = await trunk.dial(...)``."""
 
     def __init__(self, config: TrunkConfig, *, rtp_ports: tuple[int, int] = (20000, 30000)):
@@ -367,7 +302,8 @@ class SipuaTrunk(Trunk):
         self.on_registration = None
         self._ports = PortAllocator(rtp_ports)
         self._calls: dict[str, SipuaCall] = {}
-        self._transport: UdpTransport | None = None
+        self._transport: UdpTransport | StreamTransport | None = None
+        self._tasks: set[asyncio.Task] = set()
         self._uac: SipUAC | None = None
         self._uas: SipUAS | None = None
         self._register: SipRegistration | None = None
@@ -378,15 +314,19 @@ class SipuaTrunk(Trunk):
 
     async def start(self) -> None:
         host, port = self.config.proxy
+        udp = self.config.transport == "udp"
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, family=socket.AF_INET,
-                                                                 type=socket.SOCK_DGRAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
         except OSError as exc:
             raise TrunkError(f"the SIP proxy {host} can't be resolved: {exc}") from None
         self.proxy_address = infos[0][4][:2]
         self.address = (self.config.local_host if self.config.local_host not in ("", "0.0.0.0")
-                        else _route_address(*self.proxy_address))
-        self._transport = UdpTransport(local_addr=(self.bind_host or "0.0.0.0", self.config.local_port))
+                        else route_address(*self.proxy_address))
+        if udp:
+            self._transport = UdpTransport(local_addr=(self.bind_host or "0.0.0.0", self.config.local_port))
+        else:
+            self._transport = open_transport(self)
         self._uac = SipUAC(self._transport)
         self._uas = SipUAS(self._transport, uac=self._uac, user_agent=USER_AGENT)
         self._uas.on_bye = self._far_bye
@@ -400,7 +340,10 @@ class SipuaTrunk(Trunk):
         self._uas.advertised_addr = self._uac.advertised_addr
         inner = self._transport.on_message
         self._transport.on_message = lambda message, addr: self._received(inner, message, addr)
-        if self.config.register_expires > 0:
+        if isinstance(self._transport, StreamTransport) and not self._transport.connected \
+                and self.config.register_expires > 0:
+            self.registration_failed(self._transport.error)
+        elif self.config.register_expires > 0:
             self._start_registration()
         else:
             self._set_registration(Registration.STATIC)
@@ -409,54 +352,6 @@ class SipuaTrunk(Trunk):
     def local_address(self) -> tuple[str, int]:
         """The (address, port) SIP is advertised on."""
         return self._uac.advertised_addr if self._uac is not None else ("", 0)
-
-    # -- registration --------------------------------------------------------------------------
-
-    def _aor(self, user: str) -> str:
-        return f"sip:{user}@{self.config.domain}"
-
-    def _auth(self) -> SipDigestAuth | None:
-        return SipDigestAuth(self.config.username, self.config.password) if self.config.username else None
-
-    def _start_registration(self) -> None:
-        self._retry = None
-        registration = SipRegistration(self._uac, self._aor(self.config.username or "otodesk"), self.proxy_address,
-                                       expires=self.config.register_expires, auth=self._auth(),
-                                       user_agent=USER_AGENT)
-        registration.on_registered = lambda r: self._set_registration(Registration.REGISTERED)
-        registration.on_failed = self._registration_failed
-        registration.on_expired = lambda r: self._registration_failed(r, 0, "registration expired")
-        self._register = registration
-        self._set_registration(Registration.REGISTERING)
-        registration.register()
-        # aiosipua doesn't retransmit REGISTER: an unreachable registrar never answers.
-        self._retry = asyncio.get_running_loop().call_later(
-            REGISTER_TIMEOUT, self._registration_silent, registration)
-
-    def _registration_silent(self, registration: SipRegistration) -> None:
-        if self._register is registration and registration.state == SipRegistrationState.REGISTERING:
-            self._registration_failed(registration, 0, "the registrar did not answer")
-
-    def _registration_failed(self, registration: SipRegistration, status: int, reason: str) -> None:
-        self.registration_error = f"{status} {reason}".strip() if status else reason
-        log.warning("SIP registration failed: %s; retrying in %g s", self.registration_error, REGISTER_RETRY)
-        self._set_registration(Registration.FAILED)
-        registration._cancel_timers()
-        self._uac._registrations.pop(registration.call_id, None)
-        if self._retry is not None:
-            self._retry.cancel()
-        self._retry = asyncio.get_running_loop().call_later(REGISTER_RETRY, self._start_registration)
-
-    def _set_registration(self, state: Registration) -> None:
-        if state == Registration.REGISTERED:
-            self.registration_error = ""
-        if state != self.registration:
-            self.registration = state
-            if self.on_registration is not None:
-                try:
-                    self.on_registration(state)
-                except Exception:
-                    log.exception("registration handler failed")
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -473,9 +368,11 @@ class SipuaTrunk(Trunk):
         call = SipuaCall(self, number, on_event=on_event, on_audio=on_audio)
         call.rtp_port, _ = await self._ports.allocate()
         caller = self.config.caller_id or self.config.username or "otodesk"
+        if self.config.srtp != "off":
+            call.crypto, call.profile = new_crypto(), offer_profile(self.config.srtp)
+        offer = offer_sdp(self.address, call.rtp_port, self.config.codecs, call.sdp_session, call.crypto, call.profile)
         sip_call = self._uac.send_invite(
-            self._aor(caller), self._aor(number), self.proxy_address,
-            parse_sdp(_offer(self.address, call.rtp_port, self.config.codecs, call.sdp_session)),
+            self._aor(caller), self._aor(number), self.proxy_address, parse_sdp(offer),
             user_agent=USER_AGENT, auth=self._auth())
         call.sip_call = sip_call
         self._calls[sip_call.call_id] = call
@@ -546,6 +443,8 @@ class SipuaTrunk(Trunk):
     async def aclose(self) -> None:
         if self._retry is not None:
             self._retry.cancel()
+        for task in list(self._tasks):
+            task.cancel()
         for call in list(self._calls.values()):
             await call.hangup()
         if self._register is not None and self.registration == Registration.REGISTERED:

@@ -17,11 +17,11 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from aiortp import RTPSession
 from aiosipua import parse_sdp
 
-from signaling.media.sip.arrival import deliver_on_arrival
-from signaling.media.sip.sipua import PAYLOAD_TYPES, USER_AGENT, SipuaCall, media_of
+from signaling.media.sip.sdp import PAYLOAD_TYPES, media_of
+from signaling.media.sip.sipua import SipuaCall
+from signaling.media.sip.srtp import Crypto, answer_offer, crypto_lines, sdp_crypto
 from signaling.media.sip.trunk import CallResult, IncomingPhoneCall, PhoneEvent, PhoneState, user_of
 
 if TYPE_CHECKING:
@@ -35,9 +35,10 @@ RETRY_AFTER = 10  # seconds a caller refused at capacity is told to wait (503's 
 _NAMES = {pt: name for name, pt in PAYLOAD_TYPES.items()}
 
 
-def _answer(address: str, port: int, payload_type: int, dtmf: int, session: int) -> str:
+def _answer(address: str, port: int, payload_type: int, dtmf: int, session: int, crypto: Crypto | None = None,
+            profile: str = "RTP/AVP") -> str:
     lines = ["v=0", f"o=otodesk {session} 1 IN IP4 {address}", "s=otodesk",
-             f"c=IN IP4 {address}", "t=0 0", f"m=audio {port} RTP/AVP {payload_type} {dtmf}",
+             f"c=IN IP4 {address}", "t=0 0", f"m=audio {port} {profile} {payload_type} {dtmf}", *crypto_lines(crypto),
              f"a=rtpmap:{payload_type} {_NAMES[payload_type]}/8000",
              f"a=rtpmap:{dtmf} telephone-event/8000", f"a=fmtp:{dtmf} 0-16", "a=ptime:20", "a=sendrecv"]
     return "\r\n".join(lines) + "\r\n"
@@ -63,6 +64,8 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
             if not (invite.body and invite.content_type == "application/sdp"):
                 raise ValueError("the INVITE carries no SDP offer")
             remote, payload_type, dtmf = media_of(invite.text, self.trunk.config.codecs)
+            theirs, self.crypto = answer_offer(self.trunk.config.srtp, invite.text)
+            self.profile = sdp_crypto(invite.text)[0] if self.crypto else "RTP/AVP"
         except Exception as exc:
             self.reject(488, "Not Acceptable Here")
             raise ValueError(f"the caller's offer can't be used: {exc}") from None
@@ -70,13 +73,9 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
         async with self._media_lock:
             if self.state == PhoneState.ENDED:  # the caller gave up meanwhile
                 return
-            self.rtp = await RTPSession.create(
-                (self.trunk.bind_host, self.rtp_port), remote, payload_type,
-                dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)
-            deliver_on_arrival(self.rtp)
-            self.rtp.on_audio = self._audio
-            self.rtp.on_dtmf = self._digit
-        self.wrapper.accept(parse_sdp(_answer(self.trunk.address, self.rtp_port, payload_type, dtmf, self.sdp_session)))
+            await self.open_rtp(remote, payload_type, dtmf, theirs)
+        self.wrapper.accept(parse_sdp(_answer(self.trunk.address, self.rtp_port, payload_type, dtmf, self.sdp_session,
+                                              self.crypto, self.profile)))
         self.answered_at = time.monotonic()
         self._emit(PhoneEvent(state=PhoneState.CONNECTED, status=200, reason="OK"))
 

@@ -20,17 +20,23 @@ comes in its ACK (:func:`take_ack`, RFC 3261 §14.2), applied the same way; an
 ACK without one leaves the call as it was. A bodyless UPDATE (a session
 refresh) gets 200 as before. :attr:`SipuaCall.far_direction` is what the far
 end wants to do, from our side's point of view; a :class:`PhoneEvent` with
-``held`` tells the anchor.
+``held`` tells the anchor. On an SRTP call every offer must carry a key of
+the suite in use (488 otherwise: the call never drops to plain RTP); a new
+key re-keys what we receive, and our SDP keeps our key. A plain call refuses
+an offer of RTP/SAVP (488).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
 from aiosipua import parse_sdp
 
-from signaling.media.sip.sipua import PAYLOAD_TYPES, SipuaCall, media_of
+from signaling.media.sip.sdp import PAYLOAD_TYPES, media_of
+from signaling.media.sip.sipua import SipuaCall
+from signaling.media.sip.srtp import choose_crypto, crypto_lines, sdp_crypto
 from signaling.media.sip.trunk import PhoneEvent, PhoneState
 
 if TYPE_CHECKING:
@@ -70,7 +76,8 @@ def _sdp(call: SipuaCall, address: str, payload_type: int, dtmf: int, direction:
     """Our SDP for this call: the same session, one version on."""
     call.sdp_version += 1
     lines = ["v=0", f"o=otodesk {call.sdp_session} {call.sdp_version} IN IP4 {address}", "s=otodesk",
-             f"c=IN IP4 {address}", "t=0 0", f"m=audio {call.rtp_port} RTP/AVP {payload_type} {dtmf}",
+             f"c=IN IP4 {address}", "t=0 0", f"m=audio {call.rtp_port} {call.profile} {payload_type} {dtmf}",
+             *crypto_lines(call.crypto if call.srtp is not None else None),
              f"a=rtpmap:{payload_type} {_NAMES[payload_type]}/8000",
              f"a=rtpmap:{dtmf} telephone-event/8000", f"a=fmtp:{dtmf} 0-16", "a=ptime:20", f"a={direction}"]
     return "\r\n".join(lines) + "\r\n"
@@ -88,6 +95,7 @@ def _apply(trunk: "SipuaTrunk", call: SipuaCall, text: str) -> tuple[int, str]:
     current = call.rtp._payload_type
     if current not in formats:  # a codec change mid-call would need a new RTP session: not taken
         raise _Unacceptable(f"it lacks the codec in use ({_NAMES.get(current, current)})")
+    _rekey(call, text)
     if remote[0] != "0.0.0.0" and remote != call.rtp._remote_addr:
         call.rtp.update_remote(remote)
     was_held = call.far_held
@@ -98,6 +106,23 @@ def _apply(trunk: "SipuaTrunk", call: SipuaCall, text: str) -> tuple[int, str]:
                               reason="held by the far end" if call.far_held else "resumed by the far end",
                               held=call.far_held))
     return dtmf, direction
+
+
+def _rekey(call: SipuaCall, text: str) -> None:
+    """An SRTP call takes the SDP's key (the same suite); a plain one refuses RTP/SAVP."""
+    proto, values = sdp_crypto(text)
+    if call.srtp is None:
+        if "SAVP" in proto:
+            raise _Unacceptable("it asks for SRTP on a call that has none")
+        return
+    try:
+        theirs = choose_crypto(values)
+    except ValueError as exc:
+        raise _Unacceptable(f"no SRTP key for this SRTP call: {exc}") from None
+    if theirs.suite != call.crypto.suite:
+        raise _Unacceptable(f"it changes the SRTP suite ({call.crypto.suite} in use)")
+    call.crypto = dataclasses.replace(call.crypto, tag=theirs.tag)  # our answer names its tag (RFC 4568 §7.1.3)
+    call.srtp.rekey(theirs)
 
 
 def _answer(trunk: "SipuaTrunk", call: SipuaCall, offer: str) -> str:

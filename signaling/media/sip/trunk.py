@@ -9,8 +9,8 @@ ends at once ``REFUSED``. Audio
 crosses this interface as PCM, signed 16-bit, mono, 8 kHz, 20 ms frames
 (:data:`FRAME_BYTES`): what the wire carries (G.711 today) is the backend's
 business, and turning that PCM into Opus for a browser is the phone leg's
-(:mod:`signaling.media.phone`). A second stack (e.g. baresip, for TLS and
-SRTP) is one more module implementing these two classes.
+(:mod:`signaling.media.phone`). A second stack is one more module
+implementing these two classes.
 
 Errors: :class:`~signaling.media.errors.TrunkError` (``trunk``): the trunk is
 not configured, not started, or the number can't be dialled.
@@ -22,19 +22,21 @@ import abc
 import asyncio
 import dataclasses
 import enum
+import os
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 __all__ = ["SAMPLE_RATE", "FRAME_SAMPLES", "FRAME_BYTES", "DigitSink", "Registration", "PhoneState", "CallResult",
            "PhoneEvent", "TrunkConfig", "PhoneCall", "IncomingPhoneCall", "RefusedCall", "Trunk",
-           "result_of_status", "user_of"]
+           "result_of_status", "transport_of", "user_of"]
 
 SAMPLE_RATE = 8000
 FRAME_SAMPLES = 160  # 20 ms
 FRAME_BYTES = FRAME_SAMPLES * 2
 
 CODECS = ("PCMU", "PCMA")
-TRANSPORTS = ("udp",)
+TRANSPORTS = ("udp", "tcp", "tls")
+SRTP_MODES = ("off", "optional", "required")
 
 
 class Registration(enum.StrEnum):
@@ -103,7 +105,15 @@ class TrunkConfig:
     #: The number presented to the called party (E.164): one the contact centre owns.
     caller_id: str = ""
     codecs: tuple[str, ...] = CODECS
-    transport: str = "udp"
+    #: udp, tcp or tls; empty: from the URI (``sips:``, ``;transport=tls`` or port 5061: tls).
+    transport: str = ""
+    #: PEM file of the CAs the proxy's TLS certificate must chain to; empty: the system's.
+    tls_ca_file: str = ""
+    #: Accept any certificate, any name (a lab's self-signed proxy): never on a real trunk.
+    tls_insecure_no_verify: bool = False
+    #: SDES-SRTP: off, optional (used when the far end takes it) or required (refused calls
+    #: fail); empty: optional over TLS, off otherwise (the keys travel in the SDP).
+    srtp: str = ""
     #: REGISTER with the provider (seconds between refreshes); 0: a static trunk.
     register_expires: int = 300
     #: The address SIP and RTP bind to, and advertise (a private rig may use 127.0.0.1).
@@ -121,27 +131,61 @@ class TrunkConfig:
             raise ValueError(f"SIP codecs must be among {', '.join(CODECS)}, not {', '.join(bad) or 'none'}")
         if self.max_calls < 0:
             raise ValueError(f"the most SIP calls at once must be 0 (no limit) or more, not {self.max_calls}")
+        if not self.transport:
+            object.__setattr__(self, "transport", transport_of(self.uri))
+        if self.uri.strip().lower().startswith("sips:") and self.transport != "tls":
+            raise ValueError(f"a sips: URI needs TLS, not OTODESK_SIP_TRANSPORT={self.transport}")
         if self.transport not in TRANSPORTS:
-            raise ValueError(f"SIP transport must be one of {', '.join(TRANSPORTS)} (TLS needs a second backend), "
-                             f"not {self.transport!r}")
+            raise ValueError(f"OTODESK_SIP_TRANSPORT must be one of {', '.join(TRANSPORTS)}, not {self.transport!r}")
+        if not self.srtp:
+            object.__setattr__(self, "srtp", "optional" if self.transport == "tls" else "off")
+        if self.srtp not in SRTP_MODES:
+            raise ValueError(f"OTODESK_SIP_SRTP must be one of {', '.join(SRTP_MODES)}, not {self.srtp!r}")
+        if self.srtp != "off" and self.transport != "tls":
+            raise ValueError(f"OTODESK_SIP_SRTP={self.srtp} needs OTODESK_SIP_TRANSPORT=tls: SDES keys travel "
+                             f"in the SDP, readable by anyone on the path over {self.transport}")
+        if self.tls_ca_file and not os.path.isfile(self.tls_ca_file):
+            raise ValueError(f"OTODESK_SIP_TLS_CA_FILE {self.tls_ca_file!r} is not a file")
+        if (self.tls_ca_file or self.tls_insecure_no_verify) and self.transport != "tls":
+            raise ValueError("OTODESK_SIP_TLS_CA_FILE and OTODESK_SIP_TLS_INSECURE_NO_VERIFY need "
+                             "OTODESK_SIP_TRANSPORT=tls")
 
     @property
     def proxy(self) -> tuple[str, int]:
         """The (host, port) every request goes to."""
         text = self.uri.strip()
-        if not text.lower().startswith("sip:"):
+        scheme = text[:5].lower()
+        if not (scheme.startswith("sip:") or scheme == "sips:"):
             return "", 0
-        parts = urlsplit("//" + text[4:].split(";")[0].split("@")[-1])
+        rest = text[text.index(":") + 1:]
+        parts = urlsplit("//" + rest.split(";")[0].split("@")[-1])
         try:
-            port = parts.port or 5060
+            port = parts.port or self.default_port
         except ValueError:
             return "", 0
         return parts.hostname or "", port
 
     @property
+    def default_port(self) -> int:
+        return 5061 if (self.transport or transport_of(self.uri)) == "tls" else 5060
+
+    @property
     def domain(self) -> str:
         host, port = self.proxy
-        return host if port == 5060 else f"{host}:{port}"
+        return host if port == self.default_port else f"{host}:{port}"
+
+
+def transport_of(uri: str) -> str:
+    """The transport a SIP URI implies: ``sips:``, ``;transport=tls`` or port 5061 is tls;
+    ``;transport=tcp`` tcp; anything else udp."""
+    text = uri.strip().lower()
+    params = {part.split("=", 1)[0]: part.partition("=")[2] for part in text.split(";")[1:]}
+    if text.startswith("sips:") or params.get("transport") == "tls":
+        return "tls"
+    if params.get("transport") == "tcp":
+        return "tcp"
+    host = text.split(";")[0].split("@")[-1]
+    return "tls" if host.endswith(":5061") else "udp"
 
 
 AudioSink = Callable[[bytes], None]

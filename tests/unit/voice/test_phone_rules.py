@@ -46,6 +46,15 @@ def test_settings_read_the_sip_variables(monkeypatch):
     settings = Settings.from_env()
     assert settings.sip_uri == "sip:trunk.example.com:5080" and settings.sip_codecs == ("PCMA",)
     assert settings.sip_ring_timeout == 20.0 and settings.phone_max_attempts == 5
-    monkeypatch.setenv("OTODESK_SIP_TRANSPORT", "tls")
+    monkeypatch.setenv("OTODESK_SIP_TRANSPORT", "sctp")
     with pytest.raises(ValueError, match="OTODESK_SIP_TRANSPORT"):
         Settings.from_env()
+    monkeypatch.setenv("OTODESK_SIP_TRANSPORT", "tls")
+    monkeypatch.setenv("OTODESK_SIP_SRTP", "always")
+    with pytest.raises(ValueError, match="OTODESK_SIP_SRTP"):
+        Settings.from_env()
+    monkeypatch.setenv("OTODESK_SIP_SRTP", "required")
+    monkeypatch.setenv("OTODESK_SIP_TLS_CA_FILE", "/etc/hosts")
+    settings = Settings.from_env()
+    config = trunk_config(settings)
+    assert (config.transport, config.srtp, config.tls_ca_file) == ("tls", "required", "/etc/hosts")
