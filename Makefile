@@ -7,21 +7,21 @@ VENDORED := static/vendor/.installed
 # The widget as sent to sites: one bundle, hashed names, .br/.gz copies (static/build-widget.mjs).
 WIDGET_BUILD := static/dist/manifest.json
 
-.PHONY: run test test-fast soak bench chromium nginx sipp baresip espeak bytecode clean
+.PHONY: run test test-fast soak bench chromium nginx sipp baresip espeak opus bytecode clean
 
-run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD)
+run: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) opus
 	$(VENV)/bin/otodesk demo
 
 # Four workers on two cores: most of a test's time is waiting on servers, browsers and timers.
 # A module stays on one worker (--dist loadfile): its shared server and state stay whole.
-test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak bytecode
+test: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak opus bytecode
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile --durations=15 -m "not soak"
 
 # The runs under load left out of `make test` (tests marked soak): the rolling restart behind nginx.
-soak: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak
+soak: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium nginx sipp baresip espeak opus
 	$(PY) -m pytest -q -p no:cacheprovider -m soak
 
-test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip espeak bytecode
+test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip espeak opus bytecode
 	$(PY) -m pytest -q -p no:cacheprovider -n 4 --dist loadfile -m "not browser and not soak"
 
 # Every bench, with its defaults (bench/README.md: what each needs and the figures measured).
@@ -29,7 +29,7 @@ test-fast: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) sipp baresip espeak bytecode
 # namespace), phone with sipp.
 BENCHES := router_core bus_roundtrip timeline offer_latency offer_rules wall cobrowse_relay cobrowse_control cobrowse_browser voice phone analytics reports rules kb_search idle_sockets scale gc_stall
 
-bench: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium sipp
+bench: $(INSTALLED) $(VENDORED) $(WIDGET_BUILD) chromium sipp opus
 	@set -e; for b in $(BENCHES); do echo "== bench.$$b"; $(PY) -m bench.$$b; done
 
 $(INSTALLED): pyproject.toml
@@ -74,6 +74,10 @@ baresip:
 # (signaling/media/speech.py: rendered once, cached under var/prompts); without it, tone cues.
 espeak:
 	@command -v espeak-ng >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq espeak-ng >/dev/null; }
+
+# Debian's libopus0: phone legs encode and decode Opus at 8 kHz mono through it (signaling/media/opus.py).
+opus:
+	@test -n "$$(ldconfig -p | grep libopus.so)" || { apt-get update -qq && apt-get install -y -qq libopus0 >/dev/null; }
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor static/dist var

@@ -13,8 +13,8 @@ memory bus, a SIP trunk on the namespace's 127.0.0.1, recording every call:
    queued and taken by one of N agents (a process of bots: each agent's
    socket accepts the offer and joins the call with an aiortc peer sending
    pre-encoded Opus; calls come 2 a second): every call crosses the boundary (signaling/media/phone.py:
-   G.711 RTP <-> 8 kHz PCM <-> Opus for the agent's WebRTC leg, the mixer's
-   20 ms clock towards the phone, the recorder);
+   G.711 RTP <-> 8 kHz PCM <-> Opus for the agent's WebRTC leg (libopus at
+   8 kHz mono), the recorder);
 2. **browser**: N browser-only calls on the same server (a customer bot and
    an agent bot each, the anchor forwarding Opus untouched, recorded too).
 
@@ -27,15 +27,16 @@ was sent is the one-way latency, timed as the packets arrive (each probe
 receiver decodes on arrival, no jitter buffer: aiortc's holds 4 frames, aiortp's
 one); **added latency** is the phone path's minus the browser path's median in
 the same direction, measured the same way on the same server in the same run.
-What the phone path holds that the browser path has not: the G.711 decode and
-the resampler, the Opus encoder's look-ahead (the browser path's sender encodes
-too: it cancels out), towards the phone the Opus decode, the resampler and the
-mixer's 20 ms clock (a frame waits 0-20 ms for its tick).
+What the phone path holds that the browser path has not: the G.711 decode,
+the Opus encoder's look-ahead (the browser path's sender encodes too: it
+cancels out), towards the phone the Opus decode and G.711 encode (frames go
+out as they are decoded, signaling/media/phone.py).
 
 Also printed: the transcoding kernel alone (``OpusToPcm`` / aiortp's PCMU /
 ``PcmToOpus`` in a loop, one process), the CPU that sipp, the bots and other
 processes took meanwhile, and the agents' received packets (of 50/s per call).
-``--profile DIR`` runs py-spy on the server during the largest N's phone window.
+``--profile DIR`` runs py-spy (``--nonblocking``; a bench-only tool: ``.venv/bin/pip
+install py-spy``) on the server during the largest N's phone window.
 
 Prints a table, then the last line: one JSON object, units in the keys.
 Figures, never pass/fail.
@@ -493,7 +494,9 @@ class Run:
             profiler = None
             if self.args.profile and mode == "phone" and self.n == max(self.args.calls_list):
                 profiler = subprocess.Popen(
-                    [self.args.py_spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
+                    # --nonblocking: sampling without it pauses the server at each sample (its
+                    # latencies and CPU were the profiler's).
+                    [self.args.py_spy, "record", "--nonblocking", "--pid", str(pid), "--rate", "200", "--format", "raw",
                      "--duration", f"{self.args.seconds:.0f}", "--output",
                      str(Path(self.args.profile) / f"phone-{self.n}.txt")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -16,6 +16,14 @@ previous, dead anchor's, answered or given up); it answers a request id once.
 A process adopting a dead anchor's call replays nothing: what was pending
 times out and the browsers offer again.
 
+A claim can also lapse while its process lives and still carries the call: a
+stall of its event loop longer than the lease (a process over its capacity,
+bench/README.md "Phone legs"). The next renewal finds it gone and claims it
+again; if another process took it meanwhile (adopting what looked like an
+orphan), the call can't be anchored in two places: this process stops serving
+its room and ``on_lost(callback_id)`` ends it here (the voice feature: every
+leg closed, the contact ended as any call's end), so neither anchor half-carries it.
+
 Requests: one struct each (``desktop/voice/requests.py``), published as ``{"op":
 "offer"|"control"|"owner_gone"|"stats", "rid", "reply_to", "at", ...}`` and decoded on the
 anchoring side (one it can't read is answered ``bad_message``); replies: ``{"rid", "ok":
@@ -55,15 +63,18 @@ def _claim_name(callback_id: str) -> str:
 
 
 Handler = Callable[[str, VoiceRequest], Awaitable[dict[str, Any]]]
+LostHandler = Callable[[str], Awaitable[None]]
 
 
 class VoiceBus:
-    """``handler(callback_id, request) -> result`` serves requests for calls anchored here."""
+    """``handler(callback_id, request) -> result`` serves requests for calls anchored here;
+    ``on_lost(callback_id)``, a call whose claim another process took while it was anchored here."""
 
-    def __init__(self, bus: Bus, process_id: str, handler: Handler):
+    def __init__(self, bus: Bus, process_id: str, handler: Handler, *, on_lost: LostHandler | None = None):
         self.bus = bus
         self.process_id = process_id
         self.handler = handler
+        self.on_lost = on_lost
         self._replies = ReplyBox(bus, voice_reply_room(process_id), id_prefix=f"{secrets.token_hex(3)}-",
                                  timeout_code=ErrorCode.INVALID_STATE,
                                  timeout_message="the call's media server did not answer; "
@@ -117,10 +128,30 @@ class VoiceBus:
             for callback_id in list(self._serving):
                 try:
                     if not await self.bus.lease_renew(_claim_name(callback_id), self._owner, CLAIM_LEASE):
-                        # Only after a stall longer than the lease: another process may anchor it now.
-                        log.warning("voice call %s: anchor claim lost", callback_id)
+                        await self._lapsed(callback_id)
                 except Exception as exc:
                     log.warning("voice call %s: claim not renewed: %s", callback_id, exc)
+
+    async def _lapsed(self, callback_id: str) -> None:
+        """The claim ran out while the call is anchored here (a stall longer than the lease):
+        taken back, or, if another process took it meanwhile, the call ends here (module docstring)."""
+        if callback_id not in self._serving:
+            return  # it ended here meanwhile: release() holds or frees its claim
+        epoch, _left = await self.bus.lease_acquire(_claim_name(callback_id), self._owner, CLAIM_LEASE)
+        if epoch is not None:
+            log.warning("voice call %s: anchor claim lapsed (this process stalled); taken back", callback_id)
+            return
+        log.warning("voice call %s: anchor claim lapsed and another process took it; the call ends here",
+                    callback_id)
+        task = self._serving.pop(callback_id, None)
+        if task is None:
+            return  # it ended here meanwhile
+        task.cancel()
+        if self.on_lost is not None:
+            try:
+                await self.on_lost(callback_id)
+            except Exception:
+                log.exception("voice call %s: not ended after its claim was lost", callback_id)
 
     async def request(self, callback_id: str, request: VoiceRequest) -> dict[str, Any]:
         """Ask the anchoring process; raises ProtocolError with its error, or ``invalid_state``

@@ -103,7 +103,7 @@ class VoiceFeature:
         #: What each request from another process does (desktop/voice/requests.py).
         self._remote_handlers = {requests.Offer: self._local_offer, requests.Control: self._remote_control,
                                  requests.OwnerGone: self._remote_owner_gone, requests.Stats: self._remote_stats}
-        self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote)
+        self.voice_bus = VoiceBus(bus, settings.process_id or "local", self._remote, on_lost=self._claim_lost)
         self._adoption = Adoption(voice_bus=self.voice_bus, anchored_here=lambda call_id: call_id in anchor.calls,
                                   adopt=self._adopt, publish=self._publish,
                                   forget=lambda call_id: self._meta.pop(call_id, None))
@@ -497,6 +497,11 @@ class VoiceFeature:
             await self.bus.publish(WALL_ROOM, event)
         except Exception:
             log.exception("voice_state for %s not published", call_id)
+
+    async def _claim_lost(self, callback_id: str) -> None:
+        """Another process took this call's claim while it was anchored here (this one stalled
+        past the lease): it ends here, cleanly, rather than live on two anchors (desktop/voice/bus.py)."""
+        await self.anchor.end(callback_id)
 
     # -- calls whose anchoring process died ------------------------------------------------
 

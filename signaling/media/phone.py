@@ -2,10 +2,18 @@
 
 It looks to the call what a browser :class:`~signaling.media.anchor.Leg`
 looks like: two outgoing slots whose ``push`` takes Opus packets, a state, a
-``close``. Behind that, what is routed to it is decoded (:mod:`.transcode`),
-the two slots mixed on a 20 ms clock (the other party, and a barging
-supervisor), and sent to the trunk as 8 kHz PCM; what the phone says (early
-media included) is encoded to Opus once and routed as the customer's voice.
+``close``. Behind that, what is routed to it is decoded (:mod:`.transcode`)
+and sent to the trunk as 8 kHz PCM; what the phone says (early media
+included) is encoded to Opus once and routed as the customer's voice.
+
+Towards the phone, a frame of the one voice it hears (the agent) goes out as
+it is decoded: waiting for the mixer's 20 ms tick added 0-20 ms to each. The
+mixer's clock still keeps the line: while two voices come (a barging
+supervisor) or the waiting audio plays, it mixes a frame a tick from the
+slots' queues; when nothing comes it sends silence, once the frames sent fall
+a frame behind the clock (the RTP timestamps count frames, so the phone's
+timeline stays the clock's: never more than a burst ahead, at most
+:data:`LAG_FRAMES` behind).
 
 An inbound caller waiting for an agent hears ``waiting`` (PCM frames, the
 greeting then hold music: :mod:`signaling.media.waiting`) instead, until the
@@ -33,19 +41,33 @@ SLOTS = 2
 QUEUE_FRAMES = 6  # 120 ms at most waits for the mixer; older audio is dropped, never delayed
 FRAME_SECONDS = 0.02
 DRAIN_TICKS = 25  # a slot whose queue never fell under 2 frames for this many ticks (0.5 s) is drained
+SOLO_AFTER = 0.1  # seconds without a frame from the other slot before a voice goes to the phone on arrival
+LAG_FRAMES = 1  # frames the phone's timeline may fall behind the mixer's clock before silence fills it
 
 
 class _Slot:
     """One outgoing slot of a phone leg: Opus in, 20 ms PCM frames queued for the mixer."""
 
-    def __init__(self):
+    def __init__(self, leg: "PhoneLeg | None" = None):
+        self._leg = leg
         self._decoder = OpusToPcm()
         self.frames: collections.deque[bytes] = collections.deque(maxlen=QUEUE_FRAMES)
         self._floor = QUEUE_FRAMES  # the fewest frames queued at a tick in this window
         self._ticks = 0
+        self.heard_at = float("-inf")  # time.monotonic() of the last frame decoded
 
     def push(self, source: object, payload: bytes, rtp_timestamp: int) -> None:
-        self.frames.extend(self._decoder.decode(payload))
+        frames = self._decoder.decode(payload)
+        if not frames:
+            return
+        self.heard_at = time.monotonic()
+        if self._leg is not None and self._leg._solo(self):
+            while self.frames:  # what the mixer still held goes first, in order
+                self._leg._send(self.frames.popleft())
+            for frame in frames:
+                self._leg._send(frame)
+        else:
+            self.frames.extend(frames)
 
     def next(self) -> bytes | None:
         """The frame for this tick of the mixer, or None.
@@ -78,7 +100,7 @@ class PhoneLeg:
         self.call = call
         self.phone = phone
         self.owner: str | None = "phone"  # never replaced by a browser's offer
-        self.outs = [_Slot() for _ in range(SLOTS)]
+        self.outs = [_Slot(self) for _ in range(SLOTS)]
         self.state = str(phone.state)
         self.stalled = False
         self.closed = False
@@ -92,6 +114,7 @@ class PhoneLeg:
         self._encoder = PcmToOpus()
         self._rtp_timestamp = 0
         self._mixer: asyncio.Task | None = None
+        self._sent = 0  # frames sent to the phone since the mixer's clock started
 
     @property
     def inbound(self) -> bool:
@@ -140,21 +163,34 @@ class PhoneLeg:
 
     # -- towards the phone ---------------------------------------------------------------------
 
+    def _solo(self, slot: _Slot) -> bool:
+        """``slot``'s frames may go to the phone as they come: the mixer runs, no waiting audio, and
+        the other slot has been silent for :data:`SOLO_AFTER` seconds with nothing queued."""
+        if self._mixer is None or self.waiting is not None:
+            return False
+        quiet = time.monotonic() - SOLO_AFTER
+        return all(other is slot or (not other.frames and other.heard_at < quiet) for other in self.outs)
+
+    def _send(self, pcm: bytes) -> None:
+        self.phone.send_audio(pcm)
+        self._sent += 1
+
     async def _mix(self) -> None:
         loop = asyncio.get_running_loop()
         start, i = loop.time(), 0
+        self._sent = 0
         silence = bytes(FRAME_BYTES)
         while True:
             frames = [frame for slot in self.outs if (frame := slot.next()) is not None]
             if self.waiting is not None:
-                self.phone.send_audio(next(self.waiting))
+                self._send(next(self.waiting))
             elif len(frames) == 1:
-                self.phone.send_audio(frames[0])
+                self._send(frames[0])
             elif frames:
                 mixed = np.sum([np.frombuffer(f, dtype=np.int16).astype(np.int32) for f in frames], axis=0)
-                self.phone.send_audio(np.clip(mixed, -32768, 32767).astype(np.int16).tobytes())
-            else:
-                self.phone.send_audio(silence)  # a phone line carries silence, not nothing
+                self._send(np.clip(mixed, -32768, 32767).astype(np.int16).tobytes())
+            elif self._sent < i - LAG_FRAMES:
+                self._send(silence)  # a phone line carries silence, not nothing
             i += 1
             await asyncio.sleep(max(0.0, start + i * FRAME_SECONDS - loop.time()))
 

@@ -1,4 +1,4 @@
-"""Opus at 48 kHz (browsers) <-> PCM at 8 kHz (a phone trunk), with PyAV: the one place audio is decoded.
+"""Opus (browsers) <-> PCM at 8 kHz mono (a phone trunk), with libopus: the one place audio is decoded.
 
 Browser legs forward encoded Opus untouched; a phone leg can't, so its
 audio is transcoded here, at that boundary only: :class:`OpusToPcm` turns
@@ -6,99 +6,58 @@ the Opus packets routed to the phone into 20 ms frames of 8 kHz PCM (the
 trunk encodes G.711), :class:`PcmToOpus` the phone's 8 kHz frames into Opus
 packets the anchor routes like any browser's.
 
-Both hand each 20 ms on as soon as it is in: the resampler keeps its filter's
-tail back on the first frame (a few samples), which would leave every later
-frame waiting in the FIFO for the next one (20 ms more in each direction);
-the first output is padded at the front with that many samples of silence
-instead, so whole frames line up with what came in.
+Neither side resamples: libopus (:mod:`.opus`) decodes a browser's 48 kHz
+stereo packets straight to 8 kHz mono, and encodes the phone's 8 kHz mono
+as mono narrowband Opus, which a browser's stereo 48 kHz Opus session
+decodes like any packet (the RTP clock stays 48 kHz: the phone leg steps
+its timestamps 960 a packet). Each 20 ms goes out on the call that brought
+it in: nothing waits for a filter's tail.
 """
 
 from __future__ import annotations
 
-import fractions
+from signaling.media.opus import Decoder, Encoder
+from signaling.media.sip.trunk import FRAME_BYTES, SAMPLE_RATE as PHONE_RATE
 
-import av
+__all__ = ["OpusToPcm", "PcmToOpus", "COMPLEXITY", "BIT_RATE"]
 
-from signaling.media.forward import FRAME_SAMPLES as OPUS_FRAME, SAMPLE_RATE as OPUS_RATE
-from signaling.media.sip.trunk import FRAME_BYTES, FRAME_SAMPLES as PHONE_FRAME, SAMPLE_RATE as PHONE_RATE
-
-__all__ = ["OpusToPcm", "PcmToOpus"]
-
-COMPLEXITY = 5  # libopus 0-10 for the phone's voice encoded towards browsers
+# libopus 0-10 for the phone's voice encoded towards browsers: the phone's audio stops at 4 kHz,
+# where the highest complexities buy nothing audible, and the encoder was the largest share of a
+# phone leg's CPU (bench/README.md, "Phone legs").
+COMPLEXITY = 3
+BIT_RATE = 16000  # narrowband Opus: about what G.711's 4 kHz band needs to cross unharmed
 
 
 class OpusToPcm:
     """Feed Opus packets (:meth:`decode`); get whole 20 ms frames of s16 mono 8 kHz PCM back."""
 
     def __init__(self):
-        self._decoder = av.CodecContext.create("libopus", "r")
-        self._decoder.sample_rate = OPUS_RATE
-        self._decoder.layout = "stereo"
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=PHONE_RATE)
-        self._pending = bytearray()
-        self._aligned = False
+        self._decoder = Decoder(PHONE_RATE, 1)
+        self._pending = b""
 
     def decode(self, payload: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        try:
-            frames = self._decoder.decode(av.Packet(payload))
-        except av.error.FFmpegError:
-            return out  # a damaged packet: a 20 ms gap, as a jitter buffer would conceal
-        for frame in frames:
-            for resampled in self._resampler.resample(frame):
-                self._pending += bytes(resampled.planes[0])[:resampled.samples * 2]
-        if not self._aligned and self._pending:  # the module docstring says why
-            self._aligned = True
-            self._pending[:0] = bytes(-len(self._pending) % FRAME_BYTES)
-        while len(self._pending) >= FRAME_BYTES:
-            out.append(bytes(self._pending[:FRAME_BYTES]))
-            del self._pending[:FRAME_BYTES]
-        return out
+        pcm = self._decoder.decode(payload)
+        if pcm is None:
+            return []  # a damaged packet: a 20 ms gap, as a jitter buffer would conceal
+        if not self._pending and len(pcm) == FRAME_BYTES:
+            return [pcm]  # a browser's usual 20 ms packet
+        pending = self._pending + pcm  # 10, 40, 60 ms packets: cut into 20 ms frames
+        whole = len(pending) - len(pending) % FRAME_BYTES
+        self._pending = pending[whole:]
+        return [pending[i:i + FRAME_BYTES] for i in range(0, whole, FRAME_BYTES)]
 
 
 class PcmToOpus:
-    """Feed 20 ms frames of s16 mono 8 kHz PCM (:meth:`encode`); get Opus packets (48 kHz stereo) back."""
+    """Feed s16 mono 8 kHz PCM (:meth:`encode`, 20 ms frames as a rule); get a mono Opus packet per 20 ms."""
 
-    def __init__(self, *, bit_rate: int = 24000):
-        self._encoder = av.CodecContext.create("libopus", "w")
-        self._encoder.sample_rate = OPUS_RATE
-        self._encoder.layout = "stereo"
-        self._encoder.format = "s16"
-        self._encoder.bit_rate = bit_rate
-        self._encoder.time_base = fractions.Fraction(1, OPUS_RATE)
-        # The phone's audio stops at 4 kHz: libopus's highest complexity (10, the default) buys
-        # nothing audible for it, and its encoder is most of a phone leg's CPU (bench.phone).
-        self._encoder.options = {"compression_level": str(COMPLEXITY)}
-        self._resampler = av.AudioResampler(format="s16", layout="stereo", rate=OPUS_RATE)
-        self._fifo = av.AudioFifo()
-        self._pts = 0
-        self._aligned = False
+    def __init__(self, *, bit_rate: int = BIT_RATE, complexity: int = COMPLEXITY):
+        self._encoder = Encoder(PHONE_RATE, 1, bit_rate=bit_rate, complexity=complexity)
+        self._pending = b""
 
     def encode(self, pcm: bytes) -> list[bytes]:
-        frame = av.AudioFrame(format="s16", layout="mono", samples=len(pcm) // 2)
-        frame.planes[0].update(pcm)
-        frame.sample_rate = PHONE_RATE
-        frame.time_base = fractions.Fraction(1, PHONE_RATE)
-        frame.pts = self._pts
-        self._pts += len(pcm) // 2
-        resampled = self._resampler.resample(frame)
-        if not self._aligned and resampled:  # the module docstring says why
-            self._aligned = True
-            short = -sum(r.samples for r in resampled) % OPUS_FRAME
-            if short:
-                silence = av.AudioFrame(format="s16", layout="stereo", samples=short)
-                silence.planes[0].update(bytes(silence.planes[0].buffer_size))
-                silence.sample_rate = OPUS_RATE
-                self._fifo.write(silence)
-        for chunk in resampled:
-            chunk.pts = None
-            self._fifo.write(chunk)
-        packets: list[bytes] = []
-        while self._fifo.samples >= OPUS_FRAME:
-            chunk = self._fifo.read(OPUS_FRAME)
-            chunk.pts = None
-            packets += [bytes(p) for p in self._encoder.encode(chunk)]
-        return packets
-
-
-assert PHONE_FRAME * OPUS_RATE // PHONE_RATE == OPUS_FRAME  # both sides speak in 20 ms frames
+        if not self._pending and len(pcm) == FRAME_BYTES:
+            return [self._encoder.encode(pcm)]
+        pending = self._pending + pcm  # a trunk's 10 or 30 ms packets: 20 ms Opus packets all the same
+        whole = len(pending) - len(pending) % FRAME_BYTES
+        self._pending = pending[whole:]
+        return [self._encoder.encode(pending[i:i + FRAME_BYTES]) for i in range(0, whole, FRAME_BYTES)]

@@ -44,3 +44,29 @@ def test_a_call_re_anchored_appends_to_the_same_log_and_each_part_plays_at_its_t
     gap, before, after = samples[72000:120000], samples[12000:36000], samples[156000:180000]
     assert goertzel_power(before, 440) > 1e4 and goertzel_power(after, 440) > 1e4
     assert goertzel_power(gap, 440) < goertzel_power(before, 440) / 100
+
+
+def test_the_mixdown_works_per_packet_not_per_sample(tmp_path):
+    """The mix is summed a packet at a time (numpy), not a Python step per sample: a Python loop over
+    48,000 samples a second cost more CPU than the call's transcoding, holding the GIL from the loop."""
+    import sys
+
+    tone = encode_tone(440)
+    recorder = PacketRecorder(tmp_path / "call.packets", clock=lambda: 0.0)
+    for i in range(500):  # 10 s, two voices: 1,000 packets, 960,000 samples decoded
+        recorder.write(0, tone[i % 100], i * 960)
+        recorder.write(1, tone[i % 100], i * 960)
+    recorder.close()
+    python_steps = [0]
+
+    def count(frame, event, arg):
+        if event == "call":
+            python_steps[0] += 1
+
+    sys.setprofile(count)
+    try:
+        seconds = mix_to_ogg(tmp_path / "call.packets", tmp_path / "call.ogg")
+    finally:
+        sys.setprofile(None)
+    assert 9.9 < seconds < 10.1
+    assert python_steps[0] < 20 * 1000  # a few calls per packet; per sample it was over 960,000

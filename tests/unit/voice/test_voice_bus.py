@@ -108,3 +108,67 @@ async def test_a_request_the_anchor_cant_read_is_refused_not_run():
             assert served == []
         finally:
             await a.aclose()
+
+
+async def test_a_claim_lapsed_in_a_stall_is_taken_back_while_the_call_is_here(monkeypatch):
+    """An event loop stalled past the lease (a process over its capacity): the next renewal claims the
+    call again, so no other process adopts a call this one still carries. It once only warned."""
+    import desktop.voice.bus as voice_bus
+
+    monkeypatch.setattr(voice_bus, "CLAIM_LEASE", 1.0)
+    async with open_bus(None) as bus:
+        lost, served = [], []
+
+        async def on_lost(callback_id):
+            lost.append(callback_id)
+
+        async def record(callback_id, request):
+            served.append(request.action)
+            return {}
+
+        a, b = VoiceBus(bus, "a", record, on_lost=on_lost), VoiceBus(bus, "b", record)
+        try:
+            assert await a.claim("cb4")
+            time.sleep(1.3)  # a's loop stalls: the lease runs out before its next renewal
+            await asyncio.sleep(0.5)  # the renewal comes late, finds the claim gone, takes it back
+            assert not await b.claim("cb4", adopt=True)
+            assert await b.request("cb4", Control(role="agent", action="mute")) == {}
+            assert served == ["mute"] and lost == []
+        finally:
+            await a.aclose()
+            await b.aclose()
+
+
+async def test_a_claim_another_process_took_in_a_stall_ends_the_call_here(monkeypatch):
+    """The stalled process's claim was taken (adopted) before its renewal came: it stops serving the
+    call's room and ends its side (``on_lost``); the call is anchored in one place only."""
+    import desktop.voice.bus as voice_bus
+
+    monkeypatch.setattr(voice_bus, "CLAIM_LEASE", 1.0)
+    async with open_bus(None) as bus:
+        lost, served = [], []
+
+        async def on_lost(callback_id):
+            lost.append(callback_id)
+
+        def serving(name):
+            async def record(callback_id, request):
+                served.append((name, request.action))
+                return {}
+            return record
+
+        a = VoiceBus(bus, "a", serving("a"), on_lost=on_lost)
+        b, c = VoiceBus(bus, "b", serving("b")), VoiceBus(bus, "c", serving("c"))
+        try:
+            assert await a.claim("cb5")
+            time.sleep(1.3)  # a stalls past its lease...
+            assert await b.claim("cb5", adopt=True)  # ...and b adopts the call before a's renewal runs
+            await asyncio.sleep(0.5)
+            assert lost == ["cb5"]
+            assert await c.request("cb5", Control(role="agent", action="mute")) == {}
+            await asyncio.sleep(0.1)
+            assert served == [("b", "mute")]  # a no longer answers for it
+        finally:
+            await a.aclose()
+            await b.aclose()
+            await c.aclose()
