@@ -27,7 +27,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import CHROMIUM, require_chromium, snap
-from tests.e2e.test_voice_browser import DESK, heard, launch_speaking, login, write_tone
+from signaling.media.recorder import read_audio
+from signaling.media.tones import HOLD_TONE_HZ
+from tests.e2e.test_voice_browser import (
+    AGENT_HZ, DESK, SUPERVISOR_HZ, WALL, heard, launch_speaking, login, write_tone,
+)
+from tests.helpers.voice_bots import goertzel_power
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port
@@ -35,6 +40,8 @@ from tests.helpers.sip_peer import SipPeer, dominant_hz
 
 W = "otodesk-widget"
 NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
+RECORDED_NUMBER = "+442079460124"
+PHONE_HZ = 440  # what the far end plays once answered
 LINE = "+442079460500"    # the number callers dial (OTODESK_SIP_INBOUND)
 
 
@@ -72,19 +79,22 @@ def rig(tmp_path_factory):
             "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
             "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
             "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_LOCAL_PORT": str(our_sip_port),
-            "OTODESK_SIP_INBOUND": f"{LINE}=sales"})
+            "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_VOICE_RECORDING": "support"})
         server.our_sip_port = our_sip_port
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         try:
             server.start()
             with sync_playwright() as playwright:
-                agent = launch_speaking(playwright, write_tone(tmp / "agent.wav", 880), server.base_url)
+                agent = launch_speaking(playwright, write_tone(tmp / "agent.wav", AGENT_HZ), server.base_url)
+                supervisor = launch_speaking(playwright, write_tone(tmp / "supervisor.wav", SUPERVISOR_HZ),
+                                             server.base_url)
                 shopper = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                                      args=["--no-sandbox", "--disable-gpu"])
                 try:
-                    yield server, peer, agent, shopper
+                    yield server, peer, agent, shopper, supervisor
                 finally:
                     agent.close()
+                    supervisor.close()
                     shopper.close()
         finally:
             server.stop()
@@ -92,7 +102,7 @@ def rig(tmp_path_factory):
 
 
 def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for_the_answer(rig):
-    server, peer, agent_browser, shopper_browser = rig
+    server, peer, agent_browser, shopper_browser, _ = rig
     # The trunk registered with the far end's digest challenge before anyone asked.
     assert "registered" in peer.peer.log
     wall = login(shopper_browser, server, "sam", "/supervisor")
@@ -168,7 +178,7 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
 
 
 def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(rig):
-    server, peer, agent_browser, shopper_browser = rig
+    server, peer, agent_browser, shopper_browser, _ = rig
     for context in [*agent_browser.contexts, *shopper_browser.contexts]:
         context.close()  # a desk the test before left open would take this call too
     wall = login(shopper_browser, server, "sam", "/supervisor")
@@ -204,3 +214,116 @@ def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(r
         expect(agent.get_by_test_id("voice-state")).to_have_text("The caller hung up")
     finally:
         peer.run(caller.__aexit__(None, None, None))
+
+
+def phone_hears(peer: PeerThread, hz: float | None, *, timeout: float = 6.0) -> None:
+    """Wait until the far end's last half second is ``hz`` (None: silence) three times running."""
+    deadline, streak, last = time.monotonic() + timeout, 0, None
+    while time.monotonic() < deadline:
+        last = dominant_hz(peer.peer.recent())
+        ok = last is None if hz is None else last is not None and abs(last - hz) < 15
+        streak = streak + 1 if ok else 0
+        if streak >= 3:
+            return
+        time.sleep(0.15)
+    raise AssertionError(f"the phone heard {last}, expected {hz}")
+
+
+def test_mute_hold_a_supervisor_and_the_recording_on_a_phone_call(rig):
+    """On a phone callback as on a browser call: the agent's mute and hold reach the phone (silence,
+    then the hold tone), a supervisor in Chromium listens (hears the phone and the agent), whispers
+    (the agent hears them, the phone does not) and barges (the phone hears them), the agent's
+    hang-up reaches the phone, and the recording of the "support" queue has both voices."""
+    server, peer, agent_browser, shopper_browser, supervisor_browser = rig
+    for context in [*agent_browser.contexts, *shopper_browser.contexts, *supervisor_browser.contexts]:
+        context.close()
+    agent = login(agent_browser, server, "alice")
+    expect(agent.get_by_test_id("desk-state")).not_to_have_attribute("data-state", "offline")
+    if agent.get_by_test_id("desk-state").get_attribute("data-state") == "wrap_up":  # a test before
+        agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+        agent.get_by_test_id("btn-wrapup").click()
+    else:
+        agent.get_by_test_id("btn-available").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    wall = login(supervisor_browser, server, "sam", "/supervisor")
+
+    shopper = shopper_browser.new_context().new_page()
+    shopper.goto(f"{server.base_url}/")
+    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
+    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
+    form.locator("[name=name]").fill("Rita Record")
+    form.locator("[name=queue]").select_option("support")
+    shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
+    shopper.locator(f"{W} [name=phone]").fill(RECORDED_NUMBER)
+    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+    expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+    agent.get_by_test_id("btn-accept").click()
+    expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "connected", timeout=10000)
+    expect(agent.get_by_test_id("voice-state")).to_contain_text("recording", timeout=5000)
+    heard(agent, DESK.format(slot=0), PHONE_HZ)
+    phone_hears(peer, AGENT_HZ)
+
+    # Mute: the phone hears nothing, the agent still hears the phone; unmute: the agent again.
+    agent.get_by_test_id("btn-mute").click()
+    expect(agent.get_by_test_id("btn-mute")).to_have_attribute("aria-pressed", "true")
+    phone_hears(peer, None)
+    heard(agent, DESK.format(slot=0), PHONE_HZ)
+    agent.get_by_test_id("btn-mute").click()
+    phone_hears(peer, AGENT_HZ)
+
+    # Hold: the phone hears the hold tone, the agent hears nothing; resume: each other again.
+    agent.get_by_test_id("btn-hold").click()
+    expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-state", "held")
+    phone_hears(peer, HOLD_TONE_HZ)
+    heard(agent, DESK.format(slot=0), None)
+    agent.get_by_test_id("btn-hold").click()
+    phone_hears(peer, AGENT_HZ)
+    heard(agent, DESK.format(slot=0), PHONE_HZ)
+
+    # The supervisor listens: hears the phone and the agent; nobody hears the supervisor.
+    row = wall.locator("[data-testid^=voice-call-]").filter(has_text="Rita Record")
+    expect(row).to_be_visible(timeout=8000)
+    row.get_by_test_id("btn-listen").click()
+    heard(wall, WALL.format(slot=0), PHONE_HZ)
+    heard(wall, WALL.format(slot=1), AGENT_HZ)
+    expect(agent.get_by_test_id("voice-supervisor")).to_contain_text("listening")
+    heard(agent, DESK.format(slot=1), None)
+    snap(wall, "phone-6-wall-listening")
+    # Whisper: the agent hears the supervisor; the phone still hears only the agent.
+    row.get_by_test_id("btn-whisper").click()
+    heard(agent, DESK.format(slot=1), SUPERVISOR_HZ)
+    phone_hears(peer, AGENT_HZ)
+    # Barge, the agent muted: the phone hears the supervisor.
+    agent.get_by_test_id("btn-mute").click()
+    row.get_by_test_id("btn-barge").click()
+    phone_hears(peer, SUPERVISOR_HZ)
+    snap(agent, "phone-6-desk-barged")
+    row.get_by_test_id("btn-leave").click()
+    expect(agent.get_by_test_id("voice-supervisor")).to_have_text("", timeout=5000)
+    agent.get_by_test_id("btn-mute").click()
+    phone_hears(peer, AGENT_HZ)
+
+    # The agent hangs up: the phone gets a BYE within 2 s, the desk goes to wrap-up.
+    began = time.monotonic()
+    agent.get_by_test_id("btn-hangup").click()
+    while peer.peer.log[-1] not in ("bye", "cancel"):
+        assert time.monotonic() - began < 2.0, f"the phone was not hung up: {peer.peer.log[-3:]}"
+        time.sleep(0.05)
+    expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)
+
+    # The recording has both voices: the phone's and the agent's.
+    recordings = server.var_dir / "recordings"
+    deadline = time.monotonic() + 10
+    while not list(recordings.glob("*.ogg")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [path] = list(recordings.glob("*.ogg"))
+    samples = read_audio(path)
+    powers = {hz: max(goertzel_power(samples[i:i + 9600], hz) for i in range(0, len(samples) - 9600, 9600))
+              for hz in (PHONE_HZ, AGENT_HZ)}
+    assert powers[PHONE_HZ] > 1e4 and powers[AGENT_HZ] > 1e4, powers
+    response = agent.request.get(f"{server.base_url}/voice/recordings/{path.stem}.ogg")
+    assert response.status == 200 and response.headers["content-type"] == "audio/ogg"
+    agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+    agent.get_by_test_id("btn-wrapup").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    agent.get_by_test_id("btn-away").click()
