@@ -31,7 +31,7 @@ from starlette.routing import Route
 from desktop.auth.tokens import tokens_equal
 from desktop.web.activity_metrics import ActivityCollector
 from desktop.web.gc_policy import tracked_objects
-from desktop.web.object_census import census
+from desktop.web.object_census import census, examples
 from desktop.rooms import SYSTEM_ROOM
 
 __all__ = ["routes", "LoopLag", "registry_for"]
@@ -188,6 +188,8 @@ async def gc_census(request: Request) -> Response:
     after a full pass: seconds of pause with many sockets, for an operator or a bench asking."""
     if not _may_scrape(request):
         return JSONResponse({"error": "forbidden", "message": "as /metrics"}, status_code=403)
+    if "examples" in request.query_params:
+        return JSONResponse(examples(request.query_params["examples"]))
     counts = census()
     return JSONResponse({f"{kind} | {owner}": n for (kind, owner), n in counts.most_common()})
 

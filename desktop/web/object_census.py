@@ -61,3 +61,29 @@ def census(collect: bool = True) -> collections.Counter[tuple[str, str]]:
     counts = collections.Counter((kind_of(obj), owner.get(id(obj), "-")) for obj in objects)
     del objects
     return counts
+
+
+def examples(key: str, limit: int = 5) -> list[str]:
+    """A few objects counted under ``key`` ("kind | owner"), each with its owner, as text."""
+    kind, _, owner_kind = key.partition(" | ")
+    objects = gc.get_objects()
+    tracked = {id(obj): obj for obj in objects}
+    found: list[str] = []
+    seen: set[int] = set()
+    for obj in objects:
+        for child in gc.get_referents(obj):
+            key_ = id(child)
+            if key_ not in tracked or key_ in seen:
+                continue
+            seen.add(key_)
+            if kind_of(child) == kind and kind_of(obj) == owner_kind:
+                found.append(f"{_short(child)}  <-  {_short(obj)}")
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+def _short(obj: Any) -> str:
+    if isinstance(obj, dict):
+        return "dict " + repr({k: type(v).__name__ for k, v in list(obj.items())[:12]})[:400]
+    return repr(obj)[:400]
