@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from signaling import protocol
-from signaling.bus import Bus, SubscriptionLagged
+from signaling.bus import Bus
 from signaling.limits import TokenBucket
 from signaling.protocol import ErrorCode, ProtocolError
 from signaling.protocol.outbound import BusSessionEnded, OutPong, OutResumed
@@ -239,6 +239,49 @@ class Connection:
             self.stopped.cancel()
 
 
+class Forwarder:
+    """A socket's room events to its outbox, called by its bus subscription as each comes
+    (``Subscription.listen``): what was already sent (the welcome's state, a resume's replay)
+    skipped, the hub's own events acted on, the handler's ``outgoing`` applied."""
+
+    __slots__ = ("session", "connection", "delivered", "outgoing")
+
+    def __init__(self, session: Session, connection: Connection, delivered: int,
+                 outgoing: Callable[[Session, int, dict[str, Any]], dict[str, Any] | None] | None):
+        self.session = session
+        self.connection = connection
+        self.delivered = delivered
+        self.outgoing = outgoing
+
+    def on_event(self, seq: int, event: dict[str, Any]) -> None:
+        if seq <= self.delivered or self.connection.ended:
+            return
+        self.delivered = seq
+        try:
+            self._forward(seq, event)
+        except Exception:  # an event it could not send leaves the client's state wrong: resync
+            log.exception("socket forwarder failed")
+            self.connection.stop()
+
+    def _forward(self, seq: int, event: dict[str, Any]) -> None:
+        if event.get("type") == SESSION_ENDED:  # for the hub, never for clients
+            if self.session.tag is not None and event.get("tag") == self.session.tag:
+                self.connection.send(protocol.error(ErrorCode.UNAUTHORIZED, "signed out"))
+                self.connection.ended = True
+                # Let the writer flush the reason, then end the socket (closed with 4401).
+                asyncio.get_running_loop().call_later(0.05, self.connection.stop)
+            return
+        if self.outgoing is not None and (event := self.outgoing(self.session, seq, event)) is None:
+            return
+        self.connection.send({**event, "seq": seq})
+
+    def on_end(self, lagged: bool) -> None:
+        if lagged:
+            self.connection.stop_too_slow()  # it must resync: closed, it reconnects
+        else:
+            self.connection.stop()  # the bus closed: no more events will come
+
+
 class Hub:
     """Serves sockets for any number of room handlers over one bus."""
 
@@ -344,17 +387,17 @@ class Hub:
                 # socket. No asyncio.wait: its machinery was ~20 objects per idle socket for
                 # the collector to walk (bench/idle_sockets.py --objects).
                 try:
-                    forwarder = asyncio.create_task(self._forward(subscription, session, connection, delivered,
-                                                                  getattr(handler, "outgoing", None)))
-                    try:
-                        await connection.read_until_stopped(self._read(websocket, handler, session, connection))
-                    except WebSocketDisconnect:
-                        pass
-                    except Exception as exc:
-                        log.error("socket task failed", exc_info=exc)
-                    finally:
-                        forwarder.cancel()
-                        await asyncio.gather(forwarder, return_exceptions=True)
+                    # The room's events go straight to the outbox as the bus offers them (no
+                    # task waiting on the subscription); the reader runs in this task (uvicorn's,
+                    # one per socket anyway). Either ending, or the outbox stopping, ends the
+                    # socket: each task, future and asyncio.wait per socket was more for the
+                    # collector to walk (bench/idle_sockets.py --objects).
+                    subscription.listen(Forwarder(session, connection, delivered, getattr(handler, "outgoing", None)))
+                    await connection.read_until_stopped(self._read(websocket, handler, session, connection))
+                except WebSocketDisconnect:
+                    pass
+                except Exception as exc:
+                    log.error("socket task failed", exc_info=exc)
                 finally:
                     await handler.closed(session)
         finally:
@@ -377,30 +420,6 @@ class Hub:
         state = await handler.welcome(session)
         session.send(protocol.welcome(state, seq=seq, now=self.clock()))
         return seq
-
-    async def _forward(self, subscription, session: Session, connection: Connection, delivered: int,
-                       outgoing: Callable[[Session, int, dict[str, Any]], dict[str, Any] | None] | None) -> None:
-        try:
-            async for seq, event in subscription:
-                if seq <= delivered:
-                    continue
-                delivered = seq
-                if event.get("type") == SESSION_ENDED:  # for the hub, never for clients
-                    if session.tag is not None and event.get("tag") == session.tag:
-                        connection.send(protocol.error(ErrorCode.UNAUTHORIZED, "signed out"))
-                        connection.ended = True
-                        await asyncio.sleep(0.05)  # let the writer flush the reason
-                        return  # (the finally below stops the socket)
-                    continue
-                if outgoing is not None and (event := outgoing(session, seq, event)) is None:
-                    continue
-                connection.send({**event, "seq": seq})
-        except SubscriptionLagged:
-            connection.stop_too_slow()
-        except Exception as exc:
-            log.error("socket task failed", exc_info=exc)
-        finally:
-            connection.stop()  # the room's events no longer come: the socket ends (a no-op when cancelled)
 
     async def _read(self, websocket: WebSocket, handler: RoomHandler, session: Session,
                     connection: Connection) -> None:

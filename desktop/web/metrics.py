@@ -189,7 +189,7 @@ async def gc_census(request: Request) -> Response:
     if not _may_scrape(request):
         return JSONResponse({"error": "forbidden", "message": "as /metrics"}, status_code=403)
     if "examples" in request.query_params:
-        return JSONResponse(examples(request.query_params["examples"]))
+        return JSONResponse(examples(request.query_params["examples"], int(request.query_params.get("limit", 5))))
     counts = census()
     return JSONResponse({f"{kind} | {owner}": n for (kind, owner), n in counts.most_common()})
 

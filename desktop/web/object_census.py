@@ -64,7 +64,8 @@ def census(collect: bool = True) -> collections.Counter[tuple[str, str]]:
 
 
 def examples(key: str, limit: int = 5) -> list[str]:
-    """A few objects counted under ``key`` ("kind | owner"), each with its owner, as text."""
+    """A few objects counted under ``key`` ("kind | owner", owner ``*`` for any), each with its
+    owner, as text."""
     kind, _, owner_kind = key.partition(" | ")
     objects = gc.get_objects()
     tracked = {id(obj): obj for obj in objects}
@@ -76,7 +77,7 @@ def examples(key: str, limit: int = 5) -> list[str]:
             if key_ not in tracked or key_ in seen:
                 continue
             seen.add(key_)
-            if kind_of(child) == kind and kind_of(obj) == owner_kind:
+            if kind_of(child) == kind and owner_kind in ("*", kind_of(obj)):
                 found.append(f"{_short(child)}  <-  {_short(obj)}")
                 if len(found) >= limit:
                     return found
@@ -84,6 +85,8 @@ def examples(key: str, limit: int = 5) -> list[str]:
 
 
 def _short(obj: Any) -> str:
+    if isinstance(obj, list) and len(obj) > 8:
+        return f"list of {len(obj)}: " + ", ".join(_short(item)[:60] for item in obj[:3]) + ", ..."
     if isinstance(obj, dict):
         return "dict " + repr({k: type(v).__name__ for k, v in list(obj.items())[:12]})[:400]
     return repr(obj)[:400]
