@@ -12,7 +12,9 @@ allocation sites that grew since the previous signal: the bench sends one before
 the customers connect, and prints the top lines of the server's log (tracing makes the
 server slower and bigger: the RSS figures of such a run are not the ones to quote).
 
-With ``--objects`` it prints what the collector tracks per socket (``/metrics/gc_census``: by
+Each stage (at rest, with the customers, with the agents too) is counted: the objects the
+collector tracks and how long a full pass over them takes (the server times it). With
+``--objects`` it also prints what the collector tracks per socket (``/metrics/gc_census``: by
 kind, i.e. type or the code a task or coroutine runs, and by owner, one object referring to
 it), each figure counted after a full pass. ``--baseline main`` first measures a server
 running main's code the same way, in the same run (its objects counted in total only).
@@ -86,16 +88,18 @@ async def echo_floor(count: int) -> float:
         process.wait(10)
 
 
-async def census(server: Server) -> dict[str, int] | None:
-    """The server's tracked objects by ``kind | owner`` after a full pass (None from a
-    baseline without /metrics/gc_census: then only the total, from /metrics)."""
+async def census(server: Server) -> tuple[dict[str, int], float]:
+    """The server's tracked objects by ``kind | owner`` after a full pass (from a baseline
+    without /metrics/gc_census, only the total), and how long a full pass takes now (the
+    server's own timing of the one ``/metrics?gc_objects=collect`` runs, in seconds)."""
     async with httpx.AsyncClient(timeout=120.0) as http:
-        response = await http.get(f"{server.base_url}/metrics/gc_census")
-        if response.status_code == 200:
-            return response.json()
         text = (await http.get(f"{server.base_url}/metrics", params={"gc_objects": "collect"})).text
+        response = await http.get(f"{server.base_url}/metrics/gc_census")
+    pause = float(re.search(r'^otodesk_gc_worst_pause_seconds\{generation="2"\} (\S+)$', text, re.M)[1])
+    if response.status_code == 200:
+        return response.json(), pause
     total = sum(float(n) for n in re.findall(r'^otodesk_gc_objects\{generation="[012]"\} (\S+)$', text, re.M))
-    return {"total | -": int(total)}
+    return {"total | -": int(total)}, pause
 
 
 def per_socket(before: dict[str, int], after: dict[str, int], count: int) -> dict[str, float]:
@@ -129,13 +133,16 @@ async def otodesk_costs(count: int, where: bool, objects: bool, name: str, cwd: 
         await server.start()
         bots = Bots(server.base_url, server.base_url, secret, concurrency=50)
         try:
-            counted = [await census(server)]
+            figures = await census(server)
+            counted, pauses = [figures[0]], [figures[1]]
             base = await settled_rss(server.pid)
             if where:
                 server.process.send_signal(signal.SIGUSR1)
             await gather_in_batches(lambda i: bots.customer(), count, f"{name} customers")
             with_customers = await settled_rss(server.pid)
-            counted.append(await census(server))
+            figures = await census(server)
+            counted.append(figures[0])
+            pauses.append(figures[1])
             if where:
                 server.process.send_signal(signal.SIGUSR1)
                 for _ in range(120):  # comparing two traced snapshots takes a while
@@ -146,7 +153,9 @@ async def otodesk_costs(count: int, where: bool, objects: bool, name: str, cwd: 
                 print(text[text.rindex("tracemalloc:") - 40:][:12000])
             await gather_in_batches(lambda i: bots.agent(*agent_ids[i], "minted"), count, f"{name} agents")
             with_agents = await settled_rss(server.pid)
-            counted.append(await census(server))
+            figures = await census(server)
+            counted.append(figures[0])
+            pauses.append(figures[1])
             customer, agent = per_socket(counted[0], counted[1], count), per_socket(counted[1], counted[2], count)
             if objects:
                 print(f"{name}:")
@@ -154,7 +163,9 @@ async def otodesk_costs(count: int, where: bool, objects: bool, name: str, cwd: 
                 print_objects("idle available agent socket", agent, 40)
             return {"base_mb": base, "customer_kib": (with_customers - base) * 1024 / count,
                     "agent_kib": (with_agents - with_customers) * 1024 / count,
-                    "customer_objects": sum(customer.values()), "agent_objects": sum(agent.values())}
+                    "customer_objects": sum(customer.values()), "agent_objects": sum(agent.values()),
+                    "full_pass_ms": [round(p * 1000, 1) for p in pauses],
+                    "tracked": [sum(c.values()) for c in counted]}
         finally:
             await bots.close()
             server.stop()
@@ -182,14 +193,18 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             costs = await otodesk_costs(args.count, args.where, args.objects, name, cwd)
             log(f"{name}: {costs['customer_kib']:.1f} KiB and {costs['customer_objects']:.1f} tracked objects per "
                 f"idle customer socket, {costs['agent_kib']:.1f} KiB and {costs['agent_objects']:.1f} per idle "
-                f"available agent (server at rest {costs['base_mb']:.0f} MiB); {time.perf_counter() - started:.0f} s")
+                f"available agent (server at rest {costs['base_mb']:.0f} MiB); objects tracked at rest / with the "
+                f"customers / with the agents too {' / '.join(str(n) for n in costs['tracked'])}, a full collector "
+                f"pass {' / '.join(f'{ms:.0f}' for ms in costs['full_pass_ms'])} ms; {time.perf_counter() - started:.0f} s")
             prefix = "" if name == "this" else "baseline_"
             result.update({
                 f"{prefix}customer_kib_per_socket": round(costs["customer_kib"], 1),
                 f"{prefix}agent_kib_per_socket": round(costs["agent_kib"], 1),
                 f"{prefix}customer_tracked_objects_per_socket": round(costs["customer_objects"], 1),
                 f"{prefix}agent_tracked_objects_per_socket": round(costs["agent_objects"], 1),
-                f"{prefix}server_at_rest_mb": round(costs["base_mb"], 1)})
+                f"{prefix}server_at_rest_mb": round(costs["base_mb"], 1),
+                f"{prefix}tracked_objects_rest_customers_agents": costs["tracked"],
+                f"{prefix}full_pass_ms_rest_customers_agents": costs["full_pass_ms"]})
     result["customer_vs_echo_ratio"] = round(result["customer_kib_per_socket"] / floor, 2) if floor > 0 else None
     result["target_kib_per_socket"] = TARGET_KIB
     if args.baseline:

@@ -59,3 +59,17 @@ def test_what_it_replaces_is_still_what_uvicorn_uses():
                  "self.request = event", "self.response = self.conn.accept(event)"):
         assert used in source, used
     assert issubclass(LeanWebSocketProtocol, WebSocketsSansIOProtocol)
+
+
+def test_the_request_the_parser_keeps_has_headers_that_can_be_emptied():
+    # LeanWebSocketProtocol.send empties the handshake request's headers in place, because
+    # websockets' ServerProtocol.parse keeps the request as a local of its suspended generator.
+    import inspect
+
+    from websockets.datastructures import Headers
+    from websockets.server import ServerProtocol
+
+    assert "request = yield from Request.parse(" in inspect.getsource(ServerProtocol.parse)
+    headers = Headers({"host": "example.test", "cookie": "a=b"})
+    headers.clear()
+    assert list(headers.raw_items()) == [] and headers.get("host") is None
