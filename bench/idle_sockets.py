@@ -176,6 +176,7 @@ def baseline_tree(ref: str, into: Path) -> Path:
     archive = subprocess.run(["git", "archive", ref, "desktop", "signaling"],
                              cwd=ROOT, check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / "static").symlink_to(ROOT / "static")  # built assets, not in git
     return into
 
 
