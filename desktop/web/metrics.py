@@ -189,7 +189,10 @@ async def gc_census(request: Request) -> Response:
     if not _may_scrape(request):
         return JSONResponse({"error": "forbidden", "message": "as /metrics"}, status_code=403)
     if "examples" in request.query_params:
-        return JSONResponse(examples(request.query_params["examples"], int(request.query_params.get("limit", 5))))
+        limit = request.query_params.get("limit", "5")
+        if not limit.isdigit():
+            return JSONResponse({"error": "bad_request", "message": "limit must be a whole number"}, status_code=400)
+        return JSONResponse(examples(request.query_params["examples"], int(limit)))
     counts = census()
     return JSONResponse({f"{kind} | {owner}": n for (kind, owner), n in counts.most_common()})
 
