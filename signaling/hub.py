@@ -244,7 +244,7 @@ class Forwarder:
     (``Subscription.listen``): what was already sent (the welcome's state, a resume's replay)
     skipped, the hub's own events acted on, the handler's ``outgoing`` applied."""
 
-    __slots__ = ("session", "connection", "delivered", "outgoing")
+    __slots__ = ("session", "connection", "delivered", "outgoing", "active")
 
     def __init__(self, session: Session, connection: Connection, delivered: int,
                  outgoing: Callable[[Session, int, dict[str, Any]], dict[str, Any] | None] | None):
@@ -252,9 +252,10 @@ class Forwarder:
         self.connection = connection
         self.delivered = delivered
         self.outgoing = outgoing
+        self.active = True
 
     def on_event(self, seq: int, event: dict[str, Any]) -> None:
-        if seq <= self.delivered or self.connection.ended:
+        if seq <= self.delivered or self.connection.ended or not self.active:
             return
         self.delivered = seq
         try:
@@ -382,23 +383,21 @@ class Hub:
                 # Subscribed first, then state: nothing published in between is lost.
                 delivered = await self._catch_up(handler, session, hello.last_seq)
                 await handler.opened(session, hello)
-                # The reader runs in this task (uvicorn's, one per socket anyway) and the
-                # forwarder in one of its own; either ending, or the outbox stopping, ends the
-                # socket. No asyncio.wait: its machinery was ~20 objects per idle socket for
-                # the collector to walk (bench/idle_sockets.py --objects).
+                forwarder = Forwarder(session, connection, delivered, getattr(handler, "outgoing", None))
                 try:
                     # The room's events go straight to the outbox as the bus offers them (no
                     # task waiting on the subscription); the reader runs in this task (uvicorn's,
                     # one per socket anyway). Either ending, or the outbox stopping, ends the
                     # socket: each task, future and asyncio.wait per socket was more for the
                     # collector to walk (bench/idle_sockets.py --objects).
-                    subscription.listen(Forwarder(session, connection, delivered, getattr(handler, "outgoing", None)))
+                    subscription.listen(forwarder)
                     await connection.read_until_stopped(self._read(websocket, handler, session, connection))
                 except WebSocketDisconnect:
                     pass
                 except Exception as exc:
                     log.error("socket task failed", exc_info=exc)
                 finally:
+                    forwarder.active = False  # nothing more for a socket that is closing
                     await handler.closed(session)
         finally:
             self.sessions.discard(session)
