@@ -116,3 +116,6 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             # (~10 tracked objects) go.
             self.request.headers.clear()
             self.request = self.response = None
+            # Offered extensions are read while answering the handshake only (the one agreed on
+            # is in conn.extensions): the factory and its list go.
+            self.conn.available_extensions = ()

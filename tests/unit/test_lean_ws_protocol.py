@@ -73,3 +73,17 @@ def test_the_request_the_parser_keeps_has_headers_that_can_be_emptied():
     headers = Headers({"host": "example.test", "cookie": "a=b"})
     headers.clear()
     assert list(headers.raw_items()) == [] and headers.get("host") is None
+
+
+def test_offered_extensions_are_read_while_answering_the_handshake_only():
+    # LeanWebSocketProtocol.send drops conn.available_extensions once the handshake is answered.
+    import inspect
+
+    import websockets.protocol
+    import websockets.server
+
+    assert "available_extensions" not in inspect.getsource(websockets.protocol)
+    server = inspect.getsource(websockets.server)
+    uses = [line for line in server.splitlines() if "self.available_extensions" in line]
+    assert len(uses) == 3, uses  # set in __init__, read twice in process_extensions
+    assert "available_extensions" in inspect.getsource(websockets.server.ServerProtocol.process_extensions)
