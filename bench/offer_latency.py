@@ -127,8 +127,9 @@ def _die_with_parent() -> None:
 class Server:
     """One ``otodesk serve`` (``python -m desktop.cli serve``) on 127.0.0.1."""
 
-    def __init__(self, name: str, var_dir: Path, env: dict[str, str]):
+    def __init__(self, name: str, var_dir: Path, env: dict[str, str], cwd: Path = ROOT):
         self.name = name
+        self.cwd = cwd  # another checkout's code (a bench's baseline in the same run)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         var_dir.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ class Server:
 
     async def start(self, timeout: float = 60.0) -> Server:
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "serve"], cwd=ROOT,
+        self.process = subprocess.Popen([sys.executable, "-m", "desktop.cli", "serve"], cwd=self.cwd,
                                         env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                         preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout

@@ -53,6 +53,7 @@ from desktop.web import (
 from desktop.web.activity_metrics import QueryTimes
 from desktop.web.gc_policy import GcPauses, apply_gc_policy
 from desktop.web.origins import LiveCorsMiddleware, allowed_origins
+from desktop.web.socket_app import SocketFirstApp
 from desktop.web.request_ids import RequestIds
 from desktop.web.assets import STATIC_DIR, CompressedStaticFiles, WidgetBuild
 from desktop.auth.tokens import Signer
@@ -224,7 +225,12 @@ def create_app(settings: Settings) -> Starlette:
                              allow_headers=["content-type", "x-otodesk-visitor", "x-otodesk-me"],
                              expose_headers=["retry-after"]),  # the widget waits as told on 429
     ]
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    # The sockets skip the middleware stack, each of whose layers an idle socket would keep
+    # suspended for its whole life (desktop/web/socket_app.py).
+    app = SocketFirstApp(routes=routes, middleware=middleware, lifespan=lifespan,
+                         sockets={"/ws/customer": customer_socket, "/ws/agent": agent_socket,
+                                  "/ws/supervisor": supervisor_socket},
+                         trusted_proxies=tuple(settings.trusted_proxies))
     app.state.settings = settings
     app.state.loop_lag = metrics.LoopLag()
     app.state.gc_pauses = GcPauses()  # every collector pass timed, for /metrics

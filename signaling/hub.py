@@ -25,14 +25,14 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from signaling import protocol
-from signaling.bus import Bus, SubscriptionLagged
+from signaling.bus import Bus
 from signaling.limits import TokenBucket
 from signaling.protocol import ErrorCode, ProtocolError
 from signaling.protocol.outbound import BusSessionEnded, OutPong, OutResumed
@@ -55,7 +55,7 @@ class Unauthorized(Exception):
     """The hello's credentials were missing, expired or forged."""
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)
 class Session:
     """Who is on a socket, set by the handler's ``authenticate``."""
 
@@ -147,7 +147,8 @@ class Connection:
     to send: an idle socket holds no queue and no writer (bench/idle_sockets.py). ``sent``
     counts what it queued by message type (the hub's, for monitoring)."""
 
-    __slots__ = ("websocket", "_sent", "_limit", "_outbox", "_writer", "_broken", "too_slow", "ended", "stopped")
+    __slots__ = ("websocket", "_sent", "_limit", "_outbox", "_writer", "_broken", "too_slow", "ended", "stopped",
+                 "_reader", "_interrupted")
 
     def __init__(self, websocket: WebSocket, *, queue_size: int, sent: collections.Counter[str] | None = None):
         self.websocket = websocket
@@ -160,6 +161,37 @@ class Connection:
         self.ended = False  # its session ended (signed out): close with 4401
         #: Done when the socket must close (too slow); the session waits on it beside its reader.
         self.stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._reader: asyncio.Task[Any] | None = None  # the task in read_until_stopped, while it is
+        self._interrupted = False
+
+    def stop(self) -> None:
+        """End the socket: its reader is interrupted (the session closes it)."""
+        if not self.stopped.done():
+            self.stopped.set_result(None)
+
+    async def read_until_stopped(self, reading: Coroutine[Any, Any, None]) -> None:
+        """Run ``reading`` in this task until it returns or the socket is stopped (then it is
+        cancelled, as a command it was running would have been by asyncio.wait)."""
+        if self.stopped.done():
+            reading.close()
+            return
+        self._reader = asyncio.current_task()
+        self.stopped.add_done_callback(self._interrupt)
+        try:
+            await reading
+        except asyncio.CancelledError:
+            # Ours (the socket stopped) ends the read quietly; anyone else's (the server
+            # stopping) goes on up.
+            if not self._interrupted or self._reader.uncancel() > 0:
+                raise
+        finally:
+            self._reader = None
+            self.stopped.remove_done_callback(self._interrupt)
+
+    def _interrupt(self, _stopped: asyncio.Future[None]) -> None:
+        if self._reader is not None and not self._interrupted:
+            self._interrupted = True
+            self._reader.cancel()
 
     def send(self, message: dict[str, Any]) -> None:
         if self.too_slow or self._broken:
@@ -181,8 +213,7 @@ class Connection:
     def stop_too_slow(self) -> None:
         self.too_slow = True
         self._outbox = None
-        if not self.stopped.done():
-            self.stopped.set_result(None)
+        self.stop()
 
     async def _write(self) -> None:
         try:
@@ -190,8 +221,7 @@ class Connection:
                 await self.websocket.send_text(self._outbox.popleft())
         except Exception:  # the peer went away mid-send: the session ends (its reader may not see it)
             self._broken = True
-            if not self.stopped.done():
-                self.stopped.set_result(None)
+            self.stop()
         finally:
             self._writer = None
             if not self._outbox:
@@ -207,6 +237,50 @@ class Connection:
                 await writer
         if not self.stopped.done():
             self.stopped.cancel()
+
+
+class Forwarder:
+    """A socket's room events to its outbox, called by its bus subscription as each comes
+    (``Subscription.listen``): what was already sent (the welcome's state, a resume's replay)
+    skipped, the hub's own events acted on, the handler's ``outgoing`` applied."""
+
+    __slots__ = ("session", "connection", "delivered", "outgoing", "active")
+
+    def __init__(self, session: Session, connection: Connection, delivered: int,
+                 outgoing: Callable[[Session, int, dict[str, Any]], dict[str, Any] | None] | None):
+        self.session = session
+        self.connection = connection
+        self.delivered = delivered
+        self.outgoing = outgoing
+        self.active = True
+
+    def on_event(self, seq: int, event: dict[str, Any]) -> None:
+        if seq <= self.delivered or self.connection.ended or not self.active:
+            return
+        self.delivered = seq
+        try:
+            self._forward(seq, event)
+        except Exception:  # an event it could not send leaves the client's state wrong: resync
+            log.exception("socket forwarder failed")
+            self.connection.stop()
+
+    def _forward(self, seq: int, event: dict[str, Any]) -> None:
+        if event.get("type") == SESSION_ENDED:  # for the hub, never for clients
+            if self.session.tag is not None and event.get("tag") == self.session.tag:
+                self.connection.send(protocol.error(ErrorCode.UNAUTHORIZED, "signed out"))
+                self.connection.ended = True
+                # Let the writer flush the reason, then end the socket (closed with 4401).
+                asyncio.get_running_loop().call_later(0.05, self.connection.stop)
+            return
+        if self.outgoing is not None and (event := self.outgoing(self.session, seq, event)) is None:
+            return
+        self.connection.send({**event, "seq": seq})
+
+    def on_end(self, lagged: bool) -> None:
+        if lagged:
+            self.connection.stop_too_slow()  # it must resync: closed, it reconnects
+        else:
+            self.connection.stop()  # the bus closed: no more events will come
 
 
 class Hub:
@@ -309,24 +383,21 @@ class Hub:
                 # Subscribed first, then state: nothing published in between is lost.
                 delivered = await self._catch_up(handler, session, hello.last_seq)
                 await handler.opened(session, hello)
+                forwarder = Forwarder(session, connection, delivered, getattr(handler, "outgoing", None))
                 try:
-                    tasks = [
-                        asyncio.create_task(self._forward(subscription, session, connection, delivered,
-                                                          getattr(handler, "outgoing", None))),
-                        asyncio.create_task(self._read(websocket, handler, session, connection)),
-                        connection.stopped,
-                    ]
-                    try:
-                        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        for task in tasks:
-                            task.cancel()
-                        await asyncio.gather(*tasks, return_exceptions=True)
-                    for task in done:
-                        exc = task.exception()
-                        if exc is not None and not isinstance(exc, (WebSocketDisconnect, SubscriptionLagged)):
-                            log.error("socket task failed", exc_info=exc)
+                    # The room's events go straight to the outbox as the bus offers them (no
+                    # task waiting on the subscription); the reader runs in this task (uvicorn's,
+                    # one per socket anyway). Either ending, or the outbox stopping, ends the
+                    # socket: each task, future and asyncio.wait per socket was more for the
+                    # collector to walk (bench/idle_sockets.py --objects).
+                    subscription.listen(forwarder)
+                    await connection.read_until_stopped(self._read(websocket, handler, session, connection))
+                except WebSocketDisconnect:
+                    pass
+                except Exception as exc:
+                    log.error("socket task failed", exc_info=exc)
                 finally:
+                    forwarder.active = False  # nothing more for a socket that is closing
                     await handler.closed(session)
         finally:
             self.sessions.discard(session)
@@ -348,26 +419,6 @@ class Hub:
         state = await handler.welcome(session)
         session.send(protocol.welcome(state, seq=seq, now=self.clock()))
         return seq
-
-    async def _forward(self, subscription, session: Session, connection: Connection, delivered: int,
-                       outgoing: Callable[[Session, int, dict[str, Any]], dict[str, Any] | None] | None) -> None:
-        try:
-            async for seq, event in subscription:
-                if seq <= delivered:
-                    continue
-                delivered = seq
-                if event.get("type") == SESSION_ENDED:  # for the hub, never for clients
-                    if session.tag is not None and event.get("tag") == session.tag:
-                        connection.send(protocol.error(ErrorCode.UNAUTHORIZED, "signed out"))
-                        connection.ended = True
-                        await asyncio.sleep(0.05)  # let the writer flush the reason
-                        return
-                    continue
-                if outgoing is not None and (event := outgoing(session, seq, event)) is None:
-                    continue
-                connection.send({**event, "seq": seq})
-        except SubscriptionLagged:
-            connection.stop_too_slow()
 
     async def _read(self, websocket: WebSocket, handler: RoomHandler, session: Session,
                     connection: Connection) -> None:

@@ -24,7 +24,6 @@ in ``cobrowse_resume``; the recorder on the new page starts with a full snapshot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -42,11 +41,12 @@ from desktop.cobrowse.session import (
     check_events,
 )
 from desktop.cobrowse.shared import contact_live, open_documents, refuse
+from desktop.cobrowse.viewer_inbox import ViewerInbox
 from desktop.customers.url_privacy import KNOWN_PRIVATE_PARAMS
 from desktop.repository.repository import Repository
 from desktop.rooms import documents_room, frames_room, inbox_room
 from signaling import protocol
-from signaling.bus import Bus, SubscriptionLagged
+from signaling.bus import Bus
 from signaling.hub import Session
 from signaling.protocol import ErrorCode, ProtocolError
 from signaling.protocol.outbound import (
@@ -92,32 +92,22 @@ class CustomerCobrowse:
         session.data["cobrowse_chunks"] = ChunkAssembler(self.limits)
         session.data["cobrowse_budget"] = ByteBudget(self.limits, now=self.clock())
         session.data["documents"] = {}  # push_id -> what the customer has open, and pages seen
-        ready = asyncio.get_running_loop().create_future()
-        session.data["cobrowse_task"] = asyncio.create_task(self._inbox(session, ready))
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(ready), 5)
+        inbox = ViewerInbox(self.bus, inbox_room(session.identity), self._from_viewer, session)
+        try:
+            await inbox.open()
+        except Exception:  # the socket still works, without what viewers send it
+            log.warning("co-browse inbox of %s not subscribed", session.identity, exc_info=True)
+        else:
+            session.data["cobrowse_inbox"] = inbox
 
     async def closed(self, session: Session) -> None:
-        task = session.data.pop("cobrowse_task", None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        inbox = session.data.pop("cobrowse_inbox", None)
+        if inbox is not None:
+            await inbox.close()
         share: Share | None = session.data.get("cobrowse")
         if share is not None and share.sharing:
             # A page load (or a lost connection): the next page resumes the share.
             await self._announce(session, "paused")
-
-    async def _inbox(self, session: Session, ready: asyncio.Future) -> None:
-        room = inbox_room(session.identity)
-        while True:
-            try:
-                async with self.bus.subscribe(room) as subscription:
-                    if not ready.done():
-                        ready.set_result(None)
-                    async for _seq, event in subscription:
-                        await self._from_viewer(session, event)
-            except SubscriptionLagged:
-                continue  # pointer moves only: nothing to resync
 
     async def _from_viewer(self, session: Session, event: dict[str, Any]) -> None:
         share: Share = session.data["cobrowse"]

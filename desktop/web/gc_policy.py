@@ -2,8 +2,9 @@
 
 CPython's collector stops the whole process while it runs, so a pass is a pause of every
 socket. A young pass (generation 0 or 1) walks the objects allocated since the last one and is
-short; a full pass (generation 2) walks every tracked object the process holds, ~225 a socket:
-with 6,000 sockets 1.1 to 1.4 s on a loaded 2-core machine. CPython starts a full pass once
+short; a full pass (generation 2) walks every tracked object the process holds, ~225 a socket
+until 2026-12-04 (~90 since: desktop/web/socket_app.py, signaling/hub.py): with 6,000 sockets
+1.1 to 1.4 s then on a loaded 2-core machine. CPython starts a full pass once
 the objects promoted since the last one reach a quarter of those that survived it, which
 thousands of sockets connecting at once reach again and again (bench/gc_stall.py).
 

@@ -31,6 +31,7 @@ from starlette.routing import Route
 from desktop.auth.tokens import tokens_equal
 from desktop.web.activity_metrics import ActivityCollector
 from desktop.web.gc_policy import tracked_objects
+from desktop.web.object_census import census, examples
 from desktop.rooms import SYSTEM_ROOM
 
 __all__ = ["routes", "LoopLag", "registry_for"]
@@ -182,6 +183,20 @@ async def metrics(request: Request) -> Response:
         state.count_gc_objects = False
 
 
+async def gc_census(request: Request) -> Response:
+    """The objects the collector tracks by ``kind | owner`` (desktop/web/object_census.py),
+    after a full pass: seconds of pause with many sockets, for an operator or a bench asking."""
+    if not _may_scrape(request):
+        return JSONResponse({"error": "forbidden", "message": "as /metrics"}, status_code=403)
+    if "examples" in request.query_params:
+        limit = request.query_params.get("limit", "5")
+        if not limit.isdigit():
+            return JSONResponse({"error": "bad_request", "message": "limit must be a whole number"}, status_code=400)
+        return JSONResponse(examples(request.query_params["examples"], int(limit)))
+    counts = census()
+    return JSONResponse({f"{kind} | {owner}": n for (kind, owner), n in counts.most_common()})
+
+
 async def readyz(request: Request) -> Response:
     """200 when this process can serve: its database and its bus (Redis) both answer."""
     state = request.app.state
@@ -198,4 +213,4 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"ready": ready, **results}, status_code=200 if ready else 503)
 
 
-routes = [Route("/metrics", metrics), Route("/readyz", readyz)]
+routes = [Route("/metrics", metrics), Route("/metrics/gc_census", gc_census), Route("/readyz", readyz)]

@@ -14,7 +14,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestIds", "RequestIdFilter", "current_request_id"]
+__all__ = ["RequestIds", "RequestIdFilter", "current_request_id", "request_id_of", "use_request_id"]
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _SANE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -27,6 +27,17 @@ def current_request_id() -> str:
     return _current.get()
 
 
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-Id when sane, else a new one."""
+    given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+    return given if _SANE.fullmatch(given) else uuid.uuid4().hex
+
+
+def use_request_id(request_id: str) -> None:
+    """Put ``request_id`` on this task's log records (a socket's own task: its context ends with it)."""
+    _current.set(request_id)
+
+
 class RequestIds:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -35,8 +46,7 @@ class RequestIds:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SANE.fullmatch(given) else uuid.uuid4().hex
+        request_id = request_id_of(scope)
         token = _current.set(request_id)
         echo = not scope.get("path", "").startswith(_LOGGED_ONLY)
 

@@ -10,7 +10,8 @@ hold nothing. uvicorn picks the class by import path (``ws=`` in desktop/cli/com
 Also per socket, for its whole life: uvicorn's receive queue and "writable" flag as asyncio's
 Queue (four deques, ~2.5 KiB) and Event (one deque): here a deque made when a frame waits and a
 future while the app waits; and the handshake's request and response, with all their headers
-(~2 KiB), dropped once the handshake is answered (the app has its own copy in the scope).
+(~2 KiB), dropped once the handshake is answered (the app has its own copy in the scope), the
+request's headers emptied in place (websockets' parser keeps the request itself).
 Written against uvicorn's ``WebSocketsSansIOProtocol`` (0.55): test_lean_sockets.py checks it.
 """
 
@@ -109,5 +110,12 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: Any) -> None:
         await super().send(message)
         if self.handshake_complete and getattr(self, "response", None) is not None:
-            # Answered: the request's and response's headers are never read again.
+            # Answered: the request's and response's headers are never read again. The request
+            # itself stays referred to by the websockets parser's suspended frame (a local of
+            # ServerProtocol.parse) for the socket's life: emptied, its headers' dict and lists
+            # (~10 tracked objects) go.
+            self.request.headers.clear()
             self.request = self.response = None
+            # Offered extensions are read while answering the handshake only (the one agreed on
+            # is in conn.extensions): the factory and its list go.
+            self.conn.available_extensions = ()

@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -30,8 +31,10 @@ from signaling.bus.errors import BusClosed, EventNotSerialisable, SubscriptionLa
 from signaling.bus.leadership import Leadership
 from signaling.stats import Histogram
 
-__all__ = ["DEFAULT_BUFFER", "EPOCH_MEMORY", "Bus", "BusStats", "Subscription", "decode_event", "encode_event",
-           "window_size"]
+__all__ = ["DEFAULT_BUFFER", "EPOCH_MEMORY", "Bus", "BusStats", "Subscription", "SubscriptionListener", "decode_event",
+           "encode_event", "window_size"]
+
+log = logging.getLogger(__name__)
 
 
 #: Default bound of one subscription's buffer, in events.
@@ -85,7 +88,10 @@ class Subscription:
     # An idle socket holds one or two of these for its life (its room, the co-browse room): the
     # queue is made on the first event, and a reader waits on a bare future, not an Event (each
     # asyncio Event and deque is ~0.6 KiB, bench/idle_sockets.py --where).
-    __slots__ = ("room", "buffer", "_queue", "_waiter", "_last", "_lagged", "_closed", "_ready", "_stats")
+    # A reader may instead hand it a listener (:meth:`listen`): each event is then passed on as it
+    # is offered, with no queue, no waiting task and no future per subscription.
+    __slots__ = ("room", "buffer", "_queue", "_waiter", "_last", "_lagged", "_closed", "_ready", "_stats",
+                 "_listener")
 
     def __init__(self, room: str, *, buffer: int = DEFAULT_BUFFER, last: int | None = None,
                  stats: BusStats | None = None):
@@ -102,6 +108,7 @@ class Subscription:
         self._closed = False
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._stats = stats  # its bus's, which counts it when it lags
+        self._listener: SubscriptionListener | None = None
 
     @property
     def last_seq(self) -> int | None:
@@ -116,6 +123,10 @@ class Subscription:
     def _offer(self, seq: int, event: Any) -> None:
         """Queue one event; drops duplicates and marks the subscription lagged when full."""
         if self._last is None or seq <= self._last or self._lagged or self._closed:
+            return
+        if self._listener is not None:
+            self._last = seq
+            self._tell(self._listener.on_event, seq, event)
             return
         if self._queue is None:
             self._queue = collections.deque()
@@ -133,12 +144,39 @@ class Subscription:
         self._lagged = True
         self._queue = None
         self._wake()
+        self._end()
 
     def _close(self) -> None:
         self._closed = True
         self._wake()
         if not self._ready.done():
             self._ready.cancel()
+        self._end()
+
+    def listen(self, listener: SubscriptionListener) -> None:
+        """Hand every event to ``listener`` from now on, those already waiting first, instead of
+        iterating. It is called from whatever offers the events (a publish, the bus's reader):
+        it must be quick and not block. ``on_end(lagged)`` is called once, when the
+        subscription falls behind (``lagged``: the caller must resync) or its bus closes."""
+        if self._listener is not None:
+            raise RuntimeError("this subscription already has a listener")
+        self._listener = listener
+        waiting, self._queue = self._queue, None
+        for seq, event in waiting or ():
+            self._tell(listener.on_event, seq, event)
+        if self._lagged or self._closed:
+            self._end()
+
+    def _end(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            self._tell(listener.on_end, self._lagged)
+
+    def _tell(self, method: Any, *args: Any) -> None:
+        try:
+            method(*args)
+        except Exception:  # one listener's bug must not stop the room's other subscribers
+            log.exception("subscription listener failed in room %s", self.room)
 
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -165,6 +203,12 @@ class Subscription:
                 await self._waiter
             finally:
                 self._waiter = None
+
+
+class SubscriptionListener(Protocol):
+    def on_event(self, seq: int, event: Any) -> None: ...
+
+    def on_end(self, lagged: bool) -> None: ...
 
 
 def window_size(replay_window: int, keep: int | None) -> int:

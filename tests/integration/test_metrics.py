@@ -168,3 +168,12 @@ def test_collector_passes_are_timed_and_its_objects_counted_when_asked(tmp_path)
         collected = samples(httpx.get(f"{server.base_url}/metrics", params={"gc_objects": "collect"}).text)
         assert collected[("otodesk_gc_passes_total", (("generation", "2"),))] >= passes + 1  # a full pass first
         assert ("otodesk_gc_objects", (("generation", "0"),)) in collected
+        # By kind and owner (what bench.idle_sockets --objects prints), a few of one kind as text,
+        # and a limit that is not a number refused with a word.
+        census = httpx.get(f"{server.base_url}/metrics/gc_census", timeout=60).json()
+        assert sum(census.values()) > 1000 and all(" | " in key for key in census)
+        some = next(key for key in census if key.startswith("dict | "))
+        found = httpx.get(f"{server.base_url}/metrics/gc_census", params={"examples": some, "limit": "2"}, timeout=60)
+        assert 1 <= len(found.json()) <= 2
+        refused = httpx.get(f"{server.base_url}/metrics/gc_census", params={"examples": some, "limit": "many"})
+        assert refused.status_code == 400 and "limit" in refused.json()["message"]

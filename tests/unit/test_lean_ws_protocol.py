@@ -59,3 +59,31 @@ def test_what_it_replaces_is_still_what_uvicorn_uses():
                  "self.request = event", "self.response = self.conn.accept(event)"):
         assert used in source, used
     assert issubclass(LeanWebSocketProtocol, WebSocketsSansIOProtocol)
+
+
+def test_the_request_the_parser_keeps_has_headers_that_can_be_emptied():
+    # LeanWebSocketProtocol.send empties the handshake request's headers in place, because
+    # websockets' ServerProtocol.parse keeps the request as a local of its suspended generator.
+    import inspect
+
+    from websockets.datastructures import Headers
+    from websockets.server import ServerProtocol
+
+    assert "request = yield from Request.parse(" in inspect.getsource(ServerProtocol.parse)
+    headers = Headers({"host": "example.test", "cookie": "a=b"})
+    headers.clear()
+    assert list(headers.raw_items()) == [] and headers.get("host") is None
+
+
+def test_offered_extensions_are_read_while_answering_the_handshake_only():
+    # LeanWebSocketProtocol.send drops conn.available_extensions once the handshake is answered.
+    import inspect
+
+    import websockets.protocol
+    import websockets.server
+
+    assert "available_extensions" not in inspect.getsource(websockets.protocol)
+    server = inspect.getsource(websockets.server)
+    uses = [line for line in server.splitlines() if "self.available_extensions" in line]
+    assert len(uses) == 3, uses  # set in __init__, read twice in process_extensions
+    assert "available_extensions" in inspect.getsource(websockets.server.ServerProtocol.process_extensions)
