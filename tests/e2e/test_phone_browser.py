@@ -101,6 +101,31 @@ def rig(tmp_path_factory):
             peer.close()
 
 
+def ask_for_a_phone_call(shopper_browser, server, *, name: str, queue: str, number: str):
+    """A shopper's page on the shop that asked the widget to call ``number``."""
+    shopper = shopper_browser.new_context().new_page()
+    shopper.goto(f"{server.base_url}/")
+    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
+    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
+    form.locator("[name=name]").fill(name)
+    form.locator("[name=queue]").select_option(queue)
+    shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
+    shopper.locator(f"{W} [name=phone]").fill(number)
+    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+    return shopper
+
+
+def available(agent) -> None:
+    """The desk available, after wrapping up what an earlier test of the module left in wrap-up."""
+    expect(agent.get_by_test_id("desk-state")).not_to_have_attribute("data-state", "offline")
+    if agent.get_by_test_id("desk-state").get_attribute("data-state") == "wrap_up":
+        agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
+        agent.get_by_test_id("btn-wrapup").click()
+    else:
+        agent.get_by_test_id("btn-available").click()
+    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+
+
 def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for_the_answer(rig):
     server, peer, agent_browser, shopper_browser, _ = rig
     # The trunk registered with the far end's digest challenge before anyone asked.
@@ -112,15 +137,7 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     agent.get_by_test_id("btn-available").click()
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
 
-    shopper = shopper_browser.new_context().new_page()
-    shopper.goto(f"{server.base_url}/")
-    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
-    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
-    form.locator("[name=name]").fill("Pat Phone")
-    form.locator("[name=queue]").select_option("sales")
-    shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
-    shopper.locator(f"{W} [name=phone]").fill(NUMBER)
-    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+    shopper = ask_for_a_phone_call(shopper_browser, server, name="Pat Phone", queue="sales", number=NUMBER)
 
     expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
     agent.get_by_test_id("btn-accept").click()
@@ -183,13 +200,7 @@ def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(r
         context.close()  # a desk the test before left open would take this call too
     wall = login(shopper_browser, server, "sam", "/supervisor")
     agent = login(agent_browser, server, "alice")
-    expect(agent.get_by_test_id("desk-state")).not_to_have_attribute("data-state", "offline")
-    if agent.get_by_test_id("desk-state").get_attribute("data-state") == "wrap_up":  # the test before
-        agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
-        agent.get_by_test_id("btn-wrapup").click()
-    else:
-        agent.get_by_test_id("btn-available").click()
-    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    available(agent)
 
     caller = Caller(from_number="+447700900777", tone_hz=440)
     try:
@@ -238,28 +249,17 @@ def test_mute_hold_a_supervisor_and_the_recording_on_a_phone_call(rig):
     for context in [*agent_browser.contexts, *shopper_browser.contexts, *supervisor_browser.contexts]:
         context.close()
     agent = login(agent_browser, server, "alice")
-    expect(agent.get_by_test_id("desk-state")).not_to_have_attribute("data-state", "offline")
-    if agent.get_by_test_id("desk-state").get_attribute("data-state") == "wrap_up":  # a test before
-        agent.get_by_test_id("wrapup-disposition").select_option("Resolved")
-        agent.get_by_test_id("btn-wrapup").click()
-    else:
-        agent.get_by_test_id("btn-available").click()
-    expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    available(agent)
     wall = login(supervisor_browser, server, "sam", "/supervisor")
 
-    shopper = shopper_browser.new_context().new_page()
-    shopper.goto(f"{server.base_url}/")
-    shopper.locator(f"{W} [data-testid=otodesk-launcher]").click()
-    form = shopper.locator(f"{W} [data-testid=otodesk-form]")
-    form.locator("[name=name]").fill("Rita Record")
-    form.locator("[name=queue]").select_option("support")
-    shopper.locator(f"{W} [data-testid=otodesk-channel-phone]").check(force=True)
-    shopper.locator(f"{W} [name=phone]").fill(RECORDED_NUMBER)
-    shopper.locator(f"{W} [data-testid=otodesk-submit]").click()
+    shopper = ask_for_a_phone_call(shopper_browser, server, name="Rita Record", queue="support",
+                                   number=RECORDED_NUMBER)
     expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
     agent.get_by_test_id("btn-accept").click()
     expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "connected", timeout=10000)
     expect(agent.get_by_test_id("voice-state")).to_contain_text("recording", timeout=5000)
+    expect(shopper.locator(f"{W} [data-testid=otodesk-state]")).to_have_text(re.compile(r"^Connected with "),
+                                                                             timeout=5000)
     heard(agent, DESK.format(slot=0), PHONE_HZ)
     phone_hears(peer, AGENT_HZ)
 
