@@ -89,16 +89,9 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run)")
         pytest.skip(reason)
 
-    yield server.set(database=name).render_as_string(hide_password=False)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(_asyncpg_dsn(server), timeout=3)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    _run_apart(drop)
+    url = server.set(database=name).render_as_string(hide_password=False)
+    yield url
+    _run_apart(lambda: _drop_database(url))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

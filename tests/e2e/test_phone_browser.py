@@ -30,9 +30,8 @@ from tests.e2e.conftest import CHROMIUM, require_chromium, snap
 from signaling.media.recorder import read_audio
 from signaling.media.tones import HOLD_TONE_HZ
 from tests.e2e.test_voice_browser import (
-    AGENT_HZ, DESK, SUPERVISOR_HZ, WALL, heard, launch_speaking, login, write_tone,
+    AGENT_HZ, DESK, SUPERVISOR_HZ, WALL, heard, launch_speaking, login, loudest, the_recording, write_tone,
 )
-from tests.helpers.voice_bots import goertzel_power
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port
@@ -312,14 +311,8 @@ def test_mute_hold_a_supervisor_and_the_recording_on_a_phone_call(rig):
     expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)
 
     # The recording has both voices: the phone's and the agent's.
-    recordings = server.var_dir / "recordings"
-    deadline = time.monotonic() + 10
-    while not list(recordings.glob("*.ogg")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    [path] = list(recordings.glob("*.ogg"))
-    samples = read_audio(path)
-    powers = {hz: max(goertzel_power(samples[i:i + 9600], hz) for i in range(0, len(samples) - 9600, 9600))
-              for hz in (PHONE_HZ, AGENT_HZ)}
+    path = the_recording(server)
+    powers = loudest(read_audio(path), (PHONE_HZ, AGENT_HZ))
     assert powers[PHONE_HZ] > 1e4 and powers[AGENT_HZ] > 1e4, powers
     response = agent.request.get(f"{server.base_url}/voice/recordings/{path.stem}.ogg")
     assert response.status == 200 and response.headers["content-type"] == "audio/ogg"

@@ -223,15 +223,10 @@ def test_customer_and_agent_talk_mute_hold_and_hang_up(voice):
                                                                                  timeout=8000)
 
     # The call was recorded (queue "sales"): one Ogg Opus file with both voices, on the timeline.
-    recordings = server.var_dir / "recordings"
-    deadline = time.monotonic() + 10
-    while not list(recordings.glob("*.ogg")) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    [path] = list(recordings.glob("*.ogg"))
+    path = the_recording(server)
     samples = read_audio(path)
     assert len(samples) > 48000 * 5
-    powers = {hz: max(goertzel_power(samples[i:i + 9600], hz) for i in range(0, len(samples) - 9600, 9600))
-              for hz in (CUSTOMER_HZ, AGENT_HZ)}
+    powers = loudest(samples, (CUSTOMER_HZ, AGENT_HZ))
     assert powers[CUSTOMER_HZ] > 1e4 and powers[AGENT_HZ] > 1e4, powers
     callback_id = path.stem
     response = agent.request.get(f"{server.base_url}/voice/recordings/{callback_id}.ogg")
@@ -350,6 +345,22 @@ def test_supervisor_listens_whispers_barges_and_sees_quality(voice):
     agent.get_by_test_id("btn-away").click()
     for page in (agent, customer, wall):
         page.context.close()
+
+
+def the_recording(server):
+    """The server's one recording, waited for (it is finished as the call ends)."""
+    recordings = server.var_dir / "recordings"
+    deadline = time.monotonic() + 10
+    while not list(recordings.glob("*.ogg")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [path] = list(recordings.glob("*.ogg"))
+    return path
+
+
+def loudest(samples, tones) -> dict:
+    """Each tone's strongest power over the recording's 200 ms windows (48 kHz)."""
+    return {hz: max(goertzel_power(samples[i:i + 9600], hz) for i in range(0, len(samples) - 9600, 9600))
+            for hz in tones}
 
 
 def talk_seconds(agent) -> int:

@@ -22,7 +22,9 @@ from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, re
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_peer import SipPeer, dominant_hz, until
 from tests.helpers.voice_bots import Bot
-from tests.integration.test_phone_callbacks import accepted_phone_callback, free_udp_port, join, phone_states
+from tests.integration.test_phone_callbacks import (
+    _sdp, accepted_phone_callback, free_udp_port, join, phone_states,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -72,7 +74,7 @@ async def test_a_phone_call_whose_process_is_killed_loses_no_record_and_is_retri
         assert contact.get("callback_id") == callback_id, back.welcome.get("contact")
         again = Bot(880)
         mark = back.mark()
-        await again.connect(lambda sdp: _offer(back, callback_id, sdp))  # the desk offers its leg again
+        await again.connect(lambda sdp: _sdp(back, callback_id, sdp))  # the desk offers its leg again
         await back.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark, timeout=10)
 
         async with Repository.open(database) as repo:
@@ -93,7 +95,3 @@ async def test_a_phone_call_whose_process_is_killed_loses_no_record_and_is_retri
         await again.close()
         await back.command("wrap_up", callback_id=callback_id, disposition="Resolved")
         await back.close()
-
-
-async def _offer(agent: AgentBot, callback_id: str, sdp: str) -> str:
-    return (await agent.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
