@@ -80,6 +80,8 @@ class VoiceBus:
                                  timeout_message="the call's media server did not answer; "
                                                  "the call may have ended")
         self._serving: dict[str, asyncio.Task] = {}
+        #: Requests being answered now (handled, their reply not yet published).
+        self.answering = 0
         #: Unique to this process's life: a restarted process must not inherit a dead one's claims.
         self._owner = f"{process_id}:{secrets.token_hex(4)}"
         self._renewing: asyncio.Task | None = None
@@ -193,6 +195,13 @@ class VoiceBus:
             if rid in done:
                 return
             done.add(rid)
+        self.answering += 1
+        try:
+            await self._answer_one(callback_id, message, rid)
+        finally:
+            self.answering -= 1
+
+    async def _answer_one(self, callback_id: str, message: dict[str, Any], rid: str | None) -> None:
         try:
             reply = ok_reply(rid, await self.handler(callback_id, requests.decode(message)))
         except msgspec.ValidationError as exc:

@@ -591,8 +591,10 @@ class VoiceFeature:
         calls over the bus as any other process's do: the calls go on undisturbed. Those still
         on at the deadline are released by :meth:`aclose` and taken over at once elsewhere."""
         deadline = time.monotonic() + seconds
-        while self.anchor.calls and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        # A request being answered counts too: a hang-up ends the call (the anchor forgets it at
+        # once) before its reply is sent, and closing the bus then would lose that reply.
+        while (self.anchor.calls or self.voice_bus.answering) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05 if self.voice_bus.answering else 0.2)
         return len(self.anchor.calls)
 
     async def aclose(self) -> None:

@@ -172,3 +172,31 @@ async def test_a_claim_another_process_took_in_a_stall_ends_the_call_here(monkey
             await a.aclose()
             await b.aclose()
             await c.aclose()
+
+
+async def test_a_request_counts_as_being_answered_until_its_reply_is_sent():
+    """A stopping process drains until no request is being answered: a hang-up ends the call
+    before its reply is sent, and closing the bus then lost the reply (the agent's Hang up timed out)."""
+    async with open_bus(None) as bus:
+        handling, go_on = asyncio.Event(), asyncio.Event()
+
+        async def anchor_side(callback_id, request):
+            handling.set()
+            await go_on.wait()
+            return {}
+
+        async def never(callback_id, request):
+            raise AssertionError("process b anchors nothing")
+
+        a, b = VoiceBus(bus, "a", anchor_side), VoiceBus(bus, "b", never)
+        try:
+            assert await a.claim("cb1")
+            asked = asyncio.create_task(b.request("cb1", Control(role="agent", action="hangup")))
+            await asyncio.wait_for(handling.wait(), 2)
+            assert a.answering == 1
+            go_on.set()
+            assert await asyncio.wait_for(asked, 2) == {}
+            assert a.answering == 0
+        finally:
+            await a.aclose()
+            await b.aclose()
