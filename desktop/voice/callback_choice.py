@@ -15,6 +15,7 @@ a web request for a phone callback meets (``desktop/customers/phones.py``).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Collection, Sequence
@@ -125,20 +126,33 @@ class CallbackChoice:
     def __init__(self, cache: Path, *, program: str | None = None):
         self.speech = Speech(cache, program=program)
         self._sounds: dict[str, Sounds] = {}
+        #: language -> its sounds being rendered: callers who need them meanwhile share one render.
+        self._rendering: dict[str, asyncio.Future[Sounds]] = {}
+
+    def ready(self, language: str) -> Sounds | None:
+        """``language``'s sounds if rendered already (None: :meth:`sounds` would wait for espeak-ng)."""
+        return self._sounds.get(language if language in TEXTS else "en")
 
     async def sounds(self, language: str) -> Sounds:
         """``language``'s sounds (English for one we have no texts in); spoken where every one of
         them could be, else all four as tone cues (never half of each). Never raises."""
         language = language if language in TEXTS else "en"
-        if language not in self._sounds:
-            said = TEXTS[language]
-            frames = {name: await self.speech.frames(s.spoken, s.language) for name, s in said.items()}
-            spoken = all(frames.values())
-            if not spoken:
-                frames = {name: cue() for name, cue in _CUES.items()}
-            else:  # a rising two-note cue before the words, so a key press is answered at once
-                frames["yes"] = yes_cue() + frames["yes"]
-            self._sounds[language] = Sounds(language=language, spoken=spoken, **frames)
+        if language in self._sounds:
+            return self._sounds[language]
+        if language not in self._rendering:
+            self._rendering[language] = asyncio.ensure_future(self._render(language))
+        # shielded: a caller who hangs up while it renders doesn't cancel it for the others
+        return await asyncio.shield(self._rendering[language])
+
+    async def _render(self, language: str) -> Sounds:
+        said = TEXTS[language]
+        frames = {name: await self.speech.frames(s.spoken, s.language) for name, s in said.items()}
+        spoken = all(frames.values())
+        if not spoken:
+            frames = {name: cue() for name, cue in _CUES.items()}
+        else:  # a rising two-note cue before the words, so a key press is answered at once
+            frames["yes"] = yes_cue() + frames["yes"]
+        self._sounds[language] = Sounds(language=language, spoken=spoken, **frames)
         return self._sounds[language]
 
     async def prepare(self) -> None:

@@ -84,7 +84,7 @@ class _Waiting:
     """A caller on the line, for their keys: what they hear, whether and where we may call back."""
 
     audio: WaitingAudio
-    sounds: Sounds
+    sounds: Sounds | None  # None until espeak-ng has rendered them (the call is answered before)
     line: str
     queue: str
     number: str | None     # the E.164 number to call back, None if it can't be
@@ -183,23 +183,36 @@ class InboundCalls:
 
     async def _waiting(self, phone: IncomingPhoneCall, line: str, queue: str, record) -> _Waiting:
         """What the caller will hear, in the queue's language: the offer of a callback only if
-        it is on and their number may be called back."""
-        sounds = await self.choice.sounds(language_of(record.languages))
+        it is on and their number may be called back. Never waits for espeak-ng: a caller
+        phoning while the prompts render (a process just started) is answered at once and
+        offered the callback once they are ready."""
+        language = language_of(record.languages)
+        sounds = self.choice.ready(language)
         number, why_not = callable_number(caller_number(phone.caller, default_region=self.settings.default_region),
                                           default_region=self.settings.default_region,
                                           countries=self.settings.callable_countries)
         every = self.settings.sip_callback_offer
-        offer = sounds.offer if every > 0 and number else None
-        return _Waiting(audio=WaitingAudio(offer, every=every), sounds=sounds, line=line, queue=queue,
-                        number=number, why_not=why_not, answered_at=self.clock())
+        offered = every > 0 and number is not None
+        waiting = _Waiting(audio=WaitingAudio(sounds.offer if sounds and offered else None, every=every),
+                           sounds=sounds, line=line, queue=queue, number=number, why_not=why_not,
+                           answered_at=self.clock())
+        if sounds is None:
+            self.spawn(self._when_rendered(waiting, language, offered))
+        return waiting
+
+    async def _when_rendered(self, waiting: _Waiting, language: str, offered: bool) -> None:
+        waiting.sounds = await self.choice.sounds(language)
+        if offered:
+            waiting.audio.offer(waiting.sounds.offer)
 
     async def pressed(self, callback_id: str, digit: str) -> None:
         """A key the waiting caller pressed: 1 after the offer began is their choice of a
         callback. Never raises."""
         waiting = self.waiting.get(callback_id)
         meta = self.meta.get(callback_id) or {}
-        if digit != CHOICE_KEY or waiting is None or waiting.busy or self.settings.sip_callback_offer <= 0:
-            return
+        if (digit != CHOICE_KEY or waiting is None or waiting.busy or waiting.sounds is None
+                or self.settings.sip_callback_offer <= 0):
+            return  # (no sounds yet: nothing was offered, nor can a refusal be said)
         waiting.busy = True
         try:
             if waiting.number is None:

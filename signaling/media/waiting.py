@@ -131,6 +131,12 @@ class WaitingAudio:
         """The caller has heard the offer begin: a key pressed now answers it."""
         return self.prompted_at is not None
 
+    def offer(self, prompt: tuple[bytes, ...]) -> None:
+        """Begin offering ``prompt`` now (its words were not ready as the call was answered):
+        it plays once what plays now (the greeting) ends, then every ``every`` seconds."""
+        self.prompt = prompt
+        self._next_prompt = self.taken
+
     def stop_offering(self) -> None:
         """No more prompts (the option was refused or taken)."""
         self._next_prompt = None

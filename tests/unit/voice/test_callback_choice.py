@@ -3,6 +3,7 @@ back, the prompts' languages, the sounds (espeak-ng or tone cues), the caller's 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import wave
 
@@ -96,6 +97,28 @@ async def test_espeak_ng_speaks_the_prompts_once_and_a_restart_reads_them_from_d
     assert len(cached) == 8  # four English, four Mandarin (zh-TW: rendered from pinyin)
     again = CallbackChoice(tmp_path, program="/nonexistent/espeak-ng")  # never run: read from disk
     assert (await again.sounds("en")).offer == english.offer
+
+
+def test_an_offer_whose_words_come_late_plays_after_the_greeting_then_every_so_much_music():
+    audio = WaitingAudio(None, every=1.0)  # answered before the prompts were rendered
+    chime = greeting()
+    take(audio, len(chime) + 10)  # the greeting, then music: nothing offered
+    assert not audio.prompted
+    audio.offer(PROMPT)
+    assert take(audio, len(PROMPT)) == list(PROMPT) and audio.prompted
+    assert PROMPT[0] not in take(audio, 50) and take(audio, 1) == [PROMPT[0]]  # again after 50 of music
+
+
+async def test_callers_who_need_a_language_while_it_renders_share_one_render(tmp_path):
+    runs = tmp_path / "runs"
+    program = tmp_path / "espeak-ng"
+    program.write_text(f"#!/bin/sh\necho run >> {runs}\nsleep 0.2\nexit 1\n")  # fails: tone cues
+    program.chmod(0o755)
+    choice = CallbackChoice(tmp_path / "cache", program=str(program))
+    assert choice.ready("en") is None
+    first, second = await asyncio.gather(choice.sounds("en"), choice.sounds("en"))
+    assert first is second and choice.ready("en") is first
+    assert len(runs.read_text().split()) == 4  # each of the four sounds tried once, not twice
 
 
 def test_a_wav_becomes_8_khz_frames_trimmed_and_levelled(tmp_path):
