@@ -34,7 +34,7 @@ from tests.e2e.test_voice_browser import (
 )
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
-from tests.helpers.sip_caller import Caller, free_udp_port
+from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
 from tests.helpers.sip_peer import SipPeer, dominant_hz
 
 W = "otodesk-widget"
@@ -75,9 +75,7 @@ def rig(tmp_path_factory):
         peer = PeerThread(port=sip_port, behaviour="early", ring_seconds=2.5)
         server = ServerProcess(tmp / "var", env={
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV, "OTODESK_DEFAULT_REGION": "GB",
-            "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
-            "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
-            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_LOCAL_PORT": str(our_sip_port),
+            **trunk_env(sip_port, our_sip_port, register=True),
             "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_VOICE_RECORDING": "support"})
         server.our_sip_port = our_sip_port
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"

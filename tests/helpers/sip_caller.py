@@ -16,13 +16,26 @@ import socket
 from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
 from tests.helpers.sip_peer import tone_frames
 
-__all__ = ["Caller", "free_udp_port"]
+__all__ = ["Caller", "free_udp_port", "trunk_env"]
 
 
 def free_udp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
+
+
+def trunk_env(far_port: int, our_port: int, *, credentials: bool = True, register: bool = False) -> dict[str, str]:
+    """A server's settings for a SIP trunk whose proxy (the test's far end: tests/helpers/sip_peer.py,
+    sipp, baresip or a :class:`Caller`) is 127.0.0.1:``far_port``, ours 127.0.0.1:``our_port``;
+    with ``credentials`` the ones sip_peer's digest challenge expects; registering only if asked."""
+    env = {"OTODESK_SIP_URI": f"sip:127.0.0.1:{far_port}", "OTODESK_SIP_LOCAL_HOST": "127.0.0.1",
+           "OTODESK_SIP_LOCAL_PORT": str(our_port), "OTODESK_SIP_CALLER_ID": "+441632960000"}
+    if credentials:
+        env |= {"OTODESK_SIP_USERNAME": "otodesk", "OTODESK_SIP_PASSWORD": "s3cret"}
+    if not register:
+        env["OTODESK_SIP_REGISTER_EXPIRES"] = "0"
+    return env
 
 
 class Caller:

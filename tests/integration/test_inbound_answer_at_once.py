@@ -21,7 +21,7 @@ from desktop.repository.repository import Repository
 from signaling.media.sip import PhoneState
 from signaling.media.waiting import GREETING_HZ
 from tests.helpers.server import ServerProcess
-from tests.helpers.sip_caller import Caller, free_udp_port
+from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
 from tests.helpers.sip_peer import dominant_hz, near, until
 
 LINE = "+442079460500"  # sales (OTODESK_SIP_INBOUND)
@@ -41,9 +41,7 @@ def server(tmp_path):
     sip_port, our_sip_port = free_udp_port(), free_udp_port()
     server = ServerProcess(tmp_path / "var", env={
         "PATH": f"{slow}:{os.environ['PATH']}",
-        "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_LOCAL_HOST": "127.0.0.1",
-        "OTODESK_SIP_LOCAL_PORT": str(our_sip_port), "OTODESK_SIP_REGISTER_EXPIRES": "0",
-        "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_SIP_CALLBACK_OFFER": "30",
+        **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_SIP_CALLBACK_OFFER": "30",
         "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
     server.our_sip_port = our_sip_port
     server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"

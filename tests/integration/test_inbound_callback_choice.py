@@ -32,7 +32,7 @@ from signaling.media.waiting import GREETING_HZ
 from tests.helpers.pcap import write_dtmf_pcap
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
-from tests.helpers.sip_caller import Caller, free_udp_port
+from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
 from tests.helpers.sip_peer import SipPeer, dominant_hz, near, until
 from tests.helpers.sipp import Sipp
 from tests.helpers.voice_bots import Bot
@@ -50,11 +50,8 @@ def server(tmp_path_factory):
     with network_namespace():
         sip_port, our_sip_port = free_udp_port(), free_udp_port()
         server = ServerProcess(tmp_path_factory.mktemp("callback-choice"), env={
-            "OTODESK_SIP_LOCAL_PORT": str(our_sip_port), "OTODESK_SIP_INBOUND": f"{LINE}=sales",
+            **trunk_env(sip_port, our_sip_port), "OTODESK_SIP_INBOUND": f"{LINE}=sales",
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
-            "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
-            "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
-            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_REGISTER_EXPIRES": "0",
             "OTODESK_SIP_CALLBACK_OFFER": "30", "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC",
             # Any hour: the test must not depend on the time of day it runs at.
             "OTODESK_CALLING_HOURS": "00:00-24:00"})

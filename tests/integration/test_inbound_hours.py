@@ -28,7 +28,7 @@ from signaling.client import AgentBot
 from signaling.media.sip import PhoneState
 from signaling.media.waiting import CLOSED_HZ, GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.server import ServerProcess
-from tests.helpers.sip_caller import Caller, free_udp_port
+from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
 from tests.helpers.sip_peer import dominant_hz, near, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -41,9 +41,7 @@ WAITING, LATE = "+447700900471", "+447700900472"  # Ofcom's drama range for mobi
 def server(tmp_path_factory):
     sip_port, our_sip_port = free_udp_port(), free_udp_port()
     server = ServerProcess(tmp_path_factory.mktemp("inbound-hours"), env={
-        "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_LOCAL_HOST": "127.0.0.1",
-        "OTODESK_SIP_LOCAL_PORT": str(our_sip_port), "OTODESK_SIP_REGISTER_EXPIRES": "0",
-        "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
+        **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
     server.our_sip_port = our_sip_port
     server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
     server.start()

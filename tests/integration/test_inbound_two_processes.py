@@ -23,7 +23,7 @@ from desktop.repository.repository import Repository
 from signaling.client import AgentBot
 from signaling.media.sip import PhoneState
 from tests.helpers.cluster import processes_on_redis_and_postgres
-from tests.helpers.sip_caller import Caller, free_udp_port
+from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -35,9 +35,7 @@ CALLERS = ("+447700900481", "+447700900482", "+447700900483")
 async def cluster(tmp_path, postgres_url, redis_url):
     env = {"OTODESK_OFFER_TIMEOUT": "60", "OTODESK_ABANDON_GRACE": "30", "OTODESK_DEFAULT_REGION": "GB"}
     sip_port, b_sip_port = free_udp_port(), free_udp_port()
-    trunk = {"OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_LOCAL_HOST": "127.0.0.1",
-             "OTODESK_SIP_LOCAL_PORT": str(b_sip_port), "OTODESK_SIP_REGISTER_EXPIRES": "0",
-             "OTODESK_SIP_INBOUND": f"{LINE}=sales"}
+    trunk = {**trunk_env(sip_port, b_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales"}
     async with processes_on_redis_and_postgres(tmp_path, postgres_url, redis_url, env=env,
                                                second_env=trunk) as (first, second):
         second.sip_port = b_sip_port

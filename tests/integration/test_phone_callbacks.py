@@ -20,7 +20,6 @@ and a phone callback is not dialled (``refused``, retried).
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import httpx
@@ -34,7 +33,7 @@ from signaling.media.sip import PhoneState
 from signaling.media.waiting import GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import CONSENT, ServerProcess
-from tests.helpers.sip_caller import Caller
+from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
 from tests.helpers.sip_peer import SipPeer, dominant_hz, near, until
 from tests.helpers.voice_bots import Bot
 
@@ -44,24 +43,15 @@ NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
 LINE_SALES, LINE_SUPPORT = "+442079460500", "+442079460501"  # what callers dial (OTODESK_SIP_INBOUND)
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     require_netns()
     with network_namespace():
         sip_port, our_sip_port = free_udp_port(), free_udp_port()
         server = ServerProcess(tmp_path_factory.mktemp("phone-callbacks"), env={
-            "OTODESK_SIP_LOCAL_PORT": str(our_sip_port), "OTODESK_SIP_MAX_CALLS": "2",
+            **trunk_env(sip_port, our_sip_port), "OTODESK_SIP_MAX_CALLS": "2",
             "OTODESK_SIP_INBOUND": f"{LINE_SALES}=sales,{LINE_SUPPORT}=support",
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
-            "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
-            "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
-            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_REGISTER_EXPIRES": "0",
             "OTODESK_SIP_RING_TIMEOUT": "3", "OTODESK_PHONE_RETRY_DELAY": "600",
             "OTODESK_PHONE_MAX_ATTEMPTS": "2", "OTODESK_PHONE_RETRY_QUEUES": "sales:900:2,support:60:2",
             "OTODESK_DEFAULT_REGION": "GB"})

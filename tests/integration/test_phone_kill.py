@@ -20,10 +20,11 @@ from desktop.repository.repository import Repository
 from signaling.client import AgentBot
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
+from tests.helpers.sip_caller import free_udp_port, trunk_env
 from tests.helpers.sip_peer import SipPeer, dominant_hz, until
 from tests.helpers.voice_bots import Bot
 from tests.integration.test_phone_callbacks import (
-    _sdp, accepted_phone_callback, free_udp_port, join, phone_states,
+    _sdp, accepted_phone_callback, join, phone_states,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -38,10 +39,7 @@ def server(tmp_path_factory):
         sip_port = free_udp_port()
         server = ServerProcess(tmp_path_factory.mktemp("phone-kill"), env={
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
-            "OTODESK_SIP_URI": f"sip:127.0.0.1:{sip_port}", "OTODESK_SIP_USERNAME": "otodesk",
-            "OTODESK_SIP_PASSWORD": "s3cret", "OTODESK_SIP_CALLER_ID": "+441632960000",
-            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_LOCAL_PORT": str(free_udp_port()),
-            "OTODESK_SIP_REGISTER_EXPIRES": "0", "OTODESK_PHONE_MAX_ATTEMPTS": "3",
+            **trunk_env(sip_port, free_udp_port()), "OTODESK_PHONE_MAX_ATTEMPTS": "3",
             "OTODESK_PHONE_RETRY_QUEUES": "sales:300:3", "OTODESK_DEFAULT_REGION": "GB"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.sip_port = sip_port

@@ -21,9 +21,10 @@ import pytest
 from tests.helpers.baresip_peer import BaresipPeer, require_baresip
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
+from tests.helpers.sip_caller import free_udp_port, trunk_env
 from tests.helpers.sip_peer import dominant_hz
 from tests.helpers.voice_bots import Bot
-from tests.integration.test_phone_callbacks import accepted_phone_callback, free_udp_port, join, phone_states, until
+from tests.integration.test_phone_callbacks import accepted_phone_callback, join, phone_states, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -38,9 +39,7 @@ def server(tmp_path_factory):
         far_port = free_udp_port()
         server = ServerProcess(tmp_path_factory.mktemp("sip-baresip"), env={
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
-            "OTODESK_SIP_URI": f"sip:127.0.0.1:{far_port}", "OTODESK_SIP_CALLER_ID": "+441632960000",
-            "OTODESK_SIP_LOCAL_HOST": "127.0.0.1", "OTODESK_SIP_LOCAL_PORT": str(free_udp_port()),
-            "OTODESK_SIP_REGISTER_EXPIRES": "0", "OTODESK_SIP_RING_TIMEOUT": "5",
+            **trunk_env(far_port, free_udp_port(), credentials=False), "OTODESK_SIP_RING_TIMEOUT": "5",
             "OTODESK_PHONE_RETRY_DELAY": "600", "OTODESK_DEFAULT_REGION": "GB"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.far_port = far_port
