@@ -94,9 +94,9 @@ async def test_a_call_over_tls_with_srtp_carries_tones_digits_and_hold_both_ways
 
 
 async def test_a_proxy_certificate_from_another_ca_is_refused_with_a_clear_state(pki, tmp_path, monkeypatch):
-    import signaling.media.sip.sipua as sipua
+    import signaling.media.sip.sipua_call as sipua_call
 
-    monkeypatch.setattr(sipua, "NO_RESPONSE", 1.0)
+    monkeypatch.setattr(sipua_call, "NO_RESPONSE", 1.0)
     other = make_ca(tmp_path / "other", name="someone else's CA")
     async with TlsPeer(pki) as peer, open_trunk(config(peer, other.ca_file)) as trunk:
         assert trunk.registration == Registration.FAILED

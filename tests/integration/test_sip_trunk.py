@@ -222,10 +222,10 @@ async def test_dtmf_digits_arrive_one_event_each_even_repeated():
 
 
 async def test_an_unreachable_trunk_fails_the_call_after_retransmitting_the_invite(monkeypatch):
-    import signaling.media.sip.sipua as sipua
+    import signaling.media.sip.sipua_call as sipua_call
 
-    monkeypatch.setattr(sipua, "NO_RESPONSE", 1.2)
-    monkeypatch.setattr(sipua, "T1", 0.2)
+    monkeypatch.setattr(sipua_call, "NO_RESPONSE", 1.2)
+    monkeypatch.setattr(sipua_call, "T1", 0.2)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # a trunk that reads and never answers
         silent.bind(("127.0.0.1", 0))
         silent.setblocking(False)

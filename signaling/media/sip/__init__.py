@@ -1,8 +1,8 @@
 """Phone legs: a SIP trunk behind a small interface (:mod:`.trunk`), one backend a module.
 
 - :mod:`.trunk` the interface: :class:`~.trunk.Trunk`, :class:`~.trunk.PhoneCall`, their states and results
-- :mod:`.sipua` the backend on aiosipua + aiortp (UDP, G.711, RFC 4733); :mod:`.sipua_inbound` its
-  inbound calls
+- :mod:`.sipua` the backend on aiosipua + aiortp (UDP, TCP, TLS; G.711, RFC 4733, SRTP): its trunk;
+  :mod:`.sipua_call` a call it places, :mod:`.sipua_inbound` one it answers
 
 :func:`open_trunk` picks the backend for a :class:`~.trunk.TrunkConfig`.
 """

@@ -1,6 +1,6 @@
 """Calls the provider sends us, on aiosipua's UAS: answered at once, refused cleanly otherwise.
 
-:class:`SipuaIncomingCall` is an outbound :class:`~signaling.media.sip.sipua.SipuaCall`
+:class:`SipuaIncomingCall` is an outbound :class:`~signaling.media.sip.sipua_call.SipuaCall`
 turned round: the far end's INVITE carries the offer, :meth:`answer` sends
 200 OK with our answer (one of our G.711 codecs, the offer's telephone-event
 type) and starts RTP; the caller's BYE (or a CANCEL before the answer) ends
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from aiosipua import parse_sdp
 
 from signaling.media.sip.sdp import PAYLOAD_TYPES, media_of
-from signaling.media.sip.sipua import SipuaCall
+from signaling.media.sip.sipua_call import SipuaCall
 from signaling.media.sip.srtp import Crypto, answer_offer, crypto_lines, sdp_crypto
 from signaling.media.sip.trunk import CallResult, IncomingPhoneCall, PhoneEvent, PhoneState, user_of
 
