@@ -18,7 +18,11 @@ import { VoiceLink } from "../common/voicelink.js";
 import { t } from "./i18n.js";
 
 // The microphone's failures the browser names (DOMException); their messages are the browser's English.
-const MICROPHONE = { NotFoundError: "voice.no_microphone", NotAllowedError: "voice.microphone_refused", NotReadableError: "voice.microphone_busy" };
+const MICROPHONE = {
+  NotFoundError: "voice.no_microphone", OverconstrainedError: "voice.no_microphone",
+  NotAllowedError: "voice.microphone_refused", SecurityError: "voice.microphone_refused",
+  NotReadableError: "voice.microphone_busy", AbortError: "voice.microphone_busy",
+};
 const voiceError = (error) => (MICROPHONE[error?.name] ? t(MICROPHONE[error.name]) : t("voice.error", { error: errorText(t, error) }));
 
 const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",

@@ -21,6 +21,13 @@ const css = `
 .voice[data-state="failed"] .voice-state { color: #b00020; }
 `;
 
+// Why the browser gave no microphone (getUserMedia's DOMException by name), in the reader's words.
+const MICROPHONE = {
+  NotFoundError: "voice.no_microphone", OverconstrainedError: "voice.no_microphone",
+  NotAllowedError: "voice.microphone_refused", SecurityError: "voice.microphone_refused",
+  NotReadableError: "voice.microphone_busy", AbortError: "voice.microphone_busy",
+};
+
 export function start(socket, options) {
   return new WidgetVoice(socket, options);
 }
@@ -149,11 +156,16 @@ class WidgetVoice {
     await this.socket.send("voice_control", { callback_id: callbackId, action: "hangup" }).catch(() => {});
   }
 
-  /** Why the call failed: the server's, in our words by its code; the browser's (English, and
-   * technical) only for an English reader. */
+  /** Why the call failed: the microphone, or the server's, in our words by its code; the
+   * browser's (English, and technical) only for an English reader. */
   failedText() {
     const { t } = this.language;
-    if (this.failed?.code) return t("voice.failed_because", { reason: errorText(this.failed, this.language) });
+    const microphone = MICROPHONE[this.failed?.name];
+    if (microphone) return t("voice.failed_because", { reason: t(microphone) });
+    // (a DOMException's code is a number of its own: only the server's codes are ours)
+    if (typeof this.failed?.code === "string") {
+      return t("voice.failed_because", { reason: errorText(this.failed, this.language) });
+    }
     const reason = this.failed?.message;
     return reason && this.language.locale === "en" ? t("voice.failed_because", { reason }) : t("voice.failed");
   }

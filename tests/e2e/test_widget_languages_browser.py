@@ -18,15 +18,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from desktop.demo.seed import DEMO_QUEUES
+from desktop.demo.seed import DEMO_ACCOUNTS, DEMO_QUEUES
+from tests.e2e.conftest import login
 
 W = "otodesk-widget"
 LAPTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 #: Latin words a Chinese widget may show: key names and the contact centre's own data (queue
-#: titles are set by the contact centre, not by the widget's catalogue).
-ALLOWED = {"Esc", "JSON", *(title for _name, title, _skills, _target in DEMO_QUEUES)}
+#: titles and its agents' names are set by the contact centre, not by the widget's catalogue).
+ALLOWED = {"Esc", "JSON", *(title for _name, title, _skills, _target in DEMO_QUEUES),
+           *(word for _username, name, _role, _skills in DEMO_ACCOUNTS for word in name.split())}
 #: What an untranslated message key looks like ("form.name", "status.wait").
 RAW_KEY = re.compile(r"\b[a-z]+\.[a-z_]+\b")
 
@@ -156,3 +158,35 @@ def test_simplified_chinese_from_the_pages_data_locale_then_english_from_set_loc
     page.locator(f"{W} [data-testid=otodesk-cancel]").click()
     expect(page.locator(f"{W} [data-testid=otodesk-state]")).to_have_text("Your request was cancelled")
     context.close()
+
+
+def test_a_browser_call_without_a_microphone_says_why_in_chinese_on_a_phone(browser, server):
+    """The customer's browser has no microphone (this Chromium has no fake devices): the call
+    can't start, and the widget says why in Simplified Chinese, not in the browser's English
+    ("Requested device not found" was shown to a Chinese reader)."""
+    desk = login(browser, server, "carol")  # support; not used by the tests above
+    desk.get_by_test_id("btn-available").click()
+    expect(desk.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{server.base_url}/?locale=zh-CN")
+    open_form(page, "回电给我")
+    form = page.locator(f"{W} [data-testid=otodesk-form]")
+    form.locator("[name=name]").fill("陈女士")
+    form.locator("[name=queue]").select_option("support")
+    page.locator(f"{W} [data-testid=otodesk-channel-browser]").check(force=True)
+    form.locator("button[type=submit]").click()
+    expect(desk.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+    desk.get_by_test_id("btn-accept").click()
+    try:
+        voice = page.locator(f"{W} [data-testid=otodesk-voice]")
+        expect(voice).to_have_attribute("data-state", "failed", timeout=8000)
+        expect(page.locator(f"{W} [data-testid=otodesk-voice-state]")).to_have_text(
+            re.compile(r"^通话无法接通：(此设备上没有找到麦克风|此网页无权使用您的麦克风（请查看浏览器设置）)$"))
+        walk(page, "zh-CN-no-microphone")
+    finally:
+        context.close()
+        desk.get_by_test_id("btn-end").click()
+        desk.get_by_test_id("wrapup-disposition").select_option(index=1)
+        desk.get_by_test_id("btn-wrapup").click()
+        desk.context.close()
