@@ -59,7 +59,7 @@ from signaling.media.errors import VoiceError
 from signaling.media.hearing import Mode, Role
 from signaling.media.recorder import PacketRecorder
 from signaling.protocol import ErrorCode, ProtocolError
-from signaling.protocol.outbound import OutVoiceQuality, OutVoiceState
+from signaling.protocol.outbound import OutVoiceProblem, OutVoiceQuality, OutVoiceState
 
 __all__ = ["VoiceFeature", "customer_view"]
 
@@ -249,6 +249,18 @@ class VoiceFeature:
             self._browser_stats(callback.id, session.role, report)
         else:  # anchored elsewhere (or nowhere any more): best effort, no reply awaited
             await self.voice_bus.notify(callback.id, requests.Stats(role=session.role, report=report))
+
+    async def on_voiceproblem(self, session: Session, message: protocol.VoiceProblem) -> None:
+        """The customer's browser can't talk (no microphone, not allowed, in use): their agent is
+        told once a call, so they can call the customer's phone or end, not wait on silence."""
+        told = session.data.setdefault("voice_problems", set())
+        if message.callback_id in told:
+            return
+        callback = await self._callback_of(session, message.callback_id)
+        told.add(callback.id)
+        log.info("browser call %s: the customer's browser can't talk (%s)", callback.id, message.problem)
+        await self.bus.publish(agent_room(callback.agent_id), OutVoiceProblem(
+            callback_id=callback.id, problem=message.problem, at=time.time()).to_dict())
 
     def _browser_stats(self, callback_id: str, role: str, report: dict[str, Any]) -> None:
         call = self.anchor.calls.get(callback_id)

@@ -31,7 +31,7 @@ __all__ = [
     "CobrowseUnmirrored", "UnmirroredArea", "DocPush", "DocPage", "DocClose", "DocResume",
     "CobrowseNavigate", "CobrowseNavigateAnswer", "CobrowseControl", "CobrowseControlAnswer",
     "CobrowseControlRevoke", "CobrowseInput", "CobrowseControlRefused",
-    "VoiceOffer", "VoiceControl", "VoiceStats", "SuggestionFeedback",
+    "VoiceOffer", "VoiceControl", "VoiceStats", "VoiceProblem", "SuggestionFeedback",
 ]
 
 VERSION = 1
@@ -455,6 +455,14 @@ class VoiceStats(_In, tag="voice_stats"):
     concealed_ms: Millis | None = None
 
 
+class VoiceProblem(_In, tag="voice_problem"):
+    """Customer: their browser can't talk (it has no microphone, may not use it, or another app
+    holds it): the agent is told, and can call their phone or end. No id, no ack."""
+
+    callback_id: ShortText
+    problem: Literal["no_microphone", "microphone_refused", "microphone_busy"]
+
+
 VoiceMessage = VoiceOffer | VoiceControl | VoiceStats
 
 
@@ -486,7 +494,7 @@ class WallResync(_In, tag="wall_resync"):
 
 
 CustomerMessage = (Hello | Ping | PageView | Identify | SetContext | CallMe | Cancel | Queues | Rate | NotSolved
-                   | CobrowseCustomerMessage | VoiceMessage)
+                   | CobrowseCustomerMessage | VoiceMessage | VoiceProblem)
 AgentMessage = (Hello | Ping | SetState | Accept | Decline | End | WrapUp | CobrowseViewerMessage | VoiceMessage
                 | SuggestionFeedback)
 SupervisorMessage = Hello | Ping | WallResync | CobrowseView | CobrowsePointer | CobrowseEnd | VoiceMessage
@@ -496,7 +504,7 @@ INBOUND: dict[str, type[msgspec.Struct]] = {
     cls.__struct_config__.tag: cls
     for cls in (Hello, Ping, PageView, Identify, SetContext, CallMe, Cancel, Queues, Rate, NotSolved,
                 SetState, Accept, Decline, End, WrapUp, WallResync, *CobrowseCustomerMessage.__args__,
-                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__, SuggestionFeedback)
+                *CobrowseViewerMessage.__args__, *VoiceMessage.__args__, VoiceProblem, SuggestionFeedback)
 }
 
 _decoders = {

@@ -41,7 +41,7 @@ __all__ = [
     # supervisor
     "OutWall", "OutWallDelta", "OutVoiceQuality",
     # voice
-    "OutVoiceState",
+    "OutVoiceState", "OutVoiceProblem",
     # co-browse and documents, to the customer's page
     "OutCobrowseRequest", "OutCobrowseSnapshot", "OutCobrowsePointer", "OutCobrowseViewer",
     "OutCobrowseEnded", "OutDocOpen", "OutDocPageToCustomer", "OutDocClosedToCustomer",
@@ -349,6 +349,14 @@ class OutVoiceQuality(Out, tag="voice_quality"):
 
 class OutVoiceState(Out, tag="voice_state"):
     call: Json
+
+
+class OutVoiceProblem(Out, tag="voice_problem"):
+    """To the agent: the customer's browser can't talk (``voice_problem`` from their widget)."""
+
+    callback_id: str
+    problem: str
+    at: float
 
 
 # -- co-browse and documents: to the customer's page (from cobrowse-in:) ------------------------------

@@ -25,6 +25,10 @@ const MICROPHONE = {
 };
 const voiceError = (error) => (MICROPHONE[error?.name] ? t(MICROPHONE[error.name]) : t("voice.error", { error: errorText(t, error) }));
 
+// The customer's browser can't talk (voice_problem from their widget), in the agent's words.
+const CUSTOMER_PROBLEM = { no_microphone: "voice.customer_no_microphone",
+  microphone_refused: "voice.customer_microphone_refused", microphone_busy: "voice.customer_microphone_busy" };
+
 const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
@@ -71,6 +75,7 @@ export class DeskVoice {
       if (!["busy"].includes(message.state?.state) && !phoneOutcome) this._stop();
     });
     socket.on("voice_state", (message) => this._state(message.call));
+    socket.on("voice_problem", (message) => this._customerProblem(message));
     setInterval(() => this._tick(), 200);
     window.otodeskDeskVoice = this; // for the browser tests and the console
   }
@@ -122,7 +127,16 @@ export class DeskVoice {
     this.failed = false;
     this.callbackId = null;
     this.call = null;
+    this.customerProblem = null;
     this._render();
+  }
+
+  /** The customer's browser can't talk (no microphone...): said in the panel and once as a toast. */
+  _customerProblem({ callback_id: callbackId, problem }) {
+    if (callbackId !== this.callbackId || this.customerProblem === problem || !CUSTOMER_PROBLEM[problem]) return;
+    this.customerProblem = problem;
+    this._render();
+    toast(t(CUSTOMER_PROBLEM[problem]), { kind: "error", seconds: 12 });
   }
 
   _state(call) {
@@ -211,6 +225,8 @@ export class DeskVoice {
     if (["active", "held"].includes(state) && ["failed", "disconnected", "closed", "reconnecting"].includes(customerLeg)) {
       setText(this.stateText, t("voice.customer_dropped"));
     }
+    if (this.customerProblem && state !== "ended" && !customerLeg) setText(this.stateText, t(CUSTOMER_PROBLEM[this.customerProblem]));
+    this.panel.dataset.customerProblem = this.customerProblem || "";
     const SUPERVISOR = { listen: "voice.supervisor_listen", whisper: "voice.supervisor_whisper", barge: "voice.supervisor_barge" };
     setText(this.supervisorLine, SUPERVISOR[supervisor] ? t(SUPERVISOR[supervisor]) : "");
     this.meters[1].hidden = !supervisor || supervisor === "listen";

@@ -21,12 +21,15 @@ const css = `
 .voice[data-state="failed"] .voice-state { color: #b00020; }
 `;
 
-// Why the browser gave no microphone (getUserMedia's DOMException by name), in the reader's words.
+// Why the browser gave no microphone (getUserMedia's DOMException by name): the problem the
+// agent is told of (voice_problem), and the reader's words for it.
 const MICROPHONE = {
-  NotFoundError: "voice.no_microphone", OverconstrainedError: "voice.no_microphone",
-  NotAllowedError: "voice.microphone_refused", SecurityError: "voice.microphone_refused",
-  NotReadableError: "voice.microphone_busy", AbortError: "voice.microphone_busy",
+  NotFoundError: "no_microphone", OverconstrainedError: "no_microphone",
+  NotAllowedError: "microphone_refused", SecurityError: "microphone_refused",
+  NotReadableError: "microphone_busy", AbortError: "microphone_busy",
 };
+const MICROPHONE_SAID = { no_microphone: "voice.no_microphone", microphone_refused: "voice.microphone_refused",
+  microphone_busy: "voice.microphone_busy" };
 
 export function start(socket, options) {
   return new WidgetVoice(socket, options);
@@ -99,6 +102,8 @@ class WidgetVoice {
       if (this.link === link) {
         link.close();
         this.failed = error || { message: "failed" };
+        const problem = MICROPHONE[error?.name];
+        if (problem) this.socket.notify("voice_problem", { callback_id: callbackId, problem });
       }
     }
     this._render();
@@ -161,7 +166,7 @@ class WidgetVoice {
   failedText() {
     const { t } = this.language;
     const microphone = MICROPHONE[this.failed?.name];
-    if (microphone) return t("voice.failed_because", { reason: t(microphone) });
+    if (microphone) return t("voice.failed_because", { reason: t(MICROPHONE_SAID[microphone]) });
     // (a DOMException's code is a number of its own: only the server's codes are ours)
     if (typeof this.failed?.code === "string") {
       return t("voice.failed_because", { reason: errorText(this.failed, this.language) });

@@ -163,7 +163,8 @@ def test_simplified_chinese_from_the_pages_data_locale_then_english_from_set_loc
 def test_a_browser_call_without_a_microphone_says_why_in_chinese_on_a_phone(browser, server):
     """The customer's browser has no microphone (this Chromium has no fake devices): the call
     can't start, and the widget says why in Simplified Chinese, not in the browser's English
-    ("Requested device not found" was shown to a Chinese reader)."""
+    ("Requested device not found" was shown to a Chinese reader); the agent's desk says why
+    the line is silent (it said nothing: the customer never joined)."""
     desk = login(browser, server, "carol")  # support; not used by the tests above
     desk.get_by_test_id("btn-available").click()
     expect(desk.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
@@ -184,6 +185,11 @@ def test_a_browser_call_without_a_microphone_says_why_in_chinese_on_a_phone(brow
         expect(page.locator(f"{W} [data-testid=otodesk-voice-state]")).to_have_text(
             re.compile(r"^通话无法接通：(此设备上没有找到麦克风|此网页无权使用您的麦克风（请查看浏览器设置）)$"))
         walk(page, "zh-CN-no-microphone")
+        # The agent is told why the line is silent (their desk is in English).
+        panel = desk.get_by_test_id("voice-panel")
+        expect(panel).to_have_attribute("data-customer-problem", re.compile("^(no_microphone|microphone_refused)$"))
+        expect(panel).to_contain_text(re.compile(r"The customer's (browser has no microphone|browser may not use)"))
+        shot(desk, "desk-customer-no-microphone")
     finally:
         context.close()
         desk.get_by_test_id("btn-end").click()
