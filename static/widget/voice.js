@@ -207,5 +207,6 @@ class WidgetVoice {
     this.muteButton.setAttribute("aria-pressed", String(this.muted));
     setText(this.muteButton, t(this.muted ? "voice.unmute" : "voice.mute"));
     this.muteButton.disabled = this.hangupButton.disabled = state === "ended";
+    this.muteButton.hidden = state === "failed";  // no microphone to mute; hanging up still ends the call
   }
 }

@@ -184,6 +184,8 @@ def test_a_browser_call_without_a_microphone_says_why_in_chinese_on_a_phone(brow
         expect(voice).to_have_attribute("data-state", "failed", timeout=8000)
         expect(page.locator(f"{W} [data-testid=otodesk-voice-state]")).to_have_text(
             re.compile(r"^通话无法接通：(此设备上没有找到麦克风|此网页无权使用您的麦克风（请查看浏览器设置）)$"))
+        expect(page.locator(f"{W} [data-testid=otodesk-mute]")).to_be_hidden()  # nothing to mute
+        expect(page.locator(f"{W} [data-testid=otodesk-hangup]")).to_be_visible()
         walk(page, "zh-CN-no-microphone")
         # The agent is told why the line is silent (their desk is in English).
         panel = desk.get_by_test_id("voice-panel")
