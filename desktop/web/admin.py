@@ -47,7 +47,7 @@ Skill = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 Skills = Annotated[list[Skill], msgspec.Meta(max_length=30)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
-Role = Literal["agent", "supervisor", "admin"]
+Role = Literal["agent", "supervisor", "admin", "planner"]  # records.ROLES
 #: The language of a member's staff pages (desktop/web/locales.py); "": their browser's.
 Locale = Literal["", "en", "zh-CN", "zh-TW"]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
@@ -274,7 +274,7 @@ def openapi_components() -> dict[str, Any]:
     return {
         "AdminUser": {"type": "object", "required": ["id", "username", "role"], "properties": {
             "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"},
-            "role": {"enum": ["agent", "supervisor", "admin"]}, "skills": strings,
+            "role": {"enum": ["agent", "supervisor", "admin", "planner"]}, "skills": strings,
             "disabled": {"type": "boolean"}, "disabled_at": nullable_number, "state": {"type": "string"},
             "created_at": {"type": "number"}, "sessions_ended": {"type": "integer"},
             "second_factor": {"type": "boolean", "description": "two-step sign-in (TOTP) is on"},

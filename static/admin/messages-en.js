@@ -32,6 +32,7 @@ export default {
   "users.role_agent": "Agent",
   "users.role_supervisor": "Supervisor",
   "users.role_admin": "Admin",
+  "users.role_planner": "Planner",
   "users.language": "Language of their pages",
   "users.skills_hint": "Separated by commas. An agent takes a queue's calls when they have all its skills.",
   "users.new_password": "New password for",

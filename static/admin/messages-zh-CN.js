@@ -31,6 +31,7 @@ export default {
   "users.role_agent": "客服",
   "users.role_supervisor": "主管",
   "users.role_admin": "管理员",
+  "users.role_planner": "策划",
   "users.language": "其页面的语言",
   "users.skills_hint": "以逗号分隔。客服具备队列所需的全部技能时，才会接到该队列的来电。",
   "users.new_password": "新密码：",

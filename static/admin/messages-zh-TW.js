@@ -31,6 +31,7 @@ export default {
   "users.role_agent": "客服",
   "users.role_supervisor": "主管",
   "users.role_admin": "管理員",
+  "users.role_planner": "企劃",
   "users.language": "其頁面的語言",
   "users.skills_hint": "以逗號分隔。客服具備佇列所需的全部技能時，才會接到該佇列的來電。",
   "users.new_password": "新密碼：",

@@ -66,6 +66,7 @@ export default {
   "away.other": "Other",
   "away.login": "Just signed in",
   "away.missed_offer": "Missed an offer",
+  "away.desk_closed": "Desk closed",
 
   "offer.time_left": "Time left to answer",
   "offer.accept": "Accept",

@@ -64,6 +64,7 @@ export default {
   "away.other": "其他",
   "away.login": "刚登录",
   "away.missed_offer": "错过了分配",
+  "away.desk_closed": "工作台已关闭",
 
   "offer.time_left": "剩余应答时间",
   "offer.accept": "接受",

@@ -64,6 +64,7 @@ export default {
   "away.other": "其他",
   "away.login": "剛登入",
   "away.missed_offer": "錯過了分配",
+  "away.desk_closed": "工作台已關閉",
 
   "offer.time_left": "剩餘應答時間",
   "offer.accept": "接受",

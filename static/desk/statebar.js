@@ -15,8 +15,8 @@ const LABELS = {
 // The away reasons are the menu's values, English words kept as codes (the wall names them too).
 const AWAY_REASONS = {
   break: "away.break", lunch: "away.lunch", meeting: "away.meeting", training: "away.training", other: "away.other",
-  // The router's own reasons (desktop/routing): just signed in, a missed offer.
-  login: "away.login", "missed offer": "away.missed_offer",
+  // The router's own reasons (desktop/routing): just signed in, a missed offer, no desk open.
+  login: "away.login", "missed offer": "away.missed_offer", "desk closed": "away.desk_closed",
 };
 export const awayReason = (reason) => (AWAY_REASONS[String(reason).toLowerCase()] ? t(AWAY_REASONS[String(reason).toLowerCase()]) : reason);
 

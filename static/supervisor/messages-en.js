@@ -59,6 +59,7 @@ export default {
   "away.other": "Other",
   "away.login": "Just signed in",
   "away.missed_offer": "Missed an offer",
+  "away.desk_closed": "Desk closed",
 
   "chart.missing": "The chart library is not installed (run: npm ci && node static/copy-vendor.mjs).",
   "chart.time": "Time",

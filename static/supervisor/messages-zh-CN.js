@@ -58,6 +58,7 @@ export default {
   "away.other": "其他",
   "away.login": "刚登录",
   "away.missed_offer": "错过了分配",
+  "away.desk_closed": "工作台已关闭",
 
   "chart.missing": "未安装图表库（请运行：npm ci && node static/copy-vendor.mjs）。",
   "chart.time": "时间",

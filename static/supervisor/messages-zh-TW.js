@@ -58,6 +58,7 @@ export default {
   "away.other": "其他",
   "away.login": "剛登入",
   "away.missed_offer": "錯過了分配",
+  "away.desk_closed": "工作台已關閉",
 
   "chart.missing": "未安裝圖表程式庫（請執行：npm ci && node static/copy-vendor.mjs）。",
   "chart.time": "時間",

@@ -196,8 +196,8 @@ function renderAgents(agents, queues) {
 /** The desk's away reasons are codes (static/desk/statebar.js); anything else as typed. */
 const AWAY_REASONS = {
   break: "away.break", lunch: "away.lunch", meeting: "away.meeting", training: "away.training", other: "away.other",
-  // The router's own reasons (desktop/routing): just signed in, a missed offer.
-  login: "away.login", "missed offer": "away.missed_offer",
+  // The router's own reasons (desktop/routing): just signed in, a missed offer, no desk open.
+  login: "away.login", "missed offer": "away.missed_offer", "desk closed": "away.desk_closed",
 };
 function awayReason(reason) {
   const key = AWAY_REASONS[String(reason).toLowerCase()];
