@@ -16,7 +16,6 @@ import signal
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,34 +23,10 @@ import websockets
 
 from desktop.demo.seed import DEMO_PASSWORD
 from signaling.client import AgentBot, CommandFailed, CustomerBot
-from tests.helpers.nginx import NGINX, main_conf, rendered_site
+from tests.helpers.nginx import nginx_in_front
 from tests.helpers.server import ServerProcess, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-@contextlib.contextmanager
-def nginx_in_front(tmp: Path, port: int, upstreams: list[int]):
-    if not Path(NGINX).exists():
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail("nginx is missing: `make test` installs Debian's nginx")
-        pytest.skip("nginx is missing (apt-get install -y nginx)")
-    (tmp / "site.conf").write_text(rendered_site(port, upstreams))
-    (tmp / "nginx.conf").write_text(main_conf(tmp))
-    process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            assert process.poll() is None, (tmp / "error.log").read_text()
-            assert time.monotonic() < deadline, "nginx did not start"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +93,33 @@ async def test_the_origin_check_trusts_the_public_origin_not_the_forwarded_host(
         async with websockets.connect(ws_url, origin="http://evil.example"):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_a_process_back_from_a_restart_is_used_while_a_socket_is_open_on_it(behind_nginx):
+    """The rolling restart's hand-over, step by step: ``b`` restarts (nginx finds it refusing),
+    then ``a`` stops. nginx marks a refusing process failed, and marks it live again only when
+    a request sent there *ends*: a socket (which lasts) as the first one sent to ``b`` left it
+    "failed" for as long as it was open, and with ``a`` failed too every other request and socket
+    got 502 "no live upstreams" (a desk's socket then stayed away for its whole backoff)."""
+    base_url, _tmp, servers = behind_nginx
+    a, b = servers
+    b.stop()
+    for _ in range(4):  # round robin: one of these tries b, finds it refusing, goes to a
+        assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
+    await asyncio.to_thread(b.start)
+    a.stop()
+    try:
+        await asyncio.sleep(2.5)  # b's (and only b's) "failed" mark is older than fail_timeout
+        ws_url = base_url.replace("http://", "ws://") + "/ws/customer"
+        async with websockets.connect(ws_url, origin=base_url):
+            codes = []
+            for _ in range(10):
+                async with httpx.AsyncClient() as client:
+                    codes.append((await client.get(f"{base_url}/healthz", timeout=5)).status_code)
+                await asyncio.sleep(0.1)
+        assert codes == [200] * 10, codes
+    finally:
+        await asyncio.to_thread(a.start)
 
 
 # Soak: it lost 1 of 23 (and once 1 of 38) callbacks in ~1 of 4 runs of the whole suite on two
