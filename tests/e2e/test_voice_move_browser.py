@@ -170,7 +170,8 @@ def anchoring_processes(*, port: int = REDIS_PORT) -> list[str]:
 def call_anchored_on_a(agent, customer, base_url: str, offers: HeldOffers, name: str, *,
                        username: str = "alice") -> None:
     """The agent (socket on b) takes a browser call from the customer (on a); a anchors it;
-    both hear each other."""
+    both hear each other. (Behind a proxy that places sockets itself, the process with the
+    customer's socket anchors it: ask Redis, :func:`anchoring_processes`.)"""
     agent.goto(f"{base_url}/desk")
     agent.fill("input[name=username]", username)
     agent.fill("input[name=password]", DEMO_PASSWORD)
