@@ -153,7 +153,9 @@ class VoiceFeature:
         calls = [self._public(call) for call in list(self.anchor.calls.values()) if self._on_call(session, call.id)]
         calls += [public for callback_id, public in list(self._adoption.orphans.items())
                   if callback_id not in self.anchor.calls and self._on_call(session, callback_id)]
-        calls += await self._calls_elsewhere(session, {call["callback_id"] for call in calls})
+        elsewhere = await self._calls_elsewhere(session, {call["callback_id"] for call in calls})
+        session.data["voice_elsewhere"] = [call["callback_id"] for call in elsewhere]  # for opened()
+        calls += elsewhere
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
         return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": self.phones.public()}}
@@ -179,6 +181,20 @@ class VoiceFeature:
                     calls.append(call)
             return calls
         return []
+
+    async def opened(self, session: Session) -> None:
+        """A party's socket opened here while their call is anchored on another process (a page
+        reloaded, or its socket moved here from a process stopping or gone): watch that anchor
+        as if this socket had offered its leg here, so this process adopts the call as soon as
+        the anchor lets it go (its drain time over) or dies. Unwatched, a call whose sockets had
+        all moved off a stopping anchor was left to itself at the end of the drain, until the
+        browsers' legs gave up (~20 s of silence)."""
+        elsewhere = session.data.pop("voice_elsewhere", None)
+        if elsewhere is None:  # resumed: no welcome was made, so ask now
+            elsewhere = [call["callback_id"] for call in await self._calls_elsewhere(session, set())]
+        for callback_id in elsewhere:
+            if callback_id not in self.anchor.calls and callback_id not in self._adoption.orphans:
+                self._adoption.leg_elsewhere(session.data.get("socket", ""), callback_id)
 
     def _on_call(self, session: Session, callback_id: str) -> bool:
         """A supervisor sees every call; an agent or a customer the ones they are on."""
@@ -616,6 +632,13 @@ class VoiceFeature:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._background
         await self._adoption.aclose()
+        if self.settings.redis_url:
+            # The calls still anchored here (a stop whose drain time ran out) are let go, not
+            # ended: their claims went with the voice bus, and another process takes each over
+            # as it would a dead anchor's. Ended here, each was told to its parties as over
+            # (the desk dropped its voice), its end recorded, and its claim held ENDED_HOLD
+            # seconds more, so no process could take it over.
+            self.anchor.on_change = None
         await self.anchor.aclose()
         await self.phones.aclose()
         for task in list(self._pending):

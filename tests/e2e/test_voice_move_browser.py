@@ -1,5 +1,7 @@
 """A voice call in real Chromium survives ``kill -9`` of the process that anchors it (the
-call moves), and a SIGTERM to it (a rolling restart: the call stays until it ends).
+call moves), and a SIGTERM to it (a rolling restart: the call stays until it ends, here within
+the drain time; one that outlasts it moves, tested behind nginx in
+test_rolling_restart_nginx_browser.py).
 
 Inside one network namespace (tests/helpers/netns.py): a redis-server of the
 test's own, two otodesk processes ``a`` and ``b`` sharing one SQLite file, and
@@ -157,9 +159,10 @@ class HeldOffers:
         self.held.clear()
 
 
-def anchoring_processes() -> list[str]:
-    """Which processes hold a call's anchor claim (``voice-anchor:<callback_id>``, owner ``<process>:<hex>``)."""
-    with redis.Redis(host=SERVER_ADDRESS, port=REDIS_PORT) as client:
+def anchoring_processes(*, port: int = REDIS_PORT) -> list[str]:
+    """Which processes hold a call's anchor claim (``voice-anchor:<callback_id>``, owner
+    ``<process>:<hex>``), in the Redis on ``SERVER_ADDRESS:port``."""
+    with redis.Redis(host=SERVER_ADDRESS, port=port) as client:
         owners = [client.get(key) for key in client.scan_iter(match="*voice-anchor:*") if not key.endswith(b":epoch")]
     return [owner.decode().split(":")[0] for owner in owners if owner]
 
@@ -167,7 +170,8 @@ def anchoring_processes() -> list[str]:
 def call_anchored_on_a(agent, customer, base_url: str, offers: HeldOffers, name: str, *,
                        username: str = "alice") -> None:
     """The agent (socket on b) takes a browser call from the customer (on a); a anchors it;
-    both hear each other."""
+    both hear each other. (Behind a proxy that places sockets itself, the process with the
+    customer's socket anchors it: ask Redis, :func:`anchoring_processes`.)"""
     agent.goto(f"{base_url}/desk")
     agent.fill("input[name=username]", username)
     agent.fill("input[name=password]", DEMO_PASSWORD)

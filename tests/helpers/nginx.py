@@ -1,29 +1,38 @@
 """deploy/nginx.conf rendered for local ports, and a main nginx.conf around it (the proxy
-test and bench.scale run Debian's nginx with these)."""
+tests and bench.scale run Debian's nginx with these); :func:`nginx_in_front` runs it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import httpx
+import pytest
 
 from tests.helpers.server import ROOT
 
-__all__ = ["NGINX", "main_conf", "rendered_site"]
+__all__ = ["NGINX", "main_conf", "nginx_in_front", "rendered_site"]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
-def rendered_site(port: int, upstreams: list[int], *, listen_options: str = "") -> str:
-    """deploy/nginx.conf with these ports: only the lines marked CHANGE differ (and the listen
-    line's ``listen_options``, e.g. ``reuseport``, when asked)."""
+def rendered_site(port: int, upstreams: list[int], *, host: str = "127.0.0.1", listen_options: str = "") -> str:
+    """deploy/nginx.conf with these ports on ``host`` (the address nginx listens on and the
+    processes' too): only the lines marked CHANGE differ (and the listen line's
+    ``listen_options``, e.g. ``reuseport``, when asked)."""
     site = (ROOT / "deploy" / "nginx.conf").read_text()
-    servers = "".join(f"    server 127.0.0.1:{p} fail_timeout=2s;\n" for p in upstreams)
-    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001 fail_timeout=2s;\n"
-                          r"    server 127\.0\.0\.1:8002 fail_timeout=2s;\n)",
+    servers = "".join(f"    server {host}:{p} max_fails=0;\n" for p in upstreams)
+    site, count = re.subn(r"(upstream otodesk \{\n.*?\n)(    server 127\.0\.0\.1:8001 max_fails=0;\n"
+                          r"    server 127\.0\.0\.1:8002 max_fails=0;\n)",
                           lambda m: m.group(1) + servers, site, flags=re.S)
     assert count == 1, "deploy/nginx.conf's upstream block changed"
-    listen = f"listen 127.0.0.1:{port}{' ' + listen_options if listen_options else ''};"
+    listen = f"listen {host}:{port}{' ' + listen_options if listen_options else ''};"
     site, count = re.subn(r"listen 127\.0\.0\.1:8000;", listen, site)
     assert count == 1, "deploy/nginx.conf's listen line changed"
     return site
@@ -49,3 +58,33 @@ http {{
     include {tmp}/site.conf;
 }}
 """
+
+
+@contextlib.contextmanager
+def nginx_in_front(tmp: Path, port: int, upstreams: list[int], *, host: str = "127.0.0.1") -> Iterator[str]:
+    """Debian's nginx with deploy/nginx.conf on ``host:port`` in front of these processes
+    (on ``host`` too), its prefix, logs and access log (``tmp/access.log``) in ``tmp``;
+    yields its URL once it answers ``/healthz``, and stops it afterwards, even on failure.
+    Skips when nginx is missing (fails under ``CI=true``)."""
+    if not Path(NGINX).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is missing: `make test` installs Debian's nginx")
+        pytest.skip("nginx is missing (apt-get install -y nginx)")
+    (tmp / "site.conf").write_text(rendered_site(port, upstreams, host=host))
+    (tmp / "nginx.conf").write_text(main_conf(tmp))
+    process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://{host}:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            assert process.poll() is None, (tmp / "error.log").read_text()
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

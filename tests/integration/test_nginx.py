@@ -9,49 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
-import random
 import secrets
 import signal
 import shutil
 import subprocess
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
 from desktop.demo.seed import DEMO_PASSWORD
-from signaling.client import AgentBot, CommandFailed, CustomerBot
-from tests.helpers.nginx import NGINX, main_conf, rendered_site
+from signaling.client import AgentBot, CustomerBot
+from tests.helpers.callback_load import CallbackLoad
+from tests.helpers.nginx import nginx_in_front
 from tests.helpers.server import ServerProcess, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-@contextlib.contextmanager
-def nginx_in_front(tmp: Path, port: int, upstreams: list[int]):
-    if not Path(NGINX).exists():
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail("nginx is missing: `make test` installs Debian's nginx")
-        pytest.skip("nginx is missing (apt-get install -y nginx)")
-    (tmp / "site.conf").write_text(rendered_site(port, upstreams))
-    (tmp / "nginx.conf").write_text(main_conf(tmp))
-    process = subprocess.Popen([NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-e", str(tmp / "error.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            assert process.poll() is None, (tmp / "error.log").read_text()
-            assert time.monotonic() < deadline, "nginx did not start"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -120,108 +93,44 @@ async def test_the_origin_check_trusts_the_public_origin_not_the_forwarded_host(
     assert refused.value.response.status_code == 403
 
 
+async def test_a_process_back_from_a_restart_is_used_while_a_socket_is_open_on_it(behind_nginx):
+    """The rolling restart's hand-over, step by step: ``b`` restarts (nginx finds it refusing),
+    then ``a`` stops. nginx marks a refusing process failed, and marks it live again only when
+    a request sent there *ends*: a socket (which lasts) as the first one sent to ``b`` left it
+    "failed" for as long as it was open, and with ``a`` failed too every other request and socket
+    got 502 "no live upstreams" (a desk's socket then stayed away for its whole backoff)."""
+    base_url, _tmp, servers = behind_nginx
+    a, b = servers
+    b.stop()
+    for _ in range(4):  # round robin: one of these tries b, finds it refusing, goes to a
+        assert httpx.get(f"{base_url}/healthz", timeout=5).status_code == 200
+    await asyncio.to_thread(b.start)
+    a.stop()
+    try:
+        await asyncio.sleep(2.5)  # b's (and only b's) "failed" mark is older than fail_timeout
+        ws_url = base_url.replace("http://", "ws://") + "/ws/customer"
+        async with websockets.connect(ws_url, origin=base_url):
+            codes = []
+            for _ in range(10):
+                async with httpx.AsyncClient() as client:
+                    codes.append((await client.get(f"{base_url}/healthz", timeout=5)).status_code)
+                await asyncio.sleep(0.1)
+        assert codes == [200] * 10, codes
+    finally:
+        await asyncio.to_thread(a.start)
+
+
 # Soak: it lost 1 of 23 (and once 1 of 38) callbacks in ~1 of 4 runs of the whole suite on two
 # cores, never alone: not yet known whether the load or a real loss at a restart (see the notes).
 @pytest.mark.soak
 async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
     """Runs last: it restarts both processes. Customers keep calling and two agents keep
-    answering through nginx while each process in turn gets SIGTERM and is started again
-    (what `systemctl restart` of one unit does). Every bot reconnects as the browsers'
-    common/socket.js does (with jitter, resuming). Every callback asked for is answered
-    exactly once and completed: none lost, none accepted twice."""
+    answering through nginx (tests/helpers/callback_load.py: every bot reconnects as the
+    browsers' common/socket.js does, with jitter, resuming) while each process in turn gets
+    SIGTERM and is started again (what `systemctl restart` of one unit does). Every callback
+    asked for is answered exactly once and completed: none lost, none accepted twice."""
     base_url, tmp, servers = behind_nginx
-    stop = asyncio.Event()
-    asked: list[str] = []
-    accepted: collections.Counter[str] = collections.Counter()
-    offered: collections.Counter[str] = collections.Counter()
-    completed: set[str] = set()
-    bots: list = []
-    # What each bot saw and got, per callback: a loss says where it stopped.
-    trace: collections.defaultdict[str, list[str]] = collections.defaultdict(list)
-
-    async def reconnecting(bot) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(Exception):
-                await bot.wait_closed(timeout=3600)
-            while not stop.is_set():
-                await asyncio.sleep(random.uniform(0.2, 1.0))
-                try:
-                    await bot.connect(resume=True)
-                    break
-                except Exception:
-                    continue
-
-    async def until_done(bot, type_: str, **fields) -> dict | None:
-        """A command retried, with its one id, across reconnects: the server applies an id once."""
-        command_id = f"rr-{secrets.token_hex(6)}"
-        for _ in range(60):
-            try:
-                return await bot.command(type_, id=command_id, timeout=3, **fields)
-            except CommandFailed as failed:
-                return {"failed": failed.code}
-            except Exception:
-                await asyncio.sleep(0.5)
-        raise AssertionError(f"{type_} never went through")
-
-    async def answer(agent) -> None:
-        done: set[str] = set()
-        await until_done(agent, "set_state", state="available")
-        while not stop.is_set() or len(completed) < len(asked):
-            offers = [m["offer"] for m in list(agent.messages) if m.get("type") == "offer"]
-            if agent.welcome and agent.welcome.get("offer"):
-                offers.append(agent.welcome["offer"])
-            fresh = [o for o in offers if o["offer_id"] not in done]
-            if not fresh:
-                await asyncio.sleep(0.1)
-                continue
-            offer = fresh[0]
-            done.add(offer["offer_id"])
-            callback_id = offer["callback_id"]
-            offered[callback_id] += 1
-            trace[callback_id].append(f"{time.monotonic():.1f} offer {offer['offer_id']} to {agent.username}")
-            reply = await until_done(agent, "accept", offer_id=offer["offer_id"])
-            trace[callback_id].append(f"{time.monotonic():.1f} accept by {agent.username}: {reply}")
-            if "failed" in reply:
-                continue  # withdrawn or taken elsewhere: the router offers it again
-            accepted[callback_id] += 1
-            for command, fields in (("end", {}), ("wrap_up", {"disposition": "Resolved", "note": ""})):
-                reply = await until_done(agent, command, callback_id=callback_id, **fields)
-                trace[callback_id].append(f"{time.monotonic():.1f} {command} by {agent.username}: {reply}")
-            completed.add(callback_id)
-
-    async def new_customer() -> CustomerBot:
-        """As the widget does: a 502 while a process restarts behind nginx is asked again."""
-        for _ in range(20):
-            try:
-                return await CustomerBot.start(base_url, origin=base_url)
-            except (httpx.HTTPError, OSError, websockets.WebSocketException):
-                await asyncio.sleep(random.uniform(0.5, 1.5))
-        raise AssertionError("no visitor token through nginx for 20 tries")
-
-    async def call(n: int) -> None:
-        customer = await new_customer()
-        bots.append(customer)
-        asyncio.create_task(reconnecting(customer))
-        ack = await until_done(customer, "call_me", name=f"Rolling {n}", queue="sales")
-        assert "failed" not in ack, ack
-        asked.append(ack["callback_id"])
-
-    agents = [await AgentBot.login(base_url, name, DEMO_PASSWORD) for name in ("alice", "bob")]
-    for agent, name in zip(agents, ("alice", "bob")):
-        agent.username = name  # for the trace
-    bots.extend(agents)
-    tasks = [asyncio.create_task(reconnecting(agent)) for agent in agents]
-    workers = [asyncio.create_task(answer(agent)) for agent in agents]
-
-    async def load() -> None:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            await call(n)
-            await asyncio.sleep(0.4)
-
-    loader = asyncio.create_task(load())
-    try:
+    with CallbackLoad(base_url, agents=("alice", "bob"), queue="sales", every=0.4) as load:
         await asyncio.sleep(3)
         for server in servers:
             server.process.send_signal(signal.SIGTERM)
@@ -231,26 +140,11 @@ async def test_a_rolling_restart_under_load_loses_no_callback(behind_nginx):
                 raise AssertionError(f"a stopped process ran on 30 s:\n{server.log()}") from None
             await asyncio.to_thread(server.start)
             await asyncio.sleep(3)
-        stop.set()
-        await loader
-        deadline = time.monotonic() + 60
-        while len(completed) < len(asked) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        for worker in workers:  # an agent that gave up says why
-            if worker.done() and worker.exception():
-                raise worker.exception()
-        lost = set(asked) - completed
-        states = [f"{agent.username}: {agent.welcome and agent.welcome.get('status')}" for agent in agents]
-        assert not lost, (f"{len(lost)} of {len(asked)} callbacks never completed: "
-                          + "; ".join(f"{c}: {trace.get(c, ['never offered'])}" for c in lost)
-                          + f"; agents {states}\n" + "\n".join(s.log() for s in servers))
-        assert len(asked) >= 15
-        assert all(count == 1 for count in accepted.values()), accepted
-        print(f"rolling restart: {len(asked)} callbacks, offers per callback {dict(collections.Counter(offered.values()))}")
-    finally:
-        stop.set()
-        for task in (loader, *workers, *tasks):
-            task.cancel()
-        for bot in bots:
-            with contextlib.suppress(Exception):
-                await bot.close()
+        await asyncio.to_thread(load.finish, within=60)
+    lost = load.lost()
+    assert not lost, (f"{len(lost)} of {len(load.asked)} callbacks never completed: {lost}\n"
+                      + "\n".join(s.log() for s in servers))
+    assert len(load.asked) >= 15
+    assert all(count == 1 for count in load.accepted.values()), load.accepted
+    print(f"rolling restart: {len(load.asked)} callbacks, offers per callback "
+          f"{dict(collections.Counter(len(ids) for ids in load.offers.values()))}")

@@ -177,6 +177,86 @@ async def test_sigterm_drains_the_anchoring_process_and_the_call_goes_on(cluster
             a.start()
 
 
+async def test_a_call_outlasting_the_drain_time_moves_to_the_other_process(cluster):
+    """SIGTERM to the process anchoring a call with both parties' sockets on it, and the call
+    outlasts its drain time (3 s here): the sockets come back on b (the customer's page afresh,
+    the desk's resuming), the call stays on a until the drain ends, then a lets it go and b
+    takes it over at once as a dead anchor's, never telling anyone it ended. Before, b did not
+    watch a call none of its sockets had offered a leg to, and a ended the call on its way out
+    (the desk dropped its voice; the call was recorded as over and held claimed a minute)."""
+    a, b = cluster
+    a.kill()
+    a.env["OTODESK_DRAIN_SECONDS"] = "3"
+    a.start()
+    alice = await AgentBot.login(a.base_url, "alice", DEMO_PASSWORD)
+    customer = await CustomerBot.start(a.base_url)
+    bots = [Bot(440), Bot(880)]
+    back = None
+    try:
+        callback_id = await answered_call(alice, customer, name="Outlasting Call", queue="sales")
+        answered = time.monotonic()
+
+        def via(client, **extra):
+            async def signal(sdp):
+                return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp, **extra))["sdp"]
+            return signal
+        await bots[0].connect(via(customer))
+        await bots[1].connect(via(alice))
+        for bot in bots:
+            await bot.connected()
+        await hears(bots[1], 440)
+
+        a.process.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        assert await customer.wait_closed(timeout=5) == 1012
+        assert await alice.wait_closed(timeout=5) == 1012
+        back = await CustomerBot.start(b.base_url, token=customer.token)
+        alice.base_url = b.base_url
+        assert (await alice.connect(resume=True))["type"] == "resumed"
+        mark = alice.mark()
+        await hears(bots[1], 440)  # still on a, draining
+        told = await alice.wait_for("voice_state", lambda m: m["call"]["callback_id"] == callback_id
+                                    and m["call"]["legs"].get("agent") == "reconnecting", start=mark, timeout=15)
+        assert time.monotonic() - stopped >= 2.5, "the call moved before a's drain time was over"
+        assert told["call"]["state"] == "active"
+        assert a.process.wait(15) in (0, -signal.SIGTERM)
+        for bot in bots:
+            await bot.close()
+        bots = [Bot(440), Bot(880)]
+        await bots[0].connect(via(back, reconnect=True))
+        await bots[1].connect(via(alice, reconnect=True))
+        for bot in bots:
+            await bot.connected()
+        await hears(bots[1], 440)
+        await hears(bots[0], 880)
+        ended = [m for m in alice.messages + back.messages
+                 if m.get("type") == "voice_state" and m["call"]["state"] == "ended"]
+        assert not ended, ended
+
+        await alice.command("voice_control", callback_id=callback_id, action="hangup")
+        await alice.wait_for("contact", lambda m: m["contact"] and m["contact"]["state"] == "wrap_up", timeout=10)
+        events = await _events(b, callback_id, "voice_call")
+        assert len(events) == 1 and events[0]["seconds"] >= time.monotonic() - answered - 2, events
+    finally:
+        for bot in bots:
+            await bot.close()
+        for client in (customer, back):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.close()
+        with contextlib.suppress(Exception):
+            await alice.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+        with contextlib.suppress(Exception):
+            await alice.command("set_state", state="away", reason="test over")
+        await alice.close()
+        try:
+            a.process.wait(20)
+        except subprocess.TimeoutExpired:
+            a.kill()
+        a.env.pop("OTODESK_DRAIN_SECONDS")
+        a.start()
+
+
 async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
     """``kill -9`` of the process that anchors a call: both parties are told, both legs are remade on
     the surviving process (what the browsers' common/voicelink.js does), they hear each other again,
