@@ -77,8 +77,10 @@ class CustomerHandler(RoleHandler):
         return await super().handle(session, message)
 
     async def opened(self, session: Session, hello: protocol.Hello) -> None:
-        # Over budget, the hello's page is not stored: the socket still opens.
-        if hello.url and not await self._may_store(session):
+        # Over budget, the hello's page is not stored: the socket still opens. A socket coming
+        # back (``last_seq``: a dropped connection, a process restarted) is on a page already
+        # stored: stored again, the trail listed it once a reconnection.
+        if hello.url and hello.last_seq is None and not await self._may_store(session):
             await self._page_view(session, hello.url[:2048], (hello.title or "")[:200])
         await super().opened(session, hello)
 

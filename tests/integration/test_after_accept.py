@@ -3,10 +3,14 @@ timeout and a retried command. A real ``otodesk demo`` process, Python bots."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 
 import pytest
+from sqlalchemy import text
 
 from desktop.demo.seed import DEMO_PASSWORD
+from desktop.repository.repository import Repository
 from signaling.client import AgentBot, CommandFailed, CustomerBot
 from tests.helpers.server import running_server
 from tests.integration.test_callback_loop import available
@@ -152,3 +156,25 @@ async def test_an_agent_who_signs_out_leaves_the_wall_at_once(server):
     finally:
         await bob.close()
         await sam.close()
+
+
+async def test_a_socket_coming_back_does_not_store_its_page_again(server):
+    """A dropped connection (a process restarted behind a proxy) comes back with ``last_seq``
+    on the page it was on: the trail lists that page once, not once a reconnection."""
+    customer = await CustomerBot.start(server.base_url, url="http://shop.test/back-again", title="Back")
+    try:
+        for _ in range(2):
+            await customer.close()
+            await customer.connect(resume=True)
+        await customer.send({"type": "page_view", "url": "http://shop.test/next", "title": "Next"})
+        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+            for _ in range(50):  # the page_view has no ack: until it is stored
+                urls = await repo.database.read(lambda conn: [json.loads(row.data)["url"] for row in conn.execute(text(
+                    "SELECT data FROM contact_events WHERE visitor_id = :v AND kind = 'page_view' ORDER BY id"),
+                    {"v": customer.welcome["visitor_id"]})])
+                if "http://shop.test/next" in urls:
+                    break
+                await asyncio.sleep(0.1)
+        assert urls == ["http://shop.test/back-again", "http://shop.test/next"]
+    finally:
+        await customer.close()
