@@ -13,12 +13,15 @@
 // server swaps the leg in place and the call (its talk time, its recording,
 // the other party) goes on. A leg is "reconnecting" as soon as the browser
 // says `disconnected` (ICE checks unanswered for ~2.5 s); it is remade after
-// DROP_GRACE more ms unless it comes back by itself, at once on `failed`.
+// DROP_GRACE more ms unless it comes back by itself, at once on `failed`, and at once when the
+// server says the leg is lost on its side (anchorLost: the call's anchor moved to another process,
+// whose voice_state says every leg is reconnecting, seconds before the browser hears the silence).
 import { VoicePeer } from "./voicepeer.js";
 
 const DROP_GRACE = 1500; // ms a disconnected leg may recover by itself before it is remade
 const MAX_ATTEMPTS = 10; // reconnect attempts (1 s, 2 s, 4 s, then every 8 s) before giving up
 const STATS_EVERY = 4000; // ms between voice_stats reports
+const SETTLED = 3000; // ms a leg is up before the server's word that it is lost may remake it (not a stale one)
 
 export class VoiceLink {
   constructor({ socket, callbackId, iceServers = [], mode = null, muted = false, onState = () => {}, onCall = () => {} }) {
@@ -34,7 +37,9 @@ export class VoiceLink {
     this.error = null;
     this.attempts = 0;
     this.reconnects = 0; // legs remade so far (for tests and the console)
+    this.anchorLosses = 0; // of those, remade at the server's word (anchorLost) before any silence here
     this.closed = false;
+    this._connectedAt = 0;
     this._timer = null;
     this._last = null; // previous getStats counters, for per-report deltas
     this._stats = setInterval(() => this._report(), STATS_EVERY);
@@ -55,6 +60,16 @@ export class VoiceLink {
   setMuted(muted) {
     this.muted = muted;
     this.peer?.setMuted(muted);
+  }
+
+  /** The server has lost this leg (its voice_state says "reconnecting"): remake it now. Not a
+   * leg just made: that word may be about the leg it replaced. */
+  anchorLost() {
+    if (this.closed || this.state !== "connected" || Date.now() - this._connectedAt < SETTLED) return;
+    clearTimeout(this._timer);
+    this.anchorLosses += 1;
+    this._set("reconnecting");
+    this._reconnect(this.peer);
   }
 
   close() {
@@ -85,6 +100,7 @@ export class VoiceLink {
     if (state === "connected") {
       this.attempts = 0;
       this.error = null;
+      this._connectedAt = Date.now();
       this._set("connected");
     } else if (state === "disconnected") {
       this._set("reconnecting");

@@ -147,6 +147,8 @@ export class DeskVoice {
     if (call.state === "ended") {
       this.link?.close();
       this.link = null;
+    } else if (call.legs?.agent === "reconnecting") {
+      this.link?.anchorLost();
     }
     this._render();
   }

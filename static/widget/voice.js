@@ -124,6 +124,8 @@ class WidgetVoice {
     if (call.state === "ended") {
       this.link?.close();
       this.link = null;
+    } else if (call.legs?.customer === "reconnecting") {
+      this.link?.anchorLost();
     }
     this._render();
   }

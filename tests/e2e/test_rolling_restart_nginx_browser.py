@@ -142,6 +142,9 @@ def _journey(a, b, base_url: str, customer_browser, agent_browser, *, db) -> Non
         expect(customer.locator(f"{W} [data-testid=otodesk-voice]")).to_have_attribute("data-state", "active",
                                                                                        timeout=20000)
         assert customer.evaluate("window.otodesk.voice.link.reconnects") >= 1
+        # Remade at the server's word that the anchor moved, not seconds later on hearing nothing.
+        assert customer.evaluate("window.otodesk.voice.link.anchorLosses") >= 1
+        assert agent.evaluate("window.otodeskDeskVoice.link.anchorLosses") >= 1
         both_hear(agent, customer)
         assert talk_seconds(agent) >= before + int(moved), (talk_seconds(agent), before, moved)
         assert anchoring_processes(port=REDIS_PORT).count(other.env["OTODESK_PROCESS_ID"]) == 1
