@@ -123,8 +123,9 @@ class Analytics(Store):
         """:meth:`resolve_customer` and :meth:`routing_tier` in one call, as a ``call_me`` needs
         them: ``(head, tier, source)``, ``(None, "standard", "none")`` for an unknown customer.
 
-        Two statements on the usual path (the head's row, the latest run) instead of five in two
-        calls: the head's row already carries the spend tier, and the merge chain is walked once.
+        Two statements without a succeeded analytics run (the head's row, the latest run), four
+        with one (its group, its scores), instead of five to seven in two calls: the head's row
+        already carries the spend tier, and the merge chain is walked once.
         Each statement reads the latest commit (no transaction around them); a run's scores are
         committed with its status, so a run read as succeeded has them.
         """
