@@ -49,16 +49,13 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
     """Everything the agent needs about one callback's customer, or None if it is gone.
     ``dispositions``: each queue's wrap-up outcomes as the caller keeps them up to date (the
     router's leader, reloading its queues when an admin changes one); read otherwise."""
-    callback = await repo.get_callback(callback_id)
-    if callback is None:
+    # One call (every offer makes a card): a merged customer's callback shows the whole person's record.
+    reads = await repo.card_reads(callback_id, trail=TRAIL_LENGTH, history=PREVIOUS_CONTACTS + 10,
+                                  kinds=CONTACT_KINDS)
+    if reads is None:
         return None
-    # A merged customer's callback shows the whole person's record.
-    customer = await repo.resolve_customer(callback.customer_id)
-    visitor = await repo.get_visitor(callback.visitor_id) if callback.visitor_id else None
-    trail = await repo.trail(callback.visitor_id, limit=TRAIL_LENGTH) if callback.visitor_id else []
-    history = await repo.customer_timeline(callback.customer_id, limit=PREVIOUS_CONTACTS + 10,
-                                           kinds=CONTACT_KINDS)
-    previous = [event for event in history.events
+    callback, customer, visitor, trail = reads.callback, reads.customer, reads.visitor, reads.trail
+    previous = [event for event in reads.history
                 if event.callback_id != callback_id][:PREVIOUS_CONTACTS]
     page = None
     if visitor is not None and visitor.current_url:

@@ -61,6 +61,6 @@ def upsert(conn: Connection, table: Table) -> Any:
     return sqlite.insert(table)
 
 
-def first(conn: Connection, statement: Any) -> Any:
-    """The first row ``statement`` gives, or ``None``."""
-    return conn.execute(statement).first()
+def first(conn: Connection, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """The first row ``statement`` gives (with ``params`` for its bind parameters), or ``None``."""
+    return conn.execute(statement, params).first()

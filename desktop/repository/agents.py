@@ -140,8 +140,8 @@ class Agents(Store):
         return await self._db.write(_upsert_queue, values)
 
     async def list_queues(self) -> list[QueueRecord]:
-        """Every queue, by ``sort_order`` then name."""
-        return await self._db.read(_list_queues)
+        """Every queue, by ``sort_order`` then name (one statement: no transaction around it)."""
+        return await self._db.read_fast(_list_queues)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

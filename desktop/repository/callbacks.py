@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from desktop.repository import _rows
-from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, Store, first
+from desktop.repository._store import CALLBACKS, CONTACT_EVENTS, CUSTOMERS, Store, first
 from desktop.repository.errors import DuplicateCallback, NotFound, NumberWaiting
 from desktop.repository.outbox import emit
 from desktop.repository.records import (
@@ -30,6 +30,11 @@ __all__ = ["Callbacks", "EDITABLE_CALLBACK_FIELDS"]
 EDITABLE_CALLBACK_FIELDS = frozenset({"name", "topic", "message", "phone", "disposition", "note"})
 
 _TERMINAL = sorted(state.value for state in TERMINAL_CALLBACK_STATES)
+# Asked by every call_me and page view: built once.
+_ACTIVE_FOR_VISITOR = (
+    select(CALLBACKS).where(CALLBACKS.c.visitor_id == bindparam("visitor_id"), CALLBACKS.c.state.not_in(_TERMINAL))
+    .order_by(CALLBACKS.c.created_at.desc(), CALLBACKS.c.id.desc()).limit(1)
+)
 
 
 class Callbacks(Store):
@@ -52,6 +57,7 @@ class Callbacks(Store):
         consent: dict[str, Any] | None = None,
         locale: str | None = None,
         follow_up_of: str | None = None,
+        name_customer: str | None = None,
     ) -> CallbackRecord:
         """Store a customer's "call me" and return it; tell the router only after.
 
@@ -71,6 +77,10 @@ class Callbacks(Store):
         request for ``phone`` exists (the database's unique index: the check before
         the insert may race), :class:`NotFound` for an unknown customer or visitor. ``locale``: the widget's language (the after-call e-mail's);
         ``follow_up_of``: the earlier contact this request follows up ("not solved").
+
+        ``name_customer``: a customer id (the head of the requester's record, which has no name
+        yet) given ``name``, and ``phone`` when there is one, in the same transaction (also when
+        the insert fails, as a separate write: the request was made all the same).
         """
         channel = Channel(channel)
         check_tier(tier)
@@ -87,11 +97,16 @@ class Callbacks(Store):
             consent=consent,
             locale=locale, follow_up_of=follow_up_of,
         )
+        naming = None
+        if name_customer is not None:
+            naming = {"name": name, "updated_at": now, **({"phone": phone} if phone is not None else {})}
         try:
-            return await self._db.write(insert_callback, values)
+            return await self._db.write(_name_and_insert, values, name_customer, naming)
         except IntegrityError:
-            # A concurrent retry of the same command won the race, or the id or a
+            # A retried command (the unique index found its first callback), the id or a
             # reference is bad: look, in a fresh transaction, which one it was.
+            if name_customer is not None:
+                await self._db.write(_name_customer, name_customer, naming)
             existing, taken = await self._db.read(_why_not_created, values)
         if existing is not None:
             return existing
@@ -119,12 +134,7 @@ class Callbacks(Store):
 
     async def active_callback_for_visitor(self, visitor_id: str) -> CallbackRecord | None:
         """The visitor's newest callback that has not ended, if any."""
-        c = CALLBACKS.c
-        statement = (
-            select(CALLBACKS).where(c.visitor_id == visitor_id, c.state.not_in(_TERMINAL))
-            .order_by(c.created_at.desc(), c.id.desc()).limit(1)
-        )
-        row = await self._db.read(first, statement)
+        row = await self._db.read_fast(first, _ACTIVE_FOR_VISITOR, {"visitor_id": visitor_id})
         return _rows.callback(row) if row is not None else None
 
     async def active_callback_for_phone(self, phone: str) -> CallbackRecord | None:
@@ -205,10 +215,14 @@ def _by_command(visitor_id: str | None, command_id: str) -> Any:
     return select(CALLBACKS).where(c.visitor_id == visitor_id, c.command_id == command_id)
 
 
-def insert_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord:
+def insert_callback(conn: Connection, values: dict[str, Any], *, retry_raises: bool = False) -> CallbackRecord:
     """Insert a callback (all its columns in ``values``) and its ``callback_requested`` entry,
-    in the caller's transaction (a retried command's callback comes back instead)."""
-    if values["command_id"] is not None:
+    in the caller's transaction (a retried command's callback comes back instead).
+
+    ``retry_raises``: a visitor's retried command is not looked for first; the unique index on
+    ``(visitor_id, command_id)`` refuses it (``IntegrityError``, the transaction lost) and the
+    caller looks then: one statement less for every request that is not a retry."""
+    if values["command_id"] is not None and not (retry_raises and values["visitor_id"] is not None):
         existing = conn.execute(_by_command(values["visitor_id"], values["command_id"])).first()
         if existing is not None:
             return _rows.callback(existing)
@@ -227,6 +241,17 @@ def insert_callback(conn: Connection, values: dict[str, Any]) -> CallbackRecord:
         "channel": values["channel"], "scheduled_at": values["scheduled_at"]},
         at=values["created_at"], customer_id=values["customer_id"], callback_id=values["id"])
     return _rows.callback(row)
+
+
+def _name_customer(conn: Connection, customer_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id).values(values))
+
+
+def _name_and_insert(conn: Connection, values: dict[str, Any], customer_id: str | None,
+                     naming: dict[str, Any] | None) -> CallbackRecord:
+    if customer_id is not None and naming is not None:
+        _name_customer(conn, customer_id, naming)
+    return insert_callback(conn, values, retry_raises=True)
 
 
 def _why_not_created(

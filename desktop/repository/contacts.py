@@ -307,6 +307,18 @@ CORRECTABLE = ("name", "email", "phone")
 
 def _update_customer(conn: Connection, customer_id: str, values: dict[str, Any], by_customer: bool,
                      site_hint: bool) -> Any:
+    if by_customer or site_hint:
+        values = _with_corrections(conn, customer_id, values, by_customer, site_hint)
+        if values is None:
+            return None
+    return first(conn, update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id)
+                 .values(values).returning(CUSTOMERS))
+
+
+def _with_corrections(conn: Connection, customer_id: str, values: dict[str, Any], by_customer: bool,
+                      site_hint: bool) -> dict[str, Any] | None:
+    """``values`` less what the customer corrected (a site's hint), or noting what they correct
+    now (their own word); None for an unknown customer."""
     current = first(conn, select(CUSTOMERS.c.corrected).where(CUSTOMERS.c.id == customer_id))
     if current is None:
         return None
@@ -316,5 +328,4 @@ def _update_customer(conn: Connection, customer_id: str, values: dict[str, Any],
     if by_customer:
         corrected += [key for key in CORRECTABLE if key in values and key not in corrected]
         values["corrected"] = corrected
-    return first(conn, update(CUSTOMERS).where(CUSTOMERS.c.id == customer_id)
-                 .values(values).returning(CUSTOMERS))
+    return values

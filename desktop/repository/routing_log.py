@@ -57,6 +57,12 @@ _SET_SCHEDULED = update(CALLBACKS).where(_c.id == bindparam("callback_id")).valu
 _SET_OFFERED = update(CALLBACKS).where(_c.id == bindparam("callback_id")).values(
     state=_OFFERED, offered_at=bindparam("at")
 )
+# A callback queued and offered in the same batch (an agent was free as it arrived: the
+# offer's usual path) is one UPDATE, not two.
+_SET_QUEUED_OFFERED = update(CALLBACKS).where(_c.id == bindparam("callback_id")).values(
+    state=_OFFERED, enqueued_at=func.coalesce(_c.enqueued_at, bindparam("queued_at")),
+    offered_at=bindparam("at"),
+)
 _BACK_TO_QUEUED = update(CALLBACKS).where(
     _c.id == bindparam("callback_id"), _c.state == _OFFERED
 ).values(state=_QUEUED)
@@ -124,6 +130,7 @@ class RoutingLog(Store):
         names a callback that was never created, :class:`RepositoryError` if
         the database refuses the batch (an unknown agent, an offer id used
         twice). Costs one SELECT for the batch, one or two statements an event
+        (a ``CallbackQueued`` followed at once by its ``OfferMade``: two for both)
         and one INSERT for all timeline entries, all prepared once.
         """
         for event in events:
@@ -176,8 +183,18 @@ def _record_routing(conn: Connection, events: list[RoutingEvent]) -> list[Contac
         if missing := callback_ids - owners.keys():
             raise NotFound(f"No callback with id(s) {', '.join(sorted(missing))}")
     timeline: list[dict[str, Any]] = []
-    for event in events:
-        entry = _apply(conn, event)
+    queued_then_offered = {
+        index for index, (event, after) in enumerate(zip(events, events[1:]))
+        if isinstance(event, CallbackQueued) and isinstance(after, OfferMade)
+        and after.callback_id == event.callback_id
+    }
+    for index, event in enumerate(events):
+        if index in queued_then_offered:  # written with the offer that follows it
+            entry: _Entry | None = ("callback_queued", None, {"queue": event.queue})  # type: ignore[union-attr]
+        elif index - 1 in queued_then_offered:
+            entry = _apply(conn, event, queued_at=events[index - 1].at)
+        else:
+            entry = _apply(conn, event)
         if entry is not None:
             kind, agent_id, data = entry
             owner = owners[event.callback_id]  # type: ignore[union-attr]
@@ -246,8 +263,9 @@ def _emit_webhook(conn: Connection, event: RoutingEvent, customer_id: str) -> No
              at=event.at, customer_id=customer_id, callback_id=event.callback_id)
 
 
-def _apply(conn: Connection, event: RoutingEvent) -> _Entry | None:
-    """Store ``event``'s effect; return the timeline entry it makes (kind, agent, data)."""
+def _apply(conn: Connection, event: RoutingEvent, *, queued_at: float | None = None) -> _Entry | None:
+    """Store ``event``'s effect; return the timeline entry it makes (kind, agent, data).
+    ``queued_at``: an ``OfferMade`` also stores the ``CallbackQueued`` just before it, at that time."""
     match event:
         case CallbackQueued(callback_id=callback_id, queue=queue, at=at):
             conn.execute(_SET_QUEUED, {"callback_id": callback_id, "at": at})
@@ -260,7 +278,11 @@ def _apply(conn: Connection, event: RoutingEvent) -> _Entry | None:
                 "offer_id": event.offer_id, "callback_id": event.callback_id,
                 "agent_id": event.agent_id, "at": event.at, "expires_at": event.expires_at,
             })
-            conn.execute(_SET_OFFERED, {"callback_id": event.callback_id, "at": event.at})
+            if queued_at is None:
+                conn.execute(_SET_OFFERED, {"callback_id": event.callback_id, "at": event.at})
+            else:
+                conn.execute(_SET_QUEUED_OFFERED, {"callback_id": event.callback_id, "at": event.at,
+                                                   "queued_at": queued_at})
             return "callback_offered", event.agent_id, {
                 "offer_id": event.offer_id, "expires_at": event.expires_at
             }

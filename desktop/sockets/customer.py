@@ -252,17 +252,16 @@ class CustomerHandler(RoleHandler):
         await self._spend_callme_budgets(session, callback_id, phone, now)
         # The whole person's record (a merged customer reads as its head): its tier counts, the
         # analytics job's when its latest run scored them, else their 365-day spend's.
-        customer = await self.repo.resolve_customer(session.data["customer_id"])
-        tier, _source = await self.repo.routing_tier(customer.id) if customer else ("standard", "none")
-        if customer is not None and not customer.name:
-            await self.repo.update_customer(customer.id, name=message.name.strip(), phone=phone)
+        customer, tier, _source = await self.repo.routing_customer(session.data["customer_id"])
         try:
+            # A customer without a name takes the one typed here, in the request's transaction.
             callback = await self.repo.create_callback(
                 id=callback_id, visitor_id=session.identity, customer_id=session.data["customer_id"],
                 queue=queue, name=message.name.strip(), topic=message.topic.strip(),
                 message=message.message.strip(), channel=message.channel, phone=phone,
                 tier=tier, scheduled_at=scheduled_at, now=now,
                 command_id=message.id, consent=consent, locale=message.locale,
+                name_customer=customer.id if customer is not None and not customer.name else None,
             )
         except NumberWaiting as exc:  # another request for the number raced past the check
             for key, *_ in self._callme_budgets(session, phone):

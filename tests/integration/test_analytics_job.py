@@ -182,6 +182,8 @@ async def test_routing_reads_the_analytics_tier_when_a_run_scored_the_customer_e
     # No run yet: the tier from 365 days of spend (lapsed spent 240,000 in the last year: gold).
     assert await repo.routing_tier(ids["lapsed"]) == ("gold", "spend")
     assert await repo.routing_tier("no-such-customer") == ("standard", "none")
+    for customer_id in (ids["lapsed"], ids["merged"], "no-such-customer"):
+        await _one_read_agrees(repo, customer_id)
     assert (await run_analytics(repo, config=CONFIG, now=NOW)).ok
     # Scored by the run (a 180-day period): nothing in the last one, so standard, though the
     # spend tier still says gold; a merged member reads as its head.
@@ -193,3 +195,11 @@ async def test_routing_reads_the_analytics_tier_when_a_run_scored_the_customer_e
     await repo.add_order(id="O-new", customer_id=newcomer, placed_at=NOW - DAY, total_cents=1_200_000,
                          currency="EUR", status="paid", items=[], now=NOW)
     assert await repo.routing_tier(newcomer) == ("platinum", "spend")
+    for customer_id in (ids["lapsed"], ids["merged"], newcomer, "no-such-customer"):
+        await _one_read_agrees(repo, customer_id)
+
+
+async def _one_read_agrees(repo: Repository, customer_id: str) -> None:
+    # A call_me reads both at once (routing_customer): the same answers as the two reads.
+    head = await repo.resolve_customer(customer_id)
+    assert await repo.routing_customer(customer_id) == (head, *await repo.routing_tier(customer_id))
