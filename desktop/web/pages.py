@@ -36,7 +36,8 @@ async def login_page(request: Request) -> Response:
     code = request.query_params.get("sso_error", "")
     sso_error = SSO_ERRORS.get(code)
     return login_page_response(request, next_url=safe_next(request.query_params.get("next")), error=sso_error,
-                               code=f"sso_{code}" if sso_error else None)
+                               code=f"sso_{code}" if sso_error else None,
+                               extra={"admin_ready": request.query_params.get("ready") == "1"})
 
 
 async def login(request: Request) -> Response:

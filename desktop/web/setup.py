@@ -110,7 +110,8 @@ async def setup(request: Request) -> Response:
     except DuplicateUser:
         return _page(request, token, status=409, error="That username is taken.", error_code="taken", **again)
     log.info("first admin %r created with the one-time set-up link", agent.username)
-    return RedirectResponse("/login?next=/admin", status_code=303)
+    # The sign-in page says the account is ready (a bare sign-in form read as "it failed").
+    return RedirectResponse("/login?next=/admin&ready=1", status_code=303)
 
 
 routes = [

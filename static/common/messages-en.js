@@ -48,6 +48,7 @@ export default {
 
   "login.title": "Sign in",
   "login.who": "Agents and supervisors sign in here.",
+  "login.admin_ready": "The administrator account is ready: sign in with it to set up the contact centre.",
   "login.username": "Username",
   "login.password": "Password",
   "login.submit": "Sign in",

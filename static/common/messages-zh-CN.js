@@ -45,6 +45,7 @@ export default {
 
   "login.title": "登录",
   "login.who": "客服和主管在此登录。",
+  "login.admin_ready": "管理员账户已创建：请用它登录，设置联络中心。",
   "login.username": "用户名",
   "login.password": "密码",
   "login.submit": "登录",

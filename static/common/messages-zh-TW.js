@@ -45,6 +45,7 @@ export default {
 
   "login.title": "登入",
   "login.who": "客服與主管在此登入。",
+  "login.admin_ready": "管理員帳戶已建立：請用它登入，設定聯絡中心。",
   "login.username": "使用者名稱",
   "login.password": "密碼",
   "login.submit": "登入",

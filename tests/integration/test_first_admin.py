@@ -64,7 +64,10 @@ async def test_the_printed_link_makes_the_first_admin_once(tmp_path):
             mismatch = await http.post("/setup", data=setup_form(link, password_again="something-else"))
             assert mismatch.status_code == 422 and 'data-i18n="setup.error.mismatch"' in mismatch.text
             made = await http.post("/setup", data=setup_form(link))
-            assert made.status_code == 303 and made.headers["location"] == "/login?next=/admin"
+            assert made.status_code == 303 and made.headers["location"] == "/login?next=/admin&ready=1"
+            signin = await http.get(made.headers["location"])  # says the account is ready
+            assert 'data-testid="login-admin-ready"' in signin.text and 'value="/admin"' in signin.text
+            assert 'data-testid="login-admin-ready"' not in (await http.get("/login")).text
             # Used: neither the page nor the form takes it again, not even for another name.
             assert (await http.get(link)).status_code == 410
             again = await http.post("/setup", data=setup_form(link, username="mallory"))
