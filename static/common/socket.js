@@ -93,6 +93,7 @@ export class HubSocket {
     this.lastSeq = null;
     /** Seconds to add to the local clock to get the server's. */
     this.clockOffset = 0;
+    this._bestRoundTrip = Infinity; // ms: the pong that set clockOffset
     /** "idle" | "connecting" | "open" | "reconnecting" | "closed" */
     this.state = "idle";
     this.attempt = 0;
@@ -165,9 +166,19 @@ export class HubSocket {
     return Date.now() / 1000 + this.clockOffset;
   }
 
-  _syncClock(serverTime, roundTripMs = 0) {
+  /** From a welcome (``roundTripMs`` null: a first guess for this connection, late by however long
+   * the message took: a process just started may take seconds) or a pong (its round trip known):
+   * the pong with the shortest round trip on this connection wins. */
+  _syncClock(serverTime, roundTripMs = null) {
     if (typeof serverTime !== "number" || !isFinite(serverTime)) return;
-    this.clockOffset = serverTime + roundTripMs / 2000 - Date.now() / 1000;
+    if (roundTripMs === null) {
+      this._bestRoundTrip = Infinity;
+    } else if (roundTripMs > this._bestRoundTrip) {
+      return;
+    } else {
+      this._bestRoundTrip = roundTripMs;
+    }
+    this.clockOffset = serverTime + (roundTripMs || 0) / 2000 - Date.now() / 1000;
   }
 
   // -- lifetime -------------------------------------------------------------
@@ -300,16 +311,18 @@ export class HubSocket {
 
   _startPings() {
     clearInterval(this._pingTimer);
-    this._pingTimer = setInterval(() => {
-      if (!this._ready) return;
-      this._pingSentAt = Date.now();
-      this._transmit({ type: "ping" });
-      clearTimeout(this._silenceTimer);
-      this._silenceTimer = setTimeout(() => {
-        console.warn("otodesk: no answer to ping, reconnecting");
-        this.reconnect();
-      }, this.options.pongTimeout);
-    }, this.options.pingInterval);
+    this._pingTimer = setInterval(() => this._ping(), this.options.pingInterval);
+  }
+
+  _ping() {
+    if (!this._ready) return;
+    this._pingSentAt = Date.now();
+    this._transmit({ type: "ping" });
+    clearTimeout(this._silenceTimer);
+    this._silenceTimer = setTimeout(() => {
+      console.warn("otodesk: no answer to ping, reconnecting");
+      this.reconnect();
+    }, this.options.pongTimeout);
   }
 
   _heard() {
@@ -327,6 +340,7 @@ export class HubSocket {
         this._becomeReady();
         this._emit("welcome", message);
         this._flush();
+        this._ping(); // at once: the welcome's clock may be late (talk times and countdowns read it)
         return;
       case "resumed":
         if (typeof message.seq === "number" && this.lastSeq !== null && message.seq < this.lastSeq) {
@@ -341,6 +355,7 @@ export class HubSocket {
         this._becomeReady();
         this._emit("resumed", message);
         this._flush();
+        this._ping();
         return;
       case "pong":
         if (this._pingSentAt) this._syncClock(message.at, Date.now() - this._pingSentAt);

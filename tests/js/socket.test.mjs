@@ -176,7 +176,7 @@ test("commands and notifications made while offline wait for the welcome", () =>
   assert.deepEqual(latest().messages().map((m) => m.type), ["hello"]);
   latest().receive({ type: "welcome", seq: 0 });
   const types = latest().messages().map((m) => m.type);
-  assert.deepEqual(types, ["hello", "set_context", "cancel"]);
+  assert.deepEqual(types, ["hello", "set_context", "cancel", "ping"]);  // then a ping: the clock
   assert.deepEqual(latest().messages("set_context")[0].context, { a: 2 });
 });
 
@@ -225,6 +225,22 @@ test("pong keeps the connection and syncs the clock", async () => {
   ws.receive({ type: "pong", at: Date.now() / 1000 - 30 });
   assert.ok(Math.abs(socket.serverNow() - (Date.now() / 1000 - 30)) < 1);
   assert.equal(FakeWebSocket.instances.length, 1);
+});
+
+test("a welcome that arrives late is corrected by the pong sent at once; a slower pong does not undo it", async () => {
+  socket = makeSocket();
+  socket.connect();
+  const ws = latest();
+  ws.open();
+  ws.receive({ type: "welcome", seq: 1, now: Date.now() / 1000 - 3 }); // a process busy for 3 s
+  assert.ok(Math.abs(socket.serverNow() - (Date.now() / 1000 - 3)) < 0.5);
+  assert.equal(ws.messages("ping").length, 1); // sent with the welcome, not 20 s later
+  ws.receive({ type: "pong", at: Date.now() / 1000 });
+  assert.ok(Math.abs(socket.serverNow() - Date.now() / 1000) < 0.2);
+  socket._ping();
+  await tick(40);
+  ws.receive({ type: "pong", at: Date.now() / 1000 - 5 }); // answered late: a longer round trip
+  assert.ok(Math.abs(socket.serverNow() - Date.now() / 1000) < 0.2);
 });
 
 test("close() rejects pending commands and never reconnects", async () => {
