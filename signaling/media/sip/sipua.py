@@ -38,12 +38,12 @@ import logging
 import re
 import socket
 
-from aiortp import PortAllocator
 from aiosipua import SipRequest, SipResponse, SipUAC, SipUAS, parse_sdp
 from aiosipua import Registration as SipRegistration
 
 from signaling.media.errors import TrunkError
 from signaling.media.sip.sdp import media_of, offer_sdp
+from signaling.media.sip.rtp_ports import RtpPorts
 from signaling.media.sip.sipua_call import SipuaCall
 from signaling.media.sip.srtp import new_crypto, offer_profile
 from signaling.media.sip.sipua_register import USER_AGENT, Registering
@@ -68,7 +68,7 @@ class SipuaTrunk(Registering, Trunk):
         self.registration = Registration.OFF
         self.registration_error = ""
         self.on_registration = None
-        self._ports = PortAllocator(rtp_ports)
+        self._ports = RtpPorts(rtp_ports)
         self._calls: dict[str, SipuaCall] = {}
         self._transport: UdpTransport | StreamTransport | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -134,7 +134,7 @@ class SipuaTrunk(Registering, Trunk):
             return RefusedCall(number, f"this server carries {limit} phone calls at most; not dialled",
                               on_event=on_event)
         call = SipuaCall(self, number, on_event=on_event, on_audio=on_audio)
-        call.rtp_port, _ = await self._ports.allocate()
+        call.rtp_port = self._ports.allocate()
         caller = self.config.caller_id or self.config.username or "otodesk"
         if self.config.srtp != "off":
             call.crypto, call.profile = new_crypto(), offer_profile(self.config.srtp)
@@ -151,7 +151,7 @@ class SipuaTrunk(Registering, Trunk):
         return call
 
     def _forget(self, call: SipuaCall) -> None:
-        asyncio.get_running_loop().create_task(self._ports.release(call.rtp_port))
+        self._ports.release(call.rtp_port)
         # Kept a while: a retransmitted final answer must still be ACKed.
         asyncio.get_running_loop().call_later(LINGER, self._calls.pop, call.call_id, None)
 

@@ -120,6 +120,9 @@ class SipuaCall(PhoneCall):
         except ValueError as exc:
             await self._fail_after_answer(str(exc))
             return
+        except OSError as exc:  # its RTP port taken since it was offered: the call can't be heard
+            await self._fail_after_answer(f"RTP port {self.rtp_port} could not be bound ({exc.strerror})")
+            return
         if self.state == PhoneState.ENDED:
             return
         self.answered_at = time.monotonic()
@@ -128,7 +131,7 @@ class SipuaCall(PhoneCall):
     async def _early_media(self, sdp: str) -> None:
         try:
             await self._media(sdp)
-        except ValueError as exc:  # the final answer decides; meanwhile, nothing heard
+        except (ValueError, OSError) as exc:  # the final answer decides; meanwhile, nothing heard
             log.warning("phone call to %s: early media not taken: %s", self.number, exc)
 
     async def _fail_after_answer(self, reason: str) -> None:
@@ -157,6 +160,7 @@ class SipuaCall(PhoneCall):
 
     async def open_rtp(self, remote: tuple[str, int], payload_type: int, dtmf: int, theirs: Crypto | None) -> None:
         """The call's RTP session towards ``remote``: SRTP when the far end gave a key (``theirs``)."""
+        self.trunk._ports.take(self.rtp_port)
         rtp = await (SrtpSession if theirs is not None else RTPSession).create(
             (self.trunk.bind_host, self.rtp_port), remote, payload_type,
             dtmf_payload_type=dtmf, jitter_prefetch=1, plc=True, cname=USER_AGENT)

@@ -69,7 +69,7 @@ class SipuaIncomingCall(SipuaCall, IncomingPhoneCall):
         except Exception as exc:
             self.reject(488, "Not Acceptable Here")
             raise ValueError(f"the caller's offer can't be used: {exc}") from None
-        self.rtp_port, _ = await self.trunk._ports.allocate()
+        self.rtp_port = self.trunk._ports.allocate()
         async with self._media_lock:
             if self.state == PhoneState.ENDED:  # the caller gave up meanwhile
                 return
