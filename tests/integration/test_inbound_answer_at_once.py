@@ -41,7 +41,8 @@ def server(tmp_path):
     sip_port, our_sip_port = free_udp_port(), free_udp_port()
     server = ServerProcess(tmp_path / "var", env={
         "PATH": f"{slow}:{os.environ['PATH']}",
-        **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_SIP_CALLBACK_OFFER": "30",
+        **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales",
+        "OTODESK_SIP_CALLBACK_OFFER": "30",
         "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
     server.our_sip_port = our_sip_port
     server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"

@@ -52,6 +52,13 @@ async def hears(bot: Bot, hz: int | None, timeout: float = 6.0) -> None:
     raise AssertionError(f"did not hear {hz}")
 
 
+def offers_via(client, callback_id: str, **extra):
+    """A bot's signalling: its SDP offer as ``client``'s ``voice_offer`` (``reconnect=True`` remakes a leg)."""
+    async def signal(sdp: str) -> str:
+        return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp, **extra))["sdp"]
+    return signal
+
+
 async def answered_call(alice: AgentBot, customer: CustomerBot, *, name: str, queue: str) -> str:
     """Alice available, the customer's browser call asked for, offered, accepted: its callback id."""
     await alice.command("set_state", state="available")
@@ -71,11 +78,8 @@ async def test_customer_on_one_process_agent_on_another(cluster):
     customer_bot, agent_bot = Bot(440), Bot(880)
     try:
         callback_id = await answered_call(alice, customer, name="Two Process", queue="sales")
-
-        async def via(client, sdp):
-            return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
-        await customer_bot.connect(lambda sdp: via(customer, sdp))   # process a anchors
-        await agent_bot.connect(lambda sdp: via(alice, sdp))         # process b, over the bus
+        await customer_bot.connect(offers_via(customer, callback_id))   # process a anchors
+        await agent_bot.connect(offers_via(alice, callback_id))         # process b, over the bus
         await customer_bot.connected()
         await agent_bot.connected()
         await hears(agent_bot, 440)
@@ -118,11 +122,8 @@ async def test_sigterm_drains_the_anchoring_process_and_the_call_goes_on(cluster
     try:
         callback_id = await answered_call(alice, customer, name="Drained Call", queue="sales")
         answered = time.monotonic()
-
-        async def via(client, sdp):
-            return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp))["sdp"]
-        await bots[0].connect(lambda sdp: via(customer, sdp))   # process a anchors the call
-        await bots[1].connect(lambda sdp: via(alice, sdp))      # the agent on b, over the bus
+        await bots[0].connect(offers_via(customer, callback_id))   # process a anchors the call
+        await bots[1].connect(offers_via(alice, callback_id))      # the agent on b, over the bus
         for bot in bots:
             await bot.connected()
         await hears(bots[1], 440)
@@ -197,9 +198,7 @@ async def test_a_call_outlasting_the_drain_time_moves_to_the_other_process(clust
         answered = time.monotonic()
 
         def via(client, **extra):
-            async def signal(sdp):
-                return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp, **extra))["sdp"]
-            return signal
+            return offers_via(client, callback_id, **extra)
         await bots[0].connect(via(customer))
         await bots[1].connect(via(alice))
         for bot in bots:
@@ -273,9 +272,7 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
         answered = time.monotonic()
 
         def via(client, **extra):
-            async def signal(sdp):
-                return (await client.command("voice_offer", callback_id=callback_id, sdp=sdp, **extra))["sdp"]
-            return signal
+            return offers_via(client, callback_id, **extra)
         await bots[0].connect(via(customer))   # process a anchors the call
         await bots[1].connect(via(alice))      # the agent on b, over the bus
         for bot in bots:
