@@ -41,7 +41,8 @@ WAITING, LATE = "+447700900471", "+447700900472"  # Ofcom's drama range for mobi
 def server(tmp_path_factory):
     sip_port, our_sip_port = free_udp_port(), free_udp_port()
     server = ServerProcess(tmp_path_factory.mktemp("inbound-hours"), env={
-        **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
+        **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales",
+        "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
     server.our_sip_port = our_sip_port
     server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
     server.start()
