@@ -59,6 +59,15 @@ def offers_via(client, callback_id: str, **extra):
     return signal
 
 
+async def connect_legs(bots: list[Bot], customer, agent, callback_id: str, **extra) -> None:
+    """``bots[0]``'s leg offered through the customer's socket, ``bots[1]``'s through the agent's
+    (``reconnect=True``: remaking dropped ones); returns once both are connected."""
+    await bots[0].connect(offers_via(customer, callback_id, **extra))
+    await bots[1].connect(offers_via(agent, callback_id, **extra))
+    for bot in bots:
+        await bot.connected()
+
+
 async def answered_call(alice: AgentBot, customer: CustomerBot, *, name: str, queue: str) -> str:
     """Alice available, the customer's browser call asked for, offered, accepted: its callback id."""
     await alice.command("set_state", state="available")
@@ -78,10 +87,7 @@ async def test_customer_on_one_process_agent_on_another(cluster):
     customer_bot, agent_bot = Bot(440), Bot(880)
     try:
         callback_id = await answered_call(alice, customer, name="Two Process", queue="sales")
-        await customer_bot.connect(offers_via(customer, callback_id))   # process a anchors
-        await agent_bot.connect(offers_via(alice, callback_id))         # process b, over the bus
-        await customer_bot.connected()
-        await agent_bot.connected()
+        await connect_legs([customer_bot, agent_bot], customer, alice, callback_id)  # a anchors; b over the bus
         await hears(agent_bot, 440)
         await hears(customer_bot, 880)
 
@@ -122,10 +128,7 @@ async def test_sigterm_drains_the_anchoring_process_and_the_call_goes_on(cluster
     try:
         callback_id = await answered_call(alice, customer, name="Drained Call", queue="sales")
         answered = time.monotonic()
-        await bots[0].connect(offers_via(customer, callback_id))   # process a anchors the call
-        await bots[1].connect(offers_via(alice, callback_id))      # the agent on b, over the bus
-        for bot in bots:
-            await bot.connected()
+        await connect_legs(bots, customer, alice, callback_id)  # a anchors; the agent's leg on b, over the bus
         await hears(bots[1], 440)
         await hears(bots[0], 880)
 
@@ -196,13 +199,7 @@ async def test_a_call_outlasting_the_drain_time_moves_to_the_other_process(clust
     try:
         callback_id = await answered_call(alice, customer, name="Outlasting Call", queue="sales")
         answered = time.monotonic()
-
-        def via(client, **extra):
-            return offers_via(client, callback_id, **extra)
-        await bots[0].connect(via(customer))
-        await bots[1].connect(via(alice))
-        for bot in bots:
-            await bot.connected()
+        await connect_legs(bots, customer, alice, callback_id)
         await hears(bots[1], 440)
 
         a.process.send_signal(signal.SIGTERM)
@@ -222,10 +219,7 @@ async def test_a_call_outlasting_the_drain_time_moves_to_the_other_process(clust
         for bot in bots:
             await bot.close()
         bots = [Bot(440), Bot(880)]
-        await bots[0].connect(via(back, reconnect=True))
-        await bots[1].connect(via(alice, reconnect=True))
-        for bot in bots:
-            await bot.connected()
+        await connect_legs(bots, back, alice, callback_id, reconnect=True)
         await hears(bots[1], 440)
         await hears(bots[0], 880)
         ended = [m for m in alice.messages + back.messages
@@ -270,13 +264,7 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
     try:
         callback_id = await answered_call(alice, customer, name="Moved Call", queue="support")
         answered = time.monotonic()
-
-        def via(client, **extra):
-            return offers_via(client, callback_id, **extra)
-        await bots[0].connect(via(customer))   # process a anchors the call
-        await bots[1].connect(via(alice))      # the agent on b, over the bus
-        for bot in bots:
-            await bot.connected()
+        await connect_legs(bots, customer, alice, callback_id)  # a anchors; the agent's leg on b, over the bus
         await hears(bots[1], 440)
         await hears(bots[0], 880)
         consented = await customer.command("voice_control", callback_id=callback_id, action="consent")
@@ -298,10 +286,7 @@ async def test_the_anchoring_process_dies_and_the_call_moves(cluster):
         for bot in bots:
             await bot.close()
         bots = [Bot(440), Bot(880)]
-        await bots[0].connect(via(back, reconnect=True))
-        await bots[1].connect(via(alice, reconnect=True))
-        for bot in bots:
-            await bot.connected()
+        await connect_legs(bots, back, alice, callback_id, reconnect=True)
         await hears(bots[1], 440)
         await hears(bots[0], 880)
         state = await back.wait_for("voice_state", lambda m: m["call"]["legs"] == {"customer": "connected",
