@@ -15,6 +15,19 @@
 
 const GATHER_TIMEOUT = 3000; // ms: send what we have after this
 
+// getUserMedia's failures by their DOMException's name (its message is the browser's English).
+const MICROPHONE_PROBLEMS = {
+  NotFoundError: "no_microphone", OverconstrainedError: "no_microphone",
+  NotAllowedError: "microphone_refused", SecurityError: "microphone_refused",
+  NotReadableError: "microphone_busy", AbortError: "microphone_busy",
+};
+
+/** Why the browser gave no microphone: "no_microphone", "microphone_refused" or "microphone_busy"
+ * (the problem a widget tells the agent of, voice_problem); null for any other failure. */
+export function microphoneProblem(error) {
+  return MICROPHONE_PROBLEMS[error?.name] || null;
+}
+
 export class VoicePeer {
   constructor({ iceServers = [], onState = () => {} } = {}) {
     this.iceServers = iceServers;

@@ -15,15 +15,16 @@ import { h, setText } from "../common/dom.js";
 import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
+import { microphoneProblem } from "../common/voicepeer.js";
 import { t } from "./i18n.js";
 
-// The microphone's failures the browser names (DOMException); their messages are the browser's English.
-const MICROPHONE = {
-  NotFoundError: "voice.no_microphone", OverconstrainedError: "voice.no_microphone",
-  NotAllowedError: "voice.microphone_refused", SecurityError: "voice.microphone_refused",
-  NotReadableError: "voice.microphone_busy", AbortError: "voice.microphone_busy",
+// This browser's microphone problem (common/voicepeer.js), in the agent's words.
+const MICROPHONE_SAID = { no_microphone: "voice.no_microphone", microphone_refused: "voice.microphone_refused",
+  microphone_busy: "voice.microphone_busy" };
+const voiceError = (error) => {
+  const problem = microphoneProblem(error);
+  return problem ? t(MICROPHONE_SAID[problem]) : t("voice.error", { error: errorText(t, error) });
 };
-const voiceError = (error) => (MICROPHONE[error?.name] ? t(MICROPHONE[error.name]) : t("voice.error", { error: errorText(t, error) }));
 
 // The customer's browser can't talk (voice_problem from their widget), in the agent's words.
 const CUSTOMER_PROBLEM = { no_microphone: "voice.customer_no_microphone",

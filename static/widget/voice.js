@@ -10,6 +10,7 @@
 // (aria-pressed), otodesk-hangup. `otodesk.voice` is the controller (peak(), level()).
 import { h, setText } from "../common/dom.js";
 import { VoiceLink } from "../common/voicelink.js";
+import { microphoneProblem } from "../common/voicepeer.js";
 import { errorText } from "./errors.js";
 
 const css = `
@@ -21,13 +22,7 @@ const css = `
 .voice[data-state="failed"] .voice-state { color: #b00020; }
 `;
 
-// Why the browser gave no microphone (getUserMedia's DOMException by name): the problem the
-// agent is told of (voice_problem), and the reader's words for it.
-const MICROPHONE = {
-  NotFoundError: "no_microphone", OverconstrainedError: "no_microphone",
-  NotAllowedError: "microphone_refused", SecurityError: "microphone_refused",
-  NotReadableError: "microphone_busy", AbortError: "microphone_busy",
-};
+// Why the browser gave no microphone (common/voicepeer.js), in the reader's words.
 const MICROPHONE_SAID = { no_microphone: "voice.no_microphone", microphone_refused: "voice.microphone_refused",
   microphone_busy: "voice.microphone_busy" };
 
@@ -102,7 +97,7 @@ class WidgetVoice {
       if (this.link === link) {
         link.close();
         this.failed = error || { message: "failed" };
-        const problem = MICROPHONE[error?.name];
+        const problem = microphoneProblem(error);
         if (problem) this.socket.notify("voice_problem", { callback_id: callbackId, problem });
       }
     }
@@ -167,7 +162,7 @@ class WidgetVoice {
    * browser's (English, and technical) only for an English reader. */
   failedText() {
     const { t } = this.language;
-    const microphone = MICROPHONE[this.failed?.name];
+    const microphone = microphoneProblem(this.failed);
     if (microphone) return t("voice.failed_because", { reason: t(MICROPHONE_SAID[microphone]) });
     // (a DOMException's code is a number of its own: only the server's codes are ours)
     if (typeof this.failed?.code === "string") {
