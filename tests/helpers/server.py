@@ -67,6 +67,11 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"otodesk did not start in {timeout} s:\n{self.log()}")
 
+    @property
+    def database_url(self) -> str:
+        """The database it uses: ``OTODESK_DATABASE_URL``, else the SQLite file in its var dir."""
+        return self.env.get("OTODESK_DATABASE_URL") or f"sqlite+aiosqlite:///{self.var_dir / 'otodesk.db'}"
+
     def health(self) -> dict:
         return httpx.get(f"{self.base_url}/healthz", timeout=2).json()
 

@@ -167,7 +167,7 @@ async def test_a_socket_coming_back_does_not_store_its_page_again(server):
             await customer.close()
             await customer.connect(resume=True)
         await customer.send({"type": "page_view", "url": "http://shop.test/next", "title": "Next"})
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             for _ in range(50):  # the page_view has no ack: until it is stored
                 urls = await repo.database.read(lambda conn: [json.loads(row.data)["url"] for row in conn.execute(text(
                     "SELECT data FROM contact_events WHERE visitor_id = :v AND kind = 'page_view' ORDER BY id"),

@@ -144,7 +144,7 @@ async def test_navigate_and_control_pass_and_every_forgery_is_refused(server):
         errors = await _finish(agent, customer, callback_id)
     assert not [e for e in errors if e.get("code") == "internal"]
 
-    url = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
+    url = server.database_url
     async with Repository.open(url) as repo:
         callback = await repo.get_callback(callback_id)
         events = await repo.timeline(callback.customer_id, kinds=[

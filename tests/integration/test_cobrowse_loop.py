@@ -145,7 +145,7 @@ async def test_consent_relay_resume_late_joiner_stop_and_timeline(server):
         await _finish(agent, customer, callback_id)
 
     # The timeline has the share's start and stop.
-    url = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
+    url = server.database_url
     async with Repository.open(url) as repo:
         callback = await repo.get_callback(callback_id)
         kinds = [event.kind for event in await repo.timeline(callback.customer_id)]
@@ -300,7 +300,7 @@ async def test_documents_upload_checks_push_links_and_timeline(server):
     finally:
         await _finish(agent, customer, callback_id)
 
-    url = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
+    url = server.database_url
     async with Repository.open(url) as repo:
         callback = await repo.get_callback(callback_id)
         events = await repo.timeline(callback.customer_id, kinds=["document_pushed", "document_closed"])

@@ -49,7 +49,6 @@ def server(tmp_path):
         "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
     server.our_sip_port = our_sip_port
     server.rendered = tmp_path / "rendered"
-    server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
     server.start()
     try:
         yield server
@@ -78,7 +77,7 @@ async def test_answered_before_the_prompts_are_rendered_and_offered_the_callback
         assert ended.result == "completed" and ended.reason == "the phone hung up"  # our BYE
         print(f"answered in {answered_after:.2f} s; BYE {time.monotonic() - dialled:.1f} s after dialling")
 
-    async with Repository.open(server.db) as repo:
+    async with Repository.open(server.database_url) as repo:
         chosen = await repo.database.read(lambda conn: conn.execute(text(
             "SELECT channel, state, phone FROM callbacks WHERE phone = :phone"), {"phone": CALLER}).one())
     assert tuple(chosen) == ("phone", "queued", CALLER)  # a phone callback, waiting its turn

@@ -57,7 +57,6 @@ def server(tmp_path_factory):
             "OTODESK_CALLING_HOURS": "00:00-24:00"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.sip_port, server.our_sip_port = sip_port, our_sip_port
-        server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
         server.start()
         try:
             yield server
@@ -84,7 +83,7 @@ async def test_pressing_1_hangs_up_keeps_the_place_and_the_agent_first_callback_
             Caller(from_number=FIRST) as first, Caller(from_number=SECOND) as second:
         await waiting_caller(first, server.our_sip_port)
         await waiting_caller(second, server.our_sip_port)  # called later: behind the first
-        [before, _] = await callbacks_of(server.db, FIRST, SECOND)
+        [before, _] = await callbacks_of(server.database_url, FIRST, SECOND)
         assert (before.channel, before.state) == ("phone_inbound", "queued")
 
         await asyncio.sleep(OFFER_AFTER_GREETING)
@@ -97,18 +96,18 @@ async def test_pressing_1_hangs_up_keeps_the_place_and_the_agent_first_callback_
         print(f"BYE {hung_up_after:.2f} s after the key")
         assert second.call.state == PhoneState.CONNECTED  # the other caller waits on
 
-        [chosen, other] = await callbacks_of(server.db, FIRST, SECOND)
+        [chosen, other] = await callbacks_of(server.database_url, FIRST, SECOND)
         assert chosen.id == before.id and chosen.enqueued_at == before.enqueued_at  # the same place
         assert (chosen.channel, chosen.state, chosen.phone) == ("phone", "queued", FIRST)
         assert (other.channel, other.state) == ("phone_inbound", "queued")
         consent = chosen.consent if isinstance(chosen.consent, dict) else __import__("json").loads(chosen.consent)
         assert consent["text"] == TEXTS["en"]["offer"].text and consent["page"] == LINE
         assert consent["via"] == "inbound_call" and consent["at"] >= before.enqueued_at
-        async with Repository.open(server.db) as repo:
+        async with Repository.open(server.database_url) as repo:
             entry = await repo.last_contact_event(chosen.customer_id, kind="callback_chosen", callback_id=chosen.id)
         assert entry.data["number"] == FIRST and entry.data["line"] == LINE and entry.data["queue"] == "sales"
         await asyncio.sleep(1.0)  # not abandoned as its line went: the leader stopped watching it
-        [chosen, _] = await callbacks_of(server.db, FIRST, SECOND)
+        [chosen, _] = await callbacks_of(server.database_url, FIRST, SECOND)
         assert chosen.state == "queued"
 
         # The agent who comes is offered the first caller's callback first, and it dials them.
@@ -141,9 +140,9 @@ async def test_pressing_1_hangs_up_keeps_the_place_and_the_agent_first_callback_
         await bot.close()
         await agent.close()
 
-    [chosen, other] = await callbacks_of(server.db, FIRST, SECOND)
+    [chosen, other] = await callbacks_of(server.database_url, FIRST, SECOND)
     assert chosen.state == "completed" and other.state == "abandoned"
-    async with Repository.open(server.db) as repo:
+    async with Repository.open(server.database_url) as repo:
         attempt = await repo.last_contact_event(chosen.customer_id, kind="phone_attempt", callback_id=chosen.id)
         assert attempt.data["number"] == FIRST and attempt.data["attempt"] == 1
         today = dt.datetime.now(dt.timezone.utc).date().isoformat()
@@ -161,14 +160,14 @@ async def test_a_withheld_number_pressing_1_is_refused_and_keeps_waiting(server)
         caller.press("1")
         await asyncio.sleep(3.0)  # the refusal is short: they would have been hung up by now
         assert caller.call.state == PhoneState.CONNECTED
-        async with Repository.open(server.db) as repo:
+        async with Repository.open(server.database_url) as repo:
             [row] = await repo.database.read(lambda conn: conn.execute(text(
                 "SELECT id, channel, state FROM callbacks WHERE phone IS NULL AND state = 'queued'")).all())
         assert (row.channel, row.state) == ("phone_inbound", "queued")
         await caller.hangup()
 
     async def abandoned() -> None:  # their hang-up reaches the router, then the database
-        async with Repository.open(server.db) as repo:
+        async with Repository.open(server.database_url) as repo:
             while (await repo.get_callback(row.id)).state != "abandoned":
                 await asyncio.sleep(0.05)
     await asyncio.wait_for(abandoned(), 5)
@@ -187,7 +186,7 @@ async def test_an_agent_who_accepts_during_the_confirmation_waits_for_our_bye_th
         caller.press("1")
 
         async def converted() -> None:
-            while (await callbacks_of(server.db, number))[0].channel != "phone":
+            while (await callbacks_of(server.database_url, number))[0].channel != "phone":
                 await asyncio.sleep(0.02)
         await asyncio.wait_for(converted(), 5)
         mark = agent.mark()
@@ -210,7 +209,7 @@ async def test_an_agent_who_accepts_during_the_confirmation_waits_for_our_bye_th
         await agent.command("wrap_up", callback_id=offer["callback_id"], disposition="Resolved")
         await bot.close()
         await agent.close()
-    [done] = await callbacks_of(server.db, number)
+    [done] = await callbacks_of(server.database_url, number)
     assert (done.channel, done.state) == ("phone", "completed")
 
 
@@ -220,5 +219,5 @@ async def test_sipp_presses_1_and_gets_our_bye(server, tmp_path):
     async with Sipp("press_1.xml", tmp_path, calls=f"127.0.0.1:{server.our_sip_port}", number=LINE,
                     KEY=str(key), CALLER=number, WAIT="4000") as caller:  # the greeting, then the offer
         await caller.finished(20)
-    [chosen] = await callbacks_of(server.db, number)
+    [chosen] = await callbacks_of(server.database_url, number)
     assert (chosen.channel, chosen.state, chosen.phone) == ("phone", "queued", number)

@@ -44,7 +44,6 @@ def server(tmp_path_factory):
         **trunk_env(sip_port, our_sip_port, credentials=False), "OTODESK_SIP_INBOUND": f"{LINE}=sales",
         "OTODESK_DEFAULT_REGION": "GB", "OTODESK_TIMEZONE": "UTC"})
     server.our_sip_port = our_sip_port
-    server.db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
     server.start()
     try:
         yield server
@@ -66,7 +65,7 @@ async def test_a_call_while_closed_is_told_and_hung_up_and_a_caller_already_wait
         await until(lambda: near(dominant_hz(waiting.recent(0.3)), GREETING_HZ), what="the greeting")
 
         hours = closed_today()
-        async with Repository.open(server.db) as repo:  # as the admin console saves a queue's hours
+        async with Repository.open(server.database_url) as repo:  # as the admin console saves a queue's hours
             await repo.database.write(lambda conn: conn.execute(
                 text("UPDATE queues SET hours = :hours WHERE name = 'sales'"), {"hours": json.dumps(hours)}))
         opens = parse_hours(hours).next_open(time.time(), zone("UTC"))
@@ -100,7 +99,7 @@ async def test_a_call_while_closed_is_told_and_hung_up_and_a_caller_already_wait
         await agent.wait_for("offer_ended", lambda m: m["offer_id"] == offer["offer_id"], start=mark)
 
         # Open again: the one turned away phones back, and the agent sees they called while closed.
-        async with Repository.open(server.db) as repo:
+        async with Repository.open(server.database_url) as repo:
             await repo.database.write(lambda conn: conn.execute(text("UPDATE queues SET hours = NULL WHERE name = 'sales'")))
         async with Caller(from_number=LATE) as again:
             mark = agent.mark()
@@ -112,7 +111,7 @@ async def test_a_call_while_closed_is_told_and_hung_up_and_a_caller_already_wait
             await agent.wait_for("offer_ended", lambda m: m["offer_id"] == back["offer_id"], start=mark)
         await agent.close()
 
-    async with Repository.open(server.db) as repo:
+    async with Repository.open(server.database_url) as repo:
         kept = await repo.database.read(lambda conn: conn.execute(text(
             "SELECT id, state, channel, customer_id FROM callbacks WHERE phone = :phone ORDER BY created_at"),
             {"phone": LATE}).all())

@@ -135,7 +135,7 @@ async def test_agent_accepts_the_server_dials_and_both_hear_each_other(server):
         await agent.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
         assert time.monotonic() - began < 2.0
         await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
             attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
         assert attempt.data["result"] == "completed" and attempt.data["attempt"] == 1
@@ -154,7 +154,7 @@ async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
         await agent.wait_for("voice_state", lambda m: m["call"]["state"] == "ended", start=mark)
         assert phone_states(agent, mark, callback_id)[-1] == "busy"
         await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
             for _ in range(50):
                 attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
@@ -182,7 +182,7 @@ async def test_a_call_that_dropped_with_its_process_is_not_redialled_at_once_but
         number = "+442079460125"
         agent, customer, callback_id = await accepted_phone_callback(server.base_url, "carol", "support",
                                                                      number=number)
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
             await repo.add_contact_event(customer_id=customer_id, kind="phone_dialled", channel="phone",
                                          at=time.time() - 30, callback_id=callback_id,
@@ -192,7 +192,7 @@ async def test_a_call_that_dropped_with_its_process_is_not_redialled_at_once_but
         # The desk's offer is answered, then the call ends at once (its leg never needs to connect).
         await bot.connect(lambda sdp: _sdp(agent, callback_id, sdp))
         await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
             retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
                        if e.data.get("previous") == callback_id]
@@ -219,7 +219,7 @@ async def ready(agent: AgentBot) -> None:
 
 
 async def test_a_known_customer_phones_in_waits_with_music_is_offered_accepted_and_heard(server):
-    db = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
+    db = server.database_url
     async with Repository.open(db) as repo:
         quinn = await repo.create_customer(name="Quinn Caller", source="test")
         await repo.add_identity(quinn.id, "phone", CALLER, verified=True, source="test")
@@ -283,7 +283,7 @@ async def test_a_caller_who_hangs_up_while_the_offer_rings_abandons_it(server):
         await caller.hangup()
         ended = await agent.wait_for("offer_ended", lambda m: m["offer_id"] == offer["offer_id"], start=mark)
         assert ended["outcome"] == "withdrawn"
-    async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+    async with Repository.open(server.database_url) as repo:
         callback = await repo.get_callback(offer["callback_id"])
     assert callback.state == "abandoned" and callback.channel == "phone_inbound"
     await agent.close()
@@ -316,7 +316,7 @@ async def test_beyond_the_phone_call_limit_callers_get_503_and_callbacks_are_not
         assert ended["call"]["phone"]["result"] == "refused" and "at most" in ended["call"]["phone"]["reason"]
         await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
         assert "invite" not in peer.log
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
             for _ in range(50):
                 attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)

@@ -51,7 +51,7 @@ def server(tmp_path_factory):
 
 
 async def test_a_phone_call_whose_process_is_killed_loses_no_record_and_is_retried(server):
-    database = f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}"
+    database = server.database_url
     async with SipPeer(port=server.sip_port, behaviour="answer", ring_seconds=0.3) as peer:
         agent, customer, callback_id = await accepted_phone_callback(server.base_url, "alice", number=NUMBER)
         bot = Bot(880)

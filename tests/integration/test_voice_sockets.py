@@ -133,7 +133,7 @@ async def test_bad_voice_signaling_is_refused_and_disturbs_nothing(server):
         assert consented["call"]["recording"] is True and consented["call"]["consent"] == "given"
         # The answer is on the customer's timeline: an audit of consent, and what a process that
         # takes the call over reads back (tests/integration/test_voice_two_processes.py).
-        async with Repository.open(f"sqlite+aiosqlite:///{server.var_dir / 'otodesk.db'}") as repo:
+        async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
             [answer] = await repo.timeline(customer_id, kinds=["recording_consent"])
             last = await repo.last_contact_event(customer_id, kind="recording_consent", callback_id=callback_id)
