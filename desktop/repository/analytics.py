@@ -117,7 +117,8 @@ class Analytics(Store):
         ``(tier, "analytics")``, the latest succeeded run's tier when that run scored the
         customer (or their group), else ``(tier, "spend")``, the tier from 365 days of spend
         kept on the customer. ``("standard", "none")`` for an unknown customer."""
-        return await self._db.read(_routing_tier, customer_id)
+        _head, tier, source = await self.routing_customer(customer_id)
+        return tier, source
 
     async def routing_customer(self, customer_id: str) -> tuple[CustomerRecord | None, str, str]:
         """:meth:`resolve_customer` and :meth:`routing_tier` in one call, as a ``call_me`` needs
@@ -238,18 +239,6 @@ def _rules(conn: Connection) -> list[RuleRecord]:
     rows = conn.execute(select(RULES).where(RULES.c.run_id == run.id).order_by(RULES.c.position))
     return [RuleRecord(list(r.antecedent), list(r.consequent), r.support, r.confidence, r.lift, r.count)
             for r in rows]
-
-
-def _routing_tier(conn: Connection, customer_id: str) -> tuple[str, str]:
-    try:
-        score = read_customer_score(conn, customer_id)
-    except NotFound:
-        return "standard", "none"
-    if score is not None:
-        return score.tier, "analytics"
-    head = canonical_id(conn, customer_id)
-    tier = conn.execute(select(CUSTOMERS.c.tier).where(CUSTOMERS.c.id == head)).scalar()
-    return tier or "standard", "spend"
 
 
 def _routing_customer(conn: Connection, customer_id: str) -> tuple[CustomerRecord | None, str, str]:
