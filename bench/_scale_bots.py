@@ -35,6 +35,9 @@ class Answering(Bots):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.offered: dict[str, float] = {}  # the call's name -> when its offer was read
+        #: the call's name -> (read at, the servers' stamps: callback created, offer made), all
+        #: on the wall clock (time.time: the servers' clock, one for the machine)
+        self.stamps: dict[str, tuple[float, float, float]] = {}
         self.state_reads: list[float] = []
         self.failures: list[str] = []
         self._tasks: set[asyncio.Task] = set()
@@ -45,6 +48,8 @@ class Answering(Bots):
         elif message.get("type") == "offer":
             card = message["offer"]
             self.offered[card["callback"]["name"]] = message["_rx"]
+            read_at = message["_rx"] + time.time() - time.perf_counter()
+            self.stamps[card["callback"]["name"]] = (read_at, card["callback"]["created_at"], card["offered_at"])
             task = asyncio.get_running_loop().create_task(self._answer(bot, card))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -78,7 +83,7 @@ class Load:
         freeze()
 
     async def report(self) -> dict[str, Any]:
-        return {"offered": self.bots.offered, "state_reads": self.bots.state_reads,
+        return {"offered": self.bots.offered, "stamps": self.bots.stamps, "state_reads": self.bots.state_reads,
                 "failures": self.bots.failures, "stray": self.bots.stray_offers}
 
     async def close(self) -> None:
@@ -148,20 +153,21 @@ class Probe:
         freeze()
 
     async def calls(self, label: str, warmup: int, echo_port: int, pause: float) -> dict[str, Any]:
-        """Each caller calls once, one in flight: [(name, sent at, ack read at, counted)], and the
-        echo probe's round trips meanwhile (every 20 ms: the machine's noise)."""
+        """Each caller calls once, one in flight: [(name, sent at, ack read at, counted, sent at on
+        the wall clock)], and the echo probe's round trips meanwhile (every 20 ms: the machine's
+        noise)."""
         echo, stop, rows = EchoServer(), asyncio.Event(), []
         echo.port = echo_port
         probe = asyncio.create_task(echo.round_trips(10**9, warmup=0, spacing=0.02, stop=stop))
         try:
             for index, customer in enumerate(self.calling):
                 name, start = f"{label}-{index}", customer.mark()
-                sent = time.perf_counter()
+                sent, sent_wall = time.perf_counter(), time.time()
                 ack = await customer.command("call_me", name=name, queue=BENCH_QUEUE, channel="browser",
                                              timeout=SAMPLE_TIMEOUT)
                 await customer.wait_for("callback_status", lambda m: m["callback"]["state"] == "completed",
                                         start=start, timeout=SAMPLE_TIMEOUT)
-                rows.append((name, sent, ack["_rx"], index >= warmup))
+                rows.append((name, sent, ack["_rx"], index >= warmup, sent_wall))
                 await asyncio.sleep(pause)  # the agent's wrap-up reaches the router before the next call
         finally:
             stop.set()

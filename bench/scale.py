@@ -211,6 +211,7 @@ class Steps:
         """The agents' offer reads and state changes, the supervisor's reads; offers joined to calls."""
         reports = await self.bots.load_all("report", lambda i, n: {})
         offered = {name: at for r in reports for name, at in r["offered"].items()}
+        stamps = {name: at for r in reports for name, at in r["stamps"].items()}
         self.results["failures"] = [f for r in reports for f in r["failures"]]
         self.results["stray_offers"] = sum(r["stray"] for r in reports)
         self.results["state_reads"] = sorted(t for r in reports for t in r["state_reads"])
@@ -221,8 +222,9 @@ class Steps:
             if missing:
                 raise RuntimeError(f"{len(missing)} calls completed without an offer read, e.g. {missing[:3]}")
             counted = [row for row in rows if row[3]]
-            self.results[label]["offer"] = summary([(offered[n] - sent) * 1000 for n, sent, _, _ in counted])
-            self.results[label]["ack"] = summary([(ack - sent) * 1000 for _, sent, ack, _ in counted])
+            self.results[label]["offer"] = summary([(offered[n] - sent) * 1000 for n, sent, *_ in counted])
+            self.results[label]["ack"] = summary([(ack - sent) * 1000 for _, sent, ack, *_ in counted])
+            self.results[label]["hops"] = offer_hops(counted, stamps)
 
     def wall_window(self, name: str) -> dict[str, float]:
         """What the supervisor's socket read in a window, and the agents' state changes in it."""
@@ -239,6 +241,25 @@ class Steps:
                 "payload_kb_per_minute": payload / 1000 / minutes, "wire_kb_per_minute": wire / 1000 / minutes,
                 "payload_bytes_per_change": payload / changes if changes else None,
                 "wire_bytes_per_change": wire / changes if changes else None}
+
+
+#: An offer's path cut where the servers stamp it (wall clock, one for the machine): the
+#: customer's process takes the call_me (the callback's created_at); the leader starts applying
+#: its command (the offer's offered_at); the agent's bot reads the offer.
+HOPS = {"in": "call_me sent -> the customer's process takes it",
+        "route": "-> the leader applies it (callback written, told, inbox)",
+        "out": "-> the agent reads the offer (offer written, card read, published, forwarded)"}
+
+
+def offer_hops(rows: list[tuple], stamps: dict[str, tuple[float, float, float]]) -> dict[str, Any]:
+    """Each hop's figures over the counted calls, and the five slowest calls hop by hop."""
+    per_call = []
+    for name, _sent, _ack, _counted, sent_wall in rows:
+        read_at, created_at, offered_at = stamps[name]
+        hops = {"in": created_at - sent_wall, "route": offered_at - created_at, "out": read_at - offered_at}
+        per_call.append(({k: v * 1000 for k, v in hops.items()}, (read_at - sent_wall) * 1000))
+    slowest = sorted(per_call, key=lambda c: c[1], reverse=True)[:5]
+    return {"summary": {hop: summary([c[0][hop] for c in per_call]) for hop in HOPS}, "slowest": slowest}
 
 
 async def deploy_and_run(args: argparse.Namespace, tmp: Path, echo: EchoServer) -> Steps:
@@ -340,6 +361,11 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
               "in 'hold' (its /metrics)")
         print(f"    offer         {fmt(result['offer'])}")
         print(f"    call_me ack   {fmt(result['ack'])}")
+        for hop, what in HOPS.items():
+            print(f"      {hop:<6} {fmt(result['hops']['summary'][hop])}  ({what})")
+        print("      the slowest offers, hop by hop: " + "; ".join(
+            f"{total:.1f} = " + " + ".join(f"{hop} {ms:.1f}" for hop, ms in hops.items())
+            for hops, total in result["hops"]["slowest"]))
         print(f"    echo probe    {fmt(summary(result['echo_probe']))}  (every 20 ms during the calls: machine noise)")
         print("    CPU while calling: " + ", ".join(f"{k} {v * 100:.0f}%" for k, v in result["cpu"].items())
               + f"; load average {result['load'][0]:.1f} -> {result['load'][1]:.1f}; "
@@ -376,6 +402,7 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
             f"{label}_offer_p50_ms": round(result["offer"]["p50"], 3),
             f"{label}_offer_p99_ms": round(result["offer"]["p99"], 3),
             f"{label}_callme_ack_p50_ms": round(result["ack"]["p50"], 3),
+            **{f"{label}_hop_{hop}_p99_ms": round(result["hops"]["summary"][hop]["p99"], 3) for hop in HOPS},
             f"{label}_echo_probe_p99_ms": round(summary(result["echo_probe"])["p99"], 3),
             f"{label}_setup_seconds": round(setup[1] - setup[0], 1),
             **{f"{label}_{n}_kib_per_idle_socket": round(v, 1) for n, v in kib.items() if v is not None},
