@@ -140,8 +140,44 @@ async def snapshot(servers: list[Server]) -> dict[str, dict[str, Any]]:
                                     "full_gcs": sum(value('python_gc_collections_total{generation="2"}')),
                                     # The leader's router: is everyone there?
                                     "available": sum(value('otodesk_agents{state="available"}')),
-                                    "waiting": sum(value('otodesk_queue_waiting{queue="hold"}'))}
+                                    "waiting": sum(value('otodesk_queue_waiting{queue="hold"}')),
+                                    "buckets": timed_buckets(text)}
     return figures
+
+
+#: The /metrics histograms that split an offer's time (docs/operations.md), as printed.
+TIMED = {"call_me handled": ('otodesk_ws_message_seconds', 'type="call_me"'),
+         "router inbox wait": ('otodesk_router_command_wait_seconds', ''),
+         "CallbackAdded applied": ('otodesk_router_command_seconds', 'command="CallbackAdded"'),
+         "database writes": ('otodesk_db_query_seconds', 'kind="write"'),
+         "database reads": ('otodesk_db_query_seconds', 'kind="read"'),
+         "bus publishes": ('otodesk_bus_publish_seconds', '')}
+TAIL_BOUNDS = ("0.01", "0.025", "0.05")
+
+
+def timed_buckets(text: str) -> dict[str, dict[str, float]]:
+    """what -> {le: cumulative count} of each TIMED histogram in one process's /metrics."""
+    out: dict[str, dict[str, float]] = {}
+    for what, (family, label) in TIMED.items():
+        for labels, value in re.findall(rf"^{family}_bucket{{([^}}]*)}} (\S+)$", text, re.M):
+            pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+            if not label or f'{label.split("=")[0]}="{pairs.get(label.split("=")[0])}"' == label:
+                le = pairs["le"] if pairs["le"] == "+Inf" else str(float(pairs["le"]))
+                out.setdefault(what, {})[le] = out.get(what, {}).get(le, 0.0) + float(value)
+    return out
+
+
+def tails(before: dict, after: dict) -> dict[str, tuple[float, dict[str, float]]]:
+    """what -> (observations in the window, {bound: observations over it}), all servers added."""
+    out = {}
+    for what in TIMED:
+        moved: dict[str, float] = {}
+        for name in after:
+            for le, count in after[name]["buckets"].get(what, {}).items():
+                moved[le] = moved.get(le, 0.0) + count - before[name]["buckets"].get(what, {}).get(le, 0.0)
+        total = moved.get("+Inf", 0.0)
+        out[what] = (total, {b: total - moved[b] for b in TAIL_BOUNDS if b in moved})
+    return out
 
 
 async def settled(servers: list[Server], seconds: float) -> dict[str, dict[str, Any]]:
@@ -252,13 +288,13 @@ HOPS = {"in": "call_me sent -> the customer's process takes it",
 
 
 def offer_hops(rows: list[tuple], stamps: dict[str, tuple[float, float, float]]) -> dict[str, Any]:
-    """Each hop's figures over the counted calls, and the five slowest calls hop by hop."""
+    """Each hop's figures over the counted calls, and the eight slowest calls hop by hop."""
     per_call = []
-    for name, _sent, _ack, _counted, sent_wall in rows:
+    for name, sent, ack, _counted, sent_wall in rows:
         read_at, created_at, offered_at = stamps[name]
         hops = {"in": created_at - sent_wall, "route": offered_at - created_at, "out": read_at - offered_at}
-        per_call.append(({k: v * 1000 for k, v in hops.items()}, (read_at - sent_wall) * 1000))
-    slowest = sorted(per_call, key=lambda c: c[1], reverse=True)[:5]
+        per_call.append(({k: v * 1000 for k, v in hops.items()}, (read_at - sent_wall) * 1000, (ack - sent) * 1000))
+    slowest = sorted(per_call, key=lambda c: c[1], reverse=True)[:8]
     return {"summary": {hop: summary([c[0][hop] for c in per_call]) for hop in HOPS}, "slowest": slowest}
 
 
@@ -364,8 +400,11 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
         for hop, what in HOPS.items():
             print(f"      {hop:<6} {fmt(result['hops']['summary'][hop])}  ({what})")
         print("      the slowest offers, hop by hop: " + "; ".join(
-            f"{total:.1f} = " + " + ".join(f"{hop} {ms:.1f}" for hop, ms in hops.items())
-            for hops, total in result["hops"]["slowest"]))
+            f"{total:.1f} = " + " + ".join(f"{hop} {ms:.1f}" for hop, ms in hops.items()) + f" (ack {ack:.1f})"
+            for hops, total, ack in result["hops"]["slowest"]))
+        print("      server side while calling (/metrics; n, and how many took longer than 10 / 25 / 50 ms): "
+              + "; ".join(f"{what} {n:.0f} (" + " / ".join(f"{over[b]:.0f}" for b in TAIL_BOUNDS if b in over) + ")"
+                          for what, (n, over) in tails(ready, snaps[f"{label}_after"]).items() if n))
         print(f"    echo probe    {fmt(summary(result['echo_probe']))}  (every 20 ms during the calls: machine noise)")
         print("    CPU while calling: " + ", ".join(f"{k} {v * 100:.0f}%" for k, v in result["cpu"].items())
               + f"; load average {result['load'][0]:.1f} -> {result['load'][1]:.1f}; "

@@ -36,6 +36,7 @@ from signaling.bus import Bus
 from signaling.limits import TokenBucket
 from signaling.protocol import ErrorCode, ProtocolError
 from signaling.protocol.outbound import BusSessionEnded, OutPong, OutResumed
+from signaling.stats import Histogram
 
 __all__ = ["Hub", "HubLimits", "RoomHandler", "Session", "Unauthorized", "origin_allowed", "SESSION_ENDED"]
 
@@ -49,6 +50,9 @@ SESSION_ENDED = BusSessionEnded.__struct_config__.tag
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: too many sockets of one identity
 TRY_AGAIN_AFTER = 5.0  # seconds a client refused for too many sockets should wait
 HELLO_TIMEOUT = 10.0  # seconds a socket may stay silent before its hello
+#: Upper bounds (seconds) of the handling-time buckets: a call_me takes ~5-10 ms on
+#: PostgreSQL, an offer's whole path should be under 50 ms (bench/README.md).
+HANDLING_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
 
 
 class Unauthorized(Exception):
@@ -303,6 +307,9 @@ class Hub:
         self.sent: collections.Counter[str] = collections.Counter()
         self.received: collections.Counter[type] = collections.Counter()
         self.refused: collections.Counter[str] = collections.Counter()
+        #: Seconds each handled message took, from its frame read to its reply queued, by class
+        #: (see :meth:`handled_by_type`): where a slow command waited, on /metrics.
+        self.handled: dict[type, Histogram] = collections.defaultdict(lambda: Histogram(HANDLING_BUCKETS))
         #: Open sockets per (role, identity) in this process, for a handler's ``max_sockets``.
         self._open: collections.Counter[tuple[str, str]] = collections.Counter()
 
@@ -349,6 +356,10 @@ class Hub:
     def received_by_type(self) -> dict[str, int]:
         """Valid frames received so far, by their ``type`` (counted by class on the hot path)."""
         return {cls.__struct_config__.tag: count for cls, count in self.received.items()}
+
+    def handled_by_type(self) -> dict[str, Histogram]:
+        """Handling times so far, by the messages' ``type``."""
+        return {cls.__struct_config__.tag: histogram for cls, histogram in list(self.handled.items())}
 
     def _too_many_sockets(self, handler: RoomHandler, session: Session) -> bool:
         limit = getattr(handler, "max_sockets", None)
@@ -446,7 +457,11 @@ class Hub:
                     continue
                 if isinstance(message, protocol.Hello):
                     raise ProtocolError(ErrorCode.INVALID_STATE, "hello was already received")
-                extra = await handler.handle(session, message)
+                started = time.perf_counter()
+                try:
+                    extra = await handler.handle(session, message)
+                finally:
+                    self.handled[type(message)].observe(time.perf_counter() - started)
             except Unauthorized as exc:
                 # The session's credentials were revoked while it was open: say so and end it.
                 connection.send(protocol.error(ErrorCode.UNAUTHORIZED, str(exc) or "not authenticated",

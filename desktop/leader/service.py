@@ -33,6 +33,7 @@ import msgspec
 from desktop.routing import commands
 from desktop.contacts.card import queue_dispositions
 from desktop.leader.announcements import Announcer, ContactEndedHook
+from desktop.leader.command_stats import CommandStats
 from desktop.leader.offer_stats import OfferStats
 from desktop.routing.status import CallbackStatuses, queue_availability
 from desktop.leader.outcomes import CommandOutcomes, failed, succeeded
@@ -90,6 +91,8 @@ class RoutingService:
         self.term: _Leader | None = None
         #: Offers made and ended while this process led, and their latency (for /metrics).
         self.offers = OfferStats()
+        #: How long commands waited in the inbox and took to apply (for /metrics).
+        self.commands = CommandStats()
 
     async def run(self) -> None:
         """Contend for the lease forever; lead while holding it. Cancel to stop."""
@@ -374,12 +377,16 @@ class _Leader:
             await self._reply(message, failed(ErrorCode.BAD_MESSAGE, f"not a router command: {exc}"))
             return
         if command.sent_at is not None:
-            self.inbox_lag = max(0.0, self.clock() - command.sent_at)
+            now = self.clock()
+            self.inbox_lag = max(0.0, now - command.sent_at)
+            self.service.commands.taken_up(command.sent_at, now)
+        started = time.perf_counter()
         # A retried command (same sender, same id) gets the first outcome, not a second go.
         outcome = await self.outcomes.recall(command.command_key)
         if outcome is None:
             outcome = await self.outcomes.keep(command.command_key, await self._apply(command))
         await self._reply(message, outcome)
+        self.service.commands.applied(type(command).__name__, time.perf_counter() - started)
 
     async def _apply(self, command: commands.Command) -> dict[str, Any]:
         handler = self.handlers[type(command)]

@@ -76,6 +76,7 @@ class ActivityCollector:
         routing = getattr(state, "routing", None)
         if routing is not None:
             yield from self._offers(routing.offers)
+            yield from self._commands(routing.commands)
         voice = getattr(state, "voice", None)
         if voice is not None:
             yield from self._voice(voice)
@@ -83,6 +84,9 @@ class ActivityCollector:
     def _hub(self, hub) -> Iterator[Metric]:
         yield _counter("otodesk_ws_messages_received", "Valid websocket messages received, by type", "type",
                        hub.received_by_type())
+        yield histogram_family("otodesk_ws_message_seconds", "Time each handled websocket message took, from "
+                               "its frame read to its reply queued, by type",
+                               {(kind,): h for kind, h in sorted(hub.handled_by_type().items())}, ("type",))
         sent = {str(kind or "unknown"): count for kind, count in hub.sent.items()}
         yield _counter("otodesk_ws_messages_sent", "Websocket messages queued to sockets, by type", "type", sent)
         yield _counter("otodesk_ws_frames_refused", "Websocket frames refused before any handler, by reason",
@@ -104,6 +108,13 @@ class ActivityCollector:
                        offers.ended, always=tuple(str(outcome) for outcome in OfferOutcome))
         yield histogram_family("otodesk_offer_latency_seconds", "From a customer's call_me to its offer announced "
                                "to the agent, for callbacks offered as they arrived", {(): offers.latency})
+
+    def _commands(self, commands) -> Iterator[Metric]:
+        yield histogram_family("otodesk_router_command_wait_seconds", "From a router command's sending to the "
+                               "leader taking it up (its wait in the inbox)", {(): commands.waited})
+        yield histogram_family("otodesk_router_command_seconds", "Time the leader took to apply each router "
+                               "command, by command", {(name,): h for name, h in sorted(commands.took.items())},
+                               ("command",))
 
     def _voice(self, voice) -> Iterator[Metric]:
         calls = GaugeMetricFamily("otodesk_voice_calls", "Voice calls anchored on this process, by kind",

@@ -25,7 +25,8 @@ ACTIVITY_FAMILIES = (
     "otodesk_offers_ended_total", "otodesk_offer_latency_seconds_count", "otodesk_voice_calls",
     "otodesk_voice_packets_received_total", "otodesk_voice_packets_lost_total",
     "otodesk_voice_leg_jitter_seconds_count", "otodesk_voice_leg_rtt_seconds_count",
-    "otodesk_voice_concealed_seconds_total",
+    "otodesk_voice_concealed_seconds_total", "otodesk_ws_message_seconds_count",
+    "otodesk_router_command_wait_seconds_count", "otodesk_router_command_seconds_count",
 )
 
 
@@ -103,6 +104,13 @@ async def test_a_callback_end_to_end_moves_messages_offers_database_and_bus_figu
     assert moved("otodesk_ws_messages_sent_total", ("type", "offer")) == 1
     assert moved("otodesk_ws_messages_sent_total", ("type", "ack")) >= 4
     assert moved("otodesk_ws_frames_refused_total", ("reason", "invalid")) == 1
+    # Each handled command timed by type; the router's commands timed in its inbox and applying.
+    for kind in ("call_me", "accept", "end", "wrap_up"):
+        assert moved("otodesk_ws_message_seconds_count", ("type", kind)) == 1
+    assert 0 < moved("otodesk_ws_message_seconds_sum", ("type", "call_me")) < 10
+    assert moved("otodesk_router_command_seconds_count", ("command", "CallbackAdded")) == 1
+    assert moved("otodesk_router_command_seconds_count", ("command", "Accept")) == 1
+    assert moved("otodesk_router_command_wait_seconds_count") >= 4
     # One offer, rung as the callback arrived (alice was free): one latency observation.
     assert moved("otodesk_offers_made_total") == 1
     assert moved("otodesk_offers_ended_total", ("outcome", "accepted")) == 1

@@ -51,10 +51,15 @@ def test_a_state_without_the_parts_yields_nothing_and_the_query_times_split_by_k
 
 
 def test_hub_counts_list_the_fixed_reasons_at_zero_and_name_an_untyped_message():
+    handled = Histogram((0.01, 0.1))
+    handled.observe(0.05)
     hub = SimpleNamespace(received_by_type=lambda: {"call_me": 2}, sent=collections.Counter({"ack": 3, None: 1}),
-                          refused=collections.Counter({"rate_limited": 4}))
+                          refused=collections.Counter({"rate_limited": 4}),
+                          handled_by_type=lambda: {"call_me": handled})
     out = text(*ActivityCollector(SimpleNamespace(hub=hub)).collect())
     assert 'otodesk_ws_messages_received_total{type="call_me"} 2.0' in out
     assert 'otodesk_ws_messages_sent_total{type="unknown"} 1.0' in out
     assert 'otodesk_ws_frames_refused_total{reason="invalid"} 0.0' in out
     assert 'otodesk_ws_frames_refused_total{reason="rate_limited"} 4.0' in out
+    assert 'otodesk_ws_message_seconds_bucket{le="0.01",type="call_me"} 0.0' in out
+    assert 'otodesk_ws_message_seconds_bucket{le="0.1",type="call_me"} 1.0' in out
