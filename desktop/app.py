@@ -61,6 +61,7 @@ from desktop.auth.totp import SecretBox
 from desktop.auth.staff import StaffHeaders
 from desktop.webhooks.sender import WebhookSender
 from signaling.bus import BusClosed, BusError, SubscriptionLagged, open_bus
+from signaling.bus.tasks import awaiting
 from signaling.hub import Hub, HubLimits
 
 __all__ = ["create_app"]
@@ -172,13 +173,14 @@ def create_app(settings: Settings) -> Starlette:
                 # may end on their own, within the drain time, before they move. (Alone, with
                 # no Redis, no other process could reach them: nothing to wait for.)
                 routing_task.cancel()
-                # Bounded: a hand-over stuck on Redis or the database must not hold the drain and
-                # the exit (seen once in CI: the shutdown hung here, the call never moved); the
-                # lease runs out on its own then.
+                # Bounded, as a guard: a hand-over stuck on Redis or the database must not hold the
+                # drain and the exit; the lease runs out on its own then. (Seen in CI: the shutdown
+                # hung here, because redis-py had dropped the cancel; signaling/bus/tasks.py
+                # cancels_kept.) Where the router waits is logged, to name any other culprit.
                 _, stuck = await asyncio.wait({routing_task}, timeout=HANDOVER_SECONDS)
                 if stuck:
-                    log.warning("the router's hand-over did not finish in %.0f s; draining anyway",
-                                HANDOVER_SECONDS)
+                    log.warning("the router's hand-over did not finish in %.0f s; draining anyway. "
+                                "It waits at %s", HANDOVER_SECONDS, awaiting(routing_task))
                 if settings.redis_url and voice.anchor.calls:
                     log.info("draining: %d call(s) anchored here, %.0f s at most",
                              len(voice.anchor.calls), settings.drain_seconds)

@@ -113,7 +113,11 @@ class Suggester:
             return []  # nothing published: no reads, the offer goes out as it would without rules
         budget = self.background_budget if background else self.budget
         try:
-            decision = await asyncio.wait_for(self._decide(card, background), timeout=budget)
+            # Not asyncio.wait_for: on Python 3.11 it drops a cancel landing as the match ends, and
+            # this runs in the router's task, which a stop cancels once (tests/integration/
+            # test_router_stop.py).
+            async with asyncio.timeout(budget):
+                decision = await self._decide(card, background)
         except TimeoutError:
             self.counts["fallback_over_budget"] += 1
             log.warning("suggestions for %s took over %.0f ms: the last ones stand", callback_id, budget * 1000)

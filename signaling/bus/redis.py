@@ -43,6 +43,7 @@ from signaling.bus.base import (
 )
 from signaling.bus.errors import BusUnavailable
 from signaling.bus.fanout import RedisFanout, parse_message
+from signaling.bus.tasks import cancels_kept
 
 __all__ = ["RedisBus"]
 
@@ -56,12 +57,15 @@ INBOX_POLL = 1.0
 
 @contextlib.contextmanager
 def _unavailable(what: str) -> Iterator[None]:
-    try:
-        yield
-    except (RedisError, OSError, TimeoutError) as exc:
-        if isinstance(exc, aioredis.ResponseError):
-            raise  # a bug (bad script, wrong type), not an outage: let it show
-        raise BusUnavailable(f"Redis unavailable while {what}: {exc}") from exc
+    """Around every Redis call: an outage raised as BusUnavailable, and a cancel that redis-py
+    lost raised again (signaling/bus/tasks.py ``cancels_kept``)."""
+    with cancels_kept():
+        try:
+            yield
+        except (RedisError, OSError, TimeoutError) as exc:
+            if isinstance(exc, aioredis.ResponseError):
+                raise  # a bug (bad script, wrong type), not an outage: let it show
+            raise BusUnavailable(f"Redis unavailable while {what}: {exc}") from exc
 
 
 def _glob_escape(text: str) -> str:
@@ -184,7 +188,8 @@ class RedisBus(Bus):
             try:
                 # Short BRPOP timeout so closing is prompt. A command popped just as the
                 # consumer is cancelled is lost: at-most-once, as documented.
-                popped = await self._blocking.brpop([key], timeout=INBOX_POLL)
+                with cancels_kept():  # (no socket_timeout here, unless the URL sets one)
+                    popped = await self._blocking.brpop([key], timeout=INBOX_POLL)
             except (RedisError, OSError) as exc:
                 if self._closed:
                     return

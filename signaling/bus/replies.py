@@ -109,7 +109,10 @@ class ReplyBox:
         self._pending[rid] = future
         try:
             await send(rid)
-            reply = await asyncio.wait_for(future, timeout)
+            # Not asyncio.wait_for: on Python 3.11 it returns the answer when the asker is
+            # cancelled as it comes, and the cancel is lost (signaling/bus/tasks.py cancels_kept).
+            async with asyncio.timeout(timeout):
+                reply = await future
         except asyncio.TimeoutError:
             raise ProtocolError(self._timeout_code, self._timeout_message) from None
         finally:

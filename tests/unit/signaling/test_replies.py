@@ -87,3 +87,27 @@ async def test_closing_cancels_requests_still_waiting():
         await box.aclose()
         with pytest.raises(asyncio.CancelledError):
             await waiting
+
+
+async def test_a_request_cancelled_on_any_turn_around_its_answer_ends_cancelled():
+    """A cancel landing as the answer comes is not dropped (``asyncio.wait_for`` on Python 3.11
+    returned the answer instead): a handler cancelled then would carry on."""
+    async with open_bus(None) as bus, box_on(bus) as box:
+        lost = []
+        for turns in range(8):
+            asked: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+            async def send(rid: str) -> None:
+                asked.set_result(rid)
+
+            task = asyncio.create_task(box.ask(send, timeout=2))
+            await bus.publish(ROOM, ok_reply(await asked, {"n": 1}))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            if task.done():
+                break
+            task.cancel()
+            await asyncio.wait([task], timeout=2)
+            if not task.cancelled():
+                lost.append(turns)
+        assert lost == [], f"cancels lost on loop turns {lost}"

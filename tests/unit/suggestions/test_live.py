@@ -108,6 +108,25 @@ async def test_over_budget_falls_back_to_the_last_suggestions_and_is_counted() -
     assert live.counts["fallback_over_budget"] == 2
 
 
+async def test_a_caller_cancelled_at_any_moment_ends_cancelled() -> None:
+    """The leader asks for an offer card's suggestions in its router task: a stop's cancel must
+    end it on whatever loop turn it lands (``asyncio.wait_for`` on Python 3.11 dropped one landing
+    as the match finished, and the router led on)."""
+    live = suggester(Repo(), Rules(SLEEVE, WARRANTY))
+    lost = []
+    for turns in range(1, 20):
+        task = asyncio.create_task(live.suggest(card()))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if task.done():
+            break  # every turn of a match was tried
+        task.cancel()
+        await asyncio.wait([task], timeout=3)
+        if not task.cancelled():
+            lost.append(turns)
+    assert lost == [], f"cancels lost on loop turns {lost}"
+
+
 async def test_a_failure_falls_back_and_is_counted_never_raised() -> None:
     repo = Repo()
     live = suggester(repo, Rules(SLEEVE))
