@@ -106,7 +106,8 @@ class ProtocolClient:
         self._pending[command_id] = future
         try:
             await self.send({"type": type_, "id": command_id, **fields})
-            reply = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                reply = await future
         finally:
             self._pending.pop(command_id, None)
         if reply["type"] == "error":
@@ -125,13 +126,15 @@ class ProtocolClient:
             return None
 
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait_for(lambda: find() is not None)
             return find()
 
     async def wait_closed(self, timeout: float = 10.0) -> int | None:
         """Wait until the server closes the socket; its close code (1012: "service restart",
         reconnect elsewhere)."""
-        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        async with asyncio.timeout(timeout):
+            await asyncio.shield(self._reader)
         return self._socket.close_code
 
     def mark(self) -> int:
@@ -219,7 +222,8 @@ class SupervisorBot(AgentBot):
             return next((wall for wall in self.walls[start:] if predicate is None or predicate(wall)), None)
 
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: find() is not None), timeout)
+            async with asyncio.timeout(timeout):
+                await self._changed.wait_for(lambda: find() is not None)
             return find()
 
     async def _received(self, message: dict[str, Any]) -> None:

@@ -369,7 +369,8 @@ class Hub:
                              connection: Connection) -> protocol.Hello | None:
         while True:
             try:
-                frame = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT)
+                async with asyncio.timeout(HELLO_TIMEOUT):
+                    frame = await _receive(websocket)
             except asyncio.TimeoutError:
                 return None
             try:

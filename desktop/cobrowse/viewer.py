@@ -223,7 +223,8 @@ class ViewerCobrowse:
             return
         ready = asyncio.get_running_loop().create_future()
         views[visitor_id] = asyncio.create_task(self._relay(session, visitor_id, ready))
-        await asyncio.wait_for(asyncio.shield(ready), 5)
+        async with asyncio.timeout(5):
+            await asyncio.shield(ready)
 
     async def _relay(self, session: Session, visitor_id: str, ready: asyncio.Future) -> None:
         while True:

@@ -280,7 +280,8 @@ class InboundCalls:
             return
         await self.anchor.end(callback_id)
         try:
-            await asyncio.wait_for(event.wait(), LEAVE_WAIT)
+            async with asyncio.timeout(LEAVE_WAIT):
+                await event.wait()
         except asyncio.TimeoutError:
             raise ProtocolError(ErrorCode.INVALID_STATE, "the caller's line is still closing; try again") from None
 

@@ -204,7 +204,8 @@ async def readyz(request: Request) -> Response:
     results: dict[str, str] = {}
     for name, probe in checks.items():
         try:
-            await asyncio.wait_for(probe, READY_TIMEOUT)
+            async with asyncio.timeout(READY_TIMEOUT):
+                await probe
             results[name] = "ok"
         except Exception as exc:  # any failure means "not ready"; say which and why
             log.warning("readyz: %s failed: %s", name, exc)

@@ -89,7 +89,8 @@ class Speech:
                 self.program, "-v", voice, "-s", str(rate), "-w", str(out), "--", spoken,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
             try:
-                _, errors = await asyncio.wait_for(process.communicate(), RENDER_TIMEOUT)
+                async with asyncio.timeout(RENDER_TIMEOUT):
+                    _, errors = await process.communicate()
             except asyncio.TimeoutError:
                 process.kill()
                 await process.wait()
