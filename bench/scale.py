@@ -164,13 +164,20 @@ def timed_buckets(text: str) -> dict[str, dict[str, float]]:
             if not label or f'{label.split("=")[0]}="{pairs.get(label.split("=")[0])}"' == label:
                 le = pairs["le"] if pairs["le"] == "+Inf" else str(float(pairs["le"]))
                 out.setdefault(what, {})[le] = out.get(what, {}).get(le, 0.0) + float(value)
+    # Every router command's apply time, by command: which one held the inbox.
+    for labels, value in re.findall(r"^otodesk_router_command_seconds_bucket{([^}]*)} (\S+)$", text, re.M):
+        pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        le = pairs["le"] if pairs["le"] == "+Inf" else str(float(pairs["le"]))
+        commands = out.setdefault(f"applied:{pairs['command']}", {})
+        commands[le] = commands.get(le, 0.0) + float(value)
     return out
 
 
 def tails(before: dict, after: dict) -> dict[str, tuple[float, dict[str, float]]]:
     """what -> (observations in the window, {bound: observations over it}), all servers added."""
     out = {}
-    for what in TIMED:
+    applied = sorted({w for name in after for w in after[name]["buckets"] if w.startswith("applied:")})
+    for what in (*TIMED, *applied):
         moved: dict[str, float] = {}
         for name in after:
             for le, count in after[name]["buckets"].get(what, {}).items():
@@ -404,7 +411,8 @@ def report(args: argparse.Namespace, steps: Steps, seconds: float) -> dict[str, 
             for hops, total, ack in result["hops"]["slowest"]))
         print("      server side while calling (/metrics; n, and how many took longer than 10 / 25 / 50 ms): "
               + "; ".join(f"{what} {n:.0f} (" + " / ".join(f"{over[b]:.0f}" for b in TAIL_BOUNDS if b in over) + ")"
-                          for what, (n, over) in tails(ready, snaps[f"{label}_after"]).items() if n))
+                          for what, (n, over) in tails(ready, snaps[f"{label}_after"]).items()
+                          if n and (not what.startswith("applied:") or any(over.values()))))
         print(f"    echo probe    {fmt(summary(result['echo_probe']))}  (every 20 ms during the calls: machine noise)")
         print("    CPU while calling: " + ", ".join(f"{k} {v * 100:.0f}%" for k, v in result["cpu"].items())
               + f"; load average {result['load'][0]:.1f} -> {result['load'][1]:.1f}; "
