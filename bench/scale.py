@@ -41,7 +41,7 @@ A machine that caps every process at 20,000 (no CAP_SYS_RESOURCE) needs nginx to
 ``reuseport`` (the kernel spreads connections evenly; the one change to the shipped file).
 
     .venv/bin/python -m bench.scale [--agents 10000] [--waiting 10000] [--first 1000]
-        [--samples 300] [--workers 4]
+        [--samples 500] [--workers 4]
 
 The last line printed is one JSON object.
 """
@@ -515,7 +515,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--agents", type=int, default=10000, help="bot agents in the end, available in 'bench'")
     parser.add_argument("--waiting", type=int, default=10000, help="customers waiting in 'hold' in the end")
     parser.add_argument("--first", type=int, default=1000, help="agents of the first step (the baseline)")
-    parser.add_argument("--samples", type=int, default=300, help="timed calls a step (after --warmup)")
+    parser.add_argument("--samples", type=int, default=500, help="timed calls a step (after --warmup); p99 is the 5th slowest of 500")
     parser.add_argument("--warmup", type=int, default=20, help="calls made first in each step, not counted")
     parser.add_argument("--pause", type=float, default=0.1, help="seconds between a call's end and the next")
     parser.add_argument("--workers", type=int, default=4, help="bot processes holding agents and customers")
