@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
@@ -209,13 +208,7 @@ class CustomerHandler(RoleHandler):
 
     async def on_callme(self, session: Session, message: protocol.CallMe) -> dict[str, Any]:
         now = self.clock()
-        # Three reads that need nothing of each other, at once: a round trip each, and the
-        # customer waits for their sum before the agent's phone can ring.
-        listed, existing, (customer, tier, _source) = await asyncio.gather(
-            self.repo.list_queues(), self.repo.active_callback_for_visitor(session.identity),
-            # The whole person's record (a merged customer reads as its head): its tier counts,
-            # the analytics job's when its latest run scored them, else their 365-day spend's.
-            self.repo.routing_customer(session.data["customer_id"]))
+        listed = await self.repo.list_queues()
         queues = {q.name: q for q in listed}
         # None named (a site's callMe() without one): the queue speaking the customer's language.
         queue = message.queue or queue_for_language(listed, message.locale) or (listed[0].name if listed else "")
@@ -242,6 +235,7 @@ class CustomerHandler(RoleHandler):
             if scheduled_at <= now + 1:
                 scheduled_at = None  # "now", or a time already past: queue at once
         self._check_hours(queues[queue], scheduled_at, now)
+        existing = await self.repo.active_callback_for_visitor(session.identity)
         if existing is not None and message.id is not None and existing.command_id == message.id:
             # This very request again (its ack was lost with a socket, e.g. a restarting
             # process): the first outcome, on whichever process the page reconnected to.
@@ -256,6 +250,9 @@ class CustomerHandler(RoleHandler):
             consent = await consent_record(self.repo, session, message.consent or "", now)
         callback_id = new_id()
         await self._spend_callme_budgets(session, callback_id, phone, now)
+        # The whole person's record (a merged customer reads as its head): its tier counts, the
+        # analytics job's when its latest run scored them, else their 365-day spend's.
+        customer, tier, _source = await self.repo.routing_customer(session.data["customer_id"])
         try:
             # A customer without a name takes the one typed here, in the request's transaction.
             callback = await self.repo.create_callback(
