@@ -18,6 +18,7 @@ CONTACT_KINDS = (
     "inbound_call", "called_while_closed", "callback_chosen", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
     "suggestion_accepted", "suggestion_declined",  # what was offered before, and the answer
     "contact_rated", "not_solved",  # the customer's word after a contact (desktop/aftercall)
+    "phone_attempt", "phone_retry",  # each dialled attempt and its SIP result; the retry it booked
 )
 
 
