@@ -160,10 +160,13 @@ async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
                 attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
                 retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
                            if e.data.get("previous") == callback_id]
-                if attempt and retries:
+                call = await repo.last_contact_event(customer_id, kind="voice_call", callback_id=callback_id)
+                if attempt and retries and call:
                     break
                 await asyncio.sleep(0.1)
             assert attempt.data["result"] == "busy" and attempt.data["status"] == 486
+            # Nobody talked: the desk's "Talked 0:00", not the time the phone rang (seen on a tour).
+            assert call.data["seconds"] == 0
             [retry] = retries
             assert retry.data["attempt"] == 2 and retry.data["after"] == "busy"
             again = await repo.get_callback(retry.callback_id)
