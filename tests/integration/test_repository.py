@@ -509,3 +509,17 @@ async def test_a_phone_retrys_offer_card_shows_the_earlier_attempts_and_their_re
     assert attempts and attempts[0]["result"] == "no_answer"
     assert any(item["kind"] == "phone_retry" for item in card["previous"])
     assert third.customer_id == first.customer_id
+
+
+async def test_a_dialled_phones_wrap_up_card_says_how_the_attempt_ended(repo: Repository) -> None:
+    """Issue 13, seen on a tour: after a busy line the desk's wrap-up, reloaded, said nothing of it
+    (the voice panel that said "Busy" is gone by then); the card now carries the attempt."""
+    from desktop.contacts.card import contact_card
+
+    busy = await _callback(repo, "v-busy", "cb-busy", now=T0, phone="+442079460133")
+    await repo.add_contact_event(customer_id=busy.customer_id, kind="phone_attempt", channel="phone", at=T0 + 5,
+                                 callback_id="cb-busy", data={"number": "+442079460133", "result": "busy",
+                                                              "status": 486, "attempt": 1})
+    card = await contact_card(repo, "cb-busy", state="wrap_up")
+    assert card["phone_attempt"]["result"] == "busy" and card["phone_attempt"]["status"] == 486
+    assert "phone_attempt" not in await contact_card(repo, "cb-busy", state="offered")
