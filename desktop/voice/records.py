@@ -58,14 +58,16 @@ async def queue_recording(repo: Repository, rules: Iterable[str], queue: str) ->
 
 
 def talked_seconds(call: Call, now: float) -> float:
-    """How long the call talked: from its start, but a phone we dialled talks only from its answer
+    """How long the call talked: a browser call from its start; a phone we dialled from its answer
     (it rang before that, and may never have answered: busy, no answer, 0 s; the ringing is on the
-    ``phone_attempt`` entry). Other calls count from their start (an inbound caller's from their arrival)."""
+    ``phone_attempt`` entry); a caller who phoned in from the agent's arrival (the greeting and hold
+    music before are not talk; one who hung up waiting talked 0 s)."""
     phone = call.phone
-    if phone is not None and not phone.inbound:
-        answered = getattr(phone.phone, "answered_at", None)  # time.monotonic(), as the SIP leg keeps it
-        return round(time.monotonic() - answered, 1) if answered is not None else 0.0
-    return round(now - call.started_at, 1)
+    if phone is None:
+        return round(now - call.started_at, 1)
+    # Both in time.monotonic(), as the SIP leg and the phone leg keep them.
+    since = phone.talking_since if phone.inbound else getattr(phone.phone, "answered_at", None)
+    return round(time.monotonic() - since, 1) if since is not None else 0.0
 
 
 class CallRecords:

@@ -107,6 +107,9 @@ class PhoneLeg:
         #: We ended the phone call (the agent hung up, the call was torn down) while it was still on:
         #: the desk must not say that the customer or the caller hung up.
         self.hung_up_by_us = False
+        #: When an inbound caller's wait ended (time.monotonic()): their talk starts there, not at
+        #: their arrival (the greeting and hold music are not talk).
+        self.talking_since: float | None = None
         self.packets_in = 0
         self.last_packet = time.monotonic()
         self.browser: dict[str, Any] = {}
@@ -206,6 +209,8 @@ class PhoneLeg:
     def stop_waiting(self) -> None:
         """An agent is on the line: the phone hears the call from now on."""
         self.waiting = None
+        if self.talking_since is None:
+            self.talking_since = time.monotonic()
 
     def send_dtmf(self, digit: str) -> None:
         self.phone.send_dtmf(digit)
