@@ -18,6 +18,7 @@ CONTACT_KINDS = (
     "inbound_call", "called_while_closed", "callback_chosen", "voice_call", "call_recording", "recording_consent", "cobrowse_started", "document_pushed",
     "suggestion_accepted", "suggestion_declined",  # what was offered before, and the answer
     "contact_rated", "not_solved",  # the customer's word after a contact (desktop/aftercall)
+    "phone_attempt", "phone_retry",  # each dialled attempt and its SIP result; the retry it booked
 )
 
 
@@ -89,6 +90,11 @@ async def contact_card(repo: Repository, callback_id: str, *, state: str,
         card["callback"]["caller"] = (inbound.data or {}).get("caller") if inbound else None
     if callback.follow_up_of:
         card["follow_up"] = await follow_up_of(repo, callback.follow_up_of)
+    if state == "wrap_up" and callback.channel == "phone" and callback.customer_id:
+        # How the dialled phone ended (busy, no answer, failed…): the desk's wrap-up says it,
+        # after a reload too (the voice panel that said it is gone by then).
+        attempt = await repo.last_contact_event(callback.customer_id, kind="phone_attempt", callback_id=callback.id)
+        card["phone_attempt"] = attempt.data if attempt else None
     if offer:
         card.update(offer)
     return card

@@ -27,7 +27,7 @@ from desktop.voice.http import recording_url
 from signaling.media.anchor import Call
 from signaling.media.recorder import mix_to_ogg
 
-__all__ = ["CallRecords", "RECORDING_CONSENT", "queue_recording", "recording_mode"]
+__all__ = ["CallRecords", "RECORDING_CONSENT", "queue_recording", "recording_mode", "talked_seconds"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,19 @@ async def queue_recording(repo: Repository, rules: Iterable[str], queue: str) ->
     return recording_mode(rules, queue, policy=record.recording if record is not None else None)
 
 
+def talked_seconds(call: Call, now: float) -> float:
+    """How long the call talked: a browser call from its start; a phone we dialled from its answer
+    (it rang before that, and may never have answered: busy, no answer, 0 s; the ringing is on the
+    ``phone_attempt`` entry); a caller who phoned in from the agent's arrival (the greeting and hold
+    music before are not talk; one who hung up waiting talked 0 s)."""
+    phone = call.phone
+    if phone is None:
+        return round(now - call.started_at, 1)
+    # Both in time.monotonic(), as the SIP leg and the phone leg keep them.
+    since = phone.talking_since if phone.inbound else getattr(phone.phone, "answered_at", None)
+    return round(time.monotonic() - since, 1) if since is not None else 0.0
+
+
 class CallRecords:
     """Writes a call's events to the customer's timeline. ``meta`` is who was on the call
     (``customer_id``, ``visitor_id``, ``agent_id``); without a customer nothing is written."""
@@ -73,7 +86,7 @@ class CallRecords:
             await self.repo.add_contact_event(
                 customer_id=meta["customer_id"], kind="voice_call", channel="voice", at=call.started_at,
                 visitor_id=meta.get("visitor_id"), callback_id=call.id, agent_id=meta.get("agent_id"),
-                data={"seconds": round(self.clock() - call.started_at, 1), "quality": quality,
+                data={"seconds": talked_seconds(call, self.clock()), "quality": quality,
                       "recorded": call.recorder is not None})
         except Exception:
             log.exception("voice call %s not recorded on the timeline", call.id)

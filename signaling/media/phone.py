@@ -104,6 +104,12 @@ class PhoneLeg:
         self.state = str(phone.state)
         self.stalled = False
         self.closed = False
+        #: We ended the phone call (the agent hung up, the call was torn down) while it was still on:
+        #: the desk must not say that the customer or the caller hung up.
+        self.hung_up_by_us = False
+        #: When an inbound caller's wait ended (time.monotonic()): their talk starts there, not at
+        #: their arrival (the greeting and hold music are not talk).
+        self.talking_since: float | None = None
         self.packets_in = 0
         self.last_packet = time.monotonic()
         self.browser: dict[str, Any] = {}
@@ -137,7 +143,8 @@ class PhoneLeg:
                 "result": str(event.result) if event and event.result else None,
                 "status": event.status if event else 0, "reason": event.reason if event else "",
                 "early_media": bool(event and event.early_media),
-                "held": bool(event and event.held and event.state == PhoneState.CONNECTED)}
+                "held": bool(event and event.held and event.state == PhoneState.CONNECTED),
+                "hung_up_by_us": self.hung_up_by_us}
 
     # -- the phone's side -------------------------------------------------------------------
 
@@ -202,6 +209,8 @@ class PhoneLeg:
     def stop_waiting(self) -> None:
         """An agent is on the line: the phone hears the call from now on."""
         self.waiting = None
+        if self.talking_since is None:
+            self.talking_since = time.monotonic()
 
     def send_dtmf(self, digit: str) -> None:
         self.phone.send_dtmf(digit)
@@ -215,6 +224,7 @@ class PhoneLeg:
         if self.closed:
             return
         self.closed = True
+        self.hung_up_by_us = self.phone.state != PhoneState.ENDED
         self._stop_mixer()
         for slot in self.outs:
             slot.stop()

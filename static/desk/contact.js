@@ -5,7 +5,7 @@
 import { errorText } from "../common/errors.js";
 import { h, replace, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
-import { CustomerDetails, facts, nameSpan, queueTitle, tierBadge } from "./customer.js";
+import { CustomerDetails, facts, nameSpan, phoneText, queueTitle, tierBadge } from "./customer.js";
 import { followUp } from "./offer.js";
 import { SuggestionsPanel } from "./suggestions.js";
 import { dispositionName, isDefaultDisposition } from "../common/staff-language.js";
@@ -68,6 +68,8 @@ export class ContactView {
     const [before, after] = t(phone ? "contact.dial" : "contact.dial_unknown").split("{number}");
     this.dialLine = h("p", { class: "dial-line", role: "status", dataset: { testid: "contact-dial" }, hidden: true },
       before, phone ? h("a", { href: `tel:${phone}`, dataset: { testid: "contact-dial-number" } }, phone) : null, after ?? "");
+    // How a dialled phone ended (card.phone_attempt, in wrap-up): busy, no answer… also after a reload.
+    this.phoneOutcome = h("p", { class: "dial-line", role: "status", dataset: { testid: "wrapup-phone" }, hidden: true });
     this.endButton = h("button", {
       type: "button", class: "btn danger big", dataset: { testid: "btn-end" }, onclick: () => this._end(),
     }, t("contact.end"));
@@ -118,6 +120,7 @@ export class ContactView {
       h("div", { class: "talk" }, this.stateText, this.timer),
       this.endButton),
     this.dialLine,
+    this.phoneOutcome,
     this.form,
     followUp(card.follow_up, "contact"),
     facts(card, "contact", queues),
@@ -150,6 +153,9 @@ export class ContactView {
     const phonedIn = card.callback?.channel === "phone_inbound";
     // Dialled by the server (a SIP trunk), the voice panel shows the call's real state.
     this.dialLine.hidden = wrapping || !byPhone || this.phoneDials;
+    const attempt = wrapping && byPhone ? card.phone_attempt : null;
+    this.phoneOutcome.hidden = !attempt;
+    setText(this.phoneOutcome, attempt ? phoneText({ kind: "phone_attempt", data: attempt }) : "");
     setText(this.stateText, t(wrapping ? "contact.wrapping" : phonedIn ? "contact.phone_call"
       : byPhone ? (this.phoneDials ? "contact.phone_call" : "contact.calling_phone") : "contact.connected"));
     this.details.update(card, this.now());

@@ -239,6 +239,26 @@ const PHONE_RESULTS = { completed: "phone.completed", busy: "phone.busy", no_ans
   failed: "phone.failed", cancelled: "phone.cancelled", refused: "phone.refused", not_dialled: "phone.not_dialled" };
 const phoneResult = (result) => (PHONE_RESULTS[result] ? t(PHONE_RESULTS[result]) : result || "");
 
+/** What the customer's full timeline (customer_page.js) says of an event, in one line. */
+export function eventText(event) {
+  const d = event.data || {};
+  // The URL is the customer's word: a link only when http(s) (never javascript: in the desk).
+  if (event.kind === "page_view") return safeLink(d.url, d.title || d.url);
+  if (event.kind === "wrap_up") return wrapUpText(d);
+  if (documentText(event)) return documentText(event);
+  if (event.kind === "callback_requested") return requestText(d);
+  if (event.kind === "recording_consent") return consentText(d);
+  if (event.kind === "voice_call") return callText(d);
+  if (event.kind === "called_while_closed") return closedText(d);
+  if (event.kind === "callback_chosen") return chosenText(d);
+  // Each dialled attempt with its SIP result, the retry it booked (issue 13: they said nothing here).
+  if (["phone_attempt", "phone_retry", "phone_dialled"].includes(event.kind)) return phoneText(event);
+  if (endedText(event)) return endedText(event);
+  // Suggestions (docs/rules.md): which action, and why the customer said no.
+  if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? t("record.version", { version: d.version }) : "", d.reason].filter(Boolean).join(" · ");
+  return d.summary || d.note || d.subject || d.disposition || "";
+}
+
 /** A `phone_attempt` or `phone_retry` event (desktop/voice/phone.py): a dialled attempt and its SIP result. */
 export function phoneText(event) {
   const d = event.data || {};

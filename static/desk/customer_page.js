@@ -6,7 +6,7 @@ import { errorText, responseError } from "../common/errors.js";
 import { h, ready, replace } from "../common/dom.js";
 import { label } from "../common/format.js";
 import { toast } from "../common/toast.js";
-import { callbackState, callText, channelName, chosenText, closedText, consentText, documentText, endedText, kindName, recordingPlayer, requestText, safeLink, tierName, wrapUpText } from "./customer.js";
+import { callbackState, channelName, eventText, kindName, recordingPlayer, tierName } from "./customer.js";
 import { dateTime, money, t } from "./i18n.js";
 import { loadAnalytics } from "./customer_analytics.js";
 
@@ -66,23 +66,6 @@ ready(searchForm);
 
 const view = { id: null, cursor: null, kind: "", channel: "" };
 
-function describe(event) {
-  const d = event.data || {};
-  // The URL is the customer's word: a link only when http(s) (never javascript: in the desk).
-  if (event.kind === "page_view") return safeLink(d.url, d.title || d.url);
-  if (event.kind === "wrap_up") return wrapUpText(d);
-  if (documentText(event)) return documentText(event);
-  if (event.kind === "callback_requested") return requestText(d);
-  if (event.kind === "recording_consent") return consentText(d);
-  if (event.kind === "voice_call") return callText(d);
-  if (event.kind === "called_while_closed") return closedText(d);
-  if (event.kind === "callback_chosen") return chosenText(d);
-  if (endedText(event)) return endedText(event);
-  // Suggestions (docs/rules.md): which action, and why the customer said no.
-  if (event.kind.startsWith("suggestion_")) return [d.title, d.version ? t("record.version", { version: d.version }) : "", d.reason].filter(Boolean).join(" · ");
-  return d.summary || d.note || d.subject || d.disposition || "";
-}
-
 function eventItem(event) {
   return h("li", { dataset: { testid: "timeline-event", kind: event.kind, channel: event.channel } },
     h("span", { class: "kind" }, kindName(event.kind)), " ",
@@ -90,7 +73,7 @@ function eventItem(event) {
     event.agent_id ? h("span", { class: "muted", dataset: { testid: "timeline-agent" } },
       event.agent_name ? t("record.by", { name: event.agent_name }) : t("record.by_former")) : null,
     // What was written or seen (notes, pages, topics) is in the words it was written in.
-    h("div", { class: "event-text", translate: "no" }, describe(event)),
+    h("div", { class: "event-text", translate: "no" }, eventText(event)),
     recordingPlayer(event));
 }
 

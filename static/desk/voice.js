@@ -34,11 +34,13 @@ const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
 /** What the agent is told of the phone being dialled (voice_state's `phone`); "" once it talks. */
-function phoneText(phone) {
+export function phoneText(phone) {
   if (phone.state === "dialling") return t("voice.dialling", { number: phone.number });
   if (phone.state === "ringing") return t("voice.ringing", { number: phone.number });
   if (phone.state === "connected") return phone.held ? t("voice.phone_held") : ""; // their re-INVITE put us on hold
   if (phone.result === "refused") return phone.reason ? t("voice.not_dialled_reason", { reason: phone.reason }) : t("voice.not_dialled_limit");
+  // The agent's own hang-up (or ours): not the customer's nor the caller's.
+  if (phone.result === "completed" && phone.hung_up_by_us) return t("voice.ended");
   if (phone.result === "completed" && phone.inbound) return t("voice.caller_hung_up");
   if (PHONE_ENDS[phone.result]) return t(PHONE_ENDS[phone.result]);
   // The SIP reason is the far end's own words.

@@ -616,7 +616,8 @@ export class WidgetUI {
     setText(this.badge, badge);
     const text = t(!active ? "launcher.call"
       : { scheduled: "launcher.scheduled", queued: "launcher.queued", offered: "launcher.offered",
-        connected: callback.channel === "phone" ? "launcher.calling_phone" : "launcher.on_call" }[callback.state]);
+        // A dialled phone is "On a call" once it answers, as the panel's "Connected with …".
+        connected: callback.channel === "phone" && callback.phone_call?.state !== "connected" ? "launcher.calling_phone" : "launcher.on_call" }[callback.state]);
     setText(this.launcherText, text);
     this.launcher.classList.toggle("live", !!active && !this.isOpen && callback.state === "offered");
     this.launcher.setAttribute("aria-label", !active ? t("launcher.label")

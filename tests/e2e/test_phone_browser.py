@@ -149,12 +149,15 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     heard(agent, DESK.format(slot=0), 525, timeout=4)
     assert panel.get_attribute("data-phone") == "ringing"
     assert "Connected" not in widget_state.inner_text()
+    expect(shopper.locator(f"{W} [data-testid=otodesk-launcher]")).to_contain_text("Calling your phone")
     snap(agent, "phone-1-desk-ringing")
     snap(shopper, "phone-1-widget-ringing")
 
     # The phone answers: both pages say so, the agent hears it and it hears the agent.
     expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
     expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
+    # The launcher says so too (it said "Calling your phone" beside "Connected with …": issue 13's tour).
+    expect(shopper.locator(f"{W} [data-testid=otodesk-launcher]")).to_contain_text("On a call")
     expect(wall.get_by_test_id("voice-calls")).to_contain_text("phone connected")
     snap(agent, "phone-2-desk-connected")
     snap(shopper, "phone-2-widget-connected")

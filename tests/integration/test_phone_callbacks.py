@@ -160,10 +160,13 @@ async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
                 attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
                 retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
                            if e.data.get("previous") == callback_id]
-                if attempt and retries:
+                call = await repo.last_contact_event(customer_id, kind="voice_call", callback_id=callback_id)
+                if attempt and retries and call:
                     break
                 await asyncio.sleep(0.1)
             assert attempt.data["result"] == "busy" and attempt.data["status"] == 486
+            # Nobody talked: the desk's "Talked 0:00", not the time the phone rang (seen on a tour).
+            assert call.data["seconds"] == 0
             [retry] = retries
             assert retry.data["attempt"] == 2 and retry.data["after"] == "busy"
             again = await repo.get_callback(retry.callback_id)
@@ -280,12 +283,20 @@ async def test_a_caller_who_hangs_up_while_the_offer_rings_abandons_it(server):
         await caller.dial(server.our_sip_port, LINE_SALES)
         offer = (await agent.wait_for("offer", start=mark))["offer"]
         assert offer["callback"]["caller"] == "new" and not offer["customer"]["name"]
+        await asyncio.sleep(0.5)  # they have waited a moment (the hold music)
         await caller.hangup()
         ended = await agent.wait_for("offer_ended", lambda m: m["offer_id"] == offer["offer_id"], start=mark)
         assert ended["outcome"] == "withdrawn"
     async with Repository.open(server.database_url) as repo:
         callback = await repo.get_callback(offer["callback_id"])
+        for _ in range(50):
+            call = await repo.last_contact_event(callback.customer_id, kind="voice_call", callback_id=callback.id)
+            if call:
+                break
+            await asyncio.sleep(0.1)
     assert callback.state == "abandoned" and callback.channel == "phone_inbound"
+    # Nobody talked with them: the hold music is not talk (their timeline said "Talked 0:0x": issue 13 tour).
+    assert call is not None and call.data["seconds"] == 0
     await agent.close()
 
 

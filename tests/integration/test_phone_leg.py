@@ -74,6 +74,7 @@ async def test_agent_first_then_early_media_answer_both_ways_and_the_phone_hangs
         assert time.monotonic() - began < 2.0
         assert "cb-1" not in anchor.calls
         assert call.public()["phone"]["result"] == "completed"
+        assert call.public()["phone"]["hung_up_by_us"] is False  # the desk says "The customer hung up"
         await agent.close()
 
 
@@ -91,6 +92,8 @@ async def test_the_agent_hangs_up_and_the_phone_gets_a_bye(netns):
         await peer.wait_for("bye", timeout=2.0)
         assert time.monotonic() - began < 2.0
         assert call.phone.phone.result == CallResult.COMPLETED
+        # The desk says "Call ended", not "The customer hung up" (seen on a tour of issue 13).
+        assert call.phone.public()["hung_up_by_us"] is True
         await agent.close()
 
 
@@ -104,7 +107,8 @@ async def test_busy_ends_the_call_with_its_result(netns):
         await until(lambda: call.ended, what="the call to end")
         assert call.public()["phone"] == {"number": "+15550102", "state": "ended", "result": "busy",
                                           "status": 486, "reason": "Busy Here", "early_media": False,
-                                          "inbound": False, "waiting": False, "held": False}
+                                          "inbound": False, "waiting": False, "held": False,
+                                          "hung_up_by_us": False}
         await agent.close()
 
 

@@ -487,3 +487,39 @@ async def test_offer_card_shows_the_customers_earlier_calls_recordings_and_share
     assert {"voice_call", "call_recording", "cobrowse_started", "document_pushed"} <= set(kinds)
     assert "page_view" not in kinds  # the trail shows pages
     assert all(item.get("callback_id") != "cb-now" for item in card["previous"])
+
+
+async def test_a_phone_retrys_offer_card_shows_the_earlier_attempts_and_their_results(repo: Repository) -> None:
+    """Issue 13, seen on a tour: the agent offered the retry of a phone callback saw "Callback completed",
+    not "Attempt 1 to +44…: no answer": the attempts (phone_attempt, phone_retry) were not among the
+    kinds the card shows, though the desk words them."""
+    from desktop.contacts.card import contact_card
+
+    first = await _callback(repo, "v-retry", "cb-first", now=T0)
+    await repo.add_contact_event(customer_id=first.customer_id, kind="phone_attempt", channel="phone", at=T0 + 30,
+                                 callback_id="cb-first", data={"number": "+442079460134", "result": "no_answer",
+                                                               "status": 0, "attempt": 1, "rang_s": 25.0})
+    retry = await _callback(repo, "v-retry", "cb-second", now=T0 + 330, command_id="retry")
+    await repo.add_contact_event(customer_id=retry.customer_id, kind="phone_retry", channel="phone", at=T0 + 30,
+                                 callback_id="cb-second", data={"first": "cb-first", "previous": "cb-first",
+                                                                "attempt": 2, "after": "no_answer"})
+    third = await _callback(repo, "v-retry", "cb-third", now=T0 + 900, command_id="third")
+    card = await contact_card(repo, "cb-third", state="offered")
+    attempts = [item["data"] for item in card["previous"] if item["kind"] == "phone_attempt"]
+    assert attempts and attempts[0]["result"] == "no_answer"
+    assert any(item["kind"] == "phone_retry" for item in card["previous"])
+    assert third.customer_id == first.customer_id
+
+
+async def test_a_dialled_phones_wrap_up_card_says_how_the_attempt_ended(repo: Repository) -> None:
+    """Issue 13, seen on a tour: after a busy line the desk's wrap-up, reloaded, said nothing of it
+    (the voice panel that said "Busy" is gone by then); the card now carries the attempt."""
+    from desktop.contacts.card import contact_card
+
+    busy = await _callback(repo, "v-busy", "cb-busy", now=T0, phone="+442079460133")
+    await repo.add_contact_event(customer_id=busy.customer_id, kind="phone_attempt", channel="phone", at=T0 + 5,
+                                 callback_id="cb-busy", data={"number": "+442079460133", "result": "busy",
+                                                              "status": 486, "attempt": 1})
+    card = await contact_card(repo, "cb-busy", state="wrap_up")
+    assert card["phone_attempt"]["result"] == "busy" and card["phone_attempt"]["status"] == 486
+    assert "phone_attempt" not in await contact_card(repo, "cb-busy", state="offered")

@@ -55,3 +55,15 @@ async def test_no_answer_is_cancelled(tmp_path):
         ended = await side.until(PhoneState.ENDED, timeout=4)
         assert ended.result == CallResult.NO_ANSWER
         await far.finished()  # our CANCEL, then our ACK of its 487
+
+
+async def test_a_malformed_answer_is_hung_up_and_fails_saying_why(tmp_path):
+    """Issue 13's "answers with malformed SDP": a 200 whose SDP we can't use is ACKed and hung up
+    (BYE), and the attempt ends failed with the reason the desk shows (then retried as any failure)."""
+    async with Sipp("malformed_answer.xml", tmp_path) as far, open_trunk(trunk(far)) as ours:
+        side = Side()
+        await ours.dial("+15550203", ring_timeout=10, on_event=side.on_event, on_audio=side.on_audio)
+        ended = await side.until(PhoneState.ENDED, timeout=5)
+        assert ended.result == CallResult.FAILED
+        assert "malformed SDP answer" in ended.reason, ended.reason
+        await far.finished()  # it got our ACK, then our BYE

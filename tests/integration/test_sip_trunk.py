@@ -172,6 +172,27 @@ async def test_wrong_password_fails_the_registration_and_the_call():
         assert ended.result == CallResult.FAILED and ended.status == 407
 
 
+async def test_a_refused_registration_is_tried_again_and_then_registers(monkeypatch):
+    """Issue 13: a trunk that rejects the credentials shows ``failed`` and is tried again later (every
+    REGISTER_RETRY s): once the provider takes them, the trunk registers without a restart."""
+    import signaling.media.sip.sipua_register as sipua_register
+
+    monkeypatch.setattr(sipua_register, "REGISTER_RETRY", 0.3)
+    async with SipPeer(password="not-yet") as peer, open_trunk(config(peer)) as trunk:
+        for _ in range(100):
+            if trunk.registration == Registration.FAILED:
+                break
+            await asyncio.sleep(0.02)
+        assert trunk.registration == Registration.FAILED and "401" in trunk.registration_error
+        peer.password = "s3cret"  # the provider's side fixed
+        for _ in range(100):
+            if trunk.registration == Registration.REGISTERED:
+                break
+            await asyncio.sleep(0.02)
+        assert trunk.registration == Registration.REGISTERED and trunk.registration_error == ""
+        assert peer.log.count("register-challenged") >= 2
+
+
 async def test_refuses_what_is_not_an_e164_number():
     async with SipPeer() as peer, open_trunk(config(peer)) as trunk:
         with pytest.raises(TrunkError, match="E.164"):

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { documentText, phoneText, requestText, wrapUpText } from "../../static/desk/customer.js";
+import { documentText, eventText, phoneText, requestText, wrapUpText } from "../../static/desk/customer.js";
 
 test("a pushed document is named, not just 'Document pushed'", () => {
   assert.equal(documentText({ kind: "document_pushed", data: { name: "plan.pdf", document_id: "d1" } }), "plan.pdf");
@@ -31,3 +31,13 @@ test("a phone request shows the consent given; an attempt outside calling hours 
   assert.equal(phoneText({ kind: "phone_attempt", data: { attempt: 1, number: "+12125550123", result: "not_dialled", status: 0 } }),
     "Attempt 1 to +12125550123: not dialled, outside calling hours");
 });
+
+test("the customer's full timeline says each phone attempt's result and the retry it booked (issue 13)", () => {
+  // Seen on a tour: the page listed "Phone attempt · Phone · <time>" and nothing of the result.
+  assert.equal(eventText({ kind: "phone_attempt", data: { attempt: 1, number: "+442079460134", result: "no_answer", status: 0 } }),
+    "Attempt 1 to +442079460134: no answer");
+  assert.equal(eventText({ kind: "phone_retry", data: { attempt: 2, after: "busy" } }), "Attempt 2 booked after busy");
+  assert.equal(eventText({ kind: "wrap_up", data: { disposition: "Resolved", note: "ok" } }), "Resolved: ok");
+  assert.equal(eventText({ kind: "note", data: { note: "Called about a kettle" } }), "Called about a kettle");
+});
+
