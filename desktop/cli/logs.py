@@ -9,7 +9,7 @@ import time
 
 from desktop.web.request_ids import RequestIdFilter
 
-__all__ = ["configure_logging", "JsonFormatter"]
+__all__ = ["configure_logging", "ForwardedClientFilter", "JsonFormatter"]
 
 #: LogRecord's own attributes: everything else on a record came as ``extra`` (callback_id, ...).
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id",
@@ -33,6 +33,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class ForwardedClientFilter(logging.Filter):
+    """uvicorn writes a request's client as ``host:port`` (its access lines and its WebSocket
+    lines, ``'%s - "...'``). Behind a trusted proxy the client is taken from X-Forwarded-For,
+    which has no port: uvicorn puts 0 and the line read ``127.0.0.1:0``. Such a client is
+    written as the bare address; a real peer (never port 0 on TCP) keeps its port."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (isinstance(record.msg, str) and record.msg.startswith('%s - "') and isinstance(args, tuple)
+                and args and isinstance(args[0], str) and args[0].endswith(":0")):
+            record.args = (args[0][:-2], *args[1:])
+        return True
+
+
 def configure_logging(log_format: str) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
@@ -51,4 +65,8 @@ def configure_logging(log_format: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+    for name in ("uvicorn.error", "uvicorn.access"):  # the WebSocket lines, the access lines
+        logger = logging.getLogger(name)
+        if not any(isinstance(each, ForwardedClientFilter) for each in logger.filters):
+            logger.addFilter(ForwardedClientFilter())
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # seven lines of set-up per start

@@ -37,6 +37,7 @@ export default {
   "hub.connected": "Connected",
   "hub.reconnecting": "Reconnecting…",
 
+  "defaults.queue_title": "General",
   "disposition.resolved": "Resolved",
   "disposition.sale_made": "Sale made",
   "disposition.follow_up": "Follow-up needed",

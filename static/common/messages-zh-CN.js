@@ -34,6 +34,7 @@ export default {
   "hub.connected": "已连接",
   "hub.reconnecting": "正在重新连接…",
 
+  "defaults.queue_title": "综合",
   "disposition.resolved": "已解决",
   "disposition.sale_made": "已成交",
   "disposition.follow_up": "需要跟进",

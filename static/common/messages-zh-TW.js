@@ -34,6 +34,7 @@ export default {
   "hub.connected": "已連線",
   "hub.reconnecting": "正在重新連線…",
 
+  "defaults.queue_title": "綜合",
   "disposition.resolved": "已解決",
   "disposition.sale_made": "已成交",
   "disposition.follow_up": "需要跟進",

@@ -40,6 +40,18 @@ export function dispositionName(t, disposition) {
   return key ? t(key) : String(disposition ?? "");
 }
 
+// The queue a fresh install makes (desktop/repository/admin.py DEFAULT_QUEUE) is titled in
+// English by the product: shown in the reader's language until an admin gives it a title of
+// the centre's own (which then shows as typed, like every other queue's).
+const DEFAULT_QUEUE = { name: "general", title: "General", key: "defaults.queue_title" };
+
+/** A queue's title as the reader says it: ``queue`` is {name, title} (title may be absent). */
+export function queueName(t, queue) {
+  const { name, title } = queue || {};
+  if (name === DEFAULT_QUEUE.name && (title ?? DEFAULT_QUEUE.title) === DEFAULT_QUEUE.title) return t(DEFAULT_QUEUE.key);
+  return title || name || "";
+}
+
 /** Whether a disposition is one of the defaults (so translated; else the centre's own words). */
 export const isDefaultDisposition = (disposition) => disposition in DISPOSITIONS;
 

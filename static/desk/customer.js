@@ -7,7 +7,7 @@
 import { h, replace } from "../common/dom.js";
 import { clock, label, shortUrl } from "../common/format.js";
 import { icon } from "../common/icons.js";
-import { dispositionName } from "../common/staff-language.js";
+import { dispositionName, queueName } from "../common/staff-language.js";
 import { ago, dateTime, money, t, timeOfDay } from "./i18n.js";
 
 const TRAIL_SHOWN = 12;
@@ -28,7 +28,8 @@ export function safeLink(url, text, attrs = {}) {
 
 /** A queue's title (the centre's own words, not translated), else its name. */
 export function queueTitle(queues, name) {
-  return queues.find((queue) => queue.name === name)?.title ?? label(name);
+  const queue = queues.find((each) => each.name === name);
+  return queue ? queueName(t, queue) : name === "general" ? queueName(t, { name }) : label(name);
 }
 
 export function channelText(channel) {

@@ -7,6 +7,7 @@ import { icon, placeIcons } from "../common/icons.js";
 import { label } from "../common/format.js";
 import { awayReason } from "./statebar.js";
 import { dispositionName } from "../common/staff-language.js";
+import { queueTitle } from "./customer.js";
 import { t } from "./i18n.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { toast } from "../common/toast.js";
@@ -172,7 +173,7 @@ function renderIdle() {
   setText($("[data-idle-title]"), title);
   setText($("[data-idle-text]"), text);
   const skills = desk.agent?.skills || [];
-  const served = skills.length ? skills.map((skill) => desk.queues.find((q) => q.name === skill)?.title || skill) : desk.queues.map((q) => q.title);
+  const served = skills.length ? skills.map((skill) => queueTitle(desk.queues, skill)) : desk.queues.map((q) => queueTitle(desk.queues, q.name));
   // The queues' titles are the centre's words.
   const queues = $("[data-idle-queues]");
   queues.translate = false;
@@ -206,7 +207,7 @@ function notify(offer) {
   if (notification && notification.tag === offer.offer_id) return;
   notification?.close();
   const name = offer.customer?.name;
-  const queue = desk.queues.find((q) => q.name === offer.callback?.queue)?.title || offer.callback?.queue || "";
+  const queue = offer.callback?.queue ? queueTitle(desk.queues, offer.callback.queue) : "";
   notification = new Notification(name ? t("desk.notification", { name }) : t("desk.notification_unknown"), {
     body: [queue, offer.callback?.topic].filter(Boolean).join(" · "),
     tag: offer.offer_id,

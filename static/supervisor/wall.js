@@ -5,6 +5,7 @@
 // message's `at`, on the server's clock.
 import { h, setText } from "../common/dom.js";
 import { clock } from "../common/format.js";
+import { queueName } from "../common/staff-language.js";
 import { messages, percent, t, timeOfDay } from "./i18n.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
 import { WaitingChart } from "./chart.js";
@@ -52,7 +53,7 @@ function buildTile(queue) {
   f.waiting = waiting.value;
   f.longest = longest.value;
   f.estimated = estimated.value;
-  f.title = h("h2", { translate: "no" }, queue.title || queue.name);
+  f.title = h("h2", { translate: "no" }, queueName(t, queue));
   f.staffed = h("span", { class: "staffed muted", dataset: { testid: "staffed" } });
   f.serviceLevel = h("span", { class: "sl-value", dataset: { testid: "service-level" } }, "—");
   f.target = h("span", { class: "muted sl-target", dataset: { testid: "service-level-target" } });
@@ -107,7 +108,7 @@ function renderQueues(queues) {
     }
     box.append(tile.element); // keeps the server's order
     const { f } = tile;
-    setText(f.title, queue.title || queue.name);
+    setText(f.title, queueName(t, queue));
     setText(f.waiting, String(queue.waiting ?? 0));
     setText(f.estimated, compactWait(queue.estimated_wait));
     setText(f.staffed, t("tile.staffed", { staffed: queue.agents_staffed ?? 0, available: queue.agents_available ?? 0 }));
@@ -182,7 +183,7 @@ function renderAgents(agents, queues) {
     row.element.dataset.state = agent.state;
     setText(f.state, stateName(agent.state));
     setText(f.reason, agent.state === "away" && agent.reason ? awayReason(agent.reason) : "");
-    const titles = (agent.skills || []).map((skill) => queues.find((queue) => queue.name === skill)?.title || skill);
+    const titles = (agent.skills || []).map((skill) => queueName(t, queues.find((queue) => queue.name === skill) || { name: skill }));
     setText(f.skills, titles.join(", "));
   }
   if (!agents.length) body.append(h("tr", { class: "empty" }, h("td", { colspan: "4", class: "muted" }, t("agents.none"))));

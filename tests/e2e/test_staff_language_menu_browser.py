@@ -22,17 +22,46 @@ CHOSEN_FITS = """(select) => {
 }"""
 
 
-@pytest.mark.parametrize("path", ["/desk", "/admin"])
-def test_the_chosen_language_reads_whole_at_a_laptops_width(browser, server, path):
-    page = login(browser, server, "admin" if path == "/admin" else "alice", path)
-    page.set_viewport_size({"width": 1280, "height": 860})
+#: Who opens each staff page.
+USERS = {"/desk": "alice", "/supervisor": "sam", "/planner": "pat", "/admin": "admin"}
+
+
+@pytest.mark.parametrize("path", list(USERS))
+def test_the_chosen_language_reads_whole_at_every_width(browser, server, path):
+    page = login(browser, server, USERS[path], path)
     menu = page.get_by_test_id("my-locale")
-    fit = menu.evaluate(CHOSEN_FITS)
-    assert fit["text"] == "Browser's language" and fit["needed"] <= fit["room"], fit
-    # On a tablet and a phone the bar still fits and Sign out stays on screen (the desk's ran
-    # 40 px off a 700 px screen).
-    for width in (700, 390):
+    # On a laptop, a tablet and a phone the chosen entry reads whole and lies on the screen
+    # (a 9em cap cut it to "Browser's lar" at 390 px on the desk, the wall and the planner),
+    # the bar still fits and Sign out stays on screen (the desk's ran 40 px off a 700 px screen).
+    for width in (1280, 700, 390):
         page.set_viewport_size({"width": width, "height": 844})
+        fit = menu.evaluate(CHOSEN_FITS)
+        assert fit["text"] == "Browser's language" and fit["needed"] <= fit["room"], (width, fit)
+        box = menu.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
+        expect(menu).to_be_in_viewport(ratio=1)
         expect(page.get_by_test_id("btn-logout")).to_be_in_viewport()
         assert page.evaluate("document.documentElement.scrollWidth") <= width, width
     page.context.close()
+
+
+#: Each element's text, line boxes, font size and box.
+LINES = """(elements) => elements.map((e) => {
+    const box = e.getBoundingClientRect();
+    return {text: e.textContent.trim().replace(/\\s+/g, " "), lines: e.getClientRects().length,
+            size: parseFloat(getComputedStyle(e).fontSize), top: box.top, height: box.height, right: box.right};
+})"""
+
+
+def test_the_demo_shops_header_reads_whole_on_a_phone(browser, server):
+    """At 390 px the shop's name reads on one line and its links in one row, on the screen
+    ("Nova Electronics" broke in two and "Sign in" fell under "Shop")."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server.base_url}/")
+    brand, *links = page.locator(".site-header .brand, .site-header nav a").evaluate_all(LINES)
+    assert brand["text"] == "◆ Nova Electronics" and brand["height"] < 2 * brand["size"], brand
+    assert [link["text"] for link in links] == ["Shop", "Cart 0", "Sign in"], links
+    assert len({round(link["top"]) for link in links}) == 1, links
+    for part in (brand, *links):
+        assert part["lines"] == 1 and part["right"] <= 390, part
+    page.close()

@@ -105,3 +105,22 @@ test("a callback the caller chose by pressing 1 while waiting says so, in Chines
   assert.match(element.find("offer-chosen").textContent, /^撥打 \+442079460500 等候時於 .+ 按了 1：掛斷電話，等候我們回撥此號碼$/);
   assert.equal(chosenText({ queue: "sales", number: "+442079460481", waited_s: 95 }), "在sales等候 1:35 後按 1：請回撥 +442079460481");
 });
+
+test("the queue a fresh install makes reads in Chinese; the centre's own titles stay as typed", async () => {
+  const { queueTitle } = await import("../../static/desk/customer.js");
+  const { queueName } = await import("../../static/common/staff-language.js");
+  const card = new OfferCard({ now: () => 1000, accept: async () => {}, decline: async () => {} });
+  // A call in the default queue ("General" on a Chinese desk, found on a tour).
+  const element = card.render({
+    offer_id: "o3", callback_id: "c3", expires_at: 1020, offered_at: 1000, customer: { name: "Mei Lin" },
+    callback: { channel: "browser", queue: "general", enqueued_at: 990 },
+  }, [{ name: "general", title: "General" }, { name: "sales", title: "Sales" }]);
+  assert.match(element.find("offer-kind").textContent, / · 綜合$/);
+  assert.equal(element.find("offer-queue").textContent, "綜合");
+  // Also when the desk's list of queues has not got it (a callback moved there by a deletion).
+  assert.equal(queueTitle([], "general"), "綜合");
+  // An admin's own title for it, and any other queue's title, are the centre's words.
+  assert.equal(queueTitle([{ name: "general", title: "Help desk" }], "general"), "Help desk");
+  assert.equal(queueTitle([{ name: "sales", title: "General" }], "sales"), "General");
+  assert.equal(queueName((key) => key, { name: "support", title: "Support" }), "Support");
+});
