@@ -16,7 +16,7 @@ import { Ringer } from "./ring.js";
 import { StateBar } from "./statebar.js";
 import { CobrowsePanel } from "./cobrowse.js";
 import { DocumentsPanel } from "./documents.js";
-import { DeskVoice } from "./voice.js";
+import { DeskVoice, trunkWarning } from "./voice.js";
 
 const SOUND_KEY = "otodesk.desk.sound";
 const root = document.querySelector(".desk");
@@ -244,9 +244,21 @@ socket.on("welcome", (message) => {
   desk.queues = message.queues || [];
   // A SIP trunk dials phone callbacks (desk voice.js joins them); without one the agent dials by hand.
   desk.phoneDials = (message.voice?.phone?.trunk || "off") !== "off";
+  showTrunk(message.voice?.phone);
   offerCard.card = null; // rebuild from the fresh state
   render();
 });
+
+// This process's trunk changed (sent to this socket only: docs/protocol.md, trunk_state).
+socket.on("trunk_state", (message) => showTrunk(message));
+
+function showTrunk(phone) {
+  const banner = $("[data-trunk-warning]");
+  const text = trunkWarning(phone);
+  banner.dataset.state = phone?.trunk || "off";
+  setText(banner, text);
+  banner.hidden = !text;
+}
 
 // "You missed an offer" is true until the agent is back: then it goes.
 let missedToast = null;

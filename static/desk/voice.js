@@ -33,6 +33,15 @@ const CUSTOMER_PROBLEM = { no_microphone: "voice.customer_no_microphone",
 const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
+/** The warning the desk shows while its process's SIP trunk fails (welcome's `voice.phone`,
+ * then `trunk_state`), else "". A failed registration is tried again: `registering` with the
+ * last failure still in `error` is still failing; the first `registering` at a start is not. */
+export function trunkWarning(phone) {
+  const failing = phone?.trunk === "failed" || (phone?.trunk === "registering" && !!phone.error);
+  if (!failing) return "";
+  return phone.error ? t("voice.trunk_failing_reason", { reason: phone.error }) : t("voice.trunk_failing");
+}
+
 /** What the agent is told of the phone being dialled (voice_state's `phone`); "" once it talks. */
 export function phoneText(phone) {
   if (phone.state === "dialling") return t("voice.dialling", { number: phone.number });
