@@ -39,7 +39,7 @@ const socket = new HubSocket(wsUrl("/ws/agent"));
 const cobrowsePanel = new CobrowsePanel(socket, document.querySelector("[data-cobrowse-slot]"), { toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
 const documentsPanel = new DocumentsPanel(socket, document.querySelector("[data-documents-slot]"), { cobrowse: cobrowsePanel, toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
 // Voice listens to this socket itself (static/desk/voice.js).
-new DeskVoice({ socket, root: document.querySelector(".desk") });
+const deskVoice = new DeskVoice({ socket, root: document.querySelector(".desk") });
 const now = () => socket.serverNow();
 const ringer = new Ringer();
 
@@ -74,6 +74,7 @@ const offerCard = new OfferCard({
 const contactView = new ContactView({
   now,
   feedback,
+  talked: (callbackId) => deskVoice.talked(callbackId),
   push: pushSuggestion,
   end: (card) => command("end", { callback_id: card.callback_id }),
   wrapUp: async (card, disposition, note, { timedOut = false, summary = "" } = {}) => {

@@ -51,11 +51,13 @@ export class TalkClock {
     this.dialled = dialled;
     this.rang = false;
     this.answeredAt = null;
+    this.endedAt = null; // the time stops with the call (the wrap-up's attempt line says the same)
   }
 
   /** A voice_state's `call`, seen at `now` (server seconds). */
   saw(call, now) {
     const phone = call?.phone;
+    if (call?.state === "ended") this.endedAt ||= now;
     if (!phone || phone.inbound) { // an inbound caller's call talks from the agent's arrival
       this.startedAt ||= call?.started_at;
       return;
@@ -68,7 +70,7 @@ export class TalkClock {
   /** Whole seconds talked at `now`, or null: no talk timer. */
   seconds(now) {
     const since = this.dialled ? this.answeredAt : this.startedAt;
-    return since ? Math.max(0, Math.floor(now - since)) : null;
+    return since ? Math.max(0, Math.floor(Math.min(now, this.endedAt || now) - since)) : null;
   }
 }
 
@@ -136,6 +138,13 @@ export class DeskVoice {
     }
     if (this.callbackId === contact.callback_id && this.link) return;
     this._start(contact.callback_id, contact.answered_at, channel);
+  }
+
+  /** Seconds the phone the server dials on `callbackId` has talked, null before its answer (or
+   * never answered), undefined for any other call (the contact card's timer: contact.js). */
+  talked(callbackId) {
+    if (callbackId !== this.callbackId || !this.talk?.dialled) return undefined;
+    return this.talk.seconds(this.socket.serverNow());
   }
 
   /** The current VoicePeer (meters, peak); a new one after each reconnect. */

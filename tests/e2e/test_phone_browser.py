@@ -148,6 +148,7 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     expect(widget_state).to_have_text("Your phone is ringing", timeout=5000)
     # No talk time while it rings (it counted the ringing: issue 13's tour); it starts at the answer.
     expect(agent.get_by_test_id("voice-talk-time")).to_have_text("")
+    expect(agent.get_by_test_id("contact-timer")).to_have_text("")
     heard(agent, DESK.format(slot=0), 525, timeout=4)
     assert panel.get_attribute("data-phone") == "ringing"
     assert "Connected" not in widget_state.inner_text()
@@ -158,6 +159,7 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     # The phone answers: both pages say so, the agent hears it and it hears the agent.
     expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
     expect(agent.get_by_test_id("voice-talk-time")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    expect(agent.get_by_test_id("contact-timer")).to_have_text(re.compile(r"^\d+:\d\d$"))
     expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
     # The launcher says so too (it said "Calling your phone" beside "Connected with …": issue 13's tour).
     expect(shopper.locator(f"{W} [data-testid=otodesk-launcher]")).to_contain_text("On a call")

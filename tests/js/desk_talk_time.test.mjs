@@ -54,3 +54,11 @@ test("a desk loaded mid-call counts from the call's start; browser and inbound c
   inbound.saw(call({ state: "connected", inbound: true }), ACCEPTED + 2);
   assert.equal(inbound.seconds(ACCEPTED + 2), 2);
 });
+
+test("the talk time stops with the call", () => {
+  const clock = new TalkClock(ACCEPTED, { dialled: true });
+  clock.saw(call({ state: "ringing" }), ACCEPTED + 1);
+  clock.saw(call({ state: "connected" }), ACCEPTED + 4);
+  clock.saw(call({ state: "ended", result: "completed" }), ACCEPTED + 65);
+  assert.equal(clock.seconds(ACCEPTED + 90), 61);
+});
