@@ -70,7 +70,6 @@ export default {
   "status.wait": "Your estimated wait: {wait}",
   "status.moved": "Your request was moved to {queue}; your place in line is kept.",
   "status.scheduled_for": "Scheduled for {when}",
-  "status.retry_at": "We'll try again {when}",
   "status.calling_hours": "It's outside our calling hours where your phone is ({window}), so we'll call you {when}, your phone's local time.",
   "status.later": "Choose a later time",
   "status.cancel": "Cancel my request",

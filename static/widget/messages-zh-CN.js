@@ -68,7 +68,6 @@ export default {
   "status.wait": "您的预计等待时间：{wait}",
   "status.moved": "您的请求已转至{queue}，排队位置保持不变。",
   "status.scheduled_for": "预约时间：{when}",
-  "status.retry_at": "我们将在{when}再试一次",
   "status.calling_hours": "您的电话所在地现在不在我们的拨打时段（{window}）内，我们将在您电话所在地时间{when}给您来电。",
   "status.later": "选择稍后的时间",
   "status.cancel": "取消我的请求",

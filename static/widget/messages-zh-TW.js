@@ -68,7 +68,6 @@ export default {
   "status.wait": "您的預估等候時間：{wait}",
   "status.moved": "您的請求已轉至{queue}，排隊位置保持不變。",
   "status.scheduled_for": "預約時間：{when}",
-  "status.retry_at": "我們將在{when}再試一次",
   "status.calling_hours": "您的電話所在地現在不在我們的撥打時段（{window}）內，我們將在您電話所在地時間{when}來電。",
   "status.later": "選擇稍後的時間",
   "status.cancel": "取消我的要求",

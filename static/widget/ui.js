@@ -593,7 +593,7 @@ export class WidgetUI {
     const calling = this._calling?.id === callback.id && state === "scheduled" ? this._calling : null;
     setText(this.scheduledLine, calling
       ? t("status.calling_hours", { window: calling.window, when: zoneTime(calling.scheduled_at, calling.zone, this.language.locale) })
-      : callback.scheduled_at ? scheduledText(callback, this.language) : "");
+      : callback.scheduled_at ? t("status.scheduled_for", { when: this.language.dateTime(callback.scheduled_at) }) : "");
     const moved = this._moved === callback.id && !final;
     this.movedLine.hidden = !moved;
     setText(this.movedLine, moved ? t("status.moved", { queue: queueTitle(this.queues, callback.queue) }) : "");
@@ -714,19 +714,10 @@ export function positionText(position, { t }) {
   return t("position.place", { position });
 }
 
-/** A phone callback scheduled again after a busy, unanswered or failed attempt (its SIP call ended so). */
-const retried = (callback) => callback.phone_call?.state === "ended" && callback.phone_call.result !== "completed";
-
-/** When a scheduled callback is; after a failed attempt, that it is the retry ("We'll try again today, 2:05 PM"). */
-export function scheduledText(callback, { t, dateTime }) {
-  return t(retried(callback) ? "status.retry_at" : "status.scheduled_for", { when: dateTime(callback.scheduled_at) });
-}
-
 export function stateText(callback, { t }) {
   const agent = callback.agent_name;
   switch (callback.state) {
-    // After a failed attempt it keeps saying why ("Your line was busy"), the retry's time below it.
-    case "scheduled": return retried(callback) ? phoneStateText(callback, { t }) : t("state.scheduled");
+    case "scheduled": return t("state.scheduled");
     case "queued": return t("state.queued");
     case "offered": return t("state.offered");
     // A phone callback is "connected" only once the phone answers (phone_call: the SIP call's

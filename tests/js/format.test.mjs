@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { clock, ordinal, percent, shortUrl, waitText } from "../../static/common/format.js";
-import { friendlyMessage, fromLocalInput, positionText, scheduledText, stateText, toLocalInput, waitText as widgetWait, zoneTime } from "../../static/widget/ui.js";
+import { friendlyMessage, fromLocalInput, positionText, stateText, toLocalInput, waitText as widgetWait, zoneTime } from "../../static/widget/ui.js";
 import { createMessages } from "../../static/common/i18n.js";
 import english from "../../static/widget/messages-en.js";
 import chinese from "../../static/widget/messages-zh-CN.js";
@@ -150,19 +150,4 @@ test("a time on the called phone's clock", () => {
   assert.equal(zoneTime(1796302800, "America/New_York", "en"), "Thu, Dec 3, 08:00");
   assert.match(zoneTime(1796302800, "Asia/Shanghai", "zh-CN"), /21:00/);
   assert.match(zoneTime(1796302800, "Not/AZone", "en"), /\d\d:\d\d/); // the browser's own zone then
-});
-
-test("a phone callback scheduled again after a failed attempt keeps saying why, and when it is tried again", () => {
-  // Seen on a tour of issue 13: "Your line was busy" flashed, then only "Your call is scheduled".
-  const at = Date.now() / 1000 + 300;
-  const retry = (result) => ({ state: "scheduled", channel: "phone", scheduled_at: at, phone_call: { state: "ended", result } });
-  assert.equal(stateText(retry("busy"), en), "Your line was busy");
-  assert.equal(stateText(retry("no_answer"), en), "We couldn't reach you");
-  assert.equal(stateText(retry("busy"), zh), chinese["state.phone_busy"]);
-  assert.equal(scheduledText(retry("busy"), en), `We'll try again ${en.dateTime(at)}`);
-  assert.match(scheduledText(retry("no_answer"), zh), /再试一次$/);
-  // A callback the customer scheduled themself (or a reload: no SIP call known) says it as before.
-  const booked = { state: "scheduled", channel: "phone", scheduled_at: at };
-  assert.equal(stateText(booked, en), "Your call is scheduled");
-  assert.equal(scheduledText(booked, en), `Scheduled for ${en.dateTime(at)}`);
 });
