@@ -223,7 +223,7 @@ class Settings:
     #: (empty: from the URI); for TLS the CA file (empty: the system's) and, labs only, no
     #: verification at all; SDES-SRTP off, optional or required (empty: optional over TLS);
     #: seconds between REGISTERs (0: a trunk that authenticates each call and takes no
-    #: REGISTER); the address SIP and RTP use (empty: the one routed towards the proxy)
+    #: REGISTER) and before a failed one is tried again; the address SIP and RTP use (empty: the one routed towards the proxy)
     #: and SIP's port (0: any); RTP ports as "low-high".
     sip_uri: str = ""
     sip_username: str = ""
@@ -235,6 +235,7 @@ class Settings:
     sip_tls_insecure_no_verify: bool = False
     sip_srtp: str = ""
     sip_register_expires: int = 300
+    sip_register_retry: float = 30.0
     sip_local_host: str = ""
     sip_local_port: int = 0
     sip_rtp_ports: str = "20000-30000"
@@ -392,6 +393,7 @@ class Settings:
             sip_tls_insecure_no_verify=_bool("SIP_TLS_INSECURE_NO_VERIFY", False),
             sip_srtp=_choice("SIP_SRTP", "", ("", "off", "optional", "required")),
             sip_register_expires=_int("SIP_REGISTER_EXPIRES", 300),
+            sip_register_retry=_float("SIP_REGISTER_RETRY", 30.0),
             sip_local_host=_env("SIP_LOCAL_HOST", "") or "",
             sip_local_port=_int("SIP_LOCAL_PORT", 0),
             sip_rtp_ports=_env("SIP_RTP_PORTS", "20000-30000") or "20000-30000",

@@ -59,7 +59,7 @@ from signaling.media.errors import VoiceError
 from signaling.media.hearing import Mode, Role
 from signaling.media.recorder import PacketRecorder
 from signaling.protocol import ErrorCode, ProtocolError
-from signaling.protocol.outbound import OutVoiceProblem, OutVoiceQuality, OutVoiceState
+from signaling.protocol.outbound import OutTrunkState, OutVoiceProblem, OutVoiceQuality, OutVoiceState
 
 __all__ = ["VoiceFeature", "customer_view"]
 
@@ -100,6 +100,8 @@ class VoiceFeature:
         #: Each call's voice_state events go out in the order its changes happened.
         self._in_order = InOrder()
         self._background: asyncio.Task | None = None
+        #: The agents' sockets on this process: told when this process's trunk changes (it dials their calls).
+        self._desks: set[Session] = set()
         #: What each request from another process does (desktop/voice/requests.py).
         self._remote_handlers = {requests.Offer: self._local_offer, requests.Control: self._remote_control,
                                  requests.OwnerGone: self._remote_owner_gone, requests.Stats: self._remote_stats}
@@ -142,10 +144,25 @@ class VoiceFeature:
         self._start_background()
         return await self.voice_bus.claim(callback_id)
 
+    def _trunk_state(self) -> dict[str, Any]:
+        return OutTrunkState(process=self.settings.process_id, **self.phones.public()).to_dict()
+
     async def _publish_trunk(self) -> None:
+        """The trunk's registration changed: the wall hears of every process's; each desk of its
+        own process's, the trunk that dials its calls (sent to each socket: no room holds one
+        process's desks, and another process's desks have their own trunk)."""
+        event = self._trunk_state()
+        for session in list(self._desks):
+            self._tell_trunk(session, event)
         with contextlib.suppress(Exception):
-            await self.bus.publish(WALL_ROOM, {"type": "trunk_state", "process": self.settings.process_id,
-                                               **self.phones.public()})
+            await self.bus.publish(WALL_ROOM, event)
+
+    @staticmethod
+    def _tell_trunk(session: Session, event: dict[str, Any]) -> None:
+        told = {"trunk": event["trunk"], "error": event["error"]}
+        if session.data.get("trunk_told") != told:
+            session.data["trunk_told"] = told
+            session.send(event)
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -158,7 +175,10 @@ class VoiceFeature:
         calls += elsewhere
         if session.role == "customer":
             calls = [customer_view(call, notice=self.settings.supervisor_notice) for call in calls]
-        return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": self.phones.public()}}
+        phone = self.phones.public()
+        if session.role == "agent":
+            session.data["trunk_told"] = phone  # opened() tells a change made since
+        return {"voice": {"ice_servers": self.ice_servers, "calls": calls, "phone": phone}}
 
     async def _calls_elsewhere(self, session: Session, known: set[str]) -> list[dict[str, Any]]:
         """The calls this customer or agent is on that another process anchors, as their room last
@@ -189,6 +209,11 @@ class VoiceFeature:
         the anchor lets it go (its drain time over) or dies. Unwatched, a call whose sockets had
         all moved off a stopping anchor was left to itself at the end of the drain, until the
         browsers' legs gave up (~20 s of silence)."""
+        if session.role == "agent":
+            # Its welcome's trunk may have changed meanwhile; a resumed desk (no welcome) is told it now.
+            self._desks.add(session)
+            if self.phones.trunk is not None:
+                self._tell_trunk(session, self._trunk_state())
         elsewhere = session.data.pop("voice_elsewhere", None)
         if elsewhere is None:  # resumed: no welcome was made, so ask now
             elsewhere = [call["callback_id"] for call in await self._calls_elsewhere(session, set())]
@@ -204,6 +229,7 @@ class VoiceFeature:
         return {"agent": meta.get("agent_id"), "customer": meta.get("visitor_id")}.get(session.role) == session.identity
 
     async def closed(self, session: Session) -> None:
+        self._desks.discard(session)
         # Its legs may now be taken over by a new offer (a tab reload).
         key = session.data.get("socket", "")
         self.anchor.owner_gone(key)

@@ -81,7 +81,7 @@ def trunk_config(settings: Settings) -> TrunkConfig | None:
                        caller_id=settings.sip_caller_id, codecs=settings.sip_codecs,
                        transport=settings.sip_transport, tls_ca_file=settings.sip_tls_ca_file,
                        tls_insecure_no_verify=settings.sip_tls_insecure_no_verify, srtp=settings.sip_srtp,
-                       register_expires=settings.sip_register_expires,
+                       register_expires=settings.sip_register_expires, register_retry=settings.sip_register_retry,
                        local_host=settings.sip_local_host, local_port=settings.sip_local_port,
                        max_calls=settings.sip_max_calls)
 

@@ -41,7 +41,7 @@ __all__ = [
     # supervisor
     "OutWall", "OutWallDelta", "OutVoiceQuality",
     # voice
-    "OutVoiceState", "OutVoiceProblem",
+    "OutVoiceState", "OutVoiceProblem", "OutTrunkState",
     # co-browse and documents, to the customer's page
     "OutCobrowseRequest", "OutCobrowseSnapshot", "OutCobrowsePointer", "OutCobrowseViewer",
     "OutCobrowseEnded", "OutDocOpen", "OutDocPageToCustomer", "OutDocClosedToCustomer",
@@ -357,6 +357,17 @@ class OutVoiceProblem(Out, tag="voice_problem"):
     callback_id: str
     problem: str
     at: float
+
+
+class OutTrunkState(Out, tag="trunk_state"):
+    """A process's SIP trunk changed its registration: to the wall (room ``wall``) and to the
+    desks whose socket is on that process (sent to each socket, no room: it is their trunk)."""
+
+    process: str
+    #: off, static, registering, registered, failed (signaling/media/sip/trunk.py Registration).
+    trunk: str
+    #: The last failure ("401 Unauthorized"), kept while it is tried again; "" once registered.
+    error: str
 
 
 # -- co-browse and documents: to the customer's page (from cobrowse-in:) ------------------------------

@@ -32,9 +32,12 @@ export class ContactView {
    * @param {(card, disposition, note) => Promise} options.wrapUp
    * @param {(fields) => Promise} [options.feedback]  sends a suggestion's `suggestion_feedback`
    * @param {(item, card) => Promise} [options.push]  pushes a suggestion's document or page
+   * @param {(callbackId) => number|null|undefined} [options.talked]  seconds a phone the server dials
+   *   has talked (null: not answered, no timer; undefined: not such a call, the card's own time)
    */
-  constructor({ now, end, wrapUp, feedback = () => Promise.resolve(), push = null }) {
+  constructor({ now, end, wrapUp, feedback = () => Promise.resolve(), push = null, talked = () => undefined }) {
     this.now = now;
+    this.talked = talked;
     this.feedback = feedback;
     this.push = push;
     this.onEnd = end;
@@ -199,7 +202,9 @@ export class ContactView {
       // The limit, not only the time spent: the contact closes by itself at its end.
       setText(this.wrapTimer, ends ? t("wrapup.left", { time: clock(Math.max(0, ends - now)) }) : clock(now - (this.wrapUpSince || now)));
     } else {
-      setText(this.timer, clock(now - (this.connectedSince || now)));
+      // A phone the server dials talks from its answer, as the voice panel says (not while it rings).
+      const talked = this.talked(this.card.callback_id);
+      setText(this.timer, talked === undefined ? clock(now - (this.connectedSince || now)) : talked === null ? "" : clock(talked));
     }
   }
 

@@ -17,7 +17,7 @@ import { Ringer } from "./ring.js";
 import { StateBar } from "./statebar.js";
 import { CobrowsePanel } from "./cobrowse.js";
 import { DocumentsPanel } from "./documents.js";
-import { DeskVoice } from "./voice.js";
+import { DeskVoice, trunkWarning } from "./voice.js";
 
 const SOUND_KEY = "otodesk.desk.sound";
 const root = document.querySelector(".desk");
@@ -40,7 +40,7 @@ const socket = new HubSocket(wsUrl("/ws/agent"));
 const cobrowsePanel = new CobrowsePanel(socket, document.querySelector("[data-cobrowse-slot]"), { toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
 const documentsPanel = new DocumentsPanel(socket, document.querySelector("[data-documents-slot]"), { cobrowse: cobrowsePanel, toast: (text) => toast(text, { kind: "error", seconds: 8 }) });
 // Voice listens to this socket itself (static/desk/voice.js).
-new DeskVoice({ socket, root: document.querySelector(".desk") });
+const deskVoice = new DeskVoice({ socket, root: document.querySelector(".desk") });
 const now = () => socket.serverNow();
 const ringer = new Ringer();
 
@@ -75,6 +75,7 @@ const offerCard = new OfferCard({
 const contactView = new ContactView({
   now,
   feedback,
+  talked: (callbackId) => deskVoice.talked(callbackId),
   push: pushSuggestion,
   end: (card) => command("end", { callback_id: card.callback_id }),
   wrapUp: async (card, disposition, note, { timedOut = false, summary = "" } = {}) => {
@@ -245,9 +246,21 @@ socket.on("welcome", (message) => {
   desk.queues = message.queues || [];
   // A SIP trunk dials phone callbacks (desk voice.js joins them); without one the agent dials by hand.
   desk.phoneDials = (message.voice?.phone?.trunk || "off") !== "off";
+  showTrunk(message.voice?.phone);
   offerCard.card = null; // rebuild from the fresh state
   render();
 });
+
+// This process's trunk changed (sent to this socket only: docs/protocol.md, trunk_state).
+socket.on("trunk_state", (message) => showTrunk(message));
+
+function showTrunk(phone) {
+  const banner = $("[data-trunk-warning]");
+  const text = trunkWarning(phone);
+  banner.dataset.state = phone?.trunk || "off";
+  setText(banner, text);
+  banner.hidden = !text;
+}
 
 // "You missed an offer" is true until the agent is back: then it goes.
 let missedToast = null;

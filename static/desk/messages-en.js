@@ -273,6 +273,8 @@ export default {
   "voice.phone_cancelled": "Call cancelled",
   "voice.phone_failed": "Call failed",
   "voice.phone_failed_reason": "Call failed: {reason}",
+  "voice.trunk_failing": "The phone line is failing: phone calls can't be placed or received until it works again",
+  "voice.trunk_failing_reason": "The phone line is failing ({reason}): phone calls can't be placed or received until it works again",
   "voice.not_dialled_reason": "Not dialled: {reason}",
   "voice.not_dialled_limit": "Not dialled: this server is at its phone call limit",
   "voice.caller_hung_up": "The caller hung up",

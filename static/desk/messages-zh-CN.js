@@ -271,6 +271,8 @@ export default {
   "voice.phone_cancelled": "通话已取消",
   "voice.phone_failed": "通话失败",
   "voice.phone_failed_reason": "通话失败：{reason}",
+  "voice.trunk_failing": "电话线路故障：恢复之前无法拨出或接听电话",
+  "voice.trunk_failing_reason": "电话线路故障（{reason}）：恢复之前无法拨出或接听电话",
   "voice.not_dialled_reason": "未拨打：{reason}",
   "voice.not_dialled_limit": "未拨打：此服务器已达电话通话上限",
   "voice.caller_hung_up": "来电者已挂断",

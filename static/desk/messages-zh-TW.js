@@ -271,6 +271,8 @@ export default {
   "voice.phone_cancelled": "通話已取消",
   "voice.phone_failed": "通話失敗",
   "voice.phone_failed_reason": "通話失敗：{reason}",
+  "voice.trunk_failing": "電話線路故障：恢復之前無法撥出或接聽電話",
+  "voice.trunk_failing_reason": "電話線路故障（{reason}）：恢復之前無法撥出或接聽電話",
   "voice.not_dialled_reason": "未撥打：{reason}",
   "voice.not_dialled_limit": "未撥打：此伺服器已達電話通話上限",
   "voice.caller_hung_up": "來電者已掛斷",

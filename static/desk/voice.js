@@ -33,6 +33,47 @@ const CUSTOMER_PROBLEM = { no_microphone: "voice.customer_no_microphone",
 const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy", no_answer: "voice.phone_no_answer",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
+/** The warning the desk shows while its process's SIP trunk fails (welcome's `voice.phone`,
+ * then `trunk_state`), else "". A failed registration is tried again: `registering` with the
+ * last failure still in `error` is still failing; the first `registering` at a start is not. */
+export function trunkWarning(phone) {
+  const failing = phone?.trunk === "failed" || (phone?.trunk === "registering" && !!phone.error);
+  if (!failing) return "";
+  return phone.error ? t("voice.trunk_failing_reason", { reason: phone.error }) : t("voice.trunk_failing");
+}
+
+/** The panel's talk time. A phone the server dials talks from its answer: no timer while it is
+ * dialled or rings, none after a busy or unanswered attempt (it counted the ringing: "Busy 0:03").
+ * Its answer is when this page saw it; a page loaded mid-call knows only the call's start. */
+export class TalkClock {
+  constructor(startedAt, { dialled = false } = {}) {
+    this.startedAt = startedAt;
+    this.dialled = dialled;
+    this.rang = false;
+    this.answeredAt = null;
+    this.endedAt = null; // the time stops with the call (the wrap-up's attempt line says the same)
+  }
+
+  /** A voice_state's `call`, seen at `now` (server seconds). */
+  saw(call, now) {
+    const phone = call?.phone;
+    if (call?.state === "ended") this.endedAt ||= now;
+    if (!phone || phone.inbound) { // an inbound caller's call talks from the agent's arrival
+      this.startedAt ||= call?.started_at;
+      return;
+    }
+    this.dialled = true;
+    if (phone.state === "dialling" || phone.state === "ringing") this.rang = true;
+    else if (phone.state === "connected" && !this.answeredAt) this.answeredAt = this.rang ? now : call.started_at || now;
+  }
+
+  /** Whole seconds talked at `now`, or null: no talk timer. */
+  seconds(now) {
+    const since = this.dialled ? this.answeredAt : this.startedAt;
+    return since ? Math.max(0, Math.floor(Math.min(now, this.endedAt || now) - since)) : null;
+  }
+}
+
 /** What the agent is told of the phone being dialled (voice_state's `phone`); "" once it talks. */
 export function phoneText(phone) {
   if (phone.state === "dialling") return t("voice.dialling", { number: phone.number });
@@ -55,7 +96,7 @@ export class DeskVoice {
     this.callbackId = null; // the call we are in (or joining)
     this.link = null;
     this.call = null; // last voice_state.call
-    this.startedAt = null;
+    this.talk = null; // TalkClock
     this.panel = this._build();
     const slot = root.querySelector("[data-contact-slot]");
     slot.parentNode.insertBefore(this.panel, slot);
@@ -96,7 +137,14 @@ export class DeskVoice {
       return;
     }
     if (this.callbackId === contact.callback_id && this.link) return;
-    this._start(contact.callback_id, contact.answered_at);
+    this._start(contact.callback_id, contact.answered_at, channel);
+  }
+
+  /** Seconds the phone the server dials on `callbackId` has talked, null before its answer (or
+   * never answered), undefined for any other call (the contact card's timer: contact.js). */
+  talked(callbackId) {
+    if (callbackId !== this.callbackId || !this.talk?.dialled) return undefined;
+    return this.talk.seconds(this.socket.serverNow());
   }
 
   /** The current VoicePeer (meters, peak); a new one after each reconnect. */
@@ -104,10 +152,10 @@ export class DeskVoice {
     return this.link?.peer || null;
   }
 
-  async _start(callbackId, answeredAt) {
+  async _start(callbackId, answeredAt, channel) {
     this._stop();
     this.callbackId = callbackId;
-    this.startedAt = answeredAt || this.socket.serverNow();
+    this.talk = new TalkClock(answeredAt || this.socket.serverNow(), { dialled: channel === "phone" });
     this.call = null;
     const link = new VoiceLink({ socket: this.socket, callbackId, iceServers: this.iceServers,
       onState: () => this._render(), onCall: (call) => this._state(call) });
@@ -146,7 +194,7 @@ export class DeskVoice {
     if (!call) return;
     if (this.callbackId && call.callback_id !== this.callbackId) return;
     this.call = call;
-    if (call.started_at && !this.startedAt) this.startedAt = call.started_at;
+    this.talk?.saw(call, this.socket.serverNow());
     if (call.state === "ended") {
       this.link?.close();
       this.link = null;
@@ -240,10 +288,8 @@ export class DeskVoice {
 
   _tick() {
     if (!this.callbackId) return;
-    if (this.startedAt) {
-      const seconds = Math.max(0, Math.floor(this.socket.serverNow() - this.startedAt));
-      setText(this.timer, `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`);
-    }
+    const seconds = this.talk?.seconds(this.socket.serverNow()) ?? null;
+    setText(this.timer, seconds === null ? "" : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`);
     for (const which of ["mic", 0, 1]) {
       const level = this.peer ? Math.min(1, this.peer.level(which) * 3) : 0;
       this.meters[which].querySelector("meter").value = level;

@@ -125,12 +125,17 @@ export class CallMonitor {
     const trunks = [...this.trunks.values()].filter((t) => t.trunk !== "off");
     this.trunkLine.hidden = !trunks.length;
     if (!trunks.length) return;
-    const bad = trunks.find((t) => t.trunk === "failed") || trunks.find((t) => t.trunk === "registering");
+    // A failed registration is tried again: "registering" with the last failure is still failing.
+    const failing = (t) => t.trunk === "failed" || (t.trunk === "registering" && !!t.error);
+    const bad = trunks.find(failing) || trunks.find((t) => t.trunk === "registering");
     const shown = bad || trunks[0];
     this.trunkLine.dataset.state = shown.trunk;
-    this.trunkLine.classList.toggle("warn", shown.trunk === "failed");
+    this.trunkLine.dataset.warn = String(failing(shown)); // in the warning colour, not the muted grey
+    this.trunkLine.classList.toggle("warn", failing(shown));
+    this.trunkLine.classList.toggle("muted", !failing(shown));
     const TRUNK = { registered: "trunk.registered", static: "trunk.static", registering: "trunk.registering", failed: "trunk.failed" };
-    const state = TRUNK[shown.trunk] ? this.t(TRUNK[shown.trunk]) : shown.trunk;
+    const said = failing(shown) ? "failed" : shown.trunk;
+    const state = TRUNK[said] ? this.t(TRUNK[said]) : said;
     setText(this.trunkLine, shown.error ? this.t("trunk.line_error", { state, error: shown.error }) : this.t("trunk.line", { state }));
   }
 

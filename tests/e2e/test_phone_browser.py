@@ -40,6 +40,7 @@ from tests.helpers.sip_peer import SipPeer, dominant_hz
 W = "otodesk-widget"
 NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
 RECORDED_NUMBER = "+442079460124"
+BUSY_NUMBER = "+442079460125"
 PHONE_HZ = 440  # what the far end plays once answered
 LINE = "+442079460500"    # the number callers dial (OTODESK_SIP_INBOUND)
 
@@ -146,6 +147,9 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     expect(agent.get_by_test_id("voice-state")).to_contain_text(f"Ringing {NUMBER}")
     expect(agent.get_by_test_id("contact-dial")).to_be_hidden()
     expect(widget_state).to_have_text("Your phone is ringing", timeout=5000)
+    # No talk time while it rings (it counted the ringing: issue 13's tour); it starts at the answer.
+    expect(agent.get_by_test_id("voice-talk-time")).to_have_text("")
+    expect(agent.get_by_test_id("contact-timer")).to_have_text("")
     heard(agent, DESK.format(slot=0), 525, timeout=4)
     assert panel.get_attribute("data-phone") == "ringing"
     assert "Connected" not in widget_state.inner_text()
@@ -155,6 +159,8 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
 
     # The phone answers: both pages say so, the agent hears it and it hears the agent.
     expect(panel).to_have_attribute("data-phone", "connected", timeout=8000)
+    expect(agent.get_by_test_id("voice-talk-time")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    expect(agent.get_by_test_id("contact-timer")).to_have_text(re.compile(r"^\d+:\d\d$"))
     expect(widget_state).to_have_text(re.compile(r"^Connected with "), timeout=5000)
     # The launcher says so too (it said "Calling your phone" beside "Connected with …": issue 13's tour).
     expect(shopper.locator(f"{W} [data-testid=otodesk-launcher]")).to_contain_text("On a call")
@@ -321,3 +327,25 @@ def test_mute_hold_a_supervisor_and_the_recording_on_a_phone_call(rig):
     agent.get_by_test_id("btn-wrapup").click()
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
     agent.get_by_test_id("btn-away").click()
+
+
+def test_a_busy_phone_counts_no_talk_time_on_the_desk(rig):
+    """Issue 13's tour: the desk's voice panel read "Busy 0:03" after a busy phone (the ringing counted)."""
+    server, peer, agent_browser, shopper_browser, _ = rig
+    for context in [*agent_browser.contexts, *shopper_browser.contexts]:
+        context.close()  # a desk the test before left open would take this call too
+    agent = login(agent_browser, server, "alice")
+    available(agent)
+    peer.peer.behaviour = "busy"  # rings 2.5 s, then 486
+    try:
+        shopper = ask_for_a_phone_call(shopper_browser, server, name="Bea Busy", queue="sales", number=BUSY_NUMBER)
+        expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+        agent.get_by_test_id("btn-accept").click()
+        expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "busy", timeout=10_000)
+        expect(agent.get_by_test_id("voice-state")).to_have_text("Busy")
+        expect(agent.get_by_test_id("voice-talk-time")).to_have_text("")
+        expect(agent.get_by_test_id("contact-timer")).to_have_text("")
+        snap(agent, "phone-7-desk-busy")
+        snap(shopper, "phone-7-widget-busy-retry")
+    finally:
+        peer.peer.behaviour = "early"

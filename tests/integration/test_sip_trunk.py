@@ -172,13 +172,11 @@ async def test_wrong_password_fails_the_registration_and_the_call():
         assert ended.result == CallResult.FAILED and ended.status == 407
 
 
-async def test_a_refused_registration_is_tried_again_and_then_registers(monkeypatch):
+async def test_a_refused_registration_is_tried_again_and_then_registers():
     """Issue 13: a trunk that rejects the credentials shows ``failed`` and is tried again later (every
-    REGISTER_RETRY s): once the provider takes them, the trunk registers without a restart."""
-    import signaling.media.sip.sipua_register as sipua_register
-
-    monkeypatch.setattr(sipua_register, "REGISTER_RETRY", 0.3)
-    async with SipPeer(password="not-yet") as peer, open_trunk(config(peer)) as trunk:
+    register_retry s, OTODESK_SIP_REGISTER_RETRY): once the provider takes them, the trunk registers
+    without a restart."""
+    async with SipPeer(password="not-yet") as peer, open_trunk(config(peer, register_retry=0.3)) as trunk:
         for _ in range(100):
             if trunk.registration == Registration.FAILED:
                 break

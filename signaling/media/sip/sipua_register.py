@@ -4,8 +4,8 @@
 that keeps an aiosipua :class:`~aiosipua.Registration` going: ``registering``
 then ``registered``; a refusal (403, a wrong password), silence for
 :data:`REGISTER_TIMEOUT` s (aiosipua doesn't retransmit REGISTER) or an
-expiry is ``failed`` with its reason, tried again in :data:`REGISTER_RETRY`
-s. Over TCP/TLS a registration needs the connection first
+expiry is ``failed`` with its reason, tried again in ``config.register_retry``
+s (:data:`REGISTER_RETRY` by default: ``OTODESK_SIP_REGISTER_RETRY``). Over TCP/TLS a registration needs the connection first
 (:func:`~signaling.media.sip.sipua_stream.reconnect`).
 """
 
@@ -26,7 +26,7 @@ __all__ = ["Registering", "REGISTER_RETRY", "REGISTER_TIMEOUT", "USER_AGENT"]
 
 log = logging.getLogger(__name__)
 
-REGISTER_RETRY = 30.0  # seconds between REGISTER attempts after a failure
+REGISTER_RETRY = 30.0  # seconds between REGISTER attempts after a failure (TrunkConfig's default)
 REGISTER_TIMEOUT = 8.0  # seconds without an answer to REGISTER: the registrar is unreachable
 USER_AGENT = "otodesk"
 
@@ -79,12 +79,12 @@ class Registering:
             self.registration_failed(f"{status} {reason}".strip() if status else reason)
 
     def registration_failed(self, reason: str) -> None:
-        """The registration failed (``reason`` for the wall): FAILED, tried again in REGISTER_RETRY s."""
+        """The registration failed (``reason`` for the wall): FAILED, tried again in ``config.register_retry`` s."""
         self.drop_registration()
         self.registration_error = reason
-        log.warning("SIP registration failed: %s; retrying in %g s", reason, REGISTER_RETRY)
+        log.warning("SIP registration failed: %s; retrying in %g s", reason, self.config.register_retry)
         self._set_registration(Registration.FAILED)
-        self._schedule(REGISTER_RETRY, self._start_registration)
+        self._schedule(self.config.register_retry, self._start_registration)
 
     def drop_registration(self) -> None:
         """Forget the current registration: its refreshes and timeouts stop."""

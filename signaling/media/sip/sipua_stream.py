@@ -11,7 +11,7 @@ when the proxy drops it, the trunk shows ``registering`` with the reason,
 and :data:`RECONNECT` seconds later connects again and REGISTERs afresh
 (:func:`reconnect`); a connection that can't be made (refused, a certificate
 not trusted) is a ``failed`` registration with those words, tried again
-every ``REGISTER_RETRY`` seconds as for UDP.
+every ``config.register_retry`` seconds as for UDP.
 """
 
 from __future__ import annotations

@@ -116,6 +116,8 @@ class TrunkConfig:
     srtp: str = ""
     #: REGISTER with the provider (seconds between refreshes); 0: a static trunk.
     register_expires: int = 300
+    #: Seconds before a failed registration (refused, unanswered, expired) is tried again.
+    register_retry: float = 30.0
     #: The address SIP and RTP bind to, and advertise (a private rig may use 127.0.0.1).
     local_host: str = "0.0.0.0"
     local_port: int = 0
@@ -129,6 +131,8 @@ class TrunkConfig:
         bad = [codec for codec in self.codecs if codec.upper() not in CODECS]
         if bad or not self.codecs:
             raise ValueError(f"SIP codecs must be among {', '.join(CODECS)}, not {', '.join(bad) or 'none'}")
+        if self.register_retry <= 0:
+            raise ValueError(f"the seconds between REGISTER retries must be more than 0, not {self.register_retry}")
         if self.max_calls < 0:
             raise ValueError(f"the most SIP calls at once must be 0 (no limit) or more, not {self.max_calls}")
         if not self.transport:
