@@ -18,9 +18,7 @@ wall counts the call, and the caller's hang-up sends the agent to wrap-up.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import time
 
 import pytest
@@ -35,32 +33,13 @@ from tests.e2e.test_voice_browser import (
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
-from tests.helpers.sip_peer import SipPeer, dominant_hz
+from tests.helpers.sip_peer import PeerThread, dominant_hz
 
 W = "otodesk-widget"
 NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
 RECORDED_NUMBER = "+442079460124"
 PHONE_HZ = 440  # what the far end plays once answered
 LINE = "+442079460500"    # the number callers dial (OTODESK_SIP_INBOUND)
-
-
-class PeerThread:
-    """A SipPeer on an asyncio loop of its own (Playwright's API here is synchronous)."""
-
-    def __init__(self, **options):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()  # started inside the namespace: the thread is in it too
-        self.peer = SipPeer(**options)
-        self.run(self.peer.__aenter__())
-
-    def run(self, coroutine, timeout: float = 10.0):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.run(self.peer.__aexit__(None, None, None))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 @pytest.fixture(scope="module")

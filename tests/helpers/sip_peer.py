@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import math
 import secrets
+import threading
 import time
 
 import numpy as np
@@ -23,7 +24,7 @@ from aiosipua import SipResponse, SipUAC, SipUAS, negotiate_sdp, parse_auth, ser
 
 from signaling.media.sip.sipua import UdpTransport
 
-__all__ = ["SipPeer", "dominant_hz", "near", "tone_frames", "until"]
+__all__ = ["PeerThread", "SipPeer", "dominant_hz", "near", "tone_frames", "until"]
 
 RATE = 8000
 FRAME = 160
@@ -280,3 +281,24 @@ class SipPeer:
 
     def recent(self, seconds: float = 0.5) -> bytes:
         return bytes(self.heard[-int(seconds * RATE) * 2:])
+
+
+class PeerThread:
+    """A SipPeer on an asyncio loop of its own, for synchronous callers (Playwright's API, a
+    fixture that starts a server meanwhile). Started inside a network namespace, the thread is
+    in it too."""
+
+    def __init__(self, **options):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.peer = SipPeer(**options)
+        self.run(self.peer.__aenter__())
+
+    def run(self, coroutine, timeout: float = 10.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.run(self.peer.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
