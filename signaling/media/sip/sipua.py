@@ -181,7 +181,11 @@ class SipuaTrunk(Registering, Trunk):
         """Every SIP message, before aiosipua: ACK final failures, read 18x/200 SDP."""
         if isinstance(message, SipResponse):
             call = self._calls.get(message.call_id or "")
-            cseq = message.cseq
+            try:
+                cseq = message.cseq
+            except ValueError:  # "CSeq: one INVITE": nothing can match it to a request
+                log.warning("a SIP response with a malformed CSeq from %s:%d ignored", *addr[:2])
+                return
             if call is not None and cseq is not None and cseq.method.upper() == "INVITE":
                 call.responded = True
                 status = message.status_code
