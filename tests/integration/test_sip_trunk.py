@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 
@@ -16,6 +17,7 @@ import pytest
 
 from signaling.media.errors import TrunkError
 from signaling.media.sip import CallResult, PhoneState, Registration, TrunkConfig, open_trunk
+from tests.helpers.sip_caller import free_udp_port
 from tests.helpers.sip_peer import SipPeer, dominant_hz, tone_frames
 
 
@@ -280,3 +282,35 @@ async def test_an_unreachable_registrar_is_a_failed_registration(monkeypatch):
                 await asyncio.sleep(0.05)
             assert trunk.registration == Registration.FAILED
             assert trunk.registration_error == "the registrar did not answer"
+
+
+async def test_a_request_with_a_malformed_cseq_is_answered_400_and_a_good_one_still_taken(caplog):
+    """An INVITE with "CSeq: one INVITE" from the proxy's address: 400 Bad Request with its headers
+    echoed (RFC 3261 8.2.2) and one warning; the same INVITE with "CSeq: 1 INVITE" is then taken
+    (100 Trying). Before, the first raised in aiosipua's dialog code: an error with a traceback
+    in the log, and no answer at all (a caller retransmits for 32 s)."""
+    caplog.set_level(logging.WARNING)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as far:
+        far.bind(("127.0.0.1", 0))
+        far.settimeout(3)
+        far_port, our_port = far.getsockname()[1], free_udp_port()
+        config = TrunkConfig(uri=f"sip:127.0.0.1:{far_port}", caller_id="+441632960000", local_host="127.0.0.1",
+                             local_port=our_port, register_expires=0)
+        async with open_trunk(config) as trunk:
+            trunk.on_incoming = lambda call: None
+            replies = []
+            for n, cseq in enumerate(("one INVITE", "1 INVITE")):
+                far.sendto((f"INVITE sip:+442079460500@127.0.0.1:{our_port} SIP/2.0\r\n"
+                            f"Via: SIP/2.0/UDP 127.0.0.1:{far_port};branch=z9hG4bK-bad-cseq-{n}\r\n"
+                            "From: <sip:+447700900123@127.0.0.1>;tag=far\r\n"
+                            "To: <sip:+442079460500@127.0.0.1>\r\n"
+                            f"Call-ID: bad-cseq-{n}@127.0.0.1\r\nCSeq: {cseq}\r\n"
+                            f"Contact: <sip:127.0.0.1:{far_port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(),
+                           ("127.0.0.1", our_port))
+                reply = (await asyncio.to_thread(far.recv, 4000)).decode()
+                replies.append(reply.split("\r\n")[0])
+                if n == 0:
+                    assert "CSeq: one INVITE" in reply and "Call-ID: bad-cseq-0@127.0.0.1" in reply, reply
+    assert replies[0].startswith("SIP/2.0 400 ") and replies[1] == "SIP/2.0 100 Trying", replies
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert any("malformed CSeq" in r.getMessage() for r in caplog.records)

@@ -179,13 +179,13 @@ class SipuaTrunk(Registering, Trunk):
 
     def _received(self, inner, message, addr) -> None:
         """Every SIP message, before aiosipua: ACK final failures, read 18x/200 SDP."""
+        try:
+            cseq = message.cseq
+        except ValueError:  # "CSeq: one INVITE": aiosipua would raise on it too
+            self._malformed(message, addr)
+            return
         if isinstance(message, SipResponse):
             call = self._calls.get(message.call_id or "")
-            try:
-                cseq = message.cseq
-            except ValueError:  # "CSeq: one INVITE": nothing can match it to a request
-                log.warning("a SIP response with a malformed CSeq from %s:%d ignored", *addr[:2])
-                return
             if call is not None and cseq is not None and cseq.method.upper() == "INVITE":
                 call.responded = True
                 status = message.status_code
@@ -196,6 +196,20 @@ class SipuaTrunk(Registering, Trunk):
                 elif 200 <= status < 300 and call.state != PhoneState.CONNECTED:
                     call._answered(message)
         inner(message, addr)
+
+    def _malformed(self, message, addr) -> None:
+        """A message whose CSeq can't be read: a response is dropped, a request (not an ACK) answered
+        400 Bad Request (RFC 3261 8.2.2), its own headers echoed; one warning line, never an error."""
+        kind = "response" if isinstance(message, SipResponse) else f"{message.method} request"
+        log.warning("a SIP %s with a malformed CSeq from %s:%d ignored", kind, *addr[:2])
+        if isinstance(message, SipResponse) or message.method.upper() == "ACK":
+            return
+        response = SipResponse(status_code=400, reason_phrase="Bad Request (malformed CSeq)")
+        for via in message.headers.get("via"):
+            response.headers.append("Via", via)
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            response.headers.set_single(name, message.headers.get_first(name) or "")
+        self._transport.send(response, addr)
 
     def _ack_failure(self, call: SipuaCall, response: SipResponse) -> None:
         invite = call.sip_call.invite
