@@ -182,7 +182,16 @@ class SipuaTrunk(Registering, Trunk):
         try:
             cseq = message.cseq
         except ValueError:  # "CSeq: one INVITE": aiosipua would raise on it too
-            self._malformed(message, addr)
+            self._malformed(message, addr, "CSeq")
+            return
+        sdp_ok = True
+        if message.body and "sdp" in (message.content_type or "").lower():
+            try:
+                parse_sdp(message.text)  # as aiosipua will, which raises on "m=audio abc ..."
+            except ValueError:
+                sdp_ok = False
+        if isinstance(message, SipRequest) and not sdp_ok:
+            self._malformed(message, addr, "SDP")
             return
         if isinstance(message, SipResponse):
             call = self._calls.get(message.call_id or "")
@@ -194,17 +203,21 @@ class SipuaTrunk(Registering, Trunk):
                 elif status in (180, 183):
                     call._provisional(message)
                 elif 200 <= status < 300 and call.state != PhoneState.CONNECTED:
-                    call._answered(message)
+                    call._answered(message)  # a malformed SDP answer: hung up, failed, saying why
+        if not sdp_ok:  # aiosipua gets it without the SDP it would raise on (and then never ACK)
+            message.body = b""
+            message.headers.set_single("Content-Length", "0")
         inner(message, addr)
 
-    def _malformed(self, message, addr) -> None:
-        """A message whose CSeq can't be read: a response is dropped, a request (not an ACK) answered
-        400 Bad Request (RFC 3261 8.2.2), its own headers echoed; one warning line, never an error."""
+    def _malformed(self, message, addr, what: str) -> None:
+        """A message whose ``what`` (its CSeq, a request's SDP) can't be read: a response is dropped,
+        a request (not an ACK) answered 400 Bad Request (RFC 3261 8.2.2), its own headers echoed;
+        one warning line, never an error."""
         kind = "response" if isinstance(message, SipResponse) else f"{message.method} request"
-        log.warning("a SIP %s with a malformed CSeq from %s:%d ignored", kind, *addr[:2])
+        log.warning("a SIP %s with a malformed %s from %s:%d ignored", kind, what, *addr[:2])
         if isinstance(message, SipResponse) or message.method.upper() == "ACK":
             return
-        response = SipResponse(status_code=400, reason_phrase="Bad Request (malformed CSeq)")
+        response = SipResponse(status_code=400, reason_phrase=f"Bad Request (malformed {what})")
         for via in message.headers.get("via"):
             response.headers.append("Via", via)
         for name in ("From", "To", "Call-ID", "CSeq"):
