@@ -4,11 +4,16 @@ The server, the agent's Chromium (its microphone an 880 Hz WAV) and the SIP
 far end (tests/helpers/sip_peer.py, on its own asyncio loop in a thread) all
 live in a network namespace of their own; SIP and RTP go over its 127.0.0.1.
 The far end plays 525 Hz early media while it rings, then answers with
-440 Hz. The desk says dialling, ringing, then the call; the agent hears the
+440 Hz. The desk says dialling (the far end waits 0.6 s before it rings, and
+a MutationObserver keeps every state the desk showed), ringing, then the call; the agent hears the
 ringback, then the phone; the phone hears the agent; the shopper's widget says
 "Your phone is ringing" and "Connected" only once the phone has answered; the
 phone holds the call (a re-INVITE) and the desk says so, then resumes it; the
-phone hanging up ends the call on both pages.
+phone hanging up ends the call on both pages. A busy phone: the desk says so
+and the customer's full timeline has "Attempt 1 to +44…: busy (486)" and the
+retry. sipp, in the far end's place for one test, answers in G.711 A-law and
+plays its own recording of speech (play_pcap_audio): the desk's received track
+is silent, then loud.
 
 Then someone phones in (tests/helpers/sip_caller.py, the trunk's proxy address):
 the desk offers an *Incoming phone call* from an *Unknown caller*, the agent
@@ -18,10 +23,9 @@ wall counts the call, and the caller's hang-up sends the agent to wrap-up.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -35,33 +39,17 @@ from tests.e2e.test_voice_browser import (
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
-from tests.helpers.sip_peer import SipPeer, dominant_hz
+from tests.helpers.sipp import Sipp
+from tests.helpers.sip_peer import PeerThread, dominant_hz
 
 W = "otodesk-widget"
 NUMBER = "+442079460123"  # a UK drama number (Ofcom): valid, never anyone's
 RECORDED_NUMBER = "+442079460124"
-BUSY_NUMBER = "+442079460125"
+BUSY_NUMBER = "+442079460127"
+SIPP_NUMBER = "+442079460128"
 PHONE_HZ = 440  # what the far end plays once answered
+SIPP_SPEECH = Path("/usr/share/sip-tester/g711a.pcap")  # Debian's sip-tester: speech, G.711 A-law
 LINE = "+442079460500"    # the number callers dial (OTODESK_SIP_INBOUND)
-
-
-class PeerThread:
-    """A SipPeer on an asyncio loop of its own (Playwright's API here is synchronous)."""
-
-    def __init__(self, **options):
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()  # started inside the namespace: the thread is in it too
-        self.peer = SipPeer(**options)
-        self.run(self.peer.__aenter__())
-
-    def run(self, coroutine, timeout: float = 10.0):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.run(self.peer.__aexit__(None, None, None))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +65,9 @@ def rig(tmp_path_factory):
         server = ServerProcess(tmp / "var", env={
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV, "OTODESK_DEFAULT_REGION": "GB",
             **trunk_env(sip_port, our_sip_port, register=True),
-            "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_VOICE_RECORDING": "support"})
-        server.our_sip_port = our_sip_port
+            "OTODESK_SIP_INBOUND": f"{LINE}=sales", "OTODESK_VOICE_RECORDING": "support",
+            "OTODESK_PHONE_RETRY_DELAY": "3600"})  # a busy test's retry never comes back mid-module
+        server.our_sip_port, server.sip_port = our_sip_port, sip_port
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         try:
             server.start()
@@ -124,6 +113,23 @@ def available(agent) -> None:
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
 
 
+def seen_states(page) -> None:
+    """Keep in ``window.__phoneStates`` each change of the voice panel's phone state and the call
+    line's text, ``[data-phone, text]``, from now on (seen by a MutationObserver: none missed)."""
+    page.evaluate("""() => {
+        window.__phoneStates = [];
+        const note = () => {
+            const panel = document.querySelector("[data-testid=voice-panel]");
+            const line = document.querySelector("[data-testid=voice-state]");
+            const now = [panel ? panel.dataset.phone || "" : "", line ? line.textContent : ""];
+            const last = window.__phoneStates[window.__phoneStates.length - 1];
+            if (!last || last[0] !== now[0] || last[1] !== now[1]) window.__phoneStates.push(now);
+        };
+        new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true,
+                                                            attributes: true, attributeFilter: ["data-phone"]});
+    }""")
+
+
 def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for_the_answer(rig):
     server, peer, agent_browser, shopper_browser, _ = rig
     # The trunk registered with the far end's digest challenge before anyone asked.
@@ -138,6 +144,10 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     shopper = ask_for_a_phone_call(shopper_browser, server, name="Pat Phone", queue="sales", number=NUMBER)
 
     expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+    # What the desk's call line says, each change from the accept on (the far end waits 0.6 s
+    # before it rings, as a real network takes: the desk must say "Dialling" meanwhile).
+    seen_states(agent)
+    peer.set(trying_seconds=0.6)
     agent.get_by_test_id("btn-accept").click()
     panel = agent.get_by_test_id("voice-panel")
     widget_state = shopper.locator(f"{W} [data-testid=otodesk-state]")
@@ -155,6 +165,10 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     assert "Connected" not in widget_state.inner_text()
     expect(shopper.locator(f"{W} [data-testid=otodesk-launcher]")).to_contain_text("Calling your phone")
     snap(agent, "phone-1-desk-ringing")
+    peer.set(trying_seconds=0.0)
+    said = [line for phone, line in agent.evaluate("window.__phoneStates")]
+    phones = [phone for phone, line in agent.evaluate("window.__phoneStates")]
+    assert f"Dialling {NUMBER}…" in said and phones.index("dialling") < phones.index("ringing"), said
     snap(shopper, "phone-1-widget-ringing")
 
     # The phone answers: both pages say so, the agent hears it and it hears the agent.
@@ -198,6 +212,102 @@ def test_agent_accepts_a_phone_callback_hears_the_phone_and_the_widget_waits_for
     expect(widget_state).to_have_text(re.compile("ended"), timeout=5000)
     snap(agent, "phone-3-desk-wrap-up")
     snap(shopper, "phone-3-widget-ended")
+
+
+def test_a_busy_phone_the_desk_says_so_and_the_timeline_has_the_attempt(rig):
+    server, peer, agent_browser, shopper_browser, _ = rig
+    for context in [*agent_browser.contexts, *shopper_browser.contexts]:
+        context.close()
+    agent = login(agent_browser, server, "alice")
+    available(agent)
+    # It rings a while first: the desk's voice panel read "Busy 0:03" (the ringing counted as talk).
+    peer.set(behaviour="busy", ring_seconds=2.5)
+    try:
+        shopper = ask_for_a_phone_call(shopper_browser, server, name="Bea Busy", queue="sales", number=BUSY_NUMBER)
+        expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+        agent.get_by_test_id("btn-accept").click()
+        expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "busy", timeout=10_000)
+        expect(agent.get_by_test_id("voice-state")).to_have_text("Busy")
+        expect(agent.get_by_test_id("voice-talk-time")).to_have_text("")
+        expect(agent.get_by_test_id("contact-timer")).to_have_text("")
+        snap(agent, "phone-7-desk-busy")
+        expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)
+        # The customer's full timeline, opened from the wrap-up: the attempt with its SIP result.
+        with agent.context.expect_page() as opened:
+            agent.get_by_test_id("contact-timeline-link").click()
+        record = opened.value
+        expect(record.locator("[data-testid=timeline-event][data-kind=phone_attempt]")).to_contain_text(
+            f"Attempt 1 to {BUSY_NUMBER}: busy (486)")
+        expect(record.locator("[data-testid=timeline-event][data-kind=phone_retry]")).to_contain_text("Attempt 2")
+        snap(record, "phone-busy-timeline")
+        record.close()
+        shopper.context.close()
+    finally:
+        peer.set(behaviour="early", ring_seconds=2.5)
+
+
+LEVELS = """() => {
+    window.__levels = [];
+    setInterval(() => {
+        const peer = window.otodeskDeskVoice && window.otodeskDeskVoice.peer;
+        const analyser = peer && peer.analysers[0];
+        if (!analyser) return;
+        const samples = new Float32Array(analyser.fftSize);
+        analyser.getFloatTimeDomainData(samples);
+        let sum = 0;
+        for (const x of samples) sum += x * x;
+        const panel = document.querySelector("[data-testid=voice-panel]");
+        window.__levels.push([panel ? panel.dataset.phone : "", Math.sqrt(sum / samples.length)]);
+    }, 50);
+}"""
+QUIET, LOUD = 0.005, 0.02  # RMS of the page's received track, full scale 1
+
+
+def speech_after_silence(levels: list[float]) -> bool:
+    quiet = 0
+    for level in levels:
+        if level < QUIET:
+            quiet += 1
+        elif level > LOUD and quiet >= 5:
+            return True
+    return False
+
+
+def test_sipp_plays_its_recording_into_the_call_and_the_agent_hears_it(rig, tmp_path):
+    """Issue 13's Tier 2 "play_pcap_audio G.711 into the call (the agent's browser hears it)": sipp,
+    on the trunk's proxy port for this test, answers in PCMA, is silent 1.5 s, then replays its own
+    recording of speech (tests/sipp/pcap_speech.xml); the desk's received track is near silence once
+    connected, then loud. Speech, not a tone: the page's level (RMS), not a frequency."""
+    server, peer, agent_browser, shopper_browser, _ = rig
+    for context in [*agent_browser.contexts, *shopper_browser.contexts]:
+        context.close()
+    agent = login(agent_browser, server, "alice")
+    available(agent)
+    # The far end's port is sipp's for this test. sipp answers no REGISTER: the trunk registered at
+    # the module's start refreshes after 270 s (aiosipua: 0.9 of the 300 granted), long after this.
+    peer.stop()
+    far = Sipp("pcap_speech.xml", tmp_path, port=server.sip_port, PCAP=str(SIPP_SPEECH))
+    try:
+        peer.run(far.__aenter__())
+        shopper = ask_for_a_phone_call(shopper_browser, server, name="Sid Sipp", queue="sales", number=SIPP_NUMBER)
+        expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
+        agent.evaluate(LEVELS)
+        agent.get_by_test_id("btn-accept").click()
+        expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "connected", timeout=8000)
+        # Silence once the ringback's tail has played out (nothing is sent before sipp's pcap),
+        # then speech: a loud moment after at least 5 quiet samples (250 ms) of the answered call.
+        deadline = time.monotonic() + 10
+        while not speech_after_silence(levels := [level for phone, level in agent.evaluate("window.__levels")
+                                                  if phone == "connected"]):
+            assert time.monotonic() < deadline, [round(level, 4) for level in levels]
+            time.sleep(0.1)
+        agent.get_by_test_id("btn-hangup").click()
+        expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)
+        peer.run(far.finished())  # our ACK, then our BYE: sipp ran its scenario to the end
+        shopper.context.close()
+    finally:
+        peer.run(far.__aexit__(None, None, None))
+        peer.start()
 
 
 def test_a_caller_phones_in_the_desk_offers_who_it_is_and_they_hear_each_other(rig):
@@ -327,25 +437,3 @@ def test_mute_hold_a_supervisor_and_the_recording_on_a_phone_call(rig):
     agent.get_by_test_id("btn-wrapup").click()
     expect(agent.get_by_test_id("desk-state")).to_have_attribute("data-state", "available")
     agent.get_by_test_id("btn-away").click()
-
-
-def test_a_busy_phone_counts_no_talk_time_on_the_desk(rig):
-    """Issue 13's tour: the desk's voice panel read "Busy 0:03" after a busy phone (the ringing counted)."""
-    server, peer, agent_browser, shopper_browser, _ = rig
-    for context in [*agent_browser.contexts, *shopper_browser.contexts]:
-        context.close()  # a desk the test before left open would take this call too
-    agent = login(agent_browser, server, "alice")
-    available(agent)
-    peer.peer.behaviour = "busy"  # rings 2.5 s, then 486
-    try:
-        shopper = ask_for_a_phone_call(shopper_browser, server, name="Bea Busy", queue="sales", number=BUSY_NUMBER)
-        expect(agent.get_by_test_id("offer-card")).to_be_visible(timeout=8000)
-        agent.get_by_test_id("btn-accept").click()
-        expect(agent.get_by_test_id("voice-panel")).to_have_attribute("data-phone", "busy", timeout=10_000)
-        expect(agent.get_by_test_id("voice-state")).to_have_text("Busy")
-        expect(agent.get_by_test_id("voice-talk-time")).to_have_text("")
-        expect(agent.get_by_test_id("contact-timer")).to_have_text("")
-        snap(agent, "phone-7-desk-busy")
-        snap(shopper, "phone-7-widget-busy-retry")
-    finally:
-        peer.peer.behaviour = "early"

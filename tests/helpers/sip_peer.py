@@ -3,7 +3,7 @@
 Built on aiosipua's own UAS (with its UAC for BYE): it challenges REGISTER
 with 401 and INVITE with 407 (digest, MD5, qop=auth), then behaves as told
 (``answer``, ``busy``, ``no_answer``, ``early``: 183 with early media, then
-answer), plays a sine of ``tone_hz`` as G.711 and keeps what it hears
+answer; ``trying_seconds`` before it rings, as a real network takes), plays a sine of ``tone_hz`` as G.711 and keeps what it hears
 (``heard``, PCM 8 kHz) for :func:`dominant_hz`.
 """
 
@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import math
 import secrets
+import threading
 import time
 
 import numpy as np
@@ -23,7 +24,7 @@ from aiosipua import SipResponse, SipUAC, SipUAS, negotiate_sdp, parse_auth, ser
 
 from signaling.media.sip.sipua import UdpTransport
 
-__all__ = ["SipPeer", "dominant_hz", "near", "tone_frames", "until"]
+__all__ = ["PeerThread", "SipPeer", "dominant_hz", "near", "tone_frames", "until"]
 
 RATE = 8000
 FRAME = 160
@@ -78,10 +79,11 @@ def _digest_ok(header: str | None, *, method: str, username: str, password: str,
 class SipPeer:
     def __init__(self, *, username: str = "otodesk", password: str = "s3cret", realm: str = "trunk.test",
                  behaviour: str = "answer", ring_seconds: float = 0.3, tone_hz: int = 440,
-                 early_hz: int = 525, port: int = 0, transport=None):
+                 early_hz: int = 525, port: int = 0, transport=None, trying_seconds: float = 0.0):
         self.username, self.password, self.realm = username, password, realm
         self.behaviour = behaviour
         self.ring_seconds = ring_seconds
+        self.trying_seconds = trying_seconds
         self.tone = tone_frames(tone_hz)
         self.early = tone_frames(early_hz)
         self.nonce = secrets.token_hex(8)
@@ -187,6 +189,8 @@ class SipPeer:
         self._spawn(self._answer_as_told(call))
 
     async def _answer_as_told(self, call) -> None:
+        if self.trying_seconds:
+            await asyncio.sleep(self.trying_seconds)  # only aiosipua's 100 Trying meanwhile
         if self.behaviour == "early":
             answer, rtp_port = await self._start_media(call, self.early)
             call._send_response(183, "Session Progress", body=serialize_sdp(answer), content_type="application/sdp")
@@ -280,3 +284,43 @@ class SipPeer:
 
     def recent(self, seconds: float = 0.5) -> bytes:
         return bytes(self.heard[-int(seconds * RATE) * 2:])
+
+
+class PeerThread:
+    """A SipPeer on an asyncio loop of its own, for synchronous callers (Playwright's API, a
+    fixture that starts a server meanwhile). Started inside a network namespace, the thread is
+    in it too."""
+
+    def __init__(self, **options):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.options = options
+        self.peer: SipPeer | None = None
+        self.start()
+
+    def start(self) -> None:
+        """A new SipPeer with the options given at first (after :meth:`stop`: on the same port)."""
+        self.peer = SipPeer(**self.options)
+        self.run(self.peer.__aenter__())
+
+    def stop(self) -> None:
+        """The SipPeer closed, its port free (for sipp, say) until :meth:`start`."""
+        if self.peer is not None:
+            self.run(self.peer.__aexit__(None, None, None))
+            self.peer = None
+
+    def set(self, **attributes) -> None:
+        """Change the peer's behaviour (``behaviour``, ``ring_seconds``...) on its own loop."""
+        async def change():
+            for name, value in attributes.items():
+                setattr(self.peer, name, value)
+        self.run(change())
+
+    def run(self, coroutine, timeout: float = 10.0):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)

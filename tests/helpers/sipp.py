@@ -29,7 +29,7 @@ class Sipp:
     if it is still running."""
 
     def __init__(self, scenario: str, tmp: Path, *, calls: str | None = None, number: str | None = None,
-                 **substitutions: str):
+                 port: int | None = None, max_calls: int = 1, **substitutions: str):
         require_sipp()
         text = (SCENARIOS / scenario).read_text()
         for key, value in substitutions.items():
@@ -37,7 +37,8 @@ class Sipp:
         self.scenario = tmp / scenario
         self.scenario.write_text(text)
         self.calls, self.number = calls, number
-        self.port = free_udp_port()
+        self.port = port or free_udp_port()
+        self.max_calls = max_calls
         self.tmp = tmp
         self.errors = tmp / f"{self.scenario.stem}-errors.log"
         self.process: asyncio.subprocess.Process | None = None
@@ -51,7 +52,7 @@ class Sipp:
         service = ["-s", self.number] if self.number else []
         self.process = await asyncio.create_subprocess_exec(
             "sipp", *target, "-sf", str(self.scenario), *service, "-i", "127.0.0.1", "-p", str(self.port),
-            "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-m", "1", "-nostdin", "-timeout", "20s",
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-m", str(self.max_calls), "-nostdin", "-timeout", "20s",
             "-timeout_error", "-trace_err", "-error_file", str(self.errors),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=self.tmp)
         if not self.calls:

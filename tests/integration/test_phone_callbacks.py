@@ -34,8 +34,9 @@ from signaling.media.waiting import GREETING_HZ, HOLD_MUSIC_HZ
 from tests.helpers.netns import SERVER_ADDRESS, VOICE_ENV, network_namespace, require_netns
 from tests.helpers.server import CONSENT, ServerProcess
 from tests.helpers.sip_caller import Caller, free_udp_port, trunk_env
-from tests.helpers.sip_peer import SipPeer, dominant_hz, near, until
+from tests.helpers.sip_peer import PeerThread, SipPeer, dominant_hz, near, until
 from tests.helpers.voice_bots import Bot
+from tests.integration.test_admin_api import staff_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -53,7 +54,8 @@ def server(tmp_path_factory):
             "OTODESK_SIP_INBOUND": f"{LINE_SALES}=sales,{LINE_SUPPORT}=support",
             "OTODESK_HOST": SERVER_ADDRESS, **VOICE_ENV,
             "OTODESK_SIP_RING_TIMEOUT": "3", "OTODESK_PHONE_RETRY_DELAY": "600",
-            "OTODESK_PHONE_MAX_ATTEMPTS": "2", "OTODESK_PHONE_RETRY_QUEUES": "sales:900:2,support:60:2",
+            "OTODESK_PHONE_MAX_ATTEMPTS": "2",
+            "OTODESK_PHONE_RETRY_QUEUES": "sales:900:2,support:60:2,callagain:1:2",
             "OTODESK_DEFAULT_REGION": "GB"})
         server.base_url = f"http://{SERVER_ADDRESS}:{server.port}"
         server.sip_port = sip_port
@@ -65,8 +67,9 @@ def server(tmp_path_factory):
             server.stop()
 
 
-async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "sales", number: str = NUMBER):
-    agent = await AgentBot.login(base_url, agent_name, DEMO_PASSWORD)
+async def accepted_phone_callback(base_url: str, agent_name: str, queue: str = "sales", number: str = NUMBER,
+                                  password: str = DEMO_PASSWORD):
+    agent = await AgentBot.login(base_url, agent_name, password)
     await agent.command("set_state", state="available")
     customer = await CustomerBot.start(base_url)
     mark = agent.mark()
@@ -107,6 +110,41 @@ async def test_health_says_the_trunk_is_up(server):
     async with httpx.AsyncClient() as client:
         health = (await client.get(f"{server.base_url}/healthz")).json()
     assert health["sip"] == {"trunk": "static", "error": ""}
+
+
+@pytest.fixture
+def refused_trunk(server, tmp_path):
+    """A second server (in the module's namespace: it depends on ``server``) whose trunk registers
+    with a far end that refuses its password: 401 to every REGISTER."""
+    sip_port = free_udp_port()
+    far = PeerThread(port=sip_port, password="not-what-the-server-has")
+    refused = ServerProcess(tmp_path, env={**trunk_env(sip_port, free_udp_port(), register=True)})
+    try:
+        refused.start()
+        yield refused, far.peer
+    finally:
+        refused.stop()
+        far.close()
+
+
+async def test_a_trunk_whose_credentials_are_refused_says_failed_on_healthz_and_the_wall(refused_trunk):
+    """Issue 13's "a trunk that rejects credentials gets a clear state on the wall": the registrar
+    answers 401 forever; /healthz's sip.trunk says failed with the 401, and so does the wall's socket
+    (the wall shows it as "Phone trunk: failing (401 Unauthorized)")."""
+    refused, far = refused_trunk
+    async with httpx.AsyncClient() as client:
+        for _ in range(100):
+            sip = (await client.get(f"{refused.base_url}/healthz")).json()["sip"]
+            if sip["trunk"] != "registering":
+                break
+            await asyncio.sleep(0.1)
+    assert sip["trunk"] == "failed" and sip["error"].startswith("401"), sip
+    assert far.log.count("register-challenged") >= 2 and "registered" not in far.log  # it tried the password
+    wall = await SupervisorBot.login(refused.base_url, "sam", DEMO_PASSWORD)
+    try:
+        assert wall.welcome["voice"]["phone"] == sip
+    finally:
+        await wall.close()
 
 
 async def test_agent_accepts_the_server_dials_and_both_hear_each_other(server):
@@ -172,6 +210,78 @@ async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
             again = await repo.get_callback(retry.callback_id)
         assert again.phone == NUMBER and again.scheduled_at > time.time() + 800  # the sales rule: 900 s
         await bot.close()
+        await agent.close()
+        await customer.close()
+
+
+async def test_no_answer_is_cancelled_at_the_ring_timeout_and_dialled_again(server):
+    """Issue 13's "no answer -> CANCEL at the ring timeout -> retry", through the server: the phone
+    rings past OTODESK_SIP_RING_TIMEOUT (3 s here), the trunk CANCELs it, the attempt is on the
+    timeline as no answer, and the retry the queue's policy books (callagain: 1 s, 2 attempts) is
+    offered to the agent again and dialled: a second INVITE, answered this time. A queue and an
+    agent of its own (made through the admin API), so the retry reaches nobody else's test."""
+    admin = await staff_client(server.base_url, "admin")
+    try:
+        made = await admin.post("/api/v1/admin/users", json={
+            "username": "nora", "password": "nora-password-1", "display_name": "Nora Redial",
+            "role": "agent", "skills": ["callagain"]})
+        assert made.status_code == 201, made.text
+        queue = await admin.put("/api/v1/admin/queues/callagain", json={"title": "Call again",
+                                                                        "skills": ["callagain"]})
+        assert queue.status_code == 201, queue.text
+    finally:
+        await admin.aclose()
+    number = "+442079460126"  # its own: one active request per number
+    async with SipPeer(port=server.sip_port, behaviour="no_answer") as peer:
+        agent, customer, callback_id = await accepted_phone_callback(server.base_url, "nora", "callagain",
+                                                                     number=number, password="nora-password-1")
+        bot = Bot(880)
+        mark = agent.mark()
+        await join(bot, agent, callback_id)
+        await agent.wait_for("voice_state", lambda m: m["call"]["callback_id"] == callback_id
+                             and m["call"]["state"] == "ended", start=mark)
+        assert phone_states(agent, mark, callback_id) == ["dialling", "ringing", "no_answer"]
+        await peer.wait_for("cancel")  # the trunk's CANCEL, not a BYE or a 4xx from us
+        assert peer.log.count("invite") == 1 and "bye" not in peer.log
+        await bot.close()
+        await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
+        async with Repository.open(server.database_url) as repo:
+            customer_id = (await repo.get_callback(callback_id)).customer_id
+            for _ in range(50):
+                attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
+                retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
+                           if e.data.get("previous") == callback_id]
+                if attempt and retries:
+                    break
+                await asyncio.sleep(0.1)
+        assert attempt.data["result"] == "no_answer" and attempt.data["attempt"] == 1
+        assert attempt.data["number"] == number and attempt.data["talked_s"] is None
+        [retry] = retries
+        assert retry.data["attempt"] == 2 and retry.data["after"] == "no_answer"
+
+        # The retry comes back to the agent once she is free again; this time the phone answers.
+        peer.behaviour = "answer"
+        mark = agent.mark()
+        await agent.command("wrap_up", callback_id=callback_id, disposition="Resolved")
+        offer = (await agent.wait_for("offer", lambda m: m["offer"]["callback_id"] == retry.callback_id,
+                                      start=mark))["offer"]
+        await agent.command("accept", offer_id=offer["offer_id"])
+        again = Bot(880)
+        await join(again, agent, retry.callback_id)
+        await until(lambda: "connected" in phone_states(agent, mark, retry.callback_id), what="the second attempt")
+        assert peer.log.count("invite") == 2 and number.lstrip("+") in peer.invites[1].uri
+        await peer.hangup()
+        await agent.wait_for("voice_state", lambda m: m["call"]["callback_id"] == retry.callback_id
+                             and m["call"]["state"] == "ended", start=mark)
+        async with Repository.open(server.database_url) as repo:
+            for _ in range(50):
+                second = await repo.last_contact_event(customer_id, kind="phone_attempt",
+                                                       callback_id=retry.callback_id)
+                if second:
+                    break
+                await asyncio.sleep(0.1)
+        assert second.data["result"] == "completed" and second.data["attempt"] == 2
+        await again.close()
         await agent.close()
         await customer.close()
 

@@ -9,6 +9,8 @@ pcap into the call (``play_pcap_audio``), then it hangs up; or it is busy
 
 from __future__ import annotations
 
+import logging
+
 
 
 from signaling.media.sip import CallResult, PhoneState, TrunkConfig, open_trunk
@@ -67,3 +69,21 @@ async def test_a_malformed_answer_is_hung_up_and_fails_saying_why(tmp_path):
         assert ended.result == CallResult.FAILED
         assert "malformed SDP answer" in ended.reason, ended.reason
         await far.finished()  # it got our ACK, then our BYE
+
+
+async def test_malformed_messages_from_the_far_end_leave_the_trunk_working(tmp_path, caplog):
+    """Issue 13's "answers with malformed SIP": before it rings properly, the far end sends a
+    datagram of garbage, a 180 with no Call-ID, CSeq or To and a 180 with no Via, a CSeq that is
+    not a number and a body shorter than its Content-Length. Our call ignores them, rings, is answered and hung up; then the next call works too."""
+    async with Sipp("malformed_ringing.xml", tmp_path, max_calls=2) as far, open_trunk(trunk(far)) as ours:
+        for number in ("+15550204", "+15550205"):
+            side = Side()
+            call = await ours.dial(number, ring_timeout=10, on_event=side.on_event, on_audio=side.on_audio)
+            await side.until(PhoneState.CONNECTED, timeout=5)
+            ended = await side.until(PhoneState.ENDED, timeout=5)  # sipp's BYE
+            assert ended.result == CallResult.COMPLETED and call.result == CallResult.COMPLETED
+            states = side.states()
+            assert "ringing" in states and states.index("ringing") < states.index("connected"), states
+        await far.finished()
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []

@@ -179,9 +179,22 @@ class SipuaTrunk(Registering, Trunk):
 
     def _received(self, inner, message, addr) -> None:
         """Every SIP message, before aiosipua: ACK final failures, read 18x/200 SDP."""
+        try:
+            cseq = message.cseq
+        except ValueError:  # "CSeq: one INVITE": aiosipua would raise on it too
+            self._malformed(message, addr, "CSeq")
+            return
+        sdp_ok = True
+        if message.body and "sdp" in (message.content_type or "").lower():
+            try:
+                parse_sdp(message.text)  # as aiosipua will, which raises on "m=audio abc ..."
+            except ValueError:
+                sdp_ok = False
+        if isinstance(message, SipRequest) and not sdp_ok:
+            self._malformed(message, addr, "SDP")
+            return
         if isinstance(message, SipResponse):
             call = self._calls.get(message.call_id or "")
-            cseq = message.cseq
             if call is not None and cseq is not None and cseq.method.upper() == "INVITE":
                 call.responded = True
                 status = message.status_code
@@ -190,8 +203,26 @@ class SipuaTrunk(Registering, Trunk):
                 elif status in (180, 183):
                     call._provisional(message)
                 elif 200 <= status < 300 and call.state != PhoneState.CONNECTED:
-                    call._answered(message)
+                    call._answered(message)  # a malformed SDP answer: hung up, failed, saying why
+        if not sdp_ok:  # aiosipua gets it without the SDP it would raise on (and then never ACK)
+            message.body = b""
+            message.headers.set_single("Content-Length", "0")
         inner(message, addr)
+
+    def _malformed(self, message, addr, what: str) -> None:
+        """A message whose ``what`` (its CSeq, a request's SDP) can't be read: a response is dropped,
+        a request (not an ACK) answered 400 Bad Request (RFC 3261 8.2.2), its own headers echoed;
+        one warning line, never an error."""
+        kind = "response" if isinstance(message, SipResponse) else f"{message.method} request"
+        log.warning("a SIP %s with a malformed %s from %s:%d ignored", kind, what, *addr[:2])
+        if isinstance(message, SipResponse) or message.method.upper() == "ACK":
+            return
+        response = SipResponse(status_code=400, reason_phrase=f"Bad Request (malformed {what})")
+        for via in message.headers.get("via"):
+            response.headers.append("Via", via)
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            response.headers.set_single(name, message.headers.get_first(name) or "")
+        self._transport.send(response, addr)
 
     def _ack_failure(self, call: SipuaCall, response: SipResponse) -> None:
         invite = call.sip_call.invite
