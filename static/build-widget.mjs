@@ -2,16 +2,19 @@
 // `npm ci`). Our code stays plain ES modules in static/widget and static/common
 // (served as they are when no fresh build exists); this makes of them:
 //
-//   static/dist/widget/widget.<hash>.js    what a page loads after the loader: one request
-//   static/dist/widget/<lazy>.<hash>.js    the panel, co-browse, documents, voice, My data,
+//   static/dist/widget/<v>/widget.js       what a page loads after the loader: one request
+//   static/dist/widget/<v>/<lazy>.js       the panel, co-browse, documents, voice, My data,
 //                                          and each language's messages: each one file,
 //                                          fetched only when needed (one language a visitor)
-//   static/dist/widget.js                  the loader, pointing at the hashed bundle
+//   static/dist/widget.js                  the loader, pointing at the versioned bundle
 //   static/dist/manifest.json              {loader, bundle, sources}: `sources` is the
 //                                          SHA-256 of the files built from, so the server
 //                                          serves a build only while it matches them
 //
-// each with .br and .gz copies. Hashed names are cached for good (immutable).
+// each with .br and .gz copies. <v> is the start of `sources`: every file of a build shares
+// one versioned folder, cached for good (immutable). Not a hash a file: the bundle named its
+// lazy files' hashes, whose random letters compress badly, so a change to a lazy file alone
+// moved the page's first load by up to 31 B brotli (tests/e2e/test_widget_weight_browser.py).
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -29,8 +32,7 @@ const SOURCE_DIRS = ["widget", "common"];
 
 const options = {
   bundle: true, format: "esm", minify: true, target: "es2020", legalComments: "none",
-  charset: "utf8", logLevel: "warning", metafile: true, write: true,
-  outdir: join(out, "widget"), entryNames: "[name].[hash]",
+  charset: "utf8", logLevel: "warning", metafile: true, write: true, entryNames: "[name]",
 };
 
 /**
@@ -74,22 +76,24 @@ async function build() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const sources = sourceDigest();
+  const version = sources.slice(0, 12);
+  const outdir = join(out, "widget", version);
 
   // 1. The lazy modules, each a whole file of its own (no shared chunk: one request each).
-  const lazy = await esbuild.build({ ...options, entryPoints: LAZY.map((name) => join(widgetDir, `${name}.js`)),
+  const lazy = await esbuild.build({ ...options, outdir, entryPoints: LAZY.map((name) => join(widgetDir, `${name}.js`)),
     plugins: [minifiedCss] });
-  const lazyNames = Object.fromEntries(LAZY.map((name) => [`./${name}.js`, `./${outputName(lazy, name)}`]));
+  const lazyNames = new Set(LAZY.map((name) => `./${name}.js`));
 
-  // 2. The widget, its import("./cobrowse.js") pointed at the hashed file beside it.
+  // 2. The widget, its import("./cobrowse.js") left to the file of that name beside it.
   const external = {
-    name: "lazy-hashed",
+    name: "lazy-beside",
     setup(b) {
-      b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => (args.kind === "dynamic-import" && lazyNames[args.path]
-        ? { path: lazyNames[args.path], external: true } : undefined));
+      b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => (args.kind === "dynamic-import" && lazyNames.has(args.path)
+        ? { path: args.path, external: true } : undefined));
     },
   };
-  const main = await esbuild.build({ ...options, entryPoints: [join(widgetDir, "widget.js")], plugins: [external, minifiedCss] });
-  const bundle = `/static/dist/widget/${outputName(main, "widget")}`;
+  const main = await esbuild.build({ ...options, outdir, entryPoints: [join(widgetDir, "widget.js")], plugins: [external, minifiedCss] });
+  const bundle = `/static/dist/widget/${version}/${outputName(main, "widget")}`;
 
   // 3. The loader (served as /widget.js), aimed at the bundle.
   const loaderSource = readFileSync(join(widgetDir, "loader.js"), "utf8");

@@ -2,8 +2,8 @@
 
 ``static/build-widget.mjs`` and ``static/copy-vendor.mjs`` write ``FILE.br`` and ``FILE.gz``
 beside what they build (set-up, ``make``); ``CompressedStaticFiles`` sends the copy the browser
-accepts, with the original's type. Files under ``static/dist/`` have content-hashed names and are
-cached for good; everything else is revalidated (ETag) so a deploy is seen at once.
+accepts, with the original's type. Files under ``static/dist/`` have versioned names (a folder
+named by the sources' digest) and are cached for good; everything else is revalidated (ETag) so a deploy is seen at once.
 
 ``WidgetBuild`` says whether ``static/dist`` was built from the widget sources on disk now: a
 stale or missing build (an edit after ``make``, a fresh clone before it) is never served; the

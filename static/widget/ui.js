@@ -526,6 +526,10 @@ export class WidgetUI {
       return;
     }
     const previous = this.callback;
+    // A phone's retry is a new request (desktop/voice/phone.py): it says how the last attempt ended.
+    if (callback?.state === "scheduled" && !callback.phone_call && retried(previous || {}) && previous.phone === callback.phone) {
+      callback = { ...callback, phone_call: previous.phone_call };
+    }
     this.callback = callback;
     // Its queue was deleted and it waits in another now (said once by the server: kept shown).
     if (callback?.moved_from) this._moved = callback.id;
@@ -714,10 +718,14 @@ export function positionText(position, { t }) {
   return t("position.place", { position });
 }
 
+/** A phone callback scheduled again after a busy, unanswered or failed attempt (its SIP call ended so). */
+const retried = (callback) => callback.phone_call?.state === "ended" && callback.phone_call.result !== "completed";
+
 export function stateText(callback, { t }) {
   const agent = callback.agent_name;
   switch (callback.state) {
-    case "scheduled": return t("state.scheduled");
+    // After a failed attempt it keeps saying why ("Your line was busy"), the retry's time below it.
+    case "scheduled": return retried(callback) ? phoneStateText(callback, { t }) : t("state.scheduled");
     case "queued": return t("state.queued");
     case "offered": return t("state.offered");
     // A phone callback is "connected" only once the phone answers (phone_call: the SIP call's

@@ -188,8 +188,8 @@ def test_the_widget_loads_lazily_and_no_recorder_is_fetched_before_consent(brows
     assert not [url for url in requested if "rrweb" in url or "cobrowse" in url or "pdf" in url]
     timing = page.evaluate(r"""() => {
       const nav = performance.getEntriesByType('navigation')[0];
-      // The bundle (static/dist/widget/widget.<hash>.js) or, unbuilt, the plain module.
-      const widget = performance.getEntriesByType('resource').find((e) => /\/static\/(dist\/)?widget\/widget(\.[A-Z0-9]+)?\.js$/.test(e.name));
+      // The bundle (static/dist/widget/<version>/widget.js) or, unbuilt, the plain module.
+      const widget = performance.getEntriesByType('resource').find((e) => /\/static\/(dist\/)?widget\/([0-9a-f]+\/)?widget\.js$/.test(e.name));
       return { load: nav.loadEventStart, widget: widget ? widget.startTime : null };
     }""")
     assert timing["widget"] is not None and timing["widget"] >= timing["load"]

@@ -230,6 +230,10 @@ def test_a_busy_phone_the_desk_says_so_and_the_timeline_has_the_attempt(rig):
         expect(agent.get_by_test_id("voice-state")).to_have_text("Busy")
         expect(agent.get_by_test_id("voice-talk-time")).to_have_text("")
         expect(agent.get_by_test_id("contact-timer")).to_have_text("")
+        # The retry is booked: the widget keeps saying why (it said only "Your call is scheduled").
+        expect(shopper.locator(f"{W} [data-testid=otodesk-scheduled]")).to_have_text(
+            re.compile(r"^Scheduled for "), timeout=8000)
+        expect(shopper.locator(f"{W} [data-testid=otodesk-state]")).to_have_text("Your line was busy")
         snap(agent, "phone-7-desk-busy")
         expect(agent.get_by_test_id("wrapup-form")).to_be_visible(timeout=3000)
         # The customer's full timeline, opened from the wrap-up: the attempt with its SIP result.

@@ -151,3 +151,14 @@ test("a time on the called phone's clock", () => {
   assert.match(zoneTime(1796302800, "Asia/Shanghai", "zh-CN"), /21:00/);
   assert.match(zoneTime(1796302800, "Not/AZone", "en"), /\d\d:\d\d/); // the browser's own zone then
 });
+
+test("a phone callback scheduled again after a failed attempt keeps saying why", () => {
+  // Seen on a tour of issue 13: "Your line was busy" flashed, then only "Your call is scheduled".
+  const retry = (result) => ({ state: "scheduled", channel: "phone", phone_call: { state: "ended", result } });
+  assert.equal(stateText(retry("busy"), en), "Your line was busy");
+  assert.equal(stateText(retry("no_answer"), en), "We couldn't reach you");
+  assert.equal(stateText(retry("busy"), zh), chinese["state.phone_busy"]);
+  // A callback the customer scheduled themself (or after a reload: no SIP call known) as before.
+  assert.equal(stateText({ state: "scheduled", channel: "phone" }, en), "Your call is scheduled");
+  assert.equal(stateText({ ...retry("completed") }, en), "Your call is scheduled");
+});
