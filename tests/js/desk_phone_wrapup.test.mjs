@@ -5,48 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-class FakeNode {}
-class FakeText extends FakeNode {
-  constructor(text) { super(); this.text = text; }
-  get textContent() { return this.text; }
-}
-class FakeElement extends FakeNode {
-  constructor(tag) {
-    super();
-    this.tag = tag;
-    this.attributes = {};
-    this.dataset = {};
-    this.style = {};
-    this.children = [];
-    this.classList = { add() {}, remove() {}, toggle() {}, contains: () => false };
-  }
-  setAttribute(name, value) { this.attributes[name] = String(value); }
-  getAttribute(name) { return this.attributes[name] ?? null; }
-  addEventListener() {}
-  append(...nodes) { for (const n of nodes) this.children.push(typeof n === "string" ? new FakeText(n) : n); }
-  replaceChildren(...nodes) { this.children = []; this.append(...nodes); }
-  querySelector() { return null; }
-  querySelectorAll() { return []; }
-  get textContent() { return this.children.map((c) => c.textContent).join(""); }
-  set textContent(value) { this.children = [new FakeText(String(value))]; }
-  find(testid) {
-    if (this.dataset.testid === testid) return this;
-    for (const c of this.children) {
-      const found = c instanceof FakeElement ? c.find(testid) : null;
-      if (found) return found;
-    }
-    return null;
-  }
-}
-globalThis.Node = FakeNode;
-globalThis.document = {
-  documentElement: { lang: "en", classList: { remove() {} } },
-  createElement: (tag) => new FakeElement(tag),
-  createElementNS: (_ns, tag) => new FakeElement(tag),
-  createTextNode: (text) => new FakeText(text),
-  querySelector: () => null,
-  querySelectorAll: () => [],
-};
+import { FakeElement, installFakeDom } from "./fake_dom.mjs";
+
+installFakeDom();
 
 globalThis.requestAnimationFrame = () => 0;
 Object.defineProperty(FakeElement.prototype, "options", { get() { return this.children; } });

@@ -4,14 +4,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-globalThis.Node = class {};
-globalThis.document = {
-  documentElement: { lang: "en", classList: { remove() {} } },
-  createElement: () => ({ dataset: {}, style: {}, append() {}, setAttribute() {}, addEventListener() {} }),
-  createTextNode: (text) => ({ text }),
-  querySelector: () => null,
-  querySelectorAll: () => [],
-};
+import { installFakeDom } from "./fake_dom.mjs";
+
+installFakeDom();
 
 const { trunkWarning } = await import("../../static/desk/voice.js");
 
