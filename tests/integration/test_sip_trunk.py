@@ -283,12 +283,10 @@ async def test_an_unreachable_registrar_is_a_failed_registration(monkeypatch):
             assert trunk.registration_error == "the registrar did not answer"
 
 
-async def test_a_request_with_a_malformed_cseq_is_answered_400_and_a_good_one_still_taken(caplog):
-    """An INVITE with "CSeq: one INVITE" from the proxy's address: 400 Bad Request with its headers
-    echoed (RFC 3261 8.2.2) and one warning; the same INVITE with "CSeq: 1 INVITE" is then taken
-    (100 Trying). Before, the first raised in aiosipua's dialog code: an error with a traceback
-    in the log, and no answer at all (a caller retransmits for 32 s)."""
-    caplog.set_level(logging.WARNING)
+@contextlib.asynccontextmanager
+async def trunk_beside_a_bare_socket():
+    """Our trunk with a bare UDP socket as its far end, for hand-written SIP: (the socket, the
+    trunk, our SIP port). Incoming calls are ignored."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as far:
         far.bind(("127.0.0.1", 0))
         far.settimeout(3)
@@ -297,19 +295,30 @@ async def test_a_request_with_a_malformed_cseq_is_answered_400_and_a_good_one_st
                              local_port=our_port, register_expires=0)
         async with open_trunk(config) as trunk:
             trunk.on_incoming = lambda call: None
-            replies = []
-            for n, cseq in enumerate(("one INVITE", "1 INVITE")):
-                far.sendto((f"INVITE sip:+442079460500@127.0.0.1:{our_port} SIP/2.0\r\n"
-                            f"Via: SIP/2.0/UDP 127.0.0.1:{far_port};branch=z9hG4bK-bad-cseq-{n}\r\n"
-                            "From: <sip:+447700900123@127.0.0.1>;tag=far\r\n"
-                            "To: <sip:+442079460500@127.0.0.1>\r\n"
-                            f"Call-ID: bad-cseq-{n}@127.0.0.1\r\nCSeq: {cseq}\r\n"
-                            f"Contact: <sip:127.0.0.1:{far_port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(),
-                           ("127.0.0.1", our_port))
-                reply = (await asyncio.to_thread(far.recv, 4000)).decode()
-                replies.append(reply.split("\r\n")[0])
-                if n == 0:
-                    assert "CSeq: one INVITE" in reply and "Call-ID: bad-cseq-0@127.0.0.1" in reply, reply
+            yield far, trunk, our_port
+
+
+async def test_a_request_with_a_malformed_cseq_is_answered_400_and_a_good_one_still_taken(caplog):
+    """An INVITE with "CSeq: one INVITE" from the proxy's address: 400 Bad Request with its headers
+    echoed (RFC 3261 8.2.2) and one warning; the same INVITE with "CSeq: 1 INVITE" is then taken
+    (100 Trying). Before, the first raised in aiosipua's dialog code: an error with a traceback
+    in the log, and no answer at all (a caller retransmits for 32 s)."""
+    caplog.set_level(logging.WARNING)
+    async with trunk_beside_a_bare_socket() as (far, trunk, our_port):
+        far_port = far.getsockname()[1]
+        replies = []
+        for n, cseq in enumerate(("one INVITE", "1 INVITE")):
+            far.sendto((f"INVITE sip:+442079460500@127.0.0.1:{our_port} SIP/2.0\r\n"
+                        f"Via: SIP/2.0/UDP 127.0.0.1:{far_port};branch=z9hG4bK-bad-cseq-{n}\r\n"
+                        "From: <sip:+447700900123@127.0.0.1>;tag=far\r\n"
+                        "To: <sip:+442079460500@127.0.0.1>\r\n"
+                        f"Call-ID: bad-cseq-{n}@127.0.0.1\r\nCSeq: {cseq}\r\n"
+                        f"Contact: <sip:127.0.0.1:{far_port}>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode(),
+                       ("127.0.0.1", our_port))
+            reply = (await asyncio.to_thread(far.recv, 4000)).decode()
+            replies.append(reply.split("\r\n")[0])
+            if n == 0:
+                assert "CSeq: one INVITE" in reply and "Call-ID: bad-cseq-0@127.0.0.1" in reply, reply
     assert replies[0].startswith("SIP/2.0 400 ") and replies[1] == "SIP/2.0 100 Trying", replies
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert any("malformed CSeq" in r.getMessage() for r in caplog.records)
@@ -324,36 +333,30 @@ async def test_sdp_with_a_port_that_is_not_a_number_is_refused_cleanly_both_ways
     A 200 answering our INVITE with it: ACKed (the far end would resend it for 32 s otherwise), hung
     up (BYE) and the call failed on a malformed SDP answer; warnings only, never an error."""
     caplog.set_level(logging.WARNING)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as far:
-        far.bind(("127.0.0.1", 0))
-        far.settimeout(3)
-        far_port, our_port = far.getsockname()[1], free_udp_port()
-        config = TrunkConfig(uri=f"sip:127.0.0.1:{far_port}", caller_id="+441632960000", local_host="127.0.0.1",
-                             local_port=our_port, register_expires=0)
-        async with open_trunk(config) as trunk:
-            trunk.on_incoming = lambda call: None
-            far.sendto((f"INVITE sip:+442079460500@127.0.0.1:{our_port} SIP/2.0\r\n"
-                        f"Via: SIP/2.0/UDP 127.0.0.1:{far_port};branch=z9hG4bK-bad-sdp\r\n"
-                        "From: <sip:+447700900123@127.0.0.1>;tag=far\r\nTo: <sip:+442079460500@127.0.0.1>\r\n"
-                        "Call-ID: bad-sdp@127.0.0.1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
-                        f"Content-Type: application/sdp\r\nContent-Length: {len(BAD_PORT_SDP)}\r\n\r\n{BAD_PORT_SDP}"
-                        ).encode(), ("127.0.0.1", our_port))
-            reply = (await asyncio.to_thread(far.recv, 4000)).decode()
-            assert reply.startswith("SIP/2.0 400 "), reply
+    async with trunk_beside_a_bare_socket() as (far, trunk, our_port):
+        far_port = far.getsockname()[1]
+        far.sendto((f"INVITE sip:+442079460500@127.0.0.1:{our_port} SIP/2.0\r\n"
+                    f"Via: SIP/2.0/UDP 127.0.0.1:{far_port};branch=z9hG4bK-bad-sdp\r\n"
+                    "From: <sip:+447700900123@127.0.0.1>;tag=far\r\nTo: <sip:+442079460500@127.0.0.1>\r\n"
+                    "Call-ID: bad-sdp@127.0.0.1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+                    f"Content-Type: application/sdp\r\nContent-Length: {len(BAD_PORT_SDP)}\r\n\r\n{BAD_PORT_SDP}"
+                    ).encode(), ("127.0.0.1", our_port))
+        reply = (await asyncio.to_thread(far.recv, 4000)).decode()
+        assert reply.startswith("SIP/2.0 400 "), reply
 
-            side = Side()
-            await trunk.dial("+15550210", ring_timeout=5, on_event=side.on_event, on_audio=side.on_audio)
-            invite, addr = await asyncio.to_thread(far.recvfrom, 5000)
-            headers = dict(re.findall(r"^(Via|From|To|Call-ID|CSeq): (.*)\r$", invite.decode(), re.M))
-            far.sendto((f"SIP/2.0 200 OK\r\nVia: {headers['Via']}\r\nFrom: {headers['From']}\r\n"
-                        f"To: {headers['To']};tag=far\r\nCall-ID: {headers['Call-ID']}\r\nCSeq: {headers['CSeq']}\r\n"
-                        f"Contact: <sip:127.0.0.1:{far_port}>\r\n"
-                        f"Content-Type: application/sdp\r\nContent-Length: {len(BAD_PORT_SDP)}\r\n\r\n{BAD_PORT_SDP}"
-                        ).encode(), addr)
-            methods = []
-            while not {"ACK", "BYE"} <= set(methods):
-                methods.append((await asyncio.to_thread(far.recv, 5000)).decode().split(" ", 1)[0])
-            ended = await side.until(PhoneState.ENDED)
+        side = Side()
+        await trunk.dial("+15550210", ring_timeout=5, on_event=side.on_event, on_audio=side.on_audio)
+        invite, addr = await asyncio.to_thread(far.recvfrom, 5000)
+        headers = dict(re.findall(r"^(Via|From|To|Call-ID|CSeq): (.*)\r$", invite.decode(), re.M))
+        far.sendto((f"SIP/2.0 200 OK\r\nVia: {headers['Via']}\r\nFrom: {headers['From']}\r\n"
+                    f"To: {headers['To']};tag=far\r\nCall-ID: {headers['Call-ID']}\r\nCSeq: {headers['CSeq']}\r\n"
+                    f"Contact: <sip:127.0.0.1:{far_port}>\r\n"
+                    f"Content-Type: application/sdp\r\nContent-Length: {len(BAD_PORT_SDP)}\r\n\r\n{BAD_PORT_SDP}"
+                    ).encode(), addr)
+        methods = []
+        while not {"ACK", "BYE"} <= set(methods):
+            methods.append((await asyncio.to_thread(far.recv, 5000)).decode().split(" ", 1)[0])
+        ended = await side.until(PhoneState.ENDED)
     assert ended.result == CallResult.FAILED and "malformed SDP answer" in ended.reason, ended
     assert methods.index("ACK") < methods.index("BYE"), methods
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
