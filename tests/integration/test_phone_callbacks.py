@@ -106,6 +106,27 @@ def phone_states(agent: AgentBot, start: int, callback_id: str) -> list[str]:
     return states
 
 
+async def written(repo, customer_id: str, kind: str, callback_id: str):
+    """The callback's latest ``kind`` entry on the customer's timeline once written (up to 5 s), else None."""
+    for _ in range(50):
+        event = await repo.last_contact_event(customer_id, kind=kind, callback_id=callback_id)
+        if event:
+            return event
+        await asyncio.sleep(0.1)
+    return None
+
+
+async def retries_booked(repo, customer_id: str, callback_id: str) -> list:
+    """The ``phone_retry`` entries a dialled attempt of ``callback_id`` booked, once written (up to 5 s)."""
+    for _ in range(50):
+        retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
+                   if e.data.get("previous") == callback_id]
+        if retries:
+            return retries
+        await asyncio.sleep(0.1)
+    return []
+
+
 async def test_health_says_the_trunk_is_up(server):
     async with httpx.AsyncClient() as client:
         health = (await client.get(f"{server.base_url}/healthz")).json()
@@ -194,14 +215,9 @@ async def test_busy_goes_on_the_timeline_and_a_retry_is_scheduled(server):
         await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
         async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
-            for _ in range(50):
-                attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
-                retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
-                           if e.data.get("previous") == callback_id]
-                call = await repo.last_contact_event(customer_id, kind="voice_call", callback_id=callback_id)
-                if attempt and retries and call:
-                    break
-                await asyncio.sleep(0.1)
+            attempt = await written(repo, customer_id, "phone_attempt", callback_id)
+            retries = await retries_booked(repo, customer_id, callback_id)
+            call = await written(repo, customer_id, "voice_call", callback_id)
             assert attempt.data["result"] == "busy" and attempt.data["status"] == 486
             # Nobody talked: the desk's "Talked 0:00", not the time the phone rang (seen on a tour).
             assert call.data["seconds"] == 0
@@ -247,13 +263,8 @@ async def test_no_answer_is_cancelled_at_the_ring_timeout_and_dialled_again(serv
         await agent.wait_for("agent_state", lambda m: m["state"]["state"] == "wrap_up", start=mark)
         async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
-            for _ in range(50):
-                attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
-                retries = [e for e in await repo.timeline(customer_id, kinds=["phone_retry"])
-                           if e.data.get("previous") == callback_id]
-                if attempt and retries:
-                    break
-                await asyncio.sleep(0.1)
+            attempt = await written(repo, customer_id, "phone_attempt", callback_id)
+            retries = await retries_booked(repo, customer_id, callback_id)
         assert attempt.data["result"] == "no_answer" and attempt.data["attempt"] == 1
         assert attempt.data["number"] == number and attempt.data["talked_s"] is None
         [retry] = retries
@@ -274,12 +285,7 @@ async def test_no_answer_is_cancelled_at_the_ring_timeout_and_dialled_again(serv
         await agent.wait_for("voice_state", lambda m: m["call"]["callback_id"] == retry.callback_id
                              and m["call"]["state"] == "ended", start=mark)
         async with Repository.open(server.database_url) as repo:
-            for _ in range(50):
-                second = await repo.last_contact_event(customer_id, kind="phone_attempt",
-                                                       callback_id=retry.callback_id)
-                if second:
-                    break
-                await asyncio.sleep(0.1)
+            second = await written(repo, customer_id, "phone_attempt", retry.callback_id)
         assert second.data["result"] == "completed" and second.data["attempt"] == 2
         await again.close()
         await agent.close()
@@ -399,11 +405,7 @@ async def test_a_caller_who_hangs_up_while_the_offer_rings_abandons_it(server):
         assert ended["outcome"] == "withdrawn"
     async with Repository.open(server.database_url) as repo:
         callback = await repo.get_callback(offer["callback_id"])
-        for _ in range(50):
-            call = await repo.last_contact_event(callback.customer_id, kind="voice_call", callback_id=callback.id)
-            if call:
-                break
-            await asyncio.sleep(0.1)
+        call = await written(repo, callback.customer_id, "voice_call", callback.id)
     assert callback.state == "abandoned" and callback.channel == "phone_inbound"
     # Nobody talked with them: the hold music is not talk (their timeline said "Talked 0:0x": issue 13 tour).
     assert call is not None and call.data["seconds"] == 0
@@ -439,11 +441,7 @@ async def test_beyond_the_phone_call_limit_callers_get_503_and_callbacks_are_not
         assert "invite" not in peer.log
         async with Repository.open(server.database_url) as repo:
             customer_id = (await repo.get_callback(callback_id)).customer_id
-            for _ in range(50):
-                attempt = await repo.last_contact_event(customer_id, kind="phone_attempt", callback_id=callback_id)
-                if attempt:
-                    break
-                await asyncio.sleep(0.1)
+            attempt = await written(repo, customer_id, "phone_attempt", callback_id)
         assert attempt.data["result"] == "refused" and attempt.data["status"] == 503
         await first.hangup()
         await second.hangup()
