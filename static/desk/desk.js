@@ -6,7 +6,7 @@ import { replace, setText } from "../common/dom.js";
 import { icon, placeIcons } from "../common/icons.js";
 import { label } from "../common/format.js";
 import { awayReason } from "./statebar.js";
-import { dispositionName } from "../common/staff-language.js";
+import { dispositionName, queueName } from "../common/staff-language.js";
 import { queueTitle } from "./customer.js";
 import { t } from "./i18n.js";
 import { HubSocket, wsUrl } from "../common/socket.js";
@@ -174,7 +174,7 @@ function renderIdle() {
   setText($("[data-idle-title]"), title);
   setText($("[data-idle-text]"), text);
   const skills = desk.agent?.skills || [];
-  const served = skills.length ? skills.map((skill) => queueTitle(desk.queues, skill)) : desk.queues.map((q) => queueTitle(desk.queues, q.name));
+  const served = skills.length ? skills.map((skill) => queueTitle(desk.queues, skill)) : desk.queues.map((q) => queueName(t, q));
   // The queues' titles are the centre's words.
   const queues = $("[data-idle-queues]");
   queues.translate = false;

@@ -16,6 +16,7 @@ import { icon } from "../common/icons.js";
 import { toast } from "../common/toast.js";
 import { VoiceLink } from "../common/voicelink.js";
 import { microphoneProblem } from "../common/voicepeer.js";
+import { trunkFailing } from "../common/trunk.js";
 import { t } from "./i18n.js";
 
 // This browser's microphone problem (common/voicepeer.js), in the agent's words.
@@ -34,11 +35,9 @@ const PHONE_ENDS = { completed: "voice.phone_hung_up", busy: "voice.phone_busy",
   rejected: "voice.phone_rejected", cancelled: "voice.phone_cancelled" };
 
 /** The warning the desk shows while its process's SIP trunk fails (welcome's `voice.phone`,
- * then `trunk_state`), else "". A failed registration is tried again: `registering` with the
- * last failure still in `error` is still failing; the first `registering` at a start is not. */
+ * then `trunk_state`: common/trunk.js), else "". */
 export function trunkWarning(phone) {
-  const failing = phone?.trunk === "failed" || (phone?.trunk === "registering" && !!phone.error);
-  if (!failing) return "";
+  if (!trunkFailing(phone)) return "";
   return phone.error ? t("voice.trunk_failing_reason", { reason: phone.error }) : t("voice.trunk_failing");
 }
 

@@ -15,6 +15,7 @@
 // (the browser's report), btn-listen, btn-whisper, btn-barge, btn-leave.
 import { errorText } from "../common/errors.js";
 import { h, setText } from "../common/dom.js";
+import { trunkFailing } from "../common/trunk.js";
 import { VoiceLink } from "../common/voicelink.js";
 
 // A leg beyond any of these is degraded; concealed_ms is per browser report (4 s): 5 % of it.
@@ -125,16 +126,16 @@ export class CallMonitor {
     const trunks = [...this.trunks.values()].filter((t) => t.trunk !== "off");
     this.trunkLine.hidden = !trunks.length;
     if (!trunks.length) return;
-    // A failed registration is tried again: "registering" with the last failure is still failing.
-    const failing = (t) => t.trunk === "failed" || (t.trunk === "registering" && !!t.error);
-    const bad = trunks.find(failing) || trunks.find((t) => t.trunk === "registering");
+    // "registering" again after a failure is still failing (common/trunk.js).
+    const bad = trunks.find(trunkFailing) || trunks.find((t) => t.trunk === "registering");
     const shown = bad || trunks[0];
+    const failing = trunkFailing(shown);
     this.trunkLine.dataset.state = shown.trunk;
-    this.trunkLine.dataset.warn = String(failing(shown)); // in the warning colour, not the muted grey
-    this.trunkLine.classList.toggle("warn", failing(shown));
-    this.trunkLine.classList.toggle("muted", !failing(shown));
+    this.trunkLine.dataset.warn = String(failing); // in the warning colour, not the muted grey
+    this.trunkLine.classList.toggle("warn", failing);
+    this.trunkLine.classList.toggle("muted", !failing);
     const TRUNK = { registered: "trunk.registered", static: "trunk.static", registering: "trunk.registering", failed: "trunk.failed" };
-    const said = failing(shown) ? "failed" : shown.trunk;
+    const said = failing ? "failed" : shown.trunk;
     const state = TRUNK[said] ? this.t(TRUNK[said]) : said;
     setText(this.trunkLine, shown.error ? this.t("trunk.line_error", { state, error: shown.error }) : this.t("trunk.line", { state }));
   }
