@@ -145,31 +145,32 @@ async def snapshot(servers: list[Server]) -> dict[str, dict[str, Any]]:
     return figures
 
 
-#: The /metrics histograms that split an offer's time (docs/operations.md), as printed.
-TIMED = {"call_me handled": ('otodesk_ws_message_seconds', 'type="call_me"'),
-         "router inbox wait": ('otodesk_router_command_wait_seconds', ''),
-         "CallbackAdded applied": ('otodesk_router_command_seconds', 'command="CallbackAdded"'),
-         "database writes": ('otodesk_db_query_seconds', 'kind="write"'),
-         "database reads": ('otodesk_db_query_seconds', 'kind="read"'),
-         "bus publishes": ('otodesk_bus_publish_seconds', '')}
+#: The /metrics histograms that split an offer's time (docs/operations.md), as printed: family
+#: and the labels its series must carry.
+TIMED = {"call_me handled": ("otodesk_ws_message_seconds", {"type": "call_me"}),
+         "router inbox wait": ("otodesk_router_command_wait_seconds", {}),
+         "CallbackAdded applied": ("otodesk_router_command_seconds", {"command": "CallbackAdded"}),
+         "database writes": ("otodesk_db_query_seconds", {"kind": "write"}),
+         "database reads": ("otodesk_db_query_seconds", {"kind": "read"}),
+         "bus publishes": ("otodesk_bus_publish_seconds", {})}
 TAIL_BOUNDS = ("0.01", "0.025", "0.05")
 
 
 def timed_buckets(text: str) -> dict[str, dict[str, float]]:
-    """what -> {le: cumulative count} of each TIMED histogram in one process's /metrics."""
+    """what -> {le: cumulative count} of each TIMED histogram in one process's /metrics, and
+    ``applied:<command>`` for every router command's apply time (which one held the inbox)."""
     out: dict[str, dict[str, float]] = {}
-    for what, (family, label) in TIMED.items():
-        for labels, value in re.findall(rf"^{family}_bucket{{([^}}]*)}} (\S+)$", text, re.M):
-            pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-            if not label or f'{label.split("=")[0]}="{pairs.get(label.split("=")[0])}"' == label:
-                le = pairs["le"] if pairs["le"] == "+Inf" else str(float(pairs["le"]))
-                out.setdefault(what, {})[le] = out.get(what, {}).get(le, 0.0) + float(value)
-    # Every router command's apply time, by command: which one held the inbox.
-    for labels, value in re.findall(r"^otodesk_router_command_seconds_bucket{([^}]*)} (\S+)$", text, re.M):
+    for family, labels, value in re.findall(r"^(otodesk_\w+_seconds)_bucket{([^}]*)} (\S+)$", text, re.M):
         pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-        le = pairs["le"] if pairs["le"] == "+Inf" else str(float(pairs["le"]))
-        commands = out.setdefault(f"applied:{pairs['command']}", {})
-        commands[le] = commands.get(le, 0.0) + float(value)
+        le = pairs.pop("le")
+        le = le if le == "+Inf" else str(float(le))
+        whats = [what for what, (name, wanted) in TIMED.items()
+                 if name == family and all(pairs.get(k) == v for k, v in wanted.items())]
+        if family == "otodesk_router_command_seconds":
+            whats.append(f"applied:{pairs['command']}")
+        for what in whats:
+            counts = out.setdefault(what, {})
+            counts[le] = counts.get(le, 0.0) + float(value)
     return out
 
 
